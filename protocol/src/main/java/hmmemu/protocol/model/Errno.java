@@ -1,0 +1,19 @@
+package hmmemu.protocol.model;
+
+/** The errno values the modelled kernel paths return (include/uapi/asm-generic/errno-base.h); OK stands for 0. */
+public enum Errno {
+  OK(0), EPERM(1), EINTR(4), ENOMEM(12), EFAULT(14), EBUSY(16), EINVAL(22), EAGAIN(11), EOPNOTSUPP(95),
+  /** Not an errno: the CPU thread was sent SIGSEGV (VMA permission check failed). */
+  SIGSEGV(-11),
+  /** Not an errno: a GPU fault was cancelled (nouveau cancels the fault; the channel is killed). */
+  CANCELLED(-1000),
+  /** Not an errno: the peer that owns the operation is gone (node crashed or downed). */
+  ENODEV(19);
+
+  public final int code;
+
+  Errno(int code) { this.code = code; }
+
+  /** The kernel's spelling: "0" for OK, "-EBUSY" for EBUSY. */
+  public String kernelName() { return this == OK ? "0" : (code < 0 ? name() : "-" + name()); }
+}

@@ -1,0 +1,166 @@
+package hmmemu.protocol.msg;
+
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.DriverFlavour;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.ModelSwitches;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.PteState;
+import hmmemu.protocol.model.VmaKind;
+import java.util.List;
+
+/**
+ * The messages CPU nodes, GPU nodes and the controller exchange. Each record has a protobuf twin in
+ * protocol/src/main/protobuf (same TitleCase name) and a codec in hmmemu.protocol.wire; only the twins
+ * cross the wire. Requests carry a reqId that their reply repeats.
+ *
+ * <p>Addresses: {@code mmId} names a process address space on the CPU node; {@code va} is a byte address;
+ * {@code pfn} names a physical page (one order-0 folio; pfns are never reused, so a stale pfn is detectable).
+ * {@code deviceId} names one emulated device (with its driver); {@code subId} one notifier subscription.
+ * {@code owner} is the notifier owner cookie; 0 models NULL.
+ */
+public final class HmmProtocol {
+  private HmmProtocol() {}
+
+  /** Every message of the contract. */
+  public sealed interface Msg
+      permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault,
+          DeviceMemoryAccess, InvalidateAck, NotifierInserted, InvalidateStart, InvalidateEnd,
+          MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
+          Syscall, SyscallDone, InspectPage, PageInfo, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
+          DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone {}
+
+  // ---------------------------------------------------------------- driver (GPU node) -> CPU node
+
+  /** Models mmu_interval_notifier_insert() (INTERVAL) or mmu_notifier_register() (CLASSIC); answered by NotifierInserted. */
+  public record NotifierInsert(long subId, int deviceId, int mmId, NotifierKind kind, long start, long end)
+      implements Msg {}
+
+  /** Models mmu_interval_notifier_remove() / mmu_notifier_unregister(); one-way. */
+  public record NotifierRemove(long subId) implements Msg {}
+
+  /** Models make_device_exclusive(mm, addr, owner) (mm/rmap.c); answered by MakeDeviceExclusiveReply. */
+  public record MakeDeviceExclusive(long reqId, int deviceId, int mmId, long va, long owner) implements Msg {}
+
+  /** Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's. */
+  public record FolioUnlockPut(long reqId, int deviceId, long pfn) implements Msg {}
+
+  /**
+   * Models hmm_range_fault() (mm/hmm.c). {@code reqFlags[i]}: bit 0 REQ_FAULT, bit 1 REQ_WRITE.
+   * {@code subId}/{@code seq} are the caller's interval subscription and the seq from read_begin: the walk
+   * returns -EBUSY when that subscription was invalidated meanwhile (mmu_interval_check_retry).
+   */
+  public record HmmRangeFault(long reqId, int deviceId, long subId, long seq, int mmId, long start,
+      List<Integer> reqFlags) implements Msg {}
+
+  /** A device's access to host memory by physical address (a PCIe read/write/atomic to system memory). */
+  public record DeviceMemoryAccess(long reqId, int deviceId, long pfn, int wordIndex, Access access, long value)
+      implements Msg {}
+
+  /** The driver's answer to InvalidateStart: ok=false models a non-blockable callback whose trylock failed. */
+  public record InvalidateAck(long invId, long subId, boolean ok) implements Msg {}
+
+  // ---------------------------------------------------------------- CPU node -> driver
+
+  /** The subscription is live; {@code seq} is its initial invalidate_seq (odd, never a live global seq). */
+  public record NotifierInserted(long subId, long seq) implements Msg {}
+
+  /**
+   * Models one invalidate callback of mn_itree_invalidate() / mn_hlist_invalidate_range_start() for one
+   * subscription. The CPU node changes no PTE of [start,end) before every addressed subscription acked.
+   * {@code curSeq} is the odd global seq the callback must store with mmu_interval_set_seq().
+   */
+  public record InvalidateStart(long invId, long subId, int mmId, long start, long end, NotifyEvent event,
+      long owner, boolean blockable, long curSeq) implements Msg {}
+
+  /** Models mn_itree_inv_end(): the global seq became even again; read_begin waiters on subId may proceed. */
+  public record InvalidateEnd(long subId, long seq) implements Msg {}
+
+  /** Reply to MakeDeviceExclusive: OK with the pfn (folio locked unless the ablation switch says otherwise, referenced) or an errno. */
+  public record MakeDeviceExclusiveReply(long reqId, Errno errno, long pfn) implements Msg {}
+
+  /** Reply to HmmRangeFault: per page an HMM_PFN word (see HmmPfn) or an errno for the whole call. */
+  public record HmmRangeFaultReply(long reqId, Errno errno, List<Long> hmmPfns) implements Msg {}
+
+  /** Reply to DeviceMemoryAccess: the old value of the word (reads return the value). */
+  public record DeviceMemoryAccessReply(long reqId, long value) implements Msg {}
+
+  // ---------------------------------------------------------------- CPU node: user threads and syscalls
+
+  /** A user thread's load/store/atomic at va (may fault); answered by CpuAccessDone. */
+  public record CpuAccess(long reqId, int threadId, int mmId, long va, Access access, long value) implements Msg {}
+
+  /** Result of a CpuAccess: OK or SIGSEGV; value is the old value; faults counts page faults taken. */
+  public record CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults) implements Msg {}
+
+  /** The syscalls the model knows. */
+  public enum SyscallKind { MMAP, MUNMAP, MPROTECT, MADV_DONTNEED, FORK, EXIT, SOFT_DIRTY_RESET, OOM_REAP }
+
+  /**
+   * A syscall on mm {@code mmId}. MMAP uses start/length/prot/vmaKind; MUNMAP, MADV_DONTNEED and
+   * SOFT_DIRTY_RESET use start/length; MPROTECT adds prot; FORK creates {@code childMmId}; EXIT and
+   * OOM_REAP take the whole mm.
+   */
+  public record Syscall(long reqId, int mmId, SyscallKind kind, long start, long length, int prot,
+      VmaKind vmaKind, int childMmId) implements Msg {}
+
+  /** Result of a Syscall (fork failing with ENOMEM, for example). */
+  public record SyscallDone(long reqId, Errno errno, long value) implements Msg {}
+
+  /** Introspection (no side effects): the PTE and folio behind (mmId, va). */
+  public record InspectPage(long reqId, int mmId, long va) implements Msg {}
+
+  /** Answer to InspectPage; folio fields are zero/false when no folio backs the PTE. */
+  public record PageInfo(long reqId, PteState pte, long pfn, boolean write, boolean dirty, boolean young,
+      boolean folioLocked, int refcount, int mapcount, boolean folioDirty, boolean anonExclusive, long word0,
+      List<Long> words) implements Msg {}
+
+  // ---------------------------------------------------------------- GPU node: device, driver, workload
+
+  /** One access by a device thread (warp) at va; answered when it completes or its fault is cancelled. */
+  public record DeviceAccess(long reqId, int deviceId, int mmId, long va, Access access, long value) implements Msg {}
+
+  /** Result of a DeviceAccess: OK (value = old value) or CANCELLED; faultRounds counts faults taken; latency in model µs. */
+  public record DeviceAccessDone(long reqId, int deviceId, Errno errno, long value, int faultRounds,
+      long latencyMicros) implements Msg {}
+
+  /** Bind a device's driver to a process (nouveau: svmm + classic notifier; dmirror: open + interval notifier). */
+  public record BindMm(long reqId, int deviceId, int mmId, DriverFlavour flavour) implements Msg {}
+
+  /** The device's driver is bound and its notifiers are live; owner is its owner cookie. */
+  public record MmBound(long reqId, int deviceId, long owner) implements Msg {}
+
+  /** The dmirror ioctls of lib/test_hmm.c. */
+  public enum DmirrorOp { READ, WRITE, EXCLUSIVE, CHECK_EXCLUSIVE, SNAPSHOT }
+
+  /** A dmirror ioctl over npages from start; WRITE carries one word per page in data. */
+  public record DmirrorCmd(long reqId, int deviceId, int mmId, DmirrorOp op, long start, int npages,
+      List<Long> data) implements Msg {}
+
+  /** Result of a DmirrorCmd with the ioctl's counters; data holds words read or snapshot flags per page. */
+  public record DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data) implements Msg {}
+
+  /** Introspection of a device: its page-table entries and counters. */
+  public record InspectDevice(long reqId, int deviceId) implements Msg {}
+
+  /** One device page-table entry. */
+  public record DeviceEntry(int mmId, long va, long pfn, boolean read, boolean write, boolean atomic) {}
+
+  /**
+   * Answer to InspectDevice. Counters: faults (device faults raised), driverIterations (loop iterations),
+   * driverIterationsMax, driverTimeouts (-EBUSY cancels), cancels (all cancels), invalidations (callbacks received),
+   * replays.
+   */
+  public record DeviceInfo(long reqId, int deviceId, List<DeviceEntry> entries, long faults, long driverIterations,
+      long driverIterationsMax, long driverTimeouts, long cancels, long invalidations, long replays,
+      long faultsHandled) implements Msg {}
+
+  // ---------------------------------------------------------------- control
+
+  /** Drop all state and start a new run with these switches; nodeIndex numbers the node in vector clocks. */
+  public record ResetNode(long reqId, String runName, ModelSwitches switches) implements Msg {}
+
+  /** The node was reset; {@code traceEvents} is how many trace events it had emitted before (for flushing). */
+  public record ResetDone(long reqId, int nodeIndex) implements Msg {}
+}
