@@ -1,0 +1,76 @@
+package hmmemu.node;
+
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.wire.WireCodec;
+import hmmemu.protocol.wire.pb.Envelope;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * A pause point on the wire: once a message matching a predicate is sent on a direction (from node -> to node),
+ * that message and every later one on the same direction are held, in order, until {@link #release}. Holding the
+ * whole direction keeps the link FIFO, so the sender is paused "right after" its last delivered message. Tests and
+ * scenarios use it to make an interleaving (C06, C11, C12...) exact.
+ */
+public final class GateLink implements Link {
+  private record Held(ActorRef<Envelope> to, Envelope envelope) {}
+
+  private record Gate(Predicate<HmmProtocol.Msg> trigger, ArrayDeque<Held> held, CompletableFuture<HmmProtocol.Msg> closed) {}
+
+  private final Link next;
+  private final Map<Long, Gate> gates = new HashMap<>();
+
+  public GateLink(Link next) { this.next = next; }
+
+  private static long key(int from, int to) { return ((long) from << 32) | (to & 0xffffffffL); }
+
+  /**
+   * Arms a gate on direction from -> to; the returned future completes with the first matching message when the
+   * gate closes (that message is held).
+   */
+  public synchronized CompletableFuture<HmmProtocol.Msg> holdWhen(int fromNode, int toNode,
+      Predicate<HmmProtocol.Msg> trigger) {
+    Gate g = new Gate(trigger, new ArrayDeque<>(), new CompletableFuture<>());
+    Gate old = gates.put(key(fromNode, toNode), g);
+    if (old != null && !old.held().isEmpty()) throw new IllegalStateException("a closed gate is still holding messages");
+    return g.closed();
+  }
+
+  /** Opens the gate on direction from -> to and delivers everything it held, in order. */
+  public void release(int fromNode, int toNode) {
+    List<Held> out;
+    synchronized (this) {
+      Gate g = gates.remove(key(fromNode, toNode));
+      if (g == null) return;
+      out = new ArrayList<>(g.held());
+      g.held().clear();
+      for (Held h : out) next.send(fromNode, toNode, h.to(), h.envelope());
+    }
+  }
+
+  @Override
+  public synchronized void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
+    Gate g = gates.get(key(fromNode, toNode));
+    if (g == null) {
+      next.send(fromNode, toNode, to, envelope);
+      return;
+    }
+    if (!g.held().isEmpty()) {
+      g.held().add(new Held(to, envelope));
+      return;
+    }
+    HmmProtocol.Msg m = WireCodec.decode(envelope);
+    if (g.trigger().test(m)) {
+      g.held().add(new Held(to, envelope));
+      g.closed().complete(m);
+    } else {
+      next.send(fromNode, toNode, to, envelope);
+    }
+  }
+}

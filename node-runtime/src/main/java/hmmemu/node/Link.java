@@ -1,0 +1,17 @@
+package hmmemu.node;
+
+import hmmemu.protocol.wire.pb.Envelope;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The one stage every CPU<->GPU protocol message passes through on its way out of a node. The plain link
+ * hands the envelope to Artery (FIFO per pair); fault-injecting links (gates, delay, loss, partitions) wrap it.
+ * Implementations must be thread-safe: one instance may serve several nodes of an embedded cluster.
+ */
+public interface Link {
+  /** Sends {@code envelope} from node {@code fromNode} to node {@code toNode} (node indexes) through actor {@code to}. */
+  void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope);
+
+  /** A link that delivers at once. */
+  Link DIRECT = (fromNode, toNode, to, envelope) -> to.tell(envelope);
+}
