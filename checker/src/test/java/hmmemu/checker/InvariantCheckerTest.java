@@ -1,0 +1,297 @@
+package hmmemu.checker;
+
+import static hmmemu.checker.Scenario.B;
+import static hmmemu.checker.Scenario.G;
+import static hmmemu.checker.Scenario.GPU1;
+import static hmmemu.checker.Scenario.GPU2;
+import static hmmemu.checker.Scenario.H;
+import static hmmemu.checker.Scenario.INV_RESTORE;
+import static hmmemu.checker.Scenario.MM;
+import static hmmemu.checker.Scenario.P;
+import static hmmemu.checker.Scenario.REQ1;
+import static hmmemu.checker.Scenario.SUB_GC;
+import static hmmemu.checker.Scenario.SUB_GT;
+import static hmmemu.checker.Scenario.X;
+import static hmmemu.checker.Scenario.ack;
+import static hmmemu.checker.Scenario.atomicEntry;
+import static hmmemu.checker.Scenario.folio;
+import static hmmemu.checker.Scenario.pte;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.PteState;
+import hmmemu.protocol.trace.Stamped;
+import hmmemu.protocol.trace.Trace;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** PROTOCOL.md §6: a correct trace passes in any arrival order; each broken trace is caught by its invariant. */
+class InvariantCheckerTest {
+
+  // ------------------------------------------------------------ helpers
+
+  static InvariantChecker run(List<Stamped> events) {
+    InvariantChecker c = new InvariantChecker();
+    for (Stamped s : events) c.offer(s);
+    assertEquals(0, c.pending(), () -> "events left undelivered:\n" + c.describePending());
+    assertEquals(events.size(), c.delivered());
+    return c;
+  }
+
+  /** Runs the trace in build order and in several scrambled orders; asserts the same verdict each time. */
+  static Map<String, Integer> verdict(TraceBuilder b) {
+    InvariantChecker first = run(b.inOrder());
+    Map<String, Integer> counts = first.countsByInvariant();
+    for (long seed = 1; seed <= 8; seed++) {
+      InvariantChecker c = run(b.scrambled(seed));
+      assertEquals(counts, c.countsByInvariant(), "seed=" + seed + " gives another verdict");
+      assertTrue(c.caughtUp(b.perNodeCounts()));
+    }
+    return counts;
+  }
+
+  static void assertCaught(TraceBuilder b, String invariant) {
+    Map<String, Integer> counts = verdict(b);
+    assertTrue(counts.containsKey(invariant), () -> invariant + " not reported; got " + counts + "\n"
+        + String.join("\n", run(b.inOrder()).violations().stream().map(Violation::toString).toList()));
+  }
+
+  static void assertOnly(TraceBuilder b, String invariant) {
+    assertCaught(b, invariant);
+    Map<String, Integer> counts = verdict(b);
+    assertEquals(List.of(invariant), List.copyOf(counts.keySet()), () -> "unexpected extra violations: " + counts);
+  }
+
+  // ------------------------------------------------------------ correct traces
+
+  /** The correct C05 trace (convert, map A, device atomic, CPU restore after G zapped and acked) has no violation. */
+  @Test
+  void correctC05TraceHasNoViolation() {
+    TraceBuilder b = Scenario.c05();
+    InvariantChecker c = run(b.inOrder());
+    assertEquals(List.of(), c.violations());
+    assertTrue(c.outstandingExclusiveHolds().isEmpty());
+  }
+
+  /** The correct C05 trace has no violation whatever the arrival order of its events. */
+  @Test
+  void correctC05TraceHasNoViolationInAnyArrivalOrder() {
+    TraceBuilder b = Scenario.c05();
+    for (long seed = 0; seed < 200; seed++) {
+      InvariantChecker c = run(b.scrambled(seed));
+      assertEquals(List.of(), c.violations(), "seed=" + seed);
+    }
+  }
+
+  /** Try to confuse: every event offered twice (late duplicates included) changes nothing and is counted. */
+  @Test
+  void duplicatedEventsAreHarmless() {
+    TraceBuilder b = Scenario.c05();
+    InvariantChecker c = new InvariantChecker();
+    List<Stamped> once = b.scrambled(42);
+    for (Stamped s : once) c.offer(s);
+    for (Stamped s : b.scrambled(43)) c.offer(s);
+    assertEquals(List.of(), c.violations());
+    assertEquals(once.size(), c.duplicates());
+    assertEquals(once.size(), c.delivered());
+  }
+
+  /** describeRecent lists the last n applied events, oldest first, one per line, with hex addresses. */
+  @Test
+  void describeRecentListsTheLastEvents() {
+    InvariantChecker c = run(Scenario.c05().inOrder());
+    String[] lines = c.describeRecent(4).split("\n");
+    assertEquals(4, lines.length);
+    assertTrue(lines[0].startsWith("n0#") && lines[0].contains("PteChanged") && lines[0].contains("va=0x10000000"),
+        lines[0]);
+    assertTrue(lines[3].contains("HostMemoryAccessed"), lines[3]);
+  }
+
+  // ------------------------------------------------------------ I1
+
+  /** I1: the CPU restores X (PTE PRESENT) while G still holds its atomic entry, before G acked the CLEAR. */
+  @Test
+  void restoreBeforeTheAckBreaksAtomicExclusivity() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    Scenario.map(b);
+    Scenario.restoreStart(b, false);
+    Scenario.restoreFinish(b); // the CPU does not wait for Gc's ack
+    Scenario.zapAndAck(b);
+    Map<String, Integer> counts = verdict(b);
+    assertTrue(counts.containsKey("I1") && counts.containsKey("I6"), counts::toString);
+  }
+
+  /** I1: a second device installs an atomic entry for X while G still holds one. */
+  @Test
+  void twoDevicesWithAtomicEntriesOnOnePfn() {
+    TraceBuilder b = Scenario.setup(true);
+    Scenario.convert(b, true);
+    Scenario.map(b);
+    b.send(TraceBuilder.CPU, GPU2).on(GPU2, atomicEntry(H, 0, -1));
+    assertOnly(b, "I1");
+  }
+
+  /** I1: a CPU thread reaches X's memory while its PTE is DEVEXCL (it must fault and restore first). */
+  @Test
+  void cpuAccessToDevexclPageIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    Scenario.map(b);
+    b.cpu(new Trace.HostMemoryAccessed(-1, 1, X, 0, Access.READ, 0, 0));
+    assertOnly(b, "I1");
+  }
+
+  // ------------------------------------------------------------ I2
+
+  /** I2: a device entry points at a pfn other than the one the CPU PTE holds (no invalidation pending). */
+  @Test
+  void entryToAnotherPfnBreaksMirrorCoherence() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(new Trace.PteChanged(MM, B + P, PteState.PRESENT, X + 1, true, true, false, "anon"),
+        new Trace.FolioChanged(X + 1, false, 1, 1, true, true, false));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, new Trace.DeviceEntryInstalled(G, MM, B + P, X, true, false, false, 0, -1));
+    assertOnly(b, "I2");
+  }
+
+  /** I2: a writable device entry over a read-only CPU PTE. */
+  @Test
+  void writableEntryOverReadOnlyPte() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(pte(PteState.PRESENT, false, false, "wp"));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, new Trace.DeviceEntryInstalled(G, MM, B, X, true, true, false, 0, -1));
+    assertOnly(b, "I2");
+  }
+
+  // ------------------------------------------------------------ I3
+
+  /** I3: G acks the CLEAR while still holding its entry for the range (it zaps only afterwards). */
+  @Test
+  void ackWhileHoldingAnEntryBreaksAckCompleteness() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    Scenario.map(b);
+    Scenario.restoreStart(b, false);
+    b.send(TraceBuilder.CPU, GPU1);
+    b.on(GPU1, ack(INV_RESTORE, SUB_GC, G, false), new Trace.DeviceEntryZapped(G, MM, B, X));
+    b.send(GPU1, TraceBuilder.CPU);
+    Scenario.restoreFinish(b);
+    InvariantChecker c = run(b.inOrder());
+    assertEquals("I3", c.violations().get(0).invariant(), c.violations()::toString);
+    assertCaught(b, "I3");
+  }
+
+  // ------------------------------------------------------------ I5
+
+  /** I5: G acks a CLEAR hitting its fault window, then maps X before that invalidation ended. */
+  @Test
+  void installDuringAnAckedInvalidationIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    b.cpu(new Trace.InvalidateStarted(5, MM, B, B + P, NotifyEvent.SOFT_DIRTY, 0, true, List.of(SUB_GT, SUB_GC)));
+    b.send(TraceBuilder.CPU, GPU1);
+    b.on(GPU1, ack(5, SUB_GT, G, false), ack(5, SUB_GC, G, false), atomicEntry(G, SUB_GT, Scenario.SEQ));
+    Map<String, Integer> counts = verdict(b);
+    assertTrue(counts.containsKey("I5"), counts::toString);
+  }
+
+  // ------------------------------------------------------------ I8
+
+  /** I8: folio_unlock()+folio_put() carried out twice for one make_device_exclusive call. */
+  @Test
+  void unlockPutTwiceIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    Scenario.map(b);
+    b.cpu(new Trace.FolioUnlockPutDone(REQ1, G, X));
+    assertOnly(b, "I8");
+  }
+
+  /** I8: folio_unlock()+folio_put() for a reqId that never returned OK from make_device_exclusive. */
+  @Test
+  void unlockPutWithoutExclusiveIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(new Trace.ExclusiveReturned(REQ1 + 1, G, X, Errno.EBUSY, false), new Trace.FolioUnlockPutDone(REQ1 + 1, G, X));
+    assertOnly(b, "I8");
+  }
+
+  /** I8: refcount below mapcount. */
+  @Test
+  void refcountBelowMapcountIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(folio(false, 0, 1));
+    assertCaught(b, "I8");
+  }
+
+  /**
+   * I8 (PROTOCOL.md §8 R1, dmirror without seq check): MADV_DONTNEED zaps X between conversion and mapping; the
+   * stale atomic entry is installed anyway and the folio is freed under it.
+   */
+  @Test
+  void folioFreedUnderADeviceEntryIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    b.cpu(new Trace.InvalidateStarted(6, MM, B, B + P, NotifyEvent.CLEAR, 0, true, List.of(SUB_GT, SUB_GC)));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, ack(6, SUB_GT, G, false), ack(6, SUB_GC, G, false));
+    b.send(GPU1, TraceBuilder.CPU);
+    b.cpu(pte(PteState.NONE, false, false, "madv_dontneed"), folio(true, 1, 0), new Trace.InvalidateEnded(6, true));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, atomicEntry(G, 0, -1)).send(GPU1, TraceBuilder.CPU);
+    b.cpu(new Trace.FolioChanged(X, false, 0, 0, true, true, true), new Trace.FolioUnlockPutDone(REQ1, G, X));
+    Map<String, Integer> counts = verdict(b);
+    assertTrue(counts.containsKey("I8") && counts.containsKey("I1") && counts.containsKey("I2"), counts::toString);
+  }
+
+  // ------------------------------------------------------------ I10
+
+  /** I10: G zaps and acks the CLEAR, then a device write of X still reaches host memory. */
+  @Test
+  void deviceAccessAfterItsAckIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    Scenario.map(b);
+    Scenario.restoreStart(b, false);
+    Scenario.zapAndAck(b);
+    b.on(GPU1, new Trace.DeviceAccessIssued(G, MM, B, X, Access.WRITE)).send(GPU1, TraceBuilder.CPU);
+    b.cpu(new Trace.HostMemoryAccessed(G, -1, X, 0, Access.WRITE, 1, 5));
+    Scenario.restoreFinish(b);
+    assertOnly(b, "I10");
+  }
+
+  /** I10: a device atomic through a read-only entry. */
+  @Test
+  void deviceAtomicWithoutAtomicEntryIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, new Trace.DeviceEntryInstalled(G, MM, B, X, true, false, false, 0, -1));
+    b.send(GPU1, TraceBuilder.CPU).cpu(new Trace.HostMemoryAccessed(G, -1, X, 0, Access.ATOMIC, 0, 1));
+    assertOnly(b, "I10");
+  }
+
+  /** I10 (6.15+): a writable PTE restored from DEVEXCL is clean although the folio is dirty. */
+  @Test
+  void cleanRestoreOfDirtyFolioIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    Scenario.map(b);
+    Scenario.restoreStart(b, false);
+    Scenario.zapAndAck(b);
+    b.cpu(pte(PteState.PRESENT, true, false, "restore"), folio(false, 1, 1), new Trace.InvalidateEnded(INV_RESTORE, true));
+    assertOnly(b, "I10");
+  }
+
+  /** I10: a dirty PTE converted to DEVEXCL whose dirtiness never reached the folio. */
+  @Test
+  void lostDirtinessAtConversionIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(new Trace.FolioChanged(X, false, 1, 1, false, true, false));
+    b.cpu(new Trace.FolioChanged(X, true, 2, 1, false, true, false),
+        pte(PteState.DEVEXCL, false, false, "exclusive"),
+        new Trace.FolioChanged(X, true, 2, 1, false, true, false),
+        new Trace.ExclusiveReturned(REQ1, G, X, Errno.OK, true));
+    assertOnly(b, "I10");
+  }
+
+}
