@@ -245,6 +245,9 @@ final class Device {
       case DMIRROR_MIRROR:
         mirrorInvalidate(sub, inv);
         break;
+      case DMIRROR_SNAPSHOT:
+        lockedSetSeq(sub, inv);
+        break;
       default:
         throw new IllegalStateException("unknown subscription role " + sub.role);
     }
@@ -260,6 +263,12 @@ final class Device {
       ack(inv, true, true);
       return;
     }
+    lockedSetSeq(sub, inv);
+  }
+
+  /** Lock the user lock (trylock when non-blockable, failing the callback), set_seq, unlock. */
+  private void lockedSetSeq(Subscription sub, HmmProtocol.InvalidateStart inv) {
+    Binding binding = sub.binding;
     Callback callback = new Callback(inv);
     Runnable body = () -> {
       setSeq(sub, inv.curSeq());

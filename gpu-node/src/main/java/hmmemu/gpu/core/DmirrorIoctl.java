@@ -1,25 +1,377 @@
 package hmmemu.gpu.core;
 
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.HmmPfn;
+import hmmemu.protocol.model.Page;
 import hmmemu.protocol.msg.HmmProtocol;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Consumer;
 
-/** Models one dmirror ioctl of lib/test_hmm.c (PROTOCOL.md §4.6). */
+/**
+ * Models one dmirror ioctl of lib/test_hmm.c (PROTOCOL.md §4.6): READ (dmirror_read), WRITE (dmirror_write),
+ * EXCLUSIVE (dmirror_exclusive, V2025 form), CHECK_EXCLUSIVE (dmirror_check_atomic) and SNAPSHOT
+ * (dmirror_snapshot). Pages are copied through the device entries with DeviceMemoryAccess (word 0 of each page)
+ * while the dmirror mutex is held, as dmirror_do_read/do_write copy under it.
+ *
+ * <p>On an error the reply carries the errno with zero counters and no data: the ioctl returns before copying
+ * the command back to user space. dmirror_do_read's -ENOENT during EXCLUSIVE's read-back is reported as EFAULT,
+ * because Errno has no ENOENT.
+ */
 final class DmirrorIoctl implements DriverMutex.Holder {
+  /**
+   * Transitions: COPYING (under the mutex, waiting for host accesses) -> FAULTING (dmirror_fault) -> COPYING ...;
+   * CONVERTING (make_device_exclusive) -> MAPPING (mutex) -> CONVERTING | COPYING; SNAPSHOTTING; -> DONE.
+   */
+  enum State { WAITING_MUTEX, COPYING, FAULTING, CONVERTING, MAPPING, SNAPSHOTTING, DONE }
+
   private final Device device;
   private final StepContext ctx;
   private final Binding binding;
   private final HmmProtocol.DmirrorCmd cmd;
+  private final long start;
+  private final long end;
+  private final long[] data;
+  private State state = State.WAITING_MUTEX;
+  private long faults;
+  private long cpages;
+  private int outstanding;
 
   DmirrorIoctl(Device device, StepContext ctx, Binding binding, HmmProtocol.DmirrorCmd cmd) {
+    if (cmd.npages() < 0 || (cmd.start() & (Page.SIZE - 1)) != 0) {
+      throw new IllegalStateException("dmirror ioctl range must be page aligned with npages >= 0: " + cmd);
+    }
+    if (cmd.op() == HmmProtocol.DmirrorOp.WRITE && (cmd.data() == null || cmd.data().size() != cmd.npages())) {
+      throw new IllegalStateException("dmirror WRITE carries one word per page: " + cmd);
+    }
     this.device = device;
     this.ctx = ctx;
     this.binding = binding;
     this.cmd = cmd;
+    this.start = cmd.start();
+    this.end = cmd.start() + ((long) cmd.npages() << Page.SHIFT);
+    this.data = new long[cmd.npages()];
   }
 
   void start() {
-    throw new IllegalStateException("dmirror ioctls are not implemented yet");
+    switch (cmd.op()) {
+      case READ:
+      case WRITE:
+        copyPass(start);
+        break;
+      case EXCLUSIVE:
+        convert(start, ctx.nowMicros + ctx.switches.driverDeadlineMicros());
+        break;
+      case CHECK_EXCLUSIVE:
+        checkExclusive();
+        break;
+      case SNAPSHOT:
+        snapshotChunk(start);
+        break;
+      default:
+        throw new IllegalStateException("unknown dmirror op " + cmd.op());
+    }
+  }
+
+  private boolean writing() { return cmd.op() == HmmProtocol.DmirrorOp.WRITE; }
+
+  private int index(long va) { return (int) ((va - start) >>> Page.SHIFT); }
+
+  // ------------------------------------------------------------------------------------------- READ / WRITE
+
+  /**
+   * One round of dmirror_read/dmirror_write: under the mutex copy through the entries from {@code from} up to the
+   * first unusable one (read accepts any entry, write needs the WRITE tag); on -ENOENT fault the rest, faults++.
+   */
+  private void copyPass(long from) {
+    state = State.WAITING_MUTEX;
+    binding.mutex.lock(this, () -> {
+      state = State.COPYING;
+      List<Long> usable = new ArrayList<>();
+      long va = from;
+      for (; va < end; va += Page.SIZE) {
+        Device.Entry e = device.entry(binding.mmId, va);
+        if (e == null || (writing() && !e.write())) break;
+        usable.add(va);
+      }
+      long missing = va;
+      copyThrough(usable, () -> {
+        binding.mutex.unlock(this);
+        if (missing >= end) {
+          reply(Errno.OK);
+          return;
+        }
+        dmirrorFault(missing, writing(), errno -> {
+          if (errno != Errno.OK) {
+            reply(errno);
+          } else {
+            faults++;
+            copyPass(missing);
+          }
+        });
+      });
+    });
+  }
+
+  /** memcpy_from_page / memcpy_to_page of word 0 for each page, as device accesses; then {@code done}. */
+  private void copyThrough(List<Long> pages, Runnable done) {
+    if (pages.isEmpty()) {
+      done.run();
+      return;
+    }
+    outstanding = pages.size();
+    for (long va : pages) {
+      Device.Entry e = device.entry(binding.mmId, va);
+      int i = index(va);
+      Access access = writing() ? Access.WRITE : Access.READ;
+      long value = writing() ? cmd.data().get(i) : 0L;
+      device.issueHostAccess(binding.mmId, va, e.pfn(), 0, access, value, old -> {
+        if (!writing()) data[i] = old;
+        cpages++;
+        if (--outstanding == 0) done.run();
+      });
+    }
+  }
+
+  /** dmirror_fault(): hmm_range_fault over [from, end) in chunks of 64 pages. */
+  private void dmirrorFault(long from, boolean write, Consumer<Errno> done) {
+    state = State.FAULTING;
+    if (from >= end) {
+      done.accept(Errno.OK);
+      return;
+    }
+    long chunkEnd = Math.min(from + ((long) Device.DMIRROR_CHUNK_PAGES << Page.SHIFT), end);
+    rangeFault(from, chunkEnd, write, ctx.nowMicros + ctx.switches.driverDeadlineMicros(), errno -> {
+      if (errno != Errno.OK) done.accept(errno); else dmirrorFault(chunkEnd, write, done);
+    });
+  }
+
+  /** dmirror_range_fault(): the seq loop on dmirror's notifier, then dmirror_do_fault() under the mutex. */
+  private void rangeFault(long from, long to, boolean write, long deadline, Consumer<Errno> done) {
+    if (ctx.nowMicros > deadline) {
+      done.accept(Errno.EBUSY);
+      return;
+    }
+    Subscription sub = binding.subscription;
+    device.readBegin(sub, seq -> {
+      long reqId = device.newReqId();
+      int n = (int) ((to - from) >>> Page.SHIFT);
+      int flags = HmmPfn.REQ_FAULT | (write ? HmmPfn.REQ_WRITE : 0);
+      device.expectReply(reqId, msg -> {
+        HmmProtocol.HmmRangeFaultReply reply = (HmmProtocol.HmmRangeFaultReply) msg;
+        if (reply.errno() == Errno.EBUSY) {
+          rangeFault(from, to, write, deadline, done);
+          return;
+        }
+        if (reply.errno() != Errno.OK) {
+          done.accept(reply.errno());
+          return;
+        }
+        checkWords(reply, n);
+        binding.mutex.lock(this, () -> {
+          if (device.readRetry(sub, seq)) {
+            binding.mutex.unlock(this);
+            rangeFault(from, to, write, deadline, done);
+            return;
+          }
+          Errno result = doFault(from, reply.hmmPfns(), write, sub.subId, seq);
+          binding.mutex.unlock(this);
+          done.accept(result);
+        });
+      });
+      ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, device.deviceId, sub.subId, seq, binding.mmId, from,
+          Collections.nCopies(n, flags)));
+    });
+  }
+
+  /** dmirror_do_fault(): untagged entry for a read-only pfn, WRITE tag for a writable one. */
+  private Errno doFault(long from, List<Long> words, boolean write, long subId, long seq) {
+    for (int i = 0; i < words.size(); i++) {
+      long word = words.get(i);
+      // WARN_ON(ERROR), WARN_ON(!VALID): a populating fault never returns those on success.
+      if ((word & HmmPfn.ERROR) != 0 || (word & HmmPfn.VALID) == 0) return Errno.EFAULT;
+      boolean writable = (word & HmmPfn.WRITE) != 0;
+      if (!writable && write) return Errno.EFAULT; // WARN_ON(default_flags & HMM_PFN_WRITE)
+      device.install(binding.mmId, from + ((long) i << Page.SHIFT), HmmPfn.pfn(word), true, writable, false, subId,
+          seq);
+    }
+    return Errno.OK;
+  }
+
+  private static void checkWords(HmmProtocol.HmmRangeFaultReply reply, int n) {
+    if (reply.hmmPfns() == null || reply.hmmPfns().size() != n) {
+      throw new IllegalStateException("hmm_range_fault answers one word per page: expected " + n + ", got "
+          + (reply.hmmPfns() == null ? "none" : reply.hmmPfns().size()));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------- EXCLUSIVE
+
+  /**
+   * dmirror_exclusive(), V2025: per page make_device_exclusive(owner NULL), store an ATOMIC entry under the mutex
+   * WITHOUT read_begin/read_retry (unless dmirrorSeqCheck), folio_unlock+folio_put; then read the pages back.
+   */
+  private void convert(long va, long deadline) {
+    if (va >= end) {
+      readBack();
+      return;
+    }
+    state = State.CONVERTING;
+    boolean seqCheck = ctx.switches.dmirrorSeqCheck();
+    if (seqCheck && ctx.nowMicros > deadline) {
+      reply(Errno.EBUSY);
+      return;
+    }
+    if (seqCheck) {
+      device.readBegin(binding.subscription, seq -> sendMakeDeviceExclusive(va, deadline, seq));
+    } else {
+      sendMakeDeviceExclusive(va, deadline, -1);
+    }
+  }
+
+  private void sendMakeDeviceExclusive(long va, long deadline, long seq) {
+    long reqId = device.newReqId();
+    device.expectReply(reqId, msg -> {
+      HmmProtocol.MakeDeviceExclusiveReply reply = (HmmProtocol.MakeDeviceExclusiveReply) msg;
+      if (reply.errno() != Errno.OK) {
+        reply(reply.errno());
+        return;
+      }
+      state = State.MAPPING;
+      binding.mutex.lock(this, () -> {
+        Subscription sub = binding.subscription;
+        if (seq != -1 && device.readRetry(sub, seq)) {
+          binding.mutex.unlock(this);
+          ctx.toCpu(new HmmProtocol.FolioUnlockPut(reqId, device.deviceId, reply.pfn()));
+          convert(va, deadline);
+          return;
+        }
+        device.install(binding.mmId, va, reply.pfn(), true, false, true, sub.subId, seq);
+        binding.mutex.unlock(this);
+        ctx.toCpu(new HmmProtocol.FolioUnlockPut(reqId, device.deviceId, reply.pfn()));
+        convert(va + Page.SIZE, ctx.nowMicros + ctx.switches.driverDeadlineMicros());
+      });
+    });
+    ctx.toCpu(new HmmProtocol.MakeDeviceExclusive(reqId, device.deviceId, binding.mmId, va, binding.owner));
+  }
+
+  /** "Return the migrated data for verification": dmirror_do_read over the whole range under the mutex. */
+  private void readBack() {
+    state = State.WAITING_MUTEX;
+    binding.mutex.lock(this, () -> {
+      state = State.COPYING;
+      List<Long> pages = new ArrayList<>();
+      for (long va = start; va < end; va += Page.SIZE) {
+        if (device.entry(binding.mmId, va) == null) {
+          binding.mutex.unlock(this);
+          reply(Errno.EFAULT); // -ENOENT: an entry was invalidated since it was stored
+          return;
+        }
+        pages.add(va);
+      }
+      copyThrough(pages, () -> {
+        binding.mutex.unlock(this);
+        reply(Errno.OK);
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------- CHECK_EXCLUSIVE
+
+  /** dmirror_check_atomic(): -EPERM if any entry of [start, end) is ATOMIC (no lock taken, as upstream). */
+  private void checkExclusive() {
+    for (long va = start; va < end; va += Page.SIZE) {
+      Device.Entry e = device.entry(binding.mmId, va);
+      if (e != null && e.atomic()) {
+        reply(Errno.EPERM);
+        return;
+      }
+    }
+    reply(Errno.OK);
+  }
+
+  // ------------------------------------------------------------------------------------------- SNAPSHOT
+
+  /**
+   * dmirror_snapshot(): per chunk of 64 pages a temporary interval notifier over the chunk and
+   * dmirror_range_snapshot() (hmm_range_fault without fault flags, seq loop); cpages += pages of each chunk.
+   */
+  private void snapshotChunk(long from) {
+    if (from >= end) {
+      reply(Errno.OK);
+      return;
+    }
+    state = State.SNAPSHOTTING;
+    long to = Math.min(from + ((long) Device.DMIRROR_CHUNK_PAGES << Page.SHIFT), end);
+    long deadline = ctx.nowMicros + ctx.switches.driverDeadlineMicros();
+    Subscription[] window = new Subscription[1];
+    window[0] = device.insertSubscription(Subscription.Role.DMIRROR_SNAPSHOT, binding, from, to,
+        () -> snapshotLoop(window[0], from, to, deadline));
+  }
+
+  private void snapshotLoop(Subscription window, long from, long to, long deadline) {
+    if (ctx.nowMicros > deadline) {
+      device.removeSubscription(window);
+      reply(Errno.EBUSY);
+      return;
+    }
+    device.readBegin(window, seq -> {
+      long reqId = device.newReqId();
+      int n = (int) ((to - from) >>> Page.SHIFT);
+      device.expectReply(reqId, msg -> {
+        HmmProtocol.HmmRangeFaultReply reply = (HmmProtocol.HmmRangeFaultReply) msg;
+        if (reply.errno() == Errno.EBUSY) {
+          snapshotLoop(window, from, to, deadline);
+          return;
+        }
+        if (reply.errno() != Errno.OK) {
+          device.removeSubscription(window);
+          reply(reply.errno());
+          return;
+        }
+        checkWords(reply, n);
+        binding.mutex.lock(this, () -> {
+          if (device.readRetry(window, seq)) {
+            binding.mutex.unlock(this);
+            snapshotLoop(window, from, to, deadline);
+            return;
+          }
+          for (int i = 0; i < n; i++) data[index(from) + i] = reply.hmmPfns().get(i);
+          binding.mutex.unlock(this);
+          device.removeSubscription(window);
+          cpages += n;
+          snapshotChunk(to);
+        });
+      });
+      ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, device.deviceId, window.subId, seq, binding.mmId, from,
+          Collections.nCopies(n, 0)));
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------- reply
+
+  private void reply(Errno errno) {
+    state = State.DONE;
+    if (errno != Errno.OK) {
+      ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), errno, 0, 0, List.of()));
+      return;
+    }
+    List<Long> out = new ArrayList<>(data.length);
+    if (cmd.op() != HmmProtocol.DmirrorOp.WRITE && cmd.op() != HmmProtocol.DmirrorOp.CHECK_EXCLUSIVE) {
+      for (long word : data) out.add(word);
+    }
+    ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), Errno.OK, faults, cpages, Collections.unmodifiableList(out)));
   }
 
   @Override
-  public String describeHolder() { return "dmirror " + cmd.op() + " req " + cmd.reqId() + " of device " + device.deviceId; }
+  public String describeHolder() {
+    return String.format("dmirror %s [%#x,%#x) (req %d, device %d, mm %d) in %s", cmd.op(), start, end, cmd.reqId(),
+        device.deviceId, binding.mmId, state);
+  }
+
+  @Override
+  public String toString() { return describeHolder() + " data=" + Arrays.toString(data); }
 }

@@ -16,7 +16,9 @@ final class Subscription {
     /** nouveau's temporary per-fault interval notifier "Gt" (nouveau_svm_range_invalidate): set_seq only. */
     NOUVEAU_FAULT_WINDOW,
     /** dmirror's interval notifier over the whole mm (dmirror_interval_invalidate): set_seq and erase. */
-    DMIRROR_MIRROR
+    DMIRROR_MIRROR,
+    /** dmirror_snapshot()'s temporary interval notifier (dmirror_snapshot_invalidate): set_seq only. */
+    DMIRROR_SNAPSHOT
   }
 
   final long subId;
