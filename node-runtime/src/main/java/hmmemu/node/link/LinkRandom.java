@@ -1,0 +1,26 @@
+package hmmemu.node.link;
+
+import java.util.SplittableRandom;
+
+/**
+ * The random source of one link direction: seeded from the run seed and the direction, it hands out one
+ * independent stream per message ({@link #nextMessage}), so what the n-th message on a direction draws depends on
+ * the run seed, the direction and n only (not on the other directions, the timing, or the fault settings).
+ * Not thread-safe; {@link ModeledLink} uses it under its lock. Tests build a second instance to predict draws.
+ */
+public final class LinkRandom {
+  private final SplittableRandom rng;
+
+  public LinkRandom(long runSeed, Direction direction) { this.rng = new SplittableRandom(seed(runSeed, direction)); }
+
+  /** The seed of a direction: a SplitMix64 finalisation of the run seed mixed with both node indexes. */
+  public static long seed(long runSeed, Direction d) {
+    long z = runSeed ^ (0x9E3779B97F4A7C15L * (d.from() + 1)) ^ (0xC2B2AE3D27D4EB4FL * (d.to() + 0x51L));
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  /** The random stream of the next message on this direction. */
+  public SplittableRandom nextMessage() { return new SplittableRandom(rng.nextLong()); }
+}

@@ -1,0 +1,148 @@
+package hmmemu.node.link;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The {@link LinkSpec} of every direction: a default plus per-direction overrides, read from the HOCON block
+ * {@code hmm-emu.link} (see docs/LATENCY.md for the keys, units and the sources of the defaults).
+ */
+public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions) {
+
+  /** The built-in defaults, the fallback of {@link #fromConfig}; docs/LATENCY.md shows the same block. */
+  public static final String DEFAULTS_HOCON = String.join("\n",
+      "hmm-emu.link {",
+      "  default {",
+      "    delay = { dist = constant, value = 1us }",
+      "    jitter = 0us",
+      "    tail = { p = 0, alpha = 1.5, scale = 50us }",
+      "    bandwidth-bytes-per-us = 16000",
+      "    loss = 0",
+      "    duplication = 0",
+      "    reordering = 0",
+      "    reorder-extra = { dist = uniform, min = 10us, max = 50us }",
+      "  }",
+      "  directions { }",
+      "}");
+
+  public LinkSettings {
+    Objects.requireNonNull(defaults, "defaults");
+    directions = Map.copyOf(directions);
+  }
+
+  /** The same spec on every direction. */
+  public static LinkSettings of(LinkSpec spec) { return new LinkSettings(spec, Map.of()); }
+
+  /** The built-in defaults. */
+  public static LinkSettings builtIn() { return fromConfig(ConfigFactory.empty()); }
+
+  public LinkSpec spec(Direction d) { return directions.getOrDefault(d, defaults); }
+
+  public LinkSpec spec(int from, int to) { return spec(new Direction(from, to)); }
+
+  /** A copy with {@code spec} on direction {@code d}. */
+  public LinkSettings with(Direction d, LinkSpec spec) {
+    Map<Direction, LinkSpec> m = new LinkedHashMap<>(directions);
+    m.put(d, spec);
+    return new LinkSettings(defaults, m);
+  }
+
+  /**
+   * Reads {@code hmm-emu.link} from {@code config} (the built-in {@link #DEFAULTS_HOCON} fills what it lacks).
+   * Keys of {@code directions} are {@code "cpu0->gpu1"} (quoted in HOCON) or {@code "cpu0<->gpu1"} (both
+   * directions); each override falls back to {@code default} key by key.
+   *
+   * @throws IllegalArgumentException naming the path of a bad value
+   * @throws ConfigException for HOCON type errors (naming the path)
+   */
+  public static LinkSettings fromConfig(Config config) {
+    Config root = config.withFallback(ConfigFactory.parseString(DEFAULTS_HOCON)).resolve();
+    Config link = root.getConfig("hmm-emu.link");
+    Config def = link.getConfig("default");
+    LinkSpec defaults = spec(def, "hmm-emu.link.default");
+    Map<Direction, LinkSpec> dirs = new LinkedHashMap<>();
+    ConfigObject d = link.getObject("directions");
+    for (Map.Entry<String, ConfigValue> e : d.entrySet()) {
+      String key = e.getKey();
+      String path = "hmm-emu.link.directions.\"" + key + "\"";
+      if (!(e.getValue() instanceof ConfigObject o)) throw new IllegalArgumentException(path + ": expected an object");
+      LinkSpec spec = spec(o.toConfig().withFallback(def), path);
+      try {
+        String k = key.replace("\u2194", "<->");
+        if (k.contains("<->")) {
+          Direction one = Direction.parse(k.replace("<->", "->"));
+          dirs.put(one, spec);
+          dirs.put(one.reverse(), spec);
+        } else {
+          dirs.put(Direction.parse(k), spec);
+        }
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException(path + ": " + ex.getMessage(), ex);
+      }
+    }
+    return new LinkSettings(defaults, dirs);
+  }
+
+  private static LinkSpec spec(Config c, String path) {
+    try {
+      return new LinkSpec(
+          distribution(c, "delay"),
+          micros(c, "jitter"),
+          new LinkSpec.Tail(c.getDouble("tail.p"), c.getDouble("tail.alpha"), micros(c, "tail.scale")),
+          bandwidth(c, "bandwidth-bytes-per-us"),
+          c.getDouble("loss"),
+          c.getDouble("duplication"),
+          c.getDouble("reordering"),
+          distribution(c, "reorder-extra"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static double bandwidth(Config c, String key) {
+    ConfigValue v = c.getValue(key);
+    if (v.valueType() == ConfigValueType.STRING) {
+      String s = c.getString(key).trim().toLowerCase(Locale.ROOT);
+      if (s.equals("inf") || s.equals("unlimited") || s.equals("infinite")) return 0;
+    }
+    return c.getDouble(key);
+  }
+
+  /** A duration (HOCON units: ns, us, ms, s...) in microseconds; a bare number is refused unless it is 0. */
+  static double micros(Config c, String key) {
+    ConfigValue v = c.getValue(key);
+    if (v.valueType() == ConfigValueType.NUMBER) {
+      if (c.getDouble(key) == 0) return 0;
+      throw new IllegalArgumentException(key + " = " + v.render() + ": give a unit (e.g. 2us, 1.5ms)");
+    }
+    return c.getDuration(key).toNanos() / 1000.0;
+  }
+
+  /** {@code {dist = constant|uniform|normal|exponential, ...}}, or a plain duration meaning a constant. */
+  static Distribution distribution(Config c, String key) {
+    ConfigValue v = c.getValue(key);
+    if (v.valueType() != ConfigValueType.OBJECT) return new Distribution.Constant(micros(c, key));
+    Config d = c.getConfig(key);
+    String dist = d.hasPath("dist") ? d.getString("dist").trim().toLowerCase(Locale.ROOT) : "constant";
+    switch (dist) {
+      case "constant":
+        return new Distribution.Constant(micros(d, "value"));
+      case "uniform":
+        return new Distribution.Uniform(micros(d, "min"), micros(d, "max"));
+      case "normal":
+        return new Distribution.Normal(micros(d, "mean"), micros(d, "stddev"));
+      case "exponential":
+        return new Distribution.Exponential(micros(d, "mean"));
+      default:
+        throw new IllegalArgumentException(key + ".dist = " + dist + ": expected constant, uniform, normal or exponential");
+    }
+  }
+}
