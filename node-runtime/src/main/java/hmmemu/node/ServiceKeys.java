@@ -13,4 +13,9 @@ public final class ServiceKeys {
   public static final ServiceKey<Envelope> CHECKER = ServiceKey.create(Envelope.class, "hmm-checker");
 
   private ServiceKeys() {}
+
+  /** The actor of GPU node {@code nodeIndex} (registered beside {@link #GPU}), so a controller can tell nodes apart. */
+  public static ServiceKey<Envelope> gpu(int nodeIndex) {
+    return ServiceKey.create(Envelope.class, "hmm-gpu-" + nodeIndex);
+  }
 }
