@@ -21,6 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.KernelProfile;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.Page;
+import hmmemu.protocol.model.Prot;
+import hmmemu.protocol.model.VmaKind;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.trace.Stamped;
@@ -34,8 +39,10 @@ class InvariantCheckerTest {
 
   // ------------------------------------------------------------ helpers
 
-  static InvariantChecker run(List<Stamped> events) {
-    InvariantChecker c = new InvariantChecker();
+  static InvariantChecker run(List<Stamped> events) { return run(events, KernelProfile.V6_15); }
+
+  static InvariantChecker run(List<Stamped> events, KernelProfile profile) {
+    InvariantChecker c = new InvariantChecker(profile);
     for (Stamped s : events) c.offer(s);
     assertEquals(0, c.pending(), () -> "events left undelivered:\n" + c.describePending());
     assertEquals(events.size(), c.delivered());
@@ -294,4 +301,205 @@ class InvariantCheckerTest {
     assertOnly(b, "I10");
   }
 
+
+  // ------------------------------------------------------------ I4
+
+  /** G's Gt was invalidated (SOFT_DIRTY, C17), read_retry says retry, and G maps anyway: a stale install. */
+  private static TraceBuilder softDirtyHitsTheFaultWindow() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    b.cpu(new Trace.InvalidateStarted(5, MM, B, B + P, NotifyEvent.SOFT_DIRTY, 0, true, List.of(SUB_GT, SUB_GC)));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, ack(5, SUB_GT, G, false), ack(5, SUB_GC, G, false));
+    b.send(GPU1, TraceBuilder.CPU).cpu(new Trace.InvalidateEnded(5, true)).send(TraceBuilder.CPU, GPU1);
+    return b;
+  }
+
+  /** I4: the driver installs with the seq read_retry just rejected (the seq protocol must force a retry). */
+  @Test
+  void installAfterAFailedReadRetryIsStale() {
+    TraceBuilder b = softDirtyHitsTheFaultWindow();
+    b.on(GPU1, new Trace.ReadRetryChecked(G, SUB_GT, Scenario.SEQ, 5, true), atomicEntry(G, SUB_GT, Scenario.SEQ));
+    assertOnly(b, "I4");
+  }
+
+  /** I4 (brokenMapBeforeRetry): the driver maps before read_retry, which then finds the seq invalidated. */
+  @Test
+  void installBeforeAFailingReadRetryIsStale() {
+    TraceBuilder b = softDirtyHitsTheFaultWindow();
+    b.on(GPU1, atomicEntry(G, SUB_GT, Scenario.SEQ), new Trace.ReadRetryChecked(G, SUB_GT, Scenario.SEQ, 5, true));
+    assertOnly(b, "I4");
+  }
+
+  /** I4: read_retry passed, then an invalidation callback hit the subscription, then the driver installed. */
+  @Test
+  void installAfterACallbackFollowingThePassingCheckIsStale() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    b.on(GPU1, new Trace.ReadRetryChecked(G, SUB_GT, Scenario.SEQ, Scenario.SEQ, false));
+    b.send(GPU1, TraceBuilder.CPU);
+    b.cpu(new Trace.InvalidateStarted(5, MM, B, B + P, NotifyEvent.SOFT_DIRTY, 0, true, List.of(SUB_GT, SUB_GC)));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, ack(5, SUB_GT, G, false), ack(5, SUB_GC, G, false));
+    b.send(GPU1, TraceBuilder.CPU).cpu(new Trace.InvalidateEnded(5, true)).send(TraceBuilder.CPU, GPU1);
+    b.on(GPU1, atomicEntry(G, SUB_GT, Scenario.SEQ));
+    assertOnly(b, "I4");
+  }
+
+  // ------------------------------------------------------------ I6
+
+  /** I6: the CPU restores X after the acks but without holding the folio lock. */
+  @Test
+  void restoreWithoutTheFolioLockIsCaught() {
+    TraceBuilder b = Scenario.c05Until(Scenario.Stage.MAPPED);
+    b.cpu(new Trace.CpuFaulted(1, MM, B, "devexcl"),
+        new Trace.InvalidateStarted(INV_RESTORE, MM, B, B + P, NotifyEvent.CLEAR, 0, true, List.of(SUB_GC)));
+    Scenario.zapAndAck(b);
+    b.cpu(pte(PteState.PRESENT, true, true, "restore"), folio(false, 1, 1), new Trace.InvalidateEnded(INV_RESTORE, true));
+    assertOnly(b, "I6");
+  }
+
+  /** I6: the CPU restores X with no invalidation at all (no device was told). */
+  @Test
+  void restoreWithoutAnInvalidationIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    b.on(GPU1, new Trace.ReadRetryChecked(G, SUB_GT, Scenario.SEQ, 9, true)).send(GPU1, TraceBuilder.CPU);
+    b.cpu(folio(false, 1, 1), new Trace.FolioUnlockPutDone(REQ1, G, X));
+    b.cpu(folio(true, 2, 1), pte(PteState.PRESENT, true, true, "restore"), folio(false, 1, 1));
+    assertOnly(b, "I6");
+  }
+
+  // ------------------------------------------------------------ I7
+
+  /** I7: a CPU restore of X runs while G's make_device_exclusive still holds the folio lock (before its unlock). */
+  @Test
+  void restoreWhileTheDriverHoldsTheFolioLockIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    b.cpu(new Trace.CpuFaulted(1, MM, B, "devexcl"),
+        new Trace.InvalidateStarted(INV_RESTORE, MM, B, B + P, NotifyEvent.CLEAR, 0, true, List.of(SUB_GT, SUB_GC)));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, ack(INV_RESTORE, SUB_GT, G, false), ack(INV_RESTORE, SUB_GC, G, false));
+    b.send(GPU1, TraceBuilder.CPU);
+    b.cpu(pte(PteState.PRESENT, true, true, "restore"), new Trace.InvalidateEnded(INV_RESTORE, true));
+    assertOnly(b, "I7");
+  }
+
+  /** I7: the folio is locked by someone else between make_device_exclusive's return and the driver's unlock. */
+  @Test
+  void secondLockWhileTheDriverHoldsTheFolioIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    Scenario.convert(b, false);
+    b.cpu(folio(false, 2, 1), folio(true, 2, 1));
+    assertOnly(b, "I7");
+  }
+
+  // ------------------------------------------------------------ I9
+
+  /** I9 (6.15): mapcount 2 while one PTE maps the folio. */
+  @Test
+  void mapcountMismatchIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(folio(false, 2, 2));
+    assertOnly(b, "I9");
+  }
+
+  /** I9 follows the profile: a DEVEXCL entry counts in mapcount on 6.15 and does not on 5.14. */
+  @Test
+  void mapcountRuleDependsOnTheKernelProfile() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(pte(PteState.DEVEXCL, false, false, "exclusive"), folio(false, 1, 0));
+    assertEquals(List.of(), run(b.inOrder(), KernelProfile.V5_14).violations());
+    assertEquals(Map.of("I9", 1), run(b.inOrder(), KernelProfile.V6_15).countsByInvariant());
+  }
+
+  // ------------------------------------------------------------ I11
+
+  /** I11: a DEVEXCL entry in a shared anonymous (shmem) VMA. */
+  @Test
+  void conversionInASharedVmaIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(new Trace.VmaChanged(MM, B, B + P, Prot.RW, VmaKind.ANON_SHARED, false));
+    Scenario.convert(b, false);
+    assertOnly(b, "I11");
+  }
+
+  /** I11: a DEVEXCL entry for a folio that is not anon-exclusive (e.g. COW-shared after fork). */
+  @Test
+  void conversionOfANonExclusiveFolioIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(new Trace.FolioChanged(X, false, 1, 1, true, false, false),
+        pte(PteState.DEVEXCL, false, false, "exclusive"));
+    assertOnly(b, "I11");
+  }
+
+  // ------------------------------------------------------------ I12
+
+  /** I12: H's driver skips G's EXCLUSIVE invalidation although the owner cookie is G's, not H's. */
+  @Test
+  void ignoredCallbackWithAForeignOwnerIsCaught() {
+    TraceBuilder b = Scenario.setup(true);
+    Scenario.convert(b, true, true);
+    assertOnly(b, "I12");
+  }
+
+  /** I12: G skips a CLEAR (owner NULL), which no driver may filter; it then still holds its entry (I3). */
+  @Test
+  void ignoredClearIsCaught() {
+    TraceBuilder b = Scenario.c05Until(Scenario.Stage.MAPPED);
+    Scenario.restoreStart(b, false);
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, ack(INV_RESTORE, SUB_GC, G, true));
+    Map<String, Integer> counts = verdict(b);
+    assertTrue(counts.containsKey("I12") && counts.containsKey("I3"), counts::toString);
+  }
+
+  // ------------------------------------------------------------ a second correct trace
+
+  /**
+   * C04 (two dmirror devices take turns, owner NULL): D0 converts and maps X; D1's conversion first restores X
+   * (CLEAR, D0 zaps) and converts again; no violation in any arrival order.
+   */
+  @Test
+  void twoDmirrorDevicesTakingTurnsHaveNoViolation() {
+    int d0 = 16;
+    int d1 = 32;
+    long s0 = ((long) d0 << 32) | 1;
+    long s1 = ((long) d1 << 32) | 1;
+    long r1 = ((long) d0 << 40) | 1;
+    long r2 = ((long) d1 << 40) | 1;
+    List<Long> both = List.of(s0, s1);
+    TraceBuilder b = new TraceBuilder(3);
+    b.cpu(new Trace.VmaChanged(MM, B, B + 16 * P, Prot.RW, VmaKind.ANON_PRIVATE, false),
+        pte(PteState.PRESENT, true, true, "anon"), folio(false, 1, 1),
+        new Trace.NotifierRegistered(s0, d0, MM, NotifierKind.INTERVAL, 0, Page.TASK_SIZE, false),
+        new Trace.NotifierRegistered(s1, d1, MM, NotifierKind.INTERVAL, 0, Page.TASK_SIZE, false));
+    b.send(0, 1).on(1, new Trace.DriverBound(d0, MM, 0, "DMIRROR"));
+    b.send(0, 2).on(2, new Trace.DriverBound(d1, MM, 0, "DMIRROR"));
+    // D0: EXCLUSIVE ioctl
+    b.send(1, 0).cpu(folio(true, 2, 1),
+        new Trace.InvalidateStarted(1, MM, B, B + P, NotifyEvent.EXCLUSIVE, 0, true, both));
+    b.send(0, 1).on(1, ack(1, s0, d0, false)).send(1, 0);
+    b.send(0, 2).on(2, ack(1, s1, d1, false)).send(2, 0);
+    b.cpu(pte(PteState.DEVEXCL, false, false, "exclusive"), folio(true, 2, 1), new Trace.InvalidateEnded(1, true),
+        new Trace.ExclusiveReturned(r1, d0, X, Errno.OK, true));
+    b.send(0, 1).on(1, new Trace.DeviceEntryInstalled(d0, MM, B, X, true, false, true, 0, -1),
+        new Trace.DeviceAccessIssued(d0, MM, B, X, Access.READ));
+    b.send(1, 0).cpu(folio(false, 1, 1), new Trace.FolioUnlockPutDone(r1, d0, X),
+        new Trace.HostMemoryAccessed(d0, -1, X, 0, Access.READ, 0, 0));
+    // D1: EXCLUSIVE ioctl; GUP meets DEVEXCL and restores first (CLEAR, owner NULL)
+    b.send(0, 1).send(0, 2).send(2, 0);
+    b.cpu(folio(true, 2, 1), new Trace.InvalidateStarted(2, MM, B, B + P, NotifyEvent.CLEAR, 0, true, both));
+    b.send(0, 1).on(1, new Trace.DeviceEntryZapped(d0, MM, B, X), ack(2, s0, d0, false)).send(1, 0);
+    b.send(0, 2).on(2, ack(2, s1, d1, false)).send(2, 0);
+    b.cpu(pte(PteState.PRESENT, true, true, "restore"), folio(false, 2, 1), new Trace.InvalidateEnded(2, true),
+        folio(true, 2, 1), new Trace.InvalidateStarted(3, MM, B, B + P, NotifyEvent.EXCLUSIVE, 0, true, both));
+    b.send(0, 1).on(1, ack(3, s0, d0, false)).send(1, 0);
+    b.send(0, 2).on(2, ack(3, s1, d1, false)).send(2, 0);
+    b.cpu(pte(PteState.DEVEXCL, false, false, "exclusive"), folio(true, 2, 1), new Trace.InvalidateEnded(3, true),
+        new Trace.ExclusiveReturned(r2, d1, X, Errno.OK, true));
+    b.send(0, 2).on(2, new Trace.DeviceEntryInstalled(d1, MM, B, X, true, false, true, 0, -1));
+    b.send(2, 0).cpu(folio(false, 1, 1), new Trace.FolioUnlockPutDone(r2, d1, X));
+    assertEquals(Map.of(), verdict(b));
+    for (long seed = 100; seed < 150; seed++) {
+      assertEquals(List.of(), run(b.scrambled(seed)).violations(), "seed=" + seed);
+    }
+  }
 }

@@ -70,7 +70,10 @@ final class Scenario {
   }
 
   /** G's atomic fault up to make_device_exclusive returning with X DEVEXCL and the folio locked (§4.2 step 2c). */
-  static TraceBuilder convert(TraceBuilder b, boolean withH) {
+  static TraceBuilder convert(TraceBuilder b, boolean withH) { return convert(b, withH, false); }
+
+  /** As {@link #convert(TraceBuilder, boolean)}; {@code hIgnores}: H's driver skips G's EXCLUSIVE (a broken filter). */
+  static TraceBuilder convert(TraceBuilder b, boolean withH, boolean hIgnores) {
     b.on(GPU1, new Trace.DeviceFaulted(G, MM, B, Access.ATOMIC)).send(GPU1, TraceBuilder.CPU);
     b.cpu(new Trace.NotifierRegistered(SUB_GT, G, MM, NotifierKind.INTERVAL, B, B + P, false));
     b.send(TraceBuilder.CPU, GPU1).send(GPU1, TraceBuilder.CPU); // NotifierInserted, then MakeDeviceExclusive
@@ -81,7 +84,7 @@ final class Scenario {
     b.on(GPU1, ack(INV_CONVERT, SUB_GT, G, true), ack(INV_CONVERT, SUB_GC, G, false));
     b.send(GPU1, TraceBuilder.CPU);
     if (withH) {
-      b.send(TraceBuilder.CPU, GPU2).on(GPU2, ack(INV_CONVERT, SUB_HC, H, false)).send(GPU2, TraceBuilder.CPU);
+      b.send(TraceBuilder.CPU, GPU2).on(GPU2, ack(INV_CONVERT, SUB_HC, H, hIgnores)).send(GPU2, TraceBuilder.CPU);
     }
     b.cpu(pte(PteState.DEVEXCL, false, false, "exclusive"),
         folio(true, 2, 1),
@@ -129,14 +132,23 @@ final class Scenario {
         new Trace.HostMemoryAccessed(-1, 1, X, 0, Access.WRITE, 1, 2));
   }
 
-  /** The whole correct C05 trace: convert, map, device atomic, CPU restore. */
-  static TraceBuilder c05() {
+  /** How far {@link #c05Until} builds the correct C05 trace. */
+  enum Stage { CONVERTED, MAPPED, ACCESSED, RESTORED }
+
+  /** The correct C05 trace up to and including {@code stage}. */
+  static TraceBuilder c05Until(Stage stage) {
     TraceBuilder b = setup(false);
     convert(b, false);
+    if (stage == Stage.CONVERTED) return b;
     map(b);
+    if (stage == Stage.MAPPED) return b;
     deviceAtomic(b);
+    if (stage == Stage.ACCESSED) return b;
     restoreStart(b, false);
     zapAndAck(b);
     return restoreFinish(b);
   }
+
+  /** The whole correct C05 trace: convert, map, device atomic, CPU restore. */
+  static TraceBuilder c05() { return c05Until(Stage.RESTORED); }
 }
