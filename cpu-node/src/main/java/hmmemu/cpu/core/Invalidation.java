@@ -1,0 +1,49 @@
+package hmmemu.cpu.core;
+
+import hmmemu.protocol.model.NotifyEvent;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Models one struct mmu_notifier_range between mmu_notifier_invalidate_range_start() and _end(): the callbacks
+ * sent and the acks still missing.
+ *
+ * <p>State: INTERVAL (waiting for interval acks) -> CLASSIC (waiting for classic acks) -> ACKED (the caller
+ * changes PTEs) -> ENDED; or INTERVAL/CLASSIC -> ENDED (abandoned: a non-blockable callback failed).
+ */
+final class Invalidation {
+  enum Phase { INTERVAL, CLASSIC, ACKED, ENDED }
+
+  final long invId;
+  final Mm mm;
+  final long start;
+  final long end;
+  final NotifyEvent event;
+  final long owner;
+  final boolean blockable;
+  final long curSeq;
+  final List<Subscription> interval = new ArrayList<>();
+  final List<Subscription> classic = new ArrayList<>();
+  final Set<Long> pendingAcks = new LinkedHashSet<>();
+  Phase phase = Phase.INTERVAL;
+  boolean failed;
+  final Consumer<Invalidation> onAcked;
+  final Consumer<Invalidation> onAbandoned;
+
+  Invalidation(long invId, Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
+      long curSeq, Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
+    this.invId = invId;
+    this.mm = mm;
+    this.start = start;
+    this.end = end;
+    this.event = event;
+    this.owner = owner;
+    this.blockable = blockable;
+    this.curSeq = curSeq;
+    this.onAcked = onAcked;
+    this.onAbandoned = onAbandoned;
+  }
+}

@@ -1,0 +1,64 @@
+package hmmemu.cpu.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Models struct mm_struct: VMAs, the page table (page-aligned va to PTE; absent = pte_none), mmap_lock and
+ * the notifier subscriptions' shared state (struct mmu_notifier_subscriptions).
+ */
+final class Mm {
+  final int id;
+  final TreeMap<Long, Vma> vmas = new TreeMap<>();
+  final TreeMap<Long, Pte> ptes = new TreeMap<>();
+
+  /**
+   * invalidate_seq: starts at 2; odd while an invalidation that hit an interval subscription is active;
+   * incremented back to even when active_invalidate_ranges returns to 0.
+   */
+  long seq = 2;
+  /** active_invalidate_ranges. */
+  int active;
+  /** Interval subscriptions hit during the current odd period: they get InvalidateEnd when it ends. */
+  final LinkedHashSet<Subscription> hitThisPeriod = new LinkedHashSet<>();
+  /** deferred_list: inserts answered when the last active invalidation ends. */
+  final List<Subscription> deferredInserts = new ArrayList<>();
+
+  /** mmap_lock: a fair reader/writer semaphore (a waiting writer holds off new readers). */
+  int mmapReaders;
+  boolean mmapWriter;
+  final ArrayDeque<LockWaiter> mmapWaiters = new ArrayDeque<>();
+
+  /** exit_mmap() ran: no VMAs are left and syscalls are refused. */
+  boolean exited;
+
+  record LockWaiter(boolean write, Runnable continuation) {}
+
+  Mm(int id) { this.id = id; }
+
+  /** find_vma() restricted to a VMA that contains va (vma_lookup). */
+  Vma findVma(long va) {
+    Map.Entry<Long, Vma> e = vmas.floorEntry(va);
+    return e != null && e.getValue().contains(va) ? e.getValue() : null;
+  }
+
+  Pte pte(long pageVa) {
+    Pte p = ptes.get(pageVa);
+    return p == null ? Pte.NONE : p;
+  }
+
+  /** The VMAs intersecting [s,e), in address order. */
+  List<Vma> vmasIn(long s, long e) {
+    List<Vma> out = new ArrayList<>();
+    Map.Entry<Long, Vma> first = vmas.floorEntry(s);
+    long from = first != null && first.getValue().end > s ? first.getKey() : s;
+    for (Vma v : vmas.subMap(from, true, e, false).values()) {
+      if (v.end > s && v.start < e) out.add(v);
+    }
+    return out;
+  }
+}
