@@ -16,8 +16,9 @@ import java.util.TreeMap;
  *
  * <p>Events may arrive in any order, across nodes and within a node. An event whose own sequence number was
  * already delivered or is already buffered is a duplicate: it is dropped and counted. Among several
- * deliverable events the one of the lowest node index goes first, so the delivered order depends only on
- * the set of events offered, not on their arrival order.
+ * deliverable events the one of the lowest node index goes first, so a given arrival sequence always yields
+ * the same delivered order. Different arrival sequences may yield different linear extensions (concurrent
+ * events are released as they come); each is a valid causal order.
  *
  * <p>Implementation note: one buffer per node, sorted by the node's sequence number; only a buffer's head
  * can be deliverable, so each release scans at most one event per node.

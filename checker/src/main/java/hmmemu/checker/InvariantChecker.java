@@ -33,7 +33,9 @@ import java.util.TreeMap;
  * an artefact of message delays.
  *
  * <p>Checks fire on the event that could break an invariant, not on every event; each rule's trigger is
- * stated at its method. Transient windows the kernel allows are exempt: a device entry may disagree with the
+ * stated at its method. Checks comparing folio counters with PTEs (I8 counts, I9) are judged once the CPU
+ * node's run of PteChanged/FolioChanged/VmaChanged events ends, since a PTE change and the folio accounting for
+ * it are separate events of one step; call {@link #finish()} (or {@link #caughtUp}) at the end of a run. Transient windows the kernel allows are exempt: a device entry may disagree with the
  * CPU PTE while an invalidation covering it has started and that device has not yet acked all of its
  * callbacks (I2), and a device keeps an entry across an invalidation it may filter (EXCLUSIVE/MIGRATE with
  * its own owner cookie, I3/I12).
@@ -161,8 +163,10 @@ public final class InvariantChecker {
   private final Set<Long> holdsReleased = new HashSet<>();
   /** pfn -> reqId of the make_device_exclusive call that returned with that folio locked. */
   private final Map<Long, Long> lockHolder = new HashMap<>();
-  /** pfns converted from a dirty PTE whose folio has not been seen dirty yet (I10). */
-  private final Set<Long> dirtyPushPending = new HashSet<>();
+  /** pfns converted from a dirty PTE whose folio was not dirty yet (I10, judged with the counts). */
+  private final Set<Long> dirtyPushPending = new LinkedHashSet<>();
+  /** Folios changed in the current run of CPU-node PTE/folio/VMA events, judged when it ends (I8, I9). */
+  private final Set<Long> countsToJudge = new LinkedHashSet<>();
 
   /** A checker for kernel 6.15+ semantics. */
   public InvariantChecker() { this(KernelProfile.V6_15); }
@@ -205,8 +209,26 @@ public final class InvariantChecker {
   /** Offered events dropped as duplicates. */
   public long duplicates() { return delivery.duplicates(); }
 
-  /** True when at least {@code perNodeCounts[i]} events of every node i were delivered and checked. */
-  public boolean caughtUp(long[] perNodeCounts) { return delivery.caughtUp(perNodeCounts); }
+  /**
+   * True when at least {@code perNodeCounts[i]} events of every node i were delivered and checked. Counts taken
+   * from the nodes' shells end at a step boundary, so when exactly {@code perNodeCounts[0]} CPU events were
+   * delivered the checks deferred to the end of the CPU node's step are judged here as well.
+   */
+  public boolean caughtUp(long[] perNodeCounts) {
+    boolean caughtUp = delivery.caughtUp(perNodeCounts);
+    if (caughtUp && (perNodeCounts.length == 0 || delivery.delivered(0) == perNodeCounts[0])) judgeCounts();
+    return caughtUp;
+  }
+
+  /**
+   * Ends the run: judges the checks deferred to the end of the CPU node's current step (I8 counts, I9, I10
+   * dirtiness) and returns the violations this found. Call once every event was offered.
+   */
+  public List<Violation> finish() {
+    int before = violations.size();
+    judgeCounts();
+    return List.copyOf(violations.subList(before, violations.size()));
+  }
 
   /** Why buffered events wait (for diagnosing a checker that does not catch up). */
   public String describePending() { return delivery.describePending(); }
@@ -234,10 +256,14 @@ public final class InvariantChecker {
   // ================================================================= apply
 
   private void apply(Stamped s) {
+    Trace.Event e = s.event();
+    // A GPU event released in the middle of a CPU step (it is concurrent with it) does not end that step.
+    boolean endsCpuBurst = s.node() == 0
+        && !(e instanceof Trace.PteChanged || e instanceof Trace.FolioChanged || e instanceof Trace.VmaChanged);
+    if (endsCpuBurst) judgeCounts();
     applied++;
     recent.addLast(EventFormat.describe(s));
     if (recent.size() > RECENT_KEPT) recent.removeFirst();
-    Trace.Event e = s.event();
     if (e instanceof Trace.PteChanged p) onPteChanged(p);
     else if (e instanceof Trace.FolioChanged f) onFolioChanged(f);
     else if (e instanceof Trace.VmaChanged v) onVmaChanged(v);
@@ -324,7 +350,7 @@ public final class InvariantChecker {
 
   /**
    * Entering DEVEXCL. I11: private anonymous VMA, anon-exclusive folio mapped by exactly this PTE. Also notes a
-   * dirty PTE whose dirtiness must reach the folio (I10, judged at the next FolioChanged/ExclusiveReturned).
+   * dirty PTE whose dirtiness must reach the folio (I10, judged with the counts at the end of the CPU step).
    */
   private void checkConversion(PageKey k, Trace.PteChanged old, Trace.PteChanged p) {
     Vma vma = vmaAt(k.mmId(), k.va());
@@ -343,8 +369,7 @@ public final class InvariantChecker {
             + ", freed=" + folio.freed() + ")");
       }
     }
-    if (old != null && old.state() == PteState.PRESENT && old.dirty() && old.pfn() == p.pfn()
-        && (folio == null || !folio.dirty())) {
+    if (old != null && old.state() == PteState.PRESENT && old.dirty() && old.pfn() == p.pfn()) {
       dirtyPushPending.add(p.pfn());
     }
   }
@@ -352,9 +377,8 @@ public final class InvariantChecker {
   // ---------------------------------------------------------------- folios
 
   /**
-   * FolioChanged: I7 (locked again while a make_device_exclusive caller holds it), I8 (refcount, freeing),
-   * I9 (mapcount equals the PTEs mapping the pfn, judged here because the CPU node emits FolioChanged after
-   * the PTE changes it accounts for), I10 (dirtiness pushed at conversion).
+   * FolioChanged: I7 (locked again while a make_device_exclusive caller holds it) and I8 (freed with references
+   * or under a device entry) at once; the count checks wait for the end of the CPU burst ({@link #judgeCounts}).
    */
   private void onFolioChanged(Trace.FolioChanged f) {
     long pfn = f.pfn();
@@ -366,19 +390,11 @@ public final class InvariantChecker {
           + " still holds its lock (no FolioUnlockPut yet)");
     }
     folios.put(pfn, f);
-    if (dirtyPushPending.remove(pfn) && !f.dirty()) {
-      report("I10", where, "the PTE was dirty when converted to DEVEXCL but the folio is not dirty afterwards");
-    }
     if (pfn == ZERO_PAGE_PFN) return;
-    if (f.freed()) {
-      freed.add(pfn);
+    countsToJudge.add(pfn);
+    if (f.freed() && freed.add(pfn)) {
       if (f.refcount() != 0) {
         report("I8", where, "the folio was freed with refcount " + f.refcount());
-      }
-      Set<PageKey> mapped = mappers.get(pfn);
-      if (mapped != null && !mapped.isEmpty()) {
-        report("I8", where, "the folio was freed while " + mapped.size() + " PTE(s) still map it, e.g. "
-            + describe(mapped.iterator().next()));
       }
       Set<EntryKey> refs = entriesOfPfn.get(pfn);
       if (refs != null && !refs.isEmpty()) {
@@ -387,29 +403,60 @@ public final class InvariantChecker {
             + " still reference it, e.g. dev" + r.deviceId() + " mm" + r.mmId() + " va=" + hex(r.vpn() << Page.SHIFT)
             + " (a device could access freed memory)");
       }
-      return;
     }
-    if (f.refcount() < f.mapcount()) {
-      report("I8", where, "refcount " + f.refcount() + " is below mapcount " + f.mapcount());
-    }
-    int present = 0;
-    int devexcl = 0;
-    Set<PageKey> mapped = mappers.get(pfn);
-    if (mapped != null) {
-      for (PageKey k : mapped) {
-        PteState st = ptes.get(k).state();
-        if (st == PteState.PRESENT) present++;
-        else if (st == PteState.DEVEXCL) devexcl++;
+  }
+
+  /**
+   * The checks that compare a folio's counters with the PTEs mapping it: I8 (refcount covers mapcount and every
+   * mapping PTE; a freed folio is mapped by none), I9 (mapcount = PRESENT (+ DEVEXCL on 6.15) PTEs) and I10
+   * (the dirtiness of a converted PTE reached the folio). The CPU node reports a PTE change and the folio
+   * accounting for it as separate events of one step, in an order that mirrors the kernel's, so these are judged
+   * for every folio that changed once the CPU node's run of PteChanged/FolioChanged/VmaChanged events ends (at its
+   * next other event, or {@link #finish()}): a quiescent point where the change is complete. Events of other nodes
+   * do not end the run, since where they fall between CPU events depends on arrival order.
+   */
+  private void judgeCounts() {
+    if (countsToJudge.isEmpty() && dirtyPushPending.isEmpty()) return;
+    for (long pfn : dirtyPushPending) {
+      Trace.FolioChanged folio = folios.get(pfn);
+      if (folio == null || !folio.dirty()) {
+        report("I10", "pfn=" + hex(pfn), "the PTE was dirty when converted to DEVEXCL but the folio is not dirty");
       }
     }
-    if (f.refcount() < present + devexcl) {
-      report("I8", where, "refcount " + f.refcount() + " is below the " + (present + devexcl)
-          + " PTEs (PRESENT+DEVEXCL) that map the folio, each of which holds a reference");
-    }
-    int expected = profile == KernelProfile.V6_15 ? present + devexcl : present;
-    if (f.mapcount() != expected) {
-      report("I9", where, "mapcount " + f.mapcount() + " but " + present + " PRESENT and " + devexcl
-          + " DEVEXCL PTE(s) map the folio (" + profile + " expects " + expected + ")");
+    dirtyPushPending.clear();
+    List<Long> pfns = new ArrayList<>(countsToJudge);
+    countsToJudge.clear();
+    for (long pfn : pfns) {
+      Trace.FolioChanged f = folios.get(pfn);
+      String where = "pfn=" + hex(pfn);
+      int present = 0;
+      int devexcl = 0;
+      Set<PageKey> mapped = mappers.get(pfn);
+      if (mapped != null) {
+        for (PageKey k : mapped) {
+          PteState st = ptes.get(k).state();
+          if (st == PteState.PRESENT) present++;
+          else if (st == PteState.DEVEXCL) devexcl++;
+        }
+      }
+      if (f.freed()) {
+        if (mapped != null && !mapped.isEmpty()) {
+          report("I8", where, "the folio was freed while " + mapped.size() + " PTE(s) still map it, e.g. "
+              + describe(mapped.iterator().next()));
+        }
+        continue;
+      }
+      if (f.refcount() < f.mapcount()) {
+        report("I8", where, "refcount " + f.refcount() + " is below mapcount " + f.mapcount());
+      } else if (f.refcount() < present + devexcl) {
+        report("I8", where, "refcount " + f.refcount() + " is below the " + (present + devexcl)
+            + " PTEs (PRESENT+DEVEXCL) that map the folio, each of which holds a reference");
+      }
+      int expected = profile == KernelProfile.V6_15 ? present + devexcl : present;
+      if (f.mapcount() != expected) {
+        report("I9", where, "mapcount " + f.mapcount() + " but " + present + " PRESENT and " + devexcl
+            + " DEVEXCL PTE(s) map the folio (" + profile + " expects " + expected + ")");
+      }
     }
   }
 
@@ -531,13 +578,6 @@ public final class InvariantChecker {
   // ---------------------------------------------------------------- make_device_exclusive holds
 
   private void onExclusiveReturned(Trace.ExclusiveReturned x) {
-    if (dirtyPushPending.remove(x.pfn())) {
-      Trace.FolioChanged folio = folios.get(x.pfn());
-      if (folio == null || !folio.dirty()) {
-        report("I10", "pfn=" + hex(x.pfn()), "make_device_exclusive " + hex(x.reqId())
-            + " converted a dirty PTE but the folio was not marked dirty");
-      }
-    }
     if (x.errno() != Errno.OK) return;
     holds.put(x.reqId(), x);
     if (x.folioLocked()) {
@@ -718,7 +758,7 @@ public final class InvariantChecker {
 
   /** I1: a CPU thread never reaches a pfn while a DEVEXCL entry maps it (it must fault and restore first). */
   private void checkCpuAccess(Trace.HostMemoryAccessed h) {
-    if (h.threadId() < 0) return;
+    if (h.threadId() < 0 || h.pfn() == ZERO_PAGE_PFN) return;
     Set<PageKey> mapped = mappers.get(h.pfn());
     if (mapped == null) return;
     for (PageKey k : mapped) {

@@ -10,7 +10,7 @@
  *       access rights) and checks the invariants after each one, returning {@link hmmemu.checker.Violation}s.</li>
  * </ul>
  *
- * <p>Guarantees: every check judges a consistent cut, so message delays never invent a violation; the verdict
- * depends only on the set of events offered, not on their arrival order. Pure: no Pekko, no clock, no I/O.
+ * <p>Guarantees: every check judges a consistent cut, so message delays never invent a violation; a given
+ * arrival sequence always yields the same verdict. Pure: no Pekko, no clock, no I/O.
  */
 package hmmemu.checker;

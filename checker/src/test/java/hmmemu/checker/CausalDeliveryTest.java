@@ -42,7 +42,7 @@ class CausalDeliveryTest {
     assertEquals(List.of(e1, e2, e3), d.offer(e1));
   }
 
-  /** Among concurrent deliverable events the lowest node index goes first, whatever the arrival order. */
+  /** Among events that become deliverable at once, the lowest node index goes first (deterministic release). */
   @Test
   void concurrentEventsAreReleasedLowestNodeFirst() {
     CausalDelivery d = new CausalDelivery();

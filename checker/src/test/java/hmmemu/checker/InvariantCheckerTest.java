@@ -44,6 +44,7 @@ class InvariantCheckerTest {
   static InvariantChecker run(List<Stamped> events, KernelProfile profile) {
     InvariantChecker c = new InvariantChecker(profile);
     for (Stamped s : events) c.offer(s);
+    c.finish();
     assertEquals(0, c.pending(), () -> "events left undelivered:\n" + c.describePending());
     assertEquals(events.size(), c.delivered());
     return c;
@@ -501,5 +502,38 @@ class InvariantCheckerTest {
     for (long seed = 100; seed < 150; seed++) {
       assertEquals(List.of(), run(b.scrambled(seed)).violations(), "seed=" + seed);
     }
+  }
+
+  // ------------------------------------------------------------ judging points
+
+  /** Folio accounting reported before the PTE change it accounts for, in the same CPU step, is not an I9/I8. */
+  @Test
+  void folioAccountingBeforeItsPteInOneStepIsNotAViolation() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(new Trace.CpuFaulted(1, MM, B + P, "anon"),
+        new Trace.FolioChanged(X + 1, false, 1, 1, false, true, false),
+        new Trace.PteChanged(MM, B + P, PteState.PRESENT, X + 1, true, true, true, "anon"),
+        new Trace.HostMemoryAccessed(-1, 1, X + 1, 0, Access.WRITE, 0, 1));
+    b.cpu(new Trace.PteChanged(MM, B + P, PteState.NONE, 0, false, false, false, "madv_dontneed"),
+        new Trace.FolioChanged(X + 1, false, 0, 0, false, true, true));
+    assertEquals(Map.of(), verdict(b));
+  }
+
+  /** offer() returns the violations the offered event revealed, once, and finish() judges the last CPU step. */
+  @Test
+  void offerReturnsNewViolationsAndFinishJudgesTheLastStep() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(folio(false, 2, 2));
+    InvariantChecker c = new InvariantChecker();
+    int returned = 0;
+    for (Stamped s : b.inOrder()) returned += c.offer(s).size();
+    assertEquals(0, returned);
+    List<Violation> last = c.finish();
+    assertEquals(1, last.size());
+    assertEquals("I9", last.get(0).invariant());
+    assertEquals(last, c.violations());
+    assertTrue(last.get(0).recentEvents().size() <= InvariantChecker.RECENT_IN_VIOLATION);
+    assertTrue(last.get(0).toString().contains("FolioChanged"), last.get(0)::toString);
+    assertEquals(List.of(), c.finish());
   }
 }
