@@ -34,11 +34,15 @@ import java.util.TreeMap;
  *
  * <p>Checks fire on the event that could break an invariant, not on every event; each rule's trigger is
  * stated at its method. Checks comparing folio counters with PTEs (I8 counts, I9) are judged once the CPU
- * node's run of PteChanged/FolioChanged/VmaChanged events ends, since a PTE change and the folio accounting for
- * it are separate events of one step; call {@link #finish()} (or {@link #caughtUp}) at the end of a run. Transient windows the kernel allows are exempt: a device entry may disagree with the
- * CPU PTE while an invalidation covering it has started and that device has not yet acked all of its
- * callbacks (I2), and a device keeps an entry across an invalidation it may filter (EXCLUSIVE/MIGRATE with
- * its own owner cookie, I3/I12).
+ * node's run of PteChanged/FolioChanged/VmaChanged events ends, since a PTE change and the folio accounting
+ * for it are separate events of one step; call {@link #finish()} (or {@link #caughtUp}) at the end of a run.
+ *
+ * <p>Transient windows the kernel allows are exempt: a device entry may disagree with the CPU PTE while an
+ * invalidation covering it has started and that device has not yet acked all of its callbacks (I2), and a
+ * device keeps an entry across an invalidation it may filter (EXCLUSIVE/MIGRATE with its own owner cookie,
+ * I3/I12). A device "acked all of its callbacks" when every subscription of it that the invalidation
+ * addressed (listed in InvalidateStarted, plus its classic notifiers on that mm, which the CPU node calls
+ * after the interval ones) returned ok.
  *
  * <p>Pure: no Pekko, no clock, no I/O, not thread-safe (one owner).
  */
@@ -91,6 +95,12 @@ public final class InvariantChecker {
   private final Map<Long, Trace.NotifierRegistered> subs = new HashMap<>();
   /** sub -> device, from registrations and acks; never forgotten (late acks of removed subs). */
   private final Map<Long, Integer> deviceOfSub = new HashMap<>();
+  /**
+   * Subscriptions removed (mmu_interval_notifier_remove). A callback addressed to one before its removal may be
+   * acked after the CPU node stopped waiting for it; it owns no device mappings (those belong to the device and
+   * are dropped through its other subscriptions), so its ack is not awaited by the checks either.
+   */
+  private final Set<Long> removedSubs = new HashSet<>();
   /** device -> owner cookie (DriverBound); 0 models NULL. */
   private final Map<Integer, Long> ownerOfDevice = new HashMap<>();
 
@@ -326,7 +336,7 @@ public final class InvariantChecker {
       Invalidation best = null;
       for (Invalidation inv : inFlight.values()) {
         if (!inv.covers(k)) continue;
-        if (inv.acked.containsAll(inv.targets)) {
+        if (unacked(inv).isEmpty()) {
           best = inv;
           break;
         }
@@ -334,9 +344,8 @@ public final class InvariantChecker {
       }
       if (best == null) {
         report("I6", where(k, pfn, -1), "the DEVEXCL entry was restored with no covering invalidation in progress");
-      } else if (!best.acked.containsAll(best.targets)) {
-        List<Long> missing = new ArrayList<>(best.targets);
-        missing.removeAll(best.acked);
+      } else if (!unacked(best).isEmpty()) {
+        List<Long> missing = unacked(best);
         report("I6", where(k, pfn, -1), "the DEVEXCL entry was restored before invalidation " + best.started.invId()
             + " was acked by subscription(s) " + hexList(missing));
       }
@@ -479,8 +488,13 @@ public final class InvariantChecker {
 
   private void onNotifierRegistered(Trace.NotifierRegistered r) {
     deviceOfSub.put(r.subId(), r.deviceId());
-    if (r.removed()) subs.remove(r.subId());
-    else subs.put(r.subId(), r);
+    if (r.removed()) {
+      subs.remove(r.subId());
+      removedSubs.add(r.subId());
+    } else {
+      subs.put(r.subId(), r);
+      removedSubs.remove(r.subId());
+    }
   }
 
   private void onInvalidateStarted(Trace.InvalidateStarted s) {
@@ -779,14 +793,24 @@ public final class InvariantChecker {
     return s.owner() != 0 && cookie != null && cookie == s.owner();
   }
 
+  /** True when the device acked every callback of the invalidation addressed to a live subscription of it. */
   private boolean deviceAckedAll(Invalidation inv, int device) {
     boolean any = false;
     for (Long sub : inv.targets) {
       if (deviceOfSub.getOrDefault(sub, -1) != device) continue;
-      any = true;
-      if (!inv.acked.contains(sub)) return false;
+      if (inv.acked.contains(sub)) any = true;
+      else if (!removedSubs.contains(sub)) return false;
     }
     return any;
+  }
+
+  /** Live subscriptions the invalidation addressed that have not acked yet. */
+  private List<Long> unacked(Invalidation inv) {
+    List<Long> missing = new ArrayList<>();
+    for (Long sub : inv.targets) {
+      if (!inv.acked.contains(sub) && !removedSubs.contains(sub)) missing.add(sub);
+    }
+    return missing;
   }
 
   private boolean targets(Invalidation inv, int device) {

@@ -536,4 +536,38 @@ class InvariantCheckerTest {
     assertTrue(last.get(0).toString().contains("FolioChanged"), last.get(0)::toString);
     assertEquals(List.of(), c.finish());
   }
+
+  // ------------------------------------------------------------ allowed windows (soundness)
+
+  /** A callback to a subscription removed meanwhile may be acked after the restore: no I6, no I3. */
+  @Test
+  void lateAckOfARemovedSubscriptionIsNotAViolation() {
+    TraceBuilder b = Scenario.c05Until(Scenario.Stage.ACCESSED); // Gt already removed
+    b.cpu(new Trace.CpuFaulted(1, MM, B, "devexcl"), folio(true, 2, 1),
+        new Trace.InvalidateStarted(INV_RESTORE, MM, B, B + P, NotifyEvent.CLEAR, 0, true, List.of(SUB_GT, SUB_GC)));
+    Scenario.zapAndAck(b);
+    Scenario.restoreFinish(b);
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, ack(INV_RESTORE, SUB_GT, G, false));
+    assertEquals(Map.of(), verdict(b));
+  }
+
+  /**
+   * A device whose callbacks all filter its own EXCLUSIVE (I12 allows it) may keep its read entry across its own
+   * conversion (I3 exception) and keep reading the page (no I10): the pfn does not change.
+   */
+  @Test
+  void ownConversionMayBeFilteredByEveryCallbackOfTheDevice() {
+    TraceBuilder b = Scenario.setup(false);
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, new Trace.DeviceEntryInstalled(G, MM, B, X, true, false, false, 0, -1));
+    b.send(GPU1, TraceBuilder.CPU);
+    b.cpu(folio(true, 2, 1), new Trace.InvalidateStarted(9, MM, B, B + P, NotifyEvent.EXCLUSIVE, Scenario.OWNER_G, true,
+        List.of(SUB_GC)));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, ack(9, SUB_GC, G, true)).send(GPU1, TraceBuilder.CPU);
+    b.cpu(pte(PteState.DEVEXCL, false, false, "exclusive"), folio(true, 2, 1), new Trace.InvalidateEnded(9, true),
+        new Trace.ExclusiveReturned(REQ1, G, X, Errno.OK, true));
+    b.send(TraceBuilder.CPU, GPU1).on(GPU1, new Trace.DeviceAccessIssued(G, MM, B, X, Access.READ));
+    b.send(GPU1, TraceBuilder.CPU).cpu(new Trace.HostMemoryAccessed(G, -1, X, 0, Access.READ, 0, 0),
+        folio(false, 1, 1), new Trace.FolioUnlockPutDone(REQ1, G, X));
+    assertEquals(Map.of(), verdict(b));
+  }
 }
