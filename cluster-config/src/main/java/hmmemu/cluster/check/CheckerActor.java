@@ -1,0 +1,83 @@
+package hmmemu.cluster.check;
+
+import hmmemu.checker.InvariantChecker;
+import hmmemu.checker.Violation;
+import hmmemu.node.ServiceKeys;
+import hmmemu.protocol.trace.Stamped;
+import hmmemu.protocol.wire.WireCodec;
+import hmmemu.protocol.wire.pb.Envelope;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * The cluster's one invariant checker: a thin shell around {@link InvariantChecker}. Every node sends it the
+ * stamped trace events of each step; it delivers them in causal order and checks PROTOCOL.md §6 after each.
+ */
+public final class CheckerActor extends AbstractBehavior<Object> {
+
+  /** Asks for the verdict once the checker has delivered at least {@code until[i]} events of each node i. */
+  public record Verdict(long[] until, ActorRef<VerdictReply> replyTo) implements NoSerializationVerificationNeeded {}
+
+  /** The verdict: all violations so far and how many events were checked. */
+  public record VerdictReply(boolean caughtUp, long delivered, int pending, List<Violation> violations,
+      String recent) implements NoSerializationVerificationNeeded {}
+
+  /** Answers every open Verdict now, caught up or not (the asker's bound ran out). */
+  public record Flush() implements NoSerializationVerificationNeeded {}
+
+  private final InvariantChecker checker = new InvariantChecker();
+  private final List<Verdict> waiting = new ArrayList<>();
+  private int reportedViolations;
+
+  public static Behavior<Object> create() { return Behaviors.setup(CheckerActor::new); }
+
+  private CheckerActor(ActorContext<Object> ctx) {
+    super(ctx);
+    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CHECKER, ctx.getSelf().narrow()));
+  }
+
+  @Override
+  public Receive<Object> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Envelope.class, this::onEnvelope)
+        .onMessage(Verdict.class, this::onVerdict)
+        .onMessage(Flush.class, f -> { answerAll(true); return this; })
+        .build();
+  }
+
+  private Behavior<Object> onEnvelope(Envelope e) {
+    if (!WireCodec.isTrace(e)) return this;
+    for (Stamped s : WireCodec.decodeTrace(e.getTraceBatch())) checker.offer(s);
+    List<Violation> all = checker.violations();
+    for (int i = reportedViolations; i < all.size(); i++) {
+      getContext().getLog().error("invariant violated: {}", all.get(i));
+    }
+    reportedViolations = all.size();
+    answerAll(false);
+    return this;
+  }
+
+  private Behavior<Object> onVerdict(Verdict v) {
+    waiting.add(v);
+    answerAll(false);
+    return this;
+  }
+
+  private void answerAll(boolean force) {
+    waiting.removeIf(v -> {
+      boolean caught = checker.caughtUp(v.until());
+      if (!caught && !force) return false;
+      v.replyTo().tell(new VerdictReply(caught, checker.delivered(), checker.pending(),
+          List.copyOf(checker.violations()), checker.describeRecent(20)));
+      return true;
+    });
+  }
+}

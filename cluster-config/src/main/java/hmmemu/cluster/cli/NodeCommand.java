@@ -1,0 +1,113 @@
+package hmmemu.cluster.cli;
+
+import com.typesafe.config.Config;
+import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.cluster.NodeConfig;
+import hmmemu.cluster.NodeRoles;
+import hmmemu.cluster.SettingsException;
+import hmmemu.cluster.check.CheckerActor;
+import hmmemu.node.Link;
+import hmmemu.node.ModelClock;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.Props;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Cluster;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hmm-emu node}: one cluster node in this JVM; serves until SIGTERM (graceful leave) or stdin EOF. */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = {"Starts one node (role cpu or gpu) and joins a cluster. Logs when it is Up and serves until",
+        "stopped: SIGTERM (or Ctrl-C) leaves the cluster gracefully."})
+final class NodeCommand implements Callable<Integer> {
+  @Option(names = "--role", required = true, description = "cpu or gpu") String role;
+  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Canonical (public) host (default ${DEFAULT-VALUE}).")
+  String host;
+  @Option(names = "--port", defaultValue = "0", description = "Canonical port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+  int port;
+  @Option(names = "--bind-host", defaultValue = "", description = "Address to bind to, if not --host (e.g. 0.0.0.0).")
+  String bindHost;
+  @Option(names = "--seed-nodes", split = ",", description = "HOST:PORT of seed nodes; none = start a new cluster.")
+  List<String> seeds = List.of();
+  @Option(names = "--node-index", defaultValue = "1", description = "For role gpu: this GPU node's index 1..15 (unique).")
+  int nodeIndex;
+  @Option(names = "--devices", defaultValue = "1", description = "For role gpu: devices on this node (default 1).")
+  int devices;
+  @Option(names = "--no-checker", description = "For role cpu: do not host the invariant checker (a controller does).")
+  boolean noChecker;
+  @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
+  File config;
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one configuration key (repeatable).")
+  Map<String, String> sets = Map.of();
+  @Option(names = "--exit-on-stdin-eof", description = "Stop when standard input closes (used by 'hmm-emu cluster').")
+  boolean exitOnStdinEof;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!role.equals("cpu") && !role.equals("gpu")) throw new SettingsException("--role: expected cpu or gpu, got '" + role + "'");
+    if (role.equals("gpu") && (nodeIndex < 1 || nodeIndex > 15)) throw new SettingsException("--node-index: must be in [1, 15]");
+    if (devices < 1 || devices > 16) throw new SettingsException("--devices: must be in [1, 16]");
+    if (port < 0 || port > 65535) throw new SettingsException("--port: out of range: " + port);
+    if (port != 0) checkPortFree(bindHost.isEmpty() ? host : bindHost, port);
+    HmmEmuSettings settings = HmmEmuSettings.load(config, Map.copyOf(sets));
+    Config c = NodeConfig.of(settings.config, role, host, port, bindHost, seeds);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), hmmemu.cluster.EmbeddedCluster.SYSTEM_NAME, c);
+    Cluster cluster = Cluster.get(Adapter.toClassic(system));
+    if (seeds.isEmpty()) cluster.join(cluster.selfAddress());
+    ModelClock clock = ModelClock.scaledWall(settings.timeScale);
+    if (role.equals("cpu")) {
+      if (!noChecker) system.systemActorOf(CheckerActor.create(), "checker", org.apache.pekko.actor.typed.Props.empty());
+      system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, Link.DIRECT), "cpu-mmu",
+          org.apache.pekko.actor.typed.Props.empty());
+    } else {
+      NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, Link.DIRECT);
+    }
+    Address self = cluster.selfAddress();
+    cluster.registerOnMemberUp(() -> {
+      System.out.println("hmm-emu node: " + role + (role.equals("gpu") ? " " + nodeIndex : "") + " at "
+          + self.host().get() + ":" + self.port().get() + " is Up");
+      System.out.flush();
+    });
+    cluster.registerOnMemberRemoved(system::terminate);
+    if (exitOnStdinEof) {
+      Thread watchdog = new Thread(() -> {
+        try (InputStream in = System.in) {
+          while (in.read() >= 0) {
+            // keep reading until the parent closes the pipe (or dies)
+          }
+        } catch (IOException ignored) {
+          // a broken pipe means the parent is gone, too
+        }
+        system.terminate();
+      }, "stdin-watchdog");
+      watchdog.setDaemon(true);
+      watchdog.start();
+    }
+    try {
+      system.getWhenTerminated().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      return 1;
+    }
+    return 0;
+  }
+
+  static void checkPortFree(String host, int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new SettingsException("--port: " + host + ":" + port + " is not free (" + e.getMessage() + ")");
+    }
+  }
+}
