@@ -1,0 +1,43 @@
+package hmmemu.cluster.cli;
+
+import hmmemu.cluster.SettingsException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code hmm-emu} command line: exit 0 success, 1 an expectation or invariant failed, 2 bad usage. */
+@Command(name = "hmm-emu", mixinStandardHelpOptions = true, version = "hmm-emu 0.1.0",
+    description = "Emulates Linux HMM device-exclusive PTEs between a host CPU and GPU devices on a Pekko cluster.",
+    subcommands = {DemoCommand.class, NodeCommand.class, ClusterCommand.class, RunCommand.class,
+        CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    int code = run(args);
+    System.out.flush();
+    System.exit(code);
+  }
+
+  /** Runs the CLI and returns its exit code (tests call this instead of main). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setParameterExceptionHandler((ex, a) -> {
+      System.err.println("hmm-emu: " + ex.getMessage() + " (try --help)");
+      return 2;
+    });
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      if (ex instanceof SettingsException) {
+        System.err.println("hmm-emu: " + ex.getMessage());
+        return 2;
+      }
+      System.err.println("hmm-emu: " + cmd.getCommandName() + " failed: " + ex.getMessage());
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: demo (see hmm-emu --help)");
+  }
+}
