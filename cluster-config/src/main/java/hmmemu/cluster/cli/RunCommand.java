@@ -1,0 +1,136 @@
+package hmmemu.cluster.cli;
+
+import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.cluster.scenario.CaseResult;
+import hmmemu.cluster.scenario.Scenario;
+import hmmemu.cluster.scenario.ScenarioException;
+import hmmemu.cluster.scenario.ScenarioParser;
+import hmmemu.cluster.scenario.ScenarioRunner;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code hmm-emu run PATH...}: runs scenario files (docs/SCENARIOS.md), each on a fresh embedded cluster. Every file
+ * is validated before anything runs (a malformed one: one line {@code FILE:LINE: what is wrong}, exit 2). Exit 0
+ * only when every expectation of every file held.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = {"Runs scenario files (HOCON; directories: every *.conf inside, sorted) on an embedded cluster",
+        "and checks their expectations. Prints PASS/FAIL per file and each failed expectation as",
+        "FILE:LINE: expected X, got Y. Exit 0 all passed, 1 a failure, 2 a malformed scenario."})
+final class RunCommand implements Callable<Integer> {
+  @Parameters(arity = "1..*", paramLabel = "PATH", description = "Scenario files or directories.")
+  List<File> paths;
+  @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"passed\", \"failed\", \"cases\"}.")
+  boolean json;
+  @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
+  File config;
+  @Option(names = "--time-scale", description = "Real µs per model µs (default: hmm-emu.time-scale).")
+  Double timeScale;
+
+  @Override
+  public Integer call() {
+    PrintStream out = System.out;
+    List<Path> files = new ArrayList<>();
+    for (File p : paths) {
+      try {
+        files.addAll(scenarioFiles(p.toPath()));
+      } catch (ScenarioException e) {
+        System.err.println(e.getMessage());
+        return 2;
+      }
+    }
+    if (files.isEmpty()) {
+      System.err.println("hmm-emu run: no scenario files (*.conf) in " + paths);
+      return 2;
+    }
+    List<Scenario> scenarios = new ArrayList<>();
+    for (Path f : files) {
+      try {
+        scenarios.add(ScenarioParser.parse(f));
+      } catch (ScenarioException e) {
+        System.err.println(e.getMessage());
+        return 2;
+      }
+    }
+    Map<String, Object> overrides = new HashMap<>();
+    if (timeScale != null) overrides.put("hmm-emu.time-scale", timeScale);
+    HmmEmuSettings settings = HmmEmuSettings.load(config, overrides);
+    ScenarioRunner.Options options = new ScenarioRunner.Options(settings.config,
+        hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, java.time.Duration.ofSeconds(30), settings.timeScale);
+    List<CaseResult> results = new ArrayList<>();
+    for (Scenario s : scenarios) {
+      CaseResult r = ScenarioRunner.run(s, options);
+      results.add(r);
+      out.println((r.ok() ? "PASS " : "FAIL ") + r.file() + " (" + label(s) + ", " + r.wallMillis() + " ms)");
+      for (String f : r.failures()) out.println("  " + f);
+      out.flush();
+    }
+    long passed = results.stream().filter(CaseResult::ok).count();
+    long failed = results.size() - passed;
+    out.println(passed + " passed, " + failed + " failed");
+    if (json) out.println(toJson(results));
+    return failed == 0 ? 0 : 1;
+  }
+
+  private static String label(Scenario s) { return (s.caseId() == null ? "" : s.caseId() + ": ") + s.name(); }
+
+  /** A file as given, or every *.conf under a directory, sorted by path. */
+  static List<Path> scenarioFiles(Path p) {
+    if (Files.isRegularFile(p)) return List.of(p);
+    if (!Files.isDirectory(p)) throw new ScenarioException(p.toString(), 1, "no such file or directory");
+    try (Stream<Path> s = Files.walk(p)) {
+      return s.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().endsWith(".conf")).sorted()
+          .collect(Collectors.toList());
+    } catch (IOException e) {
+      throw new ScenarioException(p.toString(), 1, "cannot list the directory: " + e.getMessage());
+    }
+  }
+
+  static String toJson(List<CaseResult> results) {
+    long passed = results.stream().filter(CaseResult::ok).count();
+    StringBuilder sb = new StringBuilder();
+    sb.append("{\"ok\": ").append(passed == results.size()).append(", \"passed\": ").append(passed)
+        .append(", \"failed\": ").append(results.size() - passed).append(", \"cases\": [");
+    for (int i = 0; i < results.size(); i++) {
+      CaseResult r = results.get(i);
+      if (i > 0) sb.append(", ");
+      sb.append("{\"file\": ").append(quote(r.file())).append(", \"ok\": ").append(r.ok()).append(", \"failures\": [");
+      for (int j = 0; j < r.failures().size(); j++) {
+        if (j > 0) sb.append(", ");
+        sb.append(quote(r.failures().get(j)));
+      }
+      sb.append("]}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  static String quote(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"': sb.append("\\\""); break;
+        case '\\': sb.append("\\\\"); break;
+        case '\n': sb.append("\\n"); break;
+        case '\r': sb.append("\\r"); break;
+        case '\t': sb.append("\\t"); break;
+        default:
+          if (c < 0x20) sb.append(String.format("\\u%04x", (int) c)); else sb.append(c);
+      }
+    }
+    return sb.append('"').toString();
+  }
+}

@@ -1,0 +1,348 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.Page;
+import hmmemu.protocol.model.PteState;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One expectation of a step's {@code expect} block (docs/SCENARIOS.md). {@link #check} appends one
+ * {@code expected X, got Y} line per mismatch; the runner prefixes the file and the expectation's line.
+ */
+public interface Expectation {
+  /** The line of the expectation in the scenario file. */
+  int line();
+
+  /** True when the expectation needs the step's outcome (result, value, counters, data, cpu-faults). */
+  default boolean needsOutcome() { return false; }
+
+  void check(Observed o, List<String> mismatches);
+
+  /** At most this many per-page mismatches are listed one by one; the rest are counted. */
+  int LISTED = 4;
+
+  /** Reports page-by-page mismatches compactly: the first few, then how many more. */
+  final class Collector {
+    private final List<String> out;
+    private int count;
+
+    Collector(List<String> out) { this.out = out; }
+
+    void add(String s) {
+      if (count++ < LISTED) out.add(s);
+    }
+
+    void finish() {
+      if (count > LISTED) out.add("... and " + (count - LISTED) + " more mismatches of the same expectation");
+    }
+  }
+
+  /** {@code pte { page, mm, state, write, dirty, young }}: the CPU PTE of every page of the range. */
+  record Pte(int line, PageRange at, int mm, PteState state, Boolean write, Boolean dirty, Boolean young)
+      implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Collector c = new Collector(mismatches);
+      for (int p = at.firstPage(); p <= at.lastPage(); p++) {
+        HmmProtocol.PageInfo info = o.page(mm, at.pageVa(p));
+        String where = "PTE of " + at.namePage(p) + (mm != at.vma().mm() ? " in mm " + mm : "");
+        if (state != null && info.pte() != state) c.add("expected " + where + " " + state + ", got " + info.pte());
+        if (write != null && info.write() != write) c.add("expected " + where + " write=" + write + ", got " + describe(info));
+        if (dirty != null && info.dirty() != dirty) c.add("expected " + where + " dirty=" + dirty + ", got " + describe(info));
+        if (young != null && info.young() != young) c.add("expected " + where + " young=" + young + ", got " + describe(info));
+      }
+      c.finish();
+    }
+
+    static String describe(HmmProtocol.PageInfo i) {
+      return i.pte() + "(write=" + i.write() + ", dirty=" + i.dirty() + ", young=" + i.young() + ")";
+    }
+  }
+
+  /** {@code folio { page, mm, locked, refcount, mapcount, dirty, anon-exclusive }}: the folio behind each page. */
+  record Folio(int line, PageRange at, int mm, Boolean locked, Integer refcount, Integer mapcount, Boolean dirty,
+      Boolean anonExclusive) implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Collector c = new Collector(mismatches);
+      for (int p = at.firstPage(); p <= at.lastPage(); p++) {
+        HmmProtocol.PageInfo i = o.page(mm, at.pageVa(p));
+        String where = "folio of " + at.namePage(p) + (mm != at.vma().mm() ? " in mm " + mm : "");
+        if (locked != null && i.folioLocked() != locked) c.add("expected " + where + " locked=" + locked + ", got " + i.folioLocked());
+        if (refcount != null && i.refcount() != refcount) c.add("expected " + where + " refcount=" + refcount + ", got " + i.refcount());
+        if (mapcount != null && i.mapcount() != mapcount) c.add("expected " + where + " mapcount=" + mapcount + ", got " + i.mapcount());
+        if (dirty != null && i.folioDirty() != dirty) c.add("expected " + where + " dirty=" + dirty + ", got " + i.folioDirty());
+        if (anonExclusive != null && i.anonExclusive() != anonExclusive) {
+          c.add("expected " + where + " anon-exclusive=" + anonExclusive + ", got " + i.anonExclusive());
+        }
+      }
+      c.finish();
+    }
+  }
+
+  /** {@code memory { "buf+0:word0" = 6 }} or {@code = { pattern = index, plus = 1 }}: page contents, word by word. */
+  record Memory(int line, PageRange at, int mm, Pattern expected) implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Collector c = new Collector(mismatches);
+      for (int p = at.firstPage(); p <= at.lastPage(); p++) {
+        HmmProtocol.PageInfo i = o.page(mm, at.pageVa(p));
+        for (int w = at.firstWord(); w <= at.lastWord(); w++) {
+          long got = word(i, w);
+          long want = expected.at(p, w);
+          if (got != want) c.add("expected " + at.name(p, w) + " = " + want + ", got " + got);
+        }
+      }
+      c.finish();
+    }
+
+    /** Word w of the page: PageInfo.words when it holds it, else word0 for w = 0, else 0. */
+    static long word(HmmProtocol.PageInfo i, int w) {
+      if (i.words() != null && w < i.words().size()) return i.words().get(w);
+      return w == 0 ? i.word0() : 0;
+    }
+  }
+
+  /**
+   * {@code device { D0 { entries, atomic-entries, write-entries, read-entries, faults, iterations, ...,
+   * entry { "buf+0" = RWA } } }}: a device's page table and counters.
+   */
+  record Device(int line, Scenario.Device device, String counter, long expected, PageRange at, String entryBits)
+      implements Expectation {
+    static final Set<String> COUNTERS = Set.of("entries", "atomic-entries", "write-entries", "read-entries", "faults",
+        "iterations", "iterations-max", "timeouts", "cancels", "invalidations", "replays", "faults-handled");
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      HmmProtocol.DeviceInfo d = o.device(device);
+      if (at != null) {
+        Collector c = new Collector(mismatches);
+        for (int p = at.firstPage(); p <= at.lastPage(); p++) {
+          long va = at.pageVa(p);
+          String got = "none";
+          for (HmmProtocol.DeviceEntry e : d.entries()) {
+            if (e.mmId() == at.vma().mm() && Page.alignDown(e.va()) == va) got = bits(e);
+          }
+          if (!got.equals(entryBits)) {
+            c.add("expected " + device.name() + " entry at " + at.namePage(p) + " " + entryBits + ", got " + got);
+          }
+        }
+        c.finish();
+        return;
+      }
+      long got = value(d, counter);
+      if (got != expected) {
+        mismatches.add("expected " + device.name() + " " + counter + " = " + expected + ", got " + got);
+      }
+    }
+
+    static String bits(HmmProtocol.DeviceEntry e) {
+      String s = (e.read() ? "R" : "") + (e.write() ? "W" : "") + (e.atomic() ? "A" : "");
+      return s.isEmpty() ? "-" : s;
+    }
+
+    static long value(HmmProtocol.DeviceInfo d, String counter) {
+      switch (counter) {
+        case "entries": return d.entries().size();
+        case "atomic-entries": return d.entries().stream().filter(HmmProtocol.DeviceEntry::atomic).count();
+        case "write-entries": return d.entries().stream().filter(HmmProtocol.DeviceEntry::write).count();
+        case "read-entries": return d.entries().stream().filter(HmmProtocol.DeviceEntry::read).count();
+        case "faults": return d.faults();
+        case "iterations": return d.driverIterations();
+        case "iterations-max": return d.driverIterationsMax();
+        case "timeouts": return d.driverTimeouts();
+        case "cancels": return d.cancels();
+        case "invalidations": return d.invalidations();
+        case "replays": return d.replays();
+        case "faults-handled": return d.faultsHandled();
+        default: throw new IllegalStateException("unknown device counter " + counter);
+      }
+    }
+  }
+
+  /** {@code result = "-EPERM"}: the step's errno (0 for success, SIGSEGV, CANCELLED, ENOMEM...). */
+  record Result(int line, Errno expected) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      if (out == null) {
+        mismatches.add("expected result " + expected.kernelName() + ", got no result (the step did not complete)");
+      } else if (out.errno() != expected) {
+        mismatches.add("expected result " + expected.kernelName() + ", got " + out.errno().kernelName());
+      }
+    }
+  }
+
+  /** {@code value = 5}: the value of the step's last access (a load's value, a fetch-and-add's old value). */
+  record Value(int line, long expected) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      if (out == null) {
+        mismatches.add("expected value " + expected + ", got no result (the step did not complete)");
+      } else if (out.value() != expected) {
+        mismatches.add("expected value " + expected + ", got " + out.value());
+      }
+    }
+  }
+
+  /** {@code counters { faults = 1024, cpages = 1024 }}: a dmirror ioctl's counters. */
+  record Counters(int line, String counter, long expected) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      if (out == null || !out.hasCounters()) {
+        mismatches.add("expected dmirror counter " + counter + " = " + expected + ", got no dmirror result");
+        return;
+      }
+      long got = counter.equals("faults") ? out.faults() : out.cpages();
+      if (got != expected) mismatches.add("expected dmirror counter " + counter + " = " + expected + ", got " + got);
+    }
+  }
+
+  /** {@code data = [..]} or {@code data { pattern = index, plus = 0 }}: the words a dmirror ioctl returned (word 0 per page). */
+  record Data(int line, List<Long> values, Pattern pattern, PageRange range) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      if (out == null) {
+        mismatches.add("expected data, got no result (the step did not complete)");
+        return;
+      }
+      List<Long> got = out.data();
+      if (values != null) {
+        if (!values.equals(got)) mismatches.add("expected data " + values + ", got " + got);
+        return;
+      }
+      Collector c = new Collector(mismatches);
+      int n = range.pages();
+      if (got.size() != n) {
+        mismatches.add("expected data of " + n + " pages, got " + got.size() + " words");
+        return;
+      }
+      for (int k = 0; k < n; k++) {
+        int p = range.firstPage() + k;
+        long want = pattern.at(p, 0);
+        if (got.get(k) != want) c.add("expected data[" + k + "] (" + range.namePage(p) + ") = " + want + ", got " + got.get(k));
+      }
+      c.finish();
+    }
+  }
+
+  /** {@code invalidations { D0 { CLEAR = 1024 } }} or {@code { G { classic { EXCLUSIVE = 1 } } }}: callbacks delivered so far. */
+  record Invalidations(int line, Scenario.Device device, NotifierKind kind, String event, long expected)
+      implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      long got = o.invalidations(device.id(), kind, event);
+      if (got != expected) {
+        mismatches.add("expected " + expected + " " + (event == null ? "" : event + " ") + "invalidation callbacks to "
+            + device.name() + (kind == null ? "" : " (" + kind.name().toLowerCase() + " subscriptions)") + ", got " + got);
+      }
+    }
+  }
+
+  /** {@code cpu-faults = 1024} (this step's CPU accesses) or {@code total-cpu-faults} (every CPU step so far). */
+  record CpuFaults(int line, long expected, boolean total) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return !total; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      long got;
+      if (total) {
+        got = o.totalCpuFaults();
+      } else {
+        Outcome out = o.outcome();
+        if (out == null) {
+          mismatches.add("expected " + expected + " CPU faults, got no result (the step did not complete)");
+          return;
+        }
+        got = out.cpuFaults();
+      }
+      if (got != expected) {
+        mismatches.add("expected " + expected + (total ? " CPU faults in total" : " CPU faults") + ", got " + got);
+      }
+    }
+  }
+
+  /** {@code violations = []} or {@code ["I8"]}: the distinct invariants the checker found broken so far. */
+  record Violations(int line, List<String> expected) implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      List<String> all = o.violations();
+      Set<String> got = new TreeSet<>();
+      for (String v : all) got.add(v.split(" ", 2)[0]);
+      if (!got.equals(new TreeSet<>(expected))) {
+        List<String> shown = new ArrayList<>(all.subList(0, Math.min(3, all.size())));
+        mismatches.add("expected violations " + expected + ", got " + got + (shown.isEmpty() ? "" : ": " + shown));
+      }
+    }
+  }
+
+  /** {@code deadlock = true}: the step (or what it awaits) did not complete within its bounded wait. */
+  record Deadlock(int line, boolean expected) implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      if (o.deadlocked() != expected) {
+        mismatches.add(expected ? "expected a deadlock, got none (the step completed)"
+            : "expected no deadlock, got one: " + o.deadlockReport());
+      }
+    }
+  }
+
+  /** {@code pending = [id]}: these async steps have not completed yet. */
+  record Pending(int line, List<String> stepIds) implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      for (String id : stepIds) {
+        if (o.completed(id)) mismatches.add("expected step '" + id + "' still pending, got completed");
+      }
+    }
+  }
+
+  /** {@code completed = [id]}: these async steps have completed (without waiting for them). */
+  record Completed(int line, List<String> stepIds) implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      for (String id : stepIds) {
+        if (!o.completed(id)) mismatches.add("expected step '" + id + "' completed, got still pending");
+      }
+    }
+  }
+
+  /** Names of the errno spellings a scenario may use: 0, OK, EPERM, -EPERM, SIGSEGV, CANCELLED... */
+  static Errno errno(String s) {
+    String t = s.trim();
+    if (t.equals("0") || t.equalsIgnoreCase("OK")) return Errno.OK;
+    if (t.startsWith("-")) t = t.substring(1);
+    for (Errno e : Errno.values()) {
+      if (e.name().equalsIgnoreCase(t)) return e;
+    }
+    return null;
+  }
+
+  /** Every errno spelling, for error messages. */
+  static String errnoNames() {
+    List<String> names = new ArrayList<>();
+    for (Errno e : Errno.values()) names.add(e.kernelName());
+    return String.join(", ", names);
+  }
+}

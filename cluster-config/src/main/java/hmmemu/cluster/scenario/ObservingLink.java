@@ -1,0 +1,84 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.node.Link;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.wire.WireCodec;
+import hmmemu.protocol.wire.pb.Envelope;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * A link stage that watches, without changing, every CPU<->GPU message as it is handed to the wire: it learns each
+ * subscription's kind from NotifierInsert and counts the invalidate callbacks (InvalidateStart, one per addressed
+ * subscription) per device, subscription kind and event, for ranges that intersect a declared VMA (the "inv(S0)=k
+ * EVT" of SCENARIOS.md). Placed inside the pause gates, it sees a held message only once it is delivered.
+ */
+final class ObservingLink implements Link {
+  private final Link next;
+  private final List<long[]> ranges;
+  private final Map<Long, NotifierKind> kinds = new ConcurrentHashMap<>();
+  private final Map<String, NotifyEvent> events = new ConcurrentHashMap<>();
+  private final Map<String, Long> counts = new ConcurrentHashMap<>();
+
+  /** @param ranges the [start, end) of every declared VMA; callbacks outside all of them are not counted */
+  ObservingLink(Link next, List<long[]> ranges) {
+    this.next = next;
+    this.ranges = List.copyOf(ranges);
+  }
+
+  @Override
+  public void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
+    observe(envelope);
+    next.send(fromNode, toNode, to, envelope);
+  }
+
+  private void observe(Envelope envelope) {
+    HmmProtocol.Msg m;
+    try {
+      m = WireCodec.decode(envelope);
+    } catch (RuntimeException e) {
+      return; // not a protocol message: nothing to count
+    }
+    if (m instanceof HmmProtocol.NotifierInsert) {
+      HmmProtocol.NotifierInsert ins = (HmmProtocol.NotifierInsert) m;
+      kinds.put(ins.subId(), ins.kind());
+    } else if (m instanceof HmmProtocol.InvalidateStart) {
+      HmmProtocol.InvalidateStart inv = (HmmProtocol.InvalidateStart) m;
+      events.put(inv.invId() + ":" + inv.subId(), inv.event());
+      if (!intersects(inv.start(), inv.end())) return;
+      int device = (int) (inv.subId() >>> 32);
+      NotifierKind kind = kinds.getOrDefault(inv.subId(), NotifierKind.INTERVAL);
+      counts.merge(key(device, kind, inv.event().name()), 1L, Long::sum);
+    }
+  }
+
+  private boolean intersects(long start, long end) {
+    for (long[] r : ranges) if (start < r[1] && r[0] < end) return true;
+    return false;
+  }
+
+  private static String key(int device, NotifierKind kind, String event) { return device + "/" + kind + "/" + event; }
+
+  /** Callbacks delivered to the device's subscriptions of {@code kind} (all when null) with {@code event} (all when null). */
+  long count(int device, NotifierKind kind, String event) {
+    long n = 0;
+    for (NotifierKind k : NotifierKind.values()) {
+      if (kind != null && k != kind) continue;
+      for (NotifyEvent e : NotifyEvent.values()) {
+        if (event != null && !e.name().equals(event)) continue;
+        n += counts.getOrDefault(key(device, k, e.name()), 0L);
+      }
+    }
+    return n;
+  }
+
+  /** The event of callback (invId, subId), or null when it has not been sent. */
+  NotifyEvent eventOf(long invId, long subId) { return events.get(invId + ":" + subId); }
+
+  /** The kind of subscription subId, or null when its NotifierInsert has not been seen. */
+  NotifierKind kindOf(long subId) { return kinds.get(subId); }
+}

@@ -1,0 +1,172 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.DriverFlavour;
+import hmmemu.protocol.model.ModelSwitches;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.Page;
+import hmmemu.protocol.model.Prot;
+import hmmemu.protocol.model.VmaKind;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One parsed and validated scenario file (docs/SCENARIOS.md): the cluster shape, processes, VMAs, devices with
+ * their driver flavour, switches and kernel profile, then the steps. Everything in it has been checked against the
+ * declarations, so a runner never meets an unknown actor or a page outside a VMA.
+ */
+public record Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
+    int gpuNodes, Duration stepTimeout, List<Process> processes, List<Device> devices, List<Vma> vmas,
+    List<Step> steps) {
+
+  /** A process: one mm on the CPU node. */
+  public record Process(String name, int mm, int line) {}
+
+  /** A device and its driver; its id is {@code node * 16 + index} (docs/ARCHITECTURE.md). */
+  public record Device(String name, int node, int index, DriverFlavour driver, List<Integer> bind, int line) {
+    public int id() { return node * 16 + index; }
+  }
+
+  /** How a VMA is populated when the scenario starts: nothing, zeroes, or hmm-tests' index fill, in some words. */
+  public record Fill(boolean populate, Pattern pattern, int firstWord, int lastWord) {
+    public static final Fill NONE = new Fill(false, null, 0, 0);
+  }
+
+  /** A VMA of process mm, mmapped when the scenario starts unless {@code mapped} is false. */
+  public record Vma(String name, int mm, long start, int pages, int prot, VmaKind kind, boolean mapped, Fill fill,
+      int line) {
+    public long end() { return start + (long) pages * Page.SIZE; }
+
+    public String describe() {
+      return String.format("%s [%#x, %#x) %s %s", name, start, end(), Prot.describe(prot), kind);
+    }
+  }
+
+  /**
+   * One step. {@code async} starts it without waiting; {@code await} steps wait for it later. {@code waitLimit} bounds
+   * how long the runner waits for it before it reports a deadlock.
+   */
+  public record Step(int index, String id, int line, Action action, boolean async, Duration waitLimit,
+      List<Expectation> expect) {
+    public String label() {
+      return "step " + index + (id == null ? "" : " '" + id + "'") + " (" + action.describe() + ", line " + line + ")";
+    }
+  }
+
+  /** What a step does. */
+  public sealed interface Action
+      permits CpuOp, SyscallOp, WarpOp, DmirrorOp, BindOp, PauseOp, AwaitPausedOp, ResumeOp, AwaitOp, CheckOp {
+    String describe();
+
+    /** True when the action produces an outcome (errno, value, counters) an expectation can test. */
+    default boolean hasOutcome() { return false; }
+  }
+
+  /** The operations of a CPU thread. */
+  public enum CpuOpKind { READ, WRITE, ATOMIC, INCREMENT, FILL }
+
+  /**
+   * A user thread's accesses, word by word over the range, in order (the thread stops at the first SIGSEGV).
+   * INCREMENT is C's {@code ptr[i]++}: a load then a store of the old value + 1. ATOMIC is a fetch-and-add of
+   * {@code value}. WRITE and FILL store {@code pattern}'s value.
+   */
+  public record CpuOp(String actor, int thread, CpuOpKind op, PageRange at, int mm, long value, Pattern pattern)
+      implements Action {
+    @Override
+    public String describe() {
+      return actor + " " + op.name().toLowerCase() + " " + at.text() + (mm != at.vma().mm() ? " in mm " + mm : "");
+    }
+
+    @Override
+    public boolean hasOutcome() { return true; }
+  }
+
+  /** A syscall on process {@code mm}. */
+  public record SyscallOp(String actor, int mm, HmmProtocol.SyscallKind kind, PageRange at, Vma vma, int prot,
+      int childMm) implements Action {
+    @Override
+    public String describe() {
+      String what = kind.name().toLowerCase().replace('_', '-');
+      if (at != null) what += " " + at.text();
+      if (vma != null) what += " " + vma.name();
+      if (kind == HmmProtocol.SyscallKind.MPROTECT) what += " " + Prot.describe(prot);
+      if (kind == HmmProtocol.SyscallKind.FORK) what += " -> mm " + childMm;
+      return actor + " " + what;
+    }
+
+    @Override
+    public boolean hasOutcome() { return true; }
+  }
+
+  /** One device (warp) access: a nouveau-style load, store or atomic fetch-and-add at one word. */
+  public record WarpOp(Device device, Access access, PageRange at, int mm, long value) implements Action {
+    @Override
+    public String describe() { return device.name() + " " + access.name().toLowerCase() + " " + at.text(); }
+
+    @Override
+    public boolean hasOutcome() { return true; }
+  }
+
+  /** A dmirror ioctl of lib/test_hmm.c over the range; WRITE stores {@code data} (one word 0 per page). */
+  public record DmirrorOp(Device device, HmmProtocol.DmirrorOp op, PageRange at, int mm, Pattern data)
+      implements Action {
+    @Override
+    public String describe() {
+      return device.name() + " " + op.name().toLowerCase().replace('_', '-') + " " + at.text();
+    }
+
+    @Override
+    public boolean hasOutcome() { return true; }
+  }
+
+  /** Binds a device's driver to a process (dmirror: open the device file; nouveau: svmm + classic notifier). */
+  public record BindOp(Device device, int mm) implements Action {
+    @Override
+    public String describe() { return device.name() + " bind mm " + mm; }
+  }
+
+  /**
+   * A pause point: from the first message of type {@code message} (optionally only for {@code event}, a subscription
+   * kind, or after {@code skip} earlier matches) sent on the direction fromNode -> toNode, that message and all later
+   * ones on the direction are held until the matching resume.
+   *
+   * @param deviceId the device whose messages match (-1: any on the direction)
+   */
+  public record PauseOp(String pauseId, String from, String to, int fromNode, int toNode, String message,
+      NotifyEvent event, NotifierKind kind, int deviceId, int skip) implements Action {
+    @Override
+    public String describe() {
+      return "pause " + pauseId + " at " + message + (event == null ? "" : " " + event)
+          + (kind == null ? "" : " " + kind.name().toLowerCase()) + " from " + from + " to " + to;
+    }
+  }
+
+  /** Waits (bounded) until the pause point has caught its message. */
+  public record AwaitPausedOp(String pauseId) implements Action {
+    @Override
+    public String describe() { return "await-paused " + pauseId; }
+  }
+
+  /** Delivers everything the pause point held, in order, and opens the direction again. */
+  public record ResumeOp(String pauseId) implements Action {
+    @Override
+    public String describe() { return "resume " + pauseId; }
+  }
+
+  /** Waits (bounded) for async steps; with one step, its outcome is this step's outcome. */
+  public record AwaitOp(List<String> stepIds) implements Action {
+    @Override
+    public String describe() { return "await " + String.join(", ", stepIds); }
+
+    @Override
+    public boolean hasOutcome() { return stepIds.size() == 1; }
+  }
+
+  /** A step that only checks expectations. */
+  public record CheckOp() implements Action {
+    @Override
+    public String describe() { return "check"; }
+  }
+}

@@ -1,0 +1,995 @@
+package hmmemu.cluster.scenario;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.DriverFlavour;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.KernelProfile;
+import hmmemu.protocol.model.ModelSwitches;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.Page;
+import hmmemu.protocol.model.Prot;
+import hmmemu.protocol.model.PteState;
+import hmmemu.protocol.model.VmaKind;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads a scenario file (HOCON, docs/SCENARIOS.md) and validates all of it before anything runs: unknown keys, bad
+ * values, unknown actors, pauses and steps, and addresses outside every VMA are each reported as one
+ * {@link ScenarioException} line {@code FILE:LINE: what is wrong}, with the line from the HOCON value's origin.
+ */
+public final class ScenarioParser {
+  /** The default bound on how long a step may take before the runner reports a deadlock. */
+  public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(10);
+
+  private static final Set<String> TOP_KEYS = Set.of("name", "case", "description", "profile", "switches", "gpu-nodes",
+      "step-timeout", "processes", "devices", "vmas", "steps");
+  private static final Set<String> SWITCH_KEYS = Set.of("folio-lock-until-mapped", "owner-filter",
+      "driver-lock-across-conversion", "leak-folio-on-retry", "dmirror-seq-check", "hmm-pfn-exclusive",
+      "driver-deadline");
+  private static final Set<String> META_KEYS = Set.of("id", "async", "wait", "expect", "comment");
+  private static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume");
+  private static final Set<String> EXPECT_KEYS = Set.of("pte", "folio", "memory", "device", "result", "value",
+      "counters", "data", "invalidations", "cpu-faults", "total-cpu-faults", "driver-iterations", "driver-timeouts",
+      "violations", "deadlock", "pending", "completed");
+  /** Messages a driver sends to the CPU node (pause direction device -> cpu). */
+  static final Set<String> FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
+      "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck");
+  /** Messages the CPU node sends to a driver (pause direction cpu -> device). */
+  static final Set<String> FROM_CPU = Set.of("NotifierInserted", "InvalidateStart", "InvalidateEnd",
+      "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply");
+  private static final java.util.regex.Pattern THREAD = java.util.regex.Pattern.compile("T([0-9]{1,6})");
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*");
+
+  private final String file;
+  private final Map<String, Scenario.Process> processes = new LinkedHashMap<>();
+  private final Map<String, Scenario.Device> devices = new LinkedHashMap<>();
+  private final Map<String, Scenario.Vma> vmas = new LinkedHashMap<>();
+  /** Step ids seen so far, with their step. */
+  private final Map<String, Scenario.Step> stepsById = new HashMap<>();
+  /** Async steps started and not yet awaited, by id. */
+  private final Map<String, Scenario.Step> inFlight = new LinkedHashMap<>();
+  /** Pause points armed (and whether resumed), by id. */
+  private final Map<String, Boolean> pauses = new HashMap<>();
+  private final Map<String, Scenario.PauseOp> pauseOps = new HashMap<>();
+  private final Map<String, String> openDirections = new HashMap<>();
+
+  private ScenarioParser(String file) { this.file = file; }
+
+  /** Reads and validates the scenario at {@code path}; the file name in messages is the path as given. */
+  public static Scenario parse(Path path) {
+    String text;
+    try {
+      text = Files.readString(path, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ScenarioException(path.toString(), 1, "cannot read the file: " + e.getMessage());
+    }
+    return parse(path.toString(), text);
+  }
+
+  /** Validates scenario {@code text}, naming it {@code fileName} in messages. */
+  public static Scenario parse(String fileName, String text) {
+    return new ScenarioParser(fileName).parseText(text);
+  }
+
+  // ------------------------------------------------------------------------------------------------ top level
+
+  private Scenario parseText(String text) {
+    Config config;
+    try {
+      config = ConfigFactory.parseString(text, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
+          .setOriginDescription(file)).resolve();
+    } catch (ConfigException e) {
+      int line = e.origin() == null ? 1 : e.origin().lineNumber();
+      String msg = e.getMessage();
+      String prefix = e.origin() == null ? null : e.origin().description() + ": ";
+      if (prefix != null && msg.startsWith(prefix)) msg = msg.substring(prefix.length());
+      throw new ScenarioException(file, line, "HOCON syntax: " + msg.replace('\n', ' '));
+    }
+    ConfigObject root = config.root();
+    checkKeys(root, TOP_KEYS, "the scenario", 1);
+    String name = string(required(root, "name", "the scenario", 1), "name");
+    String caseId = root.containsKey("case") ? string(root.get("case"), "case") : null;
+    String description = root.containsKey("description") ? string(root.get("description"), "description") : "";
+    ModelSwitches switches = ModelSwitches.kernel();
+    if (root.containsKey("profile")) {
+      ConfigValue v = root.get("profile");
+      String p = string(v, "profile");
+      if (p.equals("v6.15")) {
+        switches = switches.withKernelProfile(KernelProfile.V6_15);
+      } else if (p.equals("v5.14")) {
+        switches = switches.withKernelProfile(KernelProfile.V5_14);
+      } else {
+        throw err(v, "profile: expected \"v6.15\" or \"v5.14\", got \"" + p + "\"");
+      }
+    }
+    if (root.containsKey("switches")) switches = switches(object(root.get("switches"), "switches"), switches);
+    Duration stepTimeout = root.containsKey("step-timeout")
+        ? duration(root.get("step-timeout"), "step-timeout") : DEFAULT_STEP_TIMEOUT;
+
+    if (root.containsKey("processes")) {
+      for (ConfigValue v : list(root.get("processes"), "processes")) process(object(v, "a process"));
+    } else {
+      processes.put("P1", new Scenario.Process("P1", 1, 1));
+    }
+    if (processes.isEmpty()) throw err(root.get("processes"), "processes: declare at least one process");
+    if (root.containsKey("devices")) {
+      for (ConfigValue v : list(root.get("devices"), "devices")) device(object(v, "a device"));
+    }
+    int maxNode = 0;
+    for (Scenario.Device d : devices.values()) maxNode = Math.max(maxNode, d.node());
+    int gpuNodes = Math.max(1, maxNode);
+    if (root.containsKey("gpu-nodes")) {
+      ConfigValue v = root.get("gpu-nodes");
+      gpuNodes = (int) integer(v, "gpu-nodes");
+      if (gpuNodes < 1 || gpuNodes > 15) throw err(v, "gpu-nodes: must be in [1, 15], got " + gpuNodes);
+      if (gpuNodes < maxNode) throw err(v, "gpu-nodes: " + gpuNodes + " nodes, but a device sits on node " + maxNode);
+    }
+    for (ConfigValue v : list(required(root, "vmas", "the scenario", 1), "vmas")) vma(object(v, "a VMA"));
+
+    List<Scenario.Step> steps = new ArrayList<>();
+    int index = 0;
+    for (ConfigValue v : list(required(root, "steps", "the scenario", 1), "steps")) {
+      steps.add(step(++index, object(v, "a step")));
+    }
+    return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout,
+        List.copyOf(processes.values()), List.copyOf(devices.values()), List.copyOf(vmas.values()), List.copyOf(steps));
+  }
+
+  private ModelSwitches switches(ConfigObject o, ModelSwitches s) {
+    checkKeys(o, SWITCH_KEYS, "switches", line(o));
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      String k = e.getKey();
+      ConfigValue v = e.getValue();
+      switch (k) {
+        case "folio-lock-until-mapped": s = s.withFolioLockUntilMapped(bool(v, k)); break;
+        case "owner-filter": s = s.withOwnerFilter(bool(v, k)); break;
+        case "driver-lock-across-conversion": s = s.withDriverLockAcrossConversion(bool(v, k)); break;
+        case "leak-folio-on-retry": s = s.withLeakFolioOnRetry(bool(v, k)); break;
+        case "dmirror-seq-check": s = s.withDmirrorSeqCheck(bool(v, k)); break;
+        case "hmm-pfn-exclusive": s = s.withHmmPfnExclusive(bool(v, k)); break;
+        case "driver-deadline": {
+          long micros = duration(v, k).toNanos() / 1000;
+          if (micros <= 0) throw err(v, "driver-deadline: must be > 0");
+          s = s.withDriverDeadlineMicros(micros);
+          break;
+        }
+        default: throw err(v, "unknown switch '" + k + "'");
+      }
+    }
+    return s;
+  }
+
+  private void process(ConfigObject o) {
+    checkKeys(o, Set.of("name", "mm"), "a process", line(o));
+    ConfigValue nv = required(o, "name", "a process", line(o));
+    String name = newName(nv, "process");
+    ConfigValue mv = required(o, "mm", "process " + name, line(o));
+    int mm = (int) integer(mv, "mm");
+    if (mm < 1) throw err(mv, "mm: must be >= 1, got " + mm);
+    for (Scenario.Process p : processes.values()) {
+      if (p.mm() == mm) throw err(mv, "mm " + mm + " already belongs to process " + p.name());
+    }
+    processes.put(name, new Scenario.Process(name, mm, line(o)));
+  }
+
+  private void device(ConfigObject o) {
+    checkKeys(o, Set.of("name", "node", "driver", "index", "bind"), "a device", line(o));
+    String name = newName(required(o, "name", "a device", line(o)), "device");
+    ConfigValue nodeV = required(o, "node", "device " + name, line(o));
+    int node = (int) integer(nodeV, "node");
+    if (node < 1 || node > 15) throw err(nodeV, "node: GPU nodes are numbered 1..15, got " + node);
+    ConfigValue drvV = required(o, "driver", "device " + name, line(o));
+    String drv = string(drvV, "driver");
+    DriverFlavour flavour;
+    if (drv.equals("dmirror")) {
+      flavour = DriverFlavour.DMIRROR;
+    } else if (drv.equals("nouveau")) {
+      flavour = DriverFlavour.NOUVEAU;
+    } else {
+      throw err(drvV, "driver: expected dmirror or nouveau, got \"" + drv + "\"");
+    }
+    int index = 0;
+    for (Scenario.Device d : devices.values()) if (d.node() == node) index = Math.max(index, d.index() + 1);
+    if (o.containsKey("index")) {
+      ConfigValue iv = o.get("index");
+      index = (int) integer(iv, "index");
+      if (index < 0 || index > 15) throw err(iv, "index: must be in [0, 15], got " + index);
+      for (Scenario.Device d : devices.values()) {
+        if (d.node() == node && d.index() == index) throw err(iv, "index " + index + " on node " + node + " is device " + d.name());
+      }
+    }
+    List<Integer> bind = new ArrayList<>();
+    if (o.containsKey("bind")) {
+      ConfigValue bv = o.get("bind");
+      if (bv.valueType() == ConfigValueType.LIST) {
+        for (ConfigValue x : (ConfigList) bv) bind.add(mm(x));
+      } else {
+        bind.add(mm(bv));
+      }
+    } else {
+      bind.add(processes.values().iterator().next().mm());
+    }
+    devices.put(name, new Scenario.Device(name, node, index, flavour, List.copyOf(bind), line(o)));
+  }
+
+  private void vma(ConfigObject o) {
+    checkKeys(o, Set.of("name", "mm", "start", "pages", "prot", "kind", "mapped", "fill", "fill-words"), "a VMA", line(o));
+    ConfigValue nv = required(o, "name", "a VMA", line(o));
+    String name = string(nv, "name");
+    if (!NAME.matcher(name).matches()) throw err(nv, "name: '" + name + "' is not a plain name (letters, digits, _ and -)");
+    if (vmas.containsKey(name)) throw err(nv, "VMA " + name + " is declared twice");
+    int mm = o.containsKey("mm") ? mm(o.get("mm")) : processes.values().iterator().next().mm();
+    ConfigValue sv = required(o, "start", "VMA " + name, line(o));
+    long start = integer(sv, "start");
+    if ((start & (Page.SIZE - 1)) != 0 || start <= 0) throw err(sv, "start: must be a page-aligned address > 0, got " + hex(start));
+    ConfigValue pv = required(o, "pages", "VMA " + name, line(o));
+    long pages = integer(pv, "pages");
+    if (pages < 1 || pages > (1 << 20)) throw err(pv, "pages: must be in [1, 1048576], got " + pages);
+    if (start + pages * Page.SIZE > Page.TASK_SIZE) throw err(sv, "VMA " + name + " ends beyond TASK_SIZE");
+    int prot = o.containsKey("prot") ? prot(o.get("prot")) : Prot.RW;
+    VmaKind kind = VmaKind.ANON_PRIVATE;
+    if (o.containsKey("kind")) {
+      ConfigValue kv = o.get("kind");
+      String k = string(kv, "kind");
+      switch (k) {
+        case "anon-private": kind = VmaKind.ANON_PRIVATE; break;
+        case "anon-shared": kind = VmaKind.ANON_SHARED; break;
+        case "file-private": kind = VmaKind.FILE_PRIVATE; break;
+        case "hugetlb": kind = VmaKind.HUGETLB; break;
+        default: throw err(kv, "kind: expected anon-private, anon-shared, file-private or hugetlb, got \"" + k + "\"");
+      }
+    }
+    boolean mapped = !o.containsKey("mapped") || bool(o.get("mapped"), "mapped");
+    Scenario.Fill fill = Scenario.Fill.NONE;
+    if (o.containsKey("fill")) {
+      ConfigValue fv = o.get("fill");
+      String f = string(fv, "fill");
+      int firstWord = 0;
+      int lastWord = 0;
+      if (o.containsKey("fill-words")) {
+        ConfigValue wv = o.get("fill-words");
+        int[] w = wordRange(wv);
+        firstWord = w[0];
+        lastWord = w[1];
+      }
+      switch (f) {
+        case "none": break;
+        case "zero": fill = new Scenario.Fill(true, Pattern.constant(0), firstWord, lastWord); break;
+        case "index": fill = new Scenario.Fill(true, Pattern.index(0), firstWord, lastWord); break;
+        default: throw err(fv, "fill: expected none, zero or index, got \"" + f + "\"");
+      }
+      if (fill.populate() && (prot & Prot.WRITE) == 0) throw err(fv, "fill: VMA " + name + " is not writable, a fill would SIGSEGV");
+      if (fill.populate() && !mapped) throw err(fv, "fill: VMA " + name + " is not mapped at the start");
+    } else if (o.containsKey("fill-words")) {
+      throw err(o.get("fill-words"), "fill-words without fill");
+    }
+    Scenario.Vma vma = new Scenario.Vma(name, mm, start, (int) pages, prot, kind, mapped, fill, line(o));
+    for (Scenario.Vma other : vmas.values()) {
+      if (other.mm() == mm && start < other.end() && other.start() < vma.end()) {
+        throw err(sv, "VMA " + name + " overlaps VMA " + other.name() + " of mm " + mm);
+      }
+    }
+    vmas.put(name, vma);
+  }
+
+  private int[] wordRange(ConfigValue v) {
+    if (v.valueType() == ConfigValueType.NUMBER) {
+      int w = (int) integer(v, "fill-words");
+      if (w < 0 || w >= Page.WORDS) throw err(v, "fill-words: word " + w + " is outside the page (0.." + (Page.WORDS - 1) + ")");
+      return new int[] {w, w};
+    }
+    String s = string(v, "fill-words");
+    String[] parts = s.split("\\.\\.", -1);
+    try {
+      int a = Integer.parseInt(parts[0].trim());
+      int b = parts.length == 2 ? Integer.parseInt(parts[1].trim()) : a;
+      if (parts.length > 2 || a < 0 || b < a || b >= Page.WORDS) throw new NumberFormatException();
+      return new int[] {a, b};
+    } catch (NumberFormatException e) {
+      throw err(v, "fill-words: expected N or N..M with 0 <= N <= M <= " + (Page.WORDS - 1) + ", got \"" + s + "\"");
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ steps
+
+  private Scenario.Step step(int index, ConfigObject o) {
+    int line = line(o);
+    String id = null;
+    if (o.containsKey("id")) {
+      ConfigValue iv = o.get("id");
+      id = string(iv, "id");
+      if (!NAME.matcher(id).matches()) throw err(iv, "id: '" + id + "' is not a plain name");
+      if (stepsById.containsKey(id)) throw err(iv, "step id '" + id + "' is used twice (first at line " + stepsById.get(id).line() + ")");
+    }
+    List<String> actionKeys = new ArrayList<>();
+    for (String k : o.keySet()) if (!META_KEYS.contains(k)) actionKeys.add(k);
+    if (actionKeys.size() > 1) {
+      throw err(o.get(actionKeys.get(1)), "one action per step, got " + String.join(" and ", actionKeys)
+          + " (split them into steps; use async = true for concurrency)");
+    }
+    boolean async = o.containsKey("async") && bool(o.get("async"), "async");
+    Duration wait = o.containsKey("wait") ? duration(o.get("wait"), "wait") : null;
+    Scenario.Action action;
+    if (actionKeys.isEmpty()) {
+      if (!o.containsKey("expect")) throw new ScenarioException(file, line, "step " + index + " has no action and no expect");
+      action = new Scenario.CheckOp();
+    } else {
+      String key = actionKeys.get(0);
+      ConfigValue v = o.get(key);
+      action = action(key, v);
+    }
+    if (async && !action.hasOutcome()) throw err(o.get("async"), "async = true needs an action that runs (a thread, process or device step)");
+    if (async && id == null) throw err(o.get("async"), "an async step needs an id, so that an await step can name it");
+
+    // A CPU thread runs one thing at a time.
+    if (action instanceof Scenario.CpuOp) {
+      Scenario.CpuOp c = (Scenario.CpuOp) action;
+      for (Scenario.Step s : inFlight.values()) {
+        if (s.action() instanceof Scenario.CpuOp && ((Scenario.CpuOp) s.action()).thread() == c.thread()) {
+          throw new ScenarioException(file, line, c.actor() + " is still running step '" + s.id() + "' (async, line "
+              + s.line() + "); await it first");
+        }
+      }
+    }
+    Scenario.Step awaitedStep = null;
+    if (action instanceof Scenario.AwaitOp) {
+      List<String> ids = ((Scenario.AwaitOp) action).stepIds();
+      for (String sid : ids) {
+        if (!inFlight.containsKey(sid)) {
+          String why = stepsById.containsKey(sid) ? "it is not async, or was awaited already" : "no earlier step has that id";
+          throw err(o.get("await"), "await: cannot await step '" + sid + "': " + why);
+        }
+      }
+      if (ids.size() == 1) awaitedStep = inFlight.get(ids.get(0));
+      for (String sid : ids) inFlight.remove(sid);
+    }
+
+    List<Expectation> expect = new ArrayList<>();
+    if (o.containsKey("expect")) {
+      Scenario.Action outcomeOf = awaitedStep != null ? awaitedStep.action() : action;
+      expect = expectations(object(o.get("expect"), "expect"), outcomeOf);
+      for (Expectation e : expect) {
+        if (e.needsOutcome() && (async || !action.hasOutcome())) {
+          throw new ScenarioException(file, e.line(), async
+              ? "this expectation needs the step's outcome, which an async step has only when awaited: put it on the await step"
+              : "this expectation needs a step outcome, and '" + action.describe() + "' has none");
+        }
+      }
+    }
+    Scenario.Step step = new Scenario.Step(index, id, line, action, async, wait, List.copyOf(expect));
+    if (id != null) stepsById.put(id, step);
+    if (async) inFlight.put(id, step);
+    return step;
+  }
+
+  private Scenario.Action action(String key, ConfigValue v) {
+    switch (key) {
+      case "pause": return pause(object(v, "pause"));
+      case "await": {
+        List<String> ids = new ArrayList<>();
+        if (v.valueType() == ConfigValueType.LIST) {
+          for (ConfigValue x : (ConfigList) v) ids.add(string(x, "await"));
+        } else {
+          ids.add(string(v, "await"));
+        }
+        if (ids.isEmpty()) throw err(v, "await: name at least one step id");
+        return new Scenario.AwaitOp(List.copyOf(ids));
+      }
+      case "await-paused": {
+        String p = string(v, "await-paused");
+        if (!pauses.containsKey(p)) throw err(v, "await-paused: no earlier pause point '" + p + "'");
+        return new Scenario.AwaitPausedOp(p);
+      }
+      case "resume": {
+        String p = string(v, "resume");
+        Boolean resumed = pauses.get(p);
+        if (resumed == null) throw err(v, "resume: no earlier pause point '" + p + "'");
+        if (resumed) throw err(v, "resume: pause point '" + p + "' was resumed already");
+        pauses.put(p, true);
+        Scenario.PauseOp op = pauseOps.get(p);
+        openDirections.remove(op.fromNode() + "->" + op.toNode());
+        return new Scenario.ResumeOp(p);
+      }
+      default:
+        break;
+    }
+    java.util.regex.Matcher t = THREAD.matcher(key);
+    if (t.matches()) return cpuOp(key, Integer.parseInt(t.group(1)), object(v, key));
+    if (devices.containsKey(key)) return deviceOp(devices.get(key), object(v, key));
+    if (processes.containsKey(key)) return syscallOp(processes.get(key), object(v, key));
+    List<String> known = new ArrayList<>();
+    known.add("T<n> (CPU threads)");
+    known.addAll(devices.keySet());
+    known.addAll(processes.keySet());
+    known.addAll(new java.util.TreeSet<>(CONTROL_ACTIONS));
+    throw err(v, "unknown actor '" + key + "' (known: " + String.join(", ", known) + ")");
+  }
+
+  /** The one operation key of an actor's object among {@code ops}; everything else must be a modifier. */
+  private String opKey(ConfigObject o, String actor, Set<String> ops, Set<String> modifiers) {
+    String op = null;
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      String k = e.getKey();
+      if (ops.contains(k)) {
+        if (op != null) throw err(e.getValue(), actor + ": one operation per step, got " + op + " and " + k);
+        op = k;
+      } else if (!modifiers.contains(k)) {
+        throw err(e.getValue(), "unknown key '" + k + "' for " + actor + " (operations: " + sorted(ops)
+            + "; modifiers: " + sorted(modifiers) + ")");
+      }
+    }
+    if (op == null) throw new ScenarioException(file, line(o), actor + ": no operation (one of " + sorted(ops) + ")");
+    return op;
+  }
+
+  private Scenario.Action cpuOp(String actor, int thread, ConfigObject o) {
+    Set<String> ops = Set.of("read", "write", "atomic", "increment", "fill");
+    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus"));
+    ConfigValue av = o.get(op);
+    PageRange at = range(av);
+    int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
+    Scenario.CpuOpKind kind = Scenario.CpuOpKind.valueOf(op.toUpperCase());
+    long value = 0;
+    Pattern pattern = null;
+    if (kind == Scenario.CpuOpKind.WRITE || kind == Scenario.CpuOpKind.FILL) {
+      pattern = valuePattern(o, actor + " " + op, kind == Scenario.CpuOpKind.FILL);
+    } else if (kind == Scenario.CpuOpKind.ATOMIC) {
+      value = o.containsKey("value") ? integer(o.get("value"), "value") : 1;
+      forbid(o, actor + " atomic", "pattern", "plus");
+    } else {
+      forbid(o, actor + " " + op, "value", "pattern", "plus");
+    }
+    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern);
+  }
+
+  /** value = N, or pattern = index|value with plus = N; {@code fill} defaults to the index pattern. */
+  private Pattern valuePattern(ConfigObject o, String what, boolean defaultIndex) {
+    if (o.containsKey("value")) {
+      forbid(o, what + " with value", "pattern", "plus");
+      return Pattern.constant(integer(o.get("value"), "value"));
+    }
+    long plus = o.containsKey("plus") ? integer(o.get("plus"), "plus") : 0;
+    if (o.containsKey("pattern")) {
+      ConfigValue pv = o.get("pattern");
+      String p = string(pv, "pattern");
+      if (p.equals("index")) return Pattern.index(plus);
+      if (p.equals("value")) return Pattern.constant(plus);
+      throw err(pv, "pattern: expected index or value, got \"" + p + "\"");
+    }
+    if (defaultIndex) return Pattern.index(plus);
+    throw new ScenarioException(file, line(o), what + ": needs value = N or pattern = index");
+  }
+
+  private void forbid(ConfigObject o, String what, String... keys) {
+    for (String k : keys) if (o.containsKey(k)) throw err(o.get(k), "'" + k + "' does not apply to " + what);
+  }
+
+  private Scenario.Action syscallOp(Scenario.Process p, ConfigObject o) {
+    Set<String> ops = Set.of("mmap", "munmap", "mprotect", "madvise-dontneed", "fork", "exit", "soft-dirty-reset",
+        "oom-reap");
+    String op = opKey(o, p.name(), ops, Set.of("prot"));
+    ConfigValue v = o.get(op);
+    if (!op.equals("mprotect")) forbid(o, p.name() + " " + op, "prot");
+    switch (op) {
+      case "mmap": {
+        String vn = string(v, "mmap");
+        Scenario.Vma vma = vmas.get(vn);
+        if (vma == null) throw err(v, "mmap: unknown VMA '" + vn + "' (declared: " + String.join(", ", vmas.keySet()) + ")");
+        return new Scenario.SyscallOp(p.name(), p.mm(), HmmProtocol.SyscallKind.MMAP, null, vma, vma.prot(), 0);
+      }
+      case "munmap": return rangeSyscall(p, HmmProtocol.SyscallKind.MUNMAP, v, 0);
+      case "madvise-dontneed": return rangeSyscall(p, HmmProtocol.SyscallKind.MADV_DONTNEED, v, 0);
+      case "soft-dirty-reset": return rangeSyscall(p, HmmProtocol.SyscallKind.SOFT_DIRTY_RESET, v, 0);
+      case "mprotect": {
+        if (!o.containsKey("prot")) throw new ScenarioException(file, line(o), p.name() + " mprotect: needs prot = rw|r|w|none");
+        return rangeSyscall(p, HmmProtocol.SyscallKind.MPROTECT, v, prot(o.get("prot")));
+      }
+      case "fork": {
+        String child = string(v, "fork");
+        Scenario.Process c = processes.get(child);
+        if (c == null) throw err(v, "fork: the child must be a declared process, got '" + child + "'");
+        if (c.mm() == p.mm()) throw err(v, "fork: a process cannot be its own child");
+        return new Scenario.SyscallOp(p.name(), p.mm(), HmmProtocol.SyscallKind.FORK, null, null, 0, c.mm());
+      }
+      case "exit":
+      case "oom-reap": {
+        if (!bool(v, op)) throw err(v, op + ": write " + op + " = true");
+        HmmProtocol.SyscallKind k = op.equals("exit") ? HmmProtocol.SyscallKind.EXIT : HmmProtocol.SyscallKind.OOM_REAP;
+        return new Scenario.SyscallOp(p.name(), p.mm(), k, null, null, 0, 0);
+      }
+      default: throw new IllegalStateException("unhandled syscall " + op);
+    }
+  }
+
+  private Scenario.Action rangeSyscall(Scenario.Process p, HmmProtocol.SyscallKind kind, ConfigValue v, int prot) {
+    PageRange at = range(v);
+    if (at.wordsNamed()) throw err(v, kind.name().toLowerCase() + " works on whole pages; drop the word part of '" + at.text() + "'");
+    return new Scenario.SyscallOp(p.name(), p.mm(), kind, at, null, prot, 0);
+  }
+
+  private Scenario.Action deviceOp(Scenario.Device d, ConfigObject o) {
+    if (d.driver() == DriverFlavour.DMIRROR) {
+      Set<String> ops = Set.of("read", "write", "exclusive", "check-exclusive", "snapshot", "bind");
+      String op = opKey(o, d.name(), ops, Set.of("mm", "value", "pattern", "plus"));
+      ConfigValue v = o.get(op);
+      if (op.equals("bind")) {
+        forbid(o, d.name() + " bind", "mm", "value", "pattern", "plus");
+        return new Scenario.BindOp(d, mm(v));
+      }
+      PageRange at = range(v);
+      if (at.wordsNamed()) throw err(v, "dmirror " + op + " works on whole pages; drop the word part of '" + at.text() + "'");
+      int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
+      Pattern data = null;
+      if (op.equals("write")) {
+        data = valuePattern(o, d.name() + " write", true);
+      } else {
+        forbid(o, d.name() + " " + op, "value", "pattern", "plus");
+      }
+      HmmProtocol.DmirrorOp kind = HmmProtocol.DmirrorOp.valueOf(op.toUpperCase().replace('-', '_'));
+      return new Scenario.DmirrorOp(d, kind, at, mm, data);
+    }
+    Set<String> ops = Set.of("read", "write", "atomic", "bind");
+    String op = opKey(o, d.name(), ops, Set.of("mm", "value"));
+    ConfigValue v = o.get(op);
+    if (op.equals("bind")) {
+      forbid(o, d.name() + " bind", "mm", "value");
+      return new Scenario.BindOp(d, mm(v));
+    }
+    PageRange at = range(v);
+    if (at.pages() != 1 || at.words() != 1) throw err(v, d.name() + " " + op + ": a device access is one word; '" + at.text() + "' names more");
+    int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
+    Access access = Access.valueOf(op.toUpperCase());
+    long value;
+    if (access == Access.READ) {
+      forbid(o, d.name() + " read", "value");
+      value = 0;
+    } else if (access == Access.ATOMIC) {
+      value = o.containsKey("value") ? integer(o.get("value"), "value") : 1;
+    } else {
+      if (!o.containsKey("value")) throw new ScenarioException(file, line(o), d.name() + " write: needs value = N");
+      value = integer(o.get("value"), "value");
+    }
+    return new Scenario.WarpOp(d, access, at, mm, value);
+  }
+
+  private Scenario.Action pause(ConfigObject o) {
+    checkKeys(o, Set.of("id", "from", "to", "at", "event", "kind", "skip"), "pause", line(o));
+    ConfigValue idv = required(o, "id", "pause", line(o));
+    String id = string(idv, "id");
+    if (pauses.containsKey(id)) throw err(idv, "pause point '" + id + "' is declared twice");
+    ConfigValue fv = required(o, "from", "pause " + id, line(o));
+    ConfigValue tv = required(o, "to", "pause " + id, line(o));
+    String from = string(fv, "from");
+    String to = string(tv, "to");
+    boolean fromCpu = from.equals("cpu");
+    boolean toCpu = to.equals("cpu");
+    if (fromCpu == toCpu) throw err(fv, "pause: exactly one of from/to must be cpu (the link runs between the CPU node and a device's GPU node)");
+    String devName = fromCpu ? to : from;
+    Scenario.Device dev = devices.get(devName);
+    if (dev == null) throw err(fromCpu ? tv : fv, "pause: unknown device '" + devName + "' (declared: " + String.join(", ", devices.keySet()) + ")");
+    ConfigValue mv = required(o, "at", "pause " + id, line(o));
+    String msg = string(mv, "at");
+    Set<String> allowed = fromCpu ? FROM_CPU : FROM_DEVICE;
+    if (!allowed.contains(msg)) {
+      boolean other = (fromCpu ? FROM_DEVICE : FROM_CPU).contains(msg);
+      throw err(mv, "at: " + (other ? msg + " travels the other way" : "unknown message '" + msg + "'")
+          + " (from " + from + " to " + to + ": " + sorted(allowed) + ")");
+    }
+    NotifyEvent event = null;
+    if (o.containsKey("event")) {
+      ConfigValue ev = o.get("event");
+      if (!msg.equals("InvalidateStart") && !msg.equals("InvalidateAck")) throw err(ev, "event: only InvalidateStart and InvalidateAck carry an event");
+      String e = string(ev, "event");
+      try {
+        event = NotifyEvent.valueOf(e);
+      } catch (IllegalArgumentException x) {
+        throw err(ev, "event: unknown notifier event '" + e + "' (" + java.util.Arrays.toString(NotifyEvent.values()) + ")");
+      }
+    }
+    NotifierKind kind = null;
+    if (o.containsKey("kind")) {
+      ConfigValue kv = o.get("kind");
+      if (!msg.startsWith("Invalidate")) throw err(kv, "kind: only InvalidateStart, InvalidateAck and InvalidateEnd go to a subscription");
+      String k = string(kv, "kind");
+      if (k.equals("classic")) kind = NotifierKind.CLASSIC;
+      else if (k.equals("interval")) kind = NotifierKind.INTERVAL;
+      else throw err(kv, "kind: expected classic or interval, got \"" + k + "\"");
+    }
+    int skip = 0;
+    if (o.containsKey("skip")) {
+      skip = (int) integer(o.get("skip"), "skip");
+      if (skip < 0) throw err(o.get("skip"), "skip: must be >= 0");
+    }
+    int fromNode = fromCpu ? 0 : dev.node();
+    int toNode = toCpu ? 0 : dev.node();
+    String dir = fromNode + "->" + toNode;
+    if (openDirections.containsKey(dir)) {
+      throw err(idv, "pause: pause point '" + openDirections.get(dir) + "' already holds the direction " + from + " -> " + to
+          + "; resume it first");
+    }
+    openDirections.put(dir, id);
+    pauses.put(id, false);
+    Scenario.PauseOp op = new Scenario.PauseOp(id, from, to, fromNode, toNode, msg, event, kind, dev.id(), skip);
+    pauseOps.put(id, op);
+    return op;
+  }
+
+  // ------------------------------------------------------------------------------------------------ expectations
+
+  private List<Expectation> expectations(ConfigObject o, Scenario.Action outcomeOf) {
+    checkKeys(o, EXPECT_KEYS, "expect", line(o));
+    List<Expectation> out = new ArrayList<>();
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      String k = e.getKey();
+      ConfigValue v = e.getValue();
+      switch (k) {
+        case "pte":
+          for (ConfigObject x : objects(v, "pte")) out.add(pte(x));
+          break;
+        case "folio":
+          for (ConfigObject x : objects(v, "folio")) out.add(folio(x));
+          break;
+        case "memory":
+          memory(object(v, "memory"), out);
+          break;
+        case "device":
+          for (Map.Entry<String, ConfigValue> d : object(v, "device").entrySet()) {
+            deviceExpect(device(d.getKey(), d.getValue()), object(d.getValue(), d.getKey()), out);
+          }
+          break;
+        case "result": {
+          String s = v.valueType() == ConfigValueType.NUMBER ? String.valueOf(integer(v, "result")) : string(v, "result");
+          Errno errno = Expectation.errno(s);
+          if (errno == null) throw err(v, "result: unknown errno '" + s + "' (" + Expectation.errnoNames() + ")");
+          out.add(new Expectation.Result(line(v), errno));
+          break;
+        }
+        case "value":
+          out.add(new Expectation.Value(line(v), integer(v, "value")));
+          break;
+        case "counters": {
+          ConfigObject c = object(v, "counters");
+          checkKeys(c, Set.of("faults", "cpages"), "counters", line(c));
+          for (Map.Entry<String, ConfigValue> x : c.entrySet()) {
+            out.add(new Expectation.Counters(line(x.getValue()), x.getKey(), integer(x.getValue(), x.getKey())));
+          }
+          break;
+        }
+        case "data":
+          out.add(data(v, outcomeOf));
+          break;
+        case "invalidations":
+          for (Map.Entry<String, ConfigValue> d : object(v, "invalidations").entrySet()) {
+            invalidations(device(d.getKey(), d.getValue()), object(d.getValue(), d.getKey()), null, out);
+          }
+          break;
+        case "cpu-faults":
+          out.add(new Expectation.CpuFaults(line(v), integer(v, k), false));
+          break;
+        case "total-cpu-faults":
+          out.add(new Expectation.CpuFaults(line(v), integer(v, k), true));
+          break;
+        case "driver-iterations":
+        case "driver-timeouts":
+          for (Map.Entry<String, ConfigValue> d : object(v, k).entrySet()) {
+            out.add(new Expectation.Device(line(d.getValue()), device(d.getKey(), d.getValue()),
+                k.equals("driver-iterations") ? "iterations" : "timeouts", integer(d.getValue(), k), null, null));
+          }
+          break;
+        case "violations": {
+          List<String> ids = new ArrayList<>();
+          for (ConfigValue x : list(v, "violations")) {
+            String s = string(x, "violations");
+            if (!s.matches("I([1-9]|1[0-2])")) throw err(x, "violations: invariants are named I1..I12, got \"" + s + "\"");
+            ids.add(s);
+          }
+          out.add(new Expectation.Violations(line(v), List.copyOf(ids)));
+          break;
+        }
+        case "deadlock":
+          out.add(new Expectation.Deadlock(line(v), bool(v, k)));
+          break;
+        case "pending":
+        case "completed": {
+          List<String> ids = new ArrayList<>();
+          if (v.valueType() == ConfigValueType.LIST) {
+            for (ConfigValue x : (ConfigList) v) ids.add(string(x, k));
+          } else {
+            ids.add(string(v, k));
+          }
+          for (String id : ids) {
+            Scenario.Step s = stepsById.get(id);
+            if (s == null || !s.async()) throw err(v, k + ": '" + id + "' is not an earlier async step");
+          }
+          out.add(k.equals("pending") ? new Expectation.Pending(line(v), List.copyOf(ids))
+              : new Expectation.Completed(line(v), List.copyOf(ids)));
+          break;
+        }
+        default:
+          throw err(v, "unknown expectation '" + k + "'");
+      }
+    }
+    return out;
+  }
+
+  private Expectation pte(ConfigObject o) {
+    checkKeys(o, Set.of("page", "mm", "state", "write", "dirty", "young"), "pte", line(o));
+    PageRange at = range(required(o, "page", "pte", line(o)));
+    int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
+    PteState state = null;
+    if (o.containsKey("state")) {
+      ConfigValue sv = o.get("state");
+      String s = string(sv, "state");
+      try {
+        state = PteState.valueOf(s);
+      } catch (IllegalArgumentException e) {
+        throw err(sv, "state: unknown PTE state '" + s + "' (" + java.util.Arrays.toString(PteState.values()) + ")");
+      }
+    }
+    return new Expectation.Pte(line(o), at, mm, state, optBool(o, "write"), optBool(o, "dirty"), optBool(o, "young"));
+  }
+
+  private Expectation folio(ConfigObject o) {
+    checkKeys(o, Set.of("page", "mm", "locked", "refcount", "mapcount", "dirty", "anon-exclusive"), "folio", line(o));
+    PageRange at = range(required(o, "page", "folio", line(o)));
+    int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
+    return new Expectation.Folio(line(o), at, mm, optBool(o, "locked"), optInt(o, "refcount"), optInt(o, "mapcount"),
+        optBool(o, "dirty"), optBool(o, "anon-exclusive"));
+  }
+
+  private void memory(ConfigObject o, List<Expectation> out) {
+    Integer mm = o.containsKey("mm") ? mm(o.get("mm")) : null;
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      if (e.getKey().equals("mm")) continue;
+      ConfigValue v = e.getValue();
+      PageRange at;
+      try {
+        at = PageRange.parse(e.getKey(), vmas);
+      } catch (IllegalArgumentException x) {
+        throw err(v, "memory: " + x.getMessage() + " (quote addresses: \"buf+0:word0\" = 6)");
+      }
+      Pattern p;
+      if (v.valueType() == ConfigValueType.OBJECT) {
+        ConfigObject po = (ConfigObject) v;
+        checkKeys(po, Set.of("pattern", "plus", "value"), "memory " + e.getKey(), line(po));
+        p = valuePattern(po, "memory " + e.getKey(), false);
+      } else {
+        p = Pattern.constant(integer(v, "memory " + e.getKey()));
+      }
+      out.add(new Expectation.Memory(line(v), at, mm == null ? at.vma().mm() : mm, p));
+    }
+  }
+
+  private void deviceExpect(Scenario.Device d, ConfigObject o, List<Expectation> out) {
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      String k = e.getKey();
+      ConfigValue v = e.getValue();
+      if (k.equals("entry")) {
+        for (Map.Entry<String, ConfigValue> x : object(v, "entry").entrySet()) {
+          PageRange at;
+          try {
+            at = PageRange.parse(x.getKey(), vmas);
+          } catch (IllegalArgumentException ex) {
+            throw err(x.getValue(), "entry: " + ex.getMessage());
+          }
+          String bits = string(x.getValue(), "entry");
+          if (!bits.matches("none|R?W?A?") || bits.isEmpty()) {
+            throw err(x.getValue(), "entry: expected none or the bits R, W, A in that order (e.g. RWA), got \"" + bits + "\"");
+          }
+          out.add(new Expectation.Device(line(x.getValue()), d, null, 0, at, bits));
+        }
+      } else if (Expectation.Device.COUNTERS.contains(k)) {
+        out.add(new Expectation.Device(line(v), d, k, integer(v, k), null, null));
+      } else {
+        throw err(v, "unknown key '" + k + "' for device " + d.name() + " (" + sorted(Expectation.Device.COUNTERS) + ", entry)");
+      }
+    }
+  }
+
+  private void invalidations(Scenario.Device d, ConfigObject o, NotifierKind kind, List<Expectation> out) {
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      String k = e.getKey();
+      ConfigValue v = e.getValue();
+      if (kind == null && (k.equals("classic") || k.equals("interval"))) {
+        invalidations(d, object(v, k), k.equals("classic") ? NotifierKind.CLASSIC : NotifierKind.INTERVAL, out);
+      } else if (k.equals("total")) {
+        out.add(new Expectation.Invalidations(line(v), d, kind, null, integer(v, k)));
+      } else {
+        try {
+          NotifyEvent.valueOf(k);
+        } catch (IllegalArgumentException x) {
+          throw err(v, "invalidations: unknown event '" + k + "' (" + java.util.Arrays.toString(NotifyEvent.values())
+              + ", total" + (kind == null ? ", classic { }, interval { }" : "") + ")");
+        }
+        out.add(new Expectation.Invalidations(line(v), d, kind, k, integer(v, k)));
+      }
+    }
+  }
+
+  private Expectation data(ConfigValue v, Scenario.Action outcomeOf) {
+    if (!(outcomeOf instanceof Scenario.DmirrorOp)) throw err(v, "data: only a dmirror ioctl returns data");
+    PageRange range = ((Scenario.DmirrorOp) outcomeOf).at();
+    if (v.valueType() == ConfigValueType.LIST) {
+      List<Long> values = new ArrayList<>();
+      for (ConfigValue x : (ConfigList) v) values.add(integer(x, "data"));
+      return new Expectation.Data(line(v), List.copyOf(values), null, range);
+    }
+    ConfigObject o = object(v, "data");
+    checkKeys(o, Set.of("pattern", "plus", "value"), "data", line(o));
+    return new Expectation.Data(line(v), null, valuePattern(o, "data", false), range);
+  }
+
+  // ------------------------------------------------------------------------------------------------ values
+
+  private Scenario.Device device(String name, ConfigValue v) {
+    Scenario.Device d = devices.get(name);
+    if (d == null) throw err(v, "unknown device '" + name + "' (declared: " + String.join(", ", devices.keySet()) + ")");
+    return d;
+  }
+
+  private PageRange range(ConfigValue v) {
+    String s = string(v, "address");
+    try {
+      return PageRange.parse(s, vmas);
+    } catch (IllegalArgumentException e) {
+      throw err(v, e.getMessage());
+    }
+  }
+
+  private int mm(ConfigValue v) {
+    if (v.valueType() == ConfigValueType.NUMBER) {
+      long mm = integer(v, "mm");
+      if (mm < 1 || mm > Integer.MAX_VALUE) throw err(v, "mm: must be >= 1, got " + mm);
+      return (int) mm;
+    }
+    String s = string(v, "mm");
+    Scenario.Process p = processes.get(s);
+    if (p == null) throw err(v, "unknown process '" + s + "' (declared: " + String.join(", ", processes.keySet()) + ")");
+    return p.mm();
+  }
+
+  private int prot(ConfigValue v) {
+    String s = string(v, "prot");
+    switch (s) {
+      case "rw": return Prot.RW;
+      case "r": return Prot.READ;
+      case "w": return Prot.WRITE;
+      case "none": return Prot.NONE;
+      default: throw err(v, "prot: expected rw, r, w or none, got \"" + s + "\"");
+    }
+  }
+
+  private String newName(ConfigValue v, String what) {
+    String name = string(v, "name");
+    if (!NAME.matcher(name).matches()) throw err(v, "name: '" + name + "' is not a plain name (letters, digits, _ and -)");
+    if (THREAD.matcher(name).matches()) throw err(v, "name: " + name + " is reserved for CPU threads (T<n>)");
+    if (name.equals("cpu") || META_KEYS.contains(name) || CONTROL_ACTIONS.contains(name)) {
+      throw err(v, "name: '" + name + "' is a keyword");
+    }
+    if (processes.containsKey(name) || devices.containsKey(name)) throw err(v, what + " name '" + name + "' is already used");
+    return name;
+  }
+
+  private ScenarioException err(ConfigValue v, String msg) { return new ScenarioException(file, line(v), msg); }
+
+  private static int line(ConfigValue v) {
+    if (v == null || v.origin() == null) return 1;
+    int l = v.origin().lineNumber();
+    return l < 1 ? 1 : l;
+  }
+
+  private ConfigValue required(ConfigObject o, String key, String where, int line) {
+    ConfigValue v = o.get(key);
+    if (v == null) throw new ScenarioException(file, line, where + ": missing required key '" + key + "'");
+    return v;
+  }
+
+  private void checkKeys(ConfigObject o, Set<String> allowed, String where, int line) {
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      if (!allowed.contains(e.getKey())) {
+        throw err(e.getValue(), "unknown key '" + e.getKey() + "' in " + where + " (expected one of: " + sorted(allowed) + ")");
+      }
+    }
+  }
+
+  private static String sorted(Set<String> s) { return String.join(", ", new java.util.TreeSet<>(s)); }
+
+  private String string(ConfigValue v, String what) {
+    if (v.valueType() != ConfigValueType.STRING) {
+      throw err(v, what + ": expected a string, got " + v.valueType().name().toLowerCase() + " " + v.render());
+    }
+    return ((String) v.unwrapped()).trim();
+  }
+
+  private long integer(ConfigValue v, String what) {
+    if (v.valueType() == ConfigValueType.NUMBER) {
+      Number n = (Number) v.unwrapped();
+      if (n instanceof Double || n instanceof Float) {
+        double d = n.doubleValue();
+        if (d != Math.rint(d)) throw err(v, what + ": expected an integer, got " + v.render());
+        return (long) d;
+      }
+      return n.longValue();
+    }
+    if (v.valueType() == ConfigValueType.STRING) {
+      String s = ((String) v.unwrapped()).trim().replace("_", "");
+      try {
+        if (s.startsWith("0x") || s.startsWith("0X")) return Long.parseUnsignedLong(s.substring(2), 16);
+        if (s.startsWith("-0x")) return -Long.parseLong(s.substring(3), 16);
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw err(v, what + ": expected an integer, got \"" + v.unwrapped() + "\"");
+      }
+    }
+    throw err(v, what + ": expected an integer, got " + v.valueType().name().toLowerCase() + " " + v.render());
+  }
+
+  private boolean bool(ConfigValue v, String what) {
+    if (v.valueType() == ConfigValueType.BOOLEAN) return (Boolean) v.unwrapped();
+    if (v.valueType() == ConfigValueType.STRING) {
+      String s = ((String) v.unwrapped()).trim();
+      if (s.equals("true") || s.equals("yes") || s.equals("on")) return true;
+      if (s.equals("false") || s.equals("no") || s.equals("off")) return false;
+    }
+    throw err(v, what + ": expected true or false, got " + v.render());
+  }
+
+  private Boolean optBool(ConfigObject o, String k) { return o.containsKey(k) ? bool(o.get(k), k) : null; }
+
+  private Integer optInt(ConfigObject o, String k) { return o.containsKey(k) ? (int) integer(o.get(k), k) : null; }
+
+  private Duration duration(ConfigValue v, String what) {
+    try {
+      return ConfigFactory.empty().withValue("d", v).getDuration("d");
+    } catch (ConfigException e) {
+      throw err(v, what + ": expected a duration such as 500ms or 10s, got " + v.render());
+    }
+  }
+
+  private ConfigObject object(ConfigValue v, String what) {
+    if (v.valueType() != ConfigValueType.OBJECT) {
+      throw err(v, what + ": expected an object { ... }, got " + v.valueType().name().toLowerCase() + " " + v.render());
+    }
+    return (ConfigObject) v;
+  }
+
+  private List<ConfigObject> objects(ConfigValue v, String what) {
+    List<ConfigObject> out = new ArrayList<>();
+    if (v.valueType() == ConfigValueType.LIST) {
+      for (ConfigValue x : (ConfigList) v) out.add(object(x, what));
+    } else {
+      out.add(object(v, what));
+    }
+    return out;
+  }
+
+  private ConfigList list(ConfigValue v, String what) {
+    if (v.valueType() != ConfigValueType.LIST) {
+      throw err(v, what + ": expected a list [ ... ], got " + v.valueType().name().toLowerCase() + " " + v.render());
+    }
+    return (ConfigList) v;
+  }
+
+  private static String hex(long v) { return "0x" + Long.toHexString(v); }
+}

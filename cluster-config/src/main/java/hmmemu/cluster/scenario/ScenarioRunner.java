@@ -1,0 +1,665 @@
+package hmmemu.cluster.scenario;
+
+import com.typesafe.config.Config;
+import hmmemu.cluster.ControlClient;
+import hmmemu.cluster.EmbeddedCluster;
+import hmmemu.cluster.check.CheckerActor;
+import hmmemu.node.GateLink;
+import hmmemu.node.Link;
+import hmmemu.node.ModelClock;
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.Msgs;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * Runs one validated {@link Scenario} on a fresh embedded cluster: binds the devices, maps and fills the VMAs, then
+ * carries out the steps in order (async steps run concurrently until awaited; pause points hold a link direction
+ * through a {@link GateLink}) and checks each step's expectations right after it. Every wait is bounded: a step that
+ * does not complete in time is reported as a deadlock naming what is pending, never a hang.
+ */
+public final class ScenarioRunner {
+  /** How a runner builds clusters: the base config, the ActorSystem factory, the time scale. */
+  public record Options(Config base, EmbeddedCluster.SystemFactory factory, Duration clusterUpTimeout,
+      double timeScale) {
+    public static Options plain(Config base) {
+      return new Options(base, EmbeddedCluster.SystemFactory.PLAIN, Duration.ofSeconds(30), 1.0);
+    }
+  }
+
+  /** The asks' own timeout is long: the runner bounds every wait itself and names what it waited for. */
+  private static final Duration ASK_TIMEOUT = Duration.ofMinutes(10);
+  /** The bound on one introspection (InspectPage, InspectDevice) or set-up request. */
+  private static final long INSPECT_MILLIS = 10_000;
+
+  private final Scenario scenario;
+  private final Options options;
+  private final List<String> failures = new ArrayList<>();
+  private final Map<String, StepRun> runs = new LinkedHashMap<>();
+  private final Map<String, PausePoint> pauses = new HashMap<>();
+  private final List<StepRun> stuck = new ArrayList<>();
+  private final AtomicInteger totalCpuFaults = new AtomicInteger();
+  private GateLink gate;
+  private ObservingLink observer;
+  private ScenarioCluster cluster;
+  private ControlClient client;
+
+  /** A step in flight: its future, and what it is doing right now (for deadlock reports). */
+  private static final class StepRun {
+    final Scenario.Step step;
+    final CompletableFuture<Outcome> future;
+    volatile String current = "";
+
+    StepRun(Scenario.Step step, CompletableFuture<Outcome> future) {
+      this.step = step;
+      this.future = future;
+    }
+  }
+
+  private record PausePoint(Scenario.PauseOp op, CompletableFuture<HmmProtocol.Msg> caught) {}
+
+  private ScenarioRunner(Scenario scenario, Options options) {
+    this.scenario = scenario;
+    this.options = options;
+  }
+
+  /** Runs the scenario on a fresh cluster and returns its verdict; never throws for a failing or stuck scenario. */
+  public static CaseResult run(Scenario scenario, Options options) {
+    return new ScenarioRunner(scenario, options).run();
+  }
+
+  private CaseResult run() {
+    long started = System.nanoTime();
+    try {
+      start();
+      setUp();
+      for (Scenario.Step step : scenario.steps()) runStep(step);
+      finish();
+    } catch (SetupFailure e) {
+      failures.add(e.getMessage());
+    } catch (RuntimeException e) {
+      failures.add(scenario.file() + ":1: the run failed: " + e);
+    } finally {
+      if (gate != null) {
+        for (PausePoint p : pauses.values()) gate.release(p.op().fromNode(), p.op().toNode());
+      }
+      if (cluster != null) cluster.close();
+    }
+    return new CaseResult(scenario.file(), scenario.name(), failures.isEmpty(), failures,
+        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private static final class SetupFailure extends RuntimeException {
+    SetupFailure(String message) { super(message); }
+  }
+
+  // ------------------------------------------------------------------------------------------------ set-up
+
+  private void start() {
+    List<long[]> ranges = new ArrayList<>();
+    for (Scenario.Vma v : scenario.vmas()) ranges.add(new long[] {v.start(), v.end()});
+    observer = new ObservingLink(Link.DIRECT, ranges);
+    gate = new GateLink(observer);
+    Map<Integer, Integer> perNode = new HashMap<>();
+    for (Scenario.Device d : scenario.devices()) perNode.merge(d.node(), d.index() + 1, Math::max);
+    try {
+      cluster = new ScenarioCluster(options.base(), scenario.gpuNodes(), perNode, scenario.switches(),
+          ModelClock.scaledWall(options.timeScale()), gate, options.clusterUpTimeout(), options.factory());
+    } catch (RuntimeException e) {
+      throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
+    }
+    client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+  }
+
+  private void setUp() {
+    for (Scenario.Device d : scenario.devices()) {
+      for (int mm : d.bind()) {
+        HmmProtocol.Msg r = setupCall(gpuOf(d), new HmmProtocol.BindMm(client.nextReqId(), d.id(), mm, d.driver()),
+            d.line(), "bind " + d.name() + " to mm " + mm);
+        if (!(r instanceof HmmProtocol.MmBound)) throw setupError(d.line(), "bind " + d.name() + " to mm " + mm, r);
+      }
+    }
+    for (Scenario.Vma v : scenario.vmas()) {
+      if (!v.mapped()) continue;
+      HmmProtocol.Msg r = setupCall(cluster.cpu(), mmap(v), v.line(), "mmap " + v.name());
+      if (!(r instanceof HmmProtocol.SyscallDone) || ((HmmProtocol.SyscallDone) r).errno() != Errno.OK) {
+        throw setupError(v.line(), "mmap " + v.describe(), r);
+      }
+      Scenario.Fill f = v.fill();
+      if (!f.populate()) continue;
+      for (int p = 0; p < v.pages(); p++) {
+        for (int w = f.firstWord(); w <= f.lastWord(); w++) {
+          long va = v.start() + (long) p * hmmemu.protocol.model.Page.SIZE + (long) w * Long.BYTES;
+          HmmProtocol.Msg a = setupCall(cluster.cpu(), new HmmProtocol.CpuAccess(client.nextReqId(), 0, v.mm(), va,
+              Access.WRITE, f.pattern().at(p, w)), v.line(), "fill " + v.name());
+          if (!(a instanceof HmmProtocol.CpuAccessDone) || ((HmmProtocol.CpuAccessDone) a).errno() != Errno.OK) {
+            throw setupError(v.line(), "fill " + v.name() + "+" + p + ":word" + w, a);
+          }
+        }
+      }
+    }
+  }
+
+  private HmmProtocol.Syscall mmap(Scenario.Vma v) {
+    return new HmmProtocol.Syscall(client.nextReqId(), v.mm(), HmmProtocol.SyscallKind.MMAP, v.start(),
+        (long) v.pages() * hmmemu.protocol.model.Page.SIZE, v.prot(), v.kind(), 0);
+  }
+
+  private HmmProtocol.Msg setupCall(ActorRef<?> node, HmmProtocol.Msg msg, int line, String what) {
+    try {
+      return client.ask(node, msg).toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " got no reply within "
+          + INSPECT_MILLIS + " ms (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private SetupFailure setupError(int line, String what, HmmProtocol.Msg reply) {
+    return new SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " failed: " + reply);
+  }
+
+  private ActorRef<?> gpuOf(Scenario.Device d) { return cluster.gpu(d.node()); }
+
+  // ------------------------------------------------------------------------------------------------ steps
+
+  private void runStep(Scenario.Step step) {
+    Scenario.Action a = step.action();
+    Duration limit = step.waitLimit() != null ? step.waitLimit() : scenario.stepTimeout();
+    Outcome outcome = null;
+    boolean deadlocked = false;
+    String deadlockReport = "";
+    List<String> problems = new ArrayList<>();
+
+    if (a instanceof Scenario.PauseOp) {
+      Scenario.PauseOp p = (Scenario.PauseOp) a;
+      pauses.put(p.pauseId(), new PausePoint(p, gate.holdWhen(p.fromNode(), p.toNode(), trigger(p))));
+    } else if (a instanceof Scenario.ResumeOp) {
+      PausePoint p = pauses.get(((Scenario.ResumeOp) a).pauseId());
+      gate.release(p.op().fromNode(), p.op().toNode());
+    } else if (a instanceof Scenario.AwaitPausedOp) {
+      PausePoint p = pauses.get(((Scenario.AwaitPausedOp) a).pauseId());
+      try {
+        p.caught().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        deadlocked = true;
+        deadlockReport = "pause point '" + p.op().pauseId() + "' caught no " + p.op().message() + " from "
+            + p.op().from() + " to " + p.op().to() + " within " + limit.toMillis() + " ms; " + pendingReport(null);
+      } catch (InterruptedException | ExecutionException e) {
+        problems.add(line(step.line()) + "await-paused failed: " + e);
+      }
+    } else if (a instanceof Scenario.AwaitOp) {
+      List<String> ids = ((Scenario.AwaitOp) a).stepIds();
+      long deadline = System.nanoTime() + limit.toNanos();
+      for (String id : ids) {
+        StepRun r = runs.get(id);
+        try {
+          Outcome o = r.future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          if (ids.size() == 1) outcome = o;
+        } catch (TimeoutException e) {
+          deadlocked = true;
+          stuck.add(r);
+        } catch (InterruptedException | ExecutionException e) {
+          problems.add(line(r.step.line()) + "step " + r.step.index() + " failed: " + cause(e));
+        }
+      }
+      if (deadlocked) deadlockReport = "nothing completed within " + limit.toMillis() + " ms: " + pendingReport(null);
+    } else if (a instanceof Scenario.CheckOp) {
+      // only expectations
+    } else {
+      StepRun r = new StepRun(step, new CompletableFuture<>());
+      if (step.id() != null) runs.put(step.id(), r);
+      try {
+        startAction(r);
+      } catch (RuntimeException e) {
+        r.future.completeExceptionally(e);
+      }
+      if (!step.async()) {
+        try {
+          outcome = r.future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          deadlocked = true;
+          stuck.add(r);
+          deadlockReport = "nothing completed within " + limit.toMillis() + " ms: " + pendingReport(r);
+        } catch (InterruptedException | ExecutionException e) {
+          problems.add(line(step.line()) + "step " + step.index() + " (" + a.describe() + ") failed: " + cause(e));
+        }
+      }
+    }
+    failures.addAll(problems);
+    boolean expectsDeadlock = false;
+    for (Expectation e : step.expect()) if (e instanceof Expectation.Deadlock) expectsDeadlock = true;
+    if (deadlocked && !expectsDeadlock) {
+      failures.add(line(step.line()) + "expected " + step.label() + " to complete, got a deadlock: " + deadlockReport);
+    }
+    if (problems.isEmpty()) check(step, outcome, deadlocked, deadlockReport);
+  }
+
+  private void startAction(StepRun r) {
+    Scenario.Action a = r.step.action();
+    if (a instanceof Scenario.CpuOp) {
+      new CpuLoop(r, (Scenario.CpuOp) a).next();
+    } else if (a instanceof Scenario.SyscallOp) {
+      Scenario.SyscallOp s = (Scenario.SyscallOp) a;
+      HmmProtocol.Syscall msg;
+      if (s.kind() == HmmProtocol.SyscallKind.MMAP) {
+        msg = mmap(s.vma());
+      } else {
+        long start = s.at() == null ? 0 : s.at().start();
+        long length = s.at() == null ? 0 : s.at().length();
+        msg = new HmmProtocol.Syscall(client.nextReqId(), s.mm(), s.kind(), start, length, s.prot(), null, s.childMm());
+      }
+      r.current = s.describe();
+      client.ask(cluster.cpu(), msg).whenComplete((m, ex) -> {
+        if (ex != null) {
+          r.future.completeExceptionally(ex);
+        } else if (m instanceof HmmProtocol.SyscallDone) {
+          HmmProtocol.SyscallDone d = (HmmProtocol.SyscallDone) m;
+          r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+        } else {
+          r.future.completeExceptionally(new IllegalStateException("expected SyscallDone, got " + m));
+        }
+      });
+    } else if (a instanceof Scenario.WarpOp) {
+      Scenario.WarpOp w = (Scenario.WarpOp) a;
+      long va = w.at().wordVa(w.at().firstPage(), w.at().firstWord());
+      r.current = w.describe();
+      client.ask(gpuOf(w.device()), new HmmProtocol.DeviceAccess(client.nextReqId(), w.device().id(), w.mm(), va,
+          w.access(), w.value())).whenComplete((m, ex) -> {
+            if (ex != null) {
+              r.future.completeExceptionally(ex);
+            } else if (m instanceof HmmProtocol.DeviceAccessDone) {
+              HmmProtocol.DeviceAccessDone d = (HmmProtocol.DeviceAccessDone) m;
+              r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+            } else {
+              r.future.completeExceptionally(new IllegalStateException("expected DeviceAccessDone, got " + m));
+            }
+          });
+    } else if (a instanceof Scenario.DmirrorOp) {
+      Scenario.DmirrorOp d = (Scenario.DmirrorOp) a;
+      List<Long> data = new ArrayList<>();
+      if (d.data() != null) {
+        for (int p = d.at().firstPage(); p <= d.at().lastPage(); p++) data.add(d.data().at(p, 0));
+      }
+      r.current = d.describe();
+      client.ask(gpuOf(d.device()), new HmmProtocol.DmirrorCmd(client.nextReqId(), d.device().id(), d.mm(), d.op(),
+          d.at().start(), d.at().pages(), data)).whenComplete((m, ex) -> {
+            if (ex != null) {
+              r.future.completeExceptionally(ex);
+            } else if (m instanceof HmmProtocol.DmirrorReply) {
+              HmmProtocol.DmirrorReply rep = (HmmProtocol.DmirrorReply) m;
+              r.future.complete(new Outcome(rep.errno(), 0, 0, true, rep.faults(), rep.cpages(),
+                  rep.data() == null ? List.of() : List.copyOf(rep.data())));
+            } else {
+              r.future.completeExceptionally(new IllegalStateException("expected DmirrorReply, got " + m));
+            }
+          });
+    } else if (a instanceof Scenario.BindOp) {
+      Scenario.BindOp b = (Scenario.BindOp) a;
+      r.current = b.describe();
+      client.ask(gpuOf(b.device()), new HmmProtocol.BindMm(client.nextReqId(), b.device().id(), b.mm(),
+          b.device().driver())).whenComplete((m, ex) -> {
+            if (ex != null) {
+              r.future.completeExceptionally(ex);
+            } else if (m instanceof HmmProtocol.MmBound) {
+              r.future.complete(Outcome.of(Errno.OK));
+            } else {
+              r.future.completeExceptionally(new IllegalStateException("expected MmBound, got " + m));
+            }
+          });
+    } else {
+      throw new IllegalStateException("not a running action: " + a.describe());
+    }
+  }
+
+  /**
+   * A CPU thread's accesses over a range, one at a time (each waits for the previous reply), in page then word
+   * order; it stops at the first access that does not return OK (a SIGSEGV ends the thread's run).
+   */
+  private final class CpuLoop {
+    final StepRun run;
+    final Scenario.CpuOp op;
+    int page;
+    int word;
+    long faults;
+    long lastValue;
+
+    CpuLoop(StepRun run, Scenario.CpuOp op) {
+      this.run = run;
+      this.op = op;
+      this.page = op.at().firstPage();
+      this.word = op.at().firstWord();
+    }
+
+    void next() {
+      if (page > op.at().lastPage()) {
+        done(Errno.OK);
+        return;
+      }
+      long va = op.at().wordVa(page, word);
+      String where = op.at().name(page, word);
+      switch (op.op()) {
+        case READ:
+          access(va, Access.READ, 0, where, this::advance);
+          break;
+        case WRITE:
+        case FILL:
+          access(va, Access.WRITE, op.pattern().at(page, word), where, this::advance);
+          break;
+        case ATOMIC:
+          access(va, Access.ATOMIC, op.value(), where, this::advance);
+          break;
+        case INCREMENT:
+          access(va, Access.READ, 0, where, old -> access(va, Access.WRITE, old + 1, where, stored -> {
+            lastValue = old;
+            advance(old);
+          }));
+          break;
+        default:
+          throw new IllegalStateException("unknown CPU op " + op.op());
+      }
+    }
+
+    private void advance(long value) {
+      lastValue = value;
+      if (++word > op.at().lastWord()) {
+        word = op.at().firstWord();
+        page++;
+      }
+      next();
+    }
+
+    private void access(long va, Access access, long value, String where, java.util.function.LongConsumer then) {
+      run.current = op.actor() + " " + access.name().toLowerCase() + " at " + where;
+      client.ask(cluster.cpu(), new HmmProtocol.CpuAccess(client.nextReqId(), op.thread(), op.mm(), va, access, value))
+          .whenComplete((m, ex) -> {
+            if (ex != null) {
+              run.future.completeExceptionally(ex);
+              return;
+            }
+            if (!(m instanceof HmmProtocol.CpuAccessDone)) {
+              run.future.completeExceptionally(new IllegalStateException("expected CpuAccessDone, got " + m));
+              return;
+            }
+            HmmProtocol.CpuAccessDone d = (HmmProtocol.CpuAccessDone) m;
+            faults += d.faults();
+            totalCpuFaults.addAndGet(d.faults());
+            if (d.errno() != Errno.OK) {
+              lastValue = d.value();
+              done(d.errno());
+              return;
+            }
+            try {
+              then.accept(d.value());
+            } catch (RuntimeException e) {
+              run.future.completeExceptionally(e);
+            }
+          });
+    }
+
+    private void done(Errno errno) {
+      run.current = "";
+      run.future.complete(new Outcome(errno, lastValue, faults, false, 0, 0, List.of()));
+    }
+  }
+
+  /** The gate trigger of a pause point: message type, device, event, subscription kind, after skip matches. */
+  private Predicate<HmmProtocol.Msg> trigger(Scenario.PauseOp p) {
+    AtomicInteger seen = new AtomicInteger();
+    return m -> {
+      if (!m.getClass().getSimpleName().equals(p.message())) return false;
+      if (deviceOf(m) != p.deviceId()) return false;
+      if (p.event() != null) {
+        NotifyEvent e = null;
+        if (m instanceof HmmProtocol.InvalidateStart) e = ((HmmProtocol.InvalidateStart) m).event();
+        if (m instanceof HmmProtocol.InvalidateAck) {
+          HmmProtocol.InvalidateAck ack = (HmmProtocol.InvalidateAck) m;
+          e = observer.eventOf(ack.invId(), ack.subId());
+        }
+        if (e != p.event()) return false;
+      }
+      if (p.kind() != null) {
+        long subId = -1;
+        if (m instanceof HmmProtocol.InvalidateStart) subId = ((HmmProtocol.InvalidateStart) m).subId();
+        if (m instanceof HmmProtocol.InvalidateAck) subId = ((HmmProtocol.InvalidateAck) m).subId();
+        if (m instanceof HmmProtocol.InvalidateEnd) subId = ((HmmProtocol.InvalidateEnd) m).subId();
+        if (observer.kindOf(subId) != p.kind()) return false;
+      }
+      return seen.getAndIncrement() >= p.skip();
+    };
+  }
+
+  /** The device a link message concerns: by id, subscription, or (for replies) the device part of the reqId. */
+  static int deviceOf(HmmProtocol.Msg m) {
+    int d = Msgs.deviceIdOf(m);
+    if (d >= 0) return d;
+    long req = Msgs.reqIdOf(m);
+    return req < 0 ? -1 : (int) (req >>> 40);
+  }
+
+  // ------------------------------------------------------------------------------------------------ expectations
+
+  private void check(Scenario.Step step, Outcome outcome, boolean deadlocked, String deadlockReport) {
+    if (step.expect().isEmpty()) return;
+    Observation o = new Observation(outcome, deadlocked, deadlockReport);
+    for (Expectation e : step.expect()) {
+      List<String> mismatches = new ArrayList<>();
+      try {
+        e.check(o, mismatches);
+      } catch (RuntimeException ex) {
+        mismatches.add("could not check: " + ex.getMessage());
+      }
+      for (String m : mismatches) failures.add(line(e.line()) + m);
+    }
+  }
+
+  /** The cluster as expectations see it after one step; each page and device is inspected once per step. */
+  private final class Observation implements Observed {
+    final Outcome outcome;
+    final boolean deadlocked;
+    final String deadlockReport;
+    final Map<String, HmmProtocol.PageInfo> pages = new HashMap<>();
+    final Map<Integer, HmmProtocol.DeviceInfo> devices = new HashMap<>();
+    List<String> violations;
+
+    Observation(Outcome outcome, boolean deadlocked, String deadlockReport) {
+      this.outcome = outcome;
+      this.deadlocked = deadlocked;
+      this.deadlockReport = deadlockReport;
+    }
+
+    @Override
+    public HmmProtocol.PageInfo page(int mm, long va) {
+      return pages.computeIfAbsent(mm + ":" + va, k -> inspectPage(mm, va));
+    }
+
+    @Override
+    public HmmProtocol.DeviceInfo device(Scenario.Device d) {
+      return devices.computeIfAbsent(d.id(), k -> inspectDevice(d));
+    }
+
+    @Override
+    public Outcome outcome() { return outcome; }
+
+    @Override
+    public boolean deadlocked() { return deadlocked; }
+
+    @Override
+    public String deadlockReport() { return deadlockReport; }
+
+    @Override
+    public long invalidations(int deviceId, NotifierKind kind, String event) {
+      return observer.count(deviceId, kind, event);
+    }
+
+    @Override
+    public List<String> violations() {
+      if (violations == null) violations = verdictViolations();
+      return violations;
+    }
+
+    @Override
+    public long totalCpuFaults() { return totalCpuFaults.get(); }
+
+    @Override
+    public boolean completed(String stepId) {
+      StepRun r = runs.get(stepId);
+      return r != null && r.future.isDone();
+    }
+  }
+
+  private HmmProtocol.PageInfo inspectPage(int mm, long va) {
+    HmmProtocol.Msg m = inspect(cluster.cpu(), new HmmProtocol.InspectPage(client.nextReqId(), mm, va));
+    if (!(m instanceof HmmProtocol.PageInfo)) throw new IllegalStateException("InspectPage answered " + m);
+    return (HmmProtocol.PageInfo) m;
+  }
+
+  private HmmProtocol.DeviceInfo inspectDevice(Scenario.Device d) {
+    HmmProtocol.Msg m = inspect(gpuOf(d), new HmmProtocol.InspectDevice(client.nextReqId(), d.id()));
+    if (!(m instanceof HmmProtocol.DeviceInfo)) throw new IllegalStateException("InspectDevice answered " + m);
+    return (HmmProtocol.DeviceInfo) m;
+  }
+
+  private HmmProtocol.Msg inspect(ActorRef<?> node, HmmProtocol.Msg msg) {
+    try {
+      return client.ask(node, msg).toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("no answer to " + msg.getClass().getSimpleName() + " within " + INSPECT_MILLIS
+          + " ms");
+    }
+  }
+
+  /** The checker's violations once it delivered every event the controller has seen (bounded; flushed after). */
+  private List<String> verdictViolations() {
+    long[] until = client.clock();
+    CompletableFuture<CheckerActor.VerdictReply> reply = AskPattern.<Object, CheckerActor.VerdictReply>ask(
+        cluster.checker(), replyTo -> new CheckerActor.Verdict(until, replyTo), ASK_TIMEOUT,
+        cluster.controlSystem().scheduler()).toCompletableFuture();
+    CheckerActor.VerdictReply v;
+    try {
+      v = reply.get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      cluster.checker().tell(new CheckerActor.Flush());
+      try {
+        v = reply.get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (Exception e2) {
+        throw new IllegalStateException("the invariant checker gave no verdict within " + 2 * INSPECT_MILLIS + " ms");
+      }
+    } catch (InterruptedException | ExecutionException e) {
+      throw new IllegalStateException("the invariant checker's verdict failed: " + e);
+    }
+    List<String> out = new ArrayList<>();
+    for (hmmemu.checker.Violation viol : v.violations()) out.add(viol.summary());
+    if (!v.caughtUp()) out.add("CHECKER-BEHIND the checker had not delivered every event (" + v.pending() + " pending)");
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------ end and reports
+
+  private void finish() {
+    // Async steps nobody awaited must still complete (bounded), unless they were already reported stuck.
+    for (StepRun r : runs.values()) {
+      if (r.future.isDone() || stuck.contains(r)) continue;
+      Duration limit = r.step.waitLimit() != null ? r.step.waitLimit() : scenario.stepTimeout();
+      try {
+        r.future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        stuck.add(r);
+        failures.add(line(r.step.line()) + "expected " + r.step.label() + " to complete by the end, got a deadlock: "
+            + pendingReport(null));
+      } catch (InterruptedException | ExecutionException e) {
+        failures.add(line(r.step.line()) + "step " + r.step.index() + " failed: " + cause(e));
+      }
+    }
+    boolean violationsChecked = false;
+    for (Scenario.Step s : scenario.steps()) {
+      for (Expectation e : s.expect()) if (e instanceof Expectation.Violations) violationsChecked = true;
+    }
+    if (!violationsChecked) {
+      List<String> v = verdictViolations();
+      if (!v.isEmpty()) {
+        int lastLine = scenario.steps().isEmpty() ? 1 : scenario.steps().get(scenario.steps().size() - 1).line();
+        failures.add(line(lastLine) + "expected no invariant violation, got " + v.size() + ": "
+            + String.join("; ", v.subList(0, Math.min(3, v.size()))));
+      }
+    }
+  }
+
+  /** Names every pending step and what it is doing, the closed pause points, and the state it waits on. */
+  private String pendingReport(StepRun current) {
+    List<StepRun> pending = new ArrayList<>();
+    if (current != null) pending.add(current);
+    for (StepRun r : runs.values()) if (!r.future.isDone() && r != current) pending.add(r);
+    List<String> parts = new ArrayList<>();
+    for (StepRun r : pending) {
+      StringBuilder sb = new StringBuilder(r.step.label()).append(" is pending");
+      if (!r.current.isEmpty()) sb.append(" at ").append(r.current);
+      sb.append(waitsOn(r));
+      parts.add(sb.toString());
+    }
+    for (PausePoint p : pauses.values()) {
+      if (p.caught().isDone()) {
+        parts.add("pause point '" + p.op().pauseId() + "' holds " + p.op().from() + " -> " + p.op().to() + " since "
+            + p.op().message());
+      }
+    }
+    return parts.isEmpty() ? "no step is pending" : String.join("; ", parts);
+  }
+
+  /** What a pending step waits on, from introspection (the folio lock of its page, its device's driver loop). */
+  private String waitsOn(StepRun r) {
+    try {
+      Scenario.Action a = r.step.action();
+      if (a instanceof Scenario.CpuOp) {
+        Scenario.CpuOp c = (Scenario.CpuOp) a;
+        // The loop's current page is the one its last started access names; inspect the first page as a fallback.
+        long va = c.at().start();
+        for (int p = c.at().firstPage(); p <= c.at().lastPage(); p++) {
+          if (r.current.contains(c.at().vma().name() + "+" + p + ":")) va = c.at().pageVa(p);
+        }
+        HmmProtocol.PageInfo i = inspectPage(c.mm(), va);
+        return " (its PTE is " + i.pte() + (i.refcount() > 0 ? ", folio pfn " + Long.toHexString(i.pfn()) + " locked="
+            + i.folioLocked() + " refcount=" + i.refcount() : "") + (i.folioLocked() ? ": it waits for the folio lock"
+            : "") + ")";
+      }
+      Scenario.Device d = null;
+      if (a instanceof Scenario.WarpOp) d = ((Scenario.WarpOp) a).device();
+      if (a instanceof Scenario.DmirrorOp) d = ((Scenario.DmirrorOp) a).device();
+      if (d != null) {
+        HmmProtocol.DeviceInfo i = inspectDevice(d);
+        String page = "";
+        PageRange at = a instanceof Scenario.WarpOp ? ((Scenario.WarpOp) a).at() : ((Scenario.DmirrorOp) a).at();
+        HmmProtocol.PageInfo p = inspectPage(at.vma().mm(), at.start());
+        page = ", " + at.namePage(at.firstPage()) + " PTE " + p.pte() + (p.folioLocked() ? " folio locked" : "");
+        return " (" + d.name() + ": faults=" + i.faults() + " driver iterations=" + i.driverIterations()
+            + " timeouts=" + i.driverTimeouts() + " invalidations=" + i.invalidations() + page
+            + "; GpuNode.deadlockSuspects is not reachable through InspectDevice)";
+      }
+    } catch (RuntimeException e) {
+      return " (introspection failed: " + e.getMessage() + ")";
+    }
+    return "";
+  }
+
+  private String line(int line) { return scenario.file() + ":" + line + ": "; }
+
+  private static String cause(Throwable e) {
+    Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    return c.getClass().getSimpleName() + ": " + c.getMessage();
+  }
+}

@@ -1,0 +1,205 @@
+package hmmemu.cluster.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.protocol.model.DriverFlavour;
+import hmmemu.protocol.model.KernelProfile;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.Prot;
+import hmmemu.protocol.model.VmaKind;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The scenario language's parser: valid files become Scenarios; every malformed one is one exact FILE:LINE line. */
+class ScenarioParserTest {
+  /** Lines 1-6: a dmirror D0 on node 1 and a 4-page buffer; steps start at line 7. */
+  private static final String HEAD = String.join("\n",
+      "name = \"t\"",
+      "case = C01",
+      "devices = [{name = D0, node = 1, driver = dmirror}]",
+      "vmas = [{name = buf, mm = 1, start = \"0x7f0000000000\", pages = 4, fill = index}]",
+      "# steps follow",
+      "steps = [");
+
+  private static Scenario parse(String steps) {
+    return ScenarioParser.parse("t.conf", HEAD + "\n" + steps + "\n]\n");
+  }
+
+  private static String error(String steps) {
+    return assertThrows(ScenarioException.class, () -> parse(steps)).getMessage();
+  }
+
+  private static String errorOf(String text) {
+    return assertThrows(ScenarioException.class, () -> ScenarioParser.parse("t.conf", text)).getMessage();
+  }
+
+  @Test
+  @DisplayName("a well-formed scenario keeps its shape: devices, ids, VMAs, steps, expectations")
+  void wellFormedScenarioParses() {
+    Scenario s = parse(String.join("\n",
+        "  { id = x, D0 { exclusive = \"buf\" }, expect { result = 0, counters { cpages = 4 },"
+            + " pte { page = buf, state = DEVEXCL }, invalidations { D0 { EXCLUSIVE = 4 } } } }",
+        "  { id = r, T1 { increment = \"buf:word0\" }, async = true }",
+        "  { await = r, expect { cpu-faults = 4, memory { \"buf:word0\" = { pattern = index, plus = 1 } } } }",
+        "  { P1 { mprotect = \"buf+1..2\", prot = r } }"));
+    assertEquals("t", s.name());
+    assertEquals("C01", s.caseId());
+    assertEquals(KernelProfile.V6_15, s.switches().kernelProfile());
+    assertEquals(1, s.gpuNodes());
+    assertEquals(16, s.devices().get(0).id());
+    assertEquals(DriverFlavour.DMIRROR, s.devices().get(0).driver());
+    assertEquals(List.of(1), s.devices().get(0).bind());
+    Scenario.Vma buf = s.vmas().get(0);
+    assertEquals(0x7f00_0000_0000L, buf.start());
+    assertEquals(Prot.RW, buf.prot());
+    assertEquals(VmaKind.ANON_PRIVATE, buf.kind());
+    assertEquals(4, s.steps().size());
+    Scenario.DmirrorOp ex = assertInstanceOf(Scenario.DmirrorOp.class, s.steps().get(0).action());
+    assertEquals(HmmProtocol.DmirrorOp.EXCLUSIVE, ex.op());
+    assertEquals(4, ex.at().pages());
+    assertEquals(4, s.steps().get(0).expect().size());
+    assertTrue(s.steps().get(1).async());
+    Scenario.SyscallOp mp = assertInstanceOf(Scenario.SyscallOp.class, s.steps().get(3).action());
+    assertEquals(0x7f00_0000_1000L, mp.at().start());
+    assertEquals(2 * 4096L, mp.at().length());
+    assertEquals(Prot.READ, mp.prot());
+  }
+
+  @Test
+  @DisplayName("pause points name a direction, a message, an event and a subscription kind")
+  void pausePointParses() {
+    String text = String.join("\n",
+        "name = p",
+        "devices = [{name = G, node = 2, driver = nouveau}]",
+        "vmas = [{name = x, start = \"0x10000000\", pages = 1}]",
+        "steps = [",
+        "  { pause { id = p1, from = cpu, to = G, at = InvalidateStart, event = CLEAR, kind = classic } }",
+        "  { id = a, G { atomic = \"x+0:word0\" }, async = true }",
+        "  { await-paused = p1 }",
+        "  { resume = p1 }",
+        "  { await = a, expect { result = 0, value = 0 } }",
+        "]");
+    Scenario s = ScenarioParser.parse("p.conf", text);
+    assertEquals(2, s.gpuNodes());
+    Scenario.PauseOp p = assertInstanceOf(Scenario.PauseOp.class, s.steps().get(0).action());
+    assertEquals(0, p.fromNode());
+    assertEquals(2, p.toNode());
+    assertEquals(32, p.deviceId());
+    assertEquals(NotifyEvent.CLEAR, p.event());
+  }
+
+  @Test
+  @DisplayName("an unknown top-level key names its line")
+  void unknownTopLevelKey() {
+    assertEquals("t.conf:2: unknown key 'vmass' in the scenario (expected one of: case, description, devices, "
+        + "gpu-nodes, name, processes, profile, step-timeout, steps, switches, vmas)",
+        errorOf("name = t\nvmass = []\nvmas = []\nsteps = []\n"));
+  }
+
+  @Test
+  @DisplayName("an unknown switch names its line")
+  void unknownSwitch() {
+    assertEquals("t.conf:2: unknown key 'owner-filtre' in switches (expected one of: dmirror-seq-check, "
+        + "driver-deadline, driver-lock-across-conversion, folio-lock-until-mapped, hmm-pfn-exclusive, "
+        + "leak-folio-on-retry, owner-filter)",
+        errorOf("name = t\nswitches { owner-filtre = false }\nvmas = []\nsteps = []\n"));
+  }
+
+  @Test
+  @DisplayName("a bad value names the key, the allowed values and what was given")
+  void badValue() {
+    assertEquals("t.conf:2: prot: expected rw, r, w or none, got \"rx\"",
+        errorOf("name = t\nvmas = [{name = b, start = \"0x10000000\", pages = 1, prot = rx}]\nsteps = []\n"));
+    assertEquals("t.conf:2: profile: expected \"v6.15\" or \"v5.14\", got \"v6.1\"",
+        errorOf("name = t\nprofile = \"v6.1\"\nvmas = []\nsteps = []\n"));
+    assertEquals("t.conf:7: value: expected an integer, got \"lots\"",
+        error("  { T1 { atomic = \"buf+0\", value = lots } }"));
+  }
+
+  @Test
+  @DisplayName("an unknown actor is rejected with the actors that exist")
+  void unknownActor() {
+    assertEquals("t.conf:8: unknown actor 'D9' (known: T<n> (CPU threads), D0, P1, await, await-paused, pause, resume)",
+        error("  { D0 { read = \"buf\" } }\n  { D9 { read = \"buf\" } }"));
+  }
+
+  @Test
+  @DisplayName("a step that names a page outside its VMA, or an address outside every VMA, is rejected")
+  void pageOutsideVma() {
+    assertEquals("t.conf:7: page 4 is outside VMA buf (pages 0..3)", error("  { T1 { read = \"buf+4\" } }"));
+    assertEquals("t.conf:7: address 0x1000 is outside every VMA", error("  { T1 { read = \"0x1000\" } }"));
+    assertEquals("t.conf:7: unknown VMA 'bfu' (declared: buf)", error("  { D0 { exclusive = \"bfu\" } }"));
+    assertEquals("t.conf:7: word 512 is outside the page (words 0..511)", error("  { T1 { read = \"buf+0:word512\" } }"));
+  }
+
+  @Test
+  @DisplayName("an expectation on a page outside the VMA is rejected at the expectation's line")
+  void expectationOutsideVma() {
+    assertEquals("t.conf:8: page 9 is outside VMA buf (pages 0..3)",
+        error("  { D0 { exclusive = \"buf\" },\n    expect { pte { page = \"buf+9\", state = DEVEXCL } } }"));
+  }
+
+  @Test
+  @DisplayName("a step's unknown key, unknown expectation and unknown operation are each one line")
+  void unknownKeysInSteps() {
+    assertEquals("t.conf:7: unknown key 'pages' for D0 (operations: bind, check-exclusive, exclusive, read, "
+        + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { exclusive = buf, pages = 4 } }"));
+    assertEquals("t.conf:7: unknown key 'resutl' in expect (expected one of: completed, counters, cpu-faults, data, "
+        + "deadlock, device, driver-iterations, driver-timeouts, folio, invalidations, memory, pending, pte, result, "
+        + "total-cpu-faults, value, violations)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
+    assertEquals("t.conf:7: unknown key 'atomic' for D0 (operations: bind, check-exclusive, exclusive, read, "
+        + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { atomic = \"buf+0:word0\" } }"));
+  }
+
+  @Test
+  @DisplayName("an outcome expectation on an async step, and an await of an unknown step, are rejected")
+  void asyncAndAwaitMisuse() {
+    assertEquals("t.conf:7: this expectation needs the step's outcome, which an async step has only when awaited: "
+        + "put it on the await step", error("  { id = a, T1 { read = \"buf+0\" }, async = true, expect { result = 0 } }"));
+    assertEquals("t.conf:7: await: cannot await step 'b': no earlier step has that id", error("  { await = b }"));
+    assertEquals("t.conf:8: T1 is still running step 'a' (async, line 7); await it first",
+        error("  { id = a, T1 { read = \"buf+0\" }, async = true }\n  { T1 { read = \"buf+1\" } }"));
+  }
+
+  @Test
+  @DisplayName("pause points: wrong direction, unknown pause id, double resume")
+  void pauseMisuse() {
+    assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
+        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, NotifierInsert, NotifierRemove)",
+        error("  { pause { id = p, from = D0, to = cpu, at = InvalidateStart } }"));
+    assertEquals("t.conf:7: resume: no earlier pause point 'q'", error("  { resume = q }"));
+    assertEquals("t.conf:9: resume: pause point 'p' was resumed already",
+        error("  { pause { id = p, from = D0, to = cpu, at = FolioUnlockPut } }\n  { resume = p }\n  { resume = p }"));
+  }
+
+  @Test
+  @DisplayName("a HOCON syntax error keeps the parser's line")
+  void syntaxError() {
+    String msg = errorOf("name = t\nvmas = [\n  {name = b, start = 1\n]\nsteps = []\n");
+    assertTrue(msg.startsWith("t.conf:"), msg);
+    assertTrue(msg.contains("HOCON syntax"), msg);
+    assertFalse(msg.contains("\n"), "one line: " + msg);
+  }
+
+  @Test
+  @DisplayName("every scenario file under scenarios/ parses")
+  void shippedScenariosParse() throws Exception {
+    Path dir = Path.of("..", "scenarios");
+    if (!Files.isDirectory(dir)) return;
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(dir)) {
+      files = s.filter(p -> p.toString().endsWith(".conf")).sorted().collect(Collectors.toList());
+    }
+    for (Path f : files) ScenarioParser.parse(f);
+  }
+}
