@@ -31,10 +31,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -82,6 +84,14 @@ public final class CpuMm {
   private long mismatchedUnlockPuts;
   private long blockableAckFailures;
   private long unknownPfnAccesses;
+  private long duplicateRequests;
+  private long duplicateInserts;
+  /** Requests already carried out (cleared by a reset). */
+  private final Set<HmmProtocol.Msg> seenRequests = new HashSet<>();
+  /** ResetNode reqIds already carried out (kept across resets). */
+  private final Set<Long> seenResets = new HashSet<>();
+  /** subIds ever inserted since the reset: a late duplicate NotifierInsert must not resurrect a removed one. */
+  private final Set<Long> insertedSubIds = new HashSet<>();
   private Ready ready;
   private boolean stepping;
 
@@ -134,6 +144,10 @@ public final class CpuMm {
     mismatchedUnlockPuts = 0;
     blockableAckFailures = 0;
     unknownPfnAccesses = 0;
+    duplicateRequests = 0;
+    duplicateInserts = 0;
+    seenRequests.clear();
+    insertedSubIds.clear();
     zeroFolio = new Folio(ZERO_PFN, true);
     folios.put(ZERO_PFN, zeroFolio);
   }
@@ -166,6 +180,10 @@ public final class CpuMm {
   }
 
   private void dispatch(HmmProtocol.Msg msg) {
+    if (isDuplicateRequest(msg)) {
+      duplicateRequests++;
+      return;
+    }
     if (msg instanceof InvalidateAck m) onInvalidateAck(m);
     else if (msg instanceof CpuAccess m) onCpuAccess(m);
     else if (msg instanceof DeviceMemoryAccess m) onDeviceMemoryAccess(m);
@@ -178,6 +196,17 @@ public final class CpuMm {
     else if (msg instanceof HmmProtocol.InspectPage m) onInspectPage(m);
     else if (msg instanceof HmmProtocol.ResetNode m) onResetNode(m);
     else throw new IllegalStateException("CPU node does not handle " + msg.getClass().getSimpleName());
+  }
+
+  /**
+   * The link may deliver a message twice; a request is carried out at most once. A duplicate is an equal record
+   * (same type, reqId and arguments), so requesters that reuse a reqId for different requests are not affected.
+   */
+  private boolean isDuplicateRequest(HmmProtocol.Msg msg) {
+    if (msg instanceof HmmProtocol.ResetNode m) return !seenResets.add(m.reqId());
+    boolean request = msg instanceof MakeDeviceExclusive || msg instanceof CpuAccess || msg instanceof HmmRangeFault
+        || msg instanceof DeviceMemoryAccess || msg instanceof Syscall;
+    return request && !seenRequests.add(msg);
   }
 
   // ====================================================================================== accessors
@@ -256,6 +285,12 @@ public final class CpuMm {
 
   /** InvalidateAck(ok=false) for a blockable invalidation (the kernel WARNs and continues; so do we). */
   public long blockableAckFailures() { return blockableAckFailures; }
+
+  /** Requests delivered more than once (equal records) and ignored after the first. */
+  public long duplicateRequests() { return duplicateRequests; }
+
+  /** NotifierInsert for a subId inserted before (live, deferred or removed), ignored. */
+  public long duplicateInserts() { return duplicateInserts; }
 
   /** DeviceMemoryAccess to a pfn that was never allocated (answered with 0). */
   public long unknownPfnAccesses() { return unknownPfnAccesses; }
@@ -408,13 +443,11 @@ public final class CpuMm {
 
   /** Models mmu_interval_notifier_insert() / mmu_notifier_register(). */
   private void onNotifierInsert(NotifierInsert m) {
-    if (subscriptions.containsKey(m.subId())) {
-      throw new IllegalStateException("notifier: subId " + m.subId() + " inserted twice");
+    if (!insertedSubIds.add(m.subId())) { // a duplicated or late message: the subscription exists or existed
+      duplicateInserts++;
+      return;
     }
     Mm mm = mmFor(m.mmId());
-    for (Subscription d : mm.deferredInserts) {
-      if (d.subId == m.subId()) throw new IllegalStateException("notifier: subId " + m.subId() + " inserted twice");
-    }
     Subscription s = new Subscription(m.subId(), m.deviceId(), m.mmId(), m.kind(), m.start(), m.end());
     if (mm.active > 0) mm.deferredInserts.add(s);
     else activateSubscription(mm, s);
@@ -733,7 +766,7 @@ public final class CpuMm {
     lockFolio(f);
     NotifyEvent event = v5() ? NotifyEvent.EXCLUSIVE : NotifyEvent.CLEAR;
     startInvalidation(mm, va, va + Page.SIZE, event, 0, true, inv -> {
-      if (mm.pte(va).equals(orig)) restoreExclusivePte(mm, va, f, orig, "remove_device_exclusive_entry");
+      if (mm.pte(va).equals(orig)) restoreExclusivePte(mm, va, f, orig, "restore_exclusive_pte:fault");
       unlockFolio(f);
       putFolio(f);
       endInvalidation(inv);
@@ -1080,16 +1113,24 @@ public final class CpuMm {
       return;
     }
     switch (m.kind()) {
-      case MMAP: mmapWriteLock(mm, () -> doMmap(mm, m)); return;
-      case MUNMAP: mmapWriteLock(mm, () -> doMunmap(mm, m)); return;
-      case MADV_DONTNEED: mmapReadLock(mm, () -> doMadvDontneed(mm, m)); return;
-      case MPROTECT: mmapWriteLock(mm, () -> doMprotect(mm, m)); return;
-      case FORK: mmapWriteLock(mm, () -> doFork(mm, m)); return;
-      case EXIT: mmapWriteLock(mm, () -> doExit(mm, m)); return;
-      case SOFT_DIRTY_RESET: mmapWriteLock(mm, () -> doSoftDirtyReset(mm, m)); return;
+      case MMAP: mmapWriteLock(mm, unlessExited(mm, m, true, () -> doMmap(mm, m))); return;
+      case MUNMAP: mmapWriteLock(mm, unlessExited(mm, m, true, () -> doMunmap(mm, m))); return;
+      case MADV_DONTNEED: mmapReadLock(mm, unlessExited(mm, m, false, () -> doMadvDontneed(mm, m))); return;
+      case MPROTECT: mmapWriteLock(mm, unlessExited(mm, m, true, () -> doMprotect(mm, m))); return;
+      case FORK: mmapWriteLock(mm, unlessExited(mm, m, true, () -> doFork(mm, m))); return;
+      case EXIT: mmapWriteLock(mm, unlessExited(mm, m, true, () -> doExit(mm, m))); return;
+      case SOFT_DIRTY_RESET: mmapWriteLock(mm, unlessExited(mm, m, true, () -> doSoftDirtyReset(mm, m))); return;
       case OOM_REAP: doOomReap(mm, m); return;
       default: throw new IllegalStateException("unknown syscall " + m.kind());
     }
+  }
+
+  /** A syscall that waited for mmap_lock while the mm exited is refused (-EINVAL) once it gets the lock. */
+  private Runnable unlessExited(Mm mm, Syscall m, boolean writeLocked, Runnable body) {
+    return () -> {
+      if (mm.exited) syscallDone(mm, m, Errno.EINVAL, 0, writeLocked);
+      else body.run();
+    };
   }
 
   private void syscallDone(Mm mm, Syscall m, Errno errno, long value, boolean writeLocked) {
@@ -1348,7 +1389,7 @@ public final class CpuMm {
         Folio f = folioOf(p.pfn());
         if (f.locked) return false;
         lockFolio(f);
-        restoreExclusivePte(parent, va, f, p, "fork:restore_exclusive_pte");
+        restoreExclusivePte(parent, va, f, p, "restore_exclusive_pte:fork");
         unlockFolio(f);
         p = parent.pte(va);
       }

@@ -109,7 +109,7 @@ class CpuAccessTest {
     assertTrue(p.dirty(), "folio was dirty");
     assertTrue(p.young(), "young again after the access itself");
     List<Trace.PteChanged> restores = h.events(Trace.PteChanged.class).stream()
-        .filter(e -> e.cause().equals("remove_device_exclusive_entry")).toList();
+        .filter(e -> e.cause().equals("restore_exclusive_pte:fault")).toList();
     assertEquals(1, restores.size());
     assertFalse(restores.get(0).young());
     assertEquals(pfn, restores.get(0).pfn());

@@ -302,4 +302,22 @@ class ExclusiveTest {
     h.ackAll();
     assertEquals(Errno.OK, h.mdeReply(a).errno());
   }
+
+  /** Try to confuse: a request delivered twice by the link (same reqId) is carried out once. */
+  @Test
+  void duplicatedRequestsAreCarriedOutOnce() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 1);
+    HmmProtocol.MakeDeviceExclusive m = new HmmProtocol.MakeDeviceExclusive(77, D0, MM, B, OWNER0);
+    h.step(D0, m);
+    h.step(D0, m);
+    assertEquals(1, h.sent.stream().filter(o -> o.msg() instanceof HmmProtocol.MakeDeviceExclusiveReply).count());
+    HmmProtocol.DeviceMemoryAccess a = new HmmProtocol.DeviceMemoryAccess(78, D0, h.pte(B).pfn(), 0, Access.ATOMIC, 1);
+    h.step(D0, a);
+    h.step(D0, a);
+    assertEquals(2, h.cpu.word(h.pte(B).pfn(), 0), "one increment");
+    assertEquals(2, h.cpu.duplicateRequests());
+    assertEquals(1, h.cpu.outstandingGrants());
+  }
 }

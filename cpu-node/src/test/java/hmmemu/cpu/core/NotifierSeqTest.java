@@ -197,4 +197,18 @@ class NotifierSeqTest {
     assertEquals(Errno.OK, h.mdeReply(id).errno());
     assertEquals(1, h.cpu.blockableAckFailures());
   }
+
+  /** Try to confuse: a duplicated NotifierInsert (link duplication) or a late one after the remove is ignored. */
+  @Test
+  void duplicateInsertIsIgnored() {
+    Harness h = new Harness();
+    h.insertInterval(S0, D0);
+    h.clear();
+    h.insertInterval(S0, D0);
+    assertTrue(h.sent.isEmpty());
+    h.step(D0, new HmmProtocol.NotifierRemove(S0));
+    h.insertInterval(S0, D0);
+    assertFalse(h.cpu.subscriptionLive(S0));
+    assertEquals(2, h.cpu.duplicateInserts());
+  }
 }
