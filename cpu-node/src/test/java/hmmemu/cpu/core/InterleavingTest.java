@@ -44,7 +44,7 @@ class InterleavingTest {
   /** Every state change emits its trace event: the shadow rebuilt from events matches (I8, I9, I11 on the way). */
   @Test
   void randomInterleavingsKeepInvariantsAndComplete() {
-    for (long seed = 1; seed <= Long.getLong("hmm.seeds", 20); seed++) {
+    for (long seed = 1; seed <= Long.getLong("hmm.seeds", 8); seed++) {
       for (KernelProfile profile : KernelProfile.values()) {
         ModelSwitches sw = ModelSwitches.kernel().withKernelProfile(profile).withFolioLockUntilMapped(seed % 5 != 0);
         try {

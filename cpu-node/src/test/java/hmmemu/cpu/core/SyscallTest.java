@@ -329,4 +329,23 @@ class SyscallTest {
     h.ackAll();
     assertNull(h.last(HmmProtocol.HmmRangeFaultReply.class, x -> x.errno() == Errno.OK));
   }
+
+  /** 5.14 change_pte_range(): mprotect turns a writable device-exclusive entry into the readable variant for good. */
+  @Test
+  void v514MprotectDowngradesEntryToReadableVariant() {
+    Harness h = new Harness(ModelSwitches.kernel().withKernelProfile(hmmemu.protocol.model.KernelProfile.V5_14));
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 1);
+    long pfn = h.exclusive(D0, B, 0);
+    assertTrue(h.pte(B).write());
+    h.syscall(SyscallKind.MPROTECT, B, P, Prot.READ, null, 0);
+    h.syscall(SyscallKind.MPROTECT, B, P, Prot.RW, null, 0);
+    assertEquals(PteState.DEVEXCL, h.pte(B).state());
+    assertFalse(h.pte(B).write(), "readable variant");
+    h.cpu(B, Access.READ, 0);
+    assertFalse(h.pte(B).write(), "the readable variant restores read-only even in a writable VMA");
+    assertEquals(1, h.folio(pfn).mapcount(), "restore re-added the rmap");
+    assertEquals(1, h.cpu(B, Access.WRITE, 2).faults(), "write-protect fault, page reused");
+    assertEquals(pfn, h.pte(B).pfn());
+  }
 }
