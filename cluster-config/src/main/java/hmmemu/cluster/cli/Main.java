@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code hmm-emu} command line: exit 0 success, 1 an expectation or invariant failed, 2 bad usage. */
 @Command(name = "hmm-emu", mixinStandardHelpOptions = true, version = "hmm-emu 0.1.0",
     description = "Emulates Linux HMM device-exclusive PTEs between a host CPU and GPU devices on a Pekko cluster.",
-    subcommands = {DemoCommand.class, NodeCommand.class, ClusterCommand.class, SweepCommand.class,
+    subcommands = {DemoCommand.class, NodeCommand.class, ClusterCommand.class, SweepCommand.class, RunCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -20,6 +20,8 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns its exit code (tests call this instead of main). */
   public static int run(String... args) {
+    // Initialise logging before Pekko starts, so SLF4J does not replay (and warn about) early log calls.
+    org.slf4j.LoggerFactory.getILoggerFactory();
     CommandLine cl = new CommandLine(new Main());
     cl.setParameterExceptionHandler((ex, a) -> {
       System.err.println("hmm-emu: " + ex.getMessage() + " (try --help)");
