@@ -26,10 +26,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).")
   Long seed;
   @Option(names = "--gpu-nodes", description = "GPU nodes (default 2).") Integer gpuNodes;
-  @Option(names = "--warps", description = "Warps per device (default 4).") Integer warps;
-  @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 12).") Integer opsPerWarp;
-  @Option(names = "--cpu-threads", description = "CPU threads (default 4).") Integer cpuThreads;
-  @Option(names = "--ops-per-thread", description = "Atomic increments per CPU thread (default 200).")
+  @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
+  @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
+  @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;
+  @Option(names = "--ops-per-thread", description = "Atomic increments per CPU thread (default 100).")
   Integer opsPerThread;
   @Option(names = "--counters", description = "Shared 64-bit counters (default 4).") Integer counters;
   @Option(names = "--counter-pages", description = "Pages the counters are spread over (default 2).")
