@@ -374,9 +374,12 @@ final class Device {
     Iterator<Map.Entry<EntryKey, Entry>> it = range.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<EntryKey, Entry> e = it.next();
+      // Read the entry before removing it: TreeMap may reuse the removed node for its successor.
+      long va = e.getKey().va();
+      long pfn = e.getValue().pfn();
       it.remove();
-      pfns.add(e.getValue().pfn());
-      ctx.emit(new Trace.DeviceEntryZapped(deviceId, mmId, e.getKey().va(), e.getValue().pfn()));
+      pfns.add(pfn);
+      ctx.emit(new Trace.DeviceEntryZapped(deviceId, mmId, va, pfn));
     }
     return pfns;
   }
