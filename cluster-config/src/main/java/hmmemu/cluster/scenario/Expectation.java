@@ -43,8 +43,8 @@ public interface Expectation {
   }
 
   /** {@code pte { page, mm, state, write, dirty, young }}: the CPU PTE of every page of the range. */
-  record Pte(int line, PageRange at, int mm, PteState state, Boolean write, Boolean dirty, Boolean young)
-      implements Expectation {
+  record Pte(int line, PageRange at, int mm, PteState state, Boolean write, Boolean dirty, Boolean young,
+      String pfnName, boolean pfnDiffers) implements Expectation {
     @Override
     public void check(Observed o, List<String> mismatches) {
       Collector c = new Collector(mismatches);
@@ -52,12 +52,28 @@ public interface Expectation {
         HmmProtocol.PageInfo info = o.page(mm, at.pageVa(p));
         String where = "PTE of " + at.namePage(p) + (mm != at.vma().mm() ? " in mm " + mm : "");
         if (state != null && info.pte() != state) c.add("expected " + where + " " + state + ", got " + info.pte());
+        if (pfnName != null) {
+          Long named = o.pfnNames().get(pfnName);
+          if (pfnDiffers) {
+            if (named == null) {
+              c.add("expected " + where + " pfn other than @" + pfnName + ", got no pfn named @" + pfnName + " yet");
+            } else if (info.pfn() == named) {
+              c.add("expected " + where + " pfn other than @" + pfnName + " (" + hex(named) + "), got the same");
+            }
+          } else if (named == null) {
+            o.pfnNames().put(pfnName, info.pfn());
+          } else if (info.pfn() != named) {
+            c.add("expected " + where + " pfn @" + pfnName + " (" + hex(named) + "), got " + hex(info.pfn()));
+          }
+        }
         if (write != null && info.write() != write) c.add("expected " + where + " write=" + write + ", got " + describe(info));
         if (dirty != null && info.dirty() != dirty) c.add("expected " + where + " dirty=" + dirty + ", got " + describe(info));
         if (young != null && info.young() != young) c.add("expected " + where + " young=" + young + ", got " + describe(info));
       }
       c.finish();
     }
+
+    static String hex(long v) { return "0x" + Long.toHexString(v); }
 
     static String describe(HmmProtocol.PageInfo i) {
       return i.pte() + "(write=" + i.write() + ", dirty=" + i.dirty() + ", young=" + i.young() + ")";
@@ -112,7 +128,7 @@ public interface Expectation {
    * {@code device { D0 { entries, atomic-entries, write-entries, read-entries, faults, iterations, ...,
    * entry { "buf+0" = RWA } } }}: a device's page table and counters.
    */
-  record Device(int line, Scenario.Device device, String counter, long expected, PageRange at, String entryBits)
+  record Device(int line, Scenario.Device device, String counter, Bound expected, PageRange at, String entryBits)
       implements Expectation {
     static final Set<String> COUNTERS = Set.of("entries", "atomic-entries", "write-entries", "read-entries", "faults",
         "iterations", "iterations-max", "timeouts", "cancels", "invalidations", "replays", "faults-handled");
@@ -136,7 +152,7 @@ public interface Expectation {
         return;
       }
       long got = value(d, counter);
-      if (got != expected) {
+      if (!expected.test(got)) {
         mismatches.add("expected " + device.name() + " " + counter + " = " + expected + ", got " + got);
       }
     }
@@ -198,7 +214,7 @@ public interface Expectation {
   }
 
   /** {@code counters { faults = 1024, cpages = 1024 }}: a dmirror ioctl's counters. */
-  record Counters(int line, String counter, long expected) implements Expectation {
+  record Counters(int line, String counter, Bound expected) implements Expectation {
     @Override
     public boolean needsOutcome() { return true; }
 
@@ -210,7 +226,7 @@ public interface Expectation {
         return;
       }
       long got = counter.equals("faults") ? out.faults() : out.cpages();
-      if (got != expected) mismatches.add("expected dmirror counter " + counter + " = " + expected + ", got " + got);
+      if (!expected.test(got)) mismatches.add("expected dmirror counter " + counter + " = " + expected + ", got " + got);
     }
   }
 
@@ -246,13 +262,61 @@ public interface Expectation {
     }
   }
 
+  /**
+   * {@code snapshot { "buf+0" = "VALID WRITE", "buf+1" = NONE }}: the HMM_PFN flags a dmirror SNAPSHOT returned
+   * per page (VALID, WRITE, ERROR, and with hmm-pfn-exclusive EXCLUSIVE:&lt;device&gt;); NONE is the word 0.
+   */
+  record Snapshot(int line, PageRange range, PageRange at, java.util.SortedSet<String> flags) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      if (out == null) {
+        mismatches.add("expected a snapshot, got no result (the step did not complete)");
+        return;
+      }
+      Collector c = new Collector(mismatches);
+      for (int p = at.firstPage(); p <= at.lastPage(); p++) {
+        int k = p - range.firstPage();
+        if (k < 0 || k >= out.data().size()) {
+          c.add("expected a snapshot word for " + at.namePage(p) + ", got none (the snapshot covered "
+              + range.text() + ")");
+          continue;
+        }
+        java.util.SortedSet<String> got = flagsOf(out.data().get(k));
+        if (!got.equals(flags)) {
+          c.add("expected snapshot of " + at.namePage(p) + " " + String.join(" ", flags) + ", got "
+              + String.join(" ", got));
+        }
+      }
+      c.finish();
+    }
+
+    static java.util.SortedSet<String> flagsOf(long word) {
+      java.util.SortedSet<String> s = new TreeSet<>();
+      if ((word & ~hmmemu.protocol.model.HmmPfn.PFN_MASK) == 0) {
+        s.add("NONE");
+        return s;
+      }
+      if ((word & hmmemu.protocol.model.HmmPfn.VALID) != 0) s.add("VALID");
+      if ((word & hmmemu.protocol.model.HmmPfn.WRITE) != 0) s.add("WRITE");
+      if ((word & hmmemu.protocol.model.HmmPfn.ERROR) != 0) s.add("ERROR");
+      if ((word & hmmemu.protocol.model.HmmPfn.EXCLUSIVE) != 0) {
+        s.add("EXCLUSIVE:" + hmmemu.protocol.model.HmmPfn.holder(word));
+      }
+      return s;
+    }
+  }
+
   /** {@code invalidations { D0 { CLEAR = 1024 } }} or {@code { G { classic { EXCLUSIVE = 1 } } }}: callbacks delivered so far. */
-  record Invalidations(int line, Scenario.Device device, NotifierKind kind, String event, long expected)
+  record Invalidations(int line, Scenario.Device device, NotifierKind kind, String event, Bound expected)
       implements Expectation {
     @Override
     public void check(Observed o, List<String> mismatches) {
       long got = o.invalidations(device.id(), kind, event);
-      if (got != expected) {
+      if (!expected.test(got)) {
         mismatches.add("expected " + expected + " " + (event == null ? "" : event + " ") + "invalidation callbacks to "
             + device.name() + (kind == null ? "" : " (" + kind.name().toLowerCase() + " subscriptions)") + ", got " + got);
       }
@@ -260,7 +324,7 @@ public interface Expectation {
   }
 
   /** {@code cpu-faults = 1024} (this step's CPU accesses) or {@code total-cpu-faults} (every CPU step so far). */
-  record CpuFaults(int line, long expected, boolean total) implements Expectation {
+  record CpuFaults(int line, Bound expected, boolean total) implements Expectation {
     @Override
     public boolean needsOutcome() { return !total; }
 
@@ -277,7 +341,7 @@ public interface Expectation {
         }
         got = out.cpuFaults();
       }
-      if (got != expected) {
+      if (!expected.test(got)) {
         mismatches.add("expected " + expected + (total ? " CPU faults in total" : " CPU faults") + ", got " + got);
       }
     }

@@ -33,6 +33,9 @@ public interface Observed {
   /** Page faults taken by every CPU step completed so far. */
   long totalCpuFaults();
 
+  /** Pfns named by {@code pfn = "@X"} expectations so far (the first use binds the name). */
+  java.util.Map<String, Long> pfnNames();
+
   /** True when the step with this id has completed. */
   boolean completed(String stepId);
 }

@@ -72,11 +72,12 @@ public record Scenario(String file, String name, String caseId, String descripti
    * INCREMENT is C's {@code ptr[i]++}: a load then a store of the old value + 1. ATOMIC is a fetch-and-add of
    * {@code value}. WRITE and FILL store {@code pattern}'s value.
    */
-  public record CpuOp(String actor, int thread, CpuOpKind op, PageRange at, int mm, long value, Pattern pattern)
-      implements Action {
+  public record CpuOp(String actor, int thread, CpuOpKind op, PageRange at, int mm, long value, Pattern pattern,
+      int repeat) implements Action {
     @Override
     public String describe() {
-      return actor + " " + op.name().toLowerCase() + " " + at.text() + (mm != at.vma().mm() ? " in mm " + mm : "");
+      return actor + " " + op.name().toLowerCase() + " " + at.text() + (mm != at.vma().mm() ? " in mm " + mm : "")
+          + (repeat > 1 ? " x" + repeat : "");
     }
 
     @Override
@@ -100,10 +101,15 @@ public record Scenario(String file, String name, String caseId, String descripti
     public boolean hasOutcome() { return true; }
   }
 
-  /** One device (warp) access: a nouveau-style load, store or atomic fetch-and-add at one word. */
-  public record WarpOp(Device device, Access access, PageRange at, int mm, long value) implements Action {
+  /**
+   * One device (warp) access, a nouveau-style load, store or atomic fetch-and-add at one word, {@code repeat} times
+   * one after the other (stopping at the first cancelled one).
+   */
+  public record WarpOp(Device device, Access access, PageRange at, int mm, long value, int repeat) implements Action {
     @Override
-    public String describe() { return device.name() + " " + access.name().toLowerCase() + " " + at.text(); }
+    public String describe() {
+      return device.name() + " " + access.name().toLowerCase() + " " + at.text() + (repeat > 1 ? " x" + repeat : "");
+    }
 
     @Override
     public boolean hasOutcome() { return true; }

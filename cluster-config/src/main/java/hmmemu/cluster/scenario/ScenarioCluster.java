@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -48,7 +49,12 @@ final class ScenarioCluster implements ClusterHandle {
         ActorSystem<Void> g = factory.create(EmbeddedCluster.SYSTEM_NAME, nodeConfig(base, "gpu"));
         gpuSystems.add(g);
         Cluster.get(g).manager().tell(Join.create(seed));
-        this.gpuNodes.add(NodeRoles.startGpu(g, k, Math.max(1, devicesPerNode.getOrDefault(k, 1)), switches, clock, link));
+        ActorRef<Object> local = NodeRoles.startGpu(g, k, Math.max(1, devicesPerNode.getOrDefault(k, 1)), switches,
+            clock, link);
+        // Seen from the CPU node's system (a remote ref), so asks from the controller go over Artery and their
+        // temporary reply actors live in the controller's system (as EmbeddedCluster does).
+        this.gpuNodes.add(ActorRefResolver.get(cpuSystem).resolveActorRef(
+            ActorRefResolver.get(g).toSerializationFormat(local)));
       }
       awaitUp(1 + gpuNodes, upTimeout);
     } catch (RuntimeException e) {

@@ -50,7 +50,7 @@ public final class ScenarioParser {
   private static final Set<String> META_KEYS = Set.of("id", "async", "wait", "expect", "comment");
   private static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume");
   private static final Set<String> EXPECT_KEYS = Set.of("pte", "folio", "memory", "device", "result", "value",
-      "counters", "data", "invalidations", "cpu-faults", "total-cpu-faults", "driver-iterations", "driver-timeouts",
+      "counters", "data", "snapshot", "invalidations", "cpu-faults", "total-cpu-faults", "driver-iterations", "driver-timeouts",
       "violations", "deadlock", "pending", "completed");
   /** Messages a driver sends to the CPU node (pause direction device -> cpu). */
   static final Set<String> FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
@@ -73,6 +73,8 @@ public final class ScenarioParser {
   private final Map<String, Boolean> pauses = new HashMap<>();
   private final Map<String, Scenario.PauseOp> pauseOps = new HashMap<>();
   private final Map<String, String> openDirections = new HashMap<>();
+  /** Names bound by pfn = "@X" expectations so far. */
+  private final java.util.Set<String> pfnNames = new java.util.HashSet<>();
 
   private ScenarioParser(String file) { this.file = file; }
 
@@ -445,7 +447,7 @@ public final class ScenarioParser {
 
   private Scenario.Action cpuOp(String actor, int thread, ConfigObject o) {
     Set<String> ops = Set.of("read", "write", "atomic", "increment", "fill");
-    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus"));
+    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus", "repeat"));
     ConfigValue av = o.get(op);
     PageRange at = range(av);
     int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
@@ -460,7 +462,25 @@ public final class ScenarioParser {
     } else {
       forbid(o, actor + " " + op, "value", "pattern", "plus");
     }
-    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern);
+    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o));
+  }
+
+  private int repeat(ConfigObject o) {
+    if (!o.containsKey("repeat")) return 1;
+    ConfigValue v = o.get("repeat");
+    long n = integer(v, "repeat");
+    if (n < 1 || n > 10_000_000) throw err(v, "repeat: must be in [1, 10000000], got " + n);
+    return (int) n;
+  }
+
+  /** A count: a number, or a string bound such as ">= 2" (see {@link Bound}). */
+  private Bound bound(ConfigValue v, String what) {
+    if (v.valueType() == ConfigValueType.NUMBER) return Bound.exactly(integer(v, what));
+    try {
+      return Bound.parse(string(v, what));
+    } catch (IllegalArgumentException e) {
+      throw err(v, what + ": " + e.getMessage());
+    }
   }
 
   /** value = N, or pattern = index|value with plus = N; {@code fill} defaults to the index pattern. */
@@ -550,10 +570,10 @@ public final class ScenarioParser {
       return new Scenario.DmirrorOp(d, kind, at, mm, data);
     }
     Set<String> ops = Set.of("read", "write", "atomic", "bind");
-    String op = opKey(o, d.name(), ops, Set.of("mm", "value"));
+    String op = opKey(o, d.name(), ops, Set.of("mm", "value", "repeat"));
     ConfigValue v = o.get(op);
     if (op.equals("bind")) {
-      forbid(o, d.name() + " bind", "mm", "value");
+      forbid(o, d.name() + " bind", "mm", "value", "repeat");
       return new Scenario.BindOp(d, mm(v));
     }
     PageRange at = range(v);
@@ -570,7 +590,7 @@ public final class ScenarioParser {
       if (!o.containsKey("value")) throw new ScenarioException(file, line(o), d.name() + " write: needs value = N");
       value = integer(o.get("value"), "value");
     }
-    return new Scenario.WarpOp(d, access, at, mm, value);
+    return new Scenario.WarpOp(d, access, at, mm, value, repeat(o));
   }
 
   private Scenario.Action pause(ConfigObject o) {
@@ -672,12 +692,15 @@ public final class ScenarioParser {
           ConfigObject c = object(v, "counters");
           checkKeys(c, Set.of("faults", "cpages"), "counters", line(c));
           for (Map.Entry<String, ConfigValue> x : c.entrySet()) {
-            out.add(new Expectation.Counters(line(x.getValue()), x.getKey(), integer(x.getValue(), x.getKey())));
+            out.add(new Expectation.Counters(line(x.getValue()), x.getKey(), bound(x.getValue(), x.getKey())));
           }
           break;
         }
         case "data":
           out.add(data(v, outcomeOf));
+          break;
+        case "snapshot":
+          snapshot(object(v, "snapshot"), outcomeOf, out);
           break;
         case "invalidations":
           for (Map.Entry<String, ConfigValue> d : object(v, "invalidations").entrySet()) {
@@ -685,16 +708,16 @@ public final class ScenarioParser {
           }
           break;
         case "cpu-faults":
-          out.add(new Expectation.CpuFaults(line(v), integer(v, k), false));
+          out.add(new Expectation.CpuFaults(line(v), bound(v, k), false));
           break;
         case "total-cpu-faults":
-          out.add(new Expectation.CpuFaults(line(v), integer(v, k), true));
+          out.add(new Expectation.CpuFaults(line(v), bound(v, k), true));
           break;
         case "driver-iterations":
         case "driver-timeouts":
           for (Map.Entry<String, ConfigValue> d : object(v, k).entrySet()) {
             out.add(new Expectation.Device(line(d.getValue()), device(d.getKey(), d.getValue()),
-                k.equals("driver-iterations") ? "iterations" : "timeouts", integer(d.getValue(), k), null, null));
+                k.equals("driver-iterations") ? "iterations" : "timeouts", bound(d.getValue(), k), null, null));
           }
           break;
         case "violations": {
@@ -734,7 +757,7 @@ public final class ScenarioParser {
   }
 
   private Expectation pte(ConfigObject o) {
-    checkKeys(o, Set.of("page", "mm", "state", "write", "dirty", "young"), "pte", line(o));
+    checkKeys(o, Set.of("page", "mm", "state", "write", "dirty", "young", "pfn"), "pte", line(o));
     PageRange at = range(required(o, "page", "pte", line(o)));
     int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
     PteState state = null;
@@ -747,7 +770,23 @@ public final class ScenarioParser {
         throw err(sv, "state: unknown PTE state '" + s + "' (" + java.util.Arrays.toString(PteState.values()) + ")");
       }
     }
-    return new Expectation.Pte(line(o), at, mm, state, optBool(o, "write"), optBool(o, "dirty"), optBool(o, "young"));
+    String pfnName = null;
+    boolean differs = false;
+    if (o.containsKey("pfn")) {
+      ConfigValue pv = o.get("pfn");
+      String p = string(pv, "pfn");
+      differs = p.startsWith("!");
+      String n = differs ? p.substring(1) : p;
+      if (!n.startsWith("@") || !NAME.matcher(n.substring(1)).matches()) {
+        throw err(pv, "pfn: expected \"@NAME\" (the same page as the first @NAME) or \"!@NAME\" (another page), got \"" + p + "\"");
+      }
+      pfnName = n.substring(1);
+      if (differs && !pfnNames.contains(pfnName)) throw err(pv, "pfn: @" + pfnName + " is not named by an earlier pfn = \"@" + pfnName + "\"");
+      if (at.pages() != 1) throw err(pv, "pfn: names one page; '" + at.text() + "' has " + at.pages());
+      pfnNames.add(pfnName);
+    }
+    return new Expectation.Pte(line(o), at, mm, state, optBool(o, "write"), optBool(o, "dirty"), optBool(o, "young"),
+        pfnName, differs);
   }
 
   private Expectation folio(ConfigObject o) {
@@ -797,10 +836,10 @@ public final class ScenarioParser {
           if (!bits.matches("none|R?W?A?") || bits.isEmpty()) {
             throw err(x.getValue(), "entry: expected none or the bits R, W, A in that order (e.g. RWA), got \"" + bits + "\"");
           }
-          out.add(new Expectation.Device(line(x.getValue()), d, null, 0, at, bits));
+          out.add(new Expectation.Device(line(x.getValue()), d, null, null, at, bits));
         }
       } else if (Expectation.Device.COUNTERS.contains(k)) {
-        out.add(new Expectation.Device(line(v), d, k, integer(v, k), null, null));
+        out.add(new Expectation.Device(line(v), d, k, bound(v, k), null, null));
       } else {
         throw err(v, "unknown key '" + k + "' for device " + d.name() + " (" + sorted(Expectation.Device.COUNTERS) + ", entry)");
       }
@@ -814,7 +853,7 @@ public final class ScenarioParser {
       if (kind == null && (k.equals("classic") || k.equals("interval"))) {
         invalidations(d, object(v, k), k.equals("classic") ? NotifierKind.CLASSIC : NotifierKind.INTERVAL, out);
       } else if (k.equals("total")) {
-        out.add(new Expectation.Invalidations(line(v), d, kind, null, integer(v, k)));
+        out.add(new Expectation.Invalidations(line(v), d, kind, null, bound(v, k)));
       } else {
         try {
           NotifyEvent.valueOf(k);
@@ -822,8 +861,40 @@ public final class ScenarioParser {
           throw err(v, "invalidations: unknown event '" + k + "' (" + java.util.Arrays.toString(NotifyEvent.values())
               + ", total" + (kind == null ? ", classic { }, interval { }" : "") + ")");
         }
-        out.add(new Expectation.Invalidations(line(v), d, kind, k, integer(v, k)));
+        out.add(new Expectation.Invalidations(line(v), d, kind, k, bound(v, k)));
       }
+    }
+  }
+
+  private void snapshot(ConfigObject o, Scenario.Action outcomeOf, List<Expectation> out) {
+    if (!(outcomeOf instanceof Scenario.DmirrorOp)
+        || ((Scenario.DmirrorOp) outcomeOf).op() != HmmProtocol.DmirrorOp.SNAPSHOT) {
+      throw new ScenarioException(file, line(o), "snapshot: only a dmirror snapshot step returns snapshot flags");
+    }
+    PageRange range = ((Scenario.DmirrorOp) outcomeOf).at();
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      ConfigValue v = e.getValue();
+      PageRange at;
+      try {
+        at = PageRange.parse(e.getKey(), vmas);
+      } catch (IllegalArgumentException x) {
+        throw err(v, "snapshot: " + x.getMessage());
+      }
+      if (at.vma() != range.vma() || at.firstPage() < range.firstPage() || at.lastPage() > range.lastPage()) {
+        throw err(v, "snapshot: " + at.text() + " is outside the snapshot's range " + range.text());
+      }
+      java.util.SortedSet<String> flags = new java.util.TreeSet<>();
+      for (String t : string(v, "snapshot").trim().split("\\s+")) {
+        if (t.equals("NONE") || t.equals("VALID") || t.equals("WRITE") || t.equals("ERROR")) {
+          flags.add(t);
+        } else if (t.startsWith("EXCLUSIVE:") && devices.containsKey(t.substring("EXCLUSIVE:".length()))) {
+          flags.add("EXCLUSIVE:" + devices.get(t.substring("EXCLUSIVE:".length())).id());
+        } else {
+          throw err(v, "snapshot: unknown flag '" + t + "' (NONE, VALID, WRITE, ERROR, EXCLUSIVE:<device>)");
+        }
+      }
+      if (flags.contains("NONE") && flags.size() > 1) throw err(v, "snapshot: NONE stands alone");
+      out.add(new Expectation.Snapshot(line(v), range, at, flags));
     }
   }
 

@@ -55,6 +55,7 @@ public final class ScenarioRunner {
   private final Map<String, PausePoint> pauses = new HashMap<>();
   private final List<StepRun> stuck = new ArrayList<>();
   private final AtomicInteger totalCpuFaults = new AtomicInteger();
+  private final Map<String, Long> pfnNames = new HashMap<>();
   private GateLink gate;
   private ObservingLink observer;
   private ScenarioCluster cluster;
@@ -276,20 +277,7 @@ public final class ScenarioRunner {
         }
       });
     } else if (a instanceof Scenario.WarpOp) {
-      Scenario.WarpOp w = (Scenario.WarpOp) a;
-      long va = w.at().wordVa(w.at().firstPage(), w.at().firstWord());
-      r.current = w.describe();
-      client.ask(gpuOf(w.device()), new HmmProtocol.DeviceAccess(client.nextReqId(), w.device().id(), w.mm(), va,
-          w.access(), w.value())).whenComplete((m, ex) -> {
-            if (ex != null) {
-              r.future.completeExceptionally(ex);
-            } else if (m instanceof HmmProtocol.DeviceAccessDone) {
-              HmmProtocol.DeviceAccessDone d = (HmmProtocol.DeviceAccessDone) m;
-              r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
-            } else {
-              r.future.completeExceptionally(new IllegalStateException("expected DeviceAccessDone, got " + m));
-            }
-          });
+      warp(r, (Scenario.WarpOp) a, 1);
     } else if (a instanceof Scenario.DmirrorOp) {
       Scenario.DmirrorOp d = (Scenario.DmirrorOp) a;
       List<Long> data = new ArrayList<>();
@@ -327,6 +315,27 @@ public final class ScenarioRunner {
     }
   }
 
+  /** Access {@code n} of a warp step; the next starts when it completed, until repeat or a cancel. */
+  private void warp(StepRun r, Scenario.WarpOp w, int n) {
+    long va = w.at().wordVa(w.at().firstPage(), w.at().firstWord());
+    r.current = w.describe() + (w.repeat() > 1 ? " (access " + n + " of " + w.repeat() + ")" : "");
+    client.ask(gpuOf(w.device()), new HmmProtocol.DeviceAccess(client.nextReqId(), w.device().id(), w.mm(), va,
+        w.access(), w.value())).whenComplete((m, ex) -> {
+          if (ex != null) {
+            r.future.completeExceptionally(ex);
+          } else if (m instanceof HmmProtocol.DeviceAccessDone) {
+            HmmProtocol.DeviceAccessDone d = (HmmProtocol.DeviceAccessDone) m;
+            if (d.errno() == Errno.OK && n < w.repeat()) {
+              warp(r, w, n + 1);
+            } else {
+              r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+            }
+          } else {
+            r.future.completeExceptionally(new IllegalStateException("expected DeviceAccessDone, got " + m));
+          }
+        });
+  }
+
   /**
    * A CPU thread's accesses over a range, one at a time (each waits for the previous reply), in page then word
    * order; it stops at the first access that does not return OK (a SIGSEGV ends the thread's run).
@@ -336,6 +345,7 @@ public final class ScenarioRunner {
     final Scenario.CpuOp op;
     int page;
     int word;
+    int round = 1;
     long faults;
     long lastValue;
 
@@ -348,8 +358,12 @@ public final class ScenarioRunner {
 
     void next() {
       if (page > op.at().lastPage()) {
-        done(Errno.OK);
-        return;
+        if (round >= op.repeat()) {
+          done(Errno.OK);
+          return;
+        }
+        round++;
+        page = op.at().firstPage();
       }
       long va = op.at().wordVa(page, word);
       String where = op.at().name(page, word);
@@ -456,6 +470,7 @@ public final class ScenarioRunner {
 
   private void check(Scenario.Step step, Outcome outcome, boolean deadlocked, String deadlockReport) {
     if (step.expect().isEmpty()) return;
+    barrier();
     Observation o = new Observation(outcome, deadlocked, deadlockReport);
     for (Expectation e : step.expect()) {
       List<String> mismatches = new ArrayList<>();
@@ -517,10 +532,26 @@ public final class ScenarioRunner {
     public long totalCpuFaults() { return totalCpuFaults.get(); }
 
     @Override
+    public Map<String, Long> pfnNames() { return pfnNames; }
+
+    @Override
     public boolean completed(String stepId) {
       StepRun r = runs.get(stepId);
       return r != null && r.future.isDone();
     }
+  }
+
+  /**
+   * One introspection round trip to the CPU node and to every GPU node: each node handles requests from the
+   * controller in order, so afterwards every message it sent in reaction to an earlier request (an async step's
+   * syscall or device access) has been handed to the link and counted.
+   */
+  private void barrier() {
+    Scenario.Vma first = scenario.vmas().isEmpty() ? null : scenario.vmas().get(0);
+    inspectPage(first == null ? 1 : first.mm(), first == null ? 0 : first.start());
+    Map<Integer, Scenario.Device> perNode = new HashMap<>();
+    for (Scenario.Device d : scenario.devices()) perNode.putIfAbsent(d.node(), d);
+    for (Scenario.Device d : perNode.values()) inspectDevice(d);
   }
 
   private HmmProtocol.PageInfo inspectPage(int mm, long va) {

@@ -156,7 +156,7 @@ class ScenarioParserTest {
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { exclusive = buf, pages = 4 } }"));
     assertEquals("t.conf:7: unknown key 'resutl' in expect (expected one of: completed, counters, cpu-faults, data, "
         + "deadlock, device, driver-iterations, driver-timeouts, folio, invalidations, memory, pending, pte, result, "
-        + "total-cpu-faults, value, violations)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
+        + "snapshot, total-cpu-faults, value, violations)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
     assertEquals("t.conf:7: unknown key 'atomic' for D0 (operations: bind, check-exclusive, exclusive, read, "
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { atomic = \"buf+0:word0\" } }"));
   }
