@@ -231,7 +231,7 @@ public interface Expectation {
   }
 
   /** {@code data = [..]} or {@code data { pattern = index, plus = 0 }}: the words a dmirror ioctl returned (word 0 per page). */
-  record Data(int line, List<Long> values, Pattern pattern, PageRange range) implements Expectation {
+  record Data(int line, List<Long> values, Pattern pattern, PageRange range, PageRange at) implements Expectation {
     @Override
     public boolean needsOutcome() { return true; }
 
@@ -253,8 +253,8 @@ public interface Expectation {
         mismatches.add("expected data of " + n + " pages, got " + got.size() + " words");
         return;
       }
-      for (int k = 0; k < n; k++) {
-        int p = range.firstPage() + k;
+      for (int p = at.firstPage(); p <= at.lastPage(); p++) {
+        int k = p - range.firstPage();
         long want = pattern.at(p, 0);
         if (got.get(k) != want) c.add("expected data[" + k + "] (" + range.namePage(p) + ") = " + want + ", got " + got.get(k));
       }

@@ -494,8 +494,9 @@ public final class ScenarioParser {
       ConfigValue pv = o.get("pattern");
       String p = string(pv, "pattern");
       if (p.equals("index")) return Pattern.index(plus);
+      if (p.equals("neg-index")) return Pattern.negIndex(plus);
       if (p.equals("value")) return Pattern.constant(plus);
-      throw err(pv, "pattern: expected index or value, got \"" + p + "\"");
+      throw err(pv, "pattern: expected index, neg-index or value, got \"" + p + "\"");
     }
     if (defaultIndex) return Pattern.index(plus);
     throw new ScenarioException(file, line(o), what + ": needs value = N or pattern = index");
@@ -697,7 +698,7 @@ public final class ScenarioParser {
           break;
         }
         case "data":
-          out.add(data(v, outcomeOf));
+          data(v, outcomeOf, out);
           break;
         case "snapshot":
           snapshot(object(v, "snapshot"), outcomeOf, out);
@@ -898,17 +899,44 @@ public final class ScenarioParser {
     }
   }
 
-  private Expectation data(ConfigValue v, Scenario.Action outcomeOf) {
+  private void data(ConfigValue v, Scenario.Action outcomeOf, List<Expectation> out) {
     if (!(outcomeOf instanceof Scenario.DmirrorOp)) throw err(v, "data: only a dmirror ioctl returns data");
     PageRange range = ((Scenario.DmirrorOp) outcomeOf).at();
     if (v.valueType() == ConfigValueType.LIST) {
       List<Long> values = new ArrayList<>();
       for (ConfigValue x : (ConfigList) v) values.add(integer(x, "data"));
-      return new Expectation.Data(line(v), List.copyOf(values), null, range);
+      out.add(new Expectation.Data(line(v), List.copyOf(values), null, range, range));
+      return;
     }
     ConfigObject o = object(v, "data");
-    checkKeys(o, Set.of("pattern", "plus", "value"), "data", line(o));
-    return new Expectation.Data(line(v), null, valuePattern(o, "data", false), range);
+    Set<String> patternKeys = Set.of("pattern", "plus", "value");
+    if (o.keySet().stream().anyMatch(patternKeys::contains)) {
+      checkKeys(o, patternKeys, "data", line(o));
+      out.add(new Expectation.Data(line(v), null, valuePattern(o, "data", false), range, range));
+      return;
+    }
+    // Per-range form: data { "buf+0..1" = 0, "buf+2..1023" = { pattern = index } }
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      ConfigValue x = e.getValue();
+      PageRange at;
+      try {
+        at = PageRange.parse(e.getKey(), vmas);
+      } catch (IllegalArgumentException ex) {
+        throw err(x, "data: " + ex.getMessage());
+      }
+      if (at.vma() != range.vma() || at.firstPage() < range.firstPage() || at.lastPage() > range.lastPage()) {
+        throw err(x, "data: " + at.text() + " is outside the ioctl's range " + range.text());
+      }
+      Pattern p;
+      if (x.valueType() == ConfigValueType.OBJECT) {
+        ConfigObject po = (ConfigObject) x;
+        checkKeys(po, patternKeys, "data " + e.getKey(), line(po));
+        p = valuePattern(po, "data " + e.getKey(), false);
+      } else {
+        p = Pattern.constant(integer(x, "data " + e.getKey()));
+      }
+      out.add(new Expectation.Data(line(x), null, p, range, at));
+    }
   }
 
   // ------------------------------------------------------------------------------------------------ values

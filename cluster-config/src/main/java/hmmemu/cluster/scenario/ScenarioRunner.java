@@ -664,7 +664,7 @@ public final class ScenarioRunner {
           if (r.current.contains(c.at().vma().name() + "+" + p + ":")) va = c.at().pageVa(p);
         }
         HmmProtocol.PageInfo i = inspectPage(c.mm(), va);
-        return " (its PTE is " + i.pte() + (i.refcount() > 0 ? ", folio pfn " + Long.toHexString(i.pfn()) + " locked="
+        return " (its PTE is " + i.pte() + (i.refcount() > 0 ? ", folio pfn 0x" + Long.toHexString(i.pfn()) + " locked="
             + i.folioLocked() + " refcount=" + i.refcount() : "") + (i.folioLocked() ? ": it waits for the folio lock"
             : "") + ")";
       }

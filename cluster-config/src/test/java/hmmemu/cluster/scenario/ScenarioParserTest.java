@@ -183,6 +183,35 @@ class ScenarioParserTest {
   }
 
   @Test
+  @DisplayName("counts take bounds; pfn names must be bound before a !@NAME; snapshot flags name devices")
+  void boundsPfnNamesAndSnapshotFlags() {
+    Scenario s = parse(String.join("\n",
+        "  { D0 { snapshot = buf }, expect { snapshot { \"buf+0\" = \"VALID WRITE\", \"buf+1..3\" = NONE },",
+        "    pte { page = \"buf+0\", pfn = \"@A\" }, invalidations { D0 { CLEAR = \">= 2\" } } } }",
+        "  { expect { pte { page = \"buf+1\", pfn = \"!@A\" } } }"));
+    Expectation.Invalidations inv = (Expectation.Invalidations) s.steps().get(0).expect().stream()
+        .filter(e -> e instanceof Expectation.Invalidations).findFirst().orElseThrow();
+    assertTrue(inv.expected().test(2) && inv.expected().test(9) && !inv.expected().test(1));
+    assertEquals(Bound.parse("2..4"), new Bound(2, 4, "2..4"));
+    assertEquals("t.conf:7: pfn: @B is not named by an earlier pfn = \"@B\"",
+        error("  { expect { pte { page = \"buf+1\", pfn = \"!@B\" } } }"));
+    assertEquals("t.conf:7: cpu-faults: expected a count (N, >= N, > N, <= N, < N or N..M), got \"many\"",
+        error("  { T1 { read = buf }, expect { cpu-faults = many } }"));
+    assertEquals("t.conf:7: snapshot: unknown flag 'VALIDD' (NONE, VALID, WRITE, ERROR, EXCLUSIVE:<device>)",
+        error("  { D0 { snapshot = buf }, expect { snapshot { \"buf+0\" = VALIDD } } }"));
+    assertEquals("t.conf:7: data: buf+3 is outside the ioctl's range buf+0..1",
+        error("  { D0 { read = \"buf+0..1\" }, expect { data { \"buf+3\" = 0 } } }"));
+  }
+
+  @Test
+  @DisplayName("patterns: index is hmm-tests' word index, neg-index its negation, plus shifts both")
+  void patterns() {
+    assertEquals(512 * 3 + 7, Pattern.index(0).at(3, 7));
+    assertEquals(-(512 * 3 + 7) + 1, Pattern.negIndex(1).at(3, 7));
+    assertEquals(42, Pattern.constant(42).at(9, 9));
+  }
+
+  @Test
   @DisplayName("a HOCON syntax error keeps the parser's line")
   void syntaxError() {
     String msg = errorOf("name = t\nvmas = [\n  {name = b, start = 1\n]\nsteps = []\n");
