@@ -34,6 +34,13 @@ public record Bound(long min, long max, String text) {
     }
   }
 
+  /** "= 5", ">= 2", "in 2..10": the bound as it reads after a name. */
+  public String phrase() {
+    if (min == max) return "= " + min;
+    char c = text.isEmpty() ? ' ' : text.charAt(0);
+    return c == '<' || c == '>' ? text : "in " + text;
+  }
+
   @Override
   public String toString() { return text; }
 }

@@ -153,7 +153,7 @@ public interface Expectation {
       }
       long got = value(d, counter);
       if (!expected.test(got)) {
-        mismatches.add("expected " + device.name() + " " + counter + " = " + expected + ", got " + got);
+        mismatches.add("expected " + device.name() + " " + counter + " " + expected.phrase() + ", got " + got);
       }
     }
 
@@ -222,11 +222,13 @@ public interface Expectation {
     public void check(Observed o, List<String> mismatches) {
       Outcome out = o.outcome();
       if (out == null || !out.hasCounters()) {
-        mismatches.add("expected dmirror counter " + counter + " = " + expected + ", got no dmirror result");
+        mismatches.add("expected dmirror counter " + counter + " " + expected.phrase() + ", got no dmirror result");
         return;
       }
       long got = counter.equals("faults") ? out.faults() : out.cpages();
-      if (!expected.test(got)) mismatches.add("expected dmirror counter " + counter + " = " + expected + ", got " + got);
+      if (!expected.test(got)) {
+        mismatches.add("expected dmirror counter " + counter + " " + expected.phrase() + ", got " + got);
+      }
     }
   }
 
@@ -317,7 +319,8 @@ public interface Expectation {
     public void check(Observed o, List<String> mismatches) {
       long got = o.invalidations(device.id(), kind, event);
       if (!expected.test(got)) {
-        mismatches.add("expected " + expected + " " + (event == null ? "" : event + " ") + "invalidation callbacks to "
+        mismatches.add("expected " + (expected.min() == expected.max() ? expected.text() : "(" + expected.text() + ")")
+            + " " + (event == null ? "" : event + " ") + "invalidation callbacks to "
             + device.name() + (kind == null ? "" : " (" + kind.name().toLowerCase() + " subscriptions)") + ", got " + got);
       }
     }
@@ -336,13 +339,13 @@ public interface Expectation {
       } else {
         Outcome out = o.outcome();
         if (out == null) {
-          mismatches.add("expected " + expected + " CPU faults, got no result (the step did not complete)");
+          mismatches.add("expected CPU faults " + expected.phrase() + ", got no result (the step did not complete)");
           return;
         }
         got = out.cpuFaults();
       }
       if (!expected.test(got)) {
-        mismatches.add("expected " + expected + (total ? " CPU faults in total" : " CPU faults") + ", got " + got);
+        mismatches.add("expected " + (total ? "CPU faults in total " : "CPU faults ") + expected.phrase() + ", got " + got);
       }
     }
   }

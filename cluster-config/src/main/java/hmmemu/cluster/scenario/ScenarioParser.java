@@ -379,6 +379,8 @@ public final class ScenarioParser {
         }
       }
     }
+    // HOCON objects do not keep key order: check (and report) expectations top-down by line.
+    expect.sort(java.util.Comparator.comparingInt(Expectation::line));
     Scenario.Step step = new Scenario.Step(index, id, line, action, async, wait, List.copyOf(expect));
     if (id != null) stepsById.put(id, step);
     if (async) inFlight.put(id, step);
