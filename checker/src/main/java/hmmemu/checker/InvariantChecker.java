@@ -358,16 +358,18 @@ public final class InvariantChecker {
   }
 
   /**
-   * Entering DEVEXCL. I11: private anonymous VMA, anon-exclusive folio mapped by exactly this PTE. Also notes a
-   * dirty PTE whose dirtiness must reach the folio (I10, judged with the counts at the end of the CPU step).
+   * Entering DEVEXCL. I11: a private VMA (anonymous, or a file mapping whose page the write GUP turned into an
+   * anonymous COW copy: mm/rmap.c make_device_exclusive() only refuses a folio that is not anon or is hugetlb),
+   * anon-exclusive folio mapped by exactly this PTE. Also notes a dirty PTE whose dirtiness must reach the folio
+   * (I10, judged with the counts at the end of the CPU step).
    */
   private void checkConversion(PageKey k, Trace.PteChanged old, Trace.PteChanged p) {
     Vma vma = vmaAt(k.mmId(), k.va());
     if (vma == null) {
       report("I11", where(k, p.pfn(), -1), "a DEVEXCL entry was written where no VMA maps the address");
-    } else if (vma.kind() != VmaKind.ANON_PRIVATE) {
+    } else if (vma.kind() != VmaKind.ANON_PRIVATE && vma.kind() != VmaKind.FILE_PRIVATE) {
       report("I11", where(k, p.pfn(), -1), "a DEVEXCL entry was written in a " + vma.kind()
-          + " VMA; only private anonymous memory can be device-exclusive");
+          + " VMA; only anonymous folios of private mappings can be device-exclusive");
     }
     Trace.FolioChanged folio = folios.get(p.pfn());
     if (folio != null) {

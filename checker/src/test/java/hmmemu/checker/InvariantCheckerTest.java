@@ -423,6 +423,18 @@ class InvariantCheckerTest {
     assertOnly(b, "I11");
   }
 
+  /**
+   * I11 accepts a private file mapping: the write GUP of make_device_exclusive (mm/rmap.c) broke COW into an
+   * anonymous, anon-exclusive folio, and the kernel only refuses folios that are not anon or are hugetlb.
+   */
+  @Test
+  void conversionOfACowedPageInAPrivateFileVmaIsAllowed() {
+    TraceBuilder b = Scenario.setup(false);
+    b.cpu(new Trace.VmaChanged(MM, B, B + P, Prot.RW, VmaKind.FILE_PRIVATE, false));
+    Scenario.convert(b, false);
+    assertEquals(List.of(), run(b.inOrder(), KernelProfile.V6_15).violations());
+  }
+
   /** I11: a DEVEXCL entry for a folio that is not anon-exclusive (e.g. COW-shared after fork). */
   @Test
   void conversionOfANonExclusiveFolioIsCaught() {

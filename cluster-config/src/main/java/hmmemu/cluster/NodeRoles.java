@@ -24,7 +24,7 @@ public final class NodeRoles {
 
   /** Role cpu: the CPU-MMU actor and the invariant checker. */
   public static CpuRefs startCpu(ActorSystem<?> system, ModelSwitches switches, ModelClock clock, Link link) {
-    ActorRef<Object> checker = system.systemActorOf(CheckerActor.create(), "checker", Props.empty());
+    ActorRef<Object> checker = system.systemActorOf(CheckerActor.create(switches.kernelProfile()), "checker", Props.empty());
     ActorRef<Object> cpu = system.systemActorOf(CpuNodeActor.create(switches, clock, link), "cpu-mmu", Props.empty());
     return new CpuRefs(cpu, checker);
   }

@@ -46,7 +46,9 @@ public final class ProcessCluster implements ClusterHandle {
     Cluster cluster = Cluster.get(system);
     Address seed = cluster.selfMember().address();
     cluster.manager().tell(Join.create(seed));
-    checker = system.systemActorOf(CheckerActor.create(), "checker", Props.empty());
+    String profile = sets.getOrDefault("hmm-emu.model.kernel-profile", base.getString("hmm-emu.model.kernel-profile"));
+    checker = system.systemActorOf(CheckerActor.create(profile.equals("v5.14")
+        ? hmmemu.protocol.model.KernelProfile.V5_14 : hmmemu.protocol.model.KernelProfile.V6_15), "checker", Props.empty());
     hook = new Thread(this::killChildren, "hmm-emu-children-reaper");
     Runtime.getRuntime().addShutdownHook(hook);
     try {

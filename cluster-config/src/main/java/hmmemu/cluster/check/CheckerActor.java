@@ -3,6 +3,7 @@ package hmmemu.cluster.check;
 import hmmemu.checker.InvariantChecker;
 import hmmemu.checker.Violation;
 import hmmemu.node.ServiceKeys;
+import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;
@@ -33,14 +34,21 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   /** Answers every open Verdict now, caught up or not (the asker's bound ran out). */
   public record Flush() implements NoSerializationVerificationNeeded {}
 
-  private final InvariantChecker checker = new InvariantChecker();
+  private final InvariantChecker checker;
   private final List<Verdict> waiting = new ArrayList<>();
   private int reportedViolations;
 
-  public static Behavior<Object> create() { return Behaviors.setup(CheckerActor::new); }
+  /** A checker for kernel 6.15+ semantics. */
+  public static Behavior<Object> create() { return create(KernelProfile.V6_15); }
 
-  private CheckerActor(ActorContext<Object> ctx) {
+  /** A checker judging the run with the kernel generation the nodes model (I9, I10, I11 differ). */
+  public static Behavior<Object> create(KernelProfile profile) {
+    return Behaviors.setup(ctx -> new CheckerActor(ctx, profile));
+  }
+
+  private CheckerActor(ActorContext<Object> ctx, KernelProfile profile) {
     super(ctx);
+    this.checker = new InvariantChecker(profile);
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CHECKER, ctx.getSelf().narrow()));
   }
 

@@ -68,7 +68,7 @@ final class NodeCommand implements Callable<Integer> {
     if (seeds.isEmpty()) cluster.join(cluster.selfAddress());
     ModelClock clock = ModelClock.scaledWall(settings.timeScale);
     if (role.equals("cpu")) {
-      if (!noChecker) system.systemActorOf(CheckerActor.create(), "checker", org.apache.pekko.actor.typed.Props.empty());
+      if (!noChecker) system.systemActorOf(CheckerActor.create(settings.switches.kernelProfile()), "checker", org.apache.pekko.actor.typed.Props.empty());
       system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, Link.DIRECT), "cpu-mmu",
           org.apache.pekko.actor.typed.Props.empty());
     } else {
