@@ -178,6 +178,12 @@ public final class InvariantChecker {
   /** Folios changed in the current run of CPU-node PTE/folio/VMA events, judged when it ends (I8, I9). */
   private final Set<Long> countsToJudge = new LinkedHashSet<>();
 
+  // ---------------------------------------------------------------- node loss
+
+  /** GPU nodes the CPU node declared gone (NodeGone): their later events describe a device that no longer exists. */
+  private final Set<Integer> goneNodes = new HashSet<>();
+  private long eventsOfGoneNodes;
+
   /** A checker for kernel 6.15+ semantics. */
   public InvariantChecker() { this(KernelProfile.V6_15); }
 
@@ -274,7 +280,13 @@ public final class InvariantChecker {
     applied++;
     recent.addLast(EventFormat.describe(s));
     if (recent.size() > RECENT_KEPT) recent.removeFirst();
+    if (goneNodes.contains(s.node())) {
+      eventsOfGoneNodes++; // concurrent with the NodeGone (emitted before the crash, or by a downed zombie)
+      return;
+    }
     if (e instanceof Trace.PteChanged p) onPteChanged(p);
+    else if (e instanceof Trace.NodeGone g) onNodeGone(s.node(), g);
+    else if (e instanceof Trace.FolioLockLeaseExpired x) onLeaseExpired(x);
     else if (e instanceof Trace.FolioChanged f) onFolioChanged(f);
     else if (e instanceof Trace.VmaChanged v) onVmaChanged(v);
     else if (e instanceof Trace.NotifierRegistered r) onNotifierRegistered(r);
@@ -623,6 +635,37 @@ public final class InvariantChecker {
     holdsReleased.add(u.reqId());
     lockHolder.remove(hold.pfn(), u.reqId());
   }
+
+  /**
+   * The dead caller's folio_unlock()+folio_put() done by the CPU node when the lease ran out: ends the hold like
+   * FolioUnlockPutDone (I8: exactly one release per successful make_device_exclusive).
+   */
+  private void onLeaseExpired(Trace.FolioLockLeaseExpired x) {
+    onFolioUnlockPutDone(new Trace.FolioUnlockPutDone(x.reqId(), x.deviceId(), x.pfn()));
+  }
+
+  /**
+   * NodeGone from the CPU node: the GPU node's devices no longer exist, so their page tables and their access to
+   * host memory end here (the CPU node drops every later message of theirs), and their later events are not
+   * applied. Their subscriptions are removed by the NotifierRegistered events the CPU node emits with it.
+   */
+  private void onNodeGone(int reporter, Trace.NodeGone g) {
+    if (reporter != 0 || g.nodeIndex() <= 0) return; // a GPU node reporting the CPU node's loss: nothing to shadow
+    goneNodes.add(g.nodeIndex());
+    for (Integer device : new ArrayList<>(deviceTables.keySet())) {
+      if (device >> 4 != g.nodeIndex()) continue;
+      Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> byMm = deviceTables.get(device);
+      List<PageKey> pages = new ArrayList<>();
+      for (Map.Entry<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> mm : byMm.entrySet()) {
+        for (Long vpn : mm.getValue().keySet()) pages.add(new PageKey(mm.getKey(), vpn));
+      }
+      for (PageKey k : pages) removeEntry(device, k);
+      grants.remove(device);
+    }
+  }
+
+  /** Events of GPU nodes declared gone that were delivered after their NodeGone and not applied. */
+  public long eventsOfGoneNodes() { return eventsOfGoneNodes; }
 
   // ---------------------------------------------------------------- devices
 

@@ -19,35 +19,75 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The CPU node's actor: a thin shell around {@link CpuMm} (the mm, page tables, folios and notifier
  * subscriptions of the host). It decodes each envelope, steps the core once, and carries out the Ready.
+ *
+ * <p>Node loss is Pekko Cluster's: the actor subscribes to membership and reachability events; when a member
+ * hosting GPU devices is downed (by the Split Brain Resolver after the failure detector marked it unreachable)
+ * or removed, the core is told those GPU nodes are gone ({@link CpuMm#nodeGone}), and a timer lets model time
+ * pass for the folio-lock leases of their dead drivers ({@link CpuMm#tick}).
  */
 public final class CpuNodeActor extends AbstractBehavior<Object> {
   public static final int NODE_INDEX = 0;
 
   private record WrappedListing(Receptionist.Listing listing) {}
 
+  private record WrappedMember(ClusterEvent.MemberEvent event) {}
+
+  private record WrappedReachability(ClusterEvent.ReachabilityEvent event) {}
+
+  private enum LeaseTick { INSTANCE }
+
+  /** Config key of the lease on a dead driver's folio lock (model time); reference.conf documents it. */
+  public static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
+  /** How often (real time) the lease timer steps the core while leases run. */
+  private static final Duration LEASE_TICK = Duration.ofMillis(20);
+
   private final CpuMm core;
   private final NodeShell shell;
   private final ModelClock clock;
   private final Routing routing = new Routing();
 
+  private final TimerScheduler<Object> timers;
+
   public static Behavior<Object> create(ModelSwitches switches, ModelClock clock, Link link) {
-    return Behaviors.setup(ctx -> new CpuNodeActor(ctx, switches, clock, link));
+    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> new CpuNodeActor(ctx, timers, switches, clock, link)));
   }
 
-  private CpuNodeActor(ActorContext<Object> ctx, ModelSwitches switches, ModelClock clock, Link link) {
+  private CpuNodeActor(ActorContext<Object> ctx, TimerScheduler<Object> timers, ModelSwitches switches,
+      ModelClock clock, Link link) {
     super(ctx);
-    this.core = new CpuMm(switches);
+    this.timers = timers;
+    this.core = new CpuMm(switches, leaseMicros(ctx));
     this.clock = clock;
     ActorRef<Envelope> self = ctx.getSelf().narrow();
     this.shell = new NodeShell(ctx, NODE_INDEX, self, link);
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CPU, self));
     ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, WrappedListing::new);
     ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.CHECKER, adapter));
+    Cluster cluster = Cluster.get(ctx.getSystem());
+    cluster.subscriptions().tell(Subscribe.create(
+        ctx.messageAdapter(ClusterEvent.MemberEvent.class, WrappedMember::new), ClusterEvent.MemberEvent.class));
+    cluster.subscriptions().tell(Subscribe.create(
+        ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, WrappedReachability::new),
+        ClusterEvent.ReachabilityEvent.class));
+  }
+
+  private static long leaseMicros(ActorContext<Object> ctx) {
+    var config = ctx.getSystem().settings().config();
+    if (!config.hasPath(LEASE_KEY)) return CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
+    return config.getDuration(LEASE_KEY).toNanos() / 1000;
   }
 
   @Override
@@ -55,6 +95,9 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     return newReceiveBuilder()
         .onMessage(Envelope.class, this::onEnvelope)
         .onMessage(WrappedListing.class, this::onCheckerListing)
+        .onMessage(WrappedMember.class, this::onMemberEvent)
+        .onMessage(WrappedReachability.class, this::onReachability)
+        .onMessage(LeaseTick.class, t -> onLeaseTick())
         .build();
   }
 
@@ -62,6 +105,65 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     w.listing().getServiceInstances(ServiceKeys.CHECKER).stream().findFirst().ifPresent(shell::checker);
     return this;
   }
+
+  // ------------------------------------------------------------------------------------ membership
+
+  private Behavior<Object> onReachability(WrappedReachability w) {
+    ClusterEvent.ReachabilityEvent e = w.event();
+    if (e instanceof ClusterEvent.UnreachableMember u) {
+      getContext().getLog().warn("member {} {} is unreachable (GPU nodes {}); waiting for the Split Brain Resolver",
+          u.member().address(), u.member().getRoles(), gpuNodesAt(u.member()));
+    } else if (e instanceof ClusterEvent.ReachableMember r) {
+      getContext().getLog().warn("member {} is reachable again", r.member().address());
+    }
+    return this;
+  }
+
+  private Behavior<Object> onMemberEvent(WrappedMember w) {
+    ClusterEvent.MemberEvent e = w.event();
+    String reason;
+    if (e instanceof ClusterEvent.MemberDowned) reason = "MemberDowned";
+    else if (e instanceof ClusterEvent.MemberRemoved r) reason = "MemberRemoved(previous " + r.previousStatus() + ")";
+    else return this;
+    Member m = e.member();
+    if (m.address().equals(Cluster.get(getContext().getSystem()).selfMember().address())) return this;
+    for (int node : gpuNodesAt(m)) {
+      if (core.nodeIsGone(node)) continue;
+      getContext().getLog().warn("GPU node {} at {} is gone ({}): its subscriptions are removed, pending "
+          + "invalidations complete without it, its folio locks are released after the lease", node, m.address(), reason);
+      carryOut(core.nodeGone(node, reason + " " + m.address(), clock.nowMicros()));
+    }
+    scheduleLeaseTicks();
+    return this;
+  }
+
+  /** GPU node indexes whose devices' driver messages came from actors at the member's address. */
+  private TreeSet<Integer> gpuNodesAt(Member m) {
+    TreeSet<Integer> nodes = new TreeSet<>();
+    for (Map.Entry<Integer, ActorRef<Envelope>> d : routing.devices().entrySet()) {
+      if (d.getValue().path().address().equals(m.address())) nodes.add(Routing.nodeOfDevice(d.getKey()));
+    }
+    return nodes;
+  }
+
+  private void scheduleLeaseTicks() {
+    if (core.leasesPending() > 0 && !timers.isTimerActive(LeaseTick.INSTANCE)) {
+      timers.startTimerWithFixedDelay(LeaseTick.INSTANCE, LeaseTick.INSTANCE, LEASE_TICK);
+    }
+  }
+
+  private Behavior<Object> onLeaseTick() {
+    long before = core.leasesExpired();
+    carryOut(core.tick(clock.nowMicros()));
+    if (core.leasesExpired() > before) {
+      getContext().getLog().warn("{} folio-lock lease(s) of dead drivers expired: locks released (fault events)",
+          core.leasesExpired() - before);
+    }
+    if (core.leasesPending() == 0) timers.cancel(LeaseTick.INSTANCE);
+    return this;
+  }
+
+  // ------------------------------------------------------------------------------------ protocol
 
   private Behavior<Object> onEnvelope(Envelope envelope) {
     if (WireCodec.isTrace(envelope)) return this;
@@ -81,8 +183,14 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       long reqId = Msgs.reqIdOf(msg);
       if (reqId >= 0) routing.rememberRequester(reqId, sender);
     }
+    long droppedBefore = core.droppedFromGoneNodes();
     Ready ready = core.step(fromDevice, msg, clock.nowMicros());
+    if (core.droppedFromGoneNodes() > droppedBefore) {
+      getContext().getLog().info("dropped {} from device {} of a GPU node that is gone ({} so far)",
+          msg.getClass().getSimpleName(), fromDevice, core.droppedFromGoneNodes());
+    }
     carryOut(ready);
+    scheduleLeaseTicks();
     return this;
   }
 
@@ -101,6 +209,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
         if (isToDriver(o.msg())) shell.send(Routing.nodeOfDevice(deviceOfReply(o.msg(), reqId)), to, o.msg());
         else shell.reply(to, o.msg());
       } else {
+        if (core.nodeIsGone(Routing.nodeOfDevice(o.deviceId()))) continue; // nobody left to receive it
         ActorRef<Envelope> to = routing.device(o.deviceId());
         if (to == null) {
           getContext().getLog().warn("message for unknown device {}: {}", o.deviceId(), o.msg());

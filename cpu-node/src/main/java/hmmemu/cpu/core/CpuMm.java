@@ -26,6 +26,7 @@ import hmmemu.protocol.msg.HmmProtocol.NotifierInsert;
 import hmmemu.protocol.msg.HmmProtocol.NotifierRemove;
 import hmmemu.protocol.msg.HmmProtocol.Syscall;
 import hmmemu.protocol.msg.HmmProtocol.SyscallDone;
+import hmmemu.protocol.msg.Msgs;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -94,6 +95,17 @@ public final class CpuMm {
   private final Set<Long> insertedSubIds = new HashSet<>();
   private Ready ready;
   private boolean stepping;
+  /** Model time of the step being carried out (leases start and expire in model time). */
+  private long nowMicros;
+  /** How long a dead driver's folio lock and reference are kept before the CPU node releases them (model µs). */
+  private final long folioLockLeaseMicros;
+  /** GPU node indexes declared gone (Pekko Cluster downed/removed them); kept across resets. */
+  private final Set<Integer> goneNodes = new HashSet<>();
+  /** Grants of drivers on gone nodes, by reqId, with the model time at which their lease expires. */
+  private final Map<Long, Long> leaseDeadlines = new LinkedHashMap<>();
+  private long droppedFromGoneNodes;
+  private long leasesExpired;
+  private long nodesGone;
 
   /** One successful make_device_exclusive() whose caller still owes folio_unlock() + folio_put(). */
   private static final class Grant {
@@ -124,7 +136,17 @@ public final class CpuMm {
     void done(boolean retry);
   }
 
+  /** Default lease on a dead driver's folio lock: 2 s of model time (hmm-emu.faults.folio-lock-lease). */
+  public static final long DEFAULT_FOLIO_LOCK_LEASE_MICROS = 2_000_000L;
+
   public CpuMm(ModelSwitches switches) {
+    this(switches, DEFAULT_FOLIO_LOCK_LEASE_MICROS);
+  }
+
+  /** A CPU node whose dead drivers' folio locks are released {@code folioLockLeaseMicros} after they went away. */
+  public CpuMm(ModelSwitches switches, long folioLockLeaseMicros) {
+    if (folioLockLeaseMicros < 0) throw new IllegalArgumentException("folio-lock lease must be >= 0, got " + folioLockLeaseMicros);
+    this.folioLockLeaseMicros = folioLockLeaseMicros;
     reset(switches);
   }
 
@@ -136,6 +158,7 @@ public final class CpuMm {
     subscriptions.clear();
     invalidations.clear();
     grants.clear();
+    leaseDeadlines.clear();
     exclusiveHolder.clear();
     runQueue.clear();
     nextPfn = FIRST_PFN;
@@ -164,14 +187,22 @@ public final class CpuMm {
    * @throws IllegalStateException naming the invariant when the core is misused or an invariant breaks
    */
   public Ready step(int fromDeviceId, HmmProtocol.Msg msg, long nowMicros) {
+    return run(nowMicros, () -> {
+      expireLeases();
+      dispatch(msg);
+    });
+  }
+
+  /** Runs one step of the core: the action, then every continuation it made runnable. */
+  private Ready run(long now, Runnable action) {
     if (stepping) throw new IllegalStateException("single-threaded core: step() re-entered");
     stepping = true;
     Ready out = new Ready();
     ready = out;
+    nowMicros = Math.max(nowMicros, now);
     try {
-      dispatch(msg);
-      Runnable r;
-      while ((r = runQueue.poll()) != null) r.run();
+      action.run();
+      drainRunQueue();
       return out;
     } finally {
       ready = null;
@@ -179,7 +210,103 @@ public final class CpuMm {
     }
   }
 
+  private void drainRunQueue() {
+    Runnable r;
+    while ((r = runQueue.poll()) != null) r.run();
+  }
+
+  // ================================================================================ node loss
+
+  /**
+   * GPU node {@code nodeIndex} is gone (Pekko Cluster downed or removed it; its JVM may be dead). Models what
+   * the host does when a device's driver goes away without cleaning up (driver unbind): for every subscription
+   * of that node's devices, mmu_interval_notifier_remove() / mmu_notifier_unregister() (mm/mmu_notifier.c); a
+   * callback a removed subscription still owed counts as returned, so invalidations waiting for it complete and
+   * the CPU faults and syscalls blocked on them proceed. Folio locks and references its make_device_exclusive
+   * calls still hold are released after a lease of {@code folioLockLeaseMicros} (see {@link #tick}). DEVEXCL
+   * entries of its devices stay; the next CPU touch restores them (restore_exclusive_pte) with no subscription
+   * of the dead device left to call. Later messages from the node are dropped and counted. Idempotent.
+   */
+  public Ready nodeGone(int nodeIndex, String reason, long now) {
+    if (nodeIndex <= 0) throw new IllegalArgumentException("only GPU nodes (index >= 1) can be declared gone, got " + nodeIndex);
+    return run(now, () -> {
+      expireLeases();
+      if (!goneNodes.add(nodeIndex)) return;
+      nodesGone++;
+      ready.emit(new Trace.NodeGone(nodeIndex, reason));
+      for (Subscription s : new ArrayList<>(subscriptions.values())) {
+        if (nodeOfDevice(s.deviceId) == nodeIndex) onNotifierRemove(new NotifierRemove(s.subId));
+      }
+      for (Mm mm : mms.values()) mm.deferredInserts.removeIf(d -> nodeOfDevice(d.deviceId) == nodeIndex);
+      for (Grant g : grants.values()) if (nodeOfDevice(g.deviceId) == nodeIndex) startLease(g);
+    });
+  }
+
+  /** Lets model time pass: releases the folio locks whose lease ran out (the actor's timer calls it). */
+  public Ready tick(long now) {
+    return run(now, this::expireLeases);
+  }
+
+  /** Whether node {@code nodeIndex} was declared gone. */
+  public boolean nodeIsGone(int nodeIndex) { return goneNodes.contains(nodeIndex); }
+
+  /** Driver messages dropped because their node had been declared gone. */
+  public long droppedFromGoneNodes() { return droppedFromGoneNodes; }
+
+  /** Folio-lock leases of dead drivers that ran out (fault events). */
+  public long leasesExpired() { return leasesExpired; }
+
+  /** Leases running (grants of dead drivers not released yet). */
+  public int leasesPending() { return leaseDeadlines.size(); }
+
+  /** The model time at which the next lease runs out, or Long.MAX_VALUE when none is running. */
+  public long nextLeaseDeadline() {
+    long min = Long.MAX_VALUE;
+    for (long d : leaseDeadlines.values()) min = Math.min(min, d);
+    return min;
+  }
+
+  /** GPU nodes declared gone so far. */
+  public long nodesGone() { return nodesGone; }
+
+  /** Node index of the GPU node hosting a device (deviceId = node * 16 + local index, docs/ARCHITECTURE.md). */
+  private static int nodeOfDevice(int deviceId) { return deviceId >> 4; }
+
+  private void startLease(Grant g) {
+    leaseDeadlines.putIfAbsent(g.reqId, nowMicros + folioLockLeaseMicros);
+  }
+
+  /**
+   * Releases every grant whose lease ran out: the dead caller's folio_unlock() (when it still held the lock) +
+   * folio_put(), done by the CPU node on its behalf; waiters on the folio lock proceed.
+   */
+  private void expireLeases() {
+    if (leaseDeadlines.isEmpty()) return;
+    for (Map.Entry<Long, Long> e : new ArrayList<>(leaseDeadlines.entrySet())) {
+      if (e.getValue() > nowMicros) continue;
+      leaseDeadlines.remove(e.getKey());
+      Grant g = grants.remove(e.getKey());
+      if (g == null) continue;
+      leasesExpired++;
+      Folio f = folioOf(g.pfn);
+      ready.emit(new Trace.FolioLockLeaseExpired(g.reqId, g.deviceId, g.pfn, g.lockHeld));
+      if (g.lockHeld) unlockFolio(f);
+      putFolio(f);
+    }
+  }
+
+  /** A driver message from a node already declared gone (in flight when it died, or a partitioned zombie). */
+  private boolean fromGoneNode(HmmProtocol.Msg msg) {
+    if (goneNodes.isEmpty() || !Msgs.isFromDriver(msg)) return false;
+    int device = Msgs.deviceIdOf(msg);
+    return device >= 0 && goneNodes.contains(nodeOfDevice(device));
+  }
+
   private void dispatch(HmmProtocol.Msg msg) {
+    if (fromGoneNode(msg)) {
+      droppedFromGoneNodes++;
+      return;
+    }
     if (isDuplicateRequest(msg)) {
       duplicateRequests++;
       return;
@@ -995,6 +1122,8 @@ public final class CpuMm {
       unlockFolio(f);
       g.lockHeld = false;
     }
+    // A call parked while its node went away: nobody will unlock/put, so the lease starts now.
+    if (goneNodes.contains(nodeOfDevice(g.deviceId))) startLease(g);
     mmapReadUnlock(mm);
     ready.emit(new Trace.ExclusiveReturned(op.m.reqId(), op.m.deviceId(), f.pfn, Errno.OK, g.lockHeld));
     reply(new MakeDeviceExclusiveReply(op.m.reqId(), Errno.OK, f.pfn));
@@ -1018,6 +1147,7 @@ public final class CpuMm {
       return;
     }
     grants.remove(m.reqId());
+    leaseDeadlines.remove(m.reqId());
     Folio f = folioOf(g.pfn);
     // Reported first so that a checker counting outstanding references never sees fewer refs than owed.
     ready.emit(new Trace.FolioUnlockPutDone(m.reqId(), g.deviceId, g.pfn));

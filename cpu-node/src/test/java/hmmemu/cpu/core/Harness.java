@@ -47,6 +47,8 @@ final class Harness {
 
   Harness(ModelSwitches switches) { cpu = new CpuMm(switches); }
 
+  Harness(ModelSwitches switches, long folioLockLeaseMicros) { cpu = new CpuMm(switches, folioLockLeaseMicros); }
+
   long req() { return nextReq++; }
 
   Ready step(int from, HmmProtocol.Msg m) {
@@ -55,6 +57,34 @@ final class Harness {
     events.addAll(r.events);
     for (Outbound o : r.out) if (o.msg() instanceof InvalidateStart s) pendingCallbacks.add(s);
     if (autoAck) ackAll();
+    return r;
+  }
+
+  /** Model time of the next step (each step advances it by 1 µs). */
+  long now() { return now; }
+
+  /** Moves model time forward to t (never backwards). */
+  void advanceTo(long t) { now = Math.max(now, t); }
+
+  private void record(Ready r) {
+    sent.addAll(r.out);
+    events.addAll(r.events);
+    for (Outbound o : r.out) if (o.msg() instanceof InvalidateStart s) pendingCallbacks.add(s);
+    if (autoAck) ackAll();
+  }
+
+  /** The CPU node learns that GPU node k is gone (Pekko Cluster downed/removed it). */
+  Ready nodeGone(int node) {
+    Ready r = cpu.nodeGone(node, "test", now++);
+    record(r);
+    return r;
+  }
+
+  /** The actor's lease timer fires at model time t. */
+  Ready tick(long t) {
+    advanceTo(t);
+    Ready r = cpu.tick(now++);
+    record(r);
     return r;
   }
 

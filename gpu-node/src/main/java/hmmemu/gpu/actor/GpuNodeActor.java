@@ -22,13 +22,24 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * A GPU node's actor: a thin shell around {@link GpuNode} (devices with their page tables, fault buffers and
  * drivers). Messages for the CPU node wait until the receptionist has shown where the CPU node is.
+ *
+ * <p>When Pekko Cluster downs or removes the CPU node's member (or this node itself), the core stops its warps
+ * and fails pending work with ENODEV ({@link GpuNode#cpuGone}), so an experiment ends instead of hanging.
  */
 public final class GpuNodeActor extends AbstractBehavior<Object> {
   private record WrappedListing(Receptionist.Listing listing) {}
+
+  private record WrappedMember(ClusterEvent.MemberEvent event) {}
+
+  private record WrappedReachability(ClusterEvent.ReachabilityEvent event) {}
 
   private final GpuNode core;
   private final NodeShell shell;
@@ -55,6 +66,12 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, WrappedListing::new);
     ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.CPU, adapter));
     ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.CHECKER, adapter));
+    Cluster cluster = Cluster.get(ctx.getSystem());
+    cluster.subscriptions().tell(Subscribe.create(
+        ctx.messageAdapter(ClusterEvent.MemberEvent.class, WrappedMember::new), ClusterEvent.MemberEvent.class));
+    cluster.subscriptions().tell(Subscribe.create(
+        ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, WrappedReachability::new),
+        ClusterEvent.ReachabilityEvent.class));
   }
 
   @Override
@@ -62,6 +79,8 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     return newReceiveBuilder()
         .onMessage(Envelope.class, this::onEnvelope)
         .onMessage(WrappedListing.class, this::onListing)
+        .onMessage(WrappedMember.class, this::onMemberEvent)
+        .onMessage(WrappedReachability.class, this::onReachability)
         .build();
   }
 
@@ -76,6 +95,38 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
         waitingForCpu.clear();
       });
     }
+    return this;
+  }
+
+  private Behavior<Object> onReachability(WrappedReachability w) {
+    if (cpu == null || core.cpuIsGone()) return this;
+    ClusterEvent.ReachabilityEvent e = w.event();
+    if (e.member().address().equals(cpu.path().address())) {
+      if (e instanceof ClusterEvent.UnreachableMember) {
+        getContext().getLog().warn("GPU node {}: the CPU node {} is unreachable; waiting for the Split Brain Resolver",
+            core.nodeIndex(), e.member().address());
+      } else if (e instanceof ClusterEvent.ReachableMember) {
+        getContext().getLog().warn("GPU node {}: the CPU node is reachable again", core.nodeIndex());
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Object> onMemberEvent(WrappedMember w) {
+    ClusterEvent.MemberEvent e = w.event();
+    String reason;
+    if (e instanceof ClusterEvent.MemberDowned) reason = "MemberDowned";
+    else if (e instanceof ClusterEvent.MemberRemoved r) reason = "MemberRemoved(previous " + r.previousStatus() + ")";
+    else return this;
+    Member m = e.member();
+    boolean self = m.address().equals(Cluster.get(getContext().getSystem()).selfMember().address());
+    boolean isCpu = cpu != null && m.address().equals(cpu.path().address());
+    if ((!self && !isCpu) || core.cpuIsGone()) return this;
+    String why = (self ? "this node " : "the CPU node ") + m.address() + " " + reason;
+    Ready ready = core.cpuGone(why, clock.nowMicros());
+    getContext().getLog().warn("GPU node {}: {}: warps stopped, {} pending access(es) failed with ENODEV",
+        core.nodeIndex(), why, ready.out.size());
+    carryOut(ready);
     return this;
   }
 
@@ -95,6 +146,11 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
       routing.rememberRequester(reqId, shell.resolve(replyTo));
     }
     Ready ready = core.step(msg, clock.nowMicros());
+    carryOut(ready);
+    return this;
+  }
+
+  private void carryOut(Ready ready) {
     shell.emit(ready.events);
     for (Outbound o : ready.out) {
       if (o.deviceId() == Outbound.TO_CPU) {
@@ -106,7 +162,6 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
         else shell.reply(to, o.msg());
       }
     }
-    return this;
   }
 
   /** Requests from a controller or workload (answered with Outbound.reply). */

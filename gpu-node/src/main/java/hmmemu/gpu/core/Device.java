@@ -119,6 +119,8 @@ final class Device {
   private final Map<Long, WarpAccess> warps = new HashMap<>();
   private final List<WarpAccess> faultBuffer = new ArrayList<>();
   private final List<DeferredAck> deferredAcks = new ArrayList<>();
+  /** dmirror ioctls started and possibly not returned yet. */
+  private final List<DmirrorIoctl> ioctls = new ArrayList<>();
   /** The nouveau fault worker: null when idle (transitions: null -> batch when faults wait -> null). */
   private FaultBatch batch;
   private NouveauFault currentFault;
@@ -563,7 +565,38 @@ final class Device {
       throw new IllegalStateException("dmirror ioctls need an open dmirror bound to mm " + cmd.mmId()
           + " on device " + deviceId);
     }
-    new DmirrorIoctl(this, ctx, binding, cmd).start();
+    DmirrorIoctl ioctl = new DmirrorIoctl(this, ctx, binding, cmd);
+    ioctls.removeIf(DmirrorIoctl::done);
+    ioctls.add(ioctl);
+    ioctl.start();
+  }
+
+  // ------------------------------------------------------------------------------------------------ CPU node gone
+
+  /**
+   * The CPU node is gone: like a device whose host went away (PCIe surprise removal), every warp access still in
+   * flight completes with {@code errno}, ioctls in progress return it, and nothing waits for the host any more
+   * (fault buffer, fault worker, replies, host accesses and deferred acks are dropped). The page table stays.
+   */
+  void stop(Errno errno) {
+    for (DmirrorIoctl ioctl : ioctls) ioctl.abort(errno);
+    ioctls.clear();
+    List<WarpAccess> inFlight = new ArrayList<>(warps.values());
+    inFlight.sort(Comparator.comparingLong(w -> w.arrival));
+    faultBuffer.clear();
+    batch = null;
+    currentFault = null;
+    pendingReplies.clear();
+    hostAccesses.clear();
+    deferredAcks.clear();
+    for (WarpAccess w : inFlight) complete(w, errno, 0);
+  }
+
+  /** A warp access that arrives after the CPU node went away fails at once. */
+  void refuse(HmmProtocol.DeviceAccess msg, Errno errno) {
+    cancels++;
+    ctx.emit(new Trace.DeviceAccessCompleted(deviceId, msg.reqId(), errno, 0, 0));
+    ctx.reply(new HmmProtocol.DeviceAccessDone(msg.reqId(), deviceId, errno, 0, 0, 0));
   }
 
   // ------------------------------------------------------------------------------------------------ introspection

@@ -353,6 +353,13 @@ final class DmirrorIoctl implements DriverMutex.Holder {
 
   // ------------------------------------------------------------------------------------------- reply
 
+  boolean done() { return state == State.DONE; }
+
+  /** The CPU node is gone: the ioctl fails with {@code errno} unless it already returned. */
+  void abort(Errno errno) {
+    if (state != State.DONE) reply(errno);
+  }
+
   private void reply(Errno errno) {
     state = State.DONE;
     if (errno != Errno.OK) {

@@ -1,5 +1,6 @@
 package hmmemu.gpu.core;
 
+import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.ModelSwitches;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -25,6 +26,8 @@ public final class GpuNode {
   private final StepContext ctx;
   private final Map<Integer, Device> devices = new TreeMap<>();
   private boolean stepping;
+  private boolean cpuGone;
+  private long droppedAfterCpuGone;
 
   public GpuNode(int nodeIndex, ModelSwitches switches) {
     if (switches == null) throw new IllegalStateException("a GPU node needs model switches");
@@ -71,7 +74,36 @@ public final class GpuNode {
     }
   }
 
+  /**
+   * The CPU node is gone (Pekko Cluster downed or removed it, or this node was downed): the warps stop, every
+   * pending access and ioctl fails with ENODEV, and later work is refused, so an experiment ends instead of
+   * waiting for a host that will never answer. Idempotent.
+   */
+  public Ready cpuGone(String reason, long nowMicros) {
+    if (stepping) throw new IllegalStateException("a core step is not re-entrant");
+    stepping = true;
+    ctx.ready = new Ready();
+    ctx.nowMicros = nowMicros;
+    try {
+      if (!cpuGone) {
+        cpuGone = true;
+        ctx.emit(new hmmemu.protocol.trace.Trace.NodeGone(0, reason));
+        for (Device d : devices.values()) d.stop(Errno.ENODEV);
+      }
+      return ctx.ready;
+    } finally {
+      stepping = false;
+    }
+  }
+
+  /** True once {@link #cpuGone} was called. */
+  public boolean cpuIsGone() { return cpuGone; }
+
+  /** Messages dropped because they came from (or needed) the CPU node after it was gone. */
+  public long droppedAfterCpuGone() { return droppedAfterCpuGone; }
+
   private void dispatch(HmmProtocol.Msg msg) {
+    if (cpuGone && refusedAfterCpuGone(msg)) return;
     if (msg instanceof HmmProtocol.DeviceAccess) {
       HmmProtocol.DeviceAccess m = (HmmProtocol.DeviceAccess) msg;
       device(m.deviceId()).onDeviceAccess(m);
@@ -118,6 +150,21 @@ public final class GpuNode {
     } else {
       throw new IllegalStateException("a GPU node never receives " + msg.getClass().getSimpleName());
     }
+  }
+
+  /** After the CPU node is gone: new work fails with ENODEV, messages from the CPU node are dropped. */
+  private boolean refusedAfterCpuGone(HmmProtocol.Msg msg) {
+    if (msg instanceof HmmProtocol.DeviceAccess m) {
+      device(m.deviceId()).refuse(m, Errno.ENODEV);
+      return true;
+    }
+    if (msg instanceof HmmProtocol.DmirrorCmd m) {
+      ctx.reply(new HmmProtocol.DmirrorReply(m.reqId(), Errno.ENODEV, 0, 0, List.of()));
+      return true;
+    }
+    if (msg instanceof HmmProtocol.InspectDevice || msg instanceof HmmProtocol.ResetNode) return false;
+    droppedAfterCpuGone++; // CPU messages still in flight, or a BindMm that needs the CPU node
+    return true;
   }
 
   /** An invalidation for a subscription of a device this node does not host: nothing of ours to invalidate. */

@@ -19,7 +19,7 @@ public final class Trace {
       permits PteChanged, FolioChanged, VmaChanged, NotifierRegistered, InvalidateStarted, InvalidateEnded,
           HostMemoryAccessed, ExclusiveReturned, FolioUnlockPutDone, CpuFaulted, DriverBound,
           DeviceEntryInstalled, DeviceEntryZapped, InvalidateAcked, DeviceAccessIssued, DeviceFaulted,
-          DriverFaultHandled, ReadRetryChecked, DeviceAccessCompleted {}
+          DriverFaultHandled, ReadRetryChecked, DeviceAccessCompleted, NodeGone, FolioLockLeaseExpired {}
 
   // ------------------------------------------------------------ CPU node
 
@@ -58,6 +58,20 @@ public final class Trace {
 
   /** A CPU page fault (kind: "devexcl", "anon", "wp", "sigsegv", "retry"). */
   public record CpuFaulted(int threadId, int mmId, long va, String kind) implements Event {}
+
+  /**
+   * The lease on a folio lock (and reference) that a make_device_exclusive caller on a node that is gone still
+   * held ran out: the CPU node did that caller's folio_unlock() (lockHeld) + folio_put() for it. A fault event.
+   */
+  public record FolioLockLeaseExpired(long reqId, int deviceId, long pfn, boolean lockHeld) implements Event {}
+
+  // ------------------------------------------------------------ any node
+
+  /**
+   * The emitting node declared node {@code nodeIndex} gone (Pekko Cluster downed or removed it): on the CPU node
+   * its devices' subscriptions are removed as at driver unbind; on a GPU node (nodeIndex 0) the warps stop.
+   */
+  public record NodeGone(int nodeIndex, String reason) implements Event {}
 
   // ------------------------------------------------------------ GPU node
 

@@ -30,7 +30,9 @@ import hmmemu.protocol.wire.pb.Errno;
 import hmmemu.protocol.wire.pb.ExclusiveReturned;
 import hmmemu.protocol.wire.pb.FolioChanged;
 import hmmemu.protocol.wire.pb.FolioUnlockPut;
+import hmmemu.protocol.wire.pb.FolioLockLeaseExpired;
 import hmmemu.protocol.wire.pb.FolioUnlockPutDone;
+import hmmemu.protocol.wire.pb.NodeGone;
 import hmmemu.protocol.wire.pb.HmmRangeFault;
 import hmmemu.protocol.wire.pb.HmmRangeFaultReply;
 import hmmemu.protocol.wire.pb.HostMemoryAccessed;
@@ -395,6 +397,14 @@ public final class WireCodec {
         FolioUnlockPutDone p = t.getFolioUnlockPutDone();
         return new Trace.FolioUnlockPutDone(p.getReqId(), p.getDeviceId(), p.getPfn());
       }
+      case FOLIO_LOCK_LEASE_EXPIRED: {
+        FolioLockLeaseExpired p = t.getFolioLockLeaseExpired();
+        return new Trace.FolioLockLeaseExpired(p.getReqId(), p.getDeviceId(), p.getPfn(), p.getLockHeld());
+      }
+      case NODE_GONE: {
+        NodeGone p = t.getNodeGone();
+        return new Trace.NodeGone(p.getNodeIndex(), p.hasReason() ? p.getReason() : null);
+      }
       case CPU_FAULTED: {
         CpuFaulted p = t.getCpuFaulted();
         return new Trace.CpuFaulted(p.getThreadId(), p.getMmId(), p.getVa(), p.hasKind() ? p.getKind() : null);
@@ -729,6 +739,13 @@ public final class WireCodec {
       CpuFaulted.Builder p = CpuFaulted.newBuilder().setThreadId(e.threadId()).setMmId(e.mmId()).setVa(e.va());
       if (e.kind() != null) p.setKind(e.kind());
       b.setCpuFaulted(p);
+    });
+    event(Trace.FolioLockLeaseExpired.class, (e, b) -> b.setFolioLockLeaseExpired(FolioLockLeaseExpired.newBuilder()
+        .setReqId(e.reqId()).setDeviceId(e.deviceId()).setPfn(e.pfn()).setLockHeld(e.lockHeld())));
+    event(Trace.NodeGone.class, (e, b) -> {
+      NodeGone.Builder p = NodeGone.newBuilder().setNodeIndex(e.nodeIndex());
+      if (e.reason() != null) p.setReason(e.reason());
+      b.setNodeGone(p);
     });
     // ---------------------------------------------------------------- trace: GPU node
     event(Trace.DriverBound.class, (e, b) -> {

@@ -87,6 +87,8 @@ final class Samples {
     putE(m, new Trace.DriverFaultHandled(24, 15, BIG, Access.WRITE, 17, Errno.EAGAIN));
     putE(m, new Trace.ReadRetryChecked(25, (25L << 32) | 1, 9, 11, true));
     putE(m, new Trace.DeviceAccessCompleted(26, 121, Errno.ENODEV, 4, 2500));
+    putE(m, new Trace.NodeGone(3, "MemberRemoved(downed) \u00e9"));
+    putE(m, new Trace.FolioLockLeaseExpired(122, 27, 0x100f, true));
     return m;
   }
 
