@@ -30,6 +30,15 @@ public final class EmbeddedCluster implements ClusterHandle {
   public final List<ActorSystem<Void>> gpuSystems = new ArrayList<>();
   public final NodeRoles.CpuRefs cpuRefs;
   public final List<ActorRef<Object>> gpuNodes = new ArrayList<>();
+  /** GPU node k's actor as a local ref of its own system (index k-1), for controllers that outlive the CPU node. */
+  private final List<ActorRef<Object>> gpuLocalRefs = new ArrayList<>();
+  /** What a restarted GPU node is made of (kept from start). */
+  private Config restartBase;
+  private ModelSwitches restartSwitches;
+  private ModelClock restartClock;
+  private Link restartLink;
+  private SystemFactory restartFactory;
+  private Address restartSeed;
 
   /** Creates one node's ActorSystem from its config (tests pass ActorTestKit-made systems). */
   @FunctionalInterface
@@ -45,6 +54,12 @@ public final class EmbeddedCluster implements ClusterHandle {
     try {
       Cluster cpuCluster = Cluster.get(cpuSystem);
       Address seed = cpuCluster.selfMember().address();
+      restartBase = base;
+      restartSwitches = switches;
+      restartClock = clock;
+      restartLink = link;
+      restartFactory = factory;
+      restartSeed = seed;
       cpuCluster.manager().tell(Join.create(seed));
       cpuRefs = NodeRoles.startCpu(cpuSystem, switches, clock, link);
       for (int k = 1; k <= gpuNodeCount; k++) {
@@ -52,6 +67,7 @@ public final class EmbeddedCluster implements ClusterHandle {
         gpuSystems.add(g);
         Cluster.get(g).manager().tell(Join.create(seed));
         ActorRef<Object> local = NodeRoles.startGpu(g, k, 1, switches, clock, link);
+        gpuLocalRefs.add(local);
         // Seen from the CPU node's system (a remote ref), so asks from the controller go over Artery and their
         // temporary reply actors live in the controller's system.
         gpuNodes.add(ActorRefResolver.get(cpuSystem).resolveActorRef(ActorRefResolver.get(g).toSerializationFormat(local)));
@@ -107,6 +123,94 @@ public final class EmbeddedCluster implements ClusterHandle {
       }
     }
   }
+
+  // ------------------------------------------------------------------------------ crash and restart
+
+  /**
+   * A base config under which terminating a node's ActorSystem is a crash, not a graceful leave: coordinated
+   * shutdown (whose cluster phases would leave the cluster) does not run on ActorSystem.terminate(), so the other
+   * members see the node become unreachable and the Split Brain Resolver downs it, as after a SIGKILL (docs/FAULTS.md).
+   */
+  public static Config crashable(Config base) {
+    return ConfigFactory.parseMap(Map.of("pekko.coordinated-shutdown.run-by-actor-system-terminate", "off"))
+        .withFallback(base);
+  }
+
+  private static void requireCrashable(ActorSystem<?> system, String what) {
+    if (system.settings().config().getBoolean("pekko.coordinated-shutdown.run-by-actor-system-terminate")) {
+      throw new IllegalStateException("cannot crash " + what + ": its ActorSystem would leave the cluster gracefully;"
+          + " start the cluster with EmbeddedCluster.crashable(config)");
+    }
+  }
+
+  private static void terminateAbruptly(ActorSystem<Void> system, Duration timeout, String what) {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(what + " did not terminate within " + timeout.toMillis() + " ms: " + e);
+    }
+  }
+
+  /**
+   * Crashes GPU node k: its ActorSystem is terminated without leaving the cluster (no coordinated shutdown), so
+   * its actors, in-flight messages and transport vanish at once. Needs a cluster started with {@link #crashable}.
+   * Returns once the system is terminated; downing and removal happen later, by Pekko's failure detector and SBR.
+   */
+  public void crashGpu(int k, Duration timeout) {
+    ActorSystem<Void> g = gpuSystems.get(k - 1);
+    requireCrashable(g, "GPU node " + k);
+    terminateAbruptly(g, timeout, "GPU node " + k);
+  }
+
+  /** Crashes the CPU node (with the checker it hosts) the same way as {@link #crashGpu}. */
+  public void crashCpu(Duration timeout) {
+    requireCrashable(cpuSystem, "the CPU node");
+    terminateAbruptly(cpuSystem, timeout, "the CPU node");
+  }
+
+  /**
+   * Restarts a crashed GPU node: a new ActorSystem (new incarnation, new port) joins through the CPU node and
+   * starts a GPU node with a new node index, gpuCount()+1, whose device ids are that index's (the CPU node keeps
+   * the old index's devices gone, and vector clocks and request ids of the new incarnation cannot collide with the
+   * old one's). Waits (bounded) until the CPU node sees the new member Up; the drivers register when bound (BindMm).
+   *
+   * @return the new node index
+   */
+  public int restartGpu(Duration upTimeout) {
+    int k = gpuNodes.size() + 1;
+    ActorSystem<Void> g = restartFactory.create(SYSTEM_NAME, nodeConfig(restartBase, "gpu"));
+    gpuSystems.add(g);
+    Cluster.get(g).manager().tell(Join.create(restartSeed));
+    ActorRef<Object> local = NodeRoles.startGpu(g, k, 1, restartSwitches, restartClock, restartLink);
+    gpuLocalRefs.add(local);
+    gpuNodes.add(ActorRefResolver.get(cpuSystem).resolveActorRef(ActorRefResolver.get(g).toSerializationFormat(local)));
+    Address self = Cluster.get(g).selfMember().address();
+    long deadline = System.nanoTime() + upTimeout.toNanos();
+    while (true) {
+      boolean up = false;
+      for (var m : Cluster.get(cpuSystem).state().getMembers()) {
+        if (m.address().equals(self) && m.status() == MemberStatus.up()) up = true;
+      }
+      boolean selfUp = Cluster.get(g).selfMember().status() == MemberStatus.up();
+      if (up && selfUp) return k;
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("restarted GPU node " + k + " not Up after " + upTimeout.toMillis() + " ms");
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the restarted GPU node");
+      }
+    }
+  }
+
+  /** GPU node k's ActorSystem. */
+  public ActorSystem<Void> gpuSystem(int k) { return gpuSystems.get(k - 1); }
+
+  /** GPU node k's actor as a ref local to its own system (usable when the CPU node's system is gone). */
+  public ActorRef<Object> gpuLocal(int k) { return gpuLocalRefs.get(k - 1); }
 
   @Override
   public ActorSystem<?> controlSystem() { return cpuSystem; }
