@@ -234,6 +234,9 @@ public final class CpuMm {
       if (!goneNodes.add(nodeIndex)) return;
       nodesGone++;
       ready.emit(new Trace.NodeGone(nodeIndex, reason));
+      // In the kernel the callback runs in the invalidating thread and a dead device's callback has nothing left to
+      // flush, so it returns at once; mmu_interval_notifier_remove() (mm/mmu_notifier.c) then only waits for the
+      // running invalidation to end. Here the callback lives on the dead node, so what it owed counts as returned.
       for (Subscription s : new ArrayList<>(subscriptions.values())) {
         if (nodeOfDevice(s.deviceId) == nodeIndex) onNotifierRemove(new NotifierRemove(s.subId));
       }
