@@ -3,16 +3,24 @@ package hmmemu.cluster;
 import com.typesafe.config.Config;
 import hmmemu.cluster.check.CheckerActor;
 import hmmemu.node.ServiceKeys;
+import hmmemu.node.link.Direction;
+import hmmemu.node.link.FaultSchedule;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -27,22 +35,49 @@ import org.apache.pekko.cluster.typed.Join;
 
 /**
  * A local cluster of separate JVM processes: this process is the controller (role "control", the seed, and the
- * host of the invariant checker); it launches one CPU node and N GPU nodes as child JVMs running
- * {@code hmm-emu node}. No child outlives it: each child stops when its stdin pipe closes (so even a SIGKILL of
- * this process ends them), a JVM shutdown hook destroys them on Ctrl-C, and {@link #close} kills them.
+ * host of the invariant checker and of the Pekko Management endpoint for {@code hmm-emu inject}); it launches one
+ * CPU node and N GPU nodes as child JVMs running {@code hmm-emu node}. No child outlives it: each child stops when
+ * its stdin pipe closes (so even a SIGKILL of this process ends them), a JVM shutdown hook destroys them on Ctrl-C,
+ * and {@link #close} kills them. {@link #runFaults} carries out a fault schedule: crash (SIGKILL), pause (SIGSTOP),
+ * resume (SIGCONT) and restart of a child JVM, and link faults sent to every node's link stage.
  */
 public final class ProcessCluster implements ClusterHandle {
+  private static final Pattern LISTENING = Pattern.compile("listening on ([^\\s:]+):(\\d+)");
+
+  /** One child JVM: cluster node {@code node} (0 = the CPU node, k = GPU node k). */
+  private static final class Child {
+    final int node;
+    final List<String> args;
+    volatile Process process;
+    volatile Path log;
+    volatile boolean stopped;
+
+    Child(int node, List<String> args) {
+      this.node = node;
+      this.args = args;
+    }
+  }
+
   private final ActorSystem<Void> system;
   private final ActorRef<Object> checker;
-  private final List<Process> children = new ArrayList<>();
+  private final Config base;
+  private final Map<String, String> sets;
+  private final Duration upTimeout;
+  private final String seedArg;
+  private final List<Child> children = new ArrayList<>();
   private final List<Path> logs = new ArrayList<>();
+  private final List<Process> everStarted = new ArrayList<>();
   private final Thread hook;
-  private ActorRef<Envelope> cpu;
+  private final String management;
+  private volatile ActorRef<Envelope> cpu;
   private final List<ActorRef<Envelope>> gpus = new ArrayList<>();
 
   private ProcessCluster(Config base, int gpuNodes, Map<String, String> sets, Duration upTimeout) {
+    this.base = base;
+    this.sets = Map.copyOf(sets);
+    this.upTimeout = upTimeout;
     system = ActorSystem.create(Behaviors.empty(), EmbeddedCluster.SYSTEM_NAME,
-        NodeConfig.of(base, "control", "127.0.0.1", 0, "", List.of()));
+        NodeConfig.withManagement(NodeConfig.of(base, "control", "127.0.0.1", 0, "", List.of())));
     Cluster cluster = Cluster.get(system);
     Address seed = cluster.selfMember().address();
     cluster.manager().tell(Join.create(seed));
@@ -52,14 +87,16 @@ public final class ProcessCluster implements ClusterHandle {
     hook = new Thread(this::killChildren, "hmm-emu-children-reaper");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      String seedArg = seed.host().get() + ":" + seed.port().get();
-      children.add(launch(List.of("--role", "cpu", "--no-checker"), seedArg, sets, "cpu"));
+      management = NodeConfig.managementEnabled(system.settings().config()) ? NodeConfig.startManagement(system) : null;
+      seedArg = seed.host().get() + ":" + seed.port().get();
+      children.add(new Child(0, List.of("--role", "cpu", "--no-checker")));
       for (int k = 1; k <= gpuNodes; k++) {
-        children.add(launch(List.of("--role", "gpu", "--node-index", Integer.toString(k)), seedArg, sets, "gpu" + k));
+        children.add(new Child(k, List.of("--role", "gpu", "--node-index", Integer.toString(k))));
       }
+      for (Child c : children) launch(c);
       awaitUp(2 + gpuNodes, upTimeout);
-      cpu = find(ServiceKeys.CPU, upTimeout);
-      for (int k = 1; k <= gpuNodes; k++) gpus.add(find(ServiceKeys.gpu(k), upTimeout));
+      cpu = find(ServiceKeys.CPU, upTimeout, null);
+      for (int k = 1; k <= gpuNodes; k++) gpus.add(find(ServiceKeys.gpu(k), upTimeout, null));
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -71,7 +108,9 @@ public final class ProcessCluster implements ClusterHandle {
     return new ProcessCluster(base, gpuNodes, sets, upTimeout);
   }
 
-  private Process launch(List<String> roleArgs, String seed, Map<String, String> sets, String name) {
+  private static String name(int node) { return Direction.nodeName(node); }
+
+  private void launch(Child c) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xss4m");
@@ -80,22 +119,42 @@ public final class ProcessCluster implements ClusterHandle {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("hmmemu.cluster.cli.Main");
     cmd.add("node");
-    cmd.addAll(roleArgs);
+    cmd.addAll(c.args);
     cmd.add("--seed-nodes");
-    cmd.add(seed);
+    cmd.add(seedArg);
     cmd.add("--exit-on-stdin-eof");
+    // The controller serves Management (and forwards injected faults to every node); children need none.
+    cmd.add("--no-management");
     for (Map.Entry<String, String> e : sets.entrySet()) {
       cmd.add("--set");
       cmd.add(e.getKey() + "=" + e.getValue());
     }
     try {
-      Path log = Files.createTempFile("hmm-emu-" + name + "-", ".log");
-      logs.add(log);
+      Path log = Files.createTempFile("hmm-emu-" + name(c.node) + "-", ".log");
+      synchronized (logs) {
+        logs.add(log);
+      }
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
       pb.redirectInput(ProcessBuilder.Redirect.PIPE);
-      return pb.start();
+      NodeConfig.Tls tls = NodeConfig.Tls.of(base);
+      if (tls.enabled()) {
+        // Through the environment (reference.conf reads it), so no password appears on a command line.
+        Map<String, String> env = pb.environment();
+        env.put("HMM_EMU_TLS", "true");
+        env.put("HMM_EMU_TLS_KEY_STORE", tls.keyStore().toString());
+        env.put("HMM_EMU_TLS_KEY_STORE_PASSWORD", tls.keyStorePassword());
+        env.put("HMM_EMU_TLS_TRUST_STORE", tls.trustStore().toString());
+        env.put("HMM_EMU_TLS_TRUST_STORE_PASSWORD", tls.trustStorePassword());
+      }
+      Process p = pb.start();
+      synchronized (everStarted) {
+        everStarted.add(p);
+      }
+      c.log = log;
+      c.process = p;
+      c.stopped = false;
     } catch (IOException e) {
-      throw new IllegalStateException("could not launch the " + name + " JVM: " + e.getMessage());
+      throw new IllegalStateException("could not launch the " + name(c.node) + " JVM: " + e.getMessage());
     }
   }
 
@@ -105,10 +164,10 @@ public final class ProcessCluster implements ClusterHandle {
       long up = 0;
       for (var m : Cluster.get(system).state().getMembers()) if (m.status() == MemberStatus.up()) up++;
       if (up == members) return;
-      for (int i = 0; i < children.size(); i++) {
-        if (!children.get(i).isAlive()) {
-          throw new IllegalStateException("child JVM " + i + " exited with " + children.get(i).exitValue()
-              + " before the cluster formed; log: " + tail(logs.get(i)));
+      for (Child c : children) {
+        if (!c.process.isAlive()) {
+          throw new IllegalStateException("the " + name(c.node) + " JVM exited with " + c.process.exitValue()
+              + " before the cluster formed; log: " + tail(c.log));
         }
       }
       if (System.nanoTime() > deadline) {
@@ -119,14 +178,16 @@ public final class ProcessCluster implements ClusterHandle {
     }
   }
 
-  private ActorRef<Envelope> find(ServiceKey<Envelope> key, Duration timeout) {
+  /** The registered instance of {@code key} (on {@code port}, if given), waiting for it (bounded). */
+  private ActorRef<Envelope> find(ServiceKey<Envelope> key, Duration timeout, Integer port) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       try {
         Receptionist.Listing l = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
             r -> Receptionist.find(key, r), Duration.ofSeconds(3), system.scheduler())
             .toCompletableFuture().get(4, TimeUnit.SECONDS);
-        Optional<ActorRef<Envelope>> ref = l.getServiceInstances(key).stream().findFirst();
+        Optional<ActorRef<Envelope>> ref = l.getServiceInstances(key).stream()
+            .filter(r -> port == null || Optional.ofNullable(r.path().address().getPort().orElse(null)).map(port::equals).orElse(false)).findFirst();
         if (ref.isPresent()) return ref.get();
       } catch (Exception ignored) {
         // asked again below until the deadline
@@ -154,8 +215,22 @@ public final class ProcessCluster implements ClusterHandle {
     }
   }
 
-  /** The child processes, CPU node first (for crash tests). */
-  public List<Process> children() { return List.copyOf(children); }
+  /** The child processes, CPU node first (for crash tests); a restarted node's current process. */
+  public List<Process> children() {
+    List<Process> l = new ArrayList<>();
+    for (Child c : children) l.add(c.process);
+    return l;
+  }
+
+  /** Every child process this cluster started, restarted incarnations included (for orphan checks). */
+  public List<Process> allProcesses() {
+    synchronized (everStarted) {
+      return List.copyOf(everStarted);
+    }
+  }
+
+  /** The controller's Pekko Management base URI ({@code hmm-emu inject --node}), or null when disabled. */
+  public String managementUri() { return management; }
 
   @Override
   public ActorSystem<?> controlSystem() { return system; }
@@ -164,27 +239,266 @@ public final class ProcessCluster implements ClusterHandle {
   public ActorRef<?> cpu() { return cpu; }
 
   @Override
-  public ActorRef<?> gpu(int k) { return gpus.get(k - 1); }
+  public ActorRef<?> gpu(int k) {
+    synchronized (gpus) {
+      return gpus.get(k - 1);
+    }
+  }
 
   @Override
-  public int gpuCount() { return gpus.size(); }
+  public int gpuCount() {
+    synchronized (gpus) {
+      return gpus.size();
+    }
+  }
 
   @Override
   public ActorRef<Object> checker() { return checker; }
 
   @Override
-  public int processes() { return 1 + children.size(); }
+  public int processes() {
+    synchronized (everStarted) {
+      return 1 + everStarted.size();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ process faults
+
+  private Child child(int node) {
+    if (node < 0 || node >= children.size()) {
+      throw new IllegalArgumentException("no node " + name(node) + " in this cluster (cpu0, gpu1..gpu" + (children.size() - 1) + ")");
+    }
+    return children.get(node);
+  }
+
+  /** Kills node's JVM with SIGKILL (Process.destroyForcibly on Linux) and waits (bounded) until it is gone. */
+  public void crash(int node) {
+    Child c = child(node);
+    c.stopped = true;
+    c.process.destroyForcibly();
+    try {
+      if (!c.process.waitFor(10, TimeUnit.SECONDS)) throw new IllegalStateException(name(node) + " survived SIGKILL for 10 s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Freezes node's JVM (SIGSTOP): its threads stop, its connections stay open, the failure detector notices. */
+  public void stop(int node) { signal(node, "STOP"); }
+
+  /** Thaws a frozen JVM (SIGCONT). */
+  public void cont(int node) { signal(node, "CONT"); }
+
+  private void signal(int node, String sig) {
+    Child c = child(node);
+    if (!c.process.isAlive()) throw new IllegalStateException(name(node) + " is not running (SIG" + sig + ")");
+    try {
+      Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(c.process.pid())).redirectErrorStream(true).start();
+      if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + sig + " " + c.process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("kill -" + sig + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
+  /**
+   * Starts a crashed GPU node again (a new JVM, a new incarnation with a new port) and waits (bounded) until it
+   * registered; {@link #gpu} then returns the new node's actor.
+   */
+  public void restart(int node) {
+    if (node == 0) throw new IllegalArgumentException("restart: only a GPU node can be restarted (the CPU node holds the mm)");
+    Child c = child(node);
+    if (c.process.isAlive()) throw new IllegalStateException("restart " + name(node) + ": it is still running (crash it first)");
+    launch(c);
+    Integer port = null;
+    long deadline = System.nanoTime() + upTimeout.toNanos();
+    while (port == null) {
+      try {
+        for (String line : Files.readAllLines(c.log)) {
+          Matcher m = LISTENING.matcher(line);
+          if (m.find()) port = Integer.parseInt(m.group(2));
+        }
+      } catch (IOException ignored) {
+        // not written yet
+      }
+      if (port != null) break;
+      if (!c.process.isAlive()) throw new IllegalStateException("restarted " + name(node) + " exited: " + tail(c.log));
+      if (System.nanoTime() > deadline) throw new IllegalStateException("restarted " + name(node) + " did not start");
+      pause(50);
+    }
+    ActorRef<Envelope> ref = find(ServiceKeys.gpu(node), upTimeout, port);
+    synchronized (gpus) {
+      gpus.set(node - 1, ref);
+    }
+  }
+
+  /** Whether node's JVM was crashed by {@link #crash} (and not restarted). */
+  public boolean crashed(int node) { return child(node).stopped; }
+
+  /**
+   * Checks that every node {@code schedule} names exists and that it restarts only GPU nodes.
+   *
+   * @throws IllegalArgumentException one line naming the entry
+   */
+  public static void validate(FaultSchedule schedule, int gpuNodes) {
+    for (FaultSchedule.Entry e : schedule.entries()) {
+      List<Integer> nodes = new ArrayList<>();
+      FaultSchedule.Action a = e.action();
+      if (a instanceof FaultSchedule.AddDelay d) d.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
+      else if (a instanceof FaultSchedule.SetProbability p) p.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
+      else if (a instanceof FaultSchedule.Partition p) nodes.add(p.node());
+      else if (a instanceof FaultSchedule.Heal h) nodes.add(h.node());
+      else if (a instanceof FaultSchedule.Pause p) nodes.add(p.node());
+      else if (a instanceof FaultSchedule.Resume r) nodes.add(r.node());
+      else if (a instanceof FaultSchedule.Crash c) nodes.add(c.node());
+      else if (a instanceof FaultSchedule.Restart r) {
+        if (r.node() == 0) throw new IllegalArgumentException(e + ": only a GPU node can be restarted");
+        nodes.add(r.node());
+      }
+      for (int n : nodes) {
+        if (n > gpuNodes) throw new IllegalArgumentException(e + ": no node " + name(n) + " (the cluster has gpu1..gpu" + gpuNodes + ")");
+      }
+    }
+  }
+
+  private record Step(Duration at, boolean end, int order, FaultSchedule.Entry entry) {}
+
+  /**
+   * Carries out {@code schedule} from now (real time), on its own thread: crash = SIGKILL, pause = SIGSTOP (and
+   * SIGCONT after {@code for}), resume = SIGCONT, restart = a new JVM; link faults (add, loss, duplication,
+   * reordering, partition, heal, clear) go to every node's link stage through {@link LinkControl#broadcast}.
+   * The future completes after the last step (exceptionally with the first failed step); {@code log} hears each.
+   */
+  public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log) {
+    List<Step> steps = new ArrayList<>();
+    int order = 0;
+    for (FaultSchedule.Entry e : schedule.entries()) {
+      steps.add(new Step(e.at(), false, order++, e));
+      if (e.action() instanceof FaultSchedule.Pause p && p.forDuration() != null) {
+        steps.add(new Step(e.at().plus(p.forDuration()), true, order++, e));
+      }
+    }
+    steps.sort(Comparator.comparing(Step::at).thenComparing(s -> !s.end()).thenComparingInt(Step::order));
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    long start = System.nanoTime();
+    Thread t = new Thread(() -> {
+      Exception first = null;
+      for (Step s : steps) {
+        long wait = s.at().toNanos() - (System.nanoTime() - start);
+        try {
+          if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+        } catch (InterruptedException ie) {
+          done.complete(null);
+          return;
+        }
+        try {
+          String what = s.end() ? end(s.entry()) : apply(s.entry());
+          log.accept("fault " + s.entry() + ": " + what);
+        } catch (Exception ex) {
+          log.accept("fault " + s.entry() + " failed: " + ex.getMessage());
+          if (first == null) first = ex;
+        }
+      }
+      if (first != null) done.completeExceptionally(first); else done.complete(null);
+    }, "hmm-emu-process-faults");
+    t.setDaemon(true);
+    t.start();
+    done.whenComplete((v, ex) -> t.interrupt());
+    return done;
+  }
+
+  private String apply(FaultSchedule.Entry e) throws Exception {
+    FaultSchedule.Action a = e.action();
+    if (a instanceof FaultSchedule.Crash c) {
+      crash(c.node());
+      return "SIGKILL " + name(c.node());
+    } else if (a instanceof FaultSchedule.Restart r) {
+      restart(r.node());
+      return name(r.node()) + " restarted and registered";
+    } else if (a instanceof FaultSchedule.Pause p) {
+      stop(p.node());
+      return "SIGSTOP " + name(p.node());
+    } else if (a instanceof FaultSchedule.Resume r) {
+      cont(r.node());
+      return "SIGCONT " + name(r.node());
+    }
+    String line = linkLine(a);
+    List<String> replies = LinkControl.broadcast(system, line, Duration.ofSeconds(5)).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    for (String r : replies) {
+      // A crashed or frozen node does not answer; the live nodes applied it.
+      if (!r.startsWith("ok") && !r.contains("no answer")) throw new IllegalStateException(r);
+    }
+    return String.join("; ", replies);
+  }
+
+  private String end(FaultSchedule.Entry e) {
+    if (e.action() instanceof FaultSchedule.Pause p) {
+      cont(p.node());
+      return "SIGCONT " + name(p.node());
+    }
+    return "";
+  }
+
+  /** The link action as an injectable line starting now, its {@code for} kept (each node ends it itself). */
+  static String linkLine(FaultSchedule.Action a) {
+    StringBuilder sb = new StringBuilder();
+    if (a instanceof FaultSchedule.AddDelay d) {
+      for (Direction x : d.directions()) {
+        sb.append(String.format(Locale.ROOT, "add %.3fus", d.micros()));
+        if (d.jitterMicros() > 0) sb.append(String.format(Locale.ROOT, " jitter %.3fus", d.jitterMicros()));
+        sb.append(" to ").append(x).append(forClause(d.forDuration())).append('\n');
+      }
+    } else if (a instanceof FaultSchedule.SetProbability p) {
+      for (Direction x : p.directions()) {
+        sb.append(p.fault().name().toLowerCase(Locale.ROOT)).append(' ')
+            .append(String.format(Locale.ROOT, "%.6f", p.p())).append(" on ").append(x)
+            .append(forClause(p.forDuration())).append('\n');
+      }
+    } else if (a instanceof FaultSchedule.Partition p) {
+      String mode = switch (p.mode()) {
+        case BOTH -> "two-way";
+        case OUTGOING -> "out";
+        case INCOMING -> "in";
+      };
+      sb.append("partition ").append(name(p.node())).append(' ').append(mode).append(forClause(p.forDuration()));
+    } else if (a instanceof FaultSchedule.Heal h) {
+      sb.append("heal ").append(name(h.node()));
+    } else if (a instanceof FaultSchedule.Clear) {
+      sb.append("clear");
+    } else {
+      throw new IllegalArgumentException("not a link action: " + a);
+    }
+    return sb.toString().strip();
+  }
+
+  private static String forClause(Duration d) { return d == null ? "" : " for " + d.toNanos() + "ns"; }
+
+  // ------------------------------------------------------------------------------------------------ shutdown
 
   private void killChildren() {
-    for (Process p : children) {
+    List<Process> all = allProcesses();
+    for (Process p : all) {
       try {
         p.getOutputStream().close();
       } catch (IOException ignored) {
         // the child notices the closed pipe, or is killed below
       }
+      if (p.isAlive()) {
+        // A frozen (SIGSTOPped) child does not act on SIGTERM until it is thawed.
+        try {
+          new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException | InterruptedException ignored) {
+          // destroyForcibly below
+        }
+      }
       p.destroy();
     }
-    for (Process p : children) {
+    for (Process p : all) {
       try {
         if (!p.waitFor(5, TimeUnit.SECONDS)) {
           p.destroyForcibly();
@@ -211,13 +525,14 @@ public final class ProcessCluster implements ClusterHandle {
     } catch (Exception ignored) {
       // abandoned; the JVM exit takes it down
     }
-    for (Path l : logs) {
-      try {
-        Files.deleteIfExists(l);
-      } catch (IOException ignored) {
-        // temp file
+    synchronized (logs) {
+      for (Path l : logs) {
+        try {
+          Files.deleteIfExists(l);
+        } catch (IOException ignored) {
+          // temp file
+        }
       }
     }
   }
-
 }

@@ -5,13 +5,18 @@ import hmmemu.cluster.ProcessCluster;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.demo.DemoReport;
 import hmmemu.cluster.demo.Experiment;
+import hmmemu.node.link.FaultSchedule;
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -36,12 +41,29 @@ final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--ops-per-thread") Integer opsPerThread;
   @Option(names = "--time-scale") Double timeScale;
   @Option(names = "--arms", split = ",", description = "kernel, early-unlock (default both).") List<String> arms;
+  @Option(names = "--fault", paramLabel = "LINE",
+      description = {"A fault-schedule line, repeatable, e.g. \"at 5s crash gpu1\", \"at 2s pause gpu2 for 1s\"",
+          "(SIGSTOP/SIGCONT), \"at 8s restart gpu1\", \"at 1s add 5ms to cpu0->gpu1 for 3s\". Times from the start",
+          "of each arm's workload."})
+  List<String> faultLines = List.of();
+  @Option(names = "--faults", paramLabel = "FILE", description = "A file of fault-schedule lines (as --fault).")
+  File faultsFile;
+  @Option(names = "--scenario", paramLabel = "FILE", description = "Not supported across JVMs (see --help of 'run').")
+  File scenario;
+  @CommandLine.Mixin TlsOptions tls = new TlsOptions();
 
   @Override
   public Integer call() {
     if (cpuNodes != 1) throw new SettingsException("--cpu: only 1 CPU node is supported (one host mm), got " + cpuNodes);
     if (gpuNodes < 1 || gpuNodes > 15) throw new SettingsException("--gpu: must be in [1, 15], got " + gpuNodes);
-    Map<String, Object> o = new HashMap<>();
+    if (scenario != null) {
+      // The scenario runner's pause points (GateLink) and invalidation counts (ObservingLink) are link stages
+      // inside the runner's own JVM; across processes each node's link is in its own JVM.
+      throw new SettingsException("--scenario: not supported across separate JVMs (pause points and invalidation"
+          + " counts need the runner's in-process link stage); run it embedded: hmm-emu run " + scenario);
+    }
+    FaultSchedule faults = faults();
+    Map<String, Object> o = new HashMap<>(tls.overrides());
     o.put("hmm-emu.demo.gpu-nodes", gpuNodes);
     if (seed != null) o.put("hmm-emu.demo.seed", seed);
     if (warps != null) o.put("hmm-emu.demo.warps-per-device", warps);
@@ -50,6 +72,7 @@ final class ClusterCommand implements Callable<Integer> {
     if (opsPerThread != null) o.put("hmm-emu.demo.ops-per-thread", opsPerThread);
     if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
+    hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
     List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
     List<Experiment.RunResult> results = new ArrayList<>();
     int processes = 0;
@@ -65,11 +88,43 @@ final class ClusterCommand implements Callable<Integer> {
       if (!json) System.out.println("launching 1 CPU + " + gpuNodes + " GPU node JVMs for arm '" + name + "'...");
       long started = System.nanoTime();
       try (ProcessCluster c = ProcessCluster.start(settings.config, gpuNodes, sets, Duration.ofSeconds(60))) {
+        if (!json && c.managementUri() != null) {
+          String hp = c.managementUri().replaceFirst("^http://", "").replaceFirst("/$", "");
+          System.out.println("management at " + c.managementUri() + " (hmm-emu inject --node " + hp + " \"FAULT\")");
+        }
+        CompletableFuture<Void> running = faults.isEmpty() ? CompletableFuture.completedFuture(null)
+            : c.runFaults(faults, line -> {
+              if (!json) System.out.println("  " + line);
+            });
+        try {
+          results.add(Experiment.run(name, settings, c, started));
+        } finally {
+          running.cancel(false);
+        }
         processes = Math.max(processes, c.processes());
-        results.add(Experiment.run(name, settings, c, started));
       }
     }
     DemoReport.print(System.out, settings, results, json, processes);
     return results.stream().allMatch(Experiment.RunResult::ok) ? 0 : 1;
+  }
+
+  /** The --fault lines and the --faults file, parsed and checked against the cluster's nodes (exit 2 if bad). */
+  private FaultSchedule faults() {
+    StringBuilder text = new StringBuilder();
+    if (faultsFile != null) {
+      try {
+        text.append(Files.readString(faultsFile.toPath())).append('\n');
+      } catch (IOException e) {
+        throw new SettingsException("--faults: cannot read " + faultsFile + ": " + e.getMessage());
+      }
+    }
+    for (String l : faultLines) text.append(l).append('\n');
+    try {
+      FaultSchedule s = FaultSchedule.parse(text.toString());
+      ProcessCluster.validate(s, gpuNodes);
+      return s;
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException((faultsFile != null ? "--faults " + faultsFile : "--fault") + ": " + e.getMessage());
+    }
   }
 }

@@ -2,17 +2,21 @@ package hmmemu.cluster.cli;
 
 import com.typesafe.config.Config;
 import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.cluster.LinkControl;
 import hmmemu.cluster.NodeConfig;
 import hmmemu.cluster.NodeRoles;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.check.CheckerActor;
 import hmmemu.node.Link;
 import hmmemu.node.ModelClock;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.ModeledLink;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,6 +28,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Cluster;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,6 +58,15 @@ final class NodeCommand implements Callable<Integer> {
   Map<String, String> sets = Map.of();
   @Option(names = "--exit-on-stdin-eof", description = "Stop when standard input closes (used by 'hmm-emu cluster').")
   boolean exitOnStdinEof;
+  @Option(names = "--management-host", paramLabel = "HOST",
+      description = "Pekko Management HTTP address for `hmm-emu inject` (default hmm-emu.management.hostname, 127.0.0.1).")
+  String managementHost;
+  @Option(names = "--management-port", paramLabel = "PORT",
+      description = "Pekko Management HTTP port (default hmm-emu.management.port; 0 = a free port).")
+  Integer managementPort;
+  @Option(names = "--no-management", description = "Do not serve Pekko Management HTTP (no `hmm-emu inject`).")
+  boolean noManagement;
+  @CommandLine.Mixin TlsOptions tls = new TlsOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -61,20 +75,45 @@ final class NodeCommand implements Callable<Integer> {
     if (devices < 1 || devices > 16) throw new SettingsException("--devices: must be in [1, 16]");
     if (port < 0 || port > 65535) throw new SettingsException("--port: out of range: " + port);
     if (port != 0) checkPortFree(bindHost.isEmpty() ? host : bindHost, port);
-    HmmEmuSettings settings = HmmEmuSettings.load(config, Map.copyOf(sets));
-    Config c = NodeConfig.of(settings.config, role, host, port, bindHost, seeds);
+    Map<String, Object> o = new HashMap<>(sets);
+    o.putAll(tls.overrides());
+    if (managementHost != null) o.put("hmm-emu.management.hostname", managementHost);
+    if (managementPort != null) {
+      if (managementPort < 0 || managementPort > 65535) throw new SettingsException("--management-port: out of range: " + managementPort);
+      o.put("hmm-emu.management.port", managementPort);
+    }
+    if (noManagement) o.put("hmm-emu.management.enabled", false);
+    HmmEmuSettings settings = HmmEmuSettings.load(config, o);
+    Config c = NodeConfig.withManagement(NodeConfig.of(settings.config, role, host, port, bindHost, seeds));
+    ModeledLink link;
+    try {
+      link = new ModeledLink(LinkSettings.fromConfig(settings.config), settings.demo.seed(), settings.timeScale,
+          Link.DIRECT);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(e.getMessage());
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), hmmemu.cluster.EmbeddedCluster.SYSTEM_NAME, c);
+    system.getWhenTerminated().thenRun(link::close);
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     if (seeds.isEmpty()) cluster.join(cluster.selfAddress());
     ModelClock clock = ModelClock.scaledWall(settings.timeScale);
+    String name = role.equals("cpu") ? "cpu0" : "gpu" + nodeIndex;
     if (role.equals("cpu")) {
       if (!noChecker) system.systemActorOf(CheckerActor.create(settings.switches.kernelProfile()), "checker", org.apache.pekko.actor.typed.Props.empty());
-      system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, Link.DIRECT), "cpu-mmu",
+      system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, link), "cpu-mmu",
           org.apache.pekko.actor.typed.Props.empty());
     } else {
-      NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, Link.DIRECT);
+      NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, link);
     }
+    system.systemActorOf(LinkControl.create(name, link), "link-control", org.apache.pekko.actor.typed.Props.empty());
     Address self = cluster.selfAddress();
+    String tlsNote = NodeConfig.Tls.of(settings.config).enabled() ? " (mutual TLS)" : "";
+    System.out.println("hmm-emu node: " + name + " listening on " + self.host().get() + ":" + self.port().get() + tlsNote);
+    if (NodeConfig.managementEnabled(c)) {
+      System.out.println("hmm-emu node: management at " + NodeConfig.startManagement(system)
+          + " (hmm-emu inject --node HOST:PORT \"FAULT\")");
+    }
+    System.out.flush();
     cluster.registerOnMemberUp(() -> {
       System.out.println("hmm-emu node: " + role + (role.equals("gpu") ? " " + nodeIndex : "") + " at "
           + self.host().get() + ":" + self.port().get() + " is Up");

@@ -1,0 +1,132 @@
+package hmmemu.cluster;
+
+import hmmemu.node.link.FaultSchedule;
+import hmmemu.node.link.ModeledLink;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * The run-time fault control of one node's link stage ({@link ModeledLink}): a cluster control message carrying
+ * {@link FaultSchedule} lines, applied to the link through which this node sends its CPU<->GPU messages. Every node
+ * registers one under {@link #KEY}; {@link #broadcast} sends the same lines to all of them, so a direction's fault
+ * takes effect at its sending end ({@code cpu0->gpu1} at the CPU node, {@code gpu1->cpu0} at GPU node 1) and a
+ * partition or pause of a node cuts both its ends.
+ *
+ * <p>Messages are plain strings (Pekko's built-in String serializer, no Java serialization): the first line is the
+ * reply-to actor (its serialization format), the rest the schedule. The reply starts with {@code ok} or
+ * {@code error}. Crash and restart are process actions ({@code hmm-emu cluster --fault}), refused here.
+ */
+public final class LinkControl {
+  /** Where each node's link control registers. */
+  public static final ServiceKey<String> KEY = ServiceKey.create(String.class, "hmm-emu-link-control");
+
+  private LinkControl() {}
+
+  /** The actor of node {@code nodeName} ("cpu0", "gpu1"...) controlling {@code link}. */
+  public static Behavior<String> create(String nodeName, ModeledLink link) {
+    return Behaviors.setup(ctx -> {
+      ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
+      ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hmm-emu-fault-schedule");
+        t.setDaemon(true);
+        return t;
+      });
+      ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
+      return Behaviors.receive(String.class)
+          .onMessage(String.class, msg -> {
+            int nl = msg.indexOf('\n');
+            if (nl < 0) return Behaviors.same();
+            ActorRef<String> replyTo = resolver.resolveActorRef(msg.substring(0, nl));
+            replyTo.tell(apply(nodeName, link, executor, msg.substring(nl + 1)));
+            return Behaviors.same();
+          })
+          .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
+            executor.shutdownNow();
+            return Behaviors.same();
+          })
+          .build();
+    });
+  }
+
+  /** Parses and starts {@code text} on {@code link}; the reply line. */
+  static String apply(String nodeName, ModeledLink link, ScheduledExecutorService executor, String text) {
+    FaultSchedule schedule;
+    try {
+      schedule = parse(text);
+    } catch (IllegalArgumentException e) {
+      return "error " + nodeName + ": " + e.getMessage();
+    }
+    schedule.start(link, executor, new FaultSchedule.Callbacks() {
+      @Override public void crash(int node) { throw new IllegalStateException("crash is not a link action"); }
+
+      @Override public void restart(int node) { throw new IllegalStateException("restart is not a link action"); }
+    });
+    return "ok " + nodeName + ": " + schedule.entries().size() + " action(s) started";
+  }
+
+  /**
+   * Parses injected lines: a line without {@code at T} starts now ({@code at 0s} is prepended); crash and restart
+   * are refused (they act on processes, not on the link).
+   *
+   * @throws IllegalArgumentException with one line naming the bad line
+   */
+  public static FaultSchedule parse(String text) {
+    StringBuilder sb = new StringBuilder();
+    for (String line : text.split("\\R|;")) {
+      String t = line.trim();
+      if (t.isEmpty() || t.startsWith("#")) continue;
+      if (!t.toLowerCase(Locale.ROOT).startsWith("at ")) t = "at 0s " + t;
+      sb.append(t).append('\n');
+    }
+    FaultSchedule s = FaultSchedule.parse(sb.toString());
+    if (s.isEmpty()) throw new IllegalArgumentException("no fault given");
+    for (FaultSchedule.Entry e : s.entries()) {
+      if (e.action() instanceof FaultSchedule.Crash || e.action() instanceof FaultSchedule.Restart) {
+        throw new IllegalArgumentException("fault \"" + e.text() + "\": crash and restart act on a node's process;"
+            + " use `hmm-emu cluster --fault` (inject changes links only)");
+      }
+    }
+    return s;
+  }
+
+  /**
+   * Sends {@code text} to the link control of every node the receptionist lists and completes with their reply
+   * lines (a node that does not answer within {@code timeout} gives an {@code error} line).
+   */
+  public static CompletionStage<List<String>> broadcast(ActorSystem<?> system, String text, Duration timeout) {
+    ActorRefResolver resolver = ActorRefResolver.get(system);
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+            r -> Receptionist.find(KEY, r), timeout, system.scheduler())
+        .thenCompose(listing -> {
+          List<CompletableFuture<String>> replies = new ArrayList<>();
+          for (ActorRef<String> node : listing.getServiceInstances(KEY)) {
+            replies.add(AskPattern.<String, String>ask(node,
+                    replyTo -> resolver.toSerializationFormat(replyTo) + "\n" + text, timeout, system.scheduler())
+                .toCompletableFuture()
+                .exceptionally(e -> "error " + node.path().address() + ": no answer within " + timeout.toMillis()
+                    + " ms"));
+          }
+          return CompletableFuture.allOf(replies.toArray(new CompletableFuture[0])).thenApply(v -> {
+            List<String> out = new ArrayList<>();
+            for (CompletableFuture<String> f : replies) out.add(f.join());
+            if (out.isEmpty()) out.add("error: no node of the cluster has a link control registered");
+            out.sort(null);
+            return out;
+          });
+        });
+  }
+}

@@ -1,0 +1,93 @@
+package hmmemu.cluster.cli;
+
+import hmmemu.cluster.LinkControl;
+import hmmemu.cluster.SettingsException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code hmm-emu inject}: sends fault lines to a running cluster through one node's Pekko Management HTTP
+ * endpoint ({@code POST /hmm-emu/faults}); that node forwards them to the link stage of every node.
+ */
+@Command(name = "inject", mixinStandardHelpOptions = true,
+    description = {"Injects link faults into a running cluster, e.g.",
+        "  hmm-emu inject --node 127.0.0.1:7626 \"add 5ms to cpu0->gpu1 for 3s\"",
+        "FAULT is a fault-schedule line: 'add D [jitter J] to A->B|A<->B [for T]',",
+        "'loss|duplication|reordering P on A->B [for T]', 'partition NODE [two-way|out|in] [for T]', 'heal NODE',",
+        "'pause NODE [for T]', 'resume NODE', 'clear' (NODE: cpu0, gpuK); 'at T' delays it (default: now).",
+        "The address is the management address that `hmm-emu node` or `hmm-emu cluster` printed.",
+        "Crash and restart act on processes: `hmm-emu cluster --fault`."})
+final class InjectCommand implements Callable<Integer> {
+  @Option(names = "--node", required = true, paramLabel = "HOST:PORT",
+      description = "Management address of any node of the cluster (printed at start-up).")
+  String node;
+  @Option(names = "--timeout", defaultValue = "10s", description = "How long to wait for the answer (default ${DEFAULT-VALUE}).")
+  String timeout;
+  @Parameters(arity = "1..*", paramLabel = "FAULT", description = "Fault lines (several arguments or ';' separated).")
+  List<String> faults;
+
+  @Override
+  public Integer call() throws Exception {
+    String text = String.join("\n", faults);
+    try {
+      LinkControl.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(e.getMessage());
+    }
+    Duration wait;
+    try {
+      wait = hmmemu.node.link.FaultSchedule.parseTime(timeout);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException("--timeout: " + e.getMessage());
+    }
+    URI uri = uri(node);
+    HttpClient http = HttpClient.newBuilder().connectTimeout(wait).build();
+    HttpRequest req = HttpRequest.newBuilder(uri).timeout(wait)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8)).build();
+    HttpResponse<String> resp;
+    try {
+      resp = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      throw new SettingsException("inject: cannot reach the management endpoint " + uri + ": "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ')));
+    }
+    String body = resp.body().strip();
+    if (resp.statusCode() == 400) throw new SettingsException("inject: " + body);
+    if (resp.statusCode() == 404) {
+      throw new SettingsException("inject: " + uri + " is not an hmm-emu management endpoint (404)");
+    }
+    System.out.println(body);
+    return resp.statusCode() == 200 ? 0 : 1;
+  }
+
+  /** {@code HOST:PORT} or {@code http://HOST:PORT[/]} to the faults route. */
+  static URI uri(String node) {
+    String s = node.trim();
+    if (s.startsWith("http://")) s = s.substring("http://".length());
+    if (s.endsWith("/")) s = s.substring(0, s.length() - 1);
+    int colon = s.lastIndexOf(':');
+    if (colon <= 0 || colon == s.length() - 1) throw new SettingsException("--node: expected HOST:PORT, got '" + node + "'");
+    int port;
+    try {
+      port = Integer.parseInt(s.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new SettingsException("--node: port is not a number in '" + node + "'");
+    }
+    if (port < 1 || port > 65535) throw new SettingsException("--node: port out of range in '" + node + "'");
+    try {
+      return new URI("http", null, s.substring(0, colon), port, "/hmm-emu/faults", null, null);
+    } catch (java.net.URISyntaxException e) {
+      throw new SettingsException("--node: bad address '" + node + "'");
+    }
+  }
+}

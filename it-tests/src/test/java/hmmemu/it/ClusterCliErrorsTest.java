@@ -1,0 +1,64 @@
+package hmmemu.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.cluster.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Bad flags of node, cluster and inject: one line on stderr and exit 2, before any JVM or ActorSystem starts. */
+class ClusterCliErrorsTest {
+
+  private record Run(int code, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream old = System.err;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      int code = Main.run(args);
+      return new Run(code, buf.toString(StandardCharsets.UTF_8).strip());
+    } finally {
+      System.setErr(old);
+    }
+  }
+
+  private static void assertUsage(Run r, String contains) {
+    assertEquals(2, r.code(), "exit code; stderr: " + r.err());
+    assertTrue(r.err().contains(contains), "stderr should mention '" + contains + "': " + r.err());
+    assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+  }
+
+  @Test
+  void missingKeystore() {
+    assertUsage(run("node", "--role", "cpu", "--tls", "--keystore", "/no/such/keystore.p12", "--truststore",
+        "/no/such/truststore.p12", "--keystore-password", "x", "--truststore-password", "x"), "no such file");
+    assertUsage(run("node", "--role", "gpu", "--tls"), "hmm-emu.tls.key-store");
+    assertUsage(run("cluster", "--gpu", "1", "--tls", "--keystore", "/no/such/keystore.p12"), "hmm-emu.tls");
+  }
+
+  @Test
+  void badFaultLines() {
+    assertUsage(run("inject", "--node", "127.0.0.1:7626", "ad 5ms to cpu0->gpu1"), "unknown action 'ad'");
+    assertUsage(run("inject", "--node", "127.0.0.1:7626", "crash gpu1"), "hmm-emu cluster --fault");
+    assertUsage(run("cluster", "--gpu", "2", "--fault", "at 5s crash gpu3"), "no node gpu3");
+    assertUsage(run("cluster", "--gpu", "2", "--fault", "at 5s restart cpu0"), "only a GPU node");
+    assertUsage(run("cluster", "--gpu", "2", "--fault", "at soon crash gpu1"), "bad time 'soon'");
+    assertUsage(run("cluster", "--gpu", "2", "--faults", "/no/such/faults.txt"), "--faults");
+  }
+
+  @Test
+  void unreachableNodeForInject() {
+    // Port 1 on the loopback: nothing listens there (a privileged port), the connection is refused at once.
+    assertUsage(run("inject", "--node", "127.0.0.1:1", "add 5ms to cpu0->gpu1 for 3s"), "cannot reach");
+    assertUsage(run("inject", "--node", "localhost", "add 5ms to cpu0->gpu1"), "--node: expected HOST:PORT");
+  }
+
+  @Test
+  void scenarioAcrossJvmsIsRefusedClearly() {
+    assertUsage(run("cluster", "--gpu", "1", "--scenario", "scenarios/cases/c01.conf"), "--scenario: not supported");
+  }
+}
