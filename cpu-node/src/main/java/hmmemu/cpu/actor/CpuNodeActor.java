@@ -129,12 +129,19 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     if (m.address().equals(Cluster.get(getContext().getSystem()).selfMember().address())) return this;
     for (int node : gpuNodesAt(m)) {
       if (core.nodeIsGone(node)) continue;
-      getContext().getLog().warn("GPU node {} at {} is gone ({}): its subscriptions are removed, pending "
-          + "invalidations complete without it, its folio locks are released after the lease", node, m.address(), reason);
+      String msg = "GPU node {} at {} is gone ({}): its subscriptions are removed, pending invalidations complete"
+          + " without it, its folio locks are released after the lease";
+      if (graceful(e)) getContext().getLog().info(msg, node, m.address(), reason);
+      else getContext().getLog().warn(msg, node, m.address(), reason);
       carryOut(core.nodeGone(node, reason + " " + m.address(), clock.nowMicros()));
     }
     scheduleLeaseTicks();
     return this;
+  }
+
+  /** A member that left on its own (Leave, SIGTERM): removed after Exiting, never downed. */
+  private static boolean graceful(ClusterEvent.MemberEvent e) {
+    return e instanceof ClusterEvent.MemberRemoved r && r.previousStatus() == org.apache.pekko.cluster.MemberStatus.exiting();
   }
 
   /** GPU node indexes whose devices' driver messages came from actors at the member's address. */

@@ -124,8 +124,11 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     if ((!self && !isCpu) || core.cpuIsGone()) return this;
     String why = (self ? "this node " : "the CPU node ") + m.address() + " " + reason;
     Ready ready = core.cpuGone(why, clock.nowMicros());
-    getContext().getLog().warn("GPU node {}: {}: warps stopped, {} pending access(es) failed with ENODEV",
-        core.nodeIndex(), why, ready.out.size());
+    boolean graceful = e instanceof ClusterEvent.MemberRemoved r
+        && r.previousStatus() == org.apache.pekko.cluster.MemberStatus.exiting();
+    String msg = "GPU node {}: {}: warps stopped, {} pending access(es) failed with ENODEV";
+    if (graceful) getContext().getLog().info(msg, core.nodeIndex(), why, ready.out.size());
+    else getContext().getLog().warn(msg, core.nodeIndex(), why, ready.out.size());
     carryOut(ready);
     return this;
   }
