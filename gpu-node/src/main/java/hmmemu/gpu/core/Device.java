@@ -344,11 +344,22 @@ final class Device {
     ctx.toCpu(new HmmProtocol.InvalidateAck(inv.invId(), inv.subId(), ok));
   }
 
-  /** The TLB flush of a zap completes only when every transaction already sent to the zapped pages did. */
+  /**
+   * The TLB flush of a zap completes only when every transaction already sent to the zapped pages did. An
+   * overlapping callback that finds the entries already zapped by an earlier callback whose flush is still
+   * pending must wait for that flush too (the kernel's second callback waits on the same flush under the svmm
+   * mutex): otherwise it would ack at once while an access sent through the zapped entry can still reach the
+   * host after that ack.
+   */
   private void ackAfterFlush(HmmProtocol.InvalidateStart inv, Set<Long> zappedPfns) {
     Set<Long> waitingFor = new HashSet<>();
     for (Map.Entry<Long, HostAccess> e : hostAccesses.entrySet()) {
       if (zappedPfns.contains(e.getValue().pfn())) waitingFor.add(e.getKey());
+    }
+    for (DeferredAck earlier : deferredAcks) {
+      if (earlier.inv.mmId() == inv.mmId() && earlier.inv.start() < inv.end() && inv.start() < earlier.inv.end()) {
+        waitingFor.addAll(earlier.waitingFor);
+      }
     }
     if (waitingFor.isEmpty()) {
       ack(inv, true, false);

@@ -260,6 +260,31 @@ class NouveauAtomicFaultTest {
   }
 
   /**
+   * I10 (two overlapping classic callbacks on one page): the second finds the entry already zapped by the first,
+   * whose flush still waits for an access sent through that entry; the second must not ack before that access
+   * was answered either, or the access reaches host memory after an ack that promised no further access.
+   */
+  @Test
+  void overlappingClassicCallbackWaitsForTheEarlierFlush() {
+    boot(ModelSwitches.kernel());
+    HmmProtocol.MakeDeviceExclusive mde = faultAtomic(100);
+    convert(mde, subIdOfWindow(), PFN);
+    HmmProtocol.DeviceMemoryAccess access = script.take(HmmProtocol.DeviceMemoryAccess.class);
+    long first = script.invalidate(gc, X, X + Page.SIZE, NotifyEvent.CLEAR, 0, true, script.nextOddSeq());
+    assertFalse(script.acked(first), "the first ack waits for the outstanding transaction");
+    long second = script.invalidate(gc, X, X + 2 * Page.SIZE, NotifyEvent.UNMAP, 0, true, script.nextOddSeq());
+    assertEquals(1, script.events(Trace.DeviceEntryZapped.class).size(), "nothing left for the second to zap");
+    assertFalse(script.acked(second), "the second ack must wait for the first callback's flush");
+    script.step(new HmmProtocol.DeviceMemoryAccessReply(access.reqId(), 7));
+    assertTrue(script.ackOf(first).ok());
+    assertTrue(script.ackOf(second).ok());
+    // A callback on a page without outstanding transactions still acks at once.
+    long elsewhere = script.invalidate(gc, X + 4 * Page.SIZE, X + 5 * Page.SIZE, NotifyEvent.CLEAR, 0, true,
+        script.nextOddSeq());
+    assertTrue(script.ackOf(elsewhere).ok());
+  }
+
+  /**
    * §4.1 observation, C19: the atomic flag is sticky within a batch, so a READ fault sorted after an ATOMIC one
    * takes the atomic path; make_device_exclusive fails on the read-only page, and the READ is cancelled.
    */
