@@ -300,6 +300,7 @@ public final class InvariantChecker {
     else if (e instanceof Trace.DeviceEntryZapped z) removeEntry(z.deviceId(), page(z.mmId(), z.va()));
     else if (e instanceof Trace.InvalidateAcked a) onInvalidateAcked(a);
     else if (e instanceof Trace.ReadRetryChecked r) onReadRetryChecked(r);
+    else if (e instanceof Trace.DriverLockHeldAcross l) onDriverLockHeldAcross(l);
     // CpuFaulted, DeviceAccessIssued, DeviceFaulted, DriverFaultHandled, DeviceAccessCompleted: no state.
   }
 
@@ -601,6 +602,16 @@ public final class InvariantChecker {
       pages.keySet().removeIf(k -> inv.covers(k) && !(mayKeep && entryAt(device, k) != null));
       if (pages.isEmpty()) it.remove();
     }
+  }
+
+  /**
+   * I7 (lock discipline): a driver's user lock is never held across make_device_exclusive, read_begin or
+   * hmm_range_fault, since the call's own invalidate callbacks take that lock (C10).
+   */
+  private void onDriverLockHeldAcross(Trace.DriverLockHeldAcross l) {
+    report("I7", "mm" + l.mmId() + " va=" + hex(l.va()) + " dev" + l.deviceId(), "dev" + l.deviceId()
+        + " called " + l.call() + " (req " + hex(l.reqId()) + ") holding its " + l.lock()
+        + ": the call's own invalidate callbacks take that lock");
   }
 
   // ---------------------------------------------------------------- make_device_exclusive holds

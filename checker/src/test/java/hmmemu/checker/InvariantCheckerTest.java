@@ -393,6 +393,14 @@ class InvariantCheckerTest {
     assertOnly(b, "I7");
   }
 
+  /** I7: the driver calls make_device_exclusive holding its svmm mutex (C10, driver-lock-across-conversion). */
+  @Test
+  void driverLockHeldAcrossTheConversionIsCaught() {
+    TraceBuilder b = Scenario.setup(false);
+    b.on(GPU1, new Trace.DriverLockHeldAcross(G, MM, B, "svmm mutex", "make_device_exclusive", 7));
+    assertOnly(b, "I7");
+  }
+
   // ------------------------------------------------------------ I9
 
   /** I9 (6.15): mapcount 2 while one PTE maps the folio. */

@@ -104,6 +104,10 @@ final class NouveauFault implements DriverMutex.Holder {
     state = State.CONVERTING;
     pendingReqId = device.newReqId();
     device.expectReply(pendingReqId, this::onExclusiveReply);
+    if (holdsMutex) {
+      ctx.emit(new Trace.DriverLockHeldAcross(device.deviceId, binding.mmId, page, binding.mutex.name(),
+          "make_device_exclusive", pendingReqId));
+    }
     ctx.toCpu(new HmmProtocol.MakeDeviceExclusive(pendingReqId, device.deviceId, binding.mmId, page, binding.owner));
   }
 

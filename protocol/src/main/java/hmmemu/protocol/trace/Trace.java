@@ -19,7 +19,8 @@ public final class Trace {
       permits PteChanged, FolioChanged, VmaChanged, NotifierRegistered, InvalidateStarted, InvalidateEnded,
           HostMemoryAccessed, ExclusiveReturned, FolioUnlockPutDone, CpuFaulted, DriverBound,
           DeviceEntryInstalled, DeviceEntryZapped, InvalidateAcked, DeviceAccessIssued, DeviceFaulted,
-          DriverFaultHandled, ReadRetryChecked, DeviceAccessCompleted, NodeGone, FolioLockLeaseExpired {}
+          DriverFaultHandled, ReadRetryChecked, DeviceAccessCompleted, NodeGone, FolioLockLeaseExpired,
+          DriverLockHeldAcross {}
 
   // ------------------------------------------------------------ CPU node
 
@@ -103,5 +104,13 @@ public final class Trace {
 
   /** A device access completed (OK) or was cancelled. */
   public record DeviceAccessCompleted(int deviceId, long reqId, Errno errno, int faultRounds, long latencyMicros)
+      implements Event {}
+
+  /**
+   * A driver called {@code call} (e.g. make_device_exclusive, request reqId) on page va while holding its user
+   * lock {@code lock} (nouveau's svmm mutex with driver-lock-across-conversion, C10): the I7 lock-discipline
+   * breach, since the call's own invalidate callbacks take that lock.
+   */
+  public record DriverLockHeldAcross(int deviceId, int mmId, long va, String lock, String call, long reqId)
       implements Event {}
 }

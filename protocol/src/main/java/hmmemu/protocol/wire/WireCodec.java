@@ -59,6 +59,7 @@ import hmmemu.protocol.wire.pb.PageInfo;
 import hmmemu.protocol.wire.pb.PteChanged;
 import hmmemu.protocol.wire.pb.PteState;
 import hmmemu.protocol.wire.pb.ReadRetryChecked;
+import hmmemu.protocol.wire.pb.DriverLockHeldAcross;
 import hmmemu.protocol.wire.pb.ResetDone;
 import hmmemu.protocol.wire.pb.ResetNode;
 import hmmemu.protocol.wire.pb.Syscall;
@@ -452,6 +453,11 @@ public final class WireCodec {
         return new Trace.DeviceAccessCompleted(p.getDeviceId(), p.getReqId(),
             ERRNO.dec(p.getErrno(), "DeviceAccessCompleted.errno"), p.getFaultRounds(), p.getLatencyMicros());
       }
+      case DRIVER_LOCK_HELD_ACROSS: {
+        DriverLockHeldAcross p = t.getDriverLockHeldAcross();
+        return new Trace.DriverLockHeldAcross(p.getDeviceId(), p.getMmId(), p.getVa(),
+            p.hasLock() ? p.getLock() : null, p.hasCall() ? p.getCall() : null, p.getReqId());
+      }
       case EVENT_NOT_SET:
         throw new IllegalArgumentException("WireCodec: TraceEvent has no event (empty or from an unknown newer schema)");
       default:
@@ -776,5 +782,12 @@ public final class WireCodec {
     event(Trace.DeviceAccessCompleted.class, (e, b) -> b.setDeviceAccessCompleted(DeviceAccessCompleted.newBuilder()
         .setDeviceId(e.deviceId()).setReqId(e.reqId()).setErrno(ERRNO.enc(e.errno(), "DeviceAccessCompleted.errno"))
         .setFaultRounds(e.faultRounds()).setLatencyMicros(e.latencyMicros())));
+    event(Trace.DriverLockHeldAcross.class, (e, b) -> {
+      DriverLockHeldAcross.Builder p = DriverLockHeldAcross.newBuilder()
+          .setDeviceId(e.deviceId()).setMmId(e.mmId()).setVa(e.va()).setReqId(e.reqId());
+      if (e.lock() != null) p.setLock(e.lock());
+      if (e.call() != null) p.setCall(e.call());
+      b.setDriverLockHeldAcross(p);
+    });
   }
 }

@@ -89,6 +89,7 @@ final class Samples {
     putE(m, new Trace.DeviceAccessCompleted(26, 121, Errno.ENODEV, 4, 2500));
     putE(m, new Trace.NodeGone(3, "MemberRemoved(downed) \u00e9"));
     putE(m, new Trace.FolioLockLeaseExpired(122, 27, 0x100f, true));
+    putE(m, new Trace.DriverLockHeldAcross(28, 16, BIG, "svmm mutex", "make_device_exclusive", 123));
     return m;
   }
 
