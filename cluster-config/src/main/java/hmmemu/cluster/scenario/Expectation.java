@@ -131,7 +131,8 @@ public interface Expectation {
   record Device(int line, Scenario.Device device, String counter, Bound expected, PageRange at, String entryBits)
       implements Expectation {
     static final Set<String> COUNTERS = Set.of("entries", "atomic-entries", "write-entries", "read-entries", "faults",
-        "iterations", "iterations-max", "timeouts", "cancels", "invalidations", "replays", "faults-handled");
+        "iterations", "iterations-max", "timeouts", "cancels", "invalidations", "replays", "faults-handled",
+        "deadlock-suspects");
 
     @Override
     public void check(Observed o, List<String> mismatches) {
@@ -176,6 +177,7 @@ public interface Expectation {
         case "invalidations": return d.invalidations();
         case "replays": return d.replays();
         case "faults-handled": return d.faultsHandled();
+        case "deadlock-suspects": return d.deadlockSuspects().size();
         default: throw new IllegalStateException("unknown device counter " + counter);
       }
     }

@@ -649,7 +649,21 @@ public final class ScenarioRunner {
             + p.op().message());
       }
     }
+    if (!pending.isEmpty()) parts.addAll(deadlockSuspects());
     return parts.isEmpty() ? "no step is pending" : String.join("; ", parts);
+  }
+
+  /** Each device's invalidate callbacks blocked on a driver mutex, with the holder and what it waits for. */
+  private List<String> deadlockSuspects() {
+    List<String> out = new ArrayList<>();
+    for (Scenario.Device d : scenario.devices()) {
+      try {
+        for (String s : inspectDevice(d).deadlockSuspects()) out.add(d.name() + ": " + s);
+      } catch (RuntimeException e) {
+        out.add(d.name() + ": introspection failed: " + e.getMessage());
+      }
+    }
+    return out;
   }
 
   /** What a pending step waits on, from introspection (the folio lock of its page, its device's driver loop). */
@@ -679,7 +693,7 @@ public final class ScenarioRunner {
         page = ", " + at.namePage(at.firstPage()) + " PTE " + p.pte() + (p.folioLocked() ? " folio locked" : "");
         return " (" + d.name() + ": faults=" + i.faults() + " driver iterations=" + i.driverIterations()
             + " timeouts=" + i.driverTimeouts() + " invalidations=" + i.invalidations() + page
-            + "; GpuNode.deadlockSuspects is not reachable through InspectDevice)";
+            + ")";
       }
     } catch (RuntimeException e) {
       return " (introspection failed: " + e.getMessage() + ")";

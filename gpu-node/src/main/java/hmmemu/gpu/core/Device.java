@@ -628,8 +628,10 @@ final class Device {
   }
 
   HmmProtocol.DeviceInfo info(long reqId) {
+    List<String> suspects = new ArrayList<>();
+    collectDeadlockSuspects(suspects);
     return new HmmProtocol.DeviceInfo(reqId, deviceId, entries(), faults, driverIterations, driverIterationsMax,
-        driverTimeouts, cancels, invalidations, replays, faultsHandled);
+        driverTimeouts, cancels, invalidations, replays, faultsHandled, List.copyOf(suspects));
   }
 
   int faultBufferSize() { return faultBuffer.size(); }

@@ -150,11 +150,12 @@ public final class HmmProtocol {
   /**
    * Answer to InspectDevice. Counters: faults (device faults raised), driverIterations (loop iterations),
    * driverIterationsMax, driverTimeouts (-EBUSY cancels), cancels (all cancels), invalidations (callbacks received),
-   * replays.
+   * replays. deadlockSuspects: invalidate callbacks blocked on a driver mutex, each naming the holder and what it
+   * waits for (GpuNode.deadlockSuspects() of this device; the C10 cycle).
    */
   public record DeviceInfo(long reqId, int deviceId, List<DeviceEntry> entries, long faults, long driverIterations,
       long driverIterationsMax, long driverTimeouts, long cancels, long invalidations, long replays,
-      long faultsHandled) implements Msg {}
+      long faultsHandled, List<String> deadlockSuspects) implements Msg {}
 
   // ---------------------------------------------------------------- control
 

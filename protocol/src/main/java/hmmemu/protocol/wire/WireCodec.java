@@ -255,7 +255,8 @@ public final class WireCodec {
         }
         return new HmmProtocol.DeviceInfo(p.getReqId(), p.getDeviceId(), Collections.unmodifiableList(entries),
             p.getFaults(), p.getDriverIterations(), p.getDriverIterationsMax(), p.getDriverTimeouts(),
-            p.getCancels(), p.getInvalidations(), p.getReplays(), p.getFaultsHandled());
+            p.getCancels(), p.getInvalidations(), p.getReplays(), p.getFaultsHandled(),
+            Collections.unmodifiableList(new ArrayList<>(p.getDeadlockSuspectsList())));
       }
       // control
       case RESET_NODE: {
@@ -691,7 +692,7 @@ public final class WireCodec {
           .setFaults(m.faults()).setDriverIterations(m.driverIterations())
           .setDriverIterationsMax(m.driverIterationsMax()).setDriverTimeouts(m.driverTimeouts())
           .setCancels(m.cancels()).setInvalidations(m.invalidations()).setReplays(m.replays())
-          .setFaultsHandled(m.faultsHandled());
+          .setFaultsHandled(m.faultsHandled()).addAllDeadlockSuspects(list(m.deadlockSuspects()));
       for (HmmProtocol.DeviceEntry e : list(m.entries())) {
         p.addEntries(DeviceEntry.newBuilder().setMmId(e.mmId()).setVa(e.va()).setPfn(e.pfn()).setRead(e.read())
             .setWrite(e.write()).setAtomic(e.atomic()));

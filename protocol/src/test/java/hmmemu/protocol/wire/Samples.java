@@ -58,7 +58,8 @@ final class Samples {
     put(m, new DmirrorReply(114, Errno.EINVAL, 7, 8, List.of(9L, 10L, 11L)));
     put(m, new InspectDevice(115, 37));
     put(m, new DeviceInfo(116, 37, List.of(new DeviceEntry(17, BIG, 0x1005, true, true, true),
-        new DeviceEntry(18, BIG + 0x1000, 0x1006, true, true, true)), 1, 2, 3, 4, 5, 6, 7, 8));
+        new DeviceEntry(18, BIG + 0x1000, 0x1006, true, true, true)), 1, 2, 3, 4, 5, 6, 7, 8,
+        List.of("callback for inv 3 waits for svmm mutex", "second \u00e9")));
     put(m, new ResetNode(117, "run-a/ablation \u00e9", new ModelSwitches(KernelProfile.V5_14, true, true, true, true,
         true, true, 123_456L, true)));
     put(m, new ResetDone(118, 2));
