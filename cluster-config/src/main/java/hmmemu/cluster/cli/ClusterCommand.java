@@ -92,14 +92,17 @@ final class ClusterCommand implements Callable<Integer> {
           String hp = c.managementUri().replaceFirst("^http://", "").replaceFirst("/$", "");
           System.out.println("management at " + c.managementUri() + " (hmm-emu inject --node " + hp + " \"FAULT\")");
         }
-        CompletableFuture<Void> running = faults.isEmpty() ? CompletableFuture.completedFuture(null)
-            : c.runFaults(faults, line -> {
-              if (!json) System.out.println("  " + line);
-            });
+        List<CompletableFuture<Void>> running = new ArrayList<>();
         try {
-          results.add(Experiment.run(name, settings, c, started));
+          results.add(Experiment.run(name, settings, c, started, () -> {
+            if (!faults.isEmpty()) {
+              running.add(c.runFaults(faults, line -> {
+                if (!json) System.out.println("  " + line);
+              }));
+            }
+          }));
         } finally {
-          running.cancel(false);
+          running.forEach(f -> f.cancel(false));
         }
         processes = Math.max(processes, c.processes());
       }

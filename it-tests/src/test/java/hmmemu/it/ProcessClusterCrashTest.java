@@ -1,0 +1,100 @@
+package hmmemu.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.cluster.ProcessCluster;
+import hmmemu.cluster.demo.Experiment;
+import hmmemu.node.link.FaultSchedule;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 4, "at least one test that launches real separate JVMs through hmm-emu cluster and kills one with
+ * SIGKILL": the headline workload on a {@link ProcessCluster} (the code path of {@code hmm-emu cluster}: 1 CPU
+ * and 2 GPU node JVMs), GPU node 1's JVM killed with SIGKILL by the fault schedule ({@code --fault "at 3s crash
+ * gpu1"}) while its warps still have operations to issue. The run must finish within its bound, with no invariant
+ * violated, every acknowledged increment in the counters (exactly, up to the atomics the dead node had in flight,
+ * whose replies never came), and no child JVM left alive afterwards (checked by pid).
+ */
+class ProcessClusterCrashTest {
+
+  @Test
+  void sigkillOfAGpuJvmMidRunLosesNothingAcknowledgedAndLeavesNoOrphan() throws Exception {
+    int warps = 2;
+    int opsPerWarp = 8;
+    Map<String, Object> demo = new HashMap<>();
+    demo.put("hmm-emu.demo.gpu-nodes", 2);
+    demo.put("hmm-emu.demo.warps-per-device", warps);
+    demo.put("hmm-emu.demo.ops-per-warp", opsPerWarp);
+    demo.put("hmm-emu.demo.cpu-threads", 2);
+    demo.put("hmm-emu.demo.ops-per-thread", 1500);
+    demo.put("hmm-emu.demo.run-timeout", "150s");
+    // Failure detection and downing as in application-crash.conf (docs/FAULTS.md), on every JVM of the cluster.
+    Map<String, String> fast = Map.of(
+        "pekko.cluster.failure-detector.heartbeat-interval", "500ms",
+        "pekko.cluster.failure-detector.acceptable-heartbeat-pause", "2s",
+        "pekko.cluster.split-brain-resolver.stable-after", "2s",
+        "hmm-emu.faults.folio-lock-lease", "500ms");
+    demo.putAll(fast);
+    HmmEmuSettings settings = HmmEmuSettings.load(null, demo);
+    Map<String, String> sets = new HashMap<>(fast);
+    sets.put("hmm-emu.model.folio-lock-until-mapped", "true");
+    sets.put("hmm-emu.time-scale", Double.toString(settings.timeScale));
+    List<ProcessHandle> before = ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList();
+
+    List<Process> started;
+    Experiment.RunResult r;
+    long gpu1Exit;
+    List<String> faultLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+    long t0 = System.nanoTime();
+    try (ProcessCluster c = ProcessCluster.start(settings.config, 2, sets, Duration.ofSeconds(90))) {
+      assertEquals(3, c.children().size());
+      Process gpu1 = c.children().get(1);
+      List<CompletableFuture<Void>> faults = new ArrayList<>();
+      // As `hmm-emu cluster --fault "at 3s crash gpu1"`: the schedule starts with the workload.
+      r = Experiment.run("folio-lock (kernel)", settings, c, System.nanoTime(),
+          () -> faults.add(c.runFaults(FaultSchedule.parse("at 3s crash gpu1"), faultLog::add)));
+      assertEquals(1, faults.size(), "the workload did not start");
+      faults.get(0).get(30, TimeUnit.SECONDS);
+      assertTrue(gpu1.waitFor(10, TimeUnit.SECONDS), "gpu1 still alive after the crash");
+      gpu1Exit = gpu1.exitValue();
+      started = c.allProcesses();
+    }
+    long wallSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+    String summary = r + " faults=" + faultLog;
+    System.out.println("ProcessClusterCrashTest: " + summary + " wall=" + wallSeconds + "s gpu1 exit=" + gpu1Exit);
+
+    assertEquals(128 + 9, gpu1Exit, "gpu1 was not ended by SIGKILL: " + summary);
+    assertEquals(1, r.gpuNodesLost(), "Pekko Cluster should have downed gpu1: " + summary);
+    long issuedGpu = r.gpuAtomics() + r.gpuCancelled() + r.gpuUnconfirmed();
+    assertTrue(issuedGpu < 2L * warps * opsPerWarp,
+        "the crash came after gpu1's warps had finished (not mid-run): " + summary);
+    assertEquals(List.of(), r.violations(), "invariant violations: " + summary);
+    assertTrue(r.checkerCaughtUp(), "the checker did not deliver every event: " + summary);
+    assertEquals(3000, r.cpuAtomics(), "every CPU increment completes: " + summary);
+    assertTrue(r.finalValue() >= r.expectedValue(), "an acknowledged increment was lost: " + summary);
+    assertTrue(r.finalValue() <= r.expectedValue() + r.gpuUnconfirmed(),
+        "more increments than issued and unconfirmed: " + summary);
+    assertTrue(r.ok(), summary);
+    assertTrue(wallSeconds < 240, "took " + wallSeconds + " s");
+
+    // No orphan: every JVM the cluster started (by pid) and every descendant of this JVM is gone.
+    for (Process p : started) {
+      assertTrue(p.waitFor(20, TimeUnit.SECONDS), "child JVM " + p.pid() + " survived the cluster's close");
+      assertFalse(ProcessHandle.of(p.pid()).map(ProcessHandle::isAlive).orElse(false), "pid " + p.pid() + " alive");
+    }
+    List<ProcessHandle> after = new ArrayList<>(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList());
+    after.removeAll(before);
+    assertEquals(List.of(), after.stream().map(h -> h.pid() + " " + h.info().command().orElse("?")).toList(),
+        "descendant processes left alive");
+  }
+}
