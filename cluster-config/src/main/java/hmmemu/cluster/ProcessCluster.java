@@ -62,6 +62,7 @@ public final class ProcessCluster implements ClusterHandle {
   private final ActorRef<Object> checker;
   private final Config base;
   private final Map<String, String> sets;
+  private final List<String> childArgs;
   private final Duration upTimeout;
   private final String seedArg;
   private final List<Child> children = new ArrayList<>();
@@ -72,9 +73,11 @@ public final class ProcessCluster implements ClusterHandle {
   private volatile ActorRef<Envelope> cpu;
   private final List<ActorRef<Envelope>> gpus = new ArrayList<>();
 
-  private ProcessCluster(Config base, int gpuNodes, Map<String, String> sets, Duration upTimeout) {
+  private ProcessCluster(Config base, int gpuNodes, Map<String, String> sets, List<String> childArgs,
+      Duration upTimeout) {
     this.base = base;
     this.sets = Map.copyOf(sets);
+    this.childArgs = List.copyOf(childArgs);
     this.upTimeout = upTimeout;
     system = ActorSystem.create(Behaviors.empty(), EmbeddedCluster.SYSTEM_NAME,
         NodeConfig.withManagement(NodeConfig.of(base, "control", "127.0.0.1", 0, "", List.of())));
@@ -105,7 +108,13 @@ public final class ProcessCluster implements ClusterHandle {
 
   /** Launches the children and waits (bounded) until all are Up and registered. */
   public static ProcessCluster start(Config base, int gpuNodes, Map<String, String> sets, Duration upTimeout) {
-    return new ProcessCluster(base, gpuNodes, sets, upTimeout);
+    return new ProcessCluster(base, gpuNodes, sets, List.of(), upTimeout);
+  }
+
+  /** As above, adding {@code childArgs} (e.g. {@code --config FILE}) to every child's {@code hmm-emu node}. */
+  public static ProcessCluster start(Config base, int gpuNodes, Map<String, String> sets, List<String> childArgs,
+      Duration upTimeout) {
+    return new ProcessCluster(base, gpuNodes, sets, childArgs, upTimeout);
   }
 
   private static String name(int node) { return Direction.nodeName(node); }
@@ -125,6 +134,7 @@ public final class ProcessCluster implements ClusterHandle {
     cmd.add("--exit-on-stdin-eof");
     // The controller serves Management (and forwards injected faults to every node); children need none.
     cmd.add("--no-management");
+    cmd.addAll(childArgs);
     for (Map.Entry<String, String> e : sets.entrySet()) {
       cmd.add("--set");
       cmd.add(e.getKey() + "=" + e.getValue());

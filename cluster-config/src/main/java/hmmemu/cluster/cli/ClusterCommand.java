@@ -87,7 +87,9 @@ final class ClusterCommand implements Callable<Integer> {
       String name = kernel ? "folio-lock (kernel)" : "early-unlock (ablation)";
       if (!json) System.out.println("launching 1 CPU + " + gpuNodes + " GPU node JVMs for arm '" + name + "'...");
       long started = System.nanoTime();
-      try (ProcessCluster c = ProcessCluster.start(settings.config, gpuNodes, sets, Duration.ofSeconds(60))) {
+      // The children read the same --config file (link model, Pekko settings) as this controller.
+      List<String> childArgs = config == null ? List.of() : List.of("--config", config.getAbsolutePath());
+      try (ProcessCluster c = ProcessCluster.start(settings.config, gpuNodes, sets, childArgs, Duration.ofSeconds(60))) {
         if (!json && c.managementUri() != null) {
           String hp = c.managementUri().replaceFirst("^http://", "").replaceFirst("/$", "");
           System.out.println("management at " + c.managementUri() + " (hmm-emu inject --node " + hp + " \"FAULT\")");

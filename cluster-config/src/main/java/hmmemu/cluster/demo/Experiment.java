@@ -124,6 +124,8 @@ public final class Experiment {
       AtomicLong gpuUnconfirmed = new AtomicLong();
       NodeWatch watch = NodeWatch.start(cluster);
       onWorkloadStart.run();
+      // The GPU nodes the workload runs on (a node restarted mid-run is a new member the workload does not use).
+      List<ActorRef<?>> gpuRefs = new ArrayList<>();
       Histogram latency = new Histogram(3_600_000_000L, 3);
       List<CompletableFuture<Void>> lanes = new ArrayList<>();
       for (int t = 0; t < d.cpuThreads(); t++) {
@@ -139,6 +141,7 @@ public final class Experiment {
       for (int k = 0; k < devices.size(); k++) {
         int dev = devices.get(k);
         ActorRef<?> gpu = cluster.gpu(k + 1);
+        gpuRefs.add(gpu);
         CompletableFuture<Void> gone = watch.gone(gpu);
         for (int w = 0; w < d.warpsPerDevice(); w++) {
           SplittableRandom rng = new SplittableRandom(d.seed() * 7_000_003L + dev * 4096L + w);
@@ -177,11 +180,11 @@ public final class Experiment {
       long iterations = 0, iterMax = 0, timeouts = 0, invalidations = 0, handled = 0;
       int lost = 0;
       for (int k = 0; k < devices.size(); k++) {
-        if (watch.gone(cluster.gpu(k + 1)).isDone()) {
+        if (watch.gone(gpuRefs.get(k)).isDone()) {
           lost++; // a removed node answers nothing; its counters died with it
           continue;
         }
-        HmmProtocol.DeviceInfo info = expect(client.call(cluster.gpu(k + 1),
+        HmmProtocol.DeviceInfo info = expect(client.call(gpuRefs.get(k),
             new HmmProtocol.InspectDevice(client.nextReqId(), devices.get(k))), HmmProtocol.DeviceInfo.class);
         iterations += info.driverIterations();
         iterMax = Math.max(iterMax, info.driverIterationsMax());
