@@ -25,6 +25,7 @@ public final class GateLink implements Link {
 
   private final Link next;
   private final Map<Long, Gate> gates = new HashMap<>();
+  private final ReplayFilter firstCopies = new ReplayFilter();
 
   public GateLink(Link next) { this.next = next; }
 
@@ -55,6 +56,12 @@ public final class GateLink implements Link {
   }
 
   @Override
+  public LinkReliability reliability() { return next.reliability(); }
+
+  @Override
+  public void count(int fromNode, int toNode, LinkReliability.Event event, long n) { next.count(fromNode, toNode, event, n); }
+
+  @Override
   public synchronized void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
     Gate g = gates.get(key(fromNode, toNode));
     if (g == null) {
@@ -63,6 +70,10 @@ public final class GateLink implements Link {
     }
     if (!g.held().isEmpty()) {
       g.held().add(new Held(to, envelope));
+      return;
+    }
+    if (WireCodec.isLinkAck(envelope) || !firstCopies.first(fromNode, to, envelope)) {
+      next.send(fromNode, toNode, to, envelope); // link ACKs and replays never close a gate
       return;
     }
     HmmProtocol.Msg m = WireCodec.decode(envelope);

@@ -12,6 +12,15 @@ public interface Link {
   /** Sends {@code envelope} from node {@code fromNode} to node {@code toNode} (node indexes) through actor {@code to}. */
   void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope);
 
+  /**
+   * The data-link-layer settings the node shells use on this link (sequence numbers, ACKs, replay;
+   * docs/FAULTS.md). Wrappers delegate to the link they wrap.
+   */
+  default LinkReliability reliability() { return LinkReliability.DEFAULT; }
+
+  /** Counts a data-link-layer event of direction from -> to (the sender's replays, the receiver's drops). */
+  default void count(int fromNode, int toNode, LinkReliability.Event event, long n) {}
+
   /** A link that delivers at once. */
   Link DIRECT = (fromNode, toNode, to, envelope) -> to.tell(envelope);
 }

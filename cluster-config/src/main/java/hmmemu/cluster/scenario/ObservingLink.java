@@ -1,6 +1,8 @@
 package hmmemu.cluster.scenario;
 
 import hmmemu.node.Link;
+import hmmemu.node.LinkReliability;
+import hmmemu.node.ReplayFilter;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -23,6 +25,7 @@ final class ObservingLink implements Link {
   private final Map<Long, NotifierKind> kinds = new ConcurrentHashMap<>();
   private final Map<String, NotifyEvent> events = new ConcurrentHashMap<>();
   private final Map<String, Long> counts = new ConcurrentHashMap<>();
+  private final ReplayFilter firstCopies = new ReplayFilter();
 
   /** @param ranges the [start, end) of every declared VMA; callbacks outside all of them are not counted */
   ObservingLink(Link next, List<long[]> ranges) {
@@ -32,9 +35,15 @@ final class ObservingLink implements Link {
 
   @Override
   public void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
-    observe(envelope);
+    if (firstCopies.first(fromNode, to, envelope)) observe(envelope); // a data-link replay is not a new callback
     next.send(fromNode, toNode, to, envelope);
   }
+
+  @Override
+  public LinkReliability reliability() { return next.reliability(); }
+
+  @Override
+  public void count(int fromNode, int toNode, LinkReliability.Event event, long n) { next.count(fromNode, toNode, event, n); }
 
   private void observe(Envelope envelope) {
     HmmProtocol.Msg m;

@@ -11,7 +11,6 @@ import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Msgs;
-import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -94,6 +93,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   public Receive<Object> createReceive() {
     return newReceiveBuilder()
         .onMessage(Envelope.class, this::onEnvelope)
+        .onMessage(NodeShell.LinkTimer.class, t -> { shell.onLinkTimer(); return this; })
         .onMessage(WrappedListing.class, this::onCheckerListing)
         .onMessage(WrappedMember.class, this::onMemberEvent)
         .onMessage(WrappedReachability.class, this::onReachability)
@@ -134,6 +134,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       if (graceful(e)) getContext().getLog().info(msg, node, m.address(), reason);
       else getContext().getLog().warn(msg, node, m.address(), reason);
       carryOut(core.nodeGone(node, reason + " " + m.address(), clock.nowMicros()));
+      shell.linkDown(node);
     }
     scheduleLeaseTicks();
     return this;
@@ -173,16 +174,13 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   // ------------------------------------------------------------------------------------ protocol
 
   private Behavior<Object> onEnvelope(Envelope envelope) {
-    if (WireCodec.isTrace(envelope)) return this;
-    HmmProtocol.Msg msg;
-    try {
-      msg = WireCodec.decode(envelope);
-    } catch (IllegalArgumentException e) {
-      getContext().getLog().warn("dropped an undecodable envelope: {}", e.getMessage());
-      return this;
-    }
-    shell.received(envelope);
-    String replyTo = WireCodec.replyTo(envelope);
+    shell.receive(envelope, this::onInbound);
+    return this;
+  }
+
+  private void onInbound(NodeShell.Inbound in) {
+    HmmProtocol.Msg msg = in.msg();
+    String replyTo = in.replyTo();
     int fromDevice = Msgs.isFromDriver(msg) ? Msgs.deviceIdOf(msg) : -1;
     if (replyTo != null && !replyTo.isEmpty()) {
       ActorRef<Envelope> sender = shell.resolve(replyTo);
@@ -198,7 +196,6 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     }
     carryOut(ready);
     scheduleLeaseTicks();
-    return this;
   }
 
   private void carryOut(Ready ready) {

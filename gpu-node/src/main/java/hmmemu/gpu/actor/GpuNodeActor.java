@@ -11,7 +11,6 @@ import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Msgs;
-import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,6 +77,7 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
   public Receive<Object> createReceive() {
     return newReceiveBuilder()
         .onMessage(Envelope.class, this::onEnvelope)
+        .onMessage(NodeShell.LinkTimer.class, t -> { shell.onLinkTimer(); return this; })
         .onMessage(WrappedListing.class, this::onListing)
         .onMessage(WrappedMember.class, this::onMemberEvent)
         .onMessage(WrappedReachability.class, this::onReachability)
@@ -134,16 +134,13 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onEnvelope(Envelope envelope) {
-    if (WireCodec.isTrace(envelope)) return this;
-    HmmProtocol.Msg msg;
-    try {
-      msg = WireCodec.decode(envelope);
-    } catch (IllegalArgumentException e) {
-      getContext().getLog().warn("dropped an undecodable envelope: {}", e.getMessage());
-      return this;
-    }
-    shell.received(envelope);
-    String replyTo = WireCodec.replyTo(envelope);
+    shell.receive(envelope, this::onInbound);
+    return this;
+  }
+
+  private void onInbound(NodeShell.Inbound in) {
+    HmmProtocol.Msg msg = in.msg();
+    String replyTo = in.replyTo();
     long reqId = Msgs.reqIdOf(msg);
     if (replyTo != null && !replyTo.isEmpty() && reqId >= 0 && isLocalRequest(msg)) {
       routing.rememberRequester(reqId, shell.resolve(replyTo));

@@ -15,7 +15,8 @@ import java.util.Objects;
  * The {@link LinkSpec} of every direction: a default plus per-direction overrides, read from the HOCON block
  * {@code hmm-emu.link} (see docs/LATENCY.md for the keys, units and the sources of the defaults).
  */
-public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions) {
+public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions, boolean reliable,
+    double replayTimeoutMicros) {
 
   /** The built-in defaults, the fallback of {@link #fromConfig}; docs/LATENCY.md shows the same block. */
   public static final String DEFAULTS_HOCON = String.join("\n",
@@ -31,15 +32,35 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
       "    reorder-extra = { dist = uniform, min = 10us, max = 50us }",
       "  }",
       "  directions { }",
+      "  reliable = on",
+      "  replay-timeout = 5ms",
       "}");
 
   public LinkSettings {
     Objects.requireNonNull(defaults, "defaults");
     directions = Map.copyOf(directions);
+    if (!(replayTimeoutMicros > 0)) {
+      throw new IllegalArgumentException("hmm-emu.link.replay-timeout must be > 0, got " + replayTimeoutMicros + "us");
+    }
+  }
+
+  /** Per-direction specs with the default data link layer (reliable, 5 ms replay timeout). */
+  public LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions) {
+    this(defaults, directions, true, hmmemu.node.LinkReliability.DEFAULT.replayTimeoutMicros());
   }
 
   /** The same spec on every direction. */
   public static LinkSettings of(LinkSpec spec) { return new LinkSettings(spec, Map.of()); }
+
+  /** A copy with the data link layer on or off ({@code hmm-emu.link.reliable}). */
+  public LinkSettings withReliable(boolean on) {
+    return new LinkSettings(defaults, directions, on, replayTimeoutMicros);
+  }
+
+  /** A copy with another replay timeout (model microseconds). */
+  public LinkSettings withReplayTimeout(double micros) {
+    return new LinkSettings(defaults, directions, reliable, micros);
+  }
 
   /** The built-in defaults. */
   public static LinkSettings builtIn() { return fromConfig(ConfigFactory.empty()); }
@@ -52,7 +73,7 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
   public LinkSettings with(Direction d, LinkSpec spec) {
     Map<Direction, LinkSpec> m = new LinkedHashMap<>(directions);
     m.put(d, spec);
-    return new LinkSettings(defaults, m);
+    return new LinkSettings(defaults, m, reliable, replayTimeoutMicros);
   }
 
   /**
@@ -88,7 +109,15 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
         throw new IllegalArgumentException(path + ": " + ex.getMessage(), ex);
       }
     }
-    return new LinkSettings(defaults, dirs);
+    boolean reliable;
+    double replay;
+    try {
+      reliable = link.getBoolean("reliable");
+      replay = micros(link, "replay-timeout");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("hmm-emu.link: " + e.getMessage(), e);
+    }
+    return new LinkSettings(defaults, dirs, reliable, replay);
   }
 
   private static LinkSpec spec(Config c, String path) {

@@ -1,6 +1,7 @@
 package hmmemu.node.link;
 
 import hmmemu.node.Link;
+import hmmemu.node.LinkReliability;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -61,17 +62,23 @@ public final class ModeledLink implements Link, AutoCloseable {
    * {@code addedDelayMicros}: total model delay the link added (propagation, transmission, queueing, run-time
    * delay, reordering) over the messages not dropped at send; {@code maxDelayMicros} the largest;
    * {@code lateMicrosTotal} / {@code lateMicrosMax}: real microseconds by which deliveries came later than their
-   * due time (the scheduler's own error, timer slack included), over scheduled deliveries.
+   * due time (the scheduler's own error, timer slack included), over scheduled deliveries. Data link layer
+   * (docs/FAULTS.md, counted by the node shells of this JVM): {@code replayed} messages the sender handed to the
+   * link again after its replay timer expired; {@code duplicatesDropped} copies the receiver discarded by
+   * sequence number; {@code resequenced} messages the receiver held behind a gap and delivered once it filled.
+   * A message counted in {@code dropped} is "lost"; with the data link layer on, it is delivered by a replay.
    */
   public record DirectionStats(Direction direction, long sent, long delivered, long dropped, long duplicated,
       long reordered, long held, long inFlight, long heldNow, double addedDelayMicros, double maxDelayMicros,
-      double lateMicrosTotal, double lateMicrosMax, long errors) {
+      double lateMicrosTotal, double lateMicrosMax, long errors, long replayed, long duplicatesDropped,
+      long resequenced) {
     @Override
     public String toString() {
       return String.format("%s sent=%d delivered=%d dropped=%d duplicated=%d reordered=%d held=%d inFlight=%d"
-              + " heldNow=%d addedDelay=%.1fus maxDelay=%.1fus lateTotal=%.1fus lateMax=%.1fus errors=%d",
+              + " heldNow=%d addedDelay=%.1fus maxDelay=%.1fus lateTotal=%.1fus lateMax=%.1fus errors=%d"
+              + " replayed=%d duplicatesDropped=%d resequenced=%d",
           direction, sent, delivered, dropped, duplicated, reordered, held, inFlight, heldNow, addedDelayMicros,
-          maxDelayMicros, lateMicrosTotal, lateMicrosMax, errors);
+          maxDelayMicros, lateMicrosTotal, lateMicrosMax, errors, replayed, duplicatesDropped, resequenced);
     }
   }
 
@@ -90,6 +97,7 @@ public final class ModeledLink implements Link, AutoCloseable {
     long busyUntil = Long.MIN_VALUE;
     long lastDue = Long.MIN_VALUE;
     long sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight, errors;
+    long replayed, duplicatesDropped, resequenced;
     double addedDelay, maxDelay, lateTotal, lateMax;
 
     Dir(Direction d) {
@@ -105,7 +113,7 @@ public final class ModeledLink implements Link, AutoCloseable {
 
     DirectionStats stats() {
       return new DirectionStats(direction, sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight,
-          held.size(), addedDelay, maxDelay, lateTotal, lateMax, errors);
+          held.size(), addedDelay, maxDelay, lateTotal, lateMax, errors, replayed, duplicatesDropped, resequenced);
     }
   }
 
@@ -176,6 +184,25 @@ public final class ModeledLink implements Link, AutoCloseable {
   }
 
   private boolean paused(Direction d) { return paused.contains(d.from()) || paused.contains(d.to()); }
+
+  // ------------------------------------------------------------------------------------------------ data link layer
+
+  @Override
+  public LinkReliability reliability() {
+    return new LinkReliability(settings.reliable(), settings.replayTimeoutMicros(), timeScale);
+  }
+
+  @Override
+  public void count(int fromNode, int toNode, LinkReliability.Event event, long n) {
+    synchronized (lock) {
+      Dir x = dir(fromNode, toNode);
+      switch (event) {
+        case REPLAYED -> x.replayed += n;
+        case DUPLICATE_DROPPED -> x.duplicatesDropped += n;
+        case RESEQUENCED -> x.resequenced += n;
+      }
+    }
+  }
 
   // ------------------------------------------------------------------------------------------------ sending
 
@@ -439,7 +466,7 @@ public final class ModeledLink implements Link, AutoCloseable {
   public DirectionStats stats(int from, int to) {
     synchronized (lock) {
       Dir x = dirs.get(new Direction(from, to));
-      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
   }
 

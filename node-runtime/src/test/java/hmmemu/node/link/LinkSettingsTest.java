@@ -67,4 +67,18 @@ class LinkSettingsTest {
         ConfigFactory.parseString("hmm-emu.link.directions { \"cpu0-gpu1\" { loss = 0.1 } }")));
     assertTrue(e.getMessage().contains("bad direction"), e.getMessage());
   }
+
+  @org.junit.jupiter.api.Test
+  void dataLinkLayerKeys() {
+    LinkSettings def = LinkSettings.builtIn();
+    org.junit.jupiter.api.Assertions.assertTrue(def.reliable());
+    org.junit.jupiter.api.Assertions.assertEquals(5000.0, def.replayTimeoutMicros(), 1e-9);
+    LinkSettings off = LinkSettings.fromConfig(com.typesafe.config.ConfigFactory.parseString(
+        "hmm-emu.link { reliable = off, replay-timeout = 250us }"));
+    org.junit.jupiter.api.Assertions.assertFalse(off.reliable());
+    org.junit.jupiter.api.Assertions.assertEquals(250.0, off.replayTimeoutMicros(), 1e-9);
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> LinkSettings.fromConfig(com.typesafe.config.ConfigFactory.parseString("hmm-emu.link.replay-timeout = 5")));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("replay-timeout"), e.getMessage());
+  }
 }

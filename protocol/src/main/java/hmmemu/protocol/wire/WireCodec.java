@@ -291,6 +291,19 @@ public final class WireCodec {
     return s.isEmpty() ? null : s;
   }
 
+  /** The envelope's data-link sequence number (0 = not link-sequenced). */
+  public static long linkSeq(Envelope env) { return env.getLinkSeq(); }
+
+  /** True for a pure link ACK: no body, only {@code link_ack} (PCIe Ack DLLP); it carries no protocol message. */
+  public static boolean isLinkAck(Envelope env) {
+    return env.getBodyCase() == Envelope.BodyCase.BODY_NOT_SET && env.getLinkAck() != 0;
+  }
+
+  /** A pure link ACK: every sequence number up to {@code cumulative} was delivered; reply-to names the acker. */
+  public static Envelope linkAck(long cumulative, String replyTo) {
+    return header(null, replyTo).setLinkAck(cumulative).build();
+  }
+
   // ================================================================ public API: trace
 
   /** True when the Envelope's body is a TraceBatch (decode it with {@link #decodeTrace(Envelope)}). */

@@ -1,0 +1,177 @@
+package hmmemu.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import hmmemu.cluster.EmbeddedCluster;
+import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.node.ModelClock;
+import hmmemu.cluster.demo.Experiment;
+import hmmemu.node.link.Direction;
+import hmmemu.node.link.FaultSchedule;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.ModeledLink;
+import java.time.Duration;
+import hmmemu.node.Link;
+import hmmemu.node.LinkReliability;
+import hmmemu.protocol.wire.pb.Envelope;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The demo's contention workload (CPU threads and warps of two GPU nodes incrementing shared counters) on a real
+ * 3-node cluster (3 ActorSystems, Artery) whose host-device traffic goes through a {@link ModeledLink} with link
+ * faults: each run must end with zero invariant violations, counters equal to the acknowledged increments exactly,
+ * and every operation answered (progress after a partition heals or a pause ends).
+ */
+class LinkFaultsTest {
+
+  private static HmmEmuSettings settings() {
+    return HmmEmuSettings.fromConfig(ConfigFactory.parseMap(Map.of(
+            "hmm-emu.demo.warps-per-device", 2,
+            "hmm-emu.demo.ops-per-warp", 3,
+            "hmm-emu.demo.cpu-threads", 2,
+            "hmm-emu.demo.ops-per-thread", 30,
+            "hmm-emu.demo.counters", 2,
+            "hmm-emu.demo.counter-pages", 1,
+            "hmm-emu.demo.run-timeout", "20s"))
+        .withFallback(ConfigFactory.load("application-test")));
+  }
+
+  private record Run(Experiment.RunResult result, Map<Direction, ModeledLink.DirectionStats> stats) {}
+
+  /**
+   * A link stage in front of the model that completes {@link #busy} when the {@code n}-th message is sent, so a
+   * fault schedule starts while the workload's traffic flows (not during start-up), whatever the machine's speed.
+   */
+  private static final class Trigger implements Link {
+    final Link next;
+    final long n;
+    final AtomicLong sent = new AtomicLong();
+    final CompletableFuture<Void> busy = new CompletableFuture<>();
+
+    Trigger(Link next, long n) {
+      this.next = next;
+      this.n = n;
+    }
+
+    @Override
+    public void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
+      if (sent.incrementAndGet() == n) busy.complete(null);
+      next.send(fromNode, toNode, to, envelope);
+    }
+
+    @Override public LinkReliability reliability() { return next.reliability(); }
+
+    @Override
+    public void count(int fromNode, int toNode, LinkReliability.Event event, long k) { next.count(fromNode, toNode, event, k); }
+  }
+
+  /** Runs the workload through a ModeledLink; {@code schedule} starts once 200 messages crossed the link. */
+  private static Run run(String name, LinkSettings ls, String schedule) throws Exception {
+    HmmEmuSettings s = settings();
+    ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor();
+    try (ModeledLink link = new ModeledLink(ls, 7, s.timeScale, Link.DIRECT)) {
+      Trigger trigger = new Trigger(link, 200);
+      CompletableFuture<FaultSchedule.Running> started = trigger.busy.thenApply(v ->
+          FaultSchedule.parse(schedule).start(link, ex, new FaultSchedule.Callbacks() {
+            @Override public void crash(int node) { throw new UnsupportedOperationException("crash"); }
+            @Override public void restart(int node) { throw new UnsupportedOperationException("restart"); }
+          }));
+      try (EmbeddedCluster cluster = EmbeddedCluster.start(s.config, s.demo.gpuNodes(), s.switches,
+          ModelClock.scaledWall(s.timeScale), trigger, Duration.ofSeconds(30))) {
+        return runOn(name, s, link, cluster, started);
+      }
+    } finally {
+      ex.shutdownNow();
+    }
+  }
+
+  private static Run runOn(String name, HmmEmuSettings s, ModeledLink link, EmbeddedCluster cluster,
+      CompletableFuture<FaultSchedule.Running> started) throws Exception {
+    {
+      Experiment.RunResult r;
+      try {
+        r = Experiment.run(name, s, cluster, System.nanoTime());
+      } catch (IllegalStateException e) {
+        throw new AssertionError(e.getMessage() + "; link: " + link.stats(), e);
+      }
+      assertTrue(started.isDone(), "the workload sent 200 messages, so the fault schedule started");
+      started.get().done().get(30, TimeUnit.SECONDS); // every step (heal, resume) ran
+      assertTrue(link.awaitQuiescent(Duration.ofSeconds(10)), "the link drains");
+      System.out.println("[" + name + "] " + r + "\n  link: " + link.stats().values());
+      return new Run(r, link.stats());
+    }
+  }
+
+  private static void assertExact(Run run) {
+    HmmEmuSettings s = settings();
+    Experiment.RunResult r = run.result();
+    assertTrue(r.violations().isEmpty(), () -> "violations: " + r.violations());
+    assertTrue(r.checkerCaughtUp(), "checker caught up with every node");
+    assertEquals(r.expectedValue(), r.finalValue(), "final counter sum == acknowledged increments");
+    assertEquals(2L * 30, r.cpuAtomics(), "every CPU increment completes");
+    assertEquals(2L * 2 * 3, r.gpuAtomics() + r.gpuCancelled(), "every GPU increment completes or is cancelled");
+  }
+
+  private static long sum(Run run, java.util.function.ToLongFunction<ModeledLink.DirectionStats> f) {
+    return run.stats().values().stream().mapToLong(f).sum();
+  }
+
+  @Test
+  @DisplayName("loss, duplication and reordering on every direction: replayed, deduplicated, resequenced; exact")
+  void lossDuplicationReorderingAreRepairedByTheDataLinkLayer() throws Exception {
+    LinkSettings ls = LinkSettings.fromConfig(ConfigFactory.parseString(
+        "hmm-emu.link.default { loss = 0.05, duplication = 0.05, reordering = 0.1 }"));
+    Run run = run("loss-dup-reorder", ls, "");
+    assertExact(run);
+    assertTrue(sum(run, ModeledLink.DirectionStats::dropped) > 0, () -> "some messages were lost: " + run.stats());
+    assertTrue(sum(run, ModeledLink.DirectionStats::replayed) > 0, () -> "lost messages were replayed: " + run.stats());
+    assertTrue(sum(run, ModeledLink.DirectionStats::duplicatesDropped) > 0,
+        () -> "duplicates were dropped by sequence number: " + run.stats());
+    assertTrue(sum(run, ModeledLink.DirectionStats::resequenced) > 0,
+        () -> "overtaken messages were resequenced: " + run.stats());
+  }
+
+  @Test
+  @DisplayName("added delay on one link (cpu0->gpu1): exact")
+  void addedDelayOnOneLink() throws Exception {
+    Run run = run("delay", LinkSettings.builtIn(), "at 0s add 300us jitter 100us to cpu0->gpu1");
+    assertExact(run);
+    assertTrue(run.stats().get(new Direction(0, 1)).maxDelayMicros() >= 200, () -> "the delay applied: " + run.stats());
+  }
+
+  @Test
+  @DisplayName("two-way partition of gpu1 for 300 ms, then heal: progress after healing, exact")
+  void partitionAndHeal() throws Exception {
+    Run run = run("partition", LinkSettings.builtIn(), "at 50ms partition gpu1 for 300ms");
+    assertExact(run);
+    assertTrue(sum(run, ModeledLink.DirectionStats::dropped) > 0, () -> "the partition dropped messages: " + run.stats());
+    assertTrue(sum(run, ModeledLink.DirectionStats::replayed) > 0, () -> "and they were replayed: " + run.stats());
+  }
+
+  @Test
+  @DisplayName("one-way partition of gpu2 (not heard) for 300 ms, then heal: exact")
+  void oneWayPartitionAndHeal() throws Exception {
+    Run run = run("one-way", LinkSettings.builtIn(), "at 50ms partition gpu2 one-way for 300ms");
+    assertExact(run);
+    assertTrue(run.stats().get(new Direction(2, 0)).dropped() > 0, () -> "gpu2 was not heard: " + run.stats());
+    assertEquals(0, run.stats().get(new Direction(0, 2)).dropped(), () -> "gpu2 still heard: " + run.stats());
+  }
+
+  @Test
+  @DisplayName("gpu2's traffic paused for 300 ms, then resumed: exact")
+  void pauseAndResume() throws Exception {
+    Run run = run("pause", LinkSettings.builtIn(), "at 50ms pause gpu2 for 300ms");
+    assertExact(run);
+    assertTrue(sum(run, ModeledLink.DirectionStats::held) > 0, () -> "the pause held messages: " + run.stats());
+  }
+}

@@ -1,0 +1,48 @@
+package hmmemu.node;
+
+/**
+ * Settings of the modelled data link layer (PCIe Base Spec, "Data Link Layer": sequence numbers, Ack/Nak DLLPs,
+ * replay buffer and REPLAY_TIMER) that {@link NodeShell} runs on every host-device direction.
+ *
+ * @param on sequence, ACK, replay and resequence ({@code hmm-emu.link.reliable}); off = raw link, where loss,
+ *     duplication and reordering reach the protocol and must be detected by it (docs/FAULTS.md)
+ * @param replayTimeoutMicros model time without ACK progress after which the sender replays its unacknowledged
+ *     messages ({@code hmm-emu.link.replay-timeout}); doubled after each replay without progress, up to
+ *     {@link #MAX_BACKOFF} times, reset on progress
+ * @param timeScale real microseconds per model microsecond (the link's time scale)
+ */
+public record LinkReliability(boolean on, double replayTimeoutMicros, double timeScale) {
+  /** Replay backoff cap: the timer doubles at most 6 times (x64) while nothing is acknowledged. */
+  public static final int MAX_BACKOFF = 64;
+
+  /** Default: on, 5 ms model replay timeout, time scale 1 (docs/FAULTS.md explains the value). */
+  public static final LinkReliability DEFAULT = new LinkReliability(true, 5000, 1.0);
+
+  /** Raw link: no sequence numbers. */
+  public static final LinkReliability OFF = new LinkReliability(false, 5000, 1.0);
+
+  public LinkReliability {
+    if (!(replayTimeoutMicros > 0)) throw new IllegalArgumentException("replay-timeout must be > 0, got " + replayTimeoutMicros + "us");
+    if (!(timeScale > 0)) throw new IllegalArgumentException("time-scale must be > 0, got " + timeScale);
+  }
+
+  /**
+   * Model time a receiver may wait before sending a pure ACK for what it delivered (when no reverse traffic
+   * carried it): a third of the replay timeout, as the PCIe spec sizes the AckNak_LATENCY_TIMER limit to about a
+   * third of the REPLAY_TIMER limit, so an ACK normally arrives before the sender's timer expires.
+   */
+  public double ackDelayMicros() { return replayTimeoutMicros / 3; }
+
+  /** Real nanoseconds of {@code modelMicros} at this time scale. */
+  public long realNanos(double modelMicros) { return Math.max(1, Math.round(modelMicros * timeScale * 1000.0)); }
+
+  /** Data-link-layer events counted per direction in the link's stats. */
+  public enum Event {
+    /** The sender handed an unacknowledged message to the link again (replay timer expired). */
+    REPLAYED,
+    /** The receiver dropped a copy whose sequence number it had already delivered or buffered. */
+    DUPLICATE_DROPPED,
+    /** The receiver held a message that arrived ahead of a missing one and delivered it once the gap filled. */
+    RESEQUENCED
+  }
+}

@@ -1,0 +1,28 @@
+package hmmemu.node;
+
+import hmmemu.protocol.wire.pb.Envelope;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Tells a link stage's first sight of a sequenced message from a data-link replay of it (same sender, receiver
+ * and sequence number), so that observers and gates act once per message. Senders hand a direction's messages to
+ * the link in sequence order, so a sequence number not above the highest seen is a replay. Thread-safe.
+ */
+public final class ReplayFilter {
+  private record Key(int fromNode, ActorRef<Envelope> to) {}
+
+  private final Map<Key, Long> highest = new HashMap<>();
+
+  /** True unless {@code envelope} is sequenced and its sequence number was already seen on (fromNode, to). */
+  public synchronized boolean first(int fromNode, ActorRef<Envelope> to, Envelope envelope) {
+    long seq = envelope.getLinkSeq();
+    if (seq == 0) return true;
+    Key k = new Key(fromNode, to);
+    Long h = highest.get(k);
+    if (h != null && seq <= h) return false;
+    highest.put(k, seq);
+    return true;
+  }
+}
