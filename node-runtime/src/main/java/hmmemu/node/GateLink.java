@@ -62,6 +62,9 @@ public final class GateLink implements Link {
   public void count(int fromNode, int toNode, LinkReliability.Event event, long n) { next.count(fromNode, toNode, event, n); }
 
   @Override
+  public void lost(int fromNode, int toNode, long seq, String what) { next.lost(fromNode, toNode, seq, what); }
+
+  @Override
   public synchronized void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
     Gate g = gates.get(key(fromNode, toNode));
     if (g == null) {

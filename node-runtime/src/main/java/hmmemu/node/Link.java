@@ -21,6 +21,12 @@ public interface Link {
   /** Counts a data-link-layer event of direction from -> to (the sender's replays, the receiver's drops). */
   default void count(int fromNode, int toNode, LinkReliability.Event event, long n) {}
 
+  /**
+   * With the data link layer off: message {@code seq} of direction from -> to was not acknowledged within the
+   * replay timeout, so it is reported lost ({@code what} names it). Links record it for the run's report.
+   */
+  default void lost(int fromNode, int toNode, long seq, String what) {}
+
   /** A link that delivers at once. */
   Link DIRECT = (fromNode, toNode, to, envelope) -> to.tell(envelope);
 }

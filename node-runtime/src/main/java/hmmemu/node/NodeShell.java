@@ -144,12 +144,22 @@ public final class NodeShell {
     if (envelope.getLinkAck() != 0 && from != null) onAck(from, envelope.getLinkAck());
     if (WireCodec.isLinkAck(envelope)) return;
     long seq = envelope.getLinkSeq();
-    if (seq == 0 || from == null || !rel.on()) {
+    if (seq == 0 || from == null) {
       deliver(envelope, from, handler);
       return;
     }
     Rx r = rx.computeIfAbsent(from, Rx::new);
     r.fromNode = envelope.getLinkNode();
+    if (!rel.on()) {
+      // Raw link: deliver as it comes (duplicates and reordering reach the protocol), but keep acknowledging what
+      // arrived so that the sender can name what never did.
+      if (seq >= r.expected && r.ahead.put(seq, envelope) == null) {
+        while (r.ahead.remove(r.expected) != null) r.expected++;
+      }
+      owe(r);
+      deliver(envelope, from, handler);
+      return;
+    }
     if (seq < r.expected || r.ahead.containsKey(seq)) {
       link.count(r.fromNode, nodeIndex, LinkReliability.Event.DUPLICATE_DROPPED, 1);
       owe(r); // the sender replays because it missed our ACK: ACK again
@@ -210,10 +220,6 @@ public final class NodeShell {
   /** Sends a protocol message to another node through the link stage, stamped with this node's clock. */
   public void send(int toNode, ActorRef<Envelope> to, HmmProtocol.Msg msg) {
     Envelope env = WireCodec.encode(msg, clock.snapshot(), selfString);
-    if (!rel.on()) {
-      link.send(nodeIndex, toNode, to, env);
-      return;
-    }
     Tx t = txByRef.get(to);
     if (t == null) {
       t = new Tx(toNode, to, resolver.toSerializationFormat(to));
@@ -283,6 +289,18 @@ public final class NodeShell {
     for (Tx t : txByRef.values()) {
       if (t.unacked.isEmpty()) continue;
       long due = t.lastProgressNanos + rel.realNanos(rel.replayTimeoutMicros() * t.backoff);
+      if (now - due >= 0 && !rel.on()) {
+        // Raw link: no replay. Every message still unacknowledged after the timeout is reported lost, by name.
+        for (Unacked u : t.unacked) {
+          String what = describe(u.envelope());
+          ctx.getLog().error("link loss detected: {} -> node {} seq {} never acknowledged: {}", nodeIndex, t.toNode,
+              u.seq(), what);
+          link.lost(nodeIndex, t.toNode, u.seq(), what);
+        }
+        t.unacked.clear();
+        t.backoff = 1;
+        continue;
+      }
       if (now - due >= 0) {
         for (Unacked u : t.unacked) link.send(nodeIndex, t.toNode, t.to, u.envelope());
         link.count(nodeIndex, t.toNode, LinkReliability.Event.REPLAYED, t.unacked.size());
@@ -293,6 +311,14 @@ public final class NodeShell {
       next = Math.min(next, due);
     }
     if (next != Long.MAX_VALUE) armTimer(next);
+  }
+
+  private static String describe(Envelope e) {
+    try {
+      return WireCodec.decode(e).toString();
+    } catch (RuntimeException ex) {
+      return e.getBodyCase().toString();
+    }
   }
 
   /** Messages sent on the link and not yet acknowledged (all directions). */

@@ -43,6 +43,9 @@ final class ObservingLink implements Link {
   public LinkReliability reliability() { return next.reliability(); }
 
   @Override
+  public void lost(int fromNode, int toNode, long seq, String what) { next.lost(fromNode, toNode, seq, what); }
+
+  @Override
   public void count(int fromNode, int toNode, LinkReliability.Event event, long n) { next.count(fromNode, toNode, event, n); }
 
   private void observe(Envelope envelope) {

@@ -66,19 +66,20 @@ public final class ModeledLink implements Link, AutoCloseable {
    * (docs/FAULTS.md, counted by the node shells of this JVM): {@code replayed} messages the sender handed to the
    * link again after its replay timer expired; {@code duplicatesDropped} copies the receiver discarded by
    * sequence number; {@code resequenced} messages the receiver held behind a gap and delivered once it filled.
-   * A message counted in {@code dropped} is "lost"; with the data link layer on, it is delivered by a replay.
+   * A message counted in {@code dropped} is "lost"; with the data link layer on, it is delivered by a replay;
+   * with it off, the sender reports it ({@code lostDetected}, {@link #detectedLosses}) after the replay timeout.
    */
   public record DirectionStats(Direction direction, long sent, long delivered, long dropped, long duplicated,
       long reordered, long held, long inFlight, long heldNow, double addedDelayMicros, double maxDelayMicros,
       double lateMicrosTotal, double lateMicrosMax, long errors, long replayed, long duplicatesDropped,
-      long resequenced) {
+      long resequenced, long lostDetected) {
     @Override
     public String toString() {
       return String.format("%s sent=%d delivered=%d dropped=%d duplicated=%d reordered=%d held=%d inFlight=%d"
               + " heldNow=%d addedDelay=%.1fus maxDelay=%.1fus lateTotal=%.1fus lateMax=%.1fus errors=%d"
-              + " replayed=%d duplicatesDropped=%d resequenced=%d",
+              + " replayed=%d duplicatesDropped=%d resequenced=%d lostDetected=%d",
           direction, sent, delivered, dropped, duplicated, reordered, held, inFlight, heldNow, addedDelayMicros,
-          maxDelayMicros, lateMicrosTotal, lateMicrosMax, errors, replayed, duplicatesDropped, resequenced);
+          maxDelayMicros, lateMicrosTotal, lateMicrosMax, errors, replayed, duplicatesDropped, resequenced, lostDetected);
     }
   }
 
@@ -97,7 +98,7 @@ public final class ModeledLink implements Link, AutoCloseable {
     long busyUntil = Long.MIN_VALUE;
     long lastDue = Long.MIN_VALUE;
     long sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight, errors;
-    long replayed, duplicatesDropped, resequenced;
+    long replayed, duplicatesDropped, resequenced, lostDetected;
     double addedDelay, maxDelay, lateTotal, lateMax;
 
     Dir(Direction d) {
@@ -113,7 +114,7 @@ public final class ModeledLink implements Link, AutoCloseable {
 
     DirectionStats stats() {
       return new DirectionStats(direction, sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight,
-          held.size(), addedDelay, maxDelay, lateTotal, lateMax, errors, replayed, duplicatesDropped, resequenced);
+          held.size(), addedDelay, maxDelay, lateTotal, lateMax, errors, replayed, duplicatesDropped, resequenced, lostDetected);
     }
   }
 
@@ -190,6 +191,28 @@ public final class ModeledLink implements Link, AutoCloseable {
   @Override
   public LinkReliability reliability() {
     return new LinkReliability(settings.reliable(), settings.replayTimeoutMicros(), timeScale);
+  }
+
+  /** A message the data link layer (off) reported lost: direction, sequence number and the message. */
+  public record DetectedLoss(Direction direction, long seq, String what) {
+    @Override public String toString() { return direction + " seq " + seq + ": " + what; }
+  }
+
+  private final List<DetectedLoss> detectedLosses = new ArrayList<>();
+
+  @Override
+  public void lost(int fromNode, int toNode, long seq, String what) {
+    synchronized (lock) {
+      dir(fromNode, toNode).lostDetected++;
+      detectedLosses.add(new DetectedLoss(new Direction(fromNode, toNode), seq, what));
+    }
+  }
+
+  /** Messages reported lost by the node shells (data link layer off), in report order. */
+  public List<DetectedLoss> detectedLosses() {
+    synchronized (lock) {
+      return List.copyOf(detectedLosses);
+    }
   }
 
   @Override
@@ -466,7 +489,7 @@ public final class ModeledLink implements Link, AutoCloseable {
   public DirectionStats stats(int from, int to) {
     synchronized (lock) {
       Dir x = dirs.get(new Direction(from, to));
-      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
   }
 
