@@ -245,13 +245,14 @@ public final class NodeShell {
   }
 
   /**
-   * Forgets the link state towards and from node {@code node}'s actors (its replay buffer and reorder buffer):
-   * for a node that is down (models the PCIe link going to DL_Down on Surprise Down: the replay buffer is purged).
+   * Forgets the link state towards and from the actors at {@code address} (a member that is down): their replay
+   * and reorder buffers (models the PCIe link going to DL_Down on Surprise Down: the replay buffer is purged). A
+   * restarted node has another address or actor uid, so its state is new and untouched.
    */
-  public void linkDown(int node) {
-    txByRef.values().removeIf(t -> t.toNode == node);
-    txByString.values().removeIf(t -> t.toNode == node);
-    rx.values().removeIf(r -> r.fromNode == node);
+  public void linkDown(org.apache.pekko.actor.Address address) {
+    txByRef.values().removeIf(t -> t.to.path().address().equals(address));
+    txByString.values().removeIf(t -> t.to.path().address().equals(address));
+    rx.values().removeIf(r -> resolve(r.from).path().address().equals(address));
   }
 
   // ------------------------------------------------------------------------------------------------ timers

@@ -134,7 +134,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       if (graceful(e)) getContext().getLog().info(msg, node, m.address(), reason);
       else getContext().getLog().warn(msg, node, m.address(), reason);
       carryOut(core.nodeGone(node, reason + " " + m.address(), clock.nowMicros()));
-      shell.linkDown(node);
+      shell.linkDown(m.address());
     }
     scheduleLeaseTicks();
     return this;

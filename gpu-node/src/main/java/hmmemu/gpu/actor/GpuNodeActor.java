@@ -147,7 +147,6 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     }
     Ready ready = core.step(msg, clock.nowMicros());
     carryOut(ready);
-    return this;
   }
 
   private void carryOut(Ready ready) {
