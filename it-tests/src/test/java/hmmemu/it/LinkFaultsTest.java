@@ -174,4 +174,37 @@ class LinkFaultsTest {
     assertExact(run);
     assertTrue(sum(run, ModeledLink.DirectionStats::held) > 0, () -> "the pause held messages: " + run.stats());
   }
+
+  @Test
+  @DisplayName("data link layer off: every message the link loses is reported by name, never silently")
+  void rawLossIsDetected() throws Exception {
+    HmmEmuSettings s = settings();
+    LinkSettings ls = LinkSettings.fromConfig(ConfigFactory.parseString(
+        "hmm-emu.link { reliable = off, replay-timeout = 100ms, directions { \"cpu0<->gpu1\" { loss = 0.05 } } }"));
+    try (ModeledLink link = new ModeledLink(ls, 11, s.timeScale, Link.DIRECT);
+        EmbeddedCluster cluster = EmbeddedCluster.start(s.config.withFallback(ConfigFactory.parseString(
+            "hmm-emu.demo.run-timeout = 8s")), s.demo.gpuNodes(), s.switches, ModelClock.scaledWall(s.timeScale),
+            link, Duration.ofSeconds(30))) {
+      String outcome;
+      try {
+        HmmEmuSettings shortRun = HmmEmuSettings.fromConfig(ConfigFactory.parseString("hmm-emu.demo.run-timeout = 8s")
+            .withFallback(s.config));
+        Experiment.RunResult r = Experiment.run("raw-loss", shortRun, cluster, System.nanoTime());
+        outcome = "completed: " + r;
+      } catch (IllegalStateException e) {
+        outcome = "did not complete (a lost request or reply leaves its waiter waiting): " + e.getMessage();
+      }
+      long dropped = link.stats(0, 1).dropped() + link.stats(1, 0).dropped();
+      var detected = link.detectedLosses();
+      System.out.println("[raw-loss] " + outcome + "\n  dropped=" + dropped + " detected=" + detected.size()
+          + "\n  first: " + detected.stream().limit(3).toList());
+      assertTrue(dropped > 0, "the link lost messages");
+      assertTrue(!detected.isEmpty(), () -> "losses were reported: " + link.stats());
+      for (ModeledLink.DetectedLoss d : detected) {
+        assertTrue(d.direction().equals(new Direction(0, 1)) || d.direction().equals(new Direction(1, 0)),
+            () -> "only lossy directions report losses: " + d);
+        assertTrue(!d.what().isBlank(), () -> "a report names the message: " + d);
+      }
+    }
+  }
 }

@@ -43,6 +43,10 @@ public record LinkReliability(boolean on, double replayTimeoutMicros, double tim
     /** The receiver dropped a copy whose sequence number it had already delivered or buffered. */
     DUPLICATE_DROPPED,
     /** The receiver held a message that arrived ahead of a missing one and delivered it once the gap filled. */
-    RESEQUENCED
+    RESEQUENCED,
+    /** Data link layer off: a copy of an already delivered sequence number reached the protocol (reported). */
+    RAW_DUPLICATE,
+    /** Data link layer off: a message reached the protocol before an earlier one of its direction (reported). */
+    RAW_OUT_OF_ORDER
   }
 }

@@ -37,7 +37,7 @@ public final class NodeShell {
   /** A decoded protocol message handed to the node, with its sender's reply-to (null when none). */
   public record Inbound(HmmProtocol.Msg msg, String replyTo, Envelope envelope) {}
 
-  private record Unacked(long seq, Envelope envelope) {}
+  private record Unacked(long seq, Envelope envelope, long sentNanos) {}
 
   /** Sending side of one direction: this node incarnation -> one receiver actor (models the replay buffer). */
   private static final class Tx {
@@ -64,9 +64,13 @@ public final class NodeShell {
     final TreeMap<Long, Envelope> ahead = new TreeMap<>();
     boolean ackOwed;
     long ackOwedSinceNanos;
+    ActorRef<Envelope> ref;
 
     Rx(String from) { this.from = from; }
   }
+
+  /** Data link layer off: sequence numbers remembered ahead of a gap before the gap is given up. */
+  private static final int RAW_WINDOW = 4096;
 
   private final ActorContext<?> ctx;
   private final int nodeIndex;
@@ -153,10 +157,22 @@ public final class NodeShell {
     if (!rel.on()) {
       // Raw link: deliver as it comes (duplicates and reordering reach the protocol), but keep acknowledging what
       // arrived so that the sender can name what never did.
-      if (seq >= r.expected && r.ahead.put(seq, envelope) == null) {
+      if (seq < r.expected || r.ahead.containsKey(seq)) {
+        link.count(r.fromNode, nodeIndex, LinkReliability.Event.RAW_DUPLICATE, 1);
+        ctx.getLog().warn("raw link: duplicate of seq {} from node {} delivered", seq, r.fromNode);
+      } else {
+        if (seq > r.expected) {
+          link.count(r.fromNode, nodeIndex, LinkReliability.Event.RAW_OUT_OF_ORDER, 1);
+          ctx.getLog().warn("raw link: seq {} from node {} delivered before seq {}", seq, r.fromNode, r.expected);
+        }
+        r.ahead.put(seq, envelope);
         while (r.ahead.remove(r.expected) != null) r.expected++;
+        if (r.ahead.size() > RAW_WINDOW) r.expected = r.ahead.pollFirstEntry().getKey() + 1; // a gap that stays
       }
-      owe(r);
+      // Selective ACK of this one message, told directly: with the link layer off the ACK is the loss
+      // detector's instrument, not modelled traffic, so the link can neither lose nor delay it.
+      if (r.ref == null) r.ref = resolve(from);
+      r.ref.tell(WireCodec.linkAck(seq, selfString));
       deliver(envelope, from, handler);
       return;
     }
@@ -204,6 +220,10 @@ public final class NodeShell {
   private void onAck(String from, long cumulative) {
     Tx t = txByString.get(from);
     if (t == null) return;
+    if (!rel.on()) { // selective ACK of one message
+      t.unacked.removeIf(u -> u.seq() == cumulative);
+      return;
+    }
     boolean progress = false;
     while (!t.unacked.isEmpty() && t.unacked.peekFirst().seq() <= cumulative) {
       t.unacked.pollFirst();
@@ -228,13 +248,13 @@ public final class NodeShell {
     }
     Envelope.Builder b = env.toBuilder().setLinkSeq(t.nextSeq++).setLinkNode(nodeIndex);
     Rx r = rx.get(t.toString);
-    if (r != null && r.expected > 1) {
+    if (rel.on() && r != null && r.expected > 1) {
       b.setLinkAck(r.expected - 1); // piggybacked ACK
       r.ackOwed = false;
     }
     Envelope seqd = b.build();
     if (t.unacked.isEmpty()) t.lastProgressNanos = System.nanoTime();
-    t.unacked.add(new Unacked(seqd.getLinkSeq(), seqd));
+    t.unacked.add(new Unacked(seqd.getLinkSeq(), seqd, System.nanoTime()));
     armTimer(t.lastProgressNanos + rel.realNanos(rel.replayTimeoutMicros() * t.backoff));
     link.send(nodeIndex, toNode, to, seqd);
   }
@@ -290,16 +310,22 @@ public final class NodeShell {
     for (Tx t : txByRef.values()) {
       if (t.unacked.isEmpty()) continue;
       long due = t.lastProgressNanos + rel.realNanos(rel.replayTimeoutMicros() * t.backoff);
-      if (now - due >= 0 && !rel.on()) {
-        // Raw link: no replay. Every message still unacknowledged after the timeout is reported lost, by name.
-        for (Unacked u : t.unacked) {
+      if (!rel.on()) {
+        // Raw link: no replay. A message still unacknowledged a replay timeout after it was sent is reported lost,
+        // by name.
+        long timeout = rel.realNanos(rel.replayTimeoutMicros());
+        for (var it = t.unacked.iterator(); it.hasNext();) {
+          Unacked u = it.next();
+          if (now - (u.sentNanos() + timeout) < 0) {
+            next = Math.min(next, u.sentNanos() + timeout);
+            continue;
+          }
+          it.remove();
           String what = describe(u.envelope());
           ctx.getLog().error("link loss detected: {} -> node {} seq {} never acknowledged: {}", nodeIndex, t.toNode,
               u.seq(), what);
           link.lost(nodeIndex, t.toNode, u.seq(), what);
         }
-        t.unacked.clear();
-        t.backoff = 1;
         continue;
       }
       if (now - due >= 0) {

@@ -67,19 +67,23 @@ public final class ModeledLink implements Link, AutoCloseable {
    * link again after its replay timer expired; {@code duplicatesDropped} copies the receiver discarded by
    * sequence number; {@code resequenced} messages the receiver held behind a gap and delivered once it filled.
    * A message counted in {@code dropped} is "lost"; with the data link layer on, it is delivered by a replay;
-   * with it off, the sender reports it ({@code lostDetected}, {@link #detectedLosses}) after the replay timeout.
+   * with it off, the sender reports it ({@code lostDetected}, {@link #detectedLosses}) after the replay timeout,
+   * and the receiver counts the duplicates ({@code rawDuplicates}) and out-of-order arrivals
+   * ({@code rawOutOfOrder}) it handed to the protocol.
    */
   public record DirectionStats(Direction direction, long sent, long delivered, long dropped, long duplicated,
       long reordered, long held, long inFlight, long heldNow, double addedDelayMicros, double maxDelayMicros,
       double lateMicrosTotal, double lateMicrosMax, long errors, long replayed, long duplicatesDropped,
-      long resequenced, long lostDetected) {
+      long resequenced, long lostDetected, long rawDuplicates, long rawOutOfOrder) {
     @Override
     public String toString() {
       return String.format("%s sent=%d delivered=%d dropped=%d duplicated=%d reordered=%d held=%d inFlight=%d"
               + " heldNow=%d addedDelay=%.1fus maxDelay=%.1fus lateTotal=%.1fus lateMax=%.1fus errors=%d"
-              + " replayed=%d duplicatesDropped=%d resequenced=%d lostDetected=%d",
+              + " replayed=%d duplicatesDropped=%d resequenced=%d lostDetected=%d"
+              + " rawDuplicates=%d rawOutOfOrder=%d",
           direction, sent, delivered, dropped, duplicated, reordered, held, inFlight, heldNow, addedDelayMicros,
-          maxDelayMicros, lateMicrosTotal, lateMicrosMax, errors, replayed, duplicatesDropped, resequenced, lostDetected);
+          maxDelayMicros, lateMicrosTotal, lateMicrosMax, errors, replayed, duplicatesDropped, resequenced, lostDetected,
+          rawDuplicates, rawOutOfOrder);
     }
   }
 
@@ -98,7 +102,7 @@ public final class ModeledLink implements Link, AutoCloseable {
     long busyUntil = Long.MIN_VALUE;
     long lastDue = Long.MIN_VALUE;
     long sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight, errors;
-    long replayed, duplicatesDropped, resequenced, lostDetected;
+    long replayed, duplicatesDropped, resequenced, lostDetected, rawDuplicates, rawOutOfOrder;
     double addedDelay, maxDelay, lateTotal, lateMax;
 
     Dir(Direction d) {
@@ -114,7 +118,8 @@ public final class ModeledLink implements Link, AutoCloseable {
 
     DirectionStats stats() {
       return new DirectionStats(direction, sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight,
-          held.size(), addedDelay, maxDelay, lateTotal, lateMax, errors, replayed, duplicatesDropped, resequenced, lostDetected);
+          held.size(), addedDelay, maxDelay, lateTotal, lateMax, errors, replayed, duplicatesDropped, resequenced, lostDetected,
+          rawDuplicates, rawOutOfOrder);
     }
   }
 
@@ -223,6 +228,8 @@ public final class ModeledLink implements Link, AutoCloseable {
         case REPLAYED -> x.replayed += n;
         case DUPLICATE_DROPPED -> x.duplicatesDropped += n;
         case RESEQUENCED -> x.resequenced += n;
+        case RAW_DUPLICATE -> x.rawDuplicates += n;
+        case RAW_OUT_OF_ORDER -> x.rawOutOfOrder += n;
       }
     }
   }
@@ -489,7 +496,7 @@ public final class ModeledLink implements Link, AutoCloseable {
   public DirectionStats stats(int from, int to) {
     synchronized (lock) {
       Dir x = dirs.get(new Direction(from, to));
-      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
   }
 
