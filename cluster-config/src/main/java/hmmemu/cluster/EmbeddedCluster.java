@@ -21,7 +21,9 @@ import org.apache.pekko.cluster.typed.Join;
 
 /**
  * A cluster of one CPU node and N GPU nodes in one JVM: each node its own ActorSystem with Artery TCP on
- * 127.0.0.1 and a free port, roles "cpu" and "gpu", joined through the CPU node as seed.
+ * 127.0.0.1 and a free port, roles "cpu" and "gpu", joined through the CPU node as seed. The one start-up path of
+ * the demo, {@code run} (scenarios, with several devices per GPU node) and the it-tests; every host-device
+ * message goes through the given {@link Link} (e.g. a {@code ModeledLink} for latency and faults).
  */
 public final class EmbeddedCluster implements ClusterHandle {
   public static final String SYSTEM_NAME = "hmm-emu";
@@ -48,8 +50,8 @@ public final class EmbeddedCluster implements ClusterHandle {
     SystemFactory PLAIN = (name, config) -> ActorSystem.create(Behaviors.empty(), name, config);
   }
 
-  private EmbeddedCluster(Config base, int gpuNodeCount, ModelSwitches switches, ModelClock clock, Link link,
-      Duration upTimeout, SystemFactory factory) {
+  private EmbeddedCluster(Config base, int gpuNodeCount, Map<Integer, Integer> devicesPerNode, ModelSwitches switches,
+      ModelClock clock, Link link, Duration upTimeout, SystemFactory factory) {
     cpuSystem = factory.create(SYSTEM_NAME, nodeConfig(base, "cpu"));
     try {
       Cluster cpuCluster = Cluster.get(cpuSystem);
@@ -66,7 +68,8 @@ public final class EmbeddedCluster implements ClusterHandle {
         ActorSystem<Void> g = factory.create(SYSTEM_NAME, nodeConfig(base, "gpu"));
         gpuSystems.add(g);
         Cluster.get(g).manager().tell(Join.create(seed));
-        ActorRef<Object> local = NodeRoles.startGpu(g, k, 1, switches, clock, link);
+        ActorRef<Object> local = NodeRoles.startGpu(g, k, Math.max(1, devicesPerNode.getOrDefault(k, 1)), switches,
+            clock, link);
         gpuLocalRefs.add(local);
         // Seen from the CPU node's system (a remote ref), so asks from the controller go over Artery and their
         // temporary reply actors live in the controller's system.
@@ -82,13 +85,22 @@ public final class EmbeddedCluster implements ClusterHandle {
   /** Starts the cluster and waits (bounded) until every member is Up. */
   public static EmbeddedCluster start(Config base, int gpuNodes, ModelSwitches switches, ModelClock clock, Link link,
       Duration upTimeout) {
-    return new EmbeddedCluster(base, gpuNodes, switches, clock, link, upTimeout, SystemFactory.PLAIN);
+    return new EmbeddedCluster(base, gpuNodes, Map.of(), switches, clock, link, upTimeout, SystemFactory.PLAIN);
   }
 
   /** As {@link #start}, creating each node's ActorSystem with {@code factory}. */
   public static EmbeddedCluster start(Config base, int gpuNodes, ModelSwitches switches, ModelClock clock, Link link,
       Duration upTimeout, SystemFactory factory) {
-    return new EmbeddedCluster(base, gpuNodes, switches, clock, link, upTimeout, factory);
+    return new EmbeddedCluster(base, gpuNodes, Map.of(), switches, clock, link, upTimeout, factory);
+  }
+
+  /**
+   * As {@link #start}, with {@code devicesPerNode.get(k)} devices on GPU node k (device ids k*16 .. k*16+n-1;
+   * 1 when absent), as scenarios declare them.
+   */
+  public static EmbeddedCluster start(Config base, int gpuNodes, Map<Integer, Integer> devicesPerNode,
+      ModelSwitches switches, ModelClock clock, Link link, Duration upTimeout, SystemFactory factory) {
+    return new EmbeddedCluster(base, gpuNodes, devicesPerNode, switches, clock, link, upTimeout, factory);
   }
 
   static Config nodeConfig(Config base, String role) {

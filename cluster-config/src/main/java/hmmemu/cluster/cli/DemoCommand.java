@@ -4,6 +4,8 @@ import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.demo.DemoReport;
 import hmmemu.cluster.demo.Experiment;
 import hmmemu.node.Link;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.ModeledLink;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +39,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--time-scale", description = "Real µs per model µs (default 1.0).") Double timeScale;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
+  @Option(names = "--link", description = {"Send host-device traffic through the modelled link of hmm-emu.link",
+      "(delays, faults and the data link layer; docs/LATENCY.md, docs/FAULTS.md) instead of directly."})
+  boolean link;
 
   @Override
   public Integer call() {
@@ -63,8 +68,20 @@ final class DemoCommand implements Callable<Integer> {
     for (String a : selected) {
       boolean kernel = a.equals("kernel");
       String name = kernel ? "folio-lock (kernel)" : "early-unlock (ablation)";
-      results.add(Experiment.runArm(name, settings,
-          settings.switches.withFolioLockUntilMapped(kernel), Link.DIRECT));
+      if (!link) {
+        results.add(Experiment.runArm(name, settings, settings.switches.withFolioLockUntilMapped(kernel), Link.DIRECT));
+      } else {
+        LinkSettings ls;
+        try {
+          ls = LinkSettings.fromConfig(settings.config);
+        } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+          throw new hmmemu.cluster.SettingsException(e.getMessage());
+        }
+        try (ModeledLink modeled = new ModeledLink(ls, settings.demo.seed(), settings.timeScale, Link.DIRECT)) {
+          results.add(Experiment.runArm(name, settings, settings.switches.withFolioLockUntilMapped(kernel), modeled));
+          if (!json) modeled.stats().values().forEach(st -> System.out.println("    link " + st));
+        }
+      }
       if (!json) System.out.println("  arm '" + name + "' done");
     }
     DemoReport.print(System.out, settings, results, json);

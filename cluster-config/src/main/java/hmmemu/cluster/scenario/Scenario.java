@@ -19,7 +19,7 @@ import java.util.List;
  */
 public record Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
     int gpuNodes, Duration stepTimeout, List<Process> processes, List<Device> devices, List<Vma> vmas,
-    List<Step> steps) {
+    List<Step> steps, hmmemu.node.link.FaultSchedule faults) {
 
   /** A process: one mm on the CPU node. */
   public record Process(String name, int mm, int line) {}

@@ -1,5 +1,7 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.node.link.FaultSchedule;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
@@ -43,7 +45,7 @@ public final class ScenarioParser {
   public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(10);
 
   private static final Set<String> TOP_KEYS = Set.of("name", "case", "description", "profile", "switches", "gpu-nodes",
-      "step-timeout", "processes", "devices", "vmas", "steps");
+      "step-timeout", "processes", "devices", "vmas", "steps", "faults");
   private static final Set<String> SWITCH_KEYS = Set.of("folio-lock-until-mapped", "owner-filter",
       "driver-lock-across-conversion", "leak-folio-on-retry", "dmirror-seq-check", "hmm-pfn-exclusive",
       "driver-deadline");
@@ -154,8 +156,69 @@ public final class ScenarioParser {
     for (ConfigValue v : list(required(root, "steps", "the scenario", 1), "steps")) {
       steps.add(step(++index, object(v, "a step")));
     }
+    FaultSchedule faults = root.containsKey("faults") ? faults(root.get("faults"), gpuNodes) : FaultSchedule.none();
     return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout,
-        List.copyOf(processes.values()), List.copyOf(devices.values()), List.copyOf(vmas.values()), List.copyOf(steps));
+        List.copyOf(processes.values()), List.copyOf(devices.values()), List.copyOf(vmas.values()), List.copyOf(steps),
+        faults);
+  }
+
+  /**
+   * The {@code faults} block: a list of FaultSchedule lines (docs/LATENCY.md syntax, e.g. {@code "at 2s add 5ms to
+   * cpu0->gpu1 for 3s"}) or one multi-line string. Errors name the file and the line of the bad entry.
+   */
+  private FaultSchedule faults(ConfigValue v, int gpuNodes) {
+    List<String> lines = new ArrayList<>();
+    List<Integer> origins = new ArrayList<>();
+    if (v.valueType() == ConfigValueType.LIST) {
+      for (ConfigValue e : (ConfigList) v) {
+        if (e.valueType() != ConfigValueType.STRING) throw err(e, "faults: expected a string like \"at 2s partition gpu1 for 1s\"");
+        lines.add((String) e.unwrapped());
+        origins.add(line(e));
+      }
+    } else if (v.valueType() == ConfigValueType.STRING) {
+      String[] ls = ((String) v.unwrapped()).split("\n", -1);
+      for (int i = 0; i < ls.length; i++) {
+        lines.add(ls[i]);
+        origins.add(line(v) + i);
+      }
+    } else {
+      throw err(v, "faults: expected a list of schedule lines or a string");
+    }
+    FaultSchedule schedule;
+    try {
+      schedule = FaultSchedule.parse(String.join("\n", lines));
+    } catch (IllegalArgumentException e) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^fault schedule line (\\d+) ").matcher(e.getMessage());
+      int at = m.find() ? origins.get(Math.min(origins.size(), Integer.parseInt(m.group(1))) - 1) : line(v);
+      throw new ScenarioException(file, at, "faults: " + e.getMessage());
+    }
+    for (FaultSchedule.Entry en : schedule.entries()) {
+      int at = origins.get(Math.min(origins.size(), en.line()) - 1);
+      for (int node : nodesOf(en.action())) {
+        if (node > gpuNodes) {
+          throw new ScenarioException(file, at, "faults: \"" + en.text() + "\" names gpu" + node + ", but the scenario has "
+              + gpuNodes + " GPU node(s)");
+        }
+      }
+      if (en.action() instanceof FaultSchedule.Crash || en.action() instanceof FaultSchedule.Restart) {
+        throw new ScenarioException(file, at, "faults: \"" + en.text() + "\": crash and restart are not supported by"
+            + " the embedded scenario runner yet");
+      }
+    }
+    return schedule;
+  }
+
+  private static List<Integer> nodesOf(FaultSchedule.Action a) {
+    List<Integer> n = new ArrayList<>();
+    if (a instanceof FaultSchedule.AddDelay d) d.directions().forEach(x -> { n.add(x.from()); n.add(x.to()); });
+    else if (a instanceof FaultSchedule.SetProbability p) p.directions().forEach(x -> { n.add(x.from()); n.add(x.to()); });
+    else if (a instanceof FaultSchedule.Partition p) n.add(p.node());
+    else if (a instanceof FaultSchedule.Heal h) n.add(h.node());
+    else if (a instanceof FaultSchedule.Pause p) n.add(p.node());
+    else if (a instanceof FaultSchedule.Resume r) n.add(r.node());
+    else if (a instanceof FaultSchedule.Crash c) n.add(c.node());
+    else if (a instanceof FaultSchedule.Restart r) n.add(r.node());
+    return n;
   }
 
   private ModelSwitches switches(ConfigObject o, ModelSwitches s) {

@@ -6,6 +6,9 @@ import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.cluster.check.CheckerActor;
 import hmmemu.node.GateLink;
 import hmmemu.node.Link;
+import hmmemu.node.link.FaultSchedule;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.ModeledLink;
 import hmmemu.node.ModelClock;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
@@ -58,8 +61,12 @@ public final class ScenarioRunner {
   private final Map<String, Long> pfnNames = new HashMap<>();
   private GateLink gate;
   private ObservingLink observer;
-  private ScenarioCluster cluster;
+  private EmbeddedCluster cluster;
   private ControlClient client;
+  /** The modelled link (hmm-emu.link) when the scenario has a faults block; null otherwise (direct). */
+  private ModeledLink modeled;
+  private java.util.concurrent.ScheduledExecutorService faultExecutor;
+  private FaultSchedule.Running faultsRunning;
 
   /** A step in flight: its future, and what it is doing right now (for deadlock reports). */
   private static final class StepRun {
@@ -90,7 +97,9 @@ public final class ScenarioRunner {
     try {
       start();
       setUp();
+      startFaults();
       for (Scenario.Step step : scenario.steps()) runStep(step);
+      finishFaults();
       finish();
     } catch (SetupFailure e) {
       failures.add(e.getMessage());
@@ -100,7 +109,11 @@ public final class ScenarioRunner {
       if (gate != null) {
         for (PausePoint p : pauses.values()) gate.release(p.op().fromNode(), p.op().toNode());
       }
+      if (faultsRunning != null) faultsRunning.cancel();
+      if (faultExecutor != null) faultExecutor.shutdownNow();
+      if (modeled != null) modeled.clearFaults();
       if (cluster != null) cluster.close();
+      if (modeled != null) modeled.close();
     }
     return new CaseResult(scenario.file(), scenario.name(), failures.isEmpty(), failures,
         (System.nanoTime() - started) / 1_000_000);
@@ -115,17 +128,60 @@ public final class ScenarioRunner {
   private void start() {
     List<long[]> ranges = new ArrayList<>();
     for (Scenario.Vma v : scenario.vmas()) ranges.add(new long[] {v.start(), v.end()});
-    observer = new ObservingLink(Link.DIRECT, ranges);
+    Link wire = Link.DIRECT;
+    if (!scenario.faults().entries().isEmpty()) {
+      try {
+        modeled = new ModeledLink(LinkSettings.fromConfig(options.base()), 1, options.timeScale(), Link.DIRECT);
+      } catch (IllegalArgumentException e) {
+        throw new SetupFailure(scenario.file() + ":1: hmm-emu.link: " + e.getMessage());
+      }
+      wire = modeled;
+    }
+    observer = new ObservingLink(wire, ranges);
     gate = new GateLink(observer);
     Map<Integer, Integer> perNode = new HashMap<>();
     for (Scenario.Device d : scenario.devices()) perNode.merge(d.node(), d.index() + 1, Math::max);
     try {
-      cluster = new ScenarioCluster(options.base(), scenario.gpuNodes(), perNode, scenario.switches(),
+      cluster = EmbeddedCluster.start(options.base(), scenario.gpuNodes(), perNode, scenario.switches(),
           ModelClock.scaledWall(options.timeScale()), gate, options.clusterUpTimeout(), options.factory());
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
     client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+  }
+
+  /** Starts the scenario's fault schedule (instants count from here: after set-up, before the first step). */
+  private void startFaults() {
+    if (modeled == null) return;
+    faultExecutor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "hmm-faults");
+      t.setDaemon(true);
+      return t;
+    });
+    faultsRunning = scenario.faults().start(modeled, faultExecutor, new FaultSchedule.Callbacks() {
+      @Override public void crash(int node) { throw new UnsupportedOperationException("crash gpu" + node); }
+      @Override public void restart(int node) { throw new UnsupportedOperationException("restart gpu" + node); }
+    });
+  }
+
+  /** After the steps: waits (bounded) for the rest of the schedule, then heals everything so the checks see a quiet link. */
+  private void finishFaults() {
+    if (modeled == null) return;
+    try {
+      faultsRunning.done().get(scenario.stepTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      failures.add(scenario.file() + ":1: the fault schedule did not finish within the step timeout after the last step");
+    } catch (java.util.concurrent.ExecutionException e) {
+      failures.add(scenario.file() + ":1: a fault schedule step failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    modeled.clearFaults();
+  }
+
+  /** The modelled link's counters (null when the scenario has no faults block). */
+  java.util.Map<hmmemu.node.link.Direction, ModeledLink.DirectionStats> linkStats() {
+    return modeled == null ? null : modeled.stats();
   }
 
   private void setUp() {

@@ -102,7 +102,7 @@ class ScenarioParserTest {
   @DisplayName("an unknown top-level key names its line")
   void unknownTopLevelKey() {
     assertEquals("t.conf:2: unknown key 'vmass' in the scenario (expected one of: case, description, devices, "
-        + "gpu-nodes, name, processes, profile, step-timeout, steps, switches, vmas)",
+        + "faults, gpu-nodes, name, processes, profile, step-timeout, steps, switches, vmas)",
         errorOf("name = t\nvmass = []\nvmas = []\nsteps = []\n"));
   }
 
@@ -230,5 +230,23 @@ class ScenarioParserTest {
       files = s.filter(p -> p.toString().endsWith(".conf")).sorted().collect(Collectors.toList());
     }
     for (Path f : files) ScenarioParser.parse(f);
+  }
+
+  @Test
+  @DisplayName("faults block: schedule lines parse; a bad line, an unknown node or a crash is FILE:LINE")
+  void faultsBlock() {
+    String ok = HEAD.replace("# steps follow", "faults = [\n  \"at 0s loss 0.05 on cpu0->gpu1\"\n  \"at 20ms partition gpu1 for 200ms\"\n]")
+        + "\n{ D0 { read = buf } }\n]\n";
+    Scenario s = ScenarioParser.parse("t.conf", ok);
+    assertEquals(2, s.faults().entries().size());
+    String bad = HEAD.replace("# steps follow", "faults = [\n  \"at 0s loss 0.05 on cpu0->gpu1\"\n  \"at 2s explode gpu1\"\n]")
+        + "\n{ D0 { read = buf } }\n]\n";
+    String e = errorOf(bad);
+    assertTrue(e.startsWith("t.conf:7: faults: fault schedule line 2"), e);
+    String node = HEAD.replace("# steps follow", "faults = [\"at 0s partition gpu3 for 1s\"]")
+        + "\n{ D0 { read = buf } }\n]\n";
+    assertTrue(errorOf(node).startsWith("t.conf:5: faults: \"at 0s partition gpu3 for 1s\" names gpu3"), errorOf(node));
+    String crash = HEAD.replace("# steps follow", "faults = [\"at 1s crash gpu1\"]") + "\n{ D0 { read = buf } }\n]\n";
+    assertTrue(errorOf(crash).startsWith("t.conf:5: faults:"), errorOf(crash));
   }
 }
