@@ -21,7 +21,8 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every scenario file of scenarios/cases (SCENARIOS.md C01-C20 and variants) runs as one dynamic test on a fresh
+ * Every scenario file of scenarios/cases (SCENARIOS.md C01-C20 and variants) and of scenarios/faults (one per
+ * link fault kind, docs/FAULTS.md) runs as one dynamic test on a fresh
  * embedded cluster of ActorTestKit-made systems with serialize-messages on. Each expectation states the kernel's
  * outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
  * (a stuck step is reported as a deadlock, never a hang) and uses no sleeps. {@code -Dhmm.scenario=c05} runs only
@@ -31,16 +32,29 @@ class ScenarioCasesTest {
   /** Where the case files live, relative to the it-tests module (Maven runs tests there). */
   static final Path CASES = Path.of("..", "scenarios", "cases");
 
+  /** The link fault files (one per fault kind, each with a faults block; docs/FAULTS.md). */
+  static final Path FAULTS = Path.of("..", "scenarios", "faults");
+
   @TestFactory
   Stream<DynamicTest> everyCaseFileHoldsOnTheCluster() throws IOException {
-    assertTrue(Files.isDirectory(CASES), "no scenario directory at " + CASES.toAbsolutePath());
+    return filesIn(CASES);
+  }
+
+  @TestFactory
+  Stream<DynamicTest> everyFaultFileHoldsOnTheCluster() throws IOException {
+    return filesIn(FAULTS);
+  }
+
+  private static Stream<DynamicTest> filesIn(Path dir) throws IOException {
+    assertTrue(Files.isDirectory(dir), "no scenario directory at " + dir.toAbsolutePath());
     List<Path> files;
-    try (Stream<Path> s = Files.list(CASES)) {
+    try (Stream<Path> s = Files.list(dir)) {
       files = s.filter(p -> p.getFileName().toString().endsWith(".conf"))
           .filter(p -> p.getFileName().toString().contains(System.getProperty("hmm.scenario", ""))).sorted()
           .collect(Collectors.toList());
     }
-    assertTrue(!files.isEmpty(), "no *.conf scenario in " + CASES.toAbsolutePath());
+    assertTrue(!files.isEmpty() || !System.getProperty("hmm.scenario", "").isEmpty(),
+        "no *.conf scenario in " + dir.toAbsolutePath());
     return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> runCase(f)));
   }
 
