@@ -40,6 +40,7 @@ public final class EmbeddedCluster implements ClusterHandle {
   private ModelClock restartClock;
   private Link restartLink;
   private SystemFactory restartFactory;
+  private final Map<Integer, hmmemu.node.Freeze> freezes = new java.util.concurrent.ConcurrentHashMap<>();
   private Address restartSeed;
 
   /** Creates one node's ActorSystem from its config (tests pass ActorTestKit-made systems). */
@@ -68,8 +69,10 @@ public final class EmbeddedCluster implements ClusterHandle {
         ActorSystem<Void> g = factory.create(SYSTEM_NAME, nodeConfig(base, "gpu"));
         gpuSystems.add(g);
         Cluster.get(g).manager().tell(Join.create(seed));
+        hmmemu.node.Freeze freeze = new hmmemu.node.Freeze();
+        freezes.put(k, freeze);
         ActorRef<Object> local = NodeRoles.startGpu(g, k, Math.max(1, devicesPerNode.getOrDefault(k, 1)), switches,
-            clock, link);
+            clock, link, freeze);
         gpuLocalRefs.add(local);
         // Seen from the CPU node's system (a remote ref), so asks from the controller go over Artery and their
         // temporary reply actors live in the controller's system.
@@ -173,6 +176,23 @@ public final class EmbeddedCluster implements ClusterHandle {
     ActorSystem<Void> g = gpuSystems.get(k - 1);
     requireCrashable(g, "GPU node " + k);
     terminateAbruptly(g, timeout, "GPU node " + k);
+  }
+
+  /**
+   * Freezes GPU node k's actor (the embedded SIGSTOP): it processes nothing (protocol, controller requests, timers)
+   * until {@link #resumeGpu}. Hold its link traffic too with the link's pause ({@code ModeledLink.pause(k)}).
+   */
+  public void pauseGpu(int k) {
+    hmmemu.node.Freeze f = freezes.get(k);
+    if (f == null) throw new IllegalArgumentException("no GPU node " + k + " to pause");
+    f.freeze();
+  }
+
+  /** Thaws GPU node k (the embedded SIGCONT): it processes what waited, in order. */
+  public void resumeGpu(int k) {
+    hmmemu.node.Freeze f = freezes.get(k);
+    if (f == null) throw new IllegalArgumentException("no GPU node " + k + " to resume");
+    f.thaw();
   }
 
   /** Crashes the CPU node (with the checker it hosts) the same way as {@link #crashGpu}. */

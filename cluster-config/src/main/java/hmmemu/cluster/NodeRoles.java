@@ -32,8 +32,14 @@ public final class NodeRoles {
   /** Role gpu: the GPU node actor with its devices and drivers. */
   public static ActorRef<Object> startGpu(ActorSystem<?> system, int nodeIndex, int devicesPerNode,
       ModelSwitches switches, ModelClock clock, Link link) {
-    return system.systemActorOf(GpuNodeActor.create(nodeIndex, devicesOf(nodeIndex, devicesPerNode), switches,
-        clock, link), "gpu-node", Props.empty());
+    return startGpu(system, nodeIndex, devicesPerNode, switches, clock, link, null);
+  }
+
+  /** As above, the actor wrapped in {@code freeze} (null = not freezable) so that it can be frozen and thawed. */
+  public static ActorRef<Object> startGpu(ActorSystem<?> system, int nodeIndex, int devicesPerNode,
+      ModelSwitches switches, ModelClock clock, Link link, hmmemu.node.Freeze freeze) {
+    var behavior = GpuNodeActor.create(nodeIndex, devicesOf(nodeIndex, devicesPerNode), switches, clock, link);
+    return system.systemActorOf(freeze == null ? behavior : freeze.wrap(behavior), "gpu-node", Props.empty());
   }
 
   public record CpuRefs(ActorRef<Object> cpu, ActorRef<Object> checker) {}

@@ -81,13 +81,17 @@ class LinkFaultsTest {
     ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor();
     try (ModeledLink link = new ModeledLink(ls, 7, s.timeScale, Link.DIRECT)) {
       Trigger trigger = new Trigger(link, 200);
+      java.util.concurrent.atomic.AtomicReference<EmbeddedCluster> running = new java.util.concurrent.atomic.AtomicReference<>();
       CompletableFuture<FaultSchedule.Running> started = trigger.busy.thenApply(v ->
           FaultSchedule.parse(schedule).start(link, ex, new FaultSchedule.Callbacks() {
             @Override public void crash(int node) { throw new UnsupportedOperationException("crash"); }
             @Override public void restart(int node) { throw new UnsupportedOperationException("restart"); }
+            @Override public void pause(int node) { running.get().pauseGpu(node); } // the node frozen, not only its link
+            @Override public void resume(int node) { running.get().resumeGpu(node); }
           }));
       try (EmbeddedCluster cluster = EmbeddedCluster.start(s.config, s.demo.gpuNodes(), s.switches,
           ModelClock.scaledWall(s.timeScale), trigger, Duration.ofSeconds(30))) {
+        running.set(cluster);
         return runOn(name, s, link, cluster, started);
       }
     } finally {
@@ -168,7 +172,7 @@ class LinkFaultsTest {
   }
 
   @Test
-  @DisplayName("gpu2's traffic paused for 300 ms, then resumed: exact")
+  @DisplayName("gpu2 paused for 300 ms (its actor frozen, its traffic held both ways), then resumed: exact")
   void pauseAndResume() throws Exception {
     Run run = run("pause", LinkSettings.builtIn(), "at 50ms pause gpu2 for 300ms");
     assertExact(run);

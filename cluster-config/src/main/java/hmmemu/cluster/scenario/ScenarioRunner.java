@@ -161,6 +161,8 @@ public final class ScenarioRunner {
     faultsRunning = scenario.faults().start(modeled, faultExecutor, new FaultSchedule.Callbacks() {
       @Override public void crash(int node) { throw new UnsupportedOperationException("crash gpu" + node); }
       @Override public void restart(int node) { throw new UnsupportedOperationException("restart gpu" + node); }
+      @Override public void pause(int node) { if (node > 0) cluster.pauseGpu(node); }
+      @Override public void resume(int node) { if (node > 0) cluster.resumeGpu(node); }
     });
   }
 

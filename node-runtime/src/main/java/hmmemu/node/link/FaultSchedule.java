@@ -57,6 +57,15 @@ public final class FaultSchedule {
     /** Restart a crashed node so it rejoins. */
     void restart(int node);
 
+    /**
+     * Node {@code node} is paused: besides holding its link traffic ({@link ModeledLink#pause}, done by the
+     * schedule), freeze the node itself (its actor system embedded, SIGSTOP for a process). Default: nothing.
+     */
+    default void pause(int node) {}
+
+    /** Node {@code node} resumes: thaw it (called before the link hands over what it held). Default: nothing. */
+    default void resume(int node) {}
+
     /** Called after every step ran (a start or the end of a {@code for}); for logs and reports. */
     default void applied(Entry entry, String what) {}
 
@@ -401,7 +410,9 @@ public final class FaultSchedule {
         link.heal(h.node());
       } else if (a instanceof Pause p) {
         link.pause(p.node());
+        callbacks.pause(p.node());
       } else if (a instanceof Resume r) {
+        callbacks.resume(r.node());
         link.resume(r.node());
       } else if (a instanceof Crash c) {
         callbacks.crash(c.node());
@@ -423,6 +434,7 @@ public final class FaultSchedule {
       } else if (a instanceof Partition p) {
         link.heal(p.node());
       } else if (a instanceof Pause p) {
+        callbacks.resume(p.node());
         link.resume(p.node());
       }
       return "end: " + e.text();
