@@ -32,29 +32,44 @@ final class SweepCommand implements Callable<Integer> {
   List<String> latencies;
   @Option(names = "--config", paramLabel = "FILE") File config;
   @Option(names = "--time-scale", description = "Real µs per model µs (default from config, 1.0).") Double timeScale;
-  @Option(names = "--warps") Integer warps;
-  @Option(names = "--ops-per-warp") Integer opsPerWarp;
-  @Option(names = "--cpu-threads") Integer cpuThreads;
-  @Option(names = "--ops-per-thread") Integer opsPerThread;
+  @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).") Long seed;
+  @Option(names = "--gpu-nodes", description = {"GPU nodes (default 2). With 1, the GPU contends with CPU threads",
+      "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7)."}) Integer gpuNodes;
+  @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
+  @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
+  @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;
+  @Option(names = "--ops-per-thread", description = "Atomic increments per CPU thread (default 100).")
+  Integer opsPerThread;
+  @Option(names = "--counters", description = "Shared 64-bit counters (default 4).") Integer counters;
+  @Option(names = "--counter-pages", description = "Pages the counters are spread over (default 2).")
+  Integer counterPages;
+  @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
+  List<String> arms;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
 
   @Override
   public Integer call() {
     Map<String, Object> o = new HashMap<>();
     if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
+    if (seed != null) o.put("hmm-emu.demo.seed", seed);
+    if (gpuNodes != null) o.put("hmm-emu.demo.gpu-nodes", gpuNodes);
+    if (counters != null) o.put("hmm-emu.demo.counters", counters);
+    if (counterPages != null) o.put("hmm-emu.demo.counter-pages", counterPages);
     if (warps != null) o.put("hmm-emu.demo.warps-per-device", warps);
     if (opsPerWarp != null) o.put("hmm-emu.demo.ops-per-warp", opsPerWarp);
     if (cpuThreads != null) o.put("hmm-emu.demo.cpu-threads", cpuThreads);
     if (opsPerThread != null) o.put("hmm-emu.demo.ops-per-thread", opsPerThread);
     HmmEmuSettings base = HmmEmuSettings.load(config, o);
+    List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
+    for (String a : selected) {
+      if (!a.equals("kernel") && !a.equals("early-unlock")) {
+        throw new SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
+      }
+    }
     List<String> points = new ArrayList<>();
     points.add("0us");
     points.addAll(latencies);
-    List<String> rows = new ArrayList<>();
-    String fmt = "%-10s %-24s %12s %9s %9s %14s %14s %5s%n";
-    System.out.printf(Locale.ROOT, fmt, "one-way", "arm", "rounds/atom", "timeouts", "gpu ops", "p50 (µs)", "p99 (µs)",
-        "viol");
-    boolean ok = true;
+    Map<String, Duration> parsed = new HashMap<>();
     for (String lat : points) {
       Duration d;
       try {
@@ -62,7 +77,23 @@ final class SweepCommand implements Callable<Integer> {
       } catch (RuntimeException e) {
         throw new SettingsException("--latencies: not a duration: '" + lat + "'");
       }
-      for (boolean kernel : new boolean[] {true, false}) {
+      if (d.isNegative()) throw new SettingsException("--latencies: negative duration '" + lat + "'");
+      parsed.put(lat, d);
+    }
+    HmmEmuSettings.Demo w = base.demo;
+    System.out.printf(Locale.ROOT, "hmm-emu sweep: %d CPU threads x %d ops, %d GPU node(s) x %d warps x %d ops,"
+            + " %d counters on %d pages, seed %d, time-scale %.1f; a fresh embedded cluster per row%n",
+        w.cpuThreads(), w.opsPerThread(), w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(), w.counters(),
+        w.counterPages(), w.seed(), base.timeScale);
+    List<String> rows = new ArrayList<>();
+    String fmt = "%-8s %-24s %7s %6s %11s %10s %9s %11s %11s %10s %11s %5s%n";
+    System.out.printf(Locale.ROOT, fmt, "one-way", "arm", "gpu ok", "cancl", "rounds/atom", "iters mean", "timeouts",
+        "gpu p50 µs", "gpu p99 µs", "cpu faults", "cpu p99 µs", "viol");
+    boolean ok = true;
+    for (String lat : points) {
+      Duration d = parsed.get(lat);
+      for (String arm : selected) {
+        boolean kernel = arm.equals("kernel");
         HmmEmuSettings s = HmmEmuSettings.fromConfig(ConfigFactory.parseMap(Map.of(
                 "hmm-emu.link.default.delay", Map.of("dist", "constant", "value", (d.toNanos() / 1000) + "us")))
             .withFallback(base.config));
@@ -73,16 +104,32 @@ final class SweepCommand implements Callable<Integer> {
           r = Experiment.runArm(name, s, s.switches.withFolioLockUntilMapped(kernel), link);
         }
         ok &= r.ok();
-        System.out.printf(Locale.ROOT, fmt, lat, name, String.format(Locale.ROOT, "%.2f", r.faultRoundsPerGpuAtomic()),
-            r.driverTimeouts(), r.gpuAtomics(), String.format(Locale.ROOT, "%.0f", r.gpuAtomicLatencyP50Micros()),
-            String.format(Locale.ROOT, "%.0f", r.gpuAtomicLatencyP99Micros()), r.violations().size());
-        rows.add(String.format(Locale.ROOT, "{\"oneWay\": \"%s\", \"name\": \"%s\", \"faultRoundsPerGpuAtomic\": %.4f, "
-                + "\"driverTimeouts\": %d, \"gpuAtomics\": %d, \"gpuAtomicLatencyP50Micros\": %.1f, "
-                + "\"gpuAtomicLatencyP99Micros\": %.1f, \"violations\": %d}", lat, name, r.faultRoundsPerGpuAtomic(),
-            r.driverTimeouts(), r.gpuAtomics(), r.gpuAtomicLatencyP50Micros(), r.gpuAtomicLatencyP99Micros(),
-            r.violations().size()));
+        System.out.printf(Locale.ROOT, fmt, lat, name, r.gpuAtomics(), r.gpuCancelled(),
+            String.format(Locale.ROOT, "%.2f", r.faultRoundsPerGpuAtomic()),
+            String.format(Locale.ROOT, "%.1f", r.driverIterationsMean()), r.driverTimeouts(),
+            String.format(Locale.ROOT, "%.0f", r.gpuAtomicLatencyP50Micros()),
+            String.format(Locale.ROOT, "%.0f", r.gpuAtomicLatencyP99Micros()), r.cpuFaults(),
+            String.format(Locale.ROOT, "%.0f", r.cpuAtomicLatencyP99Micros()), r.violations().size());
+        if (!r.ok()) {
+          System.out.println("  FAILED: final " + r.finalValue() + " / expected " + r.expectedValue() + ", "
+              + r.violations().size() + " violation(s)" + (r.checkerCaughtUp() ? "" : ", checker did not catch up"));
+          for (String v : r.violations()) System.out.println("  VIOLATION: " + v);
+        }
+        rows.add(String.format(Locale.ROOT, "{\"oneWay\": \"%s\", \"name\": \"%s\", \"gpuAtomics\": %d, "
+                + "\"gpuCancelled\": %d, \"faultRoundsPerGpuAtomic\": %.4f, \"driverIterationsMean\": %.4f, "
+                + "\"driverTimeouts\": %d, \"gpuAtomicLatencyP50Micros\": %.1f, \"gpuAtomicLatencyP99Micros\": %.1f, "
+                + "\"cpuAtomics\": %d, \"cpuFaults\": %d, \"cpuAtomicLatencyP99Micros\": %.1f, "
+                + "\"finalValue\": %d, \"expectedValue\": %d, \"violations\": %d}", lat, name, r.gpuAtomics(),
+            r.gpuCancelled(), r.faultRoundsPerGpuAtomic(), r.driverIterationsMean(), r.driverTimeouts(),
+            r.gpuAtomicLatencyP50Micros(), r.gpuAtomicLatencyP99Micros(), r.cpuAtomics(), r.cpuFaults(),
+            r.cpuAtomicLatencyP99Micros(), r.finalValue(), r.expectedValue(), r.violations().size()));
       }
     }
+    System.out.println("gpu ok/cancl: GPU atomics completed / cancelled (their fault timed out with -EBUSY); rounds/atom:"
+        + " GPU fault rounds per completed atomic; iters mean: nouveau atomic-loop iterations per handled fault;");
+    System.out.println("gpu p50/p99: GPU atomic latency (model µs, issue to completion, faults included); cpu faults:"
+        + " CPU faults taken by the CPU threads' atomics; cpu p99: CPU atomic latency (model µs, as the controller"
+        + " sees it).");
     System.out.println("The 0us rows are the emulator's own share (Artery transport ~0.3 ms per round trip and"
         + " scheduling) at time-scale " + base.timeScale + "; subtract them to read the modelled link's effect.");
     if (json) System.out.println("{\"ok\": " + ok + ", \"rows\": [" + String.join(", ", rows) + "]}");

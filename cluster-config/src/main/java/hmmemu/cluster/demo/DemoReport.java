@@ -76,10 +76,12 @@ public final class DemoReport {
               + "\"gpuCancelled\": %d, \"finalValue\": %d, \"expectedValue\": %d, \"faultRoundsPerGpuAtomic\": %.4f, "
               + "\"driverIterationsMean\": %.4f, \"driverIterationsMax\": %d, \"driverTimeouts\": %d, "
               + "\"invalidations\": %d, \"gpuAtomicLatencyP50Micros\": %.1f, \"gpuAtomicLatencyP99Micros\": %.1f, "
+              + "\"cpuFaults\": %d, \"cpuAtomicLatencyP99Micros\": %.1f, "
               + "\"violations\": %d, \"eventsChecked\": %d, \"wallMillis\": %d}",
           r.name(), r.cpuAtomics(), r.gpuAtomics(), r.gpuCancelled(), r.finalValue(), r.expectedValue(),
           r.faultRoundsPerGpuAtomic(), r.driverIterationsMean(), r.driverIterationsMax(), r.driverTimeouts(),
-          r.invalidations(), r.gpuAtomicLatencyP50Micros(), r.gpuAtomicLatencyP99Micros(), r.violations().size(),
+          r.invalidations(), r.gpuAtomicLatencyP50Micros(), r.gpuAtomicLatencyP99Micros(), r.cpuFaults(),
+          r.cpuAtomicLatencyP99Micros(), r.violations().size(),
           r.eventsChecked(), r.wallMillis()));
       if (r.gpuNodesLost() > 0) {
         sb.setLength(sb.length() - 1);

@@ -43,7 +43,7 @@ public final class Experiment {
       long expectedValue, double faultRoundsPerGpuAtomic, double driverIterationsMean, long driverIterationsMax,
       long driverTimeouts, long invalidations, double gpuAtomicLatencyP50Micros, double gpuAtomicLatencyP99Micros,
       List<String> violations, long wallMillis, long eventsChecked, boolean checkerCaughtUp, int gpuNodesLost,
-      long gpuUnconfirmed) {
+      long gpuUnconfirmed, long cpuFaults, double cpuAtomicLatencyP50Micros, double cpuAtomicLatencyP99Micros) {
     /**
      * No violation, the checker caught up, and the counters hold every acknowledged increment: exactly, unless GPU
      * nodes were lost; then a lost node's atomic in flight at its removal is unconfirmed (it may have reached the
@@ -62,7 +62,7 @@ public final class Experiment {
         List<String> violations, long wallMillis, long eventsChecked, boolean checkerCaughtUp) {
       this(name, cpuAtomics, gpuAtomics, gpuCancelled, finalValue, expectedValue, faultRoundsPerGpuAtomic,
           driverIterationsMean, driverIterationsMax, driverTimeouts, invalidations, gpuAtomicLatencyP50Micros,
-          gpuAtomicLatencyP99Micros, violations, wallMillis, eventsChecked, checkerCaughtUp, 0, 0);
+          gpuAtomicLatencyP99Micros, violations, wallMillis, eventsChecked, checkerCaughtUp, 0, 0, 0, 0, 0);
     }
   }
 
@@ -122,6 +122,10 @@ public final class Experiment {
       AtomicLong gpuCancelled = new AtomicLong();
       AtomicLong faultRounds = new AtomicLong();
       AtomicLong gpuUnconfirmed = new AtomicLong();
+      AtomicLong cpuFaults = new AtomicLong();
+      // CPU atomic latency as the controller sees it (ask to reply), in model µs: it includes the transport's share.
+      Histogram cpuLatency = new Histogram(3_600_000_000L, 3);
+      double scale = settings.timeScale;
       NodeWatch watch = NodeWatch.start(cluster);
       onWorkloadStart.run();
       // The GPU nodes the workload runs on (a node restarted mid-run is a new member the workload does not use).
@@ -131,12 +135,20 @@ public final class Experiment {
       for (int t = 0; t < d.cpuThreads(); t++) {
         SplittableRandom rng = new SplittableRandom(d.seed() * 1_000_003L + t);
         int thread = t + 1;
-        lanes.add(lane(d.opsPerThread(), () -> client.ask(cpu, new HmmProtocol.CpuAccess(client.nextReqId(), thread,
-            MM, counterVa(rng.nextInt(d.counters()), d.counterPages()), Access.ATOMIC, 1)).thenAccept(r -> {
-              HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
-              if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
-              cpuDone.incrementAndGet();
-            })));
+        lanes.add(lane(d.opsPerThread(), () -> {
+          long t0 = System.nanoTime();
+          return client.ask(cpu, new HmmProtocol.CpuAccess(client.nextReqId(), thread,
+              MM, counterVa(rng.nextInt(d.counters()), d.counterPages()), Access.ATOMIC, 1)).thenAccept(r -> {
+                HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
+                if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
+                cpuDone.incrementAndGet();
+                cpuFaults.addAndGet(done.faults());
+                long micros = (long) ((System.nanoTime() - t0) / 1000.0 / scale);
+                synchronized (cpuLatency) {
+                  cpuLatency.recordValue(Math.min(Math.max(0, micros), cpuLatency.getHighestTrackableValue()));
+                }
+              });
+        }));
       }
       for (int k = 0; k < devices.size(); k++) {
         int dev = devices.get(k);
@@ -203,7 +215,9 @@ public final class Experiment {
           latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(50),
           latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(99),
           violations, (System.nanoTime() - started) / 1_000_000, verdict.delivered(), verdict.caughtUp(), lost,
-          gpuUnconfirmed.get());
+          gpuUnconfirmed.get(), cpuFaults.get(),
+          cpuLatency.getTotalCount() == 0 ? 0 : cpuLatency.getValueAtPercentile(50),
+          cpuLatency.getTotalCount() == 0 ? 0 : cpuLatency.getValueAtPercentile(99));
     }
   }
 
