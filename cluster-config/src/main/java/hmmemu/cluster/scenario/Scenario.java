@@ -18,8 +18,11 @@ import java.util.List;
  * declarations, so a runner never meets an unknown actor or a page outside a VMA.
  */
 public record Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
-    int gpuNodes, Duration stepTimeout, List<Process> processes, List<Device> devices, List<Vma> vmas,
+    int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices, List<Vma> vmas,
     List<Step> steps, hmmemu.node.link.FaultSchedule faults) {
+
+  /** The run's time scale (real µs per model µs): the file's {@code time-scale}, else {@code fallback}. */
+  public double timeScaleOr(double fallback) { return timeScale > 0 ? timeScale : fallback; }
 
   /** A process: one mm on the CPU node. */
   public record Process(String name, int mm, int line) {}

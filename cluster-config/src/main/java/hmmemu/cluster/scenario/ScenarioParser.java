@@ -45,7 +45,7 @@ public final class ScenarioParser {
   public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(10);
 
   private static final Set<String> TOP_KEYS = Set.of("name", "case", "description", "profile", "switches", "gpu-nodes",
-      "step-timeout", "processes", "devices", "vmas", "steps", "faults");
+      "step-timeout", "time-scale", "processes", "devices", "vmas", "steps", "faults");
   private static final Set<String> SWITCH_KEYS = Set.of("folio-lock-until-mapped", "owner-filter",
       "driver-lock-across-conversion", "leak-folio-on-retry", "dmirror-seq-check", "hmm-pfn-exclusive",
       "driver-deadline");
@@ -130,6 +130,17 @@ public final class ScenarioParser {
     if (root.containsKey("switches")) switches = switches(object(root.get("switches"), "switches"), switches);
     Duration stepTimeout = root.containsKey("step-timeout")
         ? duration(root.get("step-timeout"), "step-timeout") : DEFAULT_STEP_TIMEOUT;
+    double timeScale = 0;
+    if (root.containsKey("time-scale")) {
+      ConfigValue v = root.get("time-scale");
+      if (v.valueType() != ConfigValueType.NUMBER) {
+        throw err(v, "time-scale: expected a number (real µs per model µs), got " + v.render());
+      }
+      timeScale = ((Number) v.unwrapped()).doubleValue();
+      if (!(timeScale > 0) || Double.isInfinite(timeScale)) {
+        throw err(v, "time-scale: must be a positive number, got " + v.render());
+      }
+    }
 
     if (root.containsKey("processes")) {
       for (ConfigValue v : list(root.get("processes"), "processes")) process(object(v, "a process"));
@@ -157,7 +168,7 @@ public final class ScenarioParser {
       steps.add(step(++index, object(v, "a step")));
     }
     FaultSchedule faults = root.containsKey("faults") ? faults(root.get("faults"), gpuNodes) : FaultSchedule.none();
-    return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout,
+    return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale,
         List.copyOf(processes.values()), List.copyOf(devices.values()), List.copyOf(vmas.values()), List.copyOf(steps),
         faults);
   }

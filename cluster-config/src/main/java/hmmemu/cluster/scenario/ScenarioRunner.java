@@ -131,7 +131,8 @@ public final class ScenarioRunner {
     Link wire = Link.DIRECT;
     if (!scenario.faults().entries().isEmpty()) {
       try {
-        modeled = new ModeledLink(LinkSettings.fromConfig(options.base()), 1, options.timeScale(), Link.DIRECT);
+        modeled = new ModeledLink(LinkSettings.fromConfig(options.base()), 1, scenario.timeScaleOr(options.timeScale()),
+            Link.DIRECT);
       } catch (IllegalArgumentException e) {
         throw new SetupFailure(scenario.file() + ":1: hmm-emu.link: " + e.getMessage());
       }
@@ -143,7 +144,8 @@ public final class ScenarioRunner {
     for (Scenario.Device d : scenario.devices()) perNode.merge(d.node(), d.index() + 1, Math::max);
     try {
       cluster = EmbeddedCluster.start(options.base(), scenario.gpuNodes(), perNode, scenario.switches(),
-          ModelClock.scaledWall(options.timeScale()), gate, options.clusterUpTimeout(), options.factory());
+          ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale())), gate, options.clusterUpTimeout(),
+          options.factory());
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }

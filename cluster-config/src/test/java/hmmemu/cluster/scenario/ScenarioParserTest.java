@@ -102,8 +102,17 @@ class ScenarioParserTest {
   @DisplayName("an unknown top-level key names its line")
   void unknownTopLevelKey() {
     assertEquals("t.conf:2: unknown key 'vmass' in the scenario (expected one of: case, description, devices, "
-        + "faults, gpu-nodes, name, processes, profile, step-timeout, steps, switches, vmas)",
+        + "faults, gpu-nodes, name, processes, profile, step-timeout, steps, switches, time-scale, vmas)",
         errorOf("name = t\nvmass = []\nvmas = []\nsteps = []\n"));
+  }
+
+  @Test
+  @DisplayName("time-scale is a positive number; the run takes it over its own")
+  void timeScale() {
+    assertEquals("t.conf:2: time-scale: must be a positive number, got 0",
+        errorOf("name = t\ntime-scale = 0\nvmas = []\nsteps = []\n"));
+    assertEquals("t.conf:2: time-scale: expected a number (real µs per model µs), got \"fast\"",
+        errorOf("name = t\ntime-scale = fast\nvmas = []\nsteps = []\n"));
   }
 
   @Test
