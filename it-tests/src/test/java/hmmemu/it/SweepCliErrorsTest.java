@@ -34,5 +34,6 @@ class SweepCliErrorsTest {
     assertUsage("not a duration: 'soon'", "sweep", "--latencies", "1us,soon");
     assertUsage("negative duration '-5us'", "sweep", "--latencies", "-5us");
     assertUsage("--gpu-nodes", "sweep", "--gpu-nodes", "two");
+    assertUsage("--repeats: must be at least 1", "sweep", "--repeats", "0");
   }
 }

@@ -8,6 +8,7 @@ import hmmemu.node.Link;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;
 import java.io.File;
+import org.HdrHistogram.Histogram;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,7 +46,42 @@ final class SweepCommand implements Callable<Integer> {
   Integer counterPages;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
+  @Option(names = "--repeats", defaultValue = "1", description = {"Runs per row, seeds seed..seed+N-1, pooled",
+      "(sums and merged latency histograms; default ${DEFAULT-VALUE}). Contended runs are bimodal (PROTOCOL.md",
+      "§8 R7: a fault that fails once spins to its deadline), so one run per row says little."}) int repeats;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
+
+  /** Several runs of one row pooled: sums, and the latency histograms merged. */
+  private static final class Pool {
+    long gpuOk, cancelled, timeouts, cpuOk, cpuFaults, finalValue, expected, rounds, iterations, handled;
+    int violations;
+    final Histogram gpu = new Histogram(3_600_000_000L, 3);
+    final Histogram cpu = new Histogram(3_600_000_000L, 3);
+
+    void add(Experiment.RunResult r) {
+      gpuOk += r.gpuAtomics();
+      cancelled += r.gpuCancelled();
+      timeouts += r.driverTimeouts();
+      cpuOk += r.cpuAtomics();
+      cpuFaults += r.cpuFaults();
+      finalValue += r.finalValue();
+      expected += r.expectedValue();
+      violations += r.violations().size();
+      rounds += r.totals().faultRounds();
+      iterations += r.totals().driverIterations();
+      handled += r.totals().faultsHandled();
+      gpu.add(r.totals().gpuLatency());
+      cpu.add(r.totals().cpuLatency());
+    }
+
+    double roundsPerAtomic() { return gpuOk == 0 ? 0 : (double) rounds / gpuOk; }
+
+    double iterationsMean() { return handled == 0 ? 0 : (double) iterations / handled; }
+
+    double gpuP(double q) { return gpu.getTotalCount() == 0 ? 0 : gpu.getValueAtPercentile(q); }
+
+    double cpuP(double q) { return cpu.getTotalCount() == 0 ? 0 : cpu.getValueAtPercentile(q); }
+  }
 
   @Override
   public Integer call() {
@@ -59,6 +95,7 @@ final class SweepCommand implements Callable<Integer> {
     if (opsPerWarp != null) o.put("hmm-emu.demo.ops-per-warp", opsPerWarp);
     if (cpuThreads != null) o.put("hmm-emu.demo.cpu-threads", cpuThreads);
     if (opsPerThread != null) o.put("hmm-emu.demo.ops-per-thread", opsPerThread);
+    if (repeats < 1) throw new SettingsException("--repeats: must be at least 1, got " + repeats);
     HmmEmuSettings base = HmmEmuSettings.load(config, o);
     List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
     for (String a : selected) {
@@ -82,9 +119,10 @@ final class SweepCommand implements Callable<Integer> {
     }
     HmmEmuSettings.Demo w = base.demo;
     System.out.printf(Locale.ROOT, "hmm-emu sweep: %d CPU threads x %d ops, %d GPU node(s) x %d warps x %d ops,"
-            + " %d counters on %d pages, seed %d, time-scale %.1f; a fresh embedded cluster per row%n",
+            + " %d counters on %d pages, seeds %d..%d pooled per row, time-scale %.1f; a fresh embedded cluster per"
+            + " run%n",
         w.cpuThreads(), w.opsPerThread(), w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(), w.counters(),
-        w.counterPages(), w.seed(), base.timeScale);
+        w.counterPages(), w.seed(), w.seed() + repeats - 1, base.timeScale);
     List<String> rows = new ArrayList<>();
     String fmt = "%-8s %-24s %7s %6s %11s %10s %9s %11s %11s %10s %11s %5s%n";
     System.out.printf(Locale.ROOT, fmt, "one-way", "arm", "gpu ok", "cancl", "rounds/atom", "iters mean", "timeouts",
@@ -94,35 +132,41 @@ final class SweepCommand implements Callable<Integer> {
       Duration d = parsed.get(lat);
       for (String arm : selected) {
         boolean kernel = arm.equals("kernel");
-        HmmEmuSettings s = HmmEmuSettings.fromConfig(ConfigFactory.parseMap(Map.of(
-                "hmm-emu.link.default.delay", Map.of("dist", "constant", "value", (d.toNanos() / 1000) + "us")))
-            .withFallback(base.config));
         String name = kernel ? "folio-lock (kernel)" : "early-unlock (ablation)";
-        Experiment.RunResult r;
-        try (ModeledLink link = new ModeledLink(LinkSettings.fromConfig(s.config), s.demo.seed(), s.timeScale,
-            Link.DIRECT)) {
-          r = Experiment.runArm(name, s, s.switches.withFolioLockUntilMapped(kernel), link);
+        Pool p = new Pool();
+        for (int i = 0; i < repeats; i++) {
+          long runSeed = base.demo.seed() + i;
+          HmmEmuSettings s = HmmEmuSettings.fromConfig(ConfigFactory.parseMap(Map.of(
+                  "hmm-emu.link.default.delay", Map.of("dist", "constant", "value", (d.toNanos() / 1000) + "us"),
+                  "hmm-emu.demo.seed", runSeed))
+              .withFallback(base.config));
+          Experiment.RunResult r;
+          try (ModeledLink link = new ModeledLink(LinkSettings.fromConfig(s.config), runSeed, s.timeScale,
+              Link.DIRECT)) {
+            r = Experiment.runArm(name, s, s.switches.withFolioLockUntilMapped(kernel), link);
+          }
+          ok &= r.ok();
+          p.add(r);
+          if (!r.ok()) {
+            System.out.println("  FAILED (" + lat + ", " + name + ", seed " + runSeed + "): final " + r.finalValue()
+                + " / expected " + r.expectedValue() + ", " + r.violations().size() + " violation(s)"
+                + (r.checkerCaughtUp() ? "" : ", checker did not catch up"));
+            for (String v : r.violations()) System.out.println("  VIOLATION: " + v);
+          }
         }
-        ok &= r.ok();
-        System.out.printf(Locale.ROOT, fmt, lat, name, r.gpuAtomics(), r.gpuCancelled(),
-            String.format(Locale.ROOT, "%.2f", r.faultRoundsPerGpuAtomic()),
-            String.format(Locale.ROOT, "%.1f", r.driverIterationsMean()), r.driverTimeouts(),
-            String.format(Locale.ROOT, "%.0f", r.gpuAtomicLatencyP50Micros()),
-            String.format(Locale.ROOT, "%.0f", r.gpuAtomicLatencyP99Micros()), r.cpuFaults(),
-            String.format(Locale.ROOT, "%.0f", r.cpuAtomicLatencyP99Micros()), r.violations().size());
-        if (!r.ok()) {
-          System.out.println("  FAILED: final " + r.finalValue() + " / expected " + r.expectedValue() + ", "
-              + r.violations().size() + " violation(s)" + (r.checkerCaughtUp() ? "" : ", checker did not catch up"));
-          for (String v : r.violations()) System.out.println("  VIOLATION: " + v);
-        }
-        rows.add(String.format(Locale.ROOT, "{\"oneWay\": \"%s\", \"name\": \"%s\", \"gpuAtomics\": %d, "
-                + "\"gpuCancelled\": %d, \"faultRoundsPerGpuAtomic\": %.4f, \"driverIterationsMean\": %.4f, "
-                + "\"driverTimeouts\": %d, \"gpuAtomicLatencyP50Micros\": %.1f, \"gpuAtomicLatencyP99Micros\": %.1f, "
-                + "\"cpuAtomics\": %d, \"cpuFaults\": %d, \"cpuAtomicLatencyP99Micros\": %.1f, "
-                + "\"finalValue\": %d, \"expectedValue\": %d, \"violations\": %d}", lat, name, r.gpuAtomics(),
-            r.gpuCancelled(), r.faultRoundsPerGpuAtomic(), r.driverIterationsMean(), r.driverTimeouts(),
-            r.gpuAtomicLatencyP50Micros(), r.gpuAtomicLatencyP99Micros(), r.cpuAtomics(), r.cpuFaults(),
-            r.cpuAtomicLatencyP99Micros(), r.finalValue(), r.expectedValue(), r.violations().size()));
+        System.out.printf(Locale.ROOT, fmt, lat, name, p.gpuOk, p.cancelled,
+            String.format(Locale.ROOT, "%.2f", p.roundsPerAtomic()),
+            String.format(Locale.ROOT, "%.1f", p.iterationsMean()), p.timeouts,
+            String.format(Locale.ROOT, "%.0f", p.gpuP(50)), String.format(Locale.ROOT, "%.0f", p.gpuP(99)),
+            p.cpuFaults, String.format(Locale.ROOT, "%.0f", p.cpuP(99)), p.violations);
+        rows.add(String.format(Locale.ROOT, "{\"oneWay\": \"%s\", \"name\": \"%s\", \"runs\": %d, "
+                + "\"gpuAtomics\": %d, \"gpuCancelled\": %d, \"faultRoundsPerGpuAtomic\": %.4f, "
+                + "\"driverIterationsMean\": %.4f, \"driverTimeouts\": %d, \"gpuAtomicLatencyP50Micros\": %.1f, "
+                + "\"gpuAtomicLatencyP99Micros\": %.1f, \"cpuAtomics\": %d, \"cpuFaults\": %d, "
+                + "\"cpuAtomicLatencyP99Micros\": %.1f, \"finalValue\": %d, \"expectedValue\": %d, "
+                + "\"violations\": %d}", lat, name, repeats, p.gpuOk, p.cancelled, p.roundsPerAtomic(),
+            p.iterationsMean(), p.timeouts, p.gpuP(50), p.gpuP(99), p.cpuOk, p.cpuFaults, p.cpuP(99), p.finalValue,
+            p.expected, p.violations));
       }
     }
     System.out.println("gpu ok/cancl: GPU atomics completed / cancelled (their fault timed out with -EBUSY); rounds/atom:"

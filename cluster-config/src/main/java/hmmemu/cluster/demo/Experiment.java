@@ -43,7 +43,8 @@ public final class Experiment {
       long expectedValue, double faultRoundsPerGpuAtomic, double driverIterationsMean, long driverIterationsMax,
       long driverTimeouts, long invalidations, double gpuAtomicLatencyP50Micros, double gpuAtomicLatencyP99Micros,
       List<String> violations, long wallMillis, long eventsChecked, boolean checkerCaughtUp, int gpuNodesLost,
-      long gpuUnconfirmed, long cpuFaults, double cpuAtomicLatencyP50Micros, double cpuAtomicLatencyP99Micros) {
+      long gpuUnconfirmed, long cpuFaults, double cpuAtomicLatencyP50Micros, double cpuAtomicLatencyP99Micros,
+      Totals totals) {
     /**
      * No violation, the checker caught up, and the counters hold every acknowledged increment: exactly, unless GPU
      * nodes were lost; then a lost node's atomic in flight at its removal is unconfirmed (it may have reached the
@@ -62,8 +63,19 @@ public final class Experiment {
         List<String> violations, long wallMillis, long eventsChecked, boolean checkerCaughtUp) {
       this(name, cpuAtomics, gpuAtomics, gpuCancelled, finalValue, expectedValue, faultRoundsPerGpuAtomic,
           driverIterationsMean, driverIterationsMax, driverTimeouts, invalidations, gpuAtomicLatencyP50Micros,
-          gpuAtomicLatencyP99Micros, violations, wallMillis, eventsChecked, checkerCaughtUp, 0, 0, 0, 0, 0);
+          gpuAtomicLatencyP99Micros, violations, wallMillis, eventsChecked, checkerCaughtUp, 0, 0, 0, 0, 0,
+          Totals.NONE);
     }
+  }
+
+  /**
+   * The raw sums and latency histograms behind an arm's figures, so that several runs (seeds) can be pooled
+   * ({@code hmm-emu sweep --repeats}): GPU fault rounds, driver-loop iterations and handled faults summed over the
+   * devices; GPU and CPU atomic latency in model µs.
+   */
+  public record Totals(long faultRounds, long driverIterations, long faultsHandled, Histogram gpuLatency,
+      Histogram cpuLatency) {
+    static final Totals NONE = new Totals(0, 0, 0, new Histogram(3), new Histogram(3));
   }
 
   private Experiment() {}
@@ -217,7 +229,8 @@ public final class Experiment {
           violations, (System.nanoTime() - started) / 1_000_000, verdict.delivered(), verdict.caughtUp(), lost,
           gpuUnconfirmed.get(), cpuFaults.get(),
           cpuLatency.getTotalCount() == 0 ? 0 : cpuLatency.getValueAtPercentile(50),
-          cpuLatency.getTotalCount() == 0 ? 0 : cpuLatency.getValueAtPercentile(99));
+          cpuLatency.getTotalCount() == 0 ? 0 : cpuLatency.getValueAtPercentile(99),
+          new Totals(faultRounds.get(), iterations, handled, latency, cpuLatency));
     }
   }
 
