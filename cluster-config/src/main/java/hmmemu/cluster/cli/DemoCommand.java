@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code hmm-emu demo}: the headline experiment on an embedded one-JVM cluster (1 CPU node, N GPU nodes). */
@@ -25,18 +26,7 @@ final class DemoCommand implements Callable<Integer> {
   boolean json;
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
   File config;
-  @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).")
-  Long seed;
-  @Option(names = "--gpu-nodes", description = "GPU nodes (default 2).") Integer gpuNodes;
-  @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
-  @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
-  @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;
-  @Option(names = "--ops-per-thread", description = "Atomic increments per CPU thread (default 100).")
-  Integer opsPerThread;
-  @Option(names = "--counters", description = "Shared 64-bit counters (default 4).") Integer counters;
-  @Option(names = "--counter-pages", description = "Pages the counters are spread over (default 2).")
-  Integer counterPages;
-  @Option(names = "--time-scale", description = "Real µs per model µs (default 1.0).") Double timeScale;
+  @Mixin WorkloadOptions workload;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
   @Option(names = "--link", description = {"Send host-device traffic through the modelled link of hmm-emu.link",
@@ -46,15 +36,7 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, Object> o = new HashMap<>();
-    put(o, "hmm-emu.demo.seed", seed);
-    put(o, "hmm-emu.demo.gpu-nodes", gpuNodes);
-    put(o, "hmm-emu.demo.warps-per-device", warps);
-    put(o, "hmm-emu.demo.ops-per-warp", opsPerWarp);
-    put(o, "hmm-emu.demo.cpu-threads", cpuThreads);
-    put(o, "hmm-emu.demo.ops-per-thread", opsPerThread);
-    put(o, "hmm-emu.demo.counters", counters);
-    put(o, "hmm-emu.demo.counter-pages", counterPages);
-    put(o, "hmm-emu.time-scale", timeScale);
+    workload.putInto(o);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
     List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
     for (String a : selected) {
@@ -86,9 +68,5 @@ final class DemoCommand implements Callable<Integer> {
     }
     DemoReport.print(System.out, settings, results, json);
     return results.stream().allMatch(Experiment.RunResult::ok) ? 0 : 1;
-  }
-
-  private static void put(Map<String, Object> m, String key, Object v) {
-    if (v != null) m.put(key, v);
   }
 }

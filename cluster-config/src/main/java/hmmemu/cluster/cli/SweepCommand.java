@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,18 +33,7 @@ final class SweepCommand implements Callable<Integer> {
       description = "One-way latencies (HOCON durations; default ${DEFAULT-VALUE}).")
   List<String> latencies;
   @Option(names = "--config", paramLabel = "FILE") File config;
-  @Option(names = "--time-scale", description = "Real µs per model µs (default from config, 1.0).") Double timeScale;
-  @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).") Long seed;
-  @Option(names = "--gpu-nodes", description = {"GPU nodes (default 2). With 1, the GPU contends with CPU threads",
-      "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7)."}) Integer gpuNodes;
-  @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
-  @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
-  @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;
-  @Option(names = "--ops-per-thread", description = "Atomic increments per CPU thread (default 100).")
-  Integer opsPerThread;
-  @Option(names = "--counters", description = "Shared 64-bit counters (default 4).") Integer counters;
-  @Option(names = "--counter-pages", description = "Pages the counters are spread over (default 2).")
-  Integer counterPages;
+  @Mixin WorkloadOptions workload;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
   @Option(names = "--repeats", defaultValue = "1", description = {"Runs per row, seeds seed..seed+N-1, pooled",
@@ -86,15 +76,7 @@ final class SweepCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, Object> o = new HashMap<>();
-    if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
-    if (seed != null) o.put("hmm-emu.demo.seed", seed);
-    if (gpuNodes != null) o.put("hmm-emu.demo.gpu-nodes", gpuNodes);
-    if (counters != null) o.put("hmm-emu.demo.counters", counters);
-    if (counterPages != null) o.put("hmm-emu.demo.counter-pages", counterPages);
-    if (warps != null) o.put("hmm-emu.demo.warps-per-device", warps);
-    if (opsPerWarp != null) o.put("hmm-emu.demo.ops-per-warp", opsPerWarp);
-    if (cpuThreads != null) o.put("hmm-emu.demo.cpu-threads", cpuThreads);
-    if (opsPerThread != null) o.put("hmm-emu.demo.ops-per-thread", opsPerThread);
+    workload.putInto(o);
     if (repeats < 1) throw new SettingsException("--repeats: must be at least 1, got " + repeats);
     HmmEmuSettings base = HmmEmuSettings.load(config, o);
     List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;

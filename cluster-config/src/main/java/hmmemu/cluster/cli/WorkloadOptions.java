@@ -1,0 +1,38 @@
+package hmmemu.cluster.cli;
+
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The headline experiment's workload flags, shared by {@code demo} and {@code sweep} (keys of hmm-emu.demo). */
+final class WorkloadOptions {
+  @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).") Long seed;
+  @Option(names = "--gpu-nodes", description = {"GPU nodes (default 2). With 1, the GPU contends with CPU threads",
+      "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7)."}) Integer gpuNodes;
+  @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
+  @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
+  @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;
+  @Option(names = "--ops-per-thread", description = "Atomic increments per CPU thread (default 100).")
+  Integer opsPerThread;
+  @Option(names = "--counters", description = "Shared 64-bit counters (default 4).") Integer counters;
+  @Option(names = "--counter-pages", description = "Pages the counters are spread over (default 2).")
+  Integer counterPages;
+  @Option(names = "--time-scale", description = "Real µs per model µs (default: hmm-emu.time-scale, 1.0).")
+  Double timeScale;
+
+  /** The flags given, as config overrides. */
+  void putInto(Map<String, Object> o) {
+    put(o, "hmm-emu.demo.seed", seed);
+    put(o, "hmm-emu.demo.gpu-nodes", gpuNodes);
+    put(o, "hmm-emu.demo.warps-per-device", warps);
+    put(o, "hmm-emu.demo.ops-per-warp", opsPerWarp);
+    put(o, "hmm-emu.demo.cpu-threads", cpuThreads);
+    put(o, "hmm-emu.demo.ops-per-thread", opsPerThread);
+    put(o, "hmm-emu.demo.counters", counters);
+    put(o, "hmm-emu.demo.counter-pages", counterPages);
+    put(o, "hmm-emu.time-scale", timeScale);
+  }
+
+  private static void put(Map<String, Object> m, String key, Object v) {
+    if (v != null) m.put(key, v);
+  }
+}
