@@ -183,6 +183,8 @@ public final class InvariantChecker {
   /** GPU nodes the CPU node declared gone (NodeGone): their later events describe a device that no longer exists. */
   private final Set<Integer> goneNodes = new HashSet<>();
   private long eventsOfGoneNodes;
+  /** Events delivered so far, by trace event type (simple name), those of gone nodes included. */
+  private final Map<String, Long> eventCounts = new TreeMap<>();
 
   /** A checker for kernel 6.15+ semantics. */
   public InvariantChecker() { this(KernelProfile.V6_15); }
@@ -278,6 +280,7 @@ public final class InvariantChecker {
         && !(e instanceof Trace.PteChanged || e instanceof Trace.FolioChanged || e instanceof Trace.VmaChanged);
     if (endsCpuBurst) judgeCounts();
     applied++;
+    eventCounts.merge(e.getClass().getSimpleName(), 1L, Long::sum);
     recent.addLast(EventFormat.describe(s));
     if (recent.size() > RECENT_KEPT) recent.removeFirst();
     if (goneNodes.contains(s.node())) {
@@ -677,6 +680,12 @@ public final class InvariantChecker {
 
   /** Events of GPU nodes declared gone that were delivered after their NodeGone and not applied. */
   public long eventsOfGoneNodes() { return eventsOfGoneNodes; }
+
+  /** GPU node indexes the CPU node declared gone (delivered NodeGone events of node 0). */
+  public Set<Integer> goneNodes() { return Collections.unmodifiableSet(goneNodes); }
+
+  /** Events delivered so far per trace event type ({@code NodeGone}, {@code FolioLockLeaseExpired}, ...). */
+  public Map<String, Long> eventCounts() { return Collections.unmodifiableMap(eventCounts); }
 
   // ---------------------------------------------------------------- devices
 

@@ -29,11 +29,11 @@ public final class EmbeddedCluster implements ClusterHandle {
   public static final String SYSTEM_NAME = "hmm-emu";
 
   public final ActorSystem<Void> cpuSystem;
-  public final List<ActorSystem<Void>> gpuSystems = new ArrayList<>();
+  public final List<ActorSystem<Void>> gpuSystems = new java.util.concurrent.CopyOnWriteArrayList<>();
   public final NodeRoles.CpuRefs cpuRefs;
-  public final List<ActorRef<Object>> gpuNodes = new ArrayList<>();
+  public final List<ActorRef<Object>> gpuNodes = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** GPU node k's actor as a local ref of its own system (index k-1), for controllers that outlive the CPU node. */
-  private final List<ActorRef<Object>> gpuLocalRefs = new ArrayList<>();
+  private final List<ActorRef<Object>> gpuLocalRefs = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** What a restarted GPU node is made of (kept from start). */
   private Config restartBase;
   private ModelSwitches restartSwitches;
@@ -210,11 +210,24 @@ public final class EmbeddedCluster implements ClusterHandle {
    * @return the new node index
    */
   public int restartGpu(Duration upTimeout) {
+    return restartGpu(1, upTimeout);
+  }
+
+  /**
+   * As {@link #restartGpu(Duration)}, with {@code devices} devices on the new node (device ids k*16 ..
+   * k*16+devices-1), which {@link #pauseGpu} can freeze like the original nodes.
+   *
+   * @return the new node index
+   */
+  public synchronized int restartGpu(int devices, Duration upTimeout) {
     int k = gpuNodes.size() + 1;
     ActorSystem<Void> g = restartFactory.create(SYSTEM_NAME, nodeConfig(restartBase, "gpu"));
     gpuSystems.add(g);
     Cluster.get(g).manager().tell(Join.create(restartSeed));
-    ActorRef<Object> local = NodeRoles.startGpu(g, k, 1, restartSwitches, restartClock, restartLink);
+    hmmemu.node.Freeze freeze = new hmmemu.node.Freeze();
+    freezes.put(k, freeze);
+    ActorRef<Object> local = NodeRoles.startGpu(g, k, Math.max(1, devices), restartSwitches, restartClock, restartLink,
+        freeze);
     gpuLocalRefs.add(local);
     gpuNodes.add(ActorRefResolver.get(cpuSystem).resolveActorRef(ActorRefResolver.get(g).toSerializationFormat(local)));
     Address self = Cluster.get(g).selfMember().address();

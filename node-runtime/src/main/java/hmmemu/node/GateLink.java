@@ -55,6 +55,18 @@ public final class GateLink implements Link {
     }
   }
 
+  /**
+   * Closes the gate on direction from -> to and drops what it held: the sender crashed while paused, so the held
+   * messages (which it had not sent yet, see the class comment) never leave it. Returns how many were dropped.
+   */
+  public synchronized int drop(int fromNode, int toNode) {
+    Gate g = gates.remove(key(fromNode, toNode));
+    if (g == null) return 0;
+    int n = g.held().size();
+    g.held().clear();
+    return n;
+  }
+
   @Override
   public LinkReliability reliability() { return next.reliability(); }
 

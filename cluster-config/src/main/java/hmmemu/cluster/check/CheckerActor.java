@@ -29,13 +29,21 @@ public final class CheckerActor extends AbstractBehavior<Object> {
 
   /** The verdict: all violations so far and how many events were checked. */
   public record VerdictReply(boolean caughtUp, long delivered, int pending, List<Violation> violations,
-      String recent) implements NoSerializationVerificationNeeded {}
+      String recent, java.util.Map<String, Long> eventCounts) implements NoSerializationVerificationNeeded {
+    public VerdictReply(boolean caughtUp, long delivered, int pending, List<Violation> violations, String recent) {
+      this(caughtUp, delivered, pending, violations, recent, java.util.Map.of());
+    }
+  }
+
+  /** Answers (once) when the checker has delivered the CPU node's NodeGone for GPU node {@code nodeIndex}. */
+  public record WhenNodeGone(int nodeIndex, ActorRef<Integer> replyTo) implements NoSerializationVerificationNeeded {}
 
   /** Answers every open Verdict now, caught up or not (the asker's bound ran out). */
   public record Flush() implements NoSerializationVerificationNeeded {}
 
   private final InvariantChecker checker;
   private final List<Verdict> waiting = new ArrayList<>();
+  private final List<WhenNodeGone> goneWaiters = new ArrayList<>();
   private int reportedViolations;
 
   /** A checker for kernel 6.15+ semantics. */
@@ -58,6 +66,7 @@ public final class CheckerActor extends AbstractBehavior<Object> {
         .onMessage(Envelope.class, this::onEnvelope)
         .onMessage(Verdict.class, this::onVerdict)
         .onMessage(Flush.class, f -> { answerAll(true); return this; })
+        .onMessage(WhenNodeGone.class, w -> { goneWaiters.add(w); answerGone(); return this; })
         .build();
   }
 
@@ -70,7 +79,16 @@ public final class CheckerActor extends AbstractBehavior<Object> {
     }
     reportedViolations = all.size();
     answerAll(false);
+    answerGone();
     return this;
+  }
+
+  private void answerGone() {
+    goneWaiters.removeIf(w -> {
+      if (!checker.goneNodes().contains(w.nodeIndex())) return false;
+      w.replyTo().tell(w.nodeIndex());
+      return true;
+    });
   }
 
   private Behavior<Object> onVerdict(Verdict v) {
@@ -84,7 +102,7 @@ public final class CheckerActor extends AbstractBehavior<Object> {
       boolean caught = checker.caughtUp(v.until());
       if (!caught && !force) return false;
       v.replyTo().tell(new VerdictReply(caught, checker.delivered(), checker.pending(),
-          List.copyOf(checker.violations()), checker.describeRecent(20)));
+          List.copyOf(checker.violations()), checker.describeRecent(20), java.util.Map.copyOf(checker.eventCounts())));
       return true;
     });
   }

@@ -328,6 +328,18 @@ public interface Expectation {
     }
   }
 
+  /**
+   * {@code trace { NodeGone = 1, FolioLockLeaseExpired = 1 }}: trace events of that type (PROTOCOL.md, Trace) the
+   * invariant checker delivered so far, from every node, once it delivered every event the controller has seen.
+   */
+  record TraceCount(int line, String type, Bound expected) implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      long got = o.traceCount(type);
+      if (!expected.test(got)) mismatches.add("expected " + type + " trace events " + expected.phrase() + ", got " + got);
+    }
+  }
+
   /** {@code cpu-faults = 1024} (this step's CPU accesses) or {@code total-cpu-faults} (every CPU step so far). */
   record CpuFaults(int line, Bound expected, boolean total) implements Expectation {
     @Override

@@ -36,6 +36,9 @@ public interface Observed {
   /** Pfns named by {@code pfn = "@X"} expectations so far (the first use binds the name). */
   java.util.Map<String, Long> pfnNames();
 
+  /** Trace events of this type (NodeGone, FolioLockLeaseExpired, ...) the checker delivered so far. */
+  long traceCount(String type);
+
   /** True when the step with this id has completed. */
   boolean completed(String stepId);
 }

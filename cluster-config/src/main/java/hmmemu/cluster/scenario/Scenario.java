@@ -60,7 +60,8 @@ public record Scenario(String file, String name, String caseId, String descripti
 
   /** What a step does. */
   public sealed interface Action
-      permits CpuOp, SyscallOp, WarpOp, DmirrorOp, BindOp, PauseOp, AwaitPausedOp, ResumeOp, AwaitOp, CheckOp {
+      permits CpuOp, SyscallOp, WarpOp, DmirrorOp, BindOp, PauseOp, AwaitPausedOp, ResumeOp, AwaitOp, CheckOp,
+          CrashOp, RestartOp, AwaitGoneOp, AwaitRestartedOp {
     String describe();
 
     /** True when the action produces an outcome (errno, value, counters) an expectation can test. */
@@ -171,6 +172,46 @@ public record Scenario(String file, String name, String caseId, String descripti
 
     @Override
     public boolean hasOutcome() { return stepIds.size() == 1; }
+  }
+
+  /**
+   * Crashes scenario GPU node {@code node} (its current incarnation): its ActorSystem is terminated without leaving
+   * the cluster (docs/FAULTS.md, "Node crash and downing"), and what its pause points held is dropped.
+   */
+  public record CrashOp(int node) implements Action {
+    @Override
+    public String describe() { return "crash gpu" + node; }
+  }
+
+  /**
+   * Restarts crashed scenario GPU node {@code node} as a new cluster member (a new node index and device ids); the
+   * scenario's names for the node and its devices then mean the new incarnation, whose drivers are bound again to
+   * the processes they were bound to.
+   */
+  public record RestartOp(int node) implements Action {
+    @Override
+    public String describe() { return "restart gpu" + node; }
+  }
+
+  /** Waits (bounded) until the CPU node declared the {@code nth} crashed incarnation of the node gone (trace NodeGone). */
+  public record AwaitGoneOp(int node, int nth) implements Action {
+    @Override
+    public String describe() { return "await-gone gpu" + node; }
+  }
+
+  /** Waits (bounded) until the {@code nth} restart of the node (a faults-block line or a step) completed. */
+  public record AwaitRestartedOp(int node, int nth) implements Action {
+    @Override
+    public String describe() { return "await-restarted gpu" + node; }
+  }
+
+  /** True when the scenario crashes a GPU node (a crash step or a faults-block crash line). */
+  public boolean crashes() {
+    for (Step s : steps) if (s.action() instanceof CrashOp) return true;
+    for (hmmemu.node.link.FaultSchedule.Entry e : faults.entries()) {
+      if (e.action() instanceof hmmemu.node.link.FaultSchedule.Crash) return true;
+    }
+    return false;
   }
 
   /** A step that only checks expectations. */

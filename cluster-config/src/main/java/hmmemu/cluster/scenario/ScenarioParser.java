@@ -50,16 +50,21 @@ public final class ScenarioParser {
       "driver-lock-across-conversion", "leak-folio-on-retry", "dmirror-seq-check", "hmm-pfn-exclusive",
       "driver-deadline");
   private static final Set<String> META_KEYS = Set.of("id", "async", "wait", "expect", "comment");
-  private static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume");
+  private static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume", "crash",
+      "restart", "await-gone", "await-restarted");
   private static final Set<String> EXPECT_KEYS = Set.of("pte", "folio", "memory", "device", "result", "value",
       "counters", "data", "snapshot", "invalidations", "cpu-faults", "total-cpu-faults", "driver-iterations", "driver-timeouts",
-      "violations", "deadlock", "pending", "completed");
+      "violations", "deadlock", "pending", "completed", "trace");
   /** Messages a driver sends to the CPU node (pause direction device -> cpu). */
   static final Set<String> FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
       "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck");
   /** Messages the CPU node sends to a driver (pause direction cpu -> device). */
   static final Set<String> FROM_CPU = Set.of("NotifierInserted", "InvalidateStart", "InvalidateEnd",
       "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply");
+  /** The trace event types (hmmemu.protocol.trace.Trace.Event) a {@code trace} expectation may count. */
+  static final Set<String> TRACE_EVENTS = java.util.Arrays.stream(
+      hmmemu.protocol.trace.Trace.Event.class.getPermittedSubclasses()).map(Class::getSimpleName)
+      .collect(java.util.stream.Collectors.toUnmodifiableSet());
   private static final java.util.regex.Pattern THREAD = java.util.regex.Pattern.compile("T([0-9]{1,6})");
   private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*");
 
@@ -75,6 +80,14 @@ public final class ScenarioParser {
   private final Map<String, Boolean> pauses = new HashMap<>();
   private final Map<String, Scenario.PauseOp> pauseOps = new HashMap<>();
   private final Map<String, String> openDirections = new HashMap<>();
+  private int gpuNodeCount;
+  /** GPU nodes down by the steps so far (a crash step or an await-gone, until a restart or await-restarted). */
+  private final Set<Integer> downNodes = new java.util.HashSet<>();
+  /** Per GPU node: crashes and restarts by earlier steps, plus the faults block's (all of them). */
+  private final Map<Integer, Integer> crashesSeen = new HashMap<>();
+  private final Map<Integer, Integer> restartsSeen = new HashMap<>();
+  private final Map<Integer, Integer> awaitedGone = new HashMap<>();
+  private final Map<Integer, Integer> awaitedRestarts = new HashMap<>();
   /** Names bound by pfn = "@X" expectations so far. */
   private final java.util.Set<String> pfnNames = new java.util.HashSet<>();
 
@@ -161,13 +174,14 @@ public final class ScenarioParser {
       if (gpuNodes < maxNode) throw err(v, "gpu-nodes: " + gpuNodes + " nodes, but a device sits on node " + maxNode);
     }
     for (ConfigValue v : list(required(root, "vmas", "the scenario", 1), "vmas")) vma(object(v, "a VMA"));
+    gpuNodeCount = gpuNodes;
+    FaultSchedule faults = root.containsKey("faults") ? faults(root.get("faults"), gpuNodes) : FaultSchedule.none();
 
     List<Scenario.Step> steps = new ArrayList<>();
     int index = 0;
     for (ConfigValue v : list(required(root, "steps", "the scenario", 1), "steps")) {
       steps.add(step(++index, object(v, "a step")));
     }
-    FaultSchedule faults = root.containsKey("faults") ? faults(root.get("faults"), gpuNodes) : FaultSchedule.none();
     return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale,
         List.copyOf(processes.values()), List.copyOf(devices.values()), List.copyOf(vmas.values()), List.copyOf(steps),
         faults);
@@ -211,12 +225,86 @@ public final class ScenarioParser {
               + gpuNodes + " GPU node(s)");
         }
       }
-      if (en.action() instanceof FaultSchedule.Crash || en.action() instanceof FaultSchedule.Restart) {
-        throw new ScenarioException(file, at, "faults: \"" + en.text() + "\": crash and restart are not supported by"
-            + " the embedded scenario runner yet");
+    }
+    // Crash and restart lines, in time order: a crash needs a live node and another live GPU node (keep-majority
+    // cannot tell which side of one CPU + one GPU node survives), a restart a crashed node.
+    Set<Integer> down = new java.util.HashSet<>();
+    for (FaultSchedule.Entry en : schedule.entries()) {
+      int at = origins.get(Math.min(origins.size(), en.line()) - 1);
+      if (en.action() instanceof FaultSchedule.Crash c) {
+        if (c.node() == 0) throw new ScenarioException(file, at, "faults: \"" + en.text() + "\": only GPU nodes can be crashed in a scenario (the CPU node hosts the runner's checker)");
+        if (down.contains(c.node())) throw new ScenarioException(file, at, "faults: \"" + en.text() + "\": gpu" + c.node() + " is already crashed (restart it first)");
+        if (gpuNodes - down.size() < 2) throw new ScenarioException(file, at, "faults: \"" + en.text() + "\": " + needsAnotherNode());
+        down.add(c.node());
+        crashesSeen.merge(c.node(), 1, Integer::sum);
+      } else if (en.action() instanceof FaultSchedule.Restart r) {
+        if (!down.remove(r.node())) throw new ScenarioException(file, at, "faults: \"" + en.text() + "\": gpu" + r.node() + " is not crashed at that time (crash it first)");
+        restartsSeen.merge(r.node(), 1, Integer::sum);
       }
     }
     return schedule;
+  }
+
+  private static String needsAnotherNode() {
+    return "at least one other GPU node must stay up: with one CPU node and one GPU node, the Split Brain Resolver's"
+        + " keep-majority cannot tell which side survives and may down the CPU node (docs/FAULTS.md); add a device on"
+        + " another node or gpu-nodes = 2";
+  }
+
+  /** {@code gpuK} (a scenario GPU node) or a device name (its node). */
+  private int gpuNode(ConfigValue v, String what) {
+    String s = string(v, what);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("gpu([0-9]{1,2})").matcher(s);
+    int node;
+    if (m.matches()) {
+      node = Integer.parseInt(m.group(1));
+    } else if (devices.containsKey(s)) {
+      node = devices.get(s).node();
+    } else {
+      throw err(v, what + ": expected gpuK (K = 1.." + gpuNodeCount + ") or a device name, got \"" + s + "\"");
+    }
+    if (node < 1 || node > gpuNodeCount) {
+      throw err(v, what + ": gpu" + node + " does not exist (the scenario has " + gpuNodeCount + " GPU node(s))");
+    }
+    return node;
+  }
+
+  /** The crash, restart, await-gone and await-restarted steps, checked against what happened before them. */
+  private Scenario.Action nodeOp(String key, ConfigValue v) {
+    int node = gpuNode(v, key);
+    switch (key) {
+      case "crash":
+        if (downNodes.contains(node)) throw err(v, "crash: gpu" + node + " is already crashed (restart it first)");
+        if (gpuNodeCount - downNodes.size() < 2) throw err(v, "crash: " + needsAnotherNode());
+        downNodes.add(node);
+        crashesSeen.merge(node, 1, Integer::sum);
+        return new Scenario.CrashOp(node);
+      case "restart":
+        if (!downNodes.remove(node)) {
+          throw err(v, "restart: gpu" + node + " is not known to be crashed here (crash it, or await-gone after a"
+              + " faults-block crash, first)");
+        }
+        restartsSeen.merge(node, 1, Integer::sum);
+        return new Scenario.RestartOp(node);
+      case "await-gone": {
+        int nth = awaitedGone.merge(node, 1, Integer::sum);
+        if (nth > crashesSeen.getOrDefault(node, 0)) {
+          throw err(v, "await-gone: gpu" + node + " has " + crashesSeen.getOrDefault(node, 0) + " crash(es) before this"
+              + " step (crash steps and faults-block lines), so crash number " + nth + " never comes");
+        }
+        downNodes.add(node);
+        return new Scenario.AwaitGoneOp(node, nth);
+      }
+      default: { // await-restarted
+        int nth = awaitedRestarts.merge(node, 1, Integer::sum);
+        if (nth > restartsSeen.getOrDefault(node, 0)) {
+          throw err(v, "await-restarted: gpu" + node + " has " + restartsSeen.getOrDefault(node, 0) + " restart(s)"
+              + " before this step (restart steps and faults-block lines), so restart number " + nth + " never comes");
+        }
+        downNodes.remove(node);
+        return new Scenario.AwaitRestartedOp(node, nth);
+      }
+    }
   }
 
   private static List<Integer> nodesOf(FaultSchedule.Action a) {
@@ -489,6 +577,11 @@ public final class ScenarioParser {
         openDirections.remove(op.fromNode() + "->" + op.toNode());
         return new Scenario.ResumeOp(p);
       }
+      case "crash":
+      case "restart":
+      case "await-gone":
+      case "await-restarted":
+        return nodeOp(key, v);
       default:
         break;
     }
@@ -809,6 +902,14 @@ public final class ScenarioParser {
         }
         case "deadlock":
           out.add(new Expectation.Deadlock(line(v), bool(v, k)));
+          break;
+        case "trace":
+          for (Map.Entry<String, ConfigValue> t : object(v, "trace").entrySet()) {
+            if (!TRACE_EVENTS.contains(t.getKey())) {
+              throw err(t.getValue(), "trace: unknown trace event '" + t.getKey() + "' (" + sorted(TRACE_EVENTS) + ")");
+            }
+            out.add(new Expectation.TraceCount(line(t.getValue()), t.getKey(), bound(t.getValue(), t.getKey())));
+          }
           break;
         case "pending":
         case "completed": {

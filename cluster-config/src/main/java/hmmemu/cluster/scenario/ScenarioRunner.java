@@ -68,6 +68,28 @@ public final class ScenarioRunner {
   private java.util.concurrent.ScheduledExecutorService faultExecutor;
   private FaultSchedule.Running faultsRunning;
 
+  // Crash and restart (docs/SCENARIOS.md "Crash and restart"): a scenario's GPU node K names its current
+  // incarnation; a restart is a new cluster member with a new node index (EmbeddedCluster.restartGpu).
+  /** How long await-gone, await-restarted and a restart wait by default: the failure detector and SBR take seconds. */
+  static final Duration NODE_WAIT = Duration.ofSeconds(60);
+  /** Scenario GPU node -> cluster node index of its current incarnation (absent: the same index). */
+  private final Map<Integer, Integer> incarnation = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Cluster node index of every incarnation -> scenario GPU node. */
+  private final Map<Integer, Integer> scenarioNodeOf = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Scenario GPU nodes crashed and not restarted. */
+  private final java.util.Set<Integer> crashedNodes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Per scenario node: the futures of its 1st, 2nd... NodeGone (completed with the cluster index) and restart. */
+  private final Map<Integer, List<CompletableFuture<Integer>>> goneFutures = new HashMap<>();
+  private final Map<Integer, List<CompletableFuture<Integer>>> restartFutures = new HashMap<>();
+  private final Map<Integer, Integer> crashCount = new HashMap<>();
+  private final Map<Integer, Integer> restartCount = new HashMap<>();
+  /** Devices per scenario GPU node (a restart starts the same number). */
+  private final Map<Integer, Integer> devicesPerNode = new HashMap<>();
+  /** The mms each device's driver is bound to (set-up binds and bind steps), rebound after a restart. */
+  private final Map<String, java.util.LinkedHashSet<Integer>> boundMms = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Steps started and not completed (sync and async), so that a crash can end those of its devices. */
+  private final java.util.Set<StepRun> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /** A step in flight: its future, and what it is doing right now (for deadlock reports). */
   private static final class StepRun {
     final Scenario.Step step;
@@ -140,12 +162,14 @@ public final class ScenarioRunner {
     }
     observer = new ObservingLink(wire, ranges);
     gate = new GateLink(observer);
-    Map<Integer, Integer> perNode = new HashMap<>();
+    Map<Integer, Integer> perNode = devicesPerNode;
     for (Scenario.Device d : scenario.devices()) perNode.merge(d.node(), d.index() + 1, Math::max);
+    for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
+    Config base = scenario.crashes() ? EmbeddedCluster.crashable(options.base()) : options.base();
     try {
-      cluster = EmbeddedCluster.start(options.base(), scenario.gpuNodes(), perNode, scenario.switches(),
-          ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale())), gate, options.clusterUpTimeout(),
-          options.factory());
+      cluster = EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(),
+          ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale())), new IncarnationLink(gate),
+          options.clusterUpTimeout(), options.factory());
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
@@ -160,12 +184,138 @@ public final class ScenarioRunner {
       t.setDaemon(true);
       return t;
     });
+    Duration restartBound = scenario.stepTimeout().compareTo(NODE_WAIT) > 0 ? scenario.stepTimeout() : NODE_WAIT;
     faultsRunning = scenario.faults().start(modeled, faultExecutor, new FaultSchedule.Callbacks() {
-      @Override public void crash(int node) { throw new UnsupportedOperationException("crash gpu" + node); }
-      @Override public void restart(int node) { throw new UnsupportedOperationException("restart gpu" + node); }
-      @Override public void pause(int node) { if (node > 0) cluster.pauseGpu(node); }
-      @Override public void resume(int node) { if (node > 0) cluster.resumeGpu(node); }
+      @Override public void crash(int node) { crashNode(node); }
+      @Override public void restart(int node) { restartNode(node, restartBound); }
+      @Override public void pause(int node) { if (node > 0) cluster.pauseGpu(clusterNode(node)); }
+      @Override public void resume(int node) { if (node > 0) cluster.resumeGpu(clusterNode(node)); }
     });
+  }
+
+  /** The cluster node index of scenario GPU node {@code node}'s current incarnation. */
+  private int clusterNode(int node) { return node == 0 ? 0 : incarnation.getOrDefault(node, node); }
+
+  /** A device's id in its node's current incarnation (node * 16 + index). */
+  private int deviceId(Scenario.Device d) { return clusterNode(d.node()) * 16 + d.index(); }
+
+  /** The current id of the device the scenario numbers {@code scenarioDeviceId}. */
+  private int currentDeviceId(int scenarioDeviceId) {
+    return scenarioDeviceId < 0 ? scenarioDeviceId : clusterNode(scenarioDeviceId >> 4) * 16 + (scenarioDeviceId & 15);
+  }
+
+  private synchronized CompletableFuture<Integer> nth(Map<Integer, List<CompletableFuture<Integer>>> all, int node,
+      int n) {
+    List<CompletableFuture<Integer>> l = all.computeIfAbsent(node, k -> new ArrayList<>());
+    while (l.size() < n) l.add(new CompletableFuture<>());
+    return l.get(n - 1);
+  }
+
+  /**
+   * Crashes scenario GPU node {@code node}: its ActorSystem is terminated abruptly (EmbeddedCluster.crashGpu), then
+   * what its pause points hold is dropped (the node had not sent it: a pause stops the sender), steps waiting on its devices end with ENODEV
+   * (no answer can come), and the checker is asked to say when the CPU node declares it gone.
+   */
+  private void crashNode(int node) {
+    int k = clusterNode(node);
+    int n;
+    synchronized (this) {
+      if (!crashedNodes.add(node)) throw new IllegalStateException("gpu" + node + " is already crashed");
+      n = crashCount.merge(node, 1, Integer::sum);
+    }
+    // Terminate first: until then the node's data link layer keeps replaying what a pause point holds.
+    cluster.crashGpu(k, Duration.ofSeconds(30));
+    gate.drop(node, 0);
+    gate.drop(0, node);
+    CompletableFuture<Integer> gone = nth(goneFutures, node, n);
+    AskPattern.<Object, Integer>ask(cluster.checker(), replyTo -> new CheckerActor.WhenNodeGone(k, replyTo),
+        ASK_TIMEOUT, cluster.controlSystem().scheduler()).whenComplete((v, ex) -> {
+          if (ex != null) gone.completeExceptionally(ex); else gone.complete(k);
+        });
+    for (StepRun r : active) {
+      Scenario.Device d = deviceOfStep(r.step.action());
+      if (d != null && d.node() == node) r.future.complete(Outcome.of(Errno.ENODEV));
+    }
+  }
+
+  /**
+   * Restarts crashed scenario GPU node {@code node} as a new cluster member (a new node index), then binds each of
+   * its devices again to the mms it was bound to; the node's name and its devices' names mean the new incarnation
+   * from then on.
+   */
+  private void restartNode(int node, Duration bound) {
+    int n;
+    synchronized (this) {
+      if (!crashedNodes.contains(node)) throw new IllegalStateException("gpu" + node + " is not crashed");
+      n = restartCount.merge(node, 1, Integer::sum);
+    }
+    CompletableFuture<Integer> done = nth(restartFutures, node, n);
+    try {
+      int expected = cluster.gpuCount() + 1;
+      scenarioNodeOf.put(expected, node); // before its first message reaches the link
+      int k = cluster.restartGpu(devicesPerNode.getOrDefault(node, 1), bound);
+      if (k != expected) scenarioNodeOf.put(k, node);
+      incarnation.put(node, k);
+      crashedNodes.remove(node);
+      for (Scenario.Device d : scenario.devices()) {
+        if (d.node() != node) continue;
+        for (int mm : boundMms.getOrDefault(d.name(), new java.util.LinkedHashSet<>())) {
+          HmmProtocol.Msg r;
+          try {
+            r = client.ask(gpuOf(d), new HmmProtocol.BindMm(client.nextReqId(), deviceId(d), mm, d.driver()))
+                .toCompletableFuture().get(bound.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (Exception e) {
+            throw new IllegalStateException("rebinding " + d.name() + " to mm " + mm + " after the restart got no reply"
+                + " within " + bound.toMillis() + " ms (" + e.getClass().getSimpleName() + ")");
+          }
+          if (!(r instanceof HmmProtocol.MmBound)) {
+            throw new IllegalStateException("rebinding " + d.name() + " to mm " + mm + " after the restart failed: " + r);
+          }
+        }
+      }
+      done.complete(k);
+    } catch (RuntimeException e) {
+      done.completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  private static Scenario.Device deviceOfStep(Scenario.Action a) {
+    if (a instanceof Scenario.WarpOp w) return w.device();
+    if (a instanceof Scenario.DmirrorOp d) return d.device();
+    if (a instanceof Scenario.BindOp b) return b.device();
+    return null;
+  }
+
+  /**
+   * The scenario's node numbers on the link: nodes send with their cluster index, the pause points, the modelled
+   * link's faults and its counters see the scenario's GPU node number of every incarnation.
+   */
+  private final class IncarnationLink implements Link {
+    private final Link next;
+
+    IncarnationLink(Link next) { this.next = next; }
+
+    private int named(int clusterIndex) { return scenarioNodeOf.getOrDefault(clusterIndex, clusterIndex); }
+
+    @Override
+    public void send(int fromNode, int toNode, ActorRef<hmmemu.protocol.wire.pb.Envelope> to,
+        hmmemu.protocol.wire.pb.Envelope envelope) {
+      next.send(named(fromNode), named(toNode), to, envelope);
+    }
+
+    @Override
+    public hmmemu.node.LinkReliability reliability() { return next.reliability(); }
+
+    @Override
+    public void count(int fromNode, int toNode, hmmemu.node.LinkReliability.Event event, long n) {
+      next.count(named(fromNode), named(toNode), event, n);
+    }
+
+    @Override
+    public void lost(int fromNode, int toNode, long seq, String what) {
+      next.lost(named(fromNode), named(toNode), seq, what);
+    }
   }
 
   /** After the steps: waits (bounded) for the rest of the schedule, then heals everything so the checks see a quiet link. */
@@ -191,9 +341,10 @@ public final class ScenarioRunner {
   private void setUp() {
     for (Scenario.Device d : scenario.devices()) {
       for (int mm : d.bind()) {
-        HmmProtocol.Msg r = setupCall(gpuOf(d), new HmmProtocol.BindMm(client.nextReqId(), d.id(), mm, d.driver()),
+        HmmProtocol.Msg r = setupCall(gpuOf(d), new HmmProtocol.BindMm(client.nextReqId(), deviceId(d), mm, d.driver()),
             d.line(), "bind " + d.name() + " to mm " + mm);
         if (!(r instanceof HmmProtocol.MmBound)) throw setupError(d.line(), "bind " + d.name() + " to mm " + mm, r);
+        boundMms.computeIfAbsent(d.name(), k -> new java.util.LinkedHashSet<>()).add(mm);
       }
     }
     for (Scenario.Vma v : scenario.vmas()) {
@@ -235,7 +386,7 @@ public final class ScenarioRunner {
     return new SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " failed: " + reply);
   }
 
-  private ActorRef<?> gpuOf(Scenario.Device d) { return cluster.gpu(d.node()); }
+  private ActorRef<?> gpuOf(Scenario.Device d) { return cluster.gpu(clusterNode(d.node())); }
 
   // ------------------------------------------------------------------------------------------------ steps
 
@@ -282,13 +433,48 @@ public final class ScenarioRunner {
       if (deadlocked) deadlockReport = "nothing completed within " + limit.toMillis() + " ms: " + pendingReport(null);
     } else if (a instanceof Scenario.CheckOp) {
       // only expectations
+    } else if (a instanceof Scenario.CrashOp c) {
+      try {
+        crashNode(c.node());
+      } catch (RuntimeException e) {
+        problems.add(line(step.line()) + "crash gpu" + c.node() + " failed: " + e.getMessage());
+      }
+    } else if (a instanceof Scenario.RestartOp rs) {
+      try {
+        restartNode(rs.node(), step.waitLimit() != null ? step.waitLimit() : nodeWait());
+      } catch (RuntimeException e) {
+        problems.add(line(step.line()) + "restart gpu" + rs.node() + " failed: " + e.getMessage());
+      }
+    } else if (a instanceof Scenario.AwaitGoneOp || a instanceof Scenario.AwaitRestartedOp) {
+      boolean gone = a instanceof Scenario.AwaitGoneOp;
+      int node = gone ? ((Scenario.AwaitGoneOp) a).node() : ((Scenario.AwaitRestartedOp) a).node();
+      int n = gone ? ((Scenario.AwaitGoneOp) a).nth() : ((Scenario.AwaitRestartedOp) a).nth();
+      Duration bound = step.waitLimit() != null ? step.waitLimit() : nodeWait();
+      try {
+        nth(gone ? goneFutures : restartFutures, node, n).get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        deadlocked = true;
+        deadlockReport = (gone ? "the CPU node did not declare gpu" + node + " gone (crash " + n + ")"
+            : "gpu" + node + "'s restart " + n + " did not complete") + " within " + bound.toMillis() + " ms"
+            + (gone && crashCount.getOrDefault(node, 0) < n ? " (the crash has not happened yet)" : "") + "; "
+            + pendingReport(null);
+      } catch (InterruptedException | ExecutionException e) {
+        problems.add(line(step.line()) + a.describe() + " failed: " + cause(e));
+      }
     } else {
       StepRun r = new StepRun(step, new CompletableFuture<>());
       if (step.id() != null) runs.put(step.id(), r);
-      try {
-        startAction(r);
-      } catch (RuntimeException e) {
-        r.future.completeExceptionally(e);
+      active.add(r);
+      r.future.whenComplete((o, ex) -> active.remove(r));
+      Scenario.Device on = deviceOfStep(a);
+      if (on != null && crashedNodes.contains(on.node())) {
+        r.future.complete(Outcome.of(Errno.ENODEV)); // its GPU node is down: nobody can answer
+      } else {
+        try {
+          startAction(r);
+        } catch (RuntimeException e) {
+          r.future.completeExceptionally(e);
+        }
       }
       if (!step.async()) {
         try {
@@ -309,6 +495,11 @@ public final class ScenarioRunner {
       failures.add(line(step.line()) + "expected " + step.label() + " to complete, got a deadlock: " + deadlockReport);
     }
     if (problems.isEmpty()) check(step, outcome, deadlocked, deadlockReport);
+  }
+
+  /** The default bound of crash-related waits: the step timeout, at least {@link #NODE_WAIT}. */
+  private Duration nodeWait() {
+    return scenario.stepTimeout().compareTo(NODE_WAIT) > 0 ? scenario.stepTimeout() : NODE_WAIT;
   }
 
   private void startAction(StepRun r) {
@@ -345,7 +536,7 @@ public final class ScenarioRunner {
         for (int p = d.at().firstPage(); p <= d.at().lastPage(); p++) data.add(d.data().at(p, 0));
       }
       r.current = d.describe();
-      client.ask(gpuOf(d.device()), new HmmProtocol.DmirrorCmd(client.nextReqId(), d.device().id(), d.mm(), d.op(),
+      client.ask(gpuOf(d.device()), new HmmProtocol.DmirrorCmd(client.nextReqId(), deviceId(d.device()), d.mm(), d.op(),
           d.at().start(), d.at().pages(), data)).whenComplete((m, ex) -> {
             if (ex != null) {
               r.future.completeExceptionally(ex);
@@ -360,11 +551,12 @@ public final class ScenarioRunner {
     } else if (a instanceof Scenario.BindOp) {
       Scenario.BindOp b = (Scenario.BindOp) a;
       r.current = b.describe();
-      client.ask(gpuOf(b.device()), new HmmProtocol.BindMm(client.nextReqId(), b.device().id(), b.mm(),
+      client.ask(gpuOf(b.device()), new HmmProtocol.BindMm(client.nextReqId(), deviceId(b.device()), b.mm(),
           b.device().driver())).whenComplete((m, ex) -> {
             if (ex != null) {
               r.future.completeExceptionally(ex);
             } else if (m instanceof HmmProtocol.MmBound) {
+              boundMms.computeIfAbsent(b.device().name(), k -> new java.util.LinkedHashSet<>()).add(b.mm());
               r.future.complete(Outcome.of(Errno.OK));
             } else {
               r.future.completeExceptionally(new IllegalStateException("expected MmBound, got " + m));
@@ -379,7 +571,7 @@ public final class ScenarioRunner {
   private void warp(StepRun r, Scenario.WarpOp w, int n) {
     long va = w.at().wordVa(w.at().firstPage(), w.at().firstWord());
     r.current = w.describe() + (w.repeat() > 1 ? " (access " + n + " of " + w.repeat() + ")" : "");
-    client.ask(gpuOf(w.device()), new HmmProtocol.DeviceAccess(client.nextReqId(), w.device().id(), w.mm(), va,
+    client.ask(gpuOf(w.device()), new HmmProtocol.DeviceAccess(client.nextReqId(), deviceId(w.device()), w.mm(), va,
         w.access(), w.value())).whenComplete((m, ex) -> {
           if (ex != null) {
             r.future.completeExceptionally(ex);
@@ -497,7 +689,7 @@ public final class ScenarioRunner {
     AtomicInteger seen = new AtomicInteger();
     return m -> {
       if (!m.getClass().getSimpleName().equals(p.message())) return false;
-      if (deviceOf(m) != p.deviceId()) return false;
+      if (deviceOf(m) != currentDeviceId(p.deviceId())) return false;
       if (p.event() != null) {
         NotifyEvent e = null;
         if (m instanceof HmmProtocol.InvalidateStart) e = ((HmmProtocol.InvalidateStart) m).event();
@@ -551,6 +743,7 @@ public final class ScenarioRunner {
     final Map<String, HmmProtocol.PageInfo> pages = new HashMap<>();
     final Map<Integer, HmmProtocol.DeviceInfo> devices = new HashMap<>();
     List<String> violations;
+    CheckerActor.VerdictReply verdict;
 
     Observation(Outcome outcome, boolean deadlocked, String deadlockReport) {
       this.outcome = outcome;
@@ -565,6 +758,9 @@ public final class ScenarioRunner {
 
     @Override
     public HmmProtocol.DeviceInfo device(Scenario.Device d) {
+      if (crashedNodes.contains(d.node())) {
+        throw new IllegalStateException(d.name() + "'s GPU node gpu" + d.node() + " crashed and was not restarted");
+      }
       return devices.computeIfAbsent(d.id(), k -> inspectDevice(d));
     }
 
@@ -579,13 +775,26 @@ public final class ScenarioRunner {
 
     @Override
     public long invalidations(int deviceId, NotifierKind kind, String event) {
-      return observer.count(deviceId, kind, event);
+      return observer.count(currentDeviceId(deviceId), kind, event);
     }
 
     @Override
     public List<String> violations() {
-      if (violations == null) violations = verdictViolations();
+      if (violations == null) {
+        if (verdict == null) verdict = verdict();
+        violations = violationsOf(verdict);
+      }
       return violations;
+    }
+
+    @Override
+    public long traceCount(String type) {
+      if (verdict == null) verdict = verdict();
+      if (!verdict.caughtUp()) {
+        throw new IllegalStateException("the invariant checker had not delivered every event (" + verdict.pending()
+            + " pending)");
+      }
+      return verdict.eventCounts().getOrDefault(type, 0L);
     }
 
     @Override
@@ -611,7 +820,7 @@ public final class ScenarioRunner {
     inspectPage(first == null ? 1 : first.mm(), first == null ? 0 : first.start());
     Map<Integer, Scenario.Device> perNode = new HashMap<>();
     for (Scenario.Device d : scenario.devices()) perNode.putIfAbsent(d.node(), d);
-    for (Scenario.Device d : perNode.values()) inspectDevice(d);
+    for (Scenario.Device d : perNode.values()) if (!crashedNodes.contains(d.node())) inspectDevice(d);
   }
 
   private HmmProtocol.PageInfo inspectPage(int mm, long va) {
@@ -621,7 +830,7 @@ public final class ScenarioRunner {
   }
 
   private HmmProtocol.DeviceInfo inspectDevice(Scenario.Device d) {
-    HmmProtocol.Msg m = inspect(gpuOf(d), new HmmProtocol.InspectDevice(client.nextReqId(), d.id()));
+    HmmProtocol.Msg m = inspect(gpuOf(d), new HmmProtocol.InspectDevice(client.nextReqId(), deviceId(d)));
     if (!(m instanceof HmmProtocol.DeviceInfo)) throw new IllegalStateException("InspectDevice answered " + m);
     return (HmmProtocol.DeviceInfo) m;
   }
@@ -637,6 +846,18 @@ public final class ScenarioRunner {
 
   /** The checker's violations once it delivered every event the controller has seen (bounded; flushed after). */
   private List<String> verdictViolations() {
+    return violationsOf(verdict());
+  }
+
+  private static List<String> violationsOf(CheckerActor.VerdictReply v) {
+    List<String> out = new ArrayList<>();
+    for (hmmemu.checker.Violation viol : v.violations()) out.add(viol.summary());
+    if (!v.caughtUp()) out.add("CHECKER-BEHIND the checker had not delivered every event (" + v.pending() + " pending)");
+    return out;
+  }
+
+  /** The checker's verdict once it delivered every event the controller has seen (bounded; flushed after). */
+  private CheckerActor.VerdictReply verdict() {
     long[] until = client.clock();
     CompletableFuture<CheckerActor.VerdictReply> reply = AskPattern.<Object, CheckerActor.VerdictReply>ask(
         cluster.checker(), replyTo -> new CheckerActor.Verdict(until, replyTo), ASK_TIMEOUT,
@@ -654,10 +875,7 @@ public final class ScenarioRunner {
     } catch (InterruptedException | ExecutionException e) {
       throw new IllegalStateException("the invariant checker's verdict failed: " + e);
     }
-    List<String> out = new ArrayList<>();
-    for (hmmemu.checker.Violation viol : v.violations()) out.add(viol.summary());
-    if (!v.caughtUp()) out.add("CHECKER-BEHIND the checker had not delivered every event (" + v.pending() + " pending)");
-    return out;
+    return v;
   }
 
   // ------------------------------------------------------------------------------------------------ end and reports
@@ -717,6 +935,7 @@ public final class ScenarioRunner {
   private List<String> deadlockSuspects() {
     List<String> out = new ArrayList<>();
     for (Scenario.Device d : scenario.devices()) {
+      if (crashedNodes.contains(d.node())) continue;
       try {
         for (String s : inspectDevice(d).deadlockSuspects()) out.add(d.name() + ": " + s);
       } catch (RuntimeException e) {
@@ -745,6 +964,7 @@ public final class ScenarioRunner {
       Scenario.Device d = null;
       if (a instanceof Scenario.WarpOp) d = ((Scenario.WarpOp) a).device();
       if (a instanceof Scenario.DmirrorOp) d = ((Scenario.DmirrorOp) a).device();
+      if (d != null && crashedNodes.contains(d.node())) return " (" + d.name() + "'s GPU node gpu" + d.node() + " crashed)";
       if (d != null) {
         HmmProtocol.DeviceInfo i = inspectDevice(d);
         String page = "";

@@ -138,7 +138,7 @@ class ScenarioParserTest {
   @Test
   @DisplayName("an unknown actor is rejected with the actors that exist")
   void unknownActor() {
-    assertEquals("t.conf:8: unknown actor 'D9' (known: T<n> (CPU threads), D0, P1, await, await-paused, pause, resume)",
+    assertEquals("t.conf:8: unknown actor 'D9' (known: T<n> (CPU threads), D0, P1, await, await-gone, await-paused, await-restarted, crash, pause, restart, resume)",
         error("  { D0 { read = \"buf\" } }\n  { D9 { read = \"buf\" } }"));
   }
 
@@ -165,7 +165,7 @@ class ScenarioParserTest {
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { exclusive = buf, pages = 4 } }"));
     assertEquals("t.conf:7: unknown key 'resutl' in expect (expected one of: completed, counters, cpu-faults, data, "
         + "deadlock, device, driver-iterations, driver-timeouts, folio, invalidations, memory, pending, pte, result, "
-        + "snapshot, total-cpu-faults, value, violations)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
+        + "snapshot, total-cpu-faults, trace, value, violations)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
     assertEquals("t.conf:7: unknown key 'atomic' for D0 (operations: bind, check-exclusive, exclusive, read, "
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { atomic = \"buf+0:word0\" } }"));
   }
@@ -256,6 +256,69 @@ class ScenarioParserTest {
         + "\n{ D0 { read = buf } }\n]\n";
     assertTrue(errorOf(node).startsWith("t.conf:5: faults: \"at 0s partition gpu3 for 1s\" names gpu3"), errorOf(node));
     String crash = HEAD.replace("# steps follow", "faults = [\"at 1s crash gpu1\"]") + "\n{ D0 { read = buf } }\n]\n";
-    assertTrue(errorOf(crash).startsWith("t.conf:5: faults:"), errorOf(crash));
+    assertTrue(errorOf(crash).startsWith("t.conf:5: faults: \"at 1s crash gpu1\": at least one other GPU node must"
+        + " stay up"), errorOf(crash));
+  }
+
+  /** Lines 1-6: D0 on node 1, D1 on node 2 (so that a crash leaves a majority); line 7 is the faults block. */
+  private static String twoNodes(String faults, String steps) {
+    return String.join("\n",
+        "name = \"t\"",
+        "devices = [{name = D0, node = 1, driver = dmirror}, {name = D1, node = 2, driver = dmirror}]",
+        "vmas = [{name = buf, mm = 1, start = \"0x7f0000000000\", pages = 4}]",
+        "step-timeout = 30s",
+        "",
+        "",
+        "faults = [" + faults + "]",
+        "steps = [",
+        steps,
+        "]", "");
+  }
+
+  @Test
+  @DisplayName("crash and restart: faults-block lines and steps parse; await-gone/await-restarted count them")
+  void crashAndRestartParse() {
+    Scenario s = ScenarioParser.parse("t.conf", twoNodes("\"at 1s crash gpu1\", \"at 2s restart it\"", String.join("\n",
+        "  { await-gone = gpu1, expect { trace { NodeGone = 1, FolioLockLeaseExpired = \"<= 1\" } } }",
+        "  { await-restarted = D0 }",
+        "  { crash = D1 }",
+        "  { await-gone = gpu2 }",
+        "  { restart = gpu2 }",
+        "  { D1 { read = buf } }")));
+    assertTrue(s.crashes());
+    assertEquals(new Scenario.AwaitGoneOp(1, 1), s.steps().get(0).action());
+    assertEquals(new Scenario.AwaitRestartedOp(1, 1), s.steps().get(1).action());
+    assertEquals(new Scenario.CrashOp(2), s.steps().get(2).action());
+    assertEquals(new Scenario.AwaitGoneOp(2, 1), s.steps().get(3).action());
+    assertEquals(new Scenario.RestartOp(2), s.steps().get(4).action());
+    assertInstanceOf(Expectation.TraceCount.class, s.steps().get(0).expect().get(0));
+    assertFalse(ScenarioParser.parse("t.conf", twoNodes("", "  { D1 { read = buf } }")).crashes());
+  }
+
+  @Test
+  @DisplayName("crash and restart: each misuse is one FILE:LINE error")
+  void crashAndRestartErrors() {
+    assertEquals("t.conf:10: crash: gpu1 is already crashed (restart it first)",
+        errorOf(twoNodes("", "  { crash = gpu1 }\n  { crash = gpu1 }")));
+    assertEquals("t.conf:9: restart: gpu1 is not known to be crashed here (crash it, or await-gone after a faults-block"
+        + " crash, first)", errorOf(twoNodes("", "  { restart = gpu1 }")));
+    assertEquals("t.conf:9: await-gone: gpu2 has 0 crash(es) before this step (crash steps and faults-block lines), so"
+        + " crash number 1 never comes", errorOf(twoNodes("\"at 1s crash gpu1\"", "  { await-gone = gpu2 }")));
+    assertEquals("t.conf:9: await-restarted: gpu1 has 0 restart(s) before this step (restart steps and faults-block"
+        + " lines), so restart number 1 never comes", errorOf(twoNodes("\"at 1s crash gpu1\"", "  { await-restarted = gpu1 }")));
+    assertEquals("t.conf:9: crash: gpu3 does not exist (the scenario has 2 GPU node(s))",
+        errorOf(twoNodes("", "  { crash = gpu3 }")));
+    assertEquals("t.conf:9: crash: expected gpuK (K = 1..2) or a device name, got \"cpu0\"",
+        errorOf(twoNodes("", "  { crash = cpu0 }")));
+    assertTrue(errorOf(twoNodes("", "  { crash = gpu1 }\n  { crash = gpu2 }")).startsWith(
+        "t.conf:10: crash: at least one other GPU node must stay up"));
+    assertEquals("t.conf:7: faults: \"at 2s restart gpu2\": gpu2 is not crashed at that time (crash it first)",
+        errorOf(twoNodes("\"at 1s crash gpu1\", \"at 2s restart gpu2\"", "  { D1 { read = buf } }")));
+    assertEquals("t.conf:7: faults: \"at 1s crash cpu0\": only GPU nodes can be crashed in a scenario (the CPU node"
+        + " hosts the runner's checker)", errorOf(twoNodes("\"at 1s crash cpu0\"", "  { D1 { read = buf } }")));
+    assertTrue(errorOf(twoNodes("", "  { D1 { read = buf }, expect { trace { NodeGon = 1 } } }")).startsWith(
+        "t.conf:9: trace: unknown trace event 'NodeGon' ("), errorOf(twoNodes("", "  { D1 { read = buf }, expect { trace { NodeGon = 1 } } }")));
+    assertTrue(errorOf(twoNodes("", "  { D1 { read = buf }, expect { trace { NodeGone = many } } }"))
+        .startsWith("t.conf:9: NodeGone: "));
   }
 }
