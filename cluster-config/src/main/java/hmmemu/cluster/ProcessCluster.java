@@ -65,7 +65,8 @@ public final class ProcessCluster implements ClusterHandle {
   private final List<String> childArgs;
   private final Duration upTimeout;
   private final String seedArg;
-  private final List<Child> children = new ArrayList<>();
+  /** Child k is node k (restarted nodes are new children with new indexes). */
+  private final List<Child> children = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Path> logs = new ArrayList<>();
   private final List<Process> everStarted = new ArrayList<>();
   private final Thread hook;
@@ -316,13 +317,27 @@ public final class ProcessCluster implements ClusterHandle {
   }
 
   /**
-   * Starts a crashed GPU node again (a new JVM, a new incarnation with a new port) and waits (bounded) until it
-   * registered; {@link #gpu} then returns the new node's actor.
+   * Starts a crashed GPU node again as a new member under a NEW node index, like {@code EmbeddedCluster.restartGpu}:
+   * a new JVM ({@code hmm-emu node --node-index K}, K = the highest index so far + 1, hence new device ids) that
+   * joins through the seed, and waits (bounded) until it registered; {@link #gpu}(K) is then its actor. Not the
+   * same index: the CPU node drops every message of a node index it declared gone ({@code CpuMm.nodeGone} keys by
+   * node), maps a member's address to the node indexes whose drivers spoke from it, and dedups inserts and
+   * requests that a new incarnation's restarted id counters would repeat; the checker's causal delivery would take
+   * the new incarnation's events (its vector clock entry restarting at 0) for duplicates (docs/FAULTS.md, Restart).
+   *
+   * @return the new node index
    */
-  public void restart(int node) {
+  public int restart(int node) {
     if (node == 0) throw new IllegalArgumentException("restart: only a GPU node can be restarted (the CPU node holds the mm)");
-    Child c = child(node);
-    if (c.process.isAlive()) throw new IllegalStateException("restart " + name(node) + ": it is still running (crash it first)");
+    Child old = child(node);
+    if (old.process.isAlive()) throw new IllegalStateException("restart " + name(node) + ": it is still running (crash it first)");
+    Child c;
+    synchronized (gpus) {
+      int k = children.size();
+      c = new Child(k, List.of("--role", "gpu", "--node-index", Integer.toString(k)));
+      children.add(c);
+    }
+    int k = c.node;
     launch(c);
     Integer port = null;
     long deadline = System.nanoTime() + upTimeout.toNanos();
@@ -336,25 +351,29 @@ public final class ProcessCluster implements ClusterHandle {
         // not written yet
       }
       if (port != null) break;
-      if (!c.process.isAlive()) throw new IllegalStateException("restarted " + name(node) + " exited: " + tail(c.log));
-      if (System.nanoTime() > deadline) throw new IllegalStateException("restarted " + name(node) + " did not start");
+      if (!c.process.isAlive()) throw new IllegalStateException("restarted " + name(node) + " (as " + name(k) + ") exited: " + tail(c.log));
+      if (System.nanoTime() > deadline) throw new IllegalStateException("restarted " + name(node) + " (as " + name(k) + ") did not start");
       pause(50);
     }
-    ActorRef<Envelope> ref = find(ServiceKeys.gpu(node), upTimeout, port);
+    ActorRef<Envelope> ref = find(ServiceKeys.gpu(k), upTimeout, port);
     synchronized (gpus) {
-      gpus.set(node - 1, ref);
+      while (gpus.size() < k - 1) gpus.add(null);
+      gpus.add(ref);
     }
+    return k;
   }
 
   /** Whether node's JVM was crashed by {@link #crash} (and not restarted). */
   public boolean crashed(int node) { return child(node).stopped; }
 
   /**
-   * Checks that every node {@code schedule} names exists and that it restarts only GPU nodes.
+   * Checks that every node {@code schedule} names exists and that it restarts only GPU nodes. A restart adds a node
+   * (gpu{N+1}, then gpu{N+2}...: {@link #restart}), which later entries may name.
    *
    * @throws IllegalArgumentException one line naming the entry
    */
   public static void validate(FaultSchedule schedule, int gpuNodes) {
+    int known = gpuNodes;
     for (FaultSchedule.Entry e : schedule.entries()) {
       List<Integer> nodes = new ArrayList<>();
       FaultSchedule.Action a = e.action();
@@ -370,8 +389,9 @@ public final class ProcessCluster implements ClusterHandle {
         nodes.add(r.node());
       }
       for (int n : nodes) {
-        if (n > gpuNodes) throw new IllegalArgumentException(e + ": no node " + name(n) + " (the cluster has gpu1..gpu" + gpuNodes + ")");
+        if (n > known) throw new IllegalArgumentException(e + ": no node " + name(n) + " (the cluster has gpu1..gpu" + known + " then)");
       }
+      if (a instanceof FaultSchedule.Restart) known++;
     }
   }
 
@@ -427,8 +447,8 @@ public final class ProcessCluster implements ClusterHandle {
       crash(c.node());
       return "SIGKILL " + name(c.node());
     } else if (a instanceof FaultSchedule.Restart r) {
-      restart(r.node());
-      return name(r.node()) + " restarted and registered";
+      int k = restart(r.node());
+      return name(r.node()) + " restarted as " + name(k) + " (a new member) and registered";
     } else if (a instanceof FaultSchedule.Pause p) {
       stop(p.node());
       return "SIGSTOP " + name(p.node());

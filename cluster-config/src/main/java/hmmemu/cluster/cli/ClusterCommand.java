@@ -43,8 +43,8 @@ final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--arms", split = ",", description = "kernel, early-unlock (default both).") List<String> arms;
   @Option(names = "--fault", paramLabel = "LINE",
       description = {"A fault-schedule line, repeatable, e.g. \"at 5s crash gpu1\", \"at 2s pause gpu2 for 1s\"",
-          "(SIGSTOP/SIGCONT), \"at 8s restart gpu1\", \"at 1s add 5ms to cpu0->gpu1 for 3s\". Times from the start",
-          "of each arm's workload."})
+          "(SIGSTOP/SIGCONT), \"at 8s restart gpu1\" (a new JVM under the next node index, e.g. gpu3),",
+          "\"at 1s add 5ms to cpu0->gpu1 for 3s\". Times from the start of each arm's workload."})
   List<String> faultLines = List.of();
   @Option(names = "--faults", paramLabel = "FILE", description = "A file of fault-schedule lines (as --fault).")
   File faultsFile;
