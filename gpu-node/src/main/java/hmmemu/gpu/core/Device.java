@@ -551,18 +551,33 @@ final class Device {
     }
   }
 
+  /**
+   * nouveau_svm_fault_cancel_fault(): cancels the faulting access. A stale entry (its access already completed
+   * after an earlier replay, or a second entry of the same access) cancels nothing.
+   */
   private void cancelFault(FaultBatch b, WarpAccess fault) {
     b.cancelled.add(fault.reqId);
-    complete(fault, Errno.CANCELLED, 0);
+    if (warps.get(fault.reqId) == fault) complete(fault, Errno.CANCELLED, 0);
   }
 
-  /** After the batch: one REPLAY; every fault of the batch that was not cancelled re-executes. */
+  /**
+   * After the batch: one REPLAY (nouveau_svm_fault_replay(), the fault buffer's global replay): every access the
+   * device holds stalled on a fault re-executes, those of this batch that were not cancelled and those that
+   * faulted while the batch was serviced. An access that now finds a sufficient entry completes, but its fault
+   * entry stays in the buffer and the next batch services it anyway (nouveau skips duplicates only within a batch);
+   * one that faults again adds a new entry.
+   */
   private void finishBatch(FaultBatch b) {
     batch = null;
     if (b.replay > 0) {
       replays++;
+      java.util.LinkedHashSet<WarpAccess> stalled = new java.util.LinkedHashSet<>();
       for (WarpAccess fault : b.faults) {
-        if (!b.cancelled.contains(fault.reqId) && warps.get(fault.reqId) == fault) execute(fault);
+        if (!b.cancelled.contains(fault.reqId)) stalled.add(fault);
+      }
+      stalled.addAll(faultBuffer);
+      for (WarpAccess fault : stalled) {
+        if (warps.get(fault.reqId) == fault) execute(fault);
       }
     }
     startBatchIfIdle();
