@@ -77,11 +77,11 @@ public record Scenario(String file, String name, String caseId, String descripti
    * {@code value}. WRITE and FILL store {@code pattern}'s value.
    */
   public record CpuOp(String actor, int thread, CpuOpKind op, PageRange at, int mm, long value, Pattern pattern,
-      int repeat) implements Action {
+      int repeat, boolean spin) implements Action {
     @Override
     public String describe() {
       return actor + " " + op.name().toLowerCase() + " " + at.text() + (mm != at.vma().mm() ? " in mm " + mm : "")
-          + (repeat > 1 ? " x" + repeat : "");
+          + (repeat > 1 ? " x" + repeat : "") + (spin ? " (spinning)" : "");
     }
 
     @Override

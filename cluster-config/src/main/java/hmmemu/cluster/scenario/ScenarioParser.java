@@ -59,7 +59,7 @@ public final class ScenarioParser {
   static final Set<String> FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
       "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck");
   /** Messages the CPU node sends to a driver (pause direction cpu -> device). */
-  static final Set<String> FROM_CPU = Set.of("NotifierInserted", "InvalidateStart", "InvalidateEnd",
+  static final Set<String> FROM_CPU = Set.of("NotifierInserted", "NotifierRemoved", "InvalidateStart", "InvalidateEnd",
       "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply");
   /** The trace event types (hmmemu.protocol.trace.Trace.Event) a {@code trace} expectation may count. */
   static final Set<String> TRACE_EVENTS = java.util.Arrays.stream(
@@ -616,9 +616,13 @@ public final class ScenarioParser {
 
   private Scenario.Action cpuOp(String actor, int thread, ConfigObject o) {
     Set<String> ops = Set.of("read", "write", "atomic", "increment", "fill");
-    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus", "repeat"));
+    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus", "repeat", "spin"));
     ConfigValue av = o.get(op);
     PageRange at = range(av);
+    boolean spin = o.containsKey("spin") && bool(o.get("spin"), "spin");
+    if (spin && (at.firstPage() != at.lastPage() || at.firstWord() != at.lastWord())) {
+      throw err(o.get("spin"), "spin: a spinning thread loops on one word, but " + op + " names " + at.text());
+    }
     int mm = o.containsKey("mm") ? mm(o.get("mm")) : at.vma().mm();
     Scenario.CpuOpKind kind = Scenario.CpuOpKind.valueOf(op.toUpperCase());
     long value = 0;
@@ -631,7 +635,7 @@ public final class ScenarioParser {
     } else {
       forbid(o, actor + " " + op, "value", "pattern", "plus");
     }
-    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o));
+    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o), spin);
   }
 
   private int repeat(ConfigObject o) {

@@ -652,7 +652,10 @@ public final class ScenarioRunner {
 
     private void access(long va, Access access, long value, String where, java.util.function.LongConsumer then) {
       run.current = op.actor() + " " + access.name().toLowerCase() + " at " + where;
-      client.ask(cluster.cpu(), new HmmProtocol.CpuAccess(client.nextReqId(), op.thread(), op.mm(), va, access, value))
+      // A spinning loop stays on the word between its accesses, until its last one (HmmProtocol.CpuAccess.spin).
+      boolean spin = op.spin() && round < op.repeat();
+      client.ask(cluster.cpu(), new HmmProtocol.CpuAccess(client.nextReqId(), op.thread(), op.mm(), va, access, value,
+          spin))
           .whenComplete((m, ex) -> {
             if (ex != null) {
               run.future.completeExceptionally(ex);

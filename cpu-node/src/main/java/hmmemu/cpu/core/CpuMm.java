@@ -78,6 +78,9 @@ public final class CpuMm {
   /** pfn -> the device that last converted it (only reported with the hmmPfnExclusive switch). */
   private final Map<Long, Integer> exclusiveHolder = new HashMap<>();
   private final ArrayDeque<Runnable> runQueue = new ArrayDeque<>();
+  /** Threads in a tight loop on a word after a CpuAccess with spin, by threadId. */
+  private final Map<Integer, Spinner> spinners = new HashMap<>();
+  private long spinTouches;
   private Folio zeroFolio;
   private long nextPfn;
   private long nextInvId;
@@ -123,6 +126,26 @@ public final class CpuMm {
     }
   }
 
+  /**
+   * A user thread in a tight loop on one word (CpuAccess.spin): between its requests it re-touches the word right
+   * after every conversion of its page. Transitions: SPINNING -> TOUCHING (a conversion of the page) -> SPINNING
+   * (the touch completed); the thread's next CpuAccess ends the spin (queued until a running touch completes).
+   */
+  private static final class Spinner {
+    final int threadId;
+    final int mmId;
+    final long va;
+    boolean touching;
+    /** The thread's next request, which arrived while a touch was running. */
+    CpuAccess next;
+
+    Spinner(int threadId, int mmId, long va) {
+      this.threadId = threadId;
+      this.mmId = mmId;
+      this.va = va;
+    }
+  }
+
   /** How a fault may wait for a locked folio (FAULT_FLAG_ALLOW_RETRY or not). */
   private enum FaultMode {
     /** A user CPU access: drops mmap_lock, waits for the unlock, returns VM_FAULT_RETRY (folio_lock_or_retry). */
@@ -161,6 +184,8 @@ public final class CpuMm {
     leaseDeadlines.clear();
     exclusiveHolder.clear();
     runQueue.clear();
+    spinners.clear();
+    spinTouches = 0;
     nextPfn = FIRST_PFN;
     nextInvId = 1;
     duplicateUnlockPuts = 0;
@@ -238,9 +263,12 @@ public final class CpuMm {
       // flush, so it returns at once; mmu_interval_notifier_remove() (mm/mmu_notifier.c) then only waits for the
       // running invalidation to end. Here the callback lives on the dead node, so what it owed counts as returned.
       for (Subscription s : new ArrayList<>(subscriptions.values())) {
-        if (nodeOfDevice(s.deviceId) == nodeIndex) onNotifierRemove(new NotifierRemove(s.subId));
+        if (nodeOfDevice(s.deviceId) == nodeIndex) removeSubscriptionNow(s);
       }
-      for (Mm mm : mms.values()) mm.deferredInserts.removeIf(d -> nodeOfDevice(d.deviceId) == nodeIndex);
+      for (Mm mm : mms.values()) {
+        mm.deferredInserts.removeIf(d -> nodeOfDevice(d.deviceId) == nodeIndex);
+        mm.deferredRemoves.removeIf(d -> nodeOfDevice(d.deviceId) == nodeIndex);
+      }
       for (Grant g : grants.values()) if (nodeOfDevice(g.deviceId) == nodeIndex) startLease(g);
     });
   }
@@ -593,13 +621,32 @@ public final class CpuMm {
     ready.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq)));
   }
 
-  /** Models mmu_interval_notifier_remove() / mmu_notifier_unregister(). */
+  /**
+   * Models mmu_interval_notifier_remove() (mm/mmu_notifier.c): while mn_itree_is_invalidating() (the mm's seq is
+   * odd) the subscription goes on the deferred list, stays in the tree, and the caller sleeps until the period
+   * ends; otherwise it leaves the tree at once. Either way the caller is answered with NotifierRemoved.
+   */
   private void onNotifierRemove(NotifierRemove m) {
-    Subscription s = subscriptions.remove(m.subId());
+    Subscription s = subscriptions.get(m.subId());
+    int deviceId = (int) (m.subId() >>> 32);
     if (s == null) {
+      // Never inserted, already removed (a duplicate from the link), or still a deferred insert.
       for (Mm mm : mms.values()) mm.deferredInserts.removeIf(d -> d.subId == m.subId());
+      ready.send(Outbound.toDevice(deviceId, new HmmProtocol.NotifierRemoved(m.subId())));
       return;
     }
+    Mm mm = mms.get(s.mmId);
+    if (mm != null && (mm.seq & 1) != 0 && s.kind == NotifierKind.INTERVAL) {
+      if (!mm.deferredRemoves.contains(s)) mm.deferredRemoves.add(s);
+      return;
+    }
+    removeSubscriptionNow(s);
+    ready.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierRemoved(s.subId)));
+  }
+
+  /** Takes a subscription out of the tree; a callback it still owed counts as returned (node loss, unregister). */
+  private void removeSubscriptionNow(Subscription s) {
+    if (subscriptions.remove(s.subId) == null) return;
     s.live = false;
     Mm mm = mms.get(s.mmId);
     if (mm != null) mm.hitThisPeriod.remove(s);
@@ -707,6 +754,12 @@ public final class CpuMm {
         if (s.live) ready.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateEnd(s.subId, mm.seq)));
       }
       mm.hitThisPeriod.clear();
+    }
+    List<Subscription> removes = new ArrayList<>(mm.deferredRemoves);
+    mm.deferredRemoves.clear();
+    for (Subscription s : removes) {
+      removeSubscriptionNow(s);
+      ready.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierRemoved(s.subId)));
     }
     List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
     mm.deferredInserts.clear();
@@ -929,19 +982,58 @@ public final class CpuMm {
   private static final class CpuAccessOp {
     final CpuAccess m;
     final Mm mm;
+    /** The touch of a spinning thread (nobody waits for a reply), or null for a requested access. */
+    final Spinner spinner;
     int faults;
 
-    CpuAccessOp(CpuAccess m, Mm mm) {
+    CpuAccessOp(CpuAccess m, Mm mm, Spinner spinner) {
       this.m = m;
       this.mm = mm;
+      this.spinner = spinner;
     }
   }
 
   /** A user thread's load/store/atomic: the hardware walk, then handle_mm_fault until it succeeds. */
   private void onCpuAccess(CpuAccess m) {
-    CpuAccessOp op = new CpuAccessOp(m, mmFor(m.mmId()));
+    Spinner s = spinners.get(m.threadId());
+    if (s != null && s.touching) { // the thread is still inside its loop's faulting touch
+      if (s.next != null) throw new IllegalStateException("thread " + m.threadId() + " sent two requests at once");
+      s.next = m;
+      return;
+    }
+    spinners.remove(m.threadId());
+    CpuAccessOp op = new CpuAccessOp(m, mmFor(m.mmId()), null);
     mmapReadLock(op.mm, () -> cpuAccessWalk(op));
   }
+
+  /** Conversions that make a spinning thread's page device-exclusive wake the thread; true if one was woken. */
+  private boolean wakeSpinners(Mm mm, long pageVa) {
+    boolean woken = false;
+    for (Spinner s : spinners.values()) {
+      if (s.touching || s.mmId != mm.id || Page.alignDown(s.va) != pageVa) continue;
+      s.touching = true;
+      woken = true;
+      spinTouches++;
+      CpuAccessOp op = new CpuAccessOp(new CpuAccess(-1, s.threadId, s.mmId, s.va, Access.READ, 0), mm, s);
+      runQueue.add(() -> mmapReadLock(mm, () -> cpuAccessWalk(op)));
+    }
+    return woken;
+  }
+
+  /** A spinning thread's touch completed (or hit SIGSEGV, which ends the loop); its queued request runs. */
+  private void spinTouchDone(CpuAccessOp op, boolean keepSpinning) {
+    Spinner s = op.spinner;
+    s.touching = false;
+    if (!keepSpinning) spinners.remove(s.threadId);
+    if (s.next != null) {
+      CpuAccess next = s.next;
+      s.next = null;
+      runQueue.add(() -> onCpuAccess(next));
+    }
+  }
+
+  /** Touches made by spinning threads right after a conversion of their page. */
+  public long spinTouches() { return spinTouches; }
 
   private void cpuAccessWalk(CpuAccessOp op) {
     Mm mm = op.mm;
@@ -952,7 +1044,8 @@ public final class CpuMm {
     if (vma == null || !vma.canAccess() || (write && !vma.canWrite())) {
       ready.emit(new Trace.CpuFaulted(m.threadId(), mm.id, m.va(), "sigsegv"));
       mmapReadUnlock(mm);
-      reply(new CpuAccessDone(m.reqId(), m.threadId(), Errno.SIGSEGV, 0, op.faults));
+      if (op.spinner != null) spinTouchDone(op, false);
+      else reply(new CpuAccessDone(m.reqId(), m.threadId(), Errno.SIGSEGV, 0, op.faults));
       return;
     }
     Pte pte = mm.pte(va);
@@ -986,6 +1079,11 @@ public final class CpuMm {
     if (!accessed.equals(pte)) setPte(op.mm, va, accessed, write ? "access:dirty" : "access:young");
     ready.emit(new Trace.HostMemoryAccessed(-1, m.threadId(), f.pfn, w, m.access(), old, now));
     mmapReadUnlock(op.mm);
+    if (op.spinner != null) {
+      spinTouchDone(op, true);
+      return;
+    }
+    if (m.spin()) spinners.put(m.threadId(), new Spinner(m.threadId(), op.mm.id, m.va()));
     reply(new CpuAccessDone(m.reqId(), m.threadId(), Errno.OK, old, op.faults));
   }
 
@@ -1128,8 +1226,15 @@ public final class CpuMm {
     // A call parked while its node went away: nobody will unlock/put, so the lease starts now.
     if (goneNodes.contains(nodeOfDevice(g.deviceId))) startLease(g);
     mmapReadUnlock(mm);
-    ready.emit(new Trace.ExclusiveReturned(op.m.reqId(), op.m.deviceId(), f.pfn, Errno.OK, g.lockHeld));
-    reply(new MakeDeviceExclusiveReply(op.m.reqId(), Errno.OK, f.pfn));
+    // A thread spinning on the page touches it before the caller returns (CpuAccess.spin): its fault, and with
+    // the folio unlocked (the ablation) its restore's invalidation, start first.
+    boolean lockHeld = g.lockHeld;
+    Runnable returned = () -> {
+      ready.emit(new Trace.ExclusiveReturned(op.m.reqId(), op.m.deviceId(), f.pfn, Errno.OK, lockHeld));
+      reply(new MakeDeviceExclusiveReply(op.m.reqId(), Errno.OK, f.pfn));
+    };
+    if (wakeSpinners(mm, op.va)) runQueue.add(returned);
+    else returned.run();
   }
 
   private void exclusiveFail(ExclusiveOp op, Errno errno) {
@@ -1156,6 +1261,8 @@ public final class CpuMm {
     ready.emit(new Trace.FolioUnlockPutDone(m.reqId(), g.deviceId, g.pfn));
     if (g.lockHeld) unlockFolio(f);
     putFolio(f);
+    // The caller's next call, before any thread the unlock woke runs (those wait in the run queue).
+    if (m.thenRemoveSubId() != 0) onNotifierRemove(new NotifierRemove(m.thenRemoveSubId()));
   }
 
   // ============================================================================= hmm_range_fault

@@ -27,6 +27,11 @@ final class Mm {
   final LinkedHashSet<Subscription> hitThisPeriod = new LinkedHashSet<>();
   /** deferred_list: inserts answered when the last active invalidation ends. */
   final List<Subscription> deferredInserts = new ArrayList<>();
+  /**
+   * deferred_list: removes made while the seq was odd; they stay in the tree (their callbacks still run) and are
+   * taken out, and their callers answered, when the period ends (mmu_interval_notifier_remove's wait_event).
+   */
+  final List<Subscription> deferredRemoves = new ArrayList<>();
 
   /** mmap_lock: a fair reader/writer semaphore (a waiting writer holds off new readers). */
   int mmapReaders;

@@ -200,6 +200,57 @@ class ExclusiveTest {
     assertEquals(0, h.cpu.duplicateUnlockPuts());
   }
 
+  /**
+   * SCENARIOS.md C08 (ablation): a thread spinning on the page touches it right after the conversion, before
+   * make_device_exclusive returns, so its restore's CLEAR reaches the caller's interval notifier ahead of the reply
+   * (the caller's read_retry then fails); the touch takes its fault without a reply of its own.
+   */
+  @Test
+  void spinningThreadRestoresBeforeTheAblationsReturn() {
+    Harness h = new Harness(ModelSwitches.kernel().withFolioLockUntilMapped(false));
+    h.mmapRw(B, 1);
+    long spin = h.req();
+    h.step(-1, new HmmProtocol.CpuAccess(spin, 1, MM, B, Access.ATOMIC, 1, true));
+    assertEquals(0, h.cpuDone(spin).value(), "the spinning thread's own access completes");
+    h.insertInterval(S0, D0);
+    h.clear();
+    long id = h.mdeSend(D0, B, OWNER0);
+    int clear = -1;
+    int reply = -1;
+    for (int i = 0; i < h.sent.size(); i++) {
+      HmmProtocol.Msg m = h.sent.get(i).msg();
+      if (clear < 0 && m instanceof InvalidateStart st && st.event() == NotifyEvent.CLEAR && st.subId() == S0) clear = i;
+      if (m instanceof HmmProtocol.MakeDeviceExclusiveReply r && r.reqId() == id) reply = i;
+    }
+    assertTrue(clear >= 0 && reply > clear, "the spinner's CLEAR goes out before the reply: " + h.sent);
+    assertEquals(Errno.OK, h.mdeReply(id).errno());
+    assertEquals(PteState.PRESENT, h.pte(B).state(), "the touch restored the PTE");
+    assertEquals(1, h.cpu.spinTouches());
+    assertEquals(0, h.sent.stream().filter(o -> o.msg() instanceof HmmProtocol.CpuAccessDone).count(),
+        "a touch sends no CpuAccessDone");
+  }
+
+  /** With the kernel's folio lock the spinning thread's touch waits for the caller's folio_unlock (C07). */
+  @Test
+  void spinningThreadWaitsForTheFolioLock() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    long spin = h.req();
+    h.step(-1, new HmmProtocol.CpuAccess(spin, 1, MM, B, Access.ATOMIC, 1, true));
+    h.insertInterval(S0, D0);
+    long id = h.mdeSend(D0, B, OWNER0);
+    long pfn = h.mdeReply(id).pfn();
+    assertEquals(PteState.DEVEXCL, h.pte(B).state(), "the touch waits on the locked folio");
+    assertEquals(0, h.callbacks(S0, NotifyEvent.CLEAR));
+    long next = h.cpuSend(MM, 1, B, Access.ATOMIC, 1);
+    assertNull(h.cpuDone(next), "the thread's next request waits behind its running touch");
+    h.unlockPut(D0, id, pfn);
+    assertEquals(PteState.PRESENT, h.pte(B).state());
+    assertEquals(1, h.callbacks(S0, NotifyEvent.CLEAR));
+    assertEquals(1, h.cpuDone(next).value(), "then the request runs");
+    assertEquals(1, h.cpu.spinTouches());
+  }
+
   /** C16a: check_vma_flags(FOLL_WRITE) on a read-only VMA: -EFAULT, no notifier, no state change. */
   @Test
   void readOnlyVmaIsRefusedWithEfault() {

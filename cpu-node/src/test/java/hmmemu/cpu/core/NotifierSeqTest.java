@@ -141,9 +141,12 @@ class NotifierSeqTest {
     assertEquals(List.of(S0, S1, c0), st.subIds());
   }
 
-  /** mmu_interval_notifier_remove(): a removed sub no longer blocks an invalidation waiting for its ack. */
+  /**
+   * mm/mmu_notifier.c mmu_interval_notifier_remove(): called while an interval invalidation runs, the sub stays in
+   * the tree (its callback is still owed and awaited) and the caller is answered only when the period ends.
+   */
   @Test
-  void removeTreatsPendingAckAsAcked() {
+  void removeDuringInvalidationWaitsForThePeriodToEnd() {
     Harness h = new Harness();
     h.mmapRw(B, 1);
     h.cpu(B, Access.WRITE, 1);
@@ -154,10 +157,30 @@ class NotifierSeqTest {
     h.ack(h.pendingCallbacks.poll(), true);
     assertNull(h.mdeReply(id));
     h.step(D1, new HmmProtocol.NotifierRemove(S1));
+    assertNull(h.mdeReply(id), "the removed sub's callback is still awaited");
+    assertTrue(h.cpu.subscriptionLive(S1), "deferred: still in the tree while the seq is odd");
+    assertEquals(0, removedAnswers(h, S1), "the remover sleeps until the period ends");
+    h.ack(h.pendingCallbacks.poll(), true);
     assertEquals(Errno.OK, h.mdeReply(id).errno());
     assertFalse(h.cpu.subscriptionLive(S1));
-    assertEquals(0, h.sent.stream().filter(o -> o.msg() instanceof HmmProtocol.InvalidateEnd e && e.subId() == S1).count(),
-        "a removed sub gets no InvalidateEnd");
+    assertEquals(1, removedAnswers(h, S1), "answered once the period ended");
+  }
+
+  /** mmu_interval_notifier_remove() with no invalidation running takes the sub out at once and returns. */
+  @Test
+  void removeOutsideInvalidationReturnsAtOnce() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.insertInterval(S1, D1);
+    h.step(D1, new HmmProtocol.NotifierRemove(S1));
+    assertFalse(h.cpu.subscriptionLive(S1));
+    assertEquals(1, removedAnswers(h, S1));
+    h.step(D1, new HmmProtocol.NotifierRemove(S1));
+    assertEquals(2, removedAnswers(h, S1), "a duplicate remove is answered again and changes nothing");
+  }
+
+  private static long removedAnswers(Harness h, long subId) {
+    return h.sent.stream().filter(o -> o.msg() instanceof HmmProtocol.NotifierRemoved r && r.subId() == subId).count();
   }
 
   /** Try to confuse: duplicate, late and unknown acks change nothing. */

@@ -187,10 +187,37 @@ final class Device {
     return sub;
   }
 
-  /** mmu_interval_notifier_remove(): one-way; later callbacks for it are acked at once. */
-  void removeSubscription(Subscription sub) {
-    subscriptions.remove(sub.subId);
+  /**
+   * mmu_interval_notifier_remove(): the caller sleeps until NotifierRemoved; callbacks that reach the subscription
+   * meanwhile run as before (the kernel keeps it in the tree until the running invalidation period ends).
+   */
+  void removeSubscription(Subscription sub, Runnable onRemoved) {
+    markRemoving(sub, onRemoved);
     ctx.toCpu(new HmmProtocol.NotifierRemove(sub.subId));
+  }
+
+  /**
+   * folio_unlock() + folio_put() of a make_device_exclusive() call, then at once mmu_interval_notifier_remove(sub):
+   * nouveau_atomic_range_fault()'s exit path, as one message (see HmmProtocol.FolioUnlockPut).
+   */
+  void unlockPutAndRemove(long exclusiveReqId, long pfn, Subscription sub, Runnable onRemoved) {
+    markRemoving(sub, onRemoved);
+    ctx.toCpu(new HmmProtocol.FolioUnlockPut(exclusiveReqId, deviceId, pfn, sub.subId));
+  }
+
+  private void markRemoving(Subscription sub, Runnable onRemoved) {
+    if (sub.onRemoved != null) throw new IllegalStateException("mmu_interval_notifier_remove called twice on sub "
+        + Long.toHexString(sub.subId));
+    sub.onRemoved = onRemoved;
+  }
+
+  /** mmu_interval_notifier_remove() returns: later callbacks for the subscription are acked at once. */
+  void onNotifierRemoved(HmmProtocol.NotifierRemoved msg) {
+    Subscription sub = subscriptions.get(msg.subId());
+    if (sub == null || sub.onRemoved == null) return; // late or duplicate: harmless
+    subscriptions.remove(sub.subId);
+    Runnable next = sub.onRemoved;
+    next.run();
   }
 
   void onNotifierInserted(HmmProtocol.NotifierInserted msg) {

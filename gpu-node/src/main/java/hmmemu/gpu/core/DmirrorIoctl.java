@@ -314,8 +314,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
 
   private void snapshotLoop(Subscription window, long from, long to, long deadline) {
     if (ctx.nowMicros > deadline) {
-      device.removeSubscription(window);
-      reply(Errno.EBUSY);
+      device.removeSubscription(window, () -> reply(Errno.EBUSY));
       return;
     }
     device.readBegin(window, seq -> {
@@ -328,8 +327,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
           return;
         }
         if (reply.errno() != Errno.OK) {
-          device.removeSubscription(window);
-          reply(reply.errno());
+          device.removeSubscription(window, () -> reply(reply.errno()));
           return;
         }
         checkWords(reply, n);
@@ -341,9 +339,8 @@ final class DmirrorIoctl implements DriverMutex.Holder {
           }
           for (int i = 0; i < n; i++) data[index(from) + i] = reply.hmmPfns().get(i);
           binding.mutex.unlock(this);
-          device.removeSubscription(window);
           cpages += n;
-          snapshotChunk(to);
+          device.removeSubscription(window, () -> snapshotChunk(to));
         });
       });
       ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, device.deviceId, window.subId, seq, binding.mmId, from,

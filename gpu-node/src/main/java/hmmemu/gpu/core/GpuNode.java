@@ -126,6 +126,10 @@ public final class GpuNode {
       HmmProtocol.NotifierInserted m = (HmmProtocol.NotifierInserted) msg;
       Device d = devices.get(deviceOfSub(m.subId()));
       if (d != null) d.onNotifierInserted(m);
+    } else if (msg instanceof HmmProtocol.NotifierRemoved) {
+      HmmProtocol.NotifierRemoved m = (HmmProtocol.NotifierRemoved) msg;
+      Device d = devices.get(deviceOfSub(m.subId()));
+      if (d != null) d.onNotifierRemoved(m);
     } else if (msg instanceof HmmProtocol.MakeDeviceExclusiveReply) {
       HmmProtocol.MakeDeviceExclusiveReply m = (HmmProtocol.MakeDeviceExclusiveReply) msg;
       deviceOfReq(m.reqId()).onReply(m.reqId(), m);

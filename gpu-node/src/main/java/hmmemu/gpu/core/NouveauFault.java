@@ -23,10 +23,12 @@ final class NouveauFault implements DriverMutex.Holder {
    * READ_BEGIN -> [LOCKING_BEFORE_CONVERSION ->] CONVERTING | FAULTING_RANGE (read_begin returned);
    * CONVERTING -> LOCKING_FOR_CHECK | DONE (reply; error -> DONE);
    * FAULTING_RANGE -> LOCKING_FOR_CHECK | READ_BEGIN (-EBUSY) | DONE (error);
-   * LOCKING_FOR_CHECK -> READ_BEGIN (retry) | DONE (mapped); READ_BEGIN -> DONE (deadline).
+   * LOCKING_FOR_CHECK -> READ_BEGIN (retry) | REMOVING_WINDOW (mapped); READ_BEGIN -> REMOVING_WINDOW (deadline);
+   * any error -> REMOVING_WINDOW; REMOVING_WINDOW -> DONE (NotifierRemoved: mmu_interval_notifier_remove returned).
    */
   enum State {
-    INSERTING_WINDOW, READ_BEGIN, LOCKING_BEFORE_CONVERSION, CONVERTING, FAULTING_RANGE, LOCKING_FOR_CHECK, DONE
+    INSERTING_WINDOW, READ_BEGIN, LOCKING_BEFORE_CONVERSION, CONVERTING, FAULTING_RANGE, LOCKING_FOR_CHECK,
+    REMOVING_WINDOW, DONE
   }
 
   private final Device device;
@@ -149,8 +151,9 @@ final class NouveauFault implements DriverMutex.Holder {
     if (!broken) device.install(binding.mmId, page, pfn, true, true, true, window.subId, seq);
     resultPhys = Device.PHYS_V | Device.PHYS_W | Device.PHYS_A;
     releaseMutexIfHeld();
-    ctx.toCpu(new HmmProtocol.FolioUnlockPut(exclusiveReqId, device.deviceId, pfn));
-    finish(Errno.OK);
+    // folio_unlock(); folio_put(); then out: mmu_interval_notifier_remove(Gt), with nothing in between.
+    state = State.REMOVING_WINDOW;
+    device.unlockPutAndRemove(exclusiveReqId, pfn, window, () -> done(Errno.OK));
   }
 
   // ---------------------------------------------------------------------------------------- range path (§4.3)
@@ -217,10 +220,18 @@ final class NouveauFault implements DriverMutex.Holder {
     }
   }
 
-  /** out: mmu_interval_notifier_remove(Gt); return the result to nouveau_svm_fault(). */
+  /**
+   * out: mmu_interval_notifier_remove(Gt), which sleeps while an invalidation of the mm is running (the
+   * replay of the fault batch therefore comes after it); then return the result to nouveau_svm_fault().
+   */
   private void finish(Errno errno) {
+    state = State.REMOVING_WINDOW;
+    device.removeSubscription(window, () -> done(errno));
+  }
+
+  private void done(Errno errno) {
+    expect(State.REMOVING_WINDOW);
     state = State.DONE;
-    device.removeSubscription(window);
     ctx.emit(new Trace.DriverFaultHandled(device.deviceId, binding.mmId, page, fault.access, iterations, errno));
     device.onFaultHandled(this, errno);
   }
@@ -244,6 +255,9 @@ final class NouveauFault implements DriverMutex.Holder {
         break;
       case READ_BEGIN:
         what = "read_begin on sub " + Long.toHexString(window.subId);
+        break;
+      case REMOVING_WINDOW:
+        what = "mmu_interval_notifier_remove of sub " + Long.toHexString(window.subId);
         break;
       case LOCKING_FOR_CHECK:
       case LOCKING_BEFORE_CONVERSION:

@@ -35,6 +35,11 @@ final class Subscription {
   /** Transitions: false -> true when an invalidate callback applied set_seq; -> false on InvalidateEnd. */
   boolean invalidationInFlight;
   Runnable onInserted;
+  /**
+   * Set when mmu_interval_notifier_remove() was called: the caller's continuation, run on NotifierRemoved. Until
+   * then the subscription is still in the CPU's tree and its callbacks run as before (mm/mmu_notifier.c).
+   */
+  Runnable onRemoved;
   /** read_begin callers sleeping until the invalidation in flight ends. */
   final List<Runnable> readBeginWaiters = new ArrayList<>();
 

@@ -30,6 +30,11 @@ final class CpuScript {
   final List<Trace.Event> events = new ArrayList<>();
   private long nextInvId = 1;
   private long nextSeq = 1;
+  /**
+   * Answer every mmu_interval_notifier_remove() at once with NotifierRemoved, as the CPU node does when no
+   * invalidation of the mm is running. Off: the test answers with {@link #removed}.
+   */
+  boolean autoRemove = true;
 
   CpuScript(ModelSwitches switches) {
     node = new GpuNode(1, switches);
@@ -41,7 +46,25 @@ final class CpuScript {
     unread.addAll(r.out);
     sent.addAll(r.out);
     events.addAll(r.events);
+    if (autoRemove) {
+      for (Outbound o : r.out) {
+        long subId = removedSubId(o.msg());
+        if (subId != 0) removed(subId);
+      }
+    }
     return r;
+  }
+
+  /** The subscription a driver message removes (NotifierRemove, or FolioUnlockPut's thenRemoveSubId), or 0. */
+  static long removedSubId(HmmProtocol.Msg msg) {
+    if (msg instanceof HmmProtocol.NotifierRemove m) return m.subId();
+    if (msg instanceof HmmProtocol.FolioUnlockPut m) return m.thenRemoveSubId();
+    return 0;
+  }
+
+  /** The CPU's answer: mmu_interval_notifier_remove(subId) returned. */
+  Ready removed(long subId) {
+    return step(new HmmProtocol.NotifierRemoved(subId));
   }
 
   /** Takes the first unread message of {@code type}; fails if there is none. */

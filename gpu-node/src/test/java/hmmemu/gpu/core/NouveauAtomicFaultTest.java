@@ -54,6 +54,7 @@ class NouveauAtomicFaultTest {
   @Test
   void uncontendedAtomicFaultMapsInOneIteration() {
     boot(ModelSwitches.kernel());
+    script.autoRemove = false;
     script.now = 10;
     script.step(new HmmProtocol.DeviceAccess(100, DEV, MM, X + 8, Access.ATOMIC, 5));
     assertEquals(1, script.events(Trace.DeviceFaulted.class).size());
@@ -75,7 +76,13 @@ class NouveauAtomicFaultTest {
     assertEquals(List.of(new HmmProtocol.DeviceEntry(MM, X, PFN, true, true, true)), script.node.entries(DEV));
     HmmProtocol.FolioUnlockPut put = script.take(HmmProtocol.FolioUnlockPut.class);
     assertEquals(mde.reqId(), put.reqId());
-    assertEquals(gt.subId(), script.take(HmmProtocol.NotifierRemove.class).subId());
+    // folio_unlock, folio_put, then mmu_interval_notifier_remove(Gt) with nothing in between: one message.
+    assertEquals(gt.subId(), put.thenRemoveSubId());
+    script.assertNone(HmmProtocol.NotifierRemove.class);
+    // The fault is not handled (and the batch not replayed) until mmu_interval_notifier_remove returns.
+    assertTrue(script.events(Trace.DriverFaultHandled.class).isEmpty());
+    script.assertNone(HmmProtocol.DeviceMemoryAccess.class);
+    script.removed(gt.subId());
     Trace.DriverFaultHandled handled = script.events(Trace.DriverFaultHandled.class).get(0);
     assertEquals(1, handled.iterations());
     assertEquals(Errno.OK, handled.errno());

@@ -26,7 +26,7 @@ public final class HmmProtocol {
   /** Every message of the contract. */
   public sealed interface Msg
       permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault,
-          DeviceMemoryAccess, InvalidateAck, NotifierInserted, InvalidateStart, InvalidateEnd,
+          DeviceMemoryAccess, InvalidateAck, NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd,
           MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
           Syscall, SyscallDone, InspectPage, PageInfo, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone {}
@@ -37,14 +37,26 @@ public final class HmmProtocol {
   public record NotifierInsert(long subId, int deviceId, int mmId, NotifierKind kind, long start, long end)
       implements Msg {}
 
-  /** Models mmu_interval_notifier_remove() / mmu_notifier_unregister(); one-way. */
+  /**
+   * Models mmu_interval_notifier_remove() (mm/mmu_notifier.c); answered by NotifierRemoved. While an interval
+   * invalidation of the mm runs, the subscription stays in the tree (its callbacks still run) and the caller waits
+   * until that invalidation period ends.
+   */
   public record NotifierRemove(long subId) implements Msg {}
 
   /** Models make_device_exclusive(mm, addr, owner) (mm/rmap.c); answered by MakeDeviceExclusiveReply. */
   public record MakeDeviceExclusive(long reqId, int deviceId, int mmId, long va, long owner) implements Msg {}
 
-  /** Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's. */
-  public record FolioUnlockPut(long reqId, int deviceId, long pfn) implements Msg {}
+  /**
+   * Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's.
+   * {@code thenRemoveSubId} (0 = none) is the caller's next host call, made without waiting in between:
+   * mmu_interval_notifier_remove() of that subscription, answered by NotifierRemoved (nouveau_atomic_range_fault's
+   * exit path). It travels in the same message so that a thread the unlock woke runs after it, as in the kernel.
+   */
+  public record FolioUnlockPut(long reqId, int deviceId, long pfn, long thenRemoveSubId) implements Msg {
+    /** folio_unlock() + folio_put() alone. */
+    public FolioUnlockPut(long reqId, int deviceId, long pfn) { this(reqId, deviceId, pfn, 0); }
+  }
 
   /**
    * Models hmm_range_fault() (mm/hmm.c). {@code reqFlags[i]}: bit 0 REQ_FAULT, bit 1 REQ_WRITE.
@@ -65,6 +77,9 @@ public final class HmmProtocol {
 
   /** The subscription is live; {@code seq} is its initial invalidate_seq (odd, never a live global seq). */
   public record NotifierInserted(long subId, long seq) implements Msg {}
+
+  /** mmu_interval_notifier_remove() returned: the subscription is out of the tree and gets no more callbacks. */
+  public record NotifierRemoved(long subId) implements Msg {}
 
   /**
    * Models one invalidate callback of mn_itree_invalidate() / mn_hlist_invalidate_range_start() for one
@@ -88,8 +103,20 @@ public final class HmmProtocol {
 
   // ---------------------------------------------------------------- CPU node: user threads and syscalls
 
-  /** A user thread's load/store/atomic at va (may fault); answered by CpuAccessDone. */
-  public record CpuAccess(long reqId, int threadId, int mmId, long va, Access access, long value) implements Msg {}
+  /**
+   * A user thread's load/store/atomic at va (may fault); answered by CpuAccessDone. With {@code spin}, the thread
+   * then stays in a tight loop on that word until its next CpuAccess: it touches (reads) the word again right after
+   * any make_device_exclusive() converts the page, before the converting caller returns; a touch that faults restores
+   * the PTE (remove_device_exclusive_entry) like any access. This is the limit of a CPU loop whose period is far
+   * below one driver iteration (SCENARIOS.md C08).
+   */
+  public record CpuAccess(long reqId, int threadId, int mmId, long va, Access access, long value, boolean spin)
+      implements Msg {
+    /** An access after which the thread does not spin. */
+    public CpuAccess(long reqId, int threadId, int mmId, long va, Access access, long value) {
+      this(reqId, threadId, mmId, va, access, value, false);
+    }
+  }
 
   /** Result of a CpuAccess: OK or SIGSEGV; value is the old value; faults counts page faults taken. */
   public record CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults) implements Msg {}

@@ -44,6 +44,7 @@ public final class Msgs {
     if (m instanceof DeviceMemoryAccess x) return x.deviceId();
     if (m instanceof InvalidateAck x) return (int) (x.subId() >>> 32);
     if (m instanceof NotifierInserted x) return (int) (x.subId() >>> 32);
+    if (m instanceof NotifierRemoved x) return (int) (x.subId() >>> 32);
     if (m instanceof InvalidateStart x) return (int) (x.subId() >>> 32);
     if (m instanceof InvalidateEnd x) return (int) (x.subId() >>> 32);
     return -1;

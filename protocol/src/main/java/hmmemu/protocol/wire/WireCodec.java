@@ -54,6 +54,7 @@ import hmmemu.protocol.wire.pb.NotifierInserted;
 import hmmemu.protocol.wire.pb.NotifierKind;
 import hmmemu.protocol.wire.pb.NotifierRegistered;
 import hmmemu.protocol.wire.pb.NotifierRemove;
+import hmmemu.protocol.wire.pb.NotifierRemoved;
 import hmmemu.protocol.wire.pb.NotifyEvent;
 import hmmemu.protocol.wire.pb.PageInfo;
 import hmmemu.protocol.wire.pb.PteChanged;
@@ -129,6 +130,8 @@ public final class WireCodec {
       }
       case NOTIFIER_REMOVE:
         return new HmmProtocol.NotifierRemove(env.getNotifierRemove().getSubId());
+      case NOTIFIER_REMOVED:
+        return new HmmProtocol.NotifierRemoved(env.getNotifierRemoved().getSubId());
       case NOTIFIER_INSERTED: {
         NotifierInserted p = env.getNotifierInserted();
         return new HmmProtocol.NotifierInserted(p.getSubId(), p.getSeq());
@@ -159,7 +162,7 @@ public final class WireCodec {
       }
       case FOLIO_UNLOCK_PUT: {
         FolioUnlockPut p = env.getFolioUnlockPut();
-        return new HmmProtocol.FolioUnlockPut(p.getReqId(), p.getDeviceId(), p.getPfn());
+        return new HmmProtocol.FolioUnlockPut(p.getReqId(), p.getDeviceId(), p.getPfn(), p.getThenRemoveSubId());
       }
       case HMM_RANGE_FAULT: {
         HmmRangeFault p = env.getHmmRangeFault();
@@ -184,7 +187,7 @@ public final class WireCodec {
       case CPU_ACCESS: {
         CpuAccess p = env.getCpuAccess();
         return new HmmProtocol.CpuAccess(p.getReqId(), p.getThreadId(), p.getMmId(), p.getVa(),
-            ACCESS.dec(p.getAccess(), "CpuAccess.access"), p.getValue());
+            ACCESS.dec(p.getAccess(), "CpuAccess.access"), p.getValue(), p.getSpin());
       }
       case CPU_ACCESS_DONE: {
         CpuAccessDone p = env.getCpuAccessDone();
@@ -631,6 +634,8 @@ public final class WireCodec {
         .setKind(NOTIFIER_KIND.enc(m.kind(), "NotifierInsert.kind")).setStart(m.start()).setEnd(m.end())));
     msg(HmmProtocol.NotifierRemove.class, (m, b) -> b.setNotifierRemove(NotifierRemove.newBuilder()
         .setSubId(m.subId())));
+    msg(HmmProtocol.NotifierRemoved.class, (m, b) -> b.setNotifierRemoved(NotifierRemoved.newBuilder()
+        .setSubId(m.subId())));
     msg(HmmProtocol.NotifierInserted.class, (m, b) -> b.setNotifierInserted(NotifierInserted.newBuilder()
         .setSubId(m.subId()).setSeq(m.seq())));
     msg(HmmProtocol.InvalidateStart.class, (m, b) -> b.setInvalidateStart(InvalidateStart.newBuilder()
@@ -648,7 +653,7 @@ public final class WireCodec {
         MakeDeviceExclusiveReply.newBuilder().setReqId(m.reqId())
             .setErrno(ERRNO.enc(m.errno(), "MakeDeviceExclusiveReply.errno")).setPfn(m.pfn())));
     msg(HmmProtocol.FolioUnlockPut.class, (m, b) -> b.setFolioUnlockPut(FolioUnlockPut.newBuilder()
-        .setReqId(m.reqId()).setDeviceId(m.deviceId()).setPfn(m.pfn())));
+        .setReqId(m.reqId()).setDeviceId(m.deviceId()).setPfn(m.pfn()).setThenRemoveSubId(m.thenRemoveSubId())));
     msg(HmmProtocol.HmmRangeFault.class, (m, b) -> b.setHmmRangeFault(HmmRangeFault.newBuilder()
         .setReqId(m.reqId()).setDeviceId(m.deviceId()).setSubId(m.subId()).setSeq(m.seq()).setMmId(m.mmId())
         .setStart(m.start()).addAllReqFlags(list(m.reqFlags()))));
@@ -663,7 +668,7 @@ public final class WireCodec {
     // ---------------------------------------------------------------- cpu
     msg(HmmProtocol.CpuAccess.class, (m, b) -> b.setCpuAccess(CpuAccess.newBuilder()
         .setReqId(m.reqId()).setThreadId(m.threadId()).setMmId(m.mmId()).setVa(m.va())
-        .setAccess(ACCESS.enc(m.access(), "CpuAccess.access")).setValue(m.value())));
+        .setAccess(ACCESS.enc(m.access(), "CpuAccess.access")).setValue(m.value()).setSpin(m.spin())));
     msg(HmmProtocol.CpuAccessDone.class, (m, b) -> b.setCpuAccessDone(CpuAccessDone.newBuilder()
         .setReqId(m.reqId()).setThreadId(m.threadId()).setErrno(ERRNO.enc(m.errno(), "CpuAccessDone.errno"))
         .setValue(m.value()).setFaults(m.faults())));

@@ -32,18 +32,19 @@ final class Samples {
     put(m, new NotifierInsert((17L << 32) | 3, 17, 5, NotifierKind.CLASSIC, 0x10000, BIG));
     put(m, new NotifierRemove((18L << 32) | 9));
     put(m, new MakeDeviceExclusive((17L << 40) | 1, 17, 6, BIG + 0x1000, 0x4e56_0011L));
-    put(m, new FolioUnlockPut((17L << 40) | 2, 33, 0x1234));
+    put(m, new FolioUnlockPut((17L << 40) | 2, 33, 0x1234, (33L << 32) | 5));
     put(m, new HmmRangeFault((17L << 40) | 3, 17, (17L << 32) | 1, 7, 8, BIG, List.of(1, 3, 2, 0)));
     put(m, new DeviceMemoryAccess(99, 18, 0x1001, 511, Access.ATOMIC, -5));
     put(m, new InvalidateAck(44, (19L << 32) | 2, true));
     put(m, new NotifierInserted((17L << 32) | 4, 3));
+    put(m, new NotifierRemoved((17L << 32) | 4));
     put(m, new InvalidateStart(45, (17L << 32) | 5, 9, 0x20000, 0x30000, NotifyEvent.EXCLUSIVE, 0x4e56_0012L, true,
         7));
     put(m, new InvalidateEnd((17L << 32) | 6, 8));
     put(m, new MakeDeviceExclusiveReply(100, Errno.EBUSY, 0x1002));
     put(m, new HmmRangeFaultReply(101, Errno.EFAULT, List.of(HI, 0L, -1L, 0x1003L)));
     put(m, new DeviceMemoryAccessReply(102, Long.MIN_VALUE));
-    put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55));
+    put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55, true));
     put(m, new CpuAccessDone(104, 5, Errno.SIGSEGV, 66, 2));
     put(m, new Syscall(105, 11, SyscallKind.FORK, 0x40000, 0x8000, 3, VmaKind.HUGETLB, 12));
     put(m, new SyscallDone(106, Errno.ENOMEM, 12));
