@@ -21,7 +21,7 @@ public final class HmmEmuSettings {
 
   /** The headline experiment's shape (hmm-emu.demo.*). */
   public record Demo(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread,
-      int counters, int counterPages, long seed, Duration runTimeout) {}
+      int counters, int counterPages, long seed, Duration runTimeout, boolean cpuSpin) {}
 
   private HmmEmuSettings(Config config) {
     this.config = config;
@@ -51,7 +51,8 @@ public final class HmmEmuSettings {
           range("hmm-emu.demo.counters", d.getInt("counters"), 1, 512 * 64),
           range("hmm-emu.demo.counter-pages", d.getInt("counter-pages"), 1, 64),
           d.getLong("seed"),
-          d.getDuration("run-timeout"));
+          d.getDuration("run-timeout"),
+          d.getBoolean("cpu-spin"));
       if (demo.counterPages() > demo.counters()) {
         throw new SettingsException("hmm-emu.demo.counter-pages: " + demo.counterPages()
             + " pages for " + demo.counters() + " counters would leave pages without a counter");

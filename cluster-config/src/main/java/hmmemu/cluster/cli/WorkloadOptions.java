@@ -18,6 +18,8 @@ final class WorkloadOptions {
   Integer counterPages;
   @Option(names = "--time-scale", description = "Real µs per model µs (default: hmm-emu.time-scale, 1.0).")
   Double timeScale;
+  @Option(names = "--cpu-spin", description = {"CPU threads spin on their counter between increments and touch it",
+      "right after every conversion of its page (hmm-emu.demo.cpu-spin; SCENARIOS.md C08)."}) Boolean cpuSpin;
 
   /** The flags given, as config overrides. */
   void putInto(Map<String, Object> o) {
@@ -30,6 +32,7 @@ final class WorkloadOptions {
     put(o, "hmm-emu.demo.counters", counters);
     put(o, "hmm-emu.demo.counter-pages", counterPages);
     put(o, "hmm-emu.time-scale", timeScale);
+    put(o, "hmm-emu.demo.cpu-spin", cpuSpin);
   }
 
   private static void put(Map<String, Object> m, String key, Object v) {

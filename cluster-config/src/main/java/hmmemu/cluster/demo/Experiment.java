@@ -147,10 +147,13 @@ public final class Experiment {
       for (int t = 0; t < d.cpuThreads(); t++) {
         SplittableRandom rng = new SplittableRandom(d.seed() * 1_000_003L + t);
         int thread = t + 1;
+        AtomicLong issued = new AtomicLong();
         lanes.add(lane(d.opsPerThread(), () -> {
           long t0 = System.nanoTime();
+          // With cpu-spin the thread spins on its counter until its next increment; after the last one it stops.
+          boolean spin = d.cpuSpin() && issued.incrementAndGet() < d.opsPerThread();
           return client.ask(cpu, new HmmProtocol.CpuAccess(client.nextReqId(), thread,
-              MM, counterVa(rng.nextInt(d.counters()), d.counterPages()), Access.ATOMIC, 1)).thenAccept(r -> {
+              MM, counterVa(rng.nextInt(d.counters()), d.counterPages()), Access.ATOMIC, 1, spin)).thenAccept(r -> {
                 HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
                 if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
                 cpuDone.incrementAndGet();
