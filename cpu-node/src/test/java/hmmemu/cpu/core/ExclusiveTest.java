@@ -180,6 +180,34 @@ class ExclusiveTest {
     assertFalse(h.folio(pfn).locked());
   }
 
+  /**
+   * C06: the driver's folio_unlock, folio_put and mmu_interval_notifier_remove(Gt) in one FolioUnlockPut: the remove
+   * runs before the thread the unlock woke, so that thread's restore (CLEAR) no longer reaches Gt, and the remove
+   * is answered at once (no invalidation was running).
+   */
+  @Test
+  void removeCarriedWithTheUnlockRunsBeforeTheWokenThread() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 5);
+    h.insertInterval(S0, D0);
+    long id = h.mdeSend(D0, B, OWNER0);
+    long pfn = h.mdeReply(id).pfn();
+    long access = h.cpuSend(MM, 1, B, Access.READ, 0);
+    assertNull(h.cpuDone(access));
+    h.step(D0, new HmmProtocol.FolioUnlockPut(id, D0, pfn, S0));
+    assertEquals(Errno.OK, h.cpuDone(access).errno());
+    assertEquals(0, h.callbacks(S0, NotifyEvent.CLEAR), "Gt was out of the tree before the woken thread's restore");
+    assertFalse(h.cpu.subscriptionLive(S0));
+    int removed = -1;
+    int done = -1;
+    for (int i = 0; i < h.sent.size(); i++) {
+      if (h.sent.get(i).msg() instanceof HmmProtocol.NotifierRemoved r && r.subId() == S0) removed = i;
+      if (h.sent.get(i).msg() instanceof HmmProtocol.CpuAccessDone d && d.reqId() == access) done = i;
+    }
+    assertTrue(removed >= 0 && removed < done, "NotifierRemoved goes out before the woken access completes");
+  }
+
   /** C08 ablation: with folioLockUntilMapped=false the folio is unlocked before the reply; a CPU touch revokes at once. */
   @Test
   void ablationUnlocksRightAfterConversion() {

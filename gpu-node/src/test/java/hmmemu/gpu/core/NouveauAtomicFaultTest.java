@@ -48,6 +48,35 @@ class NouveauAtomicFaultTest {
   }
 
   /**
+   * C11 case B (mm/mmu_notifier.c mmu_interval_notifier_remove): callbacks that reach Gt and Gc while the fault
+   * waits in its remove still run (Gt sets its seq, Gc zaps the fresh mapping); the batch is replayed only once
+   * the remove returned, so the replayed atomic faults again instead of using the revoked mapping.
+   */
+  @Test
+  void callbacksDuringTheRemoveRunAndTheReplayFaultsAgain() {
+    boot(ModelSwitches.kernel());
+    script.autoRemove = false;
+    script.step(new HmmProtocol.DeviceAccess(100, DEV, MM, X, Access.ATOMIC, 1));
+    HmmProtocol.NotifierInsert gt = script.insertWindow();
+    convert(script.take(HmmProtocol.MakeDeviceExclusive.class), gt.subId(), PFN);
+    assertEquals(gt.subId(), script.take(HmmProtocol.FolioUnlockPut.class).thenRemoveSubId());
+    long seq = script.nextOddSeq();
+    long onGt = script.invalidate(gt.subId(), X, X + Page.SIZE, NotifyEvent.CLEAR, 0, true, seq);
+    assertTrue(script.ackOf(onGt).ok());
+    assertFalse(script.events(Trace.InvalidateAcked.class).stream().filter(a -> a.invId() == onGt).findFirst()
+        .orElseThrow().ignored(), "Gt still runs its callback while the remove waits");
+    long onGc = script.invalidate(gc, X, X + Page.SIZE, NotifyEvent.CLEAR, 0, true, seq);
+    assertTrue(script.ackOf(onGc).ok());
+    assertTrue(script.node.entries(DEV).isEmpty(), "Gc zapped the mapping");
+    script.assertNone(HmmProtocol.DeviceMemoryAccess.class);
+    assertEquals(1, script.events(Trace.DeviceFaulted.class).size());
+    script.removed(gt.subId());
+    assertEquals(Errno.OK, script.events(Trace.DriverFaultHandled.class).get(0).errno());
+    script.assertNone(HmmProtocol.DeviceMemoryAccess.class);
+    assertEquals(2, script.events(Trace.DeviceFaulted.class).size(), "the replayed atomic faults again");
+  }
+
+  /**
    * C05: an uncontended GPU atomic fault takes one iteration: Gt ignores the own EXCLUSIVE, Gc zaps, the GPU PTE
    * becomes V|W|A, the folio is unlocked and put exactly once, and the replay executes the atomic on the host.
    */
