@@ -99,6 +99,19 @@ class ScenarioParserTest {
   }
 
   @Test
+  @DisplayName("spin is a boolean on a CPU loop over one word (C08); on a range it names its line")
+  void spinIsOneWordOnly() {
+    Scenario s = parse("  { T1 { atomic = \"buf+0:word0\", repeat = 3, spin = true } }");
+    Scenario.CpuOp op = (Scenario.CpuOp) s.steps().get(0).action();
+    assertTrue(op.spin());
+    assertEquals(3, op.repeat());
+    String e = error("  { T1 { atomic = \"buf+0..1:word0\", spin = true } }");
+    assertTrue(e.startsWith("t.conf:7: spin: a spinning thread loops on one word"), e);
+    String b = error("  { T1 { atomic = \"buf+0:word0\", spin = 3 } }");
+    assertTrue(b.startsWith("t.conf:7: spin"), b);
+  }
+
+  @Test
   @DisplayName("an unknown top-level key names its line")
   void unknownTopLevelKey() {
     assertEquals("t.conf:2: unknown key 'vmass' in the scenario (expected one of: case, description, devices, "
