@@ -628,11 +628,10 @@ public final class CpuMm {
    */
   private void onNotifierRemove(NotifierRemove m) {
     Subscription s = subscriptions.get(m.subId());
-    int deviceId = (int) (m.subId() >>> 32);
     if (s == null) {
       // Never inserted, already removed (a duplicate from the link), or still a deferred insert.
       for (Mm mm : mms.values()) mm.deferredInserts.removeIf(d -> d.subId == m.subId());
-      ready.send(Outbound.toDevice(deviceId, new HmmProtocol.NotifierRemoved(m.subId())));
+      answerRemove(m.subId());
       return;
     }
     Mm mm = mms.get(s.mmId);
@@ -641,7 +640,12 @@ public final class CpuMm {
       return;
     }
     removeSubscriptionNow(s);
-    ready.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierRemoved(s.subId)));
+    answerRemove(s.subId);
+  }
+
+  /** mmu_interval_notifier_remove() returns to its caller (the device is in the subId's high half). */
+  private void answerRemove(long subId) {
+    ready.send(Outbound.toDevice((int) (subId >>> 32), new HmmProtocol.NotifierRemoved(subId)));
   }
 
   /** Takes a subscription out of the tree; a callback it still owed counts as returned (node loss, unregister). */
@@ -759,7 +763,7 @@ public final class CpuMm {
     mm.deferredRemoves.clear();
     for (Subscription s : removes) {
       removeSubscriptionNow(s);
-      ready.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierRemoved(s.subId)));
+      answerRemove(s.subId);
     }
     List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
     mm.deferredInserts.clear();
