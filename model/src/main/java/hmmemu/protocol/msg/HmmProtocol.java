@@ -31,21 +31,90 @@ public final class HmmProtocol {
           Syscall, SyscallDone, InspectPage, PageInfo, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone {}
 
-  // ---------------------------------------------------------------- driver (GPU node) -> CPU node
+  // ---------------------------------------------------------------- direction and kind families
+  //
+  // Every record implements Msg and exactly one direction family (who sends it to whom); records that a reqId
+  // pairs implement Request or Reply as well. The families do not extend Msg: Msg permits the records themselves
+  // (the wire codec and its tests enumerate Msg.getPermittedSubclasses() as the list of records), so a family
+  // value is a Msg by construction, not by type. HmmProtocolFamiliesTest checks the partition and that it agrees
+  // with the routing predicates of the node shells and the scenario parser.
+  //
+  // "Host" is the CPU node (the kernel's mm); "driver" is a device driver on a GPU node; "controller" is whatever
+  // drives a run (ScenarioRunner, ControlClient, the workloads).
+
+  /**
+   * Driver (GPU node) -> CPU node: the driver's calls into the host kernel (mmu_interval_notifier_insert/remove,
+   * make_device_exclusive, folio_unlock + folio_put, hmm_range_fault), its device's accesses to host memory, and
+   * its answers to invalidate callbacks. The link stage carries them host-bound.
+   */
+  public sealed interface DriverToHost
+      permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault, DeviceMemoryAccess,
+          InvalidateAck {}
+
+  /**
+   * CPU node -> driver (GPU node): the returns of the driver's host calls and the mmu notifier callbacks
+   * (invalidate start/end of a subscription). The link stage carries them device-bound.
+   */
+  public sealed interface HostToDriver
+      permits NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd, MakeDeviceExclusiveReply,
+          HmmRangeFaultReply, DeviceMemoryAccessReply {}
+
+  /** Controller -> CPU node: user-thread accesses, syscalls and page introspection. */
+  public sealed interface ControllerToCpu permits CpuAccess, Syscall, InspectPage {}
+
+  /** CPU node -> controller: the answers to {@link ControllerToCpu}. */
+  public sealed interface CpuToController permits CpuAccessDone, SyscallDone, PageInfo {}
+
+  /** Controller -> GPU node: device accesses, driver binding, dmirror ioctls and device introspection. */
+  public sealed interface ControllerToGpu permits DeviceAccess, BindMm, DmirrorCmd, InspectDevice {}
+
+  /** GPU node -> controller: the answers to {@link ControllerToGpu}. */
+  public sealed interface GpuToController permits DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo {}
+
+  /** Controller -> any node (CPU or GPU). */
+  public sealed interface ControllerToNode permits ResetNode {}
+
+  /** Any node -> controller: the answers to {@link ControllerToNode}. */
+  public sealed interface NodeToController permits ResetDone {}
+
+  /**
+   * A message that carries a reqId: a {@link Request}, its {@link Reply}, or FolioUnlockPut (which names the
+   * make_device_exclusive call whose folio it releases and is not answered by reqId).
+   */
+  public sealed interface HasReqId permits Request, Reply, FolioUnlockPut {
+    /** The request's id, repeated by its reply; who generated it is encoded in it (see {@link Ids}). */
+    long reqId();
+  }
+
+  /**
+   * A call answered by exactly one {@link Reply} with the same reqId. The notifier conversations are not
+   * Requests: NotifierInsert/NotifierRemove are answered by subId, InvalidateStart by (invId, subId).
+   */
+  public sealed interface Request extends HasReqId
+      permits MakeDeviceExclusive, HmmRangeFault, DeviceMemoryAccess, CpuAccess, Syscall, InspectPage, DeviceAccess,
+          BindMm, DmirrorCmd, InspectDevice, ResetNode {}
+
+  /** The answer to the {@link Request} with the same reqId. */
+  public sealed interface Reply extends HasReqId
+      permits MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, SyscallDone,
+          PageInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone {}
+
+  // ---------------------------------------------------------------- driver (GPU node) -> CPU node: DriverToHost
 
   /** Models mmu_interval_notifier_insert() (INTERVAL) or mmu_notifier_register() (CLASSIC); answered by NotifierInserted. */
   public record NotifierInsert(long subId, int deviceId, int mmId, NotifierKind kind, long start, long end)
-      implements Msg {}
+      implements Msg, DriverToHost {}
 
   /**
    * Models mmu_interval_notifier_remove() (mm/mmu_notifier.c); answered by NotifierRemoved. While an interval
    * invalidation of the mm runs, the subscription stays in the tree (its callbacks still run) and the caller waits
    * until that invalidation period ends.
    */
-  public record NotifierRemove(long subId) implements Msg {}
+  public record NotifierRemove(long subId) implements Msg, DriverToHost {}
 
   /** Models make_device_exclusive(mm, addr, owner) (mm/rmap.c); answered by MakeDeviceExclusiveReply. */
-  public record MakeDeviceExclusive(long reqId, int deviceId, int mmId, long va, long owner) implements Msg {}
+  public record MakeDeviceExclusive(long reqId, int deviceId, int mmId, long va, long owner)
+      implements Msg, DriverToHost, Request {}
 
   /**
    * Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's.
@@ -53,7 +122,8 @@ public final class HmmProtocol {
    * mmu_interval_notifier_remove() of that subscription, answered by NotifierRemoved (nouveau_atomic_range_fault's
    * exit path). It travels in the same message so that a thread the unlock woke runs after it, as in the kernel.
    */
-  public record FolioUnlockPut(long reqId, int deviceId, long pfn, long thenRemoveSubId) implements Msg {
+  public record FolioUnlockPut(long reqId, int deviceId, long pfn, long thenRemoveSubId)
+      implements Msg, DriverToHost, HasReqId {
     /** folio_unlock() + folio_put() alone. */
     public FolioUnlockPut(long reqId, int deviceId, long pfn) { this(reqId, deviceId, pfn, 0); }
   }
@@ -64,22 +134,22 @@ public final class HmmProtocol {
    * returns -EBUSY when that subscription was invalidated meanwhile (mmu_interval_check_retry).
    */
   public record HmmRangeFault(long reqId, int deviceId, long subId, long seq, int mmId, long start,
-      List<Integer> reqFlags) implements Msg {}
+      List<Integer> reqFlags) implements Msg, DriverToHost, Request {}
 
   /** A device's access to host memory by physical address (a PCIe read/write/atomic to system memory). */
   public record DeviceMemoryAccess(long reqId, int deviceId, long pfn, int wordIndex, Access access, long value)
-      implements Msg {}
+      implements Msg, DriverToHost, Request {}
 
   /** The driver's answer to InvalidateStart: ok=false models a non-blockable callback whose trylock failed. */
-  public record InvalidateAck(long invId, long subId, boolean ok) implements Msg {}
+  public record InvalidateAck(long invId, long subId, boolean ok) implements Msg, DriverToHost {}
 
-  // ---------------------------------------------------------------- CPU node -> driver
+  // ---------------------------------------------------------------- CPU node -> driver: HostToDriver
 
   /** The subscription is live; {@code seq} is its initial invalidate_seq (odd, never a live global seq). */
-  public record NotifierInserted(long subId, long seq) implements Msg {}
+  public record NotifierInserted(long subId, long seq) implements Msg, HostToDriver {}
 
   /** mmu_interval_notifier_remove() returned: the subscription is out of the tree and gets no more callbacks. */
-  public record NotifierRemoved(long subId) implements Msg {}
+  public record NotifierRemoved(long subId) implements Msg, HostToDriver {}
 
   /**
    * Models one invalidate callback of mn_itree_invalidate() / mn_hlist_invalidate_range_start() for one
@@ -87,19 +157,19 @@ public final class HmmProtocol {
    * {@code curSeq} is the odd global seq the callback must store with mmu_interval_set_seq().
    */
   public record InvalidateStart(long invId, long subId, int mmId, long start, long end, NotifyEvent event,
-      long owner, boolean blockable, long curSeq) implements Msg {}
+      long owner, boolean blockable, long curSeq) implements Msg, HostToDriver {}
 
   /** Models mn_itree_inv_end(): the global seq became even again; read_begin waiters on subId may proceed. */
-  public record InvalidateEnd(long subId, long seq) implements Msg {}
+  public record InvalidateEnd(long subId, long seq) implements Msg, HostToDriver {}
 
   /** Reply to MakeDeviceExclusive: OK with the pfn (folio locked unless the ablation switch says otherwise, referenced) or an errno. */
-  public record MakeDeviceExclusiveReply(long reqId, Errno errno, long pfn) implements Msg {}
+  public record MakeDeviceExclusiveReply(long reqId, Errno errno, long pfn) implements Msg, HostToDriver, Reply {}
 
   /** Reply to HmmRangeFault: per page an HMM_PFN word (see HmmPfn) or an errno for the whole call. */
-  public record HmmRangeFaultReply(long reqId, Errno errno, List<Long> hmmPfns) implements Msg {}
+  public record HmmRangeFaultReply(long reqId, Errno errno, List<Long> hmmPfns) implements Msg, HostToDriver, Reply {}
 
   /** Reply to DeviceMemoryAccess: the old value of the word (reads return the value). */
-  public record DeviceMemoryAccessReply(long reqId, long value) implements Msg {}
+  public record DeviceMemoryAccessReply(long reqId, long value) implements Msg, HostToDriver, Reply {}
 
   // ---------------------------------------------------------------- CPU node: user threads and syscalls
 
@@ -111,7 +181,7 @@ public final class HmmProtocol {
    * below one driver iteration (SCENARIOS.md C08).
    */
   public record CpuAccess(long reqId, int threadId, int mmId, long va, Access access, long value, boolean spin)
-      implements Msg {
+      implements Msg, ControllerToCpu, Request {
     /** An access after which the thread does not spin. */
     public CpuAccess(long reqId, int threadId, int mmId, long va, Access access, long value) {
       this(reqId, threadId, mmId, va, access, value, false);
@@ -119,7 +189,8 @@ public final class HmmProtocol {
   }
 
   /** Result of a CpuAccess: OK or SIGSEGV; value is the old value; faults counts page faults taken. */
-  public record CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults) implements Msg {}
+  public record CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults)
+      implements Msg, CpuToController, Reply {}
 
   /** The syscalls the model knows. */
   public enum SyscallKind { MMAP, MUNMAP, MPROTECT, MADV_DONTNEED, FORK, EXIT, SOFT_DIRTY_RESET, OOM_REAP }
@@ -130,46 +201,49 @@ public final class HmmProtocol {
    * OOM_REAP take the whole mm.
    */
   public record Syscall(long reqId, int mmId, SyscallKind kind, long start, long length, int prot,
-      VmaKind vmaKind, int childMmId) implements Msg {}
+      VmaKind vmaKind, int childMmId) implements Msg, ControllerToCpu, Request {}
 
   /** Result of a Syscall (fork failing with ENOMEM, for example). */
-  public record SyscallDone(long reqId, Errno errno, long value) implements Msg {}
+  public record SyscallDone(long reqId, Errno errno, long value) implements Msg, CpuToController, Reply {}
 
   /** Introspection (no side effects): the PTE and folio behind (mmId, va). */
-  public record InspectPage(long reqId, int mmId, long va) implements Msg {}
+  public record InspectPage(long reqId, int mmId, long va) implements Msg, ControllerToCpu, Request {}
 
   /** Answer to InspectPage; folio fields are zero/false when no folio backs the PTE. */
   public record PageInfo(long reqId, PteState pte, long pfn, boolean write, boolean dirty, boolean young,
       boolean folioLocked, int refcount, int mapcount, boolean folioDirty, boolean anonExclusive, long word0,
-      List<Long> words) implements Msg {}
+      List<Long> words) implements Msg, CpuToController, Reply {}
 
   // ---------------------------------------------------------------- GPU node: device, driver, workload
 
   /** One access by a device thread (warp) at va; answered when it completes or its fault is cancelled. */
-  public record DeviceAccess(long reqId, int deviceId, int mmId, long va, Access access, long value) implements Msg {}
+  public record DeviceAccess(long reqId, int deviceId, int mmId, long va, Access access, long value)
+      implements Msg, ControllerToGpu, Request {}
 
   /** Result of a DeviceAccess: OK (value = old value) or CANCELLED; faultRounds counts faults taken; latency in model µs. */
   public record DeviceAccessDone(long reqId, int deviceId, Errno errno, long value, int faultRounds,
-      long latencyMicros) implements Msg {}
+      long latencyMicros) implements Msg, GpuToController, Reply {}
 
   /** Bind a device's driver to a process (nouveau: svmm + classic notifier; dmirror: open + interval notifier). */
-  public record BindMm(long reqId, int deviceId, int mmId, DriverFlavour flavour) implements Msg {}
+  public record BindMm(long reqId, int deviceId, int mmId, DriverFlavour flavour)
+      implements Msg, ControllerToGpu, Request {}
 
   /** The device's driver is bound and its notifiers are live; owner is its owner cookie. */
-  public record MmBound(long reqId, int deviceId, long owner) implements Msg {}
+  public record MmBound(long reqId, int deviceId, long owner) implements Msg, GpuToController, Reply {}
 
   /** The dmirror ioctls of lib/test_hmm.c. */
   public enum DmirrorOp { READ, WRITE, EXCLUSIVE, CHECK_EXCLUSIVE, SNAPSHOT }
 
   /** A dmirror ioctl over npages from start; WRITE carries one word per page in data. */
   public record DmirrorCmd(long reqId, int deviceId, int mmId, DmirrorOp op, long start, int npages,
-      List<Long> data) implements Msg {}
+      List<Long> data) implements Msg, ControllerToGpu, Request {}
 
   /** Result of a DmirrorCmd with the ioctl's counters; data holds words read or snapshot flags per page. */
-  public record DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data) implements Msg {}
+  public record DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data)
+      implements Msg, GpuToController, Reply {}
 
   /** Introspection of a device: its page-table entries and counters. */
-  public record InspectDevice(long reqId, int deviceId) implements Msg {}
+  public record InspectDevice(long reqId, int deviceId) implements Msg, ControllerToGpu, Request {}
 
   /** One device page-table entry. */
   public record DeviceEntry(int mmId, long va, long pfn, boolean read, boolean write, boolean atomic) {}
@@ -182,13 +256,14 @@ public final class HmmProtocol {
    */
   public record DeviceInfo(long reqId, int deviceId, List<DeviceEntry> entries, long faults, long driverIterations,
       long driverIterationsMax, long driverTimeouts, long cancels, long invalidations, long replays,
-      long faultsHandled, List<String> deadlockSuspects) implements Msg {}
+      long faultsHandled, List<String> deadlockSuspects) implements Msg, GpuToController, Reply {}
 
   // ---------------------------------------------------------------- control
 
   /** Drop all state and start a new run with these switches; nodeIndex numbers the node in vector clocks. */
-  public record ResetNode(long reqId, String runName, ModelSwitches switches) implements Msg {}
+  public record ResetNode(long reqId, String runName, ModelSwitches switches)
+      implements Msg, ControllerToNode, Request {}
 
   /** The node was reset; {@code traceEvents} is how many trace events it had emitted before (for flushing). */
-  public record ResetDone(long reqId, int nodeIndex) implements Msg {}
+  public record ResetDone(long reqId, int nodeIndex) implements Msg, NodeToController, Reply {}
 }

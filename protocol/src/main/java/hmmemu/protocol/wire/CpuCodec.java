@@ -1,0 +1,90 @@
+package hmmemu.protocol.wire;
+
+import static hmmemu.protocol.wire.ModelCodec.ACCESS;
+import static hmmemu.protocol.wire.ModelCodec.ERRNO;
+import static hmmemu.protocol.wire.ModelCodec.PTE_STATE;
+import static hmmemu.protocol.wire.ModelCodec.SYSCALL_KIND;
+import static hmmemu.protocol.wire.ModelCodec.VMA_KIND;
+import static hmmemu.protocol.wire.WireCodec.list;
+
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.wire.pb.CpuAccess;
+import hmmemu.protocol.wire.pb.CpuAccessDone;
+import hmmemu.protocol.wire.pb.Envelope;
+import hmmemu.protocol.wire.pb.Envelope.BodyCase;
+import hmmemu.protocol.wire.pb.InspectPage;
+import hmmemu.protocol.wire.pb.PageInfo;
+import hmmemu.protocol.wire.pb.Syscall;
+import hmmemu.protocol.wire.pb.SyscallDone;
+import java.util.List;
+
+/**
+ * Codec of cpu.proto: user-thread accesses, syscalls and page introspection on the CPU node, each message's encoder
+ * next to its decoder.
+ */
+final class CpuCodec {
+  private CpuCodec() {}
+
+  static void register(CodecTable<HmmProtocol.Msg, Envelope.Builder, Envelope, BodyCase> t) {
+    t.add(HmmProtocol.CpuAccess.class, BodyCase.CPU_ACCESS,
+        (m, b) -> b.setCpuAccess(CpuAccess.newBuilder()
+            .setReqId(m.reqId()).setThreadId(m.threadId()).setMmId(m.mmId()).setVa(m.va())
+            .setAccess(ACCESS.enc(m.access(), "CpuAccess.access")).setValue(m.value()).setSpin(m.spin())),
+        env -> {
+          CpuAccess p = env.getCpuAccess();
+          return new HmmProtocol.CpuAccess(p.getReqId(), p.getThreadId(), p.getMmId(), p.getVa(),
+              ACCESS.dec(p.getAccess(), "CpuAccess.access"), p.getValue(), p.getSpin());
+        });
+
+    t.add(HmmProtocol.CpuAccessDone.class, BodyCase.CPU_ACCESS_DONE,
+        (m, b) -> b.setCpuAccessDone(CpuAccessDone.newBuilder()
+            .setReqId(m.reqId()).setThreadId(m.threadId()).setErrno(ERRNO.enc(m.errno(), "CpuAccessDone.errno"))
+            .setValue(m.value()).setFaults(m.faults())),
+        env -> {
+          CpuAccessDone p = env.getCpuAccessDone();
+          return new HmmProtocol.CpuAccessDone(p.getReqId(), p.getThreadId(),
+              ERRNO.dec(p.getErrno(), "CpuAccessDone.errno"), p.getValue(), p.getFaults());
+        });
+
+    t.add(HmmProtocol.Syscall.class, BodyCase.SYSCALL,
+        (m, b) -> b.setSyscall(Syscall.newBuilder()
+            .setReqId(m.reqId()).setMmId(m.mmId()).setKind(SYSCALL_KIND.enc(m.kind(), "Syscall.kind"))
+            .setStart(m.start()).setLength(m.length()).setProt(m.prot())
+            .setVmaKind(VMA_KIND.encNullable(m.vmaKind())).setChildMmId(m.childMmId())),
+        env -> {
+          Syscall p = env.getSyscall();
+          return new HmmProtocol.Syscall(p.getReqId(), p.getMmId(), SYSCALL_KIND.dec(p.getKind(), "Syscall.kind"),
+              p.getStart(), p.getLength(), p.getProt(), VMA_KIND.decNullable(p.getVmaKind(), "Syscall.vmaKind"),
+              p.getChildMmId());
+        });
+
+    t.add(HmmProtocol.SyscallDone.class, BodyCase.SYSCALL_DONE,
+        (m, b) -> b.setSyscallDone(SyscallDone.newBuilder()
+            .setReqId(m.reqId()).setErrno(ERRNO.enc(m.errno(), "SyscallDone.errno")).setValue(m.value())),
+        env -> {
+          SyscallDone p = env.getSyscallDone();
+          return new HmmProtocol.SyscallDone(p.getReqId(), ERRNO.dec(p.getErrno(), "SyscallDone.errno"),
+              p.getValue());
+        });
+
+    t.add(HmmProtocol.InspectPage.class, BodyCase.INSPECT_PAGE,
+        (m, b) -> b.setInspectPage(InspectPage.newBuilder().setReqId(m.reqId()).setMmId(m.mmId()).setVa(m.va())),
+        env -> {
+          InspectPage p = env.getInspectPage();
+          return new HmmProtocol.InspectPage(p.getReqId(), p.getMmId(), p.getVa());
+        });
+
+    t.add(HmmProtocol.PageInfo.class, BodyCase.PAGE_INFO,
+        (m, b) -> b.setPageInfo(PageInfo.newBuilder()
+            .setReqId(m.reqId()).setPte(PTE_STATE.enc(m.pte(), "PageInfo.pte")).setPfn(m.pfn()).setWrite(m.write())
+            .setDirty(m.dirty()).setYoung(m.young()).setFolioLocked(m.folioLocked()).setRefcount(m.refcount())
+            .setMapcount(m.mapcount()).setFolioDirty(m.folioDirty()).setAnonExclusive(m.anonExclusive())
+            .setWord0(m.word0()).addAllWords(list(m.words()))),
+        env -> {
+          PageInfo p = env.getPageInfo();
+          return new HmmProtocol.PageInfo(p.getReqId(), PTE_STATE.dec(p.getPte(), "PageInfo.pte"), p.getPfn(),
+              p.getWrite(), p.getDirty(), p.getYoung(), p.getFolioLocked(), p.getRefcount(), p.getMapcount(),
+              p.getFolioDirty(), p.getAnonExclusive(), p.getWord0(), List.copyOf(p.getWordsList()));
+        });
+  }
+}
