@@ -67,14 +67,14 @@ final class TraceCodec {
     if (s.vc() == null) throw new IllegalArgumentException("WireCodec: Stamped.vc is null");
     hmmemu.protocol.wire.pb.Stamped.Builder b = hmmemu.protocol.wire.pb.Stamped.newBuilder().setNode(s.node());
     for (long x : s.vc()) b.addVc(x);
-    return b.setEvent(encodeEvent(s.event())).build();
+    return b.setEvent(encodeEvent(s.event())).setAtMicros(s.atMicros()).build();
   }
 
   static hmmemu.protocol.trace.Stamped decodeStamped(hmmemu.protocol.wire.pb.Stamped p) {
     if (!p.hasEvent()) throw new IllegalArgumentException("WireCodec: Stamped has no event");
     long[] vc = new long[p.getVcCount()];
     for (int i = 0; i < vc.length; i++) vc[i] = p.getVc(i);
-    return new hmmemu.protocol.trace.Stamped(p.getNode(), vc, decodeEvent(p.getEvent()));
+    return new hmmemu.protocol.trace.Stamped(p.getNode(), vc, decodeEvent(p.getEvent()), p.getAtMicros());
   }
 
   static TraceEvent encodeEvent(Trace.Event e) {
