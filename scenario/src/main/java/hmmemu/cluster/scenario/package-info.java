@@ -2,13 +2,39 @@
  * The scenario language (docs/SCENARIOS.md): HOCON files that describe a cluster, processes, VMAs and devices, then
  * steps on named actors (CPU threads T1.., devices D0.., processes' syscalls) with expectations after any step.
  *
- * <p>Components: {@link hmmemu.cluster.scenario.ScenarioParser} reads and validates a file completely before anything
- * runs (one line {@code FILE:LINE: what is wrong} per problem); {@link hmmemu.cluster.scenario.ScenarioRunner} runs
- * it on a fresh embedded cluster whose link stage is a pause gate ({@link hmmemu.node.GateLink}) around an observer
- * that counts invalidate callbacks per device, subscription kind and event.
+ * <p>Parsing ({@link hmmemu.cluster.scenario.ScenarioParser}, the entry point) reads and validates a file completely
+ * before anything runs, one line {@code FILE:LINE: what is wrong} per problem ({@link
+ * hmmemu.cluster.scenario.ScenarioException}):
+ * <ul>
+ *   <li>{@code ScenarioReader}: HOCON text to a raw tree whose values keep their origin line; typed accessors;</li>
+ *   <li>{@code SetupParser}: switches, processes, devices, VMAs, the faults block; name look-ups;</li>
+ *   <li>{@code StepParser}: the steps and their actions; {@code ExpectationParser}: expect blocks;</li>
+ *   <li>{@code ScenarioValidator}: what the earlier steps did (ids, async steps, pause points, crashes, pfn names).</li>
+ * </ul>
+ * The result is a {@link hmmemu.cluster.scenario.Scenario} with {@link hmmemu.cluster.scenario.Expectation}s.
+ *
+ * <p>Running ({@link hmmemu.cluster.scenario.ScenarioRunner}, the entry point) uses a fresh embedded cluster whose link
+ * stage is a pause gate ({@link hmmemu.node.GateLink}) around an observer ({@code ObservingLink}) that counts invalidate
+ * callbacks per device, subscription kind and event:
+ * <ul>
+ *   <li>{@code ScenarioCluster}: start and stop, set-up, the faults block, crash and restart, node handles and
+ *       introspection (pages, devices, the checker's verdict);</li>
+ *   <li>{@code StepExecutor}: the steps in order, pause points, deadlock reports; {@code StepObservation}: what the
+ *       expectations of one step see;</li>
+ *   <li>{@code Verdict}: the failures collected, each {@code FILE:LINE: ...}, and the
+ *       {@link hmmemu.cluster.scenario.CaseResult}.</li>
+ * </ul>
  *
  * <p>Guarantees: every wait is bounded, so a run never hangs; a step that does not complete in time is reported as a
  * deadlock naming the pending steps, what each waits on and the pause points that hold a direction. Expectations
  * compare what the emulator shows with what the scenario states; a scenario never adapts to the emulator.
+ *
+ * <p>May import: the model and message types (hmmemu.protocol.model, .msg, .trace), the node link stages
+ * (hmmemu.node, hmmemu.node.link), the cluster harness (hmmemu.cluster: EmbeddedCluster, ControlClient,
+ * hmmemu.cluster.check), Typesafe Config for HOCON and Pekko typed for asks. Only the parser side
+ * ({@code ScenarioReader} and the parsers) reads HOCON values; only the runner side talks to the cluster.
+ * Nothing here is imported by the cores; the CLI and the it-tests use only {@code ScenarioParser.parse},
+ * {@code ScenarioRunner.run} with {@code ScenarioRunner.Options}, {@code Scenario}, {@code CaseResult} and
+ * {@code ScenarioException}.
  */
 package hmmemu.cluster.scenario;

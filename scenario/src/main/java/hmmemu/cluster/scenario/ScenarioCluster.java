@@ -1,0 +1,421 @@
+package hmmemu.cluster.scenario;
+
+import com.typesafe.config.Config;
+import hmmemu.cluster.ControlClient;
+import hmmemu.cluster.EmbeddedCluster;
+import hmmemu.cluster.check.CheckerActor;
+import hmmemu.node.GateLink;
+import hmmemu.node.Link;
+import hmmemu.node.ModelClock;
+import hmmemu.node.link.FaultSchedule;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.ModeledLink;
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * The cluster a scenario runs on: starts it (an embedded cluster whose link is a pause gate around an invalidate
+ * observer, around the modelled link when there is a faults block), sets it up (binds, mmaps, fills), runs the faults
+ * block, crashes and restarts GPU nodes (a scenario node names its current incarnation), inspects pages, devices and
+ * the checker's verdict with bounded waits, and stops everything.
+ */
+final class ScenarioCluster {
+  /** The asks' own timeout is long: the runner bounds every wait itself and names what it waited for. */
+  static final Duration ASK_TIMEOUT = Duration.ofMinutes(10);
+  /** The bound on one introspection (InspectPage, InspectDevice) or set-up request. */
+  static final long INSPECT_MILLIS = 10_000;
+
+  private final Scenario scenario;
+  private final ScenarioRunner.Options options;
+  private GateLink gate;
+  private ObservingLink observer;
+  private EmbeddedCluster cluster;
+  private ControlClient client;
+  /** The modelled link (hmm-emu.link) when the scenario has a faults block; null otherwise (direct). */
+  private ModeledLink modeled;
+  private java.util.concurrent.ScheduledExecutorService faultExecutor;
+  private FaultSchedule.Running faultsRunning;
+
+  // Crash and restart (docs/SCENARIOS.md "Crash and restart"): a scenario's GPU node K names its current
+  // incarnation; a restart is a new cluster member with a new node index (EmbeddedCluster.restartGpu).
+  /** How long await-gone, await-restarted and a restart wait by default: the failure detector and SBR take seconds. */
+  static final Duration NODE_WAIT = Duration.ofSeconds(60);
+  /** Scenario GPU node -> cluster node index of its current incarnation (absent: the same index). */
+  private final Map<Integer, Integer> incarnation = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Cluster node index of every incarnation -> scenario GPU node. */
+  private final Map<Integer, Integer> scenarioNodeOf = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Scenario GPU nodes crashed and not restarted. */
+  private final java.util.Set<Integer> crashedNodes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Per scenario node: the futures of its 1st, 2nd... NodeGone (completed with the cluster index) and restart. */
+  private final Map<Integer, List<CompletableFuture<Integer>>> goneFutures = new HashMap<>();
+  private final Map<Integer, List<CompletableFuture<Integer>>> restartFutures = new HashMap<>();
+  private final Map<Integer, Integer> crashCount = new HashMap<>();
+  private final Map<Integer, Integer> restartCount = new HashMap<>();
+  /** Devices per scenario GPU node (a restart starts the same number). */
+  private final Map<Integer, Integer> devicesPerNode = new HashMap<>();
+  /** The mms each device's driver is bound to (set-up binds and bind steps), rebound after a restart. */
+  private final Map<String, java.util.LinkedHashSet<Integer>> boundMms = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Called with a scenario GPU node right after it crashed (the step executor ends the steps on its devices). */
+  private java.util.function.IntConsumer onCrash = node -> { };
+
+  ScenarioCluster(Scenario scenario, ScenarioRunner.Options options) {
+    this.scenario = scenario;
+    this.options = options;
+  }
+
+  /** Sets what happens right after a crash (before that: nothing). */
+  void onCrash(java.util.function.IntConsumer onCrash) { this.onCrash = onCrash; }
+
+  /** The controller's client (after {@link #start}). */
+  ControlClient client() { return client; }
+
+  /** The CPU node. */
+  ActorRef<?> cpu() { return cluster.cpu(); }
+
+  /** The pause gate on the link (after {@link #start}; null before). */
+  GateLink gate() { return gate; }
+
+  /** The observer of invalidate callbacks on the link. */
+  ObservingLink observer() { return observer; }
+
+  /** Whether scenario GPU node {@code node} is crashed and not restarted. */
+  boolean crashed(int node) { return crashedNodes.contains(node); }
+
+  /** How many times scenario GPU node {@code node} crashed so far. */
+  int crashes(int node) { return crashCount.getOrDefault(node, 0); }
+
+  /** Completes with the cluster index when the CPU node declared crash {@code n} of GPU node {@code node} gone. */
+  CompletableFuture<Integer> gone(int node, int n) { return nth(goneFutures, node, n); }
+
+  /** Completes with the new cluster index when restart {@code n} of GPU node {@code node} completed. */
+  CompletableFuture<Integer> restarted(int node, int n) { return nth(restartFutures, node, n); }
+
+  /** Records that device {@code d}'s driver is bound to {@code mm} (rebound after a restart). */
+  void bound(Scenario.Device d, int mm) {
+    boundMms.computeIfAbsent(d.name(), k -> new java.util.LinkedHashSet<>()).add(mm);
+  }
+
+  /** A set-up problem: its message is the whole failure line. */
+  static final class SetupFailure extends RuntimeException {
+    SetupFailure(String message) { super(message); }
+  }
+
+  // ------------------------------------------------------------------------------------------------ set-up
+
+  void start() {
+    List<long[]> ranges = new ArrayList<>();
+    for (Scenario.Vma v : scenario.vmas()) ranges.add(new long[] {v.start(), v.end()});
+    Link wire = Link.DIRECT;
+    if (!scenario.faults().entries().isEmpty()) {
+      try {
+        modeled = new ModeledLink(LinkSettings.fromConfig(options.base()), 1, scenario.timeScaleOr(options.timeScale()),
+            Link.DIRECT);
+      } catch (IllegalArgumentException e) {
+        throw new SetupFailure(scenario.file() + ":1: hmm-emu.link: " + e.getMessage());
+      }
+      wire = modeled;
+    }
+    observer = new ObservingLink(wire, ranges);
+    gate = new GateLink(observer);
+    Map<Integer, Integer> perNode = devicesPerNode;
+    for (Scenario.Device d : scenario.devices()) perNode.merge(d.node(), d.index() + 1, Math::max);
+    for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
+    Config base = scenario.crashes() ? EmbeddedCluster.crashable(options.base()) : options.base();
+    try {
+      cluster = EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(),
+          ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale())), new IncarnationLink(gate),
+          options.clusterUpTimeout(), options.factory());
+    } catch (RuntimeException e) {
+      throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
+    }
+    client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+  }
+
+  /** Starts the scenario's fault schedule (instants count from here: after set-up, before the first step). */
+  void startFaults() {
+    if (modeled == null) return;
+    faultExecutor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "hmm-faults");
+      t.setDaemon(true);
+      return t;
+    });
+    Duration restartBound = scenario.stepTimeout().compareTo(NODE_WAIT) > 0 ? scenario.stepTimeout() : NODE_WAIT;
+    faultsRunning = scenario.faults().start(modeled, faultExecutor, new FaultSchedule.Callbacks() {
+      @Override public void crash(int node) { crashNode(node); }
+      @Override public void restart(int node) { restartNode(node, restartBound); }
+      @Override public void pause(int node) { if (node > 0) cluster.pauseGpu(clusterNode(node)); }
+      @Override public void resume(int node) { if (node > 0) cluster.resumeGpu(clusterNode(node)); }
+    });
+  }
+
+  /** The cluster node index of scenario GPU node {@code node}'s current incarnation. */
+  int clusterNode(int node) { return node == 0 ? 0 : incarnation.getOrDefault(node, node); }
+
+  /** A device's id in its node's current incarnation (node * 16 + index). */
+  int deviceId(Scenario.Device d) { return clusterNode(d.node()) * 16 + d.index(); }
+
+  /** The current id of the device the scenario numbers {@code scenarioDeviceId}. */
+  int currentDeviceId(int scenarioDeviceId) {
+    return scenarioDeviceId < 0 ? scenarioDeviceId : clusterNode(scenarioDeviceId >> 4) * 16 + (scenarioDeviceId & 15);
+  }
+
+  private synchronized CompletableFuture<Integer> nth(Map<Integer, List<CompletableFuture<Integer>>> all, int node,
+      int n) {
+    List<CompletableFuture<Integer>> l = all.computeIfAbsent(node, k -> new ArrayList<>());
+    while (l.size() < n) l.add(new CompletableFuture<>());
+    return l.get(n - 1);
+  }
+
+  /**
+   * Crashes scenario GPU node {@code node}: its ActorSystem is terminated abruptly (EmbeddedCluster.crashGpu), then
+   * what its pause points hold is dropped (the node had not sent it: a pause stops the sender), steps waiting on its devices end with ENODEV
+   * (no answer can come), and the checker is asked to say when the CPU node declares it gone.
+   */
+  void crashNode(int node) {
+    int k = clusterNode(node);
+    int n;
+    synchronized (this) {
+      if (!crashedNodes.add(node)) throw new IllegalStateException("gpu" + node + " is already crashed");
+      n = crashCount.merge(node, 1, Integer::sum);
+    }
+    // Terminate first: until then the node's data link layer keeps replaying what a pause point holds.
+    cluster.crashGpu(k, Duration.ofSeconds(30));
+    gate.drop(node, 0);
+    gate.drop(0, node);
+    CompletableFuture<Integer> gone = nth(goneFutures, node, n);
+    AskPattern.<Object, Integer>ask(cluster.checker(), replyTo -> new CheckerActor.WhenNodeGone(k, replyTo),
+        ASK_TIMEOUT, cluster.controlSystem().scheduler()).whenComplete((v, ex) -> {
+          if (ex != null) gone.completeExceptionally(ex); else gone.complete(k);
+        });
+    onCrash.accept(node);
+  }
+
+  /**
+   * Restarts crashed scenario GPU node {@code node} as a new cluster member (a new node index), then binds each of
+   * its devices again to the mms it was bound to; the node's name and its devices' names mean the new incarnation
+   * from then on.
+   */
+  void restartNode(int node, Duration bound) {
+    int n;
+    synchronized (this) {
+      if (!crashedNodes.contains(node)) throw new IllegalStateException("gpu" + node + " is not crashed");
+      n = restartCount.merge(node, 1, Integer::sum);
+    }
+    CompletableFuture<Integer> done = nth(restartFutures, node, n);
+    try {
+      int expected = cluster.gpuCount() + 1;
+      scenarioNodeOf.put(expected, node); // before its first message reaches the link
+      int k = cluster.restartGpu(devicesPerNode.getOrDefault(node, 1), bound);
+      if (k != expected) scenarioNodeOf.put(k, node);
+      incarnation.put(node, k);
+      crashedNodes.remove(node);
+      for (Scenario.Device d : scenario.devices()) {
+        if (d.node() != node) continue;
+        for (int mm : boundMms.getOrDefault(d.name(), new java.util.LinkedHashSet<>())) {
+          HmmProtocol.Msg r;
+          try {
+            r = client.ask(gpuOf(d), new HmmProtocol.BindMm(client.nextReqId(), deviceId(d), mm, d.driver()))
+                .toCompletableFuture().get(bound.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (Exception e) {
+            throw new IllegalStateException("rebinding " + d.name() + " to mm " + mm + " after the restart got no reply"
+                + " within " + bound.toMillis() + " ms (" + e.getClass().getSimpleName() + ")");
+          }
+          if (!(r instanceof HmmProtocol.MmBound)) {
+            throw new IllegalStateException("rebinding " + d.name() + " to mm " + mm + " after the restart failed: " + r);
+          }
+        }
+      }
+      done.complete(k);
+    } catch (RuntimeException e) {
+      done.completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  /**
+   * The scenario's node numbers on the link: nodes send with their cluster index, the pause points, the modelled
+   * link's faults and its counters see the scenario's GPU node number of every incarnation.
+   */
+  private final class IncarnationLink implements Link {
+    private final Link next;
+
+    IncarnationLink(Link next) { this.next = next; }
+
+    private int named(int clusterIndex) { return scenarioNodeOf.getOrDefault(clusterIndex, clusterIndex); }
+
+    @Override
+    public void send(int fromNode, int toNode, ActorRef<hmmemu.protocol.wire.pb.Envelope> to,
+        hmmemu.protocol.wire.pb.Envelope envelope) {
+      next.send(named(fromNode), named(toNode), to, envelope);
+    }
+
+    @Override
+    public hmmemu.node.LinkReliability reliability() { return next.reliability(); }
+
+    @Override
+    public void count(int fromNode, int toNode, hmmemu.node.LinkReliability.Event event, long n) {
+      next.count(named(fromNode), named(toNode), event, n);
+    }
+
+    @Override
+    public void lost(int fromNode, int toNode, long seq, String what) {
+      next.lost(named(fromNode), named(toNode), seq, what);
+    }
+  }
+
+  /** After the steps: waits (bounded) for the rest of the schedule, then heals everything so the checks see a quiet link. */
+  void finishFaults(Verdict verdict) {
+    if (modeled == null) return;
+    try {
+      faultsRunning.done().get(scenario.stepTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      verdict.fail(scenario.file() + ":1: the fault schedule did not finish within the step timeout after the last step");
+    } catch (java.util.concurrent.ExecutionException e) {
+      verdict.fail(scenario.file() + ":1: a fault schedule step failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    modeled.clearFaults();
+  }
+
+  /** The modelled link's counters (null when the scenario has no faults block). */
+  java.util.Map<hmmemu.node.link.Direction, ModeledLink.DirectionStats> linkStats() {
+    return modeled == null ? null : modeled.stats();
+  }
+
+  void setUp() {
+    for (Scenario.Device d : scenario.devices()) {
+      for (int mm : d.bind()) {
+        HmmProtocol.Msg r = setupCall(gpuOf(d), new HmmProtocol.BindMm(client.nextReqId(), deviceId(d), mm, d.driver()),
+            d.line(), "bind " + d.name() + " to mm " + mm);
+        if (!(r instanceof HmmProtocol.MmBound)) throw setupError(d.line(), "bind " + d.name() + " to mm " + mm, r);
+        bound(d, mm);
+      }
+    }
+    for (Scenario.Vma v : scenario.vmas()) {
+      if (!v.mapped()) continue;
+      HmmProtocol.Msg r = setupCall(cluster.cpu(), mmap(v), v.line(), "mmap " + v.name());
+      if (!(r instanceof HmmProtocol.SyscallDone) || ((HmmProtocol.SyscallDone) r).errno() != Errno.OK) {
+        throw setupError(v.line(), "mmap " + v.describe(), r);
+      }
+      Scenario.Fill f = v.fill();
+      if (!f.populate()) continue;
+      for (int p = 0; p < v.pages(); p++) {
+        for (int w = f.firstWord(); w <= f.lastWord(); w++) {
+          long va = v.start() + (long) p * hmmemu.protocol.model.Page.SIZE + (long) w * Long.BYTES;
+          HmmProtocol.Msg a = setupCall(cluster.cpu(), new HmmProtocol.CpuAccess(client.nextReqId(), 0, v.mm(), va,
+              Access.WRITE, f.pattern().at(p, w)), v.line(), "fill " + v.name());
+          if (!(a instanceof HmmProtocol.CpuAccessDone) || ((HmmProtocol.CpuAccessDone) a).errno() != Errno.OK) {
+            throw setupError(v.line(), "fill " + v.name() + "+" + p + ":word" + w, a);
+          }
+        }
+      }
+    }
+  }
+
+  HmmProtocol.Syscall mmap(Scenario.Vma v) {
+    return new HmmProtocol.Syscall(client.nextReqId(), v.mm(), HmmProtocol.SyscallKind.MMAP, v.start(),
+        (long) v.pages() * hmmemu.protocol.model.Page.SIZE, v.prot(), v.kind(), 0);
+  }
+
+  private HmmProtocol.Msg setupCall(ActorRef<?> node, HmmProtocol.Msg msg, int line, String what) {
+    try {
+      return client.ask(node, msg).toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " got no reply within "
+          + INSPECT_MILLIS + " ms (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private SetupFailure setupError(int line, String what, HmmProtocol.Msg reply) {
+    return new SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " failed: " + reply);
+  }
+
+  ActorRef<?> gpuOf(Scenario.Device d) { return cluster.gpu(clusterNode(d.node())); }
+
+  /**
+   * One introspection round trip to the CPU node and to every GPU node: each node handles requests from the
+   * controller in order, so afterwards every message it sent in reaction to an earlier request (an async step's
+   * syscall or device access) has been handed to the link and counted.
+   */
+  void barrier() {
+    Scenario.Vma first = scenario.vmas().isEmpty() ? null : scenario.vmas().get(0);
+    inspectPage(first == null ? 1 : first.mm(), first == null ? 0 : first.start());
+    Map<Integer, Scenario.Device> perNode = new HashMap<>();
+    for (Scenario.Device d : scenario.devices()) perNode.putIfAbsent(d.node(), d);
+    for (Scenario.Device d : perNode.values()) if (!crashedNodes.contains(d.node())) inspectDevice(d);
+  }
+
+  HmmProtocol.PageInfo inspectPage(int mm, long va) {
+    HmmProtocol.Msg m = inspect(cluster.cpu(), new HmmProtocol.InspectPage(client.nextReqId(), mm, va));
+    if (!(m instanceof HmmProtocol.PageInfo)) throw new IllegalStateException("InspectPage answered " + m);
+    return (HmmProtocol.PageInfo) m;
+  }
+
+  HmmProtocol.DeviceInfo inspectDevice(Scenario.Device d) {
+    HmmProtocol.Msg m = inspect(gpuOf(d), new HmmProtocol.InspectDevice(client.nextReqId(), deviceId(d)));
+    if (!(m instanceof HmmProtocol.DeviceInfo)) throw new IllegalStateException("InspectDevice answered " + m);
+    return (HmmProtocol.DeviceInfo) m;
+  }
+
+  private HmmProtocol.Msg inspect(ActorRef<?> node, HmmProtocol.Msg msg) {
+    try {
+      return client.ask(node, msg).toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("no answer to " + msg.getClass().getSimpleName() + " within " + INSPECT_MILLIS
+          + " ms");
+    }
+  }
+
+
+  static List<String> violationsOf(CheckerActor.VerdictReply v) {
+    List<String> out = new ArrayList<>();
+    for (hmmemu.checker.Violation viol : v.violations()) out.add(viol.summary());
+    if (!v.caughtUp()) out.add("CHECKER-BEHIND the checker had not delivered every event (" + v.pending() + " pending)");
+    return out;
+  }
+
+  /** The checker's verdict once it delivered every event the controller has seen (bounded; flushed after). */
+  CheckerActor.VerdictReply verdict() {
+    long[] until = client.clock();
+    CompletableFuture<CheckerActor.VerdictReply> reply = AskPattern.<Object, CheckerActor.VerdictReply>ask(
+        cluster.checker(), replyTo -> new CheckerActor.Verdict(until, replyTo), ASK_TIMEOUT,
+        cluster.controlSystem().scheduler()).toCompletableFuture();
+    CheckerActor.VerdictReply v;
+    try {
+      v = reply.get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      cluster.checker().tell(new CheckerActor.Flush());
+      try {
+        v = reply.get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (Exception e2) {
+        throw new IllegalStateException("the invariant checker gave no verdict within " + 2 * INSPECT_MILLIS + " ms");
+      }
+    } catch (InterruptedException | ExecutionException e) {
+      throw new IllegalStateException("the invariant checker's verdict failed: " + e);
+    }
+    return v;
+  }
+
+  /** Stops the fault schedule, then the cluster and the modelled link; safe after a partial start. */
+  void stop() {
+    if (faultsRunning != null) faultsRunning.cancel();
+    if (faultExecutor != null) faultExecutor.shutdownNow();
+    if (modeled != null) modeled.clearFaults();
+    if (cluster != null) cluster.close();
+    if (modeled != null) modeled.close();
+  }
+}

@@ -1,0 +1,527 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.node.GateLink;
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.Msgs;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * Carries out a scenario's steps in order on a {@link ScenarioCluster}: async steps run concurrently until awaited,
+ * pause points hold a link direction through the gate, and each step's expectations are checked right after it.
+ * Every wait is bounded: a step that does not complete in time is reported (to the {@link Verdict}) as a deadlock
+ * naming what is pending and what it waits on, never a hang.
+ */
+final class StepExecutor {
+  private final Scenario scenario;
+  private final ScenarioCluster cluster;
+  private final Verdict verdict;
+  private final Map<String, StepRun> runs = new LinkedHashMap<>();
+  private final Map<String, PausePoint> pauses = new HashMap<>();
+  private final List<StepRun> stuck = new ArrayList<>();
+  private final AtomicInteger totalCpuFaults = new AtomicInteger();
+  private final Map<String, Long> pfnNames = new HashMap<>();
+  /** Steps started and not completed (sync and async), so that a crash can end those of its devices. */
+  private final java.util.Set<StepRun> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  StepExecutor(Scenario scenario, ScenarioCluster cluster, Verdict verdict) {
+    this.scenario = scenario;
+    this.cluster = cluster;
+    this.verdict = verdict;
+  }
+
+  /** A step in flight: its future, and what it is doing right now (for deadlock reports). */
+  private static final class StepRun {
+    final Scenario.Step step;
+    final CompletableFuture<Outcome> future;
+    volatile String current = "";
+
+    StepRun(Scenario.Step step, CompletableFuture<Outcome> future) {
+      this.step = step;
+      this.future = future;
+    }
+  }
+
+  private record PausePoint(Scenario.PauseOp op, CompletableFuture<HmmProtocol.Msg> caught) {}
+
+  // ------------------------------------------------------------------------------------------------ steps
+
+  void runStep(Scenario.Step step) {
+    Scenario.Action a = step.action();
+    Duration limit = step.waitLimit() != null ? step.waitLimit() : scenario.stepTimeout();
+    Outcome outcome = null;
+    boolean deadlocked = false;
+    String deadlockReport = "";
+    List<String> problems = new ArrayList<>();
+
+    if (a instanceof Scenario.PauseOp) {
+      Scenario.PauseOp p = (Scenario.PauseOp) a;
+      pauses.put(p.pauseId(), new PausePoint(p, cluster.gate().holdWhen(p.fromNode(), p.toNode(), trigger(p))));
+    } else if (a instanceof Scenario.ResumeOp) {
+      PausePoint p = pauses.get(((Scenario.ResumeOp) a).pauseId());
+      cluster.gate().release(p.op().fromNode(), p.op().toNode());
+    } else if (a instanceof Scenario.AwaitPausedOp) {
+      PausePoint p = pauses.get(((Scenario.AwaitPausedOp) a).pauseId());
+      try {
+        p.caught().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        deadlocked = true;
+        deadlockReport = "pause point '" + p.op().pauseId() + "' caught no " + p.op().message() + " from "
+            + p.op().from() + " to " + p.op().to() + " within " + limit.toMillis() + " ms; " + pendingReport(null);
+      } catch (InterruptedException | ExecutionException e) {
+        problems.add(verdict.line(step.line()) + "await-paused failed: " + e);
+      }
+    } else if (a instanceof Scenario.AwaitOp) {
+      List<String> ids = ((Scenario.AwaitOp) a).stepIds();
+      long deadline = System.nanoTime() + limit.toNanos();
+      for (String id : ids) {
+        StepRun r = runs.get(id);
+        try {
+          Outcome o = r.future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          if (ids.size() == 1) outcome = o;
+        } catch (TimeoutException e) {
+          deadlocked = true;
+          stuck.add(r);
+        } catch (InterruptedException | ExecutionException e) {
+          problems.add(verdict.line(r.step.line()) + "step " + r.step.index() + " failed: " + Verdict.cause(e));
+        }
+      }
+      if (deadlocked) deadlockReport = "nothing completed within " + limit.toMillis() + " ms: " + pendingReport(null);
+    } else if (a instanceof Scenario.CheckOp) {
+      // only expectations
+    } else if (a instanceof Scenario.CrashOp c) {
+      try {
+        cluster.crashNode(c.node());
+      } catch (RuntimeException e) {
+        problems.add(verdict.line(step.line()) + "crash gpu" + c.node() + " failed: " + e.getMessage());
+      }
+    } else if (a instanceof Scenario.RestartOp rs) {
+      try {
+        cluster.restartNode(rs.node(), step.waitLimit() != null ? step.waitLimit() : nodeWait());
+      } catch (RuntimeException e) {
+        problems.add(verdict.line(step.line()) + "restart gpu" + rs.node() + " failed: " + e.getMessage());
+      }
+    } else if (a instanceof Scenario.AwaitGoneOp || a instanceof Scenario.AwaitRestartedOp) {
+      boolean gone = a instanceof Scenario.AwaitGoneOp;
+      int node = gone ? ((Scenario.AwaitGoneOp) a).node() : ((Scenario.AwaitRestartedOp) a).node();
+      int n = gone ? ((Scenario.AwaitGoneOp) a).nth() : ((Scenario.AwaitRestartedOp) a).nth();
+      Duration bound = step.waitLimit() != null ? step.waitLimit() : nodeWait();
+      try {
+        (gone ? cluster.gone(node, n) : cluster.restarted(node, n)).get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        deadlocked = true;
+        deadlockReport = (gone ? "the CPU node did not declare gpu" + node + " gone (crash " + n + ")"
+            : "gpu" + node + "'s restart " + n + " did not complete") + " within " + bound.toMillis() + " ms"
+            + (gone && cluster.crashes(node) < n ? " (the crash has not happened yet)" : "") + "; "
+            + pendingReport(null);
+      } catch (InterruptedException | ExecutionException e) {
+        problems.add(verdict.line(step.line()) + a.describe() + " failed: " + Verdict.cause(e));
+      }
+    } else {
+      StepRun r = new StepRun(step, new CompletableFuture<>());
+      if (step.id() != null) runs.put(step.id(), r);
+      active.add(r);
+      r.future.whenComplete((o, ex) -> active.remove(r));
+      Scenario.Device on = deviceOfStep(a);
+      if (on != null && cluster.crashed(on.node())) {
+        r.future.complete(Outcome.of(Errno.ENODEV)); // its GPU node is down: nobody can answer
+      } else {
+        try {
+          startAction(r);
+        } catch (RuntimeException e) {
+          r.future.completeExceptionally(e);
+        }
+      }
+      if (!step.async()) {
+        try {
+          outcome = r.future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          deadlocked = true;
+          stuck.add(r);
+          deadlockReport = "nothing completed within " + limit.toMillis() + " ms: " + pendingReport(r);
+        } catch (InterruptedException | ExecutionException e) {
+          problems.add(verdict.line(step.line()) + "step " + step.index() + " (" + a.describe() + ") failed: " + Verdict.cause(e));
+        }
+      }
+    }
+    verdict.failAll(problems);
+    boolean expectsDeadlock = false;
+    for (Expectation e : step.expect()) if (e instanceof Expectation.Deadlock) expectsDeadlock = true;
+    if (deadlocked && !expectsDeadlock) {
+      verdict.fail(verdict.line(step.line()) + "expected " + step.label() + " to complete, got a deadlock: " + deadlockReport);
+    }
+    if (problems.isEmpty()) check(step, outcome, deadlocked, deadlockReport);
+  }
+
+  /** The default bound of crash-related waits: the step timeout, at least {@link #ScenarioCluster.NODE_WAIT}. */
+  private Duration nodeWait() {
+    return scenario.stepTimeout().compareTo(ScenarioCluster.NODE_WAIT) > 0 ? scenario.stepTimeout() : ScenarioCluster.NODE_WAIT;
+  }
+
+  private void startAction(StepRun r) {
+    Scenario.Action a = r.step.action();
+    if (a instanceof Scenario.CpuOp) {
+      new CpuLoop(r, (Scenario.CpuOp) a).next();
+    } else if (a instanceof Scenario.SyscallOp) {
+      Scenario.SyscallOp s = (Scenario.SyscallOp) a;
+      HmmProtocol.Syscall msg;
+      if (s.kind() == HmmProtocol.SyscallKind.MMAP) {
+        msg = cluster.mmap(s.vma());
+      } else {
+        long start = s.at() == null ? 0 : s.at().start();
+        long length = s.at() == null ? 0 : s.at().length();
+        msg = new HmmProtocol.Syscall(cluster.client().nextReqId(), s.mm(), s.kind(), start, length, s.prot(), null, s.childMm());
+      }
+      r.current = s.describe();
+      cluster.client().ask(cluster.cpu(), msg).whenComplete((m, ex) -> {
+        if (ex != null) {
+          r.future.completeExceptionally(ex);
+        } else if (m instanceof HmmProtocol.SyscallDone) {
+          HmmProtocol.SyscallDone d = (HmmProtocol.SyscallDone) m;
+          r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+        } else {
+          r.future.completeExceptionally(new IllegalStateException("expected SyscallDone, got " + m));
+        }
+      });
+    } else if (a instanceof Scenario.WarpOp) {
+      warp(r, (Scenario.WarpOp) a, 1);
+    } else if (a instanceof Scenario.DmirrorOp) {
+      Scenario.DmirrorOp d = (Scenario.DmirrorOp) a;
+      List<Long> data = new ArrayList<>();
+      if (d.data() != null) {
+        for (int p = d.at().firstPage(); p <= d.at().lastPage(); p++) data.add(d.data().at(p, 0));
+      }
+      r.current = d.describe();
+      cluster.client().ask(cluster.gpuOf(d.device()), new HmmProtocol.DmirrorCmd(cluster.client().nextReqId(), cluster.deviceId(d.device()), d.mm(), d.op(),
+          d.at().start(), d.at().pages(), data)).whenComplete((m, ex) -> {
+            if (ex != null) {
+              r.future.completeExceptionally(ex);
+            } else if (m instanceof HmmProtocol.DmirrorReply) {
+              HmmProtocol.DmirrorReply rep = (HmmProtocol.DmirrorReply) m;
+              r.future.complete(new Outcome(rep.errno(), 0, 0, true, rep.faults(), rep.cpages(),
+                  rep.data() == null ? List.of() : List.copyOf(rep.data())));
+            } else {
+              r.future.completeExceptionally(new IllegalStateException("expected DmirrorReply, got " + m));
+            }
+          });
+    } else if (a instanceof Scenario.BindOp) {
+      Scenario.BindOp b = (Scenario.BindOp) a;
+      r.current = b.describe();
+      cluster.client().ask(cluster.gpuOf(b.device()), new HmmProtocol.BindMm(cluster.client().nextReqId(), cluster.deviceId(b.device()), b.mm(),
+          b.device().driver())).whenComplete((m, ex) -> {
+            if (ex != null) {
+              r.future.completeExceptionally(ex);
+            } else if (m instanceof HmmProtocol.MmBound) {
+              cluster.bound(b.device(), b.mm());
+              r.future.complete(Outcome.of(Errno.OK));
+            } else {
+              r.future.completeExceptionally(new IllegalStateException("expected MmBound, got " + m));
+            }
+          });
+    } else {
+      throw new IllegalStateException("not a running action: " + a.describe());
+    }
+  }
+
+  /** Access {@code n} of a warp step; the next starts when it completed, until repeat or a cancel. */
+  private void warp(StepRun r, Scenario.WarpOp w, int n) {
+    long va = w.at().wordVa(w.at().firstPage(), w.at().firstWord());
+    r.current = w.describe() + (w.repeat() > 1 ? " (access " + n + " of " + w.repeat() + ")" : "");
+    cluster.client().ask(cluster.gpuOf(w.device()), new HmmProtocol.DeviceAccess(cluster.client().nextReqId(), cluster.deviceId(w.device()), w.mm(), va,
+        w.access(), w.value())).whenComplete((m, ex) -> {
+          if (ex != null) {
+            r.future.completeExceptionally(ex);
+          } else if (m instanceof HmmProtocol.DeviceAccessDone) {
+            HmmProtocol.DeviceAccessDone d = (HmmProtocol.DeviceAccessDone) m;
+            if (d.errno() == Errno.OK && n < w.repeat()) {
+              warp(r, w, n + 1);
+            } else {
+              r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+            }
+          } else {
+            r.future.completeExceptionally(new IllegalStateException("expected DeviceAccessDone, got " + m));
+          }
+        });
+  }
+
+  /**
+   * A CPU thread's accesses over a range, one at a time (each waits for the previous reply), in page then word
+   * order; it stops at the first access that does not return OK (a SIGSEGV ends the thread's run).
+   */
+  private final class CpuLoop {
+    final StepRun run;
+    final Scenario.CpuOp op;
+    int page;
+    int word;
+    int round = 1;
+    long faults;
+    long lastValue;
+
+    CpuLoop(StepRun run, Scenario.CpuOp op) {
+      this.run = run;
+      this.op = op;
+      this.page = op.at().firstPage();
+      this.word = op.at().firstWord();
+    }
+
+    void next() {
+      if (page > op.at().lastPage()) {
+        if (round >= op.repeat()) {
+          done(Errno.OK);
+          return;
+        }
+        round++;
+        page = op.at().firstPage();
+      }
+      long va = op.at().wordVa(page, word);
+      String where = op.at().name(page, word);
+      switch (op.op()) {
+        case READ:
+          access(va, Access.READ, 0, where, this::advance);
+          break;
+        case WRITE:
+        case FILL:
+          access(va, Access.WRITE, op.pattern().at(page, word), where, this::advance);
+          break;
+        case ATOMIC:
+          access(va, Access.ATOMIC, op.value(), where, this::advance);
+          break;
+        case INCREMENT:
+          access(va, Access.READ, 0, where, old -> access(va, Access.WRITE, old + 1, where, stored -> {
+            lastValue = old;
+            advance(old);
+          }));
+          break;
+        default:
+          throw new IllegalStateException("unknown CPU op " + op.op());
+      }
+    }
+
+    private void advance(long value) {
+      lastValue = value;
+      if (++word > op.at().lastWord()) {
+        word = op.at().firstWord();
+        page++;
+      }
+      next();
+    }
+
+    private void access(long va, Access access, long value, String where, java.util.function.LongConsumer then) {
+      run.current = op.actor() + " " + access.name().toLowerCase() + " at " + where;
+      // A spinning loop stays on the word between its accesses, until its last one (HmmProtocol.CpuAccess.spin).
+      boolean spin = op.spin() && round < op.repeat();
+      cluster.client().ask(cluster.cpu(), new HmmProtocol.CpuAccess(cluster.client().nextReqId(), op.thread(), op.mm(), va, access, value,
+          spin))
+          .whenComplete((m, ex) -> {
+            if (ex != null) {
+              run.future.completeExceptionally(ex);
+              return;
+            }
+            if (!(m instanceof HmmProtocol.CpuAccessDone)) {
+              run.future.completeExceptionally(new IllegalStateException("expected CpuAccessDone, got " + m));
+              return;
+            }
+            HmmProtocol.CpuAccessDone d = (HmmProtocol.CpuAccessDone) m;
+            faults += d.faults();
+            totalCpuFaults.addAndGet(d.faults());
+            if (d.errno() != Errno.OK) {
+              lastValue = d.value();
+              done(d.errno());
+              return;
+            }
+            try {
+              then.accept(d.value());
+            } catch (RuntimeException e) {
+              run.future.completeExceptionally(e);
+            }
+          });
+    }
+
+    private void done(Errno errno) {
+      run.current = "";
+      run.future.complete(new Outcome(errno, lastValue, faults, false, 0, 0, List.of()));
+    }
+  }
+
+  /** The gate trigger of a pause point: message type, device, event, subscription kind, after skip matches. */
+  private Predicate<HmmProtocol.Msg> trigger(Scenario.PauseOp p) {
+    AtomicInteger seen = new AtomicInteger();
+    return m -> {
+      if (!m.getClass().getSimpleName().equals(p.message())) return false;
+      if (deviceOf(m) != cluster.currentDeviceId(p.deviceId())) return false;
+      if (p.event() != null) {
+        NotifyEvent e = null;
+        if (m instanceof HmmProtocol.InvalidateStart) e = ((HmmProtocol.InvalidateStart) m).event();
+        if (m instanceof HmmProtocol.InvalidateAck) {
+          HmmProtocol.InvalidateAck ack = (HmmProtocol.InvalidateAck) m;
+          e = cluster.observer().eventOf(ack.invId(), ack.subId());
+        }
+        if (e != p.event()) return false;
+      }
+      if (p.kind() != null) {
+        long subId = -1;
+        if (m instanceof HmmProtocol.InvalidateStart) subId = ((HmmProtocol.InvalidateStart) m).subId();
+        if (m instanceof HmmProtocol.InvalidateAck) subId = ((HmmProtocol.InvalidateAck) m).subId();
+        if (m instanceof HmmProtocol.InvalidateEnd) subId = ((HmmProtocol.InvalidateEnd) m).subId();
+        if (cluster.observer().kindOf(subId) != p.kind()) return false;
+      }
+      return seen.getAndIncrement() >= p.skip();
+    };
+  }
+
+  /** The device a link message concerns: by id, subscription, or (for replies) the device part of the reqId. */
+  static int deviceOf(HmmProtocol.Msg m) {
+    int d = Msgs.deviceIdOf(m);
+    if (d >= 0) return d;
+    long req = Msgs.reqIdOf(m);
+    return req < 0 ? -1 : (int) (req >>> 40);
+  }
+
+  // ------------------------------------------------------------------------------------------------ expectations
+
+  private void check(Scenario.Step step, Outcome outcome, boolean deadlocked, String deadlockReport) {
+    if (step.expect().isEmpty()) return;
+    cluster.barrier();
+    verdict.check(step, new StepObservation(cluster, this, outcome, deadlocked, deadlockReport));
+  }
+
+  // ------------------------------------------------------------------------------------------------ end and reports
+
+  /** After the steps: async steps nobody awaited must still complete (bounded). */
+  void finish() {
+    // Async steps nobody awaited must still complete (bounded), unless they were already reported stuck.
+    for (StepRun r : runs.values()) {
+      if (r.future.isDone() || stuck.contains(r)) continue;
+      Duration limit = r.step.waitLimit() != null ? r.step.waitLimit() : scenario.stepTimeout();
+      try {
+        r.future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        stuck.add(r);
+        verdict.fail(verdict.line(r.step.line()) + "expected " + r.step.label() + " to complete by the end, got a deadlock: "
+            + pendingReport(null));
+      } catch (InterruptedException | ExecutionException e) {
+        verdict.fail(verdict.line(r.step.line()) + "step " + r.step.index() + " failed: " + Verdict.cause(e));
+      }
+    }
+  }
+
+  /** Names every pending step and what it is doing, the closed pause points, and the state it waits on. */
+  private String pendingReport(StepRun current) {
+    List<StepRun> pending = new ArrayList<>();
+    if (current != null) pending.add(current);
+    for (StepRun r : runs.values()) if (!r.future.isDone() && r != current) pending.add(r);
+    List<String> parts = new ArrayList<>();
+    for (StepRun r : pending) {
+      StringBuilder sb = new StringBuilder(r.step.label()).append(" is pending");
+      if (!r.current.isEmpty()) sb.append(" at ").append(r.current);
+      sb.append(waitsOn(r));
+      parts.add(sb.toString());
+    }
+    for (PausePoint p : pauses.values()) {
+      if (p.caught().isDone()) {
+        parts.add("pause point '" + p.op().pauseId() + "' holds " + p.op().from() + " -> " + p.op().to() + " since "
+            + p.op().message());
+      }
+    }
+    if (!pending.isEmpty()) parts.addAll(deadlockSuspects());
+    return parts.isEmpty() ? "no step is pending" : String.join("; ", parts);
+  }
+
+  /** Each device's invalidate callbacks blocked on a driver mutex, with the holder and what it waits for. */
+  private List<String> deadlockSuspects() {
+    List<String> out = new ArrayList<>();
+    for (Scenario.Device d : scenario.devices()) {
+      if (cluster.crashed(d.node())) continue;
+      try {
+        for (String s : cluster.inspectDevice(d).deadlockSuspects()) out.add(d.name() + ": " + s);
+      } catch (RuntimeException e) {
+        out.add(d.name() + ": introspection failed: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /** What a pending step waits on, from introspection (the folio lock of its page, its device's driver loop). */
+  private String waitsOn(StepRun r) {
+    try {
+      Scenario.Action a = r.step.action();
+      if (a instanceof Scenario.CpuOp) {
+        Scenario.CpuOp c = (Scenario.CpuOp) a;
+        // The loop's current page is the one its last started access names; inspect the first page as a fallback.
+        long va = c.at().start();
+        for (int p = c.at().firstPage(); p <= c.at().lastPage(); p++) {
+          if (r.current.contains(c.at().vma().name() + "+" + p + ":")) va = c.at().pageVa(p);
+        }
+        HmmProtocol.PageInfo i = cluster.inspectPage(c.mm(), va);
+        return " (its PTE is " + i.pte() + (i.refcount() > 0 ? ", folio pfn 0x" + Long.toHexString(i.pfn()) + " locked="
+            + i.folioLocked() + " refcount=" + i.refcount() : "") + (i.folioLocked() ? ": it waits for the folio lock"
+            : "") + ")";
+      }
+      Scenario.Device d = null;
+      if (a instanceof Scenario.WarpOp) d = ((Scenario.WarpOp) a).device();
+      if (a instanceof Scenario.DmirrorOp) d = ((Scenario.DmirrorOp) a).device();
+      if (d != null && cluster.crashed(d.node())) return " (" + d.name() + "'s GPU node gpu" + d.node() + " crashed)";
+      if (d != null) {
+        HmmProtocol.DeviceInfo i = cluster.inspectDevice(d);
+        String page = "";
+        PageRange at = a instanceof Scenario.WarpOp ? ((Scenario.WarpOp) a).at() : ((Scenario.DmirrorOp) a).at();
+        HmmProtocol.PageInfo p = cluster.inspectPage(at.vma().mm(), at.start());
+        page = ", " + at.namePage(at.firstPage()) + " PTE " + p.pte() + (p.folioLocked() ? " folio locked" : "");
+        return " (" + d.name() + ": faults=" + i.faults() + " driver iterations=" + i.driverIterations()
+            + " timeouts=" + i.driverTimeouts() + " invalidations=" + i.invalidations() + page
+            + ")";
+      }
+    } catch (RuntimeException e) {
+      return " (introspection failed: " + e.getMessage() + ")";
+    }
+    return "";
+  }
+
+  private static Scenario.Device deviceOfStep(Scenario.Action a) {
+    if (a instanceof Scenario.WarpOp w) return w.device();
+    if (a instanceof Scenario.DmirrorOp d) return d.device();
+    if (a instanceof Scenario.BindOp b) return b.device();
+    return null;
+  }
+
+  /** A crashed GPU node's steps end with ENODEV: no answer can come. */
+  void crashed(int node) {
+    for (StepRun r : active) {
+      Scenario.Device d = deviceOfStep(r.step.action());
+      if (d != null && d.node() == node) r.future.complete(Outcome.of(Errno.ENODEV));
+    }
+  }
+
+  /** Releases every pause point, so that nothing stays held when the run ends. */
+  void releasePauses() {
+    GateLink gate = cluster.gate();
+    if (gate != null) {
+      for (PausePoint p : pauses.values()) gate.release(p.op().fromNode(), p.op().toNode());
+    }
+  }
+
+  /** The step {@code stepId} (an async one) completed. */
+  boolean completed(String stepId) {
+    StepRun r = runs.get(stepId);
+    return r != null && r.future.isDone();
+  }
+
+  /** The CPU faults of every CPU step so far. */
+  long totalCpuFaults() { return totalCpuFaults.get(); }
+
+  /** The pfns named by pfn = "@X" expectations so far. */
+  Map<String, Long> pfnNames() { return pfnNames; }
+}

@@ -1,0 +1,88 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.cluster.check.CheckerActor;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The cluster as expectations see it after one step; each page and device is inspected once per step. */
+final class StepObservation implements Observed {
+  private final ScenarioCluster cluster;
+  private final StepExecutor steps;
+  private final Outcome outcome;
+  private final boolean deadlocked;
+  private final String deadlockReport;
+  private final Map<String, HmmProtocol.PageInfo> pages = new HashMap<>();
+  private final Map<Integer, HmmProtocol.DeviceInfo> devices = new HashMap<>();
+  private List<String> violations;
+  private CheckerActor.VerdictReply verdict;
+
+  StepObservation(ScenarioCluster cluster, StepExecutor steps, Outcome outcome, boolean deadlocked,
+      String deadlockReport) {
+    this.cluster = cluster;
+    this.steps = steps;
+    this.outcome = outcome;
+    this.deadlocked = deadlocked;
+    this.deadlockReport = deadlockReport;
+  }
+
+  @Override
+  public HmmProtocol.PageInfo page(int mm, long va) {
+    return pages.computeIfAbsent(mm + ":" + va, k -> cluster.inspectPage(mm, va));
+  }
+
+  @Override
+  public HmmProtocol.DeviceInfo device(Scenario.Device d) {
+    if (cluster.crashed(d.node())) {
+      throw new IllegalStateException(d.name() + "'s GPU node gpu" + d.node() + " crashed and was not restarted");
+    }
+    return devices.computeIfAbsent(d.id(), k -> cluster.inspectDevice(d));
+  }
+
+  @Override
+  public Outcome outcome() { return outcome; }
+
+  @Override
+  public boolean deadlocked() { return deadlocked; }
+
+  @Override
+  public String deadlockReport() { return deadlockReport; }
+
+  @Override
+  public long invalidations(int deviceId, NotifierKind kind, String event) {
+    return cluster.observer().count(cluster.currentDeviceId(deviceId), kind, event);
+  }
+
+  @Override
+  public List<String> violations() {
+    if (violations == null) {
+      if (verdict == null) verdict = cluster.verdict();
+      violations = ScenarioCluster.violationsOf(verdict);
+    }
+    return violations;
+  }
+
+  @Override
+  public long traceCount(String type) {
+    if (verdict == null) verdict = cluster.verdict();
+    if (!verdict.caughtUp()) {
+      throw new IllegalStateException("the invariant checker had not delivered every event (" + verdict.pending()
+          + " pending)");
+    }
+    return verdict.eventCounts().getOrDefault(type, 0L);
+  }
+
+  @Override
+  public long totalCpuFaults() { return steps.totalCpuFaults(); }
+
+  @Override
+  public Map<String, Long> pfnNames() { return steps.pfnNames(); }
+
+  @Override
+  public boolean completed(String stepId) {
+    return steps.completed(stepId);
+  }
+}
+

@@ -1,0 +1,362 @@
+package hmmemu.cluster.scenario;
+
+import static hmmemu.cluster.scenario.ScenarioReader.NAME;
+import static hmmemu.cluster.scenario.ScenarioReader.line;
+import static hmmemu.cluster.scenario.ScenarioReader.sorted;
+
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.DriverFlavour;
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code steps} list: one action per step (a CPU thread, a device, a process's syscall, a pause point or a
+ * node control action) with its meta keys (id, async, wait, expect). Ordering checks go to the
+ * {@link ScenarioValidator}, expectations to the {@link ExpectationParser}.
+ */
+final class StepParser {
+  /** The keys of a step besides its one action. */
+  static final Set<String> META_KEYS = Set.of("id", "async", "wait", "expect", "comment");
+  static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume", "crash",
+      "restart", "await-gone", "await-restarted");
+  /** Messages a driver sends to the CPU node (pause direction device -> cpu). */
+  static final Set<String> FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
+      "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck");
+  /** Messages the CPU node sends to a driver (pause direction cpu -> device). */
+  static final Set<String> FROM_CPU = Set.of("NotifierInserted", "NotifierRemoved", "InvalidateStart", "InvalidateEnd",
+      "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply");
+  /** A CPU thread's name: T1, T2, ... */
+  static final java.util.regex.Pattern THREAD = java.util.regex.Pattern.compile("T([0-9]{1,6})");
+
+  private final ScenarioReader r;
+  private final String file;
+  private final SetupParser setup;
+  private final ScenarioValidator validator;
+  private final ExpectationParser expectations;
+
+  StepParser(ScenarioReader r, SetupParser setup, ScenarioValidator validator) {
+    this.r = r;
+    this.file = r.file();
+    this.setup = setup;
+    this.validator = validator;
+    this.expectations = new ExpectationParser(r, setup, validator);
+  }
+
+  Scenario.Step step(int index, ConfigObject o) {
+    int line = line(o);
+    String id = null;
+    if (o.containsKey("id")) {
+      ConfigValue iv = o.get("id");
+      id = r.string(iv, "id");
+      if (!NAME.matcher(id).matches()) throw r.err(iv, "id: '" + id + "' is not a plain name");
+      validator.stepId(iv, id);
+    }
+    List<String> actionKeys = new ArrayList<>();
+    for (String k : o.keySet()) if (!META_KEYS.contains(k)) actionKeys.add(k);
+    if (actionKeys.size() > 1) {
+      throw r.err(o.get(actionKeys.get(1)), "one action per step, got " + String.join(" and ", actionKeys)
+          + " (split them into steps; use async = true for concurrency)");
+    }
+    boolean async = o.containsKey("async") && r.bool(o.get("async"), "async");
+    Duration wait = o.containsKey("wait") ? r.duration(o.get("wait"), "wait") : null;
+    Scenario.Action action;
+    if (actionKeys.isEmpty()) {
+      if (!o.containsKey("expect")) throw new ScenarioException(file, line, "step " + index + " has no action and no expect");
+      action = new Scenario.CheckOp();
+    } else {
+      String key = actionKeys.get(0);
+      ConfigValue v = o.get(key);
+      action = action(key, v);
+    }
+    if (async && !action.hasOutcome()) throw r.err(o.get("async"), "async = true needs an action that runs (a thread, process or device step)");
+    if (async && id == null) throw r.err(o.get("async"), "an async step needs an id, so that an await step can name it");
+
+    // A CPU thread runs one thing at a time.
+    if (action instanceof Scenario.CpuOp) validator.threadIdle((Scenario.CpuOp) action, line);
+    Scenario.Step awaitedStep = null;
+    if (action instanceof Scenario.AwaitOp) {
+      awaitedStep = validator.await(((Scenario.AwaitOp) action).stepIds(), o.get("await"));
+    }
+
+    List<Expectation> expect = new ArrayList<>();
+    if (o.containsKey("expect")) {
+      Scenario.Action outcomeOf = awaitedStep != null ? awaitedStep.action() : action;
+      expect = expectations.expectations(r.object(o.get("expect"), "expect"), outcomeOf);
+      for (Expectation e : expect) {
+        if (e.needsOutcome() && (async || !action.hasOutcome())) {
+          throw new ScenarioException(file, e.line(), async
+              ? "this expectation needs the step's outcome, which an async step has only when awaited: put it on the await step"
+              : "this expectation needs a step outcome, and '" + action.describe() + "' has none");
+        }
+      }
+    }
+    // HOCON objects do not keep key order: check (and report) expectations top-down by line.
+    expect.sort(java.util.Comparator.comparingInt(Expectation::line));
+    Scenario.Step step = new Scenario.Step(index, id, line, action, async, wait, List.copyOf(expect));
+    validator.record(step);
+    return step;
+  }
+
+  private Scenario.Action action(String key, ConfigValue v) {
+    switch (key) {
+      case "pause": return pause(r.object(v, "pause"));
+      case "await": {
+        List<String> ids = new ArrayList<>();
+        if (v.valueType() == ConfigValueType.LIST) {
+          for (ConfigValue x : (ConfigList) v) ids.add(r.string(x, "await"));
+        } else {
+          ids.add(r.string(v, "await"));
+        }
+        if (ids.isEmpty()) throw r.err(v, "await: name at least one step id");
+        return new Scenario.AwaitOp(List.copyOf(ids));
+      }
+      case "await-paused": {
+        String p = r.string(v, "await-paused");
+        validator.awaitPaused(v, p);
+        return new Scenario.AwaitPausedOp(p);
+      }
+      case "resume": {
+        String p = r.string(v, "resume");
+        validator.resume(v, p);
+        return new Scenario.ResumeOp(p);
+      }
+      case "crash":
+      case "restart":
+      case "await-gone":
+      case "await-restarted":
+        return validator.nodeOp(key, gpuNode(v, key), v);
+      default:
+        break;
+    }
+    java.util.regex.Matcher t = THREAD.matcher(key);
+    if (t.matches()) return cpuOp(key, Integer.parseInt(t.group(1)), r.object(v, key));
+    if (setup.devices().containsKey(key)) return deviceOp(setup.devices().get(key), r.object(v, key));
+    if (setup.processes().containsKey(key)) return syscallOp(setup.processes().get(key), r.object(v, key));
+    List<String> known = new ArrayList<>();
+    known.add("T<n> (CPU threads)");
+    known.addAll(setup.devices().keySet());
+    known.addAll(setup.processes().keySet());
+    known.addAll(new java.util.TreeSet<>(CONTROL_ACTIONS));
+    throw r.err(v, "unknown actor '" + key + "' (known: " + String.join(", ", known) + ")");
+  }
+
+  /** The one operation key of an actor's object among {@code ops}; everything else must be a modifier. */
+  private String opKey(ConfigObject o, String actor, Set<String> ops, Set<String> modifiers) {
+    String op = null;
+    for (Map.Entry<String, ConfigValue> e : o.entrySet()) {
+      String k = e.getKey();
+      if (ops.contains(k)) {
+        if (op != null) throw r.err(e.getValue(), actor + ": one operation per step, got " + op + " and " + k);
+        op = k;
+      } else if (!modifiers.contains(k)) {
+        throw r.err(e.getValue(), "unknown key '" + k + "' for " + actor + " (operations: " + sorted(ops)
+            + "; modifiers: " + sorted(modifiers) + ")");
+      }
+    }
+    if (op == null) throw new ScenarioException(file, line(o), actor + ": no operation (one of " + sorted(ops) + ")");
+    return op;
+  }
+
+  private Scenario.Action cpuOp(String actor, int thread, ConfigObject o) {
+    Set<String> ops = Set.of("read", "write", "atomic", "increment", "fill");
+    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus", "repeat", "spin"));
+    ConfigValue av = o.get(op);
+    PageRange at = setup.range(av);
+    boolean spin = o.containsKey("spin") && r.bool(o.get("spin"), "spin");
+    if (spin && (at.firstPage() != at.lastPage() || at.firstWord() != at.lastWord())) {
+      throw r.err(o.get("spin"), "spin: a spinning thread loops on one word, but " + op + " names " + at.text());
+    }
+    int mm = o.containsKey("mm") ? setup.mm(o.get("mm")) : at.vma().mm();
+    Scenario.CpuOpKind kind = Scenario.CpuOpKind.valueOf(op.toUpperCase());
+    long value = 0;
+    Pattern pattern = null;
+    if (kind == Scenario.CpuOpKind.WRITE || kind == Scenario.CpuOpKind.FILL) {
+      pattern = r.valuePattern(o, actor + " " + op, kind == Scenario.CpuOpKind.FILL);
+    } else if (kind == Scenario.CpuOpKind.ATOMIC) {
+      value = o.containsKey("value") ? r.integer(o.get("value"), "value") : 1;
+      r.forbid(o, actor + " atomic", "pattern", "plus");
+    } else {
+      r.forbid(o, actor + " " + op, "value", "pattern", "plus");
+    }
+    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o), spin);
+  }
+
+  private int repeat(ConfigObject o) {
+    if (!o.containsKey("repeat")) return 1;
+    ConfigValue v = o.get("repeat");
+    long n = r.integer(v, "repeat");
+    if (n < 1 || n > 10_000_000) throw r.err(v, "repeat: must be in [1, 10000000], got " + n);
+    return (int) n;
+  }
+
+  private Scenario.Action syscallOp(Scenario.Process p, ConfigObject o) {
+    Set<String> ops = Set.of("mmap", "munmap", "mprotect", "madvise-dontneed", "fork", "exit", "soft-dirty-reset",
+        "oom-reap");
+    String op = opKey(o, p.name(), ops, Set.of("prot"));
+    ConfigValue v = o.get(op);
+    if (!op.equals("mprotect")) r.forbid(o, p.name() + " " + op, "prot");
+    switch (op) {
+      case "mmap": {
+        String vn = r.string(v, "mmap");
+        Scenario.Vma vma = setup.vmas().get(vn);
+        if (vma == null) throw r.err(v, "mmap: unknown VMA '" + vn + "' (declared: " + String.join(", ", setup.vmas().keySet()) + ")");
+        return new Scenario.SyscallOp(p.name(), p.mm(), HmmProtocol.SyscallKind.MMAP, null, vma, vma.prot(), 0);
+      }
+      case "munmap": return rangeSyscall(p, HmmProtocol.SyscallKind.MUNMAP, v, 0);
+      case "madvise-dontneed": return rangeSyscall(p, HmmProtocol.SyscallKind.MADV_DONTNEED, v, 0);
+      case "soft-dirty-reset": return rangeSyscall(p, HmmProtocol.SyscallKind.SOFT_DIRTY_RESET, v, 0);
+      case "mprotect": {
+        if (!o.containsKey("prot")) throw new ScenarioException(file, line(o), p.name() + " mprotect: needs prot = rw|r|w|none");
+        return rangeSyscall(p, HmmProtocol.SyscallKind.MPROTECT, v, setup.prot(o.get("prot")));
+      }
+      case "fork": {
+        String child = r.string(v, "fork");
+        Scenario.Process c = setup.processes().get(child);
+        if (c == null) throw r.err(v, "fork: the child must be a declared process, got '" + child + "'");
+        if (c.mm() == p.mm()) throw r.err(v, "fork: a process cannot be its own child");
+        return new Scenario.SyscallOp(p.name(), p.mm(), HmmProtocol.SyscallKind.FORK, null, null, 0, c.mm());
+      }
+      case "exit":
+      case "oom-reap": {
+        if (!r.bool(v, op)) throw r.err(v, op + ": write " + op + " = true");
+        HmmProtocol.SyscallKind k = op.equals("exit") ? HmmProtocol.SyscallKind.EXIT : HmmProtocol.SyscallKind.OOM_REAP;
+        return new Scenario.SyscallOp(p.name(), p.mm(), k, null, null, 0, 0);
+      }
+      default: throw new IllegalStateException("unhandled syscall " + op);
+    }
+  }
+
+  private Scenario.Action rangeSyscall(Scenario.Process p, HmmProtocol.SyscallKind kind, ConfigValue v, int prot) {
+    PageRange at = setup.range(v);
+    if (at.wordsNamed()) throw r.err(v, kind.name().toLowerCase() + " works on whole pages; drop the word part of '" + at.text() + "'");
+    return new Scenario.SyscallOp(p.name(), p.mm(), kind, at, null, prot, 0);
+  }
+
+  private Scenario.Action deviceOp(Scenario.Device d, ConfigObject o) {
+    if (d.driver() == DriverFlavour.DMIRROR) {
+      Set<String> ops = Set.of("read", "write", "exclusive", "check-exclusive", "snapshot", "bind");
+      String op = opKey(o, d.name(), ops, Set.of("mm", "value", "pattern", "plus"));
+      ConfigValue v = o.get(op);
+      if (op.equals("bind")) {
+        r.forbid(o, d.name() + " bind", "mm", "value", "pattern", "plus");
+        return new Scenario.BindOp(d, setup.mm(v));
+      }
+      PageRange at = setup.range(v);
+      if (at.wordsNamed()) throw r.err(v, "dmirror " + op + " works on whole pages; drop the word part of '" + at.text() + "'");
+      int mm = o.containsKey("mm") ? setup.mm(o.get("mm")) : at.vma().mm();
+      Pattern data = null;
+      if (op.equals("write")) {
+        data = r.valuePattern(o, d.name() + " write", true);
+      } else {
+        r.forbid(o, d.name() + " " + op, "value", "pattern", "plus");
+      }
+      HmmProtocol.DmirrorOp kind = HmmProtocol.DmirrorOp.valueOf(op.toUpperCase().replace('-', '_'));
+      return new Scenario.DmirrorOp(d, kind, at, mm, data);
+    }
+    Set<String> ops = Set.of("read", "write", "atomic", "bind");
+    String op = opKey(o, d.name(), ops, Set.of("mm", "value", "repeat"));
+    ConfigValue v = o.get(op);
+    if (op.equals("bind")) {
+      r.forbid(o, d.name() + " bind", "mm", "value", "repeat");
+      return new Scenario.BindOp(d, setup.mm(v));
+    }
+    PageRange at = setup.range(v);
+    if (at.pages() != 1 || at.words() != 1) throw r.err(v, d.name() + " " + op + ": a device access is one word; '" + at.text() + "' names more");
+    int mm = o.containsKey("mm") ? setup.mm(o.get("mm")) : at.vma().mm();
+    Access access = Access.valueOf(op.toUpperCase());
+    long value;
+    if (access == Access.READ) {
+      r.forbid(o, d.name() + " read", "value");
+      value = 0;
+    } else if (access == Access.ATOMIC) {
+      value = o.containsKey("value") ? r.integer(o.get("value"), "value") : 1;
+    } else {
+      if (!o.containsKey("value")) throw new ScenarioException(file, line(o), d.name() + " write: needs value = N");
+      value = r.integer(o.get("value"), "value");
+    }
+    return new Scenario.WarpOp(d, access, at, mm, value, repeat(o));
+  }
+
+  private Scenario.Action pause(ConfigObject o) {
+    r.checkKeys(o, Set.of("id", "from", "to", "at", "event", "kind", "skip"), "pause", line(o));
+    ConfigValue idv = r.required(o, "id", "pause", line(o));
+    String id = r.string(idv, "id");
+    validator.pauseId(idv, id);
+    ConfigValue fv = r.required(o, "from", "pause " + id, line(o));
+    ConfigValue tv = r.required(o, "to", "pause " + id, line(o));
+    String from = r.string(fv, "from");
+    String to = r.string(tv, "to");
+    boolean fromCpu = from.equals("cpu");
+    boolean toCpu = to.equals("cpu");
+    if (fromCpu == toCpu) throw r.err(fv, "pause: exactly one of from/to must be cpu (the link runs between the CPU node and a device's GPU node)");
+    String devName = fromCpu ? to : from;
+    Scenario.Device dev = setup.devices().get(devName);
+    if (dev == null) throw r.err(fromCpu ? tv : fv, "pause: unknown device '" + devName + "' (declared: " + String.join(", ", setup.devices().keySet()) + ")");
+    ConfigValue mv = r.required(o, "at", "pause " + id, line(o));
+    String msg = r.string(mv, "at");
+    Set<String> allowed = fromCpu ? FROM_CPU : FROM_DEVICE;
+    if (!allowed.contains(msg)) {
+      boolean other = (fromCpu ? FROM_DEVICE : FROM_CPU).contains(msg);
+      throw r.err(mv, "at: " + (other ? msg + " travels the other way" : "unknown message '" + msg + "'")
+          + " (from " + from + " to " + to + ": " + sorted(allowed) + ")");
+    }
+    NotifyEvent event = null;
+    if (o.containsKey("event")) {
+      ConfigValue ev = o.get("event");
+      if (!msg.equals("InvalidateStart") && !msg.equals("InvalidateAck")) throw r.err(ev, "event: only InvalidateStart and InvalidateAck carry an event");
+      String e = r.string(ev, "event");
+      try {
+        event = NotifyEvent.valueOf(e);
+      } catch (IllegalArgumentException x) {
+        throw r.err(ev, "event: unknown notifier event '" + e + "' (" + java.util.Arrays.toString(NotifyEvent.values()) + ")");
+      }
+    }
+    NotifierKind kind = null;
+    if (o.containsKey("kind")) {
+      ConfigValue kv = o.get("kind");
+      if (!msg.startsWith("Invalidate")) throw r.err(kv, "kind: only InvalidateStart, InvalidateAck and InvalidateEnd go to a subscription");
+      String k = r.string(kv, "kind");
+      if (k.equals("classic")) kind = NotifierKind.CLASSIC;
+      else if (k.equals("interval")) kind = NotifierKind.INTERVAL;
+      else throw r.err(kv, "kind: expected classic or interval, got \"" + k + "\"");
+    }
+    int skip = 0;
+    if (o.containsKey("skip")) {
+      skip = (int) r.integer(o.get("skip"), "skip");
+      if (skip < 0) throw r.err(o.get("skip"), "skip: must be >= 0");
+    }
+    int fromNode = fromCpu ? 0 : dev.node();
+    int toNode = toCpu ? 0 : dev.node();
+    Scenario.PauseOp op = new Scenario.PauseOp(id, from, to, fromNode, toNode, msg, event, kind, dev.id(), skip);
+    validator.arm(idv, op);
+    return op;
+  }
+
+  /** {@code gpuK} (a scenario GPU node) or a device name (its node). */
+  private int gpuNode(ConfigValue v, String what) {
+    String s = r.string(v, what);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("gpu([0-9]{1,2})").matcher(s);
+    int node;
+    if (m.matches()) {
+      node = Integer.parseInt(m.group(1));
+    } else if (setup.devices().containsKey(s)) {
+      node = setup.devices().get(s).node();
+    } else {
+      throw r.err(v, what + ": expected gpuK (K = 1.." + validator.gpuNodes() + ") or a device name, got \"" + s + "\"");
+    }
+    if (node < 1 || node > validator.gpuNodes()) {
+      throw r.err(v, what + ": gpu" + node + " does not exist (the scenario has " + validator.gpuNodes() + " GPU node(s))");
+    }
+    return node;
+  }
+}
