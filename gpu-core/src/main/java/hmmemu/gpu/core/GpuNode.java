@@ -1,5 +1,7 @@
 package hmmemu.gpu.core;
 
+import hmmemu.gpu.core.device.StepContext;
+import hmmemu.gpu.core.driver.Drivers;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.ModelSwitches;
 import hmmemu.protocol.model.Ready;
@@ -50,10 +52,10 @@ public final class GpuNode {
 
   public int nodeIndex() { return nodeIndex; }
 
-  public ModelSwitches switches() { return ctx.switches; }
+  public ModelSwitches switches() { return ctx.switches(); }
 
   /** The owner cookie a nouveau driver on {@code deviceId} passes to make_device_exclusive. */
-  public static long nouveauOwner(int deviceId) { return Device.NOUVEAU_OWNER_BASE + deviceId; }
+  public static long nouveauOwner(int deviceId) { return Drivers.NOUVEAU_OWNER_BASE + deviceId; }
 
   /**
    * Applies one message at model time {@code nowMicros}.
@@ -64,11 +66,10 @@ public final class GpuNode {
   public Ready step(HmmProtocol.Msg msg, long nowMicros) {
     if (stepping) throw new IllegalStateException("a core step is not re-entrant");
     stepping = true;
-    ctx.ready = new Ready();
-    ctx.nowMicros = nowMicros;
+    ctx.begin(nowMicros);
     try {
       dispatch(msg);
-      return ctx.ready;
+      return ctx.ready();
     } finally {
       stepping = false;
     }
@@ -82,15 +83,14 @@ public final class GpuNode {
   public Ready cpuGone(String reason, long nowMicros) {
     if (stepping) throw new IllegalStateException("a core step is not re-entrant");
     stepping = true;
-    ctx.ready = new Ready();
-    ctx.nowMicros = nowMicros;
+    ctx.begin(nowMicros);
     try {
       if (!cpuGone) {
         cpuGone = true;
         ctx.emit(new hmmemu.protocol.trace.Trace.NodeGone(0, reason));
         for (Device d : devices.values()) d.stop(Errno.ENODEV);
       }
-      return ctx.ready;
+      return ctx.ready();
     } finally {
       stepping = false;
     }
@@ -132,10 +132,10 @@ public final class GpuNode {
       if (d != null) d.onNotifierRemoved(m);
     } else if (msg instanceof HmmProtocol.MakeDeviceExclusiveReply) {
       HmmProtocol.MakeDeviceExclusiveReply m = (HmmProtocol.MakeDeviceExclusiveReply) msg;
-      deviceOfReq(m.reqId()).onReply(m.reqId(), m);
+      deviceOfReq(m.reqId()).onMakeDeviceExclusiveReply(m);
     } else if (msg instanceof HmmProtocol.HmmRangeFaultReply) {
       HmmProtocol.HmmRangeFaultReply m = (HmmProtocol.HmmRangeFaultReply) msg;
-      deviceOfReq(m.reqId()).onReply(m.reqId(), m);
+      deviceOfReq(m.reqId()).onHmmRangeFaultReply(m);
     } else if (msg instanceof HmmProtocol.BindMm) {
       HmmProtocol.BindMm m = (HmmProtocol.BindMm) msg;
       device(m.deviceId()).onBindMm(m);
@@ -148,7 +148,7 @@ public final class GpuNode {
     } else if (msg instanceof HmmProtocol.ResetNode) {
       HmmProtocol.ResetNode m = (HmmProtocol.ResetNode) msg;
       if (m.switches() == null) throw new IllegalStateException("ResetNode needs model switches");
-      ctx.switches = m.switches();
+      ctx.switches(m.switches());
       for (Map.Entry<Integer, Device> e : devices.entrySet()) e.setValue(e.getValue().reset());
       ctx.reply(new HmmProtocol.ResetDone(m.reqId(), nodeIndex));
     } else {
@@ -173,9 +173,7 @@ public final class GpuNode {
 
   /** An invalidation for a subscription of a device this node does not host: nothing of ours to invalidate. */
   private void unknownSubscriptionAck(HmmProtocol.InvalidateStart m) {
-    int deviceId = deviceOfSub(m.subId());
-    ctx.emit(new hmmemu.protocol.trace.Trace.InvalidateAcked(m.invId(), m.subId(), deviceId, true, false));
-    ctx.toCpu(new HmmProtocol.InvalidateAck(m.invId(), m.subId(), true));
+    ctx.ackInvalidate(deviceOfSub(m.subId()), m, true, false);
   }
 
   private static int deviceOfSub(long subId) { return (int) (subId >>> 32); }

@@ -1,4 +1,4 @@
-package hmmemu.gpu.core;
+package hmmemu.gpu.core.driver;
 
 import hmmemu.protocol.model.DriverFlavour;
 

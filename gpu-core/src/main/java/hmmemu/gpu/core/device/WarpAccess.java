@@ -1,4 +1,4 @@
-package hmmemu.gpu.core;
+package hmmemu.gpu.core.device;
 
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -7,15 +7,15 @@ import hmmemu.protocol.msg.HmmProtocol;
  * One outstanding access of a device thread (warp). It either travels to host memory through a device
  * page-table entry or waits in the fault buffer for the driver and the REPLAY that re-executes it.
  */
-final class WarpAccess {
-  final long reqId;
-  final int mmId;
-  final long va;
-  final Access access;
-  final long value;
-  final long issuedAtMicros;
+public final class WarpAccess {
+  public final long reqId;
+  public final int mmId;
+  public final long va;
+  public final Access access;
+  public final long value;
+  public final long issuedAtMicros;
   /** Arrival order on this device; the deterministic tie-break among equal faults. */
-  final long arrival;
+  public final long arrival;
   int faultRounds;
 
   WarpAccess(HmmProtocol.DeviceAccess msg, long issuedAtMicros, long arrival) {
@@ -28,5 +28,5 @@ final class WarpAccess {
     this.arrival = arrival;
   }
 
-  long page() { return hmmemu.protocol.model.Page.alignDown(va); }
+  public long page() { return hmmemu.protocol.model.Page.alignDown(va); }
 }

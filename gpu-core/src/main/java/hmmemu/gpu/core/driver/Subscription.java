@@ -1,4 +1,4 @@
-package hmmemu.gpu.core;
+package hmmemu.gpu.core.driver;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
-package hmmemu.gpu.core;
+package hmmemu.gpu.core.driver;
 
+import hmmemu.gpu.core.device.DevicePageTable;
+import hmmemu.gpu.core.device.StepContext;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.HmmPfn;
@@ -28,7 +30,10 @@ final class DmirrorIoctl implements DriverMutex.Holder {
    */
   enum State { WAITING_MUTEX, COPYING, FAULTING, CONVERTING, MAPPING, SNAPSHOTTING, DONE }
 
-  private final Device device;
+  /** dmirror_fault() works in chunks of ARRAY_SIZE(pfns) = 64 pages. */
+  static final int DMIRROR_CHUNK_PAGES = 64;
+
+  private final Drivers drivers;
   private final StepContext ctx;
   private final Binding binding;
   private final HmmProtocol.DmirrorCmd cmd;
@@ -40,15 +45,15 @@ final class DmirrorIoctl implements DriverMutex.Holder {
   private long cpages;
   private int outstanding;
 
-  DmirrorIoctl(Device device, StepContext ctx, Binding binding, HmmProtocol.DmirrorCmd cmd) {
+  DmirrorIoctl(Drivers drivers, Binding binding, HmmProtocol.DmirrorCmd cmd) {
     if (cmd.npages() < 0 || (cmd.start() & (Page.SIZE - 1)) != 0) {
       throw new IllegalStateException("dmirror ioctl range must be page aligned with npages >= 0: " + cmd);
     }
     if (cmd.op() == HmmProtocol.DmirrorOp.WRITE && (cmd.data() == null || cmd.data().size() != cmd.npages())) {
       throw new IllegalStateException("dmirror WRITE carries one word per page: " + cmd);
     }
-    this.device = device;
-    this.ctx = ctx;
+    this.drivers = drivers;
+    this.ctx = drivers.ctx;
     this.binding = binding;
     this.cmd = cmd;
     this.start = cmd.start();
@@ -63,7 +68,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
         copyPass(start);
         break;
       case EXCLUSIVE:
-        convert(start, ctx.nowMicros + ctx.switches.driverDeadlineMicros());
+        convert(start);
         break;
       case CHECK_EXCLUSIVE:
         checkExclusive();
@@ -93,7 +98,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
       List<Long> usable = new ArrayList<>();
       long va = from;
       for (; va < end; va += Page.SIZE) {
-        Device.Entry e = device.entry(binding.mmId, va);
+        DevicePageTable.Entry e = drivers.pageTable.entry(binding.mmId, va);
         if (e == null || (writing() && !e.write())) break;
         usable.add(va);
       }
@@ -124,11 +129,11 @@ final class DmirrorIoctl implements DriverMutex.Holder {
     }
     outstanding = pages.size();
     for (long va : pages) {
-      Device.Entry e = device.entry(binding.mmId, va);
+      DevicePageTable.Entry e = drivers.pageTable.entry(binding.mmId, va);
       int i = index(va);
       Access access = writing() ? Access.WRITE : Access.READ;
       long value = writing() ? cmd.data().get(i) : 0L;
-      device.issueHostAccess(binding.mmId, va, e.pfn(), 0, access, value, old -> {
+      drivers.issueHostAccess(binding.mmId, va, e.pfn(), 0, access, value, old -> {
         if (!writing()) data[i] = old;
         cpages++;
         if (--outstanding == 0) done.run();
@@ -143,48 +148,31 @@ final class DmirrorIoctl implements DriverMutex.Holder {
       done.accept(Errno.OK);
       return;
     }
-    long chunkEnd = Math.min(from + ((long) Device.DMIRROR_CHUNK_PAGES << Page.SHIFT), end);
-    rangeFault(from, chunkEnd, write, ctx.nowMicros + ctx.switches.driverDeadlineMicros(), errno -> {
+    long chunkEnd = Math.min(from + ((long) DMIRROR_CHUNK_PAGES << Page.SHIFT), end);
+    rangeFault(from, chunkEnd, write, ctx.nowMicros() + ctx.switches().driverDeadlineMicros(), errno -> {
       if (errno != Errno.OK) done.accept(errno); else dmirrorFault(chunkEnd, write, done);
     });
   }
 
   /** dmirror_range_fault(): the seq loop on dmirror's notifier, then dmirror_do_fault() under the mutex. */
   private void rangeFault(long from, long to, boolean write, long deadline, Consumer<Errno> done) {
-    if (ctx.nowMicros > deadline) {
-      done.accept(Errno.EBUSY);
-      return;
-    }
     Subscription sub = binding.subscription;
-    device.readBegin(sub, seq -> {
-      long reqId = device.newReqId();
-      int n = (int) ((to - from) >>> Page.SHIFT);
-      int flags = HmmPfn.REQ_FAULT | (write ? HmmPfn.REQ_WRITE : 0);
-      device.expectReply(reqId, msg -> {
-        HmmProtocol.HmmRangeFaultReply reply = (HmmProtocol.HmmRangeFaultReply) msg;
-        if (reply.errno() == Errno.EBUSY) {
-          rangeFault(from, to, write, deadline, done);
-          return;
-        }
-        if (reply.errno() != Errno.OK) {
-          done.accept(reply.errno());
-          return;
-        }
-        checkWords(reply, n);
-        binding.mutex.lock(this, () -> {
-          if (device.readRetry(sub, seq)) {
-            binding.mutex.unlock(this);
-            rangeFault(from, to, write, deadline, done);
-            return;
+    int n = (int) ((to - from) >>> Page.SHIFT);
+    int flags = HmmPfn.REQ_FAULT | (write ? HmmPfn.REQ_WRITE : 0);
+    var call = drivers.replies.hmmRangeFault(sub, from, Collections.nCopies(n, flags));
+    new IntervalReadLoop<>(drivers.ids, ctx, drivers.notifiers, sub, binding.mutex, this, false, deadline, call,
+        new IntervalReadLoop.Body<HmmProtocol.HmmRangeFaultReply>() {
+          @Override
+          public void replied(HmmProtocol.HmmRangeFaultReply reply) { checkWords(reply, n); }
+
+          @Override
+          public Errno update(HmmProtocol.HmmRangeFaultReply reply, long seq) {
+            return doFault(from, reply.hmmPfns(), write, sub.subId, seq);
           }
-          Errno result = doFault(from, reply.hmmPfns(), write, sub.subId, seq);
-          binding.mutex.unlock(this);
-          done.accept(result);
-        });
-      });
-      ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, device.deviceId, sub.subId, seq, binding.mmId, from,
-          Collections.nCopies(n, flags)));
-    });
+
+          @Override
+          public void ended(IntervalReadLoop.End how, Errno errno) { done.accept(errno); }
+        }).start();
   }
 
   /** dmirror_do_fault(): untagged entry for a read-only pfn, WRITE tag for a writable one. */
@@ -195,8 +183,8 @@ final class DmirrorIoctl implements DriverMutex.Holder {
       if ((word & HmmPfn.ERROR) != 0 || (word & HmmPfn.VALID) == 0) return Errno.EFAULT;
       boolean writable = (word & HmmPfn.WRITE) != 0;
       if (!writable && write) return Errno.EFAULT; // WARN_ON(default_flags & HMM_PFN_WRITE)
-      device.install(binding.mmId, from + ((long) i << Page.SHIFT), HmmPfn.pfn(word), true, writable, false, subId,
-          seq);
+      drivers.pageTable.install(binding.mmId, from + ((long) i << Page.SHIFT), HmmPfn.pfn(word), true, writable,
+          false, subId, seq);
     }
     return Errno.OK;
   }
@@ -214,48 +202,49 @@ final class DmirrorIoctl implements DriverMutex.Holder {
    * dmirror_exclusive(), V2025: per page make_device_exclusive(owner NULL), store an ATOMIC entry under the mutex
    * WITHOUT read_begin/read_retry (unless dmirrorSeqCheck), folio_unlock+folio_put; then read the pages back.
    */
-  private void convert(long va, long deadline) {
+  private void convert(long va) {
     if (va >= end) {
       readBack();
       return;
     }
-    state = State.CONVERTING;
-    boolean seqCheck = ctx.switches.dmirrorSeqCheck();
-    if (seqCheck && ctx.nowMicros > deadline) {
-      reply(Errno.EBUSY);
-      return;
-    }
-    if (seqCheck) {
-      device.readBegin(binding.subscription, seq -> sendMakeDeviceExclusive(va, deadline, seq));
-    } else {
-      sendMakeDeviceExclusive(va, deadline, -1);
-    }
-  }
+    boolean seqCheck = ctx.switches().dmirrorSeqCheck();
+    long deadline = seqCheck ? ctx.nowMicros() + ctx.switches().driverDeadlineMicros() : Long.MAX_VALUE;
+    Subscription sub = binding.subscription;
+    long[] folio = new long[2]; // the reqId and pfn of the successful make_device_exclusive()
+    var call = drivers.replies.makeDeviceExclusive(binding.mmId, va, binding.owner);
+    new IntervalReadLoop<>(drivers.ids, ctx, drivers.notifiers, seqCheck ? sub : null, binding.mutex, this, false,
+        deadline, call, new IntervalReadLoop.Body<HmmProtocol.MakeDeviceExclusiveReply>() {
+          @Override
+          public void round() { state = State.CONVERTING; }
 
-  private void sendMakeDeviceExclusive(long va, long deadline, long seq) {
-    long reqId = device.newReqId();
-    device.expectReply(reqId, msg -> {
-      HmmProtocol.MakeDeviceExclusiveReply reply = (HmmProtocol.MakeDeviceExclusiveReply) msg;
-      if (reply.errno() != Errno.OK) {
-        reply(reply.errno());
-        return;
-      }
-      state = State.MAPPING;
-      binding.mutex.lock(this, () -> {
-        Subscription sub = binding.subscription;
-        if (seq != -1 && device.readRetry(sub, seq)) {
-          binding.mutex.unlock(this);
-          ctx.toCpu(new HmmProtocol.FolioUnlockPut(reqId, device.deviceId, reply.pfn()));
-          convert(va, deadline);
-          return;
-        }
-        device.install(binding.mmId, va, reply.pfn(), true, false, true, sub.subId, seq);
-        binding.mutex.unlock(this);
-        ctx.toCpu(new HmmProtocol.FolioUnlockPut(reqId, device.deviceId, reply.pfn()));
-        convert(va + Page.SIZE, ctx.nowMicros + ctx.switches.driverDeadlineMicros());
-      });
-    });
-    ctx.toCpu(new HmmProtocol.MakeDeviceExclusive(reqId, device.deviceId, binding.mmId, va, binding.owner));
+          @Override
+          public void replied(HmmProtocol.MakeDeviceExclusiveReply reply) {
+            folio[0] = reply.reqId();
+            folio[1] = reply.pfn();
+            state = State.MAPPING;
+          }
+
+          @Override
+          public void retrying(HmmProtocol.MakeDeviceExclusiveReply reply) {
+            ctx.toCpu(new HmmProtocol.FolioUnlockPut(reply.reqId(), drivers.ids.deviceId(), reply.pfn()));
+          }
+
+          @Override
+          public Errno update(HmmProtocol.MakeDeviceExclusiveReply reply, long seq) {
+            drivers.pageTable.install(binding.mmId, va, reply.pfn(), true, false, true, sub.subId, seq);
+            return Errno.OK;
+          }
+
+          @Override
+          public void ended(IntervalReadLoop.End how, Errno errno) {
+            if (how != IntervalReadLoop.End.UPDATED) {
+              reply(errno);
+              return;
+            }
+            ctx.toCpu(new HmmProtocol.FolioUnlockPut(folio[0], drivers.ids.deviceId(), folio[1]));
+            convert(va + Page.SIZE);
+          }
+        }).start();
   }
 
   /** "Return the migrated data for verification": dmirror_do_read over the whole range under the mutex. */
@@ -265,7 +254,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
       state = State.COPYING;
       List<Long> pages = new ArrayList<>();
       for (long va = start; va < end; va += Page.SIZE) {
-        if (device.entry(binding.mmId, va) == null) {
+        if (drivers.pageTable.entry(binding.mmId, va) == null) {
           binding.mutex.unlock(this);
           reply(Errno.EFAULT); // -ENOENT: an entry was invalidated since it was stored
           return;
@@ -284,7 +273,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
   /** dmirror_check_atomic(): -EPERM if any entry of [start, end) is ATOMIC (no lock taken, as upstream). */
   private void checkExclusive() {
     for (long va = start; va < end; va += Page.SIZE) {
-      Device.Entry e = device.entry(binding.mmId, va);
+      DevicePageTable.Entry e = drivers.pageTable.entry(binding.mmId, va);
       if (e != null && e.atomic()) {
         reply(Errno.EPERM);
         return;
@@ -305,46 +294,33 @@ final class DmirrorIoctl implements DriverMutex.Holder {
       return;
     }
     state = State.SNAPSHOTTING;
-    long to = Math.min(from + ((long) Device.DMIRROR_CHUNK_PAGES << Page.SHIFT), end);
-    long deadline = ctx.nowMicros + ctx.switches.driverDeadlineMicros();
+    long to = Math.min(from + ((long) DMIRROR_CHUNK_PAGES << Page.SHIFT), end);
+    long deadline = ctx.nowMicros() + ctx.switches().driverDeadlineMicros();
+    int n = (int) ((to - from) >>> Page.SHIFT);
     Subscription[] window = new Subscription[1];
-    window[0] = device.insertSubscription(Subscription.Role.DMIRROR_SNAPSHOT, binding, from, to,
-        () -> snapshotLoop(window[0], from, to, deadline));
-  }
+    window[0] = drivers.notifiers.insert(Subscription.Role.DMIRROR_SNAPSHOT, binding, from, to, () -> {
+      var call = drivers.replies.hmmRangeFault(window[0], from, Collections.nCopies(n, 0));
+      new IntervalReadLoop<>(drivers.ids, ctx, drivers.notifiers, window[0], binding.mutex, this, false, deadline,
+          call, new IntervalReadLoop.Body<HmmProtocol.HmmRangeFaultReply>() {
+            @Override
+            public void replied(HmmProtocol.HmmRangeFaultReply reply) { checkWords(reply, n); }
 
-  private void snapshotLoop(Subscription window, long from, long to, long deadline) {
-    if (ctx.nowMicros > deadline) {
-      device.removeSubscription(window, () -> reply(Errno.EBUSY));
-      return;
-    }
-    device.readBegin(window, seq -> {
-      long reqId = device.newReqId();
-      int n = (int) ((to - from) >>> Page.SHIFT);
-      device.expectReply(reqId, msg -> {
-        HmmProtocol.HmmRangeFaultReply reply = (HmmProtocol.HmmRangeFaultReply) msg;
-        if (reply.errno() == Errno.EBUSY) {
-          snapshotLoop(window, from, to, deadline);
-          return;
-        }
-        if (reply.errno() != Errno.OK) {
-          device.removeSubscription(window, () -> reply(reply.errno()));
-          return;
-        }
-        checkWords(reply, n);
-        binding.mutex.lock(this, () -> {
-          if (device.readRetry(window, seq)) {
-            binding.mutex.unlock(this);
-            snapshotLoop(window, from, to, deadline);
-            return;
-          }
-          for (int i = 0; i < n; i++) data[index(from) + i] = reply.hmmPfns().get(i);
-          binding.mutex.unlock(this);
-          cpages += n;
-          device.removeSubscription(window, () -> snapshotChunk(to));
-        });
-      });
-      ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, device.deviceId, window.subId, seq, binding.mmId, from,
-          Collections.nCopies(n, 0)));
+            @Override
+            public Errno update(HmmProtocol.HmmRangeFaultReply reply, long seq) {
+              for (int i = 0; i < n; i++) data[index(from) + i] = reply.hmmPfns().get(i);
+              return Errno.OK;
+            }
+
+            @Override
+            public void ended(IntervalReadLoop.End how, Errno errno) {
+              if (how != IntervalReadLoop.End.UPDATED) {
+                drivers.notifiers.remove(window[0], () -> reply(errno));
+                return;
+              }
+              cpages += n;
+              drivers.notifiers.remove(window[0], () -> snapshotChunk(to));
+            }
+          }).start();
     });
   }
 
@@ -373,7 +349,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
   @Override
   public String describeHolder() {
     return String.format("dmirror %s [%#x,%#x) (req %d, device %d, mm %d) in %s", cmd.op(), start, end, cmd.reqId(),
-        device.deviceId, binding.mmId, state);
+        drivers.ids.deviceId(), binding.mmId, state);
   }
 
   @Override

@@ -1,0 +1,88 @@
+package hmmemu.gpu.core.driver;
+
+import hmmemu.gpu.core.device.DeviceIds;
+import hmmemu.gpu.core.device.StepContext;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The calls a driver makes into the CPU node's mm (make_device_exclusive(), hmm_range_fault()) and their typed
+ * replies: each request parks its continuation under its reqId until the reply of that type arrives.
+ */
+final class Replies {
+  private final DeviceIds ids;
+  private final StepContext ctx;
+  private final Map<Long, Consumer<HmmProtocol.MakeDeviceExclusiveReply>> exclusive = new HashMap<>();
+  private final Map<Long, Consumer<HmmProtocol.HmmRangeFaultReply>> rangeFault = new HashMap<>();
+
+  Replies(DeviceIds ids, StepContext ctx) {
+    this.ids = ids;
+    this.ctx = ctx;
+  }
+
+  void onMakeDeviceExclusiveReply(HmmProtocol.MakeDeviceExclusiveReply msg) {
+    Consumer<HmmProtocol.MakeDeviceExclusiveReply> continuation = exclusive.remove(msg.reqId());
+    if (continuation != null) continuation.accept(msg); // else late or duplicate reply
+  }
+
+  void onHmmRangeFaultReply(HmmProtocol.HmmRangeFaultReply msg) {
+    Consumer<HmmProtocol.HmmRangeFaultReply> continuation = rangeFault.remove(msg.reqId());
+    if (continuation != null) continuation.accept(msg); // else late or duplicate reply
+  }
+
+  /** The host is gone: no reply will come. */
+  void clear() {
+    exclusive.clear();
+    rangeFault.clear();
+  }
+
+  /** make_device_exclusive(mm, va, owner) under the mmap read lock; its reply carries the pfn of the locked folio. */
+  IntervalReadLoop.Call<HmmProtocol.MakeDeviceExclusiveReply> makeDeviceExclusive(int mmId, long va, long owner) {
+    return new IntervalReadLoop.Call<>() {
+      @Override
+      public void expect(long reqId, Consumer<HmmProtocol.MakeDeviceExclusiveReply> onReply) {
+        exclusive.put(reqId, onReply);
+      }
+
+      @Override
+      public void send(long reqId, long seq) {
+        ctx.toCpu(new HmmProtocol.MakeDeviceExclusive(reqId, ids.deviceId(), mmId, va, owner));
+      }
+
+      @Override
+      public Errno errno(HmmProtocol.MakeDeviceExclusiveReply reply) { return reply.errno(); }
+
+      @Override
+      public boolean busyRestarts() { return false; }
+    };
+  }
+
+  /**
+   * hmm_range_fault() over {@code flags.size()} pages from {@code from}, with range.notifier = {@code sub} and
+   * range.notifier_seq = the seq of read_begin; its reply carries one hmm_pfns word per page.
+   */
+  IntervalReadLoop.Call<HmmProtocol.HmmRangeFaultReply> hmmRangeFault(Subscription sub, long from,
+      List<Integer> flags) {
+    return new IntervalReadLoop.Call<>() {
+      @Override
+      public void expect(long reqId, Consumer<HmmProtocol.HmmRangeFaultReply> onReply) {
+        rangeFault.put(reqId, onReply);
+      }
+
+      @Override
+      public void send(long reqId, long seq) {
+        ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, ids.deviceId(), sub.subId, seq, sub.mmId, from, flags));
+      }
+
+      @Override
+      public Errno errno(HmmProtocol.HmmRangeFaultReply reply) { return reply.errno(); }
+
+      @Override
+      public boolean busyRestarts() { return true; }
+    };
+  }
+}
