@@ -1,0 +1,5 @@
+/**
+ * Value types every layer shares (Page, PteState, NotifyEvent, Errno, Access, ModelSwitches, KernelProfile, Ready,
+ * Outbound): the vocabulary of mm/ and include/linux/mmu_notifier.h. Pure Java: imports nothing but java.*.
+ */
+package hmmemu.protocol.model;
