@@ -18,6 +18,7 @@ import hmmemu.protocol.msg.Msgs;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -65,8 +66,11 @@ public final class CpuMm {
   private Syscalls syscalls;
 
   private long duplicateRequests;
-  /** Requests already carried out (cleared by a reset). */
-  private final Set<HmmProtocol.Msg> seenRequests = new HashSet<>();
+  /**
+   * The last request carried out per requester: the device for a driver's request, -1 for a local one (CPU
+   * thread, syscall, controller). Cleared by a reset. One entry per requester, whatever the length of the run.
+   */
+  private final Map<Integer, HmmProtocol.Msg> lastRequest = new HashMap<>();
   /** ResetNode reqIds already carried out (kept across resets). */
   private final Set<Long> seenResets = new HashSet<>();
   private boolean stepping;
@@ -98,7 +102,7 @@ public final class CpuMm {
     rangeFault = new RangeFault(k, folios, mmapLock, notifier, faults);
     syscalls = new Syscalls(k, folios, mmapLock, notifier, faults);
     duplicateRequests = 0;
-    seenRequests.clear();
+    lastRequest.clear();
   }
 
   // =========================================================================================== step
@@ -236,15 +240,64 @@ public final class CpuMm {
   /**
    * The link may deliver a message twice; a request is carried out at most once. A duplicate is an equal record
    * (same type, reqId and arguments), so requesters that reuse a reqId for different requests are not affected.
+   *
+   * <p>Only the requester's last request needs remembering: the one way a request reaches the core twice is the raw
+   * link's duplication (with the data link layer on, the receiver drops replayed copies by sequence number), and
+   * the raw link hands both copies of a message over back to back on its direction (ModeledLink: one Pending with
+   * two copies, handed over under the link's lock), so nothing from the same requester comes between them. Every
+   * requester numbers its requests uniquely (a device: {@code deviceId << 40 | n}, kept across device resets; the
+   * controller: one counter), so two equal requests are always two copies of one message.
    */
   private boolean isDuplicateRequest(HmmProtocol.Msg msg) {
     if (msg instanceof HmmProtocol.ResetNode m) return !seenResets.add(m.reqId());
     boolean request = msg instanceof MakeDeviceExclusive || msg instanceof CpuAccess || msg instanceof HmmRangeFault
         || msg instanceof DeviceMemoryAccess || msg instanceof Syscall;
-    return request && !seenRequests.add(msg);
+    if (!request) return false;
+    int requester = Msgs.deviceIdOf(msg);
+    if (msg.equals(lastRequest.get(requester))) return true;
+    lastRequest.put(requester, msg);
+    return false;
   }
 
   // ====================================================================================== accessors
+
+  /**
+   * The sizes of the core's internal collections, by name (per-mm and per-folio collections summed): what a
+   * long run retains. For tests that check that nothing grows with the number of operations carried out.
+   */
+  Map<String, Integer> collectionSizes() {
+    Map<String, Integer> s = new TreeMap<>();
+    s.put("lastRequest", lastRequest.size());
+    s.put("seenResets", seenResets.size());
+    s.put("goneNodes", k.goneNodes.size());
+    s.put("runQueue", k.runQueue.size());
+    s.put("mms", k.mms.size());
+    int ptes = 0, vmas = 0, hit = 0, deferred = 0, mmapWaiters = 0;
+    for (Mm mm : k.mms.values()) {
+      ptes += mm.ptes.size();
+      vmas += mm.vmas.size();
+      hit += mm.hitThisPeriod.size();
+      deferred += mm.deferredInserts.size() + mm.deferredRemoves.size();
+      mmapWaiters += mm.mmapWaiters.size();
+    }
+    s.put("mm.ptes", ptes);
+    s.put("mm.vmas", vmas);
+    s.put("mm.hitThisPeriod", hit);
+    s.put("mm.deferred", deferred);
+    s.put("mm.mmapWaiters", mmapWaiters);
+    s.put("folios", folios.byPfn.size());
+    int waiters = 0;
+    for (Folio f : folios.byPfn.values()) waiters += f.waiters.size();
+    s.put("folio.waiters", waiters);
+    s.put("exclusiveHolder", folios.exclusiveHolder.size());
+    s.put("subscriptions", notifier.subscriptions.size());
+    s.put("insertedSubIds", notifier.insertedSubIds.size());
+    s.put("invalidations", notifier.invalidations.size());
+    s.put("grants", exclusive.grants.size());
+    s.put("leaseDeadlines", exclusive.leaseDeadlines.size());
+    s.put("spinners", access.spinners.size());
+    return s;
+  }
 
   public ModelSwitches switches() { return k.switches; }
 

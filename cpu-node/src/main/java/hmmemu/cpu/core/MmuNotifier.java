@@ -28,7 +28,7 @@ final class MmuNotifier {
   /** Invalidations between start and end, by invId. */
   final Map<Long, Invalidation> invalidations = new LinkedHashMap<>();
   /** subIds ever inserted since the reset: a late duplicate NotifierInsert must not resurrect a removed one. */
-  private final Set<Long> insertedSubIds = new HashSet<>();
+  final Set<Long> insertedSubIds = new HashSet<>();
   private long nextInvId = 1;
   long blockableAckFailures;
   long duplicateInserts;

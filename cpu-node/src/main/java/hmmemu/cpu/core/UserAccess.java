@@ -22,7 +22,7 @@ final class UserAccess {
   private final MmapLock mmapLock;
   private final PageFault faults;
   /** Threads in a tight loop on a word after a CpuAccess with spin, by threadId. */
-  private final Map<Integer, Spinner> spinners = new HashMap<>();
+  final Map<Integer, Spinner> spinners = new HashMap<>();
   private long spinTouches;
   long unknownPfnAccesses;
 
