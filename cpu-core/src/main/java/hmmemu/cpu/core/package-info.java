@@ -5,9 +5,24 @@
  * mm/rmap.c, the fault paths of mm/memory.c (do_anonymous_page, do_wp_page, remove_device_exclusive_entry),
  * hmm_range_fault() of mm/hmm.c and the syscalls that zap, protect, copy or tear down page tables.
  *
- * <p>Components: {@link hmmemu.cpu.core.CpuMm} is the state machine ({@code step(from, msg, now) -> Ready});
+ * <p>Components, along the kernel's seams:
+ * <ul>
+ *   <li>{@link hmmemu.cpu.core.CpuMm}: the public facade and state machine ({@code step(from, msg, now) -> Ready}):
+ *       dispatch, duplicate-request filtering, node loss, resets and the read-only accessors.</li>
+ *   <li>{@code Kernel}: what every path shares (mms, switches, the run queue, the step's output, model time).</li>
+ *   <li>{@code Folios}: physical memory, folio_get/folio_put, the folio lock and its waiters.</li>
+ *   <li>{@code MmapLock}: mmap_lock, a fair reader/writer semaphore per mm.</li>
+ *   <li>{@code MmuNotifier}: the interval tree, invalidate_seq, the deferred list,
+ *       mmu_interval_notifier_insert/remove, mmu_notifier_invalidate_range_start/end.</li>
+ *   <li>{@code PageFault}: handle_mm_fault, do_wp_page, remove_device_exclusive_entry, restore_exclusive_pte.</li>
+ *   <li>{@code UserAccess}: a user thread's loads and stores (and spinning threads), device DMA by pfn.</li>
+ *   <li>{@code DeviceExclusive}: make_device_exclusive with its grants and the leases of dead drivers' grants.</li>
+ *   <li>{@code RangeFault}: hmm_range_fault.</li>
+ *   <li>{@code Syscalls}: mmap, munmap, madvise, mprotect, fork, exit_mmap, the OOM reaper, clear_refs soft-dirty.</li>
+ *   <li>State records: {@code Mm}, {@code Vma}, {@code Folio}, {@code Subscription}, {@code Invalidation}.</li>
+ * </ul>
  * {@link hmmemu.cpu.core.Pte}, {@link hmmemu.cpu.core.FolioView} and {@link hmmemu.cpu.core.VmaView} are
- * read-only views for tests and shells. Everything else is package-private state.
+ * read-only views for tests and shells. Everything else is package-private.
  *
  * <p>Guarantees (each one the kernel's):
  * <ul>
@@ -21,7 +36,8 @@
  *       device access is reported (by the checker) rather than crashing the node.</li>
  *   <li>Every state change is reported as a trace event in the order it happened.</li>
  * </ul>
- * No Pekko, no protobuf, no clock, no threads, no randomness: a parked operation is an object waiting in
- * a queue (folio lock waiters, mmap_lock waiters, pending acks) and is resumed by a later step.
+ * May import: hmmemu.protocol.model, hmmemu.protocol.msg, hmmemu.protocol.trace and java.*. No Pekko, no
+ * protobuf, no clock, no threads, no randomness: a parked operation is an object waiting in a queue (folio lock
+ * waiters, mmap_lock waiters, pending acks) and is resumed by a later step.
  */
 package hmmemu.cpu.core;

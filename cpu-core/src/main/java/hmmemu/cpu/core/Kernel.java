@@ -1,0 +1,64 @@
+package hmmemu.cpu.core;
+
+import hmmemu.protocol.model.KernelProfile;
+import hmmemu.protocol.model.ModelSwitches;
+import hmmemu.protocol.model.Outbound;
+import hmmemu.protocol.model.PteState;
+import hmmemu.protocol.model.Ready;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.trace.Trace;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What every path of the CPU core shares: the node's mm_structs, the model switches, the run queue of
+ * continuations made runnable during a step, the output of the step being carried out, and model time; plus the
+ * helpers that change a PTE or a VMA and report it. Lives as long as the {@link CpuMm} (a reset clears the mms
+ * and the run queue and replaces the switches; node loss and model time are kept).
+ */
+final class Kernel {
+  ModelSwitches switches;
+  final Map<Integer, Mm> mms = new TreeMap<>();
+  /** Continuations made runnable by a lock release; drained before the step returns. */
+  final ArrayDeque<Runnable> runQueue = new ArrayDeque<>();
+  /** The output of the step being carried out (null between steps). */
+  Ready ready;
+  /** Model time of the step being carried out (leases start and expire in model time). */
+  long nowMicros;
+  /** How long a dead driver's folio lock and reference are kept before the CPU node releases them (model µs). */
+  final long folioLockLeaseMicros;
+  /** GPU node indexes declared gone (Pekko Cluster downed/removed them); kept across resets. */
+  final Set<Integer> goneNodes = new HashSet<>();
+  /** Folio-lock leases of dead drivers that ran out; kept across resets. */
+  long leasesExpired;
+
+  Kernel(long folioLockLeaseMicros) {
+    this.folioLockLeaseMicros = folioLockLeaseMicros;
+  }
+
+  boolean v5() { return switches.kernelProfile() == KernelProfile.V5_14; }
+
+  /** Node index of the GPU node hosting a device (deviceId = node * 16 + local index, docs/ARCHITECTURE.md). */
+  static int nodeOfDevice(int deviceId) { return deviceId >> 4; }
+
+  void emit(Trace.Event e) { ready.emit(e); }
+
+  void send(Outbound o) { ready.send(o); }
+
+  void reply(HmmProtocol.Msg m) { ready.send(Outbound.reply(m)); }
+
+  Mm mmFor(int mmId) { return mms.computeIfAbsent(mmId, Mm::new); }
+
+  void setPte(Mm mm, long va, Pte pte, String cause) {
+    if (pte.state() == PteState.NONE) mm.ptes.remove(va);
+    else mm.ptes.put(va, pte);
+    ready.emit(new Trace.PteChanged(mm.id, va, pte.state(), pte.pfn(), pte.write(), pte.dirty(), pte.young(), cause));
+  }
+
+  void emitVma(Mm mm, Vma v, boolean removed) {
+    ready.emit(new Trace.VmaChanged(mm.id, v.start, v.end, v.prot, v.kind, removed));
+  }
+}

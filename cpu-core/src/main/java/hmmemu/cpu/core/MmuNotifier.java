@@ -1,0 +1,215 @@
+package hmmemu.cpu.core;
+
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.Outbound;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.HmmProtocol.InvalidateAck;
+import hmmemu.protocol.msg.HmmProtocol.NotifierInsert;
+import hmmemu.protocol.msg.HmmProtocol.NotifierRemove;
+import hmmemu.protocol.trace.Trace;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Models mm/mmu_notifier.c: the interval tree of subscriptions (mmu_interval_notifier_insert/remove,
+ * mmu_notifier_register), invalidate_seq with active_invalidate_ranges and the deferred list,
+ * mmu_notifier_invalidate_range_start()/_end() and mmu_interval_check_retry().
+ */
+final class MmuNotifier {
+  private final Kernel k;
+  /** Live subscriptions by subId (deferred inserts are in their mm's deferredInserts until answered). */
+  final Map<Long, Subscription> subscriptions = new LinkedHashMap<>();
+  /** Invalidations between start and end, by invId. */
+  final Map<Long, Invalidation> invalidations = new LinkedHashMap<>();
+  /** subIds ever inserted since the reset: a late duplicate NotifierInsert must not resurrect a removed one. */
+  final Set<Long> insertedSubIds = new HashSet<>();
+  private long nextInvId = 1;
+  long blockableAckFailures;
+  long duplicateInserts;
+
+  MmuNotifier(Kernel k) { this.k = k; }
+
+  /** Models mmu_interval_notifier_insert() / mmu_notifier_register(). */
+  void onNotifierInsert(NotifierInsert m) {
+    if (!insertedSubIds.add(m.subId())) { // a duplicated or late message: the subscription exists or existed
+      duplicateInserts++;
+      return;
+    }
+    Mm mm = k.mmFor(m.mmId());
+    Subscription s = new Subscription(m.subId(), m.deviceId(), m.mmId(), m.kind(), m.start(), m.end());
+    if (mm.active > 0) mm.deferredInserts.add(s);
+    else activateSubscription(mm, s);
+  }
+
+  private void activateSubscription(Mm mm, Subscription s) {
+    if ((mm.seq & 1) != 0) throw new IllegalStateException("seq: insert while an invalidation is running (mm " + mm.id + ")");
+    s.live = true;
+    // An odd seq that can never equal a live global seq (mmu_interval_notifier_insert: invalidate_seq - 1).
+    s.seq = mm.seq - 1;
+    subscriptions.put(s.subId, s);
+    k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, false));
+    k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq)));
+  }
+
+  /**
+   * Models mmu_interval_notifier_remove() (mm/mmu_notifier.c): while mn_itree_is_invalidating() (the mm's seq is
+   * odd) the subscription goes on the deferred list, stays in the tree, and the caller sleeps until the period
+   * ends; otherwise it leaves the tree at once. Either way the caller is answered with NotifierRemoved.
+   */
+  void onNotifierRemove(NotifierRemove m) {
+    Subscription s = subscriptions.get(m.subId());
+    if (s == null) {
+      // Never inserted, already removed (a duplicate from the link), or still a deferred insert.
+      for (Mm mm : k.mms.values()) mm.deferredInserts.removeIf(d -> d.subId == m.subId());
+      answerRemove(m.subId());
+      return;
+    }
+    Mm mm = k.mms.get(s.mmId);
+    if (mm != null && (mm.seq & 1) != 0 && s.kind == NotifierKind.INTERVAL) {
+      if (!mm.deferredRemoves.contains(s)) mm.deferredRemoves.add(s);
+      return;
+    }
+    removeSubscriptionNow(s);
+    answerRemove(s.subId);
+  }
+
+  /** mmu_interval_notifier_remove() returns to its caller (the device is in the subId's high half). */
+  void answerRemove(long subId) {
+    k.send(Outbound.toDevice((int) (subId >>> 32), new HmmProtocol.NotifierRemoved(subId)));
+  }
+
+  /** Takes a subscription out of the tree; a callback it still owed counts as returned (node loss, unregister). */
+  void removeSubscriptionNow(Subscription s) {
+    if (subscriptions.remove(s.subId) == null) return;
+    s.live = false;
+    Mm mm = k.mms.get(s.mmId);
+    if (mm != null) mm.hitThisPeriod.remove(s);
+    k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, true));
+    // A callback the removed subscription still owes counts as acked.
+    for (Invalidation inv : new ArrayList<>(invalidations.values())) {
+      if (inv.pendingAcks.remove(s.subId) && inv.pendingAcks.isEmpty()) k.runQueue.add(() -> advance(inv));
+    }
+  }
+
+  /**
+   * Models mmu_notifier_invalidate_range_start(): mn_itree_inv_start_range() + the interval callbacks, then
+   * the classic invalidate_range_start callbacks. {@code onAcked} runs when every callback returned true (the
+   * caller changes PTEs and must call {@link #endInvalidation}); {@code onAbandoned} runs (non-blockable only)
+   * after a callback failed: the range was ended with applied=false, as the OOM reaper's -EAGAIN path does.
+   */
+  void startInvalidation(Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
+      Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
+    if (!blockable && onAbandoned == null) throw new IllegalStateException("non-blockable invalidation needs onAbandoned");
+    mm.active++;
+    List<Subscription> interval = new ArrayList<>();
+    List<Subscription> classic = new ArrayList<>();
+    for (Subscription s : subscriptions.values()) {
+      if (s.mmId != mm.id || !s.overlaps(start, end)) continue;
+      (s.kind == NotifierKind.INTERVAL ? interval : classic).add(s);
+    }
+    if (!interval.isEmpty()) {
+      mm.seq |= 1;
+      mm.hitThisPeriod.addAll(interval);
+    }
+    Invalidation inv = new Invalidation(nextInvId++, mm, start, end, event, owner, blockable, mm.seq, onAcked, onAbandoned);
+    inv.interval.addAll(interval);
+    inv.classic.addAll(classic);
+    invalidations.put(inv.invId, inv);
+    List<Long> ids = new ArrayList<>();
+    for (Subscription s : interval) ids.add(s.subId);
+    for (Subscription s : classic) ids.add(s.subId);
+    k.emit(new Trace.InvalidateStarted(inv.invId, mm.id, start, end, event, owner, blockable, List.copyOf(ids)));
+    sendCallbacks(inv, inv.interval);
+    if (inv.pendingAcks.isEmpty()) advance(inv);
+  }
+
+  private void sendCallbacks(Invalidation inv, List<Subscription> targets) {
+    for (Subscription s : targets) {
+      if (!s.live) continue;
+      inv.pendingAcks.add(s.subId);
+      if (s.kind == NotifierKind.INTERVAL) s.seq = inv.curSeq;
+      k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateStart(inv.invId, s.subId, inv.mm.id,
+          inv.start, inv.end, inv.event, inv.owner, inv.blockable, inv.curSeq)));
+    }
+  }
+
+  /** Called when no ack is pending: next phase, abandon, or hand over to the caller. */
+  private void advance(Invalidation inv) {
+    if (!inv.pendingAcks.isEmpty() || inv.phase == Invalidation.Phase.ACKED || inv.phase == Invalidation.Phase.ENDED) return;
+    if (inv.failed) {
+      abandon(inv);
+      return;
+    }
+    if (inv.phase == Invalidation.Phase.INTERVAL) {
+      inv.phase = Invalidation.Phase.CLASSIC;
+      sendCallbacks(inv, inv.classic);
+      if (!inv.pendingAcks.isEmpty()) return;
+    }
+    inv.phase = Invalidation.Phase.ACKED;
+    inv.onAcked.accept(inv);
+  }
+
+  void onInvalidateAck(InvalidateAck m) {
+    Invalidation inv = invalidations.get(m.invId());
+    if (inv == null || !inv.pendingAcks.remove(m.subId())) return; // unknown or duplicate ack: harmless
+    if (!m.ok()) {
+      if (inv.blockable) blockableAckFailures++; // mn_itree_invalidate: WARN_ON(blockable) and continue
+      else inv.failed = true;
+    }
+    if (inv.pendingAcks.isEmpty()) advance(inv);
+  }
+
+  private void abandon(Invalidation inv) {
+    inv.phase = Invalidation.Phase.ENDED;
+    invalidations.remove(inv.invId);
+    k.emit(new Trace.InvalidateEnded(inv.invId, false));
+    itreeInvEnd(inv.mm);
+    inv.onAbandoned.accept(inv);
+  }
+
+  /** Models mmu_notifier_invalidate_range_end() + mn_itree_inv_end(). */
+  void endInvalidation(Invalidation inv) {
+    if (inv.phase != Invalidation.Phase.ACKED) {
+      throw new IllegalStateException("invalidation " + inv.invId + " ended in phase " + inv.phase);
+    }
+    inv.phase = Invalidation.Phase.ENDED;
+    invalidations.remove(inv.invId);
+    k.emit(new Trace.InvalidateEnded(inv.invId, true));
+    itreeInvEnd(inv.mm);
+  }
+
+  private void itreeInvEnd(Mm mm) {
+    mm.active--;
+    if (mm.active < 0) throw new IllegalStateException("seq: active_invalidate_ranges underflow (mm " + mm.id + ")");
+    if (mm.active > 0) return;
+    if ((mm.seq & 1) != 0) {
+      mm.seq++;
+      for (Subscription s : mm.hitThisPeriod) {
+        if (s.live) k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateEnd(s.subId, mm.seq)));
+      }
+      mm.hitThisPeriod.clear();
+    }
+    List<Subscription> removes = new ArrayList<>(mm.deferredRemoves);
+    mm.deferredRemoves.clear();
+    for (Subscription s : removes) {
+      removeSubscriptionNow(s);
+      answerRemove(s.subId);
+    }
+    List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
+    mm.deferredInserts.clear();
+    for (Subscription s : deferred) activateSubscription(mm, s);
+  }
+
+  /** mmu_interval_check_retry() for hmm_range_fault: true when sub was invalidated since seq. */
+  boolean checkRetry(Subscription s, long seq) {
+    Mm mm = k.mms.get(s.mmId);
+    boolean inFlight = mm != null && (mm.seq & 1) != 0 && mm.hitThisPeriod.contains(s);
+    return s.seq != seq || inFlight;
+  }
+}

@@ -1,0 +1,240 @@
+package hmmemu.cpu.core;
+
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.Page;
+import hmmemu.protocol.model.PteState;
+import hmmemu.protocol.trace.Trace;
+
+/**
+ * Models the page-fault paths of mm/memory.c for one page: handle_mm_fault(), do_anonymous_page and the
+ * file/shared/hugetlb no-page faults, do_wp_page()/wp_page_copy(), remove_device_exclusive_entry() and
+ * restore_exclusive_pte().
+ */
+final class PageFault {
+  private final Kernel k;
+  private final Folios folios;
+  private final MmapLock mmapLock;
+  private final MmuNotifier notifier;
+
+  PageFault(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier) {
+    this.k = k;
+    this.folios = folios;
+    this.mmapLock = mmapLock;
+    this.notifier = notifier;
+  }
+
+  /** How a fault may wait for a locked folio (FAULT_FLAG_ALLOW_RETRY or not). */
+  enum FaultMode {
+    /** A user CPU access: drops mmap_lock, waits for the unlock, returns VM_FAULT_RETRY (folio_lock_or_retry). */
+    USER,
+    /** GUP or hmm_range_fault: no ALLOW_RETRY, sleeps in __folio_lock() holding mmap_lock. */
+    KERNEL
+  }
+
+  /** Continuation of a fault: retry=true when the fault returned VM_FAULT_RETRY with mmap_lock dropped. */
+  interface FaultDone {
+    void done(boolean retry);
+  }
+
+  private void emitCpuFault(FaultMode mode, int threadId, Mm mm, long va, String kind) {
+    if (mode == FaultMode.USER) k.emit(new Trace.CpuFaulted(threadId, mm.id, va, kind));
+  }
+
+  /**
+   * Models handle_mm_fault() for one page (mmap_lock held for read; the VMA permits the access). Calls done once
+   * the fault was handled; the caller re-walks (the fault may have lost a race and changed nothing).
+   */
+  void handleMmFault(Mm mm, Vma vma, long va, boolean write, FaultMode mode, int threadId, FaultDone done) {
+    Pte pte = mm.pte(va);
+    switch (pte.state()) {
+      case NONE:
+        emitCpuFault(mode, threadId, mm, va, "anon");
+        faultNonePte(mm, vma, va, write);
+        done.done(false);
+        return;
+      case PRESENT:
+        if (write && !pte.write()) {
+          emitCpuFault(mode, threadId, mm, va, "wp");
+          doWpPage(mm, vma, va, pte, done);
+        } else {
+          done.done(false); // spurious
+        }
+        return;
+      case DEVEXCL:
+        emitCpuFault(mode, threadId, mm, va, "devexcl");
+        removeDeviceExclusiveEntry(mm, va, pte, mode, done);
+        return;
+      default:
+        throw new IllegalStateException("fault on unsupported PTE state " + pte.state());
+    }
+  }
+
+  /** Models do_anonymous_page / do_read_fault / do_cow_fault / do_shared_fault / hugetlb_no_page. */
+  private void faultNonePte(Mm mm, Vma vma, long va, boolean write) {
+    switch (vma.kind) {
+      case ANON_PRIVATE:
+        if (!write) {
+          k.setPte(mm, va, new Pte(PteState.PRESENT, CpuMm.ZERO_PFN, false, false, true, true), "do_anonymous_page:zero");
+        } else {
+          mapNewAnonFolio(mm, vma, va, null, "do_anonymous_page");
+        }
+        return;
+      case HUGETLB: {
+        Folio f = folios.allocFolio(true);
+        f.hugetlb = true;
+        f.mapcount = 1;
+        f.anonExclusive = true;
+        vma.anonVma = true;
+        folios.emitFolio(f);
+        k.setPte(mm, va, new Pte(PteState.PRESENT, f.pfn, write, write, true, true), "hugetlb_no_page");
+        return;
+      }
+      case ANON_SHARED: {
+        Folio f = pageCacheFolio(vma, va);
+        f.mapcount++;
+        f.refcount++;
+        folios.emitFolio(f);
+        k.setPte(mm, va, new Pte(PteState.PRESENT, f.pfn, vma.canWrite(), write, true, true), "do_shared_fault");
+        return;
+      }
+      case FILE_PRIVATE: {
+        Folio file = pageCacheFolio(vma, va);
+        if (!write) {
+          file.mapcount++;
+          file.refcount++;
+          folios.emitFolio(file);
+          k.setPte(mm, va, new Pte(PteState.PRESENT, file.pfn, false, false, true, true), "do_read_fault");
+        } else {
+          mapNewAnonFolio(mm, vma, va, file.data, "do_cow_fault");
+        }
+        return;
+      }
+      default:
+        throw new IllegalStateException("unknown VMA kind " + vma.kind);
+    }
+  }
+
+  private Folio pageCacheFolio(Vma vma, long va) {
+    long index = vma.pgoff + (va - vma.start) / Page.SIZE;
+    Folio f = vma.pageCache.pages.get(index);
+    if (f == null) {
+      f = folios.allocFolio(false); // the page cache's reference
+      vma.pageCache.pages.put(index, f);
+      folios.emitFolio(f);
+    }
+    return f;
+  }
+
+  /** A new exclusive anonymous folio mapped PRESENT W D A (contents copied from src, or zeroed). */
+  private Folio mapNewAnonFolio(Mm mm, Vma vma, long va, long[] src, String cause) {
+    Folio f = folios.allocFolio(true);
+    if (src != null) System.arraycopy(src, 0, f.data, 0, Page.WORDS);
+    f.mapcount = 1;
+    f.anonExclusive = true;
+    vma.anonVma = true;
+    folios.emitFolio(f);
+    k.setPte(mm, va, new Pte(PteState.PRESENT, f.pfn, true, true, true, true), cause);
+    return f;
+  }
+
+  /** Models do_wp_page(): wp_page_shared, wp_page_reuse (wp_can_reuse_anon_folio) or wp_page_copy. */
+  private void doWpPage(Mm mm, Vma vma, long va, Pte pte, FaultDone done) {
+    if (vma.shared()) {
+      k.setPte(mm, va, new Pte(PteState.PRESENT, pte.pfn(), true, true, true, pte.softDirty()), "wp_page_shared");
+      done.done(false);
+      return;
+    }
+    if (pte.pfn() != CpuMm.ZERO_PFN) {
+      Folio f = folios.folioOf(pte.pfn());
+      if (f.anon) {
+        boolean reuse = f.anonExclusive;
+        // wp_can_reuse_anon_folio: folio_trylock, and no reference besides ours.
+        if (!reuse && !f.locked && f.refcount == 1) {
+          f.anonExclusive = true;
+          folios.emitFolio(f);
+          reuse = true;
+        }
+        if (reuse) {
+          k.setPte(mm, va, new Pte(PteState.PRESENT, pte.pfn(), true, true, true, pte.softDirty()), "wp_page_reuse");
+          done.done(false);
+          return;
+        }
+      }
+    }
+    wpPageCopy(mm, vma, va, pte, done);
+  }
+
+  /** Models wp_page_copy(): CLEAR over the page, then replace the PTE if it is unchanged (pte_same). */
+  private void wpPageCopy(Mm mm, Vma vma, long va, Pte pte, FaultDone done) {
+    notifier.startInvalidation(mm, va, va + Page.SIZE, NotifyEvent.CLEAR, 0, true, inv -> {
+      if (mm.pte(va).equals(pte)) {
+        Folio old = folios.folioOf(pte.pfn());
+        mapNewAnonFolio(mm, vma, va, old.zero ? null : old.data, "wp_page_copy");
+        if (!old.zero) {
+          old.mapcount--;
+          old.refcount--;
+          folios.settleRefcount(old);
+          folios.emitFolio(old);
+        }
+      }
+      notifier.endInvalidation(inv);
+      done.done(false);
+    }, null);
+  }
+
+  /** Models remove_device_exclusive_entry() (do_swap_page on a device-exclusive entry). */
+  private void removeDeviceExclusiveEntry(Mm mm, long va, Pte orig, FaultMode mode, FaultDone done) {
+    Folio f = folios.folioOf(orig.pfn());
+    if (f.freed || f.refcount == 0) { // folio_try_get failed: the entry is going away; retry the access
+      done.done(false);
+      return;
+    }
+    folios.getFolio(f);
+    lockForRestore(mm, va, orig, f, mode, done);
+  }
+
+  private void lockForRestore(Mm mm, long va, Pte orig, Folio f, FaultMode mode, FaultDone done) {
+    if (f.locked) {
+      if (mode == FaultMode.USER) {
+        // folio_lock_or_retry: drop mmap_lock, wait for the unlock, VM_FAULT_RETRY; the caller puts the ref.
+        mmapLock.readUnlock(mm);
+        f.waiters.add(() -> {
+          folios.putFolio(f);
+          done.done(true);
+        });
+      } else {
+        f.waiters.add(() -> lockForRestore(mm, va, orig, f, mode, done));
+      }
+      return;
+    }
+    folios.lockFolio(f);
+    NotifyEvent event = k.v5() ? NotifyEvent.EXCLUSIVE : NotifyEvent.CLEAR;
+    notifier.startInvalidation(mm, va, va + Page.SIZE, event, 0, true, inv -> {
+      if (mm.pte(va).equals(orig)) restoreExclusivePte(mm, va, f, orig, "restore_exclusive_pte:fault");
+      folios.unlockFolio(f);
+      folios.putFolio(f);
+      notifier.endInvalidation(inv);
+      done.done(false);
+    }, null);
+  }
+
+  /** Models restore_exclusive_pte() (folio locked, PTE lock held, devices already invalidated). */
+  void restoreExclusivePte(Mm mm, long va, Folio f, Pte orig, String cause) {
+    if (!f.locked) throw new IllegalStateException("I6 restore ordering: restore of pfn " + f.pfn + " without the folio lock");
+    Vma vma = mm.findVma(va);
+    if (vma == null) throw new IllegalStateException("I11: DEVEXCL entry at " + Long.toHexString(va) + " outside any VMA");
+    boolean write;
+    boolean dirty;
+    if (k.v5()) {
+      write = orig.write() && vma.canWrite();
+      dirty = orig.write();
+      f.mapcount++; // page_add_anon_rmap: 5.14 entries were not counted
+      folios.emitFolio(f);
+    } else {
+      // can_change_pte_writable() for a private mapping: only an anon-exclusive page.
+      write = vma.canWrite() && f.anon && f.anonExclusive;
+      dirty = write && f.dirty;
+    }
+    k.setPte(mm, va, new Pte(PteState.PRESENT, f.pfn, write, dirty, false, orig.softDirty()), cause);
+  }
+}
