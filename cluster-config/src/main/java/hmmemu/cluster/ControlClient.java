@@ -1,5 +1,7 @@
 package hmmemu.cluster;
 
+import hmmemu.protocol.msg.Ids;
+
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.trace.VectorClock;
 import hmmemu.protocol.wire.WireCodec;
@@ -20,7 +22,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 public final class ControlClient {
   /** Controller reqIds live in their own range so they never collide with a device's (deviceId << 40 | n). */
-  private static final long REQ_BASE = 1L << 62;
+  private static final long REQ_BASE = Ids.CONTROLLER_REQ_BASE;
 
   private final ActorSystem<?> system;
   private final ActorRefResolver resolver;

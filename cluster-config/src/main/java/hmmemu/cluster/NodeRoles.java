@@ -1,5 +1,7 @@
 package hmmemu.cluster;
 
+import hmmemu.protocol.msg.Ids;
+
 import hmmemu.cluster.check.CheckerActor;
 import hmmemu.cpu.actor.CpuNodeActor;
 import hmmemu.gpu.actor.GpuNodeActor;
@@ -18,7 +20,7 @@ public final class NodeRoles {
   /** Device ids of GPU node k: one device, k * 16 (see docs/ARCHITECTURE.md). */
   public static List<Integer> devicesOf(int gpuNodeIndex, int devicesPerNode) {
     Integer[] ids = new Integer[devicesPerNode];
-    for (int j = 0; j < devicesPerNode; j++) ids[j] = gpuNodeIndex * 16 + j;
+    for (int j = 0; j < devicesPerNode; j++) ids[j] = Ids.deviceId(gpuNodeIndex, j);
     return List.of(ids);
   }
 

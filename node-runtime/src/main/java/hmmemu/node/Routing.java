@@ -1,5 +1,7 @@
 package hmmemu.node;
 
+import hmmemu.protocol.msg.Ids;
+
 import hmmemu.protocol.wire.pb.Envelope;
 import java.util.HashMap;
 import java.util.Map;
@@ -14,7 +16,7 @@ public final class Routing {
   private final Map<Integer, ActorRef<Envelope>> devices = new HashMap<>();
 
   /** Node index of the GPU node hosting a device (deviceId = node * 16 + local index). */
-  public static int nodeOfDevice(int deviceId) { return deviceId >> 4; }
+  public static int nodeOfDevice(int deviceId) { return Ids.nodeOfDevice(deviceId); }
 
   public void rememberRequester(long reqId, ActorRef<Envelope> ref) { requesters.put(reqId, ref); }
 

@@ -1,5 +1,7 @@
 package hmmemu.cluster.demo;
 
+import hmmemu.protocol.msg.Ids;
+
 import com.typesafe.config.Config;
 import hmmemu.checker.Violation;
 import hmmemu.cluster.ClusterHandle;
@@ -114,7 +116,7 @@ public final class Experiment {
       ActorRef<?> cpu = cluster.cpu();
       List<Integer> devices = new ArrayList<>();
       for (int k = 1; k <= d.gpuNodes(); k++) {
-        int dev = k * 16;
+        int dev = Ids.deviceId(k, 0);
         devices.add(dev);
         expect(client.call(cluster.gpu(k),
             new HmmProtocol.BindMm(client.nextReqId(), dev, MM, DriverFlavour.NOUVEAU)), HmmProtocol.MmBound.class);

@@ -7,7 +7,9 @@ import hmmemu.node.NodeShell;
 import hmmemu.node.Routing;
 import hmmemu.node.ServiceKeys;
 import hmmemu.protocol.model.ModelSwitches;
+import hmmemu.protocol.model.Destination;
 import hmmemu.protocol.model.Outbound;
+import hmmemu.protocol.msg.Ids;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Msgs;
@@ -186,7 +188,10 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       ActorRef<Envelope> sender = shell.resolve(replyTo);
       if (fromDevice >= 0) routing.rememberDevice(fromDevice, sender);
       long reqId = Msgs.reqIdOf(msg);
-      if (reqId >= 0) routing.rememberRequester(reqId, sender);
+      // Only a controller's request is answered to its sender; a driver's is answered to its device.
+      if (reqId >= 0 && Ids.isControllerReq(reqId) && msg instanceof HmmProtocol.Request) {
+        routing.rememberRequester(reqId, sender);
+      }
     }
     long droppedBefore = core.droppedFromGoneNodes();
     Ready ready = core.step(fromDevice, msg, clock.nowMicros());
@@ -198,40 +203,27 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     scheduleLeaseTicks();
   }
 
+  /** Sends what the core's Ready says, each message to the destination the core resolved. */
   private void carryOut(Ready ready) {
     shell.emit(ready.events);
     for (Outbound o : ready.out) {
-      if (o.deviceId() == Outbound.TO_REQUESTER) {
-        long reqId = Msgs.reqIdOf(o.msg());
-        ActorRef<Envelope> to = routing.takeRequester(reqId);
-        int device = Msgs.deviceIdOf(o.msg());
-        if (to == null && device >= 0) to = routing.device(device);
-        if (to == null) {
-          getContext().getLog().warn("no requester for reply {}", o.msg());
-          continue;
-        }
-        if (isToDriver(o.msg())) shell.send(Routing.nodeOfDevice(deviceOfReply(o.msg(), reqId)), to, o.msg());
+      if (o.to() instanceof Destination.Controller c) {
+        ActorRef<Envelope> to = routing.takeRequester(c.reqId());
+        if (to == null) getContext().getLog().warn("no requester for reply {}", o.msg());
         else shell.reply(to, o.msg());
-      } else {
-        if (core.nodeIsGone(Routing.nodeOfDevice(o.deviceId()))) continue; // nobody left to receive it
-        ActorRef<Envelope> to = routing.device(o.deviceId());
+      } else if (o.to() instanceof Destination.Device d) {
+        int node = Ids.nodeOfDevice(d.deviceId());
+        if (core.nodeIsGone(node)) continue; // nobody left to receive it
+        ActorRef<Envelope> to = routing.device(d.deviceId());
         if (to == null) {
-          getContext().getLog().warn("message for unknown device {}: {}", o.deviceId(), o.msg());
+          getContext().getLog().warn("message for unknown device {}: {}", d.deviceId(), o.msg());
           continue;
         }
-        shell.send(Routing.nodeOfDevice(o.deviceId()), to, o.msg());
+        shell.send(node, to, o.msg());
+      } else {
+        getContext().getLog().error("the CPU core addressed a message to itself: {}", o);
       }
     }
   }
 
-  /** Replies that answer a driver (host-device traffic that goes through the link stage). */
-  private static boolean isToDriver(HmmProtocol.Msg m) {
-    return m instanceof HmmProtocol.MakeDeviceExclusiveReply || m instanceof HmmProtocol.HmmRangeFaultReply
-        || m instanceof HmmProtocol.DeviceMemoryAccessReply || m instanceof HmmProtocol.NotifierInserted;
-  }
-
-  private static int deviceOfReply(HmmProtocol.Msg m, long reqId) {
-    int d = Msgs.deviceIdOf(m);
-    return d >= 0 ? d : (int) (reqId >>> 40);
-  }
 }

@@ -7,6 +7,7 @@ import hmmemu.node.NodeShell;
 import hmmemu.node.Routing;
 import hmmemu.node.ServiceKeys;
 import hmmemu.protocol.model.ModelSwitches;
+import hmmemu.protocol.model.Destination;
 import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -142,31 +143,28 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     HmmProtocol.Msg msg = in.msg();
     String replyTo = in.replyTo();
     long reqId = Msgs.reqIdOf(msg);
-    if (replyTo != null && !replyTo.isEmpty() && reqId >= 0 && isLocalRequest(msg)) {
+    if (replyTo != null && !replyTo.isEmpty() && reqId >= 0
+        && (msg instanceof HmmProtocol.ControllerToGpu || msg instanceof HmmProtocol.ControllerToNode)) {
       routing.rememberRequester(reqId, shell.resolve(replyTo));
     }
     Ready ready = core.step(msg, clock.nowMicros());
     carryOut(ready);
   }
 
+  /** Sends what the core's Ready says: to the CPU node, or back to the controller that asked. */
   private void carryOut(Ready ready) {
     shell.emit(ready.events);
     for (Outbound o : ready.out) {
-      if (o.deviceId() == Outbound.TO_CPU) {
+      if (o.to() instanceof Destination.Cpu) {
         if (cpu == null) waitingForCpu.add(o.msg());
         else shell.send(0, cpu, o.msg());
-      } else {
-        ActorRef<Envelope> to = routing.takeRequester(Msgs.reqIdOf(o.msg()));
+      } else if (o.to() instanceof Destination.Controller c) {
+        ActorRef<Envelope> to = routing.takeRequester(c.reqId());
         if (to == null) getContext().getLog().warn("no requester for {}", o.msg());
         else shell.reply(to, o.msg());
+      } else {
+        getContext().getLog().error("a GPU core addresses devices only through the CPU node: {}", o);
       }
     }
-  }
-
-  /** Requests from a controller or workload (answered with Outbound.reply). */
-  private static boolean isLocalRequest(HmmProtocol.Msg m) {
-    return m instanceof HmmProtocol.DeviceAccess || m instanceof HmmProtocol.BindMm
-        || m instanceof HmmProtocol.DmirrorCmd || m instanceof HmmProtocol.InspectDevice
-        || m instanceof HmmProtocol.ResetNode;
   }
 }

@@ -1,23 +1,38 @@
 package hmmemu.protocol.model;
 
 import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.Ids;
+import hmmemu.protocol.msg.Msgs;
 
-/**
- * One message a pure core asks its shell to send.
- *
- * @param deviceId the destination device for CPU-to-device messages; {@link #TO_CPU} for device-to-CPU
- *                 messages; {@link #TO_REQUESTER} for a reply to whoever sent the request with the same reqId
- */
-public record Outbound(int deviceId, HmmProtocol.Msg msg) {
-  public static final int TO_CPU = -1;
-  public static final int TO_REQUESTER = -2;
+/** One message a pure core asks its host to send, with the destination the core resolved itself. */
+public record Outbound(Destination to, HmmProtocol.Msg msg) {
 
-  public static Outbound toDevice(int deviceId, HmmProtocol.Msg msg) {
-    if (deviceId < 0) throw new IllegalArgumentException("deviceId must be >= 0: " + deviceId);
-    return new Outbound(deviceId, msg);
+  public Outbound {
+    java.util.Objects.requireNonNull(to, "destination");
+    java.util.Objects.requireNonNull(msg, "msg");
   }
 
-  public static Outbound toCpu(HmmProtocol.Msg msg) { return new Outbound(TO_CPU, msg); }
+  public static Outbound toDevice(int deviceId, HmmProtocol.Msg msg) {
+    return new Outbound(new Destination.Device(deviceId), msg);
+  }
 
-  public static Outbound reply(HmmProtocol.Msg msg) { return new Outbound(TO_REQUESTER, msg); }
+  public static Outbound toCpu(HmmProtocol.Msg msg) { return new Outbound(Destination.CPU, msg); }
+
+  /**
+   * The answer to request {@code reqId} of {@code msg} (a {@link HmmProtocol.HasReqId}): to the controller that
+   * sent it when the reqId is a controller's, else to the device whose driver sent it (reqId packs its device id,
+   * {@link Ids#reqId}).
+   */
+  public static Outbound reply(HmmProtocol.Msg msg) {
+    long reqId = Msgs.reqIdOf(msg);
+    if (reqId < 0) throw new IllegalArgumentException("a reply carries the reqId it answers: " + msg);
+    return new Outbound(Ids.isControllerReq(reqId) ? new Destination.Controller(reqId)
+        : new Destination.Device(Ids.deviceOfReq(reqId)), msg);
+  }
+
+  /** The destination device; only for messages to a device. */
+  public int deviceId() {
+    if (to instanceof Destination.Device d) return d.deviceId();
+    throw new IllegalStateException("not addressed to a device: " + this);
+  }
 }

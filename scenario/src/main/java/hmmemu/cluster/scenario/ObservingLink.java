@@ -1,5 +1,7 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.protocol.msg.Ids;
+
 import hmmemu.node.Link;
 import hmmemu.node.LinkReliability;
 import hmmemu.node.ReplayFilter;
@@ -62,7 +64,7 @@ final class ObservingLink implements Link {
       HmmProtocol.InvalidateStart inv = (HmmProtocol.InvalidateStart) m;
       events.put(inv.invId() + ":" + inv.subId(), inv.event());
       if (!intersects(inv.start(), inv.end())) return;
-      int device = (int) (inv.subId() >>> 32);
+      int device = Ids.deviceOfSub(inv.subId());
       NotifierKind kind = kinds.getOrDefault(inv.subId(), NotifierKind.INTERVAL);
       counts.merge(key(device, kind, inv.event().name()), 1L, Long::sum);
     }

@@ -1,5 +1,7 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.protocol.msg.Ids;
+
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.DriverFlavour;
 import hmmemu.protocol.model.ModelSwitches;
@@ -29,7 +31,7 @@ public record Scenario(String file, String name, String caseId, String descripti
 
   /** A device and its driver; its id is {@code node * 16 + index} (docs/ARCHITECTURE.md). */
   public record Device(String name, int node, int index, DriverFlavour driver, List<Integer> bind, int line) {
-    public int id() { return node * 16 + index; }
+    public int id() { return Ids.deviceId(node, index); }
   }
 
   /** How a VMA is populated when the scenario starts: nothing, zeroes, or hmm-tests' index fill, in some words. */

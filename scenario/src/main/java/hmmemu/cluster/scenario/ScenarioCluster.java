@@ -1,5 +1,7 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.protocol.msg.Ids;
+
 import com.typesafe.config.Config;
 import hmmemu.cluster.ControlClient;
 import hmmemu.cluster.EmbeddedCluster;
@@ -164,12 +166,12 @@ final class ScenarioCluster {
   /** The cluster node index of scenario GPU node {@code node}'s current incarnation. */
   int clusterNode(int node) { return node == 0 ? 0 : incarnation.getOrDefault(node, node); }
 
-  /** A device's id in its node's current incarnation (node * 16 + index). */
-  int deviceId(Scenario.Device d) { return clusterNode(d.node()) * 16 + d.index(); }
+  /** A device's id in its node's current incarnation (Ids.deviceId(node, index)). */
+  int deviceId(Scenario.Device d) { return Ids.deviceId(clusterNode(d.node()), d.index()); }
 
   /** The current id of the device the scenario numbers {@code scenarioDeviceId}. */
   int currentDeviceId(int scenarioDeviceId) {
-    return scenarioDeviceId < 0 ? scenarioDeviceId : clusterNode(scenarioDeviceId >> 4) * 16 + (scenarioDeviceId & 15);
+    return scenarioDeviceId < 0 ? scenarioDeviceId : Ids.deviceId(clusterNode(Ids.nodeOfDevice(scenarioDeviceId)), Ids.indexOnNode(scenarioDeviceId));
   }
 
   private synchronized CompletableFuture<Integer> nth(Map<Integer, List<CompletableFuture<Integer>>> all, int node,

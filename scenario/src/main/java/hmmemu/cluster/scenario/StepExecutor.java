@@ -1,5 +1,7 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.protocol.msg.Ids;
+
 import hmmemu.node.GateLink;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
@@ -387,7 +389,7 @@ final class StepExecutor {
     int d = Msgs.deviceIdOf(m);
     if (d >= 0) return d;
     long req = Msgs.reqIdOf(m);
-    return req < 0 ? -1 : (int) (req >>> 40);
+    return req < 0 ? -1 : Ids.deviceOfReq(req);
   }
 
   // ------------------------------------------------------------------------------------------------ expectations

@@ -29,12 +29,16 @@ final class StepParser {
   static final Set<String> META_KEYS = Set.of("id", "async", "wait", "expect", "comment");
   static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume", "crash",
       "restart", "await-gone", "await-restarted");
-  /** Messages a driver sends to the CPU node (pause direction device -> cpu). */
-  static final Set<String> FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
-      "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck");
-  /** Messages the CPU node sends to a driver (pause direction cpu -> device). */
-  static final Set<String> FROM_CPU = Set.of("NotifierInserted", "NotifierRemoved", "InvalidateStart", "InvalidateEnd",
-      "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply");
+  /** Messages a driver sends to the CPU node (pause direction device -> cpu): the DriverToHost family. */
+  static final Set<String> FROM_DEVICE = names(hmmemu.protocol.msg.HmmProtocol.DriverToHost.class);
+  /** Messages the CPU node sends to a driver (pause direction cpu -> device): the HostToDriver family. */
+  static final Set<String> FROM_CPU = names(hmmemu.protocol.msg.HmmProtocol.HostToDriver.class);
+
+  private static Set<String> names(Class<?> family) {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (Class<?> c : family.getPermittedSubclasses()) out.add(c.getSimpleName());
+    return java.util.Collections.unmodifiableSet(out);
+  }
   /** A CPU thread's name: T1, T2, ... */
   static final java.util.regex.Pattern THREAD = java.util.regex.Pattern.compile("T([0-9]{1,6})");
 
