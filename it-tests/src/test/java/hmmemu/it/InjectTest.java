@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.EmbeddedCluster;
-import hmmemu.cluster.LinkControl;
+import hmmemu.node.link.LinkControl;
 import hmmemu.cluster.NodeConfig;
 import hmmemu.cluster.cli.Main;
 import hmmemu.node.Link;

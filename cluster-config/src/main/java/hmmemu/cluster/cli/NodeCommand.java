@@ -2,7 +2,7 @@ package hmmemu.cluster.cli;
 
 import com.typesafe.config.Config;
 import hmmemu.cluster.HmmEmuSettings;
-import hmmemu.cluster.LinkControl;
+import hmmemu.node.link.LinkControl;
 import hmmemu.cluster.NodeConfig;
 import hmmemu.cluster.NodeRoles;
 import hmmemu.cluster.SettingsException;
