@@ -9,7 +9,7 @@ import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.node.link.LinkControl;
 import hmmemu.cluster.NodeConfig;
 import hmmemu.cluster.cli.Main;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;
 import java.util.ArrayList;

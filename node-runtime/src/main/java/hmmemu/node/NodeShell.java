@@ -1,6 +1,8 @@
 package hmmemu.node;
 
 import hmmemu.node.link.DataLink;
+import hmmemu.node.link.Link;
+import hmmemu.node.link.LinkReliability;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.protocol.trace.Trace;

@@ -7,7 +7,7 @@ import hmmemu.cluster.NodeConfig;
 import hmmemu.cluster.NodeRoles;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.check.CheckerActor;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;

@@ -4,8 +4,8 @@ import com.typesafe.config.Config;
 import hmmemu.cluster.ControlClient;
 import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.cluster.check.CheckerActor;
-import hmmemu.node.GateLink;
-import hmmemu.node.Link;
+import hmmemu.node.link.GateLink;
+import hmmemu.node.link.Link;
 import hmmemu.node.link.FaultSchedule;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;
@@ -305,10 +305,10 @@ public final class ScenarioRunner {
     }
 
     @Override
-    public hmmemu.node.LinkReliability reliability() { return next.reliability(); }
+    public hmmemu.node.link.LinkReliability reliability() { return next.reliability(); }
 
     @Override
-    public void count(int fromNode, int toNode, hmmemu.node.LinkReliability.Event event, long n) {
+    public void count(int fromNode, int toNode, hmmemu.node.link.LinkReliability.Event event, long n) {
       next.count(named(fromNode), named(toNode), event, n);
     }
 

@@ -4,7 +4,7 @@
  *
  * <p>Components: {@link hmmemu.cluster.scenario.ScenarioParser} reads and validates a file completely before anything
  * runs (one line {@code FILE:LINE: what is wrong} per problem); {@link hmmemu.cluster.scenario.ScenarioRunner} runs
- * it on a fresh embedded cluster whose link stage is a pause gate ({@link hmmemu.node.GateLink}) around an observer
+ * it on a fresh embedded cluster whose link stage is a pause gate ({@link hmmemu.node.link.GateLink}) around an observer
  * that counts invalidate callbacks per device, subscription kind and event.
  *
  * <p>Guarantees: every wait is bounded, so a run never hangs; a step that does not complete in time is reported as a

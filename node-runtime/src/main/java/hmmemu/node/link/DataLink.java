@@ -1,7 +1,6 @@
 package hmmemu.node.link;
 
-import hmmemu.node.LinkReliability;
-import hmmemu.node.LinkReliability.Event;
+import hmmemu.node.link.LinkReliability.Event;
 import hmmemu.protocol.wire.ChunkCodec;
 import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;

@@ -53,13 +53,13 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
   /** The settings with the default bounds of the replay buffer and the receive window. */
   public LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions, boolean reliable,
       double replayTimeoutMicros) {
-    this(defaults, directions, reliable, replayTimeoutMicros, hmmemu.node.LinkReliability.DEFAULT_REPLAY_BUFFER,
-        hmmemu.node.LinkReliability.DEFAULT_RECEIVE_WINDOW);
+    this(defaults, directions, reliable, replayTimeoutMicros, hmmemu.node.link.LinkReliability.DEFAULT_REPLAY_BUFFER,
+        hmmemu.node.link.LinkReliability.DEFAULT_RECEIVE_WINDOW);
   }
 
   /** Per-direction specs with the default data link layer (reliable, 5 ms replay timeout). */
   public LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions) {
-    this(defaults, directions, true, hmmemu.node.LinkReliability.DEFAULT.replayTimeoutMicros());
+    this(defaults, directions, true, hmmemu.node.link.LinkReliability.DEFAULT.replayTimeoutMicros());
   }
 
   /** The same spec on every direction. */

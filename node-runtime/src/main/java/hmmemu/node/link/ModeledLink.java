@@ -1,7 +1,5 @@
 package hmmemu.node.link;
 
-import hmmemu.node.Link;
-import hmmemu.node.LinkReliability;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -3,8 +3,7 @@ package hmmemu.node.link;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import hmmemu.node.LinkReliability;
-import hmmemu.node.LinkReliability.Event;
+import hmmemu.node.link.LinkReliability.Event;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.wire.ChunkCodec;

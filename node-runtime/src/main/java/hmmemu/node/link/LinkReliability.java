@@ -1,4 +1,4 @@
-package hmmemu.node;
+package hmmemu.node.link;
 
 /**
  * Settings of the modelled data link layer (PCIe Base Spec, "Data Link Layer": sequence numbers, Ack/Nak DLLPs,

@@ -1,4 +1,4 @@
-package hmmemu.node;
+package hmmemu.node.link;
 
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.wire.ChunkCodec;
