@@ -108,7 +108,8 @@ public final class DataLink {
   private final Map<String, Tx> tx = new HashMap<>();
   private final Map<String, Rx> rx = new HashMap<>();
   private long timerDueNanos = NO_WAKE;
-  private long wake;
+  /** Timer instants armed and not yet returned to the caller (calls nest: a delivery may send). */
+  private long wake = NO_WAKE;
 
   /** The data link layer of node {@code nodeIndex}, whose actor is {@code self}, with the default chunk size. */
   public DataLink(int nodeIndex, String self, LinkReliability rel, Port port) {
@@ -136,7 +137,6 @@ public final class DataLink {
    * @return when {@link #onTimer} must run, or {@link #NO_WAKE}
    */
   public long send(int toNode, String to, Envelope envelope, long nowNanos) {
-    wake = NO_WAKE;
     Tx t = tx.computeIfAbsent(to, k -> new Tx(toNode, k));
     List<Envelope> frames;
     if (envelope.getSerializedSize() > chunkBytes) {
@@ -157,7 +157,7 @@ public final class DataLink {
         transmitNew(t, f, nowNanos);
       }
     }
-    return wake;
+    return takeWake();
   }
 
   private void transmitNew(Tx t, Envelope frame, long nowNanos) {
@@ -205,25 +205,24 @@ public final class DataLink {
    * @return when {@link #onTimer} must run, or {@link #NO_WAKE}
    */
   public long receive(Envelope frame, long nowNanos, BiConsumer<Envelope, String> deliver) {
-    wake = NO_WAKE;
     String from = WireCodec.replyTo(frame);
     if (frame.getLinkAck() != 0 && from != null) onAck(from, frame.getLinkAck(), nowNanos);
-    if (WireCodec.isLinkAck(frame)) return wake;
+    if (WireCodec.isLinkAck(frame)) return takeWake();
     long seq = frame.getLinkSeq();
     if (seq == 0 || from == null) {
       deliver.accept(frame, from);
-      return wake;
+      return takeWake();
     }
     Rx r = rx.computeIfAbsent(from, Rx::new);
     r.fromNode = frame.getLinkNode();
     if (!rel.on()) {
       receiveRaw(r, seq, frame, deliver);
-      return wake;
+      return takeWake();
     }
     if (seq < r.expected || r.ahead.containsKey(seq)) {
       port.count(r.fromNode, nodeIndex, Event.DUPLICATE_DROPPED, 1);
       owe(r, nowNanos); // the sender replays because it missed our ACK: ACK again
-      return wake;
+      return takeWake();
     }
     if (seq > r.expected) {
       if (seq - r.expected >= rel.receiveWindow()) {
@@ -234,10 +233,10 @@ public final class DataLink {
               + rel.receiveWindow() + " after seq " + r.expected + "), dropped; the sender's replay repairs it"
               + " (further drops are counted in the link stats)");
         }
-        return wake;
+        return takeWake();
       }
       r.ahead.put(seq, frame);
-      return wake;
+      return takeWake();
     }
     r.expected++;
     owe(r, nowNanos);
@@ -247,7 +246,7 @@ public final class DataLink {
       port.count(r.fromNode, nodeIndex, Event.RESEQUENCED, 1);
       inOrder(r, next, deliver);
     }
-    return wake;
+    return takeWake();
   }
 
   /** Data link layer on: the next frame in sequence; joins chunks, delivers messages. */
@@ -339,6 +338,12 @@ public final class DataLink {
 
   // ------------------------------------------------------------------------------------------------ timers
 
+  private long takeWake() {
+    long w = wake;
+    wake = NO_WAKE;
+    return w;
+  }
+
   private void arm(long dueNanos) {
     if (dueNanos >= timerDueNanos) return;
     timerDueNanos = dueNanos;
@@ -354,7 +359,6 @@ public final class DataLink {
    * @return when {@link #onTimer} must run next, or {@link #NO_WAKE}
    */
   public long onTimer(long now) {
-    wake = NO_WAKE;
     timerDueNanos = NO_WAKE;
     long next = NO_WAKE;
     long ackDelay = rel.realNanos(rel.ackDelayMicros());
@@ -399,7 +403,7 @@ public final class DataLink {
       next = Math.min(next, due);
     }
     if (next != NO_WAKE) arm(next);
-    return wake;
+    return takeWake();
   }
 
   private static String describe(Envelope e) {

@@ -159,6 +159,24 @@ class DataLinkTest {
   }
 
   @Test
+  void aSendFromInsideADeliveryKeepsTheTimersOfTheReceive() {
+    End a = a(ON), b = b(ON);
+    a.send(b, msg(1), 0);
+    Envelope f = a.take().get(0);
+    // the delivery makes the node step and send (the shell's handler runs the core inside receive)
+    b.woke(b.dl.receive(f, 1, (env, from) -> {
+      b.delivered.add(env);
+      b.send(a, msg(2), 1);
+    }));
+    b.take();
+    assertEquals(1 + ACK_DELAY, b.wake, "the ACK timer armed before the nested send is still returned");
+    b.send(a, msg(3), 2);
+    b.take();
+    b.tick(1 + ACK_DELAY);
+    assertEquals(1 + T, b.wake, "the replay timer of the nested sends");
+  }
+
+  @Test
   void piggybackedAckFreesTheReplayBuffer() {
     End a = a(ON), b = b(ON);
     a.send(b, msg(1), 0);
