@@ -2,7 +2,7 @@ package hmmemu.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import hmmemu.protocol.model.ModelSwitches;
 import java.time.Duration;
@@ -40,7 +40,7 @@ public final class EmbeddedCluster implements ClusterHandle {
   private ModelClock restartClock;
   private Link restartLink;
   private SystemFactory restartFactory;
-  private final Map<Integer, hmmemu.node.Freeze> freezes = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<Integer, hmmemu.node.link.Freeze> freezes = new java.util.concurrent.ConcurrentHashMap<>();
   private Address restartSeed;
 
   /** Creates one node's ActorSystem from its config (tests pass ActorTestKit-made systems). */
@@ -69,7 +69,7 @@ public final class EmbeddedCluster implements ClusterHandle {
         ActorSystem<Void> g = factory.create(SYSTEM_NAME, nodeConfig(base, "gpu"));
         gpuSystems.add(g);
         Cluster.get(g).manager().tell(Join.create(seed));
-        hmmemu.node.Freeze freeze = new hmmemu.node.Freeze();
+        hmmemu.node.link.Freeze freeze = new hmmemu.node.link.Freeze();
         freezes.put(k, freeze);
         ActorRef<Object> local = NodeRoles.startGpu(g, k, Math.max(1, devicesPerNode.getOrDefault(k, 1)), switches,
             clock, link, freeze);
@@ -183,14 +183,14 @@ public final class EmbeddedCluster implements ClusterHandle {
    * until {@link #resumeGpu}. Hold its link traffic too with the link's pause ({@code ModeledLink.pause(k)}).
    */
   public void pauseGpu(int k) {
-    hmmemu.node.Freeze f = freezes.get(k);
+    hmmemu.node.link.Freeze f = freezes.get(k);
     if (f == null) throw new IllegalArgumentException("no GPU node " + k + " to pause");
     f.freeze();
   }
 
   /** Thaws GPU node k (the embedded SIGCONT): it processes what waited, in order. */
   public void resumeGpu(int k) {
-    hmmemu.node.Freeze f = freezes.get(k);
+    hmmemu.node.link.Freeze f = freezes.get(k);
     if (f == null) throw new IllegalArgumentException("no GPU node " + k + " to resume");
     f.thaw();
   }
@@ -224,7 +224,7 @@ public final class EmbeddedCluster implements ClusterHandle {
     ActorSystem<Void> g = restartFactory.create(SYSTEM_NAME, nodeConfig(restartBase, "gpu"));
     gpuSystems.add(g);
     Cluster.get(g).manager().tell(Join.create(restartSeed));
-    hmmemu.node.Freeze freeze = new hmmemu.node.Freeze();
+    hmmemu.node.link.Freeze freeze = new hmmemu.node.link.Freeze();
     freezes.put(k, freeze);
     ActorRef<Object> local = NodeRoles.startGpu(g, k, Math.max(1, devices), restartSwitches, restartClock, restartLink,
         freeze);

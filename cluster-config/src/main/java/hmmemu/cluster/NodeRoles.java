@@ -5,7 +5,7 @@ import hmmemu.protocol.msg.Ids;
 import hmmemu.cluster.check.CheckerActor;
 import hmmemu.cpu.actor.CpuNodeActor;
 import hmmemu.gpu.actor.GpuNodeActor;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import hmmemu.protocol.model.ModelSwitches;
 import java.util.List;
@@ -39,7 +39,7 @@ public final class NodeRoles {
 
   /** As above, the actor wrapped in {@code freeze} (null = not freezable) so that it can be frozen and thawed. */
   public static ActorRef<Object> startGpu(ActorSystem<?> system, int nodeIndex, int devicesPerNode,
-      ModelSwitches switches, ModelClock clock, Link link, hmmemu.node.Freeze freeze) {
+      ModelSwitches switches, ModelClock clock, Link link, hmmemu.node.link.Freeze freeze) {
     var behavior = GpuNodeActor.create(nodeIndex, devicesOf(nodeIndex, devicesPerNode), switches, clock, link);
     return system.systemActorOf(freeze == null ? behavior : freeze.wrap(behavior), "gpu-node", Props.empty());
   }

@@ -5,6 +5,7 @@ import hmmemu.cluster.check.CheckerActor;
 import hmmemu.node.ServiceKeys;
 import hmmemu.node.link.Direction;
 import hmmemu.node.link.FaultSchedule;
+import hmmemu.node.link.LinkControl;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.demo.Experiment;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package hmmemu.cluster.cli;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.demo.DemoReport;
 import hmmemu.cluster.demo.Experiment;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;
 import java.io.File;

@@ -1,6 +1,6 @@
 package hmmemu.cluster.cli;
 
-import hmmemu.cluster.LinkControl;
+import hmmemu.node.link.LinkControl;
 import hmmemu.cluster.SettingsException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -2,12 +2,12 @@ package hmmemu.cluster.cli;
 
 import com.typesafe.config.Config;
 import hmmemu.cluster.HmmEmuSettings;
-import hmmemu.cluster.LinkControl;
+import hmmemu.node.link.LinkControl;
 import hmmemu.cluster.NodeConfig;
 import hmmemu.cluster.NodeRoles;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.check.CheckerActor;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;

@@ -4,7 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.demo.Experiment;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;
 import java.io.File;

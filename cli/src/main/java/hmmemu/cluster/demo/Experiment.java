@@ -9,7 +9,7 @@ import hmmemu.cluster.ControlClient;
 import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.check.CheckerActor;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.DriverFlavour;

@@ -72,6 +72,11 @@ public final class CheckerActor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onEnvelope(Envelope e) {
     if (!WireCodec.isTrace(e)) return this;
+    if (e.getTraceBatch().getLostBefore() > 0) {
+      getContext().getLog().error("CHECKER-LOST {} events of node {}: dropped by the node before a checker was known"
+          + " (its buffer of pending events was full); they are not checked", e.getTraceBatch().getLostBefore(),
+          e.getTraceBatch().getNode());
+    }
     for (Stamped s : WireCodec.decodeTrace(e.getTraceBatch())) checker.offer(s);
     List<Violation> all = checker.violations();
     for (int i = reportedViolations; i < all.size(); i++) {

@@ -1,7 +1,7 @@
 package hmmemu.cpu.actor;
 
 import hmmemu.cpu.core.CpuMm;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import hmmemu.node.NodeShell;
 import hmmemu.node.Routing;

@@ -16,7 +16,7 @@ import java.util.Objects;
  * {@code hmm-emu.link} (see docs/LATENCY.md for the keys, units and the sources of the defaults).
  */
 public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions, boolean reliable,
-    double replayTimeoutMicros) {
+    double replayTimeoutMicros, int replayBuffer, int receiveWindow) {
 
   /** The built-in defaults, the fallback of {@link #fromConfig}; docs/LATENCY.md shows the same block. */
   public static final String DEFAULTS_HOCON = String.join("\n",
@@ -34,6 +34,8 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
       "  directions { }",
       "  reliable = on",
       "  replay-timeout = 5ms",
+      "  replay-buffer = 4096",
+      "  receive-window = 4096",
       "}");
 
   public LinkSettings {
@@ -42,11 +44,22 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
     if (!(replayTimeoutMicros > 0)) {
       throw new IllegalArgumentException("hmm-emu.link.replay-timeout must be > 0, got " + replayTimeoutMicros + "us");
     }
+    if (replayBuffer < 1) throw new IllegalArgumentException("hmm-emu.link.replay-buffer must be >= 1, got " + replayBuffer);
+    if (receiveWindow < 1) {
+      throw new IllegalArgumentException("hmm-emu.link.receive-window must be >= 1, got " + receiveWindow);
+    }
+  }
+
+  /** The settings with the default bounds of the replay buffer and the receive window. */
+  public LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions, boolean reliable,
+      double replayTimeoutMicros) {
+    this(defaults, directions, reliable, replayTimeoutMicros, hmmemu.node.link.LinkReliability.DEFAULT_REPLAY_BUFFER,
+        hmmemu.node.link.LinkReliability.DEFAULT_RECEIVE_WINDOW);
   }
 
   /** Per-direction specs with the default data link layer (reliable, 5 ms replay timeout). */
   public LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions) {
-    this(defaults, directions, true, hmmemu.node.LinkReliability.DEFAULT.replayTimeoutMicros());
+    this(defaults, directions, true, hmmemu.node.link.LinkReliability.DEFAULT.replayTimeoutMicros());
   }
 
   /** The same spec on every direction. */
@@ -54,12 +67,12 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
 
   /** A copy with the data link layer on or off ({@code hmm-emu.link.reliable}). */
   public LinkSettings withReliable(boolean on) {
-    return new LinkSettings(defaults, directions, on, replayTimeoutMicros);
+    return new LinkSettings(defaults, directions, on, replayTimeoutMicros, replayBuffer, receiveWindow);
   }
 
   /** A copy with another replay timeout (model microseconds). */
   public LinkSettings withReplayTimeout(double micros) {
-    return new LinkSettings(defaults, directions, reliable, micros);
+    return new LinkSettings(defaults, directions, reliable, micros, replayBuffer, receiveWindow);
   }
 
   /** The built-in defaults. */
@@ -73,7 +86,7 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
   public LinkSettings with(Direction d, LinkSpec spec) {
     Map<Direction, LinkSpec> m = new LinkedHashMap<>(directions);
     m.put(d, spec);
-    return new LinkSettings(defaults, m, reliable, replayTimeoutMicros);
+    return new LinkSettings(defaults, m, reliable, replayTimeoutMicros, replayBuffer, receiveWindow);
   }
 
   /**
@@ -111,13 +124,17 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
     }
     boolean reliable;
     double replay;
+    int replayBuffer;
+    int receiveWindow;
     try {
       reliable = link.getBoolean("reliable");
       replay = micros(link, "replay-timeout");
+      replayBuffer = link.getInt("replay-buffer");
+      receiveWindow = link.getInt("receive-window");
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("hmm-emu.link: " + e.getMessage(), e);
     }
-    return new LinkSettings(defaults, dirs, reliable, replay);
+    return new LinkSettings(defaults, dirs, reliable, replay, replayBuffer, receiveWindow);
   }
 
   private static LinkSpec spec(Config c, String path) {

@@ -1,7 +1,5 @@
 package hmmemu.node.link;
 
-import hmmemu.node.Link;
-import hmmemu.node.LinkReliability;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -69,21 +67,26 @@ public final class ModeledLink implements Link, AutoCloseable {
    * A message counted in {@code dropped} is "lost"; with the data link layer on, it is delivered by a replay;
    * with it off, the sender reports it ({@code lostDetected}, {@link #detectedLosses}) after the replay timeout,
    * and the receiver counts the duplicates ({@code rawDuplicates}) and out-of-order arrivals
-   * ({@code rawOutOfOrder}) it handed to the protocol.
+   * ({@code rawOutOfOrder}) it handed to the protocol. Bounds and large messages: {@code replayStalled} messages
+   * that waited because the sender's replay buffer was full; {@code beyondWindow} messages the receiver dropped
+   * beyond its receive window (replayed later); {@code chunked} messages sent as chunk frames; {@code chunksLost}
+   * chunked messages given up on the raw link; {@code oversize} frames dropped as too large or unjoinable.
    */
   public record DirectionStats(Direction direction, long sent, long delivered, long dropped, long duplicated,
       long reordered, long held, long inFlight, long heldNow, double addedDelayMicros, double maxDelayMicros,
       double lateMicrosTotal, double lateMicrosMax, long errors, long replayed, long duplicatesDropped,
-      long resequenced, long lostDetected, long rawDuplicates, long rawOutOfOrder) {
+      long resequenced, long lostDetected, long rawDuplicates, long rawOutOfOrder, long replayStalled,
+      long beyondWindow, long chunked, long chunksLost, long oversize) {
     @Override
     public String toString() {
       return String.format("%s sent=%d delivered=%d dropped=%d duplicated=%d reordered=%d held=%d inFlight=%d"
               + " heldNow=%d addedDelay=%.1fus maxDelay=%.1fus lateTotal=%.1fus lateMax=%.1fus errors=%d"
               + " replayed=%d duplicatesDropped=%d resequenced=%d lostDetected=%d"
-              + " rawDuplicates=%d rawOutOfOrder=%d",
+              + " rawDuplicates=%d rawOutOfOrder=%d replayStalled=%d beyondWindow=%d chunked=%d chunksLost=%d"
+              + " oversize=%d",
           direction, sent, delivered, dropped, duplicated, reordered, held, inFlight, heldNow, addedDelayMicros,
           maxDelayMicros, lateMicrosTotal, lateMicrosMax, errors, replayed, duplicatesDropped, resequenced, lostDetected,
-          rawDuplicates, rawOutOfOrder);
+          rawDuplicates, rawOutOfOrder, replayStalled, beyondWindow, chunked, chunksLost, oversize);
     }
   }
 
@@ -103,6 +106,7 @@ public final class ModeledLink implements Link, AutoCloseable {
     long lastDue = Long.MIN_VALUE;
     long sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight, errors;
     long replayed, duplicatesDropped, resequenced, lostDetected, rawDuplicates, rawOutOfOrder;
+    long replayStalled, beyondWindow, chunked, chunksLost, oversize;
     double addedDelay, maxDelay, lateTotal, lateMax;
 
     Dir(Direction d) {
@@ -119,7 +123,7 @@ public final class ModeledLink implements Link, AutoCloseable {
     DirectionStats stats() {
       return new DirectionStats(direction, sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight,
           held.size(), addedDelay, maxDelay, lateTotal, lateMax, errors, replayed, duplicatesDropped, resequenced, lostDetected,
-          rawDuplicates, rawOutOfOrder);
+          rawDuplicates, rawOutOfOrder, replayStalled, beyondWindow, chunked, chunksLost, oversize);
     }
   }
 
@@ -195,7 +199,8 @@ public final class ModeledLink implements Link, AutoCloseable {
 
   @Override
   public LinkReliability reliability() {
-    return new LinkReliability(settings.reliable(), settings.replayTimeoutMicros(), timeScale);
+    return new LinkReliability(settings.reliable(), settings.replayTimeoutMicros(), timeScale, settings.replayBuffer(),
+        settings.receiveWindow());
   }
 
   /** A message the data link layer (off) reported lost: direction, sequence number and the message. */
@@ -230,6 +235,11 @@ public final class ModeledLink implements Link, AutoCloseable {
         case RESEQUENCED -> x.resequenced += n;
         case RAW_DUPLICATE -> x.rawDuplicates += n;
         case RAW_OUT_OF_ORDER -> x.rawOutOfOrder += n;
+        case REPLAY_BUFFER_FULL -> x.replayStalled += n;
+        case BEYOND_WINDOW_DROPPED -> x.beyondWindow += n;
+        case CHUNKED -> x.chunked += n;
+        case CHUNKS_LOST -> x.chunksLost += n;
+        case OVERSIZE_DROPPED -> x.oversize += n;
       }
     }
   }
@@ -496,7 +506,8 @@ public final class ModeledLink implements Link, AutoCloseable {
   public DirectionStats stats(int from, int to) {
     synchronized (lock) {
       Dir x = dirs.get(new Direction(from, to));
-      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      return x != null ? x.stats() : new DirectionStats(new Direction(from, to), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+          0, 0, 0);
     }
   }
 

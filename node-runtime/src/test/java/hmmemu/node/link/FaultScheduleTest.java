@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import hmmemu.node.Link;
 import hmmemu.node.link.FaultSchedule.AddDelay;
 import hmmemu.node.link.FaultSchedule.Clear;
 import hmmemu.node.link.FaultSchedule.Crash;

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import hmmemu.node.Link;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.time.Duration;
 import java.util.ArrayList;

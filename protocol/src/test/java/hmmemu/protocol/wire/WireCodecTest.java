@@ -250,7 +250,7 @@ class WireCodecTest {
   @Test
   void envelopeOneofHasOneFieldPerMessageRecordPlusTraceBatch() {
     checkOneof(Envelope.getDescriptor().getOneofs().get(0), HmmProtocol.Msg.class.getPermittedSubclasses(),
-        Set.of("trace_batch"));
+        Set.of("trace_batch", "link_chunk"));
   }
 
   @Test

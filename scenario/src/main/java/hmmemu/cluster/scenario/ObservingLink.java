@@ -1,10 +1,9 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.node.link.Link;
+import hmmemu.node.link.LinkReliability;
+import hmmemu.node.link.ReplayFilter;
 import hmmemu.protocol.msg.Ids;
-
-import hmmemu.node.Link;
-import hmmemu.node.LinkReliability;
-import hmmemu.node.ReplayFilter;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.msg.HmmProtocol;

@@ -6,8 +6,8 @@ import com.typesafe.config.Config;
 import hmmemu.cluster.ControlClient;
 import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.cluster.check.CheckerActor;
-import hmmemu.node.GateLink;
-import hmmemu.node.Link;
+import hmmemu.node.link.GateLink;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import hmmemu.node.link.FaultSchedule;
 import hmmemu.node.link.LinkSettings;
@@ -265,10 +265,10 @@ final class ScenarioCluster {
     }
 
     @Override
-    public hmmemu.node.LinkReliability reliability() { return next.reliability(); }
+    public hmmemu.node.link.LinkReliability reliability() { return next.reliability(); }
 
     @Override
-    public void count(int fromNode, int toNode, hmmemu.node.LinkReliability.Event event, long n) {
+    public void count(int fromNode, int toNode, hmmemu.node.link.LinkReliability.Event event, long n) {
       next.count(named(fromNode), named(toNode), event, n);
     }
 

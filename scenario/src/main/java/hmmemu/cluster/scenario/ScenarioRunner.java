@@ -7,7 +7,7 @@ import java.time.Duration;
 /**
  * Runs one validated {@link Scenario} on a fresh embedded cluster: binds the devices, maps and fills the VMAs, then
  * carries out the steps in order (async steps run concurrently until awaited; pause points hold a link direction
- * through a {@link hmmemu.node.GateLink}) and checks each step's expectations right after it. Every wait is bounded:
+ * through a {@link hmmemu.node.link.GateLink}) and checks each step's expectations right after it. Every wait is bounded:
  * a step that does not complete in time is reported as a deadlock naming what is pending, never a hang.
  *
  * <p>The work is split: {@link ScenarioCluster} (start and stop, set-up, faults, crash and restart, node handles and

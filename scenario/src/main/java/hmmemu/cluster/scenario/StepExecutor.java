@@ -2,7 +2,7 @@ package hmmemu.cluster.scenario;
 
 import hmmemu.protocol.msg.Ids;
 
-import hmmemu.node.GateLink;
+import hmmemu.node.link.GateLink;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.NotifyEvent;

@@ -14,7 +14,7 @@
  * The result is a {@link hmmemu.cluster.scenario.Scenario} with {@link hmmemu.cluster.scenario.Expectation}s.
  *
  * <p>Running ({@link hmmemu.cluster.scenario.ScenarioRunner}, the entry point) uses a fresh embedded cluster whose link
- * stage is a pause gate ({@link hmmemu.node.GateLink}) around an observer ({@code ObservingLink}) that counts invalidate
+ * stage is a pause gate ({@link hmmemu.node.link.GateLink}) around an observer ({@code ObservingLink}) that counts invalidate
  * callbacks per device, subscription kind and event:
  * <ul>
  *   <li>{@code ScenarioCluster}: start and stop, set-up, the faults block, crash and restart, node handles and

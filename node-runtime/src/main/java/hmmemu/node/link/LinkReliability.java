@@ -1,4 +1,4 @@
-package hmmemu.node;
+package hmmemu.node.link;
 
 /**
  * Settings of the modelled data link layer (PCIe Base Spec, "Data Link Layer": sequence numbers, Ack/Nak DLLPs,
@@ -10,8 +10,16 @@ package hmmemu.node;
  *     messages ({@code hmm-emu.link.replay-timeout}); doubled after each replay without progress, up to
  *     {@link #MAX_BACKOFF} times, reset on progress
  * @param timeScale real microseconds per model microsecond (the link's time scale)
+ * @param replayBuffer messages a direction may have sent and not yet had acknowledged ({@code
+ *     hmm-emu.link.replay-buffer}); when it is full the sender stalls: later messages wait, unsent and counted
+ *     ({@link Event#REPLAY_BUFFER_FULL}), until an ACK frees room (a PCIe transmitter sends no new TLP while its
+ *     replay buffer is full)
+ * @param receiveWindow how far ahead of the next expected sequence number the receiver keeps a message
+ *     ({@code hmm-emu.link.receive-window}); a message beyond it is dropped and counted
+ *     ({@link Event#BEYOND_WINDOW_DROPPED}), and the sender's replay repairs it
  */
-public record LinkReliability(boolean on, double replayTimeoutMicros, double timeScale) {
+public record LinkReliability(boolean on, double replayTimeoutMicros, double timeScale, int replayBuffer,
+    int receiveWindow) {
   /** Replay backoff cap: the timer doubles at most 6 times (x64) while nothing is acknowledged. */
   public static final int MAX_BACKOFF = 64;
 
@@ -21,7 +29,18 @@ public record LinkReliability(boolean on, double replayTimeoutMicros, double tim
   /** Raw link: no sequence numbers. */
   public static final LinkReliability OFF = new LinkReliability(false, 5000, 1.0);
 
+  /** Default bounds of the replay buffer and the receive window (messages per direction). */
+  public static final int DEFAULT_REPLAY_BUFFER = 4096;
+  public static final int DEFAULT_RECEIVE_WINDOW = 4096;
+
+  /** The settings with the default bounds. */
+  public LinkReliability(boolean on, double replayTimeoutMicros, double timeScale) {
+    this(on, replayTimeoutMicros, timeScale, DEFAULT_REPLAY_BUFFER, DEFAULT_RECEIVE_WINDOW);
+  }
+
   public LinkReliability {
+    if (replayBuffer < 1) throw new IllegalArgumentException("replay-buffer must be >= 1, got " + replayBuffer);
+    if (receiveWindow < 1) throw new IllegalArgumentException("receive-window must be >= 1, got " + receiveWindow);
     if (!(replayTimeoutMicros > 0)) throw new IllegalArgumentException("replay-timeout must be > 0, got " + replayTimeoutMicros + "us");
     if (!(timeScale > 0)) throw new IllegalArgumentException("time-scale must be > 0, got " + timeScale);
   }
@@ -47,6 +66,16 @@ public record LinkReliability(boolean on, double replayTimeoutMicros, double tim
     /** Data link layer off: a copy of an already delivered sequence number reached the protocol (reported). */
     RAW_DUPLICATE,
     /** Data link layer off: a message reached the protocol before an earlier one of its direction (reported). */
-    RAW_OUT_OF_ORDER
+    RAW_OUT_OF_ORDER,
+    /** The sender's replay buffer was full: a message waited, unsent, for an ACK to free room (back-pressure). */
+    REPLAY_BUFFER_FULL,
+    /** The receiver dropped a message beyond its receive window (the sender's replay delivers it again). */
+    BEYOND_WINDOW_DROPPED,
+    /** A message larger than the chunk size was sent as several chunk frames. */
+    CHUNKED,
+    /** Data link layer off: a chunked message was given up because a chunk of it never came (reported). */
+    CHUNKS_LOST,
+    /** A frame too large to send even in chunks (or a chunked message that did not join) was dropped (reported). */
+    OVERSIZE_DROPPED
   }
 }

@@ -1,4 +1,4 @@
-package hmmemu.node;
+package hmmemu.node.link;
 
 import hmmemu.protocol.wire.pb.Envelope;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -1,4 +1,4 @@
-package hmmemu.node;
+package hmmemu.node.link;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -1,4 +1,4 @@
-package hmmemu.cluster;
+package hmmemu.node.link;
 
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +33,7 @@ public final class FaultRoutes implements ManagementRouteProvider {
           try {
             LinkControl.parse(body);
           } catch (IllegalArgumentException e) {
-            return Directives.complete(StatusCodes.BAD_REQUEST, HmmEmuSettings.oneLine(e.getMessage()) + "\n");
+            return Directives.complete(StatusCodes.BAD_REQUEST, LinkControl.oneLine(e.getMessage()) + "\n");
           }
           return Directives.completeWithFuture(LinkControl.broadcast(system, body, TIMEOUT).thenApply(FaultRoutes::response));
         }))));

@@ -1,6 +1,7 @@
-package hmmemu.node;
+package hmmemu.node.link;
 
 import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.wire.ChunkCodec;
 import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;
 import java.util.ArrayDeque;
@@ -87,8 +88,8 @@ public final class GateLink implements Link {
       g.held().add(new Held(to, envelope));
       return;
     }
-    if (WireCodec.isLinkAck(envelope) || !firstCopies.first(fromNode, to, envelope)) {
-      next.send(fromNode, toNode, to, envelope); // link ACKs and replays never close a gate
+    if (WireCodec.isLinkAck(envelope) || ChunkCodec.isChunk(envelope) || !firstCopies.first(fromNode, to, envelope)) {
+      next.send(fromNode, toNode, to, envelope); // link ACKs, chunks of large messages and replays never close a gate
       return;
     }
     HmmProtocol.Msg m = WireCodec.decode(envelope);

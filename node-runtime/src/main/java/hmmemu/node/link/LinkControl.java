@@ -1,7 +1,5 @@
-package hmmemu.cluster;
+package hmmemu.node.link;
 
-import hmmemu.node.link.FaultSchedule;
-import hmmemu.node.link.ModeledLink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +33,9 @@ public final class LinkControl {
   public static final ServiceKey<String> KEY = ServiceKey.create(String.class, "hmm-emu-link-control");
 
   private LinkControl() {}
+
+  /** {@code s} on one line (an HTTP reply line); a null message reads as HmmEmuSettings.oneLine had it. */
+  static String oneLine(String s) { return s == null ? "invalid configuration" : s.replace('\n', ' '); }
 
   /** The actor of node {@code nodeName} ("cpu0", "gpu1"...) controlling {@code link}. */
   public static Behavior<String> create(String nodeName, ModeledLink link) {

@@ -1,4 +1,4 @@
-package hmmemu.node;
+package hmmemu.node.link;
 
 import hmmemu.protocol.wire.pb.Envelope;
 import java.util.HashMap;
