@@ -243,6 +243,11 @@ public final class ProcessCluster implements ClusterHandle {
   /** The controller's Pekko Management base URI ({@code hmm-emu inject --node}), or null when disabled. */
   public String managementUri() { return management; }
 
+  /** The token {@code hmm-emu inject} must send to {@link #managementUri} (null when disabled). */
+  public String managementToken() {
+    return management == null ? null : system.settings().config().getString("hmm-emu.management.token");
+  }
+
   @Override
   public ActorSystem<?> controlSystem() { return system; }
 
@@ -375,21 +380,16 @@ public final class ProcessCluster implements ClusterHandle {
   public static void validate(FaultSchedule schedule, int gpuNodes) {
     int known = gpuNodes;
     for (FaultSchedule.Entry e : schedule.entries()) {
-      List<Integer> nodes = new ArrayList<>();
       FaultSchedule.Action a = e.action();
-      if (a instanceof FaultSchedule.AddDelay d) d.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
-      else if (a instanceof FaultSchedule.SetProbability p) p.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
-      else if (a instanceof FaultSchedule.Partition p) nodes.add(p.node());
-      else if (a instanceof FaultSchedule.Heal h) nodes.add(h.node());
-      else if (a instanceof FaultSchedule.Pause p) nodes.add(p.node());
-      else if (a instanceof FaultSchedule.Resume r) nodes.add(r.node());
-      else if (a instanceof FaultSchedule.Crash c) nodes.add(c.node());
-      else if (a instanceof FaultSchedule.Restart r) {
-        if (r.node() == 0) throw new IllegalArgumentException(e + ": only a GPU node can be restarted");
-        nodes.add(r.node());
+      if (a instanceof FaultSchedule.Restart r && r.node() == 0) {
+        throw new IllegalArgumentException(e + ": only a GPU node can be restarted");
       }
-      for (int n : nodes) {
+      for (int n : LinkControl.nodes(a)) {
         if (n > known) throw new IllegalArgumentException(e + ": no node " + name(n) + " (the cluster has gpu1..gpu" + known + " then)");
+      }
+      if (a instanceof FaultSchedule.Restart && known == LinkControl.MAX_NODE) {
+        throw new IllegalArgumentException(e + ": the restarted node would be gpu" + (known + 1) + ", beyond the "
+            + LinkControl.MAX_NODE + " GPU node indexes (docs/FAULTS.md, Restart)");
       }
       if (a instanceof FaultSchedule.Restart) known++;
     }

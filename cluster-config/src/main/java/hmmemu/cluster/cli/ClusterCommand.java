@@ -93,6 +93,9 @@ final class ClusterCommand implements Callable<Integer> {
         if (!json && c.managementUri() != null) {
           String hp = c.managementUri().replaceFirst("^http://", "").replaceFirst("/$", "");
           System.out.println("management at " + c.managementUri() + " (hmm-emu inject --node " + hp + " \"FAULT\")");
+          System.out.println("management token " + c.managementToken() + " (in "
+              + hmmemu.cluster.FaultRoutes.tokenFile(java.net.URI.create(c.managementUri()).getPort())
+              + ", where hmm-emu inject on this machine reads it)");
         }
         List<CompletableFuture<Void>> running = new ArrayList<>();
         try {

@@ -110,8 +110,11 @@ final class NodeCommand implements Callable<Integer> {
     String tlsNote = NodeConfig.Tls.of(settings.config).enabled() ? " (mutual TLS)" : "";
     System.out.println("hmm-emu node: " + name + " listening on " + self.host().get() + ":" + self.port().get() + tlsNote);
     if (NodeConfig.managementEnabled(c)) {
-      System.out.println("hmm-emu node: management at " + NodeConfig.startManagement(system)
-          + " (hmm-emu inject --node HOST:PORT \"FAULT\")");
+      String uri = NodeConfig.startManagement(system);
+      int mport = java.net.URI.create(uri).getPort();
+      System.out.println("hmm-emu node: management at " + uri + " (hmm-emu inject --node HOST:PORT \"FAULT\")");
+      System.out.println("hmm-emu node: management token " + c.getString("hmm-emu.management.token") + " (in "
+          + hmmemu.cluster.FaultRoutes.tokenFile(mport) + ", where hmm-emu inject on this machine reads it)");
     }
     System.out.flush();
     cluster.registerOnMemberUp(() -> {
