@@ -75,6 +75,7 @@ final class NodeCommand implements Callable<Integer> {
     if (devices < 1 || devices > 16) throw new SettingsException("--devices: must be in [1, 16]");
     if (port < 0 || port > 65535) throw new SettingsException("--port: out of range: " + port);
     if (port != 0) checkPortFree(bindHost.isEmpty() ? host : bindHost, port);
+    checkSetKeys(sets);
     Map<String, Object> o = new HashMap<>(sets);
     o.putAll(tls.overrides());
     if (managementHost != null) o.put("hmm-emu.management.hostname", managementHost);
@@ -145,7 +146,24 @@ final class NodeCommand implements Callable<Integer> {
     return 0;
   }
 
-  static void checkPortFree(String host, int port) {
+  /** Every --set key must name a key of reference.conf (or a link direction): a typo is not silently ignored. */
+  static void checkSetKeys(Map<String, String> sets) {
+    Config known = com.typesafe.config.ConfigFactory.load();
+    for (String key : sets.keySet()) {
+      boolean ok;
+      try {
+        ok = key.startsWith("hmm-emu.link.directions.") || known.hasPathOrNull(key);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new SettingsException("--set " + key + ": not a configuration path (" + e.getMessage().replace('\n', ' ') + ")");
+      }
+      if (!ok) {
+        throw new SettingsException("--set " + key + ": unknown configuration key (keys are those of reference.conf,"
+            + " e.g. hmm-emu.time-scale or pekko.remote.artery.canonical.port)");
+      }
+    }
+  }
+
+    static void checkPortFree(String host, int port) {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress(host, port));
     } catch (IOException e) {

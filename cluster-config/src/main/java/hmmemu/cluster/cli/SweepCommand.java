@@ -97,6 +97,12 @@ final class SweepCommand implements Callable<Integer> {
         throw new SettingsException("--latencies: not a duration: '" + lat + "'");
       }
       if (d.isNegative()) throw new SettingsException("--latencies: negative duration '" + lat + "'");
+      // Longer than the driver's fault deadline, not even one round trip fits in a fault: every GPU fault times out.
+      Duration deadline = Duration.ofNanos(base.switches.driverDeadlineMicros() * 1000);
+      if (d.compareTo(deadline) > 0) {
+        throw new SettingsException("--latencies: '" + lat + "' is longer than the driver deadline ("
+            + deadline.toMillis() + " ms, hmm-emu.model.driver-deadline)");
+      }
       parsed.put(lat, d);
     }
     HmmEmuSettings.Demo w = base.demo;

@@ -142,7 +142,7 @@ public final class ScenarioParser {
     }
     if (root.containsKey("switches")) switches = switches(object(root.get("switches"), "switches"), switches);
     Duration stepTimeout = root.containsKey("step-timeout")
-        ? duration(root.get("step-timeout"), "step-timeout") : DEFAULT_STEP_TIMEOUT;
+        ? positive(root.get("step-timeout"), "step-timeout") : DEFAULT_STEP_TIMEOUT;
     double timeScale = 0;
     if (root.containsKey("time-scale")) {
       ConfigValue v = root.get("time-scale");
@@ -410,7 +410,10 @@ public final class ScenarioParser {
     ConfigValue pv = required(o, "pages", "VMA " + name, line(o));
     long pages = integer(pv, "pages");
     if (pages < 1 || pages > (1 << 20)) throw err(pv, "pages: must be in [1, 1048576], got " + pages);
-    if (start + pages * Page.SIZE > Page.TASK_SIZE) throw err(sv, "VMA " + name + " ends beyond TASK_SIZE");
+    // Compared without forming start + size, which wraps past Long.MAX_VALUE for a start near it.
+    if (start >= Page.TASK_SIZE || pages * Page.SIZE > Page.TASK_SIZE - start) {
+      throw err(sv, "VMA " + name + " ends beyond TASK_SIZE");
+    }
     int prot = o.containsKey("prot") ? prot(o.get("prot")) : Prot.RW;
     VmaKind kind = VmaKind.ANON_PRIVATE;
     if (o.containsKey("kind")) {
@@ -493,7 +496,7 @@ public final class ScenarioParser {
           + " (split them into steps; use async = true for concurrency)");
     }
     boolean async = o.containsKey("async") && bool(o.get("async"), "async");
-    Duration wait = o.containsKey("wait") ? duration(o.get("wait"), "wait") : null;
+    Duration wait = o.containsKey("wait") ? positive(o.get("wait"), "wait") : null;
     Scenario.Action action;
     if (actionKeys.isEmpty()) {
       if (!o.containsKey("expect")) throw new ScenarioException(file, line, "step " + index + " has no action and no expect");
@@ -1247,7 +1250,13 @@ public final class ScenarioParser {
     }
   }
 
-  private ConfigObject object(ConfigValue v, String what) {
+  private Duration positive(ConfigValue v, String what) {
+    Duration d = duration(v, what);
+    if (d.isNegative() || d.isZero()) throw err(v, what + ": must be > 0, got " + v.render());
+    return d;
+  }
+
+    private ConfigObject object(ConfigValue v, String what) {
     if (v.valueType() != ConfigValueType.OBJECT) {
       throw err(v, what + ": expected an object { ... }, got " + v.valueType().name().toLowerCase() + " " + v.render());
     }
