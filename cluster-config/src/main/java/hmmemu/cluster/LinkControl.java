@@ -134,7 +134,7 @@ public final class LinkControl {
   /** The one line refusing {@code n} more actions when {@link #MAX_LIVE_ACTIONS} would be exceeded. */
   public static String tooManyLive(int n) {
     return "too many fault actions live at once: " + n + " more would exceed " + MAX_LIVE_ACTIONS
-        + " (wait for running ones to end, or send 'clear')";
+        + " (their last steps, e.g. the ends of 'for' periods, are still to run; wait for them)";
   }
 
   /** The nodes (0 = cpu0, k = gpuk) {@code a} names. */
