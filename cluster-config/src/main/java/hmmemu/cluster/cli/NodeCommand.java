@@ -34,10 +34,10 @@ import picocli.CommandLine.Option;
 
 /** {@code hmm-emu node}: one cluster node in this JVM; serves until SIGTERM (graceful leave) or stdin EOF. */
 @Command(name = "node", mixinStandardHelpOptions = true,
-    description = {"Starts one node (role cpu or gpu) and joins a cluster. Logs when it is Up and serves until",
-        "stopped: SIGTERM (or Ctrl-C) leaves the cluster gracefully."})
+    description = {"Starts one node (role cpu or gpu) and joins a cluster.",
+        "Logs when it is Up and serves until stopped: SIGTERM (or Ctrl-C) leaves the cluster gracefully."})
 final class NodeCommand implements Callable<Integer> {
-  @Option(names = "--role", required = true, description = "cpu or gpu") String role;
+  @Option(names = "--role", required = true, description = "The node's role: cpu or gpu.") String role;
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Canonical (public) host (default ${DEFAULT-VALUE}).")
   String host;
   @Option(names = "--port", defaultValue = "0", description = "Canonical port; 0 picks a free one (default ${DEFAULT-VALUE}).")
