@@ -14,10 +14,9 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 16, item 1: {@code hmm-emu cluster} started as a real process, GPU node 2's JVM frozen by its fault
- * schedule ({@code pause gpu2 for 60s}, SIGSTOP), then the controller SIGKILLed: every child JVM, the frozen one
- * included, must be gone soon after (a frozen JVM cannot read its stdin EOF; ProcessCluster's watchdogs thaw and
- * kill it).
+ * Issue 16, item 1: {@code hmm-emu cluster} started as a real process, GPU node 2's JVM frozen (SIGSTOP, what
+ * {@code --fault "pause gpu2"} sends), then the controller SIGKILLed: every child JVM, the frozen one included, must
+ * be gone soon after (a frozen JVM cannot read its stdin EOF; ProcessCluster's watchdogs thaw and kill it).
  */
 class ControllerSigkillTest {
 
@@ -44,35 +43,55 @@ class ControllerSigkillTest {
     }
   }
 
+  private static String cmdline(ProcessHandle h) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(h.pid()), "cmdline")).replace('\0', ' ');
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static long nodeJvms(Process controller) {
+    return controller.toHandle().children().filter(h -> cmdline(h).contains(" node --role ")).count();
+  }
+
+  /** The child JVM running GPU node {@code k} among {@code controller}'s descendants, if launched yet. */
+  private static ProcessHandle gpuChild(Process controller, int k) {
+    return controller.toHandle().children()
+        .filter(h -> cmdline(h).contains(" node --role gpu --node-index " + k + " ")).findFirst().orElse(null);
+  }
+
   @Test
   void sigkillOfTheControllerEndsEveryChildEvenAFrozenOne() throws Exception {
     Path log = Files.createTempFile("hmm-emu-controller-", ".log");
     Process controller = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xss4m", "-cp", System.getProperty("java.class.path"), "hmmemu.cluster.cli.Main", "cluster",
-        "--gpu", "2", "--arms", "kernel", "--ops-per-thread", "1000000", "--ops-per-warp", "100000",
-        "--fault", "at 0s pause gpu2 for 60s")
+        "--gpu", "2", "--arms", "kernel")
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    List<ProcessHandle> children = List.of();
+    java.util.Set<ProcessHandle> children = new java.util.LinkedHashSet<>();
     try {
-      // The schedule logs "SIGSTOP gpu2" once gpu2's JVM is frozen.
-      await(() -> {
-        try {
-          return Files.readString(log).contains("SIGSTOP gpu2") || !controller.isAlive();
-        } catch (IOException e) {
-          return false;
-        }
-      }, 120, () -> "the controller froze gpu2 (log " + log + ")");
+      // Freeze gpu2's JVM as `--fault "pause gpu2"` does (SIGSTOP), as soon as it is launched: the watchdogs must
+      // not depend on the cluster having formed.
+      ProcessHandle[] gpu2 = new ProcessHandle[1];
+      await(() -> (gpu2[0] = gpuChild(controller, 2)) != null || !controller.isAlive(), 120,
+          () -> "the controller launched gpu2's JVM");
       assertTrue(controller.isAlive(), "the controller exited early: " + Files.readString(log));
-      children = controller.toHandle().descendants().collect(Collectors.toList());
-      List<Long> frozen = children.stream().map(ProcessHandle::pid).filter(p -> state(p) == 'T').toList();
-      assertTrue(!frozen.isEmpty(), "a stopped child (gpu2) after SIGSTOP; children " + children);
+      children.add(gpu2[0]);
+      Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(gpu2[0].pid())).start();
+      assertTrue(stop.waitFor(10, TimeUnit.SECONDS) && stop.exitValue() == 0, "kill -STOP gpu2");
+      await(() -> state(gpu2[0].pid()) == 'T', 10, () -> "gpu2 stopped (state " + state(gpu2[0].pid()) + ")");
+      // Every process the controller started by now: the three node JVMs are launched together.
+      await(() -> gpuChild(controller, 1) != null && nodeJvms(controller) == 3, 30,
+          () -> "three node JVMs launched: " + controller.toHandle().children().toList());
+      children.addAll(controller.toHandle().descendants().collect(Collectors.toList()));
       controller.destroyForcibly(); // SIGKILL: no shutdown hook runs
       assertTrue(controller.waitFor(10, TimeUnit.SECONDS), "the controller survived SIGKILL");
-      List<ProcessHandle> all = children;
+      List<ProcessHandle> all = List.copyOf(children);
       await(() -> all.stream().allMatch(h -> gone(h.pid())), 30,
           () -> "every child of the SIGKILLed controller gone; still there: " + all.stream()
               .filter(h -> !gone(h.pid())).map(h -> h.pid() + " state " + state(h.pid())).toList());
     } finally {
+      if (controller.isAlive()) children.addAll(controller.toHandle().descendants().collect(Collectors.toList()));
       controller.destroyForcibly();
       for (ProcessHandle h : children) {
         if (!gone(h.pid())) {
