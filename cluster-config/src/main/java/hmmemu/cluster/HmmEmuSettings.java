@@ -14,6 +14,8 @@ import java.util.Map;
  * one {@link SettingsException} line naming the key, detected at start-up before any node starts.
  */
 public final class HmmEmuSettings {
+  /** The largest time-scale: one model microsecond lasts at most a real second. */
+  public static final double MAX_TIME_SCALE = 1e6;
   public final Config config;
   public final ModelSwitches switches;
   public final double timeScale;
@@ -40,7 +42,9 @@ public final class HmmEmuSettings {
           m.getBoolean("driver-lock-across-conversion"), m.getBoolean("leak-folio-on-retry"),
           m.getBoolean("dmirror-seq-check"), m.getBoolean("hmm-pfn-exclusive"), deadline, false);
       this.timeScale = config.getDouble("hmm-emu.time-scale");
-      if (!(timeScale > 0)) throw new SettingsException("hmm-emu.time-scale: must be > 0, got " + timeScale);
+      if (!(timeScale > 0) || !(timeScale <= MAX_TIME_SCALE)) {
+        throw new SettingsException("hmm-emu.time-scale: must be > 0 and at most " + MAX_TIME_SCALE + ", got " + timeScale);
+      }
       Config d = config.getConfig("hmm-emu.demo");
       this.demo = new Demo(
           range("hmm-emu.demo.gpu-nodes", d.getInt("gpu-nodes"), 1, 15),
@@ -79,7 +83,11 @@ public final class HmmEmuSettings {
       Config base = ConfigFactory.load();
       if (configFile != null) {
         if (!configFile.isFile()) throw new SettingsException("--config: no such file: " + configFile);
-        base = ConfigFactory.parseFile(configFile).withFallback(base).resolve();
+        try {
+          base = ConfigFactory.parseFile(configFile).withFallback(base).resolve();
+        } catch (StackOverflowError e) {
+          throw new SettingsException("--config " + configFile + ": nested too deeply to parse");
+        }
       }
       Config c = ConfigFactory.parseMap(overrides).withFallback(base);
       return new HmmEmuSettings(c);

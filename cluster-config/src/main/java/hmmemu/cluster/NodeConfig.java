@@ -1,5 +1,7 @@
 package hmmemu.cluster;
 
+import hmmemu.node.link.FaultRoutes;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
@@ -8,6 +10,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -58,25 +62,38 @@ public final class NodeConfig {
     return !c.hasPath("hmm-emu.management.enabled") || c.getBoolean("hmm-emu.management.enabled");
   }
 
-  /** Copies hmm-emu.management.{hostname,port} to pekko.management.http (localhost and a free port by default). */
+  /**
+   * Copies hmm-emu.management.{hostname,port} to pekko.management.http (localhost and a free port by default) and
+   * sets hmm-emu.management.token: the configured one, or else a new random one ({@link FaultRoutes} requires it).
+   */
   public static Config withManagement(Config c) {
     if (!managementEnabled(c)) return c;
     try {
       String host = c.getString("hmm-emu.management.hostname");
       int port = c.getInt("hmm-emu.management.port");
       if (port < 0 || port > 65535) throw new SettingsException("hmm-emu.management.port: out of range: " + port);
+      String token = c.hasPath("hmm-emu.management.token") ? c.getString("hmm-emu.management.token") : "";
+      if (token.isBlank()) token = FaultRoutes.newToken();
       return ConfigFactory.parseMap(Map.of("pekko.management.http.hostname", host,
-          "pekko.management.http.port", port)).withFallback(c);
+          "pekko.management.http.port", port, "hmm-emu.management.token", token)).withFallback(c);
     } catch (ConfigException e) {
       throw new SettingsException(HmmEmuSettings.oneLine(e.getMessage()));
     }
   }
 
-  /** Starts Pekko Management HTTP on {@code system} (bounded wait) and returns its base URI. */
+  /**
+   * Starts Pekko Management HTTP on {@code system} (bounded wait), writes its token to {@link FaultRoutes#tokenFile} (deleted
+   * when the system terminates) and returns its base URI.
+   */
   public static String startManagement(org.apache.pekko.actor.typed.ActorSystem<?> system) {
     try {
-      return org.apache.pekko.management.javadsl.PekkoManagement.get(system).start().toCompletableFuture()
+      String uri = org.apache.pekko.management.javadsl.PekkoManagement.get(system).start().toCompletableFuture()
           .get(30, java.util.concurrent.TimeUnit.SECONDS).toString();
+      writeToken(system, java.net.URI.create(uri).getPort());
+      return uri;
+    } catch (SettingsException e) {
+      system.terminate();
+      throw e;
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       system.terminate();
@@ -85,6 +102,30 @@ public final class NodeConfig {
           + system.settings().config().getString("pekko.management.http.port") + ": "
           + HmmEmuSettings.oneLine(String.valueOf(cause.getMessage())));
     }
+  }
+
+  private static void writeToken(org.apache.pekko.actor.typed.ActorSystem<?> system, int port) {
+    Path file = FaultRoutes.tokenFile(port);
+    try {
+      Path dir = file.getParent();
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      Path tmp = Files.createTempFile(dir, "management-" + port + "-", ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(tmp, system.settings().config().getString("hmm-emu.management.token") + "\n");
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | UnsupportedOperationException e) {
+      throw new SettingsException("management: cannot write the token file " + file + ": "
+          + HmmEmuSettings.oneLine(e.getMessage()));
+    }
+    system.getWhenTerminated().thenRun(() -> {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException ignored) {
+        // a stale file is overwritten by the next endpoint on this port
+      }
+    });
   }
 
   /** The cluster's mutual-TLS settings (hmm-emu.tls), validated. */

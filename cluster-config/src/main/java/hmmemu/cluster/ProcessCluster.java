@@ -38,8 +38,9 @@ import org.apache.pekko.cluster.typed.Join;
  * A local cluster of separate JVM processes: this process is the controller (role "control", the seed, and the
  * host of the invariant checker and of the Pekko Management endpoint for {@code hmm-emu inject}); it launches one
  * CPU node and N GPU nodes as child JVMs running {@code hmm-emu node}. No child outlives it: each child stops when
- * its stdin pipe closes (so even a SIGKILL of this process ends them), a JVM shutdown hook destroys them on Ctrl-C,
- * and {@link #close} kills them. {@link #runFaults} carries out a fault schedule: crash (SIGKILL), pause (SIGSTOP),
+ * its stdin pipe closes, and a {@link #watchdog} process beside each child thaws and kills it when this process is
+ * gone (so even a SIGKILL of this process ends them, a SIGSTOPped child included); a JVM shutdown hook destroys
+ * them on Ctrl-C, and {@link #close} kills them. {@link #runFaults} carries out a fault schedule: crash (SIGKILL), pause (SIGSTOP),
  * resume (SIGCONT) and restart of a child JVM, and link faults sent to every node's link stage.
  */
 public final class ProcessCluster implements ClusterHandle {
@@ -70,6 +71,8 @@ public final class ProcessCluster implements ClusterHandle {
   private final List<Child> children = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Path> logs = new ArrayList<>();
   private final List<Process> everStarted = new ArrayList<>();
+  /** One {@link #watchdog} per child ever started. */
+  private final List<Process> watchdogs = new ArrayList<>();
   private final Thread hook;
   private final String management;
   private volatile ActorRef<Envelope> cpu;
@@ -162,12 +165,32 @@ public final class ProcessCluster implements ClusterHandle {
       synchronized (everStarted) {
         everStarted.add(p);
       }
+      Process dog = watchdog(p);
+      synchronized (watchdogs) {
+        watchdogs.add(dog);
+      }
+      p.onExit().thenRun(dog::destroyForcibly);
       c.log = log;
       c.process = p;
       c.stopped = false;
     } catch (IOException e) {
       throw new IllegalStateException("could not launch the " + name(c.node) + " JVM: " + e.getMessage());
     }
+  }
+
+  /**
+   * A {@code /bin/sh} beside {@code child} that blocks reading a pipe from this process and, when the pipe closes
+   * (this process exited, however: even SIGKILL closes it), thaws the child (SIGCONT) and SIGKILLs it 2 s later
+   * if its own stdin watchdog has not ended it by then. The child's stdin pipe is not enough: a SIGSTOPped JVM
+   * reads nothing, and the SIGCONT was due from this process. It ignores SIGINT and SIGHUP (the terminal's
+   * Ctrl-C and hang-up reach it too) and is destroyed when the child exits, so it never signals a reused pid.
+   */
+  private static Process watchdog(Process child) throws IOException {
+    String pid = Long.toString(child.pid());
+    String script = "trap '' INT HUP; read -r _; kill -CONT " + pid + " 2>/dev/null; sleep 2; kill -KILL " + pid
+        + " 2>/dev/null; exit 0";
+    return new ProcessBuilder("/bin/sh", "-c", script).redirectInput(ProcessBuilder.Redirect.PIPE)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
   }
 
   private void awaitUp(int members, Duration timeout) {
@@ -243,6 +266,11 @@ public final class ProcessCluster implements ClusterHandle {
 
   /** The controller's Pekko Management base URI ({@code hmm-emu inject --node}), or null when disabled. */
   public String managementUri() { return management; }
+
+  /** The token {@code hmm-emu inject} must send to {@link #managementUri} (null when disabled). */
+  public String managementToken() {
+    return management == null ? null : system.settings().config().getString("hmm-emu.management.token");
+  }
 
   @Override
   public ActorSystem<?> controlSystem() { return system; }
@@ -376,21 +404,16 @@ public final class ProcessCluster implements ClusterHandle {
   public static void validate(FaultSchedule schedule, int gpuNodes) {
     int known = gpuNodes;
     for (FaultSchedule.Entry e : schedule.entries()) {
-      List<Integer> nodes = new ArrayList<>();
       FaultSchedule.Action a = e.action();
-      if (a instanceof FaultSchedule.AddDelay d) d.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
-      else if (a instanceof FaultSchedule.SetProbability p) p.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
-      else if (a instanceof FaultSchedule.Partition p) nodes.add(p.node());
-      else if (a instanceof FaultSchedule.Heal h) nodes.add(h.node());
-      else if (a instanceof FaultSchedule.Pause p) nodes.add(p.node());
-      else if (a instanceof FaultSchedule.Resume r) nodes.add(r.node());
-      else if (a instanceof FaultSchedule.Crash c) nodes.add(c.node());
-      else if (a instanceof FaultSchedule.Restart r) {
-        if (r.node() == 0) throw new IllegalArgumentException(e + ": only a GPU node can be restarted");
-        nodes.add(r.node());
+      if (a instanceof FaultSchedule.Restart r && r.node() == 0) {
+        throw new IllegalArgumentException(e + ": only a GPU node can be restarted");
       }
-      for (int n : nodes) {
+      for (int n : LinkControl.nodes(a)) {
         if (n > known) throw new IllegalArgumentException(e + ": no node " + name(n) + " (the cluster has gpu1..gpu" + known + " then)");
+      }
+      if (a instanceof FaultSchedule.Restart && known == LinkControl.MAX_NODE) {
+        throw new IllegalArgumentException(e + ": the restarted node would be gpu" + (known + 1) + ", beyond the "
+            + LinkControl.MAX_NODE + " GPU node indexes (docs/FAULTS.md, Restart)");
       }
       if (a instanceof FaultSchedule.Restart) known++;
     }
@@ -513,6 +536,16 @@ public final class ProcessCluster implements ClusterHandle {
 
   private void killChildren() {
     List<Process> all = allProcesses();
+    try {
+      killChildren(all);
+    } finally {
+      synchronized (watchdogs) {
+        watchdogs.forEach(Process::destroyForcibly);
+      }
+    }
+  }
+
+  private static void killChildren(List<Process> all) {
     for (Process p : all) {
       try {
         p.getOutputStream().close();

@@ -61,4 +61,47 @@ class ClusterCliErrorsTest {
   void scenarioAcrossJvmsIsRefusedClearly() {
     assertUsage(run("cluster", "--gpu", "1", "--scenario", "scenarios/cases/c01.conf"), "--scenario: not supported");
   }
+
+  /** Issue 16, item 3: each was accepted and failed later (or crashed with a stack trace); now exit 2, one line. */
+  @Test
+  void deeplyNestedConfigIsOneLine() throws Exception {
+    java.nio.file.Path f = java.nio.file.Files.createTempFile("hmm-emu-nested-", ".conf");
+    try {
+      int depth = 20_000;
+      java.nio.file.Files.writeString(f, "a{".repeat(depth) + "}".repeat(depth) + "\n");
+      assertUsage(run("cluster", "--gpu", "1", "--config", f.toString()), "nested too deeply");
+    } finally {
+      java.nio.file.Files.deleteIfExists(f);
+    }
+  }
+
+  @Test
+  void valuesThatFailedMinutesLater() {
+    assertUsage(run("cluster", "--gpu", "1", "--time-scale", "Infinity"), "hmm-emu.time-scale");
+    assertUsage(run("inject", "--node", "127.0.0.1:1", "--timeout", "0s", "clear"), "--timeout: must be at least 1ms");
+    assertUsage(run("inject", "--node", "127.0.0.1:1", "partition gpu16"), "no node gpu16");
+    assertUsage(run("cluster", "--gpu", "15", "--fault", "at 1s crash gpu1", "--fault", "at 2s restart gpu1"),
+        "beyond the 15 GPU node indexes");
+    assertUsage(run("node", "--role", "cpu", "--set", "canonical.port=abc"), "--set canonical.port: unknown configuration key");
+  }
+
+  @Test
+  void injectAgainstAnotherHttpServerIsOneLine() throws Exception {
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", ex -> {
+      byte[] page = "<html>\n<body>\n<h1>501 Not Implemented</h1>\n</body>\n</html>\n".getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "text/html");
+      ex.sendResponseHeaders(501, page.length);
+      ex.getResponseBody().write(page);
+      ex.close();
+    });
+    server.start();
+    try {
+      assertUsage(run("inject", "--node", "127.0.0.1:" + server.getAddress().getPort(), "clear"),
+          "is not an hmm-emu management endpoint (HTTP 501)");
+    } finally {
+      server.stop(0);
+    }
+  }
 }

@@ -35,5 +35,6 @@ class SweepCliErrorsTest {
     assertUsage("negative duration '-5us'", "sweep", "--latencies", "-5us");
     assertUsage("--gpu-nodes", "sweep", "--gpu-nodes", "two");
     assertUsage("--repeats: must be at least 1", "sweep", "--repeats", "0");
+    assertUsage("longer than the driver deadline", "sweep", "--latencies", "1000000d");
   }
 }

@@ -1,5 +1,7 @@
 package hmmemu.cluster.cli;
 
+import hmmemu.node.link.FaultRoutes;
+
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.ProcessCluster;
 import hmmemu.cluster.SettingsException;
@@ -22,9 +24,9 @@ import picocli.CommandLine.Option;
 
 /** {@code hmm-emu cluster}: the headline experiment on a local cluster of separate JVM processes. */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
-    description = {"Launches 1 CPU node and N GPU nodes as separate JVMs (this process is the controller and hosts",
-        "the invariant checker), waits until every member is Up, runs the headline experiment across them and",
-        "stops every child, also on Ctrl-C or failure."})
+    description = {"Runs the headline experiment on 1 CPU node and N GPU nodes, each a separate JVM.",
+        "This process is the controller and hosts the invariant checker. It waits until every member is Up, runs "
+            + "the experiment across them and stops every child, also on Ctrl-C, on failure or when it is killed."})
 final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--cpu", defaultValue = "1", description = "CPU nodes (only 1 is supported: one host mm).")
   int cpuNodes;
@@ -42,9 +44,9 @@ final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--time-scale") Double timeScale;
   @Option(names = "--arms", split = ",", description = "kernel, early-unlock (default both).") List<String> arms;
   @Option(names = "--fault", paramLabel = "LINE",
-      description = {"A fault-schedule line, repeatable, e.g. \"at 5s crash gpu1\", \"at 2s pause gpu2 for 1s\"",
-          "(SIGSTOP/SIGCONT), \"at 8s restart gpu1\" (a new JVM under the next node index, e.g. gpu3),",
-          "\"at 1s add 5ms to cpu0->gpu1 for 3s\". Times from the start of each arm's workload."})
+      description = "A fault-schedule line, repeatable, e.g. \"at 5s crash gpu1\", \"at 2s pause gpu2 for 1s\" "
+          + "(SIGSTOP/SIGCONT), \"at 8s restart gpu1\" (a new JVM under the next node index, e.g. gpu3) or "
+          + "\"at 1s add 5ms to cpu0->gpu1 for 3s\". Times count from the start of each arm's workload.")
   List<String> faultLines = List.of();
   @Option(names = "--faults", paramLabel = "FILE", description = "A file of fault-schedule lines (as --fault).")
   File faultsFile;
@@ -93,6 +95,9 @@ final class ClusterCommand implements Callable<Integer> {
         if (!json && c.managementUri() != null) {
           String hp = c.managementUri().replaceFirst("^http://", "").replaceFirst("/$", "");
           System.out.println("management at " + c.managementUri() + " (hmm-emu inject --node " + hp + " \"FAULT\")");
+          System.out.println("management token " + c.managementToken() + " (in "
+              + hmmemu.node.link.FaultRoutes.tokenFile(java.net.URI.create(c.managementUri()).getPort())
+              + ", where hmm-emu inject on this machine reads it)");
         }
         List<CompletableFuture<Void>> running = new ArrayList<>();
         try {

@@ -18,9 +18,9 @@ import picocli.CommandLine.Option;
 
 /** {@code hmm-emu demo}: the headline experiment on an embedded one-JVM cluster (1 CPU node, N GPU nodes). */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Runs the headline experiment twice with the same seed: (a) the kernel's folio lock,",
-        "(b) the folio unlocked right after conversion (PROTOCOL.md §8 R9). Prints a table; exit 1 on a",
-        "violated invariant or a lost increment."})
+    description = {"Runs the headline experiment with the kernel's folio lock and with it released early.",
+        "Both arms use the same seed: (a) the kernel's folio lock, (b) the folio unlocked right after conversion "
+            + "(PROTOCOL.md §8 R9). Prints a table; exits 1 on a violated invariant or a lost increment."})
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the result as one JSON object on the last line of stdout.")
   boolean json;
@@ -29,8 +29,8 @@ final class DemoCommand implements Callable<Integer> {
   @Mixin WorkloadOptions workload;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
-  @Option(names = "--link", description = {"Send host-device traffic through the modelled link of hmm-emu.link",
-      "(delays, faults and the data link layer; docs/LATENCY.md, docs/FAULTS.md) instead of directly."})
+  @Option(names = "--link", description = "Send host-device traffic through the modelled link of hmm-emu.link "
+      + "(delays, faults and the data link layer; docs/LATENCY.md, docs/FAULTS.md) instead of directly.")
   boolean link;
 
   @Override

@@ -1,5 +1,6 @@
 package hmmemu.cluster.cli;
 
+import hmmemu.node.link.FaultRoutes;
 import hmmemu.node.link.LinkControl;
 import hmmemu.cluster.SettingsException;
 import java.net.URI;
@@ -7,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -19,19 +22,24 @@ import picocli.CommandLine.Parameters;
  * endpoint ({@code POST /hmm-emu/faults}); that node forwards them to the link stage of every node.
  */
 @Command(name = "inject", mixinStandardHelpOptions = true,
-    description = {"Injects link faults into a running cluster, e.g.",
-        "  hmm-emu inject --node 127.0.0.1:7626 \"add 5ms to cpu0->gpu1 for 3s\"",
-        "FAULT is a fault-schedule line: 'add D [jitter J] to A->B|A<->B [for T]',",
-        "'loss|duplication|reordering P on A->B [for T]', 'partition NODE [two-way|out|in] [for T]', 'heal NODE',",
-        "'pause NODE [for T]', 'resume NODE', 'clear' (NODE: cpu0, gpuK); 'at T' delays it (default: now).",
-        "The address is the management address that `hmm-emu node` or `hmm-emu cluster` printed.",
-        "Crash and restart act on processes: `hmm-emu cluster --fault`."})
+    description = {"Injects link faults into a running cluster.",
+        "Example: hmm-emu inject --node 127.0.0.1:7626 \"add 5ms to cpu0->gpu1 for 3s\"",
+        "FAULT is a fault-schedule line: 'add D [jitter J] to A->B|A<->B [for T]', "
+            + "'loss|duplication|reordering P on A->B [for T]', 'partition NODE [two-way|out|in] [for T]', "
+            + "'heal NODE', 'pause NODE [for T]', 'resume NODE' or 'clear' (NODE: cpu0, gpu1..gpu15); "
+            + "'at T' delays it (default: now).",
+        "The address is the management address that `hmm-emu node` or `hmm-emu cluster` printed. The endpoint's "
+            + "token is read from ~/.hmm-emu/management-PORT.token (or $HMM_EMU_TOKEN_DIR) unless --token is given.",
+        "Crash and restart act on processes: use `hmm-emu cluster --fault`."})
 final class InjectCommand implements Callable<Integer> {
   @Option(names = "--node", required = true, paramLabel = "HOST:PORT",
       description = "Management address of any node of the cluster (printed at start-up).")
   String node;
   @Option(names = "--timeout", defaultValue = "10s", description = "How long to wait for the answer (default ${DEFAULT-VALUE}).")
   String timeout;
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "The endpoint's token (printed at start-up; default: read from its token file).")
+  String token;
   @Parameters(arity = "1..*", paramLabel = "FAULT", description = "Fault lines (several arguments or ';' separated).")
   List<String> faults;
 
@@ -49,11 +57,14 @@ final class InjectCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new SettingsException("--timeout: " + e.getMessage());
     }
+    if (wait.toMillis() < 1) throw new SettingsException("--timeout: must be at least 1ms, got '" + timeout + "'");
     URI uri = uri(node);
+    String bearer = token != null ? token.strip() : readToken(uri.getPort());
     HttpClient http = HttpClient.newBuilder().connectTimeout(wait).build();
-    HttpRequest req = HttpRequest.newBuilder(uri).timeout(wait)
-        .header("Content-Type", "text/plain; charset=utf-8")
-        .POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8)).build();
+    HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(wait)
+        .header("Content-Type", "text/plain; charset=utf-8");
+    if (bearer != null) rb.header("Authorization", "Bearer " + bearer);
+    HttpRequest req = rb.POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8)).build();
     HttpResponse<String> resp;
     try {
       resp = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
@@ -61,13 +72,28 @@ final class InjectCommand implements Callable<Integer> {
       throw new SettingsException("inject: cannot reach the management endpoint " + uri + ": "
           + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ')));
     }
+    int status = resp.statusCode();
     String body = resp.body().strip();
-    if (resp.statusCode() == 400) throw new SettingsException("inject: " + body);
-    if (resp.statusCode() == 404) {
-      throw new SettingsException("inject: " + uri + " is not an hmm-emu management endpoint (404)");
+    if (resp.headers().firstValue(FaultRoutes.MARK).isEmpty()) {
+      throw new SettingsException("inject: " + uri + " is not an hmm-emu management endpoint (HTTP " + status + ")");
     }
-    System.out.println(body);
-    return resp.statusCode() == 200 ? 0 : 1;
+    if (status == 200 || status == 502) {
+      System.out.println(body);
+      return status == 200 ? 0 : 1;
+    }
+    String hint = status == 401 && bearer == null
+        ? "; no --token given and no " + FaultRoutes.tokenFile(uri.getPort()) + " on this machine" : "";
+    throw new SettingsException("inject: " + body.replace('\n', ' ') + " (HTTP " + status + ")" + hint);
+  }
+
+  /** The token written by the endpoint on {@code port} on this machine, or null when there is none. */
+  private static String readToken(int port) {
+    Path file = FaultRoutes.tokenFile(port);
+    try {
+      return Files.isRegularFile(file) ? Files.readString(file).strip() : null;
+    } catch (java.io.IOException e) {
+      throw new SettingsException("inject: cannot read the token file " + file + ": " + e.getMessage());
+    }
   }
 
   /** {@code HOST:PORT} or {@code http://HOST:PORT[/]} to the faults route. */

@@ -36,7 +36,13 @@ public final class Main implements Runnable {
       System.err.println("hmm-emu: " + cmd.getCommandName() + " failed: " + ex.getMessage());
       return 1;
     });
-    return cl.execute(args);
+    try {
+      return cl.execute(args);
+    } catch (StackOverflowError e) {
+      // A deeply nested input (a HOCON file of thousands of levels) overflows its recursive parser.
+      System.err.println("hmm-emu: the input is nested too deeply to parse (stack overflow)");
+      return 2;
+    }
   }
 
   @Override

@@ -1,5 +1,7 @@
 package hmmemu.cluster.cli;
 
+import hmmemu.node.link.FaultRoutes;
+
 import com.typesafe.config.Config;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.node.link.LinkControl;
@@ -34,10 +36,10 @@ import picocli.CommandLine.Option;
 
 /** {@code hmm-emu node}: one cluster node in this JVM; serves until SIGTERM (graceful leave) or stdin EOF. */
 @Command(name = "node", mixinStandardHelpOptions = true,
-    description = {"Starts one node (role cpu or gpu) and joins a cluster. Logs when it is Up and serves until",
-        "stopped: SIGTERM (or Ctrl-C) leaves the cluster gracefully."})
+    description = {"Starts one node (role cpu or gpu) and joins a cluster.",
+        "Logs when it is Up and serves until stopped: SIGTERM (or Ctrl-C) leaves the cluster gracefully."})
 final class NodeCommand implements Callable<Integer> {
-  @Option(names = "--role", required = true, description = "cpu or gpu") String role;
+  @Option(names = "--role", required = true, description = "The node's role: cpu or gpu.") String role;
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Canonical (public) host (default ${DEFAULT-VALUE}).")
   String host;
   @Option(names = "--port", defaultValue = "0", description = "Canonical port; 0 picks a free one (default ${DEFAULT-VALUE}).")
@@ -75,6 +77,7 @@ final class NodeCommand implements Callable<Integer> {
     if (devices < 1 || devices > 16) throw new SettingsException("--devices: must be in [1, 16]");
     if (port < 0 || port > 65535) throw new SettingsException("--port: out of range: " + port);
     if (port != 0) checkPortFree(bindHost.isEmpty() ? host : bindHost, port);
+    checkSetKeys(sets);
     Map<String, Object> o = new HashMap<>(sets);
     o.putAll(tls.overrides());
     if (managementHost != null) o.put("hmm-emu.management.hostname", managementHost);
@@ -110,8 +113,11 @@ final class NodeCommand implements Callable<Integer> {
     String tlsNote = NodeConfig.Tls.of(settings.config).enabled() ? " (mutual TLS)" : "";
     System.out.println("hmm-emu node: " + name + " listening on " + self.host().get() + ":" + self.port().get() + tlsNote);
     if (NodeConfig.managementEnabled(c)) {
-      System.out.println("hmm-emu node: management at " + NodeConfig.startManagement(system)
-          + " (hmm-emu inject --node HOST:PORT \"FAULT\")");
+      String uri = NodeConfig.startManagement(system);
+      int mport = java.net.URI.create(uri).getPort();
+      System.out.println("hmm-emu node: management at " + uri + " (hmm-emu inject --node HOST:PORT \"FAULT\")");
+      System.out.println("hmm-emu node: management token " + c.getString("hmm-emu.management.token") + " (in "
+          + hmmemu.node.link.FaultRoutes.tokenFile(mport) + ", where hmm-emu inject on this machine reads it)");
     }
     System.out.flush();
     cluster.registerOnMemberUp(() -> {
@@ -142,7 +148,24 @@ final class NodeCommand implements Callable<Integer> {
     return 0;
   }
 
-  static void checkPortFree(String host, int port) {
+  /** Every --set key must name a key of reference.conf (or a link direction): a typo is not silently ignored. */
+  static void checkSetKeys(Map<String, String> sets) {
+    Config known = com.typesafe.config.ConfigFactory.load();
+    for (String key : sets.keySet()) {
+      boolean ok;
+      try {
+        ok = key.startsWith("hmm-emu.link.directions.") || known.hasPathOrNull(key);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new SettingsException("--set " + key + ": not a configuration path (" + e.getMessage().replace('\n', ' ') + ")");
+      }
+      if (!ok) {
+        throw new SettingsException("--set " + key + ": unknown configuration key (keys are those of reference.conf,"
+            + " e.g. hmm-emu.time-scale or pekko.remote.artery.canonical.port)");
+      }
+    }
+  }
+
+    static void checkPortFree(String host, int port) {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress(host, port));
     } catch (IOException e) {

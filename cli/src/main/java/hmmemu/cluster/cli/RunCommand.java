@@ -28,9 +28,10 @@ import picocli.CommandLine.Parameters;
  * only when every expectation of every file held.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-    description = {"Runs scenario files (HOCON; directories: every *.conf inside, sorted) on an embedded cluster",
-        "and checks their expectations. Prints PASS/FAIL per file and each failed expectation as",
-        "FILE:LINE: expected X, got Y. Exit 0 all passed, 1 a failure, 2 a malformed scenario."})
+    description = {"Runs scenario files on an embedded cluster and checks their expectations.",
+        "A scenario is a HOCON file; a directory stands for every *.conf inside, sorted. Prints PASS/FAIL per file "
+            + "and each failed expectation as FILE:LINE: expected X, got Y. Exit 0 all passed, 1 a failure, "
+            + "2 a malformed scenario."})
 final class RunCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "PATH", description = "Scenario files or directories.")
   List<File> paths;

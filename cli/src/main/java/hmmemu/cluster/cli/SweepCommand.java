@@ -25,9 +25,10 @@ import picocli.CommandLine.Option;
  * kernel's folio lock and with it released early (PROTOCOL.md §8 R9: can the folio lock be dropped?).
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-    description = {"Runs the headline experiment for each one-way host-device latency (model time) and both arms,",
-        "on a fresh embedded cluster each, and prints GPU fault rounds per atomic, driver timeouts and p99 GPU",
-        "atomic latency. A first row with 0 us measures the emulator's own share (transport + scheduling)."})
+    description = {"Runs the headline experiment for each one-way host-device latency and both arms.",
+        "Each run gets a fresh embedded cluster; latencies are model time. Prints GPU fault rounds per atomic, "
+            + "driver timeouts and p99 GPU atomic latency. A first row with 0 us measures the emulator's own share "
+            + "(transport + scheduling)."})
 final class SweepCommand implements Callable<Integer> {
   @Option(names = "--latencies", split = ",", defaultValue = "1us,10us,100us,1ms",
       description = "One-way latencies (HOCON durations; default ${DEFAULT-VALUE}).")
@@ -36,9 +37,9 @@ final class SweepCommand implements Callable<Integer> {
   @Mixin WorkloadOptions workload;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
-  @Option(names = "--repeats", defaultValue = "1", description = {"Runs per row, seeds seed..seed+N-1, pooled",
-      "(sums and merged latency histograms; default ${DEFAULT-VALUE}). Contended runs are bimodal (PROTOCOL.md",
-      "§8 R7: a fault that fails once spins to its deadline), so one run per row says little."}) int repeats;
+  @Option(names = "--repeats", defaultValue = "1", description = "Runs per row, seeds seed..seed+N-1, pooled "
+      + "(sums and merged latency histograms; default ${DEFAULT-VALUE}). Contended runs are bimodal (PROTOCOL.md "
+      + "§8 R7: a fault that fails once spins to its deadline), so one run per row says little.") int repeats;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
 
   /** Several runs of one row pooled: sums, and the latency histograms merged. */
@@ -97,6 +98,12 @@ final class SweepCommand implements Callable<Integer> {
         throw new SettingsException("--latencies: not a duration: '" + lat + "'");
       }
       if (d.isNegative()) throw new SettingsException("--latencies: negative duration '" + lat + "'");
+      // Longer than the driver's fault deadline, not even one round trip fits in a fault: every GPU fault times out.
+      Duration deadline = Duration.ofNanos(base.switches.driverDeadlineMicros() * 1000);
+      if (d.compareTo(deadline) > 0) {
+        throw new SettingsException("--latencies: '" + lat + "' is longer than the driver deadline ("
+            + deadline.toMillis() + " ms, hmm-emu.model.driver-deadline)");
+      }
       parsed.put(lat, d);
     }
     HmmEmuSettings.Demo w = base.demo;

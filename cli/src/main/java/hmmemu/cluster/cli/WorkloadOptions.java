@@ -6,8 +6,8 @@ import picocli.CommandLine.Option;
 /** The headline experiment's workload flags, shared by {@code demo} and {@code sweep} (keys of hmm-emu.demo). */
 final class WorkloadOptions {
   @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).") Long seed;
-  @Option(names = "--gpu-nodes", description = {"GPU nodes (default 2). With 1, the GPU contends with CPU threads",
-      "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7)."}) Integer gpuNodes;
+  @Option(names = "--gpu-nodes", description = "GPU nodes (default 2). With 1, the GPU contends with CPU threads "
+      + "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7).") Integer gpuNodes;
   @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
   @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
   @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;
@@ -18,8 +18,8 @@ final class WorkloadOptions {
   Integer counterPages;
   @Option(names = "--time-scale", description = "Real µs per model µs (default: hmm-emu.time-scale, 1.0).")
   Double timeScale;
-  @Option(names = "--cpu-spin", description = {"CPU threads spin on their counter between increments and touch it",
-      "right after every conversion of its page (hmm-emu.demo.cpu-spin; SCENARIOS.md C08)."}) Boolean cpuSpin;
+  @Option(names = "--cpu-spin", description = "CPU threads spin on their counter between increments and touch it "
+      + "right after every conversion of its page (hmm-emu.demo.cpu-spin; SCENARIOS.md C08).") Boolean cpuSpin;
 
   /** The flags given, as config overrides. */
   void putInto(Map<String, Object> o) {

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -31,6 +32,14 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 public final class LinkControl {
   /** Where each node's link control registers. */
   public static final ServiceKey<String> KEY = ServiceKey.create(String.class, "hmm-emu-link-control");
+  /** Fault lines (not blank, not comments) one request may carry. */
+  public static final int MAX_LINES = 1000;
+  /** Actions one request may start (an {@code A<->B} line is one action). */
+  public static final int MAX_ACTIONS = 1000;
+  /** Actions (started, their last step not yet run) one node's link control, or one endpoint, keeps at once. */
+  public static final int MAX_LIVE_ACTIONS = 10_000;
+  /** The highest GPU node index (docs/FAULTS.md: {@code --node-index} 1..15). */
+  public static final int MAX_NODE = 15;
 
   private LinkControl() {}
 
@@ -47,12 +56,13 @@ public final class LinkControl {
         return t;
       });
       ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
+      AtomicInteger live = new AtomicInteger();
       return Behaviors.receive(String.class)
           .onMessage(String.class, msg -> {
             int nl = msg.indexOf('\n');
             if (nl < 0) return Behaviors.same();
             ActorRef<String> replyTo = resolver.resolveActorRef(msg.substring(0, nl));
-            replyTo.tell(apply(nodeName, link, executor, msg.substring(nl + 1)));
+            replyTo.tell(apply(nodeName, link, executor, live, msg.substring(nl + 1)));
             return Behaviors.same();
           })
           .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
@@ -64,18 +74,25 @@ public final class LinkControl {
   }
 
   /** Parses and starts {@code text} on {@code link}; the reply line. */
-  static String apply(String nodeName, ModeledLink link, ScheduledExecutorService executor, String text) {
+  static String apply(String nodeName, ModeledLink link, ScheduledExecutorService executor, AtomicInteger live,
+      String text) {
     FaultSchedule schedule;
     try {
       schedule = parse(text);
     } catch (IllegalArgumentException e) {
       return "error " + nodeName + ": " + e.getMessage();
     }
-    schedule.start(link, executor, new FaultSchedule.Callbacks() {
+    int n = schedule.entries().size();
+    if (live.addAndGet(n) > MAX_LIVE_ACTIONS) {
+      live.addAndGet(-n);
+      return "error " + nodeName + ": " + tooManyLive(n);
+    }
+    FaultSchedule.Running running = schedule.start(link, executor, new FaultSchedule.Callbacks() {
       @Override public void crash(int node) { throw new IllegalStateException("crash is not a link action"); }
 
       @Override public void restart(int node) { throw new IllegalStateException("restart is not a link action"); }
     });
+    running.done().whenComplete((v, e) -> live.addAndGet(-n));
     return "ok " + nodeName + ": " + schedule.entries().size() + " action(s) started";
   }
 
@@ -87,21 +104,67 @@ public final class LinkControl {
    */
   public static FaultSchedule parse(String text) {
     StringBuilder sb = new StringBuilder();
+    int lines = 0;
     for (String line : text.split("\\R|;")) {
       String t = line.trim();
       if (t.isEmpty() || t.startsWith("#")) continue;
+      if (++lines > MAX_LINES) throw new TooMuch("more than " + MAX_LINES + " fault lines in one request");
       if (!t.toLowerCase(Locale.ROOT).startsWith("at ")) t = "at 0s " + t;
       sb.append(t).append('\n');
     }
     FaultSchedule s = FaultSchedule.parse(sb.toString());
     if (s.isEmpty()) throw new IllegalArgumentException("no fault given");
+    if (s.entries().size() > MAX_ACTIONS) {
+      throw new TooMuch(s.entries().size() + " actions in one request; at most " + MAX_ACTIONS);
+    }
     for (FaultSchedule.Entry e : s.entries()) {
+      for (int node : nodes(e.action())) {
+        if (node > MAX_NODE) {
+          throw new IllegalArgumentException("fault \"" + e.text() + "\": no node gpu" + node + " (GPU nodes are gpu1..gpu"
+              + MAX_NODE + ")");
+        }
+      }
       if (e.action() instanceof FaultSchedule.Crash || e.action() instanceof FaultSchedule.Restart) {
         throw new IllegalArgumentException("fault \"" + e.text() + "\": crash and restart act on a node's process;"
             + " use `hmm-emu cluster --fault` (inject changes links only)");
       }
     }
     return s;
+  }
+
+  /** The one line refusing {@code n} more actions when {@link #MAX_LIVE_ACTIONS} would be exceeded. */
+  public static String tooManyLive(int n) {
+    return "too many fault actions live at once: " + n + " more would exceed " + MAX_LIVE_ACTIONS
+        + " (their last steps, e.g. the ends of 'for' periods, are still to run; wait for them)";
+  }
+
+  /** The nodes (0 = cpu0, k = gpuk) {@code a} names. */
+  public static List<Integer> nodes(FaultSchedule.Action a) {
+    List<Integer> nodes = new ArrayList<>();
+    if (a instanceof FaultSchedule.AddDelay d) d.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
+    else if (a instanceof FaultSchedule.SetProbability p) p.directions().forEach(x -> { nodes.add(x.from()); nodes.add(x.to()); });
+    else if (a instanceof FaultSchedule.Partition p) nodes.add(p.node());
+    else if (a instanceof FaultSchedule.Heal h) nodes.add(h.node());
+    else if (a instanceof FaultSchedule.Pause p) nodes.add(p.node());
+    else if (a instanceof FaultSchedule.Resume r) nodes.add(r.node());
+    else if (a instanceof FaultSchedule.Crash c) nodes.add(c.node());
+    else if (a instanceof FaultSchedule.Restart r) nodes.add(r.node());
+    return nodes;
+  }
+
+  /** How long after its start {@code s} has run its last step (its latest {@code at}, or {@code at + for}). */
+  public static Duration span(FaultSchedule s) {
+    Duration end = Duration.ZERO;
+    for (FaultSchedule.Entry e : s.entries()) {
+      Duration d = e.action().forDuration() == null ? e.at() : e.at().plus(e.action().forDuration());
+      if (d.compareTo(end) > 0) end = d;
+    }
+    return end;
+  }
+
+  /** A request over {@link #MAX_LINES} or {@link #MAX_ACTIONS} (HTTP 413). */
+  public static final class TooMuch extends IllegalArgumentException {
+    TooMuch(String message) { super(message); }
   }
 
   /**

@@ -80,7 +80,7 @@ public final class ScenarioParser {
     }
     if (root.containsKey("switches")) switches = setup.switches(r.object(root.get("switches"), "switches"), switches);
     Duration stepTimeout = root.containsKey("step-timeout")
-        ? r.duration(root.get("step-timeout"), "step-timeout") : DEFAULT_STEP_TIMEOUT;
+        ? r.positive(root.get("step-timeout"), "step-timeout") : DEFAULT_STEP_TIMEOUT;
     double timeScale = 0;
     if (root.containsKey("time-scale")) {
       ConfigValue v = root.get("time-scale");

@@ -117,6 +117,13 @@ final class ScenarioReader {
 
   Integer optInt(ConfigObject o, String k) { return o.containsKey(k) ? (int) integer(o.get(k), k) : null; }
 
+  /** A duration that must be > 0 (a zero or negative timeout or wait would never, or at once, run out). */
+  Duration positive(ConfigValue v, String what) {
+    Duration d = duration(v, what);
+    if (d.isNegative() || d.isZero()) throw err(v, what + ": must be > 0, got " + v.render());
+    return d;
+  }
+
   Duration duration(ConfigValue v, String what) {
     try {
       return ConfigFactory.empty().withValue("d", v).getDuration("d");

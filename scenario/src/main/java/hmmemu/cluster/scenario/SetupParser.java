@@ -197,7 +197,10 @@ final class SetupParser {
     ConfigValue pv = r.required(o, "pages", "VMA " + name, line(o));
     long pages = r.integer(pv, "pages");
     if (pages < 1 || pages > (1 << 20)) throw r.err(pv, "pages: must be in [1, 1048576], got " + pages);
-    if (start + pages * Page.SIZE > Page.TASK_SIZE) throw r.err(sv, "VMA " + name + " ends beyond TASK_SIZE");
+    // Compared without forming start + size, which wraps past Long.MAX_VALUE for a start near it.
+    if (start >= Page.TASK_SIZE || pages * Page.SIZE > Page.TASK_SIZE - start) {
+      throw r.err(sv, "VMA " + name + " ends beyond TASK_SIZE");
+    }
     int prot = o.containsKey("prot") ? prot(o.get("prot")) : Prot.RW;
     VmaKind kind = VmaKind.ANON_PRIVATE;
     if (o.containsKey("kind")) {

@@ -72,7 +72,7 @@ final class StepParser {
           + " (split them into steps; use async = true for concurrency)");
     }
     boolean async = o.containsKey("async") && r.bool(o.get("async"), "async");
-    Duration wait = o.containsKey("wait") ? r.duration(o.get("wait"), "wait") : null;
+    Duration wait = o.containsKey("wait") ? r.positive(o.get("wait"), "wait") : null;
     Scenario.Action action;
     if (actionKeys.isEmpty()) {
       if (!o.containsKey("expect")) throw new ScenarioException(file, line, "step " + index + " has no action and no expect");
