@@ -54,7 +54,7 @@ final class MmuNotifier {
     s.seq = mm.seq - 1;
     subscriptions.put(s.subId, s);
     k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, false));
-    k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq)));
+    k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq, mm.seq)));
   }
 
   /**
@@ -133,7 +133,6 @@ final class MmuNotifier {
     for (Subscription s : targets) {
       if (!s.live) continue;
       inv.pendingAcks.add(s.subId);
-      if (s.kind == NotifierKind.INTERVAL) s.seq = inv.curSeq;
       k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateStart(inv.invId, s.subId, inv.mm.id,
           inv.start, inv.end, inv.event, inv.owner, inv.blockable, inv.curSeq)));
     }
@@ -158,6 +157,11 @@ final class MmuNotifier {
   void onInvalidateAck(InvalidateAck m) {
     Invalidation inv = invalidations.get(m.invId());
     if (inv == null || !inv.pendingAcks.remove(m.subId())) return; // unknown or duplicate ack: harmless
+    // interval_sub->invalidate_seq changes only by the callback's own mmu_interval_set_seq(sub, cur_seq): a
+    // callback that returned early (nouveau's owner filter) or failed leaves it, and mmu_interval_check_retry()
+    // sees only what was set (mm/mmu_notifier.c; include/linux/mmu_notifier.h).
+    Subscription sub = subscriptions.get(m.subId());
+    if (m.seqSet() && sub != null && sub.kind == NotifierKind.INTERVAL) sub.seq = inv.curSeq;
     if (!m.ok()) {
       if (inv.blockable) blockableAckFailures++; // mn_itree_invalidate: WARN_ON(blockable) and continue
       else inv.failed = true;
@@ -206,10 +210,12 @@ final class MmuNotifier {
     for (Subscription s : deferred) activateSubscription(mm, s);
   }
 
-  /** mmu_interval_check_retry() for hmm_range_fault: true when sub was invalidated since seq. */
+  /**
+   * mmu_interval_check_retry() for hmm_range_fault: {@code READ_ONCE(interval_sub->invalidate_seq) != seq}, i.e.
+   * only what a callback set with mmu_interval_set_seq() counts (a callback sent but filtered or not yet run does
+   * not).
+   */
   boolean checkRetry(Subscription s, long seq) {
-    Mm mm = k.mms.get(s.mmId);
-    boolean inFlight = mm != null && (mm.seq & 1) != 0 && mm.hitThisPeriod.contains(s);
-    return s.seq != seq || inFlight;
+    return s.seq != seq;
   }
 }

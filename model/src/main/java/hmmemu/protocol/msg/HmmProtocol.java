@@ -140,13 +140,32 @@ public final class HmmProtocol {
   public record DeviceMemoryAccess(long reqId, int deviceId, long pfn, int wordIndex, Access access, long value)
       implements Msg, DriverToHost, Request {}
 
-  /** The driver's answer to InvalidateStart: ok=false models a non-blockable callback whose trylock failed. */
-  public record InvalidateAck(long invId, long subId, boolean ok) implements Msg, DriverToHost {}
+  /**
+   * The driver's answer to InvalidateStart: ok=false models a non-blockable callback whose trylock failed.
+   * {@code seqSet}: the callback called mmu_interval_set_seq(sub, cur_seq) (false when it returned early, e.g. the
+   * owner filter of nouveau_svm_range_invalidate(), or failed): only then does mmu_interval_check_retry() see it.
+   */
+  public record InvalidateAck(long invId, long subId, boolean ok, boolean seqSet) implements Msg, DriverToHost {
+    /** A callback that returned {@code ok} and, if ok, set the seq (every interval callback that does not filter). */
+    public InvalidateAck(long invId, long subId, boolean ok) { this(invId, subId, ok, ok); }
+  }
 
   // ---------------------------------------------------------------- CPU node -> driver: HostToDriver
 
-  /** The subscription is live; {@code seq} is its initial invalidate_seq (odd, never a live global seq). */
-  public record NotifierInserted(long subId, long seq) implements Msg, HostToDriver {}
+  /**
+   * Models the return of mmu_interval_notifier_insert() / mmu_notifier_register(). {@code seq} is the
+   * subscription's initial invalidate_seq, {@code mmSeq} the mm's subscriptions->invalidate_seq at the insert.
+   * Idle mm: seq = mmSeq - 1 (odd, never a live global seq). During an invalidation (__mmu_interval_notifier_insert
+   * with active_invalidate_ranges != 0) seq = mmSeq, odd: mmu_interval_read_begin() sees is_invalidating and
+   * sleeps until the period ends (InvalidateEnd to this subscription).
+   */
+  public record NotifierInserted(long subId, long seq, long mmSeq) implements Msg, HostToDriver {
+    /** An insert on an idle mm: mmSeq = seq + 1. */
+    public NotifierInserted(long subId, long seq) { this(subId, seq, seq + 1); }
+
+    /** read_begin's is_invalidating: the subscription's seq is the mm's current (odd) seq. */
+    public boolean invalidating() { return seq == mmSeq && (seq & 1) != 0; }
+  }
 
   /** mmu_interval_notifier_remove() returned: the subscription is out of the tree and gets no more callbacks. */
   public record NotifierRemoved(long subId) implements Msg, HostToDriver {}

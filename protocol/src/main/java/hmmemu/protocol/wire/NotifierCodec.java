@@ -41,10 +41,11 @@ final class NotifierCodec {
         env -> new HmmProtocol.NotifierRemoved(env.getNotifierRemoved().getSubId()));
 
     t.add(HmmProtocol.NotifierInserted.class, BodyCase.NOTIFIER_INSERTED,
-        (m, b) -> b.setNotifierInserted(NotifierInserted.newBuilder().setSubId(m.subId()).setSeq(m.seq())),
+        (m, b) -> b.setNotifierInserted(NotifierInserted.newBuilder().setSubId(m.subId()).setSeq(m.seq())
+            .setMmSeq(m.mmSeq())),
         env -> {
           NotifierInserted p = env.getNotifierInserted();
-          return new HmmProtocol.NotifierInserted(p.getSubId(), p.getSeq());
+          return new HmmProtocol.NotifierInserted(p.getSubId(), p.getSeq(), p.getMmSeq());
         });
 
     t.add(HmmProtocol.InvalidateStart.class, BodyCase.INVALIDATE_START,
@@ -61,10 +62,10 @@ final class NotifierCodec {
 
     t.add(HmmProtocol.InvalidateAck.class, BodyCase.INVALIDATE_ACK,
         (m, b) -> b.setInvalidateAck(InvalidateAck.newBuilder()
-            .setInvId(m.invId()).setSubId(m.subId()).setOk(m.ok())),
+            .setInvId(m.invId()).setSubId(m.subId()).setOk(m.ok()).setSeqSet(m.seqSet())),
         env -> {
           InvalidateAck p = env.getInvalidateAck();
-          return new HmmProtocol.InvalidateAck(p.getInvId(), p.getSubId(), p.getOk());
+          return new HmmProtocol.InvalidateAck(p.getInvId(), p.getSubId(), p.getOk(), p.getSeqSet());
         });
 
     t.add(HmmProtocol.InvalidateEnd.class, BodyCase.INVALIDATE_END,

@@ -35,8 +35,8 @@ final class Samples {
     put(m, new FolioUnlockPut((17L << 40) | 2, 33, 0x1234, (33L << 32) | 5));
     put(m, new HmmRangeFault((17L << 40) | 3, 17, (17L << 32) | 1, 7, 8, BIG, List.of(1, 3, 2, 0)));
     put(m, new DeviceMemoryAccess(99, 18, 0x1001, 511, Access.ATOMIC, -5));
-    put(m, new InvalidateAck(44, (19L << 32) | 2, true));
-    put(m, new NotifierInserted((17L << 32) | 4, 3));
+    put(m, new InvalidateAck(44, (19L << 32) | 2, true, true));
+    put(m, new NotifierInserted((17L << 32) | 4, 3, 3));
     put(m, new NotifierRemoved((17L << 32) | 4));
     put(m, new InvalidateStart(45, (17L << 32) | 5, 9, 0x20000, 0x30000, NotifyEvent.EXCLUSIVE, 0x4e56_0012L, true,
         7));

@@ -53,14 +53,27 @@ public final class FaultBuffer {
   }
 
   /**
-   * nouveau_svm_fault_cmp(): by instance (here mm), address, then severest access first (READ after WRITE and
-   * ATOMIC). The kernel leaves WRITE vs ATOMIC unordered; we put ATOMIC first, then arrival order.
+   * nouveau_svm_fault_cmp(): by instance (here mm), address, then nouveau_svm_fault_priority() ASCENDING
+   * (PREFETCH 0 < READ 1 < WRITE 2 < ATOMIC 3): at one address the least severe fault comes first. Its handling
+   * decides (by its own access, see {@link #onFaultHandled}) whether the later, more severe faults of the page are
+   * skipped; skipped ones fault again after the replay. nouveau's comment "WRITE faults appear first" is stale;
+   * the comparator decides. The kernel's sort() is not stable; equal faults keep arrival order here.
    */
   private static final Comparator<WarpAccess> FAULT_ORDER = Comparator
       .comparingInt((WarpAccess f) -> f.mmId)
       .thenComparingLong(WarpAccess::page)
-      .thenComparingInt(f -> -f.access.ordinal())
+      .thenComparingInt(f -> priority(f.access))
       .thenComparingLong(f -> f.arrival);
+
+  /** nouveau_svm_fault_priority(): PREFETCH 0 (not modelled), READ 1, WRITE 2, ATOMIC 3. */
+  static int priority(Access access) {
+    switch (access) {
+      case READ: return 1;
+      case WRITE: return 2;
+      case ATOMIC: return 3;
+      default: throw new IllegalStateException("unknown access " + access);
+    }
+  }
 
   private final int deviceId;
   private final StepContext ctx;

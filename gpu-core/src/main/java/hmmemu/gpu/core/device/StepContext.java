@@ -39,7 +39,13 @@ public final class StepContext {
 
   /** An invalidate callback returns: its InvalidateAck (ok = false: non-blockable -EAGAIN), traced first. */
   public void ackInvalidate(int deviceId, HmmProtocol.InvalidateStart inv, boolean ok, boolean ignored) {
+    ackInvalidate(deviceId, inv, ok, ignored, false);
+  }
+
+  /** @param seqSet the callback called mmu_interval_set_seq() (what mmu_interval_check_retry() can see) */
+  public void ackInvalidate(int deviceId, HmmProtocol.InvalidateStart inv, boolean ok, boolean ignored,
+      boolean seqSet) {
     emit(new Trace.InvalidateAcked(inv.invId(), inv.subId(), deviceId, ok, ignored));
-    toCpu(new HmmProtocol.InvalidateAck(inv.invId(), inv.subId(), ok));
+    toCpu(new HmmProtocol.InvalidateAck(inv.invId(), inv.subId(), ok, seqSet));
   }
 }

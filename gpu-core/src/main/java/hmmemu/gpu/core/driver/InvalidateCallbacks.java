@@ -86,7 +86,7 @@ final class InvalidateCallbacks {
     Callback callback = new Callback(inv);
     Runnable body = () -> {
       notifiers.setSeq(sub, inv.curSeq());
-      ack(inv, true, false);
+      ackSeqSet(inv);
       binding.mutex.unlock(callback);
     };
     if (!inv.blockable()) {
@@ -136,7 +136,7 @@ final class InvalidateCallbacks {
       long first = (inv.start() >>> Page.SHIFT) << Page.SHIFT;
       long last = (inv.end() >>> Page.SHIFT) << Page.SHIFT;
       pageTable.zap(sub.mmId, first, last, true);
-      ack(inv, true, false);
+      ackSeqSet(inv);
       binding.mutex.unlock(callback);
     };
     if (!inv.blockable()) {
@@ -146,7 +146,13 @@ final class InvalidateCallbacks {
     }
   }
 
+  /** A callback that returned without mmu_interval_set_seq() (filtered, failed trylock, classic, unknown sub). */
   private void ack(HmmProtocol.InvalidateStart inv, boolean ok, boolean ignored) {
-    ctx.ackInvalidate(deviceId, inv, ok, ignored);
+    ctx.ackInvalidate(deviceId, inv, ok, ignored, false);
+  }
+
+  /** A callback that called mmu_interval_set_seq(sub, cur_seq) and returned true. */
+  private void ackSeqSet(HmmProtocol.InvalidateStart inv) {
+    ctx.ackInvalidate(deviceId, inv, true, false, true);
   }
 }

@@ -75,6 +75,9 @@ final class Notifiers {
     if (sub == null || sub.inserted) return; // late or duplicate: harmless
     sub.inserted = true;
     sub.seq = msg.seq();
+    // __mmu_interval_notifier_insert() during an invalidation gives the subscription the mm's current odd seq:
+    // it does not block, but mmu_interval_read_begin() sees is_invalidating and sleeps until mn_itree_inv_end().
+    if (msg.invalidating()) sub.invalidationInFlight = true;
     Runnable next = sub.onInserted;
     sub.onInserted = null;
     if (next != null) next.run();
