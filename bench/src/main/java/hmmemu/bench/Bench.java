@@ -73,7 +73,7 @@ public final class Bench {
     b.all();
     double seconds = (System.nanoTime() - t0) / 1e9;
     Report.table(out, sizes, b.figures, b.nested, b.gpuNodes8Ok, b.gpuNodes8Note, seconds);
-    if (json) out.println(Report.json(b.figures, b.nested, b.gpuNodes8Ok, b.gpuNodes8Note));
+    if (json) out.println(Report.json(sizes, b.figures, b.nested, b.gpuNodes8Ok, b.gpuNodes8Note));
     out.flush();
     return 0;
   }

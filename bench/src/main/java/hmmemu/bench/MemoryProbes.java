@@ -65,7 +65,7 @@ final class MemoryProbes {
    */
   static Figure retainedBytesPerCycle(long cycles, int repetitions) {
     CpuLoop core = new CpuLoop(1);
-    long warm = Math.min(20_000, cycles);
+    long warm = Math.min(20_000, Math.max(1, cycles / 5));
     for (long i = 0; i < warm; i++) core.cycle();
     List<Double> samples = new ArrayList<>();
     long per = Math.max(1, cycles / repetitions);

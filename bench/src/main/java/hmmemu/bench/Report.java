@@ -62,7 +62,8 @@ final class Report {
       Figure f = figures.get(key);
       if (f == null) f = Figure.missing(key, "", "not run");
       Target t = TARGETS.get(key);
-      String verdict = t == null ? "" : met(key, figures, nested) ? "met" : "MISSED";
+      String verdict = t == null ? "" : (met(key, figures, nested) ? "met" : "MISSED")
+          + (sizes.smallerThanTarget(key) ? " (at " + sizes.name() + " size)" : "");
       out.printf(Locale.ROOT, "%-28s %14s %14s %14s  %-14s %s%n", key, num(f.median()), num(f.min()), num(f.max()),
           t == null ? "" : t.text().split(" ")[0] + " " + t.text().split(" ")[1], verdict);
       for (Map.Entry<String, Figure> n : nested.getOrDefault(key, Map.of()).entrySet()) {
@@ -106,7 +107,7 @@ final class Report {
   }
 
   /** One line: each key {median,min,max} (null when not measured), gpuNodes8Ok a boolean, and "targets". */
-  static String json(Map<String, Figure> figures, Map<String, Map<String, Figure>> nested, Boolean gpuNodes8Ok,
+  static String json(Sizes sizes, Map<String, Figure> figures, Map<String, Map<String, Figure>> nested, Boolean gpuNodes8Ok,
       String gpuNodes8Note) {
     StringBuilder b = new StringBuilder("{");
     for (String key : Bench.KEYS) {
@@ -125,7 +126,10 @@ final class Report {
       Figure f = figures.get(t.getKey());
       b.append(jstr(t.getKey())).append(":{\"target\":").append(jstr(t.getValue().text())).append(",\"met\":")
           .append(met(t.getKey(), figures, nested));
-      if (f != null && !f.measured()) b.append(",\"note\":").append(jstr(f.note()));
+      if (f != null && (!f.measured() || sizes.smallerThanTarget(t.getKey()))) {
+        b.append(",\"note\":").append(jstr((sizes.smallerThanTarget(t.getKey()) ? sizes.name() + " size, not the"
+            + " target's: " : "") + f.note()));
+      }
       b.append('}');
     }
     b.append(",\"gpuNodes8Ok\":{\"target\":\"true\",\"met\":").append(Boolean.TRUE.equals(gpuNodes8Ok));

@@ -31,8 +31,8 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, Object> o = new HashMap<>();
     o.put("hmm-emu.demo.gpu-nodes", 8);
     if (quick) {
-      o.put("hmm-emu.demo.ops-per-warp", 2);
-      o.put("hmm-emu.demo.ops-per-thread", 20);
+      o.put("hmm-emu.demo.ops-per-warp", 1);
+      o.put("hmm-emu.demo.ops-per-thread", 10);
     }
     HmmEmuSettings s = HmmEmuSettings.load(null, o);
     return Experiment.runArm("8 GPU nodes", s, s.switches, Link.DIRECT).ok();
