@@ -10,7 +10,7 @@ record Sizes(String name, int repetitions, int rawRoundTrips, int sequentialFaul
     int checkerBigPages, long checkerPrefixBudgetSeconds, int jmhWarmups, int jmhIterations, int jmhMillis,
     int jmhForks) {
   static final Sizes FULL = new Sizes("full", 5, 3000, 500, 20_000, 2_000, 64, 1_048_576, 1_000_000, 262_144,
-      4096, 240, 2_000, 6, 1_048_576, 120, 3, 5, 2000, 1);
+      1024, 240, 2_000, 6, 1_048_576, 120, 3, 5, 2000, 1);
   static final Sizes QUICK = new Sizes("quick", 3, 1000, 60, 5_000, 128, 64, 16_384, 30_000, 1_024,
       1024, 20, 200, 4, 65_536, 5, 1, 3, 1000, 0);
   static final Sizes SMOKE = new Sizes("smoke", 1, 20, 4, 100, 16, 8, 1_024, 2_000, 16,
