@@ -213,7 +213,7 @@ final class ClusterProbes {
         int n = Math.min(chunk, pages - start);
         for (int k = 0; k < 2; k++) {
           if (System.nanoTime() > deadlineNanos) {
-            note.append("mapping stopped: device ").append(devs[k]).append(" had mapped ").append(start).append(" of ")
+            note.append("mapping for repetition ").append(rep).append(" (0 = warm-up) stopped: device ").append(devs[k]).append(" had mapped ").append(start).append(" of ")
                 .append(pages).append(" pages when the time budget ran out");
             return samples;
           }
