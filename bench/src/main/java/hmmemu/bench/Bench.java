@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.cluster.HmmEmuSettings;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import hmmemu.node.ModelClock;
 import java.io.PrintStream;
 import java.time.Duration;

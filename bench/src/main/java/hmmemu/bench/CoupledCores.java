@@ -52,7 +52,7 @@ final class CoupledCores {
     this.sink = sink;
   }
 
-  long reqId() { return nextReq++; }
+  long reqId() { return hmmemu.protocol.msg.Ids.controllerReqId(nextReq++); }
 
   /** Sends a controller request to node 0 (CPU) or 1 (GPU) and runs both cores until nothing is in flight. */
   HmmProtocol.Msg call(int node, HmmProtocol.Msg m) {
@@ -76,13 +76,9 @@ final class CoupledCores {
 
   private void route(int fromNode, Outbound o, VectorClock c) {
     HmmProtocol.Msg m = o.msg();
-    if (fromNode == 0) {
-      boolean toDriver = o.deviceId() >= 0 || m instanceof HmmProtocol.MakeDeviceExclusiveReply
-          || m instanceof HmmProtocol.HmmRangeFaultReply || m instanceof HmmProtocol.DeviceMemoryAccessReply
-          || m instanceof HmmProtocol.NotifierInserted;
-      if (toDriver) queue.add(new InFlight(1, -1, m, c.snapshot()));
-      else lastReply = m;
-    } else if (o.deviceId() == Outbound.TO_CPU) {
+    if (o.to() instanceof hmmemu.protocol.model.Destination.Device) {
+      queue.add(new InFlight(1, -1, m, c.snapshot()));
+    } else if (o.to() instanceof hmmemu.protocol.model.Destination.Cpu) {
       queue.add(new InFlight(0, Msgs.isFromDriver(m) ? Msgs.deviceIdOf(m) : -1, m, c.snapshot()));
     } else {
       lastReply = m;

@@ -3,7 +3,7 @@ package hmmemu.cluster.cli;
 import hmmemu.bench.Bench;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.demo.Experiment;
-import hmmemu.node.Link;
+import hmmemu.node.link.Link;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
