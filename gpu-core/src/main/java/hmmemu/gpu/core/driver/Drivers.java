@@ -25,7 +25,7 @@ import java.util.function.LongConsumer;
  */
 public final class Drivers {
   /** nouveau's owner cookie (its drm device) is this plus the deviceId; dmirror passes NULL (0). */
-  public static final long NOUVEAU_OWNER_BASE = 0x4e56_0000L;
+  public static final long NOUVEAU_OWNER_BASE = hmmemu.protocol.msg.Ids.NOUVEAU_OWNER_BASE;
 
   /** nouveau_(atomic_)range_fault() returned for the fault handed over by the worker. */
   public interface FaultHandled {
