@@ -9,8 +9,6 @@ import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.model.VmaKind;
 import hmmemu.protocol.trace.Trace;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -128,7 +126,7 @@ final class CpuRules {
       }
     }
     if (old != null && old.state() == PteState.PRESENT && old.dirty() && old.pfn() == p.pfn()) {
-      folios.dirtyPushPending.add(p.pfn());
+      folios.noteDirtyPush(p.pfn());
     }
   }
 
@@ -149,7 +147,7 @@ final class CpuRules {
     }
     folios.put(f);
     if (pfn == ZERO_PAGE_PFN) return;
-    folios.countsToJudge.add(pfn);
+    folios.noteCountsChanged(pfn);
     if (f.freed() && folios.markFreed(pfn)) {
       if (f.refcount() != 0) {
         out.report(Invariant.I8, where, "the folio was freed with refcount " + f.refcount());
@@ -174,18 +172,15 @@ final class CpuRules {
    * of other nodes do not end the run, since where they fall between CPU events depends on arrival order.
    */
   void judgeCounts() {
-    if (folios.countsToJudge.isEmpty() && folios.dirtyPushPending.isEmpty()) return;
-    for (long pfn : folios.dirtyPushPending) {
+    if (folios.nothingToJudge()) return;
+    for (long pfn : folios.drainDirtyPushes()) {
       Trace.FolioChanged folio = folios.get(pfn);
       if (folio == null || !folio.dirty()) {
         out.report(Invariant.I10, "pfn=" + hex(pfn),
             "the PTE was dirty when converted to DEVEXCL but the folio is not dirty");
       }
     }
-    folios.dirtyPushPending.clear();
-    List<Long> pfns = new ArrayList<>(folios.countsToJudge);
-    folios.countsToJudge.clear();
-    for (long pfn : pfns) {
+    for (long pfn : folios.drainCountsToJudge()) {
       Trace.FolioChanged f = folios.get(pfn);
       String where = "pfn=" + hex(pfn);
       PteShadow.Mappers mapped = ptes.mappersOf(pfn);
