@@ -4,13 +4,22 @@
  * <ul>
  *   <li>{@link hmmemu.checker.CausalDelivery} buffers stamped trace events from every node and releases them in
  *       causal order (a linear extension of happens-before, lowest node first among deliverable events), dropping
- *       duplicates.</li>
- *   <li>{@link hmmemu.checker.InvariantChecker} applies the released events to a shadow of the global state (CPU
- *       PTEs, folios, VMAs, notifier subscriptions, in-flight invalidations and acks, device page tables, device
- *       access rights) and checks the invariants after each one, returning {@link hmmemu.checker.Violation}s.</li>
+ *       duplicates; the missing events of a node declared lost are skipped and reported.</li>
+ *   <li>{@link hmmemu.checker.InvariantChecker} is the facade: it applies the released events to the shadow state
+ *       and dispatches each to the rules it may break, returning {@link hmmemu.checker.Violation}s named by
+ *       {@link hmmemu.checker.Invariant}. {@code InvariantChecker.judge} replays a recorded stream without actors.</li>
+ *   <li>Shadow state, one class per kernel object family: {@code PteShadow} (CPU PTEs, per-pfn mappers and counts),
+ *       {@code VmaShadow}, {@code FolioShadow}, {@code FolioLockShadow} (make_device_exclusive holds),
+ *       {@code NotifierShadow} with {@code Invalidation} (subscriptions, ranges in flight, acks per device) and
+ *       {@code DeviceShadow} (device page tables and access grants).</li>
+ *   <li>Rules, one class per invariant family: {@code CpuRules} (I1 CPU access, I6, I7, I8, I9, I10, I11),
+ *       {@code DeviceRules} (I1, I2, I4, I5, I8, I10), {@code InvalidationRules} (I3, I12) and {@code LockRules}
+ *       (I7, I8); {@code Reporter} keeps the violations and the raw recent events, formatted only when reported.</li>
  * </ul>
  *
  * <p>Guarantees: every check judges a consistent cut, so message delays never invent a violation; a given
- * arrival sequence always yields the same verdict. Pure: no Pekko, no clock, no I/O.
+ * arrival sequence always yields the same verdict; judging one event never costs time proportional to memory size
+ * or to the number of subscriptions. May import hmmemu.protocol.{model,trace} and the JDK only: no Pekko, no
+ * protobuf, no clock, no I/O.
  */
 package hmmemu.checker;

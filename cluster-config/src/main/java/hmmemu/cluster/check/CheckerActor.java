@@ -27,11 +27,15 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   /** Asks for the verdict once the checker has delivered at least {@code until[i]} events of each node i. */
   public record Verdict(long[] until, ActorRef<VerdictReply> replyTo) implements NoSerializationVerificationNeeded {}
 
-  /** The verdict: all violations so far and how many events were checked. */
+  /**
+   * The verdict: all violations so far and how many events were checked; {@code rejected} stamps the checker could
+   * not judge (malformed) and {@code lost} events of GPU nodes gone that never arrived, each with its description.
+   */
   public record VerdictReply(boolean caughtUp, long delivered, int pending, List<Violation> violations,
-      String recent, java.util.Map<String, Long> eventCounts) implements NoSerializationVerificationNeeded {
+      String recent, java.util.Map<String, Long> eventCounts, long rejected, String rejectedWhy, long lost,
+      String lostWhy) implements NoSerializationVerificationNeeded {
     public VerdictReply(boolean caughtUp, long delivered, int pending, List<Violation> violations, String recent) {
-      this(caughtUp, delivered, pending, violations, recent, java.util.Map.of());
+      this(caughtUp, delivered, pending, violations, recent, java.util.Map.of(), 0, "", 0, "");
     }
   }
 
@@ -41,21 +45,32 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   /** Answers every open Verdict now, caught up or not (the asker's bound ran out). */
   public record Flush() implements NoSerializationVerificationNeeded {}
 
+  /** Timer: GPU nodes the CPU node declared gone had time to deliver their last batches; skip what is missing. */
+  private enum ReleaseLost { INSTANCE }
+
+  /** How long a GPU node declared gone may still deliver trace batches already in flight. */
+  static final java.time.Duration LOST_GRACE = java.time.Duration.ofSeconds(1);
+
   private final InvariantChecker checker;
   private final List<Verdict> waiting = new ArrayList<>();
   private final List<WhenNodeGone> goneWaiters = new ArrayList<>();
   private int reportedViolations;
+  private long undecodable;
 
   /** A checker for kernel 6.15+ semantics. */
   public static Behavior<Object> create() { return create(KernelProfile.V6_15); }
 
   /** A checker judging the run with the kernel generation the nodes model (I9, I10, I11 differ). */
   public static Behavior<Object> create(KernelProfile profile) {
-    return Behaviors.setup(ctx -> new CheckerActor(ctx, profile));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CheckerActor(ctx, profile, timers)));
   }
 
-  private CheckerActor(ActorContext<Object> ctx, KernelProfile profile) {
+  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers;
+
+  private CheckerActor(ActorContext<Object> ctx, KernelProfile profile,
+      org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers) {
     super(ctx);
+    this.timers = timers;
     this.checker = new InvariantChecker(profile);
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CHECKER, ctx.getSelf().narrow()));
   }
@@ -65,7 +80,8 @@ public final class CheckerActor extends AbstractBehavior<Object> {
     return newReceiveBuilder()
         .onMessage(Envelope.class, this::onEnvelope)
         .onMessage(Verdict.class, this::onVerdict)
-        .onMessage(Flush.class, f -> { answerAll(true); return this; })
+        .onMessage(Flush.class, f -> { releaseLost(); answerAll(true); return this; })
+        .onMessage(ReleaseLost.class, r -> { releaseLost(); answerAll(false); answerGone(); return this; })
         .onMessage(WhenNodeGone.class, w -> { goneWaiters.add(w); answerGone(); return this; })
         .build();
   }
@@ -77,7 +93,26 @@ public final class CheckerActor extends AbstractBehavior<Object> {
           + " (its buffer of pending events was full); they are not checked", e.getTraceBatch().getLostBefore(),
           e.getTraceBatch().getNode());
     }
-    for (Stamped s : WireCodec.decodeTrace(e.getTraceBatch())) checker.offer(s);
+    long rejectedBefore = checker.rejected();
+    for (hmmemu.protocol.wire.pb.Stamped p : e.getTraceBatch().getEventsList()) {
+      Stamped s;
+      try {
+        s = WireCodec.decodeStamped(p);
+      } catch (RuntimeException bad) {
+        undecodable++;
+        getContext().getLog().error("rejected a trace event of node {} the checker cannot decode: {}",
+            e.getTraceBatch().getNode(), bad.toString());
+        continue;
+      }
+      checker.offer(s); // a malformed stamp is rejected and counted by the checker
+    }
+    if (checker.rejected() > rejectedBefore) {
+      getContext().getLog().error("rejected {} trace event(s) the checker cannot judge: {}",
+          checker.rejected() - rejectedBefore, checker.describeRejected());
+    }
+    if (!checker.declaredGoneNotLost().isEmpty() && !timers.isTimerActive(ReleaseLost.INSTANCE)) {
+      timers.startSingleTimer(ReleaseLost.INSTANCE, ReleaseLost.INSTANCE, LOST_GRACE);
+    }
     List<Violation> all = checker.violations();
     for (int i = reportedViolations; i < all.size(); i++) {
       getContext().getLog().error("invariant violated: {}", all.get(i));
@@ -86,6 +121,16 @@ public final class CheckerActor extends AbstractBehavior<Object> {
     answerAll(false);
     answerGone();
     return this;
+  }
+
+  /** The CPU node declared these GPU nodes gone: their missing events no longer hold back their dependants. */
+  private void releaseLost() {
+    for (int node : checker.declaredGoneNotLost()) {
+      checker.nodeLost(node);
+      if (checker.lostEventCount() > 0) {
+        getContext().getLog().warn("GPU node {} is gone; lost trace events skipped: {}", node, checker.describeLost());
+      }
+    }
   }
 
   private void answerGone() {
@@ -107,7 +152,10 @@ public final class CheckerActor extends AbstractBehavior<Object> {
       boolean caught = checker.caughtUp(v.until());
       if (!caught && !force) return false;
       v.replyTo().tell(new VerdictReply(caught, checker.delivered(), checker.pending(),
-          List.copyOf(checker.violations()), checker.describeRecent(20), java.util.Map.copyOf(checker.eventCounts())));
+          List.copyOf(checker.violations()), checker.describeRecent(20), java.util.Map.copyOf(checker.eventCounts()),
+          checker.rejected() + undecodable, checker.describeRejected()
+              + (undecodable == 0 ? "" : "\n" + undecodable + " undecodable trace event(s)"),
+          checker.lostEventCount(), checker.describeLost()));
       return true;
     });
   }

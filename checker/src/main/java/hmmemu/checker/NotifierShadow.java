@@ -1,0 +1,134 @@
+package hmmemu.checker;
+
+import hmmemu.protocol.model.NotifierKind;
+import hmmemu.protocol.trace.Trace;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Shadow of the notifier side of each mm (struct mmu_notifier_subscriptions): live subscriptions, indexed per mm
+ * (classic ones separately, since every invalidation of the mm calls them), the devices' owner cookies, the
+ * invalidations in flight and recently ended with their acks, and per interval subscription what read_retry saw.
+ */
+final class NotifierShadow {
+  private static final int ENDED_INVALIDATIONS_KEPT = 4096;
+
+  private final Map<Long, Trace.NotifierRegistered> subs = new HashMap<>();
+  /** mm -> live classic subscriptions (mmu_notifier_register), in registration order. */
+  private final Map<Integer, Map<Long, Trace.NotifierRegistered>> classicOfMm = new HashMap<>();
+  /** mm -> number of live subscriptions. */
+  private final Map<Integer, Integer> liveOfMm = new HashMap<>();
+  /** sub -> device, from registrations and acks; never forgotten (late acks of removed subs). */
+  private final Map<Long, Integer> deviceOfSub = new HashMap<>();
+  /**
+   * Subscriptions removed (mmu_interval_notifier_remove). A callback addressed to one before its removal may be
+   * acked after the CPU node stopped waiting for it; it owns no device mappings (those belong to the device and
+   * are dropped through its other subscriptions), so its ack is not awaited by the checks either.
+   */
+  private final Set<Long> removedSubs = new HashSet<>();
+  /** Subscriptions named as targets before their device was known (never in a causally ordered trace). */
+  private final Set<Long> targetedUnknown = new HashSet<>();
+  /** device -> owner cookie (DriverBound); 0 models NULL. */
+  final Map<Integer, Long> ownerOfDevice = new HashMap<>();
+
+  final Map<Long, Invalidation> inFlight = new LinkedHashMap<>();
+  private final LinkedHashMap<Long, Invalidation> ended = new LinkedHashMap<>() {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, Invalidation> eldest) {
+      return size() > ENDED_INVALIDATIONS_KEPT;
+    }
+  };
+  /** Acks delivered before their InvalidateStarted (impossible under causal delivery; kept for robustness). */
+  final Map<Long, List<Trace.InvalidateAcked>> earlyAcks = new HashMap<>();
+
+  /** Per interval subscription: what the driver's read_retry last saw and what happened since (I4). */
+  static final class SubSeq {
+    /** subSeq reported by the last ReadRetryChecked; null before the first one. */
+    Long lastCheckedSubSeq;
+    /** Callbacks that took effect (set_seq) since that check. */
+    int callbacksSinceCheck;
+    /** seq values of installs since the last callback or check, judged at the next check. */
+    final Set<Long> installSeqsUnjudged = new LinkedHashSet<>();
+  }
+
+  private final Map<Long, SubSeq> subSeqs = new HashMap<>();
+
+  SubSeq seqOf(long sub) { return subSeqs.computeIfAbsent(sub, x -> new SubSeq()); }
+
+  /** NotifierRegistered: mmu_notifier_register / mmu_interval_notifier_insert, or their removal. */
+  void registered(Trace.NotifierRegistered r) {
+    learnDevice(r.subId(), r.deviceId(), true);
+    if (r.removed()) {
+      Trace.NotifierRegistered old = subs.remove(r.subId());
+      if (old != null) unindex(old);
+      if (removedSubs.add(r.subId())) {
+        for (Invalidation inv : inFlight.values()) inv.subscriptionRemoved(r.subId(), true);
+      }
+    } else {
+      Trace.NotifierRegistered old = subs.put(r.subId(), r);
+      if (old != null) unindex(old);
+      liveOfMm.merge(r.mmId(), 1, Integer::sum);
+      if (r.kind() == NotifierKind.CLASSIC) classicOfMm.computeIfAbsent(r.mmId(), x -> new LinkedHashMap<>()).put(r.subId(), r);
+      if (removedSubs.remove(r.subId())) {
+        for (Invalidation inv : inFlight.values()) inv.subscriptionRemoved(r.subId(), false);
+      }
+    }
+  }
+
+  private void unindex(Trace.NotifierRegistered old) {
+    liveOfMm.merge(old.mmId(), -1, Integer::sum);
+    Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(old.mmId());
+    if (classic != null) classic.remove(old.subId());
+  }
+
+  /** Records sub's device ({@code replace}: a registration, else an ack that only fills an unknown device). */
+  void learnDevice(long sub, int device, boolean replace) {
+    Integer old = replace ? deviceOfSub.put(sub, device) : deviceOfSub.putIfAbsent(sub, device);
+    boolean changed = old == null ? targetedUnknown.remove(sub) : replace && old != device;
+    if (!changed) return;
+    boolean removed = removedSubs.contains(sub);
+    for (Invalidation inv : inFlight.values()) inv.rehome(sub, device, removed);
+  }
+
+  int deviceOf(long sub) { return deviceOfSub.getOrDefault(sub, -1); }
+
+  boolean removed(long sub) { return removedSubs.contains(sub); }
+
+  boolean hasLiveSubscription(int mmId) { return liveOfMm.getOrDefault(mmId, 0) > 0; }
+
+  /** Live classic notifiers of mm (every invalidation of the mm calls them after the interval ones). */
+  Iterable<Trace.NotifierRegistered> classicOf(int mmId) {
+    Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(mmId);
+    return classic == null ? List.of() : new ArrayList<>(classic.values());
+  }
+
+  /** Adds targets to an invalidation, indexed by their devices. */
+  void addTarget(Invalidation inv, long sub) {
+    int device = deviceOf(sub);
+    if (device == -1) targetedUnknown.add(sub);
+    inv.addTarget(sub, device, removedSubs.contains(sub));
+  }
+
+  /** The in-flight or recently ended invalidation invId, or null. */
+  Invalidation find(long invId) {
+    Invalidation inv = inFlight.get(invId);
+    return inv != null ? inv : ended.get(invId);
+  }
+
+  /** InvalidateEnded: the range leaves the in-flight set. */
+  Invalidation end(long invId) {
+    Invalidation inv = inFlight.remove(invId);
+    if (inv == null) return null;
+    inv.ended = true;
+    ended.put(invId, inv);
+    return inv;
+  }
+}
