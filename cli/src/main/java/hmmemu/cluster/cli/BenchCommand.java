@@ -12,9 +12,9 @@ import picocli.CommandLine.Option;
 
 /** {@code hmm-emu bench}: issue 11's figures (docs/PERFORMANCE.md); it measures, so it exits 0 even on a MISSED target. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Measures transport round trips, GPU faults through an embedded cluster, heap per page, heap",
-        "retained per cycle, a 1 GiB MADV_DONTNEED, the pure CPU core (JMH), the invariant checker and the demo",
-        "with 8 GPU nodes; prints a table with each target met or MISSED (docs/PERFORMANCE.md)."})
+    description = {"Measures transport round trips, GPU faults through an embedded cluster, heap per page, heap "
+        + "retained per cycle, a 1 GiB MADV_DONTNEED, the pure CPU core (JMH), the invariant checker and the demo "
+        + "with 8 GPU nodes; prints a table with each target met or MISSED (docs/PERFORMANCE.md)."})
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "End the output with one JSON object holding every figure and target.")
   boolean json;
