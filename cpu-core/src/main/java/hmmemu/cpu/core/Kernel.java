@@ -54,7 +54,10 @@ final class Kernel {
 
   void setPte(Mm mm, long va, Pte pte, String cause) {
     if (pte.state() == PteState.NONE) mm.ptes.remove(va);
-    else mm.ptes.put(va, pte);
+    else {
+      mm.ptes.put(va, pte);
+      mm.pteTables.add(va / RangeFault.PMD_SIZE); // __pte_alloc
+    }
     ready.emit(new Trace.PteChanged(mm.id, va, pte.state(), pte.pfn(), pte.write(), pte.dirty(), pte.young(), cause));
   }
 

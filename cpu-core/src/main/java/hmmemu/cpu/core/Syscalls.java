@@ -162,6 +162,7 @@ final class Syscalls {
         mm.vmas.remove(v.start);
         k.emitVma(mm, v, true);
       }
+      mm.freePgtables(r[0], r[1]);
       notifier.endInvalidation(inv);
       syscallDone(mm, m, Errno.OK, 0, true);
     }, null);
@@ -373,6 +374,7 @@ final class Syscalls {
           mm.vmas.remove(v.start);
           k.emitVma(mm, v, true);
         }
+        mm.pteTables.clear(); // free_pgtables over the whole address space
         notifier.endInvalidation(unmap);
         mm.exited = true;
         syscallDone(mm, m, Errno.OK, 0, true);
