@@ -28,6 +28,7 @@ final class Mm {
   long seq = 2;
   /** active_invalidate_ranges. */
   int active;
+
   /** Interval subscriptions hit during the current odd period: they get InvalidateEnd when it ends. */
   final LinkedHashSet<Subscription> hitThisPeriod = new LinkedHashSet<>();
   /** deferred_list: inserts answered when the last active invalidation ends. */

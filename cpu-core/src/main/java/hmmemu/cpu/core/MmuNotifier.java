@@ -101,7 +101,12 @@ final class MmuNotifier {
    * Models mmu_notifier_invalidate_range_start(): mn_itree_inv_start_range() + the interval callbacks, then
    * the classic invalidate_range_start callbacks. {@code onAcked} runs when every callback returned true (the
    * caller changes PTEs and must call {@link #endInvalidation}); {@code onAbandoned} runs (non-blockable only)
-   * after a callback failed: the range was ended with applied=false, as the OOM reaper's -EAGAIN path does.
+   * after a callback failed and __mmu_notifier_invalidate_range_start() returned -EAGAIN (the OOM reaper's path;
+   * the caller must not call invalidate_range_end).
+   *
+   * <p>Blockable ranges: the interval callbacks are sent together (each one's result does not change what happens
+   * to the others: mn_itree_invalidate() WARNs and continues). Non-blockable ranges: mn_itree_invalidate() calls
+   * them one after the other and stops at the first that returns false, so they are sent one at a time.
    */
   void startInvalidation(Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
       Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
@@ -125,8 +130,19 @@ final class MmuNotifier {
     for (Subscription s : interval) ids.add(s.subId);
     for (Subscription s : classic) ids.add(s.subId);
     k.emit(new Trace.InvalidateStarted(inv.invId, mm.id, start, end, event, owner, blockable, List.copyOf(ids)));
-    sendCallbacks(inv, inv.interval);
+    if (blockable) sendCallbacks(inv, inv.interval);
     if (inv.pendingAcks.isEmpty()) advance(inv);
+  }
+
+  /** mn_itree_invalidate() for a non-blockable range: calls the next interval callback; false when none is left. */
+  private boolean sendNextInterval(Invalidation inv) {
+    while (inv.nextInterval < inv.interval.size()) {
+      Subscription s = inv.interval.get(inv.nextInterval++);
+      if (!s.live) continue;
+      sendCallbacks(inv, List.of(s));
+      return true;
+    }
+    return false;
   }
 
   private void sendCallbacks(Invalidation inv, List<Subscription> targets) {
@@ -143,10 +159,13 @@ final class MmuNotifier {
   private void advance(Invalidation inv) {
     if (!inv.pendingAcks.isEmpty() || inv.phase == Invalidation.Phase.ACKED || inv.phase == Invalidation.Phase.ENDED) return;
     if (inv.failed) {
-      abandon(inv);
+      // A failed interval callback: mn_itree_invalidate() ends the itree period itself (out_would_block); a failed
+      // classic one: mn_hlist_invalidate_range_start() returns -EAGAIN and nobody calls mn_itree_inv_end().
+      abandon(inv, inv.phase == Invalidation.Phase.INTERVAL);
       return;
     }
     if (inv.phase == Invalidation.Phase.INTERVAL) {
+      if (!inv.blockable && sendNextInterval(inv)) return;
       inv.phase = Invalidation.Phase.CLASSIC;
       sendCallbacks(inv, inv.classic);
       if (!inv.pendingAcks.isEmpty()) return;
@@ -165,11 +184,23 @@ final class MmuNotifier {
     if (inv.pendingAcks.isEmpty()) advance(inv);
   }
 
-  private void abandon(Invalidation inv) {
+  /**
+   * __mmu_notifier_invalidate_range_start() returned -EAGAIN (non-blockable range; the caller skips the range and,
+   * as the kernel requires, does not call invalidate_range_end()).
+   *
+   * <p>{@code itreeEnded}: the failure was an interval callback's, and mn_itree_invalidate() called
+   * mn_itree_inv_end() before returning -EAGAIN (out_would_block), so the period ends as usual. Otherwise every
+   * interval callback returned true and a classic invalidate_range_start() returned -EAGAIN (nouveau's always does
+   * for a non-blockable range): mn_hlist_invalidate_range_start() calls the classic ops' invalidate_range_end() (not
+   * modelled: nouveau's ops have none) and returns -EAGAIN, and nothing calls mn_itree_inv_end() for this range.
+   * active_invalidate_ranges keeps the count and invalidate_seq stays odd: the interval subscriptions hit never see
+   * the period end (mmu_interval_read_begin() sleeps for good) and deferred inserts and removes never progress.
+   */
+  private void abandon(Invalidation inv, boolean itreeEnded) {
     inv.phase = Invalidation.Phase.ENDED;
     invalidations.remove(inv.invId);
     k.emit(new Trace.InvalidateEnded(inv.invId, false));
-    itreeInvEnd(inv.mm);
+    if (itreeEnded) itreeInvEnd(inv.mm); // else: active_invalidate_ranges keeps this range for good
     inv.onAbandoned.accept(inv);
   }
 
