@@ -2,6 +2,7 @@ package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.Page;
 import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.HmmProtocol.InvalidateAck;
@@ -110,13 +111,40 @@ final class MmuNotifier {
    */
   void startInvalidation(Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
       Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
+    start(mm, start, end, event, owner, blockable, true, onAcked, onAbandoned);
+  }
+
+  /**
+   * Models mmu_notifier_release() (__mmu_notifier_release, called first by exit_mmap): mn_itree_release() calls every
+   * interval subscription's ->invalidate with a blockable RELEASE range over the whole address space and ends the
+   * period (mn_itree_inv_end); then mn_hlist_release() calls only the classic subscriptions' ->release op (nouveau's
+   * nouveau_mn_ops has none, so nothing is sent) and unhooks every classic subscription (hlist_del_init_rcu): later
+   * ranges (exit's unmap_vmas) never reach them. Interval subscriptions stay in the tree.
+   */
+  void mmuNotifierRelease(Mm mm, Runnable then) {
+    start(mm, 0, Page.TASK_SIZE, NotifyEvent.RELEASE, 0, true, false, release -> {
+      endInvalidation(release);
+      for (Subscription s : new ArrayList<>(subscriptions.values())) {
+        if (s.mmId == mm.id && s.kind == NotifierKind.CLASSIC) {
+          subscriptions.remove(s.subId);
+          s.live = false;
+          k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, true));
+        }
+      }
+      then.run();
+    }, null);
+  }
+
+  private void start(Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
+      boolean withClassic, Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
     if (!blockable && onAbandoned == null) throw new IllegalStateException("non-blockable invalidation needs onAbandoned");
     mm.active++;
     List<Subscription> interval = new ArrayList<>();
     List<Subscription> classic = new ArrayList<>();
     for (Subscription s : subscriptions.values()) {
       if (s.mmId != mm.id || !s.overlaps(start, end)) continue;
-      (s.kind == NotifierKind.INTERVAL ? interval : classic).add(s);
+      if (s.kind == NotifierKind.INTERVAL) interval.add(s);
+      else if (withClassic) classic.add(s);
     }
     if (!interval.isEmpty()) {
       mm.seq |= 1;

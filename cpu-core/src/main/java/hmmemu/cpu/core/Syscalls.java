@@ -411,20 +411,12 @@ final class Syscalls {
   // ========================================================================== exit, reap, dirty
 
   /**
-   * Models exit_mmap(): mmu_notifier_release() (RELEASE over the whole address space to interval
-   * subscriptions, then classic release callbacks, after which classic subscriptions are unhooked), then
-   * unmap_vmas() (UNMAP over the whole address space), zap, free.
+   * Models exit_mmap() (mm/mmap.c): mmu_notifier_release() (RELEASE over the whole address space to interval
+   * subscriptions only; classic subscriptions get only their ->release op, which nouveau lacks, and are unhooked),
+   * then unmap_vmas() (UNMAP over the whole address space, reaching interval subscriptions only), zap, free_pgtables.
    */
   private void doExit(Mm mm, Syscall m) {
-    notifier.startInvalidation(mm, 0, Page.TASK_SIZE, NotifyEvent.RELEASE, 0, true, release -> {
-      for (Subscription s : new ArrayList<>(notifier.subscriptions.values())) {
-        if (s.mmId == mm.id && s.kind == NotifierKind.CLASSIC) {
-          notifier.subscriptions.remove(s.subId);
-          s.live = false;
-          k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, true));
-        }
-      }
-      notifier.endInvalidation(release);
+    notifier.mmuNotifierRelease(mm, () ->
       notifier.startInvalidation(mm, 0, Page.TASK_SIZE, NotifyEvent.UNMAP, 0, true, unmap -> {
         zapRange(mm, 0, Page.TASK_SIZE, "exit_mmap");
         for (Vma v : new ArrayList<>(mm.vmas.values())) {
@@ -435,8 +427,7 @@ final class Syscalls {
         notifier.endInvalidation(unmap);
         mm.exited = true;
         syscallDone(mm, m, Errno.OK, 0, true);
-      }, null);
-    }, null);
+      }, null));
   }
 
   /**
