@@ -31,7 +31,7 @@ final class Mm {
 
   /** Interval subscriptions hit during the current odd period: they get InvalidateEnd when it ends. */
   final LinkedHashSet<Subscription> hitThisPeriod = new LinkedHashSet<>();
-  /** deferred_list: inserts answered when the last active invalidation ends. */
+  /** deferred_list: inserts (already answered) that enter the tree when the last active invalidation ends. */
   final List<Subscription> deferredInserts = new ArrayList<>();
   /**
    * deferred_list: removes made while the seq was odd; they stay in the tree (their callbacks still run) and are

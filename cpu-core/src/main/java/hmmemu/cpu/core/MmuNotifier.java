@@ -36,7 +36,15 @@ final class MmuNotifier {
 
   MmuNotifier(Kernel k) { this.k = k; }
 
-  /** Models mmu_interval_notifier_insert() / mmu_notifier_register(). */
+  /**
+   * Models mmu_interval_notifier_insert() (__mmu_interval_notifier_insert) / mmu_notifier_register(): never blocks,
+   * the caller is answered at once with the subscription's starting seq. With no active range it enters the tree with
+   * seq = invalidate_seq - 1 (odd, never equal to an idle seq). With active ranges it must be assumed hit: during an
+   * invalidation (odd seq) it goes on the deferred list and enters the tree at mn_itree_inv_end(); with active
+   * ranges that hit no interval subscription (even seq) the seq is made odd and it enters the tree at once; either
+   * way its seq is the current odd invalidate_seq, so the caller's mmu_interval_read_begin() sleeps until the period
+   * ends (the InvalidateEnd it then receives). The wait is the driver's, not the insert's.
+   */
   void onNotifierInsert(NotifierInsert m) {
     if (!insertedSubIds.add(m.subId())) { // a duplicated or late message: the subscription exists or existed
       duplicateInserts++;
@@ -44,18 +52,28 @@ final class MmuNotifier {
     }
     Mm mm = k.mmFor(m.mmId());
     Subscription s = new Subscription(m.subId(), m.deviceId(), m.mmId(), m.kind(), m.start(), m.end());
-    if (mm.active > 0) mm.deferredInserts.add(s);
-    else activateSubscription(mm, s);
+    if (s.kind == NotifierKind.INTERVAL && mm.active > 0) {
+      if ((mm.seq & 1) != 0) {
+        mm.deferredInserts.add(s); // hlist_add_head(&interval_sub->deferred_item, &subscriptions->deferred_list)
+      } else {
+        mm.seq |= 1;
+        insertIntoTree(s);
+      }
+      s.seq = mm.seq;
+      mm.hitThisPeriod.add(s); // told when the period ends (InvalidateEnd), like every subscription it may have hit
+    } else {
+      // mmu_notifier_register() takes mm_take_all_locks() and does not look at the seq; an idle interval tree.
+      s.seq = mm.seq - 1;
+      insertIntoTree(s);
+    }
+    k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq)));
   }
 
-  private void activateSubscription(Mm mm, Subscription s) {
-    if ((mm.seq & 1) != 0) throw new IllegalStateException("seq: insert while an invalidation is running (mm " + mm.id + ")");
+  /** interval_tree_insert() (or hlist_add_head for a classic subscription): callbacks reach it from now on. */
+  private void insertIntoTree(Subscription s) {
     s.live = true;
-    // An odd seq that can never equal a live global seq (mmu_interval_notifier_insert: invalidate_seq - 1).
-    s.seq = mm.seq - 1;
     subscriptions.put(s.subId, s);
     k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, false));
-    k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq)));
   }
 
   /**
@@ -243,12 +261,17 @@ final class MmuNotifier {
     itreeInvEnd(inv.mm);
   }
 
+  /** Models mn_itree_inv_end(): the last active range makes the seq even and progresses the deferred list. */
   private void itreeInvEnd(Mm mm) {
     mm.active--;
     if (mm.active < 0) throw new IllegalStateException("seq: active_invalidate_ranges underflow (mm " + mm.id + ")");
     if (mm.active > 0) return;
     if ((mm.seq & 1) != 0) {
       mm.seq++;
+      // The deferred list: inserts enter the tree, removes leave it (their callers then return).
+      List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
+      mm.deferredInserts.clear();
+      for (Subscription s : deferred) insertIntoTree(s);
       for (Subscription s : mm.hitThisPeriod) {
         if (s.live) k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateEnd(s.subId, mm.seq)));
       }
@@ -260,9 +283,6 @@ final class MmuNotifier {
       removeSubscriptionNow(s);
       answerRemove(s.subId);
     }
-    List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
-    mm.deferredInserts.clear();
-    for (Subscription s : deferred) activateSubscription(mm, s);
   }
 
   /** mmu_interval_check_retry() for hmm_range_fault: true when sub was invalidated since seq. */
