@@ -35,6 +35,9 @@ final class Kernel {
   /** Folio-lock leases of dead drivers that ran out; kept across resets. */
   long leasesExpired;
 
+  /** WARN_ON_ONCE sites (function + condition) that already fired since the last reset (a fresh boot). */
+  final Set<String> warnedOnce = new HashSet<>();
+
   Kernel(long folioLockLeaseMicros) {
     this.folioLockLeaseMicros = folioLockLeaseMicros;
   }
@@ -45,6 +48,11 @@ final class Kernel {
   static int nodeOfDevice(int deviceId) { return deviceId >> 4; }
 
   void emit(Trace.Event e) { ready.emit(e); }
+
+  /** Models WARN_ON_ONCE(): the first time the condition holds at this site it is reported (Trace.KernelWarning). */
+  void warnOnce(String function, String condition, int mmId, long va) {
+    if (warnedOnce.add(function + ": " + condition)) emit(new Trace.KernelWarning(function, condition, mmId, va));
+  }
 
   void send(Outbound o) { ready.send(o); }
 

@@ -129,6 +129,12 @@ final class Syscalls {
       f.mapcount--;
       if (!f.anon && pte.dirty()) f.dirty = true;
     } else if (pte.isDeviceExclusive()) {
+      // 6.15 zap_nonpresent_ptes: WARN_ON_ONCE(!vma_is_anonymous(vma)) (device-exclusive entries are expected in
+      // anonymous VMAs only; a MAP_PRIVATE file VMA has vm_ops). 5.14's zap_pte_range has no such warning.
+      Vma vma = mm.findVma(va);
+      if (!k.v5() && vma != null && vma.kind != VmaKind.ANON_PRIVATE) {
+        k.warnOnce("zap_nonpresent_ptes", "!vma_is_anonymous(vma)", mm.id, va);
+      }
       if (!k.v5()) f.mapcount--; // 6.15: the entry counts like a present PTE
     } else {
       throw new IllegalStateException("zap of unsupported PTE state " + pte.state());

@@ -352,4 +352,30 @@ class SyscallTest {
     assertEquals(1, h.cpu(B, Access.WRITE, 2).faults(), "write-protect fault, page reused");
     assertEquals(pfn, h.pte(B).pfn());
   }
+
+  /**
+   * mm/memory.c zap_nonpresent_ptes (6.15): zapping a device-exclusive entry in a VMA that is not anonymous (a
+   * MAP_PRIVATE file VMA, whose COW folio is anonymous) hits WARN_ON_ONCE(!vma_is_anonymous(vma)): reported once as a
+   * kernel warning, and the zap goes on. 5.14's zap_pte_range has no such warning.
+   */
+  @Test
+  void zapOfDevexclInFileVmaWarnsOnce() {
+    for (hmmemu.protocol.model.KernelProfile profile : hmmemu.protocol.model.KernelProfile.values()) {
+      Harness h = new Harness(ModelSwitches.kernel().withKernelProfile(profile));
+      h.mmap(B, 2 * P, Prot.RW, hmmemu.protocol.model.VmaKind.FILE_PRIVATE);
+      h.cpu(B, Access.WRITE, 1);
+      h.cpu(B + P, Access.WRITE, 2);
+      h.exclusive(D0, B, 0);
+      h.exclusive(D0, B + P, 0);
+      assertEquals(Errno.OK, h.syscall(SyscallKind.MUNMAP, B, 2 * P, 0, null, 0).errno());
+      assertEquals(PteState.NONE, h.pte(B).state());
+      List<Trace.KernelWarning> w = h.events(Trace.KernelWarning.class);
+      if (profile == hmmemu.protocol.model.KernelProfile.V5_14) {
+        assertTrue(w.isEmpty(), "5.14: no warning");
+      } else {
+        assertEquals(List.of(new Trace.KernelWarning("zap_nonpresent_ptes", "!vma_is_anonymous(vma)", MM, B)), w,
+            "WARN_ON_ONCE: one report for two entries");
+      }
+    }
+  }
 }
