@@ -93,6 +93,7 @@ public final class CpuMm {
     k.switches = newSwitches;
     k.mms.clear();
     k.runQueue.clear();
+    k.warnedOnce.clear();
     folios = new Folios(k);
     mmapLock = new MmapLock(k);
     notifier = new MmuNotifier(k);

@@ -120,6 +120,7 @@ final class DeviceExclusive {
     if (pte.isPresent() && pte.write()) {
       Folio f = folios.folioOf(pte.pfn());
       folios.getFolio(f);
+      followPageTouch(pte, f);
       if (!f.anon || f.hugetlb) {
         folios.putFolio(f);
         exclusiveFail(op, Errno.EOPNOTSUPP);
@@ -130,6 +131,21 @@ final class DeviceExclusive {
     }
     // faultin_page(): write fault without FAULT_FLAG_ALLOW_RETRY, then follow the page again.
     faults.handleMmFault(mm, vma, op.va, true, PageFault.FaultMode.KERNEL, -1, retry -> exclusiveGup(op));
+  }
+
+  /**
+   * Models follow_page_pte()'s FOLL_TOUCH (mm/gup.c), which get_user_pages_remote() adds to every call
+   * (is_valid_gup_args(..., FOLL_TOUCH | FOLL_REMOTE)): with FOLL_WRITE a clean PTE's folio is marked dirty
+   * (folio_mark_dirty), and the folio is marked accessed (folio_mark_accessed, not pte_mkyoung).
+   */
+  private void followPageTouch(Pte pte, Folio f) {
+    boolean changed = false;
+    if (!pte.dirty() && !f.dirty) {
+      f.dirty = true;
+      changed = true;
+    }
+    f.referenced = true;
+    if (changed) folios.emitFolio(f);
   }
 
   private void exclusiveLockFolio(ExclusiveOp op, Folio f) {

@@ -24,6 +24,8 @@ final class Folio {
   /** PageAnonExclusive(). */
   boolean anonExclusive;
   boolean freed;
+  /** PG_referenced: set by folio_mark_accessed() (GUP's FOLL_TOUCH); reclaim's aging is not modelled. */
+  boolean referenced;
   final ArrayDeque<Runnable> waiters = new ArrayDeque<>();
 
   Folio(long pfn, boolean zero) {
@@ -32,6 +34,6 @@ final class Folio {
   }
 
   FolioView view() {
-    return new FolioView(pfn, locked, refcount, mapcount, dirty, anon, anonExclusive, hugetlb, freed, waiters.size());
+    return new FolioView(pfn, locked, refcount, mapcount, dirty, anon, anonExclusive, hugetlb, freed, waiters.size(), referenced);
   }
 }

@@ -29,6 +29,8 @@ final class Invalidation {
   final List<Subscription> classic = new ArrayList<>();
   final Set<Long> pendingAcks = new LinkedHashSet<>();
   Phase phase = Phase.INTERVAL;
+  /** Non-blockable ranges: index in {@link #interval} of the next callback to call (they are called one by one). */
+  int nextInterval;
   boolean failed;
   final Consumer<Invalidation> onAcked;
   final Consumer<Invalidation> onAbandoned;

@@ -35,6 +35,9 @@ final class Kernel {
   /** Folio-lock leases of dead drivers that ran out; kept across resets. */
   long leasesExpired;
 
+  /** WARN_ON_ONCE sites (function + condition) that already fired since the last reset (a fresh boot). */
+  final Set<String> warnedOnce = new HashSet<>();
+
   Kernel(long folioLockLeaseMicros) {
     this.folioLockLeaseMicros = folioLockLeaseMicros;
   }
@@ -46,6 +49,11 @@ final class Kernel {
 
   void emit(Trace.Event e) { ready.emit(e); }
 
+  /** Models WARN_ON_ONCE(): the first time the condition holds at this site it is reported (Trace.KernelWarning). */
+  void warnOnce(String function, String condition, int mmId, long va) {
+    if (warnedOnce.add(function + ": " + condition)) emit(new Trace.KernelWarning(function, condition, mmId, va));
+  }
+
   void send(Outbound o) { ready.send(o); }
 
   void reply(HmmProtocol.Msg m) { ready.send(Outbound.reply(m)); }
@@ -54,7 +62,10 @@ final class Kernel {
 
   void setPte(Mm mm, long va, Pte pte, String cause) {
     if (pte.state() == PteState.NONE) mm.ptes.remove(va);
-    else mm.ptes.put(va, pte);
+    else {
+      mm.ptes.put(va, pte);
+      mm.pteTables.add(va / RangeFault.PMD_SIZE); // __pte_alloc
+    }
     ready.emit(new Trace.PteChanged(mm.id, va, pte.state(), pte.pfn(), pte.write(), pte.dirty(), pte.young(), cause));
   }
 

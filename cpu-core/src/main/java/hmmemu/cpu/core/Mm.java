@@ -15,6 +15,11 @@ final class Mm {
   final int id;
   final TreeMap<Long, Vma> vmas = new TreeMap<>();
   final TreeMap<Long, Pte> ptes = new TreeMap<>();
+  /**
+   * PMD indexes (va / PMD_SIZE) that have a PTE table (!pmd_none): allocated by the first PTE set in the span
+   * (__pte_alloc), kept by zaps (MADV_DONTNEED, munmap's zap), freed by free_pgtables() where no VMA is left.
+   */
+  final java.util.Set<Long> pteTables = new java.util.HashSet<>();
 
   /**
    * invalidate_seq: starts at 2; odd while an invalidation that hit an interval subscription is active;
@@ -23,9 +28,10 @@ final class Mm {
   long seq = 2;
   /** active_invalidate_ranges. */
   int active;
+
   /** Interval subscriptions hit during the current odd period: they get InvalidateEnd when it ends. */
   final LinkedHashSet<Subscription> hitThisPeriod = new LinkedHashSet<>();
-  /** deferred_list: inserts answered when the last active invalidation ends. */
+  /** deferred_list: inserts (already answered) that enter the tree when the last active invalidation ends. */
   final List<Subscription> deferredInserts = new ArrayList<>();
   /**
    * deferred_list: removes made while the seq was odd; they stay in the tree (their callbacks still run) and are
@@ -54,6 +60,17 @@ final class Mm {
   Pte pte(long pageVa) {
     Pte p = ptes.get(pageVa);
     return p == null ? Pte.NONE : p;
+  }
+
+  /** !pmd_none() for the PMD holding va: a PTE table exists there. */
+  boolean hasPteTable(long va) { return pteTables.contains(va / RangeFault.PMD_SIZE); }
+
+  /** Models free_pgtables() over [s,e) after the VMAs there were removed: PTE tables no VMA overlaps go. */
+  void freePgtables(long s, long e) {
+    long pmd = RangeFault.PMD_SIZE;
+    for (long i = s / pmd; i <= (e - 1) / pmd; i++) {
+      if (vmasIn(i * pmd, (i + 1) * pmd).isEmpty()) pteTables.remove(i);
+    }
   }
 
   /** The VMAs intersecting [s,e), in address order. */

@@ -2,6 +2,7 @@ package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.model.Page;
 import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.HmmProtocol.InvalidateAck;
@@ -35,7 +36,15 @@ final class MmuNotifier {
 
   MmuNotifier(Kernel k) { this.k = k; }
 
-  /** Models mmu_interval_notifier_insert() / mmu_notifier_register(). */
+  /**
+   * Models mmu_interval_notifier_insert() (__mmu_interval_notifier_insert) / mmu_notifier_register(): never blocks,
+   * the caller is answered at once with the subscription's starting seq. With no active range it enters the tree with
+   * seq = invalidate_seq - 1 (odd, never equal to an idle seq). With active ranges it must be assumed hit: during an
+   * invalidation (odd seq) it goes on the deferred list and enters the tree at mn_itree_inv_end(); with active
+   * ranges that hit no interval subscription (even seq) the seq is made odd and it enters the tree at once; either
+   * way its seq is the current odd invalidate_seq, so the caller's mmu_interval_read_begin() sleeps until the period
+   * ends (the InvalidateEnd it then receives). The wait is the driver's, not the insert's.
+   */
   void onNotifierInsert(NotifierInsert m) {
     if (!insertedSubIds.add(m.subId())) { // a duplicated or late message: the subscription exists or existed
       duplicateInserts++;
@@ -43,18 +52,30 @@ final class MmuNotifier {
     }
     Mm mm = k.mmFor(m.mmId());
     Subscription s = new Subscription(m.subId(), m.deviceId(), m.mmId(), m.kind(), m.start(), m.end());
-    if (mm.active > 0) mm.deferredInserts.add(s);
-    else activateSubscription(mm, s);
+    if (s.kind == NotifierKind.INTERVAL && mm.active > 0) {
+      if ((mm.seq & 1) != 0) {
+        mm.deferredInserts.add(s); // hlist_add_head(&interval_sub->deferred_item, &subscriptions->deferred_list)
+      } else {
+        mm.seq |= 1;
+        insertIntoTree(s);
+      }
+      s.seq = mm.seq;
+      mm.hitThisPeriod.add(s); // told when the period ends (InvalidateEnd), like every subscription it may have hit
+    } else {
+      // mmu_notifier_register() takes mm_take_all_locks() and does not look at the seq; an idle interval tree.
+      s.seq = mm.seq - 1;
+      insertIntoTree(s);
+    }
+    // mmSeq: the mm's seq at the insert; seq == mmSeq and odd tells the driver that its read_begin must sleep until
+    // the running period ends (mmu_interval_read_begin's wait_event).
+    k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq, mm.seq)));
   }
 
-  private void activateSubscription(Mm mm, Subscription s) {
-    if ((mm.seq & 1) != 0) throw new IllegalStateException("seq: insert while an invalidation is running (mm " + mm.id + ")");
+  /** interval_tree_insert() (or hlist_add_head for a classic subscription): callbacks reach it from now on. */
+  private void insertIntoTree(Subscription s) {
     s.live = true;
-    // An odd seq that can never equal a live global seq (mmu_interval_notifier_insert: invalidate_seq - 1).
-    s.seq = mm.seq - 1;
     subscriptions.put(s.subId, s);
     k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, false));
-    k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq, mm.seq)));
   }
 
   /**
@@ -101,17 +122,49 @@ final class MmuNotifier {
    * Models mmu_notifier_invalidate_range_start(): mn_itree_inv_start_range() + the interval callbacks, then
    * the classic invalidate_range_start callbacks. {@code onAcked} runs when every callback returned true (the
    * caller changes PTEs and must call {@link #endInvalidation}); {@code onAbandoned} runs (non-blockable only)
-   * after a callback failed: the range was ended with applied=false, as the OOM reaper's -EAGAIN path does.
+   * after a callback failed and __mmu_notifier_invalidate_range_start() returned -EAGAIN (the OOM reaper's path;
+   * the caller must not call invalidate_range_end).
+   *
+   * <p>Blockable ranges: the interval callbacks are sent together (each one's result does not change what happens
+   * to the others: mn_itree_invalidate() WARNs and continues). Non-blockable ranges: mn_itree_invalidate() calls
+   * them one after the other and stops at the first that returns false, so they are sent one at a time.
    */
   void startInvalidation(Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
       Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
+    start(mm, start, end, event, owner, blockable, true, onAcked, onAbandoned);
+  }
+
+  /**
+   * Models mmu_notifier_release() (__mmu_notifier_release, called first by exit_mmap): mn_itree_release() calls every
+   * interval subscription's ->invalidate with a blockable RELEASE range over the whole address space and ends the
+   * period (mn_itree_inv_end); then mn_hlist_release() calls only the classic subscriptions' ->release op (nouveau's
+   * nouveau_mn_ops has none, so nothing is sent) and unhooks every classic subscription (hlist_del_init_rcu): later
+   * ranges (exit's unmap_vmas) never reach them. Interval subscriptions stay in the tree.
+   */
+  void mmuNotifierRelease(Mm mm, Runnable then) {
+    start(mm, 0, Page.TASK_SIZE, NotifyEvent.RELEASE, 0, true, false, release -> {
+      endInvalidation(release);
+      for (Subscription s : new ArrayList<>(subscriptions.values())) {
+        if (s.mmId == mm.id && s.kind == NotifierKind.CLASSIC) {
+          subscriptions.remove(s.subId);
+          s.live = false;
+          k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, true));
+        }
+      }
+      then.run();
+    }, null);
+  }
+
+  private void start(Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
+      boolean withClassic, Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
     if (!blockable && onAbandoned == null) throw new IllegalStateException("non-blockable invalidation needs onAbandoned");
     mm.active++;
     List<Subscription> interval = new ArrayList<>();
     List<Subscription> classic = new ArrayList<>();
     for (Subscription s : subscriptions.values()) {
       if (s.mmId != mm.id || !s.overlaps(start, end)) continue;
-      (s.kind == NotifierKind.INTERVAL ? interval : classic).add(s);
+      if (s.kind == NotifierKind.INTERVAL) interval.add(s);
+      else if (withClassic) classic.add(s);
     }
     if (!interval.isEmpty()) {
       mm.seq |= 1;
@@ -125,8 +178,19 @@ final class MmuNotifier {
     for (Subscription s : interval) ids.add(s.subId);
     for (Subscription s : classic) ids.add(s.subId);
     k.emit(new Trace.InvalidateStarted(inv.invId, mm.id, start, end, event, owner, blockable, List.copyOf(ids)));
-    sendCallbacks(inv, inv.interval);
+    if (blockable) sendCallbacks(inv, inv.interval);
     if (inv.pendingAcks.isEmpty()) advance(inv);
+  }
+
+  /** mn_itree_invalidate() for a non-blockable range: calls the next interval callback; false when none is left. */
+  private boolean sendNextInterval(Invalidation inv) {
+    while (inv.nextInterval < inv.interval.size()) {
+      Subscription s = inv.interval.get(inv.nextInterval++);
+      if (!s.live) continue;
+      sendCallbacks(inv, List.of(s));
+      return true;
+    }
+    return false;
   }
 
   private void sendCallbacks(Invalidation inv, List<Subscription> targets) {
@@ -142,10 +206,13 @@ final class MmuNotifier {
   private void advance(Invalidation inv) {
     if (!inv.pendingAcks.isEmpty() || inv.phase == Invalidation.Phase.ACKED || inv.phase == Invalidation.Phase.ENDED) return;
     if (inv.failed) {
-      abandon(inv);
+      // A failed interval callback: mn_itree_invalidate() ends the itree period itself (out_would_block); a failed
+      // classic one: mn_hlist_invalidate_range_start() returns -EAGAIN and nobody calls mn_itree_inv_end().
+      abandon(inv, inv.phase == Invalidation.Phase.INTERVAL);
       return;
     }
     if (inv.phase == Invalidation.Phase.INTERVAL) {
+      if (!inv.blockable && sendNextInterval(inv)) return;
       inv.phase = Invalidation.Phase.CLASSIC;
       sendCallbacks(inv, inv.classic);
       if (!inv.pendingAcks.isEmpty()) return;
@@ -169,11 +236,23 @@ final class MmuNotifier {
     if (inv.pendingAcks.isEmpty()) advance(inv);
   }
 
-  private void abandon(Invalidation inv) {
+  /**
+   * __mmu_notifier_invalidate_range_start() returned -EAGAIN (non-blockable range; the caller skips the range and,
+   * as the kernel requires, does not call invalidate_range_end()).
+   *
+   * <p>{@code itreeEnded}: the failure was an interval callback's, and mn_itree_invalidate() called
+   * mn_itree_inv_end() before returning -EAGAIN (out_would_block), so the period ends as usual. Otherwise every
+   * interval callback returned true and a classic invalidate_range_start() returned -EAGAIN (nouveau's always does
+   * for a non-blockable range): mn_hlist_invalidate_range_start() calls the classic ops' invalidate_range_end() (not
+   * modelled: nouveau's ops have none) and returns -EAGAIN, and nothing calls mn_itree_inv_end() for this range.
+   * active_invalidate_ranges keeps the count and invalidate_seq stays odd: the interval subscriptions hit never see
+   * the period end (mmu_interval_read_begin() sleeps for good) and deferred inserts and removes never progress.
+   */
+  private void abandon(Invalidation inv, boolean itreeEnded) {
     inv.phase = Invalidation.Phase.ENDED;
     invalidations.remove(inv.invId);
     k.emit(new Trace.InvalidateEnded(inv.invId, false));
-    itreeInvEnd(inv.mm);
+    if (itreeEnded) itreeInvEnd(inv.mm); // else: active_invalidate_ranges keeps this range for good
     inv.onAbandoned.accept(inv);
   }
 
@@ -188,12 +267,17 @@ final class MmuNotifier {
     itreeInvEnd(inv.mm);
   }
 
+  /** Models mn_itree_inv_end(): the last active range makes the seq even and progresses the deferred list. */
   private void itreeInvEnd(Mm mm) {
     mm.active--;
     if (mm.active < 0) throw new IllegalStateException("seq: active_invalidate_ranges underflow (mm " + mm.id + ")");
     if (mm.active > 0) return;
     if ((mm.seq & 1) != 0) {
       mm.seq++;
+      // The deferred list: inserts enter the tree, removes leave it (their callers then return).
+      List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
+      mm.deferredInserts.clear();
+      for (Subscription s : deferred) insertIntoTree(s);
       for (Subscription s : mm.hitThisPeriod) {
         if (s.live) k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateEnd(s.subId, mm.seq)));
       }
@@ -205,9 +289,6 @@ final class MmuNotifier {
       removeSubscriptionNow(s);
       answerRemove(s.subId);
     }
-    List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
-    mm.deferredInserts.clear();
-    for (Subscription s : deferred) activateSubscription(mm, s);
   }
 
   /**

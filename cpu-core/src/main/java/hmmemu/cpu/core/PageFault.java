@@ -140,7 +140,7 @@ final class PageFault {
   /** Models do_wp_page(): wp_page_shared, wp_page_reuse (wp_can_reuse_anon_folio) or wp_page_copy. */
   private void doWpPage(Mm mm, Vma vma, long va, Pte pte, FaultDone done) {
     if (vma.shared()) {
-      k.setPte(mm, va, new Pte(PteState.PRESENT, pte.pfn(), true, true, true, pte.softDirty()), "wp_page_shared");
+      k.setPte(mm, va, new Pte(PteState.PRESENT, pte.pfn(), true, true, true, true), "wp_page_shared"); // pte_mkdirty: D + soft-dirty
       done.done(false);
       return;
     }
@@ -155,7 +155,7 @@ final class PageFault {
           reuse = true;
         }
         if (reuse) {
-          k.setPte(mm, va, new Pte(PteState.PRESENT, pte.pfn(), true, true, true, pte.softDirty()), "wp_page_reuse");
+          k.setPte(mm, va, new Pte(PteState.PRESENT, pte.pfn(), true, true, true, true), "wp_page_reuse"); // pte_mkdirty
           done.done(false);
           return;
         }
@@ -231,8 +231,10 @@ final class PageFault {
       f.mapcount++; // page_add_anon_rmap: 5.14 entries were not counted
       folios.emitFolio(f);
     } else {
-      // can_change_pte_writable() for a private mapping: only an anon-exclusive page.
-      write = vma.canWrite() && f.anon && f.anonExclusive;
+      // (vma->vm_flags & VM_WRITE) && can_change_pte_writable(): not while soft-dirty tracking needs the write
+      // fault (pte_needs_soft_dirty_wp; the new PTE carries orig's soft-dirty bit), and for a private mapping only
+      // an anon-exclusive page.
+      write = vma.canWrite() && !vma.needsSoftDirtyWp(orig) && f.anon && f.anonExclusive;
       dirty = write && f.dirty;
     }
     k.setPte(mm, va, new Pte(PteState.PRESENT, f.pfn, write, dirty, false, orig.softDirty()), cause);

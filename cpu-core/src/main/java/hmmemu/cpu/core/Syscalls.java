@@ -129,6 +129,12 @@ final class Syscalls {
       f.mapcount--;
       if (!f.anon && pte.dirty()) f.dirty = true;
     } else if (pte.isDeviceExclusive()) {
+      // 6.15 zap_nonpresent_ptes: WARN_ON_ONCE(!vma_is_anonymous(vma)) (device-exclusive entries are expected in
+      // anonymous VMAs only; a MAP_PRIVATE file VMA has vm_ops). 5.14's zap_pte_range has no such warning.
+      Vma vma = mm.findVma(va);
+      if (!k.v5() && vma != null && vma.kind != VmaKind.ANON_PRIVATE) {
+        k.warnOnce("zap_nonpresent_ptes", "!vma_is_anonymous(vma)", mm.id, va);
+      }
       if (!k.v5()) f.mapcount--; // 6.15: the entry counts like a present PTE
     } else {
       throw new IllegalStateException("zap of unsupported PTE state " + pte.state());
@@ -162,6 +168,7 @@ final class Syscalls {
         mm.vmas.remove(v.start);
         k.emitVma(mm, v, true);
       }
+      mm.freePgtables(r[0], r[1]);
       notifier.endInvalidation(inv);
       syscallDone(mm, m, Errno.OK, 0, true);
     }, null);
@@ -201,9 +208,12 @@ final class Syscalls {
   }
 
   /**
-   * Models mprotect(): per VMA (mprotect_fixup -> change_protection) a PROTECTION_VMA notifier when the VMA has
-   * page-table entries, then the new VMA protection and PTE updates. 6.15 leaves DEVEXCL entries untouched;
-   * 5.14 turns the writable variant into the readable one.
+   * Models mprotect() (mm/mprotect.c do_mprotect_pkey -> mprotect_fixup -> change_protection): per VMA of the range
+   * whose flags change (mprotect_fixup returns early, without a split or a notifier, when newflags == oldflags),
+   * split, set the new protection, then change the PTEs under PROTECTION_VMA notifiers raised lazily: 6.15
+   * change_pud_range() raises one per P4D chunk from the first populated PUD to the chunk's end; 5.14
+   * change_pmd_range() one per PUD chunk from the first populated PMD. 6.15 leaves DEVEXCL entries untouched; 5.14
+   * turns the writable variant into the readable one.
    */
   private void doMprotect(Mm mm, Syscall m) {
     long[] r = userRange(m);
@@ -217,37 +227,83 @@ final class Syscalls {
       syscallDone(mm, m, Errno.ENOMEM, 0, true);
       return;
     }
-    splitVmaAt(mm, r[0]);
-    splitVmaAt(mm, r[1]);
-    mprotectNext(mm, m, mm.vmasIn(r[0], r[1]), 0);
+    mprotectNext(mm, m, r, mm.vmasIn(r[0], r[1]), 0);
   }
 
-  private void mprotectNext(Mm mm, Syscall m, List<Vma> vmas, int i) {
+  /** PUD_SIZE and P4D_SIZE (= PGDIR_SIZE with 4-level paging) on x86-64. */
+  static final long PUD_SIZE = 1L << 30;
+  static final long P4D_SIZE = 1L << 39;
+
+  private void mprotectNext(Mm mm, Syscall m, long[] r, List<Vma> vmas, int i) {
     if (i == vmas.size()) {
       syscallDone(mm, m, Errno.OK, 0, true);
       return;
     }
     Vma v = vmas.get(i);
-    if (mm.ptes.subMap(v.start, v.end).isEmpty()) { // change_pmd_range raises the notifier lazily
-      changeVmaProtection(mm, v, m.prot());
-      mprotectNext(mm, m, vmas, i + 1);
+    if (v.prot == m.prot()) { // mprotect_fixup: newflags == oldflags, return 0
+      mprotectNext(mm, m, r, vmas, i + 1);
       return;
     }
-    notifier.startInvalidation(mm, v.start, v.end, NotifyEvent.PROTECTION_VMA, 0, true, inv -> {
-      changeVmaProtection(mm, v, m.prot());
+    long s = Math.max(v.start, r[0]);
+    long e = Math.min(v.end, r[1]);
+    splitVmaAt(mm, s);
+    splitVmaAt(mm, e);
+    Vma piece = mm.findVma(s);
+    piece.prot = m.prot(); // vm_flags_reset + vma_set_page_prot, before change_protection
+    k.emitVma(mm, piece, false);
+    changeProtectionRanges(mm, piece, notifierRanges(mm, s, e), 0, () -> mprotectNext(mm, m, r, vmas, i + 1));
+  }
+
+  /**
+   * The PROTECTION_VMA ranges change_protection() raises over [s,e): 6.15 change_pud_range() (per P4D chunk, from the
+   * first PUD that is not pud_none to the chunk's end); 5.14 change_pmd_range() (per PUD chunk, from the first PMD
+   * that has a PTE table to the chunk's end). A PUD is populated here when a PTE table exists under it.
+   */
+  private List<long[]> notifierRanges(Mm mm, long s, long e) {
+    long outer = k.v5() ? PUD_SIZE : P4D_SIZE;
+    long inner = k.v5() ? RangeFault.PMD_SIZE : PUD_SIZE;
+    List<long[]> out = new ArrayList<>();
+    for (long chunk = s; chunk < e; ) {
+      long chunkEnd = Math.min(e, (chunk & ~(outer - 1)) + outer);
+      for (long a = chunk; a < chunkEnd; a = Math.min(chunkEnd, (a & ~(inner - 1)) + inner)) {
+        if (populated(mm, a, Math.min(chunkEnd, (a & ~(inner - 1)) + inner))) {
+          out.add(new long[] {a, chunkEnd});
+          break;
+        }
+      }
+      chunk = chunkEnd;
+    }
+    return out;
+  }
+
+  /** Whether a PTE table exists for some PMD of [a,b). */
+  private static boolean populated(Mm mm, long a, long b) {
+    for (long idx : mm.pteTables) {
+      long pmdStart = idx * RangeFault.PMD_SIZE;
+      if (pmdStart < b && a < pmdStart + RangeFault.PMD_SIZE) return true;
+    }
+    return false;
+  }
+
+  private void changeProtectionRanges(Mm mm, Vma v, List<long[]> ranges, int i, Runnable then) {
+    if (i == ranges.size()) {
+      then.run();
+      return;
+    }
+    long s = ranges.get(i)[0];
+    long e = ranges.get(i)[1];
+    notifier.startInvalidation(mm, s, e, NotifyEvent.PROTECTION_VMA, 0, true, inv -> {
+      changePteRange(mm, v, s, e);
       notifier.endInvalidation(inv);
-      mprotectNext(mm, m, vmas, i + 1);
+      changeProtectionRanges(mm, v, ranges, i + 1, then);
     }, null);
   }
 
-  private void changeVmaProtection(Mm mm, Vma v, int prot) {
-    if (v.prot != prot) {
-      v.prot = prot;
-      k.emitVma(mm, v, false);
-    }
+  /** Models change_pte_range() over [s,e) of VMA v, whose protection is already the new one. */
+  private void changePteRange(Mm mm, Vma v, long s, long e) {
     boolean vmaWrite = v.canWrite();
-    for (Map.Entry<Long, Pte> e : new ArrayList<>(mm.ptes.subMap(v.start, v.end).entrySet())) {
-      Pte p = e.getValue();
+    for (Map.Entry<Long, Pte> en : new ArrayList<>(mm.ptes.subMap(s, e).entrySet())) {
+      Pte p = en.getValue();
       if (p.isPresent()) {
         boolean write;
         if (!vmaWrite) {
@@ -255,16 +311,24 @@ final class Syscalls {
         } else if (p.write()) {
           write = true;
         } else if (v.shared()) {
-          write = p.dirty(); // can_change_pte_writable for a shared mapping
+          // A shared writable VMA without write-notify has a writable vm_page_prot, so pte_modify() makes the PTE
+          // writable. shmem wants write-notify only while soft-dirty tracking is on (vma_wants_writenotify); then
+          // 6.15 tries can_change_pte_writable() (MM_CP_TRY_CHANGE_WRITABLE) and 5.14 upgrades a dirty PTE
+          // (MM_CP_DIRTY_ACCT): neither while the PTE needs its soft-dirty write fault.
+          write = !v.softDirtyEnabled() || (!v.needsSoftDirtyWp(p) && p.dirty());
+        } else if (k.v5()) {
+          write = false; // 5.14: no MM_CP_TRY_CHANGE_WRITABLE (6.2+); the next write takes the write-protect fault
         } else {
-          Folio f = folios.folioOf(p.pfn()); // MM_CP_TRY_CHANGE_WRITABLE: only exclusive anon pages
-          write = !f.zero && f.anon && f.anonExclusive;
+          // MM_CP_TRY_CHANGE_WRITABLE -> can_change_pte_writable(): not while soft-dirty tracking needs the write
+          // fault (uffd-wp is not modelled); for a private mapping only exclusive anon pages.
+          Folio f = folios.folioOf(p.pfn());
+          write = !v.needsSoftDirtyWp(p) && !f.zero && f.anon && f.anonExclusive;
         }
         if (write != p.write()) {
-          k.setPte(mm, e.getKey(), new Pte(p.state(), p.pfn(), write, p.dirty(), p.young(), p.softDirty()), "mprotect");
+          k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), write, p.dirty(), p.young(), p.softDirty()), "mprotect");
         }
       } else if (p.isDeviceExclusive() && k.v5() && p.write()) {
-        k.setPte(mm, e.getKey(), new Pte(p.state(), p.pfn(), false, false, false, p.softDirty()), "mprotect");
+        k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), false, false, false, p.softDirty()), "mprotect");
       }
     }
   }
@@ -353,31 +417,23 @@ final class Syscalls {
   // ========================================================================== exit, reap, dirty
 
   /**
-   * Models exit_mmap(): mmu_notifier_release() (RELEASE over the whole address space to interval
-   * subscriptions, then classic release callbacks, after which classic subscriptions are unhooked), then
-   * unmap_vmas() (UNMAP over the whole address space), zap, free.
+   * Models exit_mmap() (mm/mmap.c): mmu_notifier_release() (RELEASE over the whole address space to interval
+   * subscriptions only; classic subscriptions get only their ->release op, which nouveau lacks, and are unhooked),
+   * then unmap_vmas() (UNMAP over the whole address space, reaching interval subscriptions only), zap, free_pgtables.
    */
   private void doExit(Mm mm, Syscall m) {
-    notifier.startInvalidation(mm, 0, Page.TASK_SIZE, NotifyEvent.RELEASE, 0, true, release -> {
-      for (Subscription s : new ArrayList<>(notifier.subscriptions.values())) {
-        if (s.mmId == mm.id && s.kind == NotifierKind.CLASSIC) {
-          notifier.subscriptions.remove(s.subId);
-          s.live = false;
-          k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, true));
-        }
-      }
-      notifier.endInvalidation(release);
+    notifier.mmuNotifierRelease(mm, () ->
       notifier.startInvalidation(mm, 0, Page.TASK_SIZE, NotifyEvent.UNMAP, 0, true, unmap -> {
         zapRange(mm, 0, Page.TASK_SIZE, "exit_mmap");
         for (Vma v : new ArrayList<>(mm.vmas.values())) {
           mm.vmas.remove(v.start);
           k.emitVma(mm, v, true);
         }
+        mm.pteTables.clear(); // free_pgtables over the whole address space
         notifier.endInvalidation(unmap);
         mm.exited = true;
         syscallDone(mm, m, Errno.OK, 0, true);
-      }, null);
-    }, null);
+      }, null));
   }
 
   /**
@@ -407,10 +463,16 @@ final class Syscalls {
     }, abandoned -> reapNext(mm, m, vmas, i + 1, true));
   }
 
-  /** Models clear_refs_write(CLEAR_REFS_SOFT_DIRTY): SOFT_DIRTY notifier, then clear_soft_dirty per PTE. */
+  /**
+   * Models clear_refs_write(CLEAR_REFS_SOFT_DIRTY) (fs/proc/task_mmu.c): always the whole mm. VM_SOFTDIRTY is cleared
+   * on every VMA (soft-dirty tracking on), one SOFT_DIRTY notifier over [0, TASK_SIZE), then clear_soft_dirty() per
+   * PTE: present PTEs are write-protected and lose the soft-dirty bit; swap entries (DEVEXCL) only lose the bit.
+   * The syscall's range, if any, is ignored, as /proc/PID/clear_refs has none.
+   */
   private void doSoftDirtyReset(Mm mm, Syscall m) {
-    long start = m.length() == 0 ? 0 : m.start();
-    long end = m.length() == 0 ? Page.TASK_SIZE : m.start() + pageRoundUp(m.length());
+    long start = 0;
+    long end = Page.TASK_SIZE;
+    for (Vma v : mm.vmas.values()) v.vmSoftDirty = false;
     notifier.startInvalidation(mm, start, end, NotifyEvent.SOFT_DIRTY, 0, true, inv -> {
       for (Map.Entry<Long, Pte> e : new ArrayList<>(mm.ptes.subMap(start, end).entrySet())) {
         Pte p = e.getValue();

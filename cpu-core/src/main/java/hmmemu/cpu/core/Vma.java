@@ -17,6 +17,11 @@ final class Vma {
   long pgoff;
   /** vma->anon_vma != NULL: an anonymous folio was ever mapped here (fork copies page tables only then). */
   boolean anonVma;
+  /**
+   * VM_SOFTDIRTY: set on every new VMA (__mmap_region), cleared by clear_refs soft-dirty; while it is clear
+   * soft-dirty tracking is on for the VMA (vma_soft_dirty_enabled()).
+   */
+  boolean vmSoftDirty = true;
 
   Vma(long start, long end, int prot, VmaKind kind, PageCache pageCache, long pgoff) {
     this.start = start;
@@ -31,6 +36,12 @@ final class Vma {
 
   boolean canAccess() { return prot != Prot.NONE; }
 
+  /** Models vma_soft_dirty_enabled(): soft-dirty tracking is on (VM_SOFTDIRTY clear). */
+  boolean softDirtyEnabled() { return !vmSoftDirty; }
+
+  /** Models pte_needs_soft_dirty_wp(): a write must fault so that the PTE gets marked soft-dirty. */
+  boolean needsSoftDirtyWp(Pte pte) { return softDirtyEnabled() && !pte.softDirty(); }
+
   /** VM_SHARED. */
   boolean shared() { return kind == VmaKind.ANON_SHARED; }
 
@@ -39,6 +50,7 @@ final class Vma {
   Vma copy() {
     Vma v = new Vma(start, end, prot, kind, pageCache, pgoff);
     v.anonVma = anonVma;
+    v.vmSoftDirty = vmSoftDirty;
     return v;
   }
 

@@ -399,4 +399,21 @@ class ExclusiveTest {
     assertEquals(2, h.cpu.duplicateRequests());
     assertEquals(1, h.cpu.outstandingGrants());
   }
+
+  /**
+   * mm/gup.c follow_page_pte: get_user_pages_remote() adds FOLL_TOUCH, so make_device_exclusive()'s GUP marks the
+   * folio accessed (folio_mark_accessed), in both kernel profiles. A fresh folio is not referenced by the fault.
+   */
+  @Test
+  void exclusiveGupMarksTheFolioAccessed() {
+    for (hmmemu.protocol.model.KernelProfile profile : hmmemu.protocol.model.KernelProfile.values()) {
+      Harness h = new Harness(hmmemu.protocol.model.ModelSwitches.kernel().withKernelProfile(profile));
+      h.mmapRw(Harness.B, 1);
+      h.cpu(Harness.B, hmmemu.protocol.model.Access.WRITE, 1);
+      org.junit.jupiter.api.Assertions.assertFalse(h.folio(h.pte(Harness.B).pfn()).referenced());
+      long pfn = h.exclusive(Harness.D0, Harness.B, 0);
+      org.junit.jupiter.api.Assertions.assertTrue(h.folio(pfn).referenced(), profile + ": FOLL_TOUCH");
+      org.junit.jupiter.api.Assertions.assertTrue(h.folio(pfn).dirty(), profile.name());
+    }
+  }
 }

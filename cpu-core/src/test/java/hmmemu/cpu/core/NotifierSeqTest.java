@@ -95,24 +95,49 @@ class NotifierSeqTest {
         "one InvalidateEnd per sub per odd period");
   }
 
-  /** mmu_interval_notifier_insert() during an invalidation is deferred until the last one ends. */
+  /**
+   * mm/mmu_notifier.c __mmu_interval_notifier_insert: during an invalidation (odd seq) the insert never blocks. The
+   * subscription goes on the deferred list with its seq set to the current odd invalidate_seq and is answered at once;
+   * it enters the tree at mn_itree_inv_end(), and the driver's mmu_interval_read_begin() waits for the period's end
+   * (the InvalidateEnd it receives).
+   */
   @Test
-  void insertDuringInvalidationIsDeferred() {
+  void insertDuringInvalidationIsAnsweredAtOnceAndDeferred() {
     Harness h = new Harness();
     h.mmapRw(B, 1);
     h.cpu(B, Access.WRITE, 1);
     h.insertInterval(S0, D0);
     h.autoAck = false;
     h.mdeSend(D0, B, OWNER0);
+    assertEquals(3, h.cpu.globalSeq(MM));
     long seq = h.insertInterval(S1, D1);
-    assertEquals(-1, seq, "no NotifierInserted while active");
-    assertFalse(h.cpu.subscriptionLive(S1));
+    assertEquals(3, seq, "answered at once with the current odd seq");
+    assertFalse(h.cpu.subscriptionLive(S1), "on the deferred list, not in the tree");
     h.ackAll();
-    HmmProtocol.NotifierInserted ins = h.last(HmmProtocol.NotifierInserted.class, x -> x.subId() == S1);
-    assertNotNull(ins);
     assertEquals(4, h.cpu.globalSeq(MM));
-    assertEquals(3, ins.seq());
     assertTrue(h.cpu.subscriptionLive(S1));
+    assertNotNull(h.last(HmmProtocol.InvalidateEnd.class, x -> x.subId() == S1 && x.seq() == 4), "the period's end");
+  }
+
+  /**
+   * __mmu_interval_notifier_insert with active ranges that hit no interval subscription (even seq): invalidate_seq
+   * |= 1, the subscription enters the tree at once with that odd seq; the period ends with the last range.
+   */
+  @Test
+  void insertWhileUnrelatedRangeIsActiveMakesTheSeqOdd() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 1);
+    h.insert(S0, D0, NotifierKind.CLASSIC, 0, Page.TASK_SIZE);
+    h.autoAck = false;
+    h.mdeSend(D0, B, OWNER0); // the classic callback is pending: active_invalidate_ranges = 1, seq even
+    assertEquals(2, h.cpu.globalSeq(MM));
+    assertEquals(3, h.insertInterval(S1, D1));
+    assertEquals(3, h.cpu.globalSeq(MM));
+    assertTrue(h.cpu.subscriptionLive(S1), "interval_tree_insert at once");
+    h.ackAll();
+    assertEquals(4, h.cpu.globalSeq(MM));
+    assertNotNull(h.last(HmmProtocol.InvalidateEnd.class, x -> x.subId() == S1 && x.seq() == 4));
   }
 
   /** mn_itree_invalidate() before mn_hlist_invalidate_range_start(): classic callbacks only after every interval ack. */

@@ -20,7 +20,7 @@ public final class Trace {
           HostMemoryAccessed, ExclusiveReturned, FolioUnlockPutDone, CpuFaulted, DriverBound,
           DeviceEntryInstalled, DeviceEntryZapped, InvalidateAcked, DeviceAccessIssued, DeviceFaulted,
           DriverFaultHandled, ReadRetryChecked, DeviceAccessCompleted, NodeGone, FolioLockLeaseExpired,
-          DriverLockHeldAcross {}
+          DriverLockHeldAcross, KernelWarning {}
 
   // ------------------------------------------------------------ CPU node
 
@@ -73,6 +73,13 @@ public final class Trace {
    * its devices' subscriptions are removed as at driver unbind; on a GPU node (nodeIndex 0) the warps stop.
    */
   public record NodeGone(int nodeIndex, String reason) implements Event {}
+
+  /**
+   * The kernel would print a WARN_ON/WARN_ON_ONCE splat: {@code function} is the kernel function, {@code condition}
+   * the warned expression (e.g. zap_nonpresent_ptes, "!vma_is_anonymous(vma)"), at va of mm mmId. The kernel goes
+   * on after the warning; so does the model.
+   */
+  public record KernelWarning(String function, String condition, int mmId, long va) implements Event {}
 
   // ------------------------------------------------------------ GPU node
 

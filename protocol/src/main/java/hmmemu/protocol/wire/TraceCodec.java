@@ -26,6 +26,7 @@ import hmmemu.protocol.wire.pb.HostMemoryAccessed;
 import hmmemu.protocol.wire.pb.InvalidateAcked;
 import hmmemu.protocol.wire.pb.InvalidateEnded;
 import hmmemu.protocol.wire.pb.InvalidateStarted;
+import hmmemu.protocol.wire.pb.KernelWarning;
 import hmmemu.protocol.wire.pb.NodeGone;
 import hmmemu.protocol.wire.pb.NotifierRegistered;
 import hmmemu.protocol.wire.pb.PteChanged;
@@ -216,6 +217,19 @@ final class TraceCodec {
         t -> {
           NodeGone p = t.getNodeGone();
           return new Trace.NodeGone(p.getNodeIndex(), p.hasReason() ? p.getReason() : null);
+        });
+
+    EVENTS.add(Trace.KernelWarning.class, EventCase.KERNEL_WARNING,
+        (e, b) -> {
+          KernelWarning.Builder p = KernelWarning.newBuilder().setMmId(e.mmId()).setVa(e.va());
+          if (e.function() != null) p.setFunction(e.function());
+          if (e.condition() != null) p.setCondition(e.condition());
+          b.setKernelWarning(p);
+        },
+        t -> {
+          KernelWarning p = t.getKernelWarning();
+          return new Trace.KernelWarning(p.hasFunction() ? p.getFunction() : null,
+              p.hasCondition() ? p.getCondition() : null, p.getMmId(), p.getVa());
         });
 
     // ---------------------------------------------------------------- GPU node

@@ -92,6 +92,7 @@ final class Samples {
     putE(m, new Trace.NodeGone(3, "MemberRemoved(downed) \u00e9"));
     putE(m, new Trace.FolioLockLeaseExpired(122, 27, 0x100f, true));
     putE(m, new Trace.DriverLockHeldAcross(28, 16, BIG, "svmm mutex", "make_device_exclusive", 123));
+    putE(m, new Trace.KernelWarning("zap_nonpresent_ptes", "!vma_is_anonymous(vma)", 17, BIG));
     return m;
   }
 
