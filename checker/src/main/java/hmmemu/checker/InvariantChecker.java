@@ -185,6 +185,9 @@ public final class InvariantChecker {
   private long eventsOfGoneNodes;
   /** Events delivered so far, by trace event type (simple name), those of gone nodes included. */
   private final Map<String, Long> eventCounts = new TreeMap<>();
+  /** With {@link #countByField}: events delivered so far per {@code Type.field=value} (TraceFields). */
+  private final Map<String, Long> fieldCounts = new TreeMap<>();
+  private boolean countByField;
 
   /** A checker for kernel 6.15+ semantics. */
   public InvariantChecker() { this(KernelProfile.V6_15); }
@@ -281,6 +284,7 @@ public final class InvariantChecker {
     if (endsCpuBurst) judgeCounts();
     applied++;
     eventCounts.merge(e.getClass().getSimpleName(), 1L, Long::sum);
+    if (countByField) for (String k : hmmemu.protocol.trace.TraceFields.keys(e)) fieldCounts.merge(k, 1L, Long::sum);
     recent.addLast(EventFormat.describe(s));
     if (recent.size() > RECENT_KEPT) recent.removeFirst();
     if (goneNodes.contains(s.node())) {
@@ -686,6 +690,15 @@ public final class InvariantChecker {
 
   /** Events delivered so far per trace event type ({@code NodeGone}, {@code FolioLockLeaseExpired}, ...). */
   public Map<String, Long> eventCounts() { return Collections.unmodifiableMap(eventCounts); }
+
+  /**
+   * Also counts delivered events per filterable field value (TraceFields, keys {@code Type.field=value}), for the
+   * scenario language's filtered trace counts. Off by default: it costs a reflective read per field and event.
+   */
+  public void countByField(boolean on) { countByField = on; }
+
+  /** With {@link #countByField}: events delivered so far per {@code Type.field=value}. */
+  public Map<String, Long> fieldCounts() { return Collections.unmodifiableMap(fieldCounts); }
 
   // ---------------------------------------------------------------- devices
 

@@ -27,7 +27,10 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   /** Asks for the verdict once the checker has delivered at least {@code until[i]} events of each node i. */
   public record Verdict(long[] until, ActorRef<VerdictReply> replyTo) implements NoSerializationVerificationNeeded {}
 
-  /** The verdict: all violations so far and how many events were checked. */
+  /**
+   * The verdict: all violations so far and how many events were checked; eventCounts: events delivered per type
+   * ({@code CpuFaulted}) and per type and field value ({@code CpuFaulted.kind=anon}, TraceFields).
+   */
   public record VerdictReply(boolean caughtUp, long delivered, int pending, List<Violation> violations,
       String recent, java.util.Map<String, Long> eventCounts) implements NoSerializationVerificationNeeded {
     public VerdictReply(boolean caughtUp, long delivered, int pending, List<Violation> violations, String recent) {
@@ -57,6 +60,7 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   private CheckerActor(ActorContext<Object> ctx, KernelProfile profile) {
     super(ctx);
     this.checker = new InvariantChecker(profile);
+    checker.countByField(true); // the scenario language's filtered trace counts (VerdictReply.eventCounts)
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CHECKER, ctx.getSelf().narrow()));
   }
 
@@ -102,12 +106,19 @@ public final class CheckerActor extends AbstractBehavior<Object> {
     return this;
   }
 
+  /** Events delivered per type ({@code CpuFaulted}) and per type and field value ({@code CpuFaulted.kind=anon}). */
+  private java.util.Map<String, Long> counts() {
+    java.util.Map<String, Long> all = new java.util.HashMap<>(checker.eventCounts());
+    all.putAll(checker.fieldCounts());
+    return java.util.Map.copyOf(all);
+  }
+
   private void answerAll(boolean force) {
     waiting.removeIf(v -> {
       boolean caught = checker.caughtUp(v.until());
       if (!caught && !force) return false;
       v.replyTo().tell(new VerdictReply(caught, checker.delivered(), checker.pending(),
-          List.copyOf(checker.violations()), checker.describeRecent(20), java.util.Map.copyOf(checker.eventCounts())));
+          List.copyOf(checker.violations()), checker.describeRecent(20), counts()));
       return true;
     });
   }
