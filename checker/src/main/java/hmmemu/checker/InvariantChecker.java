@@ -67,6 +67,9 @@ public final class InvariantChecker {
   private long eventsOfGoneNodes;
   /** Events delivered so far, by trace event type. */
   private final Map<Class<?>, long[]> eventCounts = new IdentityHashMap<>();
+  /** With {@link #countByField}: events delivered so far per {@code Type.field=value} (TraceFields). */
+  private final Map<String, Long> fieldCounts = new java.util.TreeMap<>();
+  private boolean countByField;
   private long rejected;
   private final List<String> rejectedReasons = new ArrayList<>();
 
@@ -223,6 +226,15 @@ public final class InvariantChecker {
   /** GPU node indexes the CPU node declared gone (delivered NodeGone events of node 0). */
   public Set<Integer> goneNodes() { return Collections.unmodifiableSet(goneNodes); }
 
+  /**
+   * Also counts delivered events per filterable field value (TraceFields, keys {@code Type.field=value}), for the
+   * scenario language's filtered trace counts. Off by default: it costs a reflective read per field and event.
+   */
+  public void countByField(boolean on) { countByField = on; }
+
+  /** With {@link #countByField}: events delivered so far per {@code Type.field=value}. */
+  public Map<String, Long> fieldCounts() { return java.util.Collections.unmodifiableMap(fieldCounts); }
+
   /** Events delivered so far per trace event type ({@code NodeGone}, {@code FolioLockLeaseExpired}, ...). */
   public Map<String, Long> eventCounts() {
     Map<String, Long> counts = new TreeMap<>();
@@ -257,6 +269,7 @@ public final class InvariantChecker {
     if (endsCpuBurst) cpu.judgeCounts();
     applied++;
     eventCounts.computeIfAbsent(e.getClass(), x -> new long[1])[0]++;
+    if (countByField) for (String k : hmmemu.protocol.trace.TraceFields.keys(e)) fieldCounts.merge(k, 1L, Long::sum);
     out.record(s);
     if (!goneNodes.isEmpty() && goneNodes.contains(s.node())) {
       eventsOfGoneNodes++; // concurrent with the NodeGone (emitted before the crash, or by a downed zombie)

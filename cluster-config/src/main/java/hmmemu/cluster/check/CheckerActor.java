@@ -72,6 +72,7 @@ public final class CheckerActor extends AbstractBehavior<Object> {
     super(ctx);
     this.timers = timers;
     this.checker = new InvariantChecker(profile);
+    checker.countByField(true); // the scenario language's filtered trace counts (VerdictReply.eventCounts)
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CHECKER, ctx.getSelf().narrow()));
   }
 
@@ -147,12 +148,19 @@ public final class CheckerActor extends AbstractBehavior<Object> {
     return this;
   }
 
+  /** Events delivered per type ({@code CpuFaulted}) and per type and field value ({@code CpuFaulted.kind=anon}). */
+  private java.util.Map<String, Long> counts() {
+    java.util.Map<String, Long> all = new java.util.HashMap<>(checker.eventCounts());
+    all.putAll(checker.fieldCounts());
+    return java.util.Map.copyOf(all);
+  }
+
   private void answerAll(boolean force) {
     waiting.removeIf(v -> {
       boolean caught = checker.caughtUp(v.until());
       if (!caught && !force) return false;
       v.replyTo().tell(new VerdictReply(caught, checker.delivered(), checker.pending(),
-          List.copyOf(checker.violations()), checker.describeRecent(20), java.util.Map.copyOf(checker.eventCounts()),
+          List.copyOf(checker.violations()), checker.describeRecent(20), counts(),
           checker.rejected() + undecodable, checker.describeRejected()
               + (undecodable == 0 ? "" : "\n" + undecodable + " undecodable trace event(s)"),
           checker.lostEventCount(), checker.describeLost()));

@@ -25,7 +25,7 @@ import java.util.Set;
 final class ExpectationParser {
   private static final Set<String> EXPECT_KEYS = Set.of("pte", "folio", "memory", "device", "result", "value",
       "counters", "data", "snapshot", "invalidations", "cpu-faults", "total-cpu-faults", "driver-iterations", "driver-timeouts",
-      "violations", "deadlock", "pending", "completed", "trace");
+      "violations", "violations-include", "deadlock", "hmm-range-fault", "v6.15", "v5.14", "pending", "completed", "trace");
   /** The trace event types (hmmemu.protocol.trace.Trace.Event) a {@code trace} expectation may count. */
   static final Set<String> TRACE_EVENTS = java.util.Arrays.stream(
       hmmemu.protocol.trace.Trace.Event.class.getPermittedSubclasses()).map(Class::getSimpleName)
@@ -107,25 +107,54 @@ final class ExpectationParser {
                 k.equals("driver-iterations") ? "iterations" : "timeouts", r.bound(d.getValue(), k), null, null));
           }
           break;
-        case "violations": {
+        case "violations":
+        case "violations-include": {
           List<String> ids = new ArrayList<>();
-          for (ConfigValue x : r.list(v, "violations")) {
-            String s = r.string(x, "violations");
-            if (!s.matches("I([1-9]|1[0-2])")) throw r.err(x, "violations: invariants are named I1..I12, got \"" + s + "\"");
+          for (ConfigValue x : r.list(v, k)) {
+            String s = r.string(x, k);
+            if (!s.matches("I([1-9]|1[0-2])")) throw r.err(x, k + ": invariants are named I1..I12, got \"" + s + "\"");
             ids.add(s);
           }
-          out.add(new Expectation.Violations(line(v), List.copyOf(ids)));
+          if (k.equals("violations-include") && ids.isEmpty()) throw r.err(v, "violations-include: name at least one invariant");
+          out.add(new Expectation.Violations(line(v), List.copyOf(ids), k.equals("violations-include")));
           break;
         }
         case "deadlock":
           out.add(new Expectation.Deadlock(line(v), r.bool(v, k)));
           break;
+        case "hmm-range-fault":
+          for (Map.Entry<String, ConfigValue> d : r.object(v, k).entrySet()) {
+            Scenario.Device dev = setup.device(d.getKey(), d.getValue());
+            for (Map.Entry<String, ConfigValue> x : r.object(d.getValue(), d.getKey()).entrySet()) {
+              Errno errno = null;
+              if (!x.getKey().equals("total")) {
+                errno = Expectation.errno(x.getKey());
+                if (errno == null || errno == Errno.OK && !x.getKey().equals("OK")) {
+                  throw r.err(x.getValue(), "hmm-range-fault: expected total, OK or an errno (EBUSY, EFAULT, EPERM...), got '"
+                      + x.getKey() + "'");
+                }
+              }
+              out.add(new Expectation.RangeFaults(line(x.getValue()), dev, errno, r.bound(x.getValue(), x.getKey())));
+            }
+          }
+          break;
+        case "v6.15":
+        case "v5.14": {
+          if (!validator.profiles().contains(profileOf(k))) {
+            throw r.err(v, k + ": this file does not run under " + k + " (profile = " + validator.profiles() + ")");
+          }
+          for (Expectation x : expectations(r.object(v, k), outcomeOf)) {
+            if (x instanceof Expectation.ForProfile) throw r.err(v, k + ": per-profile blocks do not nest");
+            out.add(new Expectation.ForProfile(profileOf(k), x));
+          }
+          break;
+        }
         case "trace":
           for (Map.Entry<String, ConfigValue> t : r.object(v, "trace").entrySet()) {
             if (!TRACE_EVENTS.contains(t.getKey())) {
               throw r.err(t.getValue(), "trace: unknown trace event '" + t.getKey() + "' (" + sorted(TRACE_EVENTS) + ")");
             }
-            out.add(new Expectation.TraceCount(line(t.getValue()), t.getKey(), r.bound(t.getValue(), t.getKey())));
+            traceCount(t.getKey(), t.getValue(), out);
           }
           break;
         case "pending":
@@ -148,6 +177,63 @@ final class ExpectationParser {
       }
     }
     return out;
+  }
+
+  /**
+   * {@code CpuFaulted = 3}, {@code CpuFaulted { kind = anon, count = 2 }}, or a list of such objects: trace events of
+   * the type, or only those whose field (one of TraceFields.filterable) has the value.
+   */
+  private void traceCount(String type, ConfigValue v, List<Expectation> out) {
+    if (v.valueType() != ConfigValueType.OBJECT && v.valueType() != ConfigValueType.LIST) {
+      out.add(new Expectation.TraceCount(line(v), type, r.bound(v, type)));
+      return;
+    }
+    @SuppressWarnings("unchecked")
+    Class<? extends hmmemu.protocol.trace.Trace.Event> cls = (Class<? extends hmmemu.protocol.trace.Trace.Event>)
+        java.util.Arrays.stream(hmmemu.protocol.trace.Trace.Event.class.getPermittedSubclasses())
+            .filter(c -> c.getSimpleName().equals(type)).findFirst().orElseThrow();
+    List<String> fields = hmmemu.protocol.trace.TraceFields.filterable(cls);
+    for (ConfigObject f : r.objects(v, "trace " + type)) {
+      String field = null;
+      for (String k : f.keySet()) {
+        if (k.equals("count")) continue;
+        if (!fields.contains(k)) {
+          throw r.err(f.get(k), "trace " + type + ": cannot filter by '" + k + "' (" + String.join(", ", fields)
+              + "; and count)");
+        }
+        if (field != null) throw r.err(f.get(k), "trace " + type + ": filter by one field, got " + field + " and " + k);
+        field = k;
+      }
+      if (field == null) throw r.err(f, "trace " + type + ": name a field to filter by (" + String.join(", ", fields) + ")");
+      ConfigValue fv = f.get(field);
+      String value = fv.valueType() == ConfigValueType.STRING || fv.valueType() == ConfigValueType.NUMBER
+          || fv.valueType() == ConfigValueType.BOOLEAN ? String.valueOf(fv.unwrapped()) : null;
+      if (value == null) throw r.err(fv, "trace " + type + " " + field + ": expected a value, got " + fv.render());
+      String known = knownValue(cls, field, value);
+      if (known == null) throw r.err(fv, "trace " + type + " " + field + ": unknown value '" + value + "'");
+      ConfigValue count = r.required(f, "count", "trace " + type, line(f));
+      out.add(new Expectation.TraceCount(line(count), hmmemu.protocol.trace.TraceFields.key(type, field, known),
+          r.bound(count, "count")));
+    }
+  }
+
+  /** The value as the checker spells it: an enum constant (any case, "-EBUSY" for an errno), a boolean, a number, a string. */
+  private static String knownValue(Class<?> type, String field, String value) {
+    Class<?> t;
+    try {
+      t = type.getMethod(field).getReturnType();
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
+    if (t.isEnum()) {
+      String v = value.startsWith("-") ? value.substring(1) : value;
+      for (Object c : t.getEnumConstants()) if (((Enum<?>) c).name().equalsIgnoreCase(v)) return ((Enum<?>) c).name();
+      if (t == Errno.class && Expectation.errno(value) != null) return Expectation.errno(value).name();
+      return null;
+    }
+    if (t == boolean.class) return value.equals("true") || value.equals("false") ? value : null;
+    if (t == int.class) return value.matches("-?\\d+") ? value : null;
+    return value;
   }
 
   private Expectation pte(ConfigObject o) {
@@ -248,16 +334,60 @@ final class ExpectationParser {
         invalidations(d, r.object(v, k), k.equals("classic") ? NotifierKind.CLASSIC : NotifierKind.INTERVAL, out);
       } else if (k.equals("total")) {
         out.add(new Expectation.Invalidations(line(v), d, kind, null, r.bound(v, k)));
+      } else if (k.equals("ranges")) {
+        List<String> expected = new ArrayList<>();
+        for (ConfigValue x : r.list(v, "ranges")) expected.add(callback(x));
+        out.add(new Expectation.InvalidationRanges(line(v), d, kind, List.copyOf(expected)));
       } else {
         try {
           NotifyEvent.valueOf(k);
         } catch (IllegalArgumentException x) {
           throw r.err(v, "invalidations: unknown event '" + k + "' (" + java.util.Arrays.toString(NotifyEvent.values())
-              + ", total" + (kind == null ? ", classic { }, interval { }" : "") + ")");
+              + ", total, ranges" + (kind == null ? ", classic { }, interval { }" : "") + ")");
         }
         out.add(new Expectation.Invalidations(line(v), d, kind, k, r.bound(v, k)));
       }
     }
+  }
+
+  /**
+   * One callback of a {@code ranges} list, "EVENT RANGE": RANGE is pages of a VMA ({@code buf+0..3}, no word part)
+   * or {@code 0xSTART..0xEND} (end exclusive, page-aligned); the canonical form {@code EVENT [0xSTART, 0xEND)}.
+   */
+  private String callback(ConfigValue x) {
+    String s = r.string(x, "ranges").trim();
+    String[] parts = s.split("\\s+");
+    if (parts.length != 2) throw r.err(x, "ranges: expected \"EVENT RANGE\" (e.g. \"CLEAR buf+0..3\"), got \"" + s + "\"");
+    try {
+      NotifyEvent.valueOf(parts[0]);
+    } catch (IllegalArgumentException e) {
+      throw r.err(x, "ranges: unknown event '" + parts[0] + "' (" + java.util.Arrays.toString(NotifyEvent.values()) + ")");
+    }
+    java.util.regex.Matcher hex = java.util.regex.Pattern.compile("0x([0-9a-fA-F]+)\\.\\.0x([0-9a-fA-F]+)").matcher(parts[1]);
+    long start;
+    long end;
+    if (hex.matches()) {
+      start = Long.parseUnsignedLong(hex.group(1), 16);
+      end = Long.parseUnsignedLong(hex.group(2), 16);
+      if (end <= start || start % hmmemu.protocol.model.Page.SIZE != 0 || end % hmmemu.protocol.model.Page.SIZE != 0) {
+        throw r.err(x, "ranges: " + parts[1] + " must be page-aligned with start < end (end exclusive)");
+      }
+    } else {
+      PageRange at;
+      try {
+        at = PageRange.parse(parts[1], setup.vmas());
+      } catch (IllegalArgumentException e) {
+        throw r.err(x, "ranges: " + e.getMessage());
+      }
+      if (at.wordsNamed()) throw r.err(x, "ranges: an invalidation covers whole pages; drop the word part of " + parts[1]);
+      start = at.start();
+      end = at.start() + at.length();
+    }
+    return Expectation.InvalidationRanges.describe(parts[0], start, end);
+  }
+
+  static hmmemu.protocol.model.KernelProfile profileOf(String key) {
+    return key.equals("v5.14") ? hmmemu.protocol.model.KernelProfile.V5_14 : hmmemu.protocol.model.KernelProfile.V6_15;
   }
 
   private void snapshot(ConfigObject o, Scenario.Action outcomeOf, List<Expectation> out) {

@@ -27,6 +27,15 @@ public interface Observed {
    */
   long invalidations(int deviceId, NotifierKind kind, String event);
 
+  /** The invalidate callbacks counted by {@link #invalidations}, in order, as "EVENT [0xSTART, 0xEND)". */
+  List<String> invalidationRanges(int deviceId, NotifierKind kind);
+
+  /** The device's hmm_range_fault calls answered so far with {@code errno} (every answer when null). */
+  long rangeFaults(int deviceId, hmmemu.protocol.model.Errno errno);
+
+  /** The kernel profile the run models. */
+  hmmemu.protocol.model.KernelProfile profile();
+
   /** The checker's violations so far, one summary each ("I8 at ...: ..."), once it delivered what we have seen. */
   List<String> violations();
 

@@ -18,7 +18,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  * A link stage that watches, without changing, every CPU<->GPU message as it is handed to the wire: it learns each
  * subscription's kind from NotifierInsert and counts the invalidate callbacks (InvalidateStart, one per addressed
  * subscription) per device, subscription kind and event, for ranges that intersect a declared VMA (the "inv(S0)=k
- * EVT" of SCENARIOS.md). Placed inside the pause gates, it sees a held message only once it is delivered.
+ * EVT" of SCENARIOS.md), keeping each callback's range in order; and counts hmm_range_fault's answers
+ * (HmmRangeFaultReply) per device and errno. Placed inside the pause gates, it sees a held message only once it is
+ * delivered.
  */
 final class ObservingLink implements Link {
   private final Link next;
@@ -27,6 +29,13 @@ final class ObservingLink implements Link {
   private final Map<String, NotifyEvent> events = new ConcurrentHashMap<>();
   private final Map<String, Long> counts = new ConcurrentHashMap<>();
   private final ReplayFilter firstCopies = new ReplayFilter();
+  /** Every counted callback, in the order handed to the wire. */
+  private final List<Callback> callbacks = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** hmm_range_fault answers by device and errno ("16/EBUSY"). */
+  private final Map<String, Long> rangeFaults = new ConcurrentHashMap<>();
+
+  /** One invalidate callback: to a subscription of {@code kind} of {@code device}, over [start, end). */
+  record Callback(int device, NotifierKind kind, NotifyEvent event, long start, long end) {}
 
   /** @param ranges the [start, end) of every declared VMA; callbacks outside all of them are not counted */
   ObservingLink(Link next, List<long[]> ranges) {
@@ -66,6 +75,9 @@ final class ObservingLink implements Link {
       int device = Ids.deviceOfSub(inv.subId());
       NotifierKind kind = kinds.getOrDefault(inv.subId(), NotifierKind.INTERVAL);
       counts.merge(key(device, kind, inv.event().name()), 1L, Long::sum);
+      callbacks.add(new Callback(device, kind, inv.event(), inv.start(), inv.end()));
+    } else if (m instanceof HmmProtocol.HmmRangeFaultReply rep) {
+      rangeFaults.merge(Ids.deviceOfReq(rep.reqId()) + "/" + rep.errno().name(), 1L, Long::sum);
     }
   }
 
@@ -85,6 +97,23 @@ final class ObservingLink implements Link {
         if (event != null && !e.name().equals(event)) continue;
         n += counts.getOrDefault(key(device, k, e.name()), 0L);
       }
+    }
+    return n;
+  }
+
+  /** The callbacks counted so far to the device's subscriptions (of {@code kind}, all when null), in order. */
+  List<Callback> callbacks(int device, NotifierKind kind) {
+    List<Callback> out = new java.util.ArrayList<>();
+    for (Callback c : callbacks) if (c.device() == device && (kind == null || c.kind() == kind)) out.add(c);
+    return out;
+  }
+
+  /** hmm_range_fault calls of the device answered with {@code errno} (all answers when null). */
+  long rangeFaults(int device, hmmemu.protocol.model.Errno errno) {
+    long n = 0;
+    for (Map.Entry<String, Long> e : rangeFaults.entrySet()) {
+      String[] k = e.getKey().split("/");
+      if (Integer.parseInt(k[0]) == device && (errno == null || k[1].equals(errno.name()))) n += e.getValue();
     }
     return n;
   }

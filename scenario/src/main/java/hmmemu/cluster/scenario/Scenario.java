@@ -17,11 +17,21 @@ import java.util.List;
 /**
  * One parsed and validated scenario file (docs/SCENARIOS.md): the cluster shape, processes, VMAs, devices with
  * their driver flavour, switches and kernel profile, then the steps. Everything in it has been checked against the
- * declarations, so a runner never meets an unknown actor or a page outside a VMA.
+ * declarations, so a runner never meets an unknown actor or a page outside a VMA. {@code profiles}: the kernel
+ * profiles the file runs under, the first one in {@code switches}.
  */
 public record Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
     int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices, List<Vma> vmas,
-    List<Step> steps, hmmemu.node.link.FaultSchedule faults) {
+    List<Step> steps, hmmemu.node.link.FaultSchedule faults, List<hmmemu.protocol.model.KernelProfile> profiles) {
+
+  /**
+   * The same scenario under one of its kernel profiles (a file with {@code profile = [v6.15, v5.14]} runs once per
+   * profile; its per-profile expectations apply to that run only).
+   */
+  public Scenario forProfile(hmmemu.protocol.model.KernelProfile p) {
+    return new Scenario(file, name, caseId, description, switches.withKernelProfile(p), gpuNodes, stepTimeout,
+        timeScale, processes, devices, vmas, steps, faults, List.of(p));
+  }
 
   /** The run's time scale (real µs per model µs): the file's {@code time-scale}, else {@code fallback}. */
   public double timeScaleOr(double fallback) { return timeScale > 0 ? timeScale : fallback; }

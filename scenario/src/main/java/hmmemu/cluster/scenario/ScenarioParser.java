@@ -67,16 +67,21 @@ public final class ScenarioParser {
     String caseId = root.containsKey("case") ? r.string(root.get("case"), "case") : null;
     String description = root.containsKey("description") ? r.string(root.get("description"), "description") : "";
     ModelSwitches switches = ModelSwitches.kernel();
+    List<KernelProfile> profiles = List.of(KernelProfile.V6_15);
     if (root.containsKey("profile")) {
       ConfigValue v = root.get("profile");
-      String p = r.string(v, "profile");
-      if (p.equals("v6.15")) {
-        switches = switches.withKernelProfile(KernelProfile.V6_15);
-      } else if (p.equals("v5.14")) {
-        switches = switches.withKernelProfile(KernelProfile.V5_14);
-      } else {
-        throw r.err(v, "profile: expected \"v6.15\" or \"v5.14\", got \"" + p + "\"");
+      List<ConfigValue> names = v.valueType() == ConfigValueType.LIST ? r.list(v, "profile") : List.of(v);
+      List<KernelProfile> ps = new ArrayList<>();
+      for (ConfigValue x : names) {
+        String p = r.string(x, "profile");
+        KernelProfile kp = p.equals("v6.15") ? KernelProfile.V6_15 : p.equals("v5.14") ? KernelProfile.V5_14 : null;
+        if (kp == null) throw r.err(x, "profile: expected \"v6.15\" or \"v5.14\" (or a list of them), got \"" + p + "\"");
+        if (ps.contains(kp)) throw r.err(x, "profile: " + p + " is listed twice");
+        ps.add(kp);
       }
+      if (ps.isEmpty()) throw r.err(v, "profile: name at least one profile");
+      profiles = List.copyOf(ps);
+      switches = switches.withKernelProfile(profiles.get(0));
     }
     if (root.containsKey("switches")) switches = setup.switches(r.object(root.get("switches"), "switches"), switches);
     Duration stepTimeout = root.containsKey("step-timeout")
@@ -113,6 +118,7 @@ public final class ScenarioParser {
     }
     for (ConfigValue v : r.list(r.required(root, "vmas", "the scenario", 1), "vmas")) setup.vma(r.object(v, "a VMA"));
     ScenarioValidator validator = new ScenarioValidator(r, gpuNodes);
+    validator.profiles(profiles);
     FaultSchedule faults = root.containsKey("faults") ? setup.faults(root.get("faults"), gpuNodes, validator)
         : FaultSchedule.none();
     StepParser stepParser = new StepParser(r, setup, validator);
@@ -124,6 +130,6 @@ public final class ScenarioParser {
     }
     return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale,
         List.copyOf(setup.processes().values()), List.copyOf(setup.devices().values()),
-        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults);
+        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles);
   }
 }

@@ -2,7 +2,10 @@ package hmmemu.cluster.scenario;
 
 import com.typesafe.config.Config;
 import hmmemu.cluster.EmbeddedCluster;
+import hmmemu.protocol.model.KernelProfile;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Runs one validated {@link Scenario} on a fresh embedded cluster: binds the devices, maps and fills the VMAs, then
@@ -25,8 +28,28 @@ public final class ScenarioRunner {
 
   private ScenarioRunner() {}
 
-  /** Runs the scenario on a fresh cluster and returns its verdict; never throws for a failing or stuck scenario. */
+  /**
+   * Runs the scenario on a fresh cluster, once per kernel profile it names, and returns its verdict; never throws
+   * for a failing or stuck scenario. With several profiles each failure names its profile after its
+   * line ({@code FILE:LINE: [v5.14] expected ...}).
+   */
   public static CaseResult run(Scenario scenario, Options options) {
+    if (scenario.profiles().size() <= 1) return runOnce(scenario, options);
+    List<String> failures = new ArrayList<>();
+    long millis = 0;
+    for (KernelProfile p : scenario.profiles()) {
+      CaseResult one = runOnce(scenario.forProfile(p), options);
+      String tag = "[" + (p == KernelProfile.V5_14 ? "v5.14" : "v6.15") + "] ";
+      for (String f : one.failures()) {
+        int at = f.startsWith(scenario.file() + ":") ? f.indexOf(": ", scenario.file().length() + 1) : -1;
+        failures.add(at < 0 ? tag + f : f.substring(0, at + 2) + tag + f.substring(at + 2));
+      }
+      millis += one.wallMillis();
+    }
+    return new CaseResult(scenario.file(), scenario.name(), failures.isEmpty(), failures, millis);
+  }
+
+  private static CaseResult runOnce(Scenario scenario, Options options) {
     long started = System.nanoTime();
     Verdict verdict = new Verdict(scenario);
     ScenarioCluster cluster = new ScenarioCluster(scenario, options);

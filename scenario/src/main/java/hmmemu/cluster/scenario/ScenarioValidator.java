@@ -43,6 +43,13 @@ final class ScenarioValidator {
     this.gpuNodeCount = gpuNodeCount;
   }
 
+  private List<hmmemu.protocol.model.KernelProfile> profiles = List.of(hmmemu.protocol.model.KernelProfile.V6_15);
+
+  /** The kernel profiles the file runs under (its {@code profile}). */
+  List<hmmemu.protocol.model.KernelProfile> profiles() { return profiles; }
+
+  void profiles(List<hmmemu.protocol.model.KernelProfile> p) { profiles = List.copyOf(p); }
+
   /** The number of GPU nodes the scenario has. */
   int gpuNodes() { return gpuNodeCount; }
 

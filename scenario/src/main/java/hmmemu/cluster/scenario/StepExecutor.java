@@ -39,6 +39,9 @@ final class StepExecutor {
   /** Steps started and not completed (sync and async), so that a crash can end those of its devices. */
   private final java.util.Set<StepRun> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+  /** The kernel profile this run models (the scenario's switches). */
+  hmmemu.protocol.model.KernelProfile profile() { return scenario.switches().kernelProfile(); }
+
   StepExecutor(Scenario scenario, ScenarioCluster cluster, Verdict verdict) {
     this.scenario = scenario;
     this.cluster = cluster;

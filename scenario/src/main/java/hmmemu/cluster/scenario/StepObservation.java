@@ -56,6 +56,23 @@ final class StepObservation implements Observed {
   }
 
   @Override
+  public List<String> invalidationRanges(int deviceId, NotifierKind kind) {
+    List<String> out = new java.util.ArrayList<>();
+    for (ObservingLink.Callback c : cluster.observer().callbacks(cluster.currentDeviceId(deviceId), kind)) {
+      out.add(Expectation.InvalidationRanges.describe(c.event().name(), c.start(), c.end()));
+    }
+    return out;
+  }
+
+  @Override
+  public long rangeFaults(int deviceId, hmmemu.protocol.model.Errno errno) {
+    return cluster.observer().rangeFaults(cluster.currentDeviceId(deviceId), errno);
+  }
+
+  @Override
+  public hmmemu.protocol.model.KernelProfile profile() { return steps.profile(); }
+
+  @Override
   public List<String> violations() {
     if (violations == null) {
       if (verdict == null) verdict = cluster.verdict();

@@ -51,7 +51,10 @@ final class Verdict {
   void expectNoViolations(Supplier<List<String>> violations) {
     boolean violationsChecked = false;
     for (Scenario.Step s : scenario.steps()) {
-      for (Expectation e : s.expect()) if (e instanceof Expectation.Violations) violationsChecked = true;
+      for (Expectation e : s.expect()) {
+        Expectation x = e instanceof Expectation.ForProfile f ? f.inner() : e;
+        if (x instanceof Expectation.Violations) violationsChecked = true;
+      }
     }
     if (!violationsChecked) {
       List<String> v = violations.get();

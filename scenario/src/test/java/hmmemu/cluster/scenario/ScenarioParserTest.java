@@ -142,7 +142,7 @@ class ScenarioParserTest {
   void badValue() {
     assertEquals("t.conf:2: prot: expected rw, r, w or none, got \"rx\"",
         errorOf("name = t\nvmas = [{name = b, start = \"0x10000000\", pages = 1, prot = rx}]\nsteps = []\n"));
-    assertEquals("t.conf:2: profile: expected \"v6.15\" or \"v5.14\", got \"v6.1\"",
+    assertEquals("t.conf:2: profile: expected \"v6.15\" or \"v5.14\" (or a list of them), got \"v6.1\"",
         errorOf("name = t\nprofile = \"v6.1\"\nvmas = []\nsteps = []\n"));
     assertEquals("t.conf:7: value: expected an integer, got \"lots\"",
         error("  { T1 { atomic = \"buf+0\", value = lots } }"));
@@ -177,8 +177,8 @@ class ScenarioParserTest {
     assertEquals("t.conf:7: unknown key 'pages' for D0 (operations: bind, check-exclusive, exclusive, read, "
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { exclusive = buf, pages = 4 } }"));
     assertEquals("t.conf:7: unknown key 'resutl' in expect (expected one of: completed, counters, cpu-faults, data, "
-        + "deadlock, device, driver-iterations, driver-timeouts, folio, invalidations, memory, pending, pte, result, "
-        + "snapshot, total-cpu-faults, trace, value, violations)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
+        + "deadlock, device, driver-iterations, driver-timeouts, folio, hmm-range-fault, invalidations, memory, pending, "
+        + "pte, result, snapshot, total-cpu-faults, trace, v5.14, v6.15, value, violations, violations-include)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
     assertEquals("t.conf:7: unknown key 'atomic' for D0 (operations: bind, check-exclusive, exclusive, read, "
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { atomic = \"buf+0:word0\" } }"));
   }
