@@ -8,7 +8,12 @@ import org.junit.jupiter.api.Test;
 
 /** The headline workload in the simulator: replays bit for bit, and many seeds show no violation, no lost increment. */
 class SimDemoTest {
-  static final SimExperiment.Workload SMALL = new SimExperiment.Workload(2, 2, 4, 2, 20, 4, 2, 1, false);
+  static final SimExperiment.Workload SMALL = new SimExperiment.Workload(2, 2, 3, 2, 8, 4, 2, 1, false);
+  /**
+   * The driver deadline of these tests (model µs): 0.5 ms instead of HMM_RANGE_DEFAULT_TIMEOUT's 1000 ms, so that a
+   * §8 R7 spin to the deadline costs ~10^2 loop iterations instead of ~10^5 and 200 runs fit in a unit test.
+   */
+  static final long TEST_DEADLINE_MICROS = 500;
 
   static SimExperiment.Result run(long seed, boolean kernel, SimExperiment.Workload w) {
     return run(seed, kernel, w, true, 60_000_000L);
@@ -17,7 +22,8 @@ class SimDemoTest {
   static SimExperiment.Result run(long seed, boolean kernel, SimExperiment.Workload w, boolean check, long maxMicros) {
     SimExperiment.Workload ws = new SimExperiment.Workload(w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(),
         w.cpuThreads(), w.opsPerThread(), w.counters(), w.counterPages(), seed, w.cpuSpin());
-    Sim.Config c = Sim.Config.of(seed, w.gpuNodes(), ModelSwitches.kernel().withFolioLockUntilMapped(kernel));
+    Sim.Config c = Sim.Config.of(seed, w.gpuNodes(),
+        ModelSwitches.kernel().withFolioLockUntilMapped(kernel).withDriverDeadlineMicros(TEST_DEADLINE_MICROS));
     if (!check) c = c.withoutChecker();
     return SimExperiment.run(kernel ? "kernel" : "early-unlock", c, ws, maxMicros, 50_000_000L);
   }
