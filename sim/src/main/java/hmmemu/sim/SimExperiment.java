@@ -39,7 +39,7 @@ public final class SimExperiment {
       long expectedValue, long faultRounds, long driverIterations, long driverIterationsMax, long driverTimeouts,
       long invalidations, long faultsHandled, Histogram gpuLatency, Histogram cpuLatency, long cpuFaults,
       List<String> violations, long eventsChecked, boolean checkerCaughtUp, long modelMicros, long traceEvents,
-      long messages, long traceHash, boolean finished, long wallNanos) {
+      long messages, long traceHash, boolean finished, long wallNanos, String liveness) {
     /** No violation, every lane finished, the checker caught up, and the counters hold every increment. */
     public boolean ok() {
       return violations.isEmpty() && finished && checkerCaughtUp && finalValue == expectedValue;
@@ -79,6 +79,8 @@ public final class SimExperiment {
 
     long[] cpuDone = {0}, gpuDone = {0}, gpuCancelled = {0}, faultRounds = {0}, cpuFaults = {0};
     int[] lanesLeft = {0};
+    long[] lastProgress = {sim.nowMicros()};
+    java.util.TreeMap<String, String> waiting = new java.util.TreeMap<>();
     Histogram cpuLatency = new Histogram(3_600_000_000L, 3);
     Histogram gpuLatency = new Histogram(3_600_000_000L, 3);
     for (int t = 0; t < w.cpuThreads(); t++) {
@@ -93,8 +95,13 @@ public final class SimExperiment {
           long t0 = sim.nowMicros();
           issued++;
           boolean spin = w.cpuSpin() && issued < w.opsPerThread();
-          sim.ask(0, new HmmProtocol.CpuAccess(sim.nextReqId(), thread, MM, counterVa(rng.nextInt(w.counters()),
-              w.counterPages()), Access.ATOMIC, 1, spin), r -> {
+          long va = counterVa(rng.nextInt(w.counters()), w.counterPages());
+          long reqId = sim.nextReqId();
+          waiting.put("CPU thread T" + thread, "atomic increment " + issued + " of va 0x" + Long.toHexString(va)
+              + " (reqId " + reqId + ") since " + t0 + " µs");
+          sim.ask(0, new HmmProtocol.CpuAccess(reqId, thread, MM, va, Access.ATOMIC, 1, spin), r -> {
+                waiting.remove("CPU thread T" + thread);
+                lastProgress[0] = sim.nowMicros();
                 HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
                 if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
                 cpuDone[0]++;
@@ -111,6 +118,7 @@ public final class SimExperiment {
       int node = k + 1;
       for (int wp = 0; wp < w.warpsPerDevice(); wp++) {
         SplittableRandom rng = new SplittableRandom(w.seed() * 7_000_003L + dev * 4096L + wp);
+        int warp = wp;
         if (w.opsPerWarp() == 0) continue;
         lanesLeft[0]++;
         new Object() {
@@ -118,8 +126,14 @@ public final class SimExperiment {
 
           void next() {
             issued++;
-            sim.ask(node, new HmmProtocol.DeviceAccess(sim.nextReqId(), dev, MM, counterVa(rng.nextInt(w.counters()),
-                w.counterPages()), Access.ATOMIC, 1), r -> {
+            long va = counterVa(rng.nextInt(w.counters()), w.counterPages());
+            long reqId = sim.nextReqId();
+            String lane = "device " + dev + " warp " + warp;
+            waiting.put(lane, "atomic increment " + issued + " of va 0x" + Long.toHexString(va) + " (reqId " + reqId
+                + ") since " + sim.nowMicros() + " µs");
+            sim.ask(node, new HmmProtocol.DeviceAccess(reqId, dev, MM, va, Access.ATOMIC, 1), r -> {
+                  waiting.remove(lane);
+                  lastProgress[0] = sim.nowMicros();
                   HmmProtocol.DeviceAccessDone done = expect(r, HmmProtocol.DeviceAccessDone.class);
                   if (done.errno() == Errno.OK) {
                     gpuDone[0]++;
@@ -136,8 +150,29 @@ public final class SimExperiment {
         }.next();
       }
     }
-    boolean finished = sim.runUntil(() -> lanesLeft[0] == 0, sim.nowNanos() + maxModelMicros * 1000, maxEvents);
+    // Livelock: no increment completed for this span of model time while lanes wait (longer than any legitimate
+    // wait: a driver loop spinning to its deadline, then a folio-lock lease).
+    long span = 2 * config.switches().driverDeadlineMicros() + config.folioLockLeaseMicros();
+    boolean[] stalled = {false};
+    boolean finished = sim.runUntil(() -> {
+      if (lanesLeft[0] == 0) return true;
+      if (sim.nowMicros() - lastProgress[0] > span) stalled[0] = true;
+      return stalled[0];
+    }, sim.nowNanos() + maxModelMicros * 1000, maxEvents) && !stalled[0];
     long workloadEnd = sim.nowMicros();
+    String liveness = null;
+    if (!finished) {
+      List<String> suspects = new ArrayList<>();
+      for (int k = 1; k <= w.gpuNodes(); k++) suspects.addAll(sim.gpu(k).deadlockSuspects());
+      if (sim.idle()) {
+        liveness = "deadlock at " + workloadEnd + " model µs: no event enabled while " + waiting.size()
+            + " lane(s) wait: " + waiting + (suspects.isEmpty() ? "" : "; driver locks: " + suspects);
+      } else {
+        liveness = "livelock: no increment completed from " + lastProgress[0] + " to " + workloadEnd
+            + " model µs while " + waiting.size() + " lane(s) wait: " + waiting
+            + (suspects.isEmpty() ? "" : "; driver locks: " + suspects);
+      }
+    }
 
     long finalValue = 0;
     if (finished) {
@@ -168,7 +203,7 @@ public final class SimExperiment {
     return new Result(name, cpuDone[0], gpuDone[0], gpuCancelled[0], finalValue, cpuDone[0] + gpuDone[0],
         faultRounds[0], iterations, iterMax, timeouts, invalidations, handled, gpuLatency, cpuLatency, cpuFaults[0],
         violations, sim.checker().delivered(), caughtUp, workloadEnd, sim.traceEvents(), sim.messages(),
-        sim.traceHash(), finished, System.nanoTime() - wall0);
+        sim.traceHash(), finished, System.nanoTime() - wall0, liveness);
   }
 
 

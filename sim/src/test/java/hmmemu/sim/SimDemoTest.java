@@ -52,6 +52,21 @@ class SimDemoTest {
     }
   }
 
+  @Test
+  void theC10LockCycleIsReportedAsADeadlockNamingTheWaitingLanes() {
+    SimExperiment.Workload w = new SimExperiment.Workload(1, 2, 3, 2, 8, 4, 2, 7, false);
+    String found = null;
+    for (long seed = 1; seed <= 20 && found == null; seed++) {
+      Sim.Config c = Sim.Config.of(seed, 1, ModelSwitches.kernel().withDriverLockAcrossConversion(true)
+          .withDriverDeadlineMicros(TEST_DEADLINE_MICROS));
+      SimExperiment.Result r = SimExperiment.run("c10", c, w, 60_000_000L, 50_000_000L);
+      if (!r.finished()) found = r.liveness();
+    }
+    assertTrue(found != null, "some seed deadlocks with the driver lock held across conversion (C10)");
+    assertTrue(found.startsWith("deadlock"), found);
+    assertTrue(found.contains("waits for"), "names the lock and what its holder waits for: " + found);
+  }
+
   /** Not a test: {@code java -cp ... hmmemu.sim.SimDemoTest [seed] [opsPerThread] [opsPerWarp]} prints figures. */
   public static void main(String[] args) {
     long seed = args.length > 0 ? Long.parseLong(args[0]) : 1;

@@ -86,8 +86,8 @@ public final class SimDemo {
   static Experiment.RunResult toRunResult(SimExperiment.Result r) {
     List<String> violations = new ArrayList<>(r.violations());
     if (!r.finished()) {
-      violations.add("livelock or deadlock: the workload did not finish within the model-time bound (at "
-          + r.modelMicros() + " model µs)");
+      violations.add(r.liveness() != null ? r.liveness()
+          : "the workload did not finish within the model-time or event bound (at " + r.modelMicros() + " model µs)");
     }
     long gpu = r.gpuAtomics();
     return new Experiment.RunResult(r.name(), r.cpuAtomics(), gpu, r.gpuCancelled(), r.finalValue(),
