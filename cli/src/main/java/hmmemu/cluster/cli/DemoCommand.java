@@ -32,6 +32,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--link", description = "Send host-device traffic through the modelled link of hmm-emu.link "
       + "(delays, faults and the data link layer; docs/LATENCY.md, docs/FAULTS.md) instead of directly.")
   boolean link;
+  @Option(names = "--sim", description = {"Run in the deterministic simulator (one thread, virtual time, the",
+      "modelled link of hmm-emu.link; --seed replays a run exactly) instead of an embedded cluster."})
+  boolean sim;
 
   @Override
   public Integer call() {
@@ -44,6 +47,7 @@ final class DemoCommand implements Callable<Integer> {
         throw new hmmemu.cluster.SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
       }
     }
+    if (sim) return hmmemu.cluster.demo.SimDemo.run(System.out, settings, selected, json);
     if (!json) System.out.println("starting an embedded cluster (1 CPU node, "
         + settings.demo.gpuNodes() + " GPU nodes) per arm...");
     List<Experiment.RunResult> results = new ArrayList<>();

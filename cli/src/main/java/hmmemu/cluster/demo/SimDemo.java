@@ -1,0 +1,106 @@
+package hmmemu.cluster.demo;
+
+import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.cpu.core.CpuMm;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.sim.Sim;
+import hmmemu.sim.SimExperiment;
+import hmmemu.sim.TraceHash;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code hmm-emu demo --sim}: the headline experiment in the deterministic simulator (module sim) instead of an
+ * embedded cluster. The same workload and figures ({@link Experiment.RunResult}, printed by {@link DemoReport}), plus
+ * the simulator's events per second (trace events, each judged by the invariant checker, per second of wall time)
+ * and the trace hash (the same seed gives the same hash).
+ */
+public final class SimDemo {
+  /** Config key of the lease on a dead driver's folio lock (as CpuNodeActor reads it). */
+  private static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
+  /** Agenda events one arm may fire before it is reported unfinished. */
+  private static final long MAX_EVENTS = 4_000_000_000L;
+
+  private SimDemo() {}
+
+  /** Runs the arms ("kernel", "early-unlock") and prints; returns the exit code (0 ok, 1 a failed arm). */
+  public static int run(PrintStream out, HmmEmuSettings settings, List<String> arms, boolean json) {
+    HmmEmuSettings.Demo d = settings.demo;
+    LinkSettings link;
+    try {
+      link = LinkSettings.fromConfig(settings.config);
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new hmmemu.cluster.SettingsException(e.getMessage());
+    }
+    long lease = settings.config.hasPath(LEASE_KEY)
+        ? settings.config.getDuration(LEASE_KEY).toNanos() / 1000 : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
+    SimExperiment.Workload w = new SimExperiment.Workload(d.gpuNodes(), d.warpsPerDevice(), d.opsPerWarp(),
+        d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), d.seed(), d.cpuSpin());
+    // The run timeout bounds model time here: a run still going then is a livelock candidate, reported as such.
+    long maxModelMicros = d.runTimeout().toNanos() / 1000;
+    if (!json) {
+      out.println("simulating (1 CPU node, " + d.gpuNodes() + " GPU nodes, seed " + d.seed() + ", link "
+          + link.defaults().delay() + ") per arm...");
+    }
+    List<Experiment.RunResult> results = new ArrayList<>();
+    long events = 0, wallNanos = 0, hash = 0x1234_5678_9abc_def0L;
+    List<String> hashes = new ArrayList<>();
+    for (String a : arms) {
+      boolean kernel = a.equals("kernel");
+      String name = kernel ? "folio-lock (kernel)" : "early-unlock (ablation)";
+      Sim.Config c = new Sim.Config(d.seed(), d.gpuNodes(), 1, settings.switches.withFolioLockUntilMapped(kernel),
+          lease, link, 1.0, true);
+      SimExperiment.Result r = SimExperiment.run(name, c, w, maxModelMicros, MAX_EVENTS);
+      events += r.traceEvents();
+      wallNanos += r.wallNanos();
+      hash = Long.rotateLeft(hash ^ r.traceHash(), 31) * 0x9E3779B97F4A7C15L;
+      hashes.add(TraceHash.hex(r.traceHash()));
+      results.add(toRunResult(r));
+      if (!json) {
+        out.printf(Locale.ROOT, "  arm '%s' done: %d model µs, %d trace events, trace hash %s%s%n", name,
+            r.modelMicros(), r.traceEvents(), TraceHash.hex(r.traceHash()),
+            r.finished() ? "" : " (NOT FINISHED within " + maxModelMicros + " model µs)");
+      }
+    }
+    double eps = wallNanos == 0 ? 0 : events / (wallNanos / 1e9);
+    boolean ok = results.stream().allMatch(Experiment.RunResult::ok);
+    if (!json) {
+      DemoReport.print(out, settings, results, false);
+      out.printf(Locale.ROOT, "simulator: %d trace events, each judged by the invariant checker, in %.2f s wall:"
+          + " %.0f events/s; trace hash %s%n", events, wallNanos / 1e9, eps, TraceHash.hex(hash));
+      if (!ok) out.println("replay: hmm-emu demo --sim --seed " + d.seed());
+    } else {
+      String base = DemoReport.toJson(results, 0);
+      StringBuilder sb = new StringBuilder(base.substring(0, base.length() - 1));
+      sb.append(String.format(Locale.ROOT, ", \"simulated\": true, \"seed\": %d, \"eventsPerSecond\": %.0f,"
+          + " \"traceHash\": \"%s\", \"armTraceHashes\": [", d.seed(), eps, TraceHash.hex(hash)));
+      for (int i = 0; i < hashes.size(); i++) sb.append(i > 0 ? ", " : "").append('"').append(hashes.get(i)).append('"');
+      out.println(sb.append("]}"));
+    }
+    return ok ? 0 : 1;
+  }
+
+  /** The simulator's figures as the cluster experiment's record; an unfinished run carries that as a violation. */
+  static Experiment.RunResult toRunResult(SimExperiment.Result r) {
+    List<String> violations = new ArrayList<>(r.violations());
+    if (!r.finished()) {
+      violations.add(r.liveness() != null ? r.liveness()
+          : "the workload did not finish within the model-time or event bound (at " + r.modelMicros() + " model µs)");
+    }
+    long gpu = r.gpuAtomics();
+    return new Experiment.RunResult(r.name(), r.cpuAtomics(), gpu, r.gpuCancelled(), r.finalValue(),
+        r.expectedValue(), gpu == 0 ? 0 : (double) r.faultRounds() / gpu,
+        r.faultsHandled() == 0 ? 0 : (double) r.driverIterations() / r.faultsHandled(), r.driverIterationsMax(),
+        r.driverTimeouts(), r.invalidations(), p(r.gpuLatency(), 50), p(r.gpuLatency(), 99), violations,
+        r.wallNanos() / 1_000_000, r.eventsChecked(), r.checkerCaughtUp(), 0, 0, r.cpuFaults(),
+        p(r.cpuLatency(), 50), p(r.cpuLatency(), 99),
+        new Experiment.Totals(r.faultRounds(), r.driverIterations(), r.faultsHandled(), r.gpuLatency(),
+            r.cpuLatency()));
+  }
+
+  private static double p(org.HdrHistogram.Histogram h, double q) {
+    return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(q);
+  }
+}

@@ -1,0 +1,69 @@
+package hmmemu.sim;
+
+import java.util.Arrays;
+
+/**
+ * The simulator's agenda: a binary min-heap of {@link Event}s ordered by virtual time, then by a tie key drawn from
+ * the run's PRNG when the event was scheduled, so the choice among events due at the same instant is the seed's.
+ * Not a kernel structure.
+ */
+final class EventQueue {
+  /** Something that happens at a virtual instant. */
+  abstract static class Event {
+    long atNanos;
+    long tie;
+
+    abstract void fire();
+  }
+
+  private Event[] heap = new Event[1024];
+  private int size;
+
+  int size() { return size; }
+
+  boolean isEmpty() { return size == 0; }
+
+  void add(Event e) {
+    if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
+    int i = size++;
+    while (i > 0) {
+      int parent = (i - 1) >>> 1;
+      Event p = heap[parent];
+      if (!less(e, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = e;
+  }
+
+  Event peek() { return size == 0 ? null : heap[0]; }
+
+  Event poll() {
+    if (size == 0) return null;
+    Event top = heap[0];
+    Event last = heap[--size];
+    heap[size] = null;
+    if (size > 0) {
+      int i = 0;
+      int half = size >>> 1;
+      while (i < half) {
+        int c = 2 * i + 1;
+        Event child = heap[c];
+        int r = c + 1;
+        if (r < size && less(heap[r], child)) {
+          c = r;
+          child = heap[r];
+        }
+        if (!less(child, last)) break;
+        heap[i] = child;
+        i = c;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+
+  private static boolean less(Event a, Event b) {
+    return a.atNanos < b.atNanos || (a.atNanos == b.atNanos && a.tie < b.tie);
+  }
+}

@@ -1,0 +1,227 @@
+package hmmemu.sim;
+
+import hmmemu.node.link.Direction;
+import hmmemu.node.link.LinkRandom;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.LinkSpec;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.ToIntFunction;
+
+/**
+ * The link model of hmmemu.node.link.ModeledLink carried out in virtual time: per direction the {@link LinkSpec} of
+ * {@link LinkSettings} (base delay, jitter, heavy tail, bandwidth with the direction busy while it transmits, loss,
+ * duplication, reordering with an extra delay), drawn from the same per-direction {@link LinkRandom} streams in the
+ * same order, so the n-th message of a direction draws what it draws on the cluster. FIFO per direction except for
+ * a message drawn as reordered.
+ *
+ * <p>The data link layer (models the PCIe Data Link Layer, docs/FAULTS.md): with {@code reliable = on} every message
+ * has a sequence number; the receiver delivers in sequence, exactly once (a duplicate is dropped, a message ahead of
+ * a gap waits), and a lost message is sent again when its replay timer expires (the timer doubles per replay without
+ * progress, up to 64 times, as in NodeShell). ACKs themselves are not modelled as traffic (they would only load the
+ * reverse direction); the pure DataLink will replace this part. With {@code reliable = off} loss, duplication and
+ * reordering reach the protocol; a lost message is recorded by name.
+ */
+public final class ModeledLinkStage implements LinkStage {
+  /** Wire size assumed per message when no size function is given: an envelope with a 4-entry vector clock. */
+  public static final int DEFAULT_MESSAGE_BYTES = 96;
+
+  private record Copy(long seq, HmmProtocol.Msg msg, long[] vc, int copies) {}
+
+  private final class Dir {
+    final Direction direction;
+    final LinkSpec spec;
+    final LinkRandom rng;
+    final ArrayDeque<Copy> fifo = new ArrayDeque<>();
+    long busyUntil = Long.MIN_VALUE;
+    long lastDue = Long.MIN_VALUE;
+    long nextSeq = 1;
+    long expected = 1;
+    final TreeMap<Long, Copy> ahead = new TreeMap<>();
+    long sent, delivered, dropped, duplicated, reordered, replayed, duplicatesDropped, resequenced, rawDuplicates,
+        rawOutOfOrder;
+    int generation;
+
+    /** The spec draws nothing that matters: a constant delay, no jitter, tail or fault (the common case). */
+    final boolean fixed;
+    final LinkSpec.Draw fixedDraw;
+
+    Dir(Direction d) {
+      this.direction = d;
+      this.spec = settings.spec(d);
+      this.rng = new LinkRandom(runSeed, d);
+      this.fixed = spec.delay() instanceof hmmemu.node.link.Distribution.Constant c && spec.jitterMicros() == 0
+          && spec.tail().p() == 0 && spec.loss() == 0 && spec.duplication() == 0 && spec.reordering() == 0;
+      this.fixedDraw = fixed ? new LinkSpec.Draw(false, false, false, spec.delay().mean(), 0, 0, 0) : null;
+    }
+  }
+
+  private final LinkSettings settings;
+  private final long runSeed;
+  private final Host host;
+  private final ToIntFunction<HmmProtocol.Msg> sizeOf;
+  private final Dir[][] dirs = new Dir[17][17];
+  private final List<String> lost = new ArrayList<>();
+  private long inFlight;
+
+  /**
+   * @param settings per-direction specs and the data link layer settings
+   * @param runSeed the run's seed (each direction's {@link LinkRandom} derives from it)
+   * @param host the simulator
+   * @param sizeOf wire size of a message in bytes (transmission time); null = {@link #DEFAULT_MESSAGE_BYTES}
+   */
+  public ModeledLinkStage(LinkSettings settings, long runSeed, Host host, ToIntFunction<HmmProtocol.Msg> sizeOf) {
+    this.settings = settings;
+    this.runSeed = runSeed;
+    this.host = host;
+    this.sizeOf = sizeOf != null ? sizeOf : m -> DEFAULT_MESSAGE_BYTES;
+  }
+
+  private Dir dir(int from, int to) {
+    Dir x = dirs[from][to];
+    if (x == null) x = dirs[from][to] = new Dir(new Direction(from, to));
+    return x;
+  }
+
+  @Override
+  public void send(int from, int to, HmmProtocol.Msg msg, long[] vc) {
+    Dir x = dir(from, to);
+    x.sent++;
+    transmit(x, new Copy(x.nextSeq++, msg, vc, 1), 1, x.generation);
+  }
+
+  private static long nanos(double micros) { return Math.round(micros * 1000.0); }
+
+  private void transmit(Dir x, Copy c, int backoff, int generation) {
+    if (generation != x.generation) return; // the direction went down meanwhile
+    LinkSpec s = x.spec;
+    // Each message draws from its own stream (LinkRandom.nextMessage), so skipping the draws of a fixed spec gives
+    // the very values LinkSpec.draw would, and leaves every other message's draws unchanged.
+    LinkSpec.Draw dr;
+    if (x.fixed) {
+      x.rng.nextMessage();
+      dr = x.fixedDraw;
+    } else {
+      dr = s.draw(x.rng.nextMessage());
+    }
+    long now = host.nowNanos();
+    if (dr.lost()) {
+      x.dropped++;
+      if (settings.reliable()) {
+        // REPLAY_TIMER expires without an ACK for it: the sender hands it to the link again.
+        long timer = nanos(settings.replayTimeoutMicros() * backoff);
+        inFlight++;
+        host.at(now + timer, () -> {
+          inFlight--;
+          x.replayed++;
+          transmit(x, c, Math.min(backoff * 2, 64), generation);
+        });
+      } else {
+        lost.add(x.direction + " seq " + c.seq() + ": " + c.msg());
+      }
+      return;
+    }
+    long tx = nanos(s.transmitMicros(sizeOf.applyAsInt(c.msg())));
+    long start = x.busyUntil == Long.MIN_VALUE || now > x.busyUntil ? now : x.busyUntil;
+    x.busyUntil = start + tx;
+    long due = x.busyUntil + nanos(dr.delayMicros());
+    Copy copy = dr.duplicated() ? new Copy(c.seq(), c.msg(), c.vc(), 2) : c;
+    if (dr.duplicated()) x.duplicated++;
+    inFlight++;
+    if (dr.reordered()) {
+      x.reordered++;
+      host.at(due + nanos(dr.reorderExtraMicros()), () -> {
+        inFlight--;
+        if (generation == x.generation) arrive(x, copy);
+      });
+    } else {
+      if (x.lastDue != Long.MIN_VALUE && x.lastDue > due) due = x.lastDue;
+      x.lastDue = due;
+      x.fifo.add(copy);
+      host.at(due, () -> {
+        inFlight--;
+        if (generation != x.generation) return;
+        Copy head = x.fifo.poll();
+        if (head != null) arrive(x, head);
+      });
+    }
+  }
+
+  /** A copy (or two, when duplicated) reaches the far end: the receiving side of the data link layer. */
+  private void arrive(Dir x, Copy c) {
+    for (int i = 0; i < c.copies(); i++) {
+      if (settings.reliable()) {
+        // NEXT_RCV_SEQ check: a duplicate TLP is discarded, one ahead of a gap waits for the gap to fill.
+        if (c.seq() < x.expected || x.ahead.containsKey(c.seq())) {
+          x.duplicatesDropped++;
+          continue;
+        }
+        if (c.seq() > x.expected) {
+          x.ahead.put(c.seq(), c);
+          continue;
+        }
+        x.expected++;
+        deliver(x, c);
+        for (Copy next; (next = x.ahead.remove(x.expected)) != null;) {
+          x.expected++;
+          x.resequenced++;
+          deliver(x, next);
+        }
+      } else {
+        if (c.seq() < x.expected || x.ahead.containsKey(c.seq())) {
+          x.rawDuplicates++;
+        } else {
+          if (c.seq() > x.expected) x.rawOutOfOrder++;
+          x.ahead.put(c.seq(), c);
+          while (x.ahead.remove(x.expected) != null) x.expected++;
+          if (x.ahead.size() > 4096) x.expected = x.ahead.pollFirstEntry().getKey() + 1;
+        }
+        deliver(x, c);
+      }
+    }
+  }
+
+  private void deliver(Dir x, Copy c) {
+    x.delivered++;
+    host.arrive(x.direction.from(), x.direction.to(), c.msg(), c.vc());
+  }
+
+  @Override
+  public void nodeDown(int node) {
+    for (int i = 0; i < dirs.length; i++) {
+      for (int j = 0; j < dirs.length; j++) {
+        if ((i == node || j == node) && dirs[i][j] != null) {
+          Dir old = dirs[i][j];
+          Dir fresh = new Dir(old.direction);
+          fresh.generation = old.generation + 1;
+          old.generation++; // pending arrivals of the old incarnation are dropped
+          dirs[i][j] = fresh;
+        }
+      }
+    }
+  }
+
+  @Override
+  public long inFlight() { return inFlight; }
+
+  @Override
+  public List<String> stats() {
+    List<String> out = new ArrayList<>();
+    for (Dir[] row : dirs) {
+      for (Dir x : row) {
+        if (x == null) continue;
+        out.add(String.format("%s sent=%d delivered=%d dropped=%d duplicated=%d reordered=%d replayed=%d"
+                + " duplicatesDropped=%d resequenced=%d rawDuplicates=%d rawOutOfOrder=%d", x.direction, x.sent,
+            x.delivered, x.dropped, x.duplicated, x.reordered, x.replayed, x.duplicatesDropped, x.resequenced,
+            x.rawDuplicates, x.rawOutOfOrder));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public List<String> lost() { return List.copyOf(lost); }
+}

@@ -1,0 +1,13 @@
+/**
+ * The deterministic discrete-event simulator (issue 12): {@link hmmemu.sim.Sim} hosts the unchanged cores (CPU core,
+ * GPU cores with every driver) and the invariant checker on one thread in virtual time with one seed;
+ * {@link hmmemu.sim.LinkStage} is its host-device link ({@link hmmemu.sim.ModeledLinkStage}: the link model of
+ * hmmemu.node.link in virtual time); {@link hmmemu.sim.TraceHash} hashes a run's trace; {@link
+ * hmmemu.sim.SimExperiment} is the headline experiment's workload.
+ *
+ * <p>May import: the cores (hmmemu.cpu.core, hmmemu.gpu.core), the checker, the model (hmmemu.protocol.model, .msg,
+ * .trace), the pure parts of node-runtime (hmmemu.node.link's settings, specs, distributions and random streams,
+ * hmmemu.node.route), HdrHistogram. Never Pekko, protobuf, threads or the wall clock inside the event loop (the
+ * wall clock only measures a run's duration for its events-per-second figure).
+ */
+package hmmemu.sim;
