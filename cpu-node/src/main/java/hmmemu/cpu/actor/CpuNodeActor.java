@@ -6,10 +6,9 @@ import hmmemu.node.ModelClock;
 import hmmemu.node.NodeShell;
 import hmmemu.node.Routing;
 import hmmemu.node.ServiceKeys;
+import hmmemu.node.route.Router;
 import hmmemu.protocol.model.ModelSwitches;
-import hmmemu.protocol.model.Destination;
 import hmmemu.protocol.model.Outbound;
-import hmmemu.protocol.msg.Ids;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Msgs;
@@ -189,7 +188,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       if (fromDevice >= 0) routing.rememberDevice(fromDevice, sender);
       long reqId = Msgs.reqIdOf(msg);
       // Only a controller's request is answered to its sender; a driver's is answered to its device.
-      if (reqId >= 0 && Ids.isControllerReq(reqId) && msg instanceof HmmProtocol.Request) {
+      if (reqId >= 0 && Router.isControllerRequest(msg)) {
         routing.rememberRequester(reqId, sender);
       }
     }
@@ -207,21 +206,19 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   private void carryOut(Ready ready) {
     shell.emit(ready.events);
     for (Outbound o : ready.out) {
-      if (o.to() instanceof Destination.Controller c) {
-        ActorRef<Envelope> to = routing.takeRequester(c.reqId());
-        if (to == null) getContext().getLog().warn("no requester for reply {}", o.msg());
-        else shell.reply(to, o.msg());
-      } else if (o.to() instanceof Destination.Device d) {
-        int node = Ids.nodeOfDevice(d.deviceId());
-        if (core.nodeIsGone(node)) continue; // nobody left to receive it
-        ActorRef<Envelope> to = routing.device(d.deviceId());
-        if (to == null) {
-          getContext().getLog().warn("message for unknown device {}: {}", d.deviceId(), o.msg());
-          continue;
+      Router.Hop hop = Router.route(Router.CPU_NODE, o, core::nodeIsGone);
+      switch (hop.kind()) {
+        case REPLY -> {
+          ActorRef<Envelope> to = routing.takeRequester(hop.reqId());
+          if (to == null) getContext().getLog().warn("no requester for reply {}", o.msg());
+          else shell.reply(to, o.msg());
         }
-        shell.send(node, to, o.msg());
-      } else {
-        getContext().getLog().error("the CPU core addressed a message to itself: {}", o);
+        case LINK -> {
+          ActorRef<Envelope> to = routing.device(o.deviceId());
+          if (to == null) getContext().getLog().warn("message for unknown device {}: {}", o.deviceId(), o.msg());
+          else shell.send(hop.toNode(), to, o.msg());
+        }
+        case DROP -> { } // a gone GPU node: nobody left to receive it
       }
     }
   }

@@ -7,7 +7,7 @@ import hmmemu.node.NodeShell;
 import hmmemu.node.Routing;
 import hmmemu.node.ServiceKeys;
 import hmmemu.protocol.model.ModelSwitches;
-import hmmemu.protocol.model.Destination;
+import hmmemu.node.route.Router;
 import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -144,7 +144,7 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     String replyTo = in.replyTo();
     long reqId = Msgs.reqIdOf(msg);
     if (replyTo != null && !replyTo.isEmpty() && reqId >= 0
-        && (msg instanceof HmmProtocol.ControllerToGpu || msg instanceof HmmProtocol.ControllerToNode)) {
+        && Router.isControllerRequest(msg)) {
       routing.rememberRequester(reqId, shell.resolve(replyTo));
     }
     Ready ready = core.step(msg, clock.nowMicros());
@@ -155,15 +155,18 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
   private void carryOut(Ready ready) {
     shell.emit(ready.events);
     for (Outbound o : ready.out) {
-      if (o.to() instanceof Destination.Cpu) {
-        if (cpu == null) waitingForCpu.add(o.msg());
-        else shell.send(0, cpu, o.msg());
-      } else if (o.to() instanceof Destination.Controller c) {
-        ActorRef<Envelope> to = routing.takeRequester(c.reqId());
-        if (to == null) getContext().getLog().warn("no requester for {}", o.msg());
-        else shell.reply(to, o.msg());
-      } else {
-        getContext().getLog().error("a GPU core addresses devices only through the CPU node: {}", o);
+      Router.Hop hop = Router.route(shell.nodeIndex(), o, null);
+      switch (hop.kind()) {
+        case LINK -> {
+          if (cpu == null) waitingForCpu.add(o.msg());
+          else shell.send(Router.CPU_NODE, cpu, o.msg());
+        }
+        case REPLY -> {
+          ActorRef<Envelope> to = routing.takeRequester(hop.reqId());
+          if (to == null) getContext().getLog().warn("no requester for {}", o.msg());
+          else shell.reply(to, o.msg());
+        }
+        case DROP -> getContext().getLog().error("dropped {}: {}", o, hop.why());
       }
     }
   }

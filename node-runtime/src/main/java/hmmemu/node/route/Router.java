@@ -1,9 +1,9 @@
 package hmmemu.node.route;
 
+import hmmemu.protocol.model.Destination;
 import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Ids;
-import hmmemu.protocol.msg.Msgs;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -11,15 +11,14 @@ import java.util.Map;
  * Where a core's outbound message goes, and who asked what (the requester of each reqId). Pure: addresses are of
  * the host's own type {@code A} (an ActorRef in the actor shells, a workload lane in the simulator).
  *
- * <p>The rules (the same the actor shells CpuNodeActor and GpuNodeActor apply):
+ * <p>The rules (the actor shells CpuNodeActor and GpuNodeActor and the simulator all call {@link #route}); the
+ * core has already resolved each message's {@link Destination}:
  * <ul>
- *   <li>GPU node, {@link Outbound#TO_CPU}: over the host-device link to node 0 (the CPU node);</li>
- *   <li>CPU node, to a device: over the link to the GPU node hosting it ({@link Ids#nodeOfDevice}), dropped when
- *       that node is gone;</li>
- *   <li>CPU node, {@link Outbound#TO_REQUESTER} with a reply a driver waits for ({@link HmmProtocol.HostToDriver}):
- *       over the link to the node of the device that asked (its deviceId, else the device packed in the reqId);</li>
- *   <li>any other {@link Outbound#TO_REQUESTER}: straight to whoever sent the request with that reqId (the
- *       controller; not host-device traffic, so not through the link).</li>
+ *   <li>{@link Destination.Cpu}: over the host-device link to node 0 (the CPU node);</li>
+ *   <li>{@link Destination.Device}: over the link to the GPU node hosting it ({@link Ids#nodeOfDevice}), dropped
+ *       when that node is gone;</li>
+ *   <li>{@link Destination.Controller}: straight to whoever sent the request with that reqId (not host-device
+ *       traffic, so not through the link).</li>
  * </ul>
  */
 public final class Router<A> {
@@ -52,26 +51,18 @@ public final class Router<A> {
    * are gone (the CPU core's nodeIsGone); null when none ever is.
    */
   public static Hop route(int fromNode, Outbound o, java.util.function.IntPredicate goneNode) {
-    HmmProtocol.Msg m = o.msg();
-    if (fromNode != CPU_NODE) {
-      return o.deviceId() == Outbound.TO_CPU ? Hop.link(CPU_NODE) : Hop.reply(Msgs.reqIdOf(m));
+    if (o.to() instanceof Destination.Controller c) return Hop.reply(c.reqId());
+    if (o.to() instanceof Destination.Cpu) {
+      return fromNode == CPU_NODE ? Hop.drop("the CPU node addressed itself") : Hop.link(CPU_NODE);
     }
-    if (o.deviceId() == Outbound.TO_REQUESTER) {
-      if (m instanceof HmmProtocol.HostToDriver) {
-        long reqId = Msgs.reqIdOf(m);
-        int d = Msgs.deviceIdOf(m);
-        int device = d >= 0 ? d : Ids.deviceOfReq(reqId);
-        return Hop.link(Ids.nodeOfDevice(device));
-      }
-      return Hop.reply(Msgs.reqIdOf(m));
-    }
-    int node = Ids.nodeOfDevice(o.deviceId());
+    int node = Ids.nodeOfDevice(((Destination.Device) o.to()).deviceId());
+    if (fromNode != CPU_NODE) return Hop.drop("a GPU node addresses devices only through the CPU node");
     if (goneNode != null && goneNode.test(node)) return Hop.drop("GPU node " + node + " is gone");
     return Hop.link(node);
   }
 
   /**
-   * True for the requests a node answers with {@link Outbound#TO_REQUESTER} to a requester (controller or workload)
+   * True for the requests a node answers to a {@link Destination.Controller} (controller or workload)
    * rather than to a driver: the controller families of {@link HmmProtocol}.
    */
   public static boolean isControllerRequest(HmmProtocol.Msg m) {
