@@ -127,6 +127,49 @@ public final class RunRecorder {
     if (flows.size() < traceCap) flows.add(f); else droppedFlows++;
   }
 
+  // ---------------------------------------------------------------------------------- pairing flow halves
+
+  private record FlowKey(int fromNode, int toNode, long msgNo) {}
+
+  private record SentHalf(long atMicros, String type, int bytes) {}
+
+  private final Map<FlowKey, SentHalf> sentUnpaired = new HashMap<>();
+  private final Map<FlowKey, Long> receivedUnpaired = new HashMap<>();
+  long flowsPaired;
+
+  /**
+   * The sender's half of a message: node {@code fromNode} sent its {@code msgNo}-th message to {@code toNode} at
+   * {@code atMicros}. Paired with the receiver's half ({@link #flowReceived}) into a {@link Flow}, in either order.
+   */
+  public void flowSent(int fromNode, int toNode, long msgNo, long atMicros, String type, int bytes) {
+    FlowKey k = new FlowKey(fromNode, toNode, msgNo);
+    Long at = receivedUnpaired.remove(k);
+    if (at == null) sentUnpaired.put(k, new SentHalf(atMicros, type, bytes));
+    else pair(k, new SentHalf(atMicros, type, bytes), at);
+  }
+
+  /** The receiver's half: node {@code toNode} received {@code fromNode}'s {@code msgNo}-th message at {@code atMicros}. */
+  public void flowReceived(int fromNode, int toNode, long msgNo, long atMicros) {
+    FlowKey k = new FlowKey(fromNode, toNode, msgNo);
+    SentHalf s = sentUnpaired.remove(k);
+    if (s == null) {
+      if (receivedUnpaired.putIfAbsent(k, atMicros) != null) count(toNode, "flowDuplicateReceipts", 1);
+    } else {
+      pair(k, s, atMicros);
+    }
+  }
+
+  private void pair(FlowKey k, SentHalf s, long receivedAt) {
+    flowsPaired++;
+    onFlow(new Flow(k.fromNode(), k.toNode(), s.type(), s.atMicros(), receivedAt, s.bytes()));
+  }
+
+  /** Sent messages no receipt was reported for (lost, or still in flight when the run ended). */
+  public long unpairedSends() { return sentUnpaired.size(); }
+
+  /** Receipts whose send was not reported (the sender's half was lost or dropped). */
+  public long unpairedReceipts() { return receivedUnpaired.size(); }
+
   public void onFaultWindow(FaultWindow w) {
     faults.add(w);
     counter("faults", "injected", 1);
