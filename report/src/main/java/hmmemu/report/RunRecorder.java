@@ -100,6 +100,19 @@ public final class RunRecorder {
 
   public String name() { return name; }
 
+  /** Model time the run's timeline starts at (subtracted from every time recorded; 0 by default). */
+  private long origin;
+
+  /**
+   * Sets the model time the run's timeline starts at: events, flows and fault windows are recorded relative to it
+   * (times before it count as 0), so a run does not begin with the cluster's formation.
+   */
+  public void origin(long micros) { this.origin = micros; }
+
+  public long origin() { return origin; }
+
+  private long rel(long micros) { return micros < 0 ? micros : Math.max(0, micros - origin); }
+
   public int traceCap() { return traceCap; }
 
   /** Timeline records left out of trace.json because the run exceeded the cap. */
@@ -161,7 +174,7 @@ public final class RunRecorder {
 
   private void pair(FlowKey k, SentHalf s, long receivedAt) {
     flowsPaired++;
-    onFlow(new Flow(k.fromNode(), k.toNode(), s.type(), s.atMicros(), receivedAt, s.bytes()));
+    onFlow(new Flow(k.fromNode(), k.toNode(), s.type(), rel(s.atMicros()), rel(receivedAt), s.bytes()));
   }
 
   /** Sent messages no receipt was reported for (lost, or still in flight when the run ended). */
@@ -171,13 +184,14 @@ public final class RunRecorder {
   public long unpairedReceipts() { return receivedUnpaired.size(); }
 
   public void onFaultWindow(FaultWindow w) {
+    if (origin != 0) w = new FaultWindow(w.label(), rel(w.startMicros()), w.endMicros() < 0 ? -1 : rel(w.endMicros()));
     faults.add(w);
     counter("faults", "injected", 1);
   }
 
   /** Takes the next event in causal delivery order. */
   public void onEvent(Stamped s) {
-    long t = Math.max(0, s.atMicros());
+    long t = Math.max(0, rel(s.atMicros()));
     firstMicros = Math.min(firstMicros, t);
     lastMicros = Math.max(lastMicros, t);
     Trace.Event e = s.event();

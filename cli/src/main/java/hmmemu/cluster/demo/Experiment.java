@@ -112,6 +112,7 @@ public final class Experiment {
     long started = System.nanoTime();
     try (EmbeddedCluster cluster = EmbeddedCluster.start(base, settings.demo.gpuNodes(), switches, clock, link,
         Duration.ofSeconds(30))) {
+      if (hooks.recorder() != null) hooks.recorder().origin(clock.nowMicros());
       hmmemu.cluster.check.Recording.attach(cluster, hooks.recorder());
       RunResult r = run(name, settings, cluster, started, () -> {}, hooks.onOpDone());
       if (hooks.recorder() != null) hmmemu.cluster.check.Recording.detach(cluster);

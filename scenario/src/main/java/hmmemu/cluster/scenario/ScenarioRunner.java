@@ -26,7 +26,13 @@ public final class ScenarioRunner {
   private ScenarioRunner() {}
 
   /** Runs the scenario on a fresh cluster and returns its verdict; never throws for a failing or stuck scenario. */
-  public static CaseResult run(Scenario scenario, Options options) {
+  public static CaseResult run(Scenario scenario, Options options) { return run(scenario, options, null); }
+
+  /**
+   * As above, recording the run into {@code recorder} (attached to the checker once the cluster is up, taken back
+   * after the verdict; docs/OBSERVABILITY.md); null records nothing.
+   */
+  public static CaseResult run(Scenario scenario, Options options, hmmemu.report.RunRecorder recorder) {
     long started = System.nanoTime();
     Verdict verdict = new Verdict(scenario);
     ScenarioCluster cluster = new ScenarioCluster(scenario, options);
@@ -34,6 +40,7 @@ public final class ScenarioRunner {
     cluster.onCrash(steps::crashed);
     try {
       cluster.start();
+      cluster.record(recorder);
       cluster.setUp();
       cluster.startFaults();
       for (Scenario.Step step : scenario.steps()) steps.runStep(step);
@@ -46,6 +53,11 @@ public final class ScenarioRunner {
       verdict.fail(scenario.file() + ":1: the run failed: " + e);
     } finally {
       steps.releasePauses();
+      try {
+        cluster.stopRecording();
+      } catch (RuntimeException e) { // the record is an observation: it does not change the verdict
+        System.err.println(scenario.file() + ": the run record could not be taken: " + e.getMessage());
+      }
       cluster.stop();
     }
     return verdict.result((System.nanoTime() - started) / 1_000_000);
