@@ -58,6 +58,9 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   public record StopRecording(ActorRef<java.util.Optional<RunRecorder>> replyTo)
       implements NoSerializationVerificationNeeded {}
 
+  /** Answers how many flow halves the attached recorder holds unpaired (0 when none is attached). */
+  public record Unpaired(ActorRef<Long> replyTo) implements NoSerializationVerificationNeeded {}
+
   private RunRecorder recorder;
 
   private final InvariantChecker checker;
@@ -89,6 +92,10 @@ public final class CheckerActor extends AbstractBehavior<Object> {
         .onMessage(Record.class, this::onRecord)
         .onMessage(RecordFault.class, f -> { if (recorder != null) recorder.onFaultWindow(f.window()); return this; })
         .onMessage(StopRecording.class, this::onStopRecording)
+        .onMessage(Unpaired.class, u -> {
+          u.replyTo().tell(recorder == null ? 0L : recorder.unpairedSends() + recorder.unpairedReceipts());
+          return this;
+        })
         .build();
   }
 

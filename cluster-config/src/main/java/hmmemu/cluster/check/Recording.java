@@ -16,8 +16,12 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 public final class Recording {
   private Recording() {}
 
-  /** Flow halves ride on trace batches or are flushed by the shells within this (real time); see NodeShell. */
-  static final Duration FLOW_DRAIN = Duration.ofMillis(80);
+  /** Flow halves ride on trace batches or are flushed by the shells within 20 ms (real time; see NodeShell). */
+  static final Duration FLOW_POLL = Duration.ofMillis(50);
+  /** Longest wait for the last flow halves; what is still unpaired then is counted as such in the metrics. */
+  static final Duration FLOW_DRAIN_BOUND = Duration.ofSeconds(5);
+  /** Unpaired halves that did not change for this long are messages that will not be paired (lost, node gone). */
+  static final Duration FLOW_SETTLED = Duration.ofMillis(500);
 
   /** Attaches {@code recorder} to the cluster's checker: it sees every event applied from now on. */
   public static void attach(ClusterHandle cluster, RunRecorder recorder) {
@@ -30,12 +34,27 @@ public final class Recording {
   }
 
   /**
-   * Detaches the recorder (after the checker caught up: the caller took its verdict), first giving the shells'
-   * last flow halves {@link #FLOW_DRAIN} to arrive; returns it, or null when none was attached.
+   * Detaches the recorder (after the checker caught up: the caller took its verdict), first waiting (bounded by
+   * {@link #FLOW_DRAIN_BOUND}) until every flow half is paired or the unpaired ones stop changing; returns it, or
+   * null when none was attached.
    */
   public static RunRecorder detach(ClusterHandle cluster) {
     try {
-      Thread.sleep(FLOW_DRAIN.toMillis()); // a best-effort drain of flow halves; the metrics say what stayed unpaired
+      long deadline = System.nanoTime() + FLOW_DRAIN_BOUND.toNanos();
+      long last = -1;
+      long lastChange = System.nanoTime();
+      while (System.nanoTime() < deadline) {
+        long unpaired = AskPattern.<Object, Long>ask(cluster.checker(), CheckerActor.Unpaired::new,
+            Duration.ofSeconds(5), cluster.controlSystem().scheduler()).toCompletableFuture().get(6, TimeUnit.SECONDS);
+        if (unpaired == 0) break;
+        if (unpaired != last) {
+          last = unpaired;
+          lastChange = System.nanoTime();
+        } else if (System.nanoTime() - lastChange > FLOW_SETTLED.toNanos()) {
+          break;
+        }
+        Thread.sleep(FLOW_POLL.toMillis()); // polling the checker's count between asks, bounded above
+      }
       Optional<RunRecorder> r = AskPattern.<Object, Optional<RunRecorder>>ask(cluster.checker(),
               CheckerActor.StopRecording::new, Duration.ofSeconds(10), cluster.controlSystem().scheduler())
           .toCompletableFuture().get(11, TimeUnit.SECONDS);
