@@ -261,7 +261,17 @@ public final class InvariantChecker {
     if (rejectedReasons.size() < REJECTED_KEPT) rejectedReasons.add(reason);
   }
 
+  /** Who else sees each event as it is applied, in causal delivery order (a run recorder), or null. */
+  private java.util.function.Consumer<Stamped> onApplied;
+
+  /**
+   * Hands every event to {@code listener} as it is applied, in the causal order the checker judges it (run records,
+   * docs/OBSERVABILITY.md); null stops. The listener sees; it changes nothing the checker judges.
+   */
+  public void onApplied(java.util.function.Consumer<Stamped> listener) { this.onApplied = listener; }
+
   private void apply(Stamped s) {
+    if (onApplied != null) onApplied.accept(s);
     Trace.Event e = s.event();
     // A GPU event released in the middle of a CPU step (it is concurrent with it) does not end that step.
     boolean endsCpuBurst = s.node() == 0

@@ -9,6 +9,7 @@ import hmmemu.protocol.trace.Trace;
 import hmmemu.protocol.trace.VectorClock;
 import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;
+import hmmemu.protocol.wire.pb.FlowHalf;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,11 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * the host-device data link layer, which lives in {@link DataLink} (sequence numbers, ACKs, replay buffer and
  * replay timer, in-order exactly-once delivery, chunking of large messages; docs/FAULTS.md). This class reads the
  * wall clock and schedules the link timer for it. It holds no protocol logic.
+ *
+ * <p>Run records (docs/OBSERVABILITY.md): each event is stamped with the model time of its step, and each protocol
+ * message to another node is numbered (per receiving node); the shell reports the halves of every message (sent:
+ * receiver, number, model time, type, size; received: sender, number, model time) to the checker with its next
+ * trace batch, which hands them to a run recorder and does not judge them.
  */
 public final class NodeShell {
 
@@ -54,13 +60,34 @@ public final class NodeShell {
   private long timerDueNanos = Long.MAX_VALUE;
   private long undecodable;
   private long oversize;
+  private final ModelClock modelClock;
+  /** Message numbers per receiving node (index = node). */
+  private long[] flowNumbers = new long[4];
+  private final List<FlowHalf> flows = new ArrayList<>();
+  private long flowsDropped;
+  private boolean flowFlushArmed;
+  /** Flow halves wait at most this long (real time) for a trace batch to ride on. */
+  static final Duration FLOW_FLUSH = Duration.ofMillis(20);
+  /** Flow halves held while no checker is known; older ones are dropped (counted). */
+  static final int FLOW_PENDING_LIMIT = 65536;
 
   public NodeShell(ActorContext<?> ctx, int nodeIndex, ActorRef<Envelope> self, Link link) {
     this(ctx, nodeIndex, self, link, TraceOutbox.DEFAULT_PENDING_LIMIT);
   }
 
   public NodeShell(ActorContext<?> ctx, int nodeIndex, ActorRef<Envelope> self, Link link, int pendingTraceLimit) {
+    this(ctx, nodeIndex, self, link, pendingTraceLimit, () -> -1);
+  }
+
+  /** As above, reading {@code modelClock} for the model time of message receipts (run records). */
+  public NodeShell(ActorContext<?> ctx, int nodeIndex, ActorRef<Envelope> self, Link link, ModelClock modelClock) {
+    this(ctx, nodeIndex, self, link, TraceOutbox.DEFAULT_PENDING_LIMIT, modelClock);
+  }
+
+  public NodeShell(ActorContext<?> ctx, int nodeIndex, ActorRef<Envelope> self, Link link, int pendingTraceLimit,
+      ModelClock modelClock) {
     this.ctx = ctx;
+    this.modelClock = modelClock;
     this.nodeIndex = nodeIndex;
     this.clock = new VectorClock(nodeIndex);
     this.resolver = ActorRefResolver.get(ctx.getSystem());
@@ -112,11 +139,17 @@ public final class NodeShell {
     }
   }
 
-  /** Stamps the step's events (one clock tick each) and forwards them to the checker as one batch (or several). */
-  public void emit(List<Trace.Event> events) {
+  /** As {@link #emit(List, long)} with the model time unknown (-1). */
+  public void emit(List<Trace.Event> events) { emit(events, -1); }
+
+  /**
+   * Stamps the step's events (one clock tick each, and {@code atMicros}, the model time the step was taken at) and
+   * forwards them to the checker as one batch (or several), with the flow halves pending.
+   */
+  public void emit(List<Trace.Event> events, long atMicros) {
     if (events.isEmpty()) return;
     List<Stamped> batch = new ArrayList<>(events.size());
-    for (Trace.Event e : events) batch.add(new Stamped(nodeIndex, clock.tick(), e));
+    for (Trace.Event e : events) batch.add(new Stamped(nodeIndex, clock.tick(), e, atMicros));
     eventsEmitted += events.size();
     if (checker == null) {
       long dropped = traceOutbox.hold(batch);
@@ -139,10 +172,54 @@ public final class NodeShell {
         env = env.toBuilder().setTraceBatch(env.getTraceBatch().toBuilder().setLostBefore(lostBefore)).build();
         lostBefore = 0;
       }
+      if (!flows.isEmpty() && env.getSerializedSize() < DataLink.CHUNK_BYTES) env = withFlows(env);
       checkFrame(env, "trace batch");
       checker.tell(env);
     }
   }
+
+  /** Adds the pending flow halves (as many as fit a chunk) to a trace batch envelope. */
+  private Envelope withFlows(Envelope env) {
+    var b = env.getTraceBatch().toBuilder();
+    int room = DataLink.CHUNK_BYTES - env.getSerializedSize();
+    int n = 0;
+    for (FlowHalf f : flows) {
+      room -= f.getSerializedSize() + 4;
+      if (room < 0) break;
+      b.addFlows(f);
+      n++;
+    }
+    flows.subList(0, n).clear();
+    return env.toBuilder().setTraceBatch(b).build();
+  }
+
+  /** Records one half of a message's flow; it rides on the next trace batch (or a timer sends it alone). */
+  private void flow(FlowHalf half) {
+    if (flows.size() >= FLOW_PENDING_LIMIT) {
+      flows.remove(0);
+      flowsDropped++;
+    }
+    flows.add(half);
+    if (!flowFlushArmed) {
+      flowFlushArmed = true;
+      @SuppressWarnings("unchecked")
+      ActorRef<Object> self = (ActorRef<Object>) (ActorRef<?>) ctx.getSelf();
+      ctx.scheduleOnce(FLOW_FLUSH, self, LinkTimer.TICK);
+    }
+  }
+
+  /** Sends the pending flow halves in trace batches of no events (when a checker is known). */
+  private void flushFlows() {
+    flowFlushArmed = false;
+    if (checker == null || flows.isEmpty()) return;
+    while (!flows.isEmpty()) {
+      Envelope env = withFlows(WireCodec.encodeTraceEnvelope(nodeIndex, List.of(), clock.snapshot()));
+      checker.tell(env);
+    }
+  }
+
+  /** Flow halves dropped because no checker was known for long (run records only). */
+  public long flowsDropped() { return flowsDropped; }
 
   /** Reports (error log and counter) an envelope the transport will discard as larger than a frame. */
   private void checkFrame(Envelope env, String what) {
@@ -186,6 +263,10 @@ public final class NodeShell {
       return;
     }
     received(envelope);
+    if (envelope.getFlowNo() != 0) {
+      flow(FlowHalf.newBuilder().setSent(false).setPeer(envelope.getFlowNode()).setMsgNo(envelope.getFlowNo())
+          .setAtMicros(modelClock.nowMicros()).build());
+    }
     handler.accept(new Inbound(msg, from, envelope));
   }
 
@@ -194,6 +275,13 @@ public final class NodeShell {
   /** Sends a protocol message to another node through the link stage, stamped with this node's clock. */
   public void send(int toNode, ActorRef<Envelope> to, HmmProtocol.Msg msg) {
     Envelope env = WireCodec.encode(msg, clock.snapshot(), selfString);
+    if (toNode >= 0) {
+      if (toNode >= flowNumbers.length) flowNumbers = java.util.Arrays.copyOf(flowNumbers, Math.max(toNode + 1, flowNumbers.length * 2));
+      long no = ++flowNumbers[toNode];
+      env = env.toBuilder().setFlowNode(nodeIndex).setFlowNo(no).build();
+      flow(FlowHalf.newBuilder().setSent(true).setPeer(toNode).setMsgNo(no).setAtMicros(modelClock.nowMicros())
+          .setType(msg.getClass().getSimpleName()).setBytes(env.getSerializedSize()).build());
+    }
     wake(dataLink.send(toNode, resolver.toSerializationFormat(to), env, System.nanoTime()));
   }
 
@@ -229,6 +317,7 @@ public final class NodeShell {
 
   /** The link timer fired: runs {@link DataLink#onTimer} (pure ACKs owed, replays, raw-link loss reports). */
   public void onLinkTimer() {
+    if (flowFlushArmed) flushFlows();
     timerDueNanos = Long.MAX_VALUE;
     wake(dataLink.onTimer(System.nanoTime()));
   }

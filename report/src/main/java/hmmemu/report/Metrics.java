@@ -83,6 +83,9 @@ public final class Metrics {
     trace.put("dropped", r.droppedMarks);
     trace.put("flowsRecorded", r.flows.size());
     trace.put("flowsDropped", r.droppedFlows);
+    trace.put("flowsPaired", r.flowsPaired);
+    trace.put("unpairedSends", r.unpairedSends());
+    trace.put("unpairedReceipts", r.unpairedReceipts());
     json = o;
     return this;
   }

@@ -100,6 +100,19 @@ public final class RunRecorder {
 
   public String name() { return name; }
 
+  /** Model time the run's timeline starts at (subtracted from every time recorded; 0 by default). */
+  private long origin;
+
+  /**
+   * Sets the model time the run's timeline starts at: events, flows and fault windows are recorded relative to it
+   * (times before it count as 0), so a run does not begin with the cluster's formation.
+   */
+  public void origin(long micros) { this.origin = micros; }
+
+  public long origin() { return origin; }
+
+  private long rel(long micros) { return micros < 0 ? micros : Math.max(0, micros - origin); }
+
   public int traceCap() { return traceCap; }
 
   /** Timeline records left out of trace.json because the run exceeded the cap. */
@@ -127,14 +140,58 @@ public final class RunRecorder {
     if (flows.size() < traceCap) flows.add(f); else droppedFlows++;
   }
 
+  // ---------------------------------------------------------------------------------- pairing flow halves
+
+  private record FlowKey(int fromNode, int toNode, long msgNo) {}
+
+  private record SentHalf(long atMicros, String type, int bytes) {}
+
+  private final Map<FlowKey, SentHalf> sentUnpaired = new HashMap<>();
+  private final Map<FlowKey, Long> receivedUnpaired = new HashMap<>();
+  long flowsPaired;
+
+  /**
+   * The sender's half of a message: node {@code fromNode} sent its {@code msgNo}-th message to {@code toNode} at
+   * {@code atMicros}. Paired with the receiver's half ({@link #flowReceived}) into a {@link Flow}, in either order.
+   */
+  public void flowSent(int fromNode, int toNode, long msgNo, long atMicros, String type, int bytes) {
+    FlowKey k = new FlowKey(fromNode, toNode, msgNo);
+    Long at = receivedUnpaired.remove(k);
+    if (at == null) sentUnpaired.put(k, new SentHalf(atMicros, type, bytes));
+    else pair(k, new SentHalf(atMicros, type, bytes), at);
+  }
+
+  /** The receiver's half: node {@code toNode} received {@code fromNode}'s {@code msgNo}-th message at {@code atMicros}. */
+  public void flowReceived(int fromNode, int toNode, long msgNo, long atMicros) {
+    FlowKey k = new FlowKey(fromNode, toNode, msgNo);
+    SentHalf s = sentUnpaired.remove(k);
+    if (s == null) {
+      if (receivedUnpaired.putIfAbsent(k, atMicros) != null) count(toNode, "flowDuplicateReceipts", 1);
+    } else {
+      pair(k, s, atMicros);
+    }
+  }
+
+  private void pair(FlowKey k, SentHalf s, long receivedAt) {
+    flowsPaired++;
+    onFlow(new Flow(k.fromNode(), k.toNode(), s.type(), rel(s.atMicros()), rel(receivedAt), s.bytes()));
+  }
+
+  /** Sent messages no receipt was reported for (lost, or still in flight when the run ended). */
+  public long unpairedSends() { return sentUnpaired.size(); }
+
+  /** Receipts whose send was not reported (the sender's half was lost or dropped). */
+  public long unpairedReceipts() { return receivedUnpaired.size(); }
+
   public void onFaultWindow(FaultWindow w) {
+    if (origin != 0) w = new FaultWindow(w.label(), rel(w.startMicros()), w.endMicros() < 0 ? -1 : rel(w.endMicros()));
     faults.add(w);
     counter("faults", "injected", 1);
   }
 
   /** Takes the next event in causal delivery order. */
   public void onEvent(Stamped s) {
-    long t = Math.max(0, s.atMicros());
+    long t = Math.max(0, rel(s.atMicros()));
     firstMicros = Math.min(firstMicros, t);
     lastMicros = Math.max(lastMicros, t);
     Trace.Event e = s.event();

@@ -54,6 +54,8 @@ final class ClusterCommand implements Callable<Integer> {
   File scenario;
   @CommandLine.Mixin TlsOptions tls = new TlsOptions();
 
+  @picocli.CommandLine.Mixin RecordOptions record;
+
   @Override
   public Integer call() {
     if (cpuNodes != 1) throw new SettingsException("--cpu: only 1 CPU node is supported (one host mm), got " + cpuNodes);
@@ -77,7 +79,10 @@ final class ClusterCommand implements Callable<Integer> {
     hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
     List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
     List<Experiment.RunResult> results = new ArrayList<>();
+    List<hmmemu.report.RunRecorder> recorders = new ArrayList<>();
     int processes = 0;
+    Progress progress = new Progress("operations", Experiment.operations(settings.demo) * selected.size(), record.quiet);
+    try {
     for (String a : selected) {
       if (!a.equals("kernel") && !a.equals("early-unlock")) {
         throw new SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
@@ -100,6 +105,12 @@ final class ClusterCommand implements Callable<Integer> {
               + ", where hmm-emu inject on this machine reads it)");
         }
         List<CompletableFuture<Void>> running = new ArrayList<>();
+        // Each JVM's model clock counts from its own start: the record keeps the nodes' own times
+        // (docs/OBSERVABILITY.md, "Clocks").
+        hmmemu.report.RunRecorder recorder = new hmmemu.report.RunRecorder(name, record.cap());
+        recorders.add(recorder);
+        hmmemu.cluster.check.Recording.attach(c, recorder);
+        progress.stage("arm '" + name + "'");
         try {
           results.add(Experiment.run(name, settings, c, started, () -> {
             if (!faults.isEmpty()) {
@@ -107,14 +118,23 @@ final class ClusterCommand implements Callable<Integer> {
                 if (!json) System.out.println("  " + line);
               }));
             }
-          }));
+          }, progress::one));
         } finally {
           running.forEach(f -> f.cancel(false));
         }
+        hmmemu.cluster.check.Recording.detach(c);
         processes = Math.max(processes, c.processes());
       }
     }
+    } finally {
+      progress.close();
+    }
     DemoReport.print(System.out, settings, results, json, processes);
+    com.fasterxml.jackson.databind.node.ObjectNode shown = DemoCommand.settingsNode(settings, selected, true);
+    shown.put("processes", processes);
+    shown.put("faults", String.join("; ", faultLines));
+    record.write("cluster", DemoReport.toJson(results, processes), shown, recorders, null,
+        json ? System.err : System.out);
     return results.stream().allMatch(Experiment.RunResult::ok) ? 0 : 1;
   }
 

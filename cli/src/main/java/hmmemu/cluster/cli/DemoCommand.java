@@ -6,6 +6,9 @@ import hmmemu.cluster.demo.Experiment;
 import hmmemu.node.link.Link;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import hmmemu.report.RunRecorder;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,9 +35,28 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--link", description = "Send host-device traffic through the modelled link of hmm-emu.link "
       + "(delays, faults and the data link layer; docs/LATENCY.md, docs/FAULTS.md) instead of directly.")
   boolean link;
-  @Option(names = "--sim", description = {"Run in the deterministic simulator (one thread, virtual time, the",
-      "modelled link of hmm-emu.link; --seed replays a run exactly) instead of an embedded cluster."})
+  @Option(names = "--sim", description = "Run in the deterministic simulator (one thread, virtual time, the "
+      + "modelled link of hmm-emu.link; --seed replays a run exactly) instead of an embedded cluster.")
   boolean sim;
+  @Mixin RecordOptions record;
+
+  /** What the report shows at the top: the workload and the switches that differ between runs. */
+  static ObjectNode settingsNode(HmmEmuSettings s, List<String> arms, boolean link) {
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    HmmEmuSettings.Demo d = s.demo;
+    o.put("arms", String.join(", ", arms));
+    o.put("gpuNodes", d.gpuNodes());
+    o.put("warpsPerDevice", d.warpsPerDevice());
+    o.put("opsPerWarp", d.opsPerWarp());
+    o.put("cpuThreads", d.cpuThreads());
+    o.put("opsPerThread", d.opsPerThread());
+    o.put("counters", d.counters());
+    o.put("counterPages", d.counterPages());
+    o.put("seed", d.seed());
+    o.put("timeScale", s.timeScale);
+    o.put("link", link ? "modelled (hmm-emu.link)" : "direct");
+    return o;
+  }
 
   @Override
   public Integer call() {
@@ -51,11 +73,20 @@ final class DemoCommand implements Callable<Integer> {
     if (!json) System.out.println("starting an embedded cluster (1 CPU node, "
         + settings.demo.gpuNodes() + " GPU nodes) per arm...");
     List<Experiment.RunResult> results = new ArrayList<>();
+    List<RunRecorder> recorders = new ArrayList<>();
+    int cap = record.cap();
+    Progress progress = new Progress("operations", Experiment.operations(settings.demo) * selected.size(), record.quiet);
+    try {
     for (String a : selected) {
       boolean kernel = a.equals("kernel");
       String name = kernel ? "folio-lock (kernel)" : "early-unlock (ablation)";
+      RunRecorder recorder = new RunRecorder(name, cap);
+      recorders.add(recorder);
+      Experiment.Hooks hooks = new Experiment.Hooks(recorder, progress::one);
+      progress.stage("arm '" + name + "'");
       if (!link) {
-        results.add(Experiment.runArm(name, settings, settings.switches.withFolioLockUntilMapped(kernel), Link.DIRECT));
+        results.add(Experiment.runArm(name, settings, settings.switches.withFolioLockUntilMapped(kernel), Link.DIRECT,
+            hooks));
       } else {
         LinkSettings ls;
         try {
@@ -64,13 +95,21 @@ final class DemoCommand implements Callable<Integer> {
           throw new hmmemu.cluster.SettingsException(e.getMessage());
         }
         try (ModeledLink modeled = new ModeledLink(ls, settings.demo.seed(), settings.timeScale, Link.DIRECT)) {
-          results.add(Experiment.runArm(name, settings, settings.switches.withFolioLockUntilMapped(kernel), modeled));
+          results.add(Experiment.runArm(name, settings, settings.switches.withFolioLockUntilMapped(kernel), modeled,
+              hooks));
+          hmmemu.cluster.check.Recording.linkStats(recorder, modeled);
           if (!json) modeled.stats().values().forEach(st -> System.out.println("    link " + st));
         }
       }
       if (!json) System.out.println("  arm '" + name + "' done");
     }
+    } finally {
+      progress.close();
+    }
     DemoReport.print(System.out, settings, results, json);
+    ObjectNode shown = settingsNode(settings, selected, link);
+    // The record's path goes to stdout unless --json keeps stdout to the one JSON line; then to stderr.
+    record.write("demo", DemoReport.toJson(results, 0), shown, recorders, null, json ? System.err : System.out);
     return results.stream().allMatch(Experiment.RunResult::ok) ? 0 : 1;
   }
 }

@@ -18,7 +18,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import hmmemu.report.RunRecorder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -41,6 +45,7 @@ final class RunCommand implements Callable<Integer> {
   File config;
   @Option(names = "--time-scale", description = "Real µs per model µs (default: hmm-emu.time-scale).")
   Double timeScale;
+  @Mixin RecordOptions record;
 
   @Override
   public Integer call() {
@@ -73,8 +78,16 @@ final class RunCommand implements Callable<Integer> {
     ScenarioRunner.Options options = new ScenarioRunner.Options(settings.config,
         hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, java.time.Duration.ofSeconds(30), settings.timeScale);
     List<CaseResult> results = new ArrayList<>();
+    List<RunRecorder> recorders = new ArrayList<>();
+    int cap = record.cap();
+    int capPerRun = Math.max(Math.min(1000, cap), cap / scenarios.size());
+    Progress progress = new Progress("scenarios", scenarios.size(), record.quiet);
     for (Scenario s : scenarios) {
-      CaseResult r = ScenarioRunner.run(s, options);
+      progress.stage(s.file());
+      RunRecorder recorder = new RunRecorder(label(s), capPerRun);
+      CaseResult r = ScenarioRunner.run(s, options, recorder);
+      progress.one();
+      recorders.add(recorder);
       results.add(r);
       out.println((r.ok() ? "PASS " : "FAIL ") + r.file() + " (" + label(s) + ", " + r.wallMillis() + " ms)");
       for (String f : r.failures()) out.println("  " + f);
@@ -82,8 +95,15 @@ final class RunCommand implements Callable<Integer> {
     }
     long passed = results.stream().filter(CaseResult::ok).count();
     long failed = results.size() - passed;
+    progress.close();
     out.println(passed + " passed, " + failed + " failed");
     if (json) out.println(toJson(results));
+    ObjectNode shown = JsonNodeFactory.instance.objectNode();
+    shown.put("scenarios", files.size());
+    shown.put("files", files.stream().map(Path::toString).collect(Collectors.joining(", ")));
+    shown.put("timeScale", settings.timeScale);
+    String name = files.size() == 1 ? files.get(0).getFileName().toString().replaceFirst("\\.conf$", "") : "run";
+    record.write(name, toJson(results), shown, recorders, null, json ? System.err : out);
     return failed == 0 ? 0 : 1;
   }
 

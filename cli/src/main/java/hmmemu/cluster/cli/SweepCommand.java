@@ -1,5 +1,10 @@
 package hmmemu.cluster.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import hmmemu.report.RunRecorder;
+
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.SettingsException;
@@ -41,6 +46,16 @@ final class SweepCommand implements Callable<Integer> {
       + "(sums and merged latency histograms; default ${DEFAULT-VALUE}). Contended runs are bimodal (PROTOCOL.md "
       + "§8 R7: a fault that fails once spins to its deadline), so one run per row says little.") int repeats;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
+  @Mixin RecordOptions record;
+
+  /** The 95% Wilson score interval of {@code k} successes in {@code n} trials: {lo, hi}. */
+  static double[] wilson(long k, long n) {
+    if (n == 0) return new double[] {0, 1};
+    double z = 1.959963984540054, p = (double) k / n, z2 = z * z;
+    double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+    double half = z * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
+    return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
+  }
 
   /** Several runs of one row pooled: sums, and the latency histograms merged. */
   private static final class Pool {
@@ -117,6 +132,12 @@ final class SweepCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, fmt, "one-way", "arm", "gpu ok", "cancl", "rounds/atom", "iters mean", "timeouts",
         "gpu p50 µs", "gpu p99 µs", "cpu faults", "cpu p99 µs", "viol");
     boolean ok = true;
+    int totalRuns = points.size() * selected.size() * repeats;
+    int capPerRun = Math.max(Math.min(1000, record.cap()), record.cap() / totalRuns);
+    List<RunRecorder> recorders = new ArrayList<>();
+    ArrayNode sweepRows = JsonNodeFactory.instance.arrayNode();
+    Progress progress = new Progress("operations", Experiment.operations(base.demo) * totalRuns, record.quiet);
+    try {
     for (String lat : points) {
       Duration d = parsed.get(lat);
       for (String arm : selected) {
@@ -130,10 +151,15 @@ final class SweepCommand implements Callable<Integer> {
                   "hmm-emu.demo.seed", runSeed))
               .withFallback(base.config));
           Experiment.RunResult r;
+          RunRecorder recorder = new RunRecorder(lat + " " + name + (repeats > 1 ? " seed " + runSeed : ""), capPerRun);
+          progress.stage(lat + ", " + name + (repeats > 1 ? ", seed " + runSeed : ""));
           try (ModeledLink link = new ModeledLink(LinkSettings.fromConfig(s.config), runSeed, s.timeScale,
               Link.DIRECT)) {
-            r = Experiment.runArm(name, s, s.switches.withFolioLockUntilMapped(kernel), link);
+            r = Experiment.runArm(name, s, s.switches.withFolioLockUntilMapped(kernel), link,
+                new Experiment.Hooks(recorder, progress::one));
+            hmmemu.cluster.check.Recording.linkStats(recorder, link);
           }
+          recorders.add(recorder);
           ok &= r.ok();
           p.add(r);
           if (!r.ok()) {
@@ -143,6 +169,12 @@ final class SweepCommand implements Callable<Integer> {
             for (String v : r.violations()) System.out.println("  VIOLATION: " + v);
           }
         }
+        double[] ci = wilson(p.cancelled, p.gpuOk + p.cancelled);
+        sweepRows.addObject().put("arm", name).put("oneWay", lat).put("hopMicros", d.toNanos() / 1000.0)
+            .put("runs", repeats).put("gpuAtomics", p.gpuOk).put("gpuCancelled", p.cancelled)
+            .put("cancelRate", p.gpuOk + p.cancelled == 0 ? 0 : (double) p.cancelled / (p.gpuOk + p.cancelled))
+            .put("cancelLo", ci[0]).put("cancelHi", ci[1]).put("driverTimeouts", p.timeouts)
+            .put("gpuAtomicLatencyP99Micros", p.gpuP(99));
         System.out.printf(Locale.ROOT, fmt, lat, name, p.gpuOk, p.cancelled,
             String.format(Locale.ROOT, "%.2f", p.roundsPerAtomic()),
             String.format(Locale.ROOT, "%.1f", p.iterationsMean()), p.timeouts,
@@ -158,6 +190,9 @@ final class SweepCommand implements Callable<Integer> {
             p.expected, p.violations));
       }
     }
+    } finally {
+      progress.close();
+    }
     System.out.println("gpu ok/cancl: GPU atomics completed / cancelled (their fault timed out with -EBUSY); rounds/atom:"
         + " GPU fault rounds per completed atomic; iters mean: nouveau atomic-loop iterations per handled fault;");
     System.out.println("gpu p50/p99: GPU atomic latency (model µs, issue to completion, faults included); cpu faults:"
@@ -165,7 +200,12 @@ final class SweepCommand implements Callable<Integer> {
         + " sees it).");
     System.out.println("The 0us rows are the emulator's own share (Artery transport ~0.3 ms per round trip and"
         + " scheduling) at time-scale " + base.timeScale + "; subtract them to read the modelled link's effect.");
-    if (json) System.out.println("{\"ok\": " + ok + ", \"rows\": [" + String.join(", ", rows) + "]}");
+    String result = "{\"ok\": " + ok + ", \"rows\": [" + String.join(", ", rows) + "]}";
+    if (json) System.out.println(result);
+    ObjectNode shown = DemoCommand.settingsNode(base, selected, true);
+    shown.put("latencies", String.join(", ", points));
+    shown.put("repeats", repeats);
+    record.write("sweep", result, shown, recorders, sweepRows, json ? System.err : System.out);
     return ok ? 0 : 1;
   }
 }

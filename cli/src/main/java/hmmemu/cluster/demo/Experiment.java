@@ -82,6 +82,19 @@ public final class Experiment {
 
   private Experiment() {}
 
+  /**
+   * What a run reports besides its figures (docs/OBSERVABILITY.md): {@code recorder} is attached to the checker for
+   * the run (null: none) and {@code onOpDone} is called as each CPU or GPU operation completes (progress).
+   */
+  public record Hooks(hmmemu.report.RunRecorder recorder, Runnable onOpDone) {
+    public static final Hooks NONE = new Hooks(null, () -> {});
+  }
+
+  /** Operations one arm issues: CPU threads x ops, GPU nodes x warps x ops. */
+  public static long operations(HmmEmuSettings.Demo d) {
+    return (long) d.cpuThreads() * d.opsPerThread() + (long) d.gpuNodes() * d.warpsPerDevice() * d.opsPerWarp();
+  }
+
   /** Virtual address of counter c: counters are spread round-robin over the pages, 8 bytes apart within a page. */
   public static long counterVa(int c, int pages) {
     return BASE + (long) (c % pages) * Page.SIZE + (long) (c / pages) * Long.BYTES;
@@ -89,12 +102,21 @@ public final class Experiment {
 
   /** Runs one arm on a fresh embedded cluster of 1 CPU node and {@code demo.gpuNodes()} GPU nodes. */
   public static RunResult runArm(String name, HmmEmuSettings settings, ModelSwitches switches, Link link) {
+    return runArm(name, settings, switches, link, Hooks.NONE);
+  }
+
+  /** As above, with a recorder attached to the checker for the run and a progress callback. */
+  public static RunResult runArm(String name, HmmEmuSettings settings, ModelSwitches switches, Link link, Hooks hooks) {
     ModelClock clock = ModelClock.scaledWall(settings.timeScale);
     Config base = settings.config;
     long started = System.nanoTime();
     try (EmbeddedCluster cluster = EmbeddedCluster.start(base, settings.demo.gpuNodes(), switches, clock, link,
         Duration.ofSeconds(30))) {
-      return run(name, settings, cluster, started);
+      if (hooks.recorder() != null) hooks.recorder().origin(clock.nowMicros());
+      hmmemu.cluster.check.Recording.attach(cluster, hooks.recorder());
+      RunResult r = run(name, settings, cluster, started, () -> {}, hooks.onOpDone());
+      if (hooks.recorder() != null) hmmemu.cluster.check.Recording.detach(cluster);
+      return r;
     }
   }
 
@@ -109,6 +131,12 @@ public final class Experiment {
    */
   public static RunResult run(String name, HmmEmuSettings settings, ClusterHandle cluster, long startedNanos,
       Runnable onWorkloadStart) {
+    return run(name, settings, cluster, startedNanos, onWorkloadStart, () -> {});
+  }
+
+  /** As above, calling {@code onOpDone} as each CPU or GPU operation completes (progress). */
+  public static RunResult run(String name, HmmEmuSettings settings, ClusterHandle cluster, long startedNanos,
+      Runnable onWorkloadStart, Runnable onOpDone) {
     HmmEmuSettings.Demo d = settings.demo;
     long started = startedNanos;
     {
@@ -159,6 +187,7 @@ public final class Experiment {
                 HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
                 if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
                 cpuDone.incrementAndGet();
+                onOpDone.run();
                 cpuFaults.addAndGet(done.faults());
                 long micros = (long) ((System.nanoTime() - t0) / 1000.0 / scale);
                 synchronized (cpuLatency) {
@@ -177,6 +206,7 @@ public final class Experiment {
           lanes.add(lane(d.opsPerWarp(), gone, gpuUnconfirmed, () -> client.ask(gpu, new HmmProtocol.DeviceAccess(client.nextReqId(), dev,
               MM, counterVa(rng.nextInt(d.counters()), d.counterPages()), Access.ATOMIC, 1)).thenAccept(r -> {
                 HmmProtocol.DeviceAccessDone done = expect(r, HmmProtocol.DeviceAccessDone.class);
+                onOpDone.run();
                 if (done.errno() == Errno.OK) {
                   gpuDone.incrementAndGet();
                   faultRounds.addAndGet(done.faultRounds());

@@ -7,6 +7,8 @@ import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;
+import hmmemu.protocol.wire.pb.FlowHalf;
+import hmmemu.report.RunRecorder;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -21,6 +23,11 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 /**
  * The cluster's one invariant checker: a thin shell around {@link InvariantChecker}. Every node sends it the
  * stamped trace events of each step; it delivers them in causal order and checks PROTOCOL.md §6 after each.
+ *
+ * <p>Run records (docs/OBSERVABILITY.md): while a {@link RunRecorder} is attached ({@link Record}), every event the
+ * checker applies goes to it too, in the same causal order, with the flow halves of the nodes' messages and the
+ * fault windows the controller reports ({@link RecordFault}); {@link StopRecording} detaches it and hands it back.
+ * None of it changes what the checker judges.
  */
 public final class CheckerActor extends AbstractBehavior<Object> {
 
@@ -50,6 +57,21 @@ public final class CheckerActor extends AbstractBehavior<Object> {
 
   /** How long a GPU node declared gone may still deliver trace batches already in flight. */
   static final java.time.Duration LOST_GRACE = java.time.Duration.ofSeconds(1);
+
+  /** Attaches {@code recorder} (local only): it sees every event applied from now on, and the flows. */
+  public record Record(RunRecorder recorder) implements NoSerializationVerificationNeeded {}
+
+  /** A fault-injection window for the attached recorder (model time; end -1 while open). */
+  public record RecordFault(RunRecorder.FaultWindow window) implements NoSerializationVerificationNeeded {}
+
+  /** Detaches the recorder and hands it back (null when none was attached). */
+  public record StopRecording(ActorRef<java.util.Optional<RunRecorder>> replyTo)
+      implements NoSerializationVerificationNeeded {}
+
+  /** Answers how many flow halves the attached recorder holds unpaired (0 when none is attached). */
+  public record Unpaired(ActorRef<Long> replyTo) implements NoSerializationVerificationNeeded {}
+
+  private RunRecorder recorder;
 
   private final InvariantChecker checker;
   private final List<Verdict> waiting = new ArrayList<>();
@@ -84,7 +106,41 @@ public final class CheckerActor extends AbstractBehavior<Object> {
         .onMessage(Flush.class, f -> { releaseLost(); answerAll(true); return this; })
         .onMessage(ReleaseLost.class, r -> { releaseLost(); answerAll(false); answerGone(); return this; })
         .onMessage(WhenNodeGone.class, w -> { goneWaiters.add(w); answerGone(); return this; })
+        .onMessage(Record.class, this::onRecord)
+        .onMessage(RecordFault.class, f -> { if (recorder != null) recorder.onFaultWindow(f.window()); return this; })
+        .onMessage(StopRecording.class, this::onStopRecording)
+        .onMessage(Unpaired.class, u -> {
+          u.replyTo().tell(recorder == null ? 0L : recorder.unpairedSends() + recorder.unpairedReceipts());
+          return this;
+        })
         .build();
+  }
+
+  private Behavior<Object> onRecord(Record r) {
+    recorder = r.recorder();
+    checker.onApplied(recorder::onEvent);
+    return this;
+  }
+
+  private Behavior<Object> onStopRecording(StopRecording s) {
+    RunRecorder r = recorder;
+    recorder = null;
+    checker.onApplied(null);
+    s.replyTo().tell(java.util.Optional.ofNullable(r));
+    return this;
+  }
+
+  /** The flow halves a trace batch carries go to the recorder (the checker does not judge them). */
+  private void recordFlows(hmmemu.protocol.wire.pb.TraceBatch batch) {
+    if (recorder == null) return;
+    int node = batch.getNode();
+    for (FlowHalf f : batch.getFlowsList()) {
+      if (f.getSent()) {
+        recorder.flowSent(node, f.getPeer(), f.getMsgNo(), f.getAtMicros(), f.hasType() ? f.getType() : "?", f.getBytes());
+      } else {
+        recorder.flowReceived(f.getPeer(), node, f.getMsgNo(), f.getAtMicros());
+      }
+    }
   }
 
   private Behavior<Object> onEnvelope(Envelope e) {
@@ -94,6 +150,7 @@ public final class CheckerActor extends AbstractBehavior<Object> {
           + " (its buffer of pending events was full); they are not checked", e.getTraceBatch().getLostBefore(),
           e.getTraceBatch().getNode());
     }
+    recordFlows(e.getTraceBatch());
     long rejectedBefore = checker.rejected();
     for (hmmemu.protocol.wire.pb.Stamped p : e.getTraceBatch().getEventsList()) {
       Stamped s;

@@ -72,7 +72,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     this.core = new CpuMm(switches, leaseMicros(ctx));
     this.clock = clock;
     ActorRef<Envelope> self = ctx.getSelf().narrow();
-    this.shell = new NodeShell(ctx, NODE_INDEX, self, link);
+    this.shell = new NodeShell(ctx, NODE_INDEX, self, link, clock);
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CPU, self));
     ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, WrappedListing::new);
     ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.CHECKER, adapter));
@@ -134,7 +134,8 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
           + " without it, its folio locks are released after the lease";
       if (graceful(e)) getContext().getLog().info(msg, node, m.address(), reason);
       else getContext().getLog().warn(msg, node, m.address(), reason);
-      carryOut(core.nodeGone(node, reason + " " + m.address(), clock.nowMicros()));
+      long now = clock.nowMicros();
+      carryOut(core.nodeGone(node, reason + " " + m.address(), now), now);
       shell.linkDown(m.address());
     }
     scheduleLeaseTicks();
@@ -163,7 +164,8 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onLeaseTick() {
     long before = core.leasesExpired();
-    carryOut(core.tick(clock.nowMicros()));
+    long now = clock.nowMicros();
+    carryOut(core.tick(now), now);
     if (core.leasesExpired() > before) {
       getContext().getLog().warn("{} folio-lock lease(s) of dead drivers expired: locks released (fault events)",
           core.leasesExpired() - before);
@@ -193,18 +195,19 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       }
     }
     long droppedBefore = core.droppedFromGoneNodes();
-    Ready ready = core.step(fromDevice, msg, clock.nowMicros());
+    long now = clock.nowMicros();
+    Ready ready = core.step(fromDevice, msg, now);
     if (core.droppedFromGoneNodes() > droppedBefore) {
       getContext().getLog().info("dropped {} from device {} of a GPU node that is gone ({} so far)",
           msg.getClass().getSimpleName(), fromDevice, core.droppedFromGoneNodes());
     }
-    carryOut(ready);
+    carryOut(ready, now);
     scheduleLeaseTicks();
   }
 
-  /** Sends what the core's Ready says, each message to the destination the core resolved. */
-  private void carryOut(Ready ready) {
-    shell.emit(ready.events);
+  /** Sends what the core's Ready (of a step taken at model time {@code now}) says, each message where the core said. */
+  private void carryOut(Ready ready, long now) {
+    shell.emit(ready.events, now);
     for (Outbound o : ready.out) {
       Router.Hop hop = Router.route(Router.CPU_NODE, o, core::nodeIsGone);
       switch (hop.kind()) {

@@ -60,7 +60,7 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     for (int d : deviceIds) core.addDevice(d);
     this.clock = clock;
     ActorRef<Envelope> self = ctx.getSelf().narrow();
-    this.shell = new NodeShell(ctx, nodeIndex, self, link);
+    this.shell = new NodeShell(ctx, nodeIndex, self, link, clock);
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.GPU, self));
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.gpu(nodeIndex), self));
     ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, WrappedListing::new);
@@ -124,13 +124,14 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
     boolean isCpu = cpu != null && m.address().equals(cpu.path().address());
     if ((!self && !isCpu) || core.cpuIsGone()) return this;
     String why = (self ? "this node " : "the CPU node ") + m.address() + " " + reason;
-    Ready ready = core.cpuGone(why, clock.nowMicros());
+    long now = clock.nowMicros();
+    Ready ready = core.cpuGone(why, now);
     boolean graceful = e instanceof ClusterEvent.MemberRemoved r
         && r.previousStatus() == org.apache.pekko.cluster.MemberStatus.exiting();
     String msg = "GPU node {}: {}: warps stopped, {} pending access(es) failed with ENODEV";
     if (graceful) getContext().getLog().info(msg, core.nodeIndex(), why, ready.out.size());
     else getContext().getLog().warn(msg, core.nodeIndex(), why, ready.out.size());
-    carryOut(ready);
+    carryOut(ready, now);
     return this;
   }
 
@@ -147,13 +148,14 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
         && Router.isControllerRequest(msg)) {
       routing.rememberRequester(reqId, shell.resolve(replyTo));
     }
-    Ready ready = core.step(msg, clock.nowMicros());
-    carryOut(ready);
+    long now = clock.nowMicros();
+    Ready ready = core.step(msg, now);
+    carryOut(ready, now);
   }
 
   /** Sends what the core's Ready says: to the CPU node, or back to the controller that asked. */
-  private void carryOut(Ready ready) {
-    shell.emit(ready.events);
+  private void carryOut(Ready ready, long now) {
+    shell.emit(ready.events, now);
     for (Outbound o : ready.out) {
       Router.Hop hop = Router.route(shell.nodeIndex(), o, null);
       switch (hop.kind()) {

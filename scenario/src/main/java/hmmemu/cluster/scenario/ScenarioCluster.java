@@ -49,6 +49,10 @@ final class ScenarioCluster {
   private ModeledLink modeled;
   private java.util.concurrent.ScheduledExecutorService faultExecutor;
   private FaultSchedule.Running faultsRunning;
+  /** The run record's recorder (docs/OBSERVABILITY.md), or null; attached to the checker from the first step. */
+  private hmmemu.report.RunRecorder recorder;
+  private ModelClock clock;
+  private final Map<FaultSchedule.Entry, Long> faultStarts = new java.util.concurrent.ConcurrentHashMap<>();
 
   // Crash and restart (docs/SCENARIOS.md "Crash and restart"): a scenario's GPU node K names its current
   // incarnation; a restart is a new cluster member with a new node index (EmbeddedCluster.restartGpu).
@@ -136,14 +140,45 @@ final class ScenarioCluster {
     for (Scenario.Device d : scenario.devices()) perNode.merge(d.node(), d.index() + 1, Math::max);
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
     Config base = scenario.crashes() ? EmbeddedCluster.crashable(options.base()) : options.base();
+    clock = ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale()));
     try {
       cluster = EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(),
-          ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale())), new IncarnationLink(gate),
+          clock, new IncarnationLink(gate),
           options.clusterUpTimeout(), options.factory());
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
     client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+  }
+
+  /** Records the run from now on into {@code r} (set-up included: its events are part of the record). */
+  void record(hmmemu.report.RunRecorder r) {
+    if (r == null || cluster == null) return;
+    recorder = r;
+    r.origin(clock.nowMicros());
+    hmmemu.cluster.check.Recording.attach(cluster, r);
+  }
+
+  /** Takes the recorder back (after the verdict), with the modelled link's counters; null when not recording. */
+  hmmemu.report.RunRecorder stopRecording() {
+    if (recorder == null || cluster == null) return null;
+    hmmemu.report.RunRecorder r = hmmemu.cluster.check.Recording.detach(cluster);
+    hmmemu.cluster.check.Recording.linkStats(r, modeled);
+    return r;
+  }
+
+  /** A fault schedule step ran: a {@code for} period or a one-off action becomes a fault window of the record. */
+  private void faultApplied(FaultSchedule.Entry e, String what) {
+    if (recorder == null) return;
+    long now = clock.nowMicros();
+    if (what.startsWith("start")) {
+      if (e.action().forDuration() != null) faultStarts.put(e, now);
+      else hmmemu.cluster.check.Recording.fault(cluster, new hmmemu.report.RunRecorder.FaultWindow(e.text(), now, now));
+    } else {
+      Long start = faultStarts.remove(e);
+      hmmemu.cluster.check.Recording.fault(cluster,
+          new hmmemu.report.RunRecorder.FaultWindow(e.text(), start == null ? now : start, now));
+    }
   }
 
   /** Starts the scenario's fault schedule (instants count from here: after set-up, before the first step). */
@@ -160,6 +195,7 @@ final class ScenarioCluster {
       @Override public void restart(int node) { restartNode(node, restartBound); }
       @Override public void pause(int node) { if (node > 0) cluster.pauseGpu(clusterNode(node)); }
       @Override public void resume(int node) { if (node > 0) cluster.resumeGpu(clusterNode(node)); }
+      @Override public void applied(FaultSchedule.Entry entry, String what) { faultApplied(entry, what); }
     });
   }
 

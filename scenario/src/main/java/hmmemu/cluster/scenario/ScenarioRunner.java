@@ -28,17 +28,24 @@ public final class ScenarioRunner {
 
   private ScenarioRunner() {}
 
+  /** Runs the scenario on a fresh cluster and returns its verdict; never throws for a failing or stuck scenario. */
+  public static CaseResult run(Scenario scenario, Options options) { return run(scenario, options, null); }
+
   /**
    * Runs the scenario on a fresh cluster, once per kernel profile it names, and returns its verdict; never throws
-   * for a failing or stuck scenario. With several profiles each failure names its profile after its
-   * line ({@code FILE:LINE: [v5.14] expected ...}).
+   * for a failing or stuck scenario. With several profiles each failure names its profile after its line
+   * ({@code FILE:LINE: [v5.14] expected ...}). {@code recorder} (null: none) records the run, attached to the
+   * checker once the cluster is up and taken back after the verdict (docs/OBSERVABILITY.md); with several profiles
+   * it records the first profile's run.
    */
-  public static CaseResult run(Scenario scenario, Options options) {
-    if (scenario.profiles().size() <= 1) return runOnce(scenario, options);
+  public static CaseResult run(Scenario scenario, Options options, hmmemu.report.RunRecorder recorder) {
+    if (scenario.profiles().size() <= 1) return runOnce(scenario, options, recorder);
     List<String> failures = new ArrayList<>();
     long millis = 0;
+    boolean first = true;
     for (KernelProfile p : scenario.profiles()) {
-      CaseResult one = runOnce(scenario.forProfile(p), options);
+      CaseResult one = runOnce(scenario.forProfile(p), options, first ? recorder : null);
+      first = false;
       String tag = "[" + (p == KernelProfile.V5_14 ? "v5.14" : "v6.15") + "] ";
       for (String f : one.failures()) {
         int at = f.startsWith(scenario.file() + ":") ? f.indexOf(": ", scenario.file().length() + 1) : -1;
@@ -49,7 +56,7 @@ public final class ScenarioRunner {
     return new CaseResult(scenario.file(), scenario.name(), failures.isEmpty(), failures, millis);
   }
 
-  private static CaseResult runOnce(Scenario scenario, Options options) {
+  private static CaseResult runOnce(Scenario scenario, Options options, hmmemu.report.RunRecorder recorder) {
     long started = System.nanoTime();
     Verdict verdict = new Verdict(scenario);
     ScenarioCluster cluster = new ScenarioCluster(scenario, options);
@@ -57,6 +64,7 @@ public final class ScenarioRunner {
     cluster.onCrash(steps::crashed);
     try {
       cluster.start();
+      cluster.record(recorder);
       cluster.setUp();
       cluster.startFaults();
       for (Scenario.Step step : scenario.steps()) steps.runStep(step);
@@ -69,6 +77,11 @@ public final class ScenarioRunner {
       verdict.fail(scenario.file() + ":1: the run failed: " + e);
     } finally {
       steps.releasePauses();
+      try {
+        cluster.stopRecording();
+      } catch (RuntimeException e) { // the record is an observation: it does not change the verdict
+        System.err.println(scenario.file() + ": the run record could not be taken: " + e.getMessage());
+      }
       cluster.stop();
     }
     return verdict.result((System.nanoTime() - started) / 1_000_000);

@@ -1,0 +1,96 @@
+package hmmemu.cluster.cli;
+
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Progress of a long run on stderr: on a terminal ({@code System.console() != null}) a bar redrawn in place with
+ * done of total, rate and ETA; otherwise one line every few seconds; nothing with {@code --quiet}. Thread-safe
+ * {@link #add}; {@link #close} ends the line.
+ */
+final class Progress implements AutoCloseable {
+  private static final long TERMINAL_MILLIS = 200;
+  private static final long LINE_MILLIS = 5000;
+
+  private final String what;
+  private final long total;
+  private final PrintStream err;
+  private final boolean terminal;
+  private final AtomicLong done = new AtomicLong();
+  private final long startNanos = System.nanoTime();
+  private final ScheduledExecutorService ticker;
+  private volatile String stage = "";
+
+  /** Starts showing progress of {@code total} {@code what} (e.g. "operations"); {@code quiet}: shows nothing. */
+  Progress(String what, long total, boolean quiet) {
+    this(what, total, quiet, System.err, System.console() != null);
+  }
+
+  Progress(String what, long total, boolean quiet, PrintStream err, boolean terminal) {
+    this.what = what;
+    this.total = Math.max(1, total);
+    this.err = err;
+    this.terminal = terminal;
+    if (quiet) {
+      ticker = null;
+      return;
+    }
+    ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "hmm-emu-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    long period = terminal ? TERMINAL_MILLIS : LINE_MILLIS;
+    ticker.scheduleAtFixedRate(this::show, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  void add(long n) { done.addAndGet(n); }
+
+  void one() { done.incrementAndGet(); }
+
+  /** What is running now (an arm, a row), shown after the figures. */
+  void stage(String s) { stage = s == null ? "" : s; }
+
+  long done() { return done.get(); }
+
+  /** The progress text: done of total, percent, rate per second and ETA. */
+  String line() {
+    long d = Math.min(done.get(), total);
+    double secs = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
+    double rate = d / secs;
+    String eta = d == 0 ? "--:--" : clock((long) ((total - d) / Math.max(rate, 1e-9)));
+    String bar = "";
+    if (terminal) {
+      int w = 24;
+      int fill = (int) (w * d / total);
+      bar = "[" + "#".repeat(fill) + ".".repeat(w - fill) + "] ";
+    }
+    return String.format(Locale.ROOT, "%s%d/%d %s (%.0f%%), %.0f/s, ETA %s%s", bar, d, total, what, 100.0 * d / total,
+        rate, eta, stage.isEmpty() ? "" : " - " + stage);
+  }
+
+  static String clock(long seconds) {
+    return seconds >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+        : String.format(Locale.ROOT, "%d:%02d", seconds / 60, seconds % 60);
+  }
+
+  private synchronized void show() {
+    if (terminal) err.print("\r" + line() + "\u001b[K");
+    else err.println("progress: " + line());
+    err.flush();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (ticker == null) return;
+    ticker.shutdownNow();
+    if (terminal) {
+      err.print("\r" + line() + "\u001b[K\n");
+      err.flush();
+    }
+  }
+}

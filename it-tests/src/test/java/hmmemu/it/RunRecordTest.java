@@ -1,0 +1,99 @@
+package hmmemu.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import hmmemu.cluster.cli.Main;
+import hmmemu.cluster.scenario.CaseResult;
+import hmmemu.cluster.scenario.Scenario;
+import hmmemu.cluster.scenario.ScenarioParser;
+import hmmemu.cluster.scenario.ScenarioRunner;
+import hmmemu.report.RunDirectory;
+import hmmemu.report.RunRecorder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Run records of real runs (docs/OBSERVABILITY.md): a scripted scenario with known numbers (C01: 1024 pages made
+ * device-exclusive, then each restored by one CPU fault) leaves a valid Trace Event file with events from every node
+ * and flows pairing each send with exactly one receipt, and metrics that agree with the scenario's own counts; and
+ * {@code hmm-emu demo --out DIR --quiet} leaves the four files of the contract.
+ */
+class RunRecordTest {
+  @TempDir Path tmp;
+
+  @Test
+  void c01LeavesATraceOfEveryNodeWithPairedFlowsAndItsKnownCounts() throws Exception {
+    Scenario scenario = ScenarioParser.parse(ScenarioCasesTest.CASES.resolve("c01-exclusive.conf"));
+    Config base = ConfigFactory.load("application-test");
+    RunRecorder recorder = new RunRecorder("C01", 1_000_000);
+    CaseResult r = ScenarioRunner.run(scenario,
+        new ScenarioRunner.Options(base, hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, Duration.ofSeconds(30), 1.0),
+        recorder);
+    assertTrue(r.ok(), () -> "C01 failed:\n  " + String.join("\n  ", r.failures()));
+    RunDirectory.write(tmp, "c01", "{\"ok\": true}", null, List.of(recorder), null);
+
+    JsonNode m = new ObjectMapper().readTree(tmp.resolve(RunDirectory.METRICS).toFile()).path("runs").get(0);
+    JsonNode cpu = m.path("counters").path("cpu");
+    // The scenario's own expectations: 1024 EXCLUSIVE callbacks then 1024 CLEAR, one DEVEXCL fault per page.
+    assertEquals(1024, cpu.path("conversions").asLong(), "conversions");
+    assertEquals(1024, cpu.path("restores").asLong(), "restores");
+    assertEquals(1024, cpu.path("invalidations:EXCLUSIVE").asLong(), "EXCLUSIVE invalidations");
+    assertEquals(1024, cpu.path("invalidations:CLEAR").asLong(), "CLEAR invalidations");
+    assertEquals(1024, cpu.path("cpuFaults:devexcl").asLong(), "CPU faults on DEVEXCL entries");
+    assertEquals(1024, m.path("counters").path("gpu1").path("deviceEntriesInstalled").asLong(), "atomic entries");
+    assertEquals(0, m.path("trace").path("dropped").asLong(), "nothing capped");
+    assertEquals(0, m.path("trace").path("unpairedSends").asLong(), "every send received");
+    assertEquals(0, m.path("trace").path("unpairedReceipts").asLong(), "every receipt sent");
+
+    JsonNode evs = new ObjectMapper().readTree(tmp.resolve(RunDirectory.TRACE).toFile()).path("traceEvents");
+    assertTrue(evs.isArray() && evs.size() > 1000, "traceEvents");
+    Map<String, Integer> starts = new HashMap<>();
+    Map<String, Integer> finishes = new HashMap<>();
+    Set<Integer> pids = new HashSet<>();
+    for (JsonNode e : evs) {
+      String ph = e.path("ph").asText();
+      assertTrue(List.of("M", "i", "X", "b", "e", "s", "f").contains(ph), "known phase: " + e);
+      assertTrue(e.has("pid") && e.has("tid") && e.has("name"), "pid, tid, name: " + e);
+      if (!ph.equals("M")) {
+        assertTrue(e.path("ts").isNumber() && e.path("ts").asLong() >= 0, "ts in model µs: " + e);
+        pids.add(e.path("pid").asInt());
+      }
+      if (ph.equals("s")) starts.merge(e.path("id").asText(), 1, Integer::sum);
+      if (ph.equals("f")) finishes.merge(e.path("id").asText(), 1, Integer::sum);
+    }
+    assertTrue(pids.containsAll(List.of(1, 2)), "events of the CPU node (pid 1) and GPU node 1 (pid 2): " + pids);
+    assertTrue(starts.size() > 2 * 1024, "a flow per message: " + starts.size());
+    assertEquals(starts, finishes, "each send pairs with exactly one receipt");
+    assertTrue(starts.values().stream().allMatch(n -> n == 1), "no flow id twice");
+  }
+
+  @Test
+  void demoOutLeavesTheFourFiles() throws Exception {
+    Path dir = tmp.resolve("demo");
+    int code = Main.run("demo", "--out", dir.toString(), "--quiet", "--cpu-threads", "1", "--ops-per-thread", "10",
+        "--warps", "1", "--ops-per-warp", "2", "--time-scale", "5");
+    assertEquals(0, code, "demo exit code");
+    for (String f : List.of(RunDirectory.RESULT, RunDirectory.METRICS, RunDirectory.TRACE, RunDirectory.REPORT)) {
+      assertTrue(Files.isRegularFile(dir.resolve(f)) && Files.size(dir.resolve(f)) > 0, f + " in " + dir);
+    }
+    ObjectMapper om = new ObjectMapper();
+    assertTrue(om.readTree(dir.resolve(RunDirectory.RESULT).toFile()).path("ok").asBoolean(), "result.json ok");
+    JsonNode runs = om.readTree(dir.resolve(RunDirectory.METRICS).toFile()).path("runs");
+    assertEquals(2, runs.size(), "both arms in metrics.json");
+    assertEquals(0, Main.run("report", dir.toString()), "hmm-emu report rebuilds it");
+    assertEquals(2, Main.run("report", tmp.toString()), "a directory that is not a run record");
+  }
+}
