@@ -232,7 +232,7 @@ public final class CpuMm {
     else if (msg instanceof HmmRangeFault m) rangeFault.onHmmRangeFault(m);
     else if (msg instanceof NotifierInsert m) notifier.onNotifierInsert(m);
     else if (msg instanceof NotifierRemove m) notifier.onNotifierRemove(m);
-    else if (msg instanceof Syscall m) syscalls.onSyscall(m);
+    else if (msg instanceof Syscall m) access.asThread(m.threadId(), () -> syscalls.onSyscall(m));
     else if (msg instanceof HmmProtocol.InspectPage m) onInspectPage(m);
     else if (msg instanceof HmmProtocol.InspectFolio m) onInspectFolio(m);
     else if (msg instanceof HmmProtocol.InspectNotifier m) k.reply(notifier.inspect(m));

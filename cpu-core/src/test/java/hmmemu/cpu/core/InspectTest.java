@@ -16,7 +16,10 @@ import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.msg.HmmProtocol;
 import org.junit.jupiter.api.Test;
 
-/** The CPU node's introspection of notifier subscriptions (InspectNotifier) and of unmapped folios (InspectFolio). */
+/**
+ * The CPU node's introspection of notifier subscriptions (InspectNotifier) and of unmapped folios (InspectFolio), and
+ * syscalls attributed to a user thread (Syscall.threadId).
+ */
 class InspectTest {
 
   private static HmmProtocol.NotifierInfo notifiers(Harness h, int device) {
@@ -72,5 +75,24 @@ class InspectTest {
     long req3 = h.req();
     h.step(0, new HmmProtocol.InspectFolio(req3, 0x7fff_ffffL));
     assertEquals(0, h.last(HmmProtocol.PageInfo.class, x -> x.reqId() == req3).refcount());
+  }
+
+  /** A syscall by a spinning thread ends its tight loop: a later conversion of its page wakes no touch. */
+  @Test
+  void syscallByASpinningThreadEndsItsSpin() {
+    for (int thread : new int[] {1, 2}) {
+      Harness h = new Harness(hmmemu.protocol.model.ModelSwitches.kernel().withFolioLockUntilMapped(false));
+      h.mmapRw(B, 2);
+      h.step(-1, new HmmProtocol.CpuAccess(h.req(), 1, MM, B, Access.ATOMIC, 1, true));
+      long req = h.req();
+      h.step(-1, new HmmProtocol.Syscall(req, MM, HmmProtocol.SyscallKind.MADV_DONTNEED, B + Harness.P, Harness.P, 0,
+          null, 0, thread));
+      assertEquals(hmmemu.protocol.model.Errno.OK,
+          h.last(HmmProtocol.SyscallDone.class, x -> x.reqId() == req).errno());
+      h.insertInterval(S0, D0);
+      h.mdeReply(h.mdeSend(D0, B, OWNER0));
+      assertEquals(thread == 1 ? 0 : 1, h.cpu.spinTouches(),
+          "T1's own syscall ends its spin; T2's syscall does not touch T1's loop");
+    }
   }
 }
