@@ -291,9 +291,17 @@ public final class HmmProtocol {
   public record DmirrorCmd(long reqId, int deviceId, int mmId, DmirrorOp op, long start, int npages,
       List<Long> data) implements Msg, ControllerToGpu, Request {}
 
-  /** Result of a DmirrorCmd with the ioctl's counters; data holds words read or snapshot flags per page. */
-  public record DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data)
-      implements Msg, GpuToController, Reply {}
+  /**
+   * Result of a DmirrorCmd with the ioctl's counters; data holds words read or snapshot flags per page;
+   * latencyMicros is the model time from the command's arrival to this reply.
+   */
+  public record DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data, long latencyMicros)
+      implements Msg, GpuToController, Reply {
+    /** A reply without a measured duration (latencyMicros 0). */
+    public DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data) {
+      this(reqId, errno, faults, cpages, data, 0);
+    }
+  }
 
   /** Introspection of a device: its page-table entries and counters. */
   public record InspectDevice(long reqId, int deviceId) implements Msg, ControllerToGpu, Request {}

@@ -61,7 +61,7 @@ final class Samples {
     put(m, new BindMm(111, 35, 15, DriverFlavour.DMIRROR));
     put(m, new MmBound(112, 35, 0x4e56_0023L));
     put(m, new DmirrorCmd(113, 36, 16, DmirrorOp.SNAPSHOT, BIG, 4, List.of(5L, -6L)));
-    put(m, new DmirrorReply(114, Errno.EINVAL, 7, 8, List.of(9L, 10L, 11L)));
+    put(m, new DmirrorReply(114, Errno.EINVAL, 7, 8, List.of(9L, 10L, 11L), 12));
     put(m, new InspectDevice(115, 37));
     put(m, new DeviceInfo(116, 37, List.of(new DeviceEntry(17, BIG, 0x1005, true, true, true),
         new DeviceEntry(18, BIG + 0x1000, 0x1006, true, true, true)), 1, 2, 3, 4, 5, 6, 7, 8,

@@ -275,8 +275,8 @@ public interface Expectation {
   }
 
   /**
-   * A step's {@code within = 5ms}: the model time the step took (its device accesses' latencies, as the GPU node
-   * measured them in model µs) is at most {@code micros}.
+   * A step's {@code within = 5ms}: the model time the step took (its device accesses' or dmirror ioctl's latency, as
+   * the GPU node measured it in model µs) is at most {@code micros}.
    */
   record Within(int line, long micros, String text) implements Expectation {
     @Override

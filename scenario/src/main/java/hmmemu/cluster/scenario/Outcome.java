@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * What a completed step returned: its errno (OK for 0), the value of its last access (the old value of a load or
  * fetch-and-add), the page faults its CPU accesses took, and a dmirror ioctl's counters and data; modelMicros is
- * the model time the step took as its node measured it (device accesses: the sum of DeviceAccessDone.latencyMicros),
+ * the model time the step took as its node measured it (device accesses: the sum of DeviceAccessDone.latencyMicros;
+ * dmirror ioctls: DmirrorReply.latencyMicros),
  * -1 when unknown.
  */
 public record Outcome(Errno errno, long value, long cpuFaults, boolean hasCounters, long faults, long cpages,

@@ -223,7 +223,7 @@ final class StepExecutor {
             } else if (m instanceof HmmProtocol.DmirrorReply) {
               HmmProtocol.DmirrorReply rep = (HmmProtocol.DmirrorReply) m;
               r.future.complete(new Outcome(rep.errno(), 0, 0, true, rep.faults(), rep.cpages(),
-                  rep.data() == null ? List.of() : List.copyOf(rep.data())));
+                  rep.data() == null ? List.of() : List.copyOf(rep.data()), rep.latencyMicros()));
             } else {
               r.future.completeExceptionally(new IllegalStateException("expected DmirrorReply, got " + m));
             }

@@ -112,9 +112,9 @@ final class StepParser {
       Duration within = r.positive(wv, "within");
       if (async) throw r.err(wv, "within: an async step's model time is known once it is awaited; put within on the await step");
       Scenario.Action of = awaitedStep != null ? awaitedStep.action() : action;
-      if (!(of instanceof Scenario.WarpOp)) {
-        throw r.err(wv, "within: model time is reported for device (warp) accesses only (DeviceAccessDone.latencyMicros); '"
-            + of.describe() + "' has none");
+      if (!(of instanceof Scenario.WarpOp) && !(of instanceof Scenario.DmirrorOp)) {
+        throw r.err(wv, "within: model time is reported for device accesses and dmirror ioctls only (their replies'"
+            + " latencyMicros); '" + of.describe() + "' has none");
       }
       expect.add(new Expectation.Within(line(wv), within.toNanos() / 1000, String.valueOf(wv.unwrapped())));
     }

@@ -107,9 +107,11 @@ class ScenarioReach2Test {
     Expectation.Within w = assertInstanceOf(Expectation.Within.class, expect(s, 0).get(0));
     assertEquals(5000, w.micros());
     assertEquals(2_000_000, assertInstanceOf(Expectation.Within.class, expect(s, 2).get(0)).micros());
-    assertEquals("t.conf:6: within: model time is reported for device (warp) accesses only"
-        + " (DeviceAccessDone.latencyMicros); 'D0 read buf' has none",
-        error("  { D0 { read = buf }, within = 5ms }"));
+    assertEquals(7000, assertInstanceOf(Expectation.Within.class,
+        expect(parse("  { D0 { read = buf }, within = 7ms }"), 0).get(0)).micros());
+    assertEquals("t.conf:6: within: model time is reported for device accesses and dmirror ioctls only (their"
+        + " replies' latencyMicros); 'P1 munmap buf' has none",
+        error("  { P1 { munmap = buf }, within = 5ms }"));
     assertEquals("t.conf:6: within: an async step's model time is known once it is awaited; put within on the await step",
         error("  { id = g, G { read = \"buf+1:word0\" }, async = true, within = 5ms }"));
     assertEquals("t.conf:6: within: must be > 0, got 0",
