@@ -232,8 +232,10 @@ public final class CpuMm {
     else if (msg instanceof HmmRangeFault m) rangeFault.onHmmRangeFault(m);
     else if (msg instanceof NotifierInsert m) notifier.onNotifierInsert(m);
     else if (msg instanceof NotifierRemove m) notifier.onNotifierRemove(m);
-    else if (msg instanceof Syscall m) syscalls.onSyscall(m);
+    else if (msg instanceof Syscall m) access.asThread(m.threadId(), () -> syscalls.onSyscall(m));
     else if (msg instanceof HmmProtocol.InspectPage m) onInspectPage(m);
+    else if (msg instanceof HmmProtocol.InspectFolio m) onInspectFolio(m);
+    else if (msg instanceof HmmProtocol.InspectNotifier m) k.reply(notifier.inspect(m));
     else if (msg instanceof HmmProtocol.ResetNode m) onResetNode(m);
     else throw new IllegalStateException("CPU node does not handle " + msg.getClass().getSimpleName());
   }
@@ -401,6 +403,16 @@ public final class CpuMm {
     List<Long> words = new ArrayList<>();
     if (f != null) for (long w : f.data) words.add(w);
     k.reply(new HmmProtocol.PageInfo(m.reqId(), p.state(), p.pfn(), p.write(), p.dirty(), p.young(),
+        f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
+        f != null && f.anonExclusive, f == null ? 0 : f.data[0], List.copyOf(words)));
+  }
+
+  /** The folio at a pfn, mapped or not (a driver's folio_get keeps an unmapped folio alive); pte is NONE. */
+  private void onInspectFolio(HmmProtocol.InspectFolio m) {
+    Folio f = folios.byPfn.get(m.pfn());
+    List<Long> words = new ArrayList<>();
+    if (f != null) for (long w : f.data) words.add(w);
+    k.reply(new HmmProtocol.PageInfo(m.reqId(), PteState.NONE, f == null ? 0 : m.pfn(), false, false, false,
         f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
         f != null && f.anonExclusive, f == null ? 0 : f.data[0], List.copyOf(words)));
   }

@@ -71,6 +71,26 @@ final class MmuNotifier {
     k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.NotifierInserted(s.subId, s.seq, mm.seq)));
   }
 
+  /**
+   * Introspection of the subscriptions a device holds on an mm: each one's invalidate_seq, whether it is in the tree
+   * and whether it sits on the deferred_list, with the mm's invalidate_seq and active_invalidate_ranges.
+   */
+  HmmProtocol.NotifierInfo inspect(HmmProtocol.InspectNotifier m) {
+    Mm mm = k.mms.get(m.mmId());
+    List<HmmProtocol.NotifierState> out = new ArrayList<>();
+    java.util.Map<Long, Subscription> subs = new java.util.TreeMap<>();
+    for (Subscription s : subscriptions.values()) subs.put(s.subId, s);
+    if (mm != null) for (Subscription s : mm.deferredInserts) subs.put(s.subId, s);
+    for (Subscription s : subs.values()) {
+      if (s.deviceId != m.deviceId() || s.mmId != m.mmId()) continue;
+      boolean defInsert = mm != null && mm.deferredInserts.contains(s);
+      boolean defRemove = mm != null && mm.deferredRemoves.contains(s);
+      out.add(new HmmProtocol.NotifierState(s.subId, s.kind, s.start, s.end, s.seq, s.live, defInsert, defRemove));
+    }
+    return new HmmProtocol.NotifierInfo(m.reqId(), mm == null ? 0 : mm.seq, mm == null ? 0 : mm.active,
+        List.copyOf(out));
+  }
+
   /** interval_tree_insert() (or hlist_add_head for a classic subscription): callbacks reach it from now on. */
   private void insertIntoTree(Subscription s) {
     s.live = true;

@@ -36,15 +36,16 @@ final class UserAccess {
   /**
    * A user thread in a tight loop on one word (CpuAccess.spin): between its requests it re-touches the word right
    * after every conversion of its page. Transitions: SPINNING -> TOUCHING (a conversion of the page) -> SPINNING
-   * (the touch completed); the thread's next CpuAccess ends the spin (queued until a running touch completes).
+   * (the touch completed); the thread's next CpuAccess or syscall ends the spin (queued until a running touch
+   * completes).
    */
   static final class Spinner {
     final int threadId;
     final int mmId;
     final long va;
     boolean touching;
-    /** The thread's next request, which arrived while a touch was running. */
-    CpuAccess next;
+    /** The thread's next request (an access or a syscall), which arrived while a touch was running. */
+    Runnable next;
 
     Spinner(int threadId, int mmId, long va) {
       this.threadId = threadId;
@@ -72,12 +73,27 @@ final class UserAccess {
     Spinner s = spinners.get(m.threadId());
     if (s != null && s.touching) { // the thread is still inside its loop's faulting touch
       if (s.next != null) throw new IllegalStateException("thread " + m.threadId() + " sent two requests at once");
-      s.next = m;
+      s.next = () -> onCpuAccess(m);
       return;
     }
     spinners.remove(m.threadId());
     CpuAccessOp op = new CpuAccessOp(m, k.mmFor(m.mmId()), null);
     mmapLock.readLock(op.mm, () -> cpuAccessWalk(op));
+  }
+
+  /**
+   * A syscall made by user thread {@code threadId} (0: no particular thread): the thread leaves its tight loop to
+   * enter the kernel, so the syscall runs once the thread's running touch (if any) completed, and ends the spin.
+   */
+  void asThread(int threadId, Runnable syscall) {
+    Spinner s = threadId == 0 ? null : spinners.get(threadId);
+    if (s != null && s.touching) {
+      if (s.next != null) throw new IllegalStateException("thread " + threadId + " sent two requests at once");
+      s.next = () -> asThread(threadId, syscall);
+      return;
+    }
+    if (threadId != 0) spinners.remove(threadId);
+    syscall.run();
   }
 
   /** Conversions that make a spinning thread's page device-exclusive wake the thread; true if one was woken. */
@@ -100,9 +116,9 @@ final class UserAccess {
     s.touching = false;
     if (!keepSpinning) spinners.remove(s.threadId);
     if (s.next != null) {
-      CpuAccess next = s.next;
+      Runnable next = s.next;
       s.next = null;
-      k.runQueue.add(() -> onCpuAccess(next));
+      k.runQueue.add(next);
     }
   }
 

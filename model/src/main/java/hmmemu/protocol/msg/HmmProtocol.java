@@ -28,7 +28,7 @@ public final class HmmProtocol {
       permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault,
           DeviceMemoryAccess, InvalidateAck, NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd,
           MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
-          Syscall, SyscallDone, InspectPage, PageInfo, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
+          Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone {}
 
   // ---------------------------------------------------------------- direction and kind families
@@ -60,10 +60,10 @@ public final class HmmProtocol {
           HmmRangeFaultReply, DeviceMemoryAccessReply {}
 
   /** Controller -> CPU node: user-thread accesses, syscalls and page introspection. */
-  public sealed interface ControllerToCpu permits CpuAccess, Syscall, InspectPage {}
+  public sealed interface ControllerToCpu permits CpuAccess, Syscall, InspectPage, InspectNotifier, InspectFolio {}
 
   /** CPU node -> controller: the answers to {@link ControllerToCpu}. */
-  public sealed interface CpuToController permits CpuAccessDone, SyscallDone, PageInfo {}
+  public sealed interface CpuToController permits CpuAccessDone, SyscallDone, PageInfo, NotifierInfo {}
 
   /** Controller -> GPU node: device accesses, driver binding, dmirror ioctls and device introspection. */
   public sealed interface ControllerToGpu permits DeviceAccess, BindMm, DmirrorCmd, InspectDevice {}
@@ -92,12 +92,12 @@ public final class HmmProtocol {
    */
   public sealed interface Request extends HasReqId
       permits MakeDeviceExclusive, HmmRangeFault, DeviceMemoryAccess, CpuAccess, Syscall, InspectPage, DeviceAccess,
-          BindMm, DmirrorCmd, InspectDevice, ResetNode {}
+          BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode {}
 
   /** The answer to the {@link Request} with the same reqId. */
   public sealed interface Reply extends HasReqId
       permits MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, SyscallDone,
-          PageInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone {}
+          PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone {}
 
   // ---------------------------------------------------------------- driver (GPU node) -> CPU node: DriverToHost
 
@@ -215,12 +215,19 @@ public final class HmmProtocol {
   public enum SyscallKind { MMAP, MUNMAP, MPROTECT, MADV_DONTNEED, FORK, EXIT, SOFT_DIRTY_RESET, OOM_REAP }
 
   /**
-   * A syscall on mm {@code mmId}. MMAP uses start/length/prot/vmaKind; MUNMAP, MADV_DONTNEED and
+   * A syscall on mm {@code mmId} made by user thread {@code threadId} (0: no particular thread; the CPU core
+   * names the thread in the mmap_lock it takes and in the faults it takes on the thread's behalf). MMAP uses start/length/prot/vmaKind; MUNMAP, MADV_DONTNEED and
    * SOFT_DIRTY_RESET use start/length; MPROTECT adds prot; FORK creates {@code childMmId}; EXIT and
    * OOM_REAP take the whole mm.
    */
   public record Syscall(long reqId, int mmId, SyscallKind kind, long start, long length, int prot,
-      VmaKind vmaKind, int childMmId) implements Msg, ControllerToCpu, Request {}
+      VmaKind vmaKind, int childMmId, int threadId) implements Msg, ControllerToCpu, Request {
+    /** A syscall made by no particular thread of the process (threadId 0). */
+    public Syscall(long reqId, int mmId, SyscallKind kind, long start, long length, int prot, VmaKind vmaKind,
+        int childMmId) {
+      this(reqId, mmId, kind, start, length, prot, vmaKind, childMmId, 0);
+    }
+  }
 
   /** Result of a Syscall (fork failing with ENOMEM, for example). */
   public record SyscallDone(long reqId, Errno errno, long value) implements Msg, CpuToController, Reply {}
@@ -228,7 +235,34 @@ public final class HmmProtocol {
   /** Introspection (no side effects): the PTE and folio behind (mmId, va). */
   public record InspectPage(long reqId, int mmId, long va) implements Msg, ControllerToCpu, Request {}
 
-  /** Answer to InspectPage; folio fields are zero/false when no folio backs the PTE. */
+  /**
+   * Introspection (no side effects) of the notifier subscriptions device {@code deviceId} holds on mm {@code mmId}
+   * (struct mmu_interval_notifier / struct mmu_notifier), deferred ones included.
+   */
+  public record InspectNotifier(long reqId, int deviceId, int mmId) implements Msg, ControllerToCpu, Request {}
+
+  /**
+   * One subscription as InspectNotifier sees it: {@code seq} is interval_sub->invalidate_seq (INTERVAL only),
+   * {@code live} whether it is in the interval tree (or the classic hlist), {@code deferredInsert} and
+   * {@code deferredRemove} whether it sits on the mm's deferred_list waiting for mn_itree_inv_end().
+   */
+  public record NotifierState(long subId, NotifierKind kind, long start, long end, long seq, boolean live,
+      boolean deferredInsert, boolean deferredRemove) {}
+
+  /**
+   * Answer to InspectNotifier: the mm's invalidate_seq ({@code mmSeq}, odd while an invalidation that hit an
+   * interval subscription is active), active_invalidate_ranges, and the device's subscriptions by subId.
+   */
+  public record NotifierInfo(long reqId, long mmSeq, int activeRanges, List<NotifierState> subscriptions)
+      implements Msg, CpuToController, Reply {}
+
+  /**
+   * Introspection (no side effects) of the folio at {@code pfn}, mapped or not (a driver's reference keeps an
+   * unmapped folio alive); answered by a PageInfo with pte NONE, or zeroes when no folio has that pfn.
+   */
+  public record InspectFolio(long reqId, long pfn) implements Msg, ControllerToCpu, Request {}
+
+  /** Answer to InspectPage and InspectFolio; folio fields are zero/false when no folio backs the PTE. */
   public record PageInfo(long reqId, PteState pte, long pfn, boolean write, boolean dirty, boolean young,
       boolean folioLocked, int refcount, int mapcount, boolean folioDirty, boolean anonExclusive, long word0,
       List<Long> words) implements Msg, CpuToController, Reply {}
@@ -257,9 +291,17 @@ public final class HmmProtocol {
   public record DmirrorCmd(long reqId, int deviceId, int mmId, DmirrorOp op, long start, int npages,
       List<Long> data) implements Msg, ControllerToGpu, Request {}
 
-  /** Result of a DmirrorCmd with the ioctl's counters; data holds words read or snapshot flags per page. */
-  public record DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data)
-      implements Msg, GpuToController, Reply {}
+  /**
+   * Result of a DmirrorCmd with the ioctl's counters; data holds words read or snapshot flags per page;
+   * latencyMicros is the model time from the command's arrival to this reply.
+   */
+  public record DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data, long latencyMicros)
+      implements Msg, GpuToController, Reply {
+    /** A reply without a measured duration (latencyMicros 0). */
+    public DmirrorReply(long reqId, Errno errno, long faults, long cpages, List<Long> data) {
+      this(reqId, errno, faults, cpages, data, 0);
+    }
+  }
 
   /** Introspection of a device: its page-table entries and counters. */
   public record InspectDevice(long reqId, int deviceId) implements Msg, ControllerToGpu, Request {}

@@ -2,6 +2,7 @@ package hmmemu.protocol.wire;
 
 import static hmmemu.protocol.wire.ModelCodec.ACCESS;
 import static hmmemu.protocol.wire.ModelCodec.ERRNO;
+import static hmmemu.protocol.wire.ModelCodec.NOTIFIER_KIND;
 import static hmmemu.protocol.wire.ModelCodec.PTE_STATE;
 import static hmmemu.protocol.wire.ModelCodec.SYSCALL_KIND;
 import static hmmemu.protocol.wire.ModelCodec.VMA_KIND;
@@ -12,10 +13,16 @@ import hmmemu.protocol.wire.pb.CpuAccess;
 import hmmemu.protocol.wire.pb.CpuAccessDone;
 import hmmemu.protocol.wire.pb.Envelope;
 import hmmemu.protocol.wire.pb.Envelope.BodyCase;
+import hmmemu.protocol.wire.pb.InspectFolio;
+import hmmemu.protocol.wire.pb.InspectNotifier;
 import hmmemu.protocol.wire.pb.InspectPage;
+import hmmemu.protocol.wire.pb.NotifierInfo;
+import hmmemu.protocol.wire.pb.NotifierState;
 import hmmemu.protocol.wire.pb.PageInfo;
 import hmmemu.protocol.wire.pb.Syscall;
 import hmmemu.protocol.wire.pb.SyscallDone;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -50,12 +57,12 @@ final class CpuCodec {
         (m, b) -> b.setSyscall(Syscall.newBuilder()
             .setReqId(m.reqId()).setMmId(m.mmId()).setKind(SYSCALL_KIND.enc(m.kind(), "Syscall.kind"))
             .setStart(m.start()).setLength(m.length()).setProt(m.prot())
-            .setVmaKind(VMA_KIND.encNullable(m.vmaKind())).setChildMmId(m.childMmId())),
+            .setVmaKind(VMA_KIND.encNullable(m.vmaKind())).setChildMmId(m.childMmId()).setThreadId(m.threadId())),
         env -> {
           Syscall p = env.getSyscall();
           return new HmmProtocol.Syscall(p.getReqId(), p.getMmId(), SYSCALL_KIND.dec(p.getKind(), "Syscall.kind"),
               p.getStart(), p.getLength(), p.getProt(), VMA_KIND.decNullable(p.getVmaKind(), "Syscall.vmaKind"),
-              p.getChildMmId());
+              p.getChildMmId(), p.getThreadId());
         });
 
     t.add(HmmProtocol.SyscallDone.class, BodyCase.SYSCALL_DONE,
@@ -85,6 +92,44 @@ final class CpuCodec {
           return new HmmProtocol.PageInfo(p.getReqId(), PTE_STATE.dec(p.getPte(), "PageInfo.pte"), p.getPfn(),
               p.getWrite(), p.getDirty(), p.getYoung(), p.getFolioLocked(), p.getRefcount(), p.getMapcount(),
               p.getFolioDirty(), p.getAnonExclusive(), p.getWord0(), List.copyOf(p.getWordsList()));
+        });
+
+    t.add(HmmProtocol.InspectNotifier.class, BodyCase.INSPECT_NOTIFIER,
+        (m, b) -> b.setInspectNotifier(InspectNotifier.newBuilder()
+            .setReqId(m.reqId()).setDeviceId(m.deviceId()).setMmId(m.mmId())),
+        env -> {
+          InspectNotifier p = env.getInspectNotifier();
+          return new HmmProtocol.InspectNotifier(p.getReqId(), p.getDeviceId(), p.getMmId());
+        });
+
+    t.add(HmmProtocol.NotifierInfo.class, BodyCase.NOTIFIER_INFO,
+        (m, b) -> {
+          NotifierInfo.Builder p = NotifierInfo.newBuilder().setReqId(m.reqId()).setMmSeq(m.mmSeq())
+              .setActiveRanges(m.activeRanges());
+          for (HmmProtocol.NotifierState s : list(m.subscriptions())) {
+            p.addSubscriptions(NotifierState.newBuilder().setSubId(s.subId())
+                .setKind(NOTIFIER_KIND.enc(s.kind(), "NotifierState.kind")).setStart(s.start()).setEnd(s.end())
+                .setSeq(s.seq()).setLive(s.live()).setDeferredInsert(s.deferredInsert())
+                .setDeferredRemove(s.deferredRemove()));
+          }
+          b.setNotifierInfo(p);
+        },
+        env -> {
+          NotifierInfo p = env.getNotifierInfo();
+          List<HmmProtocol.NotifierState> subs = new ArrayList<>(p.getSubscriptionsCount());
+          for (NotifierState s : p.getSubscriptionsList()) {
+            subs.add(new HmmProtocol.NotifierState(s.getSubId(), NOTIFIER_KIND.dec(s.getKind(), "NotifierState.kind"),
+                s.getStart(), s.getEnd(), s.getSeq(), s.getLive(), s.getDeferredInsert(), s.getDeferredRemove()));
+          }
+          return new HmmProtocol.NotifierInfo(p.getReqId(), p.getMmSeq(), p.getActiveRanges(),
+              Collections.unmodifiableList(subs));
+        });
+
+    t.add(HmmProtocol.InspectFolio.class, BodyCase.INSPECT_FOLIO,
+        (m, b) -> b.setInspectFolio(InspectFolio.newBuilder().setReqId(m.reqId()).setPfn(m.pfn())),
+        env -> {
+          InspectFolio p = env.getInspectFolio();
+          return new HmmProtocol.InspectFolio(p.getReqId(), p.getPfn());
         });
   }
 }

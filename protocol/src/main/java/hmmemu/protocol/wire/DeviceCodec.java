@@ -84,11 +84,11 @@ final class DeviceCodec {
     t.add(HmmProtocol.DmirrorReply.class, BodyCase.DMIRROR_REPLY,
         (m, b) -> b.setDmirrorReply(DmirrorReply.newBuilder()
             .setReqId(m.reqId()).setErrno(ERRNO.enc(m.errno(), "DmirrorReply.errno")).setFaults(m.faults())
-            .setCpages(m.cpages()).addAllData(list(m.data()))),
+            .setCpages(m.cpages()).addAllData(list(m.data())).setLatencyMicros(m.latencyMicros())),
         env -> {
           DmirrorReply p = env.getDmirrorReply();
           return new HmmProtocol.DmirrorReply(p.getReqId(), ERRNO.dec(p.getErrno(), "DmirrorReply.errno"),
-              p.getFaults(), p.getCpages(), List.copyOf(p.getDataList()));
+              p.getFaults(), p.getCpages(), List.copyOf(p.getDataList()), p.getLatencyMicros());
         });
 
     t.add(HmmProtocol.InspectDevice.class, BodyCase.INSPECT_DEVICE,

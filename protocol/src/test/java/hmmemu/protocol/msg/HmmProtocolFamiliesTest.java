@@ -176,6 +176,9 @@ class HmmProtocolFamiliesTest {
     if (m instanceof SyscallDone x) return x.reqId();
     if (m instanceof InspectPage x) return x.reqId();
     if (m instanceof PageInfo x) return x.reqId();
+    if (m instanceof InspectNotifier x) return x.reqId();
+    if (m instanceof NotifierInfo x) return x.reqId();
+    if (m instanceof InspectFolio x) return x.reqId();
     if (m instanceof DeviceAccess x) return x.reqId();
     if (m instanceof DeviceAccessDone x) return x.reqId();
     if (m instanceof BindMm x) return x.reqId();

@@ -46,17 +46,22 @@ final class Samples {
     put(m, new DeviceMemoryAccessReply(102, Long.MIN_VALUE));
     put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55, true));
     put(m, new CpuAccessDone(104, 5, Errno.SIGSEGV, 66, 2));
-    put(m, new Syscall(105, 11, SyscallKind.FORK, 0x40000, 0x8000, 3, VmaKind.HUGETLB, 12));
+    put(m, new Syscall(105, 11, SyscallKind.FORK, 0x40000, 0x8000, 3, VmaKind.HUGETLB, 12, 7));
     put(m, new SyscallDone(106, Errno.ENOMEM, 12));
     put(m, new InspectPage(107, 13, BIG));
     put(m, new PageInfo(108, PteState.DEVEXCL, 0x1004, true, true, true, true, 3, 2, true, true, 0x77,
         List.of(1L, 2L, Long.MAX_VALUE)));
+    put(m, new InspectNotifier(119, 38, 19));
+    put(m, new NotifierInfo(120, 5, 2, List.of(
+        new NotifierState((38L << 32) | 1, NotifierKind.INTERVAL, 0x10000, BIG, 5, true, true, true),
+        new NotifierState((38L << 32) | 2, NotifierKind.CLASSIC, 1, HI, 3, true, true, true))));
+    put(m, new InspectFolio(121, 0x1007));
     put(m, new DeviceAccess(109, 34, 14, BIG, Access.ATOMIC, 9));
     put(m, new DeviceAccessDone(110, 34, Errno.CANCELLED, 10, 3, 1500));
     put(m, new BindMm(111, 35, 15, DriverFlavour.DMIRROR));
     put(m, new MmBound(112, 35, 0x4e56_0023L));
     put(m, new DmirrorCmd(113, 36, 16, DmirrorOp.SNAPSHOT, BIG, 4, List.of(5L, -6L)));
-    put(m, new DmirrorReply(114, Errno.EINVAL, 7, 8, List.of(9L, 10L, 11L)));
+    put(m, new DmirrorReply(114, Errno.EINVAL, 7, 8, List.of(9L, 10L, 11L), 12));
     put(m, new InspectDevice(115, 37));
     put(m, new DeviceInfo(116, 37, List.of(new DeviceEntry(17, BIG, 0x1005, true, true, true),
         new DeviceEntry(18, BIG + 0x1000, 0x1006, true, true, true)), 1, 2, 3, 4, 5, 6, 7, 8,

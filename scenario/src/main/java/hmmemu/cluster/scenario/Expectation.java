@@ -80,15 +80,40 @@ public interface Expectation {
     }
   }
 
-  /** {@code folio { page, mm, locked, refcount, mapcount, dirty, anon-exclusive }}: the folio behind each page. */
+  /**
+   * {@code folio { page, mm, locked, refcount, mapcount, mapped, dirty, anon-exclusive }}: the folio behind each page;
+   * or {@code folio { pfn = "@X", ... }}: the folio named @X by an earlier {@code pte} expectation, mapped or not.
+   */
   record Folio(int line, PageRange at, int mm, Boolean locked, Integer refcount, Integer mapcount, Boolean dirty,
-      Boolean anonExclusive) implements Expectation {
+      Boolean anonExclusive, Boolean mapped, String pfnName) implements Expectation {
+    Folio(int line, PageRange at, int mm, Boolean locked, Integer refcount, Integer mapcount, Boolean dirty,
+        Boolean anonExclusive) {
+      this(line, at, mm, locked, refcount, mapcount, dirty, anonExclusive, null, null);
+    }
+
     @Override
     public void check(Observed o, List<String> mismatches) {
       Collector c = new Collector(mismatches);
+      if (pfnName != null) {
+        Long pfn = o.pfnNames().get(pfnName);
+        if (pfn == null) {
+          c.add("expected a folio named @" + pfnName + ", got no pfn named @" + pfnName + " yet");
+        } else {
+          compare(o.folio(pfn), "folio @" + pfnName + " (" + Pte.hex(pfn) + ")", c);
+        }
+        c.finish();
+        return;
+      }
       for (int p = at.firstPage(); p <= at.lastPage(); p++) {
         HmmProtocol.PageInfo i = o.page(mm, at.pageVa(p));
         String where = "folio of " + at.namePage(p) + (mm != at.vma().mm() ? " in mm " + mm : "");
+        compare(i, where, c);
+      }
+      c.finish();
+    }
+
+    private void compare(HmmProtocol.PageInfo i, String where, Collector c) {
+      {
         if (locked != null && i.folioLocked() != locked) c.add("expected " + where + " locked=" + locked + ", got " + i.folioLocked());
         if (refcount != null && i.refcount() != refcount) c.add("expected " + where + " refcount=" + refcount + ", got " + i.refcount());
         if (mapcount != null && i.mapcount() != mapcount) c.add("expected " + where + " mapcount=" + mapcount + ", got " + i.mapcount());
@@ -96,8 +121,58 @@ public interface Expectation {
         if (anonExclusive != null && i.anonExclusive() != anonExclusive) {
           c.add("expected " + where + " anon-exclusive=" + anonExclusive + ", got " + i.anonExclusive());
         }
+        if (mapped != null && (i.mapcount() > 0) != mapped) {
+          c.add("expected " + where + " mapped=" + mapped + ", got mapcount " + i.mapcount());
+        }
       }
-      c.finish();
+    }
+  }
+
+  /**
+   * {@code notifier { D0 { seq, live, deferred, deferred-insert, deferred-remove, count, mm-seq, active-ranges } }}:
+   * the device's notifier subscriptions on mm (of {@code kind}, or all when null), each of which must match; the
+   * mm's invalidate_seq and active_invalidate_ranges.
+   */
+  record Notifier(int line, Scenario.Device device, int mm, NotifierKind kind, Long seq, Boolean live,
+      Boolean deferred, Boolean deferredInsert, Boolean deferredRemove, Bound count, Long mmSeq, Bound activeRanges)
+      implements Expectation {
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      HmmProtocol.NotifierInfo info = o.notifiers(device, mm);
+      String who = device.name() + "'s " + (kind == null ? "" : kind.name().toLowerCase() + " ") + "notifier";
+      if (mmSeq != null && info.mmSeq() != mmSeq) {
+        mismatches.add("expected mm " + mm + " invalidate_seq " + mmSeq + ", got " + info.mmSeq());
+      }
+      if (activeRanges != null && !activeRanges.test(info.activeRanges())) {
+        mismatches.add("expected mm " + mm + " active_invalidate_ranges " + activeRanges + ", got " + info.activeRanges());
+      }
+      List<HmmProtocol.NotifierState> subs = new ArrayList<>();
+      for (HmmProtocol.NotifierState s : info.subscriptions()) if (kind == null || s.kind() == kind) subs.add(s);
+      if (count != null && !count.test(subs.size())) {
+        mismatches.add("expected " + count + " " + who + "s, got " + subs.size());
+      }
+      if (subs.isEmpty() && (seq != null || live != null || deferred != null || deferredInsert != null
+          || deferredRemove != null)) {
+        mismatches.add("expected a " + who + " on mm " + mm + ", got none");
+      }
+      for (HmmProtocol.NotifierState s : subs) {
+        String w = who + " 0x" + Long.toHexString(s.subId());
+        boolean def = s.deferredInsert() || s.deferredRemove();
+        if (seq != null && s.seq() != seq) mismatches.add("expected " + w + " seq=" + seq + ", got " + describe(s));
+        if (live != null && s.live() != live) mismatches.add("expected " + w + " live=" + live + ", got " + describe(s));
+        if (deferred != null && def != deferred) mismatches.add("expected " + w + " deferred=" + deferred + ", got " + describe(s));
+        if (deferredInsert != null && s.deferredInsert() != deferredInsert) {
+          mismatches.add("expected " + w + " deferred-insert=" + deferredInsert + ", got " + describe(s));
+        }
+        if (deferredRemove != null && s.deferredRemove() != deferredRemove) {
+          mismatches.add("expected " + w + " deferred-remove=" + deferredRemove + ", got " + describe(s));
+        }
+      }
+    }
+
+    static String describe(HmmProtocol.NotifierState s) {
+      return "seq=" + s.seq() + " live=" + s.live() + " deferred-insert=" + s.deferredInsert() + " deferred-remove="
+          + s.deferredRemove();
     }
   }
 
@@ -195,6 +270,27 @@ public interface Expectation {
         mismatches.add("expected result " + expected.kernelName() + ", got no result (the step did not complete)");
       } else if (out.errno() != expected) {
         mismatches.add("expected result " + expected.kernelName() + ", got " + out.errno().kernelName());
+      }
+    }
+  }
+
+  /**
+   * A step's {@code within = 5ms}: the model time the step took (its device accesses' or dmirror ioctl's latency, as
+   * the GPU node measured it in model µs) is at most {@code micros}.
+   */
+  record Within(int line, long micros, String text) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      if (out == null) {
+        mismatches.add("expected to complete within " + text + " of model time, got no completion");
+      } else if (out.modelMicros() < 0) {
+        mismatches.add("expected to complete within " + text + " of model time, got no model time");
+      } else if (out.modelMicros() > micros) {
+        mismatches.add("expected to complete within " + text + " of model time, got " + out.modelMicros() + " µs");
       }
     }
   }

@@ -25,7 +25,8 @@ import java.util.Set;
 final class ExpectationParser {
   private static final Set<String> EXPECT_KEYS = Set.of("pte", "folio", "memory", "device", "result", "value",
       "counters", "data", "snapshot", "invalidations", "cpu-faults", "total-cpu-faults", "driver-iterations", "driver-timeouts",
-      "violations", "violations-include", "deadlock", "hmm-range-fault", "v6.15", "v5.14", "pending", "completed", "trace");
+      "violations", "violations-include", "deadlock", "hmm-range-fault", "v6.15", "v5.14", "pending", "completed", "trace",
+      "notifier");
   /** The trace event types (hmmemu.protocol.trace.Trace.Event) a {@code trace} expectation may count. */
   static final Set<String> TRACE_EVENTS = java.util.Arrays.stream(
       hmmemu.protocol.trace.Trace.Event.class.getPermittedSubclasses()).map(Class::getSimpleName)
@@ -121,6 +122,11 @@ final class ExpectationParser {
         }
         case "deadlock":
           out.add(new Expectation.Deadlock(line(v), r.bool(v, k)));
+          break;
+        case "notifier":
+          for (Map.Entry<String, ConfigValue> d : r.object(v, k).entrySet()) {
+            out.add(notifier(setup.device(d.getKey(), d.getValue()), r.object(d.getValue(), d.getKey())));
+          }
           break;
         case "hmm-range-fault":
           for (Map.Entry<String, ConfigValue> d : r.object(v, k).entrySet()) {
@@ -270,11 +276,45 @@ final class ExpectationParser {
   }
 
   private Expectation folio(ConfigObject o) {
-    r.checkKeys(o, Set.of("page", "mm", "locked", "refcount", "mapcount", "dirty", "anon-exclusive"), "folio", line(o));
+    r.checkKeys(o, Set.of("page", "pfn", "mm", "locked", "refcount", "mapcount", "mapped", "dirty", "anon-exclusive"),
+        "folio", line(o));
+    if (o.containsKey("pfn")) {
+      ConfigValue pv = o.get("pfn");
+      if (o.containsKey("page")) throw r.err(pv, "folio: name the folio by page or by pfn, not both");
+      if (o.containsKey("mm")) throw r.err(o.get("mm"), "folio: a folio named by pfn belongs to no mm; drop mm");
+      String p = r.string(pv, "pfn");
+      if (!p.startsWith("@") || !NAME.matcher(p.substring(1)).matches()) {
+        throw r.err(pv, "pfn: expected \"@NAME\" (a page named by an earlier pte { pfn = \"@NAME\" }), got \"" + p + "\"");
+      }
+      validator.pfnUse(pv, p.substring(1), true);
+      return new Expectation.Folio(line(o), null, 0, r.optBool(o, "locked"), r.optInt(o, "refcount"),
+          r.optInt(o, "mapcount"), r.optBool(o, "dirty"), r.optBool(o, "anon-exclusive"), r.optBool(o, "mapped"),
+          p.substring(1));
+    }
     PageRange at = setup.range(r.required(o, "page", "folio", line(o)));
     int mm = o.containsKey("mm") ? setup.mm(o.get("mm")) : at.vma().mm();
     return new Expectation.Folio(line(o), at, mm, r.optBool(o, "locked"), r.optInt(o, "refcount"), r.optInt(o, "mapcount"),
-        r.optBool(o, "dirty"), r.optBool(o, "anon-exclusive"));
+        r.optBool(o, "dirty"), r.optBool(o, "anon-exclusive"), r.optBool(o, "mapped"), null);
+  }
+
+  private Expectation notifier(Scenario.Device d, ConfigObject o) {
+    r.checkKeys(o, Set.of("mm", "kind", "seq", "live", "deferred", "deferred-insert", "deferred-remove", "count",
+        "mm-seq", "active-ranges"), "notifier " + d.name(), line(o));
+    int mm = o.containsKey("mm") ? setup.mm(o.get("mm"))
+        : !d.bind().isEmpty() ? d.bind().get(0) : setup.processes().values().iterator().next().mm();
+    NotifierKind kind = null;
+    if (o.containsKey("kind")) {
+      String k = r.string(o.get("kind"), "kind");
+      if (k.equals("interval")) kind = NotifierKind.INTERVAL;
+      else if (k.equals("classic")) kind = NotifierKind.CLASSIC;
+      else throw r.err(o.get("kind"), "kind: expected interval or classic, got '" + k + "'");
+    }
+    Long seq = o.containsKey("seq") ? r.integer(o.get("seq"), "seq") : null;
+    Long mmSeq = o.containsKey("mm-seq") ? r.integer(o.get("mm-seq"), "mm-seq") : null;
+    return new Expectation.Notifier(line(o), d, mm, kind, seq, r.optBool(o, "live"), r.optBool(o, "deferred"),
+        r.optBool(o, "deferred-insert"), r.optBool(o, "deferred-remove"),
+        o.containsKey("count") ? r.bound(o.get("count"), "count") : null, mmSeq,
+        o.containsKey("active-ranges") ? r.bound(o.get("active-ranges"), "active-ranges") : null);
   }
 
   private void memory(ConfigObject o, List<Expectation> out) {

@@ -9,6 +9,12 @@ public interface Observed {
   /** The PTE and folio behind (mm, va) on the CPU node. */
   HmmProtocol.PageInfo page(int mm, long va);
 
+  /** The folio at {@code pfn}, mapped or not (pte NONE; zeroes when no folio has that pfn). */
+  HmmProtocol.PageInfo folio(long pfn);
+
+  /** The notifier subscriptions the device holds on {@code mm}, with the mm's invalidate_seq. */
+  HmmProtocol.NotifierInfo notifiers(Scenario.Device device, int mm);
+
   /** A device's page table and counters. */
   HmmProtocol.DeviceInfo device(Scenario.Device device);
 

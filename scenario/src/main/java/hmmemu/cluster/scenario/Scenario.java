@@ -100,9 +100,17 @@ public record Scenario(String file, String name, String caseId, String descripti
     public boolean hasOutcome() { return true; }
   }
 
-  /** A syscall on process {@code mm}. */
+  /** A syscall on process {@code mm}, made by user thread {@code thread} (0: no particular thread). */
   public record SyscallOp(String actor, int mm, HmmProtocol.SyscallKind kind, PageRange at, Vma vma, int prot,
-      int childMm) implements Action {
+      int childMm, int thread) implements Action {
+    /** A syscall made by no particular thread of the process. */
+    public SyscallOp(String actor, int mm, HmmProtocol.SyscallKind kind, PageRange at, Vma vma, int prot, int childMm) {
+      this(actor, mm, kind, at, vma, prot, childMm, 0);
+    }
+
+    /** The same syscall made by user thread {@code t}. */
+    SyscallOp byThread(int t) { return new SyscallOp(actor, mm, kind, at, vma, prot, childMm, t); }
+
     @Override
     public String describe() {
       String what = kind.name().toLowerCase().replace('_', '-');
@@ -110,7 +118,7 @@ public record Scenario(String file, String name, String caseId, String descripti
       if (vma != null) what += " " + vma.name();
       if (kind == HmmProtocol.SyscallKind.MPROTECT) what += " " + Prot.describe(prot);
       if (kind == HmmProtocol.SyscallKind.FORK) what += " -> mm " + childMm;
-      return actor + " " + what;
+      return actor + (thread != 0 ? " (T" + thread + ")" : "") + " " + what;
     }
 
     @Override

@@ -403,6 +403,18 @@ final class ScenarioCluster {
     return (HmmProtocol.PageInfo) m;
   }
 
+  HmmProtocol.PageInfo inspectFolio(long pfn) {
+    HmmProtocol.Msg m = inspect(cluster.cpu(), new HmmProtocol.InspectFolio(client.nextReqId(), pfn));
+    if (!(m instanceof HmmProtocol.PageInfo)) throw new IllegalStateException("InspectFolio answered " + m);
+    return (HmmProtocol.PageInfo) m;
+  }
+
+  HmmProtocol.NotifierInfo inspectNotifier(Scenario.Device d, int mm) {
+    HmmProtocol.Msg m = inspect(cluster.cpu(), new HmmProtocol.InspectNotifier(client.nextReqId(), deviceId(d), mm));
+    if (!(m instanceof HmmProtocol.NotifierInfo)) throw new IllegalStateException("InspectNotifier answered " + m);
+    return (HmmProtocol.NotifierInfo) m;
+  }
+
   HmmProtocol.DeviceInfo inspectDevice(Scenario.Device d) {
     HmmProtocol.Msg m = inspect(gpuOf(d), new HmmProtocol.InspectDevice(client.nextReqId(), deviceId(d)));
     if (!(m instanceof HmmProtocol.DeviceInfo)) throw new IllegalStateException("InspectDevice answered " + m);

@@ -127,11 +127,13 @@ final class ScenarioValidator {
     if (stepsById.containsKey(id)) throw r.err(iv, "step id '" + id + "' is used twice (first at line " + stepsById.get(id).line() + ")");
   }
 
-  /** A CPU thread runs one thing at a time. */
-  void threadIdle(Scenario.CpuOp c, int line) {
+  /** A CPU thread runs one thing at a time: an access loop or a syscall it makes. */
+  void threadIdle(String actor, int thread, int line) {
     for (Scenario.Step s : inFlight.values()) {
-      if (s.action() instanceof Scenario.CpuOp && ((Scenario.CpuOp) s.action()).thread() == c.thread()) {
-        throw new ScenarioException(file, line, c.actor() + " is still running step '" + s.id() + "' (async, line "
+      boolean busy = s.action() instanceof Scenario.CpuOp && ((Scenario.CpuOp) s.action()).thread() == thread
+          || s.action() instanceof Scenario.SyscallOp && ((Scenario.SyscallOp) s.action()).thread() == thread;
+      if (busy) {
+        throw new ScenarioException(file, line, actor + " is still running step '" + s.id() + "' (async, line "
             + s.line() + "); await it first");
       }
     }

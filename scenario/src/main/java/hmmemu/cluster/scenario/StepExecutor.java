@@ -53,6 +53,8 @@ final class StepExecutor {
     final Scenario.Step step;
     final CompletableFuture<Outcome> future;
     volatile String current = "";
+    /** Model µs of the step's device accesses so far (DeviceAccessDone.latencyMicros). */
+    volatile long modelMicros;
 
     StepRun(Scenario.Step step, CompletableFuture<Outcome> future) {
       this.step = step;
@@ -190,6 +192,10 @@ final class StepExecutor {
         long length = s.at() == null ? 0 : s.at().length();
         msg = new HmmProtocol.Syscall(cluster.client().nextReqId(), s.mm(), s.kind(), start, length, s.prot(), null, s.childMm());
       }
+      if (s.thread() != 0) {
+        msg = new HmmProtocol.Syscall(msg.reqId(), msg.mmId(), msg.kind(), msg.start(), msg.length(), msg.prot(),
+            msg.vmaKind(), msg.childMmId(), s.thread());
+      }
       r.current = s.describe();
       cluster.client().ask(cluster.cpu(), msg).whenComplete((m, ex) -> {
         if (ex != null) {
@@ -217,7 +223,7 @@ final class StepExecutor {
             } else if (m instanceof HmmProtocol.DmirrorReply) {
               HmmProtocol.DmirrorReply rep = (HmmProtocol.DmirrorReply) m;
               r.future.complete(new Outcome(rep.errno(), 0, 0, true, rep.faults(), rep.cpages(),
-                  rep.data() == null ? List.of() : List.copyOf(rep.data())));
+                  rep.data() == null ? List.of() : List.copyOf(rep.data()), rep.latencyMicros()));
             } else {
               r.future.completeExceptionally(new IllegalStateException("expected DmirrorReply, got " + m));
             }
@@ -251,10 +257,11 @@ final class StepExecutor {
             r.future.completeExceptionally(ex);
           } else if (m instanceof HmmProtocol.DeviceAccessDone) {
             HmmProtocol.DeviceAccessDone d = (HmmProtocol.DeviceAccessDone) m;
+            r.modelMicros += d.latencyMicros(); // accesses run one after the other: their model times add up
             if (d.errno() == Errno.OK && n < w.repeat()) {
               warp(r, w, n + 1);
             } else {
-              r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+              r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of(), r.modelMicros));
             }
           } else {
             r.future.completeExceptionally(new IllegalStateException("expected DeviceAccessDone, got " + m));

@@ -34,6 +34,16 @@ final class StepObservation implements Observed {
   }
 
   @Override
+  public HmmProtocol.PageInfo folio(long pfn) {
+    return pages.computeIfAbsent("pfn:" + pfn, k -> cluster.inspectFolio(pfn));
+  }
+
+  @Override
+  public HmmProtocol.NotifierInfo notifiers(Scenario.Device d, int mm) {
+    return cluster.inspectNotifier(d, mm);
+  }
+
+  @Override
   public HmmProtocol.DeviceInfo device(Scenario.Device d) {
     if (cluster.crashed(d.node())) {
       throw new IllegalStateException(d.name() + "'s GPU node gpu" + d.node() + " crashed and was not restarted");

@@ -26,7 +26,7 @@ import java.util.Set;
  */
 final class StepParser {
   /** The keys of a step besides its one action. */
-  static final Set<String> META_KEYS = Set.of("id", "async", "wait", "expect", "comment");
+  static final Set<String> META_KEYS = Set.of("id", "async", "wait", "within", "expect", "comment");
   static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume", "crash",
       "restart", "await-gone", "await-restarted");
   /** Messages a driver sends to the CPU node (pause direction device -> cpu): the DriverToHost family. */
@@ -86,7 +86,10 @@ final class StepParser {
     if (async && id == null) throw r.err(o.get("async"), "an async step needs an id, so that an await step can name it");
 
     // A CPU thread runs one thing at a time.
-    if (action instanceof Scenario.CpuOp) validator.threadIdle((Scenario.CpuOp) action, line);
+    if (action instanceof Scenario.CpuOp) validator.threadIdle(((Scenario.CpuOp) action).actor(), ((Scenario.CpuOp) action).thread(), line);
+    if (action instanceof Scenario.SyscallOp && ((Scenario.SyscallOp) action).thread() != 0) {
+      validator.threadIdle("T" + ((Scenario.SyscallOp) action).thread(), ((Scenario.SyscallOp) action).thread(), line);
+    }
     Scenario.Step awaitedStep = null;
     if (action instanceof Scenario.AwaitOp) {
       awaitedStep = validator.await(((Scenario.AwaitOp) action).stepIds(), o.get("await"));
@@ -103,6 +106,17 @@ final class StepParser {
               : "this expectation needs a step outcome, and '" + action.describe() + "' has none");
         }
       }
+    }
+    if (o.containsKey("within")) {
+      ConfigValue wv = o.get("within");
+      Duration within = r.positive(wv, "within");
+      if (async) throw r.err(wv, "within: an async step's model time is known once it is awaited; put within on the await step");
+      Scenario.Action of = awaitedStep != null ? awaitedStep.action() : action;
+      if (!(of instanceof Scenario.WarpOp) && !(of instanceof Scenario.DmirrorOp)) {
+        throw r.err(wv, "within: model time is reported for device accesses and dmirror ioctls only (their replies'"
+            + " latencyMicros); '" + of.describe() + "' has none");
+      }
+      expect.add(new Expectation.Within(line(wv), within.toNanos() / 1000, String.valueOf(wv.unwrapped())));
     }
     // HOCON objects do not keep key order: check (and report) expectations top-down by line.
     expect.sort(java.util.Comparator.comparingInt(Expectation::line));
@@ -206,7 +220,18 @@ final class StepParser {
   private Scenario.Action syscallOp(Scenario.Process p, ConfigObject o) {
     Set<String> ops = Set.of("mmap", "munmap", "mprotect", "madvise-dontneed", "fork", "exit", "soft-dirty-reset",
         "oom-reap");
-    String op = opKey(o, p.name(), ops, Set.of("prot"));
+    String op = opKey(o, p.name(), ops, Set.of("prot", "thread"));
+    Scenario.SyscallOp call = syscallOp(p, o, op);
+    if (!o.containsKey("thread")) return call;
+    ConfigValue tv = o.get("thread");
+    java.util.regex.Matcher t = THREAD.matcher(r.string(tv, "thread"));
+    if (!t.matches()) throw r.err(tv, "thread: expected a user thread T<n> (T1, T2, ...), got '" + r.string(tv, "thread") + "'");
+    int thread = Integer.parseInt(t.group(1));
+    if (thread < 1) throw r.err(tv, "thread: thread ids count from 1, got T" + thread);
+    return call.byThread(thread);
+  }
+
+  private Scenario.SyscallOp syscallOp(Scenario.Process p, ConfigObject o, String op) {
     ConfigValue v = o.get(op);
     if (!op.equals("mprotect")) r.forbid(o, p.name() + " " + op, "prot");
     switch (op) {
@@ -240,7 +265,7 @@ final class StepParser {
     }
   }
 
-  private Scenario.Action rangeSyscall(Scenario.Process p, HmmProtocol.SyscallKind kind, ConfigValue v, int prot) {
+  private Scenario.SyscallOp rangeSyscall(Scenario.Process p, HmmProtocol.SyscallKind kind, ConfigValue v, int prot) {
     PageRange at = setup.range(v);
     if (at.wordsNamed()) throw r.err(v, kind.name().toLowerCase() + " works on whole pages; drop the word part of '" + at.text() + "'");
     return new Scenario.SyscallOp(p.name(), p.mm(), kind, at, null, prot, 0);

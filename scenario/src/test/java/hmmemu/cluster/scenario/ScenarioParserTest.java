@@ -177,7 +177,7 @@ class ScenarioParserTest {
     assertEquals("t.conf:7: unknown key 'pages' for D0 (operations: bind, check-exclusive, exclusive, read, "
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { exclusive = buf, pages = 4 } }"));
     assertEquals("t.conf:7: unknown key 'resutl' in expect (expected one of: completed, counters, cpu-faults, data, "
-        + "deadlock, device, driver-iterations, driver-timeouts, folio, hmm-range-fault, invalidations, memory, pending, "
+        + "deadlock, device, driver-iterations, driver-timeouts, folio, hmm-range-fault, invalidations, memory, notifier, pending, "
         + "pte, result, snapshot, total-cpu-faults, trace, v5.14, v6.15, value, violations, violations-include)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
     assertEquals("t.conf:7: unknown key 'atomic' for D0 (operations: bind, check-exclusive, exclusive, read, "
         + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { atomic = \"buf+0:word0\" } }"));

@@ -45,6 +45,9 @@ final class DmirrorIoctl implements DriverMutex.Holder {
   private long cpages;
   private int outstanding;
 
+  /** Model time at which the command arrived (the ioctl's entry). */
+  private final long arrivedAtMicros;
+
   DmirrorIoctl(Drivers drivers, Binding binding, HmmProtocol.DmirrorCmd cmd) {
     if (cmd.npages() < 0 || (cmd.start() & (Page.SIZE - 1)) != 0) {
       throw new IllegalStateException("dmirror ioctl range must be page aligned with npages >= 0: " + cmd);
@@ -59,6 +62,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
     this.start = cmd.start();
     this.end = cmd.start() + ((long) cmd.npages() << Page.SHIFT);
     this.data = new long[cmd.npages()];
+    this.arrivedAtMicros = ctx.nowMicros();
   }
 
   void start() {
@@ -336,14 +340,15 @@ final class DmirrorIoctl implements DriverMutex.Holder {
   private void reply(Errno errno) {
     state = State.DONE;
     if (errno != Errno.OK) {
-      ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), errno, 0, 0, List.of()));
+      ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), errno, 0, 0, List.of(), ctx.nowMicros() - arrivedAtMicros));
       return;
     }
     List<Long> out = new ArrayList<>(data.length);
     if (cmd.op() != HmmProtocol.DmirrorOp.WRITE && cmd.op() != HmmProtocol.DmirrorOp.CHECK_EXCLUSIVE) {
       for (long word : data) out.add(word);
     }
-    ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), Errno.OK, faults, cpages, Collections.unmodifiableList(out)));
+    ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), Errno.OK, faults, cpages, Collections.unmodifiableList(out),
+        ctx.nowMicros() - arrivedAtMicros));
   }
 
   @Override
