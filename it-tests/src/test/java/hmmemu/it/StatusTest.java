@@ -152,6 +152,7 @@ class StatusTest {
     assertEquals(3, table.out().lines().filter(l -> l.matches(".*\\b(cpu|gpu)\\s+Up\\s+yes\\b.*")).count(),
         "three rows Up and reachable:\n" + table.out());
     assertTrue(table.out().contains("gpu1 partitioned"), table.out());
+    System.out.println(table.out()); // the table, for the test report
   }
 
   @Test
