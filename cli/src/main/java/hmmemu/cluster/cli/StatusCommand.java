@@ -94,7 +94,7 @@ final class StatusCommand implements Callable<Integer> {
       JsonNode n = node(a, m.path("address").asText());
       List<String> roles = new ArrayList<>();
       m.path("roles").forEach(r -> roles.add(r.asText()));
-      rows.add(new String[] {m.path("address").asText(), m.path("node").isNull() ? "?" : m.path("node").asText(),
+      rows.add(new String[] {m.path("address").asText(), m.path("node").isNull() ? "-" : m.path("node").asText(),
           String.join(",", roles), m.path("status").asText(), m.path("reachable").asBoolean() ? "yes" : "NO",
           num(c, "sent"), num(c, "delivered"), num(c, "dropped"), num(c, "inFlight"), num(c, "replayed"),
           n == null ? "-" : n.path("liveFaultActions").asText()});
