@@ -59,7 +59,7 @@ final class InjectCommand implements Callable<Integer> {
     }
     if (wait.toMillis() < 1) throw new SettingsException("--timeout: must be at least 1ms, got '" + timeout + "'");
     URI uri = uri(node);
-    String bearer = token != null ? token.strip() : readToken(uri.getPort());
+    String bearer = token != null ? token.strip() : readToken("inject", uri.getPort());
     HttpClient http = HttpClient.newBuilder().connectTimeout(wait).build();
     HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(wait)
         .header("Content-Type", "text/plain; charset=utf-8");
@@ -87,12 +87,12 @@ final class InjectCommand implements Callable<Integer> {
   }
 
   /** The token written by the endpoint on {@code port} on this machine, or null when there is none. */
-  private static String readToken(int port) {
+  static String readToken(String command, int port) {
     Path file = FaultRoutes.tokenFile(port);
     try {
       return Files.isRegularFile(file) ? Files.readString(file).strip() : null;
     } catch (java.io.IOException e) {
-      throw new SettingsException("inject: cannot read the token file " + file + ": " + e.getMessage());
+      throw new SettingsException(command + ": cannot read the token file " + file + ": " + e.getMessage());
     }
   }
 

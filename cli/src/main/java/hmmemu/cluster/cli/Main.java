@@ -7,8 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code hmm-emu} command line: exit 0 success, 1 an expectation or invariant failed, 2 bad usage. */
 @Command(name = "hmm-emu", mixinStandardHelpOptions = true, version = "hmm-emu 0.1.0",
     description = "Emulates Linux HMM device-exclusive PTEs between a host CPU and GPU devices on a Pekko cluster.",
-    subcommands = {DemoCommand.class, NodeCommand.class, ClusterCommand.class, InjectCommand.class, SweepCommand.class,
-        RunCommand.class, BenchCommand.class, ReportCommand.class,
+    subcommands = {DemoCommand.class, NodeCommand.class, ClusterCommand.class, InjectCommand.class, StatusCommand.class,
+        SweepCommand.class, RunCommand.class, BenchCommand.class, ReportCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

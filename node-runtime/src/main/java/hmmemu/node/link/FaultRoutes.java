@@ -40,6 +40,9 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  * {@link LinkControl#MAX_LINES} lines or {@link LinkControl#MAX_ACTIONS} actions; 429 when the actions live at once
  * would exceed {@link LinkControl#MAX_LIVE_ACTIONS}. Every answer carries {@link #MARK}, so {@code hmm-emu inject}
  * tells this endpoint from another HTTP server.
+ *
+ * <p>{@code GET /hmm-emu/status} (same guards) answers JSON: this node's view of the cluster membership and every
+ * node's live link counters ({@link ClusterStatus}); {@code hmm-emu status} prints it.
  */
 public final class FaultRoutes implements ManagementRouteProvider {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -82,14 +85,27 @@ public final class FaultRoutes implements ManagementRouteProvider {
 
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
-    return Directives.pathPrefix("hmm-emu", () -> Directives.path("faults", () -> Directives.post(() ->
-        Directives.extractRequest(req -> {
-          String refused = refusal(req);
-          if (refused != null) return Directives.complete(answer(refused.startsWith("401") ? StatusCodes.UNAUTHORIZED
-              : refused.startsWith("413") ? StatusCodes.PAYLOAD_TOO_LARGE : StatusCodes.FORBIDDEN, refused.substring(4)));
-          return Directives.withSizeLimit(MAX_BODY_BYTES, () ->
-              Directives.entity(Unmarshaller.entityToString(), this::faults));
-        }))));
+    return Directives.pathPrefix("hmm-emu", () -> Directives.concat(
+        Directives.path("faults", () -> Directives.post(() -> guarded(() ->
+            Directives.withSizeLimit(MAX_BODY_BYTES, () -> Directives.entity(Unmarshaller.entityToString(), this::faults))))),
+        Directives.path("status", () -> Directives.get(() -> guarded(this::status)))));
+  }
+
+  /** {@code inner} when the request passes {@link #refusal}, else the refusal (one line). */
+  private Route guarded(java.util.function.Supplier<Route> inner) {
+    return Directives.extractRequest(req -> {
+      String refused = refusal(req);
+      if (refused != null) return Directives.complete(answer(refused.startsWith("401") ? StatusCodes.UNAUTHORIZED
+          : refused.startsWith("413") ? StatusCodes.PAYLOAD_TOO_LARGE : StatusCodes.FORBIDDEN, refused.substring(4)));
+      return inner.get();
+    });
+  }
+
+  /** {@code GET /hmm-emu/status}: the membership and every node's link counters ({@link ClusterStatus}). */
+  private Route status() {
+    return Directives.completeWithFuture(ClusterStatus.of(system, TIMEOUT).thenApply(json ->
+        HttpResponse.create().withStatus(StatusCodes.OK).addHeader(RawHeader.create(MARK, "status"))
+            .withEntity(ContentTypes.APPLICATION_JSON, json + "\n")));
   }
 
   private Route faults(String body) {
@@ -124,7 +140,7 @@ public final class FaultRoutes implements ManagementRouteProvider {
     }
     String given = auth.filter(a -> a.regionMatches(true, 0, "Bearer ", 0, 7)).map(a -> a.substring(7).trim()).orElse(null);
     if (token == null || given == null || !MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8))) {
-      return "401 missing or wrong token (Authorization: Bearer TOKEN; hmm-emu inject reads "
+      return "401 missing or wrong token (Authorization: Bearer TOKEN; hmm-emu inject and status read "
           + tokenFile(0).getParent() + "/management-PORT.token or takes --token)";
     }
     if (req.entity().getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {

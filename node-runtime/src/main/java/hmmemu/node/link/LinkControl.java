@@ -28,6 +28,9 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * <p>Messages are plain strings (Pekko's built-in String serializer, no Java serialization): the first line is the
  * reply-to actor (its serialization format), the rest the schedule. The reply starts with {@code ok} or
  * {@code error}. Crash and restart are process actions ({@code hmm-emu cluster --fault}), refused here.
+ *
+ * <p>The body {@link #STATS} (a comment, so never a fault schedule) asks instead for this node's live link
+ * counters: the reply is {@code stats } and one line of JSON ({@link #statsJson}), read by {@code GET /hmm-emu/status}.
  */
 public final class LinkControl {
   /** Where each node's link control registers. */
@@ -40,6 +43,9 @@ public final class LinkControl {
   public static final int MAX_LIVE_ACTIONS = 10_000;
   /** The highest GPU node index (docs/FAULTS.md: {@code --node-index} 1..15). */
   public static final int MAX_NODE = 15;
+  /** The request body asking a node's link control for its counters (a comment line: no fault schedule). */
+  public static final String STATS = "# stats";
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   private LinkControl() {}
 
@@ -62,7 +68,10 @@ public final class LinkControl {
             int nl = msg.indexOf('\n');
             if (nl < 0) return Behaviors.same();
             ActorRef<String> replyTo = resolver.resolveActorRef(msg.substring(0, nl));
-            replyTo.tell(apply(nodeName, link, executor, live, msg.substring(nl + 1)));
+            String body = msg.substring(nl + 1);
+            replyTo.tell(body.equals(STATS)
+                ? "stats " + statsJson(nodeName, ctx.getSystem().address().toString(), link, live.get())
+                : apply(nodeName, link, executor, live, body));
             return Behaviors.same();
           })
           .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
@@ -71,6 +80,62 @@ public final class LinkControl {
           })
           .build();
     });
+  }
+
+  /**
+   * This node's live link counters on one line of JSON: {@code node}, {@code address}, {@code liveFaultActions},
+   * {@code paused} and {@code partitioned} nodes, {@code totals} over the directions this node sends on, and
+   * {@code links}, one object per direction ({@link ModeledLink.DirectionStats}).
+   */
+  static String statsJson(String nodeName, String address, ModeledLink link, int liveActions) {
+    var o = JSON.createObjectNode();
+    o.put("node", nodeName);
+    o.put("address", address);
+    o.put("liveFaultActions", liveActions);
+    var paused = o.putArray("paused");
+    link.pausedNodes().stream().sorted().forEach(n -> paused.add(Direction.nodeName(n)));
+    var parts = o.putArray("partitioned");
+    link.partitions().keySet().stream().sorted().forEach(n -> parts.add(Direction.nodeName(n)));
+    var totals = o.putObject("totals");
+    var links = o.putArray("links");
+    long sent = 0, delivered = 0, dropped = 0, duplicated = 0, reordered = 0, inFlight = 0, heldNow = 0,
+        replayed = 0, lostDetected = 0, errors = 0;
+    for (ModeledLink.DirectionStats d : link.stats().values()) {
+      var l = links.addObject();
+      l.put("direction", d.direction().toString());
+      l.put("sent", d.sent());
+      l.put("delivered", d.delivered());
+      l.put("dropped", d.dropped());
+      l.put("duplicated", d.duplicated());
+      l.put("reordered", d.reordered());
+      l.put("inFlight", d.inFlight());
+      l.put("heldNow", d.heldNow());
+      l.put("replayed", d.replayed());
+      l.put("lostDetected", d.lostDetected());
+      l.put("errors", d.errors());
+      l.put("maxDelayMicros", d.maxDelayMicros());
+      sent += d.sent();
+      delivered += d.delivered();
+      dropped += d.dropped();
+      duplicated += d.duplicated();
+      reordered += d.reordered();
+      inFlight += d.inFlight();
+      heldNow += d.heldNow();
+      replayed += d.replayed();
+      lostDetected += d.lostDetected();
+      errors += d.errors();
+    }
+    totals.put("sent", sent);
+    totals.put("delivered", delivered);
+    totals.put("dropped", dropped);
+    totals.put("duplicated", duplicated);
+    totals.put("reordered", reordered);
+    totals.put("inFlight", inFlight);
+    totals.put("heldNow", heldNow);
+    totals.put("replayed", replayed);
+    totals.put("lostDetected", lostDetected);
+    totals.put("errors", errors);
+    return o.toString();
   }
 
   /** Parses and starts {@code text} on {@code link}; the reply line. */

@@ -7,7 +7,8 @@
  * {@link hmmemu.node.link.FaultSchedule} is a timed list of faults ({@link hmmemu.node.link.FaultScheduleParser}
  * reads the text, {@link hmmemu.node.link.FaultScheduleRunner} applies it in real time);
  * {@link hmmemu.node.link.LinkControl} and {@link hmmemu.node.link.FaultRoutes} apply fault lines to a running
- * cluster (a control actor per node, a Pekko Management route).
+ * cluster (a control actor per node, a Pekko Management route); {@link hmmemu.node.link.ClusterStatus} answers the
+ * route's {@code GET /hmm-emu/status} (membership and every node's live link counters).
  *
  * <p>{@link hmmemu.node.link.DataLink} is the data link layer the node shells run on every direction (PCIe Data
  * Link Layer: sequence numbers, ACKs, replay buffer and timer, in-order exactly-once delivery, chunking of messages
@@ -15,7 +16,7 @@
  * no clock (time is a parameter, timers are returned as instants), so it is tested in virtual time.
  *
  * <p>May import: hmmemu.protocol (messages and the wire codec), Pekko (actor, cluster, management HTTP: the stage
- * delivers to ActorRefs, LinkControl and FaultRoutes are actors and routes), Typesafe Config. DataLink, the
+ * delivers to ActorRefs, LinkControl and FaultRoutes are actors and routes), Typesafe Config, Jackson (the status JSON). DataLink, the
  * FaultSchedule parser and LinkSettings use no Pekko.
  */
 package hmmemu.node.link;

@@ -1,0 +1,135 @@
+package hmmemu.cluster.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hmmemu.cluster.SettingsException;
+import hmmemu.node.link.FaultRoutes;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hmm-emu status}: the members, roles and reachability of a running cluster with every node's live link
+ * counters, read from one node's Pekko Management HTTP endpoint ({@code GET /hmm-emu/status},
+ * hmmemu.node.link.ClusterStatus).
+ */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = {"Shows the members, roles and reachability of a running cluster, with live counters per node.",
+        "Example: hmm-emu status --node 127.0.0.1:7626 (add --json for the JSON answer).",
+        "The address is the management address that `hmm-emu node` or `hmm-emu cluster` printed. The endpoint's "
+            + "token is read from ~/.hmm-emu/management-PORT.token (or $HMM_EMU_TOKEN_DIR) unless --token is given.",
+        "The membership is the view of the node asked; the counters are each node's link counters (messages it sent, "
+            + "delivered, dropped and still in flight on the directions it sends on).",
+        "Exit code 2 when the endpoint cannot be reached, refuses the request or is not an hmm-emu endpoint."})
+final class StatusCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(names = "--node", required = true, paramLabel = "HOST:PORT",
+      description = "Management address of any node of the cluster (printed at start-up).")
+  String node;
+  @Option(names = "--timeout", defaultValue = "10s", description = "How long to wait for the answer (default ${DEFAULT-VALUE}).")
+  String timeout;
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "The endpoint's token (printed at start-up; default: read from its token file).")
+  String token;
+  @Option(names = "--json", description = "Prints the endpoint's JSON answer instead of a table.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    Duration wait;
+    try {
+      wait = hmmemu.node.link.FaultSchedule.parseTime(timeout);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException("--timeout: " + e.getMessage());
+    }
+    if (wait.toMillis() < 1) throw new SettingsException("--timeout: must be at least 1ms, got '" + timeout + "'");
+    URI uri = InjectCommand.uri(node).resolve("/hmm-emu/status");
+    String bearer = token != null ? token.strip() : InjectCommand.readToken("status", uri.getPort());
+    HttpClient http = HttpClient.newBuilder().connectTimeout(wait).build();
+    HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(wait).header("Accept", "application/json");
+    if (bearer != null) rb.header("Authorization", "Bearer " + bearer);
+    HttpResponse<String> resp;
+    try {
+      resp = http.send(rb.GET().build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      throw new SettingsException("status: cannot reach the management endpoint " + uri + ": "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ')));
+    }
+    int status = resp.statusCode();
+    String body = resp.body().strip();
+    if (resp.headers().firstValue(FaultRoutes.MARK).isEmpty()) {
+      throw new SettingsException("status: " + uri + " is not an hmm-emu management endpoint (HTTP " + status + ")");
+    }
+    if (status != 200) {
+      String hint = status == 401 && bearer == null
+          ? "; no --token given and no " + FaultRoutes.tokenFile(uri.getPort()) + " on this machine" : "";
+      throw new SettingsException("status: " + body.replace('\n', ' ') + " (HTTP " + status + ")" + hint);
+    }
+    JsonNode answer;
+    try {
+      answer = JSON.readTree(body);
+    } catch (java.io.IOException e) {
+      throw new SettingsException("status: " + uri + " answered no JSON: " + e.getMessage().replace('\n', ' '));
+    }
+    System.out.println(json ? JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer) : table(answer));
+    return 0;
+  }
+
+  /** The readable form of the endpoint's answer: one row per member, then unreachable members and errors. */
+  static String table(JsonNode a) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"MEMBER", "NODE", "ROLES", "STATUS", "REACHABLE", "SENT", "DELIVERED", "DROPPED",
+        "IN-FLIGHT", "REPLAYED", "LIVE-FAULTS"});
+    for (JsonNode m : a.path("members")) {
+      JsonNode c = m.path("counters");
+      JsonNode n = node(a, m.path("address").asText());
+      List<String> roles = new ArrayList<>();
+      m.path("roles").forEach(r -> roles.add(r.asText()));
+      rows.add(new String[] {m.path("address").asText(), m.path("node").isNull() ? "-" : m.path("node").asText(),
+          String.join(",", roles), m.path("status").asText(), m.path("reachable").asBoolean() ? "yes" : "NO",
+          num(c, "sent"), num(c, "delivered"), num(c, "dropped"), num(c, "inFlight"), num(c, "replayed"),
+          n == null ? "-" : n.path("liveFaultActions").asText()});
+    }
+    int[] w = new int[rows.get(0).length];
+    for (String[] r : rows) for (int i = 0; i < r.length; i++) w[i] = Math.max(w[i], r[i].length());
+    StringBuilder sb = new StringBuilder();
+    sb.append("cluster as seen by ").append(a.path("self").asText()).append(" (leader ")
+        .append(a.path("leader").isNull() ? "none" : a.path("leader").asText()).append(")\n");
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        String cell = r[i];
+        boolean right = i >= 5;
+        String pad = " ".repeat(w[i] - cell.length());
+        sb.append(right ? pad + cell : cell + (i < r.length - 1 ? pad : "")).append(i < r.length - 1 ? "  " : "");
+      }
+      sb.append('\n');
+    }
+    for (JsonNode u : a.path("unreachable")) sb.append("unreachable: ").append(u.asText()).append('\n');
+    for (JsonNode n : a.path("nodes")) {
+      List<String> cut = new ArrayList<>();
+      n.path("partitioned").forEach(x -> cut.add(x.asText() + " partitioned"));
+      n.path("paused").forEach(x -> cut.add(x.asText() + " paused"));
+      if (!cut.isEmpty()) sb.append(n.path("node").asText()).append("'s link: ").append(String.join(", ", cut)).append('\n');
+    }
+    for (JsonNode e : a.path("errors")) sb.append("no counters: ").append(e.asText()).append('\n');
+    return sb.toString().stripTrailing();
+  }
+
+  private static JsonNode node(JsonNode a, String address) {
+    for (JsonNode n : a.path("nodes")) if (n.path("address").asText().equals(address)) return n;
+    return null;
+  }
+
+  private static String num(JsonNode c, String field) {
+    return c == null || c.isNull() || c.isMissingNode() ? "-" : c.path(field).asText("-");
+  }
+}
