@@ -1,7 +1,7 @@
 package hmmemu.checker;
 
 /**
- * The safety invariants of PROTOCOL.md §6. The constant's name is the id users see ({@code "I4"}): scenario files
+ * The safety invariants of docs/PROTOCOL.md §6. The constant's name is the id users see ({@code "I4"}): scenario files
  * say {@code violations = ["I7"]}, the CLI prints it, {@link Violation#invariant()} returns it.
  */
 public enum Invariant {

@@ -14,7 +14,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The one global invariant checker (PROTOCOL.md §6). It receives every node's stamped trace events in any
+ * The one global invariant checker (docs/PROTOCOL.md §6). It receives every node's stamped trace events in any
  * order, releases them in causal order ({@link CausalDelivery}), rebuilds a shadow of the global state (CPU
  * PTEs, folios, VMAs, notifier subscriptions, owner cookies, in-flight invalidations and their acks, device
  * page tables, and which device may access which pfn) and checks I1..I12 after each event. Because events are

@@ -3,7 +3,7 @@ package hmmemu.checker;
 import java.util.List;
 
 /**
- * One broken safety invariant of PROTOCOL.md §6, as found by {@link InvariantChecker} on a consistent cut.
+ * One broken safety invariant of docs/PROTOCOL.md §6, as found by {@link InvariantChecker} on a consistent cut.
  *
  * @param rule         the invariant broken
  * @param where        the page, pfn and device concerned, e.g. {@code "mm1 va=0x10000000 pfn=0x1000 dev16"}

@@ -1,5 +1,5 @@
 /**
- * The one global invariant checker of hmm-emu (PROTOCOL.md §6, I1..I12).
+ * The one global invariant checker of hmm-emu (docs/PROTOCOL.md §6, I1..I12).
  *
  * <ul>
  *   <li>{@link hmmemu.checker.CausalDelivery} buffers stamped trace events from every node and releases them in

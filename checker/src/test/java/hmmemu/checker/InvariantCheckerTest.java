@@ -34,7 +34,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** PROTOCOL.md §6: a correct trace passes in any arrival order; each broken trace is caught by its invariant. */
+/** docs/PROTOCOL.md §6: a correct trace passes in any arrival order; each broken trace is caught by its invariant. */
 class InvariantCheckerTest {
 
   // ------------------------------------------------------------ helpers
@@ -236,7 +236,7 @@ class InvariantCheckerTest {
   }
 
   /**
-   * I8 (PROTOCOL.md §8 R1, dmirror without seq check): MADV_DONTNEED zaps X between conversion and mapping; the
+   * I8 (docs/PROTOCOL.md §8 R1, dmirror without seq check): MADV_DONTNEED zaps X between conversion and mapping; the
    * stale atomic entry is installed anyway and the folio is freed under it.
    */
   @Test

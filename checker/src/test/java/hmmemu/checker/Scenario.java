@@ -12,7 +12,7 @@ import hmmemu.protocol.trace.Trace;
 import java.util.List;
 
 /**
- * Building blocks of the SCENARIOS.md C05 trace (uncontended nouveau GPU atomic, then a CPU touch restoring the
+ * Building blocks of the docs/SCENARIOS.md C05 trace (uncontended nouveau GPU atomic, then a CPU touch restoring the
  * page) on one mm with one page X: node 0 the CPU, node 1 GPU G (device 16), node 2 GPU H (device 32). Tests
  * compose them and splice in the step that breaks an invariant.
  */

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * Node 0 is the CPU, node 1 a GPU node with nouveau device G. {@link #prefill} maps {@code pages} anonymous pages
  * PRESENT(W,D), binds G with a classic notifier and mirrors every page into G's page table (R/W, no seq check), and
  * registers one interval notifier of another device in another mm per 64 pages (so subscriptions grow with memory).
- * Each {@link #cycles cycle} then runs SCENARIOS.md C05 on the next page (stride through memory): G's atomic fault
+ * Each {@link #cycles cycle} then runs docs/SCENARIOS.md C05 on the next page (stride through memory): G's atomic fault
  * with make_device_exclusive, the atomic entry, a device atomic, a CPU touch restoring the page, and G mirroring
  * the page R/W again, about 36 events. Judged by {@link InvariantChecker} the stream has no violation.
  */

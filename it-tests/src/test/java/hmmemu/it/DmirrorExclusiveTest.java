@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** SCENARIOS.md C01 (hmm-tests hmm.exclusive) on a 1 CPU + 2 GPU node cluster, the dmirror device on GPU node 1. */
+/** docs/SCENARIOS.md C01 (hmm-tests hmm.exclusive) on a 1 CPU + 2 GPU node cluster, the dmirror device on GPU node 1. */
 class DmirrorExclusiveTest {
   static final int MM = 1;
   static final long B = 0x7f10_0000_0000L;

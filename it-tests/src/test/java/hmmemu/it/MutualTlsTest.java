@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Mutual TLS for Artery (issue 4, "Launching clusters"): with hmm-emu.tls on, a node holding the cluster's key and
  * certificate joins; a node with another key is refused at the TLS handshake and never becomes a member, even
  * though it trusts the cluster's certificate. The stores are made at test time with the JDK's keytool, by the
- * commands of the README.
+ * commands of docs/OPERATIONS.md.
  */
 class MutualTlsTest {
   private static final String PW = "hmm-emu-test";

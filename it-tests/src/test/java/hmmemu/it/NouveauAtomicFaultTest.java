@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** SCENARIOS.md C05 and C06 on a 1 CPU + 2 GPU node cluster (nouveau_atomic_range_fault against make_device_exclusive). */
+/** docs/SCENARIOS.md C05 and C06 on a 1 CPU + 2 GPU node cluster (nouveau_atomic_range_fault against make_device_exclusive). */
 class NouveauAtomicFaultTest {
   static final int MM = 1;
   static final long X = 0x7f00_0000_0000L;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every scenario file of scenarios/cases (SCENARIOS.md C01-C20 and variants) and of scenarios/faults (one per
+ * Every scenario file of scenarios/cases (docs/SCENARIOS.md C01-C20 and variants) and of scenarios/faults (one per
  * link fault kind, docs/FAULTS.md) runs as one dynamic test on a fresh
  * embedded cluster of ActorTestKit-made systems with serialize-messages on. Each expectation states the kernel's
  * outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = {"Runs the headline experiment with the kernel's folio lock and with it released early.",
         "Both arms use the same seed: (a) the kernel's folio lock, (b) the folio unlocked right after conversion "
-            + "(PROTOCOL.md §8 R9). Prints a table; exits 1 on a violated invariant or a lost increment."})
+            + "(docs/PROTOCOL.md §8 R9). Prints a table; exits 1 on a violated invariant or a lost increment."})
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the result as one JSON object on the last line of stdout.")
   boolean json;

@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code hmm-emu sweep}: the headline experiment as the modelled host-device one-way latency grows, with the
- * kernel's folio lock and with it released early (PROTOCOL.md §8 R9: can the folio lock be dropped?).
+ * kernel's folio lock and with it released early (docs/PROTOCOL.md §8 R9: can the folio lock be dropped?).
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
     description = {"Runs the headline experiment for each one-way host-device latency and both arms.",
@@ -43,7 +43,7 @@ final class SweepCommand implements Callable<Integer> {
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
   @Option(names = "--repeats", defaultValue = "1", description = "Runs per row, seeds seed..seed+N-1, pooled "
-      + "(sums and merged latency histograms; default ${DEFAULT-VALUE}). Contended runs are bimodal (PROTOCOL.md "
+      + "(sums and merged latency histograms; default ${DEFAULT-VALUE}). Contended runs are bimodal (docs/PROTOCOL.md "
       + "§8 R7: a fault that fails once spins to its deadline), so one run per row says little.") int repeats;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
   @Mixin RecordOptions record;

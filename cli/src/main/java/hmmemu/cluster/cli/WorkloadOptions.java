@@ -19,7 +19,7 @@ final class WorkloadOptions {
   @Option(names = "--time-scale", description = "Real µs per model µs (default: hmm-emu.time-scale, 1.0).")
   Double timeScale;
   @Option(names = "--cpu-spin", description = "CPU threads spin on their counter between increments and touch it "
-      + "right after every conversion of its page (hmm-emu.demo.cpu-spin; SCENARIOS.md C08).") Boolean cpuSpin;
+      + "right after every conversion of its page (hmm-emu.demo.cpu-spin; docs/SCENARIOS.md C08).") Boolean cpuSpin;
 
   /** The flags given, as config overrides. */
   void putInto(Map<String, Object> o) {

@@ -41,7 +41,7 @@ public final class DemoReport {
       for (Experiment.RunResult r : runs) {
         if (r.driverTimeouts() > 0) {
           out.println("finding (" + r.name() + "): " + r.driverTimeouts() + " driver loop(s) spun to the deadline."
-              + " PROTOCOL.md §8 R7: once the page is device-exclusive (held by the other GPU, by this device for a"
+              + " docs/PROTOCOL.md §8 R7: once the page is device-exclusive (held by the other GPU, by this device for a"
               + " stale fault entry of the next batch, or left by a failed iteration), make_device_exclusive's GUP"
               + " restore raises CLEAR (owner NULL) on the caller's own notifier after read_begin, so every"
               + " read_retry fails (scenarios/cases/r7-stale-fault-next-batch.conf).");

@@ -22,7 +22,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
  * The cluster's one invariant checker: a thin shell around {@link InvariantChecker}. Every node sends it the
- * stamped trace events of each step; it delivers them in causal order and checks PROTOCOL.md §6 after each.
+ * stamped trace events of each step; it delivers them in causal order and checks docs/PROTOCOL.md §6 after each.
  *
  * <p>Run records (docs/OBSERVABILITY.md): while a {@link RunRecorder} is attached ({@link Record}), every event the
  * checker applies goes to it too, in the same causal order, with the flow halves of the nodes' messages and the

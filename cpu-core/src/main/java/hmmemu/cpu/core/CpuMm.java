@@ -29,7 +29,7 @@ import java.util.TreeMap;
 /**
  * Models the memory-management side of one Linux CPU node: every mm_struct of the node (VMAs, page tables,
  * mmap_lock, mmu_notifier subscriptions and their invalidate_seq), physical memory (folios) and the kernel
- * paths of PROTOCOL.md §2-§3: make_device_exclusive() (mm/rmap.c), the page-fault paths of mm/memory.c
+ * paths of docs/PROTOCOL.md §2-§3: make_device_exclusive() (mm/rmap.c), the page-fault paths of mm/memory.c
  * (do_anonymous_page, do_wp_page/wp_page_copy, remove_device_exclusive_entry/restore_exclusive_pte),
  * hmm_range_fault() (mm/hmm.c), and munmap, madvise(MADV_DONTNEED), mprotect, fork (copy_page_range),
  * exit_mmap, clear_refs soft-dirty and the OOM reaper.

@@ -94,7 +94,7 @@ final class DeviceExclusive {
     }
   }
 
-  /** Models make_device_exclusive() (6.15, PROTOCOL.md §3.1) or the 5.14 range API for one page (§3.2). */
+  /** Models make_device_exclusive() (6.15, docs/PROTOCOL.md §3.1) or the 5.14 range API for one page (§3.2). */
   void onMakeDeviceExclusive(MakeDeviceExclusive m) {
     ExclusiveOp op = new ExclusiveOp(m, k.mmFor(m.mmId()));
     mmapLock.readLock(op.mm, () -> exclusiveGup(op)); // the caller holds mmap_lock for read

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Models hmm_range_fault() of mm/hmm.c (PROTOCOL.md §3.10): the page-table walk (walk_page_range with
+ * Models hmm_range_fault() of mm/hmm.c (docs/PROTOCOL.md §3.10): the page-table walk (walk_page_range with
  * hmm_walk_ops: hmm_vma_walk_test, hmm_vma_walk_hole, hmm_vma_walk_pmd, hmm_vma_handle_pte), the faults it
  * takes (hmm_vma_fault) and the snapshot.
  *
@@ -62,7 +62,7 @@ final class RangeFault {
     int req(long va) { return m.reqFlags().get(index(va)); }
   }
 
-  /** Models hmm_range_fault() (mm/hmm.c, PROTOCOL.md §3.10); the caller holds mmap_lock for read. */
+  /** Models hmm_range_fault() (mm/hmm.c, docs/PROTOCOL.md §3.10); the caller holds mmap_lock for read. */
   void onHmmRangeFault(HmmRangeFault m) {
     RangeFaultOp op = new RangeFaultOp(m, k.mmFor(m.mmId()));
     mmapLock.readLock(op.mm, () -> hmmRangeFault(op));

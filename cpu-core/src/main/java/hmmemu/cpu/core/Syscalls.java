@@ -335,7 +335,7 @@ final class Syscalls {
 
   // ========================================================================================= fork
 
-  /** Models dup_mmap() + copy_page_range() (PROTOCOL.md §3.5). */
+  /** Models dup_mmap() + copy_page_range() (docs/PROTOCOL.md §3.5). */
   private void doFork(Mm parent, Syscall m) {
     Mm existing = k.mms.get(m.childMmId());
     if (m.childMmId() == parent.id || (existing != null && (!existing.vmas.isEmpty() || existing.exited))) {

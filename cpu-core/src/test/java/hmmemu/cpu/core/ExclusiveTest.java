@@ -29,7 +29,7 @@ import hmmemu.protocol.msg.HmmProtocol.InvalidateStart;
 import hmmemu.protocol.trace.Trace;
 import org.junit.jupiter.api.Test;
 
-/** make_device_exclusive() (mm/rmap.c, PROTOCOL.md §3.1/§3.2) and the caller's folio_unlock()+folio_put(). */
+/** make_device_exclusive() (mm/rmap.c, docs/PROTOCOL.md §3.1/§3.2) and the caller's folio_unlock()+folio_put(). */
 class ExclusiveTest {
 
   /** make_device_exclusive(): a PRESENT writable page becomes DEVEXCL, same pfn, folio locked with +1 ref. */
@@ -229,7 +229,7 @@ class ExclusiveTest {
   }
 
   /**
-   * SCENARIOS.md C08 (ablation): a thread spinning on the page touches it right after the conversion, before
+   * docs/SCENARIOS.md C08 (ablation): a thread spinning on the page touches it right after the conversion, before
    * make_device_exclusive returns, so its restore's CLEAR reaches the caller's interval notifier ahead of the reply
    * (the caller's read_retry then fails); the touch takes its fault without a reply of its own.
    */

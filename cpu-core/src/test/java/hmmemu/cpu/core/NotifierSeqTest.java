@@ -27,7 +27,7 @@ import hmmemu.protocol.trace.Trace;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The interval-notifier sequence protocol of mm/mmu_notifier.c (PROTOCOL.md §2). */
+/** The interval-notifier sequence protocol of mm/mmu_notifier.c (docs/PROTOCOL.md §2). */
 class NotifierSeqTest {
 
   /** mmu_interval_notifier_insert(): an idle mm answers at once with seq = invalidate_seq - 1 (odd, never live). */

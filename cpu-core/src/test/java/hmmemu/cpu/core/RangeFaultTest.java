@@ -19,7 +19,7 @@ import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** hmm_range_fault() of mm/hmm.c: the fault pass of hmm_vma_fault() and the -EBUSY re-walk (PROTOCOL.md §3.10). */
+/** hmm_range_fault() of mm/hmm.c: the fault pass of hmm_vma_fault() and the -EBUSY re-walk (docs/PROTOCOL.md §3.10). */
 class RangeFaultTest {
   private static final int RW = HmmPfn.REQ_FAULT | HmmPfn.REQ_WRITE;
 

@@ -32,7 +32,7 @@ import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** munmap, madvise, mprotect, fork, exit, clear_refs, the OOM reaper and hmm_range_fault (PROTOCOL.md §3.5-§3.10). */
+/** munmap, madvise, mprotect, fork, exit, clear_refs, the OOM reaper and hmm_range_fault (docs/PROTOCOL.md §3.5-§3.10). */
 class SyscallTest {
   static final int CHILD = 2;
   static final List<Integer> FAULT_WRITE = List.of(HmmPfn.REQ_FAULT | HmmPfn.REQ_WRITE);

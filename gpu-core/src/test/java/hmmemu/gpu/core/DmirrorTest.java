@@ -20,7 +20,7 @@ import hmmemu.protocol.trace.Trace;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The dmirror driver of lib/test_hmm.c (PROTOCOL.md §4.6), with the CPU node played by hand. */
+/** The dmirror driver of lib/test_hmm.c (docs/PROTOCOL.md §4.6), with the CPU node played by hand. */
 class DmirrorTest {
   static final long B = 0x40_0000L;
   static final long PFN = 0x1000L;

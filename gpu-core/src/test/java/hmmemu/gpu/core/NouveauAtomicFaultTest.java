@@ -19,7 +19,7 @@ import hmmemu.protocol.trace.Trace;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** nouveau_atomic_range_fault() (PROTOCOL.md §4.2) and the callbacks of Gt and Gc (§4.4), driven by hand. */
+/** nouveau_atomic_range_fault() (docs/PROTOCOL.md §4.2) and the callbacks of Gt and Gc (§4.4), driven by hand. */
 class NouveauAtomicFaultTest {
   static final long X = 0x10_0000L;
   static final long PFN = 0x1234L;

@@ -18,7 +18,7 @@ import hmmemu.protocol.trace.Trace;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** nouveau_range_fault() (PROTOCOL.md §4.3) and the batch/replay logic of nouveau_svm_fault() (§4.1). */
+/** nouveau_range_fault() (docs/PROTOCOL.md §4.3) and the batch/replay logic of nouveau_svm_fault() (§4.1). */
 class NouveauRangeFaultTest {
   static final long Y = 0x30_0000L;
   static final long PFN = 0x2222L;
@@ -74,7 +74,7 @@ class NouveauRangeFaultTest {
 
   /**
    * §4.1 steps 2 and 4: faults on one page sort least severe first (nouveau_svm_fault_cmp() with
-   * nouveau_svm_fault_priority(), PROTOCOL.md §10); the READ is handled with REQ_FAULT only; the V bit satisfies
+   * nouveau_svm_fault_priority(), docs/PROTOCOL.md §10); the READ is handled with REQ_FAULT only; the V bit satisfies
    * it, so the WRITE of the same page is skipped. The CPU PTE was writable, so hmm_range_fault reported WRITE and
    * the entry got W: both re-execute through it after the single REPLAY. (Before the correction the WRITE was
    * handled first.)

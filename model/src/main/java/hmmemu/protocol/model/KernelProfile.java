@@ -1,6 +1,6 @@
 package hmmemu.protocol.model;
 
-/** Which kernel generation's device-exclusive semantics the CPU node follows (PROTOCOL.md version legend). */
+/** Which kernel generation's device-exclusive semantics the CPU node follows (docs/PROTOCOL.md version legend). */
 public enum KernelProfile {
   /** Linux 5.14-6.14: restore raises EXCLUSIVE with owner NULL, DEVEXCL not counted in mapcount, trylock in conversion. */
   V5_14,

@@ -7,7 +7,7 @@ package hmmemu.protocol.model;
  * @param kernelProfile            kernel generation (V6_15 default)
  * @param folioLockUntilMapped     true (kernel): make_device_exclusive returns with the folio locked and the
  *                                 driver unlocks after mapping; false: the CPU node unlocks right after
- *                                 conversion (the open question of PROTOCOL.md §8 R9, case C08)
+ *                                 conversion (the open question of docs/PROTOCOL.md §8 R9, case C08)
  * @param ownerFilter              true (kernel): a driver ignores EXCLUSIVE invalidations carrying its own owner
  * @param driverLockAcrossConversion true: nouveau takes its svmm mutex before make_device_exclusive (C10)
  * @param leakFolioOnRetry         true: the pre-Feb-2025 nouveau retry path that keeps the folio locked (C17)

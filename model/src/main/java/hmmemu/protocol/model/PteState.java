@@ -1,6 +1,6 @@
 package hmmemu.protocol.model;
 
-/** State of one CPU page-table entry (PROTOCOL.md §1.3). */
+/** State of one CPU page-table entry (docs/PROTOCOL.md §1.3). */
 public enum PteState {
   /** pte_none: no mapping; an access faults a page in. */
   NONE,

@@ -197,7 +197,7 @@ public final class HmmProtocol {
    * then stays in a tight loop on that word until its next CpuAccess: it touches (reads) the word again right after
    * any make_device_exclusive() converts the page, before the converting caller returns; a touch that faults restores
    * the PTE (remove_device_exclusive_entry) like any access. This is the limit of a CPU loop whose period is far
-   * below one driver iteration (SCENARIOS.md C08).
+   * below one driver iteration (docs/SCENARIOS.md C08).
    */
   public record CpuAccess(long reqId, int threadId, int mmId, long va, Access access, long value, boolean spin)
       implements Msg, ControllerToCpu, Request {

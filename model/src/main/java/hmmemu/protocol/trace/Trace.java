@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Trace events: every state change a core makes, in past tense. The invariant checker rebuilds the global
- * state from them (in causal order) and checks PROTOCOL.md §6 after each one. Each has a protobuf twin.
+ * state from them (in causal order) and checks docs/PROTOCOL.md §6 after each one. Each has a protobuf twin.
  */
 public final class Trace {
   private Trace() {}

@@ -475,7 +475,7 @@ public interface Expectation {
   }
 
   /**
-   * {@code trace { NodeGone = 1, FolioLockLeaseExpired = 1 }}: trace events of that type (PROTOCOL.md, Trace) the
+   * {@code trace { NodeGone = 1, FolioLockLeaseExpired = 1 }}: trace events of that type (docs/PROTOCOL.md, Trace) the
    * invariant checker delivered so far, from every node, once it delivered every event the controller has seen.
    * {@code type} is {@code CpuFaulted} or, filtered by a field, {@code CpuFaulted.kind=anon} (TraceFields).
    */

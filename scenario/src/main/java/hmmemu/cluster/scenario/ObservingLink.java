@@ -18,7 +18,7 @@ import org.apache.pekko.actor.typed.ActorRef;
  * A link stage that watches, without changing, every CPU<->GPU message as it is handed to the wire: it learns each
  * subscription's kind from NotifierInsert and counts the invalidate callbacks (InvalidateStart, one per addressed
  * subscription) per device, subscription kind and event, for ranges that intersect a declared VMA (the "inv(S0)=k
- * EVT" of SCENARIOS.md), keeping each callback's range in order; and counts hmm_range_fault's answers
+ * EVT" of docs/SCENARIOS.md), keeping each callback's range in order; and counts hmm_range_fault's answers
  * (HmmRangeFaultReply) per device and errno. Placed inside the pause gates, it sees a held message only once it is
  * delivered.
  */

@@ -15,7 +15,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The device page table (nouveau GPU PTEs / dmirror xarray, PROTOCOL.md §1.7), the device's transactions to host
+ * The device page table (nouveau GPU PTEs / dmirror xarray, docs/PROTOCOL.md §1.7), the device's transactions to host
  * memory by pfn, and the TLB flush of a zap: classic-notifier acks held back until the transactions already sent
  * to the zapped pfns completed.
  *
@@ -32,7 +32,7 @@ public final class DevicePageTable {
     }
   }
 
-  /** One device page-table entry (PROTOCOL.md §1.7). */
+  /** One device page-table entry (docs/PROTOCOL.md §1.7). */
   public record Entry(long pfn, boolean read, boolean write, boolean atomic) {}
 
   /** A classic-notifier ack held back until the device's transactions to the zapped pfns completed. */

@@ -18,7 +18,7 @@ import java.util.function.IntPredicate;
 
 /**
  * The warps' outstanding accesses, the replayable fault buffer and nouveau's fault worker (nouveau_svm_fault,
- * PROTOCOL.md §4.1): batch, sort, sticky atomic flag, skip of satisfied duplicates, cancel, REPLAY.
+ * docs/PROTOCOL.md §4.1): batch, sort, sticky atomic flag, skip of satisfied duplicates, cancel, REPLAY.
  *
  * <p>It never calls a driver: each method that may hand a fault to the driver returns it as a {@link Handover}
  * (null: nothing to handle now), and the caller reports the result with {@link #onFaultHandled}. Whether a fault

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Models one dmirror ioctl of lib/test_hmm.c (PROTOCOL.md §4.6): READ (dmirror_read), WRITE (dmirror_write),
+ * Models one dmirror ioctl of lib/test_hmm.c (docs/PROTOCOL.md §4.6): READ (dmirror_read), WRITE (dmirror_write),
  * EXCLUSIVE (dmirror_exclusive, V2025 form), CHECK_EXCLUSIVE (dmirror_check_atomic) and SNAPSHOT
  * (dmirror_snapshot). Pages are copied through the device entries with DeviceMemoryAccess (word 0 of each page)
  * while the dmirror mutex is held, as dmirror_do_read/do_write copy under it.

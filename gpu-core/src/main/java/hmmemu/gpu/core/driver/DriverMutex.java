@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Models a driver's user lock: nouveau's {@code svmm->mutex} or dmirror's {@code dmirror->mutex}
- * (PROTOCOL.md §1.6). A sleeping lock in the kernel; here a waiter is a parked continuation that runs when the
+ * (docs/PROTOCOL.md §1.6). A sleeping lock in the kernel; here a waiter is a parked continuation that runs when the
  * lock is handed to it, in FIFO order.
  *
  * <p>Implementation note: a lock is held across steps only where the modelled code holds it across a wait

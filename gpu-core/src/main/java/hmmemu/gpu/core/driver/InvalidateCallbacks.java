@@ -8,7 +8,7 @@ import hmmemu.protocol.msg.HmmProtocol;
 import java.util.Set;
 
 /**
- * The invalidate callbacks of every subscription the drivers of one device hold (PROTOCOL.md §4.4, §4.6):
+ * The invalidate callbacks of every subscription the drivers of one device hold (docs/PROTOCOL.md §4.4, §4.6):
  * nouveau_svm_range_invalidate (Gt), nouveau_svmm_invalidate_range_start (Gc), dmirror_interval_invalidate and
  * dmirror_snapshot_invalidate. Each ends with exactly one InvalidateAck (the classic one after the zap's flush).
  */

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 
 /**
- * The driver side of the mmu notifier API (PROTOCOL.md §2) for one device: the subscriptions its drivers
+ * The driver side of the mmu notifier API (docs/PROTOCOL.md §2) for one device: the subscriptions its drivers
  * inserted, mmu_interval_notifier_insert/remove, mmu_interval_read_begin/read_retry and mmu_interval_set_seq.
  */
 final class Notifiers {

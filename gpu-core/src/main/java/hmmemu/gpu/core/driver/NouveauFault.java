@@ -10,7 +10,7 @@ import hmmemu.protocol.trace.Trace;
 import java.util.List;
 
 /**
- * Models one call of nouveau_atomic_range_fault() (PROTOCOL.md §4.2, V2025 form) or nouveau_range_fault() (§4.3)
+ * Models one call of nouveau_atomic_range_fault() (docs/PROTOCOL.md §4.2, V2025 form) or nouveau_range_fault() (§4.3)
  * for one fault of a batch: a temporary interval notifier "Gt" over the faulting page, then the seq loop
  * read_begin / make_device_exclusive or hmm_range_fault / svmm mutex + read_retry / map ({@link IntervalReadLoop}),
  * bounded by a deadline.

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The driver-side mirror of one notifier subscription: for interval subscriptions, the
  * {@code mmu_interval_notifier.invalidate_seq} the driver stores with {@code mmu_interval_set_seq()} and the
- * "invalidation in flight" mark that makes {@code mmu_interval_read_begin()} wait (PROTOCOL.md §2).
+ * "invalidation in flight" mark that makes {@code mmu_interval_read_begin()} wait (docs/PROTOCOL.md §2).
  */
 final class Subscription {
   /** Which callback this subscription runs. */
