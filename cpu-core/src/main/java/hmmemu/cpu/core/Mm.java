@@ -14,7 +14,8 @@ import java.util.TreeMap;
 final class Mm {
   final int id;
   final TreeMap<Long, Vma> vmas = new TreeMap<>();
-  final TreeMap<Long, Pte> ptes = new TreeMap<>();
+  /** The page table: page-aligned va to PTE (absent = pte_none), packed in PTE tables. */
+  final PageTable ptes = new PageTable();
 
   /**
    * invalidate_seq: starts at 2; odd while an invalidation that hit an interval subscription is active;
