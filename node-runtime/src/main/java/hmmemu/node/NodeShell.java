@@ -41,6 +41,12 @@ public final class NodeShell {
    * discarded by the transport, so the shell reports it.
    */
   public static final int MAX_FRAME_BYTES = 256 * 1024;
+  /**
+   * Largest reply to a controller's ask: replies go to the ask's temporary actor, which reference.conf routes
+   * over Artery's large-message stream ({@code large-message-destinations = ["/temp/*"]}) whose
+   * {@code maximum-large-frame-size} is 8 MiB. A larger reply is reported like an oversized frame.
+   */
+  public static final int MAX_REPLY_FRAME_BYTES = 8 * 1024 * 1024;
 
   private final ActorContext<?> ctx;
   private final int nodeIndex;
@@ -139,18 +145,18 @@ public final class NodeShell {
         env = env.toBuilder().setTraceBatch(env.getTraceBatch().toBuilder().setLostBefore(lostBefore)).build();
         lostBefore = 0;
       }
-      checkFrame(env, "trace batch");
+      checkFrame(env, "trace batch", MAX_FRAME_BYTES);
       checker.tell(env);
     }
   }
 
   /** Reports (error log and counter) an envelope the transport will discard as larger than a frame. */
-  private void checkFrame(Envelope env, String what) {
+  private void checkFrame(Envelope env, String what, int limit) {
     int size = env.getSerializedSize();
-    if (size <= MAX_FRAME_BYTES) return;
+    if (size <= limit) return;
     oversize++;
     ctx.getLog().error("{} of {} bytes exceeds the {}-byte frame limit: a remote receiver will never get it ({})",
-        what, size, MAX_FRAME_BYTES, describe(env));
+        what, size, limit, describe(env));
   }
 
   private static String describe(Envelope e) {
@@ -203,7 +209,7 @@ public final class NodeShell {
    */
   public void reply(ActorRef<Envelope> to, HmmProtocol.Msg msg) {
     Envelope env = WireCodec.encode(msg, clock.snapshot(), selfString);
-    checkFrame(env, "reply");
+    checkFrame(env, "reply", MAX_REPLY_FRAME_BYTES);
     to.tell(env);
   }
 
