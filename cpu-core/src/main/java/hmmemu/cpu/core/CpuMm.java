@@ -288,9 +288,9 @@ public final class CpuMm {
     s.put("mm.hitThisPeriod", hit);
     s.put("mm.deferred", deferred);
     s.put("mm.mmapWaiters", mmapWaiters);
-    s.put("folios", folios.byPfn.size());
+    s.put("folios", folios.count());
     int waiters = 0;
-    for (Folio f : folios.byPfn.values()) waiters += f.waiters.size();
+    for (Folio f : folios.all()) waiters += f.waiterCount();
     s.put("folio.waiters", waiters);
     s.put("exclusiveHolder", folios.exclusiveHolder.size());
     s.put("subscriptions", notifier.subscriptions.size());
@@ -312,14 +312,14 @@ public final class CpuMm {
 
   /** A snapshot of the folio at pfn (freed folios included), if it was ever allocated. */
   public Optional<FolioView> folio(long pfn) {
-    Folio f = folios.byPfn.get(pfn);
+    Folio f = folios.byPfn(pfn);
     return f == null ? Optional.empty() : Optional.of(f.view());
   }
 
   /** Word {@code index} of the page at pfn (also after it was freed); 0 for an unknown pfn. */
   public long word(long pfn, int index) {
-    Folio f = folios.byPfn.get(pfn);
-    return f == null ? 0 : f.data[index];
+    Folio f = folios.byPfn(pfn);
+    return f == null ? 0 : f.word(index);
   }
 
   /** The VMA containing va, if any. */
@@ -340,7 +340,7 @@ public final class CpuMm {
   /** All non-none PTEs of mm by page address. */
   public Map<Long, Pte> ptes(int mmId) {
     Mm mm = k.mms.get(mmId);
-    return mm == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(mm.ptes));
+    return mm == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(mm.ptes.snapshot()));
   }
 
   public boolean hasMm(int mmId) { return k.mms.containsKey(mmId); }
@@ -399,22 +399,22 @@ public final class CpuMm {
 
   private void onInspectPage(HmmProtocol.InspectPage m) {
     Pte p = pte(m.mmId(), m.va());
-    Folio f = p.state() == PteState.NONE ? null : folios.byPfn.get(p.pfn());
+    Folio f = p.state() == PteState.NONE ? null : folios.byPfn(p.pfn());
     List<Long> words = new ArrayList<>();
-    if (f != null) for (long w : f.data) words.add(w);
+    if (f != null) for (int i = 0; i < Page.WORDS; i++) words.add(f.word(i));
     k.reply(new HmmProtocol.PageInfo(m.reqId(), p.state(), p.pfn(), p.write(), p.dirty(), p.young(),
         f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
-        f != null && f.anonExclusive, f == null ? 0 : f.data[0], List.copyOf(words)));
+        f != null && f.anonExclusive, f == null ? 0 : f.word(0), List.copyOf(words)));
   }
 
   /** The folio at a pfn, mapped or not (a driver's folio_get keeps an unmapped folio alive); pte is NONE. */
   private void onInspectFolio(HmmProtocol.InspectFolio m) {
-    Folio f = folios.byPfn.get(m.pfn());
+    Folio f = folios.byPfn(m.pfn());
     List<Long> words = new ArrayList<>();
-    if (f != null) for (long w : f.data) words.add(w);
+    if (f != null) for (int i = 0; i < Page.WORDS; i++) words.add(f.word(i));
     k.reply(new HmmProtocol.PageInfo(m.reqId(), PteState.NONE, f == null ? 0 : m.pfn(), false, false, false,
         f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
-        f != null && f.anonExclusive, f == null ? 0 : f.data[0], List.copyOf(words)));
+        f != null && f.anonExclusive, f == null ? 0 : f.word(0), List.copyOf(words)));
   }
 
   private void onResetNode(HmmProtocol.ResetNode m) {

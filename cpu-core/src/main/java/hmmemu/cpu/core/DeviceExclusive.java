@@ -154,7 +154,7 @@ final class DeviceExclusive {
         folios.putFolio(f);
         exclusiveFail(op, Errno.EBUSY);
       } else { // folio_lock_killable(): sleep (holding mmap_lock) until unlocked
-        f.waiters.add(() -> exclusiveLockFolio(op, f));
+        f.park(() -> exclusiveLockFolio(op, f));
       }
       return;
     }

@@ -2,16 +2,31 @@ package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.Page;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 
 /**
  * Models struct folio (order 0) with its contents. The folio lock's wait queue holds parked operations;
  * folio_unlock() wakes all of them and each re-checks (as folio_wake_bit does with exclusive waiters that
  * re-try the lock).
+ *
+ * <p>Contents are stored sparsely (issue 11: a page pays for the words that differ from zero): {@code words} is
+ * null while every word is zero, then a sorted array of (word index, value) pairs, then a dense
+ * {@code long[Page.WORDS]} once more than {@link #SPARSE_MAX} words are non-zero (a fully written page costs its
+ * 4 KiB). A word written back to zero leaves the sparse array; a dense page stays dense.
  */
 final class Folio {
+  /** Non-zero words kept as pairs before the contents become a dense long[512] (64 pairs = 1 KiB). */
+  static final int SPARSE_MAX = 64;
+  private static final long[] NO_WORDS = new long[0];
+
   final long pfn;
-  /** Page contents, word by word; kept after the folio is freed so that late accesses are observable. */
-  final long[] data = new long[Page.WORDS];
+  /**
+   * Page contents; kept after the folio is freed so that late accesses are observable. Null (all zero),
+   * sparse pairs {@code [index0, value0, index1, value1, ...]} sorted by index ({@link #sparseCount} of them),
+   * or dense (length {@link Page#WORDS}, with {@link #sparseCount} = -1).
+   */
+  private long[] words;
+  private short sparseCount;
   /** folio_test_anon(): anonymous memory (not page cache). */
   boolean anon;
   boolean hugetlb;
@@ -26,14 +41,99 @@ final class Folio {
   boolean freed;
   /** PG_referenced: set by folio_mark_accessed() (GUP's FOLL_TOUCH); reclaim's aging is not modelled. */
   boolean referenced;
-  final ArrayDeque<Runnable> waiters = new ArrayDeque<>();
+  /** The folio lock's wait queue; allocated when the first operation parks on it. */
+  private ArrayDeque<Runnable> waiters;
 
   Folio(long pfn, boolean zero) {
     this.pfn = pfn;
     this.zero = zero;
   }
 
+  /** Word {@code index} of the contents. */
+  long word(int index) {
+    long[] w = words;
+    if (w == null) return 0;
+    if (sparseCount < 0) return w[index];
+    int at = find(index);
+    return at >= 0 ? w[2 * at + 1] : 0;
+  }
+
+  /** Stores word {@code index}. */
+  void setWord(int index, long value) {
+    if (sparseCount < 0) {
+      words[index] = value;
+      return;
+    }
+    int at = find(index);
+    if (at >= 0) {
+      if (value != 0) {
+        words[2 * at + 1] = value;
+      } else { // back to zero: the pair leaves
+        System.arraycopy(words, 2 * at + 2, words, 2 * at, 2 * (sparseCount - at - 1));
+        sparseCount--;
+        if (sparseCount == 0) words = null;
+      }
+      return;
+    }
+    if (value == 0) return;
+    int ins = -at - 1;
+    if (sparseCount == SPARSE_MAX) {
+      long[] dense = new long[Page.WORDS];
+      for (int i = 0; i < sparseCount; i++) dense[(int) words[2 * i]] = words[2 * i + 1];
+      dense[index] = value;
+      words = dense;
+      sparseCount = -1;
+      return;
+    }
+    long[] w = words == null ? NO_WORDS : words;
+    if (2 * sparseCount == w.length) w = Arrays.copyOf(w, Math.max(2, 2 * w.length));
+    System.arraycopy(w, 2 * ins, w, 2 * ins + 2, 2 * (sparseCount - ins));
+    w[2 * ins] = index;
+    w[2 * ins + 1] = value;
+    words = w;
+    sparseCount++;
+  }
+
+  /** Copies the contents of {@code src} (null: all zero) over this folio's (a COW copy of a new folio). */
+  void copyContentsFrom(Folio src) {
+    if (src == null || src.words == null) {
+      words = null;
+      sparseCount = 0;
+    } else {
+      words = src.sparseCount < 0 ? src.words.clone() : Arrays.copyOf(src.words, 2 * src.sparseCount);
+      sparseCount = src.sparseCount;
+    }
+  }
+
+  /** Binary search of the sparse pairs: the pair's position, or -(insertion point) - 1. */
+  private int find(int index) {
+    int lo = 0, hi = sparseCount - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      long k = words[2 * mid];
+      if (k < index) lo = mid + 1;
+      else if (k > index) hi = mid - 1;
+      else return mid;
+    }
+    return -lo - 1;
+  }
+
+  /** folio_wait_bit_common(): parks an operation on the folio lock. */
+  void park(Runnable waiter) {
+    if (waiters == null) waiters = new ArrayDeque<>(2);
+    waiters.add(waiter);
+  }
+
+  /** The operations parked on the lock, removed from the folio (folio_wake_bit wakes all of them). */
+  ArrayDeque<Runnable> takeWaiters() {
+    ArrayDeque<Runnable> w = waiters;
+    waiters = null;
+    return w;
+  }
+
+  int waiterCount() { return waiters == null ? 0 : waiters.size(); }
+
   FolioView view() {
-    return new FolioView(pfn, locked, refcount, mapcount, dirty, anon, anonExclusive, hugetlb, freed, waiters.size(), referenced);
+    return new FolioView(pfn, locked, refcount, mapcount, dirty, anon, anonExclusive, hugetlb, freed, waiterCount(), referenced);
   }
 }

@@ -1,25 +1,57 @@
 package hmmemu.cpu.core;
 
 import hmmemu.protocol.trace.Trace;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Models physical memory of the node: struct folio (order 0) allocation, folio_get()/folio_put() with the
  * refcount, the folio lock (folio_lock()/folio_unlock() and its wait queue) and the shared zero page.
+ *
+ * <p>Folios are found by pfn in a dense table (the memmap: pfn_to_page() is an index, not a lookup), in chunks
+ * of {@value #CHUNK} so that neither a boxed key nor a map node is paid per page (issue 11).
  */
 final class Folios {
   private final Kernel k;
-  /** Every folio ever allocated, freed ones included, by pfn (pfns are never reused). */
-  final Map<Long, Folio> byPfn = new HashMap<>();
+  private static final int CHUNK_BITS = 12;
+  private static final int CHUNK = 1 << CHUNK_BITS;
+  /** The zero page (ZERO_PFN, below FIRST_PFN). */
+  private final Folio zeroFolio;
+  /**
+   * Every folio ever allocated, freed ones included (pfns are never reused): the folio of pfn p is
+   * {@code memmap[i >> CHUNK_BITS][i & (CHUNK - 1)]} with {@code i = p - FIRST_PFN}.
+   */
+  private Folio[][] memmap = new Folio[4][];
   /** pfn -> the device that last converted it (only reported with the hmmPfnExclusive switch). */
   final Map<Long, Integer> exclusiveHolder = new HashMap<>();
   private long nextPfn = CpuMm.FIRST_PFN;
 
   Folios(Kernel k) {
     this.k = k;
-    Folio zeroFolio = new Folio(CpuMm.ZERO_PFN, true);
-    byPfn.put(CpuMm.ZERO_PFN, zeroFolio);
+    zeroFolio = new Folio(CpuMm.ZERO_PFN, true);
+  }
+
+  /** pfn_to_page() for any pfn: the folio, or null if the pfn was never allocated. */
+  Folio byPfn(long pfn) {
+    if (pfn == CpuMm.ZERO_PFN) return zeroFolio;
+    long i = pfn - CpuMm.FIRST_PFN;
+    if (i < 0 || pfn >= nextPfn) return null;
+    return memmap[(int) (i >>> CHUNK_BITS)][(int) (i & (CHUNK - 1))];
+  }
+
+  /** The number of folios ever allocated, the zero page included. */
+  int count() { return (int) (nextPfn - CpuMm.FIRST_PFN) + 1; }
+
+  /** Every folio ever allocated, the zero page first, then by pfn. */
+  List<Folio> all() {
+    List<Folio> out = new ArrayList<>(count());
+    out.add(zeroFolio);
+    for (long p = CpuMm.FIRST_PFN; p < nextPfn; p++) out.add(byPfn(p));
+    return out;
   }
 
   /** Reports the folio's bits (the zero page is never reported). */
@@ -30,17 +62,21 @@ final class Folios {
 
   /** pfn_folio() for a pfn a PTE or a grant references; it must have been allocated. */
   Folio folioOf(long pfn) {
-    Folio f = byPfn.get(pfn);
+    Folio f = byPfn(pfn);
     if (f == null) throw new IllegalStateException("I8 refcount: a PTE references pfn " + pfn + " that was never allocated");
     return f;
   }
 
   /** folio_alloc(): a new order-0 folio with refcount 1 (the caller's reference). */
   Folio allocFolio(boolean anon) {
+    long i = nextPfn - CpuMm.FIRST_PFN;
+    int chunk = (int) (i >>> CHUNK_BITS);
+    if (chunk >= memmap.length) memmap = Arrays.copyOf(memmap, 2 * memmap.length);
+    if (memmap[chunk] == null) memmap[chunk] = new Folio[CHUNK];
     Folio f = new Folio(nextPfn++, false);
     f.anon = anon;
     f.refcount = 1;
-    byPfn.put(f.pfn, f);
+    memmap[chunk][(int) (i & (CHUNK - 1))] = f;
     return f;
   }
 
@@ -74,7 +110,7 @@ final class Folios {
     }
   }
 
-  /** folio_lock() on an unlocked folio (callers that may wait park on f.waiters first). */
+  /** folio_lock() on an unlocked folio (callers that may wait park on it with f.park first). */
   void lockFolio(Folio f) {
     if (f.locked) throw new IllegalStateException("I7 lock discipline: folio " + f.pfn + " locked twice");
     f.locked = true;
@@ -86,7 +122,7 @@ final class Folios {
     if (!f.locked) throw new IllegalStateException("I7 lock discipline: unlock of unlocked folio " + f.pfn);
     f.locked = false;
     emitFolio(f);
-    k.runQueue.addAll(f.waiters);
-    f.waiters.clear();
+    ArrayDeque<Runnable> woken = f.takeWaiters();
+    if (woken != null) k.runQueue.addAll(woken);
   }
 }

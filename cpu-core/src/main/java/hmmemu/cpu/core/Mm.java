@@ -14,7 +14,8 @@ import java.util.TreeMap;
 final class Mm {
   final int id;
   final TreeMap<Long, Vma> vmas = new TreeMap<>();
-  final TreeMap<Long, Pte> ptes = new TreeMap<>();
+  /** The page table: page-aligned va to PTE (absent = pte_none), packed in PTE tables. */
+  final PageTable ptes = new PageTable();
   /**
    * PMD indexes (va / PMD_SIZE) that have a PTE table (!pmd_none): allocated by the first PTE set in the span
    * (__pte_alloc), kept by zaps (MADV_DONTNEED, munmap's zap), freed by free_pgtables() where no VMA is left.

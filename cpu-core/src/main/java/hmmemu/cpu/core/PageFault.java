@@ -105,7 +105,7 @@ final class PageFault {
           folios.emitFolio(file);
           k.setPte(mm, va, new Pte(PteState.PRESENT, file.pfn, false, false, true, true), "do_read_fault");
         } else {
-          mapNewAnonFolio(mm, vma, va, file.data, "do_cow_fault");
+          mapNewAnonFolio(mm, vma, va, file, "do_cow_fault");
         }
         return;
       }
@@ -126,9 +126,9 @@ final class PageFault {
   }
 
   /** A new exclusive anonymous folio mapped PRESENT W D A (contents copied from src, or zeroed). */
-  private Folio mapNewAnonFolio(Mm mm, Vma vma, long va, long[] src, String cause) {
+  private Folio mapNewAnonFolio(Mm mm, Vma vma, long va, Folio src, String cause) {
     Folio f = folios.allocFolio(true);
-    if (src != null) System.arraycopy(src, 0, f.data, 0, Page.WORDS);
+    if (src != null) f.copyContentsFrom(src);
     f.mapcount = 1;
     f.anonExclusive = true;
     vma.anonVma = true;
@@ -169,7 +169,7 @@ final class PageFault {
     notifier.startInvalidation(mm, va, va + Page.SIZE, NotifyEvent.CLEAR, 0, true, inv -> {
       if (mm.pte(va).equals(pte)) {
         Folio old = folios.folioOf(pte.pfn());
-        mapNewAnonFolio(mm, vma, va, old.zero ? null : old.data, "wp_page_copy");
+        mapNewAnonFolio(mm, vma, va, old.zero ? null : old, "wp_page_copy");
         if (!old.zero) {
           old.mapcount--;
           old.refcount--;
@@ -198,12 +198,12 @@ final class PageFault {
       if (mode == FaultMode.USER) {
         // folio_lock_or_retry: drop mmap_lock, wait for the unlock, VM_FAULT_RETRY; the caller puts the ref.
         mmapLock.readUnlock(mm);
-        f.waiters.add(() -> {
+        f.park(() -> {
           folios.putFolio(f);
           done.done(true);
         });
       } else {
-        f.waiters.add(() -> lockForRestore(mm, va, orig, f, mode, done));
+        f.park(() -> lockForRestore(mm, va, orig, f, mode, done));
       }
       return;
     }

@@ -158,12 +158,12 @@ final class UserAccess {
     CpuAccess m = op.m;
     Folio f = folios.folioOf(pte.pfn());
     int w = Page.wordIndex(m.va());
-    long old = f.data[w];
+    long old = f.word(w);
     long now = apply(m.access(), old, m.value());
     boolean write = m.access().isWrite();
     if (write) {
       if (f.zero || !pte.write()) throw new IllegalStateException("CPU store through a read-only PTE at " + Long.toHexString(va));
-      f.data[w] = now;
+      f.setWord(w, now);
     }
     Pte accessed = new Pte(PteState.PRESENT, pte.pfn(), pte.write(), pte.dirty() || write, true, pte.softDirty());
     if (!accessed.equals(pte)) k.setPte(op.mm, va, accessed, write ? "access:dirty" : "access:young");
@@ -191,17 +191,17 @@ final class UserAccess {
     if (m.wordIndex() < 0 || m.wordIndex() >= Page.WORDS) {
       throw new IllegalStateException("device access outside the page: word " + m.wordIndex());
     }
-    Folio f = folios.byPfn.get(m.pfn());
+    Folio f = folios.byPfn(m.pfn());
     if (f == null) {
       unknownPfnAccesses++;
       k.emit(new Trace.HostMemoryAccessed(m.deviceId(), -1, m.pfn(), m.wordIndex(), m.access(), 0, 0));
       k.reply(new HmmProtocol.DeviceMemoryAccessReply(m.reqId(), 0));
       return;
     }
-    long old = f.data[m.wordIndex()];
+    long old = f.word(m.wordIndex());
     long now = apply(m.access(), old, m.value());
     if (m.access().isWrite()) {
-      f.data[m.wordIndex()] = now;
+      f.setWord(m.wordIndex(), now);
       if (!f.dirty && !f.freed && !f.zero) {
         f.dirty = true; // the device wrote the page (set_page_dirty by the DMA owner)
         folios.emitFolio(f);

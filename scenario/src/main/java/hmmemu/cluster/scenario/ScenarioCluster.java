@@ -438,21 +438,26 @@ final class ScenarioCluster {
     return out;
   }
 
-  /** The checker's verdict once it delivered every event the controller has seen (bounded; flushed after). */
+  /**
+   * The checker's verdict once it delivered every event the controller has seen, bounded like a step (the
+   * scenario's step timeout, at least {@link #INSPECT_MILLIS}: a checker digesting a large step's events is part
+   * of that step); then flushed and bounded by {@link #INSPECT_MILLIS} again.
+   */
   CheckerActor.VerdictReply verdict() {
+    long catchUpMillis = Math.max(INSPECT_MILLIS, scenario.stepTimeout().toMillis());
     long[] until = client.clock();
     CompletableFuture<CheckerActor.VerdictReply> reply = AskPattern.<Object, CheckerActor.VerdictReply>ask(
         cluster.checker(), replyTo -> new CheckerActor.Verdict(until, replyTo), ASK_TIMEOUT,
         cluster.controlSystem().scheduler()).toCompletableFuture();
     CheckerActor.VerdictReply v;
     try {
-      v = reply.get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+      v = reply.get(catchUpMillis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       cluster.checker().tell(new CheckerActor.Flush());
       try {
         v = reply.get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
       } catch (Exception e2) {
-        throw new IllegalStateException("the invariant checker gave no verdict within " + 2 * INSPECT_MILLIS + " ms");
+        throw new IllegalStateException("the invariant checker gave no verdict within " + (catchUpMillis + INSPECT_MILLIS) + " ms");
       }
     } catch (InterruptedException | ExecutionException e) {
       throw new IllegalStateException("the invariant checker's verdict failed: " + e);

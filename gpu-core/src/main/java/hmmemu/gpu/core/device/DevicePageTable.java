@@ -10,7 +10,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -23,17 +22,18 @@ import java.util.TreeMap;
  * returns; whoever issued it is told the value by the caller of {@link #completeHostAccess}.
  */
 public final class DevicePageTable {
-  /** Key of a device page-table entry: the process and the page-aligned virtual address. */
-  private record EntryKey(int mmId, long va) implements Comparable<EntryKey> {
-    @Override
-    public int compareTo(EntryKey o) {
-      int c = Integer.compare(mmId, o.mmId);
-      return c != 0 ? c : Long.compare(va, o.va);
+  /** One device page-table entry (PROTOCOL.md §1.7). */
+  public record Entry(long pfn, boolean read, boolean write, boolean atomic) {
+    /** The entry packed in a long: valid, read, write, atomic bits and the pfn; never 0. */
+    long pack() {
+      if (pfn < 0 || pfn >>> 59 != 0) throw new IllegalArgumentException("pfn out of range: " + pfn);
+      return 1 | (read ? 2 : 0) | (write ? 4 : 0) | (atomic ? 8 : 0) | (pfn << 4);
+    }
+
+    static Entry unpack(long e) {
+      return e == 0 ? null : new Entry(e >>> 4, (e & 2) != 0, (e & 4) != 0, (e & 8) != 0);
     }
   }
-
-  /** One device page-table entry (docs/PROTOCOL.md §1.7). */
-  public record Entry(long pfn, boolean read, boolean write, boolean atomic) {}
 
   /** A classic-notifier ack held back until the device's transactions to the zapped pfns completed. */
   private static final class DeferredAck {
@@ -48,7 +48,8 @@ public final class DevicePageTable {
 
   private final DeviceIds ids;
   private final StepContext ctx;
-  private final TreeMap<EntryKey, Entry> pageTable = new TreeMap<>();
+  /** The entries, per mm, packed (issue 11: no object per mapped page). */
+  private final TreeMap<Integer, PackedPageTable> pageTable = new TreeMap<>();
   /** Host accesses in flight: reqId -> the pfn they go to. */
   private final Map<Long, Long> hostAccesses = new LinkedHashMap<>();
   private final List<DeferredAck> deferredAcks = new ArrayList<>();
@@ -58,13 +59,16 @@ public final class DevicePageTable {
     this.ctx = ctx;
   }
 
-  public Entry entry(int mmId, long va) { return pageTable.get(new EntryKey(mmId, Page.alignDown(va))); }
+  public Entry entry(int mmId, long va) {
+    PackedPageTable t = pageTable.get(mmId);
+    return t == null ? null : Entry.unpack(t.get(Page.alignDown(va)));
+  }
 
   /** Programs one entry (nouveau's PFNMAP update / dmirror's xa_store), traced with the seq it was checked at. */
   public void install(int mmId, long va, long pfn, boolean read, boolean write, boolean atomic, long subId,
       long seq) {
     long page = Page.alignDown(va);
-    pageTable.put(new EntryKey(mmId, page), new Entry(pfn, read, write, atomic));
+    pageTable.computeIfAbsent(mmId, k -> new PackedPageTable()).put(page, new Entry(pfn, read, write, atomic).pack());
     ctx.emit(new Trace.DeviceEntryInstalled(ids.deviceId(), mmId, page, pfn, read, write, atomic, subId, seq));
   }
 
@@ -72,18 +76,22 @@ public final class DevicePageTable {
   public Set<Long> zap(int mmId, long from, long to, boolean toInclusive) {
     Set<Long> pfns = new HashSet<>();
     if (to < from || (to == from && !toInclusive)) return pfns;
-    NavigableMap<EntryKey, Entry> range =
-        pageTable.subMap(new EntryKey(mmId, from), true, new EntryKey(mmId, to), toInclusive);
-    Iterator<Map.Entry<EntryKey, Entry>> it = range.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<EntryKey, Entry> e = it.next();
-      // Read the entry before removing it: TreeMap may reuse the removed node for its successor.
-      long va = e.getKey().va();
-      long pfn = e.getValue().pfn();
-      it.remove();
+    PackedPageTable t = pageTable.get(mmId);
+    if (t == null) return pfns;
+    long end = toInclusive ? (to == Long.MAX_VALUE ? to : to + 1) : to; // entries at va < end
+    List<Long> zapped = new ArrayList<>();
+    t.forEachIn(from, end, (va, e) -> {
+      zapped.add(va);
+      zapped.add(e >>> 4);
+    });
+    for (int i = 0; i < zapped.size(); i += 2) {
+      long va = zapped.get(i);
+      long pfn = zapped.get(i + 1);
+      t.remove(va);
       pfns.add(pfn);
       ctx.emit(new Trace.DeviceEntryZapped(ids.deviceId(), mmId, va, pfn));
     }
+    if (t.isEmpty()) pageTable.remove(mmId);
     return pfns;
   }
 
@@ -149,10 +157,12 @@ public final class DevicePageTable {
   /** The entries, ordered by (mmId, va). */
   public List<HmmProtocol.DeviceEntry> entries() {
     List<HmmProtocol.DeviceEntry> out = new ArrayList<>();
-    for (Map.Entry<EntryKey, Entry> e : pageTable.entrySet()) {
-      Entry v = e.getValue();
-      out.add(new HmmProtocol.DeviceEntry(e.getKey().mmId(), e.getKey().va(), v.pfn(), v.read(), v.write(),
-          v.atomic()));
+    for (Map.Entry<Integer, PackedPageTable> t : pageTable.entrySet()) {
+      int mmId = t.getKey();
+      t.getValue().forEachIn(Long.MIN_VALUE, Long.MAX_VALUE, (va, e) -> {
+        Entry v = Entry.unpack(e);
+        out.add(new HmmProtocol.DeviceEntry(mmId, va, v.pfn(), v.read(), v.write(), v.atomic()));
+      });
     }
     return out;
   }

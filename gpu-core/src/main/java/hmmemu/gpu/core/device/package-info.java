@@ -1,7 +1,7 @@
 /**
  * The device hardware of one emulated GPU: {@link hmmemu.gpu.core.device.DevicePageTable} (the device page table,
  * docs/PROTOCOL.md §1.7, its transactions to host memory and the TLB flush that holds a classic-notifier ack back until
- * they completed) and {@link hmmemu.gpu.core.device.FaultBuffer} (the warps' accesses, the replayable fault
+ * they completed; its entries are packed, a long per page, in {@code PackedPageTable}) and {@link hmmemu.gpu.core.device.FaultBuffer} (the warps' accesses, the replayable fault
  * buffer and nouveau's fault worker: batches, cancel, REPLAY, §4.1). Also what every layer shares during a step
  * ({@link hmmemu.gpu.core.device.StepContext}) and the device's ids ({@link hmmemu.gpu.core.device.DeviceIds}).
  *
