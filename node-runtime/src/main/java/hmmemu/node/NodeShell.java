@@ -47,12 +47,6 @@ public final class NodeShell {
    * discarded by the transport, so the shell reports it.
    */
   public static final int MAX_FRAME_BYTES = 256 * 1024;
-  /**
-   * Largest reply to a controller's ask: replies go to the ask's temporary actor, which reference.conf routes
-   * over Artery's large-message stream ({@code large-message-destinations = ["/temp/*"]}) whose
-   * {@code maximum-large-frame-size} is 8 MiB. A larger reply is reported like an oversized frame.
-   */
-  public static final int MAX_REPLY_FRAME_BYTES = 8 * 1024 * 1024;
 
   private final ActorContext<?> ctx;
   private final int nodeIndex;
@@ -179,7 +173,7 @@ public final class NodeShell {
         lostBefore = 0;
       }
       if (!flows.isEmpty() && env.getSerializedSize() < DataLink.CHUNK_BYTES) env = withFlows(env);
-      checkFrame(env, "trace batch", MAX_FRAME_BYTES);
+      checkFrame(env, "trace batch");
       checker.tell(env);
     }
   }
@@ -228,12 +222,12 @@ public final class NodeShell {
   public long flowsDropped() { return flowsDropped; }
 
   /** Reports (error log and counter) an envelope the transport will discard as larger than a frame. */
-  private void checkFrame(Envelope env, String what, int limit) {
+  private void checkFrame(Envelope env, String what) {
     int size = env.getSerializedSize();
-    if (size <= limit) return;
+    if (size <= MAX_FRAME_BYTES) return;
     oversize++;
     ctx.getLog().error("{} of {} bytes exceeds the {}-byte frame limit: a remote receiver will never get it ({})",
-        what, size, limit, describe(env));
+        what, size, MAX_FRAME_BYTES, describe(env));
   }
 
   private static String describe(Envelope e) {
@@ -297,7 +291,7 @@ public final class NodeShell {
    */
   public void reply(ActorRef<Envelope> to, HmmProtocol.Msg msg) {
     Envelope env = WireCodec.encode(msg, clock.snapshot(), selfString);
-    checkFrame(env, "reply", MAX_REPLY_FRAME_BYTES);
+    checkFrame(env, "reply");
     to.tell(env);
   }
 
