@@ -36,7 +36,13 @@ final class SimSweep {
   private SimSweep() {}
 
   /** The 95% Wilson score interval of {@code k} successes in {@code n} trials: {lo, hi}. */
-  static double[] wilson(long k, long n) { return SweepCommand.wilson(k, n); }
+  static double[] wilson(long k, long n) {
+    double[] w = SweepCommand.wilson(k, n);
+    if (n == 0) return w;
+    // The interval always holds k/n; rounding can put a bound a hair past it (1e-17 above 0 for k = 0).
+    double p = (double) k / n;
+    return new double[] {Math.min(w[0], p), Math.max(w[1], p)};
+  }
 
   /** Nearest-rank percentile {@code q} (0..100) of sorted {@code v}; 0 when empty. */
   static long percentile(long[] v, double q) {
