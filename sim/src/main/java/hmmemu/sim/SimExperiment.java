@@ -58,8 +58,18 @@ public final class SimExperiment {
    * reported unfinished, e.g. a livelock); {@code maxEvents} bounds the agenda events.
    */
   public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents) {
+    return run(name, config, w, maxModelMicros, maxEvents, null);
+  }
+
+  /**
+   * {@link #run}, with {@code onTrace} (when not null) offered every trace event in the order the checker judges
+   * it (a run recorder, for instance); it sees the set-up as well as the workload.
+   */
+  public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
+      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace) {
     long wall0 = System.nanoTime();
     Sim sim = new Sim(config);
+    if (onTrace != null) sim.onTrace(onTrace);
     List<Integer> devices = new ArrayList<>();
     for (int k = 1; k <= w.gpuNodes(); k++) {
       int dev = Ids.deviceId(k, 0);

@@ -38,6 +38,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--sim", description = "Run in the deterministic simulator (one thread, virtual time, the "
       + "modelled link of hmm-emu.link; --seed replays a run exactly) instead of an embedded cluster.")
   boolean sim;
+  @Option(names = "--one-way", paramLabel = "DURATION", description = "With --sim: a constant one-way delay (model "
+      + "time) on every host-device direction instead of hmm-emu.link's delays, as a sweep --sim row has (its replay "
+      + "lines use it).")
+  String oneWay;
   @Mixin RecordOptions record;
 
   /** What the report shows at the top: the workload and the switches that differ between runs. */
@@ -69,7 +73,24 @@ final class DemoCommand implements Callable<Integer> {
         throw new hmmemu.cluster.SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
       }
     }
-    if (sim) return hmmemu.cluster.demo.SimDemo.run(System.out, settings, selected, json);
+    if (oneWay != null && !sim) throw new hmmemu.cluster.SettingsException("--one-way: only with --sim");
+    if (sim) {
+      double hop = oneWay == null ? -1 : SimSweep.oneWayMicros("--one-way", oneWay, settings);
+      String replay = "hmm-emu demo --sim --seed " + settings.demo.seed() + (oneWay != null ? " --one-way " + oneWay : "")
+          + " --arms " + String.join(",", selected) + workload.flags()
+          + (config != null ? " --config " + config.getPath() : "");
+      // The simulator leaves a run record only when asked (--out): a 2-GPU-node arm makes tens of millions of events.
+      List<RunRecorder> recs = record.out != null ? new ArrayList<>() : null;
+      int code = hmmemu.cluster.demo.SimDemo.run(System.out, settings, selected, json, hop, recs, record.cap(), replay);
+      if (recs != null) {
+        ObjectNode shown = settingsNode(settings, selected, true);
+        shown.put("simulated", true);
+        if (oneWay != null) shown.put("oneWay", oneWay);
+        record.write("demo", "{\"ok\": " + (code == 0) + ", \"simulated\": true}", shown, recs, null,
+            json ? System.err : System.out);
+      }
+      return code;
+    }
     if (!json) System.out.println("starting an embedded cluster (1 CPU node, "
         + settings.demo.gpuNodes() + " GPU nodes) per arm...");
     List<Experiment.RunResult> results = new ArrayList<>();

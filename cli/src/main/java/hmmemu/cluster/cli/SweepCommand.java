@@ -42,11 +42,20 @@ final class SweepCommand implements Callable<Integer> {
   @Mixin WorkloadOptions workload;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
-  @Option(names = "--repeats", defaultValue = "1", description = "Runs per row, seeds seed..seed+N-1, pooled "
-      + "(sums and merged latency histograms; default ${DEFAULT-VALUE}). Contended runs are bimodal (docs/PROTOCOL.md "
-      + "§8 R7: a fault that fails once spins to its deadline), so one run per row says little.") int repeats;
+  @Option(names = "--repeats", description = "Runs per row, seeds seed..seed+N-1, pooled "
+      + "(sums and merged latency histograms; default 1, with --sim " + SIM_REPEATS + "). Contended runs are bimodal"
+      + " (docs/PROTOCOL.md §8 R7: a fault that fails once spins to its deadline), so one run per row says little.")
+  Integer repeats;
+  @Option(names = "--sim", description = "Run every row in the deterministic simulator (model time, one thread):"
+      + " proportions with Wilson intervals, latency percentiles with bootstrap intervals, a replay line per failed"
+      + " run and the first seed's trace hash per row; no 0us row (there is no transport to measure). A run record"
+      + " is left only with --out.")
+  boolean sim;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
   @Mixin RecordOptions record;
+
+  /** Seeds per row with --sim when --repeats is not given. */
+  static final int SIM_REPEATS = 100;
 
   /** The 95% Wilson score interval of {@code k} successes in {@code n} trials: {lo, hi}. */
   static double[] wilson(long k, long n) {
@@ -93,6 +102,7 @@ final class SweepCommand implements Callable<Integer> {
   public Integer call() {
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
+    int repeats = this.repeats != null ? this.repeats : sim ? SIM_REPEATS : 1;
     if (repeats < 1) throw new SettingsException("--repeats: must be at least 1, got " + repeats);
     HmmEmuSettings base = HmmEmuSettings.load(config, o);
     List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
@@ -100,6 +110,10 @@ final class SweepCommand implements Callable<Integer> {
       if (!a.equals("kernel") && !a.equals("early-unlock")) {
         throw new SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
       }
+    }
+    if (sim) {
+      String flags = workload.flags() + (config != null ? " --config " + config.getPath() : "");
+      return SimSweep.run(System.out, base, selected, latencies, repeats, json, flags, record, record.out != null);
     }
     List<String> points = new ArrayList<>();
     points.add("0us");

@@ -35,6 +35,24 @@ final class WorkloadOptions {
     put(o, "hmm-emu.demo.cpu-spin", cpuSpin);
   }
 
+  /** The flags given, except --seed, as they are typed (for a replay command line). */
+  String flags() {
+    StringBuilder b = new StringBuilder();
+    flag(b, "--gpu-nodes", gpuNodes);
+    flag(b, "--warps", warps);
+    flag(b, "--ops-per-warp", opsPerWarp);
+    flag(b, "--cpu-threads", cpuThreads);
+    flag(b, "--ops-per-thread", opsPerThread);
+    flag(b, "--counters", counters);
+    flag(b, "--counter-pages", counterPages);
+    if (cpuSpin != null && cpuSpin) b.append(" --cpu-spin");
+    return b.toString();
+  }
+
+  private static void flag(StringBuilder b, String name, Object v) {
+    if (v != null) b.append(' ').append(name).append(' ').append(v);
+  }
+
   private static void put(Map<String, Object> m, String key, Object v) {
     if (v != null) m.put(key, v);
   }

@@ -2,12 +2,20 @@ package hmmemu.cluster.demo;
 
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cpu.core.CpuMm;
+import hmmemu.node.link.Direction;
+import hmmemu.node.link.Distribution;
 import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.LinkSpec;
+import hmmemu.protocol.trace.Stamped;
+import hmmemu.report.RunRecorder;
 import hmmemu.sim.Sim;
 import hmmemu.sim.SimExperiment;
 import hmmemu.sim.TraceHash;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.List;
 import java.util.Locale;
 
@@ -25,20 +33,64 @@ public final class SimDemo {
 
   private SimDemo() {}
 
-  /** Runs the arms ("kernel", "early-unlock") and prints; returns the exit code (0 ok, 1 a failed arm). */
-  public static int run(PrintStream out, HmmEmuSettings settings, List<String> arms, boolean json) {
-    HmmEmuSettings.Demo d = settings.demo;
+  /** The arm's display name ("kernel" or "early-unlock"). */
+  public static String armName(String arm) {
+    return arm.equals("kernel") ? "folio-lock (kernel)" : "early-unlock (ablation)";
+  }
+
+  /**
+   * The link of hmm-emu.link; with {@code oneWayMicros} >= 0, every host-device direction (the default and each
+   * override) gets a constant one-way delay of that many model µs, the rest of its spec unchanged.
+   */
+  public static LinkSettings link(HmmEmuSettings settings, double oneWayMicros) {
     LinkSettings link;
     try {
       link = LinkSettings.fromConfig(settings.config);
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       throw new hmmemu.cluster.SettingsException(e.getMessage());
     }
+    if (oneWayMicros < 0) return link;
+    Distribution.Constant c = new Distribution.Constant(oneWayMicros);
+    Map<Direction, LinkSpec> dirs = new HashMap<>();
+    link.directions().forEach((d, sp) -> dirs.put(d, sp.withDelay(c)));
+    return new LinkSettings(link.defaults().withDelay(c), dirs, link.reliable(), link.replayTimeoutMicros(),
+        link.replayBuffer(), link.receiveWindow());
+  }
+
+  /**
+   * One arm of the workload of {@code settings} (hmm-emu.demo, its seed replaced by {@code seed}) on a fresh
+   * simulator whose seed is {@code seed}; {@code onTrace} (or null) sees every trace event the checker judges.
+   * The sweep and {@code demo --sim} both run arms here, so a sweep run and its replay line are the same run.
+   */
+  public static SimExperiment.Result runArm(HmmEmuSettings settings, LinkSettings link, String arm, long seed,
+      Consumer<Stamped> onTrace) {
+    HmmEmuSettings.Demo d = settings.demo;
     long lease = settings.config.hasPath(LEASE_KEY)
         ? settings.config.getDuration(LEASE_KEY).toNanos() / 1000 : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
     SimExperiment.Workload w = new SimExperiment.Workload(d.gpuNodes(), d.warpsPerDevice(), d.opsPerWarp(),
-        d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), d.seed(), d.cpuSpin());
+        d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), seed, d.cpuSpin());
     // The run timeout bounds model time here: a run still going then is a livelock candidate, reported as such.
+    long maxModelMicros = d.runTimeout().toNanos() / 1000;
+    Sim.Config c = new Sim.Config(seed, d.gpuNodes(), 1,
+        settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, 1.0, true);
+    return SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace);
+  }
+
+  /** Runs the arms ("kernel", "early-unlock") and prints; returns the exit code (0 ok, 1 a failed arm). */
+  public static int run(PrintStream out, HmmEmuSettings settings, List<String> arms, boolean json) {
+    return run(out, settings, arms, json, -1, null, 0, null);
+  }
+
+  /**
+   * {@link #run(PrintStream, HmmEmuSettings, List, boolean)} with a constant one-way hop on every host-device
+   * direction ({@code oneWayMicros} >= 0; -1 keeps hmm-emu.link), and, when {@code recorders} is not null, one
+   * {@link RunRecorder} per arm (keeping at most {@code cap} timeline records) fed every checked trace event;
+   * {@code replay} is the command line a failed run prints to replay itself (null: the seed alone).
+   */
+  public static int run(PrintStream out, HmmEmuSettings settings, List<String> arms, boolean json,
+      double oneWayMicros, List<RunRecorder> recorders, int cap, String replay) {
+    HmmEmuSettings.Demo d = settings.demo;
+    LinkSettings link = link(settings, oneWayMicros);
     long maxModelMicros = d.runTimeout().toNanos() / 1000;
     if (!json) {
       out.println("simulating (1 CPU node, " + d.gpuNodes() + " GPU nodes, seed " + d.seed() + ", link "
@@ -48,11 +100,10 @@ public final class SimDemo {
     long events = 0, wallNanos = 0, hash = 0x1234_5678_9abc_def0L;
     List<String> hashes = new ArrayList<>();
     for (String a : arms) {
-      boolean kernel = a.equals("kernel");
-      String name = kernel ? "folio-lock (kernel)" : "early-unlock (ablation)";
-      Sim.Config c = new Sim.Config(d.seed(), d.gpuNodes(), 1, settings.switches.withFolioLockUntilMapped(kernel),
-          lease, link, 1.0, true);
-      SimExperiment.Result r = SimExperiment.run(name, c, w, maxModelMicros, MAX_EVENTS);
+      String name = armName(a);
+      RunRecorder recorder = recorders == null ? null : new RunRecorder(name, cap);
+      if (recorder != null) recorders.add(recorder);
+      SimExperiment.Result r = runArm(settings, link, a, d.seed(), recorder == null ? null : recorder::onEvent);
       events += r.traceEvents();
       wallNanos += r.wallNanos();
       hash = Long.rotateLeft(hash ^ r.traceHash(), 31) * 0x9E3779B97F4A7C15L;
@@ -70,7 +121,7 @@ public final class SimDemo {
       DemoReport.print(out, settings, results, false);
       out.printf(Locale.ROOT, "simulator: %d trace events, each judged by the invariant checker, in %.2f s wall:"
           + " %.0f events/s; trace hash %s%n", events, wallNanos / 1e9, eps, TraceHash.hex(hash));
-      if (!ok) out.println("replay: hmm-emu demo --sim --seed " + d.seed());
+      if (!ok) out.println("replay: " + (replay != null ? replay : "hmm-emu demo --sim --seed " + d.seed()));
     } else {
       String base = DemoReport.toJson(results, 0);
       StringBuilder sb = new StringBuilder(base.substring(0, base.length() - 1));

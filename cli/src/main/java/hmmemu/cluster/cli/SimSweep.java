@@ -1,0 +1,257 @@
+package hmmemu.cluster.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.ConfigFactory;
+import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.cluster.SettingsException;
+import hmmemu.cluster.demo.SimDemo;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.report.RunRecorder;
+import hmmemu.sim.SimExperiment;
+import hmmemu.sim.TraceHash;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.HdrHistogram.HistogramIterationValue;
+
+/**
+ * {@code hmm-emu sweep --sim}: the sweep's rows (one-way hop x arm) in the deterministic simulator, N seeds per row.
+ * Each run is {@link SimDemo#runArm} (what {@code demo --sim --seed S --one-way L --arms A} runs), so a failing run
+ * prints a line that replays it exactly. Per row: cancels (per GPU atomic issued) and deadline spins (driver loops
+ * that spun to the deadline, per GPU fault handled) as proportions with 95% Wilson intervals, the share of seeds
+ * with at least one of each (Wilson too; seeds are independent, the atomics of one run are not), and p50/p99 GPU
+ * atomic latency with 95% bootstrap intervals (seeds resampled with replacement, a PRNG seeded from the row, so
+ * the intervals are deterministic). The JSON carries no wall-clock figure: one seed gives the same JSON twice.
+ */
+final class SimSweep {
+  /** Bootstrap resamples per latency interval. */
+  static final int BOOTSTRAP = 1000;
+
+  private SimSweep() {}
+
+  /** The 95% Wilson score interval of {@code k} successes in {@code n} trials: {lo, hi}. */
+  static double[] wilson(long k, long n) {
+    double[] w = SweepCommand.wilson(k, n);
+    if (n == 0) return w;
+    // The interval always holds k/n; rounding can put a bound a hair past it (1e-17 above 0 for k = 0).
+    double p = (double) k / n;
+    return new double[] {Math.min(w[0], p), Math.max(w[1], p)};
+  }
+
+  /** Nearest-rank percentile {@code q} (0..100) of sorted {@code v}; 0 when empty. */
+  static long percentile(long[] v, double q) {
+    if (v.length == 0) return 0;
+    int rank = (int) Math.ceil(q / 100.0 * v.length);
+    return v[Math.max(0, Math.min(v.length - 1, rank - 1))];
+  }
+
+  /**
+   * The 95% percentile-bootstrap interval of percentile {@code q} of the pooled values: {@code runs} (one array per
+   * seed) resampled with replacement {@link #BOOTSTRAP} times with {@code rng}: {lo, hi}.
+   */
+  static long[] bootstrap(List<long[]> runs, double q, SplittableRandom rng) {
+    int n = runs.size();
+    if (n == 0) return new long[] {0, 0};
+    long[] est = new long[BOOTSTRAP];
+    long[] buf = new long[runs.stream().mapToInt(a -> a.length).max().orElse(0) * n];
+    for (int b = 0; b < BOOTSTRAP; b++) {
+      int len = 0;
+      for (int i = 0; i < n; i++) {
+        long[] r = runs.get(rng.nextInt(n));
+        System.arraycopy(r, 0, buf, len, r.length);
+        len += r.length;
+      }
+      long[] s = Arrays.copyOf(buf, len);
+      Arrays.sort(s);
+      est[b] = percentile(s, q);
+    }
+    Arrays.sort(est);
+    return new long[] {est[(int) Math.floor(0.025 * (BOOTSTRAP - 1))], est[(int) Math.ceil(0.975 * (BOOTSTRAP - 1))]};
+  }
+
+  /** The GPU atomic latencies one run recorded (model µs; the histogram's values, 3 significant digits). */
+  static long[] latencies(SimExperiment.Result r) {
+    long[] out = new long[(int) r.gpuLatency().getTotalCount()];
+    int i = 0;
+    for (HistogramIterationValue v : r.gpuLatency().recordedValues()) {
+      for (long c = 0; c < v.getCountAtValueIteratedTo(); c++) {
+        out[i++] = r.gpuLatency().highestEquivalentValue(v.getValueIteratedTo());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A one-way hop given on the command line as a HOCON duration, in model µs (fractions allowed: 500ns, 0.5us);
+   * refused when negative or longer than the driver deadline (not even one round trip would fit in a fault).
+   */
+  static double oneWayMicros(String option, String lat, HmmEmuSettings base) {
+    Duration d;
+    try {
+      d = ConfigFactory.parseString("d = " + lat).getDuration("d");
+    } catch (RuntimeException e) {
+      throw new SettingsException(option + ": not a duration: '" + lat + "'");
+    }
+    if (d.isNegative()) throw new SettingsException(option + ": negative duration '" + lat + "'");
+    Duration deadline = Duration.ofNanos(base.switches.driverDeadlineMicros() * 1000);
+    if (d.compareTo(deadline) > 0) {
+      throw new SettingsException(option + ": '" + lat + "' is longer than the driver deadline ("
+          + deadline.toMillis() + " ms, hmm-emu.model.driver-deadline)");
+    }
+    return d.toNanos() / 1000.0;
+  }
+
+  /** One row's runs pooled. */
+  private static final class Row {
+    long gpuOk, cancelled, handled, spins, cpuOk, finalValue, expected, events, runsWithCancel, runsWithSpin;
+    int violations;
+    final List<long[]> lat = new ArrayList<>();
+    final List<Long> failing = new ArrayList<>();
+    String firstHash;
+
+    void add(SimExperiment.Result r, long seed) {
+      gpuOk += r.gpuAtomics();
+      cancelled += r.gpuCancelled();
+      handled += r.faultsHandled();
+      spins += r.driverTimeouts();
+      cpuOk += r.cpuAtomics();
+      finalValue += r.finalValue();
+      expected += r.expectedValue();
+      events += r.traceEvents();
+      violations += r.violations().size() + (r.finished() ? 0 : 1);
+      if (r.gpuCancelled() > 0) runsWithCancel++;
+      if (r.driverTimeouts() > 0) runsWithSpin++;
+      lat.add(latencies(r));
+      if (!r.ok()) failing.add(seed);
+      if (firstHash == null) firstHash = TraceHash.hex(r.traceHash());
+    }
+  }
+
+  /**
+   * Runs the sweep and prints the table (and with {@code json} one JSON line last); {@code replayFlags} are the
+   * workload and config flags a replay line repeats. Returns the exit code (0 ok, 1 a failed run).
+   */
+  static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
+      boolean json, String replayFlags, RecordOptions record, boolean writeRecord) {
+    double[] hops = new double[latencies.size()];
+    for (int i = 0; i < hops.length; i++) hops[i] = oneWayMicros("--latencies", latencies.get(i), base);
+    HmmEmuSettings.Demo w = base.demo;
+    long seed0 = w.seed();
+    out.printf(Locale.ROOT, "hmm-emu sweep --sim: %d CPU threads x %d ops, %d GPU node(s) x %d warps x %d ops,"
+            + " %d counters on %d pages, seeds %d..%d per row%s; the deterministic simulator (model time)%n",
+        w.cpuThreads(), w.opsPerThread(), w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(), w.counters(),
+        w.counterPages(), seed0, seed0 + repeats - 1, w.cpuSpin() ? ", CPU threads spinning" : "");
+    String fmt = "%-7s %-23s %6s %-22s %-22s %-22s %-22s %-19s %-25s %5s %-16s%n";
+    out.printf(Locale.ROOT, fmt, "one-way", "arm", "seeds", "cancel/atomic [95%]", "seeds w/ cancel [95%]",
+        "spin/fault [95%]", "seeds w/ spin [95%]", "gpu p50 µs [95%]", "gpu p99 µs [95%]", "viol", "trace hash s0");
+    int cap = record.cap();
+    int totalRuns = hops.length * arms.size() * repeats;
+    int capPerRun = Math.max(Math.min(1000, cap), cap / Math.max(1, totalRuns));
+    List<RunRecorder> recorders = new ArrayList<>();
+    ArrayNode rows = JsonNodeFactory.instance.arrayNode();
+    List<String> replays = new ArrayList<>();
+    Progress progress = new Progress("runs", totalRuns, record.quiet);
+    long wall0 = System.nanoTime(), events = 0;
+    boolean ok = true;
+    try {
+      for (int li = 0; li < hops.length; li++) {
+        String lat = latencies.get(li);
+        LinkSettings link = SimDemo.link(base, hops[li]);
+        for (int ai = 0; ai < arms.size(); ai++) {
+          String arm = arms.get(ai);
+          String name = SimDemo.armName(arm);
+          Row row = new Row();
+          progress.stage(lat + ", " + name);
+          for (int i = 0; i < repeats; i++) {
+            long seed = seed0 + i;
+            RunRecorder rec = writeRecord ? new RunRecorder(lat + " " + name + " seed " + seed, capPerRun) : null;
+            SimExperiment.Result r = SimDemo.runArm(base, link, arm, seed, rec == null ? null : rec::onEvent);
+            if (rec != null) recorders.add(rec);
+            row.add(r, seed);
+            progress.one();
+            if (!r.ok()) {
+              String replay = "hmm-emu demo --sim --seed " + seed + " --one-way " + lat + " --arms " + arm + replayFlags;
+              replays.add(replay);
+              out.println("  FAILED (" + lat + ", " + name + ", seed " + seed + "): final " + r.finalValue()
+                  + " / expected " + r.expectedValue() + ", " + r.violations().size() + " violation(s)"
+                  + (r.finished() ? "" : ", " + r.liveness()));
+              for (String v : r.violations()) out.println("  VIOLATION: " + v);
+              out.println("  replay: " + replay);
+            }
+          }
+          events += row.events;
+          ok &= row.failing.isEmpty();
+          long issued = row.gpuOk + row.cancelled;
+          double[] c = wilson(row.cancelled, issued), rc = wilson(row.runsWithCancel, repeats);
+          double[] s = wilson(row.spins, row.handled), rs = wilson(row.runsWithSpin, repeats);
+          long[] all = row.lat.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+          SplittableRandom rng = new SplittableRandom(seed0 * 1_000_003L + li * 31L + ai);
+          long p50 = percentile(all, 50), p99 = percentile(all, 99);
+          long[] b50 = bootstrap(row.lat, 50, rng), b99 = bootstrap(row.lat, 99, rng);
+          out.printf(Locale.ROOT, fmt, lat, name, repeats,
+              prop(row.cancelled, issued, c), prop(row.runsWithCancel, repeats, rc), prop(row.spins, row.handled, s),
+              prop(row.runsWithSpin, repeats, rs), p50 + " [" + b50[0] + "," + b50[1] + "]",
+              p99 + " [" + b99[0] + "," + b99[1] + "]", row.violations, row.firstHash);
+          ObjectNode o = rows.addObject();
+          o.put("oneWay", lat).put("hopMicros", hops[li]).put("arm", name).put("armKey", arm).put("runs", repeats)
+              .put("seeds", repeats)
+              .put("firstSeed", seed0).put("gpuAtomics", row.gpuOk).put("gpuCancelled", row.cancelled)
+              .put("cancelRate", rate(row.cancelled, issued)).put("cancelLo", c[0]).put("cancelHi", c[1])
+              .put("seedsWithCancel", row.runsWithCancel).put("seedsWithCancelRate", rate(row.runsWithCancel, repeats))
+              .put("seedsWithCancelLo", rc[0]).put("seedsWithCancelHi", rc[1])
+              .put("faultsHandled", row.handled).put("deadlineSpins", row.spins)
+              .put("deadlineSpinRate", rate(row.spins, row.handled)).put("deadlineSpinLo", s[0])
+              .put("deadlineSpinHi", s[1]).put("seedsWithDeadlineSpin", row.runsWithSpin)
+              .put("seedsWithDeadlineSpinRate", rate(row.runsWithSpin, repeats))
+              .put("seedsWithDeadlineSpinLo", rs[0]).put("seedsWithDeadlineSpinHi", rs[1])
+              .put("gpuAtomicLatencyP50Micros", p50).put("gpuAtomicLatencyP50Lo", b50[0])
+              .put("gpuAtomicLatencyP50Hi", b50[1]).put("gpuAtomicLatencyP99Micros", p99)
+              .put("gpuAtomicLatencyP99Lo", b99[0]).put("gpuAtomicLatencyP99Hi", b99[1])
+              .put("cpuAtomics", row.cpuOk).put("finalValue", row.finalValue).put("expectedValue", row.expected)
+              .put("violations", row.violations).put("traceEvents", row.events).put("traceHash", row.firstHash);
+          ArrayNode f = o.putArray("failingSeeds");
+          row.failing.forEach(f::add);
+        }
+      }
+    } finally {
+      progress.close();
+    }
+    double wall = (System.nanoTime() - wall0) / 1e9;
+    out.println("cancel/atomic: GPU atomics cancelled (their fault timed out with -EBUSY) per GPU atomic issued;"
+        + " spin/fault: driver loops that spun to the deadline per GPU fault handled (PROTOCOL.md §8 R7);");
+    out.println("seeds w/ ...: seeds with at least one; [95%]: Wilson score intervals (the per-atomic and per-fault"
+        + " ones treat the events of one run as independent, which they are not: read the per-seed ones first);");
+    out.println("gpu p50/p99: GPU atomic latency (model µs, issue to completion) pooled over the seeds, [95%]: "
+        + BOOTSTRAP + " bootstrap resamples of the seeds; trace hash s0: the first seed's trace (per row).");
+    PrintStream say = json ? System.err : out;
+    say.printf(Locale.ROOT, "simulated %d runs (%d trace events, each judged by the invariant checker) in %.1f s"
+        + " wall: %.0f events/s%n", totalRuns, events, wall, wall == 0 ? 0 : events / wall);
+    ObjectNode result = JsonNodeFactory.instance.objectNode();
+    result.put("ok", ok).put("simulated", true).put("seeds", repeats).put("firstSeed", seed0)
+        .put("bootstrapResamples", BOOTSTRAP);
+    result.set("rows", rows);
+    ArrayNode rp = result.putArray("replays");
+    replays.forEach(rp::add);
+    if (json) out.println(result.toString());
+    if (writeRecord) {
+      ObjectNode shown = DemoCommand.settingsNode(base, arms, true);
+      shown.put("latencies", String.join(", ", latencies));
+      shown.put("repeats", repeats);
+      shown.put("simulated", true);
+      record.write("sweep", result.toString(), shown, recorders, rows, say);
+    }
+    return ok ? 0 : 1;
+  }
+
+  private static double rate(long k, long n) { return n == 0 ? 0 : (double) k / n; }
+
+  private static String prop(long k, long n, double[] ci) {
+    return String.format(Locale.ROOT, "%.3f [%.3f,%.3f]", rate(k, n), ci[0], ci[1]);
+  }
+}

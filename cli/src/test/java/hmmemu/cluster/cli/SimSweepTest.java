@@ -1,0 +1,127 @@
+package hmmemu.cluster.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sweep --sim}: rows with their intervals, the same JSON for the same seed, replay lines that replay. */
+class SimSweepTest {
+  /**
+   * A small workload on one GPU node with a 2 ms driver deadline (instead of 1000 ms: a §8 R7 spin to the deadline
+   * then costs ~10^2 loop iterations instead of ~10^5), so that a row of a few seeds takes well under a second.
+   */
+  static final String[] SMALL;
+
+  static {
+    try {
+      Path conf = Files.createTempFile("simsweep", ".conf");
+      Files.writeString(conf, "hmm-emu.model.driver-deadline = 2ms\n");
+      conf.toFile().deleteOnExit();
+      SMALL = new String[] {"--gpu-nodes", "1", "--ops-per-thread", "20", "--quiet", "--config", conf.toString()};
+    } catch (java.io.IOException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  static String[] args(String... more) {
+    String[] a = new String[SMALL.length + more.length];
+    System.arraycopy(SMALL, 0, a, 0, SMALL.length);
+    System.arraycopy(more, 0, a, SMALL.length, more.length);
+    return a;
+  }
+
+  /** Runs the CLI with stdout captured; returns {exit code, stdout}. */
+  static Object[] run(String... argv) {
+    PrintStream old = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    try (PrintStream p = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+      System.setOut(p);
+      int code = Main.run(argv);
+      return new Object[] {code, buf.toString(StandardCharsets.UTF_8)};
+    } finally {
+      System.setOut(old);
+    }
+  }
+
+  static String lastLine(String out) {
+    List<String> lines = out.lines().toList();
+    return lines.get(lines.size() - 1);
+  }
+
+  @Test
+  void rowsCarryIntervalsAroundTheirRatesAndOneSeedGivesTheSameJson() throws Exception {
+    String[] a = new String[] {"sweep", "--sim", "--latencies", "1us,100us", "--repeats", "4", "--seed", "7", "--json"};
+    String[] argv = concat(a, args());
+    Object[] first = run(argv);
+    Object[] second = run(argv);
+    String json = lastLine((String) first[1]);
+    assertEquals(json, lastLine((String) second[1]), "same seed, same JSON");
+    JsonNode root = new ObjectMapper().readTree(json);
+    assertEquals(0, first[0], "exit code; output:\n" + first[1]);
+    assertTrue(root.path("ok").asBoolean(), json);
+    JsonNode rows = root.path("rows");
+    assertEquals(4, rows.size(), "2 latencies x 2 arms: " + json);
+    for (JsonNode r : rows) {
+      assertEquals(4, r.path("seeds").asInt());
+      for (String k : new String[] {"cancel", "seedsWithCancel", "deadlineSpin", "seedsWithDeadlineSpin"}) {
+        double lo = r.path(k + "Lo").asDouble(), rate = r.path(k + "Rate").asDouble(), hi = r.path(k + "Hi").asDouble();
+        assertTrue(0 <= lo && lo <= rate && rate <= hi && hi <= 1, k + ": " + lo + " <= " + rate + " <= " + hi + " in " + r);
+      }
+      for (String k : new String[] {"P50", "P99"}) {
+        long lo = r.path("gpuAtomicLatency" + k + "Lo").asLong(), hi = r.path("gpuAtomicLatency" + k + "Hi").asLong();
+        long est = r.path("gpuAtomicLatency" + k + "Micros").asLong();
+        assertTrue(lo <= est && est <= hi, k + ": " + lo + " <= " + est + " <= " + hi + " in " + r);
+      }
+      assertEquals(16, r.path("traceHash").asText().length(), r.toString());
+      assertEquals(r.path("expectedValue").asLong(), r.path("finalValue").asLong(), r.toString());
+    }
+    assertTrue(rows.get(0).path("hopMicros").asDouble() == 1.0 && rows.get(2).path("hopMicros").asDouble() == 100.0);
+  }
+
+  @Test
+  void aRowsFirstSeedIsWhatDemoSimReplays() throws Exception {
+    Object[] sweep = run(concat(new String[] {"sweep", "--sim", "--latencies", "100us", "--arms", "early-unlock",
+        "--repeats", "1", "--seed", "3", "--json"}, args()));
+    String hash = new ObjectMapper().readTree(lastLine((String) sweep[1])).path("rows").get(0).path("traceHash").asText();
+    Object[] demo = run(concat(new String[] {"demo", "--sim", "--one-way", "100us", "--arms", "early-unlock",
+        "--seed", "3", "--json"}, args()));
+    JsonNode d = new ObjectMapper().readTree(lastLine((String) demo[1]));
+    assertEquals(hash, d.path("armTraceHashes").get(0).asText(), "the replay line runs the same run");
+  }
+
+  @Test
+  void demoSimLeavesARunRecordWithOut(@TempDir Path dir) {
+    Object[] demo = run(concat(new String[] {"demo", "--sim", "--arms", "kernel", "--out", dir.toString()}, args()));
+    assertEquals(0, demo[0], (String) demo[1]);
+    assertTrue(Files.exists(dir.resolve("metrics.json")) && Files.exists(dir.resolve("report.html")), (String) demo[1]);
+  }
+
+  @Test
+  void wilsonAndBootstrapIntervals() {
+    double[] w = SimSweep.wilson(0, 10);
+    assertEquals(0, w[0]);
+    assertTrue(w[1] > 0.27 && w[1] < 0.28, "Wilson 0/10 upper bound ~0.278: " + w[1]);
+    long[] b = SimSweep.bootstrap(List.of(new long[] {5, 5}, new long[] {5}), 50, new SplittableRandom(1));
+    assertEquals(5, b[0]);
+    assertEquals(5, b[1]);
+    assertEquals(3, SimSweep.percentile(new long[] {1, 2, 3, 4}, 75));
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    String[] c = new String[a.length + b.length];
+    System.arraycopy(a, 0, c, 0, a.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
+  }
+}
