@@ -22,7 +22,7 @@ final class CpuLoop {
   static final int MM = 1;
   static final int DEV = 16;
   static final long SUB = ((long) DEV << 32) | 1;
-  static final long OWNER = 0x4e56_0000L + DEV;
+  static final long OWNER = hmmemu.protocol.msg.Ids.nouveauOwner(DEV);
 
   final CpuMm cpu = new CpuMm(ModelSwitches.kernel());
   private final ArrayDeque<HmmProtocol.InvalidateStart> callbacks = new ArrayDeque<>();
@@ -60,7 +60,7 @@ final class CpuLoop {
   /** make_device_exclusive + unlock/put + a CPU write that restores the entry; returns the steps it took. */
   long cycle() {
     long before = steps;
-    long id = ((long) DEV << 40) | nextReq++;
+    long id = hmmemu.protocol.msg.Ids.reqId(DEV, nextReq++);
     step(DEV, new HmmProtocol.MakeDeviceExclusive(id, DEV, MM, va, OWNER));
     if (!(reply instanceof HmmProtocol.MakeDeviceExclusiveReply r) || r.errno() != Errno.OK) {
       throw new IllegalStateException("make_device_exclusive: " + reply);

@@ -319,6 +319,6 @@ public final class InvariantChecker {
   private void onNodeGone(int reporter, Trace.NodeGone g) {
     if (reporter != 0 || g.nodeIndex() <= 0) return; // a GPU node reporting the CPU node's loss: nothing to shadow
     goneNodes.add(g.nodeIndex());
-    devices.dropDevices(d -> d >> 4 == g.nodeIndex());
+    devices.dropDevices(d -> hmmemu.protocol.msg.Ids.nodeOfDevice(d) == g.nodeIndex());
   }
 }

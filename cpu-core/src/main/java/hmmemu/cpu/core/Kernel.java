@@ -45,7 +45,7 @@ final class Kernel {
   boolean v5() { return switches.kernelProfile() == KernelProfile.V5_14; }
 
   /** Node index of the GPU node hosting a device (deviceId = node * 16 + local index, docs/ARCHITECTURE.md). */
-  static int nodeOfDevice(int deviceId) { return deviceId >> 4; }
+  static int nodeOfDevice(int deviceId) { return hmmemu.protocol.msg.Ids.nodeOfDevice(deviceId); }
 
   void emit(Trace.Event e) { ready.emit(e); }
 

@@ -122,7 +122,7 @@ final class MmuNotifier {
 
   /** mmu_interval_notifier_remove() returns to its caller (the device is in the subId's high half). */
   void answerRemove(long subId) {
-    k.send(Outbound.toDevice((int) (subId >>> 32), new HmmProtocol.NotifierRemoved(subId)));
+    k.send(Outbound.toDevice(hmmemu.protocol.msg.Ids.deviceOfSub(subId), new HmmProtocol.NotifierRemoved(subId)));
   }
 
   /** Takes a subscription out of the tree; a callback it still owed counts as returned (node loss, unregister). */

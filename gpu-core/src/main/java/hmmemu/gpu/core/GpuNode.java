@@ -176,7 +176,7 @@ public final class GpuNode {
     ctx.ackInvalidate(deviceOfSub(m.subId()), m, true, false);
   }
 
-  private static int deviceOfSub(long subId) { return (int) (subId >>> 32); }
+  private static int deviceOfSub(long subId) { return hmmemu.protocol.msg.Ids.deviceOfSub(subId); }
 
   private Device device(int deviceId) {
     Device d = devices.get(deviceId);
@@ -185,7 +185,7 @@ public final class GpuNode {
   }
 
   private Device deviceOfReq(long reqId) {
-    int deviceId = (int) (reqId >>> 40);
+    int deviceId = hmmemu.protocol.msg.Ids.deviceOfReq(reqId);
     Device d = devices.get(deviceId);
     if (d == null) {
       throw new IllegalStateException("reply routing: reqId " + reqId + " names device " + deviceId

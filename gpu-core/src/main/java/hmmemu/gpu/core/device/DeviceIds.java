@@ -14,7 +14,7 @@ public final class DeviceIds {
 
   public int deviceId() { return deviceId; }
 
-  public long newSubId() { return ((long) deviceId << 32) | ++subCounter; }
+  public long newSubId() { return hmmemu.protocol.msg.Ids.subId(deviceId, ++subCounter); }
 
-  public long newReqId() { return ((long) deviceId << 40) | ++reqCounter; }
+  public long newReqId() { return hmmemu.protocol.msg.Ids.reqId(deviceId, ++reqCounter); }
 }
