@@ -144,6 +144,14 @@ final class DeviceRules {
     return false;
   }
 
+  /** A device of a lost node reached host memory: only I8 (never freed memory), its grants are unknown. */
+  void onDeviceAccessOfLostNode(Trace.HostMemoryAccessed h) {
+    if (folios.freed(h.pfn())) {
+      out.report(Invariant.I8, "pfn=" + hex(h.pfn()) + " dev" + h.deviceId(), "dev" + h.deviceId() + " "
+          + h.access() + " reached pfn " + hex(h.pfn()) + " after it was freed");
+    }
+  }
+
   /** I10: a device reaches host memory only through an entry it was not told to drop; I8: never freed memory. */
   void onDeviceAccess(Trace.HostMemoryAccessed h) {
     long pfn = h.pfn();

@@ -307,9 +307,22 @@ public final class InvariantChecker {
 
   /** HostMemoryAccessed: a CPU thread's access (I1) or a device's (I8, I10). */
   private void onHostMemoryAccessed(Trace.HostMemoryAccessed h) {
-    if (h.deviceId() < 0) cpu.checkCpuAccess(h);
-    else device.onDeviceAccess(h);
+    if (h.deviceId() < 0) {
+      cpu.checkCpuAccess(h);
+    } else if (delivery.isLost(hmmemu.protocol.msg.Ids.nodeOfDevice(h.deviceId()))) {
+      // The device's node is lost: some of its events (the DeviceEntryInstalled that granted this access, say) were
+      // skipped, so its page table is unknown here. I10 cannot be judged; I8 (a CPU-side fact) still is.
+      accessesOfLostNodesNotJudged++;
+      device.onDeviceAccessOfLostNode(h);
+    } else {
+      device.onDeviceAccess(h);
+    }
   }
+
+  /** Device accesses of lost GPU nodes whose I10 was not judged (their page tables are unknown to the checker). */
+  public long accessesOfLostNodesNotJudged() { return accessesOfLostNodesNotJudged; }
+
+  private long accessesOfLostNodesNotJudged;
 
   /**
    * NodeGone from the CPU node: the GPU node's devices no longer exist, so their page tables and their access to

@@ -61,6 +61,30 @@ class LostNodeTest {
     assertEquals(List.of(), c.violations());
   }
 
+  /**
+   * GPU node 1's install is lost, but its atomic reached X on the CPU node before the crash: with node 1's page
+   * table unknown, the access is not judged for I10 (it would be a false "no entry" violation), only counted.
+   */
+  @Test
+  void anAccessOfALostNodeIsNotJudgedAgainstThePageTableTheCheckerNeverSaw() {
+    TraceBuilder b = Scenario.setup(true);
+    Scenario.convert(b, true);
+    b.on(GPU1, new Trace.ReadRetryChecked(G, SUB_GT, SEQ, SEQ, false), atomicEntry(G, SUB_GT, SEQ));
+    b.send(GPU1, TraceBuilder.CPU);
+    b.cpu(new Trace.HostMemoryAccessed(G, -1, Scenario.X, 0, hmmemu.protocol.model.Access.ATOMIC, 0, 1));
+    b.cpu(new Trace.NodeGone(1, "MemberRemoved(downed)"));
+    List<Stamped> arrived = b.inOrder().stream()
+        .filter(s -> !(s.event() instanceof Trace.ReadRetryChecked || s.event() instanceof Trace.DeviceEntryInstalled))
+        .toList();
+    InvariantChecker c = new InvariantChecker();
+    c.offerAll(arrived);
+    c.nodeLost(1);
+    c.finish();
+    assertEquals(0, c.pending(), c::describePending);
+    assertEquals(List.of(), c.violations(), "no I10 from a page table the checker never saw");
+    assertEquals(1, c.accessesOfLostNodesNotJudged());
+  }
+
   /** A skipped event that arrives after all is dropped and counted, not applied out of causal order. */
   @Test
   void aSkippedEventArrivingLateIsDroppedAndCounted() {
