@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,14 +33,7 @@ import picocli.CommandLine.Parameters;
             + "token is read from ~/.hmm-emu/management-PORT.token (or $HMM_EMU_TOKEN_DIR) unless --token is given.",
         "Crash and restart act on processes: use `hmm-emu cluster --fault`."})
 final class InjectCommand implements Callable<Integer> {
-  @Option(names = "--node", required = true, paramLabel = "HOST:PORT",
-      description = "Management address of any node of the cluster (printed at start-up).")
-  String node;
-  @Option(names = "--timeout", defaultValue = "10s", description = "How long to wait for the answer (default ${DEFAULT-VALUE}).")
-  String timeout;
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "The endpoint's token (printed at start-up; default: read from its token file).")
-  String token;
+  @Mixin EndpointOptions endpoint;
   @Parameters(arity = "1..*", paramLabel = "FAULT", description = "Fault lines (several arguments or ';' separated).")
   List<String> faults;
 
@@ -51,19 +45,10 @@ final class InjectCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new SettingsException(e.getMessage());
     }
-    Duration wait;
-    try {
-      wait = hmmemu.node.link.FaultSchedule.parseTime(timeout);
-    } catch (IllegalArgumentException e) {
-      throw new SettingsException("--timeout: " + e.getMessage());
-    }
-    if (wait.toMillis() < 1) throw new SettingsException("--timeout: must be at least 1ms, got '" + timeout + "'");
-    URI uri = uri(node);
-    String bearer = token != null ? token.strip() : readToken("inject", uri.getPort());
-    HttpClient http = HttpClient.newBuilder().connectTimeout(wait).build();
-    HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(wait)
-        .header("Content-Type", "text/plain; charset=utf-8");
-    if (bearer != null) rb.header("Authorization", "Bearer " + bearer);
+    Duration wait = endpoint.waitBound();
+    URI uri = uri(endpoint.node);
+    HttpClient http = EndpointOptions.client(wait);
+    HttpRequest.Builder rb = endpoint.request("inject", uri, wait).header("Content-Type", "text/plain; charset=utf-8");
     HttpRequest req = rb.POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8)).build();
     HttpResponse<String> resp;
     try {
@@ -81,8 +66,7 @@ final class InjectCommand implements Callable<Integer> {
       System.out.println(body);
       return status == 200 ? 0 : 1;
     }
-    String hint = status == 401 && bearer == null
-        ? "; no --token given and no " + FaultRoutes.tokenFile(uri.getPort()) + " on this machine" : "";
+    String hint = endpoint.refusalHint(status, uri);
     throw new SettingsException("inject: " + body.replace('\n', ' ') + " (HTTP " + status + ")" + hint);
   }
 

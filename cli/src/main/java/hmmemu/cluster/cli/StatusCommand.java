@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,31 +33,16 @@ import picocli.CommandLine.Option;
 final class StatusCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--node", required = true, paramLabel = "HOST:PORT",
-      description = "Management address of any node of the cluster (printed at start-up).")
-  String node;
-  @Option(names = "--timeout", defaultValue = "10s", description = "How long to wait for the answer (default ${DEFAULT-VALUE}).")
-  String timeout;
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "The endpoint's token (printed at start-up; default: read from its token file).")
-  String token;
+  @Mixin EndpointOptions endpoint;
   @Option(names = "--json", description = "Prints the endpoint's JSON answer instead of a table.")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
-    Duration wait;
-    try {
-      wait = hmmemu.node.link.FaultSchedule.parseTime(timeout);
-    } catch (IllegalArgumentException e) {
-      throw new SettingsException("--timeout: " + e.getMessage());
-    }
-    if (wait.toMillis() < 1) throw new SettingsException("--timeout: must be at least 1ms, got '" + timeout + "'");
-    URI uri = InjectCommand.uri(node).resolve("/hmm-emu/status");
-    String bearer = token != null ? token.strip() : InjectCommand.readToken("status", uri.getPort());
-    HttpClient http = HttpClient.newBuilder().connectTimeout(wait).build();
-    HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(wait).header("Accept", "application/json");
-    if (bearer != null) rb.header("Authorization", "Bearer " + bearer);
+    Duration wait = endpoint.waitBound();
+    URI uri = InjectCommand.uri(endpoint.node).resolve("/hmm-emu/status");
+    HttpClient http = EndpointOptions.client(wait);
+    HttpRequest.Builder rb = endpoint.request("status", uri, wait).header("Accept", "application/json");
     HttpResponse<String> resp;
     try {
       resp = http.send(rb.GET().build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
@@ -70,8 +56,7 @@ final class StatusCommand implements Callable<Integer> {
       throw new SettingsException("status: " + uri + " is not an hmm-emu management endpoint (HTTP " + status + ")");
     }
     if (status != 200) {
-      String hint = status == 401 && bearer == null
-          ? "; no --token given and no " + FaultRoutes.tokenFile(uri.getPort()) + " on this machine" : "";
+      String hint = endpoint.refusalHint(status, uri);
       throw new SettingsException("status: " + body.replace('\n', ' ') + " (HTTP " + status + ")" + hint);
     }
     JsonNode answer;
