@@ -193,8 +193,21 @@ public final class ProcessCluster implements ClusterHandle {
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
   }
 
-  private void awaitUp(int members, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
+  /**
+   * Waits until {@code members} are Up, bounding the wait by the children's progress rather than by wall time alone:
+   * a starting child JVM needs CPU time (a few CPU-seconds for the JVM, Pekko and the join), and on a loaded machine
+   * (a load average of 50 on 2 cores was seen) three of them starting at once can take minutes of wall time while
+   * they never stop working. So the wait fails when for {@code stall} no new member came Up and the children
+   * together used less than {@link #STARTING_CPU_NANOS} of CPU (they are stuck, not slow), when a child exited, or,
+   * so that nothing ever hangs, after {@link #UP_CAP_FACTOR} times {@code stall} in all. The failure names each
+   * child's state, CPU time and log tail.
+   */
+  private void awaitUp(int members, Duration stall) {
+    long start = System.nanoTime();
+    long cap = start + UP_CAP_FACTOR * stall.toNanos();
+    long lastProgress = start;
+    long lastUp = -1;
+    long cpuAtProgress = childrenCpuNanos();
     while (true) {
       long up = 0;
       for (var m : Cluster.get(system).state().getMembers()) if (m.status() == MemberStatus.up()) up++;
@@ -205,12 +218,48 @@ public final class ProcessCluster implements ClusterHandle {
               + " before the cluster formed; log: " + tail(c.log));
         }
       }
-      if (System.nanoTime() > deadline) {
+      long now = System.nanoTime();
+      long cpu = childrenCpuNanos();
+      if (up > lastUp || cpu - cpuAtProgress >= STARTING_CPU_NANOS) {
+        lastUp = up;
+        lastProgress = now;
+        cpuAtProgress = cpu;
+      }
+      boolean stalled = now - lastProgress > stall.toNanos();
+      if (stalled || now > cap) {
         throw new IllegalStateException("cluster not formed: " + up + " of " + members + " members Up after "
-            + timeout.toSeconds() + " s");
+            + (now - start) / 1_000_000_000L + " s (" + (stalled ? "no member joined and the children used under "
+            + STARTING_CPU_NANOS / 1_000_000 + " ms of CPU in the last " + stall.toSeconds() + " s"
+            : "the cap of " + UP_CAP_FACTOR + " x " + stall.toSeconds() + " s") + "); " + childrenReport());
       }
       pause(50);
     }
+  }
+
+  /** CPU time a starting child must use within a stall window to count as still starting (not stuck). */
+  static final long STARTING_CPU_NANOS = 2_000_000_000L;
+  /** The overall bound on forming the cluster, in stall windows: never a hang, however loaded the machine. */
+  static final int UP_CAP_FACTOR = 5;
+
+  /** The children's CPU time together (ProcessHandle.Info.totalCpuDuration; 0 where the OS does not say). */
+  private long childrenCpuNanos() {
+    long sum = 0;
+    for (Child c : children) {
+      if (c.process != null) sum += c.process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+    return sum;
+  }
+
+  /** Each child: node, alive, CPU time, last log lines. */
+  private String childrenReport() {
+    StringBuilder b = new StringBuilder();
+    for (Child c : children) {
+      if (b.length() > 0) b.append("; ");
+      long cpuMs = c.process.info().totalCpuDuration().map(Duration::toMillis).orElse(-1L);
+      b.append(name(c.node)).append(c.process.isAlive() ? " alive" : " exited").append(", cpu ").append(cpuMs)
+          .append(" ms, log: ").append(tail(c.log));
+    }
+    return b.toString();
   }
 
   /** The registered instance of {@code key} (on {@code port}, if given), waiting for it (bounded). */
