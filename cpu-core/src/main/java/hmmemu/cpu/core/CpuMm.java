@@ -97,11 +97,12 @@ public final class CpuMm {
     folios = new Folios(k);
     mmapLock = new MmapLock(k);
     notifier = new MmuNotifier(k);
-    faults = new PageFault(k, folios, mmapLock, notifier);
+    HugeMemory huge = new HugeMemory(k, folios, notifier);
+    faults = new PageFault(k, folios, mmapLock, notifier, huge);
     access = new UserAccess(k, folios, mmapLock, faults);
-    exclusive = new DeviceExclusive(k, folios, mmapLock, notifier, faults, access);
+    exclusive = new DeviceExclusive(k, folios, mmapLock, notifier, faults, access, huge);
     rangeFault = new RangeFault(k, folios, mmapLock, notifier, faults);
-    syscalls = new Syscalls(k, folios, mmapLock, notifier, faults);
+    syscalls = new Syscalls(k, folios, mmapLock, notifier, faults, huge);
     duplicateRequests = 0;
     lastRequest.clear();
   }
