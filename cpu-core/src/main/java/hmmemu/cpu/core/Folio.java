@@ -33,6 +33,8 @@ final class Folio {
   /** The shared zero page: never refcounted, never freed, never written by the CPU. */
   final boolean zero;
   boolean locked;
+  /** The lock bit the last FolioChanged of this page reported (a large folio's unlock reports it where it was seen). */
+  boolean reportedLocked;
   int refcount;
   int mapcount;
   boolean dirty;

@@ -57,6 +57,7 @@ final class Folios {
   /** Reports the folio's bits (the zero page is never reported). */
   void emitFolio(Folio f) {
     if (f.zero) return;
+    f.reportedLocked = f.locked;
     k.emit(new Trace.FolioChanged(f.pfn, f.locked, f.refcount, f.mapcount, f.dirty, f.anonExclusive, f.freed));
   }
 
@@ -132,22 +133,38 @@ final class Folios {
   void lockFolio(Folio f) {
     if (f.locked) throw new IllegalStateException("I7 lock discipline: folio " + f.pfn + " locked twice");
     setLocked(f.head, true);
+    emitFolio(f);
   }
 
-  /** folio_unlock(): wakes every waiter; each re-checks when it runs. */
+  /**
+   * folio_lock() by a walker that then acts on every page of the folio (reclaim, migration): every page reports
+   * the lock. {@link #lockFolio} reports it only for the page the caller locked through (a conversion or a
+   * restore acts on that page alone), so that a 512-page folio does not cost 512 events per conversion.
+   */
+  void lockWholeFolio(Folio f) {
+    lockFolio(f);
+    for (Folio p : pagesOf(f)) if (p != f) emitFolio(p);
+  }
+
+  /** folio_unlock(): wakes every waiter; each re-checks when it runs. Every page last reported locked reports it. */
   void unlockFolio(Folio f) {
     if (!f.locked) throw new IllegalStateException("I7 lock discipline: unlock of unlocked folio " + f.pfn);
     setLocked(f.head, false);
+    if (f.large()) {
+      for (Folio p : pagesOf(f)) if (p.reportedLocked || p == f) emitFolio(p);
+    } else {
+      emitFolio(f);
+    }
     ArrayDeque<Runnable> woken = f.head.takeWaiters();
     if (woken != null) k.runQueue.addAll(woken);
   }
 
   private void setLocked(Folio head, boolean locked) {
-    for (long p = head.pfn; p < head.pfn + head.nrPages; p++) {
-      Folio page = byPfn(p);
-      page.locked = locked;
-      emitFolio(page);
+    if (head.nrPages == 1) {
+      head.locked = locked;
+      return;
     }
+    for (long p = head.pfn; p < head.pfn + head.nrPages; p++) byPfn(p).locked = locked;
   }
 
   /** The pages of f's folio, head first. */

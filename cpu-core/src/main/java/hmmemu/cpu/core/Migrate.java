@@ -86,7 +86,7 @@ final class Migrate {
       return;
     }
     List<Folio> pages = folios.pagesOf(head);
-    folios.lockFolio(head);
+    folios.lockWholeFolio(head);
     for (Folio p : pages) p.refcount++; // isolate_folio_to_list()'s reference
     List<Rmap.Mapping> all = rmap.mappingsOf(head, !k.v5());
     splitAll(all, 0, () -> {

@@ -62,7 +62,7 @@ final class Vmscan {
         return;
       }
     }
-    folios.lockFolio(head);
+    folios.lockWholeFolio(head);
     for (Folio p : pages) p.refcount++; // folio_isolate_lru()'s reference
     List<Rmap.Mapping> all = rmap.mappingsOf(head, !k.v5());
     splitAll(all, 0, () -> rmap.perMm(rmap.mappingsOf(head, !k.v5()), NotifyEvent.CLEAR, group -> {
