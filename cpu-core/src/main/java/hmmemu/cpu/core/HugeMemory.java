@@ -81,6 +81,24 @@ final class HugeMemory {
     }, null);
   }
 
+  /**
+   * Splits the huge PMDs that [start, end) covers only in part (zap_pmd_range's and __split_vma's
+   * split_huge_pmd for a range that does not span the whole PMD; a fully covered huge PMD is zapped whole,
+   * zap_huge_pmd), then runs {@code then}.
+   */
+  void splitPartial(Mm mm, long start, long end, Runnable then) {
+    long pmd = RangeFault.PMD_SIZE;
+    long first = start & ~(pmd - 1);
+    long last = (end - 1) & ~(pmd - 1);
+    Runnable second = () -> {
+      if (last != first && (end & (pmd - 1)) != 0) splitHugePmd(mm, last, then);
+      else then.run();
+    };
+    boolean firstPartial = (start & (pmd - 1)) != 0 || (first == last && (end & (pmd - 1)) != 0);
+    if (firstPartial) splitHugePmd(mm, first, second);
+    else second.run();
+  }
+
   /** Splits every huge PMD intersecting [start, end), one after the other, then runs {@code then}. */
   void splitHugePmds(Mm mm, long start, long end, Runnable then) {
     for (long haddr = start & ~(RangeFault.PMD_SIZE - 1); haddr < end; haddr += RangeFault.PMD_SIZE) {

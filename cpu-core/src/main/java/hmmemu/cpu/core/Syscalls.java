@@ -28,6 +28,7 @@ final class Syscalls {
   private final Migrate migrate;
   private final Ksm ksm;
   private final Khugepaged khugepaged;
+  private final HugeMemory huge;
 
   Syscalls(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, PageFault faults, HugeMemory huge) {
     this.k = k;
@@ -35,6 +36,7 @@ final class Syscalls {
     this.mmapLock = mmapLock;
     this.notifier = notifier;
     this.faults = faults;
+    this.huge = huge;
     Rmap rmap = new Rmap(k, folios, notifier);
     this.vmscan = new Vmscan(k, folios, mmapLock, huge, rmap);
     this.migrate = new Migrate(k, folios, huge, rmap);
@@ -220,6 +222,11 @@ final class Syscalls {
       syscallDone(mm, m, Errno.OK, 0, true);
       return;
     }
+    // __split_vma -> vma_adjust_trans_huge: a huge PMD straddling a new VMA boundary is split first (CLEAR, 2 MiB)
+    huge.splitPartial(mm, r[0], r[1], () -> doMunmapSplit(mm, m, r));
+  }
+
+  private void doMunmapSplit(Mm mm, Syscall m, long[] r) {
     splitVmaAt(mm, r[0]);
     splitVmaAt(mm, r[1]);
     List<Vma> victims = mm.vmasIn(r[0], r[1]);
@@ -261,11 +268,13 @@ final class Syscalls {
     }
     long s = pieces.get(i)[0];
     long e = pieces.get(i)[1];
-    notifier.startInvalidation(mm, s, e, NotifyEvent.CLEAR, 0, true, inv -> {
-      zapRange(mm, s, e, "madv_dontneed");
-      notifier.endInvalidation(inv);
-      dontneedNext(mm, m, pieces, i + 1, errno);
-    }, null);
+    notifier.startInvalidation(mm, s, e, NotifyEvent.CLEAR, 0, true, inv ->
+      // zap_pmd_range: a huge PMD the range covers only in part is split (__split_huge_pmd, a nested CLEAR)
+      huge.splitPartial(mm, s, e, () -> {
+        zapRange(mm, s, e, "madv_dontneed");
+        notifier.endInvalidation(inv);
+        dontneedNext(mm, m, pieces, i + 1, errno);
+      }), null);
   }
 
   /**

@@ -263,6 +263,34 @@ class ThpReclaimMigrateTest {
     assertEquals(PteState.DEVEXCL, l.pte(B + 3 * P).state());
   }
 
+  /**
+   * zap_pmd_range: MADV_DONTNEED over part of a huge PMD splits it first (nested CLEAR over 2 MiB inside the
+   * madvise's CLEAR); over all of it, zap_huge_pmd zaps it whole (no split). munmap of part: __split_vma's split.
+   */
+  @Test
+  void partialZapSplitsTheHugePmd() {
+    Harness h = thp(KernelProfile.V6_15, 9);
+    h.insertInterval(S0, D0);
+    h.syscall(SyscallKind.MADV_DONTNEED, B + 2 * P, P, 0, VmaKind.ANON_PRIVATE, 0);
+    List<InvalidateStart> cb = callbacks(h, S0);
+    assertEquals(List.of(NotifyEvent.CLEAR, NotifyEvent.CLEAR), cb.stream().map(InvalidateStart::event).toList());
+    assertEquals(B + PMD, cb.get(1).end(), "the split's CLEAR covers the 2 MiB");
+    assertEquals(PteState.NONE, h.pte(B + 2 * P).state());
+    assertEquals(PteState.PRESENT, h.pte(B + 3 * P).state());
+    h.clear();
+    h.syscall(SyscallKind.MUNMAP, B + 8 * P, P, 0, VmaKind.ANON_PRIVATE, 0);
+    assertEquals(List.of(NotifyEvent.UNMAP), callbacks(h, S0).stream().map(InvalidateStart::event).toList(),
+        "already PTE-mapped: no second split");
+    Harness w = thp(KernelProfile.V6_15, 9);
+    w.insertInterval(S0, D0);
+    w.syscall(SyscallKind.MADV_DONTNEED, B, PMD, 0, VmaKind.ANON_PRIVATE, 0);
+    assertEquals(List.of(NotifyEvent.CLEAR), callbacks(w, S0).stream().map(InvalidateStart::event).toList());
+    Harness u = thp(KernelProfile.V6_15, 9);
+    u.insertInterval(S0, D0);
+    u.syscall(SyscallKind.MUNMAP, B + PMD - P, P, 0, VmaKind.ANON_PRIVATE, 0);
+    assertEquals(List.of(NotifyEvent.CLEAR, NotifyEvent.UNMAP), callbacks(u, S0).stream().map(InvalidateStart::event).toList());
+  }
+
   /** Reclaim of a PMD-mapped THP with one DEVEXCL page (6.15): split CLEAR, then CLEAR over the folio; all swapped. */
   @Test
   void reclaimThpWithOneExclusivePage() {
