@@ -352,6 +352,28 @@ public final class CpuMm {
     return mm == null ? 2 : mm.seq;
   }
 
+  /**
+   * get_mm_counter(mm, MM_ANONPAGES) and MM_SWAPENTS, computed from the page table: {anonymous pages mapped by a
+   * PRESENT or DEVEXCL PTE (the zero page excluded), swap entries}. try_to_unmap_one moves a page from the first
+   * to the second (reclaim: "rss falls"), do_swap_page back.
+   */
+  public long[] rss(int mmId) {
+    Mm mm = k.mms.get(mmId);
+    long anon = 0;
+    long swap = 0;
+    if (mm != null) {
+      for (Pte p : mm.ptes.snapshot().values()) {
+        if (p.state() == PteState.SWAP) {
+          swap++;
+        } else if (p.state() == PteState.PRESENT || p.state() == PteState.DEVEXCL) {
+          Folio f = folios.byPfn(p.pfn());
+          if (f != null && !f.zero && f.anon) anon++;
+        }
+      }
+    }
+    return new long[] {anon, swap};
+  }
+
   /** The mm's active_invalidate_ranges. */
   public int activeInvalidations(int mmId) {
     Mm mm = k.mms.get(mmId);

@@ -138,8 +138,10 @@ class ThpReclaimMigrateTest {
   void reclaimV615SwapsOutAndIn() {
     Harness h = exclusivePage(KernelProfile.V6_15);
     long pfn = h.pte(B).pfn();
+    assertEquals(List.of(1L, 0L), java.util.Arrays.stream(h.cpu.rss(MM)).boxed().toList());
     HmmProtocol.SyscallDone d = h.syscall(SyscallKind.MADV_PAGEOUT, B, P, 0, VmaKind.ANON_PRIVATE, 0);
     assertEquals(1, d.value(), "one page freed");
+    assertEquals(List.of(0L, 1L), java.util.Arrays.stream(h.cpu.rss(MM)).boxed().toList(), "MM_ANONPAGES falls");
     assertEquals(List.of(NotifyEvent.CLEAR), callbacks(h, S0).stream().map(InvalidateStart::event).toList());
     assertEquals(PteState.SWAP, h.pte(B).state());
     assertTrue(h.folio(pfn).freed());
@@ -157,6 +159,7 @@ class ThpReclaimMigrateTest {
     Harness h = exclusivePage(KernelProfile.V5_14);
     long pfn = h.pte(B).pfn();
     assertEquals(0, h.syscall(SyscallKind.MADV_PAGEOUT, B, P, 0, VmaKind.ANON_PRIVATE, 0).value());
+    assertEquals(List.of(1L, 0L), java.util.Arrays.stream(h.cpu.rss(MM)).boxed().toList(), "rss unchanged");
     assertEquals(0, callbacks(h, S0).size());
     assertEquals(PteState.DEVEXCL, h.pte(B).state());
     assertFalse(h.folio(pfn).freed());
