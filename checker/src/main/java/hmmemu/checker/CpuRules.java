@@ -55,6 +55,9 @@ final class CpuRules {
           + ", which was already freed");
     }
     if (oldState == PteState.DEVEXCL && p.state() == PteState.PRESENT) checkRestore(k, p);
+    if (oldState == PteState.DEVEXCL && (p.state() == PteState.SWAP || p.state() == PteState.MIGRATION)) {
+      checkUnmapOfEntry(k, old, p);
+    }
     if (p.state() == PteState.DEVEXCL && oldState != PteState.DEVEXCL) checkConversion(k, old, p);
 
     ptes.set(k, p);
@@ -77,6 +80,41 @@ final class CpuRules {
     if (folio != null && !folio.locked()) {
       out.report(Invariant.I6, where(k, pfn, -1), "the DEVEXCL entry was restored without the folio lock");
     }
+    checkCoveringInvalidation(k, pfn, "restored");
+    if (profile == KernelProfile.V6_15 && p.write() && p.cause() != null && p.cause().contains("restore")
+        && folio != null && folio.dirty() && !p.dirty()) {
+      out.report(Invariant.I10, where(k, pfn, -1), "a writable PTE restored from DEVEXCL is clean although the folio"
+          + " is dirty (the data could be dropped without writeback)");
+    }
+  }
+
+  /**
+   * DEVEXCL -> SWAP (reclaim, try_to_unmap_one) or MIGRATION (try_to_migrate_one): docs/PROTOCOL.md §3.8. Only
+   * 6.15+ does it (I6: the 5.14 rmap walk stops at mapcount 0, so it never reaches the entry); the folio is locked
+   * (I6), no make_device_exclusive caller still holds that lock (I7), and a covering invalidation was acked by every
+   * subscription (I6), so no device keeps access to a page that leaves memory or moves.
+   */
+  private void checkUnmapOfEntry(PageKey k, Trace.PteChanged old, Trace.PteChanged p) {
+    long pfn = old.pfn();
+    String to = p.state() == PteState.SWAP ? "a swap entry" : "a migration entry";
+    if (profile == KernelProfile.V5_14) {
+      out.report(Invariant.I6, where(k, pfn, -1), "the DEVEXCL entry became " + to + " under 5.14, whose reclaim and"
+          + " migration never reach it (the entry is not in the mapcount: folio_mapped() is false)");
+    }
+    Long holder = locks.holder(pfn);
+    if (holder != null) {
+      out.report(Invariant.I7, where(k, pfn, -1), "the DEVEXCL entry became " + to + " while make_device_exclusive"
+          + " call " + hex(holder) + " still holds the folio lock");
+    }
+    Trace.FolioChanged folio = folios.get(pfn);
+    if (folio != null && !folio.locked()) {
+      out.report(Invariant.I6, where(k, pfn, -1), "the DEVEXCL entry became " + to + " without the folio lock");
+    }
+    checkCoveringInvalidation(k, pfn, "turned into " + to);
+  }
+
+  /** I6: a covering invalidation is in progress and was acked by every subscription it was sent to. */
+  private void checkCoveringInvalidation(PageKey k, long pfn, String what) {
     if (notifiers.hasLiveSubscription(k.mmId())) {
       Invalidation best = null;
       for (Invalidation inv : notifiers.inFlight.values()) {
@@ -89,16 +127,11 @@ final class CpuRules {
       }
       if (best == null) {
         out.report(Invariant.I6, where(k, pfn, -1),
-            "the DEVEXCL entry was restored with no covering invalidation in progress");
+            "the DEVEXCL entry was " + what + " with no covering invalidation in progress");
       } else if (!best.allAcked()) {
-        out.report(Invariant.I6, where(k, pfn, -1), "the DEVEXCL entry was restored before invalidation "
+        out.report(Invariant.I6, where(k, pfn, -1), "the DEVEXCL entry was " + what + " before invalidation "
             + best.started.invId() + " was acked by subscription(s) " + hexList(best.unacked()));
       }
-    }
-    if (profile == KernelProfile.V6_15 && p.write() && p.cause() != null && p.cause().contains("restore")
-        && folio != null && folio.dirty() && !p.dirty()) {
-      out.report(Invariant.I10, where(k, pfn, -1), "a writable PTE restored from DEVEXCL is clean although the folio"
-          + " is dirty (the data could be dropped without writeback)");
     }
   }
 

@@ -97,11 +97,12 @@ public final class CpuMm {
     folios = new Folios(k);
     mmapLock = new MmapLock(k);
     notifier = new MmuNotifier(k);
-    faults = new PageFault(k, folios, mmapLock, notifier);
+    HugeMemory huge = new HugeMemory(k, folios, notifier);
+    faults = new PageFault(k, folios, mmapLock, notifier, huge);
     access = new UserAccess(k, folios, mmapLock, faults);
-    exclusive = new DeviceExclusive(k, folios, mmapLock, notifier, faults, access);
+    exclusive = new DeviceExclusive(k, folios, mmapLock, notifier, faults, access, huge);
     rangeFault = new RangeFault(k, folios, mmapLock, notifier, faults);
-    syscalls = new Syscalls(k, folios, mmapLock, notifier, faults);
+    syscalls = new Syscalls(k, folios, mmapLock, notifier, faults, huge);
     duplicateRequests = 0;
     lastRequest.clear();
   }
@@ -349,6 +350,28 @@ public final class CpuMm {
   public long globalSeq(int mmId) {
     Mm mm = k.mms.get(mmId);
     return mm == null ? 2 : mm.seq;
+  }
+
+  /**
+   * get_mm_counter(mm, MM_ANONPAGES) and MM_SWAPENTS, computed from the page table: {anonymous pages mapped by a
+   * PRESENT or DEVEXCL PTE (the zero page excluded), swap entries}. try_to_unmap_one moves a page from the first
+   * to the second (reclaim: "rss falls"), do_swap_page back.
+   */
+  public long[] rss(int mmId) {
+    Mm mm = k.mms.get(mmId);
+    long anon = 0;
+    long swap = 0;
+    if (mm != null) {
+      for (Pte p : mm.ptes.snapshot().values()) {
+        if (p.state() == PteState.SWAP) {
+          swap++;
+        } else if (p.state() == PteState.PRESENT || p.state() == PteState.DEVEXCL) {
+          Folio f = folios.byPfn(p.pfn());
+          if (f != null && !f.zero && f.anon) anon++;
+        }
+      }
+    }
+    return new long[] {anon, swap};
   }
 
   /** The mm's active_invalidate_ranges. */

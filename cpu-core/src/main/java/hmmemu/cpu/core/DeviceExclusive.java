@@ -26,6 +26,7 @@ final class DeviceExclusive {
   private final MmuNotifier notifier;
   private final PageFault faults;
   private final UserAccess access;
+  private final HugeMemory huge;
   /** Successful make_device_exclusive calls whose FolioUnlockPut has not arrived yet, by reqId. */
   final Map<Long, Grant> grants = new LinkedHashMap<>();
   /** Grants of drivers on gone nodes, by reqId, with the model time at which their lease expires. */
@@ -33,8 +34,10 @@ final class DeviceExclusive {
   long duplicateUnlockPuts;
   long mismatchedUnlockPuts;
 
-  DeviceExclusive(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, PageFault faults, UserAccess access) {
+  DeviceExclusive(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, PageFault faults, UserAccess access,
+      HugeMemory huge) {
     this.k = k;
+    this.huge = huge;
     this.folios = folios;
     this.mmapLock = mmapLock;
     this.notifier = notifier;
@@ -116,6 +119,10 @@ final class DeviceExclusive {
       exclusiveFail(op, Errno.EFAULT);
       return;
     }
+    if (mm.pmdMapped(op.va)) { // follow_pmd_mask(): FOLL_SPLIT_PMD splits a huge PMD (CLEAR over 2 MiB), then follows
+      huge.splitHugePmd(mm, op.va, () -> exclusiveGup(op));
+      return;
+    }
     Pte pte = mm.pte(op.va);
     if (pte.isPresent() && pte.write()) {
       Folio f = folios.folioOf(pte.pfn());
@@ -159,8 +166,54 @@ final class DeviceExclusive {
       return;
     }
     folios.lockFolio(f);
+    if (k.v5() && f.large()) {
+      pageMakeDeviceExclusive514(op, f);
+      return;
+    }
     notifier.startInvalidation(op.mm, op.va, op.va + Page.SIZE, NotifyEvent.EXCLUSIVE, op.m.owner(), true,
         inv -> exclusiveConvert(op, f, inv), null);
+  }
+
+  /**
+   * 5.14-6.14 page_make_device_exclusive() (mm/rmap.c) on a page of a large folio: "tail pages shouldn't be passed
+   * to rmap_walk so skip those" ({@code if (!PageAnon(page) || PageTail(page)) return false}): a tail page is
+   * reported NULL, which dmirror answers with -EBUSY. The head page is walked as the whole compound page
+   * [derived from page_make_device_exclusive_one()'s page_vma_mapped_walk]: one EXCLUSIVE notifier over the
+   * folio's span in the VMA, and every present PTE of the folio becomes a DEVEXCL entry (the walk stops at the first
+   * non-present one); the call succeeds if the PTE at addr was writable and the head's mapcount reached 0.
+   */
+  private void pageMakeDeviceExclusive514(ExclusiveOp op, Folio f) {
+    if (f.tail()) {
+      folios.unlockFolio(f);
+      folios.putFolio(f);
+      exclusiveFail(op, Errno.EBUSY);
+      return;
+    }
+    Mm mm = op.mm;
+    Vma vma = mm.findVma(op.va);
+    long end = Math.min(vma.end, op.va + (long) f.nrPages * Page.SIZE);
+    notifier.startInvalidation(mm, op.va, end, NotifyEvent.EXCLUSIVE, op.m.owner(), true, inv -> {
+      boolean valid = false;
+      for (long va = op.va; va < end; va += Page.SIZE) {
+        Pte cur = mm.pte(va);
+        if (!cur.isPresent() || cur.pfn() < f.pfn || cur.pfn() >= f.pfn + f.nrPages) break;
+        Folio page = folios.folioOf(cur.pfn());
+        if (va == op.va && cur.pfn() == f.pfn && cur.write()) valid = true;
+        if (cur.dirty()) page.dirty = true;
+        page.mapcount--; // page_remove_rmap(subpage)
+        folios.emitFolio(page);
+        k.setPte(mm, va, new Pte(PteState.DEVEXCL, cur.pfn(), cur.write(), false, false, cur.softDirty()),
+            "make_device_exclusive");
+      }
+      notifier.endInvalidation(inv);
+      if (!valid || f.mapcount != 0) {
+        folios.unlockFolio(f);
+        folios.putFolio(f);
+        exclusiveFail(op, Errno.EBUSY);
+        return;
+      }
+      grant(op, f);
+    }, null);
   }
 
   /** The re-walk under the PTE lock, then PRESENT -> DEVEXCL. */
@@ -187,8 +240,14 @@ final class DeviceExclusive {
     if (folioChanged) folios.emitFolio(f);
     k.setPte(mm, op.va, new Pte(PteState.DEVEXCL, f.pfn, k.v5() && cur.write(), false, false, cur.softDirty()),
         "make_device_exclusive");
-    folios.exclusiveHolder.put(f.pfn, op.m.deviceId());
     notifier.endInvalidation(inv);
+    grant(op, f);
+  }
+
+  /** make_device_exclusive() returns the locked, referenced page to its caller. */
+  private void grant(ExclusiveOp op, Folio f) {
+    Mm mm = op.mm;
+    folios.exclusiveHolder.put(f.pfn, op.m.deviceId());
     if (grants.containsKey(op.m.reqId())) {
       throw new IllegalStateException("I8: make_device_exclusive reqId " + op.m.reqId() + " granted twice");
     }

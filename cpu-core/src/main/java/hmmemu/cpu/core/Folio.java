@@ -33,6 +33,8 @@ final class Folio {
   /** The shared zero page: never refcounted, never freed, never written by the CPU. */
   final boolean zero;
   boolean locked;
+  /** The lock bit the last FolioChanged of this page reported (a large folio's unlock reports it where it was seen). */
+  boolean reportedLocked;
   int refcount;
   int mapcount;
   boolean dirty;
@@ -41,6 +43,15 @@ final class Folio {
   boolean freed;
   /** PG_referenced: set by folio_mark_accessed() (GUP's FOLL_TOUCH); reclaim's aging is not modelled. */
   boolean referenced;
+  /**
+   * The head page of the large folio (THP or mTHP) this page belongs to, itself for an order-0 folio. The folio lock
+   * and its wait queue are the head's (PG_locked lives in the head page); {@link #locked} is mirrored on every page
+   * of the folio so that per-page readers see the folio's lock. Refcount, mapcount, dirty and anon-exclusive are kept
+   * per page (the folio's refcount and large mapcount are the sums over its pages).
+   */
+  Folio head = this;
+  /** folio_nr_pages() (on the head page; 1 for an order-0 folio). */
+  int nrPages = 1;
   /** The folio lock's wait queue; allocated when the first operation parks on it. */
   private ArrayDeque<Runnable> waiters;
 
@@ -118,11 +129,21 @@ final class Folio {
     return -lo - 1;
   }
 
-  /** folio_wait_bit_common(): parks an operation on the folio lock. */
+  /** folio_wait_bit_common(): parks an operation on the folio lock (the head page's wait queue). */
   void park(Runnable waiter) {
+    if (head != this) {
+      head.park(waiter);
+      return;
+    }
     if (waiters == null) waiters = new ArrayDeque<>(2);
     waiters.add(waiter);
   }
+
+  /** folio_test_large(). */
+  boolean large() { return head.nrPages > 1; }
+
+  /** A tail page of a large folio (PageTail). */
+  boolean tail() { return head != this; }
 
   /** The operations parked on the lock, removed from the folio (folio_wake_bit wakes all of them). */
   ArrayDeque<Runnable> takeWaiters() {

@@ -57,6 +57,7 @@ final class Folios {
   /** Reports the folio's bits (the zero page is never reported). */
   void emitFolio(Folio f) {
     if (f.zero) return;
+    f.reportedLocked = f.locked;
     k.emit(new Trace.FolioChanged(f.pfn, f.locked, f.refcount, f.mapcount, f.dirty, f.anonExclusive, f.freed));
   }
 
@@ -100,6 +101,21 @@ final class Folios {
   void settleRefcount(Folio f) {
     if (f.refcount < 0) throw new IllegalStateException("I8 refcount: underflow on pfn " + f.pfn);
     if (f.mapcount < 0) throw new IllegalStateException("I9 mapcount: underflow on pfn " + f.pfn);
+    if (f.large()) { // a large folio is freed as a whole, when the sum of its pages' references reaches 0
+      if (f.refcount != 0) return;
+      for (Folio p : pagesOf(f)) if (p.refcount != 0) return;
+      for (Folio p : pagesOf(f)) {
+        if (p.freed) continue;
+        if (p.mapcount != 0) {
+          throw new IllegalStateException("I8 refcount: pfn " + p.pfn + " reached refcount 0 while mapcount=" + p.mapcount);
+        }
+        if (p.locked) throw new IllegalStateException("I8 refcount: pfn " + p.pfn + " freed while locked");
+        p.freed = true;
+        exclusiveHolder.remove(p.pfn);
+        if (p != f) emitFolio(p);
+      }
+      return;
+    }
     if (f.refcount == 0) {
       if (f.mapcount != 0) {
         throw new IllegalStateException("I8 refcount: pfn " + f.pfn + " reached refcount 0 while mapcount=" + f.mapcount);
@@ -110,19 +126,65 @@ final class Folios {
     }
   }
 
-  /** folio_lock() on an unlocked folio (callers that may wait park on it with f.park first). */
+  /**
+   * folio_lock() on an unlocked folio (callers that may wait park on it with f.park first). The lock is the whole
+   * folio's: for a large folio every page reports it.
+   */
   void lockFolio(Folio f) {
     if (f.locked) throw new IllegalStateException("I7 lock discipline: folio " + f.pfn + " locked twice");
-    f.locked = true;
+    setLocked(f.head, true);
     emitFolio(f);
   }
 
-  /** folio_unlock(): wakes every waiter; each re-checks when it runs. */
+  /**
+   * folio_lock() by a walker that then acts on every page of the folio (reclaim, migration): every page reports
+   * the lock. {@link #lockFolio} reports it only for the page the caller locked through (a conversion or a
+   * restore acts on that page alone), so that a 512-page folio does not cost 512 events per conversion.
+   */
+  void lockWholeFolio(Folio f) {
+    lockFolio(f);
+    for (Folio p : pagesOf(f)) if (p != f) emitFolio(p);
+  }
+
+  /** folio_unlock(): wakes every waiter; each re-checks when it runs. Every page last reported locked reports it. */
   void unlockFolio(Folio f) {
     if (!f.locked) throw new IllegalStateException("I7 lock discipline: unlock of unlocked folio " + f.pfn);
-    f.locked = false;
-    emitFolio(f);
-    ArrayDeque<Runnable> woken = f.takeWaiters();
+    setLocked(f.head, false);
+    if (f.large()) {
+      for (Folio p : pagesOf(f)) if (p.reportedLocked || p == f) emitFolio(p);
+    } else {
+      emitFolio(f);
+    }
+    ArrayDeque<Runnable> woken = f.head.takeWaiters();
     if (woken != null) k.runQueue.addAll(woken);
+  }
+
+  private void setLocked(Folio head, boolean locked) {
+    if (head.nrPages == 1) {
+      head.locked = locked;
+      return;
+    }
+    for (long p = head.pfn; p < head.pfn + head.nrPages; p++) byPfn(p).locked = locked;
+  }
+
+  /** The pages of f's folio, head first. */
+  List<Folio> pagesOf(Folio f) {
+    List<Folio> out = new ArrayList<>(f.head.nrPages);
+    for (long p = f.head.pfn; p < f.head.pfn + f.head.nrPages; p++) out.add(byPfn(p));
+    return out;
+  }
+
+  /**
+   * folio_alloc() of order {@code order}: 2^order pages with consecutive pfns, each with refcount 1 (the caller's
+   * reference, per page as in {@link Folio}); order 0 is {@link #allocFolio}.
+   */
+  Folio allocLargeFolio(boolean anon, int order) {
+    Folio head = allocFolio(anon);
+    head.nrPages = 1 << order;
+    for (int i = 1; i < head.nrPages; i++) {
+      Folio t = allocFolio(anon);
+      t.head = head;
+    }
+    return head;
   }
 }

@@ -61,6 +61,14 @@ final class Kernel {
   Mm mmFor(int mmId) { return mms.computeIfAbsent(mmId, Mm::new); }
 
   void setPte(Mm mm, long va, Pte pte, String cause) {
+    if (mm.pmdMapped(va)) {
+      // A PTE-level change other than the accessed/dirty bits inside a huge PMD: the kernel splits the PMD first
+      // (or zaps/protects it whole); the model drops the marker (see docs/PROTOCOL.md §3.8, what is simplified).
+      Pte old = mm.pte(va);
+      if (pte.state() != PteState.PRESENT || pte.pfn() != old.pfn() || pte.write() != old.write()) {
+        mm.pmdMapped.remove(va / RangeFault.PMD_SIZE);
+      }
+    }
     if (pte.state() == PteState.NONE) mm.ptes.remove(va);
     else {
       mm.ptes.put(va, pte);

@@ -45,6 +45,17 @@ final class Mm {
   boolean mmapWriter;
   final ArrayDeque<LockWaiter> mmapWaiters = new ArrayDeque<>();
 
+  /**
+   * PMD indexes (va / PMD_SIZE) mapped by a huge PMD (pmd_trans_huge): the 2 MiB folio's 512 pages are also kept as
+   * PRESENT entries in {@link #ptes}, the view every PTE-level path reads (what __split_huge_pmd_locked() would
+   * write); the marker says the mapping is still one PMD, so that a split (FOLL_SPLIT_PMD, reclaim, migration) raises
+   * __split_huge_pmd()'s CLEAR over the whole 2 MiB.
+   */
+  final java.util.Set<Long> pmdMapped = new java.util.HashSet<>();
+
+  /** pmd_trans_huge() for the PMD holding va. */
+  boolean pmdMapped(long va) { return !pmdMapped.isEmpty() && pmdMapped.contains(va / RangeFault.PMD_SIZE); }
+
   /** exit_mmap() ran: no VMAs are left and syscalls are refused. */
   boolean exited;
 

@@ -15,12 +15,14 @@ final class PageFault {
   private final Folios folios;
   private final MmapLock mmapLock;
   private final MmuNotifier notifier;
+  private final HugeMemory huge;
 
-  PageFault(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier) {
+  PageFault(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, HugeMemory huge) {
     this.k = k;
     this.folios = folios;
     this.mmapLock = mmapLock;
     this.notifier = notifier;
+    this.huge = huge;
   }
 
   /** How a fault may wait for a locked folio (FAULT_FLAG_ALLOW_RETRY or not). */
@@ -64,6 +66,11 @@ final class PageFault {
         emitCpuFault(mode, threadId, mm, va, "devexcl");
         removeDeviceExclusiveEntry(mm, va, pte, mode, done);
         return;
+      case SWAP:
+        emitCpuFault(mode, threadId, mm, va, "swap");
+        doSwapPage(mm, vma, va, pte, write);
+        done.done(false);
+        return;
       default:
         throw new IllegalStateException("fault on unsupported PTE state " + pte.state());
     }
@@ -75,7 +82,7 @@ final class PageFault {
       case ANON_PRIVATE:
         if (!write) {
           k.setPte(mm, va, new Pte(PteState.PRESENT, CpuMm.ZERO_PFN, false, false, true, true), "do_anonymous_page:zero");
-        } else {
+        } else if (!huge.faultLargeFolio(mm, vma, va)) {
           mapNewAnonFolio(mm, vma, va, null, "do_anonymous_page");
         }
         return;
@@ -135,6 +142,25 @@ final class PageFault {
     folios.emitFolio(f);
     k.setPte(mm, va, new Pte(PteState.PRESENT, f.pfn, true, true, true, true), cause);
     return f;
+  }
+
+  /**
+   * Models do_swap_page() on a real swap entry (after reclaim, {@link Vmscan}): a new order-0 folio is read from the
+   * swap slot (the model's slot is the freed folio whose pfn the entry carries: its contents are the data written
+   * out), mapped anon-exclusive (the only mapping); writable and dirty on a write fault in a VM_WRITE VMA
+   * (maybe_mkwrite(pte_mkdirty())), read-only otherwise; soft-dirty from the entry (pte_swp_soft_dirty).
+   */
+  private void doSwapPage(Mm mm, Vma vma, long va, Pte entry, boolean write) {
+    Folio slot = folios.folioOf(entry.pfn());
+    Folio f = folios.allocFolio(true);
+    f.copyContentsFrom(slot);
+    f.mapcount = 1;
+    f.anonExclusive = true;
+    vma.anonVma = true;
+    boolean w = write && vma.canWrite();
+    f.dirty = w;
+    folios.emitFolio(f);
+    k.setPte(mm, va, new Pte(PteState.PRESENT, f.pfn, w, w, true, entry.softDirty()), "do_swap_page");
   }
 
   /** Models do_wp_page(): wp_page_shared, wp_page_reuse (wp_can_reuse_anon_folio) or wp_page_copy. */

@@ -24,13 +24,24 @@ final class Syscalls {
   private final MmapLock mmapLock;
   private final MmuNotifier notifier;
   private final PageFault faults;
+  private final Vmscan vmscan;
+  private final Migrate migrate;
+  private final Ksm ksm;
+  private final Khugepaged khugepaged;
+  private final HugeMemory huge;
 
-  Syscalls(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, PageFault faults) {
+  Syscalls(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, PageFault faults, HugeMemory huge) {
     this.k = k;
     this.folios = folios;
     this.mmapLock = mmapLock;
     this.notifier = notifier;
     this.faults = faults;
+    this.huge = huge;
+    Rmap rmap = new Rmap(k, folios, notifier);
+    this.vmscan = new Vmscan(k, folios, mmapLock, huge, rmap);
+    this.migrate = new Migrate(k, folios, huge, rmap);
+    this.ksm = new Ksm(k, folios, mmapLock, notifier);
+    this.khugepaged = new Khugepaged(k, folios, mmapLock, notifier, faults);
   }
 
   /** The syscall entry points: each takes mmap_lock as the kernel does (the OOM reaper only trylocks it). */
@@ -49,6 +60,18 @@ final class Syscalls {
       case EXIT: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doExit(mm, m))); return;
       case SOFT_DIRTY_RESET: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doSoftDirtyReset(mm, m))); return;
       case OOM_REAP: doOomReap(mm, m); return;
+      case MADV_HUGEPAGE: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doMadvHugepage(mm, m))); return;
+      case MADV_PAGEOUT:
+        mmapLock.readLock(mm, unlessExited(mm, m, false, () -> inRange(mm, m, false, r -> vmscan.madvPageout(mm, m, r[0], r[1]))));
+        return;
+      case MIGRATE_PAGES: inRange(mm, m, null, r -> migrate.migratePages(mm, m, r[0], r[1])); return;
+      case OFFLINE_PAGES: inRange(mm, m, null, r -> migrate.offlinePages(mm, m, r[0], r[1])); return;
+      case KSM_SCAN:
+        mmapLock.readLock(mm, unlessExited(mm, m, false, () -> inRange(mm, m, false, r -> ksm.scan(mm, m, r[0], r[1]))));
+        return;
+      case KHUGEPAGED_SCAN:
+        mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> inRange(mm, m, true, r -> khugepaged.scan(mm, m, r[0], r[1]))));
+        return;
       default: throw new IllegalStateException("unknown syscall " + m.kind());
     }
   }
@@ -65,6 +88,45 @@ final class Syscalls {
     if (writeLocked) mmapLock.writeUnlock(mm);
     else mmapLock.readUnlock(mm);
     k.reply(new SyscallDone(m.reqId(), errno, value));
+  }
+
+  /**
+   * The page-aligned user range of m, or -EINVAL (releasing mmap_lock as held: writeLocked true/false, null when
+   * none is held).
+   */
+  private void inRange(Mm mm, Syscall m, Boolean writeLocked, java.util.function.Consumer<long[]> body) {
+    long[] r = userRange(m);
+    if (r != null) {
+      body.accept(r);
+      return;
+    }
+    if (writeLocked == null) k.reply(new SyscallDone(m.reqId(), Errno.EINVAL, 0));
+    else syscallDone(mm, m, Errno.EINVAL, 0, writeLocked);
+  }
+
+  /**
+   * Models madvise(MADV_HUGEPAGE) (hugepage_madvise: VM_HUGEPAGE on the VMAs of the range, split at its ends) with
+   * the largest anonymous folio order enabled for the mm carried in m.prot() (9: PMD-sized THP, 2..8: mTHP, as
+   * /sys/kernel/mm/transparent_hugepage/hugepages-&lt;size&gt;kB/enabled = madvise); anonymous private VMAs only
+   * (others keep order 0, as thp_vma_allowable_orders() does for them). Later write faults allocate large folios.
+   */
+  private void doMadvHugepage(Mm mm, Syscall m) {
+    long[] r = userRange(m);
+    int order = m.prot() == 0 ? HugeMemory.PMD_ORDER : m.prot();
+    if (r == null || order < 2 || order > HugeMemory.PMD_ORDER) {
+      syscallDone(mm, m, Errno.EINVAL, 0, true);
+      return;
+    }
+    long covered = 0;
+    for (Vma v : mm.vmasIn(r[0], r[1])) covered += Math.min(v.end, r[1]) - Math.max(v.start, r[0]);
+    if (covered != r[1] - r[0]) {
+      syscallDone(mm, m, Errno.ENOMEM, 0, true);
+      return;
+    }
+    splitVmaAt(mm, r[0]);
+    splitVmaAt(mm, r[1]);
+    for (Vma v : mm.vmasIn(r[0], r[1])) if (v.kind == VmaKind.ANON_PRIVATE) v.thpOrder = order;
+    syscallDone(mm, m, Errno.OK, 0, true);
   }
 
   private static long pageRoundUp(long len) { return (len + Page.SIZE - 1) & ~(Page.SIZE - 1); }
@@ -123,6 +185,7 @@ final class Syscalls {
     Pte pte = mm.pte(va);
     if (pte.state() == PteState.NONE) return;
     k.setPte(mm, va, Pte.NONE, cause);
+    if (pte.state() == PteState.SWAP) return; // free_swap_and_cache(): the slot holds no folio reference
     Folio f = folios.folioOf(pte.pfn());
     if (f.zero) return;
     if (pte.isPresent()) {
@@ -159,6 +222,11 @@ final class Syscalls {
       syscallDone(mm, m, Errno.OK, 0, true);
       return;
     }
+    // __split_vma -> vma_adjust_trans_huge: a huge PMD straddling a new VMA boundary is split first (CLEAR, 2 MiB)
+    huge.splitPartial(mm, r[0], r[1], () -> doMunmapSplit(mm, m, r));
+  }
+
+  private void doMunmapSplit(Mm mm, Syscall m, long[] r) {
     splitVmaAt(mm, r[0]);
     splitVmaAt(mm, r[1]);
     List<Vma> victims = mm.vmasIn(r[0], r[1]);
@@ -200,11 +268,13 @@ final class Syscalls {
     }
     long s = pieces.get(i)[0];
     long e = pieces.get(i)[1];
-    notifier.startInvalidation(mm, s, e, NotifyEvent.CLEAR, 0, true, inv -> {
-      zapRange(mm, s, e, "madv_dontneed");
-      notifier.endInvalidation(inv);
-      dontneedNext(mm, m, pieces, i + 1, errno);
-    }, null);
+    notifier.startInvalidation(mm, s, e, NotifyEvent.CLEAR, 0, true, inv ->
+      // zap_pmd_range: a huge PMD the range covers only in part is split (__split_huge_pmd, a nested CLEAR)
+      huge.splitPartial(mm, s, e, () -> {
+        zapRange(mm, s, e, "madv_dontneed");
+        notifier.endInvalidation(inv);
+        dontneedNext(mm, m, pieces, i + 1, errno);
+      }), null);
   }
 
   /**
@@ -384,6 +454,10 @@ final class Syscalls {
         faults.restoreExclusivePte(parent, va, f, p, "restore_exclusive_pte:fork");
         folios.unlockFolio(f);
         p = parent.pte(va);
+      }
+      if (p.state() == PteState.SWAP) { // copy_nonpresent_pte: swap_duplicate(), the child shares the slot
+        k.setPte(child, va, p, "fork:copy");
+        continue;
       }
       if (!p.isPresent()) throw new IllegalStateException("fork: cannot copy PTE state " + p.state());
       Folio f = folios.folioOf(p.pfn());

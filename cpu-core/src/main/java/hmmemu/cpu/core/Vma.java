@@ -22,6 +22,11 @@ final class Vma {
    * soft-dirty tracking is on for the VMA (vma_soft_dirty_enabled()).
    */
   boolean vmSoftDirty = true;
+  /**
+   * VM_HUGEPAGE (madvise(MADV_HUGEPAGE)) with the largest anonymous folio order enabled for it (sysfs
+   * transparent_hugepage/hugepages-&lt;size&gt;kB/enabled = madvise): 9 for PMD-mapped THP, 2..8 for mTHP, 0 when off.
+   */
+  int thpOrder;
 
   Vma(long start, long end, int prot, VmaKind kind, PageCache pageCache, long pgoff) {
     this.start = start;
@@ -51,6 +56,7 @@ final class Vma {
     Vma v = new Vma(start, end, prot, kind, pageCache, pgoff);
     v.anonVma = anonVma;
     v.vmSoftDirty = vmSoftDirty;
+    v.thpOrder = thpOrder;
     return v;
   }
 

@@ -18,7 +18,13 @@
  *   <li>{@code UserAccess}: a user thread's loads and stores (and spinning threads), device DMA by pfn.</li>
  *   <li>{@code DeviceExclusive}: make_device_exclusive with its grants and the leases of dead drivers' grants.</li>
  *   <li>{@code RangeFault}: hmm_range_fault.</li>
- *   <li>{@code Syscalls}: mmap, munmap, madvise, mprotect, fork, exit_mmap, the OOM reaper, clear_refs soft-dirty.</li>
+ *   <li>{@code Syscalls}: mmap, munmap, madvise, mprotect, fork, exit_mmap, the OOM reaper, clear_refs soft-dirty,
+ *       madvise(MADV_HUGEPAGE), and the entry points of the activities below.</li>
+ *   <li>{@code HugeMemory}: THP and mTHP faults (do_huge_pmd_anonymous_page, alloc_anon_folio) and the PMD split
+ *       (__split_huge_pmd) that FOLL_SPLIT_PMD, reclaim and migration ask for; large folios in {@code Folios}.</li>
+ *   <li>{@code Rmap}: the reverse-map walk (rmap_walk) over the mms; {@code Vmscan}: reclaim (shrink_folio_list,
+ *       try_to_unmap_one); {@code Migrate}: migrate_pages (try_to_migrate_one, remove_migration_pte) and
+ *       offline_pages; {@code Ksm}: one ksmd pass; {@code Khugepaged}: one khugepaged pass (docs/PROTOCOL.md §3.8).</li>
  *   <li>State records: {@code Mm}, {@code Vma}, {@code Folio}, {@code Subscription}, {@code Invalidation}.</li>
  *   <li>{@code PageTable}: an mm's PTEs, packed (a long per pte_t) in 512-entry PTE tables per PMD; with the
  *       folios' dense memmap in {@code Folios} and their sparse contents in {@code Folio}, a populated page costs

@@ -211,8 +211,15 @@ public final class HmmProtocol {
   public record CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults)
       implements Msg, CpuToController, Reply {}
 
-  /** The syscalls the model knows. */
-  public enum SyscallKind { MMAP, MUNMAP, MPROTECT, MADV_DONTNEED, FORK, EXIT, SOFT_DIRTY_RESET, OOM_REAP }
+  /**
+   * The syscalls the model knows, and the kernel activities a scenario triggers like one (docs/PROTOCOL.md §3.8):
+   * MADV_HUGEPAGE (VM_HUGEPAGE; {@code prot} carries the largest folio order enabled, 9 = PMD THP, 2..8 = mTHP),
+   * MADV_PAGEOUT (reclaim: try_to_unmap), MIGRATE_PAGES (compaction/move_pages: try_to_migrate), OFFLINE_PAGES
+   * (memory offline of the block behind the range), KSM_SCAN (one ksmd pass) and KHUGEPAGED_SCAN (one khugepaged
+   * pass), each over start/length.
+   */
+  public enum SyscallKind { MMAP, MUNMAP, MPROTECT, MADV_DONTNEED, FORK, EXIT, SOFT_DIRTY_RESET, OOM_REAP,
+    MADV_HUGEPAGE, MADV_PAGEOUT, MIGRATE_PAGES, OFFLINE_PAGES, KSM_SCAN, KHUGEPAGED_SCAN }
 
   /**
    * A syscall on mm {@code mmId} made by user thread {@code threadId} (0: no particular thread; the CPU core

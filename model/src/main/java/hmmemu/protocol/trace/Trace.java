@@ -57,7 +57,7 @@ public final class Trace {
   /** The caller's folio_unlock()+folio_put() for make_device_exclusive call reqId was carried out. */
   public record FolioUnlockPutDone(long reqId, int deviceId, long pfn) implements Event {}
 
-  /** A CPU page fault (kind: "devexcl", "anon", "wp", "sigsegv", "retry"). */
+  /** A CPU page fault (kind: "devexcl", "anon", "wp", "swap", "sigsegv", "retry"). */
   public record CpuFaulted(int threadId, int mmId, long va, String kind) implements Event {}
 
   /**

@@ -50,8 +50,16 @@ public record Scenario(String file, String name, String caseId, String descripti
   }
 
   /** A VMA of process mm, mmapped when the scenario starts unless {@code mapped} is false. */
+  /**
+   * A VMA of the set-up; {@code thpOrder} > 0: madvise(MADV_HUGEPAGE) right after the mmap with that largest folio
+   * order (9: PMD THP, 2..8: mTHP; docs/SCENARIOS.md "vmas", {@code thp}).
+   */
   public record Vma(String name, int mm, long start, int pages, int prot, VmaKind kind, boolean mapped, Fill fill,
-      int line) {
+      int line, int thpOrder) {
+    public Vma(String name, int mm, long start, int pages, int prot, VmaKind kind, boolean mapped, Fill fill, int line) {
+      this(name, mm, start, pages, prot, kind, mapped, fill, line, 0);
+    }
+
     public long end() { return start + (long) pages * Page.SIZE; }
 
     public String describe() {

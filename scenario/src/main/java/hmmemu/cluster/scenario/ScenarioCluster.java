@@ -349,6 +349,14 @@ final class ScenarioCluster {
       if (!(r instanceof HmmProtocol.SyscallDone) || ((HmmProtocol.SyscallDone) r).errno() != Errno.OK) {
         throw setupError(v.line(), "mmap " + v.describe(), r);
       }
+      if (v.thpOrder() != 0) { // vmas { thp = true }: madvise(MADV_HUGEPAGE) before the fill's first touch
+        HmmProtocol.Msg h = setupCall(cluster.cpu(), new HmmProtocol.Syscall(client.nextReqId(), v.mm(),
+            HmmProtocol.SyscallKind.MADV_HUGEPAGE, v.start(), (long) v.pages() * hmmemu.protocol.model.Page.SIZE,
+            v.thpOrder(), v.kind(), 0), v.line(), "madvise(MADV_HUGEPAGE) " + v.name());
+        if (!(h instanceof HmmProtocol.SyscallDone) || ((HmmProtocol.SyscallDone) h).errno() != Errno.OK) {
+          throw setupError(v.line(), "madvise(MADV_HUGEPAGE) " + v.describe(), h);
+        }
+      }
       Scenario.Fill f = v.fill();
       if (!f.populate()) continue;
       for (int p = 0; p < v.pages(); p++) {

@@ -185,7 +185,8 @@ final class SetupParser {
   }
 
   void vma(ConfigObject o) {
-    r.checkKeys(o, Set.of("name", "mm", "start", "pages", "prot", "kind", "mapped", "fill", "fill-words"), "a VMA", line(o));
+    r.checkKeys(o, Set.of("name", "mm", "start", "pages", "prot", "kind", "mapped", "fill", "fill-words", "thp"), "a VMA",
+        line(o));
     ConfigValue nv = r.required(o, "name", "a VMA", line(o));
     String name = r.string(nv, "name");
     if (!NAME.matcher(name).matches()) throw r.err(nv, "name: '" + name + "' is not a plain name (letters, digits, _ and -)");
@@ -238,7 +239,20 @@ final class SetupParser {
     } else if (o.containsKey("fill-words")) {
       throw r.err(o.get("fill-words"), "fill-words without fill");
     }
-    Scenario.Vma vma = new Scenario.Vma(name, mm, start, (int) pages, prot, kind, mapped, fill, line(o));
+    int thpOrder = 0;
+    if (o.containsKey("thp")) { // madvise(MADV_HUGEPAGE) after the mmap, before the fill
+      ConfigValue tv = o.get("thp");
+      if (tv.valueType() == ConfigValueType.BOOLEAN) {
+        thpOrder = r.bool(tv, "thp") ? 9 : 0;
+      } else {
+        long n = r.integer(tv, "thp");
+        if (n < 2 || n > 9) throw r.err(tv, "thp: true (PMD THP) or a folio order 2..9 (mTHP), got " + n);
+        thpOrder = (int) n;
+      }
+      if (thpOrder != 0 && kind != VmaKind.ANON_PRIVATE) throw r.err(tv, "thp: only an anon-private VMA can be THP-backed");
+      if (thpOrder != 0 && !mapped) throw r.err(tv, "thp: VMA " + name + " is not mapped at the start; use a madvise-hugepage step after its mmap");
+    }
+    Scenario.Vma vma = new Scenario.Vma(name, mm, start, (int) pages, prot, kind, mapped, fill, line(o), thpOrder);
     for (Scenario.Vma other : vmas.values()) {
       if (other.mm() == mm && start < other.end() && other.start() < vma.end()) {
         throw r.err(sv, "VMA " + name + " overlaps VMA " + other.name() + " of mm " + mm);

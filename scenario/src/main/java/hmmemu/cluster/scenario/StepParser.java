@@ -219,8 +219,8 @@ final class StepParser {
 
   private Scenario.Action syscallOp(Scenario.Process p, ConfigObject o) {
     Set<String> ops = Set.of("mmap", "munmap", "mprotect", "madvise-dontneed", "fork", "exit", "soft-dirty-reset",
-        "oom-reap");
-    String op = opKey(o, p.name(), ops, Set.of("prot", "thread"));
+        "oom-reap", "madvise-hugepage", "madvise-pageout", "migrate", "offline", "ksm-scan", "khugepaged-scan");
+    String op = opKey(o, p.name(), ops, Set.of("prot", "thread", "order"));
     Scenario.SyscallOp call = syscallOp(p, o, op);
     if (!o.containsKey("thread")) return call;
     ConfigValue tv = o.get("thread");
@@ -234,7 +234,23 @@ final class StepParser {
   private Scenario.SyscallOp syscallOp(Scenario.Process p, ConfigObject o, String op) {
     ConfigValue v = o.get(op);
     if (!op.equals("mprotect")) r.forbid(o, p.name() + " " + op, "prot");
+    if (!op.equals("madvise-hugepage")) r.forbid(o, p.name() + " " + op, "order");
     switch (op) {
+      // docs/PROTOCOL.md §3.8: THP, reclaim, migration, memory offline, ksm and khugepaged over whole pages
+      case "madvise-hugepage": {
+        int order = 9;
+        if (o.containsKey("order")) {
+          long n = r.integer(o.get("order"), "order");
+          if (n < 2 || n > 9) throw r.err(o.get("order"), "order: the largest folio order, 2..9 (9 = PMD THP), got " + n);
+          order = (int) n;
+        }
+        return rangeSyscall(p, HmmProtocol.SyscallKind.MADV_HUGEPAGE, v, order);
+      }
+      case "madvise-pageout": return rangeSyscall(p, HmmProtocol.SyscallKind.MADV_PAGEOUT, v, 0);
+      case "migrate": return rangeSyscall(p, HmmProtocol.SyscallKind.MIGRATE_PAGES, v, 0);
+      case "offline": return rangeSyscall(p, HmmProtocol.SyscallKind.OFFLINE_PAGES, v, 0);
+      case "ksm-scan": return rangeSyscall(p, HmmProtocol.SyscallKind.KSM_SCAN, v, 0);
+      case "khugepaged-scan": return rangeSyscall(p, HmmProtocol.SyscallKind.KHUGEPAGED_SCAN, v, 0);
       case "mmap": {
         String vn = r.string(v, "mmap");
         Scenario.Vma vma = setup.vmas().get(vn);
