@@ -78,7 +78,12 @@ public final class ControlClient {
     this.timeout = timeout;
     this.executor = executor;
     this.replies = system.systemActorOf(Behaviors.<Envelope>receiveMessage(env -> {
-      onReply(env);
+      try {
+        onReply(env);
+      } catch (RuntimeException e) { // the reply actor must outlive a malformed reply (it serves every ask)
+        unmatched.incrementAndGet();
+        system.log().error("a reply that could not be matched to an ask was dropped ({}): {}", env.getBodyCase(), e.toString());
+      }
       return Behaviors.same();
     }), "control-client-" + CLIENTS.incrementAndGet(), Props.empty());
     this.repliesPath = resolver.toSerializationFormat(replies);
