@@ -111,6 +111,11 @@ public final class ControlClient {
    * {@link TimeoutException} naming the request (and the parts of its reply that never came) after the timeout.
    */
   public CompletionStage<HmmProtocol.Msg> ask(ActorRef<?> node, HmmProtocol.Msg msg) {
+    return ask(node, msg, timeout);
+  }
+
+  /** As {@link #ask(ActorRef, HmmProtocol.Msg)} with this ask's own {@code timeout}. */
+  public CompletionStage<HmmProtocol.Msg> ask(ActorRef<?> node, HmmProtocol.Msg msg, Duration timeout) {
     @SuppressWarnings("unchecked")
     ActorRef<Envelope> to = (ActorRef<Envelope>) node;
     long reqId = Msgs.reqIdOf(msg);
@@ -124,7 +129,7 @@ public final class ControlClient {
       return p.out;
     }
     synchronized (p) {
-      p.timer = system.scheduler().scheduleOnce(timeout, () -> timedOut(reqId, p), system.executionContext());
+      p.timer = system.scheduler().scheduleOnce(timeout, () -> timedOut(reqId, p, timeout), system.executionContext());
     }
     to.tell(WireCodec.encode(msg, clock(), repliesPath));
     return p.out;
@@ -184,7 +189,7 @@ public final class ControlClient {
     executor.execute(() -> p.out.completeExceptionally(why));
   }
 
-  private void timedOut(long reqId, Pending p) {
+  private void timedOut(long reqId, Pending p, Duration timeout) {
     String missing;
     synchronized (p) {
       missing = p.parts == null ? "" : "; " + p.parts.describeMissing();

@@ -92,7 +92,7 @@ class ControlClientTest {
 
   @Test
   void aMissingPartFailsTheAskNamingTheRequestAndThePart() {
-    ControlClient c = new ControlClient(kit.system(), Duration.ofMillis(1500));
+    ControlClient c = new ControlClient(kit.system(), Duration.ofMinutes(10));
     ActorRef<Envelope> node = node("drops-part-3", p -> {
       List<Envelope> out = new ArrayList<>(p);
       out.remove(3);
@@ -100,10 +100,12 @@ class ControlClientTest {
     });
     long reqId = c.nextReqId();
     ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> c.ask(node, new HmmProtocol.InspectDevice(reqId, 18)).toCompletableFuture().get(20, TimeUnit.SECONDS));
+        () -> c.ask(node, new HmmProtocol.InspectDevice(reqId, 18), Duration.ofMillis(1500)).toCompletableFuture()
+            .get(20, TimeUnit.SECONDS));
     assertInstanceOf(TimeoutException.class, e.getCause());
     String m = e.getCause().getMessage();
     assertTrue(m.contains("InspectDevice (reqId " + reqId + ")"), m);
+    assertTrue(m.contains("within 1500 ms"), "the ask's own timeout: " + m);
     assertTrue(m.matches(".*; part 3 of \\d+ missing \\(\\d+ arrived\\).*"), m);
     assertEquals(0, c.chunkedReplies());
   }
