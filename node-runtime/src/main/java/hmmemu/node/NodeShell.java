@@ -4,9 +4,11 @@ import hmmemu.node.link.DataLink;
 import hmmemu.node.link.Link;
 import hmmemu.node.link.LinkReliability;
 import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.Msgs;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.protocol.trace.Trace;
 import hmmemu.protocol.trace.VectorClock;
+import hmmemu.protocol.wire.ChunkCodec;
 import hmmemu.protocol.wire.WireCodec;
 import hmmemu.protocol.wire.pb.Envelope;
 import hmmemu.protocol.wire.pb.FlowHalf;
@@ -60,6 +62,7 @@ public final class NodeShell {
   private long timerDueNanos = Long.MAX_VALUE;
   private long undecodable;
   private long oversize;
+  private long repliesChunked;
   private final ModelClock modelClock;
   /** Message numbers per receiving node (index = node). */
   private long[] flowNumbers = new long[4];
@@ -119,7 +122,7 @@ public final class NodeShell {
   /** Envelopes dropped because they did not decode. */
   public long undecodable() { return undecodable; }
 
-  /** Envelopes larger than {@link #MAX_FRAME_BYTES} this shell had to tell directly (reported, see {@link #reply}). */
+  /** Envelopes larger than {@link #MAX_FRAME_BYTES} this shell had to tell (reported, see {@link #checkFrame}). */
   public long oversize() { return oversize; }
 
   /** Merges the vector clock a received envelope carries; call before stepping the core. */
@@ -287,13 +290,26 @@ public final class NodeShell {
 
   /**
    * Sends a reply to a controller/requester directly (not through the link stage: it is not host-device traffic).
-   * A reply larger than a frame is still told (a local receiver gets it) but reported: Artery discards it.
+   * A reply larger than {@link DataLink#CHUNK_BYTES} travels in parts (chunk.proto, each carrying the request's
+   * reqId), told in order; the controller ({@code hmmemu.cluster.ControlClient}) gathers them.
    */
   public void reply(ActorRef<Envelope> to, HmmProtocol.Msg msg) {
     Envelope env = WireCodec.encode(msg, clock.snapshot(), selfString);
-    checkFrame(env, "reply");
-    to.tell(env);
+    if (env.getSerializedSize() <= DataLink.CHUNK_BYTES) {
+      checkFrame(env, "reply");
+      to.tell(env);
+      return;
+    }
+    List<Envelope> parts = ChunkCodec.split(env, DataLink.CHUNK_BYTES, selfString, Msgs.reqIdOf(msg));
+    repliesChunked++;
+    for (Envelope part : parts) {
+      checkFrame(part, "reply part");
+      to.tell(part);
+    }
   }
+
+  /** Replies this shell sent in parts because they were larger than {@link DataLink#CHUNK_BYTES}. */
+  public long repliesChunked() { return repliesChunked; }
 
   /**
    * Forgets the link state towards and from the actors at {@code address} (a member that is down): their replay

@@ -2,9 +2,8 @@ package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.NotifyEvent;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -27,7 +26,8 @@ final class Invalidation {
   final long curSeq;
   final List<Subscription> interval = new ArrayList<>();
   final List<Subscription> classic = new ArrayList<>();
-  final Set<Long> pendingAcks = new LinkedHashSet<>();
+  /** The subIds whose callback has not returned yet. */
+  final PendingAcks pendingAcks = new PendingAcks();
   Phase phase = Phase.INTERVAL;
   /** Non-blockable ranges: index in {@link #interval} of the next callback to call (they are called one by one). */
   int nextInterval;
@@ -47,5 +47,42 @@ final class Invalidation {
     this.curSeq = curSeq;
     this.onAcked = onAcked;
     this.onAbandoned = onAbandoned;
+  }
+
+  /**
+   * A set of subIds without boxing (one invalidation calls a handful of subscriptions): a struct
+   * mmu_notifier_range's callbacks still owed. Order is not kept; only membership is asked.
+   */
+  static final class PendingAcks {
+    private long[] ids = new long[2];
+    private int size;
+
+    /** Adds {@code subId}; false when it was pending already. */
+    boolean add(long subId) {
+      if (contains(subId)) return false;
+      if (size == ids.length) ids = Arrays.copyOf(ids, size * 2);
+      ids[size++] = subId;
+      return true;
+    }
+
+    /** Removes {@code subId}; false when it was not pending. */
+    boolean remove(long subId) {
+      for (int i = 0; i < size; i++) {
+        if (ids[i] == subId) {
+          ids[i] = ids[--size];
+          return true;
+        }
+      }
+      return false;
+    }
+
+    boolean contains(long subId) {
+      for (int i = 0; i < size; i++) if (ids[i] == subId) return true;
+      return false;
+    }
+
+    boolean isEmpty() { return size == 0; }
+
+    int size() { return size; }
   }
 }

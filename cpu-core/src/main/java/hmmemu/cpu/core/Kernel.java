@@ -72,7 +72,7 @@ final class Kernel {
     if (pte.state() == PteState.NONE) mm.ptes.remove(va);
     else {
       mm.ptes.put(va, pte);
-      mm.pteTables.add(va / RangeFault.PMD_SIZE); // __pte_alloc
+      mm.pteAlloc(va); // __pte_alloc
     }
     ready.emit(new Trace.PteChanged(mm.id, va, pte.state(), pte.pfn(), pte.write(), pte.dirty(), pte.young(), cause));
   }

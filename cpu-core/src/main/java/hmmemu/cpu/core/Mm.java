@@ -21,6 +21,8 @@ final class Mm {
    * (__pte_alloc), kept by zaps (MADV_DONTNEED, munmap's zap), freed by free_pgtables() where no VMA is left.
    */
   final java.util.Set<Long> pteTables = new java.util.HashSet<>();
+  /** The PMD index of the last {@link #pteAlloc} (known to be in {@link #pteTables}), or -1: spares a boxed lookup. */
+  private long lastPteTable = -1;
 
   /**
    * invalidate_seq: starts at 2; odd while an invalidation that hit an interval subscription is active;
@@ -74,6 +76,20 @@ final class Mm {
     return p == null ? Pte.NONE : p;
   }
 
+  /** Models __pte_alloc(): the PMD holding va gets a PTE table if it had none. */
+  void pteAlloc(long va) {
+    long i = va / RangeFault.PMD_SIZE;
+    if (i == lastPteTable) return;
+    pteTables.add(i);
+    lastPteTable = i;
+  }
+
+  /** free_pgtables() over the whole address space (exit_mmap). */
+  void freeAllPgtables() {
+    pteTables.clear();
+    lastPteTable = -1;
+  }
+
   /** !pmd_none() for the PMD holding va: a PTE table exists there. */
   boolean hasPteTable(long va) { return pteTables.contains(va / RangeFault.PMD_SIZE); }
 
@@ -81,7 +97,10 @@ final class Mm {
   void freePgtables(long s, long e) {
     long pmd = RangeFault.PMD_SIZE;
     for (long i = s / pmd; i <= (e - 1) / pmd; i++) {
-      if (vmasIn(i * pmd, (i + 1) * pmd).isEmpty()) pteTables.remove(i);
+      if (vmasIn(i * pmd, (i + 1) * pmd).isEmpty()) {
+        pteTables.remove(i);
+        if (i == lastPteTable) lastPteTable = -1;
+      }
     }
   }
 

@@ -179,25 +179,28 @@ final class MmuNotifier {
       boolean withClassic, Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
     if (!blockable && onAbandoned == null) throw new IllegalStateException("non-blockable invalidation needs onAbandoned");
     mm.active++;
-    List<Subscription> interval = new ArrayList<>();
-    List<Subscription> classic = new ArrayList<>();
+    boolean hitsInterval = false;
+    for (Subscription s : subscriptions.values()) {
+      if (s.mmId == mm.id && s.kind == NotifierKind.INTERVAL && s.overlaps(start, end)) {
+        hitsInterval = true;
+        break;
+      }
+    }
+    if (hitsInterval) mm.seq |= 1;
+    // the range is made with the seq of its period; the subscriptions it hits are collected into it directly
+    Invalidation inv = new Invalidation(nextInvId++, mm, start, end, event, owner, blockable, mm.seq, onAcked, onAbandoned);
     for (Subscription s : subscriptions.values()) {
       if (s.mmId != mm.id || !s.overlaps(start, end)) continue;
-      if (s.kind == NotifierKind.INTERVAL) interval.add(s);
-      else if (withClassic) classic.add(s);
+      if (s.kind == NotifierKind.INTERVAL) inv.interval.add(s);
+      else if (withClassic) inv.classic.add(s);
     }
-    if (!interval.isEmpty()) {
-      mm.seq |= 1;
-      mm.hitThisPeriod.addAll(interval);
-    }
-    Invalidation inv = new Invalidation(nextInvId++, mm, start, end, event, owner, blockable, mm.seq, onAcked, onAbandoned);
-    inv.interval.addAll(interval);
-    inv.classic.addAll(classic);
+    if (hitsInterval) mm.hitThisPeriod.addAll(inv.interval);
     invalidations.put(inv.invId, inv);
-    List<Long> ids = new ArrayList<>();
-    for (Subscription s : interval) ids.add(s.subId);
-    for (Subscription s : classic) ids.add(s.subId);
-    k.emit(new Trace.InvalidateStarted(inv.invId, mm.id, start, end, event, owner, blockable, List.copyOf(ids)));
+    Long[] ids = new Long[inv.interval.size() + inv.classic.size()];
+    int n = 0;
+    for (Subscription s : inv.interval) ids[n++] = s.subId;
+    for (Subscription s : inv.classic) ids[n++] = s.subId;
+    k.emit(new Trace.InvalidateStarted(inv.invId, mm.id, start, end, event, owner, blockable, List.of(ids)));
     if (blockable) sendCallbacks(inv, inv.interval);
     if (inv.pendingAcks.isEmpty()) advance(inv);
   }
@@ -295,14 +298,17 @@ final class MmuNotifier {
     if ((mm.seq & 1) != 0) {
       mm.seq++;
       // The deferred list: inserts enter the tree, removes leave it (their callers then return).
-      List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
-      mm.deferredInserts.clear();
-      for (Subscription s : deferred) insertIntoTree(s);
+      if (!mm.deferredInserts.isEmpty()) {
+        List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
+        mm.deferredInserts.clear();
+        for (Subscription s : deferred) insertIntoTree(s);
+      }
       for (Subscription s : mm.hitThisPeriod) {
         if (s.live) k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateEnd(s.subId, mm.seq)));
       }
       mm.hitThisPeriod.clear();
     }
+    if (mm.deferredRemoves.isEmpty()) return;
     List<Subscription> removes = new ArrayList<>(mm.deferredRemoves);
     mm.deferredRemoves.clear();
     for (Subscription s : removes) {

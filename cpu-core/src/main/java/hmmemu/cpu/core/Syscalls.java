@@ -503,7 +503,7 @@ final class Syscalls {
           mm.vmas.remove(v.start);
           k.emitVma(mm, v, true);
         }
-        mm.pteTables.clear(); // free_pgtables over the whole address space
+        mm.freeAllPgtables(); // free_pgtables over the whole address space
         notifier.endInvalidation(unmap);
         mm.exited = true;
         syscallDone(mm, m, Errno.OK, 0, true);

@@ -95,7 +95,7 @@ public final class DataLink {
     /** Chunks of the message being joined, in order (data link layer on). */
     final List<Envelope> joining = new ArrayList<>();
     /** Data link layer off: chunks by the sequence number of their message's first chunk. */
-    final TreeMap<Long, Envelope[]> rawGroups = new TreeMap<>();
+    final TreeMap<Long, ChunkCodec.Parts> rawGroups = new TreeMap<>();
 
     Rx(String from) { this.from = from; }
   }
@@ -307,25 +307,35 @@ public final class DataLink {
     int count = frame.getLinkChunk().getCount();
     long first = seq - index;
     if (duplicate && !r.rawGroups.containsKey(first)) return; // its message was joined (or given up) already
-    Envelope[] parts = r.rawGroups.computeIfAbsent(first, k -> new Envelope[count]);
-    if (parts.length != count || index >= count) {
+    ChunkCodec.Parts parts = r.rawGroups.computeIfAbsent(first, k -> ChunkCodec.Parts.of(frame));
+    try {
+      parts.add(frame);
+    } catch (IllegalArgumentException e) {
       port.count(r.fromNode, nodeIndex, Event.OVERSIZE_DROPPED, 1);
       port.error("raw link: chunk " + index + "/" + count + " of seq " + first + " from node " + r.fromNode
           + " does not match its message, dropped");
       return;
     }
-    parts[index] = frame;
-    for (Envelope p : parts) if (p == null) {
+    if (!parts.complete()) {
       if (r.rawGroups.size() > RAW_CHUNK_GROUPS) {
-        long gone = r.rawGroups.pollFirstEntry().getKey();
+        var gone = r.rawGroups.pollFirstEntry();
         port.count(r.fromNode, nodeIndex, Event.CHUNKS_LOST, 1);
-        port.error("raw link: chunked message at seq " + gone + " from node " + r.fromNode
-            + " given up: a chunk of it never came");
+        port.error("raw link: chunked message at seq " + gone.getKey() + " from node " + r.fromNode
+            + " given up: " + gone.getValue().describeMissing());
       }
       return;
     }
     r.rawGroups.remove(first);
-    join(r, List.of(parts), deliver);
+    Envelope whole;
+    try {
+      whole = parts.join();
+    } catch (IllegalArgumentException e) {
+      port.count(r.fromNode, nodeIndex, Event.OVERSIZE_DROPPED, 1);
+      port.error("link node " + r.fromNode + " -> " + nodeIndex + ": a chunked message did not join, dropped: "
+          + e.getMessage());
+      return;
+    }
+    deliver.accept(whole, r.from);
   }
 
   private void owe(Rx r, long nowNanos) {

@@ -431,7 +431,12 @@ final class ScenarioCluster {
 
   private HmmProtocol.Msg inspect(ActorRef<?> node, HmmProtocol.Msg msg) {
     try {
-      return client.ask(node, msg).toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+      // the ask's own timeout ends it first and names what is missing (a reply in parts: the parts)
+      return client.ask(node, msg, Duration.ofMillis(INSPECT_MILLIS)).toCompletableFuture()
+          .get(INSPECT_MILLIS + 5000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("no answer to " + msg.getClass().getSimpleName() + " within " + INSPECT_MILLIS
+          + " ms: " + e.getCause().getMessage());
     } catch (Exception e) {
       throw new IllegalStateException("no answer to " + msg.getClass().getSimpleName() + " within " + INSPECT_MILLIS
           + " ms");
