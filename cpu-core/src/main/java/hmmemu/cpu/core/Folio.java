@@ -41,6 +41,11 @@ final class Folio {
   boolean freed;
   /** PG_referenced: set by folio_mark_accessed() (GUP's FOLL_TOUCH); reclaim's aging is not modelled. */
   boolean referenced;
+  /**
+   * For a device-private page (is_device_private_page): page_pgmap(page)->owner, never 0; 0 for system memory. Its
+   * contents live on the device; {@link #word} of such a folio is meaningless.
+   */
+  long pgmapOwner;
   /** The folio lock's wait queue; allocated when the first operation parks on it. */
   private ArrayDeque<Runnable> waiters;
 
