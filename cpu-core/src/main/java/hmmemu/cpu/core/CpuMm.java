@@ -182,6 +182,7 @@ public final class CpuMm {
       for (DeviceExclusive.Grant g : exclusive.grants.values()) {
         if (Kernel.nodeOfDevice(g.deviceId) == nodeIndex) exclusive.startLease(g);
       }
+      migrate.nodeGone(nodeIndex);
     });
   }
 
@@ -262,7 +263,8 @@ public final class CpuMm {
   private boolean isDuplicateRequest(HmmProtocol.Msg msg) {
     if (msg instanceof HmmProtocol.ResetNode m) return !seenResets.add(m.reqId());
     boolean request = msg instanceof MakeDeviceExclusive || msg instanceof CpuAccess || msg instanceof HmmRangeFault
-        || msg instanceof DeviceMemoryAccess || msg instanceof Syscall;
+        || msg instanceof DeviceMemoryAccess || msg instanceof Syscall || msg instanceof HmmProtocol.MigrateVmaSetup
+        || msg instanceof HmmProtocol.MigrateVmaPages || msg instanceof HmmProtocol.MigrateVmaFinalize;
     if (!request) return false;
     int requester = Msgs.deviceIdOf(msg);
     if (msg.equals(lastRequest.get(requester))) return true;

@@ -437,6 +437,25 @@ final class MigrateDevice {
       k.reply(new MigrateVmaReply(m.reqId(), Errno.EINVAL, m.migrateId(), List.of(), 0, List.of()));
       return;
     }
+    finalizeMigration(mig);
+    k.reply(new MigrateVmaReply(m.reqId(), Errno.OK, mig.id, longs(mig.src), mig.cpages, List.of()));
+  }
+
+  /**
+   * GPU node {@code node} is gone: its drivers' migrations between setup and finalize are finalized with nothing
+   * migrated (every source page gets its PTE back, locks, references and the mmap_lock are released; destinations
+   * are freed), as if the driver had called migrate_vma_finalize. Its migrate_to_ram calls in flight stay unanswered
+   * (device removal, memunmap_pages evicting device memory, is not modelled).
+   */
+  void nodeGone(int node) {
+    for (Migration mig : new ArrayList<>(migrations.values())) {
+      if (Kernel.nodeOfDevice(mig.deviceId) != node) continue;
+      for (int i = 0; i < mig.src.length; i++) mig.src[i] &= ~MIGRATE_PFN_MIGRATE;
+      finalizeMigration(mig);
+    }
+  }
+
+  private void finalizeMigration(Migration mig) {
     migrations.remove(mig.id);
     for (int i = 0; i < mig.src.length; i++) {
       long s = mig.src[i];
@@ -480,7 +499,6 @@ final class MigrateDevice {
       }
     }
     if (mig.holdsMmapLock) mmapLock.readUnlock(mig.mm);
-    k.reply(new MigrateVmaReply(m.reqId(), Errno.OK, mig.id, longs(mig.src), mig.cpages, List.of()));
   }
 
   private static List<Long> longs(long[] a) {

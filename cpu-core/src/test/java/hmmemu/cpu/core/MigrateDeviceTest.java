@@ -320,4 +320,21 @@ class MigrateDeviceTest {
     assertEquals(PteState.NONE, h.pte(B).state());
     assertTrue(h.folio(dev).freed(), "zap_nonpresent_ptes: folio_remove_rmap_pte + folio_put of a device page");
   }
+
+  @Test
+  void aMigrationOfAGoneNodeIsFinalizedWithNothingMigrated() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 7);
+    long old = h.pte(B).pfn();
+    setup(h, D0, B, 1, DevicePrivate.SELECT_SYSTEM, OWN0, 0);
+    assertEquals(PteState.MIGRATION, h.pte(B).state());
+    h.nodeGone(Ids.nodeOfDevice(D0));
+    assertEquals(PteState.PRESENT, h.pte(B).state(), "remove_migration_ptes(src, src)");
+    assertEquals(old, h.pte(B).pfn());
+    assertFalse(h.folio(old).locked());
+    assertEquals(1, h.folio(old).refcount());
+    assertEquals(0, h.cpu.migrationsInFlight());
+    assertEquals(7, h.cpu(B, Access.READ, 0).value(), "mmap_lock was released");
+  }
 }
