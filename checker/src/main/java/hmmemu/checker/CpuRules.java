@@ -5,6 +5,7 @@ import static hmmemu.checker.Reporter.hex;
 import static hmmemu.checker.Reporter.hexList;
 import static hmmemu.checker.Reporter.where;
 
+import hmmemu.protocol.model.DevicePrivate;
 import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.model.VmaKind;
@@ -54,6 +55,7 @@ final class CpuRules {
       out.report(Invariant.I8, where(k, p.pfn(), -1), "the PTE became " + p.state() + " on pfn " + hex(p.pfn())
           + ", which was already freed");
     }
+    checkDevicePrivate(k, p);
     if (oldState == PteState.DEVEXCL && p.state() == PteState.PRESENT) checkRestore(k, p);
     if (oldState == PteState.DEVEXCL && (p.state() == PteState.SWAP || p.state() == PteState.MIGRATION)) {
       checkUnmapOfEntry(k, old, p);
@@ -219,6 +221,7 @@ final class CpuRules {
       PteShadow.Mappers mapped = ptes.mappersOf(pfn);
       int present = mapped.present;
       int devexcl = mapped.devexcl;
+      int devpriv = mapped.devpriv;
       if (f.freed()) {
         if (!mapped.pages.isEmpty()) {
           PageKey k = mapped.pages.iterator().next();
@@ -229,21 +232,45 @@ final class CpuRules {
       }
       if (f.refcount() < f.mapcount()) {
         out.report(Invariant.I8, where, "refcount " + f.refcount() + " is below mapcount " + f.mapcount());
-      } else if (f.refcount() < present + devexcl) {
-        out.report(Invariant.I8, where, "refcount " + f.refcount() + " is below the " + (present + devexcl)
-            + " PTEs (PRESENT+DEVEXCL) that map the folio, each of which holds a reference");
+      } else if (f.refcount() < present + devexcl + devpriv) {
+        out.report(Invariant.I8, where, "refcount " + f.refcount() + " is below the " + (present + devexcl + devpriv)
+            + " PTEs (PRESENT+DEVEXCL+DEVICE_PRIVATE) that map the folio, each of which holds a reference");
       }
-      int expected = profile == KernelProfile.V6_15 ? present + devexcl : present;
+      int expected = (profile == KernelProfile.V6_15 ? present + devexcl : present) + devpriv;
       if (f.mapcount() != expected) {
-        out.report(Invariant.I9, where, "mapcount " + f.mapcount() + " but " + present + " PRESENT and " + devexcl
-            + " DEVEXCL PTE(s) map the folio (" + profile + " expects " + expected + ")");
+        out.report(Invariant.I9, where, "mapcount " + f.mapcount() + " but " + present + " PRESENT, " + devexcl
+            + " DEVEXCL and " + devpriv + " DEVICE_PRIVATE PTE(s) map the folio (" + profile + " expects " + expected
+            + ")");
       }
     }
   }
 
-  /** I1: a CPU thread never reaches a pfn while a DEVEXCL entry maps it (it must fault and restore first). */
+  /**
+   * I13 at a PTE change: a PRESENT (or DEVEXCL, MIGRATION-free) PTE never maps device memory, and a DEVICE_PRIVATE
+   * entry names nothing else (make_device_private_entry of a ZONE_DEVICE page, mm/migrate_device.c).
+   */
+  private void checkDevicePrivate(PageKey k, Trace.PteChanged p) {
+    boolean devicePfn = DevicePrivate.isDevicePrivate(p.pfn());
+    if ((p.state() == PteState.PRESENT || p.state() == PteState.DEVEXCL) && devicePfn) {
+      out.report(Invariant.I13, where(k, p.pfn(), -1), "a " + p.state() + " PTE maps device-private pfn "
+          + hex(p.pfn()) + ": CPU accesses would be served from device memory");
+    } else if (p.state() == PteState.DEVICE_PRIVATE && !devicePfn) {
+      out.report(Invariant.I13, where(k, p.pfn(), -1), "a DEVICE_PRIVATE entry names pfn " + hex(p.pfn())
+          + ", which is not device memory");
+    }
+  }
+
+  /**
+   * I1: a CPU thread never reaches a pfn while a DEVEXCL entry maps it (it must fault and restore first). I13: nor a
+   * device-private pfn (it must fault and migrate it to system memory first: do_swap_page -> migrate_to_ram).
+   */
   void checkCpuAccess(Trace.HostMemoryAccessed h) {
     if (h.threadId() < 0 || h.pfn() == ZERO_PAGE_PFN) return;
+    if (DevicePrivate.isDevicePrivate(h.pfn())) {
+      out.report(Invariant.I13, "pfn=" + hex(h.pfn()), "CPU thread " + h.threadId() + " " + h.access()
+          + " was served from device-private pfn " + hex(h.pfn()));
+      return;
+    }
     PteShadow.Mappers mapped = ptes.mappersOf(h.pfn());
     if (mapped.devexcl == 0) return;
     for (PageKey k : mapped.pages) {

@@ -4,6 +4,7 @@ import static hmmemu.checker.Reporter.describePte;
 import static hmmemu.checker.Reporter.hex;
 import static hmmemu.checker.Reporter.where;
 
+import hmmemu.protocol.model.DevicePrivate;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.trace.Trace;
@@ -121,13 +122,23 @@ final class DeviceRules {
       }
     }
     if (inTransientWindow(device, k)) return;
-    if ((state != PteState.PRESENT && state != PteState.DEVEXCL) || ptePfn != entry.pfn()) {
+    // A migration entry still names its page (the driver whose own MIGRATE it skipped replaces the entry before
+    // migrate_vma_finalize: dmirror_migrate_finalize_and_map); a DEVICE_PRIVATE entry names the device page.
+    boolean namesPfn = state == PteState.PRESENT || state == PteState.DEVEXCL || state == PteState.MIGRATION
+        || state == PteState.DEVICE_PRIVATE;
+    // Between dmirror_migrate_finalize_and_map and migrate_vma_finalize the driver already maps the destination, a
+    // page of its own device memory, while the PTE is still the migration entry of the source [derived].
+    boolean ownDestination = state == PteState.MIGRATION && DevicePrivate.isDevicePrivate(entry.pfn())
+        && DevicePrivate.deviceOf(entry.pfn()) == device;
+    if (ownDestination) return;
+    if (!namesPfn || ptePfn != entry.pfn()) {
       out.report(Invariant.I2, where, "dev" + device + " maps pfn " + hex(entry.pfn()) + " but the CPU PTE is "
           + describePte(pte));
       return;
     }
     if (entry.write()) {
-      if (state == PteState.PRESENT && !pte.write()) {
+      if ((state == PteState.PRESENT || state == PteState.MIGRATION || state == PteState.DEVICE_PRIVATE)
+          && !pte.write()) {
         out.report(Invariant.I2, where, "dev" + device + " holds a writable entry but the CPU PTE is read-only");
       } else if (state == PteState.DEVEXCL && !vmas.writable(k) && !vmas.writeDowngradePending(k)) {
         out.report(Invariant.I2, where, "dev" + device
@@ -159,6 +170,11 @@ final class DeviceRules {
     if (folios.freed(pfn)) {
       out.report(Invariant.I8, where, "dev" + h.deviceId() + " " + h.access() + " reached pfn " + hex(pfn)
           + " after it was freed");
+    }
+    if (DevicePrivate.isDevicePrivate(pfn)) {
+      out.report(Invariant.I13, where, "dev" + h.deviceId() + " " + h.access() + " reached device-private pfn "
+          + hex(pfn) + " as host memory (device memory is not host memory)");
+      return;
     }
     int need = h.access() == Access.READ
         ? (DeviceShadow.PERM_READ | DeviceShadow.PERM_WRITE | DeviceShadow.PERM_ATOMIC)

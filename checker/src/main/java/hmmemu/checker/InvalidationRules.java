@@ -110,6 +110,8 @@ final class InvalidationRules {
   private boolean ownerFilterApplies(Trace.InvalidateStarted s, int device) {
     if (s.event() != NotifyEvent.EXCLUSIVE && s.event() != NotifyEvent.MIGRATE) return false;
     Long cookie = notifiers.ownerOfDevice.get(device);
-    return s.owner() != 0 && cookie != null && cookie == s.owner();
+    if (s.owner() != 0 && cookie != null && cookie == s.owner()) return true;
+    // dmirror filters MIGRATE on its pgmap owner (dmirror->mdevice), not on the NULL it passes as EXCLUSIVE owner.
+    return s.event() == NotifyEvent.MIGRATE && cookie != null && s.owner() == hmmemu.protocol.msg.Ids.dmirrorPgmapOwner(device);
   }
 }

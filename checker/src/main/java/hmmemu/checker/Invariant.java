@@ -28,7 +28,12 @@ public enum Invariant {
   /** Anon-exclusive: a DEVEXCL entry only for an anon, non-hugetlb, anon-exclusive page mapped once. */
   I11("anon-exclusive", "mm/rmap.c make_device_exclusive(), mm/memory.c zap_nonpresent_ptes()"),
   /** Owner filter soundness: a driver may skip only EXCLUSIVE (or MIGRATE) carrying its own owner cookie. */
-  I12("owner filter soundness", "include/linux/mmu_notifier.h (owner), lib/test_hmm.c dmirror_interval_invalidate()");
+  I12("owner filter soundness", "include/linux/mmu_notifier.h (owner), lib/test_hmm.c dmirror_interval_invalidate()"),
+  /**
+   * Device-private isolation: the CPU never reaches a device-private page (its access faults and migrates it back),
+   * no present PTE maps one, a DEVICE_PRIVATE entry names only device memory, and no device reaches one as host memory.
+   */
+  I13("device-private isolation", "mm/memory.c do_swap_page() (migrate_to_ram), mm/migrate_device.c");
 
   private final String meaning;
   private final String source;
@@ -52,7 +57,7 @@ public enum Invariant {
     try {
       return valueOf(id.trim().toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("no invariant " + id + " (I1..I12)");
+      throw new IllegalArgumentException("no invariant " + id + " (I1..I13)");
     }
   }
 

@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * The one global invariant checker (docs/PROTOCOL.md §6). It receives every node's stamped trace events in any
  * order, releases them in causal order ({@link CausalDelivery}), rebuilds a shadow of the global state (CPU
  * PTEs, folios, VMAs, notifier subscriptions, owner cookies, in-flight invalidations and their acks, device
- * page tables, and which device may access which pfn) and checks I1..I12 after each event. Because events are
+ * page tables, and which device may access which pfn) and checks I1..I13 after each event. Because events are
  * applied in a linear extension of happens-before, each check judges a consistent cut: a violation is never
  * an artefact of message delays.
  *

@@ -23,6 +23,8 @@ final class PteShadow {
     final Set<PageKey> pages = new LinkedHashSet<>(2);
     int present;
     int devexcl;
+    /** DEVICE_PRIVATE entries: each holds a reference and counts in the mapcount (page_add_anon_rmap). */
+    int devpriv;
   }
 
   private static final Mappers NONE = new Mappers();
@@ -56,11 +58,12 @@ final class PteShadow {
   Mappers mappersOf(long pfn) { return mappers.getOrDefault(pfn, NONE); }
 
   static boolean holdsPfn(PteState s) {
-    return s == PteState.PRESENT || s == PteState.DEVEXCL || s == PteState.MIGRATION;
+    return s == PteState.PRESENT || s == PteState.DEVEXCL || s == PteState.MIGRATION || s == PteState.DEVICE_PRIVATE;
   }
 
   private static void count(Mappers m, PteState s, int delta) {
     if (s == PteState.PRESENT) m.present += delta;
     else if (s == PteState.DEVEXCL) m.devexcl += delta;
+    else if (s == PteState.DEVICE_PRIVATE) m.devpriv += delta;
   }
 }

@@ -15,7 +15,7 @@ public record Violation(Invariant rule, String where, String detail, List<String
     recentEvents = List.copyOf(recentEvents);
   }
 
-  /** The invariant's id as users see it: "I1".."I12". */
+  /** The invariant's id as users see it: "I1".."I13". */
   public String invariant() { return rule.id(); }
 
   /** One line: invariant, place and detail. */

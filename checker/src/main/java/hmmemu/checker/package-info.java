@@ -1,5 +1,5 @@
 /**
- * The one global invariant checker of hmm-emu (docs/PROTOCOL.md §6, I1..I12).
+ * The one global invariant checker of hmm-emu (docs/PROTOCOL.md §6, I1..I13).
  *
  * <ul>
  *   <li>{@link hmmemu.checker.CausalDelivery} buffers stamped trace events from every node and releases them in
@@ -12,8 +12,8 @@
  *       {@code VmaShadow}, {@code FolioShadow}, {@code FolioLockShadow} (make_device_exclusive holds),
  *       {@code NotifierShadow} with {@code Invalidation} (subscriptions, ranges in flight, acks per device) and
  *       {@code DeviceShadow} (device page tables and access grants).</li>
- *   <li>Rules, one class per invariant family: {@code CpuRules} (I1 CPU access, I6, I7, I8, I9, I10, I11),
- *       {@code DeviceRules} (I1, I2, I4, I5, I8, I10), {@code InvalidationRules} (I3, I12) and {@code LockRules}
+ *   <li>Rules, one class per invariant family: {@code CpuRules} (I1 CPU access, I6, I7, I8, I9, I10, I11, I13 device-private isolation),
+ *       {@code DeviceRules} (I1, I2, I4, I5, I8, I10, I13), {@code InvalidationRules} (I3, I12) and {@code LockRules}
  *       (I7, I8); {@code Reporter} keeps the violations and the raw recent events, formatted only when reported.</li>
  * </ul>
  *

@@ -64,6 +64,7 @@ public final class CpuMm {
   private DeviceExclusive exclusive;
   private RangeFault rangeFault;
   private Syscalls syscalls;
+  private MigrateDevice migrate;
 
   private long duplicateRequests;
   /**
@@ -103,6 +104,9 @@ public final class CpuMm {
     exclusive = new DeviceExclusive(k, folios, mmapLock, notifier, faults, access, huge);
     rangeFault = new RangeFault(k, folios, mmapLock, notifier, faults);
     syscalls = new Syscalls(k, folios, mmapLock, notifier, faults, huge);
+    migrate = new MigrateDevice(k, folios, mmapLock, notifier);
+    faults.migrate = migrate;
+    access.migrate = migrate;
     duplicateRequests = 0;
     lastRequest.clear();
   }
@@ -179,6 +183,7 @@ public final class CpuMm {
       for (DeviceExclusive.Grant g : exclusive.grants.values()) {
         if (Kernel.nodeOfDevice(g.deviceId) == nodeIndex) exclusive.startLease(g);
       }
+      migrate.nodeGone(nodeIndex);
     });
   }
 
@@ -233,6 +238,10 @@ public final class CpuMm {
     else if (msg instanceof HmmRangeFault m) rangeFault.onHmmRangeFault(m);
     else if (msg instanceof NotifierInsert m) notifier.onNotifierInsert(m);
     else if (msg instanceof NotifierRemove m) notifier.onNotifierRemove(m);
+    else if (msg instanceof HmmProtocol.MigrateVmaSetup m) migrate.onMigrateVmaSetup(m);
+    else if (msg instanceof HmmProtocol.MigrateVmaPages m) migrate.onMigrateVmaPages(m);
+    else if (msg instanceof HmmProtocol.MigrateVmaFinalize m) migrate.onMigrateVmaFinalize(m);
+    else if (msg instanceof HmmProtocol.MigrateToRamDone m) migrate.onMigrateToRamDone(m);
     else if (msg instanceof Syscall m) access.asThread(m.threadId(), () -> syscalls.onSyscall(m));
     else if (msg instanceof HmmProtocol.InspectPage m) onInspectPage(m);
     else if (msg instanceof HmmProtocol.InspectFolio m) onInspectFolio(m);
@@ -255,7 +264,8 @@ public final class CpuMm {
   private boolean isDuplicateRequest(HmmProtocol.Msg msg) {
     if (msg instanceof HmmProtocol.ResetNode m) return !seenResets.add(m.reqId());
     boolean request = msg instanceof MakeDeviceExclusive || msg instanceof CpuAccess || msg instanceof HmmRangeFault
-        || msg instanceof DeviceMemoryAccess || msg instanceof Syscall;
+        || msg instanceof DeviceMemoryAccess || msg instanceof Syscall || msg instanceof HmmProtocol.MigrateVmaSetup
+        || msg instanceof HmmProtocol.MigrateVmaPages || msg instanceof HmmProtocol.MigrateVmaFinalize;
     if (!request) return false;
     int requester = Msgs.deviceIdOf(msg);
     if (msg.equals(lastRequest.get(requester))) return true;
@@ -300,6 +310,9 @@ public final class CpuMm {
     s.put("grants", exclusive.grants.size());
     s.put("leaseDeadlines", exclusive.leaseDeadlines.size());
     s.put("spinners", access.spinners.size());
+    s.put("migrations", migrate.migrations.size());
+    s.put("migrateToRamCalls", migrate.faultCalls.size());
+    s.put("livelocked", migrate.livelocked.size() + migrate.fruitless.size());
     return s;
   }
 
@@ -414,6 +427,12 @@ public final class CpuMm {
 
   /** Touches made by spinning threads right after a conversion of their page. */
   public long spinTouches() { return access.spinTouches(); }
+
+  /** migrate_vma_setup() calls not finalized yet. */
+  public int migrationsInFlight() { return migrate.migrations.size(); }
+
+  /** do_swap_page() calls waiting for a driver's migrate_to_ram(). */
+  public int migrateToRamInFlight() { return migrate.faultCalls.size(); }
 
   /** The device that last converted pfn to device-exclusive, or -1. */
   public int exclusiveHolder(long pfn) { return folios.exclusiveHolder.getOrDefault(pfn, -1); }

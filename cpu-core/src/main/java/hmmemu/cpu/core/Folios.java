@@ -1,5 +1,6 @@
 package hmmemu.cpu.core;
 
+import hmmemu.protocol.model.DevicePrivate;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -7,6 +8,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Models physical memory of the node: struct folio (order 0) allocation, folio_get()/folio_put() with the
@@ -35,23 +37,52 @@ final class Folios {
     zeroFolio = new Folio(CpuMm.ZERO_PFN, true);
   }
 
+  /**
+   * The struct pages of device-private memory (memremap_pages() of each device's pgmap), by device-private pfn,
+   * created when a driver first hands one out as a migration destination (zone_device_page_init()).
+   */
+  private final Map<Long, Folio> devicePages = new TreeMap<>();
+
   /** pfn_to_page() for any pfn: the folio, or null if the pfn was never allocated. */
   Folio byPfn(long pfn) {
     if (pfn == CpuMm.ZERO_PFN) return zeroFolio;
+    if (DevicePrivate.isDevicePrivate(pfn)) return devicePages.get(pfn);
     long i = pfn - CpuMm.FIRST_PFN;
     if (i < 0 || pfn >= nextPfn) return null;
     return memmap[(int) (i >>> CHUNK_BITS)][(int) (i & (CHUNK - 1))];
   }
 
-  /** The number of folios ever allocated, the zero page included. */
-  int count() { return (int) (nextPfn - CpuMm.FIRST_PFN) + 1; }
+  /** The number of folios ever allocated, the zero page and device-private pages included. */
+  int count() { return (int) (nextPfn - CpuMm.FIRST_PFN) + 1 + devicePages.size(); }
 
   /** Every folio ever allocated, the zero page first, then by pfn. */
   List<Folio> all() {
     List<Folio> out = new ArrayList<>(count());
     out.add(zeroFolio);
     for (long p = CpuMm.FIRST_PFN; p < nextPfn; p++) out.add(byPfn(p));
+    out.addAll(devicePages.values());
     return out;
+  }
+
+  /**
+   * Models zone_device_page_init() on a device-private page the driver allocated (dmirror_devmem_alloc_page): refcount
+   * 1 (the driver's), locked, anonymous once mapped; its pgmap owner is the driver's. A freed device page comes back
+   * with the same pfn (the driver's free list), so this is the one place a pfn is reused.
+   */
+  Folio deviceFolio(long pfn, long pgmapOwner) {
+    if (!DevicePrivate.isDevicePrivate(pfn)) throw new IllegalStateException("not a device-private pfn: " + pfn);
+    Folio f = devicePages.get(pfn);
+    if (f != null && !f.freed) {
+      throw new IllegalStateException("I8 refcount: device page " + Long.toHexString(pfn) + " allocated while in use");
+    }
+    f = new Folio(pfn, false);
+    f.anon = true;
+    f.pgmapOwner = pgmapOwner;
+    f.refcount = 1;
+    f.locked = true;
+    devicePages.put(pfn, f);
+    emitFolio(f);
+    return f;
   }
 
   /** Reports the folio's bits (the zero page is never reported). */

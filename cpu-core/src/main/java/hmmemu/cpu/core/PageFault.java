@@ -16,6 +16,8 @@ final class PageFault {
   private final MmapLock mmapLock;
   private final MmuNotifier notifier;
   private final HugeMemory huge;
+  /** The device-private branch of do_swap_page (set once the paths are built). */
+  MigrateDevice migrate;
 
   PageFault(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, HugeMemory huge) {
     this.k = k;
@@ -71,9 +73,31 @@ final class PageFault {
         doSwapPage(mm, vma, va, pte, write);
         done.done(false);
         return;
+      case DEVICE_PRIVATE:
+        emitCpuFault(mode, threadId, mm, va, "devpriv");
+        migrate.doSwapPageDevicePrivate(mm, va, pte, threadId, done);
+        return;
+      case MIGRATION:
+        emitCpuFault(mode, threadId, mm, va, "migration");
+        migrationEntryWait(pte, done);
+        return;
       default:
         throw new IllegalStateException("fault on unsupported PTE state " + pte.state());
     }
+  }
+
+  /**
+   * Models migration_entry_wait() (mm/migrate.c, from do_swap_page): sleep until the migrating folio is unlocked
+   * (mmap_lock stays held), then return 0 so the access is retried. A migration entry exists only while its folio
+   * is locked by the migration.
+   */
+  private void migrationEntryWait(Pte pte, FaultDone done) {
+    Folio f = folios.folioOf(pte.pfn());
+    if (!f.locked) {
+      throw new IllegalStateException("a migration entry at pfn " + Long.toHexString(pte.pfn()) + " whose folio is not "
+          + "locked (migrate_vma_collect_pmd installs it with the folio locked)");
+    }
+    f.park(() -> done.done(false));
   }
 
   /** Models do_anonymous_page / do_read_fault / do_cow_fault / do_shared_fault / hugetlb_no_page. */

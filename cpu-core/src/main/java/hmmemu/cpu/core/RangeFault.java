@@ -3,6 +3,7 @@ package hmmemu.cpu.core;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.HmmPfn;
 import hmmemu.protocol.model.Page;
+import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.HmmProtocol.HmmRangeFault;
 import java.util.ArrayList;
@@ -122,6 +123,13 @@ final class RangeFault {
       }
       for (; va < chunkEnd; va += Page.SIZE) { // hmm_vma_handle_pte for each entry of the PTE table
         Pte pte = mm.pte(va);
+        if (pte.state() == PteState.DEVICE_PRIVATE && op.m.devPrivateOwner() != 0
+            && folios.folioOf(pte.pfn()).pgmapOwner == op.m.devPrivateOwner()) {
+          // Device-private pages owned by range->dev_private_owner are reported as they are (VALID, WRITE for a
+          // writable entry), never faulted; any other device-private page is faulted back to system memory below.
+          op.words[op.index(va)] = HmmPfn.VALID | pte.pfn() | (pte.write() ? HmmPfn.WRITE : 0);
+          continue;
+        }
         int required = pteNeedFault(op.req(va), pte.isPresent(), pte.isPresent() && pte.write());
         if (required != 0) {
           hmmVmaFault(op, vma, va, chunkEnd, required);

@@ -186,9 +186,12 @@ final class Syscalls {
     if (pte.state() == PteState.NONE) return;
     k.setPte(mm, va, Pte.NONE, cause);
     if (pte.state() == PteState.SWAP) return; // free_swap_and_cache(): the slot holds no folio reference
+    if (pte.state() == PteState.MIGRATION) return; // the migration holds its own reference; finalize finds no PTE
     Folio f = folios.folioOf(pte.pfn());
     if (f.zero) return;
-    if (pte.isPresent()) {
+    if (pte.state() == PteState.DEVICE_PRIVATE) {
+      f.mapcount--; // zap_nonpresent_ptes: is_device_private_entry -> folio_remove_rmap_pte, folio_put
+    } else if (pte.isPresent()) {
       f.mapcount--;
       if (!f.anon && pte.dirty()) f.dirty = true;
     } else if (pte.isDeviceExclusive()) {
@@ -397,6 +400,9 @@ final class Syscalls {
         if (write != p.write()) {
           k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), write, p.dirty(), p.young(), p.softDirty()), "mprotect");
         }
+      } else if (p.state() == PteState.DEVICE_PRIVATE && p.write()) {
+        // change_pte_range: is_writable_device_private_entry -> make_readable_device_private_entry (soft-dirty lost)
+        k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), false, false, false, false), "mprotect");
       } else if (p.isDeviceExclusive() && k.v5() && p.write()) {
         k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), false, false, false, p.softDirty()), "mprotect");
       }
@@ -457,6 +463,20 @@ final class Syscalls {
       }
       if (p.state() == PteState.SWAP) { // copy_nonpresent_pte: swap_duplicate(), the child shares the slot
         k.setPte(child, va, p, "fork:copy");
+        continue;
+      }
+      if (p.state() == PteState.DEVICE_PRIVATE) { // copy_nonpresent_pte: is_device_private_entry
+        Folio f = folios.folioOf(p.pfn());
+        f.mapcount++; // folio_try_dup_anon_rmap_pte
+        f.refcount++;
+        f.anonExclusive = false;
+        folios.emitFolio(f);
+        cv.anonVma = true;
+        if (p.write()) { // COW: make_readable_device_private_entry in the parent, and the child's copy
+          p = new Pte(PteState.DEVICE_PRIVATE, p.pfn(), false, false, false, p.softDirty());
+          k.setPte(parent, va, p, "fork:wrprotect");
+        }
+        k.setPte(child, va, new Pte(PteState.DEVICE_PRIVATE, p.pfn(), false, false, false, p.softDirty()), "fork:copy");
         continue;
       }
       if (!p.isPresent()) throw new IllegalStateException("fork: cannot copy PTE state " + p.state());

@@ -21,6 +21,8 @@ final class UserAccess {
   private final Folios folios;
   private final MmapLock mmapLock;
   private final PageFault faults;
+  /** Where a livelocked device-private fault is reported (set once the paths are built). */
+  MigrateDevice migrate;
   /** Threads in a tight loop on a word after a CpuAccess with spin, by threadId. */
   final Map<Integer, Spinner> spinners = new HashMap<>();
   private long spinTouches;
@@ -130,6 +132,11 @@ final class UserAccess {
     CpuAccess m = op.m;
     long va = Page.alignDown(m.va());
     boolean write = m.access().isWrite();
+    if (op.spinner == null && migrate != null && migrate.endsInLivelock(mm.id, m.threadId())) {
+      mmapLock.readUnlock(mm); // the emulator's livelock bound (MigrateDevice.LIVELOCK_BOUND), not the kernel's
+      k.reply(new CpuAccessDone(m.reqId(), m.threadId(), Errno.LIVELOCK, 0, op.faults));
+      return;
+    }
     Vma vma = mm.findVma(va);
     if (vma == null || !vma.canAccess() || (write && !vma.canWrite())) {
       k.emit(new Trace.CpuFaulted(m.threadId(), mm.id, m.va(), "sigsegv"));

@@ -17,7 +17,10 @@
  *   <li>{@code PageFault}: handle_mm_fault, do_wp_page, remove_device_exclusive_entry, restore_exclusive_pte.</li>
  *   <li>{@code UserAccess}: a user thread's loads and stores (and spinning threads), device DMA by pfn.</li>
  *   <li>{@code DeviceExclusive}: make_device_exclusive with its grants and the leases of dead drivers' grants.</li>
- *   <li>{@code RangeFault}: hmm_range_fault.</li>
+ *   <li>{@code RangeFault}: hmm_range_fault (device-private pages of range->dev_private_owner returned as they are).</li>
+ *   <li>{@code MigrateDevice}: migrate_vma_setup/pages/finalize of mm/migrate_device.c (MMU_NOTIFY_MIGRATE with the
+ *       pgmap owner) and do_swap_page's device-private branch calling the owning driver's migrate_to_ram, with the
+ *       6.15 folio trylock and the emulator's livelock bound for 6.1-6.14.</li>
  *   <li>{@code Syscalls}: mmap, munmap, madvise, mprotect, fork, exit_mmap, the OOM reaper, clear_refs soft-dirty,
  *       madvise(MADV_HUGEPAGE), and the entry points of the activities below.</li>
  *   <li>{@code HugeMemory}: THP and mTHP faults (do_huge_pmd_anonymous_page, alloc_anon_folio) and the PMD split

@@ -58,6 +58,10 @@ final class Device {
 
   void onHmmRangeFaultReply(HmmProtocol.HmmRangeFaultReply msg) { drivers.onHmmRangeFaultReply(msg); }
 
+  void onMigrateVmaReply(HmmProtocol.MigrateVmaReply msg) { drivers.onMigrateVmaReply(msg); }
+
+  void onMigrateToRam(HmmProtocol.MigrateToRam msg) { drivers.onMigrateToRam(msg); }
+
   void onDmirrorCmd(HmmProtocol.DmirrorCmd cmd) { drivers.onDmirrorCmd(cmd); }
 
   /** A warp's access: executed, or faulted; a batch the worker starts goes to nouveau. */

@@ -136,6 +136,10 @@ public final class GpuNode {
     } else if (msg instanceof HmmProtocol.HmmRangeFaultReply) {
       HmmProtocol.HmmRangeFaultReply m = (HmmProtocol.HmmRangeFaultReply) msg;
       deviceOfReq(m.reqId()).onHmmRangeFaultReply(m);
+    } else if (msg instanceof HmmProtocol.MigrateVmaReply m) {
+      deviceOfReq(m.reqId()).onMigrateVmaReply(m);
+    } else if (msg instanceof HmmProtocol.MigrateToRam m) {
+      device(m.deviceId()).onMigrateToRam(m);
     } else if (msg instanceof HmmProtocol.BindMm) {
       HmmProtocol.BindMm m = (HmmProtocol.BindMm) msg;
       device(m.deviceId()).onBindMm(m);

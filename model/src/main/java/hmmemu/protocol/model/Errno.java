@@ -8,7 +8,12 @@ public enum Errno {
   /** Not an errno: a GPU fault was cancelled (nouveau cancels the fault; the channel is killed). */
   CANCELLED(-1000),
   /** Not an errno: the peer that owns the operation is gone (node crashed or downed). */
-  ENODEV(19);
+  ENODEV(19),
+  /**
+   * Not an errno: the emulator stopped a CPU access that made no progress for its livelock bound (the kernel's
+   * thread would fault forever; docs/PROTOCOL.md §3.11, the do_swap_page livelock of 6.1-6.14).
+   */
+  LIVELOCK(-1001);
 
   public final int code;
 

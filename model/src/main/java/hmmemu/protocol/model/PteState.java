@@ -10,6 +10,11 @@ public enum PteState {
   DEVEXCL,
   /** a swap entry after reclaim. */
   SWAP,
-  /** a migration entry. */
-  MIGRATION
+  /** a migration entry (migrate_vma_collect_pmd, try_to_migrate): a CPU access waits for the folio unlock. */
+  MIGRATION,
+  /**
+   * a device-private swap entry (SWP_DEVICE_WRITE/SWP_DEVICE_READ, include/linux/swapops.h): the page lives in the
+   * memory of the device whose pgmap owns the pfn; a CPU access migrates it back (do_swap_page -> migrate_to_ram).
+   */
+  DEVICE_PRIVATE
 }

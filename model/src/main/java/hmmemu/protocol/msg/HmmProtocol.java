@@ -29,7 +29,8 @@ public final class HmmProtocol {
           DeviceMemoryAccess, InvalidateAck, NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd,
           MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
           Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
-          DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone {}
+          DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone, MigrateVmaSetup, MigrateVmaPages,
+          MigrateVmaFinalize, MigrateVmaReply, MigrateToRam, MigrateToRamDone {}
 
   // ---------------------------------------------------------------- direction and kind families
   //
@@ -49,7 +50,7 @@ public final class HmmProtocol {
    */
   public sealed interface DriverToHost
       permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault, DeviceMemoryAccess,
-          InvalidateAck {}
+          InvalidateAck, MigrateVmaSetup, MigrateVmaPages, MigrateVmaFinalize, MigrateToRamDone {}
 
   /**
    * CPU node -> driver (GPU node): the returns of the driver's host calls and the mmu notifier callbacks
@@ -57,7 +58,7 @@ public final class HmmProtocol {
    */
   public sealed interface HostToDriver
       permits NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd, MakeDeviceExclusiveReply,
-          HmmRangeFaultReply, DeviceMemoryAccessReply {}
+          HmmRangeFaultReply, DeviceMemoryAccessReply, MigrateVmaReply, MigrateToRam {}
 
   /** Controller -> CPU node: user-thread accesses, syscalls and page introspection. */
   public sealed interface ControllerToCpu permits CpuAccess, Syscall, InspectPage, InspectNotifier, InspectFolio {}
@@ -88,16 +89,18 @@ public final class HmmProtocol {
 
   /**
    * A call answered by exactly one {@link Reply} with the same reqId. The notifier conversations are not
-   * Requests: NotifierInsert/NotifierRemove are answered by subId, InvalidateStart by (invId, subId).
+   * Requests: NotifierInsert/NotifierRemove are answered by subId, InvalidateStart by (invId, subId); nor is the
+   * CPU node's call into a driver, MigrateToRam, answered by its faultId.
    */
   public sealed interface Request extends HasReqId
       permits MakeDeviceExclusive, HmmRangeFault, DeviceMemoryAccess, CpuAccess, Syscall, InspectPage, DeviceAccess,
-          BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode {}
+          BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode, MigrateVmaSetup, MigrateVmaPages,
+          MigrateVmaFinalize {}
 
   /** The answer to the {@link Request} with the same reqId. */
   public sealed interface Reply extends HasReqId
       permits MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, SyscallDone,
-          PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone {}
+          PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply {}
 
   // ---------------------------------------------------------------- driver (GPU node) -> CPU node: DriverToHost
 
@@ -134,7 +137,64 @@ public final class HmmProtocol {
    * returns -EBUSY when that subscription was invalidated meanwhile (mmu_interval_check_retry).
    */
   public record HmmRangeFault(long reqId, int deviceId, long subId, long seq, int mmId, long start,
-      List<Integer> reqFlags) implements Msg, DriverToHost, Request {}
+      List<Integer> reqFlags, long devPrivateOwner) implements Msg, DriverToHost, Request {
+    /**
+     * A call whose range.dev_private_owner is NULL (0): every device-private page is faulted back to system memory
+     * (hmm_vma_handle_pte).
+     */
+    public HmmRangeFault(long reqId, int deviceId, long subId, long seq, int mmId, long start, List<Integer> reqFlags) {
+      this(reqId, deviceId, subId, seq, mmId, start, reqFlags, 0);
+    }
+  }
+
+  /**
+   * Models migrate_vma_setup() (mm/migrate_device.c) over {@code npages} from {@code start}: collect (under an
+   * MMU_NOTIFY_MIGRATE invalidation whose owner is {@code pgmapOwner}) the pages {@code flags} selects
+   * (DevicePrivate.SELECT_SYSTEM, SELECT_DEVICE_PRIVATE of that owner), lock them, replace their PTEs by migration
+   * entries, and keep those whose references allow migration (migrate_vma_check_page). {@code faultPfn} is
+   * args->fault_page (the device-private page a CPU fault is migrating back, 0 for none): that call already holds
+   * mmap_lock through the fault; any other call takes mmap_lock for read here and drops it at finalize. Answered by
+   * MigrateVmaReply with {@code migrateId} naming the migration for the two later calls.
+   */
+  public record MigrateVmaSetup(long reqId, int deviceId, int mmId, long start, int npages, int flags,
+      long pgmapOwner, long faultPfn) implements Msg, DriverToHost, Request {}
+
+  /**
+   * Models migrate_vma_pages(): {@code dst[i]} is the driver's destination page (a DevicePrivate migrate word; a
+   * device-private pfn, or 0 with MIGRATE_PFN_VALID for "a new system page", which the CPU node allocates as the
+   * driver's alloc_page_vma() would). {@code contents} are the words the driver copied into system destination pages,
+   * as triples (page index, word index, value) of the non-zero words. Answered by MigrateVmaReply with the src
+   * words after the call (MIGRATE cleared where the page could not be migrated).
+   */
+  public record MigrateVmaPages(long reqId, int deviceId, long migrateId, List<Long> dst, List<Long> contents)
+      implements Msg, DriverToHost, Request {}
+
+  /**
+   * Models migrate_vma_finalize(): remove_migration_ptes() onto the new page (or back onto the old one where the
+   * migration failed), unlock and put the pages; drops the mmap_lock migrate_vma_setup took. Answered by
+   * MigrateVmaReply.
+   */
+  public record MigrateVmaFinalize(long reqId, int deviceId, long migrateId) implements Msg, DriverToHost, Request {}
+
+  /**
+   * The answer to MigrateVmaSetup / MigrateVmaPages / MigrateVmaFinalize: {@code src} are migrate->src[] (one
+   * DevicePrivate migrate word per page), {@code cpages} migrate->cpages, and for setup {@code contents} the words of
+   * the collected system pages the driver copies (triples page index, word index, value of the non-zero words).
+   */
+  public record MigrateVmaReply(long reqId, Errno errno, long migrateId, List<Long> src, long cpages,
+      List<Long> contents) implements Msg, HostToDriver, Reply {}
+
+  /**
+   * Models pgmap->ops->migrate_to_ram(vmf) (dmirror_devmem_fault): do_swap_page on a device-private entry calls the
+   * driver of the device that owns {@code pfn}, for the faulting thread {@code threadId} at (mmId, va), holding
+   * mmap_lock and a reference on the page (and, since 6.15, its lock). Answered by MigrateToRamDone with the same
+   * {@code faultId} (a CPU-node number, like InvalidateStart's invId).
+   */
+  public record MigrateToRam(long faultId, int deviceId, int mmId, long va, long pfn, int threadId)
+      implements Msg, HostToDriver {}
+
+  /** migrate_to_ram() returned: {@code errno} OK (0) or the vm_fault_t it failed with (SIGBUS as EFAULT). */
+  public record MigrateToRamDone(long faultId, int deviceId, Errno errno) implements Msg, DriverToHost {}
 
   /** A device's access to host memory by physical address (a PCIe read/write/atomic to system memory). */
   public record DeviceMemoryAccess(long reqId, int deviceId, long pfn, int wordIndex, Access access, long value)
@@ -292,7 +352,13 @@ public final class HmmProtocol {
   public record MmBound(long reqId, int deviceId, long owner) implements Msg, GpuToController, Reply {}
 
   /** The dmirror ioctls of lib/test_hmm.c. */
-  public enum DmirrorOp { READ, WRITE, EXCLUSIVE, CHECK_EXCLUSIVE, SNAPSHOT }
+  public enum DmirrorOp {
+    READ, WRITE, EXCLUSIVE, CHECK_EXCLUSIVE, SNAPSHOT,
+    /** HMM_DMIRROR_MIGRATE_TO_DEV: dmirror_migrate_to_device(), then the migrated data read back. */
+    MIGRATE_TO_DEV,
+    /** HMM_DMIRROR_MIGRATE_TO_SYS: dmirror_migrate_to_system(). */
+    MIGRATE_TO_SYS
+  }
 
   /** A dmirror ioctl over npages from start; WRITE carries one word per page in data. */
   public record DmirrorCmd(long reqId, int deviceId, int mmId, DmirrorOp op, long start, int npages,

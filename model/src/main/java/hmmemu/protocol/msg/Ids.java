@@ -101,4 +101,13 @@ public final class Ids {
 
   /** The owner cookie nouveau passes to make_device_exclusive() for {@code deviceId}. */
   public static long nouveauOwner(int deviceId) { return NOUVEAU_OWNER_BASE + deviceId; }
+
+  /** A dmirror device's pgmap owner (dmirror->mdevice) is DMIRROR_PGMAP_OWNER_BASE + deviceId. */
+  public static final long DMIRROR_PGMAP_OWNER_BASE = 0x444d_0000L;
+
+  /**
+   * The pgmap owner of dmirror device {@code deviceId} (lib/test_hmm.c: {@code pgmap.owner = mdevice}): what
+   * migrate_vma_setup()'s {@code pgmap_owner}, MMU_NOTIFY_MIGRATE's owner and hmm_range's dev_private_owner carry.
+   */
+  public static long dmirrorPgmapOwner(int deviceId) { return DMIRROR_PGMAP_OWNER_BASE + deviceId; }
 }

@@ -28,6 +28,12 @@ public final class Msgs {
     if (m instanceof NotifierRemoved x) return Ids.deviceOfSub(x.subId());
     if (m instanceof InvalidateStart x) return Ids.deviceOfSub(x.subId());
     if (m instanceof InvalidateEnd x) return Ids.deviceOfSub(x.subId());
+    if (m instanceof MigrateVmaSetup x) return x.deviceId();
+    if (m instanceof MigrateVmaPages x) return x.deviceId();
+    if (m instanceof MigrateVmaFinalize x) return x.deviceId();
+    if (m instanceof MigrateVmaReply x) return Ids.deviceOfReq(x.reqId());
+    if (m instanceof MigrateToRam x) return x.deviceId();
+    if (m instanceof MigrateToRamDone x) return x.deviceId();
     return -1;
   }
 

@@ -20,7 +20,7 @@ public final class Trace {
           HostMemoryAccessed, ExclusiveReturned, FolioUnlockPutDone, CpuFaulted, DriverBound,
           DeviceEntryInstalled, DeviceEntryZapped, InvalidateAcked, DeviceAccessIssued, DeviceFaulted,
           DriverFaultHandled, ReadRetryChecked, DeviceAccessCompleted, NodeGone, FolioLockLeaseExpired,
-          DriverLockHeldAcross, KernelWarning {}
+          DriverLockHeldAcross, KernelWarning, Livelock {}
 
   // ------------------------------------------------------------ CPU node
 
@@ -80,6 +80,13 @@ public final class Trace {
    * on after the warning; so does the model.
    */
   public record KernelWarning(String function, String condition, int mmId, long va) implements Event {}
+
+  /**
+   * The emulator's livelock bound ran out: {@code rounds} consecutive calls of {@code path} (e.g. "migrate_to_ram")
+   * for the page at (mmId, va) returned without changing its PTE while {@code threads} threads kept faulting on it.
+   * Those threads' accesses end with Errno.LIVELOCK instead of faulting forever (docs/PROTOCOL.md §3.11).
+   */
+  public record Livelock(int mmId, long va, long pfn, String path, int rounds, int threads) implements Event {}
 
   // ------------------------------------------------------------ GPU node
 

@@ -24,6 +24,7 @@ final class EnvelopeCodec {
     CpuCodec.register(MSGS);
     DeviceCodec.register(MSGS);
     ControlCodec.register(MSGS);
+    MigrateCodec.register(MSGS);
   }
 
   static Envelope encode(HmmProtocol.Msg msg, long[] vc, String replyTo) {

@@ -53,11 +53,11 @@ final class ExclusiveCodec {
     t.add(HmmProtocol.HmmRangeFault.class, BodyCase.HMM_RANGE_FAULT,
         (m, b) -> b.setHmmRangeFault(HmmRangeFault.newBuilder()
             .setReqId(m.reqId()).setDeviceId(m.deviceId()).setSubId(m.subId()).setSeq(m.seq()).setMmId(m.mmId())
-            .setStart(m.start()).addAllReqFlags(list(m.reqFlags()))),
+            .setStart(m.start()).addAllReqFlags(list(m.reqFlags())).setDevPrivateOwner(m.devPrivateOwner())),
         env -> {
           HmmRangeFault p = env.getHmmRangeFault();
           return new HmmProtocol.HmmRangeFault(p.getReqId(), p.getDeviceId(), p.getSubId(), p.getSeq(), p.getMmId(),
-              p.getStart(), List.copyOf(p.getReqFlagsList()));
+              p.getStart(), List.copyOf(p.getReqFlagsList()), p.getDevPrivateOwner());
         });
 
     t.add(HmmProtocol.HmmRangeFaultReply.class, BodyCase.HMM_RANGE_FAULT_REPLY,

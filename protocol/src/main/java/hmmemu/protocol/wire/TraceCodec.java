@@ -27,6 +27,7 @@ import hmmemu.protocol.wire.pb.InvalidateAcked;
 import hmmemu.protocol.wire.pb.InvalidateEnded;
 import hmmemu.protocol.wire.pb.InvalidateStarted;
 import hmmemu.protocol.wire.pb.KernelWarning;
+import hmmemu.protocol.wire.pb.Livelock;
 import hmmemu.protocol.wire.pb.NodeGone;
 import hmmemu.protocol.wire.pb.NotifierRegistered;
 import hmmemu.protocol.wire.pb.PteChanged;
@@ -230,6 +231,19 @@ final class TraceCodec {
           KernelWarning p = t.getKernelWarning();
           return new Trace.KernelWarning(p.hasFunction() ? p.getFunction() : null,
               p.hasCondition() ? p.getCondition() : null, p.getMmId(), p.getVa());
+        });
+
+    EVENTS.add(Trace.Livelock.class, EventCase.LIVELOCK,
+        (e, b) -> {
+          Livelock.Builder p = Livelock.newBuilder().setMmId(e.mmId()).setVa(e.va()).setPfn(e.pfn())
+              .setRounds(e.rounds()).setThreads(e.threads());
+          if (e.path() != null) p.setPath(e.path());
+          b.setLivelock(p);
+        },
+        t -> {
+          Livelock p = t.getLivelock();
+          return new Trace.Livelock(p.getMmId(), p.getVa(), p.getPfn(), p.hasPath() ? p.getPath() : null,
+              p.getRounds(), p.getThreads());
         });
 
     // ---------------------------------------------------------------- GPU node

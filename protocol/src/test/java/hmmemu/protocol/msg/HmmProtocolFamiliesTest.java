@@ -96,22 +96,25 @@ class HmmProtocolFamiliesTest {
 
   /** cluster-config ScenarioParser.FROM_DEVICE: messages a driver sends to the CPU node. */
   static final Set<String> SCENARIO_FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
-      "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck");
+      "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck", "MigrateVmaSetup", "MigrateVmaPages",
+      "MigrateVmaFinalize", "MigrateToRamDone");
   /** cluster-config ScenarioParser.FROM_CPU: messages the CPU node sends to a driver. */
   static final Set<String> SCENARIO_FROM_CPU = Set.of("NotifierInserted", "NotifierRemoved", "InvalidateStart",
-      "InvalidateEnd", "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply");
+      "InvalidateEnd", "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply", "MigrateVmaReply",
+      "MigrateToRam");
 
   /** Msgs.isFromDriver before the families (also what CpuMm.fromGoneNode and CpuNodeActor.onInbound use). */
   static boolean oldIsFromDriver(Msg m) {
     return m instanceof NotifierInsert || m instanceof NotifierRemove || m instanceof MakeDeviceExclusive
         || m instanceof FolioUnlockPut || m instanceof HmmRangeFault || m instanceof DeviceMemoryAccess
-        || m instanceof InvalidateAck;
+        || m instanceof InvalidateAck || m instanceof MigrateVmaSetup || m instanceof MigrateVmaPages
+        || m instanceof MigrateVmaFinalize || m instanceof MigrateToRamDone;
   }
 
   /** cpu-node CpuNodeActor.isToDriver: replies to a requester that answer a driver (go through the link stage). */
   static boolean cpuNodeActorIsToDriver(Msg m) {
     return m instanceof MakeDeviceExclusiveReply || m instanceof HmmRangeFaultReply
-        || m instanceof DeviceMemoryAccessReply || m instanceof NotifierInserted;
+        || m instanceof DeviceMemoryAccessReply || m instanceof NotifierInserted || m instanceof MigrateVmaReply;
   }
 
   /** gpu-node GpuNodeActor.isLocalRequest: requests from a controller or workload. */
@@ -145,7 +148,7 @@ class HmmProtocolFamiliesTest {
    */
   @Test
   void cpuNodeActorIsToDriverIsHostToDriverLessWhatGoesByDeviceId() {
-    Set<String> byDeviceIdOnly = Set.of("NotifierRemoved", "InvalidateStart", "InvalidateEnd");
+    Set<String> byDeviceIdOnly = Set.of("NotifierRemoved", "InvalidateStart", "InvalidateEnd", "MigrateToRam");
     for (Msg m : instances()) {
       String n = m.getClass().getSimpleName();
       assertEquals(cpuNodeActorIsToDriver(m), m instanceof HostToDriver && !byDeviceIdOnly.contains(n), n);
@@ -189,6 +192,10 @@ class HmmProtocolFamiliesTest {
     if (m instanceof DeviceInfo x) return x.reqId();
     if (m instanceof ResetNode x) return x.reqId();
     if (m instanceof ResetDone x) return x.reqId();
+    if (m instanceof MigrateVmaSetup x) return x.reqId();
+    if (m instanceof MigrateVmaPages x) return x.reqId();
+    if (m instanceof MigrateVmaFinalize x) return x.reqId();
+    if (m instanceof MigrateVmaReply x) return x.reqId();
     return -1;
   }
 
@@ -205,6 +212,12 @@ class HmmProtocolFamiliesTest {
     if (m instanceof NotifierRemoved x) return (int) (x.subId() >>> 32);
     if (m instanceof InvalidateStart x) return (int) (x.subId() >>> 32);
     if (m instanceof InvalidateEnd x) return (int) (x.subId() >>> 32);
+    if (m instanceof MigrateVmaSetup x) return x.deviceId();
+    if (m instanceof MigrateVmaPages x) return x.deviceId();
+    if (m instanceof MigrateVmaFinalize x) return x.deviceId();
+    if (m instanceof MigrateVmaReply x) return (int) (x.reqId() >>> 40);
+    if (m instanceof MigrateToRam x) return x.deviceId();
+    if (m instanceof MigrateToRamDone x) return x.deviceId();
     return -1;
   }
 

@@ -33,7 +33,13 @@ final class Samples {
     put(m, new NotifierRemove((18L << 32) | 9));
     put(m, new MakeDeviceExclusive((17L << 40) | 1, 17, 6, BIG + 0x1000, 0x4e56_0011L));
     put(m, new FolioUnlockPut((17L << 40) | 2, 33, 0x1234, (33L << 32) | 5));
-    put(m, new HmmRangeFault((17L << 40) | 3, 17, (17L << 32) | 1, 7, 8, BIG, List.of(1, 3, 2, 0)));
+    put(m, new HmmRangeFault((17L << 40) | 3, 17, (17L << 32) | 1, 7, 8, BIG, List.of(1, 3, 2, 0), 0x444d_0011L));
+    put(m, new MigrateVmaSetup((17L << 40) | 4, 17, 8, BIG, 64, 3, 0x444d_0011L, (1L << 39) | (17L << 20) | 5));
+    put(m, new MigrateVmaPages((17L << 40) | 5, 17, 12, List.of(HI, 1L, 0x1043L), List.of(0L, 511L, -7L)));
+    put(m, new MigrateVmaFinalize((17L << 40) | 6, 17, 13));
+    put(m, new MigrateVmaReply((17L << 40) | 7, Errno.EINVAL, 14, List.of(0x40002L, HI), 2, List.of(1L, 2L, 3L)));
+    put(m, new MigrateToRam(124, 18, 9, BIG, (1L << 39) | (18L << 20) | 7, 3));
+    put(m, new MigrateToRamDone(124, 18, Errno.EFAULT));
     put(m, new DeviceMemoryAccess(99, 18, 0x1001, 511, Access.ATOMIC, -5));
     put(m, new InvalidateAck(44, (19L << 32) | 2, true, true));
     put(m, new NotifierInserted((17L << 32) | 4, 3, 3));
@@ -98,6 +104,7 @@ final class Samples {
     putE(m, new Trace.FolioLockLeaseExpired(122, 27, 0x100f, true));
     putE(m, new Trace.DriverLockHeldAcross(28, 16, BIG, "svmm mutex", "make_device_exclusive", 123));
     putE(m, new Trace.KernelWarning("zap_nonpresent_ptes", "!vma_is_anonymous(vma)", 17, BIG));
+    putE(m, new Trace.Livelock(18, BIG, (1L << 39) | 7, "migrate_to_ram", 200, 4));
     return m;
   }
 

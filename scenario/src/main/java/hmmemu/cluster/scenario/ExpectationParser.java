@@ -113,7 +113,7 @@ final class ExpectationParser {
           List<String> ids = new ArrayList<>();
           for (ConfigValue x : r.list(v, k)) {
             String s = r.string(x, k);
-            if (!s.matches("I([1-9]|1[0-2])")) throw r.err(x, k + ": invariants are named I1..I12, got \"" + s + "\"");
+            if (!s.matches("I([1-9]|1[0-3])")) throw r.err(x, k + ": invariants are named I1..I13, got \"" + s + "\"");
             ids.add(s);
           }
           if (k.equals("violations-include") && ids.isEmpty()) throw r.err(v, "violations-include: name at least one invariant");

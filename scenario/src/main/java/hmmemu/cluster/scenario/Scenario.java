@@ -147,7 +147,10 @@ public record Scenario(String file, String name, String caseId, String descripti
     public boolean hasOutcome() { return true; }
   }
 
-  /** A dmirror ioctl of lib/test_hmm.c over the range; WRITE stores {@code data} (one word 0 per page). */
+  /**
+   * A dmirror ioctl of lib/test_hmm.c over the range; WRITE stores {@code data} (one word 0 per page); MIGRATE_TO_DEV
+   * and MIGRATE_TO_SYS (steps {@code migrate-to-dev}, {@code migrate-to-sys}) migrate it to or from device memory.
+   */
   public record DmirrorOp(Device device, HmmProtocol.DmirrorOp op, PageRange at, int mm, Pattern data)
       implements Action {
     @Override

@@ -289,7 +289,8 @@ final class StepParser {
 
   private Scenario.Action deviceOp(Scenario.Device d, ConfigObject o) {
     if (d.driver() == DriverFlavour.DMIRROR) {
-      Set<String> ops = Set.of("read", "write", "exclusive", "check-exclusive", "snapshot", "bind");
+      Set<String> ops = Set.of("read", "write", "exclusive", "check-exclusive", "snapshot", "migrate-to-dev",
+          "migrate-to-sys", "bind");
       String op = opKey(o, d.name(), ops, Set.of("mm", "value", "pattern", "plus"));
       ConfigValue v = o.get(op);
       if (op.equals("bind")) {

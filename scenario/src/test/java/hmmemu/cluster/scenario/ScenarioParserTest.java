@@ -174,13 +174,13 @@ class ScenarioParserTest {
   @Test
   @DisplayName("a step's unknown key, unknown expectation and unknown operation are each one line")
   void unknownKeysInSteps() {
-    assertEquals("t.conf:7: unknown key 'pages' for D0 (operations: bind, check-exclusive, exclusive, read, "
-        + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { exclusive = buf, pages = 4 } }"));
+    assertEquals("t.conf:7: unknown key 'pages' for D0 (operations: bind, check-exclusive, exclusive, "
+        + "migrate-to-dev, migrate-to-sys, read, snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { exclusive = buf, pages = 4 } }"));
     assertEquals("t.conf:7: unknown key 'resutl' in expect (expected one of: completed, counters, cpu-faults, data, "
         + "deadlock, device, driver-iterations, driver-timeouts, folio, hmm-range-fault, invalidations, memory, notifier, pending, "
         + "pte, result, snapshot, total-cpu-faults, trace, v5.14, v6.15, value, violations, violations-include)", error("  { D0 { exclusive = buf }, expect { resutl = 0 } }"));
-    assertEquals("t.conf:7: unknown key 'atomic' for D0 (operations: bind, check-exclusive, exclusive, read, "
-        + "snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { atomic = \"buf+0:word0\" } }"));
+    assertEquals("t.conf:7: unknown key 'atomic' for D0 (operations: bind, check-exclusive, exclusive, "
+        + "migrate-to-dev, migrate-to-sys, read, snapshot, write; modifiers: mm, pattern, plus, value)", error("  { D0 { atomic = \"buf+0:word0\" } }"));
   }
 
   @Test
@@ -197,7 +197,8 @@ class ScenarioParserTest {
   @DisplayName("pause points: wrong direction, unknown pause id, double resume")
   void pauseMisuse() {
     assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
-        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, NotifierInsert, NotifierRemove)",
+        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MigrateToRamDone, MigrateVmaFinalize, "
+        + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove)",
         error("  { pause { id = p, from = D0, to = cpu, at = InvalidateStart } }"));
     assertEquals("t.conf:7: resume: no earlier pause point 'q'", error("  { resume = q }"));
     assertEquals("t.conf:9: resume: pause point 'p' was resumed already",

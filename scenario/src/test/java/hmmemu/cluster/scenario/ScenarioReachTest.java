@@ -109,8 +109,8 @@ class ScenarioReachTest {
     assertTrue(v.include());
     assertEquals("t.conf:6: violations-include: name at least one invariant",
         error("  { expect { violations-include = [] } }"));
-    assertEquals("t.conf:6: violations-include: invariants are named I1..I12, got \"I13\"",
-        error("  { expect { violations-include = [I13] } }"));
+    assertEquals("t.conf:6: violations-include: invariants are named I1..I13, got \"I14\"",
+        error("  { expect { violations-include = [I14] } }"));
   }
 
   @Test

@@ -3,7 +3,8 @@
  * docs/PROTOCOL.md §1.7, its transactions to host memory and the TLB flush that holds a classic-notifier ack back until
  * they completed; its entries are packed, a long per page, in {@code PackedPageTable}) and {@link hmmemu.gpu.core.device.FaultBuffer} (the warps' accesses, the replayable fault
  * buffer and nouveau's fault worker: batches, cancel, REPLAY, §4.1). Also what every layer shares during a step
- * ({@link hmmemu.gpu.core.device.StepContext}) and the device's ids ({@link hmmemu.gpu.core.device.DeviceIds}).
+ * ({@link hmmemu.gpu.core.device.StepContext}), the device's ids ({@link hmmemu.gpu.core.device.DeviceIds}) and its own
+ * memory, which device-private pages name ({@link hmmemu.gpu.core.device.DeviceMemory}, §3.11).
  *
  * <p>Nothing here calls a driver: a fault for the driver is returned as
  * {@link hmmemu.gpu.core.device.FaultBuffer.Handover}, a host access is known by the reqId it returned.

@@ -15,8 +15,9 @@ import java.util.function.Consumer;
 
 /**
  * Models one dmirror ioctl of lib/test_hmm.c (docs/PROTOCOL.md §4.6): READ (dmirror_read), WRITE (dmirror_write),
- * EXCLUSIVE (dmirror_exclusive, V2025 form), CHECK_EXCLUSIVE (dmirror_check_atomic) and SNAPSHOT
- * (dmirror_snapshot). Pages are copied through the device entries with DeviceMemoryAccess (word 0 of each page)
+ * EXCLUSIVE (dmirror_exclusive, V2025 form), CHECK_EXCLUSIVE (dmirror_check_atomic), SNAPSHOT
+ * (dmirror_snapshot), MIGRATE_TO_DEV (dmirror_migrate_to_device) and MIGRATE_TO_SYS (dmirror_migrate_to_system).
+ * A copy through an entry naming a device-private page of this device reads or writes device memory. Pages are copied through the device entries with DeviceMemoryAccess (word 0 of each page)
  * while the dmirror mutex is held, as dmirror_do_read/do_write copy under it.
  *
  * <p>On an error the reply carries the errno with zero counters and no data: the ioctl returns before copying
@@ -28,7 +29,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
    * Transitions: COPYING (under the mutex, waiting for host accesses) -> FAULTING (dmirror_fault) -> COPYING ...;
    * CONVERTING (make_device_exclusive) -> MAPPING (mutex) -> CONVERTING | COPYING; SNAPSHOTTING; -> DONE.
    */
-  enum State { WAITING_MUTEX, COPYING, FAULTING, CONVERTING, MAPPING, SNAPSHOTTING, DONE }
+  enum State { WAITING_MUTEX, COPYING, FAULTING, CONVERTING, MAPPING, SNAPSHOTTING, MIGRATING, DONE }
 
   /** dmirror_fault() works in chunks of ARRAY_SIZE(pfns) = 64 pages. */
   static final int DMIRROR_CHUNK_PAGES = 64;
@@ -79,6 +80,12 @@ final class DmirrorIoctl implements DriverMutex.Holder {
         break;
       case SNAPSHOT:
         snapshotChunk(start);
+        break;
+      case MIGRATE_TO_DEV:
+        migrateToDevice(start);
+        break;
+      case MIGRATE_TO_SYS:
+        migrateToSystem(start);
         break;
       default:
         throw new IllegalStateException("unknown dmirror op " + cmd.op());
@@ -137,6 +144,13 @@ final class DmirrorIoctl implements DriverMutex.Holder {
       int i = index(va);
       Access access = writing() ? Access.WRITE : Access.READ;
       long value = writing() ? cmd.data().get(i) : 0L;
+      if (drivers.deviceMemory.owns(e.pfn())) { // a device-private page: the copy stays in device memory
+        if (writing()) drivers.deviceMemory.setWord(e.pfn(), 0, value);
+        else data[i] = drivers.deviceMemory.word(e.pfn(), 0);
+        cpages++;
+        if (--outstanding == 0) done.run();
+        continue;
+      }
       drivers.issueHostAccess(binding.mmId, va, e.pfn(), 0, access, value, old -> {
         if (!writing()) data[i] = old;
         cpages++;
@@ -272,6 +286,47 @@ final class DmirrorIoctl implements DriverMutex.Holder {
     });
   }
 
+  // ------------------------------------------------------------------------------------------- MIGRATE
+
+  /**
+   * dmirror_migrate_to_device(): rounds of up to 64 pages (clamped by the CPU node to the VMA), then "return the
+   * migrated data for verification": dmirror_do_read over the whole range (-ENOENT, here EFAULT, for a page that is
+   * not in the device page table); cpages is what that read copied.
+   */
+  private void migrateToDevice(long from) {
+    if (from >= end) {
+      readBack();
+      return;
+    }
+    state = State.MIGRATING;
+    int n = (int) Math.min(DmirrorMigrate.CHUNK_PAGES, (end - from) >>> Page.SHIFT);
+    drivers.migrate.toDevice(binding, this, from, n, r -> {
+      if (r.errno() != Errno.OK || r.covered() == 0) {
+        reply(r.errno() != Errno.OK ? r.errno() : Errno.EINVAL);
+        return;
+      }
+      migrateToDevice(from + ((long) r.covered() << Page.SHIFT));
+    });
+  }
+
+  /** dmirror_migrate_to_system(): rounds of up to 64 pages; cpages counts the pages successfully migrated. */
+  private void migrateToSystem(long from) {
+    if (from >= end) {
+      reply(Errno.OK);
+      return;
+    }
+    state = State.MIGRATING;
+    int n = (int) Math.min(DmirrorMigrate.CHUNK_PAGES, (end - from) >>> Page.SHIFT);
+    drivers.migrate.toSystem(binding, from, n, 0, r -> {
+      if (r.errno() != Errno.OK || r.covered() == 0) {
+        reply(r.errno() != Errno.OK ? r.errno() : Errno.EINVAL);
+        return;
+      }
+      cpages += r.migrated();
+      migrateToSystem(from + ((long) r.covered() << Page.SHIFT));
+    });
+  }
+
   // ------------------------------------------------------------------------------------------- CHECK_EXCLUSIVE
 
   /** dmirror_check_atomic(): -EPERM if any entry of [start, end) is ATOMIC (no lock taken, as upstream). */
@@ -344,7 +399,8 @@ final class DmirrorIoctl implements DriverMutex.Holder {
       return;
     }
     List<Long> out = new ArrayList<>(data.length);
-    if (cmd.op() != HmmProtocol.DmirrorOp.WRITE && cmd.op() != HmmProtocol.DmirrorOp.CHECK_EXCLUSIVE) {
+    if (cmd.op() != HmmProtocol.DmirrorOp.WRITE && cmd.op() != HmmProtocol.DmirrorOp.CHECK_EXCLUSIVE
+        && cmd.op() != HmmProtocol.DmirrorOp.MIGRATE_TO_SYS) {
       for (long word : data) out.add(word);
     }
     ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), Errno.OK, faults, cpages, Collections.unmodifiableList(out),

@@ -1,6 +1,7 @@
 package hmmemu.gpu.core.driver;
 
 import hmmemu.gpu.core.device.DeviceIds;
+import hmmemu.gpu.core.device.DeviceMemory;
 import hmmemu.gpu.core.device.DevicePageTable;
 import hmmemu.gpu.core.device.FaultBuffer;
 import hmmemu.gpu.core.device.StepContext;
@@ -38,6 +39,9 @@ public final class Drivers {
   final DevicePageTable pageTable;
   final Notifiers notifiers;
   final Replies replies;
+  /** The device's own memory (device-private pages), which dmirror migrates to and from. */
+  final DeviceMemory deviceMemory;
+  final DmirrorMigrate migrate;
   private final InvalidateCallbacks callbacks;
   private final long nouveauOwner;
   private final Map<Integer, Binding> bindings = new TreeMap<>();
@@ -55,6 +59,8 @@ public final class Drivers {
     this.notifiers = new Notifiers(ids, ctx);
     this.replies = new Replies(ids, ctx);
     this.callbacks = new InvalidateCallbacks(ids.deviceId(), ctx, notifiers, pageTable);
+    this.deviceMemory = new DeviceMemory(ids.deviceId());
+    this.migrate = new DmirrorMigrate(this);
     this.nouveauOwner = NOUVEAU_OWNER_BASE + ids.deviceId();
   }
 
@@ -100,6 +106,14 @@ public final class Drivers {
   }
 
   public void onHmmRangeFaultReply(HmmProtocol.HmmRangeFaultReply msg) { replies.onHmmRangeFaultReply(msg); }
+
+  public void onMigrateVmaReply(HmmProtocol.MigrateVmaReply msg) { replies.onMigrateVmaReply(msg); }
+
+  /** pgmap->ops->migrate_to_ram() on a page of this device: dmirror_devmem_fault(). */
+  public void onMigrateToRam(HmmProtocol.MigrateToRam msg) {
+    Binding binding = bindings.get(msg.mmId());
+    migrate.onMigrateToRam(binding != null && binding.flavour == DriverFlavour.DMIRROR ? binding : null, msg);
+  }
 
   // ------------------------------------------------------------------------------------------------ nouveau
 

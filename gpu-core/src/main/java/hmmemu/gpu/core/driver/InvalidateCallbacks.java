@@ -125,8 +125,9 @@ final class InvalidateCallbacks {
    */
   private void mirrorInvalidate(Subscription sub, HmmProtocol.InvalidateStart inv) {
     Binding binding = sub.binding;
-    // dmirror compares with its pgmap owner, which is never NULL; our dmirror passes owner NULL (0).
-    if (inv.event() == NotifyEvent.MIGRATE && binding.owner != 0 && inv.owner() == binding.owner) {
+    // dmirror compares with its pgmap owner (dmirror->mdevice), never NULL: its own migrations are skipped, without
+    // mmu_interval_set_seq; dmirror_migrate_finalize_and_map / dmirror_devmem_fault_alloc_and_copy update its entries.
+    if (inv.event() == NotifyEvent.MIGRATE && inv.owner() == hmmemu.protocol.msg.Ids.dmirrorPgmapOwner(deviceId)) {
       ack(inv, true, true);
       return;
     }

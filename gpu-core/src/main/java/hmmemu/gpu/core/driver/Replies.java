@@ -18,6 +18,7 @@ final class Replies {
   private final StepContext ctx;
   private final Map<Long, Consumer<HmmProtocol.MakeDeviceExclusiveReply>> exclusive = new HashMap<>();
   private final Map<Long, Consumer<HmmProtocol.HmmRangeFaultReply>> rangeFault = new HashMap<>();
+  private final Map<Long, Consumer<HmmProtocol.MigrateVmaReply>> migrate = new HashMap<>();
 
   Replies(DeviceIds ids, StepContext ctx) {
     this.ids = ids;
@@ -34,10 +35,19 @@ final class Replies {
     if (continuation != null) continuation.accept(msg); // else late or duplicate reply
   }
 
+  void onMigrateVmaReply(HmmProtocol.MigrateVmaReply msg) {
+    Consumer<HmmProtocol.MigrateVmaReply> continuation = migrate.remove(msg.reqId());
+    if (continuation != null) continuation.accept(msg); // else late or duplicate reply
+  }
+
+  /** migrate_vma_setup/pages/finalize request reqId was sent; its reply goes to {@code onReply}. */
+  void expectMigrate(long reqId, Consumer<HmmProtocol.MigrateVmaReply> onReply) { migrate.put(reqId, onReply); }
+
   /** The host is gone: no reply will come. */
   void clear() {
     exclusive.clear();
     rangeFault.clear();
+    migrate.clear();
   }
 
   /** make_device_exclusive(mm, va, owner) under the mmap read lock; its reply carries the pfn of the locked folio. */
@@ -62,6 +72,17 @@ final class Replies {
   }
 
   /**
+   * range.dev_private_owner: dmirror passes its pgmap owner (dmirror->mdevice), nouveau its drm device (its owner
+   * cookie): device-private pages of that owner come back as they are, others are faulted back to system memory.
+   */
+  private long devPrivateOwner(Subscription sub) {
+    Binding b = sub.binding;
+    if (b == null) return 0;
+    return b.flavour == hmmemu.protocol.model.DriverFlavour.DMIRROR ? hmmemu.protocol.msg.Ids.dmirrorPgmapOwner(
+        ids.deviceId()) : b.owner;
+  }
+
+  /**
    * hmm_range_fault() over {@code flags.size()} pages from {@code from}, with range.notifier = {@code sub} and
    * range.notifier_seq = the seq of read_begin; its reply carries one hmm_pfns word per page.
    */
@@ -75,7 +96,8 @@ final class Replies {
 
       @Override
       public void send(long reqId, long seq) {
-        ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, ids.deviceId(), sub.subId, seq, sub.mmId, from, flags));
+        ctx.toCpu(new HmmProtocol.HmmRangeFault(reqId, ids.deviceId(), sub.subId, seq, sub.mmId, from, flags,
+            devPrivateOwner(sub)));
       }
 
       @Override

@@ -1,7 +1,8 @@
 /**
  * The drivers of one emulated GPU, behind {@link hmmemu.gpu.core.driver.Drivers}: nouveau (nouveau_svm.c: the
  * classic notifier Gc, the per-fault interval notifier Gt, nouveau_atomic_range_fault and nouveau_range_fault,
- * §4.2-§4.4) and dmirror (lib/test_hmm.c: its interval notifier and ioctls, §4.6), with their user locks
+ * §4.2-§4.4) and dmirror (lib/test_hmm.c: its interval notifier and ioctls, §4.6; its device-private migrations and
+ * migrate_to_ram in {@code DmirrorMigrate}, §3.11), with their user locks
  * ({@code DriverMutex}), the driver-side mirror of the notifier API ({@code Notifiers}, {@code Subscription},
  * {@code InvalidateCallbacks}), the typed calls into the mm ({@code Replies}) and the one loop of
  * Documentation/mm/hmm.rst, read_begin / call / driver lock / read_retry ({@code IntervalReadLoop}).
