@@ -1,5 +1,6 @@
 package hmmemu.cpu.core;
 
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.Page;
@@ -112,7 +113,7 @@ final class MmuNotifier {
       return;
     }
     Mm mm = k.mms.get(s.mmId);
-    if (mm != null && (mm.seq & 1) != 0 && s.kind == NotifierKind.INTERVAL) {
+    if (mm != null && (mm.seq & 1) != 0 && s.kind == NotifierKind.INTERVAL && !k.mutant(Mutant.REMOVE_NOT_DEFERRED)) {
       if (!mm.deferredRemoves.contains(s)) mm.deferredRemoves.add(s);
       return;
     }
@@ -186,13 +187,14 @@ final class MmuNotifier {
       if (s.kind == NotifierKind.INTERVAL) interval.add(s);
       else if (withClassic) classic.add(s);
     }
-    if (!interval.isEmpty()) {
+    if (!interval.isEmpty() && !k.mutant(Mutant.SEQ_FORGETS_PARITY)) {
       mm.seq |= 1;
       mm.hitThisPeriod.addAll(interval);
     }
     Invalidation inv = new Invalidation(nextInvId++, mm, start, end, event, owner, blockable, mm.seq, onAcked, onAbandoned);
-    inv.interval.addAll(interval);
-    inv.classic.addAll(classic);
+    boolean swap = k.mutant(Mutant.CLASSIC_BEFORE_INTERVAL) && blockable; // mutant: classic callbacks first
+    inv.interval.addAll(swap ? classic : interval);
+    inv.classic.addAll(swap ? interval : classic);
     invalidations.put(inv.invId, inv);
     List<Long> ids = new ArrayList<>();
     for (Subscription s : interval) ids.add(s.subId);
@@ -297,7 +299,7 @@ final class MmuNotifier {
       // The deferred list: inserts enter the tree, removes leave it (their callers then return).
       List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
       mm.deferredInserts.clear();
-      for (Subscription s : deferred) insertIntoTree(s);
+      if (!k.mutant(Mutant.DEFERRED_INSERTS_DROPPED)) for (Subscription s : deferred) insertIntoTree(s);
       for (Subscription s : mm.hitThisPeriod) {
         if (s.live) k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateEnd(s.subId, mm.seq)));
       }

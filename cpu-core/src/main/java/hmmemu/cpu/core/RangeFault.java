@@ -2,7 +2,9 @@ package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.HmmPfn;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.Page;
+import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.HmmProtocol.HmmRangeFault;
 import java.util.ArrayList;
@@ -74,7 +76,8 @@ final class RangeFault {
    */
   private void hmmRangeFault(RangeFaultOp op) {
     Subscription sub = notifier.subscriptions.get(op.m.subId());
-    if (sub != null && sub.mmId == op.mm.id && notifier.checkRetry(sub, op.m.seq())) {
+    if (sub != null && sub.mmId == op.mm.id && notifier.checkRetry(sub, op.m.seq())
+        && !k.mutant(Mutant.RANGE_FAULT_SKIP_CHECK_RETRY)) {
       rangeFaultDone(op, Errno.EBUSY, List.of());
       return;
     }
@@ -122,6 +125,9 @@ final class RangeFault {
       }
       for (; va < chunkEnd; va += Page.SIZE) { // hmm_vma_handle_pte for each entry of the PTE table
         Pte pte = mm.pte(va);
+        if (pte.isDeviceExclusive() && k.mutant(Mutant.RANGE_FAULT_IGNORES_DEVEXCL)) { // mutant: as if present
+          pte = new Pte(PteState.PRESENT, pte.pfn(), true, pte.dirty(), pte.young(), pte.softDirty());
+        }
         int required = pteNeedFault(op.req(va), pte.isPresent(), pte.isPresent() && pte.write());
         if (required != 0) {
           hmmVmaFault(op, vma, va, chunkEnd, required);
