@@ -192,7 +192,8 @@ final class MutantsCommand implements Callable<Integer> {
     sb.append("], \"results\": [");
     sep = "";
     for (Outcome o : os) {
-      sb.append(sep).append("{\"name\": ").append(RunCommand.quote(o.mutant().cliName())).append(", \"kernelFunction\": ")
+      sb.append(sep).append("{\"name\": ").append(RunCommand.quote(o.mutant().cliName()))
+          .append(", \"kernelFunction\": ")
           .append(RunCommand.quote(o.mutant().kernelFunction())).append(", \"killedBy\": ")
           .append(o.killed() ? RunCommand.quote(o.killedBy()) : "null").append("}");
       sep = ", ";

@@ -200,7 +200,8 @@ final class DeviceExclusive {
     }
     Grant g = new Grant(op.m.reqId(), op.m.deviceId(), f.pfn, !k.mutant(Mutant.EXCLUSIVE_SKIP_FOLIO_LOCK));
     grants.put(g.reqId, g);
-    if (g.lockHeld && (!k.switches.folioLockUntilMapped() || k.mutant(Mutant.EXCLUSIVE_UNLOCK_BEFORE_RETURN))) { // ablation (C08): unlock right after conversion
+    // The ablation (C08) or the mutant: unlock right after conversion.
+    if (g.lockHeld && (!k.switches.folioLockUntilMapped() || k.mutant(Mutant.EXCLUSIVE_UNLOCK_BEFORE_RETURN))) {
       folios.unlockFolio(f);
       g.lockHeld = false;
     }

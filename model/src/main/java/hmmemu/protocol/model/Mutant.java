@@ -26,7 +26,8 @@ public enum Mutant {
   UNLOCK_PUT_LEAKS_REFERENCE("folio_put", "cpu-core",
       "the caller's folio_unlock() + folio_put() unlocks but leaks the reference"),
   RESTORE_SKIP_FOLIO_LOCK("remove_device_exclusive_entry", "cpu-core",
-      "restores the PTE without waiting for the folio lock (folio_lock_or_retry) held by make_device_exclusive's caller"),
+      "restores the PTE without waiting for the folio lock (folio_lock_or_retry) held by make_device_exclusive's "
+          + "caller"),
   RESTORE_WITHOUT_CLEAR("remove_device_exclusive_entry", "cpu-core",
       "restores the PTE without the MMU_NOTIFY_CLEAR range: devices keep their exclusive mapping"),
   SEQ_FORGETS_PARITY("mn_itree_inv_start_range", "cpu-core",

@@ -34,7 +34,8 @@ public record Scenario(String file, String name, String caseId, String descripti
   }
 
   /**
-   * The same scenario with {@code mutants} active on top of the file's own switches (the mutation score, docs/TESTING.md).
+   * The same scenario with {@code mutants} active on top of the file's own switches (the mutation score,
+   * docs/TESTING.md).
    */
   public Scenario withMutants(java.util.Collection<hmmemu.protocol.model.Mutant> mutants) {
     java.util.Set<hmmemu.protocol.model.Mutant> all = java.util.EnumSet.noneOf(hmmemu.protocol.model.Mutant.class);
