@@ -25,6 +25,19 @@ public final class HmmEmuSettings {
   public record Demo(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread,
       int counters, int counterPages, long seed, Duration runTimeout, boolean cpuSpin) {}
 
+  /** hmm-emu.model.mutants: kebab-case Mutant names; an unknown one is a SettingsException naming the known ones. */
+  private static java.util.Set<hmmemu.protocol.model.Mutant> mutants(java.util.List<String> names) {
+    java.util.Set<hmmemu.protocol.model.Mutant> out = java.util.EnumSet.noneOf(hmmemu.protocol.model.Mutant.class);
+    for (String n : names) {
+      try {
+        out.add(hmmemu.protocol.model.Mutant.parse(n));
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException("hmm-emu.model.mutants: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
   private HmmEmuSettings(Config config) {
     this.config = config;
     try {
@@ -40,7 +53,8 @@ public final class HmmEmuSettings {
       positive("hmm-emu.model.driver-deadline", deadline);
       this.switches = new ModelSwitches(kp, m.getBoolean("folio-lock-until-mapped"), m.getBoolean("owner-filter"),
           m.getBoolean("driver-lock-across-conversion"), m.getBoolean("leak-folio-on-retry"),
-          m.getBoolean("dmirror-seq-check"), m.getBoolean("hmm-pfn-exclusive"), deadline, false);
+          m.getBoolean("dmirror-seq-check"), m.getBoolean("hmm-pfn-exclusive"), deadline, false,
+          java.util.List.copyOf(mutants(m.getStringList("mutants"))));
       this.timeScale = config.getDouble("hmm-emu.time-scale");
       if (!(timeScale > 0) || !(timeScale <= MAX_TIME_SCALE)) {
         throw new SettingsException("hmm-emu.time-scale: must be > 0 and at most " + MAX_TIME_SCALE + ", got " + timeScale);

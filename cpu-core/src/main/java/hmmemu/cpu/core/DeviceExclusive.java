@@ -1,6 +1,7 @@
 package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.model.PteState;
@@ -126,7 +127,7 @@ final class DeviceExclusive {
     Pte pte = mm.pte(op.va);
     if (pte.isPresent() && pte.write()) {
       Folio f = folios.folioOf(pte.pfn());
-      folios.getFolio(f);
+      if (!k.mutant(Mutant.EXCLUSIVE_SKIP_GUP_REFERENCE)) folios.getFolio(f);
       followPageTouch(pte, f);
       if (!f.anon || f.hugetlb) {
         folios.putFolio(f);
@@ -156,7 +157,8 @@ final class DeviceExclusive {
   }
 
   private void exclusiveLockFolio(ExclusiveOp op, Folio f) {
-    if (f.locked) {
+    boolean lock = !k.mutant(Mutant.EXCLUSIVE_SKIP_FOLIO_LOCK); // mutant: no folio_lock_killable(), no unlock owed
+    if (lock && f.locked) {
       if (k.v5()) { // folio_trylock failed: the page is reported NULL, dmirror answers -EBUSY
         folios.putFolio(f);
         exclusiveFail(op, Errno.EBUSY);
@@ -165,9 +167,13 @@ final class DeviceExclusive {
       }
       return;
     }
-    folios.lockFolio(f);
+    if (lock) folios.lockFolio(f);
     if (k.v5() && f.large()) {
       pageMakeDeviceExclusive514(op, f);
+      return;
+    }
+    if (k.mutant(Mutant.EXCLUSIVE_NO_NOTIFIER)) { // mutant: no mmu_notifier_invalidate_range_start(EXCLUSIVE)
+      exclusiveConvert(op, f, null);
       return;
     }
     notifier.startInvalidation(op.mm, op.va, op.va + Page.SIZE, NotifyEvent.EXCLUSIVE, op.m.owner(), true,
@@ -220,9 +226,9 @@ final class DeviceExclusive {
   private void exclusiveConvert(ExclusiveOp op, Folio f, Invalidation inv) {
     Mm mm = op.mm;
     Pte cur = mm.pte(op.va);
-    if (!cur.isPresent() || cur.pfn() != f.pfn || !cur.write()) {
-      notifier.endInvalidation(inv);
-      folios.unlockFolio(f);
+    if ((!cur.isPresent() || cur.pfn() != f.pfn || !cur.write()) && !k.mutant(Mutant.EXCLUSIVE_SKIP_REWALK)) {
+      if (inv != null) notifier.endInvalidation(inv); // null only under the EXCLUSIVE_NO_NOTIFIER mutant
+      if (f.locked) folios.unlockFolio(f); // unlocked only under the EXCLUSIVE_SKIP_FOLIO_LOCK mutant
       folios.putFolio(f);
       if (k.v5()) exclusiveFail(op, Errno.EBUSY);
       else exclusiveGup(op); // 6.15: goto retry
@@ -240,7 +246,8 @@ final class DeviceExclusive {
     if (folioChanged) folios.emitFolio(f);
     k.setPte(mm, op.va, new Pte(PteState.DEVEXCL, f.pfn, k.v5() && cur.write(), false, false, cur.softDirty()),
         "make_device_exclusive");
-    notifier.endInvalidation(inv);
+    folios.exclusiveHolder.put(f.pfn, op.m.deviceId());
+    if (inv != null) notifier.endInvalidation(inv);
     grant(op, f);
   }
 
@@ -251,9 +258,10 @@ final class DeviceExclusive {
     if (grants.containsKey(op.m.reqId())) {
       throw new IllegalStateException("I8: make_device_exclusive reqId " + op.m.reqId() + " granted twice");
     }
-    Grant g = new Grant(op.m.reqId(), op.m.deviceId(), f.pfn, true);
+    Grant g = new Grant(op.m.reqId(), op.m.deviceId(), f.pfn, !k.mutant(Mutant.EXCLUSIVE_SKIP_FOLIO_LOCK));
     grants.put(g.reqId, g);
-    if (!k.switches.folioLockUntilMapped()) { // ablation (C08): unlock right after conversion
+    // The ablation (C08) or the mutant: unlock right after conversion.
+    if (g.lockHeld && (!k.switches.folioLockUntilMapped() || k.mutant(Mutant.EXCLUSIVE_UNLOCK_BEFORE_RETURN))) {
       folios.unlockFolio(f);
       g.lockHeld = false;
     }
@@ -294,7 +302,7 @@ final class DeviceExclusive {
     // Reported first so that a checker counting outstanding references never sees fewer refs than owed.
     k.emit(new Trace.FolioUnlockPutDone(m.reqId(), g.deviceId, g.pfn));
     if (g.lockHeld) folios.unlockFolio(f);
-    folios.putFolio(f);
+    if (!k.mutant(Mutant.UNLOCK_PUT_LEAKS_REFERENCE)) folios.putFolio(f);
     // The caller's next call, before any thread the unlock woke runs (those wait in the run queue).
     if (m.thenRemoveSubId() != 0) notifier.onNotifierRemove(new NotifierRemove(m.thenRemoveSubId()));
   }

@@ -2,6 +2,7 @@ package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.model.ModelSwitches;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.model.Ready;
@@ -41,6 +42,9 @@ final class Kernel {
   Kernel(long folioLockLeaseMicros) {
     this.folioLockLeaseMicros = folioLockLeaseMicros;
   }
+
+  /** A deliberate model mutation is active (docs/TESTING.md); never in a faithful run. */
+  boolean mutant(Mutant m) { return switches.has(m); }
 
   boolean v5() { return switches.kernelProfile() == KernelProfile.V5_14; }
 

@@ -1,5 +1,6 @@
 package hmmemu.cpu.core;
 
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.Page;
@@ -112,7 +113,7 @@ final class MmuNotifier {
       return;
     }
     Mm mm = k.mms.get(s.mmId);
-    if (mm != null && (mm.seq & 1) != 0 && s.kind == NotifierKind.INTERVAL) {
+    if (mm != null && (mm.seq & 1) != 0 && s.kind == NotifierKind.INTERVAL && !k.mutant(Mutant.REMOVE_NOT_DEFERRED)) {
       if (!mm.deferredRemoves.contains(s)) mm.deferredRemoves.add(s);
       return;
     }
@@ -186,7 +187,8 @@ final class MmuNotifier {
         break;
       }
     }
-    if (hitsInterval) mm.seq |= 1;
+    boolean parity = hitsInterval && !k.mutant(Mutant.SEQ_FORGETS_PARITY); // mutant: the seq stays even
+    if (parity) mm.seq |= 1;
     // the range is made with the seq of its period; the subscriptions it hits are collected into it directly
     Invalidation inv = new Invalidation(nextInvId++, mm, start, end, event, owner, blockable, mm.seq, onAcked, onAbandoned);
     for (Subscription s : subscriptions.values()) {
@@ -194,12 +196,19 @@ final class MmuNotifier {
       if (s.kind == NotifierKind.INTERVAL) inv.interval.add(s);
       else if (withClassic) inv.classic.add(s);
     }
-    if (hitsInterval) mm.hitThisPeriod.addAll(inv.interval);
+    if (parity) mm.hitThisPeriod.addAll(inv.interval);
     invalidations.put(inv.invId, inv);
     Long[] ids = new Long[inv.interval.size() + inv.classic.size()];
     int n = 0;
     for (Subscription s : inv.interval) ids[n++] = s.subId;
     for (Subscription s : inv.classic) ids[n++] = s.subId;
+    if (k.mutant(Mutant.CLASSIC_BEFORE_INTERVAL) && blockable) { // mutant: classic callbacks first
+      List<Subscription> interval = new ArrayList<>(inv.interval);
+      inv.interval.clear();
+      inv.interval.addAll(inv.classic);
+      inv.classic.clear();
+      inv.classic.addAll(interval);
+    }
     k.emit(new Trace.InvalidateStarted(inv.invId, mm.id, start, end, event, owner, blockable, List.of(ids)));
     if (blockable) sendCallbacks(inv, inv.interval);
     if (inv.pendingAcks.isEmpty()) advance(inv);
@@ -298,11 +307,9 @@ final class MmuNotifier {
     if ((mm.seq & 1) != 0) {
       mm.seq++;
       // The deferred list: inserts enter the tree, removes leave it (their callers then return).
-      if (!mm.deferredInserts.isEmpty()) {
-        List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
-        mm.deferredInserts.clear();
-        for (Subscription s : deferred) insertIntoTree(s);
-      }
+      List<Subscription> deferred = new ArrayList<>(mm.deferredInserts);
+      mm.deferredInserts.clear();
+      if (!k.mutant(Mutant.DEFERRED_INSERTS_DROPPED)) for (Subscription s : deferred) insertIntoTree(s);
       for (Subscription s : mm.hitThisPeriod) {
         if (s.live) k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateEnd(s.subId, mm.seq)));
       }

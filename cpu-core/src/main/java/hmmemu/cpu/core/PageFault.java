@@ -1,5 +1,6 @@
 package hmmemu.cpu.core;
 
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.model.PteState;
@@ -244,7 +245,8 @@ final class PageFault {
   }
 
   private void lockForRestore(Mm mm, long va, Pte orig, Folio f, FaultMode mode, FaultDone done) {
-    if (f.locked) {
+    boolean skipLock = f.locked && k.mutant(Mutant.RESTORE_SKIP_FOLIO_LOCK); // mutant: restore under another's lock
+    if (f.locked && !skipLock) {
       if (mode == FaultMode.USER) {
         // folio_lock_or_retry: drop mmap_lock, wait for the unlock, VM_FAULT_RETRY; the caller puts the ref.
         mmapLock.readUnlock(mm);
@@ -257,15 +259,17 @@ final class PageFault {
       }
       return;
     }
-    folios.lockFolio(f);
+    if (!skipLock) folios.lockFolio(f);
     NotifyEvent event = k.v5() ? NotifyEvent.EXCLUSIVE : NotifyEvent.CLEAR;
-    notifier.startInvalidation(mm, va, va + Page.SIZE, event, 0, true, inv -> {
+    java.util.function.Consumer<Invalidation> restore = inv -> {
       if (mm.pte(va).equals(orig)) restoreExclusivePte(mm, va, f, orig, "restore_exclusive_pte:fault");
-      folios.unlockFolio(f);
+      if (!skipLock) folios.unlockFolio(f);
       folios.putFolio(f);
-      notifier.endInvalidation(inv);
+      if (inv != null) notifier.endInvalidation(inv);
       done.done(false);
-    }, null);
+    };
+    if (k.mutant(Mutant.RESTORE_WITHOUT_CLEAR)) restore.accept(null); // mutant: no MMU_NOTIFY_CLEAR range
+    else notifier.startInvalidation(mm, va, va + Page.SIZE, event, 0, true, restore, null);
   }
 
   /** Models restore_exclusive_pte() (folio locked, PTE lock held, devices already invalidated). */

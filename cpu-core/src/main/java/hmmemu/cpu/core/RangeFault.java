@@ -2,6 +2,7 @@ package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.HmmPfn;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -75,7 +76,8 @@ final class RangeFault {
    */
   private void hmmRangeFault(RangeFaultOp op) {
     Subscription sub = notifier.subscriptions.get(op.m.subId());
-    if (sub != null && sub.mmId == op.mm.id && notifier.checkRetry(sub, op.m.seq())) {
+    if (sub != null && sub.mmId == op.mm.id && notifier.checkRetry(sub, op.m.seq())
+        && !k.mutant(Mutant.RANGE_FAULT_SKIP_CHECK_RETRY)) {
       rangeFaultDone(op, Errno.EBUSY, List.of());
       return;
     }
@@ -129,6 +131,9 @@ final class RangeFault {
           // writable entry), never faulted; any other device-private page is faulted back to system memory below.
           op.words[op.index(va)] = HmmPfn.VALID | pte.pfn() | (pte.write() ? HmmPfn.WRITE : 0);
           continue;
+        }
+        if (pte.isDeviceExclusive() && k.mutant(Mutant.RANGE_FAULT_IGNORES_DEVEXCL)) { // mutant: as if present
+          pte = new Pte(PteState.PRESENT, pte.pfn(), true, pte.dirty(), pte.young(), pte.softDirty());
         }
         int required = pteNeedFault(op.req(va), pte.isPresent(), pte.isPresent() && pte.write());
         if (required != 0) {

@@ -1,6 +1,7 @@
 package hmmemu.cpu.core;
 
 import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.Page;
@@ -271,13 +272,15 @@ final class Syscalls {
     }
     long s = pieces.get(i)[0];
     long e = pieces.get(i)[1];
-    notifier.startInvalidation(mm, s, e, NotifyEvent.CLEAR, 0, true, inv ->
+    java.util.function.Consumer<Invalidation> zap = inv ->
       // zap_pmd_range: a huge PMD the range covers only in part is split (__split_huge_pmd, a nested CLEAR)
       huge.splitPartial(mm, s, e, () -> {
         zapRange(mm, s, e, "madv_dontneed");
-        notifier.endInvalidation(inv);
+        if (inv != null) notifier.endInvalidation(inv);
         dontneedNext(mm, m, pieces, i + 1, errno);
-      }), null);
+      });
+    if (k.mutant(Mutant.DONTNEED_WITHOUT_CLEAR)) zap.accept(null); // mutant: no MMU_NOTIFY_CLEAR range
+    else notifier.startInvalidation(mm, s, e, NotifyEvent.CLEAR, 0, true, zap, null);
   }
 
   /**
@@ -438,15 +441,17 @@ final class Syscalls {
       return;
     }
     NotifyEvent event = pv.kind == VmaKind.HUGETLB ? NotifyEvent.CLEAR : NotifyEvent.PROTECTION_PAGE;
-    notifier.startInvalidation(parent, pv.start, pv.end, event, 0, true, inv -> {
+    java.util.function.Consumer<Invalidation> copyRange = inv -> {
       boolean ok = copyPteRange(parent, child, pv, cv);
-      notifier.endInvalidation(inv);
+      if (inv != null) notifier.endInvalidation(inv);
       if (!ok) {
         forkAbort(parent, child, m);
         return;
       }
       forkNextVma(parent, child, m, vmas, i + 1);
-    }, null);
+    };
+    if (k.mutant(Mutant.FORK_SKIP_PROTECTION_PAGE)) copyRange.accept(null); // mutant: no PROTECTION_PAGE range
+    else notifier.startInvalidation(parent, pv.start, pv.end, event, 0, true, copyRange, null);
   }
 
   /** copy_pte_range() for a COW VMA; false when a device-exclusive folio could not be trylocked (-EBUSY). */
@@ -455,10 +460,11 @@ final class Syscalls {
       Pte p = parent.pte(va);
       if (p.isDeviceExclusive()) { // copy_nonpresent_pte -> try_restore_exclusive_pte
         Folio f = folios.folioOf(p.pfn());
-        if (f.locked) return false;
-        folios.lockFolio(f);
+        boolean ignoreLock = f.locked && k.mutant(Mutant.FORK_IGNORES_FOLIO_LOCK); // mutant: no folio_trylock
+        if (f.locked && !ignoreLock) return false;
+        if (!ignoreLock) folios.lockFolio(f);
         faults.restoreExclusivePte(parent, va, f, p, "restore_exclusive_pte:fork");
-        folios.unlockFolio(f);
+        if (!ignoreLock) folios.unlockFolio(f);
         p = parent.pte(va);
       }
       if (p.state() == PteState.SWAP) { // copy_nonpresent_pte: swap_duplicate(), the child shares the slot

@@ -42,6 +42,7 @@ final class ControlCodec {
         .setDriverLockAcrossConversion(s.driverLockAcrossConversion()).setLeakFolioOnRetry(s.leakFolioOnRetry())
         .setDmirrorSeqCheck(s.dmirrorSeqCheck()).setHmmPfnExclusive(s.hmmPfnExclusive())
         .setDriverDeadlineMicros(s.driverDeadlineMicros()).setBrokenMapBeforeRetry(s.brokenMapBeforeRetry())
+        .addAllMutants(s.mutants().stream().map(Enum::name).toList())
         .build();
   }
 
@@ -49,6 +50,19 @@ final class ControlCodec {
     return new hmmemu.protocol.model.ModelSwitches(
         KERNEL_PROFILE.dec(p.getKernelProfile(), "ModelSwitches.kernelProfile"), p.getFolioLockUntilMapped(),
         p.getOwnerFilter(), p.getDriverLockAcrossConversion(), p.getLeakFolioOnRetry(), p.getDmirrorSeqCheck(),
-        p.getHmmPfnExclusive(), p.getDriverDeadlineMicros(), p.getBrokenMapBeforeRetry());
+        p.getHmmPfnExclusive(), p.getDriverDeadlineMicros(), p.getBrokenMapBeforeRetry(),
+        java.util.List.copyOf(decodeMutants(p.getMutantsList())));
+  }
+
+  private static java.util.Set<hmmemu.protocol.model.Mutant> decodeMutants(java.util.List<String> names) {
+    java.util.Set<hmmemu.protocol.model.Mutant> out = java.util.EnumSet.noneOf(hmmemu.protocol.model.Mutant.class);
+    for (String n : names) {
+      try {
+        out.add(hmmemu.protocol.model.Mutant.valueOf(n));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("WireCodec: ModelSwitches.mutants has an unknown mutant " + n);
+      }
+    }
+    return out;
   }
 }

@@ -73,7 +73,8 @@ final class Samples {
         new DeviceEntry(18, BIG + 0x1000, 0x1006, true, true, true)), 1, 2, 3, 4, 5, 6, 7, 8,
         List.of("callback for inv 3 waits for svmm mutex", "second \u00e9")));
     put(m, new ResetNode(117, "run-a/ablation \u00e9", new ModelSwitches(KernelProfile.V5_14, true, true, true, true,
-        true, true, 123_456L, true)));
+        true, true, 123_456L, true).withMutant(hmmemu.protocol.model.Mutant.SKIP_READ_RETRY)
+        .withMutant(hmmemu.protocol.model.Mutant.ACK_BEFORE_TLB_FLUSH)));
     put(m, new ResetDone(118, 2));
     return m;
   }

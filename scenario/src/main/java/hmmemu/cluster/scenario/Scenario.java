@@ -33,6 +33,18 @@ public record Scenario(String file, String name, String caseId, String descripti
         timeScale, processes, devices, vmas, steps, faults, List.of(p));
   }
 
+  /**
+   * The same scenario with {@code mutants} active on top of the file's own switches (the mutation score,
+   * docs/TESTING.md).
+   */
+  public Scenario withMutants(java.util.Collection<hmmemu.protocol.model.Mutant> mutants) {
+    java.util.Set<hmmemu.protocol.model.Mutant> all = java.util.EnumSet.noneOf(hmmemu.protocol.model.Mutant.class);
+    all.addAll(switches.mutants());
+    all.addAll(mutants);
+    return new Scenario(file, name, caseId, description, switches.withMutants(all), gpuNodes, stepTimeout, timeScale,
+        processes, devices, vmas, steps, faults, profiles);
+  }
+
   /** The run's time scale (real µs per model µs): the file's {@code time-scale}, else {@code fallback}. */
   public double timeScaleOr(double fallback) { return timeScale > 0 ? timeScale : fallback; }
 

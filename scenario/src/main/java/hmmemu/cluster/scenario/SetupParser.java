@@ -27,7 +27,7 @@ import java.util.Set;
 final class SetupParser {
   private static final Set<String> SWITCH_KEYS = Set.of("folio-lock-until-mapped", "owner-filter",
       "driver-lock-across-conversion", "leak-folio-on-retry", "dmirror-seq-check", "hmm-pfn-exclusive",
-      "driver-deadline");
+      "driver-deadline", "mutants");
 
   private final ScenarioReader r;
   private final String file;
@@ -123,6 +123,16 @@ final class SetupParser {
           long micros = r.duration(v, k).toNanos() / 1000;
           if (micros <= 0) throw r.err(v, "driver-deadline: must be > 0");
           s = s.withDriverDeadlineMicros(micros);
+          break;
+        }
+        case "mutants": { // deliberate model mutations (docs/TESTING.md), by kebab-case name
+          for (ConfigValue x : r.list(v, k)) {
+            try {
+              s = s.withMutant(hmmemu.protocol.model.Mutant.parse(r.string(x, k)));
+            } catch (IllegalArgumentException ex) {
+              throw r.err(x, "mutants: " + ex.getMessage());
+            }
+          }
           break;
         }
         default: throw r.err(v, "unknown switch '" + k + "'");

@@ -133,8 +133,18 @@ class ScenarioParserTest {
   void unknownSwitch() {
     assertEquals("t.conf:2: unknown key 'owner-filtre' in switches (expected one of: dmirror-seq-check, "
         + "driver-deadline, driver-lock-across-conversion, folio-lock-until-mapped, hmm-pfn-exclusive, "
-        + "leak-folio-on-retry, owner-filter)",
+        + "leak-folio-on-retry, mutants, owner-filter)",
         errorOf("name = t\nswitches { owner-filtre = false }\nvmas = []\nsteps = []\n"));
+  }
+
+  @Test
+  @DisplayName("switches.mutants names deliberate model mutations; an unknown one names its line")
+  void mutants() {
+    assertEquals(java.util.List.of(hmmemu.protocol.model.Mutant.SKIP_READ_RETRY),
+        ScenarioParser.parse("t.conf", "name = t\nswitches { mutants = [skip-read-retry] }\nvmas = []\nsteps = []\n")
+            .switches().mutants());
+    assertTrue(errorOf("name = t\nswitches { mutants = [no-such] }\nvmas = []\nsteps = []\n")
+        .startsWith("t.conf:2: mutants: unknown mutant 'no-such' (known: "));
   }
 
   @Test

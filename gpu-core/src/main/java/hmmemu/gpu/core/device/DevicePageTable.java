@@ -1,6 +1,7 @@
 package hmmemu.gpu.core.device;
 
 import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.trace.Trace;
@@ -112,7 +113,7 @@ public final class DevicePageTable {
         waitingFor.addAll(earlier.waitingFor);
       }
     }
-    if (waitingFor.isEmpty()) {
+    if (waitingFor.isEmpty() || ctx.switches().has(Mutant.ACK_BEFORE_TLB_FLUSH)) {
       ctx.ackInvalidate(ids.deviceId(), inv, true, false);
     } else {
       deferredAcks.add(new DeferredAck(inv, waitingFor));

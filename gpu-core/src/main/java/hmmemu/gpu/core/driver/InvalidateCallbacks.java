@@ -2,6 +2,7 @@ package hmmemu.gpu.core.driver;
 
 import hmmemu.gpu.core.device.DevicePageTable;
 import hmmemu.gpu.core.device.StepContext;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -73,7 +74,9 @@ final class InvalidateCallbacks {
    */
   private void faultWindowInvalidate(Subscription sub, HmmProtocol.InvalidateStart inv) {
     Binding binding = sub.binding;
-    if (ctx.switches().ownerFilter() && inv.event() == NotifyEvent.EXCLUSIVE && inv.owner() == binding.owner) {
+    if (ctx.switches().ownerFilter() && !ctx.switches().has(Mutant.OWNER_FILTER_IGNORED)
+        && inv.event() == NotifyEvent.EXCLUSIVE
+        && (inv.owner() == binding.owner || ctx.switches().has(Mutant.OWNER_FILTER_ANY_OWNER))) {
       ack(inv, true, true);
       return;
     }
@@ -85,8 +88,7 @@ final class InvalidateCallbacks {
     Binding binding = sub.binding;
     Callback callback = new Callback(inv);
     Runnable body = () -> {
-      notifiers.setSeq(sub, inv.curSeq());
-      ackSeqSet(inv);
+      setSeqAndAck(sub, inv);
       binding.mutex.unlock(callback);
     };
     if (!inv.blockable()) {
@@ -102,7 +104,7 @@ final class InvalidateCallbacks {
    * pages); unlock. EXCLUSIVE is not filtered, so the driver's own conversion zaps an earlier mapping.
    */
   private void classicInvalidate(Subscription sub, HmmProtocol.InvalidateStart inv) {
-    if (!inv.blockable()) {
+    if (!inv.blockable() && !ctx.switches().has(Mutant.CLASSIC_BLOCKS_NONBLOCKABLE)) {
       ack(inv, false, false);
       return;
     }
@@ -133,11 +135,10 @@ final class InvalidateCallbacks {
     }
     Callback callback = new Callback(inv);
     Runnable body = () -> {
-      notifiers.setSeq(sub, inv.curSeq());
       long first = (inv.start() >>> Page.SHIFT) << Page.SHIFT;
       long last = (inv.end() >>> Page.SHIFT) << Page.SHIFT;
-      pageTable.zap(sub.mmId, first, last, true);
-      ackSeqSet(inv);
+      pageTable.zap(sub.mmId, first, last, !ctx.switches().has(Mutant.DMIRROR_ZAP_EXCLUSIVE_END));
+      setSeqAndAck(sub, inv);
       binding.mutex.unlock(callback);
     };
     if (!inv.blockable()) {
@@ -150,6 +151,19 @@ final class InvalidateCallbacks {
   /** A callback that returned without mmu_interval_set_seq() (filtered, failed trylock, classic, unknown sub). */
   private void ack(HmmProtocol.InvalidateStart inv, boolean ok, boolean ignored) {
     ctx.ackInvalidate(deviceId, inv, ok, ignored, false);
+  }
+
+  /**
+   * mmu_interval_set_seq(sub, cur_seq), then the callback returns true (the SKIP_SET_SEQ mutant returns true
+   * without setting the seq).
+   */
+  private void setSeqAndAck(Subscription sub, HmmProtocol.InvalidateStart inv) {
+    if (ctx.switches().has(Mutant.SKIP_SET_SEQ)) {
+      ack(inv, true, false);
+      return;
+    }
+    notifiers.setSeq(sub, inv.curSeq());
+    ackSeqSet(inv);
   }
 
   /** A callback that called mmu_interval_set_seq(sub, cur_seq) and returned true. */

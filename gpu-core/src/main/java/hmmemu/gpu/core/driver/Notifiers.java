@@ -2,6 +2,7 @@ package hmmemu.gpu.core.driver;
 
 import hmmemu.gpu.core.device.DeviceIds;
 import hmmemu.gpu.core.device.StepContext;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.trace.Trace;
@@ -85,7 +86,7 @@ final class Notifiers {
 
   /** mmu_interval_read_begin(): sleeps while an invalidation that already hit the subscription is running. */
   void readBegin(Subscription sub, LongConsumer continuation) {
-    if (sub.invalidationInFlight) {
+    if (sub.invalidationInFlight && !ctx.switches().has(Mutant.READ_BEGIN_NO_WAIT)) {
       sub.readBeginWaiters.add(() -> continuation.accept(sub.seq));
     } else {
       continuation.accept(sub.seq);
@@ -94,7 +95,7 @@ final class Notifiers {
 
   /** mmu_interval_read_retry() under the user lock, traced. */
   boolean readRetry(Subscription sub, long seq) {
-    boolean retry = sub.seq != seq;
+    boolean retry = sub.seq != seq && !ctx.switches().has(Mutant.SKIP_READ_RETRY);
     ctx.emit(new Trace.ReadRetryChecked(ids.deviceId(), sub.subId, seq, sub.seq, retry));
     return retry;
   }

@@ -4,6 +4,7 @@ import hmmemu.gpu.core.device.FaultBuffer;
 import hmmemu.gpu.core.device.WarpAccess;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.HmmPfn;
+import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.trace.Trace;
@@ -113,6 +114,7 @@ final class NouveauFault implements DriverMutex.Holder {
     var call = drivers.replies.makeDeviceExclusive(binding.mmId, page, binding.owner);
     boolean lockAcross = drivers.ctx.switches().driverLockAcrossConversion();
     boolean broken = drivers.ctx.switches().brokenMapBeforeRetry();
+    boolean unlockFirst = drivers.ctx.switches().has(Mutant.DRIVER_UNLOCK_BEFORE_MAP); // mutant: unlock, then map
     return new IntervalReadLoop<>(drivers.ids, drivers.ctx, drivers.notifiers, window, binding.mutex, this,
         lockAcross, deadlineMicros, call, new IntervalReadLoop.Body<>() {
           @Override
@@ -141,6 +143,7 @@ final class NouveauFault implements DriverMutex.Holder {
 
           @Override
           public Errno update(HmmProtocol.MakeDeviceExclusiveReply reply, long seq) {
+            if (unlockFirst) drivers.ctx.toCpu(new HmmProtocol.FolioUnlockPut(exclusiveReqId, drivers.ids.deviceId(), pfn));
             if (!broken) drivers.pageTable.install(binding.mmId, page, pfn, true, true, true, window.subId, seq);
             resultPhys = FaultBuffer.PHYS_V | FaultBuffer.PHYS_W | FaultBuffer.PHYS_A;
             return Errno.OK;
@@ -158,7 +161,8 @@ final class NouveauFault implements DriverMutex.Holder {
               default:
                 // folio_unlock(); folio_put(); then out: mmu_interval_notifier_remove(Gt), with nothing in between.
                 stage = Stage.REMOVING_WINDOW;
-                drivers.notifiers.unlockPutAndRemove(exclusiveReqId, pfn, window, () -> done(Errno.OK));
+                if (unlockFirst) drivers.notifiers.remove(window, () -> done(Errno.OK)); // unlocked in update()
+                else drivers.notifiers.unlockPutAndRemove(exclusiveReqId, pfn, window, () -> done(Errno.OK));
             }
           }
         });
