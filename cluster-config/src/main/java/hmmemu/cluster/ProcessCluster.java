@@ -428,12 +428,28 @@ public final class ProcessCluster implements ClusterHandle {
    * The future completes after the last step (exceptionally with the first failed step); {@code log} hears each.
    */
   public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log) {
+    return runFaults(schedule, log, (e, end) -> {});
+  }
+
+  /** Hears each step of {@link #runFaults} that ran: an entry's start, or the end of its {@code for} period. */
+  @FunctionalInterface
+  public interface FaultSteps {
+    void ran(FaultSchedule.Entry entry, boolean end);
+  }
+
+  /**
+   * As above; {@code ran} hears each step that ran, right after it ran (a run record draws fault windows from them:
+   * an entry with {@code for} is a window from its start to its end step, one without is a point).
+   */
+  public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log, FaultSteps ran) {
     List<Step> steps = new ArrayList<>();
     int order = 0;
     for (FaultSchedule.Entry e : schedule.entries()) {
       steps.add(new Step(e.at(), false, order++, e));
-      if (e.action() instanceof FaultSchedule.Pause p && p.forDuration() != null) {
-        steps.add(new Step(e.at().plus(p.forDuration()), true, order++, e));
+      // A pause's end is a SIGCONT; a link fault's end is done by each node's link stage (its 'for' travels with
+      // the line), and the step here only marks it.
+      if (e.action().forDuration() != null) {
+        steps.add(new Step(e.at().plus(e.action().forDuration()), true, order++, e));
       }
     }
     steps.sort(Comparator.comparing(Step::at).thenComparing(s -> !s.end()).thenComparingInt(Step::order));
@@ -452,6 +468,7 @@ public final class ProcessCluster implements ClusterHandle {
         try {
           String what = s.end() ? end(s.entry()) : apply(s.entry());
           log.accept("fault " + s.entry() + ": " + what);
+          ran.ran(s.entry(), s.end());
         } catch (Exception ex) {
           log.accept("fault " + s.entry() + " failed: " + ex.getMessage());
           if (first == null) first = ex;
@@ -495,7 +512,7 @@ public final class ProcessCluster implements ClusterHandle {
       cont(p.node());
       return "SIGCONT " + name(p.node());
     }
-    return "";
+    return "its 'for' period ended (each node's link stage ended it)";
   }
 
   /** The link action as an injectable line starting now, its {@code for} kept (each node ends it itself). */

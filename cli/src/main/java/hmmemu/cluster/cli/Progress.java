@@ -78,6 +78,19 @@ final class Progress implements AutoCloseable {
         : String.format(Locale.ROOT, "%d:%02d", seconds / 60, seconds % 60);
   }
 
+  /**
+   * Prints {@code line} on {@code out} (e.g. stdout) without garbling the bar: on a terminal the bar's line is
+   * cleared first; the next tick draws it again below.
+   */
+  synchronized void say(PrintStream out, String line) {
+    if (ticker != null && terminal) {
+      err.print("\r\u001b[K");
+      err.flush();
+    }
+    out.println(line);
+    out.flush();
+  }
+
   private synchronized void show() {
     if (terminal) err.print("\r" + line() + "\u001b[K");
     else err.println("progress: " + line());

@@ -1,0 +1,78 @@
+package hmmemu.cluster.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import hmmemu.cluster.ClusterHandle;
+import hmmemu.cluster.check.CheckerActor;
+import hmmemu.node.link.FaultSchedule;
+import hmmemu.report.RunRecorder;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code hmm-emu cluster}'s fault windows (issue 15): the steps of a --fault schedule and the schedules injected
+ * through the management endpoint become the record's windows, on the controller's model clock.
+ */
+class ClusterFaultWindowsTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+
+  @AfterAll
+  static void stop() { kit.shutdownTestKit(); }
+
+  private static ClusterHandle handle(TestProbe<Object> checker) {
+    return new ClusterHandle() {
+      @Override public ActorSystem<?> controlSystem() { return kit.system(); }
+      @Override public ActorRef<?> cpu() { return null; }
+      @Override public ActorRef<?> gpu(int k) { return null; }
+      @Override public int gpuCount() { return 1; }
+      @Override public ActorRef<Object> checker() { return checker.ref(); }
+      @Override public int processes() { return 3; }
+      @Override public void close() {}
+    };
+  }
+
+  private static RunRecorder.FaultWindow window(TestProbe<Object> p) {
+    return p.expectMessageClass(CheckerActor.RecordFault.class).window();
+  }
+
+  @Test
+  void aForPeriodIsAWindowFromItsStartToItsEndAndAOneOffIsAPoint() {
+    TestProbe<Object> checker = kit.createTestProbe();
+    AtomicLong now = new AtomicLong(1000);
+    ClusterCommand.FaultWindows w = new ClusterCommand.FaultWindows(handle(checker), now::get, 2.0);
+    FaultSchedule s = FaultSchedule.parse("at 1s add 200us to cpu0->gpu1 for 2s\nat 2s crash gpu1\nat 3s pause gpu1 for 1s\n");
+    w.step(s.entries().get(0), false);
+    now.set(1500);
+    w.step(s.entries().get(1), false);
+    assertEquals(new RunRecorder.FaultWindow("at 2s crash gpu1", 1500, 1500), window(checker), "a crash is a point");
+    now.set(2000);
+    w.step(s.entries().get(0), true);
+    assertEquals(new RunRecorder.FaultWindow("at 1s add 200us to cpu0->gpu1 for 2s", 1000, 2000), window(checker));
+    w.step(s.entries().get(2), false);
+    now.set(2600);
+    w.close();
+    assertEquals(new RunRecorder.FaultWindow("at 3s pause gpu1 for 1s", 2000, 2600), window(checker),
+        "a period still open when the arm ends ends with the record");
+    checker.expectNoMessage(java.time.Duration.ofMillis(50));
+  }
+
+  @Test
+  void anInjectedScheduleIsDrawnFromItsTimesInModelTime() {
+    TestProbe<Object> checker = kit.createTestProbe();
+    ClusterCommand.FaultWindows w = new ClusterCommand.FaultWindows(handle(checker), () -> 10_000, 2.0);
+    // time-scale 2: two real microseconds per model microsecond, so 1 s real is 500 ms of model time
+    w.injected(hmmemu.node.link.LinkControl.parse("partition gpu1 for 1s\nat 2s heal gpu1"));
+    RunRecorder.FaultWindow a = window(checker);
+    assertEquals(10_000, a.startMicros());
+    assertEquals(510_000, a.endMicros());
+    assertEquals(true, a.label().startsWith("injected: ") && a.label().contains("partition gpu1 for 1s"), a.label());
+    RunRecorder.FaultWindow b = window(checker);
+    assertEquals(1_010_000, b.startMicros());
+    assertEquals(1_010_000, b.endMicros(), "a heal is a point");
+  }
+}
