@@ -428,13 +428,16 @@ public final class ProcessCluster implements ClusterHandle {
    * The future completes after the last step (exceptionally with the first failed step); {@code log} hears each.
    */
   public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log) {
-    return runFaults(schedule, log, (e, end) -> {});
+    return runFaults(schedule, log, (e, end, began) -> {});
   }
 
-  /** Hears each step of {@link #runFaults} that ran: an entry's start, or the end of its {@code for} period. */
+  /**
+   * Hears each step of {@link #runFaults} that ran: an entry's start, or the end of its {@code for} period, and when
+   * it began ({@link System#nanoTime}; carrying a step out, e.g. asking every node, takes time).
+   */
   @FunctionalInterface
   public interface FaultSteps {
-    void ran(FaultSchedule.Entry entry, boolean end);
+    void ran(FaultSchedule.Entry entry, boolean end, long beganNanos);
   }
 
   /**
@@ -465,10 +468,11 @@ public final class ProcessCluster implements ClusterHandle {
           done.complete(null);
           return;
         }
+        long began = System.nanoTime();
         try {
           String what = s.end() ? end(s.entry()) : apply(s.entry());
           log.accept("fault " + s.entry() + ": " + what);
-          ran.ran(s.entry(), s.end());
+          ran.ran(s.entry(), s.end(), began);
         } catch (Exception ex) {
           log.accept("fault " + s.entry() + " failed: " + ex.getMessage());
           if (first == null) first = ex;

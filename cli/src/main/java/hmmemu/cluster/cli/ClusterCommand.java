@@ -165,15 +165,26 @@ final class ClusterCommand implements Callable<Integer> {
     private final double timeScale;
     private final Map<FaultSchedule.Entry, Long> starts = new java.util.concurrent.ConcurrentHashMap<>();
 
+    private final java.util.function.LongSupplier nanoTime;
+
     FaultWindows(ClusterHandle cluster, ModelClock clock, double timeScale) {
+      this(cluster, clock, timeScale, System::nanoTime);
+    }
+
+    /** As above, reading {@code nanoTime} as System.nanoTime (tests). */
+    FaultWindows(ClusterHandle cluster, ModelClock clock, double timeScale, java.util.function.LongSupplier nanoTime) {
       this.cluster = cluster;
       this.clock = clock;
       this.timeScale = timeScale;
+      this.nanoTime = nanoTime;
     }
 
-    /** A --fault step ran ({@link ProcessCluster#runFaults}). */
-    void step(FaultSchedule.Entry e, boolean end) {
-      long now = clock.nowMicros();
+    /**
+     * A --fault step ran ({@link ProcessCluster#runFaults}); it began at {@code beganNanos} (the nodes apply a link
+     * line when it reaches them, within the round trip of the step).
+     */
+    void step(FaultSchedule.Entry e, boolean end, long beganNanos) {
+      long now = clock.nowMicros() - model(Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - beganNanos)));
       if (!end && e.action().forDuration() != null) {
         starts.put(e, now);
       } else {

@@ -44,16 +44,18 @@ class ClusterFaultWindowsTest {
   void aForPeriodIsAWindowFromItsStartToItsEndAndAOneOffIsAPoint() {
     TestProbe<Object> checker = kit.createTestProbe();
     AtomicLong now = new AtomicLong(1000);
-    ClusterCommand.FaultWindows w = new ClusterCommand.FaultWindows(handle(checker), now::get, 2.0);
+    long nanos = 50_000_000;
+    ClusterCommand.FaultWindows w = new ClusterCommand.FaultWindows(handle(checker), now::get, 2.0, () -> nanos);
     FaultSchedule s = FaultSchedule.parse("at 1s add 200us to cpu0->gpu1 for 2s\nat 2s crash gpu1\nat 3s pause gpu1 for 1s\n");
-    w.step(s.entries().get(0), false);
+    // The step began 2 ms (real) before it was reported: 1 ms of model time at time-scale 2.
+    w.step(s.entries().get(0), false, nanos - 2_000_000);
     now.set(1500);
-    w.step(s.entries().get(1), false);
+    w.step(s.entries().get(1), false, nanos);
     assertEquals(new RunRecorder.FaultWindow("at 2s crash gpu1", 1500, 1500), window(checker), "a crash is a point");
     now.set(2000);
-    w.step(s.entries().get(0), true);
-    assertEquals(new RunRecorder.FaultWindow("at 1s add 200us to cpu0->gpu1 for 2s", 1000, 2000), window(checker));
-    w.step(s.entries().get(2), false);
+    w.step(s.entries().get(0), true, nanos);
+    assertEquals(new RunRecorder.FaultWindow("at 1s add 200us to cpu0->gpu1 for 2s", 0, 2000), window(checker));
+    w.step(s.entries().get(2), false, nanos);
     now.set(2600);
     w.close();
     assertEquals(new RunRecorder.FaultWindow("at 3s pause gpu1 for 1s", 2000, 2600), window(checker),

@@ -258,23 +258,30 @@ public final class LinkControl {
     TooMuch(String message) { super(message); }
   }
 
+  /** The link controls the receptionist lists now. */
+  public static CompletionStage<java.util.Set<ActorRef<String>>> controls(ActorSystem<?> system, Duration timeout) {
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+        r -> Receptionist.find(KEY, r), timeout, system.scheduler()).thenApply(l -> l.getServiceInstances(KEY));
+  }
+
+  /** Sends {@code text} to one link control; its reply line, or an {@code error} line after {@code timeout}. */
+  public static CompletionStage<String> ask(ActorSystem<?> system, ActorRef<String> control, String text,
+      Duration timeout) {
+    ActorRefResolver resolver = ActorRefResolver.get(system);
+    return AskPattern.<String, String>ask(control,
+            replyTo -> resolver.toSerializationFormat(replyTo) + "\n" + text, timeout, system.scheduler())
+        .exceptionally(e -> "error " + control.path().address() + ": no answer within " + timeout.toMillis() + " ms");
+  }
+
   /**
    * Sends {@code text} to the link control of every node the receptionist lists and completes with their reply
    * lines (a node that does not answer within {@code timeout} gives an {@code error} line).
    */
   public static CompletionStage<List<String>> broadcast(ActorSystem<?> system, String text, Duration timeout) {
-    ActorRefResolver resolver = ActorRefResolver.get(system);
-    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
-            r -> Receptionist.find(KEY, r), timeout, system.scheduler())
-        .thenCompose(listing -> {
+    return controls(system, timeout)
+        .thenCompose(controls -> {
           List<CompletableFuture<String>> replies = new ArrayList<>();
-          for (ActorRef<String> node : listing.getServiceInstances(KEY)) {
-            replies.add(AskPattern.<String, String>ask(node,
-                    replyTo -> resolver.toSerializationFormat(replyTo) + "\n" + text, timeout, system.scheduler())
-                .toCompletableFuture()
-                .exceptionally(e -> "error " + node.path().address() + ": no answer within " + timeout.toMillis()
-                    + " ms"));
-          }
+          for (ActorRef<String> node : controls) replies.add(ask(system, node, text, timeout).toCompletableFuture());
           return CompletableFuture.allOf(replies.toArray(new CompletableFuture[0])).thenApply(v -> {
             List<String> out = new ArrayList<>();
             for (CompletableFuture<String> f : replies) out.add(f.join());
