@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -501,7 +500,7 @@ public final class ProcessCluster implements ClusterHandle {
       cont(r.node());
       return "SIGCONT " + name(r.node());
     }
-    String line = linkLine(a);
+    String line = LinkLines.of(a);
     List<String> replies = LinkControl.broadcast(system, line, Duration.ofSeconds(5)).toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     for (String r : replies) {
@@ -519,39 +518,6 @@ public final class ProcessCluster implements ClusterHandle {
     return "its 'for' period ended (each node's link stage ended it)";
   }
 
-  /** The link action as an injectable line starting now, its {@code for} kept (each node ends it itself). */
-  static String linkLine(FaultSchedule.Action a) {
-    StringBuilder sb = new StringBuilder();
-    if (a instanceof FaultSchedule.AddDelay d) {
-      for (Direction x : d.directions()) {
-        sb.append(String.format(Locale.ROOT, "add %.3fus", d.micros()));
-        if (d.jitterMicros() > 0) sb.append(String.format(Locale.ROOT, " jitter %.3fus", d.jitterMicros()));
-        sb.append(" to ").append(x).append(forClause(d.forDuration())).append('\n');
-      }
-    } else if (a instanceof FaultSchedule.SetProbability p) {
-      for (Direction x : p.directions()) {
-        sb.append(p.fault().name().toLowerCase(Locale.ROOT)).append(' ')
-            .append(String.format(Locale.ROOT, "%.6f", p.p())).append(" on ").append(x)
-            .append(forClause(p.forDuration())).append('\n');
-      }
-    } else if (a instanceof FaultSchedule.Partition p) {
-      String mode = switch (p.mode()) {
-        case BOTH -> "two-way";
-        case OUTGOING -> "out";
-        case INCOMING -> "in";
-      };
-      sb.append("partition ").append(name(p.node())).append(' ').append(mode).append(forClause(p.forDuration()));
-    } else if (a instanceof FaultSchedule.Heal h) {
-      sb.append("heal ").append(name(h.node()));
-    } else if (a instanceof FaultSchedule.Clear) {
-      sb.append("clear");
-    } else {
-      throw new IllegalArgumentException("not a link action: " + a);
-    }
-    return sb.toString().strip();
-  }
-
-  private static String forClause(Duration d) { return d == null ? "" : " for " + d.toNanos() + "ns"; }
 
   // ------------------------------------------------------------------------------------------------ shutdown
 
