@@ -205,8 +205,10 @@ public final class ProcessCluster implements ClusterHandle {
         }
       }
       if (System.nanoTime() > deadline) {
+        StringBuilder logs = new StringBuilder();
+        for (Child c : children) logs.append("; ").append(name(c.node)).append(": ").append(tail(c.log));
         throw new IllegalStateException("cluster not formed: " + up + " of " + members + " members Up after "
-            + timeout.toSeconds() + " s");
+            + timeout.toSeconds() + " s" + logs);
       }
       pause(50);
     }

@@ -155,7 +155,8 @@ final class ClusterCommand implements Callable<Integer> {
 
   /**
    * The run record's fault windows of one arm, on the controller's model clock, as {@code run} draws a scenario's
-   * (docs/OBSERVABILITY.md): a step with {@code for} is a window from its start to its end, one without is a point;
+   * (docs/OBSERVABILITY.md): a step with {@code for} is a window from its start to its end (a link fault's: its
+   * {@code for} long, as each node ends it itself), one without is a point;
    * a schedule injected through the management endpoint ({@code hmm-emu inject}) is drawn from its entries' times.
    * A restarted node (a new JVM) gets its clock aligned when it has joined.
    */
@@ -189,12 +190,23 @@ final class ClusterCommand implements Callable<Integer> {
         starts.put(e, now);
       } else {
         Long start = starts.remove(e);
-        Recording.fault(cluster, new RunRecorder.FaultWindow(e.text(), start == null ? now : start, now));
+        long from = start == null ? now : start;
+        Recording.fault(cluster, new RunRecorder.FaultWindow(e.text(), from, end ? until(e, from, now) : now));
       }
       if (!end && e.action() instanceof FaultSchedule.Restart) {
         Recording.clockOffsets(cluster,
             ClockAlignment.measure(cluster.controlSystem(), clock, Duration.ofSeconds(5)).offsets());
       }
+    }
+
+    /**
+     * Where the {@code for} period of {@code e}, begun at {@code from}, ends: a pause ends when the controller sent
+     * SIGCONT ({@code now}); a link fault's end is each node's own, {@code for} after the line reached it, so the
+     * period is drawn {@code for} long from its start (the nodes got the line within the step's round trip).
+     */
+    private long until(FaultSchedule.Entry e, long from, long now) {
+      if (e.action() instanceof FaultSchedule.Pause) return now;
+      return from + model(e.action().forDuration());
     }
 
     /** A schedule was injected now through the management endpoint; its times count from now (real time). */
@@ -215,7 +227,8 @@ final class ClusterCommand implements Callable<Integer> {
       long now = clock.nowMicros();
       for (var e : new java.util.ArrayList<>(starts.entrySet())) {
         if (starts.remove(e.getKey()) != null) {
-          Recording.fault(cluster, new RunRecorder.FaultWindow(e.getKey().text(), e.getValue(), now));
+          long to = Math.min(now, until(e.getKey(), e.getValue(), now));
+          Recording.fault(cluster, new RunRecorder.FaultWindow(e.getKey().text(), e.getValue(), Math.max(e.getValue(), to)));
         }
       }
     }

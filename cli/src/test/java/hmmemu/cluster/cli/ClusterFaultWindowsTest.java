@@ -52,14 +52,24 @@ class ClusterFaultWindowsTest {
     now.set(1500);
     w.step(s.entries().get(1), false, nanos);
     assertEquals(new RunRecorder.FaultWindow("at 2s crash gpu1", 1500, 1500), window(checker), "a crash is a point");
-    now.set(2000);
+    now.set(1_200_000);
     w.step(s.entries().get(0), true, nanos);
-    assertEquals(new RunRecorder.FaultWindow("at 1s add 200us to cpu0->gpu1 for 2s", 0, 2000), window(checker));
+    // Each node ends a link fault itself, 'for' (2 s real: 1 s of model time) after the line reached it.
+    assertEquals(new RunRecorder.FaultWindow("at 1s add 200us to cpu0->gpu1 for 2s", 0, 1_000_000), window(checker));
+    now.set(2000);
     w.step(s.entries().get(2), false, nanos);
     now.set(2600);
-    w.close();
+    w.step(s.entries().get(2), true, nanos);
     assertEquals(new RunRecorder.FaultWindow("at 3s pause gpu1 for 1s", 2000, 2600), window(checker),
-        "a period still open when the arm ends ends with the record");
+        "a pause ends when the controller sent SIGCONT");
+    w.step(s.entries().get(0), false, nanos);
+    w.step(s.entries().get(2), false, nanos);
+    now.set(3000);
+    w.close();
+    // A link fault and a pause still on when the arm ends end with the record.
+    assertEquals(java.util.Set.of(new RunRecorder.FaultWindow("at 1s add 200us to cpu0->gpu1 for 2s", 2600, 3000),
+        new RunRecorder.FaultWindow("at 3s pause gpu1 for 1s", 2600, 3000)),
+        java.util.Set.of(window(checker), window(checker)));
     checker.expectNoMessage(java.time.Duration.ofMillis(50));
   }
 
