@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -477,12 +476,31 @@ public final class ProcessCluster implements ClusterHandle {
    * The future completes after the last step (exceptionally with the first failed step); {@code log} hears each.
    */
   public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log) {
+    return runFaults(schedule, log, (e, end, began) -> {});
+  }
+
+  /**
+   * Hears each step of {@link #runFaults} that ran: an entry's start, or the end of its {@code for} period, and when
+   * it began ({@link System#nanoTime}; carrying a step out, e.g. asking every node, takes time).
+   */
+  @FunctionalInterface
+  public interface FaultSteps {
+    void ran(FaultSchedule.Entry entry, boolean end, long beganNanos);
+  }
+
+  /**
+   * As above; {@code ran} hears each step that ran, right after it ran (a run record draws fault windows from them:
+   * an entry with {@code for} is a window from its start to its end step, one without is a point).
+   */
+  public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log, FaultSteps ran) {
     List<Step> steps = new ArrayList<>();
     int order = 0;
     for (FaultSchedule.Entry e : schedule.entries()) {
       steps.add(new Step(e.at(), false, order++, e));
-      if (e.action() instanceof FaultSchedule.Pause p && p.forDuration() != null) {
-        steps.add(new Step(e.at().plus(p.forDuration()), true, order++, e));
+      // A pause's end is a SIGCONT; a link fault's end is done by each node's link stage (its 'for' travels with
+      // the line), and the step here only marks it.
+      if (e.action().forDuration() != null) {
+        steps.add(new Step(e.at().plus(e.action().forDuration()), true, order++, e));
       }
     }
     steps.sort(Comparator.comparing(Step::at).thenComparing(s -> !s.end()).thenComparingInt(Step::order));
@@ -498,9 +516,11 @@ public final class ProcessCluster implements ClusterHandle {
           done.complete(null);
           return;
         }
+        long began = System.nanoTime();
         try {
           String what = s.end() ? end(s.entry()) : apply(s.entry());
           log.accept("fault " + s.entry() + ": " + what);
+          ran.ran(s.entry(), s.end(), began);
         } catch (Exception ex) {
           log.accept("fault " + s.entry() + " failed: " + ex.getMessage());
           if (first == null) first = ex;
@@ -529,7 +549,7 @@ public final class ProcessCluster implements ClusterHandle {
       cont(r.node());
       return "SIGCONT " + name(r.node());
     }
-    String line = linkLine(a);
+    String line = LinkLines.of(a);
     List<String> replies = LinkControl.broadcast(system, line, Duration.ofSeconds(5)).toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     for (String r : replies) {
@@ -544,42 +564,9 @@ public final class ProcessCluster implements ClusterHandle {
       cont(p.node());
       return "SIGCONT " + name(p.node());
     }
-    return "";
+    return "its 'for' period ended (each node's link stage ended it)";
   }
 
-  /** The link action as an injectable line starting now, its {@code for} kept (each node ends it itself). */
-  static String linkLine(FaultSchedule.Action a) {
-    StringBuilder sb = new StringBuilder();
-    if (a instanceof FaultSchedule.AddDelay d) {
-      for (Direction x : d.directions()) {
-        sb.append(String.format(Locale.ROOT, "add %.3fus", d.micros()));
-        if (d.jitterMicros() > 0) sb.append(String.format(Locale.ROOT, " jitter %.3fus", d.jitterMicros()));
-        sb.append(" to ").append(x).append(forClause(d.forDuration())).append('\n');
-      }
-    } else if (a instanceof FaultSchedule.SetProbability p) {
-      for (Direction x : p.directions()) {
-        sb.append(p.fault().name().toLowerCase(Locale.ROOT)).append(' ')
-            .append(String.format(Locale.ROOT, "%.6f", p.p())).append(" on ").append(x)
-            .append(forClause(p.forDuration())).append('\n');
-      }
-    } else if (a instanceof FaultSchedule.Partition p) {
-      String mode = switch (p.mode()) {
-        case BOTH -> "two-way";
-        case OUTGOING -> "out";
-        case INCOMING -> "in";
-      };
-      sb.append("partition ").append(name(p.node())).append(' ').append(mode).append(forClause(p.forDuration()));
-    } else if (a instanceof FaultSchedule.Heal h) {
-      sb.append("heal ").append(name(h.node()));
-    } else if (a instanceof FaultSchedule.Clear) {
-      sb.append("clear");
-    } else {
-      throw new IllegalArgumentException("not a link action: " + a);
-    }
-    return sb.toString().strip();
-  }
-
-  private static String forClause(Duration d) { return d == null ? "" : " for " + d.toNanos() + "ns"; }
 
   // ------------------------------------------------------------------------------------------------ shutdown
 

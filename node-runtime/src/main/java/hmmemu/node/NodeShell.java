@@ -64,6 +64,8 @@ public final class NodeShell {
   private long oversize;
   private long repliesChunked;
   private final ModelClock modelClock;
+  /** This node's live counters ({@link NodeCounters}, read by the status route). */
+  private final NodeCounters counters;
   /** Message numbers per receiving node (index = node). */
   private long[] flowNumbers = new long[4];
   private final List<FlowHalf> flows = new ArrayList<>();
@@ -96,6 +98,7 @@ public final class NodeShell {
     this.resolver = ActorRefResolver.get(ctx.getSystem());
     this.selfString = resolver.toSerializationFormat(self);
     this.traceOutbox = new TraceOutbox(pendingTraceLimit);
+    this.counters = countersOf(ctx, nodeIndex);
     this.dataLink = new DataLink(nodeIndex, selfString, link.reliability(), new DataLink.Port() {
       @Override public void transmit(int toNode, String to, Envelope frame) { link.send(nodeIndex, toNode, resolve(to), frame); }
 
@@ -114,6 +117,18 @@ public final class NodeShell {
   }
 
   public int nodeIndex() { return nodeIndex; }
+
+  /** The node's counters in its system's registry (a private set where the system has no extensions: test kits). */
+  private static NodeCounters countersOf(ActorContext<?> ctx, int nodeIndex) {
+    try {
+      return NodeCounters.of(ctx.getSystem()).node(nodeIndex);
+    } catch (RuntimeException e) {
+      return new NodeCounters();
+    }
+  }
+
+  /** This node's live protocol counters (docs/OBSERVABILITY.md, "A running cluster, live"). */
+  public NodeCounters counters() { return counters; }
 
   public long eventsEmitted() { return eventsEmitted; }
 
@@ -154,6 +169,7 @@ public final class NodeShell {
     List<Stamped> batch = new ArrayList<>(events.size());
     for (Trace.Event e : events) batch.add(new Stamped(nodeIndex, clock.tick(), e, atMicros));
     eventsEmitted += events.size();
+    counters.count(events);
     if (checker == null) {
       long dropped = traceOutbox.hold(batch);
       if (dropped > 0 && traceOutbox.lost() == dropped) {

@@ -113,6 +113,27 @@ public final class RunRecorder {
 
   private long rel(long micros) { return micros < 0 ? micros : Math.max(0, micros - origin); }
 
+  /** Per node: what to add to its model times to bring them to the recorder's clock (0 when not set). */
+  private final Map<Integer, Long> clockOffsets = new HashMap<>();
+
+  /**
+   * Node {@code node}'s model clock counts from another start than the recorder's (a cluster of separate JVMs):
+   * {@code offsetMicros} is added to each of its times (events, its halves of flows) before {@link #origin} is
+   * subtracted, so every node's timeline and the fault windows share one clock (docs/OBSERVABILITY.md, "Clocks").
+   * Set it before the node's first event is recorded.
+   */
+  public void clockOffset(int node, long offsetMicros) { clockOffsets.put(node, offsetMicros); }
+
+  /** The offsets set by {@link #clockOffset}, by node. */
+  public Map<Integer, Long> clockOffsets() { return java.util.Collections.unmodifiableMap(clockOffsets); }
+
+  /** Node {@code node}'s model time {@code micros} on the recorder's clock, relative to the origin. */
+  private long rel(int node, long micros) {
+    if (micros < 0) return micros;
+    Long off = clockOffsets.get(node);
+    return rel(off == null ? micros : micros + off);
+  }
+
   public int traceCap() { return traceCap; }
 
   /** Timeline records left out of trace.json because the run exceeded the cap. */
@@ -174,7 +195,8 @@ public final class RunRecorder {
 
   private void pair(FlowKey k, SentHalf s, long receivedAt) {
     flowsPaired++;
-    onFlow(new Flow(k.fromNode(), k.toNode(), s.type(), rel(s.atMicros()), rel(receivedAt), s.bytes()));
+    onFlow(new Flow(k.fromNode(), k.toNode(), s.type(), rel(k.fromNode(), s.atMicros()), rel(k.toNode(), receivedAt),
+        s.bytes()));
   }
 
   /** Sent messages no receipt was reported for (lost, or still in flight when the run ended). */
@@ -191,7 +213,7 @@ public final class RunRecorder {
 
   /** Takes the next event in causal delivery order. */
   public void onEvent(Stamped s) {
-    long t = Math.max(0, rel(s.atMicros()));
+    long t = Math.max(0, rel(s.node(), s.atMicros()));
     firstMicros = Math.min(firstMicros, t);
     lastMicros = Math.max(lastMicros, t);
     Trace.Event e = s.event();

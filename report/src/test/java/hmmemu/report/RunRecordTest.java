@@ -126,4 +126,24 @@ class RunRecordTest {
     Exception e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> RunDirectory.rebuild(dir));
     assertTrue(e.getMessage().contains("result.json is missing"), e.getMessage());
   }
+
+  @Test
+  void clockOffsetsBringEveryNodeToTheRecordersClock() {
+    // Node 1's JVM started 500 µs after the controller's clock: its times are 500 µs behind.
+    RunRecorder r = new RunRecorder("cluster", 100);
+    r.clockOffset(1, 500);
+    r.origin(1000);
+    r.onEvent(new Stamped(1, new long[] {0, 1}, new Trace.DeviceFaulted(16, 1, 0x10000, Access.ATOMIC), 600));
+    r.onEvent(new Stamped(0, new long[] {1, 1}, new Trace.CpuFaulted(0, 1, 0x10000, "anon"), 1150));
+    r.flowSent(1, 0, 1, 700, "MakeDeviceExclusive", 60);
+    r.flowReceived(1, 0, 1, 1250);
+    r.onFaultWindow(new RunRecorder.FaultWindow("add 200us to cpu0->gpu1 for 2s", 1050, 1300));
+    assertEquals(100, r.marks.get(0).atMicros(), "gpu1's 600 is the controller's 1100, 100 after the origin");
+    assertEquals(150, r.marks.get(1).atMicros(), "cpu's own clock needs no offset here");
+    assertEquals(200, r.flows.get(0).sentAtMicros(), "a send at gpu1's 700");
+    assertEquals(250, r.flows.get(0).receivedAtMicros(), "received at cpu's 1250, after it was sent");
+    assertEquals(50, r.faults.get(0).startMicros(), "fault windows are in the recorder's clock already");
+    assertEquals(300, r.faults.get(0).endMicros());
+    assertEquals(1, r.metrics().json().path("counters").path("faults").path("injected").asLong(), "counted");
+  }
 }

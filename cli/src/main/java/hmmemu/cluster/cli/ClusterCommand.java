@@ -7,7 +7,13 @@ import hmmemu.cluster.ProcessCluster;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.demo.DemoReport;
 import hmmemu.cluster.demo.Experiment;
+import hmmemu.cluster.ClusterHandle;
+import hmmemu.cluster.check.ClockAlignment;
+import hmmemu.cluster.check.Recording;
+import hmmemu.node.ModelClock;
 import hmmemu.node.link.FaultSchedule;
+import hmmemu.node.link.InjectedFaults;
+import hmmemu.report.RunRecorder;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,7 +63,7 @@ final class ClusterCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin RecordOptions record;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     if (cpuNodes != 1) throw new SettingsException("--cpu: only 1 CPU node is supported (one host mm), got " + cpuNodes);
     if (gpuNodes < 1 || gpuNodes > 15) throw new SettingsException("--gpu: must be in [1, 15], got " + gpuNodes);
     if (scenario != null) {
@@ -92,35 +98,44 @@ final class ClusterCommand implements Callable<Integer> {
       sets.put("hmm-emu.model.folio-lock-until-mapped", Boolean.toString(kernel));
       sets.put("hmm-emu.time-scale", Double.toString(settings.timeScale));
       String name = kernel ? "folio-lock (kernel)" : "early-unlock (ablation)";
-      if (!json) System.out.println("launching 1 CPU + " + gpuNodes + " GPU node JVMs for arm '" + name + "'...");
+      if (!json) progress.say(System.out, "launching 1 CPU + " + gpuNodes + " GPU node JVMs for arm '" + name + "'...");
       long started = System.nanoTime();
       // The children read the same --config file (link model, Pekko settings) as this controller.
       List<String> childArgs = config == null ? List.of() : List.of("--config", config.getAbsolutePath());
       try (ProcessCluster c = ProcessCluster.start(settings.config, gpuNodes, sets, childArgs, Duration.ofSeconds(60))) {
         if (!json && c.managementUri() != null) {
           String hp = c.managementUri().replaceFirst("^http://", "").replaceFirst("/$", "");
-          System.out.println("management at " + c.managementUri() + " (hmm-emu inject --node " + hp + " \"FAULT\")");
-          System.out.println("management token " + c.managementToken() + " (in "
+          progress.say(System.out, "management at " + c.managementUri() + " (hmm-emu inject --node " + hp
+              + " \"FAULT\"; hmm-emu status --node " + hp + ")");
+          progress.say(System.out, "management token " + c.managementToken() + " (in "
               + hmmemu.node.link.FaultRoutes.tokenFile(java.net.URI.create(c.managementUri()).getPort())
-              + ", where hmm-emu inject on this machine reads it)");
+              + ", where hmm-emu inject and status on this machine read it)");
         }
         List<CompletableFuture<Void>> running = new ArrayList<>();
-        // Each JVM's model clock counts from its own start: the record keeps the nodes' own times
-        // (docs/OBSERVABILITY.md, "Clocks").
+        // Each JVM's model clock counts from its own start: the record brings every node's times to this
+        // controller's model clock (docs/OBSERVABILITY.md, "Clocks"), on which the fault windows are drawn.
+        ModelClock clock = ModelClock.scaledWall(settings.timeScale);
         hmmemu.report.RunRecorder recorder = new hmmemu.report.RunRecorder(name, record.cap());
         recorders.add(recorder);
+        ClockAlignment.Result aligned = ClockAlignment.measure(c.controlSystem(), clock, Duration.ofSeconds(5));
+        aligned.offsets().forEach(recorder::clockOffset);
+        recorder.counter("clock", "nodesAligned", aligned.offsets().size());
+        recorder.counter("clock", "alignmentUncertaintyMicros", aligned.uncertaintyMicros());
+        recorder.origin(clock.nowMicros());
         hmmemu.cluster.check.Recording.attach(c, recorder);
+        FaultWindows windows = new FaultWindows(c, clock, settings.timeScale);
         progress.stage("arm '" + name + "'");
-        try {
+        try (AutoCloseable injected = InjectedFaults.of(c.controlSystem()).listen(windows::injected)) {
           results.add(Experiment.run(name, settings, c, started, () -> {
             if (!faults.isEmpty()) {
               running.add(c.runFaults(faults, line -> {
-                if (!json) System.out.println("  " + line);
-              }));
+                if (!json) progress.say(System.out, "  " + line);
+              }, windows::step));
             }
           }, progress::one));
         } finally {
           running.forEach(f -> f.cancel(false));
+          windows.close();
         }
         hmmemu.cluster.check.Recording.detach(c);
         processes = Math.max(processes, c.processes());
@@ -136,6 +151,87 @@ final class ClusterCommand implements Callable<Integer> {
     record.write("cluster", DemoReport.toJson(results, processes), shown, recorders, null,
         json ? System.err : System.out);
     return results.stream().allMatch(Experiment.RunResult::ok) ? 0 : 1;
+  }
+
+  /**
+   * The run record's fault windows of one arm, on the controller's model clock, as {@code run} draws a scenario's
+   * (docs/OBSERVABILITY.md): a step with {@code for} is a window from its start to its end (a link fault's: its
+   * {@code for} long, as each node ends it itself), one without is a point;
+   * a schedule injected through the management endpoint ({@code hmm-emu inject}) is drawn from its entries' times.
+   * A restarted node (a new JVM) gets its clock aligned when it has joined.
+   */
+  static final class FaultWindows {
+    private final ClusterHandle cluster;
+    private final ModelClock clock;
+    private final double timeScale;
+    private final Map<FaultSchedule.Entry, Long> starts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final java.util.function.LongSupplier nanoTime;
+
+    FaultWindows(ClusterHandle cluster, ModelClock clock, double timeScale) {
+      this(cluster, clock, timeScale, System::nanoTime);
+    }
+
+    /** As above, reading {@code nanoTime} as System.nanoTime (tests). */
+    FaultWindows(ClusterHandle cluster, ModelClock clock, double timeScale, java.util.function.LongSupplier nanoTime) {
+      this.cluster = cluster;
+      this.clock = clock;
+      this.timeScale = timeScale;
+      this.nanoTime = nanoTime;
+    }
+
+    /**
+     * A --fault step ran ({@link ProcessCluster#runFaults}); it began at {@code beganNanos} (the nodes apply a link
+     * line when it reaches them, within the round trip of the step).
+     */
+    void step(FaultSchedule.Entry e, boolean end, long beganNanos) {
+      long now = clock.nowMicros() - model(Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - beganNanos)));
+      if (!end && e.action().forDuration() != null) {
+        starts.put(e, now);
+      } else {
+        Long start = starts.remove(e);
+        long from = start == null ? now : start;
+        Recording.fault(cluster, new RunRecorder.FaultWindow(e.text(), from, end ? until(e, from, now) : now));
+      }
+      if (!end && e.action() instanceof FaultSchedule.Restart) {
+        Recording.clockOffsets(cluster,
+            ClockAlignment.measure(cluster.controlSystem(), clock, Duration.ofSeconds(5)).offsets());
+      }
+    }
+
+    /**
+     * Where the {@code for} period of {@code e}, begun at {@code from}, ends: a pause ends when the controller sent
+     * SIGCONT ({@code now}); a link fault's end is each node's own, {@code for} after the line reached it, so the
+     * period is drawn {@code for} long from its start (the nodes got the line within the step's round trip).
+     */
+    private long until(FaultSchedule.Entry e, long from, long now) {
+      if (e.action() instanceof FaultSchedule.Pause) return now;
+      return from + model(e.action().forDuration());
+    }
+
+    /** A schedule was injected now through the management endpoint; its times count from now (real time). */
+    void injected(FaultSchedule s) {
+      long now = clock.nowMicros();
+      for (FaultSchedule.Entry e : s.entries()) {
+        long start = now + model(e.at());
+        Duration d = e.action().forDuration();
+        Recording.fault(cluster, new RunRecorder.FaultWindow("injected: " + e.text(), start,
+            d == null ? start : start + model(d)));
+      }
+    }
+
+    private long model(Duration real) { return (long) (real.toNanos() / 1000.0 / timeScale); }
+
+    /** The arm ended: {@code for} periods still open become windows that end now (the end of the record). */
+    void close() {
+      long now = clock.nowMicros();
+      for (var e : new java.util.ArrayList<>(starts.entrySet())) {
+        if (starts.remove(e.getKey()) != null) {
+          long to = Math.min(now, until(e.getKey(), e.getValue(), now));
+          Recording.fault(cluster, new RunRecorder.FaultWindow(e.getKey().text(), e.getValue(), Math.max(e.getValue(), to)));
+        }
+      }
+    }
   }
 
   /** The --fault lines and the --faults file, parsed and checked against the cluster's nodes (exit 2 if bad). */

@@ -108,7 +108,10 @@ final class NodeCommand implements Callable<Integer> {
     } else {
       NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, link);
     }
-    system.systemActorOf(LinkControl.create(name, link), "link-control", org.apache.pekko.actor.typed.Props.empty());
+    // The link control also answers the node's model time (run records align clocks with it) and its cores'
+    // live counters (hmm-emu status).
+    system.systemActorOf(LinkControl.create(name, link, clock::nowMicros,
+        () -> hmmemu.node.NodeCounters.of(system).snapshot()), "link-control", org.apache.pekko.actor.typed.Props.empty());
     Address self = cluster.selfAddress();
     String tlsNote = NodeConfig.Tls.of(settings.config).enabled() ? " (mutual TLS)" : "";
     System.out.println("hmm-emu node: " + name + " listening on " + self.host().get() + ":" + self.port().get() + tlsNote);

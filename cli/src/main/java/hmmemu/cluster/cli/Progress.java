@@ -57,12 +57,22 @@ final class Progress implements AutoCloseable {
 
   long done() { return done.get(); }
 
-  /** The progress text: done of total, percent, rate per second and ETA. */
-  String line() {
+  /** How far back the rate looks: the recent rate, so a slow start (JVMs launching, a cluster forming) fades. */
+  static final long RATE_WINDOW_NANOS = 20_000_000_000L;
+  /** (nanoTime, done) at each line shown, the last {@link #RATE_WINDOW_NANOS}. */
+  private final java.util.ArrayDeque<long[]> samples = new java.util.ArrayDeque<>();
+
+  /** The progress text: done of total, percent, rate per second (over the last 20 s) and ETA. */
+  String line() { return line(System.nanoTime()); }
+
+  synchronized String line(long now) {
     long d = Math.min(done.get(), total);
-    double secs = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
-    double rate = d / secs;
-    String eta = d == 0 ? "--:--" : clock((long) ((total - d) / Math.max(rate, 1e-9)));
+    while (samples.size() > 1 && now - samples.peekFirst()[0] > RATE_WINDOW_NANOS) samples.pollFirst();
+    long[] from = samples.isEmpty() ? new long[] {startNanos, 0} : samples.peekFirst();
+    if (samples.isEmpty() || now - samples.peekLast()[0] > 0) samples.addLast(new long[] {now, d});
+    double secs = Math.max(1e-3, (now - from[0]) / 1e9);
+    double rate = (d - from[1]) / secs;
+    String eta = d == 0 || rate <= 0 ? "--:--" : clock((long) ((total - d) / rate));
     String bar = "";
     if (terminal) {
       int w = 24;
@@ -76,6 +86,19 @@ final class Progress implements AutoCloseable {
   static String clock(long seconds) {
     return seconds >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
         : String.format(Locale.ROOT, "%d:%02d", seconds / 60, seconds % 60);
+  }
+
+  /**
+   * Prints {@code line} on {@code out} (e.g. stdout) without garbling the bar: on a terminal the bar's line is
+   * cleared first; the next tick draws it again below.
+   */
+  synchronized void say(PrintStream out, String line) {
+    if (ticker != null && terminal) {
+      err.print("\r\u001b[K");
+      err.flush();
+    }
+    out.println(line);
+    out.flush();
   }
 
   private synchronized void show() {

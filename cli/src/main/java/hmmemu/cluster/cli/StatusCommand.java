@@ -28,7 +28,10 @@ import picocli.CommandLine.Option;
         "The address is the management address that `hmm-emu node` or `hmm-emu cluster` printed. The endpoint's "
             + "token is read from ~/.hmm-emu/management-PORT.token (or $HMM_EMU_TOKEN_DIR) unless --token is given.",
         "The membership is the view of the node asked; the counters are each node's link counters (messages it sent, "
-            + "delivered, dropped and still in flight on the directions it sends on).",
+            + "delivered, dropped and still in flight on the directions it sends on) and, below, its cores' protocol "
+            + "counters since it started: per CPU node its faults by kind, conversions, restores, invalidations sent "
+            + "and acked, folio-lock waits; per GPU node its device faults, driver iterations, timeouts, cancels and "
+            + "replays.",
         "Exit code 2 when the endpoint cannot be reached, refuses the request or is not an hmm-emu endpoint."})
 final class StatusCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -106,7 +109,63 @@ final class StatusCommand implements Callable<Integer> {
       if (!cut.isEmpty()) sb.append(n.path("node").asText()).append("'s link: ").append(String.join(", ", cut)).append('\n');
     }
     for (JsonNode e : a.path("errors")) sb.append("no counters: ").append(e.asText()).append('\n');
+    sb.append(cores(a, "cpu", CPU_COLUMNS));
+    sb.append(cores(a, "gpu", GPU_COLUMNS));
     return sb.toString().stripTrailing();
+  }
+
+  /** The CPU nodes' core counters shown (header, counter name; "cpuFaults:*" lists each fault kind). */
+  static final String[][] CPU_COLUMNS = {{"CPU-FAULTS", "cpuFaults"}, {"BY KIND", "cpuFaults:*"},
+      {"CONVERSIONS", "conversions"}, {"RESTORES", "restores"}, {"INVALIDATIONS", "invalidations"},
+      {"CALLBACKS", "callbacks"}, {"ACKED", "invalidationsEnded"}, {"FOLIO-LOCK-WAITS", "folioLockWaits"}};
+  /** The GPU nodes' core counters shown. */
+  static final String[][] GPU_COLUMNS = {{"DEVICE-FAULTS", "deviceFaults"}, {"DRIVER-ITERATIONS", "driverIterations"},
+      {"TIMEOUTS", "driverTimeouts"}, {"CANCELS", "driverCancels"}, {"REPLAYS", "driverReplays"},
+      {"ACCESSES-DONE", "gpuAccessesCompleted"}, {"ACKS", "acks"}};
+
+  /** One table of the live core counters of the members with role {@code role} (empty when there is none). */
+  static String cores(JsonNode a, String role, String[][] columns) {
+    List<String[]> rows = new ArrayList<>();
+    String[] head = new String[columns.length + 1];
+    head[0] = "NODE";
+    for (int i = 0; i < columns.length; i++) head[i + 1] = columns[i][0];
+    rows.add(head);
+    for (JsonNode m : a.path("members")) {
+      boolean has = false;
+      for (JsonNode r : m.path("roles")) has |= r.asText().equals(role);
+      JsonNode c = m.path("cores");
+      if (!has || c.isNull() || c.isMissingNode()) continue;
+      String[] row = new String[columns.length + 1];
+      row[0] = m.path("node").asText("-");
+      for (int i = 0; i < columns.length; i++) {
+        String name = columns[i][1];
+        if (name.endsWith(":*")) {
+          String prefix = name.substring(0, name.length() - 1);
+          List<String> kinds = new ArrayList<>();
+          c.fieldNames().forEachRemaining(f -> {
+            if (f.startsWith(prefix)) kinds.add(f.substring(prefix.length()) + "=" + c.path(f).asLong());
+          });
+          row[i + 1] = kinds.isEmpty() ? "-" : String.join(",", kinds);
+        } else {
+          row[i + 1] = Long.toString(c.path(name).asLong(0));
+        }
+      }
+      rows.add(row);
+    }
+    if (rows.size() == 1) return "";
+    int[] w = new int[head.length];
+    for (String[] r : rows) for (int i = 0; i < r.length; i++) w[i] = Math.max(w[i], r[i].length());
+    StringBuilder sb = new StringBuilder("\n").append(role.toUpperCase(java.util.Locale.ROOT))
+        .append(" nodes' live counters (since each node started)\n");
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        String pad = " ".repeat(w[i] - r[i].length());
+        boolean left = i == 0 || columns[i - 1][1].endsWith(":*");
+        sb.append(left ? r[i] + (i < r.length - 1 ? pad : "") : pad + r[i]).append(i < r.length - 1 ? "  " : "");
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
   }
 
   private static JsonNode node(JsonNode a, String address) {

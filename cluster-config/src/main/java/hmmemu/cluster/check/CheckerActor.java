@@ -64,6 +64,9 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   /** A fault-injection window for the attached recorder (model time; end -1 while open). */
   public record RecordFault(RunRecorder.FaultWindow window) implements NoSerializationVerificationNeeded {}
 
+  /** Clock offsets for the attached recorder ({@link RunRecorder#clockOffset}), e.g. of a node restarted mid-run. */
+  public record RecordClockOffsets(java.util.Map<Integer, Long> offsets) implements NoSerializationVerificationNeeded {}
+
   /** Detaches the recorder and hands it back (null when none was attached). */
   public record StopRecording(ActorRef<java.util.Optional<RunRecorder>> replyTo)
       implements NoSerializationVerificationNeeded {}
@@ -108,6 +111,14 @@ public final class CheckerActor extends AbstractBehavior<Object> {
         .onMessage(WhenNodeGone.class, w -> { goneWaiters.add(w); answerGone(); return this; })
         .onMessage(Record.class, this::onRecord)
         .onMessage(RecordFault.class, f -> { if (recorder != null) recorder.onFaultWindow(f.window()); return this; })
+        .onMessage(RecordClockOffsets.class, c -> {
+          if (recorder != null) {
+            c.offsets().forEach((node, off) -> {
+              if (!recorder.clockOffsets().containsKey(node)) recorder.clockOffset(node, off);
+            });
+          }
+          return this;
+        })
         .onMessage(StopRecording.class, this::onStopRecording)
         .onMessage(Unpaired.class, u -> {
           u.replyTo().tell(recorder == null ? 0L : recorder.unpairedSends() + recorder.unpairedReceipts());

@@ -34,6 +34,14 @@ public final class Recording {
   }
 
   /**
+   * Aligns the clocks of nodes the attached recorder has no offset for yet (a node that joined mid-run, e.g. a
+   * restarted one); offsets already set stay, so a node's timeline is never shifted twice.
+   */
+  public static void clockOffsets(ClusterHandle cluster, java.util.Map<Integer, Long> offsets) {
+    cluster.checker().tell(new CheckerActor.RecordClockOffsets(java.util.Map.copyOf(offsets)));
+  }
+
+  /**
    * Detaches the recorder (after the checker caught up: the caller took its verdict), first waiting (bounded by
    * {@link #FLOW_DRAIN_BOUND}) until every flow half is paired or the unpaired ones stop changing; returns it, or
    * null when none was attached.

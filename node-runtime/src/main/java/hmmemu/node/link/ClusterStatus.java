@@ -18,12 +18,13 @@ import org.apache.pekko.cluster.Member;
 
 /**
  * The answer of {@code GET /hmm-emu/status} ({@link FaultRoutes}): this node's view of the cluster membership
- * ({@code org.apache.pekko.cluster.Cluster#state}) joined with the live link counters every node's
- * {@link LinkControl} answers to {@link LinkControl#STATS}. JSON:
+ * ({@code org.apache.pekko.cluster.Cluster#state}) joined with the live link counters and the cores' protocol counters
+ * (hmmemu.node.NodeCounters) every node's {@link LinkControl} answers to {@link LinkControl#STATS}. JSON:
  * <pre>
  * {"self": ADDRESS, "leader": ADDRESS|null,
  *  "members": [{"address", "node": "cpu0"|"gpu1"|...|null, "roles": [..], "status": "Up"|..., "reachable": bool,
- *               "counters": {sent, delivered, dropped, ...}|null}],
+ *               "counters": {sent, delivered, dropped, ...}|null,
+               "cores": {conversions, restores, cpuFaults:anon, deviceFaults, driverIterations, ...}|null}],
  *  "unreachable": [ADDRESS...], "nodes": [the LinkControl stats objects], "errors": [lines of nodes that did not answer]}
  * </pre>
  * Roles are the hmm-emu roles ({@code cpu}, {@code gpu}); Pekko's data-centre role ({@code dc-...}) is left out.
@@ -77,8 +78,13 @@ public final class ClusterStatus {
       m.getRoles().stream().filter(r -> !r.startsWith("dc-")).sorted().forEach(roles::add);
       mo.put("status", m.status().toString());
       mo.put("reachable", !unreachable.contains(address));
-      if (stats == null) mo.putNull("counters");
-      else mo.set("counters", stats.path("totals"));
+      if (stats == null) {
+        mo.putNull("counters");
+        mo.putNull("cores");
+      } else {
+        mo.set("counters", stats.path("totals"));
+        mo.set("cores", stats.has("cores") ? stats.path("cores") : JSON.createObjectNode());
+      }
     }
     o.set("unreachable", unreach);
     o.set("nodes", nodes);

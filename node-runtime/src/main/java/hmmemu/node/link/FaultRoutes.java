@@ -31,7 +31,8 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  * hmm-emu's Pekko Management route: {@code POST /hmm-emu/faults} with {@link hmmemu.node.link.FaultSchedule} lines
  * as the body. The lines are checked here (400 and one line if malformed), then sent to the link control of every
  * node ({@link LinkControl#broadcast}); 200 when every node started them, 502 otherwise; the body lists each
- * node's reply, one per line. Registered in reference.conf under {@code pekko.management.http.routes}.
+ * node's reply, one per line. Registered in reference.conf under {@code pekko.management.http.routes}. An accepted
+ * schedule is also told to this system's {@link InjectedFaults} listeners (a run record draws its windows).
  *
  * <p>Guards, each refusing with one line: 401 without {@code Authorization: Bearer TOKEN} (the token
  * {@code hmm-emu.management.token}: hmmemu.cluster.NodeConfig generates one, in {@link #tokenFile}); 403 when the Host is not a
@@ -124,6 +125,7 @@ public final class FaultRoutes implements ManagementRouteProvider {
     }
     Duration span = LinkControl.span(schedule);
     system.scheduler().scheduleOnce(span, () -> live.addAndGet(-n), system.executionContext());
+    InjectedFaults.of(system).injected(schedule); // a run record of this JVM draws it (hmm-emu cluster)
     return Directives.completeWithFuture(LinkControl.broadcast(system, body, TIMEOUT).thenApply(FaultRoutes::response));
   }
 

@@ -30,7 +30,9 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * {@code error}. Crash and restart are process actions ({@code hmm-emu cluster --fault}), refused here.
  *
  * <p>The body {@link #STATS} (a comment, so never a fault schedule) asks instead for this node's live link
- * counters: the reply is {@code stats } and one line of JSON ({@link #statsJson}), read by {@code GET /hmm-emu/status}.
+ * counters and its cores' protocol counters: the reply is {@code stats } and one line of JSON ({@link #statsJson}),
+ * read by {@code GET /hmm-emu/status}. The body {@link #CLOCK} asks for the node's model time: the reply is
+ * {@code clock NODE MICROS} ({@code hmm-emu cluster} aligns the nodes' clocks in its run record with it).
  */
 public final class LinkControl {
   /** Where each node's link control registers. */
@@ -45,6 +47,8 @@ public final class LinkControl {
   public static final int MAX_NODE = 15;
   /** The request body asking a node's link control for its counters (a comment line: no fault schedule). */
   public static final String STATS = "# stats";
+  /** The request body asking a node's link control for its model time now (a comment line: no fault schedule). */
+  public static final String CLOCK = "# clock";
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   private LinkControl() {}
@@ -52,8 +56,17 @@ public final class LinkControl {
   /** {@code s} on one line (an HTTP reply line); a null message reads as HmmEmuSettings.oneLine had it. */
   static String oneLine(String s) { return s == null ? "invalid configuration" : s.replace('\n', ' '); }
 
-  /** The actor of node {@code nodeName} ("cpu0", "gpu1"...) controlling {@code link}. */
+  /** The actor of node {@code nodeName} ("cpu0", "gpu1"...) controlling {@code link}; no clock, no core counters. */
   public static Behavior<String> create(String nodeName, ModeledLink link) {
+    return create(nodeName, link, null, java.util.Map::of);
+  }
+
+  /**
+   * As above, answering {@link #CLOCK} with {@code modelClock} (the node's model time in microseconds; null: an
+   * error reply) and adding {@code cores} (the node's live protocol counters, hmmemu.node.NodeCounters) to its stats.
+   */
+  public static Behavior<String> create(String nodeName, ModeledLink link, java.util.function.LongSupplier modelClock,
+      java.util.function.Supplier<java.util.Map<String, Long>> cores) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -69,8 +82,13 @@ public final class LinkControl {
             if (nl < 0) return Behaviors.same();
             ActorRef<String> replyTo = resolver.resolveActorRef(msg.substring(0, nl));
             String body = msg.substring(nl + 1);
+            if (body.equals(CLOCK)) {
+              replyTo.tell(modelClock == null ? "error " + nodeName + ": no model clock"
+                  : "clock " + nodeName + " " + modelClock.getAsLong());
+              return Behaviors.same();
+            }
             replyTo.tell(body.equals(STATS)
-                ? "stats " + statsJson(nodeName, ctx.getSystem().address().toString(), link, live.get())
+                ? "stats " + statsJson(nodeName, ctx.getSystem().address().toString(), link, live.get(), cores.get())
                 : apply(nodeName, link, executor, live, body));
             return Behaviors.same();
           })
@@ -85,9 +103,15 @@ public final class LinkControl {
   /**
    * This node's live link counters on one line of JSON: {@code node}, {@code address}, {@code liveFaultActions},
    * {@code paused} and {@code partitioned} nodes, {@code totals} over the directions this node sends on, and
-   * {@code links}, one object per direction ({@link ModeledLink.DirectionStats}).
+   * {@code links}, one object per direction ({@link ModeledLink.DirectionStats}), and {@code cores}, the node's
+   * protocol counters by name (empty when none are known).
    */
   static String statsJson(String nodeName, String address, ModeledLink link, int liveActions) {
+    return statsJson(nodeName, address, link, liveActions, java.util.Map.of());
+  }
+
+  static String statsJson(String nodeName, String address, ModeledLink link, int liveActions,
+      java.util.Map<String, Long> cores) {
     var o = JSON.createObjectNode();
     o.put("node", nodeName);
     o.put("address", address);
@@ -135,6 +159,8 @@ public final class LinkControl {
     totals.put("replayed", replayed);
     totals.put("lostDetected", lostDetected);
     totals.put("errors", errors);
+    var c = o.putObject("cores");
+    new java.util.TreeMap<>(cores).forEach(c::put);
     return o.toString();
   }
 
@@ -232,23 +258,30 @@ public final class LinkControl {
     TooMuch(String message) { super(message); }
   }
 
+  /** The link controls the receptionist lists now. */
+  public static CompletionStage<java.util.Set<ActorRef<String>>> controls(ActorSystem<?> system, Duration timeout) {
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+        r -> Receptionist.find(KEY, r), timeout, system.scheduler()).thenApply(l -> l.getServiceInstances(KEY));
+  }
+
+  /** Sends {@code text} to one link control; its reply line, or an {@code error} line after {@code timeout}. */
+  public static CompletionStage<String> ask(ActorSystem<?> system, ActorRef<String> control, String text,
+      Duration timeout) {
+    ActorRefResolver resolver = ActorRefResolver.get(system);
+    return AskPattern.<String, String>ask(control,
+            replyTo -> resolver.toSerializationFormat(replyTo) + "\n" + text, timeout, system.scheduler())
+        .exceptionally(e -> "error " + control.path().address() + ": no answer within " + timeout.toMillis() + " ms");
+  }
+
   /**
    * Sends {@code text} to the link control of every node the receptionist lists and completes with their reply
    * lines (a node that does not answer within {@code timeout} gives an {@code error} line).
    */
   public static CompletionStage<List<String>> broadcast(ActorSystem<?> system, String text, Duration timeout) {
-    ActorRefResolver resolver = ActorRefResolver.get(system);
-    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
-            r -> Receptionist.find(KEY, r), timeout, system.scheduler())
-        .thenCompose(listing -> {
+    return controls(system, timeout)
+        .thenCompose(controls -> {
           List<CompletableFuture<String>> replies = new ArrayList<>();
-          for (ActorRef<String> node : listing.getServiceInstances(KEY)) {
-            replies.add(AskPattern.<String, String>ask(node,
-                    replyTo -> resolver.toSerializationFormat(replyTo) + "\n" + text, timeout, system.scheduler())
-                .toCompletableFuture()
-                .exceptionally(e -> "error " + node.path().address() + ": no answer within " + timeout.toMillis()
-                    + " ms"));
-          }
+          for (ActorRef<String> node : controls) replies.add(ask(system, node, text, timeout).toCompletableFuture());
           return CompletableFuture.allOf(replies.toArray(new CompletableFuture[0])).thenApply(v -> {
             List<String> out = new ArrayList<>();
             for (CompletableFuture<String> f : replies) out.add(f.join());

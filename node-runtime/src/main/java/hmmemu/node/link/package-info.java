@@ -8,7 +8,8 @@
  * reads the text, {@link hmmemu.node.link.FaultScheduleRunner} applies it in real time);
  * {@link hmmemu.node.link.LinkControl} and {@link hmmemu.node.link.FaultRoutes} apply fault lines to a running
  * cluster (a control actor per node, a Pekko Management route); {@link hmmemu.node.link.ClusterStatus} answers the
- * route's {@code GET /hmm-emu/status} (membership and every node's live link counters).
+ * route's {@code GET /hmm-emu/status} (membership, every node's live link counters and its cores' protocol counters,
+ * which LinkControl takes as a supplier, so this package does not import hmmemu.node).
  *
  * <p>{@link hmmemu.node.link.DataLink} is the data link layer the node shells run on every direction (PCIe Data
  * Link Layer: sequence numbers, ACKs, replay buffer and timer, in-order exactly-once delivery, chunking of messages

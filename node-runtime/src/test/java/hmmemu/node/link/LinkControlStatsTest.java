@@ -51,4 +51,28 @@ class LinkControlStatsTest {
       assertTrue(s.path("totals").has("inFlight") && s.path("totals").has("replayed"), line);
     }
   }
+
+  @Test
+  void statsCarryTheCoresCountersAndTheClockRequestAnswersModelTime() throws Exception {
+    try (ModeledLink link = new ModeledLink(LinkSettings.of(LinkSpec.ideal()), 1, 1.0, Link.DIRECT)) {
+      assertThrows(IllegalArgumentException.class, () -> LinkControl.parse(LinkControl.CLOCK), "never a schedule");
+      JsonNode s = new ObjectMapper().readTree(LinkControl.statsJson("cpu0", "a", link, 0,
+          java.util.Map.of("conversions", 1024L, "restores", 1024L)));
+      assertEquals(1024, s.path("cores").path("conversions").asLong(), s.toString());
+      assertEquals(0, new ObjectMapper().readTree(LinkControl.statsJson("cpu0", "a", link, 0)).path("cores").size());
+
+      var control = kit.spawn(LinkControl.create("gpu1", link, () -> 4242L, () -> java.util.Map.of("deviceFaults", 7L)));
+      var resolver = org.apache.pekko.actor.typed.ActorRefResolver.get(kit.system());
+      TestProbe<String> reply = kit.createTestProbe(String.class);
+      control.tell(resolver.toSerializationFormat(reply.ref()) + "\n" + LinkControl.CLOCK);
+      assertEquals("clock gpu1 4242", reply.receiveMessage());
+      control.tell(resolver.toSerializationFormat(reply.ref()) + "\n" + LinkControl.STATS);
+      String stats = reply.receiveMessage();
+      assertTrue(stats.startsWith("stats "), stats);
+      assertEquals(7, new ObjectMapper().readTree(stats.substring(6)).path("cores").path("deviceFaults").asLong(), stats);
+      var noClock = kit.spawn(LinkControl.create("gpu2", link));
+      noClock.tell(resolver.toSerializationFormat(reply.ref()) + "\n" + LinkControl.CLOCK);
+      assertTrue(reply.receiveMessage().startsWith("error gpu2"), "no clock: an error line");
+    }
+  }
 }
