@@ -2,6 +2,7 @@ package hmmemu.cluster.demo;
 
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cpu.core.CpuMm;
+import hmmemu.node.cost.HostCost;
 import hmmemu.node.link.Direction;
 import hmmemu.node.link.Distribution;
 import hmmemu.node.link.LinkSettings;
@@ -57,6 +58,15 @@ public final class SimDemo {
         link.replayBuffer(), link.receiveWindow());
   }
 
+  /** The host-side cost model of hmm-emu.host-cost (docs/LATENCY.md); a bad value is a settings error. */
+  public static HostCost hostCost(HmmEmuSettings settings) {
+    try {
+      return HostCost.fromConfig(settings.config);
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new hmmemu.cluster.SettingsException(e.getMessage());
+    }
+  }
+
   /**
    * One arm of the workload of {@code settings} (hmm-emu.demo, its seed replaced by {@code seed}) on a fresh
    * simulator whose seed is {@code seed}; {@code onTrace} (or null) sees every trace event the checker judges.
@@ -72,7 +82,7 @@ public final class SimDemo {
     // The run timeout bounds model time here: a run still going then is a livelock candidate, reported as such.
     long maxModelMicros = d.runTimeout().toNanos() / 1000;
     Sim.Config c = new Sim.Config(seed, d.gpuNodes(), 1,
-        settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, 1.0, true);
+        settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, 1.0, true, hostCost(settings));
     return SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace);
   }
 
