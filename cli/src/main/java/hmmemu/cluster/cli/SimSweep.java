@@ -153,6 +153,13 @@ final class SimSweep {
   static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
       boolean json, String replayFlags, RecordOptions record, boolean writeRecord, List<Variant> variants,
       int threads) {
+    return run(out, base, arms, latencies, repeats, json, replayFlags, record, writeRecord, variants, threads, false);
+  }
+
+  /** {@link #run} that also prints the rows as docs/RESULTS.md's Markdown table when {@code markdown}. */
+  static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
+      boolean json, String replayFlags, RecordOptions record, boolean writeRecord, List<Variant> variants,
+      int threads, boolean markdown) {
     double[] hops = new double[latencies.size()];
     for (int i = 0; i < hops.length; i++) hops[i] = oneWayMicros("--latencies", latencies.get(i), base);
     HmmEmuSettings.Demo w = base.demo;
@@ -289,6 +296,7 @@ final class SimSweep {
     result.set("rows", rows);
     ArrayNode rp = result.putArray("replays");
     replays.forEach(rp::add);
+    if (markdown) out.print(markdown(rows));
     if (json) out.println(result.toString());
     if (writeRecord) {
       ObjectNode shown = DemoCommand.settingsNode(base, arms, true);
@@ -298,6 +306,33 @@ final class SimSweep {
       record.write("sweep", result.toString(), shown, recorders, rows, say);
     }
     return ok ? 0 : 1;
+  }
+
+  /** The rows as the Markdown table of docs/RESULTS.md "R9 in the simulator". */
+  static String markdown(ArrayNode rows) {
+    StringBuilder b = new StringBuilder();
+    b.append("| GPU nodes | CPU spin | one-way | arm | cancel / GPU atomic [95% Wilson] | seeds with a cancel |"
+        + " deadline spins / GPU fault | seeds with a spin | GPU p50 µs [95% bootstrap] | GPU p99 µs [95% bootstrap] |"
+        + " viol |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (com.fasterxml.jackson.databind.JsonNode r : rows) {
+      b.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %s | %s | %s | %d [%d, %d] | %d [%d, %d] | %d |%n",
+          r.path("gpuNodes").asInt(), r.path("cpuSpin").asBoolean() ? "on" : "off", r.path("oneWay").asText(),
+          r.path("armKey").asText().equals("kernel") ? "folio-lock (kernel)" : "early-unlock",
+          md(r, "cancelRate", "cancelLo", "cancelHi"),
+          md(r, "seedsWithCancelRate", "seedsWithCancelLo", "seedsWithCancelHi"),
+          md(r, "deadlineSpinRate", "deadlineSpinLo", "deadlineSpinHi"),
+          md(r, "seedsWithDeadlineSpinRate", "seedsWithDeadlineSpinLo", "seedsWithDeadlineSpinHi"),
+          r.path("gpuAtomicLatencyP50Micros").asLong(), r.path("gpuAtomicLatencyP50Lo").asLong(),
+          r.path("gpuAtomicLatencyP50Hi").asLong(), r.path("gpuAtomicLatencyP99Micros").asLong(),
+          r.path("gpuAtomicLatencyP99Lo").asLong(), r.path("gpuAtomicLatencyP99Hi").asLong(),
+          r.path("violations").asInt()));
+    }
+    return b.toString();
+  }
+
+  private static String md(com.fasterxml.jackson.databind.JsonNode r, String rate, String lo, String hi) {
+    return String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", r.path(rate).asDouble(), r.path(lo).asDouble(),
+        r.path(hi).asDouble());
   }
 
   private static double rate(long k, long n) { return n == 0 ? 0 : (double) k / n; }

@@ -60,6 +60,8 @@ final class SweepCommand implements Callable<Integer> {
       + " default: the available processors).")
   Integer threads;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
+  @Option(names = "--markdown", description = "With --sim: also print the rows as docs/RESULTS.md's Markdown table "
+      + "(before the JSON line, if any).") boolean markdown;
   @Mixin RecordOptions record;
 
   /** Seeds per row with --sim when --repeats is not given. */
@@ -122,6 +124,7 @@ final class SweepCommand implements Callable<Integer> {
     workload.putInto(o);
     if (r9 && !sim) throw new SettingsException("--r9: only with --sim");
     if (threads != null && !sim) throw new SettingsException("--threads: only with --sim");
+    if (markdown && !sim) throw new SettingsException("--markdown: only with --sim");
     if (threads != null && threads < 1) throw new SettingsException("--threads: must be at least 1, got " + threads);
     int repeats = this.repeats != null ? this.repeats : r9 ? R9_REPEATS : sim ? SIM_REPEATS : 1;
     if (repeats < 1) throw new SettingsException("--repeats: must be at least 1, got " + repeats);
@@ -137,7 +140,7 @@ final class SweepCommand implements Callable<Integer> {
       int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
       if (!r9) {
         return SimSweep.run(System.out, base, selected, latencies, repeats, json, flags, record, record.out != null,
-            List.of(new SimSweep.Variant(base, flags)), nThreads);
+            List.of(new SimSweep.Variant(base, flags)), nThreads, markdown);
       }
       if (workload.gpuNodes != null || workload.cpuSpin != null) {
         throw new SettingsException("--r9: runs both GPU node counts and both spin settings; drop --gpu-nodes/--cpu-spin");
@@ -154,7 +157,7 @@ final class SweepCommand implements Callable<Integer> {
         }
       }
       return SimSweep.run(System.out, base, selected, lats, repeats, json, flags, record, record.out != null,
-          variants, nThreads);
+          variants, nThreads, markdown);
     }
     List<String> points = new ArrayList<>();
     points.add("0us");
