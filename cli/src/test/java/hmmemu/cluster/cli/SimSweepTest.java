@@ -128,6 +128,11 @@ class SimSweepTest {
     Object[] two = run(a);
     assertEquals(json, lastLine((String) two[1]), "the thread count does not change the output");
     assertEquals(2, run("sweep", "--r9")[0], "--r9 needs --sim");
+    String[] md = concat(new String[] {"sweep", "--sim", "--latencies", "1us", "--arms", "kernel", "--repeats", "1",
+        "--markdown"}, small);
+    String table = (String) run(md)[1];
+    assertTrue(table.contains("| GPU nodes | CPU spin | one-way | arm |") && table.contains("| 1us | folio-lock (kernel) |"),
+        table);
   }
 
   @Test
