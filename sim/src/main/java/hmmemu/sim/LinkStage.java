@@ -1,7 +1,10 @@
 package hmmemu.sim;
 
+import hmmemu.node.link.ModeledLink.Fault;
+import hmmemu.node.link.ModeledLink.PartitionMode;
 import hmmemu.protocol.msg.HmmProtocol;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The simulator's host-device link: what happens to a protocol message between the sending node's core and the
@@ -40,4 +43,41 @@ public interface LinkStage {
 
   /** Messages the raw link lost for good (data link layer off), in order. */
   List<String> lost();
+
+  // ------------------------------------------------------------------------------------------------ run-time faults
+  // The link actions of a fault schedule (hmmemu.node.link.FaultSchedule), in virtual time. A stage that does not
+  // model them refuses them (the defaults), so a schedule never silently does nothing.
+
+  /** Cuts {@code node}'s directions ({@code BOTH} = two-way); replaces a previous partition of the node. */
+  default void partition(int node, PartitionMode mode) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not model partitions");
+  }
+
+  /** Ends {@code node}'s partition. */
+  default void heal(int node) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not model partitions");
+  }
+
+  /** The partitions now in force. */
+  default Map<Integer, PartitionMode> partitions() { return Map.of(); }
+
+  /**
+   * Adds {@code micros} (plus uniform jitter in [-jitterMicros, +jitterMicros], the message's own draw) to every
+   * message sent on {@code from -> to} until virtual time {@code untilNanos}; overlapping additions sum. Returns an
+   * id for {@link #removeDelay}.
+   */
+  default long addDelay(int from, int to, double micros, double jitterMicros, long untilNanos) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not model added delays");
+  }
+
+  /** Removes a delay added by {@link #addDelay}. */
+  default void removeDelay(long id) {}
+
+  /** Overrides the probability of {@code fault} on {@code from -> to}; {@code null} returns to the spec's value. */
+  default void setProbability(Fault fault, int from, int to, Double p) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not model probability overrides");
+  }
+
+  /** Removes every run-time fault (added delays, overrides, partitions). */
+  default void clearFaults() {}
 }

@@ -4,10 +4,14 @@ import hmmemu.node.link.Direction;
 import hmmemu.node.link.LinkRandom;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.LinkSpec;
+import hmmemu.node.link.ModeledLink.Fault;
+import hmmemu.node.link.ModeledLink.PartitionMode;
 import hmmemu.protocol.msg.HmmProtocol;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.ToIntFunction;
 
@@ -24,12 +28,21 @@ import java.util.function.ToIntFunction;
  * progress, up to 64 times, as in NodeShell). ACKs themselves are not modelled as traffic (they would only load the
  * reverse direction); the pure DataLink will replace this part. With {@code reliable = off} loss, duplication and
  * reordering reach the protocol; a lost message is recorded by name.
+ *
+ * <p>Run-time faults (the link actions of a hmmemu.node.link.FaultSchedule, as ModeledLink carries them out):
+ * added delay with jitter per direction, loss/duplication/reordering probability overrides, and partitions of a
+ * node (two-way, or one-way: its outgoing or its incoming directions). A partitioned direction drops what is sent
+ * on it and what would arrive on it while it is cut, counted as {@code dropped}; with the data link layer on, the
+ * sender's replay timer sends it again (so a partition only delays, until it heals), with it off it is lost.
  */
 public final class ModeledLinkStage implements LinkStage {
   /** Wire size assumed per message when no size function is given: an envelope with a 4-entry vector clock. */
   public static final int DEFAULT_MESSAGE_BYTES = 96;
 
   private record Copy(long seq, HmmProtocol.Msg msg, long[] vc, int copies) {}
+
+  /** A delay added at run time: {@code micros} plus jitter in [-jitter, +jitter], until {@code untilNanos}. */
+  private record Added(long id, double micros, double jitterMicros, long untilNanos) {}
 
   private final class Dir {
     final Direction direction;
@@ -44,18 +57,34 @@ public final class ModeledLinkStage implements LinkStage {
     long sent, delivered, dropped, duplicated, reordered, replayed, duplicatesDropped, resequenced, rawDuplicates,
         rawOutOfOrder;
     int generation;
+    final List<Added> added = new ArrayList<>();
+    final Double[] overrides = new Double[Fault.values().length];
 
     /** The spec draws nothing that matters: a constant delay, no jitter, tail or fault (the common case). */
-    final boolean fixed;
+    final boolean fixedSpec;
+    boolean fixed;
     final LinkSpec.Draw fixedDraw;
 
     Dir(Direction d) {
       this.direction = d;
       this.spec = settings.spec(d);
       this.rng = new LinkRandom(runSeed, d);
-      this.fixed = spec.delay() instanceof hmmemu.node.link.Distribution.Constant c && spec.jitterMicros() == 0
+      this.fixedSpec = spec.delay() instanceof hmmemu.node.link.Distribution.Constant c && spec.jitterMicros() == 0
           && spec.tail().p() == 0 && spec.loss() == 0 && spec.duplication() == 0 && spec.reordering() == 0;
-      this.fixedDraw = fixed ? new LinkSpec.Draw(false, false, false, spec.delay().mean(), 0, 0, 0) : null;
+      this.fixed = fixedSpec;
+      this.fixedDraw = fixedSpec ? new LinkSpec.Draw(false, false, false, spec.delay().mean(), 0, 0, 0) : null;
+    }
+
+    double p(Fault f, double specValue) {
+      Double o = overrides[f.ordinal()];
+      return o == null ? specValue : o;
+    }
+
+    /** Run-time faults changed: the fixed-draw shortcut holds only without overrides and added delays. */
+    void refresh() {
+      boolean none = added.isEmpty();
+      for (Double o : overrides) none &= o == null;
+      fixed = fixedSpec && none;
     }
   }
 
@@ -65,7 +94,9 @@ public final class ModeledLinkStage implements LinkStage {
   private final ToIntFunction<HmmProtocol.Msg> sizeOf;
   private final Dir[][] dirs = new Dir[17][17];
   private final List<String> lost = new ArrayList<>();
+  private final Map<Integer, PartitionMode> partitions = new HashMap<>();
   private long inFlight;
+  private long nextDelayId = 1;
 
   /**
    * @param settings per-direction specs and the data link layer settings
@@ -105,29 +136,30 @@ public final class ModeledLinkStage implements LinkStage {
       x.rng.nextMessage();
       dr = x.fixedDraw;
     } else {
-      dr = s.draw(x.rng.nextMessage());
+      dr = s.draw(x.rng.nextMessage(), x.p(Fault.LOSS, s.loss()), x.p(Fault.DUPLICATION, s.duplication()),
+          x.p(Fault.REORDERING, s.reordering()));
     }
     long now = host.nowNanos();
-    if (dr.lost()) {
-      x.dropped++;
-      if (settings.reliable()) {
-        // REPLAY_TIMER expires without an ACK for it: the sender hands it to the link again.
-        long timer = nanos(settings.replayTimeoutMicros() * backoff);
-        inFlight++;
-        host.at(now + timer, () -> {
-          inFlight--;
-          x.replayed++;
-          transmit(x, c, Math.min(backoff * 2, 64), generation);
-        });
-      } else {
-        lost.add(x.direction + " seq " + c.seq() + ": " + c.msg());
-      }
+    if (dr.lost() || partitioned(x.direction)) {
+      dropped(x, c, backoff, generation);
       return;
+    }
+    double addedMicros = 0;
+    if (!x.added.isEmpty()) {
+      for (var it = x.added.iterator(); it.hasNext();) {
+        Added a = it.next();
+        if (now >= a.untilNanos()) {
+          it.remove();
+        } else {
+          addedMicros += a.micros() + a.jitterMicros() * dr.addedJitterUnit();
+        }
+      }
+      if (x.added.isEmpty()) x.refresh();
     }
     long tx = nanos(s.transmitMicros(sizeOf.applyAsInt(c.msg())));
     long start = x.busyUntil == Long.MIN_VALUE || now > x.busyUntil ? now : x.busyUntil;
     x.busyUntil = start + tx;
-    long due = x.busyUntil + nanos(dr.delayMicros());
+    long due = x.busyUntil + nanos(addedMicros == 0 ? dr.delayMicros() : Math.max(0, dr.delayMicros() + addedMicros));
     Copy copy = dr.duplicated() ? new Copy(c.seq(), c.msg(), c.vc(), 2) : c;
     if (dr.duplicated()) x.duplicated++;
     inFlight++;
@@ -135,7 +167,7 @@ public final class ModeledLinkStage implements LinkStage {
       x.reordered++;
       host.at(due + nanos(dr.reorderExtraMicros()), () -> {
         inFlight--;
-        if (generation == x.generation) arrive(x, copy);
+        if (generation == x.generation) arriveOrDrop(x, copy, generation);
       });
     } else {
       if (x.lastDue != Long.MIN_VALUE && x.lastDue > due) due = x.lastDue;
@@ -145,9 +177,36 @@ public final class ModeledLinkStage implements LinkStage {
         inFlight--;
         if (generation != x.generation) return;
         Copy head = x.fifo.poll();
-        if (head != null) arrive(x, head);
+        if (head != null) arriveOrDrop(x, head, generation);
       });
     }
+  }
+
+  /**
+   * The link lost a copy (drawn lost, or sent into or arriving at a partition): with the data link layer on, the
+   * sender's REPLAY_TIMER expires without an ACK for it and it is handed to the link again; off, it is lost.
+   */
+  private void dropped(Dir x, Copy c, int backoff, int generation) {
+    x.dropped++;
+    if (settings.reliable()) {
+      long timer = nanos(settings.replayTimeoutMicros() * backoff);
+      inFlight++;
+      host.at(host.nowNanos() + timer, () -> {
+        inFlight--;
+        x.replayed++;
+        transmit(x, new Copy(c.seq(), c.msg(), c.vc(), 1), Math.min(backoff * 2, 64), generation);
+      });
+    } else {
+      lost.add(x.direction + " seq " + c.seq() + ": " + c.msg());
+    }
+  }
+
+  private void arriveOrDrop(Dir x, Copy c, int generation) {
+    if (partitioned(x.direction)) {
+      dropped(x, c, 1, generation);
+      return;
+    }
+    arrive(x, c);
   }
 
   /** A copy (or two, when duplicated) reaches the far end: the receiving side of the data link layer. */
@@ -189,6 +248,64 @@ public final class ModeledLinkStage implements LinkStage {
     host.arrive(x.direction.from(), x.direction.to(), c.msg(), c.vc());
   }
 
+  private boolean partitioned(Direction d) {
+    if (partitions.isEmpty()) return false;
+    PartitionMode f = partitions.get(d.from());
+    PartitionMode t = partitions.get(d.to());
+    return f == PartitionMode.OUTGOING || f == PartitionMode.BOTH || t == PartitionMode.INCOMING
+        || t == PartitionMode.BOTH;
+  }
+
+  @Override
+  public void partition(int node, PartitionMode mode) { partitions.put(node, mode); }
+
+  @Override
+  public void heal(int node) { partitions.remove(node); }
+
+  @Override
+  public Map<Integer, PartitionMode> partitions() { return Map.copyOf(partitions); }
+
+  @Override
+  public long addDelay(int from, int to, double micros, double jitterMicros, long untilNanos) {
+    if (!(micros >= 0) || !(jitterMicros >= 0)) {
+      throw new IllegalArgumentException("added delay and jitter must be >= 0, got " + micros + ", " + jitterMicros);
+    }
+    Dir x = dir(from, to);
+    long id = nextDelayId++;
+    x.added.add(new Added(id, micros, jitterMicros, untilNanos));
+    x.refresh();
+    return id;
+  }
+
+  @Override
+  public void removeDelay(long id) {
+    for (Dir[] row : dirs) {
+      for (Dir x : row) {
+        if (x != null && x.added.removeIf(a -> a.id() == id)) x.refresh();
+      }
+    }
+  }
+
+  @Override
+  public void setProbability(Fault fault, int from, int to, Double p) {
+    Dir x = dir(from, to);
+    x.overrides[fault.ordinal()] = p;
+    x.refresh();
+  }
+
+  @Override
+  public void clearFaults() {
+    partitions.clear();
+    for (Dir[] row : dirs) {
+      for (Dir x : row) {
+        if (x == null) continue;
+        x.added.clear();
+        java.util.Arrays.fill(x.overrides, null);
+        x.refresh();
+      }
+    }
+  }
+
   @Override
   public void nodeDown(int node) {
     for (int i = 0; i < dirs.length; i++) {
@@ -197,6 +314,9 @@ public final class ModeledLinkStage implements LinkStage {
           Dir old = dirs[i][j];
           Dir fresh = new Dir(old.direction);
           fresh.generation = old.generation + 1;
+          fresh.added.addAll(old.added); // run-time faults belong to the direction, not to an incarnation
+          System.arraycopy(old.overrides, 0, fresh.overrides, 0, old.overrides.length);
+          fresh.refresh();
           old.generation++; // pending arrivals of the old incarnation are dropped
           dirs[i][j] = fresh;
         }

@@ -4,7 +4,10 @@ import hmmemu.checker.InvariantChecker;
 import hmmemu.checker.Violation;
 import hmmemu.cpu.core.CpuMm;
 import hmmemu.gpu.core.GpuNode;
+import hmmemu.node.cost.HostCost;
+import hmmemu.node.link.FaultSchedule;
 import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.ModeledLink.PartitionMode;
 import hmmemu.node.route.Router;
 import hmmemu.protocol.model.ModelSwitches;
 import hmmemu.protocol.model.Outbound;
@@ -15,6 +18,7 @@ import hmmemu.protocol.msg.Msgs;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.protocol.trace.Trace;
 import hmmemu.protocol.trace.VectorClock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -35,32 +39,61 @@ import java.util.function.Consumer;
  * order they are made, which is a causal order.
  *
  * <p>Every delivered trace event is folded into a 64-bit {@link TraceHash}: replaying a seed gives the same hash.
+ *
+ * <p>Host-side cost ({@link HostCost}, {@link Config#hostCost}): a step's cost advances the node's local time; its
+ * trace events carry the step's start, its outbound messages leave when the cost has elapsed, and the node takes
+ * its next message (from the link or the controller, in arrival order) only then: each node is one server, as each
+ * actor shell is. Off (the default of {@link Config#of}), a step takes no model time.
+ *
+ * <p>Faults ({@link #faults(FaultSchedule)}, docs/FAULTS.md syntax, instants and durations in model time from the
+ * call): the link actions go to the {@link LinkStage} (added delay and jitter, probability overrides, one-way and
+ * two-way partitions); a paused node processes nothing (messages to it queue, in arrival order, and are taken on
+ * resume); crash and restart of a GPU node are {@link #crashGpuNode} and {@link #restartGpuNode}.
  */
 public final class Sim implements LinkStage.Host {
 
   /** What the simulated cluster looks like and how it is driven. */
   public record Config(long seed, int gpuNodes, int devicesPerNode, ModelSwitches switches, long folioLockLeaseMicros,
-      LinkSettings link, double controllerHopMicros, boolean check) {
-    /** The default shape: one device per GPU node, the built-in link, 1 µs controller hops. */
+      LinkSettings link, double controllerHopMicros, boolean check, HostCost hostCost) {
+    public Config {
+      if (hostCost == null) hostCost = HostCost.OFF;
+    }
+
+    /** Without a host-side cost model (steps take no model time): the shape of the first simulator. */
+    public Config(long seed, int gpuNodes, int devicesPerNode, ModelSwitches switches, long folioLockLeaseMicros,
+        LinkSettings link, double controllerHopMicros, boolean check) {
+      this(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, controllerHopMicros, check,
+          HostCost.OFF);
+    }
+
+    /** The default shape: one device per GPU node, the built-in link, 1 µs controller hops, no host-side cost. */
     public static Config of(long seed, int gpuNodes, ModelSwitches switches) {
       return new Config(seed, gpuNodes, 1, switches, CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, LinkSettings.builtIn(), 1.0, true);
     }
 
     public Config withLink(LinkSettings l) {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, l, controllerHopMicros, check);
+      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, l, controllerHopMicros, check,
+          hostCost);
     }
 
     public Config withLease(long micros) {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, micros, link, controllerHopMicros, check);
+      return new Config(seed, gpuNodes, devicesPerNode, switches, micros, link, controllerHopMicros, check, hostCost);
     }
 
     public Config withControllerHop(double micros) {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, micros, check);
+      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, micros, check, hostCost);
     }
 
     /** Without the invariant checker (a measurement of the simulator's own cost; never for a verdict). */
     public Config withoutChecker() {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, controllerHopMicros, false);
+      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, controllerHopMicros, false,
+          hostCost);
+    }
+
+    /** With the host-side cost model {@code c} ({@link HostCost#OFF}: steps take no model time). */
+    public Config withHostCost(HostCost c) {
+      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, controllerHopMicros, check,
+          c);
     }
   }
 
@@ -84,6 +117,12 @@ public final class Sim implements LinkStage.Host {
     final Router<Requester> router = new Router<>();
     boolean crashed;
     long leaseTickAt = Long.MAX_VALUE;
+    /** Paused by a fault: takes nothing from its inbox until resumed. */
+    boolean paused;
+    /** Local time: the node is busy with a step's host-side cost until then. */
+    long busyUntil;
+    /** Messages (and lease ticks) that arrived while the node was paused or busy, in arrival order. */
+    ArrayDeque<Inbound> inbox;
 
     Node(int index, CpuMm cpu, GpuNode gpu) {
       this.index = index;
@@ -93,10 +132,16 @@ public final class Sim implements LinkStage.Host {
     }
   }
 
+  /** A message waiting in a node's inbox (msg null: a lease tick). */
+  private record Inbound(HmmProtocol.Msg msg, long[] vc, Requester requester) {}
+
+  private static final Inbound LEASE_TICK = new Inbound(null, null, null);
+
   private final Config config;
+  private final HostCost cost;
   private final SplittableRandom rng;
   private final EventQueue agenda = new EventQueue();
-  private final Node[] nodes;
+  private Node[] nodes;
   private LinkStage link;
   private final InvariantChecker checker;
   private final TraceHash hash = new TraceHash();
@@ -113,6 +158,7 @@ public final class Sim implements LinkStage.Host {
 
   public Sim(Config config) {
     this.config = config;
+    this.cost = config.hostCost();
     this.rng = new SplittableRandom(config.seed());
     this.nodes = new Node[config.gpuNodes() + 1];
     nodes[0] = new Node(0, new CpuMm(config.switches(), config.folioLockLeaseMicros()), null);
@@ -258,6 +304,16 @@ public final class Sim implements LinkStage.Host {
   private void deliver(int index, HmmProtocol.Msg msg, long[] vc, Requester requester) {
     Node n = nodes[index];
     if (n.crashed) return;
+    if (n.paused || n.busyUntil > now || (n.inbox != null && !n.inbox.isEmpty())) {
+      if (n.inbox == null) n.inbox = new ArrayDeque<>();
+      n.inbox.add(new Inbound(msg, vc, requester));
+      return;
+    }
+    process(n, msg, vc, requester);
+  }
+
+  /** One step of node {@code n}'s core on {@code msg}, as its actor shell does it. */
+  private void process(Node n, HmmProtocol.Msg msg, long[] vc, Requester requester) {
     messages++;
     n.clock.merge(vc);
     Ready ready;
@@ -274,10 +330,44 @@ public final class Sim implements LinkStage.Host {
       }
       ready = n.gpu.step(msg, nowMicros());
     }
-    carryOut(n, ready);
+    finishStep(n, msg, ready);
+  }
+
+  /**
+   * The step's trace events now; its outbound messages now, or, with a host-side cost, when the cost has elapsed
+   * (the node is busy until then, and then takes what waits in its inbox).
+   */
+  private void finishStep(Node n, HmmProtocol.Msg in, Ready ready) {
+    long c = cost.isOff() ? 0 : n.cpu != null ? cost.cpuStepNanos(in, ready) : cost.gpuStepNanos(in, ready);
+    if (c == 0) {
+      carryOut(n, ready);
+      return;
+    }
+    judge(n, ready);
+    n.busyUntil = now + c;
+    at(n.busyUntil, () -> {
+      if (nodes[n.index] != n || n.crashed) return; // the incarnation is gone
+      send(n, ready);
+      drain(n);
+    });
+  }
+
+  /** Takes what waits in node {@code n}'s inbox while it is neither paused nor busy. */
+  private void drain(Node n) {
+    while (n.inbox != null && !n.inbox.isEmpty() && !n.paused && !n.crashed && n.busyUntil <= now) {
+      Inbound i = n.inbox.poll();
+      if (i.msg() == null) tickLease(n);
+      else process(n, i.msg(), i.vc(), i.requester());
+    }
   }
 
   private void carryOut(Node n, Ready ready) {
+    judge(n, ready);
+    send(n, ready);
+  }
+
+  /** Stamps the step's trace events (one clock tick each, the step's model time) and offers them to the checker. */
+  private void judge(Node n, Ready ready) {
     long at = nowMicros();
     for (Trace.Event e : ready.events) {
       Stamped s = new Stamped(n.index, n.clock.tick(), e, at);
@@ -289,6 +379,10 @@ public final class Sim implements LinkStage.Host {
       }
       for (Consumer<Stamped> l : traceListeners) l.accept(s);
     }
+  }
+
+  /** Sends the step's outbound messages where the {@link Router} says. */
+  private void send(Node n, Ready ready) {
     for (Outbound o : ready.out) {
       Router.Hop hop = Router.route(n.index, o, n.cpu != null ? n.cpu::nodeIsGone : null);
       switch (hop.kind()) {
@@ -316,8 +410,18 @@ public final class Sim implements LinkStage.Host {
     n.leaseTickAt = due;
     at(Math.max(now, due), () -> {
       n.leaseTickAt = Long.MAX_VALUE;
-      if (!n.crashed) carryOut(n, n.cpu.tick(nowMicros()));
+      if (n.crashed) return;
+      if (n.paused || n.busyUntil > now || (n.inbox != null && !n.inbox.isEmpty())) {
+        if (n.inbox == null) n.inbox = new ArrayDeque<>();
+        n.inbox.add(LEASE_TICK);
+        return;
+      }
+      tickLease(n);
     });
+  }
+
+  private void tickLease(Node n) {
+    finishStep(n, null, n.cpu.tick(nowMicros()));
   }
 
   /**
@@ -325,8 +429,12 @@ public final class Sim implements LinkStage.Host {
    * core is told (CpuMm.nodeGone), as Pekko Cluster's downing tells CpuNodeActor.
    */
   public void crashGpuNode(int k, String reason) {
+    if (k < 1 || k >= nodes.length) throw new IllegalArgumentException("no GPU node " + k);
     Node n = nodes[k];
+    if (n.crashed) return;
     n.crashed = true;
+    n.paused = false;
+    if (n.inbox != null) n.inbox.clear();
     link.nodeDown(k);
     Node cpu = nodes[0];
     carryOut(cpu, cpu.cpu.nodeGone(k, reason, nowMicros()));
@@ -334,10 +442,65 @@ public final class Sim implements LinkStage.Host {
 
   /** Restarts crashed GPU node {@code k} with fresh devices (a new incarnation). */
   public void restartGpuNode(int k) {
+    if (k < 1 || k >= nodes.length) throw new IllegalArgumentException("no GPU node " + k);
+    if (!nodes[k].crashed) throw new IllegalStateException("gpu" + k + " is not crashed: crash it before a restart");
     Node fresh = newGpuNode(k);
     // the vector clock of the new incarnation continues the old one's entry, so stamps stay unique
     fresh.clock.merge(nodes[k].clock.snapshot());
     nodes[k] = fresh;
+  }
+
+  // ------------------------------------------------------------------------------------------------ faults
+
+  /** Pauses node {@code k} (0 = the CPU node): it processes nothing; messages to it queue until {@link #resumeNode}. */
+  public void pauseNode(int k) {
+    Node n = node(k);
+    if (!n.crashed) n.paused = true;
+  }
+
+  /** Resumes node {@code k}: it takes what queued, in arrival order. */
+  public void resumeNode(int k) {
+    Node n = node(k);
+    if (!n.paused) return;
+    n.paused = false;
+    drain(n);
+  }
+
+  public boolean paused(int k) { return node(k).paused; }
+
+  private Node node(int k) {
+    if (k < 0 || k >= nodes.length) throw new IllegalArgumentException("no node " + k + " (cpu0, gpu1..gpu" + gpuNodes() + ")");
+    return nodes[k];
+  }
+
+  /** What the fault schedules did so far, one line per step: model µs and what ("start: ...", "end: ...", "failed: ..."). */
+  public List<String> faultLog() { return List.copyOf(faultLog); }
+
+  private final List<String> faultLog = new ArrayList<>();
+
+  void logFault(String line) { faultLog.add(nowMicros() + " µs: " + line); }
+
+  /**
+   * Starts {@code schedule} now: each entry's instant and {@code for} duration are model time from this call
+   * ({@link SimFaults} carries the steps out, in the order FaultScheduleRunner gives them on the cluster). A step that
+   * cannot be carried out (crash of cpu0, a node that does not exist) is logged as failed and the schedule goes on.
+   * A restart is a new node index (the highest so far + 1), as on the cluster; the log names it.
+   */
+  public void faults(FaultSchedule schedule) { SimFaults.start(this, schedule); }
+
+  /**
+   * Restarts crashed GPU node {@code k} as a new member under a new node index (the highest so far + 1), with fresh
+   * devices, as the cluster does (docs/FAULTS.md "Restart": the CPU node keeps the old index gone). Returns the new
+   * index; at most 15 GPU node indexes exist in all.
+   */
+  public int restartGpuNodeAsNew(int k) {
+    if (k < 1 || k >= nodes.length) throw new IllegalArgumentException("no GPU node " + k);
+    if (!nodes[k].crashed) throw new IllegalStateException("gpu" + k + " is not crashed: crash it before a restart");
+    int index = nodes.length;
+    if (index > 15) throw new IllegalStateException("no GPU node index left for a restart of gpu" + k + " (at most 15)");
+    nodes = java.util.Arrays.copyOf(nodes, index + 1);
+    nodes[index] = newGpuNode(index);
+    return index;
   }
 
   // ------------------------------------------------------------------------------------------------ views

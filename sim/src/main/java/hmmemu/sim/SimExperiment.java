@@ -39,7 +39,8 @@ public final class SimExperiment {
       long expectedValue, long faultRounds, long driverIterations, long driverIterationsMax, long driverTimeouts,
       long invalidations, long faultsHandled, Histogram gpuLatency, Histogram cpuLatency, long cpuFaults,
       List<String> violations, long eventsChecked, boolean checkerCaughtUp, long modelMicros, long traceEvents,
-      long messages, long traceHash, boolean finished, long wallNanos, String liveness) {
+      long messages, long traceHash, boolean finished, long wallNanos, String liveness, List<String> linkStats,
+      List<String> faultLog) {
     /** No violation, every lane finished, the checker caught up, and the counters hold every increment. */
     public boolean ok() {
       return violations.isEmpty() && finished && checkerCaughtUp && finalValue == expectedValue;
@@ -67,6 +68,15 @@ public final class SimExperiment {
    */
   public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace) {
+    return run(name, config, w, maxModelMicros, maxEvents, onTrace, null);
+  }
+
+  /**
+   * {@link #run(String, Sim.Config, Workload, long, long, java.util.function.Consumer)} with {@code faults} (when not
+   * null) started when the workload starts, after the set-up: its instants are model time from then.
+   */
+  public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
+      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace, hmmemu.node.link.FaultSchedule faults) {
     long wall0 = System.nanoTime();
     Sim sim = new Sim(config);
     if (onTrace != null) sim.onTrace(onTrace);
@@ -87,6 +97,7 @@ public final class SimExperiment {
           CALL_BOUND_NANOS), HmmProtocol.CpuAccessDone.class);
     }
 
+    if (faults != null) sim.faults(faults);
     long[] cpuDone = {0}, gpuDone = {0}, gpuCancelled = {0}, faultRounds = {0}, cpuFaults = {0};
     int[] lanesLeft = {0};
     long[] lastProgress = {sim.nowMicros()};
@@ -213,7 +224,7 @@ public final class SimExperiment {
     return new Result(name, cpuDone[0], gpuDone[0], gpuCancelled[0], finalValue, cpuDone[0] + gpuDone[0],
         faultRounds[0], iterations, iterMax, timeouts, invalidations, handled, gpuLatency, cpuLatency, cpuFaults[0],
         violations, sim.checker().delivered(), caughtUp, workloadEnd, sim.traceEvents(), sim.messages(),
-        sim.traceHash(), finished, System.nanoTime() - wall0, liveness);
+        sim.traceHash(), finished, System.nanoTime() - wall0, liveness, sim.linkStage().stats(), sim.faultLog());
   }
 
 

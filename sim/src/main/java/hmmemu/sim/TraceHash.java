@@ -1,9 +1,14 @@
 package hmmemu.sim;
 
+import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.RecordComponent;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * A 64-bit hash of a run's full trace: every delivered trace event with its node, vector clock, model time and a
@@ -15,20 +20,63 @@ public final class TraceHash {
   private static final long P1 = 0x9E3779B97F4A7C15L;
   private static final long P2 = 0xC2B2AE3D27D4EB4FL;
 
-  private static final ClassValue<MethodHandle[]> COMPONENTS = new ClassValue<>() {
+  /** How a record component is read without boxing: a long, an int, a boolean, or anything else (boxed). */
+  private record Component(int kind, ToLongFunction<Object> asLong, Predicate<Object> asBoolean,
+      Function<Object, Object> asObject) {
+    static final int LONG = 0, INT = 1, BOOLEAN = 2, OBJECT = 3;
+  }
+
+  private static final ClassValue<Component[]> COMPONENTS = new ClassValue<>() {
     @Override
-    protected MethodHandle[] computeValue(Class<?> type) {
+    protected Component[] computeValue(Class<?> type) {
       if (!type.isRecord()) return null;
       RecordComponent[] rc = type.getRecordComponents();
-      MethodHandle[] out = new MethodHandle[rc.length];
-      MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-      for (int i = 0; i < rc.length; i++) {
-        try {
-          out[i] = lookup.unreflect(rc[i].getAccessor()).asType(java.lang.invoke.MethodType.methodType(Object.class, Object.class));
-        } catch (IllegalAccessException e) {
-          throw new IllegalStateException("trace record " + type.getName() + " is not public", e);
-        }
+      Component[] out = new Component[rc.length];
+      for (int i = 0; i < rc.length; i++) out[i] = component(type, rc[i]);
+      return out;
+    }
+  };
+
+  /**
+   * A reader of one component: a lambda made by LambdaMetafactory around the accessor (the JIT inlines it like a
+   * plain call, where a MethodHandle held in an array is invoked through its LambdaForm and boxes its result).
+   */
+  @SuppressWarnings("unchecked")
+  private static Component component(Class<?> type, RecordComponent rc) {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      MethodHandle mh = MethodHandles.publicLookup().unreflect(rc.getAccessor());
+      Class<?> t = rc.getType();
+      if (t == long.class || t == int.class) {
+        ToLongFunction<Object> f = (ToLongFunction<Object>) LambdaMetafactory.metafactory(lookup, "applyAsLong",
+            MethodType.methodType(ToLongFunction.class), MethodType.methodType(long.class, Object.class), mh,
+            MethodType.methodType(long.class, type)).getTarget().invoke();
+        return new Component(t == long.class ? Component.LONG : Component.INT, f, null, null);
       }
+      if (t == boolean.class) {
+        Predicate<Object> f = (Predicate<Object>) LambdaMetafactory.metafactory(lookup, "test",
+            MethodType.methodType(Predicate.class), MethodType.methodType(boolean.class, Object.class), mh,
+            MethodType.methodType(boolean.class, type)).getTarget().invoke();
+        return new Component(Component.BOOLEAN, null, f, null);
+      }
+      Function<Object, Object> f = (Function<Object, Object>) LambdaMetafactory.metafactory(lookup, "apply",
+          MethodType.methodType(Function.class), MethodType.methodType(Object.class, Object.class), mh,
+          MethodType.methodType(t.isPrimitive() ? MethodType.methodType(t).wrap().returnType() : t, type))
+          .getTarget().invoke();
+      return new Component(Component.OBJECT, null, null, f);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("trace record " + type.getName() + " is not public", e);
+    } catch (Throwable e) {
+      throw new IllegalStateException("cannot read " + type.getName() + "." + rc.getName(), e);
+    }
+  }
+
+  private static final ClassValue<long[]> ENUM_NAMES = new ClassValue<>() {
+    @Override
+    protected long[] computeValue(Class<?> type) {
+      Object[] constants = type.getEnumConstants();
+      long[] out = new long[constants.length];
+      for (int i = 0; i < constants.length; i++) out[i] = stringHash(((Enum<?>) constants[i]).name());
       return out;
     }
   };
@@ -67,7 +115,7 @@ public final class TraceHash {
     } else if (o instanceof String s) {
       mix(stringHash(s));
     } else if (o instanceof Enum<?> e) {
-      mix(stringHash(e.name()));
+      mix(ENUM_NAMES.get(e.getDeclaringClass())[e.ordinal()]); // stringHash(e.name()), computed once per constant
     } else if (o instanceof List<?> list) {
       mix(list.size());
       for (Object x : list) value(x);
@@ -77,22 +125,24 @@ public final class TraceHash {
     } else if (o instanceof Number n) {
       mix(Double.doubleToLongBits(n.doubleValue()));
     } else {
-      MethodHandle[] components = COMPONENTS.get(o.getClass());
+      Component[] components = COMPONENTS.get(o.getClass());
       if (components != null) record(o, components);
       else mix(stringHash(o.toString()));
     }
   }
 
-  private void record(Object o, MethodHandle[] components) {
+  private void record(Object o, Component[] components) {
     if (components == null) {
       mix(stringHash(o.toString()));
       return;
     }
     mix(NAMES.get(o.getClass()));
-    try {
-      for (MethodHandle mh : components) value((Object) mh.invokeExact(o));
-    } catch (Throwable t) {
-      throw new IllegalStateException("cannot hash " + o.getClass().getName(), t);
+    for (Component c : components) {
+      switch (c.kind()) {
+        case Component.LONG, Component.INT -> mix(c.asLong().applyAsLong(o)); // as value(Long) / value(Integer)
+        case Component.BOOLEAN -> mix(c.asBoolean().test(o) ? 0xB1 : 0xB0); // as value(Boolean)
+        default -> value(c.asObject().apply(o));
+      }
     }
   }
 

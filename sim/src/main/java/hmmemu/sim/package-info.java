@@ -3,11 +3,13 @@
  * GPU cores with every driver) and the invariant checker on one thread in virtual time with one seed;
  * {@link hmmemu.sim.LinkStage} is its host-device link ({@link hmmemu.sim.ModeledLinkStage}: the link model of
  * hmmemu.node.link in virtual time); {@link hmmemu.sim.TraceHash} hashes a run's trace; {@link
- * hmmemu.sim.SimExperiment} is the headline experiment's workload.
+ * hmmemu.sim.SimExperiment} is the headline experiment's workload; {@link hmmemu.sim.SimFaults} carries out a fault
+ * schedule (hmmemu.node.link.FaultSchedule) in virtual time. The host-side cost of a step comes from
+ * hmmemu.node.cost.HostCost.
  *
  * <p>May import: the cores (hmmemu.cpu.core, hmmemu.gpu.core), the checker, the model (hmmemu.protocol.model, .msg,
- * .trace), the pure parts of node-runtime (hmmemu.node.link's settings, specs, distributions and random streams,
- * hmmemu.node.route), HdrHistogram. Never Pekko, protobuf, threads or the wall clock inside the event loop (the
+ * .trace), the pure parts of node-runtime (hmmemu.node.link's settings, specs, distributions, random streams and fault
+ * schedules, hmmemu.node.route, hmmemu.node.cost), HdrHistogram. Never Pekko, protobuf, threads or the wall clock inside the event loop (the
  * wall clock only measures a run's duration for its events-per-second figure).
  */
 package hmmemu.sim;

@@ -30,6 +30,9 @@ import org.HdrHistogram.HistogramIterationValue;
  * the intervals are deterministic). The JSON carries no wall-clock figure: one seed gives the same JSON twice.
  */
 final class SimSweep {
+  /** A workload variant of the sweep (GPU node count, CPU spin): its settings and the flags its replay line adds. */
+  record Variant(HmmEmuSettings settings, String flags) {}
+
   /** Bootstrap resamples per latency interval. */
   static final int BOOTSTRAP = 1000;
 
@@ -139,19 +142,41 @@ final class SimSweep {
    */
   static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
       boolean json, String replayFlags, RecordOptions record, boolean writeRecord) {
+    return run(out, base, arms, latencies, repeats, json, replayFlags, record, writeRecord,
+        List.of(new Variant(base, replayFlags)), 1);
+  }
+
+  /**
+   * The sweep over {@code variants} x latencies x arms, each row's seeds simulated on {@code threads} threads at
+   * once (pooled in seed order: the output does not depend on the thread count).
+   */
+  static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
+      boolean json, String replayFlags, RecordOptions record, boolean writeRecord, List<Variant> variants,
+      int threads) {
+    return run(out, base, arms, latencies, repeats, json, replayFlags, record, writeRecord, variants, threads, false);
+  }
+
+  /** {@link #run} that also prints the rows as docs/RESULTS.md's Markdown table when {@code markdown}. */
+  static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
+      boolean json, String replayFlags, RecordOptions record, boolean writeRecord, List<Variant> variants,
+      int threads, boolean markdown) {
     double[] hops = new double[latencies.size()];
     for (int i = 0; i < hops.length; i++) hops[i] = oneWayMicros("--latencies", latencies.get(i), base);
     HmmEmuSettings.Demo w = base.demo;
     long seed0 = w.seed();
-    out.printf(Locale.ROOT, "hmm-emu sweep --sim: %d CPU threads x %d ops, %d GPU node(s) x %d warps x %d ops,"
-            + " %d counters on %d pages, seeds %d..%d per row%s; the deterministic simulator (model time)%n",
-        w.cpuThreads(), w.opsPerThread(), w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(), w.counters(),
-        w.counterPages(), seed0, seed0 + repeats - 1, w.cpuSpin() ? ", CPU threads spinning" : "");
-    String fmt = "%-7s %-23s %6s %-22s %-22s %-22s %-22s %-19s %-25s %5s %-16s%n";
-    out.printf(Locale.ROOT, fmt, "one-way", "arm", "seeds", "cancel/atomic [95%]", "seeds w/ cancel [95%]",
-        "spin/fault [95%]", "seeds w/ spin [95%]", "gpu p50 µs [95%]", "gpu p99 µs [95%]", "viol", "trace hash s0");
+    boolean grid = variants.size() > 1;
+    out.printf(Locale.ROOT, "hmm-emu sweep --sim: %d CPU threads x %d ops, %s GPU node(s) x %d warps x %d ops,"
+            + " %d counters on %d pages, seeds %d..%d per row%s; the deterministic simulator (model time, %s)%n",
+        w.cpuThreads(), w.opsPerThread(), grid ? "1 and 2" : String.valueOf(w.gpuNodes()), w.warpsPerDevice(),
+        w.opsPerWarp(), w.counters(), w.counterPages(), seed0, seed0 + repeats - 1,
+        grid ? ", CPU threads spinning and not" : w.cpuSpin() ? ", CPU threads spinning" : "",
+        SimDemo.hostCost(base).isOff() ? "host-side cost off" : "host-side cost on");
+    String fmt = "%-4s %-5s %-7s %-23s %6s %-22s %-22s %-22s %-22s %-19s %-25s %5s %-16s%n";
+    out.printf(Locale.ROOT, fmt, "gpus", "spin", "one-way", "arm", "seeds", "cancel/atomic [95%]",
+        "seeds w/ cancel [95%]", "spin/fault [95%]", "seeds w/ spin [95%]", "gpu p50 µs [95%]", "gpu p99 µs [95%]",
+        "viol", "trace hash s0");
     int cap = record.cap();
-    int totalRuns = hops.length * arms.size() * repeats;
+    int totalRuns = variants.size() * hops.length * arms.size() * repeats;
     int capPerRun = Math.max(Math.min(1000, cap), cap / Math.max(1, totalRuns));
     List<RunRecorder> recorders = new ArrayList<>();
     ArrayNode rows = JsonNodeFactory.instance.arrayNode();
@@ -159,28 +184,55 @@ final class SimSweep {
     Progress progress = new Progress("runs", totalRuns, record.quiet);
     long wall0 = System.nanoTime(), events = 0;
     boolean ok = true;
+    java.util.concurrent.ExecutorService pool = threads > 1
+        ? java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(null, r, "sim-sweep", 64L << 20); // the cores recurse: -Xss4m's stack, and more
+            t.setDaemon(true);
+            return t;
+          })
+        : null;
     try {
+      for (int vi = 0; vi < variants.size(); vi++) {
+        Variant variant = variants.get(vi);
+        HmmEmuSettings vs = variant.settings();
+        String gpus = String.valueOf(vs.demo.gpuNodes()), spin = vs.demo.cpuSpin() ? "on" : "off";
       for (int li = 0; li < hops.length; li++) {
         String lat = latencies.get(li);
-        LinkSettings link = SimDemo.link(base, hops[li]);
+        LinkSettings link = SimDemo.link(vs, hops[li]);
         for (int ai = 0; ai < arms.size(); ai++) {
           String arm = arms.get(ai);
           String name = SimDemo.armName(arm);
           Row row = new Row();
-          progress.stage(lat + ", " + name);
+          progress.stage((grid ? gpus + " GPU, spin " + spin + ", " : "") + lat + ", " + name);
+          // Runs go out in windows of a few per thread and are pooled in seed order as they come back.
+          java.util.ArrayDeque<java.util.concurrent.Future<Object[]>> window = new java.util.ArrayDeque<>();
+          int next = 0;
           for (int i = 0; i < repeats; i++) {
+            while (next < repeats && (pool == null ? next <= i : window.size() < 4 * threads)) {
+              long seed = seed0 + next++;
+              RunRecorder rec = writeRecord ? new RunRecorder(lat + " " + name + " seed " + seed, capPerRun) : null;
+              java.util.function.Supplier<Object[]> job = () -> new Object[] {
+                  SimDemo.runArm(vs, link, arm, seed, rec == null ? null : rec::onEvent), rec};
+              window.add(pool != null ? pool.submit(job::get) : java.util.concurrent.CompletableFuture.completedFuture(job.get()));
+            }
+            Object[] got;
+            try {
+              got = window.poll().get();
+            } catch (java.util.concurrent.ExecutionException e) {
+              throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            }
             long seed = seed0 + i;
-            RunRecorder rec = writeRecord ? new RunRecorder(lat + " " + name + " seed " + seed, capPerRun) : null;
-            SimExperiment.Result r = SimDemo.runArm(base, link, arm, seed, rec == null ? null : rec::onEvent);
-            if (rec != null) recorders.add(rec);
+            SimExperiment.Result r = (SimExperiment.Result) got[0];
+            if (got[1] != null) recorders.add((RunRecorder) got[1]);
             row.add(r, seed);
             progress.one();
             if (!r.ok()) {
-              String replay = "hmm-emu demo --sim --seed " + seed + " --one-way " + lat + " --arms " + arm + replayFlags;
+              String replay = "hmm-emu demo --sim --seed " + seed + " --one-way " + lat + " --arms " + arm
+                  + variant.flags();
               replays.add(replay);
-              out.println("  FAILED (" + lat + ", " + name + ", seed " + seed + "): final " + r.finalValue()
-                  + " / expected " + r.expectedValue() + ", " + r.violations().size() + " violation(s)"
-                  + (r.finished() ? "" : ", " + r.liveness()));
+              out.println("  FAILED (" + (grid ? gpus + " GPU, spin " + spin + ", " : "") + lat + ", " + name
+                  + ", seed " + seed + "): final " + r.finalValue() + " / expected " + r.expectedValue() + ", "
+                  + r.violations().size() + " violation(s)" + (r.finished() ? "" : ", " + r.liveness()));
               for (String v : r.violations()) out.println("  VIOLATION: " + v);
               out.println("  replay: " + replay);
             }
@@ -191,14 +243,15 @@ final class SimSweep {
           double[] c = wilson(row.cancelled, issued), rc = wilson(row.runsWithCancel, repeats);
           double[] s = wilson(row.spins, row.handled), rs = wilson(row.runsWithSpin, repeats);
           long[] all = row.lat.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-          SplittableRandom rng = new SplittableRandom(seed0 * 1_000_003L + li * 31L + ai);
+          SplittableRandom rng = new SplittableRandom(seed0 * 1_000_003L + li * 31L + ai + vi * 1_000_033L);
           long p50 = percentile(all, 50), p99 = percentile(all, 99);
           long[] b50 = bootstrap(row.lat, 50, rng), b99 = bootstrap(row.lat, 99, rng);
-          out.printf(Locale.ROOT, fmt, lat, name, repeats,
+          out.printf(Locale.ROOT, fmt, gpus, spin, lat, name, repeats,
               prop(row.cancelled, issued, c), prop(row.runsWithCancel, repeats, rc), prop(row.spins, row.handled, s),
               prop(row.runsWithSpin, repeats, rs), p50 + " [" + b50[0] + "," + b50[1] + "]",
               p99 + " [" + b99[0] + "," + b99[1] + "]", row.violations, row.firstHash);
           ObjectNode o = rows.addObject();
+          o.put("gpuNodes", vs.demo.gpuNodes()).put("cpuSpin", vs.demo.cpuSpin());
           o.put("oneWay", lat).put("hopMicros", hops[li]).put("arm", name).put("armKey", arm).put("runs", repeats)
               .put("seeds", repeats)
               .put("firstSeed", seed0).put("gpuAtomics", row.gpuOk).put("gpuCancelled", row.cancelled)
@@ -219,7 +272,12 @@ final class SimSweep {
           row.failing.forEach(f::add);
         }
       }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
     } finally {
+      if (pool != null) pool.shutdownNow();
       progress.close();
     }
     double wall = (System.nanoTime() - wall0) / 1e9;
@@ -231,13 +289,14 @@ final class SimSweep {
         + BOOTSTRAP + " bootstrap resamples of the seeds; trace hash s0: the first seed's trace (per row).");
     PrintStream say = json ? System.err : out;
     say.printf(Locale.ROOT, "simulated %d runs (%d trace events, each judged by the invariant checker) in %.1f s"
-        + " wall: %.0f events/s%n", totalRuns, events, wall, wall == 0 ? 0 : events / wall);
+        + " wall on %d thread(s): %.0f events/s%n", totalRuns, events, wall, threads, wall == 0 ? 0 : events / wall);
     ObjectNode result = JsonNodeFactory.instance.objectNode();
     result.put("ok", ok).put("simulated", true).put("seeds", repeats).put("firstSeed", seed0)
         .put("bootstrapResamples", BOOTSTRAP);
     result.set("rows", rows);
     ArrayNode rp = result.putArray("replays");
     replays.forEach(rp::add);
+    if (markdown) out.print(markdown(rows));
     if (json) out.println(result.toString());
     if (writeRecord) {
       ObjectNode shown = DemoCommand.settingsNode(base, arms, true);
@@ -247,6 +306,33 @@ final class SimSweep {
       record.write("sweep", result.toString(), shown, recorders, rows, say);
     }
     return ok ? 0 : 1;
+  }
+
+  /** The rows as the Markdown table of docs/RESULTS.md "R9 in the simulator". */
+  static String markdown(ArrayNode rows) {
+    StringBuilder b = new StringBuilder();
+    b.append("| GPU nodes | CPU spin | one-way | arm | cancel / GPU atomic [95% Wilson] | seeds with a cancel |"
+        + " deadline spins / GPU fault | seeds with a spin | GPU p50 µs [95% bootstrap] | GPU p99 µs [95% bootstrap] |"
+        + " viol |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (com.fasterxml.jackson.databind.JsonNode r : rows) {
+      b.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %s | %s | %s | %d [%d, %d] | %d [%d, %d] | %d |%n",
+          r.path("gpuNodes").asInt(), r.path("cpuSpin").asBoolean() ? "on" : "off", r.path("oneWay").asText(),
+          r.path("armKey").asText().equals("kernel") ? "folio-lock (kernel)" : "early-unlock",
+          md(r, "cancelRate", "cancelLo", "cancelHi"),
+          md(r, "seedsWithCancelRate", "seedsWithCancelLo", "seedsWithCancelHi"),
+          md(r, "deadlineSpinRate", "deadlineSpinLo", "deadlineSpinHi"),
+          md(r, "seedsWithDeadlineSpinRate", "seedsWithDeadlineSpinLo", "seedsWithDeadlineSpinHi"),
+          r.path("gpuAtomicLatencyP50Micros").asLong(), r.path("gpuAtomicLatencyP50Lo").asLong(),
+          r.path("gpuAtomicLatencyP50Hi").asLong(), r.path("gpuAtomicLatencyP99Micros").asLong(),
+          r.path("gpuAtomicLatencyP99Lo").asLong(), r.path("gpuAtomicLatencyP99Hi").asLong(),
+          r.path("violations").asInt()));
+    }
+    return b.toString();
+  }
+
+  private static String md(com.fasterxml.jackson.databind.JsonNode r, String rate, String lo, String hi) {
+    return String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", r.path(rate).asDouble(), r.path(lo).asDouble(),
+        r.path(hi).asDouble());
   }
 
   private static double rate(long k, long n) { return n == 0 ? 0 : (double) k / n; }

@@ -51,11 +51,25 @@ final class SweepCommand implements Callable<Integer> {
       + " run and the first seed's trace hash per row; no 0us row (there is no transport to measure). A run record"
       + " is left only with --out.")
   boolean sim;
+  @Option(names = "--r9", description = "With --sim: the full R9 grid of issue 12: one-way hops "
+      + R9_LATENCIES + " (unless --latencies is given), both arms, CPU threads spinning and not, one and two GPU"
+      + " nodes, " + R9_REPEATS + " seeds per row (unless --repeats is given). docs/RESULTS.md's table is its output.")
+  boolean r9;
+  @Option(names = "--threads", description = "With --sim: runs simulated at once, one per thread (each run is "
+      + "single-threaded and deterministic; rows pool the seeds in seed order, so the output does not depend on it;"
+      + " default: the available processors).")
+  Integer threads;
   @Option(names = "--json", description = "Also print one JSON line with every row.") boolean json;
+  @Option(names = "--markdown", description = "With --sim: also print the rows as docs/RESULTS.md's Markdown table "
+      + "(before the JSON line, if any).") boolean markdown;
   @Mixin RecordOptions record;
 
   /** Seeds per row with --sim when --repeats is not given. */
   static final int SIM_REPEATS = 100;
+  /** Seeds per row of the full R9 grid (--r9) when --repeats is not given. */
+  static final int R9_REPEATS = 1000;
+  /** One-way hops of the full R9 grid (issue 12 item 6). */
+  static final String R9_LATENCIES = "0.5us,1us,2us,5us,10us,100us,1ms";
 
   /** The 95% Wilson score interval of {@code k} successes in {@code n} trials: {lo, hi}. */
   static double[] wilson(long k, long n) {
@@ -98,11 +112,21 @@ final class SweepCommand implements Callable<Integer> {
     double cpuP(double q) { return cpu.getTotalCount() == 0 ? 0 : cpu.getValueAtPercentile(q); }
   }
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  private boolean latenciesGiven() {
+    return spec != null && spec.commandLine().getParseResult().hasMatchedOption("--latencies");
+  }
+
   @Override
   public Integer call() {
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
-    int repeats = this.repeats != null ? this.repeats : sim ? SIM_REPEATS : 1;
+    if (r9 && !sim) throw new SettingsException("--r9: only with --sim");
+    if (threads != null && !sim) throw new SettingsException("--threads: only with --sim");
+    if (markdown && !sim) throw new SettingsException("--markdown: only with --sim");
+    if (threads != null && threads < 1) throw new SettingsException("--threads: must be at least 1, got " + threads);
+    int repeats = this.repeats != null ? this.repeats : r9 ? R9_REPEATS : sim ? SIM_REPEATS : 1;
     if (repeats < 1) throw new SettingsException("--repeats: must be at least 1, got " + repeats);
     HmmEmuSettings base = HmmEmuSettings.load(config, o);
     List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
@@ -113,7 +137,27 @@ final class SweepCommand implements Callable<Integer> {
     }
     if (sim) {
       String flags = workload.flags() + (config != null ? " --config " + config.getPath() : "");
-      return SimSweep.run(System.out, base, selected, latencies, repeats, json, flags, record, record.out != null);
+      int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+      if (!r9) {
+        return SimSweep.run(System.out, base, selected, latencies, repeats, json, flags, record, record.out != null,
+            List.of(new SimSweep.Variant(base, flags)), nThreads, markdown);
+      }
+      if (workload.gpuNodes != null || workload.cpuSpin != null) {
+        throw new SettingsException("--r9: runs both GPU node counts and both spin settings; drop --gpu-nodes/--cpu-spin");
+      }
+      List<String> lats = latenciesGiven() ? latencies : List.of(R9_LATENCIES.split(","));
+      List<SimSweep.Variant> variants = new ArrayList<>();
+      for (boolean spin : new boolean[] {false, true}) {
+        for (int g : new int[] {1, 2}) {
+          Map<String, Object> v = new HashMap<>(o);
+          v.put("hmm-emu.demo.gpu-nodes", g);
+          v.put("hmm-emu.demo.cpu-spin", spin);
+          variants.add(new SimSweep.Variant(HmmEmuSettings.load(config, v),
+              flags + " --gpu-nodes " + g + (spin ? " --cpu-spin" : "")));
+        }
+      }
+      return SimSweep.run(System.out, base, selected, lats, repeats, json, flags, record, record.out != null,
+          variants, nThreads, markdown);
     }
     List<String> points = new ArrayList<>();
     points.add("0us");

@@ -108,6 +108,34 @@ class SimSweepTest {
   }
 
   @Test
+  void theR9GridRunsBothGpuNodeCountsAndBothSpinSettingsAndTheSameJsonOnAnyThreadCount() throws Exception {
+    String[] small = {"--ops-per-thread", "10", "--ops-per-warp", "2", "--quiet", "--config", SMALL[SMALL.length - 1]};
+    String[] a = concat(new String[] {"sweep", "--sim", "--r9", "--latencies", "1us", "--arms", "kernel", "--repeats",
+        "3", "--seed", "5", "--json", "--threads", "1"}, small);
+    Object[] one = run(a);
+    assertEquals(0, one[0], "exit code; output:\n" + one[1]);
+    String json = lastLine((String) one[1]);
+    com.fasterxml.jackson.databind.JsonNode rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json)
+        .path("rows");
+    assertEquals(4, rows.size(), "spin off/on x 1/2 GPU nodes: " + json);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (com.fasterxml.jackson.databind.JsonNode r : rows) {
+      seen.add(r.path("gpuNodes").asInt() + "/" + r.path("cpuSpin").asBoolean());
+      assertTrue(r.has("cancelLo") && r.has("cancelHi") && r.has("gpuAtomicLatencyP99Lo"), r.toString());
+    }
+    assertEquals(java.util.Set.of("1/false", "2/false", "1/true", "2/true"), seen);
+    a[a.length - small.length - 1] = "2";
+    Object[] two = run(a);
+    assertEquals(json, lastLine((String) two[1]), "the thread count does not change the output");
+    assertEquals(2, run("sweep", "--r9")[0], "--r9 needs --sim");
+    String[] md = concat(new String[] {"sweep", "--sim", "--latencies", "1us", "--arms", "kernel", "--repeats", "1",
+        "--markdown"}, small);
+    String table = (String) run(md)[1];
+    assertTrue(table.contains("| GPU nodes | CPU spin | one-way | arm |") && table.contains("| 1us | folio-lock (kernel) |"),
+        table);
+  }
+
+  @Test
   void wilsonAndBootstrapIntervals() {
     double[] w = SimSweep.wilson(0, 10);
     assertEquals(0, w[0]);
