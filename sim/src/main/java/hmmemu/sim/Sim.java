@@ -96,7 +96,7 @@ public final class Sim implements LinkStage.Host {
   private final Config config;
   private final SplittableRandom rng;
   private final EventQueue agenda = new EventQueue();
-  private final Node[] nodes;
+  private Node[] nodes;
   private LinkStage link;
   private final InvariantChecker checker;
   private final TraceHash hash = new TraceHash();
@@ -338,6 +338,19 @@ public final class Sim implements LinkStage.Host {
     // the vector clock of the new incarnation continues the old one's entry, so stamps stay unique
     fresh.clock.merge(nodes[k].clock.snapshot());
     nodes[k] = fresh;
+  }
+
+  /**
+   * Restarts crashed GPU node {@code k} as a new cluster member under a new node index (the next free one), with
+   * fresh devices, as EmbeddedCluster.restartGpu does: the CPU core keeps {@code k} declared gone and drops its late
+   * messages. Returns the new index.
+   */
+  public int restartGpuNodeAsNewMember(int k) {
+    if (!nodes[k].crashed) throw new IllegalStateException("gpu" + k + " is not crashed");
+    int fresh = nodes.length;
+    nodes = java.util.Arrays.copyOf(nodes, fresh + 1);
+    nodes[fresh] = newGpuNode(fresh);
+    return fresh;
   }
 
   // ------------------------------------------------------------------------------------------------ views

@@ -22,7 +22,7 @@ final class InvalidateObserver {
   private final Map<String, NotifyEvent> events = new ConcurrentHashMap<>();
   private final Map<String, Long> counts = new ConcurrentHashMap<>();
   /** Every counted callback, in the order handed to the wire. */
-  private final List<Callback> callbacks = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Callback> callbacks = new java.util.ArrayList<>();
   /** hmm_range_fault answers by device and errno ("16/EBUSY"). */
   private final Map<String, Long> rangeFaults = new ConcurrentHashMap<>();
 
@@ -53,7 +53,9 @@ final class InvalidateObserver {
       int device = Ids.deviceOfSub(inv.subId());
       NotifierKind kind = kinds.getOrDefault(inv.subId(), NotifierKind.INTERVAL);
       counts.merge(key(device, kind, inv.event().name()), 1L, Long::sum);
-      callbacks.add(new Callback(device, kind, inv.event(), inv.start(), inv.end()));
+      synchronized (callbacks) {
+        callbacks.add(new Callback(device, kind, inv.event(), inv.start(), inv.end()));
+      }
     } else if (m instanceof HmmProtocol.HmmRangeFaultReply rep) {
       rangeFaults.merge(Ids.deviceOfReq(rep.reqId()) + "/" + rep.errno().name(), 1L, Long::sum);
     }
@@ -82,7 +84,9 @@ final class InvalidateObserver {
   /** The callbacks counted so far to the device's subscriptions (of {@code kind}, all when null), in order. */
   List<Callback> callbacks(int device, NotifierKind kind) {
     List<Callback> out = new java.util.ArrayList<>();
-    for (Callback c : callbacks) if (c.device() == device && (kind == null || c.kind() == kind)) out.add(c);
+    synchronized (callbacks) {
+      for (Callback c : callbacks) if (c.device() == device && (kind == null || c.kind() == kind)) out.add(c);
+    }
     return out;
   }
 
