@@ -59,6 +59,13 @@ interface ScenarioHost {
   /** Waits (bounded by {@code limit}, in the scenario's time: step-timeout, wait) until {@code f} is done. */
   Waited await(CompletableFuture<?> f, Duration limit);
 
+  /**
+   * An async step just sent its first request. The cluster goes on at once (the ask is on its way and arrives while
+   * the controller's thread prepares the next step); the simulator lets model time pass until that request has
+   * reached its node, so that the next step (a {@code resume}, say) cannot overtake it: steps happen in file order.
+   */
+  default void asyncStarted() {}
+
   /** The host's clock in the units of the scenario's bounds (nanoseconds; the simulator: model time x time-scale). */
   long clockNanos();
 

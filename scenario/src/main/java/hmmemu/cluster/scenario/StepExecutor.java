@@ -170,6 +170,7 @@ final class StepExecutor {
           r.future.completeExceptionally(e);
         }
       }
+      if (step.async()) cluster.asyncStarted();
       if (!step.async()) {
         ScenarioHost.Waited w = cluster.await(r.future, limit);
         if (!w.done()) {

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Every scenario file in the deterministic simulator (issue 12): the files' expectations are the contract, so each
  * file holds with each of a few seeds, or is a counted skip naming why the simulator cannot run it yet (only files
- * with a faults block); and a seed replays a run exactly (the same trace hash). {@code -Dhmm.scenario=c06} runs
- * only the files whose name contains that text.
+ * with a faults block); and a seed replays a run exactly (the same trace hash). {@code -Dhmm.scenario=c06,r7} runs
+ * only the files whose name contains one of those texts; {@code -Dhmm.sim.seeds=1,2,3} sets the seeds.
  */
 class SimScenariosTest {
   static final Path CASES = Path.of("..", "scenarios", "cases");
@@ -46,7 +46,8 @@ class SimScenariosTest {
     assertTrue(Files.isDirectory(dir), "no scenario directory at " + dir.toAbsolutePath());
     try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.getFileName().toString().endsWith(".conf"))
-          .filter(p -> p.getFileName().toString().contains(System.getProperty("hmm.scenario", ""))).sorted()
+          .filter(p -> java.util.Arrays.stream(System.getProperty("hmm.scenario", "").split(","))
+              .anyMatch(k -> p.getFileName().toString().contains(k))).sorted()
           .collect(Collectors.toList());
     }
   }
