@@ -503,6 +503,11 @@ public final class Sim implements LinkStage.Host {
     return index;
   }
 
+  /** The same as {@link #restartGpuNodeAsNew} (the scenario host's name for it). */
+  public int restartGpuNodeAsNewMember(int k) {
+    return restartGpuNodeAsNew(k);
+  }
+
   // ------------------------------------------------------------------------------------------------ views
 
   public CpuMm cpu() { return nodes[0].cpu; }

@@ -33,7 +33,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * block, crashes and restarts GPU nodes (a scenario node names its current incarnation), inspects pages, devices and
  * the checker's verdict with bounded waits, and stops everything.
  */
-final class ScenarioCluster {
+final class ScenarioCluster implements ScenarioHost {
   /** The asks' own timeout is long: the runner bounds every wait itself and names what it waited for. */
   static final Duration ASK_TIMEOUT = Duration.ofMinutes(10);
   /** The bound on one introspection (InspectPage, InspectDevice) or set-up request. */
@@ -95,22 +95,67 @@ final class ScenarioCluster {
   GateLink gate() { return gate; }
 
   /** The observer of invalidate callbacks on the link. */
-  ObservingLink observer() { return observer; }
+  @Override
+  public InvalidateObserver observer() { return observer.observer(); }
+
+  @Override
+  public long nextReqId() { return client.nextReqId(); }
+
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) {
+    return client.ask(node == 0 ? cluster.cpu() : cluster.gpu(clusterNode(node)), msg).toCompletableFuture();
+  }
+
+  /** A bounded wall-time wait; every non-completion is reported as a deadlock (the cluster cannot tell more). */
+  @Override
+  public Waited await(CompletableFuture<?> f, Duration limit) {
+    try {
+      f.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      return new Waited(Ending.TIMEOUT, "deadlock", "within " + limit.toMillis() + " ms", "");
+    } catch (ExecutionException e) {
+      // done: the caller reads the failure from the future
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Waited(Ending.TIMEOUT, "deadlock", "within " + limit.toMillis() + " ms (interrupted)", "");
+    }
+    return Waited.DONE;
+  }
+
+  @Override
+  public long clockNanos() { return System.nanoTime(); }
+
+  /** The default bound of crash-related waits: the step timeout, at least {@link #NODE_WAIT}. */
+  @Override
+  public Duration nodeWait() {
+    return scenario.stepTimeout().compareTo(NODE_WAIT) > 0 ? scenario.stepTimeout() : NODE_WAIT;
+  }
+
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> holdWhen(int fromNode, int toNode,
+      java.util.function.Predicate<HmmProtocol.Msg> trigger) {
+    return gate.holdWhen(fromNode, toNode, trigger);
+  }
+
+  @Override
+  public void release(int fromNode, int toNode) {
+    if (gate != null) gate.release(fromNode, toNode);
+  }
 
   /** Whether scenario GPU node {@code node} is crashed and not restarted. */
-  boolean crashed(int node) { return crashedNodes.contains(node); }
+  public boolean crashed(int node) { return crashedNodes.contains(node); }
 
   /** How many times scenario GPU node {@code node} crashed so far. */
-  int crashes(int node) { return crashCount.getOrDefault(node, 0); }
+  public int crashes(int node) { return crashCount.getOrDefault(node, 0); }
 
   /** Completes with the cluster index when the CPU node declared crash {@code n} of GPU node {@code node} gone. */
-  CompletableFuture<Integer> gone(int node, int n) { return nth(goneFutures, node, n); }
+  public CompletableFuture<Integer> gone(int node, int n) { return nth(goneFutures, node, n); }
 
   /** Completes with the new cluster index when restart {@code n} of GPU node {@code node} completed. */
-  CompletableFuture<Integer> restarted(int node, int n) { return nth(restartFutures, node, n); }
+  public CompletableFuture<Integer> restarted(int node, int n) { return nth(restartFutures, node, n); }
 
   /** Records that device {@code d}'s driver is bound to {@code mm} (rebound after a restart). */
-  void bound(Scenario.Device d, int mm) {
+  public void bound(Scenario.Device d, int mm) {
     boundMms.computeIfAbsent(d.name(), k -> new java.util.LinkedHashSet<>()).add(mm);
   }
 
@@ -122,8 +167,6 @@ final class ScenarioCluster {
   // ------------------------------------------------------------------------------------------------ set-up
 
   void start() {
-    List<long[]> ranges = new ArrayList<>();
-    for (Scenario.Vma v : scenario.vmas()) ranges.add(new long[] {v.start(), v.end()});
     Link wire = Link.DIRECT;
     if (!scenario.faults().entries().isEmpty()) {
       try {
@@ -134,7 +177,7 @@ final class ScenarioCluster {
       }
       wire = modeled;
     }
-    observer = new ObservingLink(wire, ranges);
+    observer = new ObservingLink(wire, new InvalidateObserver(InvalidateObserver.rangesOf(scenario)));
     gate = new GateLink(observer);
     Map<Integer, Integer> perNode = devicesPerNode;
     for (Scenario.Device d : scenario.devices()) perNode.merge(d.node(), d.index() + 1, Math::max);
@@ -203,10 +246,10 @@ final class ScenarioCluster {
   int clusterNode(int node) { return node == 0 ? 0 : incarnation.getOrDefault(node, node); }
 
   /** A device's id in its node's current incarnation (Ids.deviceId(node, index)). */
-  int deviceId(Scenario.Device d) { return Ids.deviceId(clusterNode(d.node()), d.index()); }
+  public int deviceId(Scenario.Device d) { return Ids.deviceId(clusterNode(d.node()), d.index()); }
 
   /** The current id of the device the scenario numbers {@code scenarioDeviceId}. */
-  int currentDeviceId(int scenarioDeviceId) {
+  public int currentDeviceId(int scenarioDeviceId) {
     return scenarioDeviceId < 0 ? scenarioDeviceId : Ids.deviceId(clusterNode(Ids.nodeOfDevice(scenarioDeviceId)), Ids.indexOnNode(scenarioDeviceId));
   }
 
@@ -222,7 +265,7 @@ final class ScenarioCluster {
    * what its pause points hold is dropped (the node had not sent it: a pause stops the sender), steps waiting on its devices end with ENODEV
    * (no answer can come), and the checker is asked to say when the CPU node declares it gone.
    */
-  void crashNode(int node) {
+  public void crashNode(int node) {
     int k = clusterNode(node);
     int n;
     synchronized (this) {
@@ -246,7 +289,7 @@ final class ScenarioCluster {
    * its devices again to the mms it was bound to; the node's name and its devices' names mean the new incarnation
    * from then on.
    */
-  void restartNode(int node, Duration bound) {
+  public void restartNode(int node, Duration bound) {
     int n;
     synchronized (this) {
       if (!crashedNodes.contains(node)) throw new IllegalStateException("gpu" + node + " is not crashed");
@@ -334,60 +377,14 @@ final class ScenarioCluster {
     return modeled == null ? null : modeled.stats();
   }
 
-  void setUp() {
-    for (Scenario.Device d : scenario.devices()) {
-      for (int mm : d.bind()) {
-        HmmProtocol.Msg r = setupCall(gpuOf(d), new HmmProtocol.BindMm(client.nextReqId(), deviceId(d), mm, d.driver()),
-            d.line(), "bind " + d.name() + " to mm " + mm);
-        if (!(r instanceof HmmProtocol.MmBound)) throw setupError(d.line(), "bind " + d.name() + " to mm " + mm, r);
-        bound(d, mm);
-      }
-    }
-    for (Scenario.Vma v : scenario.vmas()) {
-      if (!v.mapped()) continue;
-      HmmProtocol.Msg r = setupCall(cluster.cpu(), mmap(v), v.line(), "mmap " + v.name());
-      if (!(r instanceof HmmProtocol.SyscallDone) || ((HmmProtocol.SyscallDone) r).errno() != Errno.OK) {
-        throw setupError(v.line(), "mmap " + v.describe(), r);
-      }
-      if (v.thpOrder() != 0) { // vmas { thp = true }: madvise(MADV_HUGEPAGE) before the fill's first touch
-        HmmProtocol.Msg h = setupCall(cluster.cpu(), new HmmProtocol.Syscall(client.nextReqId(), v.mm(),
-            HmmProtocol.SyscallKind.MADV_HUGEPAGE, v.start(), (long) v.pages() * hmmemu.protocol.model.Page.SIZE,
-            v.thpOrder(), v.kind(), 0), v.line(), "madvise(MADV_HUGEPAGE) " + v.name());
-        if (!(h instanceof HmmProtocol.SyscallDone) || ((HmmProtocol.SyscallDone) h).errno() != Errno.OK) {
-          throw setupError(v.line(), "madvise(MADV_HUGEPAGE) " + v.describe(), h);
-        }
-      }
-      Scenario.Fill f = v.fill();
-      if (!f.populate()) continue;
-      for (int p = 0; p < v.pages(); p++) {
-        for (int w = f.firstWord(); w <= f.lastWord(); w++) {
-          long va = v.start() + (long) p * hmmemu.protocol.model.Page.SIZE + (long) w * Long.BYTES;
-          HmmProtocol.Msg a = setupCall(cluster.cpu(), new HmmProtocol.CpuAccess(client.nextReqId(), 0, v.mm(), va,
-              Access.WRITE, f.pattern().at(p, w)), v.line(), "fill " + v.name());
-          if (!(a instanceof HmmProtocol.CpuAccessDone) || ((HmmProtocol.CpuAccessDone) a).errno() != Errno.OK) {
-            throw setupError(v.line(), "fill " + v.name() + "+" + p + ":word" + w, a);
-          }
-        }
-      }
-    }
-  }
-
-  HmmProtocol.Syscall mmap(Scenario.Vma v) {
-    return new HmmProtocol.Syscall(client.nextReqId(), v.mm(), HmmProtocol.SyscallKind.MMAP, v.start(),
-        (long) v.pages() * hmmemu.protocol.model.Page.SIZE, v.prot(), v.kind(), 0);
-  }
-
-  private HmmProtocol.Msg setupCall(ActorRef<?> node, HmmProtocol.Msg msg, int line, String what) {
+  @Override
+  public HmmProtocol.Msg setupCall(int node, HmmProtocol.Msg msg, int line, String what) {
     try {
-      return client.ask(node, msg).toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+      return ask(node, msg).toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       throw new SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " got no reply within "
           + INSPECT_MILLIS + " ms (" + e.getClass().getSimpleName() + ")");
     }
-  }
-
-  private SetupFailure setupError(int line, String what, HmmProtocol.Msg reply) {
-    return new SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " failed: " + reply);
   }
 
   ActorRef<?> gpuOf(Scenario.Device d) { return cluster.gpu(clusterNode(d.node())); }
@@ -397,7 +394,7 @@ final class ScenarioCluster {
    * controller in order, so afterwards every message it sent in reaction to an earlier request (an async step's
    * syscall or device access) has been handed to the link and counted.
    */
-  void barrier() {
+  public void barrier() {
     Scenario.Vma first = scenario.vmas().isEmpty() ? null : scenario.vmas().get(0);
     inspectPage(first == null ? 1 : first.mm(), first == null ? 0 : first.start());
     Map<Integer, Scenario.Device> perNode = new HashMap<>();
@@ -405,25 +402,25 @@ final class ScenarioCluster {
     for (Scenario.Device d : perNode.values()) if (!crashedNodes.contains(d.node())) inspectDevice(d);
   }
 
-  HmmProtocol.PageInfo inspectPage(int mm, long va) {
+  public HmmProtocol.PageInfo inspectPage(int mm, long va) {
     HmmProtocol.Msg m = inspect(cluster.cpu(), new HmmProtocol.InspectPage(client.nextReqId(), mm, va));
     if (!(m instanceof HmmProtocol.PageInfo)) throw new IllegalStateException("InspectPage answered " + m);
     return (HmmProtocol.PageInfo) m;
   }
 
-  HmmProtocol.PageInfo inspectFolio(long pfn) {
+  public HmmProtocol.PageInfo inspectFolio(long pfn) {
     HmmProtocol.Msg m = inspect(cluster.cpu(), new HmmProtocol.InspectFolio(client.nextReqId(), pfn));
     if (!(m instanceof HmmProtocol.PageInfo)) throw new IllegalStateException("InspectFolio answered " + m);
     return (HmmProtocol.PageInfo) m;
   }
 
-  HmmProtocol.NotifierInfo inspectNotifier(Scenario.Device d, int mm) {
+  public HmmProtocol.NotifierInfo inspectNotifier(Scenario.Device d, int mm) {
     HmmProtocol.Msg m = inspect(cluster.cpu(), new HmmProtocol.InspectNotifier(client.nextReqId(), deviceId(d), mm));
     if (!(m instanceof HmmProtocol.NotifierInfo)) throw new IllegalStateException("InspectNotifier answered " + m);
     return (HmmProtocol.NotifierInfo) m;
   }
 
-  HmmProtocol.DeviceInfo inspectDevice(Scenario.Device d) {
+  public HmmProtocol.DeviceInfo inspectDevice(Scenario.Device d) {
     HmmProtocol.Msg m = inspect(gpuOf(d), new HmmProtocol.InspectDevice(client.nextReqId(), deviceId(d)));
     if (!(m instanceof HmmProtocol.DeviceInfo)) throw new IllegalStateException("InspectDevice answered " + m);
     return (HmmProtocol.DeviceInfo) m;
@@ -476,6 +473,12 @@ final class ScenarioCluster {
       throw new IllegalStateException("the invariant checker's verdict failed: " + e);
     }
     return v;
+  }
+
+  @Override
+  public CheckerView checker() {
+    CheckerActor.VerdictReply v = verdict();
+    return new CheckerView(v.caughtUp(), v.pending(), violationsOf(v), v.eventCounts());
   }
 
   /** Stops the fault schedule, then the cluster and the modelled link; safe after a partial start. */

@@ -65,12 +65,12 @@ public final class ScenarioRunner {
     try {
       cluster.start();
       cluster.record(recorder);
-      cluster.setUp();
+      cluster.setUp(scenario);
       cluster.startFaults();
       for (Scenario.Step step : scenario.steps()) steps.runStep(step);
       cluster.finishFaults(verdict);
       steps.finish();
-      verdict.expectNoViolations(() -> ScenarioCluster.violationsOf(cluster.verdict()));
+      verdict.expectNoViolations(() -> cluster.checker().violations());
     } catch (ScenarioCluster.SetupFailure e) {
       verdict.fail(e.getMessage());
     } catch (RuntimeException e) {

@@ -2,7 +2,6 @@ package hmmemu.cluster.scenario;
 
 import hmmemu.protocol.msg.Ids;
 
-import hmmemu.node.link.GateLink;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.NotifyEvent;
@@ -16,20 +15,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * Carries out a scenario's steps in order on a {@link ScenarioCluster}: async steps run concurrently until awaited,
- * pause points hold a link direction through the gate, and each step's expectations are checked right after it.
- * Every wait is bounded: a step that does not complete in time is reported (to the {@link Verdict}) as a deadlock
- * naming what is pending and what it waits on, never a hang.
+ * Carries out a scenario's steps in order on a {@link ScenarioHost} (the embedded cluster or the simulator): async
+ * steps run concurrently until awaited, pause points hold a link direction through the host's gate, and each step's
+ * expectations are checked right after it. Every wait is bounded and is the host's ({@link ScenarioHost#await}): a
+ * step that does not complete in time is reported (to the {@link Verdict}) as a deadlock (in the simulator: a
+ * deadlock, a livelock or a timeout) naming what is pending and what it waits on, never a hang.
  */
 final class StepExecutor {
   private final Scenario scenario;
-  private final ScenarioCluster cluster;
+  private final ScenarioHost cluster;
   private final Verdict verdict;
   private final Map<String, StepRun> runs = new LinkedHashMap<>();
   private final Map<String, PausePoint> pauses = new HashMap<>();
@@ -42,7 +40,7 @@ final class StepExecutor {
   /** The kernel profile this run models (the scenario's switches). */
   hmmemu.protocol.model.KernelProfile profile() { return scenario.switches().kernelProfile(); }
 
-  StepExecutor(Scenario scenario, ScenarioCluster cluster, Verdict verdict) {
+  StepExecutor(Scenario scenario, ScenarioHost cluster, Verdict verdict) {
     this.scenario = scenario;
     this.cluster = cluster;
     this.verdict = verdict;
@@ -72,41 +70,56 @@ final class StepExecutor {
     Outcome outcome = null;
     boolean deadlocked = false;
     String deadlockReport = "";
+    String kind = "deadlock";
     List<String> problems = new ArrayList<>();
 
     if (a instanceof Scenario.PauseOp) {
       Scenario.PauseOp p = (Scenario.PauseOp) a;
-      pauses.put(p.pauseId(), new PausePoint(p, cluster.gate().holdWhen(p.fromNode(), p.toNode(), trigger(p))));
+      pauses.put(p.pauseId(), new PausePoint(p, cluster.holdWhen(p.fromNode(), p.toNode(), trigger(p))));
     } else if (a instanceof Scenario.ResumeOp) {
       PausePoint p = pauses.get(((Scenario.ResumeOp) a).pauseId());
-      cluster.gate().release(p.op().fromNode(), p.op().toNode());
+      cluster.release(p.op().fromNode(), p.op().toNode());
     } else if (a instanceof Scenario.AwaitPausedOp) {
       PausePoint p = pauses.get(((Scenario.AwaitPausedOp) a).pauseId());
-      try {
-        p.caught().get(limit.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
+      ScenarioHost.Waited w = cluster.await(p.caught(), limit);
+      if (!w.done()) {
         deadlocked = true;
+        kind = w.kind();
         deadlockReport = "pause point '" + p.op().pauseId() + "' caught no " + p.op().message() + " from "
-            + p.op().from() + " to " + p.op().to() + " within " + limit.toMillis() + " ms; " + pendingReport(null);
-      } catch (InterruptedException | ExecutionException e) {
-        problems.add(verdict.line(step.line()) + "await-paused failed: " + e);
+            + p.op().from() + " to " + p.op().to() + " " + w.within() + w.why() + "; " + pendingReport(null);
+      } else {
+        try {
+          p.caught().get();
+        } catch (InterruptedException | ExecutionException e) {
+          problems.add(verdict.line(step.line()) + "await-paused failed: " + e);
+        }
       }
     } else if (a instanceof Scenario.AwaitOp) {
       List<String> ids = ((Scenario.AwaitOp) a).stepIds();
-      long deadline = System.nanoTime() + limit.toNanos();
+      long deadline = cluster.clockNanos() + limit.toNanos();
+      ScenarioHost.Waited first = null;
       for (String id : ids) {
         StepRun r = runs.get(id);
-        try {
-          Outcome o = r.future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-          if (ids.size() == 1) outcome = o;
-        } catch (TimeoutException e) {
+        ScenarioHost.Waited w = cluster.await(r.future, Duration.ofNanos(Math.max(0, deadline - cluster.clockNanos())));
+        if (!w.done()) {
           deadlocked = true;
           stuck.add(r);
+          if (first == null) first = w;
+          continue;
+        }
+        try {
+          Outcome o = r.future.get();
+          if (ids.size() == 1) outcome = o;
         } catch (InterruptedException | ExecutionException e) {
           problems.add(verdict.line(r.step.line()) + "step " + r.step.index() + " failed: " + Verdict.cause(e));
         }
       }
-      if (deadlocked) deadlockReport = "nothing completed within " + limit.toMillis() + " ms: " + pendingReport(null);
+      if (deadlocked) {
+        kind = first.kind();
+        deadlockReport = "nothing completed " + (first.ending() == ScenarioHost.Ending.TIMEOUT
+            ? "within " + limit.toMillis() + " ms" + first.within().substring(first.within().indexOf(" ms") + 3)
+            : first.within()) + first.why() + ": " + pendingReport(null);
+      }
     } else if (a instanceof Scenario.CheckOp) {
       // only expectations
     } else if (a instanceof Scenario.CrashOp c) {
@@ -126,16 +139,21 @@ final class StepExecutor {
       int node = gone ? ((Scenario.AwaitGoneOp) a).node() : ((Scenario.AwaitRestartedOp) a).node();
       int n = gone ? ((Scenario.AwaitGoneOp) a).nth() : ((Scenario.AwaitRestartedOp) a).nth();
       Duration bound = step.waitLimit() != null ? step.waitLimit() : nodeWait();
-      try {
-        (gone ? cluster.gone(node, n) : cluster.restarted(node, n)).get(bound.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
+      CompletableFuture<Integer> f = gone ? cluster.gone(node, n) : cluster.restarted(node, n);
+      ScenarioHost.Waited w = cluster.await(f, bound);
+      if (!w.done()) {
         deadlocked = true;
+        kind = w.kind();
         deadlockReport = (gone ? "the CPU node did not declare gpu" + node + " gone (crash " + n + ")"
-            : "gpu" + node + "'s restart " + n + " did not complete") + " within " + bound.toMillis() + " ms"
+            : "gpu" + node + "'s restart " + n + " did not complete") + " " + w.within() + w.why()
             + (gone && cluster.crashes(node) < n ? " (the crash has not happened yet)" : "") + "; "
             + pendingReport(null);
-      } catch (InterruptedException | ExecutionException e) {
-        problems.add(verdict.line(step.line()) + a.describe() + " failed: " + Verdict.cause(e));
+      } else {
+        try {
+          f.get();
+        } catch (InterruptedException | ExecutionException e) {
+          problems.add(verdict.line(step.line()) + a.describe() + " failed: " + Verdict.cause(e));
+        }
       }
     } else {
       StepRun r = new StepRun(step, new CompletableFuture<>());
@@ -152,15 +170,20 @@ final class StepExecutor {
           r.future.completeExceptionally(e);
         }
       }
+      if (step.async()) cluster.asyncStarted();
       if (!step.async()) {
-        try {
-          outcome = r.future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
+        ScenarioHost.Waited w = cluster.await(r.future, limit);
+        if (!w.done()) {
           deadlocked = true;
+          kind = w.kind();
           stuck.add(r);
-          deadlockReport = "nothing completed within " + limit.toMillis() + " ms: " + pendingReport(r);
-        } catch (InterruptedException | ExecutionException e) {
-          problems.add(verdict.line(step.line()) + "step " + step.index() + " (" + a.describe() + ") failed: " + Verdict.cause(e));
+          deadlockReport = "nothing completed " + w.within() + w.why() + ": " + pendingReport(r);
+        } else {
+          try {
+            outcome = r.future.get();
+          } catch (InterruptedException | ExecutionException e) {
+            problems.add(verdict.line(step.line()) + "step " + step.index() + " (" + a.describe() + ") failed: " + Verdict.cause(e));
+          }
         }
       }
     }
@@ -168,15 +191,13 @@ final class StepExecutor {
     boolean expectsDeadlock = false;
     for (Expectation e : step.expect()) if (e instanceof Expectation.Deadlock) expectsDeadlock = true;
     if (deadlocked && !expectsDeadlock) {
-      verdict.fail(verdict.line(step.line()) + "expected " + step.label() + " to complete, got a deadlock: " + deadlockReport);
+      verdict.fail(verdict.line(step.line()) + "expected " + step.label() + " to complete, got a " + kind + ": " + deadlockReport);
     }
     if (problems.isEmpty()) check(step, outcome, deadlocked, deadlockReport);
   }
 
-  /** The default bound of crash-related waits: the step timeout, at least {@link #ScenarioCluster.NODE_WAIT}. */
-  private Duration nodeWait() {
-    return scenario.stepTimeout().compareTo(ScenarioCluster.NODE_WAIT) > 0 ? scenario.stepTimeout() : ScenarioCluster.NODE_WAIT;
-  }
+  /** The default bound of crash-related waits (the host's: on the cluster the step timeout, at least 60 s). */
+  private Duration nodeWait() { return cluster.nodeWait(); }
 
   private void startAction(StepRun r) {
     Scenario.Action a = r.step.action();
@@ -190,14 +211,14 @@ final class StepExecutor {
       } else {
         long start = s.at() == null ? 0 : s.at().start();
         long length = s.at() == null ? 0 : s.at().length();
-        msg = new HmmProtocol.Syscall(cluster.client().nextReqId(), s.mm(), s.kind(), start, length, s.prot(), null, s.childMm());
+        msg = new HmmProtocol.Syscall(cluster.nextReqId(), s.mm(), s.kind(), start, length, s.prot(), null, s.childMm());
       }
       if (s.thread() != 0) {
         msg = new HmmProtocol.Syscall(msg.reqId(), msg.mmId(), msg.kind(), msg.start(), msg.length(), msg.prot(),
             msg.vmaKind(), msg.childMmId(), s.thread());
       }
       r.current = s.describe();
-      cluster.client().ask(cluster.cpu(), msg).whenComplete((m, ex) -> {
+      cluster.ask(0, msg).whenComplete((m, ex) -> {
         if (ex != null) {
           r.future.completeExceptionally(ex);
         } else if (m instanceof HmmProtocol.SyscallDone) {
@@ -216,7 +237,7 @@ final class StepExecutor {
         for (int p = d.at().firstPage(); p <= d.at().lastPage(); p++) data.add(d.data().at(p, 0));
       }
       r.current = d.describe();
-      cluster.client().ask(cluster.gpuOf(d.device()), new HmmProtocol.DmirrorCmd(cluster.client().nextReqId(), cluster.deviceId(d.device()), d.mm(), d.op(),
+      cluster.ask(d.device().node(), new HmmProtocol.DmirrorCmd(cluster.nextReqId(), cluster.deviceId(d.device()), d.mm(), d.op(),
           d.at().start(), d.at().pages(), data)).whenComplete((m, ex) -> {
             if (ex != null) {
               r.future.completeExceptionally(ex);
@@ -231,7 +252,7 @@ final class StepExecutor {
     } else if (a instanceof Scenario.BindOp) {
       Scenario.BindOp b = (Scenario.BindOp) a;
       r.current = b.describe();
-      cluster.client().ask(cluster.gpuOf(b.device()), new HmmProtocol.BindMm(cluster.client().nextReqId(), cluster.deviceId(b.device()), b.mm(),
+      cluster.ask(b.device().node(), new HmmProtocol.BindMm(cluster.nextReqId(), cluster.deviceId(b.device()), b.mm(),
           b.device().driver())).whenComplete((m, ex) -> {
             if (ex != null) {
               r.future.completeExceptionally(ex);
@@ -251,7 +272,7 @@ final class StepExecutor {
   private void warp(StepRun r, Scenario.WarpOp w, int n) {
     long va = w.at().wordVa(w.at().firstPage(), w.at().firstWord());
     r.current = w.describe() + (w.repeat() > 1 ? " (access " + n + " of " + w.repeat() + ")" : "");
-    cluster.client().ask(cluster.gpuOf(w.device()), new HmmProtocol.DeviceAccess(cluster.client().nextReqId(), cluster.deviceId(w.device()), w.mm(), va,
+    cluster.ask(w.device().node(), new HmmProtocol.DeviceAccess(cluster.nextReqId(), cluster.deviceId(w.device()), w.mm(), va,
         w.access(), w.value())).whenComplete((m, ex) -> {
           if (ex != null) {
             r.future.completeExceptionally(ex);
@@ -335,7 +356,7 @@ final class StepExecutor {
       run.current = op.actor() + " " + access.name().toLowerCase() + " at " + where;
       // A spinning loop stays on the word between its accesses, until its last one (HmmProtocol.CpuAccess.spin).
       boolean spin = op.spin() && round < op.repeat();
-      cluster.client().ask(cluster.cpu(), new HmmProtocol.CpuAccess(cluster.client().nextReqId(), op.thread(), op.mm(), va, access, value,
+      cluster.ask(0, new HmmProtocol.CpuAccess(cluster.nextReqId(), op.thread(), op.mm(), va, access, value,
           spin))
           .whenComplete((m, ex) -> {
             if (ex != null) {
@@ -418,12 +439,16 @@ final class StepExecutor {
     for (StepRun r : runs.values()) {
       if (r.future.isDone() || stuck.contains(r)) continue;
       Duration limit = r.step.waitLimit() != null ? r.step.waitLimit() : scenario.stepTimeout();
-      try {
-        r.future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
+      ScenarioHost.Waited w = cluster.await(r.future, limit);
+      if (!w.done()) {
         stuck.add(r);
-        verdict.fail(verdict.line(r.step.line()) + "expected " + r.step.label() + " to complete by the end, got a deadlock: "
+        verdict.fail(verdict.line(r.step.line()) + "expected " + r.step.label() + " to complete by the end, got a "
+            + w.kind() + ": " + (w.why().isEmpty() ? "" : "nothing completed " + w.within() + w.why() + ": ")
             + pendingReport(null));
+        continue;
+      }
+      try {
+        r.future.get();
       } catch (InterruptedException | ExecutionException e) {
         verdict.fail(verdict.line(r.step.line()) + "step " + r.step.index() + " failed: " + Verdict.cause(e));
       }
@@ -519,10 +544,7 @@ final class StepExecutor {
 
   /** Releases every pause point, so that nothing stays held when the run ends. */
   void releasePauses() {
-    GateLink gate = cluster.gate();
-    if (gate != null) {
-      for (PausePoint p : pauses.values()) gate.release(p.op().fromNode(), p.op().toNode());
-    }
+    for (PausePoint p : pauses.values()) cluster.release(p.op().fromNode(), p.op().toNode());
   }
 
   /** The step {@code stepId} (an async one) completed. */

@@ -1,15 +1,14 @@
 package hmmemu.cluster.scenario;
 
-import hmmemu.cluster.check.CheckerActor;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.msg.HmmProtocol;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The cluster as expectations see it after one step; each page and device is inspected once per step. */
+/** The host (cluster or simulator) as expectations see it after one step; each page and device is inspected once per step. */
 final class StepObservation implements Observed {
-  private final ScenarioCluster cluster;
+  private final ScenarioHost cluster;
   private final StepExecutor steps;
   private final Outcome outcome;
   private final boolean deadlocked;
@@ -17,9 +16,9 @@ final class StepObservation implements Observed {
   private final Map<String, HmmProtocol.PageInfo> pages = new HashMap<>();
   private final Map<Integer, HmmProtocol.DeviceInfo> devices = new HashMap<>();
   private List<String> violations;
-  private CheckerActor.VerdictReply verdict;
+  private ScenarioHost.CheckerView verdict;
 
-  StepObservation(ScenarioCluster cluster, StepExecutor steps, Outcome outcome, boolean deadlocked,
+  StepObservation(ScenarioHost cluster, StepExecutor steps, Outcome outcome, boolean deadlocked,
       String deadlockReport) {
     this.cluster = cluster;
     this.steps = steps;
@@ -68,7 +67,7 @@ final class StepObservation implements Observed {
   @Override
   public List<String> invalidationRanges(int deviceId, NotifierKind kind) {
     List<String> out = new java.util.ArrayList<>();
-    for (ObservingLink.Callback c : cluster.observer().callbacks(cluster.currentDeviceId(deviceId), kind)) {
+    for (InvalidateObserver.Callback c : cluster.observer().callbacks(cluster.currentDeviceId(deviceId), kind)) {
       out.add(Expectation.InvalidationRanges.describe(c.event().name(), c.start(), c.end()));
     }
     return out;
@@ -85,15 +84,15 @@ final class StepObservation implements Observed {
   @Override
   public List<String> violations() {
     if (violations == null) {
-      if (verdict == null) verdict = cluster.verdict();
-      violations = ScenarioCluster.violationsOf(verdict);
+      if (verdict == null) verdict = cluster.checker();
+      violations = verdict.violations();
     }
     return violations;
   }
 
   @Override
   public long traceCount(String type) {
-    if (verdict == null) verdict = cluster.verdict();
+    if (verdict == null) verdict = cluster.checker();
     if (!verdict.caughtUp()) {
       throw new IllegalStateException("the invariant checker had not delivered every event (" + verdict.pending()
           + " pending)");

@@ -25,16 +25,23 @@
  *       {@link hmmemu.cluster.scenario.CaseResult}.</li>
  * </ul>
  *
+ * <p>The same steps run in the deterministic simulator ({@link hmmemu.cluster.scenario.SimScenarioRunner}, the entry
+ * point of {@code hmm-emu sim}): {@code StepExecutor} talks only to a {@code ScenarioHost} (requests, the host's
+ * bounded {@code await}, pause gates, the {@code InvalidateObserver}, crash and restart, introspection, the
+ * checker's view), which {@code ScenarioCluster} implements on the embedded cluster (wall time) and {@code SimHost}
+ * in the simulator (model time, one seed; deadlock, livelock and timeout verdicts; docs/SCENARIOS.md §8).
+ *
  * <p>Guarantees: every wait is bounded, so a run never hangs; a step that does not complete in time is reported as a
  * deadlock naming the pending steps, what each waits on and the pause points that hold a direction. Expectations
  * compare what the emulator shows with what the scenario states; a scenario never adapts to the emulator.
  *
  * <p>May import: the model and message types (hmmemu.protocol.model, .msg, .trace), the node link stages
  * (hmmemu.node, hmmemu.node.link), the cluster harness (hmmemu.cluster: EmbeddedCluster, ControlClient,
- * hmmemu.cluster.check), Typesafe Config for HOCON and Pekko typed for asks. Only the parser side
+ * hmmemu.cluster.check), the simulator (hmmemu.sim; only {@code SimHost} and {@code SimScenarioRunner}), Typesafe
+ * Config for HOCON and Pekko typed for asks. Only the parser side
  * ({@code ScenarioReader} and the parsers) reads HOCON values; only the runner side talks to the cluster.
  * Nothing here is imported by the cores; the CLI and the it-tests use only {@code ScenarioParser.parse},
- * {@code ScenarioRunner.run} with {@code ScenarioRunner.Options}, {@code Scenario}, {@code CaseResult} and
- * {@code ScenarioException}.
+ * {@code ScenarioRunner.run} with {@code ScenarioRunner.Options}, {@code SimScenarioRunner}, {@code Scenario},
+ * {@code CaseResult} and {@code ScenarioException}.
  */
 package hmmemu.cluster.scenario;

@@ -1,0 +1,76 @@
+package hmmemu.cluster.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code hmm-emu sim}: bad input is one line and exit 2; one FILE with --seed S replays the same run (the same
+ * trace hash in its JSON line); a skipped file (a faults block) is counted as skipped, never as passed.
+ */
+class SimCommandTest {
+  static final String C05 = "../scenarios/cases/c05-nouveau-atomic.conf";
+
+  private record Ran(int code, List<String> out, List<String> err) {
+    String last() { return out.get(out.size() - 1); }
+  }
+
+  private static Ran run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = Main.run(args);
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+    return new Ran(code, out.toString(StandardCharsets.UTF_8).lines().toList(),
+        err.toString(StandardCharsets.UTF_8).lines().toList());
+  }
+
+  @Test
+  void badInputIsOneLineAndExit2() {
+    for (String[] args : List.of(new String[] {"sim", "no-such-file.conf"},
+        new String[] {"sim", C05, "--seeds", "0"},
+        new String[] {"sim", C05, "--seeds", "2", "--seed", "1"},
+        new String[] {"sim", C05, "--seed", "x"})) {
+      Ran r = run(args);
+      assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+      assertEquals(1, r.err().size(), String.join(" ", args) + ": " + r.err());
+    }
+  }
+
+  @Test
+  void oneSeedReplaysWithItsTraceHash() {
+    Ran a = run("sim", C05, "--seed", "5", "--json");
+    Ran b = run("sim", C05, "--seed", "5", "--json");
+    assertEquals(0, a.code(), a.out().toString());
+    assertTrue(a.last().startsWith("{\"ok\": true, \"passed\": 1, \"failed\": 0, \"skipped\": 0, \"seeds\": 1,"), a.last());
+    assertTrue(a.last().contains("\"traceHash\": \""), a.last());
+    assertTrue(a.last().contains("\"failingSeeds\": []"), a.last());
+    String hash = a.last().replaceAll(".*\"traceHash\": \"([0-9a-f]{16})\".*", "$1");
+    assertEquals(16, hash.length(), a.last());
+    assertTrue(b.last().contains("\"traceHash\": \"" + hash + "\""), "seed 5 replayed with another hash: " + b.last());
+    assertTrue(a.out().stream().anyMatch(l -> l.contains("seed 5 ok, trace " + hash)), a.out().toString());
+  }
+
+  @Test
+  void aFaultsFileIsACountedSkipNotAPass() {
+    Ran r = run("sim", "../scenarios/faults/loss.conf", "--json");
+    assertEquals(0, r.code(), r.out().toString());
+    assertTrue(r.out().get(0).startsWith("SKIP ../scenarios/faults/loss.conf: not supported in the simulator: "),
+        r.out().get(0));
+    assertTrue(r.last().contains("\"passed\": 0, \"failed\": 0, \"skipped\": 1"), r.last());
+    assertTrue(r.last().contains("\"ok\": false, \"skipped\": "), r.last());
+  }
+}

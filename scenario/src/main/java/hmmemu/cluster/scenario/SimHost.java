@@ -1,0 +1,383 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.checker.Violation;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.Ids;
+import hmmemu.protocol.trace.Stamped;
+import hmmemu.sim.Sim;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
+import java.util.function.Predicate;
+
+/**
+ * The deterministic simulator ({@link Sim}: the same cores and invariant checker on one thread, model time, one
+ * seed) as a {@link ScenarioHost}. Controller requests are {@link Sim#ask}s; pause points and the invalidate
+ * observer sit on the simulator's {@link Sim.LinkTap} (before the link stage, so each message is seen once, as the
+ * cluster's gate and observer see first copies); a crash is {@link Sim#crashGpuNode} (the CPU core is told at once:
+ * the simulator has no failure detector), a restart {@link Sim#restartGpuNodeAsNewMember} (a new node index, as on
+ * the cluster) with its devices bound again.
+ *
+ * <p>Time (docs/SCENARIOS.md "hmm-emu sim"): the emulator itself costs nothing, so a bound of the file
+ * ({@code step-timeout}, {@code wait}) is read as the model time the same bound gives on the cluster, i.e. divided by
+ * the file's {@code time-scale} (real µs per model µs; 1 when absent). {@link #await} runs the event loop until the
+ * future is done and ends otherwise with one of three verdicts: a <b>deadlock</b> when no event is enabled any more,
+ * a <b>livelock</b> when events kept firing for {@link #LIVELOCK_SPAN_NANOS} of model time and no controller request
+ * was answered (it names the loop: the trace events the nodes made meanwhile, most frequent first), and a
+ * <b>timeout</b> when the bound passed while requests were still answered.
+ */
+final class SimHost implements ScenarioHost {
+  /** Model time without an answered request, while events fire, that is a livelock: 3 x the 1000 ms driver deadline. */
+  static final long LIVELOCK_SPAN_NANOS = 3_000_000_000L;
+  /** Model time bound of one introspection or set-up request. */
+  static final long CALL_BOUND_NANOS = 1_000_000_000L;
+  /** Events one wait window may fire without model time reaching its end (a loop in zero time) before it is a livelock. */
+  static final long MAX_EVENTS_PER_WINDOW = 20_000_000L;
+
+  private record Held(int from, int to, HmmProtocol.Msg msg, long[] vc) {}
+
+  private record Gate(Predicate<HmmProtocol.Msg> trigger, ArrayDeque<Held> held, CompletableFuture<HmmProtocol.Msg> closed) {}
+
+  private final Scenario scenario;
+  private final Sim sim;
+  private final double timeScale;
+  private final InvalidateObserver observer;
+  private final Map<Long, Gate> gates = new HashMap<>();
+  /** Scenario GPU node -> simulator node index of its current incarnation (absent: the same index). */
+  private final Map<Integer, Integer> incarnation = new HashMap<>();
+  /** Simulator node index of every incarnation -> scenario GPU node. */
+  private final Map<Integer, Integer> scenarioNodeOf = new HashMap<>();
+  private final Set<Integer> crashedNodes = new LinkedHashSet<>();
+  private final Map<Integer, List<CompletableFuture<Integer>>> goneFutures = new HashMap<>();
+  private final Map<Integer, List<CompletableFuture<Integer>>> restartFutures = new HashMap<>();
+  private final Map<Integer, Integer> crashCount = new HashMap<>();
+  private final Map<Integer, Integer> restartCount = new HashMap<>();
+  private final Map<String, LinkedHashSet<Integer>> boundMms = new LinkedHashMap<>();
+  private IntConsumer onCrash = node -> { };
+  /** Controller requests of steps answered so far (progress), and the model time of the last one. */
+  private long answered;
+  /** While a wait runs: trace events per node and type (the loop of a livelock). */
+  private Map<String, Long> window;
+
+  /**
+   * @param seed the run's one seed
+   * @param link the link model (hmm-emu.link)
+   * @param leaseMicros the lease on a dead driver's folio lock (hmm-emu.faults.folio-lock-lease)
+   */
+  SimHost(Scenario scenario, long seed, LinkSettings link, long leaseMicros) {
+    this.scenario = scenario;
+    this.timeScale = scenario.timeScaleOr(1.0);
+    int perNode = 1;
+    for (Scenario.Device d : scenario.devices()) perNode = Math.max(perNode, d.index() + 1);
+    this.sim = new Sim(new Sim.Config(seed, scenario.gpuNodes(), perNode, scenario.switches(), leaseMicros, link, 1.0,
+        true));
+    sim.checker().countByField(true); // the scenario language's filtered trace counts, as CheckerActor
+    this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario));
+    for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
+    sim.tap(this::onSend);
+    sim.onTrace(this::onTrace);
+  }
+
+  Sim sim() { return sim; }
+
+  void onCrash(IntConsumer onCrash) { this.onCrash = onCrash; }
+
+  private int simIndex(int node) { return node == 0 ? 0 : incarnation.getOrDefault(node, node); }
+
+  private String nodeName(int simIndex) {
+    return simIndex == 0 ? "cpu0" : "gpu" + scenarioNodeOf.getOrDefault(simIndex, simIndex);
+  }
+
+  private long modelNanos(Duration scenarioTime) { return (long) (scenarioTime.toNanos() / timeScale); }
+
+  // ------------------------------------------------------------------------------------------------ requests
+
+  @Override
+  public long nextReqId() { return sim.nextReqId(); }
+
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) {
+    CompletableFuture<HmmProtocol.Msg> f = new CompletableFuture<>();
+    sim.ask(simIndex(node), msg, reply -> {
+      answered++;
+      f.complete(reply);
+    });
+    return f;
+  }
+
+  @Override
+  public Waited await(CompletableFuture<?> f, Duration limit) {
+    long bound = sim.nowNanos() + modelNanos(limit);
+    try {
+      while (!f.isDone()) {
+        long start = sim.nowNanos();
+        long firedBefore = sim.fired();
+        long answeredBefore = answered;
+        window = new HashMap<>();
+        long until = Math.min(bound, start + LIVELOCK_SPAN_NANOS);
+        sim.runUntil(() -> f.isDone() || answered != answeredBefore, until, MAX_EVENTS_PER_WINDOW);
+        if (f.isDone()) break;
+        if (answered != answeredBefore) continue;
+        long fired = sim.fired() - firedBefore;
+        if (sim.idle()) {
+          return new Waited(Ending.DEADLOCK, "deadlock", "at " + sim.nowMicros() + " µs of model time",
+              " (no event is enabled any more: nothing can make it complete)");
+        }
+        if (fired >= MAX_EVENTS_PER_WINDOW || (sim.nowNanos() >= start + LIVELOCK_SPAN_NANOS && fired > 0)) {
+          return new Waited(Ending.LIVELOCK, "livelock", "over " + (sim.nowNanos() - start) / 1_000_000
+              + " ms of model time", " (" + fired + " events fired and no request was answered; the loop: "
+              + loop() + ")");
+        }
+        if (sim.nowNanos() >= bound) {
+          return new Waited(Ending.TIMEOUT, "timeout", "within " + limit.toMillis() + " ms (" + modelNanos(limit) / 1_000_000
+              + " ms of model time at time-scale " + timeScale + ")", "");
+        }
+        // model time jumped over a quiet stretch (e.g. to a lease's expiry): wait on
+      }
+    } finally {
+      window = null;
+    }
+    return Waited.DONE;
+  }
+
+  private void onTrace(Stamped s) {
+    if (window != null) window.merge(nodeName(s.node()) + " " + s.event().getClass().getSimpleName(), 1L, Long::sum);
+  }
+
+  /** The trace events of the last wait window, most frequent first (the four first). */
+  private String loop() {
+    List<Map.Entry<String, Long>> all = new ArrayList<>(window.entrySet());
+    all.sort((a, b) -> b.getValue().equals(a.getValue()) ? a.getKey().compareTo(b.getKey()) : Long.compare(b.getValue(), a.getValue()));
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < Math.min(4, all.size()); i++) out.add(all.get(i).getKey() + " x" + all.get(i).getValue());
+    return out.isEmpty() ? "no trace event (messages only)" : String.join(", ", out);
+  }
+
+  /**
+   * Runs the event loop for the controller's longest hop (1.5 x the mean hop): the async step's first request, sent
+   * at the current instant, has then been delivered to its node. Found by the simulator's seeds: without it a
+   * {@code resume} right after an async step could overtake the step's request (C20 with seed 2, R7 with seed 42),
+   * an order the cluster's timing practically never shows and the files' expectations do not state.
+   */
+  @Override
+  public void asyncStarted() {
+    long hop = Math.round(1.5 * sim.config().controllerHopMicros() * 1000.0);
+    sim.runUntil(() -> false, sim.nowNanos() + hop, MAX_EVENTS_PER_WINDOW);
+  }
+
+  @Override
+  public long clockNanos() { return (long) (sim.nowNanos() * timeScale); }
+
+  @Override
+  public Duration nodeWait() {
+    return scenario.stepTimeout().compareTo(ScenarioCluster.NODE_WAIT) > 0 ? scenario.stepTimeout() : ScenarioCluster.NODE_WAIT;
+  }
+
+  /** {@link Sim#call} bounded by {@link #CALL_BOUND_NANOS} of model time; null when no reply came. */
+  private HmmProtocol.Msg call(int node, HmmProtocol.Msg msg) {
+    return sim.call(simIndex(node), msg, CALL_BOUND_NANOS);
+  }
+
+  @Override
+  public HmmProtocol.Msg setupCall(int node, HmmProtocol.Msg msg, int line, String what) {
+    HmmProtocol.Msg r = call(node, msg);
+    if (r == null) {
+      throw new ScenarioCluster.SetupFailure(scenario.file() + ":" + line + ": set-up: " + what + " got no reply within "
+          + CALL_BOUND_NANOS / 1_000_000 + " ms of model time");
+    }
+    return r;
+  }
+
+  // ------------------------------------------------------------------------------------------------ devices
+
+  @Override
+  public int deviceId(Scenario.Device d) { return Ids.deviceId(simIndex(d.node()), d.index()); }
+
+  @Override
+  public int currentDeviceId(int scenarioDeviceId) {
+    return scenarioDeviceId < 0 ? scenarioDeviceId
+        : Ids.deviceId(simIndex(Ids.nodeOfDevice(scenarioDeviceId)), Ids.indexOnNode(scenarioDeviceId));
+  }
+
+  @Override
+  public void bound(Scenario.Device d, int mm) { boundMms.computeIfAbsent(d.name(), k -> new LinkedHashSet<>()).add(mm); }
+
+  // ------------------------------------------------------------------------------------------------ link
+
+  private static long key(int from, int to) { return ((long) from << 32) | (to & 0xffffffffL); }
+
+  /** The tap on every message a node hands to the link: the pause gates (as GateLink), then the observer. */
+  private boolean onSend(int from, int to, HmmProtocol.Msg msg, long[] vc) {
+    Gate g = gates.get(key(scenarioNode(from), scenarioNode(to)));
+    if (g != null) {
+      if (!g.held().isEmpty()) {
+        g.held().add(new Held(from, to, msg, vc));
+        return false;
+      }
+      if (g.trigger().test(msg)) {
+        g.held().add(new Held(from, to, msg, vc));
+        g.closed().complete(msg);
+        return false;
+      }
+    }
+    observer.observe(msg);
+    return true;
+  }
+
+  private int scenarioNode(int simIndex) { return simIndex == 0 ? 0 : scenarioNodeOf.getOrDefault(simIndex, simIndex); }
+
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> holdWhen(int fromNode, int toNode, Predicate<HmmProtocol.Msg> trigger) {
+    Gate g = new Gate(trigger, new ArrayDeque<>(), new CompletableFuture<>());
+    Gate old = gates.put(key(fromNode, toNode), g);
+    if (old != null && !old.held().isEmpty()) throw new IllegalStateException("a closed gate is still holding messages");
+    return g.closed();
+  }
+
+  @Override
+  public void release(int fromNode, int toNode) {
+    Gate g = gates.remove(key(fromNode, toNode));
+    if (g == null) return;
+    for (Held h : g.held()) {
+      observer.observe(h.msg());
+      sim.resend(h.from(), h.to(), h.msg(), h.vc());
+    }
+    g.held().clear();
+  }
+
+  @Override
+  public InvalidateObserver observer() { return observer; }
+
+  // ------------------------------------------------------------------------------------------------ crash, restart
+
+  private CompletableFuture<Integer> nth(Map<Integer, List<CompletableFuture<Integer>>> all, int node, int n) {
+    List<CompletableFuture<Integer>> l = all.computeIfAbsent(node, k -> new ArrayList<>());
+    while (l.size() < n) l.add(new CompletableFuture<>());
+    return l.get(n - 1);
+  }
+
+  /**
+   * Crashes scenario GPU node {@code node}: what its pause points hold is dropped (a pause stops the sender), the
+   * simulator stops its core and tells the CPU core at once ({@link Sim#crashGpuNode}: CpuMm.nodeGone), and the
+   * steps waiting on its devices end with ENODEV.
+   */
+  @Override
+  public void crashNode(int node) {
+    if (!crashedNodes.add(node)) throw new IllegalStateException("gpu" + node + " is already crashed");
+    int n = crashCount.merge(node, 1, Integer::sum);
+    int k = simIndex(node);
+    gates.remove(key(node, 0));
+    gates.remove(key(0, node));
+    sim.crashGpuNode(k, "crash step of " + scenario.file());
+    if (sim.checker().goneNodes().contains(k)) nth(goneFutures, node, n).complete(k);
+    onCrash.accept(node);
+  }
+
+  @Override
+  public void restartNode(int node, Duration bound) {
+    if (!crashedNodes.contains(node)) throw new IllegalStateException("gpu" + node + " is not crashed");
+    int n = restartCount.merge(node, 1, Integer::sum);
+    CompletableFuture<Integer> done = nth(restartFutures, node, n);
+    int k = sim.restartGpuNodeAsNewMember(simIndex(node));
+    scenarioNodeOf.put(k, node);
+    incarnation.put(node, k);
+    crashedNodes.remove(node);
+    for (Scenario.Device d : scenario.devices()) {
+      if (d.node() != node) continue;
+      for (int mm : boundMms.getOrDefault(d.name(), new LinkedHashSet<>())) {
+        HmmProtocol.Msg r = call(node, new HmmProtocol.BindMm(nextReqId(), deviceId(d), mm, d.driver()));
+        if (!(r instanceof HmmProtocol.MmBound)) {
+          IllegalStateException e = new IllegalStateException("rebinding " + d.name() + " to mm " + mm
+              + " after the restart failed: " + r);
+          done.completeExceptionally(e);
+          throw e;
+        }
+      }
+    }
+    done.complete(k);
+  }
+
+  @Override
+  public boolean crashed(int node) { return crashedNodes.contains(node); }
+
+  @Override
+  public int crashes(int node) { return crashCount.getOrDefault(node, 0); }
+
+  @Override
+  public CompletableFuture<Integer> gone(int node, int n) { return nth(goneFutures, node, n); }
+
+  @Override
+  public CompletableFuture<Integer> restarted(int node, int n) { return nth(restartFutures, node, n); }
+
+  // ------------------------------------------------------------------------------------------------ introspection
+
+  @Override
+  public void barrier() {
+    Scenario.Vma first = scenario.vmas().isEmpty() ? null : scenario.vmas().get(0);
+    inspectPage(first == null ? 1 : first.mm(), first == null ? 0 : first.start());
+    Map<Integer, Scenario.Device> perNode = new TreeMap<>();
+    for (Scenario.Device d : scenario.devices()) perNode.putIfAbsent(d.node(), d);
+    for (Scenario.Device d : perNode.values()) if (!crashedNodes.contains(d.node())) inspectDevice(d);
+  }
+
+  private HmmProtocol.Msg inspect(int node, HmmProtocol.Msg msg) {
+    HmmProtocol.Msg m = call(node, msg);
+    if (m == null) {
+      throw new IllegalStateException("no answer to " + msg.getClass().getSimpleName() + " within "
+          + CALL_BOUND_NANOS / 1_000_000 + " ms of model time");
+    }
+    return m;
+  }
+
+  @Override
+  public HmmProtocol.PageInfo inspectPage(int mm, long va) {
+    HmmProtocol.Msg m = inspect(0, new HmmProtocol.InspectPage(nextReqId(), mm, va));
+    if (!(m instanceof HmmProtocol.PageInfo)) throw new IllegalStateException("InspectPage answered " + m);
+    return (HmmProtocol.PageInfo) m;
+  }
+
+  @Override
+  public HmmProtocol.PageInfo inspectFolio(long pfn) {
+    HmmProtocol.Msg m = inspect(0, new HmmProtocol.InspectFolio(nextReqId(), pfn));
+    if (!(m instanceof HmmProtocol.PageInfo)) throw new IllegalStateException("InspectFolio answered " + m);
+    return (HmmProtocol.PageInfo) m;
+  }
+
+  @Override
+  public HmmProtocol.NotifierInfo inspectNotifier(Scenario.Device d, int mm) {
+    HmmProtocol.Msg m = inspect(0, new HmmProtocol.InspectNotifier(nextReqId(), deviceId(d), mm));
+    if (!(m instanceof HmmProtocol.NotifierInfo)) throw new IllegalStateException("InspectNotifier answered " + m);
+    return (HmmProtocol.NotifierInfo) m;
+  }
+
+  @Override
+  public HmmProtocol.DeviceInfo inspectDevice(Scenario.Device d) {
+    HmmProtocol.Msg m = inspect(d.node(), new HmmProtocol.InspectDevice(nextReqId(), deviceId(d)));
+    if (!(m instanceof HmmProtocol.DeviceInfo)) throw new IllegalStateException("InspectDevice answered " + m);
+    return (HmmProtocol.DeviceInfo) m;
+  }
+
+  /** The checker judges each event as it is made: it is always caught up unless causal delivery holds one back. */
+  @Override
+  public CheckerView checker() {
+    boolean caughtUp = sim.checker().caughtUp(sim.eventCounts());
+    List<String> v = new ArrayList<>();
+    for (Violation viol : sim.checker().violations()) v.add(viol.summary());
+    if (!caughtUp) {
+      v.add("CHECKER-BEHIND the checker had not delivered every event (" + sim.checker().pending() + " pending)");
+    }
+    Map<String, Long> counts = new HashMap<>(sim.checker().eventCounts());
+    counts.putAll(sim.checker().fieldCounts());
+    return new CheckerView(caughtUp, sim.checker().pending(), v, Map.copyOf(counts));
+  }
+}

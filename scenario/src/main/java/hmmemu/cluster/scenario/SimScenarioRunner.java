@@ -1,0 +1,147 @@
+package hmmemu.cluster.scenario;
+
+import com.typesafe.config.Config;
+import hmmemu.node.link.FaultSchedule;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.protocol.model.KernelProfile;
+import hmmemu.sim.TraceHash;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Runs one validated {@link Scenario} in the deterministic simulator ({@link SimHost}) with one seed: the same
+ * {@link StepExecutor}, expectations and {@link Verdict} as {@link ScenarioRunner} on the embedded cluster, so a file
+ * means the same on both hosts. A seed replays a run exactly (the same trace hash). A file the simulator cannot run
+ * yet is a counted skip with its reason ({@link #unsupported}), never a pass.
+ */
+public final class SimScenarioRunner {
+  /** Config key of the lease on a dead driver's folio lock (as CpuNodeActor reads it). */
+  private static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
+
+  /**
+   * One run: {@code skipped} is the reason when the simulator cannot run the file (then {@code ok} is false and
+   * nothing ran); {@code traceHash} the hash of every trace event (each profile's run folded in, in order);
+   * {@code events} the trace events the checker judged.
+   */
+  public record Result(String file, String name, long seed, boolean ok, String skipped, List<String> failures,
+      long traceHash, long events, long wallNanos) {
+    public Result {
+      failures = List.copyOf(failures);
+    }
+
+    public boolean ran() { return skipped == null; }
+
+    /** The line that replays this run. */
+    public String replayLine() { return "hmm-emu sim " + file + " --seed " + seed; }
+
+    public String traceHashHex() { return TraceHash.hex(traceHash); }
+  }
+
+  private SimScenarioRunner() {}
+
+  /**
+   * Why the simulator cannot run {@code scenario} yet, or null. A faults block needs a fault schedule applied at
+   * run time to the simulator's link stage (added delay and jitter, loss, duplication and reordering probabilities,
+   * partitions, pauses, scheduled crashes and restarts), which the simulator does not have yet.
+   */
+  public static String unsupported(Scenario scenario) {
+    if (scenario.faults().entries().isEmpty()) return null;
+    Set<String> kinds = new TreeSet<>();
+    for (FaultSchedule.Entry e : scenario.faults().entries()) {
+      FaultSchedule.Action a = e.action();
+      String k = a instanceof FaultSchedule.SetProbability p ? p.fault().name().toLowerCase()
+          : a.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase();
+      kinds.add(k);
+    }
+    return "the faults block (" + String.join(", ", kinds) + ") needs a run-time fault schedule on the simulator's"
+        + " link stage, which it does not have yet";
+  }
+
+  /** Runs the scenario with {@code seed}, once per kernel profile it names; {@code base} gives hmm-emu.link and the lease. */
+  public static Result run(Scenario scenario, long seed, Config base) {
+    long started = System.nanoTime();
+    String why = unsupported(scenario);
+    if (why != null) {
+      return new Result(scenario.file(), scenario.name(), seed, false, why, List.of(), 0, 0, System.nanoTime() - started);
+    }
+    LinkSettings link;
+    long leaseMicros;
+    try {
+      link = LinkSettings.fromConfig(base);
+      leaseMicros = base.hasPath(LEASE_KEY) ? base.getDuration(LEASE_KEY).toNanos() / 1000
+          : hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
+    } catch (RuntimeException e) {
+      return new Result(scenario.file(), scenario.name(), seed, false, null,
+          List.of(scenario.file() + ":1: hmm-emu settings: " + e.getMessage()), 0, 0, System.nanoTime() - started);
+    }
+    List<KernelProfile> profiles = scenario.profiles().size() <= 1 ? List.of() : scenario.profiles();
+    if (profiles.isEmpty()) {
+      Once one = runOnce(scenario, seed, link, leaseMicros);
+      return new Result(scenario.file(), scenario.name(), seed, one.failures.isEmpty(), null, one.failures, one.hash,
+          one.events, System.nanoTime() - started);
+    }
+    List<String> failures = new ArrayList<>();
+    long hash = 0;
+    long events = 0;
+    for (KernelProfile p : profiles) {
+      Once one = runOnce(scenario.forProfile(p), seed, link, leaseMicros);
+      String tag = "[" + (p == KernelProfile.V5_14 ? "v5.14" : "v6.15") + "] ";
+      for (String f : one.failures) {
+        int at = f.startsWith(scenario.file() + ":") ? f.indexOf(": ", scenario.file().length() + 1) : -1;
+        failures.add(at < 0 ? tag + f : f.substring(0, at + 2) + tag + f.substring(at + 2));
+      }
+      hash = hash * 0x9E3779B97F4A7C15L + one.hash;
+      events += one.events;
+    }
+    return new Result(scenario.file(), scenario.name(), seed, failures.isEmpty(), null, failures, hash, events,
+        System.nanoTime() - started);
+  }
+
+  private record Once(List<String> failures, long hash, long events) {}
+
+  private static Once runOnce(Scenario scenario, long seed, LinkSettings link, long leaseMicros) {
+    Verdict verdict = new Verdict(scenario);
+    SimHost host = new SimHost(scenario, seed, link, leaseMicros);
+    StepExecutor steps = new StepExecutor(scenario, host, verdict);
+    host.onCrash(steps::crashed);
+    try {
+      host.setUp(scenario);
+      for (Scenario.Step step : scenario.steps()) steps.runStep(step);
+      steps.finish();
+      verdict.expectNoViolations(() -> host.checker().violations());
+    } catch (ScenarioCluster.SetupFailure e) {
+      verdict.fail(e.getMessage());
+    } catch (RuntimeException e) {
+      verdict.fail(scenario.file() + ":1: the run failed: " + e);
+    } finally {
+      steps.releasePauses();
+    }
+    CaseResult r = verdict.result(0);
+    return new Once(r.failures(), host.sim().traceHash(), host.sim().traceEvents());
+  }
+
+  /**
+   * The kind of a failure line, for comparing hosts: {@code deadlock}, {@code livelock}, {@code timeout} (a step
+   * did not complete), {@code violation} (the invariant checker), {@code setup}, {@code error} (the run failed) or
+   * {@code expectation} (a stated outcome did not hold).
+   */
+  public static String failureKind(String failure) {
+    if (failure.contains(" got a deadlock")) return "deadlock";
+    if (failure.contains(" got a livelock")) return "livelock";
+    if (failure.contains(" got a timeout")) return "timeout";
+    if (failure.contains("expected no invariant violation")) return "violation";
+    if (failure.contains(": set-up: ")) return "setup";
+    if (failure.contains(": the run failed: ")) return "error";
+    return "expectation";
+  }
+
+  /** The kinds of {@code failures}, in first-seen order. */
+  public static List<String> failureKinds(List<String> failures) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String f : failures) out.add(failureKind(f));
+    return List.copyOf(out);
+  }
+}
