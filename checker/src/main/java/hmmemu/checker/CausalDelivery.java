@@ -115,6 +115,17 @@ public final class CausalDelivery {
     return released;
   }
 
+  /**
+   * Whether an event stamped {@code vc} depends on a skipped (lost) event of {@code node}: its entry for the node
+   * reaches into a skipped range. Such an event's effects on the node's state (an ack it received, say) are real, but
+   * the checker never saw the node's own event for them.
+   */
+  public boolean dependsOnSkipped(int node, long[] vc) {
+    if (!isLost(node) || node >= vc.length) return false;
+    for (Skip k : skips) if (k.node() == node && vc[node] >= k.fromSeq()) return true;
+    return false;
+  }
+
   /** True once {@link #nodeLost} was called for the node. */
   public boolean isLost(int node) { return node >= 0 && node < lost.length && lost[node]; }
 

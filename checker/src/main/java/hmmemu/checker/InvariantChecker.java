@@ -84,6 +84,8 @@ public final class InvariantChecker {
     FolioShadow folios = new FolioShadow();
     this.device = new DeviceRules(out, ptes, vmas, folios, notifiers, devices);
     this.cpu = new CpuRules(profile, out, ptes, vmas, folios, locks, notifiers, devices, device);
+    cpu.dependsOnLostEvent = node -> current != null && delivery.dependsOnSkipped(node, current.vc());
+    device.dependsOnLostEvent = cpu.dependsOnLostEvent;
     this.invalidations = new InvalidationRules(out, vmas, notifiers, devices);
     this.lockRules = new LockRules(out, locks);
     this.vmas = vmas;
@@ -272,6 +274,7 @@ public final class InvariantChecker {
 
   private void apply(Stamped s) {
     if (onApplied != null) onApplied.accept(s);
+    current = s;
     Trace.Event e = s.event();
     // A GPU event released in the middle of a CPU step (it is concurrent with it) does not end that step.
     boolean endsCpuBurst = s.node() == 0
@@ -318,6 +321,18 @@ public final class InvariantChecker {
       device.onDeviceAccess(h);
     }
   }
+
+  /** The event being applied (for rules that ask what it depends on). */
+  private Stamped current;
+
+  /**
+   * DEVEXCL restores (or swap/migration) whose covering invalidation lacked only acks that were events of a lost GPU
+   * node, skipped while the restore depends on them: I6 not judged for those subscriptions (the acks were received).
+   */
+  public long restoresWithLostAcks() { return cpu.restoresWithLostAcks; }
+
+  /** Device entries not checked against the CPU PTE (I1/I2) because the CPU event depended on their node's lost events. */
+  public long entriesOfLostNodesNotJudged() { return device.entriesOfLostNodesNotJudged; }
 
   /** Device accesses of lost GPU nodes whose I10 was not judged (their page tables are unknown to the checker). */
   public long accessesOfLostNodesNotJudged() { return accessesOfLostNodesNotJudged; }
