@@ -65,12 +65,21 @@ class SimCommandTest {
   }
 
   @Test
-  void aFaultsFileIsACountedSkipNotAPass() {
-    Ran r = run("sim", "../scenarios/faults/loss.conf", "--json");
+  void aCrashInAFaultsBlockIsACountedSkipNotAPass() {
+    Ran r = run("sim", "../scenarios/faults/crash-restart.conf", "--json");
     assertEquals(0, r.code(), r.out().toString());
-    assertTrue(r.out().get(0).startsWith("SKIP ../scenarios/faults/loss.conf: not supported in the simulator: "),
+    assertTrue(r.out().get(0).startsWith("SKIP ../scenarios/faults/crash-restart.conf: not supported in the simulator: "),
         r.out().get(0));
     assertTrue(r.last().contains("\"passed\": 0, \"failed\": 0, \"skipped\": 1"), r.last());
     assertTrue(r.last().contains("\"ok\": false, \"skipped\": "), r.last());
+  }
+
+  /** A faults block of link faults runs on the simulator's link stage, in model time (5 % loss both ways here). */
+  @Test
+  void aLinkFaultsFileRunsInTheSimulator() {
+    Ran r = run("sim", "../scenarios/faults/loss.conf", "--seeds", "2", "--json");
+    assertEquals(0, r.code(), r.out().toString());
+    assertTrue(r.out().get(0).startsWith("PASS ../scenarios/faults/loss.conf"), r.out().get(0));
+    assertTrue(r.last().contains("\"passed\": 1, \"failed\": 0, \"skipped\": 0"), r.last());
   }
 }
