@@ -42,6 +42,7 @@ final class SimCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file over reference.conf (hmm-emu.link, "
       + "hmm-emu.faults.folio-lock-lease).")
   File config;
+  @picocli.CommandLine.Mixin RecordOptions record;
 
   /** One file's runs. */
   private record FileRuns(Scenario scenario, String skipped, List<SimScenarioRunner.Result> failed, int runs) {}
@@ -67,7 +68,17 @@ final class SimCommand implements Callable<Integer> {
     long events = 0;
     long wallNanos = 0;
     Long onlyHash = null;
+    List<hmmemu.report.RunRecorder> recorders = new ArrayList<>();
+    int cap;
+    try {
+      cap = record.cap();
+    } catch (RuntimeException e) {
+      return usage(e.getMessage());
+    }
+    int capPerRun = Math.max(Math.min(1000, cap), cap / scenarios.size());
+    Progress progress = new Progress("simulated runs", (long) scenarios.size() * seedList.length, record.quiet);
     for (Scenario s : scenarios) {
+      progress.stage(s.file());
       String skipped = SimScenarioRunner.unsupported(s);
       if (skipped != null) {
         out.println("SKIP " + s.file() + ": not supported in the simulator: " + skipped);
@@ -77,7 +88,12 @@ final class SimCommand implements Callable<Integer> {
       List<SimScenarioRunner.Result> failed = new ArrayList<>();
       List<String> lines = new ArrayList<>();
       for (long sd : seedList) {
-        SimScenarioRunner.Result r = SimScenarioRunner.run(s, sd, settings.config);
+        // the run record keeps each file's first seed (its timeline, metrics and report; docs/OBSERVABILITY.md)
+        hmmemu.report.RunRecorder rec = sd == seedList[0] ? new hmmemu.report.RunRecorder(label(s) + " seed " + sd,
+            capPerRun) : null;
+        if (rec != null) recorders.add(rec);
+        SimScenarioRunner.Result r = SimScenarioRunner.run(s, sd, settings.config, rec == null ? null : rec::onEvent);
+        progress.one();
         events += r.events();
         wallNanos += r.wallNanos();
         onlyHash = r.traceHash();
@@ -102,10 +118,18 @@ final class SimCommand implements Callable<Integer> {
     out.println(passed + " passed, " + failedFiles + " failed, " + skipped + " skipped (not supported in the simulator); "
         + seedList.length + (seedList.length == 1 ? " seed" : " seeds") + " per file; "
         + String.format(Locale.ROOT, "%.0f", eps) + " events/s");
-    if (json) {
-      boolean oneRun = scenarios.size() == 1 && seed != null && skipped == 0;
-      out.println(toJson(all, passed, failedFiles, skipped, seedList.length, eps, oneRun ? onlyHash : null));
-    }
+    progress.close();
+    boolean oneRun = scenarios.size() == 1 && seed != null && skipped == 0;
+    String result = toJson(all, passed, failedFiles, skipped, seedList.length, eps, oneRun ? onlyHash : null);
+    if (json) out.println(result);
+    com.fasterxml.jackson.databind.node.ObjectNode shown = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    shown.put("host", "simulator");
+    shown.put("scenarios", files.size());
+    shown.put("files", files.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")));
+    shown.put("seeds", seedList.length == 1 ? Long.toString(seedList[0]) : "1.." + seedList.length);
+    shown.put("recorded", "the first seed of each file");
+    String name = "sim-" + (files.size() == 1 ? files.get(0).getFileName().toString().replaceFirst("\\.conf$", "") : "scenarios");
+    record.write(name, result, shown, recorders, null, json ? System.err : out);
     return failedFiles == 0 ? 0 : 1;
   }
 

@@ -82,4 +82,17 @@ class SimCommandTest {
     assertTrue(r.out().get(0).startsWith("PASS ../scenarios/faults/loss.conf"), r.out().get(0));
     assertTrue(r.last().contains("\"passed\": 1, \"failed\": 0, \"skipped\": 0"), r.last());
   }
+
+  /** A simulated run leaves its record like every run (docs/OBSERVABILITY.md), its metrics from the checked stream. */
+  @Test
+  void aSimulatedRunLeavesItsRecord(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    Ran r = run("sim", "../scenarios/cases/c05-nouveau-atomic.conf", "--seed", "3", "--out", dir.toString(), "--quiet");
+    assertEquals(0, r.code(), r.out().toString());
+    for (String f : List.of("result.json", "metrics.json", "trace.json", "report.html")) {
+      assertTrue(java.nio.file.Files.size(dir.resolve(f)) > 0, f + " missing or empty in " + dir);
+    }
+    String metrics = java.nio.file.Files.readString(dir.resolve("metrics.json"));
+    assertTrue(metrics.contains("\"conversions\"") && metrics.contains("seed 3"), metrics);
+    assertTrue(r.last().equals("run record: " + dir), r.last());
+  }
 }

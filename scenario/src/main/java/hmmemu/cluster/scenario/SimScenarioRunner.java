@@ -61,7 +61,14 @@ public final class SimScenarioRunner {
   }
 
   /** Runs the scenario with {@code seed}, once per kernel profile it names; {@code base} gives hmm-emu.link and the lease. */
-  public static Result run(Scenario scenario, long seed, Config base) {
+  public static Result run(Scenario scenario, long seed, Config base) { return run(scenario, seed, base, null); }
+
+  /**
+   * As {@link #run(Scenario, long, Config)}, handing every trace event the checker is offered (stamped with model
+   * time) to {@code onEvent} too, e.g. a run record's RunRecorder; null for none.
+   */
+  public static Result run(Scenario scenario, long seed, Config base,
+      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent) {
     long started = System.nanoTime();
     String why = unsupported(scenario);
     if (why != null) {
@@ -79,7 +86,7 @@ public final class SimScenarioRunner {
     }
     List<KernelProfile> profiles = scenario.profiles().size() <= 1 ? List.of() : scenario.profiles();
     if (profiles.isEmpty()) {
-      Once one = runOnce(scenario, seed, link, leaseMicros);
+      Once one = runOnce(scenario, seed, link, leaseMicros, onEvent);
       return new Result(scenario.file(), scenario.name(), seed, one.failures.isEmpty(), null, one.failures, one.hash,
           one.events, System.nanoTime() - started);
     }
@@ -87,7 +94,7 @@ public final class SimScenarioRunner {
     long hash = 0;
     long events = 0;
     for (KernelProfile p : profiles) {
-      Once one = runOnce(scenario.forProfile(p), seed, link, leaseMicros);
+      Once one = runOnce(scenario.forProfile(p), seed, link, leaseMicros, onEvent);
       String tag = "[" + (p == KernelProfile.V5_14 ? "v5.14" : "v6.15") + "] ";
       for (String f : one.failures) {
         int at = f.startsWith(scenario.file() + ":") ? f.indexOf(": ", scenario.file().length() + 1) : -1;
@@ -102,9 +109,11 @@ public final class SimScenarioRunner {
 
   private record Once(List<String> failures, long hash, long events) {}
 
-  private static Once runOnce(Scenario scenario, long seed, LinkSettings link, long leaseMicros) {
+  private static Once runOnce(Scenario scenario, long seed, LinkSettings link, long leaseMicros,
+      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent) {
     Verdict verdict = new Verdict(scenario);
     SimHost host = new SimHost(scenario, seed, link, leaseMicros);
+    if (onEvent != null) host.sim().onTrace(onEvent);
     StepExecutor steps = new StepExecutor(scenario, host, verdict);
     host.onCrash(steps::crashed);
     try {
