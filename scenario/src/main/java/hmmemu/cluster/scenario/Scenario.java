@@ -109,11 +109,18 @@ public record Scenario(String file, String name, String caseId, String descripti
    * {@code value}. WRITE and FILL store {@code pattern}'s value.
    */
   public record CpuOp(String actor, int thread, CpuOpKind op, PageRange at, int mm, long value, Pattern pattern,
-      int repeat, boolean spin) implements Action {
+      int repeat, boolean spin, long forMicros) implements Action {
+    /** Without {@code for}: the loop is bounded by {@code repeat} only. */
+    public CpuOp(String actor, int thread, CpuOpKind op, PageRange at, int mm, long value, Pattern pattern, int repeat,
+        boolean spin) {
+      this(actor, thread, op, at, mm, value, pattern, repeat, spin, 0);
+    }
+
     @Override
     public String describe() {
       return actor + " " + op.name().toLowerCase() + " " + at.text() + (mm != at.vma().mm() ? " in mm " + mm : "")
-          + (repeat > 1 ? " x" + repeat : "") + (spin ? " (spinning)" : "");
+          + (repeat > 1 ? " x" + repeat : "") + (forMicros > 0 ? " for " + forMicros + " model µs" : "")
+          + (spin ? " (spinning)" : "");
     }
 
     @Override

@@ -125,6 +125,9 @@ final class ScenarioCluster implements ScenarioHost {
   @Override
   public long clockNanos() { return System.nanoTime(); }
 
+  @Override
+  public long nowMicros() { return clock.nowMicros(); }
+
   /** The default bound of crash-related waits: the step timeout, at least {@link #NODE_WAIT}. */
   @Override
   public Duration nodeWait() {

@@ -83,6 +83,9 @@ interface ScenarioHost {
   /** Records that device {@code d}'s driver is bound to {@code mm} (rebound after a restart). */
   void bound(Scenario.Device d, int mm);
 
+  /** Model time now, in µs (the cluster: its scaled wall clock; the simulator: virtual time). */
+  long nowMicros();
+
   /** The mmap syscall of a declared VMA. */
   default HmmProtocol.Syscall mmap(Scenario.Vma v) {
     return new HmmProtocol.Syscall(nextReqId(), v.mm(), HmmProtocol.SyscallKind.MMAP, v.start(),

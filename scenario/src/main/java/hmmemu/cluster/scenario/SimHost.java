@@ -90,6 +90,9 @@ final class SimHost implements ScenarioHost {
 
   Sim sim() { return sim; }
 
+  @Override
+  public long nowMicros() { return sim.nowMicros(); }
+
   void onCrash(IntConsumer onCrash) { this.onCrash = onCrash; }
 
   private int simIndex(int node) { return node == 0 ? 0 : incarnation.getOrDefault(node, node); }

@@ -310,9 +310,18 @@ final class StepExecutor {
       this.word = op.at().firstWord();
     }
 
+    /** Model µs of the first access (a loop bounded by {@code for}). */
+    long startMicros = -1;
+
+    /** Whether the loop goes on after this round: {@code for} bounds it in model time, else {@code repeat}. */
+    private boolean moreRounds() {
+      return op.forMicros() > 0 ? cluster.nowMicros() - startMicros < op.forMicros() : round < op.repeat();
+    }
+
     void next() {
+      if (startMicros < 0) startMicros = cluster.nowMicros();
       if (page > op.at().lastPage()) {
-        if (round >= op.repeat()) {
+        if (!moreRounds()) {
           done(Errno.OK);
           return;
         }
@@ -355,7 +364,7 @@ final class StepExecutor {
     private void access(long va, Access access, long value, String where, java.util.function.LongConsumer then) {
       run.current = op.actor() + " " + access.name().toLowerCase() + " at " + where;
       // A spinning loop stays on the word between its accesses, until its last one (HmmProtocol.CpuAccess.spin).
-      boolean spin = op.spin() && round < op.repeat();
+      boolean spin = op.spin() && moreRounds();
       cluster.ask(0, new HmmProtocol.CpuAccess(cluster.nextReqId(), op.thread(), op.mm(), va, access, value,
           spin))
           .whenComplete((m, ex) -> {

@@ -187,7 +187,7 @@ final class StepParser {
 
   private Scenario.Action cpuOp(String actor, int thread, ConfigObject o) {
     Set<String> ops = Set.of("read", "write", "atomic", "increment", "fill");
-    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus", "repeat", "spin"));
+    String op = opKey(o, actor, ops, Set.of("value", "mm", "pattern", "plus", "repeat", "spin", "for"));
     ConfigValue av = o.get(op);
     PageRange at = setup.range(av);
     boolean spin = o.containsKey("spin") && r.bool(o.get("spin"), "spin");
@@ -206,7 +206,13 @@ final class StepParser {
     } else {
       r.forbid(o, actor + " " + op, "value", "pattern", "plus");
     }
-    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o), spin);
+    long forMicros = 0;
+    if (o.containsKey("for")) { // the loop repeats until this much model time passed (docs/SCENARIOS.md)
+      if (o.containsKey("repeat")) throw r.err(o.get("for"), "for: give repeat or for, not both");
+      forMicros = r.duration(o.get("for"), "for").toNanos() / 1000;
+      if (forMicros < 1) throw r.err(o.get("for"), "for: must be at least 1us of model time");
+    }
+    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o), spin, forMicros);
   }
 
   private int repeat(ConfigObject o) {
