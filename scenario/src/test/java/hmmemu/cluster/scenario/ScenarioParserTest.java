@@ -112,6 +112,21 @@ class ScenarioParserTest {
   }
 
   @Test
+  @DisplayName("for bounds a CPU loop in model time; with repeat, or not positive, it names its line")
+  void forBoundsALoopInModelTime() {
+    Scenario s = parse("  { T1 { atomic = \"buf+0:word0\", for = 1500ms, spin = true } }");
+    Scenario.CpuOp op = (Scenario.CpuOp) s.steps().get(0).action();
+    assertEquals(1_500_000, op.forMicros());
+    assertEquals(1, op.repeat());
+    String both = error("  { T1 { atomic = \"buf+0:word0\", for = 1s, repeat = 3 } }");
+    assertTrue(both.startsWith("t.conf:7: for: give repeat or for, not both"), both);
+    String zero = error("  { T1 { atomic = \"buf+0:word0\", for = 0s } }");
+    assertTrue(zero.startsWith("t.conf:7: for: must be at least 1us"), zero);
+    String bad = error("  { T1 { atomic = \"buf+0:word0\", for = soon } }");
+    assertTrue(bad.startsWith("t.conf:7: for: expected a duration"), bad);
+  }
+
+  @Test
   @DisplayName("an unknown top-level key names its line")
   void unknownTopLevelKey() {
     assertEquals("t.conf:2: unknown key 'vmass' in the scenario (expected one of: case, description, devices, "
