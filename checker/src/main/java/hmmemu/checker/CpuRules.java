@@ -193,10 +193,10 @@ final class CpuRules {
   void onFolioChanged(Trace.FolioChanged f) {
     long pfn = f.pfn();
     Trace.FolioChanged old = folios.get(pfn);
-    String where = "pfn=" + hex(pfn);
     Long holder = locks.holder(pfn);
     if (f.locked() && (old == null || !old.locked()) && holder != null) {
-      out.report(Invariant.I7, where, "the folio was locked again while make_device_exclusive call " + hex(holder)
+      out.report(Invariant.I7, "pfn=" + hex(pfn),
+          "the folio was locked again while make_device_exclusive call " + hex(holder)
           + " still holds its lock (no FolioUnlockPut yet)");
     }
     folios.put(f);
@@ -204,12 +204,12 @@ final class CpuRules {
     folios.noteCountsChanged(pfn);
     if (f.freed() && folios.markFreed(pfn)) {
       if (f.refcount() != 0) {
-        out.report(Invariant.I8, where, "the folio was freed with refcount " + f.refcount());
+        out.report(Invariant.I8, "pfn=" + hex(pfn), "the folio was freed with refcount " + f.refcount());
       }
       Set<DeviceShadow.EntryKey> refs = devices.entriesOf(pfn);
       if (!refs.isEmpty()) {
         DeviceShadow.EntryKey r = refs.iterator().next();
-        out.report(Invariant.I8, where, "the folio was freed while " + refs.size() + " device entr"
+        out.report(Invariant.I8, "pfn=" + hex(pfn), "the folio was freed while " + refs.size() + " device entr"
             + (refs.size() == 1 ? "y" : "ies") + " still reference it, e.g. dev" + r.deviceId() + " mm" + r.mmId()
             + " va=" + hex(new PageKey(r.mmId(), r.vpn()).va()) + " (a device could access freed memory)");
       }
@@ -236,7 +236,6 @@ final class CpuRules {
     }
     for (long pfn : folios.drainCountsToJudge()) {
       Trace.FolioChanged f = folios.get(pfn);
-      String where = "pfn=" + hex(pfn);
       PteShadow.Mappers mapped = ptes.mappersOf(pfn);
       int present = mapped.present;
       int devexcl = mapped.devexcl;
@@ -244,20 +243,23 @@ final class CpuRules {
       if (f.freed()) {
         if (!mapped.pages.isEmpty()) {
           PageKey k = mapped.pages.iterator().next();
-          out.report(Invariant.I8, where, "the folio was freed while " + mapped.pages.size() + " PTE(s) still map it,"
+          out.report(Invariant.I8, "pfn=" + hex(pfn),
+              "the folio was freed while " + mapped.pages.size() + " PTE(s) still map it,"
               + " e.g. mm" + k.mmId() + " va=" + hex(k.va()) + " " + describePte(ptes.get(k)));
         }
         continue;
       }
       if (f.refcount() < f.mapcount()) {
-        out.report(Invariant.I8, where, "refcount " + f.refcount() + " is below mapcount " + f.mapcount());
+        out.report(Invariant.I8, "pfn=" + hex(pfn), "refcount " + f.refcount() + " is below mapcount " + f.mapcount());
       } else if (f.refcount() < present + devexcl + devpriv) {
-        out.report(Invariant.I8, where, "refcount " + f.refcount() + " is below the " + (present + devexcl + devpriv)
+        out.report(Invariant.I8, "pfn=" + hex(pfn),
+            "refcount " + f.refcount() + " is below the " + (present + devexcl + devpriv)
             + " PTEs (PRESENT+DEVEXCL+DEVICE_PRIVATE) that map the folio, each of which holds a reference");
       }
       int expected = (profile == KernelProfile.V6_15 ? present + devexcl : present) + devpriv;
       if (f.mapcount() != expected) {
-        out.report(Invariant.I9, where, "mapcount " + f.mapcount() + " but " + present + " PRESENT, " + devexcl
+        out.report(Invariant.I9, "pfn=" + hex(pfn),
+            "mapcount " + f.mapcount() + " but " + present + " PRESENT, " + devexcl
             + " DEVEXCL and " + devpriv + " DEVICE_PRIVATE PTE(s) map the folio (" + profile + " expects " + expected
             + ")");
       }

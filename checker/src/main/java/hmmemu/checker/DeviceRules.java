@@ -111,17 +111,17 @@ final class DeviceRules {
     Trace.PteChanged pte = ptes.get(k);
     PteState state = pte == null ? PteState.NONE : pte.state();
     long ptePfn = pte == null ? 0 : pte.pfn();
-    String where = where(k, entry.pfn(), device);
     if (entry.atomic()) {
       if (state != PteState.DEVEXCL || ptePfn != entry.pfn()) {
-        out.report(Invariant.I1, where, "dev" + device + " holds an atomic entry to pfn " + hex(entry.pfn())
+        out.report(Invariant.I1, where(k, entry.pfn(), device),
+            "dev" + device + " holds an atomic entry to pfn " + hex(entry.pfn())
             + " but the CPU PTE is " + describePte(pte));
       }
       for (DeviceShadow.EntryKey r : devices.entriesOf(entry.pfn())) {
         if (r.deviceId() == device) continue;
         Trace.DeviceEntryInstalled other = devices.entryAt(r.deviceId(), new PageKey(r.mmId(), r.vpn()));
         if (other != null && other.atomic()) {
-          out.report(Invariant.I1, where, "dev" + device + " and dev" + r.deviceId()
+          out.report(Invariant.I1, where(k, entry.pfn(), device), "dev" + device + " and dev" + r.deviceId()
               + " both hold an atomic entry to pfn " + hex(entry.pfn()));
           break;
         }
@@ -138,16 +138,18 @@ final class DeviceRules {
         && DevicePrivate.deviceOf(entry.pfn()) == device;
     if (ownDestination) return;
     if (!namesPfn || ptePfn != entry.pfn()) {
-      out.report(Invariant.I2, where, "dev" + device + " maps pfn " + hex(entry.pfn()) + " but the CPU PTE is "
+      out.report(Invariant.I2, where(k, entry.pfn(), device),
+          "dev" + device + " maps pfn " + hex(entry.pfn()) + " but the CPU PTE is "
           + describePte(pte));
       return;
     }
     if (entry.write()) {
       if ((state == PteState.PRESENT || state == PteState.MIGRATION || state == PteState.DEVICE_PRIVATE)
           && !pte.write()) {
-        out.report(Invariant.I2, where, "dev" + device + " holds a writable entry but the CPU PTE is read-only");
+        out.report(Invariant.I2, where(k, entry.pfn(), device),
+            "dev" + device + " holds a writable entry but the CPU PTE is read-only");
       } else if (state == PteState.DEVEXCL && !vmas.writable(k) && !vmas.writeDowngradePending(k)) {
-        out.report(Invariant.I2, where, "dev" + device
+        out.report(Invariant.I2, where(k, entry.pfn(), device), "dev" + device
             + " holds a writable entry to a DEVEXCL page whose VMA lacks PROT_WRITE");
       }
     }
@@ -178,13 +180,14 @@ final class DeviceRules {
   /** I10: a device reaches host memory only through an entry it was not told to drop; I8: never freed memory. */
   void onDeviceAccess(Trace.HostMemoryAccessed h) {
     long pfn = h.pfn();
-    String where = "pfn=" + hex(pfn) + " dev" + h.deviceId();
     if (folios.freed(pfn)) {
-      out.report(Invariant.I8, where, "dev" + h.deviceId() + " " + h.access() + " reached pfn " + hex(pfn)
+      out.report(Invariant.I8, "pfn=" + hex(pfn) + " dev" + h.deviceId(),
+          "dev" + h.deviceId() + " " + h.access() + " reached pfn " + hex(pfn)
           + " after it was freed");
     }
     if (DevicePrivate.isDevicePrivate(pfn)) {
-      out.report(Invariant.I13, where, "dev" + h.deviceId() + " " + h.access() + " reached device-private pfn "
+      out.report(Invariant.I13, "pfn=" + hex(pfn) + " dev" + h.deviceId(),
+          "dev" + h.deviceId() + " " + h.access() + " reached device-private pfn "
           + hex(pfn) + " as host memory (device memory is not host memory)");
       return;
     }
@@ -193,7 +196,7 @@ final class DeviceRules {
         : h.access() == Access.WRITE ? (DeviceShadow.PERM_WRITE | DeviceShadow.PERM_ATOMIC) : DeviceShadow.PERM_ATOMIC;
     int have = devices.grantOf(h.deviceId(), pfn);
     if ((have & need) == 0) {
-      out.report(Invariant.I10, where, have == 0
+      out.report(Invariant.I10, "pfn=" + hex(pfn) + " dev" + h.deviceId(), have == 0
           ? "dev" + h.deviceId() + " " + h.access() + " reached pfn " + hex(pfn)
               + " without an entry (none installed, or it acked an invalidation of the page since)"
           : "dev" + h.deviceId() + " " + h.access() + " reached pfn " + hex(pfn) + " through an entry lacking "

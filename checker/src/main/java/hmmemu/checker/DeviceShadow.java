@@ -37,7 +37,7 @@ final class DeviceShadow {
    * device acked all its callbacks of an invalidation covering that page. Bits only grow until revoked, since
    * an access sent under a stronger entry may reach the host after the entry was replaced by a weaker one.
    */
-  private final Map<Integer, Map<Long, Map<PageKey, Integer>>> grants = new HashMap<>();
+  private final Map<Integer, Map<Long, Granted>> grants = new HashMap<>();
   /** device -> mm -> vpn -> pfns granted through that page (the range index of {@link #grants}). */
   private final Map<Integer, Map<Integer, TreeMap<Long, Set<Long>>>> grantsByPage = new HashMap<>();
 
@@ -63,8 +63,8 @@ final class DeviceShadow {
     entriesAtPage.computeIfAbsent(k, x -> new TreeMap<>()).put(device, i);
     entriesOfPfn.computeIfAbsent(i.pfn(), x -> new HashSet<>()).add(new EntryKey(device, k.mmId(), k.vpn()));
     int perm = (i.read() ? PERM_READ : 0) | (i.write() ? PERM_WRITE : 0) | (i.atomic() ? PERM_ATOMIC : 0);
-    grants.computeIfAbsent(device, x -> new HashMap<>()).computeIfAbsent(i.pfn(), x -> new HashMap<>(2))
-        .merge(k, perm | PERM_READ, (a, b) -> a | b);
+    grants.computeIfAbsent(device, x -> new HashMap<>()).computeIfAbsent(i.pfn(), x -> new Granted())
+        .grant(k, perm | PERM_READ);
     grantsByPage.computeIfAbsent(device, x -> new HashMap<>()).computeIfAbsent(k.mmId(), x -> new TreeMap<>())
         .computeIfAbsent(k.vpn(), x -> new HashSet<>(2)).add(i.pfn());
   }
@@ -100,13 +100,9 @@ final class DeviceShadow {
 
   /** Union of the permission bits the device holds on pfn over all pages (0: no access). */
   int grantOf(int device, long pfn) {
-    Map<Long, Map<PageKey, Integer>> byPfn = grants.get(device);
-    Map<PageKey, Integer> pages = byPfn == null ? null : byPfn.get(pfn);
-    int have = 0;
-    if (pages != null) {
-      for (int perm : pages.values()) have |= perm;
-    }
-    return have;
+    Map<Long, Granted> byPfn = grants.get(device);
+    Granted granted = byPfn == null ? null : byPfn.get(pfn);
+    return granted == null ? 0 : granted.union();
   }
 
   /** Ends the device's access through pages of mm intersecting [start,end), except pages {@code keep} accepts. */
@@ -114,7 +110,7 @@ final class DeviceShadow {
     Map<Integer, TreeMap<Long, Set<Long>>> byMm = grantsByPage.get(device);
     TreeMap<Long, Set<Long>> pages = byMm == null ? null : byMm.get(mmId);
     if (pages == null || end <= start) return;
-    Map<Long, Map<PageKey, Integer>> byPfn = grants.get(device);
+    Map<Long, Granted> byPfn = grants.get(device);
     Iterator<Map.Entry<Long, Set<Long>>> it =
         pages.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).entrySet().iterator();
     while (it.hasNext()) {
@@ -122,10 +118,10 @@ final class DeviceShadow {
       PageKey k = new PageKey(mmId, e.getKey());
       if (keep.test(k)) continue;
       for (long pfn : e.getValue()) {
-        Map<PageKey, Integer> granted = byPfn.get(pfn);
+        Granted granted = byPfn.get(pfn);
         if (granted == null) continue;
-        granted.remove(k);
-        if (granted.isEmpty()) byPfn.remove(pfn);
+        granted.revoke(k);
+        if (granted.pages.isEmpty()) byPfn.remove(pfn);
       }
       it.remove();
     }
@@ -143,6 +139,44 @@ final class DeviceShadow {
       for (PageKey k : pages) remove(device, k);
       grants.remove(device);
       grantsByPage.remove(device);
+    }
+  }
+
+  /**
+   * The pages through which one device may access one pfn, with their permission bits, and how many of those pages
+   * hold each bit: their union ({@link #grantOf}) is then O(1). A shared pfn such as the zero page can be granted
+   * through every page of a large range, and a scan over them per device access made the checker quadratic.
+   */
+  private static final class Granted {
+    final Map<PageKey, Integer> pages = new HashMap<>(2);
+    /** holders[b]: pages holding permission bit 1 << b (PERM_READ, PERM_WRITE, PERM_ATOMIC). */
+    private final int[] holders = new int[3];
+
+    void grant(PageKey k, int perm) {
+      Integer old = pages.get(k);
+      int before = old == null ? 0 : old;
+      int after = before | perm;
+      pages.put(k, after);
+      count(before, after);
+    }
+
+    void revoke(PageKey k) {
+      Integer old = pages.remove(k);
+      if (old != null) count(old, 0);
+    }
+
+    private void count(int before, int after) {
+      for (int b = 0; b < holders.length; b++) {
+        int bit = 1 << b;
+        if ((before & bit) == 0 && (after & bit) != 0) holders[b]++;
+        else if ((before & bit) != 0 && (after & bit) == 0) holders[b]--;
+      }
+    }
+
+    int union() {
+      int have = 0;
+      for (int b = 0; b < holders.length; b++) if (holders[b] > 0) have |= 1 << b;
+      return have;
     }
   }
 }
