@@ -167,6 +167,15 @@ class LanesTest {
     }
   }
 
+  @Test
+  void replayFilterTellsReplaysPerLane() {
+    TestProbe<Envelope> p = kit.createTestProbe(Envelope.class);
+    ReplayFilter f = new ReplayFilter();
+    assertTrue(f.first(1, p.ref(), env(1, A).toBuilder().setLinkSeq(1).build()));
+    assertTrue(f.first(1, p.ref(), env(2, B).toBuilder().setLinkSeq(1).build()), "seq 1 of another lane is new");
+    assertFalse(f.first(1, p.ref(), env(1, A).toBuilder().setLinkSeq(1).build()), "a replay in lane A");
+  }
+
   // ------------------------------------------------------------------------------------------------ GateLink
 
   @Test
