@@ -1,6 +1,7 @@
 package hmmemu.node;
 
 import hmmemu.node.link.DataLink;
+import hmmemu.node.link.Lanes;
 import hmmemu.node.link.Link;
 import hmmemu.node.link.LinkReliability;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -301,6 +302,7 @@ public final class NodeShell {
       flow(FlowHalf.newBuilder().setSent(true).setPeer(toNode).setMsgNo(no).setAtMicros(modelClock.nowMicros())
           .setType(msg.getClass().getSimpleName()).setBytes(env.getSerializedSize()).build());
     }
+    if (dataLink.reliability().lanes()) env = env.toBuilder().setLinkLane(Lanes.of(msg)).build(); // §5.8
     wake(dataLink.send(toNode, resolver.toSerializationFormat(to), env, System.nanoTime()));
   }
 

@@ -1,6 +1,7 @@
 package hmmemu.sim;
 
 import hmmemu.node.link.Direction;
+import hmmemu.node.link.Lanes;
 import hmmemu.node.link.LinkRandom;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.LinkSpec;
@@ -20,7 +21,10 @@ import java.util.function.ToIntFunction;
  * {@link LinkSettings} (base delay, jitter, heavy tail, bandwidth with the direction busy while it transmits, loss,
  * duplication, reordering with an extra delay), drawn from the same per-direction {@link LinkRandom} streams in the
  * same order, so the n-th message of a direction draws what it draws on the cluster. FIFO per direction except for
- * a message drawn as reordered.
+ * a message drawn as reordered. With lanes ({@code hmm-emu.link.lanes = per-thread}, {@link Lanes}, as on the
+ * cluster) order, sequence numbers and draws are per (direction, lane): each lane has its own FIFO, its own data
+ * link layer sequence and its own {@link LinkRandom}, so messages of different kernel threads may overtake each
+ * other (docs/PROTOCOL.md §5.8); the direction's transmission time stays shared.
  *
  * <p>The data link layer (models the PCIe Data Link Layer, docs/FAULTS.md): with {@code reliable = on} every message
  * has a sequence number; the receiver delivers in sequence, exactly once (a duplicate is dropped, a message ahead of
@@ -39,7 +43,19 @@ public final class ModeledLinkStage implements LinkStage {
   /** Wire size assumed per message when no size function is given: an envelope with a 4-entry vector clock. */
   public static final int DEFAULT_MESSAGE_BYTES = 96;
 
-  private record Copy(long seq, HmmProtocol.Msg msg, long[] vc, int copies) {}
+  private record Copy(long seq, long lane, HmmProtocol.Msg msg, long[] vc, int copies) {}
+
+  /** Order, sequence and random source of one lane of a direction (lane 0: the whole direction, lanes off). */
+  private static final class Lane {
+    final LinkRandom rng;
+    final ArrayDeque<Copy> fifo = new ArrayDeque<>();
+    long lastDue = Long.MIN_VALUE;
+    long nextSeq = 1;
+    long expected = 1;
+    final TreeMap<Long, Copy> ahead = new TreeMap<>();
+
+    Lane(LinkRandom rng) { this.rng = rng; }
+  }
 
   /** A delay added at run time: {@code micros} plus jitter in [-jitter, +jitter], until {@code untilNanos}. */
   private record Added(long id, double micros, double jitterMicros, long untilNanos) {}
@@ -47,13 +63,9 @@ public final class ModeledLinkStage implements LinkStage {
   private final class Dir {
     final Direction direction;
     final LinkSpec spec;
-    final LinkRandom rng;
-    final ArrayDeque<Copy> fifo = new ArrayDeque<>();
+    final Lane main;
+    final Map<Long, Lane> lanes = new HashMap<>();
     long busyUntil = Long.MIN_VALUE;
-    long lastDue = Long.MIN_VALUE;
-    long nextSeq = 1;
-    long expected = 1;
-    final TreeMap<Long, Copy> ahead = new TreeMap<>();
     long sent, delivered, dropped, duplicated, reordered, replayed, duplicatesDropped, resequenced, rawDuplicates,
         rawOutOfOrder;
     int generation;
@@ -68,11 +80,15 @@ public final class ModeledLinkStage implements LinkStage {
     Dir(Direction d) {
       this.direction = d;
       this.spec = settings.spec(d);
-      this.rng = new LinkRandom(runSeed, d);
+      this.main = new Lane(new LinkRandom(runSeed, d));
       this.fixedSpec = spec.delay() instanceof hmmemu.node.link.Distribution.Constant c && spec.jitterMicros() == 0
           && spec.tail().p() == 0 && spec.loss() == 0 && spec.duplication() == 0 && spec.reordering() == 0;
       this.fixed = fixedSpec;
       this.fixedDraw = fixedSpec ? new LinkSpec.Draw(false, false, false, spec.delay().mean(), 0, 0, 0) : null;
+    }
+
+    Lane lane(long lane) {
+      return lane == 0 ? main : lanes.computeIfAbsent(lane, l -> new Lane(new LinkRandom(runSeed, direction, l)));
     }
 
     double p(Fault f, double specValue) {
@@ -121,7 +137,8 @@ public final class ModeledLinkStage implements LinkStage {
   public void send(int from, int to, HmmProtocol.Msg msg, long[] vc) {
     Dir x = dir(from, to);
     x.sent++;
-    transmit(x, new Copy(x.nextSeq++, msg, vc, 1), 1, x.generation);
+    long lane = settings.lanes() ? Lanes.of(msg) : 0;
+    transmit(x, new Copy(x.lane(lane).nextSeq++, lane, msg, vc, 1), 1, x.generation);
   }
 
   private static long nanos(double micros) { return Math.round(micros * 1000.0); }
@@ -129,14 +146,15 @@ public final class ModeledLinkStage implements LinkStage {
   private void transmit(Dir x, Copy c, int backoff, int generation) {
     if (generation != x.generation) return; // the direction went down meanwhile
     LinkSpec s = x.spec;
+    Lane ln = x.lane(c.lane());
     // Each message draws from its own stream (LinkRandom.nextMessage), so skipping the draws of a fixed spec gives
     // the very values LinkSpec.draw would, and leaves every other message's draws unchanged.
     LinkSpec.Draw dr;
     if (x.fixed) {
-      x.rng.nextMessage();
+      ln.rng.nextMessage();
       dr = x.fixedDraw;
     } else {
-      dr = s.draw(x.rng.nextMessage(), x.p(Fault.LOSS, s.loss()), x.p(Fault.DUPLICATION, s.duplication()),
+      dr = s.draw(ln.rng.nextMessage(), x.p(Fault.LOSS, s.loss()), x.p(Fault.DUPLICATION, s.duplication()),
           x.p(Fault.REORDERING, s.reordering()));
     }
     long now = host.nowNanos();
@@ -160,7 +178,7 @@ public final class ModeledLinkStage implements LinkStage {
     long start = x.busyUntil == Long.MIN_VALUE || now > x.busyUntil ? now : x.busyUntil;
     x.busyUntil = start + tx;
     long due = x.busyUntil + nanos(addedMicros == 0 ? dr.delayMicros() : Math.max(0, dr.delayMicros() + addedMicros));
-    Copy copy = dr.duplicated() ? new Copy(c.seq(), c.msg(), c.vc(), 2) : c;
+    Copy copy = dr.duplicated() ? new Copy(c.seq(), c.lane(), c.msg(), c.vc(), 2) : c;
     if (dr.duplicated()) x.duplicated++;
     inFlight++;
     if (dr.reordered()) {
@@ -170,13 +188,13 @@ public final class ModeledLinkStage implements LinkStage {
         if (generation == x.generation) arriveOrDrop(x, copy, generation);
       });
     } else {
-      if (x.lastDue != Long.MIN_VALUE && x.lastDue > due) due = x.lastDue;
-      x.lastDue = due;
-      x.fifo.add(copy);
+      if (ln.lastDue != Long.MIN_VALUE && ln.lastDue > due) due = ln.lastDue;
+      ln.lastDue = due;
+      ln.fifo.add(copy);
       host.at(due, () -> {
         inFlight--;
         if (generation != x.generation) return;
-        Copy head = x.fifo.poll();
+        Copy head = ln.fifo.poll();
         if (head != null) arriveOrDrop(x, head, generation);
       });
     }
@@ -194,7 +212,7 @@ public final class ModeledLinkStage implements LinkStage {
       host.at(host.nowNanos() + timer, () -> {
         inFlight--;
         x.replayed++;
-        transmit(x, new Copy(c.seq(), c.msg(), c.vc(), 1), Math.min(backoff * 2, 64), generation);
+        transmit(x, new Copy(c.seq(), c.lane(), c.msg(), c.vc(), 1), Math.min(backoff * 2, 64), generation);
       });
     } else {
       lost.add(x.direction + " seq " + c.seq() + ": " + c.msg());
@@ -210,12 +228,13 @@ public final class ModeledLinkStage implements LinkStage {
   }
 
   /** A copy (or two, when duplicated) reaches the far end: the receiving side of the data link layer. */
-  private void arrive(Dir x, Copy c) {
+  private void arrive(Dir d, Copy c) {
+    Lane x = d.lane(c.lane());
     for (int i = 0; i < c.copies(); i++) {
       if (settings.reliable()) {
         // NEXT_RCV_SEQ check: a duplicate TLP is discarded, one ahead of a gap waits for the gap to fill.
         if (c.seq() < x.expected || x.ahead.containsKey(c.seq())) {
-          x.duplicatesDropped++;
+          d.duplicatesDropped++;
           continue;
         }
         if (c.seq() > x.expected) {
@@ -223,22 +242,22 @@ public final class ModeledLinkStage implements LinkStage {
           continue;
         }
         x.expected++;
-        deliver(x, c);
+        deliver(d, c);
         for (Copy next; (next = x.ahead.remove(x.expected)) != null;) {
           x.expected++;
-          x.resequenced++;
-          deliver(x, next);
+          d.resequenced++;
+          deliver(d, next);
         }
       } else {
         if (c.seq() < x.expected || x.ahead.containsKey(c.seq())) {
-          x.rawDuplicates++;
+          d.rawDuplicates++;
         } else {
-          if (c.seq() > x.expected) x.rawOutOfOrder++;
+          if (c.seq() > x.expected) d.rawOutOfOrder++;
           x.ahead.put(c.seq(), c);
           while (x.ahead.remove(x.expected) != null) x.expected++;
           if (x.ahead.size() > 4096) x.expected = x.ahead.pollFirstEntry().getKey() + 1;
         }
-        deliver(x, c);
+        deliver(d, c);
       }
     }
   }

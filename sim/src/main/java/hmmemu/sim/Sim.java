@@ -76,6 +76,12 @@ public final class Sim implements LinkStage.Host {
           hostCost);
     }
 
+    /**
+     * A copy whose link has one lane per sending kernel thread ({@code hmm-emu.link.lanes = per-thread},
+     * hmmemu.node.link.Lanes, docs/PROTOCOL.md §5.8) or one lane per direction (off, the default).
+     */
+    public Config withLanes(boolean perThread) { return withLink(link.withLanes(perThread)); }
+
     public Config withLease(long micros) {
       return new Config(seed, gpuNodes, devicesPerNode, switches, micros, link, controllerHopMicros, check, hostCost);
     }

@@ -55,7 +55,7 @@ public final class SimDemo {
     Map<Direction, LinkSpec> dirs = new HashMap<>();
     link.directions().forEach((d, sp) -> dirs.put(d, sp.withDelay(c)));
     return new LinkSettings(link.defaults().withDelay(c), dirs, link.reliable(), link.replayTimeoutMicros(),
-        link.replayBuffer(), link.receiveWindow());
+        link.replayBuffer(), link.receiveWindow(), link.lanes());
   }
 
   /** The host-side cost model of hmm-emu.host-cost (docs/LATENCY.md); a bad value is a settings error. */

@@ -22,6 +22,11 @@ import java.util.function.Predicate;
  * acknowledged within the replay timeout as lost. Messages larger than {@link #CHUNK_BYTES} travel as chunk frames
  * (chunk.proto) joined back by the receiver.
  *
+ * <p>Lanes ({@link Lanes}, {@code hmm-emu.link.lanes = per-thread}): a frame's {@code link_lane} names its
+ * sending kernel thread; sequence numbers, the replay buffer, ACKs and in-order delivery are then per (peer,
+ * lane), so a frame held or delayed in one lane does not hold the others (docs/PROTOCOL.md §5.8). Lane 0 (lanes
+ * off) is one lane per peer, as before.
+ *
  * <p>Peers are named by strings (the ActorRef serialization format) and node indexes; time is a parameter (wall
  * nanoseconds, as the shell reads them; {@link LinkReliability#realNanos} converts model time). Every method that
  * may need a timer returns the instant at which {@link #onTimer} must run, or {@link #NO_WAKE}: the caller keeps one
@@ -70,6 +75,7 @@ public final class DataLink {
   private static final class Tx {
     final int toNode;
     final String to;
+    final long lane;
     long nextSeq = 1;
     final ArrayDeque<Unacked> unacked = new ArrayDeque<>();
     /** Frames waiting, unsequenced and unsent, while the replay buffer is full. */
@@ -77,15 +83,17 @@ public final class DataLink {
     long lastProgressNanos;
     int backoff = 1;
 
-    Tx(int toNode, String to) {
+    Tx(int toNode, String to, long lane) {
       this.toNode = toNode;
       this.to = to;
+      this.lane = lane;
     }
   }
 
   /** Receiving side of one direction: one sender actor incarnation -> this node (models NEXT_RCV_SEQ). */
   private static final class Rx {
     final String from;
+    final long lane;
     int fromNode = -1;
     long expected = 1;
     final TreeMap<Long, Envelope> ahead = new TreeMap<>();
@@ -97,7 +105,10 @@ public final class DataLink {
     /** Data link layer off: chunks by the sequence number of their message's first chunk. */
     final TreeMap<Long, ChunkCodec.Parts> rawGroups = new TreeMap<>();
 
-    Rx(String from) { this.from = from; }
+    Rx(String from, long lane) {
+      this.from = from;
+      this.lane = lane;
+    }
   }
 
   private final int nodeIndex;
@@ -127,6 +138,14 @@ public final class DataLink {
 
   public LinkReliability reliability() { return rel; }
 
+  /** The key of a peer's state in one lane: the peer's name alone in lane 0 (lanes off). */
+  private static String key(String peer, long lane) { return lane == 0 ? peer : peer + "#" + Long.toHexString(lane); }
+
+  /** {@code frame} marked with {@code lane} (unchanged in lane 0). */
+  private static Envelope inLane(Envelope frame, long lane) {
+    return lane == 0 ? frame : frame.toBuilder().setLinkLane(lane).build();
+  }
+
   // ------------------------------------------------------------------------------------------------ sending
 
   /**
@@ -137,7 +156,8 @@ public final class DataLink {
    * @return when {@link #onTimer} must run, or {@link #NO_WAKE}
    */
   public long send(int toNode, String to, Envelope envelope, long nowNanos) {
-    Tx t = tx.computeIfAbsent(to, k -> new Tx(toNode, k));
+    long lane = envelope.getLinkLane();
+    Tx t = tx.computeIfAbsent(key(to, lane), k -> new Tx(toNode, to, lane));
     List<Envelope> frames;
     if (envelope.getSerializedSize() > chunkBytes) {
       frames = ChunkCodec.split(envelope, chunkBytes, self);
@@ -162,7 +182,8 @@ public final class DataLink {
 
   private void transmitNew(Tx t, Envelope frame, long nowNanos) {
     Envelope.Builder b = frame.toBuilder().setLinkSeq(t.nextSeq++).setLinkNode(nodeIndex);
-    Rx r = rx.get(t.to);
+    if (t.lane != 0) b.setLinkLane(t.lane); // chunk frames too
+    Rx r = rx.get(key(t.to, t.lane));
     if (rel.on() && r != null && r.expected > 1) {
       b.setLinkAck(r.expected - 1); // piggybacked ACK
       r.ackOwed = false;
@@ -175,8 +196,8 @@ public final class DataLink {
   }
 
   /** A cumulative ACK from the receiver {@code from}: frees the replay buffer up to {@code cumulative}. */
-  private void onAck(String from, long cumulative, long nowNanos) {
-    Tx t = tx.get(from);
+  private void onAck(String from, long lane, long cumulative, long nowNanos) {
+    Tx t = tx.get(key(from, lane));
     if (t == null) return;
     if (!rel.on()) { // selective ACK of one message
       t.unacked.removeIf(u -> u.seq() == cumulative);
@@ -206,14 +227,15 @@ public final class DataLink {
    */
   public long receive(Envelope frame, long nowNanos, BiConsumer<Envelope, String> deliver) {
     String from = WireCodec.replyTo(frame);
-    if (frame.getLinkAck() != 0 && from != null) onAck(from, frame.getLinkAck(), nowNanos);
+    long lane = frame.getLinkLane();
+    if (frame.getLinkAck() != 0 && from != null) onAck(from, lane, frame.getLinkAck(), nowNanos);
     if (WireCodec.isLinkAck(frame)) return takeWake();
     long seq = frame.getLinkSeq();
     if (seq == 0 || from == null) {
       deliver.accept(frame, from);
       return takeWake();
     }
-    Rx r = rx.computeIfAbsent(from, Rx::new);
+    Rx r = rx.computeIfAbsent(key(from, lane), k -> new Rx(from, lane));
     r.fromNode = frame.getLinkNode();
     if (!rel.on()) {
       receiveRaw(r, seq, frame, deliver);
@@ -298,7 +320,7 @@ public final class DataLink {
     }
     // Selective ACK of this one message, told directly: with the link layer off the ACK is the loss detector's
     // instrument, not modelled traffic, so the link can neither lose nor delay it.
-    port.tellDirect(r.from, WireCodec.linkAck(seq, self));
+    port.tellDirect(r.from, inLane(WireCodec.linkAck(seq, self), r.lane));
     if (!ChunkCodec.isChunk(frame)) {
       deliver.accept(frame, r.from);
       return;
@@ -377,7 +399,7 @@ public final class DataLink {
       long due = r.ackOwedSinceNanos + ackDelay;
       if (now - due >= 0) {
         r.ackOwed = false;
-        port.transmit(r.fromNode, r.from, WireCodec.linkAck(r.expected - 1, self));
+        port.transmit(r.fromNode, r.from, inLane(WireCodec.linkAck(r.expected - 1, self), r.lane));
       } else {
         next = Math.min(next, due);
       }
@@ -435,8 +457,8 @@ public final class DataLink {
    * A restarted node has another address or actor uid, so its state is new and untouched.
    */
   public void purge(Predicate<String> gone) {
-    tx.keySet().removeIf(gone);
-    rx.keySet().removeIf(gone);
+    tx.values().removeIf(t -> gone.test(t.to));
+    rx.values().removeIf(r -> gone.test(r.from));
   }
 
   /** Messages sent on the link and not yet acknowledged (all directions). */

@@ -18,11 +18,32 @@ import org.apache.pekko.actor.typed.ActorRef;
  * that message and every later one on the same direction are held, in order, until {@link #release}. Holding the
  * whole direction keeps the link FIFO, so the sender is paused "right after" its last delivered message. Tests and
  * scenarios use it to make an interleaving (C06, C11, C12...) exact.
+ *
+ * <p>With lanes ({@code hmm-emu.link.lanes = per-thread}, {@link Lanes}) a gate holds only the lane of the message
+ * that closed it: the sending kernel thread is paused right after its last delivered message, and the other
+ * threads' messages on the direction pass (docs/PROTOCOL.md §5.8; case C12's ENOMEM branch).
  */
 public final class GateLink implements Link {
   private record Held(ActorRef<Envelope> to, Envelope envelope) {}
 
-  private record Gate(Predicate<HmmProtocol.Msg> trigger, ArrayDeque<Held> held, CompletableFuture<HmmProtocol.Msg> closed) {}
+  private static final class Gate {
+    final Predicate<HmmProtocol.Msg> trigger;
+    final ArrayDeque<Held> held = new ArrayDeque<>();
+    final CompletableFuture<HmmProtocol.Msg> closed = new CompletableFuture<>();
+    /** The lane the gate holds once closed (0: the whole direction, lanes off). */
+    long lane;
+
+    Gate(Predicate<HmmProtocol.Msg> trigger) { this.trigger = trigger; }
+
+    Predicate<HmmProtocol.Msg> trigger() { return trigger; }
+
+    ArrayDeque<Held> held() { return held; }
+
+    CompletableFuture<HmmProtocol.Msg> closed() { return closed; }
+
+    /** Whether a closed gate holds {@code envelope}. */
+    boolean holds(Envelope envelope) { return lane == 0 || envelope.getLinkLane() == lane; }
+  }
 
   private final Link next;
   private final Map<Long, Gate> gates = new HashMap<>();
@@ -38,7 +59,7 @@ public final class GateLink implements Link {
    */
   public synchronized CompletableFuture<HmmProtocol.Msg> holdWhen(int fromNode, int toNode,
       Predicate<HmmProtocol.Msg> trigger) {
-    Gate g = new Gate(trigger, new ArrayDeque<>(), new CompletableFuture<>());
+    Gate g = new Gate(trigger);
     Gate old = gates.put(key(fromNode, toNode), g);
     if (old != null && !old.held().isEmpty()) throw new IllegalStateException("a closed gate is still holding messages");
     return g.closed();
@@ -85,7 +106,11 @@ public final class GateLink implements Link {
       return;
     }
     if (!g.held().isEmpty()) {
-      g.held().add(new Held(to, envelope));
+      if (g.holds(envelope)) {
+        g.held().add(new Held(to, envelope));
+      } else {
+        next.send(fromNode, toNode, to, envelope); // another kernel thread's lane
+      }
       return;
     }
     if (WireCodec.isLinkAck(envelope) || ChunkCodec.isChunk(envelope) || !firstCopies.first(fromNode, to, envelope)) {
@@ -94,6 +119,7 @@ public final class GateLink implements Link {
     }
     HmmProtocol.Msg m = WireCodec.decode(envelope);
     if (g.trigger().test(m)) {
+      g.lane = envelope.getLinkLane();
       g.held().add(new Held(to, envelope));
       g.closed().complete(m);
     } else {

@@ -13,6 +13,15 @@ public final class LinkRandom {
 
   public LinkRandom(long runSeed, Direction direction) { this.rng = new SplittableRandom(seed(runSeed, direction)); }
 
+  /**
+   * The random source of lane {@code lane} of a direction ({@link Lanes}): lane 0 is the direction's own source;
+   * every other lane draws from its own, so its delays are independent of the other lanes'.
+   */
+  public LinkRandom(long runSeed, Direction direction, long lane) {
+    this.rng = new SplittableRandom(lane == 0 ? seed(runSeed, direction)
+        : seed(runSeed ^ (lane * 0xD6E8FEB86659FD93L), direction) ^ lane);
+  }
+
   /** The seed of a direction: a SplitMix64 finalisation of the run seed mixed with both node indexes. */
   public static long seed(long runSeed, Direction d) {
     long z = runSeed ^ (0x9E3779B97F4A7C15L * (d.from() + 1)) ^ (0xC2B2AE3D27D4EB4FL * (d.to() + 0x51L));

@@ -17,9 +17,11 @@ package hmmemu.node.link;
  * @param receiveWindow how far ahead of the next expected sequence number the receiver keeps a message
  *     ({@code hmm-emu.link.receive-window}); a message beyond it is dropped and counted
  *     ({@link Event#BEYOND_WINDOW_DROPPED}), and the sender's replay repairs it
+ * @param lanes one lane per sending kernel thread ({@code hmm-emu.link.lanes = per-thread}, {@link Lanes}):
+ *     sequence numbers, ACKs and in-order delivery per (direction, lane); off = one lane per direction
  */
 public record LinkReliability(boolean on, double replayTimeoutMicros, double timeScale, int replayBuffer,
-    int receiveWindow) {
+    int receiveWindow, boolean lanes) {
   /** Replay backoff cap: the timer doubles at most 6 times (x64) while nothing is acknowledged. */
   public static final int MAX_BACKOFF = 64;
 
@@ -36,6 +38,11 @@ public record LinkReliability(boolean on, double replayTimeoutMicros, double tim
   /** The settings with the default bounds. */
   public LinkReliability(boolean on, double replayTimeoutMicros, double timeScale) {
     this(on, replayTimeoutMicros, timeScale, DEFAULT_REPLAY_BUFFER, DEFAULT_RECEIVE_WINDOW);
+  }
+
+  /** One lane per direction (lanes off). */
+  public LinkReliability(boolean on, double replayTimeoutMicros, double timeScale, int replayBuffer, int receiveWindow) {
+    this(on, replayTimeoutMicros, timeScale, replayBuffer, receiveWindow, false);
   }
 
   public LinkReliability {

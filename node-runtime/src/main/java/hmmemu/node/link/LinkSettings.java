@@ -16,7 +16,7 @@ import java.util.Objects;
  * {@code hmm-emu.link} (see docs/LATENCY.md for the keys, units and the sources of the defaults).
  */
 public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions, boolean reliable,
-    double replayTimeoutMicros, int replayBuffer, int receiveWindow) {
+    double replayTimeoutMicros, int replayBuffer, int receiveWindow, boolean lanes) {
 
   /** The built-in defaults, the fallback of {@link #fromConfig}; docs/LATENCY.md shows the same block. */
   public static final String DEFAULTS_HOCON = String.join("\n",
@@ -36,6 +36,7 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
       "  replay-timeout = 5ms",
       "  replay-buffer = 4096",
       "  receive-window = 4096",
+      "  lanes = off",
       "}");
 
   public LinkSettings {
@@ -48,6 +49,12 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
     if (receiveWindow < 1) {
       throw new IllegalArgumentException("hmm-emu.link.receive-window must be >= 1, got " + receiveWindow);
     }
+  }
+
+  /** One lane per direction ({@code hmm-emu.link.lanes = off}). */
+  public LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> directions, boolean reliable,
+      double replayTimeoutMicros, int replayBuffer, int receiveWindow) {
+    this(defaults, directions, reliable, replayTimeoutMicros, replayBuffer, receiveWindow, false);
   }
 
   /** The settings with the default bounds of the replay buffer and the receive window. */
@@ -67,12 +74,25 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
 
   /** A copy with the data link layer on or off ({@code hmm-emu.link.reliable}). */
   public LinkSettings withReliable(boolean on) {
-    return new LinkSettings(defaults, directions, on, replayTimeoutMicros, replayBuffer, receiveWindow);
+    return new LinkSettings(defaults, directions, on, replayTimeoutMicros, replayBuffer, receiveWindow, lanes);
+  }
+
+  /**
+   * A copy with one lane per sending kernel thread ({@code hmm-emu.link.lanes = per-thread}, {@link Lanes},
+   * docs/PROTOCOL.md §5.8) or one lane per direction ({@code off}).
+   */
+  public LinkSettings withLanes(boolean perThread) {
+    return new LinkSettings(defaults, directions, reliable, replayTimeoutMicros, replayBuffer, receiveWindow, perThread);
+  }
+
+  /** The data link layer settings of these link settings at {@code timeScale}. */
+  public LinkReliability reliability(double timeScale) {
+    return new LinkReliability(reliable, replayTimeoutMicros, timeScale, replayBuffer, receiveWindow, lanes);
   }
 
   /** A copy with another replay timeout (model microseconds). */
   public LinkSettings withReplayTimeout(double micros) {
-    return new LinkSettings(defaults, directions, reliable, micros, replayBuffer, receiveWindow);
+    return new LinkSettings(defaults, directions, reliable, micros, replayBuffer, receiveWindow, lanes);
   }
 
   /** The built-in defaults. */
@@ -86,7 +106,7 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
   public LinkSettings with(Direction d, LinkSpec spec) {
     Map<Direction, LinkSpec> m = new LinkedHashMap<>(directions);
     m.put(d, spec);
-    return new LinkSettings(defaults, m, reliable, replayTimeoutMicros, replayBuffer, receiveWindow);
+    return new LinkSettings(defaults, m, reliable, replayTimeoutMicros, replayBuffer, receiveWindow, lanes);
   }
 
   /**
@@ -126,15 +146,25 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
     double replay;
     int replayBuffer;
     int receiveWindow;
+    boolean lanes;
     try {
       reliable = link.getBoolean("reliable");
       replay = micros(link, "replay-timeout");
       replayBuffer = link.getInt("replay-buffer");
       receiveWindow = link.getInt("receive-window");
+      lanes = lanes(link.getString("lanes"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("hmm-emu.link: " + e.getMessage(), e);
     }
-    return new LinkSettings(defaults, dirs, reliable, replay, replayBuffer, receiveWindow);
+    return new LinkSettings(defaults, dirs, reliable, replay, replayBuffer, receiveWindow, lanes);
+  }
+
+  /** {@code hmm-emu.link.lanes}: {@code per-thread} (true) or {@code off} (false). */
+  public static boolean lanes(String value) {
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    if (v.equals("per-thread")) return true;
+    if (v.equals("off")) return false;
+    throw new IllegalArgumentException("lanes = " + value + ": expected per-thread or off");
   }
 
   private static LinkSpec spec(Config c, String path) {

@@ -31,7 +31,10 @@ import org.apache.pekko.actor.typed.ActorRef;
  *
  * <p><b>Order.</b> Each direction is FIFO: a message's delivery time is max(its own due time, the due time of the
  * previous message on the direction). Only a message drawn as reordered leaves that order: it is delayed by an
- * extra {@link LinkSpec#reorderExtra} sample and later messages may overtake it.
+ * extra {@link LinkSpec#reorderExtra} sample and later messages may overtake it. With lanes
+ * ({@code hmm-emu.link.lanes = per-thread}, the envelope's {@code link_lane}, {@link Lanes}) that holds per
+ * (direction, lane): each lane draws its delays from its own {@link LinkRandom} and keeps its own FIFO, so messages
+ * of different lanes may overtake each other; the direction's transmission time is still shared.
  *
  * <p><b>Randomness.</b> Each direction draws from its own {@link LinkRandom}, seeded from the run seed and the
  * direction: a run is reproducible in what it draws (which messages are lost, duplicated, reordered and their
@@ -94,16 +97,24 @@ public final class ModeledLink implements Link, AutoCloseable {
 
   private record Added(long id, double micros, double jitterMicros, long untilNanos) {}
 
+  /** FIFO order and random source of one lane of a direction (lane 0: the whole direction, lanes off). */
+  private static final class Lane {
+    final LinkRandom rng;
+    final ArrayDeque<Pending> fifo = new ArrayDeque<>();
+    long lastDue = Long.MIN_VALUE;
+
+    Lane(LinkRandom rng) { this.rng = rng; }
+  }
+
   private final class Dir {
     final Direction direction;
     final LinkSpec spec;
-    final LinkRandom rng;
-    final ArrayDeque<Pending> fifo = new ArrayDeque<>();
+    final Lane main;
+    final Map<Long, Lane> lanes = new HashMap<>();
     final ArrayDeque<Pending> held = new ArrayDeque<>();
     final List<Added> added = new ArrayList<>();
     final Double[] overrides = new Double[Fault.values().length];
     long busyUntil = Long.MIN_VALUE;
-    long lastDue = Long.MIN_VALUE;
     long sent, delivered, dropped, duplicated, reordered, heldTotal, inFlight, errors;
     long replayed, duplicatesDropped, resequenced, lostDetected, rawDuplicates, rawOutOfOrder;
     long replayStalled, beyondWindow, chunked, chunksLost, oversize;
@@ -112,7 +123,11 @@ public final class ModeledLink implements Link, AutoCloseable {
     Dir(Direction d) {
       this.direction = d;
       this.spec = settings.spec(d);
-      this.rng = new LinkRandom(runSeed, d);
+      this.main = new Lane(new LinkRandom(runSeed, d));
+    }
+
+    Lane lane(long lane) {
+      return lane == 0 ? main : lanes.computeIfAbsent(lane, l -> new Lane(new LinkRandom(runSeed, direction, l)));
     }
 
     double p(Fault f, double specValue) {
@@ -199,8 +214,7 @@ public final class ModeledLink implements Link, AutoCloseable {
 
   @Override
   public LinkReliability reliability() {
-    return new LinkReliability(settings.reliable(), settings.replayTimeoutMicros(), timeScale, settings.replayBuffer(),
-        settings.receiveWindow());
+    return settings.reliability(timeScale);
   }
 
   /** A message the data link layer (off) reported lost: direction, sequence number and the message. */
@@ -252,7 +266,8 @@ public final class ModeledLink implements Link, AutoCloseable {
       Dir x = dir(fromNode, toNode);
       x.sent++;
       LinkSpec s = x.spec;
-      LinkSpec.Draw dr = s.draw(x.rng.nextMessage(), x.p(Fault.LOSS, s.loss()), x.p(Fault.DUPLICATION, s.duplication()),
+      Lane ln = x.lane(envelope.getLinkLane());
+      LinkSpec.Draw dr = s.draw(ln.rng.nextMessage(), x.p(Fault.LOSS, s.loss()), x.p(Fault.DUPLICATION, s.duplication()),
           x.p(Fault.REORDERING, s.reordering()));
       if (closed || partitioned(x.direction) || dr.lost()) {
         x.dropped++;
@@ -282,32 +297,32 @@ public final class ModeledLink implements Link, AutoCloseable {
         x.reordered++;
         due += realNanos(dr.reorderExtraMicros());
       } else {
-        if (x.lastDue != Long.MIN_VALUE && x.lastDue - due > 0) due = x.lastDue;
-        x.lastDue = due;
+        if (ln.lastDue != Long.MIN_VALUE && ln.lastDue - due > 0) due = ln.lastDue;
+        ln.lastDue = due;
       }
       double delay = modelMicros(due - now);
       x.addedDelay += delay;
       x.maxDelay = Math.max(x.maxDelay, delay);
-      if (due - now <= 0 && (!fifo || x.fifo.isEmpty())) {
+      if (due - now <= 0 && (!fifo || ln.fifo.isEmpty())) {
         arrive(x, new Pending(to, envelope, copies, due, false));
         return;
       }
       Pending p = new Pending(to, envelope, copies, due, true);
       x.inFlight++;
-      if (fifo) x.fifo.add(p);
+      if (fifo) ln.fifo.add(p);
       try {
-        scheduler.schedule(fifo ? () -> deliverHead(x) : () -> deliverOne(x, p), due - now, TimeUnit.NANOSECONDS);
+        scheduler.schedule(fifo ? () -> deliverHead(x, ln) : () -> deliverOne(x, p), due - now, TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
-        if (fifo) x.fifo.removeLast();
+        if (fifo) ln.fifo.removeLast();
         x.inFlight--;
         x.dropped++;
       }
     }
   }
 
-  private void deliverHead(Dir x) {
+  private void deliverHead(Dir x, Lane ln) {
     synchronized (lock) {
-      Pending p = x.fifo.poll();
+      Pending p = ln.fifo.poll();
       if (p == null) return;
       x.inFlight--;
       arrive(x, p);

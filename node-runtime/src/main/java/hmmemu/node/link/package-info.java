@@ -16,6 +16,10 @@
  * larger than a frame; bounded by {@link hmmemu.node.link.LinkReliability}; docs/FAULTS.md). It is pure: no Pekko,
  * no clock (time is a parameter, timers are returned as instants), so it is tested in virtual time.
  *
+ * <p>{@link hmmemu.node.link.Lanes} derives a message's lane, its sending kernel thread (docs/PROTOCOL.md §5.8),
+ * from its fields; with {@code hmm-emu.link.lanes = per-thread} DataLink, ModeledLink, GateLink and ReplayFilter
+ * order per (direction, lane) instead of per direction.
+ *
  * <p>May import: hmmemu.protocol (messages and the wire codec), Pekko (actor, cluster, management HTTP: the stage
  * delivers to ActorRefs, LinkControl and FaultRoutes are actors and routes), Typesafe Config, Jackson (the status JSON). DataLink, the
  * FaultSchedule parser and LinkSettings use no Pekko.

@@ -18,11 +18,23 @@ import java.util.List;
  * One parsed and validated scenario file (docs/SCENARIOS.md): the cluster shape, processes, VMAs, devices with
  * their driver flavour, switches and kernel profile, then the steps. Everything in it has been checked against the
  * declarations, so a runner never meets an unknown actor or a page outside a VMA. {@code profiles}: the kernel
- * profiles the file runs under, the first one in {@code switches}.
+ * profiles the file runs under, the first one in {@code switches}. {@code lanes}: the file's
+ * {@code link { lanes = per-thread }} (hmm-emu.link.lanes, docs/PROTOCOL.md §5.8): the link has one lane per sending
+ * kernel thread and a pause point holds only the lane of the message that closed it.
  */
 public record Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
     int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices, List<Vma> vmas,
-    List<Step> steps, hmmemu.node.link.FaultSchedule faults, List<hmmemu.protocol.model.KernelProfile> profiles) {
+    List<Step> steps, hmmemu.node.link.FaultSchedule faults, List<hmmemu.protocol.model.KernelProfile> profiles,
+    boolean lanes) {
+
+  /** A scenario whose link has one lane per direction (no {@code link { lanes = per-thread }} block). */
+  public Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
+      int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices,
+      List<Vma> vmas, List<Step> steps, hmmemu.node.link.FaultSchedule faults,
+      List<hmmemu.protocol.model.KernelProfile> profiles) {
+    this(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale, processes, devices, vmas, steps,
+        faults, profiles, false);
+  }
 
   /**
    * The same scenario under one of its kernel profiles (a file with {@code profile = [v6.15, v5.14]} runs once per
@@ -30,7 +42,7 @@ public record Scenario(String file, String name, String caseId, String descripti
    */
   public Scenario forProfile(hmmemu.protocol.model.KernelProfile p) {
     return new Scenario(file, name, caseId, description, switches.withKernelProfile(p), gpuNodes, stepTimeout,
-        timeScale, processes, devices, vmas, steps, faults, List.of(p));
+        timeScale, processes, devices, vmas, steps, faults, List.of(p), lanes);
   }
 
   /**
@@ -42,7 +54,7 @@ public record Scenario(String file, String name, String caseId, String descripti
     all.addAll(switches.mutants());
     all.addAll(mutants);
     return new Scenario(file, name, caseId, description, switches.withMutants(all), gpuNodes, stepTimeout, timeScale,
-        processes, devices, vmas, steps, faults, profiles);
+        processes, devices, vmas, steps, faults, profiles, lanes);
   }
 
   /** The run's time scale (real µs per model µs): the file's {@code time-scale}, else {@code fallback}. */

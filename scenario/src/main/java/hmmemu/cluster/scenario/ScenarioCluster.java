@@ -171,10 +171,11 @@ final class ScenarioCluster implements ScenarioHost {
 
   void start() {
     Link wire = Link.DIRECT;
-    if (!scenario.faults().entries().isEmpty()) {
+    if (!scenario.faults().entries().isEmpty() || scenario.lanes()) {
       try {
-        modeled = new ModeledLink(LinkSettings.fromConfig(options.base()), 1, scenario.timeScaleOr(options.timeScale()),
-            Link.DIRECT);
+        LinkSettings ls = LinkSettings.fromConfig(options.base());
+        if (scenario.lanes()) ls = ls.withLanes(true); // the file's link { lanes = per-thread }
+        modeled = new ModeledLink(ls, 1, scenario.timeScaleOr(options.timeScale()), Link.DIRECT);
       } catch (IllegalArgumentException e) {
         throw new SetupFailure(scenario.file() + ":1: hmm-emu.link: " + e.getMessage());
       }

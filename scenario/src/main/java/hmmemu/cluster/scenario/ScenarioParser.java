@@ -30,7 +30,7 @@ public final class ScenarioParser {
   public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(10);
 
   private static final Set<String> TOP_KEYS = Set.of("name", "case", "description", "profile", "switches", "gpu-nodes",
-      "step-timeout", "time-scale", "processes", "devices", "vmas", "steps", "faults");
+      "step-timeout", "time-scale", "processes", "devices", "vmas", "steps", "faults", "link");
 
   private final String file;
   private final ScenarioReader r;
@@ -97,6 +97,19 @@ public final class ScenarioParser {
         throw r.err(v, "time-scale: must be a positive number, got " + v.render());
       }
     }
+    boolean lanes = false;
+    if (root.containsKey("link")) { // link { lanes = per-thread | off } (hmm-emu.link.lanes, docs/PROTOCOL.md §5.8)
+      ConfigObject link = r.object(root.get("link"), "link");
+      r.checkKeys(link, Set.of("lanes"), "link", ScenarioReader.line(root.get("link")));
+      if (link.containsKey("lanes")) {
+        ConfigValue v = link.get("lanes");
+        try {
+          lanes = hmmemu.node.link.LinkSettings.lanes(r.string(v, "link.lanes"));
+        } catch (IllegalArgumentException e) {
+          throw r.err(v, "link." + e.getMessage());
+        }
+      }
+    }
 
     if (root.containsKey("processes")) {
       for (ConfigValue v : r.list(root.get("processes"), "processes")) setup.process(r.object(v, "a process"));
@@ -130,6 +143,6 @@ public final class ScenarioParser {
     }
     return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale,
         List.copyOf(setup.processes().values()), List.copyOf(setup.devices().values()),
-        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles);
+        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles, lanes);
   }
 }

@@ -130,8 +130,21 @@ class ScenarioParserTest {
   @DisplayName("an unknown top-level key names its line")
   void unknownTopLevelKey() {
     assertEquals("t.conf:2: unknown key 'vmass' in the scenario (expected one of: case, description, devices, "
-        + "faults, gpu-nodes, name, processes, profile, step-timeout, steps, switches, time-scale, vmas)",
+        + "faults, gpu-nodes, link, name, processes, profile, step-timeout, steps, switches, time-scale, vmas)",
         errorOf("name = t\nvmass = []\nvmas = []\nsteps = []\n"));
+  }
+
+  @Test
+  @DisplayName("link { lanes = per-thread | off }: off by default, anything else names its line")
+  void linkLanes() {
+    assertEquals(false, ScenarioParser.parse("t.conf", "name = t\nvmas = []\nsteps = []\n").lanes());
+    assertEquals(true,
+        ScenarioParser.parse("t.conf", "name = t\nlink { lanes = per-thread }\nvmas = []\nsteps = []\n").lanes());
+    assertEquals(false,
+        ScenarioParser.parse("t.conf", "name = t\nlink { lanes = off }\nvmas = []\nsteps = []\n").lanes());
+    assertEquals("t.conf:2: link.lanes = fifo: expected per-thread or off",
+        errorOf("name = t\nlink { lanes = fifo }\nvmas = []\nsteps = []\n"));
+    assertTrue(errorOf("name = t\nlink { lane = off }\nvmas = []\nsteps = []\n").contains("unknown key 'lane'"));
   }
 
   @Test
