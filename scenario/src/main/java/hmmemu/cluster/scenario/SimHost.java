@@ -46,7 +46,9 @@ final class SimHost implements ScenarioHost {
 
   private record Held(int from, int to, HmmProtocol.Msg msg, long[] vc) {}
 
-  private record Gate(Predicate<HmmProtocol.Msg> trigger, ArrayDeque<Held> held, CompletableFuture<HmmProtocol.Msg> closed) {}
+  /** A pause point; {@code lane[0]}: the lane it holds once closed (0: the whole direction, lanes off), as GateLink. */
+  private record Gate(Predicate<HmmProtocol.Msg> trigger, ArrayDeque<Held> held, CompletableFuture<HmmProtocol.Msg> closed,
+      long[] lane) {}
 
   private final Scenario scenario;
   private final Sim sim;
@@ -79,8 +81,9 @@ final class SimHost implements ScenarioHost {
     this.timeScale = scenario.timeScaleOr(1.0);
     int perNode = 1;
     for (Scenario.Device d : scenario.devices()) perNode = Math.max(perNode, d.index() + 1);
-    this.sim = new Sim(new Sim.Config(seed, scenario.gpuNodes(), perNode, scenario.switches(), leaseMicros, link, 1.0,
-        true));
+    // the file's link { lanes = per-thread }: one lane per sending kernel thread on the simulator's link stage too
+    this.sim = new Sim(new Sim.Config(seed, scenario.gpuNodes(), perNode, scenario.switches(), leaseMicros,
+        scenario.lanes() ? link.withLanes(true) : link, 1.0, true));
     sim.checker().countByField(true); // the scenario language's filtered trace counts, as CheckerActor
     this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario));
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
@@ -224,10 +227,13 @@ final class SimHost implements ScenarioHost {
     Gate g = gates.get(key(scenarioNode(from), scenarioNode(to)));
     if (g != null) {
       if (!g.held().isEmpty()) {
-        g.held().add(new Held(from, to, msg, vc));
-        return false;
-      }
-      if (g.trigger().test(msg)) {
+        if (g.lane()[0] == 0 || hmmemu.node.link.Lanes.of(msg) == g.lane()[0]) {
+          g.held().add(new Held(from, to, msg, vc));
+          return false;
+        }
+        // another kernel thread's lane passes the closed gate (docs/PROTOCOL.md §5.8)
+      } else if (g.trigger().test(msg)) {
+        g.lane()[0] = scenario.lanes() ? hmmemu.node.link.Lanes.of(msg) : 0;
         g.held().add(new Held(from, to, msg, vc));
         g.closed().complete(msg);
         return false;
@@ -241,7 +247,7 @@ final class SimHost implements ScenarioHost {
 
   @Override
   public CompletableFuture<HmmProtocol.Msg> holdWhen(int fromNode, int toNode, Predicate<HmmProtocol.Msg> trigger) {
-    Gate g = new Gate(trigger, new ArrayDeque<>(), new CompletableFuture<>());
+    Gate g = new Gate(trigger, new ArrayDeque<>(), new CompletableFuture<>(), new long[1]);
     Gate old = gates.put(key(fromNode, toNode), g);
     if (old != null && !old.held().isEmpty()) throw new IllegalStateException("a closed gate is still holding messages");
     return g.closed();
