@@ -58,6 +58,22 @@ final class HugeMemory {
   }
 
   /**
+   * try_to_unmap()'s and try_to_migrate()'s TTU_SPLIT_HUGE_PMD: split_huge_pmd_address() for each huge PMD that maps
+   * one of {@code all}, in order, then {@code then}.
+   */
+  void splitMappings(java.util.List<Rmap.Mapping> all, Runnable then) { splitMappings(all, 0, then); }
+
+  private void splitMappings(java.util.List<Rmap.Mapping> all, int i, Runnable then) {
+    if (i == all.size()) {
+      then.run();
+      return;
+    }
+    Rmap.Mapping mp = all.get(i);
+    if (mp.mm().pmdMapped(mp.va())) splitHugePmd(mp.mm(), mp.va(), () -> splitMappings(all, i + 1, then));
+    else splitMappings(all, i + 1, then);
+  }
+
+  /**
    * Models __split_huge_pmd(): mmu_notifier_range_init(MMU_NOTIFY_CLEAR, haddr, haddr + HPAGE_PMD_SIZE), then under
    * the PMD lock __split_huge_pmd_locked() writes 512 PTEs for the same pages (same pfns, write, dirty, young and
    * soft-dirty bits); the folio stays large and every page stays mapped. Every subscription overlapping any part

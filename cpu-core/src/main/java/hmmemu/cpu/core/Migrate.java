@@ -89,7 +89,7 @@ final class Migrate {
     folios.lockWholeFolio(head);
     for (Folio p : pages) p.refcount++; // isolate_folio_to_list()'s reference
     List<Rmap.Mapping> all = rmap.mappingsOf(head, !k.v5());
-    splitAll(all, 0, () -> {
+    huge.splitMappings(all, () -> {
       List<Rmap.Mapping> maps = rmap.mappingsOf(head, !k.v5());
       List<Rmap.Mapping> migrated = new ArrayList<>();
       rmap.perMm(maps, NotifyEvent.CLEAR, group -> {
@@ -113,16 +113,6 @@ final class Migrate {
         }
       });
     });
-  }
-
-  private void splitAll(List<Rmap.Mapping> all, int i, Runnable then) {
-    if (i == all.size()) {
-      then.run();
-      return;
-    }
-    Rmap.Mapping mp = all.get(i);
-    if (mp.mm().pmdMapped(mp.va())) huge.splitHugePmd(mp.mm(), mp.va(), () -> splitAll(all, i + 1, then));
-    else splitAll(all, i + 1, then);
   }
 
   /**

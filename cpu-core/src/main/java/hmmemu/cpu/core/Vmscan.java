@@ -65,7 +65,7 @@ final class Vmscan {
     folios.lockWholeFolio(head);
     for (Folio p : pages) p.refcount++; // folio_isolate_lru()'s reference
     List<Rmap.Mapping> all = rmap.mappingsOf(head, !k.v5());
-    splitAll(all, 0, () -> rmap.perMm(rmap.mappingsOf(head, !k.v5()), NotifyEvent.CLEAR, group -> {
+    huge.splitMappings(all, () -> rmap.perMm(rmap.mappingsOf(head, !k.v5()), NotifyEvent.CLEAR, group -> {
       for (Rmap.Mapping mp : group) tryToUnmapOne(mp);
     }, () -> {
       folios.unlockFolio(head);
@@ -79,17 +79,6 @@ final class Vmscan {
       if (!mapped && head.freed) freed[0] += pages.size();
       next.run();
     }));
-  }
-
-  /** try_to_unmap()'s TTU_SPLIT_HUGE_PMD: split_huge_pmd_address() for each huge PMD mapping the folio. */
-  private void splitAll(List<Rmap.Mapping> all, int i, Runnable then) {
-    if (i == all.size()) {
-      then.run();
-      return;
-    }
-    Rmap.Mapping mp = all.get(i);
-    if (mp.mm().pmdMapped(mp.va())) huge.splitHugePmd(mp.mm(), mp.va(), () -> splitAll(all, i + 1, then));
-    else splitAll(all, i + 1, then);
   }
 
   /**
