@@ -237,14 +237,14 @@ final class CpuRules {
     for (long pfn : folios.drainCountsToJudge()) {
       Trace.FolioChanged f = folios.get(pfn);
       PteShadow.Mappers mapped = ptes.mappersOf(pfn);
-      int present = mapped.present;
-      int devexcl = mapped.devexcl;
-      int devpriv = mapped.devpriv;
+      int present = mapped.present();
+      int devexcl = mapped.devexcl();
+      int devpriv = mapped.devpriv();
       if (f.freed()) {
-        if (!mapped.pages.isEmpty()) {
-          PageKey k = mapped.pages.iterator().next();
+        if (mapped.pages() > 0) {
+          PageKey k = ptes.firstMapper(pfn);
           out.report(Invariant.I8, "pfn=" + hex(pfn),
-              "the folio was freed while " + mapped.pages.size() + " PTE(s) still map it,"
+              "the folio was freed while " + mapped.pages() + " PTE(s) still map it,"
               + " e.g. mm" + k.mmId() + " va=" + hex(k.va()) + " " + describePte(ptes.get(k)));
         }
         continue;
@@ -292,14 +292,11 @@ final class CpuRules {
           + " was served from device-private pfn " + hex(h.pfn()));
       return;
     }
-    PteShadow.Mappers mapped = ptes.mappersOf(h.pfn());
-    if (mapped.devexcl == 0) return;
-    for (PageKey k : mapped.pages) {
-      if (ptes.state(k) == PteState.DEVEXCL) {
-        out.report(Invariant.I1, where(k, h.pfn(), -1), "CPU thread " + h.threadId() + " " + h.access()
-            + " reached pfn " + hex(h.pfn()) + " while its PTE is DEVEXCL");
-        return;
-      }
+    if (ptes.mappersOf(h.pfn()).devexcl() == 0) return;
+    PageKey k = ptes.firstMapperIn(h.pfn(), PteState.DEVEXCL);
+    if (k != null) {
+      out.report(Invariant.I1, where(k, h.pfn(), -1), "CPU thread " + h.threadId() + " " + h.access()
+          + " reached pfn " + hex(h.pfn()) + " while its PTE is DEVEXCL");
     }
   }
 }

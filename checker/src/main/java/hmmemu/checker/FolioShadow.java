@@ -1,39 +1,85 @@
 package hmmemu.checker;
 
 import hmmemu.protocol.trace.Trace;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.Arrays;
 
 /**
  * Shadow of the folios (struct folio: lock, refcount, mapcount, dirty, anon-exclusive, freed) and of the folio
  * checks deferred to the end of the CPU node's step (I8 counts, I9, I10 dirtiness).
+ *
+ * <p>Dense, like the kernel's memmap ({@code pfn_to_page()} is an index): the latest FolioChanged of each pfn is kept
+ * packed (refcount, mapcount, a flags byte) in chunks of 512 pfns, 9 bytes per pfn and no object per folio;
+ * {@link #get} rebuilds the event.
  */
 final class FolioShadow {
-  /** Above this many entries a drained set is replaced rather than cleared (clear() costs the table's capacity). */
-  private static final int REPLACE_ABOVE = 1024;
+  private static final int SHIFT = 9;
+  private static final int SIZE = 1 << SHIFT;
+  private static final int MASK = SIZE - 1;
+  private static final int KNOWN = 1;
+  private static final int LOCKED = 2;
+  private static final int DIRTY = 4;
+  private static final int ANON_EXCLUSIVE = 8;
+  private static final int FREED = 16;
+  /** Freed once (sticky: {@link #markFreed}). */
+  private static final int MARKED_FREED = 32;
 
-  /** Latest FolioChanged per pfn. */
-  private final Map<Long, Trace.FolioChanged> folios = new HashMap<>();
-  private final Set<Long> freed = new HashSet<>();
+  private static final class Chunk {
+    final int[] refcount = new int[SIZE];
+    final int[] mapcount = new int[SIZE];
+    final byte[] flags = new byte[SIZE];
+  }
+
+  /** pfn >> 9 -> chunk. */
+  private final LongTable<Chunk> chunks = new LongTable<>();
   /** pfns converted from a dirty PTE whose folio was not dirty yet (I10, judged with the counts). */
-  private Set<Long> dirtyPushPending = new LinkedHashSet<>();
+  private final PfnList dirtyPushPending = new PfnList();
   /** Folios changed in the current run of CPU-node PTE/folio/VMA events, judged when it ends (I8, I9). */
-  private Set<Long> countsToJudge = new LinkedHashSet<>();
+  private final PfnList countsToJudge = new PfnList();
 
-  Trace.FolioChanged get(long pfn) { return folios.get(pfn); }
+  private Chunk chunk(long pfn, boolean create) {
+    Chunk c = chunks.get(pfn >> SHIFT);
+    if (c == null && create) {
+      c = new Chunk();
+      chunks.put(pfn >> SHIFT, c);
+    }
+    return c;
+  }
 
-  /** Records the folio's new state; returns the previous one. */
-  Trace.FolioChanged put(Trace.FolioChanged f) { return folios.put(f.pfn(), f); }
+  /** The latest FolioChanged of pfn, or null when none was seen. */
+  Trace.FolioChanged get(long pfn) {
+    Chunk c = chunk(pfn, false);
+    if (c == null) return null;
+    int i = (int) (pfn & MASK);
+    int f = c.flags[i];
+    if ((f & KNOWN) == 0) return null;
+    return new Trace.FolioChanged(pfn, (f & LOCKED) != 0, c.refcount[i], c.mapcount[i], (f & DIRTY) != 0,
+        (f & ANON_EXCLUSIVE) != 0, (f & FREED) != 0);
+  }
 
-  boolean freed(long pfn) { return freed.contains(pfn); }
+  /** Records the folio's new state. */
+  void put(Trace.FolioChanged f) {
+    Chunk c = chunk(f.pfn(), true);
+    int i = (int) (f.pfn() & MASK);
+    c.refcount[i] = f.refcount();
+    c.mapcount[i] = f.mapcount();
+    c.flags[i] = (byte) ((c.flags[i] & MARKED_FREED) | KNOWN | (f.locked() ? LOCKED : 0) | (f.dirty() ? DIRTY : 0)
+        | (f.anonExclusive() ? ANON_EXCLUSIVE : 0) | (f.freed() ? FREED : 0));
+  }
+
+  /** True when the folio was freed at some point (the mark is never cleared). */
+  boolean freed(long pfn) {
+    Chunk c = chunk(pfn, false);
+    return c != null && (c.flags[(int) (pfn & MASK)] & MARKED_FREED) != 0;
+  }
 
   /** Marks pfn freed; false when it already was. */
-  boolean markFreed(long pfn) { return freed.add(pfn); }
+  boolean markFreed(long pfn) {
+    Chunk c = chunk(pfn, true);
+    int i = (int) (pfn & MASK);
+    if ((c.flags[i] & MARKED_FREED) != 0) return false;
+    c.flags[i] |= MARKED_FREED;
+    return true;
+  }
 
   void noteDirtyPush(long pfn) { dirtyPushPending.add(pfn); }
 
@@ -42,18 +88,37 @@ final class FolioShadow {
   boolean nothingToJudge() { return countsToJudge.isEmpty() && dirtyPushPending.isEmpty(); }
 
   /** Takes the pfns whose dirtiness must have reached the folio, in the order noted. */
-  List<Long> drainDirtyPushes() {
-    List<Long> pfns = new ArrayList<>(dirtyPushPending);
-    if (pfns.size() > REPLACE_ABOVE) dirtyPushPending = new LinkedHashSet<>();
-    else dirtyPushPending.clear();
-    return pfns;
-  }
+  long[] drainDirtyPushes() { return dirtyPushPending.drain(); }
 
   /** Takes the folios whose counts must be judged, in the order noted. */
-  List<Long> drainCountsToJudge() {
-    List<Long> pfns = new ArrayList<>(countsToJudge);
-    if (pfns.size() > REPLACE_ABOVE) countsToJudge = new LinkedHashSet<>();
-    else countsToJudge.clear();
-    return pfns;
+  long[] drainCountsToJudge() { return countsToJudge.drain(); }
+
+  /** A set of pfns in the order first noted (as a LinkedHashSet), without boxing. */
+  private static final class PfnList {
+    /** Above this many entries a drained membership table is replaced rather than emptied entry by entry. */
+    private static final int REPLACE_ABOVE = 1024;
+    private long[] items = new long[16];
+    private int n;
+    private LongTable<Boolean> member = new LongTable<>();
+
+    void add(long pfn) {
+      if (member.put(pfn, Boolean.TRUE) != null) return;
+      if (n == items.length) items = Arrays.copyOf(items, n * 2);
+      items[n++] = pfn;
+    }
+
+    boolean isEmpty() { return n == 0; }
+
+    long[] drain() {
+      long[] out = Arrays.copyOf(items, n);
+      if (n > REPLACE_ABOVE) {
+        member = new LongTable<>();
+        items = new long[16];
+      } else {
+        for (int k = 0; k < n; k++) member.remove(items[k]);
+      }
+      n = 0;
+      return out;
+    }
   }
 }
