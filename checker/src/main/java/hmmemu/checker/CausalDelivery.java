@@ -85,7 +85,7 @@ public final class CausalDelivery {
     ensureNode(node);
     long seq = event.vc()[node];
     TreeMap<Long, Stamped> buffer = buffers.get(node);
-    if (seq <= delivered[node] || buffer.containsKey(seq)) {
+    if (seq <= delivered[node] || (!buffer.isEmpty() && buffer.containsKey(seq))) {
       if (seq <= delivered[node] && wasSkipped(node, seq)) late++;
       else duplicates++;
       return List.of();

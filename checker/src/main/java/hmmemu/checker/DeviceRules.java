@@ -76,13 +76,14 @@ final class DeviceRules {
             + " after read_retry saw that seq");
       }
     }
-    if (ss.installSeqsUnjudged.size() < 64) ss.installSeqsUnjudged.add(i.seq());
+    ss.noteInstallSeq(i.seq(), 64);
   }
 
   /** I4 for installs made before this read_retry with no callback in between: their seq must be the sub's. */
   void onReadRetryChecked(Trace.ReadRetryChecked r) {
     NotifierShadow.SubSeq ss = notifiers.seqOf(r.subId());
-    for (long seq : ss.installSeqsUnjudged) {
+    for (int n = 0; n < ss.unjudgedCount(); n++) {
+      long seq = ss.unjudged(n);
       if (seq != r.subSeq()) {
         out.report(Invariant.I4, "sub " + hex(r.subId()) + " dev" + r.deviceId(), "an entry was installed with seq "
             + seq + " while subscription " + hex(r.subId()) + " already held seq " + r.subSeq()
@@ -90,7 +91,7 @@ final class DeviceRules {
         break;
       }
     }
-    ss.installSeqsUnjudged.clear();
+    ss.clearUnjudged();
     ss.lastCheckedSubSeq = r.subSeq();
     ss.callbacksSinceCheck = 0;
   }
@@ -158,7 +159,7 @@ final class DeviceRules {
   /** An invalidation covering the page has started and this device has not acked all its callbacks yet. */
   private boolean inTransientWindow(int device, PageKey k) {
     for (Invalidation inv : notifiers.inFlight.values()) {
-      if (inv.covers(k) && inv.targets(device) && !inv.completedDevices.contains(device)) return true;
+      if (inv.covers(k) && inv.targets(device) && !inv.completed(device)) return true;
     }
     return false;
   }

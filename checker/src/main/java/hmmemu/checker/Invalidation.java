@@ -2,39 +2,49 @@ package hmmemu.checker;
 
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * One mmu_notifier_range between InvalidateStarted and InvalidateEnded (mm/mmu_notifier.c
- * __mmu_notifier_invalidate_range_start), with the acks received so far. Targets are indexed by the device owning
- * them, so "has this device acked all of its callbacks" costs the device's unacked targets, not all subscriptions.
+ * __mmu_notifier_invalidate_range_start), with the acks received so far. Targets are counted by the device owning
+ * them, so "has this device acked all of its callbacks" costs one look at the device's counts, not all subscriptions.
+ *
+ * <p>Compact: an invalidation addresses a few subscriptions of a few devices, and one is created for every range the
+ * CPU node invalidates, so the subscriptions it knows are kept in arrays (in the order learnt, with a hash index only
+ * past {@link #INDEX_ABOVE} of them) and the devices' counts in arrays searched linearly, instead of eight hash maps.
  */
 final class Invalidation {
+  private static final int INDEX_ABOVE = 8;
+  private static final int TARGET = 1;
+  private static final int ACKED = 2;
+  private static final int WAITING = 4;
+
   final Trace.InvalidateStarted started;
-  /** Subscriptions the CPU node called (or will call) for this range, in the order learnt. */
-  final Set<Long> targets = new LinkedHashSet<>();
-  /** Subscriptions whose callback returned (ok=true), including those the owner filter skipped. */
-  final Set<Long> acked = new HashSet<>();
-  /** Devices that acked every callback of theirs (I3 judged, access revoked). */
-  final Set<Integer> completedDevices = new HashSet<>();
   boolean ended;
 
-  /** device (-1 unknown) -> targets of it that neither acked nor were removed. */
-  private final Map<Integer, Set<Long>> waiting = new HashMap<>();
+  /** Subscriptions known to this range (targets, or acked before they were targets), in the order learnt. */
+  private long[] subs = new long[4];
+  /** TARGET | ACKED | WAITING per subscription. */
+  private byte[] state = new byte[4];
+  /** The device a target is indexed under (-1 unknown). */
+  private int[] deviceOfSub = new int[4];
+  private int nSubs;
+  /** sub -> position in {@link #subs}, once there are more than {@link #INDEX_ABOVE}. */
+  private LongTable<Integer> index;
+
+  /** Devices with targets here (-1: unknown), and per device its counts. */
+  private int[] devices = new int[2];
+  private int[] targetsOf = new int[2];
+  private int[] ackedOf = new int[2];
+  private int[] waitingOf = new int[2];
+  /** One subscription of the device whose callback took effect (ok, not ignored). */
+  private long[] appliedOf = new long[2];
+  private boolean[] hasApplied = new boolean[2];
+  /** The device acked every callback of theirs (I3 judged, access revoked). */
+  private boolean[] completed = new boolean[2];
+  private int nDevices;
   private int waitingTotal;
-  /** device -> targets of it that acked. */
-  private final Map<Integer, Integer> ackedOfDevice = new HashMap<>();
-  /** device -> one subscription of it whose callback took effect (ok, not ignored). */
-  private final Map<Integer, Long> appliedOfDevice = new HashMap<>();
-  /** target -> the device it was indexed under. */
-  private final Map<Long, Integer> deviceOfTarget = new HashMap<>();
-  /** device -> how many targets it owns. */
-  private final Map<Integer, Integer> targetsOfDevice = new HashMap<>();
 
   Invalidation(Trace.InvalidateStarted started) { this.started = started; }
 
@@ -44,59 +54,92 @@ final class Invalidation {
 
   /** Adds a target of {@code device} (-1 unknown); {@code removed}: the subscription is already removed. */
   void addTarget(long sub, int device, boolean removed) {
-    if (!targets.add(sub)) return;
-    deviceOfTarget.put(sub, device);
-    targetsOfDevice.merge(device, 1, Integer::sum);
-    if (acked.contains(sub)) ackedOfDevice.merge(device, 1, Integer::sum);
-    else if (!removed) wait(device, sub);
+    int i = find(sub);
+    if (i < 0) i = append(sub);
+    if ((state[i] & TARGET) != 0) return;
+    state[i] |= TARGET;
+    deviceOfSub[i] = device;
+    int d = deviceSlot(device);
+    targetsOf[d]++;
+    if ((state[i] & ACKED) != 0) ackedOf[d]++;
+    else if (!removed) wait(i, d);
   }
 
   /** The callback on sub returned ok. */
   void ack(long sub) {
-    if (!acked.add(sub)) return;
-    Integer device = deviceOfTarget.get(sub);
-    if (device == null) return;
-    ackedOfDevice.merge(device, 1, Integer::sum);
-    unwait(device, sub);
+    int i = find(sub);
+    if (i < 0) i = append(sub);
+    if ((state[i] & ACKED) != 0) return;
+    state[i] |= ACKED;
+    if ((state[i] & TARGET) == 0) return;
+    int d = deviceSlot(deviceOfSub[i]);
+    ackedOf[d]++;
+    unwait(i, d);
   }
 
   /** The callback on sub took effect (ok, not skipped by the owner filter). */
-  void applied(long sub, int device) { appliedOfDevice.putIfAbsent(deviceOfTarget.getOrDefault(sub, device), sub); }
+  void applied(long sub, int device) {
+    int i = find(sub);
+    int d = deviceSlot(i >= 0 && (state[i] & TARGET) != 0 ? deviceOfSub[i] : device);
+    if (!hasApplied[d]) {
+      hasApplied[d] = true;
+      appliedOf[d] = sub;
+    }
+  }
 
   /** A subscription of the device whose callback took effect, or null. */
-  Long appliedBy(int device) { return appliedOfDevice.get(device); }
+  Long appliedBy(int device) {
+    int d = deviceIndex(device);
+    return d >= 0 && hasApplied[d] ? appliedOf[d] : null;
+  }
 
   /** The subscription was removed (its ack is no longer awaited) or registered again. */
   void subscriptionRemoved(long sub, boolean removed) {
-    Integer device = deviceOfTarget.get(sub);
-    if (device == null || acked.contains(sub)) return;
-    if (removed) unwait(device, sub);
-    else wait(device, sub);
+    int i = find(sub);
+    if (i < 0 || (state[i] & TARGET) == 0 || (state[i] & ACKED) != 0) return;
+    int d = deviceSlot(deviceOfSub[i]);
+    if (removed) unwait(i, d);
+    else wait(i, d);
   }
 
   /** The device of a target became known or changed: re-index it. */
   void rehome(long sub, int device, boolean removed) {
-    Integer old = deviceOfTarget.get(sub);
-    if (old == null || old == device) return;
-    if (acked.contains(sub)) {
-      ackedOfDevice.merge(old, -1, Integer::sum);
-      ackedOfDevice.merge(device, 1, Integer::sum);
+    int i = find(sub);
+    if (i < 0 || (state[i] & TARGET) == 0 || deviceOfSub[i] == device) return;
+    int old = deviceSlot(deviceOfSub[i]);
+    int now = deviceSlot(device);
+    if ((state[i] & ACKED) != 0) {
+      ackedOf[old]--;
+      ackedOf[now]++;
     } else {
-      unwait(old, sub);
-      if (!removed) wait(device, sub);
+      unwait(i, old);
+      if (!removed) wait(i, now);
     }
-    deviceOfTarget.put(sub, device);
-    targetsOfDevice.merge(old, -1, Integer::sum);
-    targetsOfDevice.merge(device, 1, Integer::sum);
+    deviceOfSub[i] = device;
+    targetsOf[old]--;
+    targetsOf[now]++;
   }
 
   /** True when a subscription of the device is among the targets. */
-  boolean targets(int device) { return targetsOfDevice.getOrDefault(device, 0) > 0; }
+  boolean targets(int device) {
+    int d = deviceIndex(device);
+    return d >= 0 && targetsOf[d] > 0;
+  }
 
   /** True when the device acked every callback of this invalidation addressed to a live subscription of it. */
   boolean deviceAckedAll(int device) {
-    return ackedOfDevice.getOrDefault(device, 0) > 0 && !waiting.containsKey(device);
+    int d = deviceIndex(device);
+    return d >= 0 && ackedOf[d] > 0 && waitingOf[d] == 0;
   }
+
+  /** True once {@link #complete} was called for the device. */
+  boolean completed(int device) {
+    int d = deviceIndex(device);
+    return d >= 0 && completed[d];
+  }
+
+  /** The device acked all of its callbacks and was judged (I3) and revoked. */
+  void complete(int device) { completed[deviceSlot(device)] = true; }
 
   /** True when every live subscription addressed acked. */
   boolean allAcked() { return waitingTotal == 0; }
@@ -104,22 +147,70 @@ final class Invalidation {
   /** Live subscriptions addressed that have not acked yet, in target order (for reports). */
   List<Long> unacked() {
     List<Long> missing = new ArrayList<>();
-    for (Long sub : targets) {
-      Set<Long> w = waiting.get(deviceOfTarget.get(sub));
-      if (w != null && w.contains(sub)) missing.add(sub);
-    }
+    for (int i = 0; i < nSubs; i++) if ((state[i] & WAITING) != 0) missing.add(subs[i]);
     return missing;
   }
 
-  private void wait(int device, long sub) {
-    if (waiting.computeIfAbsent(device, x -> new HashSet<>(2)).add(sub)) waitingTotal++;
+  private void wait(int i, int d) {
+    if ((state[i] & WAITING) != 0) return;
+    state[i] |= WAITING;
+    waitingOf[d]++;
+    waitingTotal++;
   }
 
-  private void unwait(int device, long sub) {
-    Set<Long> w = waiting.get(device);
-    if (w != null && w.remove(sub)) {
-      waitingTotal--;
-      if (w.isEmpty()) waiting.remove(device);
+  private void unwait(int i, int d) {
+    if ((state[i] & WAITING) == 0) return;
+    state[i] &= ~WAITING;
+    waitingOf[d]--;
+    waitingTotal--;
+  }
+
+  private int find(long sub) {
+    if (index != null) {
+      Integer i = index.get(sub);
+      return i == null ? -1 : i;
     }
+    for (int i = 0; i < nSubs; i++) if (subs[i] == sub) return i;
+    return -1;
+  }
+
+  private int append(long sub) {
+    if (nSubs == subs.length) {
+      int n = nSubs * 2;
+      subs = Arrays.copyOf(subs, n);
+      state = Arrays.copyOf(state, n);
+      deviceOfSub = Arrays.copyOf(deviceOfSub, n);
+    }
+    int i = nSubs++;
+    subs[i] = sub;
+    if (index != null) {
+      index.put(sub, i);
+    } else if (nSubs > INDEX_ABOVE) {
+      index = new LongTable<>();
+      for (int k = 0; k < nSubs; k++) index.put(subs[k], k);
+    }
+    return i;
+  }
+
+  private int deviceIndex(int device) {
+    for (int d = 0; d < nDevices; d++) if (devices[d] == device) return d;
+    return -1;
+  }
+
+  private int deviceSlot(int device) {
+    int d = deviceIndex(device);
+    if (d >= 0) return d;
+    if (nDevices == devices.length) {
+      int n = nDevices * 2;
+      devices = Arrays.copyOf(devices, n);
+      targetsOf = Arrays.copyOf(targetsOf, n);
+      ackedOf = Arrays.copyOf(ackedOf, n);
+      waitingOf = Arrays.copyOf(waitingOf, n);
+      appliedOf = Arrays.copyOf(appliedOf, n);
+      hasApplied = Arrays.copyOf(hasApplied, n);
+      completed = Arrays.copyOf(completed, n);
+    }
+    devices[nDevices] = device;
+    return nDevices++;
   }
 }

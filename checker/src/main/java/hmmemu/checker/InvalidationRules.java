@@ -80,11 +80,11 @@ final class InvalidationRules {
       inv.applied(a.subId(), a.deviceId());
       NotifierShadow.SubSeq ss = notifiers.seqOf(a.subId());
       ss.callbacksSinceCheck++;
-      ss.installSeqsUnjudged.clear();
+      ss.clearUnjudged();
     }
     int device = a.deviceId();
-    if (!inv.ended && !inv.completedDevices.contains(device) && inv.deviceAckedAll(device)) {
-      inv.completedDevices.add(device);
+    if (!inv.ended && !inv.completed(device) && inv.deviceAckedAll(device)) {
+      inv.complete(device);
       onDeviceAckedAll(inv, device);
     }
   }

@@ -35,7 +35,7 @@ final class LockRules {
   /** I8: every FolioUnlockPut matches exactly one earlier successful make_device_exclusive. */
   void onFolioUnlockPutDone(Trace.FolioUnlockPutDone u) {
     String where = "pfn=" + hex(u.pfn()) + " dev" + u.deviceId();
-    if (locks.released.contains(u.reqId())) {
+    if (locks.released.containsKey(u.reqId())) {
       out.report(Invariant.I8, where, "a second folio_unlock()+folio_put() for make_device_exclusive " + hex(u.reqId())
           + " (one reference and one lock dropped twice)");
       return;
@@ -46,8 +46,9 @@ final class LockRules {
           + " without a successful make_device_exclusive of that reqId");
       return;
     }
-    locks.released.add(u.reqId());
-    locks.lockHolder.remove(hold.pfn(), u.reqId());
+    locks.released.put(u.reqId(), Boolean.TRUE);
+    Long holder = locks.lockHolder.get(hold.pfn());
+    if (holder != null && holder == u.reqId()) locks.lockHolder.remove(hold.pfn());
   }
 
   /**

@@ -91,6 +91,16 @@ final class LongTable<V> {
     for (Object v : values.clone()) if (v != null) action.accept((V) v);
   }
 
+  /** Every key, in table order (unspecified). */
+  long[] keys() {
+    long[] out = new long[size];
+    int n = 0;
+    for (int i = 0; i < values.length; i++) if (values[i] != null) out[n++] = keys[i];
+    return out;
+  }
+
+  boolean containsKey(long key) { return get(key) != null; }
+
   private void grow() {
     long[] oldKeys = keys;
     Object[] oldValues = values;

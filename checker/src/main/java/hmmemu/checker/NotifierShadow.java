@@ -19,21 +19,21 @@ import java.util.Set;
 final class NotifierShadow {
   private static final int ENDED_INVALIDATIONS_KEPT = 4096;
 
-  private final Map<Long, Trace.NotifierRegistered> subs = new HashMap<>();
+  private final LongTable<Trace.NotifierRegistered> subs = new LongTable<>();
   /** mm -> live classic subscriptions (mmu_notifier_register), in registration order. */
   private final Map<Integer, Map<Long, Trace.NotifierRegistered>> classicOfMm = new HashMap<>();
   /** mm -> number of live subscriptions. */
   private final Map<Integer, Integer> liveOfMm = new HashMap<>();
   /** sub -> device, from registrations and acks; never forgotten (late acks of removed subs). */
-  private final Map<Long, Integer> deviceOfSub = new HashMap<>();
+  private final LongTable<Integer> deviceOfSub = new LongTable<>();
   /**
    * Subscriptions removed (mmu_interval_notifier_remove). A callback addressed to one before its removal may be
    * acked after the CPU node stopped waiting for it; it owns no device mappings (those belong to the device and
    * are dropped through its other subscriptions), so its ack is not awaited by the checks either.
    */
-  private final Set<Long> removedSubs = new HashSet<>();
+  private final LongTable<Boolean> removedSubs = new LongTable<>();
   /** Subscriptions named as targets before their device was known (never in a causally ordered trace). */
-  private final Set<Long> targetedUnknown = new HashSet<>();
+  private final LongTable<Boolean> targetedUnknown = new LongTable<>();
   /** device -> owner cookie (DriverBound); 0 models NULL. */
   final Map<Integer, Long> ownerOfDevice = new HashMap<>();
 
@@ -55,13 +55,38 @@ final class NotifierShadow {
     Long lastCheckedSubSeq;
     /** Callbacks that took effect (set_seq) since that check. */
     int callbacksSinceCheck;
-    /** seq values of installs since the last callback or check, judged at the next check. */
-    final Set<Long> installSeqsUnjudged = new LinkedHashSet<>();
+    /** seq values of installs since the last callback or check, judged at the next check (distinct, in order). */
+    private long[] installSeqsUnjudged;
+    private int unjudged;
+
+    /** Notes an install's seq (at most {@code max} distinct ones are kept). */
+    void noteInstallSeq(long seq, int max) {
+      for (int k = 0; k < unjudged; k++) if (installSeqsUnjudged[k] == seq) return;
+      if (unjudged >= max) return;
+      if (installSeqsUnjudged == null) installSeqsUnjudged = new long[4];
+      else if (unjudged == installSeqsUnjudged.length) {
+        installSeqsUnjudged = java.util.Arrays.copyOf(installSeqsUnjudged, unjudged * 2);
+      }
+      installSeqsUnjudged[unjudged++] = seq;
+    }
+
+    int unjudgedCount() { return unjudged; }
+
+    long unjudged(int k) { return installSeqsUnjudged[k]; }
+
+    void clearUnjudged() { unjudged = 0; }
   }
 
-  private final Map<Long, SubSeq> subSeqs = new HashMap<>();
+  private final LongTable<SubSeq> subSeqs = new LongTable<>();
 
-  SubSeq seqOf(long sub) { return subSeqs.computeIfAbsent(sub, x -> new SubSeq()); }
+  SubSeq seqOf(long sub) {
+    SubSeq ss = subSeqs.get(sub);
+    if (ss == null) {
+      ss = new SubSeq();
+      subSeqs.put(sub, ss);
+    }
+    return ss;
+  }
 
   /** NotifierRegistered: mmu_notifier_register / mmu_interval_notifier_insert, or their removal. */
   void registered(Trace.NotifierRegistered r) {
@@ -69,7 +94,7 @@ final class NotifierShadow {
     if (r.removed()) {
       Trace.NotifierRegistered old = subs.remove(r.subId());
       if (old != null) unindex(old);
-      if (removedSubs.add(r.subId())) {
+      if (removedSubs.put(r.subId(), Boolean.TRUE) == null) {
         for (Invalidation inv : inFlight.values()) inv.subscriptionRemoved(r.subId(), true);
       }
     } else {
@@ -77,7 +102,7 @@ final class NotifierShadow {
       if (old != null) unindex(old);
       liveOfMm.merge(r.mmId(), 1, Integer::sum);
       if (r.kind() == NotifierKind.CLASSIC) classicOfMm.computeIfAbsent(r.mmId(), x -> new LinkedHashMap<>()).put(r.subId(), r);
-      if (removedSubs.remove(r.subId())) {
+      if (removedSubs.remove(r.subId()) != null) {
         for (Invalidation inv : inFlight.values()) inv.subscriptionRemoved(r.subId(), false);
       }
     }
@@ -91,16 +116,20 @@ final class NotifierShadow {
 
   /** Records sub's device ({@code replace}: a registration, else an ack that only fills an unknown device). */
   void learnDevice(long sub, int device, boolean replace) {
-    Integer old = replace ? deviceOfSub.put(sub, device) : deviceOfSub.putIfAbsent(sub, device);
-    boolean changed = old == null ? targetedUnknown.remove(sub) : replace && old != device;
+    Integer old = deviceOfSub.get(sub);
+    if (replace || old == null) deviceOfSub.put(sub, device);
+    boolean changed = old == null ? targetedUnknown.remove(sub) != null : replace && old != device;
     if (!changed) return;
-    boolean removed = removedSubs.contains(sub);
+    boolean removed = removedSubs.containsKey(sub);
     for (Invalidation inv : inFlight.values()) inv.rehome(sub, device, removed);
   }
 
-  int deviceOf(long sub) { return deviceOfSub.getOrDefault(sub, -1); }
+  int deviceOf(long sub) {
+    Integer device = deviceOfSub.get(sub);
+    return device == null ? -1 : device;
+  }
 
-  boolean removed(long sub) { return removedSubs.contains(sub); }
+  boolean removed(long sub) { return removedSubs.containsKey(sub); }
 
   boolean hasLiveSubscription(int mmId) { return liveOfMm.getOrDefault(mmId, 0) > 0; }
 
@@ -113,8 +142,8 @@ final class NotifierShadow {
   /** Adds targets to an invalidation, indexed by their devices. */
   void addTarget(Invalidation inv, long sub) {
     int device = deviceOf(sub);
-    if (device == -1) targetedUnknown.add(sub);
-    inv.addTarget(sub, device, removedSubs.contains(sub));
+    if (device == -1) targetedUnknown.put(sub, Boolean.TRUE);
+    inv.addTarget(sub, device, removedSubs.containsKey(sub));
   }
 
   /** The in-flight or recently ended invalidation invId, or null. */
