@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -48,24 +49,59 @@ public final class Bench {
   private final Map<String, Map<String, Figure>> nested = new LinkedHashMap<>();
   private Boolean gpuNodes8Ok;
   private String gpuNodes8Note = "";
+  /** The steps to run ({@link #STEPS}); empty: all. */
+  private final Set<String> only;
 
-  private Bench(Sizes sizes, Hooks hooks, PrintStream log) {
+  /** The steps {@code --only} may name, in the order the bench runs them, and the figures each takes. */
+  public static final Map<String, List<String>> STEPS = stepsInOrder();
+
+  private static Map<String, List<String>> stepsInOrder() {
+    Map<String, List<String>> m = new LinkedHashMap<>();
+    m.put("cluster", List.of("rawRoundTripsPerSecond", "gpuFaultsPerSecond", "faultToRawRatio",
+        "pipelinedFaultToRawRatio"));
+    m.put("invalidation", List.of("invalidate1GiBMillis"));
+    m.put("heap", List.of("heapBytesPerPage"));
+    m.put("retained", List.of("retainedBytesPerCycle"));
+    m.put("checker", List.of("checkerEventsPerSecond"));
+    m.put("core", List.of("coreStepsPerSecond"));
+    m.put("gpu8", List.of("gpuNodes8Ok"));
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
+  private Bench(Sizes sizes, Hooks hooks, PrintStream log, Set<String> only) {
     this.sizes = sizes;
     this.hooks = hooks;
     this.log = log;
+    this.only = only;
   }
 
   /** Runs the bench with {@code hmm-emu bench}'s sizes; progress goes to {@code log} unless json. Returns 0. */
   public static int run(boolean quick, boolean json, Hooks hooks, PrintStream out) {
-    return run(quick ? Sizes.QUICK : Sizes.FULL, json, hooks, out);
+    return run(quick, json, Set.of(), hooks, out);
+  }
+
+  /**
+   * As {@link #run(boolean, boolean, Hooks, PrintStream)}, running only the steps named in {@code only} (keys of
+   * {@link #STEPS}; empty: all). The figures of the other steps are printed as not run.
+   *
+   * @throws IllegalArgumentException naming an unknown step
+   */
+  public static int run(boolean quick, boolean json, Set<String> only, Hooks hooks, PrintStream out) {
+    for (String step : only) {
+      if (!STEPS.containsKey(step)) {
+        throw new IllegalArgumentException("unknown bench step '" + step + "' (steps: "
+            + String.join(", ", STEPS.keySet()) + ")");
+      }
+    }
+    return run(quick ? Sizes.QUICK : Sizes.FULL, json, only, hooks, out);
   }
 
   /** The smoke configuration (tests): seconds, not a measurement. */
-  public static int runSmoke(Hooks hooks, PrintStream out) { return run(Sizes.SMOKE, true, hooks, out); }
+  public static int runSmoke(Hooks hooks, PrintStream out) { return run(Sizes.SMOKE, true, Set.of(), hooks, out); }
 
-  static int run(Sizes sizes, boolean json, Hooks hooks, PrintStream out) {
+  static int run(Sizes sizes, boolean json, Set<String> only, Hooks hooks, PrintStream out) {
     PrintStream log = json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
-    Bench b = new Bench(sizes, hooks, log);
+    Bench b = new Bench(sizes, hooks, log, only);
     long t0 = System.nanoTime();
     log.println("hmm-emu bench (" + sizes.name() + "), " + DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
         LocalDateTime.now().withNano(0)) + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, -Xmx "
@@ -82,13 +118,17 @@ public final class Bench {
     Config base = ConfigFactory.parseMap(Map.of("pekko.actor.provider", "cluster"))
         .withFallback(HmmEmuSettings.load(null, Map.of()).config);
     HmmEmuSettings settings = HmmEmuSettings.fromConfig(base);
-    step("transport and GPU faults", () -> cluster(settings));
-    step("invalidation", () -> invalidation(settings));
-    step("heap per page", () -> put(MemoryProbes.heapBytesPerPage(sizes.heapPages(), Math.min(3, sizes.repetitions()))));
-    step("retained per cycle", () -> put(MemoryProbes.retainedBytesPerCycle(sizes.retainedCycles(), sizes.repetitions())));
-    step("checker", this::checker);
-    step("core steps (JMH)", this::coreSteps);
-    step("8 GPU nodes", () -> {
+    if (runs("cluster")) step("transport and GPU faults", () -> cluster(settings));
+    if (runs("invalidation")) step("invalidation", () -> invalidation(settings));
+    if (runs("heap")) {
+      step("heap per page", () -> put(MemoryProbes.heapBytesPerPage(sizes.heapPages(), Math.min(3, sizes.repetitions()))));
+    }
+    if (runs("retained")) {
+      step("retained per cycle", () -> put(MemoryProbes.retainedBytesPerCycle(sizes.retainedCycles(), sizes.repetitions())));
+    }
+    if (runs("checker")) step("checker", this::checker);
+    if (runs("core")) step("core steps (JMH)", this::coreSteps);
+    if (runs("gpu8")) step("8 GPU nodes", () -> {
       try {
         gpuNodes8Ok = hooks.gpuNodes8Ok(sizes != Sizes.FULL);
       } catch (RuntimeException e) {
@@ -97,6 +137,8 @@ public final class Bench {
       }
     });
   }
+
+  private boolean runs(String step) { return only.isEmpty() || only.contains(step); }
 
   private void step(String what, Runnable r) {
     long t0 = System.nanoTime();
@@ -210,7 +252,17 @@ public final class Bench {
         + sizes.checkerSmallPages() + " pages, " + common + (small.violations() > 0 ? "; " + small.violations()
         + " violations" : ""));
     put(Figure.of("checkerEventsPerSecond", "1/s", big.rates(), bigNote));
-    nested.put("checkerEventsPerSecond", Map.of("at1KPages", at1k));
+    Map<String, Figure> more = new LinkedHashMap<>();
+    more.put("at1KPages", at1k);
+    // Not the figure: the same chunks rated per second of the replaying thread's CPU time (what a loaded machine
+    // takes away from the wall-clock rate).
+    if (!big.cpuRates().isEmpty() && !small.cpuRates().isEmpty()) {
+      more.put("perCpuSecond", Figure.of("checkerEventsPerCpuSecond", "1/s", big.cpuRates(), "at " + bigPages
+          + " pages, per second of the replaying thread's CPU time (not the figure)"));
+      more.put("at1KPagesPerCpuSecond", Figure.of("checkerEventsPerCpuSecondAt1KPages", "1/s", small.cpuRates(),
+          "at " + sizes.checkerSmallPages() + " pages, per second of the replaying thread's CPU time (not the figure)"));
+    }
+    nested.put("checkerEventsPerSecond", more);
   }
 
   private void coreSteps() {

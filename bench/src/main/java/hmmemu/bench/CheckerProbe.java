@@ -79,8 +79,12 @@ final class CheckerProbe {
     return e;
   }
 
-  /** Result of feeding a checker: events per second per measured chunk, and what happened on the way. */
-  record Replay(List<Double> rates, int prefixPages, double prefixSeconds, int violations) {}
+  /**
+   * Result of feeding a checker: events per second per measured chunk (wall clock, the figure), the same per second of
+   * the replaying thread's CPU time (how fast the checker is when it gets a CPU: on a loaded machine the wall rate
+   * mostly measures the share of a CPU the thread got), and what happened on the way.
+   */
+  record Replay(List<Double> rates, List<Double> cpuRates, int prefixPages, double prefixSeconds, int violations) {}
 
   /**
    * A fresh checker; first {@code extraPages} populated pages (bounded by {@code prefixBudgetNanos}: it stops
@@ -114,17 +118,25 @@ final class CheckerProbe {
     List<Stamped> ev = s.events();
     for (int k = 0; k < s.setUpEnd(); k++) checker.offer(shifted(ev.get(k), shift));
     List<Double> rates = new ArrayList<>();
+    List<Double> cpuRates = new ArrayList<>();
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    boolean cpuTime = threads.isCurrentThreadCpuTimeSupported();
     for (int c = 0; c < s.chunks(); c++) {
       int from = s.setUpEnd() + c * s.chunkSize();
       int to = c == s.chunks() - 1 ? ev.size() : from + s.chunkSize();
       List<Stamped> chunk = new ArrayList<>(to - from);
       for (int k = from; k < to; k++) chunk.add(shifted(ev.get(k), shift));
+      long cpu0 = cpuTime ? threads.getCurrentThreadCpuTime() : 0;
       long start = System.nanoTime();
       for (Stamped x : chunk) checker.offer(x);
       long took = System.nanoTime() - start;
-      if (c > 0) rates.add(chunk.size() / (took / 1e9)); // chunk 0 is the warm-up
+      long cpuTook = cpuTime ? threads.getCurrentThreadCpuTime() - cpu0 : 0;
+      if (c > 0) { // chunk 0 is the warm-up
+        rates.add(chunk.size() / (took / 1e9));
+        if (cpuTook > 0) cpuRates.add(chunk.size() / (cpuTook / 1e9));
+      }
     }
-    return new Replay(rates, pagesDone, prefixSeconds, checker.violations().size());
+    return new Replay(rates, cpuRates, pagesDone, prefixSeconds, checker.violations().size());
   }
 
   private static Stamped shifted(Stamped s, long shift) {

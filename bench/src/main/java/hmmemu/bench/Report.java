@@ -56,13 +56,14 @@ final class Report {
       if (key.equals("gpuNodes8Ok")) {
         boolean ok = Boolean.TRUE.equals(gpuNodes8Ok);
         out.printf(Locale.ROOT, "%-28s %14s %14s %14s  %-14s %s%n", key, String.valueOf(gpuNodes8Ok), "", "",
-            "true", (ok ? "met" : "MISSED") + (gpuNodes8Note.isEmpty() ? "" : "  (" + gpuNodes8Note + ")"));
+            "true", (gpuNodes8Ok == null ? "not run" : ok ? "met" : "MISSED") + (gpuNodes8Note.isEmpty() ? "" : "  (" + gpuNodes8Note + ")"));
         continue;
       }
       Figure f = figures.get(key);
-      if (f == null) f = Figure.missing(key, "", "not run");
+      boolean notRun = f == null;
+      if (notRun) f = Figure.missing(key, "", "not run");
       Target t = TARGETS.get(key);
-      String verdict = t == null ? "" : (met(key, figures, nested) ? "met" : "MISSED")
+      String verdict = t == null ? "" : notRun ? "not run" : (met(key, figures, nested) ? "met" : "MISSED")
           + (sizes.smallerThanTarget(key) ? " (at " + sizes.name() + " size)" : "");
       out.printf(Locale.ROOT, "%-28s %14s %14s %14s  %-14s %s%n", key, num(f.median()), num(f.min()), num(f.max()),
           t == null ? "" : t.text().split(" ")[0] + " " + t.text().split(" ")[1], verdict);

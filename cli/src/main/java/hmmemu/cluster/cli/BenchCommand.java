@@ -20,10 +20,22 @@ final class BenchCommand implements Callable<Integer> {
   boolean json;
   @Option(names = "--quick", description = "Smaller sizes (stated in the output); under a minute.")
   boolean quick;
+  @Option(names = "--only", split = ",", paramLabel = "STEP",
+      description = "Run only these steps (comma-separated): cluster, invalidation, heap, retained, checker, core, "
+          + "gpu8. The other figures are printed as not run.")
+  java.util.List<String> only = new java.util.ArrayList<>();
 
   @Override
   public Integer call() {
-    return Bench.run(quick, json, BenchCommand::gpuNodes8Ok, System.out);
+    java.util.Set<String> steps = new java.util.LinkedHashSet<>(only);
+    for (String step : steps) {
+      if (!Bench.STEPS.containsKey(step)) {
+        System.err.println("hmm-emu bench: unknown step '" + step + "' for --only (steps: "
+            + String.join(", ", Bench.STEPS.keySet()) + ")");
+        return 2;
+      }
+    }
+    return Bench.run(quick, json, steps, BenchCommand::gpuNodes8Ok, System.out);
   }
 
   /** The demo's experiment (kernel arm) on an embedded cluster of 1 CPU node and 8 GPU nodes: correct or not. */
