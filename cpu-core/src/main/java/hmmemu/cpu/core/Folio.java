@@ -52,11 +52,6 @@ final class Folio {
   Folio head = this;
   /** folio_nr_pages() (on the head page; 1 for an order-0 folio). */
   int nrPages = 1;
-  /**
-   * For a device-private page (is_device_private_page): page_pgmap(page)->owner, never 0; 0 for system memory. Its
-   * contents live on the device; {@link #word} of such a folio is meaningless.
-   */
-  long pgmapOwner;
   /** The folio lock's wait queue; allocated when the first operation parks on it. */
   private ArrayDeque<Runnable> waiters;
 

@@ -42,6 +42,18 @@ final class Folios {
    * created when a driver first hands one out as a migration destination (zone_device_page_init()).
    */
   private final Map<Long, Folio> devicePages = new TreeMap<>();
+  /**
+   * page_pgmap(page)->owner of each device-private page (never 0), by pfn. Kept here rather than in every Folio: only
+   * device-private pages have one, and a field of 8 bytes in each folio cost every page of system memory (issue 11).
+   */
+  private final Map<Long, Long> pgmapOwners = new HashMap<>();
+
+  /** page_pgmap(page)->owner for a device-private page (is_device_private_page); 0 for system memory. */
+  long pgmapOwner(Folio f) {
+    if (!DevicePrivate.isDevicePrivate(f.pfn)) return 0;
+    Long owner = pgmapOwners.get(f.pfn);
+    return owner == null ? 0 : owner;
+  }
 
   /** pfn_to_page() for any pfn: the folio, or null if the pfn was never allocated. */
   Folio byPfn(long pfn) {
@@ -77,7 +89,7 @@ final class Folios {
     }
     f = new Folio(pfn, false);
     f.anon = true;
-    f.pgmapOwner = pgmapOwner;
+    pgmapOwners.put(pfn, pgmapOwner);
     f.refcount = 1;
     f.locked = true;
     devicePages.put(pfn, f);

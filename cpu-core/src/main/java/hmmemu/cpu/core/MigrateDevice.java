@@ -245,7 +245,7 @@ final class MigrateDevice {
       case DEVICE_PRIVATE: {
         Folio f = folios.folioOf(pte.pfn());
         // Only device-private pages of the caller's pgmap owner, and only with MIGRATE_VMA_SELECT_DEVICE_PRIVATE.
-        if ((flags & DevicePrivate.SELECT_DEVICE_PRIVATE) == 0 || f.pgmapOwner != mig.owner) break;
+        if ((flags & DevicePrivate.SELECT_DEVICE_PRIVATE) == 0 || folios.pgmapOwner(f) != mig.owner) break;
         mpfn = collectPage(mig, i, pte, f);
         break;
       }

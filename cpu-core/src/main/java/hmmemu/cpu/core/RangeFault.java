@@ -126,7 +126,7 @@ final class RangeFault {
       for (; va < chunkEnd; va += Page.SIZE) { // hmm_vma_handle_pte for each entry of the PTE table
         Pte pte = mm.pte(va);
         if (pte.state() == PteState.DEVICE_PRIVATE && op.m.devPrivateOwner() != 0
-            && folios.folioOf(pte.pfn()).pgmapOwner == op.m.devPrivateOwner()) {
+            && folios.pgmapOwner(folios.folioOf(pte.pfn())) == op.m.devPrivateOwner()) {
           // Device-private pages owned by range->dev_private_owner are reported as they are (VALID, WRITE for a
           // writable entry), never faulted; any other device-private page is faulted back to system memory below.
           op.words[op.index(va)] = HmmPfn.VALID | pte.pfn() | (pte.write() ? HmmPfn.WRITE : 0);
