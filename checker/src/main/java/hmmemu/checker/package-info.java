@@ -11,7 +11,10 @@
  *   <li>Shadow state, one class per kernel object family: {@code PteShadow} (CPU PTEs, per-pfn mappers and counts),
  *       {@code VmaShadow}, {@code FolioShadow}, {@code FolioLockShadow} (make_device_exclusive holds),
  *       {@code NotifierShadow} with {@code Invalidation} (subscriptions, ranges in flight, acks per device) and
- *       {@code DeviceShadow} (device page tables and access grants).</li>
+ *       {@code DeviceShadow} (device page tables and access grants). Per-page and per-pfn state is dense: chunks of
+ *       512 pages or pfns of primitive arrays, found through {@code LongTable} (open addressing, primitive
+ *       {@code long} keys), so the checker's memory stays small and off the garbage collector's path as the
+ *       emulated memory grows ({@code PteShadow}, {@code FolioShadow}; {@code DeviceShadow} still uses maps).</li>
  *   <li>Rules, one class per invariant family: {@code CpuRules} (I1 CPU access, I6, I7, I8, I9, I10, I11, I13 device-private isolation),
  *       {@code DeviceRules} (I1, I2, I4, I5, I8, I10, I13), {@code InvalidationRules} (I3, I12) and {@code LockRules}
  *       (I7, I8); {@code Reporter} keeps the violations and the raw recent events, formatted only when reported.</li>
