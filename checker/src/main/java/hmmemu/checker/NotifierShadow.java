@@ -4,12 +4,9 @@ import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Shadow of the notifier side of each mm (struct mmu_notifier_subscriptions): live subscriptions, indexed per mm
