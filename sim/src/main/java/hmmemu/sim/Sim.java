@@ -157,6 +157,7 @@ public final class Sim implements LinkStage.Host {
   private long[] controllerVc = new long[0];
   private long now;
   private long fired;
+  private long lastFiredAt;
   private long traceEvents;
   private long messages;
   private long droppedReplies;
@@ -233,6 +234,7 @@ public final class Sim implements LinkStage.Host {
       if (fired >= limit) return false;
       agenda.poll();
       now = e.atNanos;
+      lastFiredAt = now;
       fired++;
       e.fire();
     }
@@ -492,7 +494,15 @@ public final class Sim implements LinkStage.Host {
    * cannot be carried out (crash of cpu0, a node that does not exist) is logged as failed and the schedule goes on.
    * A restart is a new node index (the highest so far + 1), as on the cluster; the log names it.
    */
-  public void faults(FaultSchedule schedule) { SimFaults.start(this, schedule); }
+  public void faults(FaultSchedule schedule) { SimFaults.start(this, schedule, null); }
+
+  /**
+   * {@link #faults(FaultSchedule)}, with the schedule's crash and restart lines carried out by {@code hooks} (the
+   * scenario host's crash bookkeeping: incarnations, await-gone, steps ending with ENODEV, devices bound again), as
+   * ScenarioCluster hands FaultSchedule.Callbacks to the cluster's schedule runner. Each hook runs inside one agenda
+   * event at the line's instant and must not run the event loop itself.
+   */
+  public void faults(FaultSchedule schedule, FaultSchedule.Callbacks hooks) { SimFaults.start(this, schedule, hooks); }
 
   /**
    * Restarts crashed GPU node {@code k} as a new member under a new node index (the highest so far + 1), with fresh
@@ -538,6 +548,9 @@ public final class Sim implements LinkStage.Host {
 
   /** Agenda events fired. */
   public long fired() { return fired; }
+
+  /** Model time of the last agenda event fired (0 before the first). */
+  public long lastFiredNanos() { return lastFiredAt; }
 
   /** Per-node trace event counts (the checker's caughtUp argument). */
   public long[] eventCounts() {

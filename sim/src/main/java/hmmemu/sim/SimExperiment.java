@@ -171,9 +171,15 @@ public final class SimExperiment {
         }.next();
       }
     }
-    // Livelock: no increment completed for this span of model time while lanes wait (longer than any legitimate
-    // wait: a driver loop spinning to its deadline, then a folio-lock lease).
+    // Livelock: no progress for this span of model time while lanes wait (longer than any legitimate wait: a
+    // driver loop spinning to its deadline, then a folio-lock lease). Progress is a lane's reply or a driver fault
+    // loop that ended (DriverFaultHandled): the deadline ends every loop, so a device whose faults queue behind
+    // one another (a stale fault entry spinning to the deadline, then the next: §8 R7, four warps on one device)
+    // makes progress once per deadline even when no reply comes for several deadlines.
     long span = 2 * config.switches().driverDeadlineMicros() + config.folioLockLeaseMicros();
+    sim.onTrace(st -> {
+      if (st.event() instanceof hmmemu.protocol.trace.Trace.DriverFaultHandled) lastProgress[0] = st.atMicros();
+    });
     boolean[] stalled = {false};
     boolean finished = sim.runUntil(() -> {
       if (lanesLeft[0] == 0) return true;
@@ -189,7 +195,7 @@ public final class SimExperiment {
         liveness = "deadlock at " + workloadEnd + " model µs: no event enabled while " + waiting.size()
             + " lane(s) wait: " + waiting + (suspects.isEmpty() ? "" : "; driver locks: " + suspects);
       } else {
-        liveness = "livelock: no increment completed from " + lastProgress[0] + " to " + workloadEnd
+        liveness = "livelock: no progress (no reply, no driver fault loop ended) from " + lastProgress[0] + " to " + workloadEnd
             + " model µs while " + waiting.size() + " lane(s) wait: " + waiting
             + (suspects.isEmpty() ? "" : "; driver locks: " + suspects);
       }

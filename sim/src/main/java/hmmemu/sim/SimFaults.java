@@ -13,7 +13,9 @@ import java.util.Map;
  * order: time, then ends of {@code for} periods before starts, then line order; each instant is one agenda event,
  * so the order never depends on tie keys). Link actions go to the sim's {@link LinkStage}; pause and resume to
  * {@link Sim#pauseNode}/{@link Sim#resumeNode}; crash and restart to {@link Sim#crashGpuNode} and
- * {@link Sim#restartGpuNodeAsNew}. Not a kernel structure.
+ * {@link Sim#restartGpuNodeAsNew}, or, when the caller gives {@link FaultSchedule.Callbacks} (a scenario host with its
+ * incarnation bookkeeping, as ScenarioCluster gives FaultScheduleRunner), to its {@code crash} and {@code restart}.
+ * Not a kernel structure.
  */
 final class SimFaults {
   private SimFaults() {}
@@ -27,7 +29,7 @@ final class SimFaults {
    * depend on the tie keys. A step that cannot be carried out (crash of cpu0, restart of a live node, a node that
    * does not exist) is logged as failed and the schedule goes on, as on the cluster.
    */
-  static void start(Sim sim, FaultSchedule schedule) {
+  static void start(Sim sim, FaultSchedule schedule, FaultSchedule.Callbacks hooks) {
     List<FaultStep> steps = new ArrayList<>();
     int order = 0;
     long t0 = sim.nowNanos();
@@ -50,7 +52,7 @@ final class SimFaults {
         while (next < steps.size() && steps.get(next).atNanos() <= sim.nowNanos()) {
           FaultStep f = steps.get(next++);
           try {
-            sim.logFault(f.end() ? end(sim, f.entry(), delayIds) : start(sim, f.entry(), delayIds));
+            sim.logFault(f.end() ? end(sim, f.entry(), delayIds) : start(sim, f.entry(), delayIds, hooks));
           } catch (RuntimeException ex) {
             sim.logFault("failed: " + f.entry().text() + ": " + ex.getMessage());
           }
@@ -60,7 +62,8 @@ final class SimFaults {
     }.arm();
   }
 
-  private static String start(Sim sim, FaultSchedule.Entry e, Map<FaultSchedule.Entry, List<Long>> delayIds) {
+  private static String start(Sim sim, FaultSchedule.Entry e, Map<FaultSchedule.Entry, List<Long>> delayIds,
+      FaultSchedule.Callbacks hooks) {
     FaultSchedule.Action a = e.action();
     if (a instanceof FaultSchedule.AddDelay d) {
       long until = d.forDuration() == null ? Long.MAX_VALUE : sim.nowNanos() + d.forDuration().toNanos();
@@ -87,9 +90,14 @@ final class SimFaults {
       sim.resumeNode(r.node());
     } else if (a instanceof FaultSchedule.Crash c) {
       if (c.node() == 0) throw new IllegalArgumentException("crash cpu0: the simulator models crashes of GPU nodes only");
-      sim.crashGpuNode(c.node(), "crashed by the fault schedule (" + e + ")");
+      if (hooks != null) hooks.crash(c.node());
+      else sim.crashGpuNode(c.node(), "crashed by the fault schedule (" + e + ")");
     } else if (a instanceof FaultSchedule.Restart r) {
       if (r.node() == 0) throw new IllegalArgumentException("restart cpu0: the simulator models GPU node restarts only");
+      if (hooks != null) {
+        hooks.restart(r.node());
+        return "start: " + e.text();
+      }
       int index = sim.restartGpuNodeAsNew(r.node());
       return "start: " + e.text() + " (gpu" + r.node() + " restarted as gpu" + index + ")";
     } else if (a instanceof FaultSchedule.Clear) {

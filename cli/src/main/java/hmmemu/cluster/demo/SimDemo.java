@@ -58,6 +58,26 @@ public final class SimDemo {
         link.replayBuffer(), link.receiveWindow(), link.lanes());
   }
 
+  /** Config key of the simulator's controller hop (one way, model time; absent: 1 µs). */
+  private static final String CONTROLLER_HOP_KEY = "hmm-emu.sim.controller-hop";
+
+  /**
+   * The simulator's controller hop in model µs (hmm-emu.sim.controller-hop; 1 µs when absent): each hop of a
+   * workload request and its reply is drawn uniformly in [h/2, 3h/2). The cluster's controller talks over its
+   * transport (~150 µs one way at time-scale 1.0), which decides whether the CPU threads overlap the devices
+   * (docs/RESULTS.md "The simulator against the embedded cluster"). A bad value is a settings error.
+   */
+  public static double controllerHopMicros(HmmEmuSettings settings) {
+    if (!settings.config.hasPath(CONTROLLER_HOP_KEY)) return 1.0;
+    try {
+      java.time.Duration d = settings.config.getDuration(CONTROLLER_HOP_KEY);
+      if (d.isNegative()) throw new hmmemu.cluster.SettingsException(CONTROLLER_HOP_KEY + ": negative duration");
+      return d.toNanos() / 1000.0;
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new hmmemu.cluster.SettingsException(e.getMessage());
+    }
+  }
+
   /** The host-side cost model of hmm-emu.host-cost (docs/LATENCY.md); a bad value is a settings error. */
   public static HostCost hostCost(HmmEmuSettings settings) {
     try {
@@ -82,7 +102,8 @@ public final class SimDemo {
     // The run timeout bounds model time here: a run still going then is a livelock candidate, reported as such.
     long maxModelMicros = d.runTimeout().toNanos() / 1000;
     Sim.Config c = new Sim.Config(seed, d.gpuNodes(), 1,
-        settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, 1.0, true, hostCost(settings));
+        settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, controllerHopMicros(settings),
+        true, hostCost(settings));
     return SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace);
   }
 

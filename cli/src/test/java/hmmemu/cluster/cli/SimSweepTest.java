@@ -152,4 +152,16 @@ class SimSweepTest {
     System.arraycopy(b, 0, c, a.length, b.length);
     return c;
   }
+
+  /** hmm-emu.sim.controller-hop: 1 µs when absent, a duration otherwise, a negative one a settings error. */
+  @Test
+  void theControllerHopIsReadFromTheConfig() {
+    com.typesafe.config.Config ref = com.typesafe.config.ConfigFactory.load();
+    assertEquals(1.0, hmmemu.cluster.demo.SimDemo.controllerHopMicros(hmmemu.cluster.HmmEmuSettings.fromConfig(ref)));
+    assertEquals(150.0, hmmemu.cluster.demo.SimDemo.controllerHopMicros(hmmemu.cluster.HmmEmuSettings.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString("hmm-emu.sim.controller-hop = 150us").withFallback(ref))));
+    org.junit.jupiter.api.Assertions.assertThrows(hmmemu.cluster.SettingsException.class, () ->
+        hmmemu.cluster.demo.SimDemo.controllerHopMicros(hmmemu.cluster.HmmEmuSettings.fromConfig(
+            com.typesafe.config.ConfigFactory.parseString("hmm-emu.sim.controller-hop = -1us").withFallback(ref))));
+  }
 }

@@ -26,14 +26,16 @@ import java.util.function.Predicate;
  * observer sit on the simulator's {@link Sim.LinkTap} (before the link stage, so each message is seen once, as the
  * cluster's gate and observer see first copies); a crash is {@link Sim#crashGpuNode} (the CPU core is told at once:
  * the simulator has no failure detector), a restart {@link Sim#restartGpuNodeAsNewMember} (a new node index, as on
- * the cluster) with its devices bound again.
+ * the cluster) with its devices bound again; the faults block's crash and restart lines do the same
+ * ({@link #faultCallbacks}).
  *
  * <p>Time (docs/SCENARIOS.md "hmm-emu sim"): the emulator itself costs nothing, so a bound of the file
  * ({@code step-timeout}, {@code wait}) is read as the model time the same bound gives on the cluster, i.e. divided by
  * the file's {@code time-scale} (real µs per model µs; 1 when absent). {@link #await} runs the event loop until the
  * future is done and ends otherwise with one of three verdicts: a <b>deadlock</b> when no event is enabled any more,
  * a <b>livelock</b> when events kept firing for {@link #LIVELOCK_SPAN_NANOS} of model time and no controller request
- * was answered (it names the loop: the trace events the nodes made meanwhile, most frequent first), and a
+ * was answered (it names the loop: the trace events the nodes made meanwhile, most frequent first; a window that
+ * ends in a quiet stretch of over half the span, its next event a timer beyond it, is a wait and goes on), and a
  * <b>timeout</b> when the bound passed while requests were still answered.
  */
 final class SimHost implements ScenarioHost {
@@ -139,7 +141,10 @@ final class SimHost implements ScenarioHost {
           return new Waited(Ending.DEADLOCK, "deadlock", "at " + sim.nowMicros() + " µs of model time",
               " (no event is enabled any more: nothing can make it complete)");
         }
-        if (fired >= MAX_EVENTS_PER_WINDOW || (sim.nowNanos() >= start + LIVELOCK_SPAN_NANOS && fired > 0)) {
+        // A window whose events all fired long before its end and that ends in a quiet stretch (the next event, a
+        // timer such as a faults-block crash or a lease expiry, lies beyond it) is a wait, not a loop: wait on.
+        boolean quiet = sim.nowNanos() - sim.lastFiredNanos() > LIVELOCK_SPAN_NANOS / 2 && sim.nextEventNanos() > until;
+        if (fired >= MAX_EVENTS_PER_WINDOW || (sim.nowNanos() >= start + LIVELOCK_SPAN_NANOS && fired > 0 && !quiet)) {
           return new Waited(Ending.LIVELOCK, "livelock", "over " + (sim.nowNanos() - start) / 1_000_000
               + " ms of model time", " (" + fired + " events fired and no request was answered; the loop: "
               + loop() + ")");
@@ -294,13 +299,8 @@ final class SimHost implements ScenarioHost {
 
   @Override
   public void restartNode(int node, Duration bound) {
-    if (!crashedNodes.contains(node)) throw new IllegalStateException("gpu" + node + " is not crashed");
-    int n = restartCount.merge(node, 1, Integer::sum);
-    CompletableFuture<Integer> done = nth(restartFutures, node, n);
-    int k = sim.restartGpuNodeAsNewMember(simIndex(node));
-    scenarioNodeOf.put(k, node);
-    incarnation.put(node, k);
-    crashedNodes.remove(node);
+    CompletableFuture<Integer> done = beginRestart(node);
+    int k = simIndex(node);
     for (Scenario.Device d : scenario.devices()) {
       if (d.node() != node) continue;
       for (int mm : boundMms.getOrDefault(d.name(), new LinkedHashSet<>())) {
@@ -314,6 +314,62 @@ final class SimHost implements ScenarioHost {
       }
     }
     done.complete(k);
+  }
+
+  /**
+   * The bookkeeping of a restart of scenario GPU node {@code node} (a new node index, as on the cluster): returns the
+   * future of {@link #restarted} that completes once its devices are bound again.
+   */
+  private CompletableFuture<Integer> beginRestart(int node) {
+    if (!crashedNodes.contains(node)) throw new IllegalStateException("gpu" + node + " is not crashed");
+    int n = restartCount.merge(node, 1, Integer::sum);
+    CompletableFuture<Integer> done = nth(restartFutures, node, n);
+    int k = sim.restartGpuNodeAsNewMember(simIndex(node));
+    scenarioNodeOf.put(k, node);
+    incarnation.put(node, k);
+    crashedNodes.remove(node);
+    return done;
+  }
+
+  /**
+   * A restart line of the faults block (inside an agenda event, so it cannot run the event loop as
+   * {@link #restartNode} does): the same bookkeeping, and the devices' BindMm requests are sent; the restart
+   * completes (await-restarted) when every one was answered MmBound, as ScenarioCluster's restart completes after
+   * its binds.
+   */
+  private void restartFromSchedule(int node) {
+    CompletableFuture<Integer> done = beginRestart(node);
+    int k = simIndex(node);
+    List<HmmProtocol.BindMm> binds = new ArrayList<>();
+    for (Scenario.Device d : scenario.devices()) {
+      if (d.node() != node) continue;
+      for (int mm : boundMms.getOrDefault(d.name(), new LinkedHashSet<>())) {
+        binds.add(new HmmProtocol.BindMm(nextReqId(), deviceId(d), mm, d.driver()));
+      }
+    }
+    int[] left = {binds.size()};
+    if (left[0] == 0) done.complete(k);
+    for (HmmProtocol.BindMm b : binds) {
+      sim.ask(k, b, r -> {
+        if (!(r instanceof HmmProtocol.MmBound)) {
+          done.completeExceptionally(new IllegalStateException("rebinding device " + b.deviceId() + " to mm "
+              + b.mmId() + " after the restart failed: " + r));
+        } else if (--left[0] == 0) {
+          done.complete(k);
+        }
+      });
+    }
+  }
+
+  /**
+   * What the faults block's crash and restart lines do here: the same bookkeeping as the crash and restart steps
+   * (ScenarioCluster hands the same two to the cluster's schedule runner).
+   */
+  hmmemu.node.link.FaultSchedule.Callbacks faultCallbacks() {
+    return new hmmemu.node.link.FaultSchedule.Callbacks() {
+      @Override public void crash(int node) { crashNode(node); }
+      @Override public void restart(int node) { restartFromSchedule(node); }
+    };
   }
 
   @Override
