@@ -6,6 +6,7 @@ import hmmemu.cluster.scenario.Scenario;
 import hmmemu.cluster.scenario.ScenarioException;
 import hmmemu.cluster.scenario.ScenarioParser;
 import hmmemu.cluster.scenario.ScenarioRunner;
+import hmmemu.cluster.scenario.SimScenarioRunner;
 import hmmemu.protocol.model.Mutant;
 import java.io.File;
 import java.io.PrintStream;
@@ -24,8 +25,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code hmm-emu mutants [--json] [--only NAME,...] [PATH...]}: the mutation score of the scenario suite
- * (docs/TESTING.md). Runs every file once without mutants (the baseline), then, per {@link Mutant}, the files that
+ * {@code hmm-emu mutants [--json] [--only NAME,...] [--host cluster|sim [--seeds N]] [PATH...]}: the mutation score
+ * of the scenario suite (docs/TESTING.md), each file run on a fresh embedded cluster (the default) or in the
+ * deterministic simulator. Runs every file once without mutants (the baseline), then, per {@link Mutant}, the files that
  * passed at the baseline with that mutant active, until one fails: the mutant is killed by that file, or survived
  * when none fails. Exit 0 when every mutant was killed, 1 with a survivor (or a baseline failure), 2 bad input.
  */
@@ -50,6 +52,13 @@ final class MutantsCommand implements Callable<Integer> {
   Double timeScale;
   @Option(names = {"-q", "--quiet"}, description = "No progress on stderr.")
   boolean quiet;
+  @Option(names = "--host", paramLabel = "HOST",
+      description = "Where each file runs: cluster (default: a fresh embedded cluster per run, as hmm-emu run) or sim"
+          + " (the deterministic simulator, as hmm-emu sim: much faster; files it cannot run are left out, named).")
+  String host = "cluster";
+  @Option(names = "--seeds", paramLabel = "N",
+      description = "With --host sim: run each file with seeds 1..N (default 1); a file fails when one seed fails.")
+  Integer seeds;
   @Option(names = "--skip-baseline",
       description = "Take every file as passing without mutants (only after a full run showed it: saves one suite).")
   boolean skipBaseline;
@@ -75,6 +84,15 @@ final class MutantsCommand implements Callable<Integer> {
       System.err.println("hmm-emu mutants: " + e.getMessage());
       return 2;
     }
+    boolean sim = "sim".equals(host);
+    if (!sim && !"cluster".equals(host)) {
+      System.err.println("hmm-emu mutants: --host: expected sim or cluster, got '" + host + "'");
+      return 2;
+    }
+    if (seeds != null && (!sim || seeds < 1)) {
+      System.err.println("hmm-emu mutants: --seeds " + seeds + ": " + (sim ? "must be at least 1" : "needs --host sim"));
+      return 2;
+    }
     List<File> roots = paths == null || paths.isEmpty()
         ? List.of(new File("scenarios/cases"), new File("scenarios/faults")) : paths;
     List<Scenario> scenarios = new ArrayList<>();
@@ -88,6 +106,15 @@ final class MutantsCommand implements Callable<Integer> {
       System.err.println("hmm-emu mutants: no scenario files (*.conf) in " + roots);
       return 2;
     }
+    if (sim) { // files the simulator cannot run yet are named and left out, never counted as passing
+      List<Scenario> runnable = new ArrayList<>();
+      for (Scenario s : scenarios) {
+        String why = SimScenarioRunner.unsupported(s);
+        if (why == null) runnable.add(s);
+        else out.println("SKIP " + s.file() + " (the simulator: " + why + ")");
+      }
+      scenarios = runnable;
+    }
     Map<String, Object> overrides = new HashMap<>();
     if (timeScale != null) overrides.put("hmm-emu.time-scale", timeScale);
     // A mutant may recurse without end (a restore that never finds its folio): the StackOverflowError must fail
@@ -96,8 +123,36 @@ final class MutantsCommand implements Callable<Integer> {
     HmmEmuSettings settings = HmmEmuSettings.load(config, overrides);
     ScenarioRunner.Options options = new ScenarioRunner.Options(settings.config,
         hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, java.time.Duration.ofSeconds(30), settings.timeScale);
-    Function<Scenario, CaseResult> runner = s -> ScenarioRunner.run(s, options);
+    Function<Scenario, CaseResult> runner = sim ? simRunner(settings.config, seeds == null ? 1 : seeds)
+        : s -> ScenarioRunner.run(s, options);
     return report(score(scenarios, chosen, runner, out), out);
+  }
+
+  /**
+   * {@code --host sim}: one file in the deterministic simulator ({@link SimScenarioRunner}, as {@code hmm-emu sim})
+   * with seeds 1..{@code seeds}, stopping at the first failing seed, whose failures (after the line that replays
+   * it) are the file's verdict.
+   */
+  static Function<Scenario, CaseResult> simRunner(com.typesafe.config.Config base, int seeds) {
+    return s -> {
+      long started = System.nanoTime();
+      for (long seed = 1; seed <= seeds; seed++) {
+        SimScenarioRunner.Result r;
+        try {
+          r = SimScenarioRunner.run(s, seed, base);
+        } catch (StackOverflowError e) { // a mutant's model recursing without end fails that run, not the score
+          return new CaseResult(s.file(), s.name(), false, List.of(s.file() + ":1: the run failed: " + e
+              + " (hmm-emu sim " + s.file() + " --seed " + seed + ")"), (System.nanoTime() - started) / 1_000_000);
+        }
+        if (!r.ok()) {
+          List<String> failures = new ArrayList<>();
+          for (String f : r.failures()) failures.add(f + " (" + r.replayLine() + ")");
+          if (failures.isEmpty()) failures.add(s.file() + ":1: " + (r.ran() ? "failed" : "skipped: " + r.skipped()));
+          return new CaseResult(s.file(), s.name(), false, failures, (System.nanoTime() - started) / 1_000_000);
+        }
+      }
+      return new CaseResult(s.file(), s.name(), true, List.of(), (System.nanoTime() - started) / 1_000_000);
+    };
   }
 
   /** The mutants named by --only (all of them without it). */

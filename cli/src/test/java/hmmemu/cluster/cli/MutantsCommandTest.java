@@ -89,4 +89,41 @@ class MutantsCommandTest {
     assertEquals(m.mutants(), file("a.conf").withMutants(m.mutants()).switches().mutants());
     assertTrue(Mutant.values().length >= 20, "issue 13 asks for at least 20 mutants");
   }
+
+  /** {@code --host} and {@code --seeds}: bad input is one line on stderr and exit 2, before anything runs. */
+  @Test
+  void badHostOrSeedsIsOneLineAndExit2() {
+    for (String[] args : List.of(new String[] {"mutants", "--host", "gpu", "../scenarios/cases/c05-nouveau-atomic.conf"},
+        new String[] {"mutants", "--seeds", "3", "../scenarios/cases/c05-nouveau-atomic.conf"},
+        new String[] {"mutants", "--host", "sim", "--seeds", "0", "../scenarios/cases/c05-nouveau-atomic.conf"})) {
+      PrintStream oldErr = System.err;
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int code;
+      try {
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        code = Main.run(args);
+      } finally {
+        System.setErr(oldErr);
+      }
+      List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+      assertEquals(2, code, String.join(" ", args) + ": " + lines);
+      assertEquals(1, lines.size(), String.join(" ", args) + ": " + lines);
+    }
+  }
+
+  /**
+   * {@code --host sim}: the simulator's verdict per file, seeds 1..N: x07 passes without mutants and is failed by
+   * exclusive-skip-rewalk, with the line that replays the failing seed.
+   */
+  @Test
+  void theSimulatorHostKillsTheRewalkMutantWithX07() {
+    Scenario x07 = hmmemu.cluster.scenario.ScenarioParser.parse(
+        java.nio.file.Path.of("..", "scenarios", "cases", "x07-exclusive-rewalk-after-dontneed.conf"));
+    Function<Scenario, CaseResult> sim = MutantsCommand.simRunner(com.typesafe.config.ConfigFactory.load(), 2);
+    CaseResult base = sim.apply(x07);
+    assertTrue(base.ok(), base.failures().toString());
+    CaseResult mutated = sim.apply(x07.withMutants(Set.of(Mutant.EXCLUSIVE_SKIP_REWALK)));
+    assertFalse(mutated.ok());
+    assertTrue(mutated.failures().get(0).endsWith("(hmm-emu sim " + x07.file() + " --seed 1)"), mutated.failures().get(0));
+  }
 }

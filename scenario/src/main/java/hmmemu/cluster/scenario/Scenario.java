@@ -105,7 +105,7 @@ public record Scenario(String file, String name, String caseId, String descripti
   /** What a step does. */
   public sealed interface Action
       permits CpuOp, SyscallOp, WarpOp, DmirrorOp, BindOp, PauseOp, AwaitPausedOp, ResumeOp, AwaitOp, CheckOp,
-          CrashOp, RestartOp, AwaitGoneOp, AwaitRestartedOp {
+          CrashOp, RestartOp, AwaitGoneOp, AwaitRestartedOp, ConcurrentOp {
     String describe();
 
     /** True when the action produces an outcome (errno, value, counters) an expectation can test. */
@@ -225,6 +225,20 @@ public record Scenario(String file, String name, String caseId, String descripti
   public record ResumeOp(String pauseId) implements Action {
     @Override
     public String describe() { return "resume " + pauseId; }
+  }
+
+  /**
+   * A concurrent block (docs/SCENARIOS.md "Concurrent blocks"): its steps, each an async step with an id, are
+   * started together with no fixed order; the host picks the start order and the interleaving (the embedded
+   * cluster: whatever its threads do; the simulator: choices drawn from the run's seed). Awaited like async steps.
+   */
+  public record ConcurrentOp(List<Step> steps) implements Action {
+    @Override
+    public String describe() {
+      List<String> ids = new java.util.ArrayList<>();
+      for (Step s : steps) ids.add(s.id());
+      return "concurrent " + String.join(", ", ids);
+    }
   }
 
   /** Waits (bounded) for async steps; with one step, its outcome is this step's outcome. */

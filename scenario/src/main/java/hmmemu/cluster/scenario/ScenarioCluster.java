@@ -125,6 +125,40 @@ final class ScenarioCluster implements ScenarioHost {
   @Override
   public long clockNanos() { return System.nanoTime(); }
 
+  /**
+   * A concurrent block: one thread per step, all released at once by one latch, so the steps' first requests leave
+   * together with no fixed order; returns (bounded by the step timeout) once every thread has sent its request.
+   */
+  @Override
+  public void startConcurrently(List<Runnable> starts) {
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < starts.size(); i++) {
+      Runnable start = starts.get(i);
+      Thread t = new Thread(() -> {
+        try {
+          go.await();
+          start.run();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "hmm-emu-concurrent-" + i);
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
+    go.countDown();
+    long deadline = System.nanoTime() + scenario.stepTimeout().toNanos();
+    try {
+      for (Thread t : threads) t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Thread t : threads) {
+      if (t.isAlive()) throw new IllegalStateException("a concurrent block's step did not start within the step timeout");
+    }
+  }
+
   @Override
   public long nowMicros() { return clock.nowMicros(); }
 

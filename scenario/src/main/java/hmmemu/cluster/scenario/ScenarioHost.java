@@ -66,6 +66,16 @@ interface ScenarioHost {
    */
   default void asyncStarted() {}
 
+  /**
+   * Starts the steps of a concurrent block (docs/SCENARIOS.md "Concurrent blocks"; each start sends a step's first
+   * request and returns): no order is fixed. The cluster starts them together from one thread each, so the order
+   * is whatever its threads and links do; the simulator draws the start order and the model time between the
+   * starts from the run's seed, so a seed replays one interleaving and different seeds explore others. Returns once
+   * every start has run (the simulator: once the last one's first request has reached its node, as
+   * {@link #asyncStarted}).
+   */
+  void startConcurrently(List<Runnable> starts);
+
   /** The host's clock in the units of the scenario's bounds (nanoseconds; the simulator: model time x time-scale). */
   long clockNanos();
 

@@ -186,6 +186,39 @@ final class SimHost implements ScenarioHost {
     sim.runUntil(() -> false, sim.nowNanos() + hop, MAX_EVENTS_PER_WINDOW);
   }
 
+  /**
+   * The model time drawn between two starts of a concurrent block is uniform in [0, this]: 20 µs, a few round
+   * trips of the built-in 1 µs link and about one driver iteration, so a later step can start before, inside or
+   * after an earlier one's first exchange.
+   */
+  static final long CONCURRENT_GAP_MAX_NANOS = 20_000L;
+
+  /**
+   * A concurrent block's choice points, all drawn from the run's one {@link java.util.SplittableRandom} ({@link
+   * Sim#random}): the start order (a uniform permutation, {@link #choose}) and the model time before each later
+   * start ({@link #gapNanos}); meanwhile the steps already started run. Then, as {@link #asyncStarted}, the last
+   * step's first request reaches its node. A seed replays one interleaving; the event loop's own ties at one instant
+   * are the simulator's (Sim).
+   */
+  @Override
+  public void startConcurrently(List<Runnable> starts) {
+    List<Runnable> left = new ArrayList<>(starts);
+    boolean first = true;
+    while (!left.isEmpty()) {
+      Runnable next = left.remove(choose(left.size()));
+      if (!first) sim.runUntil(() -> false, sim.nowNanos() + gapNanos(), MAX_EVENTS_PER_WINDOW);
+      first = false;
+      next.run();
+    }
+    asyncStarted();
+  }
+
+  /** Choice point: which of {@code n} steps not started yet starts next. */
+  int choose(int n) { return sim.random().nextInt(n); }
+
+  /** Choice point: the model time before the next start of a concurrent block. */
+  long gapNanos() { return sim.random().nextLong(CONCURRENT_GAP_MAX_NANOS + 1); }
+
   @Override
   public long clockNanos() { return (long) (sim.nowNanos() * timeScale); }
 

@@ -155,21 +155,17 @@ final class StepExecutor {
           problems.add(verdict.line(step.line()) + a.describe() + " failed: " + Verdict.cause(e));
         }
       }
-    } else {
-      StepRun r = new StepRun(step, new CompletableFuture<>());
-      if (step.id() != null) runs.put(step.id(), r);
-      active.add(r);
-      r.future.whenComplete((o, ex) -> active.remove(r));
-      Scenario.Device on = deviceOfStep(a);
-      if (on != null && cluster.crashed(on.node())) {
-        r.future.complete(Outcome.of(Errno.ENODEV)); // its GPU node is down: nobody can answer
-      } else {
-        try {
-          startAction(r);
-        } catch (RuntimeException e) {
-          r.future.completeExceptionally(e);
-        }
+    } else if (a instanceof Scenario.ConcurrentOp c) {
+      // a concurrent block: the host picks the start order and the interleaving (ScenarioHost#startConcurrently)
+      List<Runnable> starts = new ArrayList<>();
+      for (Scenario.Step s : c.steps()) {
+        StepRun r = begin(s);
+        starts.add(() -> launch(r));
       }
+      cluster.startConcurrently(starts);
+    } else {
+      StepRun r = begin(step);
+      launch(r);
       if (step.async()) cluster.asyncStarted();
       if (!step.async()) {
         ScenarioHost.Waited w = cluster.await(r.future, limit);
@@ -194,6 +190,29 @@ final class StepExecutor {
       verdict.fail(verdict.line(step.line()) + "expected " + step.label() + " to complete, got a " + kind + ": " + deadlockReport);
     }
     if (problems.isEmpty()) check(step, outcome, deadlocked, deadlockReport);
+  }
+
+  /** A running step's bookkeeping, before it starts: by id (for await), and active (for a crash). */
+  private StepRun begin(Scenario.Step step) {
+    StepRun r = new StepRun(step, new CompletableFuture<>());
+    if (step.id() != null) runs.put(step.id(), r);
+    active.add(r);
+    r.future.whenComplete((o, ex) -> active.remove(r));
+    return r;
+  }
+
+  /** Starts a running step: its first request; on a crashed GPU node it ends at once with ENODEV. */
+  private void launch(StepRun r) {
+    Scenario.Device on = deviceOfStep(r.step.action());
+    if (on != null && cluster.crashed(on.node())) {
+      r.future.complete(Outcome.of(Errno.ENODEV)); // its GPU node is down: nobody can answer
+      return;
+    }
+    try {
+      startAction(r);
+    } catch (RuntimeException e) {
+      r.future.completeExceptionally(e);
+    }
   }
 
   /** The default bound of crash-related waits (the host's: on the cluster the step timeout, at least 60 s). */

@@ -57,6 +57,49 @@ final class StepParser {
   }
 
   Scenario.Step step(int index, ConfigObject o) {
+    if (o.containsKey("concurrent")) return concurrent(index, o);
+    return step(index, o, false);
+  }
+
+  /**
+   * A concurrent block (docs/SCENARIOS.md "Concurrent blocks"): {@code concurrent = [step, step, ...]} (and an
+   * optional {@code comment}); each step runs (a thread, process or device step), has an id and is async by being
+   * in the block; expectations go on the await steps after it. The steps are validated in file order, so a CPU
+   * thread that appears twice in a block is rejected as a thread still running an async step.
+   */
+  private Scenario.Step concurrent(int index, ConfigObject o) {
+    int line = line(o);
+    for (String k : o.keySet()) {
+      if (!k.equals("concurrent") && !k.equals("comment")) {
+        throw r.err(o.get(k), "a concurrent block takes only concurrent = [...] and comment, got '" + k
+            + "' (put expectations on the await steps after the block)");
+      }
+    }
+    List<? extends ConfigValue> list = r.list(o.get("concurrent"), "concurrent");
+    if (list.size() < 2) throw r.err(o.get("concurrent"), "concurrent: a block needs at least two steps, got " + list.size());
+    List<Scenario.Step> steps = new ArrayList<>();
+    for (ConfigValue v : list) {
+      ConfigObject s = r.object(v, "a step of a concurrent block");
+      if (s.containsKey("concurrent")) throw r.err(s.get("concurrent"), "concurrent: blocks do not nest");
+      if (s.containsKey("async")) {
+        throw r.err(s.get("async"), "async: every step of a concurrent block is async already; drop the key");
+      }
+      for (String k : List.of("expect", "within")) {
+        if (s.containsKey(k)) {
+          throw r.err(s.get(k), k + ": a step of a concurrent block has its outcome once awaited; put " + k
+              + " on the await step after the block");
+        }
+      }
+      if (!s.containsKey("id")) {
+        throw new ScenarioException(file, line(s), "concurrent: every step of a block needs an id, so that an await"
+            + " step can name it");
+      }
+      steps.add(step(index, s, true));
+    }
+    return new Scenario.Step(index, null, line, new Scenario.ConcurrentOp(List.copyOf(steps)), false, null, List.of());
+  }
+
+  private Scenario.Step step(int index, ConfigObject o, boolean inBlock) {
     int line = line(o);
     String id = null;
     if (o.containsKey("id")) {
@@ -71,7 +114,7 @@ final class StepParser {
       throw r.err(o.get(actionKeys.get(1)), "one action per step, got " + String.join(" and ", actionKeys)
           + " (split them into steps; use async = true for concurrency)");
     }
-    boolean async = o.containsKey("async") && r.bool(o.get("async"), "async");
+    boolean async = inBlock || o.containsKey("async") && r.bool(o.get("async"), "async");
     Duration wait = o.containsKey("wait") ? r.positive(o.get("wait"), "wait") : null;
     Scenario.Action action;
     if (actionKeys.isEmpty()) {
@@ -81,6 +124,10 @@ final class StepParser {
       String key = actionKeys.get(0);
       ConfigValue v = o.get(key);
       action = action(key, v);
+    }
+    if (inBlock && !action.hasOutcome()) {
+      throw new ScenarioException(file, line, "concurrent: a step of a block must run (a thread, process or device"
+          + " step), got '" + action.describe() + "'");
     }
     if (async && !action.hasOutcome()) throw r.err(o.get("async"), "async = true needs an action that runs (a thread, process or device step)");
     if (async && id == null) throw r.err(o.get("async"), "an async step needs an id, so that an await step can name it");

@@ -30,6 +30,9 @@
  * bounded {@code await}, pause gates, the {@code InvalidateObserver}, crash and restart, introspection, the
  * checker's view), which {@code ScenarioCluster} implements on the embedded cluster (wall time) and {@code SimHost}
  * in the simulator (model time, one seed; deadlock, livelock and timeout verdicts; docs/SCENARIOS.md §8).
+ * A concurrent block ({@code concurrent = [...]}) is started by the host ({@code ScenarioHost.startConcurrently}):
+ * the cluster starts its steps together from one thread each, the simulator in a start order and with gaps drawn
+ * from the run's seed (its choice points, {@code SimHost.choose} and {@code SimHost.gapNanos}).
  *
  * <p>Guarantees: every wait is bounded, so a run never hangs; a step that does not complete in time is reported as a
  * deadlock naming the pending steps, what each waits on and the pause points that hold a direction. Expectations
