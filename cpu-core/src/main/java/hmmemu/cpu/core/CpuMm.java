@@ -324,6 +324,18 @@ public final class CpuMm {
     return mm == null ? Pte.NONE : mm.pte(Page.alignDown(va));
   }
 
+  /** pmd_trans_huge(): va of mm is mapped by a huge PMD (false when the mm is unknown). */
+  public boolean hugePmd(int mmId, long va) {
+    Mm mm = k.mms.get(mmId);
+    return mm != null && mm.pmdMapped(Page.alignDown(va));
+  }
+
+  /** The mm_struct itself, for tests of this package (null when unknown). */
+  Mm mmForTest(int mmId) { return k.mms.get(mmId); }
+
+  /** The folio itself, for tests of this package. */
+  Folio folioForTest(long pfn) { return folios.byPfn(pfn); }
+
   /** A snapshot of the folio at pfn (freed folios included), if it was ever allocated. */
   public Optional<FolioView> folio(long pfn) {
     Folio f = folios.byPfn(pfn);

@@ -322,12 +322,17 @@ final class Syscalls {
     }
     long s = Math.max(v.start, r[0]);
     long e = Math.min(v.end, r[1]);
-    splitVmaAt(mm, s);
-    splitVmaAt(mm, e);
-    Vma piece = mm.findVma(s);
-    piece.prot = m.prot(); // vm_flags_reset + vma_set_page_prot, before change_protection
-    k.emitVma(mm, piece, false);
-    changeProtectionRanges(mm, piece, notifierRanges(mm, s, e), 0, () -> mprotectNext(mm, m, r, vmas, i + 1));
+    // __split_vma -> vma_adjust_trans_huge -> split_huge_pmd_if_needed: a huge PMD straddling a new VMA boundary
+    // (s or e not PMD-aligned) is split first (__split_huge_pmd: CLEAR over its 2 MiB), before the PROTECTION_VMA
+    // range; a huge PMD the range covers whole stays huge and is changed by change_huge_pmd().
+    huge.splitPartial(mm, s, e, () -> {
+      splitVmaAt(mm, s);
+      splitVmaAt(mm, e);
+      Vma piece = mm.findVma(s);
+      piece.prot = m.prot(); // vm_flags_reset + vma_set_page_prot, before change_protection
+      k.emitVma(mm, piece, false);
+      changeProtectionRanges(mm, piece, notifierRanges(mm, s, e), 0, () -> mprotectNext(mm, m, r, vmas, i + 1));
+    });
   }
 
   /**
@@ -375,11 +380,25 @@ final class Syscalls {
     }, null);
   }
 
-  /** Models change_pte_range() over [s,e) of VMA v, whose protection is already the new one. */
+  /**
+   * Models change_pte_range() over [s,e) of VMA v, whose protection is already the new one, and change_huge_pmd()
+   * for a huge PMD that [s,e) covers whole (change_pmd_range: next - addr == HPAGE_PMD_SIZE): the PMD stays huge;
+   * its new write bit follows the same rules (6.15: MM_CP_TRY_CHANGE_WRITABLE -> can_change_pmd_writable(), which
+   * like can_change_pte_writable() wants an anon-exclusive page and no soft-dirty write fault; 5.14: pmd_modify()
+   * alone, no upgrade), applied to the 512 PTE views without dropping the PMD.
+   */
   private void changePteRange(Mm mm, Vma v, long s, long e) {
     boolean vmaWrite = v.canWrite();
     for (Map.Entry<Long, Pte> en : new ArrayList<>(mm.ptes.subMap(s, e).entrySet())) {
       Pte p = en.getValue();
+      boolean hugePmd = mm.pmdMapped(en.getKey());
+      if (hugePmd) {
+        long haddr = en.getKey() & ~(RangeFault.PMD_SIZE - 1);
+        if (haddr < s || haddr + RangeFault.PMD_SIZE > e) {
+          throw new IllegalStateException("change_pmd_range: huge PMD at " + Long.toHexString(haddr)
+              + " covered in part; __split_vma should have split it");
+        }
+      }
       if (p.isPresent()) {
         boolean write;
         if (!vmaWrite) {
@@ -401,7 +420,9 @@ final class Syscalls {
           write = !v.needsSoftDirtyWp(p) && !f.zero && f.anon && f.anonExclusive;
         }
         if (write != p.write()) {
-          k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), write, p.dirty(), p.young(), p.softDirty()), "mprotect");
+          Pte n = new Pte(p.state(), p.pfn(), write, p.dirty(), p.young(), p.softDirty());
+          if (hugePmd) k.setHugePmdPte(mm, en.getKey(), n, "change_huge_pmd");
+          else k.setPte(mm, en.getKey(), n, "mprotect");
         }
       } else if (p.state() == PteState.DEVICE_PRIVATE && p.write()) {
         // change_pte_range: is_writable_device_private_entry -> make_readable_device_private_entry (soft-dirty lost)
@@ -441,22 +462,92 @@ final class Syscalls {
       return;
     }
     NotifyEvent event = pv.kind == VmaKind.HUGETLB ? NotifyEvent.CLEAR : NotifyEvent.PROTECTION_PAGE;
-    java.util.function.Consumer<Invalidation> copyRange = inv -> {
-      boolean ok = copyPteRange(parent, child, pv, cv);
+    java.util.function.Consumer<Invalidation> copyRange = inv -> copyPmdRange(parent, child, pv, cv, pv.start, ok -> {
       if (inv != null) notifier.endInvalidation(inv);
       if (!ok) {
         forkAbort(parent, child, m);
         return;
       }
       forkNextVma(parent, child, m, vmas, i + 1);
-    };
+    });
     if (k.mutant(Mutant.FORK_SKIP_PROTECTION_PAGE)) copyRange.accept(null); // mutant: no PROTECTION_PAGE range
     else notifier.startInvalidation(parent, pv.start, pv.end, event, 0, true, copyRange, null);
   }
 
-  /** copy_pte_range() for a COW VMA; false when a device-exclusive folio could not be trylocked (-EBUSY). */
-  private boolean copyPteRange(Mm parent, Mm child, Vma pv, Vma cv) {
-    for (Long va : new ArrayList<>(parent.ptes.subMap(pv.start, pv.end).keySet())) {
+  /**
+   * Models copy_pmd_range() over [from, pv.end) of a COW VMA, PMD by PMD: a huge PMD goes to copy_huge_pmd(), which
+   * shares it write-protected, or, when the folio may be DMA-pinned, splits it (__split_huge_pmd, a CLEAR over its
+   * 2 MiB nested in the fork's PROTECTION_PAGE range) and returns -EAGAIN, so that copy_pte_range() copies its 512
+   * PTEs; every other PMD goes to copy_pte_range(). Calls {@code done} with false when a device-exclusive folio could
+   * not be trylocked (-EBUSY, fork fails).
+   */
+  private void copyPmdRange(Mm parent, Mm child, Vma pv, Vma cv, long from, java.util.function.Consumer<Boolean> done) {
+    long pmd = RangeFault.PMD_SIZE;
+    for (long addr = from; addr < pv.end; addr = (addr & ~(pmd - 1)) + pmd) {
+      long next = Math.min(pv.end, (addr & ~(pmd - 1)) + pmd);
+      if (parent.pmdMapped(addr)) {
+        if (copyHugePmd(parent, child, cv, addr)) continue;
+        long resume = addr;
+        huge.splitHugePmd(parent, addr, () -> { // -EAGAIN: fall through to copy_pte_range on the split PMD
+          if (!copyPteRange(parent, child, cv, resume, next)) done.accept(false);
+          else copyPmdRange(parent, child, pv, cv, next, done);
+        });
+        return;
+      }
+      if (!copyPteRange(parent, child, cv, addr, next)) {
+        done.accept(false);
+        return;
+      }
+    }
+    done.accept(true);
+  }
+
+  /**
+   * Models copy_huge_pmd() (mm/huge_memory.c) for a huge PMD of an anonymous VMA: folio_get and the PMD's rmap
+   * duplicated (6.15 folio_try_dup_anon_rmap_pmd, which clears PageAnonExclusive; 5.14 page_dup_rmap(compound)),
+   * then pmdp_set_wrprotect() in the parent and the same PMD, write-protected and old (pmd_mkold), in the child:
+   * parent and child share the THP read-only, each still one huge PMD. Returns false, changing nothing, when the
+   * folio may be DMA-pinned (6.15 folio_needs_cow_for_dma via __folio_try_dup_anon_rmap returning -EBUSY for an
+   * anon-exclusive page; 5.14 page_needs_cow_for_dma): the caller splits the PMD and copies PTEs (-EAGAIN).
+   * Per-page refcounts and mapcounts move by one each, the model's form of one more PMD mapping (docs/PROTOCOL.md
+   * §3.8: the folio's counts are the sums over its pages).
+   */
+  private boolean copyHugePmd(Mm parent, Mm child, Vma cv, long addr) {
+    long haddr = addr & ~(RangeFault.PMD_SIZE - 1);
+    Folio head = folios.folioOf(parent.pte(haddr).pfn()).head;
+    boolean exclusive = k.v5() || head.anonExclusive; // 5.14 has no PageAnonExclusive: page_needs_cow_for_dma alone
+    if (exclusive && needsCowForDma(parent, head)) return false;
+    for (long va = haddr; va < haddr + RangeFault.PMD_SIZE; va += Page.SIZE) {
+      Pte p = parent.pte(va);
+      Folio f = folios.folioOf(p.pfn());
+      f.anonExclusive = false;
+      f.mapcount++;
+      f.refcount++;
+      folios.emitFolio(f);
+      if (p.write()) {
+        p = new Pte(PteState.PRESENT, p.pfn(), false, p.dirty(), p.young(), p.softDirty());
+        k.setHugePmdPte(parent, va, p, "copy_huge_pmd:wrprotect");
+      }
+      k.setPte(child, va, new Pte(PteState.PRESENT, p.pfn(), false, p.dirty(), false, p.softDirty()), "copy_huge_pmd");
+    }
+    child.pmdMapped.add(haddr / RangeFault.PMD_SIZE);
+    cv.anonVma = true;
+    return true;
+  }
+
+  /**
+   * folio_needs_cow_for_dma() (6.15) / page_needs_cow_for_dma() (5.14): a COW mapping of an mm that has pinned
+   * (MMF_HAS_PINNED) and a folio that may be DMA-pinned.
+   */
+  private static boolean needsCowForDma(Mm mm, Folio f) { return mm.hasPinned && f.maybeDmaPinned(); }
+
+  /**
+   * copy_pte_range() over [s, e) of a COW VMA; false when a device-exclusive folio could not be trylocked (-EBUSY).
+   * An anon-exclusive page that may be DMA-pinned is copied for the child at once (copy_present_page), the parent
+   * keeping its writable PTE.
+   */
+  private boolean copyPteRange(Mm parent, Mm child, Vma cv, long s, long e) {
+    for (Long va : new ArrayList<>(parent.ptes.subMap(s, e).keySet())) {
       Pte p = parent.pte(va);
       if (p.isDeviceExclusive()) { // copy_nonpresent_pte -> try_restore_exclusive_pte
         Folio f = folios.folioOf(p.pfn());
@@ -487,6 +578,10 @@ final class Syscalls {
       }
       if (!p.isPresent()) throw new IllegalStateException("fork: cannot copy PTE state " + p.state());
       Folio f = folios.folioOf(p.pfn());
+      if (!f.zero && f.anon && (k.v5() || f.anonExclusive) && needsCowForDma(parent, f)) {
+        copyPresentPage(child, cv, va, p, f);
+        continue;
+      }
       if (!f.zero) {
         if (f.anon) f.anonExclusive = false; // folio_try_dup_anon_rmap_pte
         f.mapcount++;
@@ -501,6 +596,22 @@ final class Syscalls {
       k.setPte(child, va, new Pte(PteState.PRESENT, p.pfn(), false, p.dirty(), false, p.softDirty()), "fork:copy");
     }
     return true;
+  }
+
+  /**
+   * Models copy_present_page(): the child gets a new anonymous page with the parent's data, mapped writable (as the
+   * VMA allows: maybe_mkwrite), dirty and soft-dirty (pte_mkdirty), young (vm_page_prot); the parent's PTE and page
+   * are left as they are.
+   */
+  private void copyPresentPage(Mm child, Vma cv, long va, Pte p, Folio src) {
+    Folio nf = folios.allocFolio(true);
+    nf.copyContentsFrom(src);
+    nf.mapcount = 1;
+    nf.anonExclusive = true;
+    nf.dirty = true;
+    folios.emitFolio(nf);
+    cv.anonVma = true;
+    k.setPte(child, va, new Pte(PteState.PRESENT, nf.pfn, cv.canWrite(), true, true, true), "copy_present_page");
   }
 
   /** fork() failed (-ENOMEM): the child is torn down, the parent keeps what was done to it. */
