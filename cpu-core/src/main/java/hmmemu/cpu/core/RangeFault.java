@@ -20,6 +20,10 @@ import java.util.List;
  * page table (pmd_none: hmm_vma_walk_hole), then returns -EBUSY to hmm_range_fault(), which checks
  * mmu_interval_check_retry() and walks again from hmm_vma_walk.last. N faulting pages in one PMD chunk cost
  * one fault pass and one clean walk, not N walks.
+ *
+ * <p>A huge PMD (pmd_trans_huge) goes to hmm_vma_handle_pmd(): pmd_to_hmm_pfn_flags() gives every page of the chunk
+ * VALID, WRITE for a writable PMD, and the map order 9 (hmm_pfn_flags_order(PMD_SHIFT - PAGE_SHIFT)), read by the
+ * driver with hmm_pfn_to_map_order(); a page that needs a fault faults the whole chunk (hmm_vma_fault), as for PTEs.
  */
 final class RangeFault {
   /** PMD_SIZE on x86-64: 2 MiB, the span of one page-table page. */
@@ -120,6 +124,19 @@ final class RangeFault {
           return;
         }
         for (long p = va; p < chunkEnd; p += Page.SIZE) op.words[op.index(p)] = 0;
+        va = chunkEnd;
+        continue;
+      }
+      if (mm.pmdMapped(va)) { // hmm_vma_walk_pmd: pmd_trans_huge -> hmm_vma_handle_pmd
+        Pte pmd = mm.pte(va & ~(PMD_SIZE - 1)); // the 512 PTE views of a huge PMD share its W bit
+        int required = 0;
+        for (long p = va; p < chunkEnd; p += Page.SIZE) required |= pteNeedFault(op.req(p), true, pmd.write());
+        if (required != 0) {
+          hmmVmaFault(op, vma, va, chunkEnd, required);
+          return;
+        }
+        long flags = HmmPfn.VALID | (pmd.write() ? HmmPfn.WRITE : 0) | HmmPfn.orderFlags(HugeMemory.PMD_ORDER);
+        for (long p = va; p < chunkEnd; p += Page.SIZE) op.words[op.index(p)] = mm.pte(p).pfn() | flags;
         va = chunkEnd;
         continue;
       }

@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.HmmPfn;
+import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.model.ModelSwitches;
 import hmmemu.protocol.model.NotifierKind;
@@ -221,5 +223,58 @@ class ThpPmdTest {
         assertEquals(1, h.folio(p.pfn()).refcount());
       }
     }
+  }
+
+  /**
+   * hmm_vma_walk_pmd -> hmm_vma_handle_pmd (mm/hmm.c): a snapshot of a PMD-mapped THP reports every page VALID
+   * (WRITE while the PMD is writable) with map order 9 (pmd_to_hmm_pfn_flags: hmm_pfn_flags_order(PMD_SHIFT -
+   * PAGE_SHIFT), read by hmm_pfn_to_map_order()); a split PMD's pages are reported with order 0.
+   */
+  @Test
+  void rangeFaultReportsThePmdOrder() {
+    for (KernelProfile profile : KernelProfile.values()) {
+      Harness h = thp(profile);
+      long seq = h.insertInterval(S0, D0);
+      long pfn0 = h.pte(B).pfn();
+      HmmProtocol.HmmRangeFaultReply r = h.rangeFault(D0, S0, seq, B + 510 * P, java.util.Collections.nCopies(4, 0));
+      assertEquals(Errno.OK, r.errno());
+      for (int i = 0; i < 2; i++) {
+        long w = r.hmmPfns().get(i);
+        assertEquals(9, HmmPfn.mapOrder(w), profile + " page " + (510 + i));
+        assertEquals(pfn0 + 510 + i, HmmPfn.pfn(w));
+        assertTrue((w & HmmPfn.VALID) != 0 && (w & HmmPfn.WRITE) != 0);
+      }
+      assertEquals(0L, r.hmmPfns().get(2), "the second 2 MiB is pmd_none");
+      assertEquals(Errno.OK, mprotect(h, B + 5 * P, P, Prot.READ)); // splits the PMD
+      r = h.rangeFault(D0, S0, h.cpu.subscriptionSeq(S0).orElseThrow(), B + 510 * P, java.util.Collections.nCopies(2, 0));
+      assertEquals(0, HmmPfn.mapOrder(r.hmmPfns().get(0)), profile + ": PTE-mapped after the split");
+      assertEquals(pfn0 + 510, HmmPfn.pfn(r.hmmPfns().get(0)));
+    }
+  }
+
+  /**
+   * hmm_vma_handle_pmd -> hmm_range_need_fault -> hmm_vma_fault over the chunk: a write request on the read-only
+   * PMD shared with a fork child faults (do_huge_pmd_wp_page: shared, so split + PTE-level copy) and returns
+   * -EBUSY; the next walk reports the copied page with order 0.
+   */
+  @Test
+  void writeRequestOnASharedPmdFaultsThroughDoHugePmdWpPage() {
+    Harness h = thp(KernelProfile.V6_15);
+    assertEquals(Errno.OK, h.syscall(SyscallKind.FORK, 0, 0, 0, null, CHILD).errno());
+    long seq = h.insertInterval(S0, D0);
+    long pfn0 = h.pte(B).pfn();
+    int rw = HmmPfn.REQ_FAULT | HmmPfn.REQ_WRITE;
+    HmmProtocol.HmmRangeFaultReply r = h.rangeFault(D0, S0, seq, B + 3 * P, List.of(0));
+    assertEquals(9, HmmPfn.mapOrder(r.hmmPfns().get(0)));
+    assertEquals(0, r.hmmPfns().get(0) & HmmPfn.WRITE);
+    r = h.rangeFault(D0, S0, seq, B + 3 * P, List.of(rw));
+    assertEquals(Errno.EBUSY, r.errno(), "the split's CLEAR moved the seq");
+    assertFalse(h.cpu.hugePmd(MM, B));
+    r = h.rangeFault(D0, S0, h.cpu.subscriptionSeq(S0).orElseThrow(), B + 3 * P, List.of(rw));
+    assertEquals(Errno.OK, r.errno());
+    long w = r.hmmPfns().get(0);
+    assertEquals(0, HmmPfn.mapOrder(w));
+    assertTrue((w & HmmPfn.WRITE) != 0);
+    assertNotEquals(pfn0 + 3, HmmPfn.pfn(w), "copied away from the shared THP");
   }
 }
