@@ -104,7 +104,7 @@ public final class CpuMm {
     exclusive = new DeviceExclusive(k, folios, mmapLock, notifier, faults, access, huge);
     rangeFault = new RangeFault(k, folios, mmapLock, notifier, faults);
     syscalls = new Syscalls(k, folios, mmapLock, notifier, faults, huge);
-    migrate = new MigrateDevice(k, folios, mmapLock, notifier);
+    migrate = new MigrateDevice(k, folios, mmapLock, notifier, huge);
     faults.migrate = migrate;
     access.migrate = migrate;
     duplicateRequests = 0;

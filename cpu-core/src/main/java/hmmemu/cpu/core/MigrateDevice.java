@@ -67,11 +67,16 @@ final class MigrateDevice {
   /** (mmId << 32 | threadId) of user threads a livelock report ends at their next walk. */
   final Set<Long> livelocked = new HashSet<>();
 
-  MigrateDevice(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier) {
+  private final HugeMemory huge;
+  private final Rmap rmap;
+
+  MigrateDevice(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, HugeMemory huge) {
     this.k = k;
     this.folios = folios;
     this.mmapLock = mmapLock;
     this.notifier = notifier;
+    this.huge = huge;
+    this.rmap = new Rmap(k, folios, notifier);
   }
 
   /** struct migrate_vma: src/dst arrays and the state the three calls share. */
@@ -196,8 +201,13 @@ final class MigrateDevice {
     int npages = (int) ((end - start) >>> Page.SHIFT);
     Migration mig = new Migration(nextMigrateId++, m.deviceId(), mm, start, npages, m.pgmapOwner(), m.faultPfn(),
         locked);
-    notifier.startInvalidation(mm, start, end, NotifyEvent.MIGRATE, m.pgmapOwner(), true, inv -> {
-      for (int i = 0; i < npages; i++) collect(mig, vma, i, m.flags());
+    boolean[] skip = new boolean[npages];
+    notifier.startInvalidation(mm, start, end, NotifyEvent.MIGRATE, m.pgmapOwner(), true, inv ->
+        splitHugePmds(mig, start, end, skip, () -> {
+      for (int i = 0; i < npages; i++) {
+        if (skip[i]) mig.src[i] = 0; // migrate_vma_collect_skip
+        else collect(mig, vma, i, m.flags());
+      }
       notifier.endInvalidation(inv);
       unmap(mig);
       migrations.put(mig.id, mig);
@@ -216,7 +226,45 @@ final class MigrateDevice {
         }
       }
       k.reply(new MigrateVmaReply(m.reqId(), Errno.OK, mig.id, longs(mig.src), mig.cpages, List.copyOf(contents)));
-    }, null);
+    }), null);
+  }
+
+  /**
+   * The pmd_trans_huge branch of migrate_vma_collect_pmd() (6.15 and 5.14 alike: "FIXME support THP"), for each huge
+   * PMD of [start, end) in turn (before, and whatever, the MIGRATE_VMA_SELECT_* flags): folio_get, folio_trylock, split_folio() (see {@link HugeMemory#splitFolio}), unlock,
+   * put; the walk then goes on over the now order-0 PTEs. A folio that cannot be locked or split makes the walk skip
+   * the PMD's part of the range (migrate_vma_collect_skip: src 0). The huge zero page is not modelled.
+   * hmm-emu walks the PMDs before the PTEs of the range; the kernel splits each PMD when its walk reaches it, after
+   * collecting the PTEs before it: the same outcome, as every PTE of the range is collected under one MIGRATE range.
+   */
+  private void splitHugePmds(Migration mig, long start, long end, boolean[] skip, Runnable then) {
+    long haddr = start & ~(RangeFault.PMD_SIZE - 1);
+    for (; haddr < end; haddr += RangeFault.PMD_SIZE) if (mig.mm.pmdMapped(haddr)) break;
+    if (start >= end || haddr >= end) {
+      then.run();
+      return;
+    }
+    long h = haddr;
+    long from = Math.max(start, h);
+    long to = Math.min(end, h + RangeFault.PMD_SIZE);
+    Runnable next = () -> splitHugePmds(mig, to, end, skip, then);
+    Folio head = folios.folioOf(mig.mm.pte(h).pfn()).head;
+    Runnable skipPmd = () -> {
+      for (long va = from; va < to; va += Page.SIZE) skip[(int) ((va - mig.start) >>> Page.SHIFT)] = true;
+      next.run();
+    };
+    if (head.locked) {
+      skipPmd.run();
+      return;
+    }
+    folios.getFolio(head);
+    folios.lockFolio(head);
+    huge.splitFolio(head, rmap, ok -> {
+      folios.unlockFolio(head);
+      folios.putFolio(head);
+      if (ok) next.run();
+      else skipPmd.run();
+    });
   }
 
   /** Models migrate_vma_collect_pmd() for one PTE (migrate_vma_collect_hole for pte_none). */
@@ -236,6 +284,7 @@ final class MigrateDevice {
           break;
         }
         Folio f = folios.folioOf(pte.pfn());
+        if (f.large()) break; // "FIXME support THP": PageTransCompound(page) -> mpfn = 0 (a PTE-mapped large folio)
         // The kernel collects page-cache pages too and migrate_vma_pages() then refuses them for device memory
         // ("only support anonymous memory"); the outcome (not migrated, PTE restored) is the same as skipping here.
         if (!f.anon || f.hugetlb) break;

@@ -337,4 +337,73 @@ class MigrateDeviceTest {
     assertEquals(0, h.cpu.migrationsInFlight());
     assertEquals(7, h.cpu(B, Access.READ, 0).value(), "mmap_lock was released");
   }
+
+  /** A THP-backed 2 MiB at B (madvise(MADV_HUGEPAGE), one write fault: one PMD-mapped 512-page folio), word 0 = i. */
+  private static Harness thp(KernelProfile profile) {
+    Harness h = new Harness(ModelSwitches.kernel().withKernelProfile(profile));
+    h.mmapRw(B, 512);
+    assertEquals(Errno.OK, h.syscall(HmmProtocol.SyscallKind.MADV_HUGEPAGE, B, 512 * P, 9,
+        hmmemu.protocol.model.VmaKind.ANON_PRIVATE, 0).errno());
+    for (int i = 0; i < 512; i++) h.cpu(B + i * P, Access.WRITE, i);
+    assertTrue(h.cpu.hugePmd(MM, B));
+    return h;
+  }
+
+  /**
+   * migrate_vma_collect_pmd() on a huge PMD (mm/migrate_device.c, 6.15 and 5.14 alike): folio_trylock + split_folio()
+   * (unmap_folio: __split_huge_pmd's CLEAR over 2 MiB and try_to_migrate_one's CLEAR; __split_huge_page: 512 order-0
+   * folios), then every page is collected as an order-0 page: a 64-page chunk (dmirror's) migrates all 64, the
+   * other 448 stay PRESENT and are migrated by later chunks the same way; the data goes with them.
+   */
+  @Test
+  void migrateVmaSplitsAPmdMappedThpAndMigratesItsPages() {
+    for (KernelProfile profile : KernelProfile.values()) {
+      Harness h = thp(profile);
+      long pfn0 = h.pte(B).pfn();
+      h.insertInterval(S1, D1);
+      h.clear();
+      List<Long> src = new ArrayList<>();
+      for (int c = 0; c < 8; c++) src.addAll(toDevice(h, D0, B + c * 64 * P, 64));
+      assertFalse(h.cpu.hugePmd(MM, B), profile.toString());
+      assertEquals(2, h.callbacks(S1, NotifyEvent.CLEAR), profile + ": the PMD split's and try_to_migrate_one's, once");
+      for (int i = 0; i < 512; i++) {
+        assertTrue(DevicePrivate.migrating(src.get(i)), profile + " page " + i);
+        assertEquals(pfn0 + i, DevicePrivate.pfnOf(src.get(i)));
+        assertEquals(PteState.DEVICE_PRIVATE, h.pte(B + i * P).state());
+        FolioView f = h.folio(pfn0 + i);
+        assertEquals(0, f.refcount(), "the old order-0 pages are freed");
+        assertFalse(f.locked());
+      }
+    }
+  }
+
+  /**
+   * "FIXME support THP" in migrate_vma_collect_pmd(): a PTE-mapped page of a large folio (PageTransCompound) is not
+   * collected (mpfn 0): after make_device_exclusive's GUP split the PMD, no page of the folio migrates.
+   */
+  @Test
+  void aPteMappedLargeFolioIsNotCollected() {
+    Harness h = thp(KernelProfile.V6_15);
+    h.insertInterval(S0, D0);
+    h.exclusive(D0, B + 100 * P, 0); // FOLL_SPLIT_PMD: the PMD is split, the folio stays large
+    assertFalse(h.cpu.hugePmd(MM, B));
+    MigrateVmaReply s = setup(h, D1, B, 64, DevicePrivate.SELECT_SYSTEM, OWN1, 0);
+    assertEquals(Errno.OK, s.errno());
+    assertEquals(0, s.cpages());
+    for (long w : s.src()) assertEquals(0L, w);
+    finalizeMigration(h, D1, s.migrateId());
+    assertEquals(PteState.PRESENT, h.pte(B).state());
+    assertFalse(h.folio(h.pte(B).pfn()).locked());
+  }
+
+  /** split_folio() fails while the THP is locked by someone else (folio_trylock): the PMD's pages are skipped. */
+  @Test
+  void aLockedThpIsSkipped() {
+    Harness h = thp(KernelProfile.V6_15);
+    long pfn0 = h.pte(B).pfn();
+    h.cpu.folioForTest(pfn0).locked = true; // as a driver's folio lock would
+    MigrateVmaReply s = setup(h, D0, B, 64, DevicePrivate.SELECT_SYSTEM, OWN0, 0);
+    assertEquals(0, s.cpages());
+    assertTrue(h.cpu.hugePmd(MM, B), "not split");
+  }
 }
