@@ -225,7 +225,8 @@ final class MigrateDevice {
           }
         }
       }
-      k.reply(new MigrateVmaReply(m.reqId(), Errno.OK, mig.id, longs(mig.src), mig.cpages, List.copyOf(contents)));
+      k.reply(new MigrateVmaReply(m.reqId(), Errno.OK, mig.id, longs(mig.src), mig.cpages, List.copyOf(contents),
+          vma.canWrite()));
     }), null);
   }
 
