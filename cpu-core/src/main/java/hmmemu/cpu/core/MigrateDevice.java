@@ -122,6 +122,11 @@ final class MigrateDevice {
    * owning device's driver, then unlock_page (6.15+) and put_page. 6.1-6.14: get_page without the lock.
    */
   void doSwapPageDevicePrivate(Mm mm, long va, Pte orig, int threadId, PageFault.FaultDone done) {
+    if (deviceGone(orig.pfn())) { // migrate_to_ram cannot copy from a device that is gone: VM_FAULT_SIGBUS
+      sigbus(mm.id, threadId);
+      done.done(false);
+      return;
+    }
     Folio f = folios.folioOf(orig.pfn());
     if (!k.v5()) {
       if (f.locked) { // commit 1afaeb8293c9: the loser re-faults until the winner unlocks; modelled as one wait
@@ -164,6 +169,23 @@ final class MigrateDevice {
     }
     livelocked.addAll(threads);
     k.emit(new Trace.Livelock(c.mm.id, c.va, c.pfn, "migrate_to_ram", rounds, threads.size()));
+  }
+
+  /** The device owning device-private pfn is on a GPU node declared gone. */
+  boolean deviceGone(long pfn) {
+    return !k.goneNodes.isEmpty() && k.goneNodes.contains(Kernel.nodeOfDevice(DevicePrivate.deviceOf(pfn)));
+  }
+
+  /** User threads whose fault returned VM_FAULT_SIGBUS; their access ends with SIGBUS at its next walk. */
+  final Set<Long> sigbusThreads = new HashSet<>();
+
+  private void sigbus(int mmId, int threadId) {
+    if (threadId > 0) sigbusThreads.add(threadKey(mmId, threadId));
+  }
+
+  /** True (once) if this thread's last fault returned VM_FAULT_SIGBUS: the caller answers it with Errno.SIGBUS. */
+  boolean endsInSigbus(int mmId, int threadId) {
+    return !sigbusThreads.isEmpty() && sigbusThreads.remove(threadKey(mmId, threadId));
   }
 
   private static long threadKey(int mmId, int threadId) { return ((long) mmId << 32) | (threadId & 0xffffffffL); }
@@ -494,10 +516,21 @@ final class MigrateDevice {
   /**
    * GPU node {@code node} is gone: its drivers' migrations between setup and finalize are finalized with nothing
    * migrated (every source page gets its PTE back, locks, references and the mmap_lock are released; destinations
-   * are freed), as if the driver had called migrate_vma_finalize. Its migrate_to_ram calls in flight stay unanswered
-   * (device removal, memunmap_pages evicting device memory, is not modelled).
+   * are freed), as if the driver had called migrate_vma_finalize. Its migrate_to_ram calls in flight return
+   * VM_FAULT_SIGBUS: the device memory the driver would copy from is gone (nouveau_dmem_migrate_to_ram ->
+   * nouveau_dmem_fault_copy_one returns VM_FAULT_SIGBUS when the copy fails; dmirror_devmem_fault's copy source, the
+   * device's memory, is on the dead node); a user thread's access then ends with SIGBUS, hmm_range_fault and GUP with
+   * -EFAULT (VM_FAULT_ERROR). Later faults on the device's pages do the same without calling the driver.
    */
   void nodeGone(int node) {
+    for (Map.Entry<Long, FaultCall> e : new ArrayList<>(faultCalls.entrySet())) {
+      FaultCall c = e.getValue();
+      if (Kernel.nodeOfDevice(DevicePrivate.deviceOf(c.pfn)) != node) continue;
+      faultCalls.remove(e.getKey());
+      fruitless.remove(c.pfn);
+      sigbus(c.mm.id, c.threadId);
+      c.done.run(); // do_swap_page: unlock_page (6.15) and put_page, then the fault returns VM_FAULT_SIGBUS
+    }
     for (Migration mig : new ArrayList<>(migrations.values())) {
       if (Kernel.nodeOfDevice(mig.deviceId) != node) continue;
       for (int i = 0; i < mig.src.length; i++) mig.src[i] &= ~MIGRATE_PFN_MIGRATE;

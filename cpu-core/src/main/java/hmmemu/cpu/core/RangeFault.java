@@ -184,6 +184,11 @@ final class RangeFault {
   private void faultNext(RangeFaultOp op, Vma vma, long from, long end, boolean write) {
     for (long va = from; va < end; va += Page.SIZE) {
       long cur = va;
+      Pte pte = op.mm.pte(cur);
+      if (pte.state() == PteState.DEVICE_PRIVATE && faults.migrate != null && faults.migrate.deviceGone(pte.pfn())) {
+        rangeFaultDone(op, Errno.EFAULT, List.of()); // handle_mm_fault: VM_FAULT_SIGBUS (VM_FAULT_ERROR) -> -EFAULT
+        return;
+      }
       boolean[] parked = {true};
       boolean[] inline = {true};
       faults.handleMmFault(op.mm, vma, cur, write, PageFault.FaultMode.KERNEL, -1, retry -> {

@@ -406,4 +406,38 @@ class MigrateDeviceTest {
     assertEquals(0, s.cpages());
     assertTrue(h.cpu.hugePmd(MM, B), "not split");
   }
+
+  /**
+   * The GPU node of the device holding a device-private page dies while a CPU fault waits in its migrate_to_ram():
+   * the call returns VM_FAULT_SIGBUS (the driver cannot copy from device memory that is gone: nouveau_dmem_fault_copy_one
+   * returns VM_FAULT_SIGBUS on a failed copy), do_swap_page drops its lock (6.15) and reference, and the access ends with
+   * SIGBUS instead of waiting forever. The PTE stays DEVICE_PRIVATE; a later access takes SIGBUS without calling the
+   * driver; another device's hmm_range_fault asking for the page gets -EFAULT (hmm_vma_fault: VM_FAULT_ERROR).
+   */
+  @Test
+  void aCpuFaultInMigrateToRamEndsWithSigbusWhenTheDevicesNodeDies() {
+    for (KernelProfile profile : KernelProfile.values()) {
+      Harness h = new Harness(ModelSwitches.kernel().withKernelProfile(profile));
+      h.mmapRw(B, 1);
+      h.cpu(B, Access.WRITE, 7);
+      toDevice(h, D0, B, 1);
+      long dev = h.pte(B).pfn();
+      long id = h.cpuSend(MM, 1, B, Access.READ, 0);
+      assertEquals(1, migrateToRams(h).size());
+      assertNull(h.cpuDone(id), profile + ": waits for migrate_to_ram");
+      h.nodeGone(Ids.nodeOfDevice(D0));
+      HmmProtocol.CpuAccessDone d = h.cpuDone(id);
+      assertNotNull(d, profile + ": the fault completes");
+      assertEquals(Errno.SIGBUS, d.errno());
+      assertEquals(PteState.DEVICE_PRIVATE, h.pte(B).state());
+      assertFalse(h.folio(dev).locked());
+      assertEquals(1, h.folio(dev).refcount(), "only the mapping's reference is left");
+      h.clear();
+      assertEquals(Errno.SIGBUS, h.cpu(B, Access.WRITE, 1).errno(), "a later access: SIGBUS at once");
+      assertEquals(0, migrateToRams(h).size(), "the dead driver is not called");
+      long seq = h.insertInterval(S1, D1);
+      HmmProtocol.HmmRangeFaultReply r = h.rangeFault(D1, S1, seq, B, List.of(HmmPfn.REQ_FAULT));
+      assertEquals(Errno.EFAULT, r.errno());
+    }
+  }
 }
