@@ -104,7 +104,7 @@ public final class CpuMm {
     exclusive = new DeviceExclusive(k, folios, mmapLock, notifier, faults, access, huge);
     rangeFault = new RangeFault(k, folios, mmapLock, notifier, faults);
     syscalls = new Syscalls(k, folios, mmapLock, notifier, faults, huge);
-    migrate = new MigrateDevice(k, folios, mmapLock, notifier);
+    migrate = new MigrateDevice(k, folios, mmapLock, notifier, huge);
     faults.migrate = migrate;
     access.migrate = migrate;
     duplicateRequests = 0;
@@ -323,6 +323,18 @@ public final class CpuMm {
     Mm mm = k.mms.get(mmId);
     return mm == null ? Pte.NONE : mm.pte(Page.alignDown(va));
   }
+
+  /** pmd_trans_huge(): va of mm is mapped by a huge PMD (false when the mm is unknown). */
+  public boolean hugePmd(int mmId, long va) {
+    Mm mm = k.mms.get(mmId);
+    return mm != null && mm.pmdMapped(Page.alignDown(va));
+  }
+
+  /** The mm_struct itself, for tests of this package (null when unknown). */
+  Mm mmForTest(int mmId) { return k.mms.get(mmId); }
+
+  /** The folio itself, for tests of this package. */
+  Folio folioForTest(long pfn) { return folios.byPfn(pfn); }
 
   /** A snapshot of the folio at pfn (freed folios included), if it was ever allocated. */
   public Optional<FolioView> folio(long pfn) {

@@ -137,6 +137,10 @@ final class DeviceExclusive {
       exclusiveLockFolio(op, f);
       return;
     }
+    if (pte.state() == PteState.DEVICE_PRIVATE && faults.migrate != null && faults.migrate.deviceGone(pte.pfn())) {
+      exclusiveFail(op, Errno.EFAULT); // faultin_page: VM_FAULT_SIGBUS -> -EFAULT (the device is gone)
+      return;
+    }
     // faultin_page(): write fault without FAULT_FLAG_ALLOW_RETRY, then follow the page again.
     faults.handleMmFault(mm, vma, op.va, true, PageFault.FaultMode.KERNEL, -1, retry -> exclusiveGup(op));
   }

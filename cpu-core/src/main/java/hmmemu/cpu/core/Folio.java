@@ -52,6 +52,11 @@ final class Folio {
   Folio head = this;
   /** folio_nr_pages() (on the head page; 1 for an order-0 folio). */
   int nrPages = 1;
+  /**
+   * folio->_pincount (kept on the head page): FOLL_PIN references. Nothing in the emulator pins (see
+   * {@link Mm#hasPinned}); a unit test sets it to exercise folio_maybe_dma_pinned().
+   */
+  int pincount;
   /** The folio lock's wait queue; allocated when the first operation parks on it. */
   private ArrayDeque<Runnable> waiters;
 
@@ -138,6 +143,9 @@ final class Folio {
     if (waiters == null) waiters = new ArrayDeque<>(2);
     waiters.add(waiter);
   }
+
+  /** folio_maybe_dma_pinned() of a large folio (_pincount > 0), used for order 0 too (the emulator never pins). */
+  boolean maybeDmaPinned() { return head.pincount > 0; }
 
   /** folio_test_large(). */
   boolean large() { return head.nrPages > 1; }

@@ -4,6 +4,7 @@ import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.model.VmaKind;
+import java.util.List;
 
 /**
  * Models the transparent-huge-page paths the device-exclusive code meets: the anonymous THP fault
@@ -113,6 +114,43 @@ final class HugeMemory {
     boolean firstPartial = (start & (pmd - 1)) != 0 || (first == last && (end & (pmd - 1)) != 0);
     if (firstPartial) splitHugePmd(mm, first, second);
     else second.run();
+  }
+
+  /**
+   * Models split_folio() -> split_huge_page_to_list_to_order() (mm/huge_memory.c) on a locked anonymous large folio
+   * the caller holds a reference on, whose other references are all its mappings' (can_split_folio): unmap_folio() --
+   * try_to_migrate(TTU_SPLIT_HUGE_PMD) splits each huge PMD mapping it (__split_huge_pmd: CLEAR over 2 MiB) and raises
+   * try_to_migrate_one's CLEAR over the folio's span in each mm -- then __split_huge_page() makes every page an order-0
+   * folio (each keeps its refcount, mapcount and anon-exclusive bit), and remap_page() maps them again where they
+   * were. The freeze to migration entries and back is not modelled: the PTEs keep their pfns and bits throughout.
+   * The pages stay locked (the caller unlocks the head; __split_huge_page unlocks the tails). Calls {@code then} with
+   * false, changing nothing, when the folio has other references (-EAGAIN).
+   */
+  void splitFolio(Folio head, Rmap rmap, java.util.function.Consumer<Boolean> then) {
+    long refs = 0;
+    long maps = 0;
+    for (Folio p : folios.pagesOf(head)) {
+      refs += p.refcount;
+      maps += p.mapcount;
+    }
+    if (refs != maps + 1) { // can_split_folio(): folio_ref_count == folio_mapcount + 1 (the caller's reference)
+      then.accept(false);
+      return;
+    }
+    splitMappings(rmap.mappingsOf(head, !k.v5()), () ->
+      rmap.perMm(rmap.mappingsOf(head, !k.v5()), NotifyEvent.CLEAR, group -> { }, () -> {
+        List<Folio> pages = folios.pagesOf(head);
+        for (Folio p : pages) {
+          p.head = p;
+          p.nrPages = 1;
+        }
+        for (Folio p : pages) {
+          if (p != head) { // __split_huge_page: unlock_page() on every tail page
+            folios.unlockFolio(p);
+          }
+        }
+        then.accept(true);
+      }));
   }
 
   /** Splits every huge PMD intersecting [start, end), one after the other, then runs {@code then}. */

@@ -64,8 +64,16 @@ final class Kernel {
 
   Mm mmFor(int mmId) { return mms.computeIfAbsent(mmId, Mm::new); }
 
-  void setPte(Mm mm, long va, Pte pte, String cause) {
-    if (mm.pmdMapped(va)) {
+  void setPte(Mm mm, long va, Pte pte, String cause) { setPte(mm, va, pte, cause, false); }
+
+  /**
+   * Sets one of the 512 PTE views of a huge PMD that stays huge: a change made to the PMD as a whole
+   * (change_huge_pmd, copy_huge_pmd, do_huge_pmd_wp_page's reuse), written page by page into the view.
+   */
+  void setHugePmdPte(Mm mm, long va, Pte pte, String cause) { setPte(mm, va, pte, cause, true); }
+
+  private void setPte(Mm mm, long va, Pte pte, String cause, boolean pmdLevel) {
+    if (!pmdLevel && mm.pmdMapped(va)) {
       // A PTE-level change other than the accessed/dirty bits inside a huge PMD: the kernel splits the PMD first
       // (or zaps/protects it whole); the model drops the marker (see docs/PROTOCOL.md §3.8, what is simplified).
       Pte old = mm.pte(va);

@@ -67,11 +67,16 @@ final class MigrateDevice {
   /** (mmId << 32 | threadId) of user threads a livelock report ends at their next walk. */
   final Set<Long> livelocked = new HashSet<>();
 
-  MigrateDevice(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier) {
+  private final HugeMemory huge;
+  private final Rmap rmap;
+
+  MigrateDevice(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, HugeMemory huge) {
     this.k = k;
     this.folios = folios;
     this.mmapLock = mmapLock;
     this.notifier = notifier;
+    this.huge = huge;
+    this.rmap = new Rmap(k, folios, notifier);
   }
 
   /** struct migrate_vma: src/dst arrays and the state the three calls share. */
@@ -117,6 +122,11 @@ final class MigrateDevice {
    * owning device's driver, then unlock_page (6.15+) and put_page. 6.1-6.14: get_page without the lock.
    */
   void doSwapPageDevicePrivate(Mm mm, long va, Pte orig, int threadId, PageFault.FaultDone done) {
+    if (deviceGone(orig.pfn())) { // migrate_to_ram cannot copy from a device that is gone: VM_FAULT_SIGBUS
+      sigbus(mm.id, threadId);
+      done.done(false);
+      return;
+    }
     Folio f = folios.folioOf(orig.pfn());
     if (!k.v5()) {
       if (f.locked) { // commit 1afaeb8293c9: the loser re-faults until the winner unlocks; modelled as one wait
@@ -161,6 +171,23 @@ final class MigrateDevice {
     k.emit(new Trace.Livelock(c.mm.id, c.va, c.pfn, "migrate_to_ram", rounds, threads.size()));
   }
 
+  /** The device owning device-private pfn is on a GPU node declared gone. */
+  boolean deviceGone(long pfn) {
+    return !k.goneNodes.isEmpty() && k.goneNodes.contains(Kernel.nodeOfDevice(DevicePrivate.deviceOf(pfn)));
+  }
+
+  /** User threads whose fault returned VM_FAULT_SIGBUS; their access ends with SIGBUS at its next walk. */
+  final Set<Long> sigbusThreads = new HashSet<>();
+
+  private void sigbus(int mmId, int threadId) {
+    if (threadId > 0) sigbusThreads.add(threadKey(mmId, threadId));
+  }
+
+  /** True (once) if this thread's last fault returned VM_FAULT_SIGBUS: the caller answers it with Errno.SIGBUS. */
+  boolean endsInSigbus(int mmId, int threadId) {
+    return !sigbusThreads.isEmpty() && sigbusThreads.remove(threadKey(mmId, threadId));
+  }
+
   private static long threadKey(int mmId, int threadId) { return ((long) mmId << 32) | (threadId & 0xffffffffL); }
 
   /** True (once) if a livelock report ended this thread's access: the caller answers it with Errno.LIVELOCK. */
@@ -196,8 +223,13 @@ final class MigrateDevice {
     int npages = (int) ((end - start) >>> Page.SHIFT);
     Migration mig = new Migration(nextMigrateId++, m.deviceId(), mm, start, npages, m.pgmapOwner(), m.faultPfn(),
         locked);
-    notifier.startInvalidation(mm, start, end, NotifyEvent.MIGRATE, m.pgmapOwner(), true, inv -> {
-      for (int i = 0; i < npages; i++) collect(mig, vma, i, m.flags());
+    boolean[] skip = new boolean[npages];
+    notifier.startInvalidation(mm, start, end, NotifyEvent.MIGRATE, m.pgmapOwner(), true, inv ->
+        splitHugePmds(mig, start, end, skip, () -> {
+      for (int i = 0; i < npages; i++) {
+        if (skip[i]) mig.src[i] = 0; // migrate_vma_collect_skip
+        else collect(mig, vma, i, m.flags());
+      }
       notifier.endInvalidation(inv);
       unmap(mig);
       migrations.put(mig.id, mig);
@@ -215,8 +247,47 @@ final class MigrateDevice {
           }
         }
       }
-      k.reply(new MigrateVmaReply(m.reqId(), Errno.OK, mig.id, longs(mig.src), mig.cpages, List.copyOf(contents)));
-    }, null);
+      k.reply(new MigrateVmaReply(m.reqId(), Errno.OK, mig.id, longs(mig.src), mig.cpages, List.copyOf(contents),
+          vma.canWrite()));
+    }), null);
+  }
+
+  /**
+   * The pmd_trans_huge branch of migrate_vma_collect_pmd() (6.15 and 5.14 alike: "FIXME support THP"), for each huge
+   * PMD of [start, end) in turn (before, and whatever, the MIGRATE_VMA_SELECT_* flags): folio_get, folio_trylock, split_folio() (see {@link HugeMemory#splitFolio}), unlock,
+   * put; the walk then goes on over the now order-0 PTEs. A folio that cannot be locked or split makes the walk skip
+   * the PMD's part of the range (migrate_vma_collect_skip: src 0). The huge zero page is not modelled.
+   * hmm-emu walks the PMDs before the PTEs of the range; the kernel splits each PMD when its walk reaches it, after
+   * collecting the PTEs before it: the same outcome, as every PTE of the range is collected under one MIGRATE range.
+   */
+  private void splitHugePmds(Migration mig, long start, long end, boolean[] skip, Runnable then) {
+    long haddr = start & ~(RangeFault.PMD_SIZE - 1);
+    for (; haddr < end; haddr += RangeFault.PMD_SIZE) if (mig.mm.pmdMapped(haddr)) break;
+    if (start >= end || haddr >= end) {
+      then.run();
+      return;
+    }
+    long h = haddr;
+    long from = Math.max(start, h);
+    long to = Math.min(end, h + RangeFault.PMD_SIZE);
+    Runnable next = () -> splitHugePmds(mig, to, end, skip, then);
+    Folio head = folios.folioOf(mig.mm.pte(h).pfn()).head;
+    Runnable skipPmd = () -> {
+      for (long va = from; va < to; va += Page.SIZE) skip[(int) ((va - mig.start) >>> Page.SHIFT)] = true;
+      next.run();
+    };
+    if (head.locked) {
+      skipPmd.run();
+      return;
+    }
+    folios.getFolio(head);
+    folios.lockFolio(head);
+    huge.splitFolio(head, rmap, ok -> {
+      folios.unlockFolio(head);
+      folios.putFolio(head);
+      if (ok) next.run();
+      else skipPmd.run();
+    });
   }
 
   /** Models migrate_vma_collect_pmd() for one PTE (migrate_vma_collect_hole for pte_none). */
@@ -236,6 +307,7 @@ final class MigrateDevice {
           break;
         }
         Folio f = folios.folioOf(pte.pfn());
+        if (f.large()) break; // "FIXME support THP": PageTransCompound(page) -> mpfn = 0 (a PTE-mapped large folio)
         // The kernel collects page-cache pages too and migrate_vma_pages() then refuses them for device memory
         // ("only support anonymous memory"); the outcome (not migrated, PTE restored) is the same as skipping here.
         if (!f.anon || f.hugetlb) break;
@@ -444,10 +516,21 @@ final class MigrateDevice {
   /**
    * GPU node {@code node} is gone: its drivers' migrations between setup and finalize are finalized with nothing
    * migrated (every source page gets its PTE back, locks, references and the mmap_lock are released; destinations
-   * are freed), as if the driver had called migrate_vma_finalize. Its migrate_to_ram calls in flight stay unanswered
-   * (device removal, memunmap_pages evicting device memory, is not modelled).
+   * are freed), as if the driver had called migrate_vma_finalize. Its migrate_to_ram calls in flight return
+   * VM_FAULT_SIGBUS: the device memory the driver would copy from is gone (nouveau_dmem_migrate_to_ram ->
+   * nouveau_dmem_fault_copy_one returns VM_FAULT_SIGBUS when the copy fails; dmirror_devmem_fault's copy source, the
+   * device's memory, is on the dead node); a user thread's access then ends with SIGBUS, hmm_range_fault and GUP with
+   * -EFAULT (VM_FAULT_ERROR). Later faults on the device's pages do the same without calling the driver.
    */
   void nodeGone(int node) {
+    for (Map.Entry<Long, FaultCall> e : new ArrayList<>(faultCalls.entrySet())) {
+      FaultCall c = e.getValue();
+      if (Kernel.nodeOfDevice(DevicePrivate.deviceOf(c.pfn)) != node) continue;
+      faultCalls.remove(e.getKey());
+      fruitless.remove(c.pfn);
+      sigbus(c.mm.id, c.threadId);
+      c.done.run(); // do_swap_page: unlock_page (6.15) and put_page, then the fault returns VM_FAULT_SIGBUS
+    }
     for (Migration mig : new ArrayList<>(migrations.values())) {
       if (Kernel.nodeOfDevice(mig.deviceId) != node) continue;
       for (int i = 0; i < mig.src.length; i++) mig.src[i] &= ~MIGRATE_PFN_MIGRATE;

@@ -58,6 +58,12 @@ final class Mm {
   /** pmd_trans_huge() for the PMD holding va. */
   boolean pmdMapped(long va) { return !pmdMapped.isEmpty() && pmdMapped.contains(va / RangeFault.PMD_SIZE); }
 
+  /**
+   * MMF_HAS_PINNED: some FOLL_PIN GUP pinned a page of this mm. No path of the emulator pins pages (nouveau and
+   * dmirror do not; docs/PROTOCOL.md §3.9), so only a unit test sets it, with {@link Folio#pincount}.
+   */
+  boolean hasPinned;
+
   /** exit_mmap() ran: no VMAs are left and syscalls are refused. */
   boolean exited;
 

@@ -60,7 +60,8 @@ final class PageFault {
       case PRESENT:
         if (write && !pte.write()) {
           emitCpuFault(mode, threadId, mm, va, "wp");
-          doWpPage(mm, vma, va, pte, done);
+          if (mm.pmdMapped(va)) doHugePmdWpPage(mm, vma, va, done);
+          else doWpPage(mm, vma, va, pte, done);
         } else {
           done.done(false); // spurious
         }
@@ -213,6 +214,51 @@ final class PageFault {
       }
     }
     wpPageCopy(mm, vma, va, pte, done);
+  }
+
+  /**
+   * Models do_huge_pmd_wp_page() (mm/huge_memory.c), a write fault on a read-only huge PMD (after fork's
+   * copy_huge_pmd): the folio lock is taken (folio_lock, sleeping, then the fault is retried), then the whole PMD is
+   * reused, made writable, dirty and young, when the folio is this mapping's alone (6.15: PageAnonExclusive, or
+   * folio_ref_count == 1 -- here every page's refcount 1 -- which makes it anon-exclusive again; 5.14:
+   * reuse_swap_page(), a mapcount of 1); otherwise the PMD is split (__split_huge_pmd: CLEAR over its 2 MiB) and
+   * VM_FAULT_FALLBACK sends the fault to the PTE level (do_wp_page on the one page).
+   */
+  private void doHugePmdWpPage(Mm mm, Vma vma, long va, FaultDone done) {
+    long haddr = va & ~(RangeFault.PMD_SIZE - 1);
+    Folio head = folios.folioOf(mm.pte(haddr).pfn()).head;
+    java.util.List<Folio> pages = folios.pagesOf(head);
+    boolean reuse = !k.v5() && head.anonExclusive; // 6.15: the early PageAnonExclusive check, no lock
+    if (!reuse) {
+      if (head.locked) { // folio_lock() sleeps; the PMD is re-checked afterwards (pmd_same): retry the fault
+        head.park(() -> done.done(false));
+        return;
+      }
+      if (k.v5()) {
+        reuse = pages.stream().allMatch(p -> p.mapcount == 1); // reuse_swap_page()
+      } else {
+        reuse = pages.stream().allMatch(p -> p.refcount == 1);
+        if (reuse) {
+          for (Folio p : pages) { // folio_move_anon_rmap + SetPageAnonExclusive
+            p.anonExclusive = true;
+            folios.emitFolio(p);
+          }
+        }
+      }
+    }
+    if (reuse) {
+      for (long p = haddr; p < haddr + RangeFault.PMD_SIZE; p += Page.SIZE) {
+        Pte o = mm.pte(p);
+        k.setHugePmdPte(mm, p, new Pte(PteState.PRESENT, o.pfn(), vma.canWrite(), true, true, true), "do_huge_pmd_wp_page");
+      }
+      done.done(false);
+      return;
+    }
+    huge.splitHugePmd(mm, haddr, () -> { // VM_FAULT_FALLBACK: the PTE level handles the write (do_wp_page)
+      Pte now = mm.pte(va);
+      if (now.isPresent() && !now.write()) doWpPage(mm, vma, va, now, done);
+      else done.done(false);
+    });
   }
 
   /** Models wp_page_copy(): CLEAR over the page, then replace the PTE if it is unchanged (pte_same). */

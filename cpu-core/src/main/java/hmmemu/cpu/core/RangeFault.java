@@ -20,6 +20,10 @@ import java.util.List;
  * page table (pmd_none: hmm_vma_walk_hole), then returns -EBUSY to hmm_range_fault(), which checks
  * mmu_interval_check_retry() and walks again from hmm_vma_walk.last. N faulting pages in one PMD chunk cost
  * one fault pass and one clean walk, not N walks.
+ *
+ * <p>A huge PMD (pmd_trans_huge) goes to hmm_vma_handle_pmd(): pmd_to_hmm_pfn_flags() gives every page of the chunk
+ * VALID, WRITE for a writable PMD, and the map order 9 (hmm_pfn_flags_order(PMD_SHIFT - PAGE_SHIFT)), read by the
+ * driver with hmm_pfn_to_map_order(); a page that needs a fault faults the whole chunk (hmm_vma_fault), as for PTEs.
  */
 final class RangeFault {
   /** PMD_SIZE on x86-64: 2 MiB, the span of one page-table page. */
@@ -123,6 +127,19 @@ final class RangeFault {
         va = chunkEnd;
         continue;
       }
+      if (mm.pmdMapped(va)) { // hmm_vma_walk_pmd: pmd_trans_huge -> hmm_vma_handle_pmd
+        Pte pmd = mm.pte(va & ~(PMD_SIZE - 1)); // the 512 PTE views of a huge PMD share its W bit
+        int required = 0;
+        for (long p = va; p < chunkEnd; p += Page.SIZE) required |= pteNeedFault(op.req(p), true, pmd.write());
+        if (required != 0) {
+          hmmVmaFault(op, vma, va, chunkEnd, required);
+          return;
+        }
+        long flags = HmmPfn.VALID | (pmd.write() ? HmmPfn.WRITE : 0) | HmmPfn.orderFlags(HugeMemory.PMD_ORDER);
+        for (long p = va; p < chunkEnd; p += Page.SIZE) op.words[op.index(p)] = mm.pte(p).pfn() | flags;
+        va = chunkEnd;
+        continue;
+      }
       for (; va < chunkEnd; va += Page.SIZE) { // hmm_vma_handle_pte for each entry of the PTE table
         Pte pte = mm.pte(va);
         if (pte.state() == PteState.DEVICE_PRIVATE && op.m.devPrivateOwner() != 0
@@ -167,6 +184,11 @@ final class RangeFault {
   private void faultNext(RangeFaultOp op, Vma vma, long from, long end, boolean write) {
     for (long va = from; va < end; va += Page.SIZE) {
       long cur = va;
+      Pte pte = op.mm.pte(cur);
+      if (pte.state() == PteState.DEVICE_PRIVATE && faults.migrate != null && faults.migrate.deviceGone(pte.pfn())) {
+        rangeFaultDone(op, Errno.EFAULT, List.of()); // handle_mm_fault: VM_FAULT_SIGBUS (VM_FAULT_ERROR) -> -EFAULT
+        return;
+      }
       boolean[] parked = {true};
       boolean[] inline = {true};
       faults.handleMmFault(op.mm, vma, cur, write, PageFault.FaultMode.KERNEL, -1, retry -> {

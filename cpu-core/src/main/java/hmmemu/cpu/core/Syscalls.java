@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * Models the syscalls that change VMAs and page tables: mmap, munmap, madvise(MADV_DONTNEED), mprotect, fork
- * (dup_mmap + copy_page_range), exit_mmap, the OOM reaper (__oom_reap_task_mm) and clear_refs soft-dirty.
+ * (dup_mmap + copy_page_range, in {@link Fork}), exit_mmap, the OOM reaper (__oom_reap_task_mm) and clear_refs soft-dirty.
  */
 final class Syscalls {
   private final Kernel k;
@@ -30,6 +30,7 @@ final class Syscalls {
   private final Ksm ksm;
   private final Khugepaged khugepaged;
   private final HugeMemory huge;
+  private final Fork fork;
 
   Syscalls(Kernel k, Folios folios, MmapLock mmapLock, MmuNotifier notifier, PageFault faults, HugeMemory huge) {
     this.k = k;
@@ -43,6 +44,7 @@ final class Syscalls {
     this.migrate = new Migrate(k, folios, huge, rmap);
     this.ksm = new Ksm(k, folios, mmapLock, notifier);
     this.khugepaged = new Khugepaged(k, folios, mmapLock, notifier, faults);
+    this.fork = new Fork(this, k, folios, notifier, faults, huge);
   }
 
   /** The syscall entry points: each takes mmap_lock as the kernel does (the OOM reaper only trylocks it). */
@@ -57,7 +59,7 @@ final class Syscalls {
       case MUNMAP: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doMunmap(mm, m))); return;
       case MADV_DONTNEED: mmapLock.readLock(mm, unlessExited(mm, m, false, () -> doMadvDontneed(mm, m))); return;
       case MPROTECT: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doMprotect(mm, m))); return;
-      case FORK: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doFork(mm, m))); return;
+      case FORK: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> fork.doFork(mm, m))); return;
       case EXIT: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doExit(mm, m))); return;
       case SOFT_DIRTY_RESET: mmapLock.writeLock(mm, unlessExited(mm, m, true, () -> doSoftDirtyReset(mm, m))); return;
       case OOM_REAP: doOomReap(mm, m); return;
@@ -85,7 +87,7 @@ final class Syscalls {
     };
   }
 
-  private void syscallDone(Mm mm, Syscall m, Errno errno, long value, boolean writeLocked) {
+  void syscallDone(Mm mm, Syscall m, Errno errno, long value, boolean writeLocked) {
     if (writeLocked) mmapLock.writeUnlock(mm);
     else mmapLock.readUnlock(mm);
     k.reply(new SyscallDone(m.reqId(), errno, value));
@@ -211,7 +213,7 @@ final class Syscalls {
     folios.emitFolio(f);
   }
 
-  private void zapRange(Mm mm, long start, long end, String cause) {
+  void zapRange(Mm mm, long start, long end, String cause) {
     for (Long va : new ArrayList<>(mm.ptes.subMap(start, end).keySet())) zapPte(mm, va, cause);
   }
 
@@ -322,12 +324,17 @@ final class Syscalls {
     }
     long s = Math.max(v.start, r[0]);
     long e = Math.min(v.end, r[1]);
-    splitVmaAt(mm, s);
-    splitVmaAt(mm, e);
-    Vma piece = mm.findVma(s);
-    piece.prot = m.prot(); // vm_flags_reset + vma_set_page_prot, before change_protection
-    k.emitVma(mm, piece, false);
-    changeProtectionRanges(mm, piece, notifierRanges(mm, s, e), 0, () -> mprotectNext(mm, m, r, vmas, i + 1));
+    // __split_vma -> vma_adjust_trans_huge -> split_huge_pmd_if_needed: a huge PMD straddling a new VMA boundary
+    // (s or e not PMD-aligned) is split first (__split_huge_pmd: CLEAR over its 2 MiB), before the PROTECTION_VMA
+    // range; a huge PMD the range covers whole stays huge and is changed by change_huge_pmd().
+    huge.splitPartial(mm, s, e, () -> {
+      splitVmaAt(mm, s);
+      splitVmaAt(mm, e);
+      Vma piece = mm.findVma(s);
+      piece.prot = m.prot(); // vm_flags_reset + vma_set_page_prot, before change_protection
+      k.emitVma(mm, piece, false);
+      changeProtectionRanges(mm, piece, notifierRanges(mm, s, e), 0, () -> mprotectNext(mm, m, r, vmas, i + 1));
+    });
   }
 
   /**
@@ -375,11 +382,25 @@ final class Syscalls {
     }, null);
   }
 
-  /** Models change_pte_range() over [s,e) of VMA v, whose protection is already the new one. */
+  /**
+   * Models change_pte_range() over [s,e) of VMA v, whose protection is already the new one, and change_huge_pmd()
+   * for a huge PMD that [s,e) covers whole (change_pmd_range: next - addr == HPAGE_PMD_SIZE): the PMD stays huge;
+   * its new write bit follows the same rules (6.15: MM_CP_TRY_CHANGE_WRITABLE -> can_change_pmd_writable(), which
+   * like can_change_pte_writable() wants an anon-exclusive page and no soft-dirty write fault; 5.14: pmd_modify()
+   * alone, no upgrade), applied to the 512 PTE views without dropping the PMD.
+   */
   private void changePteRange(Mm mm, Vma v, long s, long e) {
     boolean vmaWrite = v.canWrite();
     for (Map.Entry<Long, Pte> en : new ArrayList<>(mm.ptes.subMap(s, e).entrySet())) {
       Pte p = en.getValue();
+      boolean hugePmd = mm.pmdMapped(en.getKey());
+      if (hugePmd) {
+        long haddr = en.getKey() & ~(RangeFault.PMD_SIZE - 1);
+        if (haddr < s || haddr + RangeFault.PMD_SIZE > e) {
+          throw new IllegalStateException("change_pmd_range: huge PMD at " + Long.toHexString(haddr)
+              + " covered in part; __split_vma should have split it");
+        }
+      }
       if (p.isPresent()) {
         boolean write;
         if (!vmaWrite) {
@@ -401,7 +422,9 @@ final class Syscalls {
           write = !v.needsSoftDirtyWp(p) && !f.zero && f.anon && f.anonExclusive;
         }
         if (write != p.write()) {
-          k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), write, p.dirty(), p.young(), p.softDirty()), "mprotect");
+          Pte n = new Pte(p.state(), p.pfn(), write, p.dirty(), p.young(), p.softDirty());
+          if (hugePmd) k.setHugePmdPte(mm, en.getKey(), n, "change_huge_pmd");
+          else k.setPte(mm, en.getKey(), n, "mprotect");
         }
       } else if (p.state() == PteState.DEVICE_PRIVATE && p.write()) {
         // change_pte_range: is_writable_device_private_entry -> make_readable_device_private_entry (soft-dirty lost)
@@ -410,108 +433,6 @@ final class Syscalls {
         k.setPte(mm, en.getKey(), new Pte(p.state(), p.pfn(), false, false, false, p.softDirty()), "mprotect");
       }
     }
-  }
-
-  // ========================================================================================= fork
-
-  /** Models dup_mmap() + copy_page_range() (docs/PROTOCOL.md §3.5). */
-  private void doFork(Mm parent, Syscall m) {
-    Mm existing = k.mms.get(m.childMmId());
-    if (m.childMmId() == parent.id || (existing != null && (!existing.vmas.isEmpty() || existing.exited))) {
-      syscallDone(parent, m, Errno.EINVAL, 0, true);
-      return;
-    }
-    Mm child = k.mmFor(m.childMmId());
-    forkNextVma(parent, child, m, new ArrayList<>(parent.vmas.values()), 0);
-  }
-
-  private void forkNextVma(Mm parent, Mm child, Syscall m, List<Vma> vmas, int i) {
-    if (i == vmas.size()) {
-      syscallDone(parent, m, Errno.OK, child.id, true);
-      return;
-    }
-    Vma pv = vmas.get(i);
-    Vma cv = pv.copy();
-    child.vmas.put(cv.start, cv);
-    k.emitVma(child, cv, false);
-    // copy_page_range: shared mappings and VMAs without anon_vma are refaulted by the child, not copied.
-    boolean copy = !pv.shared() && (pv.anonVma || pv.kind == VmaKind.HUGETLB);
-    if (!copy) {
-      forkNextVma(parent, child, m, vmas, i + 1);
-      return;
-    }
-    NotifyEvent event = pv.kind == VmaKind.HUGETLB ? NotifyEvent.CLEAR : NotifyEvent.PROTECTION_PAGE;
-    java.util.function.Consumer<Invalidation> copyRange = inv -> {
-      boolean ok = copyPteRange(parent, child, pv, cv);
-      if (inv != null) notifier.endInvalidation(inv);
-      if (!ok) {
-        forkAbort(parent, child, m);
-        return;
-      }
-      forkNextVma(parent, child, m, vmas, i + 1);
-    };
-    if (k.mutant(Mutant.FORK_SKIP_PROTECTION_PAGE)) copyRange.accept(null); // mutant: no PROTECTION_PAGE range
-    else notifier.startInvalidation(parent, pv.start, pv.end, event, 0, true, copyRange, null);
-  }
-
-  /** copy_pte_range() for a COW VMA; false when a device-exclusive folio could not be trylocked (-EBUSY). */
-  private boolean copyPteRange(Mm parent, Mm child, Vma pv, Vma cv) {
-    for (Long va : new ArrayList<>(parent.ptes.subMap(pv.start, pv.end).keySet())) {
-      Pte p = parent.pte(va);
-      if (p.isDeviceExclusive()) { // copy_nonpresent_pte -> try_restore_exclusive_pte
-        Folio f = folios.folioOf(p.pfn());
-        boolean ignoreLock = f.locked && k.mutant(Mutant.FORK_IGNORES_FOLIO_LOCK); // mutant: no folio_trylock
-        if (f.locked && !ignoreLock) return false;
-        if (!ignoreLock) folios.lockFolio(f);
-        faults.restoreExclusivePte(parent, va, f, p, "restore_exclusive_pte:fork");
-        if (!ignoreLock) folios.unlockFolio(f);
-        p = parent.pte(va);
-      }
-      if (p.state() == PteState.SWAP) { // copy_nonpresent_pte: swap_duplicate(), the child shares the slot
-        k.setPte(child, va, p, "fork:copy");
-        continue;
-      }
-      if (p.state() == PteState.DEVICE_PRIVATE) { // copy_nonpresent_pte: is_device_private_entry
-        Folio f = folios.folioOf(p.pfn());
-        f.mapcount++; // folio_try_dup_anon_rmap_pte
-        f.refcount++;
-        f.anonExclusive = false;
-        folios.emitFolio(f);
-        cv.anonVma = true;
-        if (p.write()) { // COW: make_readable_device_private_entry in the parent, and the child's copy
-          p = new Pte(PteState.DEVICE_PRIVATE, p.pfn(), false, false, false, p.softDirty());
-          k.setPte(parent, va, p, "fork:wrprotect");
-        }
-        k.setPte(child, va, new Pte(PteState.DEVICE_PRIVATE, p.pfn(), false, false, false, p.softDirty()), "fork:copy");
-        continue;
-      }
-      if (!p.isPresent()) throw new IllegalStateException("fork: cannot copy PTE state " + p.state());
-      Folio f = folios.folioOf(p.pfn());
-      if (!f.zero) {
-        if (f.anon) f.anonExclusive = false; // folio_try_dup_anon_rmap_pte
-        f.mapcount++;
-        f.refcount++;
-        folios.emitFolio(f);
-        cv.anonVma = cv.anonVma || f.anon;
-      }
-      if (p.write()) { // COW: write-protect both
-        p = new Pte(PteState.PRESENT, p.pfn(), false, p.dirty(), p.young(), p.softDirty());
-        k.setPte(parent, va, p, "fork:wrprotect");
-      }
-      k.setPte(child, va, new Pte(PteState.PRESENT, p.pfn(), false, p.dirty(), false, p.softDirty()), "fork:copy");
-    }
-    return true;
-  }
-
-  /** fork() failed (-ENOMEM): the child is torn down, the parent keeps what was done to it. */
-  private void forkAbort(Mm parent, Mm child, Syscall m) {
-    zapRange(child, 0, Page.TASK_SIZE, "fork:abort");
-    for (Vma v : new ArrayList<>(child.vmas.values())) {
-      child.vmas.remove(v.start);
-      k.emitVma(child, v, true);
-    }
-    k.mms.remove(child.id);
-    syscallDone(parent, m, Errno.ENOMEM, 0, true);
   }
 
   // ========================================================================== exit, reap, dirty

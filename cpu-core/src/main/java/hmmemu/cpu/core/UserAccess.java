@@ -137,6 +137,13 @@ final class UserAccess {
       k.reply(new CpuAccessDone(m.reqId(), m.threadId(), Errno.LIVELOCK, 0, op.faults));
       return;
     }
+    if (migrate != null && migrate.endsInSigbus(mm.id, m.threadId())) { // the fault returned VM_FAULT_SIGBUS
+      k.emit(new Trace.CpuFaulted(m.threadId(), mm.id, m.va(), "sigbus"));
+      mmapLock.readUnlock(mm);
+      if (op.spinner != null) spinTouchDone(op, false);
+      else k.reply(new CpuAccessDone(m.reqId(), m.threadId(), Errno.SIGBUS, 0, op.faults));
+      return;
+    }
     Vma vma = mm.findVma(va);
     if (vma == null || !vma.canAccess() || (write && !vma.canWrite())) {
       k.emit(new Trace.CpuFaulted(m.threadId(), mm.id, m.va(), "sigsegv"));

@@ -21,10 +21,13 @@
  *   <li>{@code MigrateDevice}: migrate_vma_setup/pages/finalize of mm/migrate_device.c (MMU_NOTIFY_MIGRATE with the
  *       pgmap owner) and do_swap_page's device-private branch calling the owning driver's migrate_to_ram, with the
  *       6.15 folio trylock and the emulator's livelock bound for 6.1-6.14.</li>
- *   <li>{@code Syscalls}: mmap, munmap, madvise, mprotect, fork, exit_mmap, the OOM reaper, clear_refs soft-dirty,
- *       madvise(MADV_HUGEPAGE), and the entry points of the activities below.</li>
- *   <li>{@code HugeMemory}: THP and mTHP faults (do_huge_pmd_anonymous_page, alloc_anon_folio) and the PMD split
- *       (__split_huge_pmd) that FOLL_SPLIT_PMD, reclaim and migration ask for; large folios in {@code Folios}.</li>
+ *   <li>{@code Syscalls}: mmap, munmap, madvise, mprotect (change_huge_pmd for a huge PMD covered whole), exit_mmap,
+ *       the OOM reaper, clear_refs soft-dirty, madvise(MADV_HUGEPAGE), and the entry points of the activities below;
+ *       {@code Fork}: fork's dup_mmap + copy_page_range (copy_huge_pmd, copy_pte_range, copy_present_page).</li>
+ *   <li>{@code HugeMemory}: THP and mTHP faults (do_huge_pmd_anonymous_page, alloc_anon_folio), the PMD split
+ *       (__split_huge_pmd) that FOLL_SPLIT_PMD, partial mprotect/munmap/MADV_DONTNEED, reclaim and migration ask for,
+ *       and split_folio (migrate_vma_collect_pmd); large folios in {@code Folios}. do_huge_pmd_wp_page is in
+ *       {@code PageFault}, hmm_vma_handle_pmd (the PMD map order) in {@code RangeFault}.</li>
  *   <li>{@code Rmap}: the reverse-map walk (rmap_walk) over the mms; {@code Vmscan}: reclaim (shrink_folio_list,
  *       try_to_unmap_one); {@code Migrate}: migrate_pages (try_to_migrate_one, remove_migration_pte) and
  *       offline_pages; {@code Ksm}: one ksmd pass; {@code Khugepaged}: one khugepaged pass (docs/PROTOCOL.md §3.8).</li>

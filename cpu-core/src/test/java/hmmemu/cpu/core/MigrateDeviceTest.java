@@ -337,4 +337,107 @@ class MigrateDeviceTest {
     assertEquals(0, h.cpu.migrationsInFlight());
     assertEquals(7, h.cpu(B, Access.READ, 0).value(), "mmap_lock was released");
   }
+
+  /** A THP-backed 2 MiB at B (madvise(MADV_HUGEPAGE), one write fault: one PMD-mapped 512-page folio), word 0 = i. */
+  private static Harness thp(KernelProfile profile) {
+    Harness h = new Harness(ModelSwitches.kernel().withKernelProfile(profile));
+    h.mmapRw(B, 512);
+    assertEquals(Errno.OK, h.syscall(HmmProtocol.SyscallKind.MADV_HUGEPAGE, B, 512 * P, 9,
+        hmmemu.protocol.model.VmaKind.ANON_PRIVATE, 0).errno());
+    for (int i = 0; i < 512; i++) h.cpu(B + i * P, Access.WRITE, i);
+    assertTrue(h.cpu.hugePmd(MM, B));
+    return h;
+  }
+
+  /**
+   * migrate_vma_collect_pmd() on a huge PMD (mm/migrate_device.c, 6.15 and 5.14 alike): folio_trylock + split_folio()
+   * (unmap_folio: __split_huge_pmd's CLEAR over 2 MiB and try_to_migrate_one's CLEAR; __split_huge_page: 512 order-0
+   * folios), then every page is collected as an order-0 page: a 64-page chunk (dmirror's) migrates all 64, the
+   * other 448 stay PRESENT and are migrated by later chunks the same way; the data goes with them.
+   */
+  @Test
+  void migrateVmaSplitsAPmdMappedThpAndMigratesItsPages() {
+    for (KernelProfile profile : KernelProfile.values()) {
+      Harness h = thp(profile);
+      long pfn0 = h.pte(B).pfn();
+      h.insertInterval(S1, D1);
+      h.clear();
+      List<Long> src = new ArrayList<>();
+      for (int c = 0; c < 8; c++) src.addAll(toDevice(h, D0, B + c * 64 * P, 64));
+      assertFalse(h.cpu.hugePmd(MM, B), profile.toString());
+      assertEquals(2, h.callbacks(S1, NotifyEvent.CLEAR), profile + ": the PMD split's and try_to_migrate_one's, once");
+      for (int i = 0; i < 512; i++) {
+        assertTrue(DevicePrivate.migrating(src.get(i)), profile + " page " + i);
+        assertEquals(pfn0 + i, DevicePrivate.pfnOf(src.get(i)));
+        assertEquals(PteState.DEVICE_PRIVATE, h.pte(B + i * P).state());
+        FolioView f = h.folio(pfn0 + i);
+        assertEquals(0, f.refcount(), "the old order-0 pages are freed");
+        assertFalse(f.locked());
+      }
+    }
+  }
+
+  /**
+   * "FIXME support THP" in migrate_vma_collect_pmd(): a PTE-mapped page of a large folio (PageTransCompound) is not
+   * collected (mpfn 0): after make_device_exclusive's GUP split the PMD, no page of the folio migrates.
+   */
+  @Test
+  void aPteMappedLargeFolioIsNotCollected() {
+    Harness h = thp(KernelProfile.V6_15);
+    h.insertInterval(S0, D0);
+    h.exclusive(D0, B + 100 * P, 0); // FOLL_SPLIT_PMD: the PMD is split, the folio stays large
+    assertFalse(h.cpu.hugePmd(MM, B));
+    MigrateVmaReply s = setup(h, D1, B, 64, DevicePrivate.SELECT_SYSTEM, OWN1, 0);
+    assertEquals(Errno.OK, s.errno());
+    assertEquals(0, s.cpages());
+    for (long w : s.src()) assertEquals(0L, w);
+    finalizeMigration(h, D1, s.migrateId());
+    assertEquals(PteState.PRESENT, h.pte(B).state());
+    assertFalse(h.folio(h.pte(B).pfn()).locked());
+  }
+
+  /** split_folio() fails while the THP is locked by someone else (folio_trylock): the PMD's pages are skipped. */
+  @Test
+  void aLockedThpIsSkipped() {
+    Harness h = thp(KernelProfile.V6_15);
+    long pfn0 = h.pte(B).pfn();
+    h.cpu.folioForTest(pfn0).locked = true; // as a driver's folio lock would
+    MigrateVmaReply s = setup(h, D0, B, 64, DevicePrivate.SELECT_SYSTEM, OWN0, 0);
+    assertEquals(0, s.cpages());
+    assertTrue(h.cpu.hugePmd(MM, B), "not split");
+  }
+
+  /**
+   * The GPU node of the device holding a device-private page dies while a CPU fault waits in its migrate_to_ram():
+   * the call returns VM_FAULT_SIGBUS (the driver cannot copy from device memory that is gone: nouveau_dmem_fault_copy_one
+   * returns VM_FAULT_SIGBUS on a failed copy), do_swap_page drops its lock (6.15) and reference, and the access ends with
+   * SIGBUS instead of waiting forever. The PTE stays DEVICE_PRIVATE; a later access takes SIGBUS without calling the
+   * driver; another device's hmm_range_fault asking for the page gets -EFAULT (hmm_vma_fault: VM_FAULT_ERROR).
+   */
+  @Test
+  void aCpuFaultInMigrateToRamEndsWithSigbusWhenTheDevicesNodeDies() {
+    for (KernelProfile profile : KernelProfile.values()) {
+      Harness h = new Harness(ModelSwitches.kernel().withKernelProfile(profile));
+      h.mmapRw(B, 1);
+      h.cpu(B, Access.WRITE, 7);
+      toDevice(h, D0, B, 1);
+      long dev = h.pte(B).pfn();
+      long id = h.cpuSend(MM, 1, B, Access.READ, 0);
+      assertEquals(1, migrateToRams(h).size());
+      assertNull(h.cpuDone(id), profile + ": waits for migrate_to_ram");
+      h.nodeGone(Ids.nodeOfDevice(D0));
+      HmmProtocol.CpuAccessDone d = h.cpuDone(id);
+      assertNotNull(d, profile + ": the fault completes");
+      assertEquals(Errno.SIGBUS, d.errno());
+      assertEquals(PteState.DEVICE_PRIVATE, h.pte(B).state());
+      assertFalse(h.folio(dev).locked());
+      assertEquals(1, h.folio(dev).refcount(), "only the mapping's reference is left");
+      h.clear();
+      assertEquals(Errno.SIGBUS, h.cpu(B, Access.WRITE, 1).errno(), "a later access: SIGBUS at once");
+      assertEquals(0, migrateToRams(h).size(), "the dead driver is not called");
+      long seq = h.insertInterval(S1, D1);
+      HmmProtocol.HmmRangeFaultReply r = h.rangeFault(D1, S1, seq, B, List.of(HmmPfn.REQ_FAULT));
+      assertEquals(Errno.EFAULT, r.errno());
+    }
+  }
 }

@@ -79,6 +79,29 @@ class DmirrorMigrateTest {
     assertEquals(List.of(7L, 8L), reply.data());
   }
 
+  /**
+   * dmirror_migrate_alloc_and_copy(): "(*src & MIGRATE_PFN_WRITE) || (!spage && args->vma->vm_flags & VM_WRITE)": a
+   * hole (no source page) gets a writable device page only in a VM_WRITE VMA (hmm-tests migrate_anon_huge_empty maps
+   * its buffer PROT_READ); dmirror_migrate_finalize_and_map then maps it without the WRITE tag.
+   */
+  @Test
+  void aHoleOfAReadOnlyVmaGetsAReadOnlyDevicePage() {
+    boot();
+    for (boolean vmaWrite : new boolean[] {false, true}) {
+      script.step(new HmmProtocol.DmirrorCmd(vmaWrite ? 71 : 70, DEV, MM, DmirrorOp.MIGRATE_TO_DEV, B, 1, List.of()));
+      HmmProtocol.MigrateVmaSetup setup = script.take(HmmProtocol.MigrateVmaSetup.class);
+      List<Long> src = List.of(DevicePrivate.MIGRATE_PFN_MIGRATE); // a hole: MIGRATE, no page
+      script.step(new HmmProtocol.MigrateVmaReply(setup.reqId(), Errno.OK, 9, src, 1, List.of(), vmaWrite));
+      HmmProtocol.MigrateVmaPages pages = script.take(HmmProtocol.MigrateVmaPages.class);
+      assertEquals(vmaWrite, DevicePrivate.writable(pages.dst().get(0)), "VM_WRITE " + vmaWrite);
+      script.step(new HmmProtocol.MigrateVmaReply(pages.reqId(), Errno.OK, 9, src, 1, List.of()));
+      assertEquals(vmaWrite, script.node.entries(DEV).get(0).write());
+      HmmProtocol.MigrateVmaFinalize fin = script.take(HmmProtocol.MigrateVmaFinalize.class);
+      script.step(new HmmProtocol.MigrateVmaReply(fin.reqId(), Errno.OK, 9, src, 1, List.of()));
+      script.take(HmmProtocol.DmirrorReply.class);
+    }
+  }
+
   @Test
   void ownMigrateIsSkippedWithoutSetSeqAnotherOwnersZaps() {
     boot();

@@ -5,6 +5,11 @@ public enum Errno {
   OK(0), EPERM(1), EINTR(4), ENOMEM(12), EFAULT(14), EBUSY(16), EINVAL(22), EAGAIN(11), EOPNOTSUPP(95),
   /** Not an errno: the CPU thread was sent SIGSEGV (VMA permission check failed). */
   SIGSEGV(-11),
+  /**
+   * Not an errno: the CPU thread was sent SIGBUS (the fault returned VM_FAULT_SIGBUS: a device-private page whose
+   * device is gone, so its migrate_to_ram cannot copy it back; docs/PROTOCOL.md §3.11).
+   */
+  SIGBUS(-7),
   /** Not an errno: a GPU fault was cancelled (nouveau cancels the fault; the channel is killed). */
   CANCELLED(-1000),
   /** Not an errno: the peer that owns the operation is gone (node crashed or downed). */

@@ -179,10 +179,16 @@ public final class HmmProtocol {
   /**
    * The answer to MigrateVmaSetup / MigrateVmaPages / MigrateVmaFinalize: {@code src} are migrate->src[] (one
    * DevicePrivate migrate word per page), {@code cpages} migrate->cpages, and for setup {@code contents} the words of
-   * the collected system pages the driver copies (triples page index, word index, value of the non-zero words).
+   * the collected system pages the driver copies (triples page index, word index, value of the non-zero words), and
+   * {@code vmaWrite}, args->vma->vm_flags & VM_WRITE (dmirror_migrate_alloc_and_copy makes a hole's device page
+   * writable only then); true in the answers to the later calls.
    */
   public record MigrateVmaReply(long reqId, Errno errno, long migrateId, List<Long> src, long cpages,
-      List<Long> contents) implements Msg, HostToDriver, Reply {}
+      List<Long> contents, boolean vmaWrite) implements Msg, HostToDriver, Reply {
+    public MigrateVmaReply(long reqId, Errno errno, long migrateId, List<Long> src, long cpages, List<Long> contents) {
+      this(reqId, errno, migrateId, src, cpages, contents, true);
+    }
+  }
 
   /**
    * Models pgmap->ops->migrate_to_ram(vmf) (dmirror_devmem_fault): do_swap_page on a device-private entry calls the

@@ -52,11 +52,13 @@ final class MigrateCodec {
     t.add(HmmProtocol.MigrateVmaReply.class, BodyCase.MIGRATE_VMA_REPLY,
         (m, b) -> b.setMigrateVmaReply(MigrateVmaReply.newBuilder().setReqId(m.reqId())
             .setErrno(ERRNO.enc(m.errno(), "MigrateVmaReply.errno")).setMigrateId(m.migrateId())
-            .addAllSrc(list(m.src())).setCpages(m.cpages()).addAllContents(list(m.contents()))),
+            .addAllSrc(list(m.src())).setCpages(m.cpages()).addAllContents(list(m.contents()))
+            .setVmaWrite(m.vmaWrite())),
         env -> {
           MigrateVmaReply p = env.getMigrateVmaReply();
           return new HmmProtocol.MigrateVmaReply(p.getReqId(), ERRNO.dec(p.getErrno(), "MigrateVmaReply.errno"),
-              p.getMigrateId(), List.copyOf(p.getSrcList()), p.getCpages(), List.copyOf(p.getContentsList()));
+              p.getMigrateId(), List.copyOf(p.getSrcList()), p.getCpages(), List.copyOf(p.getContentsList()),
+              p.getVmaWrite());
         });
 
     t.add(HmmProtocol.MigrateToRam.class, BodyCase.MIGRATE_TO_RAM,

@@ -406,6 +406,10 @@ public interface Expectation {
       if ((word & hmmemu.protocol.model.HmmPfn.EXCLUSIVE) != 0) {
         s.add("EXCLUSIVE:" + hmmemu.protocol.model.HmmPfn.holder(word));
       }
+      // dmirror_mkentry(): hmm_pfn_to_map_order(entry) + PAGE_SHIFT == PMD_SHIFT -> HMM_DMIRROR_PROT_PMD
+      int order = hmmemu.protocol.model.HmmPfn.mapOrder(word);
+      if (order == 9) s.add("PMD");
+      else if (order != 0) s.add("ORDER:" + order);
       return s;
     }
   }

@@ -449,12 +449,12 @@ final class ExpectationParser {
       }
       java.util.SortedSet<String> flags = new java.util.TreeSet<>();
       for (String t : r.string(v, "snapshot").trim().split("\\s+")) {
-        if (t.equals("NONE") || t.equals("VALID") || t.equals("WRITE") || t.equals("ERROR")) {
+        if (t.equals("NONE") || t.equals("VALID") || t.equals("WRITE") || t.equals("ERROR") || t.equals("PMD")) {
           flags.add(t);
         } else if (t.startsWith("EXCLUSIVE:") && setup.devices().containsKey(t.substring("EXCLUSIVE:".length()))) {
           flags.add("EXCLUSIVE:" + setup.devices().get(t.substring("EXCLUSIVE:".length())).id());
         } else {
-          throw r.err(v, "snapshot: unknown flag '" + t + "' (NONE, VALID, WRITE, ERROR, EXCLUSIVE:<device>)");
+          throw r.err(v, "snapshot: unknown flag '" + t + "' (NONE, VALID, WRITE, ERROR, PMD, EXCLUSIVE:<device>)");
         }
       }
       if (flags.contains("NONE") && flags.size() > 1) throw r.err(v, "snapshot: NONE stands alone");

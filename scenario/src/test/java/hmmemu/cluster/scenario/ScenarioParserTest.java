@@ -258,7 +258,7 @@ class ScenarioParserTest {
         error("  { expect { pte { page = \"buf+1\", pfn = \"!@B\" } } }"));
     assertEquals("t.conf:7: cpu-faults: expected a count (N, >= N, > N, <= N, < N or N..M), got \"many\"",
         error("  { T1 { read = buf }, expect { cpu-faults = many } }"));
-    assertEquals("t.conf:7: snapshot: unknown flag 'VALIDD' (NONE, VALID, WRITE, ERROR, EXCLUSIVE:<device>)",
+    assertEquals("t.conf:7: snapshot: unknown flag 'VALIDD' (NONE, VALID, WRITE, ERROR, PMD, EXCLUSIVE:<device>)",
         error("  { D0 { snapshot = buf }, expect { snapshot { \"buf+0\" = VALIDD } } }"));
     assertEquals("t.conf:7: data: buf+3 is outside the ioctl's range buf+0..1",
         error("  { D0 { read = \"buf+0..1\" }, expect { data { \"buf+3\" = 0 } } }"));

@@ -46,7 +46,8 @@ final class DmirrorMigrate {
           continue;
         }
         long pfn = drivers.deviceMemory.allocate();
-        boolean write = DevicePrivate.writable(s) || DevicePrivate.pfnOf(s) == 0; // a hole: VM_WRITE [derived]
+        // "(*src & MIGRATE_PFN_WRITE) || (!spage && args->vma->vm_flags & VM_WRITE)": a hole only in a VM_WRITE VMA
+        boolean write = DevicePrivate.writable(s) || (DevicePrivate.pfnOf(s) == 0 && setup.vmaWrite());
         dst.add(DevicePrivate.migratePfn(pfn, write ? DevicePrivate.MIGRATE_PFN_WRITE : 0));
       }
       List<Long> c = setup.contents();
