@@ -129,6 +129,8 @@ public final class Sim implements LinkStage.Host {
     long busyUntil;
     /** Messages (and lease ticks) that arrived while the node was paused or busy, in arrival order. */
     ArrayDeque<Inbound> inbox;
+    /** The node's input so far, in order (every message and lease tick its core stepped on): its state's key. */
+    final TraceHash inputs = new TraceHash();
 
     Node(int index, CpuMm cpu, GpuNode gpu) {
       this.index = index;
@@ -161,6 +163,13 @@ public final class Sim implements LinkStage.Host {
   private long messages;
   private long droppedReplies;
   private long nextReq;
+  /** Null: the seeded order (the agenda's minimum), with no choice point asked. */
+  private Scheduler scheduler;
+  private final TraceHash controllerInputs = new TraceHash();
+  private long choicePoints;
+  private long scheduled;
+  private EventQueue.Event[] enabled = new EventQueue.Event[16];
+  private int enabledCount;
 
   public Sim(Config config) {
     this.config = config;
@@ -209,10 +218,48 @@ public final class Sim implements LinkStage.Host {
     schedule(e, atNanos);
   }
 
+  @Override
+  public void at(long atNanos, Runnable r, long lane, Scheduler.LinkEvent what) {
+    EventQueue.Event e = new EventQueue.Event() {
+      @Override
+      void fire() { r.run(); }
+    };
+    e.source = lane;
+    e.link = what;
+    schedule(e, atNanos);
+  }
+
+  /**
+   * Lets {@code s} pick the next event at every choice point (null: the seeded order, the agenda's minimum, which a
+   * scheduler answering 0 reproduces exactly). See {@link Scheduler}.
+   */
+  public void scheduler(Scheduler s) { this.scheduler = s; }
+
+  public Scheduler scheduler() { return scheduler; }
+
+  /** Choice points met so far (only counted while a scheduler is set). */
+  public long choicePoints() { return choicePoints; }
+
+  /**
+   * A 64-bit key of the simulated system's logical state: each node's input sequence (every message and lease tick
+   * its core stepped on, in order) and the controller's (every reply it received, in order). The cores are
+   * deterministic functions of their input sequences and so is everything in flight (what a node sent is fixed by
+   * what it received), so two runs with equal keys are in equal states up to virtual time and up to the order in
+   * which independent nodes took their inputs: the key merges the interleavings of one Mazurkiewicz trace. Virtual
+   * time is left out (the cores read it only for leases of dead drivers' folio locks and the driver's 1000 ms
+   * deadline, so equal keys at different instants may still differ there).
+   */
+  public long stateKey() {
+    long h = controllerInputs.value();
+    for (Node n : nodes) h = Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ (n.crashed ? ~n.inputs.value() : n.inputs.value());
+    return h;
+  }
+
   private void schedule(EventQueue.Event e, long atNanos) {
     if (atNanos < now) throw new IllegalStateException("event scheduled in the past: " + atNanos + " < " + now);
     e.atNanos = atNanos;
     e.tie = rng.nextLong();
+    if (e.source == 0) e.source = -(++scheduled); // a source of its own (negative: never a lane's key)
     agenda.add(e);
   }
 
@@ -231,13 +278,62 @@ public final class Sim implements LinkStage.Host {
         return false;
       }
       if (fired >= limit) return false;
-      agenda.poll();
-      now = e.atNanos;
+      if (scheduler == null) {
+        agenda.poll();
+      } else {
+        e = pick(untilNanos);
+        agenda.remove(e);
+      }
+      now = Math.max(now, e.atNanos);
       fired++;
       e.fire();
     }
     return true;
   }
+
+  /** The {@link Scheduler}'s pick among the enabled events: per source the earliest, due by {@code untilNanos}. */
+  private EventQueue.Event pick(long untilNanos) {
+    enabledCount = 0;
+    for (int i = 0, n = agenda.size(); i < n; i++) {
+      EventQueue.Event e = agenda.get(i);
+      if (e.atNanos > untilNanos) continue;
+      int j = -1;
+      if (e.source > 0) {
+        for (int k = 0; k < enabledCount; k++) {
+          if (enabled[k].source == e.source) {
+            j = k;
+            break;
+          }
+        }
+      }
+      if (j < 0) {
+        if (enabledCount == enabled.length) enabled = java.util.Arrays.copyOf(enabled, enabledCount * 2);
+        enabled[enabledCount++] = e;
+      } else if (EventQueue.less(e, enabled[j])) {
+        enabled[j] = e;
+      }
+    }
+    java.util.Arrays.sort(enabled, 0, enabledCount, (a, b) -> EventQueue.less(a, b) ? -1 : EventQueue.less(b, a) ? 1 : 0);
+    if (enabledCount == 1) return enabled[0];
+    choicePoints++;
+    int c = scheduler.choose(this, enabledView);
+    if (c < 0 || c >= enabledCount) throw new IllegalStateException("scheduler chose " + c + " of " + enabledCount);
+    return enabled[c];
+  }
+
+  private final Scheduler.Enabled enabledView = new Scheduler.Enabled() {
+    @Override
+    public int size() { return enabledCount; }
+
+    @Override
+    public long source(int i) { return enabled[i].source; }
+
+    @Override
+    public long atNanos(int i) { return enabled[i].atNanos; }
+
+    @Override
+    public Scheduler.LinkEvent link(int i) { return enabled[i].link; }
+  };
 
   /** Runs until nothing is left to happen (or the bounds); true if the agenda emptied. */
   public boolean runToQuiescence(long untilNanos, long maxEvents) {
@@ -280,6 +376,7 @@ public final class Sim implements LinkStage.Host {
 
   private void replyToController(Requester r, HmmProtocol.Msg reply, long[] vc) {
     at(now + hopNanos(), () -> {
+      controllerInputs.addInput(0, reply);
       mergeController(vc);
       r.onReply(reply);
     });
@@ -321,6 +418,7 @@ public final class Sim implements LinkStage.Host {
   /** One step of node {@code n}'s core on {@code msg}, as its actor shell does it. */
   private void process(Node n, HmmProtocol.Msg msg, long[] vc, Requester requester) {
     messages++;
+    n.inputs.addInput(1, msg);
     n.clock.merge(vc);
     Ready ready;
     if (n.cpu != null) {
@@ -427,6 +525,7 @@ public final class Sim implements LinkStage.Host {
   }
 
   private void tickLease(Node n) {
+    n.inputs.addInput(2, null);
     finishStep(n, null, n.cpu.tick(nowMicros()));
   }
 
