@@ -165,6 +165,7 @@ public final class Sim implements LinkStage.Host {
   private long nextReq;
   /** Null: the seeded order (the agenda's minimum), with no choice point asked. */
   private Scheduler scheduler;
+  private boolean chooseAll = true;
   private final TraceHash controllerInputs = new TraceHash();
   private long choicePoints;
   private long scheduled;
@@ -235,6 +236,14 @@ public final class Sim implements LinkStage.Host {
    */
   public void scheduler(Scheduler s) { this.scheduler = s; }
 
+  /**
+   * With {@code true} (the default) every source is offered at a choice point; with {@code false} only link
+   * arrivals are: an event that is not a link arrival (a controller hop or reply, a timer, a fault) fires when it is
+   * the earliest, as in the seeded order, and is never offered to be taken early. The scheduler then reorders only
+   * what a pause point can hold: messages on the links, across lanes.
+   */
+  public void schedulerChoosesAll(boolean all) { this.chooseAll = all; }
+
   public Scheduler scheduler() { return scheduler; }
 
   /** Choice points met so far (only counted while a scheduler is set). */
@@ -294,9 +303,10 @@ public final class Sim implements LinkStage.Host {
   /** The {@link Scheduler}'s pick among the enabled events: per source the earliest, due by {@code untilNanos}. */
   private EventQueue.Event pick(long untilNanos) {
     enabledCount = 0;
+    if (!chooseAll && agenda.peek().link == null) return agenda.peek();
     for (int i = 0, n = agenda.size(); i < n; i++) {
       EventQueue.Event e = agenda.get(i);
-      if (e.atNanos > untilNanos) continue;
+      if (e.atNanos > untilNanos || (!chooseAll && e.link == null)) continue;
       int j = -1;
       if (e.source > 0) {
         for (int k = 0; k < enabledCount; k++) {

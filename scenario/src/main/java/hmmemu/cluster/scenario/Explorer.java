@@ -62,23 +62,40 @@ public final class Explorer {
   private final long seed;
   private final LinkSettings link;
   private final long leaseMicros;
+  private final Config base;
+  private boolean linksOnly;
 
   /** @param base gives hmm-emu.link and the lease, as for {@link SimScenarioRunner#run} */
   public Explorer(Scenario scenario, long seed, Config base) {
     // a file naming several kernel profiles is explored under its first one
     this.scenario = scenario.profiles().size() <= 1 ? scenario : scenario.forProfile(scenario.profiles().get(0));
     this.seed = seed;
+    this.base = base;
     this.link = LinkSettings.fromConfig(base);
     this.leaseMicros = base.hasPath(LEASE_KEY) ? base.getDuration(LEASE_KEY).toNanos() / 1000
         : hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
   }
 
+  /**
+   * Which events are choices: every enabled event (false, the default: link arrivals of every lane, controller hops
+   * and replies, timers), or only link arrivals (true: every deviation is then a message a pause point can hold, so
+   * a shrunk schedule can always be written as a file, but the controller's and the timers' timing stays seeded).
+   */
+  public Explorer linksOnly(boolean on) {
+    this.linksOnly = on;
+    return this;
+  }
+
   Scenario scenario() { return scenario; }
+
+  long seed() { return seed; }
+
+  Config base() { return base; }
 
   /** Why the file cannot be explored (as {@link SimScenarioRunner#unsupported}), or null. */
   public String unsupported() { return SimScenarioRunner.unsupported(scenario); }
 
-  ScheduleRun.Outcome run(ScheduleRun.Strategy s) { return ScheduleRun.run(scenario, seed, link, leaseMicros, s); }
+  ScheduleRun.Outcome run(ScheduleRun.Strategy s) { return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, s); }
 
   /** Replays {@code schedule} (an index past a point's enabled count takes the last; past the end, the seeded order). */
   ScheduleRun.Outcome replay(int[] schedule) {
@@ -200,4 +217,41 @@ public final class Explorer {
     return new Report(Strategy.EXHAUSTIVE, budget, states, visited.size(), 0, false, null);
   }
 
+
+  /**
+   * A shrunk failure: the 1-minimal schedule (up to its last deviation; the seeded order after it) and its deviations, the steps of the emitted file (null when none could
+   * be written, {@code why} says why), the replays shrinking took.
+   */
+  public record Shrunk(int[] schedule, int deviations, String kind, java.nio.file.Path file, int fileSteps, String why,
+      int replays) {}
+
+  /**
+   * Shrinks {@code f} ({@link Shrinker}) and writes the reproduction with pause points ({@link PauseFile}) into
+   * {@code outDir} as {@code <file>-<kind>-found.conf}; {@code command} is the line that found it (for the header).
+   */
+  public Shrunk shrink(Failure f, java.nio.file.Path file, java.nio.file.Path outDir, String command)
+      throws java.io.IOException {
+    Shrinker.Shrunk s = new Shrinker(this, f.kind()).shrink(f.schedule());
+    int len = 0;
+    for (int p : s.deviations().keySet()) len = Math.max(len, p + 1);
+    int[] shrunkSchedule = java.util.Arrays.copyOf(s.schedule(), Math.min(len, s.schedule().length));
+    String original = java.nio.file.Files.readString(file);
+    String header = "# Found by `" + command + "` (hmm-emu explore, docs/TESTING.md \"Exploration\"): a " + f.kind()
+        + "\n# in schedule " + f.scheduleNumber() + ", shrunk by ddmin to " + s.deviations().size()
+        + " deviation(s) from the seeded order " + s.deviations() + " (choice point -> index).\n"
+        + "# explore-verdict = " + f.kind() + "\n# The first failure: " + f.firstFailure().replace("\n", " ") + "\n"
+        + "# Replays in the simulator (hmm-emu sim) and on the embedded cluster (hmm-emu run) with that verdict: the\n"
+        + "# pause points below force the interleaving the schedule found.\n";
+    String[] why = new String[1];
+    String text = PauseFile.emit(this, original, s, f.kind(), header, why);
+    if (text == null) {
+      return new Shrunk(shrunkSchedule, s.deviations().size(), f.kind(), null, 0, why[0], s.replays());
+    }
+    java.nio.file.Files.createDirectories(outDir);
+    String name = file.getFileName().toString().replaceFirst("\\.conf$", "") + "-" + f.kind() + "-found.conf";
+    java.nio.file.Path out = outDir.resolve(name);
+    java.nio.file.Files.writeString(out, text.endsWith("\n") ? text : text + "\n");
+    int steps = ScenarioParser.parse(out).steps().size();
+    return new Shrunk(shrunkSchedule, s.deviations().size(), f.kind(), out, steps, null, s.replays());
+  }
 }

@@ -87,8 +87,12 @@ final class ScheduleRun {
 
   private ScheduleRun() {}
 
-  /** Runs {@code scenario} (one kernel profile) with seed {@code seed}, {@code strategy} choosing. */
-  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, Strategy strategy) {
+  /**
+   * Runs {@code scenario} (one kernel profile) with seed {@code seed}, {@code strategy} choosing; {@code linksOnly}:
+   * only link arrivals are choices ({@link hmmemu.sim.Sim#schedulerChoosesAll}).
+   */
+  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
+      Strategy strategy) {
     Verdict verdict = new Verdict(scenario);
     SimHost host = new SimHost(scenario, seed, link, leaseMicros);
     StepExecutor steps = new StepExecutor(scenario, host, verdict);
@@ -102,6 +106,7 @@ final class ScheduleRun {
       host.setUp(scenario);
       if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults());
       log.on = true;
+      host.sim().schedulerChoosesAll(!linksOnly);
       host.sim().scheduler((sim, e) -> {
         long key = sim.stateKey();
         int c = strategy.choose(choices.size(), key, e);
