@@ -239,7 +239,7 @@ public final class Explorer {
     String header = "# Found by `" + command + "` (hmm-emu explore, docs/TESTING.md \"Exploration\"): a " + f.kind()
         + "\n# in schedule " + f.scheduleNumber() + ", shrunk by ddmin to " + s.deviations().size()
         + " deviation(s) from the seeded order " + s.deviations() + " (choice point -> index).\n"
-        + "# explore-verdict = " + f.kind() + "\n# The first failure: " + f.firstFailure().replace("\n", " ") + "\n"
+        + "# explore-verdict = " + f.kind() + "\n# explore-seed = " + seed + "\n# The first failure: " + f.firstFailure().replace("\n", " ") + "\n"
         + "# Replays in the simulator (hmm-emu sim) and on the embedded cluster (hmm-emu run) with that verdict: the\n"
         + "# pause points below force the interleaving the schedule found.\n";
     String[] why = new String[1];

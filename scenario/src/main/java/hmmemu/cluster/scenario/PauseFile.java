@@ -26,7 +26,7 @@ final class PauseFile {
   private PauseFile() {}
 
   /** The pause point for one deviation. */
-  private record Hold(String id, String from, String to, String type, int skip, int step) {}
+  private record Hold(String id, String from, String to, String type, int skip, int step, boolean awaitFirst) {}
 
   /** The file text, or null with the reason in {@code why[0]}. */
   static String emit(Explorer explorer, String original, Shrinker.Shrunk shrunk, String kind, String header,
@@ -35,29 +35,40 @@ final class PauseFile {
     if (shrunk.deviations().isEmpty()) return header + original;
     List<Hold> holds = new ArrayList<>();
     int n = 0;
-    for (Map.Entry<Integer, Integer> d : shrunk.deviations().entrySet()) {
-      ScheduleRun.Choice c = shrunk.outcome().choices().get(d.getKey());
+    List<Map.Entry<Integer, Integer>> devs = new ArrayList<>(shrunk.deviations().entrySet());
+    for (int i = 0; i < devs.size(); i++) {
+      int point = devs.get(i).getKey();
+      ScheduleRun.Choice c = shrunk.outcome().choices().get(point);
       Scheduler.LinkEvent over = c.passedOver();
-      if (over == null || c.skip() < 0) {
-        why[0] = "choice point " + d.getKey() + " passed over an event that is not a link message (a controller hop"
-            + " or reply, or a timer): a pause point cannot hold it";
+      if (over != null && c.skip() >= 0) {
+        Hold h = hold(s, ++n, over, c.skip(), c.step(), false, point, why);
+        if (h == null) return null;
+        holds.add(h);
+        continue;
+      }
+      // Passed over a controller hop (or timer) in favour of link message M: the step the controller was running
+      // is to wait until M was sent; consecutive deviations passing over the same kind of event count once, with
+      // the last one's M (the furthest the others got meanwhile).
+      int last = i;
+      while (last + 1 < devs.size() && devs.get(last + 1).getKey() == devs.get(last).getKey() + 1
+          && shrunk.outcome().choices().get(devs.get(last + 1).getKey()).passedOver() == null) {
+        last++;
+      }
+      ScheduleRun.Choice lc = shrunk.outcome().choices().get(devs.get(last).getKey());
+      if (lc.takenEvent() == null || lc.takenSkip() < 0) {
+        why[0] = "choice point " + point + " passed over an event that is not a link message (a controller hop or"
+            + " reply, or a timer) in favour of another such event: a pause point can neither hold nor await it";
         return null;
       }
-      int dev = StepExecutor.deviceOf(over.msg());
-      String devName = null;
-      for (Scenario.Device x : s.devices()) if (Ids.deviceId(x.node(), x.index()) == dev) devName = x.name();
-      if (devName == null || (over.from() != 0 && over.to() != 0)) {
-        why[0] = "choice point " + d.getKey() + " passed over " + over + ", which no device's pause point matches";
-        return null;
-      }
-      String from = over.from() == 0 ? "cpu" : devName;
-      String to = over.to() == 0 ? "cpu" : devName;
-      holds.add(new Hold("explore" + (++n), from, to, over.msg().getClass().getSimpleName(), c.skip(), c.step()));
+      Hold h = hold(s, ++n, lc.takenEvent(), lc.takenSkip(), c.step(), true, point, why);
+      if (h == null) return null;
+      holds.add(h);
+      i = last;
     }
     String[] lines = original.split("\n", -1);
     int steps = s.steps().size();
     int[] resumeAt = new int[holds.size()];
-    for (int i = 0; i < holds.size(); i++) resumeAt[i] = Math.min(steps, holds.get(i).step() + 1);
+    for (int i = 0; i < holds.size(); i++) resumeAt[i] = first(holds.get(i), steps);
     // search the resume placements (each after the deviation's step), earliest first, for one that reproduces
     int tried = 0;
     while (true) {
@@ -74,11 +85,30 @@ final class PauseFile {
       while (i >= 0 && resumeAt[i] == steps) i--;
       if (i < 0 || tried >= 200) break;
       resumeAt[i]++;
-      for (int j = i + 1; j < holds.size(); j++) resumeAt[j] = Math.min(steps, holds.get(j).step() + 1);
+      for (int j = i + 1; j < holds.size(); j++) resumeAt[j] = first(holds.get(j), steps);
     }
     why[0] = "none of the " + tried + " pause/resume placements for " + holds.size() + " deviation(s) reproduced the "
         + kind + " in the simulator";
     return null;
+  }
+
+  /**
+   * The earliest resume placement: after the deviation's step; for a step that awaits the message, right after the
+   * await (the message is let go at once: the controller only waited until its sender got there).
+   */
+  private static int first(Hold h, int steps) { return Math.min(steps, h.awaitFirst() ? h.step() : h.step() + 1); }
+
+  private static Hold hold(Scenario s, int n, Scheduler.LinkEvent ev, int skip, int step, boolean awaitFirst,
+      int point, String[] why) {
+    int dev = StepExecutor.deviceOf(ev.msg());
+    String devName = null;
+    for (Scenario.Device x : s.devices()) if (Ids.deviceId(x.node(), x.index()) == dev) devName = x.name();
+    if (devName == null || (ev.from() != 0 && ev.to() != 0)) {
+      why[0] = "choice point " + point + " involves " + ev + ", which no device's pause point matches";
+      return null;
+    }
+    return new Hold("explore" + n, ev.from() == 0 ? "cpu" : devName, ev.to() == 0 ? "cpu" : devName,
+        ev.msg().getClass().getSimpleName(), skip, step, awaitFirst);
   }
 
   private static String write(String[] lines, Scenario s, List<Hold> holds, int[] resumeAt) {
@@ -97,9 +127,17 @@ final class PauseFile {
       if (i == first) {
         for (Hold h : holds) {
           out.add("  # explore: hold the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to()
-              + " (and its lane) until the resume below");
+              + " (and its lane) until the resume below (choice point: " + (h.awaitFirst() ? "a controller request waited"
+              + " for it" : "it was passed over") + ")");
           out.add("  { pause { id = " + h.id() + ", from = " + h.from() + ", to = " + h.to() + ", at = " + h.type()
               + (h.skip() > 0 ? ", skip = " + h.skip() : "") + " } }");
+        }
+      }
+      for (Hold h : holds) {
+        if (h.awaitFirst() && h.step() < steps.size() && i == steps.get(h.step()).line() - 1) {
+          out.add("  # explore: the next step waits until " + h.id() + " caught its message (it let that message's sender"
+              + " get there first)");
+          out.add("  { await-paused = " + h.id() + " }");
         }
       }
       for (int k = 0; k < holds.size(); k++) {

@@ -26,7 +26,7 @@ final class ScheduleRun {
 
   /** One choice point. {@code passedOver}: the seeded order's link event when another was taken, else null. */
   record Choice(int enabled, int taken, long stateKey, int step, Scheduler.LinkEvent passedOver,
-      Scheduler.LinkEvent takenEvent, int skip) {}
+      Scheduler.LinkEvent takenEvent, int skip, int takenSkip) {}
 
   /**
    * Counts the messages handed to the link since the steps began, per (direction, type, device), so that a passed
@@ -113,7 +113,10 @@ final class ScheduleRun {
         if (c < 0 || c >= e.size()) c = 0;
         Scheduler.LinkEvent over = c == 0 ? null : e.link(0);
         Integer skip = over == null ? null : log.ordinal.get(over.msg());
-        choices.add(new Choice(e.size(), c, key, step[0], over, e.link(c), skip == null ? -1 : skip));
+        Scheduler.LinkEvent taken = e.link(c);
+        Integer takenSkip = c == 0 || taken == null ? null : log.ordinal.get(taken.msg());
+        choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
+            takenSkip == null ? -1 : takenSkip));
         return c;
       });
       for (Scenario.Step s : scenario.steps()) {
