@@ -167,10 +167,8 @@ public final class Sim implements LinkStage.Host {
   private Scheduler scheduler;
   private boolean chooseAll = true;
   private final TraceHash controllerInputs = new TraceHash();
-  private long choicePoints;
   private long scheduled;
-  private EventQueue.Event[] enabled = new EventQueue.Event[16];
-  private int enabledCount;
+  private final Choices choices = new Choices();
 
   public Sim(Config config) {
     this.config = config;
@@ -247,7 +245,7 @@ public final class Sim implements LinkStage.Host {
   public Scheduler scheduler() { return scheduler; }
 
   /** Choice points met so far (only counted while a scheduler is set). */
-  public long choicePoints() { return choicePoints; }
+  public long choicePoints() { return choices.points; }
 
   /**
    * A 64-bit key of the simulated system's logical state: each node's input sequence (every message and lease tick
@@ -290,7 +288,7 @@ public final class Sim implements LinkStage.Host {
       if (scheduler == null) {
         agenda.poll();
       } else {
-        e = pick(untilNanos);
+        e = choices.pick(this, agenda, untilNanos, scheduler, chooseAll);
         agenda.remove(e);
       }
       now = Math.max(now, e.atNanos);
@@ -299,51 +297,6 @@ public final class Sim implements LinkStage.Host {
     }
     return true;
   }
-
-  /** The {@link Scheduler}'s pick among the enabled events: per source the earliest, due by {@code untilNanos}. */
-  private EventQueue.Event pick(long untilNanos) {
-    enabledCount = 0;
-    if (!chooseAll && agenda.peek().link == null) return agenda.peek();
-    for (int i = 0, n = agenda.size(); i < n; i++) {
-      EventQueue.Event e = agenda.get(i);
-      if (e.atNanos > untilNanos || (!chooseAll && e.link == null)) continue;
-      int j = -1;
-      if (e.source > 0) {
-        for (int k = 0; k < enabledCount; k++) {
-          if (enabled[k].source == e.source) {
-            j = k;
-            break;
-          }
-        }
-      }
-      if (j < 0) {
-        if (enabledCount == enabled.length) enabled = java.util.Arrays.copyOf(enabled, enabledCount * 2);
-        enabled[enabledCount++] = e;
-      } else if (EventQueue.less(e, enabled[j])) {
-        enabled[j] = e;
-      }
-    }
-    java.util.Arrays.sort(enabled, 0, enabledCount, (a, b) -> EventQueue.less(a, b) ? -1 : EventQueue.less(b, a) ? 1 : 0);
-    if (enabledCount == 1) return enabled[0];
-    choicePoints++;
-    int c = scheduler.choose(this, enabledView);
-    if (c < 0 || c >= enabledCount) throw new IllegalStateException("scheduler chose " + c + " of " + enabledCount);
-    return enabled[c];
-  }
-
-  private final Scheduler.Enabled enabledView = new Scheduler.Enabled() {
-    @Override
-    public int size() { return enabledCount; }
-
-    @Override
-    public long source(int i) { return enabled[i].source; }
-
-    @Override
-    public long atNanos(int i) { return enabled[i].atNanos; }
-
-    @Override
-    public Scheduler.LinkEvent link(int i) { return enabled[i].link; }
-  };
 
   /** Runs until nothing is left to happen (or the bounds); true if the agenda emptied. */
   public boolean runToQuiescence(long untilNanos, long maxEvents) {
