@@ -17,7 +17,7 @@ class ExplorerTest {
 
   @Test
   void choosingIndexZeroEverywhereIsTheSeededRunBitForBit() {
-    for (String f : new String[] {"c12b-fork-enomem.conf", "c04-two-devices.conf", "c11-madvise-before-check.conf",
+    for (String f : new String[] {"c05-nouveau-atomic.conf", "c04-two-devices.conf", "c11-madvise-before-check.conf",
         "c06-cpu-touch-in-window.conf"}) {
       Scenario s = ScenarioParser.parse(CASES.resolve(f));
       for (long seed : new long[] {1, 42}) {
