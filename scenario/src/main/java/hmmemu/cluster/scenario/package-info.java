@@ -42,6 +42,8 @@
  * ({@code ScenarioReader} and the parsers) reads HOCON values; only the runner side talks to the cluster.
  * Nothing here is imported by the cores; the CLI and the it-tests use only {@code ScenarioParser.parse},
  * {@code ScenarioRunner.run} with {@code ScenarioRunner.Options}, {@code SimScenarioRunner}, {@code Scenario},
- * {@code CaseResult} and {@code ScenarioException}.
+ * {@code CaseResult} and {@code ScenarioException}; and schedule exploration (issue 13, {@code hmm-emu explore}):
+ * {@code Explorer} (public: strategies, report, shrink), {@code ScheduleRun} (one run under a scheduler),
+ * {@code Shrinker} (ddmin) and {@code PauseFile} (the shrunk schedule as a pause-point file).
  */
 package hmmemu.cluster.scenario;
