@@ -25,6 +25,12 @@ public interface LinkStage {
     /** Runs {@code r} at virtual time {@code atNanos} (>= now). */
     void at(long atNanos, Runnable r);
 
+    /**
+     * As {@link #at(long, Runnable)} for the arrival of the head of one FIFO lane: {@code lane} keys the lane (the
+     * events of one key are one {@link Scheduler} source, never reordered), {@code what} describes it.
+     */
+    default void at(long atNanos, Runnable r, long lane, Scheduler.LinkEvent what) { at(atNanos, r); }
+
     /** Hands a message to node {@code to}'s core (it arrived and passed the data link layer). */
     void arrive(int from, int to, HmmProtocol.Msg msg, long[] vc);
   }

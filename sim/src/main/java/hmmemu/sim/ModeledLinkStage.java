@@ -141,6 +141,12 @@ public final class ModeledLinkStage implements LinkStage {
     transmit(x, new Copy(x.lane(lane).nextSeq++, lane, msg, vc, 1), 1, x.generation);
   }
 
+  /** A nonzero key of one lane of a direction (a {@link Scheduler} source). */
+  private static long laneKey(Direction d, long lane) {
+    long k = ((long) (d.from() & 0x7f) << 56) | ((long) d.to() << 48) | ((lane * 0x9E3779B97F4A7C15L) >>> 16);
+    return k == 0 ? 1 : k; // positive: a lane (Sim gives other events negative sources of their own)
+  }
+
   private static long nanos(double micros) { return Math.round(micros * 1000.0); }
 
   private void transmit(Dir x, Copy c, int backoff, int generation) {
@@ -191,12 +197,15 @@ public final class ModeledLinkStage implements LinkStage {
       if (ln.lastDue != Long.MIN_VALUE && ln.lastDue > due) due = ln.lastDue;
       ln.lastDue = due;
       ln.fifo.add(copy);
-      host.at(due, () -> {
+      Runnable arrival = () -> {
         inFlight--;
         if (generation != x.generation) return;
         Copy head = ln.fifo.poll();
         if (head != null) arriveOrDrop(x, head, generation);
-      });
+      };
+      // each lane's arrivals are one scheduler source: whichever of them fires takes the lane's head (FIFO)
+      host.at(due, arrival, laneKey(x.direction, c.lane()), new Scheduler.LinkEvent(x.direction.from(),
+          x.direction.to(), c.lane(), c.msg()));
     }
   }
 

@@ -129,6 +129,8 @@ public final class Sim implements LinkStage.Host {
     long busyUntil;
     /** Messages (and lease ticks) that arrived while the node was paused or busy, in arrival order. */
     ArrayDeque<Inbound> inbox;
+    /** The node's input so far, in order (every message and lease tick its core stepped on): its state's key. */
+    final TraceHash inputs = new TraceHash();
 
     Node(int index, CpuMm cpu, GpuNode gpu) {
       this.index = index;
@@ -162,6 +164,12 @@ public final class Sim implements LinkStage.Host {
   private long messages;
   private long droppedReplies;
   private long nextReq;
+  /** Null: the seeded order (the agenda's minimum), with no choice point asked. */
+  private Scheduler scheduler;
+  private boolean chooseAll = true;
+  private final TraceHash controllerInputs = new TraceHash();
+  private long scheduled;
+  private final Choices choices = new Choices();
 
   public Sim(Config config) {
     this.config = config;
@@ -210,10 +218,56 @@ public final class Sim implements LinkStage.Host {
     schedule(e, atNanos);
   }
 
+  @Override
+  public void at(long atNanos, Runnable r, long lane, Scheduler.LinkEvent what) {
+    EventQueue.Event e = new EventQueue.Event() {
+      @Override
+      void fire() { r.run(); }
+    };
+    e.source = lane;
+    e.link = what;
+    schedule(e, atNanos);
+  }
+
+  /**
+   * Lets {@code s} pick the next event at every choice point (null: the seeded order, the agenda's minimum, which a
+   * scheduler answering 0 reproduces exactly). See {@link Scheduler}.
+   */
+  public void scheduler(Scheduler s) { this.scheduler = s; }
+
+  /**
+   * With {@code true} (the default) every source is offered at a choice point; with {@code false} only link
+   * arrivals are: an event that is not a link arrival (a controller hop or reply, a timer, a fault) fires when it is
+   * the earliest, as in the seeded order, and is never offered to be taken early. The scheduler then reorders only
+   * what a pause point can hold: messages on the links, across lanes.
+   */
+  public void schedulerChoosesAll(boolean all) { this.chooseAll = all; }
+
+  public Scheduler scheduler() { return scheduler; }
+
+  /** Choice points met so far (only counted while a scheduler is set). */
+  public long choicePoints() { return choices.points; }
+
+  /**
+   * A 64-bit key of the simulated system's logical state: each node's input sequence (every message and lease tick
+   * its core stepped on, in order) and the controller's (every reply it received, in order). The cores are
+   * deterministic functions of their input sequences and so is everything in flight (what a node sent is fixed by
+   * what it received), so two runs with equal keys are in equal states up to virtual time and up to the order in
+   * which independent nodes took their inputs: the key merges the interleavings of one Mazurkiewicz trace. Virtual
+   * time is left out (the cores read it only for leases of dead drivers' folio locks and the driver's 1000 ms
+   * deadline, so equal keys at different instants may still differ there).
+   */
+  public long stateKey() {
+    long h = controllerInputs.value();
+    for (Node n : nodes) h = Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ (n.crashed ? ~n.inputs.value() : n.inputs.value());
+    return h;
+  }
+
   private void schedule(EventQueue.Event e, long atNanos) {
     if (atNanos < now) throw new IllegalStateException("event scheduled in the past: " + atNanos + " < " + now);
     e.atNanos = atNanos;
     e.tie = rng.nextLong();
+    if (e.source == 0) e.source = -(++scheduled); // a source of its own (negative: never a lane's key)
     agenda.add(e);
   }
 
@@ -232,8 +286,13 @@ public final class Sim implements LinkStage.Host {
         return false;
       }
       if (fired >= limit) return false;
-      agenda.poll();
-      now = e.atNanos;
+      if (scheduler == null) {
+        agenda.poll();
+      } else {
+        e = choices.pick(this, agenda, untilNanos, scheduler, chooseAll);
+        agenda.remove(e);
+      }
+      now = Math.max(now, e.atNanos);
       lastFiredAt = now;
       fired++;
       e.fire();
@@ -282,6 +341,7 @@ public final class Sim implements LinkStage.Host {
 
   private void replyToController(Requester r, HmmProtocol.Msg reply, long[] vc) {
     at(now + hopNanos(), () -> {
+      controllerInputs.addInput(0, reply);
       mergeController(vc);
       r.onReply(reply);
     });
@@ -323,6 +383,7 @@ public final class Sim implements LinkStage.Host {
   /** One step of node {@code n}'s core on {@code msg}, as its actor shell does it. */
   private void process(Node n, HmmProtocol.Msg msg, long[] vc, Requester requester) {
     messages++;
+    n.inputs.addInput(1, msg);
     n.clock.merge(vc);
     Ready ready;
     if (n.cpu != null) {
@@ -429,6 +490,7 @@ public final class Sim implements LinkStage.Host {
   }
 
   private void tickLease(Node n) {
+    n.inputs.addInput(2, null);
     finishStep(n, null, n.cpu.tick(nowMicros()));
   }
 

@@ -103,6 +103,12 @@ public final class TraceHash {
     record(event, COMPONENTS.get(event.getClass()));
   }
 
+  /** Folds one input of a node's core (a message, or null for a tick) under {@code tag}: {@link Sim#stateKey}. */
+  public void addInput(int tag, Object input) {
+    mix(tag);
+    value(input);
+  }
+
   private void value(Object o) {
     if (o == null) {
       mix(0x5A5A);

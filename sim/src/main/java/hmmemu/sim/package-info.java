@@ -5,7 +5,9 @@
  * hmmemu.node.link in virtual time); {@link hmmemu.sim.TraceHash} hashes a run's trace; {@link
  * hmmemu.sim.SimExperiment} is the headline experiment's workload; {@link hmmemu.sim.SimFaults} carries out a fault
  * schedule (hmmemu.node.link.FaultSchedule) in virtual time. The host-side cost of a step comes from
- * hmmemu.node.cost.HostCost.
+ * hmmemu.node.cost.HostCost. {@link hmmemu.sim.Scheduler} (issue 13) picks among the enabled events at each choice
+ * point ({@code Choices} collects them per source: a link lane, or any other event); without one, or with one
+ * answering 0, the seeded order is unchanged; {@link hmmemu.sim.Sim#stateKey} is the state hash of exploration.
  *
  * <p>May import: the cores (hmmemu.cpu.core, hmmemu.gpu.core), the checker, the model (hmmemu.protocol.model, .msg,
  * .trace), the pure parts of node-runtime (hmmemu.node.link's settings, specs, distributions, random streams and fault

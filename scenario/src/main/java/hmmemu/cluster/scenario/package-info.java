@@ -40,11 +40,13 @@
  *
  * <p>May import: the model and message types (hmmemu.protocol.model, .msg, .trace), the node link stages
  * (hmmemu.node, hmmemu.node.link), the cluster harness (hmmemu.cluster: EmbeddedCluster, ControlClient,
- * hmmemu.cluster.check), the simulator (hmmemu.sim; only {@code SimHost} and {@code SimScenarioRunner}), Typesafe
+ * hmmemu.cluster.check), the simulator (hmmemu.sim; only {@code SimHost}, {@code SimScenarioRunner} and the exploration classes), Typesafe
  * Config for HOCON and Pekko typed for asks. Only the parser side
  * ({@code ScenarioReader} and the parsers) reads HOCON values; only the runner side talks to the cluster.
  * Nothing here is imported by the cores; the CLI and the it-tests use only {@code ScenarioParser.parse},
  * {@code ScenarioRunner.run} with {@code ScenarioRunner.Options}, {@code SimScenarioRunner}, {@code Scenario},
- * {@code CaseResult} and {@code ScenarioException}.
+ * {@code CaseResult} and {@code ScenarioException}; and schedule exploration (issue 13, {@code hmm-emu explore}):
+ * {@code Explorer} (public: strategies, report, shrink), {@code ScheduleRun} (one run under a scheduler),
+ * {@code Shrinker} (ddmin) and {@code PauseFile} (the shrunk schedule as a pause-point file).
  */
 package hmmemu.cluster.scenario;

@@ -1,0 +1,160 @@
+package hmmemu.cluster.cli;
+
+import hmmemu.cluster.HmmEmuSettings;
+import hmmemu.cluster.scenario.Explorer;
+import hmmemu.cluster.scenario.Scenario;
+import hmmemu.cluster.scenario.ScenarioException;
+import hmmemu.cluster.scenario.ScenarioParser;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code hmm-emu explore FILE [--strategy random|pct|exhaustive] [--budget N] [--depth D] [--seed S] [--out DIR]
+ * [--json]}: explores the schedules of one scenario file in the simulator (issue 13, docs/TESTING.md "Exploration";
+ * hmmemu.cluster.scenario.Explorer) until one fails, then shrinks the failing schedule and writes it as a scenario
+ * file with pause points. Exit 0 when no schedule failed, 1 when one did, 2 on bad input.
+ */
+@Command(name = "explore", mixinStandardHelpOptions = true,
+    description = {"Explores the interleavings of a scenario file in the simulator (random walk, PCT, or bounded "
+        + "exhaustive search with state caching) until a schedule fails (violation, expectation, deadlock, livelock, "
+        + "timeout), shrinks it (ddmin) and writes a replayable scenario file with pause points.",
+        "Exit 0 no failing schedule within the budget, 1 one failed, 2 bad input."})
+final class ExploreCommand implements Callable<Integer> {
+  @Parameters(arity = "1", paramLabel = "FILE", description = "A scenario file.")
+  File file;
+  @Option(names = "--strategy", paramLabel = "S", description = "random, pct (default) or exhaustive.")
+  String strategy = "pct";
+  @Option(names = "--budget", paramLabel = "N", description = "At most N schedules (default "
+      + Explorer.DEFAULT_BUDGET + ").")
+  int budget = Explorer.DEFAULT_BUDGET;
+  @Option(names = "--depth", paramLabel = "D", description = "pct: the bug depth d (default "
+      + Explorer.DEFAULT_PCT_DEPTH + "); exhaustive: at most D deviations from the seeded order (default "
+      + Explorer.DEFAULT_EXHAUSTIVE_DEPTH + ").")
+  Integer depth;
+  @Option(names = "--seed", paramLabel = "S", description = "The simulator's seed and the strategy's (default 1).")
+  long seed = 1;
+  @Option(names = "--out", paramLabel = "DIR", description = "Where the shrunk reproduction goes (default: a new "
+      + "directory under the system's temporary directory, printed).")
+  File out;
+  @Option(names = "--links-only", description = "Offer only link arrivals as choices, not controller hops and replies "
+      + "or timers (which keep their seeded timing): every found schedule can then be written with pause points.")
+  boolean linksOnly;
+  @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
+  boolean noShrink;
+  @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
+      + "\"distinctStates\", \"statesPerSecond\", \"failure\": null | {\"kind\", \"schedule\", \"shrunkFile\", "
+      + "\"shrunkSteps\"}}.")
+  boolean json;
+  @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file over reference.conf (hmm-emu.link, "
+      + "hmm-emu.faults.folio-lock-lease).")
+  File config;
+
+  @Override
+  public Integer call() {
+    PrintStream o = System.out;
+    Explorer.Strategy st;
+    try {
+      st = Explorer.Strategy.valueOf(strategy.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return usage("--strategy: expected random, pct or exhaustive, got \"" + strategy + "\"");
+    }
+    if (budget < 1) return usage("--budget must be at least 1, got " + budget);
+    if (depth != null && depth < 1) return usage("--depth must be at least 1, got " + depth);
+    if (!file.isFile()) return usage("no such file: " + file);
+    Scenario scenario;
+    try {
+      scenario = ScenarioParser.parse(file.toPath());
+    } catch (ScenarioException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    HmmEmuSettings settings = HmmEmuSettings.load(config, Map.of());
+    Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly);
+    String why = x.unsupported();
+    if (why != null) return usage(file + ": not supported in the simulator: " + why);
+    String name = st.name().toLowerCase(Locale.ROOT);
+    Explorer.Report r = x.explore(st, budget, depth == null ? 0 : depth);
+    o.println("explore " + file + " --strategy " + name + " --seed " + seed + ": " + r.schedules() + " schedule(s)"
+        + (r.exhausted() ? " (the bounded space is exhausted)" : "") + ", " + r.states() + " states visited, "
+        + r.distinctStates() + " distinct, " + fmt(r.statesPerSecond()) + " states/s ("
+        + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms");
+    Explorer.Shrunk s = null;
+    String shrunkFile = null;
+    if (r.failure() == null) {
+      o.println("no failing schedule");
+    } else {
+      Explorer.Failure f = r.failure();
+      o.println("FAIL " + f.kind() + " in schedule " + f.scheduleNumber() + " (" + f.schedule().length
+          + " choice points): " + f.firstFailure());
+      o.println("  schedule: " + compact(f.schedule()));
+      if (!noShrink) {
+        try {
+          Path dir = out != null ? out.toPath() : Files.createTempDirectory("hmm-emu-explore-");
+          String cmd = "hmm-emu explore " + file + " --strategy " + name + " --seed " + seed
+              + (depth == null ? "" : " --depth " + depth) + (linksOnly ? " --links-only" : "");
+          s = x.shrink(f, file.toPath(), dir, cmd);
+        } catch (IOException e) {
+          return usage("cannot write the shrunk file: " + e.getMessage());
+        }
+        o.println("  shrunk (ddmin, " + s.replays() + " replays): " + s.deviations() + " deviation(s) from the seeded"
+            + " order, schedule " + compact(s.schedule()));
+        if (s.file() != null) {
+          shrunkFile = s.file().toString();
+          o.println("  reproduction: " + shrunkFile + " (" + s.fileSteps() + " steps; replay: hmm-emu sim "
+              + shrunkFile + ", hmm-emu run " + shrunkFile + ")");
+        } else {
+          o.println("  no pause-point file: " + s.why());
+        }
+      }
+    }
+    if (json) {
+      StringBuilder sb = new StringBuilder();
+      sb.append("{\"ok\": ").append(r.failure() == null).append(", \"strategy\": \"").append(name)
+          .append("\", \"schedules\": ").append(r.schedules()).append(", \"distinctStates\": ")
+          .append(r.distinctStates()).append(", \"statesPerSecond\": ").append(fmt(r.statesPerSecond()))
+          .append(", \"failure\": ");
+      if (r.failure() == null) {
+        sb.append("null");
+      } else {
+        int[] sched = s != null ? s.schedule() : r.failure().schedule();
+        sb.append("{\"kind\": \"").append(r.failure().kind()).append("\", \"schedule\": ")
+            .append(Arrays.toString(sched).replace(" ", "")).append(", \"shrunkFile\": ")
+            .append(shrunkFile == null ? "null" : RunCommand.quote(shrunkFile)).append(", \"shrunkSteps\": ")
+            .append(s == null || s.file() == null ? "null" : Integer.toString(s.fileSteps())).append('}');
+      }
+      o.println(sb.append('}'));
+    }
+    return r.failure() == null ? 0 : 1;
+  }
+
+  /** A schedule with its runs of the seeded choice folded: 0x12,2,0x5. */
+  private static String compact(int[] s) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < s.length;) {
+      int j = i;
+      while (j < s.length && s[j] == s[i]) j++;
+      if (sb.length() > 1) sb.append(',');
+      sb.append(s[i]);
+      if (j - i > 1) sb.append('x').append(j - i);
+      i = j;
+    }
+    return sb.append("] (value x count)").toString();
+  }
+
+  private static String fmt(double v) { return String.format(Locale.ROOT, "%.0f", v); }
+
+  private static int usage(String what) {
+    System.err.println("hmm-emu explore: " + what);
+    return 2;
+  }
+}

@@ -1,0 +1,257 @@
+package hmmemu.cluster.scenario;
+
+import com.typesafe.config.Config;
+import hmmemu.node.link.LinkSettings;
+import hmmemu.sim.Scheduler;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Schedule exploration of one scenario file in the simulator (issue 13, {@code hmm-emu explore}): runs the file
+ * under many schedules ({@link ScheduleRun}: a schedule is the list of choice indices, and replaying it is
+ * deterministic) until one fails (an invariant violation, a failed expectation, a deadlock, a livelock or a timeout,
+ * each its kind) or the budget of schedules is spent, then shrinks the failing schedule ({@link Shrinker}).
+ *
+ * <p>Strategies:
+ * <ul>
+ *   <li>{@code random}: a uniform choice at every choice point.
+ *   <li>{@code pct}: probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010)
+ *       with bug depth d: each source (a link lane, i.e. a sending kernel thread, or any other event) gets a random
+ *       priority in [d, d + sources) when first seen; the enabled event of the highest-priority source fires; at
+ *       d - 1 change points drawn uniformly over the run's estimated length (the previous run's choice points) the
+ *       source that just fired drops to priority d - i (below every initial one).
+ *   <li>{@code exhaustive}: depth-first search over all schedules with at most D deviations from the seeded order
+ *       (delay-bounded search, Emmi, Qadeer and Rakamarić, POPL 2011), stateless (each schedule is run from the
+ *       start with its prefix), with state caching: a choice point whose {@link hmmemu.sim.Sim#stateKey} was
+ *       reached before with no more deviations used is not expanded again (the run stops there). The state key
+ *       merges the interleavings of one Mazurkiewicz trace (each node's input sequence), which is the partial-order
+ *       reduction: it is sound because the cores are deterministic in their input sequences; it ignores virtual
+ *       time (see stateKey), so a schedule whose outcome depends only on when a lease or the driver deadline expires
+ *       can be pruned. No sleep sets or persistent sets are used.
+ * </ul>
+ */
+public final class Explorer {
+  /** Defaults: budget, PCT's bug depth, exhaustive search's deviation bound. */
+  public static final int DEFAULT_BUDGET = 1000;
+  public static final int DEFAULT_PCT_DEPTH = 3;
+  public static final int DEFAULT_EXHAUSTIVE_DEPTH = 2;
+  private static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
+
+  public enum Strategy { RANDOM, PCT, EXHAUSTIVE }
+
+  /** A failing schedule: its kind, first failure line, the schedule, and its step count. */
+  public record Failure(String kind, String firstFailure, int[] schedule, int scheduleNumber) {}
+
+  /**
+   * What exploration found. {@code states}: choice points visited in all (with repeats); {@code distinctStates}:
+   * distinct state keys among them.
+   */
+  public record Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
+      boolean exhausted, Failure failure) {
+    public double statesPerSecond() { return wallNanos == 0 ? 0 : states / (wallNanos / 1e9); }
+
+    public double distinctStatesPerSecond() { return wallNanos == 0 ? 0 : distinctStates / (wallNanos / 1e9); }
+  }
+
+  private final Scenario scenario;
+  private final long seed;
+  private final LinkSettings link;
+  private final long leaseMicros;
+  private final Config base;
+  private boolean linksOnly;
+
+  /** @param base gives hmm-emu.link and the lease, as for {@link SimScenarioRunner#run} */
+  public Explorer(Scenario scenario, long seed, Config base) {
+    // a file naming several kernel profiles is explored under its first one
+    this.scenario = scenario.profiles().size() <= 1 ? scenario : scenario.forProfile(scenario.profiles().get(0));
+    this.seed = seed;
+    this.base = base;
+    this.link = LinkSettings.fromConfig(base);
+    this.leaseMicros = base.hasPath(LEASE_KEY) ? base.getDuration(LEASE_KEY).toNanos() / 1000
+        : hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
+  }
+
+  /**
+   * Which events are choices: every enabled event (false, the default: link arrivals of every lane, controller hops
+   * and replies, timers), or only link arrivals (true: every deviation is then a message a pause point can hold, so
+   * a shrunk schedule can always be written as a file, but the controller's and the timers' timing stays seeded).
+   */
+  public Explorer linksOnly(boolean on) {
+    this.linksOnly = on;
+    return this;
+  }
+
+  Scenario scenario() { return scenario; }
+
+  long seed() { return seed; }
+
+  Config base() { return base; }
+
+  /** Why the file cannot be explored (as {@link SimScenarioRunner#unsupported}), or null. */
+  public String unsupported() { return SimScenarioRunner.unsupported(scenario); }
+
+  ScheduleRun.Outcome run(ScheduleRun.Strategy s) { return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, s); }
+
+  /** Replays {@code schedule} (an index past a point's enabled count takes the last; past the end, the seeded order). */
+  ScheduleRun.Outcome replay(int[] schedule) {
+    return run((point, key, e) -> point < schedule.length ? Math.min(schedule[point], e.size() - 1) : 0);
+  }
+
+  /** Explores with {@code strategy} for at most {@code budget} schedules; {@code depth} <= 0 takes the default. */
+  public Report explore(Strategy strategy, int budget, int depth) {
+    long t0 = System.nanoTime();
+    Report r = switch (strategy) {
+      case RANDOM -> sample(strategy, budget, 0);
+      case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
+      case EXHAUSTIVE -> exhaustive(budget, depth > 0 ? depth : DEFAULT_EXHAUSTIVE_DEPTH);
+    };
+    return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
+        r.exhausted(), r.failure());
+  }
+
+  private Report sample(Strategy strategy, int budget, int depth) {
+    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + strategy.ordinal());
+    Set<Long> distinct = new HashSet<>();
+    long states = 0;
+    int estimate = 0;
+    for (int n = 1; n <= budget; n++) {
+      ScheduleRun.Strategy s = strategy == Strategy.RANDOM ? (point, key, e) -> rng.nextInt(e.size())
+          : new Pct(rng.split(), depth, Math.max(estimate, 1));
+      ScheduleRun.Outcome o = run(s);
+      states += o.choices().size();
+      for (ScheduleRun.Choice c : o.choices()) distinct.add(c.stateKey());
+      estimate = Math.max(estimate, o.choices().size());
+      if (o.failed()) {
+        return new Report(strategy, n, states, distinct.size(), 0, false,
+            new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
+      }
+    }
+    return new Report(strategy, budget, states, distinct.size(), 0, false, null);
+  }
+
+  /** PCT's scheduler for one run. */
+  private static final class Pct implements ScheduleRun.Strategy {
+    private final SplittableRandom rng;
+    private final int depth;
+    private final Map<Long, Integer> priority = new HashMap<>();
+    private final int[] changeAt;
+    private int changes;
+    private int nextLow;
+
+    Pct(SplittableRandom rng, int depth, int length) {
+      this.rng = rng;
+      this.depth = depth;
+      this.changeAt = new int[Math.max(0, depth - 1)];
+      for (int i = 0; i < changeAt.length; i++) changeAt[i] = rng.nextInt(length);
+      Arrays.sort(changeAt);
+      this.nextLow = depth - 1;
+    }
+
+    @Override
+    public int choose(int point, long key, Scheduler.Enabled e) {
+      int best = 0;
+      int bestP = Integer.MIN_VALUE;
+      for (int i = 0; i < e.size(); i++) {
+        // a new source gets a random initial priority in [depth, depth + 10^6): distinct with high probability
+        int p = priority.computeIfAbsent(e.source(i), s -> depth + rng.nextInt(1_000_000));
+        if (p > bestP) {
+          bestP = p;
+          best = i;
+        }
+      }
+      while (changes < changeAt.length && changeAt[changes] <= point) {
+        changes++;
+        priority.put(e.source(best), nextLow--); // the change point: the running source drops below all others
+        return choose(point, key, e);
+      }
+      return best;
+    }
+  }
+
+  private Report exhaustive(int budget, int maxDeviations) {
+    Map<Long, Integer> visited = new HashMap<>(); // state key -> fewest deviations it was reached with
+    long states = 0;
+    int[] prefix = new int[0];
+    for (int n = 1; n <= budget; n++) {
+      final int[] p = prefix;
+      int[] dev = {0};
+      ScheduleRun.Outcome o = run((point, key, e) -> {
+        if (point < p.length) {
+          int c = Math.min(p[point], e.size() - 1);
+          if (c != 0) dev[0]++;
+          if (point == p.length - 1) visited.merge(key, dev[0] - (c != 0 ? 1 : 0), Math::min);
+          return c;
+        }
+        Integer seen = visited.get(key);
+        if (seen != null && seen <= dev[0]) throw new ScheduleRun.Pruned();
+        visited.put(key, dev[0]);
+        return 0;
+      });
+      states += o.choices().size();
+      if (o.failed()) {
+        return new Report(Strategy.EXHAUSTIVE, n, states, visited.size(), 0, false,
+            new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
+      }
+      // the lexicographic successor within the deviation bound
+      List<ScheduleRun.Choice> cs = o.choices();
+      int[] used = new int[cs.size() + 1];
+      for (int i = 0; i < cs.size(); i++) used[i + 1] = used[i] + (cs.get(i).taken() != 0 ? 1 : 0);
+      int next = -1;
+      for (int i = cs.size() - 1; i >= 0; i--) {
+        ScheduleRun.Choice c = cs.get(i);
+        if (c.taken() + 1 < c.enabled() && used[i] + 1 <= maxDeviations) {
+          next = i;
+          break;
+        }
+      }
+      if (next < 0) return new Report(Strategy.EXHAUSTIVE, n, states, visited.size(), 0, true, null);
+      prefix = new int[next + 1];
+      for (int i = 0; i < next; i++) prefix[i] = cs.get(i).taken();
+      prefix[next] = cs.get(next).taken() + 1;
+    }
+    return new Report(Strategy.EXHAUSTIVE, budget, states, visited.size(), 0, false, null);
+  }
+
+
+  /**
+   * A shrunk failure: the 1-minimal schedule (up to its last deviation; the seeded order after it) and its deviations, the steps of the emitted file (null when none could
+   * be written, {@code why} says why), the replays shrinking took.
+   */
+  public record Shrunk(int[] schedule, int deviations, String kind, java.nio.file.Path file, int fileSteps, String why,
+      int replays) {}
+
+  /**
+   * Shrinks {@code f} ({@link Shrinker}) and writes the reproduction with pause points ({@link PauseFile}) into
+   * {@code outDir} as {@code <file>-<kind>-found.conf}; {@code command} is the line that found it (for the header).
+   */
+  public Shrunk shrink(Failure f, java.nio.file.Path file, java.nio.file.Path outDir, String command)
+      throws java.io.IOException {
+    Shrinker.Shrunk s = new Shrinker(this, f.kind()).shrink(f.schedule());
+    int len = 0;
+    for (int p : s.deviations().keySet()) len = Math.max(len, p + 1);
+    int[] shrunkSchedule = java.util.Arrays.copyOf(s.schedule(), Math.min(len, s.schedule().length));
+    String original = java.nio.file.Files.readString(file);
+    String header = "# Found by `" + command + "` (hmm-emu explore, docs/TESTING.md \"Exploration\"): a " + f.kind()
+        + "\n# in schedule " + f.scheduleNumber() + ", shrunk by ddmin to " + s.deviations().size()
+        + " deviation(s) from the seeded order " + s.deviations() + " (choice point -> index).\n"
+        + "# explore-verdict = " + f.kind() + "\n# explore-seed = " + seed + "\n# The first failure: " + f.firstFailure().replace("\n", " ") + "\n"
+        + "# Replays in the simulator (hmm-emu sim) and on the embedded cluster (hmm-emu run) with that verdict: the\n"
+        + "# pause points below force the interleaving the schedule found.\n";
+    String[] why = new String[1];
+    String text = PauseFile.emit(this, original, s, f.kind(), header, why);
+    if (text == null) {
+      return new Shrunk(shrunkSchedule, s.deviations().size(), f.kind(), null, 0, why[0], s.replays());
+    }
+    java.nio.file.Files.createDirectories(outDir);
+    String name = file.getFileName().toString().replaceFirst("\\.conf$", "") + "-" + f.kind() + "-found.conf";
+    java.nio.file.Path out = outDir.resolve(name);
+    java.nio.file.Files.writeString(out, text.endsWith("\n") ? text : text + "\n");
+    int steps = ScenarioParser.parse(out).steps().size();
+    return new Shrunk(shrunkSchedule, s.deviations().size(), f.kind(), out, steps, null, s.replays());
+  }
+}

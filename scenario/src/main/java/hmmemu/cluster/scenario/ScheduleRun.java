@@ -1,0 +1,145 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.node.link.LinkSettings;
+import hmmemu.sim.Scheduler;
+import hmmemu.sim.Sim;
+import hmmemu.node.link.ModeledLink.Fault;
+import hmmemu.node.link.ModeledLink.PartitionMode;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One run of a scenario file in the simulator under a {@link Scheduler} (issue 13): the same set-up, steps,
+ * expectations and {@link Verdict} as {@link SimScenarioRunner}, with the scheduler deciding each choice point of the
+ * steps (set-up runs in the seeded order). It records every choice point: how many events were enabled, which one
+ * was taken, the simulator's {@link Sim#stateKey} before it, the step running then (its position in the steps list; the list's size during the final checks), and the link event the seeded
+ * order would have taken (what a pause point must hold to force the choice). Not a kernel structure.
+ */
+final class ScheduleRun {
+  /** Thrown by a strategy to stop a run whose state was explored already (an Error: no step catches it). */
+  static final class Pruned extends Error {
+    Pruned() { super(null, null, false, false); }
+  }
+
+  /** One choice point. {@code passedOver}: the seeded order's link event when another was taken, else null. */
+  record Choice(int enabled, int taken, long stateKey, int step, Scheduler.LinkEvent passedOver,
+      Scheduler.LinkEvent takenEvent, int skip, int takenSkip) {}
+
+  /**
+   * Counts the messages handed to the link since the steps began, per (direction, type, device), so that a passed
+   * over message can be named by a pause point's {@code skip} (its ordinal among the matching messages).
+   */
+  static final class SendLog implements hmmemu.sim.LinkStage {
+    private final hmmemu.sim.LinkStage inner;
+    final java.util.IdentityHashMap<HmmProtocol.Msg, Integer> ordinal = new java.util.IdentityHashMap<>();
+    private final Map<String, Integer> counts = new HashMap<>();
+    boolean on;
+
+    SendLog(hmmemu.sim.LinkStage inner) { this.inner = inner; }
+
+    @Override
+    public void send(int from, int to, HmmProtocol.Msg msg, long[] vc) {
+      if (on) {
+        String k = from + ">" + to + " " + msg.getClass().getSimpleName() + " " + StepExecutor.deviceOf(msg);
+        int n = counts.merge(k, 1, Integer::sum) - 1;
+        ordinal.putIfAbsent(msg, n);
+      }
+      inner.send(from, to, msg, vc);
+    }
+
+    @Override public void nodeDown(int node) { inner.nodeDown(node); }
+    @Override public long inFlight() { return inner.inFlight(); }
+    @Override public List<String> stats() { return inner.stats(); }
+    @Override public List<String> lost() { return inner.lost(); }
+    @Override public void partition(int node, PartitionMode mode) { inner.partition(node, mode); }
+    @Override public void heal(int node) { inner.heal(node); }
+    @Override public Map<Integer, PartitionMode> partitions() { return inner.partitions(); }
+    @Override public long addDelay(int from, int to, double micros, double jitterMicros, long untilNanos) {
+      return inner.addDelay(from, to, micros, jitterMicros, untilNanos);
+    }
+    @Override public void removeDelay(long id) { inner.removeDelay(id); }
+    @Override public void setProbability(Fault fault, int from, int to, Double p) { inner.setProbability(fault, from, to, p); }
+    @Override public void clearFaults() { inner.clearFaults(); }
+  }
+
+  /** What a strategy sees at a choice point. */
+  interface Strategy {
+    /** The index to take at choice point {@code point} (0-based in this run) among {@code e}, in state {@code key}. */
+    int choose(int point, long key, Scheduler.Enabled e);
+  }
+
+  /** The outcome: failures (empty = the file held), the choice points met, whether the run was pruned. */
+  record Outcome(List<String> failures, List<Choice> choices, boolean pruned, long traceHash) {
+    boolean failed() { return !pruned && !failures.isEmpty(); }
+
+    /** The first failure's kind ({@link SimScenarioRunner#failureKind}), or null. */
+    String kind() { return failures.isEmpty() ? null : SimScenarioRunner.failureKind(failures.get(0)); }
+
+    int[] schedule() {
+      int[] out = new int[choices.size()];
+      for (int i = 0; i < out.length; i++) out[i] = choices.get(i).taken();
+      return out;
+    }
+  }
+
+  private ScheduleRun() {}
+
+  /**
+   * Runs {@code scenario} (one kernel profile) with seed {@code seed}, {@code strategy} choosing; {@code linksOnly}:
+   * only link arrivals are choices ({@link hmmemu.sim.Sim#schedulerChoosesAll}).
+   */
+  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
+      Strategy strategy) {
+    Verdict verdict = new Verdict(scenario);
+    SimHost host = new SimHost(scenario, seed, link, leaseMicros);
+    StepExecutor steps = new StepExecutor(scenario, host, verdict);
+    host.onCrash(steps::crashed);
+    List<Choice> choices = new ArrayList<>();
+    SendLog log = new SendLog(host.sim().linkStage());
+    host.sim().linkStage(log);
+    int[] step = {0};
+    boolean pruned = false;
+    try {
+      host.setUp(scenario);
+      if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults());
+      log.on = true;
+      host.sim().schedulerChoosesAll(!linksOnly);
+      host.sim().scheduler((sim, e) -> {
+        long key = sim.stateKey();
+        int c = strategy.choose(choices.size(), key, e);
+        if (c < 0 || c >= e.size()) c = 0;
+        Scheduler.LinkEvent over = c == 0 ? null : e.link(0);
+        Integer skip = over == null ? null : log.ordinal.get(over.msg());
+        Scheduler.LinkEvent taken = e.link(c);
+        Integer takenSkip = c == 0 || taken == null ? null : log.ordinal.get(taken.msg());
+        choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
+            takenSkip == null ? -1 : takenSkip));
+        return c;
+      });
+      for (Scenario.Step s : scenario.steps()) {
+        steps.runStep(s);
+        step[0]++;
+      }
+      steps.finish();
+      verdict.expectNoViolations(() -> host.checker().violations());
+    } catch (Pruned p) {
+      pruned = true;
+    } catch (ScenarioCluster.SetupFailure e) {
+      verdict.fail(e.getMessage());
+    } catch (RuntimeException e) {
+      verdict.fail(scenario.file() + ":1: the run failed: " + e);
+    } finally {
+      host.sim().scheduler(null);
+      try {
+        steps.releasePauses();
+      } catch (Pruned p) {
+        pruned = true;
+      }
+    }
+    CaseResult r = verdict.result(0);
+    return new Outcome(r.failures(), choices, pruned, host.sim().traceHash());
+  }
+}

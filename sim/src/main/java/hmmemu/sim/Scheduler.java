@@ -1,0 +1,50 @@
+package hmmemu.sim;
+
+/**
+ * Picks which of the enabled events happens next (issue 13, schedule exploration). The simulator asks only at a
+ * <b>choice point</b>: more than one event is enabled, i.e. due within the current run bound, counting only the
+ * earliest event of each <b>source</b>. A source is one FIFO lane of a link direction (the messages of one sending
+ * kernel thread with {@code lanes = per-thread}, docs/PROTOCOL.md §5.8; of the whole direction without lanes), so a
+ * scheduler can never make a lane's messages overtake each other; every other event (a controller hop, a reply to
+ * the controller, a lease tick, a step's host-side cost elapsing, a fault) is a source of its own.
+ *
+ * <p>The enabled events come sorted as the seeded order would fire them (virtual time, then the seed's tie key):
+ * index 0 is exactly the event the simulator fires without a scheduler, so a scheduler that always answers 0 keeps
+ * every run bit for bit ({@link #SEEDED}). Choosing a later event lets virtual time jump to it; the events passed
+ * over fire later, at the then current time (an unbounded message delay, which an asynchronous system allows).
+ * Not a kernel structure.
+ */
+@FunctionalInterface
+public interface Scheduler {
+  /** The seeded order: always the earliest event. */
+  Scheduler SEEDED = (sim, enabled) -> 0;
+
+  /** Returns the index in [0, enabled.size()) of the event to fire next; called only when size() >= 2. */
+  int choose(Sim sim, Enabled enabled);
+
+  /** The events enabled at one choice point, sorted as the seeded order would fire them. */
+  interface Enabled {
+    int size();
+
+    /** The event's source: equal for the events of one link lane, distinct for every other event. */
+    long source(int i);
+
+    /** Virtual time the event was due at. */
+    long atNanos(int i);
+
+    /**
+     * What the event carries, for descriptions and pause points: for a link arrival a {@link LinkEvent}, else
+     * null.
+     */
+    LinkEvent link(int i);
+  }
+
+  /** A link arrival: the message heading the lane, from node {@code from} to node {@code to}. */
+  record LinkEvent(int from, int to, long lane, hmmemu.protocol.msg.HmmProtocol.Msg msg) {
+    @Override
+    public String toString() {
+      return (from == 0 ? "cpu0" : "gpu" + from) + "->" + (to == 0 ? "cpu0" : "gpu" + to) + " "
+          + msg.getClass().getSimpleName();
+    }
+  }
+}
