@@ -26,6 +26,7 @@ public final class NodeRoles {
 
   /** Role cpu: the CPU-MMU actor and the invariant checker. */
   public static CpuRefs startCpu(ActorSystem<?> system, ModelSwitches switches, ModelClock clock, Link link) {
+    DropWatch.install(system, "cpu");
     ActorRef<Object> checker = system.systemActorOf(CheckerActor.create(switches.kernelProfile()), "checker", Props.empty());
     ActorRef<Object> cpu = system.systemActorOf(CpuNodeActor.create(switches, clock, link), "cpu-mmu", Props.empty());
     return new CpuRefs(cpu, checker);
@@ -40,6 +41,7 @@ public final class NodeRoles {
   /** As above, the actor wrapped in {@code freeze} (null = not freezable) so that it can be frozen and thawed. */
   public static ActorRef<Object> startGpu(ActorSystem<?> system, int nodeIndex, int devicesPerNode,
       ModelSwitches switches, ModelClock clock, Link link, hmmemu.node.link.Freeze freeze) {
+    DropWatch.install(system, "gpu" + nodeIndex);
     var behavior = GpuNodeActor.create(nodeIndex, devicesOf(nodeIndex, devicesPerNode), switches, clock, link);
     return system.systemActorOf(freeze == null ? behavior : freeze.wrap(behavior), "gpu-node", Props.empty());
   }

@@ -102,6 +102,7 @@ final class NodeCommand implements Callable<Integer> {
     ModelClock clock = ModelClock.scaledWall(settings.timeScale);
     String name = role.equals("cpu") ? "cpu0" : "gpu" + nodeIndex;
     if (role.equals("cpu")) {
+      hmmemu.cluster.DropWatch.install(system, name);
       if (!noChecker) system.systemActorOf(CheckerActor.create(settings.switches.kernelProfile()), "checker", org.apache.pekko.actor.typed.Props.empty());
       system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, link), "cpu-mmu",
           org.apache.pekko.actor.typed.Props.empty());
