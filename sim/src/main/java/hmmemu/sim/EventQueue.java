@@ -29,15 +29,8 @@ final class EventQueue {
 
   void add(Event e) {
     if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-    int i = size++;
-    while (i > 0) {
-      int parent = (i - 1) >>> 1;
-      Event p = heap[parent];
-      if (!less(e, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = e;
+    heap[size] = e;
+    siftUp(size++);
   }
 
   /** The i-th event in heap order (0 <= i < size): for a scan of every pending event. */
@@ -94,21 +87,8 @@ final class EventQueue {
     Event last = heap[--size];
     heap[size] = null;
     if (size > 0) {
-      int i = 0;
-      int half = size >>> 1;
-      while (i < half) {
-        int c = 2 * i + 1;
-        Event child = heap[c];
-        int r = c + 1;
-        if (r < size && less(heap[r], child)) {
-          c = r;
-          child = heap[r];
-        }
-        if (!less(child, last)) break;
-        heap[i] = child;
-        i = c;
-      }
-      heap[i] = last;
+      heap[0] = last;
+      siftDown(0);
     }
     return top;
   }
