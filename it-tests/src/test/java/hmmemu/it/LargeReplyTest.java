@@ -3,6 +3,7 @@ package hmmemu.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmmemu.cluster.DropWatch;
 import hmmemu.protocol.model.DriverFlavour;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.ModelSwitches;
@@ -33,6 +34,7 @@ class LargeReplyTest {
   @Test
   @DisplayName("a 24,576-entry DeviceInfo (over 256 KiB) reaches the controller in parts")
   void aReplyLargerThanAFrameArrives() {
+    long droppedBefore = DropWatch.dropped();
     try (ClusterFixture f = new ClusterFixture(1, ModelSwitches.kernel())) {
       f.call(f.gpu(1), new HmmProtocol.BindMm(f.client.nextReqId(), D0, MM, DriverFlavour.DMIRROR),
           HmmProtocol.MmBound.class);
@@ -56,6 +58,10 @@ class LargeReplyTest {
       assertTrue(bytes > FRAME, "the DeviceInfo is larger than a frame: " + bytes);
       assertEquals(1, f.client.chunkedReplies(), "it came in parts");
       assertEquals(0, f.client.unmatchedReplies());
+      // Each READ is a burst of 4,096 DeviceMemoryAccess messages. A replay timer shorter than the loaded host's ACK
+      // round trip once re-sent whole bursts every few ms, filled Artery's send queue and had ~48,000 envelopes
+      // dropped in one run (a 20 s stall in another): the replay timer now learns the round trip (DataLink).
+      assertEquals(0, DropWatch.dropped() - droppedBefore, "envelopes Artery dropped (DropWatch logs each as ERROR)");
     }
   }
 }

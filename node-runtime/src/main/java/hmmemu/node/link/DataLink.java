@@ -16,7 +16,8 @@ import java.util.function.Predicate;
 /**
  * Both ends of the host-device data link layer of one node, without actors and without a clock (models the PCIe
  * Data Link Layer, PCIe Base Spec ch. 3; docs/FAULTS.md): on the sending side sequence numbers, the replay buffer
- * and the REPLAY_TIMER with its backoff; on the receiving side NEXT_RCV_SEQ, in-order exactly-once delivery with a
+ * and the REPLAY_TIMER with its backoff (adaptive: raised to the measured ACK round trip, {@link #replayTimeoutNanos});
+ * on the receiving side NEXT_RCV_SEQ, in-order exactly-once delivery with a
  * reorder buffer, and cumulative ACKs (piggybacked, or pure after the AckNak_LATENCY_TIMER). With the layer off
  * (raw link) it delivers as frames come, acknowledges each one selectively and reports a message never
  * acknowledged within the replay timeout as lost. Messages larger than {@link #CHUNK_BYTES} travel as chunk frames
@@ -82,6 +83,11 @@ public final class DataLink {
     final ArrayDeque<Envelope> stalled = new ArrayDeque<>();
     long lastProgressNanos;
     int backoff = 1;
+    /** Smoothed ACK round trip and its mean deviation (RFC 6298 SRTT, RTTVAR), wall nanos; -1 before a sample. */
+    long srttNanos = -1;
+    long rttvarNanos;
+    /** Frames up to this sequence number were replayed: their ACK is no round-trip sample (Karn's rule). */
+    long replayedUpTo;
 
     Tx(int toNode, String to, long lane) {
       this.toNode = toNode;
@@ -191,7 +197,7 @@ public final class DataLink {
     Envelope seqd = b.build();
     if (t.unacked.isEmpty()) t.lastProgressNanos = nowNanos;
     t.unacked.add(new Unacked(seqd.getLinkSeq(), seqd, nowNanos));
-    arm(t.lastProgressNanos + rel.realNanos(rel.replayTimeoutMicros() * t.backoff));
+    arm(t.lastProgressNanos + replayTimeoutNanos(t));
     port.transmit(t.toNode, t.to, seqd);
   }
 
@@ -200,19 +206,64 @@ public final class DataLink {
     Tx t = tx.get(key(from, lane));
     if (t == null) return;
     if (!rel.on()) { // selective ACK of one message
-      t.unacked.removeIf(u -> u.seq() == cumulative);
+      for (var it = t.unacked.iterator(); it.hasNext();) {
+        Unacked u = it.next();
+        if (u.seq() == cumulative) {
+          it.remove();
+          sampleRoundTrip(t, nowNanos - u.sentNanos());
+          break;
+        }
+      }
       return;
     }
-    boolean progress = false;
-    while (!t.unacked.isEmpty() && t.unacked.peekFirst().seq() <= cumulative) {
-      t.unacked.pollFirst();
-      progress = true;
-    }
-    if (progress) {
+    Unacked newest = null;
+    while (!t.unacked.isEmpty() && t.unacked.peekFirst().seq() <= cumulative) newest = t.unacked.pollFirst();
+    if (newest != null) {
       t.lastProgressNanos = nowNanos;
-      t.backoff = 1; // the PCIe REPLAY_NUM and REPLAY_TIMER reset when an ACK makes progress
+      // The REPLAY_TIMER restarts when an ACK makes progress (PCIe). Its backoff is kept until an ACK of a frame
+      // that was never replayed gives a round-trip sample (Karn's algorithm): an ACK of a replayed frame may answer
+      // the first copy, so it neither measures the round trip nor proves the shorter timer enough.
+      if (newest.seq() > t.replayedUpTo) {
+        sampleRoundTrip(t, nowNanos - newest.sentNanos());
+        t.backoff = 1;
+      }
       while (!t.stalled.isEmpty() && t.unacked.size() < rel.replayBuffer()) transmitNew(t, t.stalled.poll(), nowNanos);
     }
+  }
+
+  /** One ACK round-trip sample (send to ACK, wall nanos) into the direction's estimate (RFC 6298 section 2). */
+  private static void sampleRoundTrip(Tx t, long rttNanos) {
+    long r = Math.max(0, rttNanos);
+    if (t.srttNanos < 0) {
+      t.srttNanos = r;
+      t.rttvarNanos = r / 2;
+    } else {
+      t.rttvarNanos = (3 * t.rttvarNanos + Math.abs(t.srttNanos - r)) / 4;
+      t.srttNanos = (7 * t.srttNanos + r) / 8;
+    }
+  }
+
+  /**
+   * The direction's replay timeout now, backoff included: the configured {@code replay-timeout}, raised to the
+   * ACK round trip measured on this link (SRTT + 4 RTTVAR, RFC 6298) when that is longer, never beyond
+   * {@link LinkReliability#MAX_BACKOFF} times the configured value. PCIe sizes REPLAY_TIMER to cover the link's round
+   * trip and the receiver's ACK latency; the emulator's round trip also holds the host's transport and scheduling,
+   * which the model did not ask for, and a timer shorter than it replays the whole buffer for nothing, again and
+   * again (a replay storm that filled Artery's send queue in LargeReplyTest under load, issue 16).
+   */
+  private long replayTimeoutNanos(Tx t) {
+    long configured = rel.realNanos(rel.replayTimeoutMicros());
+    long timeout = configured;
+    if (t.srttNanos >= 0) {
+      timeout = Math.max(configured, Math.min(t.srttNanos + 4 * t.rttvarNanos, configured * LinkReliability.MAX_BACKOFF));
+    }
+    return timeout * t.backoff;
+  }
+
+  /** The replay timeout of the direction towards {@code to} in {@code lane} now, wall nanos (tests, status). */
+  public long replayTimeoutNanos(String to, long lane) {
+    Tx t = tx.get(key(to, lane));
+    return t == null ? rel.realNanos(rel.replayTimeoutMicros()) : replayTimeoutNanos(t);
   }
 
   // ------------------------------------------------------------------------------------------------ receiving
@@ -406,11 +457,11 @@ public final class DataLink {
     }
     for (Tx t : tx.values()) {
       if (t.unacked.isEmpty()) continue;
-      long due = t.lastProgressNanos + rel.realNanos(rel.replayTimeoutMicros() * t.backoff);
+      long due = t.lastProgressNanos + replayTimeoutNanos(t);
       if (!rel.on()) {
         // Raw link: no replay. A message still unacknowledged a replay timeout after it was sent is reported lost,
         // by name.
-        long timeout = rel.realNanos(rel.replayTimeoutMicros());
+        long timeout = replayTimeoutNanos(t);
         for (var it = t.unacked.iterator(); it.hasNext();) {
           Unacked u = it.next();
           if (now - (u.sentNanos() + timeout) < 0) {
@@ -428,9 +479,10 @@ public final class DataLink {
       if (now - due >= 0) {
         for (Unacked u : t.unacked) port.transmit(t.toNode, t.to, u.frame());
         port.count(nodeIndex, t.toNode, Event.REPLAYED, t.unacked.size());
+        t.replayedUpTo = t.unacked.peekLast().seq();
         t.lastProgressNanos = now;
         t.backoff = Math.min(t.backoff * 2, LinkReliability.MAX_BACKOFF);
-        due = now + rel.realNanos(rel.replayTimeoutMicros() * t.backoff);
+        due = now + replayTimeoutNanos(t);
       }
       next = Math.min(next, due);
     }
