@@ -70,8 +70,8 @@ final class Device {
   /** nouveau_svm_fault() between the worker and nouveau's handler, until the worker has nothing to hand over. */
   private void handOver(FaultBuffer.Handover handover) {
     if (handover == null) return;
-    drivers.handleFault(handover, (errno, iterations, resultPhys) ->
-        handOver(faultBuffer.onFaultHandled(errno, iterations, resultPhys, drivers::svmBound)));
+    drivers.handleFault(handover, (errno, iterations, resultPhys, limit) ->
+        handOver(faultBuffer.onFaultHandled(errno, iterations, resultPhys, limit, drivers::svmBound)));
   }
 
   /** The host answered a device access: its issuer gets the value, then pending flushes make progress. */

@@ -103,6 +103,44 @@ class NouveauRangeFaultTest {
   }
 
   /**
+   * §3.8/§4.3: a word with map order 9 (a PMD-mapped THP) makes nouveau_hmm_convert_pfn() map the whole aligned
+   * 2 MiB (512 entries, consecutive pfns); nouveau_svm_fault()'s limit = args.i.p.addr + args.i.p.size then skips
+   * the batch's other fault inside it, and both replay. A fault past the 2 MiB is handled on its own.
+   */
+  @Test
+  void aPmdMappedPageIsMappedAsOneLargePageAndSatisfiesTheBatchInsideIt() {
+    CpuScript script = boot(ModelSwitches.kernel());
+    long base = 0x4000_0000L; // 2 MiB aligned
+    long z = 0x70_0000L;
+    script.step(new HmmProtocol.DeviceAccess(1, DEV, MM, z, Access.READ, 0)); // occupies the worker
+    script.insertWindow();
+    script.step(new HmmProtocol.DeviceAccess(2, DEV, MM, base + 5 * Page.SIZE, Access.READ, 0));
+    script.step(new HmmProtocol.DeviceAccess(3, DEV, MM, base + 300 * Page.SIZE, Access.READ, 0));
+    script.step(new HmmProtocol.DeviceAccess(4, DEV, MM, base + 512 * Page.SIZE, Access.READ, 0));
+    HmmProtocol.HmmRangeFault first = script.take(HmmProtocol.HmmRangeFault.class);
+    script.step(new HmmProtocol.HmmRangeFaultReply(first.reqId(), Errno.OK, List.of(HmmPfn.VALID | 0x9000L)));
+    script.take(HmmProtocol.DeviceMemoryAccess.class);
+
+    script.insertWindow();
+    HmmProtocol.HmmRangeFault fault = script.take(HmmProtocol.HmmRangeFault.class);
+    assertEquals(base + 5 * Page.SIZE, fault.start());
+    long head = 0x10_0000L;
+    script.step(new HmmProtocol.HmmRangeFaultReply(fault.reqId(), Errno.OK,
+        List.of(HmmPfn.VALID | HmmPfn.WRITE | HmmPfn.orderFlags(9) | (head + 5))));
+    List<HmmProtocol.DeviceEntry> entries = script.node.entries(DEV).stream().filter(e -> e.va() >= base).toList();
+    assertEquals(512, entries.size(), "the whole 2 MiB is mapped");
+    assertEquals(new HmmProtocol.DeviceEntry(MM, base, head, true, true, false), entries.get(0));
+    assertEquals(new HmmProtocol.DeviceEntry(MM, base + 511 * Page.SIZE, head + 511, true, true, false),
+        entries.get(511));
+    // page 300's fault is inside the limit and skipped; the fault past it is the next one handled
+    script.insertWindow();
+    HmmProtocol.HmmRangeFault next = script.take(HmmProtocol.HmmRangeFault.class);
+    assertEquals(base + 512 * Page.SIZE, next.start(), "page 300 was satisfied by the large page");
+    script.step(new HmmProtocol.HmmRangeFaultReply(next.reqId(), Errno.OK, List.of(HmmPfn.VALID | 0x7777L)));
+    assertEquals(3, script.node.counters(DEV).faultsHandled());
+  }
+
+  /**
    * §4.3 with a CPU restore between hmm_range_fault and the locked check: read_retry fails, nothing is mapped, the
    * loop restarts after the invalidation ended.
    */

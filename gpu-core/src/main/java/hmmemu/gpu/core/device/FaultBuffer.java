@@ -190,8 +190,10 @@ public final class FaultBuffer {
    * on error, and return the next fault to hand over (null when the batch ended and no new one started).
    *
    * @param resultPhys args.phys[0] after a successful update ({@link #PHYS_V} ...), -1 when nothing was programmed
+   * @param limit {@code args.i.p.addr + args.i.p.size}: faults of the same mm below it are judged satisfied (one
+   *     page past the handled fault, or the end of the large page nouveau_hmm_convert_pfn() mapped)
    */
-  public Handover onFaultHandled(Errno errno, int iterations, int resultPhys, IntPredicate svmBound) {
+  public Handover onFaultHandled(Errno errno, int iterations, int resultPhys, long limit, IntPredicate svmBound) {
     FaultBatch b = batch;
     if (b == null) {
       throw new IllegalStateException("one fault handled at a time: handler finished outside its batch");
@@ -201,14 +203,14 @@ public final class FaultBuffer {
     driverIterationsMax = Math.max(driverIterationsMax, iterations);
     if (errno == Errno.EBUSY) driverTimeouts++;
     if (resultPhys >= 0) b.phys = resultPhys;
-    // Skip the following faults of the same page that the update satisfies, judged (as nouveau does) by the
-    // access of the fault just handled against args.phys[0].
+    // Skip the following faults below limit (the same page, or the rest of a large page) that the update
+    // satisfies, judged (as nouveau does) by the access of the fault just handled against args.phys[0].
     int fi = b.next;
     WarpAccess handled = b.faults.get(fi);
     int fn = fi + 1;
     while (fn < b.faults.size()) {
       WarpAccess f = b.faults.get(fn);
-      if (f.mmId != handled.mmId || f.page() >= handled.page() + Page.SIZE || !satisfied(handled.access, b.phys)) {
+      if (f.mmId != handled.mmId || f.page() >= limit || !satisfied(handled.access, b.phys)) {
         break;
       }
       fn++;

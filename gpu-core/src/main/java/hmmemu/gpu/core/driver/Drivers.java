@@ -30,8 +30,11 @@ public final class Drivers {
 
   /** nouveau_(atomic_)range_fault() returned for the fault handed over by the worker. */
   public interface FaultHandled {
-    /** @param resultPhys args.phys[0] after a successful update, -1 when nothing was programmed */
-    void handled(Errno errno, int iterations, int resultPhys);
+    /**
+     * @param resultPhys args.phys[0] after a successful update, -1 when nothing was programmed
+     * @param limit {@code args.i.p.addr + args.i.p.size}: the end of the GPU mapping the update made
+     */
+    void handled(Errno errno, int iterations, int resultPhys, long limit);
   }
 
   final DeviceIds ids;
@@ -129,7 +132,7 @@ public final class Drivers {
             throw new IllegalStateException("one fault handled at a time: handler finished outside its batch");
           }
           currentFault = null;
-          onHandled.handled(errno, handler.iterations(), handler.resultPhys());
+          onHandled.handled(errno, handler.iterations(), handler.resultPhys(), handler.mapLimit());
         });
     currentFault.start();
   }

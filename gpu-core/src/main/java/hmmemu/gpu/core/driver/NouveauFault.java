@@ -59,6 +59,8 @@ final class NouveauFault implements DriverMutex.Holder {
   private long pfn;
   /** args.phys[0] after a successful update (FaultBuffer.PHYS_*), -1 when nothing was programmed. */
   private int resultPhys = -1;
+  /** args.i.p.addr + args.i.p.size: the end of what the PFNMAP ioctl covered (one page unless a large page). */
+  private long mapLimit;
 
   NouveauFault(Drivers drivers, Binding binding, WarpAccess fault, boolean atomicPath, int hmmFlags,
       Handled onHandled) {
@@ -69,11 +71,15 @@ final class NouveauFault implements DriverMutex.Holder {
     this.atomicPath = atomicPath;
     this.hmmFlags = hmmFlags;
     this.onHandled = onHandled;
+    this.mapLimit = page + Page.SIZE;
   }
 
   int iterations() { return loop == null ? 1 : loop.iterations(); }
 
   int resultPhys() { return resultPhys; }
+
+  /** {@code limit = args.i.p.addr + args.i.p.size} in nouveau_svm_fault(): later faults below it are satisfied. */
+  long mapLimit() { return mapLimit; }
 
   State state() {
     switch (stage) {
@@ -206,11 +212,25 @@ final class NouveauFault implements DriverMutex.Holder {
 
   private static boolean valid(long word) { return (word & HmmPfn.VALID) != 0 && (word & HmmPfn.ERROR) == 0; }
 
-  /** nouveau_hmm_convert_pfn() + the PFNMAP ioctl: V, plus W for a writable pfn; nothing for an invalid one. */
+  /**
+   * nouveau_hmm_convert_pfn() + the PFNMAP ioctl: V, plus W for a writable pfn; nothing for an invalid one. When
+   * the CPU maps the page with a map order (a PMD-mapped THP: {@code hmm_pfn_to_map_order}), nouveau maps the whole
+   * naturally aligned 2^order pages as one GPU page ({@code args->p.page = order + PAGE_SHIFT}, {@code p.addr}
+   * aligned down, {@code page -= (addr - p.addr) >> PAGE_SHIFT}: the folio's pages have consecutive pfns); the
+   * emulated device keeps 4 KiB entries, so it installs one per page of the large page.
+   */
   private void map(long word, long seq) {
     if (!valid(word)) return;
     boolean writable = (word & HmmPfn.WRITE) != 0;
-    drivers.pageTable.install(binding.mmId, page, HmmPfn.pfn(word), true, writable, false, window.subId, seq);
+    int order = HmmPfn.mapOrder(word);
+    long size = Page.SIZE << order;
+    long start = page & -size;
+    long headPfn = HmmPfn.pfn(word) - (page - start) / Page.SIZE;
+    for (long i = 0; i < size / Page.SIZE; i++) {
+      drivers.pageTable.install(binding.mmId, start + i * Page.SIZE, headPfn + i, true, writable, false, window.subId,
+          seq);
+    }
+    mapLimit = start + size;
   }
 
   // ---------------------------------------------------------------------------------------- common
