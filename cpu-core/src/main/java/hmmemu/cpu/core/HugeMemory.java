@@ -87,15 +87,24 @@ final class HugeMemory {
     }
     long haddr = va & ~(RangeFault.PMD_SIZE - 1);
     notifier.startInvalidation(mm, haddr, haddr + RangeFault.PMD_SIZE, NotifyEvent.CLEAR, 0, true, inv -> {
-      if (mm.pmdMapped.remove(haddr / RangeFault.PMD_SIZE)) {
-        for (long p = haddr; p < haddr + RangeFault.PMD_SIZE; p += Page.SIZE) {
-          Pte pte = mm.pte(p);
-          if (pte.state() != PteState.NONE) k.setPte(mm, p, pte, "__split_huge_pmd_locked");
-        }
-      }
+      splitHugePmdLocked(mm, haddr);
       notifier.endInvalidation(inv);
       then.run();
     }, null);
+  }
+
+  /**
+   * Models split_huge_pmd_locked() -> __split_huge_pmd_locked(): under the PMD lock, with no notifier of its own
+   * (the caller's invalidation covers it), the huge PMD at va becomes 512 PTEs for the same pages.
+   */
+  void splitHugePmdLocked(Mm mm, long va) {
+    long haddr = va & ~(RangeFault.PMD_SIZE - 1);
+    if (mm.pmdMapped.remove(haddr / RangeFault.PMD_SIZE)) {
+      for (long p = haddr; p < haddr + RangeFault.PMD_SIZE; p += Page.SIZE) {
+        Pte pte = mm.pte(p);
+        if (pte.state() != PteState.NONE) k.setPte(mm, p, pte, "__split_huge_pmd_locked");
+      }
+    }
   }
 
   /**

@@ -65,9 +65,7 @@ final class Vmscan {
     folios.lockWholeFolio(head);
     for (Folio p : pages) p.refcount++; // folio_isolate_lru()'s reference
     List<Rmap.Mapping> all = rmap.mappingsOf(head, !k.v5());
-    huge.splitMappings(all, () -> rmap.perMm(rmap.mappingsOf(head, !k.v5()), NotifyEvent.CLEAR, group -> {
-      for (Rmap.Mapping mp : group) tryToUnmapOne(mp);
-    }, () -> {
+    Runnable unmapped = () -> {
       folios.unlockFolio(head);
       boolean mapped = false;
       for (Folio p : pages) mapped |= p.mapcount > 0;
@@ -78,7 +76,22 @@ final class Vmscan {
       }
       if (!mapped && head.freed) freed[0] += pages.size();
       next.run();
-    }));
+    };
+    if (k.v5()) {
+      // 5.14: try_to_unmap_one() starts with split_huge_pmd_address() (__split_huge_pmd: a CLEAR over the 2 MiB of
+      // its own), then raises the CLEAR over [address, vma_address_end) for the PTEs.
+      huge.splitMappings(all, () -> rmap.perMm(rmap.mappingsOf(head, false), NotifyEvent.CLEAR, group -> {
+        for (Rmap.Mapping mp : group) tryToUnmapOne(mp);
+      }, unmapped));
+    } else {
+      // 6.15 (since "mm/rmap: integrate PMD-mapped folio splitting into pagewalk loop"): one CLEAR over
+      // [address, vma_address_end), the folio's extent in the VMA; the walk meets the huge PMD under it and splits it
+      // with split_huge_pmd_locked() (no notifier of its own), restarts and unmaps the PTEs.
+      rmap.perMm(all, NotifyEvent.CLEAR, group -> {
+        for (Rmap.Mapping mp : group) if (mp.mm().pmdMapped(mp.va())) huge.splitHugePmdLocked(mp.mm(), mp.va());
+        for (Rmap.Mapping mp : group) tryToUnmapOne(mp);
+      }, unmapped);
+    }
   }
 
   /**
