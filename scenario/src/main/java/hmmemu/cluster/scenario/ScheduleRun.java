@@ -16,7 +16,10 @@ import java.util.Map;
  * expectations and {@link Verdict} as {@link SimScenarioRunner}, with the scheduler deciding each choice point of the
  * steps (set-up runs in the seeded order). It records every choice point: how many events were enabled, which one
  * was taken, the simulator's {@link Sim#stateKey} before it, the step running then (its position in the steps list; the list's size during the final checks), and the link event the seeded
- * order would have taken (what a pause point must hold to force the choice). Not a kernel structure.
+ * order would have taken (what a pause point must hold to force the choice). A concurrent block's draws (the start
+ * order and the gap before each later start, {@link SimHost.BlockChoice}) come through the same scheduler as choice
+ * points of their own kind, so every strategy sees them and exhaustive search counts them as deviations. Not a
+ * kernel structure.
  */
 final class ScheduleRun {
   /** Thrown by a strategy to stop a run whose state was explored already (an Error: no step catches it). */
