@@ -34,6 +34,9 @@ import java.util.SplittableRandom;
  *       time (see stateKey), so a schedule whose outcome depends only on when a lease or the driver deadline expires
  *       can be pruned. No sleep sets or persistent sets are used.
  * </ul>
+ * A concurrent block's draws (its start order and the gap before each later start) are choice points of the same
+ * scheduler ({@link SimHost.BlockChoice}, index 0 the seeded draw): every strategy sees them, and the state key
+ * then also hashes the draws taken ({@link ScheduleRun}).
  */
 public final class Explorer {
   /** Defaults: budget, PCT's bug depth, exhaustive search's deviation bound. */

@@ -16,11 +16,19 @@ import java.util.Map;
  * each placement is run in the simulator with the seeded order, and the first that fails with the schedule's kind
  * is written. A schedule with no deviation (the seeded order fails) is the file itself.
  *
+ * <p>A deviation at a concurrent block's choice point ({@link SimHost.BlockChoice}: which step starts next, or the
+ * model time before it) is written by rewriting every block the run reached as the start order the schedule took:
+ * the block's steps, each with {@code async = true}, one after the other in that order ({@link #sequential}); on
+ * either host an async step's first request has reached its node before the next step starts. The gaps between
+ * the starts cannot be written (an async start waits one controller hop instead), so the written file is kept only
+ * if its replay in the simulator reproduces the kind, as every placement is.
+ *
  * <p>What cannot be written: a deviation that passed over something other than a link message between the CPU
  * node and a device (a controller hop or reply, a lease tick, a host-side cost elapsing), since pause points hold
- * only link directions; and a schedule none of whose placements reproduces the kind (holding a whole lane until a
- * step boundary is coarser than one swap). Then {@link #emit} returns null and says why in {@code why[0]}. Not a
- * kernel structure.
+ * only link directions; a concurrent block that shares a line with another step (it is rewritten by lines); and a
+ * schedule none of whose placements reproduces the kind (holding a whole lane until a step boundary is coarser than
+ * one swap; a block's order started one hop apart is coarser than a gap of 0). Then {@link #emit} returns null and
+ * says why in {@code why[0]}. Not a kernel structure.
  */
 final class PauseFile {
   private PauseFile() {}
@@ -33,15 +41,34 @@ final class PauseFile {
       String[] why) {
     Scenario s = explorer.scenario();
     if (shrunk.deviations().isEmpty()) return header + original;
+    List<ScheduleRun.Choice> choices = shrunk.outcome().choices();
+    boolean blocks = false;
+    for (int point : shrunk.deviations().keySet()) blocks |= choices.get(point).block();
+    // the step index in the file written of each step of the original (a rewritten block: its first start)
+    int[] stepOf = new int[s.steps().size() + 1];
+    for (int i = 0; i < stepOf.length; i++) stepOf[i] = i;
+    String blockNote = "";
+    if (blocks) {
+      Sequential q = sequential(s, original, choices, why);
+      if (q == null) return null;
+      header = header + "# The concurrent block(s) are written as the start order the schedule took (async steps, in"
+          + " that order).\n";
+      original = q.text();
+      stepOf = q.stepOf();
+      s = ScenarioParser.parse(s.file(), original);
+      blockNote = " (with the concurrent block(s) written as async steps in the schedule's start order, each started"
+          + " once the previous one's first request reached its node: a gap between starts cannot be written)";
+    }
     List<Hold> holds = new ArrayList<>();
     int n = 0;
     List<Map.Entry<Integer, Integer>> devs = new ArrayList<>(shrunk.deviations().entrySet());
     for (int i = 0; i < devs.size(); i++) {
       int point = devs.get(i).getKey();
-      ScheduleRun.Choice c = shrunk.outcome().choices().get(point);
+      ScheduleRun.Choice c = choices.get(point);
+      if (c.block()) continue; // written by the rewrite above
       Scheduler.LinkEvent over = c.passedOver();
       if (over != null && c.skip() >= 0) {
-        Hold h = hold(s, ++n, over, c.skip(), c.step(), false, point, why);
+        Hold h = hold(s, ++n, over, c.skip(), stepOf[c.step()], false, point, why);
         if (h == null) return null;
         holds.add(h);
         continue;
@@ -51,7 +78,8 @@ final class PauseFile {
       // the last one's M (the furthest the others got meanwhile).
       int last = i;
       while (last + 1 < devs.size() && devs.get(last + 1).getKey() == devs.get(last).getKey() + 1
-          && shrunk.outcome().choices().get(devs.get(last + 1).getKey()).passedOver() == null) {
+          && choices.get(devs.get(last + 1).getKey()).passedOver() == null
+          && !choices.get(devs.get(last + 1).getKey()).block()) {
         last++;
       }
       ScheduleRun.Choice lc = shrunk.outcome().choices().get(devs.get(last).getKey());
@@ -60,7 +88,7 @@ final class PauseFile {
             + " reply, or a timer) in favour of another such event: a pause point can neither hold nor await it";
         return null;
       }
-      Hold h = hold(s, ++n, lc.takenEvent(), lc.takenSkip(), c.step(), true, point, why);
+      Hold h = hold(s, ++n, lc.takenEvent(), lc.takenSkip(), stepOf[c.step()], true, point, why);
       if (h == null) return null;
       holds.add(h);
       i = last;
@@ -88,8 +116,89 @@ final class PauseFile {
       for (int j = i + 1; j < holds.size(); j++) resumeAt[j] = first(holds.get(j), steps);
     }
     why[0] = "none of the " + tried + " pause/resume placements for " + holds.size() + " deviation(s) reproduced the "
-        + kind + " in the simulator";
+        + kind + " in the simulator" + blockNote;
     return null;
+  }
+
+  /** The file with its concurrent blocks rewritten, and each original step's index in it. */
+  private record Sequential(String text, int[] stepOf) {}
+
+  /**
+   * Rewrites every concurrent block the run reached (its {@code start-order} choice points) as its steps in the
+   * start order taken, each {@code async = true}, one per line where the block's lines were (comments between the
+   * block and the next step stay). Null, with the reason in {@code why[0]}, when a block shares a line with another
+   * step.
+   */
+  static Sequential sequential(Scenario s, String original, List<ScheduleRun.Choice> choices, String[] why) {
+    List<Scenario.Step> steps = s.steps();
+    Map<Integer, List<Integer>> order = new java.util.TreeMap<>();
+    for (ScheduleRun.Choice c : choices) {
+      if (c.kind().equals(SimHost.BlockChoice.Kind.START_ORDER.label)) {
+        order.computeIfAbsent(c.step(), k -> new ArrayList<>()).add((int) c.option());
+      }
+    }
+    String[] lines = original.split("\n", -1);
+    com.typesafe.config.ConfigList stepValues = com.typesafe.config.ConfigFactory.parseString(original,
+        com.typesafe.config.ConfigParseOptions.defaults().setSyntax(com.typesafe.config.ConfigSyntax.CONF))
+        .resolve().getList("steps");
+    int close = lines.length;
+    for (int i = steps.get(steps.size() - 1).line(); i < lines.length; i++) {
+      if (lines[i].trim().startsWith("]")) {
+        close = i;
+        break;
+      }
+    }
+    // per rewritten block: its first and last line (0-based) and the lines written instead
+    Map<Integer, List<String>> replace = new java.util.TreeMap<>();
+    Map<Integer, Integer> endOf = new java.util.HashMap<>();
+    int[] stepOf = new int[steps.size() + 1];
+    int shift = 0;
+    for (int b = 0; b < steps.size(); b++) {
+      stepOf[b] = b + shift;
+      List<Integer> taken = order.get(b);
+      if (taken == null || !(steps.get(b).action() instanceof Scenario.ConcurrentOp block)) continue;
+      int first = steps.get(b).line() - 1;
+      int next = b + 1 < steps.size() ? steps.get(b + 1).line() - 1 : close;
+      int last = next - 1;
+      while (last > first && (lines[last].isBlank() || lines[last].trim().startsWith("#"))) last--;
+      if ((b > 0 && steps.get(b - 1).line() - 1 == first) || last < first || next <= first
+          || (b + 1 == steps.size() && close == first)) {
+        why[0] = "the concurrent block at line " + (first + 1) + " shares a line with another step or the steps"
+            + " list: it cannot be rewritten as its start order";
+        return null;
+      }
+      List<Integer> all = new ArrayList<>(taken);
+      for (int i = 0; i < block.steps().size(); i++) if (!all.contains(i)) all.add(i);
+      com.typesafe.config.ConfigList inner = ((com.typesafe.config.ConfigObject) stepValues.get(b)).toConfig()
+          .getList("concurrent");
+      String indent = lines[first].substring(0, lines[first].length() - lines[first].stripLeading().length());
+      List<String> out = new ArrayList<>();
+      List<String> ids = new ArrayList<>();
+      for (int i : all) ids.add(block.steps().get(i).id());
+      out.add(indent + "# explore: the concurrent block of line " + (first + 1) + " (" + block.describe()
+          + "), written as the start order the schedule took: " + String.join(", ", ids));
+      for (int i : all) {
+        // the step as parsed (HOCON comments dropped), its id first; a root object renders without its braces
+        com.typesafe.config.ConfigObject o = ((com.typesafe.config.ConfigObject) inner.get(i)).withoutKey("id");
+        out.add(indent + "{ id = " + block.steps().get(i).id() + ", "
+            + o.render(com.typesafe.config.ConfigRenderOptions.concise().setJson(false)) + ", async = true }");
+      }
+      replace.put(first, out);
+      endOf.put(first, last);
+      shift += all.size() - 1;
+    }
+    stepOf[steps.size()] = steps.size() + shift;
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < lines.length; i++) {
+      List<String> r = replace.get(i);
+      if (r == null) {
+        out.add(lines[i]);
+      } else {
+        out.addAll(r);
+        i = endOf.get(i);
+      }
+    }
+    return new Sequential(String.join("\n", out), stepOf);
   }
 
   /**

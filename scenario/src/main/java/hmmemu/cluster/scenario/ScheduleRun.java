@@ -16,7 +16,10 @@ import java.util.Map;
  * expectations and {@link Verdict} as {@link SimScenarioRunner}, with the scheduler deciding each choice point of the
  * steps (set-up runs in the seeded order). It records every choice point: how many events were enabled, which one
  * was taken, the simulator's {@link Sim#stateKey} before it, the step running then (its position in the steps list; the list's size during the final checks), and the link event the seeded
- * order would have taken (what a pause point must hold to force the choice). Not a kernel structure.
+ * order would have taken (what a pause point must hold to force the choice). A concurrent block's draws (the start
+ * order and the gap before each later start, {@link SimHost.BlockChoice}) come through the same scheduler as choice
+ * points of their own kind, so every strategy sees them and exhaustive search counts them as deviations. Not a
+ * kernel structure.
  */
 final class ScheduleRun {
   /** Thrown by a strategy to stop a run whose state was explored already (an Error: no step catches it). */
@@ -24,9 +27,19 @@ final class ScheduleRun {
     Pruned() { super(null, null, false, false); }
   }
 
-  /** One choice point. {@code passedOver}: the seeded order's link event when another was taken, else null. */
+  /**
+   * One choice point. {@code passedOver}: the seeded order's link event when another was taken, else null. {@code
+   * kind}: {@link #EVENT} (which enabled event fires next) or a concurrent block's draw ({@code start-order},
+   * {@code start-gap}: {@link SimHost.BlockChoice}), whose {@code option} is the taken option's value (the position
+   * in the block of the step started, or the gap in ns; -1 for an event).
+   */
   record Choice(int enabled, int taken, long stateKey, int step, Scheduler.LinkEvent passedOver,
-      Scheduler.LinkEvent takenEvent, int skip, int takenSkip) {}
+      Scheduler.LinkEvent takenEvent, int skip, int takenSkip, String kind, long option) {
+    boolean block() { return !EVENT.equals(kind); }
+  }
+
+  /** The kind of an event choice point (the simulator's {@link hmmemu.sim.Scheduler}). */
+  static final String EVENT = "event";
 
   /**
    * Counts the messages handed to the link since the steps began, per (direction, type, device), so that a passed
@@ -87,6 +100,8 @@ final class ScheduleRun {
 
   private ScheduleRun() {}
 
+  private static long mix(long h, long v) { return Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29) + 0x632BE59BD9B4E019L; }
+
   /**
    * Runs {@code scenario} (one kernel profile) with seed {@code seed}, {@code strategy} choosing; {@code linksOnly}:
    * only link arrivals are choices ({@link hmmemu.sim.Sim#schedulerChoosesAll}).
@@ -107,8 +122,14 @@ final class ScheduleRun {
       if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults());
       log.on = true;
       host.sim().schedulerChoosesAll(!linksOnly);
+      // The state key: the simulator's (each node's and the controller's inputs) and, once a concurrent block made a
+      // draw, the draws taken so far (the controller's requests then depend on them, not only on its inputs), with
+      // the kind of a block's own choice point mixed in (it is not an event choice at the same state).
+      long[] draws = {0};
       host.sim().scheduler((sim, e) -> {
+        SimHost.BlockChoice b = e instanceof SimHost.BlockChoice x ? x : null;
         long key = sim.stateKey();
+        if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
         int c = strategy.choose(choices.size(), key, e);
         if (c < 0 || c >= e.size()) c = 0;
         Scheduler.LinkEvent over = c == 0 ? null : e.link(0);
@@ -116,7 +137,8 @@ final class ScheduleRun {
         Scheduler.LinkEvent taken = e.link(c);
         Integer takenSkip = c == 0 || taken == null ? null : log.ordinal.get(taken.msg());
         choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
-            takenSkip == null ? -1 : takenSkip));
+            takenSkip == null ? -1 : takenSkip, b == null ? EVENT : b.kind.label, b == null ? -1 : b.options[c]));
+        if (b != null) draws[0] = mix(mix(draws[0] == 0 ? 1 : draws[0], b.kind.ordinal() + 1), b.options[c]);
         return c;
       });
       for (Scenario.Step s : scenario.steps()) {

@@ -194,29 +194,99 @@ final class SimHost implements ScenarioHost {
   static final long CONCURRENT_GAP_MAX_NANOS = 20_000L;
 
   /**
-   * A concurrent block's choice points, all drawn from the run's one {@link java.util.SplittableRandom} ({@link
-   * Sim#random}): the start order (a uniform permutation, {@link #choose}) and the model time before each later
-   * start ({@link #gapNanos}); meanwhile the steps already started run. Then, as {@link #asyncStarted}, the last
-   * step's first request reaches its node. A seed replays one interleaving; the event loop's own ties at one instant
-   * are the simulator's (Sim).
+   * A concurrent block's choice points: the start order (which of the steps not started yet starts next, {@link
+   * #choose}) and the model time before each later start ({@link #gapNanos}); meanwhile the steps already started
+   * run. Then, as {@link #asyncStarted}, the last step's first request reaches its node. Each is drawn from the
+   * run's one {@link java.util.SplittableRandom} ({@link Sim#random}), so a seed replays one interleaving; the event
+   * loop's own ties at one instant are the simulator's (Sim).
+   *
+   * <p>Under an explore scheduler ({@link Sim#scheduler}, issue 13) each draw is also a choice point of that
+   * scheduler ({@link BlockChoice}): index 0 is the seeded draw (always made, so a scheduler answering 0 keeps the
+   * run bit for bit), the other indices are the other steps not started yet (in block order) or, for a gap, no gap
+   * at all (the next step starts at the same instant). A point with one option is not offered.
    */
   @Override
   public void startConcurrently(List<Runnable> starts) {
-    List<Runnable> left = new ArrayList<>(starts);
+    List<Integer> left = new ArrayList<>();
+    for (int i = 0; i < starts.size(); i++) left.add(i);
     boolean first = true;
     while (!left.isEmpty()) {
-      Runnable next = left.remove(choose(left.size()));
-      if (!first) sim.runUntil(() -> false, sim.nowNanos() + gapNanos(), MAX_EVENTS_PER_WINDOW);
+      int seeded = choose(left.size());
+      List<Integer> options = new ArrayList<>(left.size());
+      options.add(left.get(seeded));
+      for (int i = 0; i < left.size(); i++) if (i != seeded) options.add(left.get(i));
+      int next = options.get(offer(BlockChoice.Kind.START_ORDER, options.stream().mapToLong(Integer::longValue).toArray()));
+      left.remove(Integer.valueOf(next));
+      if (!first) {
+        long g = gapNanos();
+        long[] gaps = {g, 0};
+        long gap = g == 0 ? 0 : gaps[offer(BlockChoice.Kind.START_GAP, gaps)];
+        sim.runUntil(() -> false, sim.nowNanos() + gap, MAX_EVENTS_PER_WINDOW);
+      }
       first = false;
-      next.run();
+      starts.get(next).run();
     }
     asyncStarted();
   }
 
-  /** Choice point: which of {@code n} steps not started yet starts next. */
+  /** Asks the explore scheduler, if any, to pick among {@code options} (index 0: the seeded one); else 0. */
+  private int offer(BlockChoice.Kind kind, long[] options) {
+    hmmemu.sim.Scheduler s = sim.scheduler();
+    if (s == null || options.length < 2) return 0;
+    int c = s.choose(sim, new BlockChoice(kind, options, sim.nowNanos()));
+    if (c < 0 || c >= options.length) throw new IllegalStateException("scheduler chose " + c + " of " + options.length);
+    return c;
+  }
+
+  /**
+   * One choice point of a concurrent block, as the explore scheduler sees it ({@link hmmemu.sim.Scheduler.Enabled}):
+   * {@code options[i]} is, for {@link Kind#START_ORDER}, the position in the block of the step that option i starts
+   * next, for {@link Kind#START_GAP} the model time (ns) before the next start; index 0 is the seeded draw. Each
+   * option is a source of its own (a step of the block, or a gap length), so PCT keeps a priority per step. Not a
+   * kernel structure.
+   */
+  static final class BlockChoice implements hmmemu.sim.Scheduler.Enabled {
+    /** Which draw of the block: the next step to start, or the model time before it. */
+    enum Kind {
+      START_ORDER("start-order"), START_GAP("start-gap");
+
+      final String label;
+
+      Kind(String label) { this.label = label; }
+    }
+
+    /** Sources of block options: below every source the simulator hands out (those count down from -1). */
+    private static final long SOURCE_BASE = Long.MIN_VALUE / 2;
+
+    final Kind kind;
+    final long[] options;
+    private final long atNanos;
+
+    BlockChoice(Kind kind, long[] options, long atNanos) {
+      this.kind = kind;
+      this.options = options;
+      this.atNanos = atNanos;
+    }
+
+    @Override
+    public int size() { return options.length; }
+
+    @Override
+    public long source(int i) {
+      return kind == Kind.START_ORDER ? SOURCE_BASE + options[i] : SOURCE_BASE - 1 - (options[i] == 0 ? 0 : 1);
+    }
+
+    @Override
+    public long atNanos(int i) { return atNanos; }
+
+    @Override
+    public hmmemu.sim.Scheduler.LinkEvent link(int i) { return null; }
+  }
+
+  /** The seeded draw of a start-order choice point: which of {@code n} steps not started yet starts next. */
   int choose(int n) { return sim.random().nextInt(n); }
 
-  /** Choice point: the model time before the next start of a concurrent block. */
+  /** The seeded draw of a start-gap choice point: the model time before the next start of a concurrent block. */
   long gapNanos() { return sim.random().nextLong(CONCURRENT_GAP_MAX_NANOS + 1); }
 
   @Override

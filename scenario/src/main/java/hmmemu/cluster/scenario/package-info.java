@@ -32,7 +32,8 @@
  * in the simulator (model time, one seed; deadlock, livelock and timeout verdicts; docs/SCENARIOS.md §8).
  * A concurrent block ({@code concurrent = [...]}) is started by the host ({@code ScenarioHost.startConcurrently}):
  * the cluster starts its steps together from one thread each, the simulator in a start order and with gaps drawn
- * from the run's seed (its choice points, {@code SimHost.choose} and {@code SimHost.gapNanos}).
+ * from the run's seed ({@code SimHost.choose} and {@code SimHost.gapNanos}), each draw also a choice point of the
+ * explore scheduler ({@code SimHost.BlockChoice}; {@code PauseFile} writes a chosen order as async steps).
  *
  * <p>Guarantees: every wait is bounded, so a run never hangs; a step that does not complete in time is reported as a
  * deadlock naming the pending steps, what each waits on and the pause points that hold a direction. Expectations
