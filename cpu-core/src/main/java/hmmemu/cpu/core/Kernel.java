@@ -81,6 +81,7 @@ final class Kernel {
         mm.pmdMapped.remove(va / RangeFault.PMD_SIZE);
       }
     }
+    if (!pmdLevel && !mm.pmdMigration.isEmpty()) mm.pmdMigration.remove(va / RangeFault.PMD_SIZE);
     if (pte.state() == PteState.NONE) mm.ptes.remove(va);
     else {
       mm.ptes.put(va, pte);

@@ -88,30 +88,29 @@ final class Migrate {
     List<Folio> pages = folios.pagesOf(head);
     folios.lockWholeFolio(head);
     for (Folio p : pages) p.refcount++; // isolate_folio_to_list()'s reference
-    List<Rmap.Mapping> all = rmap.mappingsOf(head, !k.v5());
-    huge.splitMappings(all, () -> {
-      List<Rmap.Mapping> maps = rmap.mappingsOf(head, !k.v5());
-      List<Rmap.Mapping> migrated = new ArrayList<>();
-      rmap.perMm(maps, NotifyEvent.CLEAR, group -> {
-        for (Rmap.Mapping mp : group) if (tryToMigrateOne(mp)) migrated.add(mp);
-      }, () -> {
-        boolean refsOk = true;
-        for (Folio p : pages) refsOk &= p.refcount == 1; // folio_migrate_mapping(): expected_count
-        if (refsOk) move(head, pages, migrated, moved);
-        else removeMigrationPtes(migrated, head); // -EAGAIN: back to the old folio
-        folios.unlockFolio(head);
-        for (Folio p : pages) {
-          p.refcount--;
-          folios.settleRefcount(p);
-          folios.emitFolio(p);
-        }
-        if (refsOk) next.run();
-        else if (pass + 1 < PASSES) migrateFolio(head, pass + 1, moved, next);
-        else {
-          moved[1]++;
-          next.run();
-        }
-      });
+    // try_to_migrate(src, 0): no TTU_SPLIT_HUGE_PMD (only split_huge_page's unmap_folio passes it), so a huge PMD
+    // becomes a PMD migration entry (set_pmd_migration_entry) under the one CLEAR over [address, vma_address_end).
+    List<Rmap.Mapping> maps = rmap.mappingsOf(head, !k.v5());
+    List<Rmap.Mapping> migrated = new ArrayList<>();
+    rmap.perMm(maps, NotifyEvent.CLEAR, group -> {
+      for (Rmap.Mapping mp : group) if (tryToMigrateOne(mp)) migrated.add(mp);
+    }, () -> {
+      boolean refsOk = true;
+      for (Folio p : pages) refsOk &= p.refcount == 1; // folio_migrate_mapping(): expected_count
+      if (refsOk) move(head, pages, migrated, moved);
+      else removeMigrationPtes(migrated, head); // -EAGAIN: back to the old folio
+      folios.unlockFolio(head);
+      for (Folio p : pages) {
+        p.refcount--;
+        folios.settleRefcount(p);
+        folios.emitFolio(p);
+      }
+      if (refsOk) next.run();
+      else if (pass + 1 < PASSES) migrateFolio(head, pass + 1, moved, next);
+      else {
+        moved[1]++;
+        next.run();
+      }
     });
   }
 
@@ -121,13 +120,17 @@ final class Migrate {
    * the folio; the mapping's mapcount and reference go (the entry holds none).
    */
   private boolean tryToMigrateOne(Rmap.Mapping mp) {
-    Pte pte = mp.mm().pte(mp.va());
+    Mm mm = mp.mm();
+    Pte pte = mm.pte(mp.va());
     if (pte.state() != PteState.PRESENT && pte.state() != PteState.DEVEXCL) return false;
     Folio p = folios.folioOf(pte.pfn());
     if (pte.dirty()) p.dirty = true;
     boolean write = pte.isPresent() && pte.write();
-    k.setPte(mp.mm(), mp.va(), new Pte(PteState.MIGRATION, pte.pfn(), write, false, pte.young(), pte.softDirty()),
-        "try_to_migrate_one");
+    Pte entry = new Pte(PteState.MIGRATION, pte.pfn(), write, false, pte.young(), pte.softDirty());
+    long h = mp.va() / RangeFault.PMD_SIZE;
+    if (mm.pmdMapped.remove(h)) mm.pmdMigration.add(h); // the first view of a huge PMD: it becomes a migration PMD
+    if (mm.pmdMigration.contains(h)) k.setHugePmdPte(mm, mp.va(), entry, "set_pmd_migration_entry");
+    else k.setPte(mm, mp.va(), entry, "try_to_migrate_one");
     p.mapcount--;
     p.refcount--;
     folios.emitFolio(p);
@@ -156,9 +159,9 @@ final class Migrate {
       Folio d = dstPages.get((int) (e.pfn() - head.pfn));
       d.mapcount++;
       d.refcount++;
-      k.setPte(mp.mm(), mp.va(), new Pte(PteState.PRESENT, d.pfn, e.write(), e.write() && d.dirty, false,
-          e.softDirty()), "remove_migration_pte");
+      restore(mp, new Pte(PteState.PRESENT, d.pfn, e.write(), e.write() && d.dirty, false, e.softDirty()));
     }
+    remapPmds(migrated);
     for (Folio d : dstPages) {
       folios.settleRefcount(d);
       folios.emitFolio(d);
@@ -174,8 +177,25 @@ final class Migrate {
       p.mapcount++;
       p.refcount++;
       folios.emitFolio(p);
-      k.setPte(mp.mm(), mp.va(), new Pte(PteState.PRESENT, e.pfn(), e.write(), false, false, e.softDirty()),
-          "remove_migration_pte");
+      restore(mp, new Pte(PteState.PRESENT, e.pfn(), e.write(), false, false, e.softDirty()));
+    }
+    remapPmds(migrated);
+  }
+
+  /** remove_migration_pte(), or for a view of a PMD migration entry remove_migration_pmd() (the PMD stays huge). */
+  private void restore(Rmap.Mapping mp, Pte pte) {
+    if (mp.mm().pmdMigration.contains(mp.va() / RangeFault.PMD_SIZE)) {
+      k.setHugePmdPte(mp.mm(), mp.va(), pte, "remove_migration_pmd");
+    } else {
+      k.setPte(mp.mm(), mp.va(), pte, "remove_migration_pte");
+    }
+  }
+
+  /** remove_migration_pmd() done: each PMD migration entry of these mappings is a huge PMD again. */
+  private void remapPmds(List<Rmap.Mapping> migrated) {
+    for (Rmap.Mapping mp : migrated) {
+      long h = mp.va() / RangeFault.PMD_SIZE;
+      if (mp.mm().pmdMigration.remove(h)) mp.mm().pmdMapped.add(h);
     }
   }
 

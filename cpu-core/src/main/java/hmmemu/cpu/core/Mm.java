@@ -55,6 +55,14 @@ final class Mm {
    */
   final java.util.Set<Long> pmdMapped = new java.util.HashSet<>();
 
+  /**
+   * PMD indexes holding a PMD migration entry (set_pmd_migration_entry(): a huge PMD under migration, is_swap_pmd);
+   * the 512 views are MIGRATION entries. Not {@link #pmdMapped} meanwhile, so every path sees the views as
+   * migration entries and waits (pmd_migration_entry_wait); remove_migration_pmd() makes it a huge PMD again unless a
+   * PTE-level change in between dropped the marker.
+   */
+  final java.util.Set<Long> pmdMigration = new java.util.HashSet<>();
+
   /** pmd_trans_huge() for the PMD holding va. */
   boolean pmdMapped(long va) { return !pmdMapped.isEmpty() && pmdMapped.contains(va / RangeFault.PMD_SIZE); }
 
