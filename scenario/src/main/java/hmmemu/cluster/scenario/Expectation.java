@@ -275,8 +275,8 @@ public interface Expectation {
   }
 
   /**
-   * A step's {@code within = 5ms}: the model time the step took (its device accesses' or dmirror ioctl's latency, as
-   * the GPU node measured it in model µs) is at most {@code micros}.
+   * A step's {@code within = 5ms}: the model time the step took (its CPU accesses', syscall's, device accesses' or
+   * dmirror ioctl's latency, as the node measured it in model µs) is at most {@code micros}.
    */
   record Within(int line, long micros, String text) implements Expectation {
     @Override
@@ -291,6 +291,27 @@ public interface Expectation {
         mismatches.add("expected to complete within " + text + " of model time, got no model time");
       } else if (out.modelMicros() > micros) {
         mismatches.add("expected to complete within " + text + " of model time, got " + out.modelMicros() + " µs");
+      }
+    }
+  }
+
+  /**
+   * A step's {@code at-least = 5ms}: the model time the step took (as for {@link Within}) is at least {@code micros}:
+   * the step waited (for a lock, a deadline) and did not complete before that.
+   */
+  record AtLeast(int line, long micros, String text) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      if (out == null) {
+        mismatches.add("expected to take at least " + text + " of model time, got no completion");
+      } else if (out.modelMicros() < 0) {
+        mismatches.add("expected to take at least " + text + " of model time, got no model time");
+      } else if (out.modelMicros() < micros) {
+        mismatches.add("expected to take at least " + text + " of model time, got " + out.modelMicros() + " µs");
       }
     }
   }

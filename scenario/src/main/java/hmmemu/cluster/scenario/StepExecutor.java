@@ -51,7 +51,7 @@ final class StepExecutor {
     final Scenario.Step step;
     final CompletableFuture<Outcome> future;
     volatile String current = "";
-    /** Model µs of the step's device accesses so far (DeviceAccessDone.latencyMicros). */
+    /** Model µs of the step's accesses so far (DeviceAccessDone / CpuAccessDone.latencyMicros). */
     volatile long modelMicros;
 
     StepRun(Scenario.Step step, CompletableFuture<Outcome> future) {
@@ -167,6 +167,11 @@ final class StepExecutor {
       StepRun r = begin(step);
       launch(r);
       if (step.async()) cluster.asyncStarted();
+      if (step.async() && a instanceof Scenario.KthreadOp k && !r.future.isDone()) {
+        // One round trip to the CPU node, which handles the controller's requests in order: the kthread now holds
+        // the lock or waits in its queue, before the next step runs (docs/SCENARIOS.md "Kernel threads").
+        cluster.inspectPage(k.mm(), k.at().start());
+      }
       if (!step.async()) {
         ScenarioHost.Waited w = cluster.await(r.future, limit);
         if (!w.done()) {
@@ -242,11 +247,13 @@ final class StepExecutor {
           r.future.completeExceptionally(ex);
         } else if (m instanceof HmmProtocol.SyscallDone) {
           HmmProtocol.SyscallDone d = (HmmProtocol.SyscallDone) m;
-          r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+          r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of(), d.latencyMicros()));
         } else {
           r.future.completeExceptionally(new IllegalStateException("expected SyscallDone, got " + m));
         }
       });
+    } else if (a instanceof Scenario.KthreadOp k) {
+      kthread(r, k);
     } else if (a instanceof Scenario.WarpOp) {
       warp(r, (Scenario.WarpOp) a, 1);
     } else if (a instanceof Scenario.DmirrorOp) {
@@ -285,6 +292,37 @@ final class StepExecutor {
     } else {
       throw new IllegalStateException("not a running action: " + a.describe());
     }
+  }
+
+  /**
+   * A kernel thread's folio lock held for model time: KthreadFolioLock; once the reply says the thread holds the lock,
+   * {@code for} of model time passes on the host's clock ({@link ScenarioHost#afterModelTime}), then
+   * KthreadFolioUnlock; the step completes with the unlock's reply (or with the lock's errno when it failed).
+   */
+  private void kthread(StepRun r, Scenario.KthreadOp k) {
+    r.current = k.kthread() + " folio_lock " + k.at().text();
+    cluster.ask(0, new HmmProtocol.KthreadFolioLock(cluster.nextReqId(), k.kthread(), k.mm(), k.at().start()))
+        .whenComplete((m, ex) -> {
+          if (ex != null) {
+            r.future.completeExceptionally(ex);
+          } else if (!(m instanceof HmmProtocol.KthreadFolioDone d)) {
+            r.future.completeExceptionally(new IllegalStateException("expected KthreadFolioDone, got " + m));
+          } else if (d.errno() != Errno.OK) {
+            r.future.complete(Outcome.of(d.errno()));
+          } else {
+            r.current = k.kthread() + " holds the folio lock of " + k.at().text() + " (pfn 0x" + Long.toHexString(d.pfn())
+                + ") for " + k.forMicros() + " model µs";
+            cluster.afterModelTime(k.forMicros()).thenRun(() -> {
+              r.current = k.kthread() + " folio_unlock " + k.at().text();
+              cluster.ask(0, new HmmProtocol.KthreadFolioUnlock(cluster.nextReqId(), k.kthread()))
+                  .whenComplete((u, ux) -> {
+                    if (ux != null) r.future.completeExceptionally(ux);
+                    else if (u instanceof HmmProtocol.KthreadFolioDone ud) r.future.complete(Outcome.of(ud.errno()));
+                    else r.future.completeExceptionally(new IllegalStateException("expected KthreadFolioDone, got " + u));
+                  });
+            });
+          }
+        });
   }
 
   /** Access {@code n} of a warp step; the next starts when it completed, until repeat or a cancel. */
@@ -396,6 +434,7 @@ final class StepExecutor {
               return;
             }
             HmmProtocol.CpuAccessDone d = (HmmProtocol.CpuAccessDone) m;
+            run.modelMicros += d.latencyMicros(); // accesses run one after the other: their model times add up
             faults += d.faults();
             totalCpuFaults.addAndGet(d.faults());
             if (d.errno() != Errno.OK) {
@@ -413,7 +452,7 @@ final class StepExecutor {
 
     private void done(Errno errno) {
       run.current = "";
-      run.future.complete(new Outcome(errno, lastValue, faults, false, 0, 0, List.of()));
+      run.future.complete(new Outcome(errno, lastValue, faults, false, 0, 0, List.of(), run.modelMicros));
     }
   }
 
