@@ -295,10 +295,7 @@ public interface Expectation {
     }
   }
 
-  /**
-   * A step's {@code at-least = 5ms}: the model time the step took (as for {@link Within}) is at least {@code micros}:
-   * the step waited (for a lock, a deadline) and did not complete before that.
-   */
+  /** {@code at-least = 4ms}: the model time the step took (read as {@link Within} reads it) is at least {@code micros}. */
   record AtLeast(int line, long micros, String text) implements Expectation {
     @Override
     public boolean needsOutcome() { return true; }
@@ -306,13 +303,9 @@ public interface Expectation {
     @Override
     public void check(Observed o, List<String> mismatches) {
       Outcome out = o.outcome();
-      if (out == null) {
-        mismatches.add("expected to take at least " + text + " of model time, got no completion");
-      } else if (out.modelMicros() < 0) {
-        mismatches.add("expected to take at least " + text + " of model time, got no model time");
-      } else if (out.modelMicros() < micros) {
-        mismatches.add("expected to take at least " + text + " of model time, got " + out.modelMicros() + " µs");
-      }
+      String got = out == null ? "no completion" : out.modelMicros() < 0 ? "no model time"
+          : out.modelMicros() < micros ? out.modelMicros() + " µs" : null;
+      if (got != null) mismatches.add("expected to take at least " + text + " of model time, got " + got);
     }
   }
 

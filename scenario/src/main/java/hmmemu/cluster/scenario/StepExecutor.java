@@ -253,7 +253,7 @@ final class StepExecutor {
         }
       });
     } else if (a instanceof Scenario.KthreadOp k) {
-      kthread(r, k);
+      KthreadStep.start(cluster, k, r.future, doing -> r.current = doing);
     } else if (a instanceof Scenario.WarpOp) {
       warp(r, (Scenario.WarpOp) a, 1);
     } else if (a instanceof Scenario.DmirrorOp) {
@@ -292,37 +292,6 @@ final class StepExecutor {
     } else {
       throw new IllegalStateException("not a running action: " + a.describe());
     }
-  }
-
-  /**
-   * A kernel thread's folio lock held for model time: KthreadFolioLock; once the reply says the thread holds the lock,
-   * {@code for} of model time passes on the host's clock ({@link ScenarioHost#afterModelTime}), then
-   * KthreadFolioUnlock; the step completes with the unlock's reply (or with the lock's errno when it failed).
-   */
-  private void kthread(StepRun r, Scenario.KthreadOp k) {
-    r.current = k.kthread() + " folio_lock " + k.at().text();
-    cluster.ask(0, new HmmProtocol.KthreadFolioLock(cluster.nextReqId(), k.kthread(), k.mm(), k.at().start()))
-        .whenComplete((m, ex) -> {
-          if (ex != null) {
-            r.future.completeExceptionally(ex);
-          } else if (!(m instanceof HmmProtocol.KthreadFolioDone d)) {
-            r.future.completeExceptionally(new IllegalStateException("expected KthreadFolioDone, got " + m));
-          } else if (d.errno() != Errno.OK) {
-            r.future.complete(Outcome.of(d.errno()));
-          } else {
-            r.current = k.kthread() + " holds the folio lock of " + k.at().text() + " (pfn 0x" + Long.toHexString(d.pfn())
-                + ") for " + k.forMicros() + " model µs";
-            cluster.afterModelTime(k.forMicros()).thenRun(() -> {
-              r.current = k.kthread() + " folio_unlock " + k.at().text();
-              cluster.ask(0, new HmmProtocol.KthreadFolioUnlock(cluster.nextReqId(), k.kthread()))
-                  .whenComplete((u, ux) -> {
-                    if (ux != null) r.future.completeExceptionally(ux);
-                    else if (u instanceof HmmProtocol.KthreadFolioDone ud) r.future.complete(Outcome.of(ud.errno()));
-                    else r.future.completeExceptionally(new IllegalStateException("expected KthreadFolioDone, got " + u));
-                  });
-            });
-          }
-        });
   }
 
   /** Access {@code n} of a warp step; the next starts when it completed, until repeat or a cancel. */
