@@ -65,6 +65,7 @@ public final class CpuMm {
   private RangeFault rangeFault;
   private Syscalls syscalls;
   private MigrateDevice migrate;
+  private Kthreads kthreads;
 
   private long duplicateRequests;
   /**
@@ -95,6 +96,7 @@ public final class CpuMm {
     k.mms.clear();
     k.runQueue.clear();
     k.warnedOnce.clear();
+    k.arrivedAt.clear();
     folios = new Folios(k);
     mmapLock = new MmapLock(k);
     notifier = new MmuNotifier(k);
@@ -107,6 +109,7 @@ public final class CpuMm {
     migrate = new MigrateDevice(k, folios, mmapLock, notifier, huge);
     faults.migrate = migrate;
     access.migrate = migrate;
+    kthreads = new Kthreads(k, folios);
     duplicateRequests = 0;
     lastRequest.clear();
   }
@@ -230,6 +233,9 @@ public final class CpuMm {
       duplicateRequests++;
       return;
     }
+    // CpuAccessDone / SyscallDone carry the model time from here to the reply (Kernel.reply stamps it).
+    if (msg instanceof CpuAccess m) k.arrivedAt.put(m.reqId(), k.nowMicros);
+    else if (msg instanceof Syscall m) k.arrivedAt.put(m.reqId(), k.nowMicros);
     if (msg instanceof InvalidateAck m) notifier.onInvalidateAck(m);
     else if (msg instanceof CpuAccess m) access.onCpuAccess(m);
     else if (msg instanceof DeviceMemoryAccess m) access.onDeviceMemoryAccess(m);
@@ -246,6 +252,8 @@ public final class CpuMm {
     else if (msg instanceof HmmProtocol.InspectPage m) onInspectPage(m);
     else if (msg instanceof HmmProtocol.InspectFolio m) onInspectFolio(m);
     else if (msg instanceof HmmProtocol.InspectNotifier m) k.reply(notifier.inspect(m));
+    else if (msg instanceof HmmProtocol.KthreadFolioLock m) kthreads.onLock(m);
+    else if (msg instanceof HmmProtocol.KthreadFolioUnlock m) kthreads.onUnlock(m);
     else if (msg instanceof HmmProtocol.ResetNode m) onResetNode(m);
     else throw new IllegalStateException("CPU node does not handle " + msg.getClass().getSimpleName());
   }
@@ -265,7 +273,8 @@ public final class CpuMm {
     if (msg instanceof HmmProtocol.ResetNode m) return !seenResets.add(m.reqId());
     boolean request = msg instanceof MakeDeviceExclusive || msg instanceof CpuAccess || msg instanceof HmmRangeFault
         || msg instanceof DeviceMemoryAccess || msg instanceof Syscall || msg instanceof HmmProtocol.MigrateVmaSetup
-        || msg instanceof HmmProtocol.MigrateVmaPages || msg instanceof HmmProtocol.MigrateVmaFinalize;
+        || msg instanceof HmmProtocol.MigrateVmaPages || msg instanceof HmmProtocol.MigrateVmaFinalize
+        || msg instanceof HmmProtocol.KthreadFolioLock || msg instanceof HmmProtocol.KthreadFolioUnlock;
     if (!request) return false;
     int requester = Msgs.deviceIdOf(msg);
     if (msg.equals(lastRequest.get(requester))) return true;
@@ -313,6 +322,8 @@ public final class CpuMm {
     s.put("migrations", migrate.migrations.size());
     s.put("migrateToRamCalls", migrate.faultCalls.size());
     s.put("livelocked", migrate.livelocked.size() + migrate.fruitless.size());
+    s.put("arrivedAt", k.arrivedAt.size());
+    s.put("kthreads", kthreads.held.size() + kthreads.waiting.size());
     return s;
   }
 
@@ -445,6 +456,12 @@ public final class CpuMm {
 
   /** do_swap_page() calls waiting for a driver's migrate_to_ram(). */
   public int migrateToRamInFlight() { return migrate.faultCalls.size(); }
+
+  /** The folio (pfn) whose lock kernel thread {@code kthread} holds, or -1 (KthreadFolioLock). */
+  public long kthreadHolds(String kthread) {
+    Folio f = kthreads.held.get(kthread);
+    return f == null ? -1 : f.pfn;
+  }
 
   /** The device that last converted pfn to device-exclusive, or -1. */
   public int exclusiveHolder(long pfn) { return folios.exclusiveHolder.getOrDefault(pfn, -1); }

@@ -9,6 +9,7 @@ import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +34,12 @@ final class Kernel {
   final long folioLockLeaseMicros;
   /** GPU node indexes declared gone (Pekko Cluster downed/removed them); kept across resets. */
   final Set<Integer> goneNodes = new HashSet<>();
+  /**
+   * Model time at which each CpuAccess / Syscall not answered yet arrived, by reqId: {@link #reply} stamps
+   * CpuAccessDone.latencyMicros / SyscallDone.latencyMicros with the model time since (as the GPU node does for
+   * DeviceAccessDone and DmirrorReply). Cleared by a reset.
+   */
+  final Map<Long, Long> arrivedAt = new HashMap<>();
   /** Folio-lock leases of dead drivers that ran out; kept across resets. */
   long leasesExpired;
 
@@ -60,7 +67,16 @@ final class Kernel {
 
   void send(Outbound o) { ready.send(o); }
 
-  void reply(HmmProtocol.Msg m) { ready.send(Outbound.reply(m)); }
+  void reply(HmmProtocol.Msg m) {
+    if (m instanceof HmmProtocol.CpuAccessDone d) {
+      Long at = arrivedAt.remove(d.reqId());
+      if (at != null) m = d.withLatency(nowMicros - at);
+    } else if (m instanceof HmmProtocol.SyscallDone d) {
+      Long at = arrivedAt.remove(d.reqId());
+      if (at != null) m = d.withLatency(nowMicros - at);
+    }
+    ready.send(Outbound.reply(m));
+  }
 
   Mm mmFor(int mmId) { return mms.computeIfAbsent(mmId, Mm::new); }
 

@@ -9,7 +9,8 @@
  * <ul>
  *   <li>{@link hmmemu.cpu.core.CpuMm}: the public facade and state machine ({@code step(from, msg, now) -> Ready}):
  *       dispatch, duplicate-request filtering, node loss, resets and the read-only accessors.</li>
- *   <li>{@code Kernel}: what every path shares (mms, switches, the run queue, the step's output, model time).</li>
+ *   <li>{@code Kernel}: what every path shares (mms, switches, the run queue, the step's output, model time, and the
+ *       arrival time of each CPU access and syscall, which stamps their replies' latencyMicros).</li>
  *   <li>{@code Folios}: physical memory, folio_get/folio_put, the folio lock and its waiters.</li>
  *   <li>{@code MmapLock}: mmap_lock, a fair reader/writer semaphore per mm.</li>
  *   <li>{@code MmuNotifier}: the interval tree, invalidate_seq, the deferred list,
@@ -31,6 +32,8 @@
  *   <li>{@code Rmap}: the reverse-map walk (rmap_walk) over the mms; {@code Vmscan}: reclaim (shrink_folio_list,
  *       try_to_unmap_one); {@code Migrate}: migrate_pages (try_to_migrate_one, remove_migration_pte) and
  *       offline_pages; {@code Ksm}: one ksmd pass; {@code Khugepaged}: one khugepaged pass (docs/PROTOCOL.md §3.8).</li>
+ *   <li>{@code Kthreads}: kernel threads the controller names holding a folio lock for a while (folio_lock, then
+ *       folio_unlock + folio_put on request: KthreadFolioLock / KthreadFolioUnlock, docs/PROTOCOL.md §1.4).</li>
  *   <li>State records: {@code Mm}, {@code Vma}, {@code Folio}, {@code Subscription}, {@code Invalidation}.</li>
  *   <li>{@code PageTable}: an mm's PTEs, packed (a long per pte_t) in 512-entry PTE tables per PMD; with the
  *       folios' dense memmap in {@code Folios} and their sparse contents in {@code Folio}, a populated page costs

@@ -28,7 +28,8 @@ public final class HmmProtocol {
       permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault,
           DeviceMemoryAccess, InvalidateAck, NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd,
           MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
-          Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
+          Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, KthreadFolioLock,
+          KthreadFolioUnlock, KthreadFolioDone, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone, MigrateVmaSetup, MigrateVmaPages,
           MigrateVmaFinalize, MigrateVmaReply, MigrateToRam, MigrateToRamDone {}
 
@@ -61,10 +62,11 @@ public final class HmmProtocol {
           HmmRangeFaultReply, DeviceMemoryAccessReply, MigrateVmaReply, MigrateToRam {}
 
   /** Controller -> CPU node: user-thread accesses, syscalls and page introspection. */
-  public sealed interface ControllerToCpu permits CpuAccess, Syscall, InspectPage, InspectNotifier, InspectFolio {}
+  public sealed interface ControllerToCpu
+      permits CpuAccess, Syscall, InspectPage, InspectNotifier, InspectFolio, KthreadFolioLock, KthreadFolioUnlock {}
 
   /** CPU node -> controller: the answers to {@link ControllerToCpu}. */
-  public sealed interface CpuToController permits CpuAccessDone, SyscallDone, PageInfo, NotifierInfo {}
+  public sealed interface CpuToController permits CpuAccessDone, SyscallDone, PageInfo, NotifierInfo, KthreadFolioDone {}
 
   /** Controller -> GPU node: device accesses, driver binding, dmirror ioctls and device introspection. */
   public sealed interface ControllerToGpu permits DeviceAccess, BindMm, DmirrorCmd, InspectDevice {}
@@ -95,12 +97,13 @@ public final class HmmProtocol {
   public sealed interface Request extends HasReqId
       permits MakeDeviceExclusive, HmmRangeFault, DeviceMemoryAccess, CpuAccess, Syscall, InspectPage, DeviceAccess,
           BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode, MigrateVmaSetup, MigrateVmaPages,
-          MigrateVmaFinalize {}
+          MigrateVmaFinalize, KthreadFolioLock, KthreadFolioUnlock {}
 
   /** The answer to the {@link Request} with the same reqId. */
   public sealed interface Reply extends HasReqId
       permits MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, SyscallDone,
-          PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply {}
+          PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply,
+          KthreadFolioDone {}
 
   // ---------------------------------------------------------------- driver (GPU node) -> CPU node: DriverToHost
 
@@ -273,9 +276,22 @@ public final class HmmProtocol {
     }
   }
 
-  /** Result of a CpuAccess: OK or SIGSEGV; value is the old value; faults counts page faults taken. */
-  public record CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults)
-      implements Msg, CpuToController, Reply {}
+  /**
+   * Result of a CpuAccess: OK or SIGSEGV; value is the old value; faults counts page faults taken;
+   * {@code latencyMicros} is the model time from the request's arrival at the CPU node to this reply.
+   */
+  public record CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults, long latencyMicros)
+      implements Msg, CpuToController, Reply {
+    /** A reply without a measured duration (latencyMicros 0; the CPU core stamps it when it sends the reply). */
+    public CpuAccessDone(long reqId, int threadId, Errno errno, long value, int faults) {
+      this(reqId, threadId, errno, value, faults, 0);
+    }
+
+    /** The same reply with its duration. */
+    public CpuAccessDone withLatency(long micros) {
+      return new CpuAccessDone(reqId, threadId, errno, value, faults, micros);
+    }
+  }
 
   /**
    * The syscalls the model knows, and the kernel activities a scenario triggers like one (docs/PROTOCOL.md §3.8):
@@ -302,8 +318,18 @@ public final class HmmProtocol {
     }
   }
 
-  /** Result of a Syscall (fork failing with ENOMEM, for example). */
-  public record SyscallDone(long reqId, Errno errno, long value) implements Msg, CpuToController, Reply {}
+  /**
+   * Result of a Syscall (fork failing with ENOMEM, for example); {@code latencyMicros} is the model time from the
+   * request's arrival at the CPU node to this reply.
+   */
+  public record SyscallDone(long reqId, Errno errno, long value, long latencyMicros)
+      implements Msg, CpuToController, Reply {
+    /** A reply without a measured duration (latencyMicros 0; the CPU core stamps it when it sends the reply). */
+    public SyscallDone(long reqId, Errno errno, long value) { this(reqId, errno, value, 0); }
+
+    /** The same reply with its duration. */
+    public SyscallDone withLatency(long micros) { return new SyscallDone(reqId, errno, value, micros); }
+  }
 
   /** Introspection (no side effects): the PTE and folio behind (mmId, va). */
   public record InspectPage(long reqId, int mmId, long va) implements Msg, ControllerToCpu, Request {}
@@ -334,6 +360,25 @@ public final class HmmProtocol {
    * unmapped folio alive); answered by a PageInfo with pte NONE, or zeroes when no folio has that pfn.
    */
   public record InspectFolio(long reqId, long pfn) implements Msg, ControllerToCpu, Request {}
+
+  /**
+   * A kernel thread named {@code kthread} (kcompactd, khugepaged, the reclaim path's shrink_folio_list, ...) takes a
+   * reference on the folio mapped at (mmId, va) and folio_lock()s it (mm/filemap.c __folio_lock: it waits in the
+   * lock's queue while another holder has it). Answered by KthreadFolioDone once the thread holds the lock (errno
+   * OK, pfn), or at once with EINVAL when the thread already holds a folio lock or EFAULT when no folio is mapped
+   * there. The lock is held until {@link KthreadFolioUnlock}.
+   */
+  public record KthreadFolioLock(long reqId, String kthread, int mmId, long va)
+      implements Msg, ControllerToCpu, Request {}
+
+  /**
+   * The kernel thread {@code kthread}'s folio_unlock() + folio_put() of the folio it locked (folio_unlock wakes the
+   * waiters); answered by KthreadFolioDone (EINVAL when the thread holds no folio lock).
+   */
+  public record KthreadFolioUnlock(long reqId, String kthread) implements Msg, ControllerToCpu, Request {}
+
+  /** Answer to KthreadFolioLock / KthreadFolioUnlock: OK with the folio's pfn, or an errno (pfn 0). */
+  public record KthreadFolioDone(long reqId, Errno errno, long pfn) implements Msg, CpuToController, Reply {}
 
   /** Answer to InspectPage and InspectFolio; folio fields are zero/false when no folio backs the PTE. */
   public record PageInfo(long reqId, PteState pte, long pfn, boolean write, boolean dirty, boolean young,

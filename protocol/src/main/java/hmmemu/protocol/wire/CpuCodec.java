@@ -16,6 +16,9 @@ import hmmemu.protocol.wire.pb.Envelope.BodyCase;
 import hmmemu.protocol.wire.pb.InspectFolio;
 import hmmemu.protocol.wire.pb.InspectNotifier;
 import hmmemu.protocol.wire.pb.InspectPage;
+import hmmemu.protocol.wire.pb.KthreadFolioDone;
+import hmmemu.protocol.wire.pb.KthreadFolioLock;
+import hmmemu.protocol.wire.pb.KthreadFolioUnlock;
 import hmmemu.protocol.wire.pb.NotifierInfo;
 import hmmemu.protocol.wire.pb.NotifierState;
 import hmmemu.protocol.wire.pb.PageInfo;
@@ -26,7 +29,8 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Codec of cpu.proto: user-thread accesses, syscalls and page introspection on the CPU node, each message's encoder
+ * Codec of cpu.proto: user-thread accesses, syscalls, kernel threads' folio locks and page introspection on the CPU
+ * node, each message's encoder
  * next to its decoder.
  */
 final class CpuCodec {
@@ -46,11 +50,11 @@ final class CpuCodec {
     t.add(HmmProtocol.CpuAccessDone.class, BodyCase.CPU_ACCESS_DONE,
         (m, b) -> b.setCpuAccessDone(CpuAccessDone.newBuilder()
             .setReqId(m.reqId()).setThreadId(m.threadId()).setErrno(ERRNO.enc(m.errno(), "CpuAccessDone.errno"))
-            .setValue(m.value()).setFaults(m.faults())),
+            .setValue(m.value()).setFaults(m.faults()).setLatencyMicros(m.latencyMicros())),
         env -> {
           CpuAccessDone p = env.getCpuAccessDone();
           return new HmmProtocol.CpuAccessDone(p.getReqId(), p.getThreadId(),
-              ERRNO.dec(p.getErrno(), "CpuAccessDone.errno"), p.getValue(), p.getFaults());
+              ERRNO.dec(p.getErrno(), "CpuAccessDone.errno"), p.getValue(), p.getFaults(), p.getLatencyMicros());
         });
 
     t.add(HmmProtocol.Syscall.class, BodyCase.SYSCALL,
@@ -67,11 +71,12 @@ final class CpuCodec {
 
     t.add(HmmProtocol.SyscallDone.class, BodyCase.SYSCALL_DONE,
         (m, b) -> b.setSyscallDone(SyscallDone.newBuilder()
-            .setReqId(m.reqId()).setErrno(ERRNO.enc(m.errno(), "SyscallDone.errno")).setValue(m.value())),
+            .setReqId(m.reqId()).setErrno(ERRNO.enc(m.errno(), "SyscallDone.errno")).setValue(m.value())
+            .setLatencyMicros(m.latencyMicros())),
         env -> {
           SyscallDone p = env.getSyscallDone();
           return new HmmProtocol.SyscallDone(p.getReqId(), ERRNO.dec(p.getErrno(), "SyscallDone.errno"),
-              p.getValue());
+              p.getValue(), p.getLatencyMicros());
         });
 
     t.add(HmmProtocol.InspectPage.class, BodyCase.INSPECT_PAGE,
@@ -130,6 +135,38 @@ final class CpuCodec {
         env -> {
           InspectFolio p = env.getInspectFolio();
           return new HmmProtocol.InspectFolio(p.getReqId(), p.getPfn());
+        });
+
+    t.add(HmmProtocol.KthreadFolioLock.class, BodyCase.KTHREAD_FOLIO_LOCK,
+        (m, b) -> {
+          KthreadFolioLock.Builder p = KthreadFolioLock.newBuilder().setReqId(m.reqId()).setMmId(m.mmId()).setVa(m.va());
+          if (m.kthread() != null) p.setKthread(m.kthread());
+          b.setKthreadFolioLock(p);
+        },
+        env -> {
+          KthreadFolioLock p = env.getKthreadFolioLock();
+          return new HmmProtocol.KthreadFolioLock(p.getReqId(), p.hasKthread() ? p.getKthread() : null, p.getMmId(),
+              p.getVa());
+        });
+
+    t.add(HmmProtocol.KthreadFolioUnlock.class, BodyCase.KTHREAD_FOLIO_UNLOCK,
+        (m, b) -> {
+          KthreadFolioUnlock.Builder p = KthreadFolioUnlock.newBuilder().setReqId(m.reqId());
+          if (m.kthread() != null) p.setKthread(m.kthread());
+          b.setKthreadFolioUnlock(p);
+        },
+        env -> {
+          KthreadFolioUnlock p = env.getKthreadFolioUnlock();
+          return new HmmProtocol.KthreadFolioUnlock(p.getReqId(), p.hasKthread() ? p.getKthread() : null);
+        });
+
+    t.add(HmmProtocol.KthreadFolioDone.class, BodyCase.KTHREAD_FOLIO_DONE,
+        (m, b) -> b.setKthreadFolioDone(KthreadFolioDone.newBuilder()
+            .setReqId(m.reqId()).setErrno(ERRNO.enc(m.errno(), "KthreadFolioDone.errno")).setPfn(m.pfn())),
+        env -> {
+          KthreadFolioDone p = env.getKthreadFolioDone();
+          return new HmmProtocol.KthreadFolioDone(p.getReqId(), ERRNO.dec(p.getErrno(), "KthreadFolioDone.errno"),
+              p.getPfn());
         });
   }
 }

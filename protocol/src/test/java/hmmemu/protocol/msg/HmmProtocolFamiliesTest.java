@@ -182,6 +182,9 @@ class HmmProtocolFamiliesTest {
     if (m instanceof InspectNotifier x) return x.reqId();
     if (m instanceof NotifierInfo x) return x.reqId();
     if (m instanceof InspectFolio x) return x.reqId();
+    if (m instanceof KthreadFolioLock x) return x.reqId();
+    if (m instanceof KthreadFolioUnlock x) return x.reqId();
+    if (m instanceof KthreadFolioDone x) return x.reqId();
     if (m instanceof DeviceAccess x) return x.reqId();
     if (m instanceof DeviceAccessDone x) return x.reqId();
     if (m instanceof BindMm x) return x.reqId();

@@ -51,9 +51,9 @@ final class Samples {
     put(m, new HmmRangeFaultReply(101, Errno.EFAULT, List.of(HI, 0L, -1L, 0x1003L)));
     put(m, new DeviceMemoryAccessReply(102, Long.MIN_VALUE));
     put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55, true));
-    put(m, new CpuAccessDone(104, 5, Errno.SIGSEGV, 66, 2));
+    put(m, new CpuAccessDone(104, 5, Errno.SIGSEGV, 66, 2, 4321));
     put(m, new Syscall(105, 11, SyscallKind.FORK, 0x40000, 0x8000, 3, VmaKind.HUGETLB, 12, 7));
-    put(m, new SyscallDone(106, Errno.ENOMEM, 12));
+    put(m, new SyscallDone(106, Errno.ENOMEM, 12, 5432));
     put(m, new InspectPage(107, 13, BIG));
     put(m, new PageInfo(108, PteState.DEVEXCL, 0x1004, true, true, true, true, 3, 2, true, true, 0x77,
         List.of(1L, 2L, Long.MAX_VALUE)));
@@ -62,6 +62,9 @@ final class Samples {
         new NotifierState((38L << 32) | 1, NotifierKind.INTERVAL, 0x10000, BIG, 5, true, true, true),
         new NotifierState((38L << 32) | 2, NotifierKind.CLASSIC, 1, HI, 3, true, true, true))));
     put(m, new InspectFolio(121, 0x1007));
+    put(m, new KthreadFolioLock(125, "kcompactd0 \u00e9", 20, BIG));
+    put(m, new KthreadFolioUnlock(126, "khugepaged"));
+    put(m, new KthreadFolioDone(127, Errno.EINVAL, 0x1008));
     put(m, new DeviceAccess(109, 34, 14, BIG, Access.ATOMIC, 9));
     put(m, new DeviceAccessDone(110, 34, Errno.CANCELLED, 10, 3, 1500));
     put(m, new BindMm(111, 35, 15, DriverFlavour.DMIRROR));

@@ -275,8 +275,8 @@ public interface Expectation {
   }
 
   /**
-   * A step's {@code within = 5ms}: the model time the step took (its device accesses' or dmirror ioctl's latency, as
-   * the GPU node measured it in model µs) is at most {@code micros}.
+   * A step's {@code within = 5ms}: the model time the step took (its CPU accesses', syscall's, device accesses' or
+   * dmirror ioctl's latency, as the node measured it in model µs) is at most {@code micros}.
    */
   record Within(int line, long micros, String text) implements Expectation {
     @Override
@@ -292,6 +292,20 @@ public interface Expectation {
       } else if (out.modelMicros() > micros) {
         mismatches.add("expected to complete within " + text + " of model time, got " + out.modelMicros() + " µs");
       }
+    }
+  }
+
+  /** {@code at-least = 4ms}: the model time the step took (read as {@link Within} reads it) is at least {@code micros}. */
+  record AtLeast(int line, long micros, String text) implements Expectation {
+    @Override
+    public boolean needsOutcome() { return true; }
+
+    @Override
+    public void check(Observed o, List<String> mismatches) {
+      Outcome out = o.outcome();
+      String got = out == null ? "no completion" : out.modelMicros() < 0 ? "no model time"
+          : out.modelMicros() < micros ? out.modelMicros() + " µs" : null;
+      if (got != null) mismatches.add("expected to take at least " + text + " of model time, got " + got);
     }
   }
 

@@ -104,8 +104,8 @@ public record Scenario(String file, String name, String caseId, String descripti
 
   /** What a step does. */
   public sealed interface Action
-      permits CpuOp, SyscallOp, WarpOp, DmirrorOp, BindOp, PauseOp, AwaitPausedOp, ResumeOp, AwaitOp, CheckOp,
-          CrashOp, RestartOp, AwaitGoneOp, AwaitRestartedOp, ConcurrentOp {
+      permits CpuOp, SyscallOp, KthreadOp, WarpOp, DmirrorOp, BindOp, PauseOp, AwaitPausedOp, ResumeOp, AwaitOp,
+          CheckOp, CrashOp, RestartOp, AwaitGoneOp, AwaitRestartedOp, ConcurrentOp {
     String describe();
 
     /** True when the action produces an outcome (errno, value, counters) an expectation can test. */
@@ -158,6 +158,23 @@ public record Scenario(String file, String name, String caseId, String descripti
       if (kind == HmmProtocol.SyscallKind.MPROTECT) what += " " + Prot.describe(prot);
       if (kind == HmmProtocol.SyscallKind.FORK) what += " -> mm " + childMm;
       return actor + (thread != 0 ? " (T" + thread + ")" : "") + " " + what;
+    }
+
+    @Override
+    public boolean hasOutcome() { return true; }
+  }
+
+  /**
+   * A kernel thread {@code kthread} (kcompactd, khugepaged, reclaim's shrink_folio_list, ...) locks the folio mapped
+   * at {@code at} in process {@code mm} (folio_lock(): it waits in the lock's queue while another holder has it),
+   * holds it for {@code forMicros} of model time from the moment it has it, then folio_unlock()s it
+   * (HmmProtocol.KthreadFolioLock / KthreadFolioUnlock). The step completes with the unlock.
+   */
+  public record KthreadOp(String kthread, PageRange at, int mm, long forMicros) implements Action {
+    @Override
+    public String describe() {
+      return "kthread " + kthread + " lock-folio " + at.text() + (mm != at.vma().mm() ? " in mm " + mm : "")
+          + " for " + forMicros + " model µs";
     }
 
     @Override

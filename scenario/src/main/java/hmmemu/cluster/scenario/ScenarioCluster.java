@@ -162,6 +162,19 @@ final class ScenarioCluster implements ScenarioHost {
   @Override
   public long nowMicros() { return clock.nowMicros(); }
 
+  /**
+   * Completes once {@code micros} of model time passed: {@code micros x time-scale} of wall time on the control
+   * ActorSystem's scheduler (the model clock is the scaled wall clock), never a sleep.
+   */
+  @Override
+  public CompletableFuture<Void> afterModelTime(long micros) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    long wallMicros = (long) Math.ceil(micros * scenario.timeScaleOr(options.timeScale()));
+    cluster.controlSystem().scheduler().scheduleOnce(Duration.ofNanos(wallMicros * 1000), () -> f.complete(null),
+        cluster.controlSystem().executionContext());
+    return f;
+  }
+
   /** The default bound of crash-related waits: the step timeout, at least {@link #NODE_WAIT}. */
   @Override
   public Duration nodeWait() {

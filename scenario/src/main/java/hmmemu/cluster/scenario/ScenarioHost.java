@@ -93,6 +93,13 @@ interface ScenarioHost {
   /** Records that device {@code d}'s driver is bound to {@code mm} (rebound after a restart). */
   void bound(Scenario.Device d, int mm);
 
+  /**
+   * Completes once {@code micros} of model time passed (a kernel thread's folio lock held {@code for}): the cluster
+   * schedules it on the control ActorSystem's scheduler {@code micros x time-scale} of wall time ahead; the simulator
+   * at virtual time now + micros.
+   */
+  CompletableFuture<Void> afterModelTime(long micros);
+
   /** Model time now, in µs (the cluster: its scaled wall clock; the simulator: virtual time). */
   long nowMicros();
 

@@ -139,6 +139,16 @@ final class ScenarioValidator {
     }
   }
 
+  /** A kernel thread holds one folio lock at a time: a kthread step while the same thread's async one runs is an error. */
+  void kthreadIdle(String kthread, int line) {
+    for (Scenario.Step s : inFlight.values()) {
+      if (s.action() instanceof Scenario.KthreadOp k && k.kthread().equals(kthread)) {
+        throw new ScenarioException(file, line, "kthread " + kthread + " is still running step '" + s.id()
+            + "' (async, line " + s.line() + "); await it first");
+      }
+    }
+  }
+
   /** An await step: each id names an async step in flight; returns the awaited step when there is one, else null. */
   Scenario.Step await(List<String> ids, ConfigValue v) {
     for (String sid : ids) {

@@ -98,6 +98,14 @@ final class SimHost implements ScenarioHost {
   @Override
   public long nowMicros() { return sim.nowMicros(); }
 
+  /** An event of the simulator at virtual time now + micros (no wall time passes). */
+  @Override
+  public CompletableFuture<Void> afterModelTime(long micros) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    sim.at(sim.nowNanos() + micros * 1000, () -> f.complete(null));
+    return f;
+  }
+
   void onCrash(IntConsumer onCrash) { this.onCrash = onCrash; }
 
   private int simIndex(int node) { return node == 0 ? 0 : incarnation.getOrDefault(node, node); }

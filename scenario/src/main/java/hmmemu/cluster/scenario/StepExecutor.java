@@ -51,7 +51,7 @@ final class StepExecutor {
     final Scenario.Step step;
     final CompletableFuture<Outcome> future;
     volatile String current = "";
-    /** Model µs of the step's device accesses so far (DeviceAccessDone.latencyMicros). */
+    /** Model µs of the step's accesses so far (DeviceAccessDone / CpuAccessDone.latencyMicros). */
     volatile long modelMicros;
 
     StepRun(Scenario.Step step, CompletableFuture<Outcome> future) {
@@ -167,6 +167,11 @@ final class StepExecutor {
       StepRun r = begin(step);
       launch(r);
       if (step.async()) cluster.asyncStarted();
+      if (step.async() && a instanceof Scenario.KthreadOp k && !r.future.isDone()) {
+        // One round trip to the CPU node, which handles the controller's requests in order: the kthread now holds
+        // the lock or waits in its queue, before the next step runs (docs/SCENARIOS.md "Kernel threads").
+        cluster.inspectPage(k.mm(), k.at().start());
+      }
       if (!step.async()) {
         ScenarioHost.Waited w = cluster.await(r.future, limit);
         if (!w.done()) {
@@ -242,11 +247,13 @@ final class StepExecutor {
           r.future.completeExceptionally(ex);
         } else if (m instanceof HmmProtocol.SyscallDone) {
           HmmProtocol.SyscallDone d = (HmmProtocol.SyscallDone) m;
-          r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of()));
+          r.future.complete(new Outcome(d.errno(), d.value(), 0, false, 0, 0, List.of(), d.latencyMicros()));
         } else {
           r.future.completeExceptionally(new IllegalStateException("expected SyscallDone, got " + m));
         }
       });
+    } else if (a instanceof Scenario.KthreadOp k) {
+      KthreadStep.start(cluster, k, r.future, doing -> r.current = doing);
     } else if (a instanceof Scenario.WarpOp) {
       warp(r, (Scenario.WarpOp) a, 1);
     } else if (a instanceof Scenario.DmirrorOp) {
@@ -396,6 +403,7 @@ final class StepExecutor {
               return;
             }
             HmmProtocol.CpuAccessDone d = (HmmProtocol.CpuAccessDone) m;
+            run.modelMicros += d.latencyMicros(); // accesses run one after the other: their model times add up
             faults += d.faults();
             totalCpuFaults.addAndGet(d.faults());
             if (d.errno() != Errno.OK) {
@@ -413,7 +421,7 @@ final class StepExecutor {
 
     private void done(Errno errno) {
       run.current = "";
-      run.future.complete(new Outcome(errno, lastValue, faults, false, 0, 0, List.of()));
+      run.future.complete(new Outcome(errno, lastValue, faults, false, 0, 0, List.of(), run.modelMicros));
     }
   }
 

@@ -26,9 +26,9 @@ import java.util.Set;
  */
 final class StepParser {
   /** The keys of a step besides its one action. */
-  static final Set<String> META_KEYS = Set.of("id", "async", "wait", "within", "expect", "comment");
+  static final Set<String> META_KEYS = Set.of("id", "async", "wait", "within", "at-least", "expect", "comment");
   static final Set<String> CONTROL_ACTIONS = Set.of("pause", "await", "await-paused", "resume", "crash",
-      "restart", "await-gone", "await-restarted");
+      "restart", "await-gone", "await-restarted", "kthread");
   /** Messages a driver sends to the CPU node (pause direction device -> cpu): the DriverToHost family. */
   static final Set<String> FROM_DEVICE = names(hmmemu.protocol.msg.HmmProtocol.DriverToHost.class);
   /** Messages the CPU node sends to a driver (pause direction cpu -> device): the HostToDriver family. */
@@ -84,7 +84,7 @@ final class StepParser {
       if (s.containsKey("async")) {
         throw r.err(s.get("async"), "async: every step of a concurrent block is async already; drop the key");
       }
-      for (String k : List.of("expect", "within")) {
+      for (String k : List.of("expect", "within", "at-least")) {
         if (s.containsKey(k)) {
           throw r.err(s.get(k), k + ": a step of a concurrent block has its outcome once awaited; put " + k
               + " on the await step after the block");
@@ -134,6 +134,7 @@ final class StepParser {
 
     // A CPU thread runs one thing at a time.
     if (action instanceof Scenario.CpuOp) validator.threadIdle(((Scenario.CpuOp) action).actor(), ((Scenario.CpuOp) action).thread(), line);
+    if (action instanceof Scenario.KthreadOp k) validator.kthreadIdle(k.kthread(), line);
     if (action instanceof Scenario.SyscallOp && ((Scenario.SyscallOp) action).thread() != 0) {
       validator.threadIdle("T" + ((Scenario.SyscallOp) action).thread(), ((Scenario.SyscallOp) action).thread(), line);
     }
@@ -154,16 +155,20 @@ final class StepParser {
         }
       }
     }
-    if (o.containsKey("within")) {
-      ConfigValue wv = o.get("within");
-      Duration within = r.positive(wv, "within");
-      if (async) throw r.err(wv, "within: an async step's model time is known once it is awaited; put within on the await step");
+    for (String bound : List.of("within", "at-least")) {
+      if (!o.containsKey(bound)) continue;
+      ConfigValue wv = o.get(bound);
+      Duration d = r.positive(wv, bound);
+      if (async) throw r.err(wv, bound + ": an async step's model time is known once it is awaited; put " + bound + " on the await step");
       Scenario.Action of = awaitedStep != null ? awaitedStep.action() : action;
-      if (!(of instanceof Scenario.WarpOp) && !(of instanceof Scenario.DmirrorOp)) {
-        throw r.err(wv, "within: model time is reported for device accesses and dmirror ioctls only (their replies'"
-            + " latencyMicros); '" + of.describe() + "' has none");
+      if (!reportsModelTime(of)) {
+        throw r.err(wv, bound + ": model time is reported for CPU thread steps, syscalls, device accesses and dmirror"
+            + " ioctls only (their replies' latencyMicros); '" + of.describe() + "' has none");
       }
-      expect.add(new Expectation.Within(line(wv), within.toNanos() / 1000, String.valueOf(wv.unwrapped())));
+      long micros = d.toNanos() / 1000;
+      String text = String.valueOf(wv.unwrapped());
+      expect.add(bound.equals("within") ? new Expectation.Within(line(wv), micros, text)
+          : new Expectation.AtLeast(line(wv), micros, text));
     }
     // HOCON objects do not keep key order: check (and report) expectations top-down by line.
     expect.sort(java.util.Comparator.comparingInt(Expectation::line));
@@ -172,8 +177,15 @@ final class StepParser {
     return step;
   }
 
+  /** Steps whose replies carry latencyMicros (CpuAccessDone, SyscallDone, DeviceAccessDone, DmirrorReply). */
+  private static boolean reportsModelTime(Scenario.Action a) {
+    return a instanceof Scenario.CpuOp || a instanceof Scenario.SyscallOp || a instanceof Scenario.WarpOp
+        || a instanceof Scenario.DmirrorOp;
+  }
+
   private Scenario.Action action(String key, ConfigValue v) {
     switch (key) {
+      case "kthread": return kthreadOp(r.object(v, "kthread"));
       case "pause": return pause(r.object(v, "pause"));
       case "await": {
         List<String> ids = new ArrayList<>();
@@ -260,6 +272,30 @@ final class StepParser {
       if (forMicros < 1) throw r.err(o.get("for"), "for: must be at least 1us of model time");
     }
     return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o), spin, forMicros);
+  }
+
+  /**
+   * {@code kthread { lock-folio = "buf+0", for = 5ms, name = kcompactd0, mm = P1 }}: a kernel thread holds the
+   * folio lock of one page for {@code for} of model time (docs/SCENARIOS.md "Kernel threads").
+   */
+  private Scenario.Action kthreadOp(ConfigObject o) {
+    String op = opKey(o, "kthread", Set.of("lock-folio"), Set.of("for", "name", "mm"));
+    ConfigValue av = o.get(op);
+    PageRange at = setup.range(av);
+    if (at.pages() != 1 || at.wordsNamed()) {
+      throw r.err(av, "kthread lock-folio: names one page (the folio mapped there), got '" + at.text() + "'");
+    }
+    ConfigValue fv = o.get("for");
+    if (fv == null) throw new ScenarioException(file, line(o), "kthread lock-folio: needs for = <model time> (how long the thread holds the lock)");
+    long forMicros = r.duration(fv, "for").toNanos() / 1000;
+    if (forMicros < 1) throw r.err(fv, "for: must be at least 1us of model time");
+    String name = "kthread";
+    if (o.containsKey("name")) {
+      name = r.string(o.get("name"), "name");
+      if (!NAME.matcher(name).matches()) throw r.err(o.get("name"), "name: '" + name + "' is not a plain name");
+    }
+    int mm = o.containsKey("mm") ? setup.mm(o.get("mm")) : at.vma().mm();
+    return new Scenario.KthreadOp(name, at, mm, forMicros);
   }
 
   private int repeat(ConfigObject o) {

@@ -19,8 +19,9 @@
  * <ul>
  *   <li>{@code ScenarioCluster}: start and stop, set-up, the faults block, crash and restart, node handles and
  *       introspection (pages, devices, the checker's verdict);</li>
- *   <li>{@code StepExecutor}: the steps in order, pause points, deadlock reports; {@code StepObservation}: what the
- *       expectations of one step see;</li>
+ *   <li>{@code StepExecutor}: the steps in order, pause points, deadlock reports; {@code KthreadStep}: a kernel
+ *       thread's folio lock held for model time ({@code ScenarioHost.afterModelTime}); {@code StepObservation}: what
+ *       the expectations of one step see;</li>
  *   <li>{@code Verdict}: the failures collected, each {@code FILE:LINE: ...}, and the
  *       {@link hmmemu.cluster.scenario.CaseResult}.</li>
  * </ul>

@@ -189,7 +189,7 @@ class ScenarioParserTest {
   @Test
   @DisplayName("an unknown actor is rejected with the actors that exist")
   void unknownActor() {
-    assertEquals("t.conf:8: unknown actor 'D9' (known: T<n> (CPU threads), D0, P1, await, await-gone, await-paused, await-restarted, crash, pause, restart, resume)",
+    assertEquals("t.conf:8: unknown actor 'D9' (known: T<n> (CPU threads), D0, P1, await, await-gone, await-paused, await-restarted, crash, kthread, pause, restart, resume)",
         error("  { D0 { read = \"buf\" } }\n  { D9 { read = \"buf\" } }"));
   }
 

@@ -109,12 +109,58 @@ class ScenarioReach2Test {
     assertEquals(2_000_000, assertInstanceOf(Expectation.Within.class, expect(s, 2).get(0)).micros());
     assertEquals(7000, assertInstanceOf(Expectation.Within.class,
         expect(parse("  { D0 { read = buf }, within = 7ms }"), 0).get(0)).micros());
-    assertEquals("t.conf:6: within: model time is reported for device accesses and dmirror ioctls only (their"
-        + " replies' latencyMicros); 'P1 munmap buf' has none",
-        error("  { P1 { munmap = buf }, within = 5ms }"));
+    // CPU thread steps and syscalls report model time too (CpuAccessDone / SyscallDone latencyMicros)
+    assertEquals(5000, assertInstanceOf(Expectation.Within.class,
+        expect(parse("  { P1 { munmap = buf }, within = 5ms }"), 0).get(0)).micros());
+    Scenario cpu = parse("  { T1 { read = \"buf+0\" }, within = 6ms, at-least = 1ms }\n"
+        + "  { id = t, T2 { read = \"buf+1\" }, async = true }\n"
+        + "  { await = t, at-least = 3ms }");
+    List<Expectation> e = expect(cpu, 0);
+    assertEquals(6000, assertInstanceOf(Expectation.Within.class, e.stream().filter(x -> x instanceof Expectation.Within)
+        .findFirst().orElseThrow()).micros());
+    assertEquals(1000, assertInstanceOf(Expectation.AtLeast.class, e.stream().filter(x -> x instanceof Expectation.AtLeast)
+        .findFirst().orElseThrow()).micros());
+    assertEquals(3000, assertInstanceOf(Expectation.AtLeast.class, expect(cpu, 2).get(0)).micros());
+    assertEquals("t.conf:6: within: model time is reported for CPU thread steps, syscalls, device accesses and dmirror"
+        + " ioctls only (their replies' latencyMicros); 'D0 bind mm 1' has none",
+        error("  { D0 { bind = P1 }, within = 5ms }"));
+    assertEquals("t.conf:6: at-least: model time is reported for CPU thread steps, syscalls, device accesses and"
+        + " dmirror ioctls only (their replies' latencyMicros); 'kthread kthread lock-folio buf+0 for 5000 model µs'"
+        + " has none",
+        error("  { kthread { lock-folio = \"buf+0\", for = 5ms }, at-least = 5ms }"));
+    assertEquals("t.conf:6: at-least: an async step's model time is known once it is awaited; put at-least on the"
+        + " await step", error("  { id = t, T1 { read = \"buf+1\" }, async = true, at-least = 5ms }"));
     assertEquals("t.conf:6: within: an async step's model time is known once it is awaited; put within on the await step",
         error("  { id = g, G { read = \"buf+1:word0\" }, async = true, within = 5ms }"));
     assertEquals("t.conf:6: within: must be > 0, got 0",
         error("  { G { read = \"buf+1:word0\" }, within = 0 }"));
+  }
+
+  @Test
+  @DisplayName("kthread: a kernel thread holds a page's folio lock for model time")
+  void kthread() {
+    Scenario s = parse("  { id = k, kthread { lock-folio = \"buf+2\", for = 5ms, name = kcompactd0 }, async = true }\n"
+        + "  { kthread { lock-folio = \"0x7f0000001000\", for = 1s, mm = P1 } }\n"
+        + "  { await = k, expect { result = 0 } }");
+    Scenario.KthreadOp k = assertInstanceOf(Scenario.KthreadOp.class, s.steps().get(0).action());
+    assertEquals("kcompactd0", k.kthread());
+    assertEquals(2, k.at().firstPage());
+    assertEquals(5000, k.forMicros());
+    assertEquals(1, k.mm());
+    Scenario.KthreadOp d = assertInstanceOf(Scenario.KthreadOp.class, s.steps().get(1).action());
+    assertEquals("kthread", d.kthread());
+    assertEquals(1_000_000, d.forMicros());
+    assertEquals(1, d.at().firstPage());
+    assertEquals("t.conf:6: kthread lock-folio: needs for = <model time> (how long the thread holds the lock)",
+        error("  { kthread { lock-folio = \"buf+0\" } }"));
+    assertEquals("t.conf:6: kthread lock-folio: names one page (the folio mapped there), got 'buf+0..1'",
+        error("  { kthread { lock-folio = \"buf+0..1\", for = 5ms } }"));
+    assertEquals("t.conf:6: kthread lock-folio: names one page (the folio mapped there), got 'buf+0:word1'",
+        error("  { kthread { lock-folio = \"buf+0:word1\", for = 5ms } }"));
+    assertEquals("t.conf:6: unknown key 'hold' for kthread (operations: lock-folio; modifiers: for, mm, name)",
+        error("  { kthread { lock-folio = \"buf+0\", hold = 5ms } }"));
+    assertEquals("t.conf:7: kthread kswapd0 is still running step 'a' (async, line 6); await it first",
+        error("  { id = a, kthread { lock-folio = \"buf+0\", for = 5ms, name = kswapd0 }, async = true }\n"
+            + "  { kthread { lock-folio = \"buf+1\", for = 5ms, name = kswapd0 } }"));
   }
 }
