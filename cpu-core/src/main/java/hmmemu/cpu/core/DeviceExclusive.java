@@ -141,8 +141,30 @@ final class DeviceExclusive {
       exclusiveFail(op, Errno.EFAULT); // faultin_page: VM_FAULT_SIGBUS -> -EFAULT (the device is gone)
       return;
     }
+    if (k.v5() && op.m.owner() == 0 && pte.isDeviceExclusive() && heldByCallersChunk(op, pte.pfn())) {
+      // 5.14 make_device_exclusive_range() pins the whole chunk with one get_user_pages_remote() before it converts
+      // any page; dmirror_exclusive() keeps the converted pages locked until dmirror_atomic_map() is done. A page of
+      // a large folio whose head the same chunk already converted (page_make_device_exclusive walks the whole
+      // compound page) was pinned while still present, and its trylock_page() now fails: pages[i] = NULL. The
+      // model asks page by page, so it answers that outcome here instead of faulting on the entry it would not
+      // have met (the fault would wait for the caller's own lock). Only dmirror (owner NULL) converts a chunk of
+      // several pages in one call; nouveau's one-page calls re-pin after a retry and do deadlock on their own lock
+      // (C17).
+      exclusiveFail(op, Errno.EBUSY);
+      return;
+    }
     // faultin_page(): write fault without FAULT_FLAG_ALLOW_RETRY, then follow the page again.
     faults.handleMmFault(mm, vma, op.va, true, PageFault.FaultMode.KERNEL, -1, retry -> exclusiveGup(op));
+  }
+
+  /** A grant of the calling device still holds the lock of pfn's folio (its dmirror chunk is not mapped yet). */
+  private boolean heldByCallersChunk(ExclusiveOp op, long pfn) {
+    Folio head = folios.folioOf(pfn).head;
+    if (!head.locked) return false;
+    for (Grant g : grants.values()) {
+      if (g.deviceId == op.m.deviceId() && g.lockHeld && folios.folioOf(g.pfn).head == head) return true;
+    }
+    return false;
   }
 
   /**

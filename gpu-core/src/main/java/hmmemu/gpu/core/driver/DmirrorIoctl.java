@@ -5,6 +5,7 @@ import hmmemu.gpu.core.device.StepContext;
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.model.HmmPfn;
+import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.model.Page;
 import hmmemu.protocol.msg.HmmProtocol;
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ import java.util.function.Consumer;
 
 /**
  * Models one dmirror ioctl of lib/test_hmm.c (docs/PROTOCOL.md §4.6): READ (dmirror_read), WRITE (dmirror_write),
- * EXCLUSIVE (dmirror_exclusive, V2025 form), CHECK_EXCLUSIVE (dmirror_check_atomic), SNAPSHOT
+ * EXCLUSIVE (dmirror_exclusive: the V2025 page loop, or under the 5.14 profile the V2021 64-page chunks), CHECK_EXCLUSIVE (dmirror_check_atomic), SNAPSHOT
  * (dmirror_snapshot), MIGRATE_TO_DEV (dmirror_migrate_to_device) and MIGRATE_TO_SYS (dmirror_migrate_to_system).
  * A copy through an entry naming a device-private page of this device reads or writes device memory. Pages are copied through the device entries with DeviceMemoryAccess (word 0 of each page)
  * while the dmirror mutex is held, as dmirror_do_read/do_write copy under it.
@@ -73,7 +74,11 @@ final class DmirrorIoctl implements DriverMutex.Holder {
         copyPass(start);
         break;
       case EXCLUSIVE:
-        convert(start);
+        if (ctx.switches().kernelProfile() == KernelProfile.V5_14 && !ctx.switches().dmirrorSeqCheck()) {
+          convertChunkV2021(start);
+        } else {
+          convert(start);
+        }
         break;
       case CHECK_EXCLUSIVE:
         checkExclusive();
@@ -263,6 +268,72 @@ final class DmirrorIoctl implements DriverMutex.Holder {
             convert(va + Page.SIZE);
           }
         }).start();
+  }
+
+  /**
+   * dmirror_exclusive(), V2021 (5.14 until the make_device_exclusive rework): chunks of ARRAY_SIZE(pages) = 64 pages
+   * through make_device_exclusive_range(), which GUPs the chunk and converts page by page, leaving pages[i] NULL for
+   * a page it could not convert (trylock_page failed, a tail page, page_make_device_exclusive failed) and stopping at
+   * a GUP failure. The converted pages stay locked and referenced while dmirror_atomic_map() stores an ATOMIC entry
+   * for each under the mutex (only when GUP got the whole chunk: "iff all pages are marked", the 5.18 stable fix);
+   * then unlock_page + put_page of each, and -EBUSY when fewer pages were mapped than the chunk holds: the pages
+   * converted before and after a skipped one keep their DEVEXCL entry and device mapping.
+   */
+  private void convertChunkV2021(long from) {
+    if (from >= end) {
+      readBack();
+      return;
+    }
+    long next = Math.min(end, from + ((long) DMIRROR_CHUNK_PAGES << Page.SHIFT));
+    int n = (int) ((next - from) >>> Page.SHIFT);
+    long[] reqIds = new long[n];
+    long[] pfns = new long[n]; // 0: pages[i] == NULL
+    boolean[] gupFailed = {false};
+    convertPageV2021(from, 0, n, reqIds, pfns, gupFailed, () -> {
+      state = State.WAITING_MUTEX;
+      binding.mutex.lock(this, () -> { // dmirror_atomic_map()
+        state = State.MAPPING;
+        int mapped = 0;
+        if (!gupFailed[0]) {
+          for (int i = 0; i < n; i++) {
+            if (pfns[i] == 0) continue;
+            drivers.pageTable.install(binding.mmId, from + ((long) i << Page.SHIFT), pfns[i], true, false, true,
+                binding.subscription.subId, -1);
+            mapped++;
+          }
+        }
+        binding.mutex.unlock(this);
+        for (int i = 0; i < n; i++) {
+          if (pfns[i] != 0) ctx.toCpu(new HmmProtocol.FolioUnlockPut(reqIds[i], drivers.ids.deviceId(), pfns[i]));
+        }
+        if (mapped < n) reply(Errno.EBUSY);
+        else convertChunkV2021(next);
+      });
+    });
+  }
+
+  /** make_device_exclusive_range()'s per-page step for page {@code i} of the chunk starting at {@code from}. */
+  private void convertPageV2021(long from, int i, int n, long[] reqIds, long[] pfns, boolean[] gupFailed,
+      Runnable then) {
+    if (i == n || gupFailed[0]) {
+      then.run();
+      return;
+    }
+    state = State.CONVERTING;
+    long reqId = drivers.ids.newReqId();
+    var call = drivers.replies.makeDeviceExclusive(binding.mmId, from + ((long) i << Page.SHIFT), binding.owner);
+    call.expect(reqId, reply -> {
+      if (reply.errno() == Errno.OK) {
+        reqIds[i] = reqId;
+        pfns[i] = reply.pfn();
+      } else if (reply.errno() != Errno.EBUSY && reply.errno() != Errno.EOPNOTSUPP) {
+        // EBUSY / EOPNOTSUPP: pinned but not converted (trylock_page, a tail page, not anonymous): pages[i] NULL.
+        // Anything else is get_user_pages_remote() stopping: the rest of the chunk was never pinned.
+        gupFailed[0] = true;
+      }
+      convertPageV2021(from, i + 1, n, reqIds, pfns, gupFailed, then);
+    });
+    call.send(reqId, 0);
   }
 
   /** "Return the migrated data for verification": dmirror_do_read over the whole range under the mutex. */
