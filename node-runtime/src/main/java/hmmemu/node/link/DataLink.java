@@ -245,19 +245,20 @@ public final class DataLink {
 
   /**
    * The direction's replay timeout now, backoff included: the configured {@code replay-timeout}, raised to the
-   * ACK round trip measured on this link (SRTT + 4 RTTVAR, RFC 6298) when that is longer, never beyond
-   * {@link LinkReliability#MAX_BACKOFF} times the configured value. PCIe sizes REPLAY_TIMER to cover the link's round
+   * ACK round trip measured on this link (SRTT + 4 RTTVAR, RFC 6298) when that is longer; with the backoff never
+   * beyond {@link LinkReliability#MAX_BACKOFF} times the configured value. PCIe sizes REPLAY_TIMER to cover the link's round
    * trip and the receiver's ACK latency; the emulator's round trip also holds the host's transport and scheduling,
    * which the model did not ask for, and a timer shorter than it replays the whole buffer for nothing, again and
    * again (a replay storm that filled Artery's send queue in LargeReplyTest under load, issue 16).
    */
   private long replayTimeoutNanos(Tx t) {
     long configured = rel.realNanos(rel.replayTimeoutMicros());
+    long ceiling = configured * LinkReliability.MAX_BACKOFF;
     long timeout = configured;
-    if (t.srttNanos >= 0) {
-      timeout = Math.max(configured, Math.min(t.srttNanos + 4 * t.rttvarNanos, configured * LinkReliability.MAX_BACKOFF));
-    }
-    return timeout * t.backoff;
+    if (t.srttNanos >= 0) timeout = Math.max(configured, Math.min(t.srttNanos + 4 * t.rttvarNanos, ceiling));
+    // The backoff doubles it, never beyond the fixed timer's own ceiling: a link that heals after a partition is
+    // replayed to within MAX_BACKOFF x replay-timeout, as before the timer learnt round trips.
+    return Math.min(timeout * t.backoff, ceiling);
   }
 
   /** The replay timeout of the direction towards {@code to} in {@code lane} now, wall nanos (tests, status). */

@@ -161,6 +161,12 @@ class DataLinkTest {
     b.tick(1 + ACK_DELAY);
     deliverAll(a, b.take(), 10_000_000_000L); // a 10 s round trip
     assertEquals(T * LinkReliability.MAX_BACKOFF, a.dl.replayTimeoutNanos("B", 0));
+    // a replay without an ACK doubles the backoff, but the timer stays within the fixed timer's ceiling
+    a.send(b, msg(2), 10_000_000_000L);
+    a.take();
+    a.woke(a.dl.onTimer(10_000_000_000L + T * LinkReliability.MAX_BACKOFF));
+    assertEquals(1, a.take().size(), "replayed once the learnt timeout passed");
+    assertEquals(T * LinkReliability.MAX_BACKOFF, a.dl.replayTimeoutNanos("B", 0), "backoff capped at the ceiling");
   }
 
   @Test
