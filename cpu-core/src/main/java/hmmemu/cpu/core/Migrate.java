@@ -33,13 +33,11 @@ final class Migrate {
 
   private final Kernel k;
   private final Folios folios;
-  private final HugeMemory huge;
   private final Rmap rmap;
 
-  Migrate(Kernel k, Folios folios, HugeMemory huge, Rmap rmap) {
+  Migrate(Kernel k, Folios folios, Rmap rmap) {
     this.k = k;
     this.folios = folios;
-    this.huge = huge;
     this.rmap = rmap;
   }
 

@@ -41,7 +41,7 @@ final class Syscalls {
     this.huge = huge;
     Rmap rmap = new Rmap(k, folios, notifier);
     this.vmscan = new Vmscan(k, folios, mmapLock, huge, rmap);
-    this.migrate = new Migrate(k, folios, huge, rmap);
+    this.migrate = new Migrate(k, folios, rmap);
     this.ksm = new Ksm(k, folios, mmapLock, notifier);
     this.khugepaged = new Khugepaged(k, folios, mmapLock, notifier, faults);
     this.fork = new Fork(this, k, folios, notifier, faults, huge);

@@ -88,7 +88,7 @@ final class Vmscan {
       // [address, vma_address_end), the folio's extent in the VMA; the walk meets the huge PMD under it and splits it
       // with split_huge_pmd_locked() (no notifier of its own), restarts and unmaps the PTEs.
       rmap.perMm(all, NotifyEvent.CLEAR, group -> {
-        for (Rmap.Mapping mp : group) if (mp.mm().pmdMapped(mp.va())) huge.splitHugePmdLocked(mp.mm(), mp.va());
+        for (Rmap.Mapping mp : group) huge.splitHugePmdLocked(mp.mm(), mp.va()); // a no-op once split
         for (Rmap.Mapping mp : group) tryToUnmapOne(mp);
       }, unmapped);
     }

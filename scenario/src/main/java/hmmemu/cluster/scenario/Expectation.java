@@ -284,15 +284,16 @@ public interface Expectation {
 
     @Override
     public void check(Observed o, List<String> mismatches) {
-      Outcome out = o.outcome();
-      if (out == null) {
-        mismatches.add("expected to complete within " + text + " of model time, got no completion");
-      } else if (out.modelMicros() < 0) {
-        mismatches.add("expected to complete within " + text + " of model time, got no model time");
-      } else if (out.modelMicros() > micros) {
-        mismatches.add("expected to complete within " + text + " of model time, got " + out.modelMicros() + " µs");
-      }
+      String got = modelTimeMiss(o.outcome(), out -> out.modelMicros() <= micros);
+      if (got != null) mismatches.add("expected to complete within " + text + " of model time, got " + got);
     }
+  }
+
+  /** What a bound on the step's model time got when {@code holds} fails on it (null when it holds). */
+  private static String modelTimeMiss(Outcome out, java.util.function.Predicate<Outcome> holds) {
+    if (out == null) return "no completion";
+    if (out.modelMicros() < 0) return "no model time";
+    return holds.test(out) ? null : out.modelMicros() + " µs";
   }
 
   /** {@code at-least = 4ms}: the model time the step took (read as {@link Within} reads it) is at least {@code micros}. */
@@ -302,9 +303,7 @@ public interface Expectation {
 
     @Override
     public void check(Observed o, List<String> mismatches) {
-      Outcome out = o.outcome();
-      String got = out == null ? "no completion" : out.modelMicros() < 0 ? "no model time"
-          : out.modelMicros() < micros ? out.modelMicros() + " µs" : null;
+      String got = modelTimeMiss(o.outcome(), out -> out.modelMicros() >= micros);
       if (got != null) mismatches.add("expected to take at least " + text + " of model time, got " + got);
     }
   }

@@ -21,9 +21,7 @@ class ScenarioDevicePrivateTest {
       "vmas = [{name = buf, mm = 1, start = \"0x7f0000000000\", pages = 4, fill = index}]",
       "steps = [");
 
-  private static Scenario parse(String steps) {
-    return ScenarioParser.parse("t.conf", HEAD + "\n" + steps + "\n]\n");
-  }
+  private static Scenario parse(String steps) { return ScenarioText.parse(HEAD, steps); }
 
   @Test
   @DisplayName("migrate-to-dev and migrate-to-sys are dmirror ioctls over whole pages")

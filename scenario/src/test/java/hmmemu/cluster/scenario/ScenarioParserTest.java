@@ -22,22 +22,11 @@ import org.junit.jupiter.api.Test;
 
 /** The scenario language's parser: valid files become Scenarios; every malformed one is one exact FILE:LINE line. */
 class ScenarioParserTest {
-  /** Lines 1-6: a dmirror D0 on node 1 and a 4-page buffer; steps start at line 7. */
-  private static final String HEAD = String.join("\n",
-      "name = \"t\"",
-      "case = C01",
-      "devices = [{name = D0, node = 1, driver = dmirror}]",
-      "vmas = [{name = buf, mm = 1, start = \"0x7f0000000000\", pages = 4, fill = index}]",
-      "# steps follow",
-      "steps = [");
+  private static final String HEAD = ScenarioText.DMIRROR_HEAD;
 
-  private static Scenario parse(String steps) {
-    return ScenarioParser.parse("t.conf", HEAD + "\n" + steps + "\n]\n");
-  }
+  private static Scenario parse(String steps) { return ScenarioText.parse(HEAD, steps); }
 
-  private static String error(String steps) {
-    return assertThrows(ScenarioException.class, () -> parse(steps)).getMessage();
-  }
+  private static String error(String steps) { return ScenarioText.error(HEAD, steps); }
 
   private static String errorOf(String text) {
     return assertThrows(ScenarioException.class, () -> ScenarioParser.parse("t.conf", text)).getMessage();

@@ -24,13 +24,9 @@ class ScenarioReach2Test {
       "# steps follow",
       "steps = [");
 
-  private static Scenario parse(String steps) {
-    return ScenarioParser.parse("t.conf", HEAD + "\n" + steps + "\n]\n");
-  }
+  private static Scenario parse(String steps) { return ScenarioText.parse(HEAD, steps); }
 
-  private static String error(String steps) {
-    return assertThrows(ScenarioException.class, () -> parse(steps)).getMessage().replace("\n", "");
-  }
+  private static String error(String steps) { return ScenarioText.error(HEAD, steps).replace("\n", ""); }
 
   private static List<Expectation> expect(Scenario s, int step) { return s.steps().get(step).expect(); }
 

@@ -30,15 +30,11 @@ class ScenarioReachTest {
 
   private static Scenario parse(String steps) { return parse("", steps); }
 
-  private static Scenario parse(String top, String steps) {
-    return ScenarioParser.parse("t.conf", top + HEAD + "\n" + steps + "\n]\n");
-  }
+  private static Scenario parse(String top, String steps) { return ScenarioText.parse(top + HEAD, steps); }
 
   private static String error(String steps) { return error("", steps); }
 
-  private static String error(String top, String steps) {
-    return assertThrows(ScenarioException.class, () -> parse(top, steps)).getMessage();
-  }
+  private static String error(String top, String steps) { return ScenarioText.error(top + HEAD, steps); }
 
   private static Expectation only(Scenario s) {
     List<Expectation> e = s.steps().get(0).expect();
