@@ -100,6 +100,23 @@ public final class Explorer {
 
   ScheduleRun.Outcome run(ScheduleRun.Strategy s) { return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, s); }
 
+  /**
+   * A search run (random, PCT, exhaustive): lean ({@link ScheduleRun#run(Scenario, long, LinkSettings, long, boolean,
+   * boolean, ScheduleRun.Strategy)}: no pause-point ordinals, no trace hash, which the searches do not read) unless
+   * {@link #fullRuns} asked for the full record of every run, as {@link #run} and {@link #replay} give it.
+   */
+  private ScheduleRun.Outcome search(ScheduleRun.Strategy s) {
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, s);
+  }
+
+  private boolean fullRuns;
+
+  /** Searches with full runs (the record {@link #run} gives) instead of lean ones: the reference a test compares with. */
+  Explorer fullRuns(boolean on) {
+    this.fullRuns = on;
+    return this;
+  }
+
   /** Replays {@code schedule} (an index past a point's enabled count takes the last; past the end, the seeded order). */
   ScheduleRun.Outcome replay(int[] schedule) {
     return run((point, key, e) -> point < schedule.length ? Math.min(schedule[point], e.size() - 1) : 0);
@@ -125,7 +142,7 @@ public final class Explorer {
     for (int n = 1; n <= budget; n++) {
       ScheduleRun.Strategy s = strategy == Strategy.RANDOM ? (point, key, e) -> rng.nextInt(e.size())
           : new Pct(rng.split(), depth, Math.max(estimate, 1));
-      ScheduleRun.Outcome o = run(s);
+      ScheduleRun.Outcome o = search(s);
       states += o.choices().size();
       for (ScheduleRun.Choice c : o.choices()) distinct.add(c.stateKey());
       estimate = Math.max(estimate, o.choices().size());
@@ -183,7 +200,7 @@ public final class Explorer {
     for (int n = 1; n <= budget; n++) {
       final int[] p = prefix;
       int[] dev = {0};
-      ScheduleRun.Outcome o = run((point, key, e) -> {
+      ScheduleRun.Outcome o = search((point, key, e) -> {
         if (point < p.length) {
           int c = Math.min(p[point], e.size() - 1);
           if (c != 0) dev[0]++;
