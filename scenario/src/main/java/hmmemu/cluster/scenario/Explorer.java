@@ -52,11 +52,20 @@ public final class Explorer {
 
   /**
    * What exploration found. {@code states}: choice points visited in all (with repeats); {@code distinctStates}:
-   * distinct state keys among them.
+   * distinct state keys among them; {@code cpuNanos}: the CPU time of the exploring thread (-1 when the JVM does
+   * not measure it), which on a loaded machine says more about the search's cost than the wall time.
    */
   public record Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
-      boolean exhausted, Failure failure) {
+      boolean exhausted, Failure failure, long cpuNanos) {
+    Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos, boolean exhausted,
+        Failure failure) {
+      this(strategy, schedules, states, distinctStates, wallNanos, exhausted, failure, -1);
+    }
+
     public double statesPerSecond() { return wallNanos == 0 ? 0 : states / (wallNanos / 1e9); }
+
+    /** States per second of the exploring thread's CPU time (0 when not measured). */
+    public double statesPerCpuSecond() { return cpuNanos <= 0 ? 0 : states / (cpuNanos / 1e9); }
 
     public double distinctStatesPerSecond() { return wallNanos == 0 ? 0 : distinctStates / (wallNanos / 1e9); }
   }
@@ -125,13 +134,21 @@ public final class Explorer {
   /** Explores with {@code strategy} for at most {@code budget} schedules; {@code depth} <= 0 takes the default. */
   public Report explore(Strategy strategy, int budget, int depth) {
     long t0 = System.nanoTime();
+    long c0 = cpuNow();
     Report r = switch (strategy) {
       case RANDOM -> sample(strategy, budget, 0);
       case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
       case EXHAUSTIVE -> exhaustive(budget, depth > 0 ? depth : DEFAULT_EXHAUSTIVE_DEPTH);
     };
+    long c1 = cpuNow();
     return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
-        r.exhausted(), r.failure());
+        r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0);
+  }
+
+  /** The current thread's CPU time in ns, or -1 when the JVM does not measure it. */
+  private static long cpuNow() {
+    java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
+    return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : -1;
   }
 
   private Report sample(Strategy strategy, int budget, int depth) {
