@@ -373,7 +373,7 @@ final class SimHost implements ScenarioHost {
 
   /** The tap on every message a node hands to the link: the pause gates (as GateLink), then the observer. */
   private boolean onSend(int from, int to, HmmProtocol.Msg msg, long[] vc) {
-    Gate g = gates.get(key(scenarioNode(from), scenarioNode(to)));
+    Gate g = gates.isEmpty() ? null : gates.get(key(scenarioNode(from), scenarioNode(to)));
     if (g != null) {
       if (!g.held().isEmpty()) {
         if (g.lane()[0] == 0 || hmmemu.node.link.Lanes.of(msg) == g.lane()[0]) {
