@@ -87,8 +87,17 @@ public final class ModeledLinkStage implements LinkStage {
       this.fixedDraw = fixedSpec ? new LinkSpec.Draw(false, false, false, spec.delay().mean(), 0, 0, 0) : null;
     }
 
+    /** The lane looked up last, and its key: a message's send and transmit ask for the same lane in a row. */
+    private long lastKey;
+    private Lane last;
+
     Lane lane(long lane) {
-      return lane == 0 ? main : lanes.computeIfAbsent(lane, l -> new Lane(new LinkRandom(runSeed, direction, l)));
+      if (lane == 0) return main;
+      if (last != null && lastKey == lane) return last;
+      Lane l = lanes.computeIfAbsent(lane, k -> new Lane(new LinkRandom(runSeed, direction, k)));
+      lastKey = lane;
+      last = l;
+      return l;
     }
 
     double p(Fault f, double specValue) {

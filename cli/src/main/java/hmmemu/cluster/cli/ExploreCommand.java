@@ -52,8 +52,8 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
-      + "\"distinctStates\", \"statesPerSecond\", \"failure\": null | {\"kind\", \"schedule\", \"shrunkFile\", "
-      + "\"shrunkSteps\"}}.")
+      + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"failure\": null | {\"kind\", "
+      + "\"schedule\", \"shrunkFile\", \"shrunkSteps\"}}.")
   boolean json;
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file over reference.conf (hmm-emu.link, "
       + "hmm-emu.faults.folio-lock-lease).")
@@ -87,7 +87,9 @@ final class ExploreCommand implements Callable<Integer> {
     o.println("explore " + file + " --strategy " + name + " --seed " + seed + ": " + r.schedules() + " schedule(s)"
         + (r.exhausted() ? " (the bounded space is exhausted)" : "") + ", " + r.states() + " states visited, "
         + r.distinctStates() + " distinct, " + fmt(r.statesPerSecond()) + " states/s ("
-        + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms");
+        + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms"
+        + (r.cpuNanos() > 0 ? "; " + fmt(r.statesPerCpuSecond()) + " states per CPU second of the exploring thread ("
+        + r.cpuNanos() / 1_000_000 + " ms of CPU)" : ""));
     Explorer.Shrunk s = null;
     String shrunkFile = null;
     if (r.failure() == null) {
@@ -122,6 +124,7 @@ final class ExploreCommand implements Callable<Integer> {
       sb.append("{\"ok\": ").append(r.failure() == null).append(", \"strategy\": \"").append(name)
           .append("\", \"schedules\": ").append(r.schedules()).append(", \"distinctStates\": ")
           .append(r.distinctStates()).append(", \"statesPerSecond\": ").append(fmt(r.statesPerSecond()))
+          .append(", \"statesPerCpuSecond\": ").append(fmt(r.statesPerCpuSecond()))
           .append(", \"failure\": ");
       if (r.failure() == null) {
         sb.append("null");

@@ -52,11 +52,20 @@ public final class Explorer {
 
   /**
    * What exploration found. {@code states}: choice points visited in all (with repeats); {@code distinctStates}:
-   * distinct state keys among them.
+   * distinct state keys among them; {@code cpuNanos}: the CPU time of the exploring thread (-1 when the JVM does
+   * not measure it), which on a loaded machine says more about the search's cost than the wall time.
    */
   public record Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
-      boolean exhausted, Failure failure) {
+      boolean exhausted, Failure failure, long cpuNanos) {
+    Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos, boolean exhausted,
+        Failure failure) {
+      this(strategy, schedules, states, distinctStates, wallNanos, exhausted, failure, -1);
+    }
+
     public double statesPerSecond() { return wallNanos == 0 ? 0 : states / (wallNanos / 1e9); }
+
+    /** States per second of the exploring thread's CPU time (0 when not measured). */
+    public double statesPerCpuSecond() { return cpuNanos <= 0 ? 0 : states / (cpuNanos / 1e9); }
 
     public double distinctStatesPerSecond() { return wallNanos == 0 ? 0 : distinctStates / (wallNanos / 1e9); }
   }
@@ -100,6 +109,23 @@ public final class Explorer {
 
   ScheduleRun.Outcome run(ScheduleRun.Strategy s) { return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, s); }
 
+  /**
+   * A search run (random, PCT, exhaustive): lean ({@link ScheduleRun#run(Scenario, long, LinkSettings, long, boolean,
+   * boolean, ScheduleRun.Strategy)}: no pause-point ordinals, no trace hash, which the searches do not read) unless
+   * {@link #fullRuns} asked for the full record of every run, as {@link #run} and {@link #replay} give it.
+   */
+  private ScheduleRun.Outcome search(ScheduleRun.Strategy s) {
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, s);
+  }
+
+  private boolean fullRuns;
+
+  /** Searches with full runs (the record {@link #run} gives) instead of lean ones: the reference a test compares with. */
+  Explorer fullRuns(boolean on) {
+    this.fullRuns = on;
+    return this;
+  }
+
   /** Replays {@code schedule} (an index past a point's enabled count takes the last; past the end, the seeded order). */
   ScheduleRun.Outcome replay(int[] schedule) {
     return run((point, key, e) -> point < schedule.length ? Math.min(schedule[point], e.size() - 1) : 0);
@@ -108,13 +134,21 @@ public final class Explorer {
   /** Explores with {@code strategy} for at most {@code budget} schedules; {@code depth} <= 0 takes the default. */
   public Report explore(Strategy strategy, int budget, int depth) {
     long t0 = System.nanoTime();
+    long c0 = cpuNow();
     Report r = switch (strategy) {
       case RANDOM -> sample(strategy, budget, 0);
       case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
       case EXHAUSTIVE -> exhaustive(budget, depth > 0 ? depth : DEFAULT_EXHAUSTIVE_DEPTH);
     };
+    long c1 = cpuNow();
     return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
-        r.exhausted(), r.failure());
+        r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0);
+  }
+
+  /** The current thread's CPU time in ns, or -1 when the JVM does not measure it. */
+  private static long cpuNow() {
+    java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
+    return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : -1;
   }
 
   private Report sample(Strategy strategy, int budget, int depth) {
@@ -125,7 +159,7 @@ public final class Explorer {
     for (int n = 1; n <= budget; n++) {
       ScheduleRun.Strategy s = strategy == Strategy.RANDOM ? (point, key, e) -> rng.nextInt(e.size())
           : new Pct(rng.split(), depth, Math.max(estimate, 1));
-      ScheduleRun.Outcome o = run(s);
+      ScheduleRun.Outcome o = search(s);
       states += o.choices().size();
       for (ScheduleRun.Choice c : o.choices()) distinct.add(c.stateKey());
       estimate = Math.max(estimate, o.choices().size());
@@ -183,7 +217,7 @@ public final class Explorer {
     for (int n = 1; n <= budget; n++) {
       final int[] p = prefix;
       int[] dev = {0};
-      ScheduleRun.Outcome o = run((point, key, e) -> {
+      ScheduleRun.Outcome o = search((point, key, e) -> {
         if (point < p.length) {
           int c = Math.min(p[point], e.size() - 1);
           if (c != 0) dev[0]++;

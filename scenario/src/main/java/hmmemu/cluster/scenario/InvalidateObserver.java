@@ -19,12 +19,16 @@ import java.util.concurrent.ConcurrentHashMap;
 final class InvalidateObserver {
   private final List<long[]> ranges;
   private final Map<Long, NotifierKind> kinds = new ConcurrentHashMap<>();
-  private final Map<String, NotifyEvent> events = new ConcurrentHashMap<>();
+  /** The event of each callback sent, by (invId, subId). */
+  private final Map<Inv, NotifyEvent> events = new ConcurrentHashMap<>();
   private final Map<String, Long> counts = new ConcurrentHashMap<>();
   /** Every counted callback, in the order handed to the wire. */
   private final List<Callback> callbacks = new java.util.ArrayList<>();
   /** hmm_range_fault answers by device and errno ("16/EBUSY"). */
   private final Map<String, Long> rangeFaults = new ConcurrentHashMap<>();
+
+  /** A callback's key: its invalidation and the subscription it addresses. */
+  private record Inv(long invId, long subId) {}
 
   /** One invalidate callback: to a subscription of {@code kind} of {@code device}, over [start, end). */
   record Callback(int device, NotifierKind kind, NotifyEvent event, long start, long end) {}
@@ -48,7 +52,7 @@ final class InvalidateObserver {
       kinds.put(ins.subId(), ins.kind());
     } else if (m instanceof HmmProtocol.InvalidateStart) {
       HmmProtocol.InvalidateStart inv = (HmmProtocol.InvalidateStart) m;
-      events.put(inv.invId() + ":" + inv.subId(), inv.event());
+      events.put(new Inv(inv.invId(), inv.subId()), inv.event());
       if (!intersects(inv.start(), inv.end())) return;
       int device = Ids.deviceOfSub(inv.subId());
       NotifierKind kind = kinds.getOrDefault(inv.subId(), NotifierKind.INTERVAL);
@@ -101,7 +105,7 @@ final class InvalidateObserver {
   }
 
   /** The event of callback (invId, subId), or null when it has not been sent. */
-  NotifyEvent eventOf(long invId, long subId) { return events.get(invId + ":" + subId); }
+  NotifyEvent eventOf(long invId, long subId) { return events.get(new Inv(invId, subId)); }
 
   /** The kind of subscription subId, or null when its NotifierInsert has not been seen. */
   NotifierKind kindOf(long subId) { return kinds.get(subId); }

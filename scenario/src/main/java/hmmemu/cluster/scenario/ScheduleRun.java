@@ -108,13 +108,32 @@ final class ScheduleRun {
    */
   static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
       Strategy strategy) {
+    return run(scenario, seed, link, leaseMicros, linksOnly, false, strategy);
+  }
+
+  /**
+   * As {@link #run(Scenario, long, LinkSettings, long, boolean, Strategy)}; {@code lean}: a search run, which records
+   * only what a search reads (each choice point's enabled count, the index taken, the state key, the step, the kind
+   * and option; the failures): no pause-point ordinals ({@link SendLog}; {@code skip} and {@code takenSkip} are -1)
+   * and no trace hash ({@link Sim#hashTrace}; {@code traceHash} is the hash's start value); the checker counts by
+   * field only when the file reads such a count ({@link SimHost#countsByField}). The run itself, its choice points
+   * and its verdict are the same (ExploreLeanRunsTest): the shrinker and the file writer replay with {@code lean}
+   * false.
+   */
+  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
+      boolean lean, Strategy strategy) {
     Verdict verdict = new Verdict(scenario);
     SimHost host = new SimHost(scenario, seed, link, leaseMicros);
     StepExecutor steps = new StepExecutor(scenario, host, verdict);
     host.onCrash(steps::crashed);
     List<Choice> choices = new ArrayList<>();
     SendLog log = new SendLog(host.sim().linkStage());
-    host.sim().linkStage(log);
+    if (lean) {
+      host.sim().hashTrace(false);
+    } else {
+      host.sim().linkStage(log);
+      host.sim().checker().countByField(true); // the full record as before: every count, whether a file reads it or not
+    }
     int[] step = {0};
     boolean pruned = false;
     try {

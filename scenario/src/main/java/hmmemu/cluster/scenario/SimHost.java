@@ -70,8 +70,11 @@ final class SimHost implements ScenarioHost {
   private IntConsumer onCrash = node -> { };
   /** Controller requests of steps answered so far (progress), and the model time of the last one. */
   private long answered;
-  /** While a wait runs: trace events per node and type (the loop of a livelock). */
-  private Map<String, Long> window;
+  /**
+   * While a wait runs: trace events per simulator node index and type (the loop of a livelock), counted without
+   * building names ({@link #loop} names them: "gpu1 DriverFaultHandled"); null between waits.
+   */
+  private ArrayList<java.util.IdentityHashMap<Class<?>, long[]>> window;
 
   /**
    * @param seed the run's one seed
@@ -86,7 +89,9 @@ final class SimHost implements ScenarioHost {
     // the file's link { lanes = per-thread }: one lane per sending kernel thread on the simulator's link stage too
     this.sim = new Sim(new Sim.Config(seed, scenario.gpuNodes(), perNode, scenario.switches(), leaseMicros,
         scenario.lanes() ? link.withLanes(true) : link, 1.0, true));
-    sim.checker().countByField(true); // the scenario language's filtered trace counts, as CheckerActor
+    // the scenario language's filtered trace counts, as CheckerActor; only for a file that states one (they cost a
+    // reflective read per field and event, and nothing else reads them)
+    sim.checker().countByField(countsByField(scenario));
     this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario));
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
     sim.tap(this::onSend);
@@ -94,6 +99,23 @@ final class SimHost implements ScenarioHost {
   }
 
   Sim sim() { return sim; }
+
+  /** Whether an expectation of {@code scenario} reads a trace count filtered by a field ({@code CpuFaulted.kind=anon}). */
+  static boolean countsByField(Scenario scenario) {
+    for (Scenario.Step s : scenario.steps()) if (countsByField(s)) return true;
+    return false;
+  }
+
+  private static boolean countsByField(Scenario.Step step) {
+    if (step.action() instanceof Scenario.ConcurrentOp c) for (Scenario.Step s : c.steps()) if (countsByField(s)) return true;
+    for (Expectation e : step.expect()) if (countsByField(e)) return true;
+    return false;
+  }
+
+  private static boolean countsByField(Expectation e) {
+    if (e instanceof Expectation.ForProfile p) return countsByField(p.inner());
+    return e instanceof Expectation.TraceCount t && t.type().contains(".");
+  }
 
   @Override
   public long nowMicros() { return sim.nowMicros(); }
@@ -139,7 +161,7 @@ final class SimHost implements ScenarioHost {
         long start = sim.nowNanos();
         long firedBefore = sim.fired();
         long answeredBefore = answered;
-        window = new HashMap<>();
+        window = new ArrayList<>();
         long until = Math.min(bound, start + LIVELOCK_SPAN_NANOS);
         sim.runUntil(() -> f.isDone() || answered != answeredBefore, until, MAX_EVENTS_PER_WINDOW);
         if (f.isDone()) break;
@@ -170,12 +192,23 @@ final class SimHost implements ScenarioHost {
   }
 
   private void onTrace(Stamped s) {
-    if (window != null) window.merge(nodeName(s.node()) + " " + s.event().getClass().getSimpleName(), 1L, Long::sum);
+    if (window == null) return;
+    while (window.size() <= s.node()) window.add(null);
+    java.util.IdentityHashMap<Class<?>, long[]> perType = window.get(s.node());
+    if (perType == null) window.set(s.node(), perType = new java.util.IdentityHashMap<>());
+    perType.computeIfAbsent(s.event().getClass(), t -> new long[1])[0]++;
   }
 
   /** The trace events of the last wait window, most frequent first (the four first). */
   private String loop() {
-    List<Map.Entry<String, Long>> all = new ArrayList<>(window.entrySet());
+    Map<String, Long> named = new HashMap<>(); // incarnations of one scenario node share its name
+    for (int i = 0; i < window.size(); i++) {
+      if (window.get(i) == null) continue;
+      for (Map.Entry<Class<?>, long[]> e : window.get(i).entrySet()) {
+        named.merge(nodeName(i) + " " + e.getKey().getSimpleName(), e.getValue()[0], Long::sum);
+      }
+    }
+    List<Map.Entry<String, Long>> all = new ArrayList<>(named.entrySet());
     all.sort((a, b) -> b.getValue().equals(a.getValue()) ? a.getKey().compareTo(b.getKey()) : Long.compare(b.getValue(), a.getValue()));
     List<String> out = new ArrayList<>();
     for (int i = 0; i < Math.min(4, all.size()); i++) out.add(all.get(i).getKey() + " x" + all.get(i).getValue());
@@ -340,7 +373,7 @@ final class SimHost implements ScenarioHost {
 
   /** The tap on every message a node hands to the link: the pause gates (as GateLink), then the observer. */
   private boolean onSend(int from, int to, HmmProtocol.Msg msg, long[] vc) {
-    Gate g = gates.get(key(scenarioNode(from), scenarioNode(to)));
+    Gate g = gates.isEmpty() ? null : gates.get(key(scenarioNode(from), scenarioNode(to)));
     if (g != null) {
       if (!g.held().isEmpty()) {
         if (g.lane()[0] == 0 || hmmemu.node.link.Lanes.of(msg) == g.lane()[0]) {

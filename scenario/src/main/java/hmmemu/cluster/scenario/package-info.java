@@ -48,7 +48,8 @@
  * Nothing here is imported by the cores; the CLI and the it-tests use only {@code ScenarioParser.parse},
  * {@code ScenarioRunner.run} with {@code ScenarioRunner.Options}, {@code SimScenarioRunner}, {@code Scenario},
  * {@code CaseResult} and {@code ScenarioException}; and schedule exploration (issue 13, {@code hmm-emu explore}):
- * {@code Explorer} (public: strategies, report, shrink), {@code ScheduleRun} (one run under a scheduler),
+ * {@code Explorer} (public: strategies, report, shrink), {@code ScheduleRun} (one run under a scheduler; the
+ * searches' runs are lean: they record only what a search reads, the shrinker's and the file writer's are full),
  * {@code Shrinker} (ddmin) and {@code PauseFile} (the shrunk schedule as a pause-point file).
  */
 package hmmemu.cluster.scenario;
