@@ -23,9 +23,15 @@ import java.util.Map;
  * the starts cannot be written (an async start waits one controller hop instead), so the written file is kept only
  * if its replay in the simulator reproduces the kind, as every placement is.
  *
- * <p>What cannot be written: a deviation that passed over something other than a link message between the CPU
- * node and a device (a controller hop or reply, a lease tick, a host-side cost elapsing), since pause points hold
- * only link directions; a concurrent block that shares a line with another step (it is rewritten by lines); and a
+ * <p>A deviation that passed over a controller hop or reply (or a timer) in favour of a link message M let M
+ * overtake a controller request: the request the nodes took next after it ({@link ScheduleRun.Request}) is written
+ * as a controller hold, {@code { pause { from = controller, to, at = Type, skip = k, until { from, to, at, skip } } }}
+ * before the first step, which holds that request until M was delivered (docs/SCENARIOS.md "Holding a controller
+ * request"; its {@code until.skip} is M's ordinal among the deliveries of its type and device). Without such a request
+ * the older form is tried: the step waits with {@code await-paused} until M was sent.
+ *
+ * <p>What cannot be written: a deviation that passed over a controller event in favour of another one that is not
+ * a link message; a concurrent block that shares a line with another step (it is rewritten by lines); and a
  * schedule none of whose placements reproduces the kind (holding a whole lane until a step boundary is coarser than
  * one swap; a block's order started one hop apart is coarser than a gap of 0). Then {@link #emit} returns null and
  * says why in {@code why[0]}. Not a kernel structure.
@@ -33,8 +39,15 @@ import java.util.Map;
 final class PauseFile {
   private PauseFile() {}
 
-  /** The pause point for one deviation. */
-  private record Hold(String id, String from, String to, String type, int skip, int step, boolean awaitFirst) {}
+  /**
+   * The pause point for one deviation: a link pause holding message (from, to, type, skip), or, with {@code request}
+   * set, a controller hold of that request until the message (from, to, type, {@code skip}: its delivery ordinal) was
+   * delivered.
+   */
+  private record Hold(String id, String from, String to, String type, int skip, int step, boolean awaitFirst,
+      ScheduleRun.Request request, String requestTo) {
+    boolean controller() { return request != null; }
+  }
 
   /** The file text, or null with the reason in {@code why[0]}. */
   static String emit(Explorer explorer, String original, Shrinker.Shrunk shrunk, String kind, String header,
@@ -88,7 +101,20 @@ final class PauseFile {
             + " reply, or a timer) in favour of another such event: a pause point can neither hold nor await it";
         return null;
       }
-      Hold h = hold(s, ++n, lc.takenEvent(), lc.takenSkip(), stepOf[c.step()], true, point, why);
+      // The controller request that came after it: the first one a node took after the last of these choice points
+      // (the one passed over, or, for a reply passed over, the request the controller sent next). It is held until M
+      // was delivered (a controller hold); without such a request, the step waits with await-paused until M was sent.
+      Integer delivered = shrunk.outcome().delivered().get(lc.takenEvent().msg());
+      ScheduleRun.Request req = null;
+      for (ScheduleRun.Request q : shrunk.outcome().requests()) {
+        if (q.deliveredAfter() > devs.get(last).getKey()) {
+          req = q;
+          break;
+        }
+      }
+      Hold h = req != null && delivered != null
+          ? controllerHold(s, ++n, lc.takenEvent(), delivered, req, point, why)
+          : hold(s, ++n, lc.takenEvent(), lc.takenSkip(), stepOf[c.step()], true, point, why);
       if (h == null) return null;
       holds.add(h);
       i = last;
@@ -96,7 +122,7 @@ final class PauseFile {
     String[] lines = original.split("\n", -1);
     int steps = s.steps().size();
     int[] resumeAt = new int[holds.size()];
-    for (int i = 0; i < holds.size(); i++) resumeAt[i] = first(holds.get(i), steps);
+    for (int i = 0; i < holds.size(); i++) resumeAt[i] = first(holds.get(i), steps); // -1: a controller hold
     // search the resume placements (each after the deviation's step), earliest first, for one that reproduces
     int tried = 0;
     while (true) {
@@ -110,7 +136,7 @@ final class PauseFile {
         // an invalid placement (e.g. two pause points on one direction at once): try the next
       }
       int i = holds.size() - 1;
-      while (i >= 0 && resumeAt[i] == steps) i--;
+      while (i >= 0 && (resumeAt[i] < 0 || resumeAt[i] == steps)) i--;
       if (i < 0 || tried >= 200) break;
       resumeAt[i]++;
       for (int j = i + 1; j < holds.size(); j++) resumeAt[j] = first(holds.get(j), steps);
@@ -205,19 +231,46 @@ final class PauseFile {
    * The earliest resume placement: after the deviation's step; for a step that awaits the message, right after the
    * await (the message is let go at once: the controller only waited until its sender got there).
    */
-  private static int first(Hold h, int steps) { return Math.min(steps, h.awaitFirst() ? h.step() : h.step() + 1); }
+  private static int first(Hold h, int steps) {
+    if (h.controller()) return -1; // released by its until, no resume
+    return Math.min(steps, h.awaitFirst() ? h.step() : h.step() + 1);
+  }
+
+  /**
+   * A controller hold: the controller's request {@code req} waits until link message {@code ev} (the
+   * {@code delivered}-th of its type and device delivered to its node) was delivered.
+   */
+  private static Hold controllerHold(Scenario s, int n, Scheduler.LinkEvent ev, int delivered, ScheduleRun.Request req,
+      int point, String[] why) {
+    Hold m = hold(s, n, ev, delivered, 0, false, point, why);
+    if (m == null) return null;
+    String to = "cpu";
+    if (req.node() != 0) {
+      to = deviceName(s, hmmemu.protocol.msg.Msgs.deviceIdOf(req.msg()));
+      if (to == null) {
+        why[0] = "choice point " + point + " delayed the controller's " + req.msg().getClass().getSimpleName()
+            + " to gpu" + req.node() + ", which names no declared device";
+        return null;
+      }
+    }
+    return new Hold(m.id(), m.from(), m.to(), m.type(), m.skip(), 0, false, req, to);
+  }
+
+  /** The declared device with id {@code dev}, or null. */
+  private static String deviceName(Scenario s, int dev) {
+    for (Scenario.Device x : s.devices()) if (Ids.deviceId(x.node(), x.index()) == dev) return x.name();
+    return null;
+  }
 
   private static Hold hold(Scenario s, int n, Scheduler.LinkEvent ev, int skip, int step, boolean awaitFirst,
       int point, String[] why) {
-    int dev = StepExecutor.deviceOf(ev.msg());
-    String devName = null;
-    for (Scenario.Device x : s.devices()) if (Ids.deviceId(x.node(), x.index()) == dev) devName = x.name();
+    String devName = deviceName(s, StepExecutor.deviceOf(ev.msg()));
     if (devName == null || (ev.from() != 0 && ev.to() != 0)) {
       why[0] = "choice point " + point + " involves " + ev + ", which no device's pause point matches";
       return null;
     }
     return new Hold("explore" + n, ev.from() == 0 ? "cpu" : devName, ev.to() == 0 ? "cpu" : devName,
-        ev.msg().getClass().getSimpleName(), skip, step, awaitFirst);
+        ev.msg().getClass().getSimpleName(), skip, step, awaitFirst, null, null);
   }
 
   private static String write(String[] lines, Scenario s, List<Hold> holds, int[] resumeAt) {
@@ -235,6 +288,17 @@ final class PauseFile {
     for (int i = 0; i < lines.length; i++) {
       if (i == first) {
         for (Hold h : holds) {
+          if (h.controller()) {
+            ScheduleRun.Request q = h.request();
+            String type = q.msg().getClass().getSimpleName();
+            out.add("  # explore: hold the controller's " + ordinal(q.ordinal()) + " " + type + " to " + h.requestTo()
+                + " until the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to() + " was"
+                + " delivered (choice point: it overtook the request)");
+            out.add("  { pause { id = " + h.id() + ", from = controller, to = " + h.requestTo() + ", at = " + type
+                + (q.ordinal() > 0 ? ", skip = " + q.ordinal() : "") + ", until { from = " + h.from() + ", to = "
+                + h.to() + ", at = " + h.type() + (h.skip() > 0 ? ", skip = " + h.skip() : "") + " } } }");
+            continue;
+          }
           out.add("  # explore: hold the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to()
               + " (and its lane) until the resume below (choice point: " + (h.awaitFirst() ? "a controller request waited"
               + " for it" : "it was passed over") + ")");
@@ -251,6 +315,7 @@ final class PauseFile {
       }
       for (int k = 0; k < holds.size(); k++) {
         int at = resumeAt[k];
+        if (at < 0) continue; // a controller hold: released by its until
         int lineOf = at < steps.size() ? steps.get(at).line() - 1 : close;
         if (i == lineOf) out.add("  { resume = " + holds.get(k).id() + " }");
       }

@@ -84,8 +84,20 @@ final class ScheduleRun {
     int choose(int point, long key, Scheduler.Enabled e);
   }
 
-  /** The outcome: failures (empty = the file held), the choice points met, whether the run was pruned. */
-  record Outcome(List<String> failures, List<Choice> choices, boolean pruned, long traceHash) {
+  /**
+   * A controller request of the steps, in the order the nodes' cores took them: its scenario node, the message, its
+   * ordinal among the steps' requests of its type to that node (and device, on a GPU node) in sending order (what a
+   * controller hold's {@code skip} counts), and the number of choice points made before its node took it.
+   */
+  record Request(int node, HmmProtocol.Msg msg, int ordinal, int deliveredAfter) {}
+
+  /**
+   * The outcome: failures (empty = the file held), the choice points met, whether the run was pruned; the steps'
+   * controller requests in delivery order, and each link message's ordinal among those of its type and device
+   * delivered to its node since the steps began (what a controller hold's {@code until} counts).
+   */
+  record Outcome(List<String> failures, List<Choice> choices, boolean pruned, long traceHash, List<Request> requests,
+      Map<HmmProtocol.Msg, Integer> delivered) {
     boolean failed() { return !pruned && !failures.isEmpty(); }
 
     /** The first failure's kind ({@link SimScenarioRunner#failureKind}), or null. */
@@ -117,6 +129,28 @@ final class ScheduleRun {
     host.sim().linkStage(log);
     int[] step = {0};
     boolean pruned = false;
+    // the controller's requests (ordinal in sending order, per node, type and device) and link deliveries (ordinal
+    // per receiving node, type and device), from the first step on
+    Map<HmmProtocol.Msg, int[]> asked = new java.util.IdentityHashMap<>();
+    Map<String, Integer> askCounts = new HashMap<>();
+    List<Request> requests = new ArrayList<>();
+    Map<HmmProtocol.Msg, Integer> delivered = new java.util.IdentityHashMap<>();
+    Map<String, Integer> deliveryCounts = new HashMap<>();
+    host.onAsk((node, m) -> {
+      if (!log.on) return;
+      String k = node + " " + m.getClass().getSimpleName() + " " + (node == 0 ? -1 : hmmemu.protocol.msg.Msgs.deviceIdOf(m));
+      asked.putIfAbsent(m, new int[] {node, askCounts.merge(k, 1, Integer::sum) - 1});
+    });
+    host.sim().onDelivered((index, m, fromController) -> {
+      if (!log.on) return;
+      if (fromController) {
+        int[] a = asked.get(m);
+        if (a != null) requests.add(new Request(a[0], m, a[1], choices.size()));
+      } else if (!delivered.containsKey(m)) {
+        String k = index + " " + m.getClass().getSimpleName() + " " + StepExecutor.deviceOf(m);
+        delivered.put(m, deliveryCounts.merge(k, 1, Integer::sum) - 1);
+      }
+    });
     try {
       host.setUp(scenario);
       if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults());
@@ -162,6 +196,6 @@ final class ScheduleRun {
       }
     }
     CaseResult r = verdict.result(0);
-    return new Outcome(r.failures(), choices, pruned, host.sim().traceHash());
+    return new Outcome(r.failures(), choices, pruned, host.sim().traceHash(), requests, delivered);
   }
 }

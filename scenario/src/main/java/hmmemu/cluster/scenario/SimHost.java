@@ -68,6 +68,10 @@ final class SimHost implements ScenarioHost {
   private final Map<Integer, Integer> restartCount = new HashMap<>();
   private final Map<String, LinkedHashSet<Integer>> boundMms = new LinkedHashMap<>();
   private IntConsumer onCrash = node -> { };
+  /** Armed {@link #whenDelivered} watchers, in arming order. */
+  private final List<DeliveryWatch> deliveryWatches = new ArrayList<>();
+  /** Hears every controller request of the steps as it is sent (scenario node, message): explore's request log. */
+  private java.util.function.BiConsumer<Integer, HmmProtocol.Msg> onAsk = (n, m) -> { };
   /** Controller requests of steps answered so far (progress), and the model time of the last one. */
   private long answered;
   /** While a wait runs: trace events per node and type (the loop of a livelock). */
@@ -91,6 +95,7 @@ final class SimHost implements ScenarioHost {
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
     sim.tap(this::onSend);
     sim.onTrace(this::onTrace);
+    sim.onDelivered(this::onDelivered);
   }
 
   Sim sim() { return sim; }
@@ -121,8 +126,11 @@ final class SimHost implements ScenarioHost {
   @Override
   public long nextReqId() { return sim.nextReqId(); }
 
+  void onAsk(java.util.function.BiConsumer<Integer, HmmProtocol.Msg> listener) { this.onAsk = listener; }
+
   @Override
   public CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) {
+    onAsk.accept(node, msg);
     CompletableFuture<HmmProtocol.Msg> f = new CompletableFuture<>();
     sim.ask(simIndex(node), msg, reply -> {
       answered++;
@@ -378,6 +386,28 @@ final class SimHost implements ScenarioHost {
       sim.resend(h.from(), h.to(), h.msg(), h.vc());
     }
     g.held().clear();
+  }
+
+  /** A {@link #whenDelivered} watcher. */
+  private record DeliveryWatch(int from, int to, Predicate<HmmProtocol.Msg> trigger, CompletableFuture<HmmProtocol.Msg> done) {}
+
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> whenDelivered(int fromNode, int toNode, Predicate<HmmProtocol.Msg> trigger) {
+    DeliveryWatch w = new DeliveryWatch(fromNode, toNode, trigger, new CompletableFuture<>());
+    deliveryWatches.add(w);
+    return w.done();
+  }
+
+  /** A core stepped on a link message: the watchers of its direction (scenario nodes) are offered it. */
+  private void onDelivered(int node, HmmProtocol.Msg msg, boolean fromController) {
+    if (fromController || deliveryWatches.isEmpty()) return;
+    int to = scenarioNode(node);
+    int from = to != 0 ? 0 : scenarioNode(Ids.nodeOfDevice(StepExecutor.deviceOf(msg)));
+    for (DeliveryWatch w : List.copyOf(deliveryWatches)) {
+      if (w.from() != from || w.to() != to || !w.trigger().test(msg)) continue;
+      deliveryWatches.remove(w);
+      w.done().complete(msg);
+    }
   }
 
   @Override

@@ -1,0 +1,123 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.Msgs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * The controller holds of a run (pause points with {@code from = controller}, docs/SCENARIOS.md "Holding a
+ * controller request"), on either {@link ScenarioHost}: each counts the steps' requests of its type to its node from
+ * its step on and catches the skip+1-th, which is sent once the hold is released (its {@code until} message was
+ * delivered, {@link ScenarioHost#whenDelivered}, or a resume); released before it caught its request, it lets that
+ * request pass. Not a kernel structure: it makes an order of the controller's requests against link messages exact.
+ */
+final class ControllerHolds {
+  /** One hold: its pause point, its request trigger (counting), what it caught, what it still holds. */
+  private static final class Hold {
+    final Scenario.PauseOp op;
+    final Predicate<HmmProtocol.Msg> trigger;
+    final CompletableFuture<HmmProtocol.Msg> caught = new CompletableFuture<>();
+    boolean released;
+    final List<Held> held = new ArrayList<>();
+
+    Hold(Scenario.PauseOp op, Predicate<HmmProtocol.Msg> trigger) {
+      this.op = op;
+      this.trigger = trigger;
+    }
+  }
+
+  /** A request held by holds: sent once every hold that caught it was released. */
+  private static final class Held {
+    final int node;
+    final HmmProtocol.Msg msg;
+    final CompletableFuture<HmmProtocol.Msg> reply = new CompletableFuture<>();
+    int waiting;
+
+    Held(int node, HmmProtocol.Msg msg) {
+      this.node = node;
+      this.msg = msg;
+    }
+  }
+
+  private final ScenarioHost host;
+  /** Armed holds, in arming order (guarded by itself: replies and deliveries come on the cluster's threads). */
+  private final List<Hold> holds = new ArrayList<>();
+
+  ControllerHolds(ScenarioHost host) { this.host = host; }
+
+  /**
+   * Arms hold {@code p}; with {@code until} (the trigger of {@code p.until()}, null: none), it is released once that
+   * message was delivered. Returns the future of the request it catches (await-paused).
+   */
+  CompletableFuture<HmmProtocol.Msg> arm(Scenario.PauseOp p, Predicate<HmmProtocol.Msg> until) {
+    AtomicInteger seen = new AtomicInteger();
+    Hold h = new Hold(p, m -> m.getClass().getSimpleName().equals(p.message())
+        && (p.deviceId() < 0 || Msgs.deviceIdOf(m) == host.currentDeviceId(p.deviceId()))
+        && seen.getAndIncrement() >= p.skip());
+    synchronized (holds) {
+      holds.add(h);
+    }
+    if (until != null) {
+      Scenario.PauseOp u = p.until();
+      host.whenDelivered(u.fromNode(), u.toNode(), until).thenRun(() -> release(p.pauseId()));
+    }
+    return h.caught;
+  }
+
+  /** Releases hold {@code id} (once): the requests only it still held are sent, in order. */
+  void release(String id) {
+    List<Held> send = new ArrayList<>();
+    synchronized (holds) {
+      for (Hold h : holds) {
+        if (!h.op.pauseId().equals(id) || h.released) continue;
+        h.released = true;
+        for (Held r : h.held) if (--r.waiting == 0) send.add(r);
+        h.held.clear();
+      }
+    }
+    for (Held r : send) {
+      host.ask(r.node, r.msg).whenComplete((m, ex) -> {
+        if (ex != null) r.reply.completeExceptionally(ex);
+        else r.reply.complete(m);
+      });
+    }
+  }
+
+  /**
+   * A step's request to scenario node {@code node} (0: the CPU node): every armed hold of that node counts it, and
+   * one that catches it and is not released yet holds it (the reply then completes once it was sent and answered).
+   */
+  CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) {
+    Held r = null;
+    List<Hold> caughtBy = new ArrayList<>();
+    synchronized (holds) {
+      for (Hold h : holds) {
+        if (h.caught.isDone() || h.op.toNode() != node || !h.trigger.test(msg)) continue;
+        caughtBy.add(h);
+        if (h.released) continue;
+        if (r == null) r = new Held(node, msg);
+        r.waiting++;
+        h.held.add(r);
+      }
+    }
+    for (Hold h : caughtBy) h.caught.complete(msg);
+    return r == null ? host.ask(node, msg) : r.reply;
+  }
+
+  /** The holds holding a request now, for deadlock reports. */
+  List<String> holding() {
+    List<String> out = new ArrayList<>();
+    synchronized (holds) {
+      for (Hold h : holds) {
+        if (h.held.isEmpty()) continue;
+        out.add("pause point '" + h.op.pauseId() + "' holds the controller's " + h.op.matched()
+            + (h.op.until() == null ? " until its resume" : " until the " + h.op.until().matched() + " is delivered"));
+      }
+    }
+    return out;
+  }
+}
