@@ -54,10 +54,7 @@ final class ControllerHolds {
    * message was delivered. Returns the future of the request it catches (await-paused).
    */
   CompletableFuture<HmmProtocol.Msg> arm(Scenario.PauseOp p, Predicate<HmmProtocol.Msg> until) {
-    AtomicInteger seen = new AtomicInteger();
-    Hold h = new Hold(p, m -> m.getClass().getSimpleName().equals(p.message())
-        && (p.deviceId() < 0 || Msgs.deviceIdOf(m) == host.currentDeviceId(p.deviceId()))
-        && seen.getAndIncrement() >= p.skip());
+    Hold h = new Hold(p, requestTrigger(p, host));
     synchronized (holds) {
       holds.add(h);
     }
@@ -66,6 +63,17 @@ final class ControllerHolds {
       host.whenDelivered(u.fromNode(), u.toNode(), until).thenRun(() -> release(p.pauseId()));
     }
     return h.caught;
+  }
+
+  /**
+   * Matches the controller requests {@code p} names (from = controller): type, device (to a device), after
+   * {@code skip} matches; each test of a matching request counts.
+   */
+  static Predicate<HmmProtocol.Msg> requestTrigger(Scenario.PauseOp p, ScenarioHost host) {
+    AtomicInteger seen = new AtomicInteger();
+    return m -> m.getClass().getSimpleName().equals(p.message())
+        && (p.deviceId() < 0 || Msgs.deviceIdOf(m) == host.currentDeviceId(p.deviceId()))
+        && seen.getAndIncrement() >= p.skip();
   }
 
   /** Releases hold {@code id} (once): the requests only it still held are sent, in order. */

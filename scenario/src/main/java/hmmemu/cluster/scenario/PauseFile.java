@@ -40,6 +40,12 @@ final class PauseFile {
   private PauseFile() {}
 
   /**
+   * The {@code time-scale} (real µs per model µs) a file with controller holds gets when it names none: 5 ms of a
+   * driver deadline become 1 s of wall time on the cluster, above the controller's round trips under load.
+   */
+  static final int HOLD_TIME_SCALE = 200;
+
+  /**
    * The pause point for one deviation: a link pause holding message (from, to, type, skip), or, with {@code request}
    * set, a controller hold of that request until the message (from, to, type, {@code skip}: its delivery ordinal) was
    * delivered.
@@ -119,15 +125,79 @@ final class PauseFile {
       holds.add(h);
       i = last;
     }
+    if (s.timeScale() <= 0 && holds.stream().anyMatch(Hold::controller)) {
+      header = header + "# On the embedded cluster a controller hold's request leaves only after the controller heard of the\n"
+          + "# delivery (a wall-time round trip, milliseconds under load, where the simulator's controller costs nothing):\n"
+          + "# real time runs " + HOLD_TIME_SCALE + "x model time, so that no model-time deadline (the driver's) expires"
+          + " meanwhile.\ntime-scale = " + HOLD_TIME_SCALE + "\n";
+    }
     String[] lines = original.split("\n", -1);
     int steps = s.steps().size();
+    // With pins first (each held request also delivered before the next link message its node took in the
+    // schedule, so that the cluster's timing cannot reorder them), then without.
+    List<String> pins = pins(s, shrunk.outcome(), holds);
+    int[] tried = {0};
+    for (List<String> pinned : pins.isEmpty() ? List.of(pins) : List.of(pins, List.<String>of())) {
+      String text = search(explorer, lines, s, holds, pinned, kind, header, steps, tried);
+      if (text != null) return text;
+    }
+    why[0] = "none of the " + tried[0] + " pause/resume placements for " + holds.size() + " deviation(s) reproduced the "
+        + kind + " in the simulator" + blockNote;
+    return null;
+  }
+
+  /**
+   * Pins for the controller holds: for each held request R, the next link message N the same node took after R in
+   * the schedule is held (a link pause on N's direction, or its lane) until R was delivered. The hold orders R after
+   * the message that overtook it; the pin orders it before what followed it there, which the simulator's timing gave
+   * for free and the cluster's may not.
+   */
+  private static List<String> pins(Scenario s, ScheduleRun.Outcome o, List<Hold> holds) {
+    List<String> out = new ArrayList<>();
+    java.util.Set<String> directions = new java.util.HashSet<>();
+    List<ScheduleRun.Delivery> ds = o.deliveries();
+    for (Hold h : holds) {
+      if (!h.controller()) continue;
+      int at = -1;
+      for (int i = 0; i < ds.size(); i++) if (ds.get(i).msg() == h.request().msg()) at = i;
+      if (at < 0) continue;
+      Integer rOrd = o.delivered().get(h.request().msg());
+      for (int i = at + 1; i < ds.size() && rOrd != null; i++) {
+        ScheduleRun.Delivery d = ds.get(i);
+        if (d.fromController() || d.node() != ds.get(at).node()) continue;
+        Integer sent = o.sent().get(d.msg());
+        String dev = deviceName(s, StepExecutor.deviceOf(d.msg()));
+        if (sent == null || dev == null) break;
+        String from = d.node() == 0 ? dev : "cpu";
+        String to = d.node() == 0 ? "cpu" : dev;
+        if (!directions.add(from + ">" + to)) break; // one pause point per direction
+        String type = d.msg().getClass().getSimpleName();
+        String req = h.request().msg().getClass().getSimpleName();
+        out.add("  # explore: pin " + h.id() + "'s request before the " + ordinal(sent) + " " + type + " " + from + " -> "
+            + to + " (the next message its node took in the schedule): held until the request was delivered");
+        out.add("  { pause { id = " + h.id() + "pin, from = " + from + ", to = " + to + ", at = " + type
+            + (sent > 0 ? ", skip = " + sent : "") + ", until { from = controller, to = " + h.requestTo() + ", at = "
+            + req + (rOrd > 0 ? ", skip = " + rOrd : "") + " } } }");
+        break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Searches the resume placements (with {@code pins}) for a file that fails with {@code kind}; null if none.
+   * {@code count[0]} adds the placements tried.
+   */
+  private static String search(Explorer explorer, String[] lines, Scenario s, List<Hold> holds, List<String> pins,
+      String kind, String header, int steps, int[] count) {
     int[] resumeAt = new int[holds.size()];
     for (int i = 0; i < holds.size(); i++) resumeAt[i] = first(holds.get(i), steps); // -1: a controller hold
     // search the resume placements (each after the deviation's step), earliest first, for one that reproduces
     int tried = 0;
     while (true) {
-      String text = header + write(lines, s, holds, resumeAt);
+      String text = header + write(lines, s, holds, resumeAt, pins);
       tried++;
+      count[0]++;
       try {
         Scenario candidate = ScenarioParser.parse(s.file(), text);
         ScheduleRun.Outcome o = new Explorer(candidate, explorer.seed(), explorer.base()).linksOnly(true).replay(new int[0]);
@@ -141,8 +211,6 @@ final class PauseFile {
       resumeAt[i]++;
       for (int j = i + 1; j < holds.size(); j++) resumeAt[j] = first(holds.get(j), steps);
     }
-    why[0] = "none of the " + tried + " pause/resume placements for " + holds.size() + " deviation(s) reproduced the "
-        + kind + " in the simulator" + blockNote;
     return null;
   }
 
@@ -273,7 +341,7 @@ final class PauseFile {
         ev.msg().getClass().getSimpleName(), skip, step, awaitFirst, null, null);
   }
 
-  private static String write(String[] lines, Scenario s, List<Hold> holds, int[] resumeAt) {
+  private static String write(String[] lines, Scenario s, List<Hold> holds, int[] resumeAt, List<String> pins) {
     List<Scenario.Step> steps = s.steps();
     int first = steps.get(0).line() - 1; // 0-based line of the first step
     int close = lines.length - 1;
@@ -287,6 +355,7 @@ final class PauseFile {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < lines.length; i++) {
       if (i == first) {
+        out.addAll(pins);
         for (Hold h : holds) {
           if (h.controller()) {
             ScheduleRun.Request q = h.request();

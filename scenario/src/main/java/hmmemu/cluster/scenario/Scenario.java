@@ -225,10 +225,12 @@ public record Scenario(String file, String name, String caseId, String descripti
    * "Holding a controller request"): the controller's {@code skip}+1-th request of type {@code message} to node
    * {@code toNode} (to a device: of that device) is held, alone, until {@code until} (a link message: direction,
    * type, the {@code skip}+1-th delivered since this step) has been delivered to its node's core, or a resume; the
-   * controller's other requests pass (they are not ordered among themselves on either host).
+   * controller's other requests pass (they are not ordered among themselves on either host). A link pause point may
+   * take an {@code until} too (then its direction opens once that message, or controller request, was delivered).
    *
    * @param deviceId the device whose messages match (-1: any on the direction)
-   * @param until a controller hold's release condition (null: released by resume only; always null on a link pause)
+   * @param until the message (a link message, or with from = controller a controller request) whose delivery releases
+   *     the pause point or hold (null: released by resume only)
    */
   public record PauseOp(String pauseId, String from, String to, int fromNode, int toNode, String message,
       NotifyEvent event, NotifierKind kind, int deviceId, int skip, PauseOp until) implements Action {
@@ -257,7 +259,8 @@ public record Scenario(String file, String name, String caseId, String descripti
             + " was delivered");
       }
       return "pause " + pauseId + " at " + message + (event == null ? "" : " " + event)
-          + (kind == null ? "" : " " + kind.name().toLowerCase()) + " from " + from + " to " + to;
+          + (kind == null ? "" : " " + kind.name().toLowerCase()) + " from " + from + " to " + to
+          + (until == null ? "" : " until the " + until.matched() + " was delivered");
     }
 
     private static String ordinal(int n) {

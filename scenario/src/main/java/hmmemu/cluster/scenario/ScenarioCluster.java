@@ -210,9 +210,9 @@ final class ScenarioCluster implements ScenarioHost {
   /** Scenario node {@code to}'s core stepped on {@code msg}: the watchers of its direction are offered it. */
   private void delivered(int to, HmmProtocol.Msg msg) {
     if (deliveryWatches.isEmpty()) return;
-    if (!(msg instanceof HmmProtocol.DriverToHost) && !(msg instanceof HmmProtocol.HostToDriver)) return; // a controller's
-    int from = to != 0 ? 0 : scenarioNodeOf.getOrDefault(Ids.nodeOfDevice(StepExecutor.deviceOf(msg)),
-        Ids.nodeOfDevice(StepExecutor.deviceOf(msg)));
+    boolean link = msg instanceof HmmProtocol.DriverToHost || msg instanceof HmmProtocol.HostToDriver;
+    int from = !link ? -1 : to != 0 ? 0 : scenarioNodeOf.getOrDefault(Ids.nodeOfDevice(StepExecutor.deviceOf(msg)),
+        Ids.nodeOfDevice(StepExecutor.deviceOf(msg))); // -1: a controller's request
     for (DeliveryWatch w : deliveryWatches) {
       if (w.from() != from || w.to() != to || w.done().isDone()) continue;
       boolean hit;

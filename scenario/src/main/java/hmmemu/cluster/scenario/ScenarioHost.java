@@ -118,8 +118,9 @@ interface ScenarioHost {
   void release(int fromNode, int toNode);
 
   /**
-   * Completes with the first message on scenario direction from -> to that {@code trigger} accepts once the receiving
-   * node's core has stepped on it (delivered, not only sent): a controller hold's {@code until}. Only messages
+   * Completes with the first message on scenario direction from -> to (from -1: the controller's requests to node
+   * to) that {@code trigger} accepts once the receiving node's core has stepped on it (delivered, not only sent): a
+   * pause point's {@code until}. Only messages
    * delivered from now on are offered. The cluster hears it from the node's shell ({@link
    * hmmemu.node.link.Link#delivered}), the simulator from its event loop ({@link hmmemu.sim.Sim#onDelivered}).
    */

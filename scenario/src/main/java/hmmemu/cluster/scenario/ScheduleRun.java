@@ -91,13 +91,17 @@ final class ScheduleRun {
    */
   record Request(int node, HmmProtocol.Msg msg, int ordinal, int deliveredAfter) {}
 
+  /** One message a core stepped on (simulator node index), a link message or a controller request, in run order. */
+  record Delivery(int node, HmmProtocol.Msg msg, boolean fromController) {}
+
   /**
    * The outcome: failures (empty = the file held), the choice points met, whether the run was pruned; the steps'
-   * controller requests in delivery order, and each link message's ordinal among those of its type and device
-   * delivered to its node since the steps began (what a controller hold's {@code until} counts).
+   * controller requests in delivery order, each link message's and request's ordinal among those of its type and
+   * device delivered to its node since the steps began (what an {@code until} counts), every delivery in order, and
+   * each link message's ordinal among those sent on its direction (what a pause point's {@code skip} counts).
    */
   record Outcome(List<String> failures, List<Choice> choices, boolean pruned, long traceHash, List<Request> requests,
-      Map<HmmProtocol.Msg, Integer> delivered) {
+      Map<HmmProtocol.Msg, Integer> delivered, List<Delivery> deliveries, Map<HmmProtocol.Msg, Integer> sent) {
     boolean failed() { return !pruned && !failures.isEmpty(); }
 
     /** The first failure's kind ({@link SimScenarioRunner#failureKind}), or null. */
@@ -141,11 +145,16 @@ final class ScheduleRun {
       String k = node + " " + m.getClass().getSimpleName() + " " + (node == 0 ? -1 : hmmemu.protocol.msg.Msgs.deviceIdOf(m));
       asked.putIfAbsent(m, new int[] {node, askCounts.merge(k, 1, Integer::sum) - 1});
     });
+    List<Delivery> deliveries = new ArrayList<>();
     host.sim().onDelivered((index, m, fromController) -> {
       if (!log.on) return;
+      deliveries.add(new Delivery(index, m, fromController));
       if (fromController) {
         int[] a = asked.get(m);
-        if (a != null) requests.add(new Request(a[0], m, a[1], choices.size()));
+        if (a == null) return;
+        requests.add(new Request(a[0], m, a[1], choices.size()));
+        String k = "c" + a[0] + " " + m.getClass().getSimpleName() + " " + (a[0] == 0 ? -1 : hmmemu.protocol.msg.Msgs.deviceIdOf(m));
+        delivered.putIfAbsent(m, deliveryCounts.merge(k, 1, Integer::sum) - 1);
       } else if (!delivered.containsKey(m)) {
         String k = index + " " + m.getClass().getSimpleName() + " " + StepExecutor.deviceOf(m);
         delivered.put(m, deliveryCounts.merge(k, 1, Integer::sum) - 1);
@@ -196,6 +205,7 @@ final class ScheduleRun {
       }
     }
     CaseResult r = verdict.result(0);
-    return new Outcome(r.failures(), choices, pruned, host.sim().traceHash(), requests, delivered);
+    return new Outcome(r.failures(), choices, pruned, host.sim().traceHash(), requests, delivered, deliveries,
+        log.ordinal);
   }
 }

@@ -388,7 +388,7 @@ final class SimHost implements ScenarioHost {
     g.held().clear();
   }
 
-  /** A {@link #whenDelivered} watcher. */
+  /** A {@link #whenDelivered} watcher (from -1: the controller's requests). */
   private record DeliveryWatch(int from, int to, Predicate<HmmProtocol.Msg> trigger, CompletableFuture<HmmProtocol.Msg> done) {}
 
   @Override
@@ -398,11 +398,14 @@ final class SimHost implements ScenarioHost {
     return w.done();
   }
 
-  /** A core stepped on a link message: the watchers of its direction (scenario nodes) are offered it. */
+  /**
+   * A core stepped on a link message or a controller request: the watchers of its direction (scenario nodes; -1:
+   * the controller) are offered it.
+   */
   private void onDelivered(int node, HmmProtocol.Msg msg, boolean fromController) {
-    if (fromController || deliveryWatches.isEmpty()) return;
+    if (deliveryWatches.isEmpty()) return;
     int to = scenarioNode(node);
-    int from = to != 0 ? 0 : scenarioNode(Ids.nodeOfDevice(StepExecutor.deviceOf(msg)));
+    int from = fromController ? -1 : to != 0 ? 0 : scenarioNode(Ids.nodeOfDevice(StepExecutor.deviceOf(msg)));
     for (DeliveryWatch w : List.copyOf(deliveryWatches)) {
       if (w.from() != from || w.to() != to || !w.trigger().test(msg)) continue;
       deliveryWatches.remove(w);

@@ -78,10 +78,14 @@ final class StepExecutor {
     List<String> problems = new ArrayList<>();
 
     if (a instanceof Scenario.PauseOp p && p.controller()) {
-      pauses.put(p.pauseId(), new PausePoint(p, holds.arm(p, p.until() == null ? null : trigger(p.until()))));
+      pauses.put(p.pauseId(), new PausePoint(p, holds.arm(p, p.until() == null ? null : until(p.until()))));
     } else if (a instanceof Scenario.PauseOp) {
       Scenario.PauseOp p = (Scenario.PauseOp) a;
       pauses.put(p.pauseId(), new PausePoint(p, cluster.holdWhen(p.fromNode(), p.toNode(), trigger(p))));
+      if (p.until() != null) { // released once its until was delivered (or by a resume, whichever comes first)
+        Scenario.PauseOp u = p.until();
+        cluster.whenDelivered(u.fromNode(), u.toNode(), until(u)).thenRun(() -> cluster.release(p.fromNode(), p.toNode()));
+      }
     } else if (a instanceof Scenario.ResumeOp) {
       PausePoint p = pauses.get(((Scenario.ResumeOp) a).pauseId());
       if (p.op().controller()) holds.release(p.op().pauseId());
@@ -434,6 +438,11 @@ final class StepExecutor {
 
   /** A step's request to scenario node {@code node} (0: the CPU node), through the controller holds. */
   CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) { return holds.ask(node, msg); }
+
+  /** The delivery trigger of a pause point's {@code until}: a controller request, or a link message. */
+  private Predicate<HmmProtocol.Msg> until(Scenario.PauseOp u) {
+    return u.controller() ? ControllerHolds.requestTrigger(u, cluster) : trigger(u);
+  }
 
   /** The gate trigger of a pause point: message type, device, event, subscription kind, after skip matches. */
   private Predicate<HmmProtocol.Msg> trigger(Scenario.PauseOp p) {

@@ -431,25 +431,41 @@ final class StepParser {
     String id = r.string(idv, "id");
     validator.pauseId(idv, id);
     ConfigValue fv = r.required(o, "from", "pause " + id, line(o));
-    Scenario.PauseOp op = r.string(fv, "from").equals(Scenario.PauseOp.CONTROLLER) ? controllerHold(o, id)
-        : linkMatch(o, "pause", id, Set.of("id", "from", "to", "at", "event", "kind", "skip"));
+    boolean controller = r.string(fv, "from").equals(Scenario.PauseOp.CONTROLLER);
+    if (controller) {
+      r.checkKeys(o, Set.of("id", "from", "to", "at", "skip", "until"), "pause " + id + " (from = controller)", line(o));
+    }
+    Scenario.PauseOp op = controller ? requestMatch(o, id)
+        : linkMatch(o, "pause", id, Set.of("id", "from", "to", "at", "event", "kind", "skip", "until"));
+    if (o.containsKey("until")) {
+      ConfigObject u = r.object(o.get("until"), "until");
+      ConfigValue uf = r.required(u, "from", "pause " + id + " until", line(u));
+      Scenario.PauseOp until;
+      if (r.string(uf, "from").equals(Scenario.PauseOp.CONTROLLER)) {
+        r.checkKeys(u, Set.of("from", "to", "at", "skip"), "pause " + id + " until (from = controller)", line(u));
+        until = requestMatch(u, id);
+      } else {
+        until = linkMatch(u, "until", id, Set.of("from", "to", "at", "event", "kind", "skip"));
+      }
+      op = new Scenario.PauseOp(op.pauseId(), op.from(), op.to(), op.fromNode(), op.toNode(), op.message(), op.event(),
+          op.kind(), op.deviceId(), op.skip(), until);
+    }
     validator.arm(idv, op);
     return op;
   }
 
   /**
-   * A controller hold ({@code from = controller}): the request it catches ({@code to}, {@code at}, {@code skip}) and
-   * the link message whose delivery releases it ({@code until}, optional).
+   * A controller request ({@code from = controller}): the node it goes to ({@code to}: cpu or a device), its type
+   * ({@code at}) and {@code skip}; a controller hold's own match, or an {@code until} naming a request.
    */
-  private Scenario.PauseOp controllerHold(ConfigObject o, String id) {
-    r.checkKeys(o, Set.of("id", "from", "to", "at", "skip", "until"), "pause " + id + " (from = controller)", line(o));
+  private Scenario.PauseOp requestMatch(ConfigObject o, String id) {
     ConfigValue tv = r.required(o, "to", "pause " + id, line(o));
     String to = r.string(tv, "to");
     Scenario.Device dev = null;
     if (!to.equals("cpu")) {
       dev = setup.devices().get(to);
       if (dev == null) {
-        throw r.err(tv, "pause: to: expected cpu or a device for a controller hold, got '" + to + "' (declared: "
+        throw r.err(tv, "pause: to: expected cpu or a device for a controller request, got '" + to + "' (declared: "
             + String.join(", ", setup.devices().keySet()) + ")");
       }
     }
@@ -461,14 +477,8 @@ final class StepParser {
       throw r.err(mv, "at: " + (other ? msg + " goes to " + (dev == null ? "a device" : "the CPU node")
           : "'" + msg + "' is not a controller request") + " (from controller to " + to + ": " + sorted(allowed) + ")");
     }
-    int skip = skip(o);
-    Scenario.PauseOp until = null;
-    if (o.containsKey("until")) {
-      ConfigObject u = r.object(o.get("until"), "until");
-      until = linkMatch(u, "until", id, Set.of("from", "to", "at", "event", "kind", "skip"));
-    }
     return new Scenario.PauseOp(id, Scenario.PauseOp.CONTROLLER, to, -1, dev == null ? 0 : dev.node(), msg, null,
-        null, dev == null ? -1 : dev.id(), skip, until);
+        null, dev == null ? -1 : dev.id(), skip(o));
   }
 
   /**

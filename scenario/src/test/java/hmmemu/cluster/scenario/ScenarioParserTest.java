@@ -244,11 +244,17 @@ class ScenarioParserTest {
         + " KthreadFolioUnlock, Syscall)", error("  { pause { id = h, from = controller, to = cpu, at = DeviceAccess } }"));
     assertEquals("t.conf:7: at: 'InspectPage' is not a controller request (from controller to D0: BindMm, DeviceAccess,"
         + " DmirrorCmd)", error("  { pause { id = h, from = controller, to = D0, at = InspectPage } }"));
-    assertEquals("t.conf:7: pause: to: expected cpu or a device for a controller hold, got 'gpu1' (declared: D0)",
+    assertEquals("t.conf:7: pause: to: expected cpu or a device for a controller request, got 'gpu1' (declared: D0)",
         error("  { pause { id = h, from = controller, to = gpu1, at = Syscall } }"));
-    assertEquals("t.conf:7: unknown key 'until' in pause (expected one of: at, event, from, id, kind, skip, to)",
-        error("  { pause { id = p, from = D0, to = cpu, at = FolioUnlockPut, until { from = D0, to = cpu,"
-            + " at = InvalidateAck } } }"));
+    Scenario.PauseOp lp = (Scenario.PauseOp) parse("  { pause { id = p, from = D0, to = cpu, at = FolioUnlockPut,"
+        + " until { from = controller, to = cpu, at = CpuAccess, skip = 1 } } }").steps().get(0).action();
+    assertFalse(lp.controller());
+    assertTrue(lp.until().controller());
+    assertEquals("pause p at FolioUnlockPut from D0 to cpu until the 2nd CpuAccess from controller to cpu was delivered",
+        lp.describe());
+    assertEquals("t.conf:7: unknown key 'event' in pause p until (from = controller) (expected one of: at, from, skip,"
+        + " to)", error("  { pause { id = p, from = D0, to = cpu, at = FolioUnlockPut, until { from = controller,"
+            + " to = cpu, at = CpuAccess, event = CLEAR } } }"));
     assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
         + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MigrateToRamDone, MigrateVmaFinalize, "
         + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove)",
