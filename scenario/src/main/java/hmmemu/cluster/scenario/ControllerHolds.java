@@ -43,6 +43,10 @@ final class ControllerHolds {
     }
   }
 
+  /** A watcher of the replies the steps' requests get (an {@code until} with {@code to = controller}). */
+  private record ReplyWatch(int from, Predicate<HmmProtocol.Msg> trigger, CompletableFuture<HmmProtocol.Msg> done) {}
+
+  private final List<ReplyWatch> replyWatches = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ScenarioHost host;
   /** Armed holds, in arming order (guarded by itself: replies and deliveries come on the cluster's threads). */
   private final List<Hold> holds = new ArrayList<>();
@@ -58,11 +62,13 @@ final class ControllerHolds {
     synchronized (holds) {
       holds.add(h);
     }
-    if (until != null) {
-      Scenario.PauseOp u = p.until();
-      host.whenDelivered(u.fromNode(), u.toNode(), until).thenRun(() -> release(p.pauseId()));
-    }
+    if (until != null) whenUntil(p.until(), until).thenRun(() -> release(p.pauseId()));
     return h.caught;
+  }
+
+  /** When {@code until} (with its trigger) was delivered: a reply to the controller here, else by the host. */
+  CompletableFuture<HmmProtocol.Msg> whenUntil(Scenario.PauseOp until, Predicate<HmmProtocol.Msg> trigger) {
+    return until.reply() ? whenReplied(until.fromNode(), trigger) : host.whenDelivered(until.fromNode(), until.toNode(), trigger);
   }
 
   /**
@@ -74,6 +80,37 @@ final class ControllerHolds {
     return m -> m.getClass().getSimpleName().equals(p.message())
         && (p.deviceId() < 0 || Msgs.deviceIdOf(m) == host.currentDeviceId(p.deviceId()))
         && seen.getAndIncrement() >= p.skip();
+  }
+
+  /**
+   * Completes with the first reply from scenario node {@code from} to one of the steps' requests (sent from now on or
+   * earlier) that {@code trigger} accepts, once the controller got it.
+   */
+  CompletableFuture<HmmProtocol.Msg> whenReplied(int from, Predicate<HmmProtocol.Msg> trigger) {
+    ReplyWatch w = new ReplyWatch(from, trigger, new CompletableFuture<>());
+    replyWatches.add(w);
+    return w.done();
+  }
+
+  /** The controller got {@code reply} from scenario node {@code node}: the reply watchers are offered it. */
+  private void replied(int node, HmmProtocol.Msg reply) {
+    for (ReplyWatch w : replyWatches) {
+      boolean hit;
+      synchronized (w) {
+        hit = w.from() == node && !w.done().isDone() && w.trigger().test(reply);
+      }
+      if (hit) {
+        replyWatches.remove(w);
+        w.done().complete(reply);
+      }
+    }
+  }
+
+  /** The host's ask, its reply offered to the reply watchers first. */
+  private CompletableFuture<HmmProtocol.Msg> send(int node, HmmProtocol.Msg msg) {
+    return host.ask(node, msg).whenComplete((m, ex) -> {
+      if (m != null && !replyWatches.isEmpty()) replied(node, m);
+    });
   }
 
   /** Releases hold {@code id} (once): the requests only it still held are sent, in order. */
@@ -88,7 +125,7 @@ final class ControllerHolds {
       }
     }
     for (Held r : send) {
-      host.ask(r.node, r.msg).whenComplete((m, ex) -> {
+      send(r.node, r.msg).whenComplete((m, ex) -> {
         if (ex != null) r.reply.completeExceptionally(ex);
         else r.reply.complete(m);
       });
@@ -113,7 +150,7 @@ final class ControllerHolds {
       }
     }
     for (Hold h : caughtBy) h.caught.complete(msg);
-    return r == null ? host.ask(node, msg) : r.reply;
+    return r == null ? send(node, msg) : r.reply;
   }
 
   /** The holds holding a request now, for deadlock reports. */

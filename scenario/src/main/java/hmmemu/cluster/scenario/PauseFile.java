@@ -87,9 +87,17 @@ final class PauseFile {
       if (c.block()) continue; // written by the rewrite above
       Scheduler.LinkEvent over = c.passedOver();
       if (over != null && c.skip() >= 0) {
-        Hold h = hold(s, ++n, over, c.skip(), stepOf[c.step()], false, point, why);
+        Hold h = hold(s, n + 1, over, c.skip(), stepOf[c.step()], false, point, why);
         if (h == null) return null;
-        holds.add(h);
+        boolean again = false; // the same message passed over at several choice points: one pause point holds it
+        for (Hold o : holds) {
+          again |= !o.controller() && o.from().equals(h.from()) && o.to().equals(h.to()) && o.type().equals(h.type())
+              && o.skip() == h.skip();
+        }
+        if (!again) {
+          holds.add(h);
+          n++;
+        }
         continue;
       }
       // Passed over a controller hop (or timer) in favour of link message M: the step the controller was running
@@ -135,9 +143,14 @@ final class PauseFile {
     int steps = s.steps().size();
     // With pins first (each held request also delivered before the next link message its node took in the
     // schedule, so that the cluster's timing cannot reorder them), then without.
-    List<String> pins = pins(s, shrunk.outcome(), holds);
+    List<List<String>> tries = new ArrayList<>();
+    for (boolean untilReply : new boolean[] {true, false}) {
+      List<String> p = pins(s, shrunk.outcome(), holds, untilReply);
+      if (!p.isEmpty() && !tries.contains(p)) tries.add(p);
+    }
+    tries.add(List.of());
     int[] tried = {0};
-    for (List<String> pinned : pins.isEmpty() ? List.of(pins) : List.of(pins, List.<String>of())) {
+    for (List<String> pinned : tries) {
       String text = search(explorer, lines, s, holds, pinned, kind, header, steps, tried);
       if (text != null) return text;
     }
@@ -148,11 +161,12 @@ final class PauseFile {
 
   /**
    * Pins for the controller holds: for each held request R, the next link message N the same node took after R in
-   * the schedule is held (a link pause on N's direction, or its lane) until R was delivered. The hold orders R after
-   * the message that overtook it; the pin orders it before what followed it there, which the simulator's timing gave
-   * for free and the cluster's may not.
+   * the schedule is held (a link pause on N's direction, or its lane) until R was delivered, or ({@code untilReply})
+   * the next such N that was sent before R was delivered (one R overtook, not one R caused) until R's reply reached
+   * the controller (R completed). The hold orders R after the message that overtook it; the pin orders it (or all of
+   * its work) before what followed it there, which the simulator's timing gave for free and the cluster's may not.
    */
-  private static List<String> pins(Scenario s, ScheduleRun.Outcome o, List<Hold> holds) {
+  private static List<String> pins(Scenario s, ScheduleRun.Outcome o, List<Hold> holds, boolean untilReply) {
     List<String> out = new ArrayList<>();
     java.util.Set<String> directions = new java.util.HashSet<>();
     List<ScheduleRun.Delivery> ds = o.deliveries();
@@ -162,9 +176,13 @@ final class PauseFile {
       for (int i = 0; i < ds.size(); i++) if (ds.get(i).msg() == h.request().msg()) at = i;
       if (at < 0) continue;
       Integer rOrd = o.delivered().get(h.request().msg());
+      ScheduleRun.Reply reply = o.replies().get(h.request().msg());
+      if (untilReply && reply == null) continue;
       for (int i = at + 1; i < ds.size() && rOrd != null; i++) {
         ScheduleRun.Delivery d = ds.get(i);
         if (d.fromController() || d.node() != ds.get(at).node()) continue;
+        Integer after = o.sentAfter().get(d.msg());
+        if (untilReply && (after == null || after > at)) continue; // sent after R was delivered: R may have caused it
         Integer sent = o.sent().get(d.msg());
         String dev = deviceName(s, StepExecutor.deviceOf(d.msg()));
         if (sent == null || dev == null) break;
@@ -173,11 +191,15 @@ final class PauseFile {
         if (!directions.add(from + ">" + to)) break; // one pause point per direction
         String type = d.msg().getClass().getSimpleName();
         String req = h.request().msg().getClass().getSimpleName();
+        String until = untilReply
+            ? "from = " + (h.request().node() == 0 ? "cpu" : h.requestTo()) + ", to = controller, at = " + reply.type()
+                + (reply.ordinal() > 0 ? ", skip = " + reply.ordinal() : "")
+            : "from = controller, to = " + h.requestTo() + ", at = " + req + (rOrd > 0 ? ", skip = " + rOrd : "");
         out.add("  # explore: pin " + h.id() + "'s request before the " + ordinal(sent) + " " + type + " " + from + " -> "
-            + to + " (the next message its node took in the schedule): held until the request was delivered");
+            + to + " (the next message its node took in the schedule): held until the request was "
+            + (untilReply ? "answered" : "delivered"));
         out.add("  { pause { id = " + h.id() + "pin, from = " + from + ", to = " + to + ", at = " + type
-            + (sent > 0 ? ", skip = " + sent : "") + ", until { from = controller, to = " + h.requestTo() + ", at = "
-            + req + (rOrd > 0 ? ", skip = " + rOrd : "") + " } } }");
+            + (sent > 0 ? ", skip = " + sent : "") + ", until { " + until + " } } }");
         break;
       }
     }
@@ -202,8 +224,10 @@ final class PauseFile {
         Scenario candidate = ScenarioParser.parse(s.file(), text);
         ScheduleRun.Outcome o = new Explorer(candidate, explorer.seed(), explorer.base()).linksOnly(true).replay(new int[0]);
         if (o.failed() && kind.equals(o.kind())) return text;
+        if (Boolean.getBoolean("hmm.explore.debug")) System.err.println(text + "\n=> " + o.failures());
       } catch (ScenarioException e) {
         // an invalid placement (e.g. two pause points on one direction at once): try the next
+        if (Boolean.getBoolean("hmm.explore.debug")) System.err.println(text + "\n=> " + e.getMessage());
       }
       int i = holds.size() - 1;
       while (i >= 0 && (resumeAt[i] < 0 || resumeAt[i] == steps)) i--;

@@ -229,8 +229,8 @@ public record Scenario(String file, String name, String caseId, String descripti
    * take an {@code until} too (then its direction opens once that message, or controller request, was delivered).
    *
    * @param deviceId the device whose messages match (-1: any on the direction)
-   * @param until the message (a link message, or with from = controller a controller request) whose delivery releases
-   *     the pause point or hold (null: released by resume only)
+   * @param until the message (a link message; with from = controller a controller request; with to = controller a
+   *     step's reply) whose delivery releases the pause point or hold (null: released by resume only)
    */
   public record PauseOp(String pauseId, String from, String to, int fromNode, int toNode, String message,
       NotifyEvent event, NotifierKind kind, int deviceId, int skip, PauseOp until) implements Action {
@@ -245,6 +245,9 @@ public record Scenario(String file, String name, String caseId, String descripti
 
     /** A hold of one controller request (from = controller), not of a link direction. */
     public boolean controller() { return CONTROLLER.equals(from); }
+
+    /** An {@code until} naming a reply to the controller (to = controller): the request completed. */
+    public boolean reply() { return CONTROLLER.equals(to); }
 
     /** The message it matches, e.g. "the 2nd MakeDeviceExclusive from G to cpu". */
     public String matched() {

@@ -128,11 +128,17 @@ final class SimHost implements ScenarioHost {
 
   void onAsk(java.util.function.BiConsumer<Integer, HmmProtocol.Msg> listener) { this.onAsk = listener; }
 
+  /** Hears every reply to a step's request as the controller gets it (request, reply): explore's reply log. */
+  void onReply(java.util.function.BiConsumer<HmmProtocol.Msg, HmmProtocol.Msg> listener) { this.onReply = listener; }
+
+  private java.util.function.BiConsumer<HmmProtocol.Msg, HmmProtocol.Msg> onReply = (q, a) -> { };
+
   @Override
   public CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) {
     onAsk.accept(node, msg);
     CompletableFuture<HmmProtocol.Msg> f = new CompletableFuture<>();
     sim.ask(simIndex(node), msg, reply -> {
+      onReply.accept(msg, reply);
       answered++;
       f.complete(reply);
     });

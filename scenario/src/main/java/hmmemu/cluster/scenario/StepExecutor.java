@@ -84,7 +84,7 @@ final class StepExecutor {
       pauses.put(p.pauseId(), new PausePoint(p, cluster.holdWhen(p.fromNode(), p.toNode(), trigger(p))));
       if (p.until() != null) { // released once its until was delivered (or by a resume, whichever comes first)
         Scenario.PauseOp u = p.until();
-        cluster.whenDelivered(u.fromNode(), u.toNode(), until(u)).thenRun(() -> cluster.release(p.fromNode(), p.toNode()));
+        holds.whenUntil(u, until(u)).thenRun(() -> cluster.release(p.fromNode(), p.toNode()));
       }
     } else if (a instanceof Scenario.ResumeOp) {
       PausePoint p = pauses.get(((Scenario.ResumeOp) a).pauseId());
@@ -441,6 +441,10 @@ final class StepExecutor {
 
   /** The delivery trigger of a pause point's {@code until}: a controller request, or a link message. */
   private Predicate<HmmProtocol.Msg> until(Scenario.PauseOp u) {
+    if (u.reply()) {
+      AtomicInteger seen = new AtomicInteger();
+      return m -> m.getClass().getSimpleName().equals(u.message()) && seen.getAndIncrement() >= u.skip(); // its node: whenReplied
+    }
     return u.controller() ? ControllerHolds.requestTrigger(u, cluster) : trigger(u);
   }
 

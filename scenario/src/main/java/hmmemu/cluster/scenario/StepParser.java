@@ -441,9 +441,13 @@ final class StepParser {
       ConfigObject u = r.object(o.get("until"), "until");
       ConfigValue uf = r.required(u, "from", "pause " + id + " until", line(u));
       Scenario.PauseOp until;
+      ConfigValue ut = r.required(u, "to", "pause " + id + " until", line(u));
       if (r.string(uf, "from").equals(Scenario.PauseOp.CONTROLLER)) {
         r.checkKeys(u, Set.of("from", "to", "at", "skip"), "pause " + id + " until (from = controller)", line(u));
         until = requestMatch(u, id);
+      } else if (r.string(ut, "to").equals(Scenario.PauseOp.CONTROLLER)) {
+        r.checkKeys(u, Set.of("from", "to", "at", "skip"), "pause " + id + " until (to = controller)", line(u));
+        until = replyMatch(u, id);
       } else {
         until = linkMatch(u, "until", id, Set.of("from", "to", "at", "event", "kind", "skip"));
       }
@@ -452,6 +456,35 @@ final class StepParser {
     }
     validator.arm(idv, op);
     return op;
+  }
+
+  /** Replies the controller gets: from the CPU node, from a device's GPU node (introspection left out). */
+  static final Set<String> CPU_TO_CONTROLLER = Set.of("CpuAccessDone", "SyscallDone", "KthreadFolioDone");
+  static final Set<String> GPU_TO_CONTROLLER = Set.of("DeviceAccessDone", "DmirrorReply", "MmBound");
+
+  /**
+   * A reply to the controller ({@code to = controller}): the node it comes from ({@code from}: cpu or a device), its
+   * type ({@code at}) and {@code skip}; an {@code until} naming a step's reply (the request completed).
+   */
+  private Scenario.PauseOp replyMatch(ConfigObject o, String id) {
+    ConfigValue fv = o.get("from");
+    String from = r.string(fv, "from");
+    Scenario.Device dev = null;
+    if (!from.equals("cpu")) {
+      dev = setup.devices().get(from);
+      if (dev == null) {
+        throw r.err(fv, "until: from: expected cpu or a device for a reply to the controller, got '" + from
+            + "' (declared: " + String.join(", ", setup.devices().keySet()) + ")");
+      }
+    }
+    ConfigValue mv = r.required(o, "at", "pause " + id + " until", line(o));
+    String msg = r.string(mv, "at");
+    Set<String> allowed = dev == null ? CPU_TO_CONTROLLER : GPU_TO_CONTROLLER;
+    if (!allowed.contains(msg)) {
+      throw r.err(mv, "at: '" + msg + "' is not a reply from " + from + " to the controller (" + sorted(allowed) + ")");
+    }
+    return new Scenario.PauseOp(id, from, Scenario.PauseOp.CONTROLLER, dev == null ? 0 : dev.node(), -1, msg, null,
+        null, dev == null ? -1 : dev.id(), skip(o));
   }
 
   /**
