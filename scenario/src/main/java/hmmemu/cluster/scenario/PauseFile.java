@@ -51,8 +51,11 @@ final class PauseFile {
    * delivered.
    */
   private record Hold(String id, String from, String to, String type, int skip, int step, boolean awaitFirst,
-      ScheduleRun.Request request, String requestTo) {
+      ScheduleRun.Request request, String requestTo, String until) {
     boolean controller() { return request != null; }
+
+    /** The same link pause released once the event taken in its message's place was delivered ({@code u}). */
+    Hold until(String u) { return new Hold(id, from, to, type, skip, step, awaitFirst, request, requestTo, u); }
   }
 
   /** The file text, or null with the reason in {@code why[0]}. */
@@ -79,6 +82,7 @@ final class PauseFile {
           + " once the previous one's first request reached its node: a gap between starts cannot be written)";
     }
     List<Hold> holds = new ArrayList<>();
+    List<String> takenUntil = new ArrayList<>(); // per hold: the until of the event taken in its message's place
     int n = 0;
     List<Map.Entry<Integer, Integer>> devs = new ArrayList<>(shrunk.deviations().entrySet());
     for (int i = 0; i < devs.size(); i++) {
@@ -97,6 +101,17 @@ final class PauseFile {
         if (!again) {
           holds.add(h);
           n++;
+          takenUntil.add(takenUntil(s, shrunk.outcome(), c, point));
+        } else {
+          // the last event taken in its place decides
+          String u = takenUntil(s, shrunk.outcome(), c, point);
+          for (int k = 0; k < holds.size(); k++) {
+            Hold o = holds.get(k);
+            if (!o.controller() && o.from().equals(h.from()) && o.to().equals(h.to()) && o.type().equals(h.type())
+                && o.skip() == h.skip()) {
+              takenUntil.set(k, u);
+            }
+          }
         }
         continue;
       }
@@ -131,6 +146,7 @@ final class PauseFile {
           : hold(s, ++n, lc.takenEvent(), lc.takenSkip(), stepOf[c.step()], true, point, why);
       if (h == null) return null;
       holds.add(h);
+      takenUntil.add(null);
       i = last;
     }
     if (s.timeScale() <= 0 && holds.stream().anyMatch(Hold::controller)) {
@@ -150,9 +166,21 @@ final class PauseFile {
     }
     tries.add(List.of());
     int[] tried = {0};
-    for (List<String> pinned : tries) {
-      String text = search(explorer, lines, s, holds, pinned, kind, header, steps, tried);
-      if (text != null) return text;
+    // First each passed-over link message held until the event taken in its place was delivered (no resume), where
+    // that event is known; then the resume placements.
+    List<Hold> untilTaken = new ArrayList<>();
+    boolean any = false;
+    for (int k = 0; k < holds.size(); k++) {
+      Hold h = holds.get(k);
+      String u = takenUntil.get(k);
+      any |= u != null && !h.controller();
+      untilTaken.add(u != null && !h.controller() ? h.until(u) : h);
+    }
+    for (List<Hold> variant : any ? List.of(untilTaken, holds) : List.of(holds)) {
+      for (List<String> pinned : tries) {
+        String text = search(explorer, lines, s, variant, pinned, kind, header, steps, tried);
+        if (text != null) return text;
+      }
     }
     why[0] = "none of the " + tried[0] + " pause/resume placements for " + holds.size() + " deviation(s) reproduced the "
         + kind + " in the simulator" + blockNote;
@@ -324,7 +352,7 @@ final class PauseFile {
    * await (the message is let go at once: the controller only waited until its sender got there).
    */
   private static int first(Hold h, int steps) {
-    if (h.controller()) return -1; // released by its until, no resume
+    if (h.controller() || h.until() != null) return -1; // released by its until, no resume
     return Math.min(steps, h.awaitFirst() ? h.step() : h.step() + 1);
   }
 
@@ -345,7 +373,29 @@ final class PauseFile {
         return null;
       }
     }
-    return new Hold(m.id(), m.from(), m.to(), m.type(), m.skip(), 0, false, req, to);
+    return new Hold(m.id(), m.from(), m.to(), m.type(), m.skip(), 0, false, req, to, null);
+  }
+
+  /**
+   * The {@code until} clause naming what choice point {@code point} took instead of the seeded event: a link message
+   * (by its delivery ordinal), or the controller request its event delivered; null when it was neither.
+   */
+  private static String takenUntil(Scenario s, ScheduleRun.Outcome o, ScheduleRun.Choice c, int point) {
+    Scheduler.LinkEvent t = c.takenEvent();
+    if (t != null) {
+      Integer d = o.delivered().get(t.msg());
+      Hold m = d == null ? null : hold(s, 0, t, d, 0, false, point, new String[1]);
+      return m == null ? null : "from = " + m.from() + ", to = " + m.to() + ", at = " + m.type()
+          + (d > 0 ? ", skip = " + d : "");
+    }
+    for (ScheduleRun.Request q : o.requests()) {
+      if (q.deliveredAfter() != point + 1) continue;
+      Integer d = o.delivered().get(q.msg());
+      String to = q.node() == 0 ? "cpu" : deviceName(s, hmmemu.protocol.msg.Msgs.deviceIdOf(q.msg()));
+      if (d == null || to == null) return null;
+      return "from = controller, to = " + to + ", at = " + q.msg().getClass().getSimpleName() + (d > 0 ? ", skip = " + d : "");
+    }
+    return null;
   }
 
   /** The declared device with id {@code dev}, or null. */
@@ -362,7 +412,7 @@ final class PauseFile {
       return null;
     }
     return new Hold("explore" + n, ev.from() == 0 ? "cpu" : devName, ev.to() == 0 ? "cpu" : devName,
-        ev.msg().getClass().getSimpleName(), skip, step, awaitFirst, null, null);
+        ev.msg().getClass().getSimpleName(), skip, step, awaitFirst, null, null, null);
   }
 
   private static String write(String[] lines, Scenario s, List<Hold> holds, int[] resumeAt, List<String> pins) {
@@ -390,6 +440,13 @@ final class PauseFile {
             out.add("  { pause { id = " + h.id() + ", from = controller, to = " + h.requestTo() + ", at = " + type
                 + (q.ordinal() > 0 ? ", skip = " + q.ordinal() : "") + ", until { from = " + h.from() + ", to = "
                 + h.to() + ", at = " + h.type() + (h.skip() > 0 ? ", skip = " + h.skip() : "") + " } } }");
+            continue;
+          }
+          if (h.until() != null) {
+            out.add("  # explore: hold the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to()
+                + " (and its lane) until what the schedule took in its place was delivered");
+            out.add("  { pause { id = " + h.id() + ", from = " + h.from() + ", to = " + h.to() + ", at = " + h.type()
+                + (h.skip() > 0 ? ", skip = " + h.skip() : "") + ", until { " + h.until() + " } } }");
             continue;
           }
           out.add("  # explore: hold the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to()
