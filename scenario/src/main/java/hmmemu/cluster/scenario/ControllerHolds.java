@@ -1,5 +1,6 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Msgs;
 import java.util.ArrayList;
@@ -13,7 +14,8 @@ import java.util.function.Predicate;
  * controller request"), on either {@link ScenarioHost}: each counts the steps' requests of its type to its node from
  * its step on and catches the skip+1-th, which is sent once the hold is released (its {@code until} message was
  * delivered, {@link ScenarioHost#whenDelivered}, or a resume); released before it caught its request, it lets that
- * request pass. Not a kernel structure: it makes an order of the controller's requests against link messages exact.
+ * request pass. It also builds the triggers that match a pause point's message (a link message, a request, a reply).
+ * Not a kernel structure: it makes an order of the controller's requests against link messages exact.
  */
 final class ControllerHolds {
   /** One hold: its pause point, its request trigger (counting), what it caught, what it still holds. */
@@ -69,6 +71,39 @@ final class ControllerHolds {
   /** When {@code until} (with its trigger) was delivered: a reply to the controller here, else by the host. */
   CompletableFuture<HmmProtocol.Msg> whenUntil(Scenario.PauseOp until, Predicate<HmmProtocol.Msg> trigger) {
     return until.reply() ? whenReplied(until.fromNode(), trigger) : host.whenDelivered(until.fromNode(), until.toNode(), trigger);
+  }
+
+  /** The gate trigger of a pause point: message type, device, event, subscription kind, after skip matches. */
+  static Predicate<HmmProtocol.Msg> linkTrigger(Scenario.PauseOp p, ScenarioHost cluster) {
+    AtomicInteger seen = new AtomicInteger();
+    return m -> {
+      if (!m.getClass().getSimpleName().equals(p.message())) return false;
+      if (StepExecutor.deviceOf(m) != cluster.currentDeviceId(p.deviceId())) return false;
+      if (p.event() != null) {
+        NotifyEvent e = null;
+        if (m instanceof HmmProtocol.InvalidateStart) e = ((HmmProtocol.InvalidateStart) m).event();
+        if (m instanceof HmmProtocol.InvalidateAck) {
+          HmmProtocol.InvalidateAck ack = (HmmProtocol.InvalidateAck) m;
+          e = cluster.observer().eventOf(ack.invId(), ack.subId());
+        }
+        if (e != p.event()) return false;
+      }
+      if (p.kind() != null) {
+        long subId = -1;
+        if (m instanceof HmmProtocol.InvalidateStart) subId = ((HmmProtocol.InvalidateStart) m).subId();
+        if (m instanceof HmmProtocol.InvalidateAck) subId = ((HmmProtocol.InvalidateAck) m).subId();
+        if (m instanceof HmmProtocol.InvalidateEnd) subId = ((HmmProtocol.InvalidateEnd) m).subId();
+        if (cluster.observer().kindOf(subId) != p.kind()) return false;
+      }
+      return seen.getAndIncrement() >= p.skip();
+    };
+  }
+
+  /** The trigger of an {@code until} naming a reply to the controller (type, after skip) or a controller request. */
+  static Predicate<HmmProtocol.Msg> untilTrigger(Scenario.PauseOp u, ScenarioHost host) {
+    if (!u.reply()) return requestTrigger(u, host);
+    AtomicInteger seen = new AtomicInteger(); // its node is whenReplied's
+    return m -> m.getClass().getSimpleName().equals(u.message()) && seen.getAndIncrement() >= u.skip();
   }
 
   /**

@@ -4,7 +4,6 @@ import hmmemu.protocol.msg.Ids;
 
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
-import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Msgs;
 import java.time.Duration;
@@ -439,40 +438,13 @@ final class StepExecutor {
   /** A step's request to scenario node {@code node} (0: the CPU node), through the controller holds. */
   CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) { return holds.ask(node, msg); }
 
-  /** The delivery trigger of a pause point's {@code until}: a controller request, or a link message. */
+  /** The trigger of a pause point's {@code until}: a reply or a request ({@link ControllerHolds}), or a link message. */
   private Predicate<HmmProtocol.Msg> until(Scenario.PauseOp u) {
-    if (u.reply()) {
-      AtomicInteger seen = new AtomicInteger();
-      return m -> m.getClass().getSimpleName().equals(u.message()) && seen.getAndIncrement() >= u.skip(); // its node: whenReplied
-    }
-    return u.controller() ? ControllerHolds.requestTrigger(u, cluster) : trigger(u);
+    return u.reply() || u.controller() ? ControllerHolds.untilTrigger(u, cluster) : trigger(u);
   }
 
-  /** The gate trigger of a pause point: message type, device, event, subscription kind, after skip matches. */
-  private Predicate<HmmProtocol.Msg> trigger(Scenario.PauseOp p) {
-    AtomicInteger seen = new AtomicInteger();
-    return m -> {
-      if (!m.getClass().getSimpleName().equals(p.message())) return false;
-      if (deviceOf(m) != cluster.currentDeviceId(p.deviceId())) return false;
-      if (p.event() != null) {
-        NotifyEvent e = null;
-        if (m instanceof HmmProtocol.InvalidateStart) e = ((HmmProtocol.InvalidateStart) m).event();
-        if (m instanceof HmmProtocol.InvalidateAck) {
-          HmmProtocol.InvalidateAck ack = (HmmProtocol.InvalidateAck) m;
-          e = cluster.observer().eventOf(ack.invId(), ack.subId());
-        }
-        if (e != p.event()) return false;
-      }
-      if (p.kind() != null) {
-        long subId = -1;
-        if (m instanceof HmmProtocol.InvalidateStart) subId = ((HmmProtocol.InvalidateStart) m).subId();
-        if (m instanceof HmmProtocol.InvalidateAck) subId = ((HmmProtocol.InvalidateAck) m).subId();
-        if (m instanceof HmmProtocol.InvalidateEnd) subId = ((HmmProtocol.InvalidateEnd) m).subId();
-        if (cluster.observer().kindOf(subId) != p.kind()) return false;
-      }
-      return seen.getAndIncrement() >= p.skip();
-    };
-  }
+  /** The gate trigger of a pause point ({@link ControllerHolds#linkTrigger}). */
+  private Predicate<HmmProtocol.Msg> trigger(Scenario.PauseOp p) { return ControllerHolds.linkTrigger(p, cluster); }
 
   /** The device a link message concerns: by id, subscription, or (for replies) the device part of the reqId. */
   static int deviceOf(HmmProtocol.Msg m) {
