@@ -57,6 +57,7 @@ public final class NodeShell {
   private final ActorRefResolver resolver;
   private final String selfString;
   private final DataLink dataLink;
+  private final Link link;
   private ActorRef<Envelope> checker;
   private final TraceOutbox traceOutbox;
   private long eventsEmitted;
@@ -100,6 +101,7 @@ public final class NodeShell {
     this.selfString = resolver.toSerializationFormat(self);
     this.traceOutbox = new TraceOutbox(pendingTraceLimit);
     this.counters = countersOf(ctx, nodeIndex);
+    this.link = link;
     this.dataLink = new DataLink(nodeIndex, selfString, link.reliability(), new DataLink.Port() {
       @Override public void transmit(int toNode, String to, Envelope frame) { link.send(nodeIndex, toNode, resolve(to), frame); }
 
@@ -288,6 +290,7 @@ public final class NodeShell {
           .setAtMicros(modelClock.nowMicros()).build());
     }
     handler.accept(new Inbound(msg, from, envelope));
+    link.delivered(nodeIndex, msg); // the core stepped on it (Link#delivered)
   }
 
   // ------------------------------------------------------------------------------------------------ sending

@@ -115,6 +115,12 @@ public final class Sim implements LinkStage.Host {
     boolean onSend(int from, int to, HmmProtocol.Msg msg, long[] vc);
   }
 
+  /** Hears each message a node's core has just stepped on (a link message, or a controller request). */
+  public interface DeliveryListener {
+    /** Node {@code node} (simulator index) stepped on {@code msg}; {@code fromController}: a controller request. */
+    void delivered(int node, HmmProtocol.Msg msg, boolean fromController);
+  }
+
   private static final class Node {
     final int index;
     final VectorClock clock;
@@ -158,6 +164,7 @@ public final class Sim implements LinkStage.Host {
   private final List<Violation> violations = new ArrayList<>();
   private final List<Consumer<Stamped>> traceListeners = new ArrayList<>();
   private LinkTap tap;
+  private final List<DeliveryListener> deliveryListeners = new ArrayList<>();
   private long[] controllerVc = new long[0];
   private long now;
   private long fired;
@@ -203,6 +210,9 @@ public final class Sim implements LinkStage.Host {
   public void tap(LinkTap t) { this.tap = t; }
 
   public void onTrace(Consumer<Stamped> listener) { traceListeners.add(listener); }
+
+  /** Adds a listener that hears every message a core stepped on, right after the step (as Link#delivered). */
+  public void onDelivered(DeliveryListener listener) { deliveryListeners.add(listener); }
 
   // ------------------------------------------------------------------------------------------------ time, agenda
 
@@ -402,6 +412,9 @@ public final class Sim implements LinkStage.Host {
       ready = n.gpu.step(msg, nowMicros());
     }
     finishStep(n, msg, ready);
+    if (!deliveryListeners.isEmpty()) {
+      for (DeliveryListener l : List.copyOf(deliveryListeners)) l.delivered(n.index, msg, requester != null);
+    }
   }
 
   /**

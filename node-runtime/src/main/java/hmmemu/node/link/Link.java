@@ -27,6 +27,13 @@ public interface Link {
    */
   default void lost(int fromNode, int toNode, long seq, String what) {}
 
+  /**
+   * Node {@code node}'s core has just stepped on {@code msg} (a message of the link or a controller request, after
+   * the data link layer delivered it; called on the node's actor thread). Scenario hosts watch it for a pause point's
+   * {@code until} (docs/SCENARIOS.md "Holding a controller request"); links otherwise ignore it.
+   */
+  default void delivered(int node, hmmemu.protocol.msg.HmmProtocol.Msg msg) {}
+
   /** A link that delivers at once. */
   Link DIRECT = (fromNode, toNode, to, envelope) -> to.tell(envelope);
 }

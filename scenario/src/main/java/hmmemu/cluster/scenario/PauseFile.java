@@ -23,9 +23,15 @@ import java.util.Map;
  * the starts cannot be written (an async start waits one controller hop instead), so the written file is kept only
  * if its replay in the simulator reproduces the kind, as every placement is.
  *
- * <p>What cannot be written: a deviation that passed over something other than a link message between the CPU
- * node and a device (a controller hop or reply, a lease tick, a host-side cost elapsing), since pause points hold
- * only link directions; a concurrent block that shares a line with another step (it is rewritten by lines); and a
+ * <p>A deviation that passed over a controller hop or reply (or a timer) in favour of a link message M let M
+ * overtake a controller request: the request the nodes took next after it ({@link ScheduleRun.Request}) is written
+ * as a controller hold, {@code { pause { from = controller, to, at = Type, skip = k, until { from, to, at, skip } } }}
+ * before the first step, which holds that request until M was delivered (docs/SCENARIOS.md "Holding a controller
+ * request"; its {@code until.skip} is M's ordinal among the deliveries of its type and device). Without such a request
+ * the older form is tried: the step waits with {@code await-paused} until M was sent.
+ *
+ * <p>What cannot be written: a deviation that passed over a controller event in favour of another one that is not
+ * a link message; a concurrent block that shares a line with another step (it is rewritten by lines); and a
  * schedule none of whose placements reproduces the kind (holding a whole lane until a step boundary is coarser than
  * one swap; a block's order started one hop apart is coarser than a gap of 0). Then {@link #emit} returns null and
  * says why in {@code why[0]}. Not a kernel structure.
@@ -33,8 +39,24 @@ import java.util.Map;
 final class PauseFile {
   private PauseFile() {}
 
-  /** The pause point for one deviation. */
-  private record Hold(String id, String from, String to, String type, int skip, int step, boolean awaitFirst) {}
+  /**
+   * The {@code time-scale} (real µs per model µs) a file with controller holds gets when it names none: 5 ms of a
+   * driver deadline become 1 s of wall time on the cluster, above the controller's round trips under load.
+   */
+  static final int HOLD_TIME_SCALE = 200;
+
+  /**
+   * The pause point for one deviation: a link pause holding message (from, to, type, skip), or, with {@code request}
+   * set, a controller hold of that request until the message (from, to, type, {@code skip}: its delivery ordinal) was
+   * delivered.
+   */
+  private record Hold(String id, String from, String to, String type, int skip, int step, boolean awaitFirst,
+      ScheduleRun.Request request, String requestTo, String until) {
+    boolean controller() { return request != null; }
+
+    /** The same link pause released once the event taken in its message's place was delivered ({@code u}). */
+    Hold until(String u) { return new Hold(id, from, to, type, skip, step, awaitFirst, request, requestTo, u); }
+  }
 
   /** The file text, or null with the reason in {@code why[0]}. */
   static String emit(Explorer explorer, String original, Shrinker.Shrunk shrunk, String kind, String header,
@@ -60,6 +82,7 @@ final class PauseFile {
           + " once the previous one's first request reached its node: a gap between starts cannot be written)";
     }
     List<Hold> holds = new ArrayList<>();
+    List<String> takenUntil = new ArrayList<>(); // per hold: the until of the event taken in its message's place
     int n = 0;
     List<Map.Entry<Integer, Integer>> devs = new ArrayList<>(shrunk.deviations().entrySet());
     for (int i = 0; i < devs.size(); i++) {
@@ -68,9 +91,28 @@ final class PauseFile {
       if (c.block()) continue; // written by the rewrite above
       Scheduler.LinkEvent over = c.passedOver();
       if (over != null && c.skip() >= 0) {
-        Hold h = hold(s, ++n, over, c.skip(), stepOf[c.step()], false, point, why);
+        Hold h = hold(s, n + 1, over, c.skip(), stepOf[c.step()], false, point, why);
         if (h == null) return null;
-        holds.add(h);
+        boolean again = false; // the same message passed over at several choice points: one pause point holds it
+        for (Hold o : holds) {
+          again |= !o.controller() && o.from().equals(h.from()) && o.to().equals(h.to()) && o.type().equals(h.type())
+              && o.skip() == h.skip();
+        }
+        if (!again) {
+          holds.add(h);
+          n++;
+          takenUntil.add(takenUntil(s, shrunk.outcome(), c, point));
+        } else {
+          // the last event taken in its place decides
+          String u = takenUntil(s, shrunk.outcome(), c, point);
+          for (int k = 0; k < holds.size(); k++) {
+            Hold o = holds.get(k);
+            if (!o.controller() && o.from().equals(h.from()) && o.to().equals(h.to()) && o.type().equals(h.type())
+                && o.skip() == h.skip()) {
+              takenUntil.set(k, u);
+            }
+          }
+        }
         continue;
       }
       // Passed over a controller hop (or timer) in favour of link message M: the step the controller was running
@@ -88,35 +130,139 @@ final class PauseFile {
             + " reply, or a timer) in favour of another such event: a pause point can neither hold nor await it";
         return null;
       }
-      Hold h = hold(s, ++n, lc.takenEvent(), lc.takenSkip(), stepOf[c.step()], true, point, why);
+      // The controller request that came after it: the first one a node took after the last of these choice points
+      // (the one passed over, or, for a reply passed over, the request the controller sent next). It is held until M
+      // was delivered (a controller hold); without such a request, the step waits with await-paused until M was sent.
+      Integer delivered = shrunk.outcome().delivered().get(lc.takenEvent().msg());
+      ScheduleRun.Request req = null;
+      for (ScheduleRun.Request q : shrunk.outcome().requests()) {
+        if (q.deliveredAfter() > devs.get(last).getKey()) {
+          req = q;
+          break;
+        }
+      }
+      Hold h = req != null && delivered != null
+          ? controllerHold(s, ++n, lc.takenEvent(), delivered, req, point, why)
+          : hold(s, ++n, lc.takenEvent(), lc.takenSkip(), stepOf[c.step()], true, point, why);
       if (h == null) return null;
       holds.add(h);
+      takenUntil.add(null);
       i = last;
+    }
+    if (s.timeScale() <= 0 && holds.stream().anyMatch(Hold::controller)) {
+      header = header + "# On the embedded cluster a controller hold's request leaves only after the controller heard of the\n"
+          + "# delivery (a wall-time round trip, milliseconds under load, where the simulator's controller costs nothing):\n"
+          + "# real time runs " + HOLD_TIME_SCALE + "x model time, so that no model-time deadline (the driver's) expires"
+          + " meanwhile.\ntime-scale = " + HOLD_TIME_SCALE + "\n";
     }
     String[] lines = original.split("\n", -1);
     int steps = s.steps().size();
+    // With pins first (each held request also delivered before the next link message its node took in the
+    // schedule, so that the cluster's timing cannot reorder them), then without.
+    List<List<String>> tries = new ArrayList<>();
+    for (boolean untilReply : new boolean[] {true, false}) {
+      List<String> p = pins(s, shrunk.outcome(), holds, untilReply);
+      if (!p.isEmpty() && !tries.contains(p)) tries.add(p);
+    }
+    tries.add(List.of());
+    int[] tried = {0};
+    // First each passed-over link message held until the event taken in its place was delivered (no resume), where
+    // that event is known; then the resume placements.
+    List<Hold> untilTaken = new ArrayList<>();
+    boolean any = false;
+    for (int k = 0; k < holds.size(); k++) {
+      Hold h = holds.get(k);
+      String u = takenUntil.get(k);
+      any |= u != null && !h.controller();
+      untilTaken.add(u != null && !h.controller() ? h.until(u) : h);
+    }
+    for (List<Hold> variant : any ? List.of(untilTaken, holds) : List.of(holds)) {
+      for (List<String> pinned : tries) {
+        String text = search(explorer, lines, s, variant, pinned, kind, header, steps, tried);
+        if (text != null) return text;
+      }
+    }
+    why[0] = "none of the " + tried[0] + " pause/resume placements for " + holds.size() + " deviation(s) reproduced the "
+        + kind + " in the simulator" + blockNote;
+    return null;
+  }
+
+  /**
+   * Pins for the controller holds: for each held request R, the next link message N the same node took after R in
+   * the schedule is held (a link pause on N's direction, or its lane) until R was delivered, or ({@code untilReply})
+   * the next such N that was sent before R was delivered (one R overtook, not one R caused) until R's reply reached
+   * the controller (R completed). The hold orders R after the message that overtook it; the pin orders it (or all of
+   * its work) before what followed it there, which the simulator's timing gave for free and the cluster's may not.
+   */
+  private static List<String> pins(Scenario s, ScheduleRun.Outcome o, List<Hold> holds, boolean untilReply) {
+    List<String> out = new ArrayList<>();
+    java.util.Set<String> directions = new java.util.HashSet<>();
+    List<ScheduleRun.Delivery> ds = o.deliveries();
+    for (Hold h : holds) {
+      if (!h.controller()) continue;
+      int at = -1;
+      for (int i = 0; i < ds.size(); i++) if (ds.get(i).msg() == h.request().msg()) at = i;
+      if (at < 0) continue;
+      Integer rOrd = o.delivered().get(h.request().msg());
+      ScheduleRun.Reply reply = o.replies().get(h.request().msg());
+      if (untilReply && reply == null) continue;
+      for (int i = at + 1; i < ds.size() && rOrd != null; i++) {
+        ScheduleRun.Delivery d = ds.get(i);
+        if (d.fromController() || d.node() != ds.get(at).node()) continue;
+        Integer after = o.sentAfter().get(d.msg());
+        if (untilReply && (after == null || after > at)) continue; // sent after R was delivered: R may have caused it
+        Integer sent = o.sent().get(d.msg());
+        String dev = deviceName(s, StepExecutor.deviceOf(d.msg()));
+        if (sent == null || dev == null) break;
+        String from = d.node() == 0 ? dev : "cpu";
+        String to = d.node() == 0 ? "cpu" : dev;
+        if (!directions.add(from + ">" + to)) break; // one pause point per direction
+        String type = d.msg().getClass().getSimpleName();
+        String req = h.request().msg().getClass().getSimpleName();
+        String until = untilReply
+            ? "from = " + (h.request().node() == 0 ? "cpu" : h.requestTo()) + ", to = controller, at = " + reply.type()
+                + (reply.ordinal() > 0 ? ", skip = " + reply.ordinal() : "")
+            : "from = controller, to = " + h.requestTo() + ", at = " + req + (rOrd > 0 ? ", skip = " + rOrd : "");
+        out.add("  # explore: pin " + h.id() + "'s request before the " + ordinal(sent) + " " + type + " " + from + " -> "
+            + to + " (the next message its node took in the schedule): held until the request was "
+            + (untilReply ? "answered" : "delivered"));
+        out.add("  { pause { id = " + h.id() + "pin, from = " + from + ", to = " + to + ", at = " + type
+            + (sent > 0 ? ", skip = " + sent : "") + ", until { " + until + " } } }");
+        break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Searches the resume placements (with {@code pins}) for a file that fails with {@code kind}; null if none.
+   * {@code count[0]} adds the placements tried.
+   */
+  private static String search(Explorer explorer, String[] lines, Scenario s, List<Hold> holds, List<String> pins,
+      String kind, String header, int steps, int[] count) {
     int[] resumeAt = new int[holds.size()];
-    for (int i = 0; i < holds.size(); i++) resumeAt[i] = first(holds.get(i), steps);
+    for (int i = 0; i < holds.size(); i++) resumeAt[i] = first(holds.get(i), steps); // -1: a controller hold
     // search the resume placements (each after the deviation's step), earliest first, for one that reproduces
     int tried = 0;
     while (true) {
-      String text = header + write(lines, s, holds, resumeAt);
+      String text = header + write(lines, s, holds, resumeAt, pins);
       tried++;
+      count[0]++;
       try {
         Scenario candidate = ScenarioParser.parse(s.file(), text);
         ScheduleRun.Outcome o = new Explorer(candidate, explorer.seed(), explorer.base()).linksOnly(true).replay(new int[0]);
         if (o.failed() && kind.equals(o.kind())) return text;
+        if (Boolean.getBoolean("hmm.explore.debug")) System.err.println(text + "\n=> " + o.failures());
       } catch (ScenarioException e) {
         // an invalid placement (e.g. two pause points on one direction at once): try the next
+        if (Boolean.getBoolean("hmm.explore.debug")) System.err.println(text + "\n=> " + e.getMessage());
       }
       int i = holds.size() - 1;
-      while (i >= 0 && resumeAt[i] == steps) i--;
+      while (i >= 0 && (resumeAt[i] < 0 || resumeAt[i] == steps)) i--;
       if (i < 0 || tried >= 200) break;
       resumeAt[i]++;
       for (int j = i + 1; j < holds.size(); j++) resumeAt[j] = first(holds.get(j), steps);
     }
-    why[0] = "none of the " + tried + " pause/resume placements for " + holds.size() + " deviation(s) reproduced the "
-        + kind + " in the simulator" + blockNote;
     return null;
   }
 
@@ -205,22 +351,71 @@ final class PauseFile {
    * The earliest resume placement: after the deviation's step; for a step that awaits the message, right after the
    * await (the message is let go at once: the controller only waited until its sender got there).
    */
-  private static int first(Hold h, int steps) { return Math.min(steps, h.awaitFirst() ? h.step() : h.step() + 1); }
+  private static int first(Hold h, int steps) {
+    if (h.controller() || h.until() != null) return -1; // released by its until, no resume
+    return Math.min(steps, h.awaitFirst() ? h.step() : h.step() + 1);
+  }
+
+  /**
+   * A controller hold: the controller's request {@code req} waits until link message {@code ev} (the
+   * {@code delivered}-th of its type and device delivered to its node) was delivered.
+   */
+  private static Hold controllerHold(Scenario s, int n, Scheduler.LinkEvent ev, int delivered, ScheduleRun.Request req,
+      int point, String[] why) {
+    Hold m = hold(s, n, ev, delivered, 0, false, point, why);
+    if (m == null) return null;
+    String to = "cpu";
+    if (req.node() != 0) {
+      to = deviceName(s, hmmemu.protocol.msg.Msgs.deviceIdOf(req.msg()));
+      if (to == null) {
+        why[0] = "choice point " + point + " delayed the controller's " + req.msg().getClass().getSimpleName()
+            + " to gpu" + req.node() + ", which names no declared device";
+        return null;
+      }
+    }
+    return new Hold(m.id(), m.from(), m.to(), m.type(), m.skip(), 0, false, req, to, null);
+  }
+
+  /**
+   * The {@code until} clause naming what choice point {@code point} took instead of the seeded event: a link message
+   * (by its delivery ordinal), or the controller request its event delivered; null when it was neither.
+   */
+  private static String takenUntil(Scenario s, ScheduleRun.Outcome o, ScheduleRun.Choice c, int point) {
+    Scheduler.LinkEvent t = c.takenEvent();
+    if (t != null) {
+      Integer d = o.delivered().get(t.msg());
+      Hold m = d == null ? null : hold(s, 0, t, d, 0, false, point, new String[1]);
+      return m == null ? null : "from = " + m.from() + ", to = " + m.to() + ", at = " + m.type()
+          + (d > 0 ? ", skip = " + d : "");
+    }
+    for (ScheduleRun.Request q : o.requests()) {
+      if (q.deliveredAfter() != point + 1) continue;
+      Integer d = o.delivered().get(q.msg());
+      String to = q.node() == 0 ? "cpu" : deviceName(s, hmmemu.protocol.msg.Msgs.deviceIdOf(q.msg()));
+      if (d == null || to == null) return null;
+      return "from = controller, to = " + to + ", at = " + q.msg().getClass().getSimpleName() + (d > 0 ? ", skip = " + d : "");
+    }
+    return null;
+  }
+
+  /** The declared device with id {@code dev}, or null. */
+  private static String deviceName(Scenario s, int dev) {
+    for (Scenario.Device x : s.devices()) if (Ids.deviceId(x.node(), x.index()) == dev) return x.name();
+    return null;
+  }
 
   private static Hold hold(Scenario s, int n, Scheduler.LinkEvent ev, int skip, int step, boolean awaitFirst,
       int point, String[] why) {
-    int dev = StepExecutor.deviceOf(ev.msg());
-    String devName = null;
-    for (Scenario.Device x : s.devices()) if (Ids.deviceId(x.node(), x.index()) == dev) devName = x.name();
+    String devName = deviceName(s, StepExecutor.deviceOf(ev.msg()));
     if (devName == null || (ev.from() != 0 && ev.to() != 0)) {
       why[0] = "choice point " + point + " involves " + ev + ", which no device's pause point matches";
       return null;
     }
     return new Hold("explore" + n, ev.from() == 0 ? "cpu" : devName, ev.to() == 0 ? "cpu" : devName,
-        ev.msg().getClass().getSimpleName(), skip, step, awaitFirst);
+        ev.msg().getClass().getSimpleName(), skip, step, awaitFirst, null, null, null);
   }
 
-  private static String write(String[] lines, Scenario s, List<Hold> holds, int[] resumeAt) {
+  private static String write(String[] lines, Scenario s, List<Hold> holds, int[] resumeAt, List<String> pins) {
     List<Scenario.Step> steps = s.steps();
     int first = steps.get(0).line() - 1; // 0-based line of the first step
     int close = lines.length - 1;
@@ -234,7 +429,26 @@ final class PauseFile {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < lines.length; i++) {
       if (i == first) {
+        out.addAll(pins);
         for (Hold h : holds) {
+          if (h.controller()) {
+            ScheduleRun.Request q = h.request();
+            String type = q.msg().getClass().getSimpleName();
+            out.add("  # explore: hold the controller's " + ordinal(q.ordinal()) + " " + type + " to " + h.requestTo()
+                + " until the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to() + " was"
+                + " delivered (choice point: it overtook the request)");
+            out.add("  { pause { id = " + h.id() + ", from = controller, to = " + h.requestTo() + ", at = " + type
+                + (q.ordinal() > 0 ? ", skip = " + q.ordinal() : "") + ", until { from = " + h.from() + ", to = "
+                + h.to() + ", at = " + h.type() + (h.skip() > 0 ? ", skip = " + h.skip() : "") + " } } }");
+            continue;
+          }
+          if (h.until() != null) {
+            out.add("  # explore: hold the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to()
+                + " (and its lane) until what the schedule took in its place was delivered");
+            out.add("  { pause { id = " + h.id() + ", from = " + h.from() + ", to = " + h.to() + ", at = " + h.type()
+                + (h.skip() > 0 ? ", skip = " + h.skip() : "") + ", until { " + h.until() + " } } }");
+            continue;
+          }
           out.add("  # explore: hold the " + ordinal(h.skip()) + " " + h.type() + " " + h.from() + " -> " + h.to()
               + " (and its lane) until the resume below (choice point: " + (h.awaitFirst() ? "a controller request waited"
               + " for it" : "it was passed over") + ")");
@@ -251,6 +465,7 @@ final class PauseFile {
       }
       for (int k = 0; k < holds.size(); k++) {
         int at = resumeAt[k];
+        if (at < 0) continue; // a controller hold: released by its until
         int lineOf = at < steps.size() ? steps.get(at).line() - 1 : close;
         if (i == lineOf) out.add("  { resume = " + holds.get(k).id() + " }");
       }

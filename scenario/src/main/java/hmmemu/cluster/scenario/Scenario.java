@@ -221,14 +221,59 @@ public record Scenario(String file, String name, String caseId, String descripti
    * kind, or after {@code skip} earlier matches) sent on the direction fromNode -> toNode, that message and all later
    * ones on the direction are held until the matching resume.
    *
+   * <p>With {@code from = controller} ({@link #controller}) it is a <b>controller hold</b> instead (docs/SCENARIOS.md
+   * "Holding a controller request"): the controller's {@code skip}+1-th request of type {@code message} to node
+   * {@code toNode} (to a device: of that device) is held, alone, until {@code until} (a link message: direction,
+   * type, the {@code skip}+1-th delivered since this step) has been delivered to its node's core, or a resume; the
+   * controller's other requests pass (they are not ordered among themselves on either host). A link pause point may
+   * take an {@code until} too (then its direction opens once that message, or controller request, was delivered).
+   *
    * @param deviceId the device whose messages match (-1: any on the direction)
+   * @param until the message (a link message; with from = controller a controller request; with to = controller a
+   *     step's reply) whose delivery releases the pause point or hold (null: released by resume only)
    */
   public record PauseOp(String pauseId, String from, String to, int fromNode, int toNode, String message,
-      NotifyEvent event, NotifierKind kind, int deviceId, int skip) implements Action {
+      NotifyEvent event, NotifierKind kind, int deviceId, int skip, PauseOp until) implements Action {
+    /** The {@code from} of a controller hold. */
+    public static final String CONTROLLER = "controller";
+
+    /** A pause point on a link direction. */
+    public PauseOp(String pauseId, String from, String to, int fromNode, int toNode, String message,
+        NotifyEvent event, NotifierKind kind, int deviceId, int skip) {
+      this(pauseId, from, to, fromNode, toNode, message, event, kind, deviceId, skip, null);
+    }
+
+    /** A hold of one controller request (from = controller), not of a link direction. */
+    public boolean controller() { return CONTROLLER.equals(from); }
+
+    /** An {@code until} naming a reply to the controller (to = controller): the request completed. */
+    public boolean reply() { return CONTROLLER.equals(to); }
+
+    /** The message it matches, e.g. "the 2nd MakeDeviceExclusive from G to cpu". */
+    public String matched() {
+      return ordinal(skip + 1) + " " + message + (event == null ? "" : " " + event)
+          + (kind == null ? "" : " " + kind.name().toLowerCase()) + " from " + from + " to " + to;
+    }
+
     @Override
     public String describe() {
+      if (controller()) {
+        return "pause " + pauseId + ": hold the " + matched() + (until == null ? "" : " until the " + until.matched()
+            + " was delivered");
+      }
       return "pause " + pauseId + " at " + message + (event == null ? "" : " " + event)
-          + (kind == null ? "" : " " + kind.name().toLowerCase()) + " from " + from + " to " + to;
+          + (kind == null ? "" : " " + kind.name().toLowerCase()) + " from " + from + " to " + to
+          + (until == null ? "" : " until the " + until.matched() + " was delivered");
+    }
+
+    private static String ordinal(int n) {
+      String suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : switch (n % 10) {
+        case 1 -> "st";
+        case 2 -> "nd";
+        case 3 -> "rd";
+        default -> "th";
+      };
+      return n + suffix;
     }
   }
 

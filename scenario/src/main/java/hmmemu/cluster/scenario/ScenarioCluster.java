@@ -192,6 +192,40 @@ final class ScenarioCluster implements ScenarioHost {
     if (gate != null) gate.release(fromNode, toNode);
   }
 
+  /** A {@link #whenDelivered} watcher. */
+  private record DeliveryWatch(int from, int to, java.util.function.Predicate<HmmProtocol.Msg> trigger,
+      CompletableFuture<HmmProtocol.Msg> done) {}
+
+  /** Armed watchers; offered each message a node's core stepped on (IncarnationLink#delivered, node actor threads). */
+  private final List<DeliveryWatch> deliveryWatches = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> whenDelivered(int fromNode, int toNode,
+      java.util.function.Predicate<HmmProtocol.Msg> trigger) {
+    DeliveryWatch w = new DeliveryWatch(fromNode, toNode, trigger, new CompletableFuture<>());
+    deliveryWatches.add(w);
+    return w.done();
+  }
+
+  /** Scenario node {@code to}'s core stepped on {@code msg}: the watchers of its direction are offered it. */
+  private void delivered(int to, HmmProtocol.Msg msg) {
+    if (deliveryWatches.isEmpty()) return;
+    boolean link = msg instanceof HmmProtocol.DriverToHost || msg instanceof HmmProtocol.HostToDriver;
+    int from = !link ? -1 : to != 0 ? 0 : scenarioNodeOf.getOrDefault(Ids.nodeOfDevice(StepExecutor.deviceOf(msg)),
+        Ids.nodeOfDevice(StepExecutor.deviceOf(msg))); // -1: a controller's request
+    for (DeliveryWatch w : deliveryWatches) {
+      if (w.from() != from || w.to() != to || w.done().isDone()) continue;
+      boolean hit;
+      synchronized (w) { // one direction's messages come from one node's actor; the lock only orders the count
+        hit = !w.done().isDone() && w.trigger().test(msg);
+      }
+      if (hit) {
+        deliveryWatches.remove(w);
+        w.done().complete(msg);
+      }
+    }
+  }
+
   /** Whether scenario GPU node {@code node} is crashed and not restarted. */
   public boolean crashed(int node) { return crashedNodes.contains(node); }
 
@@ -406,6 +440,9 @@ final class ScenarioCluster implements ScenarioHost {
     public void lost(int fromNode, int toNode, long seq, String what) {
       next.lost(named(fromNode), named(toNode), seq, what);
     }
+
+    @Override
+    public void delivered(int node, HmmProtocol.Msg msg) { ScenarioCluster.this.delivered(named(node), msg); }
   }
 
   /** After the steps: waits (bounded) for the rest of the schedule, then heals everything so the checks see a quiet link. */

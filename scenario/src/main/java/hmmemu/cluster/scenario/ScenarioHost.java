@@ -117,6 +117,15 @@ interface ScenarioHost {
   /** Opens the pause point on from -> to and delivers what it held, in order. */
   void release(int fromNode, int toNode);
 
+  /**
+   * Completes with the first message on scenario direction from -> to (from -1: the controller's requests to node
+   * to) that {@code trigger} accepts once the receiving node's core has stepped on it (delivered, not only sent): a
+   * pause point's {@code until}. Only messages
+   * delivered from now on are offered. The cluster hears it from the node's shell ({@link
+   * hmmemu.node.link.Link#delivered}), the simulator from its event loop ({@link hmmemu.sim.Sim#onDelivered}).
+   */
+  CompletableFuture<HmmProtocol.Msg> whenDelivered(int fromNode, int toNode, Predicate<HmmProtocol.Msg> trigger);
+
   /** The invalidate callbacks and hmm_range_fault answers seen on the link. */
   InvalidateObserver observer();
 

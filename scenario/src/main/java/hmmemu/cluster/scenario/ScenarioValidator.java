@@ -181,9 +181,17 @@ final class ScenarioValidator {
     if (pauses.containsKey(id)) throw r.err(idv, "pause point '" + id + "' is declared twice");
   }
 
-  /** Arms pause point {@code op}: its direction must not be held by another pause point. */
+  /**
+   * Arms pause point {@code op}: its direction must not be held by another pause point. A controller hold holds one
+   * request, not a direction: several may be armed at once.
+   */
   void arm(ConfigValue idv, Scenario.PauseOp op) {
     String dir = op.fromNode() + "->" + op.toNode();
+    if (op.controller()) {
+      pauses.put(op.pauseId(), false);
+      pauseOps.put(op.pauseId(), op);
+      return;
+    }
     if (openDirections.containsKey(dir)) {
       throw r.err(idv, "pause: pause point '" + openDirections.get(dir) + "' already holds the direction " + op.from()
           + " -> " + op.to() + "; resume it first");
@@ -205,7 +213,7 @@ final class ScenarioValidator {
     if (resumed) throw r.err(v, "resume: pause point '" + p + "' was resumed already");
     pauses.put(p, true);
     Scenario.PauseOp op = pauseOps.get(p);
-    openDirections.remove(op.fromNode() + "->" + op.toNode());
+    if (!op.controller()) openDirections.remove(op.fromNode() + "->" + op.toNode());
   }
 
   // ------------------------------------------------------------------------------------------------ pfn names

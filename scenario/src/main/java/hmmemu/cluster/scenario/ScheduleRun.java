@@ -50,12 +50,15 @@ final class ScheduleRun {
     final java.util.IdentityHashMap<HmmProtocol.Msg, Integer> ordinal = new java.util.IdentityHashMap<>();
     private final Map<String, Integer> counts = new HashMap<>();
     boolean on;
+    /** Hears each message sent (while on). */
+    java.util.function.Consumer<HmmProtocol.Msg> sentAfter = m -> { };
 
     SendLog(hmmemu.sim.LinkStage inner) { this.inner = inner; }
 
     @Override
     public void send(int from, int to, HmmProtocol.Msg msg, long[] vc) {
       if (on) {
+        sentAfter.accept(msg);
         String k = from + ">" + to + " " + msg.getClass().getSimpleName() + " " + StepExecutor.deviceOf(msg);
         int n = counts.merge(k, 1, Integer::sum) - 1;
         ordinal.putIfAbsent(msg, n);
@@ -84,8 +87,29 @@ final class ScheduleRun {
     int choose(int point, long key, Scheduler.Enabled e);
   }
 
-  /** The outcome: failures (empty = the file held), the choice points met, whether the run was pruned. */
-  record Outcome(List<String> failures, List<Choice> choices, boolean pruned, long traceHash) {
+  /**
+   * A controller request of the steps, in the order the nodes' cores took them: its scenario node, the message, its
+   * ordinal among the steps' requests of its type to that node (and device, on a GPU node) in sending order (what a
+   * controller hold's {@code skip} counts), and the number of choice points made before its node took it.
+   */
+  record Request(int node, HmmProtocol.Msg msg, int ordinal, int deliveredAfter) {}
+
+  /** A request's reply: its type and its ordinal among the replies of that type from its node the controller got. */
+  record Reply(String type, int ordinal) {}
+
+  /** One message a core stepped on (simulator node index), a link message or a controller request, in run order. */
+  record Delivery(int node, HmmProtocol.Msg msg, boolean fromController) {}
+
+  /**
+   * The outcome: failures (empty = the file held), the choice points met, whether the run was pruned; the steps'
+   * controller requests in delivery order, each link message's and request's ordinal among those of its type and
+   * device delivered to its node since the steps began (what an {@code until} counts), every delivery in order, and
+   * each link message's ordinal among those sent on its direction (what a pause point's {@code skip} counts) and how
+   * many deliveries preceded its sending, and each request's reply.
+   */
+  record Outcome(List<String> failures, List<Choice> choices, boolean pruned, long traceHash, List<Request> requests,
+      Map<HmmProtocol.Msg, Integer> delivered, List<Delivery> deliveries, Map<HmmProtocol.Msg, Integer> sent,
+      Map<HmmProtocol.Msg, Integer> sentAfter, Map<HmmProtocol.Msg, Reply> replies) {
     boolean failed() { return !pruned && !failures.isEmpty(); }
 
     /** The first failure's kind ({@link SimScenarioRunner#failureKind}), or null. */
@@ -136,6 +160,43 @@ final class ScheduleRun {
     }
     int[] step = {0};
     boolean pruned = false;
+    // the controller's requests (ordinal in sending order, per node, type and device) and link deliveries (ordinal
+    // per receiving node, type and device), from the first step on
+    Map<HmmProtocol.Msg, int[]> asked = new java.util.IdentityHashMap<>();
+    Map<String, Integer> askCounts = new HashMap<>();
+    List<Request> requests = new ArrayList<>();
+    Map<HmmProtocol.Msg, Integer> delivered = new java.util.IdentityHashMap<>();
+    Map<String, Integer> deliveryCounts = new HashMap<>();
+    host.onAsk((node, m) -> {
+      if (!log.on) return;
+      String k = node + " " + m.getClass().getSimpleName() + " " + (node == 0 ? -1 : hmmemu.protocol.msg.Msgs.deviceIdOf(m));
+      asked.putIfAbsent(m, new int[] {node, askCounts.merge(k, 1, Integer::sum) - 1});
+    });
+    List<Delivery> deliveries = new ArrayList<>();
+    Map<HmmProtocol.Msg, Integer> sentAfter = new java.util.IdentityHashMap<>();
+    log.sentAfter = m -> sentAfter.putIfAbsent(m, deliveries.size());
+    Map<HmmProtocol.Msg, Reply> replies = new java.util.IdentityHashMap<>();
+    Map<String, Integer> replyCounts = new HashMap<>();
+    host.onReply((q, a) -> {
+      int[] at = asked.get(q);
+      if (!log.on || at == null) return;
+      String type = a.getClass().getSimpleName();
+      replies.putIfAbsent(q, new Reply(type, replyCounts.merge(at[0] + " " + type, 1, Integer::sum) - 1));
+    });
+    host.sim().onDelivered((index, m, fromController) -> {
+      if (!log.on) return;
+      deliveries.add(new Delivery(index, m, fromController));
+      if (fromController) {
+        int[] a = asked.get(m);
+        if (a == null) return;
+        requests.add(new Request(a[0], m, a[1], choices.size()));
+        String k = "c" + a[0] + " " + m.getClass().getSimpleName() + " " + (a[0] == 0 ? -1 : hmmemu.protocol.msg.Msgs.deviceIdOf(m));
+        delivered.putIfAbsent(m, deliveryCounts.merge(k, 1, Integer::sum) - 1);
+      } else if (!delivered.containsKey(m)) {
+        String k = index + " " + m.getClass().getSimpleName() + " " + StepExecutor.deviceOf(m);
+        delivered.put(m, deliveryCounts.merge(k, 1, Integer::sum) - 1);
+      }
+    });
     try {
       host.setUp(scenario);
       if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults());
@@ -181,6 +242,7 @@ final class ScheduleRun {
       }
     }
     CaseResult r = verdict.result(0);
-    return new Outcome(r.failures(), choices, pruned, host.sim().traceHash());
+    return new Outcome(r.failures(), choices, pruned, host.sim().traceHash(), requests, delivered, deliveries,
+        log.ordinal, sentAfter, replies);
   }
 }

@@ -68,6 +68,10 @@ final class SimHost implements ScenarioHost {
   private final Map<Integer, Integer> restartCount = new HashMap<>();
   private final Map<String, LinkedHashSet<Integer>> boundMms = new LinkedHashMap<>();
   private IntConsumer onCrash = node -> { };
+  /** Armed {@link #whenDelivered} watchers, in arming order. */
+  private final List<DeliveryWatch> deliveryWatches = new ArrayList<>();
+  /** Hears every controller request of the steps as it is sent (scenario node, message): explore's request log. */
+  private java.util.function.BiConsumer<Integer, HmmProtocol.Msg> onAsk = (n, m) -> { };
   /** Controller requests of steps answered so far (progress), and the model time of the last one. */
   private long answered;
   /**
@@ -96,6 +100,7 @@ final class SimHost implements ScenarioHost {
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
     sim.tap(this::onSend);
     sim.onTrace(this::onTrace);
+    sim.onDelivered(this::onDelivered);
   }
 
   Sim sim() { return sim; }
@@ -143,10 +148,19 @@ final class SimHost implements ScenarioHost {
   @Override
   public long nextReqId() { return sim.nextReqId(); }
 
+  void onAsk(java.util.function.BiConsumer<Integer, HmmProtocol.Msg> listener) { this.onAsk = listener; }
+
+  /** Hears every reply to a step's request as the controller gets it (request, reply): explore's reply log. */
+  void onReply(java.util.function.BiConsumer<HmmProtocol.Msg, HmmProtocol.Msg> listener) { this.onReply = listener; }
+
+  private java.util.function.BiConsumer<HmmProtocol.Msg, HmmProtocol.Msg> onReply = (q, a) -> { };
+
   @Override
   public CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) {
+    onAsk.accept(node, msg);
     CompletableFuture<HmmProtocol.Msg> f = new CompletableFuture<>();
     sim.ask(simIndex(node), msg, reply -> {
+      onReply.accept(msg, reply);
       answered++;
       f.complete(reply);
     });
@@ -411,6 +425,31 @@ final class SimHost implements ScenarioHost {
       sim.resend(h.from(), h.to(), h.msg(), h.vc());
     }
     g.held().clear();
+  }
+
+  /** A {@link #whenDelivered} watcher (from -1: the controller's requests). */
+  private record DeliveryWatch(int from, int to, Predicate<HmmProtocol.Msg> trigger, CompletableFuture<HmmProtocol.Msg> done) {}
+
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> whenDelivered(int fromNode, int toNode, Predicate<HmmProtocol.Msg> trigger) {
+    DeliveryWatch w = new DeliveryWatch(fromNode, toNode, trigger, new CompletableFuture<>());
+    deliveryWatches.add(w);
+    return w.done();
+  }
+
+  /**
+   * A core stepped on a link message or a controller request: the watchers of its direction (scenario nodes; -1:
+   * the controller) are offered it.
+   */
+  private void onDelivered(int node, HmmProtocol.Msg msg, boolean fromController) {
+    if (deliveryWatches.isEmpty()) return;
+    int to = scenarioNode(node);
+    int from = fromController ? -1 : to != 0 ? 0 : scenarioNode(Ids.nodeOfDevice(StepExecutor.deviceOf(msg)));
+    for (DeliveryWatch w : List.copyOf(deliveryWatches)) {
+      if (w.from() != from || w.to() != to || !w.trigger().test(msg)) continue;
+      deliveryWatches.remove(w);
+      w.done().complete(msg);
+    }
   }
 
   @Override

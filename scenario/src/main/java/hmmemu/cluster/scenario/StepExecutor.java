@@ -4,7 +4,6 @@ import hmmemu.protocol.msg.Ids;
 
 import hmmemu.protocol.model.Access;
 import hmmemu.protocol.model.Errno;
-import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Msgs;
 import java.time.Duration;
@@ -44,6 +43,7 @@ final class StepExecutor {
     this.scenario = scenario;
     this.cluster = cluster;
     this.verdict = verdict;
+    this.holds = new ControllerHolds(cluster);
   }
 
   /** A step in flight: its future, and what it is doing right now (for deadlock reports). */
@@ -62,6 +62,9 @@ final class StepExecutor {
 
   private record PausePoint(Scenario.PauseOp op, CompletableFuture<HmmProtocol.Msg> caught) {}
 
+  /** The controller holds (pause points with {@code from = controller}) and the requests they hold. */
+  private final ControllerHolds holds;
+
   // ------------------------------------------------------------------------------------------------ steps
 
   void runStep(Scenario.Step step) {
@@ -73,12 +76,19 @@ final class StepExecutor {
     String kind = "deadlock";
     List<String> problems = new ArrayList<>();
 
-    if (a instanceof Scenario.PauseOp) {
+    if (a instanceof Scenario.PauseOp p && p.controller()) {
+      pauses.put(p.pauseId(), new PausePoint(p, holds.arm(p, p.until() == null ? null : until(p.until()))));
+    } else if (a instanceof Scenario.PauseOp) {
       Scenario.PauseOp p = (Scenario.PauseOp) a;
       pauses.put(p.pauseId(), new PausePoint(p, cluster.holdWhen(p.fromNode(), p.toNode(), trigger(p))));
+      if (p.until() != null) { // released once its until was delivered (or by a resume, whichever comes first)
+        Scenario.PauseOp u = p.until();
+        holds.whenUntil(u, until(u)).thenRun(() -> cluster.release(p.fromNode(), p.toNode()));
+      }
     } else if (a instanceof Scenario.ResumeOp) {
       PausePoint p = pauses.get(((Scenario.ResumeOp) a).pauseId());
-      cluster.release(p.op().fromNode(), p.op().toNode());
+      if (p.op().controller()) holds.release(p.op().pauseId());
+      else cluster.release(p.op().fromNode(), p.op().toNode());
     } else if (a instanceof Scenario.AwaitPausedOp) {
       PausePoint p = pauses.get(((Scenario.AwaitPausedOp) a).pauseId());
       ScenarioHost.Waited w = cluster.await(p.caught(), limit);
@@ -242,7 +252,7 @@ final class StepExecutor {
             msg.vmaKind(), msg.childMmId(), s.thread());
       }
       r.current = s.describe();
-      cluster.ask(0, msg).whenComplete((m, ex) -> {
+      ask(0, msg).whenComplete((m, ex) -> {
         if (ex != null) {
           r.future.completeExceptionally(ex);
         } else if (m instanceof HmmProtocol.SyscallDone) {
@@ -253,7 +263,7 @@ final class StepExecutor {
         }
       });
     } else if (a instanceof Scenario.KthreadOp k) {
-      KthreadStep.start(cluster, k, r.future, doing -> r.current = doing);
+      KthreadStep.start(cluster, this::ask, k, r.future, doing -> r.current = doing);
     } else if (a instanceof Scenario.WarpOp) {
       warp(r, (Scenario.WarpOp) a, 1);
     } else if (a instanceof Scenario.DmirrorOp) {
@@ -263,7 +273,7 @@ final class StepExecutor {
         for (int p = d.at().firstPage(); p <= d.at().lastPage(); p++) data.add(d.data().at(p, 0));
       }
       r.current = d.describe();
-      cluster.ask(d.device().node(), new HmmProtocol.DmirrorCmd(cluster.nextReqId(), cluster.deviceId(d.device()), d.mm(), d.op(),
+      ask(d.device().node(), new HmmProtocol.DmirrorCmd(cluster.nextReqId(), cluster.deviceId(d.device()), d.mm(), d.op(),
           d.at().start(), d.at().pages(), data)).whenComplete((m, ex) -> {
             if (ex != null) {
               r.future.completeExceptionally(ex);
@@ -278,7 +288,7 @@ final class StepExecutor {
     } else if (a instanceof Scenario.BindOp) {
       Scenario.BindOp b = (Scenario.BindOp) a;
       r.current = b.describe();
-      cluster.ask(b.device().node(), new HmmProtocol.BindMm(cluster.nextReqId(), cluster.deviceId(b.device()), b.mm(),
+      ask(b.device().node(), new HmmProtocol.BindMm(cluster.nextReqId(), cluster.deviceId(b.device()), b.mm(),
           b.device().driver())).whenComplete((m, ex) -> {
             if (ex != null) {
               r.future.completeExceptionally(ex);
@@ -298,7 +308,7 @@ final class StepExecutor {
   private void warp(StepRun r, Scenario.WarpOp w, int n) {
     long va = w.at().wordVa(w.at().firstPage(), w.at().firstWord());
     r.current = w.describe() + (w.repeat() > 1 ? " (access " + n + " of " + w.repeat() + ")" : "");
-    cluster.ask(w.device().node(), new HmmProtocol.DeviceAccess(cluster.nextReqId(), cluster.deviceId(w.device()), w.mm(), va,
+    ask(w.device().node(), new HmmProtocol.DeviceAccess(cluster.nextReqId(), cluster.deviceId(w.device()), w.mm(), va,
         w.access(), w.value())).whenComplete((m, ex) -> {
           if (ex != null) {
             r.future.completeExceptionally(ex);
@@ -391,7 +401,7 @@ final class StepExecutor {
       run.current = op.actor() + " " + access.name().toLowerCase() + " at " + where;
       // A spinning loop stays on the word between its accesses, until its last one (HmmProtocol.CpuAccess.spin).
       boolean spin = op.spin() && moreRounds();
-      cluster.ask(0, new HmmProtocol.CpuAccess(cluster.nextReqId(), op.thread(), op.mm(), va, access, value,
+      ask(0, new HmmProtocol.CpuAccess(cluster.nextReqId(), op.thread(), op.mm(), va, access, value,
           spin))
           .whenComplete((m, ex) -> {
             if (ex != null) {
@@ -425,31 +435,16 @@ final class StepExecutor {
     }
   }
 
-  /** The gate trigger of a pause point: message type, device, event, subscription kind, after skip matches. */
-  private Predicate<HmmProtocol.Msg> trigger(Scenario.PauseOp p) {
-    AtomicInteger seen = new AtomicInteger();
-    return m -> {
-      if (!m.getClass().getSimpleName().equals(p.message())) return false;
-      if (deviceOf(m) != cluster.currentDeviceId(p.deviceId())) return false;
-      if (p.event() != null) {
-        NotifyEvent e = null;
-        if (m instanceof HmmProtocol.InvalidateStart) e = ((HmmProtocol.InvalidateStart) m).event();
-        if (m instanceof HmmProtocol.InvalidateAck) {
-          HmmProtocol.InvalidateAck ack = (HmmProtocol.InvalidateAck) m;
-          e = cluster.observer().eventOf(ack.invId(), ack.subId());
-        }
-        if (e != p.event()) return false;
-      }
-      if (p.kind() != null) {
-        long subId = -1;
-        if (m instanceof HmmProtocol.InvalidateStart) subId = ((HmmProtocol.InvalidateStart) m).subId();
-        if (m instanceof HmmProtocol.InvalidateAck) subId = ((HmmProtocol.InvalidateAck) m).subId();
-        if (m instanceof HmmProtocol.InvalidateEnd) subId = ((HmmProtocol.InvalidateEnd) m).subId();
-        if (cluster.observer().kindOf(subId) != p.kind()) return false;
-      }
-      return seen.getAndIncrement() >= p.skip();
-    };
+  /** A step's request to scenario node {@code node} (0: the CPU node), through the controller holds. */
+  CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) { return holds.ask(node, msg); }
+
+  /** The trigger of a pause point's {@code until}: a reply or a request ({@link ControllerHolds}), or a link message. */
+  private Predicate<HmmProtocol.Msg> until(Scenario.PauseOp u) {
+    return u.reply() || u.controller() ? ControllerHolds.untilTrigger(u, cluster) : trigger(u);
   }
+
+  /** The gate trigger of a pause point ({@link ControllerHolds#linkTrigger}). */
+  private Predicate<HmmProtocol.Msg> trigger(Scenario.PauseOp p) { return ControllerHolds.linkTrigger(p, cluster); }
 
   /** The device a link message concerns: by id, subscription, or (for replies) the device part of the reqId. */
   static int deviceOf(HmmProtocol.Msg m) {
@@ -503,7 +498,9 @@ final class StepExecutor {
       sb.append(waitsOn(r));
       parts.add(sb.toString());
     }
+    parts.addAll(holds.holding());
     for (PausePoint p : pauses.values()) {
+      if (p.op().controller()) continue;
       if (p.caught().isDone()) {
         parts.add("pause point '" + p.op().pauseId() + "' holds " + p.op().from() + " -> " + p.op().to() + " since "
             + p.op().message());
@@ -580,7 +577,10 @@ final class StepExecutor {
 
   /** Releases every pause point, so that nothing stays held when the run ends. */
   void releasePauses() {
-    for (PausePoint p : pauses.values()) cluster.release(p.op().fromNode(), p.op().toNode());
+    for (PausePoint p : pauses.values()) {
+      if (p.op().controller()) holds.release(p.op().pauseId());
+      else cluster.release(p.op().fromNode(), p.op().toNode());
+    }
   }
 
   /** The step {@code stepId} (an async one) completed. */

@@ -422,22 +422,116 @@ final class StepParser {
     return new Scenario.WarpOp(d, access, at, mm, value, repeat(o));
   }
 
+  /** Controller requests a controller hold may catch, per receiving side: the CPU node, a device's GPU node. */
+  static final Set<String> CONTROLLER_TO_CPU = Set.of("CpuAccess", "Syscall", "KthreadFolioLock", "KthreadFolioUnlock");
+  static final Set<String> CONTROLLER_TO_GPU = Set.of("DeviceAccess", "DmirrorCmd", "BindMm");
+
   private Scenario.Action pause(ConfigObject o) {
-    r.checkKeys(o, Set.of("id", "from", "to", "at", "event", "kind", "skip"), "pause", line(o));
     ConfigValue idv = r.required(o, "id", "pause", line(o));
     String id = r.string(idv, "id");
     validator.pauseId(idv, id);
     ConfigValue fv = r.required(o, "from", "pause " + id, line(o));
+    boolean controller = r.string(fv, "from").equals(Scenario.PauseOp.CONTROLLER);
+    if (controller) {
+      r.checkKeys(o, Set.of("id", "from", "to", "at", "skip", "until"), "pause " + id + " (from = controller)", line(o));
+    }
+    Scenario.PauseOp op = controller ? requestMatch(o, id)
+        : linkMatch(o, "pause", id, Set.of("id", "from", "to", "at", "event", "kind", "skip", "until"));
+    if (o.containsKey("until")) {
+      ConfigObject u = r.object(o.get("until"), "until");
+      ConfigValue uf = r.required(u, "from", "pause " + id + " until", line(u));
+      Scenario.PauseOp until;
+      ConfigValue ut = r.required(u, "to", "pause " + id + " until", line(u));
+      if (r.string(uf, "from").equals(Scenario.PauseOp.CONTROLLER)) {
+        r.checkKeys(u, Set.of("from", "to", "at", "skip"), "pause " + id + " until (from = controller)", line(u));
+        until = requestMatch(u, id);
+      } else if (r.string(ut, "to").equals(Scenario.PauseOp.CONTROLLER)) {
+        r.checkKeys(u, Set.of("from", "to", "at", "skip"), "pause " + id + " until (to = controller)", line(u));
+        until = replyMatch(u, id);
+      } else {
+        until = linkMatch(u, "until", id, Set.of("from", "to", "at", "event", "kind", "skip"));
+      }
+      op = new Scenario.PauseOp(op.pauseId(), op.from(), op.to(), op.fromNode(), op.toNode(), op.message(), op.event(),
+          op.kind(), op.deviceId(), op.skip(), until);
+    }
+    validator.arm(idv, op);
+    return op;
+  }
+
+  /** Replies the controller gets: from the CPU node, from a device's GPU node (introspection left out). */
+  static final Set<String> CPU_TO_CONTROLLER = Set.of("CpuAccessDone", "SyscallDone", "KthreadFolioDone");
+  static final Set<String> GPU_TO_CONTROLLER = Set.of("DeviceAccessDone", "DmirrorReply", "MmBound");
+
+  /**
+   * A reply to the controller ({@code to = controller}): the node it comes from ({@code from}: cpu or a device), its
+   * type ({@code at}) and {@code skip}; an {@code until} naming a step's reply (the request completed).
+   */
+  private Scenario.PauseOp replyMatch(ConfigObject o, String id) {
+    ConfigValue fv = o.get("from");
+    String from = r.string(fv, "from");
+    Scenario.Device dev = null;
+    if (!from.equals("cpu")) {
+      dev = setup.devices().get(from);
+      if (dev == null) {
+        throw r.err(fv, "until: from: expected cpu or a device for a reply to the controller, got '" + from
+            + "' (declared: " + String.join(", ", setup.devices().keySet()) + ")");
+      }
+    }
+    ConfigValue mv = r.required(o, "at", "pause " + id + " until", line(o));
+    String msg = r.string(mv, "at");
+    Set<String> allowed = dev == null ? CPU_TO_CONTROLLER : GPU_TO_CONTROLLER;
+    if (!allowed.contains(msg)) {
+      throw r.err(mv, "at: '" + msg + "' is not a reply from " + from + " to the controller (" + sorted(allowed) + ")");
+    }
+    return new Scenario.PauseOp(id, from, Scenario.PauseOp.CONTROLLER, dev == null ? 0 : dev.node(), -1, msg, null,
+        null, dev == null ? -1 : dev.id(), skip(o));
+  }
+
+  /**
+   * A controller request ({@code from = controller}): the node it goes to ({@code to}: cpu or a device), its type
+   * ({@code at}) and {@code skip}; a controller hold's own match, or an {@code until} naming a request.
+   */
+  private Scenario.PauseOp requestMatch(ConfigObject o, String id) {
     ConfigValue tv = r.required(o, "to", "pause " + id, line(o));
+    String to = r.string(tv, "to");
+    Scenario.Device dev = null;
+    if (!to.equals("cpu")) {
+      dev = setup.devices().get(to);
+      if (dev == null) {
+        throw r.err(tv, "pause: to: expected cpu or a device for a controller request, got '" + to + "' (declared: "
+            + String.join(", ", setup.devices().keySet()) + ")");
+      }
+    }
+    ConfigValue mv = r.required(o, "at", "pause " + id, line(o));
+    String msg = r.string(mv, "at");
+    Set<String> allowed = dev == null ? CONTROLLER_TO_CPU : CONTROLLER_TO_GPU;
+    if (!allowed.contains(msg)) {
+      boolean other = (dev == null ? CONTROLLER_TO_GPU : CONTROLLER_TO_CPU).contains(msg);
+      throw r.err(mv, "at: " + (other ? msg + " goes to " + (dev == null ? "a device" : "the CPU node")
+          : "'" + msg + "' is not a controller request") + " (from controller to " + to + ": " + sorted(allowed) + ")");
+    }
+    return new Scenario.PauseOp(id, Scenario.PauseOp.CONTROLLER, to, -1, dev == null ? 0 : dev.node(), msg, null,
+        null, dev == null ? -1 : dev.id(), skip(o));
+  }
+
+  /**
+   * A link message between the CPU node and a device: its direction ({@code from}, {@code to}), type ({@code at}),
+   * {@code event}, subscription {@code kind} and {@code skip}; {@code what} is "pause" or "until".
+   */
+  private Scenario.PauseOp linkMatch(ConfigObject o, String what, String id, Set<String> keys) {
+    r.checkKeys(o, keys, what.equals("pause") ? "pause" : "pause " + id + " until", line(o));
+    String where = what.equals("pause") ? "pause " + id : "pause " + id + " until";
+    ConfigValue fv = r.required(o, "from", where, line(o));
+    ConfigValue tv = r.required(o, "to", where, line(o));
     String from = r.string(fv, "from");
     String to = r.string(tv, "to");
     boolean fromCpu = from.equals("cpu");
     boolean toCpu = to.equals("cpu");
-    if (fromCpu == toCpu) throw r.err(fv, "pause: exactly one of from/to must be cpu (the link runs between the CPU node and a device's GPU node)");
+    if (fromCpu == toCpu) throw r.err(fv, what + ": exactly one of from/to must be cpu (the link runs between the CPU node and a device's GPU node)");
     String devName = fromCpu ? to : from;
     Scenario.Device dev = setup.devices().get(devName);
-    if (dev == null) throw r.err(fromCpu ? tv : fv, "pause: unknown device '" + devName + "' (declared: " + String.join(", ", setup.devices().keySet()) + ")");
-    ConfigValue mv = r.required(o, "at", "pause " + id, line(o));
+    if (dev == null) throw r.err(fromCpu ? tv : fv, what + ": unknown device '" + devName + "' (declared: " + String.join(", ", setup.devices().keySet()) + ")");
+    ConfigValue mv = r.required(o, "at", where, line(o));
     String msg = r.string(mv, "at");
     Set<String> allowed = fromCpu ? FROM_CPU : FROM_DEVICE;
     if (!allowed.contains(msg)) {
@@ -465,16 +559,18 @@ final class StepParser {
       else if (k.equals("interval")) kind = NotifierKind.INTERVAL;
       else throw r.err(kv, "kind: expected classic or interval, got \"" + k + "\"");
     }
+    int fromNode = fromCpu ? 0 : dev.node();
+    int toNode = toCpu ? 0 : dev.node();
+    return new Scenario.PauseOp(id, from, to, fromNode, toNode, msg, event, kind, dev.id(), skip(o));
+  }
+
+  private int skip(ConfigObject o) {
     int skip = 0;
     if (o.containsKey("skip")) {
       skip = (int) r.integer(o.get("skip"), "skip");
       if (skip < 0) throw r.err(o.get("skip"), "skip: must be >= 0");
     }
-    int fromNode = fromCpu ? 0 : dev.node();
-    int toNode = toCpu ? 0 : dev.node();
-    Scenario.PauseOp op = new Scenario.PauseOp(id, from, to, fromNode, toNode, msg, event, kind, dev.id(), skip);
-    validator.arm(idv, op);
-    return op;
+    return skip;
   }
 
   /** {@code gpuK} (a scenario GPU node) or a device name (its node). */

@@ -221,6 +221,53 @@ class ScenarioParserTest {
   }
 
   @Test
+  @DisplayName("controller holds: parsed with until; a request to the wrong side, until on a link pause, bad until")
+  void controllerHolds() {
+    Scenario s = parse("  { pause { id = h, from = controller, to = cpu, at = Syscall, skip = 1,"
+        + " until { from = D0, to = cpu, at = InvalidateAck, skip = 2 } } }\n"
+        + "  { pause { id = k, from = controller, to = D0, at = DmirrorCmd } }\n"
+        + "  { resume = k }");
+    Scenario.PauseOp h = (Scenario.PauseOp) s.steps().get(0).action();
+    assertTrue(h.controller());
+    assertEquals(0, h.toNode());
+    assertEquals(-1, h.deviceId());
+    assertEquals(1, h.skip());
+    assertEquals("InvalidateAck", h.until().message());
+    assertEquals(1, h.until().fromNode());
+    assertEquals(2, h.until().skip());
+    Scenario.PauseOp k = (Scenario.PauseOp) s.steps().get(1).action();
+    assertEquals(1, k.toNode());
+    assertEquals(null, k.until());
+    assertEquals("pause h: hold the 2nd Syscall from controller to cpu until the 3rd InvalidateAck from D0 to cpu was"
+        + " delivered", h.describe());
+    assertEquals("t.conf:7: at: DeviceAccess goes to a device (from controller to cpu: CpuAccess, KthreadFolioLock,"
+        + " KthreadFolioUnlock, Syscall)", error("  { pause { id = h, from = controller, to = cpu, at = DeviceAccess } }"));
+    assertEquals("t.conf:7: at: 'InspectPage' is not a controller request (from controller to D0: BindMm, DeviceAccess,"
+        + " DmirrorCmd)", error("  { pause { id = h, from = controller, to = D0, at = InspectPage } }"));
+    assertEquals("t.conf:7: pause: to: expected cpu or a device for a controller request, got 'gpu1' (declared: D0)",
+        error("  { pause { id = h, from = controller, to = gpu1, at = Syscall } }"));
+    Scenario.PauseOp lp = (Scenario.PauseOp) parse("  { pause { id = p, from = D0, to = cpu, at = FolioUnlockPut,"
+        + " until { from = controller, to = cpu, at = CpuAccess, skip = 1 } } }").steps().get(0).action();
+    assertFalse(lp.controller());
+    assertTrue(lp.until().controller());
+    assertEquals("pause p at FolioUnlockPut from D0 to cpu until the 2nd CpuAccess from controller to cpu was delivered",
+        lp.describe());
+    assertEquals("t.conf:7: unknown key 'event' in pause p until (from = controller) (expected one of: at, from, skip,"
+        + " to)", error("  { pause { id = p, from = D0, to = cpu, at = FolioUnlockPut, until { from = controller,"
+            + " to = cpu, at = CpuAccess, event = CLEAR } } }"));
+    assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
+        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MigrateToRamDone, MigrateVmaFinalize, "
+        + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove)",
+        error("  { pause { id = h, from = controller, to = cpu, at = Syscall, until { from = D0, to = cpu,"
+            + " at = InvalidateStart } } }"));
+    assertEquals("t.conf:7: unknown key 'id' in pause h until (expected one of: at, event, from, kind, skip, to)",
+        error("  { pause { id = h, from = controller, to = cpu, at = Syscall, until { id = x, from = D0, to = cpu,"
+            + " at = InvalidateAck } } }"));
+    assertEquals("t.conf:7: unknown key 'event' in pause h (from = controller) (expected one of: at, from, id, skip,"
+        + " to, until)", error("  { pause { id = h, from = controller, to = cpu, at = Syscall, event = CLEAR } }"));
+  }
+
+  @Test
   @DisplayName("pause points: wrong direction, unknown pause id, double resume")
   void pauseMisuse() {
     assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
