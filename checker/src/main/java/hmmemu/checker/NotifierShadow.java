@@ -35,14 +35,11 @@ final class NotifierShadow {
   final Map<Integer, Long> ownerOfDevice = new HashMap<>();
 
   final Map<Long, Invalidation> inFlight = new LinkedHashMap<>();
-  private final LinkedHashMap<Long, Invalidation> ended = new LinkedHashMap<>() {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, Invalidation> eldest) {
-      return size() > ENDED_INVALIDATIONS_KEPT;
-    }
-  };
+  /** The last {@value #ENDED_INVALIDATIONS_KEPT} invalidations ended, by invId; endedOrder holds their ids in order. */
+  private final LongTable<Invalidation> ended = new LongTable<>();
+  /** A ring of the ended invIds, oldest at endedNext once full: the eldest leaves when a new one comes. */
+  private final long[] endedOrder = new long[ENDED_INVALIDATIONS_KEPT];
+  private int endedNext;
   /** Acks delivered before their InvalidateStarted (impossible under causal delivery; kept for robustness). */
   final Map<Long, List<Trace.InvalidateAcked>> earlyAcks = new HashMap<>();
 
@@ -154,7 +151,13 @@ final class NotifierShadow {
     Invalidation inv = inFlight.remove(invId);
     if (inv == null) return null;
     inv.ended = true;
-    ended.put(invId, inv);
+    // insertion order, as a LinkedHashMap keeping its newest ENDED_INVALIDATIONS_KEPT: an invId ended again keeps its
+    // place; a new one evicts the eldest once the ring is full
+    if (ended.put(invId, inv) == null) {
+      if (ended.size() > ENDED_INVALIDATIONS_KEPT) ended.remove(endedOrder[endedNext]);
+      endedOrder[endedNext] = invId;
+      endedNext = (endedNext + 1) % ENDED_INVALIDATIONS_KEPT;
+    }
     return inv;
   }
 }

@@ -21,6 +21,12 @@ final class EventQueue {
   }
 
   private Event[] heap = new Event[1024];
+  /**
+   * The heap's keys, parallel to {@link #heap} (at[i] = heap[i].atNanos, tie[i] = heap[i].tie): the sifts compare
+   * them without loading the events, in the same order and with the same outcome as comparing the events.
+   */
+  private long[] at = new long[1024];
+  private long[] tie = new long[1024];
   private int size;
 
   int size() { return size; }
@@ -28,9 +34,12 @@ final class EventQueue {
   boolean isEmpty() { return size == 0; }
 
   void add(Event e) {
-    if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-    heap[size] = e;
-    siftUp(size++);
+    if (size == heap.length) {
+      heap = Arrays.copyOf(heap, size * 2);
+      at = Arrays.copyOf(at, size * 2);
+      tie = Arrays.copyOf(tie, size * 2);
+    }
+    siftUp(size++, e);
   }
 
   /** The i-th event in heap order (0 <= i < size): for a scan of every pending event. */
@@ -45,38 +54,51 @@ final class EventQueue {
     heap[size] = null;
     if (i == size) return;
     heap[i] = last;
+    at[i] = last.atNanos;
+    tie[i] = last.tie;
     siftDown(i);
-    siftUp(i);
+    siftUp(i, heap[i]);
   }
 
-  private void siftUp(int i) {
-    Event e = heap[i];
+  /** Places {@code e} at slot i (a hole) and moves it up while it is less than its parent. */
+  private void siftUp(int i, Event e) {
+    long ea = e.atNanos, et = e.tie;
     while (i > 0) {
       int parent = (i - 1) >>> 1;
-      Event p = heap[parent];
-      if (!less(e, p)) break;
-      heap[i] = p;
+      long pa = at[parent];
+      if (!(ea < pa || (ea == pa && et < tie[parent]))) break; // !less(e, parent)
+      heap[i] = heap[parent];
+      at[i] = pa;
+      tie[i] = tie[parent];
       i = parent;
     }
     heap[i] = e;
+    at[i] = ea;
+    tie[i] = et;
   }
 
   private void siftDown(int i) {
     Event last = heap[i];
+    long la = at[i], lt = tie[i];
     int half = size >>> 1;
     while (i < half) {
       int c = 2 * i + 1;
-      Event child = heap[c];
+      long ca = at[c], ct = tie[c];
       int r = c + 1;
-      if (r < size && less(heap[r], child)) {
+      if (r < size && (at[r] < ca || (at[r] == ca && tie[r] < ct))) { // less(heap[r], child)
         c = r;
-        child = heap[r];
+        ca = at[r];
+        ct = tie[r];
       }
-      if (!less(child, last)) break;
-      heap[i] = child;
+      if (!(ca < la || (ca == la && ct < lt))) break; // !less(child, last)
+      heap[i] = heap[c];
+      at[i] = ca;
+      tie[i] = ct;
       i = c;
     }
     heap[i] = last;
+    at[i] = la;
+    tie[i] = lt;
   }
 
   Event peek() { return size == 0 ? null : heap[0]; }
@@ -88,6 +110,8 @@ final class EventQueue {
     heap[size] = null;
     if (size > 0) {
       heap[0] = last;
+      at[0] = last.atNanos;
+      tie[0] = last.tie;
       siftDown(0);
     }
     return top;
