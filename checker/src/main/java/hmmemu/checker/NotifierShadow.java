@@ -2,7 +2,6 @@ package hmmemu.checker;
 
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.trace.Trace;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,7 +129,8 @@ final class NotifierShadow {
   /** Live classic notifiers of mm (every invalidation of the mm calls them after the interval ones). */
   Iterable<Trace.NotifierRegistered> classicOf(int mmId) {
     Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(mmId);
-    return classic == null ? List.of() : new ArrayList<>(classic.values());
+    // a view, not a copy: the callers only read (addTarget changes no registration)
+    return classic == null ? List.of() : java.util.Collections.unmodifiableCollection(classic.values());
   }
 
   /** Adds targets to an invalidation, indexed by their devices. */

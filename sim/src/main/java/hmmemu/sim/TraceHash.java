@@ -26,9 +26,48 @@ public final class TraceHash {
    * else (read as an object and folded by {@link #value}). Each kind folds exactly what {@link #value} folds for the
    * value it reads, so the hash does not depend on which kind reads a component.
    */
-  private record Component(int kind, ToLongFunction<Object> asLong, Predicate<Object> asBoolean,
-      Function<Object, Object> asObject, long[] enumNames) {
+  private static final class Component {
     static final int LONG = 0, INT = 1, BOOLEAN = 2, OBJECT = 3, ENUM = 4, STRING = 5;
+    final int kind;
+    final ToLongFunction<Object> asLong;
+    final Predicate<Object> asBoolean;
+    final Function<Object, Object> asObject;
+    final long[] enumNames;
+    /**
+     * A String component's recent strings and their hashes, by identity hash: such components mostly hold a few
+     * literals (the same String objects: a PTE change's cause), so an identity hit skips the hashing. Shared by every
+     * thread: each slot holds an immutable pair, replaced whole.
+     */
+    final StringHash[] recent = new StringHash[8];
+
+    Component(int kind, ToLongFunction<Object> asLong, Predicate<Object> asBoolean, Function<Object, Object> asObject,
+        long[] enumNames) {
+      this.kind = kind;
+      this.asLong = asLong;
+      this.asBoolean = asBoolean;
+      this.asObject = asObject;
+      this.enumNames = enumNames;
+    }
+
+    long hashOf(String s) {
+      int slot = System.identityHashCode(s) & (recent.length - 1);
+      StringHash l = recent[slot];
+      if (l != null && l.s == s) return l.h;
+      long h = stringHash(s);
+      recent[slot] = new StringHash(s, h);
+      return h;
+    }
+  }
+
+  /** A string and its {@link #stringHash}. */
+  private static final class StringHash {
+    final String s;
+    final long h;
+
+    StringHash(String s, long h) {
+      this.s = s;
+      this.h = h;
+    }
   }
 
   /** A record type's name hash and its component readers, in declaration order. */
@@ -150,18 +189,18 @@ public final class TraceHash {
     }
     mix(shape.name());
     for (Component c : shape.components()) {
-      switch (c.kind()) {
-        case Component.LONG, Component.INT -> mix(c.asLong().applyAsLong(o)); // as value(Long) / value(Integer)
-        case Component.BOOLEAN -> mix(c.asBoolean().test(o) ? 0xB1 : 0xB0); // as value(Boolean)
+      switch (c.kind) {
+        case Component.LONG, Component.INT -> mix(c.asLong.applyAsLong(o)); // as value(Long) / value(Integer)
+        case Component.BOOLEAN -> mix(c.asBoolean.test(o) ? 0xB1 : 0xB0); // as value(Boolean)
         case Component.ENUM -> { // as value(Enum) and value(null)
-          Object v = c.asObject().apply(o);
-          mix(v == null ? 0x5A5A : c.enumNames()[((Enum<?>) v).ordinal()]);
+          Object v = c.asObject.apply(o);
+          mix(v == null ? 0x5A5A : c.enumNames[((Enum<?>) v).ordinal()]);
         }
         case Component.STRING -> { // as value(String) and value(null)
-          Object v = c.asObject().apply(o);
-          mix(v == null ? 0x5A5A : stringHash((String) v));
+          Object v = c.asObject.apply(o);
+          mix(v == null ? 0x5A5A : c.hashOf((String) v));
         }
-        default -> value(c.asObject().apply(o));
+        default -> value(c.asObject.apply(o));
       }
     }
   }
