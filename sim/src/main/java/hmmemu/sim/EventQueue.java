@@ -20,11 +20,17 @@ final class EventQueue {
     abstract void fire();
   }
 
-  private Event[] heap = new Event[1024];
   /**
-   * The heap's keys, parallel to {@link #heap} (at[i] = heap[i].atNanos, tie[i] = heap[i].tie): the sifts compare
-   * them without loading the events, in the same order and with the same outcome as comparing the events.
+   * The pending events by slot: an event keeps its slot from {@link #add} until it leaves, so the heap below moves
+   * slot numbers, not references (a moved reference costs the garbage collector's write barrier on every move).
    */
+  private Event[] slots = new Event[1024];
+  /** Free slot numbers, a stack. */
+  private int[] free = new int[1024];
+  private int freeCount;
+  private int slotsUsed;
+  /** The binary heap: slot numbers, with their keys in parallel (at[i], tie[i] = the event's atNanos, tie). */
+  private int[] heap = new int[1024];
   private long[] at = new long[1024];
   private long[] tie = new long[1024];
   private int size;
@@ -39,30 +45,45 @@ final class EventQueue {
       at = Arrays.copyOf(at, size * 2);
       tie = Arrays.copyOf(tie, size * 2);
     }
-    siftUp(size++, e);
+    int slot;
+    if (freeCount > 0) {
+      slot = free[--freeCount];
+    } else {
+      if (slotsUsed == slots.length) {
+        slots = Arrays.copyOf(slots, slotsUsed * 2);
+        free = Arrays.copyOf(free, slotsUsed * 2);
+      }
+      slot = slotsUsed++;
+    }
+    slots[slot] = e;
+    siftUp(size++, slot, e.atNanos, e.tie);
+  }
+
+  private void release(int slot) {
+    slots[slot] = null;
+    free[freeCount++] = slot;
   }
 
   /** The i-th event in heap order (0 <= i < size): for a scan of every pending event. */
-  Event get(int i) { return heap[i]; }
+  Event get(int i) { return slots[heap[i]]; }
 
   /** Removes event {@code e} (found by identity), keeping the heap order. */
   void remove(Event e) {
     int i = 0;
-    while (i < size && heap[i] != e) i++;
+    while (i < size && slots[heap[i]] != e) i++;
     if (i == size) throw new IllegalStateException("event not in the agenda");
-    Event last = heap[--size];
-    heap[size] = null;
+    release(heap[i]);
+    --size;
     if (i == size) return;
-    heap[i] = last;
-    at[i] = last.atNanos;
-    tie[i] = last.tie;
+    heap[i] = heap[size];
+    at[i] = at[size];
+    tie[i] = tie[size];
     siftDown(i);
-    siftUp(i, heap[i]);
+    siftUp(i, heap[i], at[i], tie[i]);
   }
 
-  /** Places {@code e} at slot i (a hole) and moves it up while it is less than its parent. */
-  private void siftUp(int i, Event e) {
-    long ea = e.atNanos, et = e.tie;
+  /** Places the slot with keys (ea, et) at heap position i (a hole) and moves it up while less than its parent. */
+  private void siftUp(int i, int slot, long ea, long et) {
     while (i > 0) {
       int parent = (i - 1) >>> 1;
       long pa = at[parent];
@@ -72,13 +93,13 @@ final class EventQueue {
       tie[i] = tie[parent];
       i = parent;
     }
-    heap[i] = e;
+    heap[i] = slot;
     at[i] = ea;
     tie[i] = et;
   }
 
   private void siftDown(int i) {
-    Event last = heap[i];
+    int last = heap[i];
     long la = at[i], lt = tie[i];
     int half = size >>> 1;
     while (i < half) {
@@ -101,20 +122,21 @@ final class EventQueue {
     tie[i] = lt;
   }
 
-  Event peek() { return size == 0 ? null : heap[0]; }
+  Event peek() { return size == 0 ? null : slots[heap[0]]; }
 
   Event poll() {
     if (size == 0) return null;
-    Event top = heap[0];
-    Event last = heap[--size];
-    heap[size] = null;
+    int top = heap[0];
+    Event e = slots[top];
+    release(top);
+    --size;
     if (size > 0) {
-      heap[0] = last;
-      at[0] = last.atNanos;
-      tie[0] = last.tie;
+      heap[0] = heap[size];
+      at[0] = at[size];
+      tie[0] = tie[size];
       siftDown(0);
     }
-    return top;
+    return e;
   }
 
   static boolean less(Event a, Event b) {
