@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
  * event with its node, vector clock, model time and content; TraceHash). A change that only makes the simulator, the
  * checker or a core cheaper must leave them as they are (docs/PERFORMANCE.md "The simulator's own speed"); a change
  * of behaviour changes them, and then the new values go here with the commit that explains the change. The values
- * were taken with main at 6e5fa92 ({@code hmm-emu sim FILE --seeds 3}). Files with a faults block are not pinned here:
- * their trace carries the file's path as given (a crashed node's NodeGone reason names the file), which differs between the CLI run
- * from the repository root and this test.
+ * were taken with main at 6e5fa92 ({@code hmm-emu sim FILE --seeds 3}). Files with a faults block are not pinned
+ * here: their trace carries the file's path as given (a crashed node's NodeGone reason names the file), which differs
+ * between the CLI run from the repository root and this test.
  */
 class SimTraceHashPinTest {
   /** file -> the trace hashes of seeds 1, 2, 3. */
