@@ -103,6 +103,21 @@ public final class CausalDelivery {
   }
 
   /**
+   * The common case of {@link #offer} without its allocations, for a stamp {@link #malformed} accepted: when nothing
+   * is buffered and {@code event} is its node's next event and deliverable, it is delivered (counted) and true is
+   * returned, exactly as {@code offer} would deliver it (and release nothing else); otherwise nothing changes and false
+   * is returned (call {@code offer}).
+   */
+  public boolean deliverDirect(Stamped event) {
+    if (pending != 0) return false; // pending == 0: every buffer is empty
+    int node = event.node();
+    if (node >= delivered.length || event.vc()[node] != delivered[node] + 1 || !deliverable(node, event)) return false;
+    delivered[node]++;
+    deliveredTotal++;
+    return true;
+  }
+
+  /**
    * Membership says {@code node} is gone: its events that never arrive must not hold back the events depending on
    * them. Returns the events this releases (the missing events that buffered ones wait for are skipped).
    */

@@ -98,6 +98,14 @@ final class DeviceShadow {
     return new ArrayList<>(table.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).values());
   }
 
+  /** Whether {@link #entriesIn} would be non-empty, without copying anything. */
+  boolean anyEntryIn(int device, int mmId, long start, long end) {
+    Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> byMm = tables.get(device);
+    if (byMm == null || end <= start) return false;
+    TreeMap<Long, Trace.DeviceEntryInstalled> table = byMm.get(mmId);
+    return table != null && !table.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).isEmpty();
+  }
+
   /** Union of the permission bits the device holds on pfn over all pages (0: no access). */
   int grantOf(int device, long pfn) {
     Map<Long, Granted> byPfn = grants.get(device);

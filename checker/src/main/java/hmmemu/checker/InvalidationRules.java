@@ -93,7 +93,7 @@ final class InvalidationRules {
   private void onDeviceAckedAll(Invalidation inv, int device) {
     Trace.InvalidateStarted s = inv.started;
     boolean mayKeep = ownerFilterApplies(s, device);
-    if (!mayKeep) {
+    if (!mayKeep && devices.anyEntryIn(device, s.mmId(), s.start(), s.end())) {
       List<Trace.DeviceEntryInstalled> held = devices.entriesIn(device, s.mmId(), s.start(), s.end());
       if (!held.isEmpty()) {
         Trace.DeviceEntryInstalled first = held.get(0);

@@ -118,7 +118,8 @@ public final class InvariantChecker {
     }
     int before = out.count();
     long droppedBefore = out.dropped();
-    applyAll(delivery.offer(event));
+    if (delivery.deliverDirect(event)) applyOne(event); // the common case: deliverable on arrival, nothing buffered
+    else applyAll(delivery.offer(event));
     // The CPU node declared a GPU node gone (membership's word): the shell may release that node's missing events
     // once its in-flight batches had time to arrive (nodeLost); arrival order alone must not skip anything.
     if (event.node() == 0 && event.event() instanceof Trace.NodeGone g && g.nodeIndex() > 0) {
@@ -247,14 +248,14 @@ public final class InvariantChecker {
   // ================================================================= apply
 
   private void applyAll(List<Stamped> released) {
-    for (int i = 0; i < released.size(); i++) {
-      Stamped s = released.get(i);
-      try {
-        apply(s);
-      } catch (RuntimeException e) {
-        reject("n" + s.node() + "#" + s.seq() + " " + s.event().getClass().getSimpleName() + " could not be judged: "
-            + e);
-      }
+    for (int i = 0; i < released.size(); i++) applyOne(released.get(i));
+  }
+
+  private void applyOne(Stamped s) {
+    try {
+      apply(s);
+    } catch (RuntimeException e) {
+      reject("n" + s.node() + "#" + s.seq() + " " + s.event().getClass().getSimpleName() + " could not be judged: " + e);
     }
   }
 

@@ -34,15 +34,14 @@ final class LockRules {
 
   /** I8: every FolioUnlockPut matches exactly one earlier successful make_device_exclusive. */
   void onFolioUnlockPutDone(Trace.FolioUnlockPutDone u) {
-    String where = "pfn=" + hex(u.pfn()) + " dev" + u.deviceId();
     if (locks.released.containsKey(u.reqId())) {
-      out.report(Invariant.I8, where, "a second folio_unlock()+folio_put() for make_device_exclusive " + hex(u.reqId())
+      out.report(Invariant.I8, where(u), "a second folio_unlock()+folio_put() for make_device_exclusive " + hex(u.reqId())
           + " (one reference and one lock dropped twice)");
       return;
     }
     Trace.ExclusiveReturned hold = locks.holds.remove(u.reqId());
     if (hold == null) {
-      out.report(Invariant.I8, where, "folio_unlock()+folio_put() for " + hex(u.reqId())
+      out.report(Invariant.I8, where(u), "folio_unlock()+folio_put() for " + hex(u.reqId())
           + " without a successful make_device_exclusive of that reqId");
       return;
     }
@@ -50,6 +49,9 @@ final class LockRules {
     Long holder = locks.lockHolder.get(hold.pfn());
     if (holder != null && holder == u.reqId()) locks.lockHolder.remove(hold.pfn());
   }
+
+  /** Where a violation of I8 at {@code u} is (formatted only when one is reported). */
+  private static String where(Trace.FolioUnlockPutDone u) { return "pfn=" + hex(u.pfn()) + " dev" + u.deviceId(); }
 
   /**
    * The dead caller's folio_unlock()+folio_put() done by the CPU node when the lease ran out: ends the hold like

@@ -2,7 +2,6 @@ package hmmemu.checker;
 
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.trace.Trace;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,14 +34,11 @@ final class NotifierShadow {
   final Map<Integer, Long> ownerOfDevice = new HashMap<>();
 
   final Map<Long, Invalidation> inFlight = new LinkedHashMap<>();
-  private final LinkedHashMap<Long, Invalidation> ended = new LinkedHashMap<>() {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, Invalidation> eldest) {
-      return size() > ENDED_INVALIDATIONS_KEPT;
-    }
-  };
+  /** The last {@value #ENDED_INVALIDATIONS_KEPT} invalidations ended, by invId; endedOrder holds their ids in order. */
+  private final LongTable<Invalidation> ended = new LongTable<>();
+  /** A ring of the ended invIds, oldest at endedNext once full: the eldest leaves when a new one comes. */
+  private final long[] endedOrder = new long[ENDED_INVALIDATIONS_KEPT];
+  private int endedNext;
   /** Acks delivered before their InvalidateStarted (impossible under causal delivery; kept for robustness). */
   final Map<Long, List<Trace.InvalidateAcked>> earlyAcks = new HashMap<>();
 
@@ -133,7 +129,8 @@ final class NotifierShadow {
   /** Live classic notifiers of mm (every invalidation of the mm calls them after the interval ones). */
   Iterable<Trace.NotifierRegistered> classicOf(int mmId) {
     Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(mmId);
-    return classic == null ? List.of() : new ArrayList<>(classic.values());
+    // a view, not a copy: the callers only read (addTarget changes no registration)
+    return classic == null ? List.of() : java.util.Collections.unmodifiableCollection(classic.values());
   }
 
   /** Adds targets to an invalidation, indexed by their devices. */
@@ -154,7 +151,13 @@ final class NotifierShadow {
     Invalidation inv = inFlight.remove(invId);
     if (inv == null) return null;
     inv.ended = true;
-    ended.put(invId, inv);
+    // insertion order, as a LinkedHashMap keeping its newest ENDED_INVALIDATIONS_KEPT: an invId ended again keeps its
+    // place; a new one evicts the eldest once the ring is full
+    if (ended.put(invId, inv) == null) {
+      if (ended.size() > ENDED_INVALIDATIONS_KEPT) ended.remove(endedOrder[endedNext]);
+      endedOrder[endedNext] = invId;
+      endedNext = (endedNext + 1) % ENDED_INVALIDATIONS_KEPT;
+    }
     return inv;
   }
 }

@@ -20,7 +20,19 @@ final class EventQueue {
     abstract void fire();
   }
 
-  private Event[] heap = new Event[1024];
+  /**
+   * The pending events by slot: an event keeps its slot from {@link #add} until it leaves, so the heap below moves
+   * slot numbers, not references (a moved reference costs the garbage collector's write barrier on every move).
+   */
+  private Event[] slots = new Event[1024];
+  /** Free slot numbers, a stack. */
+  private int[] free = new int[1024];
+  private int freeCount;
+  private int slotsUsed;
+  /** The binary heap: slot numbers, with their keys in parallel (at[i], tie[i] = the event's atNanos, tie). */
+  private int[] heap = new int[1024];
+  private long[] at = new long[1024];
+  private long[] tie = new long[1024];
   private int size;
 
   int size() { return size; }
@@ -28,69 +40,103 @@ final class EventQueue {
   boolean isEmpty() { return size == 0; }
 
   void add(Event e) {
-    if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-    heap[size] = e;
-    siftUp(size++);
+    if (size == heap.length) {
+      heap = Arrays.copyOf(heap, size * 2);
+      at = Arrays.copyOf(at, size * 2);
+      tie = Arrays.copyOf(tie, size * 2);
+    }
+    int slot;
+    if (freeCount > 0) {
+      slot = free[--freeCount];
+    } else {
+      if (slotsUsed == slots.length) {
+        slots = Arrays.copyOf(slots, slotsUsed * 2);
+        free = Arrays.copyOf(free, slotsUsed * 2);
+      }
+      slot = slotsUsed++;
+    }
+    slots[slot] = e;
+    siftUp(size++, slot, e.atNanos, e.tie);
+  }
+
+  private void release(int slot) {
+    slots[slot] = null;
+    free[freeCount++] = slot;
   }
 
   /** The i-th event in heap order (0 <= i < size): for a scan of every pending event. */
-  Event get(int i) { return heap[i]; }
+  Event get(int i) { return slots[heap[i]]; }
 
   /** Removes event {@code e} (found by identity), keeping the heap order. */
   void remove(Event e) {
     int i = 0;
-    while (i < size && heap[i] != e) i++;
+    while (i < size && slots[heap[i]] != e) i++;
     if (i == size) throw new IllegalStateException("event not in the agenda");
-    Event last = heap[--size];
-    heap[size] = null;
+    release(heap[i]);
+    --size;
     if (i == size) return;
-    heap[i] = last;
+    heap[i] = heap[size];
+    at[i] = at[size];
+    tie[i] = tie[size];
     siftDown(i);
-    siftUp(i);
+    siftUp(i, heap[i], at[i], tie[i]);
   }
 
-  private void siftUp(int i) {
-    Event e = heap[i];
+  /** Places the slot with keys (ea, et) at heap position i (a hole) and moves it up while less than its parent. */
+  private void siftUp(int i, int slot, long ea, long et) {
     while (i > 0) {
       int parent = (i - 1) >>> 1;
-      Event p = heap[parent];
-      if (!less(e, p)) break;
-      heap[i] = p;
+      long pa = at[parent];
+      if (!(ea < pa || (ea == pa && et < tie[parent]))) break; // !less(e, parent)
+      heap[i] = heap[parent];
+      at[i] = pa;
+      tie[i] = tie[parent];
       i = parent;
     }
-    heap[i] = e;
+    heap[i] = slot;
+    at[i] = ea;
+    tie[i] = et;
   }
 
   private void siftDown(int i) {
-    Event last = heap[i];
+    int last = heap[i];
+    long la = at[i], lt = tie[i];
     int half = size >>> 1;
     while (i < half) {
       int c = 2 * i + 1;
-      Event child = heap[c];
+      long ca = at[c], ct = tie[c];
       int r = c + 1;
-      if (r < size && less(heap[r], child)) {
+      if (r < size && (at[r] < ca || (at[r] == ca && tie[r] < ct))) { // less(heap[r], child)
         c = r;
-        child = heap[r];
+        ca = at[r];
+        ct = tie[r];
       }
-      if (!less(child, last)) break;
-      heap[i] = child;
+      if (!(ca < la || (ca == la && ct < lt))) break; // !less(child, last)
+      heap[i] = heap[c];
+      at[i] = ca;
+      tie[i] = ct;
       i = c;
     }
     heap[i] = last;
+    at[i] = la;
+    tie[i] = lt;
   }
 
-  Event peek() { return size == 0 ? null : heap[0]; }
+  Event peek() { return size == 0 ? null : slots[heap[0]]; }
 
   Event poll() {
     if (size == 0) return null;
-    Event top = heap[0];
-    Event last = heap[--size];
-    heap[size] = null;
+    int top = heap[0];
+    Event e = slots[top];
+    release(top);
+    --size;
     if (size > 0) {
-      heap[0] = last;
+      heap[0] = heap[size];
+      at[0] = at[size];
+      tie[0] = tie[size];
       siftDown(0);
     }
-    return top;
+    return e;
   }
 
   static boolean less(Event a, Event b) {

@@ -251,7 +251,7 @@ public final class ModeledLinkStage implements LinkStage {
     for (int i = 0; i < c.copies(); i++) {
       if (settings.reliable()) {
         // NEXT_RCV_SEQ check: a duplicate TLP is discarded, one ahead of a gap waits for the gap to fill.
-        if (c.seq() < x.expected || x.ahead.containsKey(c.seq())) {
+        if (c.seq() < x.expected || (!x.ahead.isEmpty() && x.ahead.containsKey(c.seq()))) {
           d.duplicatesDropped++;
           continue;
         }
@@ -261,7 +261,7 @@ public final class ModeledLinkStage implements LinkStage {
         }
         x.expected++;
         deliver(d, c);
-        for (Copy next; (next = x.ahead.remove(x.expected)) != null;) {
+        for (Copy next; !x.ahead.isEmpty() && (next = x.ahead.remove(x.expected)) != null;) {
           x.expected++;
           d.resequenced++;
           deliver(d, next);

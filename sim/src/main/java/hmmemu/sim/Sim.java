@@ -177,6 +177,8 @@ public final class Sim implements LinkStage.Host {
   private Scheduler scheduler;
   private boolean chooseAll = true;
   private final TraceHash controllerInputs = new TraceHash();
+  /** Whether every node's and the controller's input is folded into {@link #stateKey}'s hashes (see keepStateKey). */
+  private boolean keepStateKey = true;
   private long scheduled;
   private final Choices choices = new Choices();
 
@@ -270,9 +272,20 @@ public final class Sim implements LinkStage.Host {
    * deadline, so equal keys at different instants may still differ there).
    */
   public long stateKey() {
+    if (!keepStateKey) throw new IllegalStateException("stateKey: this simulator was told not to keep it (keepStateKey(false))");
     long h = controllerInputs.value();
     for (Node n : nodes) h = Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ (n.crashed ? ~n.inputs.value() : n.inputs.value());
     return h;
+  }
+
+  /**
+   * Whether {@link #stateKey} is kept (the default): it folds every input of every node into a hash, a cost a run that
+   * never asks for the key (a workload or a scenario, as opposed to a schedule exploration) need not pay. Set it
+   * before anything runs; with {@code false}, {@link #stateKey} throws. The trace hash is unaffected.
+   */
+  public void keepStateKey(boolean keep) {
+    if (fired > 0 || messages > 0) throw new IllegalStateException("keepStateKey: call it before anything runs");
+    this.keepStateKey = keep;
   }
 
   private void schedule(EventQueue.Event e, long atNanos) {
@@ -353,7 +366,7 @@ public final class Sim implements LinkStage.Host {
 
   private void replyToController(Requester r, HmmProtocol.Msg reply, long[] vc) {
     at(now + hopNanos(), () -> {
-      controllerInputs.addInput(0, reply);
+      if (keepStateKey) controllerInputs.addInput(0, reply);
       mergeController(vc);
       r.onReply(reply);
     });
@@ -395,7 +408,7 @@ public final class Sim implements LinkStage.Host {
   /** One step of node {@code n}'s core on {@code msg}, as its actor shell does it. */
   private void process(Node n, HmmProtocol.Msg msg, long[] vc, Requester requester) {
     messages++;
-    n.inputs.addInput(1, msg);
+    if (keepStateKey) n.inputs.addInput(1, msg);
     n.clock.merge(vc);
     Ready ready;
     if (n.cpu != null) {
@@ -505,7 +518,7 @@ public final class Sim implements LinkStage.Host {
   }
 
   private void tickLease(Node n) {
-    n.inputs.addInput(2, null);
+    if (keepStateKey) n.inputs.addInput(2, null);
     finishStep(n, null, n.cpu.tick(nowMicros()));
   }
 

@@ -79,6 +79,7 @@ public final class SimExperiment {
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace, hmmemu.node.link.FaultSchedule faults) {
     long wall0 = System.nanoTime();
     Sim sim = new Sim(config);
+    sim.keepStateKey(false); // nothing here asks for it
     if (onTrace != null) sim.onTrace(onTrace);
     List<Integer> devices = new ArrayList<>();
     for (int k = 1; k <= w.gpuNodes(); k++) {

@@ -20,20 +20,67 @@ public final class TraceHash {
   private static final long P1 = 0x9E3779B97F4A7C15L;
   private static final long P2 = 0xC2B2AE3D27D4EB4FL;
 
-  /** How a record component is read without boxing: a long, an int, a boolean, or anything else (boxed). */
-  private record Component(int kind, ToLongFunction<Object> asLong, Predicate<Object> asBoolean,
-      Function<Object, Object> asObject) {
-    static final int LONG = 0, INT = 1, BOOLEAN = 2, OBJECT = 3;
+  /**
+   * How a record component is read and folded, chosen once per record type from the component's declared type: a
+   * long, an int, a boolean (no boxing), an enum (its constants' name hashes looked up once), a String, or anything
+   * else (read as an object and folded by {@link #value}). Each kind folds exactly what {@link #value} folds for the
+   * value it reads, so the hash does not depend on which kind reads a component.
+   */
+  private static final class Component {
+    static final int LONG = 0, INT = 1, BOOLEAN = 2, OBJECT = 3, ENUM = 4, STRING = 5;
+    final int kind;
+    final ToLongFunction<Object> asLong;
+    final Predicate<Object> asBoolean;
+    final Function<Object, Object> asObject;
+    final long[] enumNames;
+    /**
+     * A String component's recent strings and their hashes, by identity hash: such components mostly hold a few
+     * literals (the same String objects: a PTE change's cause), so an identity hit skips the hashing. Shared by every
+     * thread: each slot holds an immutable pair, replaced whole.
+     */
+    final StringHash[] recent = new StringHash[8];
+
+    Component(int kind, ToLongFunction<Object> asLong, Predicate<Object> asBoolean, Function<Object, Object> asObject,
+        long[] enumNames) {
+      this.kind = kind;
+      this.asLong = asLong;
+      this.asBoolean = asBoolean;
+      this.asObject = asObject;
+      this.enumNames = enumNames;
+    }
+
+    long hashOf(String s) {
+      int slot = System.identityHashCode(s) & (recent.length - 1);
+      StringHash l = recent[slot];
+      if (l != null && l.s == s) return l.h;
+      long h = stringHash(s);
+      recent[slot] = new StringHash(s, h);
+      return h;
+    }
   }
 
-  private static final ClassValue<Component[]> COMPONENTS = new ClassValue<>() {
+  /** A string and its {@link #stringHash}. */
+  private static final class StringHash {
+    final String s;
+    final long h;
+
+    StringHash(String s, long h) {
+      this.s = s;
+      this.h = h;
+    }
+  }
+
+  /** A record type's name hash and its component readers, in declaration order. */
+  private record Shape(long name, Component[] components) {}
+
+  private static final ClassValue<Shape> SHAPES = new ClassValue<>() {
     @Override
-    protected Component[] computeValue(Class<?> type) {
+    protected Shape computeValue(Class<?> type) {
       if (!type.isRecord()) return null;
       RecordComponent[] rc = type.getRecordComponents();
       Component[] out = new Component[rc.length];
       for (int i = 0; i < rc.length; i++) out[i] = component(type, rc[i]);
-      return out;
+      return new Shape(stringHash(type.getName()), out);
     }
   };
 
@@ -51,19 +98,22 @@ public final class TraceHash {
         ToLongFunction<Object> f = (ToLongFunction<Object>) LambdaMetafactory.metafactory(lookup, "applyAsLong",
             MethodType.methodType(ToLongFunction.class), MethodType.methodType(long.class, Object.class), mh,
             MethodType.methodType(long.class, type)).getTarget().invoke();
-        return new Component(t == long.class ? Component.LONG : Component.INT, f, null, null);
+        return new Component(t == long.class ? Component.LONG : Component.INT, f, null, null, null);
       }
       if (t == boolean.class) {
         Predicate<Object> f = (Predicate<Object>) LambdaMetafactory.metafactory(lookup, "test",
             MethodType.methodType(Predicate.class), MethodType.methodType(boolean.class, Object.class), mh,
             MethodType.methodType(boolean.class, type)).getTarget().invoke();
-        return new Component(Component.BOOLEAN, null, f, null);
+        return new Component(Component.BOOLEAN, null, f, null, null);
       }
       Function<Object, Object> f = (Function<Object, Object>) LambdaMetafactory.metafactory(lookup, "apply",
           MethodType.methodType(Function.class), MethodType.methodType(Object.class, Object.class), mh,
           MethodType.methodType(t.isPrimitive() ? MethodType.methodType(t).wrap().returnType() : t, type))
           .getTarget().invoke();
-      return new Component(Component.OBJECT, null, null, f);
+      // An enum type's values are its constants (getDeclaringClass() is the type itself), a String's are Strings.
+      if (t.isEnum()) return new Component(Component.ENUM, null, null, f, ENUM_NAMES.get(t));
+      if (t == String.class) return new Component(Component.STRING, null, null, f, null);
+      return new Component(Component.OBJECT, null, null, f, null);
     } catch (IllegalAccessException e) {
       throw new IllegalStateException("trace record " + type.getName() + " is not public", e);
     } catch (Throwable e) {
@@ -81,11 +131,6 @@ public final class TraceHash {
     }
   };
 
-  private static final ClassValue<Long> NAMES = new ClassValue<>() {
-    @Override
-    protected Long computeValue(Class<?> type) { return stringHash(type.getName()); }
-  };
-
   private long h = 0x243F6A8885A308D3L;
 
   /** The hash so far. */
@@ -100,7 +145,7 @@ public final class TraceHash {
     mix(node);
     for (long x : vc) mix(x);
     mix(atMicros);
-    record(event, COMPONENTS.get(event.getClass()));
+    record(event, SHAPES.get(event.getClass()));
   }
 
   /** Folds one input of a node's core (a message, or null for a tick) under {@code tag}: {@link Sim#stateKey}. */
@@ -131,23 +176,31 @@ public final class TraceHash {
     } else if (o instanceof Number n) {
       mix(Double.doubleToLongBits(n.doubleValue()));
     } else {
-      Component[] components = COMPONENTS.get(o.getClass());
-      if (components != null) record(o, components);
+      Shape shape = SHAPES.get(o.getClass());
+      if (shape != null) record(o, shape);
       else mix(stringHash(o.toString()));
     }
   }
 
-  private void record(Object o, Component[] components) {
-    if (components == null) {
+  private void record(Object o, Shape shape) {
+    if (shape == null) {
       mix(stringHash(o.toString()));
       return;
     }
-    mix(NAMES.get(o.getClass()));
-    for (Component c : components) {
-      switch (c.kind()) {
-        case Component.LONG, Component.INT -> mix(c.asLong().applyAsLong(o)); // as value(Long) / value(Integer)
-        case Component.BOOLEAN -> mix(c.asBoolean().test(o) ? 0xB1 : 0xB0); // as value(Boolean)
-        default -> value(c.asObject().apply(o));
+    mix(shape.name());
+    for (Component c : shape.components()) {
+      switch (c.kind) {
+        case Component.LONG, Component.INT -> mix(c.asLong.applyAsLong(o)); // as value(Long) / value(Integer)
+        case Component.BOOLEAN -> mix(c.asBoolean.test(o) ? 0xB1 : 0xB0); // as value(Boolean)
+        case Component.ENUM -> { // as value(Enum) and value(null)
+          Object v = c.asObject.apply(o);
+          mix(v == null ? 0x5A5A : c.enumNames[((Enum<?>) v).ordinal()]);
+        }
+        case Component.STRING -> { // as value(String) and value(null)
+          Object v = c.asObject.apply(o);
+          mix(v == null ? 0x5A5A : c.hashOf((String) v));
+        }
+        default -> value(c.asObject.apply(o));
       }
     }
   }

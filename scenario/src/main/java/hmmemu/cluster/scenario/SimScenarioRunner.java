@@ -104,6 +104,7 @@ public final class SimScenarioRunner {
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent) {
     Verdict verdict = new Verdict(scenario);
     SimHost host = new SimHost(scenario, seed, link, leaseMicros);
+    host.sim().keepStateKey(false); // a plain run never asks for it (ScheduleRun, which does, keeps it)
     if (onEvent != null) host.sim().onTrace(onEvent);
     StepExecutor steps = new StepExecutor(scenario, host, verdict);
     host.onCrash(steps::crashed);
