@@ -27,6 +27,13 @@ public interface Link {
    */
   default void lost(int fromNode, int toNode, long seq, String what) {}
 
+  /**
+   * Node {@code toNode} delivered {@code msg} to its core (after the data link layer: once, in order). Only a stage
+   * that needs what its node received implements it ({@link RemoteGate}: a pause point's event and kind filters);
+   * the shell calls it on the outermost stage, so wrappers need not delegate.
+   */
+  default void received(int toNode, hmmemu.protocol.msg.HmmProtocol.Msg msg) {}
+
   /** A link that delivers at once. */
   Link DIRECT = (fromNode, toNode, to, envelope) -> to.tell(envelope);
 }

@@ -75,7 +75,7 @@ final class StepExecutor {
 
     if (a instanceof Scenario.PauseOp) {
       Scenario.PauseOp p = (Scenario.PauseOp) a;
-      pauses.put(p.pauseId(), new PausePoint(p, cluster.holdWhen(p.fromNode(), p.toNode(), trigger(p))));
+      pauses.put(p.pauseId(), new PausePoint(p, cluster.pausePoint(p, trigger(p))));
     } else if (a instanceof Scenario.ResumeOp) {
       PausePoint p = pauses.get(((Scenario.ResumeOp) a).pauseId());
       cluster.release(p.op().fromNode(), p.op().toNode());
