@@ -51,6 +51,8 @@ class ScenariosAcrossJvmsTest {
     }
     String o = out.toString(StandardCharsets.UTF_8);
     String e = err.toString(StandardCharsets.UTF_8);
+    // the verdict lines with their wall times, for the test's log
+    o.lines().filter(l -> l.startsWith("PASS ") || l.startsWith("FAIL ")).forEach(l -> System.out.println(args[0] + ": " + l));
     JsonNode verdict = null;
     for (String line : o.lines().toList()) {
       if (line.startsWith("{\"ok\"")) {
