@@ -67,7 +67,8 @@ class ClusterCliErrorsTest {
     assertUsage(crash, "m10-devpriv-node-dies-in-migrate-to-ram.conf:21: ");
     assertTrue(crash.err().contains("(crash gpu1, line 21): crash and restart steps are not supported across separate"
         + " JVMs"), crash.err());
-    assertUsage(run("cluster", "--scenario", "../scenarios/faults/delay.conf"), "delay.conf:1: the faults block");
+    assertUsage(run("cluster", "--scenario", "../scenarios/faults/crash-restart.conf"),
+        "crash-restart.conf:1: the faults block's \"at 5s crash gpu1\": crash and restart are not supported");
     assertUsage(run("cluster", "--gpu", "1", "--scenario", "../scenarios/cases/c04-two-devices.conf"),
         "c04-two-devices.conf needs 2 GPU nodes");
     assertUsage(run("cluster", "--scenario", "scenarios/cases/no-such.conf"), "no such file or directory");

@@ -66,7 +66,7 @@ final class JvmLinkTap {
 
   /**
    * Starts the controller and one child JVM per node ({@code hmm-emu node --pause-points}), with the scenario's
-   * kernel profile (the checker's too) and time scale; GPU node k gets its declared devices.
+   * kernel profile (the checker's too), time scale and lanes; GPU node k gets its declared devices.
    */
   static hmmemu.cluster.ProcessCluster startCluster(Scenario scenario, ScenarioRunner.Options options, int gpus,
       Map<Integer, Integer> devicesPerNode) {
@@ -74,6 +74,8 @@ final class JvmLinkTap {
     sets.put("hmm-emu.model.kernel-profile",
         scenario.switches().kernelProfile() == hmmemu.protocol.model.KernelProfile.V5_14 ? "v5.14" : "v6.15");
     sets.put("hmm-emu.time-scale", Double.toString(scenario.timeScaleOr(options.timeScale())));
+    // the file's link { lanes = per-thread }: every node's data link layer and gate order per (direction, lane)
+    if (scenario.lanes()) sets.put("hmm-emu.link.lanes", "per-thread");
     java.util.List<String> args = new java.util.ArrayList<>(options.jvms().childArgs());
     args.add("--pause-points");
     return hmmemu.cluster.ProcessCluster.start(options.base(), gpus, devicesPerNode, sets, args,
@@ -163,6 +165,29 @@ final class JvmLinkTap {
     }
     if (!r.getOk()) throw new IllegalStateException("could not " + what + ": " + r.getError());
     return r;
+  }
+
+  /**
+   * Starts the faults block across the JVMs (ProcessCluster.runFaults: link lines go to every node's link control,
+   * a pause is SIGSTOP and SIGCONT of the node's JVM); {@code applied} hears each step's start and end. Null when
+   * the block is empty.
+   */
+  CompletableFuture<Void> runFaults(hmmemu.cluster.ProcessCluster cluster, hmmemu.node.link.FaultSchedule faults,
+      java.util.function.BiConsumer<hmmemu.node.link.FaultSchedule.Entry, String> applied) {
+    if (faults.entries().isEmpty()) return null;
+    return cluster.runFaults(faults, line -> { }, (e, end, began) -> applied.accept(e, end ? "end" : "start"));
+  }
+
+  /** After the faults block: clears every node's link faults, so the checks see a quiet link (bounded). */
+  void clearFaults() {
+    try {
+      hmmemu.node.link.LinkControl.broadcast(system, "clear", BOUND).toCompletableFuture()
+          .get(BOUND.toMillis() + 5000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("the nodes' link faults were not cleared within " + BOUND.toMillis() + " ms");
+    }
   }
 
   /** Arms pause point {@code p} on the node that sends on its direction; completes when that node reports it closed. */

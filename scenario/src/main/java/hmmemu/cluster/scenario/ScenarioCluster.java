@@ -48,6 +48,8 @@ final class ScenarioCluster implements ScenarioHost {
   private EmbeddedCluster embedded;
   /** Across separate JVMs: the controller's end of the nodes' pause gates and observing stages; null embedded. */
   private JvmLinkTap jvm;
+  /** Across separate JVMs: the faults block's run (ProcessCluster.runFaults), or null. */
+  private CompletableFuture<Void> jvmFaults;
   private ControlClient client;
   /** The modelled link (hmm-emu.link) when the scenario has a faults block; null otherwise (direct). */
   private ModeledLink modeled;
@@ -328,6 +330,7 @@ final class ScenarioCluster implements ScenarioHost {
 
   /** Starts the scenario's fault schedule (instants count from here: after set-up, before the first step). */
   void startFaults() {
+    if (jvm != null) jvmFaults = jvm.runFaults((hmmemu.cluster.ProcessCluster) cluster, scenario.faults(), this::faultApplied);
     if (modeled == null) return;
     faultExecutor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "hmm-faults");
@@ -461,9 +464,9 @@ final class ScenarioCluster implements ScenarioHost {
 
   /** After the steps: waits (bounded) for the rest of the schedule, then heals everything so the checks see a quiet link. */
   void finishFaults(Verdict verdict) {
-    if (modeled == null) return;
+    if (modeled == null && jvmFaults == null) return;
     try {
-      faultsRunning.done().get(scenario.stepTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      (jvmFaults != null ? jvmFaults : faultsRunning.done()).get(scenario.stepTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       verdict.fail(scenario.file() + ":1: the fault schedule did not finish within the step timeout after the last step");
     } catch (java.util.concurrent.ExecutionException e) {
@@ -471,7 +474,7 @@ final class ScenarioCluster implements ScenarioHost {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    modeled.clearFaults();
+    if (jvmFaults != null) jvm.clearFaults(); else modeled.clearFaults();
   }
 
   /** The modelled link's counters (null when the scenario has no faults block). */
@@ -587,6 +590,7 @@ final class ScenarioCluster implements ScenarioHost {
   /** Stops the fault schedule, then the cluster and the modelled link; safe after a partial start. */
   void stop() {
     if (faultsRunning != null) faultsRunning.cancel();
+    if (jvmFaults != null) jvmFaults.cancel(false);
     if (faultExecutor != null) faultExecutor.shutdownNow();
     if (modeled != null) modeled.clearFaults();
     if (cluster != null) cluster.close();

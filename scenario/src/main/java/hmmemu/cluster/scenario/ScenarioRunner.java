@@ -39,7 +39,7 @@ public final class ScenarioRunner {
    * host), the CPU node and every GPU node a child JVM ({@code hmm-emu node --pause-points}); pause points and
    * invalidation counts travel as gate.proto messages (docs/SCENARIOS.md, "Across separate JVMs").
    * {@code gpuNodes}: GPU node JVMs at least (the scenario's own count when higher); {@code childArgs} are added to
-   * every child's command line (e.g. {@code --config FILE}).
+   * every child's command line (e.g. {@code --config FILE}). Not a kernel structure.
    */
   public record SeparateJvms(int gpuNodes, java.util.List<String> childArgs) {
     public SeparateJvms {
@@ -53,12 +53,12 @@ public final class ScenarioRunner {
    */
   public static String unsupportedAcrossJvms(Scenario scenario) {
     String hint = "; run it embedded: hmm-emu run " + scenario.file();
-    if (!scenario.faults().entries().isEmpty()) {
-      return scenario.file() + ":1: the faults block (\"" + scenario.faults().entries().get(0).text() + "\") is not"
-          + " supported across separate JVMs (its schedule drives the runner's in-process modelled link)" + hint;
-    }
-    if (scenario.lanes()) {
-      return scenario.file() + ":1: link { lanes = per-thread } is not supported across separate JVMs" + hint;
+    for (hmmemu.node.link.FaultSchedule.Entry e : scenario.faults().entries()) {
+      if (e.action() instanceof hmmemu.node.link.FaultSchedule.Crash
+          || e.action() instanceof hmmemu.node.link.FaultSchedule.Restart) {
+        return scenario.file() + ":1: the faults block's \"" + e.text() + "\": crash and restart are not supported"
+            + " across separate JVMs (the runner crashes and restarts an embedded node's ActorSystem)" + hint;
+      }
     }
     for (Scenario.Step s : scenario.steps()) {
       String why = unsupported(s);
