@@ -13,6 +13,7 @@ import hmmemu.protocol.wire.pb.GateReply;
 import hmmemu.protocol.wire.pb.GateRequest;
 import hmmemu.protocol.wire.pb.LinkObserved;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -149,6 +150,22 @@ public final class RemoteGate implements Link {
     return req < 0 ? -1 : Ids.deviceOfReq(req);
   }
 
+  /**
+   * Arms pause point {@code a} on a direction this node sends on; completes with the message that closed it.
+   *
+   * @throws IllegalArgumentException when {@code a}'s direction is not this node's to send on
+   */
+  CompletableFuture<HmmProtocol.Msg> arm(GateArm a) {
+    if (a.getFromNode() != nodeIndex) {
+      throw new IllegalArgumentException("a pause point on " + Direction.nodeName(a.getFromNode()) + " -> "
+          + Direction.nodeName(a.getToNode()) + " belongs to its sending node, not " + Direction.nodeName(nodeIndex));
+    }
+    return gate.holdWhen(a.getFromNode(), a.getToNode(), trigger(a));
+  }
+
+  /** Opens the pause point on from -> to and delivers what it held, in order ({@link GateLink#release}). */
+  void release(int fromNode, int toNode) { gate.release(fromNode, toNode); }
+
   /** The actor serving the controller's {@link GateRequest}s, registered under {@link #key}. */
   public Behavior<GateRequest> behavior() {
     return Behaviors.setup(ctx -> {
@@ -161,16 +178,11 @@ public final class RemoteGate implements Link {
           switch (req.getBodyCase()) {
             case ARM -> {
               GateArm a = req.getArm();
-              if (a.getFromNode() != nodeIndex) {
-                throw new IllegalArgumentException("a pause point on " + Direction.nodeName(a.getFromNode()) + " -> "
-                    + Direction.nodeName(a.getToNode()) + " belongs to its sending node, not " + Direction.nodeName(nodeIndex));
-              }
               ActorRef<Object> to = resolver.resolveActorRef(a.getListener());
-              long id = a.getGateId();
-              gate.holdWhen(a.getFromNode(), a.getToNode(), trigger(a)).thenAccept(m -> to.tell(GateClosed.newBuilder()
-                  .setGateId(id).setNode(nodeIndex).setMessage(WireCodec.encode(m, new long[0], "")).build()));
+              arm(a).thenAccept(m -> to.tell(GateClosed.newBuilder().setGateId(a.getGateId()).setNode(nodeIndex)
+                  .setMessage(WireCodec.encode(m, new long[0], "")).build()));
             }
-            case RELEASE -> gate.release(req.getRelease().getFromNode(), req.getRelease().getToNode());
+            case RELEASE -> release(req.getRelease().getFromNode(), req.getRelease().getToNode());
             case DROP -> r.setDropped(gate.drop(req.getDrop().getFromNode(), req.getDrop().getToNode()));
             case OBSERVE -> listener = resolver.resolveActorRef(req.getObserve().getListener());
             case SYNC -> r.setObserved(observedSoFar());
