@@ -77,8 +77,8 @@ public final class ProcessCluster implements ClusterHandle {
   private volatile ActorRef<Envelope> cpu;
   private final List<ActorRef<Envelope>> gpus = new ArrayList<>();
 
-  private ProcessCluster(Config base, int gpuNodes, Map<String, String> sets, List<String> childArgs,
-      Duration upTimeout) {
+  private ProcessCluster(Config base, int gpuNodes, Map<Integer, Integer> devicesPerNode, Map<String, String> sets,
+      List<String> childArgs, Duration upTimeout) {
     this.base = base;
     this.sets = Map.copyOf(sets);
     this.childArgs = List.copyOf(childArgs);
@@ -98,7 +98,8 @@ public final class ProcessCluster implements ClusterHandle {
       seedArg = seed.host().get() + ":" + seed.port().get();
       children.add(new Child(0, List.of("--role", "cpu", "--no-checker")));
       for (int k = 1; k <= gpuNodes; k++) {
-        children.add(new Child(k, List.of("--role", "gpu", "--node-index", Integer.toString(k))));
+        children.add(new Child(k, List.of("--role", "gpu", "--node-index", Integer.toString(k), "--devices",
+            Integer.toString(Math.max(1, devicesPerNode.getOrDefault(k, 1))))));
       }
       for (Child c : children) launch(c);
       awaitUp(2 + gpuNodes, upTimeout);
@@ -112,13 +113,19 @@ public final class ProcessCluster implements ClusterHandle {
 
   /** Launches the children and waits (bounded) until all are Up and registered. */
   public static ProcessCluster start(Config base, int gpuNodes, Map<String, String> sets, Duration upTimeout) {
-    return new ProcessCluster(base, gpuNodes, sets, List.of(), upTimeout);
+    return new ProcessCluster(base, gpuNodes, Map.of(), sets, List.of(), upTimeout);
   }
 
   /** As above, adding {@code childArgs} (e.g. {@code --config FILE}) to every child's {@code hmm-emu node}. */
   public static ProcessCluster start(Config base, int gpuNodes, Map<String, String> sets, List<String> childArgs,
       Duration upTimeout) {
-    return new ProcessCluster(base, gpuNodes, sets, childArgs, upTimeout);
+    return new ProcessCluster(base, gpuNodes, Map.of(), sets, childArgs, upTimeout);
+  }
+
+  /** As above, GPU node k having {@code devicesPerNode.get(k)} devices (absent: 1; a scenario's declarations). */
+  public static ProcessCluster start(Config base, int gpuNodes, Map<Integer, Integer> devicesPerNode,
+      Map<String, String> sets, List<String> childArgs, Duration upTimeout) {
+    return new ProcessCluster(base, gpuNodes, devicesPerNode, sets, childArgs, upTimeout);
   }
 
   private static String name(int node) { return Direction.nodeName(node); }

@@ -57,9 +57,23 @@ class ClusterCliErrorsTest {
     assertUsage(run("inject", "--node", "localhost", "add 5ms to cpu0->gpu1"), "--node: expected HOST:PORT");
   }
 
+  /**
+   * {@code cluster --scenario} runs scenarios across JVMs (ScenariosAcrossJvmsTest); what only the embedded cluster
+   * can do is refused before any JVM starts, naming the exact step or block, and so is a missing file.
+   */
   @Test
-  void scenarioAcrossJvmsIsRefusedClearly() {
-    assertUsage(run("cluster", "--gpu", "1", "--scenario", "scenarios/cases/c01.conf"), "--scenario: not supported");
+  void scenarioAcrossJvmsRefusesOnlyWhatNeedsTheEmbeddedCluster() {
+    Run crash = run("cluster", "--scenario", "../scenarios/cases/m10-devpriv-node-dies-in-migrate-to-ram.conf");
+    assertUsage(crash, "m10-devpriv-node-dies-in-migrate-to-ram.conf:21: ");
+    assertTrue(crash.err().contains("(crash gpu1, line 21): crash and restart steps are not supported across separate"
+        + " JVMs"), crash.err());
+    assertUsage(run("cluster", "--scenario", "../scenarios/faults/crash-restart.conf"),
+        "crash-restart.conf:1: the faults block's \"at 5s crash gpu1\": crash and restart are not supported");
+    assertUsage(run("cluster", "--gpu", "1", "--scenario", "../scenarios/cases/c04-two-devices.conf"),
+        "c04-two-devices.conf needs 2 GPU nodes");
+    assertUsage(run("cluster", "--scenario", "scenarios/cases/no-such.conf"), "no such file or directory");
+    assertUsage(run("cluster", "--scenario", "../scenarios/found/d-dmirror-exclusive-dontneed-violation-found.conf"),
+        "d-dmirror-exclusive-dontneed-violation-found.conf:26: ");
   }
 
   /** Issue 16, item 3: each was accepted and failed later (or crashed with a stack trace); now exit 2, one line. */

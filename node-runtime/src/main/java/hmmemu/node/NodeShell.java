@@ -57,6 +57,7 @@ public final class NodeShell {
   private final ActorRefResolver resolver;
   private final String selfString;
   private final DataLink dataLink;
+  /** The node's outermost link stage (told what the node received: {@link Link#received}). */
   private final Link link;
   private ActorRef<Envelope> checker;
   private final TraceOutbox traceOutbox;
@@ -285,6 +286,7 @@ public final class NodeShell {
       return;
     }
     received(envelope);
+    link.received(nodeIndex, msg);
     if (envelope.getFlowNo() != 0) {
       flow(FlowHalf.newBuilder().setSent(false).setPeer(envelope.getFlowNode()).setMsgNo(envelope.getFlowNo())
           .setAtMicros(modelClock.nowMicros()).build());

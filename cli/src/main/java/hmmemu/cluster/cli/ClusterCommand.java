@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
 final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--cpu", defaultValue = "1", description = "CPU nodes (only 1 is supported: one host mm).")
   int cpuNodes;
-  @Option(names = "--gpu", defaultValue = "2", description = "GPU nodes (default ${DEFAULT-VALUE}).")
+  @Option(names = "--gpu", defaultValue = "2",
+      description = "GPU nodes (default ${DEFAULT-VALUE}; with --scenario: the scenario's, or N when given and more).")
   int gpuNodes;
   @Option(names = "--json", description = "Print the result as one JSON object on the last line of stdout.")
   boolean json;
@@ -56,8 +57,13 @@ final class ClusterCommand implements Callable<Integer> {
   List<String> faultLines = List.of();
   @Option(names = "--faults", paramLabel = "FILE", description = "A file of fault-schedule lines (as --fault).")
   File faultsFile;
-  @Option(names = "--scenario", paramLabel = "FILE", description = "Not supported across JVMs (see --help of 'run').")
+  @Option(names = "--scenario", paramLabel = "FILE",
+      description = {"Run a scenario file (or every *.conf of a directory) across separate JVMs instead of the "
+          + "experiment: same output, verdict and exit codes as 'hmm-emu run' (0 passed, 1 a failure, 2 a malformed "
+          + "scenario or a step that needs the embedded cluster, e.g. crash and restart). Pause points and "
+          + "invalidation counts travel as cluster messages (docs/SCENARIOS.md, \"Across separate JVMs\")."})
   File scenario;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @CommandLine.Mixin TlsOptions tls = new TlsOptions();
 
   @picocli.CommandLine.Mixin RecordOptions record;
@@ -66,12 +72,7 @@ final class ClusterCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (cpuNodes != 1) throw new SettingsException("--cpu: only 1 CPU node is supported (one host mm), got " + cpuNodes);
     if (gpuNodes < 1 || gpuNodes > 15) throw new SettingsException("--gpu: must be in [1, 15], got " + gpuNodes);
-    if (scenario != null) {
-      // The scenario runner's pause points (GateLink) and invalidation counts (ObservingLink) are link stages
-      // inside the runner's own JVM; across processes each node's link is in its own JVM.
-      throw new SettingsException("--scenario: not supported across separate JVMs (pause points and invalidation"
-          + " counts need the runner's in-process link stage); run it embedded: hmm-emu run " + scenario);
-    }
+    if (scenario != null) return runScenarios();
     FaultSchedule faults = faults();
     Map<String, Object> o = new HashMap<>(tls.overrides());
     o.put("hmm-emu.demo.gpu-nodes", gpuNodes);
@@ -232,6 +233,58 @@ final class ClusterCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /**
+   * {@code --scenario}: every file parsed and checked first (a malformed one, or one with a step that needs the
+   * embedded cluster: one line naming it, exit 2), then each runs on its own cluster of separate JVMs
+   * ({@link hmmemu.cluster.scenario.ScenarioRunner.SeparateJvms}) and is reported as {@code hmm-emu run} does.
+   */
+  private int runScenarios() {
+    if (faultsFile != null || !faultLines.isEmpty()) {
+      throw new SettingsException("--scenario: --fault and --faults do not apply (a scenario has its own steps)");
+    }
+    if (arms != null) throw new SettingsException("--scenario: --arms does not apply (it selects experiment arms)");
+    boolean gpuGiven = spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null
+        && spec.commandLine().getParseResult().hasMatchedOption("--gpu");
+    java.util.List<java.nio.file.Path> files;
+    java.util.List<hmmemu.cluster.scenario.Scenario> scenarios = new ArrayList<>();
+    try {
+      files = RunCommand.scenarioFiles(scenario.toPath());
+      for (java.nio.file.Path f : files) scenarios.add(hmmemu.cluster.scenario.ScenarioParser.parse(f));
+    } catch (hmmemu.cluster.scenario.ScenarioException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    if (files.isEmpty()) {
+      System.err.println("hmm-emu cluster: no scenario files (*.conf) in " + scenario);
+      return 2;
+    }
+    for (hmmemu.cluster.scenario.Scenario s : scenarios) {
+      String why = hmmemu.cluster.scenario.ScenarioRunner.unsupportedAcrossJvms(s);
+      if (why != null) {
+        System.err.println(why);
+        return 2;
+      }
+      if (gpuGiven && gpuNodes < s.gpuNodes()) {
+        throw new SettingsException("--gpu " + gpuNodes + ": " + s.file() + " needs " + s.gpuNodes() + " GPU nodes");
+      }
+    }
+    Map<String, Object> o = new HashMap<>(tls.overrides());
+    if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
+    HmmEmuSettings settings = HmmEmuSettings.load(config, o);
+    hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
+    List<String> childArgs = config == null ? List.of() : List.of("--config", config.getAbsolutePath());
+    return RunCommand.runAll(files, scenarios, scenarioOptions(settings, gpuGiven ? gpuNodes : 0, childArgs), json,
+        record, System.out);
+  }
+
+  /** The runner's options for separate JVMs: the same code path for the CLI and the it-tests. */
+  static hmmemu.cluster.scenario.ScenarioRunner.Options scenarioOptions(HmmEmuSettings settings, int gpuNodes,
+      List<String> childArgs) {
+    return new hmmemu.cluster.scenario.ScenarioRunner.Options(settings.config,
+        hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, Duration.ofSeconds(60), settings.timeScale,
+        new hmmemu.cluster.scenario.ScenarioRunner.SeparateJvms(gpuNodes, childArgs));
   }
 
   /** The --fault lines and the --faults file, parsed and checked against the cluster's nodes (exit 2 if bad). */

@@ -68,6 +68,9 @@ final class NodeCommand implements Callable<Integer> {
   Integer managementPort;
   @Option(names = "--no-management", description = "Do not serve Pekko Management HTTP (no `hmm-emu inject`).")
   boolean noManagement;
+  @Option(names = "--pause-points", description = "Serve a scenario controller's pause points and stream link "
+      + "observations to it (used by 'hmm-emu cluster --scenario').")
+  boolean pausePoints;
   @CommandLine.Mixin TlsOptions tls = new TlsOptions();
 
   @Override
@@ -97,6 +100,13 @@ final class NodeCommand implements Callable<Integer> {
     }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), hmmemu.cluster.EmbeddedCluster.SYSTEM_NAME, c);
     system.getWhenTerminated().thenRun(link::close);
+    // A scenario's pause gate and observing stage around the modelled link (docs/SCENARIOS.md "Across separate JVMs").
+    Link stage = link;
+    if (pausePoints) {
+      hmmemu.node.link.RemoteGate gate = new hmmemu.node.link.RemoteGate(role.equals("cpu") ? 0 : nodeIndex, link);
+      system.systemActorOf(gate.behavior(), "link-gate", org.apache.pekko.actor.typed.Props.empty());
+      stage = gate;
+    }
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     if (seeds.isEmpty()) cluster.join(cluster.selfAddress());
     ModelClock clock = ModelClock.scaledWall(settings.timeScale);
@@ -104,10 +114,10 @@ final class NodeCommand implements Callable<Integer> {
     if (role.equals("cpu")) {
       hmmemu.cluster.DropWatch.install(system, name);
       if (!noChecker) system.systemActorOf(CheckerActor.create(settings.switches.kernelProfile()), "checker", org.apache.pekko.actor.typed.Props.empty());
-      system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, link), "cpu-mmu",
+      system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, stage), "cpu-mmu",
           org.apache.pekko.actor.typed.Props.empty());
     } else {
-      NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, link);
+      NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, stage);
     }
     // The link control also answers the node's model time (run records align clocks with it) and its cores'
     // live counters (hmm-emu status).

@@ -77,6 +77,16 @@ final class RunCommand implements Callable<Integer> {
     HmmEmuSettings settings = HmmEmuSettings.load(config, overrides);
     ScenarioRunner.Options options = new ScenarioRunner.Options(settings.config,
         hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, java.time.Duration.ofSeconds(30), settings.timeScale);
+    return runAll(files, scenarios, options, json, record, out);
+  }
+
+  /**
+   * Runs parsed scenarios with {@code options} (an embedded cluster each, or separate JVMs: {@code hmm-emu cluster
+   * --scenario}) and prints PASS/FAIL per file, each failure, the totals and (with {@code json}) the JSON line;
+   * writes the run record. Returns the exit code: 0 every expectation held, 1 a failure.
+   */
+  static int runAll(List<Path> files, List<Scenario> scenarios, ScenarioRunner.Options options, boolean json,
+      RecordOptions record, PrintStream out) {
     List<CaseResult> results = new ArrayList<>();
     List<RunRecorder> recorders = new ArrayList<>();
     int cap = record.cap();
@@ -101,7 +111,8 @@ final class RunCommand implements Callable<Integer> {
     ObjectNode shown = JsonNodeFactory.instance.objectNode();
     shown.put("scenarios", files.size());
     shown.put("files", files.stream().map(Path::toString).collect(Collectors.joining(", ")));
-    shown.put("timeScale", settings.timeScale);
+    shown.put("timeScale", options.timeScale());
+    if (options.jvms() != null) shown.put("separateJvms", true);
     String name = files.size() == 1 ? files.get(0).getFileName().toString().replaceFirst("\\.conf$", "") : "run";
     record.write(name, toJson(results), shown, recorders, null, json ? System.err : out);
     return failed == 0 ? 0 : 1;

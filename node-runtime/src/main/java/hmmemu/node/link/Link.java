@@ -28,6 +28,14 @@ public interface Link {
   default void lost(int fromNode, int toNode, long seq, String what) {}
 
   /**
+   * Node {@code toNode} is about to step its core on {@code msg} (after the data link layer: once, in order; before
+   * {@link #delivered}, so a reply the core sends in that step is seen after it). Only a stage
+   * that needs what its node received implements it ({@link RemoteGate}: a pause point's event and kind filters);
+   * the shell calls it on the outermost stage, so wrappers need not delegate.
+   */
+  default void received(int toNode, hmmemu.protocol.msg.HmmProtocol.Msg msg) {}
+
+  /**
    * Node {@code node}'s core has just stepped on {@code msg} (a message of the link or a controller request, after
    * the data link layer delivered it; called on the node's actor thread). Scenario hosts watch it for a pause point's
    * {@code until} (docs/SCENARIOS.md "Holding a controller request"); links otherwise ignore it.

@@ -43,7 +43,13 @@ final class ScenarioCluster implements ScenarioHost {
   private final ScenarioRunner.Options options;
   private GateLink gate;
   private ObservingLink observer;
-  private EmbeddedCluster cluster;
+  /** The cluster: {@link #embedded}, or a ProcessCluster when the options ask for separate JVMs. */
+  private hmmemu.cluster.ClusterHandle cluster;
+  private EmbeddedCluster embedded;
+  /** Across separate JVMs: the controller's end of the nodes' pause gates and observing stages; null embedded. */
+  private JvmLinkTap jvm;
+  /** Across separate JVMs: the faults block's run (ProcessCluster.runFaults), or null. */
+  private CompletableFuture<Void> jvmFaults;
   private ControlClient client;
   /** The modelled link (hmm-emu.link) when the scenario has a faults block; null otherwise (direct). */
   private ModeledLink modeled;
@@ -96,7 +102,7 @@ final class ScenarioCluster implements ScenarioHost {
 
   /** The observer of invalidate callbacks on the link. */
   @Override
-  public InvalidateObserver observer() { return observer.observer(); }
+  public InvalidateObserver observer() { return jvm != null ? jvm.observer() : observer.observer(); }
 
   @Override
   public long nextReqId() { return client.nextReqId(); }
@@ -187,8 +193,17 @@ final class ScenarioCluster implements ScenarioHost {
     return gate.holdWhen(fromNode, toNode, trigger);
   }
 
+  /** Across JVMs the pause point travels to the node that sends on its direction (gate.proto). */
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> pausePoint(Scenario.PauseOp p,
+      java.util.function.Predicate<HmmProtocol.Msg> trigger) {
+    if (jvm != null) return jvm.holdWhen(p, currentDeviceId(p.deviceId()));
+    return holdWhen(p.fromNode(), p.toNode(), trigger);
+  }
+
   @Override
   public void release(int fromNode, int toNode) {
+    if (jvm != null) jvm.release(fromNode, toNode);
     if (gate != null) gate.release(fromNode, toNode);
   }
 
@@ -251,6 +266,10 @@ final class ScenarioCluster implements ScenarioHost {
   // ------------------------------------------------------------------------------------------------ set-up
 
   void start() {
+    if (options.jvms() != null) {
+      startAcrossJvms();
+      return;
+    }
     Link wire = Link.DIRECT;
     if (!scenario.faults().entries().isEmpty() || scenario.lanes()) {
       try {
@@ -270,13 +289,47 @@ final class ScenarioCluster implements ScenarioHost {
     Config base = scenario.crashes() ? EmbeddedCluster.crashable(options.base()) : options.base();
     clock = ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale()));
     try {
-      cluster = EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(),
+      embedded = EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(),
           clock, new IncarnationLink(gate),
           options.clusterUpTimeout(), options.factory());
+      cluster = embedded;
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
     client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+  }
+
+  /**
+   * Starts one JVM per node ({@link hmmemu.cluster.ProcessCluster}, each child's link wrapped in a
+   * {@link hmmemu.node.link.RemoteGate}), finds their gates, starts their observation streams, and resets every
+   * node with the scenario's switches (ResetNode; the kernel profile also goes to the checker). Crash, restart and
+   * faults blocks were refused before ({@link ScenarioRunner#unsupportedAcrossJvms}).
+   */
+  private void startAcrossJvms() {
+    for (Scenario.Device d : scenario.devices()) devicesPerNode.merge(d.node(), d.index() + 1, Math::max);
+    for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
+    clock = ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale()));
+    int gpus = Math.max(scenario.gpuNodes(), options.jvms().gpuNodes());
+    try {
+      cluster = JvmLinkTap.startCluster(scenario, options, gpus, devicesPerNode);
+    } catch (RuntimeException e) {
+      throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
+    }
+    client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+    jvm = new JvmLinkTap(cluster.controlSystem(), new InvalidateObserver(InvalidateObserver.rangesOf(scenario)));
+    try {
+      jvm.start(gpus);
+    } catch (RuntimeException e) {
+      throw new SetupFailure(scenario.file() + ":1: the nodes' link gates: " + e.getMessage());
+    }
+    for (int node = 0; node <= gpus; node++) {
+      HmmProtocol.Msg r = setupCall(node, new HmmProtocol.ResetNode(client.nextReqId(), scenario.name(),
+          scenario.switches()), 1, "reset " + hmmemu.node.link.Direction.nodeName(node) + " with the scenario's switches");
+      if (!(r instanceof HmmProtocol.ResetDone)) {
+        throw new SetupFailure(scenario.file() + ":1: set-up: reset " + hmmemu.node.link.Direction.nodeName(node)
+            + " failed: " + r);
+      }
+    }
   }
 
   /** Records the run from now on into {@code r} (set-up included: its events are part of the record). */
@@ -311,6 +364,7 @@ final class ScenarioCluster implements ScenarioHost {
 
   /** Starts the scenario's fault schedule (instants count from here: after set-up, before the first step). */
   void startFaults() {
+    if (jvm != null) jvmFaults = jvm.runFaults((hmmemu.cluster.ProcessCluster) cluster, scenario.faults(), this::faultApplied);
     if (modeled == null) return;
     faultExecutor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "hmm-faults");
@@ -321,8 +375,8 @@ final class ScenarioCluster implements ScenarioHost {
     faultsRunning = scenario.faults().start(modeled, faultExecutor, new FaultSchedule.Callbacks() {
       @Override public void crash(int node) { crashNode(node); }
       @Override public void restart(int node) { restartNode(node, restartBound); }
-      @Override public void pause(int node) { if (node > 0) cluster.pauseGpu(clusterNode(node)); }
-      @Override public void resume(int node) { if (node > 0) cluster.resumeGpu(clusterNode(node)); }
+      @Override public void pause(int node) { if (node > 0) embedded.pauseGpu(clusterNode(node)); }
+      @Override public void resume(int node) { if (node > 0) embedded.resumeGpu(clusterNode(node)); }
       @Override public void applied(FaultSchedule.Entry entry, String what) { faultApplied(entry, what); }
     });
   }
@@ -358,7 +412,7 @@ final class ScenarioCluster implements ScenarioHost {
       n = crashCount.merge(node, 1, Integer::sum);
     }
     // Terminate first: until then the node's data link layer keeps replaying what a pause point holds.
-    cluster.crashGpu(k, Duration.ofSeconds(30));
+    embedded.crashGpu(k, Duration.ofSeconds(30));
     gate.drop(node, 0);
     gate.drop(0, node);
     CompletableFuture<Integer> gone = nth(goneFutures, node, n);
@@ -384,7 +438,7 @@ final class ScenarioCluster implements ScenarioHost {
     try {
       int expected = cluster.gpuCount() + 1;
       scenarioNodeOf.put(expected, node); // before its first message reaches the link
-      int k = cluster.restartGpu(devicesPerNode.getOrDefault(node, 1), bound);
+      int k = embedded.restartGpu(devicesPerNode.getOrDefault(node, 1), bound);
       if (k != expected) scenarioNodeOf.put(k, node);
       incarnation.put(node, k);
       crashedNodes.remove(node);
@@ -447,9 +501,9 @@ final class ScenarioCluster implements ScenarioHost {
 
   /** After the steps: waits (bounded) for the rest of the schedule, then heals everything so the checks see a quiet link. */
   void finishFaults(Verdict verdict) {
-    if (modeled == null) return;
+    if (modeled == null && jvmFaults == null) return;
     try {
-      faultsRunning.done().get(scenario.stepTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      (jvmFaults != null ? jvmFaults : faultsRunning.done()).get(scenario.stepTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       verdict.fail(scenario.file() + ":1: the fault schedule did not finish within the step timeout after the last step");
     } catch (java.util.concurrent.ExecutionException e) {
@@ -457,7 +511,7 @@ final class ScenarioCluster implements ScenarioHost {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    modeled.clearFaults();
+    if (jvmFaults != null) jvm.clearFaults(); else modeled.clearFaults();
   }
 
   /** The modelled link's counters (null when the scenario has no faults block). */
@@ -488,6 +542,7 @@ final class ScenarioCluster implements ScenarioHost {
     Map<Integer, Scenario.Device> perNode = new HashMap<>();
     for (Scenario.Device d : scenario.devices()) perNode.putIfAbsent(d.node(), d);
     for (Scenario.Device d : perNode.values()) if (!crashedNodes.contains(d.node())) inspectDevice(d);
+    if (jvm != null) jvm.sync(); // the observations the nodes streamed for what they sent so far have arrived
   }
 
   public HmmProtocol.PageInfo inspectPage(int mm, long va) {
@@ -572,6 +627,7 @@ final class ScenarioCluster implements ScenarioHost {
   /** Stops the fault schedule, then the cluster and the modelled link; safe after a partial start. */
   void stop() {
     if (faultsRunning != null) faultsRunning.cancel();
+    if (jvmFaults != null) jvmFaults.cancel(false);
     if (faultExecutor != null) faultExecutor.shutdownNow();
     if (modeled != null) modeled.clearFaults();
     if (cluster != null) cluster.close();

@@ -114,6 +114,14 @@ interface ScenarioHost {
   /** Arms a pause point on scenario direction from -> to (see {@link hmmemu.node.link.GateLink#holdWhen}). */
   CompletableFuture<HmmProtocol.Msg> holdWhen(int fromNode, int toNode, Predicate<HmmProtocol.Msg> trigger);
 
+  /**
+   * Arms pause point {@code p}, whose trigger (message type, device, event, kind, skip) is {@code trigger}; a host
+   * whose link stages are in other JVMs sends {@code p} itself to the sending node instead.
+   */
+  default CompletableFuture<HmmProtocol.Msg> pausePoint(Scenario.PauseOp p, Predicate<HmmProtocol.Msg> trigger) {
+    return holdWhen(p.fromNode(), p.toNode(), trigger);
+  }
+
   /** Opens the pause point on from -> to and delivers what it held, in order. */
   void release(int fromNode, int toNode);
 

@@ -18,12 +18,74 @@ import java.util.List;
  * collected, one {@code FILE:LINE:} line each, and the {@link CaseResult}).
  */
 public final class ScenarioRunner {
-  /** How a runner builds clusters: the base config, the ActorSystem factory, the time scale. */
+  /**
+   * How a runner builds clusters: the base config, the ActorSystem factory, the time scale; {@code jvms} null: an
+   * embedded cluster, else one JVM per node ({@link SeparateJvms}).
+   */
   public record Options(Config base, EmbeddedCluster.SystemFactory factory, Duration clusterUpTimeout,
-      double timeScale) {
+      double timeScale, SeparateJvms jvms) {
+    /** An embedded cluster. */
+    public Options(Config base, EmbeddedCluster.SystemFactory factory, Duration clusterUpTimeout, double timeScale) {
+      this(base, factory, clusterUpTimeout, timeScale, null);
+    }
+
     public static Options plain(Config base) {
       return new Options(base, EmbeddedCluster.SystemFactory.PLAIN, Duration.ofSeconds(30), 1.0);
     }
+  }
+
+  /**
+   * Run each scenario on a {@link hmmemu.cluster.ProcessCluster}: this JVM is the controller (and the checker's
+   * host), the CPU node and every GPU node a child JVM ({@code hmm-emu node --pause-points}); pause points and
+   * invalidation counts travel as gate.proto messages (docs/SCENARIOS.md, "Across separate JVMs").
+   * {@code gpuNodes}: GPU node JVMs at least (the scenario's own count when higher); {@code childArgs} are added to
+   * every child's command line (e.g. {@code --config FILE}). Not a kernel structure.
+   */
+  public record SeparateJvms(int gpuNodes, java.util.List<String> childArgs) {
+    public SeparateJvms {
+      childArgs = java.util.List.copyOf(childArgs);
+    }
+  }
+
+  /**
+   * Why {@code scenario} cannot run across separate JVMs: one line {@code FILE:LINE: what} naming the first step
+   * or block that needs something only an embedded cluster has, or null when it can run.
+   */
+  public static String unsupportedAcrossJvms(Scenario scenario) {
+    String hint = "; run it embedded: hmm-emu run " + scenario.file();
+    for (hmmemu.node.link.FaultSchedule.Entry e : scenario.faults().entries()) {
+      if (e.action() instanceof hmmemu.node.link.FaultSchedule.Crash
+          || e.action() instanceof hmmemu.node.link.FaultSchedule.Restart) {
+        return scenario.file() + ":1: the faults block's \"" + e.text() + "\": crash and restart are not supported"
+            + " across separate JVMs (the runner crashes and restarts an embedded node's ActorSystem)" + hint;
+      }
+    }
+    for (Scenario.Step s : scenario.steps()) {
+      String why = unsupported(s);
+      if (why != null) return scenario.file() + ":" + why + hint;
+    }
+    return null;
+  }
+
+  private static String unsupported(Scenario.Step s) {
+    Scenario.Action a = s.action();
+    if (a instanceof Scenario.ConcurrentOp c) {
+      for (Scenario.Step inner : c.steps()) {
+        String why = unsupported(inner);
+        if (why != null) return why;
+      }
+      return null;
+    }
+    if (a instanceof Scenario.CrashOp || a instanceof Scenario.RestartOp || a instanceof Scenario.AwaitGoneOp
+        || a instanceof Scenario.AwaitRestartedOp) {
+      return s.line() + ": " + s.label() + ": crash and restart steps are not supported across separate JVMs"
+          + " (the runner crashes and restarts an embedded node's ActorSystem)";
+    }
+    if (a instanceof Scenario.PauseOp p && p.until() != null) {
+      return s.line() + ": " + s.label() + ": a pause point's or controller hold's until is not supported across"
+          + " separate JVMs (its release waits for a delivery that only an embedded node's link stage reports)";
+    }
+    return null;
   }
 
   private ScenarioRunner() {}
@@ -76,7 +138,11 @@ public final class ScenarioRunner {
     } catch (RuntimeException e) {
       verdict.fail(scenario.file() + ":1: the run failed: " + e);
     } finally {
-      steps.releasePauses();
+      try {
+        steps.releasePauses();
+      } catch (RuntimeException e) { // across JVMs a node may not answer any more; the run is over anyway
+        System.err.println(scenario.file() + ": releasing the pause points failed: " + e.getMessage());
+      }
       try {
         cluster.stopRecording();
       } catch (RuntimeException e) { // the record is an observation: it does not change the verdict

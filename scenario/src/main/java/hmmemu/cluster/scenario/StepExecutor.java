@@ -80,7 +80,7 @@ final class StepExecutor {
       pauses.put(p.pauseId(), new PausePoint(p, holds.arm(p, p.until() == null ? null : until(p.until()))));
     } else if (a instanceof Scenario.PauseOp) {
       Scenario.PauseOp p = (Scenario.PauseOp) a;
-      pauses.put(p.pauseId(), new PausePoint(p, cluster.holdWhen(p.fromNode(), p.toNode(), trigger(p))));
+      pauses.put(p.pauseId(), new PausePoint(p, cluster.pausePoint(p, trigger(p))));
       if (p.until() != null) { // released once its until was delivered (or by a resume, whichever comes first)
         Scenario.PauseOp u = p.until();
         holds.whenUntil(u, until(u)).thenRun(() -> cluster.release(p.fromNode(), p.toNode()));

@@ -25,6 +25,11 @@
  *   <li>{@code Verdict}: the failures collected, each {@code FILE:LINE: ...}, and the
  *       {@link hmmemu.cluster.scenario.CaseResult}.</li>
  * </ul>
+ With {@code ScenarioRunner.SeparateJvms} in the options ({@code hmm-emu cluster --scenario}) the cluster is a
+ * {@link hmmemu.cluster.ProcessCluster} instead, one JVM per node, whose nodes run the gate and the observer
+ * themselves ({@link hmmemu.node.link.RemoteGate}); {@code JvmLinkTap} is the controller's end (arms and releases
+ * pause points, applies the streamed observations, syncs them after each barrier; docs/SCENARIOS.md "Across
+ * separate JVMs"). {@code ScenarioRunner.unsupportedAcrossJvms} names what needs the embedded cluster.
  *
  * <p>The same steps run in the deterministic simulator ({@link hmmemu.cluster.scenario.SimScenarioRunner}, the entry
  * point of {@code hmm-emu sim}): {@code StepExecutor} talks only to a {@code ScenarioHost} (requests, the host's
@@ -45,8 +50,8 @@
  * compare what the emulator shows with what the scenario states; a scenario never adapts to the emulator.
  *
  * <p>May import: the model and message types (hmmemu.protocol.model, .msg, .trace), the node link stages
- * (hmmemu.node, hmmemu.node.link), the cluster harness (hmmemu.cluster: EmbeddedCluster, ControlClient,
- * hmmemu.cluster.check), the simulator (hmmemu.sim; only {@code SimHost}, {@code SimScenarioRunner} and the exploration classes), Typesafe
+ * (hmmemu.node, hmmemu.node.link), the cluster harness (hmmemu.cluster: EmbeddedCluster, ProcessCluster, ControlClient,
+ * hmmemu.cluster.check), the gate.proto messages (hmmemu.protocol.wire.pb, only {@code JvmLinkTap}), the simulator (hmmemu.sim; only {@code SimHost}, {@code SimScenarioRunner} and the exploration classes), Typesafe
  * Config for HOCON and Pekko typed for asks. Only the parser side
  * ({@code ScenarioReader} and the parsers) reads HOCON values; only the runner side talks to the cluster.
  * Nothing here is imported by the cores; the CLI and the it-tests use only {@code ScenarioParser.parse},

@@ -1,0 +1,130 @@
+package hmmemu.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import hmmemu.cluster.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 12, item 4: a scenario file gives the same verdict on the embedded cluster ({@code hmm-emu run FILE}) and
+ * across separate JVMs ({@code hmm-emu cluster --scenario FILE}: a CPU node JVM and one JVM per GPU node, pause
+ * points and invalidation counts carried by gate.proto messages). Both run through the CLI's own entry point
+ * ({@link Main#run}); the test compares their exit codes and their JSON verdict lines (ok, failures per file).
+ * Representative files: C11 (a pause point with event and kind filters, await-paused, resume, invalidation counts),
+ * C04 (invalidation counts on two GPU nodes), B double_map (plain, two GPU nodes), and a copy of C11 whose count
+ * is wrong on purpose, which must fail the same way on both (the counts really travel). Every wait is the runner's,
+ * bounded; ports are free ones picked by the nodes.
+ */
+class ScenariosAcrossJvmsTest {
+  private static final Path CASES = Path.of("..", "scenarios", "cases");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path tmp;
+
+  private record Run(int code, JsonNode verdict, String out, String err) {}
+
+  private Run cli(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = Main.run(args);
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+    String o = out.toString(StandardCharsets.UTF_8);
+    String e = err.toString(StandardCharsets.UTF_8);
+    // the verdict lines with their wall times, for the test's log
+    o.lines().filter(l -> l.startsWith("PASS ") || l.startsWith("FAIL ")).forEach(l -> System.out.println(args[0] + ": " + l));
+    JsonNode verdict = null;
+    for (String line : o.lines().toList()) {
+      if (line.startsWith("{\"ok\"")) {
+        try {
+          verdict = JSON.readTree(line);
+        } catch (IOException ex) {
+          throw new AssertionError("not JSON: " + line, ex);
+        }
+      }
+    }
+    return new Run(code, verdict, o, e);
+  }
+
+  private Run embedded(Path file) throws IOException {
+    return cli("run", file.toString(), "--json", "--quiet", "--out", Files.createTempDirectory(tmp, "run").toString());
+  }
+
+  private Run acrossJvms(Path file) throws IOException {
+    return cli("cluster", "--scenario", file.toString(), "--json", "--quiet", "--out",
+        Files.createTempDirectory(tmp, "cluster").toString());
+  }
+
+  /** Same exit code, same ok and same failure lines (they name file, line and what differed). */
+  private static void assertSameVerdict(Path file, Run embedded, Run jvms, int expectedCode) {
+    String why = file + "\nembedded:\n" + embedded.out() + embedded.err() + "\nseparate JVMs:\n" + jvms.out() + jvms.err();
+    assertEquals(expectedCode, embedded.code(), "embedded exit code: " + why);
+    assertEquals(expectedCode, jvms.code(), "separate JVMs exit code: " + why);
+    assertTrue(embedded.verdict() != null && jvms.verdict() != null, "a JSON verdict line from both: " + why);
+    assertEquals(embedded.verdict().get("ok"), jvms.verdict().get("ok"), why);
+    assertEquals(failures(embedded.verdict()), failures(jvms.verdict()), why);
+  }
+
+  private static List<String> failures(JsonNode verdict) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode c : verdict.get("cases")) for (JsonNode f : c.get("failures")) out.add(f.asText());
+    return out;
+  }
+
+  private void sameVerdict(String name, int expectedCode) throws IOException {
+    Path f = CASES.resolve(name);
+    assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
+    assertSameVerdict(f, embedded(f), acrossJvms(f), expectedCode);
+  }
+
+  @Test
+  void pausePointWithEventAndKindThenResume() throws IOException {
+    sameVerdict("c11-madvise-before-check.conf", 0);
+  }
+
+  @Test
+  void invalidationCountsOnTwoGpuNodes() throws IOException {
+    sameVerdict("c04-two-devices.conf", 0);
+  }
+
+  @Test
+  void plainScenarioOnTwoGpuNodes() throws IOException {
+    sameVerdict("b-double-map.conf", 0);
+  }
+
+  /** A wrong invalidation count fails on both with the same line: the count is the nodes', not a default. */
+  @Test
+  void aWrongCountFailsTheSameWay() throws IOException {
+    String text = Files.readString(CASES.resolve("c11-madvise-before-check.conf"));
+    String wrong = text.replace("invalidations { G { interval { CLEAR = 1 } } }",
+        "invalidations { G { interval { CLEAR = 2 } } }");
+    assertTrue(!wrong.equals(text), "the C11 file no longer has the count this test changes");
+    Path f = tmp.resolve("c11-wrong-count.conf");
+    Files.writeString(f, wrong);
+    Run embedded = embedded(f);
+    Run jvms = acrossJvms(f);
+    assertSameVerdict(f, embedded, jvms, 1);
+    assertTrue(failures(jvms.verdict()).stream().anyMatch(s -> s.contains("CLEAR")),
+        "the failure names the count: " + failures(jvms.verdict()));
+  }
+}

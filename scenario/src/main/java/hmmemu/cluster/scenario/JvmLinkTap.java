@@ -1,0 +1,242 @@
+package hmmemu.cluster.scenario;
+
+import hmmemu.node.link.RemoteGate;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.wire.WireCodec;
+import hmmemu.protocol.wire.pb.Envelope;
+import hmmemu.protocol.wire.pb.GateArm;
+import hmmemu.protocol.wire.pb.GateClosed;
+import hmmemu.protocol.wire.pb.GateDirection;
+import hmmemu.protocol.wire.pb.GateReply;
+import hmmemu.protocol.wire.pb.GateRequest;
+import hmmemu.protocol.wire.pb.LinkObserved;
+import hmmemu.protocol.wire.pb.ObserveStart;
+import hmmemu.protocol.wire.pb.ObserveSync;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * The controller's end of the nodes' scenario link stages across JVMs ({@link RemoteGate}, gate.proto): arms, releases
+ * and drops pause points on the node that sends on their direction, completes a pause point's future when its node
+ * reports it closed, and feeds the link observations the nodes stream (numbered per node, applied in order) to one
+ * {@link InvalidateObserver}. {@link #sync} waits (bounded) until every observation a node had streamed when asked
+ * has been applied, so an expectation after {@link ScenarioCluster#barrier} counts what the embedded runner would.
+ * Not a kernel structure.
+ */
+final class JvmLinkTap {
+  /** The bound on one request to a node's gate and on one observation sync. */
+  static final Duration BOUND = Duration.ofSeconds(10);
+
+  private final ActorSystem<?> system;
+  private final InvalidateObserver observer;
+  private final ActorRefResolver resolver;
+  private final Map<Integer, ActorRef<GateRequest>> gates = new HashMap<>();
+  private final Map<Long, CompletableFuture<HmmProtocol.Msg>> closed = new ConcurrentHashMap<>();
+  private final AtomicLong gateIds = new AtomicLong();
+  /** Per node: observations applied (1..n in order) and those that arrived early; guarded by this. */
+  private final Map<Integer, Long> applied = new HashMap<>();
+  private final Map<Integer, TreeMap<Long, Envelope>> early = new HashMap<>();
+  private String listener;
+
+  JvmLinkTap(ActorSystem<?> system, InvalidateObserver observer) {
+    this.system = system;
+    this.observer = observer;
+    this.resolver = ActorRefResolver.get(system);
+  }
+
+  InvalidateObserver observer() { return observer; }
+
+  /**
+   * Starts the controller and one child JVM per node ({@code hmm-emu node --pause-points}), with the scenario's
+   * kernel profile (the checker's too), time scale and lanes; GPU node k gets its declared devices.
+   */
+  static hmmemu.cluster.ProcessCluster startCluster(Scenario scenario, ScenarioRunner.Options options, int gpus,
+      Map<Integer, Integer> devicesPerNode) {
+    Map<String, String> sets = new HashMap<>();
+    sets.put("hmm-emu.model.kernel-profile",
+        scenario.switches().kernelProfile() == hmmemu.protocol.model.KernelProfile.V5_14 ? "v5.14" : "v6.15");
+    sets.put("hmm-emu.time-scale", Double.toString(scenario.timeScaleOr(options.timeScale())));
+    // the file's link { lanes = per-thread }: every node's data link layer and gate order per (direction, lane)
+    if (scenario.lanes()) sets.put("hmm-emu.link.lanes", "per-thread");
+    java.util.List<String> args = new java.util.ArrayList<>(options.jvms().childArgs());
+    args.add("--pause-points");
+    return hmmemu.cluster.ProcessCluster.start(options.base(), gpus, devicesPerNode, sets, args,
+        options.clusterUpTimeout());
+  }
+
+  /** Finds the gate of nodes 0..gpuNodes (bounded) and starts their observation streams. */
+  void start(int gpuNodes) {
+    ActorRef<Object> l = system.systemActorOf(Behaviors.receive(Object.class)
+        .onMessage(Object.class, m -> {
+          heard(m);
+          return Behaviors.same();
+        }).build(), "scenario-link-listener", Props.empty());
+    listener = resolver.toSerializationFormat(l);
+    for (int node = 0; node <= gpuNodes; node++) gates.put(node, find(node));
+    for (int node = 0; node <= gpuNodes; node++) {
+      call(node, "start its observation stream", b -> b.setObserve(ObserveStart.newBuilder().setListener(listener)));
+    }
+  }
+
+  private void heard(Object m) {
+    if (m instanceof GateClosed c) {
+      CompletableFuture<HmmProtocol.Msg> f = closed.get(c.getGateId());
+      if (f != null) f.complete(WireCodec.decode(c.getMessage()));
+    } else if (m instanceof LinkObserved o) {
+      synchronized (this) {
+        TreeMap<Long, Envelope> waiting = early.computeIfAbsent(o.getNode(), k -> new TreeMap<>());
+        waiting.put(o.getSeq(), o.getEnvelope());
+        long next = applied.getOrDefault(o.getNode(), 0L) + 1;
+        while (!waiting.isEmpty() && waiting.firstKey() == next) {
+          Envelope e = waiting.pollFirstEntry().getValue();
+          try {
+            observer.observe(WireCodec.decode(e));
+          } catch (RuntimeException ex) {
+            // not a protocol message: nothing to count (the node decoded it, so this does not happen)
+          }
+          applied.put(o.getNode(), next++);
+        }
+        notifyAll();
+      }
+    }
+  }
+
+  /** The gate actor of {@code node}, once the receptionist lists it (bounded by {@link #BOUND}). */
+  private ActorRef<GateRequest> find(int node) {
+    ServiceKey<GateRequest> key = RemoteGate.key(node);
+    CompletableFuture<ActorRef<GateRequest>> found = new CompletableFuture<>();
+    Behavior<Receptionist.Listing> watcher = Behaviors.setup(ctx -> {
+      ctx.getSystem().receptionist().tell(Receptionist.subscribe(key, ctx.getSelf()));
+      return Behaviors.receive(Receptionist.Listing.class).onMessage(Receptionist.Listing.class, l -> {
+        var instances = l.getServiceInstances(key);
+        if (instances.isEmpty()) return Behaviors.same();
+        found.complete(instances.iterator().next());
+        return Behaviors.stopped();
+      }).build();
+    });
+    // it stops itself once it saw the gate; otherwise the control system's end stops it
+    system.systemActorOf(watcher, "scenario-gate-watch-" + node, Props.empty());
+    try {
+      return found.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      throw new IllegalStateException(hmmemu.node.link.Direction.nodeName(node) + " registered no link gate within "
+          + BOUND.toMillis() + " ms (was it started with --pause-points?)");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
+  /** One request to node's gate and its reply (bounded); an error reply or no reply throws, naming {@code what}. */
+  private GateReply call(int node, String what, Consumer<GateRequest.Builder> body) {
+    ActorRef<GateRequest> gate = gates.get(node);
+    if (gate == null) throw new IllegalStateException("no link gate of " + hmmemu.node.link.Direction.nodeName(node));
+    GateReply r;
+    try {
+      r = AskPattern.<GateRequest, GateReply>ask(gate, replyTo -> {
+        GateRequest.Builder b = GateRequest.newBuilder().setReplyTo(resolver.toSerializationFormat(replyTo));
+        body.accept(b);
+        return b.build();
+      }, BOUND, system.scheduler()).toCompletableFuture().get(BOUND.toMillis() + 5000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(hmmemu.node.link.Direction.nodeName(node) + " did not " + what + " within "
+          + BOUND.toMillis() + " ms");
+    }
+    if (!r.getOk()) throw new IllegalStateException("could not " + what + ": " + r.getError());
+    return r;
+  }
+
+  /**
+   * Starts the faults block across the JVMs (ProcessCluster.runFaults: link lines go to every node's link control,
+   * a pause is SIGSTOP and SIGCONT of the node's JVM); {@code applied} hears each step's start and end. Null when
+   * the block is empty.
+   */
+  CompletableFuture<Void> runFaults(hmmemu.cluster.ProcessCluster cluster, hmmemu.node.link.FaultSchedule faults,
+      java.util.function.BiConsumer<hmmemu.node.link.FaultSchedule.Entry, String> applied) {
+    if (faults.entries().isEmpty()) return null;
+    return cluster.runFaults(faults, line -> { }, (e, end, began) -> applied.accept(e, end ? "end" : "start"));
+  }
+
+  /** After the faults block: clears every node's link faults, so the checks see a quiet link (bounded). */
+  void clearFaults() {
+    try {
+      hmmemu.node.link.LinkControl.broadcast(system, "clear", BOUND).toCompletableFuture()
+          .get(BOUND.toMillis() + 5000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("the nodes' link faults were not cleared within " + BOUND.toMillis() + " ms");
+    }
+  }
+
+  /** Arms pause point {@code p} on the node that sends on its direction; completes when that node reports it closed. */
+  CompletableFuture<HmmProtocol.Msg> holdWhen(Scenario.PauseOp p, int deviceId) {
+    long id = gateIds.incrementAndGet();
+    CompletableFuture<HmmProtocol.Msg> f = new CompletableFuture<>();
+    closed.put(id, f);
+    call(p.fromNode(), "arm pause point '" + p.pauseId() + "'", b -> b.setArm(GateArm.newBuilder().setGateId(id)
+        .setFromNode(p.fromNode()).setToNode(p.toNode()).setMessage(p.message()).setDeviceId(deviceId)
+        .setEvent(p.event() == null ? "" : p.event().name()).setKind(p.kind() == null ? "" : p.kind().name())
+        .setSkip(p.skip()).setListener(listener)));
+    return f;
+  }
+
+  /** Opens the pause point on from -> to; its node delivers what it held, in order, before it answers. */
+  void release(int fromNode, int toNode) {
+    call(fromNode, "release the pause point on " + hmmemu.node.link.Direction.nodeName(fromNode) + " -> "
+        + hmmemu.node.link.Direction.nodeName(toNode), b -> b.setRelease(direction(fromNode, toNode)));
+  }
+
+  private static GateDirection direction(int from, int to) {
+    return GateDirection.newBuilder().setFromNode(from).setToNode(to).build();
+  }
+
+  /**
+   * Waits (bounded) until every observation each node had streamed when asked has been applied to the observer.
+   * Called after a barrier: what the nodes sent for earlier requests has been handed to their link stages.
+   */
+  void sync() {
+    for (int node : gates.keySet()) {
+      long n = call(node, "say how many link observations it sent", b -> b.setSync(ObserveSync.getDefaultInstance()))
+          .getObserved();
+      long deadline = System.nanoTime() + BOUND.toNanos();
+      synchronized (this) {
+        while (applied.getOrDefault(node, 0L) < n) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            throw new IllegalStateException(hmmemu.node.link.Direction.nodeName(node) + " streamed " + n
+                + " link observations; " + applied.getOrDefault(node, 0L) + " reached the controller within "
+                + BOUND.toMillis() + " ms");
+          }
+          try {
+            wait(Math.max(1, left / 1_000_000));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+          }
+        }
+      }
+    }
+  }
+}
