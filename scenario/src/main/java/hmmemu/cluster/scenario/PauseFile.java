@@ -474,16 +474,8 @@ final class PauseFile {
     return String.join("\n", out);
   }
 
-  private static String ordinal(int skip) {
-    int n = skip + 1;
-    String suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : switch (n % 10) {
-      case 1 -> "st";
-      case 2 -> "nd";
-      case 3 -> "rd";
-      default -> "th";
-    };
-    return n + suffix;
-  }
+  /** The ordinal of the message after {@code skip} others: 0 -> "1st". */
+  private static String ordinal(int skip) { return Scenario.PauseOp.ordinal(skip + 1); }
 
   static String schedule(int[] s) { return Arrays.toString(s).replace(" ", ""); }
 }

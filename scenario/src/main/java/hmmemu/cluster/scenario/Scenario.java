@@ -266,7 +266,8 @@ public record Scenario(String file, String name, String caseId, String descripti
           + (until == null ? "" : " until the " + until.matched() + " was delivered");
     }
 
-    private static String ordinal(int n) {
+    /** 1 -> "1st", 2 -> "2nd", 11 -> "11th" (the n-th message a pause point names). */
+    static String ordinal(int n) {
       String suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : switch (n % 10) {
         case 1 -> "st";
         case 2 -> "nd";
