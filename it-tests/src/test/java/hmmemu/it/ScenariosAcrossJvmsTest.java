@@ -112,6 +112,22 @@ class ScenariosAcrossJvmsTest {
     sameVerdict("b-double-map.conf", 0);
   }
 
+  /**
+   * A controller hold and link pause points with {@code until}: the nodes report the deliveries the untils name
+   * (gate.proto DeliveryWatch, Delivered), so the holds open as on the embedded cluster; both files find a bug on
+   * purpose, so both runs fail with the same lines.
+   */
+  @Test
+  void untilHoldsGiveTheSameVerdict() throws IOException {
+    for (String name : List.of("d-dmirror-exclusive-dontneed-violation-found.conf", "c-fork-enomem-expectation-found.conf")) {
+      Path f = Path.of("..", "scenarios", "found", name);
+      assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
+      Run embedded = embedded(f);
+      assertSameVerdict(f, embedded, acrossJvms(f), embedded.code());
+      assertTrue(embedded.code() == 0 || embedded.code() == 1, "a verdict, not a usage error: " + embedded.err());
+    }
+  }
+
   /** A wrong invalidation count fails on both with the same line: the count is the nodes', not a default. */
   @Test
   void aWrongCountFailsTheSameWay() throws IOException {
