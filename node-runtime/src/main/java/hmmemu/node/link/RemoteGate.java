@@ -6,6 +6,8 @@ import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Ids;
 import hmmemu.protocol.msg.Msgs;
 import hmmemu.protocol.wire.WireCodec;
+import hmmemu.protocol.wire.pb.Delivered;
+import hmmemu.protocol.wire.pb.DeliveryWatch;
 import hmmemu.protocol.wire.pb.Envelope;
 import hmmemu.protocol.wire.pb.GateArm;
 import hmmemu.protocol.wire.pb.GateClosed;
@@ -32,7 +34,9 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * {@link GateClosed} when it closed, releases it; the observing stage streams the first copy of every NotifierInsert,
  * InvalidateStart and HmmRangeFaultReply this node hands to the wire ({@link LinkObserved}, numbered), from which the
  * controller counts invalidate callbacks. A trigger's event and kind filters read what this node sent and received
- * ({@link #received}): an InvalidateAck's event is its InvalidateStart's, which the GPU node received. Not a kernel
+ * ({@link #received}): an InvalidateAck's event is its InvalidateStart's, which the GPU node received. An until-watch
+ * ({@link DeliveryWatch}) makes it report each message of one type and direction that this node's core stepped on
+ * ({@link #delivered}, {@link Delivered}): a pause point's or controller hold's {@code until}. Not a kernel
  * structure.
  */
 public final class RemoteGate implements Link {
@@ -42,6 +46,8 @@ public final class RemoteGate implements Link {
   private final Map<Long, NotifierKind> kinds = new ConcurrentHashMap<>();
   private final Map<String, NotifyEvent> events = new ConcurrentHashMap<>();
   private volatile ActorRef<Object> listener;
+  /** Until-watches: "fromNode:MessageName" (fromNode -1: a controller request) -> the listener that hears them. */
+  private final Map<String, ActorRef<Object>> watches = new ConcurrentHashMap<>();
   private long observed;
 
   public RemoteGate(int nodeIndex, Link next) {
@@ -70,6 +76,27 @@ public final class RemoteGate implements Link {
 
   @Override
   public void received(int toNode, HmmProtocol.Msg msg) { learn(msg); }
+
+  /** This node's core stepped on {@code msg}: a watched type and direction goes to its listener (node actor thread). */
+  @Override
+  public void delivered(int node, HmmProtocol.Msg msg) {
+    if (watches.isEmpty()) return;
+    int from = senderOf(msg);
+    ActorRef<Object> to = watches.get(from + ":" + msg.getClass().getSimpleName());
+    if (to == null) return;
+    to.tell(Delivered.newBuilder().setNode(nodeIndex).setFromNode(from)
+        .setMessage(WireCodec.encode(msg, new long[0], "")).build());
+  }
+
+  /** The node that sent {@code msg} to this one: the CPU node, a device's GPU node, or -1 (a controller request). */
+  int senderOf(HmmProtocol.Msg msg) {
+    boolean link = msg instanceof HmmProtocol.DriverToHost || msg instanceof HmmProtocol.HostToDriver;
+    if (!link) return -1;
+    return nodeIndex != 0 ? 0 : Ids.nodeOfDevice(deviceOf(msg));
+  }
+
+  /** Arms until-watch {@code w}: from now on this node reports its deliveries of that type and direction. */
+  void watch(DeliveryWatch w, ActorRef<Object> to) { watches.put(w.getFromNode() + ":" + w.getMessage(), to); }
 
   private void learn(HmmProtocol.Msg m) {
     if (m instanceof HmmProtocol.NotifierInsert ins) kinds.put(ins.subId(), ins.kind());
@@ -186,6 +213,7 @@ public final class RemoteGate implements Link {
             case DROP -> r.setDropped(gate.drop(req.getDrop().getFromNode(), req.getDrop().getToNode()));
             case OBSERVE -> listener = resolver.resolveActorRef(req.getObserve().getListener());
             case SYNC -> r.setObserved(observedSoFar());
+            case WATCH -> watch(req.getWatch(), resolver.resolveActorRef(req.getWatch().getListener()));
             default -> throw new IllegalArgumentException("an empty gate request");
           }
         } catch (RuntimeException e) {

@@ -3,7 +3,8 @@
  * node. {@link hmmemu.node.link.Link} is the stage (thread-safe, shared by the nodes of an embedded cluster);
  * {@link hmmemu.node.link.ModeledLink} models delay, bandwidth, loss, duplication, reordering, partitions and
  * pauses from {@link hmmemu.node.link.LinkSettings} (docs/LATENCY.md); {@link hmmemu.node.link.GateLink} pauses a
- * direction at a chosen message; {@link hmmemu.node.link.RemoteGate} is a node's pause gate and observing stage
+ * direction at a chosen message; {@link hmmemu.node.link.RemoteGate} is a node's pause gate, observing stage and
+ * until-watch (it reports watched deliveries)
  * driven by a scenario controller in another JVM (gate.proto; docs/SCENARIOS.md "Across separate JVMs"); {@link hmmemu.node.link.Freeze} freezes a node's actor (SIGSTOP);
  * {@link hmmemu.node.link.FaultSchedule} is a timed list of faults ({@link hmmemu.node.link.FaultScheduleParser}
  * reads the text, {@link hmmemu.node.link.FaultScheduleRunner} applies it in real time);

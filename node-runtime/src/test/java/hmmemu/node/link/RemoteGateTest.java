@@ -69,4 +69,14 @@ class RemoteGateTest {
     GateArm toGpu = GateArm.newBuilder().setFromNode(0).setToNode(1).setMessage("InvalidateStart").build();
     assertThrows(IllegalArgumentException.class, () -> gpu1.arm(toGpu));
   }
+
+  /** An until-watch names a direction by its sender: a device's GPU node, the CPU node, or -1 for the controller. */
+  @Test
+  void aDeliveryIsWatchedByTheNodeThatSentIt() {
+    RemoteGate cpu0 = new RemoteGate(0, Link.DIRECT);
+    assertEquals(1, cpu0.senderOf(new HmmProtocol.InvalidateAck(8, SUB, true)), "an ack came from the device's node");
+    assertEquals(0, gpu1.senderOf(new HmmProtocol.InvalidateStart(8, SUB, 1, 0, 4096, NotifyEvent.CLEAR, 0, true, 0)));
+    assertEquals(-1, cpu0.senderOf(new HmmProtocol.Syscall(Ids.reqId(DEVICE, 4), 1,
+        HmmProtocol.SyscallKind.MADV_DONTNEED, 0, 4096, 0, null, 0)), "a controller request");
+  }
 }

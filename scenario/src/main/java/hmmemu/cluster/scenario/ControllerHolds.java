@@ -70,7 +70,7 @@ final class ControllerHolds {
 
   /** When {@code until} (with its trigger) was delivered: a reply to the controller here, else by the host. */
   CompletableFuture<HmmProtocol.Msg> whenUntil(Scenario.PauseOp until, Predicate<HmmProtocol.Msg> trigger) {
-    return until.reply() ? whenReplied(until.fromNode(), trigger) : host.whenDelivered(until.fromNode(), until.toNode(), trigger);
+    return until.reply() ? whenReplied(until.fromNode(), trigger) : host.whenDelivered(until, trigger);
   }
 
   /** The gate trigger of a pause point: message type, device, event, subscription kind, after skip matches. */

@@ -3,6 +3,8 @@ package hmmemu.cluster.scenario;
 import hmmemu.node.link.RemoteGate;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.wire.WireCodec;
+import hmmemu.protocol.wire.pb.Delivered;
+import hmmemu.protocol.wire.pb.DeliveryWatch;
 import hmmemu.protocol.wire.pb.Envelope;
 import hmmemu.protocol.wire.pb.GateArm;
 import hmmemu.protocol.wire.pb.GateClosed;
@@ -39,7 +41,9 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * reports it closed, and feeds the link observations the nodes stream (numbered per node, applied in order) to one
  * {@link InvalidateObserver}. {@link #sync} waits (bounded) until every observation a node had streamed when asked
  * has been applied, so an expectation after {@link ScenarioCluster#barrier} counts what the embedded runner would.
- * Not a kernel structure.
+ * An {@code until} arms a {@link DeliveryWatch} on its receiving node ({@link #watch}); the {@link Delivered} notices
+ * the node sends back go to the host's delivery sink, as an embedded node's {@code Link.delivered} does. Not a
+ * kernel structure.
  */
 final class JvmLinkTap {
   /** The bound on one request to a node's gate and on one observation sync. */
@@ -55,9 +59,13 @@ final class JvmLinkTap {
   private final Map<Integer, Long> applied = new HashMap<>();
   private final Map<Integer, TreeMap<Long, Envelope>> early = new HashMap<>();
   private String listener;
+  /** Where the nodes' Delivered notices go: (receiving scenario node, message), in the order each node sent them. */
+  private final java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered;
 
-  JvmLinkTap(ActorSystem<?> system, InvalidateObserver observer) {
+  JvmLinkTap(ActorSystem<?> system, InvalidateObserver observer,
+      java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered) {
     this.system = system;
+    this.delivered = delivered;
     this.observer = observer;
     this.resolver = ActorRefResolver.get(system);
   }
@@ -100,6 +108,14 @@ final class JvmLinkTap {
     if (m instanceof GateClosed c) {
       CompletableFuture<HmmProtocol.Msg> f = closed.get(c.getGateId());
       if (f != null) f.complete(WireCodec.decode(c.getMessage()));
+    } else if (m instanceof Delivered d) {
+      HmmProtocol.Msg msg;
+      try {
+        msg = WireCodec.decode(d.getMessage());
+      } catch (RuntimeException ex) {
+        return; // not a protocol message (the node encoded it, so this does not happen)
+      }
+      delivered.accept(d.getNode(), msg);
     } else if (m instanceof LinkObserved o) {
       synchronized (this) {
         TreeMap<Long, Envelope> waiting = early.computeIfAbsent(o.getNode(), k -> new TreeMap<>());
@@ -200,6 +216,15 @@ final class JvmLinkTap {
         .setEvent(p.event() == null ? "" : p.event().name()).setKind(p.kind() == null ? "" : p.kind().name())
         .setSkip(p.skip()).setListener(listener)));
     return f;
+  }
+
+  /**
+   * Asks node {@code toNode} to report, from now on, every {@code message} its core steps on that came from
+   * {@code fromNode} (-1: a controller request): an {@code until}'s deliveries. Answered once armed (bounded).
+   */
+  void watch(int fromNode, int toNode, String message) {
+    call(toNode, "watch for a delivered " + message, b -> b.setWatch(DeliveryWatch.newBuilder().setFromNode(fromNode)
+        .setMessage(message).setListener(listener)));
   }
 
   /** Opens the pause point on from -> to; its node delivers what it held, in order, before it answers. */

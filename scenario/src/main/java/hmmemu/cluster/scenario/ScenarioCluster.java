@@ -222,6 +222,18 @@ final class ScenarioCluster implements ScenarioHost {
     return w.done();
   }
 
+  /**
+   * Across JVMs the receiving node reports the deliveries of {@code u}'s type and direction (gate.proto
+   * DeliveryWatch), which {@link JvmLinkTap} feeds to {@link #delivered} as the embedded link stage does.
+   */
+  @Override
+  public CompletableFuture<HmmProtocol.Msg> whenDelivered(Scenario.PauseOp u,
+      java.util.function.Predicate<HmmProtocol.Msg> trigger) {
+    CompletableFuture<HmmProtocol.Msg> f = whenDelivered(u.fromNode(), u.toNode(), trigger); // before the node reports
+    if (jvm != null) jvm.watch(u.fromNode(), u.toNode(), u.message());
+    return f;
+  }
+
   /** Scenario node {@code to}'s core stepped on {@code msg}: the watchers of its direction are offered it. */
   private void delivered(int to, HmmProtocol.Msg msg) {
     if (deliveryWatches.isEmpty()) return;
@@ -316,7 +328,8 @@ final class ScenarioCluster implements ScenarioHost {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
     client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
-    jvm = new JvmLinkTap(cluster.controlSystem(), new InvalidateObserver(InvalidateObserver.rangesOf(scenario)));
+    jvm = new JvmLinkTap(cluster.controlSystem(), new InvalidateObserver(InvalidateObserver.rangesOf(scenario)),
+        this::delivered);
     try {
       jvm.start(gpus);
     } catch (RuntimeException e) {

@@ -134,6 +134,14 @@ interface ScenarioHost {
    */
   CompletableFuture<HmmProtocol.Msg> whenDelivered(int fromNode, int toNode, Predicate<HmmProtocol.Msg> trigger);
 
+  /**
+   * {@link #whenDelivered} for the {@code until} {@code u} (its direction, with {@code trigger} its trigger); a host
+   * whose nodes run in other JVMs also asks the receiving node to report deliveries of {@code u}'s message type.
+   */
+  default CompletableFuture<HmmProtocol.Msg> whenDelivered(Scenario.PauseOp u, Predicate<HmmProtocol.Msg> trigger) {
+    return whenDelivered(u.fromNode(), u.toNode(), trigger);
+  }
+
   /** The invalidate callbacks and hmm_range_fault answers seen on the link. */
   InvalidateObserver observer();
 

@@ -81,10 +81,6 @@ public final class ScenarioRunner {
       return s.line() + ": " + s.label() + ": crash and restart steps are not supported across separate JVMs"
           + " (the runner crashes and restarts an embedded node's ActorSystem)";
     }
-    if (a instanceof Scenario.PauseOp p && p.until() != null) {
-      return s.line() + ": " + s.label() + ": a pause point's or controller hold's until is not supported across"
-          + " separate JVMs (its release waits for a delivery that only an embedded node's link stage reports)";
-    }
     return null;
   }
 

@@ -28,8 +28,9 @@
  With {@code ScenarioRunner.SeparateJvms} in the options ({@code hmm-emu cluster --scenario}) the cluster is a
  * {@link hmmemu.cluster.ProcessCluster} instead, one JVM per node, whose nodes run the gate and the observer
  * themselves ({@link hmmemu.node.link.RemoteGate}); {@code JvmLinkTap} is the controller's end (arms and releases
- * pause points, applies the streamed observations, syncs them after each barrier; docs/SCENARIOS.md "Across
- * separate JVMs"). {@code ScenarioRunner.unsupportedAcrossJvms} names what needs the embedded cluster.
+ * pause points, applies the streamed observations, syncs them after each barrier, arms an {@code until}'s delivery
+ * watch on its receiving node and feeds the deliveries it reports to the cluster's delivery watchers;
+ * docs/SCENARIOS.md "Across separate JVMs"). {@code ScenarioRunner.unsupportedAcrossJvms} names what needs the embedded cluster.
  *
  * <p>The same steps run in the deterministic simulator ({@link hmmemu.cluster.scenario.SimScenarioRunner}, the entry
  * point of {@code hmm-emu sim}): {@code StepExecutor} talks only to a {@code ScenarioHost} (requests, the host's
@@ -42,8 +43,8 @@
  * explore scheduler ({@code SimHost.BlockChoice}; {@code PauseFile} writes a chosen order as async steps).
  * A controller hold (a pause point with {@code from = controller}) is the executor's ({@code ControllerHolds}: it
  * holds one of the steps' requests until a named message was delivered); hosts report deliveries through
- * {@code ScenarioHost.whenDelivered} (the cluster from {@code Link.delivered}, the simulator from
- * {@code Sim.onDelivered}).
+ * {@code ScenarioHost.whenDelivered} (the cluster from {@code Link.delivered}, across JVMs from the nodes' gate.proto
+ * {@code Delivered} notices, the simulator from {@code Sim.onDelivered}).
  *
  * <p>Guarantees: every wait is bounded, so a run never hangs; a step that does not complete in time is reported as a
  * deadlock naming the pending steps, what each waits on and the pause points that hold a direction. Expectations
