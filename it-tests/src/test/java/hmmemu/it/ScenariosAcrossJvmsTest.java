@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import hmmemu.cluster.cli.Main;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 12, item 4: a scenario file gives the same verdict on the embedded cluster ({@code hmm-emu run FILE}) and
  * across separate JVMs ({@code hmm-emu cluster --scenario FILE}: a CPU node JVM and one JVM per GPU node, pause
  * points and invalidation counts carried by gate.proto messages). Both run through the CLI's own entry point
- * ({@link Main#run}); the test compares their exit codes and their JSON verdict lines (ok, failures per file).
+ * ({@code Main.run}, through {@link CliCapture}); the test compares their exit codes and their JSON verdict lines (ok, failures per file).
  * Representative files: C11 (a pause point with event and kind filters, await-paused, resume, invalidation counts),
  * C04 (invalidation counts on two GPU nodes), B double_map (plain, two GPU nodes), and a copy of C11 whose count
  * is wrong on purpose, which must fail the same way on both (the counts really travel). Every wait is the runner's,
@@ -36,21 +32,10 @@ class ScenariosAcrossJvmsTest {
   private record Run(int code, JsonNode verdict, String out, String err) {}
 
   private Run cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = Main.run(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    String o = out.toString(StandardCharsets.UTF_8);
-    String e = err.toString(StandardCharsets.UTF_8);
+    CliCapture.Run r = CliCapture.run(args);
+    int code = r.code();
+    String o = r.out();
+    String e = r.err();
     // the verdict lines with their wall times, for the test's log
     o.lines().filter(l -> l.startsWith("PASS ") || l.startsWith("FAIL ")).forEach(l -> System.out.println(args[0] + ": " + l));
     JsonNode verdict = null;

@@ -12,7 +12,6 @@ import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.NodeConfig;
 import hmmemu.cluster.check.Recording;
-import hmmemu.cluster.cli.Main;
 import hmmemu.node.ModelClock;
 import hmmemu.node.NodeCounters;
 import hmmemu.node.link.Link;
@@ -29,9 +28,6 @@ import hmmemu.protocol.model.VmaKind;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Ids;
 import hmmemu.report.RunRecorder;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -164,17 +160,9 @@ class StatusCountersTest {
   }
 
   private static String run(String... args) {
-    PrintStream oldOut = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = Main.run(args);
-    } finally {
-      System.setOut(oldOut);
-    }
-    String s = out.toString(StandardCharsets.UTF_8);
-    assertEquals(0, code, "hmm-emu " + String.join(" ", args) + ": " + s);
+    CliCapture.Run r = CliCapture.run(args);
+    String s = r.out();
+    assertEquals(0, r.code(), "hmm-emu " + String.join(" ", args) + ": " + s + r.err());
     return s;
   }
 }

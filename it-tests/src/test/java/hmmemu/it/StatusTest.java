@@ -11,13 +11,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.EmbeddedCluster;
 import hmmemu.cluster.NodeConfig;
-import hmmemu.cluster.cli.Main;
 import hmmemu.node.link.Link;
 import hmmemu.node.link.LinkControl;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.ModeledLink;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -84,19 +81,8 @@ class StatusTest {
   private record Run(int code, String out, String err) {}
 
   private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int code = Main.run(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8).strip(), err.toString(StandardCharsets.UTF_8).strip());
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+    CliCapture.Run r = CliCapture.run(args);
+    return new Run(r.code(), r.out().strip(), r.err().strip());
   }
 
   @Test

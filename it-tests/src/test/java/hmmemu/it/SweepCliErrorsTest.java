@@ -3,27 +3,15 @@ package hmmemu.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import hmmemu.cluster.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** Bad flags of {@code hmm-emu sweep}: one line on stderr and exit 2, before any cluster starts. */
 class SweepCliErrorsTest {
 
   private static void assertUsage(String contains, String... args) {
-    PrintStream old = System.err;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = Main.run(args);
-    } finally {
-      System.setErr(old);
-    }
-    String err = buf.toString(StandardCharsets.UTF_8).strip();
-    assertEquals(2, code, "exit code; stderr: " + err);
+    CliCapture.Run r = CliCapture.run(args);
+    String err = r.err().strip();
+    assertEquals(2, r.code(), "exit code; stderr: " + err);
     assertTrue(err.contains(contains), "stderr should mention '" + contains + "': " + err);
     assertEquals(1, err.lines().count(), "one line: " + err);
   }

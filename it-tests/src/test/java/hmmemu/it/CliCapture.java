@@ -1,0 +1,32 @@
+package hmmemu.it;
+
+import hmmemu.cluster.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+/** Runs the CLI ({@code Main.run}) in this JVM with its stdout and stderr captured. A test helper, not a kernel structure. */
+final class CliCapture {
+  private CliCapture() {}
+
+  /** One CLI run: its exit code and what it printed on each stream. */
+  record Run(int code, String out, String err) {}
+
+  /** Runs {@code hmm-emu args...}; System.out and System.err are restored afterwards, also on a throw. */
+  static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = Main.run(args);
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+}
