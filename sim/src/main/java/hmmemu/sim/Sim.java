@@ -425,8 +425,10 @@ public final class Sim implements LinkStage.Host {
       ready = n.gpu.step(msg, nowMicros());
     }
     finishStep(n, msg, ready);
-    if (!deliveryListeners.isEmpty()) {
-      for (DeliveryListener l : List.copyOf(deliveryListeners)) l.delivered(n.index, msg, requester != null);
+    // Listeners are only ever added; one added while this loop runs hears the next delivery, not this one (the
+    // size is read once), without copying the list on every delivered message.
+    for (int i = 0, count = deliveryListeners.size(); i < count; i++) {
+      deliveryListeners.get(i).delivered(n.index, msg, requester != null);
     }
   }
 
