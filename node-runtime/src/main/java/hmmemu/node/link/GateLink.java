@@ -23,7 +23,7 @@ import org.apache.pekko.actor.typed.ActorRef;
  * that closed it: the sending kernel thread is paused right after its last delivered message, and the other
  * threads' messages on the direction pass (docs/PROTOCOL.md §5.8; case C12's ENOMEM branch).
  */
-public final class GateLink implements Link {
+public final class GateLink extends ForwardingLink {
   private record Held(ActorRef<Envelope> to, Envelope envelope) {}
 
   private static final class Gate {
@@ -45,11 +45,10 @@ public final class GateLink implements Link {
     boolean holds(Envelope envelope) { return lane == 0 || envelope.getLinkLane() == lane; }
   }
 
-  private final Link next;
   private final Map<Long, Gate> gates = new HashMap<>();
   private final ReplayFilter firstCopies = new ReplayFilter();
 
-  public GateLink(Link next) { this.next = next; }
+  public GateLink(Link next) { super(next); }
 
   private static long key(int from, int to) { return ((long) from << 32) | (to & 0xffffffffL); }
 
@@ -88,15 +87,6 @@ public final class GateLink implements Link {
     g.held().clear();
     return n;
   }
-
-  @Override
-  public LinkReliability reliability() { return next.reliability(); }
-
-  @Override
-  public void count(int fromNode, int toNode, LinkReliability.Event event, long n) { next.count(fromNode, toNode, event, n); }
-
-  @Override
-  public void lost(int fromNode, int toNode, long seq, String what) { next.lost(fromNode, toNode, seq, what); }
 
   @Override
   public synchronized void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {

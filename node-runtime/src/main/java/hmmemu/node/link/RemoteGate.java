@@ -104,11 +104,10 @@ public final class RemoteGate implements Link {
   }
 
   /** The observing stage, inside the gates: it sees a held message once it is delivered. */
-  private final class Observing implements Link {
-    private final Link next;
+  private final class Observing extends ForwardingLink {
     private final ReplayFilter firstCopies = new ReplayFilter();
 
-    Observing(Link next) { this.next = next; }
+    Observing(Link next) { super(next); }
 
     @Override
     public void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
@@ -119,15 +118,6 @@ public final class RemoteGate implements Link {
       }
       next.send(fromNode, toNode, to, envelope);
     }
-
-    @Override
-    public LinkReliability reliability() { return next.reliability(); }
-
-    @Override
-    public void count(int fromNode, int toNode, LinkReliability.Event event, long n) { next.count(fromNode, toNode, event, n); }
-
-    @Override
-    public void lost(int fromNode, int toNode, long seq, String what) { next.lost(fromNode, toNode, seq, what); }
   }
 
   private void observe(Envelope envelope) {

@@ -1,7 +1,7 @@
 package hmmemu.cluster.scenario;
 
+import hmmemu.node.link.ForwardingLink;
 import hmmemu.node.link.Link;
-import hmmemu.node.link.LinkReliability;
 import hmmemu.node.link.ReplayFilter;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.wire.WireCodec;
@@ -13,13 +13,12 @@ import org.apache.pekko.actor.typed.ActorRef;
  * first copy of each to an {@link InvalidateObserver} (subscription kinds, invalidate callbacks per device, kind and
  * event, hmm_range_fault answers). Placed inside the pause gates, it sees a held message only once it is delivered.
  */
-final class ObservingLink implements Link {
-  private final Link next;
+final class ObservingLink extends ForwardingLink {
   private final InvalidateObserver observer;
   private final ReplayFilter firstCopies = new ReplayFilter();
 
   ObservingLink(Link next, InvalidateObserver observer) {
-    this.next = next;
+    super(next);
     this.observer = observer;
   }
 
@@ -31,15 +30,6 @@ final class ObservingLink implements Link {
     if (firstCopies.first(fromNode, to, envelope)) observe(envelope); // a data-link replay is not a new callback
     next.send(fromNode, toNode, to, envelope);
   }
-
-  @Override
-  public LinkReliability reliability() { return next.reliability(); }
-
-  @Override
-  public void lost(int fromNode, int toNode, long seq, String what) { next.lost(fromNode, toNode, seq, what); }
-
-  @Override
-  public void count(int fromNode, int toNode, LinkReliability.Event event, long n) { next.count(fromNode, toNode, event, n); }
 
   private void observe(Envelope envelope) {
     HmmProtocol.Msg m;
