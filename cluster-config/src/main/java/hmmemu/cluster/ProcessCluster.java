@@ -40,7 +40,9 @@ import org.apache.pekko.cluster.typed.Join;
  * its stdin pipe closes, and a {@link #watchdog} process beside each child thaws and kills it when this process is
  * gone (so even a SIGKILL of this process ends them, a SIGSTOPped child included); a JVM shutdown hook destroys
  * them on Ctrl-C, and {@link #close} kills them. {@link #runFaults} carries out a fault schedule: crash (SIGKILL), pause (SIGSTOP),
- * resume (SIGCONT) and restart of a child JVM, and link faults sent to every node's link stage.
+ * resume (SIGCONT) and restart of a child JVM, and link faults sent to every node's link stage; a scenario runner
+ * hands it its own node actions ({@link FaultSchedule.Callbacks}). Over 600 lines: the process faults need the
+ * children's bookkeeping (launch, watchdogs, logs, indexes), which stays private to this class.
  */
 public final class ProcessCluster implements ClusterHandle {
   private static final Pattern LISTENING = Pattern.compile("listening on ([^\\s:]+):(\\d+)");
