@@ -41,5 +41,28 @@ final class LinkLines {
     return sb.toString().strip();
   }
 
+  /**
+   * The link action with every node it names replaced by {@code node} of it (a scenario's GPU node number by its
+   * current incarnation's cluster index); the identity keeps it as it is.
+   */
+  static FaultSchedule.Action renamed(FaultSchedule.Action a, java.util.function.IntUnaryOperator node) {
+    if (a instanceof FaultSchedule.AddDelay d) {
+      return new FaultSchedule.AddDelay(renamed(d.directions(), node), d.micros(), d.jitterMicros(), d.forDuration());
+    } else if (a instanceof FaultSchedule.SetProbability p) {
+      return new FaultSchedule.SetProbability(p.fault(), renamed(p.directions(), node), p.p(), p.forDuration());
+    } else if (a instanceof FaultSchedule.Partition p) {
+      return new FaultSchedule.Partition(node.applyAsInt(p.node()), p.mode(), p.forDuration());
+    } else if (a instanceof FaultSchedule.Heal h) {
+      return new FaultSchedule.Heal(node.applyAsInt(h.node()));
+    }
+    return a;
+  }
+
+  private static java.util.List<Direction> renamed(java.util.List<Direction> ds, java.util.function.IntUnaryOperator node) {
+    java.util.List<Direction> out = new java.util.ArrayList<>();
+    for (Direction x : ds) out.add(new Direction(node.applyAsInt(x.from()), node.applyAsInt(x.to())));
+    return out;
+  }
+
   private static String forClause(Duration d) { return d == null ? "" : " for " + d.toNanos() + "ns"; }
 }

@@ -40,7 +40,9 @@ import org.apache.pekko.cluster.typed.Join;
  * its stdin pipe closes, and a {@link #watchdog} process beside each child thaws and kills it when this process is
  * gone (so even a SIGKILL of this process ends them, a SIGSTOPped child included); a JVM shutdown hook destroys
  * them on Ctrl-C, and {@link #close} kills them. {@link #runFaults} carries out a fault schedule: crash (SIGKILL), pause (SIGSTOP),
- * resume (SIGCONT) and restart of a child JVM, and link faults sent to every node's link stage.
+ * resume (SIGCONT) and restart of a child JVM, and link faults sent to every node's link stage; a scenario runner
+ * hands it its own node actions ({@link FaultSchedule.Callbacks}). Over 600 lines: the process faults need the
+ * children's bookkeeping (launch, watchdogs, logs, indexes), which stays private to this class.
  */
 public final class ProcessCluster implements ClusterHandle {
   private static final Pattern LISTENING = Pattern.compile("listening on ([^\\s:]+):(\\d+)");
@@ -49,13 +51,16 @@ public final class ProcessCluster implements ClusterHandle {
   private static final class Child {
     final int node;
     final List<String> args;
+    /** Its devices ({@code --devices}); a restart starts as many. */
+    final int devices;
     volatile Process process;
     volatile Path log;
     volatile boolean stopped;
 
-    Child(int node, List<String> args) {
+    Child(int node, List<String> args, int devices) {
       this.node = node;
       this.args = args;
+      this.devices = devices;
     }
   }
 
@@ -96,11 +101,8 @@ public final class ProcessCluster implements ClusterHandle {
     try {
       management = NodeConfig.managementEnabled(system.settings().config()) ? NodeConfig.startManagement(system) : null;
       seedArg = seed.host().get() + ":" + seed.port().get();
-      children.add(new Child(0, List.of("--role", "cpu", "--no-checker")));
-      for (int k = 1; k <= gpuNodes; k++) {
-        children.add(new Child(k, List.of("--role", "gpu", "--node-index", Integer.toString(k), "--devices",
-            Integer.toString(Math.max(1, devicesPerNode.getOrDefault(k, 1))))));
-      }
+      children.add(new Child(0, List.of("--role", "cpu", "--no-checker"), 0));
+      for (int k = 1; k <= gpuNodes; k++) children.add(gpuChild(k, Math.max(1, devicesPerNode.getOrDefault(k, 1))));
       for (Child c : children) launch(c);
       awaitUp(2 + gpuNodes, upTimeout);
       cpu = find(ServiceKeys.CPU, upTimeout, null);
@@ -129,6 +131,11 @@ public final class ProcessCluster implements ClusterHandle {
   }
 
   private static String name(int node) { return Direction.nodeName(node); }
+
+  private static Child gpuChild(int k, int devices) {
+    return new Child(k, List.of("--role", "gpu", "--node-index", Integer.toString(k), "--devices",
+        Integer.toString(devices)), devices);
+  }
 
   private void launch(Child c) {
     List<String> cmd = new ArrayList<>();
@@ -408,6 +415,8 @@ public final class ProcessCluster implements ClusterHandle {
    * node), maps a member's address to the node indexes whose drivers spoke from it, and dedups inserts and
    * requests that a new incarnation's restarted id counters would repeat; the checker's causal delivery would take
    * the new incarnation's events (its vector clock entry restarting at 0) for duplicates (docs/FAULTS.md, Restart).
+   * The new JVM hosts as many devices as the crashed one; the wait ends once the controller sees it Up (as
+   * {@code EmbeddedCluster.restartGpu} waits for the CPU node's view), bounded by the start timeout.
    *
    * @return the new node index
    */
@@ -418,7 +427,7 @@ public final class ProcessCluster implements ClusterHandle {
     Child c;
     synchronized (gpus) {
       int k = children.size();
-      c = new Child(k, List.of("--role", "gpu", "--node-index", Integer.toString(k)));
+      c = gpuChild(k, Math.max(1, old.devices));
       children.add(c);
     }
     int k = c.node;
@@ -440,11 +449,25 @@ public final class ProcessCluster implements ClusterHandle {
       pause(50);
     }
     ActorRef<Envelope> ref = find(ServiceKeys.gpu(k), upTimeout, port);
+    awaitMemberUp(port, deadline, "restarted " + name(node) + " (as " + name(k) + ")");
     synchronized (gpus) {
       while (gpus.size() < k - 1) gpus.add(null);
       gpus.add(ref);
     }
     return k;
+  }
+
+  /** Waits (until {@code deadline}, System.nanoTime) until the controller sees the member on {@code port} Up. */
+  private void awaitMemberUp(int port, long deadline, String what) {
+    while (true) {
+      for (var m : Cluster.get(system).state().getMembers()) {
+        if (m.status() == MemberStatus.up() && m.address().getPort().map(p -> p == port).orElse(false)) return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(what + " registered but was not Up within " + upTimeout.toSeconds() + " s");
+      }
+      pause(50);
+    }
   }
 
   /** Whether node's JVM was crashed by {@link #crash} (and not restarted). */
@@ -500,6 +523,17 @@ public final class ProcessCluster implements ClusterHandle {
    * an entry with {@code for} is a window from its start to its end step, one without is a point).
    */
   public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log, FaultSteps ran) {
+    return runFaults(schedule, log, ran, null, n -> n);
+  }
+
+  /**
+   * As above, the node actions (crash, restart, pause, resume) carried out by {@code nodes} instead of this
+   * cluster's own ({@link #crash}, {@link #restart}, {@link #stop}, {@link #cont}), and every node a link action
+   * names sent as {@code clusterNode} of it: a scenario runner's, whose gpu1 names the current incarnation of its
+   * GPU node 1 (docs/SCENARIOS.md "Crash and restart"). {@code nodes} null: this cluster's own.
+   */
+  public CompletableFuture<Void> runFaults(FaultSchedule schedule, Consumer<String> log, FaultSteps ran,
+      FaultSchedule.Callbacks nodes, java.util.function.IntUnaryOperator clusterNode) {
     List<Step> steps = new ArrayList<>();
     int order = 0;
     for (FaultSchedule.Entry e : schedule.entries()) {
@@ -525,7 +559,7 @@ public final class ProcessCluster implements ClusterHandle {
         }
         long began = System.nanoTime();
         try {
-          String what = s.end() ? end(s.entry()) : apply(s.entry());
+          String what = s.end() ? end(s.entry(), nodes) : apply(s.entry(), nodes, clusterNode);
           log.accept("fault " + s.entry() + ": " + what);
           ran.ran(s.entry(), s.end(), began);
         } catch (Exception ex) {
@@ -541,9 +575,22 @@ public final class ProcessCluster implements ClusterHandle {
     return done;
   }
 
-  private String apply(FaultSchedule.Entry e) throws Exception {
+  private String apply(FaultSchedule.Entry e, FaultSchedule.Callbacks nodes,
+      java.util.function.IntUnaryOperator clusterNode) throws Exception {
     FaultSchedule.Action a = e.action();
-    if (a instanceof FaultSchedule.Crash c) {
+    if (nodes != null && a instanceof FaultSchedule.Crash c) {
+      nodes.crash(c.node());
+      return "crashed " + name(c.node());
+    } else if (nodes != null && a instanceof FaultSchedule.Restart r) {
+      nodes.restart(r.node());
+      return "restarted " + name(r.node()) + " (a new member)";
+    } else if (nodes != null && a instanceof FaultSchedule.Pause p) {
+      nodes.pause(p.node());
+      return "paused " + name(p.node());
+    } else if (nodes != null && a instanceof FaultSchedule.Resume r) {
+      nodes.resume(r.node());
+      return "resumed " + name(r.node());
+    } else if (a instanceof FaultSchedule.Crash c) {
       crash(c.node());
       return "SIGKILL " + name(c.node());
     } else if (a instanceof FaultSchedule.Restart r) {
@@ -556,7 +603,7 @@ public final class ProcessCluster implements ClusterHandle {
       cont(r.node());
       return "SIGCONT " + name(r.node());
     }
-    String line = LinkLines.of(a);
+    String line = LinkLines.of(LinkLines.renamed(a, clusterNode));
     List<String> replies = LinkControl.broadcast(system, line, Duration.ofSeconds(5)).toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     for (String r : replies) {
@@ -566,8 +613,12 @@ public final class ProcessCluster implements ClusterHandle {
     return String.join("; ", replies);
   }
 
-  private String end(FaultSchedule.Entry e) {
+  private String end(FaultSchedule.Entry e, FaultSchedule.Callbacks nodes) {
     if (e.action() instanceof FaultSchedule.Pause p) {
+      if (nodes != null) {
+        nodes.resume(p.node());
+        return "resumed " + name(p.node());
+      }
       cont(p.node());
       return "SIGCONT " + name(p.node());
     }

@@ -58,28 +58,27 @@ class ClusterCliErrorsTest {
   }
 
   /**
-   * {@code cluster --scenario} runs scenarios across JVMs (ScenariosAcrossJvmsTest); what only the embedded cluster
-   * can do is refused before any JVM starts, naming the exact step or block, and so is a missing file.
+   * {@code cluster --scenario} runs scenarios across JVMs (ScenariosAcrossJvmsTest), crash and restart included
+   * (a SIGKILL of the node's JVM; a new JVM under the next node index). What it still refuses before any JVM
+   * starts, one line naming the file: fewer GPU nodes than the file needs, a restart beyond the 15 GPU node
+   * indexes, a missing file.
    */
   @Test
-  void scenarioAcrossJvmsRefusesOnlyWhatNeedsTheEmbeddedCluster() {
-    Run crash = run("cluster", "--scenario", "../scenarios/cases/m10-devpriv-node-dies-in-migrate-to-ram.conf");
-    assertUsage(crash, "m10-devpriv-node-dies-in-migrate-to-ram.conf:21: ");
-    assertTrue(crash.err().contains("(crash gpu1, line 21): crash and restart steps are not supported across separate"
-        + " JVMs"), crash.err());
-    assertUsage(run("cluster", "--scenario", "../scenarios/faults/crash-restart.conf"),
-        "crash-restart.conf:1: the faults block's \"at 5s crash gpu1\": crash and restart are not supported");
+  void scenarioAcrossJvmsRefusesOnlyWhatCannotRun() {
     assertUsage(run("cluster", "--gpu", "1", "--scenario", "../scenarios/cases/c04-two-devices.conf"),
         "c04-two-devices.conf needs 2 GPU nodes");
+    // gpu1's restart (the faults block's "at 6s restart it") would be the 16th GPU node index
+    assertUsage(run("cluster", "--gpu", "15", "--scenario", "../scenarios/faults/crash-restart.conf"),
+        "crash-restart.conf: its last restart would be gpu16, beyond the 15 GPU node indexes");
     assertUsage(run("cluster", "--scenario", "scenarios/cases/no-such.conf"), "no such file or directory");
-    // a pause point's or controller hold's until runs across JVMs now (ScenariosAcrossJvmsTest): not refused
-    for (String f : new String[] {"found/d-dmirror-exclusive-dontneed-violation-found.conf",
-        "found/c-fork-enomem-expectation-found.conf"}) {
+    // restarts counted from steps and from the faults block; crash and await-gone steps add no node index
+    String[][] files = {{"faults/crash-restart.conf", "3"}, {"faults/crash-holding-folio-lock.conf", "3"},
+        {"cases/m10-devpriv-node-dies-in-migrate-to-ram.conf", "2"}, {"cases/x06-fork-meets-dead-drivers-lock.conf", "2"}};
+    for (String[] f : files) {
       hmmemu.cluster.scenario.Scenario s =
-          hmmemu.cluster.scenario.ScenarioParser.parse(java.nio.file.Path.of("..", "scenarios", f));
-      assertTrue(s.steps().stream().anyMatch(st -> st.action() instanceof hmmemu.cluster.scenario.Scenario.PauseOp p
-          && p.until() != null), f + " no longer has a pause point with until");
-      assertEquals(null, hmmemu.cluster.scenario.ScenarioRunner.unsupportedAcrossJvms(s), f);
+          hmmemu.cluster.scenario.ScenarioParser.parse(java.nio.file.Path.of("..", "scenarios", f[0]));
+      assertEquals(Integer.parseInt(f[1]), hmmemu.cluster.scenario.ScenarioRunner.lastRestartIndex(s, s.gpuNodes()), f[0]);
+      assertEquals(14 + Integer.parseInt(f[1]) - s.gpuNodes(), hmmemu.cluster.scenario.ScenarioRunner.lastRestartIndex(s, 14), f[0]);
     }
   }
 

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code Main.run}, through {@link CliCapture}); the test compares their exit codes and their JSON verdict lines (ok, failures per file).
  * Representative files: C11 (a pause point with event and kind filters, await-paused, resume, invalidation counts),
  * C04 (invalidation counts on two GPU nodes), B double_map (plain, two GPU nodes), and a copy of C11 whose count
- * is wrong on purpose, which must fail the same way on both (the counts really travel). Every wait is the runner's,
- * bounded; ports are free ones picked by the nodes.
+ * is wrong on purpose, which must fail the same way on both (the counts really travel), and a crash and restart
+ * file (a SIGKILL of a GPU node's JVM, a new JVM under the next node index). Every wait is the runner's, bounded;
+ * ports are free ones picked by the nodes.
  */
 class ScenariosAcrossJvmsTest {
   private static final Path CASES = Path.of("..", "scenarios", "cases");
@@ -138,6 +139,22 @@ class ScenariosAcrossJvmsTest {
       assertTrue(l.contains("I1 at mm1 va=0x7f0000000000 pfn=0x1000 dev16") && l.contains("I2 at mm1 va=0x7f0000000000"),
           "the stale atomic entry: " + why);
     }
+  }
+
+  /**
+   * Crash and restart as steps: GPU node 1 is killed (embedded: its ActorSystem terminated; across JVMs: SIGKILL of
+   * its JVM) while a pause point holds its driver's folio_unlock; the CPU node declares it gone, the folio-lock lease
+   * runs out, T1's fault restores the dead device's entry; the restart is a new member whose G is bound again and
+   * converts the page in one iteration. The file asserts the counts (NodeGone, FolioLockLeaseExpired, cpu-faults,
+   * driver-iterations) on both hosts. The one crash file in this test: each run takes a minute or two across JVMs
+   * (the failure detector and the Split Brain Resolver take seconds of wall time); M10, X06 and
+   * faults/crash-restart.conf (the faults block's crash and restart lines) go the same way.
+   */
+  @Test
+  void crashAndRestartStepsGiveTheSameVerdict() throws IOException {
+    Path f = Path.of("..", "scenarios", "faults", "crash-holding-folio-lock.conf");
+    assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
+    assertSameVerdict(f, embedded(f), acrossJvms(f), 0);
   }
 
   /** A wrong invalidation count fails on both with the same line: the count is the nodes', not a default. */

@@ -236,8 +236,8 @@ final class ClusterCommand implements Callable<Integer> {
   }
 
   /**
-   * {@code --scenario}: every file parsed and checked first (a malformed one, or one with a step that needs the
-   * embedded cluster: one line naming it, exit 2), then each runs on its own cluster of separate JVMs
+   * {@code --scenario}: every file parsed and checked first (a malformed one, or one that needs more GPU node
+   * indexes than there are: one line naming it, exit 2), then each runs on its own cluster of separate JVMs
    * ({@link hmmemu.cluster.scenario.ScenarioRunner.SeparateJvms}) and is reported as {@code hmm-emu run} does.
    */
   private int runScenarios() {
@@ -261,13 +261,14 @@ final class ClusterCommand implements Callable<Integer> {
       return 2;
     }
     for (hmmemu.cluster.scenario.Scenario s : scenarios) {
-      String why = hmmemu.cluster.scenario.ScenarioRunner.unsupportedAcrossJvms(s);
-      if (why != null) {
-        System.err.println(why);
-        return 2;
-      }
       if (gpuGiven && gpuNodes < s.gpuNodes()) {
         throw new SettingsException("--gpu " + gpuNodes + ": " + s.file() + " needs " + s.gpuNodes() + " GPU nodes");
+      }
+      // a restart is a new JVM under the next node index (docs/FAULTS.md "Restart"), as on the embedded cluster
+      int last = hmmemu.cluster.scenario.ScenarioRunner.lastRestartIndex(s, Math.max(s.gpuNodes(), gpuGiven ? gpuNodes : 0));
+      if (last > hmmemu.node.link.LinkControl.MAX_NODE) {
+        throw new SettingsException((gpuGiven ? "--gpu " + gpuNodes + ": " : "") + s.file() + ": its last restart would be gpu"
+            + last + ", beyond the " + hmmemu.node.link.LinkControl.MAX_NODE + " GPU node indexes (docs/FAULTS.md, Restart)");
       }
     }
     Map<String, Object> o = new HashMap<>(tls.overrides());

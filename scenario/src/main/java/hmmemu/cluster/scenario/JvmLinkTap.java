@@ -42,8 +42,11 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * {@link InvalidateObserver}. {@link #sync} waits (bounded) until every observation a node had streamed when asked
  * has been applied, so an expectation after {@link ScenarioCluster#barrier} counts what the embedded runner would.
  * An {@code until} arms a {@link DeliveryWatch} on its receiving node ({@link #watch}); the {@link Delivered} notices
- * the node sends back go to the host's delivery sink, as an embedded node's {@code Link.delivered} does. Not a
- * kernel structure.
+ * the node sends back go to the host's delivery sink, as an embedded node's {@code Link.delivered} does.
+ * A scenario's node numbers name the current incarnation of each GPU node ({@code clusterNode}): a crash
+ * ({@link #crashing}, {@link #crashed}) forgets the dead JVM's gate and drops what the CPU node's gate held toward
+ * it, a restart ({@link #restarted}) finds the new JVM's gate and starts its observation stream (docs/SCENARIOS.md
+ * "Crash and restart"). Not a kernel structure.
  */
 final class JvmLinkTap {
   /** The bound on one request to a node's gate and on one observation sync. */
@@ -52,7 +55,10 @@ final class JvmLinkTap {
   private final ActorSystem<?> system;
   private final InvalidateObserver observer;
   private final ActorRefResolver resolver;
-  private final Map<Integer, ActorRef<GateRequest>> gates = new HashMap<>();
+  /** The gate of every live node, by cluster node index (a crash removes one, a restart adds one). */
+  private final Map<Integer, ActorRef<GateRequest>> gates = new ConcurrentHashMap<>();
+  /** Scenario node -> cluster node index of its current incarnation (0 stays 0). */
+  private final java.util.function.IntUnaryOperator clusterNode;
   private final Map<Long, CompletableFuture<HmmProtocol.Msg>> closed = new ConcurrentHashMap<>();
   private final AtomicLong gateIds = new AtomicLong();
   /** Per node: observations applied (1..n in order) and those that arrived early; guarded by this. */
@@ -63,8 +69,9 @@ final class JvmLinkTap {
   private final java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered;
 
   JvmLinkTap(ActorSystem<?> system, InvalidateObserver observer,
-      java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered) {
+      java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered, java.util.function.IntUnaryOperator clusterNode) {
     this.system = system;
+    this.clusterNode = clusterNode;
     this.delivered = delivered;
     this.observer = observer;
     this.resolver = ActorRefResolver.get(system);
@@ -135,6 +142,27 @@ final class JvmLinkTap {
     }
   }
 
+  /**
+   * Cluster node {@code k} (an incarnation) is about to be killed: its gate is forgotten first, so that a sync or a
+   * release racing the kill neither waits for it nor fails on it.
+   */
+  void crashing(int k) { gates.remove(k); }
+
+  /**
+   * Cluster node {@code k} is dead: the CPU node's pause point toward it is closed and what it held dropped (the
+   * dead node's own gates died with it), as the embedded runner drops both directions ({@code GateLink.drop}).
+   */
+  void crashed(int k) {
+    if (gates.containsKey(0)) call(0, "drop what it held toward " + hmmemu.node.link.Direction.nodeName(k),
+        b -> b.setDrop(direction(0, k)));
+  }
+
+  /** Cluster node {@code k} is a restarted incarnation: finds its gate (bounded) and starts its observation stream. */
+  void restarted(int k) {
+    gates.put(k, find(k));
+    call(k, "start its observation stream", b -> b.setObserve(ObserveStart.newBuilder().setListener(listener)));
+  }
+
   /** The gate actor of {@code node}, once the receptionist lists it (bounded by {@link #BOUND}). */
   private ActorRef<GateRequest> find(int node) {
     ServiceKey<GateRequest> key = RemoteGate.key(node);
@@ -185,13 +213,17 @@ final class JvmLinkTap {
 
   /**
    * Starts the faults block across the JVMs (ProcessCluster.runFaults: link lines go to every node's link control,
-   * a pause is SIGSTOP and SIGCONT of the node's JVM); {@code applied} hears each step's start and end. Null when
+   * the node numbers they name being the scenario's current incarnations); {@code nodes} carries out crash,
+   * restart, pause and resume (the runner's own, which keep its bookkeeping: a crash is a SIGKILL of the node's JVM,
+   * a restart a new JVM, a pause SIGSTOP and SIGCONT); {@code applied} hears each step's start and end. Null when
    * the block is empty.
    */
   CompletableFuture<Void> runFaults(hmmemu.cluster.ProcessCluster cluster, hmmemu.node.link.FaultSchedule faults,
-      java.util.function.BiConsumer<hmmemu.node.link.FaultSchedule.Entry, String> applied) {
+      java.util.function.BiConsumer<hmmemu.node.link.FaultSchedule.Entry, String> applied,
+      hmmemu.node.link.FaultSchedule.Callbacks nodes) {
     if (faults.entries().isEmpty()) return null;
-    return cluster.runFaults(faults, line -> { }, (e, end, began) -> applied.accept(e, end ? "end" : "start"));
+    return cluster.runFaults(faults, line -> { }, (e, end, began) -> applied.accept(e, end ? "end" : "start"), nodes,
+        clusterNode);
   }
 
   /** After the faults block: clears every node's link faults, so the checks see a quiet link (bounded). */
@@ -211,8 +243,10 @@ final class JvmLinkTap {
     long id = gateIds.incrementAndGet();
     CompletableFuture<HmmProtocol.Msg> f = new CompletableFuture<>();
     closed.put(id, f);
-    call(p.fromNode(), "arm pause point '" + p.pauseId() + "'", b -> b.setArm(GateArm.newBuilder().setGateId(id)
-        .setFromNode(p.fromNode()).setToNode(p.toNode()).setMessage(p.message()).setDeviceId(deviceId)
+    int from = clusterNode.applyAsInt(p.fromNode());
+    int to = clusterNode.applyAsInt(p.toNode());
+    call(from, "arm pause point '" + p.pauseId() + "'", b -> b.setArm(GateArm.newBuilder().setGateId(id)
+        .setFromNode(from).setToNode(to).setMessage(p.message()).setDeviceId(deviceId)
         .setEvent(p.event() == null ? "" : p.event().name()).setKind(p.kind() == null ? "" : p.kind().name())
         .setSkip(p.skip()).setListener(listener)));
     return f;
@@ -223,14 +257,21 @@ final class JvmLinkTap {
    * {@code fromNode} (-1: a controller request): an {@code until}'s deliveries. Answered once armed (bounded).
    */
   void watch(int fromNode, int toNode, String message) {
-    call(toNode, "watch for a delivered " + message, b -> b.setWatch(DeliveryWatch.newBuilder().setFromNode(fromNode)
-        .setMessage(message).setListener(listener)));
+    int from = fromNode <= 0 ? fromNode : clusterNode.applyAsInt(fromNode);
+    call(clusterNode.applyAsInt(toNode), "watch for a delivered " + message, b -> b.setWatch(DeliveryWatch.newBuilder()
+        .setFromNode(from).setMessage(message).setListener(listener)));
   }
 
-  /** Opens the pause point on from -> to; its node delivers what it held, in order, before it answers. */
+  /**
+   * Opens the pause point on from -> to (scenario nodes); its node delivers what it held, in order, before it
+   * answers. A crashed sender has no gate any more and held nothing that could leave it: nothing to do.
+   */
   void release(int fromNode, int toNode) {
-    call(fromNode, "release the pause point on " + hmmemu.node.link.Direction.nodeName(fromNode) + " -> "
-        + hmmemu.node.link.Direction.nodeName(toNode), b -> b.setRelease(direction(fromNode, toNode)));
+    int from = clusterNode.applyAsInt(fromNode);
+    int to = clusterNode.applyAsInt(toNode);
+    if (!gates.containsKey(from)) return;
+    call(from, "release the pause point on " + hmmemu.node.link.Direction.nodeName(fromNode) + " -> "
+        + hmmemu.node.link.Direction.nodeName(toNode), b -> b.setRelease(direction(from, to)));
   }
 
   private static GateDirection direction(int from, int to) {
@@ -242,9 +283,15 @@ final class JvmLinkTap {
    * Called after a barrier: what the nodes sent for earlier requests has been handed to their link stages.
    */
   void sync() {
-    for (int node : gates.keySet()) {
-      long n = call(node, "say how many link observations it sent", b -> b.setSync(ObserveSync.getDefaultInstance()))
-          .getObserved();
+    for (int node : new java.util.TreeSet<>(gates.keySet())) {
+      long n;
+      try {
+        n = call(node, "say how many link observations it sent", b -> b.setSync(ObserveSync.getDefaultInstance()))
+            .getObserved();
+      } catch (IllegalStateException e) {
+        if (!gates.containsKey(node)) continue; // crashed meanwhile (a faults block's crash): nothing more comes
+        throw e;
+      }
       long deadline = System.nanoTime() + BOUND.toNanos();
       synchronized (this) {
         while (applied.getOrDefault(node, 0L) < n) {

@@ -31,7 +31,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * The cluster a scenario runs on: starts it (an embedded cluster whose link is a pause gate around an invalidate
  * observer, around the modelled link when there is a faults block), sets it up (binds, mmaps, fills), runs the faults
  * block, crashes and restarts GPU nodes (a scenario node names its current incarnation), inspects pages, devices and
- * the checker's verdict with bounded waits, and stops everything.
+ * the checker's verdict with bounded waits, and stops everything. Across separate JVMs ({@link JvmLinkTap}) the same
+ * bookkeeping holds: a crash is a SIGKILL of the node's JVM, a restart a new JVM under a new node index. Over 600
+ * lines: the crash and restart bookkeeping of both hosts is one piece, kept in one place.
  */
 final class ScenarioCluster implements ScenarioHost {
   /** The asks' own timeout is long: the runner bounds every wait itself and names what it waited for. */
@@ -314,8 +316,8 @@ final class ScenarioCluster implements ScenarioHost {
   /**
    * Starts one JVM per node ({@link hmmemu.cluster.ProcessCluster}, each child's link wrapped in a
    * {@link hmmemu.node.link.RemoteGate}), finds their gates, starts their observation streams, and resets every
-   * node with the scenario's switches (ResetNode; the kernel profile also goes to the checker). Crash, restart and
-   * faults blocks were refused before ({@link ScenarioRunner#unsupportedAcrossJvms}).
+   * node with the scenario's switches (ResetNode; the kernel profile also goes to the checker). A restarted node's
+   * JVM is reset the same way ({@link #restartNode}).
    */
   private void startAcrossJvms() {
     for (Scenario.Device d : scenario.devices()) devicesPerNode.merge(d.node(), d.index() + 1, Math::max);
@@ -329,7 +331,7 @@ final class ScenarioCluster implements ScenarioHost {
     }
     client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
     jvm = new JvmLinkTap(cluster.controlSystem(), new InvalidateObserver(InvalidateObserver.rangesOf(scenario)),
-        this::delivered);
+        (k, msg) -> delivered(scenarioNodeOf.getOrDefault(k, k), msg), this::clusterNode);
     try {
       jvm.start(gpus);
     } catch (RuntimeException e) {
@@ -343,6 +345,32 @@ final class ScenarioCluster implements ScenarioHost {
             + " failed: " + r);
       }
     }
+  }
+
+  /**
+   * Across JVMs: a new JVM for crashed scenario GPU node {@code node}, a new member under the next node index
+   * (ProcessCluster.restart, as many devices, bounded by the cluster start timeout), reset with the scenario's
+   * switches (an embedded restart starts its node with them), its gate found and its observation stream started.
+   *
+   * @return the new node index
+   */
+  private int restartJvm(int node, Duration bound) {
+    hmmemu.cluster.ProcessCluster pc = (hmmemu.cluster.ProcessCluster) cluster;
+    int k = pc.restart(clusterNode(node));
+    scenarioNodeOf.put(k, node);
+    HmmProtocol.Msg r;
+    try {
+      r = client.ask(cluster.gpu(k), new HmmProtocol.ResetNode(client.nextReqId(), scenario.name(), scenario.switches()))
+          .toCompletableFuture().get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("resetting the restarted gpu" + node + " (" + hmmemu.node.link.Direction.nodeName(k)
+          + ") with the scenario's switches got no reply within " + bound.toMillis() + " ms (" + e.getClass().getSimpleName() + ")");
+    }
+    if (!(r instanceof HmmProtocol.ResetDone)) {
+      throw new IllegalStateException("resetting the restarted gpu" + node + " failed: " + r);
+    }
+    jvm.restarted(k);
+    return k;
   }
 
   /** Records the run from now on into {@code r} (set-up included: its events are part of the record). */
@@ -377,14 +405,22 @@ final class ScenarioCluster implements ScenarioHost {
 
   /** Starts the scenario's fault schedule (instants count from here: after set-up, before the first step). */
   void startFaults() {
-    if (jvm != null) jvmFaults = jvm.runFaults((hmmemu.cluster.ProcessCluster) cluster, scenario.faults(), this::faultApplied);
+    Duration restartBound = scenario.stepTimeout().compareTo(NODE_WAIT) > 0 ? scenario.stepTimeout() : NODE_WAIT;
+    if (jvm != null) {
+      hmmemu.cluster.ProcessCluster pc = (hmmemu.cluster.ProcessCluster) cluster;
+      jvmFaults = jvm.runFaults(pc, scenario.faults(), this::faultApplied, new FaultSchedule.Callbacks() {
+        @Override public void crash(int node) { crashNode(node); }
+        @Override public void restart(int node) { restartNode(node, restartBound); }
+        @Override public void pause(int node) { pc.stop(clusterNode(node)); }
+        @Override public void resume(int node) { pc.cont(clusterNode(node)); }
+      });
+    }
     if (modeled == null) return;
     faultExecutor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "hmm-faults");
       t.setDaemon(true);
       return t;
     });
-    Duration restartBound = scenario.stepTimeout().compareTo(NODE_WAIT) > 0 ? scenario.stepTimeout() : NODE_WAIT;
     faultsRunning = scenario.faults().start(modeled, faultExecutor, new FaultSchedule.Callbacks() {
       @Override public void crash(int node) { crashNode(node); }
       @Override public void restart(int node) { restartNode(node, restartBound); }
@@ -413,9 +449,10 @@ final class ScenarioCluster implements ScenarioHost {
   }
 
   /**
-   * Crashes scenario GPU node {@code node}: its ActorSystem is terminated abruptly (EmbeddedCluster.crashGpu), then
-   * what its pause points hold is dropped (the node had not sent it: a pause stops the sender), steps waiting on its devices end with ENODEV
-   * (no answer can come), and the checker is asked to say when the CPU node declares it gone.
+   * Crashes scenario GPU node {@code node}: its ActorSystem is terminated abruptly (EmbeddedCluster.crashGpu), or
+   * across JVMs its JVM killed with SIGKILL (ProcessCluster.crash), then what its pause points hold is dropped (the
+   * node had not sent it: a pause stops the sender), steps waiting on its devices end with ENODEV (no answer can
+   * come), and the checker is asked to say when the CPU node declares it gone.
    */
   public void crashNode(int node) {
     int k = clusterNode(node);
@@ -425,9 +462,15 @@ final class ScenarioCluster implements ScenarioHost {
       n = crashCount.merge(node, 1, Integer::sum);
     }
     // Terminate first: until then the node's data link layer keeps replaying what a pause point holds.
-    embedded.crashGpu(k, Duration.ofSeconds(30));
-    gate.drop(node, 0);
-    gate.drop(0, node);
+    if (jvm != null) {
+      jvm.crashing(k);
+      ((hmmemu.cluster.ProcessCluster) cluster).crash(k);
+      jvm.crashed(k);
+    } else {
+      embedded.crashGpu(k, Duration.ofSeconds(30));
+      gate.drop(node, 0);
+      gate.drop(0, node);
+    }
     CompletableFuture<Integer> gone = nth(goneFutures, node, n);
     AskPattern.<Object, Integer>ask(cluster.checker(), replyTo -> new CheckerActor.WhenNodeGone(k, replyTo),
         ASK_TIMEOUT, cluster.controlSystem().scheduler()).whenComplete((v, ex) -> {
@@ -451,7 +494,7 @@ final class ScenarioCluster implements ScenarioHost {
     try {
       int expected = cluster.gpuCount() + 1;
       scenarioNodeOf.put(expected, node); // before its first message reaches the link
-      int k = embedded.restartGpu(devicesPerNode.getOrDefault(node, 1), bound);
+      int k = jvm != null ? restartJvm(node, bound) : embedded.restartGpu(devicesPerNode.getOrDefault(node, 1), bound);
       if (k != expected) scenarioNodeOf.put(k, node);
       incarnation.put(node, k);
       crashedNodes.remove(node);

@@ -48,40 +48,26 @@ public final class ScenarioRunner {
   }
 
   /**
-   * Why {@code scenario} cannot run across separate JVMs: one line {@code FILE:LINE: what} naming the first step
-   * or block that needs something only an embedded cluster has, or null when it can run.
+   * The node index the last restart of {@code scenario} gets on a cluster of {@code gpuNodes} GPU nodes (a restart
+   * is a new member under the next index, docs/FAULTS.md "Restart"), or {@code gpuNodes} when it restarts none:
+   * restart steps and the faults block's restart lines together.
    */
-  public static String unsupportedAcrossJvms(Scenario scenario) {
-    String hint = "; run it embedded: hmm-emu run " + scenario.file();
+  public static int lastRestartIndex(Scenario scenario, int gpuNodes) {
+    int k = gpuNodes;
     for (hmmemu.node.link.FaultSchedule.Entry e : scenario.faults().entries()) {
-      if (e.action() instanceof hmmemu.node.link.FaultSchedule.Crash
-          || e.action() instanceof hmmemu.node.link.FaultSchedule.Restart) {
-        return scenario.file() + ":1: the faults block's \"" + e.text() + "\": crash and restart are not supported"
-            + " across separate JVMs (the runner crashes and restarts an embedded node's ActorSystem)" + hint;
-      }
+      if (e.action() instanceof hmmemu.node.link.FaultSchedule.Restart) k++;
     }
-    for (Scenario.Step s : scenario.steps()) {
-      String why = unsupported(s);
-      if (why != null) return scenario.file() + ":" + why + hint;
-    }
-    return null;
+    for (Scenario.Step s : scenario.steps()) k += restarts(s);
+    return k;
   }
 
-  private static String unsupported(Scenario.Step s) {
-    Scenario.Action a = s.action();
-    if (a instanceof Scenario.ConcurrentOp c) {
-      for (Scenario.Step inner : c.steps()) {
-        String why = unsupported(inner);
-        if (why != null) return why;
-      }
-      return null;
+  private static int restarts(Scenario.Step s) {
+    if (s.action() instanceof Scenario.ConcurrentOp c) {
+      int n = 0;
+      for (Scenario.Step inner : c.steps()) n += restarts(inner);
+      return n;
     }
-    if (a instanceof Scenario.CrashOp || a instanceof Scenario.RestartOp || a instanceof Scenario.AwaitGoneOp
-        || a instanceof Scenario.AwaitRestartedOp) {
-      return s.line() + ": " + s.label() + ": crash and restart steps are not supported across separate JVMs"
-          + " (the runner crashes and restarts an embedded node's ActorSystem)";
-    }
-    return null;
+    return s.action() instanceof Scenario.RestartOp ? 1 : 0;
   }
 
   private ScenarioRunner() {}

@@ -30,7 +30,13 @@
  * themselves ({@link hmmemu.node.link.RemoteGate}); {@code JvmLinkTap} is the controller's end (arms and releases
  * pause points, applies the streamed observations, syncs them after each barrier, arms an {@code until}'s delivery
  * watch on its receiving node and feeds the deliveries it reports to the cluster's delivery watchers;
- * docs/SCENARIOS.md "Across separate JVMs"). {@code ScenarioRunner.unsupportedAcrossJvms} names what needs the embedded cluster.
+ * docs/SCENARIOS.md "Across separate JVMs"). Crash and restart run there too: {@code ScenarioCluster} kills the
+ * node's JVM (SIGKILL, {@code ProcessCluster.crash}) or starts a new one under the next node index
+ * ({@code ProcessCluster.restart}), resets it with the scenario's switches and rebinds its devices, and
+ * {@code JvmLinkTap} forgets the dead gate, drops what the CPU node's gate held toward it and finds the new one; a
+ * faults block's crash, restart, pause and resume lines come back to the runner through
+ * {@code FaultSchedule.Callbacks} ({@code ProcessCluster.runFaults}). {@code ScenarioRunner.lastRestartIndex} is
+ * the node index a file's last restart gets (the CLI refuses one beyond the 15 GPU node indexes).
  *
  * <p>The same steps run in the deterministic simulator ({@link hmmemu.cluster.scenario.SimScenarioRunner}, the entry
  * point of {@code hmm-emu sim}): {@code StepExecutor} talks only to a {@code ScenarioHost} (requests, the host's
