@@ -161,6 +161,10 @@ final class DeviceExclusive {
    * turn; a page that fails either is put and reported NULL, the others are returned locked and referenced.
    */
   void onMakeDeviceExclusiveRange(MakeDeviceExclusiveRange m) {
+    if (!k.v5()) { // "mm/rmap: convert make_device_exclusive_range() to make_device_exclusive()" (6.15) removed it
+      throw new IllegalStateException("make_device_exclusive_range is the 5.14 API, not in profile "
+          + k.switches.kernelProfile() + ": " + m);
+    }
     RangeOp r = new RangeOp(m, k.mmFor(m.mmId()));
     mmapLock.readLock(r.mm, () -> rangeGup(r, 0)); // dmirror_exclusive() holds mmap_lock for read
   }

@@ -133,7 +133,8 @@ public final class HmmProtocol {
       List<Long> pageReqIds) implements Msg, DriverToHost, Request {}
 
   /**
-   * Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's.
+   * Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's
+   * (for a page a MakeDeviceExclusiveRange converted: the page's pageReqIds entry).
    * {@code thenRemoveSubId} (0 = none) is the caller's next host call, made without waiting in between:
    * mmu_interval_notifier_remove() of that subscription, answered by NotifierRemoved (nouveau_atomic_range_fault's
    * exit path). It travels in the same message so that a thread the unlock woke runs after it, as in the kernel.
