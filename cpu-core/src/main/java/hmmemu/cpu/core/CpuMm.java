@@ -240,6 +240,7 @@ public final class CpuMm {
     else if (msg instanceof CpuAccess m) access.onCpuAccess(m);
     else if (msg instanceof DeviceMemoryAccess m) access.onDeviceMemoryAccess(m);
     else if (msg instanceof MakeDeviceExclusive m) exclusive.onMakeDeviceExclusive(m);
+    else if (msg instanceof HmmProtocol.MakeDeviceExclusiveRange m) exclusive.onMakeDeviceExclusiveRange(m);
     else if (msg instanceof FolioUnlockPut m) exclusive.onFolioUnlockPut(m);
     else if (msg instanceof HmmRangeFault m) rangeFault.onHmmRangeFault(m);
     else if (msg instanceof NotifierInsert m) notifier.onNotifierInsert(m);
@@ -271,7 +272,8 @@ public final class CpuMm {
    */
   private boolean isDuplicateRequest(HmmProtocol.Msg msg) {
     if (msg instanceof HmmProtocol.ResetNode m) return !seenResets.add(m.reqId());
-    boolean request = msg instanceof MakeDeviceExclusive || msg instanceof CpuAccess || msg instanceof HmmRangeFault
+    boolean request = msg instanceof MakeDeviceExclusive || msg instanceof HmmProtocol.MakeDeviceExclusiveRange
+        || msg instanceof CpuAccess || msg instanceof HmmRangeFault
         || msg instanceof DeviceMemoryAccess || msg instanceof Syscall || msg instanceof HmmProtocol.MigrateVmaSetup
         || msg instanceof HmmProtocol.MigrateVmaPages || msg instanceof HmmProtocol.MigrateVmaFinalize
         || msg instanceof HmmProtocol.KthreadFolioLock || msg instanceof HmmProtocol.KthreadFolioUnlock;

@@ -9,16 +9,23 @@ import hmmemu.protocol.model.VmaKind;
 import hmmemu.protocol.msg.HmmProtocol.CpuAccess;
 import hmmemu.protocol.msg.HmmProtocol.FolioUnlockPut;
 import hmmemu.protocol.msg.HmmProtocol.MakeDeviceExclusive;
+import hmmemu.protocol.msg.HmmProtocol.MakeDeviceExclusiveRange;
+import hmmemu.protocol.msg.HmmProtocol.MakeDeviceExclusiveRangeReply;
 import hmmemu.protocol.msg.HmmProtocol.MakeDeviceExclusiveReply;
 import hmmemu.protocol.msg.HmmProtocol.NotifierRemove;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * Models make_device_exclusive() of mm/rmap.c (6.15) and the 5.14 range API for one page, the grants its
- * callers hold until folio_unlock() + folio_put(), and the leases on grants of drivers whose node went away.
+ * Models make_device_exclusive() of mm/rmap.c (6.15) and the 5.14 range API: make_device_exclusive_range() over a
+ * range (dmirror's chunks: GUP of every page first, then trylock_page() + page_make_device_exclusive() per page) and
+ * for one page (nouveau), the grants its callers hold until folio_unlock() + folio_put(), and the leases on grants of
+ * drivers whose node went away.
  */
 final class DeviceExclusive {
   private final Kernel k;
@@ -86,15 +93,59 @@ final class DeviceExclusive {
     }
   }
 
+  /** One page's make_device_exclusive(): the call itself (6.15, nouveau) or a page of a range call (5.14 dmirror). */
   private static final class ExclusiveOp {
-    final MakeDeviceExclusive m;
+    /** The call's reqId, or the page's from MakeDeviceExclusiveRange.pageReqIds: names its grant and trace. */
+    final long reqId;
+    final int deviceId;
+    final long owner;
     final Mm mm;
     final long va;
+    /** The make_device_exclusive_range() call this page belongs to, or null for make_device_exclusive(). */
+    final RangeOp range;
+    /** The page's index in {@link #range}. */
+    final int index;
 
     ExclusiveOp(MakeDeviceExclusive m, Mm mm) {
+      this(m.reqId(), m.deviceId(), m.owner(), mm, m.va(), null, 0);
+    }
+
+    ExclusiveOp(long reqId, int deviceId, long owner, Mm mm, long va, RangeOp range, int index) {
+      this.reqId = reqId;
+      this.deviceId = deviceId;
+      this.owner = owner;
+      this.mm = mm;
+      this.va = Page.alignDown(va);
+      this.range = range;
+      this.index = index;
+    }
+  }
+
+  /** One make_device_exclusive_range() call (5.14 mm/rmap.c): its pages[] and return value as they are built. */
+  private static final class RangeOp {
+    final MakeDeviceExclusiveRange m;
+    final Mm mm;
+    final int n;
+    /** pages[] after get_user_pages_remote(): the pinned page (its folio, referenced) of each of the first npages. */
+    final Folio[] pinned;
+    /** pages[] as returned: the pfn of each converted page, 0 for NULL. */
+    final long[] pfns;
+    /** get_user_pages_remote()'s count of pinned pages. */
+    int npages;
+    /** get_user_pages_remote()'s error when it pinned no page (the call returns it), else OK. */
+    Errno errno = Errno.OK;
+
+    RangeOp(MakeDeviceExclusiveRange m, Mm mm) {
       this.m = m;
       this.mm = mm;
-      this.va = Page.alignDown(m.va());
+      this.n = m.pageReqIds().size();
+      this.pinned = new Folio[n];
+      this.pfns = new long[n];
+    }
+
+    ExclusiveOp page(int i) {
+      return new ExclusiveOp(m.pageReqIds().get(i), m.deviceId(), m.owner(), mm,
+          Page.alignDown(m.start()) + ((long) i << Page.SHIFT), this, i);
     }
   }
 
@@ -104,24 +155,99 @@ final class DeviceExclusive {
     mmapLock.readLock(op.mm, () -> exclusiveGup(op)); // the caller holds mmap_lock for read
   }
 
-  /** get_user_page_vma_remote(FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD), then the folio checks. */
+  /**
+   * Models make_device_exclusive_range() (5.14 mm/rmap.c, docs/PROTOCOL.md §3.2): get_user_pages_remote() pins
+   * every page of the range first, then each pinned page is trylock_page()d and page_make_device_exclusive()d in
+   * turn; a page that fails either is put and reported NULL, the others are returned locked and referenced.
+   */
+  void onMakeDeviceExclusiveRange(MakeDeviceExclusiveRange m) {
+    if (!k.v5()) { // "mm/rmap: convert make_device_exclusive_range() to make_device_exclusive()" (6.15) removed it
+      throw new IllegalStateException("make_device_exclusive_range is the 5.14 API, not in profile "
+          + k.switches.kernelProfile() + ": " + m);
+    }
+    RangeOp r = new RangeOp(m, k.mmFor(m.mmId()));
+    mmapLock.readLock(r.mm, () -> rangeGup(r, 0)); // dmirror_exclusive() holds mmap_lock for read
+  }
+
+  /** make_device_exclusive()'s get_user_page_vma_remote() and folio checks, then the folio lock and conversion. */
   private void exclusiveGup(ExclusiveOp op) {
+    gupPage(op, f -> {
+      if (!f.anon || f.hugetlb) {
+        folios.putFolio(f);
+        exclusiveFail(op, Errno.EOPNOTSUPP);
+        return;
+      }
+      exclusiveLockFolio(op, f);
+    }, errno -> exclusiveFail(op, errno));
+  }
+
+  /**
+   * get_user_pages_remote(mm, start, npages, FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD, pages) (mm/gup.c
+   * __get_user_pages): page by page, each as {@link #gupPage}; the first page it cannot pin ends it ("return i ? i
+   * : ret"), and make_device_exclusive_range() goes on with the pages pinned so far.
+   */
+  private void rangeGup(RangeOp r, int i) {
+    if (i == r.n) {
+      r.npages = r.n;
+      rangeConvert(r, 0);
+      return;
+    }
+    ExclusiveOp op = r.page(i);
+    gupPage(op, f -> {
+      r.pinned[i] = f;
+      rangeGup(r, i + 1);
+    }, errno -> {
+      // page i's outcome; the pages after it are never pinned, nor reported
+      k.emit(new Trace.ExclusiveReturned(op.reqId, op.deviceId, 0, errno, false));
+      r.npages = i;
+      if (i == 0) r.errno = errno;
+      rangeConvert(r, 0);
+    });
+  }
+
+  /**
+   * make_device_exclusive_range()'s loop over the pinned pages: "if (!trylock_page(pages[i])) { put_page(pages[i]);
+   * pages[i] = NULL; continue; }", then page_make_device_exclusive() (unlock_page + put_page + NULL when it fails).
+   * A page of a large folio whose head this call already converted is still locked by that conversion: its
+   * trylock_page() (the head's lock) fails, as in the kernel.
+   */
+  private void rangeConvert(RangeOp r, int i) {
+    if (i == r.npages) {
+      rangeReturn(r);
+      return;
+    }
+    exclusiveLockFolio(r.page(i), r.pinned[i]);
+  }
+
+  /** make_device_exclusive_range() returns npages (or GUP's error) with pages[] to dmirror_exclusive(). */
+  private void rangeReturn(RangeOp r) {
+    mmapLock.readUnlock(r.mm);
+    List<Long> pfns = new ArrayList<>(r.n);
+    for (long pfn : r.pfns) pfns.add(pfn);
+    k.reply(new MakeDeviceExclusiveRangeReply(r.m.reqId(), r.errno, r.npages, Collections.unmodifiableList(pfns)));
+  }
+
+  /**
+   * get_user_page_vma_remote(FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD) of op's page: {@code pinned} gets its folio
+   * (referenced, touched), or {@code failed} the errno GUP stops with.
+   */
+  private void gupPage(ExclusiveOp op, Consumer<Folio> pinned, Consumer<Errno> failed) {
     Mm mm = op.mm;
     Vma vma = mm.findVma(op.va);
     if (vma == null) {
-      exclusiveFail(op, Errno.EFAULT);
+      failed.accept(Errno.EFAULT);
       return;
     }
     if (vma.kind == VmaKind.HUGETLB) { // check_vma_flags: FOLL_SPLIT_PMD on hugetlb
-      exclusiveFail(op, Errno.EOPNOTSUPP);
+      failed.accept(Errno.EOPNOTSUPP);
       return;
     }
     if (!vma.canWrite()) {
-      exclusiveFail(op, Errno.EFAULT);
+      failed.accept(Errno.EFAULT);
       return;
     }
     if (mm.pmdMapped(op.va)) { // follow_pmd_mask(): FOLL_SPLIT_PMD splits a huge PMD (CLEAR over 2 MiB), then follows
-      huge.splitHugePmd(mm, op.va, () -> exclusiveGup(op));
+      huge.splitHugePmd(mm, op.va, () -> gupPage(op, pinned, failed));
       return;
     }
     Pte pte = mm.pte(op.va);
@@ -129,42 +255,15 @@ final class DeviceExclusive {
       Folio f = folios.folioOf(pte.pfn());
       if (!k.mutant(Mutant.EXCLUSIVE_SKIP_GUP_REFERENCE)) folios.getFolio(f);
       followPageTouch(pte, f);
-      if (!f.anon || f.hugetlb) {
-        folios.putFolio(f);
-        exclusiveFail(op, Errno.EOPNOTSUPP);
-        return;
-      }
-      exclusiveLockFolio(op, f);
+      pinned.accept(f);
       return;
     }
     if (pte.state() == PteState.DEVICE_PRIVATE && faults.migrate != null && faults.migrate.deviceGone(pte.pfn())) {
-      exclusiveFail(op, Errno.EFAULT); // faultin_page: VM_FAULT_SIGBUS -> -EFAULT (the device is gone)
-      return;
-    }
-    if (k.v5() && op.m.owner() == 0 && pte.isDeviceExclusive() && heldByCallersChunk(op, pte.pfn())) {
-      // 5.14 make_device_exclusive_range() pins the whole chunk with one get_user_pages_remote() before it converts
-      // any page; dmirror_exclusive() keeps the converted pages locked until dmirror_atomic_map() is done. A page of
-      // a large folio whose head the same chunk already converted (page_make_device_exclusive walks the whole
-      // compound page) was pinned while still present, and its trylock_page() now fails: pages[i] = NULL. The
-      // model asks page by page, so it answers that outcome here instead of faulting on the entry it would not
-      // have met (the fault would wait for the caller's own lock). Only dmirror (owner NULL) converts a chunk of
-      // several pages in one call; nouveau's one-page calls re-pin after a retry and do deadlock on their own lock
-      // (C17).
-      exclusiveFail(op, Errno.EBUSY);
+      failed.accept(Errno.EFAULT); // faultin_page: VM_FAULT_SIGBUS -> -EFAULT (the device is gone)
       return;
     }
     // faultin_page(): write fault without FAULT_FLAG_ALLOW_RETRY, then follow the page again.
-    faults.handleMmFault(mm, vma, op.va, true, PageFault.FaultMode.KERNEL, -1, retry -> exclusiveGup(op));
-  }
-
-  /** A grant of the calling device still holds the lock of pfn's folio (its dmirror chunk is not mapped yet). */
-  private boolean heldByCallersChunk(ExclusiveOp op, long pfn) {
-    Folio head = folios.folioOf(pfn).head;
-    if (!head.locked) return false;
-    for (Grant g : grants.values()) {
-      if (g.deviceId == op.m.deviceId() && g.lockHeld && folios.folioOf(g.pfn).head == head) return true;
-    }
-    return false;
+    faults.handleMmFault(mm, vma, op.va, true, PageFault.FaultMode.KERNEL, -1, retry -> gupPage(op, pinned, failed));
   }
 
   /**
@@ -194,6 +293,12 @@ final class DeviceExclusive {
       return;
     }
     if (lock) folios.lockFolio(f);
+    if (op.range != null && (!f.anon || f.hugetlb)) { // page_make_device_exclusive(): "if (!PageAnon(page) ..."
+      if (lock) folios.unlockFolio(f);
+      folios.putFolio(f);
+      exclusiveFail(op, Errno.EOPNOTSUPP);
+      return;
+    }
     if (k.v5() && f.large()) {
       pageMakeDeviceExclusive514(op, f);
       return;
@@ -202,7 +307,7 @@ final class DeviceExclusive {
       exclusiveConvert(op, f, null);
       return;
     }
-    notifier.startInvalidation(op.mm, op.va, op.va + Page.SIZE, NotifyEvent.EXCLUSIVE, op.m.owner(), true,
+    notifier.startInvalidation(op.mm, op.va, op.va + Page.SIZE, NotifyEvent.EXCLUSIVE, op.owner, true,
         inv -> exclusiveConvert(op, f, inv), null);
   }
 
@@ -224,7 +329,7 @@ final class DeviceExclusive {
     Mm mm = op.mm;
     Vma vma = mm.findVma(op.va);
     long end = Math.min(vma.end, op.va + (long) f.nrPages * Page.SIZE);
-    notifier.startInvalidation(mm, op.va, end, NotifyEvent.EXCLUSIVE, op.m.owner(), true, inv -> {
+    notifier.startInvalidation(mm, op.va, end, NotifyEvent.EXCLUSIVE, op.owner, true, inv -> {
       boolean valid = false;
       for (long va = op.va; va < end; va += Page.SIZE) {
         Pte cur = mm.pte(va);
@@ -272,7 +377,7 @@ final class DeviceExclusive {
     if (folioChanged) folios.emitFolio(f);
     k.setPte(mm, op.va, new Pte(PteState.DEVEXCL, f.pfn, k.v5() && cur.write(), false, false, cur.softDirty()),
         "make_device_exclusive");
-    folios.exclusiveHolder.put(f.pfn, op.m.deviceId());
+    folios.exclusiveHolder.put(f.pfn, op.deviceId);
     if (inv != null) notifier.endInvalidation(inv);
     grant(op, f);
   }
@@ -280,11 +385,11 @@ final class DeviceExclusive {
   /** make_device_exclusive() returns the locked, referenced page to its caller. */
   private void grant(ExclusiveOp op, Folio f) {
     Mm mm = op.mm;
-    folios.exclusiveHolder.put(f.pfn, op.m.deviceId());
-    if (grants.containsKey(op.m.reqId())) {
-      throw new IllegalStateException("I8: make_device_exclusive reqId " + op.m.reqId() + " granted twice");
+    folios.exclusiveHolder.put(f.pfn, op.deviceId);
+    if (grants.containsKey(op.reqId)) {
+      throw new IllegalStateException("I8: make_device_exclusive reqId " + op.reqId + " granted twice");
     }
-    Grant g = new Grant(op.m.reqId(), op.m.deviceId(), f.pfn, !k.mutant(Mutant.EXCLUSIVE_SKIP_FOLIO_LOCK));
+    Grant g = new Grant(op.reqId, op.deviceId, f.pfn, !k.mutant(Mutant.EXCLUSIVE_SKIP_FOLIO_LOCK));
     grants.put(g.reqId, g);
     // The ablation (C08) or the mutant: unlock right after conversion.
     if (g.lockHeld && (!k.switches.folioLockUntilMapped() || k.mutant(Mutant.EXCLUSIVE_UNLOCK_BEFORE_RETURN))) {
@@ -293,22 +398,33 @@ final class DeviceExclusive {
     }
     // A call parked while its node went away: nobody will unlock/put, so the lease starts now.
     if (k.goneNodes.contains(Kernel.nodeOfDevice(g.deviceId))) startLease(g);
-    mmapLock.readUnlock(mm);
+    if (op.range == null) mmapLock.readUnlock(mm); // a range call keeps it until it returns (rangeReturn)
     // A thread spinning on the page touches it before the caller returns (CpuAccess.spin): its fault, and with
     // the folio unlocked (the ablation) its restore's invalidation, start first.
     boolean lockHeld = g.lockHeld;
     Runnable returned = () -> {
-      k.emit(new Trace.ExclusiveReturned(op.m.reqId(), op.m.deviceId(), f.pfn, Errno.OK, lockHeld));
-      k.reply(new MakeDeviceExclusiveReply(op.m.reqId(), Errno.OK, f.pfn));
+      k.emit(new Trace.ExclusiveReturned(op.reqId, op.deviceId, f.pfn, Errno.OK, lockHeld));
+      if (op.range == null) {
+        k.reply(new MakeDeviceExclusiveReply(op.reqId, Errno.OK, f.pfn));
+      } else { // pages[i] stays set; the range call goes on with the next pinned page
+        op.range.pfns[op.index] = f.pfn;
+        rangeConvert(op.range, op.index + 1);
+      }
     };
     if (access.wakeSpinners(mm, op.va)) k.runQueue.add(returned);
     else returned.run();
   }
 
+  /** The call fails with errno; for a page of a range call: pages[i] = NULL and the loop goes on. */
   private void exclusiveFail(ExclusiveOp op, Errno errno) {
+    if (op.range != null) {
+      k.emit(new Trace.ExclusiveReturned(op.reqId, op.deviceId, 0, errno, false));
+      rangeConvert(op.range, op.index + 1);
+      return;
+    }
     mmapLock.readUnlock(op.mm);
-    k.emit(new Trace.ExclusiveReturned(op.m.reqId(), op.m.deviceId(), 0, errno, false));
-    k.reply(new MakeDeviceExclusiveReply(op.m.reqId(), errno, 0));
+    k.emit(new Trace.ExclusiveReturned(op.reqId, op.deviceId, 0, errno, false));
+    k.reply(new MakeDeviceExclusiveReply(op.reqId, errno, 0));
   }
 
   /** The caller's folio_unlock() + folio_put() after a successful make_device_exclusive(). */

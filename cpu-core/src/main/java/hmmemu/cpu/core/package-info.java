@@ -17,7 +17,10 @@
  *       mmu_interval_notifier_insert/remove, mmu_notifier_invalidate_range_start/end.</li>
  *   <li>{@code PageFault}: handle_mm_fault, do_wp_page, remove_device_exclusive_entry, restore_exclusive_pte.</li>
  *   <li>{@code UserAccess}: a user thread's loads and stores (and spinning threads), device DMA by pfn.</li>
- *   <li>{@code DeviceExclusive}: make_device_exclusive with its grants and the leases of dead drivers' grants.</li>
+ *   <li>{@code DeviceExclusive}: make_device_exclusive (6.15, and 5.14's one-page range call), 5.14's
+ *       make_device_exclusive_range over a dmirror chunk (GUP of every page first, then trylock_page +
+ *       page_make_device_exclusive per page, pages[i] = NULL on failure), their grants (one per converted page) and
+ *       the leases of dead drivers' grants.</li>
  *   <li>{@code RangeFault}: hmm_range_fault (device-private pages of range->dev_private_owner returned as they are).</li>
  *   <li>{@code MigrateDevice}: migrate_vma_setup/pages/finalize of mm/migrate_device.c (MMU_NOTIFY_MIGRATE with the
  *       pgmap owner) and do_swap_page's device-private branch calling the owning driver's migrate_to_ram, with the

@@ -56,6 +56,10 @@ final class Device {
     drivers.onMakeDeviceExclusiveReply(msg);
   }
 
+  void onMakeDeviceExclusiveRangeReply(HmmProtocol.MakeDeviceExclusiveRangeReply msg) {
+    drivers.onMakeDeviceExclusiveRangeReply(msg);
+  }
+
   void onHmmRangeFaultReply(HmmProtocol.HmmRangeFaultReply msg) { drivers.onHmmRangeFaultReply(msg); }
 
   void onMigrateVmaReply(HmmProtocol.MigrateVmaReply msg) { drivers.onMigrateVmaReply(msg); }

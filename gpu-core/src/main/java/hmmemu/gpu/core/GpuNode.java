@@ -133,6 +133,8 @@ public final class GpuNode {
     } else if (msg instanceof HmmProtocol.MakeDeviceExclusiveReply) {
       HmmProtocol.MakeDeviceExclusiveReply m = (HmmProtocol.MakeDeviceExclusiveReply) msg;
       deviceOfReq(m.reqId()).onMakeDeviceExclusiveReply(m);
+    } else if (msg instanceof HmmProtocol.MakeDeviceExclusiveRangeReply m) {
+      deviceOfReq(m.reqId()).onMakeDeviceExclusiveRangeReply(m);
     } else if (msg instanceof HmmProtocol.HmmRangeFaultReply) {
       HmmProtocol.HmmRangeFaultReply m = (HmmProtocol.HmmRangeFaultReply) msg;
       deviceOfReq(m.reqId()).onHmmRangeFaultReply(m);

@@ -25,9 +25,9 @@ public final class HmmProtocol {
 
   /** Every message of the contract. */
   public sealed interface Msg
-      permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault,
-          DeviceMemoryAccess, InvalidateAck, NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd,
-          MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
+      permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, MakeDeviceExclusiveRange, FolioUnlockPut,
+          HmmRangeFault, DeviceMemoryAccess, InvalidateAck, NotifierInserted, NotifierRemoved, InvalidateStart,
+          InvalidateEnd, MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
           Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, KthreadFolioLock,
           KthreadFolioUnlock, KthreadFolioDone, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone, MigrateVmaSetup, MigrateVmaPages,
@@ -50,8 +50,8 @@ public final class HmmProtocol {
    * its answers to invalidate callbacks. The link stage carries them host-bound.
    */
   public sealed interface DriverToHost
-      permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, FolioUnlockPut, HmmRangeFault, DeviceMemoryAccess,
-          InvalidateAck, MigrateVmaSetup, MigrateVmaPages, MigrateVmaFinalize, MigrateToRamDone {}
+      permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, MakeDeviceExclusiveRange, FolioUnlockPut,
+          HmmRangeFault, DeviceMemoryAccess, InvalidateAck, MigrateVmaSetup, MigrateVmaPages, MigrateVmaFinalize, MigrateToRamDone {}
 
   /**
    * CPU node -> driver (GPU node): the returns of the driver's host calls and the mmu notifier callbacks
@@ -59,7 +59,7 @@ public final class HmmProtocol {
    */
   public sealed interface HostToDriver
       permits NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd, MakeDeviceExclusiveReply,
-          HmmRangeFaultReply, DeviceMemoryAccessReply, MigrateVmaReply, MigrateToRam {}
+          MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, MigrateVmaReply, MigrateToRam {}
 
   /** Controller -> CPU node: user-thread accesses, syscalls and page introspection. */
   public sealed interface ControllerToCpu
@@ -95,13 +95,13 @@ public final class HmmProtocol {
    * CPU node's call into a driver, MigrateToRam, answered by its faultId.
    */
   public sealed interface Request extends HasReqId
-      permits MakeDeviceExclusive, HmmRangeFault, DeviceMemoryAccess, CpuAccess, Syscall, InspectPage, DeviceAccess,
+      permits MakeDeviceExclusive, MakeDeviceExclusiveRange, HmmRangeFault, DeviceMemoryAccess, CpuAccess, Syscall, InspectPage, DeviceAccess,
           BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode, MigrateVmaSetup, MigrateVmaPages,
           MigrateVmaFinalize, KthreadFolioLock, KthreadFolioUnlock {}
 
   /** The answer to the {@link Request} with the same reqId. */
   public sealed interface Reply extends HasReqId
-      permits MakeDeviceExclusiveReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, SyscallDone,
+      permits MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, SyscallDone,
           PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply,
           KthreadFolioDone {}
 
@@ -123,7 +123,18 @@ public final class HmmProtocol {
       implements Msg, DriverToHost, Request {}
 
   /**
-   * Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's.
+   * Models make_device_exclusive_range(mm, start, end, pages, owner) (5.14 mm/rmap.c), which 5.14-6.14
+   * dmirror_exclusive() calls once per chunk of up to 64 pages (docs/PROTOCOL.md §3.2); answered by
+   * MakeDeviceExclusiveRangeReply. The range is {@code pageReqIds.size()} pages from {@code start};
+   * {@code pageReqIds[i]} names the folio lock and reference page i is returned with when it is converted: the reqId
+   * of that page's ExclusiveReturned trace and of the caller's FolioUnlockPut for it.
+   */
+  public record MakeDeviceExclusiveRange(long reqId, int deviceId, int mmId, long start, long owner,
+      List<Long> pageReqIds) implements Msg, DriverToHost, Request {}
+
+  /**
+   * Models the caller's folio_unlock() + folio_put() after a successful make_device_exclusive; reqId is that call's
+   * (for a page a MakeDeviceExclusiveRange converted: the page's pageReqIds entry).
    * {@code thenRemoveSubId} (0 = none) is the caller's next host call, made without waiting in between:
    * mmu_interval_notifier_remove() of that subscription, answered by NotifierRemoved (nouveau_atomic_range_fault's
    * exit path). It travels in the same message so that a thread the unlock woke runs after it, as in the kernel.
@@ -252,6 +263,16 @@ public final class HmmProtocol {
 
   /** Reply to MakeDeviceExclusive: OK with the pfn (folio locked unless the ablation switch says otherwise, referenced) or an errno. */
   public record MakeDeviceExclusiveReply(long reqId, Errno errno, long pfn) implements Msg, HostToDriver, Reply {}
+
+  /**
+   * Reply to MakeDeviceExclusiveRange, make_device_exclusive_range()'s return value and pages[]: {@code npages} pages
+   * were pinned by get_user_pages_remote() (fewer than asked when it stopped at a page; 0 with {@code errno} != OK
+   * when it pinned none), and per page of the range ({@code pfns.size()} = the range's pages) the pfn of a converted
+   * page, returned locked (unless the ablation switch says otherwise) and referenced, or 0 = NULL (not pinned,
+   * trylock_page() failed, or page_make_device_exclusive() refused it).
+   */
+  public record MakeDeviceExclusiveRangeReply(long reqId, Errno errno, int npages, List<Long> pfns)
+      implements Msg, HostToDriver, Reply {}
 
   /** Reply to HmmRangeFault: per page an HMM_PFN word (see HmmPfn) or an errno for the whole call. */
   public record HmmRangeFaultReply(long reqId, Errno errno, List<Long> hmmPfns) implements Msg, HostToDriver, Reply {}

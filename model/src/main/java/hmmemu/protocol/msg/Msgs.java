@@ -20,6 +20,7 @@ public final class Msgs {
     if (m instanceof NotifierInsert x) return x.deviceId();
     if (m instanceof NotifierRemove x) return Ids.deviceOfSub(x.subId());
     if (m instanceof MakeDeviceExclusive x) return x.deviceId();
+    if (m instanceof MakeDeviceExclusiveRange x) return x.deviceId();
     if (m instanceof FolioUnlockPut x) return x.deviceId();
     if (m instanceof HmmRangeFault x) return x.deviceId();
     if (m instanceof DeviceMemoryAccess x) return x.deviceId();

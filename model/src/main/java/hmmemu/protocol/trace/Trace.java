@@ -50,7 +50,11 @@ public final class Trace {
   public record HostMemoryAccessed(int deviceId, int threadId, long pfn, int wordIndex, Access access,
       long oldValue, long newValue) implements Event {}
 
-  /** make_device_exclusive returned to its caller (reqId); errno OK with pfn on success. */
+  /**
+   * make_device_exclusive returned to its caller (reqId); errno OK with pfn on success. For a page of a 5.14
+   * make_device_exclusive_range call, reqId is that page's (MakeDeviceExclusiveRange.pageReqIds) and errno why it is
+   * NULL.
+   */
   public record ExclusiveReturned(long reqId, int deviceId, long pfn, Errno errno, boolean folioLocked)
       implements Event {}
 

@@ -19,7 +19,7 @@ import hmmemu.protocol.trace.Trace;
  *   <li>CPU node: {@code cpuPageFault} per {@link Trace.CpuFaulted} (handle_mm_fault for a CPU access);
  *       {@code pteUpdate} per {@link Trace.PteChanged} (set_pte_at / ptep_clear_flush of one page);
  *       {@code gupPerPage} per page pinned or walked for a driver (make_device_exclusive's get_user_pages: one per
- *       MakeDeviceExclusive; hmm_range_fault's walk: one per HMM_PFN of its reply);
+ *       MakeDeviceExclusive, one per page of a MakeDeviceExclusiveRange; hmm_range_fault's walk: one per HMM_PFN of its reply);
  *       {@code notifierCallback} per InvalidateStart sent (mn_itree_invalidate calling one subscription's
  *       invalidate()).</li>
  *   <li>GPU node: {@code deviceTlbInvalidation} once per step that zapped device entries (the driver's invalidate
@@ -94,6 +94,7 @@ public record HostCost(long cpuPageFaultNanos, long pteUpdateNanos, long gupPerP
       else if (e instanceof Trace.CpuFaulted) cost += cpuPageFaultNanos;
     }
     if (in instanceof HmmProtocol.MakeDeviceExclusive) cost += gupPerPageNanos;
+    else if (in instanceof HmmProtocol.MakeDeviceExclusiveRange x) cost += gupPerPageNanos * x.pageReqIds().size();
     for (Outbound o : r.out) {
       HmmProtocol.Msg m = o.msg();
       if (m instanceof HmmProtocol.InvalidateStart) cost += notifierCallbackNanos;

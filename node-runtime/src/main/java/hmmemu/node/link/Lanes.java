@@ -12,7 +12,7 @@ import hmmemu.protocol.msg.Ids;
  * <p>Lanes (never 0, which means "lanes off"):
  * <ul>
  *   <li>GPU node: {@link #worker} - the driver's fault worker of one device (nouveau's fault buffer work, one
- *       dmirror ioctl): NotifierInsert, MakeDeviceExclusive, HmmRangeFault, FolioUnlockPut, NotifierRemove,
+ *       dmirror ioctl): NotifierInsert, MakeDeviceExclusive(Range), HmmRangeFault, FolioUnlockPut, NotifierRemove,
  *       migrate_vma_*, and the device's own accesses; {@link #callback} - one notifier callback invocation
  *       (InvalidateAck of one invId for one subscription).
  *   <li>CPU node: {@link #subscription} - the invalidating threads as seen by one subscription: InvalidateStart,
@@ -57,6 +57,7 @@ public final class Lanes {
     if (m instanceof HmmProtocol.NotifierInsert n) return worker(n.deviceId());
     if (m instanceof HmmProtocol.NotifierRemove n) return worker(Ids.deviceOfSub(n.subId()));
     if (m instanceof HmmProtocol.MakeDeviceExclusive x) return worker(x.deviceId());
+    if (m instanceof HmmProtocol.MakeDeviceExclusiveRange x) return worker(x.deviceId());
     if (m instanceof HmmProtocol.FolioUnlockPut u) return worker(u.deviceId());
     if (m instanceof HmmProtocol.HmmRangeFault f) return worker(f.deviceId());
     if (m instanceof HmmProtocol.MigrateVmaSetup s) return worker(s.deviceId());

@@ -13,11 +13,13 @@ import hmmemu.protocol.wire.pb.FolioUnlockPut;
 import hmmemu.protocol.wire.pb.HmmRangeFault;
 import hmmemu.protocol.wire.pb.HmmRangeFaultReply;
 import hmmemu.protocol.wire.pb.MakeDeviceExclusive;
+import hmmemu.protocol.wire.pb.MakeDeviceExclusiveRange;
+import hmmemu.protocol.wire.pb.MakeDeviceExclusiveRangeReply;
 import hmmemu.protocol.wire.pb.MakeDeviceExclusiveReply;
 import java.util.List;
 
 /**
- * Codec of exclusive.proto: make_device_exclusive, folio_unlock + folio_put, hmm_range_fault and device accesses to
+ * Codec of exclusive.proto: make_device_exclusive, 5.14's make_device_exclusive_range, folio_unlock + folio_put, hmm_range_fault and device accesses to
  * host memory (driver/device <-> CPU node), each message's encoder next to its decoder.
  */
 final class ExclusiveCodec {
@@ -40,6 +42,27 @@ final class ExclusiveCodec {
           MakeDeviceExclusiveReply p = env.getMakeDeviceExclusiveReply();
           return new HmmProtocol.MakeDeviceExclusiveReply(p.getReqId(),
               ERRNO.dec(p.getErrno(), "MakeDeviceExclusiveReply.errno"), p.getPfn());
+        });
+
+    t.add(HmmProtocol.MakeDeviceExclusiveRange.class, BodyCase.MAKE_DEVICE_EXCLUSIVE_RANGE,
+        (m, b) -> b.setMakeDeviceExclusiveRange(MakeDeviceExclusiveRange.newBuilder()
+            .setReqId(m.reqId()).setDeviceId(m.deviceId()).setMmId(m.mmId()).setStart(m.start()).setOwner(m.owner())
+            .addAllPageReqIds(list(m.pageReqIds()))),
+        env -> {
+          MakeDeviceExclusiveRange p = env.getMakeDeviceExclusiveRange();
+          return new HmmProtocol.MakeDeviceExclusiveRange(p.getReqId(), p.getDeviceId(), p.getMmId(), p.getStart(),
+              p.getOwner(), List.copyOf(p.getPageReqIdsList()));
+        });
+
+    t.add(HmmProtocol.MakeDeviceExclusiveRangeReply.class, BodyCase.MAKE_DEVICE_EXCLUSIVE_RANGE_REPLY,
+        (m, b) -> b.setMakeDeviceExclusiveRangeReply(MakeDeviceExclusiveRangeReply.newBuilder().setReqId(m.reqId())
+            .setErrno(ERRNO.enc(m.errno(), "MakeDeviceExclusiveRangeReply.errno")).setNpages(m.npages())
+            .addAllPfns(list(m.pfns()))),
+        env -> {
+          MakeDeviceExclusiveRangeReply p = env.getMakeDeviceExclusiveRangeReply();
+          return new HmmProtocol.MakeDeviceExclusiveRangeReply(p.getReqId(),
+              ERRNO.dec(p.getErrno(), "MakeDeviceExclusiveRangeReply.errno"), p.getNpages(),
+              List.copyOf(p.getPfnsList()));
         });
 
     t.add(HmmProtocol.FolioUnlockPut.class, BodyCase.FOLIO_UNLOCK_PUT,

@@ -96,24 +96,25 @@ class HmmProtocolFamiliesTest {
 
   /** cluster-config ScenarioParser.FROM_DEVICE: messages a driver sends to the CPU node. */
   static final Set<String> SCENARIO_FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
-      "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck", "MigrateVmaSetup", "MigrateVmaPages",
+      "MakeDeviceExclusiveRange", "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck", "MigrateVmaSetup", "MigrateVmaPages",
       "MigrateVmaFinalize", "MigrateToRamDone");
   /** cluster-config ScenarioParser.FROM_CPU: messages the CPU node sends to a driver. */
   static final Set<String> SCENARIO_FROM_CPU = Set.of("NotifierInserted", "NotifierRemoved", "InvalidateStart",
-      "InvalidateEnd", "MakeDeviceExclusiveReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply", "MigrateVmaReply",
+      "InvalidateEnd", "MakeDeviceExclusiveReply", "MakeDeviceExclusiveRangeReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply", "MigrateVmaReply",
       "MigrateToRam");
 
   /** Msgs.isFromDriver before the families (also what CpuMm.fromGoneNode and CpuNodeActor.onInbound use). */
   static boolean oldIsFromDriver(Msg m) {
     return m instanceof NotifierInsert || m instanceof NotifierRemove || m instanceof MakeDeviceExclusive
-        || m instanceof FolioUnlockPut || m instanceof HmmRangeFault || m instanceof DeviceMemoryAccess
+        || m instanceof MakeDeviceExclusiveRange || m instanceof FolioUnlockPut || m instanceof HmmRangeFault || m instanceof DeviceMemoryAccess
         || m instanceof InvalidateAck || m instanceof MigrateVmaSetup || m instanceof MigrateVmaPages
         || m instanceof MigrateVmaFinalize || m instanceof MigrateToRamDone;
   }
 
   /** cpu-node CpuNodeActor.isToDriver: replies to a requester that answer a driver (go through the link stage). */
   static boolean cpuNodeActorIsToDriver(Msg m) {
-    return m instanceof MakeDeviceExclusiveReply || m instanceof HmmRangeFaultReply
+    return m instanceof MakeDeviceExclusiveReply || m instanceof MakeDeviceExclusiveRangeReply
+        || m instanceof HmmRangeFaultReply
         || m instanceof DeviceMemoryAccessReply || m instanceof NotifierInserted || m instanceof MigrateVmaReply;
   }
 
@@ -168,6 +169,8 @@ class HmmProtocolFamiliesTest {
   static long oldReqIdOf(Msg m) {
     if (m instanceof MakeDeviceExclusive x) return x.reqId();
     if (m instanceof MakeDeviceExclusiveReply x) return x.reqId();
+    if (m instanceof MakeDeviceExclusiveRange x) return x.reqId();
+    if (m instanceof MakeDeviceExclusiveRangeReply x) return x.reqId();
     if (m instanceof FolioUnlockPut x) return x.reqId();
     if (m instanceof HmmRangeFault x) return x.reqId();
     if (m instanceof HmmRangeFaultReply x) return x.reqId();
@@ -207,6 +210,7 @@ class HmmProtocolFamiliesTest {
     if (m instanceof NotifierInsert x) return x.deviceId();
     if (m instanceof NotifierRemove x) return (int) (x.subId() >>> 32);
     if (m instanceof MakeDeviceExclusive x) return x.deviceId();
+    if (m instanceof MakeDeviceExclusiveRange x) return x.deviceId();
     if (m instanceof FolioUnlockPut x) return x.deviceId();
     if (m instanceof HmmRangeFault x) return x.deviceId();
     if (m instanceof DeviceMemoryAccess x) return x.deviceId();

@@ -32,6 +32,8 @@ final class Samples {
     put(m, new NotifierInsert((17L << 32) | 3, 17, 5, NotifierKind.CLASSIC, 0x10000, BIG));
     put(m, new NotifierRemove((18L << 32) | 9));
     put(m, new MakeDeviceExclusive((17L << 40) | 1, 17, 6, BIG + 0x1000, 0x4e56_0011L));
+    put(m, new MakeDeviceExclusiveRange((17L << 40) | 8, 17, 6, BIG, 0x4e56_0011L,
+        List.of((17L << 40) | 9, (17L << 40) | 10, (17L << 40) | 11)));
     put(m, new FolioUnlockPut((17L << 40) | 2, 33, 0x1234, (33L << 32) | 5));
     put(m, new HmmRangeFault((17L << 40) | 3, 17, (17L << 32) | 1, 7, 8, BIG, List.of(1, 3, 2, 0), 0x444d_0011L));
     put(m, new MigrateVmaSetup((17L << 40) | 4, 17, 8, BIG, 64, 3, 0x444d_0011L, (1L << 39) | (17L << 20) | 5));
@@ -48,6 +50,7 @@ final class Samples {
         7));
     put(m, new InvalidateEnd((17L << 32) | 6, 8));
     put(m, new MakeDeviceExclusiveReply(100, Errno.EBUSY, 0x1002));
+    put(m, new MakeDeviceExclusiveRangeReply(109, Errno.EFAULT, 2, List.of(0x1005L, 0L, 0x1006L)));
     put(m, new HmmRangeFaultReply(101, Errno.EFAULT, List.of(HI, 0L, -1L, 0x1003L)));
     put(m, new DeviceMemoryAccessReply(102, Long.MIN_VALUE));
     put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55, true));

@@ -256,7 +256,8 @@ class ScenarioParserTest {
         + " to)", error("  { pause { id = p, from = D0, to = cpu, at = FolioUnlockPut, until { from = controller,"
             + " to = cpu, at = CpuAccess, event = CLEAR } } }"));
     assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
-        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MigrateToRamDone, MigrateVmaFinalize, "
+        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MakeDeviceExclusiveRange, "
+        + "MigrateToRamDone, MigrateVmaFinalize, "
         + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove)",
         error("  { pause { id = h, from = controller, to = cpu, at = Syscall, until { from = D0, to = cpu,"
             + " at = InvalidateStart } } }"));
@@ -271,7 +272,8 @@ class ScenarioParserTest {
   @DisplayName("pause points: wrong direction, unknown pause id, double resume")
   void pauseMisuse() {
     assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
-        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MigrateToRamDone, MigrateVmaFinalize, "
+        + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MakeDeviceExclusiveRange, "
+        + "MigrateToRamDone, MigrateVmaFinalize, "
         + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove)",
         error("  { pause { id = p, from = D0, to = cpu, at = InvalidateStart } }"));
     assertEquals("t.conf:7: resume: no earlier pause point 'q'", error("  { resume = q }"));

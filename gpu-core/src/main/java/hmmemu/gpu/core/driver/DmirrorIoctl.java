@@ -271,13 +271,14 @@ final class DmirrorIoctl implements DriverMutex.Holder {
   }
 
   /**
-   * dmirror_exclusive(), V2021 (5.14 until the make_device_exclusive rework): chunks of ARRAY_SIZE(pages) = 64 pages
-   * through make_device_exclusive_range(), which GUPs the chunk and converts page by page, leaving pages[i] NULL for
-   * a page it could not convert (trylock_page failed, a tail page, page_make_device_exclusive failed) and stopping at
-   * a GUP failure. The converted pages stay locked and referenced while dmirror_atomic_map() stores an ATOMIC entry
-   * for each under the mutex (only when GUP got the whole chunk: "iff all pages are marked", the 5.18 stable fix);
-   * then unlock_page + put_page of each, and -EBUSY when fewer pages were mapped than the chunk holds: the pages
-   * converted before and after a skipped one keep their DEVEXCL entry and device mapping.
+   * dmirror_exclusive(), V2021 (5.14 lib/test_hmm.c, until the make_device_exclusive rework): chunks of
+   * ARRAY_SIZE(pages) = 64 pages, one make_device_exclusive_range() call each (MakeDeviceExclusiveRange): the CPU
+   * node GUPs the whole chunk, then converts page by page, leaving pages[i] NULL for a page it could not convert
+   * (trylock_page failed, a tail page, page_make_device_exclusive failed) and returning fewer pages when GUP
+   * stopped. The converted pages stay locked and referenced while dmirror_atomic_map() stores an ATOMIC entry for
+   * each under the mutex (only when GUP got the whole chunk: "iff all pages are marked", the 5.18 stable fix); then
+   * unlock_page + put_page of each, and -EBUSY when fewer pages were mapped than the chunk holds: the pages converted
+   * before and after a skipped one keep their DEVEXCL entry and device mapping.
    */
   private void convertChunkV2021(long from) {
     if (from >= end) {
@@ -286,54 +287,37 @@ final class DmirrorIoctl implements DriverMutex.Holder {
     }
     long next = Math.min(end, from + ((long) DMIRROR_CHUNK_PAGES << Page.SHIFT));
     int n = (int) ((next - from) >>> Page.SHIFT);
-    long[] reqIds = new long[n];
-    long[] pfns = new long[n]; // 0: pages[i] == NULL
-    boolean[] gupFailed = {false};
-    convertPageV2021(from, 0, n, reqIds, pfns, gupFailed, () -> {
-      state = State.WAITING_MUTEX;
-      binding.mutex.lock(this, () -> { // dmirror_atomic_map()
-        state = State.MAPPING;
-        int mapped = 0;
-        if (!gupFailed[0]) {
-          for (int i = 0; i < n; i++) {
-            if (pfns[i] == 0) continue;
-            drivers.pageTable.install(binding.mmId, from + ((long) i << Page.SHIFT), pfns[i], true, false, true,
-                binding.subscription.subId, -1);
-            mapped++;
-          }
-        }
-        binding.mutex.unlock(this);
-        for (int i = 0; i < n; i++) {
-          if (pfns[i] != 0) ctx.toCpu(new HmmProtocol.FolioUnlockPut(reqIds[i], drivers.ids.deviceId(), pfns[i]));
-        }
-        if (mapped < n) reply(Errno.EBUSY);
-        else convertChunkV2021(next);
-      });
-    });
-  }
-
-  /** make_device_exclusive_range()'s per-page step for page {@code i} of the chunk starting at {@code from}. */
-  private void convertPageV2021(long from, int i, int n, long[] reqIds, long[] pfns, boolean[] gupFailed,
-      Runnable then) {
-    if (i == n || gupFailed[0]) {
-      then.run();
-      return;
-    }
+    List<Long> pageReqIds = new ArrayList<>(n); // one folio lock + reference per converted page
+    for (int i = 0; i < n; i++) pageReqIds.add(drivers.ids.newReqId());
     state = State.CONVERTING;
-    long reqId = drivers.ids.newReqId();
-    var call = drivers.replies.makeDeviceExclusive(binding.mmId, from + ((long) i << Page.SHIFT), binding.owner);
-    call.expect(reqId, reply -> {
-      if (reply.errno() == Errno.OK) {
-        reqIds[i] = reqId;
-        pfns[i] = reply.pfn();
-      } else if (reply.errno() != Errno.EBUSY && reply.errno() != Errno.EOPNOTSUPP) {
-        // EBUSY / EOPNOTSUPP: pinned but not converted (trylock_page, a tail page, not anonymous): pages[i] NULL.
-        // Anything else is get_user_pages_remote() stopping: the rest of the chunk was never pinned.
-        gupFailed[0] = true;
-      }
-      convertPageV2021(from, i + 1, n, reqIds, pfns, gupFailed, then);
-    });
-    call.send(reqId, 0);
+    drivers.replies.makeDeviceExclusiveRange(drivers.ids.newReqId(), binding.mmId, from, binding.owner,
+        Collections.unmodifiableList(pageReqIds), reply -> {
+          if (reply.pfns() == null || reply.pfns().size() != n) {
+            throw new IllegalStateException("make_device_exclusive_range answers pages[] of " + n + " pages, got "
+                + (reply.pfns() == null ? "none" : reply.pfns().size()));
+          }
+          boolean gupFailed = reply.errno() != Errno.OK || reply.npages() < n;
+          state = State.WAITING_MUTEX;
+          binding.mutex.lock(this, () -> { // dmirror_atomic_map()
+            state = State.MAPPING;
+            int mapped = 0;
+            if (!gupFailed) {
+              for (int i = 0; i < n; i++) {
+                if (reply.pfns().get(i) == 0) continue;
+                drivers.pageTable.install(binding.mmId, from + ((long) i << Page.SHIFT), reply.pfns().get(i), true,
+                    false, true, binding.subscription.subId, -1);
+                mapped++;
+              }
+            }
+            binding.mutex.unlock(this);
+            for (int i = 0; i < n; i++) { // "for (i = 0; i < ret; i++) if (pages[i]) { unlock_page; put_page }"
+              long pfn = reply.pfns().get(i);
+              if (pfn != 0) ctx.toCpu(new HmmProtocol.FolioUnlockPut(pageReqIds.get(i), drivers.ids.deviceId(), pfn));
+            }
+            if (mapped < n) reply(Errno.EBUSY);
+            else convertChunkV2021(next);
+          });
+        });
   }
 
   /** "Return the migrated data for verification": dmirror_do_read over the whole range under the mutex. */

@@ -108,6 +108,10 @@ public final class Drivers {
     replies.onMakeDeviceExclusiveReply(msg);
   }
 
+  public void onMakeDeviceExclusiveRangeReply(HmmProtocol.MakeDeviceExclusiveRangeReply msg) {
+    replies.onMakeDeviceExclusiveRangeReply(msg);
+  }
+
   public void onHmmRangeFaultReply(HmmProtocol.HmmRangeFaultReply msg) { replies.onHmmRangeFaultReply(msg); }
 
   public void onMigrateVmaReply(HmmProtocol.MigrateVmaReply msg) { replies.onMigrateVmaReply(msg); }

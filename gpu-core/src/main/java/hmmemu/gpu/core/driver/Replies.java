@@ -10,13 +10,15 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The calls a driver makes into the CPU node's mm (make_device_exclusive(), hmm_range_fault()) and their typed
+ * The calls a driver makes into the CPU node's mm (make_device_exclusive(), 5.14's make_device_exclusive_range(),
+ * hmm_range_fault()) and their typed
  * replies: each request parks its continuation under its reqId until the reply of that type arrives.
  */
 final class Replies {
   private final DeviceIds ids;
   private final StepContext ctx;
   private final Map<Long, Consumer<HmmProtocol.MakeDeviceExclusiveReply>> exclusive = new HashMap<>();
+  private final Map<Long, Consumer<HmmProtocol.MakeDeviceExclusiveRangeReply>> exclusiveRange = new HashMap<>();
   private final Map<Long, Consumer<HmmProtocol.HmmRangeFaultReply>> rangeFault = new HashMap<>();
   private final Map<Long, Consumer<HmmProtocol.MigrateVmaReply>> migrate = new HashMap<>();
 
@@ -27,6 +29,11 @@ final class Replies {
 
   void onMakeDeviceExclusiveReply(HmmProtocol.MakeDeviceExclusiveReply msg) {
     Consumer<HmmProtocol.MakeDeviceExclusiveReply> continuation = exclusive.remove(msg.reqId());
+    if (continuation != null) continuation.accept(msg); // else late or duplicate reply
+  }
+
+  void onMakeDeviceExclusiveRangeReply(HmmProtocol.MakeDeviceExclusiveRangeReply msg) {
+    Consumer<HmmProtocol.MakeDeviceExclusiveRangeReply> continuation = exclusiveRange.remove(msg.reqId());
     if (continuation != null) continuation.accept(msg); // else late or duplicate reply
   }
 
@@ -46,6 +53,7 @@ final class Replies {
   /** The host is gone: no reply will come. */
   void clear() {
     exclusive.clear();
+    exclusiveRange.clear();
     rangeFault.clear();
     migrate.clear();
   }
@@ -69,6 +77,16 @@ final class Replies {
       @Override
       public boolean busyRestarts() { return false; }
     };
+  }
+
+  /**
+   * make_device_exclusive_range(mm, start, start + pageReqIds.size() pages, pages, owner) (5.14) under the mmap read
+   * lock, sent now as request {@code reqId}; {@code onReply} gets its return value and pages[].
+   */
+  void makeDeviceExclusiveRange(long reqId, int mmId, long start, long owner, List<Long> pageReqIds,
+      Consumer<HmmProtocol.MakeDeviceExclusiveRangeReply> onReply) {
+    exclusiveRange.put(reqId, onReply);
+    ctx.toCpu(new HmmProtocol.MakeDeviceExclusiveRange(reqId, ids.deviceId(), mmId, start, owner, pageReqIds));
   }
 
   /**

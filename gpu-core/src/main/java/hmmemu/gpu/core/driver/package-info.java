@@ -4,7 +4,9 @@
  * §4.2-§4.4) and dmirror (lib/test_hmm.c: its interval notifier and ioctls, §4.6; its device-private migrations and
  * migrate_to_ram in {@code DmirrorMigrate}, §3.11), with their user locks
  * ({@code DriverMutex}), the driver-side mirror of the notifier API ({@code Notifiers}, {@code Subscription},
- * {@code InvalidateCallbacks}), the typed calls into the mm ({@code Replies}) and the one loop of
+ * {@code InvalidateCallbacks}), the typed calls into the mm ({@code Replies}: make_device_exclusive, 5.14's
+ * make_device_exclusive_range that dmirror's V2021 EXCLUSIVE calls once per 64-page chunk, hmm_range_fault,
+ * migrate_vma_*) and the one loop of
  * Documentation/mm/hmm.rst, read_begin / call / driver lock / read_retry ({@code IntervalReadLoop}).
  *
  * <p>Drivers call the device layer (page table, host accesses); it never calls them back.
