@@ -77,6 +77,29 @@ class ExploreLivelockTest {
     }
   }
 
+  /**
+   * C08 itself (T1 spins on X for 1500 ms against G's atomic; the driver's 1000 ms deadline ends G's loop with
+   * CANCELLED): with a span below the deadline the same run is a livelock naming G's loop and T1; with a span over
+   * the deadline the kernel's deadline ends the loop first and the file holds as it does without a liveness block.
+   */
+  @Test
+  void aDeadlineEndingTheLoopIsNoLivelockButASpanBelowItIs() throws IOException {
+    Path c08 = Path.of("..", "scenarios", "cases", "c08-thrash-no-folio-lock.conf");
+    String text = Files.readString(c08);
+    String at = "switches { folio-lock-until-mapped = false }\n";
+    assertTrue(text.contains(at));
+    Scenario below = ScenarioParser.parse(c08.toString(), text.replace(at, at + "liveness { livelock-span = 100ms }\n"));
+    SimScenarioRunner.Result r = SimScenarioRunner.run(below, SEED, BASE);
+    assertTrue(!r.ok() && !r.failures().isEmpty(), "C08 with a 100 ms span held");
+    String f = r.failures().get(0); // then the await's own expectations, as after every liveness verdict
+    assertEquals("livelock", SimScenarioRunner.failureKind(f), f);
+    assertTrue(f.contains("G's driver fault loop failed") && f.contains("T1 devexcl fault")
+        && f.contains("MMU_NOTIFY_CLEAR"), f);
+    Scenario over = ScenarioParser.parse(c08.toString(), text.replace(at, at + "liveness { livelock-span = 2s }\n"));
+    SimScenarioRunner.Result ok = SimScenarioRunner.run(over, SEED, BASE);
+    assertTrue(ok.ok(), ok.failures().toString());
+  }
+
   @Test
   void theLivenessBlockIsChecked() {
     String head = "name = x\nvmas = [{name = v, start = \"0x7f0000000000\", pages = 1}]\nsteps = [{ T1 { read = \"v+0:word0\" } }]\n";
