@@ -45,6 +45,14 @@ final class BusyLoopWatch {
     this.deviceNames = deviceNames;
   }
 
+  /** The watch of a file with {@code liveness { livelock-span }} (the span in model time: / time-scale), or null. */
+  static BusyLoopWatch of(Scenario scenario, double timeScale) {
+    if (scenario.livelockSpan() == null) return null;
+    Map<Integer, String> names = new HashMap<>();
+    for (Scenario.Device d : scenario.devices()) names.put(d.id(), d.name());
+    return new BusyLoopWatch((long) (scenario.livelockSpan().toNanos() / timeScale), names);
+  }
+
   /** The livelock found ("G's driver fault loop failed ...; the loop: ...; undone by: ..."), until {@link #reported}. */
   String found() { return reported ? null : found; }
 

@@ -100,13 +100,7 @@ final class SimHost implements ScenarioHost {
     sim.checker().countByField(countsByField(scenario));
     this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario));
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
-    if (scenario.livelockSpan() == null) {
-      this.busy = null;
-    } else {
-      Map<Integer, String> names = new HashMap<>();
-      for (Scenario.Device d : scenario.devices()) names.put(d.id(), d.name());
-      this.busy = new BusyLoopWatch(modelNanos(scenario.livelockSpan()), names);
-    }
+    this.busy = BusyLoopWatch.of(scenario, timeScale);
     sim.tap(this::onSend);
     sim.onTrace(this::onTrace);
     sim.onDelivered(this::onDelivered);
