@@ -52,8 +52,9 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
-      + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"failure\": null | {\"kind\", "
-      + "\"schedule\", \"shrunkFile\", \"shrunkSteps\"}}.")
+      + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"choicePoints\": {kind: count}, "
+      + "\"failure\": null | {\"kind\", \"schedule\", \"shrunkFile\", \"shrunkSteps\", \"scheduleNumber\", "
+      + "\"shrunkDeviations\"}}.")
   boolean json;
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file over reference.conf (hmm-emu.link, "
       + "hmm-emu.faults.folio-lock-lease).")
@@ -125,7 +126,13 @@ final class ExploreCommand implements Callable<Integer> {
           .append("\", \"schedules\": ").append(r.schedules()).append(", \"distinctStates\": ")
           .append(r.distinctStates()).append(", \"statesPerSecond\": ").append(fmt(r.statesPerSecond()))
           .append(", \"statesPerCpuSecond\": ").append(fmt(r.statesPerCpuSecond()))
-          .append(", \"failure\": ");
+          .append(", \"choicePoints\": {");
+      String sep = "";
+      for (java.util.Map.Entry<String, Long> k : r.choicePoints().entrySet()) {
+        sb.append(sep).append(RunCommand.quote(k.getKey())).append(": ").append(k.getValue());
+        sep = ", ";
+      }
+      sb.append("}, \"failure\": ");
       if (r.failure() == null) {
         sb.append("null");
       } else {
@@ -133,7 +140,10 @@ final class ExploreCommand implements Callable<Integer> {
         sb.append("{\"kind\": \"").append(r.failure().kind()).append("\", \"schedule\": ")
             .append(Arrays.toString(sched).replace(" ", "")).append(", \"shrunkFile\": ")
             .append(shrunkFile == null ? "null" : RunCommand.quote(shrunkFile)).append(", \"shrunkSteps\": ")
-            .append(s == null || s.file() == null ? "null" : Integer.toString(s.fileSteps())).append('}');
+            .append(s == null || s.file() == null ? "null" : Integer.toString(s.fileSteps()))
+            .append(", \"scheduleNumber\": ").append(r.failure().scheduleNumber())
+            .append(", \"shrunkDeviations\": ").append(s == null ? "null" : Integer.toString(s.deviations()))
+            .append('}');
       }
       o.println(sb.append('}'));
     }

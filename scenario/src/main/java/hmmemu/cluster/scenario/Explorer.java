@@ -53,10 +53,17 @@ public final class Explorer {
   /**
    * What exploration found. {@code states}: choice points visited in all (with repeats); {@code distinctStates}:
    * distinct state keys among them; {@code cpuNanos}: the CPU time of the exploring thread (-1 when the JVM does
-   * not measure it), which on a loaded machine says more about the search's cost than the wall time.
+   * not measure it), which on a loaded machine says more about the search's cost than the wall time;
+   * {@code choicePoints}: the choice points visited (as {@code states}) per kind ({@link ScheduleRun#pointKind}:
+   * link, link-vs-other, other, start-order, start-gap), in first-seen order.
    */
   public record Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
-      boolean exhausted, Failure failure, long cpuNanos) {
+      boolean exhausted, Failure failure, long cpuNanos, Map<String, Long> choicePoints) {
+    public Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
+        boolean exhausted, Failure failure, long cpuNanos) {
+      this(strategy, schedules, states, distinctStates, wallNanos, exhausted, failure, cpuNanos, Map.of());
+    }
+
     Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos, boolean exhausted,
         Failure failure) {
       this(strategy, schedules, states, distinctStates, wallNanos, exhausted, failure, -1);
@@ -135,6 +142,7 @@ public final class Explorer {
   public Report explore(Strategy strategy, int budget, int depth) {
     long t0 = System.nanoTime();
     long c0 = cpuNow();
+    pointKinds.clear();
     Report r = switch (strategy) {
       case RANDOM -> sample(strategy, budget, 0);
       case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
@@ -142,7 +150,15 @@ public final class Explorer {
     };
     long c1 = cpuNow();
     return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
-        r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0);
+        r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0, java.util.Collections.unmodifiableMap(
+            new java.util.LinkedHashMap<>(pointKinds)));
+  }
+
+  /** The choice points of the current exploration per kind (Report#choicePoints). */
+  private final Map<String, Long> pointKinds = new java.util.LinkedHashMap<>();
+
+  private void countKinds(ScheduleRun.Outcome o) {
+    for (ScheduleRun.Choice c : o.choices()) pointKinds.merge(c.pointKind(), 1L, Long::sum);
   }
 
   /** The current thread's CPU time in ns, or -1 when the JVM does not measure it. */
@@ -160,6 +176,7 @@ public final class Explorer {
       ScheduleRun.Strategy s = strategy == Strategy.RANDOM ? (point, key, e) -> rng.nextInt(e.size())
           : new Pct(rng.split(), depth, Math.max(estimate, 1));
       ScheduleRun.Outcome o = search(s);
+      countKinds(o);
       states += o.choices().size();
       for (ScheduleRun.Choice c : o.choices()) distinct.add(c.stateKey());
       estimate = Math.max(estimate, o.choices().size());
@@ -229,6 +246,7 @@ public final class Explorer {
         visited.put(key, dev[0]);
         return 0;
       });
+      countKinds(o);
       states += o.choices().size();
       if (o.failed()) {
         return new Report(Strategy.EXHAUSTIVE, n, states, visited.size(), 0, false,

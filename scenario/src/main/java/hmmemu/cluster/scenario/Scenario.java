@@ -20,12 +20,23 @@ import java.util.List;
  * declarations, so a runner never meets an unknown actor or a page outside a VMA. {@code profiles}: the kernel
  * profiles the file runs under, the first one in {@code switches}. {@code lanes}: the file's
  * {@code link { lanes = per-thread }} (hmm-emu.link.lanes, docs/PROTOCOL.md §5.8): the link has one lane per sending
- * kernel thread and a pause point holds only the lane of the message that closed it.
+ * kernel thread and a pause point holds only the lane of the message that closed it. {@code livelockSpan}: the file's
+ * {@code liveness { livelock-span = 40us }} (docs/SCENARIOS.md "Liveness verdicts"): a device whose driver fault loop
+ * keeps failing its iterations for longer than this (scenario time) is a livelock; null: not checked.
  */
 public record Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
     int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices, List<Vma> vmas,
     List<Step> steps, hmmemu.node.link.FaultSchedule faults, List<hmmemu.protocol.model.KernelProfile> profiles,
-    boolean lanes) {
+    boolean lanes, Duration livelockSpan) {
+
+  /** A scenario without a {@code liveness} block (no busy-loop livelock check). */
+  public Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
+      int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices,
+      List<Vma> vmas, List<Step> steps, hmmemu.node.link.FaultSchedule faults,
+      List<hmmemu.protocol.model.KernelProfile> profiles, boolean lanes) {
+    this(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale, processes, devices, vmas, steps,
+        faults, profiles, lanes, null);
+  }
 
   /** A scenario whose link has one lane per direction (no {@code link { lanes = per-thread }} block). */
   public Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
@@ -42,7 +53,7 @@ public record Scenario(String file, String name, String caseId, String descripti
    */
   public Scenario forProfile(hmmemu.protocol.model.KernelProfile p) {
     return new Scenario(file, name, caseId, description, switches.withKernelProfile(p), gpuNodes, stepTimeout,
-        timeScale, processes, devices, vmas, steps, faults, List.of(p), lanes);
+        timeScale, processes, devices, vmas, steps, faults, List.of(p), lanes, livelockSpan);
   }
 
   /**
@@ -54,7 +65,7 @@ public record Scenario(String file, String name, String caseId, String descripti
     all.addAll(switches.mutants());
     all.addAll(mutants);
     return new Scenario(file, name, caseId, description, switches.withMutants(all), gpuNodes, stepTimeout, timeScale,
-        processes, devices, vmas, steps, faults, profiles, lanes);
+        processes, devices, vmas, steps, faults, profiles, lanes, livelockSpan);
   }
 
   /** The run's time scale (real µs per model µs): the file's {@code time-scale}, else {@code fallback}. */

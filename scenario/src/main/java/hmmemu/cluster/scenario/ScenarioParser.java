@@ -30,7 +30,8 @@ public final class ScenarioParser {
   public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(10);
 
   private static final Set<String> TOP_KEYS = Set.of("name", "case", "description", "profile", "switches", "gpu-nodes",
-      "step-timeout", "time-scale", "processes", "devices", "vmas", "steps", "faults", "link");
+      "step-timeout", "time-scale", "processes", "devices", "vmas", "steps", "faults", "link",
+      "liveness");
 
   private final String file;
   private final ScenarioReader r;
@@ -111,6 +112,16 @@ public final class ScenarioParser {
       }
     }
 
+    Duration livelockSpan = null;
+    if (root.containsKey("liveness")) { // liveness { livelock-span = 40us } (docs/SCENARIOS.md "Liveness verdicts")
+      ConfigObject liveness = r.object(root.get("liveness"), "liveness");
+      r.checkKeys(liveness, Set.of("livelock-span"), "liveness", ScenarioReader.line(root.get("liveness")));
+      if (liveness.containsKey("livelock-span")) {
+        ConfigValue v = liveness.get("livelock-span");
+        livelockSpan = r.positive(v, "liveness.livelock-span");
+      }
+    }
+
     if (root.containsKey("processes")) {
       for (ConfigValue v : r.list(root.get("processes"), "processes")) setup.process(r.object(v, "a process"));
     } else {
@@ -143,6 +154,6 @@ public final class ScenarioParser {
     }
     return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale,
         List.copyOf(setup.processes().values()), List.copyOf(setup.devices().values()),
-        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles, lanes);
+        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles, lanes, livelockSpan);
   }
 }

@@ -31,11 +31,24 @@ final class ScheduleRun {
    * One choice point. {@code passedOver}: the seeded order's link event when another was taken, else null. {@code
    * kind}: {@link #EVENT} (which enabled event fires next) or a concurrent block's draw ({@code start-order},
    * {@code start-gap}: {@link SimHost.BlockChoice}), whose {@code option} is the taken option's value (the position
-   * in the block of the step started, or the gap in ns; -1 for an event).
+   * in the block of the step started, or the gap in ns; -1 for an event). {@code pointKind}: what the point chose
+   * among ({@link #pointKind}), as {@code hmm-emu explore --json} counts them.
    */
   record Choice(int enabled, int taken, long stateKey, int step, Scheduler.LinkEvent passedOver,
-      Scheduler.LinkEvent takenEvent, int skip, int takenSkip, String kind, long option) {
+      Scheduler.LinkEvent takenEvent, int skip, int takenSkip, String kind, long option, String pointKind) {
     boolean block() { return !EVENT.equals(kind); }
+  }
+
+  /**
+   * A choice point's kind for the counts: a block's draw is its kind ({@code start-order}, {@code start-gap}); an
+   * event choice is {@code link} when every enabled event is a link arrival (lane against lane), {@code other} when
+   * none is (controller hops and replies, timers: lease ticks, host-side costs, faults), {@code link-vs-other} else.
+   */
+  static String pointKind(Scheduler.Enabled e) {
+    if (e instanceof SimHost.BlockChoice b) return b.kind.label;
+    int links = 0;
+    for (int i = 0; i < e.size(); i++) if (e.link(i) != null) links++;
+    return links == e.size() ? "link" : links == 0 ? "other" : "link-vs-other";
   }
 
   /** The kind of an event choice point (the simulator's {@link hmmemu.sim.Scheduler}). */
@@ -217,7 +230,8 @@ final class ScheduleRun {
         Scheduler.LinkEvent taken = e.link(c);
         Integer takenSkip = c == 0 || taken == null ? null : log.ordinal.get(taken.msg());
         choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
-            takenSkip == null ? -1 : takenSkip, b == null ? EVENT : b.kind.label, b == null ? -1 : b.options[c]));
+            takenSkip == null ? -1 : takenSkip, b == null ? EVENT : b.kind.label, b == null ? -1 : b.options[c],
+            pointKind(e)));
         if (b != null) draws[0] = mix(mix(draws[0] == 0 ? 1 : draws[0], b.kind.ordinal() + 1), b.options[c]);
         return c;
       });

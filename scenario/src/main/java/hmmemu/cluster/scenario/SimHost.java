@@ -79,6 +79,8 @@ final class SimHost implements ScenarioHost {
    * building names ({@link #loop} names them: "gpu1 DriverFaultHandled"); null between waits.
    */
   private ArrayList<java.util.IdentityHashMap<Class<?>, long[]>> window;
+  /** The file's busy-loop livelock watch ({@code liveness { livelock-span }}), or null. */
+  private final BusyLoopWatch busy;
 
   /**
    * @param seed the run's one seed
@@ -98,6 +100,7 @@ final class SimHost implements ScenarioHost {
     sim.checker().countByField(countsByField(scenario));
     this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario));
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
+    this.busy = BusyLoopWatch.of(scenario, timeScale);
     sim.tap(this::onSend);
     sim.onTrace(this::onTrace);
     sim.onDelivered(this::onDelivered);
@@ -177,8 +180,17 @@ final class SimHost implements ScenarioHost {
         long answeredBefore = answered;
         window = new ArrayList<>();
         long until = Math.min(bound, start + LIVELOCK_SPAN_NANOS);
-        sim.runUntil(() -> f.isDone() || answered != answeredBefore, until, MAX_EVENTS_PER_WINDOW);
+        if (busyLivelock() == null) {
+          sim.runUntil(() -> f.isDone() || answered != answeredBefore || busyLivelock() != null, until,
+              MAX_EVENTS_PER_WINDOW);
+        }
         if (f.isDone()) break;
+        String livelock = busyLivelock();
+        if (livelock != null) {
+          busy.reported();
+          return new Waited(Ending.LIVELOCK, "livelock", "at " + sim.nowMicros() + " µs of model time",
+              " (a party busy without progress: " + livelock + ")");
+        }
         if (answered != answeredBefore) continue;
         long fired = sim.fired() - firedBefore;
         if (sim.idle()) {
@@ -205,7 +217,11 @@ final class SimHost implements ScenarioHost {
     return Waited.DONE;
   }
 
+  /** The busy-loop livelock the watch found and no wait reported yet, or null. */
+  private String busyLivelock() { return busy == null ? null : busy.found(); }
+
   private void onTrace(Stamped s) {
+    if (busy != null) busy.onEvent(s, sim.nowNanos());
     if (window == null) return;
     while (window.size() <= s.node()) window.add(null);
     java.util.IdentityHashMap<Class<?>, long[]> perType = window.get(s.node());

@@ -102,6 +102,7 @@ class ExploreLeanRunsTest {
       assertEquals(a.step(), b.step(), at);
       assertEquals(a.kind(), b.kind(), at);
       assertEquals(a.option(), b.option(), at);
+      assertEquals(a.pointKind(), b.pointKind(), at);
     }
     assertEquals(full.failures(), lean.failures());
     assertFalse(full.traceHash() == lean.traceHash(), "the lean run hashes no trace event");
