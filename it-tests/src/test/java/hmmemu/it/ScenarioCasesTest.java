@@ -33,9 +33,8 @@ import org.junit.jupiter.api.TestFactory;
  * the files whose name contains that text.
  *
  * <p><b>Same verdict on both hosts</b> (issue 12): each file also runs in the deterministic simulator (seed 1; the
- * run costs milliseconds to a second, against seconds for the cluster's, and goes on in a thread beside the cluster's
- * run) and both hosts must agree on pass/fail
- * and on the kinds of their failures. A disagreement is a defect of one host, never something to tolerate; none is
+ * run costs milliseconds to a second, against seconds for the cluster's, and goes on in a thread beside the
+ * cluster's runs) and both hosts must agree on pass/fail and on the kinds of their failures. A disagreement is a defect of one host, never something to tolerate; none is
  * pinned (docs/SCENARIOS.md, "Same verdict on both hosts"). The cluster cannot tell a deadlock from a livelock or a
  * timeout (each is a bounded wait that ran out), so the simulator's three liveness kinds compare as the cluster's
  * one "deadlock". The representative files of {@link #MORE_SEEDS} (C05, an uncontended nouveau atomic; C07, the
