@@ -20,7 +20,8 @@ import org.junit.jupiter.api.TestFactory;
  * Every scenario file in the deterministic simulator (issue 12): the files' expectations are the contract, so each
  * file holds with each of a few seeds (none is skipped: a faults block's crash and restart go through the host's
  * crash bookkeeping); and a seed replays a run exactly (the same trace hash). {@code -Dhmm.scenario=c06,r7} runs
- * only the files whose name contains one of those texts; {@code -Dhmm.sim.seeds=1,2,3} sets the seeds.
+ * only the files whose name contains one of those texts; {@code -Dhmm.sim.seeds=1,2,3} sets the seeds;
+ * {@code -Dhmm.sim.threads=1} runs the files one after another (by default on one thread per core, at most 4).
  */
 class SimScenariosTest {
   static final Path CASES = Path.of("..", "scenarios", "cases");
@@ -53,20 +54,61 @@ class SimScenariosTest {
     }
   }
 
+  /**
+   * The runs are independent (each builds its own simulated world from the file and the seed; no state is shared
+   * between runs, so a run's result does not depend on what runs beside it), so every file's runs start at once on
+   * a few threads (one per core, at most 4; {@code -Dhmm.sim.threads=N} sets N) and each dynamic test waits for its
+   * own file's. The verdicts and their order are unchanged.
+   */
+  static final int THREADS = Math.max(1, Integer.getInteger("hmm.sim.threads",
+      Math.min(4, Runtime.getRuntime().availableProcessors())));
+
   @TestFactory
   Stream<DynamicTest> everyCaseFileHoldsInTheSimulator() throws IOException {
-    return files(CASES).stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> holds(f)));
+    return holdAll(files(CASES));
   }
 
   @TestFactory
   Stream<DynamicTest> everyFaultFileHoldsInTheSimulator() throws IOException {
-    return files(FAULTS).stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> holds(f)));
+    return holdAll(files(FAULTS));
   }
 
-  private static void holds(Path file) {
+  /** Starts every file's runs on {@link #THREADS} threads; each file's dynamic test checks its own runs in order. */
+  private static Stream<DynamicTest> holdAll(List<Path> files) {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(THREADS, r -> {
+      Thread t = new Thread(r, "sim-scenarios");
+      t.setDaemon(true);
+      return t;
+    });
+    List<java.util.concurrent.Future<List<SimScenarioRunner.Result>>> runs = new java.util.ArrayList<>();
+    for (Path f : files) runs.add(pool.submit(() -> runAll(f)));
+    pool.shutdown(); // the queued runs still run; the threads end after the last
+    return java.util.stream.IntStream.range(0, files.size()).mapToObj(i -> DynamicTest.dynamicTest(
+        files.get(i).getFileName().toString(), () -> holds(files.get(i), resultOf(runs.get(i)))));
+  }
+
+  /** One file's results, seed by seed in {@link #SEEDS} order. */
+  private static List<SimScenarioRunner.Result> runAll(Path file) {
     Scenario scenario = ScenarioParser.parse(file);
-    for (long seed : SEEDS) {
-      SimScenarioRunner.Result r = SimScenarioRunner.run(scenario, seed, BASE);
+    List<SimScenarioRunner.Result> out = new java.util.ArrayList<>();
+    for (long seed : SEEDS) out.add(SimScenarioRunner.run(scenario, seed, BASE));
+    return out;
+  }
+
+  /** The runs' results, or what the parse or a run threw, as if it had been thrown here. */
+  private static List<SimScenarioRunner.Result> resultOf(java.util.concurrent.Future<List<SimScenarioRunner.Result>> f)
+      throws Throwable {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause();
+    }
+  }
+
+  private static void holds(Path file, List<SimScenarioRunner.Result> results) {
+    for (int i = 0; i < SEEDS.length; i++) {
+      long seed = SEEDS[i];
+      SimScenarioRunner.Result r = results.get(i);
       // every file runs in the simulator (a faults block's crash and restart too, through the host's bookkeeping)
       assertTrue(r.ran(), () -> file + " was skipped: " + r.skipped());
       List<String> known = KNOWN_DISAGREEMENTS.get(file.getFileName().toString());
@@ -83,13 +125,19 @@ class SimScenariosTest {
     }
   }
 
-  /** A seed replays a run exactly: a pause-point file and an async race give the same trace hash twice. */
+  /**
+   * A seed replays a run exactly: a pause-point file and an async race give the same trace hash twice. The two runs
+   * of a file go on at the same time in two threads, which also shows that concurrent runs share no state (what
+   * the parallel runs of the dynamic tests above rely on).
+   */
   @Test
-  void replayingASeedGivesTheSameTraceHash() {
+  void replayingASeedGivesTheSameTraceHash() throws Exception {
     for (String f : List.of("c12-fork-in-driver-window.conf", "c08-thrash-no-folio-lock.conf")) {
       Scenario s = ScenarioParser.parse(CASES.resolve(f));
+      java.util.concurrent.CompletableFuture<SimScenarioRunner.Result> other = java.util.concurrent.CompletableFuture
+          .supplyAsync(() -> SimScenarioRunner.run(ScenarioParser.parse(CASES.resolve(f)), 7, BASE));
       SimScenarioRunner.Result a = SimScenarioRunner.run(s, 7, BASE);
-      SimScenarioRunner.Result b = SimScenarioRunner.run(s, 7, BASE);
+      SimScenarioRunner.Result b = other.get();
       assertTrue(a.ran() && a.events() > 0, f);
       assertEquals(a.traceHashHex(), b.traceHashHex(), f + ": seed 7 gave two trace hashes");
       assertEquals(a.events(), b.events(), f);
