@@ -49,6 +49,15 @@ class MakeDeviceExclusiveRangeTest {
 
   private static Harness v514() { return new Harness(ModelSwitches.kernel().withKernelProfile(KernelProfile.V5_14)); }
 
+  /** A 5.14 harness with a PMD-mapped THP at B, each of its 512 pages written once (word 0 = the page's index). */
+  private static Harness v514WithThp() {
+    Harness h = v514();
+    h.mmapRw(B, 512);
+    assertEquals(Errno.OK, h.syscall(SyscallKind.MADV_HUGEPAGE, B, PMD, 9, VmaKind.ANON_PRIVATE, 0).errno());
+    for (int i = 0; i < 512; i++) h.cpu(B + i * P, Access.WRITE, i);
+    return h;
+  }
+
   private static Errno returned(Harness h, long pageReqId) {
     return h.events(Trace.ExclusiveReturned.class).stream().filter(x -> x.reqId() == pageReqId).findFirst()
         .orElseThrow(() -> new AssertionError("no ExclusiveReturned for page req " + pageReqId)).errno();
@@ -77,10 +86,7 @@ class MakeDeviceExclusiveRangeTest {
    */
   @Test
   void aChunkOfAThpConvertsTheHeadAndItsOwnLockMakesTheTailsNull() {
-    Harness h = v514();
-    h.mmapRw(B, 512);
-    assertEquals(Errno.OK, h.syscall(SyscallKind.MADV_HUGEPAGE, B, PMD, 9, VmaKind.ANON_PRIVATE, 0).errno());
-    for (int i = 0; i < 512; i++) h.cpu(B + i * P, Access.WRITE, i);
+    Harness h = v514WithThp();
     assertTrue(h.cpu.hugePmd(MM, B));
     h.insertInterval(S0, D0);
     long head = h.pte(B).pfn();
@@ -116,10 +122,7 @@ class MakeDeviceExclusiveRangeTest {
    */
   @Test
   void aOnePageCallOnAHeldFolioWaitsForItsLock() {
-    Harness h = v514();
-    h.mmapRw(B, 512);
-    assertEquals(Errno.OK, h.syscall(SyscallKind.MADV_HUGEPAGE, B, PMD, 9, VmaKind.ANON_PRIVATE, 0).errno());
-    for (int i = 0; i < 512; i++) h.cpu(B + i * P, Access.WRITE, i);
+    Harness h = v514WithThp();
     h.insertInterval(S0, D0);
     long head = h.pte(B).pfn();
     Call c = send(h, B, 1);
