@@ -35,7 +35,7 @@ import java.util.SplittableRandom;
  *       can be pruned. No sleep sets or persistent sets are used.
  * </ul>
  * A concurrent block's draws (its start order and the gap before each later start) are choice points of the same
- * scheduler ({@link SimHost.BlockChoice}, index 0 the seeded draw): every strategy sees them, and the state key
+ * scheduler ({@link BlockChoice}, index 0 the seeded draw): every strategy sees them, and the state key
  * then also hashes the draws taken ({@link ScheduleRun}).
  */
 public final class Explorer {

@@ -16,7 +16,7 @@ import java.util.Map;
  * each placement is run in the simulator with the seeded order, and the first that fails with the schedule's kind
  * is written. A schedule with no deviation (the seeded order fails) is the file itself.
  *
- * <p>A deviation at a concurrent block's choice point ({@link SimHost.BlockChoice}: which step starts next, or the
+ * <p>A deviation at a concurrent block's choice point ({@link BlockChoice}: which step starts next, or the
  * model time before it) is written by rewriting every block the run reached as the start order the schedule took:
  * the block's steps, each with {@code async = true}, one after the other in that order ({@link #sequential}); on
  * either host an async step's first request has reached its node before the next step starts. The gaps between
@@ -279,7 +279,7 @@ final class PauseFile {
     List<Scenario.Step> steps = s.steps();
     Map<Integer, List<Integer>> order = new java.util.TreeMap<>();
     for (ScheduleRun.Choice c : choices) {
-      if (c.kind().equals(SimHost.BlockChoice.Kind.START_ORDER.label)) {
+      if (c.kind().equals(BlockChoice.Kind.START_ORDER.label)) {
         order.computeIfAbsent(c.step(), k -> new ArrayList<>()).add((int) c.option());
       }
     }

@@ -17,7 +17,7 @@ import java.util.Map;
  * steps (set-up runs in the seeded order). It records every choice point: how many events were enabled, which one
  * was taken, the simulator's {@link Sim#stateKey} before it, the step running then (its position in the steps list; the list's size during the final checks), and the link event the seeded
  * order would have taken (what a pause point must hold to force the choice). A concurrent block's draws (the start
- * order and the gap before each later start, {@link SimHost.BlockChoice}) come through the same scheduler as choice
+ * order and the gap before each later start, {@link BlockChoice}) come through the same scheduler as choice
  * points of their own kind, so every strategy sees them and exhaustive search counts them as deviations. Not a
  * kernel structure.
  */
@@ -30,7 +30,7 @@ final class ScheduleRun {
   /**
    * One choice point. {@code passedOver}: the seeded order's link event when another was taken, else null. {@code
    * kind}: {@link #EVENT} (which enabled event fires next) or a concurrent block's draw ({@code start-order},
-   * {@code start-gap}: {@link SimHost.BlockChoice}), whose {@code option} is the taken option's value (the position
+   * {@code start-gap}: {@link BlockChoice}), whose {@code option} is the taken option's value (the position
    * in the block of the step started, or the gap in ns; -1 for an event). {@code pointKind}: what the point chose
    * among ({@link #pointKind}), as {@code hmm-emu explore --json} counts them.
    */
@@ -45,7 +45,7 @@ final class ScheduleRun {
    * none is (controller hops and replies, timers: lease ticks, host-side costs, faults), {@code link-vs-other} else.
    */
   static String pointKind(Scheduler.Enabled e) {
-    if (e instanceof SimHost.BlockChoice b) return b.kind.label;
+    if (e instanceof BlockChoice b) return b.kind.label;
     int links = 0;
     for (int i = 0; i < e.size(); i++) if (e.link(i) != null) links++;
     return links == e.size() ? "link" : links == 0 ? "other" : "link-vs-other";
@@ -220,7 +220,7 @@ final class ScheduleRun {
       // the kind of a block's own choice point mixed in (it is not an event choice at the same state).
       long[] draws = {0};
       host.sim().scheduler((sim, e) -> {
-        SimHost.BlockChoice b = e instanceof SimHost.BlockChoice x ? x : null;
+        BlockChoice b = e instanceof BlockChoice x ? x : null;
         long key = sim.stateKey();
         if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
         int c = strategy.choose(choices.size(), key, e);

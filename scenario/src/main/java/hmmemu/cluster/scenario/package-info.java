@@ -48,7 +48,7 @@
  * A concurrent block ({@code concurrent = [...]}) is started by the host ({@code ScenarioHost.startConcurrently}):
  * the cluster starts its steps together from one thread each, the simulator in a start order and with gaps drawn
  * from the run's seed ({@code SimHost.choose} and {@code SimHost.gapNanos}), each draw also a choice point of the
- * explore scheduler ({@code SimHost.BlockChoice}; {@code PauseFile} writes a chosen order as async steps).
+ * explore scheduler ({@code BlockChoice}; {@code PauseFile} writes a chosen order as async steps).
  * A controller hold (a pause point with {@code from = controller}) is the executor's ({@code ControllerHolds}: it
  * holds one of the steps' requests until a named message was delivered); hosts report deliveries through
  * {@code ScenarioHost.whenDelivered} (the cluster from {@code Link.delivered}, across JVMs from the nodes' gate.proto
