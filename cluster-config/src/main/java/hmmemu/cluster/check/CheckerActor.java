@@ -74,7 +74,16 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   /** Answers how many flow halves the attached recorder holds unpaired (0 when none is attached). */
   public record Unpaired(ActorRef<Long> replyTo) implements NoSerializationVerificationNeeded {}
 
+  /**
+   * Adds {@code listener} (local only): it hears every event applied from now on, in the checker's causal order, on
+   * the checker's thread, after the recorder (a scenario host's busy-loop watch, docs/SCENARIOS.md "Liveness
+   * verdicts"). It sees; it changes nothing the checker judges.
+   */
+  public record Watch(java.util.function.Consumer<Stamped> listener) implements NoSerializationVerificationNeeded {}
+
   private RunRecorder recorder;
+  /** The listeners {@link Watch} added. */
+  private final List<java.util.function.Consumer<Stamped>> watchers = new ArrayList<>();
 
   private final InvariantChecker checker;
   private final List<Verdict> waiting = new ArrayList<>();
@@ -110,6 +119,7 @@ public final class CheckerActor extends AbstractBehavior<Object> {
         .onMessage(ReleaseLost.class, r -> { releaseLost(); answerAll(false); answerGone(); return this; })
         .onMessage(WhenNodeGone.class, w -> { goneWaiters.add(w); answerGone(); return this; })
         .onMessage(Record.class, this::onRecord)
+        .onMessage(Watch.class, w -> { watchers.add(w.listener()); listen(); return this; })
         .onMessage(RecordFault.class, f -> { if (recorder != null) recorder.onFaultWindow(f.window()); return this; })
         .onMessage(RecordClockOffsets.class, c -> {
           if (recorder != null) {
@@ -129,14 +139,26 @@ public final class CheckerActor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onRecord(Record r) {
     recorder = r.recorder();
-    checker.onApplied(recorder::onEvent);
+    listen();
     return this;
+  }
+
+  /** Hands applied events to the recorder and the watchers while there is any (none: the checker hands none). */
+  private void listen() {
+    if (recorder == null && watchers.isEmpty()) {
+      checker.onApplied(null);
+      return;
+    }
+    checker.onApplied(s -> {
+      if (recorder != null) recorder.onEvent(s);
+      for (java.util.function.Consumer<Stamped> w : watchers) w.accept(s);
+    });
   }
 
   private Behavior<Object> onStopRecording(StopRecording s) {
     RunRecorder r = recorder;
     recorder = null;
-    checker.onApplied(null);
+    listen();
     s.replyTo().tell(java.util.Optional.ofNullable(r));
     return this;
   }

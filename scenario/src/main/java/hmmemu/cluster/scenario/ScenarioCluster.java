@@ -61,6 +61,10 @@ final class ScenarioCluster implements ScenarioHost {
   private hmmemu.report.RunRecorder recorder;
   private ModelClock clock;
   private final Map<FaultSchedule.Entry, Long> faultStarts = new java.util.concurrent.ConcurrentHashMap<>();
+  /** With {@code liveness}: completed by the checker's thread when the busy-loop watch finds a livelock; else null. */
+  private volatile CompletableFuture<BusyFound> busyFound;
+  /** The busy-loop livelock was reported by a wait (the controller's thread only). */
+  private boolean busyReported;
 
   // Crash and restart (docs/SCENARIOS.md "Crash and restart"): a scenario's GPU node K names its current
   // incarnation; a restart is a new cluster member with a new node index (EmbeddedCluster.restartGpu).
@@ -114,11 +118,17 @@ final class ScenarioCluster implements ScenarioHost {
     return client.ask(node == 0 ? cluster.cpu() : cluster.gpu(clusterNode(node)), msg).toCompletableFuture();
   }
 
-  /** A bounded wall-time wait; every non-completion is reported as a deadlock (the cluster cannot tell more). */
+  /**
+   * A bounded wall-time wait; a non-completion is reported as a deadlock (the cluster cannot tell a deadlock from a
+   * livelock by waiting), except the busy-loop livelock of a file with {@code liveness { livelock-span }}: the wait
+   * also ends when the checker's stream made {@link BusyLoopWatch} find one, with the simulator's kind and message.
+   */
   @Override
   public Waited await(CompletableFuture<?> f, Duration limit) {
+    boolean watched = busyFound != null && !busyReported;
+    CompletableFuture<?> until = watched ? CompletableFuture.anyOf(f, busyFound) : f;
     try {
-      f.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      until.get(limit.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       return new Waited(Ending.TIMEOUT, "deadlock", "within " + limit.toMillis() + " ms", "");
     } catch (ExecutionException e) {
@@ -127,7 +137,36 @@ final class ScenarioCluster implements ScenarioHost {
       Thread.currentThread().interrupt();
       return new Waited(Ending.TIMEOUT, "deadlock", "within " + limit.toMillis() + " ms (interrupted)", "");
     }
+    if (watched && !f.isDone() && busyFound.isDone()) {
+      busyReported = true; // a run ends with its first one, as in the simulator (BusyLoopWatch#reported)
+      BusyFound b = busyFound.join();
+      return new Waited(Ending.LIVELOCK, "livelock", "at " + b.atMicros() + " µs of model time",
+          " (a party busy without progress: " + b.what() + ")");
+    }
     return Waited.DONE;
+  }
+
+  /** A busy-loop livelock the watch found: the model time of the failed iteration that made it one, and its text. */
+  private record BusyFound(long atMicros, String what) {}
+
+  /**
+   * With {@code liveness { livelock-span }}: a {@link BusyLoopWatch} (the simulator's, the same class) hears every
+   * trace event the checker applies, on the checker's thread, at the model time its node stamped on it
+   * ({@code atMicros}); its first finding completes {@link #busyFound}. Without the block nothing is attached.
+   */
+  private void watchLiveness() {
+    BusyLoopWatch watch = BusyLoopWatch.of(scenario, scenario.timeScaleOr(options.timeScale()));
+    if (watch == null) return;
+    CompletableFuture<BusyFound> found = new CompletableFuture<>();
+    busyFound = found;
+    long[] lastNanos = {0}; // an event without a stamp (atMicros -1) is heard at the last stamped time
+    cluster.checker().tell(new CheckerActor.Watch(s -> {
+      if (found.isDone()) return;
+      if (s.atMicros() >= 0) lastNanos[0] = s.atMicros() * 1000;
+      watch.onEvent(s, lastNanos[0]);
+      String what = watch.found();
+      if (what != null) found.complete(new BusyFound(lastNanos[0] / 1000, what));
+    }));
   }
 
   @Override
@@ -311,6 +350,7 @@ final class ScenarioCluster implements ScenarioHost {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
     client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+    watchLiveness();
   }
 
   /**
@@ -345,6 +385,7 @@ final class ScenarioCluster implements ScenarioHost {
             + " failed: " + r);
       }
     }
+    watchLiveness(); // the checker runs in this JVM; a device's span is measured on its own node's clock
   }
 
   /**
