@@ -137,13 +137,33 @@ final class ScenarioCluster implements ScenarioHost {
       Thread.currentThread().interrupt();
       return new Waited(Ending.TIMEOUT, "deadlock", "within " + limit.toMillis() + " ms (interrupted)", "");
     }
-    if (watched && !f.isDone() && busyFound.isDone()) {
+    if (watched && f.isDone() && !busyFound.isDone()) caughtUpWithReplies();
+    if (watched && busyFound.isDone()) {
       busyReported = true; // a run ends with its first one, as in the simulator (BusyLoopWatch#reported)
       BusyFound b = busyFound.join();
       return new Waited(Ending.LIVELOCK, "livelock", "at " + b.atMicros() + " µs of model time",
           " (a party busy without progress: " + b.what() + ")");
     }
     return Waited.DONE;
+  }
+
+  /**
+   * The checker's stream lags the replies: before a completed wait counts as done, the checker delivers (bounded by
+   * {@link #INSPECT_MILLIS}) every event the controller's replies causally follow, so that the watch has heard the
+   * iterations that came before the completion, as the simulator's watch has at that model time. Past the bound the
+   * wait counts as done (the checker's own verdict reports it behind).
+   */
+  private void caughtUpWithReplies() {
+    long[] until = client.clock();
+    try {
+      AskPattern.<Object, CheckerActor.VerdictReply>ask(cluster.checker(),
+          replyTo -> new CheckerActor.Verdict(until, replyTo), ASK_TIMEOUT, cluster.controlSystem().scheduler())
+          .toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // behind or gone: judged by what the watch heard
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** A busy-loop livelock the watch found: the model time of the failed iteration that made it one, and its text. */
