@@ -58,4 +58,18 @@ class CheckerActorTest {
     assertEquals(2, v.lost());
     assertTrue(v.lostWhy().contains("2 event(s) of node 1 lost"), v.lostWhy());
   }
+
+  /** A watcher hears every event the checker applies, in causal order with its stamp; without one nothing is handed. */
+  @Test
+  void aWatcherHearsEveryAppliedEventWithItsModelTime() {
+    ActorRef<Object> checker = kit.spawn(CheckerActor.create());
+    List<Stamped> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    checker.tell(new CheckerActor.Watch(heard::add));
+    Stamped second = new Stamped(0, new long[] {2}, new Trace.CpuFaulted(1, 1, 0, "anon"), 20);
+    Stamped first = new Stamped(0, new long[] {1}, new Trace.CpuFaulted(1, 1, 0, "anon"), 10);
+    checker.tell(WireCodec.encodeTraceEnvelope(0, List.of(second), new long[] {2}));
+    checker.tell(WireCodec.encodeTraceEnvelope(0, List.of(first), new long[] {1}));
+    assertTrue(verdict(checker, 2).caughtUp());
+    assertEquals(List.of(10L, 20L), heard.stream().map(Stamped::atMicros).toList());
+  }
 }

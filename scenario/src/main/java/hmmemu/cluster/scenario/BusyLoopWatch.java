@@ -12,7 +12,8 @@ import java.util.Map;
  * The busy livelock of a device (docs/SCENARIOS.md "Liveness verdicts", issue 12 item 5, issue 13 (b)): a party that
  * keeps working but makes no progress while others do, as nouveau_atomic_range_fault's loop when every
  * {@code mmu_interval_read_retry} fails (§8 R9, C08: a CPU write restores the page with MMU_NOTIFY_CLEAR between the
- * driver's make_device_exclusive and its read_retry). Fed the trace in model time (SimHost hands it every trace event); only a
+ * driver's make_device_exclusive and its read_retry). Fed the trace in model time (SimHost hands it every trace event;
+ * ScenarioCluster every event its checker applies, at the event's stamped model time); only a
  * file with {@code liveness { livelock-span = ... }} is watched.
  *
  * <p>Per device: a device's events since its last progress are counted (the loop), and the span starts at the first

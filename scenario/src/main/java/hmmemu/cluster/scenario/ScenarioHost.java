@@ -29,13 +29,17 @@ interface ScenarioHost {
     TIMEOUT,
     /** The simulator: no event was enabled any more while the future was pending. */
     DEADLOCK,
-    /** The simulator: events kept firing, but no controller request was answered over the livelock span. */
+    /**
+     * The simulator: events kept firing, but no controller request was answered over the livelock span; both hosts:
+     * a device's driver fault loop kept failing over the file's {@code liveness { livelock-span }} (BusyLoopWatch).
+     */
     LIVELOCK
   }
 
   /**
    * The end of a bounded wait. {@code kind} is the verdict word of a failure line ("deadlock" for every
-   * non-completion on the cluster, which cannot tell them apart; "deadlock", "livelock" or "timeout" in the
+   * non-completion on the cluster, which cannot tell them apart, except the busy-loop "livelock" both hosts judge;
+   * "deadlock", "livelock" or "timeout" in the
    * simulator), {@code within} completes "did not complete ..." ("within 3000 ms"), {@code why} names the loop
    * of a livelock (empty otherwise).
    */

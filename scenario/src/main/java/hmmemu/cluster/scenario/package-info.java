@@ -44,7 +44,8 @@
  * checker's view), which {@code ScenarioCluster} implements on the embedded cluster (wall time) and {@code SimHost}
  * in the simulator (model time, one seed; deadlock, livelock and timeout verdicts; docs/SCENARIOS.md §8; with a
  * file's {@code liveness { livelock-span }} also {@code BusyLoopWatch}'s livelock of a device whose driver fault loop
- * keeps failing while others make progress).
+ * keeps failing while others make progress; the cluster judges that one too, feeding the same watch from its
+ * checker's trace stream at each event's stamped model time).
  * A concurrent block ({@code concurrent = [...]}) is started by the host ({@code ScenarioHost.startConcurrently}):
  * the cluster starts its steps together from one thread each, the simulator in a start order and with gaps drawn
  * from the run's seed ({@code SimHost.choose} and {@code SimHost.gapNanos}), each draw also a choice point of the
