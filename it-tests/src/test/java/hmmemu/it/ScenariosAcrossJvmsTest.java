@@ -172,4 +172,25 @@ class ScenariosAcrossJvmsTest {
     assertTrue(failures(jvms.verdict()).stream().anyMatch(s -> s.contains("CLEAR")),
         "the failure names the count: " + failures(jvms.verdict()));
   }
+
+  /**
+   * {@code liveness { livelock-span }} across JVMs: the checker runs in the controller's JVM and feeds the busy-loop
+   * watch as embedded (ClusterLivenessTest's file), so G's loop without the folio lock is a livelock on both, named
+   * in the simulator's form (the counts and times differ run by run, so the kinds and the form are compared).
+   */
+  @Test
+  void aBusyLoopLivelockIsJudgedAcrossJvmsToo() throws IOException {
+    Path f = Path.of("src", "test", "resources", "liveness", "busy-loop-no-folio-lock.conf");
+    assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
+    Run embedded = embedded(f);
+    Run jvms = acrossJvms(f);
+    String why = f + "\nembedded:\n" + embedded.out() + embedded.err() + "\nseparate JVMs:\n" + jvms.out() + jvms.err();
+    for (Run r : List.of(embedded, jvms)) {
+      assertEquals(1, r.code(), why);
+      assertTrue(r.verdict() != null, "a JSON verdict line: " + why);
+      List<String> lines = failures(r.verdict());
+      assertEquals(List.of("livelock", "expectation"), hmmemu.cluster.scenario.SimScenarioRunner.failureKinds(lines), why);
+      assertTrue(lines.get(0).contains("(a party busy without progress: G's driver fault loop failed "), why);
+    }
+  }
 }
