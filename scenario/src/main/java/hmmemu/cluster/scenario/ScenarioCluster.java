@@ -61,10 +61,8 @@ final class ScenarioCluster implements ScenarioHost {
   private hmmemu.report.RunRecorder recorder;
   private ModelClock clock;
   private final Map<FaultSchedule.Entry, Long> faultStarts = new java.util.concurrent.ConcurrentHashMap<>();
-  /** With {@code liveness}: completed by the checker's thread when the busy-loop watch finds a livelock; else null. */
-  private volatile CompletableFuture<BusyFound> busyFound;
-  /** The busy-loop livelock was reported by a wait (the controller's thread only). */
-  private boolean busyReported;
+  /** With {@code liveness}: the busy-loop watch on the checker's stream; else null. */
+  private volatile CheckerLivelockWatch livelock;
 
   // Crash and restart (docs/SCENARIOS.md "Crash and restart"): a scenario's GPU node K names its current
   // incarnation; a restart is a new cluster member with a new node index (EmbeddedCluster.restartGpu).
@@ -125,8 +123,9 @@ final class ScenarioCluster implements ScenarioHost {
    */
   @Override
   public Waited await(CompletableFuture<?> f, Duration limit) {
-    boolean watched = busyFound != null && !busyReported;
-    CompletableFuture<?> until = watched ? CompletableFuture.anyOf(f, busyFound) : f;
+    CheckerLivelockWatch watch = livelock;
+    boolean watched = watch != null && watch.armed();
+    CompletableFuture<?> until = watched ? watch.orFound(f) : f;
     try {
       until.get(limit.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -137,56 +136,8 @@ final class ScenarioCluster implements ScenarioHost {
       Thread.currentThread().interrupt();
       return new Waited(Ending.TIMEOUT, "deadlock", "within " + limit.toMillis() + " ms (interrupted)", "");
     }
-    if (watched && f.isDone() && !busyFound.isDone()) caughtUpWithReplies();
-    if (watched && busyFound.isDone()) {
-      busyReported = true; // a run ends with its first one, as in the simulator (BusyLoopWatch#reported)
-      BusyFound b = busyFound.join();
-      return new Waited(Ending.LIVELOCK, "livelock", "at " + b.atMicros() + " µs of model time",
-          " (a party busy without progress: " + b.what() + ")");
-    }
-    return Waited.DONE;
-  }
-
-  /**
-   * The checker's stream lags the replies: before a completed wait counts as done, the checker delivers (bounded by
-   * {@link #INSPECT_MILLIS}) every event the controller's replies causally follow, so that the watch has heard the
-   * iterations that came before the completion, as the simulator's watch has at that model time. Past the bound the
-   * wait counts as done (the checker's own verdict reports it behind).
-   */
-  private void caughtUpWithReplies() {
-    long[] until = client.clock();
-    try {
-      AskPattern.<Object, CheckerActor.VerdictReply>ask(cluster.checker(),
-          replyTo -> new CheckerActor.Verdict(until, replyTo), ASK_TIMEOUT, cluster.controlSystem().scheduler())
-          .toCompletableFuture().get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException | ExecutionException e) {
-      // behind or gone: judged by what the watch heard
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** A busy-loop livelock the watch found: the model time of the failed iteration that made it one, and its text. */
-  private record BusyFound(long atMicros, String what) {}
-
-  /**
-   * With {@code liveness { livelock-span }}: a {@link BusyLoopWatch} (the simulator's, the same class) hears every
-   * trace event the checker applies, on the checker's thread, at the model time its node stamped on it
-   * ({@code atMicros}); its first finding completes {@link #busyFound}. Without the block nothing is attached.
-   */
-  private void watchLiveness() {
-    BusyLoopWatch watch = BusyLoopWatch.of(scenario, scenario.timeScaleOr(options.timeScale()));
-    if (watch == null) return;
-    CompletableFuture<BusyFound> found = new CompletableFuture<>();
-    busyFound = found;
-    long[] lastNanos = {0}; // an event without a stamp (atMicros -1) is heard at the last stamped time
-    cluster.checker().tell(new CheckerActor.Watch(s -> {
-      if (found.isDone()) return;
-      if (s.atMicros() >= 0) lastNanos[0] = s.atMicros() * 1000;
-      watch.onEvent(s, lastNanos[0]);
-      String what = watch.found();
-      if (what != null) found.complete(new BusyFound(lastNanos[0] / 1000, what));
-    }));
+    Waited found = watched ? watch.afterWait(f, cluster, client, INSPECT_MILLIS) : null;
+    return found != null ? found : Waited.DONE;
   }
 
   @Override
@@ -363,14 +314,14 @@ final class ScenarioCluster implements ScenarioHost {
     clock = ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale()));
     try {
       embedded = EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(),
-          clock, new IncarnationLink(gate),
+          clock, new IncarnationLink(gate, k -> scenarioNodeOf.getOrDefault(k, k), this::delivered),
           options.clusterUpTimeout(), options.factory());
       cluster = embedded;
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
     client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
-    watchLiveness();
+    livelock = CheckerLivelockWatch.attach(scenario, scenario.timeScaleOr(options.timeScale()), cluster);
   }
 
   /**
@@ -405,7 +356,8 @@ final class ScenarioCluster implements ScenarioHost {
             + " failed: " + r);
       }
     }
-    watchLiveness(); // the checker runs in this JVM; a device's span is measured on its own node's clock
+    // the checker runs in this JVM; a device's span is measured on its own node's clock
+    livelock = CheckerLivelockWatch.attach(scenario, scenario.timeScaleOr(options.timeScale()), cluster);
   }
 
   /**
@@ -580,40 +532,6 @@ final class ScenarioCluster implements ScenarioHost {
       done.completeExceptionally(e);
       throw e;
     }
-  }
-
-  /**
-   * The scenario's node numbers on the link: nodes send with their cluster index, the pause points, the modelled
-   * link's faults and its counters see the scenario's GPU node number of every incarnation.
-   */
-  private final class IncarnationLink implements Link {
-    private final Link next;
-
-    IncarnationLink(Link next) { this.next = next; }
-
-    private int named(int clusterIndex) { return scenarioNodeOf.getOrDefault(clusterIndex, clusterIndex); }
-
-    @Override
-    public void send(int fromNode, int toNode, ActorRef<hmmemu.protocol.wire.pb.Envelope> to,
-        hmmemu.protocol.wire.pb.Envelope envelope) {
-      next.send(named(fromNode), named(toNode), to, envelope);
-    }
-
-    @Override
-    public hmmemu.node.link.LinkReliability reliability() { return next.reliability(); }
-
-    @Override
-    public void count(int fromNode, int toNode, hmmemu.node.link.LinkReliability.Event event, long n) {
-      next.count(named(fromNode), named(toNode), event, n);
-    }
-
-    @Override
-    public void lost(int fromNode, int toNode, long seq, String what) {
-      next.lost(named(fromNode), named(toNode), seq, what);
-    }
-
-    @Override
-    public void delivered(int node, HmmProtocol.Msg msg) { ScenarioCluster.this.delivered(named(node), msg); }
   }
 
   /** After the steps: waits (bounded) for the rest of the schedule, then heals everything so the checks see a quiet link. */
