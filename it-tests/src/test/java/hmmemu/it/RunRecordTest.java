@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Run records of real runs (docs/OBSERVABILITY.md): a scripted scenario with known numbers (C01: 1024 pages made
  * device-exclusive, then each restored by one CPU fault) leaves a valid Trace Event file with events from every node
  * and flows pairing each send with exactly one receipt, and metrics that agree with the scenario's own counts; and
- * {@code hmm-emu demo --out DIR --quiet} leaves the four files of the contract.
+ * {@code hmm-emu demo --out DIR --quiet} leaves the four files of the contract, its two arms exact (the headline
+ * contention workload on a 3-node cluster, formerly HeadlineContentionTest).
  */
 class RunRecordTest {
   @TempDir Path tmp;
@@ -80,17 +81,48 @@ class RunRecordTest {
     assertTrue(starts.values().stream().allMatch(n -> n == 1), "no flow id twice");
   }
 
+  /**
+   * {@code hmm-emu demo --out DIR}: the four files of the contract. The demo runs the contention workload (CPU threads
+   * and warps of two GPU nodes incrementing shared counters) on a 3-node embedded cluster (Artery between the
+   * ActorSystems) in both arms, so it also carries what HeadlineContentionTest checked on its two clusters of its
+   * own (issue 12: the same runs, made once), with the same workload: in each arm zero violations, the checker
+   * caught up ({@code ok}), the counter sum equal to the acknowledged increments exactly, every CPU increment
+   * completed, every GPU increment completed or cancelled, and the checker saw the run. The model's side of the
+   * workload, 200 seeds of both arms, is the simulator's SimDemoTest.
+   */
   @Test
-  void demoOutLeavesTheFourFiles() throws Exception {
+  void demoOutLeavesTheFourFilesAndBothArmsAreExact() throws Exception {
     Path dir = tmp.resolve("demo");
-    int code = Main.run("demo", "--out", dir.toString(), "--quiet", "--cpu-threads", "1", "--ops-per-thread", "10",
-        "--warps", "1", "--ops-per-warp", "2", "--time-scale", "5");
+    int cpuThreads = 2;
+    int opsPerThread = 40;
+    int warps = 2;
+    int opsPerWarp = 4;
+    int gpuNodes = 2;
+    int code = Main.run("demo", "--out", dir.toString(), "--quiet", "--cpu-threads", "" + cpuThreads,
+        "--ops-per-thread", "" + opsPerThread, "--warps", "" + warps, "--ops-per-warp", "" + opsPerWarp,
+        "--gpu-nodes", "" + gpuNodes, "--counters", "2", "--counter-pages", "1", "--time-scale", "5");
     assertEquals(0, code, "demo exit code");
     for (String f : List.of(RunDirectory.RESULT, RunDirectory.METRICS, RunDirectory.TRACE, RunDirectory.REPORT)) {
       assertTrue(Files.isRegularFile(dir.resolve(f)) && Files.size(dir.resolve(f)) > 0, f + " in " + dir);
     }
     ObjectMapper om = new ObjectMapper();
-    assertTrue(om.readTree(dir.resolve(RunDirectory.RESULT).toFile()).path("ok").asBoolean(), "result.json ok");
+    JsonNode result = om.readTree(dir.resolve(RunDirectory.RESULT).toFile());
+    assertTrue(result.path("ok").asBoolean(), "result.json ok (no violation, the checker caught up, exact): " + result);
+    JsonNode arms = result.path("runs");
+    assertEquals(2, arms.size(), "both arms in result.json: " + result);
+    assertEquals("folio-lock (kernel)", arms.get(0).path("name").asText(), result.toString());
+    assertEquals("early-unlock (ablation)", arms.get(1).path("name").asText(), result.toString());
+    for (JsonNode arm : arms) {
+      String why = arm.toString();
+      assertEquals(0, arm.path("violations").asLong(-1), "zero violations: " + why);
+      assertEquals(arm.path("expectedValue").asLong(), arm.path("finalValue").asLong(-1),
+          "final counter sum == completed increments: " + why);
+      assertEquals(cpuThreads * opsPerThread, arm.path("cpuAtomics").asLong(), "every CPU increment completes: " + why);
+      assertEquals(gpuNodes * warps * opsPerWarp, arm.path("gpuAtomics").asLong() + arm.path("gpuCancelled").asLong(),
+          "every GPU increment completes or is cancelled: " + why);
+      assertTrue(arm.path("eventsChecked").asLong() > 0, "the checker saw the run: " + why);
+      assertTrue(!arm.has("gpuNodesLost"), "no GPU node lost: " + why);
+    }
     JsonNode runs = om.readTree(dir.resolve(RunDirectory.METRICS).toFile()).path("runs");
     assertEquals(2, runs.size(), "both arms in metrics.json");
     assertEquals(0, Main.run("report", dir.toString()), "hmm-emu report rebuilds it");
