@@ -31,6 +31,11 @@ import org.junit.jupiter.api.Test;
  * 3-node cluster (3 ActorSystems, Artery) whose host-device traffic goes through a {@link ModeledLink} with link
  * faults: each run must end with zero invariant violations, counters equal to the acknowledged increments exactly,
  * and every operation answered (progress after a partition heals or a pause ends).
+ *
+ * <p>Four clusters: loss, duplication and reordering; the two partitions (two-way on gpu1, one-way on gpu2) in one
+ * run; added delay and a pause (of another node) in one run; the data link layer off. The model's side of each
+ * fault kind, with a seed that replays, is the simulator's SimFaultsTest; this test keeps what only the cluster
+ * shows: the {@code ModeledLink} (wall-clock timers, the data link layer's replays over Artery) and a frozen node.
  */
 class LinkFaultsTest {
 
@@ -145,38 +150,39 @@ class LinkFaultsTest {
         () -> "overtaken messages were resequenced: " + run.stats());
   }
 
+  /**
+   * Two fault kinds on different nodes in one run (issue 12: a cluster start per fault kind was most of this test's
+   * time): gpu1 cut both ways while gpu2 is not heard, for the same 300 ms, then both heal. Each kind's effect is
+   * asserted on its own node's directions, so neither can stand in for the other.
+   */
   @Test
-  @DisplayName("added delay on one link (cpu0->gpu1): exact")
-  void addedDelayOnOneLink() throws Exception {
-    Run run = run("delay", LinkSettings.builtIn(), "at 0s add 300us jitter 100us to cpu0->gpu1");
+  @DisplayName("two-way partition of gpu1 and one-way partition of gpu2 (not heard) for 300 ms, then heal: exact")
+  void partitionsAndHeal() throws Exception {
+    Run run = run("partitions", LinkSettings.builtIn(),
+        "at 50ms partition gpu1 for 300ms; at 50ms partition gpu2 one-way for 300ms");
     assertExact(run);
-    assertTrue(run.stats().get(new Direction(0, 1)).maxDelayMicros() >= 200, () -> "the delay applied: " + run.stats());
-  }
-
-  @Test
-  @DisplayName("two-way partition of gpu1 for 300 ms, then heal: progress after healing, exact")
-  void partitionAndHeal() throws Exception {
-    Run run = run("partition", LinkSettings.builtIn(), "at 50ms partition gpu1 for 300ms");
-    assertExact(run);
-    assertTrue(sum(run, ModeledLink.DirectionStats::dropped) > 0, () -> "the partition dropped messages: " + run.stats());
-    assertTrue(sum(run, ModeledLink.DirectionStats::replayed) > 0, () -> "and they were replayed: " + run.stats());
-  }
-
-  @Test
-  @DisplayName("one-way partition of gpu2 (not heard) for 300 ms, then heal: exact")
-  void oneWayPartitionAndHeal() throws Exception {
-    Run run = run("one-way", LinkSettings.builtIn(), "at 50ms partition gpu2 one-way for 300ms");
-    assertExact(run);
+    Direction toGpu1 = new Direction(0, 1);
+    Direction fromGpu1 = new Direction(1, 0);
+    assertTrue(run.stats().get(toGpu1).dropped() + run.stats().get(fromGpu1).dropped() > 0,
+        () -> "the two-way partition of gpu1 dropped messages: " + run.stats());
+    assertTrue(run.stats().get(toGpu1).replayed() + run.stats().get(fromGpu1).replayed() > 0,
+        () -> "and they were replayed: " + run.stats());
     assertTrue(run.stats().get(new Direction(2, 0)).dropped() > 0, () -> "gpu2 was not heard: " + run.stats());
     assertEquals(0, run.stats().get(new Direction(0, 2)).dropped(), () -> "gpu2 still heard: " + run.stats());
   }
 
+  /**
+   * Added delay on cpu0->gpu1 for the whole run and gpu2 paused for 300 ms, in one run: the delay shows on gpu1's
+   * direction, the held messages on gpu2's (a pause holds, it never delays a direction of another node).
+   */
   @Test
-  @DisplayName("gpu2 paused for 300 ms (its actor frozen, its traffic held both ways), then resumed: exact")
-  void pauseAndResume() throws Exception {
-    Run run = run("pause", LinkSettings.builtIn(), "at 50ms pause gpu2 for 300ms");
+  @DisplayName("added delay on one link (cpu0->gpu1), and gpu2 paused for 300 ms (its actor frozen, its traffic held both ways), then resumed: exact")
+  void addedDelayOnOneLinkAndPauseAndResume() throws Exception {
+    Run run = run("delay-pause", LinkSettings.builtIn(), "at 0s add 300us jitter 100us to cpu0->gpu1; at 50ms pause gpu2 for 300ms");
     assertExact(run);
-    assertTrue(sum(run, ModeledLink.DirectionStats::held) > 0, () -> "the pause held messages: " + run.stats());
+    assertTrue(run.stats().get(new Direction(0, 1)).maxDelayMicros() >= 200, () -> "the delay applied: " + run.stats());
+    assertTrue(run.stats().get(new Direction(0, 2)).held() + run.stats().get(new Direction(2, 0)).held() > 0,
+        () -> "the pause held gpu2's messages: " + run.stats());
   }
 
   @Test
