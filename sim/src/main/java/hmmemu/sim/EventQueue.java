@@ -20,19 +20,22 @@ final class EventQueue {
     abstract void fire();
   }
 
+  /** The arrays' first length (they double when full): a scenario run's agenda holds tens of events, not thousands. */
+  private static final int INITIAL = 64;
+
   /**
    * The pending events by slot: an event keeps its slot from {@link #add} until it leaves, so the heap below moves
    * slot numbers, not references (a moved reference costs the garbage collector's write barrier on every move).
    */
-  private Event[] slots = new Event[1024];
+  private Event[] slots = new Event[INITIAL];
   /** Free slot numbers, a stack. */
-  private int[] free = new int[1024];
+  private int[] free = new int[INITIAL];
   private int freeCount;
   private int slotsUsed;
   /** The binary heap: slot numbers, with their keys in parallel (at[i], tie[i] = the event's atNanos, tie). */
-  private int[] heap = new int[1024];
-  private long[] at = new long[1024];
-  private long[] tie = new long[1024];
+  private int[] heap = new int[INITIAL];
+  private long[] at = new long[INITIAL];
+  private long[] tie = new long[INITIAL];
   private int size;
 
   int size() { return size; }

@@ -64,7 +64,7 @@ public final class ModeledLinkStage implements LinkStage {
     final Direction direction;
     final LinkSpec spec;
     final Lane main;
-    final Map<Long, Lane> lanes = new HashMap<>();
+    final Map<Long, Lane> lanes = new HashMap<>(64); // a lane per callback's ack: dozens per run, grown once or never
     long busyUntil = Long.MIN_VALUE;
     long sent, delivered, dropped, duplicated, reordered, replayed, duplicatesDropped, resequenced, rawDuplicates,
         rawOutOfOrder;

@@ -52,7 +52,8 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
-      + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"choicePoints\": {kind: count}, "
+      + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"states\", \"distinctStatesPerSecond\", "
+      + "\"distinctStatesPerCpuSecond\", \"choicePoints\": {kind: count}, "
       + "\"failure\": null | {\"kind\", \"schedule\", \"shrunkFile\", \"shrunkSteps\", \"scheduleNumber\", "
       + "\"shrunkDeviations\"}}.")
   boolean json;
@@ -126,6 +127,11 @@ final class ExploreCommand implements Callable<Integer> {
           .append("\", \"schedules\": ").append(r.schedules()).append(", \"distinctStates\": ")
           .append(r.distinctStates()).append(", \"statesPerSecond\": ").append(fmt(r.statesPerSecond()))
           .append(", \"statesPerCpuSecond\": ").append(fmt(r.statesPerCpuSecond()))
+          // states counts every choice point of every run, the replayed prefixes included; distinct states count
+          // each state key once (docs/TESTING.md "States per second")
+          .append(", \"states\": ").append(r.states())
+          .append(", \"distinctStatesPerSecond\": ").append(fmt(r.distinctStatesPerSecond()))
+          .append(", \"distinctStatesPerCpuSecond\": ").append(fmt(r.distinctStatesPerCpuSecond()))
           .append(", \"choicePoints\": {");
       String sep = "";
       for (java.util.Map.Entry<String, Long> k : r.choicePoints().entrySet()) {

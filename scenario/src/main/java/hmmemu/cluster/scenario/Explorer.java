@@ -75,6 +75,9 @@ public final class Explorer {
     public double statesPerCpuSecond() { return cpuNanos <= 0 ? 0 : states / (cpuNanos / 1e9); }
 
     public double distinctStatesPerSecond() { return wallNanos == 0 ? 0 : distinctStates / (wallNanos / 1e9); }
+
+    /** Distinct states per second of the exploring thread's CPU time (0 when not measured). */
+    public double distinctStatesPerCpuSecond() { return cpuNanos <= 0 ? 0 : distinctStates / (cpuNanos / 1e9); }
   }
 
   private final Scenario scenario;

@@ -18,14 +18,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class InvalidateObserver {
   private final List<long[]> ranges;
-  private final Map<Long, NotifierKind> kinds = new ConcurrentHashMap<>();
+  private final Map<Long, NotifierKind> kinds;
   /** The event of each callback sent, by (invId, subId). */
-  private final Map<Inv, NotifyEvent> events = new ConcurrentHashMap<>();
-  private final Map<String, Long> counts = new ConcurrentHashMap<>();
+  private final Map<Inv, NotifyEvent> events;
+  /** Callbacks counted by {@link #key}: device, subscription kind and event. */
+  private final Map<Long, Long> counts;
   /** Every counted callback, in the order handed to the wire. */
   private final List<Callback> callbacks = new java.util.ArrayList<>();
   /** hmm_range_fault answers by device and errno ("16/EBUSY"). */
-  private final Map<String, Long> rangeFaults = new ConcurrentHashMap<>();
+  private final Map<String, Long> rangeFaults;
 
   /** A callback's key: its invalidation and the subscription it addresses. */
   private record Inv(long invId, long subId) {}
@@ -35,7 +36,19 @@ final class InvalidateObserver {
 
   /** @param ranges the [start, end) of every declared VMA; callbacks outside all of them are not counted */
   InvalidateObserver(List<long[]> ranges) {
+    this(ranges, true);
+  }
+
+  /**
+   * @param concurrent whether other threads read while the link's threads observe (the cluster); false for the
+   *     simulator, whose one thread does both (plain hash maps: no concurrent map's cost on every callback)
+   */
+  InvalidateObserver(List<long[]> ranges, boolean concurrent) {
     this.ranges = List.copyOf(ranges);
+    this.kinds = concurrent ? new ConcurrentHashMap<>() : new java.util.HashMap<>();
+    this.events = concurrent ? new ConcurrentHashMap<>() : new java.util.HashMap<>();
+    this.counts = concurrent ? new ConcurrentHashMap<>() : new java.util.HashMap<>();
+    this.rangeFaults = concurrent ? new ConcurrentHashMap<>() : new java.util.HashMap<>();
   }
 
   /** The [start, end) of every VMA the scenario declares. */
@@ -56,7 +69,7 @@ final class InvalidateObserver {
       if (!intersects(inv.start(), inv.end())) return;
       int device = Ids.deviceOfSub(inv.subId());
       NotifierKind kind = kinds.getOrDefault(inv.subId(), NotifierKind.INTERVAL);
-      counts.merge(key(device, kind, inv.event().name()), 1L, Long::sum);
+      counts.merge(key(device, kind, inv.event()), 1L, Long::sum);
       synchronized (callbacks) {
         callbacks.add(new Callback(device, kind, inv.event(), inv.start(), inv.end()));
       }
@@ -70,7 +83,9 @@ final class InvalidateObserver {
     return false;
   }
 
-  private static String key(int device, NotifierKind kind, String event) { return device + "/" + kind + "/" + event; }
+  private static long key(int device, NotifierKind kind, NotifyEvent event) {
+    return ((long) device << 32) | ((long) kind.ordinal() << 16) | event.ordinal();
+  }
 
   /** Callbacks delivered to the device's subscriptions of {@code kind} (all when null) with {@code event} (all when null). */
   long count(int device, NotifierKind kind, String event) {
@@ -79,7 +94,7 @@ final class InvalidateObserver {
       if (kind != null && k != kind) continue;
       for (NotifyEvent e : NotifyEvent.values()) {
         if (event != null && !e.name().equals(event)) continue;
-        n += counts.getOrDefault(key(device, k, e.name()), 0L);
+        n += counts.getOrDefault(key(device, k, e), 0L);
       }
     }
     return n;

@@ -152,7 +152,8 @@ final class ScheduleRun {
    * As {@link #run(Scenario, long, LinkSettings, long, boolean, Strategy)}; {@code lean}: a search run, which records
    * only what a search reads (each choice point's enabled count, the index taken, the state key, the step, the kind
    * and option; the failures): no pause-point ordinals ({@link SendLog}; {@code skip} and {@code takenSkip} are -1)
-   * and no trace hash ({@link Sim#hashTrace}; {@code traceHash} is the hash's start value); the checker counts by
+   * and no trace hash ({@link Sim#hashTrace}; {@code traceHash} is the hash's start value); no requests, deliveries,
+   * replies or ordinals of the {@link Outcome} (empty: nothing listens for them); the checker counts by
    * field only when the file reads such a count ({@link SimHost#countsByField}). The run itself, its choice points
    * and its verdict are the same (ExploreLeanRunsTest): the shrinker and the file writer replay with {@code lean}
    * false.
@@ -180,7 +181,9 @@ final class ScheduleRun {
     List<Request> requests = new ArrayList<>();
     Map<HmmProtocol.Msg, Integer> delivered = new java.util.IdentityHashMap<>();
     Map<String, Integer> deliveryCounts = new HashMap<>();
-    host.onAsk((node, m) -> {
+    // a lean run records none of the requests, deliveries and replies below (only the shrinker's and the file
+    // writer's full runs read them): their listeners are not even set, so that each delivery costs nothing here
+    if (!lean) host.onAsk((node, m) -> {
       if (!log.on) return;
       String k = node + " " + m.getClass().getSimpleName() + " " + (node == 0 ? -1 : hmmemu.protocol.msg.Msgs.deviceIdOf(m));
       asked.putIfAbsent(m, new int[] {node, askCounts.merge(k, 1, Integer::sum) - 1});
@@ -190,13 +193,13 @@ final class ScheduleRun {
     log.sentAfter = m -> sentAfter.putIfAbsent(m, deliveries.size());
     Map<HmmProtocol.Msg, Reply> replies = new java.util.IdentityHashMap<>();
     Map<String, Integer> replyCounts = new HashMap<>();
-    host.onReply((q, a) -> {
+    if (!lean) host.onReply((q, a) -> {
       int[] at = asked.get(q);
       if (!log.on || at == null) return;
       String type = a.getClass().getSimpleName();
       replies.putIfAbsent(q, new Reply(type, replyCounts.merge(at[0] + " " + type, 1, Integer::sum) - 1));
     });
-    host.sim().onDelivered((index, m, fromController) -> {
+    if (!lean) host.sim().onDelivered((index, m, fromController) -> {
       if (!log.on) return;
       deliveries.add(new Delivery(index, m, fromController));
       if (fromController) {

@@ -78,7 +78,19 @@ final class SimHost implements ScenarioHost {
    * While a wait runs: trace events per simulator node index and type (the loop of a livelock), counted without
    * building names ({@link #loop} names them: "gpu1 DriverFaultHandled"); null between waits.
    */
-  private ArrayList<java.util.IdentityHashMap<Class<?>, long[]>> window;
+  private ArrayList<long[]> window;
+  /** The trace event types a window counts, by a small number of their own ({@link #TYPE_ID}), in numbering order. */
+  private static final List<Class<?>> TYPES = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** A trace event type's index in {@link #TYPES} (a class numbered twice by racing threads is in it twice). */
+  private static final ClassValue<Integer> TYPE_ID = new ClassValue<>() {
+    @Override
+    protected Integer computeValue(Class<?> type) {
+      synchronized (TYPES) {
+        TYPES.add(type);
+        return TYPES.size() - 1;
+      }
+    }
+  };
   /** The file's busy-loop livelock watch ({@code liveness { livelock-span }}), or null. */
   private final BusyLoopWatch busy;
 
@@ -98,7 +110,7 @@ final class SimHost implements ScenarioHost {
     // the scenario language's filtered trace counts, as CheckerActor; only for a file that states one (they cost a
     // reflective read per field and event, and nothing else reads them)
     sim.checker().countByField(countsByField(scenario));
-    this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario));
+    this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario), false); // one thread
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
     this.busy = BusyLoopWatch.of(scenario, timeScale);
     sim.tap(this::onSend);
@@ -224,18 +236,23 @@ final class SimHost implements ScenarioHost {
     if (busy != null) busy.onEvent(s, sim.nowNanos());
     if (window == null) return;
     while (window.size() <= s.node()) window.add(null);
-    java.util.IdentityHashMap<Class<?>, long[]> perType = window.get(s.node());
-    if (perType == null) window.set(s.node(), perType = new java.util.IdentityHashMap<>());
-    perType.computeIfAbsent(s.event().getClass(), t -> new long[1])[0]++;
+    int type = TYPE_ID.get(s.event().getClass());
+    long[] perType = window.get(s.node());
+    if (perType == null || perType.length <= type) {
+      window.set(s.node(), perType = java.util.Arrays.copyOf(perType == null ? new long[0] : perType,
+          Math.max(type + 1, TYPES.size())));
+    }
+    perType[type]++;
   }
 
   /** The trace events of the last wait window, most frequent first (the four first). */
   private String loop() {
     Map<String, Long> named = new HashMap<>(); // incarnations of one scenario node share its name
     for (int i = 0; i < window.size(); i++) {
-      if (window.get(i) == null) continue;
-      for (Map.Entry<Class<?>, long[]> e : window.get(i).entrySet()) {
-        named.merge(nodeName(i) + " " + e.getKey().getSimpleName(), e.getValue()[0], Long::sum);
+      long[] perType = window.get(i);
+      if (perType == null) continue;
+      for (int t = 0; t < perType.length; t++) {
+        if (perType[t] > 0) named.merge(nodeName(i) + " " + TYPES.get(t).getSimpleName(), perType[t], Long::sum);
       }
     }
     List<Map.Entry<String, Long>> all = new ArrayList<>(named.entrySet());
