@@ -181,6 +181,8 @@ public final class Sim implements LinkStage.Host {
   private boolean keepStateKey = true;
   private long scheduled;
   private final Choices choices = new Choices();
+  /** The fast-forward of deadline spins, or null (off). */
+  private FastForward ff;
 
   public Sim(Config config) {
     this.config = config;
@@ -197,6 +199,15 @@ public final class Sim implements LinkStage.Host {
     GpuNode g = new GpuNode(k, config.switches());
     for (int i = 0; i < config.devicesPerNode(); i++) g.addDevice(Ids.deviceId(k, i));
     return new Node(k, null, g);
+  }
+
+  /**
+   * Turns on the detector of deadline spins whose state repeats ({@link FastForward}: diagnostics only, it pictures the
+   * state and changes nothing; there is no jump yet). Call before anything runs.
+   */
+  public FastForward fastForward() {
+    if (ff == null) ff = new FastForward(this);
+    return ff;
   }
 
   /** Replaces the link stage (e.g. the pure DataLink); call before anything runs. */
@@ -324,6 +335,7 @@ public final class Sim implements LinkStage.Host {
       lastFiredAt = now;
       fired++;
       e.fire();
+      if (ff != null && ff.due) ff.boundary();
     }
     return true;
   }
@@ -474,6 +486,7 @@ public final class Sim implements LinkStage.Host {
     for (Trace.Event e : ready.events) {
       Stamped s = new Stamped(n.index, n.clock.tick(), e, at);
       traceEvents++;
+      if (ff != null) ff.onEvent(e);
       if (hashTrace) hash.add(s.node(), s.vc(), at, e);
       if (config.check()) {
         List<Violation> v = checker.offer(s);
