@@ -111,11 +111,25 @@ public final class FastForward {
     if (firstNamed != null) {
       StateWalk now = StateWalk.of(sim, true);
       List<StateWalk.Leaf> a = firstNamed.leaves, b = now.leaves;
-      for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      boolean found = false;
+      for (int i = 0; i < Math.min(a.size(), b.size()) && !found; i++) {
         if (a.get(i).where() != b.get(i).where()) {
           structural.add("device " + d + " after " + streak.getOrDefault(d, 0) + " failed rounds: " + a.get(i).path()
               + " / " + b.get(i).path() + " (leaves " + a.size() + ", " + b.size() + ")");
-          break;
+          found = true;
+        }
+      }
+      int m = shots.size() - 1;
+      if (!found && m >= 2 && a.size() == b.size()) {
+        // same shape: name the first leaf that did not move by the same amount in each of the last rounds
+        for (int i = 0; i < b.size(); i++) {
+          long d1 = shots.get(m).leaves.get(i).value() - shots.get(m - 1).leaves.get(i).value();
+          long d2 = shots.get(m - 1).leaves.get(i).value() - shots.get(m - 2).leaves.get(i).value();
+          if (d1 != d2) {
+            structural.add("device " + d + " after " + streak.getOrDefault(d, 0) + " failed rounds, same shape ("
+                + b.size() + " leaves): " + b.get(i).path() + " moved by " + d2 + ", then " + d1);
+            break;
+          }
         }
       }
     }
