@@ -16,7 +16,7 @@ class FastForwardProbeTest {
   void probe() {
     long seed = Long.getLong("probe.seed", 42);
     Sim.Config c = new Sim.Config(seed, 2, 1, ModelSwitches.kernel().withDriverDeadlineMicros(Long.getLong("probe.deadline", 20_000)),
-        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, SimLongHopArmsTest.hop(1.0), 1.0, true, HostCost.DEFAULTS);
+        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, SimLongHopArmsTest.hop(1.0), 1.0, true, Boolean.getBoolean("probe.noHostCost") ? HostCost.OFF : HostCost.DEFAULTS);
     FastForward[] ff = new FastForward[1];
     String out = System.getProperty("probe.leaveOut", "");
     if (!out.isEmpty()) StateWalk.leftOut = java.util.Set.of(out.split(","));
