@@ -166,7 +166,7 @@ public final class ModeledLinkStage implements LinkStage {
     // the very values LinkSpec.draw would, and leaves every other message's draws unchanged.
     LinkSpec.Draw dr;
     if (x.fixed) {
-      ln.rng.nextMessage();
+      ln.rng.skipMessage();
       dr = x.fixedDraw;
     } else {
       dr = s.draw(ln.rng.nextMessage(), x.p(Fault.LOSS, s.loss()), x.p(Fault.DUPLICATION, s.duplication()),

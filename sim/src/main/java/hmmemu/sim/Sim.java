@@ -7,6 +7,7 @@ import hmmemu.gpu.core.GpuNode;
 import hmmemu.node.cost.HostCost;
 import hmmemu.node.link.FaultSchedule;
 import hmmemu.node.link.LinkSettings;
+import hmmemu.node.link.SplitMix64;
 import hmmemu.node.link.ModeledLink.PartitionMode;
 import hmmemu.node.route.Router;
 import hmmemu.protocol.model.ModelSwitches;
@@ -21,7 +22,6 @@ import hmmemu.protocol.trace.VectorClock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  * every driver, and the {@link InvariantChecker}, unchanged, on one thread, in virtual time (model nanoseconds; the
  * cores see model microseconds), with one seed for every choice: link draws (the link model's per-direction streams
  * derive from it), the controller's hop delays, and the order of events due at the same instant (a tie key drawn
- * from the one {@link SplittableRandom} when an event is scheduled).
+ * from the one {@link SplitMix64}, SplittableRandom's algorithm with its state in the open, when an event is scheduled).
  *
  * <p>What a node does with a message is what its actor shell does (CpuNodeActor, GpuNodeActor): merge the vector
  * clock the message carries, step the core once, stamp the step's trace events (one clock tick each, with the
@@ -153,7 +153,7 @@ public final class Sim implements LinkStage.Host {
 
   private final Config config;
   private final HostCost cost;
-  private final SplittableRandom rng;
+  private final SplitMix64 rng;
   private final EventQueue agenda = new EventQueue();
   private Node[] nodes;
   private LinkStage link;
@@ -181,11 +181,13 @@ public final class Sim implements LinkStage.Host {
   private boolean keepStateKey = true;
   private long scheduled;
   private final Choices choices = new Choices();
+  /** The fast-forward of deadline spins, or null (off). */
+  private FastForward ff;
 
   public Sim(Config config) {
     this.config = config;
     this.cost = config.hostCost();
-    this.rng = new SplittableRandom(config.seed());
+    this.rng = new SplitMix64(config.seed());
     this.nodes = new Node[config.gpuNodes() + 1];
     nodes[0] = new Node(0, new CpuMm(config.switches(), config.folioLockLeaseMicros()), null);
     for (int k = 1; k <= config.gpuNodes(); k++) nodes[k] = newGpuNode(k);
@@ -199,6 +201,15 @@ public final class Sim implements LinkStage.Host {
     return new Node(k, null, g);
   }
 
+  /**
+   * Turns on the detector of deadline spins whose state repeats ({@link FastForward}: diagnostics only, it pictures the
+   * state and changes nothing; there is no jump yet). Call before anything runs.
+   */
+  public FastForward fastForward() {
+    if (ff == null) ff = new FastForward(this);
+    return ff;
+  }
+
   /** Replaces the link stage (e.g. the pure DataLink); call before anything runs. */
   public void linkStage(LinkStage stage) { this.link = stage; }
 
@@ -206,8 +217,11 @@ public final class Sim implements LinkStage.Host {
 
   public Config config() { return config; }
 
-  /** The one random source of the run (workloads draw their own choices from it, or from seeds derived from it). */
-  public SplittableRandom random() { return rng; }
+  /**
+   * The one random source of the run (workloads draw their own choices from it, or from seeds derived from it): a
+   * {@link SplitMix64}, which draws what {@code new SplittableRandom(seed)} draws.
+   */
+  public SplitMix64 random() { return rng; }
 
   public void tap(LinkTap t) { this.tap = t; }
 
@@ -321,6 +335,7 @@ public final class Sim implements LinkStage.Host {
       lastFiredAt = now;
       fired++;
       e.fire();
+      if (ff != null && ff.due) ff.boundary();
     }
     return true;
   }
@@ -471,6 +486,7 @@ public final class Sim implements LinkStage.Host {
     for (Trace.Event e : ready.events) {
       Stamped s = new Stamped(n.index, n.clock.tick(), e, at);
       traceEvents++;
+      if (ff != null) ff.onEvent(e);
       if (hashTrace) hash.add(s.node(), s.vc(), at, e);
       if (config.check()) {
         List<Violation> v = checker.offer(s);

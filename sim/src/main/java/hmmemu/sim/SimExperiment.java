@@ -10,7 +10,6 @@ import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Ids;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -77,9 +76,19 @@ public final class SimExperiment {
    */
   public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace, hmmemu.node.link.FaultSchedule faults) {
+    return run(name, config, w, maxModelMicros, maxEvents, onTrace, faults, null);
+  }
+
+  /** {@link #run(String, Sim.Config, Workload, long, long, java.util.function.Consumer, hmmemu.node.link.FaultSchedule)}
+   * with {@code onSim} (when not null) handed the fresh simulator before anything runs (e.g. to turn on its
+   * fast-forward). */
+  public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
+      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace, hmmemu.node.link.FaultSchedule faults,
+      java.util.function.Consumer<Sim> onSim) {
     long wall0 = System.nanoTime();
     Sim sim = new Sim(config);
     sim.keepStateKey(false); // nothing here asks for it
+    if (onSim != null) onSim.accept(sim);
     if (onTrace != null) sim.onTrace(onTrace);
     List<Integer> devices = new ArrayList<>();
     for (int k = 1; k <= w.gpuNodes(); k++) {
@@ -106,7 +115,7 @@ public final class SimExperiment {
     Histogram cpuLatency = new Histogram(3_600_000_000L, 3);
     Histogram gpuLatency = new Histogram(3_600_000_000L, 3);
     for (int t = 0; t < w.cpuThreads(); t++) {
-      SplittableRandom rng = new SplittableRandom(w.seed() * 1_000_003L + t);
+      hmmemu.node.link.SplitMix64 rng = new hmmemu.node.link.SplitMix64(w.seed() * 1_000_003L + t);
       int thread = t + 1;
       if (w.opsPerThread() == 0) continue;
       lanesLeft[0]++;
@@ -139,7 +148,7 @@ public final class SimExperiment {
       int dev = devices.get(k);
       int node = k + 1;
       for (int wp = 0; wp < w.warpsPerDevice(); wp++) {
-        SplittableRandom rng = new SplittableRandom(w.seed() * 7_000_003L + dev * 4096L + wp);
+        hmmemu.node.link.SplitMix64 rng = new hmmemu.node.link.SplitMix64(w.seed() * 7_000_003L + dev * 4096L + wp);
         int warp = wp;
         if (w.opsPerWarp() == 0) continue;
         lanesLeft[0]++;

@@ -285,7 +285,7 @@ final class SimHost implements ScenarioHost {
    * A concurrent block's choice points: the start order (which of the steps not started yet starts next, {@link
    * #choose}) and the model time before each later start ({@link #gapNanos}); meanwhile the steps already started
    * run. Then, as {@link #asyncStarted}, the last step's first request reaches its node. Each is drawn from the
-   * run's one {@link java.util.SplittableRandom} ({@link Sim#random}), so a seed replays one interleaving; the event
+   * run's one random source ({@link Sim#random}, SplittableRandom's draws), so a seed replays one interleaving; the event
    * loop's own ties at one instant are the simulator's (Sim).
    *
    * <p>Under an explore scheduler ({@link Sim#scheduler}, issue 13) each draw is also a choice point of that

@@ -1,0 +1,374 @@
+package hmmemu.sim;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.SortedSet;
+
+/**
+ * A flat, deterministic picture of everything reachable from the simulator: every primitive the object graph holds,
+ * as (path, value) leaves in a fixed order, for {@link FastForward}'s cycle detection. The order never depends on
+ * identity hash codes or on the tie keys of the agenda: fields in declaration order (superclass first), lists and
+ * sorted collections in their order, hashed maps and sets sorted by the leaves of their keys (a tie there makes the
+ * picture {@link #opaque}), the agenda in firing order (time, then tie) with the tie itself left out, an object met
+ * again as a back reference to the leaf index where it was first met. A {@link TraceHash} is left out (the jump folds
+ * a record of itself into it); so is the fast-forward's own state. A JDK object the walk cannot open (its fields are
+ * not accessible and it is no collection) makes the picture opaque: a fast-forward then never jumps. Not a kernel
+ * structure.
+ */
+final class StateWalk {
+  /** One leaf: where it is (path), its value, and (for a plain field of a plain object) how to write it. */
+  record Leaf(long where, long value, Object owner, Field field, String path) {}
+
+  final List<Leaf> leaves = new ArrayList<>();
+  /** Why the picture cannot be trusted (null: it can). */
+  String opaque;
+  private final IdentityHashMap<Object, Integer> seen = new IdentityHashMap<>();
+  private final boolean writable;
+
+  private final boolean named;
+
+  private StateWalk(boolean writable, boolean named) {
+    this.writable = writable;
+    this.named = named;
+  }
+
+  /** The picture of everything reachable from {@code root} (leaves keyed by a hash of their path). */
+  static StateWalk of(Object root) { return of(root, false); }
+
+  /** As {@link #of(Object)}, with each leaf's path as text as well when {@code named} (slower: diagnostics). */
+  static StateWalk of(Object root, boolean named) {
+    StateWalk w = new StateWalk(true, named);
+    w.walk(root, new P("sim", 1), null, null);
+    return w;
+  }
+
+  /** A path: its hash, and its text when the walk is named. */
+  private record P(String text, long hash) {}
+
+  private P p(P parent, String name) {
+    long h = Long.rotateLeft((parent.hash ^ NAMES.computeIfAbsent(name, StateWalk::stringHash)) * 0x9E3779B97F4A7C15L, 27);
+    return new P(named ? parent.text + name : null, h);
+  }
+
+  /** A path's element {@code i} of an array or collection (kind '[', '{' or '<'). */
+  private P p(P parent, char kind, int i, String after) {
+    long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ NAMES.computeIfAbsent(after, StateWalk::stringHash))
+        * 0xC2B2AE3D27D4EB4FL, 31);
+    return new P(named ? parent.text + kind + i + (kind == '[' ? "]" : kind == '{' ? "}" : ">") + after : null, h);
+  }
+
+  private static final Map<String, Long> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Only the values (no paths, no writers), of a small object: a key of a hashed map or set. */
+  private static long[] valuesOf(Object o, StateWalk parent) {
+    StateWalk w = new StateWalk(false, false);
+    w.walk(o, new P(null, 0), null, null);
+    if (w.opaque != null && parent.opaque == null) parent.opaque = w.opaque;
+    long[] out = new long[w.leaves.size()];
+    for (int i = 0; i < out.length; i++) out[i] = w.leaves.get(i).value();
+    return out;
+  }
+
+  private void leaf(P path, char kind, int i, long v) {
+    P q = p(path, kind, i, "");
+    leaves.add(new Leaf(q.hash, v, null, null, q.text));
+  }
+
+  private void leaf(P path, String suffix, long v, Object owner, Field f) {
+    P q = suffix.isEmpty() ? path : p(path, suffix);
+    leaves.add(new Leaf(q.hash, v, writable ? owner : null, f, q.text));
+  }
+
+  /**
+   * Fields ("declaring class name#field") left out of every picture: empty, except in a diagnostic that asks what
+   * else moves once a known history is set aside (FastForwardProbeTest). A jump must never rely on it.
+   */
+  static volatile java.util.Set<String> leftOut = java.util.Set.of();
+
+  private static final Map<Class<?>, Field[]> FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static Field[] fieldsOf(Class<?> c) {
+    return FIELDS.computeIfAbsent(c, k -> {
+      List<Class<?>> chain = new ArrayList<>();
+      for (Class<?> x = k; x != null && x != Object.class; x = x.getSuperclass()) chain.add(0, x);
+      List<Field> out = new ArrayList<>();
+      for (Class<?> x : chain) {
+        Field[] fs = x.getDeclaredFields();
+        java.util.Arrays.sort(fs, java.util.Comparator.comparing(Field::getName)); // declared order is not specified
+        for (Field f : fs) {
+          if (Modifier.isStatic(f.getModifiers())) continue;
+          if (leftOut.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
+          if (FastForward.class.isAssignableFrom(f.getType())) continue; // the detector's own state
+          try {
+            f.setAccessible(true);
+          } catch (RuntimeException e) {
+            return null;
+          }
+          out.add(f);
+        }
+      }
+      return out.toArray(new Field[0]);
+    });
+  }
+
+  private void walk(Object o, P path, Object owner, Field field) {
+    if (o == null) {
+      leaf(path, "=null", 0x5A5A, null, null);
+      return;
+    }
+    if (o instanceof Long l) {
+      leaf(path, "", l, owner, field);
+      return;
+    }
+    if (o instanceof Integer i) {
+      leaf(path, "", i, owner, field);
+      return;
+    }
+    if (o instanceof Short || o instanceof Byte) {
+      leaf(path, "", ((Number) o).longValue(), owner, field);
+      return;
+    }
+    if (o instanceof Character c) {
+      leaf(path, "", c, owner, field);
+      return;
+    }
+    if (o instanceof Boolean b) {
+      leaf(path, "", b ? 1 : 0, owner, field);
+      return;
+    }
+    if (o instanceof Double d) {
+      leaf(path, ":d", Double.doubleToLongBits(d), null, null);
+      return;
+    }
+    if (o instanceof Float f) {
+      leaf(path, ":f", Float.floatToIntBits(f), null, null);
+      return;
+    }
+    if (o instanceof String s) {
+      leaf(path, ":s", stringHash(s), null, null);
+      return;
+    }
+    if (o instanceof Enum<?> e) {
+      leaf(path, ":" + e.getDeclaringClass().getSimpleName(), stringHash(e.name()), null, null);
+      return;
+    }
+    if (o instanceof Class<?> c) {
+      leaf(path, ":class", stringHash(c.getName()), null, null);
+      return;
+    }
+    if (o instanceof TraceHash) return;
+    Integer at = seen.get(o);
+    if (at != null) {
+      leaf(path, "@ref", at, null, null);
+      return;
+    }
+    seen.put(o, leaves.size());
+    Class<?> c = o.getClass();
+    leaf(path, ":type", stringHash(c.isHidden() ? hiddenName(c) : c.getName()), null, null);
+    if (o instanceof EventQueue q) {
+      agenda(q, path);
+    } else if (c.isArray()) {
+      array(o, path);
+    } else if (o instanceof Map<?, ?> m) {
+      map(m, path);
+    } else if (o instanceof Collection<?> col) {
+      collection(col, path);
+    } else if (c.getName().equals("hmmemu.checker.LongTable")) {
+      longTable(o, path);
+    } else if (o instanceof java.util.concurrent.atomic.AtomicLong a) {
+      leaf(path, ".value", a.get(), null, null);
+    } else if (o instanceof java.util.concurrent.atomic.AtomicInteger a) {
+      leaf(path, ".value", a.get(), null, null);
+    } else if (o instanceof java.util.Optional<?> op) {
+      walk(op.orElse(null), p(path, ".value"), null, null);
+    } else if (o instanceof java.util.BitSet b) {
+      walk(b.toLongArray(), p(path, ".bits"), null, null);
+    } else {
+      Field[] fs = fieldsOf(c);
+      if (fs == null) {
+        if (opaque == null) opaque = "cannot open " + c.getName() + (named ? " at " + path.text : "");
+        return;
+      }
+      boolean plain = !c.isRecord() && !c.isHidden();
+      boolean ring = c.getName().equals("hmmemu.checker.NotifierShadow");
+      boolean recent = c.getName().equals("hmmemu.checker.Reporter");
+      for (Field f : fs) {
+        try {
+          if (recent && f.getName().equals("ring")) {
+            recentRing(o, fs, (Object[]) f.get(o), p(path, ".ring"));
+            continue;
+          }
+          if (ring && f.getName().equals("endedNext")) continue; // read with endedOrder
+          if (ring && f.getName().equals("endedOrder")) {
+            endedRing(o, fs, (long[]) f.get(o), p(path, ".endedOrder"));
+            continue;
+          }
+          Class<?> t = f.getType();
+          P p = p(path, "." + f.getName());
+          Object writeOwner = plain && !Modifier.isFinal(f.getModifiers()) ? o : null;
+          Field writeField = writeOwner == null ? null : f;
+          if (t == long.class) leaf(p, "", f.getLong(o), writeOwner, writeField);
+          else if (t == int.class) leaf(p, "", f.getInt(o), writeOwner, writeField);
+          else if (t == boolean.class) leaf(p, "", f.getBoolean(o) ? 1 : 0, null, null);
+          else if (t == double.class) leaf(p, ":d", Double.doubleToLongBits(f.getDouble(o)), null, null);
+          else if (t.isPrimitive()) leaf(p, "", ((Number) wrapNumber(f.get(o))).longValue(), null, null);
+          else walk(f.get(o), p, null, null);
+        } catch (IllegalAccessException e) {
+          if (opaque == null) opaque = "cannot read " + c.getName() + "." + f.getName();
+        }
+      }
+    }
+  }
+
+  private static Object wrapNumber(Object v) {
+    if (v instanceof Character ch) return (int) ch;
+    if (v instanceof Float fl) return Float.floatToIntBits(fl);
+    return v;
+  }
+
+  /** A lambda's class name carries a per-JVM counter; its capturing class and interfaces do not. */
+  private static String hiddenName(Class<?> c) {
+    String n = c.getName();
+    int i = n.indexOf("$$Lambda");
+    StringBuilder b = new StringBuilder(i < 0 ? n : n.substring(0, i));
+    for (Class<?> x : c.getInterfaces()) b.append(':').append(x.getName());
+    return b.toString();
+  }
+
+  private void array(Object a, P path) {
+    int n = java.lang.reflect.Array.getLength(a);
+    leaf(path, ".length", n, null, null);
+    if (a instanceof long[] l) {
+      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i]);
+    } else if (a instanceof int[] l) {
+      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i]);
+    } else if (a instanceof Object[] l) {
+      for (int i = 0; i < n; i++) walk(l[i], p(path, '[', i, ""), null, null);
+    } else {
+      for (int i = 0; i < n; i++) walk(java.lang.reflect.Array.get(a, i), p(path, '[', i, ""), null, null);
+    }
+  }
+
+  private void map(Map<?, ?> m, P path) {
+    leaf(path, ".size", m.size(), null, null);
+    List<Map.Entry<?, ?>> entries = new ArrayList<>(m.entrySet());
+    if (!(m instanceof SortedMap || m instanceof LinkedHashMap || m instanceof java.util.EnumMap)) {
+      entries = canonical(entries, e -> e.getKey());
+    }
+    int i = 0;
+    for (Map.Entry<?, ?> e : entries) {
+      walk(e.getKey(), p(path, '{', i, ".k"), null, null);
+      walk(e.getValue(), p(path, '{', i, ".v"), null, null);
+      i++;
+    }
+  }
+
+  private void collection(Collection<?> col, P path) {
+    leaf(path, ".size", col.size(), null, null);
+    List<Object> items = new ArrayList<>(col);
+    if (col instanceof java.util.Set && !(col instanceof SortedSet || col instanceof LinkedHashSet
+        || col instanceof java.util.EnumSet)) {
+      items = canonical(items, x -> x);
+    }
+    int i = 0;
+    for (Object x : items) walk(x, p(path, '[', i++, ""), null, null);
+  }
+
+  /** Items of a hashed collection sorted by the values of their keys; equal keys make the picture opaque. */
+  private <T> List<T> canonical(List<T> items, java.util.function.Function<T, Object> key) {
+    List<Map.Entry<long[], T>> keyed = new ArrayList<>();
+    for (T t : items) keyed.add(Map.entry(valuesOf(key.apply(t), this), t));
+    keyed.sort((a, b) -> java.util.Arrays.compare(a.getKey(), b.getKey()));
+    List<T> out = new ArrayList<>();
+    for (int i = 0; i < keyed.size(); i++) {
+      if (i > 0 && java.util.Arrays.equals(keyed.get(i - 1).getKey(), keyed.get(i).getKey()) && opaque == null) {
+        opaque = "two keys of a hashed collection look alike";
+      }
+      out.add(keyed.get(i).getValue());
+    }
+    return out;
+  }
+
+  /**
+   * The checker's hmmemu.checker.LongTable (open addressing: its slot layout depends on the keys and the history of
+   * growths) as its entries sorted by key.
+   */
+  private void longTable(Object t, P path) {
+    try {
+      Field kf = t.getClass().getDeclaredField("keys"), vf = t.getClass().getDeclaredField("values");
+      kf.setAccessible(true);
+      vf.setAccessible(true);
+      long[] keys = (long[]) kf.get(t);
+      Object[] values = (Object[]) vf.get(t);
+      List<Integer> slots = new ArrayList<>();
+      for (int i = 0; i < values.length; i++) if (values[i] != null) slots.add(i);
+      slots.sort((a, b) -> Long.compare(keys[a], keys[b]));
+      leaf(path, ".size", slots.size(), null, null);
+      int i = 0;
+      for (int sl : slots) {
+        leaf(p(path, '{', i, ".k"), "", keys[sl], null, null);
+        walk(values[sl], p(path, '{', i++, ".v"), null, null);
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      if (opaque == null) opaque = "cannot open the checker's LongTable: " + e;
+    }
+  }
+
+  /**
+   * NotifierShadow's ring of the last ended invIds (endedOrder, oldest at endedNext once full) in logical order,
+   * oldest first, so that a ring that turned by one entry per ended invalidation looks the same shifted by ids.
+   */
+  private void endedRing(Object shadow, Field[] fs, long[] ring, P path) throws IllegalAccessException {
+    int next = 0;
+    for (Field f : fs) if (f.getName().equals("endedNext")) next = f.getInt(shadow);
+    leaf(path, ".length", ring.length, null, null);
+    for (int i = 0; i < ring.length; i++) leaf(path, '[', i, ring[(next + i) % ring.length]);
+  }
+
+  /** The checker's Reporter ring of recent events (slot recorded % length is the oldest once full), oldest first. */
+  private void recentRing(Object reporter, Field[] fs, Object[] ring, P path) throws IllegalAccessException {
+    long recorded = 0;
+    for (Field f : fs) if (f.getName().equals("recorded")) recorded = f.getLong(reporter);
+    int start = (int) (recorded % ring.length);
+    leaf(path, ".length", ring.length, null, null);
+    for (int i = 0; i < ring.length; i++) walk(ring[(start + i) % ring.length], p(path, '[', i, ""), null, null);
+  }
+
+  /** The agenda in firing order (time, then tie); the tie itself is left out, its rank is the order. */
+  private void agenda(EventQueue q, P path) {
+    List<EventQueue.Event> es = new ArrayList<>();
+    for (int i = 0; i < q.size(); i++) es.add(q.get(i));
+    es.sort((a, b) -> EventQueue.less(a, b) ? -1 : EventQueue.less(b, a) ? 1 : 0);
+    leaf(path, ".size", es.size(), null, null);
+    int i = 0;
+    for (EventQueue.Event e : es) {
+      P p = p(path, '<', i++, "");
+      seen.put(e, leaves.size());
+      leaf(p, ".atNanos", e.atNanos, null, null);
+      leaf(p, ".source", e.source, null, null);
+      walk(e.link, p(p, ".link"), null, null);
+      for (Field f : fieldsOf(e.getClass())) {
+        if (f.getDeclaringClass() == EventQueue.Event.class) continue;
+        try {
+          walk(f.get(e), p(p, "." + f.getName()), null, null);
+        } catch (IllegalAccessException ex) {
+          if (opaque == null) opaque = "cannot read an agenda event's " + f.getName();
+        }
+      }
+    }
+  }
+
+  static long stringHash(String s) {
+    long x = 0xCBF29CE484222325L;
+    for (int i = 0; i < s.length(); i++) x = (x ^ s.charAt(i)) * 0x100000001B3L;
+    return x;
+  }
+}
