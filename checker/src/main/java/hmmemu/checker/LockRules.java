@@ -42,10 +42,11 @@ final class LockRules {
     Trace.ExclusiveReturned hold = locks.holds.remove(u.reqId());
     if (hold == null) {
       out.report(Invariant.I8, where(u), "folio_unlock()+folio_put() for " + hex(u.reqId())
-          + " without a successful make_device_exclusive of that reqId");
+          + " without an outstanding successful make_device_exclusive of that reqId (none returned OK, or its"
+          + " release was more than " + FolioLockShadow.RELEASED_KEPT + " releases ago)");
       return;
     }
-    locks.released.put(u.reqId(), Boolean.TRUE);
+    locks.release(u.reqId());
     Long holder = locks.lockHolder.get(hold.pfn());
     if (holder != null && holder == u.reqId()) locks.lockHolder.remove(hold.pfn());
   }
