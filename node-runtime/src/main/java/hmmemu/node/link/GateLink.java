@@ -82,7 +82,7 @@ public final class GateLink extends ForwardingLink {
       Object[] h = it.next();
       Held held = (Held) h[0];
       long lane = held.envelope().getLinkLane();
-      if (!blocked.contains(lane) && !blocked.contains(0L) && o.permits.contains((String) h[1])) {
+      if (!blocked.contains(lane) && o.permits.contains((String) h[1])) {
         it.remove();
         sendOn(fromNode, toNode, held.to(), held.envelope());
       } else {

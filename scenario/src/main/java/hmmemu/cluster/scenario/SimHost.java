@@ -382,7 +382,7 @@ final class SimHost implements ScenarioHost {
       Object[] h = it.next();
       Held held = (Held) h[0];
       long lane = scenario.lanes() ? hmmemu.node.link.Lanes.of(held.msg()) : 0;
-      if (!blocked.contains(lane) && !blocked.contains(0L) && o.permits().contains((String) h[1])) {
+      if (!blocked.contains(lane) && o.permits().contains((String) h[1])) {
         it.remove();
         if (onSend(held.from(), held.to(), held.msg(), held.vc(), false)) {
           sim.resend(held.from(), held.to(), held.msg(), held.vc());
