@@ -281,6 +281,21 @@ final class JvmLinkTap {
     call(from, "arm an order gate", b -> b.setOrder(direction(from, to)));
   }
 
+  /** One daemon thread that sends an order's permits (each a round trip to the sending node's gate); lazily made. */
+  private java.util.concurrent.Executor permits;
+
+  /** Where an order's permits are sent from: not the thread that hears the nodes' delivery reports. */
+  synchronized java.util.concurrent.Executor permits() {
+    if (permits == null) {
+      permits = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "hmm-emu-order-permits");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return permits;
+  }
+
   /** Permits one message through the order gate on from -> to ({@link hmmemu.node.link.GateLink#permit}). */
   void permit(int fromNode, int toNode, String message, int deviceId, int ordinal) {
     int from = clusterNode.applyAsInt(fromNode);

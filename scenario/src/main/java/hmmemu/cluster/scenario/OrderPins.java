@@ -66,7 +66,7 @@ final class OrderPins {
           requestTypes.computeIfAbsent(node, k -> new java.util.HashSet<>()).add(e.message());
           gates.put(e.message() + " " + device(e) + " " + e.sent(), after);
         } else {
-          after.thenRun(() -> host.permit(e.fromNode(), node, e.message(), device(e), e.sent()));
+          after.thenRunAsync(() -> host.permit(e.fromNode(), node, e.message(), device(e), e.sent()), host.permits());
         }
         prev = host.whenDelivered(e.fromNode(), node, delivered(e)).thenRun(count::incrementAndGet);
       }

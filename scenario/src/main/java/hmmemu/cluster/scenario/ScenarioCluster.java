@@ -236,6 +236,10 @@ final class ScenarioCluster implements ScenarioHost {
     if (jvm != null) jvm.watch(fromNode, toNode, message);
   }
 
+  /** Across JVMs the permits leave from the tap's own thread ({@link JvmLinkTap#permits}). */
+  @Override
+  public java.util.concurrent.Executor permits() { return jvm != null ? jvm.permits() : Runnable::run; }
+
   /** A {@link #whenDelivered} watcher. */
   private record DeliveryWatch(int from, int to, java.util.function.Predicate<HmmProtocol.Msg> trigger,
       CompletableFuture<HmmProtocol.Msg> done) {}

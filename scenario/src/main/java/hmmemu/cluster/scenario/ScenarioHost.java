@@ -148,6 +148,13 @@ interface ScenarioHost {
   default void reportDeliveries(int fromNode, int toNode, String message) {}
 
   /**
+   * Where an order's permits are sent from once their predecessor was delivered: at once on the thread that heard the
+   * delivery (the simulator, the embedded cluster), or, across JVMs, on one thread of their own, so that the thread
+   * that hears the nodes' reports never blocks on a permit's round trip.
+   */
+  default java.util.concurrent.Executor permits() { return Runnable::run; }
+
+  /**
    * Completes with the first message on scenario direction from -> to (from -1: the controller's requests to node
    * to) that {@code trigger} accepts once the receiving node's core has stepped on it (delivered, not only sent): a
    * pause point's {@code until}. Only messages
