@@ -49,6 +49,9 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--links-only", description = "Offer only link arrivals as choices, not controller hops and replies "
       + "or timers (which keep their seeded timing): every found schedule can then be written with pause points.")
   boolean linksOnly;
+  @Option(names = "--order", description = "Write the shrunk failure with every node's inputs pinned (an order block,"
+      + " docs/SCENARIOS.md \"Pinning every order\"); pause points only if that does not replay.")
+  boolean order;
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
@@ -81,7 +84,7 @@ final class ExploreCommand implements Callable<Integer> {
       return 2;
     }
     HmmEmuSettings settings = HmmEmuSettings.load(config, Map.of());
-    Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly);
+    Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly).pinOrder(order);
     String why = x.unsupported();
     if (why != null) return usage(file + ": not supported in the simulator: " + why);
     String name = st.name().toLowerCase(Locale.ROOT);
@@ -105,7 +108,7 @@ final class ExploreCommand implements Callable<Integer> {
         try {
           Path dir = out != null ? out.toPath() : Files.createTempDirectory("hmm-emu-explore-");
           String cmd = "hmm-emu explore " + file + " --strategy " + name + " --seed " + seed
-              + (depth == null ? "" : " --depth " + depth) + (linksOnly ? " --links-only" : "");
+              + (depth == null ? "" : " --depth " + depth) + (linksOnly ? " --links-only" : "") + (order ? " --order" : "");
           s = x.shrink(f, file.toPath(), dir, cmd);
         } catch (IOException e) {
           return usage("cannot write the shrunk file: " + e.getMessage());

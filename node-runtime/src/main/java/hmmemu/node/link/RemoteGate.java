@@ -36,7 +36,8 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * controller counts invalidate callbacks. A trigger's event and kind filters read what this node sent and received
  * ({@link #received}): an InvalidateAck's event is its InvalidateStart's, which the GPU node received. An until-watch
  * ({@link DeliveryWatch}) makes it report each message of one type and direction that this node's core stepped on
- * ({@link #delivered}, {@link Delivered}): a pause point's or controller hold's {@code until}. Not a kernel
+ * ({@link #delivered}, {@link Delivered}): a pause point's or controller hold's {@code until}. An order gate
+ * ({@code order}, {@code permit}: {@link GateLink#order}) holds each message until the controller permits it. Not a kernel
  * structure.
  */
 public final class RemoteGate implements Link {
@@ -204,6 +205,9 @@ public final class RemoteGate implements Link {
             case OBSERVE -> listener = resolver.resolveActorRef(req.getObserve().getListener());
             case SYNC -> r.setObserved(observedSoFar());
             case WATCH -> watch(req.getWatch(), resolver.resolveActorRef(req.getWatch().getListener()));
+            case ORDER -> gate.order(req.getOrder().getFromNode(), req.getOrder().getToNode());
+            case PERMIT -> gate.permit(req.getPermit().getFromNode(), req.getPermit().getToNode(),
+                req.getPermit().getMessage(), req.getPermit().getDeviceId(), req.getPermit().getSkip());
             default -> throw new IllegalArgumentException("an empty gate request");
           }
         } catch (RuntimeException e) {

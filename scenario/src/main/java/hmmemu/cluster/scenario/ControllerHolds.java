@@ -172,6 +172,18 @@ final class ControllerHolds {
    * one that catches it and is not released yet holds it (the reply then completes once it was sent and answered).
    */
   CompletableFuture<HmmProtocol.Msg> ask(int node, HmmProtocol.Msg msg) {
+    OrderPins o = order;
+    CompletableFuture<?> wait = o == null ? null : o.gate(node, msg);
+    if (wait != null && !wait.isDone()) return wait.thenCompose(x -> held(node, msg));
+    return held(node, msg);
+  }
+
+  /** A file's order ({@link OrderPins}): a step's request waits there before the holds see it; null: none. */
+  private volatile OrderPins order;
+
+  void order(OrderPins o) { order = o; }
+
+  private CompletableFuture<HmmProtocol.Msg> held(int node, HmmProtocol.Msg msg) {
     Held r = null;
     List<Hold> caughtBy = new ArrayList<>();
     synchronized (holds) {

@@ -103,6 +103,17 @@ public final class Explorer {
    * and replies, timers), or only link arrivals (true: every deviation is then a message a pause point can hold, so
    * a shrunk schedule can always be written as a file, but the controller's and the timers' timing stays seeded).
    */
+  /**
+   * Whether {@link #shrink} writes the failure with every order pinned ({@link OrderFile}: an {@code order} block)
+   * before it tries pause points ({@link PauseFile}); off by default.
+   */
+  public Explorer pinOrder(boolean on) {
+    pinOrder = on;
+    return this;
+  }
+
+  private boolean pinOrder;
+
   public Explorer linksOnly(boolean on) {
     this.linksOnly = on;
     return this;
@@ -301,7 +312,14 @@ public final class Explorer {
         + "# Replays in the simulator (hmm-emu sim) and on the embedded cluster (hmm-emu run) with that verdict: the\n"
         + "# pause points below force the interleaving the schedule found.\n";
     String[] why = new String[1];
-    String text = PauseFile.emit(this, original, s, f.kind(), header, why);
+    String text = null;
+    if (pinOrder) {
+      text = OrderFile.emit(this, original, s, f.kind(), header.replace("the\n# pause points below force",
+          "the\n# order below forces"), why);
+    }
+    String orderWhy = why[0];
+    if (text == null) text = PauseFile.emit(this, original, s, f.kind(), header, why);
+    if (text == null && orderWhy != null) why[0] = orderWhy + "; " + why[0];
     if (text == null) {
       return new Shrunk(shrunkSchedule, s.deviations().size(), f.kind(), null, 0, why[0], s.replays());
     }

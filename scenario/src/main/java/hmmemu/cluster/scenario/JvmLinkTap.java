@@ -274,6 +274,37 @@ final class JvmLinkTap {
         + hmmemu.node.link.Direction.nodeName(toNode), b -> b.setRelease(direction(from, to)));
   }
 
+  /** Arms an order gate on from -> to (scenario nodes) at its sending node ({@link hmmemu.node.link.GateLink#order}). */
+  void order(int fromNode, int toNode) {
+    int from = clusterNode.applyAsInt(fromNode);
+    int to = clusterNode.applyAsInt(toNode);
+    call(from, "arm an order gate", b -> b.setOrder(direction(from, to)));
+  }
+
+  /** One daemon thread that sends an order's permits (each a round trip to the sending node's gate); lazily made. */
+  private java.util.concurrent.Executor permits;
+
+  /** Where an order's permits are sent from: not the thread that hears the nodes' delivery reports. */
+  synchronized java.util.concurrent.Executor permits() {
+    if (permits == null) {
+      permits = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "hmm-emu-order-permits");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return permits;
+  }
+
+  /** Permits one message through the order gate on from -> to ({@link hmmemu.node.link.GateLink#permit}). */
+  void permit(int fromNode, int toNode, String message, int deviceId, int ordinal) {
+    int from = clusterNode.applyAsInt(fromNode);
+    int to = clusterNode.applyAsInt(toNode);
+    if (!gates.containsKey(from)) return;
+    call(from, "permit " + message + " " + ordinal, b -> b.setPermit(GateArm.newBuilder().setFromNode(from)
+        .setToNode(to).setMessage(message).setDeviceId(deviceId).setSkip(ordinal)));
+  }
+
   private static GateDirection direction(int from, int to) {
     return GateDirection.newBuilder().setFromNode(from).setToNode(to).build();
   }

@@ -22,12 +22,38 @@ import java.util.List;
  * {@code link { lanes = per-thread }} (hmm-emu.link.lanes, docs/PROTOCOL.md §5.8): the link has one lane per sending
  * kernel thread and a pause point holds only the lane of the message that closed it. {@code livelockSpan}: the file's
  * {@code liveness { livelock-span = 40us }} (docs/SCENARIOS.md "Liveness verdicts"): a device whose driver fault loop
- * keeps failing its iterations for longer than this (scenario time) is a livelock; null: not checked.
+ * keeps failing its iterations for longer than this (scenario time) is a livelock; null: not checked. {@code order}:
+ * the file's {@code order = [...]} (docs/SCENARIOS.md "Pinning every order"): each node takes its inputs from the
+ * first step on in this order; empty: no order.
  */
 public record Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
     int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices, List<Vma> vmas,
     List<Step> steps, hmmemu.node.link.FaultSchedule faults, List<hmmemu.protocol.model.KernelProfile> profiles,
-    boolean lanes, Duration livelockSpan) {
+    boolean lanes, Duration livelockSpan, List<OrderEntry> order) {
+
+  /** A scenario without an {@code order} block. */
+  public Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
+      int gpuNodes, Duration stepTimeout, double timeScale, List<Process> processes, List<Device> devices,
+      List<Vma> vmas, List<Step> steps, hmmemu.node.link.FaultSchedule faults,
+      List<hmmemu.protocol.model.KernelProfile> profiles, boolean lanes, Duration livelockSpan) {
+    this(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale, processes, devices, vmas, steps,
+        faults, profiles, lanes, livelockSpan, List.of());
+  }
+
+  /**
+   * One input of a node in a file's {@code order}: a link message ({@code fromNode} 0 or a GPU node) or a step's
+   * controller request ({@code fromNode} -1) to {@code toNode}, of type {@code message}, concerning scenario device
+   * {@code deviceId} (-1: a request, counted per node and type); {@code sent}: its ordinal among the messages of that
+   * type and device on its direction (requests: of that type to its node) since the first step, in sending order;
+   * {@code delivered}: the same in the receiving node's delivery order. Not a kernel structure.
+   */
+  public record OrderEntry(int fromNode, int toNode, String from, String to, String message, int deviceId, int sent,
+      int delivered, int line) {
+    /** The entry as the file writes it: {@code "G>cpu MakeDeviceExclusive 2"} ({@code 2/3}: sent/delivered). */
+    public String text() {
+      return from + ">" + to + " " + message + " " + sent + (delivered == sent ? "" : "/" + delivered);
+    }
+  }
 
   /** A scenario without a {@code liveness} block (no busy-loop livelock check). */
   public Scenario(String file, String name, String caseId, String description, ModelSwitches switches,
@@ -53,7 +79,7 @@ public record Scenario(String file, String name, String caseId, String descripti
    */
   public Scenario forProfile(hmmemu.protocol.model.KernelProfile p) {
     return new Scenario(file, name, caseId, description, switches.withKernelProfile(p), gpuNodes, stepTimeout,
-        timeScale, processes, devices, vmas, steps, faults, List.of(p), lanes, livelockSpan);
+        timeScale, processes, devices, vmas, steps, faults, List.of(p), lanes, livelockSpan, order);
   }
 
   /**
@@ -65,7 +91,7 @@ public record Scenario(String file, String name, String caseId, String descripti
     all.addAll(switches.mutants());
     all.addAll(mutants);
     return new Scenario(file, name, caseId, description, switches.withMutants(all), gpuNodes, stepTimeout, timeScale,
-        processes, devices, vmas, steps, faults, profiles, lanes, livelockSpan);
+        processes, devices, vmas, steps, faults, profiles, lanes, livelockSpan, order);
   }
 
   /** The run's time scale (real µs per model µs): the file's {@code time-scale}, else {@code fallback}. */

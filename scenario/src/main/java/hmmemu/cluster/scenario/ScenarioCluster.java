@@ -219,6 +219,27 @@ final class ScenarioCluster implements ScenarioHost {
     if (gate != null) gate.release(fromNode, toNode);
   }
 
+  @Override
+  public void order(int fromNode, int toNode) {
+    if (jvm != null) jvm.order(fromNode, toNode);
+    else gate.order(fromNode, toNode);
+  }
+
+  @Override
+  public void permit(int fromNode, int toNode, String message, int deviceId, int ordinal) {
+    if (jvm != null) jvm.permit(fromNode, toNode, message, deviceId, ordinal);
+    else gate.permit(fromNode, toNode, message, deviceId, ordinal);
+  }
+
+  @Override
+  public void reportDeliveries(int fromNode, int toNode, String message) {
+    if (jvm != null) jvm.watch(fromNode, toNode, message);
+  }
+
+  /** Across JVMs the permits leave from the tap's own thread ({@link JvmLinkTap#permits}). */
+  @Override
+  public java.util.concurrent.Executor permits() { return jvm != null ? jvm.permits() : Runnable::run; }
+
   /** A {@link #whenDelivered} watcher. */
   private record DeliveryWatch(int from, int to, java.util.function.Predicate<HmmProtocol.Msg> trigger,
       CompletableFuture<HmmProtocol.Msg> done) {}

@@ -126,8 +126,33 @@ interface ScenarioHost {
     return holdWhen(p.fromNode(), p.toNode(), trigger);
   }
 
-  /** Opens the pause point on from -> to and delivers what it held, in order. */
+  /** Opens the pause point (or order gate) on from -> to and delivers what it held, in order. */
   void release(int fromNode, int toNode);
+
+  /**
+   * Arms an order gate on scenario direction from -> to ({@link hmmemu.node.link.GateLink#order}): from now on every
+   * message waits for its {@link #permit}; {@link #release} opens it.
+   */
+  void order(int fromNode, int toNode);
+
+  /**
+   * Lets the {@code ordinal}-th (from 0, since the order gate was armed) message of type {@code message} concerning
+   * device {@code deviceId} (its current id) on from -> to through its order gate.
+   */
+  void permit(int fromNode, int toNode, String message, int deviceId, int ordinal);
+
+  /**
+   * A host whose nodes run in other JVMs asks node {@code toNode} to report its deliveries of {@code message} from
+   * {@code fromNode} (-1: the controller), for {@link #whenDelivered}; the others see every delivery anyway.
+   */
+  default void reportDeliveries(int fromNode, int toNode, String message) {}
+
+  /**
+   * Where an order's permits are sent from once their predecessor was delivered: at once on the thread that heard the
+   * delivery (the simulator, the embedded cluster), or, across JVMs, on one thread of their own, so that the thread
+   * that hears the nodes' reports never blocks on a permit's round trip.
+   */
+  default java.util.concurrent.Executor permits() { return Runnable::run; }
 
   /**
    * Completes with the first message on scenario direction from -> to (from -1: the controller's requests to node

@@ -31,7 +31,7 @@ public final class ScenarioParser {
 
   private static final Set<String> TOP_KEYS = Set.of("name", "case", "description", "profile", "switches", "gpu-nodes",
       "step-timeout", "time-scale", "processes", "devices", "vmas", "steps", "faults", "link",
-      "liveness");
+      "liveness", "order");
 
   private final String file;
   private final ScenarioReader r;
@@ -152,8 +152,58 @@ public final class ScenarioParser {
     for (ConfigValue v : r.list(r.required(root, "steps", "the scenario", 1), "steps")) {
       steps.add(stepParser.step(++index, r.object(v, "a step")));
     }
+    List<Scenario.OrderEntry> order = new ArrayList<>();
+    if (root.containsKey("order")) {
+      for (ConfigValue v : r.list(root.get("order"), "order")) order.add(orderEntry(v));
+      if (order.isEmpty()) throw r.err(root.get("order"), "order: name at least one message");
+    }
     return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale,
         List.copyOf(setup.processes().values()), List.copyOf(setup.devices().values()),
-        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles, lanes, livelockSpan);
+        List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles, lanes, livelockSpan,
+        List.copyOf(order));
+  }
+
+  /**
+   * One entry of {@code order = [...]} (docs/SCENARIOS.md "Pinning every order"): {@code "FROM>TO Type SENT[/DELIVERED]"},
+   * FROM and TO {@code cpu} and a device (a link message) or {@code controller} and {@code cpu} or a device (a step's
+   * request).
+   */
+  private Scenario.OrderEntry orderEntry(ConfigValue v) {
+    String text = r.string(v, "order");
+    String[] w = text.trim().split("\\s+");
+    String[] ends = w.length == 3 ? w[0].split(">", -1) : new String[0];
+    String[] n = w.length == 3 ? w[2].split("/", -1) : new String[0];
+    if (ends.length != 2 || n.length < 1 || n.length > 2) {
+      throw r.err(v, "order: \"" + text + "\" is not \"FROM>TO Type SENT[/DELIVERED]\" (e.g. \"G>cpu FolioUnlockPut 0\")");
+    }
+    int sent;
+    int delivered;
+    try {
+      sent = Integer.parseInt(n[0]);
+      delivered = n.length == 2 ? Integer.parseInt(n[1]) : sent;
+    } catch (NumberFormatException e) {
+      throw r.err(v, "order: \"" + text + "\": SENT and DELIVERED are counts from 0");
+    }
+    if (sent < 0 || delivered < 0) throw r.err(v, "order: \"" + text + "\": SENT and DELIVERED are counts from 0");
+    try {
+      Class.forName("hmmemu.protocol.msg.HmmProtocol$" + w[1]);
+    } catch (ClassNotFoundException e) {
+      throw r.err(v, "order: \"" + text + "\": " + w[1] + " is not a protocol message type");
+    }
+    boolean request = ends[0].equals("controller");
+    Scenario.Device dev = null;
+    for (String end : new String[] {ends[0], ends[1]}) {
+      if (end.equals("cpu") || end.equals("controller")) continue;
+      dev = setup.devices().get(end);
+      if (dev == null) throw r.err(v, "order: \"" + text + "\": " + end + " is no declared device (nor cpu, controller)");
+    }
+    boolean cpuEnd = ends[0].equals("cpu") || ends[1].equals("cpu");
+    if (ends[1].equals("controller") || (request ? false : !cpuEnd || dev == null) || ends[0].equals(ends[1])) {
+      throw r.err(v, "order: \"" + text + "\": a link message goes between cpu and a device, a request from controller");
+    }
+    int fromNode = request ? -1 : ends[0].equals("cpu") ? 0 : dev.node();
+    int toNode = ends[1].equals("cpu") ? 0 : dev.node();
+    return new Scenario.OrderEntry(fromNode, toNode, ends[0], ends[1], w[1], request ? -1 : dev.id(), sent,
+        delivered, ScenarioReader.line(v));
   }
 }

@@ -118,11 +118,12 @@ final class ScheduleRun {
    * controller requests in delivery order, each link message's and request's ordinal among those of its type and
    * device delivered to its node since the steps began (what an {@code until} counts), every delivery in order, and
    * each link message's ordinal among those sent on its direction (what a pause point's {@code skip} counts) and how
-   * many deliveries preceded its sending, and each request's reply.
+   * many deliveries preceded its sending, and each request's reply; {@code decided}: how many deliveries came before
+   * the first failure was recorded (-1: none came after it).
    */
   record Outcome(List<String> failures, List<Choice> choices, boolean pruned, long traceHash, List<Request> requests,
       Map<HmmProtocol.Msg, Integer> delivered, List<Delivery> deliveries, Map<HmmProtocol.Msg, Integer> sent,
-      Map<HmmProtocol.Msg, Integer> sentAfter, Map<HmmProtocol.Msg, Reply> replies) {
+      Map<HmmProtocol.Msg, Integer> sentAfter, Map<HmmProtocol.Msg, Reply> replies, int decided) {
     boolean failed() { return !pruned && !failures.isEmpty(); }
 
     /** The first failure's kind ({@link SimScenarioRunner#failureKind}), or null. */
@@ -199,8 +200,10 @@ final class ScheduleRun {
       String type = a.getClass().getSimpleName();
       replies.putIfAbsent(q, new Reply(type, replyCounts.merge(at[0] + " " + type, 1, Integer::sum) - 1));
     });
+    int[] decided = {-1};
     if (!lean) host.sim().onDelivered((index, m, fromController) -> {
       if (!log.on) return;
+      if (decided[0] < 0 && verdict.count() > 0) decided[0] = deliveries.size();
       deliveries.add(new Delivery(index, m, fromController));
       if (fromController) {
         int[] a = asked.get(m);
@@ -260,6 +263,6 @@ final class ScheduleRun {
     }
     CaseResult r = verdict.result(0);
     return new Outcome(r.failures(), choices, pruned, host.sim().traceHash(), requests, delivered, deliveries,
-        log.ordinal, sentAfter, replies);
+        log.ordinal, sentAfter, replies, decided[0]);
   }
 }

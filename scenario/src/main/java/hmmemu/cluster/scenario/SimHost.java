@@ -373,8 +373,54 @@ final class SimHost implements ScenarioHost {
 
   private static long key(int from, int to) { return ((long) from << 32) | (to & 0xffffffffL); }
 
-  /** The tap on every message a node hands to the link: the pause gates (as GateLink), then the observer. */
-  private boolean onSend(int from, int to, HmmProtocol.Msg msg, long[] vc) {
+  /** Order gates (as GateLink's): per direction, the counts per type and device, the permits, what is held. */
+  private final Map<Long, OrderGate> orderGates = new HashMap<>();
+
+  private record OrderGate(Map<String, Integer> sent, Set<String> permits, List<Object[]> held) {}
+
+  @Override
+  public void order(int fromNode, int toNode) {
+    orderGates.putIfAbsent(key(fromNode, toNode), new OrderGate(new HashMap<>(), new java.util.HashSet<>(),
+        new ArrayList<>()));
+  }
+
+  @Override
+  public void permit(int fromNode, int toNode, String message, int deviceId, int ordinal) {
+    OrderGate o = orderGates.get(key(fromNode, toNode));
+    if (o == null) return;
+    o.permits().add(message + " " + deviceId + " " + ordinal);
+    drain(o);
+  }
+
+  /** Sends every held message with its permit and no held predecessor in its lane (lanes off: the direction). */
+  private void drain(OrderGate o) {
+    Set<Long> blocked = new java.util.HashSet<>();
+    for (java.util.Iterator<Object[]> it = o.held().iterator(); it.hasNext(); ) {
+      Object[] h = it.next();
+      Held held = (Held) h[0];
+      long lane = scenario.lanes() ? hmmemu.node.link.Lanes.of(held.msg()) : 0;
+      if (!blocked.contains(lane) && o.permits().contains((String) h[1])) {
+        it.remove();
+        if (onSend(held.from(), held.to(), held.msg(), held.vc(), false)) {
+          sim.resend(held.from(), held.to(), held.msg(), held.vc());
+        }
+      } else {
+        blocked.add(lane);
+      }
+    }
+  }
+
+  /** The tap on every message a node hands to the link: the order gates, the pause gates (as GateLink), the observer. */
+  private boolean onSend(int from, int to, HmmProtocol.Msg msg, long[] vc) { return onSend(from, to, msg, vc, true); }
+
+  private boolean onSend(int from, int to, HmmProtocol.Msg msg, long[] vc, boolean ordered) {
+    OrderGate o = !ordered || orderGates.isEmpty() ? null : orderGates.get(key(scenarioNode(from), scenarioNode(to)));
+    if (o != null) {
+      String k = msg.getClass().getSimpleName() + " " + StepExecutor.deviceOf(msg);
+      o.held().add(new Object[] {new Held(from, to, msg, vc), k + " " + (o.sent().merge(k, 1, Integer::sum) - 1)});
+      drain(o);
+      return false;
+    }
     Gate g = gates.isEmpty() ? null : gates.get(key(scenarioNode(from), scenarioNode(to)));
     if (g != null) {
       if (!g.held().isEmpty()) {
@@ -406,6 +452,16 @@ final class SimHost implements ScenarioHost {
 
   @Override
   public void release(int fromNode, int toNode) {
+    OrderGate o = orderGates.remove(key(fromNode, toNode));
+    if (o != null) {
+      for (Object[] h : o.held()) {
+        Held held = (Held) h[0];
+        if (onSend(held.from(), held.to(), held.msg(), held.vc(), false)) {
+          sim.resend(held.from(), held.to(), held.msg(), held.vc());
+        }
+      }
+      return;
+    }
     Gate g = gates.remove(key(fromNode, toNode));
     if (g == null) return;
     for (Held h : g.held()) {

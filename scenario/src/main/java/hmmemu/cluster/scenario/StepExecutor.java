@@ -64,10 +64,17 @@ final class StepExecutor {
 
   /** The controller holds (pause points with {@code from = controller}) and the requests they hold. */
   private final ControllerHolds holds;
+  /** The file's order (docs/SCENARIOS.md "Pinning every order"), once the first step armed it; null: none. */
+  private OrderPins order;
 
   // ------------------------------------------------------------------------------------------------ steps
 
   void runStep(Scenario.Step step) {
+    if (order == null && !scenario.order().isEmpty()) { // armed before the first step, as the pause points there
+      order = new OrderPins(scenario, cluster);
+      holds.order(order);
+      order.arm();
+    }
     Scenario.Action a = step.action();
     Duration limit = step.waitLimit() != null ? step.waitLimit() : scenario.stepTimeout();
     Outcome outcome = null;
@@ -499,6 +506,7 @@ final class StepExecutor {
       parts.add(sb.toString());
     }
     parts.addAll(holds.holding());
+    if (order != null) parts.addAll(order.waiting());
     for (PausePoint p : pauses.values()) {
       if (p.op().controller()) continue;
       if (p.caught().isDone()) {
@@ -577,6 +585,7 @@ final class StepExecutor {
 
   /** Releases every pause point, so that nothing stays held when the run ends. */
   void releasePauses() {
+    if (order != null) order.openAll();
     for (PausePoint p : pauses.values()) {
       if (p.op().controller()) holds.release(p.op().pauseId());
       else cluster.release(p.op().fromNode(), p.op().toNode());

@@ -19,6 +19,9 @@ final class Verdict {
   /** Adds one failure line (already prefixed with its {@link #line}). */
   void fail(String failure) { failures.add(failure); }
 
+  /** How many failure lines so far. */
+  int count() { return failures.size(); }
+
   /** Adds failure lines, in order. */
   void failAll(List<String> more) { failures.addAll(more); }
 

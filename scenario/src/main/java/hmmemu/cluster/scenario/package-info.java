@@ -53,7 +53,9 @@
  * A controller hold (a pause point with {@code from = controller}) is the executor's ({@code ControllerHolds}: it
  * holds one of the steps' requests until a named message was delivered); hosts report deliveries through
  * {@code ScenarioHost.whenDelivered} (the cluster from {@code Link.delivered}, across JVMs from the nodes' gate.proto
- * {@code Delivered} notices, the simulator from {@code Sim.onDelivered}).
+ * {@code Delivered} notices, the simulator from {@code Sim.onDelivered}). A file's {@code order} is {@code OrderPins}':
+ * each node's inputs in the listed sequence, a link message held in its direction's order gate until permitted
+ * ({@code ScenarioHost.order}, {@code permit}), a request in {@code ControllerHolds}.
  *
  * <p>Guarantees: every wait is bounded, so a run never hangs; a step that does not complete in time is reported as a
  * deadlock naming the pending steps, what each waits on and the pause points that hold a direction. Expectations
@@ -69,6 +71,7 @@
  * {@code CaseResult} and {@code ScenarioException}; and schedule exploration (issue 13, {@code hmm-emu explore}):
  * {@code Explorer} (public: strategies, report, shrink), {@code ScheduleRun} (one run under a scheduler; the
  * searches' runs are lean: they record only what a search reads, the shrinker's and the file writer's are full),
- * {@code Shrinker} (ddmin) and {@code PauseFile} (the shrunk schedule as a pause-point file).
+ * {@code Shrinker} (ddmin), {@code PauseFile} (the shrunk schedule as a pause-point file) and {@code OrderFile} (as
+ * an {@code order} pinning every node's inputs, {@code hmm-emu explore --order}).
  */
 package hmmemu.cluster.scenario;

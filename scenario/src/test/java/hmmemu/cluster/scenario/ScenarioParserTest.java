@@ -119,7 +119,7 @@ class ScenarioParserTest {
   @DisplayName("an unknown top-level key names its line")
   void unknownTopLevelKey() {
     assertEquals("t.conf:2: unknown key 'vmass' in the scenario (expected one of: case, description, devices, "
-        + "faults, gpu-nodes, link, liveness, name, processes, profile, step-timeout, steps, switches, time-scale, vmas)",
+        + "faults, gpu-nodes, link, liveness, name, order, processes, profile, step-timeout, steps, switches, time-scale, vmas)",
         errorOf("name = t\nvmass = []\nvmas = []\nsteps = []\n"));
   }
 
