@@ -110,30 +110,25 @@ public final class SimExperiment {
       int thread = t + 1;
       if (w.opsPerThread() == 0) continue;
       lanesLeft[0]++;
-      new Object() {
-        int issued;
-
-        void next() {
-          long t0 = sim.nowMicros();
-          issued++;
-          boolean spin = w.cpuSpin() && issued < w.opsPerThread();
-          long va = counterVa(rng.nextInt(w.counters()), w.counterPages());
-          long reqId = sim.nextReqId();
-          waiting.put("CPU thread T" + thread, "atomic increment " + issued + " of va 0x" + Long.toHexString(va)
-              + " (reqId " + reqId + ") since " + t0 + " µs");
-          sim.ask(0, new HmmProtocol.CpuAccess(reqId, thread, MM, va, Access.ATOMIC, 1, spin), r -> {
-                waiting.remove("CPU thread T" + thread);
-                lastProgress[0] = sim.nowMicros();
-                HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
-                if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
-                cpuDone[0]++;
-                cpuFaults[0] += done.faults();
-                cpuLatency.recordValue(Math.min(sim.nowMicros() - t0, cpuLatency.getHighestTrackableValue()));
-                if (issued < w.opsPerThread()) next();
-                else lanesLeft[0]--;
-              });
+      // The thread's loop runs on the CPU node (HmmProtocol.CpuThreadRun), as a user thread runs on its CPU: one
+      // controller message starts it, one reports it done; no controller hop between two of its accesses.
+      List<Long> vas = new ArrayList<>(w.opsPerThread());
+      for (int i = 0; i < w.opsPerThread(); i++) vas.add(counterVa(rng.nextInt(w.counters()), w.counterPages()));
+      long reqId = sim.nextReqId();
+      waiting.put("CPU thread T" + thread, w.opsPerThread() + " atomic increments (reqId " + reqId + ") since "
+          + sim.nowMicros() + " µs");
+      sim.ask(0, new HmmProtocol.CpuThreadRun(reqId, thread, MM, vas, Access.ATOMIC, 1, w.cpuSpin()), r -> {
+        waiting.remove("CPU thread T" + thread);
+        lastProgress[0] = sim.nowMicros();
+        HmmProtocol.CpuThreadDone done = expect(r, HmmProtocol.CpuThreadDone.class);
+        if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
+        cpuDone[0] += done.ops();
+        cpuFaults[0] += done.faults();
+        for (long micros : done.latencyMicros()) {
+          cpuLatency.recordValue(Math.min(Math.max(0, micros), cpuLatency.getHighestTrackableValue()));
         }
-      }.next();
+        lanesLeft[0]--;
+      });
     }
     for (int k = 0; k < devices.size(); k++) {
       int dev = devices.get(k);
