@@ -30,7 +30,8 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * {@code driverFaults}, {@code driverIterations}, {@code driverTimeouts} (-EBUSY), {@code driverReplays} (a fault
  * handled: the access is replayed), {@code driverCancels} (a fault given up: the access is cancelled);
  * {@code gpuAccessesCompleted}, {@code gpuAccessesCancelled}; {@code acks} and {@code acksIgnoredByOwner} (invalidate
- * callbacks answered); {@code readRetryFailed}. Every node: {@code events} (trace events emitted).
+ * callbacks answered); {@code readRetryFailed}. Every node: {@code events} (trace events emitted); the CPU node
+ * also {@code controllerRequests} and {@code controllerRequests:<type>} ({@link #controllerRequest}).
  */
 public final class NodeCounters {
   private final Map<String, long[]> counts = new HashMap<>();
@@ -46,6 +47,16 @@ public final class NodeCounters {
     long[] c = counts.get(counter);
     if (c == null) counts.put(counter, new long[] {by});
     else c[0] += by;
+  }
+
+  /**
+   * Counts one request the node received from the controller ({@code controllerRequests} and
+   * {@code controllerRequests:<type>}): a user thread's loop started (CpuThreadRun), a single access, a syscall, an
+   * introspection, a device access. A CPU thread's accesses inside its loop are not controller requests.
+   */
+  public synchronized void controllerRequest(String type) {
+    add("controllerRequests", 1);
+    add("controllerRequests:" + type, 1);
   }
 
   private static long page(int mmId, long va) { return ((long) mmId << 52) ^ (va >>> 12); }

@@ -26,9 +26,27 @@ public final class SimExperiment {
   /** Bound of one set-up or inspection call, model time. */
   private static final long CALL_BOUND_NANOS = 10_000_000_000L;
 
-  /** The workload's shape (the keys of hmm-emu.demo). */
+  /**
+   * The workload's shape (the keys of hmm-emu.demo). {@code cpuThreadsViaController}: each CPU thread's access is a
+   * controller round trip (the controller hop, {@link Sim.Config#controllerHopMicros}, twice per access), the way
+   * both hosts drove CPU threads before CpuThreadRun; off (the default, what the cluster does), a thread's loop runs
+   * on the CPU node (HmmProtocol.CpuThreadRun) with no hop between two accesses, as a user thread runs on its CPU.
+   */
   public record Workload(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread,
-      int counters, int counterPages, long seed, boolean cpuSpin) {}
+      int counters, int counterPages, long seed, boolean cpuSpin, boolean cpuThreadsViaController) {
+    /** CPU threads run on the CPU node (CpuThreadRun). */
+    public Workload(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread, int counters,
+        int counterPages, long seed, boolean cpuSpin) {
+      this(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed, cpuSpin,
+          false);
+    }
+
+    /** The same workload with each CPU access a controller round trip (the pre-CpuThreadRun driving). */
+    public Workload viaController() {
+      return new Workload(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed,
+          cpuSpin, true);
+    }
+  }
 
   /**
    * One arm's figures, the fields of the cluster's Experiment.RunResult (latencies in model µs), plus the
@@ -119,30 +137,29 @@ public final class SimExperiment {
       int thread = t + 1;
       if (w.opsPerThread() == 0) continue;
       lanesLeft[0]++;
-      new Object() {
-        int issued;
-
-        void next() {
-          long t0 = sim.nowMicros();
-          issued++;
-          boolean spin = w.cpuSpin() && issued < w.opsPerThread();
-          long va = counterVa(rng.nextInt(w.counters()), w.counterPages());
-          long reqId = sim.nextReqId();
-          waiting.put("CPU thread T" + thread, "atomic increment " + issued + " of va 0x" + Long.toHexString(va)
-              + " (reqId " + reqId + ") since " + t0 + " µs");
-          sim.ask(0, new HmmProtocol.CpuAccess(reqId, thread, MM, va, Access.ATOMIC, 1, spin), r -> {
-                waiting.remove("CPU thread T" + thread);
-                lastProgress[0] = sim.nowMicros();
-                HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
-                if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
-                cpuDone[0]++;
-                cpuFaults[0] += done.faults();
-                cpuLatency.recordValue(Math.min(sim.nowMicros() - t0, cpuLatency.getHighestTrackableValue()));
-                if (issued < w.opsPerThread()) next();
-                else lanesLeft[0]--;
-              });
+      if (w.cpuThreadsViaController()) {
+        viaController(sim, w, thread, rng, waiting, lastProgress, cpuDone, cpuFaults, cpuLatency, lanesLeft);
+        continue;
+      }
+      // The thread's loop runs on the CPU node (HmmProtocol.CpuThreadRun), as a user thread runs on its CPU: one
+      // controller message starts it, one reports it done; no controller hop between two of its accesses.
+      List<Long> vas = new ArrayList<>(w.opsPerThread());
+      for (int i = 0; i < w.opsPerThread(); i++) vas.add(counterVa(rng.nextInt(w.counters()), w.counterPages()));
+      long reqId = sim.nextReqId();
+      waiting.put("CPU thread T" + thread, w.opsPerThread() + " atomic increments (reqId " + reqId + ") since "
+          + sim.nowMicros() + " µs");
+      sim.ask(0, new HmmProtocol.CpuThreadRun(reqId, thread, MM, vas, Access.ATOMIC, 1, w.cpuSpin()), r -> {
+        waiting.remove("CPU thread T" + thread);
+        lastProgress[0] = sim.nowMicros();
+        HmmProtocol.CpuThreadDone done = expect(r, HmmProtocol.CpuThreadDone.class);
+        if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
+        cpuDone[0] += done.ops();
+        cpuFaults[0] += done.faults();
+        for (long micros : done.latencyMicros()) {
+          cpuLatency.recordValue(Math.min(Math.max(0, micros), cpuLatency.getHighestTrackableValue()));
         }
-      }.next();
+        lanesLeft[0]--;
+      });
     }
     for (int k = 0; k < devices.size(); k++) {
       int dev = devices.get(k);
@@ -243,6 +260,35 @@ public final class SimExperiment {
         sim.traceHash(), finished, System.nanoTime() - wall0, liveness, sim.linkStage().stats(), sim.faultLog());
   }
 
+  /** One CPU thread whose every access is a controller round trip (Workload.cpuThreadsViaController). */
+  private static void viaController(Sim sim, Workload w, int thread, SplittableRandom rng,
+      java.util.Map<String, String> waiting, long[] lastProgress, long[] cpuDone, long[] cpuFaults,
+      Histogram cpuLatency, int[] lanesLeft) {
+    new Object() {
+      int issued;
+
+      void next() {
+        long t0 = sim.nowMicros();
+        issued++;
+        boolean spin = w.cpuSpin() && issued < w.opsPerThread();
+        long va = counterVa(rng.nextInt(w.counters()), w.counterPages());
+        long reqId = sim.nextReqId();
+        waiting.put("CPU thread T" + thread, "atomic increment " + issued + " of va 0x" + Long.toHexString(va)
+            + " (reqId " + reqId + ") since " + t0 + " µs");
+        sim.ask(0, new HmmProtocol.CpuAccess(reqId, thread, MM, va, Access.ATOMIC, 1, spin), r -> {
+          waiting.remove("CPU thread T" + thread);
+          lastProgress[0] = sim.nowMicros();
+          HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
+          if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
+          cpuDone[0]++;
+          cpuFaults[0] += done.faults();
+          cpuLatency.recordValue(Math.min(sim.nowMicros() - t0, cpuLatency.getHighestTrackableValue()));
+          if (issued < w.opsPerThread()) next();
+          else lanesLeft[0]--;
+        });
+      }
+    }.next();
+  }
 
   static <T> T expect(HmmProtocol.Msg m, Class<T> type) {
     if (!type.isInstance(m)) throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + m);

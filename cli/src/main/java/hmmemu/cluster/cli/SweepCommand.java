@@ -254,8 +254,8 @@ final class SweepCommand implements Callable<Integer> {
     System.out.println("gpu ok/cancl: GPU atomics completed / cancelled (their fault timed out with -EBUSY); rounds/atom:"
         + " GPU fault rounds per completed atomic; iters mean: nouveau atomic-loop iterations per handled fault;");
     System.out.println("gpu p50/p99: GPU atomic latency (model µs, issue to completion, faults included); cpu faults:"
-        + " CPU faults taken by the CPU threads' atomics; cpu p99: CPU atomic latency (model µs, as the controller"
-        + " sees it).");
+        + " CPU faults taken by the CPU threads' atomics; cpu p99: CPU atomic latency (model µs, on the CPU"
+        + " node, issue to completion: a CPU thread's loop runs there, HmmProtocol.CpuThreadRun).");
     System.out.println("The 0us rows are the emulator's own share (Artery transport ~0.3 ms per round trip and"
         + " scheduling) at time-scale " + base.timeScale + "; subtract them to read the modelled link's effect.");
     String result = "{\"ok\": " + ok + ", \"rows\": [" + String.join(", ", rows) + "]}";

@@ -165,9 +165,8 @@ public final class Experiment {
       AtomicLong faultRounds = new AtomicLong();
       AtomicLong gpuUnconfirmed = new AtomicLong();
       AtomicLong cpuFaults = new AtomicLong();
-      // CPU atomic latency as the controller sees it (ask to reply), in model µs: it includes the transport's share.
+      // CPU atomic latency on the CPU node (issue to completion, model µs; CpuThreadDone.latencyMicros).
       Histogram cpuLatency = new Histogram(3_600_000_000L, 3);
-      double scale = settings.timeScale;
       NodeWatch watch = NodeWatch.start(cluster);
       onWorkloadStart.run();
       // The GPU nodes the workload runs on (a node restarted mid-run is a new member the workload does not use).
@@ -177,24 +176,25 @@ public final class Experiment {
       for (int t = 0; t < d.cpuThreads(); t++) {
         SplittableRandom rng = new SplittableRandom(d.seed() * 1_000_003L + t);
         int thread = t + 1;
-        AtomicLong issued = new AtomicLong();
-        lanes.add(lane(d.opsPerThread(), () -> {
-          long t0 = System.nanoTime();
-          // With cpu-spin the thread spins on its counter until its next increment; after the last one it stops.
-          boolean spin = d.cpuSpin() && issued.incrementAndGet() < d.opsPerThread();
-          return client.ask(cpu, new HmmProtocol.CpuAccess(client.nextReqId(), thread,
-              MM, counterVa(rng.nextInt(d.counters()), d.counterPages()), Access.ATOMIC, 1, spin)).thenAccept(r -> {
-                HmmProtocol.CpuAccessDone done = expect(r, HmmProtocol.CpuAccessDone.class);
-                if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
-                cpuDone.incrementAndGet();
-                onOpDone.run();
-                cpuFaults.addAndGet(done.faults());
-                long micros = (long) ((System.nanoTime() - t0) / 1000.0 / scale);
-                synchronized (cpuLatency) {
+        if (d.opsPerThread() == 0) continue;
+        // The thread's loop runs on the CPU node (HmmProtocol.CpuThreadRun), as a user thread runs on its CPU: one
+        // controller message starts it, one reports it done; no transport round trip between two of its accesses.
+        // With cpu-spin the thread spins on its counter between increments; after the last one it stops.
+        List<Long> vas = new ArrayList<>(d.opsPerThread());
+        for (int i = 0; i < d.opsPerThread(); i++) vas.add(counterVa(rng.nextInt(d.counters()), d.counterPages()));
+        lanes.add(client.ask(cpu, new HmmProtocol.CpuThreadRun(client.nextReqId(), thread, MM, vas, Access.ATOMIC, 1,
+            d.cpuSpin())).thenAccept(r -> {
+              HmmProtocol.CpuThreadDone done = expect(r, HmmProtocol.CpuThreadDone.class);
+              if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
+              cpuDone.addAndGet(done.ops());
+              for (int i = 0; i < done.ops(); i++) onOpDone.run();
+              cpuFaults.addAndGet(done.faults());
+              synchronized (cpuLatency) {
+                for (long micros : done.latencyMicros()) {
                   cpuLatency.recordValue(Math.min(Math.max(0, micros), cpuLatency.getHighestTrackableValue()));
                 }
-              });
-        }));
+              }
+            }).toCompletableFuture());
       }
       for (int k = 0; k < devices.size(); k++) {
         int dev = devices.get(k);

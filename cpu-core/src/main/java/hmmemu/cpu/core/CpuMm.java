@@ -110,6 +110,7 @@ public final class CpuMm {
     faults.migrate = migrate;
     access.migrate = migrate;
     kthreads = new Kthreads(k, folios);
+    k.threads = new CpuThreads(k, access);
     duplicateRequests = 0;
     lastRequest.clear();
   }
@@ -238,6 +239,7 @@ public final class CpuMm {
     else if (msg instanceof Syscall m) k.arrivedAt.put(m.reqId(), k.nowMicros);
     if (msg instanceof InvalidateAck m) notifier.onInvalidateAck(m);
     else if (msg instanceof CpuAccess m) access.onCpuAccess(m);
+    else if (msg instanceof HmmProtocol.CpuThreadRun m) k.threads.onCpuThreadRun(m);
     else if (msg instanceof DeviceMemoryAccess m) access.onDeviceMemoryAccess(m);
     else if (msg instanceof MakeDeviceExclusive m) exclusive.onMakeDeviceExclusive(m);
     else if (msg instanceof HmmProtocol.MakeDeviceExclusiveRange m) exclusive.onMakeDeviceExclusiveRange(m);
@@ -273,7 +275,7 @@ public final class CpuMm {
   private boolean isDuplicateRequest(HmmProtocol.Msg msg) {
     if (msg instanceof HmmProtocol.ResetNode m) return !seenResets.add(m.reqId());
     boolean request = msg instanceof MakeDeviceExclusive || msg instanceof HmmProtocol.MakeDeviceExclusiveRange
-        || msg instanceof CpuAccess || msg instanceof HmmRangeFault
+        || msg instanceof CpuAccess || msg instanceof HmmProtocol.CpuThreadRun || msg instanceof HmmRangeFault
         || msg instanceof DeviceMemoryAccess || msg instanceof Syscall || msg instanceof HmmProtocol.MigrateVmaSetup
         || msg instanceof HmmProtocol.MigrateVmaPages || msg instanceof HmmProtocol.MigrateVmaFinalize
         || msg instanceof HmmProtocol.KthreadFolioLock || msg instanceof HmmProtocol.KthreadFolioUnlock;
@@ -296,6 +298,7 @@ public final class CpuMm {
     s.put("seenResets", seenResets.size());
     s.put("goneNodes", k.goneNodes.size());
     s.put("runQueue", k.runQueue.size());
+    s.put("cpuThreadLoops", k.threads.running());
     s.put("mms", k.mms.size());
     int ptes = 0, vmas = 0, hit = 0, deferred = 0, mmapWaiters = 0;
     for (Mm mm : k.mms.values()) {

@@ -40,6 +40,8 @@ final class Kernel {
    * DeviceAccessDone and DmirrorReply). Cleared by a reset.
    */
   final Map<Long, Long> arrivedAt = new HashMap<>();
+  /** The user threads' loops running on this CPU (CpuThreadRun); rebuilt by a reset. */
+  CpuThreads threads;
   /** Folio-lock leases of dead drivers that ran out; kept across resets. */
   long leasesExpired;
 
@@ -69,6 +71,7 @@ final class Kernel {
 
   void reply(HmmProtocol.Msg m) {
     if (m instanceof HmmProtocol.CpuAccessDone d) {
+      if (threads != null && threads.onAccessDone(d)) return; // an access of a thread's loop on this CPU
       Long at = arrivedAt.remove(d.reqId());
       if (at != null) m = d.withLatency(nowMicros - at);
     } else if (m instanceof HmmProtocol.SyscallDone d) {

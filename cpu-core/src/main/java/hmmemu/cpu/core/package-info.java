@@ -17,6 +17,8 @@
  *       mmu_interval_notifier_insert/remove, mmu_notifier_invalidate_range_start/end.</li>
  *   <li>{@code PageFault}: handle_mm_fault, do_wp_page, remove_device_exclusive_entry, restore_exclusive_pte.</li>
  *   <li>{@code UserAccess}: a user thread's loads and stores (and spinning threads), device DMA by pfn.</li>
+ *   <li>{@code CpuThreads}: user threads running their loop of accesses on this CPU (CpuThreadRun): the next
+ *       access issued as soon as the previous one completed, no controller in between; one CpuThreadDone.</li>
  *   <li>{@code DeviceExclusive}: make_device_exclusive (6.15, and 5.14's one-page range call), 5.14's
  *       make_device_exclusive_range over a dmirror chunk (GUP of every page first, then trylock_page +
  *       page_make_device_exclusive per page, pages[i] = NULL on failure), their grants (one per converted page) and

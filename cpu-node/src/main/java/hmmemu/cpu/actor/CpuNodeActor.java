@@ -194,6 +194,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
         routing.rememberRequester(reqId, sender);
       }
     }
+    if (Router.isControllerRequest(msg)) shell.counters().controllerRequest(msg.getClass().getSimpleName());
     long droppedBefore = core.droppedFromGoneNodes();
     long now = clock.nowMicros();
     Ready ready = core.step(fromDevice, msg, now);

@@ -28,6 +28,7 @@ public final class HmmProtocol {
       permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, MakeDeviceExclusiveRange, FolioUnlockPut,
           HmmRangeFault, DeviceMemoryAccess, InvalidateAck, NotifierInserted, NotifierRemoved, InvalidateStart,
           InvalidateEnd, MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
+          CpuThreadRun, CpuThreadDone,
           Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, KthreadFolioLock,
           KthreadFolioUnlock, KthreadFolioDone, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone, MigrateVmaSetup, MigrateVmaPages,
@@ -63,10 +64,11 @@ public final class HmmProtocol {
 
   /** Controller -> CPU node: user-thread accesses, syscalls and page introspection. */
   public sealed interface ControllerToCpu
-      permits CpuAccess, Syscall, InspectPage, InspectNotifier, InspectFolio, KthreadFolioLock, KthreadFolioUnlock {}
+      permits CpuAccess, CpuThreadRun, Syscall, InspectPage, InspectNotifier, InspectFolio, KthreadFolioLock,
+          KthreadFolioUnlock {}
 
   /** CPU node -> controller: the answers to {@link ControllerToCpu}. */
-  public sealed interface CpuToController permits CpuAccessDone, SyscallDone, PageInfo, NotifierInfo, KthreadFolioDone {}
+  public sealed interface CpuToController permits CpuAccessDone, CpuThreadDone, SyscallDone, PageInfo, NotifierInfo, KthreadFolioDone {}
 
   /** Controller -> GPU node: device accesses, driver binding, dmirror ioctls and device introspection. */
   public sealed interface ControllerToGpu permits DeviceAccess, BindMm, DmirrorCmd, InspectDevice {}
@@ -95,13 +97,13 @@ public final class HmmProtocol {
    * CPU node's call into a driver, MigrateToRam, answered by its faultId.
    */
   public sealed interface Request extends HasReqId
-      permits MakeDeviceExclusive, MakeDeviceExclusiveRange, HmmRangeFault, DeviceMemoryAccess, CpuAccess, Syscall, InspectPage, DeviceAccess,
+      permits MakeDeviceExclusive, MakeDeviceExclusiveRange, HmmRangeFault, DeviceMemoryAccess, CpuAccess, CpuThreadRun, Syscall, InspectPage, DeviceAccess,
           BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode, MigrateVmaSetup, MigrateVmaPages,
           MigrateVmaFinalize, KthreadFolioLock, KthreadFolioUnlock {}
 
   /** The answer to the {@link Request} with the same reqId. */
   public sealed interface Reply extends HasReqId
-      permits MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, SyscallDone,
+      permits MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, CpuThreadDone, SyscallDone,
           PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply,
           KthreadFolioDone {}
 
@@ -311,6 +313,32 @@ public final class HmmProtocol {
     /** The same reply with its duration. */
     public CpuAccessDone withLatency(long micros) {
       return new CpuAccessDone(reqId, threadId, errno, value, faults, micros);
+    }
+  }
+
+  /**
+   * A user thread's loop of accesses, run on the CPU node as a real thread runs on its CPU: the thread issues
+   * {@code CpuAccess(va_i, access, value)} for each {@code vas[i]} in order, each when the previous one completed,
+   * with no controller between two accesses (the controller starts the thread and hears when it is done). With
+   * {@code spin} the thread stays in a tight loop on its word between accesses (as CpuAccess.spin), not after the
+   * last. Answered by one CpuThreadDone when the last access completed or the first one failed.
+   */
+  public record CpuThreadRun(long reqId, int threadId, int mmId, List<Long> vas, Access access, long value,
+      boolean spin) implements Msg, ControllerToCpu, Request {
+    public CpuThreadRun {
+      vas = List.copyOf(vas);
+    }
+  }
+
+  /**
+   * Result of a CpuThreadRun: OK, or the errno of the access that ended the loop; {@code ops} accesses completed
+   * (OK), {@code faults} page faults they took; {@code latencyMicros[i]} is access i's model time from its issue on
+   * the CPU node to its completion.
+   */
+  public record CpuThreadDone(long reqId, int threadId, Errno errno, int ops, long faults, List<Long> latencyMicros)
+      implements Msg, CpuToController, Reply {
+    public CpuThreadDone {
+      latencyMicros = List.copyOf(latencyMicros);
     }
   }
 

@@ -73,6 +73,8 @@ public final class Lanes {
     if (m instanceof HmmProtocol.MigrateToRam r) return thread(r.threadId());
     if (m instanceof HmmProtocol.CpuAccess c) return thread(c.threadId());
     if (m instanceof HmmProtocol.CpuAccessDone c) return thread(c.threadId());
+    if (m instanceof HmmProtocol.CpuThreadRun c) return thread(c.threadId());
+    if (m instanceof HmmProtocol.CpuThreadDone c) return thread(c.threadId());
     if (m instanceof HmmProtocol.HasReqId r && !Ids.isControllerReq(r.reqId())) {
       return worker(Ids.deviceOfReq(r.reqId())); // replies to the worker's calls
     }

@@ -11,6 +11,8 @@ import static hmmemu.protocol.wire.WireCodec.list;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.wire.pb.CpuAccess;
 import hmmemu.protocol.wire.pb.CpuAccessDone;
+import hmmemu.protocol.wire.pb.CpuThreadDone;
+import hmmemu.protocol.wire.pb.CpuThreadRun;
 import hmmemu.protocol.wire.pb.Envelope;
 import hmmemu.protocol.wire.pb.Envelope.BodyCase;
 import hmmemu.protocol.wire.pb.InspectFolio;
@@ -55,6 +57,26 @@ final class CpuCodec {
           CpuAccessDone p = env.getCpuAccessDone();
           return new HmmProtocol.CpuAccessDone(p.getReqId(), p.getThreadId(),
               ERRNO.dec(p.getErrno(), "CpuAccessDone.errno"), p.getValue(), p.getFaults(), p.getLatencyMicros());
+        });
+
+    t.add(HmmProtocol.CpuThreadRun.class, BodyCase.CPU_THREAD_RUN,
+        (m, b) -> b.setCpuThreadRun(CpuThreadRun.newBuilder()
+            .setReqId(m.reqId()).setThreadId(m.threadId()).setMmId(m.mmId()).addAllVas(m.vas())
+            .setAccess(ACCESS.enc(m.access(), "CpuThreadRun.access")).setValue(m.value()).setSpin(m.spin())),
+        env -> {
+          CpuThreadRun p = env.getCpuThreadRun();
+          return new HmmProtocol.CpuThreadRun(p.getReqId(), p.getThreadId(), p.getMmId(), p.getVasList(),
+              ACCESS.dec(p.getAccess(), "CpuThreadRun.access"), p.getValue(), p.getSpin());
+        });
+
+    t.add(HmmProtocol.CpuThreadDone.class, BodyCase.CPU_THREAD_DONE,
+        (m, b) -> b.setCpuThreadDone(CpuThreadDone.newBuilder()
+            .setReqId(m.reqId()).setThreadId(m.threadId()).setErrno(ERRNO.enc(m.errno(), "CpuThreadDone.errno"))
+            .setOps(m.ops()).setFaults(m.faults()).addAllLatencyMicros(m.latencyMicros())),
+        env -> {
+          CpuThreadDone p = env.getCpuThreadDone();
+          return new HmmProtocol.CpuThreadDone(p.getReqId(), p.getThreadId(),
+              ERRNO.dec(p.getErrno(), "CpuThreadDone.errno"), p.getOps(), p.getFaults(), p.getLatencyMicrosList());
         });
 
     t.add(HmmProtocol.Syscall.class, BodyCase.SYSCALL,

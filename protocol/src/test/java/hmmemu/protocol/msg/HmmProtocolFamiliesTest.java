@@ -178,6 +178,8 @@ class HmmProtocolFamiliesTest {
     if (m instanceof DeviceMemoryAccessReply x) return x.reqId();
     if (m instanceof CpuAccess x) return x.reqId();
     if (m instanceof CpuAccessDone x) return x.reqId();
+    if (m instanceof CpuThreadRun x) return x.reqId();
+    if (m instanceof CpuThreadDone x) return x.reqId();
     if (m instanceof Syscall x) return x.reqId();
     if (m instanceof SyscallDone x) return x.reqId();
     if (m instanceof InspectPage x) return x.reqId();

@@ -1,0 +1,92 @@
+package hmmemu.cpu.core;
+
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.HmmProtocol.CpuAccess;
+import hmmemu.protocol.msg.HmmProtocol.CpuAccessDone;
+import hmmemu.protocol.msg.HmmProtocol.CpuThreadDone;
+import hmmemu.protocol.msg.HmmProtocol.CpuThreadRun;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * User threads running their loop of accesses on the host CPU (CpuThreadRun): a user-space loop, not a kernel
+ * function. A real thread issues its next load/store/atomic as soon as the previous one retired; here the next
+ * CpuAccess of the loop is carried out as soon as the previous one completed (in the same step when it did not
+ * block; in the step that completes it when it faulted and waited), with no controller in between. The controller
+ * only starts the loop and hears its CpuThreadDone.
+ *
+ * <p>The loop's accesses carry reqIds from a range of their own ({@link #LOCAL_REQ_BASE} + n, negative: no
+ * controller's or device's reqId is), which never leave the node: {@link Kernel#reply} hands their CpuAccessDone
+ * here instead of to a requester.
+ */
+final class CpuThreads {
+  /** reqIds of the loops' own accesses: LOCAL_REQ_BASE + n (all negative, none is -1, the spin touches' id). */
+  static final long LOCAL_REQ_BASE = Long.MIN_VALUE;
+
+  private final Kernel k;
+  private final UserAccess access;
+  /** The running loops, by the reqId of their access in progress. */
+  private final Map<Long, Loop> byAccess = new HashMap<>();
+  private long nextLocal;
+
+  CpuThreads(Kernel k, UserAccess access) {
+    this.k = k;
+    this.access = access;
+  }
+
+  /** One thread's loop in progress. */
+  private static final class Loop {
+    final CpuThreadRun run;
+    int next;
+    long faults;
+    final List<Long> latencies = new ArrayList<>();
+    long issuedAt;
+
+    Loop(CpuThreadRun run) { this.run = run; }
+  }
+
+  /** The thread starts its loop: its first access now. */
+  void onCpuThreadRun(CpuThreadRun m) {
+    Loop l = new Loop(m);
+    if (m.vas().isEmpty()) {
+      k.reply(new CpuThreadDone(m.reqId(), m.threadId(), Errno.OK, 0, 0, List.of()));
+      return;
+    }
+    issue(l);
+  }
+
+  private void issue(Loop l) {
+    CpuThreadRun m = l.run;
+    int i = l.next++;
+    long reqId = LOCAL_REQ_BASE + nextLocal++;
+    boolean spin = m.spin() && i < m.vas().size() - 1; // spinning between accesses, not after the last
+    byAccess.put(reqId, l);
+    l.issuedAt = k.nowMicros;
+    access.onCpuAccess(new CpuAccess(reqId, m.threadId(), m.mmId(), m.vas().get(i), m.access(), m.value(), spin));
+  }
+
+  /** True (and handled) when {@code d} completes an access of a loop: the loop goes on, or ends with its reply. */
+  boolean onAccessDone(CpuAccessDone d) {
+    Loop l = byAccess.remove(d.reqId());
+    if (l == null) return false;
+    l.latencies.add(k.nowMicros - l.issuedAt);
+    if (d.errno() != Errno.OK) {
+      k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), d.errno(), l.next - 1, l.faults + d.faults(),
+          l.latencies));
+      return true;
+    }
+    l.faults += d.faults();
+    if (l.next == l.run.vas().size()) {
+      k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), Errno.OK, l.next, l.faults, l.latencies));
+    } else {
+      k.runQueue.add(() -> issue(l)); // after what completed this access has run (no recursion per access)
+    }
+    return true;
+  }
+
+  /** Loops running (for the core's collection sizes). */
+  int running() { return byAccess.size(); }
+}

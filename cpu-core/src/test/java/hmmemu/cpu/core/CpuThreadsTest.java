@@ -1,0 +1,89 @@
+package hmmemu.cpu.core;
+
+import static hmmemu.cpu.core.Harness.B;
+import static hmmemu.cpu.core.Harness.D0;
+import static hmmemu.cpu.core.Harness.MM;
+import static hmmemu.cpu.core.Harness.P;
+import static hmmemu.cpu.core.Harness.S0;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.protocol.model.Access;
+import hmmemu.protocol.model.Errno;
+import hmmemu.protocol.model.Outbound;
+import hmmemu.protocol.model.PteState;
+import hmmemu.protocol.msg.HmmProtocol;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A user thread's loop of accesses on the CPU node (CpuThreadRun, cpu-core CpuThreads). */
+class CpuThreadsTest {
+
+  private static HmmProtocol.CpuThreadDone done(Harness h, long reqId) {
+    HmmProtocol.CpuThreadDone d = null;
+    for (Outbound o : h.sent) if (o.msg() instanceof HmmProtocol.CpuThreadDone x && x.reqId() == reqId) d = x;
+    return d;
+  }
+
+  private static long accessReplies(Harness h) {
+    return h.sent.stream().filter(o -> o.msg() instanceof HmmProtocol.CpuAccessDone).count();
+  }
+
+  /** The accesses run one after another in one step (none blocks); only the loop's reply leaves the node. */
+  @Test
+  void aLoopThatDoesNotBlockRunsInOneStepAndAnswersOnce() {
+    Harness h = new Harness();
+    h.mmapRw(B, 2);
+    long id = h.req();
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B, B + P, B, B + 8), Access.ATOMIC, 1, true));
+    HmmProtocol.CpuThreadDone d = done(h, id);
+    assertEquals(Errno.OK, d.errno());
+    assertEquals(4, d.ops());
+    assertEquals(2, d.faults(), "the first touch of each page faults (do_anonymous_page)");
+    assertEquals(List.of(0L, 0L, 0L, 0L), d.latencyMicros());
+    assertEquals(0, accessReplies(h), "no CpuAccessDone for the loop's own accesses");
+    assertEquals(2, h.cpu(B, Access.READ, 0).value());
+    assertEquals(1, h.cpu(B + 8, Access.READ, 0).value());
+  }
+
+  /** The access that fails ends the loop; the reply says how many completed. */
+  @Test
+  void aFailingAccessEndsTheLoop() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    long id = h.req();
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B, B + 4 * P, B), Access.ATOMIC, 1, false));
+    HmmProtocol.CpuThreadDone d = done(h, id);
+    assertEquals(Errno.SIGSEGV, d.errno());
+    assertEquals(1, d.ops());
+    assertEquals(1, h.cpu(B, Access.READ, 0).value(), "the access after the failing one was not made");
+  }
+
+  /**
+   * An access that meets a device-exclusive entry waits for the restore's invalidation (remove_device_exclusive_entry);
+   * the loop goes on in the step that completes it, and the waited time is that access's latency.
+   */
+  @Test
+  void aBlockedAccessResumesTheLoopWhenItCompletes() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 5);
+    h.insertInterval(S0, D0);
+    h.exclusive(D0, B, 0);
+    assertEquals(PteState.DEVEXCL, h.pte(B).state());
+    h.autoAck = false;
+    long id = h.req();
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B, B, B), Access.ATOMIC, 1, false));
+    assertNull(done(h, id), "the first access waits for the CLEAR callback's ack");
+    h.advanceTo(h.now() + 40);
+    h.ackAll();
+    HmmProtocol.CpuThreadDone d = done(h, id);
+    assertEquals(Errno.OK, d.errno());
+    assertEquals(3, d.ops());
+    assertEquals(1, d.faults());
+    assertTrue(d.latencyMicros().get(0) >= 40, "the first access waited: " + d.latencyMicros());
+    assertEquals(List.of(0L, 0L), d.latencyMicros().subList(1, 3));
+    assertEquals(PteState.PRESENT, h.pte(B).state());
+  }
+}

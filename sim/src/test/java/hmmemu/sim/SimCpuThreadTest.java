@@ -1,0 +1,39 @@
+package hmmemu.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.protocol.model.ModelSwitches;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A CPU thread of the demo/sweep workload runs its loop on the CPU node (HmmProtocol.CpuThreadRun), as on the
+ * embedded cluster (it-tests CpuThreadOnHostTest): the messages the simulator delivers do not grow with the thread's
+ * accesses, and the thread's accesses take no controller hop (its loop, without faults, takes no model time).
+ */
+class SimCpuThreadTest {
+  static SimExperiment.Result run(int opsPerThread, boolean viaController) {
+    SimExperiment.Workload w = new SimExperiment.Workload(1, 0, 0, 2, opsPerThread, 4, 2, 42, true);
+    return SimExperiment.run("kernel", Sim.Config.of(42, 1, ModelSwitches.kernel()).withControllerHop(100),
+        viaController ? w.viaController() : w, 60_000_000L, 50_000_000L);
+  }
+
+  @Test
+  void aCpuThreadsLoopCostsTheControllerOneMessageNotOnePerAccess() {
+    SimExperiment.Result few = run(10, false), many = run(40, false);
+    assertTrue(few.ok() && many.ok(), few.violations() + " " + many.violations());
+    assertEquals(80, many.cpuAtomics());
+    assertEquals(few.messages(), many.messages(), "messages delivered do not grow with the threads' accesses");
+    assertEquals(80, many.cpuLatency().getTotalCount(), "one latency per access");
+    assertEquals(0, many.cpuLatency().getMaxValue(), "an access that does not fault takes no model time");
+  }
+
+  /** The contrast (so that the test above can fail): accesses paced by controller round trips. */
+  @Test
+  void accessesAsControllerRoundTripsCostOneMessageEach() {
+    SimExperiment.Result few = run(10, true), many = run(40, true);
+    assertTrue(few.ok() && many.ok(), few.violations() + " " + many.violations());
+    assertEquals(2 * 30, many.messages() - few.messages(), "one delivered CpuAccess per access");
+    assertTrue(many.cpuLatency().getMinValue() >= 100, "each access is a controller round trip (2 x [50, 150) µs)");
+  }
+}
