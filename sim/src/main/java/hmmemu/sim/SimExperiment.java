@@ -261,7 +261,7 @@ public final class SimExperiment {
   }
 
   /** One CPU thread whose every access is a controller round trip (Workload.cpuThreadsViaController). */
-  private static void viaController(Sim sim, Workload w, int thread, SplittableRandom rng,
+  private static void viaController(Sim sim, Workload w, int thread, hmmemu.node.link.SplitMix64 rng,
       java.util.Map<String, String> waiting, long[] lastProgress, long[] cpuDone, long[] cpuFaults,
       Histogram cpuLatency, int[] lanesLeft) {
     new Object() {
