@@ -21,9 +21,9 @@ public final class HmmEmuSettings {
   public final double timeScale;
   public final Demo demo;
 
-  /** The headline experiment's shape (hmm-emu.demo.*). */
+  /** The headline experiment's shape (hmm-emu.demo.*); {@code cpuThinkMicros}: model µs a CPU thread works between two atomics. */
   public record Demo(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread,
-      int counters, int counterPages, long seed, Duration runTimeout, boolean cpuSpin) {}
+      int counters, int counterPages, long seed, Duration runTimeout, boolean cpuSpin, long cpuThinkMicros) {}
 
   /** hmm-emu.model.mutants: kebab-case Mutant names; an unknown one is a SettingsException naming the known ones. */
   private static java.util.Set<hmmemu.protocol.model.Mutant> mutants(java.util.List<String> names) {
@@ -36,6 +36,15 @@ public final class HmmEmuSettings {
       }
     }
     return out;
+  }
+
+  /** hmm-emu.demo.cpu-think in model µs: 0 (no think time) up to one model second. */
+  private static long think(Duration d) {
+    long micros = d.toNanos() / 1000;
+    if (d.isNegative() || micros > 1_000_000) {
+      throw new SettingsException("hmm-emu.demo.cpu-think: must be between 0 and 1s, got " + d);
+    }
+    return micros;
   }
 
   private HmmEmuSettings(Config config) {
@@ -70,7 +79,8 @@ public final class HmmEmuSettings {
           range("hmm-emu.demo.counter-pages", d.getInt("counter-pages"), 1, 64),
           d.getLong("seed"),
           d.getDuration("run-timeout"),
-          d.getBoolean("cpu-spin"));
+          d.getBoolean("cpu-spin"),
+          think(d.getDuration("cpu-think")));
       if (demo.counterPages() > demo.counters()) {
         throw new SettingsException("hmm-emu.demo.counter-pages: " + demo.counterPages()
             + " pages for " + demo.counters() + " counters would leave pages without a counter");

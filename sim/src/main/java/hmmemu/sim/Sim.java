@@ -517,10 +517,11 @@ public final class Sim implements LinkStage.Host {
     if (n.cpu != null) armLeaseTick(n);
   }
 
-  /** While folio-lock leases of dead drivers run, let model time reach the next one (CpuNodeActor's LeaseTick). */
+  /** Lets model time reach the CPU core's next lease deadline or thread wake-up (CpuNodeActor's LeaseTick, ThreadWake). */
   private void armLeaseTick(Node n) {
-    if (n.cpu.leasesPending() == 0) return;
-    long due = n.cpu.nextLeaseDeadline() * 1000;
+    long dueMicros = Math.min(n.cpu.nextLeaseDeadline(), n.cpu.nextThreadWake());
+    if (dueMicros == Long.MAX_VALUE) return;
+    long due = dueMicros * 1000;
     if (due >= n.leaseTickAt) return;
     n.leaseTickAt = due;
     at(Math.max(now, due), () -> {

@@ -31,20 +31,29 @@ public final class SimExperiment {
    * controller round trip (the controller hop, {@link Sim.Config#controllerHopMicros}, twice per access), the way
    * both hosts drove CPU threads before CpuThreadRun; off (the default, what the cluster does), a thread's loop runs
    * on the CPU node (HmmProtocol.CpuThreadRun) with no hop between two accesses, as a user thread runs on its CPU.
+   * {@code cpuThinkMicros}: model µs a CPU thread works between two increments (CpuThreadRun.thinkMicros; honoured
+   * on the CPU node only, not by the controller-paced threads).
    */
   public record Workload(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread,
-      int counters, int counterPages, long seed, boolean cpuSpin, boolean cpuThreadsViaController) {
-    /** CPU threads run on the CPU node (CpuThreadRun). */
+      int counters, int counterPages, long seed, boolean cpuSpin, boolean cpuThreadsViaController,
+      long cpuThinkMicros) {
+    /** CPU threads run on the CPU node (CpuThreadRun), with no think time. */
     public Workload(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread, int counters,
         int counterPages, long seed, boolean cpuSpin) {
       this(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed, cpuSpin,
-          false);
+          false, 0);
     }
 
     /** The same workload with each CPU access a controller round trip (the pre-CpuThreadRun driving). */
     public Workload viaController() {
       return new Workload(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed,
-          cpuSpin, true);
+          cpuSpin, true, cpuThinkMicros);
+    }
+
+    /** The same workload with a think time of {@code micros} model µs between a CPU thread's increments. */
+    public Workload withCpuThink(long micros) {
+      return new Workload(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed,
+          cpuSpin, cpuThreadsViaController, micros);
     }
   }
 
@@ -148,7 +157,8 @@ public final class SimExperiment {
       long reqId = sim.nextReqId();
       waiting.put("CPU thread T" + thread, w.opsPerThread() + " atomic increments (reqId " + reqId + ") since "
           + sim.nowMicros() + " µs");
-      sim.ask(0, new HmmProtocol.CpuThreadRun(reqId, thread, MM, vas, Access.ATOMIC, 1, w.cpuSpin()), r -> {
+      sim.ask(0, new HmmProtocol.CpuThreadRun(reqId, thread, MM, vas, Access.ATOMIC, 1, w.cpuSpin(),
+          w.cpuThinkMicros()), r -> {
         waiting.remove("CPU thread T" + thread);
         lastProgress[0] = sim.nowMicros();
         HmmProtocol.CpuThreadDone done = expect(r, HmmProtocol.CpuThreadDone.class);

@@ -36,4 +36,28 @@ class SimCpuThreadTest {
     assertEquals(2 * 30, many.messages() - few.messages(), "one delivered CpuAccess per access");
     assertTrue(many.cpuLatency().getMinValue() >= 100, "each access is a controller round trip (2 x [50, 150) µs)");
   }
+
+  /**
+   * With a think time T (CpuThreadRun.thinkMicros) a thread's access k is issued at >= k*T: the simulator steps the
+   * CPU core at the thread's wake-up (a timer, not a message), so the loop still costs the controller one message.
+   */
+  @Test
+  void aThinkingThreadsAccessKIsIssuedAtKTimesItsThinkTime() {
+    long think = 1000;
+    SimExperiment.Result[] r = new SimExperiment.Result[2];
+    int[] ops = {10, 40};
+    for (int i = 0; i < 2; i++) {
+      SimExperiment.Workload w = new SimExperiment.Workload(1, 0, 0, 2, ops[i], 4, 2, 42, true).withCpuThink(think);
+      r[i] = SimExperiment.run("kernel", Sim.Config.of(42, 1, ModelSwitches.kernel()).withControllerHop(100), w,
+          60_000_000L, 50_000_000L);
+      assertTrue(r[i].ok(), r[i].violations().toString());
+      assertEquals(2L * ops[i], r[i].cpuAtomics());
+      assertTrue(r[i].modelMicros() >= (ops[i] - 1) * think,
+          ops[i] + " accesses with think " + think + " µs took " + r[i].modelMicros() + " model µs");
+    }
+    // 30 more accesses, 30 more think times; the controller hop that starts the threads ([50, 150) µs) varies.
+    assertTrue(r[1].modelMicros() - r[0].modelMicros() >= 30 * think - 100,
+        "30 more accesses, 30 more think times: " + r[0].modelMicros() + " -> " + r[1].modelMicros());
+    assertEquals(r[0].messages(), r[1].messages(), "the wake-ups are timers, not messages");
+  }
 }

@@ -169,7 +169,8 @@ final class SimSweep {
             + " %d counters on %d pages, seeds %d..%d per row%s; the deterministic simulator (model time, %s)%n",
         w.cpuThreads(), w.opsPerThread(), grid ? "1 and 2" : String.valueOf(w.gpuNodes()), w.warpsPerDevice(),
         w.opsPerWarp(), w.counters(), w.counterPages(), seed0, seed0 + repeats - 1,
-        grid ? ", CPU threads spinning and not" : w.cpuSpin() ? ", CPU threads spinning" : "",
+        (grid ? ", CPU threads spinning and not" : w.cpuSpin() ? ", CPU threads spinning" : "")
+            + ", CPU think " + w.cpuThinkMicros() + " µs",
         SimDemo.hostCost(base).isOff() ? "host-side cost off" : "host-side cost on");
     String fmt = "%-4s %-5s %-7s %-23s %6s %-22s %-22s %-22s %-22s %-19s %-25s %5s %-16s%n";
     out.printf(Locale.ROOT, fmt, "gpus", "spin", "one-way", "arm", "seeds", "cancel/atomic [95%]",
@@ -251,7 +252,8 @@ final class SimSweep {
               prop(row.runsWithSpin, repeats, rs), p50 + " [" + b50[0] + "," + b50[1] + "]",
               p99 + " [" + b99[0] + "," + b99[1] + "]", row.violations, row.firstHash);
           ObjectNode o = rows.addObject();
-          o.put("gpuNodes", vs.demo.gpuNodes()).put("cpuSpin", vs.demo.cpuSpin());
+          o.put("gpuNodes", vs.demo.gpuNodes()).put("cpuSpin", vs.demo.cpuSpin())
+              .put("cpuThinkMicros", vs.demo.cpuThinkMicros());
           o.put("oneWay", lat).put("hopMicros", hops[li]).put("arm", name).put("armKey", arm).put("runs", repeats)
               .put("seeds", repeats)
               .put("firstSeed", seed0).put("gpuAtomics", row.gpuOk).put("gpuCancelled", row.cancelled)

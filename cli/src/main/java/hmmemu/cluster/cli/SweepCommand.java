@@ -184,7 +184,8 @@ final class SweepCommand implements Callable<Integer> {
             + " %d counters on %d pages, seeds %d..%d pooled per row, time-scale %.1f%s; a fresh embedded cluster per"
             + " run%n",
         w.cpuThreads(), w.opsPerThread(), w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(), w.counters(),
-        w.counterPages(), w.seed(), w.seed() + repeats - 1, base.timeScale, w.cpuSpin() ? ", CPU threads spinning" : "");
+        w.counterPages(), w.seed(), w.seed() + repeats - 1, base.timeScale,
+        (w.cpuSpin() ? ", CPU threads spinning" : "") + ", CPU think " + w.cpuThinkMicros() + " µs");
     List<String> rows = new ArrayList<>();
     String fmt = "%-8s %-24s %7s %6s %11s %10s %9s %11s %11s %10s %11s %5s%n";
     System.out.printf(Locale.ROOT, fmt, "one-way", "arm", "gpu ok", "cancl", "rounds/atom", "iters mean", "timeouts",

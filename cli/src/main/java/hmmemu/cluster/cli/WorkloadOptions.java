@@ -20,6 +20,9 @@ final class WorkloadOptions {
   Double timeScale;
   @Option(names = "--cpu-spin", description = "CPU threads spin on their counter between increments and touch it "
       + "right after every conversion of its page (hmm-emu.demo.cpu-spin; docs/SCENARIOS.md C08).") Boolean cpuSpin;
+  @Option(names = "--cpu-think", paramLabel = "DURATION", description = "Model time a CPU thread works between two "
+      + "increments, e.g. 20us; 0 issues the next at once (hmm-emu.demo.cpu-think, default 70ms; "
+      + "docs/LATENCY.md).") String cpuThink;
 
   /** The flags given, as config overrides. */
   void putInto(Map<String, Object> o) {
@@ -33,6 +36,7 @@ final class WorkloadOptions {
     put(o, "hmm-emu.demo.counter-pages", counterPages);
     put(o, "hmm-emu.time-scale", timeScale);
     put(o, "hmm-emu.demo.cpu-spin", cpuSpin);
+    put(o, "hmm-emu.demo.cpu-think", cpuThink);
   }
 
   /** The flags given, except --seed, as they are typed (for a replay command line). */
@@ -46,6 +50,7 @@ final class WorkloadOptions {
     flag(b, "--counters", counters);
     flag(b, "--counter-pages", counterPages);
     if (cpuSpin != null && cpuSpin) b.append(" --cpu-spin");
+    flag(b, "--cpu-think", cpuThink);
     return b.toString();
   }
 

@@ -21,7 +21,8 @@ public final class DemoReport {
       out.printf(Locale.ROOT, "%nhmm-emu headline experiment: %d CPU threads x %d ops, %d GPU nodes x %d warps x %d ops,"
               + " %d counters on %d pages, seed %d, time-scale %.1f%s%n%n",
           d.cpuThreads(), d.opsPerThread(), d.gpuNodes(), d.warpsPerDevice(), d.opsPerWarp(), d.counters(),
-          d.counterPages(), d.seed(), s.timeScale, d.cpuSpin() ? ", CPU threads spinning" : "");
+          d.counterPages(), d.seed(), s.timeScale, (d.cpuSpin() ? ", CPU threads spinning" : "")
+              + (d.cpuThinkMicros() > 0 ? ", CPU think " + d.cpuThinkMicros() + " µs" : ""));
       String fmt = "%-24s %8s %8s %9s %21s %11s %12s %8s %8s %19s %5s%n";
       out.printf(Locale.ROOT, fmt, "arm", "cpu ops", "gpu ops", "gpu cancl", "final / expected", "rounds/atom",
           "iters mean/max", "timeouts", "invals", "gpu p50/p99 (µs)", "viol");

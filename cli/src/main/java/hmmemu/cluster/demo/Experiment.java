@@ -179,11 +179,12 @@ public final class Experiment {
         if (d.opsPerThread() == 0) continue;
         // The thread's loop runs on the CPU node (HmmProtocol.CpuThreadRun), as a user thread runs on its CPU: one
         // controller message starts it, one reports it done; no transport round trip between two of its accesses.
-        // With cpu-spin the thread spins on its counter between increments; after the last one it stops.
+        // With cpu-spin the thread spins on its counter between increments; after the last one it stops. With
+        // cpu-think it works that long (model time, a CPU node timer) between an increment and the next.
         List<Long> vas = new ArrayList<>(d.opsPerThread());
         for (int i = 0; i < d.opsPerThread(); i++) vas.add(counterVa(rng.nextInt(d.counters()), d.counterPages()));
         lanes.add(client.ask(cpu, new HmmProtocol.CpuThreadRun(client.nextReqId(), thread, MM, vas, Access.ATOMIC, 1,
-            d.cpuSpin())).thenAccept(r -> {
+            d.cpuSpin(), d.cpuThinkMicros())).thenAccept(r -> {
               HmmProtocol.CpuThreadDone done = expect(r, HmmProtocol.CpuThreadDone.class);
               if (done.errno() != Errno.OK) throw new IllegalStateException("CPU thread " + thread + ": " + done);
               cpuDone.addAndGet(done.ops());

@@ -98,7 +98,8 @@ public final class SimDemo {
     long lease = settings.config.hasPath(LEASE_KEY)
         ? settings.config.getDuration(LEASE_KEY).toNanos() / 1000 : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
     SimExperiment.Workload w = new SimExperiment.Workload(d.gpuNodes(), d.warpsPerDevice(), d.opsPerWarp(),
-        d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), seed, d.cpuSpin());
+        d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), seed, d.cpuSpin())
+        .withCpuThink(d.cpuThinkMicros());
     // The run timeout bounds model time here: a run still going then is a livelock candidate, reported as such.
     long maxModelMicros = d.runTimeout().toNanos() / 1000;
     Sim.Config c = new Sim.Config(seed, d.gpuNodes(), 1,

@@ -129,6 +129,7 @@ public final class CpuMm {
   public Ready step(int fromDeviceId, HmmProtocol.Msg msg, long nowMicros) {
     return run(nowMicros, () -> {
       exclusive.expireLeases();
+      k.threads.wake();
       dispatch(msg);
     });
   }
@@ -191,10 +192,19 @@ public final class CpuMm {
     });
   }
 
-  /** Lets model time pass: releases the folio locks whose lease ran out (the actor's timer calls it). */
+  /**
+   * Lets model time pass: releases the folio locks whose lease ran out and wakes the user threads whose think time
+   * is over (the host's timers call it at {@link #nextLeaseDeadline} and {@link #nextThreadWake}).
+   */
   public Ready tick(long now) {
-    return run(now, () -> exclusive.expireLeases());
+    return run(now, () -> {
+      exclusive.expireLeases();
+      k.threads.wake();
+    });
   }
+
+  /** The model time at which a thinking user thread issues its next access, or Long.MAX_VALUE when none thinks. */
+  public long nextThreadWake() { return k.threads.nextWake(); }
 
   /** Whether node {@code nodeIndex} was declared gone. */
   public boolean nodeIsGone(int nodeIndex) { return k.goneNodes.contains(nodeIndex); }

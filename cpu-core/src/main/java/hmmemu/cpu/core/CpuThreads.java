@@ -10,13 +10,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 
 /**
  * User threads running their loop of accesses on the host CPU (CpuThreadRun): a user-space loop, not a kernel
  * function. A real thread issues its next load/store/atomic as soon as the previous one retired; here the next
  * CpuAccess of the loop is carried out as soon as the previous one completed (in the same step when it did not
  * block; in the step that completes it when it faulted and waited), with no controller in between. The controller
- * only starts the loop and hears its CpuThreadDone.
+ * only starts the loop and hears its CpuThreadDone. With a think time ({@code CpuThreadRun.thinkMicros}, the thread's
+ * work between two atomics) the next access waits that long in model time: the core does not read a clock, so the
+ * loop sleeps until its wake-up ({@link #nextWake}) and the host's timer steps the core ({@link CpuMm#tick}) then.
  *
  * <p>The loop's accesses carry reqIds from a range of their own ({@link #LOCAL_REQ_BASE} + n, negative: no
  * controller's or device's reqId is), which never leave the node: {@link Kernel#reply} hands their CpuAccessDone
@@ -31,6 +34,13 @@ final class CpuThreads {
   /** The running loops, by the reqId of their access in progress. */
   private final Map<Long, Loop> byAccess = new HashMap<>();
   private long nextLocal;
+  /** Loops thinking between two accesses, by wake-up time (then by the order they went to sleep). */
+  private final PriorityQueue<Wake> sleeping =
+      new PriorityQueue<>((a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+  private long nextSleep;
+
+  /** A loop thinking until model time {@code at}. */
+  private record Wake(long at, long seq, Loop loop) {}
 
   CpuThreads(Kernel k, UserAccess access) {
     this.k = k;
@@ -81,12 +91,25 @@ final class CpuThreads {
     l.faults += d.faults();
     if (l.next == l.run.vas().size()) {
       k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), Errno.OK, l.next, l.faults, l.latencies));
+    } else if (l.run.thinkMicros() > 0) {
+      sleeping.add(new Wake(k.nowMicros + l.run.thinkMicros(), nextSleep++, l)); // the thread's work, then its next
     } else {
       k.runQueue.add(() -> issue(l)); // after what completed this access has run (no recursion per access)
     }
     return true;
   }
 
-  /** Loops running (for the core's collection sizes). */
-  int running() { return byAccess.size(); }
+  /** Loops whose think time is over issue their next access (the host's timer stepped the core at their wake-up). */
+  void wake() {
+    while (!sleeping.isEmpty() && sleeping.peek().at <= k.nowMicros) {
+      Loop l = sleeping.poll().loop;
+      k.runQueue.add(() -> issue(l));
+    }
+  }
+
+  /** The model time at which the next thinking loop issues its next access, or Long.MAX_VALUE when none thinks. */
+  long nextWake() { return sleeping.isEmpty() ? Long.MAX_VALUE : sleeping.peek().at; }
+
+  /** Loops running (for the core's collection sizes): with an access in progress or thinking. */
+  int running() { return byAccess.size() + sleeping.size(); }
 }

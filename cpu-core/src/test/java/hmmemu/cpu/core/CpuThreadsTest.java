@@ -86,4 +86,33 @@ class CpuThreadsTest {
     assertEquals(List.of(0L, 0L), d.latencyMicros().subList(1, 3));
     assertEquals(PteState.PRESENT, h.pte(B).state());
   }
+
+  /**
+   * With a think time T the thread works T µs (model time) between two accesses: access k is issued at t0 + k*T,
+   * when the host's timer steps the core at {@link CpuMm#nextThreadWake}, not earlier.
+   */
+  @Test
+  void aThinkingThreadIssuesAccessKAtKTimesItsThinkTime() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 0);
+    long think = 100;
+    long id = h.req();
+    long t0 = h.now();
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B, B, B, B, B), Access.ATOMIC, 1, false, think));
+    assertNull(done(h, id), "the thread thinks after its first access");
+    for (int k = 1; k < 5; k++) {
+      long wake = h.cpu.nextThreadWake();
+      assertEquals(t0 + k * think, wake, "access " + k + " is due k*T after the start");
+      h.tick(wake - 1);
+      assertEquals(wake, h.cpu.nextThreadWake(), "access " + k + " not issued before its think time is over");
+      assertNull(done(h, id));
+      h.tick(wake);
+    }
+    HmmProtocol.CpuThreadDone d = done(h, id);
+    assertEquals(Errno.OK, d.errno());
+    assertEquals(5, d.ops());
+    assertEquals(Long.MAX_VALUE, h.cpu.nextThreadWake(), "no thread thinks any more");
+    assertEquals(5, h.cpu(B, Access.READ, 0).value());
+  }
 }

@@ -49,6 +49,12 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
 
   private enum LeaseTick { INSTANCE }
 
+  /** A user thread's think time is over (CpuMm.nextThreadWake): step the core so it issues its next access. */
+  private enum ThreadWake { INSTANCE }
+
+  /** A wake-up closer than this (real time) is polled through the mailbox: the scheduler's timers tick coarser. */
+  private static final long POLL_BELOW_NANOS = 2_000_000;
+
   /** Config key of the lease on a dead driver's folio lock (model time); reference.conf documents it. */
   public static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
   /** How often (real time) the lease timer steps the core while leases run. */
@@ -60,6 +66,10 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   private final Routing routing = new Routing();
 
   private final TimerScheduler<Object> timers;
+  /** Real nanoseconds per model microsecond (hmm-emu.time-scale * 1000), to turn a model wake-up into a delay. */
+  private final double nanosPerModelMicro;
+  /** The model time the thread wake-up is armed for (Long.MAX_VALUE: none armed). */
+  private long wakeArmedAt = Long.MAX_VALUE;
 
   public static Behavior<Object> create(ModelSwitches switches, ModelClock clock, Link link) {
     return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> new CpuNodeActor(ctx, timers, switches, clock, link)));
@@ -71,6 +81,8 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     this.timers = timers;
     this.core = new CpuMm(switches, leaseMicros(ctx));
     this.clock = clock;
+    var config = ctx.getSystem().settings().config();
+    this.nanosPerModelMicro = 1000 * (config.hasPath("hmm-emu.time-scale") ? config.getDouble("hmm-emu.time-scale") : 1.0);
     ActorRef<Envelope> self = ctx.getSelf().narrow();
     this.shell = new NodeShell(ctx, NODE_INDEX, self, link, clock);
     ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CPU, self));
@@ -99,6 +111,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
         .onMessage(WrappedMember.class, this::onMemberEvent)
         .onMessage(WrappedReachability.class, this::onReachability)
         .onMessage(LeaseTick.class, t -> onLeaseTick())
+        .onMessage(ThreadWake.class, t -> onThreadWake())
         .build();
   }
 
@@ -162,6 +175,29 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     }
   }
 
+  /** Arms the wake-up of the next thinking user thread (the core's CpuThreads), unless one as early is armed. */
+  private void scheduleThreadWake() {
+    long due = core.nextThreadWake();
+    if (due == Long.MAX_VALUE || due >= wakeArmedAt) return;
+    wakeArmedAt = due;
+    long delayNanos = (long) (Math.max(0, due - clock.nowMicros()) * nanosPerModelMicro);
+    if (delayNanos < POLL_BELOW_NANOS) {
+      timers.cancel(ThreadWake.INSTANCE);
+      getContext().getSelf().tell(ThreadWake.INSTANCE);
+    } else {
+      timers.startSingleTimer(ThreadWake.INSTANCE, ThreadWake.INSTANCE, Duration.ofNanos(delayNanos));
+    }
+  }
+
+  private Behavior<Object> onThreadWake() {
+    wakeArmedAt = Long.MAX_VALUE;
+    long now = clock.nowMicros();
+    if (core.nextThreadWake() <= now) carryOut(core.tick(now), now);
+    scheduleThreadWake(); // the next sleeper, or this one again when the wake-up came early (polled)
+    scheduleLeaseTicks();
+    return this;
+  }
+
   private Behavior<Object> onLeaseTick() {
     long before = core.leasesExpired();
     long now = clock.nowMicros();
@@ -171,6 +207,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
           core.leasesExpired() - before);
     }
     if (core.leasesPending() == 0) timers.cancel(LeaseTick.INSTANCE);
+    scheduleThreadWake();
     return this;
   }
 
@@ -204,6 +241,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     }
     carryOut(ready, now);
     scheduleLeaseTicks();
+    scheduleThreadWake();
   }
 
   /** Sends what the core's Ready (of a step taken at model time {@code now}) says, each message where the core said. */

@@ -321,12 +321,20 @@ public final class HmmProtocol {
    * {@code CpuAccess(va_i, access, value)} for each {@code vas[i]} in order, each when the previous one completed,
    * with no controller between two accesses (the controller starts the thread and hears when it is done). With
    * {@code spin} the thread stays in a tight loop on its word between accesses (as CpuAccess.spin), not after the
-   * last. Answered by one CpuThreadDone when the last access completed or the first one failed.
+   * last. {@code thinkMicros}: the thread's work between two accesses (model µs): access i+1 is issued that long
+   * after access i completed (0: at once). Answered by one CpuThreadDone when the last access completed or the first
+   * one failed.
    */
   public record CpuThreadRun(long reqId, int threadId, int mmId, List<Long> vas, Access access, long value,
-      boolean spin) implements Msg, ControllerToCpu, Request {
+      boolean spin, long thinkMicros) implements Msg, ControllerToCpu, Request {
     public CpuThreadRun {
       vas = List.copyOf(vas);
+      if (thinkMicros < 0) throw new IllegalArgumentException("thinkMicros < 0: " + thinkMicros);
+    }
+
+    /** A loop with no think time: each access issued as soon as the previous one completed. */
+    public CpuThreadRun(long reqId, int threadId, int mmId, List<Long> vas, Access access, long value, boolean spin) {
+      this(reqId, threadId, mmId, vas, access, value, spin, 0);
     }
   }
 

@@ -62,11 +62,12 @@ final class CpuCodec {
     t.add(HmmProtocol.CpuThreadRun.class, BodyCase.CPU_THREAD_RUN,
         (m, b) -> b.setCpuThreadRun(CpuThreadRun.newBuilder()
             .setReqId(m.reqId()).setThreadId(m.threadId()).setMmId(m.mmId()).addAllVas(m.vas())
-            .setAccess(ACCESS.enc(m.access(), "CpuThreadRun.access")).setValue(m.value()).setSpin(m.spin())),
+            .setAccess(ACCESS.enc(m.access(), "CpuThreadRun.access")).setValue(m.value()).setSpin(m.spin())
+            .setThinkMicros(m.thinkMicros())),
         env -> {
           CpuThreadRun p = env.getCpuThreadRun();
           return new HmmProtocol.CpuThreadRun(p.getReqId(), p.getThreadId(), p.getMmId(), p.getVasList(),
-              ACCESS.dec(p.getAccess(), "CpuThreadRun.access"), p.getValue(), p.getSpin());
+              ACCESS.dec(p.getAccess(), "CpuThreadRun.access"), p.getValue(), p.getSpin(), p.getThinkMicros());
         });
 
     t.add(HmmProtocol.CpuThreadDone.class, BodyCase.CPU_THREAD_DONE,

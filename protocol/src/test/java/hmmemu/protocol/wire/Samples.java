@@ -55,7 +55,7 @@ final class Samples {
     put(m, new DeviceMemoryAccessReply(102, Long.MIN_VALUE));
     put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55, true));
     put(m, new CpuAccessDone(104, 5, Errno.SIGSEGV, 66, 2, 4321));
-    put(m, new CpuThreadRun(1L << 62 | 9, 6, 10, List.of(BIG, HI, 0x1000L), Access.ATOMIC, 1, true));
+    put(m, new CpuThreadRun(1L << 62 | 9, 6, 10, List.of(BIG, HI, 0x1000L), Access.ATOMIC, 1, true, 250));
     put(m, new CpuThreadDone(1L << 62 | 9, 6, Errno.SIGBUS, 2, 7, List.of(0L, 1500L)));
     put(m, new Syscall(105, 11, SyscallKind.FORK, 0x40000, 0x8000, 3, VmaKind.HUGETLB, 12, 7));
     put(m, new SyscallDone(106, Errno.ENOMEM, 12, 5432));
