@@ -213,7 +213,8 @@ public final class SimExperiment {
     // loop that ended (DriverFaultHandled): the deadline ends every loop, so a device whose faults queue behind
     // one another (a stale fault entry spinning to the deadline, then the next: §8 R7, four warps on one device)
     // makes progress once per deadline even when no reply comes for several deadlines.
-    long span = 2 * config.switches().driverDeadlineMicros() + config.folioLockLeaseMicros();
+    long span = 2 * config.switches().driverDeadlineMicros() + config.folioLockLeaseMicros()
+        + w.cpuThinkMicros() * w.opsPerThread(); // a thinking CPU thread's loop replies once, at its end
     sim.onTrace(st -> {
       if (st.event() instanceof hmmemu.protocol.trace.Trace.DriverFaultHandled) lastProgress[0] = st.atMicros();
     });

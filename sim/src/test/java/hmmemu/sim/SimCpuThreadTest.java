@@ -60,4 +60,15 @@ class SimCpuThreadTest {
         "30 more accesses, 30 more think times: " + r[0].modelMicros() + " -> " + r[1].modelMicros());
     assertEquals(r[0].messages(), r[1].messages(), "the wake-ups are timers, not messages");
   }
+
+  /** A thread that thinks longer than the livelock span after the GPU is done replies only at its end: no livelock. */
+  @Test
+  void aThinkingThreadThatOutlastsTheGpuIsNotALivelock() {
+    SimExperiment.Workload w = new SimExperiment.Workload(1, 1, 1, 1, 10, 4, 2, 42, false).withCpuThink(1_000_000);
+    SimExperiment.Result r = SimExperiment.run("kernel", Sim.Config.of(42, 1, ModelSwitches.kernel()), w,
+        60_000_000L, 50_000_000L);
+    assertTrue(r.finished(), "finished: " + r.liveness());
+    assertEquals(10, r.cpuAtomics());
+    assertTrue(r.modelMicros() >= 9_000_000L, "nine think times of 1 s: " + r.modelMicros());
+  }
 }
