@@ -47,6 +47,9 @@ class ProcessClusterCrashTest {
     demo.put("hmm-emu.demo.ops-per-warp", opsPerWarp);
     demo.put("hmm-emu.demo.cpu-threads", 2);
     demo.put("hmm-emu.demo.ops-per-thread", 1500);
+    // 2 ms between two CPU accesses (CpuThreadRun's think time): the CPU threads work for ~3 s, across the crash,
+    // as they did when each access was a controller round trip; the 70 ms default would make them 105 s long.
+    demo.put("hmm-emu.demo.cpu-think", "2ms");
     demo.put("hmm-emu.demo.run-timeout", "150s");
     // Failure detection and downing as in application-crash.conf (docs/FAULTS.md), on every JVM of the cluster.
     Map<String, String> fast = Map.of(
