@@ -89,8 +89,13 @@ class ScenariosAcrossJvmsTest {
   }
 
   /** Same exit code, same ok and same failure lines (they name file, line and what differed). */
+  /** The file and both runs' output, for a failure message. */
+  private static String why(Path file, Run embedded, Run jvms) {
+    return file + "\nembedded:\n" + embedded.out() + embedded.err() + "\nseparate JVMs:\n" + jvms.out() + jvms.err();
+  }
+
   private static void assertSameVerdict(Path file, Run embedded, Run jvms, int expectedCode) {
-    String why = file + "\nembedded:\n" + embedded.out() + embedded.err() + "\nseparate JVMs:\n" + jvms.out() + jvms.err();
+    String why = why(file, embedded, jvms);
     assertEquals(expectedCode, embedded.code(), "embedded exit code: " + why);
     assertEquals(expectedCode, jvms.code(), "separate JVMs exit code: " + why);
     assertTrue(embedded.verdict() != null && jvms.verdict() != null, "a JSON verdict line from both: " + why);
@@ -155,7 +160,7 @@ class ScenariosAcrossJvmsTest {
     assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
     Run embedded = embedded(f);
     Run jvms = acrossJvms(f);
-    String why = f + "\nembedded:\n" + embedded.out() + embedded.err() + "\nseparate JVMs:\n" + jvms.out() + jvms.err();
+    String why = why(f, embedded, jvms);
     for (Run r : List.of(embedded, jvms)) {
       assertEquals(1, r.code(), why);
       assertTrue(r.verdict() != null, "a JSON verdict line: " + why);
@@ -182,7 +187,7 @@ class ScenariosAcrossJvmsTest {
     assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
     Run embedded = embedded(f);
     Run jvms = acrossJvms(f);
-    String why = f + "\nembedded:\n" + embedded.out() + embedded.err() + "\nseparate JVMs:\n" + jvms.out() + jvms.err();
+    String why = why(f, embedded, jvms);
     assertEquals(1, embedded.code(), "embedded exit code: " + why);
     assertEquals(1, jvms.code(), "separate JVMs exit code: " + why);
     assertTrue(embedded.verdict() != null && jvms.verdict() != null, "a JSON verdict line from both: " + why);
