@@ -4,6 +4,7 @@ import hmmemu.gpu.core.device.DeviceIds;
 import hmmemu.gpu.core.device.DevicePageTable;
 import hmmemu.gpu.core.device.FaultBuffer;
 import hmmemu.gpu.core.device.StepContext;
+import hmmemu.gpu.core.device.Warps;
 import hmmemu.gpu.core.driver.Drivers;
 import hmmemu.protocol.model.Errno;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -27,6 +28,7 @@ final class Device {
   private final DevicePageTable pageTable;
   private final FaultBuffer faultBuffer;
   private final Drivers drivers;
+  private final Warps warps;
 
   Device(int deviceId, StepContext ctx) { this(new DeviceIds(deviceId), ctx); }
 
@@ -35,7 +37,8 @@ final class Device {
     this.ids = ids;
     this.ctx = ctx;
     this.pageTable = new DevicePageTable(ids, ctx);
-    this.faultBuffer = new FaultBuffer(deviceId, ctx, pageTable);
+    this.warps = new Warps(ctx);
+    this.faultBuffer = new FaultBuffer(deviceId, ctx, pageTable, warps);
     this.drivers = new Drivers(ids, ctx, pageTable);
   }
 
@@ -70,6 +73,24 @@ final class Device {
 
   /** A warp's access: executed, or faulted; a batch the worker starts goes to nouveau. */
   void onDeviceAccess(HmmProtocol.DeviceAccess msg) { handOver(faultBuffer.onDeviceAccess(msg, drivers::svmBound)); }
+
+  /** A warp starts its loop of accesses (WarpRun); {@link #runWarps} issues them. */
+  void onWarpRun(HmmProtocol.WarpRun msg) { warps.onWarpRun(msg); }
+
+  /**
+   * Issues the warps' accesses that became ready in this step (each when its loop's previous access completed), and
+   * those that become ready meanwhile; once the host is gone ({@code hostGone}) each fails at once with ENODEV, as a
+   * DeviceAccess arriving then does. Called at the end of every step.
+   */
+  void runWarps(boolean hostGone) {
+    for (HmmProtocol.DeviceAccess a = warps.poll(); a != null; a = warps.poll()) {
+      if (hostGone) refuse(a, Errno.ENODEV);
+      else onDeviceAccess(a);
+    }
+  }
+
+  /** Warps running their loop (an access in flight or ready). */
+  int warpLoops() { return warps.running(); }
 
   /** nouveau_svm_fault() between the worker and nouveau's handler, until the worker has nothing to hand over. */
   private void handOver(FaultBuffer.Handover handover) {

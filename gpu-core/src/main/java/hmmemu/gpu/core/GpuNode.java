@@ -69,6 +69,7 @@ public final class GpuNode {
     ctx.begin(nowMicros);
     try {
       dispatch(msg);
+      runWarps();
       return ctx.ready();
     } finally {
       stepping = false;
@@ -90,10 +91,16 @@ public final class GpuNode {
         ctx.emit(new hmmemu.protocol.trace.Trace.NodeGone(0, reason));
         for (Device d : devices.values()) d.stop(Errno.ENODEV);
       }
+      runWarps();
       return ctx.ready();
     } finally {
       stepping = false;
     }
+  }
+
+  /** The warps' loops (WarpRun) issue the accesses whose previous one completed in this step. */
+  private void runWarps() {
+    for (Device d : devices.values()) d.runWarps(cpuGone);
   }
 
   /** True once {@link #cpuGone} was called. */
@@ -107,6 +114,8 @@ public final class GpuNode {
     if (msg instanceof HmmProtocol.DeviceAccess) {
       HmmProtocol.DeviceAccess m = (HmmProtocol.DeviceAccess) msg;
       device(m.deviceId()).onDeviceAccess(m);
+    } else if (msg instanceof HmmProtocol.WarpRun m) {
+      device(m.deviceId()).onWarpRun(m);
     } else if (msg instanceof HmmProtocol.DeviceMemoryAccessReply) {
       HmmProtocol.DeviceMemoryAccessReply m = (HmmProtocol.DeviceMemoryAccessReply) msg;
       deviceOfReq(m.reqId()).onDeviceMemoryAccessReply(m);
@@ -173,6 +182,7 @@ public final class GpuNode {
       return true;
     }
     if (msg instanceof HmmProtocol.InspectDevice || msg instanceof HmmProtocol.ResetNode) return false;
+    if (msg instanceof HmmProtocol.WarpRun) return false; // its accesses fail one by one with ENODEV (runWarps)
     droppedAfterCpuGone++; // CPU messages still in flight, or a BindMm that needs the CPU node
     return true;
   }
@@ -209,6 +219,9 @@ public final class GpuNode {
 
   /** The counters of {@code deviceId}. */
   public DeviceCounters counters(int deviceId) { return device(deviceId).counters(); }
+
+  /** Warps of {@code deviceId} running their loop (WarpRun). */
+  public int warpLoops(int deviceId) { return device(deviceId).warpLoops(); }
 
   /** Faults waiting in the device's fault buffer for the next batch. */
   public int faultBufferSize(int deviceId) { return device(deviceId).faultBufferSize(); }

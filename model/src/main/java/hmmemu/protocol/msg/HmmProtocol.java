@@ -30,7 +30,7 @@ public final class HmmProtocol {
           InvalidateEnd, MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccess, CpuAccessDone,
           CpuThreadRun, CpuThreadDone,
           Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, KthreadFolioLock,
-          KthreadFolioUnlock, KthreadFolioDone, DeviceAccess, DeviceAccessDone, BindMm, MmBound,
+          KthreadFolioUnlock, KthreadFolioDone, DeviceAccess, DeviceAccessDone, WarpRun, WarpDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone, MigrateVmaSetup, MigrateVmaPages,
           MigrateVmaFinalize, MigrateVmaReply, MigrateToRam, MigrateToRamDone {}
 
@@ -71,10 +71,10 @@ public final class HmmProtocol {
   public sealed interface CpuToController permits CpuAccessDone, CpuThreadDone, SyscallDone, PageInfo, NotifierInfo, KthreadFolioDone {}
 
   /** Controller -> GPU node: device accesses, driver binding, dmirror ioctls and device introspection. */
-  public sealed interface ControllerToGpu permits DeviceAccess, BindMm, DmirrorCmd, InspectDevice {}
+  public sealed interface ControllerToGpu permits DeviceAccess, WarpRun, BindMm, DmirrorCmd, InspectDevice {}
 
   /** GPU node -> controller: the answers to {@link ControllerToGpu}. */
-  public sealed interface GpuToController permits DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo {}
+  public sealed interface GpuToController permits DeviceAccessDone, WarpDone, MmBound, DmirrorReply, DeviceInfo {}
 
   /** Controller -> any node (CPU or GPU). */
   public sealed interface ControllerToNode permits ResetNode {}
@@ -97,14 +97,14 @@ public final class HmmProtocol {
    * CPU node's call into a driver, MigrateToRam, answered by its faultId.
    */
   public sealed interface Request extends HasReqId
-      permits MakeDeviceExclusive, MakeDeviceExclusiveRange, HmmRangeFault, DeviceMemoryAccess, CpuAccess, CpuThreadRun, Syscall, InspectPage, DeviceAccess,
+      permits MakeDeviceExclusive, MakeDeviceExclusiveRange, HmmRangeFault, DeviceMemoryAccess, CpuAccess, CpuThreadRun, Syscall, InspectPage, DeviceAccess, WarpRun,
           BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode, MigrateVmaSetup, MigrateVmaPages,
           MigrateVmaFinalize, KthreadFolioLock, KthreadFolioUnlock {}
 
   /** The answer to the {@link Request} with the same reqId. */
   public sealed interface Reply extends HasReqId
       permits MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, CpuThreadDone, SyscallDone,
-          PageInfo, NotifierInfo, DeviceAccessDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply,
+          PageInfo, NotifierInfo, DeviceAccessDone, WarpDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply,
           KthreadFolioDone {}
 
   // ---------------------------------------------------------------- driver (GPU node) -> CPU node: DriverToHost
@@ -451,6 +451,46 @@ public final class HmmProtocol {
   /** Result of a DeviceAccess: OK (value = old value) or CANCELLED; faultRounds counts faults taken; latency in model µs. */
   public record DeviceAccessDone(long reqId, int deviceId, Errno errno, long value, int faultRounds,
       long latencyMicros) implements Msg, GpuToController, Reply {}
+
+  /**
+   * A warp's loop of accesses, run on the GPU node as a real warp runs on its device: the warp issues
+   * {@code DeviceAccess(va_i, access, value)} for each {@code vas[i]} in order, each as soon as the previous one
+   * completed or was cancelled (nouveau_svm_fault_cancel_fault(): the warp goes on with its next access, as the
+   * controller did with a cancelled DeviceAccess), with no controller between two accesses. Answered by one
+   * WarpDone when the last access completed or was cancelled. An emulator-only host message, not a kernel interface.
+   */
+  public record WarpRun(long reqId, int deviceId, int warpId, int mmId, List<Long> vas, Access access, long value)
+      implements Msg, ControllerToGpu, Request {
+    public WarpRun {
+      vas = List.copyOf(vas);
+    }
+  }
+
+  /**
+   * Result of a WarpRun, one entry per access in issue order: {@code errnos[i]} is access i's outcome (OK, CANCELLED
+   * by the driver, ENODEV when the CPU node was gone), {@code latencyMicros[i]} its model time from its issue on the
+   * device to its completion or cancel; {@code faultRounds} the faults the completed accesses took.
+   */
+  public record WarpDone(long reqId, int deviceId, int warpId, List<Errno> errnos, List<Long> latencyMicros,
+      long faultRounds) implements Msg, GpuToController, Reply {
+    public WarpDone {
+      errnos = List.copyOf(errnos);
+      latencyMicros = List.copyOf(latencyMicros);
+      if (errnos.size() != latencyMicros.size()) {
+        throw new IllegalArgumentException("one latency per access: " + errnos.size() + " != " + latencyMicros.size());
+      }
+    }
+
+    /** Accesses that completed (OK). */
+    public int completed() {
+      int n = 0;
+      for (Errno e : errnos) if (e == Errno.OK) n++;
+      return n;
+    }
+
+    /** Accesses that did not complete (cancelled by the driver, or failed because the CPU node was gone). */
+    public int cancelled() { return errnos.size() - completed(); }
+  }
 
   /** Bind a device's driver to a process (nouveau: svmm + classic notifier; dmirror: open + interval notifier). */
   public record BindMm(long reqId, int deviceId, int mmId, DriverFlavour flavour)

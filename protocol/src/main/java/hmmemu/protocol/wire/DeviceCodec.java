@@ -18,6 +18,8 @@ import hmmemu.protocol.wire.pb.Envelope;
 import hmmemu.protocol.wire.pb.Envelope.BodyCase;
 import hmmemu.protocol.wire.pb.InspectDevice;
 import hmmemu.protocol.wire.pb.MmBound;
+import hmmemu.protocol.wire.pb.WarpDone;
+import hmmemu.protocol.wire.pb.WarpRun;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -49,6 +51,32 @@ final class DeviceCodec {
           return new HmmProtocol.DeviceAccessDone(p.getReqId(), p.getDeviceId(),
               ERRNO.dec(p.getErrno(), "DeviceAccessDone.errno"), p.getValue(), p.getFaultRounds(),
               p.getLatencyMicros());
+        });
+
+    t.add(HmmProtocol.WarpRun.class, BodyCase.WARP_RUN,
+        (m, b) -> b.setWarpRun(WarpRun.newBuilder()
+            .setReqId(m.reqId()).setDeviceId(m.deviceId()).setWarpId(m.warpId()).setMmId(m.mmId()).addAllVas(m.vas())
+            .setAccess(ACCESS.enc(m.access(), "WarpRun.access")).setValue(m.value())),
+        env -> {
+          WarpRun p = env.getWarpRun();
+          return new HmmProtocol.WarpRun(p.getReqId(), p.getDeviceId(), p.getWarpId(), p.getMmId(), p.getVasList(),
+              ACCESS.dec(p.getAccess(), "WarpRun.access"), p.getValue());
+        });
+
+    t.add(HmmProtocol.WarpDone.class, BodyCase.WARP_DONE,
+        (m, b) -> {
+          WarpDone.Builder w = WarpDone.newBuilder()
+              .setReqId(m.reqId()).setDeviceId(m.deviceId()).setWarpId(m.warpId())
+              .addAllLatencyMicros(m.latencyMicros()).setFaultRounds(m.faultRounds());
+          for (hmmemu.protocol.model.Errno e : m.errnos()) w.addErrnos(ERRNO.enc(e, "WarpDone.errnos"));
+          b.setWarpDone(w);
+        },
+        env -> {
+          WarpDone p = env.getWarpDone();
+          List<hmmemu.protocol.model.Errno> errnos = new ArrayList<>(p.getErrnosCount());
+          for (hmmemu.protocol.wire.pb.Errno e : p.getErrnosList()) errnos.add(ERRNO.dec(e, "WarpDone.errnos"));
+          return new HmmProtocol.WarpDone(p.getReqId(), p.getDeviceId(), p.getWarpId(), errnos,
+              p.getLatencyMicrosList(), p.getFaultRounds());
         });
 
     t.add(HmmProtocol.BindMm.class, BodyCase.BIND_MM,

@@ -120,8 +120,8 @@ class HmmProtocolFamiliesTest {
 
   /** gpu-node GpuNodeActor.isLocalRequest: requests from a controller or workload. */
   static boolean gpuNodeActorIsLocalRequest(Msg m) {
-    return m instanceof DeviceAccess || m instanceof BindMm || m instanceof DmirrorCmd || m instanceof InspectDevice
-        || m instanceof ResetNode;
+    return m instanceof DeviceAccess || m instanceof WarpRun || m instanceof BindMm || m instanceof DmirrorCmd
+        || m instanceof InspectDevice || m instanceof ResetNode;
   }
 
   @Test
@@ -192,6 +192,8 @@ class HmmProtocolFamiliesTest {
     if (m instanceof KthreadFolioDone x) return x.reqId();
     if (m instanceof DeviceAccess x) return x.reqId();
     if (m instanceof DeviceAccessDone x) return x.reqId();
+    if (m instanceof WarpRun x) return x.reqId();
+    if (m instanceof WarpDone x) return x.reqId();
     if (m instanceof BindMm x) return x.reqId();
     if (m instanceof MmBound x) return x.reqId();
     if (m instanceof DmirrorCmd x) return x.reqId();

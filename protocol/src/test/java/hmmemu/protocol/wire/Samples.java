@@ -72,6 +72,9 @@ final class Samples {
     put(m, new KthreadFolioDone(127, Errno.EINVAL, 0x1008));
     put(m, new DeviceAccess(109, 34, 14, BIG, Access.ATOMIC, 9));
     put(m, new DeviceAccessDone(110, 34, Errno.CANCELLED, 10, 3, 1500));
+    put(m, new WarpRun(1L << 62 | 11, 34, 3, 14, List.of(BIG, HI, 0x1008L), Access.ATOMIC, 1));
+    put(m, new WarpDone(1L << 62 | 11, 34, 3, List.of(Errno.OK, Errno.CANCELLED, Errno.ENODEV),
+        List.of(0L, 1_000_000L, 7L), 4));
     put(m, new BindMm(111, 35, 15, DriverFlavour.DMIRROR));
     put(m, new MmBound(112, 35, 0x4e56_0023L));
     put(m, new DmirrorCmd(113, 36, 16, DmirrorOp.SNAPSHOT, BIG, 4, List.of(5L, -6L)));

@@ -78,6 +78,8 @@ public final class FaultBuffer {
   private final int deviceId;
   private final StepContext ctx;
   private final DevicePageTable pageTable;
+  /** The warps' loops (WarpRun): an access of theirs ends there instead of in a reply to a requester. */
+  private final Warps loops;
   private long arrivalCounter;
   private final Map<Long, WarpAccess> warps = new HashMap<>();
   /** Host accesses of warps in flight: host reqId -> warp. */
@@ -94,10 +96,11 @@ public final class FaultBuffer {
   private long replays;
   private long faultsHandled;
 
-  public FaultBuffer(int deviceId, StepContext ctx, DevicePageTable pageTable) {
+  public FaultBuffer(int deviceId, StepContext ctx, DevicePageTable pageTable, Warps loops) {
     this.deviceId = deviceId;
     this.ctx = ctx;
     this.pageTable = pageTable;
+    this.loops = loops;
   }
 
   // ------------------------------------------------------------------------------------------------ warps
@@ -153,7 +156,12 @@ public final class FaultBuffer {
     if (errno != Errno.OK) cancels++;
     long latency = ctx.nowMicros() - warp.issuedAtMicros;
     ctx.emit(new Trace.DeviceAccessCompleted(deviceId, warp.reqId, errno, warp.faultRounds, latency));
-    ctx.reply(new HmmProtocol.DeviceAccessDone(warp.reqId, deviceId, errno, value, warp.faultRounds, latency));
+    done(new HmmProtocol.DeviceAccessDone(warp.reqId, deviceId, errno, value, warp.faultRounds, latency));
+  }
+
+  /** An access ended: its warp's loop goes on (WarpRun), or its requester hears the DeviceAccessDone. */
+  private void done(HmmProtocol.DeviceAccessDone d) {
+    if (!loops.onAccessDone(d)) ctx.reply(d);
   }
 
   // ------------------------------------------------------------------------------------------------ nouveau worker
@@ -284,7 +292,7 @@ public final class FaultBuffer {
   public void refuse(HmmProtocol.DeviceAccess msg, Errno errno) {
     cancels++;
     ctx.emit(new Trace.DeviceAccessCompleted(deviceId, msg.reqId(), errno, 0, 0));
-    ctx.reply(new HmmProtocol.DeviceAccessDone(msg.reqId(), deviceId, errno, 0, 0, 0));
+    done(new HmmProtocol.DeviceAccessDone(msg.reqId(), deviceId, errno, 0, 0, 0));
   }
 
   // ------------------------------------------------------------------------------------------------ introspection
