@@ -30,7 +30,7 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * {@code driverFaults}, {@code driverIterations}, {@code driverTimeouts} (-EBUSY), {@code driverReplays} (a fault
  * handled: the access is replayed), {@code driverCancels} (a fault given up: the access is cancelled);
  * {@code gpuAccessesCompleted}, {@code gpuAccessesCancelled}; {@code acks} and {@code acksIgnoredByOwner} (invalidate
- * callbacks answered); {@code readRetryFailed}. Every node: {@code events} (trace events emitted); the CPU node
+ * callbacks answered); {@code readRetryFailed}. Every node: {@code events} (trace events emitted); the CPU and GPU nodes
  * also {@code controllerRequests} and {@code controllerRequests:<type>} ({@link #controllerRequest}).
  */
 public final class NodeCounters {
@@ -51,8 +51,9 @@ public final class NodeCounters {
 
   /**
    * Counts one request the node received from the controller ({@code controllerRequests} and
-   * {@code controllerRequests:<type>}): a user thread's loop started (CpuThreadRun), a single access, a syscall, an
-   * introspection, a device access. A CPU thread's accesses inside its loop are not controller requests.
+   * {@code controllerRequests:<type>}): a user thread's loop started (CpuThreadRun), a warp's loop started
+   * (WarpRun), a single access, a syscall, an introspection, a device access. A CPU thread's or a warp's accesses
+   * inside its loop are not controller requests.
    */
   public synchronized void controllerRequest(String type) {
     add("controllerRequests", 1);

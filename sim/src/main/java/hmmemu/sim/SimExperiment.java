@@ -16,7 +16,8 @@ import org.HdrHistogram.Histogram;
  * The headline experiment (hmmemu.cluster.demo.Experiment) in the simulator: CPU threads and GPU warps on N GPU
  * nodes atomically increment the same few 64-bit counters in shared anonymous pages. The same set-up (BindMm per
  * device, mmap, a first write per counter), the same lanes (each thread and warp issues its next increment when the
- * previous one completed), the same counter choices (the same per-lane seeds), the same figures.
+ * previous one completed, on its own node: CpuThreadRun, WarpRun), the same counter choices (the same per-lane
+ * seeds), the same figures.
  */
 public final class SimExperiment {
   /** The process whose pages the counters live in. */
@@ -32,11 +33,20 @@ public final class SimExperiment {
    * both hosts drove CPU threads before CpuThreadRun; off (the default, what the cluster does), a thread's loop runs
    * on the CPU node (HmmProtocol.CpuThreadRun) with no hop between two accesses, as a user thread runs on its CPU.
    * {@code cpuThinkMicros}: model µs a CPU thread works between two increments (CpuThreadRun.thinkMicros; honoured
-   * on the CPU node only, not by the controller-paced threads).
+   * on the CPU node only, not by the controller-paced threads). {@code warpsViaController}: each warp access is a
+   * controller round trip (DeviceAccess), the way both hosts drove warps before WarpRun; off (the default, what the
+   * cluster does), a warp's loop runs on the GPU node (HmmProtocol.WarpRun), as a warp runs on its device.
    */
   public record Workload(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread,
       int counters, int counterPages, long seed, boolean cpuSpin, boolean cpuThreadsViaController,
-      long cpuThinkMicros) {
+      long cpuThinkMicros, boolean warpsViaController) {
+    /** Warps run on the GPU node (WarpRun). */
+    public Workload(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread, int counters,
+        int counterPages, long seed, boolean cpuSpin, boolean cpuThreadsViaController, long cpuThinkMicros) {
+      this(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed, cpuSpin,
+          cpuThreadsViaController, cpuThinkMicros, false);
+    }
+
     /** CPU threads run on the CPU node (CpuThreadRun), with no think time. */
     public Workload(int gpuNodes, int warpsPerDevice, int opsPerWarp, int cpuThreads, int opsPerThread, int counters,
         int counterPages, long seed, boolean cpuSpin) {
@@ -47,13 +57,19 @@ public final class SimExperiment {
     /** The same workload with each CPU access a controller round trip (the pre-CpuThreadRun driving). */
     public Workload viaController() {
       return new Workload(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed,
-          cpuSpin, true, cpuThinkMicros);
+          cpuSpin, true, cpuThinkMicros, warpsViaController);
+    }
+
+    /** The same workload with each warp access a controller round trip (the driving before WarpRun). */
+    public Workload withWarpsViaController() {
+      return new Workload(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed,
+          cpuSpin, cpuThreadsViaController, cpuThinkMicros, true);
     }
 
     /** The same workload with a think time of {@code micros} model µs between a CPU thread's increments. */
     public Workload withCpuThink(long micros) {
       return new Workload(gpuNodes, warpsPerDevice, opsPerWarp, cpuThreads, opsPerThread, counters, counterPages, seed,
-          cpuSpin, cpuThreadsViaController, micros);
+          cpuSpin, cpuThreadsViaController, micros, warpsViaController);
     }
   }
 
@@ -179,44 +195,47 @@ public final class SimExperiment {
         int warp = wp;
         if (w.opsPerWarp() == 0) continue;
         lanesLeft[0]++;
-        new Object() {
-          int issued;
-
-          void next() {
-            issued++;
-            long va = counterVa(rng.nextInt(w.counters()), w.counterPages());
-            long reqId = sim.nextReqId();
-            String lane = "device " + dev + " warp " + warp;
-            waiting.put(lane, "atomic increment " + issued + " of va 0x" + Long.toHexString(va) + " (reqId " + reqId
-                + ") since " + sim.nowMicros() + " µs");
-            sim.ask(node, new HmmProtocol.DeviceAccess(reqId, dev, MM, va, Access.ATOMIC, 1), r -> {
-                  waiting.remove(lane);
-                  lastProgress[0] = sim.nowMicros();
-                  HmmProtocol.DeviceAccessDone done = expect(r, HmmProtocol.DeviceAccessDone.class);
-                  if (done.errno() == Errno.OK) {
-                    gpuDone[0]++;
-                    faultRounds[0] += done.faultRounds();
-                    gpuLatency.recordValue(Math.min(Math.max(0, done.latencyMicros()),
-                        gpuLatency.getHighestTrackableValue()));
-                  } else {
-                    gpuCancelled[0]++;
-                  }
-                  if (issued < w.opsPerWarp()) next();
-                  else lanesLeft[0]--;
-                });
+        String lane = "device " + dev + " warp " + warp;
+        if (w.warpsViaController()) {
+          warpViaController(sim, w, node, dev, lane, rng, waiting, lastProgress, gpuDone, gpuCancelled, faultRounds,
+              gpuLatency, lanesLeft);
+          continue;
+        }
+        // The warp's loop runs on the GPU node (HmmProtocol.WarpRun), as a warp runs on its device: one controller
+        // message starts it, one reports it done; each access is issued when the previous one completed or was
+        // cancelled, with no controller hop in between.
+        List<Long> vas = new ArrayList<>(w.opsPerWarp());
+        for (int i = 0; i < w.opsPerWarp(); i++) vas.add(counterVa(rng.nextInt(w.counters()), w.counterPages()));
+        long reqId = sim.nextReqId();
+        waiting.put(lane, w.opsPerWarp() + " atomic increments (reqId " + reqId + ") since " + sim.nowMicros() + " µs");
+        sim.ask(node, new HmmProtocol.WarpRun(reqId, dev, warp, MM, vas, Access.ATOMIC, 1), r -> {
+          waiting.remove(lane);
+          lastProgress[0] = sim.nowMicros();
+          HmmProtocol.WarpDone done = expect(r, HmmProtocol.WarpDone.class);
+          gpuDone[0] += done.completed();
+          gpuCancelled[0] += done.cancelled();
+          faultRounds[0] += done.faultRounds();
+          for (int i = 0; i < done.errnos().size(); i++) {
+            if (done.errnos().get(i) != Errno.OK) continue;
+            gpuLatency.recordValue(Math.min(Math.max(0, done.latencyMicros().get(i)),
+                gpuLatency.getHighestTrackableValue()));
           }
-        }.next();
+          lanesLeft[0]--;
+        });
       }
     }
     // Livelock: no progress for this span of model time while lanes wait (longer than any legitimate wait: a
-    // driver loop spinning to its deadline, then a folio-lock lease). Progress is a lane's reply or a driver fault
-    // loop that ended (DriverFaultHandled): the deadline ends every loop, so a device whose faults queue behind
+    // driver loop spinning to its deadline, then a folio-lock lease). Progress is a lane's reply, a warp's access
+    // that ended (DeviceAccessCompleted, inside its WarpRun loop) or a driver fault loop that ended (DriverFaultHandled): the deadline ends every loop, so a device whose faults queue behind
     // one another (a stale fault entry spinning to the deadline, then the next: §8 R7, four warps on one device)
     // makes progress once per deadline even when no reply comes for several deadlines.
     long span = 2 * config.switches().driverDeadlineMicros() + config.folioLockLeaseMicros()
         + w.cpuThinkMicros() * w.opsPerThread(); // a thinking CPU thread's loop replies once, at its end
     sim.onTrace(st -> {
-      if (st.event() instanceof hmmemu.protocol.trace.Trace.DriverFaultHandled) lastProgress[0] = st.atMicros();
+      if (st.event() instanceof hmmemu.protocol.trace.Trace.DriverFaultHandled
+          || st.event() instanceof hmmemu.protocol.trace.Trace.DeviceAccessCompleted) {
+        lastProgress[0] = st.atMicros(); // a warp's access ended: a reply before WarpRun, still progress inside it
+      }
     });
     boolean[] stalled = {false};
     boolean finished = sim.runUntil(() -> {
@@ -295,6 +314,37 @@ public final class SimExperiment {
           cpuFaults[0] += done.faults();
           cpuLatency.recordValue(Math.min(sim.nowMicros() - t0, cpuLatency.getHighestTrackableValue()));
           if (issued < w.opsPerThread()) next();
+          else lanesLeft[0]--;
+        });
+      }
+    }.next();
+  }
+
+  /** One warp whose every access is a controller round trip (Workload.warpsViaController). */
+  private static void warpViaController(Sim sim, Workload w, int node, int dev, String lane,
+      hmmemu.node.link.SplitMix64 rng, java.util.Map<String, String> waiting, long[] lastProgress, long[] gpuDone,
+      long[] gpuCancelled, long[] faultRounds, Histogram gpuLatency, int[] lanesLeft) {
+    new Object() {
+      int issued;
+
+      void next() {
+        issued++;
+        long va = counterVa(rng.nextInt(w.counters()), w.counterPages());
+        long reqId = sim.nextReqId();
+        waiting.put(lane, "atomic increment " + issued + " of va 0x" + Long.toHexString(va) + " (reqId " + reqId
+            + ") since " + sim.nowMicros() + " µs");
+        sim.ask(node, new HmmProtocol.DeviceAccess(reqId, dev, MM, va, Access.ATOMIC, 1), r -> {
+          waiting.remove(lane);
+          lastProgress[0] = sim.nowMicros();
+          HmmProtocol.DeviceAccessDone done = expect(r, HmmProtocol.DeviceAccessDone.class);
+          if (done.errno() == Errno.OK) {
+            gpuDone[0]++;
+            faultRounds[0] += done.faultRounds();
+            gpuLatency.recordValue(Math.min(Math.max(0, done.latencyMicros()), gpuLatency.getHighestTrackableValue()));
+          } else {
+            gpuCancelled[0]++;
+          }
+          if (issued < w.opsPerWarp()) next();
           else lanesLeft[0]--;
         });
       }

@@ -148,6 +148,8 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
         && Router.isControllerRequest(msg)) {
       routing.rememberRequester(reqId, shell.resolve(replyTo));
     }
+    // A warp's loop (WarpRun) is one controller request; the accesses it issues on the device are not.
+    if (Router.isControllerRequest(msg)) shell.counters().controllerRequest(msg.getClass().getSimpleName());
     long now = clock.nowMicros();
     Ready ready = core.step(msg, now);
     carryOut(ready, now);
