@@ -50,7 +50,8 @@ public final class DemoReport {
         for (String v : r.violations()) out.println("VIOLATION (" + r.name() + "): " + v);
         if (r.gpuNodesLost() > 0) {
           out.println("lost nodes (" + r.name() + "): " + r.gpuNodesLost() + " GPU node(s) downed by the cluster mid-run;"
-              + " " + r.gpuUnconfirmed() + " GPU atomic(s) in flight on them unconfirmed (may or may not be in memory)");
+              + " " + r.gpuUnconfirmed() + " GPU atomic(s) of their warps that had not reported unconfirmed (may or may"
+              + " not be in memory)");
         }
         if (r.finalValue() < r.expectedValue() || r.finalValue() > r.expectedValue() + r.gpuUnconfirmed()) {
           out.println("LOST UPDATES (" + r.name() + "): final " + r.finalValue() + " != expected " + r.expectedValue()

@@ -49,9 +49,9 @@ public final class Experiment {
       Totals totals) {
     /**
      * No violation, the checker caught up, and the counters hold every acknowledged increment: exactly, unless GPU
-     * nodes were lost; then a lost node's atomic in flight at its removal is unconfirmed (it may have reached the
-     * CPU node's folio, as DeviceMemoryAccess, before the node died), so the sum lies in [expected, expected +
-     * gpuUnconfirmed].
+     * nodes were lost; then the accesses of a lost node's warps that had not reported (no WarpDone) are unconfirmed
+     * (any of them may have reached the CPU node's folio, as DeviceMemoryAccess, before the node died), so the sum
+     * lies in [expected, expected + gpuUnconfirmed].
      */
     public boolean ok() {
       return violations.isEmpty() && checkerCaughtUp && finalValue >= expectedValue
@@ -204,18 +204,24 @@ public final class Experiment {
         CompletableFuture<Void> gone = watch.gone(gpu);
         for (int w = 0; w < d.warpsPerDevice(); w++) {
           SplittableRandom rng = new SplittableRandom(d.seed() * 7_000_003L + dev * 4096L + w);
-          lanes.add(lane(d.opsPerWarp(), gone, gpuUnconfirmed, () -> client.ask(gpu, new HmmProtocol.DeviceAccess(client.nextReqId(), dev,
-              MM, counterVa(rng.nextInt(d.counters()), d.counterPages()), Access.ATOMIC, 1)).thenAccept(r -> {
-                HmmProtocol.DeviceAccessDone done = expect(r, HmmProtocol.DeviceAccessDone.class);
-                onOpDone.run();
-                if (done.errno() == Errno.OK) {
-                  gpuDone.incrementAndGet();
-                  faultRounds.addAndGet(done.faultRounds());
-                  synchronized (latency) {
-                    latency.recordValue(Math.max(0, done.latencyMicros()));
+          if (d.opsPerWarp() == 0) continue;
+          int warp = w;
+          // The warp's loop runs on the GPU node (HmmProtocol.WarpRun), as a warp runs on its device: one controller
+          // message starts it, one reports it done; each access is issued when the previous one completed or was
+          // cancelled, with no transport round trip in between.
+          List<Long> vas = new ArrayList<>(d.opsPerWarp());
+          for (int i = 0; i < d.opsPerWarp(); i++) vas.add(counterVa(rng.nextInt(d.counters()), d.counterPages()));
+          lanes.add(warpLane(d.opsPerWarp(), gone, gpuUnconfirmed, client.ask(gpu, new HmmProtocol.WarpRun(
+              client.nextReqId(), dev, warp, MM, vas, Access.ATOMIC, 1)).thenAccept(r -> {
+                HmmProtocol.WarpDone done = expect(r, HmmProtocol.WarpDone.class);
+                for (int i = 0; i < done.errnos().size(); i++) onOpDone.run();
+                gpuDone.addAndGet(done.completed());
+                gpuCancelled.addAndGet(done.cancelled());
+                faultRounds.addAndGet(done.faultRounds());
+                synchronized (latency) {
+                  for (int i = 0; i < done.errnos().size(); i++) {
+                    if (done.errnos().get(i) == Errno.OK) latency.recordValue(Math.max(0, done.latencyMicros().get(i)));
                   }
-                } else {
-                  gpuCancelled.incrementAndGet();
                 }
               })));
         }
@@ -283,42 +289,22 @@ public final class Experiment {
   }
 
   /**
-   * As {@link #lane(int, java.util.function.Supplier)} for a GPU node's warp, ending early when Pekko Cluster
-   * removes the node ({@code gone}): the operation then in flight is counted in {@code unconfirmed} (its reply
-   * will never come) and the warp's remaining operations are not issued.
+   * A warp's loop (WarpRun) on a GPU node, ending early when Pekko Cluster removes the node ({@code gone}) before
+   * its WarpDone came: then none of its {@code ops} accesses is confirmed (any of them may have reached the CPU
+   * node's folio before the node died) and all count in {@code unconfirmed}.
    */
-  static CompletableFuture<Void> lane(int ops, CompletableFuture<Void> gone, AtomicLong unconfirmed,
-      java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> op) {
-    return gpuFrom(0, ops, gone, unconfirmed, op);
-  }
-
-  private static CompletableFuture<Void> gpuFrom(int i, int ops, CompletableFuture<Void> gone, AtomicLong unconfirmed,
-      java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> op) {
-    if (i == ops || gone.isDone()) return CompletableFuture.completedFuture(null);
-    CompletableFuture<Void> one = op.get().toCompletableFuture();
-    CompletableFuture<Boolean> either = new CompletableFuture<>();
+  static CompletableFuture<Void> warpLane(int ops, CompletableFuture<Void> gone, AtomicLong unconfirmed,
+      java.util.concurrent.CompletionStage<Void> run) {
+    CompletableFuture<Void> one = run.toCompletableFuture();
+    CompletableFuture<Void> either = new CompletableFuture<>();
     one.whenComplete((v, e) -> {
-      if (e == null) either.complete(true); else if (!gone.isDone()) either.completeExceptionally(e);
+      if (e == null) either.complete(null); else if (!gone.isDone()) either.completeExceptionally(e);
     });
     gone.whenComplete((v, e) -> {
-      if (!one.isDone() && either.complete(false)) unconfirmed.incrementAndGet();
-      else if (one.isCompletedExceptionally()) either.complete(false);
+      if (!one.isDone() && either.complete(null)) unconfirmed.addAndGet(ops);
+      else if (one.isCompletedExceptionally()) either.complete(null);
     });
-    return either.thenCompose(completed -> completed ? gpuFrom(i + 1, ops, gone, unconfirmed, op)
-        : CompletableFuture.completedFuture(null));
-  }
-
-  /** Runs {@code ops} operations one after another (each starts when the previous completed). */
-  static CompletableFuture<Void> lane(int ops, java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> op) {
-    CompletableFuture<Void> f = CompletableFuture.completedFuture(null);
-    if (ops == 0) return f;
-    return runFrom(0, ops, op);
-  }
-
-  private static CompletableFuture<Void> runFrom(int i, int ops,
-      java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> op) {
-    if (i == ops) return CompletableFuture.completedFuture(null);
-    return op.get().toCompletableFuture().thenCompose(v -> runFrom(i + 1, ops, op));
+    return either;
   }
 
   /**

@@ -64,8 +64,9 @@ public final class SimDemo {
   /**
    * The simulator's controller hop in model µs (hmm-emu.sim.controller-hop; 1 µs when absent): each hop of a
    * workload request and its reply is drawn uniformly in [h/2, 3h/2): the set-up, each CPU thread's start and end
-   * (HmmProtocol.CpuThreadRun, whose accesses take no hop) and each GPU warp access. The cluster's controller talks
-   * over its transport (~150 µs one way at time-scale 1.0). A bad value is a settings error.
+   * (HmmProtocol.CpuThreadRun) and each GPU warp's (HmmProtocol.WarpRun); their accesses take no hop. The
+   * cluster's controller talks over its transport (~150 µs one way at time-scale 1.0). A bad value is a settings
+   * error.
    */
   public static double controllerHopMicros(HmmEmuSettings settings) {
     if (!settings.config.hasPath(CONTROLLER_HOP_KEY)) return 1.0;
