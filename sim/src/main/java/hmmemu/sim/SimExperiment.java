@@ -207,7 +207,8 @@ public final class SimExperiment {
         List<Long> vas = new ArrayList<>(w.opsPerWarp());
         for (int i = 0; i < w.opsPerWarp(); i++) vas.add(counterVa(rng.nextInt(w.counters()), w.counterPages()));
         long reqId = sim.nextReqId();
-        waiting.put(lane, w.opsPerWarp() + " atomic increments (reqId " + reqId + ") since " + sim.nowMicros() + " µs");
+        waiting.put(lane, w.opsPerWarp() + " atomic increments (reqId " + reqId + ") since " + sim.nowMicros()
+            + " µs");
         sim.ask(node, new HmmProtocol.WarpRun(reqId, dev, warp, MM, vas, Access.ATOMIC, 1), r -> {
           waiting.remove(lane);
           lastProgress[0] = sim.nowMicros();
