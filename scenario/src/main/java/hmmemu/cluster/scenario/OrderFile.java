@@ -59,8 +59,9 @@ final class OrderFile {
     List<String> notes = new ArrayList<>();
     if (shortest != null && (decided == null || shortest.size() < decided.size())) {
       tries.add(shortest);
-      notes.add(")\n# the shortest prefix after which the seeded order and " + DECIDING_RUNS + " random schedules of"
-          + " the rest\n# all fail with the " + kind + " in the simulator (each node goes on freely after its last one)\n");
+      notes.add(")\n# up to the shortest prefix that decides the verdict: with it the seeded order and " + DECIDING_RUNS
+          + " random\n# schedules of the rest all fail there with the " + kind + " in the simulator (each node goes on"
+          + " freely after its last one)\n");
     }
     if (decided != null && decided.size() < all.size()) {
       tries.add(decided);
