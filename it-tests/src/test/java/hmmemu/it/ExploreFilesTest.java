@@ -32,8 +32,9 @@ import org.junit.jupiter.api.TestFactory;
  * and every shrunk reproduction kept in scenarios/found replays in the simulator with the verdict it was found with
  * (its {@code # explore-verdict} and {@code # explore-seed} header lines), and on the embedded cluster ({@code
  * hmm-emu run}) with the same verdict: the simulator finds, the cluster confirms (issue 13 item 4). Deterministic:
- * the strategies draw from the seed; on the cluster the pause points force the interleaving. {@code
- * -Dhmm.scenario=substr} runs only the found files whose name contains it.
+ * the strategies draw from the seed; on the cluster each found file's {@code order} block (docs/SCENARIOS.md
+ * "Pinning every order") forces the interleaving. {@code -Dhmm.scenario=substr} runs only the found files whose name
+ * contains it.
  */
 class ExploreFilesTest {
   static final Path EXPLORE = Path.of("..", "scenarios", "explore");

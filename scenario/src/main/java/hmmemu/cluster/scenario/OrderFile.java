@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * Writes a shrunk failing schedule as a scenario file that pins every node's inputs (docs/SCENARIOS.md "Pinning
@@ -32,9 +33,14 @@ final class OrderFile {
   /** Entries per line of the written {@code order} (keeps a file of hundreds of inputs short). */
   private static final int PER_LINE = 4;
 
+  /**
+   * Random schedules of the rest of the run that a shortened order must fail in with the schedule's kind, besides
+   * the seeded order ({@link #shortestDeciding}).
+   */
+  static final int DECIDING_RUNS = 100;
+
   /** The file text, or null with the reason in {@code why[0]}. */
-  static String emit(Explorer explorer, String original, Shrinker.Shrunk shrunk, String kind, String header,
-      String[] why) {
+  static String emit(Explorer explorer, String original, Shrinker.Shrunk shrunk, String kind, String header, String[] why) {
     Scenario s = explorer.scenario();
     if (!s.order().isEmpty()) {
       why[0] = "the file has an order already";
@@ -43,14 +49,95 @@ final class OrderFile {
     ScheduleRun.Outcome o = shrunk.outcome();
     List<String> all = entries(s, o, why);
     if (all == null) return null;
-    // First the inputs up to the first failure (what decides the verdict; afterwards each node goes on freely, and a
-    // loop the schedule ended at its deadline is not pinned through to it), then every input of the run.
+    // First the shortest prefix that decides the verdict whatever comes after it; then the inputs up to the first
+    // failure (afterwards each node goes on freely, and a loop the schedule ended at its deadline is not pinned
+    // through to it), then every input of the run.
+    int upTo = o.decided() > 0 ? o.decided() : o.deliveries().size();
     List<String> decided = o.decided() > 0 ? prefix(s, o, o.decided()) : null;
-    for (List<String> entries : decided != null && decided.size() < all.size() ? List.of(decided, all) : List.of(all)) {
-      String text = emit(explorer, original, entries, entries == all, kind, header, why);
-      if (text != null) return text;
+    List<String> shortest = shortestDeciding(explorer, original, o, upTo, kind, header);
+    List<List<String>> tries = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    if (shortest != null && (decided == null || shortest.size() < decided.size())) {
+      tries.add(shortest);
+      notes.add(")\n# up to the shortest prefix that decides the verdict: with it the seeded order and " + DECIDING_RUNS
+          + " random\n# schedules of the rest all fail there with the " + kind + " in the simulator (each node goes on"
+          + " freely after its last one)\n");
+    }
+    if (decided != null && decided.size() < all.size()) {
+      tries.add(decided);
+      notes.add(")\n# up to the first failure (each node goes on freely after its last one)\n");
+    }
+    tries.add(all);
+    notes.add(" in all)\n");
+    for (int i = 0; i < tries.size(); i++) {
+      String text = text(s, original, tries.get(i), notes.get(i), header);
+      if (replays(explorer, text, kind, tries.get(i).size(), why)) return text;
     }
     return null;
+  }
+
+  /**
+   * The entries of the shortest prefix of the schedule's first {@code upTo} deliveries (doubling, then bisection)
+   * whose order makes the file fail with {@code kind} in the seeded order and in {@link #DECIDING_RUNS} random
+   * schedules of everything the order leaves free (each drawn from the explorer's seed); null when none is found. A
+   * random schedule delays any message without bound, which a cluster's timing cannot exceed, so a prefix that
+   * passes decides the verdict on every host (the driver deadline aside, which the file's time-scale keeps away).
+   */
+  private static List<String> shortestDeciding(Explorer explorer, String original, ScheduleRun.Outcome o, int upTo,
+      String kind, String header) {
+    Scenario s = explorer.scenario();
+    if (upTo < 1) return null;
+    int line = o.failures().isEmpty() ? -1 : line(o.failures().get(0));
+    int lo = 0; // a prefix known not to decide (0: none tried)
+    int hi = -1; // the shortest prefix found that decides
+    for (int n = 1; hi < 0; n = Math.min(2 * n, upTo)) {
+      if (decides(explorer, original, prefix(s, o, n), kind, line, header)) hi = n;
+      else lo = n;
+      if (n == upTo) break;
+    }
+    if (hi < 0) return null;
+    while (hi - lo > 1) {
+      int mid = (lo + hi) >>> 1;
+      if (decides(explorer, original, prefix(s, o, mid), kind, line, header)) hi = mid;
+      else lo = mid;
+    }
+    return prefix(s, o, hi);
+  }
+
+  /** Whether the file with {@code entries} as its order fails with {@code kind} in every run {@link #shortestDeciding} tries. */
+  private static boolean decides(Explorer explorer, String original, List<String> entries, String kind,
+      int line, String header) {
+    if (entries == null || entries.isEmpty()) return false;
+    Scenario candidate;
+    String text = text(explorer.scenario(), original, entries, ")\n", header);
+    try {
+      candidate = ScenarioParser.parse(explorer.scenario().file(), text);
+    } catch (ScenarioException e) {
+      return false;
+    }
+    // the failing line of the original, in the candidate (below the header)
+    int where = line < 0 ? -1 : line + (int) text.substring(0, text.indexOf(original)).chars().filter(c -> c == '\n').count();
+    Explorer x = new Explorer(candidate, explorer.seed(), explorer.base());
+    ScheduleRun.Outcome seeded = x.replay(new int[0]);
+    if (!same(seeded, kind, where)) return false;
+    SplittableRandom rng = new SplittableRandom(explorer.seed() ^ 0x6A09E667F3BCC909L);
+    for (int i = 0; i < DECIDING_RUNS; i++) {
+      SplittableRandom r = rng.split();
+      ScheduleRun.Outcome run = x.run((point, key, e) -> r.nextInt(e.size()));
+      if (!same(run, kind, where)) return false;
+    }
+    return true;
+  }
+
+  /** Whether {@code o} failed with {@code kind}, its first failure at line {@code where} (-1: anywhere). */
+  private static boolean same(ScheduleRun.Outcome o, String kind, int where) {
+    return o.failed() && kind.equals(o.kind()) && (where < 0 || where == line(o.failures().get(0)));
+  }
+
+  /** The line of the file a failure names ({@code FILE:LINE: ...}), or -1. */
+  private static int line(String failure) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\S+?:(\\d+):").matcher(failure);
+    return m.find() ? Integer.parseInt(m.group(1)) : -1;
   }
 
   /** The entries of the first {@code n} deliveries. */
@@ -60,10 +147,8 @@ final class OrderFile {
     return entries(s, p, new String[1]);
   }
 
-  /** The file with {@code entries} as its order, if its simulator replay fails with {@code kind}; else null. */
-  private static String emit(Explorer explorer, String original, List<String> entries, boolean whole, String kind,
-      String header, String[] why) {
-    Scenario s = explorer.scenario();
+  /** The file with {@code entries} as its order; {@code note} ends the header's line on what the order pins. */
+  private static String text(Scenario s, String original, List<String> entries, String note, String header) {
     long deadline = Math.max(1, s.switches().driverDeadlineMicros());
     long wall = entries.size() * WALL_PER_INPUT_MICROS; // µs of wall time the pinned run may take
     long timeoutSeconds = Math.max(s.stepTimeout().toSeconds(), 3 * wall / 1_000_000 + 10);
@@ -73,8 +158,7 @@ final class OrderFile {
     scale = Math.max(1, ((scale + 99) / 100) * 100);
     StringBuilder b = new StringBuilder(header);
     b.append("# The order at the end pins every input of every node (link messages and the steps' requests, ")
-        .append(entries.size()).append(whole ? " in all)\n" : ")\n# up to the first failure (each node goes on freely after")
-        .append(whole ? "" : " its last one)\n").append("# in the order the schedule's run took them (docs/SCENARIOS.md")
+        .append(entries.size()).append(note).append("# in the order the schedule's run took them (docs/SCENARIOS.md")
         .append(" \"Pinning every order\").\n");
     b.append(original.endsWith("\n") ? original : original + "\n");
     b.append("# explore: real time runs ").append(scale).append("x model time, so that the driver deadline (")
@@ -90,19 +174,24 @@ final class OrderFile {
           .append(i + PER_LINE < entries.size() ? ",\n" : "\n");
     }
     b.append("]\n");
-    String text = b.toString();
+    return b.toString();
+  }
+
+  /** Whether {@code text}'s simulator replay (seeded order, the order enforced) fails with {@code kind}; else why. */
+  private static boolean replays(Explorer explorer, String text, String kind, int inputs, String[] why) {
+    Scenario s = explorer.scenario();
     try {
       Scenario candidate = ScenarioParser.parse(s.file(), text);
       ScheduleRun.Outcome r = new Explorer(candidate, explorer.seed(), explorer.base()).linksOnly(true)
           .replay(new int[0]);
-      if (r.failed() && kind.equals(r.kind())) return text;
-      why[0] = "the file with every order pinned (" + entries.size() + " inputs) did not replay the " + kind
+      if (r.failed() && kind.equals(r.kind())) return true;
+      why[0] = "the file with every order pinned (" + inputs + " inputs) did not replay the " + kind
           + " in the simulator: " + r.failures();
     } catch (ScenarioException e) {
       why[0] = "the file with every order pinned is invalid: " + e.getMessage();
     }
     if (Boolean.getBoolean("hmm.explore.debug")) System.err.println(text + "\n=> " + why[0]);
-    return null;
+    return false;
   }
 
   /** The order's entries, quoted, in delivery order; null with the reason when a delivery cannot be named. */

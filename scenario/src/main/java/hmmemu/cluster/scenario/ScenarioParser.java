@@ -156,11 +156,34 @@ public final class ScenarioParser {
     if (root.containsKey("order")) {
       for (ConfigValue v : r.list(root.get("order"), "order")) order.add(orderEntry(v));
       if (order.isEmpty()) throw r.err(root.get("order"), "order: name at least one message");
+      pausesOffOrderedDirections(steps, order);
     }
     return new Scenario(file, name, caseId, description, switches, gpuNodes, stepTimeout, timeScale,
         List.copyOf(setup.processes().values()), List.copyOf(setup.devices().values()),
         List.copyOf(setup.vmas().values()), List.copyOf(steps), faults, profiles, lanes, livelockSpan,
         List.copyOf(order));
+  }
+
+  /**
+   * Refuses a link pause point on a direction the file's {@code order} pins (docs/SCENARIOS.md "Pinning every
+   * order"): the order already fixes every input sequence of the receiving node, so a pause point there cannot change
+   * an order, only stall the pinned one (a deadlock when its resume waits for a step that needs the held message),
+   * and the order gate and the pause gate would stack differently on the hosts. A controller hold may combine with
+   * an order (both are the controller's, {@link ControllerHolds}: the order's gate first, then the hold). Not a
+   * kernel rule.
+   */
+  private void pausesOffOrderedDirections(List<Scenario.Step> steps, List<Scenario.OrderEntry> order) {
+    for (Scenario.Step st : steps) {
+      if (st.action() instanceof Scenario.ConcurrentOp c) pausesOffOrderedDirections(c.steps(), order);
+      if (!(st.action() instanceof Scenario.PauseOp p) || p.controller()) continue;
+      for (Scenario.OrderEntry e : order) {
+        if (e.fromNode() == p.fromNode() && e.toNode() == p.toNode()) {
+          throw new ScenarioException(file, st.line(), "pause " + p.pauseId() + " (" + p.from() + " -> " + p.to()
+              + "): the order pins that direction (\"" + e.text() + "\", line " + e.line()
+              + "); a pause point and an order do not combine on one direction");
+        }
+      }
+    }
   }
 
   /**

@@ -50,6 +50,33 @@ class ScenarioOrderTest {
     assertTrue(error("[]").contains("order: name at least one message"));
   }
 
+  /** A file with {@code pause} as its first step and {@code order} as its order. */
+  private static String withPause(String pause, String order) {
+    return String.join("\n",
+        "name = \"t\"",
+        "devices = [{name = G, node = 1, driver = nouveau}]",
+        "vmas = [{name = x, start = \"0x7f0000000000\", pages = 1}]",
+        "steps = [",
+        "  " + pause,
+        "  { G { atomic = \"x+0:word0\" } }",
+        "]",
+        "order = " + order, "");
+  }
+
+  @Test
+  void aPausePointOnAnOrderedDirectionIsRefused() {
+    String order = "[\"controller>G DeviceAccess 0\", \"G>cpu NotifierInsert 0\"]";
+    ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.parse("t.conf",
+        withPause("{ pause { id = p, from = G, to = cpu, at = MakeDeviceExclusive } }", order)));
+    assertEquals("t.conf:5: pause p (G -> cpu): the order pins that direction (\"G>cpu NotifierInsert 0\", line 8);"
+        + " a pause point and an order do not combine on one direction", e.getMessage());
+    // the other direction, and a controller hold (the controller's own gates, ControllerHolds), still combine
+    assertEquals(2, ScenarioParser.parse("t.conf",
+        withPause("{ pause { id = p, from = cpu, to = G, at = InvalidateStart } }", order)).order().size());
+    assertEquals(2, ScenarioParser.parse("t.conf", withPause("{ pause { id = p, from = controller, to = G, at = "
+        + "DeviceAccess, until { from = G, to = cpu, at = NotifierInsert } } }", order)).order().size());
+  }
+
   @Test
   void bsFoundFileFailsOnlyWithItsOrder() throws Exception {
     Path f = Path.of("..", "scenarios", "found", "b-no-folio-lock-progress-livelock-found.conf");
