@@ -218,7 +218,9 @@ final class ScheduleRun {
     });
     try {
       host.setUp(scenario);
-      if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults());
+      // The faults block with the host's crash and restart hooks, as SimScenarioRunner runs it: without them a crash
+      // line is only logged as failed and the schedule explored is not the file's run.
+      if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults(), host.faultCallbacks());
       log.on = true;
       host.sim().schedulerChoosesAll(!linksOnly);
       // The state key: the simulator's (each node's and the controller's inputs) and, once a concurrent block made a

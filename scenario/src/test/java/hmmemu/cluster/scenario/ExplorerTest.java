@@ -30,6 +30,17 @@ class ExplorerTest {
     }
   }
 
+  /** A faults block's crash and restart lines run with the host's hooks under the explorer too (they once did not). */
+  @Test
+  void aFaultsBlocksCrashFiresInTheSeededScheduleAsInTheSimulator() {
+    Scenario s = ScenarioParser.parse(Path.of("..", "scenarios", "faults", "crash-restart.conf"));
+    SimScenarioRunner.Result seeded = SimScenarioRunner.run(s, 1, BASE);
+    assertTrue(seeded.ok(), "crash-restart seed 1: " + seeded.failures());
+    ScheduleRun.Outcome zero = new Explorer(s, 1, BASE).replay(new int[0]);
+    assertEquals(seeded.failures(), zero.failures(), "the explorer's seeded order is the simulator's run");
+    assertEquals(seeded.traceHashHex(), hmmemu.sim.TraceHash.hex(zero.traceHash()));
+  }
+
   @Test
   void aRandomScheduleReplaysToTheSameTraceAndChoices() {
     Scenario s = ScenarioParser.parse(Path.of("..", "scenarios", "explore", "b-no-folio-lock-progress.conf"));
