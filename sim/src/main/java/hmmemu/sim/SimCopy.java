@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SimCopy {
   private static final sun.misc.Unsafe U = unsafe();
-  private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>();
+  private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>(16384);
   /** Lambdas being rebuilt (their captured values are being copied): where a reference to each must be patched. */
   private final IdentityHashMap<Object, List<Runnable>> pending = new IdentityHashMap<>();
   private long objects;
@@ -89,22 +89,43 @@ public final class SimCopy {
     });
   }
 
+  /** How instances of a class are copied: shared, array, lambda, hashed map, hashed set, refused, field by field. */
+  private static final int SHARED = 0, ARRAY = 1, LAMBDA = 2, MAP = 3, SET = 4, REFUSED = 5, PLAIN = 6;
+
+  private static final ClassValue<Integer> HOW = new ClassValue<>() {
+    @Override
+    protected Integer computeValue(Class<?> c) {
+      if (immutable(c)) return SHARED;
+      if (c.isArray()) return ARRAY;
+      if (c.isHidden()) return LAMBDA;
+      if (Map.class.isAssignableFrom(c) && hashed(c)) return MAP;
+      if (Collection.class.isAssignableFrom(c) && hashed(c)) return SET;
+      String n = c.getName();
+      if (n.startsWith("java.util.ImmutableCollections$SetN") || n.startsWith("java.util.ImmutableCollections$MapN")
+          || n.equals("java.util.WeakHashMap") || n.equals("java.util.Hashtable")) {
+        return REFUSED;
+      }
+      return PLAIN;
+    }
+  };
+
   private Object copy(Object o) {
     if (o == null) return null;
     Class<?> c = o.getClass();
-    if (immutable(c)) return o;
+    int how = HOW.get(c);
+    if (how == SHARED) return o;
     Object d = done.get(o);
     if (d != null) return d;
-    if (pending.containsKey(o)) return o; // a lambda being rebuilt: the caller patches the reference (see lambda)
+    if (!pending.isEmpty() && pending.containsKey(o)) return o; // a lambda being rebuilt: the caller patches it
     objects++;
-    if (c.isArray()) return array(o, c);
-    if (c.isHidden()) return lambda(o, c);
-    if (o instanceof Map<?, ?> m && hashed(c)) return map(m, c);
-    if (o instanceof Collection<?> s && hashed(c)) return set(s, c);
-    if (c.getName().startsWith("java.util.ImmutableCollections$SetN")
-        || c.getName().startsWith("java.util.ImmutableCollections$MapN")
-        || c.getName().equals("java.util.WeakHashMap") || c.getName().equals("java.util.Hashtable")) {
-      throw new UnsupportedOperationException("SimCopy: cannot copy a " + c.getName() + " (identity-hashed layout)");
+    switch (how) {
+      case ARRAY: return array(o, c);
+      case LAMBDA: return lambda(o, c);
+      case MAP: return map((Map<?, ?>) o, c);
+      case SET: return set((Collection<?>) o, c);
+      case REFUSED:
+        throw new UnsupportedOperationException("SimCopy: cannot copy a " + c.getName() + " (identity-hashed layout)");
+      default: break;
     }
     Object n;
     try {
@@ -129,7 +150,9 @@ public final class SimCopy {
           Object v = U.getObject(o, off);
           Object cv = copy(v);
           U.putObject(n, off, cv);
-          if (cv != null && cv == v && pending.containsKey(v)) pending.get(v).add(() -> U.putObject(n, off, done.get(v)));
+          if (cv != null && cv == v && !pending.isEmpty() && pending.containsKey(v)) {
+            pending.get(v).add(() -> U.putObject(n, off, done.get(v)));
+          }
         }
       }
     }
@@ -177,7 +200,7 @@ public final class SimCopy {
       Object cv = copy(v);
       n[i] = cv;
       final int at = i;
-      if (cv != null && cv == v && pending.containsKey(v)) pending.get(v).add(() -> n[at] = done.get(v));
+      if (cv != null && cv == v && !pending.isEmpty() && pending.containsKey(v)) pending.get(v).add(() -> n[at] = done.get(v));
     }
     return n;
   }
@@ -191,26 +214,34 @@ public final class SimCopy {
   }
 
   /** A lambda (hidden class): rebuilt through its private constructor from its copied captured values. */
+  /** A lambda class's captured fields in constructor order and its constructor (accessible). */
+  private record Rebuild(Field[] fields, Constructor<?> constructor) {}
+
+  private static final ClassValue<Rebuild> REBUILD = new ClassValue<>() {
+    @Override
+    protected Rebuild computeValue(Class<?> c) {
+      List<Field> inst = new ArrayList<>();
+      for (Field f : c.getDeclaredFields()) if (!Modifier.isStatic(f.getModifiers())) inst.add(f);
+      // the metafactory names captured values arg$1, arg$2, ... and its constructor takes them in that order
+      inst.sort(java.util.Comparator.comparingInt(f -> Integer.parseInt(f.getName().substring(f.getName().indexOf('$') + 1))));
+      for (Field f : inst) f.setAccessible(true);
+      Constructor<?> k = c.getDeclaredConstructors()[0];
+      k.setAccessible(true);
+      return new Rebuild(inst.toArray(new Field[0]), k);
+    }
+  };
+
   private Object lambda(Object o, Class<?> c) {
-    Field[] fs = c.getDeclaredFields();
-    List<Field> inst = new ArrayList<>();
-    for (Field f : fs) if (!Modifier.isStatic(f.getModifiers())) inst.add(f);
-    if (inst.isEmpty()) {
+    Rebuild rb = REBUILD.get(c);
+    if (rb.fields.length == 0) {
       done.put(o, o); // captures nothing: shared
       return o;
     }
-    // the metafactory names captured values arg$1, arg$2, ... and its constructor takes them in that order
-    inst.sort(java.util.Comparator.comparingInt(f -> Integer.parseInt(f.getName().substring(f.getName().indexOf('$') + 1))));
-    Constructor<?> k = c.getDeclaredConstructors()[0];
-    Object[] args = new Object[inst.size()];
+    Constructor<?> k = rb.constructor;
+    Object[] args = new Object[rb.fields.length];
     pending.put(o, new ArrayList<>());
     try {
-      k.setAccessible(true);
-      for (int i = 0; i < args.length; i++) {
-        Field f = inst.get(i);
-        f.setAccessible(true);
-        args[i] = noPending(copy(f.get(o)));
-      }
+      for (int i = 0; i < args.length; i++) args[i] = noPending(copy(rb.fields[i].get(o)));
       Object n = k.newInstance(args);
       done.put(o, n);
       for (Runnable r : pending.remove(o)) r.run();

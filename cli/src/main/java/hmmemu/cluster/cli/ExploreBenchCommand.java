@@ -45,7 +45,8 @@ final class ExploreBenchCommand implements Callable<Integer> {
   long seed = 1;
   @Option(names = "--json", description = "End with one JSON line: {file: {schedules, states, generatedStates, "
       + "distinctStates, wallMillis, cpuMillis, statesPerSecond, statesPerCpuSecond, generatedStatesPerSecond, "
-      + "generatedStatesPerCpuSecond, distinctStatesPerSecond, distinctStatesPerCpuSecond, failed}}.")
+      + "generatedStatesPerCpuSecond, distinctStatesPerSecond, distinctStatesPerCpuSecond, copyMicros, copyObjects, "
+      + "choicePointMicros, replayedPerGenerated, failed}}.")
   boolean json;
 
   @Override
@@ -87,6 +88,15 @@ final class ExploreBenchCommand implements Callable<Integer> {
           mark(r.generatedStatesPerCpuSecond()), fmt(r.distinctStatesPerSecond()),
           mark(r.distinctStatesPerCpuSecond()), r.failure() == null ? "" : "  (stopped: " + r.failure().kind()
           + " in schedule " + r.failure().scheduleNumber() + ")"));
+      // what a snapshot (restored instead of a replayed prefix) would cost against what the replay costs
+      long[] cp = x.copyProbe(5);
+      double copyMicros = cp[1] == 0 ? 0 : cp[2] / 1e3 / cp[1];
+      double pointMicros = r.cpuNanos() / 1e3 / Math.max(1, r.states());
+      double replayPerGenerated = (double) (r.states() - r.generatedStates()) / Math.max(1, r.generatedStates());
+      o.println(String.format(Locale.ROOT, "%-36s snapshot probe: a deep copy of the simulator at a choice point "
+          + "costs %.1f µs of CPU (%d objects; %d copies over the %d choice points of the seeded schedule); a choice "
+          + "point run costs %.1f µs, and the search replayed %.1f of them per state generated (%.1f µs)", "",
+          copyMicros, cp[3], cp[1], cp[0], pointMicros, replayPerGenerated, replayPerGenerated * pointMicros));
       if (js.length() > 1) js.append(", ");
       js.append(RunCommand.quote(name)).append(": {\"schedules\": ").append(r.schedules())
           .append(", \"states\": ").append(r.states()).append(", \"generatedStates\": ").append(r.generatedStates())
@@ -99,6 +109,10 @@ final class ExploreBenchCommand implements Callable<Integer> {
           .append(", \"generatedStatesPerCpuSecond\": ").append(fmt(r.generatedStatesPerCpuSecond()))
           .append(", \"distinctStatesPerSecond\": ").append(fmt(r.distinctStatesPerSecond()))
           .append(", \"distinctStatesPerCpuSecond\": ").append(fmt(r.distinctStatesPerCpuSecond()))
+          .append(", \"copyMicros\": ").append(String.format(Locale.ROOT, "%.1f", copyMicros))
+          .append(", \"copyObjects\": ").append(cp[3])
+          .append(", \"choicePointMicros\": ").append(String.format(Locale.ROOT, "%.1f", pointMicros))
+          .append(", \"replayedPerGenerated\": ").append(String.format(Locale.ROOT, "%.1f", replayPerGenerated))
           .append(", \"failed\": ").append(r.failure() != null).append('}');
     }
     o.println("per CPU second: \"*\" marks a figure that meets " + fmt(TARGET) + "/s, \"MISSED\" one that does not;"

@@ -166,6 +166,30 @@ public final class Explorer {
     return run((point, key, e) -> point < schedule.length ? Math.min(schedule[point], e.size() - 1) : 0);
   }
 
+  /**
+   * What a snapshot would cost (issue 13: restoring a copy instead of replaying a prefix): runs the seeded schedule
+   * and at every choice point takes a deep copy of the simulator ({@link hmmemu.sim.SimCopy}) {@code reps} times.
+   * Returns {choice points, copies, CPU ns of all copies, objects copied per copy (the last)}; the copies are only
+   * measured, the run goes on from the original. Emulator-only host mechanism.
+   */
+  public long[] copyProbe(int reps) {
+    long[] out = new long[4];
+    final class Probe implements ScheduleRun.Strategy, ScheduleRun.SeesSim {
+      @Override
+      public void at(hmmemu.sim.Sim sim) {
+        long c0 = cpuNow();
+        for (int i = 0; i < reps; i++) out[3] = (Long) hmmemu.sim.SimCopy.copyCounting(sim)[1];
+        out[2] += cpuNow() - c0;
+        out[1] += reps;
+      }
+
+      @Override
+      public int choose(int point, long key, Scheduler.Enabled e) { return 0; }
+    }
+    out[0] = search(new Probe()).choices().size();
+    return out;
+  }
+
   /** Explores with {@code strategy} for at most {@code budget} schedules; {@code depth} <= 0 takes the default. */
   public Report explore(Strategy strategy, int budget, int depth) {
     long t0 = System.nanoTime();
