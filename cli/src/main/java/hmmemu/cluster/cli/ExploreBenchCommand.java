@@ -43,6 +43,9 @@ final class ExploreBenchCommand implements Callable<Integer> {
   int depth = 3;
   @Option(names = "--seed", paramLabel = "S", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed = 1;
+  @Option(names = "--passes", paramLabel = "P", description = "Explorations per file in this JVM; the table shows "
+      + "the last (later passes run with the JIT warm; default: ${DEFAULT-VALUE}).")
+  int passes = 1;
   @Option(names = "--json", description = "End with one JSON line: {file: {schedules, states, generatedStates, "
       + "distinctStates, wallMillis, cpuMillis, statesPerSecond, statesPerCpuSecond, generatedStatesPerSecond, "
       + "generatedStatesPerCpuSecond, distinctStatesPerSecond, distinctStatesPerCpuSecond, copyMicros, copyObjects, "
@@ -66,6 +69,7 @@ final class ExploreBenchCommand implements Callable<Integer> {
     }
     HmmEmuSettings settings = HmmEmuSettings.load(null, Map.of());
     o.println("hmm-emu explore-bench: exhaustive, --budget " + budget + " --depth " + depth + " --seed " + seed
+        + (passes > 1 ? ", the last of " + passes + " passes per file" : "")
         + "; target " + fmt(TARGET) + " states/s on one thread; " + Runtime.getRuntime().availableProcessors()
         + " CPUs, Java " + System.getProperty("java.version"));
     o.println(String.format(Locale.ROOT, "%-36s %6s %8s %8s %8s %7s | %9s %-16s | %9s %-16s | %9s %-16s",
@@ -80,8 +84,14 @@ final class ExploreBenchCommand implements Callable<Integer> {
         o.println(p.getFileName() + ": not supported in the simulator: " + why);
         continue;
       }
-      Explorer.Report r = x.explore(Explorer.Strategy.EXHAUSTIVE, budget, depth);
+      Explorer.Report r = null;
+      StringBuilder cpu = new StringBuilder();
+      for (int i = 0; i < Math.max(1, passes); i++) {
+        r = x.explore(Explorer.Strategy.EXHAUSTIVE, budget, depth);
+        cpu.append(cpu.length() == 0 ? "" : ", ").append(r.cpuNanos() / 1_000_000);
+      }
       String name = p.getFileName().toString();
+      if (passes > 1) o.println(name + ": CPU ms per pass: " + cpu);
       o.println(String.format(Locale.ROOT, "%-36s %6d %8d %8d %8d %7d | %9s %-16s | %9s %-16s | %9s %-16s%s",
           name, r.schedules(), r.states(), r.generatedStates(), r.distinctStates(), r.cpuNanos() / 1_000_000,
           fmt(r.statesPerSecond()), mark(r.statesPerCpuSecond()), fmt(r.generatedStatesPerSecond()),
