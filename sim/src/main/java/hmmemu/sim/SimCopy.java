@@ -27,6 +27,9 @@ public final class SimCopy {
   /** Lambdas being rebuilt (their captured values are being copied): where a reference to each must be patched. */
   private final IdentityHashMap<Object, List<Runnable>> pending = new IdentityHashMap<>();
   private long objects;
+  /** Array slots copied (primitive and reference), and the longest array met. */
+  private long slots;
+  private long longest;
 
   private SimCopy() {}
 
@@ -37,11 +40,14 @@ public final class SimCopy {
   @SuppressWarnings("unchecked")
   public static <T> T copyOf(T root) { return (T) new SimCopy().copy(root); }
 
-  /** As {@link #copyOf}, also returning how many objects were copied (the rest was shared). */
+  /**
+   * As {@link #copyOf}, also returning how many objects were copied (the rest was shared), the array slots copied
+   * and the longest array: {copy, objects, slots, longest}.
+   */
   public static Object[] copyCounting(Object root) {
     SimCopy c = new SimCopy();
     Object out = c.copy(root);
-    return new Object[] {out, c.objects};
+    return new Object[] {out, c.objects, c.slots, c.longest};
   }
 
   private static sun.misc.Unsafe unsafe() {
@@ -185,6 +191,9 @@ public final class SimCopy {
   }
 
   private Object array(Object o, Class<?> c) {
+    int len = Array.getLength(o);
+    slots += len;
+    longest = Math.max(longest, len);
     if (c.getComponentType().isPrimitive()) {
       Object n = o instanceof long[] a ? a.clone() : o instanceof int[] a ? a.clone() : o instanceof boolean[] a
           ? a.clone() : o instanceof byte[] a ? a.clone() : o instanceof short[] a ? a.clone() : o instanceof char[] a

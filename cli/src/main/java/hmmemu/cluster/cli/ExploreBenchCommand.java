@@ -104,9 +104,10 @@ final class ExploreBenchCommand implements Callable<Integer> {
       double pointMicros = r.cpuNanos() / 1e3 / Math.max(1, r.states());
       double replayPerGenerated = (double) (r.states() - r.generatedStates()) / Math.max(1, r.generatedStates());
       o.println(String.format(Locale.ROOT, "%-36s snapshot probe: a deep copy of the simulator at a choice point "
-          + "costs %.1f µs of CPU (%d objects; %d copies over the %d choice points of the seeded schedule); a choice "
+          + "costs %.1f µs of CPU (%d objects, %d array slots, the longest array %d; %d copies over the %d choice "
+          + "points of the seeded schedule); a choice "
           + "point run costs %.1f µs, and the search replayed %.1f of them per state generated (%.1f µs)", "",
-          copyMicros, cp[3], cp[1], cp[0], pointMicros, replayPerGenerated, replayPerGenerated * pointMicros));
+          copyMicros, cp[3], cp[4], cp[5], cp[1], cp[0], pointMicros, replayPerGenerated, replayPerGenerated * pointMicros));
       if (js.length() > 1) js.append(", ");
       js.append(RunCommand.quote(name)).append(": {\"schedules\": ").append(r.schedules())
           .append(", \"states\": ").append(r.states()).append(", \"generatedStates\": ").append(r.generatedStates())

@@ -169,16 +169,22 @@ public final class Explorer {
   /**
    * What a snapshot would cost (issue 13: restoring a copy instead of replaying a prefix): runs the seeded schedule
    * and at every choice point takes a deep copy of the simulator ({@link hmmemu.sim.SimCopy}) {@code reps} times.
-   * Returns {choice points, copies, CPU ns of all copies, objects copied per copy (the last)}; the copies are only
+   * Returns {choice points, copies, CPU ns of all copies, and of the last copy: objects copied, array slots copied,
+   * the longest array}; the copies are only
    * measured, the run goes on from the original. Emulator-only host mechanism.
    */
   public long[] copyProbe(int reps) {
-    long[] out = new long[4];
+    long[] out = new long[6];
     final class Probe implements ScheduleRun.Strategy, ScheduleRun.SeesSim {
       @Override
       public void at(hmmemu.sim.Sim sim) {
         long c0 = cpuNow();
-        for (int i = 0; i < reps; i++) out[3] = (Long) hmmemu.sim.SimCopy.copyCounting(sim)[1];
+        for (int i = 0; i < reps; i++) {
+          Object[] c = hmmemu.sim.SimCopy.copyCounting(sim);
+          out[3] = (Long) c[1];
+          out[4] = (Long) c[2];
+          out[5] = (Long) c[3];
+        }
         out[2] += cpuNow() - c0;
         out[1] += reps;
       }
