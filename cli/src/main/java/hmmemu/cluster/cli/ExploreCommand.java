@@ -56,7 +56,8 @@ final class ExploreCommand implements Callable<Integer> {
   boolean noShrink;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
       + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"states\", \"distinctStatesPerSecond\", "
-      + "\"distinctStatesPerCpuSecond\", \"choicePoints\": {kind: count}, "
+      + "\"distinctStatesPerCpuSecond\", \"generatedStates\", \"generatedStatesPerSecond\", "
+      + "\"generatedStatesPerCpuSecond\", \"choicePoints\": {kind: count}, "
       + "\"failure\": null | {\"kind\", \"schedule\", \"shrunkFile\", \"shrunkSteps\", \"scheduleNumber\", "
       + "\"shrunkDeviations\"}}.")
   boolean json;
@@ -94,7 +95,10 @@ final class ExploreCommand implements Callable<Integer> {
         + r.distinctStates() + " distinct, " + fmt(r.statesPerSecond()) + " states/s ("
         + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms"
         + (r.cpuNanos() > 0 ? "; " + fmt(r.statesPerCpuSecond()) + " states per CPU second of the exploring thread ("
-        + r.cpuNanos() / 1_000_000 + " ms of CPU)" : ""));
+        + r.cpuNanos() / 1_000_000 + " ms of CPU)" : "")
+        + (r.generatedStates() != r.states() ? "; " + r.generatedStates() + " states generated (without the "
+        + (r.states() - r.generatedStates()) + " replayed): " + fmt(r.generatedStatesPerSecond()) + "/s"
+        + (r.cpuNanos() > 0 ? ", " + fmt(r.generatedStatesPerCpuSecond()) + " per CPU second" : "") : ""));
     Explorer.Shrunk s = null;
     String shrunkFile = null;
     if (r.failure() == null) {
@@ -135,6 +139,10 @@ final class ExploreCommand implements Callable<Integer> {
           .append(", \"states\": ").append(r.states())
           .append(", \"distinctStatesPerSecond\": ").append(fmt(r.distinctStatesPerSecond()))
           .append(", \"distinctStatesPerCpuSecond\": ").append(fmt(r.distinctStatesPerCpuSecond()))
+          // generated states: the TLC-like count, without the choice points of replayed prefixes
+          .append(", \"generatedStates\": ").append(r.generatedStates())
+          .append(", \"generatedStatesPerSecond\": ").append(fmt(r.generatedStatesPerSecond()))
+          .append(", \"generatedStatesPerCpuSecond\": ").append(fmt(r.generatedStatesPerCpuSecond()))
           .append(", \"choicePoints\": {");
       String sep = "";
       for (java.util.Map.Entry<String, Long> k : r.choicePoints().entrySet()) {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "hmm-emu", mixinStandardHelpOptions = true, version = "hmm-emu 0.1.0",
     description = "Emulates Linux HMM device-exclusive PTEs between a host CPU and GPU devices on a Pekko cluster.",
     subcommands = {DemoCommand.class, NodeCommand.class, ClusterCommand.class, InjectCommand.class, StatusCommand.class,
-        SweepCommand.class, RunCommand.class, MutantsCommand.class, SimCommand.class, ExploreCommand.class, BenchCommand.class, ReportCommand.class,
+        SweepCommand.class, RunCommand.class, MutantsCommand.class, SimCommand.class, ExploreCommand.class, ExploreBenchCommand.class, BenchCommand.class, ReportCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ExploreJsonTest {
   static final String B = "../scenarios/explore/b-no-folio-lock-progress.conf";
 
-  private static List<String> run(String... args) {
+  private static List<String> run(String... args) { return run(1, args); }
+
+  private static List<String> run(int exit, String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -35,7 +37,7 @@ class ExploreJsonTest {
       System.setErr(oldErr);
     }
     List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
-    assertEquals(1, code, String.join("\n", lines));
+    assertEquals(exit, code, String.join("\n", lines));
     return lines;
   }
 
@@ -62,5 +64,18 @@ class ExploreJsonTest {
     assertTrue(n.find(), json);
     assertTrue(Integer.parseInt(n.group(1)) <= 200 && Integer.parseInt(n.group(2)) > 0, json);
     assertTrue(String.join("\n", lines).contains("G's driver fault loop failed"), String.join("\n", lines));
+  }
+
+  @Test
+  void exploreBenchCountsGeneratedStatesApartAndProbesASnapshot() {
+    List<String> lines = run(0, "explore-bench", B, "--budget", "40", "--depth", "2", "--json");
+    String json = lines.get(lines.size() - 1);
+    Matcher m = Pattern.compile("\"states\": (\\d+), \"generatedStates\": (\\d+), \"distinctStates\": (\\d+)")
+        .matcher(json);
+    assertTrue(m.find(), json);
+    long states = Long.parseLong(m.group(1)), generated = Long.parseLong(m.group(2));
+    assertTrue(generated < states && generated >= Long.parseLong(m.group(3)), json);
+    assertTrue(json.contains("\"copyObjects\": ") && !json.contains("\"copyObjects\": 0,"), json);
+    assertTrue(String.join("\n", lines).contains("MISSED") || String.join("\n", lines).contains("*"), json);
   }
 }

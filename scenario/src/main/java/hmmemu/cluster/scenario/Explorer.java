@@ -55,10 +55,18 @@ public final class Explorer {
    * distinct state keys among them; {@code cpuNanos}: the CPU time of the exploring thread (-1 when the JVM does
    * not measure it), which on a loaded machine says more about the search's cost than the wall time;
    * {@code choicePoints}: the choice points visited (as {@code states}) per kind ({@link ScheduleRun#pointKind}:
-   * link, link-vs-other, other, start-order, start-gap), in first-seen order.
+   * link, link-vs-other, other, start-order, start-gap), in first-seen order. {@code generatedStates}: the states
+   * the search generated, the TLC-like count: every choice point of a random or PCT run, and of an exhaustive run
+   * only those past its replayed prefix (the stateless search re-runs each schedule's prefix from the start, and a
+   * replayed choice point is work, not a state generated; {@code states - generatedStates} of them were replayed).
    */
   public record Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
-      boolean exhausted, Failure failure, long cpuNanos, Map<String, Long> choicePoints) {
+      boolean exhausted, Failure failure, long cpuNanos, Map<String, Long> choicePoints, long generatedStates) {
+    public Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
+        boolean exhausted, Failure failure, long cpuNanos, Map<String, Long> choicePoints) {
+      this(strategy, schedules, states, distinctStates, wallNanos, exhausted, failure, cpuNanos, choicePoints, states);
+    }
+
     public Report(Strategy strategy, int schedules, long states, long distinctStates, long wallNanos,
         boolean exhausted, Failure failure, long cpuNanos) {
       this(strategy, schedules, states, distinctStates, wallNanos, exhausted, failure, cpuNanos, Map.of());
@@ -73,6 +81,12 @@ public final class Explorer {
 
     /** States per second of the exploring thread's CPU time (0 when not measured). */
     public double statesPerCpuSecond() { return cpuNanos <= 0 ? 0 : states / (cpuNanos / 1e9); }
+
+    /** Generated states (the TLC-like count, without replayed prefixes) per second of wall time. */
+    public double generatedStatesPerSecond() { return wallNanos == 0 ? 0 : generatedStates / (wallNanos / 1e9); }
+
+    /** Generated states per second of the exploring thread's CPU time (0 when not measured). */
+    public double generatedStatesPerCpuSecond() { return cpuNanos <= 0 ? 0 : generatedStates / (cpuNanos / 1e9); }
 
     public double distinctStatesPerSecond() { return wallNanos == 0 ? 0 : distinctStates / (wallNanos / 1e9); }
 
@@ -152,6 +166,36 @@ public final class Explorer {
     return run((point, key, e) -> point < schedule.length ? Math.min(schedule[point], e.size() - 1) : 0);
   }
 
+  /**
+   * What a snapshot would cost (issue 13: restoring a copy instead of replaying a prefix): runs the seeded schedule
+   * and at every choice point takes a deep copy of the simulator ({@link hmmemu.sim.SimCopy}) {@code reps} times.
+   * Returns {choice points, copies, CPU ns of all copies, and of the last copy: objects copied, array slots copied,
+   * the longest array}; the copies are only
+   * measured, the run goes on from the original. Emulator-only host mechanism.
+   */
+  public long[] copyProbe(int reps) {
+    long[] out = new long[6];
+    final class Probe implements ScheduleRun.Strategy, ScheduleRun.SeesSim {
+      @Override
+      public void at(hmmemu.sim.Sim sim) {
+        long c0 = cpuNow();
+        for (int i = 0; i < reps; i++) {
+          Object[] c = hmmemu.sim.SimCopy.copyCounting(sim);
+          out[3] = (Long) c[1];
+          out[4] = (Long) c[2];
+          out[5] = (Long) c[3];
+        }
+        out[2] += cpuNow() - c0;
+        out[1] += reps;
+      }
+
+      @Override
+      public int choose(int point, long key, Scheduler.Enabled e) { return 0; }
+    }
+    out[0] = search(new Probe()).choices().size();
+    return out;
+  }
+
   /** Explores with {@code strategy} for at most {@code budget} schedules; {@code depth} <= 0 takes the default. */
   public Report explore(Strategy strategy, int budget, int depth) {
     long t0 = System.nanoTime();
@@ -165,7 +209,7 @@ public final class Explorer {
     long c1 = cpuNow();
     return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
         r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0, java.util.Collections.unmodifiableMap(
-            new java.util.LinkedHashMap<>(pointKinds)));
+            new java.util.LinkedHashMap<>(pointKinds)), r.generatedStates());
   }
 
   /** The choice points of the current exploration per kind (Report#choicePoints). */
@@ -244,6 +288,7 @@ public final class Explorer {
   private Report exhaustive(int budget, int maxDeviations) {
     Map<Long, Integer> visited = new HashMap<>(); // state key -> fewest deviations it was reached with
     long states = 0;
+    long generated = 0; // the choice points past each run's replayed prefix
     int[] prefix = new int[0];
     for (int n = 1; n <= budget; n++) {
       final int[] p = prefix;
@@ -262,9 +307,10 @@ public final class Explorer {
       });
       countKinds(o);
       states += o.choices().size();
+      generated += Math.max(0, o.choices().size() - p.length);
       if (o.failed()) {
-        return new Report(Strategy.EXHAUSTIVE, n, states, visited.size(), 0, false,
-            new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
+        return exhaustiveReport(n, states, visited.size(), false, new Failure(o.kind(), o.failures().get(0),
+            o.schedule(), n), generated);
       }
       // the lexicographic successor within the deviation bound
       List<ScheduleRun.Choice> cs = o.choices();
@@ -278,12 +324,17 @@ public final class Explorer {
           break;
         }
       }
-      if (next < 0) return new Report(Strategy.EXHAUSTIVE, n, states, visited.size(), 0, true, null);
+      if (next < 0) return exhaustiveReport(n, states, visited.size(), true, null, generated);
       prefix = new int[next + 1];
       for (int i = 0; i < next; i++) prefix[i] = cs.get(i).taken();
       prefix[next] = cs.get(next).taken() + 1;
     }
-    return new Report(Strategy.EXHAUSTIVE, budget, states, visited.size(), 0, false, null);
+    return exhaustiveReport(budget, states, visited.size(), false, null, generated);
+  }
+
+  private static Report exhaustiveReport(int schedules, long states, long distinct, boolean exhausted, Failure f,
+      long generated) {
+    return new Report(Strategy.EXHAUSTIVE, schedules, states, distinct, 0, exhausted, f, -1, Map.of(), generated);
   }
 
 

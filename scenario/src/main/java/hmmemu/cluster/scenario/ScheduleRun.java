@@ -94,6 +94,12 @@ final class ScheduleRun {
     @Override public void clearFaults() { inner.clearFaults(); }
   }
 
+  /** A strategy that also sees the simulator itself at each choice point (a probe: {@link Explorer#copyProbe}). */
+  interface SeesSim {
+    /** Called at each choice point before the strategy chooses. */
+    void at(Sim sim);
+  }
+
   /** What a strategy sees at a choice point. */
   interface Strategy {
     /** The index to take at choice point {@code point} (0-based in this run) among {@code e}, in state {@code key}. */
@@ -229,6 +235,7 @@ final class ScheduleRun {
       long[] draws = {0};
       host.sim().scheduler((sim, e) -> {
         BlockChoice b = e instanceof BlockChoice x ? x : null;
+        if (strategy instanceof SeesSim probe) probe.at(sim);
         long key = sim.stateKey();
         if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
         int c = strategy.choose(choices.size(), key, e);

@@ -53,4 +53,16 @@ class ExplorerTest {
     assertEquals(a.traceHash(), b.traceHash());
     assertEquals(a.failures(), b.failures());
   }
+
+  @Test
+  void exhaustiveSearchCountsTheStatesItGeneratedApartFromReplayedPrefixes() {
+    Scenario s = ScenarioParser.parse(Path.of("..", "scenarios", "explore", "b-no-folio-lock-progress.conf"));
+    Explorer.Report r = new Explorer(s, 1, BASE).explore(Explorer.Strategy.EXHAUSTIVE, 300, 2);
+    assertTrue(r.schedules() > 1, "several schedules: " + r.schedules());
+    // every distinct state was first met past a replayed prefix, and the prefixes replayed choice points
+    assertTrue(r.generatedStates() >= r.distinctStates(), r.generatedStates() + " < " + r.distinctStates());
+    assertTrue(r.generatedStates() < r.states(), r.generatedStates() + " >= " + r.states());
+    Explorer.Report pct = new Explorer(s, 1, BASE).explore(Explorer.Strategy.PCT, 20, 0);
+    assertEquals(pct.states(), pct.generatedStates(), "PCT replays nothing");
+  }
 }
