@@ -101,37 +101,96 @@ public final class ScenarioRunner {
   }
 
   private static CaseResult runOnce(Scenario scenario, Options options, hmmemu.report.RunRecorder recorder) {
-    long started = System.nanoTime();
-    Verdict verdict = new Verdict(scenario);
+    return runOn(scenario, new ScenarioCluster(scenario, options), false, null, recorder, null);
+  }
+
+  /**
+   * A scenario's own fresh cluster, started ahead of its run (an emulator-only host mechanism): a suite of files
+   * starts the next file's cluster while the current file runs ({@link #prepare}, {@link #run(Prepared,
+   * java.util.concurrent.Executor)}). The cluster is made for this file alone, as {@link #run(Scenario, Options)}
+   * makes it; only when it starts changes. A start that failed is the run's set-up failure, with the same line.
+   */
+  public static final class Prepared {
+    private final Scenario scenario;
+    private final ScenarioCluster cluster;
+    private final RuntimeException startFailure;
+
+    private Prepared(Scenario scenario, ScenarioCluster cluster, RuntimeException startFailure) {
+      this.scenario = scenario;
+      this.cluster = cluster;
+      this.startFailure = startFailure;
+    }
+
+    /** The scenario the cluster was started for. */
+    public Scenario scenario() { return scenario; }
+
+    /** Stops the cluster of a file whose run never came; safe after a failed start. */
+    public void discard() { cluster.stop(); }
+  }
+
+  /**
+   * Starts {@code scenario}'s fresh cluster now, for a later {@link #run(Prepared, java.util.concurrent.Executor)};
+   * null for a file with several kernel profiles (each profile's run starts a cluster of its own: use
+   * {@link #run(Scenario, Options)}). Never throws for a cluster that does not start (the run reports it).
+   */
+  public static Prepared prepare(Scenario scenario, Options options) {
+    if (scenario.profiles().size() > 1) return null;
     ScenarioCluster cluster = new ScenarioCluster(scenario, options);
+    try {
+      cluster.start();
+      return new Prepared(scenario, cluster, null);
+    } catch (RuntimeException e) {
+      return new Prepared(scenario, cluster, e);
+    }
+  }
+
+  /**
+   * Runs a {@link #prepare}d scenario on its cluster and returns its verdict, as {@link #run(Scenario, Options)}
+   * does; the cluster's stop (after the verdict, which it cannot change) goes to {@code closer}, e.g. a thread that
+   * closes one file's cluster while the next file runs (null: stopped before the verdict is taken, as
+   * {@link #run(Scenario, Options)} does). Never throws for a failing or stuck scenario.
+   */
+  public static CaseResult run(Prepared prepared, java.util.concurrent.Executor closer) {
+    return runOn(prepared.scenario, prepared.cluster, true, prepared.startFailure, null, closer);
+  }
+
+  private static CaseResult runOn(Scenario scenario, ScenarioCluster cluster, boolean started,
+      RuntimeException startFailure, hmmemu.report.RunRecorder recorder, java.util.concurrent.Executor closer) {
+    long begun = System.nanoTime();
+    Verdict verdict = new Verdict(scenario);
     StepExecutor steps = new StepExecutor(scenario, cluster, verdict);
     cluster.onCrash(steps::crashed);
     try {
-      cluster.start();
-      cluster.record(recorder);
-      cluster.setUp(scenario);
-      cluster.startFaults();
-      for (Scenario.Step step : scenario.steps()) steps.runStep(step);
-      cluster.finishFaults(verdict);
-      steps.finish();
-      verdict.expectNoViolations(() -> cluster.checker().violations());
-    } catch (ScenarioCluster.SetupFailure e) {
-      verdict.fail(e.getMessage());
-    } catch (RuntimeException e) {
-      verdict.fail(scenario.file() + ":1: the run failed: " + e);
+      try {
+        if (startFailure != null) throw startFailure;
+        if (!started) cluster.start();
+        cluster.record(recorder);
+        cluster.setUp(scenario);
+        cluster.startFaults();
+        for (Scenario.Step step : scenario.steps()) steps.runStep(step);
+        cluster.finishFaults(verdict);
+        steps.finish();
+        verdict.expectNoViolations(() -> cluster.checker().violations());
+      } catch (ScenarioCluster.SetupFailure e) {
+        verdict.fail(e.getMessage());
+      } catch (RuntimeException e) {
+        verdict.fail(scenario.file() + ":1: the run failed: " + e);
+      } finally {
+        try {
+          steps.releasePauses();
+        } catch (RuntimeException e) { // across JVMs a node may not answer any more; the run is over anyway
+          System.err.println(scenario.file() + ": releasing the pause points failed: " + e.getMessage());
+        }
+        try {
+          cluster.stopRecording();
+        } catch (RuntimeException e) { // the record is an observation: it does not change the verdict
+          System.err.println(scenario.file() + ": the run record could not be taken: " + e.getMessage());
+        }
+        if (closer == null) cluster.stop();
+      }
+      return verdict.result((System.nanoTime() - begun) / 1_000_000);
     } finally {
-      try {
-        steps.releasePauses();
-      } catch (RuntimeException e) { // across JVMs a node may not answer any more; the run is over anyway
-        System.err.println(scenario.file() + ": releasing the pause points failed: " + e.getMessage());
-      }
-      try {
-        cluster.stopRecording();
-      } catch (RuntimeException e) { // the record is an observation: it does not change the verdict
-        System.err.println(scenario.file() + ": the run record could not be taken: " + e.getMessage());
-      }
-      cluster.stop();
+      if (closer != null) closer.execute(cluster::stop); // after the verdict was taken: nothing changes it now
     }
-    return verdict.result((System.nanoTime() - started) / 1_000_000);
   }
 }
