@@ -95,8 +95,8 @@ class ScenarioCasesTest {
    * and closed on {@link #CLOSER} while the file after it runs: a file's run mostly waits on wall time, so the next
    * start and the last close hide in it. Nothing is shared between two files' clusters (each is new ActorSystems on
    * new ports, with its own checker, link and model clock); {@link ScenarioRunner#prepare} makes exactly the cluster
-   * {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would make. A file with several kernel profiles runs
-   * as before (a cluster per profile, started in its own run).
+   * {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would make (for a file with several kernel
+   * profiles: its first profile's; the next profile's is started while the one before runs).
    */
   private static final class Ahead {
     private final List<Path> files;
@@ -105,7 +105,7 @@ class ScenarioCasesTest {
 
     Ahead(List<Path> files) { this.files = files; }
 
-    /** File {@code i}'s cluster (started ahead, or now), then file i+1's start on {@link #STARTER}; null: run plainly. */
+    /** File {@code i}'s cluster (started ahead, or now), then file i+1's start on {@link #STARTER}. */
     ScenarioRunner.Prepared take(int i) {
       CompletableFuture<ScenarioRunner.Prepared> mine = started.remove(i);
       if (mine != null) UNUSED.remove(mine);
@@ -143,7 +143,7 @@ class ScenarioCasesTest {
   static void closeEveryCluster() throws InterruptedException {
     for (CompletableFuture<ScenarioRunner.Prepared> f : UNUSED) {
       ScenarioRunner.Prepared p = f.join();
-      if (p != null) CLOSER.execute(p::discard);
+      CLOSER.execute(p::discard);
     }
     CLOSER.shutdown();
     assertTrue(CLOSER.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS),
@@ -179,7 +179,7 @@ class ScenarioCasesTest {
         Duration.ofSeconds(30), 1.0);
   }
 
-  /** {@code file}'s fresh cluster, started now (null for a file with several kernel profiles). */
+  /** {@code file}'s fresh cluster, started now. */
   static ScenarioRunner.Prepared prepare(Path file) {
     Scenario scenario = ScenarioParser.parse(file);
     return ScenarioRunner.prepare(scenario, options(scenario));
@@ -187,9 +187,8 @@ class ScenarioCasesTest {
 
   private static void runCase(Path file, CompletableFuture<List<SimScenarioRunner.Result>> sims, Ahead ahead, int i) {
     ScenarioRunner.Prepared prepared = ahead.take(i);
-    Scenario scenario = prepared != null ? prepared.scenario() : ScenarioParser.parse(file);
-    CaseResult r = prepared != null ? ScenarioRunner.run(prepared, CLOSER)
-        : ScenarioRunner.run(scenario, options(scenario));
+    Scenario scenario = prepared.scenario();
+    CaseResult r = ScenarioRunner.run(prepared, CLOSER);
     agree(file, r, sims.join());
     assertTrue(r.ok(), () -> (scenario.caseId() == null ? "" : scenario.caseId() + " ") + scenario.name() + ": "
         + r.failures().size() + " failed expectation(s):\n  " + String.join("\n  ", r.failures()));
