@@ -140,8 +140,7 @@ public final class ProcessCluster implements ClusterHandle {
   private void launch(Child c) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xss4m");
-    cmd.add("-XX:+UseSerialGC");
+    cmd.addAll(ChildJvmFlags.fromEnv());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("hmmemu.cluster.cli.Main");

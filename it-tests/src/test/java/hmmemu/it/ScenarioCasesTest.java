@@ -27,7 +27,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Every scenario file of scenarios/cases (docs/SCENARIOS.md C01-C20 and variants) and of scenarios/faults (one per
  * link fault kind, docs/FAULTS.md) runs as one dynamic test on a fresh
- * embedded cluster of ActorTestKit-made systems with serialize-messages on. Each expectation states the kernel's
+ * embedded cluster of ActorTestKit-made systems with serialize-messages on (started while the file before it runs,
+ * closed while the file after it runs: {@link Ahead}). Each expectation states the kernel's
  * outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
  * (a stuck step is reported as a deadlock, never a hang) and uses no sleeps. {@code -Dhmm.scenario=c05} runs only
  * the files whose name contains that text.
@@ -84,8 +85,69 @@ class ScenarioCasesTest {
     Config base = ConfigFactory.load("application-test");
     List<CompletableFuture<List<SimScenarioRunner.Result>>> sims = new ArrayList<>();
     for (Path f : files) sims.add(CompletableFuture.supplyAsync(() -> simRuns(f, base), SIM));
+    Ahead ahead = new Ahead(files);
     return java.util.stream.IntStream.range(0, files.size()).mapToObj(i -> DynamicTest.dynamicTest(
-        files.get(i).getFileName().toString(), () -> runCase(files.get(i), sims.get(i))));
+        files.get(i).getFileName().toString(), () -> runCase(files.get(i), sims.get(i), ahead, i)));
+  }
+
+  /**
+   * Each file's own fresh cluster is started while the file before it runs (one ahead at most, on {@link #STARTER}),
+   * and closed on {@link #CLOSER} while the file after it runs: a file's run mostly waits on wall time, so the next
+   * start and the last close hide in it. Nothing is shared between two files' clusters (each is new ActorSystems on
+   * new ports, with its own checker, link and model clock); {@link ScenarioRunner#prepare} makes exactly the cluster
+   * {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would make (for a file with several kernel
+   * profiles: its first profile's; the next profile's is started while the one before runs).
+   */
+  private static final class Ahead {
+    private final List<Path> files;
+    private final java.util.Map<Integer, CompletableFuture<ScenarioRunner.Prepared>> started =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    Ahead(List<Path> files) { this.files = files; }
+
+    /** File {@code i}'s cluster (started ahead, or now), then file i+1's start on {@link #STARTER}. */
+    ScenarioRunner.Prepared take(int i) {
+      CompletableFuture<ScenarioRunner.Prepared> mine = started.remove(i);
+      if (mine != null) UNUSED.remove(mine);
+      ScenarioRunner.Prepared p = mine != null ? mine.join() : prepare(files.get(i));
+      if (i + 1 < files.size() && !started.containsKey(i + 1)) {
+        Path next = files.get(i + 1);
+        CompletableFuture<ScenarioRunner.Prepared> f = CompletableFuture.supplyAsync(() -> prepare(next), STARTER);
+        UNUSED.add(f);
+        started.put(i + 1, f);
+      }
+      return p;
+    }
+  }
+
+  /** Started clusters whose file's test did not run (a filtered run): closed after the class. */
+  static final java.util.Set<CompletableFuture<ScenarioRunner.Prepared>> UNUSED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** One thread that starts the next file's cluster ahead (a daemon). */
+  static final java.util.concurrent.ExecutorService STARTER = daemon("scenario-cases-start");
+
+  /** One thread that closes each file's cluster after its verdict (a daemon; drained after the class). */
+  static final java.util.concurrent.ExecutorService CLOSER = daemon("scenario-cases-close");
+
+  private static java.util.concurrent.ExecutorService daemon(String name) {
+    return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Every cluster is closed before the next test class starts (bounded: a system not closed by then is abandoned). */
+  @org.junit.jupiter.api.AfterAll
+  static void closeEveryCluster() throws InterruptedException {
+    for (CompletableFuture<ScenarioRunner.Prepared> f : UNUSED) {
+      ScenarioRunner.Prepared p = f.join();
+      CLOSER.execute(p::discard);
+    }
+    CLOSER.shutdown();
+    assertTrue(CLOSER.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS),
+        "the scenario files' clusters did not close within 120 s");
   }
 
   /** The simulator's runs of {@code file}: seed 1, or seeds 1-3 for the files of {@link #MORE_SEEDS}. */
@@ -109,17 +171,24 @@ class ScenarioCasesTest {
       + "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2s\n"
       + "pekko.cluster.split-brain-resolver.stable-after = 2s\n");
 
-  private static void runCase(Path file, CompletableFuture<List<SimScenarioRunner.Result>> sims) {
-    Scenario scenario = ScenarioParser.parse(file);
+  /** The options a file's cluster is made with: FAST_DOWNING for a file that crashes a node. */
+  static ScenarioRunner.Options options(Scenario scenario) {
     Config base = ConfigFactory.load("application-test");
     Config clusterBase = scenario.crashes() ? FAST_DOWNING.withFallback(base) : base;
-    List<ActorTestKit> kits = new ArrayList<>();
-    ScenarioRunner.Options options = new ScenarioRunner.Options(clusterBase, (name, config) -> {
-      ActorTestKit kit = ActorTestKit.create(name, config);
-      kits.add(kit);
-      return kit.system();
-    }, Duration.ofSeconds(30), 1.0);
-    CaseResult r = ScenarioRunner.run(scenario, options);
+    return new ScenarioRunner.Options(clusterBase, (name, config) -> ActorTestKit.create(name, config).system(),
+        Duration.ofSeconds(30), 1.0);
+  }
+
+  /** {@code file}'s fresh cluster, started now. */
+  static ScenarioRunner.Prepared prepare(Path file) {
+    Scenario scenario = ScenarioParser.parse(file);
+    return ScenarioRunner.prepare(scenario, options(scenario));
+  }
+
+  private static void runCase(Path file, CompletableFuture<List<SimScenarioRunner.Result>> sims, Ahead ahead, int i) {
+    ScenarioRunner.Prepared prepared = ahead.take(i);
+    Scenario scenario = prepared.scenario();
+    CaseResult r = ScenarioRunner.run(prepared, CLOSER);
     agree(file, r, sims.join());
     assertTrue(r.ok(), () -> (scenario.caseId() == null ? "" : scenario.caseId() + " ") + scenario.name() + ": "
         + r.failures().size() + " failed expectation(s):\n  " + String.join("\n  ", r.failures()));
