@@ -202,13 +202,22 @@ public final class Sim implements LinkStage.Host {
   }
 
   /**
-   * Turns on the detector of deadline spins whose state repeats ({@link FastForward}: diagnostics only, it pictures the
-   * state and changes nothing; there is no jump yet). Call before anything runs.
+   * Turns on the fast-forward of deadline spins whose state repeats ({@link FastForward}: it detects a periodic
+   * state and jumps over whole periods; {@link FastForward#jumps} says where). Call before anything runs.
    */
   public FastForward fastForward() {
     if (ff == null) ff = new FastForward(this);
     return ff;
   }
+
+  /** The fast-forward, or null when it is off. */
+  public FastForward fastForwardOrNull() { return ff; }
+
+  /** The agenda (for the fast-forward's jump). */
+  EventQueue agenda() { return agenda; }
+
+  /** Folds a record of a jump into the trace hash (a public record: {@link FastForward.Jump}). */
+  void foldJump(Object record) { if (hashTrace) hash.add(0, new long[0], nowMicros(), record); }
 
   /** Replaces the link stage (e.g. the pure DataLink); call before anything runs. */
   public void linkStage(LinkStage stage) { this.link = stage; }
@@ -306,6 +315,7 @@ public final class Sim implements LinkStage.Host {
     if (atNanos < now) throw new IllegalStateException("event scheduled in the past: " + atNanos + " < " + now);
     e.atNanos = atNanos;
     e.tie = rng.nextLong();
+    e.draw = rng.draws();
     if (e.source == 0) e.source = -(++scheduled); // a source of its own (negative: never a lane's key)
     agenda.add(e);
   }
@@ -327,6 +337,7 @@ public final class Sim implements LinkStage.Host {
       if (fired >= limit) return false;
       if (scheduler == null) {
         agenda.poll();
+        if (ff != null) ff.polled(e, agenda.peek());
       } else {
         e = choices.pick(this, agenda, untilNanos, scheduler, chooseAll);
         agenda.remove(e);
@@ -335,7 +346,7 @@ public final class Sim implements LinkStage.Host {
       lastFiredAt = now;
       fired++;
       e.fire();
-      if (ff != null && ff.due) ff.boundary();
+      if (ff != null && ff.due) ff.boundary(untilNanos, limit);
     }
     return true;
   }
