@@ -62,6 +62,7 @@ public final class FastForward {
       Map.entry("hmmemu.gpu.core.driver.Subscription#seq", "the driver's copy of a subscription's seq"),
       Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#seq", "read_begin's seq, compared with the notifier's"),
       Map.entry("hmmemu.checker.NotifierShadow$SubSeq#lastCheckedSubSeq", "the checker's last read_retry seq"),
+      Map.entry("hmmemu.checker.NotifierShadow$SubSeq#installSeqsUnjudged", "the checker's seqs of installs to judge"),
       Map.entry("hmmemu.gpu.core.device.DeviceIds#reqCounter", "the driver's reqIds: the next one"),
       Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#pendingReqId", "the driver's reqId awaited"),
       Map.entry("hmmemu.gpu.core.driver.NouveauFault#exclusiveReqId", "the driver's make_device_exclusive reqId"),
@@ -82,6 +83,18 @@ public final class FastForward {
       Map.entry("hmmemu.sim.ModeledLinkStage$Copy#seq", "link lane sequence numbers of messages in flight"),
       Map.entry("hmmemu.sim.ModeledLinkStage$Lane#nextSeq", "link lane sequence numbers: the next one"),
       Map.entry("hmmemu.sim.ModeledLinkStage$Lane#expected", "link lane sequence numbers: the next one in order"));
+
+  /**
+   * Identity fields of the protocol's messages and trace records (a message in flight, a record the checker keeps):
+   * reqIds, invalidation ids, notifier seqs, vector clocks, whatever record carries them.
+   */
+  private static final java.util.regex.Pattern IDENTITY_RECORD = java.util.regex.Pattern.compile(
+      "hmmemu\\.protocol\\.(msg\\.HmmProtocol\\$[A-Za-z]+|trace\\.Trace\\$[A-Za-z]+|trace\\.Stamped)#(reqId|invId|seq|subSeq|vc)");
+
+  /** Whether a site is one of an identity family ({@link #IDENTITY}, or a protocol record's id field). */
+  static boolean identity(String site) {
+    return IDENTITY.containsKey(site) || IDENTITY_RECORD.matcher(site).matches();
+  }
 
   /**
    * Moving leaves advanced by n x their delta per period: model time in ns (an agenda instant also gets the tie the
@@ -271,7 +284,7 @@ public final class FastForward {
     if (firedLimit != Long.MAX_VALUE && firedPer > 0) nMax = Math.min(nMax, (firedLimit - sim.fired()) / firedPer - MARGIN);
     long[] delta = new long[size];
     byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only)
-    boolean linkMoves = false;
+    boolean linkMoves = false, oddSeq = false;
     java.util.Set<String> unwritable = new java.util.TreeSet<>(), uneven = new java.util.TreeSet<>(),
         unknown = new java.util.TreeSet<>();
     for (int i = 0; i < size; i++) {
@@ -309,7 +322,9 @@ public final class FastForward {
         continue;
       }
       if (named) moving.merge(site + (l.writable() ? "" : " (not writable)"), "+" + d, (x, y) -> x.equals(y) ? x : x + "," + y);
-      if (IDENTITY.containsKey(site)) {
+      if (identity(site)) {
+        // a seq's parity says whether an invalidation is in progress (mmu_interval_read_begin): shift it by even steps
+        if (site.endsWith("eq") && (d & 1) != 0) oddSeq = true;
         kind[i] = 3;
         continue;
       }
@@ -332,6 +347,7 @@ public final class FastForward {
     }
     cycles.add(new Cycle(watching, period, pNanos, List.of()));
     if (!jumpOn) return "jumps are off";
+    if (oddSeq) unit *= 2;
     long n = nMax / unit * unit;
     if (n <= 0) return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
     // the jump

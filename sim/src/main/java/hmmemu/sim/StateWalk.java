@@ -222,6 +222,8 @@ final class StateWalk {
       leaf(path, ".value", a.get(), null, null);
     } else if (o instanceof java.util.Optional<?> op) {
       walk(op.orElse(null), p(path, ".value"), null, null);
+    } else if (o instanceof java.time.Duration d) {
+      leaf(path, ".nanos", d.toNanos(), null, null);
     } else if (o instanceof java.util.BitSet b) {
       walk(b.toLongArray(), p(path, ".bits"), null, null);
     } else {
