@@ -191,7 +191,11 @@ public final class FastForward {
       Integer s = streak.remove(h.deviceId());
       if (s != null && s >= minStreak) {
         spins++;
-        if (jumpedThisLoop.getOrDefault(h.deviceId(), false)) spinsJumped++;
+        TOTAL_SPINS.increment();
+        if (jumpedThisLoop.getOrDefault(h.deviceId(), false)) {
+          spinsJumped++;
+          TOTAL_SPINS_JUMPED.increment();
+        }
       }
       jumpedThisLoop.remove(h.deviceId());
       threshold.remove(h.deviceId());
@@ -219,6 +223,7 @@ public final class FastForward {
   /** The agenda boundary after a watched failed round (runUntil's bounds: model time and the event count). */
   void boundary(long untilNanos, long firedLimit) {
     due = false;
+    if (sim.scheduler() != null) return; // an exploration picks the order: no jump
     marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties});
     if (period == 0) {
       int m = marks.size() - 1;
@@ -376,6 +381,9 @@ public final class FastForward {
     sim.agenda().rekey();
     Jump j = new Jump(watching, n * period, n * pNanos, nowNs);
     jumps.add(j);
+    TOTAL_JUMPS.increment();
+    TOTAL_ROUNDS.add(j.rounds());
+    TOTAL_NANOS.add(j.nanos());
     jumpedThisLoop.put(watching, true);
     sim.foldJump(j);
     return null;
@@ -417,6 +425,29 @@ public final class FastForward {
   private boolean named = Boolean.getBoolean("hmm.ff.named");
 
   private static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
+
+  /** Every simulator's jumps in this JVM (a host prints them with its results): thread-safe. */
+  private static final java.util.concurrent.atomic.LongAdder TOTAL_JUMPS = new java.util.concurrent.atomic.LongAdder(),
+      TOTAL_ROUNDS = new java.util.concurrent.atomic.LongAdder(), TOTAL_NANOS = new java.util.concurrent.atomic.LongAdder(),
+      TOTAL_SPINS = new java.util.concurrent.atomic.LongAdder(), TOTAL_SPINS_JUMPED = new java.util.concurrent.atomic.LongAdder();
+
+  /**
+   * The JVM's fast-forward figures so far as JSON members ({@code "fastForward": {...}}, no braces around): whether
+   * new simulators fast-forward, jumps, failed rounds and model µs skipped, spins (loops of at least MIN_STREAK
+   * failed rounds) and those with a jump. Emulator-only host reporting.
+   */
+  public static String totalsJson() {
+    return "\"fastForward\": {\"on\": " + Sim.fastForwardByDefault() + ", \"fastForwards\": " + TOTAL_JUMPS.sum()
+        + ", \"skippedRounds\": " + TOTAL_ROUNDS.sum() + ", \"skippedMicros\": " + TOTAL_NANOS.sum() / 1000
+        + ", \"spins\": " + TOTAL_SPINS.sum() + ", \"spinsJumped\": " + TOTAL_SPINS_JUMPED.sum() + "}";
+  }
+
+  /** {@link #totalsJson} as one line of text. */
+  public static String totalsLine() {
+    return "fast-forward " + (Sim.fastForwardByDefault() ? "on" : "off (--no-fast-forward)") + ": " + TOTAL_JUMPS.sum()
+        + " jumps, " + TOTAL_ROUNDS.sum() + " driver rounds (" + TOTAL_NANOS.sum() / 1_000_000 + " ms of model time) skipped; "
+        + TOTAL_SPINS_JUMPED.sum() + " of " + TOTAL_SPINS.sum() + " deadline spins jumped";
+  }
 
   /** Jumps made so far. */
   public List<Jump> jumps() { return List.copyOf(jumps); }

@@ -193,7 +193,14 @@ public final class Sim implements LinkStage.Host {
     for (int k = 1; k <= config.gpuNodes(); k++) nodes[k] = newGpuNode(k);
     this.link = new ModeledLinkStage(config.link(), config.seed(), this, null);
     this.checker = new InvariantChecker(config.switches().kernelProfile());
+    if (fastForwardByDefault()) ff = new FastForward(this);
   }
+
+  /** Whether a new simulator fast-forwards: unless {@code -Dhmm-emu.sim.fast-forward=false} (--no-fast-forward). */
+  public static boolean fastForwardByDefault() { return !"false".equals(System.getProperty("hmm-emu.sim.fast-forward")); }
+
+  /** Turns the fast-forward off (every round simulated); call before anything runs. */
+  public void noFastForward() { ff = null; }
 
   private Node newGpuNode(int k) {
     GpuNode g = new GpuNode(k, config.switches());
@@ -202,8 +209,8 @@ public final class Sim implements LinkStage.Host {
   }
 
   /**
-   * Turns on the fast-forward of deadline spins whose state repeats ({@link FastForward}: it detects a periodic
-   * state and jumps over whole periods; {@link FastForward#jumps} says where). Call before anything runs.
+   * The fast-forward of deadline spins whose state repeats ({@link FastForward}: it detects a periodic state and
+   * jumps over whole periods; {@link FastForward#jumps} says where), turned on if it was off. Call before anything runs.
    */
   public FastForward fastForward() {
     if (ff == null) ff = new FastForward(this);
@@ -213,10 +220,9 @@ public final class Sim implements LinkStage.Host {
   /** The fast-forward, or null when it is off. */
   public FastForward fastForwardOrNull() { return ff; }
 
-  /** The agenda (for the fast-forward's jump). */
   EventQueue agenda() { return agenda; }
 
-  /** Folds a record of a jump into the trace hash (a public record: {@link FastForward.Jump}). */
+  /** Folds a record of a jump ({@link FastForward.Jump}) into the trace hash. */
   void foldJump(Object record) { if (hashTrace) hash.add(0, new long[0], nowMicros(), record); }
 
   /** Replaces the link stage (e.g. the pure DataLink); call before anything runs. */

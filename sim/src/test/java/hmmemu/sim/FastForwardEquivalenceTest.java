@@ -37,6 +37,7 @@ class FastForwardEquivalenceTest {
         3_600_000_000L, Long.MAX_VALUE, null, faults, s -> {
           sim[0] = s;
           if (fastForward) ff[0] = s.fastForward();
+          else s.noFastForward();
         });
     return new Run(r, sim[0], ff[0]);
   }

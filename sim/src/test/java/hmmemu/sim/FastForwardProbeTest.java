@@ -27,6 +27,7 @@ class FastForwardProbeTest {
         3_600_000_000L, Long.MAX_VALUE, null, null, s -> {
           if (on) ff[0] = s.fastForward().minStreak(Integer.getInteger("probe.minStreak", 64))
               .jump(!"false".equals(System.getProperty("probe.jump")));
+          else s.noFastForward();
         });
     System.out.println("ok=" + r.ok() + " events=" + r.traceEvents() + " iters=" + r.driverIterations() + " timeouts="
         + r.driverTimeouts() + " model us=" + r.modelMicros() + " checked=" + r.eventsChecked() + " hash="
