@@ -213,7 +213,10 @@ public final class FastForward {
 
   /** No cycle (or a jump done): look again after as many failed rounds again as this device had. */
   private void backOff(String why) {
-    if (why != null) refusals.merge(why, 1, Integer::sum);
+    if (why != null) {
+      refusals.merge(why, 1, Integer::sum);
+      TOTAL_REFUSALS.computeIfAbsent(why, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
     int d = watching;
     int s = Math.max(streak.getOrDefault(d, minStreak), minStreak);
     threshold.put(d, 2 * s);
@@ -431,6 +434,15 @@ public final class FastForward {
       TOTAL_ROUNDS = new java.util.concurrent.atomic.LongAdder(), TOTAL_NANOS = new java.util.concurrent.atomic.LongAdder(),
       TOTAL_SPINS = new java.util.concurrent.atomic.LongAdder(), TOTAL_SPINS_JUMPED = new java.util.concurrent.atomic.LongAdder();
 
+  private static final Map<String, java.util.concurrent.atomic.LongAdder> TOTAL_REFUSALS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The JVM's most frequent reasons not to jump so far (at most three, with counts), or "" (diagnostics). */
+  public static String totalsRefusals() {
+    return TOTAL_REFUSALS.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum()))
+        .limit(3).map(e -> e.getValue().sum() + "x " + e.getKey()).collect(java.util.stream.Collectors.joining("; "));
+  }
+
   /**
    * The JVM's fast-forward figures so far as JSON members ({@code "fastForward": {...}}, no braces around): whether
    * new simulators fast-forward, jumps, failed rounds and model µs skipped, spins (loops of at least MIN_STREAK
@@ -446,7 +458,8 @@ public final class FastForward {
   public static String totalsLine() {
     return "fast-forward " + (Sim.fastForwardByDefault() ? "on" : "off (--no-fast-forward)") + ": " + TOTAL_JUMPS.sum()
         + " jumps, " + TOTAL_ROUNDS.sum() + " driver rounds (" + TOTAL_NANOS.sum() / 1_000_000 + " ms of model time) skipped; "
-        + TOTAL_SPINS_JUMPED.sum() + " of " + TOTAL_SPINS.sum() + " deadline spins jumped";
+        + TOTAL_SPINS_JUMPED.sum() + " of " + TOTAL_SPINS.sum() + " deadline spins jumped"
+        + (TOTAL_REFUSALS.isEmpty() ? "" : "; not jumped: " + totalsRefusals());
   }
 
   /** Jumps made so far. */
