@@ -246,7 +246,9 @@ public final class FastForward {
     if (marks.size() - 1 != nextShotAt) return;
     StateWalk w = StateWalk.of(sim);
     if (w.opaque != null) {
+      int d = watching;
       backOff("picture: " + w.opaque);
+      if (StateWalk.TOO_LARGE.equals(w.opaque)) threshold.put(d, Integer.MAX_VALUE); // not again in this loop
       return;
     }
     shots.add(w);

@@ -43,6 +43,17 @@ final class StateWalk {
     }
   }
 
+  /**
+   * Observers that record what the simulation did and that nothing in it reads (a run record being written): their
+   * contents are left out of the picture (only their type is in it).
+   */
+  static final java.util.Set<String> OBSERVERS = java.util.Set.of("hmmemu.report.RunRecorder");
+
+  /** A picture stops (opaque) past this many leaves: a state this large holds a growing history, not a spin. */
+  static final int MAX_LEAVES = 2_000_000;
+
+  static final String TOO_LARGE = "more than 2,000,000 leaves (a growing history)";
+
   /** Fields whose whole subtree keeps their site (a history whose entries are records of other classes). */
   static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring");
 
@@ -206,6 +217,11 @@ final class StateWalk {
     seen.put(o, leaves.size());
     Class<?> c = o.getClass();
     leaf(path, ":type", stringHash(c.isHidden() ? hiddenName(c) : c.getName()), null, null);
+    if (OBSERVERS.contains(c.getName())) return;
+    if (leaves.size() > MAX_LEAVES) {
+      if (opaque == null) opaque = TOO_LARGE;
+      return;
+    }
     if (o instanceof EventQueue q) {
       agenda(q, path);
     } else if (c.isArray()) {
@@ -222,6 +238,12 @@ final class StateWalk {
       leaf(path, ".value", a.get(), null, null);
     } else if (o instanceof java.util.Optional<?> op) {
       walk(op.orElse(null), p(path, ".value"), null, null);
+    } else if (o instanceof java.util.concurrent.CompletableFuture<?> f) {
+      // a host's pending step: whether it is done, its value, how many continuations wait (their closures are not
+      // opened: they are registered once per step, never per round)
+      leaf(path, ".done", f.isDone() ? 1 : 0, null, null);
+      leaf(path, ".dependents", f.getNumberOfDependents(), null, null);
+      walk(f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null, p(path, ".value"), null, null);
     } else if (o instanceof java.time.Duration d) {
       leaf(path, ".nanos", d.toNanos(), null, null);
     } else if (o instanceof java.util.BitSet b) {
