@@ -254,7 +254,9 @@ public final class FastForward {
     shots.add(w);
     nextShotAt += period;
     if (shots.size() == 2 && shots.get(0).leaves.size() != w.leaves.size()) {
+      int d = watching;
       backOff("the state grew (a history): " + grown());
+      threshold.put(d, Integer.MAX_VALUE); // a history that grows in this loop keeps growing: not again in it
       return;
     }
     if (shots.size() < REPEATS + 1) return;
