@@ -35,7 +35,10 @@ import java.util.Map;
  * source other than tie keys, a moving link stream whose outcomes are not constant by construction, a scheduler.
  */
 public final class FastForward {
-  /** Failed rounds in a row of one device's loop before its state is looked at: past the checker's rings of 4,096 ids (FolioLockShadow.RELEASED_KEPT, one per round), which a state must have filled to repeat. */
+  /**
+   * Failed rounds in a row of one device's loop before its state is looked at: past the checker's rings of 4,096 ids
+   * (FolioLockShadow.RELEASED_KEPT, one a round), which must hold ids of the spin only before the state can repeat.
+   */
   static final int MIN_STREAK = 4160;
   /** Periods that must repeat. */
   static final int REPEATS = 3;
