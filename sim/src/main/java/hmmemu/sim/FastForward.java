@@ -235,6 +235,16 @@ public final class FastForward {
       int m = marks.size() - 1;
       for (int p = 1; p <= MAX_PERIOD && m >= REPEATS * p; p++) {
         if (cheapCycle(p)) {
+          long[] a = marks.get(m - REPEATS * p), b = marks.get(m);
+          // refusals the marks already show, before any picture is paid for
+          if (b[3] != a[3]) {
+            backOff("a tie between simultaneous events was ordered by a random tie key");
+            return;
+          }
+          if (b[2] - a[2] != b[1] - a[1]) {
+            backOff("the run's random source drew for something other than tie keys");
+            return;
+          }
           period = p;
           nextShotAt = marks.size() - 1;
           attempts++;

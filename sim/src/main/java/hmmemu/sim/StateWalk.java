@@ -49,10 +49,10 @@ final class StateWalk {
    */
   static final java.util.Set<String> OBSERVERS = java.util.Set.of("hmmemu.report.RunRecorder");
 
-  /** A picture stops (opaque) past this many leaves: a state this large holds a growing history, not a spin. */
-  static final int MAX_LEAVES = 2_000_000;
+  /** A picture stops (opaque) past this many leaves (a spinning workload's is ~330,000): a growing history. */
+  static final int MAX_LEAVES = 1_000_000;
 
-  static final String TOO_LARGE = "more than 2,000,000 leaves (a growing history)";
+  static final String TOO_LARGE = "more than 1,000,000 leaves (a growing history)";
 
   /** Fields whose whole subtree keeps their site (a history whose entries are records of other classes). */
   static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring");
