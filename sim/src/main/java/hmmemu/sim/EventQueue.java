@@ -12,6 +12,8 @@ final class EventQueue {
   abstract static class Event {
     long atNanos;
     long tie;
+    /** The run PRNG's draw count right after the tie was drawn (the tie is that draw): the fast-forward re-keys by it. */
+    long draw;
     /** The event's source for a {@link Scheduler}: a link lane's key, or 0 (a source of its own). */
     long source;
     /** A link arrival's description (a {@link Scheduler.LinkEvent}), or null. */
@@ -123,6 +125,19 @@ final class EventQueue {
     heap[i] = last;
     at[i] = la;
     tie[i] = lt;
+  }
+
+  /**
+   * Re-reads every pending event's time and tie (the fast-forward moved some) and restores the heap order (Floyd's
+   * heapify, O(size)).
+   */
+  void rekey() {
+    for (int i = 0; i < size; i++) {
+      Event e = slots[heap[i]];
+      at[i] = e.atNanos;
+      tie[i] = e.tie;
+    }
+    for (int i = (size >>> 1) - 1; i >= 0; i--) siftDown(i);
   }
 
   Event peek() { return size == 0 ? null : slots[heap[0]]; }

@@ -1,60 +1,183 @@
 package hmmemu.sim;
 
+import hmmemu.node.link.SplitMix64;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The detector half of a fast-forward of deadline spins (issue 12): it looks for a driver loop spinning to its
- * deadline (nouveau_atomic_range_fault's HMM_RANGE_DEFAULT_TIMEOUT, docs/PROTOCOL.md §8 R7) whose whole simulator
- * state repeats up to counters. It changes nothing: there is no jump yet (docs/RESULTS.md "The real 1000 ms deadline:
- * where the time goes" says what is built, what was found and what is missing). Off unless {@link Sim#fastForward}
- * is called; nothing in the build calls it but the diagnostic FastForwardProbeTest. Not a kernel structure.
+ * The fast-forward of deadline spins (issue 12): a driver loop spinning to its deadline (nouveau_atomic_range_fault's
+ * HMM_RANGE_DEFAULT_TIMEOUT, docs/PROTOCOL.md §8 R7) whose whole simulator state repeats with a period of p failed
+ * rounds, up to time, statistics, random streams and identity families, is advanced by n periods in O(state) instead
+ * of being simulated. An emulator-only host mechanism, not a kernel structure; docs/RESULTS.md "Fast-forward, session
+ * 8" gives the argument, {@code FastForwardEquivalenceTest} checks it against unskipped runs.
  *
- * <p>Detection: a device whose driver failed read_retry {@link #MIN_STREAK} times in a row (no fault loop of it
- * ended meanwhile) has a picture of the whole simulator ({@link StateWalk}) taken at the agenda boundary after each
- * of its next failed rounds. When, for a period of p rounds (1..{@link #MAX_PERIOD}), each of the last
- * {@link #REPEATS} periods moved every leaf of the picture by the same amount, the state is a cycle up to those
- * amounts ({@link #cycles}: the moving leaves, by path). An attempt that finds none gives up after
- * {@code REPEATS * MAX_PERIOD} pictures and the device is tried again after half as many failed rounds again as it
- * had, so a spin of N rounds costs O(log N) attempts; {@link #structural} then names the first leaf where the
- * pictures differed in shape (a history that grows).
+ * <p>Detection, cheap first: after {@link #MIN_STREAK} failed read_retry rounds in a row of one device, the model
+ * time, events fired and random draws at the agenda boundary after each failed round are kept; a period p
+ * (1..{@link #MAX_PERIOD} rounds) whose {@link #REPEATS} last periods moved each of them by the same amount is a
+ * candidate. Then {@link StateWalk} pictures the whole state at 1 + REPEATS boundaries p rounds apart: every leaf
+ * must move by the same amount in each period (nanosecond leaves: the period P ns), or, for a leaf of a
+ * {@link #MICROS} site, move as floor((now + c) / 1000) does for one constant c.
+ *
+ * <p>The jump (at the last picture's boundary): n periods, n x P a multiple of 1,000 ns (so every microsecond leaf
+ * moves by exactly n x P / 1000); a leaf of an {@link #IDENTITY} site stays where it is (its family is shifted by a
+ * constant in all its places, which nothing compares but with itself); a leaf of a {@link #REPORT_ONLY} site stays
+ * (it serves violation reports only); an agenda instant moves by n x P and the event gets the tie the unskipped run
+ * would have drawn for it; every other moving leaf is written v + n x delta (time, statistics, the random streams'
+ * state: SplitMix64's seed + n x draws x gamma is its jump); a moving leaf that cannot be written refuses the jump.
+ * Bounds: every leaf that does not move and lies ahead in the window (ns or µs: a loop's deadline, a lease, a CPU
+ * thread's wake, a fault-schedule instant, an agenda event that does not move) keeps n such that at least
+ * {@link #MARGIN} periods are simulated before it; so does the run's own bound (model time, events). Refused: a
+ * tie between simultaneous events in the observed periods (ordered by a random tie key), a draw of the run's random
+ * source other than tie keys, a moving link stream whose outcomes are not constant by construction, a scheduler.
  */
 public final class FastForward {
-  /** Failed rounds in a row of one device's loop before its state is pictured. */
-  static final int MIN_STREAK = 64;
-  /** Periods that must repeat, each moving every leaf by the same amount. */
+  /**
+   * Failed rounds in a row of one device's loop before its state is looked at: past the checker's rings of 4,096 ids
+   * (FolioLockShadow.RELEASED_KEPT, one a round), which must hold ids of the spin only before the state can repeat.
+   */
+  static final int MIN_STREAK = 4160;
+  /** Periods that must repeat. */
   static final int REPEATS = 3;
-  /** Longest period tried, in failed rounds of the watched device (two devices spinning at once: up to 4). */
+  /** Longest period tried, in failed rounds of the watched device. */
   static final int MAX_PERIOD = 4;
-  /** At most this many structural differences are named (each costs a named picture). */
-  private static final int STRUCTURAL_KEPT = 8;
+  /** Periods simulated before the first leaf ahead (a deadline, a lease, a wake) at least. */
+  static final int MARGIN = 2;
 
-  /** A detected cycle: device, period (its failed rounds), model time per period, the moving leaves (path +delta). */
+  /**
+   * Identity families: moving leaves left where they are, with the reason. A run that continues with them where they
+   * were is the unskipped run with each family shifted by a constant: they enter behaviour only compared with each
+   * other (equality, order: each family only grows), never with time or a statistic. Every member of a family is
+   * here, so no family is split between shifted and unshifted places.
+   */
+  static final Map<String, String> IDENTITY = Map.ofEntries(
+      Map.entry("hmmemu.sim.EventQueue$Event#source", "agenda source ids: a Scheduler's keys, compared for equality"),
+      Map.entry("hmmemu.sim.Sim#scheduled", "the counter of agenda source ids"),
+      Map.entry("hmmemu.cpu.core.MmuNotifier#nextInvId", "invalidation ids: the next one"),
+      Map.entry("hmmemu.protocol.trace.Trace$InvalidateStarted#invId", "invalidation ids in the checker's records"),
+      Map.entry("hmmemu.checker.NotifierShadow#ended", "invalidation ids: the checker's ended ones, looked up by id"),
+      Map.entry("hmmemu.checker.NotifierShadow#endedOrder", "invalidation ids: the order of the ended ones"),
+      Map.entry("hmmemu.cpu.core.Mm#seq", "the interval notifier's seq (mmu_interval_read_begin/retry compare it)"),
+      Map.entry("hmmemu.cpu.core.Subscription#seq", "the interval notifier's seq of a subscription"),
+      Map.entry("hmmemu.gpu.core.driver.Subscription#seq", "the driver's copy of a subscription's seq"),
+      Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#seq", "read_begin's seq, compared with the notifier's"),
+      Map.entry("hmmemu.checker.NotifierShadow$SubSeq#lastCheckedSubSeq", "the checker's last read_retry seq"),
+      Map.entry("hmmemu.checker.NotifierShadow$SubSeq#installSeqsUnjudged", "the checker's seqs of installs to judge"),
+      Map.entry("hmmemu.gpu.core.device.DeviceIds#reqCounter", "the driver's reqIds: the next one"),
+      Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#pendingReqId", "the driver's reqId awaited"),
+      Map.entry("hmmemu.gpu.core.driver.NouveauFault#exclusiveReqId", "the driver's make_device_exclusive reqId"),
+      Map.entry("hmmemu.gpu.core.driver.Replies#exclusive", "replies awaited, by the driver's reqId"),
+      Map.entry("hmmemu.cpu.core.DeviceExclusive#grants", "device-exclusive grants, by the driver's reqId"),
+      Map.entry("hmmemu.cpu.core.DeviceExclusive$Grant#reqId", "a grant's driver reqId"),
+      Map.entry("hmmemu.protocol.msg.HmmProtocol$MakeDeviceExclusive#reqId", "a request in flight: its reqId"),
+      Map.entry("hmmemu.protocol.msg.HmmProtocol$MakeDeviceExclusiveReply#reqId", "a reply in flight: its reqId"),
+      Map.entry("hmmemu.protocol.msg.HmmProtocol$FolioUnlockPut#reqId", "a release in flight: its reqId"),
+      Map.entry("hmmemu.checker.FolioLockShadow#holds", "the checker's folio lock holds, by reqId"),
+      Map.entry("hmmemu.checker.FolioLockShadow#lockHolder", "the checker's folio lock holder, a reqId"),
+      Map.entry("hmmemu.checker.FolioLockShadow#released", "the checker's released reqIds, looked up by id"),
+      Map.entry("hmmemu.checker.FolioLockShadow#releasedOrder", "the order of the released reqIds"),
+      Map.entry("hmmemu.protocol.trace.VectorClock#v", "vector clocks: compared entry by entry only"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Copy#vc", "the vector clock a message in flight carries"),
+      Map.entry("hmmemu.checker.CausalDelivery#delivered", "the checker's delivered prefix per node (vector clock entries)"),
+      Map.entry("hmmemu.sim.Sim#controllerVc", "the controller's vector clock"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Copy#seq", "link lane sequence numbers of messages in flight"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#nextSeq", "link lane sequence numbers: the next one"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#expected", "link lane sequence numbers: the next one in order"));
+
+  /**
+   * Identity fields of the protocol's messages and trace records (a message in flight, a record the checker keeps):
+   * reqIds, invalidation ids, notifier seqs, vector clocks, whatever record carries them.
+   */
+  private static final java.util.regex.Pattern IDENTITY_RECORD = java.util.regex.Pattern.compile(
+      "hmmemu\\.protocol\\.(msg\\.HmmProtocol\\$[A-Za-z]+|trace\\.Trace\\$[A-Za-z]+|trace\\.Stamped)#(reqId|invId|seq|subSeq|vc)");
+
+  /** Whether a site is one of an identity family ({@link #IDENTITY}, or a protocol record's id field). */
+  static boolean identity(String site) {
+    return IDENTITY.containsKey(site) || IDENTITY_RECORD.matcher(site).matches();
+  }
+
+  /**
+   * Moving leaves advanced by n x their delta per period: model time in ns (an agenda instant also gets the tie the
+   * unskipped run would have drawn), statistics, and the random streams' state (SplitMix64: seed + n x draws x gamma
+   * is its jump). Any moving leaf on none of these lists refuses the jump.
+   */
+  static final Map<String, String> ADVANCE = Map.ofEntries(
+      Map.entry("hmmemu.sim.Sim#now", "model time"),
+      Map.entry("hmmemu.sim.Sim#lastFiredAt", "model time of the last event"),
+      Map.entry("hmmemu.sim.EventQueue$Event#atNanos", "agenda instants"),
+      Map.entry("hmmemu.sim.Sim$Node#busyUntil", "a node's local time (host-side cost)"),
+      Map.entry("hmmemu.sim.Sim$Node#leaseTickAt", "a CPU node's armed lease tick"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Dir#busyUntil", "a direction's transmitter, busy until"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#lastDue", "a lane's last arrival instant"),
+      Map.entry("hmmemu.sim.Sim#fired", "statistics: agenda events"),
+      Map.entry("hmmemu.sim.Sim#messages", "statistics: messages"),
+      Map.entry("hmmemu.sim.Sim#traceEvents", "statistics: trace events"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Dir#sent", "statistics: messages sent on a direction"),
+      Map.entry("hmmemu.sim.ModeledLinkStage$Dir#delivered", "statistics: messages delivered on a direction"),
+      Map.entry("hmmemu.node.link.SplitMix64#seed", "a random stream's state"),
+      Map.entry("hmmemu.node.link.SplitMix64#draws", "a random stream's draw count"),
+      Map.entry("hmmemu.checker.CausalDelivery#deliveredTotal", "statistics: events the checker delivered"),
+      Map.entry("hmmemu.checker.InvariantChecker#applied", "statistics: events the checker applied"),
+      Map.entry("hmmemu.checker.InvariantChecker#eventCounts", "statistics: events per kind"),
+      Map.entry("hmmemu.checker.NotifierShadow$SubSeq#callbacksSinceCheck", "callbacks since read_retry: compared with 0"),
+      Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#iterations", "statistics: the loop's iterations"),
+      Map.entry("hmmemu.gpu.core.driver.InvalidateCallbacks#invalidations", "statistics: callbacks run"));
+
+  /** Leaves that serve violation reports only and are left as they are (their times then lag behind the jump). */
+  static final Map<String, String> REPORT_ONLY = Map.of(
+      "hmmemu.checker.Reporter#ring", "the last 256 events, quoted in a violation's text; nothing reads them otherwise",
+      "hmmemu.checker.Reporter#recorded", "the ring's write position (Reporter.record, Reporter.recent only)");
+
+  /** Sites whose leaves are model microseconds (they move by floor steps when a round is not a whole microsecond). */
+  static final java.util.Set<String> MICROS = java.util.Set.of("hmmemu.cpu.core.Kernel#nowMicros",
+      "hmmemu.gpu.core.device.StepContext#nowMicros");
+
+  /** One jump: the watched device, failed rounds skipped, model time skipped (ns), model time of the jump (ns). */
+  public record Jump(int device, long rounds, long nanos, long atNanos) {}
+
+  /** A detected cycle (diagnostics): device, period in failed rounds, P ns, the moving leaves (path +delta). */
   public record Cycle(int device, int rounds, long periodNanos, List<String> moving) {}
 
   private final Sim sim;
+  private boolean jumpOn = true;
   private final Map<Integer, Integer> streak = new HashMap<>();
   private final Map<Integer, Integer> threshold = new HashMap<>();
+  private final Map<Integer, Boolean> jumpedThisLoop = new HashMap<>();
   private int minStreak = MIN_STREAK;
   private int watching = -1;
+  /** Per boundary of the watched device: now, fired, draws of the run's PRNG, ties met so far. */
+  private final List<long[]> marks = new ArrayList<>();
+  private int period;
   private final List<StateWalk> shots = new ArrayList<>();
-  /** The first picture of the attempt with paths, when structural differences are still to be named. */
-  private StateWalk firstNamed;
-  /** A watched failed round ended in the agenda event that just fired: picture the state at its boundary. */
+  private int nextShotAt;
+  /** A watched failed round ended in the agenda event that just fired: look at its boundary. */
   boolean due;
+  private long ties;
+  private final List<Jump> jumps = new ArrayList<>();
   private final List<Cycle> cycles = new ArrayList<>();
-  private final List<String> refusals = new ArrayList<>();
-  private final List<String> structural = new ArrayList<>();
+  private final Map<String, Integer> refusals = new LinkedHashMap<>();
+  private long spins, spinsJumped, attempts;
 
   FastForward(Sim sim) { this.sim = sim; }
 
-  /** Failed rounds in a row before the first picture (default {@link #MIN_STREAK}); for diagnostics. */
+  /** Failed rounds in a row before the first look (default {@link #MIN_STREAK}); for diagnostics and tests. */
   public FastForward minStreak(int n) {
     this.minStreak = n;
     return this;
+  }
+
+  /** With {@code false}, cycles are detected and recorded ({@link #cycles}) but never jumped (a diagnostic). */
+  public FastForward jump(boolean on) {
+    this.jumpOn = on;
+    return this;
+  }
+
+  /** The agenda took {@code e}; {@code next} is the new minimum: equal instants were ordered by their tie keys. */
+  void polled(EventQueue.Event e, EventQueue.Event next) {
+    if (next != null && next.atNanos == e.atNanos) ties++;
   }
 
   /** A trace event the simulator just judged: counts failed rounds per device, and ends a streak at a loop's end. */
@@ -68,7 +191,16 @@ public final class FastForward {
         due = true;
       }
     } else if (e instanceof Trace.DriverFaultHandled h) {
-      streak.remove(h.deviceId());
+      Integer s = streak.remove(h.deviceId());
+      if (s != null && s >= minStreak) {
+        spins++;
+        TOTAL_SPINS.increment();
+        if (jumpedThisLoop.getOrDefault(h.deviceId(), false)) {
+          spinsJumped++;
+          TOTAL_SPINS_JUMPED.increment();
+        }
+      }
+      jumpedThisLoop.remove(h.deviceId());
       threshold.remove(h.deviceId());
       if (watching == h.deviceId()) stopWatching();
     }
@@ -76,106 +208,297 @@ public final class FastForward {
 
   private void stopWatching() {
     watching = -1;
+    marks.clear();
     shots.clear();
-    firstNamed = null;
+    period = 0;
     due = false;
   }
 
-  /** The agenda boundary after a watched failed round: picture the state, look for a cycle. */
-  void boundary() {
-    due = false;
-    StateWalk w = StateWalk.of(sim);
-    if (w.opaque != null) {
-      refusals.add(w.opaque);
-      giveUp();
-      return;
+  /** No cycle (or a jump done): look again after as many failed rounds again as this device had. */
+  private void backOff(String why) {
+    if (why != null) {
+      refusals.merge(why, 1, Integer::sum);
+      TOTAL_REFUSALS.computeIfAbsent(why, k -> new java.util.concurrent.atomic.LongAdder()).increment();
     }
-    shots.add(w);
-    if (shots.size() == 1 && structural.size() < STRUCTURAL_KEPT) firstNamed = StateWalk.of(sim, true);
-    int m = shots.size() - 1;
-    for (int p = 1; p <= MAX_PERIOD && m >= REPEATS * p; p++) {
-      Cycle c = cycle(p);
-      if (c != null) {
-        cycles.add(c);
-        firstNamed = null;
-        giveUp();
-        return;
-      }
-    }
-    if (m >= REPEATS * MAX_PERIOD) giveUp();
-  }
-
-  /** No cycle now (or one found): try again after half as many failed rounds again as this device had. */
-  private void giveUp() {
     int d = watching;
-    if (firstNamed != null) {
-      StateWalk now = StateWalk.of(sim, true);
-      List<StateWalk.Leaf> a = firstNamed.leaves, b = now.leaves;
-      boolean found = false;
-      for (int i = 0; i < Math.min(a.size(), b.size()) && !found; i++) {
-        if (a.get(i).where() != b.get(i).where()) {
-          structural.add("device " + d + " after " + streak.getOrDefault(d, 0) + " failed rounds: " + a.get(i).path()
-              + " / " + b.get(i).path() + " (leaves " + a.size() + ", " + b.size() + ")");
-          found = true;
-        }
-      }
-      int m = shots.size() - 1;
-      if (!found && m >= 2 && a.size() == b.size()) {
-        // same shape: name the first leaf that did not move by the same amount in each of the last rounds
-        for (int i = 0; i < b.size(); i++) {
-          long d1 = shots.get(m).leaves.get(i).value() - shots.get(m - 1).leaves.get(i).value();
-          long d2 = shots.get(m - 1).leaves.get(i).value() - shots.get(m - 2).leaves.get(i).value();
-          if (d1 != d2) {
-            structural.add("device " + d + " after " + streak.getOrDefault(d, 0) + " failed rounds, same shape ("
-                + b.size() + " leaves): " + b.get(i).path() + " moved by " + d2 + ", then " + d1);
-            break;
-          }
-        }
-      }
-    }
     int s = Math.max(streak.getOrDefault(d, minStreak), minStreak);
-    threshold.put(d, s + s / 2);
+    threshold.put(d, 2 * s);
     stopWatching();
   }
 
-  /** The cycle of period p over the last REPEATS periods, or null. */
-  private Cycle cycle(int p) {
-    int m = shots.size() - 1;
-    List<StateWalk.Leaf> last = shots.get(m).leaves;
-    for (int k = 1; k <= REPEATS; k++) {
-      if (shots.get(m - k * p).leaves.size() != last.size()) return null;
-    }
-    List<StateWalk.Leaf> before = shots.get(m - p).leaves;
-    List<Integer> moving = new ArrayList<>();
-    List<Long> deltas = new ArrayList<>();
-    for (int i = 0; i < last.size(); i++) {
-      long d = last.get(i).value() - before.get(i).value();
-      for (int k = 1; k <= REPEATS; k++) {
-        StateWalk.Leaf x = shots.get(m - (k - 1) * p).leaves.get(i), y = shots.get(m - k * p).leaves.get(i);
-        if (x.where() != y.where() || x.value() - y.value() != d) return null;
+  /** The agenda boundary after a watched failed round (runUntil's bounds: model time and the event count). */
+  void boundary(long untilNanos, long firedLimit) {
+    due = false;
+    if (sim.scheduler() != null) return; // an exploration picks the order: no jump
+    marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties});
+    if (period == 0) {
+      int m = marks.size() - 1;
+      for (int p = 1; p <= MAX_PERIOD && m >= REPEATS * p; p++) {
+        if (cheapCycle(p)) {
+          long[] a = marks.get(m - REPEATS * p), b = marks.get(m);
+          // refusals the marks already show, before any picture is paid for
+          if (b[3] != a[3]) {
+            backOff("a tie between simultaneous events was ordered by a random tie key");
+            return;
+          }
+          if (b[2] - a[2] != b[1] - a[1]) {
+            backOff("the run's random source drew for something other than tie keys");
+            return;
+          }
+          period = p;
+          nextShotAt = marks.size() - 1;
+          attempts++;
+          break;
+        }
       }
-      if (d != 0) {
-        moving.add(i);
-        deltas.add(d);
+      if (period == 0) {
+        if (m >= REPEATS * MAX_PERIOD) backOff("no period in the model time of the last rounds");
+        return;
       }
     }
-    StateWalk named = StateWalk.of(sim, true);
-    List<String> paths = new ArrayList<>();
-    long period = -1;
-    for (int j = 0; j < moving.size(); j++) {
-      String path = named.leaves.get(moving.get(j)).path();
-      paths.add(path + " +" + deltas.get(j));
-      if (path.equals("sim.now")) period = deltas.get(j);
+    if (marks.size() - 1 != nextShotAt) return;
+    StateWalk w = StateWalk.of(sim);
+    if (w.opaque != null) {
+      int d = watching;
+      backOff("picture: " + w.opaque);
+      if (StateWalk.TOO_LARGE.equals(w.opaque)) threshold.put(d, Integer.MAX_VALUE); // not again in this loop
+      return;
     }
-    return new Cycle(watching, p, period, paths);
+    shots.add(w);
+    nextShotAt += period;
+    if (shots.size() == 2 && shots.get(0).leaves.size() != w.leaves.size()) {
+      int d = watching;
+      backOff("the state grew (a history): " + grown());
+      threshold.put(d, Integer.MAX_VALUE); // a history that grows in this loop keeps growing: not again in it
+      return;
+    }
+    if (shots.size() < REPEATS + 1) return;
+    String why = tryJump(untilNanos, firedLimit);
+    backOff(why);
   }
 
-  /** Cycles detected so far. */
+  /** Whether the last REPEATS periods of p rounds moved time, events fired and draws by the same amounts. */
+  private boolean cheapCycle(int p) {
+    int m = marks.size() - 1;
+    for (int j = 0; j < 4; j++) {
+      long d = marks.get(m)[j] - marks.get(m - p)[j];
+      for (int k = 2; k <= REPEATS; k++) {
+        if (marks.get(m - (k - 1) * p)[j] - marks.get(m - k * p)[j] != d) return false;
+      }
+    }
+    return marks.get(m)[0] > marks.get(m - p)[0];
+  }
+
+  /** Checks the pictures and jumps; returns null when jumped, else why not. */
+  private String tryJump(long untilNanos, long firedLimit) {
+    int m = marks.size() - 1;
+    long[] a = marks.get(m - REPEATS * period), b = marks.get(m);
+    long pNanos = (b[0] - a[0]) / REPEATS, firedPer = (b[1] - a[1]) / REPEATS, drawsPer = (b[2] - a[2]) / REPEATS;
+    if (b[3] != a[3]) return "a tie between simultaneous events was ordered by a random tie key";
+    if (drawsPer != firedPer) return "the run's random source drew for something other than tie keys";
+    if (sim.scheduler() != null) return "a scheduler picks the events";
+    StateWalk last = shots.get(REPEATS);
+    int size = last.leaves.size();
+    for (StateWalk s : shots) if (s.leaves.size() != size) return "the state grew (a history)";
+    long nowNs = sim.nowNanos();
+    long nowUs = nowNs / 1000;
+    // unit: the periods per jump step so that n x P is a multiple of 1,000 ns
+    long unit = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    long horizon = Math.min(untilNanos - nowNs, 3_600_000_000_000L); // at most an hour of model time a jump
+    long nMax = horizon / pNanos - MARGIN;
+    if (firedLimit != Long.MAX_VALUE && firedPer > 0) nMax = Math.min(nMax, (firedLimit - sim.fired()) / firedPer - MARGIN);
+    long[] delta = new long[size];
+    byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only)
+    boolean linkMoves = false, oddSeq = false;
+    java.util.Set<String> unwritable = new java.util.TreeSet<>(), uneven = new java.util.TreeSet<>(),
+        unknown = new java.util.TreeSet<>();
+    for (int i = 0; i < size; i++) {
+      StateWalk.Leaf l = last.leaves.get(i);
+      long d = l.value() - shots.get(REPEATS - 1).leaves.get(i).value();
+      boolean linear = true;
+      for (int k = 1; k <= REPEATS; k++) {
+        StateWalk.Leaf x = shots.get(k).leaves.get(i), y = shots.get(k - 1).leaves.get(i);
+        if (x.where() != y.where()) return "the state changed shape";
+        if (x.value() - y.value() != d) linear = false;
+      }
+      String site = l.site();
+      if (REPORT_ONLY.containsKey(site)) {
+        kind[i] = 3;
+        continue;
+      }
+      if (MICROS.contains(site) && (d != 0 || !linear)) {
+        if (!microsLeaf(i)) return "a microsecond leaf does not follow model time: " + named(i);
+        kind[i] = 2;
+        continue;
+      }
+      if (!linear) {
+        if (uneven.size() < 40) uneven.add(site);
+        continue;
+      }
+      delta[i] = d;
+      if (d == 0) {
+        // a leaf ahead in the window bounds the jump
+        long v = l.value();
+        long boundNs = v > nowNs ? v : -1;
+        long boundUs = v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
+        for (long bound : new long[] {boundNs, boundUs}) {
+          if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
+        }
+        continue;
+      }
+      if (named) moving.merge(site + (l.writable() ? "" : " (not writable)"), "+" + d, (x, y) -> x.equals(y) ? x : x + "," + y);
+      if (identity(site)) {
+        // a seq's parity says whether an invalidation is in progress (mmu_interval_read_begin): shift it by even steps
+        if (site.endsWith("eq") && (d & 1) != 0) oddSeq = true;
+        kind[i] = 3;
+        continue;
+      }
+      if (!ADVANCE.containsKey(site)) {
+        if (unknown.size() < 40) unknown.add(site + " +" + d);
+        continue;
+      }
+      if (l.owner() instanceof SplitMix64 r && r != sim.random()) linkMoves = true;
+      if (!l.writable()) {
+        if (unwritable.size() < 40) unwritable.add(site);
+        continue;
+      }
+      kind[i] = 1;
+    }
+    if (!unknown.isEmpty()) return "moving leaves on no list (identity, advance, micros, report only): " + unknown;
+    if (!uneven.isEmpty()) return "leaves that do not move by the same amount each period: " + uneven;
+    if (!unwritable.isEmpty()) return "moving leaves that cannot be written: " + unwritable;
+    if (linkMoves && !(sim.linkStage() instanceof ModeledLinkStage ls && ls.drawsFixed())) {
+      return "a link stream draws outcomes that are not constant by construction";
+    }
+    cycles.add(new Cycle(watching, period, pNanos, List.of()));
+    if (!jumpOn) return "jumps are off";
+    if (oddSeq) unit *= 2;
+    long n = nMax / unit * unit;
+    if (n <= 0) return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+    // the jump
+    try {
+      long seed = sim.config().seed();
+      for (int i = 0; i < size; i++) {
+        StateWalk.Leaf l = last.leaves.get(i);
+        if (kind[i] == 1) {
+          if (l.owner() instanceof EventQueue.Event e) {
+            if (delta[i] != pNanos) return "an agenda instant moves by " + delta[i] + " ns a period, not " + pNanos;
+            e.atNanos += n * pNanos;
+            SplitMix64 r = new SplitMix64(seed);
+            r.jump(e.draw + n * drawsPer - 1);
+            e.tie = r.nextLong();
+            e.draw += n * drawsPer;
+          } else {
+            l.write(l.value() + n * delta[i]);
+          }
+        } else if (kind[i] == 2) {
+          l.write(l.value() + n * pNanos / 1000);
+        }
+      }
+    } catch (IllegalAccessException | ArithmeticException ex) {
+      throw new IllegalStateException("fast-forward: a leaf could not be written after the checks: " + ex, ex);
+    }
+    sim.agenda().rekey();
+    Jump j = new Jump(watching, n * period, n * pNanos, nowNs);
+    jumps.add(j);
+    TOTAL_JUMPS.increment();
+    TOTAL_ROUNDS.add(j.rounds());
+    TOTAL_NANOS.add(j.nanos());
+    jumpedThisLoop.put(watching, true);
+    sim.foldJump(j);
+    return null;
+  }
+
+  /** Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture. */
+  private boolean microsLeaf(int i) {
+    long lo = Long.MIN_VALUE, hi = Long.MAX_VALUE;
+    int m = marks.size() - 1;
+    for (int k = 0; k <= REPEATS; k++) {
+      long now = marks.get(m - (REPEATS - k) * period)[0];
+      long v = shots.get(k).leaves.get(i).value();
+      lo = Math.max(lo, v * 1000 - now);
+      hi = Math.min(hi, v * 1000 + 999 - now);
+    }
+    return lo <= hi;
+  }
+
+  private String named(int i) {
+    StateWalk w = StateWalk.of(sim, true);
+    StateWalk.Leaf l = w.leaves.get(i);
+    return l.path() + " (" + l.site() + ")";
+  }
+
+  /** The first path where the first two pictures differ in shape (diagnostics: costs a named picture). */
+  private String grown() {
+    if (!named) return "";
+    StateWalk a = shots.get(0), b = StateWalk.of(sim, true);
+    for (int i = 0; i < Math.min(a.leaves.size(), b.leaves.size()); i++) {
+      if (a.leaves.get(i).where() != b.leaves.get(i).where()) return b.leaves.get(i).path() + " (" + b.leaves.get(i).site() + ")";
+    }
+    return "at the end";
+  }
+
+  /** The moving sites of the last look, with their deltas (diagnostics, hmm.ff.named). */
+  public final Map<String, String> moving = new java.util.TreeMap<>();
+
+  /** Whether refusals name the leaf (a named picture each: slow; diagnostics). */
+  private boolean named = Boolean.getBoolean("hmm.ff.named");
+
+  private static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
+
+  /** Every simulator's jumps in this JVM (a host prints them with its results): thread-safe. */
+  private static final java.util.concurrent.atomic.LongAdder TOTAL_JUMPS = new java.util.concurrent.atomic.LongAdder(),
+      TOTAL_ROUNDS = new java.util.concurrent.atomic.LongAdder(), TOTAL_NANOS = new java.util.concurrent.atomic.LongAdder(),
+      TOTAL_SPINS = new java.util.concurrent.atomic.LongAdder(), TOTAL_SPINS_JUMPED = new java.util.concurrent.atomic.LongAdder();
+
+  private static final Map<String, java.util.concurrent.atomic.LongAdder> TOTAL_REFUSALS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The JVM's most frequent reasons not to jump so far (at most three, with counts), or "" (diagnostics). */
+  public static String totalsRefusals() {
+    return TOTAL_REFUSALS.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum()))
+        .limit(3).map(e -> e.getValue().sum() + "x " + e.getKey()).collect(java.util.stream.Collectors.joining("; "));
+  }
+
+  /**
+   * The JVM's fast-forward figures so far as JSON members ({@code "fastForward": {...}}, no braces around): whether
+   * new simulators fast-forward, jumps, failed rounds and model µs skipped, spins (loops of at least MIN_STREAK
+   * failed rounds) and those with a jump. Emulator-only host reporting.
+   */
+  public static String totalsJson() {
+    return "\"fastForward\": {\"on\": " + Sim.fastForwardByDefault() + ", \"fastForwards\": " + TOTAL_JUMPS.sum()
+        + ", \"skippedRounds\": " + TOTAL_ROUNDS.sum() + ", \"skippedMicros\": " + TOTAL_NANOS.sum() / 1000
+        + ", \"spins\": " + TOTAL_SPINS.sum() + ", \"spinsJumped\": " + TOTAL_SPINS_JUMPED.sum() + "}";
+  }
+
+  /** {@link #totalsJson} as one line of text. */
+  public static String totalsLine() {
+    return "fast-forward " + (Sim.fastForwardByDefault() ? "on" : "off (--no-fast-forward)") + ": " + TOTAL_JUMPS.sum()
+        + " jumps, " + TOTAL_ROUNDS.sum() + " driver rounds (" + TOTAL_NANOS.sum() / 1_000_000 + " ms of model time) skipped; "
+        + TOTAL_SPINS_JUMPED.sum() + " of " + TOTAL_SPINS.sum() + " deadline spins jumped"
+        + (TOTAL_REFUSALS.isEmpty() ? "" : "; not jumped: " + totalsRefusals());
+  }
+
+  /** Jumps made so far. */
+  public List<Jump> jumps() { return List.copyOf(jumps); }
+
+  /** Failed rounds skipped by jumps so far. */
+  public long skippedRounds() { return jumps.stream().mapToLong(Jump::rounds).sum(); }
+
+  /** Model time skipped by jumps so far (ns). */
+  public long skippedNanos() { return jumps.stream().mapToLong(Jump::nanos).sum(); }
+
+  /** Cycles found (whether jumped or not). */
   public List<Cycle> cycles() { return List.copyOf(cycles); }
 
-  /** Why pictures could not be trusted (a JDK object the walk cannot open, two hashed keys alike). */
-  public List<String> refusals() { return List.copyOf(refusals); }
+  /** Why looks at the state did not jump, with how often. */
+  public Map<String, Integer> refusals() { return Map.copyOf(refusals); }
 
-  /** The first leaf where an attempt's first and last pictures differed in shape (the first few attempts). */
-  public List<String> structural() { return List.copyOf(structural); }
+  /** Driver loops that spun at least {@link #MIN_STREAK} failed rounds, and of those, the ones with a jump. */
+  public long spins() { return spins; }
+
+  public long spinsJumped() { return spinsJumped; }
+
+  /** Candidate periods pictured. */
+  public long attempts() { return attempts; }
 }

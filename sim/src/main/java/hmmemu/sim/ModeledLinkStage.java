@@ -142,6 +142,15 @@ public final class ModeledLinkStage implements LinkStage {
     return x;
   }
 
+  /**
+   * Whether every direction draws nothing that matters (a fixed spec, no override or added delay) and no partition
+   * is on: the fast-forward may then skip link draws (hmmemu.sim.FastForward).
+   */
+  boolean drawsFixed() {
+    for (Dir[] row : dirs) for (Dir x : row) if (x != null && !x.fixed) return false;
+    return partitions.isEmpty();
+  }
+
   @Override
   public void send(int from, int to, HmmProtocol.Msg msg, long[] vc) {
     Dir x = dir(from, to);

@@ -193,7 +193,14 @@ public final class Sim implements LinkStage.Host {
     for (int k = 1; k <= config.gpuNodes(); k++) nodes[k] = newGpuNode(k);
     this.link = new ModeledLinkStage(config.link(), config.seed(), this, null);
     this.checker = new InvariantChecker(config.switches().kernelProfile());
+    if (fastForwardByDefault()) ff = new FastForward(this);
   }
+
+  /** Whether a new simulator fast-forwards: unless {@code -Dhmm-emu.sim.fast-forward=false} (--no-fast-forward). */
+  public static boolean fastForwardByDefault() { return !"false".equals(System.getProperty("hmm-emu.sim.fast-forward")); }
+
+  /** Turns the fast-forward off (every round simulated); call before anything runs. */
+  public void noFastForward() { ff = null; }
 
   private Node newGpuNode(int k) {
     GpuNode g = new GpuNode(k, config.switches());
@@ -202,13 +209,21 @@ public final class Sim implements LinkStage.Host {
   }
 
   /**
-   * Turns on the detector of deadline spins whose state repeats ({@link FastForward}: diagnostics only, it pictures the
-   * state and changes nothing; there is no jump yet). Call before anything runs.
+   * The fast-forward of deadline spins whose state repeats ({@link FastForward}: it detects a periodic state and
+   * jumps over whole periods; {@link FastForward#jumps} says where), turned on if it was off. Call before anything runs.
    */
   public FastForward fastForward() {
     if (ff == null) ff = new FastForward(this);
     return ff;
   }
+
+  /** The fast-forward, or null when it is off. */
+  public FastForward fastForwardOrNull() { return ff; }
+
+  EventQueue agenda() { return agenda; }
+
+  /** Folds a record of a jump ({@link FastForward.Jump}) into the trace hash. */
+  void foldJump(Object record) { if (hashTrace) hash.add(0, new long[0], nowMicros(), record); }
 
   /** Replaces the link stage (e.g. the pure DataLink); call before anything runs. */
   public void linkStage(LinkStage stage) { this.link = stage; }
@@ -306,6 +321,7 @@ public final class Sim implements LinkStage.Host {
     if (atNanos < now) throw new IllegalStateException("event scheduled in the past: " + atNanos + " < " + now);
     e.atNanos = atNanos;
     e.tie = rng.nextLong();
+    e.draw = rng.draws();
     if (e.source == 0) e.source = -(++scheduled); // a source of its own (negative: never a lane's key)
     agenda.add(e);
   }
@@ -327,6 +343,7 @@ public final class Sim implements LinkStage.Host {
       if (fired >= limit) return false;
       if (scheduler == null) {
         agenda.poll();
+        if (ff != null) ff.polled(e, agenda.peek());
       } else {
         e = choices.pick(this, agenda, untilNanos, scheduler, chooseAll);
         agenda.remove(e);
@@ -335,7 +352,7 @@ public final class Sim implements LinkStage.Host {
       lastFiredAt = now;
       fired++;
       e.fire();
-      if (ff != null && ff.due) ff.boundary();
+      if (ff != null && ff.due) ff.boundary(untilNanos, limit);
     }
     return true;
   }

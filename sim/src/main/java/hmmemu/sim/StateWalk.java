@@ -24,8 +24,38 @@ import java.util.SortedSet;
  * structure.
  */
 final class StateWalk {
-  /** One leaf: where it is (path), its value, and (for a plain field of a plain object) how to write it. */
-  record Leaf(long where, long value, Object owner, Field field, String path) {}
+  /**
+   * One leaf: where it is (path), its value, how to write it (a plain field of a plain object: owner and field; an
+   * element of a long[] or int[]: owner the array and index >= 0; else owner null), the site (the declaring class
+   * and name of the nearest field it was reached through, "class#field"; everything under a {@link #SUBTREES} field
+   * has that field's site) and its path as text (named pictures only).
+   */
+  record Leaf(long where, long value, Object owner, Field field, int index, String site, String path) {
+    /** Whether the jump can write this leaf. */
+    boolean writable() { return owner != null; }
+
+    /** Writes {@code v} to the leaf (see {@link #writable}). */
+    void write(long v) throws IllegalAccessException {
+      if (owner instanceof long[] a) a[index] = v;
+      else if (owner instanceof int[] a) a[index] = Math.toIntExact(v);
+      else if (field.getType() == long.class) field.setLong(owner, v);
+      else field.setInt(owner, Math.toIntExact(v));
+    }
+  }
+
+  /**
+   * Observers that record what the simulation did and that nothing in it reads (a run record being written): their
+   * contents are left out of the picture (only their type is in it).
+   */
+  static final java.util.Set<String> OBSERVERS = java.util.Set.of("hmmemu.report.RunRecorder");
+
+  /** A picture stops (opaque) past this many leaves (a spinning workload's is ~330,000): a growing history. */
+  static final int MAX_LEAVES = 1_000_000;
+
+  static final String TOO_LARGE = "more than 1,000,000 leaves (a growing history)";
+
+  /** Fields whose whole subtree keeps their site (a history whose entries are records of other classes). */
+  static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring");
 
   final List<Leaf> leaves = new ArrayList<>();
   /** Why the picture cannot be trusted (null: it can). */
@@ -77,14 +107,28 @@ final class StateWalk {
     return out;
   }
 
-  private void leaf(P path, char kind, int i, long v) {
+  /** The site of the leaves being walked (see {@link Leaf#site}). */
+  private String site = "sim";
+
+  private void leaf(P path, char kind, int i, long v) { leaf(path, kind, i, v, null); }
+
+  /** An element {@code i} of an array or ring; {@code array} (a long[] or int[]) when it can be written there. */
+  private void leaf(P path, char kind, int i, long v, Object array) {
     P q = p(path, kind, i, "");
-    leaves.add(new Leaf(q.hash, v, null, null, q.text));
+    leaves.add(new Leaf(q.hash, v, writable ? array : null, null, i, site, q.text));
   }
 
   private void leaf(P path, String suffix, long v, Object owner, Field f) {
     P q = suffix.isEmpty() ? path : p(path, suffix);
-    leaves.add(new Leaf(q.hash, v, writable ? owner : null, f, q.text));
+    leaves.add(new Leaf(q.hash, v, writable && f != null ? owner : null, f, -1, site, q.text));
+  }
+
+  /** Walks {@code o} reached through field {@code f} (declared by class {@code c}), with that field as its site. */
+  private void walkField(Object o, P path, Field f) {
+    String before = site;
+    if (!SUBTREES.contains(site)) site = f.getDeclaringClass().getName() + "#" + f.getName();
+    walk(o, path, null, null);
+    site = before;
   }
 
   /**
@@ -173,6 +217,11 @@ final class StateWalk {
     seen.put(o, leaves.size());
     Class<?> c = o.getClass();
     leaf(path, ":type", stringHash(c.isHidden() ? hiddenName(c) : c.getName()), null, null);
+    if (OBSERVERS.contains(c.getName())) return;
+    if (leaves.size() > MAX_LEAVES) {
+      if (opaque == null) opaque = TOO_LARGE;
+      return;
+    }
     if (o instanceof EventQueue q) {
       agenda(q, path);
     } else if (c.isArray()) {
@@ -189,6 +238,14 @@ final class StateWalk {
       leaf(path, ".value", a.get(), null, null);
     } else if (o instanceof java.util.Optional<?> op) {
       walk(op.orElse(null), p(path, ".value"), null, null);
+    } else if (o instanceof java.util.concurrent.CompletableFuture<?> f) {
+      // a host's pending step: whether it is done, its value, how many continuations wait (their closures are not
+      // opened: they are registered once per step, never per round)
+      leaf(path, ".done", f.isDone() ? 1 : 0, null, null);
+      leaf(path, ".dependents", f.getNumberOfDependents(), null, null);
+      walk(f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null, p(path, ".value"), null, null);
+    } else if (o instanceof java.time.Duration d) {
+      leaf(path, ".nanos", d.toNanos(), null, null);
     } else if (o instanceof java.util.BitSet b) {
       walk(b.toLongArray(), p(path, ".bits"), null, null);
     } else {
@@ -198,21 +255,29 @@ final class StateWalk {
         return;
       }
       boolean plain = !c.isRecord() && !c.isHidden();
-      boolean ring = c.getName().equals("hmmemu.checker.NotifierShadow");
+      String ringField = RINGS.get(c.getName());
       boolean recent = c.getName().equals("hmmemu.checker.Reporter");
       for (Field f : fs) {
         try {
           if (recent && f.getName().equals("ring")) {
+            String before = site;
+            site = "hmmemu.checker.Reporter#ring";
             recentRing(o, fs, (Object[]) f.get(o), p(path, ".ring"));
+            site = before;
             continue;
           }
-          if (ring && f.getName().equals("endedNext")) continue; // read with endedOrder
-          if (ring && f.getName().equals("endedOrder")) {
-            endedRing(o, fs, (long[]) f.get(o), p(path, ".endedOrder"));
+          if (ringField != null && f.getName().equals(ringField + "Next")) continue; // read with the ring
+          if (ringField != null && f.getName().equals(ringField + "Order")) {
+            String before = site;
+            site = c.getName() + "#" + f.getName();
+            idRing(o, fs, ringField + "Next", (long[]) f.get(o), p(path, "." + f.getName()));
+            site = before;
             continue;
           }
           Class<?> t = f.getType();
           P p = p(path, "." + f.getName());
+          String before = site;
+          if (!SUBTREES.contains(site)) site = f.getDeclaringClass().getName() + "#" + f.getName();
           Object writeOwner = plain && !Modifier.isFinal(f.getModifiers()) ? o : null;
           Field writeField = writeOwner == null ? null : f;
           if (t == long.class) leaf(p, "", f.getLong(o), writeOwner, writeField);
@@ -221,6 +286,7 @@ final class StateWalk {
           else if (t == double.class) leaf(p, ":d", Double.doubleToLongBits(f.getDouble(o)), null, null);
           else if (t.isPrimitive()) leaf(p, "", ((Number) wrapNumber(f.get(o))).longValue(), null, null);
           else walk(f.get(o), p, null, null);
+          site = before;
         } catch (IllegalAccessException e) {
           if (opaque == null) opaque = "cannot read " + c.getName() + "." + f.getName();
         }
@@ -247,9 +313,9 @@ final class StateWalk {
     int n = java.lang.reflect.Array.getLength(a);
     leaf(path, ".length", n, null, null);
     if (a instanceof long[] l) {
-      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i]);
+      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i], l);
     } else if (a instanceof int[] l) {
-      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i]);
+      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i], l);
     } else if (a instanceof Object[] l) {
       for (int i = 0; i < n; i++) walk(l[i], p(path, '[', i, ""), null, null);
     } else {
@@ -322,13 +388,18 @@ final class StateWalk {
     }
   }
 
+  /** The checker's rings of ids (class -> ring name: the fields NAMEOrder, a long[], and NAMENext, its oldest slot). */
+  private static final Map<String, String> RINGS = Map.of("hmmemu.checker.NotifierShadow", "ended",
+      "hmmemu.checker.FolioLockShadow", "released");
+
   /**
-   * NotifierShadow's ring of the last ended invIds (endedOrder, oldest at endedNext once full) in logical order,
-   * oldest first, so that a ring that turned by one entry per ended invalidation looks the same shifted by ids.
+   * A checker ring of the last ids (NotifierShadow's ended invIds, FolioLockShadow's released reqIds; oldest at the
+   * next slot once full) in logical order, oldest first, so that a ring that turned by one entry per id looks the same
+   * shifted by ids.
    */
-  private void endedRing(Object shadow, Field[] fs, long[] ring, P path) throws IllegalAccessException {
+  private void idRing(Object shadow, Field[] fs, String nextField, long[] ring, P path) throws IllegalAccessException {
     int next = 0;
-    for (Field f : fs) if (f.getName().equals("endedNext")) next = f.getInt(shadow);
+    for (Field f : fs) if (f.getName().equals(nextField)) next = f.getInt(shadow);
     leaf(path, ".length", ring.length, null, null);
     for (int i = 0; i < ring.length; i++) leaf(path, '[', i, ring[(next + i) % ring.length]);
   }
@@ -352,13 +423,18 @@ final class StateWalk {
     for (EventQueue.Event e : es) {
       P p = p(path, '<', i++, "");
       seen.put(e, leaves.size());
-      leaf(p, ".atNanos", e.atNanos, null, null);
+      String before = site;
+      site = "hmmemu.sim.EventQueue$Event#atNanos";
+      P at = p(p, ".atNanos");
+      leaves.add(new Leaf(at.hash, e.atNanos, writable ? e : null, null, -1, site, at.text)); // the jump moves it
+      site = "hmmemu.sim.EventQueue$Event#source";
       leaf(p, ".source", e.source, null, null);
+      site = before;
       walk(e.link, p(p, ".link"), null, null);
       for (Field f : fieldsOf(e.getClass())) {
         if (f.getDeclaringClass() == EventQueue.Event.class) continue;
         try {
-          walk(f.get(e), p(p, "." + f.getName()), null, null);
+          walkField(f.get(e), p(p, "." + f.getName()), f);
         } catch (IllegalAccessException ex) {
           if (opaque == null) opaque = "cannot read an agenda event's " + f.getName();
         }

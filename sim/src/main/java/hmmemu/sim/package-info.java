@@ -9,13 +9,13 @@
  * point ({@code Choices} collects them per source: a link lane, or any other event); without one, or with one
  * answering 0, the seeded order is unchanged; {@link hmmemu.sim.Sim#stateKey} is the state hash of exploration.
  * {@link hmmemu.sim.FastForward} (with {@code StateWalk}, a deterministic picture of everything reachable from the
- * simulator) detects a driver loop spinning to its deadline whose state repeats up to counters: diagnostics only, off
- * unless {@link hmmemu.sim.Sim#fastForward} is called; it never changes a run.
+ * simulator) detects a driver loop spinning to its deadline whose state repeats up to time, statistics, random streams
+ * and identity families, and jumps over whole periods (on by default; {@link hmmemu.sim.Sim#noFastForward}).
  *
  * <p>May import: the cores (hmmemu.cpu.core, hmmemu.gpu.core), the checker, the model (hmmemu.protocol.model, .msg,
  * .trace), the pure parts of node-runtime (hmmemu.node.link's settings, specs, distributions, random streams and fault
  * schedules, hmmemu.node.route, hmmemu.node.cost), HdrHistogram. Never Pekko, protobuf, threads or the wall clock inside the event loop (the
  * wall clock only measures a run's duration for its events-per-second figure). StateWalk reads private fields by
- * reflection (of the cores and the checker too), for the picture only; it never writes them.
+ * reflection (of the cores and the checker too); a fast-forward's jump writes the leaves FastForward's lists name.
  */
 package hmmemu.sim;

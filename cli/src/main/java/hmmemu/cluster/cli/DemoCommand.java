@@ -35,6 +35,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--link", description = "Send host-device traffic through the modelled link of hmm-emu.link "
       + "(delays, faults and the data link layer; docs/LATENCY.md, docs/FAULTS.md) instead of directly.")
   boolean link;
+  @Option(names = "--no-fast-forward", description = "With --sim: simulate every round of a deadline spin (the"
+      + " fast-forward, on by default, jumps over repeated rounds; docs/RESULTS.md).")
+  void noFastForward(boolean off) { if (off) System.setProperty("hmm-emu.sim.fast-forward", "false"); }
+
   @Option(names = "--sim", description = "Run in the deterministic simulator (one thread, virtual time, the "
       + "modelled link of hmm-emu.link; --seed replays a run exactly) instead of an embedded cluster.")
   boolean sim;

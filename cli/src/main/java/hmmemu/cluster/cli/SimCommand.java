@@ -36,6 +36,10 @@ final class SimCommand implements Callable<Integer> {
   Integer seeds;
   @Option(names = "--seed", paramLabel = "S", description = "Run only seed S (a replay).")
   Long seed;
+  @Option(names = "--no-fast-forward", description = "Simulate every round of a deadline spin (the fast-forward, on by"
+      + " default, jumps over repeated rounds; docs/RESULTS.md).")
+  void noFastForward(boolean off) { if (off) System.setProperty("hmm-emu.sim.fast-forward", "false"); }
+
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"passed\", \"failed\", \"skipped\", "
       + "\"seeds\", \"eventsPerSecond\", \"cases\"} (with \"traceHash\" for one FILE --seed S).")
   boolean json;
@@ -121,6 +125,8 @@ final class SimCommand implements Callable<Integer> {
     progress.close();
     boolean oneRun = scenarios.size() == 1 && seed != null && skipped == 0;
     String result = toJson(all, passed, failedFiles, skipped, seedList.length, eps, oneRun ? onlyHash : null);
+    out.println(hmmemu.sim.FastForward.totalsLine());
+    result = result.substring(0, result.length() - 1) + ", " + hmmemu.sim.FastForward.totalsJson() + "}";
     if (json) out.println(result);
     com.fasterxml.jackson.databind.node.ObjectNode shown = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
     shown.put("host", "simulator");

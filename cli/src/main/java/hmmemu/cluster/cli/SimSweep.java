@@ -292,7 +292,15 @@ final class SimSweep {
     PrintStream say = json ? System.err : out;
     say.printf(Locale.ROOT, "simulated %d runs (%d trace events, each judged by the invariant checker) in %.1f s"
         + " wall on %d thread(s): %.0f events/s%n", totalRuns, events, wall, threads, wall == 0 ? 0 : events / wall);
+    say.println(hmmemu.sim.FastForward.totalsLine());
     ObjectNode result = JsonNodeFactory.instance.objectNode();
+    ObjectNode fastForward = result.putObject("fastForward");
+    try {
+      fastForward.setAll((ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree("{" + hmmemu.sim.FastForward.totalsJson() + "}").get("fastForward"));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
     result.put("ok", ok).put("simulated", true).put("seeds", repeats).put("firstSeed", seed0)
         .put("bootstrapResamples", BOOTSTRAP);
     result.set("rows", rows);

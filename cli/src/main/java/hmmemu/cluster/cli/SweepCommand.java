@@ -46,6 +46,10 @@ final class SweepCommand implements Callable<Integer> {
       + "(sums and merged latency histograms; default 1, with --sim " + SIM_REPEATS + "). Contended runs are bimodal"
       + " (docs/PROTOCOL.md §8 R7: a fault that fails once spins to its deadline), so one run per row says little.")
   Integer repeats;
+  @Option(names = "--no-fast-forward", description = "With --sim: simulate every round of a deadline spin (the"
+      + " fast-forward, on by default, jumps over repeated rounds; docs/RESULTS.md).")
+  void noFastForward(boolean off) { if (off) System.setProperty("hmm-emu.sim.fast-forward", "false"); }
+
   @Option(names = "--sim", description = "Run every row in the deterministic simulator (model time, one thread):"
       + " proportions with Wilson intervals, latency percentiles with bootstrap intervals, a replay line per failed"
       + " run and the first seed's trace hash per row; no 0us row (there is no transport to measure). A run record"

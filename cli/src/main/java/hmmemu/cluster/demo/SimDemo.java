@@ -161,6 +161,7 @@ public final class SimDemo {
           + " %.0f events/s (%.0f per CPU second of the simulating thread); trace hash %s%n", events, wallNanos / 1e9,
           eps, epcs, TraceHash.hex(hash));
       if (!ok) out.println("replay: " + (replay != null ? replay : "hmm-emu demo --sim --seed " + d.seed()));
+      out.println(hmmemu.sim.FastForward.totalsLine());
     } else {
       String base = DemoReport.toJson(results, 0);
       StringBuilder sb = new StringBuilder(base.substring(0, base.length() - 1));
@@ -168,7 +169,7 @@ public final class SimDemo {
           + " \"eventsPerCpuSecond\": %.0f, \"traceHash\": \"%s\", \"armTraceHashes\": [", d.seed(), eps, epcs,
           TraceHash.hex(hash)));
       for (int i = 0; i < hashes.size(); i++) sb.append(i > 0 ? ", " : "").append('"').append(hashes.get(i)).append('"');
-      out.println(sb.append("]}"));
+      out.println(sb.append("], ").append(hmmemu.sim.FastForward.totalsJson()).append("}"));
     }
     return ok ? 0 : 1;
   }

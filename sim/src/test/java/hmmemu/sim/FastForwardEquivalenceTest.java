@@ -1,0 +1,152 @@
+package hmmemu.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.node.cost.HostCost;
+import hmmemu.node.link.FaultSchedule;
+import hmmemu.protocol.model.ModelSwitches;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fast-forward's jump against the unskipped run: a deadline spin (nouveau_atomic_range_fault spinning to its
+ * deadline, docs/PROTOCOL.md §8 R7) fast-forwarded and simulated round by round give the same verdict, the same
+ * figures (driver iterations, cancels, timeouts, latencies, model time, events incl. skipped ones) and the same final
+ * state picture up to the identity families ({@link FastForward#IDENTITY}) and the report-only ring; a leaf ahead (a
+ * fault-schedule instant) stops a jump before it.
+ */
+class FastForwardEquivalenceTest {
+  /** A deadline long enough for the checker's rings of 4,096 ids to fill inside one spin (~11 µs a round). */
+  private static final long DEADLINE_MICROS = 60_000;
+
+  private record Run(SimExperiment.Result result, Sim sim, FastForward ff) {}
+
+  private static Run run(long seed, int gpus, boolean fastForward, FaultSchedule faults) {
+    return run(seed, gpus, fastForward, faults, 0);
+  }
+
+  private static Run run(long seed, int gpus, boolean fastForward, FaultSchedule faults, long thinkMicros) {
+    Sim.Config c = new Sim.Config(seed, gpus, 1, ModelSwitches.kernel().withDriverDeadlineMicros(DEADLINE_MICROS),
+        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, SimLongHopArmsTest.hop(1.0), 1.0, true, HostCost.DEFAULTS);
+    Sim[] sim = new Sim[1];
+    FastForward[] ff = new FastForward[1];
+    SimExperiment.Result r = SimExperiment.run("kernel", c, new SimExperiment.Workload(gpus, 2, 2, 1, 20, 4, 2, seed, false).withCpuThink(thinkMicros),
+        3_600_000_000L, Long.MAX_VALUE, null, faults, s -> {
+          sim[0] = s;
+          if (fastForward) ff[0] = s.fastForward();
+          else s.noFastForward();
+        });
+    return new Run(r, sim[0], ff[0]);
+  }
+
+  /** Every figure of the two results but the trace hash (a jump is folded into it) and the wall time. */
+  private static void sameFigures(SimExperiment.Result a, SimExperiment.Result b, String what) {
+    assertEquals(a.ok(), b.ok(), what + ": verdict");
+    assertEquals(a.violations(), b.violations(), what + ": violations");
+    assertEquals(a.liveness(), b.liveness(), what + ": liveness");
+    assertEquals(a.cpuAtomics(), b.cpuAtomics(), what + ": CPU atomics");
+    assertEquals(a.gpuAtomics(), b.gpuAtomics(), what + ": GPU atomics");
+    assertEquals(a.gpuCancelled(), b.gpuCancelled(), what + ": cancels");
+    assertEquals(a.finalValue(), b.finalValue(), what + ": final value");
+    assertEquals(a.driverIterations(), b.driverIterations(), what + ": driver iterations");
+    assertEquals(a.driverIterationsMax(), b.driverIterationsMax(), what + ": longest loop");
+    assertEquals(a.driverTimeouts(), b.driverTimeouts(), what + ": timeouts");
+    assertEquals(a.invalidations(), b.invalidations(), what + ": invalidations");
+    assertEquals(a.faultRounds(), b.faultRounds(), what + ": fault rounds");
+    assertEquals(a.gpuLatency(), b.gpuLatency(), what + ": GPU latencies");
+    assertEquals(a.cpuLatency(), b.cpuLatency(), what + ": CPU latencies");
+    assertEquals(a.modelMicros(), b.modelMicros(), what + ": model time");
+    assertEquals(a.traceEvents(), b.traceEvents(), what + ": trace events");
+    assertEquals(a.eventsChecked(), b.eventsChecked(), what + ": events checked");
+    assertEquals(a.messages(), b.messages(), what + ": messages");
+    assertEquals(a.linkStats(), b.linkStats(), what + ": link counters");
+    assertEquals(a.faultLog(), b.faultLog(), what + ": fault log");
+  }
+
+  /** The final state pictures agree leaf for leaf, but for the identity families and the report-only ring. */
+  private static void sameState(Sim a, Sim b, String what) {
+    StateWalk x = StateWalk.of(a), y = StateWalk.of(b);
+    assertEquals(x.leaves.size(), y.leaves.size(), what + ": the state's shape");
+    int compared = 0;
+    java.util.Map<String, String> differ = new java.util.TreeMap<>();
+    StateWalk named = null;
+    for (int i = 0; i < x.leaves.size(); i++) {
+      StateWalk.Leaf p = x.leaves.get(i), q = y.leaves.get(i);
+      assertEquals(p.where(), q.where(), what + ": leaf " + i + " where");
+      if (FastForward.identity(p.site()) || FastForward.REPORT_ONLY.containsKey(p.site())) continue;
+      if (p.value() != q.value() && !differ.containsKey(p.site())) {
+        if (named == null) named = StateWalk.of(a, true);
+        differ.put(p.site(), named.leaves.get(i).path() + " is " + p.value() + " unskipped, " + q.value() + " fast-forwarded");
+      }
+      compared++;
+    }
+    assertTrue(differ.isEmpty(), what + ": leaves that differ: " + differ);
+    assertTrue(compared > 1000, what + ": compared " + compared + " leaves");
+  }
+
+  @Test
+  void oneGpuNodeFastForwardedAsSimulated() {
+    for (long seed : new long[] {42, 45}) {
+      Run plain = run(seed, 1, false, null), ff = run(seed, 1, true, null);
+      String what = "1 GPU node, seed " + seed;
+      assertTrue(plain.result().driverTimeouts() > 0, what + ": the workload spins to its deadline");
+      assertFalse(ff.ff().jumps().isEmpty(), what + ": a spin was jumped (refusals: " + ff.ff().refusals() + ")");
+      sameFigures(plain.result(), ff.result(), what);
+      sameState(plain.sim(), ff.sim(), what);
+    }
+  }
+
+  @Test
+  void twoGpuNodesFastForwardedAsSimulated() {
+    Run plain = run(49, 2, false, null), ff = run(49, 2, true, null);
+    String what = "2 GPU nodes, seed 49 (" + ff.ff().jumps().size() + " jumps, " + ff.ff().spinsJumped() + " of "
+        + ff.ff().spins() + " spins)";
+    sameFigures(plain.result(), ff.result(), what);
+    sameState(plain.sim(), ff.sim(), what);
+  }
+
+  private static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+
+  @Test
+  void aFaultInstantAheadStopsTheJumpBeforeIt() {
+    // a 1 µs pause of the GPU node in the middle of where the run without faults jumps
+    FastForward.Jump free = run(42, 1, true, null).ff().jumps().get(0);
+    long at = (free.atNanos() + free.nanos() / 2) / 1000;
+    FaultSchedule f = FaultSchedule.parse("at " + at + "us pause gpu1 for 1us");
+    Run plain = run(42, 1, false, f), ff = run(42, 1, true, f);
+    String what = "1 GPU node, a pause at " + at + " µs after the set-up";
+    sameFigures(plain.result(), ff.result(), what);
+    sameState(plain.sim(), ff.sim(), what);
+    long pauseNanos = -1;
+    for (String line : ff.result().faultLog()) {
+      if (line.contains("pause")) {
+        pauseNanos = Long.parseLong(line.substring(0, line.indexOf(' '))) * 1000;
+        break;
+      }
+    }
+    assertTrue(pauseNanos > free.atNanos() && pauseNanos < free.atNanos() + free.nanos(),
+        "the pause lies where the run without it jumped: " + ff.result().faultLog() + " " + free);
+    List<String> crossing = new ArrayList<>();
+    for (FastForward.Jump j : ff.ff().jumps()) {
+      if (j.atNanos() < pauseNanos && j.atNanos() + j.nanos() >= pauseNanos - 1000) crossing.add(j.toString());
+    }
+    assertTrue(crossing.isEmpty(), what + ": jumps that reach the pause at " + pauseNanos + " ns: " + crossing);
+    assertTrue(!ff.ff().jumps().isEmpty() || ff.ff().refusals().containsKey(TOO_CLOSE),
+        what + ": the pause shortened or refused the jump: " + ff.ff().jumps() + " " + ff.ff().refusals());
+  }
+
+  @Test
+  void aThinkingCpuThreadsWakeBoundsTheJump() {
+    // the CPU thread thinks 2 ms between increments: a wake lies within every window of a jump (1,000 rounds ~11 ms)
+    Run plain = run(42, 1, false, null, 2_000), ff = run(42, 1, true, null, 2_000);
+    String what = "1 GPU node, CPU think 2 ms";
+    sameFigures(plain.result(), ff.result(), what);
+    sameState(plain.sim(), ff.sim(), what);
+    for (FastForward.Jump j : ff.ff().jumps()) {
+      assertTrue(j.nanos() < 2_000_000, what + ": a jump longer than the think time: " + j);
+    }
+  }
+}
