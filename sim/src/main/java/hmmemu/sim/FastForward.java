@@ -473,7 +473,7 @@ public final class FastForward {
 
   /** {@link #totalsJson} as one line of text. */
   public static String totalsLine() {
-    return "fast-forward " + (Sim.fastForwardByDefault() ? "on" : "off (--no-fast-forward)") + ": " + TOTAL_JUMPS.sum()
+    return "fast-forward " + (Sim.fastForwardByDefault() ? "on" : "off (--fast-forward turns it on)") + ": " + TOTAL_JUMPS.sum()
         + " jumps, " + TOTAL_ROUNDS.sum() + " driver rounds (" + TOTAL_NANOS.sum() / 1_000_000 + " ms of model time) skipped; "
         + TOTAL_SPINS_JUMPED.sum() + " of " + TOTAL_SPINS.sum() + " deadline spins jumped"
         + (TOTAL_REFUSALS.isEmpty() ? "" : "; not jumped: " + totalsRefusals());

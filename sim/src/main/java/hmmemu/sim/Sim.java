@@ -196,8 +196,11 @@ public final class Sim implements LinkStage.Host {
     if (fastForwardByDefault()) ff = new FastForward(this);
   }
 
-  /** Whether a new simulator fast-forwards: unless {@code -Dhmm-emu.sim.fast-forward=false} (--no-fast-forward). */
-  public static boolean fastForwardByDefault() { return !"false".equals(System.getProperty("hmm-emu.sim.fast-forward")); }
+  /**
+   * Whether a new simulator fast-forwards: only with {@code -Dhmm-emu.sim.fast-forward=true} (--fast-forward). Off by
+   * default: exact, but slower than simulating every round where it jumps today (docs/RESULTS.md "Fast-forward").
+   */
+  public static boolean fastForwardByDefault() { return "true".equals(System.getProperty("hmm-emu.sim.fast-forward")); }
 
   /** Turns the fast-forward off (every round simulated); call before anything runs. */
   public void noFastForward() { ff = null; }

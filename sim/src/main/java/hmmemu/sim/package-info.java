@@ -10,7 +10,7 @@
  * answering 0, the seeded order is unchanged; {@link hmmemu.sim.Sim#stateKey} is the state hash of exploration.
  * {@link hmmemu.sim.FastForward} (with {@code StateWalk}, a deterministic picture of everything reachable from the
  * simulator) detects a driver loop spinning to its deadline whose state repeats up to time, statistics, random streams
- * and identity families, and jumps over whole periods (on by default; {@link hmmemu.sim.Sim#noFastForward}).
+ * and identity families, and jumps over whole periods (off by default; {@link hmmemu.sim.Sim#fastForward}, -Dhmm-emu.sim.fast-forward=true).
  *
  * <p>May import: the cores (hmmemu.cpu.core, hmmemu.gpu.core), the checker, the model (hmmemu.protocol.model, .msg,
  * .trace), the pure parts of node-runtime (hmmemu.node.link's settings, specs, distributions, random streams and fault
