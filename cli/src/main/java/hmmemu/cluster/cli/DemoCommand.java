@@ -35,13 +35,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--link", description = "Send host-device traffic through the modelled link of hmm-emu.link "
       + "(delays, faults and the data link layer; docs/LATENCY.md, docs/FAULTS.md) instead of directly.")
   boolean link;
-  @Option(names = "--fast-forward", description = "With --sim: jump over the repeated rounds of a deadline spin when the"
-      + " whole state repeats (off by default: exact, but today slower than simulating every round where it"
-      + " jumps, and it never jumps 2-GPU or scenario-file spins; docs/RESULTS.md \"Fast-forward, session 8\").")
-  void fastForward(boolean on) { if (on) System.setProperty("hmm-emu.sim.fast-forward", "true"); }
-
-  @Option(names = "--no-fast-forward", description = "With --sim: simulate every round of a deadline spin (the default).")
-  void noFastForward(boolean off) { if (off) System.setProperty("hmm-emu.sim.fast-forward", "false"); }
+  @picocli.CommandLine.Mixin FastForwardOptions fastForward;
 
   @Option(names = "--sim", description = "Run in the deterministic simulator (one thread, virtual time, the "
       + "modelled link of hmm-emu.link; --seed replays a run exactly) instead of an embedded cluster.")

@@ -36,13 +36,7 @@ final class SimCommand implements Callable<Integer> {
   Integer seeds;
   @Option(names = "--seed", paramLabel = "S", description = "Run only seed S (a replay).")
   Long seed;
-  @Option(names = "--fast-forward", description = "Jump over the repeated rounds of a deadline spin when the"
-      + " whole state repeats (off by default: exact, but today slower than simulating every round where it"
-      + " jumps, and it never jumps 2-GPU or scenario-file spins; docs/RESULTS.md \"Fast-forward, session 8\").")
-  void fastForward(boolean on) { if (on) System.setProperty("hmm-emu.sim.fast-forward", "true"); }
-
-  @Option(names = "--no-fast-forward", description = "Simulate every round of a deadline spin (the default).")
-  void noFastForward(boolean off) { if (off) System.setProperty("hmm-emu.sim.fast-forward", "false"); }
+  @picocli.CommandLine.Mixin FastForwardOptions fastForward;
 
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"passed\", \"failed\", \"skipped\", "
       + "\"seeds\", \"eventsPerSecond\", \"cases\"} (with \"traceHash\" for one FILE --seed S).")

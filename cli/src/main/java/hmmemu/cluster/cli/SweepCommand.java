@@ -46,13 +46,7 @@ final class SweepCommand implements Callable<Integer> {
       + "(sums and merged latency histograms; default 1, with --sim " + SIM_REPEATS + "). Contended runs are bimodal"
       + " (docs/PROTOCOL.md §8 R7: a fault that fails once spins to its deadline), so one run per row says little.")
   Integer repeats;
-  @Option(names = "--fast-forward", description = "With --sim: jump over the repeated rounds of a deadline spin when the"
-      + " whole state repeats (off by default: exact, but today slower than simulating every round where it"
-      + " jumps, and it never jumps 2-GPU or scenario-file spins; docs/RESULTS.md \"Fast-forward, session 8\").")
-  void fastForward(boolean on) { if (on) System.setProperty("hmm-emu.sim.fast-forward", "true"); }
-
-  @Option(names = "--no-fast-forward", description = "With --sim: simulate every round of a deadline spin (the default).")
-  void noFastForward(boolean off) { if (off) System.setProperty("hmm-emu.sim.fast-forward", "false"); }
+  @picocli.CommandLine.Mixin FastForwardOptions fastForward;
 
   @Option(names = "--sim", description = "Run every row in the deterministic simulator (model time, one thread):"
       + " proportions with Wilson intervals, latency percentiles with bootstrap intervals, a replay line per failed"

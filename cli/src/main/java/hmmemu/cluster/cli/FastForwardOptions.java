@@ -1,0 +1,18 @@
+package hmmemu.cluster.cli;
+
+import picocli.CommandLine.Option;
+
+/**
+ * The fast-forward flags of the simulator hosts ({@code sim}, {@code demo --sim}, {@code sweep --sim}): an
+ * emulator-only mechanism, no kernel structure (hmmemu.sim.FastForward; docs/RESULTS.md "Fast-forward, session 8").
+ */
+final class FastForwardOptions {
+  @Option(names = "--fast-forward", description = "In the simulator: jump over the repeated rounds of a deadline spin"
+      + " when the whole state repeats (off by default: exact, but today slower than simulating every round where it"
+      + " jumps, and it never jumps 2-GPU or scenario-file spins; docs/RESULTS.md \"Fast-forward, session 8\").")
+  void fastForward(boolean on) { if (on) System.setProperty("hmm-emu.sim.fast-forward", "true"); }
+
+  @Option(names = "--no-fast-forward", description = "In the simulator: simulate every round of a deadline spin (the"
+      + " default).")
+  void noFastForward(boolean off) { if (off) System.setProperty("hmm-emu.sim.fast-forward", "false"); }
+}
