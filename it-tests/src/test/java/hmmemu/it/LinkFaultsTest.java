@@ -184,12 +184,14 @@ class LinkFaultsTest {
 
   /**
    * Added delay on cpu0->gpu1 for the whole run and gpu2 paused for 300 ms, in one run: the delay shows on gpu1's
-   * direction, the held messages on gpu2's (a pause holds, it never delays a direction of another node).
+   * direction, the held messages on gpu2's (a pause holds, it never delays a direction of another node). As in
+   * {@link #partitionsAndHeal}, the schedule starts at gpu2's 20th message to cpu0, so gpu2 is busy when it is paused.
    */
   @Test
   @DisplayName("added delay on one link (cpu0->gpu1), and gpu2 paused for 300 ms (its actor frozen, its traffic held both ways), then resumed: exact")
   void addedDelayOnOneLinkAndPauseAndResume() throws Exception {
-    Run run = run("delay-pause", LinkSettings.builtIn(), "at 0s add 300us jitter 100us to cpu0->gpu1; at 50ms pause gpu2 for 300ms");
+    Run run = run("delay-pause", LinkSettings.builtIn(), "at 0s add 300us jitter 100us to cpu0->gpu1; at 0ms pause gpu2 for 300ms",
+        20, 2);
     assertExact(run);
     assertTrue(run.stats().get(new Direction(0, 1)).maxDelayMicros() >= 200, () -> "the delay applied: " + run.stats());
     assertTrue(run.stats().get(new Direction(0, 2)).held() + run.stats().get(new Direction(2, 0)).held() > 0,
