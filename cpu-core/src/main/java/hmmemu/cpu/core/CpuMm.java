@@ -486,21 +486,28 @@ public final class CpuMm {
   private void onInspectPage(HmmProtocol.InspectPage m) {
     Pte p = pte(m.mmId(), m.va());
     Folio f = p.state() == PteState.NONE ? null : folios.byPfn(p.pfn());
-    List<Long> words = new ArrayList<>();
-    if (f != null) for (int i = 0; i < Page.WORDS; i++) words.add(f.word(i));
     k.reply(new HmmProtocol.PageInfo(m.reqId(), p.state(), p.pfn(), p.write(), p.dirty(), p.young(),
         f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
-        f != null && f.anonExclusive, f == null ? 0 : f.word(0), List.copyOf(words)));
+        f != null && f.anonExclusive, f == null ? 0 : f.word(0), wordList(f)));
   }
 
   /** The folio at a pfn, mapped or not (a driver's folio_get keeps an unmapped folio alive); pte is NONE. */
   private void onInspectFolio(HmmProtocol.InspectFolio m) {
     Folio f = folios.byPfn(m.pfn());
-    List<Long> words = new ArrayList<>();
-    if (f != null) for (int i = 0; i < Page.WORDS; i++) words.add(f.word(i));
     k.reply(new HmmProtocol.PageInfo(m.reqId(), PteState.NONE, f == null ? 0 : m.pfn(), false, false, false,
         f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
-        f != null && f.anonExclusive, f == null ? 0 : f.word(0), List.copyOf(words)));
+        f != null && f.anonExclusive, f == null ? 0 : f.word(0), wordList(f)));
+  }
+
+  /**
+   * Emulator-only host mechanism: a folio's words as an InspectPage/InspectFolio reply carries them (empty without a
+   * folio), built in one array (a growing ArrayList and a copy of it were a fifth of a scenario file's simulation).
+   */
+  private static List<Long> wordList(Folio f) {
+    if (f == null) return List.of();
+    Long[] words = new Long[Page.WORDS];
+    for (int i = 0; i < words.length; i++) words[i] = f.word(i);
+    return List.of(words);
   }
 
   private void onResetNode(HmmProtocol.ResetNode m) {
