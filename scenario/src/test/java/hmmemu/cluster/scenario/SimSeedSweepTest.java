@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,6 +37,7 @@ class SimSeedSweepTest {
   static final long SPIN_EVENTS = 1_000_000;
   static final int SEEDS = Integer.getInteger("hmm.sim.sweep-seeds", 100);
   static final Config BASE = ConfigFactory.load();
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   /** Seeds per task after seed 1: small enough that both threads finish together, large enough to parse rarely. */
   static final int CHUNK = 10;
@@ -54,6 +57,7 @@ class SimSeedSweepTest {
     }
     assertTrue(!files.isEmpty(), "no scenario file selected");
     ExecutorService pool = Executors.newFixedThreadPool(2);
+    long started = System.nanoTime();
     try {
       List<Future<Sweep>> firsts = new ArrayList<>();
       for (Path f : files) firsts.add(pool.submit(() -> sweep(f, 1, 1)));
@@ -72,7 +76,14 @@ class SimSeedSweepTest {
       for (Future<Sweep> r : rest) done.add(r.get(20, TimeUnit.MINUTES));
       done.sort(Comparator.comparing((Sweep w) -> w.file().toString()).thenComparingLong(Sweep::from));
       List<String> failures = new ArrayList<>();
-      for (Sweep w : done) failures.addAll(w.failures());
+      long cpu = 0;
+      for (Sweep w : done) {
+        failures.addAll(w.failures());
+        cpu += w.cpuNanos();
+      }
+      // a figure to compare runs by (CPU time moves less with the machine's load than wall time), not a bound
+      System.out.printf("SimSeedSweepTest: %d files x %d seeds in %.1f s wall, %.1f s CPU of the sweep threads%n",
+          files.size(), SEEDS, (System.nanoTime() - started) / 1e9, cpu / 1e9);
       assertTrue(failures.isEmpty(), () -> failures.size() + " failure(s) in " + files.size() + " files x " + SEEDS
           + " seeds:\n  " + String.join("\n  ", failures));
     } finally {
@@ -81,11 +92,12 @@ class SimSeedSweepTest {
   }
 
   /** Seeds {@code from..to} of one file: their failures (each with its replay line) and the CPU-side cost. */
-  private record Sweep(Path file, long from, List<String> failures, boolean spinner, long nanos) {}
+  private record Sweep(Path file, long from, List<String> failures, boolean spinner, long nanos, long cpuNanos) {}
 
   /** One file for seeds from..to; at seed 1 also the deadline-spinner check. */
   private static Sweep sweep(Path file, long from, long to) {
     long started = System.nanoTime();
+    long cpu = THREADS.getCurrentThreadCpuTime();
     Scenario scenario = ScenarioParser.parse(file);
     List<String> failures = new ArrayList<>();
     for (long seed = from; seed <= to; seed++) {
@@ -98,9 +110,9 @@ class SimSeedSweepTest {
       if (seed == 1 && r.events() > SPIN_EVENTS) {
         failures.add(file + ": " + r.events() + " checked events at seed 1 (more than " + SPIN_EVENTS
             + "): a deadline spinner? Add it to DEADLINE_SPINNERS with the reason, knowingly");
-        return new Sweep(file, from, failures, true, System.nanoTime() - started);
+        return new Sweep(file, from, failures, true, System.nanoTime() - started, THREADS.getCurrentThreadCpuTime() - cpu);
       }
     }
-    return new Sweep(file, from, failures, false, System.nanoTime() - started);
+    return new Sweep(file, from, failures, false, System.nanoTime() - started, THREADS.getCurrentThreadCpuTime() - cpu);
   }
 }
