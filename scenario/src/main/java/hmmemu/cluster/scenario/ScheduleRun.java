@@ -152,10 +152,16 @@ final class ScheduleRun {
    * it then computes at the branch point is checked against the one kept. Emulator-only host mechanism.
    */
   static final class KeyMemo {
-    private long[] keys = new long[64];
+    long[] keys = new long[64];
     private long[][] hashes = new long[64][];
     /** The next run's branch point (its last prefix point), where it folds again; -1: it folds from the start. */
     int resumeAt = -1;
+
+    /** Sets {@link #resumeAt}; returns this memo. */
+    KeyMemo resumeAt(int point) {
+      resumeAt = point;
+      return this;
+    }
 
     private void put(int point, long key, long[] h) {
       if (point >= keys.length) {
