@@ -179,6 +179,7 @@ public final class Sim implements LinkStage.Host {
   private final TraceHash controllerInputs = new TraceHash();
   /** Whether every node's and the controller's input is folded into {@link #stateKey}'s hashes (see keepStateKey). */
   private boolean keepStateKey = true;
+  private boolean foldInputs = true; // keepStateKey, and not paused (pauseInputs until resumeInputs)
   private long scheduled;
   private final Choices choices = new Choices();
   /** The fast-forward of deadline spins, or null (off). */
@@ -201,7 +202,6 @@ public final class Sim implements LinkStage.Host {
    * default: exact, but slower than simulating every round where it jumps today (docs/RESULTS.md "Fast-forward").
    */
   public static boolean fastForwardByDefault() { return "true".equals(System.getProperty("hmm-emu.sim.fast-forward")); }
-
   /** Turns the fast-forward off (every round simulated); call before anything runs. */
   public void noFastForward() { ff = null; }
 
@@ -222,17 +222,12 @@ public final class Sim implements LinkStage.Host {
 
   /** The fast-forward, or null when it is off. */
   public FastForward fastForwardOrNull() { return ff; }
-
   EventQueue agenda() { return agenda; }
-
   /** Folds a record of a jump ({@link FastForward.Jump}) into the trace hash. */
   void foldJump(Object record) { if (hashTrace) hash.add(0, new long[0], nowMicros(), record); }
-
   /** Replaces the link stage (e.g. the pure DataLink); call before anything runs. */
   public void linkStage(LinkStage stage) { this.link = stage; }
-
   public LinkStage linkStage() { return link; }
-
   public Config config() { return config; }
 
   /**
@@ -240,11 +235,8 @@ public final class Sim implements LinkStage.Host {
    * {@link SplitMix64}, which draws what {@code new SplittableRandom(seed)} draws.
    */
   public SplitMix64 random() { return rng; }
-
   public void tap(LinkTap t) { this.tap = t; }
-
   public void onTrace(Consumer<Stamped> listener) { traceListeners.add(listener); }
-
   /** Adds a listener that hears every message a core stepped on, right after the step (as Link#delivered). */
   public void onDelivered(DeliveryListener listener) { deliveryListeners.add(listener); }
 
@@ -252,7 +244,6 @@ public final class Sim implements LinkStage.Host {
 
   @Override
   public long nowNanos() { return now; }
-
   public long nowMicros() { return now / 1000; }
 
   @Override
@@ -288,9 +279,7 @@ public final class Sim implements LinkStage.Host {
    * what a pause point can hold: messages on the links, across lanes.
    */
   public void schedulerChoosesAll(boolean all) { this.chooseAll = all; }
-
   public Scheduler scheduler() { return scheduler; }
-
   /** Choice points met so far (only counted while a scheduler is set). */
   public long choicePoints() { return choices.points; }
 
@@ -305,6 +294,7 @@ public final class Sim implements LinkStage.Host {
    */
   public long stateKey() {
     if (!keepStateKey) throw new IllegalStateException("stateKey: this simulator was told not to keep it (keepStateKey(false))");
+    if (!foldInputs) throw new IllegalStateException("stateKey: folding is paused (pauseInputs)");
     long h = controllerInputs.value();
     for (Node n : nodes) h = Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ (n.crashed ? ~n.inputs.value() : n.inputs.value());
     return h;
@@ -318,6 +308,26 @@ public final class Sim implements LinkStage.Host {
   public void keepStateKey(boolean keep) {
     if (fired > 0 || messages > 0) throw new IllegalStateException("keepStateKey: call it before anything runs");
     this.keepStateKey = keep;
+    this.foldInputs = keep;
+  }
+
+  /** The hashes {@link #stateKey} combines: the controller's inputs, then each node's (for {@link #resumeInputs}). */
+  public long[] inputHashes() {
+    long[] out = new long[nodes.length + 1];
+    out[0] = controllerInputs.value();
+    for (int i = 0; i < nodes.length; i++) out[i + 1] = nodes[i].inputs.value();
+    return out;
+  }
+
+  /** Stops folding inputs (stateKey throws) until {@link #resumeInputs}: a search replaying a prefix it keyed before. */
+  public void pauseInputs() { foldInputs = false; }
+
+  /** Sets the hashes to {@link #inputHashes} of an earlier run at this point of this prefix, and folds again. */
+  public void resumeInputs(long[] h) {
+    if (!keepStateKey || h.length != nodes.length + 1) throw new IllegalStateException("resumeInputs: no state key kept, or " + h.length + " hashes");
+    controllerInputs.set(h[0]);
+    for (int i = 0; i < nodes.length; i++) nodes[i].inputs.set(h[i + 1]);
+    foldInputs = true;
   }
 
   private void schedule(EventQueue.Event e, long atNanos) {
@@ -401,7 +411,7 @@ public final class Sim implements LinkStage.Host {
 
   private void replyToController(Requester r, HmmProtocol.Msg reply, long[] vc) {
     at(now + hopNanos(), () -> {
-      if (keepStateKey) controllerInputs.addInput(0, reply);
+      if (foldInputs) controllerInputs.addInput(0, reply);
       mergeController(vc);
       r.onReply(reply);
     });
@@ -414,7 +424,6 @@ public final class Sim implements LinkStage.Host {
 
   /** The next controller reqId (ControlClient's range; numbered per run, so a seed replays the same ids). */
   public long nextReqId() { return Ids.controllerReqId(nextReq++); }
-
   /** The controller's vector clock: every node's events it has seen the effects of. */
   public long[] controllerClock() { return controllerVc.clone(); }
 
@@ -443,7 +452,7 @@ public final class Sim implements LinkStage.Host {
   /** One step of node {@code n}'s core on {@code msg}, as its actor shell does it. */
   private void process(Node n, HmmProtocol.Msg msg, long[] vc, Requester requester) {
     messages++;
-    if (keepStateKey) n.inputs.addInput(1, msg);
+    if (foldInputs) n.inputs.addInput(1, msg);
     n.clock.merge(vc);
     Ready ready;
     if (n.cpu != null) {
@@ -557,7 +566,7 @@ public final class Sim implements LinkStage.Host {
   }
 
   private void tickLease(Node n) {
-    if (keepStateKey) n.inputs.addInput(2, null);
+    if (foldInputs) n.inputs.addInput(2, null);
     finishStep(n, null, n.cpu.tick(nowMicros()));
   }
 
@@ -649,24 +658,16 @@ public final class Sim implements LinkStage.Host {
   }
 
   /** The same as {@link #restartGpuNodeAsNew} (the scenario host's name for it). */
-  public int restartGpuNodeAsNewMember(int k) {
-    return restartGpuNodeAsNew(k);
-  }
+  public int restartGpuNodeAsNewMember(int k) { return restartGpuNodeAsNew(k); }
 
   // ------------------------------------------------------------------------------------------------ views
 
   public CpuMm cpu() { return nodes[0].cpu; }
-
   public GpuNode gpu(int k) { return nodes[k].gpu; }
-
   public int gpuNodes() { return nodes.length - 1; }
-
   public boolean crashed(int k) { return nodes[k].crashed; }
-
   public InvariantChecker checker() { return checker; }
-
   public List<Violation> violations() { return violations; }
-
   public long traceHash() { return hash.value(); }
 
   /**
@@ -675,16 +676,12 @@ public final class Sim implements LinkStage.Host {
    * changes: the checker, the trace listeners and {@link #stateKey} (the nodes' inputs) see the same events.
    */
   public void hashTrace(boolean on) { this.hashTrace = on; }
-
   /** Trace events the cores made (each judged by the checker). */
   public long traceEvents() { return traceEvents; }
-
   /** Protocol messages delivered to cores (link and controller). */
   public long messages() { return messages; }
-
   /** Agenda events fired. */
   public long fired() { return fired; }
-
   /** Model time of the last agenda event fired (0 before the first). */
   public long lastFiredNanos() { return lastFiredAt; }
 

@@ -136,6 +136,12 @@ public final class TraceHash {
   /** The hash so far. */
   public long value() { return h; }
 
+  /**
+   * Sets the hash so far to {@code value} (a value this hash had before, in a run that folded the same inputs: a
+   * search run that skipped folding a replayed prefix, {@link Sim#resumeInputs}). Emulator-only host mechanism.
+   */
+  void set(long value) { h = value; }
+
   private void mix(long v) {
     h = Long.rotateLeft((h ^ v) * P1, 29) * P2;
   }

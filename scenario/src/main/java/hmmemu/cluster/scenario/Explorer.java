@@ -149,8 +149,11 @@ public final class Explorer {
    * boolean, ScheduleRun.Strategy)}: no pause-point ordinals, no trace hash, which the searches do not read) unless
    * {@link #fullRuns} asked for the full record of every run, as {@link #run} and {@link #replay} give it.
    */
-  private ScheduleRun.Outcome search(ScheduleRun.Strategy s) {
-    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, s);
+  private ScheduleRun.Outcome search(ScheduleRun.Strategy s) { return search(s, null); }
+
+  /** {@link #search(ScheduleRun.Strategy)}, keying a replayed prefix from {@code memo} (null: key every point). */
+  private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo) {
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, s, memo);
   }
 
   private boolean fullRuns;
@@ -290,9 +293,12 @@ public final class Explorer {
     long states = 0;
     long generated = 0; // the choice points past each run's replayed prefix
     int[] prefix = new int[0];
+    // a lean search keys each replayed prefix from the run it comes from (the full runs, the reference, key it anew)
+    ScheduleRun.KeyMemo memo = fullRuns ? null : new ScheduleRun.KeyMemo();
     for (int n = 1; n <= budget; n++) {
       final int[] p = prefix;
       int[] dev = {0};
+      if (memo != null) memo.resumeAt = p.length - 1;
       ScheduleRun.Outcome o = search((point, key, e) -> {
         if (point < p.length) {
           int c = Math.min(p[point], e.size() - 1);
@@ -304,7 +310,7 @@ public final class Explorer {
         if (seen != null && seen <= dev[0]) throw new ScheduleRun.Pruned();
         visited.put(key, dev[0]);
         return 0;
-      });
+      }, memo);
       countKinds(o);
       states += o.choices().size();
       generated += Math.max(0, o.choices().size() - p.length);

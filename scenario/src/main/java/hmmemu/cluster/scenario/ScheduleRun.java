@@ -144,6 +144,35 @@ final class ScheduleRun {
 
   private ScheduleRun() {}
 
+  /**
+   * The state keys and input hashes ({@link Sim#inputHashes}) at the last run's choice points, for a search whose next
+   * run replays a prefix of it (exhaustive search): that run folds no input into the state key before its branch point
+   * {@code resumeAt} ({@link Sim#pauseInputs}), takes its prefix's keys from here, and restores the hashes at the branch
+   * point ({@link Sim#resumeInputs}). Replay is deterministic, so these are the values it would have computed; the key
+   * it then computes at the branch point is checked against the one kept. Emulator-only host mechanism.
+   */
+  static final class KeyMemo {
+    long[] keys = new long[64];
+    private long[][] hashes = new long[64][];
+    /** The next run's branch point (its last prefix point), where it folds again; -1: it folds from the start. */
+    int resumeAt = -1;
+
+    /** Sets {@link #resumeAt}; returns this memo. */
+    KeyMemo resumeAt(int point) {
+      resumeAt = point;
+      return this;
+    }
+
+    private void put(int point, long key, long[] h) {
+      if (point >= keys.length) {
+        keys = java.util.Arrays.copyOf(keys, Math.max(point + 1, keys.length * 2));
+        hashes = java.util.Arrays.copyOf(hashes, keys.length);
+      }
+      keys[point] = key;
+      hashes[point] = h;
+    }
+  }
+
   private static long mix(long h, long v) { return Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29) + 0x632BE59BD9B4E019L; }
 
   /**
@@ -167,6 +196,12 @@ final class ScheduleRun {
    */
   static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
       boolean lean, Strategy strategy) {
+    return run(scenario, seed, link, leaseMicros, linksOnly, lean, strategy, null);
+  }
+
+  /** As {@link #run(Scenario, long, LinkSettings, long, boolean, boolean, Strategy)}, keying a prefix from {@code memo}. */
+  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
+      boolean lean, Strategy strategy, KeyMemo memo) {
     Verdict verdict = new Verdict(scenario);
     SimHost host = new SimHost(scenario, seed, link, leaseMicros);
     StepExecutor steps = new StepExecutor(scenario, host, verdict);
@@ -222,6 +257,7 @@ final class ScheduleRun {
         delivered.put(m, deliveryCounts.merge(k, 1, Integer::sum) - 1);
       }
     });
+    if (memo != null && memo.resumeAt > 0) host.sim().pauseInputs();
     try {
       host.setUp(scenario);
       // The faults block with the host's crash and restart hooks, as SimScenarioRunner runs it: without them a crash
@@ -236,8 +272,21 @@ final class ScheduleRun {
       host.sim().scheduler((sim, e) -> {
         BlockChoice b = e instanceof BlockChoice x ? x : null;
         if (strategy instanceof SeesSim probe) probe.at(sim);
-        long key = sim.stateKey();
-        if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
+        int point = choices.size();
+        long key;
+        if (memo != null && point < memo.resumeAt) {
+          key = memo.keys[point]; // a replayed prefix point: keyed by the run this prefix comes from
+        } else {
+          if (memo != null && point == memo.resumeAt && point > 0) sim.resumeInputs(memo.hashes[point]);
+          key = sim.stateKey();
+          if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
+          if (memo != null) {
+            if (point == memo.resumeAt && point > 0 && key != memo.keys[point]) {
+              throw new IllegalStateException("the replayed prefix reached point " + point + " in another state");
+            }
+            memo.put(point, key, sim.inputHashes());
+          }
+        }
         int c = strategy.choose(choices.size(), key, e);
         if (c < 0 || c >= e.size()) c = 0;
         Scheduler.LinkEvent over = c == 0 ? null : e.link(0);
