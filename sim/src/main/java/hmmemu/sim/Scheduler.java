@@ -22,6 +22,13 @@ public interface Scheduler {
   /** Returns the index in [0, enabled.size()) of the event to fire next; called only when size() >= 2. */
   int choose(Sim sim, Enabled enabled);
 
+  /**
+   * The longest this scheduler may postpone an event past its due instant, in ns ({@link DelayBound}: the simulator
+   * then offers only the events due at most this long after the earliest pending one), or {@link
+   * DelayBound#UNBOUNDED} (the default: any event may be postponed for any time).
+   */
+  default long maxDelayNanos() { return DelayBound.UNBOUNDED; }
+
   /** The events enabled at one choice point, sorted as the seeded order would fire them. */
   interface Enabled {
     int size();
