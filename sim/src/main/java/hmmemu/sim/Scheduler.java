@@ -11,7 +11,8 @@ package hmmemu.sim;
  * <p>The enabled events come sorted as the seeded order would fire them (virtual time, then the seed's tie key):
  * index 0 is exactly the event the simulator fires without a scheduler, so a scheduler that always answers 0 keeps
  * every run bit for bit ({@link #SEEDED}). Choosing a later event lets virtual time jump to it; the events passed
- * over fire later, at the then current time (an unbounded message delay, which an asynchronous system allows).
+ * over fire later, at the then current time (an unbounded message delay, which an asynchronous system allows;
+ * {@link #maxDelayNanos} bounds it).
  * Not a kernel structure.
  */
 @FunctionalInterface
