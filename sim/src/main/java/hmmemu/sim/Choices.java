@@ -36,6 +36,8 @@ final class Choices implements Scheduler.Enabled {
       }
     }
     java.util.Arrays.sort(enabled, 0, count, (a, b) -> EventQueue.less(a, b) ? -1 : EventQueue.less(b, a) ? 1 : 0);
+    long bound = scheduler.maxDelayNanos(); // DelayBound: the allowed events are a prefix (due by the earliest + D)
+    if (bound >= 0) count = DelayBound.allowed(this, bound);
     if (count == 1) return enabled[0];
     points++;
     int c = scheduler.choose(sim, this);

@@ -11,7 +11,8 @@ package hmmemu.sim;
  * <p>The enabled events come sorted as the seeded order would fire them (virtual time, then the seed's tie key):
  * index 0 is exactly the event the simulator fires without a scheduler, so a scheduler that always answers 0 keeps
  * every run bit for bit ({@link #SEEDED}). Choosing a later event lets virtual time jump to it; the events passed
- * over fire later, at the then current time (an unbounded message delay, which an asynchronous system allows).
+ * over fire later, at the then current time (an unbounded message delay, which an asynchronous system allows;
+ * {@link #maxDelayNanos} bounds it).
  * Not a kernel structure.
  */
 @FunctionalInterface
@@ -21,6 +22,13 @@ public interface Scheduler {
 
   /** Returns the index in [0, enabled.size()) of the event to fire next; called only when size() >= 2. */
   int choose(Sim sim, Enabled enabled);
+
+  /**
+   * The longest this scheduler may postpone an event past its due instant, in ns ({@link DelayBound}: the simulator
+   * then offers only the events due at most this long after the earliest pending one), or {@link
+   * DelayBound#UNBOUNDED} (the default: any event may be postponed for any time).
+   */
+  default long maxDelayNanos() { return DelayBound.UNBOUNDED; }
 
   /** The events enabled at one choice point, sorted as the seeded order would fire them. */
   interface Enabled {

@@ -19,9 +19,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code hmm-emu explore FILE [--strategy random|pct|exhaustive] [--budget N] [--depth D] [--seed S] [--out DIR]
- * [--json]}: explores the schedules of one scenario file in the simulator (issue 13, docs/TESTING.md "Exploration";
- * hmmemu.cluster.scenario.Explorer) until one fails, then shrinks the failing schedule and writes it as a scenario
+ * {@code hmm-emu explore FILE [--strategy random|pct|exhaustive] [--budget N] [--depth D] [--seed S]
+ * [--max-delay D] [--out DIR] [--json]}: explores the schedules of one scenario file in the simulator (issue 13,
+ * docs/TESTING.md "Exploration"; hmmemu.cluster.scenario.Explorer), with each event's delay bounded by
+ * {@code --max-delay} (hmmemu.sim.DelayBound) or not, until one fails, then shrinks the failing schedule and writes it as a scenario
  * file with pause points. Exit 0 when no schedule failed, 1 when one did, 2 on bad input.
  */
 @Command(name = "explore", mixinStandardHelpOptions = true,
@@ -52,12 +53,16 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--order", description = "Write the shrunk failure with every node's inputs pinned (an order block,"
       + " docs/SCENARIOS.md \"Pinning every order\"); pause points only if that does not replay.")
   boolean order;
+  @Option(names = "--max-delay", paramLabel = "D", description = "Bounded delay: the scheduler may reorder events "
+      + "but postpone none more than D of model time past the instant it was due (50us, 1ms, 0, unbounded; default "
+      + "unbounded). Models bounded preemption and IRQ latency, which timed expectations assume.")
+  String maxDelay = "unbounded";
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
       + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"states\", \"distinctStatesPerSecond\", "
       + "\"distinctStatesPerCpuSecond\", \"generatedStates\", \"generatedStatesPerSecond\", "
-      + "\"generatedStatesPerCpuSecond\", \"choicePoints\": {kind: count}, "
+      + "\"generatedStatesPerCpuSecond\", \"choicePoints\": {kind: count}, \"maxDelayNanos\": null | ns, "
       + "\"failure\": null | {\"kind\", \"schedule\", \"shrunkFile\", \"shrunkSteps\", \"scheduleNumber\", "
       + "\"shrunkDeviations\"}}.")
   boolean json;
@@ -76,6 +81,12 @@ final class ExploreCommand implements Callable<Integer> {
     }
     if (budget < 1) return usage("--budget must be at least 1, got " + budget);
     if (depth != null && depth < 1) return usage("--depth must be at least 1, got " + depth);
+    long bound;
+    try {
+      bound = hmmemu.sim.DelayBound.parseNanos(maxDelay);
+    } catch (IllegalArgumentException e) {
+      return usage("--max-delay: " + e.getMessage());
+    }
     if (!file.isFile()) return usage("no such file: " + file);
     Scenario scenario;
     try {
@@ -85,12 +96,13 @@ final class ExploreCommand implements Callable<Integer> {
       return 2;
     }
     HmmEmuSettings settings = HmmEmuSettings.load(config, Map.of());
-    Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly).pinOrder(order);
+    Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly).pinOrder(order).maxDelay(bound);
     String why = x.unsupported();
     if (why != null) return usage(file + ": not supported in the simulator: " + why);
     String name = st.name().toLowerCase(Locale.ROOT);
     Explorer.Report r = x.explore(st, budget, depth == null ? 0 : depth);
-    o.println("explore " + file + " --strategy " + name + " --seed " + seed + ": " + r.schedules() + " schedule(s)"
+    String delayArg = bound < 0 ? "" : " --max-delay " + hmmemu.sim.DelayBound.text(bound);
+    o.println("explore " + file + " --strategy " + name + " --seed " + seed + delayArg + ": " + r.schedules() + " schedule(s)"
         + (r.exhausted() ? " (the bounded space is exhausted)" : "") + ", " + r.states() + " states visited, "
         + r.distinctStates() + " distinct, " + fmt(r.statesPerSecond()) + " states/s ("
         + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms"
@@ -112,7 +124,7 @@ final class ExploreCommand implements Callable<Integer> {
         try {
           Path dir = out != null ? out.toPath() : Files.createTempDirectory("hmm-emu-explore-");
           String cmd = "hmm-emu explore " + file + " --strategy " + name + " --seed " + seed
-              + (depth == null ? "" : " --depth " + depth) + (linksOnly ? " --links-only" : "") + (order ? " --order" : "");
+              + (depth == null ? "" : " --depth " + depth) + delayArg + (linksOnly ? " --links-only" : "") + (order ? " --order" : "");
           s = x.shrink(f, file.toPath(), dir, cmd);
         } catch (IOException e) {
           return usage("cannot write the shrunk file: " + e.getMessage());
@@ -149,7 +161,8 @@ final class ExploreCommand implements Callable<Integer> {
         sb.append(sep).append(RunCommand.quote(k.getKey())).append(": ").append(k.getValue());
         sep = ", ";
       }
-      sb.append("}, \"failure\": ");
+      sb.append("}, \"maxDelayNanos\": ").append(bound < 0 ? "null" : Long.toString(bound));
+      sb.append(", \"failure\": ");
       if (r.failure() == null) {
         sb.append("null");
       } else {

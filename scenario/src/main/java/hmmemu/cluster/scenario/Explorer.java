@@ -142,7 +142,41 @@ public final class Explorer {
   /** Why the file cannot be explored (as {@link SimScenarioRunner#unsupported}), or null. */
   public String unsupported() { return SimScenarioRunner.unsupported(scenario); }
 
-  ScheduleRun.Outcome run(ScheduleRun.Strategy s) { return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, s); }
+  ScheduleRun.Outcome run(ScheduleRun.Strategy s) {
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, bounded(s));
+  }
+
+  private long maxDelayNanos = hmmemu.sim.DelayBound.UNBOUNDED;
+
+  /**
+   * Bounds every run's postponements ({@link hmmemu.sim.DelayBound}, {@code hmm-emu explore --max-delay}): no event
+   * fires more than {@code nanos} of model time after it was due; {@link hmmemu.sim.DelayBound#UNBOUNDED} (the
+   * default) lets any event wait for any time. Searches, replays and shrinking all run under it.
+   */
+  public Explorer maxDelay(long nanos) {
+    this.maxDelayNanos = nanos < 0 ? hmmemu.sim.DelayBound.UNBOUNDED : nanos;
+    return this;
+  }
+
+  /** The delay bound in ns, or {@link hmmemu.sim.DelayBound#UNBOUNDED}. */
+  public long maxDelayNanos() { return maxDelayNanos; }
+
+  /** {@code s} under this explorer's delay bound (itself when unbounded; a probe still sees the simulator). */
+  private ScheduleRun.Strategy bounded(ScheduleRun.Strategy s) {
+    if (maxDelayNanos < 0) return s;
+    long d = maxDelayNanos;
+    final class Bounded implements ScheduleRun.Strategy, ScheduleRun.SeesSim {
+      @Override
+      public int choose(int point, long key, Scheduler.Enabled e) { return s.choose(point, key, e); }
+
+      @Override
+      public long maxDelayNanos() { return d; }
+
+      @Override
+      public void at(hmmemu.sim.Sim sim) { if (s instanceof ScheduleRun.SeesSim p) p.at(sim); }
+    }
+    return new Bounded();
+  }
 
   /**
    * A search run (random, PCT, exhaustive): lean ({@link ScheduleRun#run(Scenario, long, LinkSettings, long, boolean,
@@ -153,7 +187,7 @@ public final class Explorer {
 
   /** {@link #search(ScheduleRun.Strategy)}, keying a replayed prefix from {@code memo} (null: key every point). */
   private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo) {
-    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, s, memo);
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s), memo);
   }
 
   private boolean fullRuns;

@@ -104,6 +104,9 @@ final class ScheduleRun {
   interface Strategy {
     /** The index to take at choice point {@code point} (0-based in this run) among {@code e}, in state {@code key}. */
     int choose(int point, long key, Scheduler.Enabled e);
+
+    /** The delay bound of the run's event choices ({@link hmmemu.sim.DelayBound}); unbounded by default. */
+    default long maxDelayNanos() { return hmmemu.sim.DelayBound.UNBOUNDED; }
   }
 
   /**
@@ -269,7 +272,7 @@ final class ScheduleRun {
       // draw, the draws taken so far (the controller's requests then depend on them, not only on its inputs), with
       // the kind of a block's own choice point mixed in (it is not an event choice at the same state).
       long[] draws = {0};
-      host.sim().scheduler((sim, e) -> {
+      host.sim().scheduler(hmmemu.sim.DelayBound.bounded((sim, e) -> {
         BlockChoice b = e instanceof BlockChoice x ? x : null;
         if (strategy instanceof SeesSim probe) probe.at(sim);
         int point = choices.size();
@@ -298,7 +301,7 @@ final class ScheduleRun {
             pointKind(e)));
         if (b != null) draws[0] = mix(mix(draws[0] == 0 ? 1 : draws[0], b.kind.ordinal() + 1), b.options[c]);
         return c;
-      });
+      }, strategy.maxDelayNanos()));
       for (Scenario.Step s : scenario.steps()) {
         steps.runStep(s);
         step[0]++;

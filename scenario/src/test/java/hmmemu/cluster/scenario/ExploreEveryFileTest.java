@@ -84,6 +84,48 @@ class ExploreEveryFileTest {
       "partition-two-way.conf", "19 expectation",
       "crash-restart.conf", "1 error");  // the 1 s delay window's end taken first: InspectPage's 1000 ms ask bound
 
+  /**
+   * How many postponed events a timed outcome's chain may hold: a {@code TIMED} file is explored with a delay bound
+   * of its timing margin ({@link #marginNanos}) divided by this. Between the instant a file's timing starts (a hold's
+   * lock reply, a lease's start, a fault window) and the step that must overlap it lie a few controller round trips
+   * (each step's inspections), the request's hop and the link messages of one fault or ioctl, each of which the
+   * bounded scheduler may postpone by up to D: about 10 events, so 20 leaves the chain at most half the margin.
+   */
+  static final int CHAIN = 20;
+
+  /**
+   * A {@code TIMED} file's timing margin, read from the file (docs/TESTING.md "Bounded delay"): how much model time
+   * the events between its timing's start and the step it bounds may take before the expectation's outcome changes.
+   * k01, k03: the kthread's hold ({@code for}) minus the step's {@code at-least}; k02: the step's {@code within}
+   * (the ioctl must return while kt2 holds the lock, and within that); x06: the dead driver's folio-lock lease (the
+   * fork must meet the lock before it runs out); delay: nouveau's fault deadline (HMM_RANGE_DEFAULT_TIMEOUT, the file's
+   * switches); the partitions: that deadline minus the partition's length (a fault caught in the window waits it
+   * out); crash-restart: the simulator host's bound on an answer (SimHost.CALL_BOUND_NANOS, InspectPage's ask).
+   */
+  static long marginNanos(Path file) throws IOException {
+    String name = file.getFileName().toString();
+    String text = Files.readString(file);
+    Scenario sc = ScenarioParser.parse(file);
+    long deadline = sc.switches().driverDeadlineMicros() * 1000;
+    return switch (name) {
+      case "k01-kthread-lock-exclusive-waits.conf", "k03-kthread-lock-devexcl-fault.conf" ->
+          millis(text, "for = (\\d+)ms") - millis(text, "at-least = (\\d+)ms");
+      case "k02-kthread-lock-exclusive-v5.14-skips.conf" -> millis(text, "within = (\\d+)ms");
+      case "x06-fork-meets-dead-drivers-lock.conf" -> BASE.getDuration("hmm-emu.faults.folio-lock-lease").toNanos();
+      case "delay.conf" -> deadline;
+      case "partition-one-way.conf", "partition-two-way.conf" -> deadline - millis(text, "for (\\d+)ms\"");
+      case "crash-restart.conf" -> SimHost.CALL_BOUND_NANOS;
+      default -> throw new AssertionError(file + ": a TIMED file with no margin in marginNanos");
+    };
+  }
+
+  /** The first match of {@code regex}'s group 1 in {@code text}, as ms of model time in ns. */
+  private static long millis(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    assertTrue(m.find(), "no " + regex);
+    return Long.parseLong(m.group(1)) * 1_000_000L;
+  }
+
   /** scenarios/explore: the kind each target fails with (docs/TESTING.md "Finding what we know without being told"). */
   static final Map<String, String> EXPLORE_KINDS = Map.of(
       "a-", "violation", "b-", "livelock", "c-", "expectation", "d-", "violation", "e-", "expectation");
@@ -105,17 +147,49 @@ class ExploreEveryFileTest {
       return t;
     });
     List<Future<Explored>> runs = new ArrayList<>();
-    for (Path f : files) runs.add(pool.submit(() -> explore(f)));
+    for (Path f : files) runs.add(pool.submit(() -> explore(f, hmmemu.sim.DelayBound.UNBOUNDED)));
+    // each TIMED file once more with a delay bound below its margin: then no schedule may fail
+    List<Path> timed = files.stream().filter(f -> TIMED.containsKey(f.getFileName().toString())).toList();
+    List<Long> bounds = new ArrayList<>();
+    List<Future<Explored>> boundedRuns = new ArrayList<>();
+    for (Path f : timed) {
+      long d = marginNanos(f) / CHAIN;
+      bounds.add(d);
+      boundedRuns.add(pool.submit(() -> explore(f, d)));
+    }
     pool.shutdown(); // the queued explorations still run; the threads end after the last
-    return IntStream.range(0, files.size()).mapToObj(i -> DynamicTest.dynamicTest(
+    Stream<DynamicTest> unbounded = IntStream.range(0, files.size()).mapToObj(i -> DynamicTest.dynamicTest(
         files.get(i).getParent().getFileName() + "/" + files.get(i).getFileName(), () -> check(files.get(i),
             resultOf(runs.get(i)))));
+    Stream<DynamicTest> bounded = IntStream.range(0, timed.size()).mapToObj(i -> DynamicTest.dynamicTest(
+        timed.get(i).getParent().getFileName() + "/" + timed.get(i).getFileName() + " --max-delay "
+            + hmmemu.sim.DelayBound.text(bounds.get(i)), () -> checkBounded(timed.get(i), bounds.get(i),
+            resultOf(boundedRuns.get(i)))));
+    return Stream.concat(unbounded, bounded);
   }
 
-  private static Explored explore(Path file) {
+  /**
+   * A TIMED file explored with delays bounded below its timing margin: no schedule may fail (its timed expectations
+   * hold once no event waits longer than a kernel's preemption and IRQ latency allow).
+   */
+  private static void checkBounded(Path file, long bound, Explored e) {
+    Explorer.Report r = e.report();
+    Explorer.Failure f = r.failure();
+    String d = hmmemu.sim.DelayBound.text(bound);
+    System.out.println("explore " + file + " --max-delay " + d + ": " + r.schedules() + " schedule(s), "
+        + e.wallMillis() + " ms wall, " + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind()
+        + " in schedule " + f.scheduleNumber()));
+    assertEquals(BUDGET, r.schedules(), file + ": not every schedule ran");
+    assertNull(f, () -> file + " --max-delay " + d + " (margin " + bound * CHAIN / 1000 + " µs / " + CHAIN
+        + "): schedule " + f.scheduleNumber() + " of " + BUDGET + " fails (" + f.kind() + "): " + f.firstFailure()
+        + "\n  replay, shrink and write it: hmm-emu explore " + file + " --budget " + BUDGET + " --seed " + SEED
+        + " --max-delay " + d);
+  }
+
+  private static Explored explore(Path file, long maxDelayNanos) {
     long t0 = System.nanoTime();
     long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE);
+    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxDelay(maxDelayNanos);
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(Explorer.Strategy.PCT, BUDGET, 0);
     return new Explored(r, (System.nanoTime() - t0) / 1_000_000,
@@ -158,6 +232,12 @@ class ExploreEveryFileTest {
       }
       default -> {
         String timed = TIMED.get(name);
+        // unbounded, a TIMED file fails at its timing-bound line within 10 schedules (measured: schedules 1-9), the
+        // contrast to its bounded exploration (checkBounded), which must not fail
+        if (timed != null && BUDGET >= 10) {
+          assertTrue(f != null, file + ": unbounded, no schedule of " + BUDGET + " failed at its timing-bound line "
+              + timed + " (TIMED)");
+        }
         if (timed != null && f != null) {
           java.util.regex.Matcher m = Pattern.compile(":(\\d+): ").matcher(f.firstFailure());
           String got = (m.find() ? m.group(1) : "?") + " " + f.kind();
