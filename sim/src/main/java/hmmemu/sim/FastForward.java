@@ -124,7 +124,11 @@ public final class FastForward {
       Map.entry("hmmemu.checker.InvariantChecker#eventCounts", "statistics: events per kind"),
       Map.entry("hmmemu.checker.NotifierShadow$SubSeq#callbacksSinceCheck", "callbacks since read_retry: compared with 0"),
       Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#iterations", "statistics: the loop's iterations"),
-      Map.entry("hmmemu.gpu.core.driver.InvalidateCallbacks#invalidations", "statistics: callbacks run"));
+      Map.entry("hmmemu.gpu.core.driver.InvalidateCallbacks#invalidations", "statistics: callbacks run"),
+      Map.entry("hmmemu.sim.PeriodicLog#size", "a host's append-only history: the period's entries appended n times more"),
+      Map.entry("hmmemu.cluster.scenario.InvalidateObserver#counts", "statistics: the scenario host's callbacks counted"),
+      Map.entry("hmmemu.cluster.scenario.InvalidateObserver#rangeFaults", "statistics: hmm_range_fault answers counted"),
+      Map.entry("hmmemu.cluster.scenario.SimHost#window", "statistics: a wait's trace events per node and type (livelock text)"));
 
   /** Leaves that serve violation reports only and are left as they are (their times then lag behind the jump). */
   static final Map<String, String> REPORT_ONLY = Map.of(
@@ -308,7 +312,7 @@ public final class FastForward {
     long nMax = horizon / pNanos - MARGIN;
     if (firedLimit != Long.MAX_VALUE && firedPer > 0) nMax = Math.min(nMax, (firedLimit - sim.fired()) / firedPer - MARGIN);
     long[] delta = new long[size];
-    byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only)
+    byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only), 4 a history
     boolean linkMoves = false, oddSeq = false;
     java.util.Set<String> unwritable = new java.util.TreeSet<>(), uneven = new java.util.TreeSet<>(),
         unknown = new java.util.TreeSet<>();
@@ -362,6 +366,12 @@ public final class FastForward {
         if (unwritable.size() < 40) unwritable.add(site);
         continue;
       }
+      if (l.owner() instanceof PeriodicLog<?>) {
+        // the window shows the last WINDOW entries the same in every picture: the d entries a period appends repeat
+        if (d < 0 || d > PeriodicLog.WINDOW) return "a history grows by " + d + " entries a period (more than its window)";
+        kind[i] = 4;
+        continue;
+      }
       kind[i] = 1;
     }
     if (!unknown.isEmpty()) return "moving leaves on no list (identity, advance, micros, report only): " + unknown;
@@ -393,6 +403,8 @@ public final class FastForward {
           }
         } else if (kind[i] == 2) {
           l.write(l.value() + n * pNanos / 1000);
+        } else if (kind[i] == 4) {
+          ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
         }
       }
     } catch (IllegalAccessException | ArithmeticException ex) {
@@ -445,6 +457,33 @@ public final class FastForward {
   private boolean named = Boolean.getBoolean("hmm.ff.named");
 
   private static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
+
+  /**
+   * Where the state pictures of two simulators differ (site -> the first path and both values), the identity families
+   * and the report-only ring left out; a difference of shape is reported under "shape". For equivalence tests of a
+   * fast-forwarded run against the unskipped one (emulator-only).
+   */
+  public static Map<String, String> differences(Sim unskipped, Sim fastForwarded) {
+    StateWalk x = StateWalk.of(unskipped), y = StateWalk.of(fastForwarded);
+    Map<String, String> differ = new java.util.TreeMap<>();
+    StateWalk named = null;
+    for (int i = 0; i < Math.min(x.leaves.size(), y.leaves.size()); i++) {
+      StateWalk.Leaf p = x.leaves.get(i), q = y.leaves.get(i);
+      if (p.where() != q.where()) {
+        StateWalk nx = StateWalk.of(unskipped, true), ny = StateWalk.of(fastForwarded, true);
+        differ.put("shape", "leaf " + i + ": " + nx.leaves.get(i).path() + " unskipped, " + ny.leaves.get(i).path()
+            + " fast-forwarded");
+        return differ;
+      }
+      if (identity(p.site()) || REPORT_ONLY.containsKey(p.site())) continue;
+      if (p.value() != q.value() && !differ.containsKey(p.site())) {
+        if (named == null) named = StateWalk.of(unskipped, true);
+        differ.put(p.site(), named.leaves.get(i).path() + " is " + p.value() + " unskipped, " + q.value() + " fast-forwarded");
+      }
+    }
+    if (x.leaves.size() != y.leaves.size()) differ.put("shape", x.leaves.size() + " leaves unskipped, " + y.leaves.size());
+    return differ;
+  }
 
   /** Every simulator's jumps in this JVM (a host prints them with its results): thread-safe. */
   private static final java.util.concurrent.atomic.LongAdder TOTAL_JUMPS = new java.util.concurrent.atomic.LongAdder(),
