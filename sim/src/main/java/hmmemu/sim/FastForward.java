@@ -94,6 +94,22 @@ public final class FastForward {
   private static final java.util.regex.Pattern IDENTITY_RECORD = java.util.regex.Pattern.compile(
       "hmmemu\\.protocol\\.(msg\\.HmmProtocol\\$[A-Za-z]+|trace\\.Trace\\$[A-Za-z]+|trace\\.Stamped)#(reqId|invId|seq|subSeq|vc)");
 
+  /**
+   * Sites whose values may be instants (ns or µs) and so bound a jump when they lie ahead: every field named as a time
+   * (micros, nanos, deadline, until, due, wake, lease, expiry, time, at...), the agenda's instants among them; not the
+   * model switches (durations). A leaf of another site (an address, a pfn, a count) lying by chance in the window ahead
+   * cut jumps short before (c13: PteShadow#chunksOfMm, CpuRules#out, PteTable#entries, ModelSwitches'
+   * driverDeadlineMicros).
+   */
+  static boolean instantSite(String site) {
+    if (site.startsWith("hmmemu.protocol.model.ModelSwitches#")) return false;
+    int h = site.indexOf('#');
+    return INSTANT_NAME.matcher(h < 0 ? site : site.substring(h + 1)).find();
+  }
+
+  private static final java.util.regex.Pattern INSTANT_NAME = java.util.regex.Pattern.compile(
+      "(?i:micros|nanos|millis|deadline|until|due|wake|lease|expir|time|tick|when)|^at$|^at[A-Z0-9_]|At$|At[A-Z0-9_]|^now|Now");
+
   /** Whether a site is one of an identity family ({@link #IDENTITY}, or a protocol record's id field). */
   static boolean identity(String site) {
     return IDENTITY.containsKey(site) || IDENTITY_RECORD.matcher(site).matches();
@@ -261,7 +277,10 @@ public final class FastForward {
       }
     }
     if (marks.size() - 1 != nextShotAt) return;
+    long t0 = System.nanoTime(); // diagnostics only: never enters the run
     StateWalk w = StateWalk.of(sim);
+    pictures++;
+    pictureNanos += System.nanoTime() - t0;
     if (w.opaque != null) {
       int d = watching;
       backOff("picture: " + w.opaque);
@@ -311,6 +330,7 @@ public final class FastForward {
     long horizon = Math.min(untilNanos - nowNs, 3_600_000_000_000L); // at most an hour of model time a jump
     long nMax = horizon / pNanos - MARGIN;
     if (firedLimit != Long.MAX_VALUE && firedPer > 0) nMax = Math.min(nMax, (firedLimit - sim.fired()) / firedPer - MARGIN);
+    String bySite = "the run's bounds";
     long[] delta = new long[size];
     byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only), 4 a history
     boolean linkMoves = false, oddSeq = false;
@@ -341,12 +361,16 @@ public final class FastForward {
       }
       delta[i] = d;
       if (d == 0) {
-        // a leaf ahead in the window bounds the jump
+        // a leaf ahead in the window bounds the jump, if it may be an instant (its field is named as one)
+        if (!instantSite(site)) continue;
         long v = l.value();
         long boundNs = v > nowNs ? v : -1;
         long boundUs = v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
         for (long bound : new long[] {boundNs, boundUs}) {
-          if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
+          if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) {
+            nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
+            bySite = site + (bound == boundNs ? " (ns " : " (µs ") + v + ")";
+          }
         }
         continue;
       }
@@ -413,6 +437,7 @@ public final class FastForward {
     sim.agenda().rekey();
     Jump j = new Jump(watching, n * period, n * pNanos, nowNs);
     jumps.add(j);
+    boundedBy.add(bySite);
     TOTAL_JUMPS.increment();
     TOTAL_ROUNDS.add(j.rounds());
     TOTAL_NANOS.add(j.nanos());
@@ -449,6 +474,9 @@ public final class FastForward {
     }
     return "at the end";
   }
+
+  /** Per jump, the leaf ahead that bounded it (site and value) or the run's bounds (diagnostics). */
+  public final List<String> boundedBy = new ArrayList<>();
 
   /** The moving sites of the last look, with their deltas (diagnostics, hmm.ff.named). */
   public final Map<String, String> moving = new java.util.TreeMap<>();
@@ -537,6 +565,21 @@ public final class FastForward {
   public long spins() { return spins; }
 
   public long spinsJumped() { return spinsJumped; }
+
+  /** The sites with the most leaves in a picture of {@code sim}, with their counts, and the total (diagnostics). */
+  public static String leavesBySite(Sim sim, int top) {
+    long t0 = System.nanoTime();
+    StateWalk w = StateWalk.of(sim);
+    long t = System.nanoTime() - t0;
+    Map<String, Integer> n = new HashMap<>();
+    for (StateWalk.Leaf l : w.leaves) n.merge(l.site(), 1, Integer::sum);
+    return w.leaves.size() + " leaves in " + t / 1_000_000 + " ms: " + n.entrySet().stream()
+        .sorted((a, b) -> b.getValue() - a.getValue()).limit(top).map(e -> e.getKey() + "=" + e.getValue())
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /** Pictures taken and the wall time they took (diagnostics: the fast-forward's own cost). */
+  public long pictures, pictureNanos;
 
   /** Candidate periods pictured. */
   public long attempts() { return attempts; }

@@ -56,6 +56,22 @@ class FastForwardSpinnerTest {
     return new Run(host, verdict.result(0).failures(), System.nanoTime() - t0);
   }
 
+  /** A diagnostic (off unless -Dhmm.ffSpin.probe=true): each file's fast-forwarded runs, their jumps and refusals. */
+  @Test
+  void probe() {
+    if (!Boolean.getBoolean("hmm.ffSpin.probe")) return;
+    for (String f : FILES) {
+      Scenario scenario = ScenarioParser.parse(SimScenariosTest.CASES.resolve(f));
+      for (long seed = 1; seed <= SEEDS; seed++) {
+        Run ff = run(scenario, seed, true);
+        FastForward j = ff.sim().fastForwardOrNull();
+        System.out.printf("probe %s seed %d: %.2f s, ok=%s, %d events, %d spins (%d jumped), %d attempts, %d pictures in %.2f s, %d events fired, jumps %s bounded by %s, refusals %s%n  %s%n",
+            f, seed, ff.wallNanos() / 1e9, ff.failures().isEmpty(), ff.sim().traceEvents(), j.spins(), j.spinsJumped(),
+            j.attempts(), j.pictures, j.pictureNanos / 1e9, ff.sim().fired() - j.skippedRounds() * 0, j.jumps(), j.boundedBy, j.refusals(), FastForward.leavesBySite(ff.sim(), 25));
+      }
+    }
+  }
+
   @Test
   void spinnersFastForwardedAsSimulated() {
     List<String> lines = new ArrayList<>();
