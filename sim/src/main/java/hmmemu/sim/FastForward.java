@@ -102,10 +102,14 @@ public final class FastForward {
    * driverDeadlineMicros).
    */
   static boolean instantSite(String site) {
+    if (ANY_BOUND) return true;
     if (site.startsWith("hmmemu.protocol.model.ModelSwitches#")) return false;
     int h = site.indexOf('#');
     return INSTANT_NAME.matcher(h < 0 ? site : site.substring(h + 1)).find();
   }
+
+  /** Diagnostics: every non-moving leaf ahead bounds a jump, as in session 8 ({@code -Dhmm.ff.anyBound=true}). */
+  private static final boolean ANY_BOUND = Boolean.getBoolean("hmm.ff.anyBound");
 
   private static final java.util.regex.Pattern INSTANT_NAME = java.util.regex.Pattern.compile(
       "(?i:micros|nanos|millis|deadline|until|due|wake|lease|expir|time|tick|when)|^at$|^at[A-Z0-9_]|At$|At[A-Z0-9_]|^now|Now");
@@ -408,7 +412,10 @@ public final class FastForward {
     if (!jumpOn) return "jumps are off";
     if (oddSeq) unit *= 2;
     long n = nMax / unit * unit;
-    if (n <= 0) return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+    if (n <= 0) {
+      tooClose.add(bySite);
+      return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+    }
     // the jump
     try {
       long seed = sim.config().seed();
@@ -474,6 +481,9 @@ public final class FastForward {
     }
     return "at the end";
   }
+
+  /** Per refusal for a leaf too close ahead, that leaf (site and value; diagnostics). */
+  public final List<String> tooClose = new ArrayList<>();
 
   /** Per jump, the leaf ahead that bounded it (site and value) or the run's bounds (diagnostics). */
   public final List<String> boundedBy = new ArrayList<>();
