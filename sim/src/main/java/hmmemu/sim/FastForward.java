@@ -97,19 +97,35 @@ public final class FastForward {
   /**
    * Sites whose values may be instants (ns or µs) and so bound a jump when they lie ahead: every field named as a time
    * (micros, nanos, deadline, until, due, wake, lease, expiry, time, at...), the agenda's instants among them; not the
-   * model switches (durations). A leaf of another site (an address, a pfn, a count) lying by chance in the window ahead
+   * model switches nor the simulator's configuration (durations). {@link #unitOf} says whether it is read as ns, µs or
+   * both. A leaf of another site (an address, a pfn, a count) lying by chance in the window ahead
    * cut jumps short before (c13: PteShadow#chunksOfMm, CpuRules#out, PteTable#entries, ModelSwitches'
    * driverDeadlineMicros).
    */
   static boolean instantSite(String site) {
     if (ANY_BOUND) return true;
-    if (site.startsWith("hmmemu.protocol.model.ModelSwitches#")) return false;
+    if (site.startsWith("hmmemu.protocol.model.ModelSwitches#") || site.startsWith("hmmemu.sim.Sim$Config#")) return false;
     int h = site.indexOf('#');
     return INSTANT_NAME.matcher(h < 0 ? site : site.substring(h + 1)).find();
   }
 
   /** Diagnostics: every non-moving leaf ahead bounds a jump, as in session 8 ({@code -Dhmm.ff.anyBound=true}). */
   private static final boolean ANY_BOUND = Boolean.getBoolean("hmm.ff.anyBound");
+
+  /** Model time in ns by construction (the ADVANCE list's times), so never read as µs. */
+  private static final java.util.Set<String> NANOS_SITES = java.util.Set.of("hmmemu.sim.Sim#now",
+      "hmmemu.sim.Sim#lastFiredAt", "hmmemu.sim.EventQueue$Event#atNanos", "hmmemu.sim.Sim$Node#busyUntil",
+      "hmmemu.sim.Sim$Node#leaseTickAt", "hmmemu.sim.ModeledLinkStage$Dir#busyUntil", "hmmemu.sim.ModeledLinkStage$Lane#lastDue");
+
+  /** Which units a bounding leaf may be read in: 1 ns only (named nanos, or a known ns site), 2 µs only (named micros), 3 either. */
+  static int unitOf(String site) {
+    if (ANY_BOUND) return 3;
+    if (NANOS_SITES.contains(site)) return 1;
+    String f = site.substring(site.indexOf('#') + 1).toLowerCase(java.util.Locale.ROOT);
+    if (f.contains("nanos")) return 1;
+    if (f.contains("micros")) return 2;
+    return 3;
+  }
 
   private static final java.util.regex.Pattern INSTANT_NAME = java.util.regex.Pattern.compile(
       "(?i:micros|nanos|millis|deadline|until|due|wake|lease|expir|time|tick|when)|^at$|^at[A-Z0-9_]|At$|At[A-Z0-9_]|^now|Now");
@@ -368,8 +384,9 @@ public final class FastForward {
         // a leaf ahead in the window bounds the jump, if it may be an instant (its field is named as one)
         if (!instantSite(site)) continue;
         long v = l.value();
-        long boundNs = v > nowNs ? v : -1;
-        long boundUs = v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
+        int unitOf = unitOf(site); // 1 ns only, 2 µs only, 3 either
+        long boundNs = (unitOf & 1) != 0 && v > nowNs ? v : -1;
+        long boundUs = (unitOf & 2) != 0 && v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
         for (long bound : new long[] {boundNs, boundUs}) {
           if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) {
             nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
