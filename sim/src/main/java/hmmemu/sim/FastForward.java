@@ -94,6 +94,42 @@ public final class FastForward {
   private static final java.util.regex.Pattern IDENTITY_RECORD = java.util.regex.Pattern.compile(
       "hmmemu\\.protocol\\.(msg\\.HmmProtocol\\$[A-Za-z]+|trace\\.Trace\\$[A-Za-z]+|trace\\.Stamped)#(reqId|invId|seq|subSeq|vc)");
 
+  /**
+   * Sites whose values may be instants (ns or µs) and so bound a jump when they lie ahead: every field named as a time
+   * (micros, nanos, deadline, until, due, wake, lease, expiry, time, at...), the agenda's instants among them; not the
+   * model switches nor the simulator's configuration (durations). {@link #unitOf} says whether it is read as ns, µs or
+   * both. A leaf of another site (an address, a pfn, a count) lying by chance in the window ahead
+   * cut jumps short before (c13: PteShadow#chunksOfMm, CpuRules#out, PteTable#entries, ModelSwitches'
+   * driverDeadlineMicros).
+   */
+  static boolean instantSite(String site) {
+    if (ANY_BOUND) return true;
+    if (site.startsWith("hmmemu.protocol.model.ModelSwitches#") || site.startsWith("hmmemu.sim.Sim$Config#")) return false;
+    int h = site.indexOf('#');
+    return INSTANT_NAME.matcher(h < 0 ? site : site.substring(h + 1)).find();
+  }
+
+  /** Diagnostics: every non-moving leaf ahead bounds a jump, as in session 8 ({@code -Dhmm.ff.anyBound=true}). */
+  private static final boolean ANY_BOUND = Boolean.getBoolean("hmm.ff.anyBound");
+
+  /** Model time in ns by construction (the ADVANCE list's times), so never read as µs. */
+  private static final java.util.Set<String> NANOS_SITES = java.util.Set.of("hmmemu.sim.Sim#now",
+      "hmmemu.sim.Sim#lastFiredAt", "hmmemu.sim.EventQueue$Event#atNanos", "hmmemu.sim.Sim$Node#busyUntil",
+      "hmmemu.sim.Sim$Node#leaseTickAt", "hmmemu.sim.ModeledLinkStage$Dir#busyUntil", "hmmemu.sim.ModeledLinkStage$Lane#lastDue");
+
+  /** Which units a bounding leaf may be read in: 1 ns only (named nanos, or a known ns site), 2 µs only (named micros), 3 either. */
+  static int unitOf(String site) {
+    if (ANY_BOUND) return 3;
+    if (NANOS_SITES.contains(site)) return 1;
+    String f = site.substring(site.indexOf('#') + 1).toLowerCase(java.util.Locale.ROOT);
+    if (f.contains("nanos")) return 1;
+    if (f.contains("micros")) return 2;
+    return 3;
+  }
+
+  private static final java.util.regex.Pattern INSTANT_NAME = java.util.regex.Pattern.compile(
+      "(?i:micros|nanos|millis|deadline|until|due|wake|lease|expir|time|tick|when)|^at$|^at[A-Z0-9_]|At$|At[A-Z0-9_]|^now|Now");
+
   /** Whether a site is one of an identity family ({@link #IDENTITY}, or a protocol record's id field). */
   static boolean identity(String site) {
     return IDENTITY.containsKey(site) || IDENTITY_RECORD.matcher(site).matches();
@@ -124,7 +160,11 @@ public final class FastForward {
       Map.entry("hmmemu.checker.InvariantChecker#eventCounts", "statistics: events per kind"),
       Map.entry("hmmemu.checker.NotifierShadow$SubSeq#callbacksSinceCheck", "callbacks since read_retry: compared with 0"),
       Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#iterations", "statistics: the loop's iterations"),
-      Map.entry("hmmemu.gpu.core.driver.InvalidateCallbacks#invalidations", "statistics: callbacks run"));
+      Map.entry("hmmemu.gpu.core.driver.InvalidateCallbacks#invalidations", "statistics: callbacks run"),
+      Map.entry("hmmemu.sim.PeriodicLog#size", "a host's append-only history: the period's entries appended n times more"),
+      Map.entry("hmmemu.cluster.scenario.InvalidateObserver#counts", "statistics: the scenario host's callbacks counted"),
+      Map.entry("hmmemu.cluster.scenario.InvalidateObserver#rangeFaults", "statistics: hmm_range_fault answers counted"),
+      Map.entry("hmmemu.cluster.scenario.SimHost#window", "statistics: a wait's trace events per node and type (livelock text)"));
 
   /** Leaves that serve violation reports only and are left as they are (their times then lag behind the jump). */
   static final Map<String, String> REPORT_ONLY = Map.of(
@@ -257,7 +297,10 @@ public final class FastForward {
       }
     }
     if (marks.size() - 1 != nextShotAt) return;
+    long t0 = System.nanoTime(); // diagnostics only: never enters the run
     StateWalk w = StateWalk.of(sim);
+    pictures++;
+    pictureNanos += System.nanoTime() - t0;
     if (w.opaque != null) {
       int d = watching;
       backOff("picture: " + w.opaque);
@@ -307,8 +350,9 @@ public final class FastForward {
     long horizon = Math.min(untilNanos - nowNs, 3_600_000_000_000L); // at most an hour of model time a jump
     long nMax = horizon / pNanos - MARGIN;
     if (firedLimit != Long.MAX_VALUE && firedPer > 0) nMax = Math.min(nMax, (firedLimit - sim.fired()) / firedPer - MARGIN);
+    String bySite = "the run's bounds";
     long[] delta = new long[size];
-    byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only)
+    byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only), 4 a history
     boolean linkMoves = false, oddSeq = false;
     java.util.Set<String> unwritable = new java.util.TreeSet<>(), uneven = new java.util.TreeSet<>(),
         unknown = new java.util.TreeSet<>();
@@ -337,12 +381,17 @@ public final class FastForward {
       }
       delta[i] = d;
       if (d == 0) {
-        // a leaf ahead in the window bounds the jump
+        // a leaf ahead in the window bounds the jump, if it may be an instant (its field is named as one)
+        if (!instantSite(site)) continue;
         long v = l.value();
-        long boundNs = v > nowNs ? v : -1;
-        long boundUs = v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
+        int unitOf = unitOf(site); // 1 ns only, 2 µs only, 3 either
+        long boundNs = (unitOf & 1) != 0 && v > nowNs ? v : -1;
+        long boundUs = (unitOf & 2) != 0 && v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
         for (long bound : new long[] {boundNs, boundUs}) {
-          if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
+          if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) {
+            nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
+            bySite = site + (bound == boundNs ? " (ns " : " (µs ") + v + ")";
+          }
         }
         continue;
       }
@@ -362,6 +411,12 @@ public final class FastForward {
         if (unwritable.size() < 40) unwritable.add(site);
         continue;
       }
+      if (l.owner() instanceof PeriodicLog<?>) {
+        // the window shows the last WINDOW entries the same in every picture: the d entries a period appends repeat
+        if (d < 0 || d > PeriodicLog.WINDOW) return "a history grows by " + d + " entries a period (more than its window)";
+        kind[i] = 4;
+        continue;
+      }
       kind[i] = 1;
     }
     if (!unknown.isEmpty()) return "moving leaves on no list (identity, advance, micros, report only): " + unknown;
@@ -374,7 +429,10 @@ public final class FastForward {
     if (!jumpOn) return "jumps are off";
     if (oddSeq) unit *= 2;
     long n = nMax / unit * unit;
-    if (n <= 0) return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+    if (n <= 0) {
+      tooClose.add(bySite);
+      return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+    }
     // the jump
     try {
       long seed = sim.config().seed();
@@ -393,6 +451,8 @@ public final class FastForward {
           }
         } else if (kind[i] == 2) {
           l.write(l.value() + n * pNanos / 1000);
+        } else if (kind[i] == 4) {
+          ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
         }
       }
     } catch (IllegalAccessException | ArithmeticException ex) {
@@ -401,6 +461,7 @@ public final class FastForward {
     sim.agenda().rekey();
     Jump j = new Jump(watching, n * period, n * pNanos, nowNs);
     jumps.add(j);
+    boundedBy.add(bySite);
     TOTAL_JUMPS.increment();
     TOTAL_ROUNDS.add(j.rounds());
     TOTAL_NANOS.add(j.nanos());
@@ -438,6 +499,12 @@ public final class FastForward {
     return "at the end";
   }
 
+  /** Per refusal for a leaf too close ahead, that leaf (site and value; diagnostics). */
+  public final List<String> tooClose = new ArrayList<>();
+
+  /** Per jump, the leaf ahead that bounded it (site and value) or the run's bounds (diagnostics). */
+  public final List<String> boundedBy = new ArrayList<>();
+
   /** The moving sites of the last look, with their deltas (diagnostics, hmm.ff.named). */
   public final Map<String, String> moving = new java.util.TreeMap<>();
 
@@ -445,6 +512,33 @@ public final class FastForward {
   private boolean named = Boolean.getBoolean("hmm.ff.named");
 
   private static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
+
+  /**
+   * Where the state pictures of two simulators differ (site -> the first path and both values), the identity families
+   * and the report-only ring left out; a difference of shape is reported under "shape". For equivalence tests of a
+   * fast-forwarded run against the unskipped one (emulator-only).
+   */
+  public static Map<String, String> differences(Sim unskipped, Sim fastForwarded) {
+    StateWalk x = StateWalk.of(unskipped), y = StateWalk.of(fastForwarded);
+    Map<String, String> differ = new java.util.TreeMap<>();
+    StateWalk named = null;
+    for (int i = 0; i < Math.min(x.leaves.size(), y.leaves.size()); i++) {
+      StateWalk.Leaf p = x.leaves.get(i), q = y.leaves.get(i);
+      if (p.where() != q.where()) {
+        StateWalk nx = StateWalk.of(unskipped, true), ny = StateWalk.of(fastForwarded, true);
+        differ.put("shape", "leaf " + i + ": " + nx.leaves.get(i).path() + " unskipped, " + ny.leaves.get(i).path()
+            + " fast-forwarded");
+        return differ;
+      }
+      if (identity(p.site()) || REPORT_ONLY.containsKey(p.site())) continue;
+      if (p.value() != q.value() && !differ.containsKey(p.site())) {
+        if (named == null) named = StateWalk.of(unskipped, true);
+        differ.put(p.site(), named.leaves.get(i).path() + " is " + p.value() + " unskipped, " + q.value() + " fast-forwarded");
+      }
+    }
+    if (x.leaves.size() != y.leaves.size()) differ.put("shape", x.leaves.size() + " leaves unskipped, " + y.leaves.size());
+    return differ;
+  }
 
   /** Every simulator's jumps in this JVM (a host prints them with its results): thread-safe. */
   private static final java.util.concurrent.atomic.LongAdder TOTAL_JUMPS = new java.util.concurrent.atomic.LongAdder(),
@@ -498,6 +592,21 @@ public final class FastForward {
   public long spins() { return spins; }
 
   public long spinsJumped() { return spinsJumped; }
+
+  /** The sites with the most leaves in a picture of {@code sim}, with their counts, and the total (diagnostics). */
+  public static String leavesBySite(Sim sim, int top) {
+    long t0 = System.nanoTime();
+    StateWalk w = StateWalk.of(sim);
+    long t = System.nanoTime() - t0;
+    Map<String, Integer> n = new HashMap<>();
+    for (StateWalk.Leaf l : w.leaves) n.merge(l.site(), 1, Integer::sum);
+    return w.leaves.size() + " leaves in " + t / 1_000_000 + " ms: " + n.entrySet().stream()
+        .sorted((a, b) -> b.getValue() - a.getValue()).limit(top).map(e -> e.getKey() + "=" + e.getValue())
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /** Pictures taken and the wall time they took (diagnostics: the fast-forward's own cost). */
+  public long pictures, pictureNanos;
 
   /** Candidate periods pictured. */
   public long attempts() { return attempts; }

@@ -37,6 +37,7 @@ final class StateWalk {
     /** Writes {@code v} to the leaf (see {@link #writable}). */
     void write(long v) throws IllegalAccessException {
       if (owner instanceof long[] a) a[index] = v;
+      else if (owner instanceof java.util.concurrent.atomic.AtomicLong a) a.set(v);
       else if (owner instanceof int[] a) a[index] = Math.toIntExact(v);
       else if (field.getType() == long.class) field.setLong(owner, v);
       else field.setInt(owner, Math.toIntExact(v));
@@ -215,6 +216,7 @@ final class StateWalk {
       return;
     }
     seen.put(o, leaves.size());
+    if (fresh != null) fresh.add(o);
     Class<?> c = o.getClass();
     leaf(path, ":type", stringHash(c.isHidden() ? hiddenName(c) : c.getName()), null, null);
     if (OBSERVERS.contains(c.getName())) return;
@@ -224,6 +226,8 @@ final class StateWalk {
     }
     if (o instanceof EventQueue q) {
       agenda(q, path);
+    } else if (o instanceof PeriodicLog<?> log) {
+      periodicLog(log, path);
     } else if (c.isArray()) {
       array(o, path);
     } else if (o instanceof Map<?, ?> m) {
@@ -233,7 +237,8 @@ final class StateWalk {
     } else if (c.getName().equals("hmmemu.checker.LongTable")) {
       longTable(o, path);
     } else if (o instanceof java.util.concurrent.atomic.AtomicLong a) {
-      leaf(path, ".value", a.get(), null, null);
+      P q = p(path, ".value"); // a host's counter: the jump may write it (Leaf#write)
+      leaves.add(new Leaf(q.hash, a.get(), writable ? a : null, null, -1, site, q.text));
     } else if (o instanceof java.util.concurrent.atomic.AtomicInteger a) {
       leaf(path, ".value", a.get(), null, null);
     } else if (o instanceof java.util.Optional<?> op) {
@@ -411,6 +416,31 @@ final class StateWalk {
     int start = (int) (recorded % ring.length);
     leaf(path, ".length", ring.length, null, null);
     for (int i = 0; i < ring.length; i++) walk(ring[(start + i) % ring.length], p(path, '[', i, ""), null, null);
+  }
+
+  /** Objects first met while walking one entry of a {@link PeriodicLog}'s window (forgotten after it), or null. */
+  private List<Object> fresh;
+
+  /**
+   * A {@link PeriodicLog}: its size (the leaf a jump advances by appending the period's entries again) and its last
+   * {@link PeriodicLog#WINDOW} entries, each walked as if met for the first time (a repeated block holds the same
+   * objects again where the unskipped run holds equal ones: back references among them would tell them apart).
+   */
+  private void periodicLog(PeriodicLog<?> log, P path) {
+    String before = site;
+    site = "hmmemu.sim.PeriodicLog#size";
+    P q = p(path, ".size");
+    leaves.add(new Leaf(q.hash, log.size(), writable ? log : null, null, -1, site, q.text));
+    site = before;
+    List<?> tail = log.last(PeriodicLog.WINDOW);
+    leaf(path, ".window", tail.size(), null, null);
+    List<Object> outer = fresh;
+    for (int i = 0; i < tail.size(); i++) {
+      fresh = new ArrayList<>();
+      walk(tail.get(i), p(path, '[', i, ""), null, null);
+      for (Object o : fresh) seen.remove(o);
+    }
+    fresh = outer;
   }
 
   /** The agenda in firing order (time, then tie); the tie itself is left out, its rank is the order. */

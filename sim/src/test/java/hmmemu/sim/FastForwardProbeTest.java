@@ -34,7 +34,8 @@ class FastForwardProbeTest {
         + TraceHash.hex(r.traceHash()) + " wall ms=" + (System.nanoTime() - t0) / 1_000_000);
     if (!on) return;
     System.out.println("jumps: " + ff[0].jumps());
-    System.out.println("spins " + ff[0].spins() + " jumped " + ff[0].spinsJumped() + " attempts " + ff[0].attempts());
+    System.out.println("spins " + ff[0].spins() + " jumped " + ff[0].spinsJumped() + " attempts " + ff[0].attempts()
+        + " pictures " + ff[0].pictures + " in " + ff[0].pictureNanos / 1_000_000 + " ms; bounded by " + ff[0].boundedBy);
     ff[0].refusals().forEach((k, v) -> System.out.println("refused x" + v + ": " + k));
     ff[0].moving.forEach((k, v) -> System.out.println("moving " + k + " " + v));
   }

@@ -4,9 +4,11 @@ import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Ids;
+import hmmemu.sim.PeriodicLog;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the scenario language counts on the CPU<->GPU link, whatever carries it (the cluster's {@link ObservingLink},
@@ -15,6 +17,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * a declared VMA (the "inv(S0)=k EVT" of docs/SCENARIOS.md), each callback's range in order, and hmm_range_fault's
  * answers (HmmRangeFaultReply) per device and errno. Each message must be offered once (a data-link replay is not a
  * new callback). Not a kernel structure.
+ *
+ * <p>The simulator's fast-forward (hmmemu.sim.FastForward) pictures this state: the callbacks are a
+ * {@link PeriodicLog} (a jump appends the skipped periods' callbacks again), the counts are {@link AtomicLong}s (a
+ * jump advances them), and the events by (invId, subId) are kept only for a file whose pause points match an
+ * InvalidateAck by its event (the only reader), so that a spin's state does not grow by one entry a callback.
  */
 final class InvalidateObserver {
   private final List<long[]> ranges;
@@ -22,11 +29,13 @@ final class InvalidateObserver {
   /** The event of each callback sent, by (invId, subId). */
   private final Map<Inv, NotifyEvent> events;
   /** Callbacks counted by {@link #key}: device, subscription kind and event. */
-  private final Map<Long, Long> counts;
-  /** Every counted callback, in the order handed to the wire. */
-  private final List<Callback> callbacks = new java.util.ArrayList<>();
+  private final Map<Long, AtomicLong> counts;
+  /** Every counted callback, in the order handed to the wire (a repeated spin's callbacks as repeated runs). */
+  private final PeriodicLog<Callback> callbacks = new PeriodicLog<>();
   /** hmm_range_fault answers by device and errno ("16/EBUSY"). */
-  private final Map<String, Long> rangeFaults;
+  private final Map<String, AtomicLong> rangeFaults;
+  /** Whether {@link #eventOf} will be asked (a pause point matching an InvalidateAck by its event). */
+  private boolean keepEvents = true;
 
   /** A callback's key: its invalidation and the subscription it addresses. */
   private record Inv(long invId, long subId) {}
@@ -51,6 +60,26 @@ final class InvalidateObserver {
     this.rangeFaults = concurrent ? new ConcurrentHashMap<>() : new java.util.HashMap<>();
   }
 
+  /**
+   * Keeps the event of each callback for {@link #eventOf} only when {@code keep}: the simulator's host passes whether
+   * the file has a pause point (or an until) matching an InvalidateAck by event ({@link #asksEventOfAcks}).
+   */
+  void keepEvents(boolean keep) { this.keepEvents = keep; }
+
+  /** Whether a pause point of {@code scenario} (or its until) matches an InvalidateAck by its event (asks {@link #eventOf}). */
+  static boolean asksEventOfAcks(Scenario scenario) {
+    for (Scenario.Step s : scenario.steps()) if (asksEventOfAcks(s)) return true;
+    return false;
+  }
+
+  private static boolean asksEventOfAcks(Scenario.Step step) {
+    if (step.action() instanceof Scenario.ConcurrentOp c) for (Scenario.Step s : c.steps()) if (asksEventOfAcks(s)) return true;
+    for (Scenario.PauseOp p = step.action() instanceof Scenario.PauseOp q ? q : null; p != null; p = p.until()) {
+      if (p.event() != null && !HmmProtocol.InvalidateStart.class.getSimpleName().equals(p.message())) return true;
+    }
+    return false;
+  }
+
   /** The [start, end) of every VMA the scenario declares. */
   static List<long[]> rangesOf(Scenario scenario) {
     List<long[]> ranges = new java.util.ArrayList<>();
@@ -65,16 +94,17 @@ final class InvalidateObserver {
       kinds.put(ins.subId(), ins.kind());
     } else if (m instanceof HmmProtocol.InvalidateStart) {
       HmmProtocol.InvalidateStart inv = (HmmProtocol.InvalidateStart) m;
-      events.put(new Inv(inv.invId(), inv.subId()), inv.event());
+      if (keepEvents) events.put(new Inv(inv.invId(), inv.subId()), inv.event());
       if (!intersects(inv.start(), inv.end())) return;
       int device = Ids.deviceOfSub(inv.subId());
       NotifierKind kind = kinds.getOrDefault(inv.subId(), NotifierKind.INTERVAL);
-      counts.merge(key(device, kind, inv.event()), 1L, Long::sum);
+      counts.computeIfAbsent(key(device, kind, inv.event()), k -> new AtomicLong()).incrementAndGet();
       synchronized (callbacks) {
         callbacks.add(new Callback(device, kind, inv.event(), inv.start(), inv.end()));
       }
     } else if (m instanceof HmmProtocol.HmmRangeFaultReply rep) {
-      rangeFaults.merge(Ids.deviceOfReq(rep.reqId()) + "/" + rep.errno().name(), 1L, Long::sum);
+      rangeFaults.computeIfAbsent(Ids.deviceOfReq(rep.reqId()) + "/" + rep.errno().name(), k -> new AtomicLong())
+          .incrementAndGet();
     }
   }
 
@@ -94,7 +124,8 @@ final class InvalidateObserver {
       if (kind != null && k != kind) continue;
       for (NotifyEvent e : NotifyEvent.values()) {
         if (event != null && !e.name().equals(event)) continue;
-        n += counts.getOrDefault(key(device, k, e), 0L);
+        AtomicLong c = counts.get(key(device, k, e));
+        if (c != null) n += c.get();
       }
     }
     return n;
@@ -112,9 +143,9 @@ final class InvalidateObserver {
   /** hmm_range_fault calls of the device answered with {@code errno} (all answers when null). */
   long rangeFaults(int device, hmmemu.protocol.model.Errno errno) {
     long n = 0;
-    for (Map.Entry<String, Long> e : rangeFaults.entrySet()) {
+    for (Map.Entry<String, AtomicLong> e : rangeFaults.entrySet()) {
       String[] k = e.getKey().split("/");
-      if (Integer.parseInt(k[0]) == device && (errno == null || k[1].equals(errno.name()))) n += e.getValue();
+      if (Integer.parseInt(k[0]) == device && (errno == null || k[1].equals(errno.name()))) n += e.getValue().get();
     }
     return n;
   }

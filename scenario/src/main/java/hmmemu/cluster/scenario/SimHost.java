@@ -111,6 +111,7 @@ final class SimHost implements ScenarioHost {
     // reflective read per field and event, and nothing else reads them)
     sim.checker().countByField(countsByField(scenario));
     this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario), false); // one thread
+    observer.keepEvents(InvalidateObserver.asksEventOfAcks(scenario)); // else a spin's state grows by a callback
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
     this.busy = BusyLoopWatch.of(scenario, timeScale);
     sim.tap(this::onSend);

@@ -1,0 +1,106 @@
+package hmmemu.cluster.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.node.link.LinkSettings;
+import hmmemu.sim.FastForward;
+import hmmemu.sim.Sim;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fast-forward (hmmemu.sim.FastForward) on the scenario files whose driver loop spins to nouveau's 1000 ms
+ * deadline (SimSeedSweepTest.DEADLINE_SPINNERS), against the unskipped run, seed by seed: the same expectation
+ * verdicts and failures, the same figures (trace events incl. skipped ones, agenda events, model time, the checker's
+ * per-kind counts, the scenario host's invalidate callbacks in order and per device) and the same final state picture
+ * but for the identity families; and the spin was jumped. {@code -Dhmm.ffSpin.files=a,b} and
+ * {@code -Dhmm.ffSpin.seeds=N} widen it (default: two files, seeds 1..2).
+ */
+class FastForwardSpinnerTest {
+  private static final List<String> FILES = List.of(System.getProperty("hmm.ffSpin.files",
+      "c13-fork-then-gpu-atomic.conf,r7-stale-fault-next-batch.conf").split(","));
+  private static final int SEEDS = Integer.getInteger("hmm.ffSpin.seeds", 2);
+
+  /** One run's host and its failures. */
+  record Run(SimHost host, List<String> failures, long wallNanos) {
+    Sim sim() { return host.sim(); }
+  }
+
+  /** Runs a single-profile scenario file with {@code seed} as SimScenarioRunner does, the fast-forward on or off. */
+  static Run run(Scenario scenario, long seed, boolean fastForward) {
+    long t0 = System.nanoTime();
+    Verdict verdict = new Verdict(scenario);
+    SimHost host = new SimHost(scenario, seed, LinkSettings.fromConfig(SimSeedSweepTest.BASE),
+        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS);
+    if (fastForward) host.sim().fastForward();
+    else host.sim().noFastForward();
+    host.sim().keepStateKey(false);
+    StepExecutor steps = new StepExecutor(scenario, host, verdict);
+    host.onCrash(steps::crashed);
+    try {
+      host.setUp(scenario);
+      if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults(), host.faultCallbacks());
+      for (Scenario.Step step : scenario.steps()) steps.runStep(step);
+      steps.finish();
+      verdict.expectNoViolations(() -> host.checker().violations());
+    } catch (ScenarioCluster.SetupFailure e) {
+      verdict.fail(e.getMessage());
+    } finally {
+      steps.releasePauses();
+    }
+    return new Run(host, verdict.result(0).failures(), System.nanoTime() - t0);
+  }
+
+  /** A diagnostic (off unless -Dhmm.ffSpin.probe=true): each file's fast-forwarded runs, their jumps and refusals. */
+  @Test
+  void probe() {
+    if (!Boolean.getBoolean("hmm.ffSpin.probe")) return;
+    for (String f : FILES) {
+      Scenario scenario = ScenarioParser.parse(SimScenariosTest.CASES.resolve(f));
+      for (long seed = 1; seed <= SEEDS; seed++) {
+        Run ff = run(scenario, seed, true);
+        FastForward j = ff.sim().fastForwardOrNull();
+        System.out.printf("probe %s seed %d: %.2f s, ok=%s, %d events, %d spins (%d jumped), %d attempts, %d pictures in %.2f s, %d events fired, jumps %s bounded by %s, refusals %s%n  %s%n",
+            f, seed, ff.wallNanos() / 1e9, ff.failures().isEmpty(), ff.sim().traceEvents(), j.spins(), j.spinsJumped(),
+            j.attempts(), j.pictures, j.pictureNanos / 1e9, ff.sim().fired() - j.skippedRounds() * 0, j.jumps(), j.boundedBy, j.refusals(), FastForward.leavesBySite(ff.sim(), 25));
+      }
+    }
+  }
+
+  @Test
+  void spinnersFastForwardedAsSimulated() {
+    List<String> lines = new ArrayList<>();
+    for (String f : FILES) {
+      Path file = SimScenariosTest.CASES.resolve(f);
+      Scenario scenario = ScenarioParser.parse(file);
+      assertTrue(scenario.profiles().size() <= 1, f + ": one kernel profile");
+      for (long seed = 1; seed <= SEEDS; seed++) {
+        String what = f + " seed " + seed;
+        Run plain = run(scenario, seed, false), ff = run(scenario, seed, true);
+        FastForward j = ff.sim().fastForwardOrNull();
+        assertFalse(j.jumps().isEmpty(), what + ": the spin was jumped (refusals: " + j.refusals() + ")");
+        assertEquals(plain.failures(), ff.failures(), what + ": the verdict and its failures");
+        assertEquals(plain.sim().traceEvents(), ff.sim().traceEvents(), what + ": trace events");
+        assertEquals(plain.sim().fired(), ff.sim().fired(), what + ": agenda events");
+        assertEquals(plain.sim().nowNanos(), ff.sim().nowNanos(), what + ": model time");
+        assertEquals(plain.sim().checker().eventCounts(), ff.sim().checker().eventCounts(), what + ": events per kind");
+        for (int d = 0; d < 64; d++) {
+          assertEquals(plain.host().observer().callbacks(d, null), ff.host().observer().callbacks(d, null),
+              what + ": device " + d + "'s invalidate callbacks");
+          assertEquals(plain.host().observer().rangeFaults(d, null), ff.host().observer().rangeFaults(d, null),
+              what + ": device " + d + "'s hmm_range_fault answers");
+        }
+        Map<String, String> differ = FastForward.differences(plain.sim(), ff.sim());
+        assertTrue(differ.isEmpty(), what + ": final state leaves that differ: " + differ);
+        lines.add(String.format("%s: %d jumps, %d rounds skipped, %d events; %.2f s unskipped, %.2f s fast-forwarded",
+            what, j.jumps().size(), j.skippedRounds(), ff.sim().traceEvents(), plain.wallNanos() / 1e9, ff.wallNanos() / 1e9));
+      }
+    }
+    System.out.println("FastForwardSpinnerTest:\n  " + String.join("\n  ", lines));
+  }
+}
