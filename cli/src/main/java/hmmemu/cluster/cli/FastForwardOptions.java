@@ -4,12 +4,13 @@ import picocli.CommandLine.Option;
 
 /**
  * The fast-forward flags of the simulator hosts ({@code sim}, {@code demo --sim}, {@code sweep --sim}): an
- * emulator-only mechanism, no kernel structure (hmmemu.sim.FastForward; docs/RESULTS.md "Fast-forward, session 8").
+ * emulator-only mechanism, no kernel structure (hmmemu.sim.FastForward; docs/RESULTS.md "Fast-forward, session 8" and "session 9").
  */
 final class FastForwardOptions {
   @Option(names = "--fast-forward", description = "In the simulator: jump over the repeated rounds of a deadline spin"
-      + " when the whole state repeats (off by default: exact, but today slower than simulating every round where it"
-      + " jumps, and it never jumps 2-GPU or scenario-file spins; docs/RESULTS.md \"Fast-forward, session 8\").")
+      + " when the whole state repeats (off by default: exact, but today no net saving over simulating every round;"
+      + " it jumps the 1-GPU spins and the files c09, c12, c13, r7, not c08, c12b or the 2-GPU workload;"
+      + " docs/RESULTS.md \"Fast-forward, session 9\").")
   void fastForward(boolean on) { if (on) System.setProperty("hmm-emu.sim.fast-forward", "true"); }
 
   @Option(names = "--no-fast-forward", description = "In the simulator: simulate every round of a deadline spin (the"
