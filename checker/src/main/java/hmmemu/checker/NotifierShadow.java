@@ -36,8 +36,12 @@ final class NotifierShadow {
   final Map<Long, Invalidation> inFlight = new LinkedHashMap<>();
   /** The last {@value #ENDED_INVALIDATIONS_KEPT} invalidations ended, by invId; endedOrder holds their ids in order. */
   private final LongTable<Invalidation> ended = new LongTable<>();
-  /** A ring of the ended invIds, oldest at endedNext once full: the eldest leaves when a new one comes. */
-  private final long[] endedOrder = new long[ENDED_INVALIDATIONS_KEPT];
+  /**
+   * A ring of the ended invIds, oldest at endedNext once full: the eldest leaves when a new one comes. It grows (by
+   * doubling) up to {@value #ENDED_INVALIDATIONS_KEPT} as invalidations end, so that a short run does not allocate
+   * and clear 32 KiB per checker; it is read only once full.
+   */
+  private long[] endedOrder = new long[16];
   private int endedNext;
   /** Acks delivered before their InvalidateStarted (impossible under causal delivery; kept for robustness). */
   final Map<Long, List<Trace.InvalidateAcked>> earlyAcks = new HashMap<>();
@@ -155,6 +159,9 @@ final class NotifierShadow {
     // place; a new one evicts the eldest once the ring is full
     if (ended.put(invId, inv) == null) {
       if (ended.size() > ENDED_INVALIDATIONS_KEPT) ended.remove(endedOrder[endedNext]);
+      if (endedNext == endedOrder.length) {
+        endedOrder = java.util.Arrays.copyOf(endedOrder, Math.min(2 * endedOrder.length, ENDED_INVALIDATIONS_KEPT));
+      }
       endedOrder[endedNext] = invId;
       endedNext = (endedNext + 1) % ENDED_INVALIDATIONS_KEPT;
     }
