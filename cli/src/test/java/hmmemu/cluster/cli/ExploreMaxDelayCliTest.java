@@ -3,9 +3,6 @@ package hmmemu.cluster.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -17,31 +14,13 @@ import org.junit.jupiter.api.Test;
 class ExploreMaxDelayCliTest {
   static final String K01 = "../scenarios/cases/k01-kthread-lock-exclusive-waits.conf";
 
-  /** Exit code, stdout lines, stderr lines. */
-  private record Ran(int code, List<String> out, List<String> err) {}
 
-  private static Ran run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Main.run(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    return new Ran(code, out.toString(StandardCharsets.UTF_8).lines().toList(),
-        err.toString(StandardCharsets.UTF_8).lines().toList());
-  }
+  private static CliRun run(String... args) { return CliRun.run(args); }
 
   @Test
   void aBadBoundIsRefusedWithOneLine() {
     for (String bad : List.of("50", "-5us", "1.5ms", "fast")) {
-      Ran r = run("explore", K01, "--max-delay", bad);
+      CliRun r = run("explore", K01, "--max-delay", bad);
       assertEquals(2, r.code(), bad + ": " + r);
       assertEquals(1, r.err().size(), bad + ": " + r.err());
       assertTrue(r.err().get(0).startsWith("hmm-emu explore: --max-delay: expected a duration"), r.err().get(0));
@@ -50,12 +29,12 @@ class ExploreMaxDelayCliTest {
 
   @Test
   void k01PassesBoundedAndTheJsonCarriesTheBound() {
-    Ran bounded = run("explore", K01, "--budget", "10", "--max-delay", "50us", "--no-shrink", "--json");
+    CliRun bounded = run("explore", K01, "--budget", "10", "--max-delay", "50us", "--no-shrink", "--json");
     assertEquals(0, bounded.code(), String.join("\n", bounded.out()));
     assertTrue(bounded.out().get(0).contains("--max-delay 50us"), bounded.out().get(0));
     String json = bounded.out().get(bounded.out().size() - 1);
     assertTrue(json.contains("\"ok\": true") && json.contains("\"maxDelayNanos\": 50000"), json);
-    Ran unbounded = run("explore", K01, "--budget", "10", "--no-shrink", "--json");
+    CliRun unbounded = run("explore", K01, "--budget", "10", "--no-shrink", "--json");
     assertEquals(1, unbounded.code(), String.join("\n", unbounded.out()));
     String u = unbounded.out().get(unbounded.out().size() - 1);
     assertTrue(u.contains("\"maxDelayNanos\": null") && u.contains("\"kind\": \"expectation\""), u);

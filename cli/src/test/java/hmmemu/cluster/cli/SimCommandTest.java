@@ -3,9 +3,6 @@ package hmmemu.cluster.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -16,27 +13,8 @@ import org.junit.jupiter.api.Test;
 class SimCommandTest {
   static final String C05 = "../scenarios/cases/c05-nouveau-atomic.conf";
 
-  private record Ran(int code, List<String> out, List<String> err) {
-    String last() { return out.get(out.size() - 1); }
-  }
 
-  private static Ran run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Main.run(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    return new Ran(code, out.toString(StandardCharsets.UTF_8).lines().toList(),
-        err.toString(StandardCharsets.UTF_8).lines().toList());
-  }
+  private static CliRun run(String... args) { return CliRun.run(args); }
 
   @Test
   void badInputIsOneLineAndExit2() {
@@ -44,7 +22,7 @@ class SimCommandTest {
         new String[] {"sim", C05, "--seeds", "0"},
         new String[] {"sim", C05, "--seeds", "2", "--seed", "1"},
         new String[] {"sim", C05, "--seed", "x"})) {
-      Ran r = run(args);
+      CliRun r = run(args);
       assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
       assertEquals(1, r.err().size(), String.join(" ", args) + ": " + r.err());
     }
@@ -52,8 +30,8 @@ class SimCommandTest {
 
   @Test
   void oneSeedReplaysWithItsTraceHash() {
-    Ran a = run("sim", C05, "--seed", "5", "--json");
-    Ran b = run("sim", C05, "--seed", "5", "--json");
+    CliRun a = run("sim", C05, "--seed", "5", "--json");
+    CliRun b = run("sim", C05, "--seed", "5", "--json");
     assertEquals(0, a.code(), a.out().toString());
     assertTrue(a.last().startsWith("{\"ok\": true, \"passed\": 1, \"failed\": 0, \"skipped\": 0, \"seeds\": 1,"), a.last());
     assertTrue(a.last().contains("\"traceHash\": \""), a.last());
@@ -67,7 +45,7 @@ class SimCommandTest {
   /** A crash and a restart in a faults block run in the simulator through the host's crash bookkeeping (no skip). */
   @Test
   void aCrashInAFaultsBlockRunsInTheSimulator() {
-    Ran r = run("sim", "../scenarios/faults/crash-restart.conf", "--seeds", "2", "--json");
+    CliRun r = run("sim", "../scenarios/faults/crash-restart.conf", "--seeds", "2", "--json");
     assertEquals(0, r.code(), r.out().toString());
     assertTrue(r.out().get(0).startsWith("PASS ../scenarios/faults/crash-restart.conf"), r.out().get(0));
     assertTrue(r.last().contains("\"passed\": 1, \"failed\": 0, \"skipped\": 0"), r.last());
@@ -76,7 +54,7 @@ class SimCommandTest {
   /** A faults block of link faults runs on the simulator's link stage, in model time (5 % loss both ways here). */
   @Test
   void aLinkFaultsFileRunsInTheSimulator() {
-    Ran r = run("sim", "../scenarios/faults/loss.conf", "--seeds", "2", "--json");
+    CliRun r = run("sim", "../scenarios/faults/loss.conf", "--seeds", "2", "--json");
     assertEquals(0, r.code(), r.out().toString());
     assertTrue(r.out().get(0).startsWith("PASS ../scenarios/faults/loss.conf"), r.out().get(0));
     assertTrue(r.last().contains("\"passed\": 1, \"failed\": 0, \"skipped\": 0"), r.last());
@@ -85,7 +63,7 @@ class SimCommandTest {
   /** A simulated run leaves its record like every run (docs/OBSERVABILITY.md), its metrics from the checked stream. */
   @Test
   void aSimulatedRunLeavesItsRecord(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    Ran r = run("sim", "../scenarios/cases/c05-nouveau-atomic.conf", "--seed", "3", "--out", dir.toString(), "--quiet");
+    CliRun r = run("sim", "../scenarios/cases/c05-nouveau-atomic.conf", "--seed", "3", "--out", dir.toString(), "--quiet");
     assertEquals(0, r.code(), r.out().toString());
     for (String f : List.of("result.json", "metrics.json", "trace.json", "report.html")) {
       assertTrue(java.nio.file.Files.size(dir.resolve(f)) > 0, f + " missing or empty in " + dir);

@@ -103,9 +103,22 @@ public final class SimScenarioRunner {
   private static Once runOnce(Scenario scenario, long seed, LinkSettings link, long leaseMicros,
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent) {
     Verdict verdict = new Verdict(scenario);
+    SimHost host = runHost(scenario, seed, link, leaseMicros, sim -> {
+      if (onEvent != null) sim.onTrace(onEvent);
+    }, verdict);
+    CaseResult r = verdict.result(0);
+    return new Once(r.failures(), host.sim().traceHash(), host.sim().traceEvents());
+  }
+
+  /**
+   * One run of a single-profile {@code scenario} on a fresh {@link SimHost}, its outcome judged into {@code verdict}:
+   * {@code configure} sees the simulator before set-up (an emulator-only host mechanism, no kernel function).
+   */
+  static SimHost runHost(Scenario scenario, long seed, LinkSettings link, long leaseMicros,
+      java.util.function.Consumer<hmmemu.sim.Sim> configure, Verdict verdict) {
     SimHost host = new SimHost(scenario, seed, link, leaseMicros);
     host.sim().keepStateKey(false); // a plain run never asks for it (ScheduleRun, which does, keeps it)
-    if (onEvent != null) host.sim().onTrace(onEvent);
+    configure.accept(host.sim());
     StepExecutor steps = new StepExecutor(scenario, host, verdict);
     host.onCrash(steps::crashed);
     try {
@@ -122,8 +135,7 @@ public final class SimScenarioRunner {
     } finally {
       steps.releasePauses();
     }
-    CaseResult r = verdict.result(0);
-    return new Once(r.failures(), host.sim().traceHash(), host.sim().traceEvents());
+    return host;
   }
 
   /**

@@ -35,24 +35,11 @@ class FastForwardSpinnerTest {
   static Run run(Scenario scenario, long seed, boolean fastForward) {
     long t0 = System.nanoTime();
     Verdict verdict = new Verdict(scenario);
-    SimHost host = new SimHost(scenario, seed, LinkSettings.fromConfig(SimSeedSweepTest.BASE),
-        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS);
-    if (fastForward) host.sim().fastForward();
-    else host.sim().noFastForward();
-    host.sim().keepStateKey(false);
-    StepExecutor steps = new StepExecutor(scenario, host, verdict);
-    host.onCrash(steps::crashed);
-    try {
-      host.setUp(scenario);
-      if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults(), host.faultCallbacks());
-      for (Scenario.Step step : scenario.steps()) steps.runStep(step);
-      steps.finish();
-      verdict.expectNoViolations(() -> host.checker().violations());
-    } catch (ScenarioCluster.SetupFailure e) {
-      verdict.fail(e.getMessage());
-    } finally {
-      steps.releasePauses();
-    }
+    SimHost host = SimScenarioRunner.runHost(scenario, seed, LinkSettings.fromConfig(SimSeedSweepTest.BASE),
+        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, sim -> {
+          if (fastForward) sim.fastForward();
+          else sim.noFastForward();
+        }, verdict);
     return new Run(host, verdict.result(0).failures(), System.nanoTime() - t0);
   }
 
@@ -84,6 +71,7 @@ class FastForwardSpinnerTest {
         Run plain = run(scenario, seed, false), ff = run(scenario, seed, true);
         FastForward j = ff.sim().fastForwardOrNull();
         assertFalse(j.jumps().isEmpty(), what + ": the spin was jumped (refusals: " + j.refusals() + ")");
+        assertTrue(plain.failures().isEmpty(), what + ": the unskipped run holds the file's expectations: " + plain.failures());
         assertEquals(plain.failures(), ff.failures(), what + ": the verdict and its failures");
         assertEquals(plain.sim().traceEvents(), ff.sim().traceEvents(), what + ": trace events");
         assertEquals(plain.sim().fired(), ff.sim().fired(), what + ": agenda events");
