@@ -50,7 +50,7 @@ final class StateWalk {
    */
   static final java.util.Set<String> OBSERVERS = java.util.Set.of("hmmemu.report.RunRecorder");
 
-  /** A picture stops (opaque) past this many leaves (a spinning workload's is ~330,000): a growing history. */
+  /** A picture stops (opaque) past this many leaves (a spinner's is ~42,000, its ended ring folded): a history. */
   static final int MAX_LEAVES = 1_000_000;
 
   static final String TOO_LARGE = "more than 1,000,000 leaves (a growing history)";
