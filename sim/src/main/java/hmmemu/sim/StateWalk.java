@@ -50,7 +50,7 @@ final class StateWalk {
    */
   static final java.util.Set<String> OBSERVERS = java.util.Set.of("hmmemu.report.RunRecorder");
 
-  /** A picture stops (opaque) past this many leaves (a spinning workload's is ~330,000): a growing history. */
+  /** A picture stops (opaque) past this many leaves (a spinner's is ~42,000, its ended ring folded): a history. */
   static final int MAX_LEAVES = 1_000_000;
 
   static final String TOO_LARGE = "more than 1,000,000 leaves (a growing history)";
@@ -113,15 +113,51 @@ final class StateWalk {
 
   private void leaf(P path, char kind, int i, long v) { leaf(path, kind, i, v, null); }
 
+  /** Leaves met so far, folded ones included (a back reference names the leaf where its object was first met). */
+  private int counted;
+
+  /** The folded ring's hash while one is being walked (see {@link #foldedRing}), and the id of its entry. */
+  private boolean folding;
+  private long foldHash, foldKey;
+
+  /**
+   * Adds a leaf at the current site, or folds it into the ring's hash (see {@link #FOLDED}); {@code number}: the leaf
+   * is a value the state holds (not a type, a size, a null or a back reference), so an id when its site is an identity.
+   */
+  private void add(long where, long v, Object owner, Field f, int index, String text, boolean number) {
+    counted++;
+    int how = folding ? FOLDABLE.computeIfAbsent(site, StateWalk::foldable) : 0;
+    if (how != 0) {
+      long x = how == 2 && number ? v - foldKey : v; // an id of the entry's family: as its offset from the entry's id
+      foldHash = Long.rotateLeft((foldHash ^ where) * 0x9E3779B97F4A7C15L, 29);
+      foldHash = Long.rotateLeft((foldHash ^ x) * 0xC2B2AE3D27D4EB4FL, 31);
+      return;
+    }
+    leaves.add(new Leaf(where, v, owner, f, index, site, text));
+  }
+
+  private static final Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Whether a leaf of {@code site} inside a folded ring may go into its hash: not if a jump would read it for anything
+   * but equality (an instant that may bound a jump, a microsecond leaf, a leaf a jump advances, a report-only leaf):
+   * 0 it stays a leaf, 1 its value is folded, 2 its offset from the entry's key is (an identity family's leaf).
+   */
+  private static int foldable(String site) {
+    if (FastForward.instantSite(site) || FastForward.MICROS.contains(site) || FastForward.ADVANCE.containsKey(site)
+        || FastForward.REPORT_ONLY.containsKey(site)) return 0;
+    return FastForward.identity(site) ? 2 : 1;
+  }
+
   /** An element {@code i} of an array or ring; {@code array} (a long[] or int[]) when it can be written there. */
   private void leaf(P path, char kind, int i, long v, Object array) {
     P q = p(path, kind, i, "");
-    leaves.add(new Leaf(q.hash, v, writable ? array : null, null, i, site, q.text));
+    add(q.hash, v, writable ? array : null, null, i, q.text, true);
   }
 
   private void leaf(P path, String suffix, long v, Object owner, Field f) {
     P q = suffix.isEmpty() ? path : p(path, suffix);
-    leaves.add(new Leaf(q.hash, v, writable && f != null ? owner : null, f, -1, site, q.text));
+    add(q.hash, v, writable && f != null ? owner : null, f, -1, q.text, suffix.isEmpty());
   }
 
   /** Walks {@code o} reached through field {@code f} (declared by class {@code c}), with that field as its site. */
@@ -215,7 +251,7 @@ final class StateWalk {
       leaf(path, "@ref", at, null, null);
       return;
     }
-    seen.put(o, leaves.size());
+    seen.put(o, counted);
     if (fresh != null) fresh.add(o);
     Class<?> c = o.getClass();
     leaf(path, ":type", stringHash(c.isHidden() ? hiddenName(c) : c.getName()), null, null);
@@ -238,7 +274,7 @@ final class StateWalk {
       longTable(o, path);
     } else if (o instanceof java.util.concurrent.atomic.AtomicLong a) {
       P q = p(path, ".value"); // a host's counter: the jump may write it (Leaf#write)
-      leaves.add(new Leaf(q.hash, a.get(), writable ? a : null, null, -1, site, q.text));
+      add(q.hash, a.get(), writable ? a : null, null, -1, q.text, true);
     } else if (o instanceof java.util.concurrent.atomic.AtomicInteger a) {
       leaf(path, ".value", a.get(), null, null);
     } else if (o instanceof java.util.Optional<?> op) {
@@ -383,14 +419,42 @@ final class StateWalk {
       for (int i = 0; i < values.length; i++) if (values[i] != null) slots.add(i);
       slots.sort((a, b) -> Long.compare(keys[a], keys[b]));
       leaf(path, ".size", slots.size(), null, null);
+      boolean fold = !folding && FOLDED.containsKey(site);
+      if (fold) foldHash = 0x5EED;
       int i = 0;
       for (int sl : slots) {
         leaf(p(path, '{', i, ".k"), "", keys[sl], null, null);
+        if (fold) {
+          folding = true;
+          foldKey = keys[sl];
+        }
         walk(values[sl], p(path, '{', i++, ".v"), null, null);
+        if (fold) folding = false;
       }
+      if (fold) foldedRing(path);
     } catch (ReflectiveOperationException | RuntimeException e) {
       if (opaque == null) opaque = "cannot open the checker's LongTable: " + e;
     }
+  }
+
+  /**
+   * Tables of a checker ring whose entries (their values: every leaf but the key) are folded into one leaf, the ring's
+   * hash (site -> that leaf's site), so that a picture does not hold ~60 leaves for each of their 4,096 entries. The
+   * keys stay leaves, in key order; a leaf of an entry an id of its family is folded as its offset from the entry's
+   * key (which it must keep for the hash to stay put), every other leaf as its value; leaves a jump reads for more
+   * than equality stay leaves ({@link #foldable}). Two pictures whose entries differ in any folded leaf differ in the
+   * hash leaf (but for a 64-bit collision), which must not move for a jump ({@code FastForward} knows no such site).
+   */
+  static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
+      "hmmemu.checker.NotifierShadow#endedEntries");
+
+  /** The leaf holding a folded ring's hash (see {@link #FOLDED}). */
+  private void foldedRing(P path) {
+    String before = site;
+    site = FOLDED.get(before);
+    P q = p(path, ".entries");
+    add(q.hash, foldHash, null, null, -1, q.text, false);
+    site = before;
   }
 
   /** The checker's rings of ids (class -> ring name: the fields NAMEOrder, a long[], and NAMENext, its oldest slot). */
@@ -430,7 +494,7 @@ final class StateWalk {
     String before = site;
     site = "hmmemu.sim.PeriodicLog#size";
     P q = p(path, ".size");
-    leaves.add(new Leaf(q.hash, log.size(), writable ? log : null, null, -1, site, q.text));
+    add(q.hash, log.size(), writable ? log : null, null, -1, q.text, false);
     site = before;
     List<?> tail = log.last(PeriodicLog.WINDOW);
     leaf(path, ".window", tail.size(), null, null);
@@ -452,11 +516,11 @@ final class StateWalk {
     int i = 0;
     for (EventQueue.Event e : es) {
       P p = p(path, '<', i++, "");
-      seen.put(e, leaves.size());
+      seen.put(e, counted);
       String before = site;
       site = "hmmemu.sim.EventQueue$Event#atNanos";
       P at = p(p, ".atNanos");
-      leaves.add(new Leaf(at.hash, e.atNanos, writable ? e : null, null, -1, site, at.text)); // the jump moves it
+      add(at.hash, e.atNanos, writable ? e : null, null, -1, at.text, false); // the jump moves it
       site = "hmmemu.sim.EventQueue$Event#source";
       leaf(p, ".source", e.source, null, null);
       site = before;

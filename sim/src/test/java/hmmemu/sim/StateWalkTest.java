@@ -38,4 +38,53 @@ class StateWalkTest {
     assertEquals(a, b, "two runs of one seed: the same picture, leaf for leaf");
     assertNotEquals(a, c, "another seed: another picture");
   }
+
+  /** A checker's NotifierShadow whose ring of ended invalidations holds ids 100..100+n-1, entry {@code odd} of another range. */
+  private static Object notifierShadowWithEnded(int n, int odd) throws Exception {
+    Class<?> shadowClass = Class.forName("hmmemu.checker.NotifierShadow");
+    Class<?> invClass = Class.forName("hmmemu.checker.Invalidation");
+    var make = shadowClass.getDeclaredConstructor();
+    make.setAccessible(true);
+    Object shadow = make.newInstance();
+    var newInv = invClass.getDeclaredConstructor(hmmemu.protocol.trace.Trace.InvalidateStarted.class);
+    newInv.setAccessible(true);
+    var inFlight = shadowClass.getDeclaredField("inFlight");
+    inFlight.setAccessible(true);
+    var end = shadowClass.getDeclaredMethod("end", long.class);
+    end.setAccessible(true);
+    @SuppressWarnings("unchecked") java.util.Map<Long, Object> flying = (java.util.Map<Long, Object>) inFlight.get(shadow);
+    for (int k = 0; k < n; k++) {
+      long id = 100 + k;
+      long start = k == odd ? 0x20_0000L : 0x10_0000L;
+      flying.put(id, newInv.newInstance(new hmmemu.protocol.trace.Trace.InvalidateStarted(id, 1, start, start + 4096,
+          hmmemu.protocol.model.NotifyEvent.UNMAP, 0, true, List.of(7L))));
+      end.invoke(shadow, id);
+    }
+    return shadow;
+  }
+
+  private static List<Long> values(StateWalk w) {
+    List<Long> out = new ArrayList<>();
+    for (StateWalk.Leaf l : w.leaves) {
+      out.add(l.where());
+      out.add(l.value());
+    }
+    return out;
+  }
+
+  @Test
+  void aRingOfEndedInvalidationsIsOneLeafThatSeesEveryEntry() throws Exception {
+    StateWalk same = StateWalk.of(notifierShadowWithEnded(64, -1)), again = StateWalk.of(notifierShadowWithEnded(64, -1));
+    assertNull(same.opaque);
+    assertEquals(values(same), values(again), "equal rings: equal pictures");
+    long hashes = same.leaves.stream().filter(l -> l.site().equals("hmmemu.checker.NotifierShadow#endedEntries")).count();
+    assertEquals(1, hashes, "the entries are folded into one leaf");
+    assertTrue(same.leaves.stream().noneMatch(l -> l.site().startsWith("hmmemu.checker.Invalidation#")
+        || l.site().startsWith("hmmemu.protocol.trace.Trace$InvalidateStarted#")), "no leaf of an entry is left");
+    for (int odd : new int[] {0, 31, 63}) {
+      StateWalk other = StateWalk.of(notifierShadowWithEnded(64, odd));
+      assertEquals(same.leaves.size(), other.leaves.size());
+      assertNotEquals(values(same), values(other), "rings differing in entry " + odd + " only: different pictures");
+    }
+  }
 }
