@@ -119,6 +119,8 @@ final class StateWalk {
   /** The folded ring's hash while one is being walked (see {@link #foldedRing}), and the id of its entry. */
   private boolean folding;
   private long foldHash, foldKey;
+  /** The folded ring's own site: a leaf there inside an entry is the table's value itself (see {@link #add}). */
+  private String foldSite;
 
   /**
    * Adds a leaf at the current site, or folds it into the ring's hash (see {@link #FOLDED}); {@code number}: the leaf
@@ -126,7 +128,10 @@ final class StateWalk {
    */
   private void add(long where, long v, Object owner, Field f, int index, String text, boolean number) {
     counted++;
-    int how = folding ? FOLDABLE.computeIfAbsent(site, StateWalk::foldable) : 0;
+    // a leaf at the ring's own site inside an entry is the table's value itself, as itself: FolioLockShadow#released's
+    // TRUE (not an id, nor an instant although "released" reads as one to instantSite); the ended ring's
+    // Invalidation has only its type there
+    int how = !folding ? 0 : site.equals(foldSite) ? 1 : FOLDABLE.computeIfAbsent(site, StateWalk::foldable);
     if (how != 0) {
       long x = how == 2 && number ? v - foldKey : v; // an id of the entry's family: as its offset from the entry's id
       foldHash = Long.rotateLeft((foldHash ^ where) * 0x9E3779B97F4A7C15L, 29);
@@ -420,7 +425,10 @@ final class StateWalk {
       slots.sort((a, b) -> Long.compare(keys[a], keys[b]));
       leaf(path, ".size", slots.size(), null, null);
       boolean fold = !folding && FOLDED.containsKey(site);
-      if (fold) foldHash = 0x5EED;
+      if (fold) {
+        foldHash = 0x5EED;
+        foldSite = site;
+      }
       int i = 0;
       for (int sl : slots) {
         leaf(p(path, '{', i, ".k"), "", keys[sl], null, null);
@@ -444,9 +452,12 @@ final class StateWalk {
    * key (which it must keep for the hash to stay put), every other leaf as its value; leaves a jump reads for more
    * than equality stay leaves ({@link #foldable}). Two pictures whose entries differ in any folded leaf differ in the
    * hash leaf (but for a 64-bit collision), which must not move for a jump ({@code FastForward} knows no such site).
+   * FolioLockShadow#released is keyed the same way (reqIds, its ring FolioLockShadow#releasedOrder); its values are
+   * all TRUE, folded as themselves, so its keys stay and its hash leaf never moves.
    */
   static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
-      "hmmemu.checker.NotifierShadow#endedEntries");
+      "hmmemu.checker.NotifierShadow#endedEntries", "hmmemu.checker.FolioLockShadow#released",
+      "hmmemu.checker.FolioLockShadow#releasedEntries");
 
   /** The leaf holding a folded ring's hash (see {@link #FOLDED}). */
   private void foldedRing(P path) {

@@ -87,4 +87,42 @@ class StateWalkTest {
       assertNotEquals(values(same), values(other), "rings differing in entry " + odd + " only: different pictures");
     }
   }
+
+  /** A checker's FolioLockShadow that released reqIds from..from+n-1, entry {@code odd} as reqId from+n+1000 instead. */
+  private static Object folioLockShadowWithReleased(long from, int n, int odd) throws Exception {
+    Class<?> shadowClass = Class.forName("hmmemu.checker.FolioLockShadow");
+    var make = shadowClass.getDeclaredConstructor();
+    make.setAccessible(true);
+    Object shadow = make.newInstance();
+    var release = shadowClass.getDeclaredMethod("release", long.class);
+    release.setAccessible(true);
+    for (int k = 0; k < n; k++) release.invoke(shadow, k == odd ? from + n + 1000 : from + k);
+    return shadow;
+  }
+
+  private static long releasedHash(StateWalk w) {
+    List<StateWalk.Leaf> h = w.leaves.stream().filter(l -> l.site().equals("hmmemu.checker.FolioLockShadow#releasedEntries")).toList();
+    assertEquals(1, h.size(), "the released reqIds' values are folded into one leaf");
+    return h.get(0).value();
+  }
+
+  @Test
+  void aRingOfReleasedReqIdsKeepsItsKeysAndFoldsItsValues() throws Exception {
+    StateWalk same = StateWalk.of(folioLockShadowWithReleased(100, 64, -1)),
+        again = StateWalk.of(folioLockShadowWithReleased(100, 64, -1));
+    assertNull(same.opaque);
+    assertEquals(values(same), values(again), "equal rings: equal pictures");
+    assertEquals(66, same.leaves.stream().filter(l -> l.site().equals("hmmemu.checker.FolioLockShadow#released")).count(),
+        "the table's type, its size and its 64 keys stay leaves, its values do not");
+    assertEquals(64, StateWalk.of(folioLockShadowWithReleased(100, 64, -1), true).leaves.stream()
+        .filter(l -> l.site().equals("hmmemu.checker.FolioLockShadow#released") && l.path().endsWith(".k")).count(),
+        "of which 64 keys");
+    assertEquals(releasedHash(same), releasedHash(StateWalk.of(folioLockShadowWithReleased(900, 64, -1))),
+        "a ring shifted by reqIds: the same hash leaf (it must not move for a jump)");
+    for (int odd : new int[] {0, 31, 63}) {
+      StateWalk other = StateWalk.of(folioLockShadowWithReleased(100, 64, odd));
+      assertEquals(same.leaves.size(), other.leaves.size());
+      assertNotEquals(values(same), values(other), "rings differing in entry " + odd + " only: different pictures");
+    }
+  }
 }
