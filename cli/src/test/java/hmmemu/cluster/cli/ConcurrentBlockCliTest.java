@@ -2,9 +2,6 @@ package hmmemu.cluster.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,19 +30,9 @@ class ConcurrentBlockCliTest {
         "  ] }",
         "]", ""));
     for (String cmd : List.of("run", "sim")) {
-      PrintStream oldOut = System.out;
-      PrintStream oldErr = System.err;
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int code;
-      try {
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        code = Main.run(cmd, f.toString());
-      } finally {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-      }
-      List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+      CliRun r = CliRun.run(cmd, f.toString());
+      int code = r.code();
+      List<String> lines = r.err();
       assertEquals(2, code, cmd + ": " + lines);
       assertEquals(List.of(f + ":7: concurrent: every step of a block needs an id, so that an await step can name it"),
           lines, cmd);

@@ -96,16 +96,9 @@ class MutantsCommandTest {
     for (String[] args : List.of(new String[] {"mutants", "--host", "gpu", "../scenarios/cases/c05-nouveau-atomic.conf"},
         new String[] {"mutants", "--seeds", "3", "../scenarios/cases/c05-nouveau-atomic.conf"},
         new String[] {"mutants", "--host", "sim", "--seeds", "0", "../scenarios/cases/c05-nouveau-atomic.conf"})) {
-      PrintStream oldErr = System.err;
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int code;
-      try {
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        code = Main.run(args);
-      } finally {
-        System.setErr(oldErr);
-      }
-      List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+      CliRun r = CliRun.run(args);
+      int code = r.code();
+      List<String> lines = r.err();
       assertEquals(2, code, String.join(" ", args) + ": " + lines);
       assertEquals(1, lines.size(), String.join(" ", args) + ": " + lines);
     }

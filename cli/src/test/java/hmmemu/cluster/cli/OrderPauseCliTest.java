@@ -2,9 +2,6 @@ package hmmemu.cluster.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,19 +33,9 @@ class OrderPauseCliTest {
         + " a pause point and an order do not combine on one direction";
     for (List<String> cmd : List.of(List.of("run", f.toString()), List.of("sim", f.toString()),
         List.of("explore", f.toString()), List.of("cluster", "--scenario", f.toString()))) {
-      PrintStream oldOut = System.out;
-      PrintStream oldErr = System.err;
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int code;
-      try {
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        code = Main.run(cmd.toArray(String[]::new));
-      } finally {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-      }
-      List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+      CliRun r = CliRun.run(cmd.toArray(String[]::new));
+      int code = r.code();
+      List<String> lines = r.err();
       assertEquals(2, code, cmd + ": " + lines);
       assertEquals(List.of(line), lines, cmd.toString());
     }
