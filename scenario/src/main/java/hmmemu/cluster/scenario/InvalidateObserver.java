@@ -151,7 +151,10 @@ final class InvalidateObserver {
   }
 
   /** The event of callback (invId, subId), or null when it has not been sent. */
-  NotifyEvent eventOf(long invId, long subId) { return events.get(new Inv(invId, subId)); }
+  NotifyEvent eventOf(long invId, long subId) {
+    if (!keepEvents) throw new IllegalStateException("eventOf: events not kept (asksEventOfAcks said no pause point asks)");
+    return events.get(new Inv(invId, subId));
+  }
 
   /** The kind of subscription subId, or null when its NotifierInsert has not been seen. */
   NotifierKind kindOf(long subId) { return kinds.get(subId); }
