@@ -52,9 +52,9 @@ class FastForwardSpinnerTest {
       for (long seed = 1; seed <= SEEDS; seed++) {
         Run ff = run(scenario, seed, true);
         FastForward j = ff.sim().fastForwardOrNull();
-        System.out.printf("probe %s seed %d: %.2f s, ok=%s, %d events, %d spins (%d jumped), %d attempts, %d pictures in %.2f s, %d events fired, jumps %s bounded by %s, refusals %s%n  %s%n",
+        System.out.printf("probe %s seed %d: %.2f s, ok=%s, %d events, %d spins (%d jumped), %d attempts, %d pictures in %.2f s, %d events fired, jumps %s bounded by %s, too close %s, refusals %s%n  %s%n",
             f, seed, ff.wallNanos() / 1e9, ff.failures().isEmpty(), ff.sim().traceEvents(), j.spins(), j.spinsJumped(),
-            j.attempts(), j.pictures, j.pictureNanos / 1e9, ff.sim().fired() - j.skippedRounds() * 0, j.jumps(), j.boundedBy, j.refusals(), FastForward.leavesBySite(ff.sim(), 25));
+            j.attempts(), j.pictures, j.pictureNanos / 1e9, ff.sim().fired() - j.skippedRounds() * 0, j.jumps(), j.boundedBy, j.tooClose, j.refusals(), FastForward.leavesBySite(ff.sim(), 25));
       }
     }
   }
@@ -71,6 +71,10 @@ class FastForwardSpinnerTest {
         Run plain = run(scenario, seed, false), ff = run(scenario, seed, true);
         FastForward j = ff.sim().fastForwardOrNull();
         assertFalse(j.jumps().isEmpty(), what + ": the spin was jumped (refusals: " + j.refusals() + ")");
+        // looked at soon: within 10 ms of model time (~1,000 failed rounds), not after the checker's rings of 4,096
+        // filled (45 ms) as before the rings were refilled by the jump (NotifierShadow#refillEnded)
+        assertTrue(j.jumps().get(0).atNanos() < 10_000_000, what + ": the first jump at " + j.jumps().get(0)
+            + " (refusals: " + j.refusals() + ", too close: " + j.tooClose + ")");
         assertTrue(plain.failures().isEmpty(), what + ": the unskipped run holds the file's expectations: " + plain.failures());
         assertEquals(plain.failures(), ff.failures(), what + ": the verdict and its failures");
         assertEquals(plain.sim().traceEvents(), ff.sim().traceEvents(), what + ": trace events");
