@@ -36,8 +36,10 @@ import java.util.Map;
  */
 public final class FastForward {
   /**
-   * Failed rounds in a row of one device's loop before its state is looked at: past the checker's rings of 4,096 ids
-   * (FolioLockShadow.RELEASED_KEPT, one a round), which must hold ids of the spin only before the state can repeat.
+   * Failed rounds in a row of one device's loop before its state is looked at: past the windows the pictures show of
+   * the histories a spin turns (the checker's rings, {@link StateWalk#RING_WINDOW}, and {@link PeriodicLog#WINDOW}: 64
+   * entries each), which must hold entries of the spin only before the pictures can repeat. The rings themselves
+   * (4,096 ids) need not fill: the jump refills them ({@link #ringRefusal}).
    */
   static final int MIN_STREAK = 128;
   /** Periods that must repeat. */
@@ -440,8 +442,9 @@ public final class FastForward {
     long n = nMax / unit * unit;
     for (int i = 0; i < size; i++) {
       if (kind[i] == 5 && n * delta[i] < RING_KEPT) {
-        tooClose.add(bySite + " (n " + n + ", nMax " + nMax + ", unit " + unit + ")");
-        return "a jump too short to refill a checker ring";
+        // the leaf ahead bounding the jump is too close for one that refills a ring (n x d >= 4,096 entries)
+        tooClose.add(bySite + " (a ring refill needs " + RING_KEPT + " entries, " + n * delta[i] + ")");
+        return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
       }
     }
     if (n <= 0) {

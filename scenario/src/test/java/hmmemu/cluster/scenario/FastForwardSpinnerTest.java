@@ -15,15 +15,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fast-forward (hmmemu.sim.FastForward) on the scenario files whose driver loop spins to nouveau's 1000 ms
- * deadline (SimSeedSweepTest.DEADLINE_SPINNERS), against the unskipped run, seed by seed: the same expectation
+ * deadline and that SimSeedSweepTest sweeps with the jump on (SimSeedSweepTest.JUMPED_SPINNERS: c09, c12, c12b, c13,
+ * r7), against the unskipped run, seed by seed: the same expectation
  * verdicts and failures, the same figures (trace events incl. skipped ones, agenda events, model time, the checker's
  * per-kind counts, the scenario host's invalidate callbacks in order and per device) and the same final state picture
  * but for the identity families; and the spin was jumped. {@code -Dhmm.ffSpin.files=a,b} and
- * {@code -Dhmm.ffSpin.seeds=N} widen it (default: two files, seeds 1..2).
+ * {@code -Dhmm.ffSpin.seeds=N} change it (default: every jumped spinner, seeds 1..2).
  */
 class FastForwardSpinnerTest {
-  private static final List<String> FILES = List.of(System.getProperty("hmm.ffSpin.files",
-      "c13-fork-then-gpu-atomic.conf,r7-stale-fault-next-batch.conf").split(","));
+  private static final List<String> FILES = System.getProperty("hmm.ffSpin.files") == null
+      ? SimSeedSweepTest.JUMPED_SPINNERS.stream().sorted().toList()
+      : List.of(System.getProperty("hmm.ffSpin.files").split(","));
   private static final int SEEDS = Integer.getInteger("hmm.ffSpin.seeds", 2);
 
   /** One run's host and its failures. */
