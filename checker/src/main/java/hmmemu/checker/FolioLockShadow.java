@@ -25,6 +25,8 @@ final class FolioLockShadow {
   private final long[] releasedOrder = new long[RELEASED_KEPT];
   private int releasedNext;
   private boolean releasedFull;
+  /** reqIds the ring took in so far (a statistic the fast-forward advances, see {@link #refillReleased}). */
+  private long releasedCount;
 
   /** Remembers {@code reqId} as released, forgetting the eldest once {@value #RELEASED_KEPT} are kept. */
   void release(long reqId) {
@@ -33,6 +35,37 @@ final class FolioLockShadow {
     released.put(reqId, Boolean.TRUE);
     releasedNext = (releasedNext + 1) % RELEASED_KEPT;
     if (releasedNext == 0) releasedFull = true;
+    releasedCount++;
+  }
+
+  /** The released reqIds, newest first (emulator-only: the fast-forward's window on the ring). */
+  long[] releasedNewestFirst() {
+    long[] out = new long[releasedFull ? RELEASED_KEPT : releasedNext];
+    for (int k = 0; k < out.length; k++) out[k] = releasedOrder[Math.floorMod(releasedNext - 1 - k, RELEASED_KEPT)];
+    return out;
+  }
+
+  /** The ring's value for {@code reqId} (emulator-only: the fast-forward's window on the ring). */
+  Boolean releasedOf(long reqId) { return released.get(reqId); }
+
+  /**
+   * Emulator-only host mechanism (hmmemu.sim.FastForward): the ring as {@code n} more periods of a spin releasing
+   * {@code d} reqIds each would leave it, as NotifierShadow#refillEnded does for ended invalidations (positions the
+   * last d reqIds' pattern gives keep their reqId, older ones get reqIds no run issues). Requires n x d at least
+   * {@value #RELEASED_KEPT}.
+   */
+  void refillReleased(int d, long n, int kept) {
+    long[] keys = releasedNewestFirst();
+    int real = Math.min(RingRefill.periodic(keys, d), kept);
+    for (long k : keys) released.remove(k);
+    for (int q = RELEASED_KEPT - 1; q >= 0; q--) {
+      long key = q < real ? keys[q] : RingRefill.UNISSUED + RELEASED_KEPT - 1 - q;
+      releasedOrder[RELEASED_KEPT - 1 - q] = key;
+      released.put(key, Boolean.TRUE);
+    }
+    releasedNext = 0;
+    releasedFull = true;
+    releasedCount += n * d;
   }
   /** pfn -> reqId of the make_device_exclusive call that returned with that folio locked. */
   final LongTable<Long> lockHolder = new LongTable<>();

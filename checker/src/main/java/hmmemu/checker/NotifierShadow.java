@@ -43,6 +43,8 @@ final class NotifierShadow {
    */
   private long[] endedOrder = new long[16];
   private int endedNext;
+  /** Invalidations the ring took in so far (a statistic the fast-forward advances, see {@link #refillEnded}). */
+  private long endedCount;
   /** Acks delivered before their InvalidateStarted (impossible under causal delivery; kept for robustness). */
   final Map<Long, List<Trace.InvalidateAcked>> earlyAcks = new HashMap<>();
 
@@ -164,7 +166,57 @@ final class NotifierShadow {
       }
       endedOrder[endedNext] = invId;
       endedNext = (endedNext + 1) % ENDED_INVALIDATIONS_KEPT;
+      endedCount++;
     }
     return inv;
+  }
+
+  /** The ended invIds, newest first (emulator-only: the fast-forward's window on the ring, {@link #refillEnded}). */
+  long[] endedNewestFirst() {
+    long[] out = new long[ended.size()];
+    for (int k = 0; k < out.length; k++) {
+      int i = endedNext - 1 - k;
+      out[k] = endedOrder[i < 0 ? i + endedOrder.length : i];
+    }
+    return out;
+  }
+
+  /** The ended invalidation invId (emulator-only: the fast-forward's window on the ring). */
+  Invalidation endedOf(long invId) { return ended.get(invId); }
+
+  /**
+   * Emulator-only host mechanism (hmmemu.sim.FastForward): the ring as {@code n} more periods of a spin, each ending
+   * {@code d} invalidations like the last d, would leave it, in the jump's convention that ids of the skipped periods
+   * stay where they are (the unskipped run's less n x the period's step). Requires n x d at least the ring's size, so
+   * that the unskipped run evicts every entry the ring holds now. Positions the newest entries' id pattern reaches
+   * ({@link RingRefill#periodic}), at most the newest {@code kept}, keep their entry and invId; every older position
+   * gets a copy of the last d entries' one under an id no run issues ({@link RingRefill#UNISSUED}), in ring order:
+   * what the unskipped run holds there has an id of the skipped periods, which nothing outside the ring holds (the
+   * fast-forward refuses a jump where an id outside the ring would tell, FastForward#ringRefusal).
+   */
+  void refillEnded(int d, long n, int kept) {
+    long[] keys = endedNewestFirst();
+    int real = Math.min(RingRefill.periodic(keys, d), kept);
+    Invalidation[] copies = new Invalidation[ENDED_INVALIDATIONS_KEPT];
+    long[] order = new long[ENDED_INVALIDATIONS_KEPT];
+    for (int q = 0; q < ENDED_INVALIDATIONS_KEPT; q++) {
+      long key = q < real ? keys[q] : RingRefill.UNISSUED + ENDED_INVALIDATIONS_KEPT - 1 - q;
+      copies[q] = q < kept && q < real ? ended.get(key) : copyOf(ended.get(keys[q % d]), key);
+      order[ENDED_INVALIDATIONS_KEPT - 1 - q] = key;
+    }
+    for (long k : keys) ended.remove(k);
+    for (int q = ENDED_INVALIDATIONS_KEPT - 1; q >= 0; q--) ended.put(order[ENDED_INVALIDATIONS_KEPT - 1 - q], copies[q]);
+    endedOrder = order;
+    endedNext = 0;
+    endedCount += n * d;
+  }
+
+  /** An ended invalidation like {@code inv} with invId {@code invId} (emulator-only, {@link #refillEnded}). */
+  private static Invalidation copyOf(Invalidation inv, long invId) {
+    Trace.InvalidateStarted s = inv.started;
+    Invalidation c = new Invalidation(new Trace.InvalidateStarted(invId, s.mmId(), s.start(), s.end(), s.event(),
+        s.owner(), s.blockable(), List.of(s.subIds().toArray(new Long[0]))));
+    RingRefill.copyFields(inv, c, "started");
+    return c;
   }
 }

@@ -36,10 +36,12 @@ import java.util.Map;
  */
 public final class FastForward {
   /**
-   * Failed rounds in a row of one device's loop before its state is looked at: past the checker's rings of 4,096 ids
-   * (FolioLockShadow.RELEASED_KEPT, one a round), which must hold ids of the spin only before the state can repeat.
+   * Failed rounds in a row of one device's loop before its state is looked at: past the windows the pictures show of
+   * the histories a spin turns (the checker's rings, {@link StateWalk#RING_WINDOW}, and {@link PeriodicLog#WINDOW}: 64
+   * entries each), which must hold entries of the spin only before the pictures can repeat. The rings themselves
+   * (4,096 ids) need not fill: the jump refills them ({@link #ringRefusal}).
    */
-  static final int MIN_STREAK = 4160;
+  static final int MIN_STREAK = 128;
   /** Periods that must repeat. */
   static final int REPEATS = 3;
   /** Longest period tried, in failed rounds of the watched device. */
@@ -162,6 +164,8 @@ public final class FastForward {
       Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#iterations", "statistics: the loop's iterations"),
       Map.entry("hmmemu.gpu.core.driver.InvalidateCallbacks#invalidations", "statistics: callbacks run"),
       Map.entry("hmmemu.sim.PeriodicLog#size", "a host's append-only history: the period's entries appended n times more"),
+      Map.entry("hmmemu.checker.NotifierShadow#endedCount", "the checker's ring of ended invalidations: refilled as n more periods leave it"),
+      Map.entry("hmmemu.checker.FolioLockShadow#releasedCount", "the checker's ring of released reqIds: refilled as n more periods leave it"),
       Map.entry("hmmemu.cluster.scenario.InvalidateObserver#counts", "statistics: the scenario host's callbacks counted"),
       Map.entry("hmmemu.cluster.scenario.InvalidateObserver#rangeFaults", "statistics: hmm_range_fault answers counted"),
       Map.entry("hmmemu.cluster.scenario.SimHost#window", "statistics: a wait's trace events per node and type (livelock text)"));
@@ -186,7 +190,7 @@ public final class FastForward {
   private final Map<Integer, Integer> streak = new HashMap<>();
   private final Map<Integer, Integer> threshold = new HashMap<>();
   private final Map<Integer, Boolean> jumpedThisLoop = new HashMap<>();
-  private int minStreak = MIN_STREAK;
+  private int minStreak = Integer.getInteger("hmm.ff.minStreak", MIN_STREAK);
   private int watching = -1;
   /** Per boundary of the watched device: now, fired, draws of the run's PRNG, ties met so far. */
   private final List<long[]> marks = new ArrayList<>();
@@ -298,7 +302,7 @@ public final class FastForward {
     }
     if (marks.size() - 1 != nextShotAt) return;
     long t0 = System.nanoTime(); // diagnostics only: never enters the run
-    StateWalk w = StateWalk.of(sim);
+    StateWalk w = StateWalk.window(sim, false);
     pictures++;
     pictureNanos += System.nanoTime() - t0;
     if (w.opaque != null) {
@@ -382,7 +386,7 @@ public final class FastForward {
       delta[i] = d;
       if (d == 0) {
         // a leaf ahead in the window bounds the jump, if it may be an instant (its field is named as one)
-        if (!instantSite(site)) continue;
+        if (!instantSite(site) || !l.number()) continue; // a null, a type, a size: never an instant
         long v = l.value();
         int unitOf = unitOf(site); // 1 ns only, 2 µs only, 3 either
         long boundNs = (unitOf & 1) != 0 && v > nowNs ? v : -1;
@@ -411,6 +415,11 @@ public final class FastForward {
         if (unwritable.size() < 40) unwritable.add(site);
         continue;
       }
+      if (RING_REFILL.containsKey(site)) {
+        if (d < 0) return "a checker ring took in " + d + " entries a period";
+        kind[i] = 5; // the checker's ring: refilled as n more periods leave it (see ringRefusal)
+        continue;
+      }
       if (l.owner() instanceof PeriodicLog<?>) {
         // the window shows the last WINDOW entries the same in every picture: the d entries a period appends repeat
         if (d < 0 || d > PeriodicLog.WINDOW) return "a history grows by " + d + " entries a period (more than its window)";
@@ -425,10 +434,19 @@ public final class FastForward {
     if (linkMoves && !(sim.linkStage() instanceof ModeledLinkStage ls && ls.drawsFixed())) {
       return "a link stream draws outcomes that are not constant by construction";
     }
+    String ringWhy = ringRefusal(last, delta, kind);
+    if (ringWhy != null) return ringWhy;
     cycles.add(new Cycle(watching, period, pNanos, List.of()));
     if (!jumpOn) return "jumps are off";
     if (oddSeq) unit *= 2;
     long n = nMax / unit * unit;
+    for (int i = 0; i < size; i++) {
+      if (kind[i] == 5 && n * delta[i] < RING_KEPT) {
+        // the leaf ahead bounding the jump is too close for one that refills a ring (n x d >= 4,096 entries)
+        tooClose.add(bySite + " (a ring refill needs " + RING_KEPT + " entries, " + n * delta[i] + ")");
+        return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+      }
+    }
     if (n <= 0) {
       tooClose.add(bySite);
       return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
@@ -453,9 +471,14 @@ public final class FastForward {
           l.write(l.value() + n * pNanos / 1000);
         } else if (kind[i] == 4) {
           ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
+        } else if (kind[i] == 5) {
+          java.lang.reflect.Method refill = l.owner().getClass().getDeclaredMethod(RING_REFILL.get(l.site())[0], int.class,
+              long.class, int.class);
+          refill.setAccessible(true);
+          refill.invoke(l.owner(), (int) delta[i], n, StateWalk.RING_WINDOW);
         }
       }
-    } catch (IllegalAccessException | ArithmeticException ex) {
+    } catch (ReflectiveOperationException | ArithmeticException ex) {
       throw new IllegalStateException("fast-forward: a leaf could not be written after the checks: " + ex, ex);
     }
     sim.agenda().rekey();
@@ -468,6 +491,68 @@ public final class FastForward {
     jumpedThisLoop.put(watching, true);
     sim.foldJump(j);
     return null;
+  }
+
+  /** The checker rings' counts of entries taken in (NotifierShadow, FolioLockShadow), whose rings a jump refills. */
+  static final String ENDED_COUNT = "hmmemu.checker.NotifierShadow#endedCount",
+      RELEASED_COUNT = "hmmemu.checker.FolioLockShadow#releasedCount";
+
+  /** Per ring count site: the shadow's refill method and its ids' reader (NotifierShadow#refillEnded ...). */
+  private static final Map<String, String[]> RING_REFILL = Map.of(
+      ENDED_COUNT, new String[] {"refillEnded", "endedNewestFirst"},
+      RELEASED_COUNT, new String[] {"refillReleased", "releasedNewestFirst"});
+
+  /** Entries each of the checker's rings keeps (NotifierShadow.ENDED_INVALIDATIONS_KEPT, FolioLockShadow.RELEASED_KEPT). */
+  static final int RING_KEPT = 4096;
+
+  /**
+   * Why a refill of the checker's rings could differ from the unskipped run, or null. A refilled ring keeps, in its
+   * positions the newest entries' id pattern reaches, those ids ([lo, hi]) for copies of the newest period's entries;
+   * so no id of the ring's family outside the ring may stay fixed in [lo, hi] (it would find a copy, where the
+   * unskipped run finds its old entry evicted), and none may move below lo (its entry gets an unissued id: the
+   * unskipped run would find it).
+   */
+  private String ringRefusal(StateWalk last, long[] delta, byte[] kind) {
+    for (int r = 0; r < kind.length; r++) {
+      if (kind[r] != 5) continue;
+      StateWalk.Leaf ring = last.leaves.get(r);
+      long[] ids;
+      try {
+        java.lang.reflect.Method m = ring.owner().getClass().getDeclaredMethod(RING_REFILL.get(ring.site())[1]);
+        m.setAccessible(true);
+        ids = (long[]) m.invoke(ring.owner());
+      } catch (ReflectiveOperationException e) {
+        return "cannot read a checker ring: " + e;
+      }
+      int d = (int) delta[r];
+      if (ids.length < d || d > StateWalk.RING_WINDOW / 2) return "a checker ring takes in more than its window shows a period";
+      int real = Math.min(hmmemu.checker.RingRefill.periodic(ids, d), StateWalk.RING_WINDOW);
+      long lo = ids[real - 1], hi = ids[0];
+      boolean inv = ring.site().equals(ENDED_COUNT);
+      String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
+      for (int i = 0; i < kind.length; i++) {
+        StateWalk.Leaf l = last.leaves.get(i);
+        if (!l.number() || l.site().equals(ringSite) || !(inv ? invIdSite(l.site()) : reqIdSite(l.site()))) continue;
+        long v = l.value();
+        if (delta[i] == 0 && v >= lo && v <= hi) return "a fixed id in a refilled ring's kept ids: " + l.site() + " " + v;
+        if (delta[i] != 0 && v < lo) return "a moving id older than a refilled ring's kept ids: " + l.site() + " " + v;
+      }
+    }
+    return null;
+  }
+
+  /** Sites holding invalidation ids (a field named invId, or the notifier's next one). */
+  static boolean invIdSite(String site) {
+    String f = site.substring(site.indexOf('#') + 1);
+    return f.equals("invId") || f.equals("nextInvId");
+  }
+
+  /** Sites holding the drivers' reqIds (a field named ...reqId, or a table keyed by them: FastForward.IDENTITY's). */
+  static boolean reqIdSite(String site) {
+    String f = site.substring(site.indexOf('#') + 1);
+    return f.toLowerCase(java.util.Locale.ROOT).contains("reqid") || site.equals("hmmemu.gpu.core.driver.Replies#exclusive")
+        || site.equals("hmmemu.cpu.core.DeviceExclusive#grants") || site.equals("hmmemu.checker.FolioLockShadow#holds")
+        || site.equals("hmmemu.checker.FolioLockShadow#lockHolder");
   }
 
   /** Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture. */
@@ -484,7 +569,7 @@ public final class FastForward {
   }
 
   private String named(int i) {
-    StateWalk w = StateWalk.of(sim, true);
+    StateWalk w = StateWalk.window(sim, true);
     StateWalk.Leaf l = w.leaves.get(i);
     return l.path() + " (" + l.site() + ")";
   }
@@ -492,7 +577,7 @@ public final class FastForward {
   /** The first path where the first two pictures differ in shape (diagnostics: costs a named picture). */
   private String grown() {
     if (!named) return "";
-    StateWalk a = shots.get(0), b = StateWalk.of(sim, true);
+    StateWalk a = shots.get(0), b = StateWalk.window(sim, true);
     for (int i = 0; i < Math.min(a.leaves.size(), b.leaves.size()); i++) {
       if (a.leaves.get(i).where() != b.leaves.get(i).where()) return b.leaves.get(i).path() + " (" + b.leaves.get(i).site() + ")";
     }

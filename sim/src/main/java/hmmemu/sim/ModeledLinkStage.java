@@ -100,6 +100,21 @@ public final class ModeledLinkStage implements LinkStage {
       return l;
     }
 
+    /**
+     * Forgets lane {@code key} once it is idle: every message sent on it delivered in sequence (none ahead, none in
+     * flight, none waiting for a replay) and the direction's draws fixed, so that a lane made afresh for the key
+     * behaves as this one would (a constant delay; sequence numbers from 1 on both ends). For the lanes of one
+     * notifier callback invocation each (Lanes.callback: one InvalidateAck per (invId, subId), StepContext), which a
+     * deadline spin otherwise piles up one per round; emulator-only bookkeeping, no model change.
+     */
+    void retireIfIdle(long key, Lane l) {
+      if (!fixed || l == main || l.nextSeq != l.expected || !l.fifo.isEmpty() || !l.ahead.isEmpty()) return;
+      if (lanes.remove(key, l) && last == l) {
+        last = null;
+        lastKey = 0;
+      }
+    }
+
     double p(Fault f, double specValue) {
       Double o = overrides[f.ordinal()];
       return o == null ? specValue : o;
@@ -287,7 +302,11 @@ public final class ModeledLinkStage implements LinkStage {
         deliver(d, c);
       }
     }
+    if ((c.lane() >>> 56) == CALLBACK_LANES) d.retireIfIdle(c.lane(), x);
   }
+
+  /** The tag of the lanes of one notifier callback invocation each (Lanes.callback: the lane key's top byte). */
+  private static final long CALLBACK_LANES = Lanes.callback(0, 0) >>> 56;
 
   private void deliver(Dir x, Copy c) {
     x.delivered++;

@@ -15,7 +15,7 @@ import java.util.NoSuchElementException;
  */
 public final class PeriodicLog<T> implements Iterable<T> {
   /** Entries of the tail the picture shows; a jump may repeat at most this many entries a period. */
-  public static final int WINDOW = 256;
+  public static final int WINDOW = 64;
 
   /** One run: {@code items} appended {@code times} times in a row. */
   private record Segment<T>(List<T> items, long times) {}

@@ -28,9 +28,10 @@ final class StateWalk {
    * One leaf: where it is (path), its value, how to write it (a plain field of a plain object: owner and field; an
    * element of a long[] or int[]: owner the array and index >= 0; else owner null), the site (the declaring class
    * and name of the nearest field it was reached through, "class#field"; everything under a {@link #SUBTREES} field
-   * has that field's site) and its path as text (named pictures only).
+   * has that field's site), its path as text (named pictures only), and whether it is a number the state holds
+   * (not a type, a size, a null or a back reference: those never bound a jump nor hold an id).
    */
-  record Leaf(long where, long value, Object owner, Field field, int index, String site, String path) {
+  record Leaf(long where, long value, Object owner, Field field, int index, String site, String path, boolean number) {
     /** Whether the jump can write this leaf. */
     boolean writable() { return owner != null; }
 
@@ -66,10 +67,29 @@ final class StateWalk {
 
   private final boolean named;
 
+  /** Whether the checker's rings show only their newest {@link #RING_WINDOW} entries (see {@link #window}). */
+  private boolean windowed;
+
   private StateWalk(boolean writable, boolean named) {
     this.writable = writable;
     this.named = named;
   }
+
+  /**
+   * The fast-forward's picture: as {@link #of(Object, boolean)}, but the checker's rings of ids (NotifierShadow's
+   * ended invalidations, FolioLockShadow's released reqIds) show only their newest {@link #RING_WINDOW} entries and
+   * how many they took in (a leaf a jump advances by refilling the ring, FastForward), not their older entries nor
+   * their fill: so a spin is looked at before its entries fill the rings (4,096 rounds).
+   */
+  static StateWalk window(Object root, boolean named) {
+    StateWalk w = new StateWalk(true, named);
+    w.windowed = true;
+    w.walk(root, new P("sim", 1), null, null);
+    return w;
+  }
+
+  /** Entries of a checker ring a windowed picture shows (newest ones; they must repeat period after period). */
+  static final int RING_WINDOW = 64;
 
   /** The picture of everything reachable from {@code root} (leaves keyed by a hash of their path). */
   static StateWalk of(Object root) { return of(root, false); }
@@ -138,7 +158,7 @@ final class StateWalk {
       foldHash = Long.rotateLeft((foldHash ^ x) * 0xC2B2AE3D27D4EB4FL, 31);
       return;
     }
-    leaves.add(new Leaf(where, v, owner, f, index, site, text));
+    leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
   }
 
   private static final Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
@@ -313,6 +333,16 @@ final class StateWalk {
             continue;
           }
           if (ringField != null && f.getName().equals(ringField + "Next")) continue; // read with the ring
+          if (ringField != null && windowed && (f.getName().equals(ringField) || f.getName().equals(ringField + "Order"))) {
+            if (f.getName().equals(ringField)) {
+              String before = site;
+              site = c.getName() + "#" + ringField;
+              window(o, ringField, p(path, "." + ringField));
+              site = before;
+            }
+            continue;
+          }
+          if (ringField != null && windowed && f.getName().equals(ringField + "Full")) continue; // the ring's fill
           if (ringField != null && f.getName().equals(ringField + "Order")) {
             String before = site;
             site = c.getName() + "#" + f.getName();
@@ -458,6 +488,35 @@ final class StateWalk {
   static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
       "hmmemu.checker.NotifierShadow#endedEntries", "hmmemu.checker.FolioLockShadow#released",
       "hmmemu.checker.FolioLockShadow#releasedEntries");
+
+  /**
+   * A checker ring in a windowed picture: its newest {@link #RING_WINDOW} ids oldest first, each with its entry
+   * folded into the ring's hash leaf as in {@link #FOLDED} (the ring's methods NAMENewestFirst and NAMEOf).
+   */
+  private void window(Object shadow, String ring, P path) {
+    try {
+      java.lang.reflect.Method ids = shadow.getClass().getDeclaredMethod(ring + "NewestFirst"),
+          of = shadow.getClass().getDeclaredMethod(ring + "Of", long.class);
+      ids.setAccessible(true);
+      of.setAccessible(true);
+      long[] newest = (long[]) ids.invoke(shadow);
+      int n = Math.min(newest.length, RING_WINDOW);
+      leaf(path, ".window", n, null, null);
+      foldHash = 0x5EED;
+      foldSite = site;
+      for (int i = 0; i < n; i++) {
+        long key = newest[n - 1 - i];
+        leaf(p(path, '{', i, ".k"), "", key, null, null);
+        folding = true;
+        foldKey = key;
+        walk(of.invoke(shadow, key), p(path, '{', i, ".v"), null, null);
+        folding = false;
+      }
+      foldedRing(path);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      if (opaque == null) opaque = "cannot open the checker's ring " + ring + ": " + e;
+    }
+  }
 
   /** The leaf holding a folded ring's hash (see {@link #FOLDED}). */
   private void foldedRing(P path) {

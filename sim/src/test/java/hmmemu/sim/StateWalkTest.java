@@ -125,4 +125,30 @@ class StateWalkTest {
       assertNotEquals(values(same), values(other), "rings differing in entry " + odd + " only: different pictures");
     }
   }
+
+  @Test
+  void aRefilledRingOfEndedInvalidationsIsWhatTheSkippedPeriodsLeave() throws Exception {
+    // 200 invalidations ended, then a jump of 5,000 periods of one each: as 5,200 ended, but for the ids
+    Object jumped = notifierShadowWithEnded(200, -1), unskipped = notifierShadowWithEnded(5200, -1);
+    var refill = jumped.getClass().getDeclaredMethod("refillEnded", int.class, long.class, int.class);
+    refill.setAccessible(true);
+    refill.invoke(jumped, 1, 5000L, StateWalk.RING_WINDOW);
+    StateWalk a = StateWalk.of(jumped), b = StateWalk.of(unskipped);
+    assertEquals(b.leaves.size(), a.leaves.size(), "a full ring of 4,096");
+    for (int i = 0; i < a.leaves.size(); i++) {
+      StateWalk.Leaf x = a.leaves.get(i), y = b.leaves.get(i);
+      assertEquals(y.where(), x.where(), "the same shape at leaf " + i);
+      if (!FastForward.identity(x.site())) assertEquals(y.value(), x.value(), "leaf " + i + " at " + x.site());
+    }
+    var newest = jumped.getClass().getDeclaredMethod("endedNewestFirst");
+    newest.setAccessible(true);
+    long[] ids = (long[]) newest.invoke(jumped);
+    assertEquals(4096, ids.length);
+    for (int k = 0; k < StateWalk.RING_WINDOW; k++) assertEquals(299 - k, ids[k], "the newest ids keep their place");
+    assertTrue(ids[StateWalk.RING_WINDOW] < hmmemu.checker.RingRefill.UNISSUED + 4096,
+        "older positions get ids no run issues: " + ids[StateWalk.RING_WINDOW]);
+    var find = jumped.getClass().getDeclaredMethod("find", long.class);
+    find.setAccessible(true);
+    for (long old = 100; old < 236; old++) assertNull(find.invoke(jumped, old), "invId " + old + " evicted, as unskipped");
+  }
 }

@@ -15,15 +15,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fast-forward (hmmemu.sim.FastForward) on the scenario files whose driver loop spins to nouveau's 1000 ms
- * deadline (SimSeedSweepTest.DEADLINE_SPINNERS), against the unskipped run, seed by seed: the same expectation
+ * deadline and that SimSeedSweepTest sweeps with the jump on (SimSeedSweepTest.JUMPED_SPINNERS: c09, c12, c12b, c13,
+ * r7), against the unskipped run, seed by seed: the same expectation
  * verdicts and failures, the same figures (trace events incl. skipped ones, agenda events, model time, the checker's
  * per-kind counts, the scenario host's invalidate callbacks in order and per device) and the same final state picture
  * but for the identity families; and the spin was jumped. {@code -Dhmm.ffSpin.files=a,b} and
- * {@code -Dhmm.ffSpin.seeds=N} widen it (default: two files, seeds 1..2).
+ * {@code -Dhmm.ffSpin.seeds=N} change it (default: every jumped spinner, seeds 1..2).
  */
 class FastForwardSpinnerTest {
-  private static final List<String> FILES = List.of(System.getProperty("hmm.ffSpin.files",
-      "c13-fork-then-gpu-atomic.conf,r7-stale-fault-next-batch.conf").split(","));
+  private static final List<String> FILES = System.getProperty("hmm.ffSpin.files") == null
+      ? SimSeedSweepTest.JUMPED_SPINNERS.stream().sorted().toList()
+      : List.of(System.getProperty("hmm.ffSpin.files").split(","));
   private static final int SEEDS = Integer.getInteger("hmm.ffSpin.seeds", 2);
 
   /** One run's host and its failures. */
@@ -52,9 +54,9 @@ class FastForwardSpinnerTest {
       for (long seed = 1; seed <= SEEDS; seed++) {
         Run ff = run(scenario, seed, true);
         FastForward j = ff.sim().fastForwardOrNull();
-        System.out.printf("probe %s seed %d: %.2f s, ok=%s, %d events, %d spins (%d jumped), %d attempts, %d pictures in %.2f s, %d events fired, jumps %s bounded by %s, refusals %s%n  %s%n",
+        System.out.printf("probe %s seed %d: %.2f s, ok=%s, %d events, %d spins (%d jumped), %d attempts, %d pictures in %.2f s, %d events fired, jumps %s bounded by %s, too close %s, refusals %s%n  %s%n",
             f, seed, ff.wallNanos() / 1e9, ff.failures().isEmpty(), ff.sim().traceEvents(), j.spins(), j.spinsJumped(),
-            j.attempts(), j.pictures, j.pictureNanos / 1e9, ff.sim().fired() - j.skippedRounds() * 0, j.jumps(), j.boundedBy, j.refusals(), FastForward.leavesBySite(ff.sim(), 25));
+            j.attempts(), j.pictures, j.pictureNanos / 1e9, ff.sim().fired() - j.skippedRounds() * 0, j.jumps(), j.boundedBy, j.tooClose, j.refusals(), FastForward.leavesBySite(ff.sim(), 25));
       }
     }
   }
@@ -71,6 +73,10 @@ class FastForwardSpinnerTest {
         Run plain = run(scenario, seed, false), ff = run(scenario, seed, true);
         FastForward j = ff.sim().fastForwardOrNull();
         assertFalse(j.jumps().isEmpty(), what + ": the spin was jumped (refusals: " + j.refusals() + ")");
+        // looked at soon: within 10 ms of model time (~1,000 failed rounds), not after the checker's rings of 4,096
+        // filled (45 ms) as before the rings were refilled by the jump (NotifierShadow#refillEnded)
+        assertTrue(j.jumps().get(0).atNanos() < 10_000_000, what + ": the first jump at " + j.jumps().get(0)
+            + " (refusals: " + j.refusals() + ", too close: " + j.tooClose + ")");
         assertTrue(plain.failures().isEmpty(), what + ": the unskipped run holds the file's expectations: " + plain.failures());
         assertEquals(plain.failures(), ff.failures(), what + ": the verdict and its failures");
         assertEquals(plain.sim().traceEvents(), ff.sim().traceEvents(), what + ": trace events");
