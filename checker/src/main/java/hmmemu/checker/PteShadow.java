@@ -68,6 +68,12 @@ final class PteShadow {
   private int freeCount;
   /** pfn >> 9 -> chunk. */
   private final LongTable<PfnChunk> pfnChunks = new LongTable<>();
+  /**
+   * The last pfn chunk that emptied (every array back at zero), kept for the next chunk to create: a PTE change of a
+   * pfn's only mapper (PRESENT to DEVEXCL and back, on every exclusive conversion) unlinks and relinks it, which would
+   * otherwise drop and allocate 12 KiB each time. Emulator-only host mechanism.
+   */
+  private PfnChunk spare;
 
   /** The counts of one pfn's mappers (a snapshot). */
   record Mappers(int pages, int present, int devexcl, int devpriv) {}
@@ -170,7 +176,8 @@ final class PteShadow {
     long key = pfn >> SHIFT;
     PfnChunk m = pfnChunks.get(key);
     if (m == null) {
-      m = new PfnChunk();
+      m = spare != null ? spare : new PfnChunk();
+      spare = null;
       pfnChunks.put(key, m);
     }
     int j = (int) (pfn & MASK);
@@ -204,7 +211,10 @@ final class PteShadow {
     c.next[i] = 0;
     m.count[j]--;
     count(m, j, s, -1);
-    if (m.count[j] == 0 && --m.used == 0) pfnChunks.remove(key);
+    if (m.count[j] == 0 && --m.used == 0) {
+      pfnChunks.remove(key);
+      spare = m; // empty: each pfn's count is 0, so its list (head, tail) and its counts by state are 0 too
+    }
   }
 
   private static void count(PfnChunk m, int j, PteState s, int delta) {
