@@ -80,9 +80,24 @@ final class PteShadow {
 
   private static final Mappers NONE = new Mappers(0, 0, 0, 0);
 
+  /**
+   * The mm whose chunk table was looked up last, and that table (null: none kept): a run's PTE changes are mostly of
+   * one mm, so most lookups skip the boxed-key map. Kept only while the table is in {@link #chunksOfMm}.
+   */
+  private int lastMm;
+  private LongTable<Chunk> lastChunks;
+
   private Chunk chunk(int mmId, long vpn) {
-    LongTable<Chunk> chunks = chunksOfMm.get(mmId);
-    return chunks == null ? null : chunks.get(vpn >> SHIFT);
+    LongTable<Chunk> chunks;
+    if (lastChunks != null && lastMm == mmId) {
+      chunks = lastChunks;
+    } else {
+      chunks = chunksOfMm.get(mmId);
+      if (chunks == null) return null;
+      lastMm = mmId;
+      lastChunks = chunks;
+    }
+    return chunks.get(vpn >> SHIFT);
   }
 
   /** The latest PteChanged at the page (without its cause), or null when pte_none. */
@@ -241,7 +256,10 @@ final class PteShadow {
   private void dropChunk(Chunk c) {
     LongTable<Chunk> chunks = chunksOfMm.get(c.mmId);
     chunks.remove(c.baseVpn >> SHIFT);
-    if (chunks.isEmpty()) chunksOfMm.remove(c.mmId);
+    if (chunks.isEmpty()) {
+      chunksOfMm.remove(c.mmId);
+      if (lastChunks == chunks) lastChunks = null;
+    }
     byId.set(c.id, null);
     if (freeCount == freeIds.length) freeIds = java.util.Arrays.copyOf(freeIds, freeCount * 2);
     freeIds[freeCount++] = c.id;
