@@ -68,15 +68,36 @@ final class PteShadow {
   private int freeCount;
   /** pfn >> 9 -> chunk. */
   private final LongTable<PfnChunk> pfnChunks = new LongTable<>();
+  /**
+   * The last pfn chunk that emptied (every array back at zero), kept for the next chunk to create: a PTE change of a
+   * pfn's only mapper (PRESENT to DEVEXCL and back, on every exclusive conversion) unlinks and relinks it, which would
+   * otherwise drop and allocate 12 KiB each time. Emulator-only host mechanism.
+   */
+  private PfnChunk spare;
 
   /** The counts of one pfn's mappers (a snapshot). */
   record Mappers(int pages, int present, int devexcl, int devpriv) {}
 
   private static final Mappers NONE = new Mappers(0, 0, 0, 0);
 
+  /**
+   * The mm whose chunk table was looked up last, and that table (null: none kept): a run's PTE changes are mostly of
+   * one mm, so most lookups skip the boxed-key map. Kept only while the table is in {@link #chunksOfMm}.
+   */
+  private int lastMm;
+  private LongTable<Chunk> lastChunks;
+
   private Chunk chunk(int mmId, long vpn) {
-    LongTable<Chunk> chunks = chunksOfMm.get(mmId);
-    return chunks == null ? null : chunks.get(vpn >> SHIFT);
+    LongTable<Chunk> chunks;
+    if (lastChunks != null && lastMm == mmId) {
+      chunks = lastChunks;
+    } else {
+      chunks = chunksOfMm.get(mmId);
+      if (chunks == null) return null;
+      lastMm = mmId;
+      lastChunks = chunks;
+    }
+    return chunks.get(vpn >> SHIFT);
   }
 
   /** The latest PteChanged at the page (without its cause), or null when pte_none. */
@@ -170,7 +191,8 @@ final class PteShadow {
     long key = pfn >> SHIFT;
     PfnChunk m = pfnChunks.get(key);
     if (m == null) {
-      m = new PfnChunk();
+      m = spare != null ? spare : new PfnChunk();
+      spare = null;
       pfnChunks.put(key, m);
     }
     int j = (int) (pfn & MASK);
@@ -204,7 +226,10 @@ final class PteShadow {
     c.next[i] = 0;
     m.count[j]--;
     count(m, j, s, -1);
-    if (m.count[j] == 0 && --m.used == 0) pfnChunks.remove(key);
+    if (m.count[j] == 0 && --m.used == 0) {
+      pfnChunks.remove(key);
+      spare = m; // empty: each pfn's count is 0, so its list (head, tail) and its counts by state are 0 too
+    }
   }
 
   private static void count(PfnChunk m, int j, PteState s, int delta) {
@@ -231,7 +256,10 @@ final class PteShadow {
   private void dropChunk(Chunk c) {
     LongTable<Chunk> chunks = chunksOfMm.get(c.mmId);
     chunks.remove(c.baseVpn >> SHIFT);
-    if (chunks.isEmpty()) chunksOfMm.remove(c.mmId);
+    if (chunks.isEmpty()) {
+      chunksOfMm.remove(c.mmId);
+      if (lastChunks == chunks) lastChunks = null;
+    }
     byId.set(c.id, null);
     if (freeCount == freeIds.length) freeIds = java.util.Arrays.copyOf(freeIds, freeCount * 2);
     freeIds[freeCount++] = c.id;

@@ -139,7 +139,17 @@ public final class RunRecorder {
   /** Timeline records left out of trace.json because the run exceeded the cap. */
   public long droppedMarks() { return droppedMarks; }
 
-  static String nodeName(int node) { return node == 0 ? "cpu" : "gpu" + node; }
+  /** "cpu", "gpu1".."gpu16", built once: a name is asked for on every recorded event. */
+  private static final String[] NODE_NAMES = new String[17];
+
+  static {
+    NODE_NAMES[0] = "cpu";
+    for (int i = 1; i < NODE_NAMES.length; i++) NODE_NAMES[i] = "gpu" + i;
+  }
+
+  static String nodeName(int node) {
+    return node >= 0 && node < NODE_NAMES.length ? NODE_NAMES[node] : node == 0 ? "cpu" : "gpu" + node;
+  }
 
   private void count(int node, String counter, long by) {
     counters.computeIfAbsent(nodeName(node), k -> new java.util.TreeMap<>()).merge(counter, by, Long::sum);

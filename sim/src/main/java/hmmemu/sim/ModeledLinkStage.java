@@ -94,7 +94,8 @@ public final class ModeledLinkStage implements LinkStage {
     Lane lane(long lane) {
       if (lane == 0) return main;
       if (last != null && lastKey == lane) return last;
-      Lane l = lanes.computeIfAbsent(lane, k -> new Lane(new LinkRandom(runSeed, direction, k)));
+      Lane l = lanes.get(lane); // get then put: computeIfAbsent's lambda would capture this Dir on every call
+      if (l == null) lanes.put(lane, l = new Lane(new LinkRandom(runSeed, direction, lane)));
       lastKey = lane;
       last = l;
       return l;

@@ -528,7 +528,8 @@ public final class Sim implements LinkStage.Host {
   /** Sends the step's outbound messages where the {@link Router} says. */
   private void send(Node n, Ready ready) {
     for (Outbound o : ready.out) {
-      Router.Hop hop = Router.route(n.index, o, n.cpu != null ? n.cpu::nodeIsGone : null);
+      // the CPU core's nodeIsGone only once a GPU node is gone (null: none is), so no method reference per message
+      Router.Hop hop = Router.route(n.index, o, n.cpu != null && n.cpu.anyNodeGone() ? n.cpu::nodeIsGone : null);
       switch (hop.kind()) {
         case LINK -> {
           long[] vc = n.clock.snapshot();

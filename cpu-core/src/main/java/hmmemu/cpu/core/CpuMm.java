@@ -209,6 +209,9 @@ public final class CpuMm {
   /** Whether node {@code nodeIndex} was declared gone. */
   public boolean nodeIsGone(int nodeIndex) { return k.goneNodes.contains(nodeIndex); }
 
+  /** Whether any GPU node was declared gone ({@link #nodeGone}); false: {@link #nodeIsGone} is false for every node. */
+  public boolean anyNodeGone() { return !k.goneNodes.isEmpty(); }
+
   /** Driver messages dropped because their node had been declared gone. */
   public long droppedFromGoneNodes() { return droppedFromGoneNodes; }
 

@@ -37,7 +37,14 @@ public final class Router<A> {
 
   /** One routing decision. */
   public record Hop(Kind kind, int toNode, long reqId, String why) {
-    static Hop link(int node) { return new Hop(Kind.LINK, node, -1, null); }
+    /** One LINK hop per node index 0..16 (a hop is immutable): routing a message allocates none. */
+    private static final Hop[] LINKS = new Hop[17];
+
+    static {
+      for (int i = 0; i < LINKS.length; i++) LINKS[i] = new Hop(Kind.LINK, i, -1, null);
+    }
+
+    static Hop link(int node) { return node >= 0 && node < LINKS.length ? LINKS[node] : new Hop(Kind.LINK, node, -1, null); }
 
     static Hop reply(long reqId) { return new Hop(Kind.REPLY, -1, reqId, null); }
 
