@@ -297,6 +297,7 @@ public final class Explorer {
             new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
       }
       if (rec != null && !o.pruned()) tried.add(rec, o);
+      if (simulated >= maxRuns) return new Report(strategy, n, states, distinct.size(), 0, false, null);
     }
     return new Report(strategy, budget, states, distinct.size(), 0, false, null);
   }
@@ -316,6 +317,30 @@ public final class Explorer {
   }
 
   private boolean skipRepeats = true;
+
+  /**
+   * Ends a random or PCT exploration once it simulated {@code runs} runs, even within its budget of schedules (the
+   * schedules it counted are then fewer: repeats are counted, not simulated, {@link #simulatedRuns});
+   * {@code hmm-emu explore --max-runs}. Exhaustive search simulates every schedule: there the budget bounds both.
+   */
+  public Explorer maxRuns(int runs) {
+    this.maxRuns = runs < 1 ? Integer.MAX_VALUE : runs;
+    return this;
+  }
+
+  private int maxRuns = Integer.MAX_VALUE;
+
+  /**
+   * Ends an exhaustive search, not exhausted, once its runs visited {@code states} choice points in all (the replayed
+   * prefixes included: what its CPU time follows), even within its budget of schedules; {@code hmm-emu explore
+   * --max-states}. A small bounded space is still exhausted, a large one no longer runs the whole budget.
+   */
+  public Explorer maxStates(long states) {
+    this.maxStates = states < 1 ? Long.MAX_VALUE : states;
+    return this;
+  }
+
+  private long maxStates = Long.MAX_VALUE;
 
   /** Runs the last random or PCT exploration simulated (its schedules less the repeats it skipped). */
   private int simulated;
@@ -441,6 +466,7 @@ public final class Explorer {
         }
       }
       if (next < 0) return exhaustiveReport(n, states, visited.size(), true, null, generated);
+      if (states >= maxStates) return exhaustiveReport(n, states, visited.size(), false, null, generated);
       prefix = new int[next + 1];
       for (int i = 0; i < next; i++) prefix[i] = cs.get(i).taken();
       prefix[next] = cs.get(next).taken() + 1;
