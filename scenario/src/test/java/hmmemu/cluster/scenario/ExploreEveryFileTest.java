@@ -116,8 +116,9 @@ class ExploreEveryFileTest {
    * when its finding is fixed. k02 with {@code --max-delay 100us}: schedule 14 (11 simulated runs; shrunk to 10
    * deviations, all controller hops, replies or timers) reads tri+0 still locked after the -EBUSY ioctl on tri returned
    * (line 39 expects it unlocked). 5.14 lib/test_hmm.c dmirror_exclusive() unlocks and puts every page it got before
-   * it returns, so the expectation looks right and the model lets the step's inspection read tri+0 before dmirror's
-   * unlock of it took effect (not yet traced to its messages: docs/TESTING.md "Exploring every file").
+   * it returns, so the expectation looks right. The model's dmirror (DmirrorIoctl.convertChunkV2021) sends each unlock
+   * as a FolioUnlockPut to the CPU node and replies -EBUSY at once, without waiting for it, so the reply and the
+   * step's inspection of tri+0 can reach the CPU node before the unlock does (docs/TESTING.md "Exploring every file").
    */
   static final Map<String, String> BOUNDED_FINDINGS = Map.of(
       "k02-kthread-lock-exclusive-v5.14-skips.conf", "14 39 expectation");
