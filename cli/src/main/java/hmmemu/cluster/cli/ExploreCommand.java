@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code hmm-emu explore FILE [--strategy random|pct|exhaustive] [--budget N] [--depth D] [--seed S]
- * [--max-delay D] [--out DIR] [--json]}: explores the schedules of one scenario file in the simulator (issue 13,
+ * [--max-delay D] [--max-runs R] [--max-states S] [--out DIR] [--json]}: explores the schedules of one scenario file in the simulator (issue 13,
  * docs/TESTING.md "Exploration"; hmmemu.cluster.scenario.Explorer), with each event's delay bounded by
  * {@code --max-delay} (hmmemu.sim.DelayBound) or not, until one fails, then shrinks the failing schedule and writes it as a scenario
  * file with pause points. Exit 0 when no schedule failed, 1 when one did, 2 on bad input.
@@ -57,9 +57,16 @@ final class ExploreCommand implements Callable<Integer> {
       + "but postpone none more than D of model time past the instant it was due (50us, 1ms, 0, unbounded; default "
       + "unbounded). Models bounded preemption and IRQ latency, which timed expectations assume.")
   String maxDelay = "unbounded";
+  @Option(names = "--max-runs", paramLabel = "R", description = "random, pct: stop once R runs were simulated, even "
+      + "within the budget (a schedule repeating one already run is counted, not simulated again; default: no limit).")
+  Integer maxRuns;
+  @Option(names = "--max-states", paramLabel = "S", description = "exhaustive: stop, not exhausted, once the runs "
+      + "visited S choice points in all (replayed prefixes included), even within the budget (default: no limit).")
+  Long maxStates;
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
+      + "\"exhausted\", \"simulatedRuns\", "
       + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"states\", \"distinctStatesPerSecond\", "
       + "\"distinctStatesPerCpuSecond\", \"generatedStates\", \"generatedStatesPerSecond\", "
       + "\"generatedStatesPerCpuSecond\", \"choicePoints\": {kind: count}, \"maxDelayNanos\": null | ns, "
@@ -80,6 +87,8 @@ final class ExploreCommand implements Callable<Integer> {
       return usage("--strategy: expected random, pct or exhaustive, got \"" + strategy + "\"");
     }
     if (budget < 1) return usage("--budget must be at least 1, got " + budget);
+    if (maxStates != null && maxStates < 1) return usage("--max-states must be at least 1, got " + maxStates);
+    if (maxRuns != null && maxRuns < 1) return usage("--max-runs must be at least 1, got " + maxRuns);
     if (depth != null && depth < 1) return usage("--depth must be at least 1, got " + depth);
     long bound;
     try {
@@ -96,14 +105,17 @@ final class ExploreCommand implements Callable<Integer> {
       return 2;
     }
     HmmEmuSettings settings = HmmEmuSettings.load(config, Map.of());
-    Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly).pinOrder(order).maxDelay(bound);
+    Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly).pinOrder(order).maxDelay(bound)
+        .maxRuns(maxRuns == null ? 0 : maxRuns).maxStates(maxStates == null ? 0 : maxStates);
     String why = x.unsupported();
     if (why != null) return usage(file + ": not supported in the simulator: " + why);
     String name = st.name().toLowerCase(Locale.ROOT);
     Explorer.Report r = x.explore(st, budget, depth == null ? 0 : depth);
     String delayArg = bound < 0 ? "" : " --max-delay " + hmmemu.sim.DelayBound.text(bound);
     o.println("explore " + file + " --strategy " + name + " --seed " + seed + delayArg + ": " + r.schedules() + " schedule(s)"
-        + (r.exhausted() ? " (the bounded space is exhausted)" : "") + ", " + r.states() + " states visited, "
+        + (r.exhausted() ? " (the bounded space is exhausted)" : "")
+        + (st != Explorer.Strategy.EXHAUSTIVE && x.simulatedRuns() < r.schedules() ? " (" + x.simulatedRuns()
+        + " simulated, the others repeat one of them)" : "") + ", " + r.states() + " states visited, "
         + r.distinctStates() + " distinct, " + fmt(r.statesPerSecond()) + " states/s ("
         + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms"
         + (r.cpuNanos() > 0 ? "; " + fmt(r.statesPerCpuSecond()) + " states per CPU second of the exploring thread ("
@@ -124,7 +136,8 @@ final class ExploreCommand implements Callable<Integer> {
         try {
           Path dir = out != null ? out.toPath() : Files.createTempDirectory("hmm-emu-explore-");
           String cmd = "hmm-emu explore " + file + " --strategy " + name + " --seed " + seed
-              + (depth == null ? "" : " --depth " + depth) + delayArg + (linksOnly ? " --links-only" : "") + (order ? " --order" : "");
+              + (depth == null ? "" : " --depth " + depth) + delayArg + (linksOnly ? " --links-only" : "") + (order ? " --order" : "")
+              + (maxRuns == null ? "" : " --max-runs " + maxRuns) + (maxStates == null ? "" : " --max-states " + maxStates);
           s = x.shrink(f, file.toPath(), dir, cmd);
         } catch (IOException e) {
           return usage("cannot write the shrunk file: " + e.getMessage());
@@ -143,7 +156,12 @@ final class ExploreCommand implements Callable<Integer> {
     if (json) {
       StringBuilder sb = new StringBuilder();
       sb.append("{\"ok\": ").append(r.failure() == null).append(", \"strategy\": \"").append(name)
-          .append("\", \"schedules\": ").append(r.schedules()).append(", \"distinctStates\": ")
+          .append("\", \"schedules\": ").append(r.schedules())
+          // exhausted: an exhaustive search ran every schedule within its deviation bound (fewer than the budget)
+          .append(", \"exhausted\": ").append(r.exhausted())
+          .append(", \"simulatedRuns\": ")
+          .append(st == Explorer.Strategy.EXHAUSTIVE ? r.schedules() : x.simulatedRuns())
+          .append(", \"distinctStates\": ")
           .append(r.distinctStates()).append(", \"statesPerSecond\": ").append(fmt(r.statesPerSecond()))
           .append(", \"statesPerCpuSecond\": ").append(fmt(r.statesPerCpuSecond()))
           // states counts every choice point of every run, the replayed prefixes included; distinct states count

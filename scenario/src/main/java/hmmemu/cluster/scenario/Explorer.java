@@ -264,13 +264,30 @@ public final class Explorer {
 
   private Report sample(Strategy strategy, int budget, int depth) {
     SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + strategy.ordinal());
+    Draws shared = new Draws(rng); // RANDOM draws from the one generator, run after run
+    ExploredRuns tried = skipRepeats ? new ExploredRuns() : null;
+    simulated = 0;
     Set<Long> distinct = new HashSet<>();
     long states = 0;
     int estimate = 0;
     for (int n = 1; n <= budget; n++) {
-      ScheduleRun.Strategy s = strategy == Strategy.RANDOM ? (point, key, e) -> rng.nextInt(e.size())
-          : new Pct(rng.split(), depth, Math.max(estimate, 1));
-      ScheduleRun.Outcome o = search(s);
+      shared.clear();
+      Draws own = strategy == Strategy.RANDOM ? shared : new Draws(rng.split());
+      int len = Math.max(estimate, 1);
+      if (tried != null) {
+        // the strategy's choices over the runs already simulated: a run it would repeat is not simulated again
+        ExploredRuns.Node leaf = tried.walk(sampler(strategy, own, depth, len));
+        own.rewind();
+        if (leaf != null) {
+          states += leaf.points;
+          for (Map.Entry<String, Long> k : leaf.kinds.entrySet()) pointKinds.merge(k.getKey(), k.getValue(), Long::sum);
+          estimate = Math.max(estimate, leaf.points);
+          continue;
+        }
+      }
+      ExploredRuns.Recorder rec = tried == null || tried.full() ? null : new ExploredRuns.Recorder(sampler(strategy, own, depth, len));
+      ScheduleRun.Outcome o = search(rec != null ? rec : sampler(strategy, own, depth, len));
+      simulated++;
       countKinds(o);
       states += o.choices().size();
       for (ScheduleRun.Choice c : o.choices()) distinct.add(c.stateKey());
@@ -279,20 +296,104 @@ public final class Explorer {
         return new Report(strategy, n, states, distinct.size(), 0, false,
             new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
       }
+      if (rec != null && !o.pruned()) tried.add(rec, o);
+      if (simulated >= maxRuns) return new Report(strategy, n, states, distinct.size(), 0, false, null);
     }
     return new Report(strategy, budget, states, distinct.size(), 0, false, null);
   }
 
+  /** A random or PCT run's strategy drawing from {@code draws}. */
+  private static ScheduleRun.Strategy sampler(Strategy strategy, Draws draws, int depth, int length) {
+    return strategy == Strategy.RANDOM ? (point, key, e) -> draws.nextInt(e.size()) : new Pct(draws, depth, length);
+  }
+
+  /**
+   * Whether {@link #sample} skips a run that repeats one it simulated (on by default): the same report either way
+   * (ExploreRepeatsTest); off, every run is simulated. Emulator-only host mechanism.
+   */
+  Explorer skipRepeats(boolean on) {
+    this.skipRepeats = on;
+    return this;
+  }
+
+  private boolean skipRepeats = true;
+
+  /**
+   * Ends a random or PCT exploration once it simulated {@code runs} runs, even within its budget of schedules (the
+   * schedules it counted are then fewer: repeats are counted, not simulated, {@link #simulatedRuns});
+   * {@code hmm-emu explore --max-runs}. Exhaustive search simulates every schedule: there the budget bounds both.
+   */
+  public Explorer maxRuns(int runs) {
+    this.maxRuns = runs < 1 ? Integer.MAX_VALUE : runs;
+    return this;
+  }
+
+  private int maxRuns = Integer.MAX_VALUE;
+
+  /**
+   * Ends an exhaustive search, not exhausted, once its runs visited {@code states} choice points in all (the replayed
+   * prefixes included: what its CPU time follows), even within its budget of schedules; {@code hmm-emu explore
+   * --max-states}. A small bounded space is still exhausted, a large one no longer runs the whole budget.
+   */
+  public Explorer maxStates(long states) {
+    this.maxStates = states < 1 ? Long.MAX_VALUE : states;
+    return this;
+  }
+
+  private long maxStates = Long.MAX_VALUE;
+
+  /** Runs the last random or PCT exploration simulated (its schedules less the repeats it skipped). */
+  private int simulated;
+
+  /**
+   * How many of the last random or PCT exploration's schedules were simulated: the others repeated a schedule already
+   * run (same choices at every point, so the same run and verdict: {@link ExploredRuns}) and were counted, not run again.
+   */
+  public int simulatedRuns() { return simulated; }
+
+  /**
+   * A strategy's random draws, kept so that they can be drawn again: a run tried against the runs already simulated
+   * ({@link ExploredRuns#walk}) and then simulated after all draws exactly what the simulated run then draws, and the
+   * generator ends in the state a simulated run would leave it in. Emulator-only host mechanism.
+   */
+  static final class Draws {
+    private final SplittableRandom rng;
+    private int[] kept = new int[16];
+    private int n;
+    private int pos;
+
+    Draws(SplittableRandom rng) { this.rng = rng; }
+
+    /** The next draw in [0, bound): a kept one after {@link #rewind}, else a new one (kept). */
+    int nextInt(int bound) {
+      if (pos < n) return kept[pos++];
+      int v = rng.nextInt(bound);
+      if (n == kept.length) kept = Arrays.copyOf(kept, n * 2);
+      kept[n++] = v;
+      pos = n;
+      return v;
+    }
+
+    /** The next draws repeat the kept ones, in order, then go on from the generator. */
+    void rewind() { pos = 0; }
+
+    /** Forgets the kept draws (the next run's draws start here). */
+    void clear() {
+      n = 0;
+      pos = 0;
+    }
+  }
+
   /** PCT's scheduler for one run. */
   private static final class Pct implements ScheduleRun.Strategy {
-    private final SplittableRandom rng;
+    private final Draws rng;
     private final int depth;
     private final Map<Long, Integer> priority = new HashMap<>();
     private final int[] changeAt;
     private int changes;
     private int nextLow;
 
-    Pct(SplittableRandom rng, int depth, int length) {
+    Pct(Draws rng, int depth, int length) {
       this.rng = rng;
       this.depth = depth;
       this.changeAt = new int[Math.max(0, depth - 1)];
@@ -365,6 +466,7 @@ public final class Explorer {
         }
       }
       if (next < 0) return exhaustiveReport(n, states, visited.size(), true, null, generated);
+      if (states >= maxStates) return exhaustiveReport(n, states, visited.size(), false, null, generated);
       prefix = new int[next + 1];
       for (int i = 0; i < next; i++) prefix[i] = cs.get(i).taken();
       prefix[next] = cs.get(next).taken() + 1;
