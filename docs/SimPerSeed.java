@@ -10,6 +10,7 @@ import java.util.Map;
  * figures the sweep pools (cancels, CPU faults, GPU p50, driver timeouts). Each run is SimDemo.runArm, the run of
  * {@code hmm-emu demo --sim --seed S --one-way L --arms A}. Usage (from the repository root, after a build):
  * {@code java -cp "cli/target/cli.jar:cli/target/lib/*" docs/SimPerSeed.java FIRST COUNT HOP[,HOP...] [key=value...]}
+ * (HOP "link": the delays of hmm-emu.link, as set by the key=value arguments)
  * where each key=value sets a hmm-emu key, e.g. hmm-emu.demo.ops-per-thread=100.
  */
 public final class SimPerSeed {
@@ -25,7 +26,8 @@ public final class SimPerSeed {
     }
     HmmEmuSettings s = HmmEmuSettings.load(null, o);
     for (String hop : hops) {
-      double us = com.typesafe.config.ConfigFactory.parseString("x = " + hop)
+      // "link" keeps hmm-emu.link's delays (set by key=value arguments); otherwise a constant one-way hop.
+      double us = hop.equals("link") ? -1 : com.typesafe.config.ConfigFactory.parseString("x = " + hop)
           .getDuration("x", java.util.concurrent.TimeUnit.NANOSECONDS) / 1000.0;
       var link = SimDemo.link(s, us);
       for (long seed = first; seed < first + count; seed++) {
