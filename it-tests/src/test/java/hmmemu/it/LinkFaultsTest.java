@@ -62,18 +62,29 @@ class LinkFaultsTest {
     final Link next;
     final long n;
     final int from;
+    final ScheduledExecutorService schedule;
     final AtomicLong sent = new AtomicLong();
     final CompletableFuture<Void> busy = new CompletableFuture<>();
 
-    Trigger(Link next, long n, int from) {
+    Trigger(Link next, long n, int from, ScheduledExecutorService schedule) {
       this.next = next;
       this.n = n;
       this.from = from;
+      this.schedule = schedule;
     }
 
     @Override
     public void send(int fromNode, int toNode, ActorRef<Envelope> to, Envelope envelope) {
-      if ((from < 0 || fromNode == from) && sent.incrementAndGet() == n) busy.complete(null);
+      if ((from < 0 || fromNode == from) && sent.incrementAndGet() == n) {
+        busy.complete(null); // starts the fault schedule in this thread (its stage was registered before the cluster)
+        // Its "at 0ms" steps run on the schedule's one thread: wait for them, so that the n-th message itself meets
+        // the faults that start at 0 ms (a wall-clock window that began later could miss a node gone quiet).
+        try {
+          schedule.schedule(() -> { }, 0, TimeUnit.NANOSECONDS).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException("the fault schedule's 0 ms steps did not run within 10 s", e);
+        }
+      }
       next.send(fromNode, toNode, to, envelope);
     }
 
@@ -93,7 +104,7 @@ class LinkFaultsTest {
     HmmEmuSettings s = settings();
     ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor();
     try (ModeledLink link = new ModeledLink(ls, 7, s.timeScale, Link.DIRECT)) {
-      Trigger trigger = new Trigger(link, n, from);
+      Trigger trigger = new Trigger(link, n, from, ex);
       java.util.concurrent.atomic.AtomicReference<EmbeddedCluster> running = new java.util.concurrent.atomic.AtomicReference<>();
       CompletableFuture<FaultSchedule.Running> started = trigger.busy.thenApply(v ->
           FaultSchedule.parse(schedule).start(link, ex, new FaultSchedule.Callbacks() {
@@ -164,7 +175,9 @@ class LinkFaultsTest {
    * asserted on its own node's directions, so neither can stand in for the other. The schedule starts at gpu2's 20th
    * message to cpu0, so gpu2 is mid-fault when it stops being heard: since a warp's loop runs on its GPU node
    * (WarpRun) the GPU phase is short, and a window 50 ms after the 200th message of all once met a silent gpu2 (clean
-   * clone CI, 2026-12-06: "gpu2 was not heard", 0 dropped).
+   * clone CI, 2026-12-06: "gpu2 was not heard", 0 dropped), and so did one started at gpu2's 20th message (the lead's
+   * it-tests run, 2026-12-06), because the window began on the schedule's thread after that message had passed. Now
+   * the 20th message waits until the 0 ms steps ran ({@link Trigger}), so it is itself not heard.
    */
   @Test
   @DisplayName("two-way partition of gpu1 and one-way partition of gpu2 (not heard) for 300 ms, then heal: exact")
