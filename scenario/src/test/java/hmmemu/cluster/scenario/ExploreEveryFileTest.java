@@ -113,15 +113,11 @@ class ExploreEveryFileTest {
   /**
    * Open findings of the bounded explorations, each pinned exactly ({@code SCHEDULE LINE kind}: a schedule past the
    * 10 the test ran before, so those 10 still may not fail, and any other failure still fails the test). Remove a pin
-   * when its finding is fixed. k02 with {@code --max-delay 100us}: schedule 14 (11 simulated runs; shrunk to 10
-   * deviations, all controller hops, replies or timers) reads tri+0 still locked after the -EBUSY ioctl on tri returned
-   * (line 39 expects it unlocked). 5.14 lib/test_hmm.c dmirror_exclusive() unlocks and puts every page it got before
-   * it returns, so the expectation looks right. The model's dmirror (DmirrorIoctl.convertChunkV2021) sends each unlock
-   * as a FolioUnlockPut to the CPU node and replies -EBUSY at once, without waiting for it, so the reply and the
-   * step's inspection of tri+0 can reach the CPU node before the unlock does (docs/TESTING.md "Exploring every file").
+   * when its finding is fixed. None is open: k02's (schedule 14 with {@code --max-delay 100us}, tri+0 read locked
+   * after the -EBUSY ioctl returned) was the model's dmirror replying before its FolioUnlockPuts reached the CPU
+   * node; the ioctl now returns behind an UnlockFence (docs/PROTOCOL.md, DmirrorIoctl.reply).
    */
-  static final Map<String, String> BOUNDED_FINDINGS = Map.of(
-      "k02-kthread-lock-exclusive-v5.14-skips.conf", "14 39 expectation");
+  static final Map<String, String> BOUNDED_FINDINGS = Map.of();
 
   /**
    * How many postponed events a timed outcome's chain may hold: a {@code TIMED} file is explored with a delay bound
