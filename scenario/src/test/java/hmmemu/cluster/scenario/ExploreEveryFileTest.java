@@ -94,6 +94,7 @@ class ExploreEveryFileTest {
   static final Map<String, String> TIMED = Map.of(
       "k01-kthread-lock-exclusive-waits.conf", "25 expectation",          // at-least = 4ms: the hold ended first
       "k02-kthread-lock-exclusive-v5.14-skips.conf", "35 expectation",    // -EBUSY: kt2's hold ended first
+      "k04-kthread-lock-exclusive-v5.14-delayed-unlock.conf", "19 expectation", // folio locked: kt's hold ended first
       "k03-kthread-lock-devexcl-fault.conf", "20 expectation",            // folio locked: the hold ended first
       "x06-fork-meets-dead-drivers-lock.conf", "29 expectation",          // -ENOMEM: the lease ended first
       "delay.conf", "19 expectation",                                     // CANCELLED: the deadline passed
@@ -131,7 +132,7 @@ class ExploreEveryFileTest {
   /**
    * A {@code TIMED} file's timing margin, read from the file (docs/TESTING.md "Bounded delay"): how much model time
    * the events between its timing's start and the step it bounds may take before the expectation's outcome changes.
-   * k01, k03: the kthread's hold ({@code for}) minus the step's {@code at-least}; k02: the step's {@code within}
+   * k01, k03: the kthread's hold ({@code for}) minus the step's {@code at-least}; k02, k04: the step's {@code within}
    * (the ioctl must return while kt2 holds the lock, and within that); x06: the dead driver's folio-lock lease (the
    * fork must meet the lock before it runs out); delay: nouveau's fault deadline (HMM_RANGE_DEFAULT_TIMEOUT, the file's
    * switches); the partitions: that deadline minus the partition's length (a fault caught in the window waits it
@@ -145,7 +146,8 @@ class ExploreEveryFileTest {
     return switch (name) {
       case "k01-kthread-lock-exclusive-waits.conf", "k03-kthread-lock-devexcl-fault.conf" ->
           millis(text, "for = (\\d+)ms") - millis(text, "at-least = (\\d+)ms");
-      case "k02-kthread-lock-exclusive-v5.14-skips.conf" -> millis(text, "within = (\\d+)ms");
+      case "k02-kthread-lock-exclusive-v5.14-skips.conf", "k04-kthread-lock-exclusive-v5.14-delayed-unlock.conf" ->
+          millis(text, "within = (\\d+)ms");
       case "x06-fork-meets-dead-drivers-lock.conf" -> BASE.getDuration("hmm-emu.faults.folio-lock-lease").toNanos();
       case "delay.conf" -> deadline;
       case "partition-one-way.conf", "partition-two-way.conf" -> deadline - millis(text, "for (\\d+)ms\"");

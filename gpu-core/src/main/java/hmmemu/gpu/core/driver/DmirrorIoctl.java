@@ -265,6 +265,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
 
           @Override
           public void ended(IntervalReadLoop.End how, Errno errno) {
+            if (how == IntervalReadLoop.End.CALL_FAILED) unlocksUnfenced = false; // its reply came behind them
             if (how != IntervalReadLoop.End.UPDATED) {
               reply(errno);
               return;
