@@ -258,6 +258,7 @@ public final class CpuMm {
     else if (msg instanceof HmmProtocol.MakeDeviceExclusiveRange m) exclusive.onMakeDeviceExclusiveRange(m);
     else if (msg instanceof FolioUnlockPut m) exclusive.onFolioUnlockPut(m);
     else if (msg instanceof HmmRangeFault m) rangeFault.onHmmRangeFault(m);
+    else if (msg instanceof HmmProtocol.UnlockFence m) k.reply(new HmmProtocol.UnlockFenceReply(m.reqId()));
     else if (msg instanceof NotifierInsert m) notifier.onNotifierInsert(m);
     else if (msg instanceof NotifierRemove m) notifier.onNotifierRemove(m);
     else if (msg instanceof HmmProtocol.MigrateVmaSetup m) migrate.onMigrateVmaSetup(m);
@@ -291,7 +292,8 @@ public final class CpuMm {
         || msg instanceof CpuAccess || msg instanceof HmmProtocol.CpuThreadRun || msg instanceof HmmRangeFault
         || msg instanceof DeviceMemoryAccess || msg instanceof Syscall || msg instanceof HmmProtocol.MigrateVmaSetup
         || msg instanceof HmmProtocol.MigrateVmaPages || msg instanceof HmmProtocol.MigrateVmaFinalize
-        || msg instanceof HmmProtocol.KthreadFolioLock || msg instanceof HmmProtocol.KthreadFolioUnlock;
+        || msg instanceof HmmProtocol.KthreadFolioLock || msg instanceof HmmProtocol.KthreadFolioUnlock
+        || msg instanceof HmmProtocol.UnlockFence;
     if (!request) return false;
     int requester = Msgs.deviceIdOf(msg);
     if (msg.equals(lastRequest.get(requester))) return true;

@@ -25,6 +25,7 @@ import hmmemu.protocol.model.Prot;
 import hmmemu.protocol.model.PteState;
 import hmmemu.protocol.model.VmaKind;
 import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.Ids;
 import hmmemu.protocol.msg.HmmProtocol.InvalidateStart;
 import hmmemu.protocol.trace.Trace;
 import org.junit.jupiter.api.Test;
@@ -349,6 +350,29 @@ class ExclusiveTest {
     FolioView f = h.folio(pfn);
     assertEquals(1, f.refcount());
     assertFalse(f.freed());
+  }
+
+  /**
+   * The emulator-only UnlockFence: answered at once with UnlockFenceReply to the device, after the unlock sent before
+   * it took effect; it changes no kernel state and emits nothing.
+   */
+  @Test
+  void unlockFenceIsAnsweredAtOnceBehindTheUnlock() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 1);
+    long id = h.mdeSend(D0, B, OWNER0);
+    long pfn = h.mdeReply(id).pfn();
+    assertTrue(h.folio(pfn).locked());
+    h.unlockPut(D0, id, pfn);
+    int events = h.events.size();
+    long fenceId = Ids.reqId(D0, 999);
+    hmmemu.protocol.model.Ready r = h.step(D0, new HmmProtocol.UnlockFence(fenceId, D0));
+    assertEquals(events, h.events.size(), "nothing emitted");
+    assertEquals(1, r.out.size());
+    assertEquals(new HmmProtocol.UnlockFenceReply(fenceId), r.out.get(0).msg());
+    assertEquals(D0, r.out.get(0).deviceId());
+    assertFalse(h.folio(pfn).locked(), "the unlock before the fence took effect");
   }
 
   /** 5.14 make_device_exclusive_range(): folio_trylock fails while another caller holds the lock: -EBUSY. */

@@ -67,6 +67,8 @@ final class Device {
 
   void onMigrateVmaReply(HmmProtocol.MigrateVmaReply msg) { drivers.onMigrateVmaReply(msg); }
 
+  void onUnlockFenceReply(HmmProtocol.UnlockFenceReply msg) { drivers.onUnlockFenceReply(msg); }
+
   void onMigrateToRam(HmmProtocol.MigrateToRam msg) { drivers.onMigrateToRam(msg); }
 
   void onDmirrorCmd(HmmProtocol.DmirrorCmd cmd) { drivers.onDmirrorCmd(cmd); }

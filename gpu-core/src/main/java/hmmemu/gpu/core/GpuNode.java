@@ -147,6 +147,8 @@ public final class GpuNode {
     } else if (msg instanceof HmmProtocol.HmmRangeFaultReply) {
       HmmProtocol.HmmRangeFaultReply m = (HmmProtocol.HmmRangeFaultReply) msg;
       deviceOfReq(m.reqId()).onHmmRangeFaultReply(m);
+    } else if (msg instanceof HmmProtocol.UnlockFenceReply m) {
+      deviceOfReq(m.reqId()).onUnlockFenceReply(m);
     } else if (msg instanceof HmmProtocol.MigrateVmaReply m) {
       deviceOfReq(m.reqId()).onMigrateVmaReply(m);
     } else if (msg instanceof HmmProtocol.MigrateToRam m) {

@@ -80,6 +80,26 @@ final class CpuScript {
     return fail("expected a " + type.getSimpleName() + " but unread is " + describe(unread));
   }
 
+  /**
+   * A dmirror ioctl that sent FolioUnlockPuts returns only behind them: no DmirrorReply yet, an UnlockFence sent
+   * after every FolioUnlockPut; answers it and returns the DmirrorReply that follows.
+   */
+  HmmProtocol.DmirrorReply replyAfterUnlockFence() {
+    assertNone(HmmProtocol.DmirrorReply.class);
+    int fence = -1;
+    int lastUnlock = -1;
+    for (int i = 0; i < sent.size(); i++) {
+      HmmProtocol.Msg m = sent.get(i).msg();
+      if (m instanceof HmmProtocol.FolioUnlockPut) lastUnlock = i;
+      if (m instanceof HmmProtocol.UnlockFence) fence = i;
+    }
+    if (fence < lastUnlock) fail("the UnlockFence must follow every FolioUnlockPut: " + describe(sent));
+    HmmProtocol.UnlockFence f = take(HmmProtocol.UnlockFence.class);
+    assertEquals(DEV, f.deviceId());
+    step(new HmmProtocol.UnlockFenceReply(f.reqId()));
+    return take(HmmProtocol.DmirrorReply.class);
+  }
+
   /** Asserts that nothing of {@code type} is unread. */
   void assertNone(Class<? extends HmmProtocol.Msg> type) {
     for (Outbound o : unread) {

@@ -64,7 +64,7 @@ class DmirrorExclusiveRangeTest {
     assertEquals(new HmmProtocol.FolioUnlockPut(r.pageReqIds().get(0), DEV, PFN), u0);
     assertEquals(new HmmProtocol.FolioUnlockPut(r.pageReqIds().get(2), DEV, PFN + 2), u2);
     script.assertNone(HmmProtocol.FolioUnlockPut.class);
-    assertEquals(Errno.EBUSY, script.take(HmmProtocol.DmirrorReply.class).errno());
+    assertEquals(Errno.EBUSY, script.replyAfterUnlockFence().errno());
   }
 
   /** 65 pages: two chunks (64 + 1), the second call only after the first chunk was mapped and released. */
@@ -98,6 +98,6 @@ class DmirrorExclusiveRangeTest {
     assertTrue(atomicEntries().isEmpty());
     assertEquals(r.pageReqIds().get(0), script.take(HmmProtocol.FolioUnlockPut.class).reqId());
     assertEquals(r.pageReqIds().get(1), script.take(HmmProtocol.FolioUnlockPut.class).reqId());
-    assertEquals(Errno.EBUSY, script.take(HmmProtocol.DmirrorReply.class).errno());
+    assertEquals(Errno.EBUSY, script.replyAfterUnlockFence().errno());
   }
 }

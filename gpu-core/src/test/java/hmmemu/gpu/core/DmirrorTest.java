@@ -239,7 +239,7 @@ class DmirrorTest {
     }
     assertEquals(3, conversions);
     assertEquals(3, script.count(HmmProtocol.FolioUnlockPut.class));
-    assertEquals(Errno.EBUSY, script.take(HmmProtocol.DmirrorReply.class).errno());
+    assertEquals(Errno.EBUSY, script.replyAfterUnlockFence().errno());
     assertTrue(script.node.entries(DEV).isEmpty());
   }
 

@@ -32,7 +32,7 @@ public final class HmmProtocol {
           Syscall, SyscallDone, InspectPage, PageInfo, InspectNotifier, NotifierInfo, InspectFolio, KthreadFolioLock,
           KthreadFolioUnlock, KthreadFolioDone, DeviceAccess, DeviceAccessDone, WarpRun, WarpDone, BindMm, MmBound,
           DmirrorCmd, DmirrorReply, InspectDevice, DeviceInfo, ResetNode, ResetDone, MigrateVmaSetup, MigrateVmaPages,
-          MigrateVmaFinalize, MigrateVmaReply, MigrateToRam, MigrateToRamDone {}
+          MigrateVmaFinalize, MigrateVmaReply, MigrateToRam, MigrateToRamDone, UnlockFence, UnlockFenceReply {}
 
   // ---------------------------------------------------------------- direction and kind families
   //
@@ -52,7 +52,8 @@ public final class HmmProtocol {
    */
   public sealed interface DriverToHost
       permits NotifierInsert, NotifierRemove, MakeDeviceExclusive, MakeDeviceExclusiveRange, FolioUnlockPut,
-          HmmRangeFault, DeviceMemoryAccess, InvalidateAck, MigrateVmaSetup, MigrateVmaPages, MigrateVmaFinalize, MigrateToRamDone {}
+          HmmRangeFault, DeviceMemoryAccess, InvalidateAck, MigrateVmaSetup, MigrateVmaPages, MigrateVmaFinalize, MigrateToRamDone,
+          UnlockFence {}
 
   /**
    * CPU node -> driver (GPU node): the returns of the driver's host calls and the mmu notifier callbacks
@@ -60,7 +61,8 @@ public final class HmmProtocol {
    */
   public sealed interface HostToDriver
       permits NotifierInserted, NotifierRemoved, InvalidateStart, InvalidateEnd, MakeDeviceExclusiveReply,
-          MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, MigrateVmaReply, MigrateToRam {}
+          MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, MigrateVmaReply, MigrateToRam,
+          UnlockFenceReply {}
 
   /** Controller -> CPU node: user-thread accesses, syscalls and page introspection. */
   public sealed interface ControllerToCpu
@@ -99,13 +101,13 @@ public final class HmmProtocol {
   public sealed interface Request extends HasReqId
       permits MakeDeviceExclusive, MakeDeviceExclusiveRange, HmmRangeFault, DeviceMemoryAccess, CpuAccess, CpuThreadRun, Syscall, InspectPage, DeviceAccess, WarpRun,
           BindMm, InspectNotifier, InspectFolio, DmirrorCmd, InspectDevice, ResetNode, MigrateVmaSetup, MigrateVmaPages,
-          MigrateVmaFinalize, KthreadFolioLock, KthreadFolioUnlock {}
+          MigrateVmaFinalize, KthreadFolioLock, KthreadFolioUnlock, UnlockFence {}
 
   /** The answer to the {@link Request} with the same reqId. */
   public sealed interface Reply extends HasReqId
       permits MakeDeviceExclusiveReply, MakeDeviceExclusiveRangeReply, HmmRangeFaultReply, DeviceMemoryAccessReply, CpuAccessDone, CpuThreadDone, SyscallDone,
           PageInfo, NotifierInfo, DeviceAccessDone, WarpDone, MmBound, DmirrorReply, DeviceInfo, ResetDone, MigrateVmaReply,
-          KthreadFolioDone {}
+          KthreadFolioDone, UnlockFenceReply {}
 
   // ---------------------------------------------------------------- driver (GPU node) -> CPU node: DriverToHost
 
@@ -218,6 +220,14 @@ public final class HmmProtocol {
   /** migrate_to_ram() returned: {@code errno} OK (0) or the vm_fault_t it failed with (SIGBUS as EFAULT). */
   public record MigrateToRamDone(long faultId, int deviceId, Errno errno) implements Msg, DriverToHost {}
 
+  /**
+   * Emulator-only: models that the caller's thread finished its unlocks before the ioctl returns (dmirror_exclusive()
+   * runs in the caller's thread: folio_unlock + folio_put of each page, then return). Sent on the worker's lane
+   * behind its FolioUnlockPuts; the CPU node answers UnlockFenceReply at once, so the ioctl replies to its caller
+   * only after those unlocks took effect. No kernel state changes.
+   */
+  public record UnlockFence(long reqId, int deviceId) implements Msg, DriverToHost, Request {}
+
   /** A device's access to host memory by physical address (a PCIe read/write/atomic to system memory). */
   public record DeviceMemoryAccess(long reqId, int deviceId, long pfn, int wordIndex, Access access, long value)
       implements Msg, DriverToHost, Request {}
@@ -281,6 +291,9 @@ public final class HmmProtocol {
 
   /** Reply to DeviceMemoryAccess: the old value of the word (reads return the value). */
   public record DeviceMemoryAccessReply(long reqId, long value) implements Msg, HostToDriver, Reply {}
+
+  /** Emulator-only: the answer to UnlockFence; the driver's earlier messages on its lane were handled. */
+  public record UnlockFenceReply(long reqId) implements Msg, HostToDriver, Reply {}
 
   // ---------------------------------------------------------------- CPU node: user threads and syscalls
 

@@ -24,6 +24,7 @@ public final class Msgs {
     if (m instanceof FolioUnlockPut x) return x.deviceId();
     if (m instanceof HmmRangeFault x) return x.deviceId();
     if (m instanceof DeviceMemoryAccess x) return x.deviceId();
+    if (m instanceof UnlockFence x) return x.deviceId();
     if (m instanceof InvalidateAck x) return Ids.deviceOfSub(x.subId());
     if (m instanceof NotifierInserted x) return Ids.deviceOfSub(x.subId());
     if (m instanceof NotifierRemoved x) return Ids.deviceOfSub(x.subId());

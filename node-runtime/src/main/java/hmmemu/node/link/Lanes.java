@@ -13,13 +13,13 @@ import hmmemu.protocol.msg.Ids;
  * <ul>
  *   <li>GPU node: {@link #worker} - the driver's fault worker of one device (nouveau's fault buffer work, one
  *       dmirror ioctl): NotifierInsert, MakeDeviceExclusive(Range), HmmRangeFault, FolioUnlockPut, NotifierRemove,
- *       migrate_vma_*, and the device's own accesses; {@link #callback} - one notifier callback invocation
+ *       migrate_vma_*, the device's own accesses and the emulator-only UnlockFence (FIFO behind the unlocks); {@link #callback} - one notifier callback invocation
  *       (InvalidateAck of one invId for one subscription).
  *   <li>CPU node: {@link #subscription} - the invalidating threads as seen by one subscription: InvalidateStart,
  *       InvalidateEnd, and NotifierInserted/NotifierRemoved of that subscription, so that NotifierInserted stays
  *       before the InvalidateEnd of the period it was inserted in (§5.8: an order hmm-emu's encoding needs); the
  *       returns of the worker's calls (MakeDeviceExclusiveReply, HmmRangeFaultReply, MigrateVmaReply,
- *       DeviceMemoryAccessReply) ride the worker's lane of the calling device; MigrateToRam rides the faulting
+ *       DeviceMemoryAccessReply, UnlockFenceReply) ride the worker's lane of the calling device; MigrateToRam rides the faulting
  *       user thread's lane ({@link #thread}).
  *   <li>Controller traffic: the user thread's lane for CPU accesses, else one control lane.
  * </ul>
@@ -65,6 +65,7 @@ public final class Lanes {
     if (m instanceof HmmProtocol.MigrateVmaFinalize s) return worker(s.deviceId());
     if (m instanceof HmmProtocol.MigrateToRamDone d) return worker(d.deviceId());
     if (m instanceof HmmProtocol.DeviceMemoryAccess d) return worker(d.deviceId());
+    if (m instanceof HmmProtocol.UnlockFence f) return worker(f.deviceId());
     // CPU node -> GPU node
     if (m instanceof HmmProtocol.InvalidateStart s) return subscription(s.subId());
     if (m instanceof HmmProtocol.InvalidateEnd e) return subscription(e.subId());

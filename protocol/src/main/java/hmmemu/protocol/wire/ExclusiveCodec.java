@@ -16,10 +16,12 @@ import hmmemu.protocol.wire.pb.MakeDeviceExclusive;
 import hmmemu.protocol.wire.pb.MakeDeviceExclusiveRange;
 import hmmemu.protocol.wire.pb.MakeDeviceExclusiveRangeReply;
 import hmmemu.protocol.wire.pb.MakeDeviceExclusiveReply;
+import hmmemu.protocol.wire.pb.UnlockFence;
+import hmmemu.protocol.wire.pb.UnlockFenceReply;
 import java.util.List;
 
 /**
- * Codec of exclusive.proto: make_device_exclusive, 5.14's make_device_exclusive_range, folio_unlock + folio_put, hmm_range_fault and device accesses to
+ * Codec of exclusive.proto: make_device_exclusive, 5.14's make_device_exclusive_range, folio_unlock + folio_put (and the emulator-only UnlockFence), hmm_range_fault and device accesses to
  * host memory (driver/device <-> CPU node), each message's encoder next to its decoder.
  */
 final class ExclusiveCodec {
@@ -72,6 +74,14 @@ final class ExclusiveCodec {
           FolioUnlockPut p = env.getFolioUnlockPut();
           return new HmmProtocol.FolioUnlockPut(p.getReqId(), p.getDeviceId(), p.getPfn(), p.getThenRemoveSubId());
         });
+
+    t.add(HmmProtocol.UnlockFence.class, BodyCase.UNLOCK_FENCE,
+        (m, b) -> b.setUnlockFence(UnlockFence.newBuilder().setReqId(m.reqId()).setDeviceId(m.deviceId())),
+        env -> new HmmProtocol.UnlockFence(env.getUnlockFence().getReqId(), env.getUnlockFence().getDeviceId()));
+
+    t.add(HmmProtocol.UnlockFenceReply.class, BodyCase.UNLOCK_FENCE_REPLY,
+        (m, b) -> b.setUnlockFenceReply(UnlockFenceReply.newBuilder().setReqId(m.reqId())),
+        env -> new HmmProtocol.UnlockFenceReply(env.getUnlockFenceReply().getReqId()));
 
     t.add(HmmProtocol.HmmRangeFault.class, BodyCase.HMM_RANGE_FAULT,
         (m, b) -> b.setHmmRangeFault(HmmRangeFault.newBuilder()

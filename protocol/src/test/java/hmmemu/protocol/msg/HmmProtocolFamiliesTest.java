@@ -97,25 +97,26 @@ class HmmProtocolFamiliesTest {
   /** cluster-config ScenarioParser.FROM_DEVICE: messages a driver sends to the CPU node. */
   static final Set<String> SCENARIO_FROM_DEVICE = Set.of("NotifierInsert", "NotifierRemove", "MakeDeviceExclusive",
       "MakeDeviceExclusiveRange", "FolioUnlockPut", "HmmRangeFault", "DeviceMemoryAccess", "InvalidateAck", "MigrateVmaSetup", "MigrateVmaPages",
-      "MigrateVmaFinalize", "MigrateToRamDone");
+      "MigrateVmaFinalize", "MigrateToRamDone", "UnlockFence");
   /** cluster-config ScenarioParser.FROM_CPU: messages the CPU node sends to a driver. */
   static final Set<String> SCENARIO_FROM_CPU = Set.of("NotifierInserted", "NotifierRemoved", "InvalidateStart",
       "InvalidateEnd", "MakeDeviceExclusiveReply", "MakeDeviceExclusiveRangeReply", "HmmRangeFaultReply", "DeviceMemoryAccessReply", "MigrateVmaReply",
-      "MigrateToRam");
+      "MigrateToRam", "UnlockFenceReply");
 
   /** Msgs.isFromDriver before the families (also what CpuMm.fromGoneNode and CpuNodeActor.onInbound use). */
   static boolean oldIsFromDriver(Msg m) {
     return m instanceof NotifierInsert || m instanceof NotifierRemove || m instanceof MakeDeviceExclusive
         || m instanceof MakeDeviceExclusiveRange || m instanceof FolioUnlockPut || m instanceof HmmRangeFault || m instanceof DeviceMemoryAccess
         || m instanceof InvalidateAck || m instanceof MigrateVmaSetup || m instanceof MigrateVmaPages
-        || m instanceof MigrateVmaFinalize || m instanceof MigrateToRamDone;
+        || m instanceof MigrateVmaFinalize || m instanceof MigrateToRamDone || m instanceof UnlockFence;
   }
 
   /** cpu-node CpuNodeActor.isToDriver: replies to a requester that answer a driver (go through the link stage). */
   static boolean cpuNodeActorIsToDriver(Msg m) {
     return m instanceof MakeDeviceExclusiveReply || m instanceof MakeDeviceExclusiveRangeReply
         || m instanceof HmmRangeFaultReply
-        || m instanceof DeviceMemoryAccessReply || m instanceof NotifierInserted || m instanceof MigrateVmaReply;
+        || m instanceof DeviceMemoryAccessReply || m instanceof NotifierInserted || m instanceof MigrateVmaReply
+        || m instanceof UnlockFenceReply;
   }
 
   /** gpu-node GpuNodeActor.isLocalRequest: requests from a controller or workload. */
@@ -206,6 +207,8 @@ class HmmProtocolFamiliesTest {
     if (m instanceof MigrateVmaPages x) return x.reqId();
     if (m instanceof MigrateVmaFinalize x) return x.reqId();
     if (m instanceof MigrateVmaReply x) return x.reqId();
+    if (m instanceof UnlockFence x) return x.reqId();
+    if (m instanceof UnlockFenceReply x) return x.reqId();
     return -1;
   }
 
@@ -229,6 +232,7 @@ class HmmProtocolFamiliesTest {
     if (m instanceof MigrateVmaReply x) return (int) (x.reqId() >>> 40);
     if (m instanceof MigrateToRam x) return x.deviceId();
     if (m instanceof MigrateToRamDone x) return x.deviceId();
+    if (m instanceof UnlockFence x) return x.deviceId();
     return -1;
   }
 

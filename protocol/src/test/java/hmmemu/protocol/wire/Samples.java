@@ -53,6 +53,8 @@ final class Samples {
     put(m, new MakeDeviceExclusiveRangeReply(109, Errno.EFAULT, 2, List.of(0x1005L, 0L, 0x1006L)));
     put(m, new HmmRangeFaultReply(101, Errno.EFAULT, List.of(HI, 0L, -1L, 0x1003L)));
     put(m, new DeviceMemoryAccessReply(102, Long.MIN_VALUE));
+    put(m, new UnlockFence((17L << 40) | 9, 17));
+    put(m, new UnlockFenceReply((17L << 40) | 9));
     put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55, true));
     put(m, new CpuAccessDone(104, 5, Errno.SIGSEGV, 66, 2, 4321));
     put(m, new CpuThreadRun(1L << 62 | 9, 6, 10, List.of(BIG, HI, 0x1000L), Access.ATOMIC, 1, true, 250));

@@ -94,6 +94,7 @@ class ExploreEveryFileTest {
   static final Map<String, String> TIMED = Map.of(
       "k01-kthread-lock-exclusive-waits.conf", "25 expectation",          // at-least = 4ms: the hold ended first
       "k02-kthread-lock-exclusive-v5.14-skips.conf", "35 expectation",    // -EBUSY: kt2's hold ended first
+      "k04-kthread-lock-exclusive-v5.14-delayed-unlock.conf", "19 expectation", // folio locked: kt's hold ended first
       "k03-kthread-lock-devexcl-fault.conf", "20 expectation",            // folio locked: the hold ended first
       "x06-fork-meets-dead-drivers-lock.conf", "29 expectation",          // -ENOMEM: the lease ended first
       "delay.conf", "19 expectation",                                     // CANCELLED: the deadline passed
@@ -113,15 +114,11 @@ class ExploreEveryFileTest {
   /**
    * Open findings of the bounded explorations, each pinned exactly ({@code SCHEDULE LINE kind}: a schedule past the
    * 10 the test ran before, so those 10 still may not fail, and any other failure still fails the test). Remove a pin
-   * when its finding is fixed. k02 with {@code --max-delay 100us}: schedule 14 (11 simulated runs; shrunk to 10
-   * deviations, all controller hops, replies or timers) reads tri+0 still locked after the -EBUSY ioctl on tri returned
-   * (line 39 expects it unlocked). 5.14 lib/test_hmm.c dmirror_exclusive() unlocks and puts every page it got before
-   * it returns, so the expectation looks right. The model's dmirror (DmirrorIoctl.convertChunkV2021) sends each unlock
-   * as a FolioUnlockPut to the CPU node and replies -EBUSY at once, without waiting for it, so the reply and the
-   * step's inspection of tri+0 can reach the CPU node before the unlock does (docs/TESTING.md "Exploring every file").
+   * when its finding is fixed. None is open: k02's (schedule 14 with {@code --max-delay 100us}, tri+0 read locked
+   * after the -EBUSY ioctl returned) was the model's dmirror replying before its FolioUnlockPuts reached the CPU
+   * node; the ioctl now returns behind an UnlockFence (docs/PROTOCOL.md, DmirrorIoctl.reply).
    */
-  static final Map<String, String> BOUNDED_FINDINGS = Map.of(
-      "k02-kthread-lock-exclusive-v5.14-skips.conf", "14 39 expectation");
+  static final Map<String, String> BOUNDED_FINDINGS = Map.of();
 
   /**
    * How many postponed events a timed outcome's chain may hold: a {@code TIMED} file is explored with a delay bound
@@ -135,7 +132,7 @@ class ExploreEveryFileTest {
   /**
    * A {@code TIMED} file's timing margin, read from the file (docs/TESTING.md "Bounded delay"): how much model time
    * the events between its timing's start and the step it bounds may take before the expectation's outcome changes.
-   * k01, k03: the kthread's hold ({@code for}) minus the step's {@code at-least}; k02: the step's {@code within}
+   * k01, k03: the kthread's hold ({@code for}) minus the step's {@code at-least}; k02, k04: the step's {@code within}
    * (the ioctl must return while kt2 holds the lock, and within that); x06: the dead driver's folio-lock lease (the
    * fork must meet the lock before it runs out); delay: nouveau's fault deadline (HMM_RANGE_DEFAULT_TIMEOUT, the file's
    * switches); the partitions: that deadline minus the partition's length (a fault caught in the window waits it
@@ -149,7 +146,8 @@ class ExploreEveryFileTest {
     return switch (name) {
       case "k01-kthread-lock-exclusive-waits.conf", "k03-kthread-lock-devexcl-fault.conf" ->
           millis(text, "for = (\\d+)ms") - millis(text, "at-least = (\\d+)ms");
-      case "k02-kthread-lock-exclusive-v5.14-skips.conf" -> millis(text, "within = (\\d+)ms");
+      case "k02-kthread-lock-exclusive-v5.14-skips.conf", "k04-kthread-lock-exclusive-v5.14-delayed-unlock.conf" ->
+          millis(text, "within = (\\d+)ms");
       case "x06-fork-meets-dead-drivers-lock.conf" -> BASE.getDuration("hmm-emu.faults.folio-lock-lease").toNanos();
       case "delay.conf" -> deadline;
       case "partition-one-way.conf", "partition-two-way.conf" -> deadline - millis(text, "for (\\d+)ms\"");

@@ -258,7 +258,7 @@ class ScenarioParserTest {
     assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
         + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MakeDeviceExclusiveRange, "
         + "MigrateToRamDone, MigrateVmaFinalize, "
-        + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove)",
+        + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove, UnlockFence)",
         error("  { pause { id = h, from = controller, to = cpu, at = Syscall, until { from = D0, to = cpu,"
             + " at = InvalidateStart } } }"));
     assertEquals("t.conf:7: unknown key 'id' in pause h until (expected one of: at, event, from, kind, skip, to)",
@@ -274,7 +274,7 @@ class ScenarioParserTest {
     assertEquals("t.conf:7: at: InvalidateStart travels the other way (from D0 to cpu: DeviceMemoryAccess, "
         + "FolioUnlockPut, HmmRangeFault, InvalidateAck, MakeDeviceExclusive, MakeDeviceExclusiveRange, "
         + "MigrateToRamDone, MigrateVmaFinalize, "
-        + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove)",
+        + "MigrateVmaPages, MigrateVmaSetup, NotifierInsert, NotifierRemove, UnlockFence)",
         error("  { pause { id = p, from = D0, to = cpu, at = InvalidateStart } }"));
     assertEquals("t.conf:7: resume: no earlier pause point 'q'", error("  { resume = q }"));
     assertEquals("t.conf:9: resume: pause point 'p' was resumed already",

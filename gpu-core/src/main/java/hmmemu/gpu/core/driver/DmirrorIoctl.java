@@ -28,9 +28,10 @@ import java.util.function.Consumer;
 final class DmirrorIoctl implements DriverMutex.Holder {
   /**
    * Transitions: COPYING (under the mutex, waiting for host accesses) -> FAULTING (dmirror_fault) -> COPYING ...;
-   * CONVERTING (make_device_exclusive) -> MAPPING (mutex) -> CONVERTING | COPYING; SNAPSHOTTING; -> DONE.
+   * CONVERTING (make_device_exclusive) -> MAPPING (mutex) -> CONVERTING | COPYING; SNAPSHOTTING; -> DONE, through
+   * RETURNING (an UnlockFence in flight) when FolioUnlockPuts went out since the CPU node last answered.
    */
-  enum State { WAITING_MUTEX, COPYING, FAULTING, CONVERTING, MAPPING, SNAPSHOTTING, MIGRATING, DONE }
+  enum State { WAITING_MUTEX, COPYING, FAULTING, CONVERTING, MAPPING, SNAPSHOTTING, MIGRATING, RETURNING, DONE }
 
   /** dmirror_fault() works in chunks of ARRAY_SIZE(pfns) = 64 pages. */
   static final int DMIRROR_CHUNK_PAGES = 64;
@@ -46,6 +47,8 @@ final class DmirrorIoctl implements DriverMutex.Holder {
   private long faults;
   private long cpages;
   private int outstanding;
+  /** A FolioUnlockPut went out and no answer of the CPU node to a later message of this ioctl came back yet. */
+  private boolean unlocksUnfenced;
 
   /** Model time at which the command arrived (the ioctl's entry). */
   private final long arrivedAtMicros;
@@ -157,6 +160,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
         continue;
       }
       drivers.issueHostAccess(binding.mmId, va, e.pfn(), 0, access, value, old -> {
+        unlocksUnfenced = false; // answered behind the earlier unlocks (same lane, FIFO)
         if (!writing()) data[i] = old;
         cpages++;
         if (--outstanding == 0) done.run();
@@ -242,6 +246,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
 
           @Override
           public void replied(HmmProtocol.MakeDeviceExclusiveReply reply) {
+            unlocksUnfenced = false; // answered behind the earlier unlocks (same lane, FIFO)
             folio[0] = reply.reqId();
             folio[1] = reply.pfn();
             state = State.MAPPING;
@@ -249,7 +254,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
 
           @Override
           public void retrying(HmmProtocol.MakeDeviceExclusiveReply reply) {
-            ctx.toCpu(new HmmProtocol.FolioUnlockPut(reply.reqId(), drivers.ids.deviceId(), reply.pfn()));
+            unlockPut(reply.reqId(), reply.pfn());
           }
 
           @Override
@@ -260,11 +265,12 @@ final class DmirrorIoctl implements DriverMutex.Holder {
 
           @Override
           public void ended(IntervalReadLoop.End how, Errno errno) {
+            if (how == IntervalReadLoop.End.CALL_FAILED) unlocksUnfenced = false; // its reply came behind them
             if (how != IntervalReadLoop.End.UPDATED) {
               reply(errno);
               return;
             }
-            ctx.toCpu(new HmmProtocol.FolioUnlockPut(folio[0], drivers.ids.deviceId(), folio[1]));
+            unlockPut(folio[0], folio[1]);
             convert(va + Page.SIZE);
           }
         }).start();
@@ -292,6 +298,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
     state = State.CONVERTING;
     drivers.replies.makeDeviceExclusiveRange(drivers.ids.newReqId(), binding.mmId, from, binding.owner,
         Collections.unmodifiableList(pageReqIds), reply -> {
+          unlocksUnfenced = false; // answered behind the earlier unlocks (same lane, FIFO)
           if (reply.pfns() == null || reply.pfns().size() != n) {
             throw new IllegalStateException("make_device_exclusive_range answers pages[] of " + n + " pages, got "
                 + (reply.pfns() == null ? "none" : reply.pfns().size()));
@@ -312,7 +319,7 @@ final class DmirrorIoctl implements DriverMutex.Holder {
             binding.mutex.unlock(this);
             for (int i = 0; i < n; i++) { // "for (i = 0; i < ret; i++) if (pages[i]) { unlock_page; put_page }"
               long pfn = reply.pfns().get(i);
-              if (pfn != 0) ctx.toCpu(new HmmProtocol.FolioUnlockPut(pageReqIds.get(i), drivers.ids.deviceId(), pfn));
+              if (pfn != 0) unlockPut(pageReqIds.get(i), pfn);
             }
             if (mapped < n) reply(Errno.EBUSY);
             else convertChunkV2021(next);
@@ -444,10 +451,32 @@ final class DmirrorIoctl implements DriverMutex.Holder {
 
   /** The CPU node is gone: the ioctl fails with {@code errno} unless it already returned. */
   void abort(Errno errno) {
-    if (state != State.DONE) reply(errno);
+    if (state != State.DONE) replyNow(errno);
   }
 
+  /** folio_unlock() + folio_put() of a page make_device_exclusive(_range) returned locked and referenced. */
+  private void unlockPut(long reqId, long pfn) {
+    unlocksUnfenced = true;
+    ctx.toCpu(new HmmProtocol.FolioUnlockPut(reqId, drivers.ids.deviceId(), pfn));
+  }
+
+  /**
+   * The ioctl returns. dmirror_exclusive() runs in the caller's thread, so its unlocks took effect before the return:
+   * when FolioUnlockPuts went out unanswered, the reply waits for an UnlockFence behind them (emulator-only).
+   */
   private void reply(Errno errno) {
+    if (unlocksUnfenced) {
+      unlocksUnfenced = false;
+      state = State.RETURNING;
+      drivers.replies.unlockFence(() -> {
+        if (state == State.RETURNING) replyNow(errno); // else aborted meanwhile
+      });
+      return;
+    }
+    replyNow(errno);
+  }
+
+  private void replyNow(Errno errno) {
     state = State.DONE;
     if (errno != Errno.OK) {
       ctx.reply(new HmmProtocol.DmirrorReply(cmd.reqId(), errno, 0, 0, List.of(), ctx.nowMicros() - arrivedAtMicros));

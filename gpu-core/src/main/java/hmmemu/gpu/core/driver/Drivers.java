@@ -116,6 +116,9 @@ public final class Drivers {
 
   public void onMigrateVmaReply(HmmProtocol.MigrateVmaReply msg) { replies.onMigrateVmaReply(msg); }
 
+  /** Emulator-only: the CPU node handled this device's worker messages sent before an UnlockFence. */
+  public void onUnlockFenceReply(HmmProtocol.UnlockFenceReply msg) { replies.onUnlockFenceReply(msg); }
+
   /** pgmap->ops->migrate_to_ram() on a page of this device: dmirror_devmem_fault(). */
   public void onMigrateToRam(HmmProtocol.MigrateToRam msg) {
     Binding binding = bindings.get(msg.mmId());

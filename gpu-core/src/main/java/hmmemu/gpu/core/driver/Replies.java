@@ -21,6 +21,7 @@ final class Replies {
   private final Map<Long, Consumer<HmmProtocol.MakeDeviceExclusiveRangeReply>> exclusiveRange = new HashMap<>();
   private final Map<Long, Consumer<HmmProtocol.HmmRangeFaultReply>> rangeFault = new HashMap<>();
   private final Map<Long, Consumer<HmmProtocol.MigrateVmaReply>> migrate = new HashMap<>();
+  private final Map<Long, Runnable> fences = new HashMap<>();
 
   Replies(DeviceIds ids, StepContext ctx) {
     this.ids = ids;
@@ -47,6 +48,21 @@ final class Replies {
     if (continuation != null) continuation.accept(msg); // else late or duplicate reply
   }
 
+  void onUnlockFenceReply(HmmProtocol.UnlockFenceReply msg) {
+    Runnable continuation = fences.remove(msg.reqId());
+    if (continuation != null) continuation.run(); // else late or duplicate reply
+  }
+
+  /**
+   * Emulator-only host mechanism: models that the caller's thread finished its unlocks before the ioctl returns. An
+   * UnlockFence on the worker's lane, FIFO behind its FolioUnlockPuts; {@code then} runs when it comes back.
+   */
+  void unlockFence(Runnable then) {
+    long reqId = ids.newReqId();
+    fences.put(reqId, then);
+    ctx.toCpu(new HmmProtocol.UnlockFence(reqId, ids.deviceId()));
+  }
+
   /** migrate_vma_setup/pages/finalize request reqId was sent; its reply goes to {@code onReply}. */
   void expectMigrate(long reqId, Consumer<HmmProtocol.MigrateVmaReply> onReply) { migrate.put(reqId, onReply); }
 
@@ -56,6 +72,7 @@ final class Replies {
     exclusiveRange.clear();
     rangeFault.clear();
     migrate.clear();
+    fences.clear();
   }
 
   /** make_device_exclusive(mm, va, owner) under the mmap read lock; its reply carries the pfn of the locked folio. */
