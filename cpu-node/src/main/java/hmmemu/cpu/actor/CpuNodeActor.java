@@ -15,6 +15,8 @@ import hmmemu.protocol.msg.Msgs;
 import hmmemu.protocol.wire.pb.Envelope;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -28,6 +30,9 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The CPU node's actor: a thin shell around {@link CpuMm} (the mm, page tables, folios and notifier
@@ -50,10 +55,20 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   private enum LeaseTick { INSTANCE }
 
   /** A user thread's think time is over (CpuMm.nextThreadWake): step the core so it issues its next access. */
-  private enum ThreadWake { INSTANCE }
+  private enum ThreadWake implements org.apache.pekko.actor.NoSerializationVerificationNeeded { INSTANCE }
 
-  /** A wake-up closer than this (real time) is polled through the mailbox: the scheduler's timers tick coarser. */
-  private static final long POLL_BELOW_NANOS = 2_000_000;
+  /**
+   * A wake-up closer than this (real time) is polled through the mailbox; a later one is armed on
+   * {@link #WAKE_TIMER}, whose precision (a parked thread's wake-up, ~0.1 ms) is about this.
+   */
+  private static final long POLL_BELOW_NANOS = 200_000;
+
+  /**
+   * Emulator-only host mechanism: the one-shot timer of the CPU threads' wake-ups (one daemon thread per JVM,
+   * shared by its CPU node actors). Not a Pekko timer: Pekko's scheduler fires on its 10 ms ticks
+   * (pekko.scheduler.tick-duration), so a think ended 10-20 ms of real time late (ThreadWakeLatenessTest).
+   */
+  private static final ScheduledThreadPoolExecutor WAKE_TIMER = wakeTimer();
 
   /** Config key of the lease on a dead driver's folio lock (model time); reference.conf documents it. */
   public static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
@@ -70,6 +85,8 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   private final double nanosPerModelMicro;
   /** The model time the thread wake-up is armed for (Long.MAX_VALUE: none armed). */
   private long wakeArmedAt = Long.MAX_VALUE;
+  /** The wake-up armed on {@link #WAKE_TIMER}, or null. */
+  private ScheduledFuture<?> wakePending;
 
   public static Behavior<Object> create(ModelSwitches switches, ModelClock clock, Link link) {
     return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> new CpuNodeActor(ctx, timers, switches, clock, link)));
@@ -112,6 +129,8 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
         .onMessage(WrappedReachability.class, this::onReachability)
         .onMessage(LeaseTick.class, t -> onLeaseTick())
         .onMessage(ThreadWake.class, t -> onThreadWake())
+        .onSignal(PostStop.class, s -> { cancelWake(); return this; })
+        .onSignal(PreRestart.class, s -> { cancelWake(); return this; })
         .build();
   }
 
@@ -181,16 +200,36 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     if (due == Long.MAX_VALUE || due >= wakeArmedAt) return;
     wakeArmedAt = due;
     long delayNanos = (long) (Math.max(0, due - clock.nowMicros()) * nanosPerModelMicro);
+    cancelWake();
+    ActorRef<Object> self = getContext().getSelf();
     if (delayNanos < POLL_BELOW_NANOS) {
-      timers.cancel(ThreadWake.INSTANCE);
-      getContext().getSelf().tell(ThreadWake.INSTANCE);
+      self.tell(ThreadWake.INSTANCE);
     } else {
-      timers.startSingleTimer(ThreadWake.INSTANCE, ThreadWake.INSTANCE, Duration.ofNanos(delayNanos));
+      wakePending = WAKE_TIMER.schedule(() -> self.tell(ThreadWake.INSTANCE), delayNanos, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** Cancels the armed wake-up; one already told is harmless (onThreadWake re-checks the core's next wake). */
+  private void cancelWake() {
+    if (wakePending != null) {
+      wakePending.cancel(false);
+      wakePending = null;
+    }
+  }
+
+  private static ScheduledThreadPoolExecutor wakeTimer() {
+    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "hmm-emu-cpu-thread-wake");
+      t.setDaemon(true);
+      return t;
+    });
+    e.setRemoveOnCancelPolicy(true);
+    return e;
   }
 
   private Behavior<Object> onThreadWake() {
     wakeArmedAt = Long.MAX_VALUE;
+    wakePending = null;
     long now = clock.nowMicros();
     if (core.nextThreadWake() <= now) carryOut(core.tick(now), now);
     scheduleThreadWake(); // the next sleeper, or this one again when the wake-up came early (polled)
