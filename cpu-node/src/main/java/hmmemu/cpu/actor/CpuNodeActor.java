@@ -214,6 +214,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     }
   }
 
+  /** Emulator-only host mechanism: the daemon timer thread of {@link #WAKE_TIMER} (cancelled wake-ups are removed). */
   private static ScheduledThreadPoolExecutor wakeTimer() {
     ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "hmm-emu-cpu-thread-wake");
