@@ -15,19 +15,22 @@ import hmmemu.protocol.msg.Msgs;
 import hmmemu.protocol.wire.pb.Envelope;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
-import java.time.Duration;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The CPU node's actor: a thin shell around {@link CpuMm} (the mm, page tables, folios and notifier
@@ -35,8 +38,9 @@ import java.util.TreeSet;
  *
  * <p>Node loss is Pekko Cluster's: the actor subscribes to membership and reachability events; when a member
  * hosting GPU devices is downed (by the Split Brain Resolver after the failure detector marked it unreachable)
- * or removed, the core is told those GPU nodes are gone ({@link CpuMm#nodeGone}), and a timer lets model time
- * pass for the folio-lock leases of their dead drivers ({@link CpuMm#tick}).
+ * or removed, the core is told those GPU nodes are gone ({@link CpuMm#nodeGone}), and the wake-up timer steps the
+ * core ({@link CpuMm#tick}) when a folio-lock lease of their dead drivers runs out, as when a thinking user thread
+ * is due.
  */
 public final class CpuNodeActor extends AbstractBehavior<Object> {
   public static final int NODE_INDEX = 0;
@@ -47,38 +51,47 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
 
   private record WrappedReachability(ClusterEvent.ReachabilityEvent event) {}
 
-  private enum LeaseTick { INSTANCE }
+  /**
+   * A user thread's think time is over (CpuMm.nextThreadWake) or a dead driver's folio-lock lease ran out
+   * (CpuMm.nextLeaseDeadline): step the core (CpuMm.tick).
+   */
+  private enum ThreadWake implements org.apache.pekko.actor.NoSerializationVerificationNeeded { INSTANCE }
 
-  /** A user thread's think time is over (CpuMm.nextThreadWake): step the core so it issues its next access. */
-  private enum ThreadWake { INSTANCE }
+  /**
+   * A wake-up closer than this (real time) is polled through the mailbox; a later one is armed on
+   * {@link #WAKE_TIMER}, whose precision (a parked thread's wake-up, ~0.1 ms) is about this.
+   */
+  private static final long POLL_BELOW_NANOS = 200_000;
 
-  /** A wake-up closer than this (real time) is polled through the mailbox: the scheduler's timers tick coarser. */
-  private static final long POLL_BELOW_NANOS = 2_000_000;
+  /**
+   * Emulator-only host mechanism: the one-shot timer of the CPU threads' wake-ups (one daemon thread per JVM,
+   * shared by its CPU node actors). Not a Pekko timer: Pekko's scheduler fires on its 10 ms ticks
+   * (pekko.scheduler.tick-duration), so a think ended 10-20 ms of real time late (ThreadWakeLatenessTest).
+   */
+  private static final ScheduledThreadPoolExecutor WAKE_TIMER = wakeTimer();
 
   /** Config key of the lease on a dead driver's folio lock (model time); reference.conf documents it. */
   public static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
-  /** How often (real time) the lease timer steps the core while leases run. */
-  private static final Duration LEASE_TICK = Duration.ofMillis(20);
 
   private final CpuMm core;
   private final NodeShell shell;
   private final ModelClock clock;
   private final Routing routing = new Routing();
 
-  private final TimerScheduler<Object> timers;
   /** Real nanoseconds per model microsecond (hmm-emu.time-scale * 1000), to turn a model wake-up into a delay. */
   private final double nanosPerModelMicro;
   /** The model time the thread wake-up is armed for (Long.MAX_VALUE: none armed). */
   private long wakeArmedAt = Long.MAX_VALUE;
+  /** The wake-up armed on {@link #WAKE_TIMER}, or null. */
+  private ScheduledFuture<?> wakePending;
 
   public static Behavior<Object> create(ModelSwitches switches, ModelClock clock, Link link) {
-    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> new CpuNodeActor(ctx, timers, switches, clock, link)));
+    return Behaviors.setup(ctx -> new CpuNodeActor(ctx, switches, clock, link));
   }
 
-  private CpuNodeActor(ActorContext<Object> ctx, TimerScheduler<Object> timers, ModelSwitches switches,
+  private CpuNodeActor(ActorContext<Object> ctx, ModelSwitches switches,
       ModelClock clock, Link link) {
     super(ctx);
-    this.timers = timers;
     this.core = new CpuMm(switches, leaseMicros(ctx));
     this.clock = clock;
     var config = ctx.getSystem().settings().config();
@@ -110,8 +123,9 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
         .onMessage(WrappedListing.class, this::onCheckerListing)
         .onMessage(WrappedMember.class, this::onMemberEvent)
         .onMessage(WrappedReachability.class, this::onReachability)
-        .onMessage(LeaseTick.class, t -> onLeaseTick())
         .onMessage(ThreadWake.class, t -> onThreadWake())
+        .onSignal(PostStop.class, s -> { cancelWake(); return this; })
+        .onSignal(PreRestart.class, s -> { cancelWake(); return this; })
         .build();
   }
 
@@ -151,7 +165,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       carryOut(core.nodeGone(node, reason + " " + m.address(), now), now);
       shell.linkDown(m.address());
     }
-    scheduleLeaseTicks();
+    scheduleWake();
     return this;
   }
 
@@ -169,45 +183,61 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     return nodes;
   }
 
-  private void scheduleLeaseTicks() {
-    if (core.leasesPending() > 0 && !timers.isTimerActive(LeaseTick.INSTANCE)) {
-      timers.startTimerWithFixedDelay(LeaseTick.INSTANCE, LeaseTick.INSTANCE, LEASE_TICK);
-    }
+  /** The model time of the core's next timed step: a thinking thread's wake-up or a lease running out. */
+  private long nextDue() {
+    return Math.min(core.nextThreadWake(), core.nextLeaseDeadline());
   }
 
-  /** Arms the wake-up of the next thinking user thread (the core's CpuThreads), unless one as early is armed. */
-  private void scheduleThreadWake() {
-    long due = core.nextThreadWake();
+  /**
+   * Arms the wake-up at the core's next timed step (a thinking user thread of CpuThreads, a dead driver's folio-lock
+   * lease), unless one as early is armed.
+   */
+  private void scheduleWake() {
+    long due = nextDue();
     if (due == Long.MAX_VALUE || due >= wakeArmedAt) return;
     wakeArmedAt = due;
     long delayNanos = (long) (Math.max(0, due - clock.nowMicros()) * nanosPerModelMicro);
+    cancelWake();
+    ActorRef<Object> self = getContext().getSelf();
     if (delayNanos < POLL_BELOW_NANOS) {
-      timers.cancel(ThreadWake.INSTANCE);
-      getContext().getSelf().tell(ThreadWake.INSTANCE);
+      self.tell(ThreadWake.INSTANCE);
     } else {
-      timers.startSingleTimer(ThreadWake.INSTANCE, ThreadWake.INSTANCE, Duration.ofNanos(delayNanos));
+      wakePending = WAKE_TIMER.schedule(() -> self.tell(ThreadWake.INSTANCE), delayNanos, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** Cancels the armed wake-up; one already told is harmless (onThreadWake re-checks the core's next wake). */
+  private void cancelWake() {
+    if (wakePending != null) {
+      wakePending.cancel(false);
+      wakePending = null;
+    }
+  }
+
+  /** Emulator-only host mechanism: the daemon timer thread of {@link #WAKE_TIMER} (cancelled wake-ups are removed). */
+  private static ScheduledThreadPoolExecutor wakeTimer() {
+    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "hmm-emu-cpu-thread-wake");
+      t.setDaemon(true);
+      return t;
+    });
+    e.setRemoveOnCancelPolicy(true);
+    return e;
   }
 
   private Behavior<Object> onThreadWake() {
     wakeArmedAt = Long.MAX_VALUE;
+    cancelWake(); // the one that fired, or one armed after this message was told (polled): re-armed below
     long now = clock.nowMicros();
-    if (core.nextThreadWake() <= now) carryOut(core.tick(now), now);
-    scheduleThreadWake(); // the next sleeper, or this one again when the wake-up came early (polled)
-    scheduleLeaseTicks();
-    return this;
-  }
-
-  private Behavior<Object> onLeaseTick() {
-    long before = core.leasesExpired();
-    long now = clock.nowMicros();
-    carryOut(core.tick(now), now);
-    if (core.leasesExpired() > before) {
-      getContext().getLog().warn("{} folio-lock lease(s) of dead drivers expired: locks released (fault events)",
-          core.leasesExpired() - before);
+    if (nextDue() <= now) {
+      long before = core.leasesExpired();
+      carryOut(core.tick(now), now);
+      if (core.leasesExpired() > before) {
+        getContext().getLog().warn("{} folio-lock lease(s) of dead drivers expired: locks released (fault events)",
+            core.leasesExpired() - before);
+      }
     }
-    if (core.leasesPending() == 0) timers.cancel(LeaseTick.INSTANCE);
-    scheduleThreadWake();
+    scheduleWake(); // the next sleeper or lease, or this one again when the wake-up came early (polled)
     return this;
   }
 
@@ -240,8 +270,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
           msg.getClass().getSimpleName(), fromDevice, core.droppedFromGoneNodes());
     }
     carryOut(ready, now);
-    scheduleLeaseTicks();
-    scheduleThreadWake();
+    scheduleWake();
   }
 
   /** Sends what the core's Ready (of a step taken at model time {@code now}) says, each message where the core said. */
