@@ -81,14 +81,17 @@ class ScenarioCasesTest {
     Config base = ConfigFactory.load("application-test");
     List<CompletableFuture<List<SimScenarioRunner.Result>>> sims = new ArrayList<>();
     for (Path f : files) sims.add(CompletableFuture.supplyAsync(() -> simRuns(f, base), SIM));
-    java.util.Map<Path, CompletableFuture<CaseResult>> waiting = waitingLane();
+    java.util.Map<Path, Lane> waiting = waitingLane(CompletableFuture.allOf(sims.toArray(CompletableFuture[]::new)));
     List<Path> inTurn = files.stream().filter(f -> !waiting.containsKey(f)).collect(Collectors.toList());
     Ahead ahead = new Ahead(inTurn);
     return java.util.stream.IntStream.range(0, files.size()).mapToObj(i -> {
       Path f = files.get(i);
-      CompletableFuture<CaseResult> w = waiting.get(f);
+      Lane w = waiting.get(f);
       return DynamicTest.dynamicTest(f.getFileName().toString(), w != null
-          ? () -> check(f, joinResult(w), sims.get(i))
+          ? () -> {
+            w.claim();
+            check(f, joinResult(w.result), sims.get(i));
+          }
           : () -> runCase(f, sims.get(i), ahead, inTurn.indexOf(f)));
     });
   }
@@ -132,29 +135,47 @@ class ScenarioCasesTest {
   /**
    * The waiting lane (CI time, issue 12): the files that {@link #waitsOnWallTime wait on wall time} (of both
    * directories, in the order their tests come: the case files, then the fault files) run one after another on their
-   * own thread, {@link #WAITER}, from the first test factory on, while the other files run in turn; each such file's test joins its own run and makes the same checks
-   * as every other file's. Each is the cluster {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would
-   * make (fresh ActorSystems on new ports, its own checker, link and model clock), so two files' runs share nothing;
-   * what differs is only that another file's cluster runs on the same cores meanwhile (as a neighbour's start and
-   * close already did, {@link Ahead}). The waiting files use little CPU, so their neighbour is barely slowed.
+   * own thread, {@link #WAITER}, while the other files run in turn. The lane starts once the first factory's
+   * simulator runs ended ({@code after}), so that it does not add a third busy thread to the class's first seconds;
+   * a file's test that comes before the lane took the file runs it itself ({@link Lane#claim}). Either way each
+   * such file's test makes the same checks as every other file's on the cluster
+   * {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would make (fresh ActorSystems on new ports, its own
+   * checker, link and model clock), so two files' runs share nothing; what differs is only that another file's
+   * cluster runs on the same cores meanwhile (as a neighbour's start and close already did, {@link Ahead}).
    */
-  private static synchronized java.util.Map<Path, CompletableFuture<CaseResult>> waitingLane() throws IOException {
+  private static synchronized java.util.Map<Path, Lane> waitingLane(CompletableFuture<?> after) throws IOException {
     if (waiting == null) {
-      java.util.Map<Path, CompletableFuture<CaseResult>> lane = new java.util.LinkedHashMap<>();
+      java.util.Map<Path, Lane> lane = new java.util.LinkedHashMap<>();
       for (Path dir : List.of(CASES, FAULTS)) {
-        for (Path f : list(dir)) {
-          if (waitsOnWallTime(f)) {
-            lane.put(f, CompletableFuture.supplyAsync(() -> ScenarioRunner.run(prepare(f), CLOSER), WAITER));
-          }
-        }
+        for (Path f : list(dir)) if (waitsOnWallTime(f)) lane.put(f, new Lane(f));
       }
       waiting = lane;
+      after.handle((x, e) -> null).thenRunAsync(() -> lane.values().forEach(Lane::claim), WAITER);
     }
     return waiting;
   }
 
-  /** The waiting lane's runs by file, started by the first test factory. */
-  private static java.util.Map<Path, CompletableFuture<CaseResult>> waiting;
+  /** One waiting-lane file's run: made once, by whichever of the lane and the file's test claims it first. */
+  private static final class Lane {
+    private final Path file;
+    private final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+    final CompletableFuture<CaseResult> result = new CompletableFuture<>();
+
+    Lane(Path file) { this.file = file; }
+
+    /** Runs the file on its own fresh cluster here, unless it was claimed before. */
+    void claim() {
+      if (!claimed.compareAndSet(false, true)) return;
+      try {
+        result.complete(ScenarioRunner.run(prepare(file), CLOSER));
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }
+  }
+
+  /** The waiting lane's runs by file, made by the first test factory. */
+  private static java.util.Map<Path, Lane> waiting;
 
   /** One thread that runs the waiting lane's files one after another (a daemon; drained after the class). */
   static final java.util.concurrent.ExecutorService WAITER = daemon("scenario-cases-wait");
@@ -219,7 +240,7 @@ class ScenarioCasesTest {
   /** Every cluster is closed before the next test class starts (bounded: a system not closed by then is abandoned). */
   @org.junit.jupiter.api.AfterAll
   static void closeEveryCluster() throws InterruptedException {
-    WAITER.shutdown(); // every waiting-lane file's test joined its run; a run no test joined still ends, bounded
+    WAITER.shutdown(); // every waiting-lane file's test joined its run; a run no test took still ends, bounded
     assertTrue(WAITER.awaitTermination(300, java.util.concurrent.TimeUnit.SECONDS),
         "the waiting lane's runs did not end within 300 s");
     for (CompletableFuture<ScenarioRunner.Prepared> f : UNUSED) {
