@@ -29,8 +29,8 @@ import org.junit.jupiter.api.TestFactory;
  * link fault kind, docs/FAULTS.md) runs as one dynamic test on a fresh
  * embedded cluster of ActorTestKit-made systems with serialize-messages on (started while the file before it runs,
  * closed while the file after it runs: {@link Ahead}); the files whose run waits on wall time by design (a node
- * crash, an expected deadlock) run on a second lane beside the others ({@link #waitingLane}). Each expectation states the kernel's
- * outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
+ * crash, an expected deadlock) run on a second lane beside the others ({@link #waitingLane}). Each expectation
+ * states the kernel's outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
  * (a stuck step is reported as a deadlock, never a hang) and uses no sleeps. {@code -Dhmm.scenario=c05} runs only
  * the files whose name contains that text.
  *
