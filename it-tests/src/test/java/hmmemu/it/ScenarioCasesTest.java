@@ -28,8 +28,9 @@ import org.junit.jupiter.api.TestFactory;
  * Every scenario file of scenarios/cases (docs/SCENARIOS.md C01-C20 and variants) and of scenarios/faults (one per
  * link fault kind, docs/FAULTS.md) runs as one dynamic test on a fresh
  * embedded cluster of ActorTestKit-made systems with serialize-messages on (started while the file before it runs,
- * closed while the file after it runs: {@link Ahead}). Each expectation states the kernel's
- * outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
+ * closed while the file after it runs: {@link Ahead}); the files whose run waits on wall time by design (a node
+ * crash, an expected deadlock) run on a second lane beside the others ({@link #waitingLane}). Each expectation
+ * states the kernel's outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
  * (a stuck step is reported as a deadlock, never a hang) and uses no sleeps. {@code -Dhmm.scenario=c05} runs only
  * the files whose name contains that text.
  *
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.TestFactory;
  * with seeds 1, 2 and 3 (they were SimClusterAgreementTest's files). The scenario module's SimScenariosTest holds
  * every file to its expectations in the simulator with more seeds.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ScenarioCasesTest {
   /** Where the case files live, relative to the it-tests module (Maven runs tests there). */
   static final Path CASES = Path.of("..", "scenarios", "cases");
@@ -60,16 +62,42 @@ class ScenarioCasesTest {
   static final long[] MORE = {1, 2, 3};
 
   @TestFactory
+  @org.junit.jupiter.api.Order(1) // the case files first, the fault files after: the waiting lane's order
   Stream<DynamicTest> everyCaseFileHoldsOnTheClusterAndTheSimulatorAgrees() throws IOException {
     return filesIn(CASES);
   }
 
   @TestFactory
+  @org.junit.jupiter.api.Order(2)
   Stream<DynamicTest> everyFaultFileHoldsOnTheClusterAndTheSimulatorAgrees() throws IOException {
     return filesIn(FAULTS);
   }
 
   private static Stream<DynamicTest> filesIn(Path dir) throws IOException {
+    List<Path> files = list(dir);
+    // The simulator's runs of every file start now, one after another on one thread beside the cluster's runs
+    // (which mostly wait on wall time); each file's test joins its own. They share nothing with the cluster's run,
+    // not even the parsed file.
+    Config base = ConfigFactory.load("application-test");
+    List<CompletableFuture<List<SimScenarioRunner.Result>>> sims = new ArrayList<>();
+    for (Path f : files) sims.add(CompletableFuture.supplyAsync(() -> simRuns(f, base), SIM));
+    java.util.Map<Path, Lane> waiting = waitingLane(CompletableFuture.allOf(sims.toArray(CompletableFuture[]::new)));
+    List<Path> inTurn = files.stream().filter(f -> !waiting.containsKey(f)).collect(Collectors.toList());
+    Ahead ahead = new Ahead(inTurn);
+    return java.util.stream.IntStream.range(0, files.size()).mapToObj(i -> {
+      Path f = files.get(i);
+      Lane w = waiting.get(f);
+      return DynamicTest.dynamicTest(f.getFileName().toString(), w != null
+          ? () -> {
+            w.claim();
+            check(f, joinResult(w.result), sims.get(i));
+          }
+          : () -> runCase(f, sims.get(i), ahead, inTurn.indexOf(f)));
+    });
+  }
+
+  /** The {@code *.conf} files of {@code dir} whose name contains {@code -Dhmm.scenario}, sorted. */
+  private static List<Path> list(Path dir) throws IOException {
     assertTrue(Files.isDirectory(dir), "no scenario directory at " + dir.toAbsolutePath());
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
@@ -79,15 +107,86 @@ class ScenarioCasesTest {
     }
     assertTrue(!files.isEmpty() || !System.getProperty("hmm.scenario", "").isEmpty(),
         "no *.conf scenario in " + dir.toAbsolutePath());
-    // The simulator's runs of every file start now, one after another on one thread beside the cluster's runs
-    // (which mostly wait on wall time); each file's test joins its own. They share nothing with the cluster's run,
-    // not even the parsed file.
-    Config base = ConfigFactory.load("application-test");
-    List<CompletableFuture<List<SimScenarioRunner.Result>>> sims = new ArrayList<>();
-    for (Path f : files) sims.add(CompletableFuture.supplyAsync(() -> simRuns(f, base), SIM));
-    Ahead ahead = new Ahead(files);
-    return java.util.stream.IntStream.range(0, files.size()).mapToObj(i -> DynamicTest.dynamicTest(
-        files.get(i).getFileName().toString(), () -> runCase(files.get(i), sims.get(i), ahead, i)));
+    return files;
+  }
+
+  /**
+   * A file whose cluster run mostly waits on wall time by design: it crashes a GPU node (failure detection, the
+   * Split Brain Resolver's downing, the folio-lock lease: seconds of wall time) or one of its steps expects a
+   * deadlock (that step's whole bounded wait, 2-3 s, runs out). A file that does not parse is not one (its own test
+   * reports the parse error, as before).
+   */
+  static boolean waitsOnWallTime(Path file) {
+    Scenario s;
+    try {
+      s = ScenarioParser.parse(file);
+    } catch (RuntimeException e) {
+      return false;
+    }
+    if (s.crashes()) return true;
+    for (Scenario.Step step : s.steps()) {
+      for (hmmemu.cluster.scenario.Expectation e : step.expect()) {
+        if (e instanceof hmmemu.cluster.scenario.Expectation.Deadlock d && d.expected()) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The waiting lane (CI time, issue 12): the files that {@link #waitsOnWallTime wait on wall time} (of both
+   * directories, in the order their tests come: the case files, then the fault files) run one after another on their
+   * own thread, {@link #WAITER}, while the other files run in turn. The lane starts once the first factory's
+   * simulator runs ended ({@code after}), so that it does not add a third busy thread to the class's first seconds;
+   * a file's test that comes before the lane took the file runs it itself ({@link Lane#claim}). Either way each
+   * such file's test makes the same checks as every other file's on the cluster
+   * {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would make (fresh ActorSystems on new ports, its own
+   * checker, link and model clock), so two files' runs share nothing; what differs is only that another file's
+   * cluster runs on the same cores meanwhile (as a neighbour's start and close already did, {@link Ahead}).
+   */
+  private static synchronized java.util.Map<Path, Lane> waitingLane(CompletableFuture<?> after) throws IOException {
+    if (waiting == null) {
+      java.util.Map<Path, Lane> lane = new java.util.LinkedHashMap<>();
+      for (Path dir : List.of(CASES, FAULTS)) {
+        for (Path f : list(dir)) if (waitsOnWallTime(f)) lane.put(f, new Lane(f));
+      }
+      waiting = lane;
+      after.handle((x, e) -> null).thenRunAsync(() -> lane.values().forEach(Lane::claim), WAITER);
+    }
+    return waiting;
+  }
+
+  /** One waiting-lane file's run: made once, by whichever of the lane and the file's test claims it first. */
+  private static final class Lane {
+    private final Path file;
+    private final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+    final CompletableFuture<CaseResult> result = new CompletableFuture<>();
+
+    Lane(Path file) { this.file = file; }
+
+    /** Runs the file on its own fresh cluster here, unless it was claimed before. */
+    void claim() {
+      if (!claimed.compareAndSet(false, true)) return;
+      try {
+        result.complete(ScenarioRunner.run(prepare(file), CLOSER));
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }
+  }
+
+  /** The waiting lane's runs by file, made by the first test factory. */
+  private static java.util.Map<Path, Lane> waiting;
+
+  /** One thread that runs the waiting lane's files one after another (a daemon; drained after the class). */
+  static final java.util.concurrent.ExecutorService WAITER = daemon("scenario-cases-wait");
+
+  /** A waiting-lane run's result, or what it threw, as if thrown here. */
+  private static CaseResult joinResult(CompletableFuture<CaseResult> f) throws Throwable {
+    try {
+      return f.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause();
+    }
   }
 
   /**
@@ -141,6 +240,9 @@ class ScenarioCasesTest {
   /** Every cluster is closed before the next test class starts (bounded: a system not closed by then is abandoned). */
   @org.junit.jupiter.api.AfterAll
   static void closeEveryCluster() throws InterruptedException {
+    WAITER.shutdown(); // every waiting-lane file's test joined its run; a run no test took still ends, bounded
+    assertTrue(WAITER.awaitTermination(300, java.util.concurrent.TimeUnit.SECONDS),
+        "the waiting lane's runs did not end within 300 s");
     for (CompletableFuture<ScenarioRunner.Prepared> f : UNUSED) {
       ScenarioRunner.Prepared p = f.join();
       CLOSER.execute(p::discard);
@@ -187,8 +289,12 @@ class ScenarioCasesTest {
 
   private static void runCase(Path file, CompletableFuture<List<SimScenarioRunner.Result>> sims, Ahead ahead, int i) {
     ScenarioRunner.Prepared prepared = ahead.take(i);
-    Scenario scenario = prepared.scenario();
-    CaseResult r = ScenarioRunner.run(prepared, CLOSER);
+    check(file, ScenarioRunner.run(prepared, CLOSER), sims);
+  }
+
+  /** The file's cluster run agrees with its simulator runs, and holds every expectation. */
+  private static void check(Path file, CaseResult r, CompletableFuture<List<SimScenarioRunner.Result>> sims) {
+    Scenario scenario = ScenarioParser.parse(file);
     agree(file, r, sims.join());
     assertTrue(r.ok(), () -> (scenario.caseId() == null ? "" : scenario.caseId() + " ") + scenario.name() + ": "
         + r.failures().size() + " failed expectation(s):\n  " + String.join("\n  ", r.failures()));

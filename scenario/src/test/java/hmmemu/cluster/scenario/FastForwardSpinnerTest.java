@@ -61,40 +61,78 @@ class FastForwardSpinnerTest {
     }
   }
 
+  /**
+   * The (file, seed) pairs are independent (each run builds its own simulated world from the file and the seed, as in
+   * SimScenariosTest), so they run on {@link #THREADS} threads ({@code -Dhmm.ffSpin.threads=N}; by default one per
+   * core, at most 2), each pair's plain and fast-forwarded runs and their comparison in one task. Every pair's
+   * failure is collected and reported together; the printed lines keep the file and seed order.
+   */
+  static final int THREADS = Math.max(1, Integer.getInteger("hmm.ffSpin.threads",
+      Math.min(2, Runtime.getRuntime().availableProcessors())));
+
   @Test
-  void spinnersFastForwardedAsSimulated() {
-    List<String> lines = new ArrayList<>();
-    for (String f : FILES) {
-      Path file = SimScenariosTest.CASES.resolve(f);
-      Scenario scenario = ScenarioParser.parse(file);
-      assertTrue(scenario.profiles().size() <= 1, f + ": one kernel profile");
-      for (long seed = 1; seed <= SEEDS; seed++) {
-        String what = f + " seed " + seed;
-        Run plain = run(scenario, seed, false), ff = run(scenario, seed, true);
-        FastForward j = ff.sim().fastForwardOrNull();
-        assertFalse(j.jumps().isEmpty(), what + ": the spin was jumped (refusals: " + j.refusals() + ")");
-        // looked at soon: within 10 ms of model time (~1,000 failed rounds), not after the checker's rings of 4,096
-        // filled (45 ms) as before the rings were refilled by the jump (NotifierShadow#refillEnded)
-        assertTrue(j.jumps().get(0).atNanos() < 10_000_000, what + ": the first jump at " + j.jumps().get(0)
-            + " (refusals: " + j.refusals() + ", too close: " + j.tooClose + ")");
-        assertTrue(plain.failures().isEmpty(), what + ": the unskipped run holds the file's expectations: " + plain.failures());
-        assertEquals(plain.failures(), ff.failures(), what + ": the verdict and its failures");
-        assertEquals(plain.sim().traceEvents(), ff.sim().traceEvents(), what + ": trace events");
-        assertEquals(plain.sim().fired(), ff.sim().fired(), what + ": agenda events");
-        assertEquals(plain.sim().nowNanos(), ff.sim().nowNanos(), what + ": model time");
-        assertEquals(plain.sim().checker().eventCounts(), ff.sim().checker().eventCounts(), what + ": events per kind");
-        for (int d = 0; d < 64; d++) {
-          assertEquals(plain.host().observer().callbacks(d, null), ff.host().observer().callbacks(d, null),
-              what + ": device " + d + "'s invalidate callbacks");
-          assertEquals(plain.host().observer().rangeFaults(d, null), ff.host().observer().rangeFaults(d, null),
-              what + ": device " + d + "'s hmm_range_fault answers");
+  void spinnersFastForwardedAsSimulated() throws InterruptedException {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(THREADS, r -> {
+      Thread t = new Thread(r, "ff-spinner");
+      t.setDaemon(true);
+      return t;
+    });
+    List<String> whats = new ArrayList<>();
+    List<java.util.concurrent.Future<String>> pairs = new ArrayList<>();
+    try {
+      for (String f : FILES) {
+        Path file = SimScenariosTest.CASES.resolve(f);
+        Scenario scenario = ScenarioParser.parse(file);
+        assertTrue(scenario.profiles().size() <= 1, f + ": one kernel profile");
+        for (long seed = 1; seed <= SEEDS; seed++) {
+          long s = seed;
+          whats.add(f + " seed " + seed);
+          pairs.add(pool.submit(() -> pair(f, scenario, s)));
         }
-        Map<String, String> differ = FastForward.differences(plain.sim(), ff.sim());
-        assertTrue(differ.isEmpty(), what + ": final state leaves that differ: " + differ);
-        lines.add(String.format("%s: %d jumps, %d rounds skipped, %d events; %.2f s unskipped, %.2f s fast-forwarded",
-            what, j.jumps().size(), j.skippedRounds(), ff.sim().traceEvents(), plain.wallNanos() / 1e9, ff.wallNanos() / 1e9));
+      }
+    } finally {
+      pool.shutdown(); // the queued pairs still run; the threads end after the last
+    }
+    List<String> lines = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    for (int i = 0; i < pairs.size(); i++) {
+      try {
+        lines.add(pairs.get(i).get());
+      } catch (java.util.concurrent.ExecutionException e) {
+        failures.add(whats.get(i) + ": " + e.getCause());
+        lines.add(whats.get(i) + ": FAILED");
       }
     }
-    System.out.println("FastForwardSpinnerTest:\n  " + String.join("\n  ", lines));
+    System.out.println("FastForwardSpinnerTest (" + THREADS + " threads):\n  " + String.join("\n  ", lines));
+    assertTrue(failures.isEmpty(), failures.size() + " of " + pairs.size() + " (file, seed) pairs failed:\n  "
+        + String.join("\n  ", failures));
+  }
+
+  /** One (file, seed) pair: the unskipped and the fast-forwarded run, every check; its line for the output. */
+  private static String pair(String f, Scenario scenario, long seed) {
+    String what = f + " seed " + seed;
+    Run plain = run(scenario, seed, false), ff = run(scenario, seed, true);
+    FastForward j = ff.sim().fastForwardOrNull();
+    assertFalse(j.jumps().isEmpty(), what + ": the spin was jumped (refusals: " + j.refusals() + ")");
+    // looked at soon: within 10 ms of model time (~1,000 failed rounds), not after the checker's rings of 4,096
+    // filled (45 ms) as before the rings were refilled by the jump (NotifierShadow#refillEnded)
+    assertTrue(j.jumps().get(0).atNanos() < 10_000_000, what + ": the first jump at " + j.jumps().get(0)
+        + " (refusals: " + j.refusals() + ", too close: " + j.tooClose + ")");
+    assertTrue(plain.failures().isEmpty(), what + ": the unskipped run holds the file's expectations: " + plain.failures());
+    assertEquals(plain.failures(), ff.failures(), what + ": the verdict and its failures");
+    assertEquals(plain.sim().traceEvents(), ff.sim().traceEvents(), what + ": trace events");
+    assertEquals(plain.sim().fired(), ff.sim().fired(), what + ": agenda events");
+    assertEquals(plain.sim().nowNanos(), ff.sim().nowNanos(), what + ": model time");
+    assertEquals(plain.sim().checker().eventCounts(), ff.sim().checker().eventCounts(), what + ": events per kind");
+    for (int d = 0; d < 64; d++) {
+      assertEquals(plain.host().observer().callbacks(d, null), ff.host().observer().callbacks(d, null),
+          what + ": device " + d + "'s invalidate callbacks");
+      assertEquals(plain.host().observer().rangeFaults(d, null), ff.host().observer().rangeFaults(d, null),
+          what + ": device " + d + "'s hmm_range_fault answers");
+    }
+    Map<String, String> differ = FastForward.differences(plain.sim(), ff.sim());
+    assertTrue(differ.isEmpty(), what + ": final state leaves that differ: " + differ);
+    return String.format("%s: %d jumps, %d rounds skipped, %d events; %.2f s unskipped, %.2f s fast-forwarded",
+        what, j.jumps().size(), j.skippedRounds(), ff.sim().traceEvents(), plain.wallNanos() / 1e9, ff.wallNanos() / 1e9);
   }
 }
