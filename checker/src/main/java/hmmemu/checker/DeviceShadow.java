@@ -103,7 +103,9 @@ final class DeviceShadow {
     Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> byMm = tables.get(device);
     if (byMm == null || end <= start) return false;
     TreeMap<Long, Trace.DeviceEntryInstalled> table = byMm.get(mmId);
-    return table != null && !table.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).isEmpty();
+    if (table == null || table.isEmpty()) return false;
+    Long first = table.ceilingKey(Page.vpn(start)); // the subMap's first key, without a view
+    return first != null && first <= Page.vpn(end - 1);
   }
 
   /** Union of the permission bits the device holds on pfn over all pages (0: no access). */
@@ -117,7 +119,9 @@ final class DeviceShadow {
   void revoke(int device, int mmId, long start, long end, Predicate<PageKey> keep) {
     Map<Integer, TreeMap<Long, Set<Long>>> byMm = grantsByPage.get(device);
     TreeMap<Long, Set<Long>> pages = byMm == null ? null : byMm.get(mmId);
-    if (pages == null || end <= start) return;
+    if (pages == null || end <= start || pages.isEmpty()) return;
+    Long first = pages.ceilingKey(Page.vpn(start));
+    if (first == null || first > Page.vpn(end - 1)) return; // nothing in the range: no view to build
     Map<Long, Granted> byPfn = grants.get(device);
     Iterator<Map.Entry<Long, Set<Long>>> it =
         pages.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).entrySet().iterator();

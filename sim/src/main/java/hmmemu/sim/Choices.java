@@ -15,10 +15,10 @@ final class Choices implements Scheduler.Enabled {
   /** The event to fire next (not yet removed from {@code agenda}, which is not empty). */
   EventQueue.Event pick(Sim sim, EventQueue agenda, long untilNanos, Scheduler scheduler, boolean chooseAll) {
     count = 0;
-    if (!chooseAll && agenda.peek().link == null) return agenda.peek();
+    if (!chooseAll && !agenda.peek().isLink()) return agenda.peek();
     for (int i = 0, n = agenda.size(); i < n; i++) {
       EventQueue.Event e = agenda.get(i);
-      if (e.atNanos > untilNanos || (!chooseAll && e.link == null)) continue;
+      if (e.atNanos > untilNanos || (!chooseAll && !e.isLink())) continue;
       int j = -1;
       if (e.source > 0) { // a link lane: one source for all its arrivals
         for (int k = 0; k < count; k++) {
@@ -55,5 +55,5 @@ final class Choices implements Scheduler.Enabled {
   public long atNanos(int i) { return enabled[i].atNanos; }
 
   @Override
-  public Scheduler.LinkEvent link(int i) { return enabled[i].link; }
+  public Scheduler.LinkEvent link(int i) { return enabled[i].link(); }
 }

@@ -20,6 +20,12 @@ final class EventQueue {
     Scheduler.LinkEvent link;
 
     abstract void fire();
+
+    /** Whether the event is a link arrival ({@link #link} not null), without building its description. */
+    boolean isLink() { return link != null; }
+
+    /** A link arrival's description, or null (an event may build it only when asked: {@link #isLink} says if). */
+    Scheduler.LinkEvent link() { return link; }
   }
 
   /** The arrays' first length (they double when full): a scenario run's agenda holds tens of events, not thousands. */

@@ -231,16 +231,50 @@ public final class ModeledLinkStage implements LinkStage {
       if (ln.lastDue != Long.MIN_VALUE && ln.lastDue > due) due = ln.lastDue;
       ln.lastDue = due;
       ln.fifo.add(copy);
-      Runnable arrival = () -> {
-        inFlight--;
-        if (generation != x.generation) return;
-        Copy head = ln.fifo.poll();
-        if (head != null) arriveOrDrop(x, head, generation);
-      };
+      Arrival arrival = new Arrival(x, ln, generation, c.lane(), c.msg());
       // each lane's arrivals are one scheduler source: whichever of them fires takes the lane's head (FIFO)
-      host.at(due, arrival, laneKey(x.direction, c.lane()), new Scheduler.LinkEvent(x.direction.from(),
-          x.direction.to(), c.lane(), c.msg()));
+      long key = laneKey(x.direction, c.lane());
+      if (host instanceof Sim sim) sim.at(due, arrival, key);
+      else host.at(due, arrival, key, arrival.link());
     }
+  }
+
+  /**
+   * The arrival of a lane's head, as its own agenda event (emulator-only host mechanism: no lambda and no wrapping
+   * event per message; its {@link Scheduler.LinkEvent} is built only when a scheduler or a picture asks for it).
+   */
+  private final class Arrival extends EventQueue.Event implements Runnable {
+    private final Dir x;
+    private final Lane ln;
+    private final int generation;
+    /** What {@link #link} describes (transient: left out of StateWalk's picture, which holds them under link). */
+    private final transient long lane;
+    private final transient HmmProtocol.Msg msg;
+
+    Arrival(Dir x, Lane ln, int generation, long lane, HmmProtocol.Msg msg) {
+      this.x = x;
+      this.ln = ln;
+      this.generation = generation;
+      this.lane = lane;
+      this.msg = msg;
+    }
+
+    @Override
+    void fire() {
+      inFlight--;
+      if (generation != x.generation) return;
+      Copy head = ln.fifo.poll();
+      if (head != null) arriveOrDrop(x, head, generation);
+    }
+
+    @Override
+    public void run() { fire(); }
+
+    @Override
+    boolean isLink() { return true; }
+
+    @Override
+    Scheduler.LinkEvent link() { return new Scheduler.LinkEvent(x.direction.from(), x.direction.to(), lane, msg); }
   }
 
   /**

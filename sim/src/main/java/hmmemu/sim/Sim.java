@@ -267,6 +267,15 @@ public final class Sim implements LinkStage.Host {
   }
 
   /**
+   * As {@link #at(long, Runnable, long, Scheduler.LinkEvent)} for an event that is its own action (the link stage's
+   * arrivals, {@link EventQueue.Event#link} built when asked): no wrapper per message. Emulator-only host mechanism.
+   */
+  void at(long atNanos, EventQueue.Event e, long lane) {
+    e.source = lane;
+    schedule(e, atNanos);
+  }
+
+  /**
    * Lets {@code s} pick the next event at every choice point (null: the seeded order, the agenda's minimum, which a
    * scheduler answering 0 reproduces exactly). See {@link Scheduler}.
    */
@@ -488,11 +497,28 @@ public final class Sim implements LinkStage.Host {
     }
     judge(n, ready);
     n.busyUntil = now + c;
-    at(n.busyUntil, () -> {
+    schedule(new StepDone(n, ready), n.busyUntil);
+  }
+
+  /**
+   * The end of a step's host-side cost, as its own agenda event (emulator-only host mechanism: no lambda and no
+   * wrapping event per step): the step's messages go out, then the node takes what waits in its inbox.
+   */
+  private final class StepDone extends EventQueue.Event {
+    private final Node n;
+    private final Ready ready;
+
+    StepDone(Node n, Ready ready) {
+      this.n = n;
+      this.ready = ready;
+    }
+
+    @Override
+    void fire() {
       if (nodes[n.index] != n || n.crashed) return; // the incarnation is gone
       send(n, ready);
       drain(n);
-    });
+    }
   }
 
   /** Takes what waits in node {@code n}'s inbox while it is neither paused nor busy. */
@@ -527,19 +553,22 @@ public final class Sim implements LinkStage.Host {
 
   /** Sends the step's outbound messages where the {@link Router} says. */
   private void send(Node n, Ready ready) {
+    // One snapshot for every message of the step: the clock does not move while the step's messages go out (nothing
+    // is delivered synchronously), and no receiver writes the vector a message carries (merge only reads it).
+    long[] vc = null;
     for (Outbound o : ready.out) {
       // the CPU core's nodeIsGone only once a GPU node is gone (null: none is), so no method reference per message
       Router.Hop hop = Router.route(n.index, o, n.cpu != null && n.cpu.anyNodeGone() ? n.cpu::nodeIsGone : null);
       switch (hop.kind()) {
         case LINK -> {
-          long[] vc = n.clock.snapshot();
+          if (vc == null) vc = n.clock.snapshot();
           if (hop.toNode() >= nodes.length) throw new IllegalStateException("no GPU node " + hop.toNode() + " for " + o);
           if (tap == null || tap.onSend(n.index, hop.toNode(), o.msg(), vc)) link.send(n.index, hop.toNode(), o.msg(), vc);
         }
         case REPLY -> {
           Requester r = n.router.takeRequester(hop.reqId());
           if (r == null) droppedReplies++;
-          else replyToController(r, o.msg(), n.clock.snapshot());
+          else replyToController(r, o.msg(), vc != null ? vc : (vc = n.clock.snapshot()));
         }
         case DROP -> { }
       }

@@ -211,6 +211,7 @@ final class StateWalk {
         java.util.Arrays.sort(fs, java.util.Comparator.comparing(Field::getName)); // declared order is not specified
         for (Field f : fs) {
           if (Modifier.isStatic(f.getModifiers())) continue;
+          if (Modifier.isTransient(f.getModifiers())) continue; // a copy of what the picture holds elsewhere
           if (leftOut.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
           if (FastForward.class.isAssignableFrom(f.getType())) continue; // the detector's own state
           try {
@@ -594,7 +595,7 @@ final class StateWalk {
       site = "hmmemu.sim.EventQueue$Event#source";
       leaf(p, ".source", e.source, null, null);
       site = before;
-      walk(e.link, p(p, ".link"), null, null);
+      walk(e.link(), p(p, ".link"), null, null);
       for (Field f : fieldsOf(e.getClass())) {
         if (f.getDeclaringClass() == EventQueue.Event.class) continue;
         try {

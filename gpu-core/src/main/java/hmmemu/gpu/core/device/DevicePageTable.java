@@ -105,8 +105,10 @@ public final class DevicePageTable {
    */
   public void ackAfterFlush(HmmProtocol.InvalidateStart inv, Set<Long> zappedPfns) {
     Set<Long> waitingFor = new HashSet<>();
-    for (Map.Entry<Long, Long> e : hostAccesses.entrySet()) {
-      if (zappedPfns.contains(e.getValue())) waitingFor.add(e.getKey());
+    if (!zappedPfns.isEmpty()) { // nothing zapped: no transaction to wait for (the loop would find none)
+      for (Map.Entry<Long, Long> e : hostAccesses.entrySet()) {
+        if (zappedPfns.contains(e.getValue())) waitingFor.add(e.getKey());
+      }
     }
     for (DeferredAck earlier : deferredAcks) {
       if (earlier.inv.mmId() == inv.mmId() && earlier.inv.start() < inv.end() && inv.start() < earlier.inv.end()) {

@@ -67,7 +67,11 @@ final class PackedPageTable {
     for (Map.Entry<Long, Table> te : tables.subMap(start >> TABLE_SHIFT, true, (end - 1) >> TABLE_SHIFT, true).entrySet()) {
       long base = te.getKey() << TABLE_SHIFT;
       long[] entries = te.getValue().entries;
-      for (int i = 0; i < PTRS; i++) {
+      // only the slots whose pages can meet [start, end): the same entries in the same order, without scanning all 512
+      // (the table lies within start>>TABLE_SHIFT..(end-1)>>TABLE_SHIFT, so neither difference overflows)
+      int lo = start <= base ? 0 : (int) Math.min(PTRS - 1, (start - base) >>> Page.SHIFT);
+      int hi = end - 1 >= base + ((long) (PTRS - 1) << Page.SHIFT) ? PTRS - 1 : (int) ((end - 1 - base) >>> Page.SHIFT);
+      for (int i = lo; i <= hi; i++) {
         if (entries[i] == 0) continue;
         long va = base + ((long) i << Page.SHIFT);
         if (va >= start && va < end) v.visit(va, entries[i]);
