@@ -133,7 +133,7 @@ final class Folio {
   /**
    * Emulator-only host mechanism: the contents as InspectPage's reply carries them, the same list as {@link #word}
    * of every index gives, read in one pass over the stored words (no search per word; one shared list while every
-   * word is zero).
+   * word is zero), unmodifiable, the array not copied again.
    */
   java.util.List<Long> wordList() {
     long[] w = words;
@@ -145,7 +145,7 @@ final class Folio {
       Arrays.fill(out, 0L);
       for (int i = 0; i < sparseCount; i++) out[(int) w[2 * i]] = w[2 * i + 1];
     }
-    return java.util.List.of(out);
+    return java.util.Collections.unmodifiableList(Arrays.asList(out)); // no copy: nothing else holds out
   }
 
   /** Binary search of the sparse pairs: the pair's position, or -(insertion point) - 1. */
