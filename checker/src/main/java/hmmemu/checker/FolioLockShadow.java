@@ -21,8 +21,12 @@ final class FolioLockShadow {
    * rounds must not grow the checker by one entry per round.
    */
   final LongTable<Boolean> released = new LongTable<>();
-  /** A ring of the released reqIds, oldest at releasedNext once full: the eldest leaves when a new one comes. */
-  private final long[] releasedOrder = new long[RELEASED_KEPT];
+  /**
+   * A ring of the released reqIds, oldest at releasedNext once full: the eldest leaves when a new one comes. It grows
+   * (by doubling) up to {@value #RELEASED_KEPT} as reqIds are released, so that a short run (an explored schedule)
+   * does not allocate and clear 32 KiB per checker, as NotifierShadow's ring of ended invalidations.
+   */
+  private long[] releasedOrder = new long[16];
   private int releasedNext;
   private boolean releasedFull;
   /** reqIds the ring took in so far (a statistic the fast-forward advances, see {@link #refillReleased}). */
@@ -31,6 +35,9 @@ final class FolioLockShadow {
   /** Remembers {@code reqId} as released, forgetting the eldest once {@value #RELEASED_KEPT} are kept. */
   void release(long reqId) {
     if (releasedFull) released.remove(releasedOrder[releasedNext]);
+    if (releasedNext == releasedOrder.length) {
+      releasedOrder = Arrays.copyOf(releasedOrder, Math.min(2 * releasedOrder.length, RELEASED_KEPT));
+    }
     releasedOrder[releasedNext] = reqId;
     released.put(reqId, Boolean.TRUE);
     releasedNext = (releasedNext + 1) % RELEASED_KEPT;
@@ -58,6 +65,7 @@ final class FolioLockShadow {
     long[] keys = releasedNewestFirst();
     int real = Math.min(RingRefill.periodic(keys, d), kept);
     for (long k : keys) released.remove(k);
+    if (releasedOrder.length < RELEASED_KEPT) releasedOrder = new long[RELEASED_KEPT];
     for (int q = RELEASED_KEPT - 1; q >= 0; q--) {
       long key = q < real ? keys[q] : RingRefill.UNISSUED + RELEASED_KEPT - 1 - q;
       releasedOrder[RELEASED_KEPT - 1 - q] = key;

@@ -9,6 +9,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.scenario.CaseResult;
 import hmmemu.cluster.scenario.Explorer;
+import hmmemu.cluster.scenario.ExploreTargets;
 import hmmemu.cluster.scenario.Scenario;
 import hmmemu.cluster.scenario.ScenarioParser;
 import hmmemu.cluster.scenario.ScenarioRunner;
@@ -41,30 +42,14 @@ class ExploreFilesTest {
   static final Path FOUND = Path.of("..", "scenarios", "found");
   static final Config BASE = ConfigFactory.load();
 
-  /**
-   * File prefix, strategy, budget (a margin over the schedules measured with seed 2, docs/TESTING.md "Finding what we
-   * know"), the failure's kind. b runs random (63 schedules) rather than PCT (487): the same find in less time; its
-   * kind is the busy-loop {@code livelock} of its {@code liveness} block (docs/SCENARIOS.md "Liveness verdicts").
-   */
-  record Target(String prefix, Explorer.Strategy strategy, int budget, String kind) {}
-
-  static final List<Target> TARGETS = List.of(
-      new Target("a-", Explorer.Strategy.PCT, 10, "violation"),
-      new Target("b-", Explorer.Strategy.RANDOM, 200, "livelock"),
-      new Target("c-", Explorer.Strategy.PCT, 100, "expectation"),
-      new Target("d-", Explorer.Strategy.PCT, 10, "violation"),
-      new Target("e-", Explorer.Strategy.PCT, 20, "expectation"));
-  /** The seed of every exploration here (with it, every file but e holds in the seeded order). */
-  static final long SEED = 2;
+  /** The seed of every exploration here (ExploreTargets: with it, every file but e holds in the seeded order). */
+  static final long SEED = ExploreTargets.SEED;
 
   @TestFactory
   Stream<DynamicTest> explorationFindsEachTarget() {
-    return TARGETS.stream().map(t -> DynamicTest.dynamicTest(t.prefix() + " " + t.strategy(), () -> {
-      Path file;
-      try (Stream<Path> s = Files.list(EXPLORE)) {
-        file = s.filter(p -> p.getFileName().toString().startsWith(t.prefix())).findFirst().orElse(null);
-      }
-      assertNotNull(file, "no scenarios/explore/" + t.prefix() + "*.conf");
+    return ExploreTargets.TARGETS.stream().map(t -> DynamicTest.dynamicTest(t.file() + " " + t.strategy(), () -> {
+      Path file = EXPLORE.resolve(t.file());
+      assertTrue(Files.isRegularFile(file), "no " + file);
       Scenario scenario = ScenarioParser.parse(file);
       Explorer.Report r = new Explorer(scenario, SEED, BASE).explore(t.strategy(), t.budget(), 0);
       assertNotNull(r.failure(), file + ": no failing schedule within " + t.budget());

@@ -506,13 +506,11 @@ public final class CpuMm {
 
   /**
    * Emulator-only host mechanism: a folio's words as an InspectPage/InspectFolio reply carries them (empty without a
-   * folio), built in one array (a growing ArrayList and a copy of it were a fifth of a scenario file's simulation).
+   * folio), built in one array (a growing ArrayList and a copy of it were a fifth of a scenario file's simulation), in one
+   * pass over the folio's stored words ({@link Folio#wordList}).
    */
   private static List<Long> wordList(Folio f) {
-    if (f == null) return List.of();
-    Long[] words = new Long[Page.WORDS];
-    for (int i = 0; i < words.length; i++) words[i] = f.word(i);
-    return List.of(words);
+    return f == null ? List.of() : f.wordList();
   }
 
   private void onResetNode(HmmProtocol.ResetNode m) {

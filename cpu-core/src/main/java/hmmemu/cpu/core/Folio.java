@@ -121,6 +121,33 @@ final class Folio {
     }
   }
 
+  /** A page of zero words, boxed: what {@link #wordList} gives for a folio whose words are all zero (immutable). */
+  private static final java.util.List<Long> ZERO_WORDS = java.util.List.of(zeroWords());
+
+  private static Long[] zeroWords() {
+    Long[] out = new Long[Page.WORDS];
+    Arrays.fill(out, 0L);
+    return out;
+  }
+
+  /**
+   * Emulator-only host mechanism: the contents as InspectPage's reply carries them, the same list as {@link #word}
+   * of every index gives, read in one pass over the stored words (no search per word; one shared list while every
+   * word is zero), unmodifiable, the array not copied again.
+   */
+  java.util.List<Long> wordList() {
+    long[] w = words;
+    if (w == null) return ZERO_WORDS;
+    Long[] out = new Long[Page.WORDS];
+    if (sparseCount < 0) {
+      for (int i = 0; i < out.length; i++) out[i] = w[i];
+    } else {
+      Arrays.fill(out, 0L);
+      for (int i = 0; i < sparseCount; i++) out[(int) w[2 * i]] = w[2 * i + 1];
+    }
+    return java.util.Collections.unmodifiableList(Arrays.asList(out)); // no copy: nothing else holds out
+  }
+
   /** Binary search of the sparse pairs: the pair's position, or -(insertion point) - 1. */
   private int find(int index) {
     int lo = 0, hi = sparseCount - 1;

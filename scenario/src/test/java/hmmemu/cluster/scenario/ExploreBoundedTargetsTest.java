@@ -14,7 +14,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Bounded-delay exploration ({@code hmm-emu explore --max-delay}, docs/TESTING.md "Bounded delay") still finds the
- * targets of scenarios/explore: with ExploreFilesTest's strategy, budget and seed 2, each file's target kind is found
+ * targets of scenarios/explore: with ExploreFilesTest's strategy, budget and seed 2 (ExploreTargets), each file's target kind is found
  * with every event's delay bounded by 50 µs (measured: in the same schedule as unbounded, ExploreFilesTest checks
  * that; the files' races are between events due within a few µs of each other: 1 µs links and controller hops). e's
  * is found even with a bound of 0 (only simultaneous events reordered): its seeded order already fails.
@@ -22,20 +22,13 @@ import org.junit.jupiter.api.TestFactory;
 class ExploreBoundedTargetsTest {
   static final Config BASE = ConfigFactory.load();
   static final Path EXPLORE = Path.of("..", "scenarios", "explore");
-  static final long SEED = 2;
+  static final long SEED = ExploreTargets.SEED;
   static final long BOUND = 50_000; // 50 µs
 
-  /** A file, ExploreFilesTest's strategy and budget for it, the target's kind. */
-  record Target(String file, Explorer.Strategy strategy, int budget, String kind) {}
+  /** The targets, as ExploreFilesTest explores them (one list: ExploreTargets). */
+  static final List<ExploreTargets.Target> TARGETS = ExploreTargets.TARGETS;
 
-  static final List<Target> TARGETS = List.of(
-      new Target("a-skip-read-retry-i4.conf", Explorer.Strategy.PCT, 10, "violation"),
-      new Target("b-no-folio-lock-progress.conf", Explorer.Strategy.RANDOM, 200, "livelock"),
-      new Target("c-fork-enomem.conf", Explorer.Strategy.PCT, 100, "expectation"),
-      new Target("d-dmirror-exclusive-dontneed.conf", Explorer.Strategy.PCT, 10, "violation"),
-      new Target("e-two-gpu-re-exclusive.conf", Explorer.Strategy.PCT, 20, "expectation"));
-
-  private static Explorer.Report explore(Target t, long bound) {
+  private static Explorer.Report explore(ExploreTargets.Target t, long bound) {
     Explorer x = new Explorer(ScenarioParser.parse(EXPLORE.resolve(t.file())), SEED, BASE).maxDelay(bound);
     return x.explore(t.strategy(), t.budget(), 0);
   }
