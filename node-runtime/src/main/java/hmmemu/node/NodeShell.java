@@ -351,7 +351,7 @@ public final class NodeShell {
     long delay = Math.max(0, dueNanos - System.nanoTime());
     @SuppressWarnings("unchecked")
     ActorRef<Object> self = (ActorRef<Object>) (ActorRef<?>) ctx.getSelf();
-    ctx.scheduleOnce(Duration.ofNanos(delay), self, LinkTimer.TICK);
+    WakeTimer.tell(self, LinkTimer.TICK, delay); // not Pekko's 10 ms tick (a late ACK or replay); never cancelled
   }
 
   /** The link timer fired: runs {@link DataLink#onTimer} (pure ACKs owed, replays, raw-link loss reports). */

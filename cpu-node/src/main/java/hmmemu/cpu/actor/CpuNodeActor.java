@@ -6,6 +6,7 @@ import hmmemu.node.ModelClock;
 import hmmemu.node.NodeShell;
 import hmmemu.node.Routing;
 import hmmemu.node.ServiceKeys;
+import hmmemu.node.WakeTimer;
 import hmmemu.node.route.Router;
 import hmmemu.protocol.model.ModelSwitches;
 import hmmemu.protocol.model.Outbound;
@@ -29,8 +30,6 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The CPU node's actor: a thin shell around {@link CpuMm} (the mm, page tables, folios and notifier
@@ -59,16 +58,9 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
 
   /**
    * A wake-up closer than this (real time) is polled through the mailbox; a later one is armed on
-   * {@link #WAKE_TIMER}, whose precision (a parked thread's wake-up, ~0.1 ms) is about this.
+   * {@link WakeTimer}, whose precision (a parked thread's wake-up, ~0.1 ms) is about this.
    */
   private static final long POLL_BELOW_NANOS = 200_000;
-
-  /**
-   * Emulator-only host mechanism: the one-shot timer of the CPU threads' wake-ups (one daemon thread per JVM,
-   * shared by its CPU node actors). Not a Pekko timer: Pekko's scheduler fires on its 10 ms ticks
-   * (pekko.scheduler.tick-duration), so a think ended 10-20 ms of real time late (ThreadWakeLatenessTest).
-   */
-  private static final ScheduledThreadPoolExecutor WAKE_TIMER = wakeTimer();
 
   /** Config key of the lease on a dead driver's folio lock (model time); reference.conf documents it. */
   public static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
@@ -82,7 +74,10 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   private final double nanosPerModelMicro;
   /** The model time the thread wake-up is armed for (Long.MAX_VALUE: none armed). */
   private long wakeArmedAt = Long.MAX_VALUE;
-  /** The wake-up armed on {@link #WAKE_TIMER}, or null. */
+  /**
+   * The wake-up armed on {@link WakeTimer} (one daemon thread per JVM; not a Pekko timer: Pekko's scheduler fires
+   * on its 10 ms ticks, so a think ended 10-20 ms of real time late, ThreadWakeLatenessTest), or null.
+   */
   private ScheduledFuture<?> wakePending;
 
   public static Behavior<Object> create(ModelSwitches switches, ModelClock clock, Link link) {
@@ -202,7 +197,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     if (delayNanos < POLL_BELOW_NANOS) {
       self.tell(ThreadWake.INSTANCE);
     } else {
-      wakePending = WAKE_TIMER.schedule(() -> self.tell(ThreadWake.INSTANCE), delayNanos, TimeUnit.NANOSECONDS);
+      wakePending = WakeTimer.tell(self, ThreadWake.INSTANCE, delayNanos);
     }
   }
 
@@ -212,17 +207,6 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
       wakePending.cancel(false);
       wakePending = null;
     }
-  }
-
-  /** Emulator-only host mechanism: the daemon timer thread of {@link #WAKE_TIMER} (cancelled wake-ups are removed). */
-  private static ScheduledThreadPoolExecutor wakeTimer() {
-    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "hmm-emu-cpu-thread-wake");
-      t.setDaemon(true);
-      return t;
-    });
-    e.setRemoveOnCancelPolicy(true);
-    return e;
   }
 
   private Behavior<Object> onThreadWake() {

@@ -181,15 +181,16 @@ final class ScenarioCluster implements ScenarioHost {
   public long nowMicros() { return clock.nowMicros(); }
 
   /**
-   * Completes once {@code micros} of model time passed: {@code micros x time-scale} of wall time on the control
-   * ActorSystem's scheduler (the model clock is the scaled wall clock), never a sleep.
+   * Completes once {@code micros} of model time passed: {@code micros x time-scale} of wall time on
+   * {@link hmmemu.node.WakeTimer} (the model clock is the scaled wall clock), never a sleep; completed on the control
+   * ActorSystem's dispatcher. Not Pekko's scheduler, whose 10 ms tick made it 10-20 ms late (ScenarioWaitLatenessTest).
    */
   @Override
   public CompletableFuture<Void> afterModelTime(long micros) {
     CompletableFuture<Void> f = new CompletableFuture<>();
     long wallMicros = (long) Math.ceil(micros * scenario.timeScaleOr(options.timeScale()));
-    cluster.controlSystem().scheduler().scheduleOnce(Duration.ofNanos(wallMicros * 1000), () -> f.complete(null),
-        cluster.controlSystem().executionContext());
+    java.util.concurrent.Executor dispatcher = cluster.controlSystem().executionContext();
+    hmmemu.node.WakeTimer.schedule(wallMicros * 1000, () -> dispatcher.execute(() -> f.complete(null)));
     return f;
   }
 
