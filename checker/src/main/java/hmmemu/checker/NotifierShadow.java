@@ -20,7 +20,7 @@ final class NotifierShadow {
   private final LongTable<Map<Long, Trace.NotifierRegistered>> classicOfMm = new LongTable<>();
   /**
    * mm -> number of live subscriptions; an mm whose last one went keeps its 0 (as the boxed map it replaces did, so
-   * that a StateWalk picture holds the same entries). Read per PTE change (I6), so a primitive-keyed table.
+   * that a StateWalk picture holds the same entries). Read by I6's covering-invalidation check, so a primitive-keyed table.
    */
   private final LongTable<Integer> liveOfMm = new LongTable<>();
   /** sub -> device, from registrations and acks; never forgotten (late acks of removed subs). */
