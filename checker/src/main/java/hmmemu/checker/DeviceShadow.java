@@ -29,15 +29,16 @@ final class DeviceShadow {
   private final Map<Integer, Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>>> tables = new TreeMap<>();
   /** page -> device -> entry (devices in id order, for deterministic reports). */
   private final Map<PageKey, TreeMap<Integer, Trace.DeviceEntryInstalled>> entriesAtPage = new HashMap<>();
-  /** pfn -> pages/devices whose entries point at it. */
-  private final Map<Long, Set<EntryKey>> entriesOfPfn = new HashMap<>();
+  /** pfn -> pages/devices whose entries point at it (a primitive-keyed table: no boxed pfn per lookup). */
+  private final LongTable<Set<EntryKey>> entriesOfPfn = new LongTable<>();
 
   /**
    * device -> pfn -> page -> permission bits: "device may access pfn" from the install of an entry until the
    * device acked all its callbacks of an invalidation covering that page. Bits only grow until revoked, since
    * an access sent under a stronger entry may reach the host after the entry was replaced by a weaker one.
+   * Primitive-keyed tables (read per device access, I10): no boxed device or pfn per lookup.
    */
-  private final Map<Integer, Map<Long, Granted>> grants = new HashMap<>();
+  private final LongTable<LongTable<Granted>> grants = new LongTable<>();
   /** device -> mm -> vpn -> pfns granted through that page (the range index of {@link #grants}). */
   private final Map<Integer, Map<Integer, TreeMap<Long, Set<Long>>>> grantsByPage = new HashMap<>();
 
@@ -53,7 +54,10 @@ final class DeviceShadow {
   }
 
   /** Entries (of any device) pointing at pfn; read-only use. */
-  Set<EntryKey> entriesOf(long pfn) { return entriesOfPfn.getOrDefault(pfn, Set.of()); }
+  Set<EntryKey> entriesOf(long pfn) {
+    Set<EntryKey> refs = entriesOfPfn.get(pfn);
+    return refs == null ? Set.of() : refs;
+  }
 
   /** Programs the entry (replacing the device's entry at that page) and grants the device access to its pfn. */
   void install(PageKey k, Trace.DeviceEntryInstalled i) {
@@ -61,10 +65,24 @@ final class DeviceShadow {
     remove(device, k);
     tables.computeIfAbsent(device, x -> new TreeMap<>()).computeIfAbsent(k.mmId(), x -> new TreeMap<>()).put(k.vpn(), i);
     entriesAtPage.computeIfAbsent(k, x -> new TreeMap<>()).put(device, i);
-    entriesOfPfn.computeIfAbsent(i.pfn(), x -> new HashSet<>()).add(new EntryKey(device, k.mmId(), k.vpn()));
+    Set<EntryKey> refs = entriesOfPfn.get(i.pfn());
+    if (refs == null) {
+      refs = new HashSet<>();
+      entriesOfPfn.put(i.pfn(), refs);
+    }
+    refs.add(new EntryKey(device, k.mmId(), k.vpn()));
     int perm = (i.read() ? PERM_READ : 0) | (i.write() ? PERM_WRITE : 0) | (i.atomic() ? PERM_ATOMIC : 0);
-    grants.computeIfAbsent(device, x -> new HashMap<>()).computeIfAbsent(i.pfn(), x -> new Granted())
-        .grant(k, perm | PERM_READ);
+    LongTable<Granted> byPfn = grants.get(device);
+    if (byPfn == null) {
+      byPfn = new LongTable<>();
+      grants.put(device, byPfn);
+    }
+    Granted granted = byPfn.get(i.pfn());
+    if (granted == null) {
+      granted = new Granted();
+      byPfn.put(i.pfn(), granted);
+    }
+    granted.grant(k, perm | PERM_READ);
     grantsByPage.computeIfAbsent(device, x -> new HashMap<>()).computeIfAbsent(k.mmId(), x -> new TreeMap<>())
         .computeIfAbsent(k.vpn(), x -> new HashSet<>(2)).add(i.pfn());
   }
@@ -110,7 +128,7 @@ final class DeviceShadow {
 
   /** Union of the permission bits the device holds on pfn over all pages (0: no access). */
   int grantOf(int device, long pfn) {
-    Map<Long, Granted> byPfn = grants.get(device);
+    LongTable<Granted> byPfn = grants.get(device);
     Granted granted = byPfn == null ? null : byPfn.get(pfn);
     return granted == null ? 0 : granted.union();
   }
@@ -122,7 +140,7 @@ final class DeviceShadow {
     if (pages == null || end <= start || pages.isEmpty()) return;
     Long first = pages.ceilingKey(Page.vpn(start));
     if (first == null || first > Page.vpn(end - 1)) return; // nothing in the range: no view to build
-    Map<Long, Granted> byPfn = grants.get(device);
+    LongTable<Granted> byPfn = grants.get(device);
     Iterator<Map.Entry<Long, Set<Long>>> it =
         pages.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).entrySet().iterator();
     while (it.hasNext()) {

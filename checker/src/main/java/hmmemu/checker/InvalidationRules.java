@@ -71,7 +71,7 @@ final class InvalidationRules {
       out.report(Invariant.I12, "mm" + s.mmId() + " [" + hex(s.start()) + "," + hex(s.end()) + ") dev" + a.deviceId(),
           "subscription " + hex(a.subId()) + " ignored invalidation " + s.invId() + " (" + s.event() + ", owner "
               + hex(s.owner()) + ") but the device's owner cookie is "
-              + hex(notifiers.ownerOfDevice.getOrDefault(a.deviceId(), 0L))
+              + hex(ownerOf(a.deviceId()))
               + ": only EXCLUSIVE/MIGRATE with the device's own cookie may be skipped");
     }
     if (!a.ok()) return; // non-blockable callback that could not take its lock: nothing was promised
@@ -104,6 +104,12 @@ final class InvalidationRules {
       }
     }
     devices.revoke(device, s.mmId(), s.start(), s.end(), k -> mayKeep && devices.entryAt(device, k) != null);
+  }
+
+  /** The device's owner cookie (DriverBound), 0 (NULL) before one was bound. */
+  private long ownerOf(int device) {
+    Long cookie = notifiers.ownerOfDevice.get(device);
+    return cookie == null ? 0L : cookie;
   }
 
   /** EXCLUSIVE or MIGRATE carrying the device's own (non-NULL) owner cookie: the device may skip it. */

@@ -16,10 +16,13 @@ final class NotifierShadow {
   private static final int ENDED_INVALIDATIONS_KEPT = 4096;
 
   private final LongTable<Trace.NotifierRegistered> subs = new LongTable<>();
-  /** mm -> live classic subscriptions (mmu_notifier_register), in registration order. */
-  private final Map<Integer, Map<Long, Trace.NotifierRegistered>> classicOfMm = new HashMap<>();
-  /** mm -> number of live subscriptions. */
-  private final Map<Integer, Integer> liveOfMm = new HashMap<>();
+  /** mm -> live classic subscriptions (mmu_notifier_register), in registration order (a primitive-keyed table). */
+  private final LongTable<Map<Long, Trace.NotifierRegistered>> classicOfMm = new LongTable<>();
+  /**
+   * mm -> number of live subscriptions; an mm whose last one went keeps its 0 (as the boxed map it replaces did, so
+   * that a StateWalk picture holds the same entries). Read by I6's covering-invalidation check, so a primitive-keyed table.
+   */
+  private final LongTable<Integer> liveOfMm = new LongTable<>();
   /** sub -> device, from registrations and acks; never forgotten (late acks of removed subs). */
   private final LongTable<Integer> deviceOfSub = new LongTable<>();
   /**
@@ -30,8 +33,8 @@ final class NotifierShadow {
   private final LongTable<Boolean> removedSubs = new LongTable<>();
   /** Subscriptions named as targets before their device was known (never in a causally ordered trace). */
   private final LongTable<Boolean> targetedUnknown = new LongTable<>();
-  /** device -> owner cookie (DriverBound); 0 models NULL. */
-  final Map<Integer, Long> ownerOfDevice = new HashMap<>();
+  /** device -> owner cookie (DriverBound); 0 models NULL. Read per device's ack of all its callbacks. */
+  final LongTable<Long> ownerOfDevice = new LongTable<>();
 
   final Map<Long, Invalidation> inFlight = new LinkedHashMap<>();
   /** The last {@value #ENDED_INVALIDATIONS_KEPT} invalidations ended, by invId; endedOrder holds their ids in order. */
@@ -99,16 +102,29 @@ final class NotifierShadow {
     } else {
       Trace.NotifierRegistered old = subs.put(r.subId(), r);
       if (old != null) unindex(old);
-      liveOfMm.merge(r.mmId(), 1, Integer::sum);
-      if (r.kind() == NotifierKind.CLASSIC) classicOfMm.computeIfAbsent(r.mmId(), x -> new LinkedHashMap<>()).put(r.subId(), r);
+      addLive(r.mmId(), 1);
+      if (r.kind() == NotifierKind.CLASSIC) {
+        Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(r.mmId());
+        if (classic == null) {
+          classic = new LinkedHashMap<>();
+          classicOfMm.put(r.mmId(), classic);
+        }
+        classic.put(r.subId(), r);
+      }
       if (removedSubs.remove(r.subId()) != null) {
         for (Invalidation inv : inFlight.values()) inv.subscriptionRemoved(r.subId(), false);
       }
     }
   }
 
+  /** Adds {@code delta} to mm's live subscription count (an absent mm counts 0; a 0 stays an entry). */
+  private void addLive(int mmId, int delta) {
+    Integer live = liveOfMm.get(mmId);
+    liveOfMm.put(mmId, live == null ? delta : live + delta);
+  }
+
   private void unindex(Trace.NotifierRegistered old) {
-    liveOfMm.merge(old.mmId(), -1, Integer::sum);
+    addLive(old.mmId(), -1);
     Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(old.mmId());
     if (classic != null) classic.remove(old.subId());
   }
@@ -130,7 +146,10 @@ final class NotifierShadow {
 
   boolean removed(long sub) { return removedSubs.containsKey(sub); }
 
-  boolean hasLiveSubscription(int mmId) { return liveOfMm.getOrDefault(mmId, 0) > 0; }
+  boolean hasLiveSubscription(int mmId) {
+    Integer live = liveOfMm.get(mmId);
+    return live != null && live > 0;
+  }
 
   /** Live classic notifiers of mm (every invalidation of the mm calls them after the interval ones). */
   Iterable<Trace.NotifierRegistered> classicOf(int mmId) {
