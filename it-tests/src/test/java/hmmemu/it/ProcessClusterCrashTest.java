@@ -47,9 +47,12 @@ class ProcessClusterCrashTest {
     demo.put("hmm-emu.demo.ops-per-warp", opsPerWarp);
     demo.put("hmm-emu.demo.cpu-threads", 2);
     demo.put("hmm-emu.demo.ops-per-thread", 1500);
-    // 2 ms between two CPU accesses (CpuThreadRun's think time): the CPU threads work for ~3 s, across the crash,
-    // as they did when each access was a controller round trip; the 70 ms default would make them 105 s long.
-    demo.put("hmm-emu.demo.cpu-think", "2ms");
+    // 10 ms between two CPU accesses (CpuThreadRun's think time): the CPU threads work for ~15 s, across the crash
+    // at 3 s, and keep taking pages from the warps so that gpu1's warps are still running then; the 70 ms default
+    // would make them 105 s long. It was 2 ms while a think woke on Pekko's 10 ms scheduler tick, 10-20 ms late, so
+    // the threads really ran ~15-30 s; once it woke on time (WakeTimer, session 11) they ran ~3 s, gpu1's warps
+    // finished before the crash, and "the crash came after gpu1's warps had finished" failed.
+    demo.put("hmm-emu.demo.cpu-think", "10ms");
     demo.put("hmm-emu.demo.run-timeout", "150s");
     // Failure detection and downing as in application-crash.conf (docs/FAULTS.md), on every JVM of the cluster.
     Map<String, String> fast = Map.of(
