@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 4, "at least one test that launches real separate JVMs through hmm-emu cluster and kills one with
  * SIGKILL": the headline workload on a {@link ProcessCluster} (the code path of {@code hmm-emu cluster}: 1 CPU
- * and 2 GPU node JVMs), GPU node 1's JVM killed with SIGKILL by the fault schedule ({@code --fault "at 3s crash
+ * and 2 GPU node JVMs), GPU node 1's JVM killed with SIGKILL by the fault schedule ({@code --fault "at 1s crash
  * gpu1"}) while its warps still have operations to issue. The run must finish within its bound, with no invariant
  * violated, every acknowledged increment in the counters (exactly, up to the atomics the dead node had in flight,
  * whose replies never came), and no child JVM left alive afterwards (checked by pid).
@@ -40,19 +40,19 @@ class ProcessClusterCrashTest {
   @Test
   void sigkillOfAGpuJvmMidRunLosesNothingAcknowledgedAndLeavesNoOrphan() throws Exception {
     int warps = 2;
-    int opsPerWarp = 8;
+    // 32 per warp (was 8): at ~65 ms a GPU atomic against the CPU threads (clean clone, session 11) a warp of 8 was
+    // done in ~0.5 s, so a crash at 3 s could come after gpu1's warps had finished; 32 keep them running past 1 s.
+    int opsPerWarp = 32;
     Map<String, Object> demo = new HashMap<>();
     demo.put("hmm-emu.demo.gpu-nodes", 2);
     demo.put("hmm-emu.demo.warps-per-device", warps);
     demo.put("hmm-emu.demo.ops-per-warp", opsPerWarp);
     demo.put("hmm-emu.demo.cpu-threads", 2);
     demo.put("hmm-emu.demo.ops-per-thread", 1500);
-    // 10 ms between two CPU accesses (CpuThreadRun's think time): the CPU threads work for ~15 s, across the crash
-    // at 3 s, and keep taking pages from the warps so that gpu1's warps are still running then; the 70 ms default
-    // would make them 105 s long. It was 2 ms while a think woke on Pekko's 10 ms scheduler tick, 10-20 ms late, so
-    // the threads really ran ~15-30 s; once it woke on time (WakeTimer, session 11) they ran ~3 s, gpu1's warps
-    // finished before the crash, and "the crash came after gpu1's warps had finished" failed.
-    demo.put("hmm-emu.demo.cpu-think", "10ms");
+    // 2 ms between two CPU accesses (CpuThreadRun's think time): the CPU threads work for ~3 s, across the crash at
+    // 1 s; the 70 ms default would make them 105 s long. (While a think woke on Pekko's 10 ms scheduler tick they
+    // really ran ~15-30 s; on time (WakeTimer, session 11) they run ~3 s, so the crash moved from 3 s to 1 s.)
+    demo.put("hmm-emu.demo.cpu-think", "2ms");
     demo.put("hmm-emu.demo.run-timeout", "150s");
     // Failure detection and downing as in application-crash.conf (docs/FAULTS.md), on every JVM of the cluster.
     Map<String, String> fast = Map.of(
@@ -76,9 +76,9 @@ class ProcessClusterCrashTest {
       assertEquals(3, c.children().size());
       Process gpu1 = c.children().get(1);
       List<CompletableFuture<Void>> faults = new ArrayList<>();
-      // As `hmm-emu cluster --fault "at 3s crash gpu1"`: the schedule starts with the workload.
+      // As `hmm-emu cluster --fault "at 1s crash gpu1"`: the schedule starts with the workload.
       r = Experiment.run("folio-lock (kernel)", settings, c, System.nanoTime(),
-          () -> faults.add(c.runFaults(FaultSchedule.parse("at 3s crash gpu1"), faultLog::add)));
+          () -> faults.add(c.runFaults(FaultSchedule.parse("at 1s crash gpu1"), faultLog::add)));
       assertEquals(1, faults.size(), "the workload did not start");
       faults.get(0).get(30, TimeUnit.SECONDS);
       assertTrue(gpu1.waitFor(10, TimeUnit.SECONDS), "gpu1 still alive after the crash");
