@@ -106,7 +106,7 @@ public final class FastForward {
    */
   static boolean instantSite(String site) {
     if (ANY_BOUND) return true;
-    if (site.startsWith("hmmemu.protocol.model.ModelSwitches#") || site.startsWith("hmmemu.sim.Sim$Config#")) return false;
+    if (site.startsWith("hmmemu.protocol.model.ModelSwitches#") || site.startsWith("hmmemu.sim.SimConfig#")) return false;
     int h = site.indexOf('#');
     return INSTANT_NAME.matcher(h < 0 ? site : site.substring(h + 1)).find();
   }

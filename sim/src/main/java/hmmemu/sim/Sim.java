@@ -6,11 +6,9 @@ import hmmemu.cpu.core.CpuMm;
 import hmmemu.gpu.core.GpuNode;
 import hmmemu.node.cost.HostCost;
 import hmmemu.node.link.FaultSchedule;
-import hmmemu.node.link.LinkSettings;
 import hmmemu.node.link.SplitMix64;
 import hmmemu.node.link.ModeledLink.PartitionMode;
 import hmmemu.node.route.Router;
-import hmmemu.protocol.model.ModelSwitches;
 import hmmemu.protocol.model.Outbound;
 import hmmemu.protocol.model.Ready;
 import hmmemu.protocol.msg.HmmProtocol;
@@ -40,10 +38,10 @@ import java.util.function.Consumer;
  *
  * <p>Every delivered trace event is folded into a 64-bit {@link TraceHash}: replaying a seed gives the same hash.
  *
- * <p>Host-side cost ({@link HostCost}, {@link Config#hostCost}): a step's cost advances the node's local time; its
+ * <p>Host-side cost ({@link HostCost}, {@link SimConfig#hostCost}): a step's cost advances the node's local time; its
  * trace events carry the step's start, its outbound messages leave when the cost has elapsed, and the node takes
  * its next message (from the link or the controller, in arrival order) only then: each node is one server, as each
- * actor shell is. Off (the default of {@link Config#of}), a step takes no model time.
+ * actor shell is. Off (the default of {@link SimConfig#of}), a step takes no model time.
  *
  * <p>Faults ({@link #faults(FaultSchedule)}, docs/FAULTS.md syntax, instants and durations in model time from the
  * call): the link actions go to the {@link LinkStage} (added delay and jitter, probability overrides, one-way and
@@ -51,57 +49,6 @@ import java.util.function.Consumer;
  * resume); crash and restart of a GPU node are {@link #crashGpuNode} and {@link #restartGpuNode}.
  */
 public final class Sim implements LinkStage.Host {
-
-  /** What the simulated cluster looks like and how it is driven. */
-  public record Config(long seed, int gpuNodes, int devicesPerNode, ModelSwitches switches, long folioLockLeaseMicros,
-      LinkSettings link, double controllerHopMicros, boolean check, HostCost hostCost) {
-    public Config {
-      if (hostCost == null) hostCost = HostCost.OFF;
-    }
-
-    /** Without a host-side cost model (steps take no model time): the shape of the first simulator. */
-    public Config(long seed, int gpuNodes, int devicesPerNode, ModelSwitches switches, long folioLockLeaseMicros,
-        LinkSettings link, double controllerHopMicros, boolean check) {
-      this(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, controllerHopMicros, check,
-          HostCost.OFF);
-    }
-
-    /** The default shape: one device per GPU node, the built-in link, 1 µs controller hops, no host-side cost. */
-    public static Config of(long seed, int gpuNodes, ModelSwitches switches) {
-      return new Config(seed, gpuNodes, 1, switches, CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, LinkSettings.builtIn(), 1.0, true);
-    }
-
-    public Config withLink(LinkSettings l) {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, l, controllerHopMicros, check,
-          hostCost);
-    }
-
-    /**
-     * A copy whose link has one lane per sending kernel thread ({@code hmm-emu.link.lanes = per-thread},
-     * hmmemu.node.link.Lanes, docs/PROTOCOL.md §5.8) or one lane per direction (off, the default).
-     */
-    public Config withLanes(boolean perThread) { return withLink(link.withLanes(perThread)); }
-
-    public Config withLease(long micros) {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, micros, link, controllerHopMicros, check, hostCost);
-    }
-
-    public Config withControllerHop(double micros) {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, micros, check, hostCost);
-    }
-
-    /** Without the invariant checker (a measurement of the simulator's own cost; never for a verdict). */
-    public Config withoutChecker() {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, controllerHopMicros, false,
-          hostCost);
-    }
-
-    /** With the host-side cost model {@code c} ({@link HostCost#OFF}: steps take no model time). */
-    public Config withHostCost(HostCost c) {
-      return new Config(seed, gpuNodes, devicesPerNode, switches, folioLockLeaseMicros, link, controllerHopMicros, check,
-          c);
-    }
-  }
 
   /** Whoever sent a request to a node and waits for its reply (the controller side of a workload or scenario). */
   @FunctionalInterface
@@ -151,7 +98,7 @@ public final class Sim implements LinkStage.Host {
 
   private static final Inbound LEASE_TICK = new Inbound(null, null, null);
 
-  private final Config config;
+  private final SimConfig config;
   private final HostCost cost;
   private final SplitMix64 rng;
   private final EventQueue agenda = new EventQueue();
@@ -185,7 +132,7 @@ public final class Sim implements LinkStage.Host {
   /** The fast-forward of deadline spins, or null (off). */
   private FastForward ff;
 
-  public Sim(Config config) {
+  public Sim(SimConfig config) {
     this.config = config;
     this.cost = config.hostCost();
     this.rng = new SplitMix64(config.seed());
@@ -228,7 +175,7 @@ public final class Sim implements LinkStage.Host {
   /** Replaces the link stage (e.g. the pure DataLink); call before anything runs. */
   public void linkStage(LinkStage stage) { this.link = stage; }
   public LinkStage linkStage() { return link; }
-  public Config config() { return config; }
+  public SimConfig config() { return config; }
 
   /**
    * The one random source of the run (workloads draw their own choices from it, or from seeds derived from it): a

@@ -29,7 +29,7 @@ public final class SimExperiment {
 
   /**
    * The workload's shape (the keys of hmm-emu.demo). {@code cpuThreadsViaController}: each CPU thread's access is a
-   * controller round trip (the controller hop, {@link Sim.Config#controllerHopMicros}, twice per access), the way
+   * controller round trip (the controller hop, {@link SimConfig#controllerHopMicros}, twice per access), the way
    * both hosts drove CPU threads before CpuThreadRun; off (the default, what the cluster does), a thread's loop runs
    * on the CPU node (HmmProtocol.CpuThreadRun) with no hop between two accesses, as a user thread runs on its CPU.
    * {@code cpuThinkMicros}: model µs a CPU thread works between two increments (CpuThreadRun.thinkMicros; honoured
@@ -100,7 +100,7 @@ public final class SimExperiment {
    * Runs one arm on a fresh simulator. {@code maxModelMicros} bounds model time (a run that has not finished then is
    * reported unfinished, e.g. a livelock); {@code maxEvents} bounds the agenda events.
    */
-  public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents) {
+  public static Result run(String name, SimConfig config, Workload w, long maxModelMicros, long maxEvents) {
     return run(name, config, w, maxModelMicros, maxEvents, null);
   }
 
@@ -108,24 +108,24 @@ public final class SimExperiment {
    * {@link #run}, with {@code onTrace} (when not null) offered every trace event in the order the checker judges
    * it (a run recorder, for instance); it sees the set-up as well as the workload.
    */
-  public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
+  public static Result run(String name, SimConfig config, Workload w, long maxModelMicros, long maxEvents,
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace) {
     return run(name, config, w, maxModelMicros, maxEvents, onTrace, null);
   }
 
   /**
-   * {@link #run(String, Sim.Config, Workload, long, long, java.util.function.Consumer)} with {@code faults} (when not
+   * {@link #run(String, SimConfig, Workload, long, long, java.util.function.Consumer)} with {@code faults} (when not
    * null) started when the workload starts, after the set-up: its instants are model time from then.
    */
-  public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
+  public static Result run(String name, SimConfig config, Workload w, long maxModelMicros, long maxEvents,
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace, hmmemu.node.link.FaultSchedule faults) {
     return run(name, config, w, maxModelMicros, maxEvents, onTrace, faults, null);
   }
 
-  /** {@link #run(String, Sim.Config, Workload, long, long, java.util.function.Consumer, hmmemu.node.link.FaultSchedule)}
+  /** {@link #run(String, SimConfig, Workload, long, long, java.util.function.Consumer, hmmemu.node.link.FaultSchedule)}
    * with {@code onSim} (when not null) handed the fresh simulator before anything runs (e.g. to turn on its
    * fast-forward). */
-  public static Result run(String name, Sim.Config config, Workload w, long maxModelMicros, long maxEvents,
+  public static Result run(String name, SimConfig config, Workload w, long maxModelMicros, long maxEvents,
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onTrace, hmmemu.node.link.FaultSchedule faults,
       java.util.function.Consumer<Sim> onSim) {
     long wall0 = System.nanoTime();

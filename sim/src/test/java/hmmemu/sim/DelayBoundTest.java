@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class DelayBoundTest {
   /** The latest lateness (fire instant minus due instant, ns) of 400 timer chains under an always-latest scheduler. */
   private static long worstLateness(Scheduler s) {
-    Sim sim = new Sim(Sim.Config.of(9, 1, ModelSwitches.kernel()));
+    Sim sim = new Sim(SimConfig.of(9, 1, ModelSwitches.kernel()));
     sim.scheduler(s);
     SplittableRandom r = new SplittableRandom(5);
     long[] worst = {0};

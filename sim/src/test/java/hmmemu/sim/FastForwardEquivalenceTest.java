@@ -34,7 +34,7 @@ class FastForwardEquivalenceTest {
 
   private static Run run(long seed, int gpus, boolean fastForward, FaultSchedule faults, long thinkMicros,
       java.util.function.Consumer<Sim> setUp) {
-    Sim.Config c = new Sim.Config(seed, gpus, 1, ModelSwitches.kernel().withDriverDeadlineMicros(DEADLINE_MICROS),
+    SimConfig c = new SimConfig(seed, gpus, 1, ModelSwitches.kernel().withDriverDeadlineMicros(DEADLINE_MICROS),
         hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, SimLongHopArmsTest.hop(1.0), 1.0, true, HostCost.DEFAULTS);
     Sim[] sim = new Sim[1];
     FastForward[] ff = new FastForward[1];

@@ -16,7 +16,7 @@ class FastForwardProbeTest {
   void probe() {
     long seed = Long.getLong("probe.seed", 42);
     int gpus = Integer.getInteger("probe.gpus", 2);
-    Sim.Config c = new Sim.Config(seed, gpus, 1, ModelSwitches.kernel().withDriverDeadlineMicros(Long.getLong("probe.deadline", 20_000)),
+    SimConfig c = new SimConfig(seed, gpus, 1, ModelSwitches.kernel().withDriverDeadlineMicros(Long.getLong("probe.deadline", 20_000)),
         hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, SimLongHopArmsTest.hop(1.0), 1.0, true, Boolean.getBoolean("probe.noHostCost") ? HostCost.OFF : HostCost.DEFAULTS);
     FastForward[] ff = new FastForward[1];
     String out = System.getProperty("probe.leaveOut", "");

@@ -59,7 +59,7 @@ class SimCopyTest {
     List<?>[] original = new List<?>[1];
     int[] atCopy = {0};
     List<List<Long>> at = new ArrayList<>();
-    SimExperiment.Result r = SimExperiment.run("kernel", Sim.Config.of(7, 2,
+    SimExperiment.Result r = SimExperiment.run("kernel", SimConfig.of(7, 2,
             ModelSwitches.kernel().withDriverDeadlineMicros(2_000)),
         new SimExperiment.Workload(2, 2, 3, 1, 8, 2, 1, 7, false), 3_600_000_000L, Long.MAX_VALUE, null, null,
         s -> {

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class SimCpuThreadTest {
   static SimExperiment.Result run(int opsPerThread, boolean viaController) {
     SimExperiment.Workload w = new SimExperiment.Workload(1, 0, 0, 2, opsPerThread, 4, 2, 42, true);
-    return SimExperiment.run("kernel", Sim.Config.of(42, 1, ModelSwitches.kernel()).withControllerHop(100),
+    return SimExperiment.run("kernel", SimConfig.of(42, 1, ModelSwitches.kernel()).withControllerHop(100),
         viaController ? w.viaController() : w, 60_000_000L, 50_000_000L);
   }
 
@@ -48,7 +48,7 @@ class SimCpuThreadTest {
     int[] ops = {10, 40};
     for (int i = 0; i < 2; i++) {
       SimExperiment.Workload w = new SimExperiment.Workload(1, 0, 0, 2, ops[i], 4, 2, 42, true).withCpuThink(think);
-      r[i] = SimExperiment.run("kernel", Sim.Config.of(42, 1, ModelSwitches.kernel()).withControllerHop(100), w,
+      r[i] = SimExperiment.run("kernel", SimConfig.of(42, 1, ModelSwitches.kernel()).withControllerHop(100), w,
           60_000_000L, 50_000_000L);
       assertTrue(r[i].ok(), r[i].violations().toString());
       assertEquals(2L * ops[i], r[i].cpuAtomics());
@@ -65,7 +65,7 @@ class SimCpuThreadTest {
   @Test
   void aThinkingThreadThatOutlastsTheGpuIsNotALivelock() {
     SimExperiment.Workload w = new SimExperiment.Workload(1, 1, 1, 1, 10, 4, 2, 42, false).withCpuThink(1_000_000);
-    SimExperiment.Result r = SimExperiment.run("kernel", Sim.Config.of(42, 1, ModelSwitches.kernel()), w,
+    SimExperiment.Result r = SimExperiment.run("kernel", SimConfig.of(42, 1, ModelSwitches.kernel()), w,
         60_000_000L, 50_000_000L);
     assertTrue(r.finished(), "finished: " + r.liveness());
     assertEquals(10, r.cpuAtomics());

@@ -22,7 +22,7 @@ class SimDemoTest {
   static SimExperiment.Result run(long seed, boolean kernel, SimExperiment.Workload w, boolean check, long maxMicros) {
     SimExperiment.Workload ws = new SimExperiment.Workload(w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(),
         w.cpuThreads(), w.opsPerThread(), w.counters(), w.counterPages(), seed, w.cpuSpin());
-    Sim.Config c = Sim.Config.of(seed, w.gpuNodes(),
+    SimConfig c = SimConfig.of(seed, w.gpuNodes(),
         ModelSwitches.kernel().withFolioLockUntilMapped(kernel).withDriverDeadlineMicros(TEST_DEADLINE_MICROS));
     if (!check) c = c.withoutChecker();
     return SimExperiment.run(kernel ? "kernel" : "early-unlock", c, ws, maxMicros, 50_000_000L);
@@ -57,7 +57,7 @@ class SimDemoTest {
     SimExperiment.Workload w = new SimExperiment.Workload(1, 2, 3, 2, 8, 4, 2, 7, false);
     String found = null;
     for (long seed = 1; seed <= 20 && found == null; seed++) {
-      Sim.Config c = Sim.Config.of(seed, 1, ModelSwitches.kernel().withDriverLockAcrossConversion(true)
+      SimConfig c = SimConfig.of(seed, 1, ModelSwitches.kernel().withDriverLockAcrossConversion(true)
           .withDriverDeadlineMicros(TEST_DEADLINE_MICROS));
       SimExperiment.Result r = SimExperiment.run("c10", c, w, 60_000_000L, 50_000_000L);
       if (!r.finished()) found = r.liveness();

@@ -31,7 +31,7 @@ class SimFaultsTest {
   }
 
   static SimExperiment.Result run(SimExperiment.Workload w, long seed, String schedule, List<Stamped> trace) {
-    Sim.Config c = Sim.Config.of(seed, W.gpuNodes(), ModelSwitches.kernel().withDriverDeadlineMicros(500));
+    SimConfig c = SimConfig.of(seed, W.gpuNodes(), ModelSwitches.kernel().withDriverDeadlineMicros(500));
     FaultSchedule f = schedule == null ? null : FaultSchedule.parse(schedule);
     return SimExperiment.run("faults", c, w, 60_000_000L, 50_000_000L, trace == null ? null : trace::add, f);
   }
@@ -161,7 +161,7 @@ class SimFaultsTest {
   @Test
   void crashAndRestartOfAGpuNode() {
     for (int round = 0; round < 2; round++) {
-      Sim sim = new Sim(Sim.Config.of(9, 2, ModelSwitches.kernel()));
+      Sim sim = new Sim(SimConfig.of(9, 2, ModelSwitches.kernel()));
       List<Stamped> trace = new ArrayList<>();
       sim.onTrace(trace::add);
       sim.faults(FaultSchedule.parse("at 10us crash gpu1\nat 1ms restart it\nat 10us crash cpu0"));

@@ -16,7 +16,7 @@ class SimHostCostTest {
   static SimExperiment.Result run(long seed, boolean kernel, SimExperiment.Workload w, HostCost cost, List<Stamped> t) {
     SimExperiment.Workload ws = new SimExperiment.Workload(w.gpuNodes(), w.warpsPerDevice(), w.opsPerWarp(),
         w.cpuThreads(), w.opsPerThread(), w.counters(), w.counterPages(), seed, w.cpuSpin());
-    Sim.Config c = Sim.Config.of(seed, w.gpuNodes(), ModelSwitches.kernel().withFolioLockUntilMapped(kernel)
+    SimConfig c = SimConfig.of(seed, w.gpuNodes(), ModelSwitches.kernel().withFolioLockUntilMapped(kernel)
         .withDriverDeadlineMicros(SimDemoTest.TEST_DEADLINE_MICROS)).withHostCost(cost);
     return SimExperiment.run(kernel ? "kernel" : "early-unlock", c, ws, 60_000_000L, 50_000_000L,
         t == null ? null : t::add);

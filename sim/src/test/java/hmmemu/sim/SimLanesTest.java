@@ -107,7 +107,7 @@ class SimLanesTest {
     SimExperiment.Workload w = new SimExperiment.Workload(2, 2, 3, 2, 8, 4, 2, 5, false);
     LinkSettings link = LinkSettings.of(LinkSpec.ideal().withDelay(new Distribution.Uniform(0, 5))).withLanes(true);
     for (long seed = 1; seed <= 3; seed++) {
-      Sim.Config c = Sim.Config.of(seed, w.gpuNodes(), ModelSwitches.kernel().withDriverDeadlineMicros(500))
+      SimConfig c = SimConfig.of(seed, w.gpuNodes(), ModelSwitches.kernel().withDriverDeadlineMicros(500))
           .withLink(link);
       SimExperiment.Result r = SimExperiment.run("lanes", c, w, 60_000_000L, 50_000_000L, null, null);
       assertTrue(r.finished(), "seed " + seed + ": " + r.liveness());

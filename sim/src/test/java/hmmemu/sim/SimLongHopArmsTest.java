@@ -60,7 +60,7 @@ class SimLongHopArmsTest {
 
   static Run run(long seed, boolean kernel, boolean spin, double hopMicros, long deadlineMicros,
       boolean viaController) {
-    Sim.Config c = new Sim.Config(seed, 1, 1,
+    SimConfig c = new SimConfig(seed, 1, 1,
         ModelSwitches.kernel().withFolioLockUntilMapped(kernel).withDriverDeadlineMicros(deadlineMicros),
         hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, hop(hopMicros), 1.0, true, HostCost.DEFAULTS);
     long[] lastCpu = {-1}, firstConv = {Long.MAX_VALUE}, cpuFaults = {0};
@@ -121,7 +121,7 @@ class SimLongHopArmsTest {
    */
   @Test
   void faultsQueuedBehindStaleEntriesSpinningToTheDeadlineAreProgressNotALivelock() {
-    Sim.Config c = new Sim.Config(92, 1, 1, ModelSwitches.kernel(), hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS,
+    SimConfig c = new SimConfig(92, 1, 1, ModelSwitches.kernel(), hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS,
         hop(100), 1.0, true, HostCost.DEFAULTS);
     SimExperiment.Result r = SimExperiment.run("kernel", c, new SimExperiment.Workload(1, 4, 16, 2, 300, 4, 2, 92, true),
         120_000_000L, 500_000_000L);

@@ -29,7 +29,7 @@ class SimWarpRunTest {
     SimExperiment.Workload w = new SimExperiment.Workload(gpuNodes, 1, opsPerWarp, cpuThreads, 40, 4, 2, 42, true);
     Map<Integer, List<long[]>> accesses = new TreeMap<>();
     Map<String, Integer> toGpu = new TreeMap<>();
-    SimExperiment.Result r = SimExperiment.run("kernel", Sim.Config.of(42, gpuNodes, ModelSwitches.kernel())
+    SimExperiment.Result r = SimExperiment.run("kernel", SimConfig.of(42, gpuNodes, ModelSwitches.kernel())
             .withControllerHop(100), viaController ? w.withWarpsViaController() : w, 60_000_000L, 50_000_000L,
         st -> {
           if (st.event() instanceof Trace.DeviceAccessCompleted d) {

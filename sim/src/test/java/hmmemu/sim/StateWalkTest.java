@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class StateWalkTest {
   private static List<Long> picture(long seed) {
     Sim[] sim = new Sim[1];
-    SimExperiment.Result r = SimExperiment.run("kernel", Sim.Config.of(seed, 1, ModelSwitches.kernel().withDriverDeadlineMicros(2_000)),
+    SimExperiment.Result r = SimExperiment.run("kernel", SimConfig.of(seed, 1, ModelSwitches.kernel().withDriverDeadlineMicros(2_000)),
         new SimExperiment.Workload(1, 2, 3, 1, 5, 2, 1, seed, false), 3_600_000_000L, Long.MAX_VALUE, null, null,
         s -> sim[0] = s);
     assertTrue(r.ok(), "seed " + seed + ": " + r.liveness() + " " + r.violations());

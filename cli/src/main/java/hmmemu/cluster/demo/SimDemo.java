@@ -10,6 +10,7 @@ import hmmemu.node.link.LinkSpec;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.report.RunRecorder;
 import hmmemu.sim.Sim;
+import hmmemu.sim.SimConfig;
 import hmmemu.sim.SimExperiment;
 import hmmemu.sim.TraceHash;
 import java.io.PrintStream;
@@ -103,7 +104,7 @@ public final class SimDemo {
         .withCpuThink(d.cpuThinkMicros());
     // The run timeout bounds model time here: a run still going then is a livelock candidate, reported as such.
     long maxModelMicros = d.runTimeout().toNanos() / 1000;
-    Sim.Config c = new Sim.Config(seed, d.gpuNodes(), 1,
+    SimConfig c = new SimConfig(seed, d.gpuNodes(), 1,
         settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, controllerHopMicros(settings),
         true, hostCost(settings));
     return SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace);

@@ -6,6 +6,7 @@ import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.Ids;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.sim.Sim;
+import hmmemu.sim.SimConfig;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -105,7 +106,7 @@ final class SimHost implements ScenarioHost {
     int perNode = 1;
     for (Scenario.Device d : scenario.devices()) perNode = Math.max(perNode, d.index() + 1);
     // the file's link { lanes = per-thread }: one lane per sending kernel thread on the simulator's link stage too
-    this.sim = new Sim(new Sim.Config(seed, scenario.gpuNodes(), perNode, scenario.switches(), leaseMicros,
+    this.sim = new Sim(new SimConfig(seed, scenario.gpuNodes(), perNode, scenario.switches(), leaseMicros,
         scenario.lanes() ? link.withLanes(true) : link, 1.0, true));
     // the scenario language's filtered trace counts, as CheckerActor; only for a file that states one (they cost a
     // reflective read per field and event, and nothing else reads them)
