@@ -525,7 +525,7 @@ public final class Sim implements LinkStage.Host {
 
   /** Lets model time reach the CPU core's next lease deadline or thread wake-up (CpuNodeActor's LeaseTick, ThreadWake). */
   private void armLeaseTick(Node n) {
-    long dueMicros = Math.min(n.cpu.nextLeaseDeadline(), n.cpu.nextThreadWake());
+    long dueMicros = n.cpu.nextTick();
     if (dueMicros == Long.MAX_VALUE) return;
     long due = dueMicros * 1000;
     if (due >= n.leaseTickAt) return;

@@ -206,6 +206,12 @@ public final class CpuMm {
   /** The model time at which a thinking user thread issues its next access, or Long.MAX_VALUE when none thinks. */
   public long nextThreadWake() { return k.threads.nextWake(); }
 
+  /**
+   * When {@link #tick} has work next: the earlier of {@link #nextThreadWake} and {@link #nextLeaseDeadline}
+   * (Long.MAX_VALUE: none); both hosts arm their one timer here.
+   */
+  public long nextTick() { return Math.min(nextThreadWake(), nextLeaseDeadline()); }
+
   /** Whether node {@code nodeIndex} was declared gone. */
   public boolean nodeIsGone(int nodeIndex) { return k.goneNodes.contains(nodeIndex); }
 

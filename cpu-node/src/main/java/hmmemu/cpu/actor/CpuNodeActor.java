@@ -178,17 +178,12 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     return nodes;
   }
 
-  /** The model time of the core's next timed step: a thinking thread's wake-up or a lease running out. */
-  private long nextDue() {
-    return Math.min(core.nextThreadWake(), core.nextLeaseDeadline());
-  }
-
   /**
    * Arms the wake-up at the core's next timed step (a thinking user thread of CpuThreads, a dead driver's folio-lock
    * lease), unless one as early is armed.
    */
   private void scheduleWake() {
-    long due = nextDue();
+    long due = core.nextTick();
     if (due == Long.MAX_VALUE || due >= wakeArmedAt) return;
     wakeArmedAt = due;
     long delayNanos = (long) (Math.max(0, due - clock.nowMicros()) * nanosPerModelMicro);
@@ -213,7 +208,7 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
     wakeArmedAt = Long.MAX_VALUE;
     cancelWake(); // the one that fired, or one armed after this message was told (polled): re-armed below
     long now = clock.nowMicros();
-    if (nextDue() <= now) {
+    if (core.nextTick() <= now) {
       long before = core.leasesExpired();
       carryOut(core.tick(now), now);
       if (core.leasesExpired() > before) {
