@@ -39,7 +39,7 @@ public final class FastForward {
    * Failed rounds in a row of one device's loop before its state is looked at: past the windows the pictures show of
    * the histories a spin turns (the checker's rings, {@link StateWalk#RING_WINDOW}, and {@link PeriodicLog#WINDOW}: 64
    * entries each), which must hold entries of the spin only before the pictures can repeat. The rings themselves
-   * (4,096 ids) need not fill: the jump refills them ({@link #ringRefusal}).
+   * (4,096 ids) need not fill: the jump refills them ({@link FastForwardRings#refusal}).
    */
   static final int MIN_STREAK = 128;
   /** Periods that must repeat. */
@@ -415,9 +415,9 @@ public final class FastForward {
         if (unwritable.size() < 40) unwritable.add(site);
         continue;
       }
-      if (RING_REFILL.containsKey(site)) {
+      if (FastForwardRings.refills(site)) {
         if (d < 0) return "a checker ring took in " + d + " entries a period";
-        kind[i] = 5; // the checker's ring: refilled as n more periods leave it (see ringRefusal)
+        kind[i] = 5; // the checker's ring: refilled as n more periods leave it (see FastForwardRings.refusal)
         continue;
       }
       if (l.owner() instanceof PeriodicLog<?>) {
@@ -434,16 +434,16 @@ public final class FastForward {
     if (linkMoves && !(sim.linkStage() instanceof ModeledLinkStage ls && ls.drawsFixed())) {
       return "a link stream draws outcomes that are not constant by construction";
     }
-    String ringWhy = ringRefusal(last, delta, kind);
+    String ringWhy = FastForwardRings.refusal(last, delta, kind);
     if (ringWhy != null) return ringWhy;
     cycles.add(new Cycle(watching, period, pNanos, List.of()));
     if (!jumpOn) return "jumps are off";
     if (oddSeq) unit *= 2;
     long n = nMax / unit * unit;
     for (int i = 0; i < size; i++) {
-      if (kind[i] == 5 && n * delta[i] < RING_KEPT) {
+      if (kind[i] == 5 && n * delta[i] < FastForwardRings.RING_KEPT) {
         // the leaf ahead bounding the jump is too close for one that refills a ring (n x d >= 4,096 entries)
-        tooClose.add(bySite + " (a ring refill needs " + RING_KEPT + " entries, " + n * delta[i] + ")");
+        tooClose.add(bySite + " (a ring refill needs " + FastForwardRings.RING_KEPT + " entries, " + n * delta[i] + ")");
         return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
       }
     }
@@ -472,10 +472,7 @@ public final class FastForward {
         } else if (kind[i] == 4) {
           ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
         } else if (kind[i] == 5) {
-          java.lang.reflect.Method refill = l.owner().getClass().getDeclaredMethod(RING_REFILL.get(l.site())[0], int.class,
-              long.class, int.class);
-          refill.setAccessible(true);
-          refill.invoke(l.owner(), (int) delta[i], n, StateWalk.RING_WINDOW);
+          FastForwardRings.refill(l, (int) delta[i], n);
         }
       }
     } catch (ReflectiveOperationException | ArithmeticException ex) {
@@ -491,68 +488,6 @@ public final class FastForward {
     jumpedThisLoop.put(watching, true);
     sim.foldJump(j);
     return null;
-  }
-
-  /** The checker rings' counts of entries taken in (NotifierShadow, FolioLockShadow), whose rings a jump refills. */
-  static final String ENDED_COUNT = "hmmemu.checker.NotifierShadow#endedCount",
-      RELEASED_COUNT = "hmmemu.checker.FolioLockShadow#releasedCount";
-
-  /** Per ring count site: the shadow's refill method and its ids' reader (NotifierShadow#refillEnded ...). */
-  private static final Map<String, String[]> RING_REFILL = Map.of(
-      ENDED_COUNT, new String[] {"refillEnded", "endedNewestFirst"},
-      RELEASED_COUNT, new String[] {"refillReleased", "releasedNewestFirst"});
-
-  /** Entries each of the checker's rings keeps (NotifierShadow.ENDED_INVALIDATIONS_KEPT, FolioLockShadow.RELEASED_KEPT). */
-  static final int RING_KEPT = 4096;
-
-  /**
-   * Why a refill of the checker's rings could differ from the unskipped run, or null. A refilled ring keeps, in its
-   * positions the newest entries' id pattern reaches, those ids ([lo, hi]) for copies of the newest period's entries;
-   * so no id of the ring's family outside the ring may stay fixed in [lo, hi] (it would find a copy, where the
-   * unskipped run finds its old entry evicted), and none may move below lo (its entry gets an unissued id: the
-   * unskipped run would find it).
-   */
-  private String ringRefusal(StateWalk last, long[] delta, byte[] kind) {
-    for (int r = 0; r < kind.length; r++) {
-      if (kind[r] != 5) continue;
-      StateWalk.Leaf ring = last.leaves.get(r);
-      long[] ids;
-      try {
-        java.lang.reflect.Method m = ring.owner().getClass().getDeclaredMethod(RING_REFILL.get(ring.site())[1]);
-        m.setAccessible(true);
-        ids = (long[]) m.invoke(ring.owner());
-      } catch (ReflectiveOperationException e) {
-        return "cannot read a checker ring: " + e;
-      }
-      int d = (int) delta[r];
-      if (ids.length < d || d > StateWalk.RING_WINDOW / 2) return "a checker ring takes in more than its window shows a period";
-      int real = Math.min(hmmemu.checker.RingRefill.periodic(ids, d), StateWalk.RING_WINDOW);
-      long lo = ids[real - 1], hi = ids[0];
-      boolean inv = ring.site().equals(ENDED_COUNT);
-      String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
-      for (int i = 0; i < kind.length; i++) {
-        StateWalk.Leaf l = last.leaves.get(i);
-        if (!l.number() || l.site().equals(ringSite) || !(inv ? invIdSite(l.site()) : reqIdSite(l.site()))) continue;
-        long v = l.value();
-        if (delta[i] == 0 && v >= lo && v <= hi) return "a fixed id in a refilled ring's kept ids: " + l.site() + " " + v;
-        if (delta[i] != 0 && v < lo) return "a moving id older than a refilled ring's kept ids: " + l.site() + " " + v;
-      }
-    }
-    return null;
-  }
-
-  /** Sites holding invalidation ids (a field named invId, or the notifier's next one). */
-  static boolean invIdSite(String site) {
-    String f = site.substring(site.indexOf('#') + 1);
-    return f.equals("invId") || f.equals("nextInvId");
-  }
-
-  /** Sites holding the drivers' reqIds (a field named ...reqId, or a table keyed by them: FastForward.IDENTITY's). */
-  static boolean reqIdSite(String site) {
-    String f = site.substring(site.indexOf('#') + 1);
-    return f.toLowerCase(java.util.Locale.ROOT).contains("reqid") || site.equals("hmmemu.gpu.core.driver.Replies#exclusive")
-        || site.equals("hmmemu.cpu.core.DeviceExclusive#grants") || site.equals("hmmemu.checker.FolioLockShadow#holds")
-        || site.equals("hmmemu.checker.FolioLockShadow#lockHolder");
   }
 
   /** Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture. */
