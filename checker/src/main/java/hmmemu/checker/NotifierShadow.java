@@ -211,7 +211,7 @@ final class NotifierShadow {
    * ({@link RingRefill#periodic}), at most the newest {@code kept}, keep their entry and invId; every older position
    * gets a copy of the last d entries' one under an id no run issues ({@link RingRefill#UNISSUED}), in ring order:
    * what the unskipped run holds there has an id of the skipped periods, which nothing outside the ring holds (the
-   * fast-forward refuses a jump where an id outside the ring would tell, FastForward#ringRefusal).
+   * fast-forward refuses a jump where an id outside the ring would tell, FastForwardRings#refusal).
    */
   void refillEnded(int d, long n, int kept) {
     long[] keys = endedNewestFirst();
