@@ -32,7 +32,8 @@ import java.util.Map;
  * thread's wake, a fault-schedule instant, an agenda event that does not move) keeps n such that at least
  * {@link #MARGIN} periods are simulated before it; so does the run's own bound (model time, events). Refused: a
  * tie between simultaneous events in the observed periods (ordered by a random tie key), a draw of the run's random
- * source other than tie keys, a moving link stream whose outcomes are not constant by construction, a scheduler.
+ * source other than tie keys, a moving link stream whose outcomes are not constant by construction, a scheduler that
+ * met a choice point ({@link ScheduledJump}).
  */
 public final class FastForward {
   /**
@@ -286,7 +287,7 @@ public final class FastForward {
   /** The agenda boundary after a watched failed round (runUntil's bounds: model time and the event count). */
   void boundary(long untilNanos, long firedLimit) {
     due = false;
-    if (sim.scheduler() != null) return; // an exploration picks the order: no jump
+    if (ScheduledJump.refusal(sim) != null) return; // an exploration that chose already: no jump (ScheduledJump)
     marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties});
     if (period == 0) {
       int m = marks.size() - 1;
@@ -356,7 +357,7 @@ public final class FastForward {
     long pNanos = (b[0] - a[0]) / REPEATS, firedPer = (b[1] - a[1]) / REPEATS, drawsPer = (b[2] - a[2]) / REPEATS;
     if (b[3] != a[3] && !ALLOW_TIES) return "a tie between simultaneous events was ordered by a random tie key";
     if (drawsPer != firedPer) return "the run's random source drew for something other than tie keys";
-    if (sim.scheduler() != null) return "a scheduler picks the events";
+    if (ScheduledJump.refusal(sim) != null) return ScheduledJump.refusal(sim);
     StateWalk last = shots.get(REPEATS);
     int size = last.leaves.size();
     for (StateWalk s : shots) if (s.leaves.size() != size) return "the state grew (a history)";

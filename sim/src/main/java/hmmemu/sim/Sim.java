@@ -316,6 +316,7 @@ public final class Sim implements LinkStage.Host {
       } else {
         e = choices.pick(this, agenda, untilNanos, scheduler, chooseAll);
         agenda.remove(e);
+        if (ff != null) ff.polled(e, agenda.peek()); // ties, as without a scheduler (ScheduledJump)
       }
       now = Math.max(now, e.atNanos);
       lastFiredAt = now;

@@ -213,6 +213,7 @@ final class StateWalk {
           if (Modifier.isStatic(f.getModifiers())) continue;
           if (Modifier.isTransient(f.getModifiers())) continue; // a copy of what the picture holds elsewhere
           if (leftOut.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
+          if (ScheduledJump.EXPLORING_SIDE.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
           if (FastForward.class.isAssignableFrom(f.getType())) continue; // the detector's own state
           try {
             f.setAccessible(true);

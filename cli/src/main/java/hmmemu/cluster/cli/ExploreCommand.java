@@ -65,6 +65,8 @@ final class ExploreCommand implements Callable<Integer> {
   Long maxStates;
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
+  /** --fast-forward: each run jumps its deadline spin while it met no choice point (hmmemu.sim.ScheduledJump). */
+  @picocli.CommandLine.Mixin FastForwardOptions fastForward;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
       + "\"exhausted\", \"simulatedRuns\", "
       + "\"distinctStates\", \"statesPerSecond\", \"statesPerCpuSecond\", \"states\", \"distinctStatesPerSecond\", "
@@ -125,6 +127,7 @@ final class ExploreCommand implements Callable<Integer> {
         + (r.cpuNanos() > 0 ? ", " + fmt(r.generatedStatesPerCpuSecond()) + " per CPU second" : "") : ""));
     Explorer.Shrunk s = null;
     String shrunkFile = null;
+    if (hmmemu.sim.Sim.fastForwardByDefault()) o.println(hmmemu.sim.FastForward.totalsLine());
     if (r.failure() == null) {
       o.println("no failing schedule");
     } else {

@@ -161,16 +161,32 @@ public final class Explorer {
   /** The delay bound in ns, or {@link hmmemu.sim.DelayBound#UNBOUNDED}. */
   public long maxDelayNanos() { return maxDelayNanos; }
 
-  /** {@code s} under this explorer's delay bound (itself when unbounded; a probe still sees the simulator). */
+  /**
+   * Jumps the deadline spins of every run ({@link hmmemu.sim.FastForward}, {@code hmm-emu explore --fast-forward}) while
+   * the run has met no choice point ({@code hmmemu.sim.ScheduledJump}: the same report, ExploreSpinnersTest); off by
+   * default.
+   */
+  public Explorer fastForward(boolean on) {
+    this.fastForward = on;
+    return this;
+  }
+
+  private boolean fastForward;
+
+  /** {@code s} under this explorer's delay bound and fast-forward (itself when neither; a probe still sees the simulator). */
   private ScheduleRun.Strategy bounded(ScheduleRun.Strategy s) {
-    if (maxDelayNanos < 0) return s;
+    if (maxDelayNanos < 0 && !fastForward) return s;
     long d = maxDelayNanos;
+    boolean ff = fastForward;
     final class Bounded implements ScheduleRun.Strategy, ScheduleRun.SeesSim {
       @Override
       public int choose(int point, long key, Scheduler.Enabled e) { return s.choose(point, key, e); }
 
       @Override
       public long maxDelayNanos() { return d; }
+
+      @Override
+      public boolean fastForward() { return ff; }
 
       @Override
       public void at(hmmemu.sim.Sim sim) { if (s instanceof ScheduleRun.SeesSim p) p.at(sim); }

@@ -107,6 +107,9 @@ final class ScheduleRun {
 
     /** The delay bound of the run's event choices ({@link hmmemu.sim.DelayBound}); unbounded by default. */
     default long maxDelayNanos() { return hmmemu.sim.DelayBound.UNBOUNDED; }
+
+    /** Whether the run's simulator jumps deadline spins ({@link hmmemu.sim.FastForward}; off by default). */
+    default boolean fastForward() { return false; }
   }
 
   /**
@@ -207,6 +210,7 @@ final class ScheduleRun {
       boolean lean, Strategy strategy, KeyMemo memo) {
     Verdict verdict = new Verdict(scenario);
     SimHost host = new SimHost(scenario, seed, link, leaseMicros);
+    if (strategy.fastForward()) host.sim().fastForward(); // jumps only while no choice point was met (ScheduledJump)
     StepExecutor steps = new StepExecutor(scenario, host, verdict);
     host.onCrash(steps::crashed);
     List<Choice> choices = new ArrayList<>();

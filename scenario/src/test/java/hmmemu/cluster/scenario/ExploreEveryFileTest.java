@@ -74,8 +74,9 @@ class ExploreEveryFileTest {
 
   /**
    * Waiting for the fast-forward of a driver loop that spins to nouveau's 1000 ms deadline round by round (the same
-   * six as SimSeedSweepTest.DEADLINE_SPINNERS: 2-3 M checked events per run each, so 10 schedules of one cost
-   * minutes). They come in here once the simulator jumps over a spin's rounds instead of running them.
+   * six as SimSeedSweepTest.DEADLINE_SPINNERS and JUMPED_SPINNERS: 2-3 M checked events per run each, so 10
+   * schedules of one cost minutes). c09 and c13, whose runs meet no choice point, are explored with the jump by
+   * ExploreSpinnersTest (hmmemu.sim.ScheduledJump); c12 meets choice points before its spin, r7, c12b and c08 inside it.
    */
   static final Set<String> WAITING_FOR_FAST_FORWARD = Set.of(
       "c08-thrash-no-folio-lock.conf", "c09-no-owner-filter.conf", "c12-fork-in-driver-window.conf",

@@ -1,0 +1,156 @@
+package hmmemu.cluster.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Issue 13: {@code hmm-emu explore} of the deadline spinners that ExploreEveryFileTest leaves out
+ * ({@code WAITING_FOR_FAST_FORWARD}), with the simulator's fast-forward jumping their spin under the exploring
+ * scheduler ({@link Explorer#fastForward}, {@code hmmemu.sim.ScheduledJump}: a run jumps only while it has met no
+ * choice point). Emulator-only test of a host mechanism.
+ * <ul>
+ *   <li>{@link #theJumpLeavesTheReportAsItWas}: random, PCT and exhaustive explorations of {@link #EXACT} give the same
+ *       report with and without the jump (schedules, simulated runs, choice points and distinct states, the points
+ *       per kind, exhaustion, the first failure's kind, line and schedule), and the runs with the jump did jump.
+ *       {@code -Dhmm.xspin.files=a,b} and {@code -Dhmm.xspin.budget=N} change it.</li>
+ *   <li>{@link #jumpedSpinnersExplored}: the spinners whose spin meets no choice point ({@link #JUMPED}) explored with
+ *       ExploreEveryFileTest's budgets and its rules for a case file (no schedule may fail; the search may stop only at
+ *       the budget, the runs or the states), each jumping its spin.</li>
+ * </ul>
+ * Left out ({@link #CHOOSING_SPINNERS}): the spinners whose spin rounds are choice points; the strategy decides inside
+ * the spin, so no jump is exact there (docs/TESTING.md "Exploring every file").
+ */
+class ExploreSpinnersTest {
+  static final Path CASES = Path.of("..", "scenarios", "cases");
+
+  /** Spinners whose spin meets no choice point under exploration: their runs jump (measured: 0 choice points a run). */
+  static final List<String> JUMPED = List.of("c09-no-owner-filter.conf", "c13-fork-then-gpu-atomic.conf");
+
+  /**
+   * Spinners whose spin rounds meet choice points (measured, PCT budget 3: r7 ~430,000 a run, link-vs-other; c12b
+   * ~178,000, link against link: a lane per callback's ack; c08 ~1.2 M: T1's controller hops against G's rounds). Each
+   * point draws (random), or meets a new source that draws a priority (PCT), or folds a state key (exhaustive), so a
+   * jump would skip decisions: refused (ScheduledJump), and a run costs 2-3 M checked events.
+   */
+  static final Map<String, String> CHOOSING_SPINNERS = Map.of(
+      "r7-stale-fault-next-batch.conf", "link-vs-other choice points in every round",
+      "c12b-fork-enomem.conf", "link choice points in every round (a lane per callback's ack)",
+      "c08-thrash-no-folio-lock.conf", "T1's controller hops against G's rounds (and not jumped even seeded)");
+
+  /** The files {@link #theJumpLeavesTheReportAsItWas} compares (the unjumped side simulates every round). */
+  static final List<String> EXACT = Arrays.asList(System.getProperty("hmm.xspin.files",
+      "c13-fork-then-gpu-atomic.conf,c09-no-owner-filter.conf").split(","));
+
+  /** Schedules of each comparison (small: the unjumped side is 2-3 M checked events a run). */
+  static final int SMALL_BUDGET = Integer.getInteger("hmm.xspin.budget", 3);
+
+  /** The JVM's spins jumped so far (FastForward's tallies). */
+  static long spinsJumped() {
+    Matcher m = Pattern.compile("\"spinsJumped\": (\\d+)").matcher(hmmemu.sim.FastForward.totalsJson());
+    assertTrue(m.find());
+    return Long.parseLong(m.group(1));
+  }
+
+  /** One exploration of {@code file} and the spins jumped while it ran, with its simulated runs and CPU time. */
+  record Explored(Explorer.Report report, int simulated, long jumped, long cpuMillis) {}
+
+  static Explored explore(Path file, Explorer.Strategy s, int budget, boolean ff, int runs, long states) {
+    long j0 = spinsJumped();
+    long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    Explorer x = new Explorer(ScenarioParser.parse(file), ExploreEveryFileTest.SEED, ExploreEveryFileTest.BASE)
+        .fastForward(ff).maxRuns(runs).maxStates(states);
+    assertNull(x.unsupported(), file + ": not supported in the simulator");
+    Explorer.Report r = x.explore(s, budget, 0);
+    int simulated = s == Explorer.Strategy.EXHAUSTIVE ? r.schedules() : x.simulatedRuns();
+    return new Explored(r, simulated, spinsJumped() - j0,
+        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000);
+  }
+
+  /** The report's fields that do not depend on time, as one comparable line. */
+  static String facts(Explored e) {
+    Explorer.Report r = e.report();
+    Explorer.Failure f = r.failure();
+    return r.strategy() + " schedules=" + r.schedules() + " simulated=" + e.simulated() + " states=" + r.states()
+        + " distinct=" + r.distinctStates() + " generated=" + r.generatedStates() + " exhausted=" + r.exhausted()
+        + " points=" + r.choicePoints() + " failure=" + (f == null ? "none"
+        : f.kind() + " #" + f.scheduleNumber() + " " + f.firstFailure() + " " + Arrays.toString(f.schedule()));
+  }
+
+  @Test
+  void theJumpLeavesTheReportAsItWas() {
+    for (String name : EXACT) {
+      Path file = CASES.resolve(name);
+      for (Explorer.Strategy s : Explorer.Strategy.values()) {
+        Explored off = explore(file, s, SMALL_BUDGET, false, Integer.MAX_VALUE, Long.MAX_VALUE);
+        Explored on = explore(file, s, SMALL_BUDGET, true, Integer.MAX_VALUE, Long.MAX_VALUE);
+        System.out.printf("xspin %s %s budget %d: unjumped %d ms CPU, jumped %d ms CPU (%d spins jumped): %s%n",
+            name, s, SMALL_BUDGET, off.cpuMillis(), on.cpuMillis(), on.jumped(), facts(on));
+        assertEquals(facts(off), facts(on), name + " " + s + ": the jump changed the exploration's report");
+        assertEquals(0, off.jumped(), name + ": the unjumped exploration jumped");
+        if (JUMPED.contains(name)) {
+          assertTrue(on.jumped() >= on.simulated(), name + " " + s + ": " + on.jumped() + " spins jumped in "
+              + on.simulated() + " simulated runs");
+        }
+      }
+    }
+  }
+
+  /**
+   * The rule's guard: r7's first PCT schedule meets choice points only before its spin, its later ones in every spin
+   * round (a postponed event stays pending beside the spin: ~1.29 M points in 3 schedules). A jump there would skip
+   * them; with {@code ScheduledJump.refusal} answering null (tried) this fails: 2,978 points instead of 1,289,978.
+   */
+  @Test
+  void aSpinWhoseRoundsAreChoicePointsIsNotJumped() {
+    Path file = CASES.resolve("r7-stale-fault-next-batch.conf");
+    Explored off = explore(file, Explorer.Strategy.PCT, 3, false, Integer.MAX_VALUE, Long.MAX_VALUE);
+    Explored on = explore(file, Explorer.Strategy.PCT, 3, true, Integer.MAX_VALUE, Long.MAX_VALUE);
+    System.out.printf("xspin r7 PCT budget 3: unjumped %d ms CPU, with the fast-forward on %d ms CPU (%d spins jumped): %s%n",
+        off.cpuMillis(), on.cpuMillis(), on.jumped(), facts(on));
+    assertEquals(facts(off), facts(on), "r7 PCT: the jump changed the exploration's report");
+    assertEquals(0, on.jumped(), "r7: a run that met choice points jumped");
+  }
+
+  @TestFactory
+  Stream<DynamicTest> jumpedSpinnersExplored() {
+    return JUMPED.stream().flatMap(name -> Stream.of(
+        DynamicTest.dynamicTest("cases/" + name, () -> check(name, explore(CASES.resolve(name), Explorer.Strategy.PCT,
+            ExploreEveryFileTest.BUDGET, true, ExploreEveryFileTest.RUNS, Long.MAX_VALUE))),
+        DynamicTest.dynamicTest("cases/" + name + " --strategy exhaustive", () -> check(name, explore(
+            CASES.resolve(name), Explorer.Strategy.EXHAUSTIVE, ExploreEveryFileTest.EXHAUSTIVE_BUDGET, true,
+            Integer.MAX_VALUE, ExploreEveryFileTest.EXHAUSTIVE_STATES)))));
+  }
+
+  /** ExploreEveryFileTest's rules for a case file that states what holds in every order, and the spin was jumped. */
+  private static void check(String name, Explored e) {
+    Explorer.Report r = e.report();
+    Explorer.Failure f = r.failure();
+    boolean exhaustive = r.strategy() == Explorer.Strategy.EXHAUSTIVE;
+    String replay = "replay, shrink and write it: hmm-emu explore scenarios/cases/" + name + " --fast-forward"
+        + (exhaustive ? " --strategy exhaustive --budget " + ExploreEveryFileTest.EXHAUSTIVE_BUDGET + " --max-states "
+        + ExploreEveryFileTest.EXHAUSTIVE_STATES : " --budget " + ExploreEveryFileTest.BUDGET + " --max-runs "
+        + ExploreEveryFileTest.RUNS) + " --seed " + ExploreEveryFileTest.SEED;
+    System.out.println("explore cases/" + name + " --fast-forward: " + facts(e) + ", " + e.jumped() + " spins jumped, "
+        + e.cpuMillis() + " ms CPU");
+    assertTrue(f != null || r.exhausted() || (exhaustive ? r.schedules() == ExploreEveryFileTest.EXHAUSTIVE_BUDGET
+        || r.states() >= ExploreEveryFileTest.EXHAUSTIVE_STATES : r.schedules() == ExploreEveryFileTest.BUDGET
+        || e.simulated() == ExploreEveryFileTest.RUNS), name + ": the exploration stopped early: " + facts(e));
+    assertNull(f, () -> name + ": schedule " + f.scheduleNumber() + " fails (" + f.kind() + "): " + f.firstFailure()
+        + "\n  " + replay);
+    assertTrue(e.jumped() >= e.simulated(), name + ": " + e.jumped() + " spins jumped in " + e.simulated()
+        + " simulated runs (" + hmmemu.sim.FastForward.totalsRefusals() + ")");
+  }
+}
