@@ -187,8 +187,27 @@ public final class Explorer {
 
   /** {@link #search(ScheduleRun.Strategy)}, keying a replayed prefix from {@code memo} (null: key every point). */
   private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo) {
-    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s), memo);
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s), memo, snapshot);
   }
+
+  /**
+   * Whether a search's runs start from a copy of the world at the start of the step holding the first choice point
+   * ({@link ScheduleRun.Snapshot}, taken by the search's first run) instead of running set-up and the steps before it
+   * again: on by default ({@code -Dhmm-emu.explore.snapshots=false} turns it off); the same report either way
+   * (ExploreSnapshotTest). Emulator-only host mechanism.
+   */
+  public Explorer snapshots(boolean on) {
+    this.snapshots = on;
+    return this;
+  }
+
+  private boolean snapshots = !"false".equals(System.getProperty("hmm-emu.explore.snapshots"));
+  /** The current exploration's snapshot (null: none, or snapshots off). */
+  private ScheduleRun.Snapshot snapshot;
+  private int snapshotStep = -1;
+
+  /** The steps the last exploration's runs skipped by starting from its snapshot (-1: none was taken). */
+  int snapshotStep() { return snapshotStep; }
 
   private boolean fullRuns;
 
@@ -238,11 +257,18 @@ public final class Explorer {
     long t0 = System.nanoTime();
     long c0 = cpuNow();
     pointKinds.clear();
-    Report r = switch (strategy) {
-      case RANDOM -> sample(strategy, budget, 0);
-      case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
-      case EXHAUSTIVE -> exhaustive(budget, depth > 0 ? depth : DEFAULT_EXHAUSTIVE_DEPTH);
-    };
+    snapshot = snapshots ? new ScheduleRun.Snapshot() : null;
+    Report r;
+    try {
+      r = switch (strategy) {
+        case RANDOM -> sample(strategy, budget, 0);
+        case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
+        case EXHAUSTIVE -> exhaustive(budget, depth > 0 ? depth : DEFAULT_EXHAUSTIVE_DEPTH);
+      };
+    } finally {
+      snapshotStep = snapshot == null ? -1 : snapshot.step();
+      snapshot = null;
+    }
     long c1 = cpuNow();
     return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
         r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0, java.util.Collections.unmodifiableMap(
