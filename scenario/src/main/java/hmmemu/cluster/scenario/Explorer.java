@@ -293,6 +293,7 @@ public final class Explorer {
     Draws shared = new Draws(rng); // RANDOM draws from the one generator, run after run
     ExploredRuns tried = skipRepeats ? new ExploredRuns() : null;
     simulated = 0;
+    simulatedPoints = 0;
     Set<Long> distinct = new HashSet<>();
     long states = 0;
     int estimate = 0;
@@ -323,7 +324,10 @@ public final class Explorer {
             new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
       }
       if (rec != null && !o.pruned()) tried.add(rec, o);
-      if (simulated >= maxRuns) return new Report(strategy, n, states, distinct.size(), 0, false, null);
+      simulatedPoints += o.choices().size();
+      if (simulated >= maxRuns || simulatedPoints >= maxPoints) {
+        return new Report(strategy, n, states, distinct.size(), 0, false, null);
+      }
     }
     return new Report(strategy, budget, states, distinct.size(), 0, false, null);
   }
@@ -355,6 +359,23 @@ public final class Explorer {
   }
 
   private int maxRuns = Integer.MAX_VALUE;
+
+  /**
+   * Ends a random or PCT exploration once its simulated runs made {@code points} choice points in all (what its CPU
+   * time follows: a run's cost grows with its events), even within its budget and {@link #maxRuns}: files of short
+   * runs get many runs, files of long runs few, and where it stops is the same on every machine (the number of runs
+   * it simulated then replays it with {@link #maxRuns}). Emulator-only host mechanism.
+   */
+  public Explorer maxSimulatedPoints(long points) {
+    this.maxPoints = points < 1 ? Long.MAX_VALUE : points;
+    return this;
+  }
+
+  private long maxPoints = Long.MAX_VALUE;
+  private long simulatedPoints;
+
+  /** Choice points of the runs the last random or PCT exploration simulated ({@link #maxSimulatedPoints}). */
+  public long simulatedPoints() { return simulatedPoints; }
 
   /**
    * Ends an exhaustive search, not exhausted, once its runs visited {@code states} choice points in all (the replayed
