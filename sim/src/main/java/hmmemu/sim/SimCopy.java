@@ -64,11 +64,25 @@ public final class SimCopy {
   private static boolean immutable(Class<?> c) {
     return c == String.class || c == Long.class || c == Integer.class || c == Boolean.class || c == Double.class
         || c == Short.class || c == Byte.class || c == Character.class || c == Float.class || c == Class.class
-        || Enum.class.isAssignableFrom(c) || c.isRecord() || com.google.protobuf.MessageLite.class.isAssignableFrom(c)
+        || Enum.class.isAssignableFrom(c) || (c.isRecord() && valueRecord(c))
+        || com.google.protobuf.MessageLite.class.isAssignableFrom(c)
         || com.google.protobuf.ByteString.class.isAssignableFrom(c) || c == Object.class
         || c.getName().startsWith("java.lang.invoke.") || c.getName().startsWith("java.lang.ref.")
         || Thread.class.isAssignableFrom(c) || ClassLoader.class.isAssignableFrom(c)
         || c == java.util.Collections.emptyList().getClass() || c == java.util.Collections.emptyMap().getClass();
+  }
+
+  /**
+   * Whether a record holds only values (each component a primitive or of a type {@link #immutable} shares): shared.
+   * A record with any other component (an array, a collection, a future, an interface) is copied: its components
+   * may be changed in place (a pause point's held messages, a watch's future), so sharing it would share them.
+   */
+  private static boolean valueRecord(Class<?> c) {
+    for (java.lang.reflect.RecordComponent rc : c.getRecordComponents()) {
+      Class<?> t = rc.getType();
+      if (!t.isPrimitive() && (t == c || !immutable(t))) return false;
+    }
+    return true;
   }
 
   /** A class's instance fields (superclasses first) as offsets and primitive kinds (0: a reference). */
@@ -96,7 +110,8 @@ public final class SimCopy {
   }
 
   /** How instances of a class are copied: shared, array, lambda, hashed map, hashed set, refused, field by field. */
-  private static final int SHARED = 0, ARRAY = 1, LAMBDA = 2, MAP = 3, SET = 4, REFUSED = 5, PLAIN = 6;
+  private static final int SHARED = 0, ARRAY = 1, LAMBDA = 2, MAP = 3, SET = 4, REFUSED = 5, PLAIN = 6, RECORD = 7,
+      IMMUTABLE_HASHED = 8;
 
   private static final ClassValue<Integer> HOW = new ClassValue<>() {
     @Override
@@ -104,22 +119,39 @@ public final class SimCopy {
       if (immutable(c)) return SHARED;
       if (c.isArray()) return ARRAY;
       if (c.isHidden()) return LAMBDA;
+      if (c.isRecord()) return RECORD;
       if (Map.class.isAssignableFrom(c) && hashed(c)) return MAP;
       if (Collection.class.isAssignableFrom(c) && hashed(c)) return SET;
       String n = c.getName();
-      if (n.startsWith("java.util.ImmutableCollections$SetN") || n.startsWith("java.util.ImmutableCollections$MapN")
-          || n.equals("java.util.WeakHashMap") || n.equals("java.util.Hashtable")) {
+      if (n.equals("java.util.ImmutableCollections$SetN") || n.equals("java.util.ImmutableCollections$MapN")) {
+        return IMMUTABLE_HASHED;
+      }
+      if (n.equals("java.util.WeakHashMap") || n.equals("java.util.Hashtable")) {
         return REFUSED;
       }
       return PLAIN;
     }
   };
 
+  /** Records the caller declared values (shared, not copied), beyond {@link #valueRecord}'s. */
+  private java.util.function.Predicate<Class<?>> values = c -> false;
+
+  /**
+   * As {@link #copyOf(Object)}, sharing also the records of the classes {@code values} accepts (the caller knows them
+   * to be values all the way down, e.g. a parsed scenario's steps, though their components are lists).
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> T copyOf(T root, java.util.function.Predicate<Class<?>> values) {
+    SimCopy c = new SimCopy();
+    c.values = values;
+    return (T) c.copy(root);
+  }
+
   private Object copy(Object o) {
     if (o == null) return null;
     Class<?> c = o.getClass();
     int how = HOW.get(c);
-    if (how == SHARED) return o;
+    if (how == SHARED || (how == RECORD && values.test(c))) return o;
     Object d = done.get(o);
     if (d != null) return d;
     if (!pending.isEmpty() && pending.containsKey(o)) return o; // a lambda being rebuilt: the caller patches it
@@ -127,6 +159,8 @@ public final class SimCopy {
     switch (how) {
       case ARRAY: return array(o, c);
       case LAMBDA: return lambda(o, c);
+      case RECORD: return record(o, c);
+      case IMMUTABLE_HASHED: return immutableHashed(o);
       case MAP: return map((Map<?, ?>) o, c);
       case SET: return set((Collection<?>) o, c);
       case REFUSED:
@@ -239,6 +273,62 @@ public final class SimCopy {
       return new Rebuild(inst.toArray(new Field[0]), k);
     }
   };
+
+  /** A {@code Set.of}/{@code Map.of} table (its layout follows its keys' hash codes): rebuilt of the copied entries. */
+  private Object immutableHashed(Object o) {
+    Object n;
+    if (o instanceof Map<?, ?> m) {
+      Map<Object, Object> es = new java.util.LinkedHashMap<>();
+      for (Map.Entry<?, ?> e : m.entrySet()) es.put(noPending(copy(e.getKey())), noPending(copy(e.getValue())));
+      n = Map.copyOf(es);
+    } else {
+      List<Object> es = new ArrayList<>();
+      for (Object x : (Collection<?>) o) es.add(noPending(copy(x)));
+      n = java.util.Set.copyOf(es);
+    }
+    done.put(o, n);
+    return n;
+  }
+
+  /** A record's accessors and canonical constructor (accessible). */
+  private record Canonical(java.lang.reflect.Method[] accessors, Constructor<?> constructor) {}
+
+  private static final ClassValue<Canonical> CANONICAL = new ClassValue<>() {
+    @Override
+    protected Canonical computeValue(Class<?> c) {
+      java.lang.reflect.RecordComponent[] rcs = c.getRecordComponents();
+      java.lang.reflect.Method[] acc = new java.lang.reflect.Method[rcs.length];
+      Class<?>[] types = new Class<?>[rcs.length];
+      for (int i = 0; i < rcs.length; i++) {
+        acc[i] = rcs[i].getAccessor();
+        acc[i].setAccessible(true);
+        types[i] = rcs[i].getType();
+      }
+      try {
+        Constructor<?> k = c.getDeclaredConstructor(types);
+        k.setAccessible(true);
+        return new Canonical(acc, k);
+      } catch (NoSuchMethodException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  };
+
+  /** A record that holds more than values: rebuilt through its canonical constructor from its copied components. */
+  private Object record(Object o, Class<?> c) {
+    Canonical k = CANONICAL.get(c);
+    Object[] args = new Object[k.accessors.length];
+    pending.put(o, new ArrayList<>());
+    try {
+      for (int i = 0; i < args.length; i++) args[i] = noPending(copy(k.accessors[i].invoke(o)));
+      Object n = k.constructor.newInstance(args);
+      done.put(o, n);
+      for (Runnable r : pending.remove(o)) r.run();
+      return n;
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("SimCopy: cannot rebuild " + c.getName(), e);
+    }
+  }
 
   private Object lambda(Object o, Class<?> c) {
     Rebuild rb = REBUILD.get(c);

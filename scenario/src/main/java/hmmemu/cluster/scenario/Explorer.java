@@ -203,8 +203,27 @@ public final class Explorer {
 
   /** {@link #search(ScheduleRun.Strategy)}, keying a replayed prefix from {@code memo} (null: key every point). */
   private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo) {
-    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s), memo);
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s), memo, snapshot);
   }
+
+  /**
+   * Whether a search's runs start from a copy of the world at the start of the step holding the first choice point
+   * ({@link ScheduleRun.Snapshot}, taken by the search's first run) instead of running set-up and the steps before it
+   * again: on by default ({@code -Dhmm-emu.explore.snapshots=false} turns it off); the same report either way
+   * (ExploreSnapshotTest). Emulator-only host mechanism.
+   */
+  public Explorer snapshots(boolean on) {
+    this.snapshots = on;
+    return this;
+  }
+
+  private boolean snapshots = !"false".equals(System.getProperty("hmm-emu.explore.snapshots"));
+  /** The current exploration's snapshot (null: none, or snapshots off). */
+  private ScheduleRun.Snapshot snapshot;
+  private int snapshotStep = -1;
+
+  /** The steps the last exploration's runs skipped by starting from its snapshot (-1: none was taken). */
+  int snapshotStep() { return snapshotStep; }
 
   private boolean fullRuns;
 
@@ -254,11 +273,18 @@ public final class Explorer {
     long t0 = System.nanoTime();
     long c0 = cpuNow();
     pointKinds.clear();
-    Report r = switch (strategy) {
-      case RANDOM -> sample(strategy, budget, 0);
-      case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
-      case EXHAUSTIVE -> exhaustive(budget, depth > 0 ? depth : DEFAULT_EXHAUSTIVE_DEPTH);
-    };
+    snapshot = snapshots ? new ScheduleRun.Snapshot() : null;
+    Report r;
+    try {
+      r = switch (strategy) {
+        case RANDOM -> sample(strategy, budget, 0);
+        case PCT -> sample(strategy, budget, depth > 0 ? depth : DEFAULT_PCT_DEPTH);
+        case EXHAUSTIVE -> exhaustive(budget, depth > 0 ? depth : DEFAULT_EXHAUSTIVE_DEPTH);
+      };
+    } finally {
+      snapshotStep = snapshot == null ? -1 : snapshot.step();
+      snapshot = null;
+    }
     long c1 = cpuNow();
     return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
         r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0, java.util.Collections.unmodifiableMap(
@@ -283,6 +309,7 @@ public final class Explorer {
     Draws shared = new Draws(rng); // RANDOM draws from the one generator, run after run
     ExploredRuns tried = skipRepeats ? new ExploredRuns() : null;
     simulated = 0;
+    simulatedPoints = 0;
     Set<Long> distinct = new HashSet<>();
     long states = 0;
     int estimate = 0;
@@ -313,7 +340,10 @@ public final class Explorer {
             new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
       }
       if (rec != null && !o.pruned()) tried.add(rec, o);
-      if (simulated >= maxRuns) return new Report(strategy, n, states, distinct.size(), 0, false, null);
+      simulatedPoints += o.choices().size();
+      if (simulated >= maxRuns || simulatedPoints >= maxPoints) {
+        return new Report(strategy, n, states, distinct.size(), 0, false, null);
+      }
     }
     return new Report(strategy, budget, states, distinct.size(), 0, false, null);
   }
@@ -345,6 +375,23 @@ public final class Explorer {
   }
 
   private int maxRuns = Integer.MAX_VALUE;
+
+  /**
+   * Ends a random or PCT exploration once its simulated runs made {@code points} choice points in all (what its CPU
+   * time follows: a run's cost grows with its events), even within its budget and {@link #maxRuns}: files of short
+   * runs get many runs, files of long runs few, and where it stops is the same on every machine (the number of runs
+   * it simulated then replays it with {@link #maxRuns}). Emulator-only host mechanism.
+   */
+  public Explorer maxSimulatedPoints(long points) {
+    this.maxPoints = points < 1 ? Long.MAX_VALUE : points;
+    return this;
+  }
+
+  private long maxPoints = Long.MAX_VALUE;
+  private long simulatedPoints;
+
+  /** Choice points of the runs the last random or PCT exploration simulated ({@link #maxSimulatedPoints}). */
+  public long simulatedPoints() { return simulatedPoints; }
 
   /**
    * Ends an exhaustive search, not exhausted, once its runs visited {@code states} choice points in all (the replayed

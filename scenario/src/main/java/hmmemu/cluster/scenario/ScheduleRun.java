@@ -208,11 +208,58 @@ final class ScheduleRun {
   /** As {@link #run(Scenario, long, LinkSettings, long, boolean, boolean, Strategy)}, keying a prefix from {@code memo}. */
   static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
       boolean lean, Strategy strategy, KeyMemo memo) {
-    Verdict verdict = new Verdict(scenario);
-    SimHost host = new SimHost(scenario, seed, link, leaseMicros);
-    if (strategy.fastForward()) host.sim().fastForward(); // jumps only while no choice point was met (ScheduledJump)
-    StepExecutor steps = new StepExecutor(scenario, host, verdict);
-    host.onCrash(steps::crashed);
+    return run(scenario, seed, link, leaseMicros, linksOnly, lean, strategy, memo, null);
+  }
+
+  /**
+   * The world of a lean search run (its verdict, simulator host and step executor) at the start of the step in which
+   * the run's first choice point lies, for the later runs of the same search (same file, seed, link, lease, choice
+   * kinds and delay bound) to start from a deep copy of it ({@link hmmemu.sim.SimCopy}) instead of building the world,
+   * setting it up and running the steps before again: no choice point lies before it, so no strategy is asked there
+   * and every run passes through exactly this state (ExploreSnapshotTest compares whole explorations with and without).
+   * Taken by the search's first simulated run; {@code step} -1 until then. Emulator-only host mechanism.
+   */
+  static final class Snapshot {
+    private Object[] world;
+    private int step = -1;
+    /** Whether the first run was seen (a run with no choice point leaves no snapshot: nothing to start from). */
+    private boolean taken;
+
+    /** The steps a run resumed from this snapshot skips (-1: none taken). */
+    int step() { return world == null ? -1 : step; }
+  }
+
+  /** Whether {@code c} is a record of the parsed file (never changed once parsed): a snapshot shares it. */
+  private static boolean parsed(Class<?> c) {
+    return c == Scenario.class || c.getEnclosingClass() == Scenario.class || Expectation.class.isAssignableFrom(c)
+        || c == PageRange.class || c == Pattern.class || c == Bound.class;
+  }
+
+  /** As {@link #run(Scenario, long, LinkSettings, long, boolean, boolean, Strategy, KeyMemo)}; a lean run starts from {@code snap}'s world (or takes it), null: from the start. */
+  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
+      boolean lean, Strategy strategy, KeyMemo memo, Snapshot snap) {
+    if (!lean) snap = null; // a full run's listeners below hold this run's own maps
+    boolean resumed = snap != null && snap.world != null;
+    int from = resumed ? snap.step : 0;
+    Verdict verdict;
+    SimHost host;
+    StepExecutor steps;
+    if (resumed) {
+      Object[] w = hmmemu.sim.SimCopy.copyOf(snap.world, ScheduleRun::parsed);
+      verdict = (Verdict) w[0];
+      host = (SimHost) w[1];
+      steps = (StepExecutor) w[2];
+    } else {
+      verdict = new Verdict(scenario);
+      host = new SimHost(scenario, seed, link, leaseMicros);
+      if (strategy.fastForward()) host.sim().fastForward(); // jumps only while no choice point was met (ScheduledJump)
+      steps = new StepExecutor(scenario, host, verdict);
+      host.onCrash(steps::crashed);
+    }
+    // the first run of a search with snapshots: a copy of the world at each step start until a choice point came
+    Object[] pending = null;
+    int pendingStep = -1;
+    boolean taking = snap != null && !snap.taken && (memo == null || memo.resumeAt <= 0);
     List<Choice> choices = new ArrayList<>();
     SendLog log = new SendLog(host.sim().linkStage());
     if (lean) {
@@ -266,10 +313,12 @@ final class ScheduleRun {
     });
     if (memo != null && memo.resumeAt > 0) host.sim().pauseInputs();
     try {
-      host.setUp(scenario);
-      // The faults block with the host's crash and restart hooks, as SimScenarioRunner runs it: without them a crash
-      // line is only logged as failed and the schedule explored is not the file's run.
-      if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults(), host.faultCallbacks());
+      if (!resumed) {
+        host.setUp(scenario);
+        // The faults block with the host's crash and restart hooks, as SimScenarioRunner runs it: without them a crash
+        // line is only logged as failed and the schedule explored is not the file's run.
+        if (!scenario.faults().entries().isEmpty()) host.sim().faults(scenario.faults(), host.faultCallbacks());
+      }
       log.on = true;
       host.sim().schedulerChoosesAll(!linksOnly);
       // The state key: the simulator's (each node's and the controller's inputs) and, once a concurrent block made a
@@ -306,8 +355,23 @@ final class ScheduleRun {
         if (b != null) draws[0] = mix(mix(draws[0] == 0 ? 1 : draws[0], b.kind.ordinal() + 1), b.options[c]);
         return c;
       }, strategy.maxDelayNanos()));
-      for (Scenario.Step s : scenario.steps()) {
-        steps.runStep(s);
+      step[0] = from;
+      List<Scenario.Step> all = scenario.steps();
+      for (int i = from; i < all.size(); i++) {
+        if (taking && choices.isEmpty()) { // no choice point yet: every run is here in this state
+          Scheduler mine = host.sim().scheduler();
+          host.sim().scheduler(null); // the copy gets its own run's scheduler
+          try {
+            pending = hmmemu.sim.SimCopy.copyOf(new Object[] {verdict, host, steps}, ScheduleRun::parsed);
+            pendingStep = i;
+          } catch (RuntimeException notCopied) { // a world SimCopy cannot copy: every run starts from the beginning
+            snap.taken = true;
+            taking = false;
+            pending = null;
+          }
+          host.sim().scheduler(mine);
+        }
+        steps.runStep(all.get(i));
         step[0]++;
       }
       steps.finish();
@@ -324,6 +388,13 @@ final class ScheduleRun {
         steps.releasePauses();
       } catch (Pruned p) {
         pruned = true;
+      }
+    }
+    if (taking) {
+      snap.taken = true;
+      if (!choices.isEmpty() && pending != null && choices.get(0).step() == pendingStep) {
+        snap.world = pending;
+        snap.step = pendingStep;
       }
     }
     CaseResult r = verdict.result(0);

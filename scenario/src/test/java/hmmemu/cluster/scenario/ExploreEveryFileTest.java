@@ -28,8 +28,9 @@ import org.junit.jupiter.api.TestFactory;
  * Issue 13: {@code hmm-emu explore} of every scenario file in {@code mvn verify} (docs/TESTING.md "Exploring every
  * file"). Each file of scenarios/cases, scenarios/faults, scenarios/explore and scenarios/found is explored in the
  * simulator with PCT (the CLI's default strategy, so the printed command replays the very search), seed 1 and a
- * budget of {@link #BUDGET} schedules, of which at most {@link #RUNS} are simulated (a schedule repeating one already
- * run is counted, not simulated again: Explorer.simulatedRuns; {@code hmm-emu explore --max-runs}):
+ * budget of {@link #BUDGET} schedules, of which at most {@link #RUNS} runs with at most {@link #POINTS} choice points
+ * in all are simulated (a schedule repeating one already run is counted, not simulated again: Explorer.simulatedRuns;
+ * {@code hmm-emu explore --max-runs} replays where it stopped):
  * <ul>
  *   <li>a case or fault file states only what holds in every order, so no schedule may fail; a failure is a finding
  *       (or an expectation the file states wrongly) and the message gives the command that finds, shrinks and writes
@@ -55,13 +56,21 @@ class ExploreEveryFileTest {
   /** Schedules per file: issue 13's target, 1000 within 3 minutes of verify (docs/TESTING.md "Exploring every file"). */
   static final int BUDGET = Integer.getInteger("hmm.explore.every-budget", 1000);
   /**
-   * At most this many simulated runs per file (PCT): files with few choice points or sources repeat most schedules
-   * and get the whole {@link #BUDGET}; the files of long runs (hundreds to thousands of choice points, 20-130 ms of
-   * CPU a run) stop here, which is what fits the 3 minutes (measured: docs/TESTING.md "Exploring every file"). 110
-   * since session 11 (was 100): the inspections' word lists and the checker's set-up got cheaper (docs/PERFORMANCE.md
-   * "Session 11: xrun"), which pays for about 10 more runs of those files in the same CPU time.
+   * At most this many simulated runs per file (PCT), and at most {@link #POINTS} choice points in the runs simulated:
+   * files with few choice points or sources repeat most schedules and get the whole {@link #BUDGET}; files of short runs
+   * (a few hundred choice points, about 1 ms of CPU a run) simulate up to 1000 runs; the files of long runs (1,200-5,500
+   * choice points, 15-70 ms of CPU a run) stop at {@link #POINTS}, which is what fits the 3 minutes (measured:
+   * docs/TESTING.md "Exploring every file"). Until session 12 the cap was 110 runs for every file.
    */
-  static final int RUNS = Integer.getInteger("hmm.explore.every-runs", 110);
+  static final int RUNS = Integer.getInteger("hmm.explore.every-runs", 1000);
+  /**
+   * Choice points (PCT, of the runs simulated) after which a file's exploration stops ({@code
+   * Explorer.maxSimulatedPoints}): deterministic, so the printed command replays the very search with {@code --max-runs}
+   * set to the runs it simulated. 1,200,000 gives the longest runs (c01's 5,550 choice points) 221 runs (twice the old
+   * cap of 110) and every file with runs under 1,200 choice points its 1000 runs; measured, 70 of the 87 files then
+   * have the budget of 1,000 for about 235 s of CPU (docs/TESTING.md "Exploring every file", session 12).
+   */
+  static final long POINTS = Long.getLong("hmm.explore.every-points", 1_200_000);
   /** Schedules of each file's exhaustive search: issue 13's budget. */
   static final int EXHAUSTIVE_BUDGET = Integer.getInteger("hmm.explore.every-exhaustive", 1000);
   /**
@@ -171,7 +180,10 @@ class ExploreEveryFileTest {
       "a-", "violation", "b-", "livelock", "c-", "expectation", "d-", "violation", "e-", "expectation");
 
   /** One file's exploration: the report, the runs simulated, and its wall and CPU time. */
-  record Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis) {
+  record Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis, long points) {
+    /** Whether a PCT exploration ran its budget, its runs or its choice points ({@link #RUNS}, {@link #POINTS}). */
+    boolean ranItsBudget() { return report.schedules() == BUDGET || simulated == RUNS || points >= POINTS; }
+
     /** The schedules, the runs simulated (when fewer) and whether an exhaustive search's space was exhausted. */
     String schedules() {
       Explorer.Report r = report;
@@ -241,7 +253,8 @@ class ExploreEveryFileTest {
       for (Future<Explored> b : boundedRuns) cpu += resultOf(b).cpuMillis();
       System.out.println("explore every file: " + files.size() + " files, " + had + " had a budget of 1000 schedules "
           + "(PCT's 1000 schedules, or every schedule within the exhaustive bound), " + short_.size() + " fewer "
-          + "(PCT stopped at " + RUNS + " simulated runs: schedules " + short_ + "); the others failed as they must; "
+          + "(PCT stopped at " + RUNS + " simulated runs or " + POINTS + " choice points: schedules " + short_
+          + "); the others failed as they must; "
           + cpu + " ms CPU in the exploring threads");
     }));
     return Stream.of(unbounded, bounded, searched, summary).flatMap(x -> x);
@@ -258,8 +271,9 @@ class ExploreEveryFileTest {
     System.out.println("explore " + file + " --max-delay " + d + ": " + e.schedules() + ", "
         + e.wallMillis() + " ms wall, " + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind()
         + " in schedule " + f.scheduleNumber()));
-    assertTrue(f != null || r.schedules() == BUDGET || e.simulated() == RUNS, file + ": " + r.schedules()
-        + " schedules of " + BUDGET + " and " + e.simulated() + " runs of " + RUNS + ": the exploration stopped early");
+    assertTrue(f != null || e.ranItsBudget(), file + ": " + r.schedules() + " schedules of " + BUDGET + ", "
+        + e.simulated() + " runs of " + RUNS + " and " + e.points() + " choice points of " + POINTS
+        + ": the exploration stopped early");
     String name = file.getFileName().toString();
     if (f != null && BOUNDED_FINDINGS.containsKey(name)) {
       Matcher m = Pattern.compile(":(\\d+): ").matcher(f.firstFailure());
@@ -270,18 +284,19 @@ class ExploreEveryFileTest {
     }
     assertNull(f, () -> file + " --max-delay " + d + " (margin " + bound * CHAIN / 1000 + " µs / " + CHAIN
         + "): schedule " + f.scheduleNumber() + " of " + BUDGET + " fails (" + f.kind() + "): " + f.firstFailure()
-        + "\n  replay, shrink and write it: hmm-emu explore " + file + " --budget " + BUDGET + " --max-runs " + RUNS
-        + " --seed " + SEED + " --max-delay " + d);
+        + "\n  replay, shrink and write it: hmm-emu explore " + file + " --budget " + BUDGET + " --max-runs "
+        + e.simulated() + " --seed " + SEED + " --max-delay " + d);
   }
 
   private static Explored explore(Path file, long maxDelayNanos) {
     long t0 = System.nanoTime();
     long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxDelay(maxDelayNanos).maxRuns(RUNS);
+    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxDelay(maxDelayNanos).maxRuns(RUNS)
+        .maxSimulatedPoints(POINTS);
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(Explorer.Strategy.PCT, BUDGET, 0);
     return new Explored(r, x.simulatedRuns(), (System.nanoTime() - t0) / 1_000_000,
-        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000);
+        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000, x.simulatedPoints());
   }
 
   /** {@code hmm-emu explore FILE --strategy exhaustive --budget EXHAUSTIVE_BUDGET --max-states EXHAUSTIVE_STATES}. */
@@ -292,7 +307,7 @@ class ExploreEveryFileTest {
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(Explorer.Strategy.EXHAUSTIVE, EXHAUSTIVE_BUDGET, 0);
     return new Explored(r, r.schedules(), (System.nanoTime() - t0) / 1_000_000,
-        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000);
+        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000, 0);
   }
 
   /**
@@ -371,10 +386,11 @@ class ExploreEveryFileTest {
         + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind() + " in schedule " + f.scheduleNumber()));
     String dir = file.getParent().getFileName().toString();
     String name = file.getFileName().toString();
-    String replay = "replay, shrink and write it: hmm-emu explore " + file + " --budget " + BUDGET + " --max-runs " + RUNS
-        + " --seed " + SEED;
-    assertTrue(f != null || r.schedules() == BUDGET || e.simulated() == RUNS, file + ": " + r.schedules()
-        + " schedules of " + BUDGET + " and " + e.simulated() + " runs of " + RUNS + ": the exploration stopped early");
+    String replay = "replay, shrink and write it: hmm-emu explore " + file + " --budget " + BUDGET + " --max-runs "
+        + e.simulated() + " --seed " + SEED;
+    assertTrue(f != null || e.ranItsBudget(), file + ": " + r.schedules() + " schedules of " + BUDGET + ", "
+        + e.simulated() + " runs of " + RUNS + " and " + e.points() + " choice points of " + POINTS
+        + ": the exploration stopped early");
     switch (dir) {
       case "found", "explore" -> checkFoundOrExplore(file, r, f, replay);
       default -> {
