@@ -357,7 +357,8 @@ public final class FastForward {
     long pNanos = (b[0] - a[0]) / REPEATS, firedPer = (b[1] - a[1]) / REPEATS, drawsPer = (b[2] - a[2]) / REPEATS;
     if (b[3] != a[3] && !ALLOW_TIES) return "a tie between simultaneous events was ordered by a random tie key";
     if (drawsPer != firedPer) return "the run's random source drew for something other than tie keys";
-    if (ScheduledJump.refusal(sim) != null) return ScheduledJump.refusal(sim);
+    String byScheduler = ScheduledJump.refusal(sim);
+    if (byScheduler != null) return byScheduler;
     StateWalk last = shots.get(REPEATS);
     int size = last.leaves.size();
     for (StateWalk s : shots) if (s.leaves.size() != size) return "the state grew (a history)";
