@@ -45,6 +45,11 @@ final class DemoCommand implements Callable<Integer> {
       + "lines use it).")
   String oneWay;
   @Mixin RecordOptions record;
+  @Option(names = "--no-warm-up", description = "On the embedded cluster: measure the first arm on a cold JVM (by "
+      + "default the selected arms first run once, unmeasured, at time-scale 1.0 with a short workload: a cold JVM's "
+      + "first steps take milliseconds of real time, model time at a high time scale; docs/RESULTS.md \"The first arm "
+      + "ran on a cold JVM\").")
+  boolean noWarmUp;
 
   /** What the report shows at the top: the workload and the switches that differ between runs. */
   static ObjectNode settingsNode(HmmEmuSettings s, List<String> arms, boolean link) {
@@ -95,6 +100,12 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (!json) System.out.println("starting an embedded cluster (1 CPU node, "
         + settings.demo.gpuNodes() + " GPU nodes) per arm...");
+    hmmemu.cluster.demo.WarmUp.Summary warm = null;
+    if (!noWarmUp) {
+      if (!json) System.out.println("warming the JVM up: the selected arms once at time-scale 1.0, not measured...");
+      warm = hmmemu.cluster.demo.WarmUp.run(settings, selected, link, json ? System.err : System.out);
+      if (!json) System.out.println("  warm-up: " + warm);
+    }
     List<Experiment.RunResult> results = new ArrayList<>();
     List<RunRecorder> recorders = new ArrayList<>();
     int cap = record.cap();
@@ -131,6 +142,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     DemoReport.print(System.out, settings, results, json);
     ObjectNode shown = settingsNode(settings, selected, link);
+    shown.put("warmUp", warm == null ? "none (--no-warm-up): the first arm ran on a cold JVM" : warm.toString());
     // The record's path goes to stdout unless --json keeps stdout to the one JSON line; then to stderr.
     record.write("demo", DemoReport.toJson(results, 0), shown, recorders, null, json ? System.err : System.out);
     return results.stream().allMatch(Experiment.RunResult::ok) ? 0 : 1;
