@@ -89,6 +89,7 @@ def main():
                        'p50': lats[(len(lats) - 1) // 2] if lats else None,
                        'hops': sum(x['hops'] for x in rows), 'hopTime': sum(x['hopTime'] for x in rows),
                        'service': sum(x['service'] for x in rows), 'waits': sum(x['waits'] for x in rows),
+                       'firstService': min(rows, key=lambda x: x['issue'])['service'] if rows else None,
                        'rows': rows}
             out.append(summary)
     if '--json' in sys.argv:
@@ -96,9 +97,9 @@ def main():
         return
     for s in out:
         print('%s run %d %s: %d GPU atomics, p50 %s µs; on the critical paths: %d hops, %d µs in hops (%.0f per hop),'
-              ' %d µs node service, %d µs waits' % (s['path'], s['run'], s['arm'], s['atomics'], s['p50'], s['hops'],
-                                                    s['hopTime'], s['hopTime'] / max(1, s['hops']), s['service'],
-                                                    s['waits']))
+              ' %d µs node service (%s on the first-issued atomic), %d µs waits'
+              % (s['path'], s['run'], s['arm'], s['atomics'], s['p50'], s['hops'], s['hopTime'],
+                 s['hopTime'] / max(1, s['hops']), s['service'], s['firstService'], s['waits']))
         if not quiet:
             for x in s['rows']:
                 print('  issued %8d  latency %8d  hops %3d  hop time %7d  service %6d  waits %8d'
