@@ -46,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
   String oneWay;
   @Mixin RecordOptions record;
   @Option(names = "--no-warm-up", description = "On the embedded cluster: measure the first arm on a cold JVM (by "
-      + "default the selected arms first run once, unmeasured, at time-scale 1.0 with a short workload: a cold JVM's "
+      + "default the first selected arm first runs once, unmeasured, at time-scale 1.0 with a short workload: a cold JVM's "
       + "first steps take milliseconds of real time, model time at a high time scale; docs/RESULTS.md \"The first arm "
       + "ran on a cold JVM\").")
   boolean noWarmUp;
@@ -102,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         + settings.demo.gpuNodes() + " GPU nodes) per arm...");
     hmmemu.cluster.demo.WarmUp.Summary warm = null;
     if (!noWarmUp) {
-      if (!json) System.out.println("warming the JVM up: the selected arms once at time-scale 1.0, not measured...");
+      if (!json) System.out.println("warming the JVM up: the first arm once at time-scale 1.0, not measured...");
       warm = hmmemu.cluster.demo.WarmUp.run(settings, selected, link, json ? System.err : System.out);
       if (!json) System.out.println("  warm-up: " + warm);
     }
