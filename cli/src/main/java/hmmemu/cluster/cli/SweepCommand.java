@@ -65,6 +65,18 @@ final class SweepCommand implements Callable<Integer> {
   @Option(names = "--markdown", description = "With --sim: also print the rows as docs/RESULTS.md's Markdown table "
       + "(before the JSON line, if any).") boolean markdown;
   @Mixin RecordOptions record;
+  @Option(names = "--no-warm-up", description = "On the embedded cluster: measure the first row's first run on a cold "
+      + "JVM (by default the first selected arm first runs once, unmeasured, at time-scale 1.0 with a short workload "
+      + "and the first row's hop, as in demo: docs/RESULTS.md \"The first arm ran on a cold JVM\").")
+  boolean noWarmUp;
+
+  /** A cluster row's run settings: the base run's with a constant one-way hop {@code d} and seed {@code seed}. */
+  static HmmEmuSettings rowSettings(HmmEmuSettings base, Duration d, long seed) {
+    return HmmEmuSettings.fromConfig(ConfigFactory.parseMap(Map.of(
+            "hmm-emu.link.default.delay", Map.of("dist", "constant", "value", (d.toNanos() / 1000) + "us"),
+            "hmm-emu.demo.seed", seed))
+        .withFallback(base.config));
+  }
 
   /** Seeds per row with --sim when --repeats is not given. */
   static final int SIM_REPEATS = 100;
@@ -197,6 +209,12 @@ final class SweepCommand implements Callable<Integer> {
     int capPerRun = Math.max(Math.min(1000, record.cap()), record.cap() / totalRuns);
     List<RunRecorder> recorders = new ArrayList<>();
     ArrayNode sweepRows = JsonNodeFactory.instance.arrayNode();
+    hmmemu.cluster.demo.WarmUp.Summary warm = null;
+    if (!noWarmUp && !points.isEmpty()) { // the first run would otherwise pay the cold JVM in model time (as demo's)
+      warm = hmmemu.cluster.demo.WarmUp.run(rowSettings(base, parsed.get(points.get(0)), base.demo.seed()), selected,
+          true, json ? System.err : System.out);
+      if (!json) System.out.println("  warm-up: " + warm);
+    }
     Progress progress = new Progress("operations", Experiment.operations(base.demo) * totalRuns, record.quiet);
     try {
     for (String lat : points) {
@@ -207,10 +225,7 @@ final class SweepCommand implements Callable<Integer> {
         Pool p = new Pool();
         for (int i = 0; i < repeats; i++) {
           long runSeed = base.demo.seed() + i;
-          HmmEmuSettings s = HmmEmuSettings.fromConfig(ConfigFactory.parseMap(Map.of(
-                  "hmm-emu.link.default.delay", Map.of("dist", "constant", "value", (d.toNanos() / 1000) + "us"),
-                  "hmm-emu.demo.seed", runSeed))
-              .withFallback(base.config));
+          HmmEmuSettings s = rowSettings(base, d, runSeed);
           Experiment.RunResult r;
           RunRecorder recorder = new RunRecorder(lat + " " + name + (repeats > 1 ? " seed " + runSeed : ""), capPerRun);
           progress.stage(lat + ", " + name + (repeats > 1 ? ", seed " + runSeed : ""));
@@ -266,6 +281,7 @@ final class SweepCommand implements Callable<Integer> {
     ObjectNode shown = DemoCommand.settingsNode(base, selected, true);
     shown.put("latencies", String.join(", ", points));
     shown.put("repeats", repeats);
+    shown.put("warmUp", warm == null ? "none (--no-warm-up): the first run was on a cold JVM" : warm.toString());
     record.write("sweep", result, shown, recorders, sweepRows, json ? System.err : System.out);
     return ok ? 0 : 1;
   }

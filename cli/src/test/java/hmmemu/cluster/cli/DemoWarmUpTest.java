@@ -63,4 +63,20 @@ class DemoWarmUpTest {
     JsonNode result = new ObjectMapper().readTree(run.last());
     assertEquals(1, result.path("runs").size(), "one measured arm in the result");
   }
+
+  /** {@code sweep} on the embedded cluster warms up the same way before its first row (its first run is measured). */
+  @Test
+  void sweepOnTheClusterWarmsUpBeforeItsFirstRow() throws Exception {
+    File out = dir.resolve("sweep").toFile();
+    CliRun run = CliRun.run("sweep", "--latencies", "10us", "--gpu-nodes", "1", "--warps", "1", "--ops-per-warp", "2",
+        "--cpu-threads", "1", "--ops-per-thread", "2", "--cpu-think", "0", "--arms", "kernel", "--time-scale", "2",
+        "--json", "--quiet", "--out", out.getPath());
+    assertEquals(0, run.code(), () -> "sweep failed: " + run.out() + " " + run.err());
+    JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.toPath().resolve("metrics.json")));
+    String warm = metrics.path("settings").path("warmUp").asText();
+    assertTrue(warm.startsWith("1 arm(s) (kernel) at time-scale 1.0, 1 ok"), () -> "no warm-up reported: '" + warm
+        + "' in " + metrics.path("settings"));
+    assertFalse(Files.readString(out.toPath().resolve("trace.json")).contains("warm-up"),
+        "the warm-up arm is not in the trace");
+  }
 }
