@@ -40,10 +40,14 @@ final class EventQueue {
   private int[] free = new int[INITIAL];
   private int freeCount;
   private int slotsUsed;
-  /** The binary heap: slot numbers, with their keys in parallel (at[i], tie[i] = the event's atNanos, tie). */
+  /**
+   * The binary heap: slot numbers, with their keys in parallel (at[i], tie[i] = the event's atNanos, tie) and the
+   * event's {@link Event#source} (src[i]: a scheduler's scan of the pending events reads these arrays, not the events).
+   */
   private int[] heap = new int[INITIAL];
   private long[] at = new long[INITIAL];
   private long[] tie = new long[INITIAL];
+  private long[] src = new long[INITIAL];
   private int size;
 
   int size() { return size; }
@@ -55,6 +59,7 @@ final class EventQueue {
       heap = Arrays.copyOf(heap, size * 2);
       at = Arrays.copyOf(at, size * 2);
       tie = Arrays.copyOf(tie, size * 2);
+      src = Arrays.copyOf(src, size * 2);
     }
     int slot;
     if (freeCount > 0) {
@@ -67,7 +72,7 @@ final class EventQueue {
       slot = slotsUsed++;
     }
     slots[slot] = e;
-    siftUp(size++, slot, e.atNanos, e.tie);
+    siftUp(size++, slot, e.atNanos, e.tie, e.source);
   }
 
   private void release(int slot) {
@@ -77,6 +82,15 @@ final class EventQueue {
 
   /** The i-th event in heap order (0 <= i < size): for a scan of every pending event. */
   Event get(int i) { return slots[heap[i]]; }
+
+  /** The i-th event's {@link Event#atNanos} (heap order), without reading the event. */
+  long atOf(int i) { return at[i]; }
+
+  /** The i-th event's {@link Event#tie} (heap order), without reading the event. */
+  long tieOf(int i) { return tie[i]; }
+
+  /** The i-th event's {@link Event#source} (heap order), without reading the event. */
+  long sourceOf(int i) { return src[i]; }
 
   /** Removes event {@code e} (found by identity), keeping the heap order. */
   void remove(Event e) {
@@ -89,12 +103,13 @@ final class EventQueue {
     heap[i] = heap[size];
     at[i] = at[size];
     tie[i] = tie[size];
+    src[i] = src[size];
     siftDown(i);
-    siftUp(i, heap[i], at[i], tie[i]);
+    siftUp(i, heap[i], at[i], tie[i], src[i]);
   }
 
-  /** Places the slot with keys (ea, et) at heap position i (a hole) and moves it up while less than its parent. */
-  private void siftUp(int i, int slot, long ea, long et) {
+  /** Places the slot with keys (ea, et) and source es at heap position i (a hole) and moves it up while less than its parent. */
+  private void siftUp(int i, int slot, long ea, long et, long es) {
     while (i > 0) {
       int parent = (i - 1) >>> 1;
       long pa = at[parent];
@@ -102,16 +117,18 @@ final class EventQueue {
       heap[i] = heap[parent];
       at[i] = pa;
       tie[i] = tie[parent];
+      src[i] = src[parent];
       i = parent;
     }
     heap[i] = slot;
     at[i] = ea;
     tie[i] = et;
+    src[i] = es;
   }
 
   private void siftDown(int i) {
     int last = heap[i];
-    long la = at[i], lt = tie[i];
+    long la = at[i], lt = tie[i], ls = src[i];
     int half = size >>> 1;
     while (i < half) {
       int c = 2 * i + 1;
@@ -126,11 +143,13 @@ final class EventQueue {
       heap[i] = heap[c];
       at[i] = ca;
       tie[i] = ct;
+      src[i] = src[c];
       i = c;
     }
     heap[i] = last;
     at[i] = la;
     tie[i] = lt;
+    src[i] = ls;
   }
 
   /**
@@ -142,6 +161,7 @@ final class EventQueue {
       Event e = slots[heap[i]];
       at[i] = e.atNanos;
       tie[i] = e.tie;
+      src[i] = e.source;
     }
     for (int i = (size >>> 1) - 1; i >= 0; i--) siftDown(i);
   }
@@ -158,6 +178,7 @@ final class EventQueue {
       heap[0] = heap[size];
       at[0] = at[size];
       tie[0] = tie[size];
+      src[0] = src[size];
       siftDown(0);
     }
     return e;

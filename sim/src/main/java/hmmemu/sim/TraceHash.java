@@ -174,8 +174,13 @@ public final class TraceHash {
     } else if (o instanceof Enum<?> e) {
       mix(ENUM_NAMES.get(e.getDeclaringClass())[e.ordinal()]); // stringHash(e.name()), computed once per constant
     } else if (o instanceof List<?> list) {
-      mix(list.size());
-      for (Object x : list) value(x);
+      int n = list.size();
+      mix(n);
+      if (list instanceof java.util.RandomAccess) {
+        for (int i = 0; i < n; i++) value(list.get(i)); // the same elements in order, without an iterator's layers
+      } else {
+        for (Object x : list) value(x);
+      }
     } else if (o instanceof long[] a) {
       mix(a.length);
       for (long x : a) mix(x);

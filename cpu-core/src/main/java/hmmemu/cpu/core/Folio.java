@@ -123,6 +123,8 @@ final class Folio {
 
   /** A page of zero words, boxed: what {@link #wordList} gives for a folio whose words are all zero (immutable). */
   private static final java.util.List<Long> ZERO_WORDS = java.util.List.of(zeroWords());
+  /** A page of zero words, boxed, that {@link #wordList} clones for a sparse folio (never handed out itself). */
+  private static final Long[] ZERO_ARRAY = zeroWords();
 
   private static Long[] zeroWords() {
     Long[] out = new Long[Page.WORDS];
@@ -138,11 +140,12 @@ final class Folio {
   java.util.List<Long> wordList() {
     long[] w = words;
     if (w == null) return ZERO_WORDS;
-    Long[] out = new Long[Page.WORDS];
+    Long[] out;
     if (sparseCount < 0) {
+      out = new Long[Page.WORDS];
       for (int i = 0; i < out.length; i++) out[i] = w[i];
     } else {
-      Arrays.fill(out, 0L);
+      out = ZERO_ARRAY.clone(); // the zeros copied in one go (a fill stored them one by one)
       for (int i = 0; i < sparseCount; i++) out[(int) w[2 * i]] = w[2 * i + 1];
     }
     return java.util.Collections.unmodifiableList(Arrays.asList(out)); // no copy: nothing else holds out
