@@ -49,14 +49,7 @@ class DemoWarmUpTest {
   @Test
   void demoOnTheClusterWarmsUpBeforeItsMeasuredArms() throws Exception {
     File out = dir.resolve("rec").toFile();
-    CliRun run = CliRun.run("demo", "--link", "--gpu-nodes", "1", "--warps", "1", "--ops-per-warp", "2",
-        "--cpu-threads", "1", "--ops-per-thread", "2", "--cpu-think", "0", "--arms", "kernel", "--time-scale", "2",
-        "--json", "--quiet", "--out", out.getPath());
-    assertEquals(0, run.code(), () -> "demo failed: " + run.out() + " " + run.err());
-    JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.toPath().resolve("metrics.json")));
-    String warm = metrics.path("settings").path("warmUp").asText();
-    assertTrue(warm.startsWith("1 arm(s) (kernel) at time-scale 1.0, 1 ok"), () -> "no warm-up reported: '" + warm
-        + "' in " + metrics.path("settings"));
+    CliRun run = smallClusterRun(out, "demo", "--link");
     String trace = Files.readString(out.toPath().resolve("trace.json"));
     assertTrue(trace.contains("folio-lock (kernel): cpu node"), "the measured arm is in the trace");
     assertFalse(trace.contains("warm-up"), "the warm-up arm is not in the trace");
@@ -68,15 +61,28 @@ class DemoWarmUpTest {
   @Test
   void sweepOnTheClusterWarmsUpBeforeItsFirstRow() throws Exception {
     File out = dir.resolve("sweep").toFile();
-    CliRun run = CliRun.run("sweep", "--latencies", "10us", "--gpu-nodes", "1", "--warps", "1", "--ops-per-warp", "2",
-        "--cpu-threads", "1", "--ops-per-thread", "2", "--cpu-think", "0", "--arms", "kernel", "--time-scale", "2",
-        "--json", "--quiet", "--out", out.getPath());
-    assertEquals(0, run.code(), () -> "sweep failed: " + run.out() + " " + run.err());
+    smallClusterRun(out, "sweep", "--latencies", "10us");
+    assertFalse(Files.readString(out.toPath().resolve("trace.json")).contains("warm-up"),
+        "the warm-up arm is not in the trace");
+  }
+
+  /**
+   * Runs {@code command} with {@code options} on a small embedded-cluster workload (kernel arm, time-scale 2) recording
+   * into {@code out}, and asserts it passed and that its metrics.json reports the one-arm warm-up.
+   */
+  private static CliRun smallClusterRun(File out, String command, String... options) throws Exception {
+    String[] args = new String[options.length + 21];
+    args[0] = command;
+    System.arraycopy(options, 0, args, 1, options.length);
+    System.arraycopy(new String[] {"--gpu-nodes", "1", "--warps", "1", "--ops-per-warp", "2", "--cpu-threads", "1",
+        "--ops-per-thread", "2", "--cpu-think", "0", "--arms", "kernel", "--time-scale", "2", "--json", "--quiet",
+        "--out", out.getPath()}, 0, args, 1 + options.length, 20);
+    CliRun run = CliRun.run(args);
+    assertEquals(0, run.code(), () -> command + " failed: " + run.out() + " " + run.err());
     JsonNode metrics = new ObjectMapper().readTree(Files.readString(out.toPath().resolve("metrics.json")));
     String warm = metrics.path("settings").path("warmUp").asText();
     assertTrue(warm.startsWith("1 arm(s) (kernel) at time-scale 1.0, 1 ok"), () -> "no warm-up reported: '" + warm
         + "' in " + metrics.path("settings"));
-    assertFalse(Files.readString(out.toPath().resolve("trace.json")).contains("warm-up"),
-        "the warm-up arm is not in the trace");
+    return run;
   }
 }
