@@ -100,12 +100,8 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (!json) System.out.println("starting an embedded cluster (1 CPU node, "
         + settings.demo.gpuNodes() + " GPU nodes) per arm...");
-    hmmemu.cluster.demo.WarmUp.Summary warm = null;
-    if (!noWarmUp) {
-      if (!json) System.out.println("warming the JVM up: the first arm once at time-scale 1.0, not measured...");
-      warm = hmmemu.cluster.demo.WarmUp.run(settings, selected, link, json ? System.err : System.out);
-      if (!json) System.out.println("  warm-up: " + warm);
-    }
+    if (!noWarmUp && !json) System.out.println("warming the JVM up: the first arm once at time-scale 1.0, not measured...");
+    hmmemu.cluster.demo.WarmUp.Summary warm = hmmemu.cluster.demo.WarmUp.unless(noWarmUp, settings, selected, link, json);
     List<Experiment.RunResult> results = new ArrayList<>();
     List<RunRecorder> recorders = new ArrayList<>();
     int cap = record.cap();

@@ -209,12 +209,9 @@ final class SweepCommand implements Callable<Integer> {
     int capPerRun = Math.max(Math.min(1000, record.cap()), record.cap() / totalRuns);
     List<RunRecorder> recorders = new ArrayList<>();
     ArrayNode sweepRows = JsonNodeFactory.instance.arrayNode();
-    hmmemu.cluster.demo.WarmUp.Summary warm = null;
-    if (!noWarmUp && !points.isEmpty()) { // the first run would otherwise pay the cold JVM in model time (as demo's)
-      warm = hmmemu.cluster.demo.WarmUp.run(rowSettings(base, parsed.get(points.get(0)), base.demo.seed()), selected,
-          true, json ? System.err : System.out);
-      if (!json) System.out.println("  warm-up: " + warm);
-    }
+    // the first run (the 0us row) would otherwise pay the cold JVM in model time, as demo's first arm did
+    hmmemu.cluster.demo.WarmUp.Summary warm = hmmemu.cluster.demo.WarmUp.unless(noWarmUp,
+        rowSettings(base, parsed.get(points.get(0)), base.demo.seed()), selected, true, json);
     Progress progress = new Progress("operations", Experiment.operations(base.demo) * totalRuns, record.quiet);
     try {
     for (String lat : points) {

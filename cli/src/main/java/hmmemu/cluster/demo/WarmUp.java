@@ -43,6 +43,18 @@ public final class WarmUp {
   private WarmUp() {}
 
   /**
+   * The warm-up of an embedded-cluster command ({@code demo}, {@code sweep}): none when {@code skip}
+   * ({@code --no-warm-up}), else {@link #run} with its summary line on stdout (stderr under {@code --json}, which keeps
+   * stdout to one JSON line, and then no summary line).
+   */
+  public static Summary unless(boolean skip, HmmEmuSettings measured, List<String> arms, boolean link, boolean json) {
+    if (skip) return null;
+    Summary warm = run(measured, arms, link, json ? System.err : System.out);
+    if (!json) System.out.println("  warm-up: " + warm);
+    return warm;
+  }
+
+  /**
    * The warm-up's settings: the measured run's (switches, link, workload shape, seed) at time-scale 1.0, with at
    * most {@link #OPS_PER_THREAD} CPU increments per thread, a think of at most {@link #THINK_MICROS}, a driver
    * deadline of at most {@link #DEADLINE_MICROS} and a run timeout of {@link #RUN_TIMEOUT}.
