@@ -51,9 +51,17 @@ final class CpuThreads {
   private static final class Loop {
     final CpuThreadRun run;
     int next;
+    /** The round in progress (1-based; CpuThreadRun.rounds / forMicros bound them). */
+    int round = 1;
+    /** Accesses completed OK, over every round. */
+    int ops;
     long faults;
+    /** The first round's latencies (CpuThreadDone.latencyMicros); later rounds add to {@link #micros} only. */
     final List<Long> latencies = new ArrayList<>();
+    long micros;
     long issuedAt;
+    /** Model µs of the loop's first access (the origin of CpuThreadRun.forMicros). */
+    long startedAt;
 
     Loop(CpuThreadRun run) { this.run = run; }
   }
@@ -61,6 +69,7 @@ final class CpuThreads {
   /** The thread starts its loop: its first access now. */
   void onCpuThreadRun(CpuThreadRun m) {
     Loop l = new Loop(m);
+    l.startedAt = k.nowMicros;
     if (m.vas().isEmpty()) {
       k.reply(new CpuThreadDone(m.reqId(), m.threadId(), Errno.OK, 0, 0, List.of()));
       return;
@@ -72,26 +81,45 @@ final class CpuThreads {
     CpuThreadRun m = l.run;
     int i = l.next++;
     long reqId = LOCAL_REQ_BASE + nextLocal++;
-    boolean spin = m.spin() && i < m.vas().size() - 1; // spinning between accesses, not after the last
+    // spinning between accesses, not after the last (of the last round: whether another follows is decided now)
+    boolean spin = m.spin() && (i < m.vas().size() - 1 || moreRounds(l));
     byAccess.put(reqId, l);
     l.issuedAt = k.nowMicros;
     access.onCpuAccess(new CpuAccess(reqId, m.threadId(), m.mmId(), m.vas().get(i), m.access(), m.value(), spin));
+  }
+
+  /**
+   * Whether the loop starts another round after this one: while less than {@code forMicros} model µs passed since
+   * its first access (when set), else until {@code rounds} rounds ran (a user loop's own bound, read on its CPU).
+   */
+  private boolean moreRounds(Loop l) {
+    return l.run.forMicros() > 0 ? k.nowMicros - l.startedAt < l.run.forMicros() : l.round < l.run.rounds();
   }
 
   /** True (and handled) when {@code d} completes an access of a loop: the loop goes on, or ends with its reply. */
   boolean onAccessDone(CpuAccessDone d) {
     Loop l = byAccess.remove(d.reqId());
     if (l == null) return false;
-    l.latencies.add(k.nowMicros - l.issuedAt);
+    long latency = k.nowMicros - l.issuedAt;
+    if (l.round == 1) l.latencies.add(latency);
+    l.micros += latency;
+    l.faults += d.faults();
     if (d.errno() != Errno.OK) {
-      k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), d.errno(), l.next - 1, l.faults + d.faults(),
-          l.latencies));
+      k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), d.errno(), l.ops, l.faults, l.latencies, d.value(),
+          l.micros));
       return true;
     }
-    l.faults += d.faults();
+    l.ops++;
     if (l.next == l.run.vas().size()) {
-      k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), Errno.OK, l.next, l.faults, l.latencies));
-    } else if (l.run.thinkMicros() > 0) {
+      if (!moreRounds(l)) {
+        k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), Errno.OK, l.ops, l.faults, l.latencies, d.value(),
+            l.micros));
+        return true;
+      }
+      l.round++;
+      l.next = 0;
+    }
+    if (l.run.thinkMicros() > 0) {
       sleeping.add(new Wake(k.nowMicros + l.run.thinkMicros(), nextSleep++, l)); // the thread's work, then its next
     } else {
       k.runQueue.add(() -> issue(l)); // after what completed this access has run (no recursion per access)

@@ -115,4 +115,43 @@ class CpuThreadsTest {
     assertEquals(Long.MAX_VALUE, h.cpu.nextThreadWake(), "no thread thinks any more");
     assertEquals(5, h.cpu(B, Access.READ, 0).value());
   }
+
+  /**
+   * rounds: the thread goes over its accesses that many times; the reply counts every access, keeps the first
+   * round's latencies and carries the last access's value (a scenario's spin loop with repeat).
+   */
+  @Test
+  void aLoopOfRoundsRunsEachRoundAndReturnsTheLastValue() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    long id = h.req();
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B), Access.ATOMIC, 1, true, 0, 500, 0));
+    HmmProtocol.CpuThreadDone d = done(h, id);
+    assertEquals(Errno.OK, d.errno());
+    assertEquals(500, d.ops());
+    assertEquals(1, d.faults());
+    assertEquals(List.of(0L), d.latencyMicros(), "the first round's latencies only");
+    assertEquals(499, d.value(), "the last fetch-and-add's old value");
+    assertEquals(500, h.cpu(B, Access.READ, 0).value());
+  }
+
+  /**
+   * forMicros: the thread starts another round while less than that much model time passed since its first access
+   * (a scenario's {@code for}), with a think time here so that time passes on the node between two accesses.
+   */
+  @Test
+  void aLoopBoundedInModelTimeStopsOnceItsTimeIsUp() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 0);
+    long id = h.req();
+    long t0 = h.now();
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B), Access.ATOMIC, 1, true, 10, 1, 35));
+    for (int k = 0; k < 10 && done(h, id) == null; k++) h.tick(h.cpu.nextThreadWake());
+    HmmProtocol.CpuThreadDone d = done(h, id);
+    assertEquals(Errno.OK, d.errno());
+    assertEquals(5, d.ops(), "accesses at t0, +10, +20, +30 start a next round (< 35 µs), the one at +40 ends it");
+    assertTrue(h.now() >= t0 + 40, "the fifth access came after 4 think times: " + (h.now() - t0));
+    assertEquals(5, h.cpu(B, Access.READ, 0).value());
+  }
 }

@@ -335,14 +335,24 @@ public final class HmmProtocol {
    * with no controller between two accesses (the controller starts the thread and hears when it is done). With
    * {@code spin} the thread stays in a tight loop on its word between accesses (as CpuAccess.spin), not after the
    * last. {@code thinkMicros}: the thread's work between two accesses (model µs): access i+1 is issued that long
-   * after access i completed (0: at once). Answered by one CpuThreadDone when the last access completed or the first
-   * one failed.
+   * after access i completed (0: at once). {@code rounds}: the thread goes over {@code vas} that many times (at least
+   * 1); {@code forMicros} (> 0): instead of a count, it starts another round while less than that many model µs have
+   * passed on the CPU node since its first access (a scenario's {@code for}). Answered by one CpuThreadDone when the
+   * last access completed or the first one failed.
    */
   public record CpuThreadRun(long reqId, int threadId, int mmId, List<Long> vas, Access access, long value,
-      boolean spin, long thinkMicros) implements Msg, ControllerToCpu, Request {
+      boolean spin, long thinkMicros, int rounds, long forMicros) implements Msg, ControllerToCpu, Request {
     public CpuThreadRun {
       vas = List.copyOf(vas);
       if (thinkMicros < 0) throw new IllegalArgumentException("thinkMicros < 0: " + thinkMicros);
+      if (rounds < 1) throw new IllegalArgumentException("rounds < 1: " + rounds);
+      if (forMicros < 0) throw new IllegalArgumentException("forMicros < 0: " + forMicros);
+    }
+
+    /** One round over {@code vas}, with a think time. */
+    public CpuThreadRun(long reqId, int threadId, int mmId, List<Long> vas, Access access, long value, boolean spin,
+        long thinkMicros) {
+      this(reqId, threadId, mmId, vas, access, value, spin, thinkMicros, 1, 0);
     }
 
     /** A loop with no think time: each access issued as soon as the previous one completed. */
@@ -354,12 +364,18 @@ public final class HmmProtocol {
   /**
    * Result of a CpuThreadRun: OK, or the errno of the access that ended the loop; {@code ops} accesses completed
    * (OK), {@code faults} page faults they took; {@code latencyMicros[i]} is access i's model time from its issue on
-   * the CPU node to its completion.
+   * the CPU node to its completion, for the accesses of the first round; {@code value} is the last access's value
+   * (as CpuAccessDone.value) and {@code micros} the sum of all its accesses' model times (every round).
    */
-  public record CpuThreadDone(long reqId, int threadId, Errno errno, int ops, long faults, List<Long> latencyMicros)
-      implements Msg, CpuToController, Reply {
+  public record CpuThreadDone(long reqId, int threadId, Errno errno, int ops, long faults, List<Long> latencyMicros,
+      long value, long micros) implements Msg, CpuToController, Reply {
     public CpuThreadDone {
       latencyMicros = List.copyOf(latencyMicros);
+    }
+
+    /** A reply without the last value and the total (0). */
+    public CpuThreadDone(long reqId, int threadId, Errno errno, int ops, long faults, List<Long> latencyMicros) {
+      this(reqId, threadId, errno, ops, faults, latencyMicros, 0, 0);
     }
   }
 

@@ -63,21 +63,24 @@ final class CpuCodec {
         (m, b) -> b.setCpuThreadRun(CpuThreadRun.newBuilder()
             .setReqId(m.reqId()).setThreadId(m.threadId()).setMmId(m.mmId()).addAllVas(m.vas())
             .setAccess(ACCESS.enc(m.access(), "CpuThreadRun.access")).setValue(m.value()).setSpin(m.spin())
-            .setThinkMicros(m.thinkMicros())),
+            .setThinkMicros(m.thinkMicros()).setRounds(m.rounds()).setForMicros(m.forMicros())),
         env -> {
           CpuThreadRun p = env.getCpuThreadRun();
           return new HmmProtocol.CpuThreadRun(p.getReqId(), p.getThreadId(), p.getMmId(), p.getVasList(),
-              ACCESS.dec(p.getAccess(), "CpuThreadRun.access"), p.getValue(), p.getSpin(), p.getThinkMicros());
+              ACCESS.dec(p.getAccess(), "CpuThreadRun.access"), p.getValue(), p.getSpin(), p.getThinkMicros(),
+              Math.max(1, p.getRounds()), p.getForMicros());
         });
 
     t.add(HmmProtocol.CpuThreadDone.class, BodyCase.CPU_THREAD_DONE,
         (m, b) -> b.setCpuThreadDone(CpuThreadDone.newBuilder()
             .setReqId(m.reqId()).setThreadId(m.threadId()).setErrno(ERRNO.enc(m.errno(), "CpuThreadDone.errno"))
-            .setOps(m.ops()).setFaults(m.faults()).addAllLatencyMicros(m.latencyMicros())),
+            .setOps(m.ops()).setFaults(m.faults()).addAllLatencyMicros(m.latencyMicros())
+            .setValue(m.value()).setMicros(m.micros())),
         env -> {
           CpuThreadDone p = env.getCpuThreadDone();
           return new HmmProtocol.CpuThreadDone(p.getReqId(), p.getThreadId(),
-              ERRNO.dec(p.getErrno(), "CpuThreadDone.errno"), p.getOps(), p.getFaults(), p.getLatencyMicrosList());
+              ERRNO.dec(p.getErrno(), "CpuThreadDone.errno"), p.getOps(), p.getFaults(), p.getLatencyMicrosList(),
+              p.getValue(), p.getMicros());
         });
 
     t.add(HmmProtocol.Syscall.class, BodyCase.SYSCALL,

@@ -57,8 +57,10 @@ final class Samples {
     put(m, new UnlockFenceReply((17L << 40) | 9));
     put(m, new CpuAccess(103, 4, 10, BIG, Access.WRITE, 0x55, true));
     put(m, new CpuAccessDone(104, 5, Errno.SIGSEGV, 66, 2, 4321));
-    put(m, new CpuThreadRun(1L << 62 | 9, 6, 10, List.of(BIG, HI, 0x1000L), Access.ATOMIC, 1, true, 250));
-    put(m, new CpuThreadDone(1L << 62 | 9, 6, Errno.SIGBUS, 2, 7, List.of(0L, 1500L)));
+    // rounds and forMicros: a scenario's spin loop (repeat / for); the reply's last value and total model µs.
+    put(m, new CpuThreadRun(1L << 62 | 9, 6, 10, List.of(BIG, HI, 0x1000L), Access.ATOMIC, 1, true, 250, 20000,
+        1_500_000));
+    put(m, new CpuThreadDone(1L << 62 | 9, 6, Errno.SIGBUS, 2, 7, List.of(0L, 1500L), BIG, 1_499_999));
     put(m, new Syscall(105, 11, SyscallKind.FORK, 0x40000, 0x8000, 3, VmaKind.HUGETLB, 12, 7));
     put(m, new SyscallDone(106, Errno.ENOMEM, 12, 5432));
     put(m, new InspectPage(107, 13, BIG));

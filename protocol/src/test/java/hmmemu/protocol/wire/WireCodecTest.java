@@ -126,6 +126,21 @@ class WireCodecTest {
         WireCodec.decode(WireCodec.encode(nullList, VC, null)));
   }
 
+  /** A CpuThreadRun from a sender that sets no rounds (0 on the wire) is one round; a one-round run round-trips. */
+  @Test
+  void cpuThreadRunWithoutRoundsIsOneRound() throws Exception {
+    HmmProtocol.CpuThreadRun one = new HmmProtocol.CpuThreadRun(7, 1, 1, List.of(0x1000L),
+        hmmemu.protocol.model.Access.READ, 0, false);
+    assertEquals(1, one.rounds());
+    assertEquals(0, one.forMicros());
+    assertEquals(one, WireCodec.decode(WireCodec.encode(one, VC, null)));
+    Envelope env = WireCodec.encode(one, VC, null);
+    Envelope noRounds = env.toBuilder().setCpuThreadRun(env.getCpuThreadRun().toBuilder().clearRounds()).build();
+    assertEquals(one, WireCodec.decode(noRounds));
+    assertThrows(IllegalArgumentException.class, () -> new HmmProtocol.CpuThreadRun(7, 1, 1, List.of(0x1000L),
+        hmmemu.protocol.model.Access.READ, 0, false, 0, 0, 0));
+  }
+
   @Test
   void everyJavaEnumConstantRoundTrips() {
     for (WireCodec.EnumCodec<?, ?> c : WireCodec.enumCodecs()) checkEnum(c);
