@@ -165,6 +165,13 @@ public record Scenario(String file, String name, String caseId, String descripti
       this(actor, thread, op, at, mm, value, pattern, repeat, spin, 0);
     }
 
+    /**
+     * Whether the loop runs on the CPU node as one HmmProtocol.CpuThreadRun (a spinning user thread loops on its
+     * CPU and asks nobody between two accesses): a spinning read, write, fill or atomic (one word, one value). An
+     * increment's store depends on its load, so it stays one controller request per access.
+     */
+    public boolean onNode() { return spin && op != CpuOpKind.INCREMENT; }
+
     @Override
     public String describe() {
       return actor + " " + op.name().toLowerCase() + " " + at.text() + (mm != at.vma().mm() ? " in mm " + mm : "")

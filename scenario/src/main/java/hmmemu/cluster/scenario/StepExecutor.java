@@ -242,7 +242,9 @@ final class StepExecutor {
 
   private void startAction(StepRun r) {
     Scenario.Action a = r.step.action();
-    if (a instanceof Scenario.CpuOp) {
+    if (a instanceof Scenario.CpuOp c && c.onNode()) {
+      threadRun(r, c);
+    } else if (a instanceof Scenario.CpuOp) {
       new CpuLoop(r, (Scenario.CpuOp) a).next();
     } else if (a instanceof Scenario.SyscallOp) {
       Scenario.SyscallOp s = (Scenario.SyscallOp) a;
@@ -329,6 +331,40 @@ final class StepExecutor {
             }
           } else {
             r.future.completeExceptionally(new IllegalStateException("expected DeviceAccessDone, got " + m));
+          }
+        });
+  }
+
+  /**
+   * A spinning CPU thread's loop on its word, run on the CPU node as one CpuThreadRun (a user thread loops on its CPU,
+   * asking nobody between two accesses): {@code repeat} rounds, or rounds while less than {@code for} model µs passed
+   * on the CPU node since its first access. The step's outcome is its CpuThreadDone's: errno, the last access's
+   * value, the faults and the sum of the accesses' model µs.
+   */
+  private void threadRun(StepRun r, Scenario.CpuOp op) {
+    int page = op.at().firstPage();
+    int word = op.at().firstWord();
+    Access access;
+    long value;
+    switch (op.op()) {
+      case READ -> { access = Access.READ; value = 0; }
+      case WRITE, FILL -> { access = Access.WRITE; value = op.pattern().at(page, word); }
+      case ATOMIC -> { access = Access.ATOMIC; value = op.value(); }
+      default -> throw new IllegalStateException("not a CPU node loop: " + op.describe());
+    }
+    r.current = op.actor() + " " + access.name().toLowerCase() + " at " + op.at().name(page, word)
+        + " (spinning on the CPU node)";
+    ask(0, new HmmProtocol.CpuThreadRun(cluster.nextReqId(), op.thread(), op.mm(), List.of(op.at().wordVa(page, word)),
+        access, value, true, 0, op.forMicros() > 0 ? 1 : op.repeat(), op.forMicros())).whenComplete((m, ex) -> {
+          if (ex != null) {
+            r.future.completeExceptionally(ex);
+          } else if (m instanceof HmmProtocol.CpuThreadDone d) {
+            r.modelMicros += d.micros();
+            totalCpuFaults.addAndGet((int) d.faults());
+            r.current = "";
+            r.future.complete(new Outcome(d.errno(), d.value(), d.faults(), false, 0, 0, List.of(), r.modelMicros));
+          } else {
+            r.future.completeExceptionally(new IllegalStateException("expected CpuThreadDone, got " + m));
           }
         });
   }

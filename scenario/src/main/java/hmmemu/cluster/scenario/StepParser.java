@@ -271,7 +271,35 @@ final class StepParser {
       forMicros = r.duration(o.get("for"), "for").toNanos() / 1000;
       if (forMicros < 1) throw r.err(o.get("for"), "for: must be at least 1us of model time");
     }
-    return new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o), spin, forMicros);
+    Scenario.CpuOp cpu = new Scenario.CpuOp(actor, thread, kind, at, mm, value, pattern, repeat(o), spin, forMicros);
+    if (cpu.onNode()) {
+      onNodeLoop = o.get("spin");
+      refuseHeldLoop();
+    }
+    return cpu;
+  }
+
+  /** The first spinning loop that runs on the CPU node (Scenario.CpuOp#onNode), for {@link #refuseHeldLoop}. */
+  private ConfigValue onNodeLoop;
+  /** The first controller hold or until naming a CPU access request or its reply, for {@link #refuseHeldLoop}. */
+  private ConfigValue cpuAccessMatch;
+
+  /**
+   * A spinning loop runs on the CPU node as one CpuThreadRun, so its accesses are no controller requests: a file
+   * with one cannot also hold or wait for a CpuAccess or CpuAccessDone of the controller (docs/SCENARIOS.md "Spinning").
+   */
+  private void refuseHeldLoop() {
+    if (onNodeLoop == null || cpuAccessMatch == null) return;
+    throw r.err(onNodeLoop, "spin: a spinning loop runs on the CPU node (one CpuThreadRun, no CpuAccess request per"
+        + " access), so this file cannot also name the controller's CpuAccess or CpuAccessDone (line "
+        + line(cpuAccessMatch) + "); drop spin or the pause point");
+  }
+
+  /** Notes a controller hold or until on a CPU access or its reply (see {@link #refuseHeldLoop}). */
+  private void cpuAccessNamed(ConfigValue at, String msg) {
+    if (!msg.equals("CpuAccess") && !msg.equals("CpuAccessDone")) return;
+    if (cpuAccessMatch == null) cpuAccessMatch = at;
+    refuseHeldLoop();
   }
 
   /**
@@ -483,6 +511,7 @@ final class StepParser {
     if (!allowed.contains(msg)) {
       throw r.err(mv, "at: '" + msg + "' is not a reply from " + from + " to the controller (" + sorted(allowed) + ")");
     }
+    cpuAccessNamed(mv, msg);
     return new Scenario.PauseOp(id, from, Scenario.PauseOp.CONTROLLER, dev == null ? 0 : dev.node(), -1, msg, null,
         null, dev == null ? -1 : dev.id(), skip(o));
   }
@@ -510,6 +539,7 @@ final class StepParser {
       throw r.err(mv, "at: " + (other ? msg + " goes to " + (dev == null ? "a device" : "the CPU node")
           : "'" + msg + "' is not a controller request") + " (from controller to " + to + ": " + sorted(allowed) + ")");
     }
+    cpuAccessNamed(mv, msg);
     return new Scenario.PauseOp(id, Scenario.PauseOp.CONTROLLER, to, -1, dev == null ? 0 : dev.node(), msg, null,
         null, dev == null ? -1 : dev.id(), skip(o));
   }
