@@ -89,7 +89,15 @@ public final class FastForward {
       Map.entry("hmmemu.sim.Sim#controllerVc", "the controller's vector clock"),
       Map.entry("hmmemu.sim.ModeledLinkStage$Copy#seq", "link lane sequence numbers of messages in flight"),
       Map.entry("hmmemu.sim.ModeledLinkStage$Lane#nextSeq", "link lane sequence numbers: the next one"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#expected", "link lane sequence numbers: the next one in order"));
+      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#expected", "link lane sequence numbers: the next one in order"),
+      Map.entry("hmmemu.cpu.core.CpuThreads#byAccess", "a CPU loop's own access reqIds (LOCAL_REQ_BASE + n), by id"),
+      Map.entry("hmmemu.cpu.core.CpuThreads#nextLocal", "a CPU loop's own access reqIds: the next one"),
+      Map.entry("hmmemu.cpu.core.CpuThreads#nextSleep", "the order thinking CPU loops went to sleep in: the next one"),
+      Map.entry("hmmemu.cpu.core.CpuThreads$Wake#seq", "the order thinking CPU loops went to sleep in"),
+      Map.entry("hmmemu.cpu.core.MmuNotifier#invalidations", "invalidation ids: the ones in flight, by id"),
+      Map.entry("hmmemu.cpu.core.Invalidation#invId", "invalidation ids: one in flight"),
+      Map.entry("hmmemu.cpu.core.Invalidation#curSeq", "the interval notifier's seq an invalidation took (Mm#seq's)"),
+      Map.entry("hmmemu.checker.NotifierShadow#inFlight", "invalidation ids: the checker's in flight, by id"));
 
   /**
    * Identity fields of the protocol's messages and trace records (a message in flight, a record the checker keeps):
@@ -176,7 +184,11 @@ public final class FastForward {
       Map.entry("hmmemu.checker.FolioLockShadow#releasedCount", "the checker's ring of released reqIds: refilled as n more periods leave it"),
       Map.entry("hmmemu.cluster.scenario.InvalidateObserver#counts", "statistics: the scenario host's callbacks counted"),
       Map.entry("hmmemu.cluster.scenario.InvalidateObserver#rangeFaults", "statistics: hmm_range_fault answers counted"),
-      Map.entry("hmmemu.cluster.scenario.SimHost#window", "statistics: a wait's trace events per node and type (livelock text)"));
+      Map.entry("hmmemu.cluster.scenario.SimHost#window", "statistics: a wait's trace events per node and type (livelock text)"),
+      Map.entry("hmmemu.cpu.core.CpuThreads$Loop#ops", "statistics: a CPU loop's accesses (CpuThreadDone.ops)"),
+      Map.entry("hmmemu.cpu.core.UserAccess#spinTouches", "statistics: spinning threads' touches"),
+      Map.entry("hmmemu.cpu.core.Folio#words", "memory contents: a spinning loop's fetch-and-add adds as much per period,"
+          + " and the model never branches on a word's value (a load returns it, a store or an atomic writes it)"));
 
   /** Leaves that serve violation reports only and are left as they are (their times then lag behind the jump). */
   static final Map<String, String> REPORT_ONLY = Map.of(
@@ -185,7 +197,8 @@ public final class FastForward {
 
   /** Sites whose leaves are model microseconds (they move by floor steps when a round is not a whole microsecond). */
   static final java.util.Set<String> MICROS = java.util.Set.of("hmmemu.cpu.core.Kernel#nowMicros",
-      "hmmemu.gpu.core.device.StepContext#nowMicros");
+      "hmmemu.gpu.core.device.StepContext#nowMicros", "hmmemu.cpu.core.CpuThreads$Loop#issuedAt",
+      "hmmemu.cpu.core.CpuThreads$Wake#at");
 
   /** One jump: the watched device, failed rounds skipped, model time skipped (ns), model time of the jump (ns). */
   public record Jump(int device, long rounds, long nanos, long atNanos) {}

@@ -75,8 +75,14 @@ final class FastForwardRings {
     return f.equals("invId") || f.equals("nextInvId");
   }
 
-  /** Sites holding the drivers' reqIds (a field named ...reqId, or a table keyed by them: FastForward.IDENTITY's). */
+  /**
+   * Sites holding the drivers' reqIds (a field named ...reqId, or a table keyed by them: FastForward.IDENTITY's); not
+   * a CPU access's (a CPU loop's own or the controller's): the released ring holds make_device_exclusive's reqIds
+   * (Trace.ExclusiveReturned) only, so a CPU access's id is never looked up there.
+   */
   static boolean reqIdSite(String site) {
+    if (site.equals("hmmemu.protocol.msg.HmmProtocol$CpuAccess#reqId")
+        || site.equals("hmmemu.protocol.msg.HmmProtocol$CpuAccessDone#reqId")) return false;
     String f = site.substring(site.indexOf('#') + 1);
     return f.toLowerCase(java.util.Locale.ROOT).contains("reqid") || site.equals("hmmemu.gpu.core.driver.Replies#exclusive")
         || site.equals("hmmemu.cpu.core.DeviceExclusive#grants") || site.equals("hmmemu.checker.FolioLockShadow#holds")

@@ -51,17 +51,20 @@ final class CpuThreads {
   private static final class Loop {
     final CpuThreadRun run;
     int next;
-    /** The round in progress (1-based; CpuThreadRun.rounds / forMicros bound them). */
-    int round = 1;
+    /** Whether the first round is in progress (its latencies are kept). */
+    boolean firstRound = true;
+    /** Rounds still to start after this one (CpuThreadRun.rounds; unused with forMicros). */
+    int roundsLeft;
     /** Accesses completed OK, over every round. */
     int ops;
     long faults;
-    /** The first round's latencies (CpuThreadDone.latencyMicros); later rounds add to {@link #micros} only. */
+    /** The first round's latencies (CpuThreadDone.latencyMicros). */
     final List<Long> latencies = new ArrayList<>();
-    long micros;
     long issuedAt;
-    /** Model µs of the loop's first access (the origin of CpuThreadRun.forMicros). */
+    /** Model µs of the loop's first access (CpuThreadDone.micros is the time since). */
     long startedAt;
+    /** With CpuThreadRun.forMicros: model µs of the first access + forMicros; no round starts at or after it. */
+    long untilMicros;
 
     Loop(CpuThreadRun run) { this.run = run; }
   }
@@ -69,7 +72,9 @@ final class CpuThreads {
   /** The thread starts its loop: its first access now. */
   void onCpuThreadRun(CpuThreadRun m) {
     Loop l = new Loop(m);
+    l.roundsLeft = m.rounds() - 1;
     l.startedAt = k.nowMicros;
+    l.untilMicros = k.nowMicros + m.forMicros();
     if (m.vas().isEmpty()) {
       k.reply(new CpuThreadDone(m.reqId(), m.threadId(), Errno.OK, 0, 0, List.of()));
       return;
@@ -93,7 +98,7 @@ final class CpuThreads {
    * its first access (when set), else until {@code rounds} rounds ran (a user loop's own bound, read on its CPU).
    */
   private boolean moreRounds(Loop l) {
-    return l.run.forMicros() > 0 ? k.nowMicros - l.startedAt < l.run.forMicros() : l.round < l.run.rounds();
+    return l.run.forMicros() > 0 ? k.nowMicros < l.untilMicros : l.roundsLeft > 0;
   }
 
   /** True (and handled) when {@code d} completes an access of a loop: the loop goes on, or ends with its reply. */
@@ -101,22 +106,22 @@ final class CpuThreads {
     Loop l = byAccess.remove(d.reqId());
     if (l == null) return false;
     long latency = k.nowMicros - l.issuedAt;
-    if (l.round == 1) l.latencies.add(latency);
-    l.micros += latency;
+    if (l.firstRound) l.latencies.add(latency);
     l.faults += d.faults();
     if (d.errno() != Errno.OK) {
       k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), d.errno(), l.ops, l.faults, l.latencies, d.value(),
-          l.micros));
+          k.nowMicros - l.startedAt));
       return true;
     }
     l.ops++;
     if (l.next == l.run.vas().size()) {
       if (!moreRounds(l)) {
         k.reply(new CpuThreadDone(l.run.reqId(), l.run.threadId(), Errno.OK, l.ops, l.faults, l.latencies, d.value(),
-            l.micros));
+            k.nowMicros - l.startedAt));
         return true;
       }
-      l.round++;
+      l.firstRound = false;
+      if (l.run.forMicros() == 0) l.roundsLeft--;
       l.next = 0;
     }
     if (l.run.thinkMicros() > 0) {

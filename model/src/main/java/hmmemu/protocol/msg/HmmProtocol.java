@@ -365,7 +365,8 @@ public final class HmmProtocol {
    * Result of a CpuThreadRun: OK, or the errno of the access that ended the loop; {@code ops} accesses completed
    * (OK), {@code faults} page faults they took; {@code latencyMicros[i]} is access i's model time from its issue on
    * the CPU node to its completion, for the accesses of the first round; {@code value} is the last access's value
-   * (as CpuAccessDone.value) and {@code micros} the sum of all its accesses' model times (every round).
+   * (as CpuAccessDone.value) and {@code micros} the model time from the loop's first access to the end of its last
+   * one (think times included).
    */
   public record CpuThreadDone(long reqId, int threadId, Errno errno, int ops, long faults, List<Long> latencyMicros,
       long value, long micros) implements Msg, CpuToController, Reply {

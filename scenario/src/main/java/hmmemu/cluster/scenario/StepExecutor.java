@@ -336,6 +336,14 @@ final class StepExecutor {
   }
 
   /**
+   * Model µs between two accesses of a spinning loop on the CPU node (CpuThreadRun.thinkMicros): the model's time
+   * grain. A real iteration takes tens of ns; the loop's touch right after each conversion of its page is modelled
+   * apart (CpuAccess.spin, event-driven), so this only spaces the loop's own accesses and lets model time pass
+   * between them (with 0 a loop bounded by {@code for} would never see its time pass).
+   */
+  static final long SPIN_ITERATION_MICROS = 1;
+
+  /**
    * A spinning CPU thread's loop on its word, run on the CPU node as one CpuThreadRun (a user thread loops on its CPU,
    * asking nobody between two accesses): {@code repeat} rounds, or rounds while less than {@code for} model µs passed
    * on the CPU node since its first access. The step's outcome is its CpuThreadDone's: errno, the last access's
@@ -355,11 +363,12 @@ final class StepExecutor {
     r.current = op.actor() + " " + access.name().toLowerCase() + " at " + op.at().name(page, word)
         + " (spinning on the CPU node)";
     ask(0, new HmmProtocol.CpuThreadRun(cluster.nextReqId(), op.thread(), op.mm(), List.of(op.at().wordVa(page, word)),
-        access, value, true, 0, op.forMicros() > 0 ? 1 : op.repeat(), op.forMicros())).whenComplete((m, ex) -> {
+        access, value, true, SPIN_ITERATION_MICROS, op.forMicros() > 0 ? 1 : op.repeat(), op.forMicros()))
+        .whenComplete((m, ex) -> {
           if (ex != null) {
             r.future.completeExceptionally(ex);
           } else if (m instanceof HmmProtocol.CpuThreadDone d) {
-            r.modelMicros += d.micros();
+            r.modelMicros += d.micros(); // the loop on its node, first access to last
             totalCpuFaults.addAndGet((int) d.faults());
             r.current = "";
             r.future.complete(new Outcome(d.errno(), d.value(), d.faults(), false, 0, 0, List.of(), r.modelMicros));
