@@ -123,6 +123,13 @@ final class CpuThreads {
       l.firstRound = false;
       if (l.run.forMicros() == 0) l.roundsLeft--;
       l.next = 0;
+      if (l.run.forMicros() > 0 && l.run.spin()) {
+        // A spinning loop bounded in time stays on its word until its time is up (touching it right after every
+        // conversion of its page, UserAccess.Spinner), then makes its last round: between conversions its accesses
+        // hit a present page and change only the word, so they are not simulated one by one.
+        sleeping.add(new Wake(l.untilMicros, nextSleep++, l));
+        return true;
+      }
     }
     if (l.run.thinkMicros() > 0) {
       sleeping.add(new Wake(k.nowMicros + l.run.thinkMicros(), nextSleep++, l)); // the thread's work, then its next

@@ -146,12 +146,34 @@ class CpuThreadsTest {
     h.cpu(B, Access.WRITE, 0);
     long id = h.req();
     long t0 = h.now();
-    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B), Access.ATOMIC, 1, true, 10, 1, 35));
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B), Access.ATOMIC, 1, false, 10, 1, 35));
     for (int k = 0; k < 10 && done(h, id) == null; k++) h.tick(h.cpu.nextThreadWake());
     HmmProtocol.CpuThreadDone d = done(h, id);
     assertEquals(Errno.OK, d.errno());
     assertEquals(5, d.ops(), "accesses at t0, +10, +20, +30 start a next round (< 35 µs), the one at +40 ends it");
     assertTrue(h.now() >= t0 + 40, "the fifth access came after 4 think times: " + (h.now() - t0));
     assertEquals(5, h.cpu(B, Access.READ, 0).value());
+  }
+
+  /**
+   * forMicros with spin: after its first access the thread stays on its word until its time is up (a Spinner: it
+   * touches the word after every conversion), then makes its last access; the accesses in between are not simulated.
+   */
+  @Test
+  void aSpinningLoopBoundedInTimeSpinsUntilItsTimeIsUpThenAccessesOnceMore() {
+    Harness h = new Harness();
+    h.mmapRw(B, 1);
+    h.cpu(B, Access.WRITE, 0);
+    long id = h.req();
+    long t0 = h.now();
+    h.step(-1, new HmmProtocol.CpuThreadRun(id, 1, MM, List.of(B), Access.ATOMIC, 1, true, 1, 1, 500));
+    assertNull(done(h, id), "the thread spins on its word");
+    assertEquals(t0 + 500, h.cpu.nextThreadWake(), "its last access when its time is up");
+    h.tick(h.cpu.nextThreadWake());
+    HmmProtocol.CpuThreadDone d = done(h, id);
+    assertEquals(Errno.OK, d.errno());
+    assertEquals(2, d.ops());
+    assertEquals(1, d.value(), "the last fetch-and-add's old value");
+    assertTrue(d.micros() >= 500, "the loop's span: " + d.micros());
   }
 }

@@ -337,8 +337,10 @@ public final class HmmProtocol {
    * last. {@code thinkMicros}: the thread's work between two accesses (model µs): access i+1 is issued that long
    * after access i completed (0: at once). {@code rounds}: the thread goes over {@code vas} that many times (at least
    * 1); {@code forMicros} (> 0): instead of a count, it starts another round while less than that many model µs have
-   * passed on the CPU node since its first access (a scenario's {@code for}). Answered by one CpuThreadDone when the
-   * last access completed or the first one failed.
+   * passed on the CPU node since its first access (a scenario's {@code for}); with {@code spin} too, the thread stays
+   * on its words after its first round until that time is up (touching them after every conversion, as CpuAccess.spin)
+   * and then makes its last round: the rounds in between hit present pages and change only the words, so they are not
+   * simulated one by one. Answered by one CpuThreadDone when the last access completed or the first one failed.
    */
   public record CpuThreadRun(long reqId, int threadId, int mmId, List<Long> vas, Access access, long value,
       boolean spin, long thinkMicros, int rounds, long forMicros) implements Msg, ControllerToCpu, Request {

@@ -336,10 +336,11 @@ final class StepExecutor {
   }
 
   /**
-   * Model µs between two accesses of a spinning loop on the CPU node (CpuThreadRun.thinkMicros): the model's time
-   * grain. A real iteration takes tens of ns; the loop's touch right after each conversion of its page is modelled
-   * apart (CpuAccess.spin, event-driven), so this only spaces the loop's own accesses and lets model time pass
-   * between them (with 0 a loop bounded by {@code for} would never see its time pass).
+   * Model µs between two accesses of a spinning loop on the CPU node (CpuThreadRun.thinkMicros), for a loop bounded
+   * by {@code repeat}: the model's time grain. A real iteration takes tens of ns; the loop's touch right after each
+   * conversion of its page is modelled apart (CpuAccess.spin, event-driven), so this only spaces the loop's own
+   * accesses (with 0, c08b's 20,000 would all run at one instant, before G converts the page). A loop bounded by
+   * {@code for} spins until its time is up (CpuThreadRun's Javadoc).
    */
   static final long SPIN_ITERATION_MICROS = 1;
 

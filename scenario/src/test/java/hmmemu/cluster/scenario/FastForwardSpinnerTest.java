@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fast-forward (hmmemu.sim.FastForward) on the scenario files whose driver loop spins to nouveau's 1000 ms
- * deadline and that SimSeedSweepTest sweeps with the jump on (SimSeedSweepTest.JUMPED_SPINNERS: c09, c12, c12b, c13,
- * r7), against the unskipped run, seed by seed: the same expectation
+ * deadline and that SimSeedSweepTest sweeps with the jump on (SimSeedSweepTest.JUMPED_SPINNERS: c08, c09, c12, c12b,
+ * c13, r7), against the unskipped run, seed by seed: the same expectation
  * verdicts and failures, the same figures (trace events incl. skipped ones, agenda events, model time, the checker's
  * per-kind counts, the scenario host's invalidate callbacks in order and per device) and the same final state picture
  * but for the identity families; and the spin was jumped. {@code -Dhmm.ffSpin.files=a,b} and

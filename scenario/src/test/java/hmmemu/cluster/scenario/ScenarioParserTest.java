@@ -101,6 +101,27 @@ class ScenarioParserTest {
   }
 
   @Test
+  @DisplayName("a spinning loop runs on the CPU node (not an increment); a hold of CpuAccess beside it names its line")
+  void aSpinningLoopOnTheCpuNodeCannotBeHeld() {
+    Scenario s = parse("  { T1 { atomic = \"buf+0:word0\", repeat = 3, spin = true } }");
+    assertTrue(((Scenario.CpuOp) s.steps().get(0).action()).onNode());
+    Scenario inc = parse("  { T1 { increment = \"buf+0:word0\", repeat = 3, spin = true } }");
+    assertTrue(!((Scenario.CpuOp) inc.steps().get(0).action()).onNode(), "an increment stays per access");
+    assertTrue(!((Scenario.CpuOp) parse("  { T1 { atomic = \"buf+0:word0\", repeat = 3 } }").steps().get(0).action())
+        .onNode(), "a loop that does not spin stays per access");
+    String hold = "  { pause { id = h, from = controller, to = cpu, at = CpuAccess } }\n";
+    String spin = "  { T1 { atomic = \"buf+0:word0\", repeat = 3, spin = true } }\n";
+    String after = error(hold + spin);
+    assertTrue(after.startsWith("t.conf:8: spin: a spinning loop runs on the CPU node") && after.contains("(line 7)"),
+        after);
+    String before = error(spin + "  { pause { id = h, from = controller, to = cpu, at = Syscall,"
+        + " until { from = cpu, to = controller, at = CpuAccessDone } } }\n");
+    assertTrue(before.startsWith("t.conf:7: spin: a spinning loop runs on the CPU node") && before.contains("(line 8)"),
+        before);
+    parse("  { pause { id = h, from = controller, to = cpu, at = Syscall } }\n" + spin); // other requests: held as before
+  }
+
+  @Test
   @DisplayName("for bounds a CPU loop in model time; with repeat, or not positive, it names its line")
   void forBoundsALoopInModelTime() {
     Scenario s = parse("  { T1 { atomic = \"buf+0:word0\", for = 1500ms, spin = true } }");

@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue 12's seed budget inside {@code mvn -B verify}: every scenario file of {@code scenarios/cases} and
- * {@code scenarios/faults} holds in the simulator for seeds 1..100, except the file a driver fault loop keeps
+ * {@code scenarios/faults} holds in the simulator for seeds 1..100, except a file a driver fault loop keeps
  * busy until nouveau's 1000 ms deadline without a jump ({@link #DEADLINE_SPINNERS}: 2-3 M checked events per seed;
- * SimScenariosTest runs it with its three seeds). A failing seed is listed with the line that replays it
+ * SimScenariosTest runs it with its three seeds; none since c08's CPU thread loops on its node). A failing seed is listed with the line that replays it
  * ({@code hmm-emu sim FILE --seed S}).
  *
- * <p>The other deadline spinners ({@link #JUMPED_SPINNERS}) run with the fast-forward on (hmmemu.sim.FastForward,
+ * <p>The deadline spinners ({@link #JUMPED_SPINNERS}) run with the fast-forward on (hmmemu.sim.FastForward,
  * {@code --fast-forward}; off in every other run), which jumps their spin after ~130 failed rounds instead of
  * simulating ~99,000, and each of their seeds must jump. Why the jump is trusted here: it is exact by construction up
  * to the assumptions docs/RESULTS.md "Fast-forward" lists (every leaf of the state must move by the same amount each
@@ -39,14 +39,15 @@ import org.junit.jupiter.api.Test;
  */
 class SimSeedSweepTest {
   /** Files whose runs spin a driver fault loop to the 1000 ms deadline (docs/PERFORMANCE.md, "Every scenario file x 100 seeds"). */
-  static final Set<String> DEADLINE_SPINNERS = Set.of("c08-thrash-no-folio-lock.conf");
+  static final Set<String> DEADLINE_SPINNERS = Set.of();
   /**
    * Deadline spinners the fast-forward jumps exactly (FastForwardSpinnerTest checks each against the unskipped run):
-   * swept with it on. c08 is not among them: its spinning CPU thread's controller hops draw random values that set
-   * the timing (docs/RESULTS.md, "Fast-forward, session 9").
+   * swept with it on. c08 is among them since its spinning CPU thread loops on the CPU node (one CpuThreadRun, no
+   * controller hop per access whose random delay set the timing: docs/RESULTS.md "c08's spinning thread on its node").
    */
-  static final Set<String> JUMPED_SPINNERS = Set.of("c09-no-owner-filter.conf", "c12-fork-in-driver-window.conf",
-      "c12b-fork-enomem.conf", "c13-fork-then-gpu-atomic.conf", "r7-stale-fault-next-batch.conf");
+  static final Set<String> JUMPED_SPINNERS = Set.of("c08-thrash-no-folio-lock.conf", "c09-no-owner-filter.conf",
+      "c12-fork-in-driver-window.conf", "c12b-fork-enomem.conf", "c13-fork-then-gpu-atomic.conf",
+      "r7-stale-fault-next-batch.conf");
   /** More checked events than this in one seed's run marks a file as a deadline spinner. */
   static final long SPIN_EVENTS = 1_000_000;
   static final int SEEDS = Integer.getInteger("hmm.sim.sweep-seeds", 100);
