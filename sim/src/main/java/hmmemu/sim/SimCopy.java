@@ -23,7 +23,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SimCopy {
   private static final sun.misc.Unsafe U = unsafe();
-  private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>(16384);
+  /**
+   * Originals to their copies. Sized from the last copy's count ({@link #lastSize}): a fixed 16,384 cleared a table
+   * of 65,536 slots for every copy, a fifth of a short exhaustive search's CPU (docs/PERFORMANCE.md "Session 14").
+   */
+  private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>(lastSize);
+  /** How many originals the last copy mapped (a size hint only, racy between threads: it never changes a copy). */
+  private static volatile int lastSize = 1024;
   /** Lambdas being rebuilt (their captured values are being copied): where a reference to each must be patched. */
   private final IdentityHashMap<Object, List<Runnable>> pending = new IdentityHashMap<>();
   private long objects;
@@ -38,7 +44,16 @@ public final class SimCopy {
 
   /** A deep copy of everything reachable from {@code root} (immutable values shared). */
   @SuppressWarnings("unchecked")
-  public static <T> T copyOf(T root) { return (T) new SimCopy().copy(root); }
+  public static <T> T copyOf(T root) {
+    SimCopy c = new SimCopy();
+    return (T) c.done(c.copy(root));
+  }
+
+  /** Remembers this copy's size as the next copy's hint; returns {@code out}. */
+  private Object done(Object out) {
+    lastSize = Math.max(64, done.size() + done.size() / 8);
+    return out;
+  }
 
   /**
    * As {@link #copyOf}, also returning how many objects were copied (the rest was shared), the array slots copied
@@ -46,7 +61,7 @@ public final class SimCopy {
    */
   public static Object[] copyCounting(Object root) {
     SimCopy c = new SimCopy();
-    Object out = c.copy(root);
+    Object out = c.done(c.copy(root));
     return new Object[] {out, c.objects, c.slots, c.longest};
   }
 
@@ -144,7 +159,7 @@ public final class SimCopy {
   public static <T> T copyOf(T root, java.util.function.Predicate<Class<?>> values) {
     SimCopy c = new SimCopy();
     c.values = values;
-    return (T) c.copy(root);
+    return (T) c.done(c.copy(root));
   }
 
   private Object copy(Object o) {
@@ -236,7 +251,7 @@ public final class SimCopy {
       return n;
     }
     Object[] a = (Object[]) o;
-    Object[] n = (Object[]) Array.newInstance(c.getComponentType(), a.length);
+    Object[] n = a.clone(); // the same component type; every slot is overwritten below (cheaper than Array.newInstance)
     done.put(o, n);
     for (int i = 0; i < a.length; i++) {
       Object v = a[i];

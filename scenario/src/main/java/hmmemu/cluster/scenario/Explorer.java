@@ -471,7 +471,16 @@ public final class Explorer {
       int bestP = Integer.MIN_VALUE;
       for (int i = 0; i < e.size(); i++) {
         // a new source gets a random initial priority in [depth, depth + 10^6): distinct with high probability
-        int p = priority.computeIfAbsent(e.source(i), s -> depth + rng.nextInt(1_000_000));
+        // get, then put when absent: computeIfAbsent's lambda captured this strategy at every enabled source
+        Long source = e.source(i);
+        Integer known = priority.get(source);
+        int p;
+        if (known != null) {
+          p = known;
+        } else {
+          p = depth + rng.nextInt(1_000_000);
+          priority.put(source, p);
+        }
         if (p > bestP) {
           bestP = p;
           best = i;

@@ -75,16 +75,21 @@ public final class DevicePageTable {
 
   /** Removes the entries of mm from page {@code from} to {@code to} (inclusive or not); returns their pfns. */
   public Set<Long> zap(int mmId, long from, long to, boolean toInclusive) {
-    Set<Long> pfns = new HashSet<>();
-    if (to < from || (to == from && !toInclusive)) return pfns;
+    // nothing zapped (the common case of a callback on a range the device does not map): an empty set, not a new one
+    if (to < from || (to == from && !toInclusive)) return Set.of();
     PackedPageTable t = pageTable.get(mmId);
-    if (t == null) return pfns;
+    if (t == null) return Set.of();
     long end = toInclusive ? (to == Long.MAX_VALUE ? to : to + 1) : to; // entries at va < end
     List<Long> zapped = new ArrayList<>();
     t.forEachIn(from, end, (va, e) -> {
       zapped.add(va);
       zapped.add(e >>> 4);
     });
+    if (zapped.isEmpty()) {
+      if (t.isEmpty()) pageTable.remove(mmId);
+      return Set.of();
+    }
+    Set<Long> pfns = new HashSet<>();
     for (int i = 0; i < zapped.size(); i += 2) {
       long va = zapped.get(i);
       long pfn = zapped.get(i + 1);
@@ -104,18 +109,19 @@ public final class DevicePageTable {
    * entry can still reach the host after that ack.
    */
   public void ackAfterFlush(HmmProtocol.InvalidateStart inv, Set<Long> zappedPfns) {
-    Set<Long> waitingFor = new HashSet<>();
+    Set<Long> waitingFor = null; // made on the first transaction to wait for: none, in most callbacks
     if (!zappedPfns.isEmpty()) { // nothing zapped: no transaction to wait for (the loop would find none)
       for (Map.Entry<Long, Long> e : hostAccesses.entrySet()) {
-        if (zappedPfns.contains(e.getValue())) waitingFor.add(e.getKey());
+        if (zappedPfns.contains(e.getValue())) (waitingFor == null ? waitingFor = new HashSet<>() : waitingFor).add(e.getKey());
       }
     }
-    for (DeferredAck earlier : deferredAcks) {
+    for (int i = 0, n = deferredAcks.size(); i < n; i++) {
+      DeferredAck earlier = deferredAcks.get(i);
       if (earlier.inv.mmId() == inv.mmId() && earlier.inv.start() < inv.end() && inv.start() < earlier.inv.end()) {
-        waitingFor.addAll(earlier.waitingFor);
+        (waitingFor == null ? waitingFor = new HashSet<>() : waitingFor).addAll(earlier.waitingFor);
       }
     }
-    if (waitingFor.isEmpty() || ctx.switches().has(Mutant.ACK_BEFORE_TLB_FLUSH)) {
+    if (waitingFor == null || waitingFor.isEmpty() || ctx.switches().has(Mutant.ACK_BEFORE_TLB_FLUSH)) {
       ctx.ackInvalidate(ids.deviceId(), inv, true, false);
     } else {
       deferredAcks.add(new DeferredAck(inv, waitingFor));
