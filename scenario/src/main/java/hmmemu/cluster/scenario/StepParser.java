@@ -147,6 +147,7 @@ final class StepParser {
     if (o.containsKey("expect")) {
       Scenario.Action outcomeOf = awaitedStep != null ? awaitedStep.action() : action;
       expect = expectations.expectations(r.object(o.get("expect"), "expect"), outcomeOf);
+      refuseUncountedAtomics(expect, outcomeOf);
       for (Expectation e : expect) {
         if (e.needsOutcome() && (async || !action.hasOutcome())) {
           throw new ScenarioException(file, e.line(), async
@@ -275,8 +276,44 @@ final class StepParser {
     if (cpu.onNode()) {
       onNodeLoop = o.get("spin");
       refuseHeldLoop();
+      if (forMicros > 0 && kind == Scenario.CpuOpKind.ATOMIC) timedAtomicSpins.put(cpu, line(o));
     }
     return cpu;
+  }
+
+  /** Spinning atomic loops bounded by {@code for}, with their lines, for {@link #refuseUncountedAtomics}. */
+  private final Map<Scenario.CpuOp, Integer> timedAtomicSpins = new java.util.IdentityHashMap<>();
+
+  /**
+   * A spinning loop bounded by {@code for} does not simulate its accesses between conversions one by one (its word
+   * counts its first and last atomic only: docs/SCENARIOS.md "Spinning"), so no expectation may read that count: a
+   * {@code memory} of its word, or the {@code value} its awaited step returns. {@code repeat} counts them.
+   */
+  private void refuseUncountedAtomics(List<Expectation> expect, Scenario.Action outcomeOf) {
+    for (Expectation e0 : expect) {
+      Expectation e = e0 instanceof Expectation.ForProfile fp ? fp.inner() : e0;
+      for (Map.Entry<Scenario.CpuOp, Integer> loop : timedAtomicSpins.entrySet()) {
+        Scenario.CpuOp l = loop.getKey();
+        long va = l.at().wordVa(l.at().firstPage(), l.at().firstWord());
+        boolean reads = e instanceof Expectation.Value && outcomeOf == l
+            || e instanceof Expectation.Memory m && m.mm() == l.mm() && covers(m.at(), va);
+        if (!reads) continue;
+        throw new ScenarioException(file, e.line(), (e instanceof Expectation.Value ? "value" : "memory")
+            + ": reads the count of " + l.actor() + "'s spinning atomic loop bounded by for (line " + loop.getValue()
+            + "), whose accesses between conversions are not simulated one by one; bound the loop with repeat to"
+            + " count its atomics");
+      }
+    }
+  }
+
+  /** Whether word address {@code va} lies in {@code r}'s pages and words. */
+  private static boolean covers(PageRange r, long va) {
+    for (int p = r.firstPage(); p <= r.lastPage(); p++) {
+      for (int w = r.firstWord(); w <= r.lastWord(); w++) {
+        if (r.wordVa(p, w) == va) return true;
+      }
+    }
+    return false;
   }
 
   /** The first spinning loop that runs on the CPU node (Scenario.CpuOp#onNode), for {@link #refuseHeldLoop}. */

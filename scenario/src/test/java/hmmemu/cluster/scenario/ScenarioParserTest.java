@@ -122,6 +122,24 @@ class ScenarioParserTest {
   }
 
   @Test
+  @DisplayName("the count of a for-bounded spinning atomic loop is not modelled: memory of its word or its value is refused")
+  void aTimedSpinningAtomicLoopsCountCannotBeExpected() {
+    String loop = "  { id = cpu, T1 { atomic = \"buf+0:word0\", value = 1, for = 1ms, spin = true }, async = true }\n";
+    String mem = error(loop + "  { await = cpu, expect { memory { \"buf+0:word0\" = 7 } } }\n");
+    assertTrue(mem.startsWith("t.conf:8: memory: reads the count of T1's spinning atomic loop bounded by for (line 7)"),
+        mem);
+    String range = error(loop + "  { await = cpu }\n  { expect { memory { \"buf+0\" = 0 } } }\n");
+    assertTrue(range.startsWith("t.conf:9: memory: reads the count"), range);
+    String value = error(loop + "  { await = cpu, expect { value = 3 } }\n");
+    assertTrue(value.startsWith("t.conf:8: value: reads the count"), value);
+    parse(loop + "  { await = cpu, expect { result = 0, memory { \"buf+0:word1\" = 0 } } }\n"); // another word
+    parse("  { id = cpu, T1 { atomic = \"buf+0:word0\", repeat = 3, spin = true }, async = true }\n"
+        + "  { await = cpu, expect { memory { \"buf+0:word0\" = 3 } } }\n"); // repeat counts its atomics
+    parse("  { id = cpu, T1 { write = \"buf+0:word0\", value = 5, for = 1ms, spin = true }, async = true }\n"
+        + "  { await = cpu, expect { memory { \"buf+0:word0\" = 5 } } }\n"); // a store's value does not count
+  }
+
+  @Test
   @DisplayName("for bounds a CPU loop in model time; with repeat, or not positive, it names its line")
   void forBoundsALoopInModelTime() {
     Scenario s = parse("  { T1 { atomic = \"buf+0:word0\", for = 1500ms, spin = true } }");
