@@ -64,9 +64,12 @@ class ControllerSigkillTest {
   @Test
   void sigkillOfTheControllerEndsEveryChildEvenAFrozenOne() throws Exception {
     Path log = Files.createTempFile("hmm-emu-controller-", ".log");
-    Process controller = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xss4m", "-cp", System.getProperty("java.class.path"), "hmmemu.cluster.cli.Main", "cluster",
-        "--gpu", "2", "--arms", "kernel")
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(hmmemu.cluster.ChildJvmFlags.fromEnv()); // a controller JVM gets the node JVMs' flags (-Xss4m, serial GC, C1)
+    cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "hmmemu.cluster.cli.Main", "cluster",
+        "--gpu", "2", "--arms", "kernel"));
+    Process controller = new ProcessBuilder(cmd)
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     java.util.Set<ProcessHandle> children = new java.util.LinkedHashSet<>();
     try {
