@@ -48,9 +48,9 @@ class ExploreSpinnersTest {
   static final Map<String, String> CHOOSING_SPINNERS = Map.of(
       "r7-stale-fault-next-batch.conf", "link-vs-other choice points in every round",
       "c12b-fork-enomem.conf", "link choice points in every round (a lane per callback's ack)",
-      "c08-thrash-no-folio-lock.conf", "not explored yet: since T1 loops on the CPU node (session 14) its spin is jumped"
-          + " seeded, but PCT's first schedule (budget 3) deviates at one of 2 link-vs-other points and fails an"
-          + " expectation (docs/RESULTS.md \"c08's spinning thread on its node\")");
+      "c08-thrash-no-folio-lock.conf", "TIMED (c08IsTimedUnbounded): unbounded, T1's loop end fires before G's first"
+          + " link message; bounded (--max-delay 25ms) no failure in PCT budget 3, but link choice points in every"
+          + " round (~199,000 a run, ~3 s CPU), so no jump (docs/RESULTS.md \"c08 under exploration\")");
 
   /** The files {@link #theJumpLeavesTheReportAsItWas} compares (the unjumped side simulates every round). */
   static final List<String> EXACT = Arrays.asList(System.getProperty("hmm.xspin.files",
@@ -124,6 +124,23 @@ class ExploreSpinnersTest {
         off.cpuMillis(), on.cpuMillis(), on.jumped(), facts(on));
     assertEquals(facts(off), facts(on), "r7 PCT: the jump changed the exploration's report");
     assertEquals(0, on.jumped(), "r7: a run that met choice points jumped");
+  }
+
+  /**
+   * c08's expectations bound model time (T1's {@code for = 1500ms} must outlast G's 1000 ms deadline), as
+   * ExploreEveryFileTest's TIMED files: an unbounded delay fails it at its timing line. PCT's schedule 1 fires T1's
+   * loop-end timer (due at ~1.5 s) before G's NotifierInsert (due at ~12 µs): T1 has stopped spinning when G converts
+   * X, so G's atomic rightly succeeds in one iteration (line 24). Fails if c08 stops being timed or fails elsewhere.
+   */
+  @Test
+  void c08IsTimedUnbounded() {
+    Explored e = explore(CASES.resolve("c08-thrash-no-folio-lock.conf"), Explorer.Strategy.PCT, 3, true,
+        Integer.MAX_VALUE, Long.MAX_VALUE);
+    Explorer.Failure f = e.report().failure();
+    System.out.println("xspin c08 PCT budget 3 unbounded: " + facts(e) + ", " + e.cpuMillis() + " ms CPU");
+    assertTrue(f != null && f.scheduleNumber() == 1, "c08 unbounded: expected schedule 1 to fail: " + facts(e));
+    assertTrue(f.firstFailure().contains("c08-thrash-no-folio-lock.conf:24: expected G iterations >= 2, got 1"),
+        "c08 unbounded: failed elsewhere than its timing line 24: " + f.firstFailure());
   }
 
   @TestFactory
