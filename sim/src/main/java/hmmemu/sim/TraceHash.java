@@ -70,8 +70,11 @@ public final class TraceHash {
     }
   }
 
-  /** A record type's name hash and its component readers, in declaration order. */
-  private record Shape(long name, Component[] components) {}
+  /**
+   * A record type's name hash and its component readers, in declaration order; {@code direct} is the record's case
+   * in {@link TraceHashDirect} (0: none, folded through its readers).
+   */
+  private record Shape(long name, Component[] components, int direct) {}
 
   private static final ClassValue<Shape> SHAPES = new ClassValue<>() {
     @Override
@@ -80,7 +83,7 @@ public final class TraceHash {
       RecordComponent[] rc = type.getRecordComponents();
       Component[] out = new Component[rc.length];
       for (int i = 0; i < rc.length; i++) out[i] = component(type, rc[i]);
-      return new Shape(stringHash(type.getName()), out);
+      return new Shape(stringHash(type.getName()), out, TraceHashDirect.caseOf(type));
     }
   };
 
@@ -146,12 +149,45 @@ public final class TraceHash {
     h = Long.rotateLeft((h ^ v) * P1, 29) * P2;
   }
 
+  /** {@link #mix} of {@code v} into the hash {@code h}, as a function (for {@link TraceHashDirect}). */
+  static long mix(long h, long v) {
+    return Long.rotateLeft((h ^ v) * P1, 29) * P2;
+  }
+
+  /** What {@link #value} folds for a String component's value (null included), through its recent strings. */
+  static long stringOf(Object component, String s) {
+    return s == null ? 0x5A5A : ((Component) component).hashOf(s);
+  }
+
+  /** What {@link #value} folds for an enum value of type {@code names}' enum (null included). */
+  static long enumOf(long[] names, Enum<?> e) {
+    return e == null ? 0x5A5A : names[e.ordinal()];
+  }
+
+  /** The name hashes of an enum type's constants, by ordinal. */
+  static long[] enumNames(Class<?> type) {
+    return ENUM_NAMES.get(type);
+  }
+
+  /** Folds a list (or any component value) into the hash {@code h} exactly as {@link #value} does. */
+  static long valueOf(long h, Object o) {
+    TraceHash t = new TraceHash();
+    t.h = h;
+    t.value(o);
+    return t.h;
+  }
+
   /** Folds one delivered trace event. */
   public void add(int node, long[] vc, long atMicros, Object event) {
     mix(node);
     for (long x : vc) mix(x);
     mix(atMicros);
-    record(event, SHAPES.get(event.getClass()));
+    Shape shape = SHAPES.get(event.getClass());
+    if (shape != null && shape.direct() != 0) {
+      h = TraceHashDirect.fold(h, shape.direct(), shape.name(), event, shape.components());
+    } else {
+      record(event, shape);
+    }
   }
 
   /** Folds one input of a node's core (a message, or null for a tick) under {@code tag}: {@link Sim#stateKey}. */
