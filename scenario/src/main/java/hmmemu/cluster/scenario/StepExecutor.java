@@ -348,7 +348,7 @@ final class StepExecutor {
    * A spinning CPU thread's loop on its word, run on the CPU node as one CpuThreadRun (a user thread loops on its CPU,
    * asking nobody between two accesses): {@code repeat} rounds, or rounds while less than {@code for} model µs passed
    * on the CPU node since its first access. The step's outcome is its CpuThreadDone's: errno, the last access's
-   * value, the faults and the sum of the accesses' model µs.
+   * value, the faults and the loop's span in model µs (first access to the end of the last).
    */
   private void threadRun(StepRun r, Scenario.CpuOp op) {
     int page = op.at().firstPage();
