@@ -190,6 +190,20 @@ public final class TraceHash {
     }
   }
 
+  /**
+   * The fold of one record by its component readers ({@code readers}) or by its {@link TraceHashDirect} case, from
+   * hash {@code h}: the two must agree for every record with a case (TraceHashDirectTest).
+   */
+  static long foldForTest(long h, Object event, boolean readers) {
+    TraceHash t = new TraceHash();
+    t.h = h;
+    Shape shape = SHAPES.get(event.getClass());
+    if (!readers && shape.direct() == 0) throw new IllegalArgumentException("no direct case: " + event.getClass());
+    if (readers) t.record(event, shape);
+    else t.h = TraceHashDirect.fold(t.h, shape.direct(), shape.name(), event, shape.components());
+    return t.h;
+  }
+
   /** Folds one input of a node's core (a message, or null for a tick) under {@code tag}: {@link Sim#stateKey}. */
   public void addInput(int tag, Object input) {
     mix(tag);

@@ -27,7 +27,8 @@ final class TraceHashDirect {
   private static final long[] ERRNO = TraceHash.enumNames(Errno.class);
   private static final long[] NOTIFY_EVENT = TraceHash.enumNames(NotifyEvent.class);
 
-  private static final List<Class<?>> CASES = List.of(Trace.PteChanged.class, Trace.FolioChanged.class,
+  /** The record types with a case, in case order (case = index + 1). */
+  static final List<Class<?>> CASES = List.of(Trace.PteChanged.class, Trace.FolioChanged.class,
       Trace.InvalidateStarted.class, Trace.InvalidateEnded.class, Trace.InvalidateAcked.class,
       Trace.HostMemoryAccessed.class, Trace.DeviceAccessIssued.class, Trace.DeviceAccessCompleted.class,
       Trace.DeviceEntryInstalled.class, Trace.DeviceEntryZapped.class, Trace.DeviceFaulted.class,
