@@ -27,12 +27,8 @@ class ClusterRecordTest {
   void aClusterRunRecordsItsFaultWindow() throws Exception {
     Path dir = tmp.resolve("run");
     Path log = tmp.resolve("controller.log");
-    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    cmd.addAll(hmmemu.cluster.ChildJvmFlags.fromEnv()); // a controller JVM gets the node JVMs' flags (-Xss4m, serial GC, C1)
-    cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "hmmemu.cluster.cli.Main", "cluster",
-        "--gpu", "1", "--arms", "kernel", "--fault", FAULT, "--out", dir.toString(), "--quiet"));
-    Process controller = new ProcessBuilder(cmd)
+    Process controller = new ProcessBuilder(CliCapture.childCommand("cluster",
+        "--gpu", "1", "--arms", "kernel", "--fault", FAULT, "--out", dir.toString(), "--quiet"))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       assertTrue(controller.waitFor(300, TimeUnit.SECONDS), "the cluster run did not end within 300 s");

@@ -64,12 +64,8 @@ class ControllerSigkillTest {
   @Test
   void sigkillOfTheControllerEndsEveryChildEvenAFrozenOne() throws Exception {
     Path log = Files.createTempFile("hmm-emu-controller-", ".log");
-    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    cmd.addAll(hmmemu.cluster.ChildJvmFlags.fromEnv()); // a controller JVM gets the node JVMs' flags (-Xss4m, serial GC, C1)
-    cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "hmmemu.cluster.cli.Main", "cluster",
-        "--gpu", "2", "--arms", "kernel"));
-    Process controller = new ProcessBuilder(cmd)
+    Process controller = new ProcessBuilder(CliCapture.childCommand("cluster",
+        "--gpu", "2", "--arms", "kernel"))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     java.util.Set<ProcessHandle> children = new java.util.LinkedHashSet<>();
     try {
