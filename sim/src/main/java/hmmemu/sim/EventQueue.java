@@ -3,17 +3,19 @@ package hmmemu.sim;
 import java.util.Arrays;
 
 /**
- * The simulator's agenda: a binary min-heap of {@link Event}s ordered by virtual time, then by a tie key drawn from
- * the run's PRNG when the event was scheduled, so the choice among events due at the same instant is the seed's.
- * Not a kernel structure.
+ * The simulator's agenda: a binary min-heap of {@link Event}s ordered by virtual time, then by a tie key that draws
+ * nothing from the run's PRNG ({@link Sim}'s tie rule: a per-seed fixed priority of the event's stable identity, then
+ * first scheduled first). Not a kernel structure.
  */
 final class EventQueue {
   /** Something that happens at a virtual instant. */
   abstract static class Event {
     long atNanos;
+    /**
+     * The tie key (Sim#tieKey): the per-seed priority of the event's identity in the top {@link #PRIORITY_BITS} bits,
+     * its scheduling sequence number below (first scheduled first among equal priorities).
+     */
     long tie;
-    /** The run PRNG's draw count right after the tie was drawn (the tie is that draw): the fast-forward re-keys by it. */
-    long draw;
     /** The event's source for a {@link Scheduler}: a link lane's key, or 0 (a source of its own). */
     long source;
     /** A link arrival's description (a {@link Scheduler.LinkEvent}), or null. */
@@ -27,6 +29,9 @@ final class EventQueue {
     /** A link arrival's description, or null (an event may build it only when asked: {@link #isLink} says if). */
     Scheduler.LinkEvent link() { return link; }
   }
+
+  /** Bits of a tie key that hold the priority; the {@code 64 - PRIORITY_BITS} below hold the sequence number. */
+  static final int PRIORITY_BITS = 24;
 
   /** The arrays' first length (they double when full): a scenario run's agenda holds tens of events, not thousands. */
   private static final int INITIAL = 64;

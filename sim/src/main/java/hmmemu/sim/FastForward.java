@@ -25,15 +25,17 @@ import java.util.Map;
  * <p>The jump (at the last picture's boundary): n periods, n x P a multiple of 1,000 ns (so every microsecond leaf
  * moves by exactly n x P / 1000); a leaf of an {@link #IDENTITY} site stays where it is (its family is shifted by a
  * constant in all its places, which nothing compares but with itself); a leaf of a {@link #REPORT_ONLY} site stays
- * (it serves violation reports only); an agenda instant moves by n x P and the event gets the tie the unskipped run
- * would have drawn for it; every other moving leaf is written v + n x delta (time, statistics, the random streams'
- * state: SplitMix64's seed + n x draws x gamma is its jump); a moving leaf that cannot be written refuses the jump.
+ * (it serves violation reports only); an agenda instant moves by n x P and the event's tie key by n x its step a
+ * period (its sequence number becomes the one the unskipped run gives it, {@link TieRule}); every other moving leaf
+ * is written v + n x delta (time, statistics, the random streams' state: SplitMix64's seed + n x draws x gamma is
+ * its jump); a moving leaf that cannot be written refuses the jump.
  * Bounds: every leaf that does not move and lies ahead in the window (ns or µs: a loop's deadline, a lease, a CPU
  * thread's wake, a fault-schedule instant, an agenda event that does not move) keeps n such that at least
- * {@link #MARGIN} periods are simulated before it; so does the run's own bound (model time, events). Refused: a
- * tie between simultaneous events in the observed periods (ordered by a random tie key), a draw of the run's random
- * source other than tie keys, a moving link stream whose outcomes are not constant by construction, a scheduler that
- * met a choice point ({@link ScheduledJump}).
+ * {@link #MARGIN} periods are simulated before it; so does the run's own bound (model time, events). Ties between
+ * simultaneous events are ordered by {@link TieRule} (a per-seed priority, then first scheduled first: no draw), so
+ * the agenda's tie keys at the pictures' boundaries, in firing order, must move by the same step each period, as every
+ * leaf must. Refused: a draw of the run's random source in the observed periods, a moving link stream whose outcomes
+ * are not constant by construction, a scheduler that met a choice point ({@link ScheduledJump}).
  */
 public final class FastForward {
   /**
@@ -121,12 +123,6 @@ public final class FastForward {
     return INSTANT_NAME.matcher(h < 0 ? site : site.substring(h + 1)).find();
   }
 
-  /**
-   * Diagnostics only, NOT exact ({@code -Dhmm.ff.allowTies=true}): ties between simultaneous events do not refuse a
-   * look, so the pictures decide. docs/RESULTS.md "Fast-forward, session 12" says why that is not sound.
-   */
-  static final boolean ALLOW_TIES = Boolean.getBoolean("hmm.ff.allowTies");
-
   /** Diagnostics: every non-moving leaf ahead bounds a jump, as in session 8 ({@code -Dhmm.ff.anyBound=true}). */
   private static final boolean ANY_BOUND = Boolean.getBoolean("hmm.ff.anyBound");
 
@@ -154,8 +150,8 @@ public final class FastForward {
   }
 
   /**
-   * Moving leaves advanced by n x their delta per period: model time in ns (an agenda instant also gets the tie the
-   * unskipped run would have drawn), statistics, and the random streams' state (SplitMix64: seed + n x draws x gamma
+   * Moving leaves advanced by n x their delta per period: model time in ns (an agenda event's tie key also moves by n
+   * x its step a period), statistics, and the random streams' state (SplitMix64: seed + n x draws x gamma
    * is its jump). Any moving leaf on none of these lists refuses the jump.
    */
   static final Map<String, String> ADVANCE = Map.ofEntries(
@@ -167,6 +163,7 @@ public final class FastForward {
       Map.entry("hmmemu.sim.ModeledLinkStage$Dir#busyUntil", "a direction's transmitter, busy until"),
       Map.entry("hmmemu.sim.ModeledLinkStage$Lane#lastDue", "a lane's last arrival instant"),
       Map.entry("hmmemu.sim.Sim#fired", "statistics: agenda events"),
+      Map.entry("hmmemu.sim.TieRule#seq", "the tie rule's sequence number: events scheduled"),
       Map.entry("hmmemu.sim.Sim#messages", "statistics: messages"),
       Map.entry("hmmemu.sim.Sim#traceEvents", "statistics: trace events"),
       Map.entry("hmmemu.sim.ModeledLinkStage$Dir#sent", "statistics: messages sent on a direction"),
@@ -217,6 +214,8 @@ public final class FastForward {
   private final List<long[]> marks = new ArrayList<>();
   private int period;
   private final List<StateWalk> shots = new ArrayList<>();
+  /** Per picture, the agenda's tie keys in firing order (the pictures leave them out: StateWalk#agenda). */
+  private final List<long[]> tieShots = new ArrayList<>();
   private int nextShotAt;
   /** A watched failed round ended in the agenda event that just fired: look at its boundary. */
   boolean due;
@@ -281,6 +280,7 @@ public final class FastForward {
     watching = -1;
     marks.clear();
     shots.clear();
+    tieShots.clear();
     period = 0;
     due = false;
   }
@@ -308,12 +308,8 @@ public final class FastForward {
         if (cheapCycle(p)) {
           long[] a = marks.get(m - REPEATS * p), b = marks.get(m);
           // refusals the marks already show, before any picture is paid for
-          if (b[3] != a[3] && !ALLOW_TIES) {
-            backOff("a tie between simultaneous events was ordered by a random tie key");
-            return;
-          }
-          if (b[2] - a[2] != b[1] - a[1]) {
-            backOff("the run's random source drew for something other than tie keys");
+          if (b[2] != a[2]) {
+            backOff(DREW);
             return;
           }
           period = p;
@@ -339,6 +335,7 @@ public final class FastForward {
       return;
     }
     shots.add(w);
+    tieShots.add(TieRule.inFiringOrder(sim.agenda()));
     nextShotAt += period;
     if (shots.size() == 2 && shots.get(0).leaves.size() != w.leaves.size()) {
       int d = watching;
@@ -368,8 +365,9 @@ public final class FastForward {
     int m = marks.size() - 1;
     long[] a = marks.get(m - REPEATS * period), b = marks.get(m);
     long pNanos = (b[0] - a[0]) / REPEATS, firedPer = (b[1] - a[1]) / REPEATS, drawsPer = (b[2] - a[2]) / REPEATS;
-    if (b[3] != a[3] && !ALLOW_TIES) return "a tie between simultaneous events was ordered by a random tie key";
-    if (drawsPer != firedPer) return "the run's random source drew for something other than tie keys";
+    if (drawsPer != 0) return DREW;
+    long[] tieStep = TieRule.steps(tieShots);
+    if (tieStep == null) return "the agenda's tie keys do not move by the same step each period";
     String byScheduler = ScheduledJump.refusal(sim);
     if (byScheduler != null) return byScheduler;
     StateWalk last = shots.get(REPEATS);
@@ -479,19 +477,16 @@ public final class FastForward {
       tooClose.add(bySite);
       return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
     }
+    if (!TieRule.advances(sim.agenda(), n, tieStep)) return "a tie key's sequence number would overflow";
     // the jump
+    TieRule.advance(sim.agenda(), n, tieStep); // first: in the firing order the steps were measured in
     try {
-      long seed = sim.config().seed();
       for (int i = 0; i < size; i++) {
         StateWalk.Leaf l = last.leaves.get(i);
         if (kind[i] == 1) {
           if (l.owner() instanceof EventQueue.Event e) {
             if (delta[i] != pNanos) return "an agenda instant moves by " + delta[i] + " ns a period, not " + pNanos;
             e.atNanos += n * pNanos;
-            SplitMix64 r = new SplitMix64(seed);
-            r.jump(e.draw + n * drawsPer - 1);
-            e.tie = r.nextLong();
-            e.draw += n * drawsPer;
           } else {
             l.write(l.value() + n * delta[i]);
           }
@@ -517,6 +512,9 @@ public final class FastForward {
     sim.foldJump(j);
     return null;
   }
+
+  /** The refusal for a draw of the run's PRNG in the observed periods (its outcomes need not repeat). */
+  private static final String DREW = "the run's random source drew in the observed periods (a hop delay, a workload's choice)";
 
   /** Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture. */
   private boolean microsLeaf(int i) {

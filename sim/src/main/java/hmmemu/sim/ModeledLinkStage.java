@@ -234,7 +234,7 @@ public final class ModeledLinkStage implements LinkStage {
       Arrival arrival = new Arrival(x, ln, generation, c.lane(), c.msg());
       // each lane's arrivals are one scheduler source: whichever of them fires takes the lane's head (FIFO)
       long key = laneKey(x.direction, c.lane());
-      if (host instanceof Sim sim) sim.at(due, arrival, key);
+      if (host instanceof Sim sim) sim.at(due, arrival, key, TieRule.link(x.direction.from(), x.direction.to(), c.lane()));
       else host.at(due, arrival, key, arrival.link());
     }
   }

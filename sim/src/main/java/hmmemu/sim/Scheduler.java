@@ -8,7 +8,7 @@ package hmmemu.sim;
  * scheduler can never make a lane's messages overtake each other; every other event (a controller hop, a reply to
  * the controller, a lease tick, a step's host-side cost elapsing, a fault) is a source of its own.
  *
- * <p>The enabled events come sorted as the seeded order would fire them (virtual time, then the seed's tie key):
+ * <p>The enabled events come sorted as the seeded order would fire them (virtual time, then the tie key, TieRule):
  * index 0 is exactly the event the simulator fires without a scheduler, so a scheduler that always answers 0 keeps
  * every run bit for bit ({@link #SEEDED}). Choosing a later event lets virtual time jump to it; the events passed
  * over fire later, at the then current time (an unbounded message delay, which an asynchronous system allows;

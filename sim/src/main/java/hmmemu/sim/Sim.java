@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  * The deterministic discrete-event simulator: the CPU core ({@link CpuMm}), one {@link GpuNode} per GPU node with
  * every driver, and the {@link InvariantChecker}, unchanged, on one thread, in virtual time (model nanoseconds; the
  * cores see model microseconds), with one seed for every choice: link draws (the link model's per-direction streams
- * derive from it), the controller's hop delays, and the order of events due at the same instant (a tie key drawn
- * from the one {@link SplitMix64}, SplittableRandom's algorithm with its state in the open, when an event is scheduled).
+ * derive from it) and the controller's hop delays, drawn from the one {@link SplitMix64} (SplittableRandom's
+ * algorithm with its state in the open), and the order of events due at the same instant ({@link TieRule}: a per-seed
+ * fixed priority of the event's stable identity, then first scheduled first; it draws nothing).
  *
  * <p>What a node does with a message is what its actor shell does (CpuNodeActor, GpuNodeActor): merge the vector
  * clock the message carries, step the core once, stamp the step's trace events (one clock tick each, with the
@@ -128,6 +129,8 @@ public final class Sim implements LinkStage.Host {
   private boolean keepStateKey = true;
   private boolean foldInputs = true; // keepStateKey, and not paused (pauseInputs until resumeInputs)
   private long scheduled;
+  /** The order of events due at the same instant ({@link TieRule}: draws nothing). */
+  private final TieRule ties;
   private final Choices choices = new Choices();
   /** The fast-forward of deadline spins, or null (off). */
   private FastForward ff;
@@ -136,6 +139,7 @@ public final class Sim implements LinkStage.Host {
     this.config = config;
     this.cost = config.hostCost();
     this.rng = new SplitMix64(config.seed());
+    this.ties = new TieRule(config.seed());
     this.nodes = new Node[config.gpuNodes() + 1];
     nodes[0] = new Node(0, new CpuMm(config.switches(), config.folioLockLeaseMicros()), null);
     for (int k = 1; k <= config.gpuNodes(); k++) nodes[k] = newGpuNode(k);
@@ -194,12 +198,15 @@ public final class Sim implements LinkStage.Host {
   public long nowMicros() { return now / 1000; }
 
   @Override
-  public void at(long atNanos, Runnable r) {
+  public void at(long atNanos, Runnable r) { at(atNanos, r, TieRule.OTHER); }
+
+  /** {@link #at(long, Runnable)} with the event's tie identity ({@link TieRule}). */
+  private void at(long atNanos, Runnable r, long identity) {
     EventQueue.Event e = new EventQueue.Event() {
       @Override
       void fire() { r.run(); }
     };
-    schedule(e, atNanos);
+    schedule(e, atNanos, identity);
   }
 
   @Override
@@ -210,16 +217,16 @@ public final class Sim implements LinkStage.Host {
     };
     e.source = lane;
     e.link = what;
-    schedule(e, atNanos);
+    schedule(e, atNanos, what == null ? TieRule.OTHER : TieRule.link(what.from(), what.to(), what.lane()));
   }
 
   /**
    * As {@link #at(long, Runnable, long, Scheduler.LinkEvent)} for an event that is its own action (the link stage's
    * arrivals, {@link EventQueue.Event#link} built when asked): no wrapper per message. Emulator-only host mechanism.
    */
-  void at(long atNanos, EventQueue.Event e, long lane) {
+  void at(long atNanos, EventQueue.Event e, long lane, long identity) {
     e.source = lane;
-    schedule(e, atNanos);
+    schedule(e, atNanos, identity);
   }
 
   /**
@@ -286,17 +293,16 @@ public final class Sim implements LinkStage.Host {
     foldInputs = true;
   }
 
-  private void schedule(EventQueue.Event e, long atNanos) {
+  private void schedule(EventQueue.Event e, long atNanos, long identity) {
     if (atNanos < now) throw new IllegalStateException("event scheduled in the past: " + atNanos + " < " + now);
     e.atNanos = atNanos;
-    e.tie = rng.nextLong();
-    e.draw = rng.draws();
+    e.tie = ties.key(identity);
     if (e.source == 0) e.source = -(++scheduled); // a source of its own (negative: never a lane's key)
     agenda.add(e);
   }
 
   /**
-   * Fires events in (time, tie) order until {@code done} holds (true), the agenda is empty (false: nothing can
+   * Fires events in (time, tie key) order until {@code done} holds (true), the agenda is empty (false: nothing can
    * happen any more), the next event lies past {@code untilNanos} (false; time stops at {@code untilNanos}), or
    * {@code maxEvents} more events fired (false).
    */
@@ -355,7 +361,7 @@ public final class Sim implements LinkStage.Host {
    */
   public void ask(int node, HmmProtocol.Msg req, Requester requester) {
     long[] vc = controllerVc.clone();
-    at(now + hopNanos(), () -> deliver(node, req, vc, requester));
+    at(now + hopNanos(), () -> deliver(node, req, vc, requester), TieRule.ASK | node);
   }
 
   /** {@link #ask} and run until the reply (bounded); null when none came. */
@@ -366,12 +372,12 @@ public final class Sim implements LinkStage.Host {
     return got[0];
   }
 
-  private void replyToController(Requester r, HmmProtocol.Msg reply, long[] vc) {
+  private void replyToController(int from, Requester r, HmmProtocol.Msg reply, long[] vc) {
     at(now + hopNanos(), () -> {
       if (foldInputs) controllerInputs.addInput(0, reply);
       mergeController(vc);
       r.onReply(reply);
-    });
+    }, TieRule.REPLY | from);
   }
 
   private void mergeController(long[] vc) {
@@ -445,7 +451,7 @@ public final class Sim implements LinkStage.Host {
     }
     judge(n, ready);
     n.busyUntil = now + c;
-    schedule(new StepDone(n, ready), n.busyUntil);
+    schedule(new StepDone(n, ready), n.busyUntil, TieRule.STEP_DONE | n.index);
   }
 
   /**
@@ -520,7 +526,7 @@ public final class Sim implements LinkStage.Host {
         case REPLY -> {
           Requester r = n.router.takeRequester(hop.reqId());
           if (r == null) droppedReplies++;
-          else replyToController(r, o.msg(), vc != null ? vc : (vc = n.clock.snapshot()));
+          else replyToController(n.index, r, o.msg(), vc != null ? vc : (vc = n.clock.snapshot()));
         }
         case DROP -> { }
       }
@@ -544,7 +550,7 @@ public final class Sim implements LinkStage.Host {
         return;
       }
       tickLease(n);
-    });
+    }, TieRule.LEASE | n.index);
   }
 
   private void tickLease(Node n) {

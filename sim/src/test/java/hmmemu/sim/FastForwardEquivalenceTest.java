@@ -105,33 +105,26 @@ class FastForwardEquivalenceTest {
     }
   }
 
-  @Test
-  void twoGpuNodesFastForwardedAsSimulated() {
-    Run plain = run(49, 2, false, null), ff = run(49, 2, true, null);
-    String what = "2 GPU nodes, seed 49 (" + ff.ff().jumps().size() + " jumps, " + ff.ff().spinsJumped() + " of "
-        + ff.ff().spins() + " spins)";
-    sameFigures(plain.result(), ff.result(), what);
-    sameState(plain.sim(), ff.sim(), what);
-  }
-
   /**
-   * A diagnostic, not a check of the default (only with -Dhmm.ff.allowTies=true, which is NOT exact: docs/RESULTS.md
-   * "Fast-forward, session 12"): the two-GPU workload at seeds -Dprobe.seeds (default 42,43,44) with ties let through
-   * to the pictures, compared with the unskipped run as above; prints the jumps and refusals per seed.
+   * Two GPU nodes (issue 12): their spins meet ~12 ties a round, ordered by {@link TieRule} (a per-seed priority,
+   * then first scheduled first), so a round's order repeats and the spins are jumped; at each seed (-Dprobe.seeds,
+   * default 42,49) the jumped run has the unskipped run's figures and final state.
    */
   @Test
-  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "hmm.ff.allowTies", matches = "true")
-  void twoGpuNodesWithTiesLetThrough() {
-    for (String sd : System.getProperty("probe.seeds", "42,43,44").split(",")) {
+  void twoGpuNodesFastForwardedAsSimulated() {
+    long jumped = 0;
+    for (String sd : System.getProperty("probe.seeds", "42,49").split(",")) {
       long seed = Long.parseLong(sd.trim());
       Run plain = run(seed, 2, false, null), ff = run(seed, 2, true, null);
-      String what = "2 GPU nodes, ties let through, seed " + seed + " (" + ff.ff().jumps().size() + " jumps, "
-          + ff.ff().skippedRounds() + " rounds skipped, " + ff.ff().spinsJumped() + " of " + ff.ff().spins() + " spins)";
+      String what = "2 GPU nodes, seed " + seed + " (" + ff.ff().jumps().size() + " jumps, " + ff.ff().skippedRounds()
+          + " rounds skipped, " + ff.ff().spinsJumped() + " of " + ff.ff().spins() + " spins)";
       System.out.println(what + "; refusals " + ff.ff().refusals());
+      assertTrue(plain.result().driverTimeouts() > 0, what + ": the workload spins to its deadline");
       sameFigures(plain.result(), ff.result(), what);
       sameState(plain.sim(), ff.sim(), what);
-      System.out.println("the same figures and final state: " + what);
+      jumped += ff.ff().spinsJumped();
     }
+    assertTrue(jumped > 0, "no two-GPU spin was jumped");
   }
 
   private static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";

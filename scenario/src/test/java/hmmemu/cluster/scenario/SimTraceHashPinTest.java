@@ -12,16 +12,17 @@ import org.junit.jupiter.api.Test;
  * event with its node, vector clock, model time and content; TraceHash). A change that only makes the simulator, the
  * checker or a core cheaper must leave them as they are (docs/PERFORMANCE.md "The simulator's own speed"); a change
  * of behaviour changes them, and then the new values go here with the commit that explains the change. The values
- * were taken with main at 6e5fa92 ({@code hmm-emu sim FILE --seeds 3}). Files with a faults block are not pinned
+ * were taken with branch tierule (session 15: ties between simultaneous events ordered by TieRule, a per-seed priority,
+ * instead of a tie key drawn from the run's PRNG) ({@code hmm-emu sim FILE --seeds 3}). Files with a faults block are not pinned
  * here: their trace carries the file's path as given (a crashed node's NodeGone reason names the file), which differs
  * between the CLI run from the repository root and this test.
  */
 class SimTraceHashPinTest {
   /** file -> the trace hashes of seeds 1, 2, 3. */
   static final Map<String, List<String>> PINNED = Map.of(
-      "cases/c01-exclusive.conf", List.of("3b115ad1f8bb7880", "0717d7b9ec5c537a", "395e760f584a1cf4"),
-      "cases/c05-nouveau-atomic.conf", List.of("3b45bf519c270433", "40bac71b8ac5635c", "de474f34f5277a0f"),
-      "cases/b-anon-read-multiple.conf", List.of("82902879f64e8c93", "d6c1835c3433c097", "295fa50480d16429"));
+      "cases/c01-exclusive.conf", List.of("ec8c662b361b5037", "d7f7f063ddf7b77f", "26227805b7794e49"),
+      "cases/c05-nouveau-atomic.conf", List.of("f0f1de815053fe8b", "d5dcb72e7cd069b1", "a9051041d7b985bc"),
+      "cases/b-anon-read-multiple.conf", List.of("045c0d7f05b6b1d2", "0fc16d9f3ad03687", "9293106a417dfa28"));
 
   @Test
   void pinnedScenarioRunsKeepTheirTraceHashes() {
