@@ -35,10 +35,11 @@ final class FastForwardRings {
 
   /**
    * Why a refill of the checker's rings could differ from the unskipped run, or null. A refilled ring keeps, in its
-   * positions the newest entries' id pattern reaches, those ids ([lo, hi]) for copies of the newest period's entries;
-   * so no id of the ring's family outside the ring may stay fixed in [lo, hi] (it would find a copy, where the
-   * unskipped run finds its old entry evicted), and none may move below lo (its entry gets an unissued id: the
-   * unskipped run would find it).
+   * positions the newest entries' id pattern reaches, those ids ([lo, hi] per id family: a device's reqIds, which
+   * interleave in the ring when two devices spin) for copies of the newest period's entries; so no id of a family
+   * outside the ring may stay fixed in its family's [lo, hi] (it would find a copy, where the unskipped run finds its
+   * old entry evicted), and none may move below its family's lo (its entry gets an unissued id: the unskipped run would
+   * find it). A family with no kept id has none in the pattern either, provided the pattern spans a period.
    */
   static String refusal(StateWalk last, long[] delta, byte[] kind) {
     for (int r = 0; r < kind.length; r++) {
@@ -55,19 +56,34 @@ final class FastForwardRings {
       int d = (int) delta[r];
       if (ids.length < d || d > StateWalk.RING_WINDOW / 2) return "a checker ring takes in more than its window shows a period";
       int real = Math.min(hmmemu.checker.RingRefill.periodic(ids, d), StateWalk.RING_WINDOW);
-      long lo = ids[real - 1], hi = ids[0];
       boolean inv = ring.site().equals(ENDED_COUNT);
+      // per id family (a device's reqIds: Ids.deviceOfReq; invIds: one family), the kept ids [lo, hi]: ids of
+      // different devices are never compared, so ranges of interleaved families must not be merged (two GPU nodes)
+      Map<Long, long[]> kept = new java.util.HashMap<>();
+      for (int k = 0; k < real; k++) { // lo: the family's oldest kept id, hi: its newest (as for one family before)
+        long id = ids[k];
+        kept.computeIfAbsent(familyOf(id, inv), f -> new long[] {id, id})[0] = id;
+      }
       String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
       for (int i = 0; i < kind.length; i++) {
         StateWalk.Leaf l = last.leaves.get(i);
         if (!l.number() || l.site().equals(ringSite) || !(inv ? invIdSite(l.site()) : reqIdSite(l.site()))) continue;
         long v = l.value();
-        if (delta[i] == 0 && v >= lo && v <= hi) return "a fixed id in a refilled ring's kept ids: " + l.site() + " " + v;
-        if (delta[i] != 0 && v < lo) return "a moving id older than a refilled ring's kept ids: " + l.site() + " " + v;
+        long[] range = kept.get(familyOf(v, inv));
+        if (range == null) {
+          // no kept id of this family: the pattern the refill extrapolates holds none (if it spans a period)
+          if (delta[i] != 0 && real < d) return "a moving id of a family a refilled ring's short pattern lacks: " + l.site();
+          continue;
+        }
+        if (delta[i] == 0 && v >= range[0] && v <= range[1]) return "a fixed id in a refilled ring's kept ids: " + l.site() + " " + v;
+        if (delta[i] != 0 && v < range[0]) return "a moving id older than a refilled ring's kept ids: " + l.site() + " " + v;
       }
     }
     return null;
   }
+
+  /** An id's family: its device for a reqId ({@code Ids.deviceOfReq}), one family for invalidation ids. */
+  private static long familyOf(long id, boolean inv) { return inv ? 0 : id >> hmmemu.protocol.msg.Ids.REQ_DEVICE_SHIFT; }
 
   /** Sites holding invalidation ids (a field named invId, or the notifier's next one). */
   static boolean invIdSite(String site) {
