@@ -99,6 +99,7 @@ public final class FastForward {
       Map.entry("hmmemu.cpu.core.MmuNotifier#invalidations", "invalidation ids: the ones in flight, by id"),
       Map.entry("hmmemu.cpu.core.Invalidation#invId", "invalidation ids: one in flight"),
       Map.entry("hmmemu.cpu.core.Invalidation#curSeq", "the interval notifier's seq an invalidation took (Mm#seq's)"),
+      Map.entry("hmmemu.protocol.msg.HmmProtocol$InvalidateStart#curSeq", "an invalidation in flight: the seq it took"),
       Map.entry("hmmemu.checker.NotifierShadow#inFlight", "invalidation ids: the checker's in flight, by id"));
 
   /**
@@ -220,6 +221,10 @@ public final class FastForward {
   /** A watched failed round ended in the agenda event that just fired: look at its boundary. */
   boolean due;
   private long ties;
+  /** InvalidateEnded events judged so far (an upper bound of the entries the checker's ended ring took in). */
+  private long ended;
+  /** Per device in a streak, the model time (ns) of its loop's first failed round: its deadline is at most D later. */
+  private final Map<Integer, Long> firstFailed = new HashMap<>();
   private final List<Jump> jumps = new ArrayList<>();
   private final List<Cycle> cycles = new ArrayList<>();
   private final Map<String, Integer> refusals = new LinkedHashMap<>();
@@ -252,10 +257,12 @@ public final class FastForward {
 
   /** A trace event the simulator just judged: counts failed rounds per device, and ends a streak at a loop's end. */
   void onEvent(Trace.Event e) {
+    if (e instanceof Trace.InvalidateEnded) ended++;
     if (e instanceof Trace.ReadRetryChecked r) {
       if (!r.retry()) return;
       int d = r.deviceId();
       int s = streak.merge(d, 1, Integer::sum);
+      if (s == 1) firstFailed.put(d, sim.nowNanos());
       if (s >= threshold.getOrDefault(d, minStreak) && (watching < 0 || watching == d)) {
         watching = d;
         due = true;
@@ -271,6 +278,7 @@ public final class FastForward {
         }
       }
       jumpedThisLoop.remove(h.deviceId());
+      firstFailed.remove(h.deviceId());
       threshold.remove(h.deviceId());
       if (watching == h.deviceId()) stopWatching();
     }
@@ -301,7 +309,7 @@ public final class FastForward {
   void boundary(long untilNanos, long firedLimit) {
     due = false;
     if (ScheduledJump.refusal(sim) != null) return; // an exploration that chose already: no jump (ScheduledJump)
-    marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties});
+    marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties, ended});
     if (period == 0) {
       int m = marks.size() - 1;
       for (int p = 1; p <= MAX_PERIOD && m >= REPEATS * p; p++) {
@@ -310,6 +318,10 @@ public final class FastForward {
           // refusals the marks already show, before any picture is paid for
           if (b[2] != a[2]) {
             backOff(DREW);
+            return;
+          }
+          if (!roomForAJump(p, untilNanos)) {
+            backOff("the loop's deadline is too close for a jump (seen before any picture)");
             return;
           }
           period = p;
@@ -346,6 +358,27 @@ public final class FastForward {
     if (shots.size() < REPEATS + 1) return;
     String why = tryJump(untilNanos, firedLimit);
     backOff(why);
+  }
+
+  /**
+   * Whether a jump could still fit before the watched loop's deadline (at most D after its first failed round) and the
+   * run's bound, after the pictures to come: REPEATS periods, then MARGIN + 1, and a jump of at least one step of n
+   * (n x P a multiple of 1,000 ns) that refills the checker's ended ring (n x its entries a period >= 4,096; the
+   * InvalidateEnded events a period bound those entries from above). A cheap necessary condition of
+   * {@link #tryJump}'s bounds (barring an InvalidateEnded the ring does not take in), so it refuses only looks that
+   * would be refused after four pictures; it never decides how a jump is made.
+   */
+  private boolean roomForAJump(int p, long untilNanos) {
+    long dMicros = sim.config().switches().driverDeadlineMicros();
+    Long first = firstFailed.get(watching);
+    if (first == null || dMicros <= 0 || dMicros > 3_600_000_000L) return true;
+    int m = marks.size() - 1;
+    long pNanos = marks.get(m)[0] - marks.get(m - p)[0], endedPer = marks.get(m)[4] - marks.get(m - p)[4];
+    if (pNanos <= 0) return true;
+    long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
+    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    long ring = endedPer > 0 ? (FastForwardRings.RING_KEPT + endedPer - 1) / endedPer : 1;
+    return left >= REPEATS + MARGIN + 1 + Math.max(step, ring);
   }
 
   /** Whether the last REPEATS periods of p rounds moved time, events fired and draws by the same amounts. */
