@@ -361,8 +361,8 @@ public final class FastForward {
   }
 
   /**
-   * Whether a jump could still fit before the watched loop's deadline (at most D after its first failed round) and the
-   * run's bound, after the pictures to come: REPEATS periods, then MARGIN + 1, and a jump of at least one step of n
+   * Whether a jump could still fit before the deadline of every loop in a streak (at most D after its first failed
+   * round) and the run's bound, after the pictures to come: REPEATS periods, then MARGIN + 1, and a jump of at least one step of n
    * (n x P a multiple of 1,000 ns) that refills the checker's ended ring (n x its entries a period >= 4,096; the
    * InvalidateEnded events a period bound those entries from above). A cheap necessary condition of
    * {@link #tryJump}'s bounds (barring an InvalidateEnded the ring does not take in), so it refuses only looks that
@@ -370,8 +370,9 @@ public final class FastForward {
    */
   private boolean roomForAJump(int p, long untilNanos) {
     long dMicros = sim.config().switches().driverDeadlineMicros();
-    Long first = firstFailed.get(watching);
-    if (first == null || dMicros <= 0 || dMicros > 3_600_000_000L) return true;
+    // every loop in a streak (the watched one and another device's) has its deadline ahead, a leaf that bounds n
+    long first = firstFailed.values().stream().mapToLong(Long::longValue).min().orElse(-1);
+    if (first < 0 || dMicros <= 0 || dMicros > 3_600_000_000L) return true;
     int m = marks.size() - 1;
     long pNanos = marks.get(m)[0] - marks.get(m - p)[0], endedPer = marks.get(m)[4] - marks.get(m - p)[4];
     if (pNanos <= 0) return true;
