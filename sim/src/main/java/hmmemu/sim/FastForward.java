@@ -221,8 +221,8 @@ public final class FastForward {
   /** A watched failed round ended in the agenda event that just fired: look at its boundary. */
   boolean due;
   private long ties;
-  /** InvalidateEnded events judged so far (an upper bound of the entries the checker's ended ring took in). */
-  private long ended;
+  /** InvalidateEnded and FolioUnlockPutDone events judged so far (upper bounds of the checker's two rings' intake). */
+  private long ended, released;
   /** Per device in a streak, the model time (ns) of its loop's first failed round: its deadline is at most D later. */
   private final Map<Integer, Long> firstFailed = new HashMap<>();
   private final List<Jump> jumps = new ArrayList<>();
@@ -258,6 +258,7 @@ public final class FastForward {
   /** A trace event the simulator just judged: counts failed rounds per device, and ends a streak at a loop's end. */
   void onEvent(Trace.Event e) {
     if (e instanceof Trace.InvalidateEnded) ended++;
+    else if (e instanceof Trace.FolioUnlockPutDone) released++;
     if (e instanceof Trace.ReadRetryChecked r) {
       if (!r.retry()) return;
       int d = r.deviceId();
@@ -309,7 +310,7 @@ public final class FastForward {
   void boundary(long untilNanos, long firedLimit) {
     due = false;
     if (ScheduledJump.refusal(sim) != null) return; // an exploration that chose already: no jump (ScheduledJump)
-    marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties, ended});
+    marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties, ended, released});
     if (period == 0) {
       int m = marks.size() - 1;
       for (int p = 1; p <= MAX_PERIOD && m >= REPEATS * p; p++) {
@@ -363,9 +364,9 @@ public final class FastForward {
   /**
    * Whether a jump could still fit before the deadline of every loop in a streak (at most D after its first failed
    * round) and the run's bound, after the pictures to come: REPEATS periods, then MARGIN + 1, and a jump of at least one step of n
-   * (n x P a multiple of 1,000 ns) that refills the checker's ended ring (n x its entries a period >= 4,096; the
-   * InvalidateEnded events a period bound those entries from above). A cheap necessary condition of
-   * {@link #tryJump}'s bounds (barring an InvalidateEnded the ring does not take in), so it refuses only looks that
+   * (n x P a multiple of 1,000 ns) that refills the checker's rings (n x a ring's entries a period >= 4,096; the
+   * InvalidateEnded, FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
+   * {@link #tryJump}'s bounds (barring such an event its ring does not take in), so it refuses only looks that
    * would be refused after four pictures; it never decides how a jump is made.
    */
   private boolean roomForAJump(int p, long untilNanos) {
@@ -374,11 +375,15 @@ public final class FastForward {
     long first = firstFailed.values().stream().mapToLong(Long::longValue).min().orElse(-1);
     if (first < 0 || dMicros <= 0 || dMicros > 3_600_000_000L) return true;
     int m = marks.size() - 1;
-    long pNanos = marks.get(m)[0] - marks.get(m - p)[0], endedPer = marks.get(m)[4] - marks.get(m - p)[4];
+    long pNanos = marks.get(m)[0] - marks.get(m - p)[0];
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
     long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
-    long ring = endedPer > 0 ? (FastForwardRings.RING_KEPT + endedPer - 1) / endedPer : 1;
+    long ring = 1;
+    for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
+      long per = marks.get(m)[j] - marks.get(m - p)[j];
+      if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
+    }
     return left >= REPEATS + MARGIN + 1 + Math.max(step, ring);
   }
 
