@@ -134,7 +134,7 @@ final class CpuRules {
   private void checkCoveringInvalidation(PageKey k, long pfn, String what) {
     if (notifiers.hasLiveSubscription(k.mmId())) {
       Invalidation best = null;
-      for (Invalidation inv : notifiers.inFlight.values()) {
+      for (Invalidation inv : notifiers.inFlight) {
         if (!inv.covers(k)) continue;
         if (inv.allAcked()) {
           best = inv;
