@@ -178,9 +178,13 @@ final class NotifierShadow {
     if (inv == null) return null;
     inv.ended = true;
     // insertion order, as a LinkedHashMap keeping its newest ENDED_INVALIDATIONS_KEPT: an invId ended again keeps its
-    // place; a new one evicts the eldest once the ring is full
-    if (ended.put(invId, inv) == null) {
-      if (ended.size() > ENDED_INVALIDATIONS_KEPT) ended.remove(endedOrder[endedNext]);
+    // place; a new one evicts the eldest once the ring is full (first, so that the table never holds one more than
+    // the ring and never doubles for it)
+    if (ended.containsKey(invId)) {
+      ended.put(invId, inv);
+    } else {
+      if (ended.size() == ENDED_INVALIDATIONS_KEPT) ended.remove(endedOrder[endedNext]);
+      ended.put(invId, inv);
       if (endedNext == endedOrder.length) {
         endedOrder = java.util.Arrays.copyOf(endedOrder, Math.min(2 * endedOrder.length, ENDED_INVALIDATIONS_KEPT));
       }
