@@ -3,7 +3,10 @@ package hmmemu.protocol.model;
 import hmmemu.protocol.trace.Trace;
 import java.util.AbstractList;
 import java.util.Arrays;
+import java.util.ConcurrentModificationException;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.RandomAccess;
 
@@ -54,5 +57,25 @@ public final class Ready {
 
     @Override
     public Object[] toArray() { return Arrays.copyOf(a, n); }
+
+    /** Its own iterator: AbstractList's is shared by every AbstractList, whose get() it would call megamorphically. */
+    @Override
+    public Iterator<E> iterator() {
+      return new Iterator<>() {
+        private int next;
+        private final int expected = modCount;
+
+        @Override
+        public boolean hasNext() { return next < n; }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public E next() {
+          if (modCount != expected) throw new ConcurrentModificationException();
+          if (next >= n) throw new NoSuchElementException();
+          return (E) a[next++];
+        }
+      };
+    }
   }
 }
