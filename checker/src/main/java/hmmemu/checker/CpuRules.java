@@ -49,8 +49,9 @@ final class CpuRules {
   /** PteChanged: I8 (maps a freed pfn), I6/I7/I10 on a restore, I11 on a conversion, then I1/I2 at the page. */
   void onPteChanged(Trace.PteChanged p) {
     PageKey k = PageKey.of(p.mmId(), p.va());
-    Trace.PteChanged old = ptes.get(k);
-    PteState oldState = old == null ? PteState.NONE : old.state();
+    PteState oldState = ptes.state(k);
+    // the old PTE as a record only where a check quotes it (a DEVEXCL entry leaving or coming): no record per event
+    Trace.PteChanged old = oldState == PteState.DEVEXCL || p.state() == PteState.DEVEXCL ? ptes.get(k) : null;
     if (PteShadow.holdsPfn(p.state()) && folios.freed(p.pfn())) {
       out.report(Invariant.I8, where(k, p.pfn(), -1), "the PTE became " + p.state() + " on pfn " + hex(p.pfn())
           + ", which was already freed");
@@ -134,7 +135,7 @@ final class CpuRules {
   private void checkCoveringInvalidation(PageKey k, long pfn, String what) {
     if (notifiers.hasLiveSubscription(k.mmId())) {
       Invalidation best = null;
-      for (Invalidation inv : notifiers.inFlight.values()) {
+      for (Invalidation inv : notifiers.inFlight) {
         if (!inv.covers(k)) continue;
         if (inv.allAcked()) {
           best = inv;
@@ -192,9 +193,9 @@ final class CpuRules {
    */
   void onFolioChanged(Trace.FolioChanged f) {
     long pfn = f.pfn();
-    Trace.FolioChanged old = folios.get(pfn);
+    boolean wasLocked = folios.locked(pfn); // the latest FolioChanged's locked, without making the record
     Long holder = locks.holder(pfn);
-    if (f.locked() && (old == null || !old.locked()) && holder != null) {
+    if (f.locked() && !wasLocked && holder != null) {
       out.report(Invariant.I7, "pfn=" + hex(pfn),
           "the folio was locked again while make_device_exclusive call " + hex(holder)
           + " still holds its lock (no FolioUnlockPut yet)");

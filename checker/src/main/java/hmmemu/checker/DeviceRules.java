@@ -43,7 +43,7 @@ final class DeviceRules {
       out.report(Invariant.I8, where(k, i.pfn(), device), "a device entry was installed for pfn " + hex(i.pfn())
           + ", which was already freed");
     }
-    for (Invalidation inv : notifiers.inFlight.values()) {
+    for (Invalidation inv : notifiers.inFlight) {
       if (!inv.covers(k)) continue;
       Long sub = inv.appliedBy(device);
       if (sub != null) {
@@ -158,7 +158,7 @@ final class DeviceRules {
 
   /** An invalidation covering the page has started and this device has not acked all its callbacks yet. */
   private boolean inTransientWindow(int device, PageKey k) {
-    for (Invalidation inv : notifiers.inFlight.values()) {
+    for (Invalidation inv : notifiers.inFlight) {
       if (inv.covers(k) && inv.targets(device) && !inv.completed(device)) return true;
     }
     return false;

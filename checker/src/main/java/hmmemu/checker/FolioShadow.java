@@ -67,6 +67,14 @@ final class FolioShadow {
   }
 
   /** True when the folio was freed at some point (the mark is never cleared). */
+  /** Whether the latest FolioChanged of pfn had it locked (false when none was seen): get(pfn).locked() unallocated. */
+  boolean locked(long pfn) {
+    Chunk c = chunk(pfn, false);
+    if (c == null) return false;
+    int f = c.flags[(int) (pfn & MASK)];
+    return (f & KNOWN) != 0 && (f & LOCKED) != 0;
+  }
+
   boolean freed(long pfn) {
     Chunk c = chunk(pfn, false);
     return c != null && (c.flags[(int) (pfn & MASK)] & MARKED_FREED) != 0;

@@ -33,16 +33,16 @@ final class Invalidation {
   /** sub -> position in {@link #subs}, once there are more than {@link #INDEX_ABOVE}. */
   private LongTable<Integer> index;
 
-  /** Devices with targets here (-1: unknown), and per device its counts. */
-  private int[] devices = new int[2];
-  private int[] targetsOf = new int[2];
-  private int[] ackedOf = new int[2];
-  private int[] waitingOf = new int[2];
-  /** One subscription of the device whose callback took effect (ok, not ignored). */
+  /**
+   * Devices with targets here, {@link #STRIDE} ints each (one array, not seven, per invalidation): the device (-1:
+   * unknown), its targets, its acks, the acks it still owes, and its flags ({@link #HAS_APPLIED}, {@link #COMPLETED}:
+   * it acked every callback of theirs, I3 judged, access revoked).
+   */
+  private int[] dev = new int[2 * STRIDE];
+  private static final int STRIDE = 5, TARGETS = 1, ACKS = 2, OWED = 3, FLAGS = 4;
+  private static final int HAS_APPLIED = 1, COMPLETED = 2;
+  /** Per device: one subscription of the device whose callback took effect (ok, not ignored). */
   private long[] appliedOf = new long[2];
-  private boolean[] hasApplied = new boolean[2];
-  /** The device acked every callback of theirs (I3 judged, access revoked). */
-  private boolean[] completed = new boolean[2];
   private int nDevices;
   private int waitingTotal;
 
@@ -60,8 +60,8 @@ final class Invalidation {
     state[i] |= TARGET;
     deviceOfSub[i] = device;
     int d = deviceSlot(device);
-    targetsOf[d]++;
-    if ((state[i] & ACKED) != 0) ackedOf[d]++;
+    dev[d + TARGETS]++;
+    if ((state[i] & ACKED) != 0) dev[d + ACKS]++;
     else if (!removed) wait(i, d);
   }
 
@@ -73,7 +73,7 @@ final class Invalidation {
     state[i] |= ACKED;
     if ((state[i] & TARGET) == 0) return;
     int d = deviceSlot(deviceOfSub[i]);
-    ackedOf[d]++;
+    dev[d + ACKS]++;
     unwait(i, d);
   }
 
@@ -81,16 +81,16 @@ final class Invalidation {
   void applied(long sub, int device) {
     int i = find(sub);
     int d = deviceSlot(i >= 0 && (state[i] & TARGET) != 0 ? deviceOfSub[i] : device);
-    if (!hasApplied[d]) {
-      hasApplied[d] = true;
-      appliedOf[d] = sub;
+    if ((dev[d + FLAGS] & HAS_APPLIED) == 0) {
+      dev[d + FLAGS] |= HAS_APPLIED;
+      appliedOf[d / STRIDE] = sub;
     }
   }
 
   /** A subscription of the device whose callback took effect, or null. */
   Long appliedBy(int device) {
     int d = deviceIndex(device);
-    return d >= 0 && hasApplied[d] ? appliedOf[d] : null;
+    return d >= 0 && (dev[d + FLAGS] & HAS_APPLIED) != 0 ? appliedOf[d / STRIDE] : null;
   }
 
   /** The subscription was removed (its ack is no longer awaited) or registered again. */
@@ -109,37 +109,37 @@ final class Invalidation {
     int old = deviceSlot(deviceOfSub[i]);
     int now = deviceSlot(device);
     if ((state[i] & ACKED) != 0) {
-      ackedOf[old]--;
-      ackedOf[now]++;
+      dev[old + ACKS]--;
+      dev[now + ACKS]++;
     } else {
       unwait(i, old);
       if (!removed) wait(i, now);
     }
     deviceOfSub[i] = device;
-    targetsOf[old]--;
-    targetsOf[now]++;
+    dev[old + TARGETS]--;
+    dev[now + TARGETS]++;
   }
 
   /** True when a subscription of the device is among the targets. */
   boolean targets(int device) {
     int d = deviceIndex(device);
-    return d >= 0 && targetsOf[d] > 0;
+    return d >= 0 && dev[d + TARGETS] > 0;
   }
 
   /** True when the device acked every callback of this invalidation addressed to a live subscription of it. */
   boolean deviceAckedAll(int device) {
     int d = deviceIndex(device);
-    return d >= 0 && ackedOf[d] > 0 && waitingOf[d] == 0;
+    return d >= 0 && dev[d + ACKS] > 0 && dev[d + OWED] == 0;
   }
 
   /** True once {@link #complete} was called for the device. */
   boolean completed(int device) {
     int d = deviceIndex(device);
-    return d >= 0 && completed[d];
+    return d >= 0 && (dev[d + FLAGS] & COMPLETED) != 0;
   }
 
   /** The device acked all of its callbacks and was judged (I3) and revoked. */
-  void complete(int device) { completed[deviceSlot(device)] = true; }
+  void complete(int device) { dev[deviceSlot(device) + FLAGS] |= COMPLETED; }
 
   /** True when every live subscription addressed acked. */
   boolean allAcked() { return waitingTotal == 0; }
@@ -154,14 +154,14 @@ final class Invalidation {
   private void wait(int i, int d) {
     if ((state[i] & WAITING) != 0) return;
     state[i] |= WAITING;
-    waitingOf[d]++;
+    dev[d + OWED]++;
     waitingTotal++;
   }
 
   private void unwait(int i, int d) {
     if ((state[i] & WAITING) == 0) return;
     state[i] &= ~WAITING;
-    waitingOf[d]--;
+    dev[d + OWED]--;
     waitingTotal--;
   }
 
@@ -192,25 +192,22 @@ final class Invalidation {
     return i;
   }
 
+  /** The offset of the device's ints in {@link #dev}, or -1. */
   private int deviceIndex(int device) {
-    for (int d = 0; d < nDevices; d++) if (devices[d] == device) return d;
+    for (int d = 0, end = nDevices * STRIDE; d < end; d += STRIDE) if (dev[d] == device) return d;
     return -1;
   }
 
   private int deviceSlot(int device) {
     int d = deviceIndex(device);
     if (d >= 0) return d;
-    if (nDevices == devices.length) {
+    if (nDevices == appliedOf.length) {
       int n = nDevices * 2;
-      devices = Arrays.copyOf(devices, n);
-      targetsOf = Arrays.copyOf(targetsOf, n);
-      ackedOf = Arrays.copyOf(ackedOf, n);
-      waitingOf = Arrays.copyOf(waitingOf, n);
+      dev = Arrays.copyOf(dev, n * STRIDE);
       appliedOf = Arrays.copyOf(appliedOf, n);
-      hasApplied = Arrays.copyOf(hasApplied, n);
-      completed = Arrays.copyOf(completed, n);
     }
-    devices[nDevices] = device;
-    return nDevices++;
+    d = nDevices++ * STRIDE;
+    dev[d] = device;
+    return d;
   }
 }

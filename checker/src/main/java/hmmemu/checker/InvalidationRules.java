@@ -41,7 +41,8 @@ final class InvalidationRules {
     if (s.subIds() != null) {
       for (Long sub : s.subIds()) notifiers.addTarget(inv, sub);
     }
-    List<Trace.InvalidateAcked> early = notifiers.earlyAcks.remove(s.invId());
+    // earlyAcks is empty under causal delivery: no boxed key per InvalidateStarted then
+    List<Trace.InvalidateAcked> early = notifiers.earlyAcks.isEmpty() ? null : notifiers.earlyAcks.remove(s.invId());
     if (early != null) {
       for (Trace.InvalidateAcked a : early) onInvalidateAcked(a);
     }

@@ -1,9 +1,9 @@
 package hmmemu.checker;
 
+import hmmemu.protocol.model.LinkedLongTable;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.trace.Trace;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,7 +17,7 @@ final class NotifierShadow {
 
   private final LongTable<Trace.NotifierRegistered> subs = new LongTable<>();
   /** mm -> live classic subscriptions (mmu_notifier_register), in registration order (a primitive-keyed table). */
-  private final LongTable<Map<Long, Trace.NotifierRegistered>> classicOfMm = new LongTable<>();
+  private final LongTable<LinkedLongTable<Trace.NotifierRegistered>> classicOfMm = new LongTable<>();
   /**
    * mm -> number of live subscriptions; an mm whose last one went keeps its 0 (as the boxed map it replaces did, so
    * that a StateWalk picture holds the same entries). Read by I6's covering-invalidation check, so a primitive-keyed table.
@@ -36,7 +36,8 @@ final class NotifierShadow {
   /** device -> owner cookie (DriverBound); 0 models NULL. Read per device's ack of all its callbacks. */
   final LongTable<Long> ownerOfDevice = new LongTable<>();
 
-  final Map<Long, Invalidation> inFlight = new LinkedHashMap<>();
+  /** invId -> invalidation between InvalidateStarted and InvalidateEnded, in start order (reports name the first). */
+  final LinkedLongTable<Invalidation> inFlight = new LinkedLongTable<>();
   /** The last {@value #ENDED_INVALIDATIONS_KEPT} invalidations ended, by invId; endedOrder holds their ids in order. */
   private final LongTable<Invalidation> ended = new LongTable<>();
   /**
@@ -97,22 +98,22 @@ final class NotifierShadow {
       Trace.NotifierRegistered old = subs.remove(r.subId());
       if (old != null) unindex(old);
       if (removedSubs.put(r.subId(), Boolean.TRUE) == null) {
-        for (Invalidation inv : inFlight.values()) inv.subscriptionRemoved(r.subId(), true);
+        for (Invalidation inv : inFlight) inv.subscriptionRemoved(r.subId(), true);
       }
     } else {
       Trace.NotifierRegistered old = subs.put(r.subId(), r);
       if (old != null) unindex(old);
       addLive(r.mmId(), 1);
       if (r.kind() == NotifierKind.CLASSIC) {
-        Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(r.mmId());
+        LinkedLongTable<Trace.NotifierRegistered> classic = classicOfMm.get(r.mmId());
         if (classic == null) {
-          classic = new LinkedHashMap<>();
+          classic = new LinkedLongTable<>();
           classicOfMm.put(r.mmId(), classic);
         }
         classic.put(r.subId(), r);
       }
       if (removedSubs.remove(r.subId()) != null) {
-        for (Invalidation inv : inFlight.values()) inv.subscriptionRemoved(r.subId(), false);
+        for (Invalidation inv : inFlight) inv.subscriptionRemoved(r.subId(), false);
       }
     }
   }
@@ -125,7 +126,7 @@ final class NotifierShadow {
 
   private void unindex(Trace.NotifierRegistered old) {
     addLive(old.mmId(), -1);
-    Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(old.mmId());
+    LinkedLongTable<Trace.NotifierRegistered> classic = classicOfMm.get(old.mmId());
     if (classic != null) classic.remove(old.subId());
   }
 
@@ -136,7 +137,7 @@ final class NotifierShadow {
     boolean changed = old == null ? targetedUnknown.remove(sub) != null : replace && old != device;
     if (!changed) return;
     boolean removed = removedSubs.containsKey(sub);
-    for (Invalidation inv : inFlight.values()) inv.rehome(sub, device, removed);
+    for (Invalidation inv : inFlight) inv.rehome(sub, device, removed);
   }
 
   int deviceOf(long sub) {
@@ -153,9 +154,9 @@ final class NotifierShadow {
 
   /** Live classic notifiers of mm (every invalidation of the mm calls them after the interval ones). */
   Iterable<Trace.NotifierRegistered> classicOf(int mmId) {
-    Map<Long, Trace.NotifierRegistered> classic = classicOfMm.get(mmId);
-    // a view, not a copy: the callers only read (addTarget changes no registration)
-    return classic == null ? List.of() : java.util.Collections.unmodifiableCollection(classic.values());
+    LinkedLongTable<Trace.NotifierRegistered> classic = classicOfMm.get(mmId);
+    // the table itself, not a copy: the callers only read (addTarget changes no registration)
+    return classic == null ? List.of() : classic;
   }
 
   /** Adds targets to an invalidation, indexed by their devices. */
@@ -177,9 +178,13 @@ final class NotifierShadow {
     if (inv == null) return null;
     inv.ended = true;
     // insertion order, as a LinkedHashMap keeping its newest ENDED_INVALIDATIONS_KEPT: an invId ended again keeps its
-    // place; a new one evicts the eldest once the ring is full
-    if (ended.put(invId, inv) == null) {
-      if (ended.size() > ENDED_INVALIDATIONS_KEPT) ended.remove(endedOrder[endedNext]);
+    // place; a new one evicts the eldest once the ring is full (first, so that the table never holds one more than
+    // the ring and never doubles for it)
+    if (ended.containsKey(invId)) {
+      ended.put(invId, inv);
+    } else {
+      if (ended.size() == ENDED_INVALIDATIONS_KEPT) ended.remove(endedOrder[endedNext]);
+      ended.put(invId, inv);
       if (endedNext == endedOrder.length) {
         endedOrder = java.util.Arrays.copyOf(endedOrder, Math.min(2 * endedOrder.length, ENDED_INVALIDATIONS_KEPT));
       }

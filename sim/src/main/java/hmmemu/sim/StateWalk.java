@@ -1,5 +1,6 @@
 package hmmemu.sim;
 
+import hmmemu.protocol.model.LinkedLongTable;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -295,6 +296,8 @@ final class StateWalk {
       array(o, path);
     } else if (o instanceof Map<?, ?> m) {
       map(m, path);
+    } else if (o instanceof LinkedLongTable<?> t) {
+      linkedLongTable(t, path);
     } else if (o instanceof Collection<?> col) {
       collection(col, path);
     } else if (c.getName().equals("hmmemu.checker.LongTable")) {
@@ -411,6 +414,22 @@ final class StateWalk {
     for (Map.Entry<?, ?> e : entries) {
       walk(e.getKey(), p(path, '{', i, ".k"), null, null);
       walk(e.getValue(), p(path, '{', i, ".v"), null, null);
+      i++;
+    }
+  }
+
+  /**
+   * A model LinkedLongTable (an insertion-ordered long-keyed table; holes and slot layout depend on its history) as the
+   * LinkedHashMap it replaces: its size, then each entry's key and value in insertion order, leaf for leaf.
+   */
+  private void linkedLongTable(LinkedLongTable<?> t, P path) {
+    leaf(path, ".size", t.size(), null, null);
+    int i = 0;
+    for (int at = 0, n = t.positions(); at < n; at++) {
+      Object v = t.valueAt(at);
+      if (v == null) continue;
+      leaf(p(path, '{', i, ".k"), "", t.keyAt(at), null, null);
+      walk(v, p(path, '{', i, ".v"), null, null);
       i++;
     }
   }

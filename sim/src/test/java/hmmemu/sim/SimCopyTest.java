@@ -95,4 +95,31 @@ class SimCopyTest {
     assertSame(original[0].subList(0, common), mine.subList(0, common),
         "the copy continued traces exactly as the original continued (trace hash after each trace event)");
   }
+
+  /**
+   * A LinkedLongTable (the checker's and the CPU core's insertion-ordered tables) is copied exactly: the same entries
+   * in the same order, through its holes and its hash index, and the copy is independent of the original.
+   */
+  @Test
+  void aLinkedLongTableIsCopiedEntryForEntryInOrderAndIndependently() {
+    hmmemu.protocol.model.LinkedLongTable<long[]> t = new hmmemu.protocol.model.LinkedLongTable<>();
+    for (long id = 1; id <= 40; id++) t.put(id * 0x1_0000_0001L, new long[] {id});
+    for (long id = 1; id <= 40; id += 3) t.remove(id * 0x1_0000_0001L); // holes before and after the squeeze
+    t.put(7 * 0x1_0000_0001L, new long[] {-7}); // put again: keeps its place
+    hmmemu.protocol.model.LinkedLongTable<long[]> c = SimCopy.copyOf(t);
+    assertEquals(t.toString().replaceAll("\\[J@[0-9a-f]+", "a"), c.toString().replaceAll("\\[J@[0-9a-f]+", "a"));
+    List<Long> want = new ArrayList<>(), got = new ArrayList<>();
+    for (int i = 0; i < t.positions(); i++) if (t.valueAt(i) != null) { want.add(t.keyAt(i)); want.add(t.valueAt(i)[0]); }
+    for (int i = 0; i < c.positions(); i++) if (c.valueAt(i) != null) { got.add(c.keyAt(i)); got.add(c.valueAt(i)[0]); }
+    assertEquals(want, got, "the copy's entries, in insertion order");
+    for (int i = 0; i < t.positions(); i++) {
+      if (t.valueAt(i) != null) assertTrue(t.valueAt(i) != c.valueAt(i), "values are copied, not shared");
+    }
+    t.put(99, new long[] {99});
+    t.remove(2 * 0x1_0000_0001L);
+    assertEquals(null, c.get(99), "the copy does not see the original's later puts");
+    assertEquals(2, c.get(2 * 0x1_0000_0001L)[0], "nor its later removals");
+    assertEquals(-7, c.get(7 * 0x1_0000_0001L)[0], "lookups through the copy's index");
+    assertEquals(want.size() / 2, c.size());
+  }
 }

@@ -52,7 +52,8 @@ class StateWalkTest {
     inFlight.setAccessible(true);
     var end = shadowClass.getDeclaredMethod("end", long.class);
     end.setAccessible(true);
-    @SuppressWarnings("unchecked") java.util.Map<Long, Object> flying = (java.util.Map<Long, Object>) inFlight.get(shadow);
+    @SuppressWarnings("unchecked") hmmemu.protocol.model.LinkedLongTable<Object> flying =
+        (hmmemu.protocol.model.LinkedLongTable<Object>) inFlight.get(shadow);
     for (int k = 0; k < n; k++) {
       long id = 100 + k;
       long start = k == odd ? 0x20_0000L : 0x10_0000L;

@@ -24,8 +24,9 @@ final class Invalidation {
   final long owner;
   final boolean blockable;
   final long curSeq;
-  final List<Subscription> interval = new ArrayList<>();
-  final List<Subscription> classic = new ArrayList<>();
+  /** The interval subscriptions hit, then the classic ones (presized by the caller to the hits it counted). */
+  final List<Subscription> interval;
+  final List<Subscription> classic;
   /** The subIds whose callback has not returned yet. */
   final PendingAcks pendingAcks = new PendingAcks();
   Phase phase = Phase.INTERVAL;
@@ -36,8 +37,11 @@ final class Invalidation {
   final Consumer<Invalidation> onAbandoned;
 
   Invalidation(long invId, Mm mm, long start, long end, NotifyEvent event, long owner, boolean blockable,
-      long curSeq, Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned) {
+      long curSeq, Consumer<Invalidation> onAcked, Consumer<Invalidation> onAbandoned, int intervalHits,
+      int classicHits) {
     this.invId = invId;
+    this.interval = new ArrayList<>(intervalHits);
+    this.classic = new ArrayList<>(classicHits);
     this.mm = mm;
     this.start = start;
     this.end = end;

@@ -1,5 +1,6 @@
 package hmmemu.cpu.core;
 
+import hmmemu.protocol.model.LinkedLongTable;
 import hmmemu.protocol.model.Mutant;
 import hmmemu.protocol.model.NotifierKind;
 import hmmemu.protocol.model.NotifyEvent;
@@ -12,9 +13,7 @@ import hmmemu.protocol.msg.HmmProtocol.NotifierRemove;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -26,9 +25,9 @@ import java.util.function.Consumer;
 final class MmuNotifier {
   private final Kernel k;
   /** Live subscriptions by subId (deferred inserts are in their mm's deferredInserts until answered). */
-  final Map<Long, Subscription> subscriptions = new LinkedHashMap<>();
-  /** Invalidations between start and end, by invId. */
-  final Map<Long, Invalidation> invalidations = new LinkedHashMap<>();
+  final LinkedLongTable<Subscription> subscriptions = new LinkedLongTable<>();
+  /** Invalidations between start and end, by invId (in start order: removeSubscriptionNow queues advances so). */
+  final LinkedLongTable<Invalidation> invalidations = new LinkedLongTable<>();
   /** subIds ever inserted since the reset: a late duplicate NotifierInsert must not resurrect a removed one. */
   final Set<Long> insertedSubIds = new HashSet<>();
   private long nextInvId = 1;
@@ -80,7 +79,7 @@ final class MmuNotifier {
     Mm mm = k.mms.get(m.mmId());
     List<HmmProtocol.NotifierState> out = new ArrayList<>();
     java.util.Map<Long, Subscription> subs = new java.util.TreeMap<>();
-    for (Subscription s : subscriptions.values()) subs.put(s.subId, s);
+    for (Subscription s : subscriptions) subs.put(s.subId, s);
     if (mm != null) for (Subscription s : mm.deferredInserts) subs.put(s.subId, s);
     for (Subscription s : subs.values()) {
       if (s.deviceId != m.deviceId() || s.mmId != m.mmId()) continue;
@@ -134,7 +133,7 @@ final class MmuNotifier {
     if (mm != null) mm.hitThisPeriod.remove(s);
     k.emit(new Trace.NotifierRegistered(s.subId, s.deviceId, s.mmId, s.kind, s.start, s.end, true));
     // A callback the removed subscription still owes counts as acked.
-    for (Invalidation inv : new ArrayList<>(invalidations.values())) {
+    for (Invalidation inv : invalidations.valuesCopy()) {
       if (inv.pendingAcks.remove(s.subId) && inv.pendingAcks.isEmpty()) k.runQueue.add(() -> advance(inv));
     }
   }
@@ -165,7 +164,7 @@ final class MmuNotifier {
   void mmuNotifierRelease(Mm mm, Runnable then) {
     start(mm, 0, Page.TASK_SIZE, NotifyEvent.RELEASE, 0, true, false, release -> {
       endInvalidation(release);
-      for (Subscription s : new ArrayList<>(subscriptions.values())) {
+      for (Subscription s : subscriptions.valuesCopy()) {
         if (s.mmId == mm.id && s.kind == NotifierKind.CLASSIC) {
           subscriptions.remove(s.subId);
           s.live = false;
@@ -181,7 +180,7 @@ final class MmuNotifier {
     if (!blockable && onAbandoned == null) throw new IllegalStateException("non-blockable invalidation needs onAbandoned");
     mm.active++;
     boolean hitsInterval = false;
-    for (Subscription s : subscriptions.values()) {
+    for (Subscription s : subscriptions) {
       if (s.mmId == mm.id && s.kind == NotifierKind.INTERVAL && s.overlaps(start, end)) {
         hitsInterval = true;
         break;
@@ -189,9 +188,17 @@ final class MmuNotifier {
     }
     boolean parity = hitsInterval && !k.mutant(Mutant.SEQ_FORGETS_PARITY); // mutant: the seq stays even
     if (parity) mm.seq |= 1;
-    // the range is made with the seq of its period; the subscriptions it hits are collected into it directly
-    Invalidation inv = new Invalidation(nextInvId++, mm, start, end, event, owner, blockable, mm.seq, onAcked, onAbandoned);
-    for (Subscription s : subscriptions.values()) {
+    // the range is made with the seq of its period; the subscriptions it hits are counted (its lists are made to
+    // size, no list grows per invalidation) and then collected into it directly, in subscription order
+    int intervalHits = 0, classicHits = 0;
+    for (Subscription s : subscriptions) {
+      if (s.mmId != mm.id || !s.overlaps(start, end)) continue;
+      if (s.kind == NotifierKind.INTERVAL) intervalHits++;
+      else if (withClassic) classicHits++;
+    }
+    Invalidation inv = new Invalidation(nextInvId++, mm, start, end, event, owner, blockable, mm.seq, onAcked, onAbandoned,
+        intervalHits, classicHits);
+    for (Subscription s : subscriptions) {
       if (s.mmId != mm.id || !s.overlaps(start, end)) continue;
       if (s.kind == NotifierKind.INTERVAL) inv.interval.add(s);
       else if (withClassic) inv.classic.add(s);
@@ -226,7 +233,8 @@ final class MmuNotifier {
   }
 
   private void sendCallbacks(Invalidation inv, List<Subscription> targets) {
-    for (Subscription s : targets) {
+    for (int i = 0, n = targets.size(); i < n; i++) { // by index: no iterator per callback round
+      Subscription s = targets.get(i);
       if (!s.live) continue;
       inv.pendingAcks.add(s.subId);
       k.send(Outbound.toDevice(s.deviceId, new HmmProtocol.InvalidateStart(inv.invId, s.subId, inv.mm.id,
