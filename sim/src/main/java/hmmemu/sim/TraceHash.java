@@ -1,6 +1,7 @@
 package hmmemu.sim;
 
 import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.PageWords;
 import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -303,7 +304,15 @@ public final class TraceHash {
       return;
     }
     mix(w.size());
-    words(w instanceof java.util.RandomAccess ? w : new java.util.ArrayList<>(w));
+    words(w instanceof PageWords pw ? pw : PageWords.wrap(longs(w)));
+  }
+
+  /** A list's Longs as {@link #value} folds them (a null element as value(null)). */
+  private static long[] longs(List<Long> w) {
+    long[] out = new long[w.size()];
+    int i = 0;
+    for (Long x : w) out[i++] = x == null ? 0x5A5A : x;
+    return out;
   }
 
   /**
@@ -312,27 +321,22 @@ public final class TraceHash {
    * differs changes its lane (each mix is a bijection of the lane for a given word, and of the word for a given lane),
    * and a changed lane changes the hash.
    */
-  private void words(List<Long> w) {
+  private void words(PageWords w) {
     long a = LANE0, b = LANE1, c = LANE2, d = LANE3;
     int n = w.size(), i = 0;
     for (; i + 3 < n; i += 4) {
-      a = mix(a, word(w.get(i)));
-      b = mix(b, word(w.get(i + 1)));
-      c = mix(c, word(w.get(i + 2)));
-      d = mix(d, word(w.get(i + 3)));
+      a = mix(a, w.word(i));
+      b = mix(b, w.word(i + 1));
+      c = mix(c, w.word(i + 2));
+      d = mix(d, w.word(i + 3));
     }
-    if (i < n) a = mix(a, word(w.get(i++)));
-    if (i < n) b = mix(b, word(w.get(i++)));
-    if (i < n) c = mix(c, word(w.get(i)));
+    if (i < n) a = mix(a, w.word(i++));
+    if (i < n) b = mix(b, w.word(i++));
+    if (i < n) c = mix(c, w.word(i));
     mix(a);
     mix(b);
     mix(c);
     mix(d);
-  }
-
-  /** A word as {@link #value} folds a Long (a null element as value(null)). */
-  private static long word(Long x) {
-    return x == null ? 0x5A5A : x;
   }
 
   private static long stringHash(String s) {
