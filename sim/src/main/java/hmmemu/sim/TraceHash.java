@@ -1,5 +1,7 @@
 package hmmemu.sim;
 
+import hmmemu.protocol.msg.HmmProtocol;
+import hmmemu.protocol.msg.PageWords;
 import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -204,10 +206,15 @@ public final class TraceHash {
     return t.h;
   }
 
-  /** Folds one input of a node's core (a message, or null for a tick) under {@code tag}: {@link Sim#stateKey}. */
+  /**
+   * Folds one input of a node's core (a message, or null for a tick) under {@code tag}: {@link Sim#stateKey}. A
+   * {@link HmmProtocol.PageInfo} (an inspection's reply, 512 words a page) is folded by {@link #pageInfo}; the trace
+   * hash ({@link #add}) never comes here.
+   */
   public void addInput(int tag, Object input) {
     mix(tag);
-    value(input);
+    if (input instanceof HmmProtocol.PageInfo p) pageInfo(p);
+    else value(input);
   }
 
   private void value(Object o) {
@@ -264,6 +271,72 @@ public final class TraceHash {
         default -> value(c.asObject.apply(o));
       }
     }
+  }
+
+  /** Seeds of {@link #words}' four lanes (distinct odd constants). */
+  private static final long LANE0 = 0x6A09E667F3BCC909L, LANE1 = 0xBB67AE8584CAA73BL, LANE2 = 0x3C6EF372FE94F82BL,
+      LANE3 = 0xA54FF53A5F1D36F1L;
+  private static final long PAGE_INFO = stringHash(HmmProtocol.PageInfo.class.getName());
+  private static final long[] PTE_NAMES = ENUM_NAMES.get(hmmemu.protocol.model.PteState.class);
+
+  /**
+   * Emulator-only host mechanism (the state key): a PageInfo's components as {@link #record} folds them, except its
+   * words, which {@link #words} folds. Equal PageInfos fold equal; PageInfos that differ in any component fold
+   * differently but for the chance of a 64-bit collision, as with the serial fold of every word (TraceHashInputTest).
+   */
+  private void pageInfo(HmmProtocol.PageInfo p) {
+    mix(PAGE_INFO);
+    mix(p.reqId());
+    mix(enumOf(PTE_NAMES, p.pte()));
+    mix(p.pfn());
+    mix(p.write() ? 0xB1 : 0xB0);
+    mix(p.dirty() ? 0xB1 : 0xB0);
+    mix(p.young() ? 0xB1 : 0xB0);
+    mix(p.folioLocked() ? 0xB1 : 0xB0);
+    mix(p.refcount());
+    mix(p.mapcount());
+    mix(p.folioDirty() ? 0xB1 : 0xB0);
+    mix(p.anonExclusive() ? 0xB1 : 0xB0);
+    mix(p.word0());
+    List<Long> w = p.words();
+    if (w == null) {
+      mix(0x5A5A);
+      return;
+    }
+    mix(w.size());
+    words(w instanceof PageWords pw ? pw : PageWords.wrap(longs(w)));
+  }
+
+  /** A list's Longs as {@link #value} folds them (a null element as value(null)). */
+  private static long[] longs(List<Long> w) {
+    long[] out = new long[w.size()];
+    int i = 0;
+    for (Long x : w) out[i++] = x == null ? 0x5A5A : x;
+    return out;
+  }
+
+  /**
+   * A page's words folded in four independent lanes (word i into lane i mod 4, each lane a chain of {@link #mix}),
+   * then the lanes into the hash: the same mixes per word as a serial chain, without one chain's latency. A word that
+   * differs changes its lane (each mix is a bijection of the lane for a given word, and of the word for a given lane),
+   * and a changed lane changes the hash.
+   */
+  private void words(PageWords w) {
+    long a = LANE0, b = LANE1, c = LANE2, d = LANE3;
+    int n = w.size(), i = 0;
+    for (; i + 3 < n; i += 4) {
+      a = mix(a, w.word(i));
+      b = mix(b, w.word(i + 1));
+      c = mix(c, w.word(i + 2));
+      d = mix(d, w.word(i + 3));
+    }
+    if (i < n) a = mix(a, w.word(i++));
+    if (i < n) b = mix(b, w.word(i++));
+    if (i < n) c = mix(c, w.word(i));
+    mix(a);
+    mix(b);
+    mix(c);
+    mix(d);
   }
 
   private static long stringHash(String s) {

@@ -121,34 +121,22 @@ final class Folio {
     }
   }
 
-  /** A page of zero words, boxed: what {@link #wordList} gives for a folio whose words are all zero (immutable). */
-  private static final java.util.List<Long> ZERO_WORDS = java.util.List.of(zeroWords());
-  /** A page of zero words, boxed, that {@link #wordList} clones for a sparse folio (never handed out itself). */
-  private static final Long[] ZERO_ARRAY = zeroWords();
-
-  private static Long[] zeroWords() {
-    Long[] out = new Long[Page.WORDS];
-    Arrays.fill(out, 0L);
-    return out;
-  }
+  /** A page of zero words: what {@link #wordList} gives for a folio whose words are all zero (shared, never changed). */
+  private static final hmmemu.protocol.msg.PageWords ZERO_WORDS =
+      hmmemu.protocol.msg.PageWords.wrap(new long[Page.WORDS]);
 
   /**
    * Emulator-only host mechanism: the contents as InspectPage's reply carries them, the same list as {@link #word}
    * of every index gives, read in one pass over the stored words (no search per word; one shared list while every
-   * word is zero), unmodifiable, the array not copied again.
+   * word is zero), unmodifiable, backed by a copy of the words (no boxed Long per word).
    */
-  java.util.List<Long> wordList() {
+  hmmemu.protocol.msg.PageWords wordList() {
     long[] w = words;
     if (w == null) return ZERO_WORDS;
-    Long[] out;
-    if (sparseCount < 0) {
-      out = new Long[Page.WORDS];
-      for (int i = 0; i < out.length; i++) out[i] = w[i];
-    } else {
-      out = ZERO_ARRAY.clone(); // the zeros copied in one go (a fill stored them one by one)
-      for (int i = 0; i < sparseCount; i++) out[(int) w[2 * i]] = w[2 * i + 1];
-    }
-    return java.util.Collections.unmodifiableList(Arrays.asList(out)); // no copy: nothing else holds out
+    if (sparseCount < 0) return hmmemu.protocol.msg.PageWords.copyOf(w);
+    long[] out = new long[Page.WORDS];
+    for (int i = 0; i < sparseCount; i++) out[(int) w[2 * i]] = w[2 * i + 1];
+    return hmmemu.protocol.msg.PageWords.wrap(out); // nothing else holds out
   }
 
   /** Binary search of the sparse pairs: the pair's position, or -(insertion point) - 1. */

@@ -469,7 +469,10 @@ public final class HmmProtocol {
   /** Answer to KthreadFolioLock / KthreadFolioUnlock: OK with the folio's pfn, or an errno (pfn 0). */
   public record KthreadFolioDone(long reqId, Errno errno, long pfn) implements Msg, CpuToController, Reply {}
 
-  /** Answer to InspectPage and InspectFolio; folio fields are zero/false when no folio backs the PTE. */
+  /**
+   * Answer to InspectPage and InspectFolio; folio fields are zero/false when no folio backs the PTE. {@code words}:
+   * the page's 512 words (none without a folio), a {@link PageWords} as the CPU node and the wire codec build it.
+   */
   public record PageInfo(long reqId, PteState pte, long pfn, boolean write, boolean dirty, boolean young,
       boolean folioLocked, int refcount, int mapcount, boolean folioDirty, boolean anonExclusive, long word0,
       List<Long> words) implements Msg, CpuToController, Reply {}

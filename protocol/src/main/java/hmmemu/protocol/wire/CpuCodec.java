@@ -122,7 +122,7 @@ final class CpuCodec {
           PageInfo p = env.getPageInfo();
           return new HmmProtocol.PageInfo(p.getReqId(), PTE_STATE.dec(p.getPte(), "PageInfo.pte"), p.getPfn(),
               p.getWrite(), p.getDirty(), p.getYoung(), p.getFolioLocked(), p.getRefcount(), p.getMapcount(),
-              p.getFolioDirty(), p.getAnonExclusive(), p.getWord0(), List.copyOf(p.getWordsList()));
+              p.getFolioDirty(), p.getAnonExclusive(), p.getWord0(), words(p));
         });
 
     t.add(HmmProtocol.InspectNotifier.class, BodyCase.INSPECT_NOTIFIER,
@@ -194,5 +194,12 @@ final class CpuCodec {
           return new HmmProtocol.KthreadFolioDone(p.getReqId(), ERRNO.dec(p.getErrno(), "KthreadFolioDone.errno"),
               p.getPfn());
         });
+  }
+
+  /** A PageInfo's words as the CPU node built them: a list backed by a long[] (PageWords), the same Longs in order. */
+  private static hmmemu.protocol.msg.PageWords words(PageInfo p) {
+    long[] w = new long[p.getWordsCount()];
+    for (int i = 0; i < w.length; i++) w[i] = p.getWords(i);
+    return hmmemu.protocol.msg.PageWords.wrap(w);
   }
 }

@@ -194,6 +194,7 @@ public interface Expectation {
 
     /** Word w of the page: PageInfo.words when it holds it, else word0 for w = 0, else 0. */
     static long word(HmmProtocol.PageInfo i, int w) {
+      if (i.words() instanceof hmmemu.protocol.msg.PageWords p && w < p.size()) return p.word(w); // unboxed
       if (i.words() != null && w < i.words().size()) return i.words().get(w);
       return w == 0 ? i.word0() : 0;
     }

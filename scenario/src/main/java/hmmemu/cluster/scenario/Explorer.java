@@ -4,11 +4,8 @@ import com.typesafe.config.Config;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.sim.Scheduler;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -295,7 +292,26 @@ public final class Explorer {
   private final Map<String, Long> pointKinds = new java.util.LinkedHashMap<>();
 
   private void countKinds(ScheduleRun.Outcome o) {
-    for (ScheduleRun.Choice c : o.choices()) pointKinds.merge(c.pointKind(), 1L, Long::sum);
+    // counted per run in the run's first-seen order, then merged: the same counts in the same first-seen order as a
+    // merge per choice point, for a map operation per kind and run instead of per point (a handful of kinds)
+    String[] kinds = new String[8];
+    long[] counts = new long[8];
+    int n = 0;
+    List<ScheduleRun.Choice> cs = o.choices();
+    for (int i = 0; i < cs.size(); i++) {
+      String k = cs.get(i).pointKind();
+      int j = 0;
+      while (j < n && !kinds[j].equals(k)) j++;
+      if (j == n) {
+        if (n == kinds.length) {
+          kinds = Arrays.copyOf(kinds, 2 * n);
+          counts = Arrays.copyOf(counts, 2 * n);
+        }
+        kinds[n++] = k;
+      }
+      counts[j]++;
+    }
+    for (int j = 0; j < n; j++) pointKinds.merge(kinds[j], counts[j], Long::sum);
   }
 
   /** The current thread's CPU time in ns, or -1 when the JVM does not measure it. */
@@ -310,7 +326,7 @@ public final class Explorer {
     ExploredRuns tried = skipRepeats ? new ExploredRuns() : null;
     simulated = 0;
     simulatedPoints = 0;
-    Set<Long> distinct = new HashSet<>();
+    KeyTable distinct = new KeyTable(); // the distinct state keys (a set: values unused)
     long states = 0;
     int estimate = 0;
     for (int n = 1; n <= budget; n++) {
@@ -333,7 +349,8 @@ public final class Explorer {
       simulated++;
       countKinds(o);
       states += o.choices().size();
-      for (ScheduleRun.Choice c : o.choices()) distinct.add(c.stateKey());
+      List<ScheduleRun.Choice> cs = o.choices();
+      for (int i = 0; i < cs.size(); i++) distinct.add(cs.get(i).stateKey());
       estimate = Math.max(estimate, o.choices().size());
       if (o.failed()) {
         return new Report(strategy, n, states, distinct.size(), 0, false,
@@ -451,7 +468,7 @@ public final class Explorer {
   private static final class Pct implements ScheduleRun.Strategy {
     private final Draws rng;
     private final int depth;
-    private final Map<Long, Integer> priority = new HashMap<>();
+    private final KeyTable priority = new KeyTable(); // source -> priority
     private final int[] changeAt;
     private int changes;
     private int nextLow;
@@ -472,10 +489,10 @@ public final class Explorer {
       for (int i = 0; i < e.size(); i++) {
         // a new source gets a random initial priority in [depth, depth + 10^6): distinct with high probability
         // get, then put when absent: computeIfAbsent's lambda captured this strategy at every enabled source
-        Long source = e.source(i);
-        Integer known = priority.get(source);
+        long source = e.source(i);
+        int known = priority.get(source);
         int p;
-        if (known != null) {
+        if (known != KeyTable.ABSENT) {
           p = known;
         } else {
           p = depth + rng.nextInt(1_000_000);
@@ -496,7 +513,7 @@ public final class Explorer {
   }
 
   private Report exhaustive(int budget, int maxDeviations) {
-    Map<Long, Integer> visited = new HashMap<>(); // state key -> fewest deviations it was reached with
+    KeyTable visited = new KeyTable(); // state key -> fewest deviations it was reached with
     long states = 0;
     long generated = 0; // the choice points past each run's replayed prefix
     int[] prefix = new int[0];
@@ -510,11 +527,11 @@ public final class Explorer {
         if (point < p.length) {
           int c = Math.min(p[point], e.size() - 1);
           if (c != 0) dev[0]++;
-          if (point == p.length - 1) visited.merge(key, dev[0] - (c != 0 ? 1 : 0), Math::min);
+          if (point == p.length - 1) visited.putMin(key, dev[0] - (c != 0 ? 1 : 0));
           return c;
         }
-        Integer seen = visited.get(key);
-        if (seen != null && seen <= dev[0]) throw new ScheduleRun.Pruned();
+        int seen = visited.get(key);
+        if (seen != KeyTable.ABSENT && seen <= dev[0]) throw new ScheduleRun.Pruned();
         visited.put(key, dev[0]);
         return 0;
       }, memo);
