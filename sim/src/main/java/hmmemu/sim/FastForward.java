@@ -598,31 +598,9 @@ public final class FastForward {
 
   private static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
 
-  /**
-   * Where the state pictures of two simulators differ (site -> the first path and both values), the identity families
-   * and the report-only ring left out; a difference of shape is reported under "shape". For equivalence tests of a
-   * fast-forwarded run against the unskipped one (emulator-only).
-   */
+  /** {@link FastForwardDiagnostics#differences}: where two simulators' state pictures differ (equivalence tests). */
   public static Map<String, String> differences(Sim unskipped, Sim fastForwarded) {
-    StateWalk x = StateWalk.of(unskipped), y = StateWalk.of(fastForwarded);
-    Map<String, String> differ = new java.util.TreeMap<>();
-    StateWalk named = null;
-    for (int i = 0; i < Math.min(x.leaves.size(), y.leaves.size()); i++) {
-      StateWalk.Leaf p = x.leaves.get(i), q = y.leaves.get(i);
-      if (p.where() != q.where()) {
-        StateWalk nx = StateWalk.of(unskipped, true), ny = StateWalk.of(fastForwarded, true);
-        differ.put("shape", "leaf " + i + ": " + nx.leaves.get(i).path() + " unskipped, " + ny.leaves.get(i).path()
-            + " fast-forwarded");
-        return differ;
-      }
-      if (identity(p.site()) || REPORT_ONLY.containsKey(p.site())) continue;
-      if (p.value() != q.value() && !differ.containsKey(p.site())) {
-        if (named == null) named = StateWalk.of(unskipped, true);
-        differ.put(p.site(), named.leaves.get(i).path() + " is " + p.value() + " unskipped, " + q.value() + " fast-forwarded");
-      }
-    }
-    if (x.leaves.size() != y.leaves.size()) differ.put("shape", x.leaves.size() + " leaves unskipped, " + y.leaves.size());
-    return differ;
+    return FastForwardDiagnostics.differences(unskipped, fastForwarded);
   }
 
   /** Every simulator's jumps in this JVM (a host prints them with its results): thread-safe. */
@@ -678,17 +656,8 @@ public final class FastForward {
 
   public long spinsJumped() { return spinsJumped; }
 
-  /** The sites with the most leaves in a picture of {@code sim}, with their counts, and the total (diagnostics). */
-  public static String leavesBySite(Sim sim, int top) {
-    long t0 = System.nanoTime();
-    StateWalk w = StateWalk.of(sim);
-    long t = System.nanoTime() - t0;
-    Map<String, Integer> n = new HashMap<>();
-    for (StateWalk.Leaf l : w.leaves) n.merge(l.site(), 1, Integer::sum);
-    return w.leaves.size() + " leaves in " + t / 1_000_000 + " ms: " + n.entrySet().stream()
-        .sorted((a, b) -> b.getValue() - a.getValue()).limit(top).map(e -> e.getKey() + "=" + e.getValue())
-        .collect(java.util.stream.Collectors.joining(", "));
-  }
+  /** {@link FastForwardDiagnostics#leavesBySite}: the sites with the most leaves in a picture (diagnostics). */
+  public static String leavesBySite(Sim sim, int top) { return FastForwardDiagnostics.leavesBySite(sim, top); }
 
   /** Pictures taken and the wall time they took (diagnostics: the fast-forward's own cost). */
   public long pictures, pictureNanos;
