@@ -379,10 +379,12 @@ public final class FastForward {
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
     long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
-    long ring = 1;
-    for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
-      long per = marks.get(m)[j] - marks.get(m - p)[j];
-      if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
+    long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
+    if (FastForwardRings.FULL_ONLY) {
+      for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
+        long per = marks.get(m)[j] - marks.get(m - p)[j];
+        if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
+      }
     }
     return left >= REPEATS + MARGIN + 1 + Math.max(step, ring);
   }
@@ -499,19 +501,13 @@ public final class FastForward {
     if (linkMoves && !(sim.linkStage() instanceof ModeledLinkStage ls && ls.drawsFixed())) {
       return "a link stream draws outcomes that are not constant by construction";
     }
-    String ringWhy = FastForwardRings.refusal(last, delta, kind);
+    if (oddSeq) unit *= 2;
+    long n = nMax / unit * unit;
+    // a ring that n periods refill with fewer than 4,096 entries is refilled partially (FastForwardRings.partialIds)
+    String ringWhy = FastForwardRings.refusal(last, delta, kind, n);
     if (ringWhy != null) return ringWhy;
     cycles.add(new Cycle(watching, period, pNanos, List.of()));
     if (!jumpOn) return "jumps are off";
-    if (oddSeq) unit *= 2;
-    long n = nMax / unit * unit;
-    for (int i = 0; i < size; i++) {
-      if (kind[i] == 5 && n * delta[i] < FastForwardRings.RING_KEPT) {
-        // the leaf ahead bounding the jump is too close for one that refills a ring (n x d >= 4,096 entries)
-        tooClose.add(bySite + " (a ring refill needs " + FastForwardRings.RING_KEPT + " entries, " + n * delta[i] + ")");
-        return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
-      }
-    }
     if (n <= 0) {
       tooClose.add(bySite);
       return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
@@ -533,6 +529,8 @@ public final class FastForward {
           l.write(l.value() + n * pNanos / 1000);
         } else if (kind[i] == 4) {
           ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
+        } else if (kind[i] == 5 && FastForwardRings.partial(delta, i, n)) {
+          FastForwardRings.refillPartial(l, (int) delta[i], n);
         } else if (kind[i] == 5) {
           FastForwardRings.refill(l, (int) delta[i], n);
         }
