@@ -113,9 +113,10 @@ final class FastForwardRings {
    * unskipped run's copy of an entry sits at a position k later under its own id, which the jumped run gives to the
    * extrapolated entry in front (the relabelled entry keeps its contents, and its id keeps its offset from its key,
    * so the pictures' folded leaf of it is unchanged). Returns the labels, newest first, or null when the ring's
-   * newest two periods do not show its step (fewer than 2d periodic entries) or the labels collide.
+   * newest two periods do not show its step (fewer than 2d periodic entries) or an id is there twice; else the labels
+   * and the unskipped run's ids, newest first.
    */
-  static long[] partialIds(long[] ids, int d, long n, boolean inv) {
+  static long[][] partialIds(long[] ids, int d, long n, boolean inv) {
     if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) return null;
     long s = ids[0] - ids[d];
     java.util.Set<Long> moving = new java.util.HashSet<>();
@@ -123,53 +124,48 @@ final class FastForwardRings {
     for (int j = d; j < 2 * d; j++) if (familyOf(ids[j], inv) != familyOf(ids[j - d], inv)) return null;
     int k = (int) (n * d);
     int total = (int) Math.min(RING_KEPT, (long) ids.length + k);
-    long[] out = new long[total];
-    java.util.Set<Long> seen = new java.util.HashSet<>();
+    long[] labels = new long[total], unskipped = new long[total];
+    java.util.Set<Long> seen = new java.util.HashSet<>(), seenU = new java.util.HashSet<>();
     for (int q = 0; q < total; q++) {
       long src = q < k ? ids[q % d] : ids[q - k];
-      long label = q < k ? src - (q / d) * s : src - (moving.contains(familyOf(src, inv)) ? n * s : 0);
-      if (familyOf(label, inv) != familyOf(src, inv) || !seen.add(label)) return null;
-      out[q] = label;
+      long sigma = moving.contains(familyOf(src, inv)) ? s : 0;
+      labels[q] = q < k ? src - (q / d) * s : src - n * sigma;
+      unskipped[q] = q < k ? src + (n - q / d) * s : src;
+      // a label may leave its family's range (a device's first reqIds less n x s): it is a label only, looked up by
+      // equality, and partialRefusal checks every id outside the ring against the labels themselves
+      if (!seen.add(labels[q]) || !seenU.add(unskipped[q])) return null; // an id twice (a reqId released twice)
     }
-    return out;
-  }
-
-  /** The ring's shift a period for the family of {@code id}: s for a family of the newest d entries, else 0. */
-  private static long sigma(long[] ids, int d, boolean inv, long id) {
-    for (int j = 0; j < d; j++) if (familyOf(ids[j], inv) == familyOf(id, inv)) return ids[0] - ids[d];
-    return 0;
+    return new long[][] {labels, unskipped};
   }
 
   /**
    * Why the partial refill of ring {@code r} ({@link #partialIds}) could differ from the unskipped run, or null: exact,
-   * by membership, whatever the order of a period's ids. An id outside the ring, of one of the ring's families, with
-   * value v in the jumped run and step e a period, is v + n x e in the unskipped run; the ring's labels are the
-   * unskipped ids less n x sigma of their family. If e = sigma, a lookup of v finds in the jumped ring the entry at the
-   * same position as the unskipped run's lookup of v + n x e (or neither finds one). Otherwise (a fixed id of a moving
-   * family, or a moving id of a family that does not move in the ring) neither v among the labels nor v + n x e among
-   * the unskipped ids may be found; else refused.
+   * by membership, whatever the order or the family of a period's ids. An id outside the ring (a number at an id site of
+   * the ring's kind) with value v in the jumped run and step e a period is v + n x e in the unskipped run: a lookup of
+   * v in the jumped ring must find the entry at the same position as the unskipped run's lookup of v + n x e in its
+   * ring, or neither may find one; else refused. (A moving id of a family that moves with the ring passes, as every
+   * label is the unskipped id less n x its family's step; a fixed id passes unless it is, or labels, a kept entry of a
+   * moving family.)
    */
   static String partialRefusal(StateWalk last, long[] delta, byte[] kind, int r, long n) {
     StateWalk.Leaf ring = last.leaves.get(r);
     boolean inv = ring.site().equals(ENDED_COUNT);
     long[] ids = newestFirst(ring);
     if (ids == null) return "cannot read a checker ring";
-    int d = (int) delta[r];
-    long[] labels = partialIds(ids, d, n, inv);
-    if (labels == null) return "a partially refilled ring whose newest two periods do not show one step";
-    java.util.Set<Long> jumped = new java.util.HashSet<>(), unskipped = new java.util.HashSet<>();
-    for (long x : labels) {
-      jumped.add(x);
-      unskipped.add(x + n * sigma(ids, d, inv, x));
+    long[][] both = partialIds(ids, (int) delta[r], n, inv);
+    if (both == null) return "a partially refilled ring whose newest two periods do not show one step, or an id twice";
+    Map<Long, Integer> jumped = new java.util.HashMap<>(), unskipped = new java.util.HashMap<>();
+    for (int q = 0; q < both[0].length; q++) {
+      jumped.put(both[0][q], q);
+      unskipped.put(both[1][q], q);
     }
     String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
     for (int i = 0; i < kind.length; i++) {
       StateWalk.Leaf l = last.leaves.get(i);
       if (!l.number() || l.site().equals(ringSite) || !(inv ? invIdSite(l.site()) : reqIdSite(l.site()))) continue;
-      long v = l.value(), e = delta[i];
-      if (e == sigma(ids, d, inv, v)) continue;
-      if (jumped.contains(v) || unskipped.contains(v + n * e)) {
-        return "an id that does not move with a partially refilled ring's family is in it: " + l.site() + " " + v;
+      long v = l.value();
+      if (!java.util.Objects.equals(jumped.get(v), unskipped.get(v + n * delta[i]))) {
+        return "an id outside a partially refilled ring finds another entry than the unskipped run's: " + l.site() + " " + v;
       }
     }
     return null;
@@ -177,12 +173,12 @@ final class FastForwardRings {
 
   /** Refills the ring whose count leaf is {@code l} partially as {@code n} more periods of {@code d} entries leave it. */
   static void refillPartial(StateWalk.Leaf l, int d, long n) throws ReflectiveOperationException {
-    long[] labels = partialIds(newestFirst(l), d, n, l.site().equals(ENDED_COUNT));
-    if (labels == null) throw new IllegalStateException("fast-forward: a partial ring refill after its check failed");
+    long[][] both = partialIds(newestFirst(l), d, n, l.site().equals(ENDED_COUNT));
+    if (both == null) throw new IllegalStateException("fast-forward: a partial ring refill after its check failed");
     java.lang.reflect.Method m = l.owner().getClass().getDeclaredMethod(RING_REFILL.get(l.site())[2], int.class, int.class,
         long[].class);
     m.setAccessible(true);
-    m.invoke(l.owner(), d, (int) (n * d), labels);
+    m.invoke(l.owner(), d, (int) (n * d), both[0]);
   }
 
   /** The ring's ids newest first, or null. */
@@ -195,6 +191,8 @@ final class FastForwardRings {
       return null;
     }
   }
+
+  static final boolean DIAG = Boolean.getBoolean("hmm.ff.diag");
 
   /** An id's family: its device for a reqId ({@code Ids.deviceOfReq}), one family for invalidation ids. */
   private static long familyOf(long id, boolean inv) { return inv ? 0 : id >> hmmemu.protocol.msg.Ids.REQ_DEVICE_SHIFT; }
