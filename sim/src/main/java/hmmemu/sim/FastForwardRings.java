@@ -114,10 +114,15 @@ final class FastForwardRings {
    * extrapolated entry in front (the relabelled entry keeps its contents, and its id keeps its offset from its key,
    * so the pictures' folded leaf of it is unchanged). Returns the labels, newest first, or null when the ring's
    * newest two periods do not show its step (fewer than 2d periodic entries) or an id is there twice; else the labels
-   * and the unskipped run's ids, newest first.
+   * and the unskipped run's ids, newest first. A label another entry took already (a family's ids less n x s reaching
+   * below its first id, into another family's) is replaced by one no run issues: any injective labelling is exact
+   * where {@link #partialRefusal} passes, which compares every id outside the ring with the labels themselves.
    */
   static long[][] partialIds(long[] ids, int d, long n, boolean inv) {
-    if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) return null;
+    if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) {
+      if (DIAG) System.out.println("partial: d=" + d + " len=" + ids.length + " " + java.util.Arrays.toString(java.util.Arrays.copyOf(ids, Math.min(ids.length, 3 * d))));
+      return null;
+    }
     long s = ids[0] - ids[d];
     java.util.Set<Long> moving = new java.util.HashSet<>();
     for (int j = 0; j < d; j++) moving.add(familyOf(ids[j], inv));
@@ -126,14 +131,17 @@ final class FastForwardRings {
     int total = (int) Math.min(RING_KEPT, (long) ids.length + k);
     long[] labels = new long[total], unskipped = new long[total];
     java.util.Set<Long> seen = new java.util.HashSet<>(), seenU = new java.util.HashSet<>();
-    for (int q = 0; q < total; q++) {
-      long src = q < k ? ids[q % d] : ids[q - k];
-      long sigma = moving.contains(familyOf(src, inv)) ? s : 0;
-      labels[q] = q < k ? src - (q / d) * s : src - n * sigma;
-      unskipped[q] = q < k ? src + (n - q / d) * s : src;
-      // a label may leave its family's range (a device's first reqIds less n x s): it is a label only, looked up by
-      // equality, and partialRefusal checks every id outside the ring against the labels themselves
-      if (!seen.add(labels[q]) || !seenU.add(unskipped[q])) return null; // an id twice (a reqId released twice)
+    long free = 0; // the next label no run issues to try (an earlier refill's may be kept: skipped when taken)
+    for (int pass = 0; pass < 2; pass++) { // the kept entries first, then the extrapolated ones
+      for (int q = pass == 0 ? k : 0; q < (pass == 0 ? total : Math.min(k, total)); q++) {
+        long src = q < k ? ids[q % d] : ids[q - k];
+        long sigma = moving.contains(familyOf(src, inv)) ? s : 0;
+        unskipped[q] = q < k ? src + (n - q / d) * s : src;
+        if (!seenU.add(unskipped[q])) return null; // an id twice in the unskipped ring (a reqId released twice)
+        labels[q] = q < k ? src - (q / d) * s : src - n * sigma;
+        // a label taken already (a device's first reqIds less n x s reach another device's range): one no run issues
+        while (!seen.add(labels[q])) labels[q] = hmmemu.checker.RingRefill.UNISSUED + free++;
+      }
     }
     return new long[][] {labels, unskipped};
   }
