@@ -42,7 +42,8 @@ public final class FastForward {
    * Failed rounds in a row of one device's loop before its state is looked at: past the windows the pictures show of
    * the histories a spin turns (the checker's rings, {@link StateWalk#RING_WINDOW}, and {@link PeriodicLog#WINDOW}: 64
    * entries each), which must hold entries of the spin only before the pictures can repeat. The rings themselves
-   * (4,096 ids) need not fill: the jump refills them ({@link FastForwardRings#refusal}).
+   * (4,096 ids) need not fill: the jump refills them ({@link FastForwardRings#refusal}), in whole when n periods bring
+   * 4,096 entries or more, else in part ({@link FastForwardRings#partialIds}: the older entries kept, relabelled).
    */
   static final int MIN_STREAK = 128;
   /** Periods that must repeat. */
@@ -364,8 +365,9 @@ public final class FastForward {
   /**
    * Whether a jump could still fit before the deadline of every loop in a streak (at most D after its first failed
    * round) and the run's bound, after the pictures to come: REPEATS periods, then MARGIN + 1, and a jump of at least one step of n
-   * (n x P a multiple of 1,000 ns) that refills the checker's rings (n x a ring's entries a period >= 4,096; the
-   * InvalidateEnded, FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
+   * (n x P a multiple of 1,000 ns). A ring refill of fewer than 4,096 entries is partial, so the rings bound nothing
+   * (with -Dhmm.ff.fullRings=true, as before: n x a ring's entries a period >= 4,096; the InvalidateEnded,
+   * FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
    * {@link #tryJump}'s bounds (barring such an event its ring does not take in), so it refuses only looks that
    * would be refused after four pictures; it never decides how a jump is made.
    */

@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * The fast-forward's refill of the checker's rings (NotifierShadow's ended invalidations, FolioLockShadow's released
  * reqIds): which ring count sites a jump refills, the refill itself, and when a refill could differ from the unskipped
- * run. An emulator-only host mechanism, not a kernel structure; moved out of {@link FastForward} unchanged.
+ * run: in whole ({@link #refill}, n x d >= 4,096 entries) or in part ({@link #partialIds}, {@link #refillPartial}). An
+ * emulator-only host mechanism, not a kernel structure.
  */
 final class FastForwardRings {
   private FastForwardRings() {}
@@ -112,9 +113,9 @@ final class FastForwardRings {
    * keeps), and a kept entry gets its id less n x sigma. The kept entries of a moving family are relabelled: the
    * unskipped run's copy of an entry sits at a position k later under its own id, which the jumped run gives to the
    * extrapolated entry in front (the relabelled entry keeps its contents, and its id keeps its offset from its key,
-   * so the pictures' folded leaf of it is unchanged). Returns the labels, newest first, or null when the ring's
-   * newest two periods do not show its step (fewer than 2d periodic entries) or an id is there twice; else the labels
-   * and the unskipped run's ids, newest first. A label another entry took already (a family's ids less n x s reaching
+   * so the pictures' folded leaf of it is unchanged). Returns null when the ring's newest two periods do not show its
+   * step (fewer than 2d periodic entries) or an id is there twice; else the labels and the unskipped run's ids, newest
+   * first. A label another entry took already (a family's ids less n x s reaching
    * below its first id, into another family's) is replaced by one no run issues: any injective labelling is exact
    * where {@link #partialRefusal} passes, which compares every id outside the ring with the labels themselves.
    */
@@ -200,6 +201,7 @@ final class FastForwardRings {
     }
   }
 
+  /** Diagnostics: print why a partial refill is refused ({@code -Dhmm.ff.diag=true}). */
   static final boolean DIAG = Boolean.getBoolean("hmm.ff.diag");
 
   /** An id's family: its device for a reqId ({@code Ids.deviceOfReq}), one family for invalidation ids. */
