@@ -75,6 +75,25 @@ final class FolioLockShadow {
     releasedFull = true;
     releasedCount += n * d;
   }
+  /**
+   * Emulator-only host mechanism (hmmemu.sim.FastForward's partial refill, k = n x d below the ring's size): the ring as
+   * n more periods releasing d reqIds each leave it, newest first: the k reqIds the period extrapolates, then the newest
+   * of those it holds now, under the fast-forward's labels {@code ids} (FastForwardRings#partialIds); the ring's array
+   * has the length the unskipped run's would have.
+   */
+  void refillReleasedPartial(int d, int k, long[] ids) {
+    for (long key : releasedNewestFirst()) released.remove(key);
+    int total = ids.length;
+    releasedOrder = new long[RingRefill.lengthFor(total, RELEASED_KEPT)];
+    for (int q = total - 1; q >= 0; q--) {
+      releasedOrder[total - 1 - q] = ids[q];
+      released.put(ids[q], Boolean.TRUE);
+    }
+    releasedNext = total % RELEASED_KEPT;
+    releasedFull = total == RELEASED_KEPT;
+    releasedCount += k;
+  }
+
   /** pfn -> reqId of the make_device_exclusive call that returned with that folio locked. */
   final LongTable<Long> lockHolder = new LongTable<>();
 

@@ -235,6 +235,28 @@ final class NotifierShadow {
     endedCount += n * d;
   }
 
+  /**
+   * Emulator-only host mechanism (hmmemu.sim.FastForward's partial refill, k = n x d below the ring's size): the ring as
+   * n more periods ending d invalidations each leave it, newest first: the k entries the period extrapolates (copies of
+   * the newest d), then the newest of the entries it holds now; entry q gets invId {@code ids[q]} (the fast-forward's
+   * labels, FastForwardRings#partialIds), and the ring's array has the length the unskipped run's would have.
+   */
+  void refillEndedPartial(int d, int k, long[] ids) {
+    long[] keys = endedNewestFirst();
+    int total = ids.length;
+    Invalidation[] copies = new Invalidation[total];
+    for (int q = 0; q < total; q++) copies[q] = copyOf(ended.get(q < k ? keys[q % d] : keys[q - k]), ids[q]);
+    for (long key : keys) ended.remove(key);
+    long[] order = new long[RingRefill.lengthFor(total, ENDED_INVALIDATIONS_KEPT)];
+    for (int q = total - 1; q >= 0; q--) {
+      order[total - 1 - q] = ids[q];
+      ended.put(ids[q], copies[q]);
+    }
+    endedOrder = order;
+    endedNext = total % ENDED_INVALIDATIONS_KEPT;
+    endedCount += k;
+  }
+
   /** An ended invalidation like {@code inv} with invId {@code invId} (emulator-only, {@link #refillEnded}). */
   private static Invalidation copyOf(Invalidation inv, long invId) {
     Trace.InvalidateStarted s = inv.started;

@@ -30,6 +30,16 @@ public final class RingRefill {
     return k;
   }
 
+  /**
+   * The length of a ring's array holding {@code size} entries, as the rings grow it (from 16, doubling when full, up to
+   * {@code kept}): so that a partially refilled ring has the unskipped run's shape.
+   */
+  static int lengthFor(int size, int kept) {
+    int len = 16;
+    while (len < size && len < kept) len *= 2;
+    return Math.min(len, kept);
+  }
+
   /** Copies every field of {@code from} to {@code to} but {@code except}, arrays and LongTables copied, not shared. */
   static void copyFields(Object from, Object to, String except) {
     try {

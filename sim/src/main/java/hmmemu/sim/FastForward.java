@@ -42,7 +42,8 @@ public final class FastForward {
    * Failed rounds in a row of one device's loop before its state is looked at: past the windows the pictures show of
    * the histories a spin turns (the checker's rings, {@link StateWalk#RING_WINDOW}, and {@link PeriodicLog#WINDOW}: 64
    * entries each), which must hold entries of the spin only before the pictures can repeat. The rings themselves
-   * (4,096 ids) need not fill: the jump refills them ({@link FastForwardRings#refusal}).
+   * (4,096 ids) need not fill: the jump refills them ({@link FastForwardRings#refusal}), in whole when n periods bring
+   * 4,096 entries or more, else in part ({@link FastForwardRings#partialIds}: the older entries kept, relabelled).
    */
   static final int MIN_STREAK = 128;
   /** Periods that must repeat. */
@@ -364,8 +365,9 @@ public final class FastForward {
   /**
    * Whether a jump could still fit before the deadline of every loop in a streak (at most D after its first failed
    * round) and the run's bound, after the pictures to come: REPEATS periods, then MARGIN + 1, and a jump of at least one step of n
-   * (n x P a multiple of 1,000 ns) that refills the checker's rings (n x a ring's entries a period >= 4,096; the
-   * InvalidateEnded, FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
+   * (n x P a multiple of 1,000 ns). A ring refill of fewer than 4,096 entries is partial, so the rings bound nothing
+   * (with -Dhmm.ff.fullRings=true, as before: n x a ring's entries a period >= 4,096; the InvalidateEnded,
+   * FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
    * {@link #tryJump}'s bounds (barring such an event its ring does not take in), so it refuses only looks that
    * would be refused after four pictures; it never decides how a jump is made.
    */
@@ -379,10 +381,12 @@ public final class FastForward {
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
     long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
-    long ring = 1;
-    for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
-      long per = marks.get(m)[j] - marks.get(m - p)[j];
-      if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
+    long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
+    if (FastForwardRings.FULL_ONLY) {
+      for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
+        long per = marks.get(m)[j] - marks.get(m - p)[j];
+        if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
+      }
     }
     return left >= REPEATS + MARGIN + 1 + Math.max(step, ring);
   }
@@ -499,19 +503,13 @@ public final class FastForward {
     if (linkMoves && !(sim.linkStage() instanceof ModeledLinkStage ls && ls.drawsFixed())) {
       return "a link stream draws outcomes that are not constant by construction";
     }
-    String ringWhy = FastForwardRings.refusal(last, delta, kind);
+    if (oddSeq) unit *= 2;
+    long n = nMax / unit * unit;
+    // a ring that n periods refill with fewer than 4,096 entries is refilled partially (FastForwardRings.partialIds)
+    String ringWhy = FastForwardRings.refusal(last, delta, kind, n);
     if (ringWhy != null) return ringWhy;
     cycles.add(new Cycle(watching, period, pNanos, List.of()));
     if (!jumpOn) return "jumps are off";
-    if (oddSeq) unit *= 2;
-    long n = nMax / unit * unit;
-    for (int i = 0; i < size; i++) {
-      if (kind[i] == 5 && n * delta[i] < FastForwardRings.RING_KEPT) {
-        // the leaf ahead bounding the jump is too close for one that refills a ring (n x d >= 4,096 entries)
-        tooClose.add(bySite + " (a ring refill needs " + FastForwardRings.RING_KEPT + " entries, " + n * delta[i] + ")");
-        return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
-      }
-    }
     if (n <= 0) {
       tooClose.add(bySite);
       return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
@@ -533,6 +531,8 @@ public final class FastForward {
           l.write(l.value() + n * pNanos / 1000);
         } else if (kind[i] == 4) {
           ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
+        } else if (kind[i] == 5 && FastForwardRings.partial(delta, i, n)) {
+          FastForwardRings.refillPartial(l, (int) delta[i], n);
         } else if (kind[i] == 5) {
           FastForwardRings.refill(l, (int) delta[i], n);
         }
@@ -598,31 +598,9 @@ public final class FastForward {
 
   private static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
 
-  /**
-   * Where the state pictures of two simulators differ (site -> the first path and both values), the identity families
-   * and the report-only ring left out; a difference of shape is reported under "shape". For equivalence tests of a
-   * fast-forwarded run against the unskipped one (emulator-only).
-   */
+  /** {@link FastForwardDiagnostics#differences}: where two simulators' state pictures differ (equivalence tests). */
   public static Map<String, String> differences(Sim unskipped, Sim fastForwarded) {
-    StateWalk x = StateWalk.of(unskipped), y = StateWalk.of(fastForwarded);
-    Map<String, String> differ = new java.util.TreeMap<>();
-    StateWalk named = null;
-    for (int i = 0; i < Math.min(x.leaves.size(), y.leaves.size()); i++) {
-      StateWalk.Leaf p = x.leaves.get(i), q = y.leaves.get(i);
-      if (p.where() != q.where()) {
-        StateWalk nx = StateWalk.of(unskipped, true), ny = StateWalk.of(fastForwarded, true);
-        differ.put("shape", "leaf " + i + ": " + nx.leaves.get(i).path() + " unskipped, " + ny.leaves.get(i).path()
-            + " fast-forwarded");
-        return differ;
-      }
-      if (identity(p.site()) || REPORT_ONLY.containsKey(p.site())) continue;
-      if (p.value() != q.value() && !differ.containsKey(p.site())) {
-        if (named == null) named = StateWalk.of(unskipped, true);
-        differ.put(p.site(), named.leaves.get(i).path() + " is " + p.value() + " unskipped, " + q.value() + " fast-forwarded");
-      }
-    }
-    if (x.leaves.size() != y.leaves.size()) differ.put("shape", x.leaves.size() + " leaves unskipped, " + y.leaves.size());
-    return differ;
+    return FastForwardDiagnostics.differences(unskipped, fastForwarded);
   }
 
   /** Every simulator's jumps in this JVM (a host prints them with its results): thread-safe. */
@@ -678,17 +656,8 @@ public final class FastForward {
 
   public long spinsJumped() { return spinsJumped; }
 
-  /** The sites with the most leaves in a picture of {@code sim}, with their counts, and the total (diagnostics). */
-  public static String leavesBySite(Sim sim, int top) {
-    long t0 = System.nanoTime();
-    StateWalk w = StateWalk.of(sim);
-    long t = System.nanoTime() - t0;
-    Map<String, Integer> n = new HashMap<>();
-    for (StateWalk.Leaf l : w.leaves) n.merge(l.site(), 1, Integer::sum);
-    return w.leaves.size() + " leaves in " + t / 1_000_000 + " ms: " + n.entrySet().stream()
-        .sorted((a, b) -> b.getValue() - a.getValue()).limit(top).map(e -> e.getKey() + "=" + e.getValue())
-        .collect(java.util.stream.Collectors.joining(", "));
-  }
+  /** {@link FastForwardDiagnostics#leavesBySite}: the sites with the most leaves in a picture (diagnostics). */
+  public static String leavesBySite(Sim sim, int top) { return FastForwardDiagnostics.leavesBySite(sim, top); }
 
   /** Pictures taken and the wall time they took (diagnostics: the fast-forward's own cost). */
   public long pictures, pictureNanos;

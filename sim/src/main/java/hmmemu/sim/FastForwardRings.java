@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * The fast-forward's refill of the checker's rings (NotifierShadow's ended invalidations, FolioLockShadow's released
  * reqIds): which ring count sites a jump refills, the refill itself, and when a refill could differ from the unskipped
- * run. An emulator-only host mechanism, not a kernel structure; moved out of {@link FastForward} unchanged.
+ * run: in whole ({@link #refill}, n x d >= 4,096 entries) or in part ({@link #partialIds}, {@link #refillPartial}). An
+ * emulator-only host mechanism, not a kernel structure.
  */
 final class FastForwardRings {
   private FastForwardRings() {}
@@ -16,8 +17,8 @@ final class FastForwardRings {
 
   /** Per ring count site: the shadow's refill method and its ids' reader (NotifierShadow#refillEnded ...). */
   private static final Map<String, String[]> RING_REFILL = Map.of(
-      ENDED_COUNT, new String[] {"refillEnded", "endedNewestFirst"},
-      RELEASED_COUNT, new String[] {"refillReleased", "releasedNewestFirst"});
+      ENDED_COUNT, new String[] {"refillEnded", "endedNewestFirst", "refillEndedPartial"},
+      RELEASED_COUNT, new String[] {"refillReleased", "releasedNewestFirst", "refillReleasedPartial"});
 
   /** Entries each of the checker's rings keeps (NotifierShadow.ENDED_INVALIDATIONS_KEPT, FolioLockShadow.RELEASED_KEPT). */
   static final int RING_KEPT = 4096;
@@ -41,10 +42,16 @@ final class FastForwardRings {
    * old entry evicted), and none may move below its family's lo (its entry gets an unissued id: the unskipped run would
    * find it). A family with no kept id has none in the pattern either, provided the pattern spans a period.
    */
-  static String refusal(StateWalk last, long[] delta, byte[] kind) {
+  static String refusal(StateWalk last, long[] delta, byte[] kind, long n) {
     for (int r = 0; r < kind.length; r++) {
       if (kind[r] != 5) continue;
       StateWalk.Leaf ring = last.leaves.get(r);
+      if (n > 0 && n * delta[r] < RING_KEPT) {
+        if (FULL_ONLY) return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+        String why = partialRefusal(last, delta, kind, r, n);
+        if (why != null) return why;
+        continue;
+      }
       long[] ids;
       try {
         java.lang.reflect.Method m = ring.owner().getClass().getDeclaredMethod(RING_REFILL.get(ring.site())[1]);
@@ -60,9 +67,12 @@ final class FastForwardRings {
       // per id family (a device's reqIds: Ids.deviceOfReq; invIds: one family), the kept ids [lo, hi]: ids of
       // different devices are never compared, so ranges of interleaved families must not be merged (two GPU nodes)
       Map<Long, long[]> kept = new java.util.HashMap<>();
-      for (int k = 0; k < real; k++) { // lo: the family's oldest kept id, hi: its newest (as for one family before)
+      for (int k = 0; k < real; k++) { // lo: the family's oldest kept id; [min, max] of its kept ids
         long id = ids[k];
-        kept.computeIfAbsent(familyOf(id, inv), f -> new long[] {id, id})[0] = id;
+        long[] f = kept.computeIfAbsent(familyOf(id, inv), x -> new long[] {id, id, id, id});
+        f[0] = id;
+        f[2] = Math.min(f[2], id);
+        f[3] = Math.max(f[3], id);
       }
       String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
       for (int i = 0; i < kind.length; i++) {
@@ -75,12 +85,124 @@ final class FastForwardRings {
           if (delta[i] != 0 && real < d) return "a moving id of a family a refilled ring's short pattern lacks: " + l.site();
           continue;
         }
-        if (delta[i] == 0 && v >= range[0] && v <= range[1]) return "a fixed id in a refilled ring's kept ids: " + l.site() + " " + v;
+        // [min, max], not [oldest, newest]: airtight when a period's ids are not monotone (the same range otherwise)
+        if (delta[i] == 0 && v >= range[2] && v <= range[3]) return "a fixed id in a refilled ring's kept ids: " + l.site() + " " + v;
         if (delta[i] != 0 && v < range[0]) return "a moving id older than a refilled ring's kept ids: " + l.site() + " " + v;
       }
     }
     return null;
   }
+
+  /**
+   * Whether {@code n} periods refill the ring whose count is leaf {@code r} partially: fewer than {@value #RING_KEPT}
+   * entries ({@link FastForward#tryJump} then calls {@link #refillPartial} instead of {@link #refill}).
+   */
+  static boolean partial(long[] delta, int r, long n) { return !FULL_ONLY && n * delta[r] < RING_KEPT; }
+
+  /** Diagnostics: no partial refill, as before session 15's ffring2 (a jump refills n x d >= 4,096 entries or none). */
+  static final boolean FULL_ONLY = Boolean.getBoolean("hmm.ff.fullRings");
+
+  /**
+   * The partial refill (k = n x d entries, fewer than the ring keeps). The unskipped run's ring after the n periods
+   * is, newest first, the k entries of the skipped periods (the newest d's contents, ids advanced by the ring's step s
+   * a period) and then the newest {@code RING_KEPT - k} entries the ring holds now, unchanged. The jumped run must hold
+   * the same ring under the jump's identity convention: every moving id of a family stays where it is, i.e. is the
+   * unskipped run's less n x its step a period, and every fixed id is the unskipped run's. So the labels are the
+   * unskipped ids less n x sigma(family), sigma = s for a family of the newest period's entries, 0 for another:
+   * a skipped entry q gets id[q mod d] - (q / d) x s (for q below the periodic pattern: its own id, as the full refill
+   * keeps), and a kept entry gets its id less n x sigma. The kept entries of a moving family are relabelled: the
+   * unskipped run's copy of an entry sits at a position k later under its own id, which the jumped run gives to the
+   * extrapolated entry in front (the relabelled entry keeps its contents, and its id keeps its offset from its key,
+   * so the pictures' folded leaf of it is unchanged). Returns null when the ring's newest two periods do not show its
+   * step (fewer than 2d periodic entries) or an id is there twice; else the labels and the unskipped run's ids, newest
+   * first. A label another entry took already (a family's ids less n x s reaching
+   * below its first id, into another family's) is replaced by one no run issues: any injective labelling is exact
+   * where {@link #partialRefusal} passes, which compares every id outside the ring with the labels themselves.
+   */
+  static long[][] partialIds(long[] ids, int d, long n, boolean inv) {
+    if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) {
+      if (DIAG) System.out.println("partial: d=" + d + " len=" + ids.length + " " + java.util.Arrays.toString(java.util.Arrays.copyOf(ids, Math.min(ids.length, 3 * d))));
+      return null;
+    }
+    long s = ids[0] - ids[d];
+    java.util.Set<Long> moving = new java.util.HashSet<>();
+    for (int j = 0; j < d; j++) moving.add(familyOf(ids[j], inv));
+    for (int j = d; j < 2 * d; j++) if (familyOf(ids[j], inv) != familyOf(ids[j - d], inv)) return null;
+    int k = (int) (n * d);
+    int total = (int) Math.min(RING_KEPT, (long) ids.length + k);
+    long[] labels = new long[total], unskipped = new long[total];
+    java.util.Set<Long> seen = new java.util.HashSet<>(), seenU = new java.util.HashSet<>();
+    long free = 0; // the next label no run issues to try (an earlier refill's may be kept: skipped when taken)
+    for (int pass = 0; pass < 2; pass++) { // the kept entries first, then the extrapolated ones
+      for (int q = pass == 0 ? k : 0; q < (pass == 0 ? total : Math.min(k, total)); q++) {
+        long src = q < k ? ids[q % d] : ids[q - k];
+        long sigma = moving.contains(familyOf(src, inv)) ? s : 0;
+        unskipped[q] = q < k ? src + (n - q / d) * s : src;
+        if (!seenU.add(unskipped[q])) return null; // an id twice in the unskipped ring (a reqId released twice)
+        labels[q] = q < k ? src - (q / d) * s : src - n * sigma;
+        // a label taken already (a device's first reqIds less n x s reach another device's range): one no run issues
+        while (!seen.add(labels[q])) labels[q] = hmmemu.checker.RingRefill.UNISSUED + free++;
+      }
+    }
+    return new long[][] {labels, unskipped};
+  }
+
+  /**
+   * Why the partial refill of ring {@code r} ({@link #partialIds}) could differ from the unskipped run, or null: exact,
+   * by membership, whatever the order or the family of a period's ids. An id outside the ring (a number at an id site of
+   * the ring's kind) with value v in the jumped run and step e a period is v + n x e in the unskipped run: a lookup of
+   * v in the jumped ring must find the entry at the same position as the unskipped run's lookup of v + n x e in its
+   * ring, or neither may find one; else refused. (A moving id of a family that moves with the ring passes, as every
+   * label is the unskipped id less n x its family's step; a fixed id passes unless it is, or labels, a kept entry of a
+   * moving family.)
+   */
+  static String partialRefusal(StateWalk last, long[] delta, byte[] kind, int r, long n) {
+    StateWalk.Leaf ring = last.leaves.get(r);
+    boolean inv = ring.site().equals(ENDED_COUNT);
+    long[] ids = newestFirst(ring);
+    if (ids == null) return "cannot read a checker ring";
+    long[][] both = partialIds(ids, (int) delta[r], n, inv);
+    if (both == null) return "a partially refilled ring whose newest two periods do not show one step, or an id twice";
+    Map<Long, Integer> jumped = new java.util.HashMap<>(), unskipped = new java.util.HashMap<>();
+    for (int q = 0; q < both[0].length; q++) {
+      jumped.put(both[0][q], q);
+      unskipped.put(both[1][q], q);
+    }
+    String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
+    for (int i = 0; i < kind.length; i++) {
+      StateWalk.Leaf l = last.leaves.get(i);
+      if (!l.number() || l.site().equals(ringSite) || !(inv ? invIdSite(l.site()) : reqIdSite(l.site()))) continue;
+      long v = l.value();
+      if (!java.util.Objects.equals(jumped.get(v), unskipped.get(v + n * delta[i]))) {
+        return "an id outside a partially refilled ring finds another entry than the unskipped run's: " + l.site() + " " + v;
+      }
+    }
+    return null;
+  }
+
+  /** Refills the ring whose count leaf is {@code l} partially as {@code n} more periods of {@code d} entries leave it. */
+  static void refillPartial(StateWalk.Leaf l, int d, long n) throws ReflectiveOperationException {
+    long[][] both = partialIds(newestFirst(l), d, n, l.site().equals(ENDED_COUNT));
+    if (both == null) throw new IllegalStateException("fast-forward: a partial ring refill after its check failed");
+    java.lang.reflect.Method m = l.owner().getClass().getDeclaredMethod(RING_REFILL.get(l.site())[2], int.class, int.class,
+        long[].class);
+    m.setAccessible(true);
+    m.invoke(l.owner(), d, (int) (n * d), both[0]);
+  }
+
+  /** The ring's ids newest first, or null. */
+  private static long[] newestFirst(StateWalk.Leaf ring) {
+    try {
+      java.lang.reflect.Method m = ring.owner().getClass().getDeclaredMethod(RING_REFILL.get(ring.site())[1]);
+      m.setAccessible(true);
+      return (long[]) m.invoke(ring.owner());
+    } catch (ReflectiveOperationException e) {
+      return null;
+    }
+  }
+
+  /** Diagnostics: print why a partial refill is refused ({@code -Dhmm.ff.diag=true}). */
+  static final boolean DIAG = Boolean.getBoolean("hmm.ff.diag");
 
   /** An id's family: its device for a reqId ({@code Ids.deviceOfReq}), one family for invalidation ids. */
   private static long familyOf(long id, boolean inv) { return inv ? 0 : id >> hmmemu.protocol.msg.Ids.REQ_DEVICE_SHIFT; }

@@ -34,8 +34,13 @@ class FastForwardEquivalenceTest {
 
   private static Run run(long seed, int gpus, boolean fastForward, FaultSchedule faults, long thinkMicros,
       java.util.function.Consumer<Sim> setUp) {
-    SimConfig c = new SimConfig(seed, gpus, 1, ModelSwitches.kernel().withDriverDeadlineMicros(DEADLINE_MICROS),
-        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, SimLongHopArmsTest.hop(1.0), 1.0, true, HostCost.DEFAULTS);
+    return run(seed, gpus, fastForward, faults, thinkMicros, setUp, DEADLINE_MICROS, 1.0);
+  }
+
+  private static Run run(long seed, int gpus, boolean fastForward, FaultSchedule faults, long thinkMicros,
+      java.util.function.Consumer<Sim> setUp, long deadlineMicros, double hopMicros) {
+    SimConfig c = new SimConfig(seed, gpus, 1, ModelSwitches.kernel().withDriverDeadlineMicros(deadlineMicros),
+        hmmemu.cpu.core.CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS, SimLongHopArmsTest.hop(hopMicros), 1.0, true, HostCost.DEFAULTS);
     Sim[] sim = new Sim[1];
     FastForward[] ff = new FastForward[1];
     SimExperiment.Result r = SimExperiment.run("kernel", c, new SimExperiment.Workload(gpus, 2, 2, 1, 20, 4, 2, seed, false).withCpuThink(thinkMicros),
@@ -75,7 +80,9 @@ class FastForwardEquivalenceTest {
   /** The final state pictures agree leaf for leaf, but for the identity families and the report-only ring. */
   private static void sameState(Sim a, Sim b, String what) {
     StateWalk x = StateWalk.of(a), y = StateWalk.of(b);
-    assertEquals(x.leaves.size(), y.leaves.size(), what + ": the state's shape");
+    if (x.leaves.size() != y.leaves.size()) {
+      assertEquals(x.leaves.size(), y.leaves.size(), what + ": the state's shape: " + FastForward.differences(a, b));
+    }
     int compared = 0;
     java.util.Map<String, String> differ = new java.util.TreeMap<>();
     StateWalk named = null;
@@ -125,6 +132,31 @@ class FastForwardEquivalenceTest {
       jumped += ff.ff().spinsJumped();
     }
     assertTrue(jumped > 0, "no two-GPU spin was jumped");
+  }
+
+  /**
+   * The R9 grid's settings (docs/r9-sim.conf: a 10 ms deadline; two GPU nodes; hops of 1 µs and 0.5 µs): a spin is
+   * ~690 or ~1,200 rounds, too few for a jump to refill the checker's 4,096-entry rings whole, so the jump refills
+   * them partially (FastForwardRings.partialIds); at each seed (-Dprobe.r9Seeds) the jumped run has the unskipped
+   * run's figures and final state, and some spin is jumped. Fails with -Dhmm.ff.fullRings=true (no partial refill).
+   */
+  @Test
+  void r9SpinsJumpedWithAPartialRingRefill() {
+    long jumped = 0;
+    for (double hop : new double[] {1.0, 0.5}) {
+      for (String sd : System.getProperty("probe.r9Seeds", "42,43,44").split(",")) {
+        long seed = Long.parseLong(sd.trim());
+        Run plain = run(seed, 2, false, null, 0, s -> { }, 10_000, hop), ff = run(seed, 2, true, null, 0, s -> { }, 10_000, hop);
+        String what = "R9, 2 GPU nodes, hop " + hop + " µs, seed " + seed + " (" + ff.ff().jumps().size() + " jumps, "
+            + ff.ff().skippedRounds() + " rounds skipped, " + ff.ff().spinsJumped() + " of " + ff.ff().spins() + " spins)";
+        System.out.println(what + "; refusals " + ff.ff().refusals());
+        assertTrue(plain.result().driverTimeouts() > 0, what + ": the workload spins to its deadline");
+        sameFigures(plain.result(), ff.result(), what);
+        sameState(plain.sim(), ff.sim(), what);
+        jumped += ff.ff().spinsJumped();
+      }
+    }
+    assertTrue(jumped > 0, "no R9 spin was jumped");
   }
 
   private static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
