@@ -30,9 +30,12 @@ class ExploreConcurrentTest {
   /**
    * Two CPU threads write one word concurrently; the file states that b's write lands last. It holds when a starts
    * first (b then starts after the gap, once a's write is done) and fails, kind {@code expectation}, when b starts
-   * first. With seed 3 (and 5) the seeded draws start a first with a gap of several µs, and no event has a choice:
-   * the block's draws are the run's only choice points. With seed 2 a gap of 0 also fails (the two requests race,
-   * and the seeded tie delivers b's first).
+   * first. With seeds 1, 3, 5 the seeded draws start a first with a gap of several µs, and no event has a choice:
+   * the block's draws are the run's only choice points. With seed 5 (and 1) a gap of 0 still holds, so the one
+   * failing deviation is the start order; with seed 3 a gap of 0 also fails (the two requests race, and the seeded
+   * run's tie order delivers b's first). Since ties are ordered by TieRule (docs/ARCHITECTURE.md "Ties") the run's
+   * draws moved: seed 2, used before for the gap, now starts b first (its seeded order fails), and seed 3, used before
+   * for the start order, now fails with a gap of 0; the seeds were chosen again for these premises, each asserted.
    */
   static final String FILE = String.join("\n",
       "name = \"two writers, one order fails\"",
@@ -76,7 +79,7 @@ class ExploreConcurrentTest {
   @Test
   void exhaustiveSearchFindsTheFailingStartOrderAndWritesIt(@TempDir Path dir) throws IOException {
     Scenario s = scenario();
-    long seed = 3;
+    long seed = 5; // a gap of 0 holds at this seed (FILE's comment): the one failing deviation is the start order
     assertTrue(SimScenarioRunner.run(s, seed, BASE).ok(), "the seeded order holds");
     Explorer x = new Explorer(s, seed, BASE);
     assertEquals(List.of("start-order/2", "start-gap/2"), kinds(x.replay(new int[0])), "the block's draws only");
@@ -124,7 +127,7 @@ class ExploreConcurrentTest {
   @Test
   void aGapOfZeroIsAChoiceTheFileCannotWrite(@TempDir Path dir) throws IOException {
     Scenario s = scenario();
-    long seed = 2;
+    long seed = 3; // a starts first in the seeded run, and a gap of 0 fails at this seed (FILE's comment)
     assertTrue(SimScenarioRunner.run(s, seed, BASE).ok(), "the seeded order holds");
     Explorer x = new Explorer(s, seed, BASE);
     Explorer.Report r = x.explore(Explorer.Strategy.EXHAUSTIVE, 20, 1);
