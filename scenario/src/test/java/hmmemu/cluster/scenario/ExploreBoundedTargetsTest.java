@@ -14,8 +14,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Bounded-delay exploration ({@code hmm-emu explore --max-delay}, docs/TESTING.md "Bounded delay") still finds the
- * targets of scenarios/explore: with ExploreFilesTest's strategy, budget and seed 2 (ExploreTargets), each file's target kind is found
- * with every event's delay bounded by 50 µs (measured: in the same schedule as unbounded, ExploreFilesTest checks
+ * targets of scenarios/explore: with ExploreFilesTest's strategy, budget and seed (ExploreTargets.SEED), each
+ * file's target kind is found with every event's delay bounded by 50 µs (measured: in the same schedule as unbounded, ExploreFilesTest checks
  * that; the files' races are between events due within a few µs of each other: 1 µs links and controller hops). e's
  * is found even with a bound of 0 (only simultaneous events reordered): its seeded order already fails.
  */
@@ -45,7 +45,7 @@ class ExploreBoundedTargetsTest {
   /**
    * A bound of 0 reorders only events due at the same instant: a's file has none, so exhaustive search meets no choice
    * point at all and exhausts its space in the seeded schedule (a needs some delay, 1 µs finds it); e's seeded order
-   * fails with seed 2, so any bound finds it in schedule 1.
+   * fails with ExploreTargets.SEED, so any bound finds it in schedule 1.
    */
   @TestFactory
   Stream<DynamicTest> aBoundOfZeroReordersOnlySimultaneousEvents() {
