@@ -15,9 +15,10 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Bounded-delay exploration ({@code hmm-emu explore --max-delay}, docs/TESTING.md "Bounded delay") still finds the
  * targets of scenarios/explore: with ExploreFilesTest's strategy, budget and seed (ExploreTargets.SEED), each
- * file's target kind is found with every event's delay bounded by 50 µs (measured: in the same schedule as unbounded, ExploreFilesTest checks
- * that; the files' races are between events due within a few µs of each other: 1 µs links and controller hops). e's
- * is found even with a bound of 0 (only simultaneous events reordered): its seeded order already fails.
+ * file's target kind is found with every event's delay bounded by 50 µs (measured: in the same schedule as
+ * unbounded, ExploreFilesTest checks that; the files' races are between events due within a few µs of each other:
+ * 1 µs links and controller hops). e's is found even with a bound of 0 (only simultaneous events reordered): its
+ * seeded order already fails.
  */
 class ExploreBoundedTargetsTest {
   static final Config BASE = ConfigFactory.load();
