@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class ExploreLivelockTest {
   static final Config BASE = ConfigFactory.load();
   static final Path B = Path.of("..", "scenarios", "explore", "b-no-folio-lock-progress.conf");
-  static final long SEED = 2;
+  static final long SEED = 50; // ExploreTargets.SEED: b holds seeded and random finds its livelock (46); 2 before TieRule moved the draws
 
   private static Scenario variant(String from, String to) throws IOException {
     String text = Files.readString(B);
