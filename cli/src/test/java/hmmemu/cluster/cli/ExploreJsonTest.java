@@ -43,7 +43,8 @@ class ExploreJsonTest {
 
   @Test
   void fileBIsALivelockAndTheJsonCountsChoicePointsByKind(@TempDir Path out) {
-    List<String> lines = run("explore", B, "--strategy", "random", "--budget", "200", "--seed", "2", "--json",
+    // seed 50 (ExploreTargets.SEED): random finds b's livelock in schedule 46; seed 2 finds none in 200 since TieRule
+    List<String> lines = run("explore", B, "--strategy", "random", "--budget", "200", "--seed", "50", "--json",
         "--out", out.toString());
     String json = lines.get(lines.size() - 1);
     for (String key : List.of("\"ok\": false", "\"strategy\": \"random\"", "\"schedules\": ", "\"distinctStates\": ",
