@@ -256,55 +256,61 @@ public final class TraceHash {
       return;
     }
     mix(shape.name());
-    for (Component c : shape.components()) {
-      switch (c.kind) {
-        case Component.LONG, Component.INT -> mix(c.asLong.applyAsLong(o)); // as value(Long) / value(Integer)
-        case Component.BOOLEAN -> mix(c.asBoolean.test(o) ? 0xB1 : 0xB0); // as value(Boolean)
-        case Component.ENUM -> { // as value(Enum) and value(null)
-          Object v = c.asObject.apply(o);
-          mix(v == null ? 0x5A5A : c.enumNames[((Enum<?>) v).ordinal()]);
-        }
-        case Component.STRING -> { // as value(String) and value(null)
-          Object v = c.asObject.apply(o);
-          mix(v == null ? 0x5A5A : c.hashOf((String) v));
-        }
-        default -> value(c.asObject.apply(o));
+    for (Component c : shape.components()) component(c, o);
+  }
+
+  /** Folds component {@code c} of record {@code o}. */
+  private void component(Component c, Object o) {
+    switch (c.kind) {
+      case Component.LONG, Component.INT -> mix(c.asLong.applyAsLong(o)); // as value(Long) / value(Integer)
+      case Component.BOOLEAN -> mix(c.asBoolean.test(o) ? 0xB1 : 0xB0); // as value(Boolean)
+      case Component.ENUM -> { // as value(Enum) and value(null)
+        Object v = c.asObject.apply(o);
+        mix(v == null ? 0x5A5A : c.enumNames[((Enum<?>) v).ordinal()]);
       }
+      case Component.STRING -> { // as value(String) and value(null)
+        Object v = c.asObject.apply(o);
+        mix(v == null ? 0x5A5A : c.hashOf((String) v));
+      }
+      default -> value(c.asObject.apply(o));
     }
   }
 
   /** Seeds of {@link #words}' four lanes (distinct odd constants). */
   private static final long LANE0 = 0x6A09E667F3BCC909L, LANE1 = 0xBB67AE8584CAA73BL, LANE2 = 0x3C6EF372FE94F82BL,
       LANE3 = 0xA54FF53A5F1D36F1L;
-  private static final long PAGE_INFO = stringHash(HmmProtocol.PageInfo.class.getName());
-  private static final long[] PTE_NAMES = ENUM_NAMES.get(hmmemu.protocol.model.PteState.class);
+  /** PageInfo's words: the one component {@link #pageInfo} folds in lanes (found by name, so no other is skipped). */
+  private static final int PAGE_WORDS = componentIndex(HmmProtocol.PageInfo.class, "words");
+
+  private static int componentIndex(Class<?> type, String name) {
+    RecordComponent[] rc = type.getRecordComponents();
+    for (int i = 0; i < rc.length; i++) if (rc[i].getName().equals(name)) return i;
+    throw new IllegalStateException(type + " has no component " + name);
+  }
 
   /**
-   * Emulator-only host mechanism (the state key): a PageInfo's components as {@link #record} folds them, except its
-   * words, which {@link #words} folds. Equal PageInfos fold equal; PageInfos that differ in any component fold
-   * differently but for the chance of a 64-bit collision, as with the serial fold of every word (TraceHashInputTest).
+   * Emulator-only host mechanism (the state key): a PageInfo as {@link #record} folds it, every component through its
+   * reader, except its words, which {@link #words} folds. Equal PageInfos fold equal; PageInfos that differ in any
+   * component fold differently but for the chance of a 64-bit collision, as with the serial fold of every word
+   * (TraceHashInputTest).
    */
   private void pageInfo(HmmProtocol.PageInfo p) {
-    mix(PAGE_INFO);
-    mix(p.reqId());
-    mix(enumOf(PTE_NAMES, p.pte()));
-    mix(p.pfn());
-    mix(p.write() ? 0xB1 : 0xB0);
-    mix(p.dirty() ? 0xB1 : 0xB0);
-    mix(p.young() ? 0xB1 : 0xB0);
-    mix(p.folioLocked() ? 0xB1 : 0xB0);
-    mix(p.refcount());
-    mix(p.mapcount());
-    mix(p.folioDirty() ? 0xB1 : 0xB0);
-    mix(p.anonExclusive() ? 0xB1 : 0xB0);
-    mix(p.word0());
-    List<Long> w = p.words();
-    if (w == null) {
-      mix(0x5A5A);
-      return;
+    Shape shape = SHAPES.get(HmmProtocol.PageInfo.class);
+    mix(shape.name());
+    Component[] cs = shape.components();
+    for (int i = 0; i < cs.length; i++) {
+      if (i != PAGE_WORDS) {
+        component(cs[i], p);
+        continue;
+      }
+      List<Long> w = p.words();
+      if (w == null) {
+        mix(0x5A5A);
+      } else {
+        mix(w.size());
+        words(w instanceof PageWords pw ? pw : PageWords.wrap(longs(w)));
+      }
     }
-    mix(w.size());
-    words(w instanceof PageWords pw ? pw : PageWords.wrap(longs(w)));
   }
 
   /** A list's Longs as {@link #value} folds them (a null element as value(null)). */
