@@ -8,8 +8,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Choices#pick} scans the agenda's parallel arrays of time, tie and source ({@link EventQueue#atOf}), not the
- * events: after any mix of adds, removals, polls and re-keyings (the fast-forward's {@link EventQueue#rekey}) it must
+ * {@link Choices#pick} reads the agenda's {@link SourceIndex} (each live lane's earliest event, each event of its own),
+ * or scans the agenda's parallel arrays of time, tie and source ({@link EventQueue#atOf}), not the events: after any mix of adds, removals, polls and re-keyings (the fast-forward's {@link EventQueue#rekey}) it must
  * offer exactly the enabled set a scan of the events' own fields gives (per source the earliest event due by the run
  * bound; every link lane one source, every other event one of its own; with {@code chooseAll} false only link
  * arrivals), in the seeded order.
@@ -52,7 +52,21 @@ class ChoicesScanTest {
 
   @Test
   void theArrayScanOffersWhatTheEventsSay() {
-    SplittableRandom r = new SplittableRandom(13);
+    check(13, false);
+  }
+
+  /**
+   * The same with lanes that also hold events that are not link arrivals (a host may schedule one on a lane: {@link
+   * Sim#at(long, Runnable, long, Scheduler.LinkEvent)} with no description): with {@code chooseAll} false pick then
+   * finds a lane's earliest link arrival, not its earliest event.
+   */
+  @Test
+  void lanesHoldingOtherEventsOfferTheirEarliestLinkArrival() {
+    check(29, true);
+  }
+
+  private static void check(long seed, boolean plainInLanes) {
+    SplittableRandom r = new SplittableRandom(seed);
     EventQueue q = new EventQueue();
     Choices c = new Choices();
     List<EventQueue.Event> in = new ArrayList<>();
@@ -62,7 +76,8 @@ class ChoicesScanTest {
       int op = r.nextInt(10);
       if (op < 5 || q.isEmpty()) { // add: a lane arrival (few lanes, many per lane) or an event of its own
         boolean lane = r.nextInt(4) != 0;
-        E e = new E(r.nextLong(50), r.nextLong(), lane ? 1 + r.nextInt(3) : -(++negative), lane || r.nextInt(5) == 0);
+        boolean link = lane ? !plainInLanes || r.nextInt(3) != 0 : r.nextInt(5) == 0;
+        E e = new E(r.nextLong(50), r.nextLong(), lane ? 1 + r.nextInt(3) : -(++negative), link);
         q.add(e);
         in.add(e);
       } else if (op < 7) {
