@@ -19,18 +19,29 @@ final class Choices implements Scheduler.Enabled {
   private long[] tie = new long[16];
 
   /**
+   * An agenda of at most this many events whose index was never built is scanned (its upkeep on every add and
+   * removal would cost more than the scan); a larger one builds the index, which is then kept.
+   */
+  static final int SCAN_AT_MOST = 32;
+
+  /**
    * The event to fire next (not yet removed from {@code agenda}, which is not empty). The enabled set comes from the
    * agenda's {@link SourceIndex}: each live lane's earliest event and each event of its own, due by the bound; the
    * same set a scan of every pending event gives (ChoicesScanTest), without reading hundreds of one lane's arrivals
-   * per fired event. Only with {@code chooseAll} false and a lane holding an event that is not a link arrival (no
-   * host of this simulator schedules one) does it scan the agenda.
+   * per fired event. It scans the agenda instead while the agenda never held more than {@link #SCAN_AT_MOST} events
+   * at a pick, and with {@code chooseAll} false and a lane holding an event that is not a link arrival (no host of
+   * this simulator schedules one).
    */
   EventQueue.Event pick(Sim sim, EventQueue agenda, long untilNanos, Scheduler scheduler, boolean chooseAll) {
     count = 0;
     if (!chooseAll && !agenda.peek().isLink()) return agenda.peek();
+    if (!agenda.indexed() && agenda.size() <= SCAN_AT_MOST) {
+      scan(agenda, untilNanos, chooseAll);
+      return choose(sim, scheduler);
+    }
     SourceIndex x = agenda.index();
     if (!chooseAll && x.plainInLanes > 0) {
-      scan(agenda, untilNanos);
+      scan(agenda, untilNanos, false);
     } else {
       for (int k = 0; k < x.liveCount; k++) {
         SourceIndex.Lane l = x.live[k];
@@ -49,11 +60,14 @@ final class Choices implements Scheduler.Enabled {
     enabled[count++] = e;
   }
 
-  /** The enabled link arrivals by a scan of every pending event: per source the earliest one due by the bound. */
-  private void scan(EventQueue agenda, long untilNanos) {
+  /**
+   * The enabled events by a scan of every pending event: per source the earliest one due by the bound (with {@code
+   * chooseAll} false only link arrivals).
+   */
+  private void scan(EventQueue agenda, long untilNanos, boolean chooseAll) {
     for (int i = 0, n = agenda.size(); i < n; i++) {
       long a = agenda.atOf(i);
-      if (a > untilNanos || !agenda.get(i).isLink()) continue;
+      if (a > untilNanos || (!chooseAll && !agenda.get(i).isLink())) continue;
       long s = agenda.sourceOf(i);
       int j = -1;
       if (s > 0) { // a link lane: one source for all its arrivals

@@ -102,6 +102,9 @@ final class EventQueue {
     return index;
   }
 
+  /** Whether {@link #index} was built (and is kept). */
+  boolean indexed() { return index != null; }
+
   /** The pending event in agenda slot {@code slot} ({@link SourceIndex}'s entries). */
   Event inSlot(int slot) { return slots[slot]; }
 

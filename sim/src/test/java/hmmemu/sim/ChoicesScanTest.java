@@ -52,7 +52,14 @@ class ChoicesScanTest {
 
   @Test
   void theArrayScanOffersWhatTheEventsSay() {
-    check(13, false);
+    check(13, false, false);
+  }
+
+  /** The same on an agenda that stays small: {@link Choices#pick} then scans it, never building the index. */
+  @Test
+  void aSmallAgendaIsScanned() {
+    check(17, false, true);
+    check(19, true, true);
   }
 
   /**
@@ -62,10 +69,10 @@ class ChoicesScanTest {
    */
   @Test
   void lanesHoldingOtherEventsOfferTheirEarliestLinkArrival() {
-    check(29, true);
+    check(29, true, false);
   }
 
-  private static void check(long seed, boolean plainInLanes) {
+  private static void check(long seed, boolean plainInLanes, boolean small) {
     SplittableRandom r = new SplittableRandom(seed);
     EventQueue q = new EventQueue();
     Choices c = new Choices();
@@ -74,6 +81,9 @@ class ChoicesScanTest {
     int checked = 0;
     for (int step = 0; step < 20_000; step++) {
       int op = r.nextInt(10);
+      if (small && q.size() >= Choices.SCAN_AT_MOST && !q.isEmpty()) {
+        op = 5 + r.nextInt(3); // remove or poll: the agenda stays at most SCAN_AT_MOST long
+      }
       if (op < 5 || q.isEmpty()) { // add: a lane arrival (few lanes, many per lane) or an event of its own
         boolean lane = r.nextInt(4) != 0;
         boolean link = lane ? !plainInLanes || r.nextInt(3) != 0 : r.nextInt(5) == 0;
@@ -110,5 +120,6 @@ class ChoicesScanTest {
       }
     }
     assertEquals(true, checked > 10_000, "too few picks checked: " + checked);
+    assertEquals(!small, q.indexed(), "the index is built exactly when the agenda grew past Choices.SCAN_AT_MOST");
   }
 }
