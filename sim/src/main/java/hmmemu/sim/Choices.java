@@ -12,20 +12,59 @@ final class Choices implements Scheduler.Enabled {
   /** Choice points met (more than one event enabled). */
   long points;
 
-  /** Scratch of {@link #pick}'s scan: per enabled source, its event's heap position, source, time and tie. */
+  /** Scratch of {@link #scan}: per enabled source, its event's heap position, source, time and tie. */
   private int[] pos = new int[16];
   private long[] src = new long[16];
   private long[] at = new long[16];
   private long[] tie = new long[16];
 
   /**
-   * The event to fire next (not yet removed from {@code agenda}, which is not empty). The scan of the pending events
-   * reads the agenda's parallel arrays of time, tie and source ({@link EventQueue#atOf}), not the events: the same
-   * enabled set as reading each event's fields, without touching hundreds of events per fired one.
+   * An agenda of at most this many events whose index was never built is scanned (its upkeep on every add and
+   * removal would cost more than the scan); a larger one builds the index, which is then kept.
+   */
+  static final int SCAN_AT_MOST = 32;
+
+  /**
+   * The event to fire next (not yet removed from {@code agenda}, which is not empty). The enabled set comes from the
+   * agenda's {@link SourceIndex}: each live lane's earliest event and each event of its own, due by the bound; the
+   * same set a scan of every pending event gives (ChoicesScanTest), without reading hundreds of one lane's arrivals
+   * per fired event. It scans the agenda instead while the agenda never held more than {@link #SCAN_AT_MOST} events
+   * at a pick, and with {@code chooseAll} false and a lane holding an event that is not a link arrival (no host of
+   * this simulator schedules one).
    */
   EventQueue.Event pick(Sim sim, EventQueue agenda, long untilNanos, Scheduler scheduler, boolean chooseAll) {
     count = 0;
     if (!chooseAll && !agenda.peek().isLink()) return agenda.peek();
+    if (!agenda.indexed() && agenda.size() <= SCAN_AT_MOST) {
+      scan(agenda, untilNanos, chooseAll);
+      return choose(sim, scheduler);
+    }
+    SourceIndex x = agenda.index();
+    if (!chooseAll && x.plainInLanes > 0) {
+      scan(agenda, untilNanos, false);
+    } else {
+      for (int k = 0; k < x.liveCount; k++) {
+        SourceIndex.Lane l = x.live[k];
+        if (l.at[0] <= untilNanos) enable(agenda.inSlot(l.slot[0]));
+      }
+      for (int k = 0; k < x.ownCount; k++) {
+        EventQueue.Event e = agenda.inSlot(x.own[k]);
+        if (e.atNanos <= untilNanos && (chooseAll || e.isLink())) enable(e);
+      }
+    }
+    return choose(sim, scheduler);
+  }
+
+  private void enable(EventQueue.Event e) {
+    if (count == enabled.length) enabled = java.util.Arrays.copyOf(enabled, count * 2);
+    enabled[count++] = e;
+  }
+
+  /**
+   * The enabled events by a scan of every pending event: per source the earliest one due by the bound (with {@code
+   * chooseAll} false only link arrivals).
+   */
+  private void scan(EventQueue agenda, long untilNanos, boolean chooseAll) {
     for (int i = 0, n = agenda.size(); i < n; i++) {
       long a = agenda.atOf(i);
       if (a > untilNanos || (!chooseAll && !agenda.get(i).isLink())) continue;
@@ -61,7 +100,16 @@ final class Choices implements Scheduler.Enabled {
     }
     if (count > enabled.length) enabled = new EventQueue.Event[Math.max(count, enabled.length * 2)];
     for (int k = 0; k < count; k++) enabled[k] = agenda.get(pos[k]);
-    java.util.Arrays.sort(enabled, 0, count, (a, b) -> EventQueue.less(a, b) ? -1 : EventQueue.less(b, a) ? 1 : 0);
+  }
+
+  /** Sorts the enabled events in the seeded order, applies the scheduler's delay bound and asks it at a choice point. */
+  private EventQueue.Event choose(Sim sim, Scheduler scheduler) {
+    for (int i = 1; i < count; i++) { // insertion sort: two or three events, in the seeded order
+      EventQueue.Event e = enabled[i];
+      int j = i;
+      for (; j > 0 && EventQueue.less(e, enabled[j - 1]); j--) enabled[j] = enabled[j - 1];
+      enabled[j] = e;
+    }
     long bound = scheduler.maxDelayNanos(); // DelayBound: the allowed events are a prefix (due by the earliest + D)
     if (bound >= 0) count = DelayBound.allowed(this, bound);
     if (count == 1) return enabled[0];

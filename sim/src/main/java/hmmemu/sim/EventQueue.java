@@ -20,6 +20,8 @@ final class EventQueue {
     long source;
     /** A link arrival's description (a {@link Scheduler.LinkEvent}), or null. */
     Scheduler.LinkEvent link;
+    /** The agenda slot the event holds while pending (EventQueue's bookkeeping, left out of StateWalk's pictures). */
+    int slot;
 
     abstract void fire();
 
@@ -54,6 +56,10 @@ final class EventQueue {
   private long[] tie = new long[INITIAL];
   private long[] src = new long[INITIAL];
   private int size;
+  /** Per slot, its event's position in {@link #heap}: {@link #remove} finds an event without a scan. */
+  private int[] pos = new int[INITIAL];
+  /** The pending events by scheduler source, once {@link #index} was asked for (null before: the seeded order never asks). */
+  private SourceIndex index;
 
   int size() { return size; }
 
@@ -73,12 +79,34 @@ final class EventQueue {
       if (slotsUsed == slots.length) {
         slots = Arrays.copyOf(slots, slotsUsed * 2);
         free = Arrays.copyOf(free, slotsUsed * 2);
+        pos = Arrays.copyOf(pos, slotsUsed * 2);
       }
       slot = slotsUsed++;
     }
     slots[slot] = e;
+    e.slot = slot;
     siftUp(size++, slot, e.atNanos, e.tie, e.source);
+    if (index != null) index.add(slot, e.atNanos, e.tie, e.source, e);
   }
+
+  /**
+   * The pending events by scheduler source ({@link Choices#pick}), built from the heap at the first call and kept from
+   * then on by {@link #add}, {@link #poll}, {@link #remove} and {@link #rekey}.
+   */
+  SourceIndex index() {
+    if (index == null) {
+      SourceIndex x = new SourceIndex(slots.length);
+      for (int i = 0; i < size; i++) x.add(heap[i], at[i], tie[i], src[i], slots[heap[i]]);
+      index = x;
+    }
+    return index;
+  }
+
+  /** Whether {@link #index} was built (and is kept). */
+  boolean indexed() { return index != null; }
+
+  /** The pending event in agenda slot {@code slot} ({@link SourceIndex}'s entries). */
+  Event inSlot(int slot) { return slots[slot]; }
 
   private void release(int slot) {
     slots[slot] = null;
@@ -97,12 +125,13 @@ final class EventQueue {
   /** The i-th event's {@link Event#source} (heap order), without reading the event. */
   long sourceOf(int i) { return src[i]; }
 
-  /** Removes event {@code e} (found by identity), keeping the heap order. */
+  /** Removes event {@code e} (found by its slot), keeping the heap order. */
   void remove(Event e) {
-    int i = 0;
-    while (i < size && slots[heap[i]] != e) i++;
-    if (i == size) throw new IllegalStateException("event not in the agenda");
-    release(heap[i]);
+    int slot = e.slot;
+    if (slot < 0 || slot >= slotsUsed || slots[slot] != e) throw new IllegalStateException("event not in the agenda");
+    int i = pos[slot];
+    if (index != null) index.remove(slot, e);
+    release(slot);
     --size;
     if (i == size) return;
     heap[i] = heap[size];
@@ -119,13 +148,13 @@ final class EventQueue {
       int parent = (i - 1) >>> 1;
       long pa = at[parent];
       if (!(ea < pa || (ea == pa && et < tie[parent]))) break; // !less(e, parent)
-      heap[i] = heap[parent];
+      pos[heap[i] = heap[parent]] = i;
       at[i] = pa;
       tie[i] = tie[parent];
       src[i] = src[parent];
       i = parent;
     }
-    heap[i] = slot;
+    pos[heap[i] = slot] = i;
     at[i] = ea;
     tie[i] = et;
     src[i] = es;
@@ -145,13 +174,13 @@ final class EventQueue {
         ct = tie[r];
       }
       if (!(ca < la || (ca == la && ct < lt))) break; // !less(child, last)
-      heap[i] = heap[c];
+      pos[heap[i] = heap[c]] = i;
       at[i] = ca;
       tie[i] = ct;
       src[i] = src[c];
       i = c;
     }
-    heap[i] = last;
+    pos[heap[i] = last] = i;
     at[i] = la;
     tie[i] = lt;
     src[i] = ls;
@@ -169,6 +198,10 @@ final class EventQueue {
       src[i] = e.source;
     }
     for (int i = (size >>> 1) - 1; i >= 0; i--) siftDown(i);
+    if (index != null) { // re-index from the new keys
+      index = null;
+      index();
+    }
   }
 
   Event peek() { return size == 0 ? null : slots[heap[0]]; }
@@ -177,6 +210,7 @@ final class EventQueue {
     if (size == 0) return null;
     int top = heap[0];
     Event e = slots[top];
+    if (index != null) index.remove(top, e);
     release(top);
     --size;
     if (size > 0) {

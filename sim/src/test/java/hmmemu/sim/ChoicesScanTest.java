@@ -8,8 +8,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Choices#pick} scans the agenda's parallel arrays of time, tie and source ({@link EventQueue#atOf}), not the
- * events: after any mix of adds, removals, polls and re-keyings (the fast-forward's {@link EventQueue#rekey}) it must
+ * {@link Choices#pick} reads the agenda's {@link SourceIndex} (each live lane's earliest event, each event of its own),
+ * or scans the agenda's parallel arrays of time, tie and source ({@link EventQueue#atOf}), not the events: after any mix of adds, removals, polls and re-keyings (the fast-forward's {@link EventQueue#rekey}) it must
  * offer exactly the enabled set a scan of the events' own fields gives (per source the earliest event due by the run
  * bound; every link lane one source, every other event one of its own; with {@code chooseAll} false only link
  * arrivals), in the seeded order.
@@ -52,7 +52,28 @@ class ChoicesScanTest {
 
   @Test
   void theArrayScanOffersWhatTheEventsSay() {
-    SplittableRandom r = new SplittableRandom(13);
+    check(13, false, false);
+  }
+
+  /** The same on an agenda that stays small: {@link Choices#pick} then scans it, never building the index. */
+  @Test
+  void aSmallAgendaIsScanned() {
+    check(17, false, true);
+    check(19, true, true);
+  }
+
+  /**
+   * The same with lanes that also hold events that are not link arrivals (a host may schedule one on a lane: {@link
+   * Sim#at(long, Runnable, long, Scheduler.LinkEvent)} with no description): with {@code chooseAll} false pick then
+   * finds a lane's earliest link arrival, not its earliest event.
+   */
+  @Test
+  void lanesHoldingOtherEventsOfferTheirEarliestLinkArrival() {
+    check(29, true, false);
+  }
+
+  private static void check(long seed, boolean plainInLanes, boolean small) {
+    SplittableRandom r = new SplittableRandom(seed);
     EventQueue q = new EventQueue();
     Choices c = new Choices();
     List<EventQueue.Event> in = new ArrayList<>();
@@ -60,9 +81,13 @@ class ChoicesScanTest {
     int checked = 0;
     for (int step = 0; step < 20_000; step++) {
       int op = r.nextInt(10);
+      if (small && q.size() >= Choices.SCAN_AT_MOST && !q.isEmpty()) {
+        op = 5 + r.nextInt(3); // remove or poll: the agenda stays at most SCAN_AT_MOST long
+      }
       if (op < 5 || q.isEmpty()) { // add: a lane arrival (few lanes, many per lane) or an event of its own
         boolean lane = r.nextInt(4) != 0;
-        E e = new E(r.nextLong(50), r.nextLong(), lane ? 1 + r.nextInt(3) : -(++negative), lane || r.nextInt(5) == 0);
+        boolean link = lane ? !plainInLanes || r.nextInt(3) != 0 : r.nextInt(5) == 0;
+        E e = new E(r.nextLong(50), r.nextLong(), lane ? 1 + r.nextInt(3) : -(++negative), link);
         q.add(e);
         in.add(e);
       } else if (op < 7) {
@@ -95,5 +120,6 @@ class ChoicesScanTest {
       }
     }
     assertEquals(true, checked > 10_000, "too few picks checked: " + checked);
+    assertEquals(!small, q.indexed(), "the index is built exactly when the agenda grew past Choices.SCAN_AT_MOST");
   }
 }
