@@ -118,7 +118,23 @@ public final class FastForward {
    * cut jumps short before (c13: PteShadow#chunksOfMm, CpuRules#out, PteTable#entries, ModelSwitches'
    * driverDeadlineMicros).
    */
-  static boolean instantSite(String site) {
+  static boolean instantSite(String site) { return (bits(site) & INSTANT) != 0; }
+
+  /** Per site, what {@link #instantSite}, {@link #unitOf} and {@link #identity} say of it (pure: a site's name decides). */
+  private static final Map<String, Integer> SITE_BITS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final int INSTANT = 4, IDENTITY_BIT = 8;
+
+  /** The cached classification of a site: bits 0-1 {@link #unitOf}, {@link #INSTANT}, {@link #IDENTITY_BIT}. */
+  private static int bits(String site) {
+    Integer b = SITE_BITS.get(site);
+    if (b != null) return b;
+    int v = unitOfUncached(site) | (instantSiteUncached(site) ? INSTANT : 0) | (identityUncached(site) ? IDENTITY_BIT : 0);
+    SITE_BITS.put(site, v);
+    return v;
+  }
+
+  private static boolean instantSiteUncached(String site) {
     if (ANY_BOUND) return true;
     if (site.startsWith("hmmemu.protocol.model.ModelSwitches#") || site.startsWith("hmmemu.sim.SimConfig#")) return false;
     int h = site.indexOf('#');
@@ -134,7 +150,9 @@ public final class FastForward {
       "hmmemu.sim.Sim$Node#leaseTickAt", "hmmemu.sim.ModeledLinkStage$Dir#busyUntil", "hmmemu.sim.ModeledLinkStage$Lane#lastDue");
 
   /** Which units a bounding leaf may be read in: 1 ns only (named nanos, or a known ns site), 2 µs only (named micros), 3 either. */
-  static int unitOf(String site) {
+  static int unitOf(String site) { return bits(site) & 3; }
+
+  private static int unitOfUncached(String site) {
     if (ANY_BOUND) return 3;
     if (NANOS_SITES.contains(site)) return 1;
     String f = site.substring(site.indexOf('#') + 1).toLowerCase(java.util.Locale.ROOT);
@@ -147,7 +165,9 @@ public final class FastForward {
       "(?i:micros|nanos|millis|deadline|until|due|wake|lease|expir|time|tick|when)|^at$|^at[A-Z0-9_]|At$|At[A-Z0-9_]|^now|Now");
 
   /** Whether a site is one of an identity family ({@link #IDENTITY}, or a protocol record's id field). */
-  static boolean identity(String site) {
+  static boolean identity(String site) { return (bits(site) & IDENTITY_BIT) != 0; }
+
+  private static boolean identityUncached(String site) {
     return IDENTITY.containsKey(site) || IDENTITY_RECORD.matcher(site).matches();
   }
 
@@ -339,7 +359,7 @@ public final class FastForward {
     }
     if (marks.size() - 1 != nextShotAt) return;
     long t0 = System.nanoTime(); // diagnostics only: never enters the run
-    StateWalk w = StateWalk.window(sim, false);
+    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS); // the last one full, the others light
     pictures++;
     pictureNanos += System.nanoTime() - t0;
     if (w.opaque != null) {
@@ -351,7 +371,7 @@ public final class FastForward {
     shots.add(w);
     tieShots.add(TieRule.inFiringOrder(sim.agenda()));
     nextShotAt += period;
-    if (shots.size() == 2 && shots.get(0).leaves.size() != w.leaves.size()) {
+    if (shots.size() == 2 && shots.get(0).size() != w.size()) {
       int d = watching;
       backOff("the state grew (a history): " + grown());
       threshold.put(d, Integer.MAX_VALUE); // a history that grows in this loop keeps growing: not again in it
@@ -414,8 +434,8 @@ public final class FastForward {
     String byScheduler = ScheduledJump.refusal(sim);
     if (byScheduler != null) return byScheduler;
     StateWalk last = shots.get(REPEATS);
-    int size = last.leaves.size();
-    for (StateWalk s : shots) if (s.leaves.size() != size) return "the state grew (a history)";
+    int size = last.size();
+    for (StateWalk s : shots) if (s.size() != size) return "the state grew (a history)";
     long nowNs = sim.nowNanos();
     long nowUs = nowNs / 1000;
     // unit: the periods per jump step so that n x P is a multiple of 1,000 ns
@@ -431,12 +451,12 @@ public final class FastForward {
         unknown = new java.util.TreeSet<>();
     for (int i = 0; i < size; i++) {
       StateWalk.Leaf l = last.leaves.get(i);
-      long d = l.value() - shots.get(REPEATS - 1).leaves.get(i).value();
+      long d = l.value() - shots.get(REPEATS - 1).value(i);
       boolean linear = true;
       for (int k = 1; k <= REPEATS; k++) {
-        StateWalk.Leaf x = shots.get(k).leaves.get(i), y = shots.get(k - 1).leaves.get(i);
-        if (x.where() != y.where()) return "the state changed shape" + (named ? ": " + named(i) : "");
-        if (x.value() - y.value() != d) linear = false;
+        StateWalk x = shots.get(k), y = shots.get(k - 1);
+        if (x.where(i) != y.where(i)) return "the state changed shape" + (named ? ": " + named(i) : "");
+        if (x.value(i) - y.value(i) != d) linear = false;
       }
       String site = l.site();
       if (REPORT_ONLY.containsKey(site)) {
@@ -561,7 +581,7 @@ public final class FastForward {
     int m = marks.size() - 1;
     for (int k = 0; k <= REPEATS; k++) {
       long now = marks.get(m - (REPEATS - k) * period)[0];
-      long v = shots.get(k).leaves.get(i).value();
+      long v = shots.get(k).value(i);
       lo = Math.max(lo, v * 1000 - now);
       hi = Math.min(hi, v * 1000 + 999 - now);
     }
@@ -578,8 +598,8 @@ public final class FastForward {
   private String grown() {
     if (!named) return "";
     StateWalk a = shots.get(0), b = StateWalk.window(sim, true);
-    for (int i = 0; i < Math.min(a.leaves.size(), b.leaves.size()); i++) {
-      if (a.leaves.get(i).where() != b.leaves.get(i).where()) return b.leaves.get(i).path() + " (" + b.leaves.get(i).site() + ")";
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      if (a.where(i) != b.where(i)) return b.leaves.get(i).path() + " (" + b.leaves.get(i).site() + ")";
     }
     return "at the end";
   }

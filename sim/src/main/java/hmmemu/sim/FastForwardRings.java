@@ -208,7 +208,20 @@ final class FastForwardRings {
   private static long familyOf(long id, boolean inv) { return inv ? 0 : id >> hmmemu.protocol.msg.Ids.REQ_DEVICE_SHIFT; }
 
   /** Sites holding invalidation ids (a field named invId, or the notifier's next one). */
-  static boolean invIdSite(String site) {
+  static boolean invIdSite(String site) { return (idSiteBits(site) & 1) != 0; }
+
+  /** Per site, what {@link #invIdSite} (bit 0) and {@link #reqIdSite} (bit 1) say of it (pure: the name decides). */
+  private static final Map<String, Integer> ID_SITES = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static int idSiteBits(String site) {
+    Integer b = ID_SITES.get(site);
+    if (b != null) return b;
+    int v = (invIdSiteUncached(site) ? 1 : 0) | (reqIdSiteUncached(site) ? 2 : 0);
+    ID_SITES.put(site, v);
+    return v;
+  }
+
+  private static boolean invIdSiteUncached(String site) {
     String f = site.substring(site.indexOf('#') + 1);
     return f.equals("invId") || f.equals("nextInvId");
   }
@@ -218,7 +231,9 @@ final class FastForwardRings {
    * a CPU access's (a CPU loop's own or the controller's): the released ring holds make_device_exclusive's reqIds
    * (Trace.ExclusiveReturned) only, so a CPU access's id is never looked up there.
    */
-  static boolean reqIdSite(String site) {
+  static boolean reqIdSite(String site) { return (idSiteBits(site) & 2) != 0; }
+
+  private static boolean reqIdSiteUncached(String site) {
     if (site.equals("hmmemu.protocol.msg.HmmProtocol$CpuAccess#reqId")
         || site.equals("hmmemu.protocol.msg.HmmProtocol$CpuAccessDone#reqId")) return false;
     String f = site.substring(site.indexOf('#') + 1);

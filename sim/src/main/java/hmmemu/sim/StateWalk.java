@@ -60,10 +60,25 @@ final class StateWalk {
   /** Fields whose whole subtree keeps their site (a history whose entries are records of other classes). */
   static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring");
 
+  /** The leaves (empty in a light picture, {@link #window(Object, boolean, boolean)}: see {@link #where}, {@link #value}). */
   final List<Leaf> leaves = new ArrayList<>();
+  /** Every leaf's where and value, in order (light and full pictures alike). */
+  private long[] wheres = new long[16], values = new long[16];
+  private int size;
+  /** Whether {@link #leaves} is filled (a light picture keeps the wheres and values only). */
+  private boolean full = true;
+
+  /** Leaves in the picture. */
+  int size() { return size; }
+
+  /** Leaf {@code i}'s where (a hash of its path). */
+  long where(int i) { return wheres[i]; }
+
+  /** Leaf {@code i}'s value. */
+  long value(int i) { return values[i]; }
   /** Why the picture cannot be trusted (null: it can). */
   String opaque;
-  private final IdentityHashMap<Object, Integer> seen = new IdentityHashMap<>();
+  private final IdentityHashMap<Object, Integer> seen;
   private final boolean writable;
 
   private final boolean named;
@@ -72,6 +87,16 @@ final class StateWalk {
   private boolean windowed;
 
   private StateWalk(boolean writable, boolean named) {
+    this(writable, named, 8192);
+  }
+
+  /** A walk expecting about {@code objects} objects (a whole simulator's picture: thousands; a key's: a few). */
+  private StateWalk(boolean writable, boolean named, int objects) {
+    this.seen = new IdentityHashMap<>(objects);
+    if (objects > 64) {
+      wheres = new long[4 * objects];
+      values = new long[4 * objects];
+    }
     this.writable = writable;
     this.named = named;
   }
@@ -82,8 +107,15 @@ final class StateWalk {
    * how many they took in (a leaf a jump advances by refilling the ring, FastForward), not their older entries nor
    * their fill: so a spin is looked at before its entries fill the rings (4,096 rounds).
    */
-  static StateWalk window(Object root, boolean named) {
+  static StateWalk window(Object root, boolean named) { return window(root, named, true); }
+
+  /**
+   * As {@link #window(Object, boolean)}; with {@code full} false a light picture: the leaves' wheres and values only,
+   * no {@link Leaf} records (the fast-forward's pictures but its last one read nothing else).
+   */
+  static StateWalk window(Object root, boolean named, boolean full) {
     StateWalk w = new StateWalk(true, named);
+    w.full = full;
     w.windowed = true;
     w.walk(root, new P("sim", 1), null, null);
     return w;
@@ -106,27 +138,63 @@ final class StateWalk {
   private record P(String text, long hash) {}
 
   private P p(P parent, String name) {
-    long h = Long.rotateLeft((parent.hash ^ NAMES.computeIfAbsent(name, StateWalk::stringHash)) * 0x9E3779B97F4A7C15L, 27);
+    return p(parent, nameHash(name), name);
+  }
+
+  /** As {@link #p(P, String)}, with the name's hash ({@link #stringHash}) already known. */
+  private P p(P parent, long nameHash, String name) {
+    long h = Long.rotateLeft((parent.hash ^ nameHash) * 0x9E3779B97F4A7C15L, 27);
     return new P(named ? parent.text + name : null, h);
   }
 
   /** A path's element {@code i} of an array or collection (kind '[', '{' or '<'). */
   private P p(P parent, char kind, int i, String after) {
-    long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ NAMES.computeIfAbsent(after, StateWalk::stringHash))
+    long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ nameHash(after))
         * 0xC2B2AE3D27D4EB4FL, 31);
     return new P(named ? parent.text + kind + i + (kind == '[' ? "]" : kind == '{' ? "}" : ">") + after : null, h);
   }
 
   private static final Map<String, Long> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** The names every picture uses most, hashed once (the same values {@link #NAMES} gives them). */
+  private static final long EMPTY = stringHash(""), K = stringHash(".k"), V = stringHash(".v"), SIZE = stringHash(".size"),
+      TYPE = stringHash(":type"), REF = stringHash("@ref"), NULL = stringHash("=null"), LENGTH = stringHash(".length");
+
+  /** {@link #stringHash} of a path's name, cached (the literals compared by identity first: they are interned). */
+  private static long nameHash(String name) {
+    if (name == "") return EMPTY;
+    if (name == ".k") return K;
+    if (name == ".v") return V;
+    if (name == ".size") return SIZE;
+    if (name == ":type") return TYPE;
+    if (name == "@ref") return REF;
+    if (name == "=null") return NULL;
+    if (name == ".length") return LENGTH;
+    return NAMES.computeIfAbsent(name, StateWalk::stringHash);
+  }
+
+  /** Per enum class: its suffix (":" + simple name) and that suffix's hash, and each constant's name hash by ordinal. */
+  private record EnumInfo(String suffix, long suffixHash, long[] names) {}
+
+  private static final ClassValue<EnumInfo> ENUMS = new ClassValue<>() {
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    protected EnumInfo computeValue(Class<?> c) {
+      Object[] constants = c.getEnumConstants();
+      long[] names = new long[constants.length];
+      for (int i = 0; i < names.length; i++) names[i] = stringHash(((Enum) constants[i]).name());
+      String suffix = ":" + c.getSimpleName();
+      return new EnumInfo(suffix, nameHash(suffix), names);
+    }
+  };
+
   /** Only the values (no paths, no writers), of a small object: a key of a hashed map or set. */
   private static long[] valuesOf(Object o, StateWalk parent) {
-    StateWalk w = new StateWalk(false, false);
+    StateWalk w = new StateWalk(false, false, 16);
+    w.full = false;
     w.walk(o, new P(null, 0), null, null);
     if (w.opaque != null && parent.opaque == null) parent.opaque = w.opaque;
-    long[] out = new long[w.leaves.size()];
-    for (int i = 0; i < out.length; i++) out[i] = w.leaves.get(i).value();
-    return out;
+    return java.util.Arrays.copyOf(w.values, w.size);
   }
 
   /** The site of the leaves being walked (see {@link Leaf#site}). */
@@ -159,7 +227,13 @@ final class StateWalk {
       foldHash = Long.rotateLeft((foldHash ^ x) * 0xC2B2AE3D27D4EB4FL, 31);
       return;
     }
-    leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
+    if (size == wheres.length) {
+      wheres = java.util.Arrays.copyOf(wheres, 2 * size);
+      values = java.util.Arrays.copyOf(values, 2 * size);
+    }
+    wheres[size] = where;
+    values[size++] = v;
+    if (full) leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
   }
 
   private static final Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
@@ -201,6 +275,46 @@ final class StateWalk {
   static volatile java.util.Set<String> leftOut = java.util.Set.of();
 
   private static final Map<Class<?>, Field[]> FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Per field of a class ({@link #fieldsOf}'s order): its site, ".name" and that name's hash, cached (emulator-only). */
+  private record FieldInfo(String site, String dotName, long dotNameHash) {}
+
+  /**
+   * What the walk needs of a class, worked out once: its type leaf's value (the name, a hidden class's by
+   * {@link #hiddenName}, hashed), whether it is an {@link #OBSERVERS} class, whether it is walked by its fields (no
+   * kind the walk treats apart: {@link #FIELDS}) and, if so, its fields with their {@link FieldInfo}, whether the jump
+   * may write them (a plain class: no record, not hidden), its checker ring ({@link #RINGS}) and whether it is the
+   * checker's Reporter.
+   */
+  private record ClassInfo(long typeHash, boolean observer, int kind, Field[] fields, FieldInfo[] infos, boolean plain,
+      String ringField, boolean recent) {
+    static final int FIELDS = 0, OTHER = 1;
+  }
+
+  private static final ClassValue<ClassInfo> CLASSES = new ClassValue<>() {
+    @Override
+    protected ClassInfo computeValue(Class<?> c) {
+      long type = stringHash(c.isHidden() ? hiddenName(c) : c.getName());
+      boolean other = EventQueue.class.isAssignableFrom(c) || PeriodicLog.class.isAssignableFrom(c) || c.isArray()
+          || Map.class.isAssignableFrom(c) || LinkedLongTable.class.isAssignableFrom(c) || Collection.class.isAssignableFrom(c)
+          || c.getName().equals("hmmemu.checker.LongTable") || java.util.concurrent.atomic.AtomicLong.class.isAssignableFrom(c)
+          || java.util.concurrent.atomic.AtomicInteger.class.isAssignableFrom(c) || java.util.Optional.class.isAssignableFrom(c)
+          || java.util.concurrent.CompletableFuture.class.isAssignableFrom(c) || java.time.Duration.class.isAssignableFrom(c)
+          || java.util.BitSet.class.isAssignableFrom(c);
+      Field[] fs = other ? null : fieldsOf(c);
+      FieldInfo[] infos = null;
+      if (fs != null) {
+        infos = new FieldInfo[fs.length];
+        for (int i = 0; i < fs.length; i++) {
+          String dot = "." + fs[i].getName();
+          infos[i] = new FieldInfo(fs[i].getDeclaringClass().getName() + "#" + fs[i].getName(), dot,
+              NAMES.computeIfAbsent(dot, StateWalk::stringHash));
+        }
+      }
+      return new ClassInfo(type, OBSERVERS.contains(c.getName()), other ? ClassInfo.OTHER : ClassInfo.FIELDS, fs, infos,
+          !c.isRecord() && !c.isHidden(), RINGS.get(c.getName()), c.getName().equals("hmmemu.checker.Reporter"));
+    }
+  };
 
   private static Field[] fieldsOf(Class<?> c) {
     return FIELDS.computeIfAbsent(c, k -> {
@@ -266,7 +380,9 @@ final class StateWalk {
       return;
     }
     if (o instanceof Enum<?> e) {
-      leaf(path, ":" + e.getDeclaringClass().getSimpleName(), stringHash(e.name()), null, null);
+      EnumInfo info = ENUMS.get(e.getDeclaringClass());
+      P q = p(path, info.suffixHash(), info.suffix());
+      add(q.hash, info.names()[e.ordinal()], null, null, -1, q.text, false);
       return;
     }
     if (o instanceof Class<?> c) {
@@ -282,13 +398,16 @@ final class StateWalk {
     seen.put(o, counted);
     if (fresh != null) fresh.add(o);
     Class<?> c = o.getClass();
-    leaf(path, ":type", stringHash(c.isHidden() ? hiddenName(c) : c.getName()), null, null);
-    if (OBSERVERS.contains(c.getName())) return;
-    if (leaves.size() > MAX_LEAVES) {
+    ClassInfo ci = CLASSES.get(c);
+    leaf(path, ":type", ci.typeHash(), null, null);
+    if (ci.observer()) return;
+    if (size > MAX_LEAVES) {
       if (opaque == null) opaque = TOO_LARGE;
       return;
     }
-    if (o instanceof EventQueue q) {
+    if (ci.kind() == ClassInfo.FIELDS) {
+      fields(o, c, ci, path);
+    } else if (o instanceof EventQueue q) {
       agenda(q, path);
     } else if (o instanceof PeriodicLog<?> log) {
       periodicLog(log, path);
@@ -320,15 +439,25 @@ final class StateWalk {
     } else if (o instanceof java.util.BitSet b) {
       walk(b.toLongArray(), p(path, ".bits"), null, null);
     } else {
-      Field[] fs = fieldsOf(c);
+      fields(o, c, ci, path);
+    }
+  }
+
+  /** An object of no kind the walk knows (no collection, no array, no boxed value): its fields, in {@link #fieldsOf}'s order. */
+  private void fields(Object o, Class<?> c, ClassInfo ci, P path) {
+    {
+      Field[] fs = ci.fields();
+      FieldInfo[] infos = ci.infos();
       if (fs == null) {
         if (opaque == null) opaque = "cannot open " + c.getName() + (named ? " at " + path.text : "");
         return;
       }
-      boolean plain = !c.isRecord() && !c.isHidden();
-      String ringField = RINGS.get(c.getName());
-      boolean recent = c.getName().equals("hmmemu.checker.Reporter");
-      for (Field f : fs) {
+      boolean plain = ci.plain();
+      String ringField = ci.ringField();
+      boolean recent = ci.recent();
+      for (int fi = 0; fi < fs.length; fi++) {
+        Field f = fs[fi];
+        FieldInfo info = infos[fi];
         try {
           if (recent && f.getName().equals("ring")) {
             String before = site;
@@ -356,9 +485,9 @@ final class StateWalk {
             continue;
           }
           Class<?> t = f.getType();
-          P p = p(path, "." + f.getName());
+          P p = p(path, info.dotNameHash(), info.dotName());
           String before = site;
-          if (!SUBTREES.contains(site)) site = f.getDeclaringClass().getName() + "#" + f.getName();
+          if (!SUBTREES.contains(site)) site = info.site();
           Object writeOwner = plain && !Modifier.isFinal(f.getModifiers()) ? o : null;
           Field writeField = writeOwner == null ? null : f;
           if (t == long.class) leaf(p, "", f.getLong(o), writeOwner, writeField);
@@ -616,10 +745,13 @@ final class StateWalk {
       leaf(p, ".source", e.source, null, null);
       site = before;
       walk(e.link(), p(p, ".link"), null, null);
-      for (Field f : fieldsOf(e.getClass())) {
+      Field[] efs = fieldsOf(e.getClass());
+      FieldInfo[] einfos = CLASSES.get(e.getClass()).infos();
+      for (int fi = 0; fi < efs.length; fi++) {
+        Field f = efs[fi];
         if (f.getDeclaringClass() == EventQueue.Event.class) continue;
         try {
-          walkField(f.get(e), p(p, "." + f.getName()), f);
+          walkField(f.get(e), p(p, einfos[fi].dotNameHash(), einfos[fi].dotName()), f);
         } catch (IllegalAccessException ex) {
           if (opaque == null) opaque = "cannot read an agenda event's " + f.getName();
         }
