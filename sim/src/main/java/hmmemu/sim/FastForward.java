@@ -389,7 +389,9 @@ public final class FastForward {
    * (with -Dhmm.ff.fullRings=true, as before: n x a ring's entries a period >= 4,096; the InvalidateEnded,
    * FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
    * {@link #tryJump}'s bounds (barring such an event its ring does not take in), so it refuses only looks that
-   * would be refused after four pictures; it never decides how a jump is made.
+   * would be refused after four pictures; it never decides how a jump is made. The step of n doubles when the last
+   * look found a notifier seq moving by an odd step a period ({@link #seqOdd}), as tryJump's does when it finds that
+   * again (a guess from the last look: when wrong, a look that could have jumped is skipped, which only skips less).
    */
   private boolean roomForAJump(int p, long untilNanos) {
     long dMicros = sim.config().switches().driverDeadlineMicros();
@@ -400,7 +402,7 @@ public final class FastForward {
     long pNanos = marks.get(m)[0] - marks.get(m - p)[0];
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
-    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000) * (seqOdd ? 2 : 1);
     long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
     if (FastForwardRings.FULL_ONLY) {
       for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
@@ -524,7 +526,12 @@ public final class FastForward {
       return "a link stream draws outcomes that are not constant by construction";
     }
     if (oddSeq) unit *= 2;
+    seqOdd = oddSeq;
     long n = nMax / unit * unit;
+    if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
+      tooClose.add(bySite + " [nMax " + nMax + ", unit " + unit + "]");
+      return TOO_CLOSE;
+    }
     // a ring that n periods refill with fewer than 4,096 entries is refilled partially (FastForwardRings.partialIds)
     String ringWhy = FastForwardRings.refusal(last, delta, kind, n);
     if (ringWhy != null) return ringWhy;
@@ -532,7 +539,7 @@ public final class FastForward {
     if (!jumpOn) return "jumps are off";
     if (n <= 0) {
       tooClose.add(bySite);
-      return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+      return TOO_CLOSE;
     }
     if (!TieRule.advances(sim.agenda(), n, tieStep)) return "a tie key's sequence number would overflow";
     // the jump
@@ -571,6 +578,15 @@ public final class FastForward {
     sim.foldJump(j);
     return null;
   }
+
+  /** The refusal for a leaf ahead that leaves no room for a jump of n x P a multiple of 1,000 ns. */
+  static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+
+  /**
+   * Whether the last look that got so far found a notifier seq moving by an odd step a period (the jump's step of n
+   * then doubles): {@link #roomForAJump} expects the same of the next look. Decides only whether to look.
+   */
+  private boolean seqOdd;
 
   /** The refusal for a draw of the run's PRNG in the observed periods (its outcomes need not repeat). */
   private static final String DREW = "the run's random source drew in the observed periods (a hop delay, a workload's choice)";
