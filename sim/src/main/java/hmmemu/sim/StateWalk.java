@@ -156,6 +156,14 @@ final class StateWalk {
 
   private static final Map<String, Long> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** {@code p(path, '[', i, "")}'s hash without the P (a primitive array's element: thousands of them). */
+  private static long elementHash(P path, int i) {
+    return Long.rotateLeft((path.hash ^ ('[' * 0x1000003L + i) ^ EMPTY) * 0xC2B2AE3D27D4EB4FL, 31);
+  }
+
+  /** {@code p(path, '[', i, "")}'s text (named pictures only), else null. */
+  private String elementText(P path, int i) { return named ? path.text + '[' + i + "]" : null; }
+
   /** The names every picture uses most, hashed once (the same values {@link #NAMES} gives them). */
   private static final long EMPTY = stringHash(""), K = stringHash(".k"), V = stringHash(".v"), SIZE = stringHash(".size"),
       TYPE = stringHash(":type"), REF = stringHash("@ref"), NULL = stringHash("=null"), LENGTH = stringHash(".length");
@@ -523,9 +531,9 @@ final class StateWalk {
     int n = java.lang.reflect.Array.getLength(a);
     leaf(path, ".length", n, null, null);
     if (a instanceof long[] l) {
-      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i], l);
+      for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], writable ? l : null, null, i, elementText(path, i), true);
     } else if (a instanceof int[] l) {
-      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i], l);
+      for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], writable ? l : null, null, i, elementText(path, i), true);
     } else if (a instanceof Object[] l) {
       for (int i = 0; i < n; i++) walk(l[i], p(path, '[', i, ""), null, null);
     } else {
