@@ -362,6 +362,7 @@ public final class FastForward {
     StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS); // the last one full, the others light
     pictures++;
     pictureNanos += System.nanoTime() - t0;
+    pictureLeaves += w.size();
     if (w.opaque != null) {
       int d = watching;
       backOff("picture: " + w.opaque);
@@ -695,8 +696,8 @@ public final class FastForward {
   /** {@link FastForwardDiagnostics#leavesBySite}: the sites with the most leaves in a picture (diagnostics). */
   public static String leavesBySite(Sim sim, int top) { return FastForwardDiagnostics.leavesBySite(sim, top); }
 
-  /** Pictures taken and the wall time they took (diagnostics: the fast-forward's own cost). */
-  public long pictures, pictureNanos;
+  /** Pictures taken, the wall time they took and their leaves (diagnostics: the fast-forward's own cost). */
+  public long pictures, pictureNanos, pictureLeaves;
 
   /** Candidate periods pictured. */
   public long attempts() { return attempts; }
