@@ -123,13 +123,17 @@ public final class FastForward {
   /** Per site, what {@link #instantSite}, {@link #unitOf} and {@link #identity} say of it (pure: a site's name decides). */
   private static final Map<String, Integer> SITE_BITS = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private static final int INSTANT = 4, IDENTITY_BIT = 8;
+  private static final int INSTANT = 4, IDENTITY_BIT = 8, REPORT_ONLY_BIT = 16, MICROS_BIT = 32;
 
-  /** The cached classification of a site: bits 0-1 {@link #unitOf}, {@link #INSTANT}, {@link #IDENTITY_BIT}. */
+  /**
+   * The cached classification of a site: bits 0-1 {@link #unitOf}, {@link #INSTANT}, {@link #IDENTITY_BIT}, and
+   * whether it is in {@link #REPORT_ONLY} ({@link #REPORT_ONLY_BIT}) or {@link #MICROS} ({@link #MICROS_BIT}).
+   */
   private static int bits(String site) {
     Integer b = SITE_BITS.get(site);
     if (b != null) return b;
-    int v = unitOfUncached(site) | (instantSiteUncached(site) ? INSTANT : 0) | (identityUncached(site) ? IDENTITY_BIT : 0);
+    int v = unitOfUncached(site) | (instantSiteUncached(site) ? INSTANT : 0) | (identityUncached(site) ? IDENTITY_BIT : 0)
+        | (REPORT_ONLY.containsKey(site) ? REPORT_ONLY_BIT : 0) | (MICROS.contains(site) ? MICROS_BIT : 0);
     SITE_BITS.put(site, v);
     return v;
   }
@@ -462,11 +466,12 @@ public final class FastForward {
         if (x.value(i) - y.value(i) != d) linear = false;
       }
       String site = l.site();
-      if (REPORT_ONLY.containsKey(site)) {
+      int bits = bits(site);
+      if ((bits & REPORT_ONLY_BIT) != 0) {
         kind[i] = 3;
         continue;
       }
-      if (MICROS.contains(site) && (d != 0 || !linear)) {
+      if ((bits & MICROS_BIT) != 0 && (d != 0 || !linear)) {
         if (!microsLeaf(i)) return "a microsecond leaf does not follow model time: " + named(i);
         kind[i] = 2;
         continue;
@@ -478,9 +483,9 @@ public final class FastForward {
       delta[i] = d;
       if (d == 0) {
         // a leaf ahead in the window bounds the jump, if it may be an instant (its field is named as one)
-        if (!instantSite(site) || !l.number()) continue; // a null, a type, a size: never an instant
+        if ((bits & INSTANT) == 0 || !l.number()) continue; // a null, a type, a size: never an instant
         long v = l.value();
-        int unitOf = unitOf(site); // 1 ns only, 2 µs only, 3 either
+        int unitOf = bits & 3; // 1 ns only, 2 µs only, 3 either (unitOf)
         long boundNs = (unitOf & 1) != 0 && v > nowNs ? v : -1;
         long boundUs = (unitOf & 2) != 0 && v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
         for (long bound : new long[] {boundNs, boundUs}) {
@@ -492,7 +497,7 @@ public final class FastForward {
         continue;
       }
       if (named) moving.merge(site + (l.writable() ? "" : " (not writable)"), "+" + d, (x, y) -> x.equals(y) ? x : x + "," + y);
-      if (identity(site)) {
+      if ((bits & IDENTITY_BIT) != 0) { // identity(site)
         // a seq's parity says whether an invalidation is in progress (mmu_interval_read_begin): shift it by even steps
         if (site.endsWith("eq") && (d & 1) != 0) oddSeq = true;
         kind[i] = 3;

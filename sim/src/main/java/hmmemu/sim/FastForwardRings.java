@@ -212,11 +212,13 @@ final class FastForwardRings {
       StateWalk.Leaf l = last.leaves.get(i);
       if (!l.number()) continue;
       String site = l.site();
-      if (invIdSite(site) && !site.equals("hmmemu.checker.NotifierShadow#ended")) {
+      int bits = idSiteBits(site);
+      if (bits == 0) continue;
+      if ((bits & 1) != 0 && !site.equals("hmmemu.checker.NotifierShadow#ended")) {
         if (ni == inv.length) inv = java.util.Arrays.copyOf(inv, 2 * ni);
         inv[ni++] = i;
       }
-      if (reqIdSite(site) && !site.equals("hmmemu.checker.FolioLockShadow#released")) {
+      if ((bits & 2) != 0 && !site.equals("hmmemu.checker.FolioLockShadow#released")) {
         if (nr == req.length) req = java.util.Arrays.copyOf(req, 2 * nr);
         req[nr++] = i;
       }
