@@ -363,7 +363,10 @@ public final class FastForward {
     }
     if (marks.size() - 1 != nextShotAt) return;
     long t0 = System.nanoTime(); // diagnostics only: never enters the run
-    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS); // the last one full, the others light
+    // the last one full, the others light; sized as the last picture was
+    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects);
+    lastLeaves = w.size();
+    lastObjects = w.objects();
     pictures++;
     pictureNanos += System.nanoTime() - t0;
     pictureLeaves += w.size();
@@ -700,6 +703,9 @@ public final class FastForward {
 
   /** {@link FastForwardDiagnostics#leavesBySite}: the sites with the most leaves in a picture (diagnostics). */
   public static String leavesBySite(Sim sim, int top) { return FastForwardDiagnostics.leavesBySite(sim, top); }
+
+  /** The last picture's leaves and objects (the next one is sized for them). */
+  private int lastLeaves = 4 * 8192, lastObjects = 8192;
 
   /** Pictures taken, the wall time they took and their leaves (diagnostics: the fast-forward's own cost). */
   public long pictures, pictureNanos, pictureLeaves;

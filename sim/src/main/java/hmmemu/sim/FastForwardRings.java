@@ -120,6 +120,27 @@ final class FastForwardRings {
    * where {@link #partialRefusal} passes, which compares every id outside the ring with the labels themselves.
    */
   static long[][] partialIds(long[] ids, int d, long n, boolean inv) {
+    Object[] last = LAST_PARTIAL.get();
+    if (last[0] != null && (Integer) last[1] == d && (Long) last[2] == n && (Boolean) last[3] == inv
+        && java.util.Arrays.equals((long[]) last[0], ids)) {
+      return (long[][]) last[4]; // the check's, for its refill: the same inputs
+    }
+    long[][] out = partialIdsUncached(ids, d, n, inv);
+    last[0] = ids.clone();
+    last[1] = d;
+    last[2] = n;
+    last[3] = inv;
+    last[4] = out;
+    return out;
+  }
+
+  /**
+   * Per thread, the last {@link #partialIds} inputs (ids, d, n, inv) and result: a pure function, asked once by the
+   * check ({@link #partialRefusal}) and again, with the same inputs, by the refill. Its result is only read.
+   */
+  private static final ThreadLocal<Object[]> LAST_PARTIAL = ThreadLocal.withInitial(() -> new Object[5]);
+
+  private static long[][] partialIdsUncached(long[] ids, int d, long n, boolean inv) {
     if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) {
       if (DIAG) System.out.println("partial: d=" + d + " len=" + ids.length + " " + java.util.Arrays.toString(java.util.Arrays.copyOf(ids, Math.min(ids.length, 3 * d))));
       return null;
@@ -234,7 +255,7 @@ final class FastForwardRings {
     private int emptyKeyValue = -1; // the value of the key EMPTY itself, if put
 
     IdTable(int n) {
-      int cap = Integer.highestOneBit(Math.max(8, 2 * n)) * 2;
+      int cap = Integer.highestOneBit(Math.max(8, 2 * n - 1)) * 2; // at most half full
       keys = new long[cap];
       values = new int[cap];
       java.util.Arrays.fill(keys, EMPTY);

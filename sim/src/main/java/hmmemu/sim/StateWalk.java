@@ -71,6 +71,9 @@ final class StateWalk {
   /** Leaves in the picture. */
   int size() { return size; }
 
+  /** Objects the walk met (each walked once; a size for the next picture's table). */
+  int objects() { return seen.size(); }
+
   /** Leaf {@code i}'s where (a hash of its path). */
   long where(int i) { return wheres[i]; }
 
@@ -87,15 +90,15 @@ final class StateWalk {
   private boolean windowed;
 
   private StateWalk(boolean writable, boolean named) {
-    this(writable, named, 8192);
+    this(writable, named, 8192, 4 * 8192);
   }
 
-  /** A walk expecting about {@code objects} objects (a whole simulator's picture: thousands; a key's: a few). */
-  private StateWalk(boolean writable, boolean named, int objects) {
+  /** A walk expecting about {@code objects} objects and {@code leaves} leaves (a whole simulator's: thousands; a key's: a few). */
+  private StateWalk(boolean writable, boolean named, int objects, int leaves) {
     this.seen = new IdentityHashMap<>(objects);
-    if (objects > 64) {
-      wheres = new long[4 * objects];
-      values = new long[4 * objects];
+    if (leaves > 16) {
+      wheres = new long[leaves];
+      values = new long[leaves];
     }
     this.writable = writable;
     this.named = named;
@@ -113,8 +116,14 @@ final class StateWalk {
    * As {@link #window(Object, boolean)}; with {@code full} false a light picture: the leaves' wheres and values only,
    * no {@link Leaf} records (the fast-forward's pictures but its last one read nothing else).
    */
-  static StateWalk window(Object root, boolean named, boolean full) {
-    StateWalk w = new StateWalk(true, named);
+  static StateWalk window(Object root, boolean named, boolean full) { return window(root, named, full, 0, 8192); }
+
+  /**
+   * As {@link #window(Object, boolean, boolean)}, sized for about {@code leaves} leaves and {@code objects} objects (a
+   * previous picture's {@link #size} and {@link #objects}: the arrays and the table of objects met are allocated once).
+   */
+  static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects) {
+    StateWalk w = new StateWalk(true, named, Math.max(64, objects + objects / 4 + 1), leaves + leaves / 8 + 16);
     w.full = full;
     w.windowed = true;
     w.walk(root, new P("sim", 1), null, null);
@@ -234,7 +243,7 @@ final class StateWalk {
 
   /** Only the values (no paths, no writers), of a small object: a key of a hashed map or set. */
   private static long[] valuesOf(Object o, StateWalk parent) {
-    StateWalk w = new StateWalk(false, false, 16);
+    StateWalk w = new StateWalk(false, false, 16, 16);
     w.full = false;
     w.walk(o, new P(null, 0), null, null);
     if (w.opaque != null && parent.opaque == null) parent.opaque = w.opaque;
