@@ -147,7 +147,7 @@ final class StateWalk {
   private record P(String text, long hash) {}
 
   private P p(P parent, String name) {
-    return p(parent, nameHash(name), name);
+    return p(parent, StateWalkClasses.nameHash(name), name);
   }
 
   /** As {@link #p(P, String)}, with the name's hash ({@link #stringHash}) already known. */
@@ -158,32 +158,14 @@ final class StateWalk {
 
   /** A path's element {@code i} of an array or collection (kind '[', '{' or '<'). */
   private P p(P parent, char kind, int i, String after) {
-    long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ nameHash(after))
+    long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ StateWalkClasses.nameHash(after))
         * 0xC2B2AE3D27D4EB4FL, 31);
     return new P(named ? parent.text + kind + i + (kind == '[' ? "]" : kind == '{' ? "}" : ">") + after : null, h);
   }
 
-  private static final Map<String, Long> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** Primitive arrays at least this long at an {@link #inert} site are one leaf in a fast-forward's picture. */
-  static final int FOLD_ARRAY = 256;
-
-  private static final Map<String, Boolean> INERT = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
-   * Whether a leaf of {@code site} can do nothing in a jump but stay put: it is no instant (it bounds nothing), no
-   * identity, not advanced, no microsecond leaf, not report-only, no ring count and no id a ring's check looks up. A
-   * moving one refuses the jump (a moving leaf on no list, or one that does not move evenly), whatever it moved by.
-   */
-  static boolean inert(String site) {
-    return INERT.computeIfAbsent(site, x -> !FastForward.instantSite(x) && !FastForward.identity(x)
-        && !FastForward.ADVANCE.containsKey(x) && !FastForward.MICROS.contains(x) && !FastForward.REPORT_ONLY.containsKey(x)
-        && !FastForwardRings.refills(x) && !FastForwardRings.invIdSite(x) && !FastForwardRings.reqIdSite(x)
-        && !FOLDED.containsKey(x) && !FOLDED.containsValue(x));
-  }
-
-  /**
-   * A long primitive array at an {@link #inert} site, in a fast-forward's picture: one leaf, a 64-bit hash of its
+   * A long primitive array at an {@link StateWalkClasses#inert} site, in a fast-forward's picture: one leaf, a 64-bit hash of its
    * elements, instead of a leaf each (a latency histogram's counts: ~47,000). Its elements all stay put across the
    * pictures exactly when the hash does (but for a 64-bit collision, as {@link #FOLDED}'s rings); an element that moves
    * refuses the jump either way, since an inert leaf can only stay. The leaves it stands for are counted, so back
@@ -203,43 +185,12 @@ final class StateWalk {
 
   /** {@code p(path, '[', i, "")}'s hash without the P (a primitive array's element: thousands of them). */
   private static long elementHash(P path, int i) {
-    return Long.rotateLeft((path.hash ^ ('[' * 0x1000003L + i) ^ EMPTY) * 0xC2B2AE3D27D4EB4FL, 31);
+    return Long.rotateLeft((path.hash ^ ('[' * 0x1000003L + i) ^ StateWalkClasses.EMPTY) * 0xC2B2AE3D27D4EB4FL, 31);
   }
 
   /** {@code p(path, '[', i, "")}'s text (named pictures only), else null. */
   private String elementText(P path, int i) { return named ? path.text + '[' + i + "]" : null; }
 
-  /** The names every picture uses most, hashed once (the same values {@link #NAMES} gives them). */
-  private static final long EMPTY = stringHash(""), K = stringHash(".k"), V = stringHash(".v"), SIZE = stringHash(".size"),
-      TYPE = stringHash(":type"), REF = stringHash("@ref"), NULL = stringHash("=null"), LENGTH = stringHash(".length");
-
-  /** {@link #stringHash} of a path's name, cached (the literals compared by identity first: they are interned). */
-  private static long nameHash(String name) {
-    if (name == "") return EMPTY;
-    if (name == ".k") return K;
-    if (name == ".v") return V;
-    if (name == ".size") return SIZE;
-    if (name == ":type") return TYPE;
-    if (name == "@ref") return REF;
-    if (name == "=null") return NULL;
-    if (name == ".length") return LENGTH;
-    return NAMES.computeIfAbsent(name, StateWalk::stringHash);
-  }
-
-  /** Per enum class: its suffix (":" + simple name) and that suffix's hash, and each constant's name hash by ordinal. */
-  private record EnumInfo(String suffix, long suffixHash, long[] names) {}
-
-  private static final ClassValue<EnumInfo> ENUMS = new ClassValue<>() {
-    @Override
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    protected EnumInfo computeValue(Class<?> c) {
-      Object[] constants = c.getEnumConstants();
-      long[] names = new long[constants.length];
-      for (int i = 0; i < names.length; i++) names[i] = stringHash(((Enum) constants[i]).name());
-      String suffix = ":" + c.getSimpleName();
-      return new EnumInfo(suffix, nameHash(suffix), names);
-    }
-  };
 
   /** Only the values (no paths, no writers), of a small object: a key of a hashed map or set. */
   private static long[] valuesOf(Object o, StateWalk parent) {
@@ -327,73 +278,6 @@ final class StateWalk {
    */
   static volatile java.util.Set<String> leftOut = java.util.Set.of();
 
-  private static final Map<Class<?>, Field[]> FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** Per field of a class ({@link #fieldsOf}'s order): its site, ".name" and that name's hash, cached (emulator-only). */
-  private record FieldInfo(String site, String dotName, long dotNameHash) {}
-
-  /**
-   * What the walk needs of a class, worked out once: its type leaf's value (the name, a hidden class's by
-   * {@link #hiddenName}, hashed), whether it is an {@link #OBSERVERS} class, whether it is walked by its fields (no
-   * kind the walk treats apart: {@link #FIELDS}) and, if so, its fields with their {@link FieldInfo}, whether the jump
-   * may write them (a plain class: no record, not hidden), its checker ring ({@link #RINGS}) and whether it is the
-   * checker's Reporter.
-   */
-  private record ClassInfo(long typeHash, boolean observer, int kind, Field[] fields, FieldInfo[] infos, boolean plain,
-      String ringField, boolean recent) {
-    static final int FIELDS = 0, OTHER = 1;
-  }
-
-  private static final ClassValue<ClassInfo> CLASSES = new ClassValue<>() {
-    @Override
-    protected ClassInfo computeValue(Class<?> c) {
-      long type = stringHash(c.isHidden() ? hiddenName(c) : c.getName());
-      boolean other = EventQueue.class.isAssignableFrom(c) || PeriodicLog.class.isAssignableFrom(c) || c.isArray()
-          || Map.class.isAssignableFrom(c) || LinkedLongTable.class.isAssignableFrom(c) || Collection.class.isAssignableFrom(c)
-          || c.getName().equals("hmmemu.checker.LongTable") || java.util.concurrent.atomic.AtomicLong.class.isAssignableFrom(c)
-          || java.util.concurrent.atomic.AtomicInteger.class.isAssignableFrom(c) || java.util.Optional.class.isAssignableFrom(c)
-          || java.util.concurrent.CompletableFuture.class.isAssignableFrom(c) || java.time.Duration.class.isAssignableFrom(c)
-          || java.util.BitSet.class.isAssignableFrom(c);
-      Field[] fs = other ? null : fieldsOf(c);
-      FieldInfo[] infos = null;
-      if (fs != null) {
-        infos = new FieldInfo[fs.length];
-        for (int i = 0; i < fs.length; i++) {
-          String dot = "." + fs[i].getName();
-          infos[i] = new FieldInfo(fs[i].getDeclaringClass().getName() + "#" + fs[i].getName(), dot,
-              NAMES.computeIfAbsent(dot, StateWalk::stringHash));
-        }
-      }
-      return new ClassInfo(type, OBSERVERS.contains(c.getName()), other ? ClassInfo.OTHER : ClassInfo.FIELDS, fs, infos,
-          !c.isRecord() && !c.isHidden(), RINGS.get(c.getName()), c.getName().equals("hmmemu.checker.Reporter"));
-    }
-  };
-
-  private static Field[] fieldsOf(Class<?> c) {
-    return FIELDS.computeIfAbsent(c, k -> {
-      List<Class<?>> chain = new ArrayList<>();
-      for (Class<?> x = k; x != null && x != Object.class; x = x.getSuperclass()) chain.add(0, x);
-      List<Field> out = new ArrayList<>();
-      for (Class<?> x : chain) {
-        Field[] fs = x.getDeclaredFields();
-        java.util.Arrays.sort(fs, java.util.Comparator.comparing(Field::getName)); // declared order is not specified
-        for (Field f : fs) {
-          if (Modifier.isStatic(f.getModifiers())) continue;
-          if (Modifier.isTransient(f.getModifiers())) continue; // a copy of what the picture holds elsewhere
-          if (leftOut.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
-          if (ScheduledJump.EXPLORING_SIDE.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
-          if (FastForward.class.isAssignableFrom(f.getType())) continue; // the detector's own state
-          try {
-            f.setAccessible(true);
-          } catch (RuntimeException e) {
-            return null;
-          }
-          out.add(f);
-        }
-      }
-      return out.toArray(new Field[0]);
-    });
-  }
 
   private void walk(Object o, P path, Object owner, Field field) {
     if (o == null) {
@@ -433,7 +317,7 @@ final class StateWalk {
       return;
     }
     if (o instanceof Enum<?> e) {
-      EnumInfo info = ENUMS.get(e.getDeclaringClass());
+      StateWalkClasses.EnumInfo info = StateWalkClasses.ENUMS.get(e.getDeclaringClass());
       P q = p(path, info.suffixHash(), info.suffix());
       add(q.hash, info.names()[e.ordinal()], null, null, -1, q.text, false);
       return;
@@ -451,14 +335,14 @@ final class StateWalk {
     seen.put(o, counted);
     if (fresh != null) fresh.add(o);
     Class<?> c = o.getClass();
-    ClassInfo ci = CLASSES.get(c);
+    StateWalkClasses.ClassInfo ci = StateWalkClasses.CLASSES.get(c);
     leaf(path, ":type", ci.typeHash(), null, null);
     if (ci.observer()) return;
     if (size > MAX_LEAVES) {
       if (opaque == null) opaque = TOO_LARGE;
       return;
     }
-    if (ci.kind() == ClassInfo.FIELDS) {
+    if (ci.kind() == StateWalkClasses.ClassInfo.FIELDS) {
       fields(o, c, ci, path);
     } else if (o instanceof EventQueue q) {
       agenda(q, path);
@@ -496,11 +380,11 @@ final class StateWalk {
     }
   }
 
-  /** An object of no kind the walk knows (no collection, no array, no boxed value): its fields, in {@link #fieldsOf}'s order. */
-  private void fields(Object o, Class<?> c, ClassInfo ci, P path) {
+  /** An object of no kind the walk knows (no collection, no array, no boxed value): its fields, in {@link StateWalkClasses#fieldsOf}'s order. */
+  private void fields(Object o, Class<?> c, StateWalkClasses.ClassInfo ci, P path) {
     {
       Field[] fs = ci.fields();
-      FieldInfo[] infos = ci.infos();
+      StateWalkClasses.FieldInfo[] infos = ci.infos();
       if (fs == null) {
         if (opaque == null) opaque = "cannot open " + c.getName() + (named ? " at " + path.text : "");
         return;
@@ -510,7 +394,7 @@ final class StateWalk {
       boolean recent = ci.recent();
       for (int fi = 0; fi < fs.length; fi++) {
         Field f = fs[fi];
-        FieldInfo info = infos[fi];
+        StateWalkClasses.FieldInfo info = infos[fi];
         try {
           if (recent && f.getName().equals("ring")) {
             String before = site;
@@ -563,19 +447,11 @@ final class StateWalk {
     return v;
   }
 
-  /** A lambda's class name carries a per-JVM counter; its capturing class and interfaces do not. */
-  private static String hiddenName(Class<?> c) {
-    String n = c.getName();
-    int i = n.indexOf("$$Lambda");
-    StringBuilder b = new StringBuilder(i < 0 ? n : n.substring(0, i));
-    for (Class<?> x : c.getInterfaces()) b.append(':').append(x.getName());
-    return b.toString();
-  }
 
   private void array(Object a, P path) {
     int n = java.lang.reflect.Array.getLength(a);
     leaf(path, ".length", n, null, null);
-    if (windowed && n >= FOLD_ARRAY && (a instanceof long[] || a instanceof int[]) && inert(site)) {
+    if (windowed && n >= StateWalkClasses.FOLD_ARRAY && (a instanceof long[] || a instanceof int[]) && StateWalkClasses.inert(site)) {
       foldedArray(a, n, path);
     } else if (a instanceof long[] l) {
       for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], writable ? l : null, null, i, elementText(path, i), true);
@@ -733,7 +609,7 @@ final class StateWalk {
   }
 
   /** The checker's rings of ids (class -> ring name: the fields NAMEOrder, a long[], and NAMENext, its oldest slot). */
-  private static final Map<String, String> RINGS = Map.of("hmmemu.checker.NotifierShadow", "ended",
+  static final Map<String, String> RINGS = Map.of("hmmemu.checker.NotifierShadow", "ended",
       "hmmemu.checker.FolioLockShadow", "released");
 
   /**
@@ -800,8 +676,8 @@ final class StateWalk {
       leaf(p, ".source", e.source, null, null);
       site = before;
       walk(e.link(), p(p, ".link"), null, null);
-      Field[] efs = fieldsOf(e.getClass());
-      FieldInfo[] einfos = CLASSES.get(e.getClass()).infos();
+      Field[] efs = StateWalkClasses.fieldsOf(e.getClass());
+      StateWalkClasses.FieldInfo[] einfos = StateWalkClasses.CLASSES.get(e.getClass()).infos();
       for (int fi = 0; fi < efs.length; fi++) {
         Field f = efs[fi];
         if (f.getDeclaringClass() == EventQueue.Event.class) continue;

@@ -162,7 +162,7 @@ class StateWalkTest {
   @Test
   void aFastForwardPictureFoldsALongInertArrayIntoOneLeafThatSeesEveryElement() {
     Counts c = new Counts();
-    assertTrue(StateWalk.inert(Counts.class.getName() + "#counts"), "a histogram's counts bound, advance and identify nothing");
+    assertTrue(StateWalkClasses.inert(Counts.class.getName() + "#counts"), "a histogram's counts bound, advance and identify nothing");
     StateWalk whole = StateWalk.of(c), before = StateWalk.window(c, false, false);
     assertTrue(whole.size() > 1000, "a picture for comparisons keeps a leaf per element: " + whole.size());
     assertTrue(before.size() < 20, "the fast-forward's picture folds the 1,000 counts: " + before.size() + " leaves");
