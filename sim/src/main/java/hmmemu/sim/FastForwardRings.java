@@ -120,7 +120,7 @@ final class FastForwardRings {
    * where {@link #partialRefusal} passes, which compares every id outside the ring with the labels themselves.
    */
   static long[][] partialIds(long[] ids, int d, long n, boolean inv) {
-    Object[] last = LAST_PARTIAL.get();
+    Object[] last = LAST_PARTIAL.get()[inv ? 0 : 1];
     if (last[0] != null && (Integer) last[1] == d && (Long) last[2] == n && (Boolean) last[3] == inv
         && java.util.Arrays.equals((long[]) last[0], ids)) {
       return (long[][]) last[4]; // the check's, for its refill: the same inputs
@@ -135,10 +135,11 @@ final class FastForwardRings {
   }
 
   /**
-   * Per thread, the last {@link #partialIds} inputs (ids, d, n, inv) and result: a pure function, asked once by the
-   * check ({@link #partialRefusal}) and again, with the same inputs, by the refill. Its result is only read.
+   * Per thread and ring (ended, released), the last {@link #partialIds} inputs (ids, d, n, inv) and result: a pure
+   * function, asked once by the check ({@link #partialRefusal}) and again, with the same inputs, by the refill. Its
+   * result is only read.
    */
-  private static final ThreadLocal<Object[]> LAST_PARTIAL = ThreadLocal.withInitial(() -> new Object[5]);
+  private static final ThreadLocal<Object[][]> LAST_PARTIAL = ThreadLocal.withInitial(() -> new Object[2][5]);
 
   private static long[][] partialIdsUncached(long[] ids, int d, long n, boolean inv) {
     if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) {
