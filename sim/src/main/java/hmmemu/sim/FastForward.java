@@ -50,6 +50,13 @@ public final class FastForward {
   static final int REPEATS = 3;
   /** Longest period tried, in failed rounds of the watched device. */
   static final int MAX_PERIOD = 4;
+  /**
+   * Failed rounds a jump must be able to skip for a look to be taken ({@code -Dhmm.ff.minJumpRounds}, default 400): a
+   * look (four pictures and the judging) costs about as much CPU as ~400-600 simulated rounds of the two-GPU R9 rows
+   * (docs/RESULTS.md "A cheaper look"). Decides only whether to look, never what a jump writes.
+   */
+  static final int MIN_JUMP_ROUNDS = Integer.getInteger("hmm.ff.minJumpRounds", 400);
+
   /** Periods simulated before the first leaf ahead (a deadline, a lease, a wake) at least. */
   static final int MARGIN = 2;
 
@@ -86,6 +93,7 @@ public final class FastForward {
   private final Map<Integer, Integer> threshold = new HashMap<>();
   private final Map<Integer, Boolean> jumpedThisLoop = new HashMap<>();
   private int minStreak = Integer.getInteger("hmm.ff.minStreak", MIN_STREAK);
+  private int minJumpRounds = MIN_JUMP_ROUNDS;
   private int watching = -1;
   /** Per boundary of the watched device: now, fired, draws of the run's PRNG, ties met so far. */
   private final List<long[]> marks = new ArrayList<>();
@@ -111,6 +119,12 @@ public final class FastForward {
   /** Failed rounds in a row before the first look (default {@link #MIN_STREAK}); for diagnostics and tests. */
   public FastForward minStreak(int n) {
     this.minStreak = n;
+    return this;
+  }
+
+  /** Failed rounds a jump must be able to skip before a look is taken (default {@link #MIN_JUMP_ROUNDS}); for tests. */
+  public FastForward minJumpRounds(int n) {
+    this.minJumpRounds = n;
     return this;
   }
 
@@ -198,7 +212,7 @@ public final class FastForward {
             return;
           }
           if (!roomForAJump(p, untilNanos)) {
-            backOff("the loop's deadline is too close for a jump (seen before any picture)");
+            backOff("the loop's deadline is too close for a jump worth a look (seen before any picture)");
             return;
           }
           period = p;
@@ -272,7 +286,9 @@ public final class FastForward {
         if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
       }
     }
-    return left >= REPEATS + MARGIN + 1 + Math.max(step, ring);
+    if (left < REPEATS + MARGIN + 1 + Math.max(step, ring)) return false;
+    // worth a look: the most this jump could skip (n periods of p rounds, n a multiple of step) pays for the pictures
+    return (left - REPEATS - MARGIN - 1) / step * step * p >= minJumpRounds;
   }
 
   /** Whether the last REPEATS periods of p rounds moved time, events fired and draws by the same amounts. */
