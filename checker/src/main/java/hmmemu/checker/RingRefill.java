@@ -43,15 +43,28 @@ public final class RingRefill {
   /** Copies every field of {@code from} to {@code to} but {@code except}, arrays and LongTables copied, not shared. */
   static void copyFields(Object from, Object to, String except) {
     try {
-      for (Field f : from.getClass().getDeclaredFields()) {
-        if (Modifier.isStatic(f.getModifiers()) || f.getName().equals(except)) continue;
-        f.setAccessible(true);
+      for (Field f : FIELDS.get(from.getClass())) {
+        if (f.getName().equals(except)) continue;
         f.set(to, copy(f.get(from)));
       }
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("ring refill: cannot copy " + from.getClass().getName() + ": " + e, e);
     }
   }
+
+  /** A class's own instance fields, made accessible once (the refill copies thousands of entries a jump). */
+  private static final ClassValue<Field[]> FIELDS = new ClassValue<>() {
+    @Override
+    protected Field[] computeValue(Class<?> c) {
+      java.util.List<Field> out = new java.util.ArrayList<>();
+      for (Field f : c.getDeclaredFields()) {
+        if (Modifier.isStatic(f.getModifiers())) continue;
+        f.setAccessible(true);
+        out.add(f);
+      }
+      return out.toArray(new Field[0]);
+    }
+  };
 
   private static Object copy(Object v) throws ReflectiveOperationException {
     if (v == null) return null;

@@ -50,154 +50,36 @@ public final class FastForward {
   static final int REPEATS = 3;
   /** Longest period tried, in failed rounds of the watched device. */
   static final int MAX_PERIOD = 4;
+  /**
+   * Failed rounds a jump must be able to skip for a look to be taken ({@code -Dhmm.ff.minJumpRounds}, default 400): a
+   * look (four pictures and the judging) costs about as much CPU as ~400-600 simulated rounds of the two-GPU R9 rows
+   * (docs/RESULTS.md "A cheaper look"). Decides only whether to look, never what a jump writes.
+   */
+  static final int MIN_JUMP_ROUNDS = Integer.getInteger("hmm.ff.minJumpRounds", 400);
+
   /** Periods simulated before the first leaf ahead (a deadline, a lease, a wake) at least. */
   static final int MARGIN = 2;
 
-  /**
-   * Identity families: moving leaves left where they are, with the reason. A run that continues with them where they
-   * were is the unskipped run with each family shifted by a constant: they enter behaviour only compared with each
-   * other (equality, order: each family only grows), never with time or a statistic. Every member of a family is
-   * here, so no family is split between shifted and unshifted places.
-   */
-  static final Map<String, String> IDENTITY = Map.ofEntries(
-      Map.entry("hmmemu.sim.EventQueue$Event#source", "agenda source ids: a Scheduler's keys, compared for equality"),
-      Map.entry("hmmemu.sim.Sim#scheduled", "the counter of agenda source ids"),
-      Map.entry("hmmemu.cpu.core.MmuNotifier#nextInvId", "invalidation ids: the next one"),
-      Map.entry("hmmemu.protocol.trace.Trace$InvalidateStarted#invId", "invalidation ids in the checker's records"),
-      Map.entry("hmmemu.checker.NotifierShadow#ended", "invalidation ids: the checker's ended ones, looked up by id"),
-      Map.entry("hmmemu.checker.NotifierShadow#endedOrder", "invalidation ids: the order of the ended ones"),
-      Map.entry("hmmemu.cpu.core.Mm#seq", "the interval notifier's seq (mmu_interval_read_begin/retry compare it)"),
-      Map.entry("hmmemu.cpu.core.Subscription#seq", "the interval notifier's seq of a subscription"),
-      Map.entry("hmmemu.gpu.core.driver.Subscription#seq", "the driver's copy of a subscription's seq"),
-      Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#seq", "read_begin's seq, compared with the notifier's"),
-      Map.entry("hmmemu.checker.NotifierShadow$SubSeq#lastCheckedSubSeq", "the checker's last read_retry seq"),
-      Map.entry("hmmemu.checker.NotifierShadow$SubSeq#installSeqsUnjudged", "the checker's seqs of installs to judge"),
-      Map.entry("hmmemu.gpu.core.device.DeviceIds#reqCounter", "the driver's reqIds: the next one"),
-      Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#pendingReqId", "the driver's reqId awaited"),
-      Map.entry("hmmemu.gpu.core.driver.NouveauFault#exclusiveReqId", "the driver's make_device_exclusive reqId"),
-      Map.entry("hmmemu.gpu.core.driver.Replies#exclusive", "replies awaited, by the driver's reqId"),
-      Map.entry("hmmemu.cpu.core.DeviceExclusive#grants", "device-exclusive grants, by the driver's reqId"),
-      Map.entry("hmmemu.cpu.core.DeviceExclusive$Grant#reqId", "a grant's driver reqId"),
-      Map.entry("hmmemu.cpu.core.DeviceExclusive$ExclusiveOp#reqId", "a pending make_device_exclusive's driver reqId"),
-      Map.entry("hmmemu.protocol.msg.HmmProtocol$MakeDeviceExclusive#reqId", "a request in flight: its reqId"),
-      Map.entry("hmmemu.protocol.msg.HmmProtocol$MakeDeviceExclusiveReply#reqId", "a reply in flight: its reqId"),
-      Map.entry("hmmemu.protocol.msg.HmmProtocol$FolioUnlockPut#reqId", "a release in flight: its reqId"),
-      Map.entry("hmmemu.checker.FolioLockShadow#holds", "the checker's folio lock holds, by reqId"),
-      Map.entry("hmmemu.checker.FolioLockShadow#lockHolder", "the checker's folio lock holder, a reqId"),
-      Map.entry("hmmemu.checker.FolioLockShadow#released", "the checker's released reqIds, looked up by id"),
-      Map.entry("hmmemu.checker.FolioLockShadow#releasedOrder", "the order of the released reqIds"),
-      Map.entry("hmmemu.protocol.trace.VectorClock#v", "vector clocks: compared entry by entry only"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Copy#vc", "the vector clock a message in flight carries"),
-      Map.entry("hmmemu.checker.CausalDelivery#delivered", "the checker's delivered prefix per node (vector clock entries)"),
-      Map.entry("hmmemu.sim.Sim#controllerVc", "the controller's vector clock"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Copy#seq", "link lane sequence numbers of messages in flight"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#nextSeq", "link lane sequence numbers: the next one"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#expected", "link lane sequence numbers: the next one in order"),
-      Map.entry("hmmemu.cpu.core.CpuThreads#byAccess", "a CPU loop's own access reqIds (LOCAL_REQ_BASE + n), by id"),
-      Map.entry("hmmemu.cpu.core.CpuThreads#nextLocal", "a CPU loop's own access reqIds: the next one"),
-      Map.entry("hmmemu.cpu.core.CpuThreads#nextSleep", "the order thinking CPU loops went to sleep in: the next one"),
-      Map.entry("hmmemu.cpu.core.CpuThreads$Wake#seq", "the order thinking CPU loops went to sleep in"),
-      Map.entry("hmmemu.cpu.core.MmuNotifier#invalidations", "invalidation ids: the ones in flight, by id"),
-      Map.entry("hmmemu.cpu.core.Invalidation#invId", "invalidation ids: one in flight"),
-      Map.entry("hmmemu.cpu.core.Invalidation#curSeq", "the interval notifier's seq an invalidation took (Mm#seq's)"),
-      Map.entry("hmmemu.protocol.msg.HmmProtocol$InvalidateStart#curSeq", "an invalidation in flight: the seq it took"),
-      Map.entry("hmmemu.checker.NotifierShadow#inFlight", "invalidation ids: the checker's in flight, by id"));
+  /** {@link FastForwardSites#IDENTITY}. */
+  static final Map<String, String> IDENTITY = FastForwardSites.IDENTITY;
 
-  /**
-   * Identity fields of the protocol's messages and trace records (a message in flight, a record the checker keeps):
-   * reqIds, invalidation ids, notifier seqs, vector clocks, whatever record carries them.
-   */
-  private static final java.util.regex.Pattern IDENTITY_RECORD = java.util.regex.Pattern.compile(
-      "hmmemu\\.protocol\\.(msg\\.HmmProtocol\\$[A-Za-z]+|trace\\.Trace\\$[A-Za-z]+|trace\\.Stamped)#(reqId|invId|seq|subSeq|vc)");
+  /** {@link FastForwardSites#ADVANCE}. */
+  static final Map<String, String> ADVANCE = FastForwardSites.ADVANCE;
 
-  /**
-   * Sites whose values may be instants (ns or µs) and so bound a jump when they lie ahead: every field named as a time
-   * (micros, nanos, deadline, until, due, wake, lease, expiry, time, at...), the agenda's instants among them; not the
-   * model switches nor the simulator's configuration (durations). {@link #unitOf} says whether it is read as ns, µs or
-   * both. A leaf of another site (an address, a pfn, a count) lying by chance in the window ahead
-   * cut jumps short before (c13: PteShadow#chunksOfMm, CpuRules#out, PteTable#entries, ModelSwitches'
-   * driverDeadlineMicros).
-   */
-  static boolean instantSite(String site) {
-    if (ANY_BOUND) return true;
-    if (site.startsWith("hmmemu.protocol.model.ModelSwitches#") || site.startsWith("hmmemu.sim.SimConfig#")) return false;
-    int h = site.indexOf('#');
-    return INSTANT_NAME.matcher(h < 0 ? site : site.substring(h + 1)).find();
-  }
+  /** {@link FastForwardSites#REPORT_ONLY}. */
+  static final Map<String, String> REPORT_ONLY = FastForwardSites.REPORT_ONLY;
 
-  /** Diagnostics: every non-moving leaf ahead bounds a jump, as in session 8 ({@code -Dhmm.ff.anyBound=true}). */
-  private static final boolean ANY_BOUND = Boolean.getBoolean("hmm.ff.anyBound");
+  /** {@link FastForwardSites#MICROS}. */
+  static final java.util.Set<String> MICROS = FastForwardSites.MICROS;
 
-  /** Model time in ns by construction (the ADVANCE list's times), so never read as µs. */
-  private static final java.util.Set<String> NANOS_SITES = java.util.Set.of("hmmemu.sim.Sim#now",
-      "hmmemu.sim.Sim#lastFiredAt", "hmmemu.sim.EventQueue$Event#atNanos", "hmmemu.sim.Sim$Node#busyUntil",
-      "hmmemu.sim.Sim$Node#leaseTickAt", "hmmemu.sim.ModeledLinkStage$Dir#busyUntil", "hmmemu.sim.ModeledLinkStage$Lane#lastDue");
+  /** {@link FastForwardSites#instantSite}. */
+  static boolean instantSite(String site) { return FastForwardSites.instantSite(site); }
 
-  /** Which units a bounding leaf may be read in: 1 ns only (named nanos, or a known ns site), 2 µs only (named micros), 3 either. */
-  static int unitOf(String site) {
-    if (ANY_BOUND) return 3;
-    if (NANOS_SITES.contains(site)) return 1;
-    String f = site.substring(site.indexOf('#') + 1).toLowerCase(java.util.Locale.ROOT);
-    if (f.contains("nanos")) return 1;
-    if (f.contains("micros")) return 2;
-    return 3;
-  }
+  /** {@link FastForwardSites#unitOf}. */
+  static int unitOf(String site) { return FastForwardSites.unitOf(site); }
 
-  private static final java.util.regex.Pattern INSTANT_NAME = java.util.regex.Pattern.compile(
-      "(?i:micros|nanos|millis|deadline|until|due|wake|lease|expir|time|tick|when)|^at$|^at[A-Z0-9_]|At$|At[A-Z0-9_]|^now|Now");
-
-  /** Whether a site is one of an identity family ({@link #IDENTITY}, or a protocol record's id field). */
-  static boolean identity(String site) {
-    return IDENTITY.containsKey(site) || IDENTITY_RECORD.matcher(site).matches();
-  }
-
-  /**
-   * Moving leaves advanced by n x their delta per period: model time in ns (an agenda event's tie key also moves by n
-   * x its step a period), statistics, and the random streams' state (SplitMix64: seed + n x draws x gamma
-   * is its jump). Any moving leaf on none of these lists refuses the jump.
-   */
-  static final Map<String, String> ADVANCE = Map.ofEntries(
-      Map.entry("hmmemu.sim.Sim#now", "model time"),
-      Map.entry("hmmemu.sim.Sim#lastFiredAt", "model time of the last event"),
-      Map.entry("hmmemu.sim.EventQueue$Event#atNanos", "agenda instants"),
-      Map.entry("hmmemu.sim.Sim$Node#busyUntil", "a node's local time (host-side cost)"),
-      Map.entry("hmmemu.sim.Sim$Node#leaseTickAt", "a CPU node's armed lease tick"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Dir#busyUntil", "a direction's transmitter, busy until"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Lane#lastDue", "a lane's last arrival instant"),
-      Map.entry("hmmemu.sim.Sim#fired", "statistics: agenda events"),
-      Map.entry("hmmemu.sim.TieRule#seq", "the tie rule's sequence number: events scheduled"),
-      Map.entry("hmmemu.sim.Sim#messages", "statistics: messages"),
-      Map.entry("hmmemu.sim.Sim#traceEvents", "statistics: trace events"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Dir#sent", "statistics: messages sent on a direction"),
-      Map.entry("hmmemu.sim.ModeledLinkStage$Dir#delivered", "statistics: messages delivered on a direction"),
-      Map.entry("hmmemu.node.link.SplitMix64#seed", "a random stream's state"),
-      Map.entry("hmmemu.node.link.SplitMix64#draws", "a random stream's draw count"),
-      Map.entry("hmmemu.checker.CausalDelivery#deliveredTotal", "statistics: events the checker delivered"),
-      Map.entry("hmmemu.checker.InvariantChecker#applied", "statistics: events the checker applied"),
-      Map.entry("hmmemu.checker.InvariantChecker#eventCounts", "statistics: events per kind"),
-      Map.entry("hmmemu.checker.NotifierShadow$SubSeq#callbacksSinceCheck", "callbacks since read_retry: compared with 0"),
-      Map.entry("hmmemu.gpu.core.driver.IntervalReadLoop#iterations", "statistics: the loop's iterations"),
-      Map.entry("hmmemu.gpu.core.driver.InvalidateCallbacks#invalidations", "statistics: callbacks run"),
-      Map.entry("hmmemu.sim.PeriodicLog#size", "a host's append-only history: the period's entries appended n times more"),
-      Map.entry("hmmemu.checker.NotifierShadow#endedCount", "the checker's ring of ended invalidations: refilled as n more periods leave it"),
-      Map.entry("hmmemu.checker.FolioLockShadow#releasedCount", "the checker's ring of released reqIds: refilled as n more periods leave it"),
-      Map.entry("hmmemu.cluster.scenario.InvalidateObserver#counts", "statistics: the scenario host's callbacks counted"),
-      Map.entry("hmmemu.cluster.scenario.InvalidateObserver#rangeFaults", "statistics: hmm_range_fault answers counted"),
-      Map.entry("hmmemu.cluster.scenario.SimHost#window", "statistics: a wait's trace events per node and type (livelock text)"),
-      Map.entry("hmmemu.cpu.core.CpuThreads$Loop#ops", "statistics: a CPU loop's accesses (CpuThreadDone.ops)"),
-      Map.entry("hmmemu.cpu.core.UserAccess#spinTouches", "statistics: spinning threads' touches"),
-      Map.entry("hmmemu.cpu.core.Folio#words", "memory contents: a spinning loop's fetch-and-add adds as much per period,"
-          + " and the model never branches on a word's value (a load returns it, a store or an atomic writes it)"));
-
-  /** Leaves that serve violation reports only and are left as they are (their times then lag behind the jump). */
-  static final Map<String, String> REPORT_ONLY = Map.of(
-      "hmmemu.checker.Reporter#ring", "the last 256 events, quoted in a violation's text; nothing reads them otherwise",
-      "hmmemu.checker.Reporter#recorded", "the ring's write position (Reporter.record, Reporter.recent only)");
-
-  /** Sites whose leaves are model microseconds (they move by floor steps when a round is not a whole microsecond). */
-  static final java.util.Set<String> MICROS = java.util.Set.of("hmmemu.cpu.core.Kernel#nowMicros",
-      "hmmemu.gpu.core.device.StepContext#nowMicros", "hmmemu.cpu.core.CpuThreads$Loop#issuedAt",
-      "hmmemu.cpu.core.CpuThreads$Wake#at");
+  /** {@link FastForwardSites#identity}. */
+  static boolean identity(String site) { return FastForwardSites.identity(site); }
 
   /** One jump: the watched device, failed rounds skipped, model time skipped (ns), model time of the jump (ns). */
   public record Jump(int device, long rounds, long nanos, long atNanos) {}
@@ -211,6 +93,7 @@ public final class FastForward {
   private final Map<Integer, Integer> threshold = new HashMap<>();
   private final Map<Integer, Boolean> jumpedThisLoop = new HashMap<>();
   private int minStreak = Integer.getInteger("hmm.ff.minStreak", MIN_STREAK);
+  private int minJumpRounds = MIN_JUMP_ROUNDS;
   private int watching = -1;
   /** Per boundary of the watched device: now, fired, draws of the run's PRNG, ties met so far. */
   private final List<long[]> marks = new ArrayList<>();
@@ -236,6 +119,12 @@ public final class FastForward {
   /** Failed rounds in a row before the first look (default {@link #MIN_STREAK}); for diagnostics and tests. */
   public FastForward minStreak(int n) {
     this.minStreak = n;
+    return this;
+  }
+
+  /** Failed rounds a jump must be able to skip before a look is taken (default {@link #MIN_JUMP_ROUNDS}); for tests. */
+  public FastForward minJumpRounds(int n) {
+    this.minJumpRounds = n;
     return this;
   }
 
@@ -323,7 +212,7 @@ public final class FastForward {
             return;
           }
           if (!roomForAJump(p, untilNanos)) {
-            backOff("the loop's deadline is too close for a jump (seen before any picture)");
+            backOff("the loop's deadline is too close for a jump worth a look (seen before any picture)");
             return;
           }
           period = p;
@@ -338,10 +227,15 @@ public final class FastForward {
       }
     }
     if (marks.size() - 1 != nextShotAt) return;
-    long t0 = System.nanoTime(); // diagnostics only: never enters the run
-    StateWalk w = StateWalk.window(sim, false);
+    long t0 = System.nanoTime(), c0 = cpuNanos(); // diagnostics only: never enter the run
+    // the last one full, the others light; sized as the last picture was
+    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects);
+    TOTAL_PICTURE_CPU.add(cpuNanos() - c0);
+    lastLeaves = w.size();
+    lastObjects = w.objects();
     pictures++;
     pictureNanos += System.nanoTime() - t0;
+    pictureLeaves += w.size();
     if (w.opaque != null) {
       int d = watching;
       backOff("picture: " + w.opaque);
@@ -351,14 +245,16 @@ public final class FastForward {
     shots.add(w);
     tieShots.add(TieRule.inFiringOrder(sim.agenda()));
     nextShotAt += period;
-    if (shots.size() == 2 && shots.get(0).leaves.size() != w.leaves.size()) {
+    if (shots.size() == 2 && shots.get(0).size() != w.size()) {
       int d = watching;
       backOff("the state grew (a history): " + grown());
       threshold.put(d, Integer.MAX_VALUE); // a history that grows in this loop keeps growing: not again in it
       return;
     }
     if (shots.size() < REPEATS + 1) return;
+    long c1 = cpuNanos();
     String why = tryJump(untilNanos, firedLimit);
+    TOTAL_JUDGE_CPU.add(cpuNanos() - c1);
     backOff(why);
   }
 
@@ -369,7 +265,9 @@ public final class FastForward {
    * (with -Dhmm.ff.fullRings=true, as before: n x a ring's entries a period >= 4,096; the InvalidateEnded,
    * FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
    * {@link #tryJump}'s bounds (barring such an event its ring does not take in), so it refuses only looks that
-   * would be refused after four pictures; it never decides how a jump is made.
+   * would be refused after four pictures; it never decides how a jump is made. The step of n doubles when the last
+   * look found a notifier seq moving by an odd step a period ({@link #seqOdd}), as tryJump's does when it finds that
+   * again (a guess from the last look: when wrong, a look that could have jumped is skipped, which only skips less).
    */
   private boolean roomForAJump(int p, long untilNanos) {
     long dMicros = sim.config().switches().driverDeadlineMicros();
@@ -380,7 +278,7 @@ public final class FastForward {
     long pNanos = marks.get(m)[0] - marks.get(m - p)[0];
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
-    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000) * (seqOdd ? 2 : 1);
     long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
     if (FastForwardRings.FULL_ONLY) {
       for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
@@ -388,7 +286,9 @@ public final class FastForward {
         if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
       }
     }
-    return left >= REPEATS + MARGIN + 1 + Math.max(step, ring);
+    if (left < REPEATS + MARGIN + 1 + Math.max(step, ring)) return false;
+    // worth a look: the most this jump could skip (n periods of p rounds, n a multiple of step) pays for the pictures
+    return (left - REPEATS - MARGIN - 1) / step * step * p >= minJumpRounds;
   }
 
   /** Whether the last REPEATS periods of p rounds moved time, events fired and draws by the same amounts. */
@@ -414,8 +314,8 @@ public final class FastForward {
     String byScheduler = ScheduledJump.refusal(sim);
     if (byScheduler != null) return byScheduler;
     StateWalk last = shots.get(REPEATS);
-    int size = last.leaves.size();
-    for (StateWalk s : shots) if (s.leaves.size() != size) return "the state grew (a history)";
+    int size = last.size();
+    for (StateWalk s : shots) if (s.size() != size) return "the state grew (a history)";
     long nowNs = sim.nowNanos();
     long nowUs = nowNs / 1000;
     // unit: the periods per jump step so that n x P is a multiple of 1,000 ns
@@ -431,19 +331,20 @@ public final class FastForward {
         unknown = new java.util.TreeSet<>();
     for (int i = 0; i < size; i++) {
       StateWalk.Leaf l = last.leaves.get(i);
-      long d = l.value() - shots.get(REPEATS - 1).leaves.get(i).value();
+      long d = l.value() - shots.get(REPEATS - 1).value(i);
       boolean linear = true;
       for (int k = 1; k <= REPEATS; k++) {
-        StateWalk.Leaf x = shots.get(k).leaves.get(i), y = shots.get(k - 1).leaves.get(i);
-        if (x.where() != y.where()) return "the state changed shape" + (named ? ": " + named(i) : "");
-        if (x.value() - y.value() != d) linear = false;
+        StateWalk x = shots.get(k), y = shots.get(k - 1);
+        if (x.where(i) != y.where(i)) return "the state changed shape" + (named ? ": " + named(i) : "");
+        if (x.value(i) - y.value(i) != d) linear = false;
       }
       String site = l.site();
-      if (REPORT_ONLY.containsKey(site)) {
+      int bits = FastForwardSites.bits(site);
+      if ((bits & FastForwardSites.REPORT_ONLY_BIT) != 0) {
         kind[i] = 3;
         continue;
       }
-      if (MICROS.contains(site) && (d != 0 || !linear)) {
+      if ((bits & FastForwardSites.MICROS_BIT) != 0 && (d != 0 || !linear)) {
         if (!microsLeaf(i)) return "a microsecond leaf does not follow model time: " + named(i);
         kind[i] = 2;
         continue;
@@ -455,9 +356,9 @@ public final class FastForward {
       delta[i] = d;
       if (d == 0) {
         // a leaf ahead in the window bounds the jump, if it may be an instant (its field is named as one)
-        if (!instantSite(site) || !l.number()) continue; // a null, a type, a size: never an instant
+        if ((bits & FastForwardSites.INSTANT) == 0 || !l.number()) continue; // a null, a type, a size: never an instant
         long v = l.value();
-        int unitOf = unitOf(site); // 1 ns only, 2 µs only, 3 either
+        int unitOf = bits & 3; // 1 ns only, 2 µs only, 3 either (unitOf)
         long boundNs = (unitOf & 1) != 0 && v > nowNs ? v : -1;
         long boundUs = (unitOf & 2) != 0 && v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
         for (long bound : new long[] {boundNs, boundUs}) {
@@ -469,7 +370,7 @@ public final class FastForward {
         continue;
       }
       if (named) moving.merge(site + (l.writable() ? "" : " (not writable)"), "+" + d, (x, y) -> x.equals(y) ? x : x + "," + y);
-      if (identity(site)) {
+      if ((bits & FastForwardSites.IDENTITY_BIT) != 0) { // identity(site)
         // a seq's parity says whether an invalidation is in progress (mmu_interval_read_begin): shift it by even steps
         if (site.endsWith("eq") && (d & 1) != 0) oddSeq = true;
         kind[i] = 3;
@@ -504,7 +405,12 @@ public final class FastForward {
       return "a link stream draws outcomes that are not constant by construction";
     }
     if (oddSeq) unit *= 2;
+    seqOdd = oddSeq;
     long n = nMax / unit * unit;
+    if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
+      tooClose.add(bySite + " [nMax " + nMax + ", unit " + unit + "]");
+      return TOO_CLOSE;
+    }
     // a ring that n periods refill with fewer than 4,096 entries is refilled partially (FastForwardRings.partialIds)
     String ringWhy = FastForwardRings.refusal(last, delta, kind, n);
     if (ringWhy != null) return ringWhy;
@@ -512,7 +418,7 @@ public final class FastForward {
     if (!jumpOn) return "jumps are off";
     if (n <= 0) {
       tooClose.add(bySite);
-      return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+      return TOO_CLOSE;
     }
     if (!TieRule.advances(sim.agenda(), n, tieStep)) return "a tie key's sequence number would overflow";
     // the jump
@@ -552,6 +458,15 @@ public final class FastForward {
     return null;
   }
 
+  /** The refusal for a leaf ahead that leaves no room for a jump of n x P a multiple of 1,000 ns. */
+  static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
+
+  /**
+   * Whether the last look that got so far found a notifier seq moving by an odd step a period (the jump's step of n
+   * then doubles): {@link #roomForAJump} expects the same of the next look. Decides only whether to look.
+   */
+  private boolean seqOdd;
+
   /** The refusal for a draw of the run's PRNG in the observed periods (its outcomes need not repeat). */
   private static final String DREW = "the run's random source drew in the observed periods (a hop delay, a workload's choice)";
 
@@ -561,7 +476,7 @@ public final class FastForward {
     int m = marks.size() - 1;
     for (int k = 0; k <= REPEATS; k++) {
       long now = marks.get(m - (REPEATS - k) * period)[0];
-      long v = shots.get(k).leaves.get(i).value();
+      long v = shots.get(k).value(i);
       lo = Math.max(lo, v * 1000 - now);
       hi = Math.min(hi, v * 1000 + 999 - now);
     }
@@ -578,8 +493,8 @@ public final class FastForward {
   private String grown() {
     if (!named) return "";
     StateWalk a = shots.get(0), b = StateWalk.window(sim, true);
-    for (int i = 0; i < Math.min(a.leaves.size(), b.leaves.size()); i++) {
-      if (a.leaves.get(i).where() != b.leaves.get(i).where()) return b.leaves.get(i).path() + " (" + b.leaves.get(i).site() + ")";
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      if (a.where(i) != b.where(i)) return b.leaves.get(i).path() + " (" + b.leaves.get(i).site() + ")";
     }
     return "at the end";
   }
@@ -602,6 +517,17 @@ public final class FastForward {
   public static Map<String, String> differences(Sim unskipped, Sim fastForwarded) {
     return FastForwardDiagnostics.differences(unskipped, fastForwarded);
   }
+
+  /** This thread's CPU time (ns), or 0 where the JVM cannot tell (diagnostics: the looks' own cost). */
+  private static long cpuNanos() {
+    return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+  /** CPU time (ns) this JVM's looks spent on pictures and on judging them (tryJump: the checks and the jump). */
+  private static final java.util.concurrent.atomic.LongAdder TOTAL_PICTURE_CPU = new java.util.concurrent.atomic.LongAdder(),
+      TOTAL_JUDGE_CPU = new java.util.concurrent.atomic.LongAdder();
 
   /** Every simulator's jumps in this JVM (a host prints them with its results): thread-safe. */
   private static final java.util.concurrent.atomic.LongAdder TOTAL_JUMPS = new java.util.concurrent.atomic.LongAdder(),
@@ -633,6 +559,8 @@ public final class FastForward {
     return "fast-forward " + (Sim.fastForwardByDefault() ? "on" : "off (--fast-forward turns it on)") + ": " + TOTAL_JUMPS.sum()
         + " jumps, " + TOTAL_ROUNDS.sum() + " driver rounds (" + TOTAL_NANOS.sum() / 1_000_000 + " ms of model time) skipped; "
         + TOTAL_SPINS_JUMPED.sum() + " of " + TOTAL_SPINS.sum() + " deadline spins jumped"
+        + (Sim.fastForwardByDefault() ? String.format(java.util.Locale.ROOT, "; looks took %.2f s CPU in pictures, %.2f s judging them",
+            TOTAL_PICTURE_CPU.sum() / 1e9, TOTAL_JUDGE_CPU.sum() / 1e9) : "")
         + (TOTAL_REFUSALS.isEmpty() ? "" : "; not jumped: " + totalsRefusals());
   }
 
@@ -659,8 +587,11 @@ public final class FastForward {
   /** {@link FastForwardDiagnostics#leavesBySite}: the sites with the most leaves in a picture (diagnostics). */
   public static String leavesBySite(Sim sim, int top) { return FastForwardDiagnostics.leavesBySite(sim, top); }
 
-  /** Pictures taken and the wall time they took (diagnostics: the fast-forward's own cost). */
-  public long pictures, pictureNanos;
+  /** The last picture's leaves and objects (the next one is sized for them). */
+  private int lastLeaves = 4 * 8192, lastObjects = 8192;
+
+  /** Pictures taken, the wall time they took and their leaves (diagnostics: the fast-forward's own cost). */
+  public long pictures, pictureNanos, pictureLeaves;
 
   /** Candidate periods pictured. */
   public long attempts() { return attempts; }

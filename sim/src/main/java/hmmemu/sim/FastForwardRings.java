@@ -43,12 +43,14 @@ final class FastForwardRings {
    * find it). A family with no kept id has none in the pattern either, provided the pattern spans a period.
    */
   static String refusal(StateWalk last, long[] delta, byte[] kind, long n) {
+    int[][] idLeaves = null; // the leaves at invId sites and at reqId sites, found once for both rings
     for (int r = 0; r < kind.length; r++) {
       if (kind[r] != 5) continue;
       StateWalk.Leaf ring = last.leaves.get(r);
+      if (idLeaves == null) idLeaves = idLeaves(last);
       if (n > 0 && n * delta[r] < RING_KEPT) {
         if (FULL_ONLY) return "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
-        String why = partialRefusal(last, delta, kind, r, n);
+        String why = partialRefusal(last, delta, idLeaves[ring.site().equals(ENDED_COUNT) ? 0 : 1], r, n);
         if (why != null) return why;
         continue;
       }
@@ -74,10 +76,8 @@ final class FastForwardRings {
         f[2] = Math.min(f[2], id);
         f[3] = Math.max(f[3], id);
       }
-      String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
-      for (int i = 0; i < kind.length; i++) {
+      for (int i : idLeaves[inv ? 0 : 1]) {
         StateWalk.Leaf l = last.leaves.get(i);
-        if (!l.number() || l.site().equals(ringSite) || !(inv ? invIdSite(l.site()) : reqIdSite(l.site()))) continue;
         long v = l.value();
         long[] range = kept.get(familyOf(v, inv));
         if (range == null) {
@@ -120,28 +120,50 @@ final class FastForwardRings {
    * where {@link #partialRefusal} passes, which compares every id outside the ring with the labels themselves.
    */
   static long[][] partialIds(long[] ids, int d, long n, boolean inv) {
+    Object[] last = LAST_PARTIAL.get()[inv ? 0 : 1];
+    if (last[0] != null && (Integer) last[1] == d && (Long) last[2] == n && (Boolean) last[3] == inv
+        && java.util.Arrays.equals((long[]) last[0], ids)) {
+      return (long[][]) last[4]; // the check's, for its refill: the same inputs
+    }
+    long[][] out = partialIdsUncached(ids, d, n, inv);
+    last[0] = ids.clone();
+    last[1] = d;
+    last[2] = n;
+    last[3] = inv;
+    last[4] = out;
+    return out;
+  }
+
+  /**
+   * Per thread and ring (ended, released), the last {@link #partialIds} inputs (ids, d, n, inv) and result: a pure
+   * function, asked once by the check ({@link #partialRefusal}) and again, with the same inputs, by the refill. Its
+   * result is only read.
+   */
+  private static final ThreadLocal<Object[][]> LAST_PARTIAL = ThreadLocal.withInitial(() -> new Object[2][5]);
+
+  private static long[][] partialIdsUncached(long[] ids, int d, long n, boolean inv) {
     if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) {
       if (DIAG) System.out.println("partial: d=" + d + " len=" + ids.length + " " + java.util.Arrays.toString(java.util.Arrays.copyOf(ids, Math.min(ids.length, 3 * d))));
       return null;
     }
     long s = ids[0] - ids[d];
-    java.util.Set<Long> moving = new java.util.HashSet<>();
-    for (int j = 0; j < d; j++) moving.add(familyOf(ids[j], inv));
+    long[] moving = new long[d]; // the families of the newest period's entries
+    for (int j = 0; j < d; j++) moving[j] = familyOf(ids[j], inv);
     for (int j = d; j < 2 * d; j++) if (familyOf(ids[j], inv) != familyOf(ids[j - d], inv)) return null;
     int k = (int) (n * d);
     int total = (int) Math.min(RING_KEPT, (long) ids.length + k);
     long[] labels = new long[total], unskipped = new long[total];
-    java.util.Set<Long> seen = new java.util.HashSet<>(), seenU = new java.util.HashSet<>();
+    IdTable seen = new IdTable(total), seenU = new IdTable(total);
     long free = 0; // the next label no run issues to try (an earlier refill's may be kept: skipped when taken)
     for (int pass = 0; pass < 2; pass++) { // the kept entries first, then the extrapolated ones
       for (int q = pass == 0 ? k : 0; q < (pass == 0 ? total : Math.min(k, total)); q++) {
         long src = q < k ? ids[q % d] : ids[q - k];
-        long sigma = moving.contains(familyOf(src, inv)) ? s : 0;
+        long sigma = contains(moving, familyOf(src, inv)) ? s : 0;
         unskipped[q] = q < k ? src + (n - q / d) * s : src;
-        if (!seenU.add(unskipped[q])) return null; // an id twice in the unskipped ring (a reqId released twice)
+        if (!seenU.putIfAbsent(unskipped[q], q)) return null; // an id twice in the unskipped ring (a reqId released twice)
         labels[q] = q < k ? src - (q / d) * s : src - n * sigma;
         // a label taken already (a device's first reqIds less n x s reach another device's range): one no run issues
-        while (!seen.add(labels[q])) labels[q] = hmmemu.checker.RingRefill.UNISSUED + free++;
+        while (!seen.putIfAbsent(labels[q], q)) labels[q] = hmmemu.checker.RingRefill.UNISSUED + free++;
       }
     }
     return new long[][] {labels, unskipped};
@@ -156,24 +178,22 @@ final class FastForwardRings {
    * label is the unskipped id less n x its family's step; a fixed id passes unless it is, or labels, a kept entry of a
    * moving family.)
    */
-  static String partialRefusal(StateWalk last, long[] delta, byte[] kind, int r, long n) {
+  static String partialRefusal(StateWalk last, long[] delta, int[] idLeaves, int r, long n) {
     StateWalk.Leaf ring = last.leaves.get(r);
     boolean inv = ring.site().equals(ENDED_COUNT);
     long[] ids = newestFirst(ring);
     if (ids == null) return "cannot read a checker ring";
     long[][] both = partialIds(ids, (int) delta[r], n, inv);
     if (both == null) return "a partially refilled ring whose newest two periods do not show one step, or an id twice";
-    Map<Long, Integer> jumped = new java.util.HashMap<>(), unskipped = new java.util.HashMap<>();
-    for (int q = 0; q < both[0].length; q++) {
-      jumped.put(both[0][q], q);
-      unskipped.put(both[1][q], q);
+    IdTable jumped = new IdTable(both[0].length), unskipped = new IdTable(both[1].length);
+    for (int q = 0; q < both[0].length; q++) { // labels and unskipped ids are each distinct (partialIds)
+      jumped.putIfAbsent(both[0][q], q);
+      unskipped.putIfAbsent(both[1][q], q);
     }
-    String ringSite = inv ? "hmmemu.checker.NotifierShadow#ended" : "hmmemu.checker.FolioLockShadow#released";
-    for (int i = 0; i < kind.length; i++) {
-      StateWalk.Leaf l = last.leaves.get(i);
-      if (!l.number() || l.site().equals(ringSite) || !(inv ? invIdSite(l.site()) : reqIdSite(l.site()))) continue;
-      long v = l.value();
-      if (!java.util.Objects.equals(jumped.get(v), unskipped.get(v + n * delta[i]))) {
+    for (int i : idLeaves) {
+      long v = last.leaves.get(i).value();
+      if (jumped.get(v) != unskipped.get(v + n * delta[i])) { // the same position, or neither finds one (-1)
+        StateWalk.Leaf l = last.leaves.get(i);
         return "an id outside a partially refilled ring finds another entry than the unskipped run's: " + l.site() + " " + v;
       }
     }
@@ -201,6 +221,76 @@ final class FastForwardRings {
     }
   }
 
+  private static boolean contains(long[] a, long v) {
+    for (long x : a) if (x == v) return true;
+    return false;
+  }
+
+  /** The leaves (indices) of numbers at invId sites and at reqId sites ({@link #invIdSite}, {@link #reqIdSite}), the rings' own aside. */
+  private static int[][] idLeaves(StateWalk last) {
+    int[] inv = new int[64], req = new int[64];
+    int ni = 0, nr = 0;
+    for (int i = 0, size = last.size(); i < size; i++) {
+      StateWalk.Leaf l = last.leaves.get(i);
+      if (!l.number()) continue;
+      String site = l.site();
+      int bits = idSiteBits(site);
+      if (bits == 0) continue;
+      if ((bits & 1) != 0 && !site.equals("hmmemu.checker.NotifierShadow#ended")) {
+        if (ni == inv.length) inv = java.util.Arrays.copyOf(inv, 2 * ni);
+        inv[ni++] = i;
+      }
+      if ((bits & 2) != 0 && !site.equals("hmmemu.checker.FolioLockShadow#released")) {
+        if (nr == req.length) req = java.util.Arrays.copyOf(req, 2 * nr);
+        req[nr++] = i;
+      }
+    }
+    return new int[][] {java.util.Arrays.copyOf(inv, ni), java.util.Arrays.copyOf(req, nr)};
+  }
+
+  /** A table of distinct long ids to positions, open addressing without boxing (emulator-only: the refill's lookups). */
+  private static final class IdTable {
+    private static final long EMPTY = Long.MIN_VALUE;
+    private final long[] keys;
+    private final int[] values;
+    private int emptyKeyValue = -1; // the value of the key EMPTY itself, if put
+
+    IdTable(int n) {
+      int cap = Integer.highestOneBit(Math.max(8, 2 * n - 1)) * 2; // at most half full
+      keys = new long[cap];
+      values = new int[cap];
+      java.util.Arrays.fill(keys, EMPTY);
+    }
+
+    private int slot(long k) {
+      int mask = keys.length - 1;
+      int h = (int) ((k * 0x9E3779B97F4A7C15L) >>> 33) & mask;
+      while (keys[h] != EMPTY && keys[h] != k) h = (h + 1) & mask;
+      return h;
+    }
+
+    /** Puts k -> v unless k is there; whether it was absent. */
+    boolean putIfAbsent(long k, int v) {
+      if (k == EMPTY) {
+        if (emptyKeyValue >= 0) return false;
+        emptyKeyValue = v;
+        return true;
+      }
+      int h = slot(k);
+      if (keys[h] == k) return false;
+      keys[h] = k;
+      values[h] = v;
+      return true;
+    }
+
+    /** k's value, or -1. */
+    int get(long k) {
+      if (k == EMPTY) return emptyKeyValue;
+      int h = slot(k);
+      return keys[h] == k ? values[h] : -1;
+    }
+  }
+
   /** Diagnostics: print why a partial refill is refused ({@code -Dhmm.ff.diag=true}). */
   static final boolean DIAG = Boolean.getBoolean("hmm.ff.diag");
 
@@ -208,7 +298,20 @@ final class FastForwardRings {
   private static long familyOf(long id, boolean inv) { return inv ? 0 : id >> hmmemu.protocol.msg.Ids.REQ_DEVICE_SHIFT; }
 
   /** Sites holding invalidation ids (a field named invId, or the notifier's next one). */
-  static boolean invIdSite(String site) {
+  static boolean invIdSite(String site) { return (idSiteBits(site) & 1) != 0; }
+
+  /** Per site, what {@link #invIdSite} (bit 0) and {@link #reqIdSite} (bit 1) say of it (pure: the name decides). */
+  private static final Map<String, Integer> ID_SITES = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static int idSiteBits(String site) {
+    Integer b = ID_SITES.get(site);
+    if (b != null) return b;
+    int v = (invIdSiteUncached(site) ? 1 : 0) | (reqIdSiteUncached(site) ? 2 : 0);
+    ID_SITES.put(site, v);
+    return v;
+  }
+
+  private static boolean invIdSiteUncached(String site) {
     String f = site.substring(site.indexOf('#') + 1);
     return f.equals("invId") || f.equals("nextInvId");
   }
@@ -218,7 +321,9 @@ final class FastForwardRings {
    * a CPU access's (a CPU loop's own or the controller's): the released ring holds make_device_exclusive's reqIds
    * (Trace.ExclusiveReturned) only, so a CPU access's id is never looked up there.
    */
-  static boolean reqIdSite(String site) {
+  static boolean reqIdSite(String site) { return (idSiteBits(site) & 2) != 0; }
+
+  private static boolean reqIdSiteUncached(String site) {
     if (site.equals("hmmemu.protocol.msg.HmmProtocol$CpuAccess#reqId")
         || site.equals("hmmemu.protocol.msg.HmmProtocol$CpuAccessDone#reqId")) return false;
     String f = site.substring(site.indexOf('#') + 1);

@@ -60,10 +60,28 @@ final class StateWalk {
   /** Fields whose whole subtree keeps their site (a history whose entries are records of other classes). */
   static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring");
 
+  /** The leaves (empty in a light picture, {@link #window(Object, boolean, boolean)}: see {@link #where}, {@link #value}). */
   final List<Leaf> leaves = new ArrayList<>();
+  /** Every leaf's where and value, in order (light and full pictures alike). */
+  private long[] wheres = new long[16], values = new long[16];
+  private int size;
+  /** Whether {@link #leaves} is filled (a light picture keeps the wheres and values only). */
+  private boolean full = true;
+
+  /** Leaves in the picture. */
+  int size() { return size; }
+
+  /** Objects the walk met (each walked once; a size for the next picture's table). */
+  int objects() { return seen.size(); }
+
+  /** Leaf {@code i}'s where (a hash of its path). */
+  long where(int i) { return wheres[i]; }
+
+  /** Leaf {@code i}'s value. */
+  long value(int i) { return values[i]; }
   /** Why the picture cannot be trusted (null: it can). */
   String opaque;
-  private final IdentityHashMap<Object, Integer> seen = new IdentityHashMap<>();
+  private final IdentityHashMap<Object, Integer> seen;
   private final boolean writable;
 
   private final boolean named;
@@ -72,6 +90,16 @@ final class StateWalk {
   private boolean windowed;
 
   private StateWalk(boolean writable, boolean named) {
+    this(writable, named, 8192, 4 * 8192);
+  }
+
+  /** A walk expecting about {@code objects} objects and {@code leaves} leaves (a whole simulator's: thousands; a key's: a few). */
+  private StateWalk(boolean writable, boolean named, int objects, int leaves) {
+    this.seen = new IdentityHashMap<>(objects);
+    if (leaves > 16) {
+      wheres = new long[leaves];
+      values = new long[leaves];
+    }
     this.writable = writable;
     this.named = named;
   }
@@ -82,8 +110,21 @@ final class StateWalk {
    * how many they took in (a leaf a jump advances by refilling the ring, FastForward), not their older entries nor
    * their fill: so a spin is looked at before its entries fill the rings (4,096 rounds).
    */
-  static StateWalk window(Object root, boolean named) {
-    StateWalk w = new StateWalk(true, named);
+  static StateWalk window(Object root, boolean named) { return window(root, named, true); }
+
+  /**
+   * As {@link #window(Object, boolean)}; with {@code full} false a light picture: the leaves' wheres and values only,
+   * no {@link Leaf} records (the fast-forward's pictures but its last one read nothing else).
+   */
+  static StateWalk window(Object root, boolean named, boolean full) { return window(root, named, full, 0, 8192); }
+
+  /**
+   * As {@link #window(Object, boolean, boolean)}, sized for about {@code leaves} leaves and {@code objects} objects (a
+   * previous picture's {@link #size} and {@link #objects}: the arrays and the table of objects met are allocated once).
+   */
+  static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects) {
+    StateWalk w = new StateWalk(true, named, Math.max(64, objects + objects / 4 + 1), leaves + leaves / 8 + 16);
+    w.full = full;
     w.windowed = true;
     w.walk(root, new P("sim", 1), null, null);
     return w;
@@ -106,27 +147,58 @@ final class StateWalk {
   private record P(String text, long hash) {}
 
   private P p(P parent, String name) {
-    long h = Long.rotateLeft((parent.hash ^ NAMES.computeIfAbsent(name, StateWalk::stringHash)) * 0x9E3779B97F4A7C15L, 27);
+    return p(parent, StateWalkClasses.nameHash(name), name);
+  }
+
+  /** As {@link #p(P, String)}, with the name's hash ({@link #stringHash}) already known. */
+  private P p(P parent, long nameHash, String name) {
+    long h = Long.rotateLeft((parent.hash ^ nameHash) * 0x9E3779B97F4A7C15L, 27);
     return new P(named ? parent.text + name : null, h);
   }
 
   /** A path's element {@code i} of an array or collection (kind '[', '{' or '<'). */
   private P p(P parent, char kind, int i, String after) {
-    long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ NAMES.computeIfAbsent(after, StateWalk::stringHash))
+    long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ StateWalkClasses.nameHash(after))
         * 0xC2B2AE3D27D4EB4FL, 31);
     return new P(named ? parent.text + kind + i + (kind == '[' ? "]" : kind == '{' ? "}" : ">") + after : null, h);
   }
 
-  private static final Map<String, Long> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A long primitive array at an {@link StateWalkClasses#inert} site, in a fast-forward's picture: one leaf, a 64-bit hash of its
+   * elements, instead of a leaf each (a latency histogram's counts: ~47,000). Its elements all stay put across the
+   * pictures exactly when the hash does (but for a 64-bit collision, as {@link #FOLDED}'s rings); an element that moves
+   * refuses the jump either way, since an inert leaf can only stay. The leaves it stands for are counted, so back
+   * references keep their values.
+   */
+  private void foldedArray(Object a, int n, P path) {
+    long h = 0x5EEDL + n;
+    if (a instanceof long[] l) {
+      for (long v : l) h = Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29);
+    } else {
+      for (int v : (int[]) a) h = Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29);
+    }
+    counted += n - 1;
+    P q = p(path, ".folded");
+    add(q.hash, h, null, null, -1, q.text, false);
+  }
+
+  /** {@code p(path, '[', i, "")}'s hash without the P (a primitive array's element: thousands of them). */
+  private static long elementHash(P path, int i) {
+    return Long.rotateLeft((path.hash ^ ('[' * 0x1000003L + i) ^ StateWalkClasses.EMPTY) * 0xC2B2AE3D27D4EB4FL, 31);
+  }
+
+  /** {@code p(path, '[', i, "")}'s text (named pictures only), else null. */
+  private String elementText(P path, int i) { return named ? path.text + '[' + i + "]" : null; }
+
 
   /** Only the values (no paths, no writers), of a small object: a key of a hashed map or set. */
   private static long[] valuesOf(Object o, StateWalk parent) {
-    StateWalk w = new StateWalk(false, false);
+    StateWalk w = new StateWalk(false, false, 16, 16);
+    w.full = false;
     w.walk(o, new P(null, 0), null, null);
     if (w.opaque != null && parent.opaque == null) parent.opaque = w.opaque;
-    long[] out = new long[w.leaves.size()];
-    for (int i = 0; i < out.length; i++) out[i] = w.leaves.get(i).value();
-    return out;
+    return java.util.Arrays.copyOf(w.values, w.size);
   }
 
   /** The site of the leaves being walked (see {@link Leaf#site}). */
@@ -159,7 +231,13 @@ final class StateWalk {
       foldHash = Long.rotateLeft((foldHash ^ x) * 0xC2B2AE3D27D4EB4FL, 31);
       return;
     }
-    leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
+    if (size == wheres.length) {
+      wheres = java.util.Arrays.copyOf(wheres, 2 * size);
+      values = java.util.Arrays.copyOf(values, 2 * size);
+    }
+    wheres[size] = where;
+    values[size++] = v;
+    if (full) leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
   }
 
   private static final Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
@@ -200,33 +278,6 @@ final class StateWalk {
    */
   static volatile java.util.Set<String> leftOut = java.util.Set.of();
 
-  private static final Map<Class<?>, Field[]> FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
-
-  private static Field[] fieldsOf(Class<?> c) {
-    return FIELDS.computeIfAbsent(c, k -> {
-      List<Class<?>> chain = new ArrayList<>();
-      for (Class<?> x = k; x != null && x != Object.class; x = x.getSuperclass()) chain.add(0, x);
-      List<Field> out = new ArrayList<>();
-      for (Class<?> x : chain) {
-        Field[] fs = x.getDeclaredFields();
-        java.util.Arrays.sort(fs, java.util.Comparator.comparing(Field::getName)); // declared order is not specified
-        for (Field f : fs) {
-          if (Modifier.isStatic(f.getModifiers())) continue;
-          if (Modifier.isTransient(f.getModifiers())) continue; // a copy of what the picture holds elsewhere
-          if (leftOut.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
-          if (ScheduledJump.EXPLORING_SIDE.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
-          if (FastForward.class.isAssignableFrom(f.getType())) continue; // the detector's own state
-          try {
-            f.setAccessible(true);
-          } catch (RuntimeException e) {
-            return null;
-          }
-          out.add(f);
-        }
-      }
-      return out.toArray(new Field[0]);
-    });
-  }
 
   private void walk(Object o, P path, Object owner, Field field) {
     if (o == null) {
@@ -266,7 +317,9 @@ final class StateWalk {
       return;
     }
     if (o instanceof Enum<?> e) {
-      leaf(path, ":" + e.getDeclaringClass().getSimpleName(), stringHash(e.name()), null, null);
+      StateWalkClasses.EnumInfo info = StateWalkClasses.ENUMS.get(e.getDeclaringClass());
+      P q = p(path, info.suffixHash(), info.suffix());
+      add(q.hash, info.names()[e.ordinal()], null, null, -1, q.text, false);
       return;
     }
     if (o instanceof Class<?> c) {
@@ -282,13 +335,16 @@ final class StateWalk {
     seen.put(o, counted);
     if (fresh != null) fresh.add(o);
     Class<?> c = o.getClass();
-    leaf(path, ":type", stringHash(c.isHidden() ? hiddenName(c) : c.getName()), null, null);
-    if (OBSERVERS.contains(c.getName())) return;
-    if (leaves.size() > MAX_LEAVES) {
+    StateWalkClasses.ClassInfo ci = StateWalkClasses.CLASSES.get(c);
+    leaf(path, ":type", ci.typeHash(), null, null);
+    if (ci.observer()) return;
+    if (size > MAX_LEAVES) {
       if (opaque == null) opaque = TOO_LARGE;
       return;
     }
-    if (o instanceof EventQueue q) {
+    if (ci.kind() == StateWalkClasses.ClassInfo.FIELDS) {
+      fields(o, c, ci, path);
+    } else if (o instanceof EventQueue q) {
       agenda(q, path);
     } else if (o instanceof PeriodicLog<?> log) {
       periodicLog(log, path);
@@ -320,15 +376,25 @@ final class StateWalk {
     } else if (o instanceof java.util.BitSet b) {
       walk(b.toLongArray(), p(path, ".bits"), null, null);
     } else {
-      Field[] fs = fieldsOf(c);
+      fields(o, c, ci, path);
+    }
+  }
+
+  /** An object of no kind the walk knows (no collection, no array, no boxed value): its fields, in {@link StateWalkClasses#fieldsOf}'s order. */
+  private void fields(Object o, Class<?> c, StateWalkClasses.ClassInfo ci, P path) {
+    {
+      Field[] fs = ci.fields();
+      StateWalkClasses.FieldInfo[] infos = ci.infos();
       if (fs == null) {
         if (opaque == null) opaque = "cannot open " + c.getName() + (named ? " at " + path.text : "");
         return;
       }
-      boolean plain = !c.isRecord() && !c.isHidden();
-      String ringField = RINGS.get(c.getName());
-      boolean recent = c.getName().equals("hmmemu.checker.Reporter");
-      for (Field f : fs) {
+      boolean plain = ci.plain();
+      String ringField = ci.ringField();
+      boolean recent = ci.recent();
+      for (int fi = 0; fi < fs.length; fi++) {
+        Field f = fs[fi];
+        StateWalkClasses.FieldInfo info = infos[fi];
         try {
           if (recent && f.getName().equals("ring")) {
             String before = site;
@@ -356,9 +422,9 @@ final class StateWalk {
             continue;
           }
           Class<?> t = f.getType();
-          P p = p(path, "." + f.getName());
+          P p = p(path, info.dotNameHash(), info.dotName());
           String before = site;
-          if (!SUBTREES.contains(site)) site = f.getDeclaringClass().getName() + "#" + f.getName();
+          if (!SUBTREES.contains(site)) site = info.site();
           Object writeOwner = plain && !Modifier.isFinal(f.getModifiers()) ? o : null;
           Field writeField = writeOwner == null ? null : f;
           if (t == long.class) leaf(p, "", f.getLong(o), writeOwner, writeField);
@@ -381,22 +447,16 @@ final class StateWalk {
     return v;
   }
 
-  /** A lambda's class name carries a per-JVM counter; its capturing class and interfaces do not. */
-  private static String hiddenName(Class<?> c) {
-    String n = c.getName();
-    int i = n.indexOf("$$Lambda");
-    StringBuilder b = new StringBuilder(i < 0 ? n : n.substring(0, i));
-    for (Class<?> x : c.getInterfaces()) b.append(':').append(x.getName());
-    return b.toString();
-  }
 
   private void array(Object a, P path) {
     int n = java.lang.reflect.Array.getLength(a);
     leaf(path, ".length", n, null, null);
-    if (a instanceof long[] l) {
-      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i], l);
+    if (windowed && n >= StateWalkClasses.FOLD_ARRAY && (a instanceof long[] || a instanceof int[]) && StateWalkClasses.inert(site)) {
+      foldedArray(a, n, path);
+    } else if (a instanceof long[] l) {
+      for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], writable ? l : null, null, i, elementText(path, i), true);
     } else if (a instanceof int[] l) {
-      for (int i = 0; i < n; i++) leaf(path, '[', i, l[i], l);
+      for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], writable ? l : null, null, i, elementText(path, i), true);
     } else if (a instanceof Object[] l) {
       for (int i = 0; i < n; i++) walk(l[i], p(path, '[', i, ""), null, null);
     } else {
@@ -549,7 +609,7 @@ final class StateWalk {
   }
 
   /** The checker's rings of ids (class -> ring name: the fields NAMEOrder, a long[], and NAMENext, its oldest slot). */
-  private static final Map<String, String> RINGS = Map.of("hmmemu.checker.NotifierShadow", "ended",
+  static final Map<String, String> RINGS = Map.of("hmmemu.checker.NotifierShadow", "ended",
       "hmmemu.checker.FolioLockShadow", "released");
 
   /**
@@ -616,10 +676,13 @@ final class StateWalk {
       leaf(p, ".source", e.source, null, null);
       site = before;
       walk(e.link(), p(p, ".link"), null, null);
-      for (Field f : fieldsOf(e.getClass())) {
+      Field[] efs = StateWalkClasses.fieldsOf(e.getClass());
+      StateWalkClasses.FieldInfo[] einfos = StateWalkClasses.CLASSES.get(e.getClass()).infos();
+      for (int fi = 0; fi < efs.length; fi++) {
+        Field f = efs[fi];
         if (f.getDeclaringClass() == EventQueue.Event.class) continue;
         try {
-          walkField(f.get(e), p(p, "." + f.getName()), f);
+          walkField(f.get(e), p(p, einfos[fi].dotNameHash(), einfos[fi].dotName()), f);
         } catch (IllegalAccessException ex) {
           if (opaque == null) opaque = "cannot read an agenda event's " + f.getName();
         }

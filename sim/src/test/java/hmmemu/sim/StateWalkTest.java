@@ -152,4 +152,34 @@ class StateWalkTest {
     find.setAccessible(true);
     for (long old = 100; old < 236; old++) assertNull(find.invoke(jumped, old), "invId " + old + " evicted, as unskipped");
   }
+
+  /** A histogram's counts, as a latency histogram holds them (an inert site: its elements can only stay put). */
+  static final class Counts {
+    long[] counts = new long[1000];
+    int[] small = new int[8];
+  }
+
+  @Test
+  void aFastForwardPictureFoldsALongInertArrayIntoOneLeafThatSeesEveryElement() {
+    Counts c = new Counts();
+    assertTrue(StateWalkClasses.inert(Counts.class.getName() + "#counts"), "a histogram's counts bound, advance and identify nothing");
+    StateWalk whole = StateWalk.of(c), before = StateWalk.window(c, false, false);
+    assertTrue(whole.size() > 1000, "a picture for comparisons keeps a leaf per element: " + whole.size());
+    assertTrue(before.size() < 20, "the fast-forward's picture folds the 1,000 counts: " + before.size() + " leaves");
+    for (int i : new int[] {0, 499, 999}) {
+      c.counts[i]++;
+      StateWalk after = StateWalk.window(c, false, false);
+      assertEquals(before.size(), after.size(), "the same shape");
+      int differ = 0;
+      for (int k = 0; k < after.size(); k++) {
+        assertEquals(before.where(k), after.where(k), "the same shape at leaf " + k);
+        if (before.value(k) != after.value(k)) differ++;
+      }
+      assertEquals(1, differ, "element " + i + " changed: the folded leaf moves");
+      c.counts[i]--;
+    }
+    c.small[3]++;
+    StateWalk small = StateWalk.window(c, false, false);
+    assertEquals(before.size(), small.size(), "a short array keeps its leaves");
+  }
 }

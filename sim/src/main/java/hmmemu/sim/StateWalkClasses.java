@@ -1,0 +1,148 @@
+package hmmemu.sim;
+
+import hmmemu.protocol.model.LinkedLongTable;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@link StateWalk} works out once per class, per field, per enum and per site name and then reuses in every
+ * picture: a class's fields in the picture's order with their sites and name hashes, its type leaf's hash, its kind;
+ * the hashes of the path names; which sites are inert (a fast-forward picture may fold their long arrays). An
+ * emulator-only host mechanism, not a kernel structure.
+ */
+final class StateWalkClasses {
+  private StateWalkClasses() {}
+
+  static final Map<String, Long> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Primitive arrays at least this long at an {@link #inert} site are one leaf in a fast-forward's picture. */
+  static final int FOLD_ARRAY = 256;
+
+  private static final Map<String, Boolean> INERT = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Whether a leaf of {@code site} can do nothing in a jump but stay put: it is no instant (it bounds nothing), no
+   * identity, not advanced, no microsecond leaf, not report-only, no ring count and no id a ring's check looks up. A
+   * moving one refuses the jump (a moving leaf on no list, or one that does not move evenly), whatever it moved by.
+   */
+  static boolean inert(String site) {
+    return INERT.computeIfAbsent(site, x -> !FastForward.instantSite(x) && !FastForward.identity(x)
+        && !FastForward.ADVANCE.containsKey(x) && !FastForward.MICROS.contains(x) && !FastForward.REPORT_ONLY.containsKey(x)
+        && !FastForwardRings.refills(x) && !FastForwardRings.invIdSite(x) && !FastForwardRings.reqIdSite(x)
+        && !StateWalk.FOLDED.containsKey(x) && !StateWalk.FOLDED.containsValue(x));
+  }
+
+  /** The names every picture uses most, hashed once (the same values {@link #NAMES} gives them). */
+  static final long EMPTY = StateWalk.stringHash(""), K = StateWalk.stringHash(".k"), V = StateWalk.stringHash(".v"),
+      SIZE = StateWalk.stringHash(".size"), TYPE = StateWalk.stringHash(":type"), REF = StateWalk.stringHash("@ref"),
+      NULL = StateWalk.stringHash("=null"), LENGTH = StateWalk.stringHash(".length");
+
+  /** {@link #stringHash} of a path's name, cached (the literals compared by identity first: they are interned). */
+  static long nameHash(String name) {
+    if (name == "") return EMPTY;
+    if (name == ".k") return K;
+    if (name == ".v") return V;
+    if (name == ".size") return SIZE;
+    if (name == ":type") return TYPE;
+    if (name == "@ref") return REF;
+    if (name == "=null") return NULL;
+    if (name == ".length") return LENGTH;
+    return NAMES.computeIfAbsent(name, StateWalk::stringHash);
+  }
+
+  /** Per enum class: its suffix (":" + simple name) and that suffix's hash, and each constant's name hash by ordinal. */
+  record EnumInfo(String suffix, long suffixHash, long[] names) {}
+
+  static final ClassValue<EnumInfo> ENUMS = new ClassValue<>() {
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    protected EnumInfo computeValue(Class<?> c) {
+      Object[] constants = c.getEnumConstants();
+      long[] names = new long[constants.length];
+      for (int i = 0; i < names.length; i++) names[i] = StateWalk.stringHash(((Enum) constants[i]).name());
+      String suffix = ":" + c.getSimpleName();
+      return new EnumInfo(suffix, nameHash(suffix), names);
+    }
+  };
+
+  private static final Map<Class<?>, Field[]> FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Per field of a class ({@link #fieldsOf}'s order): its site, ".name" and that name's hash, cached (emulator-only). */
+  record FieldInfo(String site, String dotName, long dotNameHash) {}
+
+  /**
+   * What the walk needs of a class, worked out once: its type leaf's value (the name, a hidden class's by
+   * {@link #hiddenName}, hashed), whether it is an {@link StateWalk#OBSERVERS} class, whether it is walked by its fields (no
+   * kind the walk treats apart: {@link #FIELDS}) and, if so, its fields with their {@link FieldInfo}, whether the jump
+   * may write them (a plain class: no record, not hidden), its checker ring ({@link StateWalk#RINGS}) and whether it is the
+   * checker's Reporter.
+   */
+  record ClassInfo(long typeHash, boolean observer, int kind, Field[] fields, FieldInfo[] infos, boolean plain,
+      String ringField, boolean recent) {
+    static final int FIELDS = 0, OTHER = 1;
+  }
+
+  static final ClassValue<ClassInfo> CLASSES = new ClassValue<>() {
+    @Override
+    protected ClassInfo computeValue(Class<?> c) {
+      long type = StateWalk.stringHash(c.isHidden() ? hiddenName(c) : c.getName());
+      boolean other = EventQueue.class.isAssignableFrom(c) || PeriodicLog.class.isAssignableFrom(c) || c.isArray()
+          || Map.class.isAssignableFrom(c) || LinkedLongTable.class.isAssignableFrom(c) || Collection.class.isAssignableFrom(c)
+          || c.getName().equals("hmmemu.checker.LongTable") || java.util.concurrent.atomic.AtomicLong.class.isAssignableFrom(c)
+          || java.util.concurrent.atomic.AtomicInteger.class.isAssignableFrom(c) || java.util.Optional.class.isAssignableFrom(c)
+          || java.util.concurrent.CompletableFuture.class.isAssignableFrom(c) || java.time.Duration.class.isAssignableFrom(c)
+          || java.util.BitSet.class.isAssignableFrom(c);
+      Field[] fs = other ? null : fieldsOf(c);
+      FieldInfo[] infos = null;
+      if (fs != null) {
+        infos = new FieldInfo[fs.length];
+        for (int i = 0; i < fs.length; i++) {
+          String dot = "." + fs[i].getName();
+          infos[i] = new FieldInfo(fs[i].getDeclaringClass().getName() + "#" + fs[i].getName(), dot,
+              NAMES.computeIfAbsent(dot, StateWalk::stringHash));
+        }
+      }
+      return new ClassInfo(type, StateWalk.OBSERVERS.contains(c.getName()), other ? ClassInfo.OTHER : ClassInfo.FIELDS, fs, infos,
+          !c.isRecord() && !c.isHidden(), StateWalk.RINGS.get(c.getName()), c.getName().equals("hmmemu.checker.Reporter"));
+    }
+  };
+
+  static Field[] fieldsOf(Class<?> c) {
+    return FIELDS.computeIfAbsent(c, k -> {
+      List<Class<?>> chain = new ArrayList<>();
+      for (Class<?> x = k; x != null && x != Object.class; x = x.getSuperclass()) chain.add(0, x);
+      List<Field> out = new ArrayList<>();
+      for (Class<?> x : chain) {
+        Field[] fs = x.getDeclaredFields();
+        java.util.Arrays.sort(fs, java.util.Comparator.comparing(Field::getName)); // declared order is not specified
+        for (Field f : fs) {
+          if (Modifier.isStatic(f.getModifiers())) continue;
+          if (Modifier.isTransient(f.getModifiers())) continue; // a copy of what the picture holds elsewhere
+          if (StateWalk.leftOut.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
+          if (ScheduledJump.EXPLORING_SIDE.contains(f.getDeclaringClass().getName() + "#" + f.getName())) continue;
+          if (FastForward.class.isAssignableFrom(f.getType())) continue; // the detector's own state
+          try {
+            f.setAccessible(true);
+          } catch (RuntimeException e) {
+            return null;
+          }
+          out.add(f);
+        }
+      }
+      return out.toArray(new Field[0]);
+    });
+  }
+
+  /** A lambda's class name carries a per-JVM counter; its capturing class and interfaces do not. */
+  static String hiddenName(Class<?> c) {
+    String n = c.getName();
+    int i = n.indexOf("$$Lambda");
+    StringBuilder b = new StringBuilder(i < 0 ? n : n.substring(0, i));
+    for (Class<?> x : c.getInterfaces()) b.append(':').append(x.getName());
+    return b.toString();
+  }
+}
