@@ -70,6 +70,7 @@ final class ClusterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    record.check();
     if (cpuNodes != 1) throw new SettingsException("--cpu: only 1 CPU node is supported (one host mm), got " + cpuNodes);
     if (gpuNodes < 1 || gpuNodes > 15) throw new SettingsException("--gpu: must be in [1, 15], got " + gpuNodes);
     if (scenario != null) return runScenarios();

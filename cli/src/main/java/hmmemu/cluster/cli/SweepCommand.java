@@ -134,6 +134,7 @@ final class SweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    record.check();
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
     if (r9 && !sim) throw new SettingsException("--r9: only with --sim");
