@@ -38,7 +38,8 @@ final class SweepCommand implements Callable<Integer> {
   @Option(names = "--latencies", split = ",", defaultValue = "1us,10us,100us,1ms",
       description = "One-way latencies (HOCON durations; default ${DEFAULT-VALUE}).")
   List<String> latencies;
-  @Option(names = "--config", paramLabel = "FILE") File config;
+  @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
+  File config;
   @Mixin WorkloadOptions workload;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;

@@ -36,6 +36,18 @@ class HelpTextTest {
     assertTrue(bad.isEmpty(), "description paragraphs that stop mid-sentence:\n" + String.join("\n", bad));
   }
 
+  /** Every option a command lists in its help says what it does (cluster's --seed, --warps, ... and sweep's --config were blank). */
+  @Test
+  void everyOptionHasADescription() {
+    List<String> blank = new ArrayList<>();
+    for (CommandLine cl : new CommandLine(new Main()).getSubcommands().values()) {
+      for (OptionSpec o : cl.getCommandSpec().options()) {
+        if (String.join("", o.description()).isBlank()) blank.add(cl.getCommandName() + " " + o.longestName());
+      }
+    }
+    assertTrue(blank.isEmpty(), "options without a description: " + blank);
+  }
+
   /**
    * Every command's usage renders without a picocli format warning: a description is a format string, so a bare
    * {@code %} (as "17-37 % of" was) prints "[picocli WARN] Could not format" on every {@code --help}.
