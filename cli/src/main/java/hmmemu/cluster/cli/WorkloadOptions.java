@@ -37,6 +37,20 @@ final class WorkloadOptions {
     put(o, "hmm-emu.time-scale", timeScale);
     put(o, "hmm-emu.demo.cpu-spin", cpuSpin);
     put(o, "hmm-emu.demo.cpu-think", cpuThink);
+    if (cpuThink != null) checkThink(cpuThink);
+  }
+
+  /** Names the flag in a bad --cpu-think, as typed ("hardcoded value: ..." and "PT-0.001S" named neither). */
+  private static void checkThink(String v) {
+    java.time.Duration d;
+    try {
+      d = com.typesafe.config.ConfigFactory.parseMap(Map.of("d", v)).getDuration("d");
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new hmmemu.cluster.SettingsException("--cpu-think: not a duration: '" + v + "' (e.g. 20us, 70ms, 0)");
+    }
+    if (d.isNegative() || d.compareTo(java.time.Duration.ofSeconds(1)) > 0) {
+      throw new hmmemu.cluster.SettingsException("--cpu-think: must be between 0 and 1s, got " + v);
+    }
   }
 
   /** The flags given, except --seed, as they are typed (for a replay command line). */
