@@ -28,4 +28,9 @@ class BadInputCliTest {
     assertEquals("hmm-emu: --cpu-think: must be between 0 and 1s, got -1ms",
         refused("sweep", "--sim", "--cpu-think", "-1ms"));
   }
+
+  @Test
+  void noCommandSaysSoOnce() {
+    assertEquals("hmm-emu: missing command, e.g. demo (try --help)", refused());
+  }
 }
