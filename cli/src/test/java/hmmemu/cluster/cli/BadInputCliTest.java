@@ -33,4 +33,10 @@ class BadInputCliTest {
   void noCommandSaysSoOnce() {
     assertEquals("hmm-emu: missing command, e.g. demo (try --help)", refused());
   }
+
+  @Test
+  void exploreOnADirectorySaysItIsOne(@TempDir Path dir) {
+    assertEquals("hmm-emu explore: " + dir + " is a directory: explore takes one scenario file",
+        refused("explore", dir.toString()));
+  }
 }
