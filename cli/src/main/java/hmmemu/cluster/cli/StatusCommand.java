@@ -51,7 +51,7 @@ final class StatusCommand implements Callable<Integer> {
       resp = http.send(rb.GET().build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (java.io.IOException e) {
       throw new SettingsException("status: cannot reach the management endpoint " + uri + ": "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ')));
+          + EndpointOptions.why(e));
     }
     int status = resp.statusCode();
     String body = resp.body().strip();

@@ -39,4 +39,14 @@ class BadInputCliTest {
     assertEquals("hmm-emu explore: " + dir + " is a directory: explore takes one scenario file",
         refused("explore", dir.toString()));
   }
+
+  @Test
+  void anAddressNobodyServesIsARefusedConnectionInWords() {
+    for (String cmd : new String[] {"status", "inject"}) {
+      String line = cmd.equals("status") ? refused("status", "--node", "127.0.0.1:1", "--timeout", "5s")
+          : refused("inject", "--node", "127.0.0.1:1", "--timeout", "5s", "clear");
+      assertTrue(line.startsWith("hmm-emu: " + cmd + ": cannot reach the management endpoint http://127.0.0.1:1/")
+          && line.contains(": connection refused"), line);
+    }
+  }
 }
