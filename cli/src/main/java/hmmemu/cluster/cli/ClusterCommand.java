@@ -303,7 +303,9 @@ final class ClusterCommand implements Callable<Integer> {
       try {
         text.append(Files.readString(faultsFile.toPath())).append('\n');
       } catch (IOException e) {
-        throw new SettingsException("--faults: cannot read " + faultsFile + ": " + e.getMessage());
+        String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+            : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+        throw new SettingsException("--faults: cannot read " + faultsFile + ": " + why);
       }
     }
     for (String l : faultLines) text.append(l).append('\n');

@@ -49,4 +49,10 @@ class BadInputCliTest {
           && line.contains(": connection refused"), line);
     }
   }
+
+  @Test
+  void aMissingFaultsFileSaysSo(@TempDir Path dir) {
+    Path f = dir.resolve("nosuch.faults");
+    assertEquals("hmm-emu: --faults: cannot read " + f + ": no such file", refused("cluster", "--faults", f.toString()));
+  }
 }
