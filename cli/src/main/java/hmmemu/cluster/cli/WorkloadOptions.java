@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 final class WorkloadOptions {
   @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).") Long seed;
   @Option(names = "--gpu-nodes", description = "GPU nodes (default 2). With 1, the GPU contends with CPU threads "
-      + "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7).") Integer gpuNodes;
+      + "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7; docs/PROTOCOL.md §8).")
+  Integer gpuNodes;
   @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
   @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
   @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;

@@ -103,6 +103,22 @@ class HelpTextTest {
     }
   }
 
+  /** A help text that names a race of the contract (R1-R9) or a section (§) cites docs/PROTOCOL.md, where it is defined. */
+  @Test
+  void aRaceNamedInHelpCitesTheProtocol() {
+    List<String> uncited = new ArrayList<>();
+    Pattern race = Pattern.compile("\\bR[1-9]\\b|§");
+    for (CommandLine cl : new CommandLine(new Main()).getSubcommands().values()) {
+      CommandSpec spec = cl.getCommandSpec();
+      List<String> texts = new ArrayList<>(List.of(String.join(" ", spec.usageMessage().description())));
+      for (OptionSpec o : spec.options()) texts.add(String.join(" ", o.description()));
+      for (String t : texts) {
+        if (race.matcher(t).find() && !t.contains("docs/PROTOCOL.md")) uncited.add(spec.name() + ": " + t);
+      }
+    }
+    assertTrue(uncited.isEmpty(), "help naming a race without docs/PROTOCOL.md:\n" + String.join("\n", uncited));
+  }
+
   /** The scenarios/cases file of case {@code n} (c08 -> c08-thrash-no-folio-lock.conf). */
   private static String caseFile(String n) throws java.io.IOException {
     try (Stream<Path> s = Files.list(Path.of("../scenarios/cases"))) {
