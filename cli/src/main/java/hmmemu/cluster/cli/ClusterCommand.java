@@ -43,13 +43,20 @@ final class ClusterCommand implements Callable<Integer> {
   boolean json;
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
   File config;
-  @Option(names = "--seed") Long seed;
-  @Option(names = "--warps") Integer warps;
-  @Option(names = "--ops-per-warp") Integer opsPerWarp;
-  @Option(names = "--cpu-threads") Integer cpuThreads;
-  @Option(names = "--ops-per-thread") Integer opsPerThread;
-  @Option(names = "--time-scale") Double timeScale;
-  @Option(names = "--arms", split = ",", description = "kernel, early-unlock (default both).") List<String> arms;
+  @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).") Long seed;
+  @Option(names = "--warps", description = "Warps per device (default: hmm-emu.demo.warps-per-device, 2).")
+  Integer warps;
+  @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default: hmm-emu.demo.ops-per-warp, 4).")
+  Integer opsPerWarp;
+  @Option(names = "--cpu-threads", description = "CPU threads (default: hmm-emu.demo.cpu-threads, 2).")
+  Integer cpuThreads;
+  @Option(names = "--ops-per-thread",
+      description = "Atomic increments per CPU thread (default: hmm-emu.demo.ops-per-thread, 100).")
+  Integer opsPerThread;
+  @Option(names = "--time-scale", description = "Real µs per model µs (default: hmm-emu.time-scale, 1.0).")
+  Double timeScale;
+  @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
+  List<String> arms;
   @Option(names = "--fault", paramLabel = "LINE",
       description = "A fault-schedule line, repeatable, e.g. \"at 5s crash gpu1\", \"at 2s pause gpu2 for 1s\" "
           + "(SIGSTOP/SIGCONT), \"at 8s restart gpu1\" (a new JVM under the next node index, e.g. gpu3) or "
@@ -70,6 +77,7 @@ final class ClusterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    record.check();
     if (cpuNodes != 1) throw new SettingsException("--cpu: only 1 CPU node is supported (one host mm), got " + cpuNodes);
     if (gpuNodes < 1 || gpuNodes > 15) throw new SettingsException("--gpu: must be in [1, 15], got " + gpuNodes);
     if (scenario != null) return runScenarios();
@@ -295,7 +303,9 @@ final class ClusterCommand implements Callable<Integer> {
       try {
         text.append(Files.readString(faultsFile.toPath())).append('\n');
       } catch (IOException e) {
-        throw new SettingsException("--faults: cannot read " + faultsFile + ": " + e.getMessage());
+        String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+            : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+        throw new SettingsException("--faults: cannot read " + faultsFile + ": " + why);
       }
     }
     for (String l : faultLines) text.append(l).append('\n');

@@ -71,6 +71,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    record.check();
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);

@@ -48,4 +48,12 @@ final class EndpointOptions {
   }
 
   static HttpClient client(Duration wait) { return HttpClient.newBuilder().connectTimeout(wait).build(); }
+
+  /** Why a request failed, in words: the JDK's ConnectException carries no message, only its class name. */
+  static String why(java.io.IOException e) {
+    if (e instanceof java.net.ConnectException && e.getMessage() == null) {
+      return "connection refused (nothing listens there: is the address the management one a node printed?)";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ');
+  }
 }

@@ -3,6 +3,7 @@ package hmmemu.cluster.cli;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.scenario.Explorer;
 import hmmemu.cluster.scenario.Scenario;
+import hmmemu.cluster.scenario.ScenarioException;
 import hmmemu.cluster.scenario.ScenarioParser;
 import java.io.File;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -30,12 +30,14 @@ import picocli.CommandLine.Parameters;
     description = {"Measures exhaustive exploration's speed on scenario files (default: every file in "
         + "scenarios/explore): states per second of wall and CPU time counted three ways (every choice point run, "
         + "replayed prefixes included; states generated, the TLC-like count; distinct states), each against issue "
-        + "13's target of 100,000 per second on one thread (met or MISSED)."})
+        + "13's target of 100,000 per second on one thread (met or MISSED).",
+        "Exit 0 measured (met or MISSED), 2 bad input (nothing is measured then)."})
 final class ExploreBenchCommand implements Callable<Integer> {
   /** Issue 13's target: states per second on one thread. */
   static final double TARGET = 100_000;
 
-  @Parameters(arity = "0..*", paramLabel = "FILE", description = "Scenario files (default: scenarios/explore/*.conf).")
+  @Parameters(arity = "0..*", paramLabel = "PATH", description = "Scenario files or directories (every *.conf "
+      + "inside, sorted; default: scenarios/explore).")
   List<File> files = new ArrayList<>();
   @Option(names = "--budget", paramLabel = "N", description = "Schedules per file (default: ${DEFAULT-VALUE}).")
   int budget = 6000;
@@ -55,17 +57,24 @@ final class ExploreBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintStream o = System.out;
+    if (budget < 1) return usage("--budget must be at least 1, got " + budget);
+    if (depth < 1) return usage("--depth must be at least 1, got " + depth);
+    if (passes < 1) return usage("--passes must be at least 1, got " + passes);
     List<Path> paths = new ArrayList<>();
-    for (File f : files) paths.add(f.toPath());
-    if (paths.isEmpty()) {
+    if (files.isEmpty()) {
       Path dir = Path.of("scenarios", "explore");
-      if (!Files.isDirectory(dir)) {
-        System.err.println("hmm-emu explore-bench: no files given and no " + dir + " here");
-        return 2;
-      }
-      try (Stream<Path> s = Files.list(dir)) {
-        s.filter(p -> p.toString().endsWith(".conf")).sorted().forEach(paths::add);
-      }
+      if (!Files.isDirectory(dir)) return usage("no files given and no " + dir + " here");
+      files.add(dir.toFile());
+    }
+    // every file is read and parsed before the first measurement: bad input is one line and exit 2, not a table cut short
+    List<Scenario> scenarios = new ArrayList<>();
+    try {
+      for (File f : files) paths.addAll(RunCommand.scenarioFiles(f.toPath()));
+      if (paths.isEmpty()) return usage("no scenario files (*.conf) in " + files);
+      for (Path p : paths) scenarios.add(ScenarioParser.parse(p));
+    } catch (ScenarioException e) {
+      System.err.println(e.getMessage());
+      return 2;
     }
     HmmEmuSettings settings = HmmEmuSettings.load(null, Map.of());
     o.println("hmm-emu explore-bench: exhaustive, --budget " + budget + " --depth " + depth + " --seed " + seed
@@ -76,8 +85,9 @@ final class ExploreBenchCommand implements Callable<Integer> {
         "file", "sched", "states", "gener.", "distinct", "cpu ms", "states/s", "/cpu-s", "gener./s", "/cpu-s",
         "dist./s", "/cpu-s"));
     StringBuilder js = new StringBuilder("{");
-    for (Path p : paths) {
-      Scenario scenario = ScenarioParser.parse(p);
+    for (int i = 0; i < paths.size(); i++) {
+      Path p = paths.get(i);
+      Scenario scenario = scenarios.get(i);
       Explorer x = new Explorer(scenario, seed, settings.config);
       String why = x.unsupported();
       if (why != null) {
@@ -87,7 +97,7 @@ final class ExploreBenchCommand implements Callable<Integer> {
       Explorer.Report r = null;
       StringBuilder cpu = new StringBuilder();
       long best = Long.MAX_VALUE;
-      for (int i = 0; i < Math.max(1, passes); i++) {
+      for (int pass = 0; pass < passes; pass++) {
         r = x.explore(Explorer.Strategy.EXHAUSTIVE, budget, depth);
         cpu.append(cpu.length() == 0 ? "" : ", ").append(r.cpuNanos() / 1_000_000);
         if (r.cpuNanos() > 0) best = Math.min(best, r.cpuNanos());
@@ -135,6 +145,11 @@ final class ExploreBenchCommand implements Callable<Integer> {
         + " a file whose first schedule fails stops there (too few states to measure)");
     if (json) o.println(js.append('}'));
     return 0;
+  }
+
+  private static int usage(String what) {
+    System.err.println("hmm-emu explore-bench: " + what);
+    return 2;
   }
 
   /** A per-CPU-second figure with its verdict against the target. */

@@ -98,6 +98,7 @@ final class ExploreCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       return usage("--max-delay: " + e.getMessage());
     }
+    if (file.isDirectory()) return usage(file + " is a directory: explore takes one scenario file");
     if (!file.isFile()) return usage("no such file: " + file);
     Scenario scenario;
     try {

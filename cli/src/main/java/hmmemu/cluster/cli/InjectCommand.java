@@ -55,7 +55,7 @@ final class InjectCommand implements Callable<Integer> {
       resp = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (java.io.IOException e) {
       throw new SettingsException("inject: cannot reach the management endpoint " + uri + ": "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ')));
+          + EndpointOptions.why(e));
     }
     int status = resp.statusCode();
     String body = resp.body().strip();

@@ -47,6 +47,6 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: demo (see hmm-emu --help)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command, e.g. demo");
   }
 }

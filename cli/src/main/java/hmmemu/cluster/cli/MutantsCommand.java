@@ -44,7 +44,8 @@ final class MutantsCommand implements Callable<Integer> {
   List<String> only;
   @Option(names = "--list", description = "List the mutants (name, kernel function, description) and exit.")
   boolean list;
-  @Option(names = "--json", description = "End with one JSON line: {\"mutants\", \"killed\", \"survivors\", ...}.")
+  @Option(names = "--json", description = "End with one JSON line: {\"mutants\", \"killed\", \"survivors\", ...}; "
+      + "with --list: {\"mutants\": [{\"name\", \"module\", \"kernelFunction\", \"description\"}]}.")
   boolean json;
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
   File config;
@@ -72,9 +73,16 @@ final class MutantsCommand implements Callable<Integer> {
   public Integer call() {
     PrintStream out = System.out;
     if (list) {
+      StringBuilder js = new StringBuilder("{\"mutants\": [");
       for (Mutant m : Mutant.values()) {
         out.println(m.cliName() + "  [" + m.module() + ": " + m.kernelFunction() + "] " + m.description());
+        if (js.charAt(js.length() - 1) != '[') js.append(", ");
+        js.append("{\"name\": ").append(RunCommand.quote(m.cliName())).append(", \"module\": ")
+            .append(RunCommand.quote(m.module())).append(", \"kernelFunction\": ")
+            .append(RunCommand.quote(m.kernelFunction())).append(", \"description\": ")
+            .append(RunCommand.quote(m.description())).append('}');
       }
+      if (json) out.println(js.append("]}"));
       return 0;
     }
     Set<Mutant> chosen;

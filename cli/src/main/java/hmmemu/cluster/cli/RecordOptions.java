@@ -7,6 +7,7 @@ import hmmemu.report.RunRecorder;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -29,6 +30,24 @@ final class RecordOptions {
 
   @Option(names = "--quiet", description = "Shows no progress on stderr.")
   boolean quiet;
+
+  /**
+   * Refuses a bad {@code --trace-cap} or an {@code --out} that cannot become the run directory (an existing file, or
+   * below a file or an unwritable directory) before a run starts, not after it (exit 2, one line).
+   */
+  void check() {
+    cap();
+    if (out == null) return;
+    Path p = out.toPath().toAbsolutePath();
+    if (Files.exists(p) && !Files.isDirectory(p)) {
+      throw new hmmemu.cluster.SettingsException("--out: " + out + " exists and is not a directory");
+    }
+    Path q = p;
+    while (q != null && !Files.exists(q)) q = q.getParent();
+    if (q == null || !Files.isDirectory(q) || !Files.isWritable(q)) {
+      throw new hmmemu.cluster.SettingsException("--out: cannot create " + out + ": " + q + " is not a writable directory");
+    }
+  }
 
   int cap() {
     if (traceCap != null && traceCap < 0) {

@@ -50,6 +50,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream out = System.out;
+    record.check();
     List<Path> files = new ArrayList<>();
     for (File p : paths) {
       try {

@@ -73,6 +73,7 @@ final class SimCommand implements Callable<Integer> {
     List<hmmemu.report.RunRecorder> recorders = new ArrayList<>();
     int cap;
     try {
+      record.check();
       cap = record.cap();
     } catch (RuntimeException e) {
       return usage(e.getMessage());

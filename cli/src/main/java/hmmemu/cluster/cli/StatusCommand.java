@@ -37,7 +37,7 @@ final class StatusCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Mixin EndpointOptions endpoint;
-  @Option(names = "--json", description = "Prints the endpoint's JSON answer instead of a table.")
+  @Option(names = "--json", description = "Prints the endpoint's JSON answer as one line instead of a table.")
   boolean json;
 
   @Override
@@ -51,7 +51,7 @@ final class StatusCommand implements Callable<Integer> {
       resp = http.send(rb.GET().build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (java.io.IOException e) {
       throw new SettingsException("status: cannot reach the management endpoint " + uri + ": "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ')));
+          + EndpointOptions.why(e));
     }
     int status = resp.statusCode();
     String body = resp.body().strip();
@@ -68,7 +68,7 @@ final class StatusCommand implements Callable<Integer> {
     } catch (java.io.IOException e) {
       throw new SettingsException("status: " + uri + " answered no JSON: " + e.getMessage().replace('\n', ' '));
     }
-    System.out.println(json ? JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer) : table(answer));
+    System.out.println(json ? JSON.writeValueAsString(answer) : table(answer));
     return 0;
   }
 

@@ -38,7 +38,8 @@ final class SweepCommand implements Callable<Integer> {
   @Option(names = "--latencies", split = ",", defaultValue = "1us,10us,100us,1ms",
       description = "One-way latencies (HOCON durations; default ${DEFAULT-VALUE}).")
   List<String> latencies;
-  @Option(names = "--config", paramLabel = "FILE") File config;
+  @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
+  File config;
   @Mixin WorkloadOptions workload;
   @Option(names = "--arms", split = ",", description = "Arms to run: kernel, early-unlock (default both).")
   List<String> arms;
@@ -53,7 +54,7 @@ final class SweepCommand implements Callable<Integer> {
       + " run and the first seed's trace hash per row; no 0us row (there is no transport to measure). A run record"
       + " is left only with --out.")
   boolean sim;
-  @Option(names = "--r9", description = "With --sim: the full R9 grid of issue 12: one-way hops "
+  @Option(names = "--r9", description = "With --sim: the full grid of issue 12 for docs/PROTOCOL.md §8 R9: one-way hops "
       + R9_LATENCIES + " (unless --latencies is given), both arms, CPU threads spinning and not, one and two GPU"
       + " nodes, " + R9_REPEATS + " seeds per row (unless --repeats is given). docs/RESULTS.md's table is its output.")
   boolean r9;
@@ -134,6 +135,7 @@ final class SweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    record.check();
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
     if (r9 && !sim) throw new SettingsException("--r9: only with --sim");

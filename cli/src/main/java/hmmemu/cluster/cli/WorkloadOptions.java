@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 final class WorkloadOptions {
   @Option(names = "--seed", description = "Seed for the counter choice (default: hmm-emu.demo.seed).") Long seed;
   @Option(names = "--gpu-nodes", description = "GPU nodes (default 2). With 1, the GPU contends with CPU threads "
-      + "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7).") Integer gpuNodes;
+      + "only: the folio lock's own question (R9) without GPU-GPU ping-pong (R7; docs/PROTOCOL.md §8).")
+  Integer gpuNodes;
   @Option(names = "--warps", description = "Warps per device (default 2).") Integer warps;
   @Option(names = "--ops-per-warp", description = "Atomic increments per warp (default 4).") Integer opsPerWarp;
   @Option(names = "--cpu-threads", description = "CPU threads (default 2).") Integer cpuThreads;
@@ -37,6 +38,20 @@ final class WorkloadOptions {
     put(o, "hmm-emu.time-scale", timeScale);
     put(o, "hmm-emu.demo.cpu-spin", cpuSpin);
     put(o, "hmm-emu.demo.cpu-think", cpuThink);
+    if (cpuThink != null) checkThink(cpuThink);
+  }
+
+  /** Names the flag in a bad --cpu-think, as typed ("hardcoded value: ..." and "PT-0.001S" named neither). */
+  private static void checkThink(String v) {
+    java.time.Duration d;
+    try {
+      d = com.typesafe.config.ConfigFactory.parseMap(Map.of("d", v)).getDuration("d");
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new hmmemu.cluster.SettingsException("--cpu-think: not a duration: '" + v + "' (e.g. 20us, 70ms, 0)");
+    }
+    if (d.isNegative() || d.compareTo(java.time.Duration.ofSeconds(1)) > 0) {
+      throw new hmmemu.cluster.SettingsException("--cpu-think: must be between 0 and 1s, got " + v);
+    }
   }
 
   /** The flags given, except --seed, as they are typed (for a replay command line). */

@@ -119,4 +119,16 @@ class MutantsCommandTest {
     assertFalse(mutated.ok());
     assertTrue(mutated.failures().get(0).endsWith("(hmm-emu sim " + x07.file() + " --seed 1)"), mutated.failures().get(0));
   }
+
+  /** {@code mutants --list --json} ends with the list as one JSON line (--json was ignored with --list). */
+  @Test
+  void listWithJsonEndsWithTheListAsJson() throws Exception {
+    CliRun r = CliRun.run("mutants", "--list", "--json");
+    assertEquals(0, r.code(), r.toString());
+    com.fasterxml.jackson.databind.JsonNode list = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.last())
+        .get("mutants");
+    assertEquals(Mutant.values().length, list.size(), r.last());
+    assertEquals(Mutant.SKIP_READ_RETRY.cliName(), list.get(Mutant.SKIP_READ_RETRY.ordinal()).get("name").asText());
+    assertTrue(list.get(0).get("kernelFunction").asText().length() > 0, r.last());
+  }
 }

@@ -48,4 +48,27 @@ class StatusTableTest {
     assertFalse(t.contains("live counters"), t);
     assertTrue(t.contains("MEMBER"), t);
   }
+
+  /** {@code status --json} prints the answer as one line, as every other {@code --json} ends (it was pretty-printed). */
+  @Test
+  void jsonIsOneLine() throws Exception {
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/hmm-emu/status", ex -> {
+      byte[] b = ANSWER.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add(hmmemu.node.link.FaultRoutes.MARK, "1");
+      ex.sendResponseHeaders(200, b.length);
+      ex.getResponseBody().write(b);
+      ex.close();
+    });
+    server.start();
+    try {
+      CliRun r = CliRun.run("status", "--json", "--token", "t", "--node", "127.0.0.1:" + server.getAddress().getPort());
+      assertEquals(0, r.code(), r.toString());
+      assertEquals(1, r.out().size(), String.join("\n", r.out()));
+      assertEquals(3, new ObjectMapper().readTree(r.last()).path("members").size(), r.last());
+    } finally {
+      server.stop(0);
+    }
+  }
 }
