@@ -143,7 +143,7 @@ public final class FaultRoutes implements ManagementRouteProvider {
     String given = auth.filter(a -> a.regionMatches(true, 0, "Bearer ", 0, 7)).map(a -> a.substring(7).trim()).orElse(null);
     if (token == null || given == null || !MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8))) {
       return "401 missing or wrong token (Authorization: Bearer TOKEN; hmm-emu inject and status read "
-          + tokenFile(0).getParent() + "/management-PORT.token or takes --token)";
+          + tokenFile(0).getParent() + "/management-PORT.token or take --token)";
     }
     if (req.entity().getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {
       return "413 request body over " + MAX_BODY_BYTES + " bytes";
