@@ -101,16 +101,25 @@ final class FolioShadow {
   /** Takes the folios whose counts must be judged, in the order noted. */
   long[] drainCountsToJudge() { return countsToJudge.drain(); }
 
-  /** A set of pfns in the order first noted (as a LinkedHashSet), without boxing. */
+  /**
+   * A set of pfns in the order first noted (as a LinkedHashSet), without boxing. Up to {@link #LINEAR} pfns (a CPU
+   * step's usual few) membership is a scan of the list; past that a membership table holds them all.
+   */
   private static final class PfnList {
     /** Above this many entries a drained membership table is replaced rather than emptied entry by entry. */
     private static final int REPLACE_ABOVE = 1024;
+    /** Up to this many pfns, membership is a scan of items and the table stays empty. */
+    private static final int LINEAR = 8;
     private long[] items = new long[16];
     private int n;
     private LongTable<Boolean> member = new LongTable<>();
 
     void add(long pfn) {
-      if (member.put(pfn, Boolean.TRUE) != null) return;
+      if (n <= LINEAR) {
+        for (int k = 0; k < n; k++) if (items[k] == pfn) return;
+        if (n == LINEAR) for (int k = 0; k < n; k++) member.put(items[k], Boolean.TRUE); // the table takes over
+      }
+      if (n >= LINEAR && member.put(pfn, Boolean.TRUE) != null) return;
       if (n == items.length) items = Arrays.copyOf(items, n * 2);
       items[n++] = pfn;
     }
@@ -122,7 +131,7 @@ final class FolioShadow {
       if (n > REPLACE_ABOVE) {
         member = new LongTable<>();
         items = new long[16];
-      } else {
+      } else if (n > LINEAR) {
         for (int k = 0; k < n; k++) member.remove(items[k]);
       }
       n = 0;

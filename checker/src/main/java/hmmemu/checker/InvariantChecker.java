@@ -3,6 +3,7 @@ package hmmemu.checker;
 import hmmemu.protocol.model.KernelProfile;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.protocol.trace.Trace;
+import hmmemu.protocol.trace.TraceFields;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -67,8 +68,13 @@ public final class InvariantChecker {
   private long eventsOfGoneNodes;
   /** Events delivered so far, by trace event type. */
   private final Map<Class<?>, long[]> eventCounts = new IdentityHashMap<>();
-  /** With {@link #countByField}: events delivered so far per {@code Type.field=value} (TraceFields). */
-  private final Map<String, Long> fieldCounts = new java.util.TreeMap<>();
+  /**
+   * With {@link #countByField}: events delivered so far by event type, filterable field (TraceFields order) and
+   * value, each count a long[1]; {@link #fieldCounts()} spells the keys {@code Type.field=value} only when asked (no
+   * string, no sorted-map walk and no boxed count per event: issue 12). Maps and arrays only, so a fast-forward
+   * picture names every count's leaf by this site, as the string-keyed table it replaces.
+   */
+  private final Map<Class<?>, Map<Object, long[]>[]> fieldCounts = new IdentityHashMap<>();
   private boolean countByField;
   private long rejected;
   private final List<String> rejectedReasons = new ArrayList<>();
@@ -236,7 +242,20 @@ public final class InvariantChecker {
   public void countByField(boolean on) { countByField = on; }
 
   /** With {@link #countByField}: events delivered so far per {@code Type.field=value}. */
-  public Map<String, Long> fieldCounts() { return java.util.Collections.unmodifiableMap(fieldCounts); }
+  public Map<String, Long> fieldCounts() {
+    Map<String, Long> counts = new TreeMap<>();
+    for (Map.Entry<Class<?>, Map<Object, long[]>[]> e : fieldCounts.entrySet()) {
+      String type = e.getKey().getSimpleName();
+      List<String> names = FieldCounts.names(e.getKey());
+      Map<Object, long[]>[] byField = e.getValue();
+      for (int f = 0; f < byField.length; f++) {
+        for (Map.Entry<Object, long[]> v : byField[f].entrySet()) {
+          counts.merge(TraceFields.key(type, names.get(f), String.valueOf(v.getKey())), v.getValue()[0], Long::sum);
+        }
+      }
+    }
+    return Collections.unmodifiableMap(counts);
+  }
 
   /** Events delivered so far per trace event type ({@code NodeGone}, {@code FolioLockLeaseExpired}, ...). */
   public Map<String, Long> eventCounts() {
@@ -283,7 +302,7 @@ public final class InvariantChecker {
     if (endsCpuBurst) cpu.judgeCounts();
     applied++;
     eventCounts.computeIfAbsent(e.getClass(), x -> new long[1])[0]++;
-    if (countByField) for (String k : hmmemu.protocol.trace.TraceFields.keys(e)) fieldCounts.merge(k, 1L, Long::sum);
+    if (countByField) FieldCounts.count(fieldCounts, e);
     out.record(s);
     if (!goneNodes.isEmpty() && goneNodes.contains(s.node())) {
       eventsOfGoneNodes++; // concurrent with the NodeGone (emitted before the crash, or by a downed zombie)
