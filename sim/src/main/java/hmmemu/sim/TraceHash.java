@@ -74,9 +74,10 @@ public final class TraceHash {
 
   /**
    * A record type's name hash and its component readers, in declaration order; {@code direct} is the record's case
-   * in {@link TraceHashDirect} (0: none, folded through its readers).
+   * in {@link TraceHashDirect} and {@code input} its case in {@link TraceHashInputDirect} (0: none, folded through
+   * its readers).
    */
-  private record Shape(long name, Component[] components, int direct) {}
+  private record Shape(long name, Component[] components, int direct, int input) {}
 
   /** A class and its {@link #SHAPES} entry (null: not a record), in {@link #SHAPE_CACHE}. */
   private record Cached(Class<?> type, Shape shape) {}
@@ -105,7 +106,8 @@ public final class TraceHash {
       RecordComponent[] rc = type.getRecordComponents();
       Component[] out = new Component[rc.length];
       for (int i = 0; i < rc.length; i++) out[i] = component(type, rc[i]);
-      return new Shape(stringHash(type.getName()), out, TraceHashDirect.caseOf(type));
+      return new Shape(stringHash(type.getName()), out, TraceHashDirect.caseOf(type),
+          TraceHashInputDirect.caseOf(type));
     }
   };
 
@@ -228,13 +230,46 @@ public final class TraceHash {
 
   /**
    * Folds one input of a node's core (a message, or null for a tick) under {@code tag}: {@link Sim#stateKey}. A
-   * {@link HmmProtocol.PageInfo} (an inspection's reply, 512 words a page) is folded by {@link #pageInfo}; the trace
-   * hash ({@link #add}) never comes here.
+   * message with a {@link TraceHashInputDirect} case is folded by it; any other as {@link #inputByReaders} folds it.
+   * The trace hash ({@link #add}) never comes here.
    */
   public void addInput(int tag, Object input) {
     mix(tag);
+    if (input == null) {
+      mix(0x5A5A); // as value(null): a tick
+      return;
+    }
+    Shape shape = shapeOf(input.getClass());
+    if (shape != null && shape.input() != 0) h = TraceHashInputDirect.fold(h, shape.input(), shape.name(), input);
+    else inputByReaders(input);
+  }
+
+  /**
+   * An input (after its tag) through the component readers: a {@link HmmProtocol.PageInfo} (an inspection's reply,
+   * 512 words a page) by {@link #pageInfo}, anything else by {@link #value}. What {@link TraceHashInputDirect}'s
+   * cases must equal.
+   */
+  private void inputByReaders(Object input) {
     if (input instanceof HmmProtocol.PageInfo p) pageInfo(p);
     else value(input);
+  }
+
+  /**
+   * The state key's fold of one input under {@code tag} from hash {@code h}, by the component readers
+   * ({@code readers}) or by {@link #addInput} with the input's {@link TraceHashInputDirect} case: the two must agree
+   * for every message with a case (TraceHashDirectTest).
+   */
+  static long foldInputForTest(long h, int tag, Object input, boolean readers) {
+    TraceHash t = new TraceHash();
+    t.h = h;
+    if (readers) {
+      t.mix(tag);
+      t.inputByReaders(input);
+    } else {
+      if (shapeOf(input.getClass()).input() == 0) throw new IllegalArgumentException("no input case: " + input);
+      t.addInput(tag, input);
+    }
+    return t.h;
   }
 
   private void value(Object o) {
@@ -310,7 +345,7 @@ public final class TraceHash {
 
   /**
    * Emulator-only host mechanism (the state key): a PageInfo as {@link #record} folds it, every component through its
-   * reader, except its words, which {@link #words} folds. Equal PageInfos fold equal; PageInfos that differ in any
+   * reader, except its words, which {@link #pageWords} folds. Equal PageInfos fold equal; PageInfos that differ in any
    * component fold differently but for the chance of a 64-bit collision, as with the serial fold of every word
    * (TraceHashInputTest).
    */
@@ -323,14 +358,14 @@ public final class TraceHash {
         component(cs[i], p);
         continue;
       }
-      List<Long> w = p.words();
-      if (w == null) {
-        mix(0x5A5A);
-      } else {
-        mix(w.size());
-        words(w instanceof PageWords pw ? pw : PageWords.wrap(longs(w)));
-      }
+      h = pageWords(h, p.words());
     }
+  }
+
+  /** What {@link #pageInfo} folds for a PageInfo's words {@code w} into {@code h}: null, or the size and the lanes. */
+  static long pageWords(long h, List<Long> w) {
+    if (w == null) return mix(h, 0x5A5A);
+    return words(mix(h, w.size()), w instanceof PageWords pw ? pw : PageWords.wrap(longs(w)));
   }
 
   /** A list's Longs as {@link #value} folds them (a null element as value(null)). */
@@ -347,7 +382,7 @@ public final class TraceHash {
    * differs changes its lane (each mix is a bijection of the lane for a given word, and of the word for a given lane),
    * and a changed lane changes the hash.
    */
-  private void words(PageWords w) {
+  private static long words(long h, PageWords w) {
     long a = LANE0, b = LANE1, c = LANE2, d = LANE3;
     int n = w.size(), i = 0;
     for (; i + 3 < n; i += 4) {
@@ -359,10 +394,7 @@ public final class TraceHash {
     if (i < n) a = mix(a, w.word(i++));
     if (i < n) b = mix(b, w.word(i++));
     if (i < n) c = mix(c, w.word(i));
-    mix(a);
-    mix(b);
-    mix(c);
-    mix(d);
+    return mix(mix(mix(mix(h, a), b), c), d);
   }
 
   private static long stringHash(String s) {
