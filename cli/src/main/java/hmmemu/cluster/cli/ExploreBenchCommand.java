@@ -4,7 +4,6 @@ import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.scenario.Explorer;
 import hmmemu.cluster.scenario.Scenario;
 import hmmemu.cluster.scenario.ScenarioException;
-import hmmemu.cluster.scenario.ScenarioParser;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,11 +66,10 @@ final class ExploreBenchCommand implements Callable<Integer> {
       files.add(dir.toFile());
     }
     // every file is read and parsed before the first measurement: bad input is one line and exit 2, not a table cut short
-    List<Scenario> scenarios = new ArrayList<>();
+    List<Scenario> scenarios;
     try {
-      for (File f : files) paths.addAll(RunCommand.scenarioFiles(f.toPath()));
+      scenarios = RunCommand.parseAll(files, paths);
       if (paths.isEmpty()) return usage("no scenario files (*.conf) in " + files);
-      for (Path p : paths) scenarios.add(ScenarioParser.parse(p));
     } catch (ScenarioException e) {
       System.err.println(e.getMessage());
       return 2;

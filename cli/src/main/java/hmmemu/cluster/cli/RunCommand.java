@@ -122,6 +122,17 @@ final class RunCommand implements Callable<Integer> {
   private static String label(Scenario s) { return (s.caseId() == null ? "" : s.caseId() + ": ") + s.name(); }
 
   /** A file as given, or every *.conf under a directory, sorted by path. */
+  /**
+   * Every scenario file the given files and directories name ({@link #scenarioFiles}), appended to {@code into}, then
+   * parsed in that order: bad input is one {@link ScenarioException} before anything runs. Emulator-only CLI plumbing.
+   */
+  static List<Scenario> parseAll(List<File> given, List<Path> into) {
+    for (File f : given) into.addAll(scenarioFiles(f.toPath()));
+    List<Scenario> parsed = new ArrayList<>();
+    for (Path p : into) parsed.add(ScenarioParser.parse(p));
+    return parsed;
+  }
+
   static List<Path> scenarioFiles(Path p) {
     if (Files.isRegularFile(p)) return List.of(p);
     if (!Files.isDirectory(p)) throw new ScenarioException(p.toString(), 1, "no such file or directory");

@@ -3,7 +3,6 @@ package hmmemu.cluster.cli;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.scenario.Scenario;
 import hmmemu.cluster.scenario.ScenarioException;
-import hmmemu.cluster.scenario.ScenarioParser;
 import hmmemu.cluster.scenario.SimScenarioRunner;
 import java.io.File;
 import java.io.PrintStream;
@@ -55,11 +54,10 @@ final class SimCommand implements Callable<Integer> {
     if (seeds != null && seed != null) return usage("give --seeds N or --seed S, not both");
     if (seeds != null && seeds < 1) return usage("--seeds must be at least 1, got " + seeds);
     List<Path> files = new ArrayList<>();
-    List<Scenario> scenarios = new ArrayList<>();
+    List<Scenario> scenarios;
     try {
-      for (File p : paths) files.addAll(RunCommand.scenarioFiles(p.toPath()));
+      scenarios = RunCommand.parseAll(paths, files);
       if (files.isEmpty()) return usage("no scenario files (*.conf) in " + paths);
-      for (Path f : files) scenarios.add(ScenarioParser.parse(f));
     } catch (ScenarioException e) {
       System.err.println(e.getMessage());
       return 2;
