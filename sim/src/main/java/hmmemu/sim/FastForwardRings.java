@@ -143,7 +143,6 @@ final class FastForwardRings {
 
   private static long[][] partialIdsUncached(long[] ids, int d, long n, boolean inv) {
     if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) {
-      if (DIAG) System.out.println("partial: d=" + d + " len=" + ids.length + " " + java.util.Arrays.toString(java.util.Arrays.copyOf(ids, Math.min(ids.length, 3 * d))));
       return null;
     }
     long s = ids[0] - ids[d];
@@ -290,9 +289,6 @@ final class FastForwardRings {
       return keys[h] == k ? values[h] : -1;
     }
   }
-
-  /** Diagnostics: print why a partial refill is refused ({@code -Dhmm.ff.diag=true}). */
-  static final boolean DIAG = Boolean.getBoolean("hmm.ff.diag");
 
   /** An id's family: its device for a reqId ({@code Ids.deviceOfReq}), one family for invalidation ids. */
   private static long familyOf(long id, boolean inv) { return inv ? 0 : id >> hmmemu.protocol.msg.Ids.REQ_DEVICE_SHIFT; }
