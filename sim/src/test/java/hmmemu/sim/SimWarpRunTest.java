@@ -36,9 +36,12 @@ class SimWarpRunTest {
             accesses.computeIfAbsent(d.deviceId(), k -> new ArrayList<>())
                 .add(new long[] {st.atMicros() - d.latencyMicros(), st.atMicros()});
           }
-        }, null, sim -> sim.onDelivered((node, msg, fromController) -> {
-          if (node > 0 && fromController) toGpu.merge(msg.getClass().getSimpleName(), 1, Integer::sum);
-        }));
+        }, null, sim -> {
+          sim.fastForward();
+          sim.onDelivered((node, msg, fromController) -> {
+            if (node > 0 && fromController) toGpu.merge(msg.getClass().getSimpleName(), 1, Integer::sum);
+          });
+        });
     assertTrue(r.ok(), r.violations() + " " + r.liveness());
     assertEquals((long) gpuNodes * opsPerWarp, r.gpuAtomics() + r.gpuCancelled(), "every warp access answered");
     return new Run(r, accesses, toGpu);
