@@ -3,9 +3,6 @@ package hmmemu.checker;
 import hmmemu.protocol.trace.Trace;
 import hmmemu.protocol.trace.TraceFields;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.reflect.RecordComponent;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,37 +11,23 @@ import java.util.Map;
  * Emulator-only host mechanism: the checker's counts of delivered events by filterable field value ({@link
  * TraceFields}: the scenario language's filtered trace counts), kept as value -> long[1] per event type and field, so
  * that counting an event reads its fields and bumps a counter each (the value boxed by the accessor is the key) and
- * builds no {@code Type.field=value} string; {@link InvariantChecker#fieldCounts()} spells those when asked. The
- * accessors of each event type are resolved once (method handles), for the fields {@link TraceFields#filterable}
- * names, in its order.
+ * builds no {@code Type.field=value} string; {@link InvariantChecker#fieldCounts()} spells those when asked. Each
+ * event type's readers are {@link TraceFields#readers} (the method handles TraceFields resolves once for its keys),
+ * kept per type beside {@link TraceFields#filterable}'s names, in its order.
  */
 final class FieldCounts {
   private FieldCounts() {}
 
-  private static final MethodType OBJECT_OF_OBJECT = MethodType.methodType(Object.class, Object.class);
-
-  /** An event type's filterable fields: their names (TraceFields order) and accessors. */
+  /** An event type's filterable fields: their names (TraceFields order) and readers. */
   private record Fields(List<String> names, MethodHandle[] accessors) {}
 
   private static final ClassValue<Fields> FIELDS = new ClassValue<>() {
     @Override
     @SuppressWarnings("unchecked")
     protected Fields computeValue(Class<?> type) {
-      List<String> names = Trace.Event.class.isAssignableFrom(type)
-          ? TraceFields.filterable((Class<? extends Trace.Event>) type) : List.of();
-      MethodHandle[] accessors = new MethodHandle[names.size()];
-      RecordComponent[] components = type.getRecordComponents();
-      for (int i = 0; i < accessors.length; i++) {
-        for (RecordComponent c : components) {
-          if (!c.getName().equals(names.get(i))) continue;
-          try {
-            accessors[i] = MethodHandles.publicLookup().unreflect(c.getAccessor()).asType(OBJECT_OF_OBJECT);
-          } catch (IllegalAccessException x) {
-            throw new IllegalStateException("cannot read " + type.getSimpleName() + "." + c.getName(), x);
-          }
-        }
-      }
-      return new Fields(names, accessors);
+      if (!Trace.Event.class.isAssignableFrom(type)) return new Fields(List.of(), new MethodHandle[0]);
+      Class<? extends Trace.Event> t = (Class<? extends Trace.Event>) type;
+      return new Fields(TraceFields.filterable(t), TraceFields.readers(t));
     }
   };
 
