@@ -20,12 +20,12 @@ import java.util.Map;
  * (1..{@link #MAX_PERIOD} rounds) whose {@link #REPEATS} last periods moved each of them by the same amount is a
  * candidate. Then {@link StateWalk} pictures the whole state at 1 + REPEATS boundaries p rounds apart: every leaf
  * must move by the same amount in each period (nanosecond leaves: the period P ns), or, for a leaf of a
- * {@link #MICROS} site, move as floor((now + c) / 1000) does for one constant c.
+ * {@link FastForwardSites#MICROS} site, move as floor((now + c) / 1000) does for one constant c.
  *
  * <p>The jump (at the last picture's boundary): n periods, n x P a multiple of 1,000 ns (so every microsecond leaf
- * moves by exactly n x P / 1000); a leaf of an {@link #IDENTITY} site stays where it is (its family is shifted by a
- * constant in all its places, which nothing compares but with itself); a leaf of a {@link #REPORT_ONLY} site stays
- * (it serves violation reports only); an agenda instant moves by n x P and the event's tie key by n x its step a
+ * moves by exactly n x P / 1000); a leaf of an {@link FastForwardSites#IDENTITY} site stays where it is (its family
+ * is shifted by a constant in all its places, which nothing compares but with itself); a leaf of a
+ * {@link FastForwardSites#REPORT_ONLY} site stays (it serves violation reports only); an agenda instant moves by n x P and the event's tie key by n x its step a
  * period (its sequence number becomes the one the unskipped run gives it, {@link TieRule}); every other moving leaf
  * is written v + n x delta (time, statistics, the random streams' state: SplitMix64's seed + n x draws x gamma is
  * its jump); a moving leaf that cannot be written refuses the jump.
@@ -59,27 +59,6 @@ public final class FastForward {
 
   /** Periods simulated before the first leaf ahead (a deadline, a lease, a wake) at least. */
   static final int MARGIN = 2;
-
-  /** {@link FastForwardSites#IDENTITY}. */
-  static final Map<String, String> IDENTITY = FastForwardSites.IDENTITY;
-
-  /** {@link FastForwardSites#ADVANCE}. */
-  static final Map<String, String> ADVANCE = FastForwardSites.ADVANCE;
-
-  /** {@link FastForwardSites#REPORT_ONLY}. */
-  static final Map<String, String> REPORT_ONLY = FastForwardSites.REPORT_ONLY;
-
-  /** {@link FastForwardSites#MICROS}. */
-  static final java.util.Set<String> MICROS = FastForwardSites.MICROS;
-
-  /** {@link FastForwardSites#instantSite}. */
-  static boolean instantSite(String site) { return FastForwardSites.instantSite(site); }
-
-  /** {@link FastForwardSites#unitOf}. */
-  static int unitOf(String site) { return FastForwardSites.unitOf(site); }
-
-  /** {@link FastForwardSites#identity}. */
-  static boolean identity(String site) { return FastForwardSites.identity(site); }
 
   /** One jump: the watched device, failed rounds skipped, model time skipped (ns), model time of the jump (ns). */
   public record Jump(int device, long rounds, long nanos, long atNanos) {}
@@ -376,7 +355,7 @@ public final class FastForward {
         kind[i] = 3;
         continue;
       }
-      if (!ADVANCE.containsKey(site)) {
+      if (!FastForwardSites.ADVANCE.containsKey(site)) {
         if (unknown.size() < 40) unknown.add(site + " +" + d);
         continue;
       }

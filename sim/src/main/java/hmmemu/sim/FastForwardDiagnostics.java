@@ -28,7 +28,7 @@ final class FastForwardDiagnostics {
             + " fast-forwarded");
         return differ;
       }
-      if (FastForward.identity(p.site()) || FastForward.REPORT_ONLY.containsKey(p.site())) continue;
+      if (FastForwardSites.identity(p.site()) || FastForwardSites.REPORT_ONLY.containsKey(p.site())) continue;
       if (p.value() != q.value() && !differ.containsKey(p.site())) {
         if (named == null) named = StateWalk.of(unskipped, true);
         differ.put(p.site(), named.leaves.get(i).path() + " is " + p.value() + " unskipped, " + q.value() + " fast-forwarded");

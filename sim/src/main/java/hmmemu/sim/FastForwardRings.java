@@ -313,7 +313,7 @@ final class FastForwardRings {
   }
 
   /**
-   * Sites holding the drivers' reqIds (a field named ...reqId, or a table keyed by them: FastForward.IDENTITY's); not
+   * Sites holding the drivers' reqIds (a field named ...reqId, or a table keyed by them: FastForwardSites.IDENTITY's); not
    * a CPU access's (a CPU loop's own or the controller's): the released ring holds make_device_exclusive's reqIds
    * (Trace.ExclusiveReturned) only, so a CPU access's id is never looked up there.
    */

@@ -248,9 +248,9 @@ final class StateWalk {
    * 0 it stays a leaf, 1 its value is folded, 2 its offset from the entry's key is (an identity family's leaf).
    */
   private static int foldable(String site) {
-    if (FastForward.instantSite(site) || FastForward.MICROS.contains(site) || FastForward.ADVANCE.containsKey(site)
-        || FastForward.REPORT_ONLY.containsKey(site)) return 0;
-    return FastForward.identity(site) ? 2 : 1;
+    if (FastForwardSites.instantSite(site) || FastForwardSites.MICROS.contains(site) || FastForwardSites.ADVANCE.containsKey(site)
+        || FastForwardSites.REPORT_ONLY.containsKey(site)) return 0;
+    return FastForwardSites.identity(site) ? 2 : 1;
   }
 
   /** An element {@code i} of an array or ring; {@code array} (a long[] or int[]) when it can be written there. */

@@ -30,8 +30,8 @@ final class StateWalkClasses {
    * moving one refuses the jump (a moving leaf on no list, or one that does not move evenly), whatever it moved by.
    */
   static boolean inert(String site) {
-    return INERT.computeIfAbsent(site, x -> !FastForward.instantSite(x) && !FastForward.identity(x)
-        && !FastForward.ADVANCE.containsKey(x) && !FastForward.MICROS.contains(x) && !FastForward.REPORT_ONLY.containsKey(x)
+    return INERT.computeIfAbsent(site, x -> !FastForwardSites.instantSite(x) && !FastForwardSites.identity(x)
+        && !FastForwardSites.ADVANCE.containsKey(x) && !FastForwardSites.MICROS.contains(x) && !FastForwardSites.REPORT_ONLY.containsKey(x)
         && !FastForwardRings.refills(x) && !FastForwardRings.invIdSite(x) && !FastForwardRings.reqIdSite(x)
         && !StateWalk.FOLDED.containsKey(x) && !StateWalk.FOLDED.containsValue(x));
   }

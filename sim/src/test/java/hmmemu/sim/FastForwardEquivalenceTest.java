@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * The fast-forward's jump against the unskipped run: a deadline spin (nouveau_atomic_range_fault spinning to its
  * deadline, docs/PROTOCOL.md §8 R7) fast-forwarded and simulated round by round give the same verdict, the same
  * figures (driver iterations, cancels, timeouts, latencies, model time, events incl. skipped ones) and the same final
- * state picture up to the identity families ({@link FastForward#IDENTITY}) and the report-only ring; a leaf ahead (a
+ * state picture up to the identity families ({@link FastForwardSites#IDENTITY}) and the report-only ring; a leaf ahead (a
  * fault-schedule instant) stops a jump before it.
  */
 class FastForwardEquivalenceTest {
@@ -89,7 +89,7 @@ class FastForwardEquivalenceTest {
     for (int i = 0; i < x.leaves.size(); i++) {
       StateWalk.Leaf p = x.leaves.get(i), q = y.leaves.get(i);
       assertEquals(p.where(), q.where(), what + ": leaf " + i + " where");
-      if (FastForward.identity(p.site()) || FastForward.REPORT_ONLY.containsKey(p.site())) continue;
+      if (FastForwardSites.identity(p.site()) || FastForwardSites.REPORT_ONLY.containsKey(p.site())) continue;
       if (p.value() != q.value() && !differ.containsKey(p.site())) {
         if (named == null) named = StateWalk.of(a, true);
         differ.put(p.site(), named.leaves.get(i).path() + " is " + p.value() + " unskipped, " + q.value() + " fast-forwarded");

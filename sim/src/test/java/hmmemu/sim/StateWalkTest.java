@@ -139,7 +139,7 @@ class StateWalkTest {
     for (int i = 0; i < a.leaves.size(); i++) {
       StateWalk.Leaf x = a.leaves.get(i), y = b.leaves.get(i);
       assertEquals(y.where(), x.where(), "the same shape at leaf " + i);
-      if (!FastForward.identity(x.site())) assertEquals(y.value(), x.value(), "leaf " + i + " at " + x.site());
+      if (!FastForwardSites.identity(x.site())) assertEquals(y.value(), x.value(), "leaf " + i + " at " + x.site());
     }
     var newest = jumped.getClass().getDeclaredMethod("endedNewestFirst");
     newest.setAccessible(true);
