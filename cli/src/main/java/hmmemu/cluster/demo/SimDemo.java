@@ -71,13 +71,9 @@ public final class SimDemo {
    */
   public static double controllerHopMicros(HmmEmuSettings settings) {
     if (!settings.config.hasPath(CONTROLLER_HOP_KEY)) return 1.0;
-    try {
-      java.time.Duration d = settings.config.getDuration(CONTROLLER_HOP_KEY);
-      if (d.isNegative()) throw new hmmemu.cluster.SettingsException(CONTROLLER_HOP_KEY + ": negative duration");
-      return d.toNanos() / 1000.0;
-    } catch (com.typesafe.config.ConfigException e) {
-      throw new hmmemu.cluster.SettingsException(e.getMessage());
-    }
+    java.time.Duration d = HmmEmuSettings.duration(settings.config, CONTROLLER_HOP_KEY);
+    if (d.isNegative()) throw HmmEmuSettings.bad(settings.config, CONTROLLER_HOP_KEY, "must be >= 0");
+    return d.toNanos() / 1000.0;
   }
 
   /** The host-side cost model of hmm-emu.host-cost (docs/LATENCY.md); a bad value is a settings error. */
@@ -98,7 +94,7 @@ public final class SimDemo {
       Consumer<Stamped> onTrace) {
     HmmEmuSettings.Demo d = settings.demo;
     long lease = settings.config.hasPath(LEASE_KEY)
-        ? settings.config.getDuration(LEASE_KEY).toNanos() / 1000 : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
+        ? HmmEmuSettings.micros(settings.config, LEASE_KEY, false) : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
     SimExperiment.Workload w = new SimExperiment.Workload(d.gpuNodes(), d.warpsPerDevice(), d.opsPerWarp(),
         d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), seed, d.cpuSpin())
         .withCpuThink(d.cpuThinkMicros());
@@ -125,6 +121,8 @@ public final class SimDemo {
       double oneWayMicros, List<RunRecorder> recorders, int cap, String replay) {
     HmmEmuSettings.Demo d = settings.demo;
     LinkSettings link = link(settings, oneWayMicros);
+    hostCost(settings); // a bad value is refused before anything is printed or run
+    controllerHopMicros(settings);
     long maxModelMicros = d.runTimeout().toNanos() / 1000;
     if (!json) {
       out.println("simulating (1 CPU node, " + d.gpuNodes() + " GPU nodes, seed " + d.seed() + ", link "

@@ -29,6 +29,36 @@ class BadInputCliTest {
         refused("sweep", "--sim", "--cpu-think", "-1ms"));
   }
 
+  /** A bad duration in a --config file: the key, the value as typed (not java.time's PT-0.001S) and the file's line. */
+  @Test
+  void aBadDurationInAConfigFileSpeaksTheUsersUnits(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.conf");
+    java.nio.file.Files.writeString(f, "# the think time\nhmm-emu.demo.cpu-think = -1ms\n");
+    for (String[] cmd : new String[][] {{"demo", "--sim"}, {"sweep", "--sim"}, {"demo"}}) {
+      String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(cmd), java.util.stream.Stream.of("--config",
+          f.toString())).toArray(String[]::new);
+      assertEquals("hmm-emu: " + f + ":2: hmm-emu.demo.cpu-think = -1ms: must be between 0 and 1s", refused(args));
+    }
+    String[][] cases = {
+        {"hmm-emu.demo.cpu-think = 1500ms", "hmm-emu.demo.cpu-think = 1500ms: must be between 0 and 1s"},
+        {"hmm-emu.demo.cpu-think = soon", "hmm-emu.demo.cpu-think = soon: not a duration (e.g. 20us, 70ms, 2s)"},
+        {"hmm-emu.demo.run-timeout = -1s", "hmm-emu.demo.run-timeout = -1s: must be > 0"},
+        {"hmm-emu.model.driver-deadline = 500ns", "hmm-emu.model.driver-deadline = 500ns: must be at least 1us"},
+        {"hmm-emu.faults.folio-lock-lease = -5ms", "hmm-emu.faults.folio-lock-lease = -5ms: must be >= 0"},
+        {"hmm-emu.sim.controller-hop = -1us", "hmm-emu.sim.controller-hop = -1us: must be >= 0"},
+        {"hmm-emu.demo.gpu-nodes = two", "hmm-emu.demo.gpu-nodes = two: not a whole number"}};
+    for (String[] c : cases) {
+      java.nio.file.Files.writeString(f, c[0] + "\n");
+      assertEquals("hmm-emu: " + f + ":1: " + c[1], refused("demo", "--sim", "--config", f.toString()));
+    }
+    java.nio.file.Files.writeString(f, "hmm-emu.link.default.delay = -2us\n");
+    assertEquals("hmm-emu: hmm-emu.link.default: delay = -2us: must be >= 0 (set in " + f + ":1)",
+        refused("demo", "--sim", "--config", f.toString()));
+    java.nio.file.Files.writeString(f, "hmm-emu.host-cost.cpu-page-fault = -1us\n");
+    assertEquals("hmm-emu: hmm-emu.host-cost.cpu-page-fault = -1us: must be >= 0 (set in " + f + ":1)",
+        refused("sweep", "--sim", "--config", f.toString()));
+  }
+
   @Test
   void noCommandSaysSoOnce() {
     assertEquals("hmm-emu: missing command, e.g. demo (try --help)", refused());
