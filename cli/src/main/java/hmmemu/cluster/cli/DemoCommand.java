@@ -89,7 +89,25 @@ final class DemoCommand implements Callable<Integer> {
           + (config != null ? " --config " + config.getPath() : "");
       // The simulator leaves a run record only when asked (--out): a 2-GPU-node arm makes tens of millions of events.
       List<RunRecorder> recs = record.out != null ? new ArrayList<>() : null;
-      int code = hmmemu.cluster.demo.SimDemo.run(System.out, settings, selected, json, hop, recs, record.cap(), replay);
+      hmmemu.cluster.demo.SimRuns runs = fastForward.runs();
+      int code;
+      // a two-GPU-node arm simulates for minutes: progress on stderr (the arm, its seed, the events so far)
+      try (Progress progress = new Progress("arms", selected.size(), record.quiet).events(runs::events)) {
+        code = hmmemu.cluster.demo.SimDemo.run(System.out, settings, selected, json, hop, recs, record.cap(), replay,
+            runs, new hmmemu.cluster.demo.SimDemo.Watch() {
+              @Override
+              public void arm(String name, long seed) { progress.stage("arm '" + name + "', seed " + seed); }
+
+              @Override
+              public void armDone() { progress.one(); }
+
+              @Override
+              public void say(String line) { progress.say(System.out, line); }
+
+              @Override
+              public void allDone() { progress.close(); }
+            });
+      }
       if (recs != null) {
         ObjectNode shown = settingsNode(settings, selected, true);
         shown.put("simulated", true);

@@ -156,7 +156,7 @@ final class SweepCommand implements Callable<Integer> {
       int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
       if (!r9) {
         return SimSweep.run(System.out, base, selected, latencies, repeats, json, flags, record, record.out != null,
-            List.of(new SimSweep.Variant(base, flags)), nThreads, markdown);
+            List.of(new SimSweep.Variant(base, flags)), nThreads, markdown, fastForward.runs());
       }
       if (workload.gpuNodes != null || workload.cpuSpin != null) {
         throw new SettingsException("--r9: runs both GPU node counts and both spin settings; drop --gpu-nodes/--cpu-spin");
@@ -173,7 +173,7 @@ final class SweepCommand implements Callable<Integer> {
         }
       }
       return SimSweep.run(System.out, base, selected, lats, repeats, json, flags, record, record.out != null,
-          variants, nThreads, markdown);
+          variants, nThreads, markdown, fastForward.runs());
     }
     List<String> points = new ArrayList<>();
     points.add("0us");
