@@ -74,8 +74,15 @@ public final class HmmEmuSettings {
     return u instanceof String str ? str : v.render();
   }
 
-  /** The one-line error for a bad {@code key}: {@code FILE:LINE: key = typed: what} (no file for a flag's value). */
+  /**
+   * The one-line error for a bad {@code key}: {@code FILE:LINE: key = typed: what}, or {@code --flag typed: what} for a
+   * value a command-line flag set (an override given as a ConfigValue whose origin description is the flag).
+   */
   public static SettingsException bad(Config c, String key, String what) {
+    com.typesafe.config.ConfigOrigin o = c.getValue(key).origin();
+    if (o != null && o.filename() == null && o.description() != null && o.description().startsWith("--")) {
+      return new SettingsException(o.description() + " " + typed(c, key) + ": " + what); // the flag that set it
+    }
     return new SettingsException(origin(c, key) + key + " = " + typed(c, key) + ": " + what);
   }
 
@@ -161,12 +168,21 @@ public final class HmmEmuSettings {
       if (configFile != null) {
         if (!configFile.isFile()) throw new SettingsException("--config: no such file: " + configFile);
         try {
-          base = ConfigFactory.parseFile(configFile).withFallback(base).resolve();
+          Config file = ConfigFactory.parseFile(configFile);
+          unknownKeys(file, ConfigFactory.defaultReference());
+          base = file.withFallback(base).resolve();
         } catch (StackOverflowError e) {
           throw new SettingsException("--config " + configFile + ": nested too deeply to parse");
         }
       }
-      Config c = ConfigFactory.parseMap(overrides).withFallback(base);
+      // a ConfigValue override keeps its origin (a command-line flag's name: an error then names the flag)
+      Map<String, Object> plain = new java.util.HashMap<>();
+      Config typed = ConfigFactory.empty();
+      for (Map.Entry<String, Object> e : overrides.entrySet()) {
+        if (e.getValue() instanceof com.typesafe.config.ConfigValue v) typed = typed.withValue(e.getKey(), v);
+        else plain.put(e.getKey(), e.getValue());
+      }
+      Config c = ConfigFactory.parseMap(plain).withFallback(typed).withFallback(base);
       return new HmmEmuSettings(c);
     } catch (ConfigException e) {
       throw new SettingsException(oneLine(e.getMessage()));
@@ -174,4 +190,84 @@ public final class HmmEmuSettings {
   }
 
   public static HmmEmuSettings fromConfig(Config c) { return new HmmEmuSettings(c); }
+
+  /** Keys read though reference.conf does not set them (SimDemo, the explorer). */
+  private static final java.util.Set<String> OPTIONAL_KEYS = java.util.Set.of(CONTROLLER_HOP_KEY,
+      "hmm-emu.explore.snapshots");
+  /** Objects whose keys are free (a direction's name, a distribution's parameters), not checked below them. */
+  private static final java.util.Set<String> FREE_OBJECTS = java.util.Set.of("hmm-emu.link.directions",
+      "hmm-emu.link.default.delay", "hmm-emu.link.default.reorder-extra");
+
+  /**
+   * Refuses a key under hmm-emu in a --config file that nothing reads (a typo, {@code cpu-thnik}, would otherwise leave
+   * the default in force silently): {@code FILE:LINE: hmm-emu.demo.cpu-thnik: unknown key (did you mean cpu-think?)}.
+   */
+  static void unknownKeys(Config file, Config reference) {
+    if (!file.hasPathOrNull("hmm-emu") || !(file.getValue("hmm-emu") instanceof com.typesafe.config.ConfigObject o)) {
+      return;
+    }
+    unknownKeys(o, java.util.List.of("hmm-emu"), reference);
+  }
+
+  private static void unknownKeys(com.typesafe.config.ConfigObject o, java.util.List<String> at, Config reference) {
+    for (Map.Entry<String, com.typesafe.config.ConfigValue> e : o.entrySet()) {
+      java.util.List<String> p = new java.util.ArrayList<>(at);
+      p.add(e.getKey());
+      String path = com.typesafe.config.ConfigUtil.joinPath(p);
+      if (OPTIONAL_KEYS.contains(path) || FREE_OBJECTS.contains(path)) continue;
+      boolean holdsOptional = OPTIONAL_KEYS.stream().anyMatch(k -> k.startsWith(path + "."));
+      if (holdsOptional && e.getValue() instanceof com.typesafe.config.ConfigObject child
+          && !reference.hasPathOrNull(path)) {
+        unknownKeys(child, p, reference); // e.g. hmm-emu.sim, which reference.conf does not set
+        continue;
+      }
+      if (!reference.hasPathOrNull(path)) {
+        com.typesafe.config.ConfigOrigin w = e.getValue().origin();
+        String where = w == null || w.filename() == null ? ""
+            : w.filename() + (w.lineNumber() > 0 ? ":" + w.lineNumber() : "") + ": ";
+        String parent = com.typesafe.config.ConfigUtil.joinPath(at);
+        java.util.Set<String> siblings = new java.util.TreeSet<>();
+        if (reference.hasPathOrNull(parent) && reference.getValue(parent) instanceof com.typesafe.config.ConfigObject r) {
+          siblings.addAll(r.keySet());
+        }
+        for (String k : OPTIONAL_KEYS) if (k.startsWith(parent + ".")) siblings.add(k.substring(parent.length() + 1));
+        String near = nearest(e.getKey(), siblings);
+        throw new SettingsException(where + path + ": unknown key" + (near != null ? " (did you mean " + near + "?)"
+            : " (reference.conf lists the keys)"));
+      }
+      if (e.getValue() instanceof com.typesafe.config.ConfigObject child
+          && reference.getValue(path) instanceof com.typesafe.config.ConfigObject) {
+        unknownKeys(child, p, reference);
+      }
+    }
+  }
+
+  /** The key of {@code known} closest to {@code key} (at most 3 edits), or null. */
+  private static String nearest(String key, java.util.Set<String> known) {
+    String best = null;
+    int bestD = 4;
+    for (String k : known) {
+      int d = edits(key, k);
+      if (d < bestD) {
+        bestD = d;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  private static int edits(String a, String b) {
+    int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) prev[j] = j;
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
 }

@@ -3,7 +3,6 @@ package hmmemu.cluster.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.demo.SimDemo;
@@ -95,12 +94,7 @@ final class SimSweep {
    * refused when negative or longer than the driver deadline (not even one round trip would fit in a fault).
    */
   static double oneWayMicros(String option, String lat, HmmEmuSettings base) {
-    Duration d;
-    try {
-      d = ConfigFactory.parseString("d = " + lat).getDuration("d");
-    } catch (RuntimeException e) {
-      throw new SettingsException(option + ": not a duration: '" + lat + "'");
-    }
+    Duration d = FlagDurations.parse(option, lat);
     if (d.isNegative()) throw new SettingsException(option + ": negative duration '" + lat + "'");
     Duration deadline = Duration.ofNanos(base.switches.driverDeadlineMicros() * 1000);
     if (d.compareTo(deadline) > 0) {

@@ -180,12 +180,7 @@ final class SweepCommand implements Callable<Integer> {
     points.addAll(latencies);
     Map<String, Duration> parsed = new HashMap<>();
     for (String lat : points) {
-      Duration d;
-      try {
-        d = ConfigFactory.parseString("d = " + lat).getDuration("d");
-      } catch (RuntimeException e) {
-        throw new SettingsException("--latencies: not a duration: '" + lat + "'");
-      }
+      Duration d = FlagDurations.parse("--latencies", lat);
       if (d.isNegative()) throw new SettingsException("--latencies: negative duration '" + lat + "'");
       // Longer than the driver's fault deadline, not even one round trip fits in a fault: every GPU fault times out.
       Duration deadline = Duration.ofNanos(base.switches.driverDeadlineMicros() * 1000);

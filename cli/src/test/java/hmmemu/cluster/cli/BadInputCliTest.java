@@ -59,6 +59,34 @@ class BadInputCliTest {
         refused("sweep", "--sim", "--config", f.toString()));
   }
 
+  /** A typo in a --config file's key would leave the default in force silently: refused, with the nearest key. */
+  @Test
+  void anUnknownKeyInAConfigFileIsRefused(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("typo.conf");
+    java.nio.file.Files.writeString(f, "hmm-emu {\n  demo {\n    cpu-thnik = 5ms\n  }\n}\n");
+    assertEquals("hmm-emu: " + f + ":3: hmm-emu.demo.cpu-thnik: unknown key (did you mean cpu-think?)",
+        refused("demo", "--sim", "--config", f.toString()));
+    java.nio.file.Files.writeString(f, "hmm-emu.link.default.tail { p = 0.1, alpah = 2 }\n");
+    assertEquals("hmm-emu: " + f + ":1: hmm-emu.link.default.tail.alpah: unknown key (did you mean alpha?)",
+        refused("sim", "../scenarios/cases/c05-nouveau-atomic.conf", "--config", f.toString()));
+    java.nio.file.Files.writeString(f, "hmm-emu.sim.controller-hopp = 1us\n");
+    assertEquals("hmm-emu: " + f + ":1: hmm-emu.sim.controller-hopp: unknown key (did you mean controller-hop?)",
+        refused("demo", "--sim", "--config", f.toString()));
+    java.nio.file.Files.writeString(f, "hmm-emu.frobnicate = 1\n");
+    assertEquals("hmm-emu: " + f + ":1: hmm-emu.frobnicate: unknown key (reference.conf lists the keys)",
+        refused("explore", "../scenarios/cases/c05-nouveau-atomic.conf", "--config", f.toString()));
+  }
+
+  /** A flag's bad value names the flag (not the key it sets); a bare number is not silently milliseconds. */
+  @Test
+  void aFlagsBadValueNamesTheFlagAndABareNumberNeedsAUnit() {
+    assertEquals("hmm-emu: --gpu-nodes 99: must be in [1, 15]", refused("demo", "--sim", "--gpu-nodes", "99"));
+    assertEquals("hmm-emu: --one-way: '5' has no unit (e.g. 5us, 5ms)", refused("demo", "--sim", "--one-way", "5"));
+    assertEquals("hmm-emu: --latencies: '5' has no unit (e.g. 5us, 5ms)",
+        refused("sweep", "--sim", "--latencies", "1us,5"));
+    assertEquals("hmm-emu: --cpu-think: '20' has no unit (e.g. 20us, 20ms)", refused("sweep", "--cpu-think", "20"));
+  }
+
   @Test
   void noCommandSaysSoOnce() {
     assertEquals("hmm-emu: missing command, e.g. demo (try --help)", refused());
