@@ -166,7 +166,9 @@ public final class HmmEmuSettings {
     try {
       Config base = ConfigFactory.load();
       if (configFile != null) {
+        if (configFile.isDirectory()) throw new SettingsException("--config: " + configFile + " is a directory, not a file");
         if (!configFile.isFile()) throw new SettingsException("--config: no such file: " + configFile);
+        if (!configFile.canRead()) throw new SettingsException("--config: cannot read " + configFile + ": permission denied");
         try {
           Config file = ConfigFactory.parseFile(configFile);
           unknownKeys(file, ConfigFactory.defaultReference());
