@@ -75,12 +75,7 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
-    List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
-    for (String a : selected) {
-      if (!a.equals("kernel") && !a.equals("early-unlock")) {
-        throw new hmmemu.cluster.SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
-      }
-    }
+    List<String> selected = WorkloadOptions.arms(arms);
     if (oneWay != null && !sim) throw new hmmemu.cluster.SettingsException("--one-way: only with --sim");
     if (sim) {
       double hop = oneWay == null ? -1 : SimSweep.oneWayMicros("--one-way", oneWay, settings);

@@ -145,12 +145,7 @@ final class SweepCommand implements Callable<Integer> {
     int repeats = this.repeats != null ? this.repeats : r9 ? R9_REPEATS : sim ? SIM_REPEATS : 1;
     if (repeats < 1) throw new SettingsException("--repeats: must be at least 1, got " + repeats);
     HmmEmuSettings base = HmmEmuSettings.load(config, o);
-    List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
-    for (String a : selected) {
-      if (!a.equals("kernel") && !a.equals("early-unlock")) {
-        throw new SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
-      }
-    }
+    List<String> selected = WorkloadOptions.arms(arms);
     if (sim) {
       String flags = workload.flags() + (config != null ? " --config " + config.getPath() : "");
       int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();

@@ -49,6 +49,22 @@ final class WorkloadOptions {
     }
   }
 
+  /**
+   * The arms of {@code --arms} (null: both), checked before anything runs: an unknown arm or one given twice (it would
+   * run twice and count twice in the report) is a settings error.
+   */
+  static java.util.List<String> arms(java.util.List<String> given) {
+    if (given == null) return java.util.List.of("kernel", "early-unlock");
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (String a : given) {
+      if (!a.equals("kernel") && !a.equals("early-unlock")) {
+        throw new hmmemu.cluster.SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
+      }
+      if (!seen.add(a)) throw new hmmemu.cluster.SettingsException("--arms: '" + a + "' given twice");
+    }
+    return given;
+  }
+
   /** The flags given, except --seed, as they are typed (for a replay command line). */
   String flags() {
     StringBuilder b = new StringBuilder();

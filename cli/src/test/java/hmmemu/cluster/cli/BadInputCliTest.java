@@ -87,6 +87,16 @@ class BadInputCliTest {
     assertEquals("hmm-emu: --cpu-think: '20' has no unit (e.g. 20us, 20ms)", refused("sweep", "--cpu-think", "20"));
   }
 
+  /** Every arm is checked before the first runs: cluster started the first arm's JVMs before refusing the second. */
+  @Test
+  void armsAreCheckedBeforeAnyRuns() {
+    assertEquals("hmm-emu: --arms: unknown arm 'bogus' (kernel, early-unlock)",
+        refused("cluster", "--gpu", "1", "--arms", "kernel,bogus"));
+    assertEquals("hmm-emu: --arms: 'kernel' given twice", refused("demo", "--sim", "--arms", "kernel,kernel"));
+    assertEquals("hmm-emu: --arms: 'early-unlock' given twice",
+        refused("sweep", "--sim", "--arms", "early-unlock,kernel,early-unlock"));
+  }
+
   @Test
   void noCommandSaysSoOnce() {
     assertEquals("hmm-emu: missing command, e.g. demo (try --help)", refused());
