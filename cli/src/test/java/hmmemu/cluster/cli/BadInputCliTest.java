@@ -97,6 +97,17 @@ class BadInputCliTest {
         refused("sweep", "--sim", "--arms", "early-unlock,kernel,early-unlock"));
   }
 
+  /** A file named twice runs once; among several paths a directory without a *.conf (a mistyped path) is refused. */
+  @Test
+  void scenarioPathsRunEachFileOnceAndAnEmptyDirectoryAmongThemIsRefused(@TempDir Path dir) {
+    String c05 = "../scenarios/cases/c05-nouveau-atomic.conf";
+    CliRun twice = CliRun.run("sim", c05, "../scenarios/cases/../cases/c05-nouveau-atomic.conf", "--seed", "1", "--json",
+        "--quiet", "--out", dir.resolve("rec").toString());
+    assertEquals(0, twice.code(), twice.toString());
+    assertTrue(twice.last().startsWith("{\"ok\": true, \"passed\": 1, \"failed\": 0,"), twice.last());
+    assertEquals(dir + ":1: no scenario files (*.conf) in this directory", refused("sim", c05, dir.toString()));
+  }
+
   @Test
   void noCommandSaysSoOnce() {
     assertEquals("hmm-emu: missing command, e.g. demo (try --help)", refused());
