@@ -92,7 +92,7 @@ final class ClusterCommand implements Callable<Integer> {
     if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
     hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
-    List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
+    List<String> selected = WorkloadOptions.arms(arms); // all checked before the first arm's JVMs start
     List<Experiment.RunResult> results = new ArrayList<>();
     List<hmmemu.report.RunRecorder> recorders = new ArrayList<>();
     int processes = 0;

@@ -75,12 +75,7 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
-    List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
-    for (String a : selected) {
-      if (!a.equals("kernel") && !a.equals("early-unlock")) {
-        throw new hmmemu.cluster.SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
-      }
-    }
+    List<String> selected = WorkloadOptions.arms(arms);
     if (oneWay != null && !sim) throw new hmmemu.cluster.SettingsException("--one-way: only with --sim");
     if (sim) {
       double hop = oneWay == null ? -1 : SimSweep.oneWayMicros("--one-way", oneWay, settings);
@@ -89,7 +84,25 @@ final class DemoCommand implements Callable<Integer> {
           + (config != null ? " --config " + config.getPath() : "");
       // The simulator leaves a run record only when asked (--out): a 2-GPU-node arm makes tens of millions of events.
       List<RunRecorder> recs = record.out != null ? new ArrayList<>() : null;
-      int code = hmmemu.cluster.demo.SimDemo.run(System.out, settings, selected, json, hop, recs, record.cap(), replay);
+      hmmemu.cluster.demo.SimRuns runs = fastForward.runs();
+      int code;
+      // a two-GPU-node arm simulates for minutes: progress on stderr (the arm, its seed, the events so far)
+      try (Progress progress = new Progress("arms", selected.size(), record.quiet).events(runs::events)) {
+        code = hmmemu.cluster.demo.SimDemo.run(System.out, settings, selected, json, hop, recs, record.cap(), replay,
+            runs, new hmmemu.cluster.demo.SimDemo.Watch() {
+              @Override
+              public void arm(String name, long seed) { progress.stage("arm '" + name + "', seed " + seed); }
+
+              @Override
+              public void armDone() { progress.one(); }
+
+              @Override
+              public void say(String line) { progress.say(System.out, line); }
+
+              @Override
+              public void allDone() { progress.close(); }
+            });
+      }
       if (recs != null) {
         ObjectNode shown = settingsNode(settings, selected, true);
         shown.put("simulated", true);

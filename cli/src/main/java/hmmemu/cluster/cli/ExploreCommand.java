@@ -109,11 +109,15 @@ final class ExploreCommand implements Callable<Integer> {
     }
     HmmEmuSettings settings = HmmEmuSettings.load(config, Map.of());
     Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly).pinOrder(order).maxDelay(bound)
-        .maxRuns(maxRuns == null ? 0 : maxRuns).maxStates(maxStates == null ? 0 : maxStates);
+        .maxRuns(maxRuns == null ? 0 : maxRuns).maxStates(maxStates == null ? 0 : maxStates)
+        .fastForward(fastForward.on());
     String why = x.unsupported();
     if (why != null) return usage(file + ": not supported in the simulator: " + why);
     String name = st.name().toLowerCase(Locale.ROOT);
+    long[] ff0 = hmmemu.cluster.demo.SimRuns.jvmTotals();
     Explorer.Report r = x.explore(st, budget, depth == null ? 0 : depth);
+    hmmemu.cluster.demo.SimRuns runs = fastForward.runs();
+    runs.addSince(ff0); // the explorer makes its simulators: the JVM's figures since it started
     String delayArg = bound < 0 ? "" : " --max-delay " + hmmemu.sim.DelayBound.text(bound);
     o.println("explore " + file + " --strategy " + name + " --seed " + seed + delayArg + ": " + r.schedules() + " schedule(s)"
         + (r.exhausted() ? " (the bounded space is exhausted)" : "")
@@ -128,7 +132,7 @@ final class ExploreCommand implements Callable<Integer> {
         + (r.cpuNanos() > 0 ? ", " + fmt(r.generatedStatesPerCpuSecond()) + " per CPU second" : "") : ""));
     Explorer.Shrunk s = null;
     String shrunkFile = null;
-    if (hmmemu.sim.Sim.fastForwardByDefault()) o.println(hmmemu.sim.FastForward.totalsLine());
+    if (runs.fastForward()) o.println(runs.totalsLine());
     if (r.failure() == null) {
       o.println("no failing schedule");
     } else {

@@ -24,6 +24,7 @@ final class Progress implements AutoCloseable {
   private final long startNanos = System.nanoTime();
   private final ScheduledExecutorService ticker;
   private volatile String stage = "";
+  private boolean closed;
 
   /** Starts showing progress of {@code total} {@code what} (e.g. "operations"); {@code quiet}: shows nothing. */
   Progress(String what, long total, boolean quiet) {
@@ -55,6 +56,17 @@ final class Progress implements AutoCloseable {
   /** What is running now (an arm, a row), shown after the figures. */
   void stage(String s) { stage = s == null ? "" : s; }
 
+  private volatile java.util.function.LongSupplier events;
+
+  /**
+   * Shows {@code events} (e.g. hmmemu.cluster.demo.SimRuns#events: the trace events simulated so far, the runs going
+   * included) after the stage: a long simulator run moves between two runs done.
+   */
+  Progress events(java.util.function.LongSupplier events) {
+    this.events = events;
+    return this;
+  }
+
   long done() { return done.get(); }
 
   /** How far back the rate looks: the recent rate, so a slow start (JVMs launching, a cluster forming) fades. */
@@ -79,8 +91,13 @@ final class Progress implements AutoCloseable {
       int fill = (int) (w * d / total);
       bar = "[" + "#".repeat(fill) + ".".repeat(w - fill) + "] ";
     }
-    return String.format(Locale.ROOT, "%s%d/%d %s (%.0f%%), %.0f/s, ETA %s%s", bar, d, total, what, 100.0 * d / total,
-        rate, eta, stage.isEmpty() ? "" : " - " + stage);
+    // a slow unit (an arm of minutes) is a fraction per second, not "0/s"
+    String perSecond = rate == 0 || rate >= 10 ? String.format(Locale.ROOT, "%.0f", rate)
+        : String.format(Locale.ROOT, "%.2g", rate);
+    return String.format(Locale.ROOT, "%s%d/%d %s (%.0f%%), %s/s, ETA %s%s", bar, d, total, what, 100.0 * d / total,
+        perSecond, eta, stage.isEmpty() ? "" : " - " + stage)
+        + (events == null ? "" : String.format(Locale.ROOT, "%s%,d trace events", stage.isEmpty() ? " - " : ": ",
+            events.getAsLong()));
   }
 
   static String clock(long seconds) {
@@ -102,6 +119,7 @@ final class Progress implements AutoCloseable {
   }
 
   private synchronized void show() {
+    if (closed) return;
     if (terminal) err.print("\r" + line() + "\u001b[K");
     else err.println("progress: " + line());
     err.flush();
@@ -109,7 +127,8 @@ final class Progress implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (ticker == null) return;
+    if (ticker == null || closed) return;
+    closed = true;
     ticker.shutdownNow();
     if (terminal) {
       err.print("\r" + line() + "\u001b[K\n");

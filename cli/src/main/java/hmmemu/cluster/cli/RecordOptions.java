@@ -49,6 +49,16 @@ final class RecordOptions {
     }
   }
 
+  /** An I/O failure in words: NoSuchFileException's message is only the path. */
+  static String inWords(Exception e) {
+    String m = e.getMessage() == null ? "" : e.getMessage().replace('\n', ' ');
+    if (e instanceof java.nio.file.NoSuchFileException) return "no such file or directory: " + m;
+    if (e instanceof java.nio.file.AccessDeniedException) return "permission denied: " + m;
+    if (e instanceof java.nio.file.FileAlreadyExistsException) return "already exists: " + m;
+    if (e instanceof java.nio.file.NotDirectoryException) return "not a directory: " + m;
+    return e.getClass().getSimpleName() + (m.isEmpty() ? "" : ": " + m);
+  }
+
   int cap() {
     if (traceCap != null && traceCap < 0) {
       throw new hmmemu.cluster.SettingsException("--trace-cap: must be at least 0, got " + traceCap);
@@ -68,7 +78,7 @@ final class RecordOptions {
     try {
       RunDirectory.write(dir, name, resultJson, settings, runs, sweep);
     } catch (IOException | RuntimeException e) {
-      System.err.println("hmm-emu: could not write the run record to " + dir + ": " + e.getMessage());
+      System.err.println("hmm-emu: could not write the run record to " + dir + ": " + inWords(e));
       return false;
     }
     long dropped = runs.stream().mapToLong(RunRecorder::droppedMarks).sum();

@@ -19,6 +19,14 @@ final class ReportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (!dir.exists()) {
+      System.err.println("hmm-emu report: no such directory: " + dir);
+      return 2;
+    }
+    if (!dir.isDirectory()) {
+      System.err.println("hmm-emu report: " + dir + " is a file: give the run record's directory (it holds result.json)");
+      return 2;
+    }
     try {
       Path out = RunDirectory.rebuild(dir.toPath());
       System.out.println("report: " + out);

@@ -52,13 +52,11 @@ final class RunCommand implements Callable<Integer> {
     PrintStream out = System.out;
     record.check();
     List<Path> files = new ArrayList<>();
-    for (File p : paths) {
-      try {
-        files.addAll(scenarioFiles(p.toPath()));
-      } catch (ScenarioException e) {
-        System.err.println(e.getMessage());
-        return 2;
-      }
+    try {
+      files.addAll(filesOf(paths));
+    } catch (ScenarioException e) {
+      System.err.println(e.getMessage());
+      return 2;
     }
     if (files.isEmpty()) {
       System.err.println("hmm-emu run: no scenario files (*.conf) in " + paths);
@@ -127,10 +125,27 @@ final class RunCommand implements Callable<Integer> {
    * parsed in that order: bad input is one {@link ScenarioException} before anything runs. Emulator-only CLI plumbing.
    */
   static List<Scenario> parseAll(List<File> given, List<Path> into) {
-    for (File f : given) into.addAll(scenarioFiles(f.toPath()));
+    into.addAll(filesOf(given));
     List<Scenario> parsed = new ArrayList<>();
     for (Path p : into) parsed.add(ScenarioParser.parse(p));
     return parsed;
+  }
+
+  /**
+   * The scenario files of {@code given}, each once (a file named twice, or also inside a directory given, runs once);
+   * among several paths, a directory without a *.conf is bad input (a mistyped path would otherwise pass unseen).
+   */
+  static List<Path> filesOf(List<File> given) {
+    java.util.Set<Path> seen = new java.util.HashSet<>();
+    List<Path> out = new ArrayList<>();
+    for (File f : given) {
+      List<Path> found = scenarioFiles(f.toPath());
+      if (found.isEmpty() && given.size() > 1) {
+        throw new ScenarioException(f.toString(), 1, "no scenario files (*.conf) in this directory");
+      }
+      for (Path p : found) if (seen.add(p.toAbsolutePath().normalize())) out.add(p);
+    }
+    return out;
   }
 
   static List<Path> scenarioFiles(Path p) {

@@ -77,12 +77,15 @@ final class SimCommand implements Callable<Integer> {
       return usage(e.getMessage());
     }
     int capPerRun = Math.max(Math.min(1000, cap), cap / scenarios.size());
-    Progress progress = new Progress("simulated runs", (long) scenarios.size() * seedList.length, record.quiet);
+    hmmemu.cluster.demo.SimRuns runs = fastForward.runs();
+    Progress progress = new Progress("simulated runs", (long) scenarios.size() * seedList.length, record.quiet)
+        .events(runs::events);
+    try {
     for (Scenario s : scenarios) {
       progress.stage(s.file());
       String skipped = SimScenarioRunner.unsupported(s);
       if (skipped != null) {
-        out.println("SKIP " + s.file() + ": not supported in the simulator: " + skipped);
+        progress.say(out, "SKIP " + s.file() + ": not supported in the simulator: " + skipped);
         all.add(new FileRuns(s, skipped, List.of(), 0));
         continue;
       }
@@ -93,7 +96,9 @@ final class SimCommand implements Callable<Integer> {
         hmmemu.report.RunRecorder rec = sd == seedList[0] ? new hmmemu.report.RunRecorder(label(s) + " seed " + sd,
             capPerRun) : null;
         if (rec != null) recorders.add(rec);
-        SimScenarioRunner.Result r = SimScenarioRunner.run(s, sd, settings.config, rec == null ? null : rec::onEvent);
+        progress.stage(s.file() + ", seed " + sd);
+        SimScenarioRunner.Result r = runs.run(onSim -> SimScenarioRunner.run(s, sd, settings.config,
+            rec == null ? null : rec::onEvent, onSim));
         progress.one();
         events += r.events();
         wallNanos += r.wallNanos();
@@ -106,11 +111,13 @@ final class SimCommand implements Callable<Integer> {
           for (String f : r.failures()) lines.add("    " + f);
         }
       }
-      out.println((failed.isEmpty() ? "PASS " : "FAIL ") + s.file() + " (" + label(s) + ", " + seedList.length
+      lines.add(0, (failed.isEmpty() ? "PASS " : "FAIL ") + s.file() + " (" + label(s) + ", " + seedList.length
           + (seedList.length == 1 ? " seed" : " seeds") + (failed.isEmpty() ? "" : ", " + failed.size() + " failed") + ")");
-      for (String l : lines) out.println(l);
-      out.flush();
+      progress.say(out, String.join(System.lineSeparator(), lines));
       all.add(new FileRuns(s, null, failed, seedList.length));
+    }
+    } finally {
+      progress.close();
     }
     long passed = all.stream().filter(f -> f.skipped() == null && f.failed().isEmpty()).count();
     long failedFiles = all.stream().filter(f -> f.skipped() == null && !f.failed().isEmpty()).count();
@@ -119,11 +126,10 @@ final class SimCommand implements Callable<Integer> {
     out.println(passed + " passed, " + failedFiles + " failed, " + skipped + " skipped (not supported in the simulator); "
         + seedList.length + (seedList.length == 1 ? " seed" : " seeds") + " per file; "
         + String.format(Locale.ROOT, "%.0f", eps) + " events/s");
-    progress.close();
     boolean oneRun = scenarios.size() == 1 && seed != null && skipped == 0;
     String result = toJson(all, passed, failedFiles, skipped, seedList.length, eps, oneRun ? onlyHash : null);
-    out.println(hmmemu.sim.FastForward.totalsLine());
-    result = result.substring(0, result.length() - 1) + ", " + hmmemu.sim.FastForward.totalsJson() + "}";
+    out.println(runs.totalsLine());
+    result = result.substring(0, result.length() - 1) + ", " + runs.totalsJson() + "}";
     if (json) out.println(result);
     com.fasterxml.jackson.databind.node.ObjectNode shown = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
     shown.put("host", "simulator");

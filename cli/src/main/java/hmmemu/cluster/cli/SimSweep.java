@@ -3,7 +3,6 @@ package hmmemu.cluster.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.demo.SimDemo;
@@ -95,12 +94,7 @@ final class SimSweep {
    * refused when negative or longer than the driver deadline (not even one round trip would fit in a fault).
    */
   static double oneWayMicros(String option, String lat, HmmEmuSettings base) {
-    Duration d;
-    try {
-      d = ConfigFactory.parseString("d = " + lat).getDuration("d");
-    } catch (RuntimeException e) {
-      throw new SettingsException(option + ": not a duration: '" + lat + "'");
-    }
+    Duration d = FlagDurations.parse(option, lat);
     if (d.isNegative()) throw new SettingsException(option + ": negative duration '" + lat + "'");
     Duration deadline = Duration.ofNanos(base.switches.driverDeadlineMicros() * 1000);
     if (d.compareTo(deadline) > 0) {
@@ -153,13 +147,17 @@ final class SimSweep {
   static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
       boolean json, String replayFlags, RecordOptions record, boolean writeRecord, List<Variant> variants,
       int threads) {
-    return run(out, base, arms, latencies, repeats, json, replayFlags, record, writeRecord, variants, threads, false);
+    return run(out, base, arms, latencies, repeats, json, replayFlags, record, writeRecord, variants, threads, false,
+        hmmemu.cluster.demo.SimRuns.byDefault());
   }
 
-  /** {@link #run} that also prints the rows as docs/RESULTS.md's Markdown table when {@code markdown}. */
+  /**
+   * {@link #run} that also prints the rows as docs/RESULTS.md's Markdown table when {@code markdown}, its runs the
+   * command's {@code runs} (their fast-forward flag and figures, the events the progress line shows).
+   */
   static int run(PrintStream out, HmmEmuSettings base, List<String> arms, List<String> latencies, int repeats,
       boolean json, String replayFlags, RecordOptions record, boolean writeRecord, List<Variant> variants,
-      int threads, boolean markdown) {
+      int threads, boolean markdown, hmmemu.cluster.demo.SimRuns runs) {
     double[] hops = new double[latencies.size()];
     for (int i = 0; i < hops.length; i++) hops[i] = oneWayMicros("--latencies", latencies.get(i), base);
     HmmEmuSettings.Demo w = base.demo;
@@ -182,7 +180,7 @@ final class SimSweep {
     List<RunRecorder> recorders = new ArrayList<>();
     ArrayNode rows = JsonNodeFactory.instance.arrayNode();
     List<String> replays = new ArrayList<>();
-    Progress progress = new Progress("runs", totalRuns, record.quiet);
+    Progress progress = new Progress("runs", totalRuns, record.quiet).events(runs::events);
     long wall0 = System.nanoTime(), events = 0;
     boolean ok = true;
     java.util.concurrent.ExecutorService pool = threads > 1
@@ -213,7 +211,7 @@ final class SimSweep {
               long seed = seed0 + next++;
               RunRecorder rec = writeRecord ? new RunRecorder(lat + " " + name + " seed " + seed, capPerRun) : null;
               java.util.function.Supplier<Object[]> job = () -> new Object[] {
-                  SimDemo.runArm(vs, link, arm, seed, rec == null ? null : rec::onEvent), rec};
+                  SimDemo.runArm(vs, link, arm, seed, rec == null ? null : rec::onEvent, runs), rec};
               window.add(pool != null ? pool.submit(job::get) : java.util.concurrent.CompletableFuture.completedFuture(job.get()));
             }
             Object[] got;
@@ -292,12 +290,12 @@ final class SimSweep {
     PrintStream say = json ? System.err : out;
     say.printf(Locale.ROOT, "simulated %d runs (%d trace events, each judged by the invariant checker) in %.1f s"
         + " wall on %d thread(s): %.0f events/s%n", totalRuns, events, wall, threads, wall == 0 ? 0 : events / wall);
-    say.println(hmmemu.sim.FastForward.totalsLine());
+    say.println(runs.totalsLine());
     ObjectNode result = JsonNodeFactory.instance.objectNode();
     ObjectNode fastForward = result.putObject("fastForward");
     try {
       fastForward.setAll((ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
-          .readTree("{" + hmmemu.sim.FastForward.totalsJson() + "}").get("fastForward"));
+          .readTree("{" + runs.totalsJson() + "}").get("fastForward"));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

@@ -145,18 +145,13 @@ final class SweepCommand implements Callable<Integer> {
     int repeats = this.repeats != null ? this.repeats : r9 ? R9_REPEATS : sim ? SIM_REPEATS : 1;
     if (repeats < 1) throw new SettingsException("--repeats: must be at least 1, got " + repeats);
     HmmEmuSettings base = HmmEmuSettings.load(config, o);
-    List<String> selected = arms == null ? List.of("kernel", "early-unlock") : arms;
-    for (String a : selected) {
-      if (!a.equals("kernel") && !a.equals("early-unlock")) {
-        throw new SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
-      }
-    }
+    List<String> selected = WorkloadOptions.arms(arms);
     if (sim) {
       String flags = workload.flags() + (config != null ? " --config " + config.getPath() : "");
       int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
       if (!r9) {
         return SimSweep.run(System.out, base, selected, latencies, repeats, json, flags, record, record.out != null,
-            List.of(new SimSweep.Variant(base, flags)), nThreads, markdown);
+            List.of(new SimSweep.Variant(base, flags)), nThreads, markdown, fastForward.runs());
       }
       if (workload.gpuNodes != null || workload.cpuSpin != null) {
         throw new SettingsException("--r9: runs both GPU node counts and both spin settings; drop --gpu-nodes/--cpu-spin");
@@ -173,19 +168,14 @@ final class SweepCommand implements Callable<Integer> {
         }
       }
       return SimSweep.run(System.out, base, selected, lats, repeats, json, flags, record, record.out != null,
-          variants, nThreads, markdown);
+          variants, nThreads, markdown, fastForward.runs());
     }
     List<String> points = new ArrayList<>();
     points.add("0us");
     points.addAll(latencies);
     Map<String, Duration> parsed = new HashMap<>();
     for (String lat : points) {
-      Duration d;
-      try {
-        d = ConfigFactory.parseString("d = " + lat).getDuration("d");
-      } catch (RuntimeException e) {
-        throw new SettingsException("--latencies: not a duration: '" + lat + "'");
-      }
+      Duration d = FlagDurations.parse("--latencies", lat);
       if (d.isNegative()) throw new SettingsException("--latencies: negative duration '" + lat + "'");
       // Longer than the driver's fault deadline, not even one round trip fits in a fault: every GPU fault times out.
       Duration deadline = Duration.ofNanos(base.switches.driverDeadlineMicros() * 1000);

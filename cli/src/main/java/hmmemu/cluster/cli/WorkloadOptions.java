@@ -27,31 +27,42 @@ final class WorkloadOptions {
 
   /** The flags given, as config overrides. */
   void putInto(Map<String, Object> o) {
-    put(o, "hmm-emu.demo.seed", seed);
-    put(o, "hmm-emu.demo.gpu-nodes", gpuNodes);
-    put(o, "hmm-emu.demo.warps-per-device", warps);
-    put(o, "hmm-emu.demo.ops-per-warp", opsPerWarp);
-    put(o, "hmm-emu.demo.cpu-threads", cpuThreads);
-    put(o, "hmm-emu.demo.ops-per-thread", opsPerThread);
-    put(o, "hmm-emu.demo.counters", counters);
-    put(o, "hmm-emu.demo.counter-pages", counterPages);
-    put(o, "hmm-emu.time-scale", timeScale);
-    put(o, "hmm-emu.demo.cpu-spin", cpuSpin);
-    put(o, "hmm-emu.demo.cpu-think", cpuThink);
+    put(o, "hmm-emu.demo.seed", "--seed", seed);
+    put(o, "hmm-emu.demo.gpu-nodes", "--gpu-nodes", gpuNodes);
+    put(o, "hmm-emu.demo.warps-per-device", "--warps", warps);
+    put(o, "hmm-emu.demo.ops-per-warp", "--ops-per-warp", opsPerWarp);
+    put(o, "hmm-emu.demo.cpu-threads", "--cpu-threads", cpuThreads);
+    put(o, "hmm-emu.demo.ops-per-thread", "--ops-per-thread", opsPerThread);
+    put(o, "hmm-emu.demo.counters", "--counters", counters);
+    put(o, "hmm-emu.demo.counter-pages", "--counter-pages", counterPages);
+    put(o, "hmm-emu.time-scale", "--time-scale", timeScale);
+    put(o, "hmm-emu.demo.cpu-spin", "--cpu-spin", cpuSpin);
+    put(o, "hmm-emu.demo.cpu-think", "--cpu-think", cpuThink);
     if (cpuThink != null) checkThink(cpuThink);
   }
 
   /** Names the flag in a bad --cpu-think, as typed ("hardcoded value: ..." and "PT-0.001S" named neither). */
   private static void checkThink(String v) {
-    java.time.Duration d;
-    try {
-      d = com.typesafe.config.ConfigFactory.parseMap(Map.of("d", v)).getDuration("d");
-    } catch (com.typesafe.config.ConfigException e) {
-      throw new hmmemu.cluster.SettingsException("--cpu-think: not a duration: '" + v + "' (e.g. 20us, 70ms, 0)");
-    }
+    java.time.Duration d = FlagDurations.parse("--cpu-think", v);
     if (d.isNegative() || d.compareTo(java.time.Duration.ofSeconds(1)) > 0) {
       throw new hmmemu.cluster.SettingsException("--cpu-think: must be between 0 and 1s, got " + v);
     }
+  }
+
+  /**
+   * The arms of {@code --arms} (null: both), checked before anything runs: an unknown arm or one given twice (it would
+   * run twice and count twice in the report) is a settings error.
+   */
+  static java.util.List<String> arms(java.util.List<String> given) {
+    if (given == null) return java.util.List.of("kernel", "early-unlock");
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (String a : given) {
+      if (!a.equals("kernel") && !a.equals("early-unlock")) {
+        throw new hmmemu.cluster.SettingsException("--arms: unknown arm '" + a + "' (kernel, early-unlock)");
+      }
+      if (!seen.add(a)) throw new hmmemu.cluster.SettingsException("--arms: '" + a + "' given twice");
+    }
+    return given;
   }
 
   /** The flags given, except --seed, as they are typed (for a replay command line). */
@@ -73,7 +84,8 @@ final class WorkloadOptions {
     if (v != null) b.append(' ').append(name).append(' ').append(v);
   }
 
-  private static void put(Map<String, Object> m, String key, Object v) {
-    if (v != null) m.put(key, v);
+  /** An override whose origin is {@code flag}: a bad value's error names the flag (HmmEmuSettings.bad). */
+  private static void put(Map<String, Object> m, String key, String flag, Object v) {
+    if (v != null) m.put(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(v, flag));
   }
 }

@@ -71,13 +71,9 @@ public final class SimDemo {
    */
   public static double controllerHopMicros(HmmEmuSettings settings) {
     if (!settings.config.hasPath(CONTROLLER_HOP_KEY)) return 1.0;
-    try {
-      java.time.Duration d = settings.config.getDuration(CONTROLLER_HOP_KEY);
-      if (d.isNegative()) throw new hmmemu.cluster.SettingsException(CONTROLLER_HOP_KEY + ": negative duration");
-      return d.toNanos() / 1000.0;
-    } catch (com.typesafe.config.ConfigException e) {
-      throw new hmmemu.cluster.SettingsException(e.getMessage());
-    }
+    java.time.Duration d = HmmEmuSettings.duration(settings.config, CONTROLLER_HOP_KEY);
+    if (d.isNegative()) throw HmmEmuSettings.bad(settings.config, CONTROLLER_HOP_KEY, "must be >= 0");
+    return d.toNanos() / 1000.0;
   }
 
   /** The host-side cost model of hmm-emu.host-cost (docs/LATENCY.md); a bad value is a settings error. */
@@ -96,9 +92,18 @@ public final class SimDemo {
    */
   public static SimExperiment.Result runArm(HmmEmuSettings settings, LinkSettings link, String arm, long seed,
       Consumer<Stamped> onTrace) {
+    return runArm(settings, link, arm, seed, onTrace, null);
+  }
+
+  /**
+   * {@link #runArm(HmmEmuSettings, LinkSettings, String, long, Consumer)} as one of a command's {@code runs} (its
+   * fast-forward flag, its figures and its progress; null: the simulator's default).
+   */
+  public static SimExperiment.Result runArm(HmmEmuSettings settings, LinkSettings link, String arm, long seed,
+      Consumer<Stamped> onTrace, SimRuns runs) {
     HmmEmuSettings.Demo d = settings.demo;
     long lease = settings.config.hasPath(LEASE_KEY)
-        ? settings.config.getDuration(LEASE_KEY).toNanos() / 1000 : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
+        ? HmmEmuSettings.micros(settings.config, LEASE_KEY, false) : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
     SimExperiment.Workload w = new SimExperiment.Workload(d.gpuNodes(), d.warpsPerDevice(), d.opsPerWarp(),
         d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), seed, d.cpuSpin())
         .withCpuThink(d.cpuThinkMicros());
@@ -107,12 +112,28 @@ public final class SimDemo {
     SimConfig c = new SimConfig(seed, d.gpuNodes(), 1,
         settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, controllerHopMicros(settings),
         true, hostCost(settings));
-    return SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace);
+    if (runs == null) return SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace);
+    return runs.run(onSim -> SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace, null, onSim));
+  }
+
+  /** Not a kernel structure: what a command shows while the arms run (progress on stderr, lines on stdout). */
+  public interface Watch {
+    /** Arm {@code name} starts with {@code seed}. */
+    void arm(String name, long seed);
+
+    /** The arm that started last is done. */
+    void armDone();
+
+    /** Prints {@code line} on stdout (without garbling a progress bar). */
+    void say(String line);
+
+    /** Every arm is done: the report follows on stdout. */
+    void allDone();
   }
 
   /** Runs the arms ("kernel", "early-unlock") and prints; returns the exit code (0 ok, 1 a failed arm). */
   public static int run(PrintStream out, HmmEmuSettings settings, List<String> arms, boolean json) {
-    return run(out, settings, arms, json, -1, null, 0, null);
+    return run(out, settings, arms, json, -1, null, 0, null, SimRuns.byDefault(), null);
   }
 
   /**
@@ -123,8 +144,19 @@ public final class SimDemo {
    */
   public static int run(PrintStream out, HmmEmuSettings settings, List<String> arms, boolean json,
       double oneWayMicros, List<RunRecorder> recorders, int cap, String replay) {
+    return run(out, settings, arms, json, oneWayMicros, recorders, cap, replay, SimRuns.byDefault(), null);
+  }
+
+  /**
+   * {@link #run(PrintStream, HmmEmuSettings, List, boolean, double, List, int, String)} as a command's {@code runs}
+   * (its fast-forward flag; the figures printed are its runs' only), shown to {@code watch} (or null) as they go.
+   */
+  public static int run(PrintStream out, HmmEmuSettings settings, List<String> arms, boolean json,
+      double oneWayMicros, List<RunRecorder> recorders, int cap, String replay, SimRuns runs, Watch watch) {
     HmmEmuSettings.Demo d = settings.demo;
     LinkSettings link = link(settings, oneWayMicros);
+    hostCost(settings); // a bad value is refused before anything is printed or run
+    controllerHopMicros(settings);
     long maxModelMicros = d.runTimeout().toNanos() / 1000;
     if (!json) {
       out.println("simulating (1 CPU node, " + d.gpuNodes() + " GPU nodes, seed " + d.seed() + ", link "
@@ -139,7 +171,9 @@ public final class SimDemo {
       RunRecorder recorder = recorders == null ? null : new RunRecorder(name, cap);
       if (recorder != null) recorders.add(recorder);
       long cpu0 = threads.getCurrentThreadCpuTime();
-      SimExperiment.Result r = runArm(settings, link, a, d.seed(), recorder == null ? null : recorder::onEvent);
+      if (watch != null) watch.arm(name, d.seed());
+      SimExperiment.Result r = runArm(settings, link, a, d.seed(), recorder == null ? null : recorder::onEvent, runs);
+      if (watch != null) watch.armDone();
       cpuNanos += threads.getCurrentThreadCpuTime() - cpu0;
       events += r.traceEvents();
       wallNanos += r.wallNanos();
@@ -147,11 +181,14 @@ public final class SimDemo {
       hashes.add(TraceHash.hex(r.traceHash()));
       results.add(toRunResult(r));
       if (!json) {
-        out.printf(Locale.ROOT, "  arm '%s' done: %d model µs, %d trace events, trace hash %s%s%n", name,
+        String line = String.format(Locale.ROOT, "  arm '%s' done: %d model µs, %d trace events, trace hash %s%s", name,
             r.modelMicros(), r.traceEvents(), TraceHash.hex(r.traceHash()),
             r.finished() ? "" : " (NOT FINISHED within " + maxModelMicros + " model µs)");
+        if (watch != null) watch.say(line);
+        else out.println(line);
       }
     }
+    if (watch != null) watch.allDone();
     double eps = wallNanos == 0 ? 0 : events / (wallNanos / 1e9);
     // Per second of this thread's CPU time: on a loaded machine the wall-clock figure measures the other processes.
     double epcs = cpuNanos <= 0 ? 0 : events / (cpuNanos / 1e9);
@@ -162,7 +199,7 @@ public final class SimDemo {
           + " %.0f events/s (%.0f per CPU second of the simulating thread); trace hash %s%n", events, wallNanos / 1e9,
           eps, epcs, TraceHash.hex(hash));
       if (!ok) out.println("replay: " + (replay != null ? replay : "hmm-emu demo --sim --seed " + d.seed()));
-      out.println(hmmemu.sim.FastForward.totalsLine());
+      out.println(runs.totalsLine());
     } else {
       String base = DemoReport.toJson(results, 0);
       StringBuilder sb = new StringBuilder(base.substring(0, base.length() - 1));
@@ -170,7 +207,7 @@ public final class SimDemo {
           + " \"eventsPerCpuSecond\": %.0f, \"traceHash\": \"%s\", \"armTraceHashes\": [", d.seed(), eps, epcs,
           TraceHash.hex(hash)));
       for (int i = 0; i < hashes.size(); i++) sb.append(i > 0 ? ", " : "").append('"').append(hashes.get(i)).append('"');
-      out.println(sb.append("], ").append(hmmemu.sim.FastForward.totalsJson()).append("}"));
+      out.println(sb.append("], ").append(runs.totalsJson()).append("}"));
     }
     return ok ? 0 : 1;
   }

@@ -93,14 +93,8 @@ class HelpTextTest {
     Matcher not = Pattern.compile("not (c\\d+[a-z]?)").matcher(help);
     List<String> notJumped = new ArrayList<>();
     while (not.find()) notJumped.add(not.group(1));
-    // --fast-forward sets the JVM-wide hmm-emu.sim.fast-forward property: restored so later tests simulate every round
-    String before = System.getProperty("hmm-emu.sim.fast-forward");
-    try {
-      checkJumps(paths, named, notJumped);
-    } finally {
-      if (before == null) System.clearProperty("hmm-emu.sim.fast-forward");
-      else System.setProperty("hmm-emu.sim.fast-forward", before);
-    }
+    // --fast-forward travels with this command only (FastForwardFlagCliTest): later tests simulate every round
+    checkJumps(paths, named, notJumped);
   }
 
   private static void checkJumps(List<String> paths, List<String> named, List<String> notJumped) throws Exception {

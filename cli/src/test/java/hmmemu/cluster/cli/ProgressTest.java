@@ -36,4 +36,19 @@ class ProgressTest {
       assertTrue(p.line().contains("ETA --:--"), p.line());
     }
   }
+
+  /** A long simulator run (demo --sim, one arm of minutes): the arm, its seed and the trace events so far move. */
+  @Test
+  void aLongRunShowsItsEventsSoFar() {
+    long[] events = {0};
+    try (Progress p = new Progress("arms", 2, true, System.err, false).events(() -> events[0])) {
+      p.stage("arm 'folio-lock (kernel)', seed 42");
+      events[0] = 12_345_678;
+      String l = p.line();
+      assertTrue(l.startsWith("0/2 arms (0%), 0/s, ETA --:-- - arm 'folio-lock (kernel)', seed 42: 12,345,678 trace"
+          + " events"), l);
+      p.stage("");
+      assertTrue(p.line().endsWith("ETA --:-- - 12,345,678 trace events"), p.line());
+    }
+  }
 }

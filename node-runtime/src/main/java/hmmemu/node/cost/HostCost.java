@@ -81,7 +81,15 @@ public record HostCost(long cpuPageFaultNanos, long pteUpdateNanos, long gupPerP
 
   private static long nanos(Config c, String key) {
     long n = c.getDuration(key).toNanos();
-    if (n < 0) throw new IllegalArgumentException("hmm-emu.host-cost." + key + " must be >= 0, got " + n + "ns");
+    if (n < 0) {
+      // as typed (-1us, not -1000ns), and where: the file that set it
+      com.typesafe.config.ConfigValue v = c.getValue(key);
+      var o = v.origin();
+      throw new IllegalArgumentException("hmm-emu.host-cost." + key + " = "
+          + (v.unwrapped() instanceof String t ? t : v.render()) + ": must be >= 0"
+          + (o == null || o.filename() == null ? "" : " (set in " + o.filename()
+              + (o.lineNumber() > 0 ? ":" + o.lineNumber() : "") + ")"));
+    }
     return n;
   }
 

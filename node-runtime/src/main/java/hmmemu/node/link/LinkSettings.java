@@ -197,9 +197,22 @@ public record LinkSettings(LinkSpec defaults, Map<Direction, LinkSpec> direction
     ConfigValue v = c.getValue(key);
     if (v.valueType() == ConfigValueType.NUMBER) {
       if (c.getDouble(key) == 0) return 0;
-      throw new IllegalArgumentException(key + " = " + v.render() + ": give a unit (e.g. 2us, 1.5ms)");
+      throw new IllegalArgumentException(key + " = " + v.render() + ": give a unit (e.g. 2us, 1.5ms)" + setIn(v));
     }
-    return c.getDuration(key).toNanos() / 1000.0;
+    double us = c.getDuration(key).toNanos() / 1000.0;
+    if (us < 0) {
+      Object typed = v.unwrapped();
+      throw new IllegalArgumentException(key + " = " + (typed instanceof String t ? t : v.render()) + ": must be >= 0"
+          + setIn(v));
+    }
+    return us;
+  }
+
+  /** " (set in FILE:LINE)" when a config file set {@code v}, else "" (an error names the file the user typed). */
+  static String setIn(ConfigValue v) {
+    var o = v.origin();
+    if (o == null || o.filename() == null) return "";
+    return " (set in " + o.filename() + (o.lineNumber() > 0 ? ":" + o.lineNumber() : "") + ")";
   }
 
   /** {@code {dist = constant|uniform|normal|exponential, ...}}, or a plain duration meaning a constant. */

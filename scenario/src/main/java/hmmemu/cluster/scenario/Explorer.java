@@ -168,7 +168,8 @@ public final class Explorer {
     return this;
   }
 
-  private boolean fastForward;
+  /** Off unless set, or -Dhmm-emu.sim.fast-forward=true (the simulator's default). */
+  private boolean fastForward = hmmemu.sim.Sim.fastForwardByDefault();
 
   /** {@code s} under this explorer's delay bound and fast-forward (itself when neither; a probe still sees the simulator). */
   private ScheduleRun.Strategy bounded(ScheduleRun.Strategy s) {

@@ -252,7 +252,9 @@ final class ScheduleRun {
     } else {
       verdict = new Verdict(scenario);
       host = new SimHost(scenario, seed, link, leaseMicros);
-      if (strategy.fastForward()) host.sim().fastForward(); // jumps only while no choice point was met (ScheduledJump)
+      // jumps only while no choice point was met (ScheduledJump); off as the strategy says, whatever the JVM's default
+      if (strategy.fastForward()) host.sim().fastForward();
+      else host.sim().noFastForward();
       steps = new StepExecutor(scenario, host, verdict);
       host.onCrash(steps::crashed);
     }

@@ -60,6 +60,15 @@ public final class SimScenarioRunner {
    */
   public static Result run(Scenario scenario, long seed, Config base,
       java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent) {
+    return run(scenario, seed, base, onEvent, sim -> { });
+  }
+
+  /**
+   * As {@link #run(Scenario, long, Config, java.util.function.Consumer)}, handing each fresh simulator (one per kernel
+   * profile) to {@code onSim} before set-up, e.g. to set a command's fast-forward flag (an emulator-only host hook).
+   */
+  public static Result run(Scenario scenario, long seed, Config base,
+      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent, java.util.function.Consumer<hmmemu.sim.Sim> onSim) {
     long started = System.nanoTime();
     String why = unsupported(scenario);
     if (why != null) {
@@ -77,7 +86,7 @@ public final class SimScenarioRunner {
     }
     List<KernelProfile> profiles = scenario.profiles().size() <= 1 ? List.of() : scenario.profiles();
     if (profiles.isEmpty()) {
-      Once one = runOnce(scenario, seed, link, leaseMicros, onEvent);
+      Once one = runOnce(scenario, seed, link, leaseMicros, onEvent, onSim);
       return new Result(scenario.file(), scenario.name(), seed, one.failures.isEmpty(), null, one.failures, one.hash,
           one.events, System.nanoTime() - started);
     }
@@ -85,7 +94,7 @@ public final class SimScenarioRunner {
     long hash = 0;
     long events = 0;
     for (KernelProfile p : profiles) {
-      Once one = runOnce(scenario.forProfile(p), seed, link, leaseMicros, onEvent);
+      Once one = runOnce(scenario.forProfile(p), seed, link, leaseMicros, onEvent, onSim);
       String tag = "[" + (p == KernelProfile.V5_14 ? "v5.14" : "v6.15") + "] ";
       for (String f : one.failures) {
         int at = f.startsWith(scenario.file() + ":") ? f.indexOf(": ", scenario.file().length() + 1) : -1;
@@ -101,9 +110,10 @@ public final class SimScenarioRunner {
   private record Once(List<String> failures, long hash, long events) {}
 
   private static Once runOnce(Scenario scenario, long seed, LinkSettings link, long leaseMicros,
-      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent) {
+      java.util.function.Consumer<hmmemu.protocol.trace.Stamped> onEvent, java.util.function.Consumer<hmmemu.sim.Sim> onSim) {
     Verdict verdict = new Verdict(scenario);
     SimHost host = runHost(scenario, seed, link, leaseMicros, sim -> {
+      onSim.accept(sim);
       if (onEvent != null) sim.onTrace(onEvent);
     }, verdict);
     CaseResult r = verdict.result(0);
