@@ -252,7 +252,7 @@ final class ScheduleRun {
     } else {
       verdict = new Verdict(scenario);
       host = new SimHost(scenario, seed, link, leaseMicros);
-      if (strategy.fastForward()) host.sim().fastForward(); // jumps only while no choice point was met (ScheduledJump)
+      if (strategy.fastForward()) host.sim().fastForward(); // jumps only where no choice point was met (ScheduledJump)
       steps = new StepExecutor(scenario, host, verdict);
       host.onCrash(steps::crashed);
     }

@@ -31,8 +31,8 @@ import org.junit.jupiter.api.TestFactory;
  *       ExploreEveryFileTest's budgets and its rules for a case file (no schedule may fail; the search may stop only at
  *       the budget, the runs or the states), each jumping its spin.</li>
  * </ul>
- * Left out ({@link #CHOOSING_SPINNERS}): the spinners whose spin rounds are choice points; the strategy decides inside
- * the spin, so no jump is exact there (docs/TESTING.md "Exploring every file").
+ * Left out ({@link #CHOOSING_SPINNERS}): the spinners whose spin rounds are choice points; each is decided and keyed
+ * inside the spin, so no jump is exact there (docs/TESTING.md "Session 17: spinx").
  */
 class ExploreSpinnersTest {
   static final Path CASES = Path.of("..", "scenarios", "cases");
@@ -46,10 +46,12 @@ class ExploreSpinnersTest {
       "c12-fork-in-driver-window.conf");
 
   /**
-   * Spinners whose spin rounds meet choice points (measured, PCT budget 3: r7 ~430,000 a run, link-vs-other; c12b
-   * ~178,000, link against link: a lane per callback's ack; c08 ~1.2 M before its CPU thread looped on its node). Each
-   * point draws (random), or meets a new source that draws a priority (PCT), or folds a state key (exhaustive), so a
-   * jump would skip decisions: refused (ScheduledJump), and a run costs 2-3 M checked events.
+   * Spinners whose spin rounds meet choice points (measured, PCT budget 3, session 17: r7's schedule 2 13 a round,
+   * link-vs-other, 1.29 M a run; c12b 1-2.5 a round, link against link, 99,000-251,000 a run; c08's schedule 2 13 a
+   * round, 1.29 M). PCT draws nothing in them (the "other" side is one event left pending since before the spin, its
+   * priority drawn once; the lanes are stable sources), so its decisions repeat between change points, but every
+   * point records a state key (distinct states, exhaustive pruning) that only folding each skipped round's inputs
+   * would give: no jump is exact there (ScheduledJump refuses; docs/TESTING.md "Session 17: spinx").
    */
   static final Map<String, String> CHOOSING_SPINNERS = Map.of(
       "r7-stale-fault-next-batch.conf", "link-vs-other choice points in every round",
