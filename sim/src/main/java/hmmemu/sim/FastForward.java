@@ -35,7 +35,7 @@ import java.util.Map;
  * simultaneous events are ordered by {@link TieRule} (a per-seed priority, then first scheduled first: no draw), so
  * the agenda's tie keys at the pictures' boundaries, in firing order, must move by the same step each period, as every
  * leaf must. Refused: a draw of the run's random source in the observed periods, a moving link stream whose outcomes
- * are not constant by construction, a scheduler that met a choice point ({@link ScheduledJump}).
+ * are not constant by construction, a scheduler that met a choice point in the observed periods ({@link ScheduledJump}).
  */
 public final class FastForward {
   /**
@@ -74,7 +74,10 @@ public final class FastForward {
   private int minStreak = Integer.getInteger("hmm.ff.minStreak", MIN_STREAK);
   private int minJumpRounds = MIN_JUMP_ROUNDS;
   private int watching = -1;
-  /** Per boundary of the watched device: now, fired, draws of the run's PRNG, ties met so far. */
+  /**
+   * Per boundary of the watched device: now, fired, draws of the run's PRNG, ties met so far, InvalidateEnded and
+   * FolioUnlockPutDone events judged, choice points met ({@link ScheduledJump}).
+   */
   private final List<long[]> marks = new ArrayList<>();
   private int period;
   private final List<StateWalk> shots = new ArrayList<>();
@@ -178,8 +181,7 @@ public final class FastForward {
   /** The agenda boundary after a watched failed round (runUntil's bounds: model time and the event count). */
   void boundary(long untilNanos, long firedLimit) {
     due = false;
-    if (ScheduledJump.refusal(sim) != null) return; // an exploration that chose already: no jump (ScheduledJump)
-    marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties, ended, released});
+    marks.add(new long[] {sim.nowNanos(), sim.fired(), sim.random().draws(), ties, ended, released, sim.choicePoints()});
     if (period == 0) {
       int m = marks.size() - 1;
       for (int p = 1; p <= MAX_PERIOD && m >= REPEATS * p; p++) {
@@ -188,6 +190,10 @@ public final class FastForward {
           // refusals the marks already show, before any picture is paid for
           if (b[2] != a[2]) {
             backOff(DREW);
+            return;
+          }
+          if (b[6] != a[6]) {
+            backOff(ScheduledJump.CHOSE);
             return;
           }
           if (!roomForAJump(p, untilNanos)) {
@@ -290,8 +296,9 @@ public final class FastForward {
     if (drawsPer != 0) return DREW;
     long[] tieStep = TieRule.steps(tieShots);
     if (tieStep == null) return "the agenda's tie keys do not move by the same step each period";
-    String byScheduler = ScheduledJump.refusal(sim);
+    String byScheduler = ScheduledJump.refusal(sim, a[6]);
     if (byScheduler != null) return byScheduler;
+    long delayBound = ScheduledJump.delayBound(sim);
     StateWalk last = shots.get(REPEATS);
     int size = last.size();
     for (StateWalk s : shots) if (s.size() != size) return "the state grew (a history)";
@@ -339,6 +346,9 @@ public final class FastForward {
         long v = l.value();
         int unitOf = bits & 3; // 1 ns only, 2 µs only, 3 either (unitOf)
         long boundNs = (unitOf & 1) != 0 && v > nowNs ? v : -1;
+        // an agenda event that does not move may become a choice under a scheduler's delay bound D once the spin's
+        // events come within D of it: bounded D earlier (ScheduledJump#delayBound)
+        if (boundNs > 0 && delayBound > 0 && l.owner() instanceof EventQueue.Event) boundNs = Math.max(nowNs + 1, v - delayBound);
         long boundUs = (unitOf & 2) != 0 && v > nowUs && v < Long.MAX_VALUE / 1000 ? v * 1000 : -1;
         for (long bound : new long[] {boundNs, boundUs}) {
           if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) {
@@ -434,8 +444,15 @@ public final class FastForward {
     TOTAL_NANOS.add(j.nanos());
     jumpedThisLoop.put(watching, true);
     sim.foldJump(j);
+    if (ScheduledJump.keysIncomparable(sim)) keysIncomparable = true;
     return null;
   }
+
+  /**
+   * Whether a jump of this run followed choice points of its scheduler: its state keys are no longer comparable with
+   * other runs' ({@link ScheduledJump}), and {@link Sim#stateKey} throws.
+   */
+  boolean keysIncomparable;
 
   /** The refusal for a leaf ahead that leaves no room for a jump of n x P a multiple of 1,000 ns. */
   static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";

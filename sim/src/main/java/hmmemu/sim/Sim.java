@@ -243,8 +243,17 @@ public final class Sim implements LinkStage.Host {
    */
   public void schedulerChoosesAll(boolean all) { this.chooseAll = all; }
   public Scheduler scheduler() { return scheduler; }
-  /** Choice points met so far (only counted while a scheduler is set). */
-  public long choicePoints() { return choices.points; }
+  /**
+   * Choice points met so far (only counted while a scheduler is set): the agenda's, and those a host offered the
+   * scheduler itself ({@link #offered}: a concurrent block's draws).
+   */
+  public long choicePoints() { return choices.points + offered; }
+
+  /** Choice points a host offered the scheduler itself (a concurrent block's draws); exploring side (ScheduledJump). */
+  private long offered;
+
+  /** A host asks the scheduler at a choice point of its own (a concurrent block's draw): {@link #choicePoints} counts it. */
+  public void offered() { offered++; }
 
   /**
    * A 64-bit key of the simulated system's logical state: each node's input sequence (every message and lease tick
@@ -258,6 +267,7 @@ public final class Sim implements LinkStage.Host {
   public long stateKey() {
     if (!keepStateKey) throw new IllegalStateException("stateKey: this simulator was told not to keep it (keepStateKey(false))");
     if (!foldInputs) throw new IllegalStateException("stateKey: folding is paused (pauseInputs)");
+    if (ff != null && ff.keysIncomparable) throw new ScheduledJump.KeyAfterJump(choicePoints());
     long h = controllerInputs.value();
     for (Node n : nodes) h = Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ (n.crashed ? ~n.inputs.value() : n.inputs.value());
     return h;

@@ -54,7 +54,7 @@ class FastForwardEquivalenceTest {
   }
 
   /** Every figure of the two results but the trace hash (a jump is folded into it) and the wall time. */
-  private static void sameFigures(SimExperiment.Result a, SimExperiment.Result b, String what) {
+  static void sameFigures(SimExperiment.Result a, SimExperiment.Result b, String what) {
     assertEquals(a.ok(), b.ok(), what + ": verdict");
     assertEquals(a.violations(), b.violations(), what + ": violations");
     assertEquals(a.liveness(), b.liveness(), what + ": liveness");
@@ -78,7 +78,7 @@ class FastForwardEquivalenceTest {
   }
 
   /** The final state pictures agree leaf for leaf, but for the identity families and the report-only ring. */
-  private static void sameState(Sim a, Sim b, String what) {
+  static void sameState(Sim a, Sim b, String what) {
     StateWalk x = StateWalk.of(a), y = StateWalk.of(b);
     if (x.leaves.size() != y.leaves.size()) {
       assertEquals(x.leaves.size(), y.leaves.size(), what + ": the state's shape: " + FastForward.differences(a, b));

@@ -65,7 +65,7 @@ final class ExploreCommand implements Callable<Integer> {
   Long maxStates;
   @Option(names = "--no-shrink", description = "Report the failing schedule without shrinking it.")
   boolean noShrink;
-  /** --fast-forward: each run jumps its deadline spin while it met no choice point (hmmemu.sim.ScheduledJump). */
+  /** --fast-forward: each run jumps a deadline spin whose observed rounds met no choice point (hmmemu.sim.ScheduledJump). */
   @picocli.CommandLine.Mixin FastForwardOptions fastForward;
   @Option(names = "--json", description = "End with one JSON line: {\"ok\", \"strategy\", \"schedules\", "
       + "\"exhausted\", \"simulatedRuns\", "

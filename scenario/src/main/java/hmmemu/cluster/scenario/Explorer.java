@@ -159,9 +159,9 @@ public final class Explorer {
   public long maxDelayNanos() { return maxDelayNanos; }
 
   /**
-   * Jumps the deadline spins of every run ({@link hmmemu.sim.FastForward}, {@code hmm-emu explore --fast-forward}) while
-   * the run has met no choice point ({@code hmmemu.sim.ScheduledJump}: the same report, ExploreSpinnersTest); off by
-   * default.
+   * Jumps the deadline spins of every run ({@link hmmemu.sim.FastForward}, {@code hmm-emu explore --fast-forward})
+   * where the rounds the look observed met no choice point ({@code hmmemu.sim.ScheduledJump}: the same report,
+   * ExploreSpinnersTest); off by default.
    */
   public Explorer fastForward(boolean on) {
     this.fastForward = on;

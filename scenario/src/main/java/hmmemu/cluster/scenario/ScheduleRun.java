@@ -252,7 +252,7 @@ final class ScheduleRun {
     } else {
       verdict = new Verdict(scenario);
       host = new SimHost(scenario, seed, link, leaseMicros);
-      // jumps only while no choice point was met (ScheduledJump); off as the strategy says, whatever the JVM's default
+      // jumps only where no choice point was met (ScheduledJump); off as the strategy says, whatever the JVM's default
       if (strategy.fastForward()) host.sim().fastForward();
       else host.sim().noFastForward();
       steps = new StepExecutor(scenario, host, verdict);

@@ -323,6 +323,7 @@ final class SimHost implements ScenarioHost {
   private int offer(BlockChoice.Kind kind, long[] options) {
     hmmemu.sim.Scheduler s = sim.scheduler();
     if (s == null || options.length < 2) return 0;
+    sim.offered(); // a choice point of the run (ScheduledJump)
     int c = s.choose(sim, new BlockChoice(kind, options, sim.nowNanos()));
     if (c < 0 || c >= options.length) throw new IllegalStateException("scheduler chose " + c + " of " + options.length);
     return c;

@@ -88,14 +88,15 @@ class ExploreEveryFileTest {
   static final int THREADS = Math.max(1, Integer.getInteger("hmm.explore.threads", 2));
 
   /**
-   * Waiting for the fast-forward of a driver loop that spins to nouveau's 1000 ms deadline round by round (the same
-   * six as SimSeedSweepTest.DEADLINE_SPINNERS and JUMPED_SPINNERS: 2-3 M checked events per run each, so 10
-   * schedules of one cost minutes). c09 and c13, whose runs meet no choice point, are explored with the jump by
-   * ExploreSpinnersTest (hmmemu.sim.ScheduledJump); c12 meets choice points before its spin, r7, c12b and c08 inside it.
+   * Waiting for the fast-forward of a driver loop that spins to nouveau's 1000 ms deadline round by round (of the six
+   * SimSeedSweepTest.DEADLINE_SPINNERS and JUMPED_SPINNERS: 2-3 M checked events per run each, so 10 schedules of one
+   * cost minutes): r7, c12b and c08 meet choice points inside their spin, which no jump may skip (hmmemu.sim.ScheduledJump;
+   * docs/TESTING.md "Session 17: spinx" says why an exact jump there is out of reach). The other three, whose spin meets
+   * no choice point (c09, c13: none at all; c12: all before its spin), are explored with the jump by ExploreSpinnersTest
+   * ({@link ExploreSpinnersTest#JUMPED}, left out here too) with this class's budgets and rules.
    */
   static final Set<String> WAITING_FOR_FAST_FORWARD = Set.of(
-      "c08-thrash-no-folio-lock.conf", "c09-no-owner-filter.conf", "c12-fork-in-driver-window.conf",
-      "c12b-fork-enomem.conf", "c13-fork-then-gpu-atomic.conf", "r7-stale-fault-next-batch.conf");
+      "c08-thrash-no-folio-lock.conf", "c12b-fork-enomem.conf", "r7-stale-fault-next-batch.conf");
 
   /**
    * Files whose expectations are bounds on model time, not statements about every order: exploration delays a
@@ -211,7 +212,8 @@ class ExploreEveryFileTest {
     List<Path> files = new ArrayList<>();
     for (String dir : List.of("cases", "faults", "explore", "found")) {
       for (Path f : SimScenariosTest.files(SCENARIOS.resolve(dir))) {
-        if (!WAITING_FOR_FAST_FORWARD.contains(f.getFileName().toString())) files.add(f);
+        String name = f.getFileName().toString();
+        if (!WAITING_FOR_FAST_FORWARD.contains(name) && !ExploreSpinnersTest.JUMPED.contains(name)) files.add(f);
       }
     }
     ExecutorService pool = Executors.newFixedThreadPool(THREADS, r -> {
