@@ -67,8 +67,9 @@ final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--scenario", paramLabel = "FILE",
       description = {"Run a scenario file (or every *.conf of a directory) across separate JVMs instead of the "
           + "experiment: same output, verdict and exit codes as 'hmm-emu run' (0 passed, 1 a failure, 2 a malformed "
-          + "scenario or a step that needs the embedded cluster, e.g. crash and restart). Pause points and "
-          + "invalidation counts travel as cluster messages (docs/SCENARIOS.md, \"Across separate JVMs\")."})
+          + "scenario, or one whose restarts would go beyond gpu15). Pause points and invalidation counts travel as "
+          + "cluster messages; a crash is a SIGKILL of the node's JVM, a restart a new JVM (docs/SCENARIOS.md, "
+          + "\"Across separate JVMs\")."})
   File scenario;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @CommandLine.Mixin TlsOptions tls = new TlsOptions();
