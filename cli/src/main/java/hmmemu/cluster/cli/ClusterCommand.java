@@ -93,6 +93,8 @@ final class ClusterCommand implements Callable<Integer> {
     if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
     hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
+    // the children refuse a bad hmm-emu.link value at start-up: refuse it here, before any JVM starts (exit 2)
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     List<String> selected = WorkloadOptions.arms(arms); // all checked before the first arm's JVMs start
     List<Experiment.RunResult> results = new ArrayList<>();
     List<hmmemu.report.RunRecorder> recorders = new ArrayList<>();
@@ -284,6 +286,8 @@ final class ClusterCommand implements Callable<Integer> {
     if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
     hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
+    // the children refuse a bad hmm-emu.link value at start-up: refuse it here, before any JVM starts (exit 2)
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     List<String> childArgs = config == null ? List.of() : List.of("--config", config.getAbsolutePath());
     return RunCommand.runAll(files, scenarios, scenarioOptions(settings, gpuGiven ? gpuNodes : 0, childArgs), json,
         record, System.out);
