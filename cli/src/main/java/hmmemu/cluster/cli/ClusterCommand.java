@@ -67,8 +67,9 @@ final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--scenario", paramLabel = "FILE",
       description = {"Run a scenario file (or every *.conf of a directory) across separate JVMs instead of the "
           + "experiment: same output, verdict and exit codes as 'hmm-emu run' (0 passed, 1 a failure, 2 a malformed "
-          + "scenario or a step that needs the embedded cluster, e.g. crash and restart). Pause points and "
-          + "invalidation counts travel as cluster messages (docs/SCENARIOS.md, \"Across separate JVMs\")."})
+          + "scenario, or one whose restarts would go beyond gpu15). Pause points and invalidation counts travel as "
+          + "cluster messages; a crash is a SIGKILL of the node's JVM, a restart a new JVM (docs/SCENARIOS.md, "
+          + "\"Across separate JVMs\")."})
   File scenario;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @CommandLine.Mixin TlsOptions tls = new TlsOptions();
@@ -92,6 +93,8 @@ final class ClusterCommand implements Callable<Integer> {
     if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
     hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
+    // the children refuse a bad hmm-emu.link value at start-up: refuse it here, before any JVM starts (exit 2)
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     List<String> selected = WorkloadOptions.arms(arms); // all checked before the first arm's JVMs start
     List<Experiment.RunResult> results = new ArrayList<>();
     List<hmmemu.report.RunRecorder> recorders = new ArrayList<>();
@@ -283,6 +286,8 @@ final class ClusterCommand implements Callable<Integer> {
     if (timeScale != null) o.put("hmm-emu.time-scale", timeScale);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
     hmmemu.cluster.NodeConfig.Tls.of(settings.config).validated();
+    // the children refuse a bad hmm-emu.link value at start-up: refuse it here, before any JVM starts (exit 2)
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     List<String> childArgs = config == null ? List.of() : List.of("--config", config.getAbsolutePath());
     return RunCommand.runAll(files, scenarios, scenarioOptions(settings, gpuGiven ? gpuNodes : 0, childArgs), json,
         record, System.out);

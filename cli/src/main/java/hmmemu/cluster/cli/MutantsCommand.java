@@ -129,6 +129,8 @@ final class MutantsCommand implements Callable<Integer> {
     // that run, not end the JVM and the whole score (Pekko exits on a fatal error by default).
     overrides.put("pekko.jvm-exit-on-fatal-error", false);
     HmmEmuSettings settings = HmmEmuSettings.load(config, overrides);
+    // a bad hmm-emu.link value is refused here (exit 2, one line), not as a FAIL of each file that reads it
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     ScenarioRunner.Options options = new ScenarioRunner.Options(settings.config,
         hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, java.time.Duration.ofSeconds(30), settings.timeScale);
     Function<Scenario, CaseResult> runner = sim ? simRunner(settings.config, seeds == null ? 1 : seeds)

@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
 /** {@code hmm-emu report DIR}: rebuilds report.html of a run record from its result.json and metrics.json. */
 @Command(name = "report", mixinStandardHelpOptions = true,
     description = {"Rebuilds report.html of a run record from its result.json and metrics.json.",
-        "A run record is the directory a demo, run, sweep or cluster command leaves (--out DIR; docs/OBSERVABILITY.md). "
+        "A run record is the directory a demo, run, sim, sweep or cluster command leaves (--out DIR; "
+            + "docs/OBSERVABILITY.md). "
             + "Exit 0 rebuilt, 2 when DIR is not a run record."})
 final class ReportCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "The run record's directory.")

@@ -74,6 +74,8 @@ final class RunCommand implements Callable<Integer> {
     Map<String, Object> overrides = new HashMap<>();
     if (timeScale != null) overrides.put("hmm-emu.time-scale", timeScale);
     HmmEmuSettings settings = HmmEmuSettings.load(config, overrides);
+    // a bad hmm-emu.link value is refused here (exit 2, one line), not as a FAIL of each file that reads it
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     ScenarioRunner.Options options = new ScenarioRunner.Options(settings.config,
         hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, java.time.Duration.ofSeconds(30), settings.timeScale);
     return runAll(files, scenarios, options, json, record, out);

@@ -63,6 +63,8 @@ final class SimCommand implements Callable<Integer> {
       return 2;
     }
     HmmEmuSettings settings = HmmEmuSettings.load(config, Map.of());
+    // a bad hmm-emu.link value is refused here (exit 2, one line), not as a FAIL of each file that reads it
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     long[] seedList = seedList();
     List<FileRuns> all = new ArrayList<>();
     long events = 0;

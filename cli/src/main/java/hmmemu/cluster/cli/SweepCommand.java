@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
             + "(transport + scheduling)."})
 final class SweepCommand implements Callable<Integer> {
   @Option(names = "--latencies", split = ",", defaultValue = "1us,10us,100us,1ms",
-      description = "One-way latencies (HOCON durations; default ${DEFAULT-VALUE}).")
+      description = "One-way latencies, each with a unit (a bare number other than 0 is refused; "
+          + "default ${DEFAULT-VALUE}).")
   List<String> latencies;
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file that overrides reference.conf.")
   File config;

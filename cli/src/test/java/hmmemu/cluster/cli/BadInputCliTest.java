@@ -59,6 +59,26 @@ class BadInputCliTest {
         refused("sweep", "--sim", "--config", f.toString()));
   }
 
+  /**
+   * A bad hmm-emu.link value in a --config file is refused before any file runs by the scenario commands too (sim
+   * printed FAIL with trace 0000000000000000 for every file and exited 1; run passed files without a faults block),
+   * and by cluster before it starts a JVM (it launched them, its CPU node refused the value, and it exited 1).
+   */
+  @Test
+  void aBadLinkValueIsRefusedBeforeAnyScenarioRuns(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.conf");
+    java.nio.file.Files.writeString(f, "hmm-emu.link.default.jitter = -2us\n");
+    String want = "hmm-emu: hmm-emu.link.default: jitter = -2us: must be >= 0 (set in " + f + ":1)";
+    assertEquals(want, refused("sim", "../scenarios/cases/c05-nouveau-atomic.conf", "--config", f.toString()));
+    assertEquals(want, refused("run", "../scenarios/cases/c05-nouveau-atomic.conf", "--config", f.toString()));
+    assertEquals(want, refused("mutants", "--host", "sim", "--only", "exclusive-skip-folio-lock",
+        "../scenarios/cases/c05-nouveau-atomic.conf", "--config", f.toString()));
+    // cluster launched its JVMs, whose CPU node refused the value, and exited 1 some 20 s later
+    assertEquals(want, refused("cluster", "--gpu", "1", "--config", f.toString()));
+    assertEquals(want, refused("cluster", "--scenario", "../scenarios/cases/c05-nouveau-atomic.conf", "--config",
+        f.toString()));
+  }
+
   /** A typo in a --config file's key would leave the default in force silently: refused, with the nearest key. */
   @Test
   void anUnknownKeyInAConfigFileIsRefused(@TempDir Path dir) throws Exception {
