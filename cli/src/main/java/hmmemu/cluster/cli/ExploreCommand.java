@@ -108,6 +108,8 @@ final class ExploreCommand implements Callable<Integer> {
       return 2;
     }
     HmmEmuSettings settings = HmmEmuSettings.load(config, Map.of());
+    // a bad hmm-emu.link value is refused here (exit 2, one line), not as 'explore failed' (exit 1) from a run
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     Explorer x = new Explorer(scenario, seed, settings.config).linksOnly(linksOnly).pinOrder(order).maxDelay(bound)
         .maxRuns(maxRuns == null ? 0 : maxRuns).maxStates(maxStates == null ? 0 : maxStates)
         .fastForward(fastForward.on());

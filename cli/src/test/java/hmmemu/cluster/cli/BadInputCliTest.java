@@ -62,7 +62,8 @@ class BadInputCliTest {
   /**
    * A bad hmm-emu.link value in a --config file is refused before any file runs by the scenario commands too (sim
    * printed FAIL with trace 0000000000000000 for every file and exited 1; run passed files without a faults block),
-   * and by cluster before it starts a JVM (it launched them, its CPU node refused the value, and it exited 1).
+   * by explore (it said 'explore failed', exit 1), and by cluster before it starts a JVM (it launched them, its CPU
+   * node refused the value, and it exited 1).
    */
   @Test
   void aBadLinkValueIsRefusedBeforeAnyScenarioRuns(@TempDir Path dir) throws Exception {
@@ -73,6 +74,9 @@ class BadInputCliTest {
     assertEquals(want, refused("run", "../scenarios/cases/c05-nouveau-atomic.conf", "--config", f.toString()));
     assertEquals(want, refused("mutants", "--host", "sim", "--only", "exclusive-skip-folio-lock",
         "../scenarios/cases/c05-nouveau-atomic.conf", "--config", f.toString()));
+    // explore said 'explore failed: ...' and exited 1
+    assertEquals(want, refused("explore", "../scenarios/cases/c05-nouveau-atomic.conf", "--budget", "1", "--config",
+        f.toString()));
     // cluster launched its JVMs, whose CPU node refused the value, and exited 1 some 20 s later
     assertEquals(want, refused("cluster", "--gpu", "1", "--config", f.toString()));
     assertEquals(want, refused("cluster", "--scenario", "../scenarios/cases/c05-nouveau-atomic.conf", "--config",
