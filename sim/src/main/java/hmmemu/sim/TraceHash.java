@@ -331,10 +331,10 @@ public final class TraceHash {
     }
   }
 
-  /** Seeds of {@link #words}' four lanes (distinct odd constants). */
-  private static final long LANE0 = 0x6A09E667F3BCC909L, LANE1 = 0xBB67AE8584CAA73BL, LANE2 = 0x3C6EF372FE94F82BL,
-      LANE3 = 0xA54FF53A5F1D36F1L;
-  /** PageInfo's words: the one component {@link #pageInfo} folds in lanes (found by name, so no other is skipped). */
+  /**
+   * PageInfo's words: the one component {@link #pageInfo} folds by its non-zero words (found by name, so no other is
+   * skipped).
+   */
   private static final int PAGE_WORDS = componentIndex(HmmProtocol.PageInfo.class, "words");
 
   private static int componentIndex(Class<?> type, String name) {
@@ -362,7 +362,10 @@ public final class TraceHash {
     }
   }
 
-  /** What {@link #pageInfo} folds for a PageInfo's words {@code w} into {@code h}: null, or the size and the lanes. */
+  /**
+   * What {@link #pageInfo} folds for a PageInfo's words {@code w} into {@code h}: null, or the size and the non-zero
+   * words ({@link #words}).
+   */
   static long pageWords(long h, List<Long> w) {
     if (w == null) return mix(h, 0x5A5A);
     return words(mix(h, w.size()), w instanceof PageWords pw ? pw : PageWords.wrap(longs(w)));
@@ -377,24 +380,18 @@ public final class TraceHash {
   }
 
   /**
-   * A page's words folded in four independent lanes (word i into lane i mod 4, each lane a chain of {@link #mix}),
-   * then the lanes into the hash: the same mixes per word as a serial chain, without one chain's latency. A word that
-   * differs changes its lane (each mix is a bijection of the lane for a given word, and of the word for a given lane),
-   * and a changed lane changes the hash.
+   * A page's words folded by their non-zero words: each one's index and value, in increasing index order, one
+   * {@link #mix} each (the size is mixed in before, {@link #pageWords}). Two pages of one size fold equal exactly when
+   * their words are equal (but for the chance of a 64-bit collision): the indices of the non-zero words and their
+   * values are the words. A page keeps a few non-zero words ({@link PageWords#stored}: a sparse page's pairs), so this
+   * costs those few rather than 512 words (until session 17 each word went into one of four lanes of mixes).
    */
   private static long words(long h, PageWords w) {
-    long a = LANE0, b = LANE1, c = LANE2, d = LANE3;
-    int n = w.size(), i = 0;
-    for (; i + 3 < n; i += 4) {
-      a = mix(a, w.word(i));
-      b = mix(b, w.word(i + 1));
-      c = mix(c, w.word(i + 2));
-      d = mix(d, w.word(i + 3));
+    for (int k = 0, n = w.stored(); k < n; k++) {
+      long v = w.storedWord(k);
+      if (v != 0) h = mix(mix(h, w.storedIndex(k)), v);
     }
-    if (i < n) a = mix(a, w.word(i++));
-    if (i < n) b = mix(b, w.word(i++));
-    if (i < n) c = mix(c, w.word(i));
-    return mix(mix(mix(mix(h, a), b), c), d);
+    return h;
   }
 
   private static long stringHash(String s) {

@@ -15,7 +15,7 @@ import java.util.List;
  * {@link TraceHashDirect} does for trace events: each case folds the record's name hash and then its components in
  * declaration order exactly as TraceHash's per-component readers do (a long or int as itself, a boolean as
  * 0xB1/0xB0, an enum as its name's hash, null as 0x5A5A), without the one megamorphic reader call per component. A
- * {@link HmmProtocol.PageInfo}'s words are folded in lanes ({@link TraceHash#pageWords}), as its reader-based fold
+ * {@link HmmProtocol.PageInfo}'s words are folded by their non-zero words ({@link TraceHash#pageWords}), as its reader-based fold
  * does. The types are the twelve most frequent inputs of the capped files of ExploreEveryFileTest (counted in
  * session 16: 99.5 % of their inputs); any other message goes through the readers. Emulator-only host mechanism.
  */

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The state key's fold of an inspection's reply ({@link TraceHash#addInput} of a {@link PageInfo}, issue 13): it
- * folds a page's words in lanes instead of one serial chain, so its values differ from the trace hash's fold of the
- * same record, but it must keep that fold's equalities: equal replies (whatever list holds the words) give equal
+ * folds a page's words by its non-zero words (index and value) instead of one serial chain of every word, so its
+ * values differ from the trace hash's fold of the same record, but it must keep that fold's equalities: equal replies (whatever list holds the words) give equal
  * keys, and replies that differ in one word, one component or the order of their words give different keys.
  */
 class TraceHashInputTest {
@@ -67,6 +67,41 @@ class TraceHashInputTest {
     assertEquals(k, key(base(Arrays.asList(w.toArray(new Long[0])))));
     assertEquals(k, key(base(java.util.Collections.unmodifiableList(new ArrayList<>(w)))));
     assertEquals(key(base(List.of())), key(base(new ArrayList<>())));
+  }
+
+  /**
+   * A page stored sparsely (the CPU node's reply for a folio with a few non-zero words, {@link
+   * hmmemu.protocol.msg.PageWords#sparse}) folds as the same words in a dense PageWords and in any list, a stored zero
+   * word included; one word changed, added or moved gives another key.
+   */
+  @Test
+  void aSparsePageFoldsAsTheSameWordsInAnyList() {
+    long[] dense = new long[WORDS];
+    dense[0] = 7;
+    dense[17] = Long.MIN_VALUE;
+    dense[511] = -1;
+    List<Long> boxed = new ArrayList<>();
+    for (long x : dense) boxed.add(x);
+    long k = key(base(boxed));
+    assertEquals(k, key(base(hmmemu.protocol.msg.PageWords.wrap(dense.clone()))));
+    assertEquals(k, key(base(hmmemu.protocol.msg.PageWords.sparse(new long[] {0, 7, 17, Long.MIN_VALUE, 511, -1}, 3,
+        WORDS))));
+    assertEquals(k, key(base(hmmemu.protocol.msg.PageWords.sparse(new long[] {0, 7, 5, 0, 17, Long.MIN_VALUE, 511, -1,
+        99, 99}, 4, WORDS))), "a stored zero word, and pairs past the count");
+    Set<Long> keys = new HashSet<>(List.of(k));
+    long[][] others = {{0, 7, 17, Long.MIN_VALUE}, {0, 7, 17, Long.MIN_VALUE, 510, -1}, {0, 7, 17, Long.MIN_VALUE, 511, -2},
+        {1, 7, 17, Long.MIN_VALUE, 511, -1}, {0, 7, 16, Long.MIN_VALUE, 511, -1}, {0, 7, 17, Long.MIN_VALUE, 300, 1, 511, -1},
+        {0, 17, 17, 7, 511, -1}};
+    for (long[] o : others) {
+      long got = key(base(hmmemu.protocol.msg.PageWords.sparse(o, o.length / 2, WORDS)));
+      assertNotEquals(k, got, Arrays.toString(o));
+      keys.add(got);
+    }
+    assertEquals(others.length + 1, keys.size());
+    assertNotEquals(k, key(base(hmmemu.protocol.msg.PageWords.sparse(new long[] {0, 7, 17, Long.MIN_VALUE, 511, -1}, 3,
+        WORDS + 1))), "one word more");
+    assertEquals(key(base(hmmemu.protocol.msg.PageWords.wrap(new long[WORDS]))),
+        key(base(hmmemu.protocol.msg.PageWords.sparse(new long[0], 0, WORDS))), "every word zero");
   }
 
   @Test

@@ -127,16 +127,16 @@ final class Folio {
 
   /**
    * Emulator-only host mechanism: the contents as InspectPage's reply carries them, the same list as {@link #word}
-   * of every index gives, read in one pass over the stored words (no search per word; one shared list while every
-   * word is zero), unmodifiable, backed by a copy of the words (no boxed Long per word).
+   * of every index gives (one shared list while every word is zero), unmodifiable, backed by a copy of the words as
+   * stored (no boxed Long per word): a sparse folio's pairs (a few words: no 4 KiB page per inspection), a dense
+   * folio's 512 words.
    */
   hmmemu.protocol.msg.PageWords wordList() {
     long[] w = words;
     if (w == null) return ZERO_WORDS;
     if (sparseCount < 0) return hmmemu.protocol.msg.PageWords.copyOf(w);
-    long[] out = new long[Page.WORDS];
-    for (int i = 0; i < sparseCount; i++) out[(int) w[2 * i]] = w[2 * i + 1];
-    return hmmemu.protocol.msg.PageWords.wrap(out); // nothing else holds out
+    // nothing else holds the copy
+    return hmmemu.protocol.msg.PageWords.sparse(Arrays.copyOf(w, 2 * sparseCount), sparseCount, Page.WORDS);
   }
 
   /** Binary search of the sparse pairs: the pair's position, or -(insertion point) - 1. */

@@ -40,6 +40,13 @@ class PageWordsTest {
     f.setWord(17, Long.MIN_VALUE);
     PageWords sparse = f.wordList();
     sameList(boxed(f), sparse);
+    assertEquals(3, sparse.stored(), "a sparse folio's reply holds its pairs, not 512 words");
+    long[] asDense = new long[Page.WORDS];
+    for (int i = 0; i < Page.WORDS; i++) asDense[i] = f.word(i);
+    sameList(boxed(f), PageWords.wrap(asDense));
+    assertEquals(PageWords.wrap(asDense), sparse);
+    assertEquals(sparse, PageWords.wrap(asDense));
+    assertThrows(IndexOutOfBoundsException.class, () -> sparse.word(Page.WORDS));
     List<Long> sparseWant = boxed(f);
     for (int i = 0; i < Page.WORDS; i++) f.setWord(i, 3L * i + 1); // past SPARSE_MAX: dense
     PageWords dense = f.wordList();

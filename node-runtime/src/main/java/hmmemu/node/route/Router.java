@@ -73,8 +73,7 @@ public final class Router<A> {
    * rather than to a driver: the controller families of {@link HmmProtocol}.
    */
   public static boolean isControllerRequest(HmmProtocol.Msg m) {
-    return m instanceof HmmProtocol.ControllerToCpu || m instanceof HmmProtocol.ControllerToGpu
-        || m instanceof HmmProtocol.ControllerToNode;
+    return hmmemu.protocol.msg.Msgs.isControllerRequest(m); // the families by class, without instanceof's scans
   }
 
   /** Remembers that {@code requester} sent the request {@code reqId}. */

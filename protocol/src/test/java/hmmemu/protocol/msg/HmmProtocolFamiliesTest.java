@@ -246,6 +246,27 @@ class HmmProtocolFamiliesTest {
     }
   }
 
+  /**
+   * Msgs answers the family questions by class (a cached table, not instanceof: Msgs.families), with the answers of
+   * instanceof for every message, asked in several orders so that the classes meet in its cache's slots.
+   */
+  @Test
+  void msgsFamiliesAreTheInterfaces() {
+    List<Msg> all = instances();
+    for (int round = 0; round < 3; round++) {
+      List<Msg> order = new ArrayList<>(all);
+      java.util.Collections.shuffle(order, new java.util.Random(round));
+      for (Msg m : order) {
+        String n = m.getClass().getSimpleName();
+        assertEquals(m instanceof DriverToHost, Msgs.isFromDriver(m), n);
+        assertEquals(m instanceof HostToDriver, Msgs.isToDriver(m), n);
+        assertEquals(m instanceof ControllerToCpu || m instanceof ControllerToGpu || m instanceof ControllerToNode,
+            Msgs.isControllerRequest(m), n);
+        assertEquals(m instanceof HasReqId r ? r.reqId() : -1, Msgs.reqIdOf(m), n);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------ helpers
 
   static String familyOf(Class<?> c) {
