@@ -136,12 +136,21 @@ public final class FastForward {
       int d = r.deviceId();
       int s = streak.merge(d, 1, Integer::sum);
       if (s == 1) firstFailed.put(d, sim.nowNanos());
+      if (rearmAtNs >= 0) {
+        if (sim.nowNanos() < rearmAtNs) return;
+        rearmAtNs = -1;
+        for (Map.Entry<Integer, Integer> x : streak.entrySet()) {
+          int t = threshold.getOrDefault(x.getKey(), minStreak);
+          if (t != Integer.MAX_VALUE) threshold.put(x.getKey(), Math.max(t, x.getValue() + minStreak));
+        }
+      }
       if (s >= threshold.getOrDefault(d, minStreak) && (watching < 0 || watching == d)) {
         watching = d;
         due = true;
       }
     } else if (e instanceof Trace.DriverFaultHandled h) {
       Integer s = streak.remove(h.deviceId());
+      if (LOG != null && s != null && s >= minStreak) log("end " + h.deviceId() + " " + sim.nowNanos() + " " + s);
       if (s != null && s >= minStreak) {
         spins++;
         TOTAL_SPINS.increment();
@@ -166,7 +175,11 @@ public final class FastForward {
     due = false;
   }
 
-  /** No cycle (or a jump done): look again after as many failed rounds again as this device had. */
+  /**
+   * No cycle (or a jump done): look again after as many failed rounds again as this device had; but after a jump, or a
+   * look refused as too close (at most {@link #REARMS_TOO_CLOSE} in a row), bounded by a leaf ahead (a CPU thread's
+   * wake, a lease), look again {@link #minStreak} failed rounds after that leaf's instant (session 17, demoff).
+   */
   private void backOff(String why) {
     if (why != null) {
       refusals.merge(why, 1, Integer::sum);
@@ -174,8 +187,60 @@ public final class FastForward {
     }
     int d = watching;
     int s = Math.max(streak.getOrDefault(d, minStreak), minStreak);
-    threshold.put(d, 2 * s);
+    if (LOG != null) {
+      String what = why == null ? "JUMP " + jumps.get(jumps.size() - 1).rounds() + " by " + boundedBy.get(boundedBy.size() - 1)
+          : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1) : why;
+      log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what);
+    }
+    if ((why == null || why == TOO_CLOSE) && boundAtNs > sim.nowNanos() && (why == null || tooCloseInARow < REARMS_TOO_CLOSE)) {
+      // bounded by a leaf ahead (a CPU thread's wake, a lease, a timer): look again once it has passed and the spin
+      // has settled again, not after as many failed rounds again as this device had (a decision of when to look only)
+      tooCloseInARow = why == null ? 0 : tooCloseInARow + 1;
+      rearmAtNs = boundAtNs;
+      threshold.put(d, s);
+    } else {
+      threshold.put(d, 2 * s);
+    }
+    boundAtNs = -1;
     stopWatching();
+  }
+
+  /**
+   * Model time (ns) of the leaf ahead that bounded the last jump, or left a look too close to it; -1 when none (the
+   * run's bounds). Decides only when to look next.
+   */
+  private long boundAtNs = -1;
+
+  /**
+   * No look before this model time (ns; -1: none): the leaf ahead that bounded the last jump (or refused the last look
+   * as too close). At the first failed round at or after it every device in a streak is looked at again after
+   * {@link #minStreak} more failed rounds (the spin settled after what that leaf brought, as at a loop's start).
+   */
+  private long rearmAtNs = -1;
+
+  /** Looks refused as too close in a row, each followed by a look after its leaf: at most {@link #REARMS_TOO_CLOSE}. */
+  private int tooCloseInARow;
+
+  /** Looks refused as too close in a row that may each be retried after their leaf, before the threshold doubles. */
+  static final int REARMS_TOO_CLOSE = 2;
+
+  /** Diagnostics ({@code -Dhmm.ff.log=FILE}): each look's outcome and each spin's end, one line each; never enters the run. */
+  private static final java.io.PrintStream LOG = openLog();
+
+  private static java.io.PrintStream openLog() {
+    String f = System.getProperty("hmm.ff.log");
+    if (f == null) return null;
+    try {
+      return new java.io.PrintStream(new java.io.FileOutputStream(f), true);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("hmm.ff.log: " + e, e);
+    }
+  }
+
+  private void log(String line) {
+    synchronized (LOG) {
+      LOG.println(System.identityHashCode(sim) + " " + line);
+    }
   }
 
   /** The agenda boundary after a watched failed round (runUntil's bounds: model time and the event count). */
@@ -310,6 +375,7 @@ public final class FastForward {
     long nMax = horizon / pNanos - MARGIN;
     if (firedLimit != Long.MAX_VALUE && firedPer > 0) nMax = Math.min(nMax, (firedLimit - sim.fired()) / firedPer - MARGIN);
     String bySite = "the run's bounds";
+    boundAtNs = -1;
     long[] delta = new long[size];
     byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only), 4 a history
     boolean linkMoves = false, oddSeq = false;
@@ -354,6 +420,7 @@ public final class FastForward {
           if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) {
             nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
             bySite = site + (bound == boundNs ? " (ns " : " (µs ") + v + ")";
+            boundAtNs = bound;
           }
         }
         continue;
