@@ -190,7 +190,8 @@ public final class FastForward {
     if (LOG != null) {
       String what = why == null ? "JUMP " + jumps.get(jumps.size() - 1).rounds() + " by " + boundedBy.get(boundedBy.size() - 1)
           : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1) : why;
-      log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what);
+      log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what + " [looks so far "
+          + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + cpuNanos() / 1_000_000 + " ms]");
     }
     if ((why == null || why == TOO_CLOSE) && boundAtNs > sim.nowNanos() && (why == null || tooCloseInARow < REARMS_TOO_CLOSE)) {
       // bounded by a leaf ahead (a CPU thread's wake, a lease, a timer): look again once it has passed and the spin
