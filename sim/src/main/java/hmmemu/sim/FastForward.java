@@ -316,7 +316,7 @@ public final class FastForward {
    * (with -Dhmm.ff.fullRings=true, as before: n x a ring's entries a period >= 4,096; the InvalidateEnded,
    * FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
    * {@link #tryJump}'s bounds (barring such an event its ring does not take in), so it refuses only looks that
-   * would be refused after four pictures; it never decides how a jump is made. The step of n doubles when the last
+   * would be refused after four pictures; it never decides how a jump is made. The step of n doubles (when odd) when the last
    * look found a notifier seq moving by an odd step a period ({@link #seqOdd}), as tryJump's does when it finds that
    * again (a guess from the last look: when wrong, a look that could have jumped is skipped, which only skips less).
    */
@@ -329,7 +329,8 @@ public final class FastForward {
     long pNanos = marks.get(m)[0] - marks.get(m - p)[0];
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
-    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000) * (seqOdd ? 2 : 1);
+    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    if (seqOdd && step % 2 != 0) step *= 2;
     long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
     if (FastForwardRings.FULL_ONLY) {
       for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
@@ -461,7 +462,8 @@ public final class FastForward {
     if (linkMoves && !(sim.linkStage() instanceof ModeledLinkStage ls && ls.drawsFixed())) {
       return "a link stream draws outcomes that are not constant by construction";
     }
-    if (oddSeq) unit *= 2;
+    // n even (every seq then moves by an even step): a step already even makes every n even (session 17, demoff)
+    if (oddSeq && unit % 2 != 0) unit *= 2;
     seqOdd = oddSeq;
     long n = nMax / unit * unit;
     if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
@@ -527,7 +529,7 @@ public final class FastForward {
 
   /**
    * Whether the last look that got so far found a notifier seq moving by an odd step a period (the jump's step of n
-   * then doubles): {@link #roomForAJump} expects the same of the next look. Decides only whether to look.
+   * then doubles when odd): {@link #roomForAJump} expects the same of the next look. Decides only whether to look.
    */
   private boolean seqOdd;
 
