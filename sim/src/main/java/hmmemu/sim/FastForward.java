@@ -136,12 +136,21 @@ public final class FastForward {
       int d = r.deviceId();
       int s = streak.merge(d, 1, Integer::sum);
       if (s == 1) firstFailed.put(d, sim.nowNanos());
+      if (rearmAtNs >= 0) {
+        if (sim.nowNanos() < rearmAtNs) return;
+        rearmAtNs = -1;
+        for (Map.Entry<Integer, Integer> x : streak.entrySet()) {
+          int t = threshold.getOrDefault(x.getKey(), minStreak);
+          if (t != Integer.MAX_VALUE) threshold.put(x.getKey(), Math.max(t, x.getValue() + minStreak));
+        }
+      }
       if (s >= threshold.getOrDefault(d, minStreak) && (watching < 0 || watching == d)) {
         watching = d;
         due = true;
       }
     } else if (e instanceof Trace.DriverFaultHandled h) {
       Integer s = streak.remove(h.deviceId());
+      if (LOG != null && s != null && s >= minStreak) log("end " + h.deviceId() + " " + sim.nowNanos() + " " + s);
       if (s != null && s >= minStreak) {
         spins++;
         TOTAL_SPINS.increment();
@@ -166,7 +175,11 @@ public final class FastForward {
     due = false;
   }
 
-  /** No cycle (or a jump done): look again after as many failed rounds again as this device had. */
+  /**
+   * No cycle (or a jump done): look again after as many failed rounds again as this device had; but after a jump, or a
+   * look refused as too close (at most {@link #REARMS_TOO_CLOSE} in a row), bounded by a leaf ahead (a CPU thread's
+   * wake, a lease), look again {@link #minStreak} failed rounds after that leaf's instant (session 17, demoff).
+   */
   private void backOff(String why) {
     if (why != null) {
       refusals.merge(why, 1, Integer::sum);
@@ -174,8 +187,61 @@ public final class FastForward {
     }
     int d = watching;
     int s = Math.max(streak.getOrDefault(d, minStreak), minStreak);
-    threshold.put(d, 2 * s);
+    if (LOG != null) {
+      String what = why == null ? "JUMP " + jumps.get(jumps.size() - 1).rounds() + " by " + boundedBy.get(boundedBy.size() - 1)
+          : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1) : why;
+      log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what + " [looks so far "
+          + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + cpuNanos() / 1_000_000 + " ms]");
+    }
+    if ((why == null || why == TOO_CLOSE) && boundAtNs > sim.nowNanos() && (why == null || tooCloseInARow < REARMS_TOO_CLOSE)) {
+      // bounded by a leaf ahead (a CPU thread's wake, a lease, a timer): look again once it has passed and the spin
+      // has settled again, not after as many failed rounds again as this device had (a decision of when to look only)
+      tooCloseInARow = why == null ? 0 : tooCloseInARow + 1;
+      rearmAtNs = boundAtNs;
+      threshold.put(d, s);
+    } else {
+      threshold.put(d, 2 * s);
+    }
+    boundAtNs = -1;
     stopWatching();
+  }
+
+  /**
+   * Model time (ns) of the leaf ahead that bounded the last jump, or left a look too close to it; -1 when none (the
+   * run's bounds). Decides only when to look next.
+   */
+  private long boundAtNs = -1;
+
+  /**
+   * No look before this model time (ns; -1: none): the leaf ahead that bounded the last jump (or refused the last look
+   * as too close). At the first failed round at or after it every device in a streak is looked at again after
+   * {@link #minStreak} more failed rounds (the spin settled after what that leaf brought, as at a loop's start).
+   */
+  private long rearmAtNs = -1;
+
+  /** Looks refused as too close in a row, each followed by a look after its leaf: at most {@link #REARMS_TOO_CLOSE}. */
+  private int tooCloseInARow;
+
+  /** Looks refused as too close in a row that may each be retried after their leaf, before the threshold doubles. */
+  static final int REARMS_TOO_CLOSE = 2;
+
+  /** Diagnostics ({@code -Dhmm.ff.log=FILE}): each look's outcome and each spin's end, one line each; never enters the run. */
+  private static final java.io.PrintStream LOG = openLog();
+
+  private static java.io.PrintStream openLog() {
+    String f = System.getProperty("hmm.ff.log");
+    if (f == null) return null;
+    try {
+      return new java.io.PrintStream(new java.io.FileOutputStream(f), true);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("hmm.ff.log: " + e, e);
+    }
+  }
+
+  private void log(String line) {
+    synchronized (LOG) {
+      LOG.println(System.identityHashCode(sim) + " " + line);
+    }
   }
 
   /** The agenda boundary after a watched failed round (runUntil's bounds: model time and the event count). */
@@ -250,7 +316,7 @@ public final class FastForward {
    * (with -Dhmm.ff.fullRings=true, as before: n x a ring's entries a period >= 4,096; the InvalidateEnded,
    * FolioUnlockPutDone events a period bound the ended, released ring's entries from above). A cheap necessary condition of
    * {@link #tryJump}'s bounds (barring such an event its ring does not take in), so it refuses only looks that
-   * would be refused after four pictures; it never decides how a jump is made. The step of n doubles when the last
+   * would be refused after four pictures; it never decides how a jump is made. The step of n doubles (when odd) when the last
    * look found a notifier seq moving by an odd step a period ({@link #seqOdd}), as tryJump's does when it finds that
    * again (a guess from the last look: when wrong, a look that could have jumped is skipped, which only skips less).
    */
@@ -263,7 +329,8 @@ public final class FastForward {
     long pNanos = marks.get(m)[0] - marks.get(m - p)[0];
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
-    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000) * (seqOdd ? 2 : 1);
+    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    if (seqOdd && step % 2 != 0) step *= 2;
     long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
     if (FastForwardRings.FULL_ONLY) {
       for (int j = 4; j <= 5; j++) { // the ended ring (InvalidateEnded), the released ring (FolioUnlockPutDone)
@@ -310,6 +377,7 @@ public final class FastForward {
     long nMax = horizon / pNanos - MARGIN;
     if (firedLimit != Long.MAX_VALUE && firedPer > 0) nMax = Math.min(nMax, (firedLimit - sim.fired()) / firedPer - MARGIN);
     String bySite = "the run's bounds";
+    boundAtNs = -1;
     long[] delta = new long[size];
     byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only), 4 a history
     boolean linkMoves = false, oddSeq = false;
@@ -354,6 +422,7 @@ public final class FastForward {
           if (bound > nowNs && bound - nowNs <= (nMax + MARGIN) * pNanos) {
             nMax = Math.min(nMax, (bound - nowNs) / pNanos - MARGIN - 1);
             bySite = site + (bound == boundNs ? " (ns " : " (µs ") + v + ")";
+            boundAtNs = bound;
           }
         }
         continue;
@@ -393,7 +462,8 @@ public final class FastForward {
     if (linkMoves && !(sim.linkStage() instanceof ModeledLinkStage ls && ls.drawsFixed())) {
       return "a link stream draws outcomes that are not constant by construction";
     }
-    if (oddSeq) unit *= 2;
+    // n even (every seq then moves by an even step): a step already even makes every n even (session 17, demoff)
+    if (oddSeq && unit % 2 != 0) unit *= 2;
     seqOdd = oddSeq;
     long n = nMax / unit * unit;
     if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
@@ -459,7 +529,7 @@ public final class FastForward {
 
   /**
    * Whether the last look that got so far found a notifier seq moving by an odd step a period (the jump's step of n
-   * then doubles): {@link #roomForAJump} expects the same of the next look. Decides only whether to look.
+   * then doubles when odd): {@link #roomForAJump} expects the same of the next look. Decides only whether to look.
    */
   private boolean seqOdd;
 

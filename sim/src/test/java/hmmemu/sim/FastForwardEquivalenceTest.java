@@ -218,4 +218,25 @@ class FastForwardEquivalenceTest {
       }
     }
   }
+
+  /**
+   * The demo's shape (two GPU nodes, a CPU thread that thinks between increments): its wakes bound the jumps, and
+   * after a jump the next look comes soon after the wake (session 17, demoff), not after the streak doubled, so a spin
+   * is jumped between several wakes; the figures and the final state are the unskipped run's.
+   */
+  @Test
+  void jumpedAgainAfterEachWakeThatBoundedAJump() {
+    long think = Long.getLong("probe.think", 10_000);
+    Run plain = run(42, 2, false, null, think), ff = run(42, 2, true, null, think);
+    String what = "2 GPU nodes, CPU think " + think + " µs (" + ff.ff().jumps().size() + " jumps, "
+        + ff.ff().skippedRounds() + " rounds skipped, " + ff.ff().spinsJumped() + " of " + ff.ff().spins() + " spins)";
+    System.out.println(what + "; bounded by " + ff.ff().boundedBy + "; refusals " + ff.ff().refusals());
+    sameFigures(plain.result(), ff.result(), what);
+    sameState(plain.sim(), ff.sim(), what);
+    long byAWake = ff.ff().boundedBy.stream().filter(b -> b.startsWith("hmmemu.sim.EventQueue") || b.contains("Wake")).count();
+    // seed 42: 18 jumps, each bounded by the next wake, 10,350 rounds (12 and 7,350 with the step of n doubled for an
+    // odd seq even when already even); the rule before (the next look after the streak doubled) skipped wake
+    // intervals: 8 jumps, 3,950 rounds
+    assertTrue(byAWake >= 10, what + ": jumped again after each wake that bounded a jump: bounded by " + ff.ff().boundedBy);
+  }
 }
