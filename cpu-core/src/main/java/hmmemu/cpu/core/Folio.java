@@ -141,15 +141,7 @@ final class Folio {
 
   /** Binary search of the sparse pairs: the pair's position, or -(insertion point) - 1. */
   private int find(int index) {
-    int lo = 0, hi = sparseCount - 1;
-    while (lo <= hi) {
-      int mid = (lo + hi) >>> 1;
-      long k = words[2 * mid];
-      if (k < index) lo = mid + 1;
-      else if (k > index) hi = mid - 1;
-      else return mid;
-    }
-    return -lo - 1;
+    return hmmemu.protocol.msg.PageWords.findPair(words, sparseCount, index);
   }
 
   /** folio_wait_bit_common(): parks an operation on the folio lock (the head page's wait queue). */

@@ -48,15 +48,24 @@ public final class PageWords extends AbstractList<Long> implements RandomAccess 
   public long word(int index) {
     if (pairs < 0) return words[index];
     if (index < 0 || index >= size) throw new IndexOutOfBoundsException(index);
-    int lo = 0, hi = pairs - 1;
+    int at = findPair(words, pairs, index);
+    return at >= 0 ? words[2 * at + 1] : 0;
+  }
+
+  /**
+   * Binary search of {@code count} sparse (index, value) pairs laid out as {@code pairs[2i], pairs[2i + 1]} sorted by
+   * index (this class's and cpu-core's Folio's layout): the pair's position, or -(insertion point) - 1.
+   */
+  public static int findPair(long[] pairs, int count, int index) {
+    int lo = 0, hi = count - 1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
-      long k = words[2 * mid];
+      long k = pairs[2 * mid];
       if (k < index) lo = mid + 1;
       else if (k > index) hi = mid - 1;
-      else return words[2 * mid + 1];
+      else return mid;
     }
-    return 0;
+    return -lo - 1;
   }
 
   /**
