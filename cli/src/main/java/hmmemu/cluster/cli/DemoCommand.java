@@ -75,6 +75,9 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, Object> o = new HashMap<>();
     workload.putInto(o);
     HmmEmuSettings settings = HmmEmuSettings.load(config, o);
+    // a bad hmm-emu.link value is refused here (exit 2, one line) even when the run never uses the link (an
+    // embedded cluster without --link), as every command refuses a bad setting before anything runs
+    hmmemu.cluster.demo.SimDemo.link(settings, -1);
     List<String> selected = WorkloadOptions.arms(arms);
     if (oneWay != null && !sim) throw new hmmemu.cluster.SettingsException("--one-way: only with --sim");
     if (sim) {

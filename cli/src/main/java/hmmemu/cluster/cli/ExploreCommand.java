@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code hmm-emu explore FILE [--strategy random|pct|exhaustive] [--budget N] [--depth D] [--seed S]
- * [--max-delay D] [--max-runs R] [--max-states S] [--out DIR] [--json]}: explores the schedules of one scenario file in the simulator (issue 13,
+ * [--max-delay D] [--max-runs R] [--max-states S] [--out DIR] [--json] [--quiet]}: explores the schedules of one scenario file in the simulator (issue 13,
  * docs/TESTING.md "Exploration"; hmmemu.cluster.scenario.Explorer), with each event's delay bounded by
  * {@code --max-delay} (hmmemu.sim.DelayBound) or not, until one fails, then shrinks the failing schedule and writes it as a scenario
  * file with pause points. Exit 0 when no schedule failed, 1 when one did, 2 on bad input.
@@ -78,6 +78,9 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file over reference.conf (hmm-emu.link, "
       + "hmm-emu.faults.folio-lock-lease).")
   File config;
+  @Option(names = {"-q", "--quiet"}, description = "No progress on stderr (schedules tried of the budget, failures "
+      + "found, every few seconds).")
+  boolean quiet;
 
   @Override
   public Integer call() {
@@ -117,95 +120,105 @@ final class ExploreCommand implements Callable<Integer> {
     if (why != null) return usage(file + ": not supported in the simulator: " + why);
     String name = st.name().toLowerCase(Locale.ROOT);
     long[] ff0 = hmmemu.cluster.demo.SimRuns.jvmTotals();
-    Explorer.Report r = x.explore(st, budget, depth == null ? 0 : depth);
-    hmmemu.cluster.demo.SimRuns runs = fastForward.runs();
-    runs.addSince(ff0); // the explorer makes its simulators: the JVM's figures since it started
-    String delayArg = bound < 0 ? "" : " --max-delay " + hmmemu.sim.DelayBound.text(bound);
-    o.println("explore " + file + " --strategy " + name + " --seed " + seed + delayArg + ": " + r.schedules() + " schedule(s)"
-        + (r.exhausted() ? " (the bounded space is exhausted)" : "")
-        + (st != Explorer.Strategy.EXHAUSTIVE && x.simulatedRuns() < r.schedules() ? " (" + x.simulatedRuns()
-        + " simulated, the others repeat one of them)" : "") + ", " + r.states() + " states visited, "
-        + r.distinctStates() + " distinct, " + fmt(r.statesPerSecond()) + " states/s ("
-        + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms"
-        + (r.cpuNanos() > 0 ? "; " + fmt(r.statesPerCpuSecond()) + " states per CPU second of the exploring thread ("
-        + r.cpuNanos() / 1_000_000 + " ms of CPU)" : "")
-        + (r.generatedStates() != r.states() ? "; " + r.generatedStates() + " states generated (without the "
-        + (r.states() - r.generatedStates()) + " replayed): " + fmt(r.generatedStatesPerSecond()) + "/s"
-        + (r.cpuNanos() > 0 ? ", " + fmt(r.generatedStatesPerCpuSecond()) + " per CPU second" : "") : ""));
-    Explorer.Shrunk s = null;
-    String shrunkFile = null;
-    if (runs.fastForward()) o.println(runs.totalsLine());
-    if (r.failure() == null) {
-      o.println("no failing schedule");
-    } else {
-      Explorer.Failure f = r.failure();
-      o.println("FAIL " + f.kind() + " in schedule " + f.scheduleNumber() + " (" + f.schedule().length
-          + " choice points): " + f.firstFailure());
-      o.println("  schedule: " + compact(f.schedule()));
-      if (!noShrink) {
-        try {
-          Path dir = out != null ? out.toPath() : Files.createTempDirectory("hmm-emu-explore-");
-          String cmd = "hmm-emu explore " + file + " --strategy " + name + " --seed " + seed
-              + (depth == null ? "" : " --depth " + depth) + delayArg + (linksOnly ? " --links-only" : "") + (order ? " --order" : "")
-              + (maxRuns == null ? "" : " --max-runs " + maxRuns) + (maxStates == null ? "" : " --max-states " + maxStates);
-          s = x.shrink(f, file.toPath(), dir, cmd);
-        } catch (IOException e) {
-          return usage("cannot write the shrunk file: " + e.getMessage());
-        }
-        o.println("  shrunk (ddmin, " + s.replays() + " replays): " + s.deviations() + " deviation(s) from the seeded"
-            + " order, schedule " + compact(s.schedule()));
-        if (s.file() != null) {
-          shrunkFile = s.file().toString();
-          o.println("  reproduction: " + shrunkFile + " (" + s.fileSteps() + " steps; replay: hmm-emu sim "
-              + shrunkFile + ", hmm-emu run " + shrunkFile + ")");
-        } else {
-          o.println("  no pause-point file: " + s.why());
-        }
-      }
-    }
-    if (json) {
-      StringBuilder sb = new StringBuilder();
-      sb.append("{\"ok\": ").append(r.failure() == null).append(", \"strategy\": \"").append(name)
-          .append("\", \"schedules\": ").append(r.schedules())
-          // exhausted: an exhaustive search ran every schedule within its deviation bound (fewer than the budget)
-          .append(", \"exhausted\": ").append(r.exhausted())
-          .append(", \"simulatedRuns\": ")
-          .append(st == Explorer.Strategy.EXHAUSTIVE ? r.schedules() : x.simulatedRuns())
-          .append(", \"distinctStates\": ")
-          .append(r.distinctStates()).append(", \"statesPerSecond\": ").append(fmt(r.statesPerSecond()))
-          .append(", \"statesPerCpuSecond\": ").append(fmt(r.statesPerCpuSecond()))
-          // states counts every choice point of every run, the replayed prefixes included; distinct states count
-          // each state key once (docs/TESTING.md "States per second")
-          .append(", \"states\": ").append(r.states())
-          .append(", \"distinctStatesPerSecond\": ").append(fmt(r.distinctStatesPerSecond()))
-          .append(", \"distinctStatesPerCpuSecond\": ").append(fmt(r.distinctStatesPerCpuSecond()))
-          // generated states: the TLC-like count, without the choice points of replayed prefixes
-          .append(", \"generatedStates\": ").append(r.generatedStates())
-          .append(", \"generatedStatesPerSecond\": ").append(fmt(r.generatedStatesPerSecond()))
-          .append(", \"generatedStatesPerCpuSecond\": ").append(fmt(r.generatedStatesPerCpuSecond()))
-          .append(", \"choicePoints\": {");
-      String sep = "";
-      for (java.util.Map.Entry<String, Long> k : r.choicePoints().entrySet()) {
-        sb.append(sep).append(RunCommand.quote(k.getKey())).append(": ").append(k.getValue());
-        sep = ", ";
-      }
-      sb.append("}, \"maxDelayNanos\": ").append(bound < 0 ? "null" : Long.toString(bound));
-      sb.append(", \"failure\": ");
+    // a long file at budget 1,000 explores for minutes: progress on stderr, read from the explorer by the ticker
+    // thread (display only: nothing enters the exploration); stdout's lines go through say (no garbled bar)
+    Progress progress = new Progress("schedules", budget, quiet).done(x::schedulesTried);
+    try {
+      progress.stage("0 failures found");
+      Explorer.Report r = x.explore(st, budget, depth == null ? 0 : depth);
+      hmmemu.cluster.demo.SimRuns runs = fastForward.runs();
+      runs.addSince(ff0); // the explorer makes its simulators: the JVM's figures since it started
+      String delayArg = bound < 0 ? "" : " --max-delay " + hmmemu.sim.DelayBound.text(bound);
+      progress.say(o, "explore " + file + " --strategy " + name + " --seed " + seed + delayArg + ": " + r.schedules() + " schedule(s)"
+          + (r.exhausted() ? " (the bounded space is exhausted)" : "")
+          + (st != Explorer.Strategy.EXHAUSTIVE && x.simulatedRuns() < r.schedules() ? " (" + x.simulatedRuns()
+          + " simulated, the others repeat one of them)" : "") + ", " + r.states() + " states visited, "
+          + r.distinctStates() + " distinct, " + fmt(r.statesPerSecond()) + " states/s ("
+          + fmt(r.distinctStatesPerSecond()) + " distinct/s) in " + r.wallNanos() / 1_000_000 + " ms"
+          + (r.cpuNanos() > 0 ? "; " + fmt(r.statesPerCpuSecond()) + " states per CPU second of the exploring thread ("
+          + r.cpuNanos() / 1_000_000 + " ms of CPU)" : "")
+          + (r.generatedStates() != r.states() ? "; " + r.generatedStates() + " states generated (without the "
+          + (r.states() - r.generatedStates()) + " replayed): " + fmt(r.generatedStatesPerSecond()) + "/s"
+          + (r.cpuNanos() > 0 ? ", " + fmt(r.generatedStatesPerCpuSecond()) + " per CPU second" : "") : ""));
+      Explorer.Shrunk s = null;
+      String shrunkFile = null;
+      if (runs.fastForward()) progress.say(o, runs.totalsLine());
       if (r.failure() == null) {
-        sb.append("null");
+        progress.say(o, "no failing schedule");
       } else {
-        int[] sched = s != null ? s.schedule() : r.failure().schedule();
-        sb.append("{\"kind\": \"").append(r.failure().kind()).append("\", \"schedule\": ")
-            .append(Arrays.toString(sched).replace(" ", "")).append(", \"shrunkFile\": ")
-            .append(shrunkFile == null ? "null" : RunCommand.quote(shrunkFile)).append(", \"shrunkSteps\": ")
-            .append(s == null || s.file() == null ? "null" : Integer.toString(s.fileSteps()))
-            .append(", \"scheduleNumber\": ").append(r.failure().scheduleNumber())
-            .append(", \"shrunkDeviations\": ").append(s == null ? "null" : Integer.toString(s.deviations()))
-            .append('}');
+        Explorer.Failure f = r.failure();
+        progress.say(o, "FAIL " + f.kind() + " in schedule " + f.scheduleNumber() + " (" + f.schedule().length
+            + " choice points): " + f.firstFailure());
+        progress.say(o, "  schedule: " + compact(f.schedule()));
+        progress.stage("1 failure found (schedule " + f.scheduleNumber() + ")" + (noShrink ? "" : ", shrinking (ddmin)"));
+        if (!noShrink) {
+          try {
+            Path dir = out != null ? out.toPath() : Files.createTempDirectory("hmm-emu-explore-");
+            String cmd = "hmm-emu explore " + file + " --strategy " + name + " --seed " + seed
+                + (depth == null ? "" : " --depth " + depth) + delayArg + (linksOnly ? " --links-only" : "") + (order ? " --order" : "")
+                + (maxRuns == null ? "" : " --max-runs " + maxRuns) + (maxStates == null ? "" : " --max-states " + maxStates);
+            s = x.shrink(f, file.toPath(), dir, cmd);
+          } catch (IOException e) {
+            return usage("cannot write the shrunk file: " + e.getMessage());
+          }
+          progress.say(o, "  shrunk (ddmin, " + s.replays() + " replays): " + s.deviations() + " deviation(s) from the seeded"
+              + " order, schedule " + compact(s.schedule()));
+          if (s.file() != null) {
+            shrunkFile = s.file().toString();
+            progress.say(o, "  reproduction: " + shrunkFile + " (" + s.fileSteps() + " steps; replay: hmm-emu sim "
+                + shrunkFile + ", hmm-emu run " + shrunkFile + ")");
+          } else {
+            progress.say(o, "  no pause-point file: " + s.why());
+          }
+        }
       }
-      o.println(sb.append('}'));
+      progress.close(); // the bar ends before the JSON line (stdout's last)
+      if (json) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\"ok\": ").append(r.failure() == null).append(", \"strategy\": \"").append(name)
+            .append("\", \"schedules\": ").append(r.schedules())
+            // exhausted: an exhaustive search ran every schedule within its deviation bound (fewer than the budget)
+            .append(", \"exhausted\": ").append(r.exhausted())
+            .append(", \"simulatedRuns\": ")
+            .append(st == Explorer.Strategy.EXHAUSTIVE ? r.schedules() : x.simulatedRuns())
+            .append(", \"distinctStates\": ")
+            .append(r.distinctStates()).append(", \"statesPerSecond\": ").append(fmt(r.statesPerSecond()))
+            .append(", \"statesPerCpuSecond\": ").append(fmt(r.statesPerCpuSecond()))
+            // states counts every choice point of every run, the replayed prefixes included; distinct states count
+            // each state key once (docs/TESTING.md "States per second")
+            .append(", \"states\": ").append(r.states())
+            .append(", \"distinctStatesPerSecond\": ").append(fmt(r.distinctStatesPerSecond()))
+            .append(", \"distinctStatesPerCpuSecond\": ").append(fmt(r.distinctStatesPerCpuSecond()))
+            // generated states: the TLC-like count, without the choice points of replayed prefixes
+            .append(", \"generatedStates\": ").append(r.generatedStates())
+            .append(", \"generatedStatesPerSecond\": ").append(fmt(r.generatedStatesPerSecond()))
+            .append(", \"generatedStatesPerCpuSecond\": ").append(fmt(r.generatedStatesPerCpuSecond()))
+            .append(", \"choicePoints\": {");
+        String sep = "";
+        for (java.util.Map.Entry<String, Long> k : r.choicePoints().entrySet()) {
+          sb.append(sep).append(RunCommand.quote(k.getKey())).append(": ").append(k.getValue());
+          sep = ", ";
+        }
+        sb.append("}, \"maxDelayNanos\": ").append(bound < 0 ? "null" : Long.toString(bound));
+        sb.append(", \"failure\": ");
+        if (r.failure() == null) {
+          sb.append("null");
+        } else {
+          int[] sched = s != null ? s.schedule() : r.failure().schedule();
+          sb.append("{\"kind\": \"").append(r.failure().kind()).append("\", \"schedule\": ")
+              .append(Arrays.toString(sched).replace(" ", "")).append(", \"shrunkFile\": ")
+              .append(shrunkFile == null ? "null" : RunCommand.quote(shrunkFile)).append(", \"shrunkSteps\": ")
+              .append(s == null || s.file() == null ? "null" : Integer.toString(s.fileSteps()))
+              .append(", \"scheduleNumber\": ").append(r.failure().scheduleNumber())
+              .append(", \"shrunkDeviations\": ").append(s == null ? "null" : Integer.toString(s.deviations()))
+              .append('}');
+        }
+        o.println(sb.append('}'));
+      }
+      return r.failure() == null ? 0 : 1;
+    } finally {
+      progress.close();
     }
-    return r.failure() == null ? 0 : 1;
   }
 
   /** A schedule with its runs of the seeded choice folded: 0x12,2,0x5. */

@@ -67,7 +67,21 @@ final class Progress implements AutoCloseable {
     return this;
   }
 
-  long done() { return done.get(); }
+  private volatile java.util.function.LongSupplier doneSource;
+
+  /**
+   * Reads done from {@code source} instead of {@link #add} (e.g. hmmemu.cluster.scenario.Explorer#schedulesTried: the
+   * schedules an exploration finished so far, read by the ticker thread: display only).
+   */
+  Progress done(java.util.function.LongSupplier source) {
+    this.doneSource = source;
+    return this;
+  }
+
+  long done() {
+    java.util.function.LongSupplier src = doneSource;
+    return src != null ? src.getAsLong() : done.get();
+  }
 
   /** How far back the rate looks: the recent rate, so a slow start (JVMs launching, a cluster forming) fades. */
   static final long RATE_WINDOW_NANOS = 20_000_000_000L;
@@ -78,7 +92,7 @@ final class Progress implements AutoCloseable {
   String line() { return line(System.nanoTime()); }
 
   synchronized String line(long now) {
-    long d = Math.min(done.get(), total);
+    long d = Math.min(done(), total);
     while (samples.size() > 1 && now - samples.peekFirst()[0] > RATE_WINDOW_NANOS) samples.pollFirst();
     long[] from = samples.isEmpty() ? new long[] {startNanos, 0} : samples.peekFirst();
     if (samples.isEmpty() || now - samples.peekLast()[0] > 0) samples.addLast(new long[] {now, d});

@@ -83,6 +83,20 @@ class BadInputCliTest {
         f.toString()));
   }
 
+  /**
+   * demo on an embedded cluster without --link never uses hmm-emu.link, yet a bad value there is refused before anything
+   * runs (it was accepted silently; docs/OPERATIONS.md: bad settings are refused first), as with --link and --sim.
+   */
+  @Test
+  void demoWithoutLinkRefusesABadLinkValue(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.conf");
+    java.nio.file.Files.writeString(f, "hmm-emu.link.default.jitter = -2us\n");
+    String want = "hmm-emu: hmm-emu.link.default: jitter = -2us: must be >= 0 (set in " + f + ":1)";
+    assertEquals(want, refused("demo", "--config", f.toString()));
+    assertEquals(want, refused("demo", "--link", "--config", f.toString()));
+    assertEquals(want, refused("demo", "--sim", "--config", f.toString()));
+  }
+
   /** A typo in a --config file's key would leave the default in force silently: refused, with the nearest key. */
   @Test
   void anUnknownKeyInAConfigFileIsRefused(@TempDir Path dir) throws Exception {

@@ -268,6 +268,7 @@ public final class Explorer {
 
   /** Explores with {@code strategy} for at most {@code budget} schedules; {@code depth} <= 0 takes the default. */
   public Report explore(Strategy strategy, int budget, int depth) {
+    schedulesTried = 0;
     long t0 = System.nanoTime();
     long c0 = cpuNow();
     pointKinds.clear();
@@ -284,10 +285,21 @@ public final class Explorer {
       snapshot = null;
     }
     long c1 = cpuNow();
+    schedulesTried = r.schedules();
     return new Report(r.strategy(), r.schedules(), r.states(), r.distinctStates(), System.nanoTime() - t0,
         r.exhausted(), r.failure(), c0 < 0 || c1 < 0 ? -1 : c1 - c0, java.util.Collections.unmodifiableMap(
             new java.util.LinkedHashMap<>(pointKinds)), r.generatedStates());
   }
+
+  /** Schedules the running exploration finished so far ({@link #schedulesTried}); written per schedule, never read here. */
+  private volatile int schedulesTried;
+
+  /**
+   * How many schedules the running (or last) exploration finished so far, repeats counted: for a progress display on
+   * another thread (hmm-emu explore's stderr line); read-only, nothing in the exploration depends on it.
+   * Emulator-only host mechanism.
+   */
+  public int schedulesTried() { return schedulesTried; }
 
   /** The choice points of the current exploration per kind (Report#choicePoints). */
   private final Map<String, Long> pointKinds = new java.util.LinkedHashMap<>();
@@ -331,6 +343,7 @@ public final class Explorer {
     long states = 0;
     int estimate = 0;
     for (int n = 1; n <= budget; n++) {
+      schedulesTried = n - 1;
       shared.clear();
       Draws own = strategy == Strategy.RANDOM ? shared : new Draws(rng.split());
       int len = Math.max(estimate, 1);
@@ -521,6 +534,7 @@ public final class Explorer {
     // a lean search keys each replayed prefix from the run it comes from (the full runs, the reference, key it anew)
     ScheduleRun.KeyMemo memo = fullRuns ? null : new ScheduleRun.KeyMemo();
     for (int n = 1; n <= budget; n++) {
+      schedulesTried = n - 1;
       final int[] p = prefix;
       int[] dev = {0};
       if (memo != null) memo.resumeAt = p.length - 1;
