@@ -620,6 +620,15 @@ public final class FastForward {
         + ", \"spins\": " + TOTAL_SPINS.sum() + ", \"spinsJumped\": " + TOTAL_SPINS_JUMPED.sum() + "}";
   }
 
+  /**
+   * The JVM's totals of {@link #totalsJson} as numbers: jumps, skipped rounds, skipped µs, spins, spins jumped (for a
+   * host that counts a command's share as a difference).
+   */
+  public static long[] totals() {
+    return new long[] {TOTAL_JUMPS.sum(), TOTAL_ROUNDS.sum(), TOTAL_NANOS.sum() / 1000, TOTAL_SPINS.sum(),
+        TOTAL_SPINS_JUMPED.sum()};
+  }
+
   /** {@link #totalsJson} as one line of text. */
   public static String totalsLine() {
     return "fast-forward " + (Sim.fastForwardByDefault() ? "on" : "off (--fast-forward turns it on)") + ": " + TOTAL_JUMPS.sum()

@@ -79,19 +79,10 @@ public final class SimRuns {
   }
 
   /**
-   * The JVM's fast-forward totals so far (FastForward.totalsJson: jumps, skipped rounds, skipped µs, spins, spins
-   * jumped), for a host that cannot see its simulators (the explorer makes them): {@link #addSince} takes the difference.
+   * The JVM's fast-forward totals so far (FastForward.totals: jumps, skipped rounds, skipped µs, spins, spins jumped),
+   * for a host that cannot see its simulators (the explorer makes them): {@link #addSince} takes the difference.
    */
-  public static long[] jvmTotals() {
-    String j = FastForward.totalsJson();
-    String[] keys = {"fastForwards", "skippedRounds", "skippedMicros", "spins", "spinsJumped"};
-    long[] out = new long[keys.length];
-    for (int i = 0; i < keys.length; i++) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + keys[i] + "\": (\\d+)").matcher(j);
-      if (m.find()) out[i] = Long.parseLong(m.group(1));
-    }
-    return out;
-  }
+  public static long[] jvmTotals() { return FastForward.totals(); }
 
   /** Counts the JVM's fast-forward figures since {@code before} ({@link #jvmTotals}) as this command's. */
   public void addSince(long[] before) {
