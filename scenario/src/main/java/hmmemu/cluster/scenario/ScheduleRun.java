@@ -110,6 +110,13 @@ final class ScheduleRun {
 
     /** Whether the run's simulator jumps deadline spins ({@link hmmemu.sim.FastForward}; off by default). */
     default boolean fastForward() { return false; }
+
+    /**
+     * Whether the run computes the state key at each choice point (the default): false for a lean search run whose
+     * strategy and caller never read it (its simulator then folds no input, {@link Sim#keepStateKey}); its choices'
+     * {@code stateKey} is 0.
+     */
+    default boolean keyed() { return true; }
   }
 
   /**
@@ -258,6 +265,9 @@ final class ScheduleRun {
       steps = new StepExecutor(scenario, host, verdict);
       host.onCrash(steps::crashed);
     }
+    // a run keyed or not as its strategy says; a resumed world was copied from a run of the same search, keyed alike
+    boolean keyed = !lean || strategy.keyed();
+    if (!keyed && !resumed) host.sim().keepStateKey(false);
     // the first run of a search with snapshots: a copy of the world at each step start until a choice point came
     Object[] pending = null;
     int pendingStep = -1;
@@ -332,7 +342,9 @@ final class ScheduleRun {
         if (strategy instanceof SeesSim probe) probe.at(sim);
         int point = choices.size();
         long key;
-        if (memo != null && point < memo.resumeAt) {
+        if (!keyed) {
+          key = 0; // nothing reads it (Strategy#keyed)
+        } else if (memo != null && point < memo.resumeAt) {
           key = memo.keys[point]; // a replayed prefix point: keyed by the run this prefix comes from
         } else {
           if (memo != null && point == memo.resumeAt && point > 0) sim.resumeInputs(memo.hashes[point]);
