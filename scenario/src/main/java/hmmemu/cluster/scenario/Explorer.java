@@ -332,6 +332,10 @@ public final class Explorer {
   private final Map<String, Long> pointKinds = new java.util.LinkedHashMap<>();
 
   private void countKinds(ScheduleRun.Outcome o) {
+    if (o.choices() instanceof ScheduleRun.ChoiceList l) { // counted as the run made them, in the same order
+      l.mergeKindsInto(pointKinds);
+      return;
+    }
     // counted per run in the run's first-seen order, then merged: the same counts in the same first-seen order as a
     // merge per choice point, for a map operation per kind and run instead of per point (a handful of kinds)
     String[] kinds = new String[8];
