@@ -92,6 +92,24 @@ final class SimHost implements ScenarioHost {
       }
     }
   };
+  /** A type's {@link #TYPE_ID}, cached: immutable entries, so racing threads each read a whole one. */
+  private record TypeId(Class<?> type, int id) {}
+
+  /**
+   * {@link #TYPE_ID} through a 256-slot direct-mapped cache by the class's identity hash (a miss asks the ClassValue,
+   * whose look-up cost ~2 % of an exploration's CPU at every trace event): the same numbers.
+   */
+  private static final TypeId[] TYPE_IDS = new TypeId[256];
+
+  private static int typeId(Class<?> type) {
+    int slot = System.identityHashCode(type) & (TYPE_IDS.length - 1);
+    TypeId t = TYPE_IDS[slot];
+    if (t != null && t.type == type) return t.id;
+    int id = TYPE_ID.get(type);
+    TYPE_IDS[slot] = new TypeId(type, id);
+    return id;
+  }
+
   /** The file's busy-loop livelock watch ({@code liveness { livelock-span }}), or null. */
   private final BusyLoopWatch busy;
 
@@ -238,7 +256,7 @@ final class SimHost implements ScenarioHost {
     if (busy != null) busy.onEvent(s, sim.nowNanos());
     if (window == null) return;
     while (window.size() <= s.node()) window.add(null);
-    int type = TYPE_ID.get(s.event().getClass());
+    int type = typeId(s.event().getClass());
     long[] perType = window.get(s.node());
     if (perType == null || perType.length <= type) {
       window.set(s.node(), perType = java.util.Arrays.copyOf(perType == null ? new long[0] : perType,
