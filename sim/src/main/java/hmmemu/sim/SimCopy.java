@@ -1,5 +1,6 @@
 package hmmemu.sim;
 
+import hmmemu.protocol.model.ClassCache;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
@@ -128,40 +129,25 @@ public final class SimCopy {
   private static final int SHARED = 0, ARRAY = 1, LAMBDA = 2, MAP = 3, SET = 4, REFUSED = 5, PLAIN = 6, RECORD = 7,
       IMMUTABLE_HASHED = 8;
 
-  private static final ClassValue<Integer> HOW = new ClassValue<>() {
-    @Override
-    protected Integer computeValue(Class<?> c) {
-      if (immutable(c)) return SHARED;
-      if (c.isArray()) return ARRAY;
-      if (c.isHidden()) return LAMBDA;
-      if (c.isRecord()) return RECORD;
-      if (Map.class.isAssignableFrom(c) && hashed(c)) return MAP;
-      if (Collection.class.isAssignableFrom(c) && hashed(c)) return SET;
-      String n = c.getName();
-      if (n.equals("java.util.ImmutableCollections$SetN") || n.equals("java.util.ImmutableCollections$MapN")) {
-        return IMMUTABLE_HASHED;
-      }
-      if (n.equals("java.util.WeakHashMap") || n.equals("java.util.Hashtable")) {
-        return REFUSED;
-      }
-      return PLAIN;
+  /** How a class's instances are copied ({@link #SHARED} ...), through a direct-mapped cache by class. */
+  private static final ClassCache.OfInt HOW = new ClassCache.OfInt(512, c -> {
+    if (immutable(c)) return SHARED;
+    if (c.isArray()) return ARRAY;
+    if (c.isHidden()) return LAMBDA;
+    if (c.isRecord()) return RECORD;
+    if (Map.class.isAssignableFrom(c) && hashed(c)) return MAP;
+    if (Collection.class.isAssignableFrom(c) && hashed(c)) return SET;
+    String n = c.getName();
+    if (n.equals("java.util.ImmutableCollections$SetN") || n.equals("java.util.ImmutableCollections$MapN")) {
+      return IMMUTABLE_HASHED;
     }
-  };
+    if (n.equals("java.util.WeakHashMap") || n.equals("java.util.Hashtable")) {
+      return REFUSED;
+    }
+    return PLAIN;
+  });
 
-  /** A class's {@link #HOW}, cached: immutable entries, so racing threads each read a whole one. */
-  private record How(Class<?> type, int how) {}
-
-  /** {@link #HOW} through a 512-slot direct-mapped cache by the class's identity hash (a miss asks the ClassValue). */
-  private static final How[] HOWS = new How[512];
-
-  private static int how(Class<?> c) {
-    int slot = System.identityHashCode(c) & (HOWS.length - 1);
-    How h = HOWS[slot];
-    if (h != null && h.type == c) return h.how;
-    int how = HOW.get(c);
-    HOWS[slot] = new How(c, how);
-    return how;
-  }
+  private static int how(Class<?> c) { return HOW.get(c); }
 
   /** Records the caller declared values (shared, not copied), beyond {@link #valueRecord}'s. */
   private java.util.function.Predicate<Class<?>> values = c -> false;

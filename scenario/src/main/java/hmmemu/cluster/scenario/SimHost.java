@@ -82,33 +82,20 @@ final class SimHost implements ScenarioHost {
   private ArrayList<long[]> window;
   /** The trace event types a window counts, by a small number of their own ({@link #TYPE_ID}), in numbering order. */
   private static final List<Class<?>> TYPES = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** A trace event type's index in {@link #TYPES} (a class numbered twice by racing threads is in it twice). */
-  private static final ClassValue<Integer> TYPE_ID = new ClassValue<>() {
-    @Override
-    protected Integer computeValue(Class<?> type) {
-      synchronized (TYPES) {
-        TYPES.add(type);
-        return TYPES.size() - 1;
-      }
-    }
-  };
-  /** A type's {@link #TYPE_ID}, cached: immutable entries, so racing threads each read a whole one. */
-  private record TypeId(Class<?> type, int id) {}
-
   /**
-   * {@link #TYPE_ID} through a 256-slot direct-mapped cache by the class's identity hash (a miss asks the ClassValue,
-   * whose look-up cost ~2 % of an exploration's CPU at every trace event): the same numbers.
+   * A trace event type's index in {@link #TYPES} (a class numbered twice by racing threads is in it twice), through a
+   * direct-mapped cache by class ({@link hmmemu.protocol.model.ClassCache}: the ClassValue's look-up alone cost ~2 %
+   * of an exploration's CPU at every trace event).
    */
-  private static final TypeId[] TYPE_IDS = new TypeId[256];
+  private static final hmmemu.protocol.model.ClassCache.OfInt TYPE_ID =
+      new hmmemu.protocol.model.ClassCache.OfInt(256, type -> {
+        synchronized (TYPES) {
+          TYPES.add(type);
+          return TYPES.size() - 1;
+        }
+      });
 
-  private static int typeId(Class<?> type) {
-    int slot = System.identityHashCode(type) & (TYPE_IDS.length - 1);
-    TypeId t = TYPE_IDS[slot];
-    if (t != null && t.type == type) return t.id;
-    int id = TYPE_ID.get(type);
-    TYPE_IDS[slot] = new TypeId(type, id);
-    return id;
-  }
+  private static int typeId(Class<?> type) { return TYPE_ID.get(type); }
 
   /** The file's busy-loop livelock watch ({@code liveness { livelock-span }}), or null. */
   private final BusyLoopWatch busy;
