@@ -63,6 +63,8 @@ public final class NodeShell {
   private final TraceOutbox traceOutbox;
   private long eventsEmitted;
   private long timerDueNanos = Long.MAX_VALUE;
+  /** The link timer's armed wake-up (due at {@link #timerDueNanos}), or null. */
+  private java.util.concurrent.ScheduledFuture<?> armed;
   private long undecodable;
   private long oversize;
   private long repliesChunked;
@@ -351,14 +353,24 @@ public final class NodeShell {
     long delay = Math.max(0, dueNanos - System.nanoTime());
     @SuppressWarnings("unchecked")
     ActorRef<Object> self = (ActorRef<Object>) (ActorRef<?>) ctx.getSelf();
-    WakeTimer.tell(self, LinkTimer.TICK, delay); // not Pekko's 10 ms tick (a late ACK or replay); never cancelled
+    if (armed != null) armed.cancel(false); // superseded by an earlier one: one wake-up armed at a time
+    armed = WakeTimer.tell(self, LinkTimer.TICK, delay); // not Pekko's 10 ms tick (a late ACK or replay)
   }
 
-  /** The link timer fired: runs {@link DataLink#onTimer} (pure ACKs owed, replays, raw-link loss reports). */
+  /**
+   * The link timer fired: runs {@link DataLink#onTimer} (pure ACKs owed, replays, raw-link loss reports). A tick
+   * that comes before the armed wake-up's instant (the flow flush's, or a superseded wake-up that fired before its
+   * cancel) runs nothing of the link: the armed wake-up still comes, and {@link DataLink#onTimer} acts only on what
+   * is due. Before, every such tick re-armed a wake-up of its own, so superseded wake-ups kept firing in parallel
+   * chains (millions of ticks in a scenario suite; docs/TESTING.md "Session 19: itcut2").
+   */
   public void onLinkTimer() {
     if (flowFlushArmed) flushFlows();
+    long now = System.nanoTime();
+    if (timerDueNanos != Long.MAX_VALUE && now - timerDueNanos < 0) return;
     timerDueNanos = Long.MAX_VALUE;
-    wake(dataLink.onTimer(System.nanoTime()));
+    armed = null;
+    wake(dataLink.onTimer(now));
   }
 
   /** Messages sent on the link and not yet acknowledged (all directions). */
