@@ -78,7 +78,7 @@ class ScenarioCasesTest {
     // The simulator's runs of every file start now, one after another on one thread beside the cluster's runs
     // (which mostly wait on wall time); each file's test joins its own. They share nothing with the cluster's run,
     // not even the parsed file.
-    Config base = ConfigFactory.load("application-test");
+    Config base = TEST_CONFIG;
     List<CompletableFuture<List<SimScenarioRunner.Result>>> sims = new ArrayList<>();
     for (Path f : files) sims.add(CompletableFuture.supplyAsync(() -> simRuns(f, base), SIM));
     java.util.Map<Path, Lane> waiting = waitingLane(CompletableFuture.allOf(sims.toArray(CompletableFuture[]::new)));
@@ -271,14 +271,65 @@ class ScenarioCasesTest {
         "the scenario files' clusters did not close within 120 s");
   }
 
-  /** The simulator's runs of {@code file}: seed 1, or seeds 1-3 for the files of {@link #MORE_SEEDS}. */
+  /**
+   * The simulator's runs of {@code file}: seed 1, or seeds 1-3 for the files of {@link #MORE_SEEDS}; a
+   * {@link #JUMPED_SPINNERS} file's seeds up to {@link #JUMPED_SEEDS_UP_TO} with the fast-forward on, each of whose
+   * spins must have been jumped.
+   */
   private static List<SimScenarioRunner.Result> simRuns(Path file, Config base) {
     Scenario own = ScenarioParser.parse(file);
     List<SimScenarioRunner.Result> out = new ArrayList<>();
     for (long seed : MORE_SEEDS.contains(file.getFileName().toString()) ? MORE : SEEDS) {
-      out.add(SimScenarioRunner.run(own, seed, base));
+      if (!JUMPED_SPINNERS.contains(file.getFileName().toString()) || seed > JUMPED_SEEDS_UP_TO) {
+        out.add(SimScenarioRunner.run(own, seed, base));
+        continue;
+      }
+      List<hmmemu.sim.Sim> sims = new ArrayList<>();
+      out.add(SimScenarioRunner.run(own, seed, base, null, sim -> {
+        sim.fastForward();
+        sims.add(sim);
+      }));
+      for (hmmemu.sim.Sim sim : sims) {
+        if (sim.fastForwardOrNull().jumps().isEmpty()) {
+          throw new IllegalStateException(file + " seed " + seed + ": the fast-forward jumped no spin (ScenarioCasesTest"
+              + ".JUMPED_SPINNERS is stale?): " + sim.fastForwardOrNull().refusals());
+        }
+      }
     }
     return out;
+  }
+
+  /**
+   * The deadline spinners (a driver fault loop spinning to nouveau's 1000 ms deadline: ~2.1-2.4 M checked events and
+   * ~3 CPU s per seed here, all of the simulator's side but 2 s) that the simulator runs with the fast-forward
+   * (hmmemu.sim.FastForward) on for the seeds up to {@link #JUMPED_SEEDS_UP_TO}: exactly the files and seeds for which
+   * the sim-tests lane's FastForwardSpinnerTest proves the jumped run equal to the unskipped one (the same failures,
+   * trace and agenda events, model time, checker counts, callbacks and final state picture), its default list being
+   * SimSeedSweepTest.JUMPED_SPINNERS and its default seeds 1..2. {@link #jumpedSpinnersAreThoseProvenExact} holds
+   * the copy to those two. C12's seed 3 ({@link #MORE_SEEDS}) stays unskipped.
+   */
+  static final Set<String> JUMPED_SPINNERS = Set.of("c08-thrash-no-folio-lock.conf", "c09-no-owner-filter.conf",
+      "c12-fork-in-driver-window.conf", "c12b-fork-enomem.conf", "c13-fork-then-gpu-atomic.conf",
+      "r7-stale-fault-next-batch.conf");
+  static final long JUMPED_SEEDS_UP_TO = 2;
+
+  /** {@link #JUMPED_SPINNERS} and {@link #JUMPED_SEEDS_UP_TO} are the files and seeds FastForwardSpinnerTest compares. */
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.Order(0)
+  void jumpedSpinnersAreThoseProvenExact() throws IOException {
+    Path tests = Path.of("..", "scenario", "src", "test", "java", "hmmemu", "cluster", "scenario");
+    String sweep = Files.readString(tests.resolve("SimSeedSweepTest.java"));
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("Set<String> JUMPED_SPINNERS = Set\\.of\\(([^;]*)\\);").matcher(sweep);
+    assertTrue(m.find(), "no JUMPED_SPINNERS set in SimSeedSweepTest.java");
+    Set<String> proven = java.util.regex.Pattern.compile("\"([^\"]+)\"").matcher(m.group(1)).results()
+        .map(r -> r.group(1)).collect(Collectors.toSet());
+    assertEquals(proven, JUMPED_SPINNERS, "SimSeedSweepTest.JUMPED_SPINNERS (FastForwardSpinnerTest's files)");
+    String ff = Files.readString(tests.resolve("FastForwardSpinnerTest.java"));
+    assertTrue(ff.contains("SimSeedSweepTest.JUMPED_SPINNERS.stream()"),
+        "FastForwardSpinnerTest no longer compares SimSeedSweepTest.JUMPED_SPINNERS");
+    assertTrue(ff.contains("Integer.getInteger(\"hmm.ffSpin.seeds\", " + JUMPED_SEEDS_UP_TO + ")"),
+        "FastForwardSpinnerTest no longer compares seeds 1.." + JUMPED_SEEDS_UP_TO);
   }
 
   /**
@@ -292,10 +343,15 @@ class ScenarioCasesTest {
       + "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2s\n"
       + "pekko.cluster.split-brain-resolver.stable-after = 2s\n");
 
+  /**
+   * application-test.conf, loaded once (it includes every reference.conf of the class path: parsing it per file cost
+   * ~3 % of the class's CPU); a Config is immutable, so every file's cluster gets the same settings as before.
+   */
+  static final Config TEST_CONFIG = ConfigFactory.load("application-test");
+
   /** The options a file's cluster is made with: FAST_DOWNING for a file that crashes a node. */
   static ScenarioRunner.Options options(Scenario scenario) {
-    Config base = ConfigFactory.load("application-test");
-    Config clusterBase = scenario.crashes() ? FAST_DOWNING.withFallback(base) : base;
+    Config clusterBase = scenario.crashes() ? FAST_DOWNING.withFallback(TEST_CONFIG) : TEST_CONFIG;
     return new ScenarioRunner.Options(clusterBase, (name, config) -> ActorTestKit.create(name, config).system(),
         Duration.ofSeconds(30), 1.0);
   }
