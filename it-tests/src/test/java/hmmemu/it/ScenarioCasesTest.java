@@ -349,9 +349,26 @@ class ScenarioCasesTest {
    */
   static final Config TEST_CONFIG = ConfigFactory.load("application-test");
 
+  /**
+   * The threads of each node's ActorSystem (a measured CPU cut, docs/TESTING.md "Session 19: itcut2"): the default
+   * and internal dispatchers run on 2 threads (the machine's cores; Pekko's default is at least 8 and 4 per system,
+   * and a file's cluster is 3-5 systems in this JVM, two or three clusters alive at once), and Artery decodes inbound
+   * messages on one lane (its reference.conf: the lowest latency; 4 by default). Only which thread runs an actor
+   * changes: each actor still processes one message at a time, Artery keeps each sender-receiver pair's order, and no
+   * actor of ours blocks a thread (the controller's asks block test threads, not dispatchers). Not used by
+   * {@code hmm-emu} itself: users' clusters keep Pekko's defaults.
+   */
+  static final Config LEAN_THREADS = ConfigFactory.parseString(
+      "pekko.actor.default-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-max = 2 }\n"
+      + "pekko.actor.internal-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-max = 2 }\n"
+      + "pekko.remote.artery.advanced.inbound-lanes = 1\n");
+
+  /** What every file's cluster is made with: {@link #LEAN_THREADS} over {@link #TEST_CONFIG}. */
+  static final Config CLUSTER_CONFIG = LEAN_THREADS.withFallback(TEST_CONFIG);
+
   /** The options a file's cluster is made with: FAST_DOWNING for a file that crashes a node. */
   static ScenarioRunner.Options options(Scenario scenario) {
-    Config clusterBase = scenario.crashes() ? FAST_DOWNING.withFallback(TEST_CONFIG) : TEST_CONFIG;
+    Config clusterBase = scenario.crashes() ? FAST_DOWNING.withFallback(CLUSTER_CONFIG) : CLUSTER_CONFIG;
     return new ScenarioRunner.Options(clusterBase, (name, config) -> ActorTestKit.create(name, config).system(),
         Duration.ofSeconds(30), 1.0);
   }
