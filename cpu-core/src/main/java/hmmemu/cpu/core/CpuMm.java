@@ -498,7 +498,7 @@ public final class CpuMm {
     Pte p = pte(m.mmId(), m.va());
     Folio f = p.state() == PteState.NONE ? null : folios.byPfn(p.pfn());
     k.reply(new HmmProtocol.PageInfo(m.reqId(), p.state(), p.pfn(), p.write(), p.dirty(), p.young(),
-        f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
+        f != null && f.locked(), f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
         f != null && f.anonExclusive, f == null ? 0 : f.word(0), wordList(f)));
   }
 
@@ -506,7 +506,7 @@ public final class CpuMm {
   private void onInspectFolio(HmmProtocol.InspectFolio m) {
     Folio f = folios.byPfn(m.pfn());
     k.reply(new HmmProtocol.PageInfo(m.reqId(), PteState.NONE, f == null ? 0 : m.pfn(), false, false, false,
-        f != null && f.locked, f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
+        f != null && f.locked(), f == null ? 0 : f.refcount, f == null ? 0 : f.mapcount, f != null && f.dirty,
         f != null && f.anonExclusive, f == null ? 0 : f.word(0), wordList(f)));
   }
 

@@ -283,7 +283,7 @@ final class DeviceExclusive {
 
   private void exclusiveLockFolio(ExclusiveOp op, Folio f) {
     boolean lock = !k.mutant(Mutant.EXCLUSIVE_SKIP_FOLIO_LOCK); // mutant: no folio_lock_killable(), no unlock owed
-    if (lock && f.locked) {
+    if (lock && f.locked()) {
       if (k.v5()) { // folio_trylock failed: the page is reported NULL, dmirror answers -EBUSY
         folios.putFolio(f);
         exclusiveFail(op, Errno.EBUSY);
@@ -359,7 +359,7 @@ final class DeviceExclusive {
     Pte cur = mm.pte(op.va);
     if ((!cur.isPresent() || cur.pfn() != f.pfn || !cur.write()) && !k.mutant(Mutant.EXCLUSIVE_SKIP_REWALK)) {
       if (inv != null) notifier.endInvalidation(inv); // null only under the EXCLUSIVE_NO_NOTIFIER mutant
-      if (f.locked) folios.unlockFolio(f); // unlocked only under the EXCLUSIVE_SKIP_FOLIO_LOCK mutant
+      if (f.locked()) folios.unlockFolio(f); // unlocked only under the EXCLUSIVE_SKIP_FOLIO_LOCK mutant
       folios.putFolio(f);
       if (k.v5()) exclusiveFail(op, Errno.EBUSY);
       else exclusiveGup(op); // 6.15: goto retry

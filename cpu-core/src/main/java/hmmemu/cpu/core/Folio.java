@@ -32,9 +32,19 @@ final class Folio {
   boolean hugetlb;
   /** The shared zero page: never refcounted, never freed, never written by the CPU. */
   final boolean zero;
+  /**
+   * PG_locked, kept on the head page (as the kernel keeps it in the folio's head): a tail page's own field is stale
+   * while it belongs to a large folio; read the lock through {@link #locked()}.
+   */
   boolean locked;
   /** The lock bit the last FolioChanged of this page reported (a large folio's unlock reports it where it was seen). */
   boolean reportedLocked;
+  /**
+   * Emulator-only: on the head page of a large folio, how many of its pages have {@link #reportedLocked} set (kept by
+   * Folios.emitFolio, the one writer of that bit), so that an unlock need not read all 512 pages to find them.
+   * Transient: derived from the pages' bits, so StateWalk's picture leaves it out (SimCopy copies it).
+   */
+  transient int reportedLockedPages;
   int refcount;
   int mapcount;
   boolean dirty;
@@ -45,8 +55,8 @@ final class Folio {
   boolean referenced;
   /**
    * The head page of the large folio (THP or mTHP) this page belongs to, itself for an order-0 folio. The folio lock
-   * and its wait queue are the head's (PG_locked lives in the head page); {@link #locked} is mirrored on every page
-   * of the folio so that per-page readers see the folio's lock. Refcount, mapcount, dirty and anon-exclusive are kept
+   * and its wait queue are the head's (PG_locked lives in the head page); {@link #locked()} reads it for any page of
+   * the folio. Refcount, mapcount, dirty and anon-exclusive are kept
    * per page (the folio's refcount and large mapcount are the sums over its pages).
    */
   Folio head = this;
@@ -154,6 +164,9 @@ final class Folio {
     waiters.add(waiter);
   }
 
+  /** folio_test_locked(): the lock bit of this page's folio (its head's). */
+  boolean locked() { return head.locked; }
+
   /** folio_maybe_dma_pinned() of a large folio (_pincount > 0), used for order 0 too (the emulator never pins). */
   boolean maybeDmaPinned() { return head.pincount > 0; }
 
@@ -173,6 +186,6 @@ final class Folio {
   int waiterCount() { return waiters == null ? 0 : waiters.size(); }
 
   FolioView view() {
-    return new FolioView(pfn, locked, refcount, mapcount, dirty, anon, anonExclusive, hugetlb, freed, waiterCount(), referenced);
+    return new FolioView(pfn, locked(), refcount, mapcount, dirty, anon, anonExclusive, hugetlb, freed, waiterCount(), referenced);
   }
 }

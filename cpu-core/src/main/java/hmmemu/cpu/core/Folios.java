@@ -117,8 +117,9 @@ final class Folios {
   /** Reports the folio's bits (the zero page is never reported). */
   void emitFolio(Folio f) {
     if (f.zero) return;
-    f.reportedLocked = f.locked;
-    k.emit(new Trace.FolioChanged(f.pfn, f.locked, f.refcount, f.mapcount, f.dirty, f.anonExclusive, f.freed));
+    if (f.reportedLocked != f.locked()) f.head.reportedLockedPages += f.locked() ? 1 : -1;
+    f.reportedLocked = f.locked();
+    k.emit(new Trace.FolioChanged(f.pfn, f.locked(), f.refcount, f.mapcount, f.dirty, f.anonExclusive, f.freed));
   }
 
   /** pfn_folio() for a pfn a PTE or a grant references; it must have been allocated. */
@@ -162,14 +163,13 @@ final class Folios {
     if (f.refcount < 0) throw new IllegalStateException("I8 refcount: underflow on pfn " + f.pfn);
     if (f.mapcount < 0) throw new IllegalStateException("I9 mapcount: underflow on pfn " + f.pfn);
     if (f.large()) { // a large folio is freed as a whole, when the sum of its pages' references reaches 0
-      if (f.refcount != 0) return;
-      for (Folio p : pagesOf(f)) if (p.refcount != 0) return;
+      if (f.refcount != 0 || anotherPageReferenced(f)) return;
       for (Folio p : pagesOf(f)) {
         if (p.freed) continue;
         if (p.mapcount != 0) {
           throw new IllegalStateException("I8 refcount: pfn " + p.pfn + " reached refcount 0 while mapcount=" + p.mapcount);
         }
-        if (p.locked) throw new IllegalStateException("I8 refcount: pfn " + p.pfn + " freed while locked");
+        if (p.locked()) throw new IllegalStateException("I8 refcount: pfn " + p.pfn + " freed while locked");
         p.freed = true;
         exclusiveHolder.remove(p.pfn);
         if (p != f) emitFolio(p);
@@ -180,10 +180,24 @@ final class Folios {
       if (f.mapcount != 0) {
         throw new IllegalStateException("I8 refcount: pfn " + f.pfn + " reached refcount 0 while mapcount=" + f.mapcount);
       }
-      if (f.locked) throw new IllegalStateException("I8 refcount: pfn " + f.pfn + " freed while locked");
+      if (f.locked()) throw new IllegalStateException("I8 refcount: pfn " + f.pfn + " freed while locked");
       f.freed = true;
       exclusiveHolder.remove(f.pfn);
     }
+  }
+
+  /**
+   * Whether a page of f's large folio other than f has a reference (folio_ref_count() of the folio is the sum over
+   * its pages). Looks at the pages after f first, then from the head: munmap zaps a folio's pages in ascending order,
+   * so the next page usually answers (a walk from the head made each zap of a 512-page folio cost up to 512 looks).
+   */
+  private boolean anotherPageReferenced(Folio f) {
+    Folio head = f.head;
+    boolean direct = inMemmap(head);
+    long end = head.pfn + head.nrPages;
+    for (long pfn = f.pfn + 1; pfn < end; pfn++) if ((direct ? page(pfn) : byPfn(pfn)).refcount != 0) return true;
+    for (long pfn = head.pfn; pfn < f.pfn; pfn++) if ((direct ? page(pfn) : byPfn(pfn)).refcount != 0) return true;
+    return false;
   }
 
   /**
@@ -191,7 +205,7 @@ final class Folios {
    * folio's: for a large folio every page reports it.
    */
   void lockFolio(Folio f) {
-    if (f.locked) throw new IllegalStateException("I7 lock discipline: folio " + f.pfn + " locked twice");
+    if (f.locked()) throw new IllegalStateException("I7 lock discipline: folio " + f.pfn + " locked twice");
     setLocked(f.head, true);
     emitFolio(f);
   }
@@ -213,10 +227,11 @@ final class Folios {
 
   /** folio_unlock(): wakes every waiter; each re-checks when it runs. Every page last reported locked reports it. */
   void unlockFolio(Folio f) {
-    if (!f.locked) throw new IllegalStateException("I7 lock discipline: unlock of unlocked folio " + f.pfn);
+    if (!f.locked()) throw new IllegalStateException("I7 lock discipline: unlock of unlocked folio " + f.pfn);
     setLocked(f.head, false);
-    if (f.large()) {
-      // the pages head first, as pagesOf(f) lists them, without building that list of up to 512 on every unlock
+    if (f.large() && f.head.reportedLockedPages > (f.reportedLocked ? 1 : 0)) {
+      // a page other than f last reported the lock: the pages head first, as pagesOf(f) lists them, without building
+      // that list of up to 512 on every unlock
       Folio head = f.head;
       boolean direct = inMemmap(head);
       for (long pfn = head.pfn; pfn < head.pfn + head.nrPages; pfn++) {
@@ -230,16 +245,9 @@ final class Folios {
     if (woken != null) k.runQueue.addAll(woken);
   }
 
+  /** Sets PG_locked of the folio whose head is {@code head} (the head page's bit: Folio#locked()). */
   private void setLocked(Folio head, boolean locked) {
-    if (head.nrPages == 1) {
-      head.locked = locked;
-      return;
-    }
-    if (inMemmap(head)) {
-      for (long p = head.pfn; p < head.pfn + head.nrPages; p++) page(p).locked = locked;
-    } else {
-      for (long p = head.pfn; p < head.pfn + head.nrPages; p++) byPfn(p).locked = locked;
-    }
+    head.locked = locked;
   }
 
   /** The pages of f's folio, head first. */

@@ -148,8 +148,8 @@ final class Fork {
       Pte p = parent.pte(va);
       if (p.isDeviceExclusive()) { // copy_nonpresent_pte -> try_restore_exclusive_pte
         Folio f = folios.folioOf(p.pfn());
-        boolean ignoreLock = f.locked && k.mutant(Mutant.FORK_IGNORES_FOLIO_LOCK); // mutant: no folio_trylock
-        if (f.locked && !ignoreLock) return false;
+        boolean ignoreLock = f.locked() && k.mutant(Mutant.FORK_IGNORES_FOLIO_LOCK); // mutant: no folio_trylock
+        if (f.locked() && !ignoreLock) return false;
         if (!ignoreLock) folios.lockFolio(f);
         faults.restoreExclusivePte(parent, va, f, p, "restore_exclusive_pte:fork");
         if (!ignoreLock) folios.unlockFolio(f);

@@ -149,7 +149,10 @@ final class HugeMemory {
     splitMappings(rmap.mappingsOf(head, !k.v5()), () ->
       rmap.perMm(rmap.mappingsOf(head, !k.v5()), NotifyEvent.CLEAR, group -> { }, () -> {
         List<Folio> pages = folios.pagesOf(head);
+        boolean locked = head.locked(); // each new folio keeps the lock bit (Folio#locked is the head's)
         for (Folio p : pages) {
+          p.locked = locked;
+          p.reportedLockedPages = p.reportedLocked ? 1 : 0; // counted on each new folio's head (itself)
           p.head = p;
           p.nrPages = 1;
         }

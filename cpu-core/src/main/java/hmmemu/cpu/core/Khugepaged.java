@@ -106,7 +106,7 @@ final class Khugepaged {
     }
     long va = vas.get(i);
     Pte p = mm.pte(va);
-    if (p.isDeviceExclusive() && folios.folioOf(p.pfn()).locked) {
+    if (p.isDeviceExclusive() && folios.folioOf(p.pfn()).locked()) {
       done.accept(false); // folio_lock_or_retry: VM_FAULT_RETRY -> SCAN_PAGE_LOCK
       return;
     }
@@ -138,7 +138,7 @@ final class Khugepaged {
         return;
       }
       Folio f = folios.folioOf(p.pfn());
-      if (f.locked || f.refcount != f.mapcount) {
+      if (f.locked() || f.refcount != f.mapcount) {
         next.run(); // SCAN_PAGE_LOCK / SCAN_PAGE_COUNT
         return;
       }

@@ -39,7 +39,7 @@ final class Ksm {
       Pte p = e.getValue();
       if (p.state() != PteState.PRESENT) continue; // DEVEXCL, swap, migration: no page to merge
       Folio f = folios.folioOf(p.pfn());
-      if (f.zero || !f.anon || f.large() || f.locked || f.refcount != f.mapcount || f.mapcount != 1) continue;
+      if (f.zero || !f.anon || f.large() || f.locked() || f.refcount != f.mapcount || f.mapcount != 1) continue;
       candidates.add(e.getKey());
     }
     List<long[]> merges = new ArrayList<>(); // {kept va, duplicate va}

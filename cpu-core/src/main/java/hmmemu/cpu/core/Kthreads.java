@@ -61,7 +61,7 @@ final class Kthreads {
 
   /** __folio_lock(): sleep in the lock's wait queue until it is free, then take it (a woken waiter re-checks). */
   private void lock(String name, KthreadFolioLock m, Folio f) {
-    if (f.locked) {
+    if (f.locked()) {
       f.park(() -> lock(name, m, f));
       return;
     }

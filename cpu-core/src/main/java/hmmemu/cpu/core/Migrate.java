@@ -79,7 +79,7 @@ final class Migrate {
       next.run();
       return;
     }
-    if (head.locked) { // MIGRATE_SYNC: folio_lock() sleeps
+    if (head.locked()) { // MIGRATE_SYNC: folio_lock() sleeps
       head.park(() -> migrateFolio(head, pass, moved, next));
       return;
     }

@@ -129,7 +129,7 @@ final class MigrateDevice {
     }
     Folio f = folios.folioOf(orig.pfn());
     if (!k.v5()) {
-      if (f.locked) { // commit 1afaeb8293c9: the loser re-faults until the winner unlocks; modelled as one wait
+      if (f.locked()) { // commit 1afaeb8293c9: the loser re-faults until the winner unlocks; modelled as one wait
         f.park(() -> done.done(false));
         return;
       }
@@ -276,7 +276,7 @@ final class MigrateDevice {
       for (long va = from; va < to; va += Page.SIZE) skip[(int) ((va - mig.start) >>> Page.SHIFT)] = true;
       next.run();
     };
-    if (head.locked) {
+    if (head.locked()) {
       skipPmd.run();
       return;
     }
@@ -336,7 +336,7 @@ final class MigrateDevice {
     folios.getFolio(f);
     boolean faultLocked = !k.v5() && f.pfn == mig.faultPfn;
     if (!faultLocked) {
-      if (f.locked) {
+      if (f.locked()) {
         folios.putFolio(f);
         return 0;
       }

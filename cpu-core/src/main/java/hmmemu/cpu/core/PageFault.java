@@ -95,7 +95,7 @@ final class PageFault {
    */
   private void migrationEntryWait(Pte pte, FaultDone done) {
     Folio f = folios.folioOf(pte.pfn());
-    if (!f.locked) {
+    if (!f.locked()) {
       throw new IllegalStateException("a migration entry at pfn " + Long.toHexString(pte.pfn()) + " whose folio is not "
           + "locked (migrate_vma_collect_pmd installs it with the folio locked)");
     }
@@ -201,7 +201,7 @@ final class PageFault {
       if (f.anon) {
         boolean reuse = f.anonExclusive;
         // wp_can_reuse_anon_folio: folio_trylock, and no reference besides ours.
-        if (!reuse && !f.locked && f.refcount == 1) {
+        if (!reuse && !f.locked() && f.refcount == 1) {
           f.anonExclusive = true;
           folios.emitFolio(f);
           reuse = true;
@@ -230,7 +230,7 @@ final class PageFault {
     java.util.List<Folio> pages = folios.pagesOf(head);
     boolean reuse = !k.v5() && head.anonExclusive; // 6.15: the early PageAnonExclusive check, no lock
     if (!reuse) {
-      if (head.locked) { // folio_lock() sleeps; the PMD is re-checked afterwards (pmd_same): retry the fault
+      if (head.locked()) { // folio_lock() sleeps; the PMD is re-checked afterwards (pmd_same): retry the fault
         head.park(() -> done.done(false));
         return;
       }
@@ -291,8 +291,8 @@ final class PageFault {
   }
 
   private void lockForRestore(Mm mm, long va, Pte orig, Folio f, FaultMode mode, FaultDone done) {
-    boolean skipLock = f.locked && k.mutant(Mutant.RESTORE_SKIP_FOLIO_LOCK); // mutant: restore under another's lock
-    if (f.locked && !skipLock) {
+    boolean skipLock = f.locked() && k.mutant(Mutant.RESTORE_SKIP_FOLIO_LOCK); // mutant: restore under another's lock
+    if (f.locked() && !skipLock) {
       if (mode == FaultMode.USER) {
         // folio_lock_or_retry: drop mmap_lock, wait for the unlock, VM_FAULT_RETRY; the caller puts the ref.
         mmapLock.readUnlock(mm);
@@ -320,7 +320,7 @@ final class PageFault {
 
   /** Models restore_exclusive_pte() (folio locked, PTE lock held, devices already invalidated). */
   void restoreExclusivePte(Mm mm, long va, Folio f, Pte orig, String cause) {
-    if (!f.locked) throw new IllegalStateException("I6 restore ordering: restore of pfn " + f.pfn + " without the folio lock");
+    if (!f.locked()) throw new IllegalStateException("I6 restore ordering: restore of pfn " + f.pfn + " without the folio lock");
     Vma vma = mm.findVma(va);
     if (vma == null) throw new IllegalStateException("I11: DEVEXCL entry at " + Long.toHexString(va) + " outside any VMA");
     boolean write;

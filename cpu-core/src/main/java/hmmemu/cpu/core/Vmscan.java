@@ -51,7 +51,7 @@ final class Vmscan {
 
   /** shrink_folio_list() for one folio. */
   private void shrinkFolio(Folio head, long[] freed, Runnable next) {
-    if (head.freed || head.locked) { // folio_trylock failed: keep
+    if (head.freed || head.locked()) { // folio_trylock failed: keep
       next.run();
       return;
     }

@@ -50,27 +50,31 @@ public interface Expectation {
       Collector c = new Collector(mismatches);
       for (int p = at.firstPage(); p <= at.lastPage(); p++) {
         HmmProtocol.PageInfo info = o.page(mm, at.pageVa(p));
-        String where = "PTE of " + at.namePage(p) + (mm != at.vma().mm() ? " in mm " + mm : "");
-        if (state != null && info.pte() != state) c.add("expected " + where + " " + state + ", got " + info.pte());
+        if (state != null && info.pte() != state) c.add("expected " + where(p) + " " + state + ", got " + info.pte());
         if (pfnName != null) {
           Long named = o.pfnNames().get(pfnName);
           if (pfnDiffers) {
             if (named == null) {
-              c.add("expected " + where + " pfn other than @" + pfnName + ", got no pfn named @" + pfnName + " yet");
+              c.add("expected " + where(p) + " pfn other than @" + pfnName + ", got no pfn named @" + pfnName + " yet");
             } else if (info.pfn() == named) {
-              c.add("expected " + where + " pfn other than @" + pfnName + " (" + hex(named) + "), got the same");
+              c.add("expected " + where(p) + " pfn other than @" + pfnName + " (" + hex(named) + "), got the same");
             }
           } else if (named == null) {
             o.pfnNames().put(pfnName, info.pfn());
           } else if (info.pfn() != named) {
-            c.add("expected " + where + " pfn @" + pfnName + " (" + hex(named) + "), got " + hex(info.pfn()));
+            c.add("expected " + where(p) + " pfn @" + pfnName + " (" + hex(named) + "), got " + hex(info.pfn()));
           }
         }
-        if (write != null && info.write() != write) c.add("expected " + where + " write=" + write + ", got " + describe(info));
-        if (dirty != null && info.dirty() != dirty) c.add("expected " + where + " dirty=" + dirty + ", got " + describe(info));
-        if (young != null && info.young() != young) c.add("expected " + where + " young=" + young + ", got " + describe(info));
+        if (write != null && info.write() != write) c.add("expected " + where(p) + " write=" + write + ", got " + describe(info));
+        if (dirty != null && info.dirty() != dirty) c.add("expected " + where(p) + " dirty=" + dirty + ", got " + describe(info));
+        if (young != null && info.young() != young) c.add("expected " + where(p) + " young=" + young + ", got " + describe(info));
       }
       c.finish();
+    }
+
+    /** How a mismatch names page {@code p}: spelled only when there is a mismatch to report. */
+    private String where(int p) {
+      return "PTE of " + at.namePage(p) + (mm != at.vma().mm() ? " in mm " + mm : "");
     }
 
     static String hex(long v) { return "0x" + Long.toHexString(v); }

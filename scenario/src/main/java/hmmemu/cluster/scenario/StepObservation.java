@@ -13,10 +13,15 @@ final class StepObservation implements Observed {
   private final Outcome outcome;
   private final boolean deadlocked;
   private final String deadlockReport;
-  private final Map<String, HmmProtocol.PageInfo> pages = new HashMap<>();
+  /** The pages inspected in this step, by mm and address, and the folios by pfn. */
+  private final Map<PageAt, HmmProtocol.PageInfo> pages = new HashMap<>();
+  private final Map<Long, HmmProtocol.PageInfo> folios = new HashMap<>();
   private final Map<Integer, HmmProtocol.DeviceInfo> devices = new HashMap<>();
   private List<String> violations;
   private ScenarioHost.CheckerView verdict;
+
+  /** A page of an mm, the key of {@link #pages}. Not a kernel structure. */
+  private record PageAt(int mm, long va) {}
 
   StepObservation(ScenarioHost cluster, StepExecutor steps, Outcome outcome, boolean deadlocked,
       String deadlockReport) {
@@ -29,12 +34,23 @@ final class StepObservation implements Observed {
 
   @Override
   public HmmProtocol.PageInfo page(int mm, long va) {
-    return pages.computeIfAbsent(mm + ":" + va, k -> cluster.inspectPage(mm, va));
+    PageAt at = new PageAt(mm, va);
+    HmmProtocol.PageInfo info = pages.get(at);
+    if (info == null) {
+      info = cluster.inspectPage(mm, va);
+      pages.put(at, info);
+    }
+    return info;
   }
 
   @Override
   public HmmProtocol.PageInfo folio(long pfn) {
-    return pages.computeIfAbsent("pfn:" + pfn, k -> cluster.inspectFolio(pfn));
+    HmmProtocol.PageInfo info = folios.get(pfn);
+    if (info == null) {
+      info = cluster.inspectFolio(pfn);
+      folios.put(pfn, info);
+    }
+    return info;
   }
 
   @Override
