@@ -194,6 +194,15 @@ public final class Explorer {
 
       @Override
       public void at(hmmemu.sim.Sim sim) { if (s instanceof ScheduleRun.SeesSim p) p.at(sim); }
+
+      @Override
+      public long epoch() { return s.epoch(); }
+
+      @Override
+      public long stableFor(long point) { return s.stableFor(point); }
+
+      @Override
+      public void skipped(long reps, int perPeriod) { s.skipped(reps, perPeriod); }
     }
     return new Bounded();
   }
@@ -393,16 +402,16 @@ public final class Explorer {
       ScheduleRun.Outcome o = search(rec != null ? rec : sampler(strategy, own, depth, len), null, distinctStates);
       simulated++;
       countKinds(o);
-      states += o.choices().size();
+      states += o.points();
       List<ScheduleRun.Choice> cs = o.choices();
       if (distinctStates) for (int i = 0; i < cs.size(); i++) distinct.add(cs.get(i).stateKey());
-      estimate = Math.max(estimate, o.choices().size());
+      estimate = (int) Math.max(estimate, o.points());
       if (o.failed()) {
         return new Report(strategy, n, states, distinct(distinct), 0, false,
             new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
       }
       if (rec != null && !o.pruned()) tried.add(rec, o);
-      simulatedPoints += o.choices().size();
+      simulatedPoints += o.choices().size(); // the points simulated: a jump's skipped ones cost nothing (ScheduledJump)
       if (simulated >= maxRuns || simulatedPoints >= maxPoints) {
         return new Report(strategy, n, states, distinct(distinct), 0, false, null);
       }
@@ -520,6 +529,8 @@ public final class Explorer {
     private final int[] changeAt;
     private int changes;
     private int nextLow;
+    /** Draws for new sources and change points taken ({@link ScheduleRun.Strategy#epoch}). */
+    private long epoch;
 
     Pct(Draws rng, int depth, int length) {
       this.rng = rng;
@@ -544,6 +555,7 @@ public final class Explorer {
           p = known;
         } else {
           p = depth + rng.nextInt(1_000_000);
+          epoch++;
           priority.put(source, p);
         }
         if (p > bestP) {
@@ -553,10 +565,24 @@ public final class Explorer {
       }
       while (changes < changeAt.length && changeAt[changes] <= point) {
         changes++;
+        epoch++;
         priority.put(e.source(best), nextLow--); // the change point: the running source drops below all others
         return choose(point, key, e);
       }
       return best;
+    }
+
+    /**
+     * PCT decides from the enabled sources' priorities alone: they change only at a draw (a new source) or a change
+     * point, which this counts (hmmemu.sim.ScheduledJump may skip points decided between them).
+     */
+    @Override
+    public long epoch() { return epoch; }
+
+    /** The points from {@code point} on before the next change point (it fires at the first point >= changeAt). */
+    @Override
+    public long stableFor(long point) {
+      return changes < changeAt.length ? Math.max(0, changeAt[changes] - point) : Long.MAX_VALUE;
     }
   }
 
@@ -584,6 +610,7 @@ public final class Explorer {
         visited.put(key, dev[0]);
         return 0;
       }, memo);
+      if (o.points() != o.choices().size()) throw new IllegalStateException("an exhaustive run jumped choice points");
       countKinds(o);
       states += o.choices().size();
       generated += Math.max(0, o.choices().size() - p.length);

@@ -86,10 +86,16 @@ class ExploreSpinnersTest {
   record Explored(Explorer.Report report, int simulated, long jumped, long cpuMillis, long spins) {}
 
   static Explored explore(Path file, Explorer.Strategy s, int budget, boolean ff, int runs, long states) {
+    return explore(file, s, budget, ff, runs, states, true, hmmemu.sim.DelayBound.UNBOUNDED);
+  }
+
+  /** As above; {@code distinct} false: no state key (ExploreEveryFileTest's PCT runs); {@code maxDelay}: the delay bound. */
+  static Explored explore(Path file, Explorer.Strategy s, int budget, boolean ff, int runs, long states,
+      boolean distinct, long maxDelay) {
     long j0 = spinsJumped(), s0 = spins();
     long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     Explorer x = new Explorer(ScenarioParser.parse(file), ExploreEveryFileTest.SEED, ExploreEveryFileTest.BASE)
-        .fastForward(ff).maxRuns(runs).maxStates(states);
+        .fastForward(ff).maxRuns(runs).maxStates(states).distinctStates(distinct).maxDelay(maxDelay);
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(s, budget, 0);
     int simulated = s == Explorer.Strategy.EXHAUSTIVE ? r.schedules() : x.simulatedRuns();
@@ -104,7 +110,15 @@ class ExploreSpinnersTest {
     return r.strategy() + " schedules=" + r.schedules() + " simulated=" + e.simulated() + " states=" + r.states()
         + " distinct=" + r.distinctStates() + " generated=" + r.generatedStates() + " exhausted=" + r.exhausted()
         + " points=" + r.choicePoints() + " failure=" + (f == null ? "none"
-        : f.kind() + " #" + f.scheduleNumber() + " " + f.firstFailure() + " " + Arrays.toString(f.schedule()));
+        : f.kind() + " #" + f.scheduleNumber() + " " + f.firstFailure() + " " + schedule(f.schedule()));
+  }
+
+  /** A failing schedule as text: whole when short, else its length, deviations and hash. */
+  static String schedule(int[] s) {
+    if (s.length <= 200) return Arrays.toString(s);
+    int dev = 0;
+    for (int c : s) if (c != 0) dev++;
+    return "[" + s.length + " points, " + dev + " deviations, hash " + Arrays.hashCode(s) + "]";
   }
 
   @Test
@@ -143,6 +157,39 @@ class ExploreSpinnersTest {
     assertTrue(on.jumped() >= 1 && on.jumped() < on.simulated(), "r7: expected the first schedule's spin jumped and"
         + " the later ones' not: " + on.jumped() + " spins jumped in " + on.simulated() + " simulated runs");
   }
+
+  /**
+   * Session 19 (xspin2): the spinners whose spin rounds are choice points ({@link #CHOOSING_SPINNERS}) explored with
+   * PCT and no state key, as ExploreEveryFileTest explores them: the jump over rounds whose choice points PCT decides
+   * alike (hmmemu.sim.ScheduledJump) leaves every figure of the report as it was (schedules, simulated runs, choice
+   * points in all and per kind, the first failure and its whole schedule), and the jumped side jumped spins whose
+   * rounds are choice points (more spins than the old rule jumped: r7's first schedule's only). c08 under its bound
+   * ({@code --max-delay 25ms}: unbounded it fails in schedule 1, before its spin). {@code -Dhmm.xspin.choosing-budget=N}
+   * (default 3: the unjumped side simulates ~1 M choice points a run).
+   */
+  @TestFactory
+  Stream<DynamicTest> pctJumpsChoosingSpinsExactly() {
+    int budget = Integer.getInteger("hmm.xspin.choosing-budget", 3);
+    return Stream.of("r7-stale-fault-next-batch.conf", "c12b-fork-enomem.conf", "c08-thrash-no-folio-lock.conf")
+        .map(name -> DynamicTest.dynamicTest(name, () -> {
+          Path file = CASES.resolve(name);
+          long d = name.startsWith("c08") ? 25_000_000L : hmmemu.sim.DelayBound.UNBOUNDED;
+          long r0 = skippedRounds();
+          Explored off = explore(file, Explorer.Strategy.PCT, budget, false, Integer.MAX_VALUE, Long.MAX_VALUE, false, d);
+          Explored on = explore(file, Explorer.Strategy.PCT, budget, true, Integer.MAX_VALUE, Long.MAX_VALUE, false, d);
+          long rounds = skippedRounds() - r0;
+          System.out.printf("xspin2 %s PCT budget %d, no state key: unjumped %d ms CPU, jumped %d ms CPU (%d of %d spins"
+              + " jumped, %d rounds): %s%n", name, budget, off.cpuMillis(), on.cpuMillis(), on.jumped(), on.spins(),
+              rounds, facts(on));
+          assertEquals(facts(off), facts(on), name + " PCT: the jump changed the exploration's report");
+          assertEquals(0, off.jumped(), name + ": the unjumped exploration jumped");
+          assertTrue(on.jumped() >= 2, name + ": expected spins whose rounds are choice points jumped: " + on.jumped()
+              + " of " + on.spins() + " in " + on.simulated() + " simulated runs");
+        }));
+  }
+
+  /** The JVM's driver rounds skipped so far (FastForward's tallies). */
+  static long skippedRounds() { return tally("skippedRounds"); }
 
   /**
    * c08's expectations bound model time (T1's {@code for = 1500ms} must outlast G's 1000 ms deadline), as
