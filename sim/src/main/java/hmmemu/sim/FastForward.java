@@ -465,7 +465,12 @@ public final class FastForward {
     // n even (every seq then moves by an even step): a step already even makes every n even (session 17, demoff)
     if (oddSeq && unit % 2 != 0) unit *= 2;
     seqOdd = oddSeq;
-    nMax = Math.min(nMax, ScheduledJump.maxPeriods(sim, marks, period, REPEATS, shots, untilNanos, pNanos));
+    long bySched = ScheduledJump.maxPeriods(sim, marks, period, REPEATS, shots, untilNanos, pNanos);
+    if (bySched < nMax) { // the scheduler's repeats end first (ScheduledJump): look again once past them
+      nMax = bySched;
+      bySite = ScheduledJump.BY_SCHEDULER;
+      boundAtNs = nowNs + (Math.max(0, bySched) + 1) * pNanos;
+    }
     long n = nMax / unit * unit;
     if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
       tooClose.add(bySite + " [nMax " + nMax + ", unit " + unit + "]");

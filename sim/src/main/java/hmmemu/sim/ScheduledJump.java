@@ -175,6 +175,9 @@ final class ScheduledJump {
     return n;
   }
 
+  /** What bounded a jump that {@link #maxPeriods} bounded (FastForward's diagnostics; it looks again past the bound). */
+  static final String BY_SCHEDULER = "the scheduler's repeats (PCT's next change point, or a moving event reaching a fixed instant)";
+
   /** The site of an agenda event's instant in {@link StateWalk}'s pictures. */
   private static final String AT_NANOS = "hmmemu.sim.EventQueue$Event#atNanos";
 
