@@ -400,6 +400,7 @@ public final class Explorer {
       }
       ExploredRuns.Recorder rec = tried == null || tried.full() ? null : new ExploredRuns.Recorder(sampler(strategy, own, depth, len));
       ScheduleRun.Outcome o = search(rec != null ? rec : sampler(strategy, own, depth, len), null, distinctStates);
+      lastSimulated = o;
       simulated++;
       countKinds(o);
       states += o.points();
@@ -478,6 +479,9 @@ public final class Explorer {
   }
 
   private long maxStates = Long.MAX_VALUE;
+
+  /** The last run a random or PCT exploration simulated (tests: its schedule, ExploreSpinnersTest). */
+  ScheduleRun.Outcome lastSimulated;
 
   /** Runs the last random or PCT exploration simulated (its schedules less the repeats it skipped). */
   private int simulated;

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Issue 13: {@code hmm-emu explore} of the deadline spinners that ExploreEveryFileTest leaves out
- * ({@code WAITING_FOR_FAST_FORWARD}), with the simulator's fast-forward jumping their spin under the exploring
+ * Issue 13: {@code hmm-emu explore} of the deadline spinners (until session 19 ExploreEveryFileTest left three of them
+ * out, {@code WAITING_FOR_FAST_FORWARD}), with the simulator's fast-forward jumping their spin under the exploring
  * scheduler ({@link Explorer#fastForward}, {@code hmmemu.sim.ScheduledJump}: a run jumps only where the periods the
  * look observed met no choice point; since session 17 choice points before the spin do not matter). Emulator-only test
  * of a host mechanism.
@@ -31,8 +31,10 @@ import org.junit.jupiter.api.TestFactory;
  *       ExploreEveryFileTest's budgets and its rules for a case file (no schedule may fail; the search may stop only at
  *       the budget, the runs or the states), each jumping its spin.</li>
  * </ul>
- * Left out ({@link #CHOOSING_SPINNERS}): the spinners whose spin rounds are choice points; each is decided and keyed
- * inside the spin, so no jump is exact there (docs/TESTING.md "Session 17: spinx").
+ * The spinners whose spin rounds are choice points ({@link #CHOOSING_SPINNERS}) are decided inside the spin: keyed
+ * (distinct states, exhaustive search) no jump is exact there ({@link #aSpinWhoseRoundsAreChoicePointsIsNotJumped});
+ * under PCT with no state key a jump over rounds it decides alike is ({@link #pctJumpsChoosingSpinsExactly}, session
+ * 19, xspin2), and ExploreEveryFileTest explores them so ({@code ExploreEveryFileTest.FAST_FORWARD}).
  */
 class ExploreSpinnersTest {
   static final Path CASES = Path.of("..", "scenarios", "cases");
@@ -51,7 +53,8 @@ class ExploreSpinnersTest {
    * round, 1.29 M). PCT draws nothing in them (the "other" side is one event left pending since before the spin, its
    * priority drawn once; the lanes are stable sources), so its decisions repeat between change points, but every
    * point records a state key (distinct states, exhaustive pruning) that only folding each skipped round's inputs
-   * would give: no jump is exact there (ScheduledJump refuses; docs/TESTING.md "Session 17: spinx").
+   * would give: no jump is exact there when keyed (ScheduledJump refuses; docs/TESTING.md "Session 17: spinx"). With
+   * no state key (ExploreEveryFileTest's PCT) a jump is exact since session 19 ({@link #pctJumpsChoosingSpinsExactly}).
    */
   static final Map<String, String> CHOOSING_SPINNERS = Map.of(
       "r7-stale-fault-next-batch.conf", "link-vs-other choice points in every round",
@@ -186,6 +189,38 @@ class ExploreSpinnersTest {
           assertTrue(on.jumped() >= 2, name + ": expected spins whose rounds are choice points jumped: " + on.jumped()
               + " of " + on.spins() + " in " + on.simulated() + " simulated runs");
         }));
+  }
+
+  /**
+   * A run whose spin was jumped over choice points records the unjumped run's schedule, and that schedule replays
+   * (without a jump: a replay follows a list, which ScheduledJump does not trust to repeat) to the same choice points
+   * and verdict: what shrinking a failure found after a jump rests on. r7's PCT schedule 2 (1.29 M choice points, its
+   * spin's rounds link-vs-other points), explored with no state key, with and without the fast-forward.
+   */
+  @Test
+  void aJumpedRunsScheduleReplaysUnjumped() {
+    Path file = CASES.resolve("r7-stale-fault-next-batch.conf");
+    ScheduleRun.Outcome[] last = new ScheduleRun.Outcome[2];
+    long r0 = skippedRounds();
+    for (int i = 0; i < 2; i++) {
+      Explorer x = new Explorer(ScenarioParser.parse(file), ExploreEveryFileTest.SEED, ExploreEveryFileTest.BASE)
+          .fastForward(i == 1).distinctStates(false);
+      x.explore(Explorer.Strategy.PCT, 2, 0);
+      last[i] = x.lastSimulated;
+    }
+    assertTrue(skippedRounds() > r0, "r7 PCT schedule 2: the spin was not jumped");
+    int[] unjumped = last[0].schedule(), jumped = last[1].schedule();
+    assertTrue(unjumped.length > 1_000_000, "r7 PCT schedule 2: expected its spin's choice points, got " + unjumped.length);
+    assertTrue(last[1].choices().size() < unjumped.length / 10, "r7 PCT schedule 2: the jumped run recorded "
+        + last[1].choices().size() + " of " + unjumped.length + " choice points: no choice point was skipped");
+    assertTrue(Arrays.equals(unjumped, jumped), "r7 PCT schedule 2: the jumped run's schedule " + schedule(jumped)
+        + " is not the unjumped one's " + schedule(unjumped));
+    Explorer x = new Explorer(ScenarioParser.parse(file), ExploreEveryFileTest.SEED, ExploreEveryFileTest.BASE)
+        .fastForward(true);
+    ScheduleRun.Outcome replayed = x.replay(jumped);
+    assertTrue(Arrays.equals(unjumped, replayed.schedule()), "the replay took other choices: " + schedule(replayed.schedule()));
+    assertEquals(replayed.points(), replayed.choices().size(), "the replay jumped choice points");
+    assertEquals(last[0].failures(), replayed.failures(), "the replay's verdict differs");
   }
 
   /** The JVM's driver rounds skipped so far (FastForward's tallies). */
