@@ -160,8 +160,9 @@ public final class Explorer {
 
   /**
    * Jumps the deadline spins of every run ({@link hmmemu.sim.FastForward}, {@code hmm-emu explore --fast-forward})
-   * where the rounds the look observed met no choice point ({@code hmmemu.sim.ScheduledJump}: the same report,
-   * ExploreSpinnersTest); off by default.
+   * where the rounds the look observed met no choice point, or (since session 19) met choice points that PCT with no
+   * state key decides alike in every period ({@code hmmemu.sim.ScheduledJump}: the same report, ExploreSpinnersTest);
+   * off by default.
    */
   public Explorer fastForward(boolean on) {
     this.fastForward = on;
@@ -455,7 +456,9 @@ public final class Explorer {
    * Ends a random or PCT exploration once its simulated runs made {@code points} choice points in all (what its CPU
    * time follows: a run's cost grows with its events), even within its budget and {@link #maxRuns}: files of short
    * runs get many runs, files of long runs few, and where it stops is the same on every machine (the number of runs
-   * it simulated then replays it with {@link #maxRuns}). Emulator-only host mechanism.
+   * it simulated then replays it with {@link #maxRuns}). The choice points a fast-forward jump skipped
+   * (hmmemu.sim.ScheduledJump) are not counted here: they cost no CPU (the report's {@code states} and per-kind counts
+   * do count them, as the unjumped run would). Emulator-only host mechanism.
    */
   public Explorer maxSimulatedPoints(long points) {
     this.maxPoints = points < 1 ? Long.MAX_VALUE : points;

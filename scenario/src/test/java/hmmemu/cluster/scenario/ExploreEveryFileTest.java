@@ -100,6 +100,18 @@ class ExploreEveryFileTest {
   static final Set<String> FAST_FORWARD = Set.of(
       "c08-thrash-no-folio-lock.conf", "c12b-fork-enomem.conf", "r7-stale-fault-next-batch.conf");
 
+  /**
+   * At most this many simulated runs for a {@link #FAST_FORWARD} file's PCT explorations (unbounded and, for c08, under
+   * its delay bound): a jumped run of these still costs 55-115 ms of CPU (the simulated rounds before and between
+   * jumps, the looks), so their budget of 1,000 (850-1,000 simulated runs each) took 245 s of exploring CPU on top of
+   * the class's ~440 s (docs/TESTING.md "Session 19: xspin2"); 100 runs take about a tenth.
+   * {@code -Dhmm.explore.every-ff-runs=1000} gives them the class's {@link #RUNS}.
+   */
+  static final int FF_RUNS = Integer.getInteger("hmm.explore.every-ff-runs", 100);
+
+  /** The simulated runs cap of {@code file}'s PCT explorations. */
+  static int runsFor(Path file) { return fastForward(file) ? Math.min(RUNS, FF_RUNS) : RUNS; }
+
   /** Whether {@code file} is explored with the fast-forward ({@link #FAST_FORWARD}). */
   static boolean fastForward(Path file) { return FAST_FORWARD.contains(file.getFileName().toString()); }
 
@@ -201,9 +213,13 @@ class ExploreEveryFileTest {
       "a-", "violation", "b-", "livelock", "c-", "expectation", "d-", "violation", "e-", "expectation");
 
   /** One file's exploration: the report, the runs simulated, and its wall and CPU time. */
-  record Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis, long points) {
-    /** Whether a PCT exploration ran its budget, its runs or its choice points ({@link #RUNS}, {@link #POINTS}). */
-    boolean ranItsBudget() { return report.schedules() == BUDGET || simulated == RUNS || points >= POINTS; }
+  record Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis, long points, int runs) {
+    Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis, long points) {
+      this(report, simulated, wallMillis, cpuMillis, points, RUNS);
+    }
+
+    /** Whether a PCT exploration ran its budget, its runs or its choice points ({@link #runsFor}, {@link #POINTS}). */
+    boolean ranItsBudget() { return report.schedules() == BUDGET || simulated == runs || points >= POINTS; }
 
     /** The schedules, the runs simulated (when fewer) and whether an exhaustive search's space was exhausted. */
     String schedules() {
@@ -294,7 +310,7 @@ class ExploreEveryFileTest {
         + e.wallMillis() + " ms wall, " + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind()
         + " in schedule " + f.scheduleNumber()));
     assertTrue(f != null || e.ranItsBudget(), file + ": " + r.schedules() + " schedules of " + BUDGET + ", "
-        + e.simulated() + " runs of " + RUNS + " and " + e.points() + " choice points of " + POINTS
+        + e.simulated() + " runs of " + e.runs() + " and " + e.points() + " choice points of " + POINTS
         + ": the exploration stopped early");
     String name = file.getFileName().toString();
     if (f != null && BOUNDED_FINDINGS.containsKey(name)) {
@@ -314,12 +330,13 @@ class ExploreEveryFileTest {
     long t0 = System.nanoTime();
     long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     // distinct states are not counted: nothing here reads them (the report's other figures are the same either way)
-    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxDelay(maxDelayNanos).maxRuns(RUNS)
+    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxDelay(maxDelayNanos).maxRuns(runsFor(file))
         .maxSimulatedPoints(POINTS).distinctStates(false).fastForward(fastForward(file));
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(Explorer.Strategy.PCT, BUDGET, 0);
     return new Explored(r, x.simulatedRuns(), (System.nanoTime() - t0) / 1_000_000,
-        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000, x.simulatedPoints());
+        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000, x.simulatedPoints(),
+        runsFor(file));
   }
 
   /** {@code hmm-emu explore FILE --strategy exhaustive --budget EXHAUSTIVE_BUDGET --max-states EXHAUSTIVE_STATES}. */
@@ -413,7 +430,7 @@ class ExploreEveryFileTest {
     String replay = "replay, shrink and write it: hmm-emu explore " + file + ff(file) + " --budget " + BUDGET + " --max-runs "
         + e.simulated() + " --seed " + SEED;
     assertTrue(f != null || e.ranItsBudget(), file + ": " + r.schedules() + " schedules of " + BUDGET + ", "
-        + e.simulated() + " runs of " + RUNS + " and " + e.points() + " choice points of " + POINTS
+        + e.simulated() + " runs of " + e.runs() + " and " + e.points() + " choice points of " + POINTS
         + ": the exploration stopped early");
     switch (dir) {
       case "found", "explore" -> checkFoundOrExplore(file, r, f, replay);
