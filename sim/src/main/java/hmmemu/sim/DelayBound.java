@@ -48,6 +48,12 @@ public final class DelayBound {
 
       @Override
       public long maxDelayNanos() { return maxDelayNanos; }
+
+      @Override
+      public long repeats(int periods, long window) { return s.repeats(periods, window); }
+
+      @Override
+      public void skipped(long reps, int perPeriod) { s.skipped(reps, perPeriod); }
     };
   }
 

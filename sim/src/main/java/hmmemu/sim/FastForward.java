@@ -258,7 +258,7 @@ public final class FastForward {
             backOff(DREW);
             return;
           }
-          if (b[6] != a[6]) {
+          if (b[6] != a[6] && ScheduledJump.refusal(sim, marks, p, REPEATS) != null) {
             backOff(ScheduledJump.CHOSE);
             return;
           }
@@ -363,7 +363,7 @@ public final class FastForward {
     if (drawsPer != 0) return DREW;
     long[] tieStep = TieRule.steps(tieShots);
     if (tieStep == null) return "the agenda's tie keys do not move by the same step each period";
-    String byScheduler = ScheduledJump.refusal(sim, a[6]);
+    String byScheduler = ScheduledJump.refusal(sim, marks, period, REPEATS);
     if (byScheduler != null) return byScheduler;
     long delayBound = ScheduledJump.delayBound(sim);
     StateWalk last = shots.get(REPEATS);
@@ -465,6 +465,12 @@ public final class FastForward {
     // n even (every seq then moves by an even step): a step already even makes every n even (session 17, demoff)
     if (oddSeq && unit % 2 != 0) unit *= 2;
     seqOdd = oddSeq;
+    long bySched = ScheduledJump.maxPeriods(sim, marks, period, REPEATS, shots, untilNanos, pNanos);
+    if (bySched < nMax) { // the scheduler's repeats end first (ScheduledJump): look again once past them
+      nMax = bySched;
+      bySite = ScheduledJump.BY_SCHEDULER;
+      boundAtNs = nowNs + (Math.max(0, bySched) + 1) * pNanos;
+    }
     long n = nMax / unit * unit;
     if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
       tooClose.add(bySite + " [nMax " + nMax + ", unit " + unit + "]");
@@ -513,6 +519,7 @@ public final class FastForward {
     TOTAL_ROUNDS.add(j.rounds());
     TOTAL_NANOS.add(j.nanos());
     jumpedThisLoop.put(watching, true);
+    ScheduledJump.skipped(sim, marks, period, REPEATS, n);
     sim.foldJump(j);
     if (ScheduledJump.keysIncomparable(sim)) keysIncomparable = true;
     return null;

@@ -30,6 +30,23 @@ public interface Scheduler {
    */
   default long maxDelayNanos() { return DelayBound.UNBOUNDED; }
 
+  /**
+   * For a jump over choice points ({@link ScheduledJump}): the last {@code window} choice points this scheduler was
+   * asked at form {@code periods} periods of {@code window / periods} points each; returns how many more choice points
+   * it decides, point by point, exactly as it decided the last period's (given the same enabled events at each), with
+   * nothing of it changing but its count of points (no draw, no state key, no change of rule), or -1 when it cannot
+   * promise that (the default: a scheduler that draws, keys or counts per point).
+   */
+  default long repeats(int periods, long window) { return -1; }
+
+  /**
+   * A jump skipped {@code reps} more periods of the last {@code perPeriod} choice points ({@link #repeats} allowed
+   * it): advance the record as if each had been asked again in order. Never called unless {@link #repeats} was >= 0.
+   */
+  default void skipped(long reps, int perPeriod) {
+    throw new UnsupportedOperationException("skipped: this scheduler promised no repeats");
+  }
+
   /** The events enabled at one choice point, sorted as the seeded order would fire them. */
   interface Enabled {
     int size();

@@ -255,6 +255,9 @@ public final class Sim implements LinkStage.Host {
   /** A host asks the scheduler at a choice point of its own (a concurrent block's draw): {@link #choicePoints} counts it. */
   public void offered() { offered++; }
 
+  /** A jump skipped {@code n} of the agenda's choice points, each decided as one it repeats ({@link ScheduledJump}). */
+  void skippedChoicePoints(long n) { choices.points += n; }
+
   /**
    * A 64-bit key of the simulated system's logical state: each node's input sequence (every message and lease tick
    * its core stepped on, in order) and the controller's (every reply it received, in order). The cores are

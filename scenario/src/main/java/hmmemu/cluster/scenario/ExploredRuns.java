@@ -58,13 +58,14 @@ final class ExploredRuns {
   /** Keeps the simulated run {@code o}, whose strategy was {@code r} (unless the trie is full). */
   void add(Recorder r, ScheduleRun.Outcome o) {
     List<ScheduleRun.Choice> cs = o.choices();
-    if (r.sources.size() != cs.size()) {
-      throw new IllegalStateException("the strategy saw " + r.sources.size() + " choice points, the run made "
-          + cs.size());
+    if (r.sources.size() + r.notKept != o.points()) {
+      throw new IllegalStateException("the strategy saw " + (r.sources.size() + r.notKept) + " choice points, the run"
+          + " made " + o.points());
     }
-    if (kept + cs.size() > MAX_POINTS) return;
+    if (r.notKept > 0 || kept + o.points() > MAX_POINTS) return;
+    int[] taken = o.schedule(); // the index taken at each point, a jump's skipped ones included
     Node at = root;
-    for (int i = 0; i < cs.size(); i++) {
+    for (int i = 0; i < taken.length; i++) {
       long[] src = r.sources.get(i);
       if (at.sources == null) {
         if (at.points >= 0) throw notDeterministic(i, "a kept run ended there");
@@ -74,17 +75,17 @@ final class ExploredRuns {
       } else if (!Arrays.equals(at.sources, src)) {
         throw notDeterministic(i, "other events were enabled there");
       }
-      int t = cs.get(i).taken();
+      int t = taken[i];
       if (at.next[t] == null) at.next[t] = new Node();
       at = at.next[t];
     }
-    if (at.sources != null) throw notDeterministic(cs.size(), "a kept run went on there");
+    if (at.sources != null) throw notDeterministic(taken.length, "a kept run went on there");
     if (at.points < 0) {
       Map<String, Long> kinds = new LinkedHashMap<>();
       if (cs instanceof ScheduleRun.ChoiceList l) l.mergeKindsInto(kinds); // the same counts in the same order
       else for (ScheduleRun.Choice c : cs) kinds.merge(c.pointKind(), 1L, Long::sum);
       at.kinds = kinds;
-      at.points = cs.size();
+      at.points = Math.toIntExact(o.points());
     }
   }
 
@@ -97,8 +98,29 @@ final class ExploredRuns {
   static final class Recorder implements ScheduleRun.Strategy {
     private final ScheduleRun.Strategy inner;
     final List<long[]> sources = new ArrayList<>();
+    /** Points a jump skipped that {@link #sources} does not hold (the run is then too long to keep, {@link #MAX_POINTS}). */
+    long notKept;
 
     Recorder(ScheduleRun.Strategy inner) { this.inner = inner; }
+
+    @Override
+    public long epoch() { return inner.epoch(); }
+
+    @Override
+    public long stableFor(long point) { return inner.stableFor(point); }
+
+    /** The skipped points saw the last period's sources again (hmmemu.sim.ScheduledJump), unless the run is too long to keep. */
+    @Override
+    public void skipped(long reps, int perPeriod) {
+      inner.skipped(reps, perPeriod);
+      long more = reps * perPeriod;
+      if (notKept > 0 || sources.size() + more > MAX_POINTS) {
+        notKept += more;
+        return;
+      }
+      int from = sources.size() - perPeriod;
+      for (long x = 0; x < reps; x++) for (int i = 0; i < perPeriod; i++) sources.add(sources.get(from + i));
+    }
 
     @Override
     public int choose(int point, long key, Scheduler.Enabled e) {

@@ -160,8 +160,9 @@ public final class Explorer {
 
   /**
    * Jumps the deadline spins of every run ({@link hmmemu.sim.FastForward}, {@code hmm-emu explore --fast-forward})
-   * where the rounds the look observed met no choice point ({@code hmmemu.sim.ScheduledJump}: the same report,
-   * ExploreSpinnersTest); off by default.
+   * where the rounds the look observed met no choice point, or (since session 19) met choice points that PCT with no
+   * state key decides alike in every period ({@code hmmemu.sim.ScheduledJump}: the same report, ExploreSpinnersTest);
+   * off by default.
    */
   public Explorer fastForward(boolean on) {
     this.fastForward = on;
@@ -194,6 +195,15 @@ public final class Explorer {
 
       @Override
       public void at(hmmemu.sim.Sim sim) { if (s instanceof ScheduleRun.SeesSim p) p.at(sim); }
+
+      @Override
+      public long epoch() { return s.epoch(); }
+
+      @Override
+      public long stableFor(long point) { return s.stableFor(point); }
+
+      @Override
+      public void skipped(long reps, int perPeriod) { s.skipped(reps, perPeriod); }
     }
     return new Bounded();
   }
@@ -391,18 +401,19 @@ public final class Explorer {
       }
       ExploredRuns.Recorder rec = tried == null || tried.full() ? null : new ExploredRuns.Recorder(sampler(strategy, own, depth, len));
       ScheduleRun.Outcome o = search(rec != null ? rec : sampler(strategy, own, depth, len), null, distinctStates);
+      lastSimulated = o;
       simulated++;
       countKinds(o);
-      states += o.choices().size();
+      states += o.points();
       List<ScheduleRun.Choice> cs = o.choices();
       if (distinctStates) for (int i = 0; i < cs.size(); i++) distinct.add(cs.get(i).stateKey());
-      estimate = Math.max(estimate, o.choices().size());
+      estimate = (int) Math.max(estimate, o.points());
       if (o.failed()) {
         return new Report(strategy, n, states, distinct(distinct), 0, false,
             new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
       }
       if (rec != null && !o.pruned()) tried.add(rec, o);
-      simulatedPoints += o.choices().size();
+      simulatedPoints += o.choices().size(); // the points simulated: a jump's skipped ones cost nothing (ScheduledJump)
       if (simulated >= maxRuns || simulatedPoints >= maxPoints) {
         return new Report(strategy, n, states, distinct(distinct), 0, false, null);
       }
@@ -445,7 +456,9 @@ public final class Explorer {
    * Ends a random or PCT exploration once its simulated runs made {@code points} choice points in all (what its CPU
    * time follows: a run's cost grows with its events), even within its budget and {@link #maxRuns}: files of short
    * runs get many runs, files of long runs few, and where it stops is the same on every machine (the number of runs
-   * it simulated then replays it with {@link #maxRuns}). Emulator-only host mechanism.
+   * it simulated then replays it with {@link #maxRuns}). The choice points a fast-forward jump skipped
+   * (hmmemu.sim.ScheduledJump) are not counted here: they cost no CPU (the report's {@code states} and per-kind counts
+   * do count them, as the unjumped run would). Emulator-only host mechanism.
    */
   public Explorer maxSimulatedPoints(long points) {
     this.maxPoints = points < 1 ? Long.MAX_VALUE : points;
@@ -469,6 +482,9 @@ public final class Explorer {
   }
 
   private long maxStates = Long.MAX_VALUE;
+
+  /** The last run a random or PCT exploration simulated (tests: its schedule, ExploreSpinnersTest). */
+  ScheduleRun.Outcome lastSimulated;
 
   /** Runs the last random or PCT exploration simulated (its schedules less the repeats it skipped). */
   private int simulated;
@@ -520,6 +536,8 @@ public final class Explorer {
     private final int[] changeAt;
     private int changes;
     private int nextLow;
+    /** Draws for new sources and change points taken ({@link ScheduleRun.Strategy#epoch}). */
+    private long epoch;
 
     Pct(Draws rng, int depth, int length) {
       this.rng = rng;
@@ -544,6 +562,7 @@ public final class Explorer {
           p = known;
         } else {
           p = depth + rng.nextInt(1_000_000);
+          epoch++;
           priority.put(source, p);
         }
         if (p > bestP) {
@@ -553,10 +572,24 @@ public final class Explorer {
       }
       while (changes < changeAt.length && changeAt[changes] <= point) {
         changes++;
+        epoch++;
         priority.put(e.source(best), nextLow--); // the change point: the running source drops below all others
         return choose(point, key, e);
       }
       return best;
+    }
+
+    /**
+     * PCT decides from the enabled sources' priorities alone: they change only at a draw (a new source) or a change
+     * point, which this counts (hmmemu.sim.ScheduledJump may skip points decided between them).
+     */
+    @Override
+    public long epoch() { return epoch; }
+
+    /** The points from {@code point} on before the next change point (it fires at the first point >= changeAt). */
+    @Override
+    public long stableFor(long point) {
+      return changes < changeAt.length ? Math.max(0, changeAt[changes] - point) : Long.MAX_VALUE;
     }
   }
 
@@ -584,6 +617,7 @@ public final class Explorer {
         visited.put(key, dev[0]);
         return 0;
       }, memo);
+      if (o.points() != o.choices().size()) throw new IllegalStateException("an exhaustive run jumped choice points");
       countKinds(o);
       states += o.choices().size();
       generated += Math.max(0, o.choices().size() - p.length);

@@ -77,6 +77,42 @@ final class ScheduleRun {
       return super.add(c);
     }
 
+    /** Choice points a jump skipped ({@link #skip}). */
+    private long skipped;
+    /** Per skip: the records before it, the points a period, the periods skipped. */
+    private final List<long[]> skips = new ArrayList<>(0);
+
+    /** The run's choice points: the records plus the points jumps skipped ({@link hmmemu.sim.Scheduler#skipped}). */
+    long points() { return size() + skipped; }
+
+    /**
+     * A jump skipped {@code reps} more periods of the last {@code k} choice points (hmmemu.sim.ScheduledJump): they
+     * are counted per kind as if recorded again in order, and a failing schedule takes them ({@link #schedule}).
+     */
+    void skip(long reps, int k) {
+      if (k <= 0 || k > size()) throw new IllegalStateException("skip: " + k + " points a period of " + size());
+      for (int i = size() - k; i < size(); i++) {
+        String kind = get(i).pointKind();
+        int j = 0;
+        while (!kinds[j].equals(kind)) j++;
+        counts[j] += reps;
+      }
+      skipped += Math.multiplyExact(reps, k);
+      skips.add(new long[] {size(), k, reps});
+    }
+
+    /** The index taken at every choice point, the skipped ones included (each as its period's recorded one). */
+    int[] schedule() {
+      int[] out = new int[Math.toIntExact(points())];
+      int o = 0, r = 0;
+      for (long[] sk : skips) {
+        for (; r < sk[0]; r++) out[o++] = get(r).taken();
+        for (long x = 0; x < sk[2]; x++) for (int i = (int) sk[0] - (int) sk[1]; i < sk[0]; i++) out[o++] = get(i).taken();
+      }
+      for (; r < size(); r++) out[o++] = get(r).taken();
+      return out;
+    }
+
     /** Adds this run's counts per kind to {@code into}, in this run's first-seen order (Map.merge). */
     void mergeKindsInto(Map<String, Long> into) {
       for (int j = 0; j < n; j++) into.merge(kinds[j], counts[j], Long::sum);
@@ -149,7 +185,23 @@ final class ScheduleRun {
      * {@code stateKey} is 0.
      */
     default boolean keyed() { return true; }
+
+    /**
+     * A count that moves whenever what the strategy decides from the enabled sources changes (PCT: its draws and
+     * change points), or -1 (the default) when its decisions are not a function of the enabled sources alone
+     * (random draws at every point, exhaustive search keys and backtracks, a replay follows a list).
+     */
+    default long epoch() { return -1; }
+
+    /** How many choice points from {@code point} on the strategy decides with the rule it has now (PCT: up to its next change point). */
+    default long stableFor(long point) { return -1; }
+
+    /** A jump skipped {@code reps} more periods of the last {@code perPeriod} choice points (hmmemu.sim.ScheduledJump). */
+    default void skipped(long reps, int perPeriod) {}
   }
+
+  /** Choice points whose signatures a run keeps for {@link hmmemu.sim.Scheduler#repeats} (the observed periods' at most). */
+  static final int RING = 1024;
 
   /**
    * A controller request of the steps, in the order the nodes' cores took them: its scenario node, the message, its
@@ -180,7 +232,11 @@ final class ScheduleRun {
     /** The first failure's kind ({@link SimScenarioRunner#failureKind}), or null. */
     String kind() { return failures.isEmpty() ? null : SimScenarioRunner.failureKind(failures.get(0)); }
 
+    /** The choice points met, the ones a jump skipped included ({@link ChoiceList#points}). */
+    long points() { return choices instanceof ChoiceList l ? l.points() : choices.size(); }
+
     int[] schedule() {
+      if (choices instanceof ChoiceList l) return l.schedule();
       int[] out = new int[choices.size()];
       for (int i = 0; i < out.length; i++) out[i] = choices.get(i).taken();
       return out;
@@ -304,7 +360,7 @@ final class ScheduleRun {
     Object[] pending = null;
     int pendingStep = -1;
     boolean taking = snap != null && !snap.taken && (memo == null || memo.resumeAt <= 0);
-    List<Choice> choices = new ChoiceList();
+    ChoiceList choices = new ChoiceList();
     SendLog log = new SendLog(host.sim().linkStage());
     if (lean) {
       host.sim().hashTrace(false);
@@ -369,38 +425,89 @@ final class ScheduleRun {
       // draw, the draws taken so far (the controller's requests then depend on them, not only on its inputs), with
       // the kind of a block's own choice point mixed in (it is not an event choice at the same state).
       long[] draws = {0};
-      host.sim().scheduler(hmmemu.sim.DelayBound.bounded((sim, e) -> {
-        BlockChoice b = e instanceof BlockChoice x ? x : null;
-        if (strategy instanceof SeesSim probe) probe.at(sim);
-        int point = choices.size();
-        long key;
-        if (!keyed) {
-          key = 0; // nothing reads it (Strategy#keyed)
-        } else if (memo != null && point < memo.resumeAt) {
-          key = memo.keys[point]; // a replayed prefix point: keyed by the run this prefix comes from
-        } else {
-          if (memo != null && point == memo.resumeAt && point > 0) sim.resumeInputs(memo.hashes[point]);
-          key = sim.stateKey();
-          if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
-          if (memo != null) {
-            if (point == memo.resumeAt && point > 0 && key != memo.keys[point]) {
-              throw new IllegalStateException("the replayed prefix reached point " + point + " in another state");
+      final boolean keyedRun = keyed;
+      final class RunScheduler implements Scheduler {
+        // per recent choice point (RING of them): its index, the strategy's epoch before it, whether a block's draw,
+        // and its signature (enabled count, sources in order, kind, index taken), for repeats
+        final long[] ringPoint = new long[RING], ringEpoch = new long[RING], ringSig = new long[RING];
+        final boolean[] ringBlock = new boolean[RING];
+        /** The point count after the last skip: a window must lie past it. */
+        long skippedTo;
+
+        @Override
+        public int choose(Sim sim, Scheduler.Enabled e) {
+          BlockChoice b = e instanceof BlockChoice x ? x : null;
+          if (strategy instanceof SeesSim probe) probe.at(sim);
+          int point = Math.toIntExact(choices.points());
+          long key;
+          if (!keyed) {
+            key = 0; // nothing reads it (Strategy#keyed)
+          } else if (memo != null && point < memo.resumeAt) {
+            key = memo.keys[point]; // a replayed prefix point: keyed by the run this prefix comes from
+          } else {
+            if (memo != null && point == memo.resumeAt && point > 0) sim.resumeInputs(memo.hashes[point]);
+            key = sim.stateKey();
+            if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
+            if (memo != null) {
+              if (point == memo.resumeAt && point > 0 && key != memo.keys[point]) {
+                throw new IllegalStateException("the replayed prefix reached point " + point + " in another state");
+              }
+              memo.put(point, key, sim.inputHashes());
             }
-            memo.put(point, key, sim.inputHashes());
           }
+          long epoch = strategy.epoch();
+          int c = strategy.choose(point, key, e);
+          if (c < 0 || c >= e.size()) c = 0;
+          Scheduler.LinkEvent over = c == 0 ? null : e.link(0);
+          Integer skip = over == null ? null : log.ordinal.get(over.msg());
+          Scheduler.LinkEvent taken = e.link(c);
+          Integer takenSkip = c == 0 || taken == null ? null : log.ordinal.get(taken.msg());
+          choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
+              takenSkip == null ? -1 : takenSkip, b == null ? EVENT : b.kind.label, b == null ? -1 : b.options[c],
+              pointKind(e)));
+          int slot = point % RING;
+          ringPoint[slot] = point;
+          ringEpoch[slot] = epoch;
+          ringBlock[slot] = b != null;
+          long sig = mix(e.size(), c * 31L + choices.get(choices.size() - 1).pointKind().hashCode());
+          for (int i = 0; i < e.size(); i++) sig = mix(sig, e.source(i));
+          ringSig[slot] = sig;
+          if (b != null) draws[0] = mix(mix(draws[0] == 0 ? 1 : draws[0], b.kind.ordinal() + 1), b.options[c]);
+          return c;
         }
-        int c = strategy.choose(choices.size(), key, e);
-        if (c < 0 || c >= e.size()) c = 0;
-        Scheduler.LinkEvent over = c == 0 ? null : e.link(0);
-        Integer skip = over == null ? null : log.ordinal.get(over.msg());
-        Scheduler.LinkEvent taken = e.link(c);
-        Integer takenSkip = c == 0 || taken == null ? null : log.ordinal.get(taken.msg());
-        choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
-            takenSkip == null ? -1 : takenSkip, b == null ? EVENT : b.kind.label, b == null ? -1 : b.options[c],
-            pointKind(e)));
-        if (b != null) draws[0] = mix(mix(draws[0] == 0 ? 1 : draws[0], b.kind.ordinal() + 1), b.options[c]);
-        return c;
-      }, strategy.maxDelayNanos()));
+
+        @Override
+        public long maxDelayNanos() { return strategy.maxDelayNanos(); }
+
+        /**
+         * hmmemu.sim.ScheduledJump's rule: a run that keys no state (no key is folded nor read) under a strategy whose
+         * epoch (draws, change points) did not move in the last {@code window} points, none a block's draw, the
+         * {@code periods} periods' signatures equal point by point: as many points as the strategy keeps its rule.
+         */
+        @Override
+        public long repeats(int periods, long window) {
+          if (keyedRun || memo != null || window <= 0 || window > RING || window % periods != 0) return -1;
+          long to = choices.points(), from = to - window;
+          if (from < skippedTo || from < 0) return -1;
+          long now = strategy.epoch();
+          if (now < 0 || ringEpoch[(int) (from % RING)] != now) return -1;
+          long k = window / periods;
+          for (long p = from; p < to; p++) {
+            int slot = (int) (p % RING);
+            if (ringPoint[slot] != p || ringBlock[slot]) return -1;
+            if (p + k < to && ringSig[slot] != ringSig[(int) ((p + k) % RING)]) return -1;
+          }
+          return strategy.stableFor(to);
+        }
+
+        @Override
+        public void skipped(long reps, int perPeriod) {
+          ((ChoiceList) choices).skip(reps, perPeriod);
+          strategy.skipped(reps, perPeriod);
+          skippedTo = choices.points();
+        }
+      }
+      host.sim().scheduler(hmmemu.sim.DelayBound.bounded(new RunScheduler(), strategy.maxDelayNanos()));
       step[0] = from;
       List<Scenario.Step> all = scenario.steps();
       for (int i = from; i < all.size(); i++) {

@@ -88,15 +88,35 @@ class ExploreEveryFileTest {
   static final int THREADS = Math.max(1, Integer.getInteger("hmm.explore.threads", 2));
 
   /**
-   * Waiting for the fast-forward of a driver loop that spins to nouveau's 1000 ms deadline round by round (of the six
-   * SimSeedSweepTest.DEADLINE_SPINNERS and JUMPED_SPINNERS: 2-3 M checked events per run each, so 10 schedules of one
-   * cost minutes): r7, c12b and c08 meet choice points inside their spin, which no jump may skip (hmmemu.sim.ScheduledJump;
-   * docs/TESTING.md "Session 17: spinx" says why an exact jump there is out of reach). The other three, whose spin meets
-   * no choice point (c09, c13: none at all; c12: all before its spin), are explored with the jump by ExploreSpinnersTest
-   * ({@link ExploreSpinnersTest#JUMPED}, left out here too) with this class's budgets and rules.
+   * The deadline spinners whose spin rounds are choice points (r7, c12b, c08: a driver loop spinning to nouveau's
+   * 1000 ms deadline round by round, 2-3 M checked events and up to 1.3 M choice points a run), explored with the
+   * simulator's fast-forward ({@link Explorer#fastForward}): since session 19 (xspin2) PCT with no state key may jump
+   * rounds whose choice points it decides alike (hmmemu.sim.ScheduledJump; ExploreSpinnersTest#pctJumpsChoosingSpinsExactly
+   * shows the same report with and without), and exhaustive search jumps where the old rule lets it (no choice point
+   * in the observed periods). Until session 18 they were left out ({@code WAITING_FOR_FAST_FORWARD}). The three
+   * spinners whose spin meets no choice point (c09, c13, c12) are explored by ExploreSpinnersTest ({@link
+   * ExploreSpinnersTest#JUMPED}, left out here) with this class's budgets and rules.
    */
-  static final Set<String> WAITING_FOR_FAST_FORWARD = Set.of(
+  static final Set<String> FAST_FORWARD = Set.of(
       "c08-thrash-no-folio-lock.conf", "c12b-fork-enomem.conf", "r7-stale-fault-next-batch.conf");
+
+  /**
+   * At most this many simulated runs for a {@link #FAST_FORWARD} file's PCT explorations (unbounded and, for c08, under
+   * its delay bound): a jumped run of these still costs 55-115 ms of CPU (the simulated rounds before and between
+   * jumps, the looks), so their budget of 1,000 (850-1,000 simulated runs each) took 245 s of exploring CPU on top of
+   * the class's ~440 s (docs/TESTING.md "Session 19: xspin2"); 100 runs take about a tenth.
+   * {@code -Dhmm.explore.every-ff-runs=1000} gives them the class's {@link #RUNS}.
+   */
+  static final int FF_RUNS = Integer.getInteger("hmm.explore.every-ff-runs", 100);
+
+  /** The simulated runs cap of {@code file}'s PCT explorations. */
+  static int runsFor(Path file) { return fastForward(file) ? Math.min(RUNS, FF_RUNS) : RUNS; }
+
+  /** Whether {@code file} is explored with the fast-forward ({@link #FAST_FORWARD}). */
+  static boolean fastForward(Path file) { return FAST_FORWARD.contains(file.getFileName().toString()); }
+
+  /** The replay command's option for {@link #fastForward} files. */
+  static String ff(Path file) { return fastForward(file) ? " --fast-forward" : ""; }
 
   /**
    * Files whose expectations are bounds on model time, not statements about every order: exploration delays a
@@ -121,7 +141,9 @@ class ExploreEveryFileTest {
       "delay.conf", "19 expectation",                                     // CANCELLED: the deadline passed
       "partition-one-way.conf", "19 expectation",
       "partition-two-way.conf", "19 expectation",
-      "crash-restart.conf", "1 error");  // the 1 s delay window's end taken first: InspectPage's 1000 ms ask bound
+      "crash-restart.conf", "1 error",  // the 1 s delay window's end taken first: InspectPage's 1000 ms ask bound
+      // G iterations >= 2: T1's loop-end timer (for = 1500ms) taken before G's first link message (ExploreSpinnersTest)
+      "c08-thrash-no-folio-lock.conf", "24 expectation");
 
   /**
    * A TIMED file's other timing-bound line that the exhaustive search reaches first ({@link #checkExhaustive}; PCT's
@@ -173,6 +195,8 @@ class ExploreEveryFileTest {
       case "delay.conf" -> deadline;
       case "partition-one-way.conf", "partition-two-way.conf" -> deadline - millis(text, "for (\\d+)ms\"");
       case "crash-restart.conf" -> SimHost.CALL_BOUND_NANOS;
+      // c08: T1 must outlast G's loop (its `for` minus the driver's deadline; docs/RESULTS.md "c08 under exploration")
+      case "c08-thrash-no-folio-lock.conf" -> millis(text, "for = (\\d+)ms") - deadline;
       default -> throw new AssertionError(file + ": a TIMED file with no margin in marginNanos");
     };
   }
@@ -189,9 +213,13 @@ class ExploreEveryFileTest {
       "a-", "violation", "b-", "livelock", "c-", "expectation", "d-", "violation", "e-", "expectation");
 
   /** One file's exploration: the report, the runs simulated, and its wall and CPU time. */
-  record Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis, long points) {
-    /** Whether a PCT exploration ran its budget, its runs or its choice points ({@link #RUNS}, {@link #POINTS}). */
-    boolean ranItsBudget() { return report.schedules() == BUDGET || simulated == RUNS || points >= POINTS; }
+  record Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis, long points, int runs) {
+    Explored(Explorer.Report report, int simulated, long wallMillis, long cpuMillis, long points) {
+      this(report, simulated, wallMillis, cpuMillis, points, RUNS);
+    }
+
+    /** Whether a PCT exploration ran its budget, its runs or its choice points ({@link #runsFor}, {@link #POINTS}). */
+    boolean ranItsBudget() { return report.schedules() == BUDGET || simulated == runs || points >= POINTS; }
 
     /** The schedules, the runs simulated (when fewer) and whether an exhaustive search's space was exhausted. */
     String schedules() {
@@ -213,7 +241,7 @@ class ExploreEveryFileTest {
     for (String dir : List.of("cases", "faults", "explore", "found")) {
       for (Path f : SimScenariosTest.files(SCENARIOS.resolve(dir))) {
         String name = f.getFileName().toString();
-        if (!WAITING_FOR_FAST_FORWARD.contains(name) && !ExploreSpinnersTest.JUMPED.contains(name)) files.add(f);
+        if (!ExploreSpinnersTest.JUMPED.contains(name)) files.add(f);
       }
     }
     ExecutorService pool = Executors.newFixedThreadPool(THREADS, r -> {
@@ -282,7 +310,7 @@ class ExploreEveryFileTest {
         + e.wallMillis() + " ms wall, " + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind()
         + " in schedule " + f.scheduleNumber()));
     assertTrue(f != null || e.ranItsBudget(), file + ": " + r.schedules() + " schedules of " + BUDGET + ", "
-        + e.simulated() + " runs of " + RUNS + " and " + e.points() + " choice points of " + POINTS
+        + e.simulated() + " runs of " + e.runs() + " and " + e.points() + " choice points of " + POINTS
         + ": the exploration stopped early");
     String name = file.getFileName().toString();
     if (f != null && BOUNDED_FINDINGS.containsKey(name)) {
@@ -294,7 +322,7 @@ class ExploreEveryFileTest {
     }
     assertNull(f, () -> file + " --max-delay " + d + " (margin " + bound * CHAIN / 1000 + " µs / " + CHAIN
         + "): schedule " + f.scheduleNumber() + " of " + BUDGET + " fails (" + f.kind() + "): " + f.firstFailure()
-        + "\n  replay, shrink and write it: hmm-emu explore " + file + " --budget " + BUDGET + " --max-runs "
+        + "\n  replay, shrink and write it: hmm-emu explore " + file + ff(file) + " --budget " + BUDGET + " --max-runs "
         + e.simulated() + " --seed " + SEED + " --max-delay " + d);
   }
 
@@ -302,19 +330,21 @@ class ExploreEveryFileTest {
     long t0 = System.nanoTime();
     long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     // distinct states are not counted: nothing here reads them (the report's other figures are the same either way)
-    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxDelay(maxDelayNanos).maxRuns(RUNS)
-        .maxSimulatedPoints(POINTS).distinctStates(false);
+    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxDelay(maxDelayNanos).maxRuns(runsFor(file))
+        .maxSimulatedPoints(POINTS).distinctStates(false).fastForward(fastForward(file));
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(Explorer.Strategy.PCT, BUDGET, 0);
     return new Explored(r, x.simulatedRuns(), (System.nanoTime() - t0) / 1_000_000,
-        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000, x.simulatedPoints());
+        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1_000_000, x.simulatedPoints(),
+        runsFor(file));
   }
 
   /** {@code hmm-emu explore FILE --strategy exhaustive --budget EXHAUSTIVE_BUDGET --max-states EXHAUSTIVE_STATES}. */
   private static Explored exhaustive(Path file) {
     long t0 = System.nanoTime();
     long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxStates(EXHAUSTIVE_STATES);
+    Explorer x = new Explorer(ScenarioParser.parse(file), SEED, BASE).maxStates(EXHAUSTIVE_STATES)
+        .fastForward(fastForward(file));
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(Explorer.Strategy.EXHAUSTIVE, EXHAUSTIVE_BUDGET, 0);
     return new Explored(r, r.schedules(), (System.nanoTime() - t0) / 1_000_000,
@@ -335,7 +365,7 @@ class ExploreEveryFileTest {
         + f.scheduleNumber()));
     String dir = file.getParent().getFileName().toString();
     String name = file.getFileName().toString();
-    String replay = "replay, shrink and write it: hmm-emu explore " + file + " --strategy exhaustive --budget "
+    String replay = "replay, shrink and write it: hmm-emu explore " + file + ff(file) + " --strategy exhaustive --budget "
         + EXHAUSTIVE_BUDGET + " --max-states " + EXHAUSTIVE_STATES + " --seed " + SEED;
     assertTrue(f != null || r.exhausted() || r.schedules() == EXHAUSTIVE_BUDGET || r.states() >= EXHAUSTIVE_STATES,
         file + ": the search stopped at " + r.schedules() + " schedules and " + r.states() + " choice points, neither "
@@ -397,10 +427,10 @@ class ExploreEveryFileTest {
         + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind() + " in schedule " + f.scheduleNumber()));
     String dir = file.getParent().getFileName().toString();
     String name = file.getFileName().toString();
-    String replay = "replay, shrink and write it: hmm-emu explore " + file + " --budget " + BUDGET + " --max-runs "
+    String replay = "replay, shrink and write it: hmm-emu explore " + file + ff(file) + " --budget " + BUDGET + " --max-runs "
         + e.simulated() + " --seed " + SEED;
     assertTrue(f != null || e.ranItsBudget(), file + ": " + r.schedules() + " schedules of " + BUDGET + ", "
-        + e.simulated() + " runs of " + RUNS + " and " + e.points() + " choice points of " + POINTS
+        + e.simulated() + " runs of " + e.runs() + " and " + e.points() + " choice points of " + POINTS
         + ": the exploration stopped early");
     switch (dir) {
       case "found", "explore" -> checkFoundOrExplore(file, r, f, replay);

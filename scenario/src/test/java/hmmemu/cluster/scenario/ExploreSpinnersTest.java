@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Issue 13: {@code hmm-emu explore} of the deadline spinners that ExploreEveryFileTest leaves out
- * ({@code WAITING_FOR_FAST_FORWARD}), with the simulator's fast-forward jumping their spin under the exploring
+ * Issue 13: {@code hmm-emu explore} of the deadline spinners (until session 19 ExploreEveryFileTest left three of them
+ * out, {@code WAITING_FOR_FAST_FORWARD}), with the simulator's fast-forward jumping their spin under the exploring
  * scheduler ({@link Explorer#fastForward}, {@code hmmemu.sim.ScheduledJump}: a run jumps only where the periods the
  * look observed met no choice point; since session 17 choice points before the spin do not matter). Emulator-only test
  * of a host mechanism.
@@ -31,8 +31,10 @@ import org.junit.jupiter.api.TestFactory;
  *       ExploreEveryFileTest's budgets and its rules for a case file (no schedule may fail; the search may stop only at
  *       the budget, the runs or the states), each jumping its spin.</li>
  * </ul>
- * Left out ({@link #CHOOSING_SPINNERS}): the spinners whose spin rounds are choice points; each is decided and keyed
- * inside the spin, so no jump is exact there (docs/TESTING.md "Session 17: spinx").
+ * The spinners whose spin rounds are choice points ({@link #CHOOSING_SPINNERS}) are decided inside the spin: keyed
+ * (distinct states, exhaustive search) no jump is exact there ({@link #aSpinWhoseRoundsAreChoicePointsIsNotJumped});
+ * under PCT with no state key a jump over rounds it decides alike is ({@link #pctJumpsChoosingSpinsExactly}, session
+ * 19, xspin2), and ExploreEveryFileTest explores them so ({@code ExploreEveryFileTest.FAST_FORWARD}).
  */
 class ExploreSpinnersTest {
   static final Path CASES = Path.of("..", "scenarios", "cases");
@@ -51,7 +53,8 @@ class ExploreSpinnersTest {
    * round, 1.29 M). PCT draws nothing in them (the "other" side is one event left pending since before the spin, its
    * priority drawn once; the lanes are stable sources), so its decisions repeat between change points, but every
    * point records a state key (distinct states, exhaustive pruning) that only folding each skipped round's inputs
-   * would give: no jump is exact there (ScheduledJump refuses; docs/TESTING.md "Session 17: spinx").
+   * would give: no jump is exact there when keyed (ScheduledJump refuses; docs/TESTING.md "Session 17: spinx"). With
+   * no state key (ExploreEveryFileTest's PCT) a jump is exact since session 19 ({@link #pctJumpsChoosingSpinsExactly}).
    */
   static final Map<String, String> CHOOSING_SPINNERS = Map.of(
       "r7-stale-fault-next-batch.conf", "link-vs-other choice points in every round",
@@ -86,10 +89,16 @@ class ExploreSpinnersTest {
   record Explored(Explorer.Report report, int simulated, long jumped, long cpuMillis, long spins) {}
 
   static Explored explore(Path file, Explorer.Strategy s, int budget, boolean ff, int runs, long states) {
+    return explore(file, s, budget, ff, runs, states, true, hmmemu.sim.DelayBound.UNBOUNDED);
+  }
+
+  /** As above; {@code distinct} false: no state key (ExploreEveryFileTest's PCT runs); {@code maxDelay}: the delay bound. */
+  static Explored explore(Path file, Explorer.Strategy s, int budget, boolean ff, int runs, long states,
+      boolean distinct, long maxDelay) {
     long j0 = spinsJumped(), s0 = spins();
     long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     Explorer x = new Explorer(ScenarioParser.parse(file), ExploreEveryFileTest.SEED, ExploreEveryFileTest.BASE)
-        .fastForward(ff).maxRuns(runs).maxStates(states);
+        .fastForward(ff).maxRuns(runs).maxStates(states).distinctStates(distinct).maxDelay(maxDelay);
     assertNull(x.unsupported(), file + ": not supported in the simulator");
     Explorer.Report r = x.explore(s, budget, 0);
     int simulated = s == Explorer.Strategy.EXHAUSTIVE ? r.schedules() : x.simulatedRuns();
@@ -104,7 +113,15 @@ class ExploreSpinnersTest {
     return r.strategy() + " schedules=" + r.schedules() + " simulated=" + e.simulated() + " states=" + r.states()
         + " distinct=" + r.distinctStates() + " generated=" + r.generatedStates() + " exhausted=" + r.exhausted()
         + " points=" + r.choicePoints() + " failure=" + (f == null ? "none"
-        : f.kind() + " #" + f.scheduleNumber() + " " + f.firstFailure() + " " + Arrays.toString(f.schedule()));
+        : f.kind() + " #" + f.scheduleNumber() + " " + f.firstFailure() + " " + schedule(f.schedule()));
+  }
+
+  /** A failing schedule as text: whole when short, else its length, deviations and hash. */
+  static String schedule(int[] s) {
+    if (s.length <= 200) return Arrays.toString(s);
+    int dev = 0;
+    for (int c : s) if (c != 0) dev++;
+    return "[" + s.length + " points, " + dev + " deviations, hash " + Arrays.hashCode(s) + "]";
   }
 
   @Test
@@ -143,6 +160,71 @@ class ExploreSpinnersTest {
     assertTrue(on.jumped() >= 1 && on.jumped() < on.simulated(), "r7: expected the first schedule's spin jumped and"
         + " the later ones' not: " + on.jumped() + " spins jumped in " + on.simulated() + " simulated runs");
   }
+
+  /**
+   * Session 19 (xspin2): the spinners whose spin rounds are choice points ({@link #CHOOSING_SPINNERS}) explored with
+   * PCT and no state key, as ExploreEveryFileTest explores them: the jump over rounds whose choice points PCT decides
+   * alike (hmmemu.sim.ScheduledJump) leaves every figure of the report as it was (schedules, simulated runs, choice
+   * points in all and per kind, the first failure and its whole schedule), and the jumped side jumped spins whose
+   * rounds are choice points (more spins than the old rule jumped: r7's first schedule's only). c08 under its bound
+   * ({@code --max-delay 25ms}: unbounded it fails in schedule 1, before its spin). {@code -Dhmm.xspin.choosing-budget=N}
+   * (default 3: the unjumped side simulates ~1 M choice points a run).
+   */
+  @TestFactory
+  Stream<DynamicTest> pctJumpsChoosingSpinsExactly() {
+    int budget = Integer.getInteger("hmm.xspin.choosing-budget", 3);
+    return Stream.of("r7-stale-fault-next-batch.conf", "c12b-fork-enomem.conf", "c08-thrash-no-folio-lock.conf")
+        .map(name -> DynamicTest.dynamicTest(name, () -> {
+          Path file = CASES.resolve(name);
+          long d = name.startsWith("c08") ? 25_000_000L : hmmemu.sim.DelayBound.UNBOUNDED;
+          long r0 = skippedRounds();
+          Explored off = explore(file, Explorer.Strategy.PCT, budget, false, Integer.MAX_VALUE, Long.MAX_VALUE, false, d);
+          Explored on = explore(file, Explorer.Strategy.PCT, budget, true, Integer.MAX_VALUE, Long.MAX_VALUE, false, d);
+          long rounds = skippedRounds() - r0;
+          System.out.printf("xspin2 %s PCT budget %d, no state key: unjumped %d ms CPU, jumped %d ms CPU (%d of %d spins"
+              + " jumped, %d rounds): %s%n", name, budget, off.cpuMillis(), on.cpuMillis(), on.jumped(), on.spins(),
+              rounds, facts(on));
+          assertEquals(facts(off), facts(on), name + " PCT: the jump changed the exploration's report");
+          assertEquals(0, off.jumped(), name + ": the unjumped exploration jumped");
+          assertTrue(on.jumped() >= 2, name + ": expected spins whose rounds are choice points jumped: " + on.jumped()
+              + " of " + on.spins() + " in " + on.simulated() + " simulated runs");
+        }));
+  }
+
+  /**
+   * A run whose spin was jumped over choice points records the unjumped run's schedule, and that schedule replays
+   * (without a jump: a replay follows a list, which ScheduledJump does not trust to repeat) to the same choice points
+   * and verdict: what shrinking a failure found after a jump rests on. r7's PCT schedule 2 (1.29 M choice points, its
+   * spin's rounds link-vs-other points), explored with no state key, with and without the fast-forward.
+   */
+  @Test
+  void aJumpedRunsScheduleReplaysUnjumped() {
+    Path file = CASES.resolve("r7-stale-fault-next-batch.conf");
+    ScheduleRun.Outcome[] last = new ScheduleRun.Outcome[2];
+    long r0 = skippedRounds();
+    for (int i = 0; i < 2; i++) {
+      Explorer x = new Explorer(ScenarioParser.parse(file), ExploreEveryFileTest.SEED, ExploreEveryFileTest.BASE)
+          .fastForward(i == 1).distinctStates(false);
+      x.explore(Explorer.Strategy.PCT, 2, 0);
+      last[i] = x.lastSimulated;
+    }
+    assertTrue(skippedRounds() > r0, "r7 PCT schedule 2: the spin was not jumped");
+    int[] unjumped = last[0].schedule(), jumped = last[1].schedule();
+    assertTrue(unjumped.length > 1_000_000, "r7 PCT schedule 2: expected its spin's choice points, got " + unjumped.length);
+    assertTrue(last[1].choices().size() < unjumped.length / 10, "r7 PCT schedule 2: the jumped run recorded "
+        + last[1].choices().size() + " of " + unjumped.length + " choice points: no choice point was skipped");
+    assertTrue(Arrays.equals(unjumped, jumped), "r7 PCT schedule 2: the jumped run's schedule " + schedule(jumped)
+        + " is not the unjumped one's " + schedule(unjumped));
+    Explorer x = new Explorer(ScenarioParser.parse(file), ExploreEveryFileTest.SEED, ExploreEveryFileTest.BASE)
+        .fastForward(true);
+    ScheduleRun.Outcome replayed = x.replay(jumped);
+    assertTrue(Arrays.equals(unjumped, replayed.schedule()), "the replay took other choices: " + schedule(replayed.schedule()));
+    assertEquals(replayed.points(), replayed.choices().size(), "the replay jumped choice points");
+    assertEquals(last[0].failures(), replayed.failures(), "the replay's verdict differs");
+  }
+
+  /** The JVM's driver rounds skipped so far (FastForward's tallies). */
+  static long skippedRounds() { return tally("skippedRounds"); }
 
   /**
    * c08's expectations bound model time (T1's {@code for = 1500ms} must outlast G's 1000 ms deadline), as
