@@ -291,7 +291,8 @@ class ExploreEveryFileTest {
       for (Future<Explored> b : boundedRuns) cpu += resultOf(b).cpuMillis();
       System.out.println("explore every file: " + files.size() + " files, " + had + " had a budget of 1000 schedules "
           + "(PCT's 1000 schedules, or every schedule within the exhaustive bound), " + short_.size() + " fewer "
-          + "(PCT stopped at " + RUNS + " simulated runs or " + POINTS + " choice points: schedules " + short_
+          + "(PCT stopped at " + RUNS + " simulated runs, " + FF_RUNS + " for the fast-forwarded spinners, or " + POINTS
+          + " choice points: schedules " + short_
           + "); the others failed as they must; "
           + cpu + " ms CPU in the exploring threads");
     }));
