@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.scenario.CaseResult;
+import hmmemu.cluster.scenario.JumpedSpinners;
 import hmmemu.cluster.scenario.Scenario;
 import hmmemu.cluster.scenario.ScenarioParser;
 import hmmemu.cluster.scenario.ScenarioRunner;
@@ -304,14 +305,12 @@ class ScenarioCasesTest {
    * ~3 CPU s per seed here, all of the simulator's side but 2 s) that the simulator runs with the fast-forward
    * (hmmemu.sim.FastForward) on for the seeds up to {@link #JUMPED_SEEDS_UP_TO}: exactly the files and seeds for which
    * the sim-tests lane's FastForwardSpinnerTest proves the jumped run equal to the unskipped one (the same failures,
-   * trace and agenda events, model time, checker counts, callbacks and final state picture), its default list being
-   * SimSeedSweepTest.JUMPED_SPINNERS and its default seeds 1..2. {@link #jumpedSpinnersAreThoseProvenExact} holds
-   * the copy to those two. C12's seed 3 ({@link #MORE_SEEDS}) stays unskipped.
+   * trace and agenda events, model time, checker counts, callbacks and final state picture): the one list
+   * {@link JumpedSpinners}, which {@link #jumpedSpinnersAreThoseProvenExact} holds those tests to. C12's seed 3
+   * ({@link #MORE_SEEDS}) stays unskipped.
    */
-  static final Set<String> JUMPED_SPINNERS = Set.of("c08-thrash-no-folio-lock.conf", "c09-no-owner-filter.conf",
-      "c12-fork-in-driver-window.conf", "c12b-fork-enomem.conf", "c13-fork-then-gpu-atomic.conf",
-      "r7-stale-fault-next-batch.conf");
-  static final long JUMPED_SEEDS_UP_TO = 2;
+  static final Set<String> JUMPED_SPINNERS = JumpedSpinners.FILES;
+  static final long JUMPED_SEEDS_UP_TO = JumpedSpinners.PROVEN_SEEDS;
 
   /** {@link #JUMPED_SPINNERS} and {@link #JUMPED_SEEDS_UP_TO} are the files and seeds FastForwardSpinnerTest compares. */
   @org.junit.jupiter.api.Test
@@ -319,16 +318,12 @@ class ScenarioCasesTest {
   void jumpedSpinnersAreThoseProvenExact() throws IOException {
     Path tests = Path.of("..", "scenario", "src", "test", "java", "hmmemu", "cluster", "scenario");
     String sweep = Files.readString(tests.resolve("SimSeedSweepTest.java"));
-    java.util.regex.Matcher m = java.util.regex.Pattern
-        .compile("Set<String> JUMPED_SPINNERS = Set\\.of\\(([^;]*)\\);").matcher(sweep);
-    assertTrue(m.find(), "no JUMPED_SPINNERS set in SimSeedSweepTest.java");
-    Set<String> proven = java.util.regex.Pattern.compile("\"([^\"]+)\"").matcher(m.group(1)).results()
-        .map(r -> r.group(1)).collect(Collectors.toSet());
-    assertEquals(proven, JUMPED_SPINNERS, "SimSeedSweepTest.JUMPED_SPINNERS (FastForwardSpinnerTest's files)");
+    assertTrue(sweep.contains("Set<String> JUMPED_SPINNERS = JumpedSpinners.FILES;"),
+        "SimSeedSweepTest.JUMPED_SPINNERS (FastForwardSpinnerTest's files) is no longer JumpedSpinners.FILES");
     String ff = Files.readString(tests.resolve("FastForwardSpinnerTest.java"));
     assertTrue(ff.contains("SimSeedSweepTest.JUMPED_SPINNERS.stream()"),
         "FastForwardSpinnerTest no longer compares SimSeedSweepTest.JUMPED_SPINNERS");
-    assertTrue(ff.contains("Integer.getInteger(\"hmm.ffSpin.seeds\", " + JUMPED_SEEDS_UP_TO + ")"),
+    assertTrue(ff.contains("Integer.getInteger(\"hmm.ffSpin.seeds\", JumpedSpinners.PROVEN_SEEDS)"),
         "FastForwardSpinnerTest no longer compares seeds 1.." + JUMPED_SEEDS_UP_TO);
   }
 

@@ -26,7 +26,7 @@ class FastForwardSpinnerTest {
   private static final List<String> FILES = System.getProperty("hmm.ffSpin.files") == null
       ? SimSeedSweepTest.JUMPED_SPINNERS.stream().sorted().toList()
       : List.of(System.getProperty("hmm.ffSpin.files").split(","));
-  private static final int SEEDS = Integer.getInteger("hmm.ffSpin.seeds", 2);
+  private static final int SEEDS = Integer.getInteger("hmm.ffSpin.seeds", JumpedSpinners.PROVEN_SEEDS);
 
   /** One run's host and its failures. */
   record Run(SimHost host, List<String> failures, long wallNanos) {

@@ -42,12 +42,9 @@ class SimSeedSweepTest {
   static final Set<String> DEADLINE_SPINNERS = Set.of();
   /**
    * Deadline spinners the fast-forward jumps exactly (FastForwardSpinnerTest checks each against the unskipped run):
-   * swept with it on. c08 is among them since its spinning CPU thread loops on the CPU node (one CpuThreadRun, no
-   * controller hop per access whose random delay set the timing: docs/RESULTS.md "c08's spinning thread on its node").
+   * swept with it on ({@link JumpedSpinners#FILES}).
    */
-  static final Set<String> JUMPED_SPINNERS = Set.of("c08-thrash-no-folio-lock.conf", "c09-no-owner-filter.conf",
-      "c12-fork-in-driver-window.conf", "c12b-fork-enomem.conf", "c13-fork-then-gpu-atomic.conf",
-      "r7-stale-fault-next-batch.conf");
+  static final Set<String> JUMPED_SPINNERS = JumpedSpinners.FILES;
   /** More checked events than this in one seed's run marks a file as a deadline spinner. */
   static final long SPIN_EVENTS = 1_000_000;
   static final int SEEDS = Integer.getInteger("hmm.sim.sweep-seeds", 100);
