@@ -465,13 +465,15 @@ final class ScheduleRun {
           choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
               takenSkip == null ? -1 : takenSkip, b == null ? EVENT : b.kind.label, b == null ? -1 : b.options[c],
               pointKind(e)));
-          int slot = point % RING;
-          ringPoint[slot] = point;
-          ringEpoch[slot] = epoch;
-          ringBlock[slot] = b != null;
-          long sig = mix(e.size(), c * 31L + choices.get(choices.size() - 1).pointKind().hashCode());
-          for (int i = 0; i < e.size(); i++) sig = mix(sig, e.source(i));
-          ringSig[slot] = sig;
+          if (!keyedRun && memo == null) { // what repeats() reads; a keyed or memoized run never repeats
+            int slot = point % RING;
+            ringPoint[slot] = point;
+            ringEpoch[slot] = epoch;
+            ringBlock[slot] = b != null;
+            long sig = mix(e.size(), c * 31L + choices.get(choices.size() - 1).pointKind().hashCode());
+            for (int i = 0; i < e.size(); i++) sig = mix(sig, e.source(i));
+            ringSig[slot] = sig;
+          }
           if (b != null) draws[0] = mix(mix(draws[0] == 0 ? 1 : draws[0], b.kind.ordinal() + 1), b.options[c]);
           return c;
         }
