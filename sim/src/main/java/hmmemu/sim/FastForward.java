@@ -189,7 +189,8 @@ public final class FastForward {
     int s = Math.max(streak.getOrDefault(d, minStreak), minStreak);
     if (LOG != null) {
       String what = why == null ? "JUMP " + jumps.get(jumps.size() - 1).rounds() + " by " + boundedBy.get(boundedBy.size() - 1)
-          : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1) : why;
+          : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1)
+          : why == NO_ROOM ? why + " " + roomWhy : why;
       log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what + " [looks so far "
           + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + cpuNanos() / 1_000_000 + " ms]");
     }
@@ -226,20 +227,22 @@ public final class FastForward {
   static final int REARMS_TOO_CLOSE = 2;
 
   /** Diagnostics ({@code -Dhmm.ff.log=FILE}): each look's outcome and each spin's end, one line each; never enters the run. */
-  private static final java.io.PrintStream LOG = openLog();
+  private static final java.io.PrintStream LOG = FastForwardDiagnostics.openLog();
 
-  private static java.io.PrintStream openLog() {
-    String f = System.getProperty("hmm.ff.log");
-    if (f == null) return null;
-    try {
-      return new java.io.PrintStream(new java.io.FileOutputStream(f), true);
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("hmm.ff.log: " + e, e);
-    }
-  }
+  /** Whether this simulator's configuration has been written to the log (diagnostics). */
+  private boolean loggedConfig;
+
+  /** Diagnostics: the figures behind the last refusal before any picture (period, P, step of n, periods left). */
+  private String roomWhy = "";
 
   private void log(String line) {
     synchronized (LOG) {
+      if (!loggedConfig) { // which run (a row of a sweep) the following lines are of
+        loggedConfig = true;
+        SimConfig c = sim.config();
+        LOG.println(System.identityHashCode(sim) + " sim seed " + c.seed() + " gpus " + c.gpuNodes() + " link "
+            + c.link().defaults() + " switches " + c.switches());
+      }
       LOG.println(System.identityHashCode(sim) + " " + line);
     }
   }
@@ -263,7 +266,7 @@ public final class FastForward {
             return;
           }
           if (!roomForAJump(p, untilNanos)) {
-            backOff("the loop's deadline is too close for a jump worth a look (seen before any picture)");
+            backOff(NO_ROOM);
             return;
           }
           period = p;
@@ -329,7 +332,8 @@ public final class FastForward {
     long pNanos = marks.get(m)[0] - marks.get(m - p)[0];
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
-    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    // the step of n: n x P a multiple of 1,000 ns with -Dhmm.ff.microsStep, else any n (landing), even for an odd seq
+    long step = FastForwardLanding.MICROS_STEP ? 1000 / gcd(Math.floorMod(pNanos, 1000), 1000) : 1;
     if (seqOdd && step % 2 != 0) step *= 2;
     long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
     if (FastForwardRings.FULL_ONLY) {
@@ -338,6 +342,7 @@ public final class FastForward {
         if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
       }
     }
+    if (LOG != null) roomWhy = "{p " + p + " P " + pNanos + " step " + step + " left " + left + "}";
     if (left < REPEATS + MARGIN + 1 + Math.max(step, ring)) return false;
     // worth a look: the most this jump could skip (n periods of p rounds, n a multiple of step) pays for the pictures
     return (left - REPEATS - MARGIN - 1) / step * step * p >= minJumpRounds;
@@ -379,6 +384,10 @@ public final class FastForward {
     String bySite = "the run's bounds";
     boundAtNs = -1;
     long[] delta = new long[size];
+    // the microsecond leaves: index, and the range [lo, hi] of their constant c (leaf = floor((now + c) / 1000))
+    int nMicros = 0;
+    int[] microsAt = new int[16];
+    long[] microsC = new long[32];
     byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only), 4 a history
     boolean linkMoves = false, oddSeq = false;
     java.util.Set<String> unwritable = new java.util.TreeSet<>(), uneven = new java.util.TreeSet<>(),
@@ -399,7 +408,12 @@ public final class FastForward {
         continue;
       }
       if ((bits & FastForwardSites.MICROS_BIT) != 0 && (d != 0 || !linear)) {
-        if (!microsLeaf(i)) return "a microsecond leaf does not follow model time: " + named(i);
+        if (nMicros == microsAt.length) {
+          microsAt = java.util.Arrays.copyOf(microsAt, 2 * nMicros);
+          microsC = java.util.Arrays.copyOf(microsC, 4 * nMicros);
+        }
+        if (!microsLeaf(i, microsC, nMicros)) return "a microsecond leaf does not follow model time: " + named(i);
+        microsAt[nMicros++] = i;
         kind[i] = 2;
         continue;
       }
@@ -466,6 +480,7 @@ public final class FastForward {
     if (oddSeq && unit % 2 != 0) unit *= 2;
     seqOdd = oddSeq;
     long n = nMax / unit * unit;
+    if (!FastForwardLanding.MICROS_STEP && nMax > n) n = FastForwardLanding.landing(nMax, n, oddSeq, nowNs, pNanos, microsC, nMicros);
     if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
       tooClose.add(bySite + " [nMax " + nMax + ", unit " + unit + "]");
       return TOO_CLOSE;
@@ -493,7 +508,7 @@ public final class FastForward {
             l.write(l.value() + n * delta[i]);
           }
         } else if (kind[i] == 2) {
-          l.write(l.value() + n * pNanos / 1000);
+          l.write(Math.floorDiv(nowNs + n * pNanos + FastForwardLanding.microsC(i, microsAt, microsC, nMicros), 1000));
         } else if (kind[i] == 4) {
           ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
         } else if (kind[i] == 5 && FastForwardRings.partial(delta, i, n)) {
@@ -524,6 +539,9 @@ public final class FastForward {
    */
   boolean keysIncomparable;
 
+  /** The refusal before any picture for a loop's deadline that leaves no room for a jump worth a look. */
+  static final String NO_ROOM = "the loop's deadline is too close for a jump worth a look (seen before any picture)";
+
   /** The refusal for a leaf ahead that leaves no room for a jump of n x P a multiple of 1,000 ns. */
   static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
 
@@ -536,8 +554,11 @@ public final class FastForward {
   /** The refusal for a draw of the run's PRNG in the observed periods (its outcomes need not repeat). */
   private static final String DREW = "the run's random source drew in the observed periods (a hop delay, a workload's choice)";
 
-  /** Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture. */
-  private boolean microsLeaf(int i) {
+  /**
+   * Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture; the range of such c
+   * goes to {@code c[2j]}, {@code c[2j + 1]}.
+   */
+  private boolean microsLeaf(int i, long[] c, int j) {
     long lo = Long.MIN_VALUE, hi = Long.MAX_VALUE;
     int m = marks.size() - 1;
     for (int k = 0; k <= REPEATS; k++) {
@@ -546,8 +567,11 @@ public final class FastForward {
       lo = Math.max(lo, v * 1000 - now);
       hi = Math.min(hi, v * 1000 + 999 - now);
     }
+    c[2 * j] = lo;
+    c[2 * j + 1] = hi;
     return lo <= hi;
   }
+
 
   private String named(int i) {
     StateWalk w = StateWalk.window(sim, true);

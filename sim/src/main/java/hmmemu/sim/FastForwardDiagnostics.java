@@ -50,4 +50,15 @@ final class FastForwardDiagnostics {
         .collect(java.util.stream.Collectors.joining(", "));
   }
 
+
+  /** The diagnostic log of {@code -Dhmm.ff.log=FILE} (each look's outcome, each spin's end), or null. */
+  static java.io.PrintStream openLog() {
+    String f = System.getProperty("hmm.ff.log");
+    if (f == null) return null;
+    try {
+      return new java.io.PrintStream(new java.io.FileOutputStream(f), true);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("hmm.ff.log: " + e, e);
+    }
+  }
 }
