@@ -36,9 +36,8 @@ final class FastForwardLanding {
   }
 
   /**
-   * Whether n x P stays a multiple of 1,000 ns (the default, as before session 18), or with {@code
-   * -Dhmm.ff.landing=true} a jump lands at {@link #landing}: off by default because FastForwardEquivalenceTest's final
-   * pictures then differ in the report-only Reporter ring's aliasing (docs/RESULTS.md "Session 18: r9ff").
+   * With {@code -Dhmm.ff.microsStep=true}, n x P stays a multiple of 1,000 ns as before session 18 (r9ff), instead of
+   * {@link #landing}: for comparison.
    */
-  static final boolean MICROS_STEP = !Boolean.getBoolean("hmm.ff.landing");
+  static final boolean MICROS_STEP = Boolean.getBoolean("hmm.ff.microsStep");
 }

@@ -58,7 +58,8 @@ final class StateWalk {
   static final String TOO_LARGE = "more than 1,000,000 leaves (a growing history)";
 
   /** Fields whose whole subtree keeps their site (a history whose entries are records of other classes). */
-  static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring");
+  static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring",
+      "hmmemu.checker.InvariantChecker#current");
 
   /** The leaves (empty in a light picture, {@link #window(Object, boolean, boolean)}: see {@link #where}, {@link #value}). */
   final List<Leaf> leaves = new ArrayList<>();
@@ -81,7 +82,7 @@ final class StateWalk {
   long value(int i) { return values[i]; }
   /** Why the picture cannot be trusted (null: it can). */
   String opaque;
-  private final IdentityHashMap<Object, Integer> seen;
+  private IdentityHashMap<Object, Integer> seen;
   private final boolean writable;
 
   private final boolean named;
@@ -224,7 +225,7 @@ final class StateWalk {
     // a leaf at the ring's own site inside an entry is the table's value itself, as itself: FolioLockShadow#released's
     // TRUE (not an id, nor an instant although "released" reads as one to instantSite); the ended ring's
     // Invalidation has only its type there
-    int how = !folding ? 0 : site.equals(foldSite) ? 1 : FOLDABLE.computeIfAbsent(site, StateWalk::foldable);
+    int how = !folding ? 0 : site.equals(foldSite) ? 1 : StateWalkClasses.foldable(site);
     if (how != 0) {
       long x = how == 2 && number ? v - foldKey : v; // an id of the entry's family: as its offset from the entry's id
       foldHash = Long.rotateLeft((foldHash ^ where) * 0x9E3779B97F4A7C15L, 29);
@@ -240,18 +241,6 @@ final class StateWalk {
     if (full) leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
   }
 
-  private static final Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
-
-  /**
-   * Whether a leaf of {@code site} inside a folded ring may go into its hash: not if a jump would read it for anything
-   * but equality (an instant that may bound a jump, a microsecond leaf, a leaf a jump advances, a report-only leaf):
-   * 0 it stays a leaf, 1 its value is folded, 2 its offset from the entry's key is (an identity family's leaf).
-   */
-  private static int foldable(String site) {
-    if (FastForwardSites.instantSite(site) || FastForwardSites.MICROS.contains(site) || FastForwardSites.ADVANCE.containsKey(site)
-        || FastForwardSites.REPORT_ONLY.containsKey(site)) return 0;
-    return FastForwardSites.identity(site) ? 2 : 1;
-  }
 
   /** An element {@code i} of an array or ring; {@code array} (a long[] or int[]) when it can be written there. */
   private void leaf(P path, char kind, int i, long v, Object array) {
@@ -561,7 +550,7 @@ final class StateWalk {
    * hash (site -> that leaf's site), so that a picture does not hold ~60 leaves for each of their 4,096 entries. The
    * keys stay leaves, in key order; a leaf of an entry an id of its family is folded as its offset from the entry's
    * key (which it must keep for the hash to stay put), every other leaf as its value; leaves a jump reads for more
-   * than equality stay leaves ({@link #foldable}). Two pictures whose entries differ in any folded leaf differ in the
+   * than equality stay leaves ({@link StateWalkClasses#foldable}). Two pictures whose entries differ in any folded leaf differ in the
    * hash leaf (but for a 64-bit collision), which must not move for a jump ({@code FastForward} knows no such site).
    * FolioLockShadow#released is keyed the same way (reqIds, its ring FolioLockShadow#releasedOrder); its values are
    * all TRUE, folded as themselves, so its keys stay and its hash leaf never moves.
@@ -624,13 +613,24 @@ final class StateWalk {
     for (int i = 0; i < ring.length; i++) leaf(path, '[', i, ring[(next + i) % ring.length]);
   }
 
-  /** The checker's Reporter ring of recent events (slot recorded % length is the oldest once full), oldest first. */
+  /**
+   * The checker's Reporter ring of recent events (slot recorded % length is the oldest once full), oldest first, each
+   * entry walked apart from the rest, as if nothing else were met (session 18, r9ff): a jump leaves this report-only
+   * ring behind, so whether its events are held elsewhere too (the checker's current event, an ended invalidation's
+   * start, which a ring refill replaces by a relabelled copy) must neither hide them there nor shape the ring.
+   */
   private void recentRing(Object reporter, Field[] fs, Object[] ring, P path) throws IllegalAccessException {
     long recorded = 0;
     for (Field f : fs) if (f.getName().equals("recorded")) recorded = f.getLong(reporter);
     int start = (int) (recorded % ring.length);
     leaf(path, ".length", ring.length, null, null);
-    for (int i = 0; i < ring.length; i++) walk(ring[(start + i) % ring.length], p(path, '[', i, ""), null, null);
+    IdentityHashMap<Object, Integer> outer = seen;
+    seen = new IdentityHashMap<>();
+    for (int i = 0; i < ring.length; i++) {
+      seen.clear();
+      walk(ring[(start + i) % ring.length], p(path, '[', i, ""), null, null);
+    }
+    seen = outer;
   }
 
   /** Objects first met while walking one entry of a {@link PeriodicLog}'s window (forgotten after it), or null. */

@@ -145,4 +145,20 @@ final class StateWalkClasses {
     for (Class<?> x : c.getInterfaces()) b.append(':').append(x.getName());
     return b.toString();
   }
+
+  private static final java.util.Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Whether a leaf of {@code site} inside a folded ring may go into its hash: not if a jump would read it for anything
+   * but equality (an instant that may bound a jump, a microsecond leaf, a leaf a jump advances, a report-only leaf):
+   * 0 it stays a leaf, 1 its value is folded, 2 its offset from the entry's key is (an identity family's leaf).
+   */
+  static int foldable(String site) { return FOLDABLE.computeIfAbsent(site, StateWalkClasses::foldableUncached); }
+
+  /** {@link #foldable}, computed. */
+  private static int foldableUncached(String site) {
+    if (FastForwardSites.instantSite(site) || FastForwardSites.MICROS.contains(site) || FastForwardSites.ADVANCE.containsKey(site)
+        || FastForwardSites.REPORT_ONLY.containsKey(site)) return 0;
+    return FastForwardSites.identity(site) ? 2 : 1;
+  }
 }
