@@ -138,11 +138,7 @@ public final class ProcessCluster implements ClusterHandle {
   }
 
   private void launch(Child c) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(ChildJvmFlags.fromEnv());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    List<String> cmd = new ArrayList<>(ChildJvmFlags.javaCommand());
     cmd.add("hmmemu.cluster.cli.Main");
     cmd.add("node");
     cmd.addAll(c.args);

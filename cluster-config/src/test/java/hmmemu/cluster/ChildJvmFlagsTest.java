@@ -22,4 +22,42 @@ class ChildJvmFlagsTest {
   void theEnvironmentReplacesEveryFlag() {
     assertEquals(List.of("-Xss4m", "-XX:+UseSerialGC"), ChildJvmFlags.of(" -Xss4m \t-XX:+UseSerialGC "));
   }
+
+  @Test
+  void anArchiveTakesTheJarsOfTheClassPathFirst() {
+    String sep = java.io.File.pathSeparator;
+    String cp = String.join(sep, "/t/test-classes", "/t/classes", "/a.jar", "/b.jar");
+    assertEquals(String.join(sep, "/a.jar", "/b.jar"), ChildJvmFlags.jarsOf(cp));
+    assertEquals(String.join(sep, "/a.jar", "/b.jar", "/t/test-classes", "/t/classes"), ChildJvmFlags.jarsFirst(cp));
+  }
+
+  @Test
+  void withoutAnArchiveTheCommandIsTheFlagsAndThisClassPath() {
+    String before = System.getProperty(ChildJvmFlags.ARCHIVE_PROPERTY);
+    try {
+      System.setProperty(ChildJvmFlags.ARCHIVE_PROPERTY, "/no/such/archive.jsa");
+      List<String> cmd = ChildJvmFlags.javaCommand();
+      assertEquals(ChildJvmFlags.fromEnv(), cmd.subList(1, cmd.size() - 2), "a missing archive changes nothing");
+      assertEquals(List.of("-cp", System.getProperty("java.class.path")), cmd.subList(cmd.size() - 2, cmd.size()));
+    } finally {
+      if (before == null) System.clearProperty(ChildJvmFlags.ARCHIVE_PROPERTY);
+      else System.setProperty(ChildJvmFlags.ARCHIVE_PROPERTY, before);
+    }
+  }
+
+  @Test
+  void anExistingArchiveIsMappedAndPassedOn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path a = java.nio.file.Files.createFile(dir.resolve("c.jsa"));
+    String before = System.getProperty(ChildJvmFlags.ARCHIVE_PROPERTY);
+    try {
+      System.setProperty(ChildJvmFlags.ARCHIVE_PROPERTY, a.toString());
+      List<String> cmd = ChildJvmFlags.javaCommand();
+      assertTrue(cmd.contains("-XX:SharedArchiveFile=" + a), cmd.toString());
+      assertTrue(cmd.contains("-D" + ChildJvmFlags.ARCHIVE_PROPERTY + "=" + a), cmd.toString());
+      assertEquals(ChildJvmFlags.jarsFirst(System.getProperty("java.class.path")), cmd.get(cmd.size() - 1));
+    } finally {
+      if (before == null) System.clearProperty(ChildJvmFlags.ARCHIVE_PROPERTY);
+      else System.setProperty(ChildJvmFlags.ARCHIVE_PROPERTY, before);
+    }
+  }
 }

@@ -11,13 +11,12 @@ final class CliCapture {
 
   /**
    * The command line of {@code hmm-emu args...} in a child JVM of this one's java, class path and the node JVMs'
-   * flags ({@link hmmemu.cluster.ChildJvmFlags}: -Xss4m, serial GC, C1), for tests that need the CLI as a process.
+   * flags ({@link hmmemu.cluster.ChildJvmFlags}: -Xss4m, serial GC, C1, and the archive of {@link ChildArchive} when
+   * made), for tests that need the CLI as a process.
    */
   static java.util.List<String> childCommand(String... args) {
-    java.util.List<String> cmd = new java.util.ArrayList<>();
-    cmd.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(hmmemu.cluster.ChildJvmFlags.fromEnv());
-    cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    java.util.List<String> cmd = new java.util.ArrayList<>(hmmemu.cluster.ChildJvmFlags.javaCommand());
+    cmd.add(Main.class.getName());
     cmd.addAll(java.util.List.of(args));
     return cmd;
   }

@@ -19,6 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
  * track and report.html carries it for the throughput plot's bands.
  */
 class ClusterRecordTest {
+  /** The child JVMs map the shared class archive ({@link ChildArchive}): cheaper starts, the same runs. */
+  @org.junit.jupiter.api.BeforeAll
+  static void childArchive() { ChildArchive.ensure(); }
+
   private static final String FAULT = "at 0s add 200us to cpu0->gpu1 for 300ms";
 
   @TempDir Path tmp;

@@ -19,6 +19,10 @@ import org.junit.jupiter.api.Test;
  * be gone soon after (a frozen JVM cannot read its stdin EOF; ProcessCluster's watchdogs thaw and kill it).
  */
 class ControllerSigkillTest {
+  /** The child JVMs map the shared class archive ({@link ChildArchive}): cheaper starts, the same runs. */
+  @org.junit.jupiter.api.BeforeAll
+  static void childArchive() { ChildArchive.ensure(); }
+
 
   /** Linux process state from /proc/PID/stat ('T' stopped, 'Z' zombie), or 0 when the process is gone. */
   private static char state(long pid) {

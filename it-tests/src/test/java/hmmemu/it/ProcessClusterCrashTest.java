@@ -36,6 +36,10 @@ import org.junit.jupiter.api.Test;
  * {@code finalValue >= expectedValue}.
  */
 class ProcessClusterCrashTest {
+  /** The child JVMs map the shared class archive ({@link ChildArchive}): cheaper starts, the same runs. */
+  @org.junit.jupiter.api.BeforeAll
+  static void childArchive() { ChildArchive.ensure(); }
+
 
   @Test
   void sigkillOfAGpuJvmMidRunLosesNothingAcknowledgedAndLeavesNoOrphan() throws Exception {

@@ -33,6 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * serialize-messages; ScenarioCasesTest holds it on both hosts.)
  */
 class ScenariosAcrossJvmsTest {
+  /** The child JVMs map the shared class archive ({@link ChildArchive}): cheaper starts, the same runs. */
+  @org.junit.jupiter.api.BeforeAll
+  static void childArchive() { ChildArchive.ensure(); }
+
   private static final Path CASES = Path.of("..", "scenarios", "cases");
   private static final ObjectMapper JSON = new ObjectMapper();
 

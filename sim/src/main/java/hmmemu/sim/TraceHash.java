@@ -1,5 +1,6 @@
 package hmmemu.sim;
 
+import hmmemu.protocol.model.ClassCache;
 import hmmemu.protocol.msg.HmmProtocol;
 import hmmemu.protocol.msg.PageWords;
 import java.lang.invoke.LambdaMetafactory;
@@ -79,37 +80,21 @@ public final class TraceHash {
    */
   private record Shape(long name, Component[] components, int direct, int input) {}
 
-  /** A class and its {@link #SHAPES} entry (null: not a record), in {@link #SHAPE_CACHE}. */
-  private record Cached(Class<?> type, Shape shape) {}
-
   /**
-   * A direct-mapped cache in front of {@link #SHAPES} by the class's identity hash: one load and one compare per
-   * folded record where ClassValue.get costs several (about 4 % of an explored run's CPU). Its entries are immutable
-   * records, so threads that race on a slot each read a whole entry; a miss asks SHAPES.
+   * A record type's shape (null: not a record), through a direct-mapped cache by class ({@link ClassCache}): one load
+   * and one compare per folded record where ClassValue.get costs several (about 4 % of an explored run's CPU).
    */
-  private static final Cached[] SHAPE_CACHE = new Cached[256];
+  private static final ClassCache<Shape> SHAPES = new ClassCache<>(256, type -> {
+    if (!type.isRecord()) return null;
+    RecordComponent[] rc = type.getRecordComponents();
+    Component[] out = new Component[rc.length];
+    for (int i = 0; i < rc.length; i++) out[i] = component(type, rc[i]);
+    return new Shape(stringHash(type.getName()), out, TraceHashDirect.caseOf(type),
+        TraceHashInputDirect.caseOf(type));
+  });
 
-  /** {@code SHAPES.get(type)}, through {@link #SHAPE_CACHE}. */
-  private static Shape shapeOf(Class<?> type) {
-    int i = System.identityHashCode(type) & (SHAPE_CACHE.length - 1);
-    Cached c = SHAPE_CACHE[i];
-    if (c != null && c.type == type) return c.shape;
-    Shape s = SHAPES.get(type);
-    SHAPE_CACHE[i] = new Cached(type, s);
-    return s;
-  }
-
-  private static final ClassValue<Shape> SHAPES = new ClassValue<>() {
-    @Override
-    protected Shape computeValue(Class<?> type) {
-      if (!type.isRecord()) return null;
-      RecordComponent[] rc = type.getRecordComponents();
-      Component[] out = new Component[rc.length];
-      for (int i = 0; i < rc.length; i++) out[i] = component(type, rc[i]);
-      return new Shape(stringHash(type.getName()), out, TraceHashDirect.caseOf(type),
-          TraceHashInputDirect.caseOf(type));
-    }
-  };
+  /** {@code SHAPES.get(type)}. */
+  private static Shape shapeOf(Class<?> type) { return SHAPES.get(type); }
 
   /**
    * A reader of one component: a lambda made by LambdaMetafactory around the accessor (the JIT inlines it like a

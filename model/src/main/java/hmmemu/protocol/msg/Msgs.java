@@ -1,5 +1,6 @@
 package hmmemu.protocol.msg;
 
+import hmmemu.protocol.model.ClassCache;
 import hmmemu.protocol.msg.HmmProtocol.*;
 
 /**
@@ -18,21 +19,11 @@ public final class Msgs {
   /** {@link #families} bits: {@link DriverToHost}, {@link HostToDriver}, a controller request, {@link HasReqId}. */
   static final int FROM_DRIVER = 1, TO_DRIVER = 2, CONTROLLER_REQUEST = 4, HAS_REQ_ID = 8;
 
-  /** A message class and its {@link #families} bits: an entry of {@link #FAMILY_CACHE}. */
-  private record Families(Class<?> type, int bits) {}
-
-  /** The families of each message class, as the class's interfaces say (the answer an instanceof would give). */
-  private static final ClassValue<Families> FAMILIES = new ClassValue<>() {
-    @Override
-    protected Families computeValue(Class<?> c) { return new Families(c, familiesOf(c)); }
-  };
-
   /**
-   * A direct-mapped cache in front of {@link #FAMILIES} by the class's identity hash: one load and one compare per
-   * look-up. Its entries are immutable records, so threads that race on a slot each read a whole entry; a miss asks
-   * FAMILIES.
+   * The families of each message class, as the class's interfaces say (the answer an instanceof would give), through
+   * a direct-mapped cache by class ({@link ClassCache}).
    */
-  private static final Families[] FAMILY_CACHE = new Families[256];
+  private static final ClassCache.OfInt FAMILIES = new ClassCache.OfInt(256, Msgs::familiesOf);
 
   /** The {@link #families} bits of message class {@code c}, from its interfaces. */
   static int familiesOf(Class<?> c) {
@@ -50,11 +41,7 @@ public final class Msgs {
    * cost ~10 ns a test on the simulator's path of every message (session 17).
    */
   static int families(HmmProtocol.Msg m) {
-    Class<?> c = m.getClass();
-    int i = System.identityHashCode(c) & (FAMILY_CACHE.length - 1);
-    Families f = FAMILY_CACHE[i];
-    if (f == null || f.type() != c) FAMILY_CACHE[i] = f = FAMILIES.get(c);
-    return f.bits();
+    return FAMILIES.get(m.getClass());
   }
 
   /** The device a driver-to-CPU (or CPU-to-driver) message concerns, or -1 for local/controller messages. */

@@ -81,7 +81,8 @@ final class ExploredRuns {
     if (at.sources != null) throw notDeterministic(cs.size(), "a kept run went on there");
     if (at.points < 0) {
       Map<String, Long> kinds = new LinkedHashMap<>();
-      for (ScheduleRun.Choice c : cs) kinds.merge(c.pointKind(), 1L, Long::sum);
+      if (cs instanceof ScheduleRun.ChoiceList l) l.mergeKindsInto(kinds); // the same counts in the same order
+      else for (ScheduleRun.Choice c : cs) kinds.merge(c.pointKind(), 1L, Long::sum);
       at.kinds = kinds;
       at.points = cs.size();
     }

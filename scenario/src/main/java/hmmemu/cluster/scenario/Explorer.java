@@ -172,8 +172,11 @@ public final class Explorer {
   private boolean fastForward = hmmemu.sim.Sim.fastForwardByDefault();
 
   /** {@code s} under this explorer's delay bound and fast-forward (itself when neither; a probe still sees the simulator). */
-  private ScheduleRun.Strategy bounded(ScheduleRun.Strategy s) {
-    if (maxDelayNanos < 0 && !fastForward) return s;
+  private ScheduleRun.Strategy bounded(ScheduleRun.Strategy s) { return bounded(s, true); }
+
+  /** {@link #bounded(ScheduleRun.Strategy)}; {@code keyed} false: the run computes no state key (its choices get 0). */
+  private ScheduleRun.Strategy bounded(ScheduleRun.Strategy s, boolean keyed) {
+    if (maxDelayNanos < 0 && !fastForward && keyed) return s;
     long d = maxDelayNanos;
     boolean ff = fastForward;
     final class Bounded implements ScheduleRun.Strategy, ScheduleRun.SeesSim {
@@ -185,6 +188,9 @@ public final class Explorer {
 
       @Override
       public boolean fastForward() { return ff; }
+
+      @Override
+      public boolean keyed() { return keyed; }
 
       @Override
       public void at(hmmemu.sim.Sim sim) { if (s instanceof ScheduleRun.SeesSim p) p.at(sim); }
@@ -201,8 +207,29 @@ public final class Explorer {
 
   /** {@link #search(ScheduleRun.Strategy)}, keying a replayed prefix from {@code memo} (null: key every point). */
   private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo) {
-    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s), memo, snapshot);
+    return search(s, memo, true);
   }
+
+  /** {@link #search(ScheduleRun.Strategy, ScheduleRun.KeyMemo)}; {@code keyed} false: no state key (a lean run only). */
+  private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo, boolean keyed) {
+    return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s, keyed || fullRuns), memo,
+        snapshot);
+  }
+
+  /**
+   * Whether a random or PCT exploration counts its distinct states (on by default: {@link Report#distinctStates}).
+   * Off, its lean runs keep no state key ({@link hmmemu.sim.Sim#keepStateKey}: no input of any node is folded, no key
+   * is computed at a choice point, none is kept in a table), which these strategies never read, and the report's
+   * {@code distinctStates} is -1; every other figure of the report is the same (ExploreDistinctOffTest). For a caller
+   * that does not read the count (ExploreEveryFileTest). Exhaustive search always keys its states. Emulator-only host
+   * mechanism.
+   */
+  public Explorer distinctStates(boolean on) {
+    this.distinctStates = on;
+    return this;
+  }
+
+  private boolean distinctStates = true;
 
   /**
    * Whether a search's runs start from a copy of the world at the start of the step holding the first choice point
@@ -305,6 +332,10 @@ public final class Explorer {
   private final Map<String, Long> pointKinds = new java.util.LinkedHashMap<>();
 
   private void countKinds(ScheduleRun.Outcome o) {
+    if (o.choices() instanceof ScheduleRun.ChoiceList l) { // counted as the run made them, in the same order
+      l.mergeKindsInto(pointKinds);
+      return;
+    }
     // counted per run in the run's first-seen order, then merged: the same counts in the same first-seen order as a
     // merge per choice point, for a map operation per kind and run instead of per point (a handful of kinds)
     String[] kinds = new String[8];
@@ -359,25 +390,28 @@ public final class Explorer {
         }
       }
       ExploredRuns.Recorder rec = tried == null || tried.full() ? null : new ExploredRuns.Recorder(sampler(strategy, own, depth, len));
-      ScheduleRun.Outcome o = search(rec != null ? rec : sampler(strategy, own, depth, len));
+      ScheduleRun.Outcome o = search(rec != null ? rec : sampler(strategy, own, depth, len), null, distinctStates);
       simulated++;
       countKinds(o);
       states += o.choices().size();
       List<ScheduleRun.Choice> cs = o.choices();
-      for (int i = 0; i < cs.size(); i++) distinct.add(cs.get(i).stateKey());
+      if (distinctStates) for (int i = 0; i < cs.size(); i++) distinct.add(cs.get(i).stateKey());
       estimate = Math.max(estimate, o.choices().size());
       if (o.failed()) {
-        return new Report(strategy, n, states, distinct.size(), 0, false,
+        return new Report(strategy, n, states, distinct(distinct), 0, false,
             new Failure(o.kind(), o.failures().get(0), o.schedule(), n));
       }
       if (rec != null && !o.pruned()) tried.add(rec, o);
       simulatedPoints += o.choices().size();
       if (simulated >= maxRuns || simulatedPoints >= maxPoints) {
-        return new Report(strategy, n, states, distinct.size(), 0, false, null);
+        return new Report(strategy, n, states, distinct(distinct), 0, false, null);
       }
     }
-    return new Report(strategy, budget, states, distinct.size(), 0, false, null);
+    return new Report(strategy, budget, states, distinct(distinct), 0, false, null);
   }
+
+  /** The distinct states counted, or -1 when not counted ({@link #distinctStates(boolean)}). */
+  private long distinct(KeyTable distinct) { return distinctStates ? distinct.size() : -1; }
 
   /** A random or PCT run's strategy drawing from {@code draws}. */
   private static ScheduleRun.Strategy sampler(Strategy strategy, Draws draws, int depth, int length) {

@@ -51,6 +51,38 @@ final class ScheduleRun {
     return links == e.size() ? "link" : links == 0 ? "other" : "link-vs-other";
   }
 
+  /**
+   * A run's choice points, counting them per {@link Choice#pointKind} in first-seen order as they are added, so that
+   * a search reads a run's counts without walking its choice points again (a walk over a few thousand records
+   * allocated across the whole run, each a cache miss). Emulator-only host mechanism.
+   */
+  static final class ChoiceList extends ArrayList<Choice> {
+    private String[] kinds = new String[8];
+    private long[] counts = new long[8];
+    private int n;
+
+    @Override
+    public boolean add(Choice c) {
+      String k = c.pointKind();
+      int j = 0;
+      while (j < n && !kinds[j].equals(k)) j++;
+      if (j == n) {
+        if (n == kinds.length) {
+          kinds = java.util.Arrays.copyOf(kinds, 2 * n);
+          counts = java.util.Arrays.copyOf(counts, 2 * n);
+        }
+        kinds[n++] = k;
+      }
+      counts[j]++;
+      return super.add(c);
+    }
+
+    /** Adds this run's counts per kind to {@code into}, in this run's first-seen order (Map.merge). */
+    void mergeKindsInto(Map<String, Long> into) {
+      for (int j = 0; j < n; j++) into.merge(kinds[j], counts[j], Long::sum);
+    }
+  }
+
   /** The kind of an event choice point (the simulator's {@link hmmemu.sim.Scheduler}). */
   static final String EVENT = "event";
 
@@ -110,6 +142,13 @@ final class ScheduleRun {
 
     /** Whether the run's simulator jumps deadline spins ({@link hmmemu.sim.FastForward}; off by default). */
     default boolean fastForward() { return false; }
+
+    /**
+     * Whether the run computes the state key at each choice point (the default): false for a lean search run whose
+     * strategy and caller never read it (its simulator then folds no input, {@link Sim#keepStateKey}); its choices'
+     * {@code stateKey} is 0.
+     */
+    default boolean keyed() { return true; }
   }
 
   /**
@@ -258,11 +297,14 @@ final class ScheduleRun {
       steps = new StepExecutor(scenario, host, verdict);
       host.onCrash(steps::crashed);
     }
+    // a run keyed or not as its strategy says; a resumed world was copied from a run of the same search, keyed alike
+    boolean keyed = !lean || strategy.keyed();
+    if (!keyed && !resumed) host.sim().keepStateKey(false);
     // the first run of a search with snapshots: a copy of the world at each step start until a choice point came
     Object[] pending = null;
     int pendingStep = -1;
     boolean taking = snap != null && !snap.taken && (memo == null || memo.resumeAt <= 0);
-    List<Choice> choices = new ArrayList<>();
+    List<Choice> choices = new ChoiceList();
     SendLog log = new SendLog(host.sim().linkStage());
     if (lean) {
       host.sim().hashTrace(false);
@@ -332,7 +374,9 @@ final class ScheduleRun {
         if (strategy instanceof SeesSim probe) probe.at(sim);
         int point = choices.size();
         long key;
-        if (memo != null && point < memo.resumeAt) {
+        if (!keyed) {
+          key = 0; // nothing reads it (Strategy#keyed)
+        } else if (memo != null && point < memo.resumeAt) {
           key = memo.keys[point]; // a replayed prefix point: keyed by the run this prefix comes from
         } else {
           if (memo != null && point == memo.resumeAt && point > 0) sim.resumeInputs(memo.hashes[point]);

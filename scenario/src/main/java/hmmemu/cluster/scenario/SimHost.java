@@ -82,16 +82,21 @@ final class SimHost implements ScenarioHost {
   private ArrayList<long[]> window;
   /** The trace event types a window counts, by a small number of their own ({@link #TYPE_ID}), in numbering order. */
   private static final List<Class<?>> TYPES = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** A trace event type's index in {@link #TYPES} (a class numbered twice by racing threads is in it twice). */
-  private static final ClassValue<Integer> TYPE_ID = new ClassValue<>() {
-    @Override
-    protected Integer computeValue(Class<?> type) {
-      synchronized (TYPES) {
-        TYPES.add(type);
-        return TYPES.size() - 1;
-      }
-    }
-  };
+  /**
+   * A trace event type's index in {@link #TYPES} (a class numbered twice by racing threads is in it twice), through a
+   * direct-mapped cache by class ({@link hmmemu.protocol.model.ClassCache}: the ClassValue's look-up alone cost ~2 %
+   * of an exploration's CPU at every trace event).
+   */
+  private static final hmmemu.protocol.model.ClassCache.OfInt TYPE_ID =
+      new hmmemu.protocol.model.ClassCache.OfInt(256, type -> {
+        synchronized (TYPES) {
+          TYPES.add(type);
+          return TYPES.size() - 1;
+        }
+      });
+
+  private static int typeId(Class<?> type) { return TYPE_ID.get(type); }
+
   /** The file's busy-loop livelock watch ({@code liveness { livelock-span }}), or null. */
   private final BusyLoopWatch busy;
 
@@ -238,7 +243,7 @@ final class SimHost implements ScenarioHost {
     if (busy != null) busy.onEvent(s, sim.nowNanos());
     if (window == null) return;
     while (window.size() <= s.node()) window.add(null);
-    int type = TYPE_ID.get(s.event().getClass());
+    int type = typeId(s.event().getClass());
     long[] perType = window.get(s.node());
     if (perType == null || perType.length <= type) {
       window.set(s.node(), perType = java.util.Arrays.copyOf(perType == null ? new long[0] : perType,
