@@ -192,7 +192,9 @@ public final class FastForward {
           : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1)
           : why == NO_ROOM ? why + " " + roomWhy : why;
       log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what + " [looks so far "
-          + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + cpuNanos() / 1_000_000 + " ms]");
+          + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + FastForwardDiagnostics.cpuNanos() / 1_000_000 + " ms;"
+          + " pictures " + TOTAL_PICTURE_CPU.sum() / 1000 + " us, judging " + TOTAL_JUDGE_CPU.sum() / 1000 + " us, leaves "
+          + lastLeaves + ", objects " + lastObjects + "]");
     }
     if ((why == null || why == TOO_CLOSE) && boundAtNs > sim.nowNanos() && (why == null || tooCloseInARow < REARMS_TOO_CLOSE)) {
       // bounded by a leaf ahead (a CPU thread's wake, a lease, a timer): look again once it has passed and the spin
@@ -281,10 +283,10 @@ public final class FastForward {
       }
     }
     if (marks.size() - 1 != nextShotAt) return;
-    long t0 = System.nanoTime(), c0 = cpuNanos(); // diagnostics only: never enter the run
+    long t0 = System.nanoTime(), c0 = FastForwardDiagnostics.cpuNanos(); // diagnostics only: never enter the run
     // the last one full, the others light; sized as the last picture was
     StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects);
-    TOTAL_PICTURE_CPU.add(cpuNanos() - c0);
+    TOTAL_PICTURE_CPU.add(FastForwardDiagnostics.cpuNanos() - c0);
     lastLeaves = w.size();
     lastObjects = w.objects();
     pictures++;
@@ -306,9 +308,9 @@ public final class FastForward {
       return;
     }
     if (shots.size() < REPEATS + 1) return;
-    long c1 = cpuNanos();
+    long c1 = FastForwardDiagnostics.cpuNanos();
     String why = tryJump(untilNanos, firedLimit);
-    TOTAL_JUDGE_CPU.add(cpuNanos() - c1);
+    TOTAL_JUDGE_CPU.add(FastForwardDiagnostics.cpuNanos() - c1);
     backOff(why);
   }
 
@@ -392,6 +394,8 @@ public final class FastForward {
     boolean linkMoves = false, oddSeq = false;
     java.util.Set<String> unwritable = new java.util.TreeSet<>(), uneven = new java.util.TreeSet<>(),
         unknown = new java.util.TreeSet<>();
+    String lastSite = null;
+    int lastBits = 0;
     for (int i = 0; i < size; i++) {
       StateWalk.Leaf l = last.leaves.get(i);
       long d = l.value() - shots.get(REPEATS - 1).value(i);
@@ -402,7 +406,11 @@ public final class FastForward {
         if (x.value(i) - y.value(i) != d) linear = false;
       }
       String site = l.site();
-      int bits = FastForwardSites.bits(site);
+      if (site != lastSite) { // leaves of one site come in runs (an object's fields, an array): one lookup a run
+        lastSite = site;
+        lastBits = FastForwardSites.bits(site);
+      }
+      int bits = lastBits;
       if ((bits & FastForwardSites.REPORT_ONLY_BIT) != 0) {
         kind[i] = 3;
         continue;
@@ -607,13 +615,6 @@ public final class FastForward {
   public static Map<String, String> differences(Sim unskipped, Sim fastForwarded) {
     return FastForwardDiagnostics.differences(unskipped, fastForwarded);
   }
-
-  /** This thread's CPU time (ns), or 0 where the JVM cannot tell (diagnostics: the looks' own cost). */
-  private static long cpuNanos() {
-    return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
-  }
-
-  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
   /** CPU time (ns) this JVM's looks spent on pictures and on judging them (tryJump: the checks and the jump). */
   private static final java.util.concurrent.atomic.LongAdder TOTAL_PICTURE_CPU = new java.util.concurrent.atomic.LongAdder(),

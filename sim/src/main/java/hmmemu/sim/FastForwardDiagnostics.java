@@ -61,4 +61,11 @@ final class FastForwardDiagnostics {
       throw new IllegalStateException("hmm.ff.log: " + e, e);
     }
   }
+
+  /** This thread's CPU time (ns), or 0 where the JVM cannot tell (diagnostics: the looks' own cost). */
+  static long cpuNanos() {
+    return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 }

@@ -126,6 +126,7 @@ final class StateWalk {
   static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects) {
     StateWalk w = new StateWalk(true, named, Math.max(64, objects + objects / 4 + 1), leaves + leaves / 8 + 16);
     w.full = full;
+    if (full) ((ArrayList<Leaf>) w.leaves).ensureCapacity(leaves + leaves / 8 + 16); // sized once, as the arrays
     w.windowed = true;
     w.walk(root, new P("sim", 1), null, null);
     return w;
@@ -173,12 +174,7 @@ final class StateWalk {
    * references keep their values.
    */
   private void foldedArray(Object a, int n, P path) {
-    long h = 0x5EEDL + n;
-    if (a instanceof long[] l) {
-      for (long v : l) h = Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29);
-    } else {
-      for (int v : (int[]) a) h = Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29);
-    }
+    long h = StateWalkClasses.arrayHash(a, n);
     counted += n - 1;
     P q = p(path, ".folded");
     add(q.hash, h, null, null, -1, q.text, false);
@@ -565,10 +561,8 @@ final class StateWalk {
    */
   private void window(Object shadow, String ring, P path) {
     try {
-      java.lang.reflect.Method ids = shadow.getClass().getDeclaredMethod(ring + "NewestFirst"),
-          of = shadow.getClass().getDeclaredMethod(ring + "Of", long.class);
-      ids.setAccessible(true);
-      of.setAccessible(true);
+      java.lang.reflect.Method[] m = StateWalkClasses.RING_METHODS.get(shadow.getClass());
+      java.lang.reflect.Method ids = m[0], of = m[1];
       long[] newest = (long[]) ids.invoke(shadow);
       int n = Math.min(newest.length, RING_WINDOW);
       leaf(path, ".window", n, null, null);

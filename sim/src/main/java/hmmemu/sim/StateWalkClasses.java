@@ -161,4 +161,52 @@ final class StateWalkClasses {
         || FastForwardSites.REPORT_ONLY.containsKey(site)) return 0;
     return FastForwardSites.identity(site) ? 2 : 1;
   }
+
+  /**
+   * The hash of a folded long[] or int[] of length n ({@link StateWalk}'s foldedArray): its elements in four lanes
+   * (elements i mod 4), each the rotate-multiply chain one lane was, combined at the end: four independent multiply
+   * chains instead of one (a histogram's ~47,000 counts were half of a fast-forward picture's CPU; session 19,
+   * fflook2). Only pictures of one run are compared, so the value needs no stability across versions.
+   */
+  static long arrayHash(Object a, int n) {
+    long h0 = 0x5EEDL + n, h1 = h0 ^ 0x1L, h2 = h0 ^ 0x2L, h3 = h0 ^ 0x3L;
+    int i = 0;
+    if (a instanceof long[] l) {
+      for (; i + 3 < n; i += 4) {
+        h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+        h1 = Long.rotateLeft((h1 ^ l[i + 1]) * 0x9E3779B97F4A7C15L, 29);
+        h2 = Long.rotateLeft((h2 ^ l[i + 2]) * 0x9E3779B97F4A7C15L, 29);
+        h3 = Long.rotateLeft((h3 ^ l[i + 3]) * 0x9E3779B97F4A7C15L, 29);
+      }
+      for (; i < n; i++) h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+    } else {
+      int[] l = (int[]) a;
+      for (; i + 3 < n; i += 4) {
+        h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+        h1 = Long.rotateLeft((h1 ^ l[i + 1]) * 0x9E3779B97F4A7C15L, 29);
+        h2 = Long.rotateLeft((h2 ^ l[i + 2]) * 0x9E3779B97F4A7C15L, 29);
+        h3 = Long.rotateLeft((h3 ^ l[i + 3]) * 0x9E3779B97F4A7C15L, 29);
+      }
+      for (; i < n; i++) h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+    }
+    long h = Long.rotateLeft((h0 ^ Long.rotateLeft(h1, 16)) * 0xC2B2AE3D27D4EB4FL, 31);
+    h = Long.rotateLeft((h ^ Long.rotateLeft(h2, 32) ^ Long.rotateLeft(h3, 48)) * 0x9E3779B97F4A7C15L, 29);
+    return h;
+  }
+
+  /** Per checker ring class ({@link StateWalk#RINGS}), its methods NAMENewestFirst and NAMEOf, made accessible once. */
+  static final ClassValue<java.lang.reflect.Method[]> RING_METHODS = new ClassValue<>() {
+    @Override
+    protected java.lang.reflect.Method[] computeValue(Class<?> c) {
+      String ring = StateWalk.RINGS.get(c.getName());
+      try {
+        java.lang.reflect.Method ids = c.getDeclaredMethod(ring + "NewestFirst"), of = c.getDeclaredMethod(ring + "Of", long.class);
+        ids.setAccessible(true);
+        of.setAccessible(true);
+        return new java.lang.reflect.Method[] {ids, of};
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot open the checker's ring " + ring + ": " + e, e);
+      }
+    }
+  };
 }
