@@ -169,7 +169,7 @@ final class StateWalk {
   /**
    * A long primitive array at an {@link StateWalkClasses#inert} site, in a fast-forward's picture: one leaf, a 64-bit hash of its
    * elements, instead of a leaf each (a latency histogram's counts: ~47,000). Its elements all stay put across the
-   * pictures exactly when the hash does (but for a 64-bit collision, as {@link #FOLDED}'s rings); an element that moves
+   * pictures exactly when the hash does (but for a 64-bit collision, as {@link StateWalkClasses#FOLDED}'s rings); an element that moves
    * refuses the jump either way, since an inert leaf can only stay. The leaves it stands for are counted, so back
    * references keep their values.
    */
@@ -213,7 +213,7 @@ final class StateWalk {
   private String foldSite;
 
   /**
-   * Adds a leaf at the current site, or folds it into the ring's hash (see {@link #FOLDED}); {@code number}: the leaf
+   * Adds a leaf at the current site, or folds it into the ring's hash (see {@link StateWalkClasses#FOLDED}); {@code number}: the leaf
    * is a value the state holds (not a type, a size, a null or a back reference), so an id when its site is an identity.
    */
   private void add(long where, long v, Object owner, Field f, int index, String text, boolean number) {
@@ -249,10 +249,10 @@ final class StateWalk {
     add(q.hash, v, writable && f != null ? owner : null, f, -1, q.text, suffix.isEmpty());
   }
 
-  /** Walks {@code o} reached through field {@code f} (declared by class {@code c}), with that field as its site. */
-  private void walkField(Object o, P path, Field f) {
+  /** Walks {@code o} reached through a field whose site is {@code fieldSite} ("class#field", FieldInfo#site: one string). */
+  private void walkField(Object o, P path, String fieldSite) {
     String before = site;
-    if (!SUBTREES.contains(site)) site = f.getDeclaringClass().getName() + "#" + f.getName();
+    if (!SUBTREES.contains(site)) site = fieldSite;
     walk(o, path, null, null);
     site = before;
   }
@@ -436,8 +436,24 @@ final class StateWalk {
   private void array(Object a, P path) {
     int n = java.lang.reflect.Array.getLength(a);
     leaf(path, ".length", n, null, null);
-    if (windowed && n >= StateWalkClasses.FOLD_ARRAY && (a instanceof long[] || a instanceof int[]) && StateWalkClasses.inert(site)) {
+    if (windowed && n >= StateWalkClasses.FOLD_ARRAY && (a instanceof long[] || a instanceof int[] || a instanceof byte[])
+        && StateWalkClasses.inert(site)) {
       foldedArray(a, n, path);
+    } else if (a instanceof byte[] l) { // as Array.get's boxed Byte would be walked, unboxed
+      for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], null, null, -1, elementText(path, i), true);
+    } else if (windowed && a instanceof Object[] l) {
+      for (int i = 0; i < n; i++) {
+        if (l[i] != null) {
+          walk(l[i], p(path, '[', i, ""), null, null);
+          continue;
+        }
+        int j = i; // a run of nulls (a memmap chunk's free pfns: thousands), one leaf: its length at its first index
+        while (j + 1 < n && l[j + 1] == null) j++;
+        P q = p(path, '[', i, "=nulls");
+        add(q.hash, j - i + 1, null, null, -1, q.text, false);
+        counted += j - i;
+        i = j;
+      }
     } else if (a instanceof long[] l) {
       for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], writable ? l : null, null, i, elementText(path, i), true);
     } else if (a instanceof int[] l) {
@@ -520,7 +536,7 @@ final class StateWalk {
       for (int i = 0; i < values.length; i++) if (values[i] != null) slots.add(i);
       slots.sort((a, b) -> Long.compare(keys[a], keys[b]));
       leaf(path, ".size", slots.size(), null, null);
-      boolean fold = !folding && FOLDED.containsKey(site);
+      boolean fold = !folding && StateWalkClasses.FOLDED.containsKey(site);
       if (fold) {
         foldHash = 0x5EED;
         foldSite = site;
@@ -541,23 +557,10 @@ final class StateWalk {
     }
   }
 
-  /**
-   * Tables of a checker ring whose entries (their values: every leaf but the key) are folded into one leaf, the ring's
-   * hash (site -> that leaf's site), so that a picture does not hold ~60 leaves for each of their 4,096 entries. The
-   * keys stay leaves, in key order; a leaf of an entry an id of its family is folded as its offset from the entry's
-   * key (which it must keep for the hash to stay put), every other leaf as its value; leaves a jump reads for more
-   * than equality stay leaves ({@link StateWalkClasses#foldable}). Two pictures whose entries differ in any folded leaf differ in the
-   * hash leaf (but for a 64-bit collision), which must not move for a jump ({@code FastForward} knows no such site).
-   * FolioLockShadow#released is keyed the same way (reqIds, its ring FolioLockShadow#releasedOrder); its values are
-   * all TRUE, folded as themselves, so its keys stay and its hash leaf never moves.
-   */
-  static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
-      "hmmemu.checker.NotifierShadow#endedEntries", "hmmemu.checker.FolioLockShadow#released",
-      "hmmemu.checker.FolioLockShadow#releasedEntries");
 
   /**
    * A checker ring in a windowed picture: its newest {@link #RING_WINDOW} ids oldest first, each with its entry
-   * folded into the ring's hash leaf as in {@link #FOLDED} (the ring's methods NAMENewestFirst and NAMEOf).
+   * folded into the ring's hash leaf as in {@link StateWalkClasses#FOLDED} (the ring's methods NAMENewestFirst and NAMEOf).
    */
   private void window(Object shadow, String ring, P path) {
     try {
@@ -582,10 +585,10 @@ final class StateWalk {
     }
   }
 
-  /** The leaf holding a folded ring's hash (see {@link #FOLDED}). */
+  /** The leaf holding a folded ring's hash (see {@link StateWalkClasses#FOLDED}). */
   private void foldedRing(P path) {
     String before = site;
-    site = FOLDED.get(before);
+    site = StateWalkClasses.FOLDED.get(before);
     P q = p(path, ".entries");
     add(q.hash, foldHash, null, null, -1, q.text, false);
     site = before;
@@ -677,7 +680,7 @@ final class StateWalk {
         Field f = efs[fi];
         if (f.getDeclaringClass() == EventQueue.Event.class) continue;
         try {
-          walkField(f.get(e), p(p, einfos[fi].dotNameHash(), einfos[fi].dotName()), f);
+          walkField(f.get(e), p(p, einfos[fi].dotNameHash(), einfos[fi].dotName()), einfos[fi].site());
         } catch (IllegalAccessException ex) {
           if (opaque == null) opaque = "cannot read an agenda event's " + f.getName();
         }

@@ -33,7 +33,7 @@ final class StateWalkClasses {
     return INERT.computeIfAbsent(site, x -> !FastForwardSites.instantSite(x) && !FastForwardSites.identity(x)
         && !FastForwardSites.ADVANCE.containsKey(x) && !FastForwardSites.MICROS.contains(x) && !FastForwardSites.REPORT_ONLY.containsKey(x)
         && !FastForwardRings.refills(x) && !FastForwardRings.invIdSite(x) && !FastForwardRings.reqIdSite(x)
-        && !StateWalk.FOLDED.containsKey(x) && !StateWalk.FOLDED.containsValue(x));
+        && !FOLDED.containsKey(x) && !FOLDED.containsValue(x));
   }
 
   /** The names every picture uses most, hashed once (the same values {@link #NAMES} gives them). */
@@ -163,7 +163,7 @@ final class StateWalkClasses {
   }
 
   /**
-   * The hash of a folded long[] or int[] of length n ({@link StateWalk}'s foldedArray): its elements in four lanes
+   * The hash of a folded long[], int[] or byte[] of length n ({@link StateWalk}'s foldedArray): its elements in four lanes
    * (elements i mod 4), each the rotate-multiply chain one lane was, combined at the end: four independent multiply
    * chains instead of one (a histogram's ~47,000 counts were half of a fast-forward picture's CPU; session 19,
    * fflook2). Only pictures of one run are compared, so the value needs no stability across versions.
@@ -172,6 +172,14 @@ final class StateWalkClasses {
     long h0 = 0x5EEDL + n, h1 = h0 ^ 0x1L, h2 = h0 ^ 0x2L, h3 = h0 ^ 0x3L;
     int i = 0;
     if (a instanceof long[] l) {
+      for (; i + 3 < n; i += 4) {
+        h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+        h1 = Long.rotateLeft((h1 ^ l[i + 1]) * 0x9E3779B97F4A7C15L, 29);
+        h2 = Long.rotateLeft((h2 ^ l[i + 2]) * 0x9E3779B97F4A7C15L, 29);
+        h3 = Long.rotateLeft((h3 ^ l[i + 3]) * 0x9E3779B97F4A7C15L, 29);
+      }
+      for (; i < n; i++) h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+    } else if (a instanceof byte[] l) {
       for (; i + 3 < n; i += 4) {
         h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
         h1 = Long.rotateLeft((h1 ^ l[i + 1]) * 0x9E3779B97F4A7C15L, 29);
@@ -209,4 +217,18 @@ final class StateWalkClasses {
       }
     }
   };
+
+  /**
+   * Tables of a checker ring whose entries (their values: every leaf but the key) are folded into one leaf, the ring's
+   * hash (site -> that leaf's site), so that a picture does not hold ~60 leaves for each of their 4,096 entries. The
+   * keys stay leaves, in key order; a leaf of an entry an id of its family is folded as its offset from the entry's
+   * key (which it must keep for the hash to stay put), every other leaf as its value; leaves a jump reads for more
+   * than equality stay leaves ({@link #foldable}). Two pictures whose entries differ in any folded leaf differ in the
+   * hash leaf (but for a 64-bit collision), which must not move for a jump ({@code FastForward} knows no such site).
+   * FolioLockShadow#released is keyed the same way (reqIds, its ring FolioLockShadow#releasedOrder); its values are
+   * all TRUE, folded as themselves, so its keys stay and its hash leaf never moves.
+   */
+  static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
+      "hmmemu.checker.NotifierShadow#endedEntries", "hmmemu.checker.FolioLockShadow#released",
+      "hmmemu.checker.FolioLockShadow#releasedEntries");
 }
