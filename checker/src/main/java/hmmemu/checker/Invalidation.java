@@ -20,7 +20,11 @@ final class Invalidation {
   private static final int ACKED = 2;
   private static final int WAITING = 4;
 
-  final Trace.InvalidateStarted started;
+  /**
+   * Its start (set once here; the fast-forward's partial ring refill, NotifierShadow#refillEndedPartial, relabels an
+   * ended entry it keeps to another invId in place: emulator-only).
+   */
+  Trace.InvalidateStarted started;
   boolean ended;
 
   /** Subscriptions known to this range (targets, or acked before they were targets), in the order learnt. */

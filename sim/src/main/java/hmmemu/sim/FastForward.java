@@ -189,9 +189,12 @@ public final class FastForward {
     int s = Math.max(streak.getOrDefault(d, minStreak), minStreak);
     if (LOG != null) {
       String what = why == null ? "JUMP " + jumps.get(jumps.size() - 1).rounds() + " by " + boundedBy.get(boundedBy.size() - 1)
-          : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1) : why;
+          : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1)
+          : why == NO_ROOM ? why + " " + roomWhy : why;
       log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what + " [looks so far "
-          + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + cpuNanos() / 1_000_000 + " ms]");
+          + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + FastForwardDiagnostics.cpuNanos() / 1_000_000 + " ms;"
+          + " pictures " + TOTAL_PICTURE_CPU.sum() / 1000 + " us, judging " + TOTAL_JUDGE_CPU.sum() / 1000 + " us, leaves "
+          + lastLeaves + ", objects " + lastObjects + "]");
     }
     if ((why == null || why == TOO_CLOSE) && boundAtNs > sim.nowNanos() && (why == null || tooCloseInARow < REARMS_TOO_CLOSE)) {
       // bounded by a leaf ahead (a CPU thread's wake, a lease, a timer): look again once it has passed and the spin
@@ -226,20 +229,22 @@ public final class FastForward {
   static final int REARMS_TOO_CLOSE = 2;
 
   /** Diagnostics ({@code -Dhmm.ff.log=FILE}): each look's outcome and each spin's end, one line each; never enters the run. */
-  private static final java.io.PrintStream LOG = openLog();
+  private static final java.io.PrintStream LOG = FastForwardDiagnostics.openLog();
 
-  private static java.io.PrintStream openLog() {
-    String f = System.getProperty("hmm.ff.log");
-    if (f == null) return null;
-    try {
-      return new java.io.PrintStream(new java.io.FileOutputStream(f), true);
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("hmm.ff.log: " + e, e);
-    }
-  }
+  /** Whether this simulator's configuration has been written to the log (diagnostics). */
+  private boolean loggedConfig;
+
+  /** Diagnostics: the figures behind the last refusal before any picture (period, P, step of n, periods left). */
+  private String roomWhy = "";
 
   private void log(String line) {
     synchronized (LOG) {
+      if (!loggedConfig) { // which run (a row of a sweep) the following lines are of
+        loggedConfig = true;
+        SimConfig c = sim.config();
+        LOG.println(System.identityHashCode(sim) + " sim seed " + c.seed() + " gpus " + c.gpuNodes() + " link "
+            + c.link().defaults() + " switches " + c.switches());
+      }
       LOG.println(System.identityHashCode(sim) + " " + line);
     }
   }
@@ -263,7 +268,7 @@ public final class FastForward {
             return;
           }
           if (!roomForAJump(p, untilNanos)) {
-            backOff("the loop's deadline is too close for a jump worth a look (seen before any picture)");
+            backOff(NO_ROOM);
             return;
           }
           period = p;
@@ -278,10 +283,10 @@ public final class FastForward {
       }
     }
     if (marks.size() - 1 != nextShotAt) return;
-    long t0 = System.nanoTime(), c0 = cpuNanos(); // diagnostics only: never enter the run
+    long t0 = System.nanoTime(), c0 = FastForwardDiagnostics.cpuNanos(); // diagnostics only: never enter the run
     // the last one full, the others light; sized as the last picture was
     StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects);
-    TOTAL_PICTURE_CPU.add(cpuNanos() - c0);
+    TOTAL_PICTURE_CPU.add(FastForwardDiagnostics.cpuNanos() - c0);
     lastLeaves = w.size();
     lastObjects = w.objects();
     pictures++;
@@ -303,9 +308,9 @@ public final class FastForward {
       return;
     }
     if (shots.size() < REPEATS + 1) return;
-    long c1 = cpuNanos();
+    long c1 = FastForwardDiagnostics.cpuNanos();
     String why = tryJump(untilNanos, firedLimit);
-    TOTAL_JUDGE_CPU.add(cpuNanos() - c1);
+    TOTAL_JUDGE_CPU.add(FastForwardDiagnostics.cpuNanos() - c1);
     backOff(why);
   }
 
@@ -329,7 +334,8 @@ public final class FastForward {
     long pNanos = marks.get(m)[0] - marks.get(m - p)[0];
     if (pNanos <= 0) return true;
     long left = (Math.min(untilNanos, first + dMicros * 1000 + 1000) - sim.nowNanos()) / pNanos;
-    long step = 1000 / gcd(Math.floorMod(pNanos, 1000), 1000);
+    // the step of n: n x P a multiple of 1,000 ns with -Dhmm.ff.microsStep, else any n (landing), even for an odd seq
+    long step = FastForwardLanding.MICROS_STEP ? 1000 / gcd(Math.floorMod(pNanos, 1000), 1000) : 1;
     if (seqOdd && step % 2 != 0) step *= 2;
     long ring = 1; // a ring refill of fewer than 4,096 entries is partial: no bound of its own (but -Dhmm.ff.fullRings)
     if (FastForwardRings.FULL_ONLY) {
@@ -338,6 +344,7 @@ public final class FastForward {
         if (per > 0) ring = Math.max(ring, (FastForwardRings.RING_KEPT + per - 1) / per);
       }
     }
+    if (LOG != null) roomWhy = "{p " + p + " P " + pNanos + " step " + step + " left " + left + "}";
     if (left < REPEATS + MARGIN + 1 + Math.max(step, ring)) return false;
     // worth a look: the most this jump could skip (n periods of p rounds, n a multiple of step) pays for the pictures
     return (left - REPEATS - MARGIN - 1) / step * step * p >= minJumpRounds;
@@ -379,10 +386,16 @@ public final class FastForward {
     String bySite = "the run's bounds";
     boundAtNs = -1;
     long[] delta = new long[size];
+    // the microsecond leaves: index, and the range [lo, hi] of their constant c (leaf = floor((now + c) / 1000))
+    int nMicros = 0;
+    int[] microsAt = new int[16];
+    long[] microsC = new long[32];
     byte[] kind = new byte[size]; // 0 fixed, 1 linear, 2 micros, 3 stays (identity, report only), 4 a history
     boolean linkMoves = false, oddSeq = false;
     java.util.Set<String> unwritable = new java.util.TreeSet<>(), uneven = new java.util.TreeSet<>(),
         unknown = new java.util.TreeSet<>();
+    String lastSite = null;
+    int lastBits = 0;
     for (int i = 0; i < size; i++) {
       StateWalk.Leaf l = last.leaves.get(i);
       long d = l.value() - shots.get(REPEATS - 1).value(i);
@@ -393,13 +406,22 @@ public final class FastForward {
         if (x.value(i) - y.value(i) != d) linear = false;
       }
       String site = l.site();
-      int bits = FastForwardSites.bits(site);
+      if (site != lastSite) { // leaves of one site come in runs (an object's fields, an array): one lookup a run
+        lastSite = site;
+        lastBits = FastForwardSites.bits(site);
+      }
+      int bits = lastBits;
       if ((bits & FastForwardSites.REPORT_ONLY_BIT) != 0) {
         kind[i] = 3;
         continue;
       }
       if ((bits & FastForwardSites.MICROS_BIT) != 0 && (d != 0 || !linear)) {
-        if (!microsLeaf(i)) return "a microsecond leaf does not follow model time: " + named(i);
+        if (nMicros == microsAt.length) {
+          microsAt = java.util.Arrays.copyOf(microsAt, 2 * nMicros);
+          microsC = java.util.Arrays.copyOf(microsC, 4 * nMicros);
+        }
+        if (!microsLeaf(i, microsC, nMicros)) return "a microsecond leaf does not follow model time: " + named(i);
+        microsAt[nMicros++] = i;
         kind[i] = 2;
         continue;
       }
@@ -472,6 +494,7 @@ public final class FastForward {
       boundAtNs = nowNs + (Math.max(0, bySched) + 1) * pNanos;
     }
     long n = nMax / unit * unit;
+    if (!FastForwardLanding.MICROS_STEP && nMax > n) n = FastForwardLanding.landing(nMax, n, oddSeq, nowNs, pNanos, microsC, nMicros);
     if (n <= 0 && jumpOn) { // before the rings' check, which costs more and cannot make room
       tooClose.add(bySite + " [nMax " + nMax + ", unit " + unit + "]");
       return TOO_CLOSE;
@@ -499,7 +522,7 @@ public final class FastForward {
             l.write(l.value() + n * delta[i]);
           }
         } else if (kind[i] == 2) {
-          l.write(l.value() + n * pNanos / 1000);
+          l.write(Math.floorDiv(nowNs + n * pNanos + FastForwardLanding.microsC(i, microsAt, microsC, nMicros), 1000));
         } else if (kind[i] == 4) {
           ((PeriodicLog<?>) l.owner()).repeatLast((int) delta[i], n);
         } else if (kind[i] == 5 && FastForwardRings.partial(delta, i, n)) {
@@ -531,6 +554,9 @@ public final class FastForward {
    */
   boolean keysIncomparable;
 
+  /** The refusal before any picture for a loop's deadline that leaves no room for a jump worth a look. */
+  static final String NO_ROOM = "the loop's deadline is too close for a jump worth a look (seen before any picture)";
+
   /** The refusal for a leaf ahead that leaves no room for a jump of n x P a multiple of 1,000 ns. */
   static final String TOO_CLOSE = "a leaf ahead (deadline, lease, wake, fault, the run's bounds) is too close";
 
@@ -543,8 +569,11 @@ public final class FastForward {
   /** The refusal for a draw of the run's PRNG in the observed periods (its outcomes need not repeat). */
   private static final String DREW = "the run's random source drew in the observed periods (a hop delay, a workload's choice)";
 
-  /** Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture. */
-  private boolean microsLeaf(int i) {
+  /**
+   * Whether leaf i of the pictures is floor((now + c) / 1000) for one constant c at every picture; the range of such c
+   * goes to {@code c[2j]}, {@code c[2j + 1]}.
+   */
+  private boolean microsLeaf(int i, long[] c, int j) {
     long lo = Long.MIN_VALUE, hi = Long.MAX_VALUE;
     int m = marks.size() - 1;
     for (int k = 0; k <= REPEATS; k++) {
@@ -553,8 +582,11 @@ public final class FastForward {
       lo = Math.max(lo, v * 1000 - now);
       hi = Math.min(hi, v * 1000 + 999 - now);
     }
+    c[2 * j] = lo;
+    c[2 * j + 1] = hi;
     return lo <= hi;
   }
+
 
   private String named(int i) {
     StateWalk w = StateWalk.window(sim, true);
@@ -590,13 +622,6 @@ public final class FastForward {
   public static Map<String, String> differences(Sim unskipped, Sim fastForwarded) {
     return FastForwardDiagnostics.differences(unskipped, fastForwarded);
   }
-
-  /** This thread's CPU time (ns), or 0 where the JVM cannot tell (diagnostics: the looks' own cost). */
-  private static long cpuNanos() {
-    return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
-  }
-
-  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
   /** CPU time (ns) this JVM's looks spent on pictures and on judging them (tryJump: the checks and the jump). */
   private static final java.util.concurrent.atomic.LongAdder TOTAL_PICTURE_CPU = new java.util.concurrent.atomic.LongAdder(),

@@ -50,4 +50,22 @@ final class FastForwardDiagnostics {
         .collect(java.util.stream.Collectors.joining(", "));
   }
 
+
+  /** The diagnostic log of {@code -Dhmm.ff.log=FILE} (each look's outcome, each spin's end), or null. */
+  static java.io.PrintStream openLog() {
+    String f = System.getProperty("hmm.ff.log");
+    if (f == null) return null;
+    try {
+      return new java.io.PrintStream(new java.io.FileOutputStream(f), true);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("hmm.ff.log: " + e, e);
+    }
+  }
+
+  /** This thread's CPU time (ns), or 0 where the JVM cannot tell (diagnostics: the looks' own cost). */
+  static long cpuNanos() {
+    return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 }

@@ -229,11 +229,16 @@ final class FastForwardRings {
   private static int[][] idLeaves(StateWalk last) {
     int[] inv = new int[64], req = new int[64];
     int ni = 0, nr = 0;
+    String lastSite = null;
+    int bits = 0;
     for (int i = 0, size = last.size(); i < size; i++) {
       StateWalk.Leaf l = last.leaves.get(i);
       if (!l.number()) continue;
       String site = l.site();
-      int bits = idSiteBits(site);
+      if (site != lastSite) { // one lookup per run of leaves of one site
+        lastSite = site;
+        bits = idSiteBits(site);
+      }
       if (bits == 0) continue;
       if ((bits & 1) != 0 && !site.equals("hmmemu.checker.NotifierShadow#ended")) {
         if (ni == inv.length) inv = java.util.Arrays.copyOf(inv, 2 * ni);

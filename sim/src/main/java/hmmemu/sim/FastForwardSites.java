@@ -174,7 +174,9 @@ final class FastForwardSites {
   /** Leaves that serve violation reports only and are left as they are (their times then lag behind the jump). */
   static final Map<String, String> REPORT_ONLY = Map.of(
       "hmmemu.checker.Reporter#ring", "the last 256 events, quoted in a violation's text; nothing reads them otherwise",
-      "hmmemu.checker.Reporter#recorded", "the ring's write position (Reporter.record, Reporter.recent only)");
+      "hmmemu.checker.Reporter#recorded", "the ring's write position (Reporter.record, Reporter.recent only)",
+      "hmmemu.checker.InvariantChecker#current", "the event being judged: set first thing in apply and read (its vc, an"
+          + " identity family) only while it is judged; between two events nothing reads it (session 18, r9ff)");
 
   /** Sites whose leaves are model microseconds (they move by floor steps when a round is not a whole microsecond). */
   static final java.util.Set<String> MICROS = java.util.Set.of("hmmemu.cpu.core.Kernel#nowMicros",

@@ -58,7 +58,8 @@ final class StateWalk {
   static final String TOO_LARGE = "more than 1,000,000 leaves (a growing history)";
 
   /** Fields whose whole subtree keeps their site (a history whose entries are records of other classes). */
-  static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring");
+  static final java.util.Set<String> SUBTREES = java.util.Set.of("hmmemu.checker.Reporter#ring",
+      "hmmemu.checker.InvariantChecker#current");
 
   /** The leaves (empty in a light picture, {@link #window(Object, boolean, boolean)}: see {@link #where}, {@link #value}). */
   final List<Leaf> leaves = new ArrayList<>();
@@ -81,7 +82,7 @@ final class StateWalk {
   long value(int i) { return values[i]; }
   /** Why the picture cannot be trusted (null: it can). */
   String opaque;
-  private final IdentityHashMap<Object, Integer> seen;
+  private IdentityHashMap<Object, Integer> seen;
   private final boolean writable;
 
   private final boolean named;
@@ -125,6 +126,7 @@ final class StateWalk {
   static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects) {
     StateWalk w = new StateWalk(true, named, Math.max(64, objects + objects / 4 + 1), leaves + leaves / 8 + 16);
     w.full = full;
+    if (full) ((ArrayList<Leaf>) w.leaves).ensureCapacity(leaves + leaves / 8 + 16); // sized once, as the arrays
     w.windowed = true;
     w.walk(root, new P("sim", 1), null, null);
     return w;
@@ -167,17 +169,12 @@ final class StateWalk {
   /**
    * A long primitive array at an {@link StateWalkClasses#inert} site, in a fast-forward's picture: one leaf, a 64-bit hash of its
    * elements, instead of a leaf each (a latency histogram's counts: ~47,000). Its elements all stay put across the
-   * pictures exactly when the hash does (but for a 64-bit collision, as {@link #FOLDED}'s rings); an element that moves
+   * pictures exactly when the hash does (but for a 64-bit collision, as {@link StateWalkClasses#FOLDED}'s rings); an element that moves
    * refuses the jump either way, since an inert leaf can only stay. The leaves it stands for are counted, so back
    * references keep their values.
    */
   private void foldedArray(Object a, int n, P path) {
-    long h = 0x5EEDL + n;
-    if (a instanceof long[] l) {
-      for (long v : l) h = Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29);
-    } else {
-      for (int v : (int[]) a) h = Long.rotateLeft((h ^ v) * 0x9E3779B97F4A7C15L, 29);
-    }
+    long h = StateWalkClasses.arrayHash(a, n);
     counted += n - 1;
     P q = p(path, ".folded");
     add(q.hash, h, null, null, -1, q.text, false);
@@ -216,7 +213,7 @@ final class StateWalk {
   private String foldSite;
 
   /**
-   * Adds a leaf at the current site, or folds it into the ring's hash (see {@link #FOLDED}); {@code number}: the leaf
+   * Adds a leaf at the current site, or folds it into the ring's hash (see {@link StateWalkClasses#FOLDED}); {@code number}: the leaf
    * is a value the state holds (not a type, a size, a null or a back reference), so an id when its site is an identity.
    */
   private void add(long where, long v, Object owner, Field f, int index, String text, boolean number) {
@@ -224,7 +221,7 @@ final class StateWalk {
     // a leaf at the ring's own site inside an entry is the table's value itself, as itself: FolioLockShadow#released's
     // TRUE (not an id, nor an instant although "released" reads as one to instantSite); the ended ring's
     // Invalidation has only its type there
-    int how = !folding ? 0 : site.equals(foldSite) ? 1 : FOLDABLE.computeIfAbsent(site, StateWalk::foldable);
+    int how = !folding ? 0 : site.equals(foldSite) ? 1 : StateWalkClasses.foldable(site);
     if (how != 0) {
       long x = how == 2 && number ? v - foldKey : v; // an id of the entry's family: as its offset from the entry's id
       foldHash = Long.rotateLeft((foldHash ^ where) * 0x9E3779B97F4A7C15L, 29);
@@ -240,18 +237,6 @@ final class StateWalk {
     if (full) leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
   }
 
-  private static final Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
-
-  /**
-   * Whether a leaf of {@code site} inside a folded ring may go into its hash: not if a jump would read it for anything
-   * but equality (an instant that may bound a jump, a microsecond leaf, a leaf a jump advances, a report-only leaf):
-   * 0 it stays a leaf, 1 its value is folded, 2 its offset from the entry's key is (an identity family's leaf).
-   */
-  private static int foldable(String site) {
-    if (FastForwardSites.instantSite(site) || FastForwardSites.MICROS.contains(site) || FastForwardSites.ADVANCE.containsKey(site)
-        || FastForwardSites.REPORT_ONLY.containsKey(site)) return 0;
-    return FastForwardSites.identity(site) ? 2 : 1;
-  }
 
   /** An element {@code i} of an array or ring; {@code array} (a long[] or int[]) when it can be written there. */
   private void leaf(P path, char kind, int i, long v, Object array) {
@@ -264,10 +249,10 @@ final class StateWalk {
     add(q.hash, v, writable && f != null ? owner : null, f, -1, q.text, suffix.isEmpty());
   }
 
-  /** Walks {@code o} reached through field {@code f} (declared by class {@code c}), with that field as its site. */
-  private void walkField(Object o, P path, Field f) {
+  /** Walks {@code o} reached through a field whose site is {@code fieldSite} ("class#field", FieldInfo#site: one string). */
+  private void walkField(Object o, P path, String fieldSite) {
     String before = site;
-    if (!SUBTREES.contains(site)) site = f.getDeclaringClass().getName() + "#" + f.getName();
+    if (!SUBTREES.contains(site)) site = fieldSite;
     walk(o, path, null, null);
     site = before;
   }
@@ -451,8 +436,24 @@ final class StateWalk {
   private void array(Object a, P path) {
     int n = java.lang.reflect.Array.getLength(a);
     leaf(path, ".length", n, null, null);
-    if (windowed && n >= StateWalkClasses.FOLD_ARRAY && (a instanceof long[] || a instanceof int[]) && StateWalkClasses.inert(site)) {
+    if (windowed && n >= StateWalkClasses.FOLD_ARRAY && (a instanceof long[] || a instanceof int[] || a instanceof byte[])
+        && StateWalkClasses.inert(site)) {
       foldedArray(a, n, path);
+    } else if (a instanceof byte[] l) { // as Array.get's boxed Byte would be walked, unboxed
+      for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], null, null, -1, elementText(path, i), true);
+    } else if (windowed && a instanceof Object[] l) {
+      for (int i = 0; i < n; i++) {
+        if (l[i] != null) {
+          walk(l[i], p(path, '[', i, ""), null, null);
+          continue;
+        }
+        int j = i; // a run of nulls (a memmap chunk's free pfns: thousands), one leaf: its length at its first index
+        while (j + 1 < n && l[j + 1] == null) j++;
+        P q = p(path, '[', i, "=nulls");
+        add(q.hash, j - i + 1, null, null, -1, q.text, false);
+        counted += j - i;
+        i = j;
+      }
     } else if (a instanceof long[] l) {
       for (int i = 0; i < n; i++) add(elementHash(path, i), l[i], writable ? l : null, null, i, elementText(path, i), true);
     } else if (a instanceof int[] l) {
@@ -535,7 +536,7 @@ final class StateWalk {
       for (int i = 0; i < values.length; i++) if (values[i] != null) slots.add(i);
       slots.sort((a, b) -> Long.compare(keys[a], keys[b]));
       leaf(path, ".size", slots.size(), null, null);
-      boolean fold = !folding && FOLDED.containsKey(site);
+      boolean fold = !folding && StateWalkClasses.FOLDED.containsKey(site);
       if (fold) {
         foldHash = 0x5EED;
         foldSite = site;
@@ -556,30 +557,15 @@ final class StateWalk {
     }
   }
 
-  /**
-   * Tables of a checker ring whose entries (their values: every leaf but the key) are folded into one leaf, the ring's
-   * hash (site -> that leaf's site), so that a picture does not hold ~60 leaves for each of their 4,096 entries. The
-   * keys stay leaves, in key order; a leaf of an entry an id of its family is folded as its offset from the entry's
-   * key (which it must keep for the hash to stay put), every other leaf as its value; leaves a jump reads for more
-   * than equality stay leaves ({@link #foldable}). Two pictures whose entries differ in any folded leaf differ in the
-   * hash leaf (but for a 64-bit collision), which must not move for a jump ({@code FastForward} knows no such site).
-   * FolioLockShadow#released is keyed the same way (reqIds, its ring FolioLockShadow#releasedOrder); its values are
-   * all TRUE, folded as themselves, so its keys stay and its hash leaf never moves.
-   */
-  static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
-      "hmmemu.checker.NotifierShadow#endedEntries", "hmmemu.checker.FolioLockShadow#released",
-      "hmmemu.checker.FolioLockShadow#releasedEntries");
 
   /**
    * A checker ring in a windowed picture: its newest {@link #RING_WINDOW} ids oldest first, each with its entry
-   * folded into the ring's hash leaf as in {@link #FOLDED} (the ring's methods NAMENewestFirst and NAMEOf).
+   * folded into the ring's hash leaf as in {@link StateWalkClasses#FOLDED} (the ring's methods NAMENewestFirst and NAMEOf).
    */
   private void window(Object shadow, String ring, P path) {
     try {
-      java.lang.reflect.Method ids = shadow.getClass().getDeclaredMethod(ring + "NewestFirst"),
-          of = shadow.getClass().getDeclaredMethod(ring + "Of", long.class);
-      ids.setAccessible(true);
-      of.setAccessible(true);
+      java.lang.reflect.Method[] m = StateWalkClasses.RING_METHODS.get(shadow.getClass());
+      java.lang.reflect.Method ids = m[0], of = m[1];
       long[] newest = (long[]) ids.invoke(shadow);
       int n = Math.min(newest.length, RING_WINDOW);
       leaf(path, ".window", n, null, null);
@@ -599,10 +585,10 @@ final class StateWalk {
     }
   }
 
-  /** The leaf holding a folded ring's hash (see {@link #FOLDED}). */
+  /** The leaf holding a folded ring's hash (see {@link StateWalkClasses#FOLDED}). */
   private void foldedRing(P path) {
     String before = site;
-    site = FOLDED.get(before);
+    site = StateWalkClasses.FOLDED.get(before);
     P q = p(path, ".entries");
     add(q.hash, foldHash, null, null, -1, q.text, false);
     site = before;
@@ -624,13 +610,25 @@ final class StateWalk {
     for (int i = 0; i < ring.length; i++) leaf(path, '[', i, ring[(next + i) % ring.length]);
   }
 
-  /** The checker's Reporter ring of recent events (slot recorded % length is the oldest once full), oldest first. */
+  /**
+   * The checker's Reporter ring of recent events (slot recorded % length is the oldest once full), oldest first, each
+   * entry walked apart from the rest, as if nothing else were met (session 18, r9ff): a jump leaves this report-only
+   * ring behind, so whether its events are held elsewhere too (the checker's current event, an ended invalidation's
+   * start, which a ring refill replaces by a relabelled copy) must neither hide them there nor shape the ring.
+   */
   private void recentRing(Object reporter, Field[] fs, Object[] ring, P path) throws IllegalAccessException {
     long recorded = 0;
     for (Field f : fs) if (f.getName().equals("recorded")) recorded = f.getLong(reporter);
     int start = (int) (recorded % ring.length);
     leaf(path, ".length", ring.length, null, null);
-    for (int i = 0; i < ring.length; i++) walk(ring[(start + i) % ring.length], p(path, '[', i, ""), null, null);
+    if (windowed) return; // a fast-forward's picture: a jump leaves the ring as it is and nothing but a report reads it
+    IdentityHashMap<Object, Integer> outer = seen;
+    seen = new IdentityHashMap<>();
+    for (int i = 0; i < ring.length; i++) {
+      seen.clear();
+      walk(ring[(start + i) % ring.length], p(path, '[', i, ""), null, null);
+    }
+    seen = outer;
   }
 
   /** Objects first met while walking one entry of a {@link PeriodicLog}'s window (forgotten after it), or null. */
@@ -682,7 +680,7 @@ final class StateWalk {
         Field f = efs[fi];
         if (f.getDeclaringClass() == EventQueue.Event.class) continue;
         try {
-          walkField(f.get(e), p(p, einfos[fi].dotNameHash(), einfos[fi].dotName()), f);
+          walkField(f.get(e), p(p, einfos[fi].dotNameHash(), einfos[fi].dotName()), einfos[fi].site());
         } catch (IllegalAccessException ex) {
           if (opaque == null) opaque = "cannot read an agenda event's " + f.getName();
         }

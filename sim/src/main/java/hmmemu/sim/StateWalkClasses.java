@@ -33,7 +33,7 @@ final class StateWalkClasses {
     return INERT.computeIfAbsent(site, x -> !FastForwardSites.instantSite(x) && !FastForwardSites.identity(x)
         && !FastForwardSites.ADVANCE.containsKey(x) && !FastForwardSites.MICROS.contains(x) && !FastForwardSites.REPORT_ONLY.containsKey(x)
         && !FastForwardRings.refills(x) && !FastForwardRings.invIdSite(x) && !FastForwardRings.reqIdSite(x)
-        && !StateWalk.FOLDED.containsKey(x) && !StateWalk.FOLDED.containsValue(x));
+        && !FOLDED.containsKey(x) && !FOLDED.containsValue(x));
   }
 
   /** The names every picture uses most, hashed once (the same values {@link #NAMES} gives them). */
@@ -145,4 +145,90 @@ final class StateWalkClasses {
     for (Class<?> x : c.getInterfaces()) b.append(':').append(x.getName());
     return b.toString();
   }
+
+  private static final java.util.Map<String, Integer> FOLDABLE = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Whether a leaf of {@code site} inside a folded ring may go into its hash: not if a jump would read it for anything
+   * but equality (an instant that may bound a jump, a microsecond leaf, a leaf a jump advances, a report-only leaf):
+   * 0 it stays a leaf, 1 its value is folded, 2 its offset from the entry's key is (an identity family's leaf).
+   */
+  static int foldable(String site) { return FOLDABLE.computeIfAbsent(site, StateWalkClasses::foldableUncached); }
+
+  /** {@link #foldable}, computed. */
+  private static int foldableUncached(String site) {
+    if (FastForwardSites.instantSite(site) || FastForwardSites.MICROS.contains(site) || FastForwardSites.ADVANCE.containsKey(site)
+        || FastForwardSites.REPORT_ONLY.containsKey(site)) return 0;
+    return FastForwardSites.identity(site) ? 2 : 1;
+  }
+
+  /**
+   * The hash of a folded long[], int[] or byte[] of length n ({@link StateWalk}'s foldedArray): its elements in four lanes
+   * (elements i mod 4), each the rotate-multiply chain one lane was, combined at the end: four independent multiply
+   * chains instead of one (a histogram's ~47,000 counts were half of a fast-forward picture's CPU; session 19,
+   * fflook2). Only pictures of one run are compared, so the value needs no stability across versions.
+   */
+  static long arrayHash(Object a, int n) {
+    long h0 = 0x5EEDL + n, h1 = h0 ^ 0x1L, h2 = h0 ^ 0x2L, h3 = h0 ^ 0x3L;
+    int i = 0;
+    if (a instanceof long[] l) {
+      for (; i + 3 < n; i += 4) {
+        h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+        h1 = Long.rotateLeft((h1 ^ l[i + 1]) * 0x9E3779B97F4A7C15L, 29);
+        h2 = Long.rotateLeft((h2 ^ l[i + 2]) * 0x9E3779B97F4A7C15L, 29);
+        h3 = Long.rotateLeft((h3 ^ l[i + 3]) * 0x9E3779B97F4A7C15L, 29);
+      }
+      for (; i < n; i++) h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+    } else if (a instanceof byte[] l) {
+      for (; i + 3 < n; i += 4) {
+        h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+        h1 = Long.rotateLeft((h1 ^ l[i + 1]) * 0x9E3779B97F4A7C15L, 29);
+        h2 = Long.rotateLeft((h2 ^ l[i + 2]) * 0x9E3779B97F4A7C15L, 29);
+        h3 = Long.rotateLeft((h3 ^ l[i + 3]) * 0x9E3779B97F4A7C15L, 29);
+      }
+      for (; i < n; i++) h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+    } else {
+      int[] l = (int[]) a;
+      for (; i + 3 < n; i += 4) {
+        h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+        h1 = Long.rotateLeft((h1 ^ l[i + 1]) * 0x9E3779B97F4A7C15L, 29);
+        h2 = Long.rotateLeft((h2 ^ l[i + 2]) * 0x9E3779B97F4A7C15L, 29);
+        h3 = Long.rotateLeft((h3 ^ l[i + 3]) * 0x9E3779B97F4A7C15L, 29);
+      }
+      for (; i < n; i++) h0 = Long.rotateLeft((h0 ^ l[i]) * 0x9E3779B97F4A7C15L, 29);
+    }
+    long h = Long.rotateLeft((h0 ^ Long.rotateLeft(h1, 16)) * 0xC2B2AE3D27D4EB4FL, 31);
+    h = Long.rotateLeft((h ^ Long.rotateLeft(h2, 32) ^ Long.rotateLeft(h3, 48)) * 0x9E3779B97F4A7C15L, 29);
+    return h;
+  }
+
+  /** Per checker ring class ({@link StateWalk#RINGS}), its methods NAMENewestFirst and NAMEOf, made accessible once. */
+  static final ClassValue<java.lang.reflect.Method[]> RING_METHODS = new ClassValue<>() {
+    @Override
+    protected java.lang.reflect.Method[] computeValue(Class<?> c) {
+      String ring = StateWalk.RINGS.get(c.getName());
+      try {
+        java.lang.reflect.Method ids = c.getDeclaredMethod(ring + "NewestFirst"), of = c.getDeclaredMethod(ring + "Of", long.class);
+        ids.setAccessible(true);
+        of.setAccessible(true);
+        return new java.lang.reflect.Method[] {ids, of};
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot open the checker's ring " + ring + ": " + e, e);
+      }
+    }
+  };
+
+  /**
+   * Tables of a checker ring whose entries (their values: every leaf but the key) are folded into one leaf, the ring's
+   * hash (site -> that leaf's site), so that a picture does not hold ~60 leaves for each of their 4,096 entries. The
+   * keys stay leaves, in key order; a leaf of an entry an id of its family is folded as its offset from the entry's
+   * key (which it must keep for the hash to stay put), every other leaf as its value; leaves a jump reads for more
+   * than equality stay leaves ({@link #foldable}). Two pictures whose entries differ in any folded leaf differ in the
+   * hash leaf (but for a 64-bit collision), which must not move for a jump ({@code FastForward} knows no such site).
+   * FolioLockShadow#released is keyed the same way (reqIds, its ring FolioLockShadow#releasedOrder); its values are
+   * all TRUE, folded as themselves, so its keys stay and its hash leaf never moves.
+   */
+  static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
+      "hmmemu.checker.NotifierShadow#endedEntries", "hmmemu.checker.FolioLockShadow#released",
+      "hmmemu.checker.FolioLockShadow#releasedEntries");
 }

@@ -45,7 +45,7 @@ class FastForwardFlagCliTest {
     try {
       Path f = spinner(dir);
       String on = sim(f, dir.resolve("a"), "--fast-forward");
-      assertTrue(on.contains("\"fastForward\": {\"on\": true, \"fastForwards\": 1, \"skippedRounds\": 4500,"), on);
+      assertTrue(on.contains("\"fastForward\": {\"on\": true, \"fastForwards\": 1, \"skippedRounds\": 4820,"), on);
       String next = sim(f, dir.resolve("b"));
       assertTrue(next.contains("\"fastForward\": {\"on\": false, \"fastForwards\": 0, \"skippedRounds\": 0,"), next);
       assertEquals(null, System.getProperty(PROPERTY), "a flag sets no JVM-wide property");
@@ -54,7 +54,7 @@ class FastForwardFlagCliTest {
           next.replaceAll(", \"eventsPerSecond\": \\d+", "").replaceAll(", \"fastForward\": .*", ""));
       // explore: its text line says so only when on
       CliRun x = CliRun.run("explore", f.toString(), "--budget", "1", "--no-shrink", "--fast-forward");
-      assertTrue(x.out().stream().anyMatch(l -> l.startsWith("fast-forward on: 1 jumps, 4500 driver rounds")), x.toString());
+      assertTrue(x.out().stream().anyMatch(l -> l.startsWith("fast-forward on: 1 jumps, 4820 driver rounds")), x.toString());
       CliRun y = CliRun.run("explore", f.toString(), "--budget", "1", "--no-shrink");
       assertFalse(y.out().stream().anyMatch(l -> l.startsWith("fast-forward")), y.toString());
     } finally {
