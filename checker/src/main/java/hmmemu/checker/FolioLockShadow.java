@@ -64,7 +64,7 @@ final class FolioLockShadow {
   void refillReleased(int d, long n, int kept) {
     long[] keys = releasedNewestFirst();
     int real = Math.min(RingRefill.periodic(keys, d), kept);
-    for (long k : keys) released.remove(k);
+    released.clear(); // the table's keys are among the ring's: as removing each
     if (releasedOrder.length < RELEASED_KEPT) releasedOrder = new long[RELEASED_KEPT];
     for (int q = RELEASED_KEPT - 1; q >= 0; q--) {
       long key = q < real ? keys[q] : RingRefill.UNISSUED + RELEASED_KEPT - 1 - q;
@@ -82,7 +82,7 @@ final class FolioLockShadow {
    * has the length the unskipped run's would have.
    */
   void refillReleasedPartial(int d, int k, long[] ids) {
-    for (long key : releasedNewestFirst()) released.remove(key);
+    released.clear(); // the table's keys are among the ring's: as removing each
     int total = ids.length;
     releasedOrder = new long[RingRefill.lengthFor(total, RELEASED_KEPT)];
     for (int q = total - 1; q >= 0; q--) {

@@ -52,6 +52,25 @@ final class Invalidation {
 
   Invalidation(Trace.InvalidateStarted started) { this.started = started; }
 
+  /**
+   * A copy of this invalidation under another start, every array and table copied (emulator-only: NotifierShadow's
+   * ring refill; what RingRefill#copyFields gives, without reflection: InvalidationCopyTest holds them equal).
+   */
+  Invalidation copyFor(Trace.InvalidateStarted start) {
+    Invalidation c = new Invalidation(start);
+    c.ended = ended;
+    c.subs = subs.clone();
+    c.state = state.clone();
+    c.deviceOfSub = deviceOfSub.clone();
+    c.nSubs = nSubs;
+    c.index = index == null ? null : index.copy();
+    c.dev = dev.clone();
+    c.appliedOf = appliedOf.clone();
+    c.nDevices = nDevices;
+    c.waitingTotal = waitingTotal;
+    return c;
+  }
+
   boolean covers(PageKey k) {
     return started.mmId() == k.mmId() && k.in(started.start(), started.end());
   }

@@ -101,6 +101,26 @@ final class LongTable<V> {
 
   boolean containsKey(long key) { return get(key) != null; }
 
+  /**
+   * Removes every entry, keeping the capacity: the same table as removing each key (emulator-only: the fast-forward's
+   * ring refill, which empties a ring's table of up to 4,096 entries at once instead of by backward shifts).
+   */
+  void clear() {
+    java.util.Arrays.fill(keys, 0L);
+    java.util.Arrays.fill(values, null);
+    size = 0;
+  }
+
+  /** A copy with the same layout (arrays copied, values shared; emulator-only: the ring refill's copies). */
+  LongTable<V> copy() {
+    LongTable<V> c = new LongTable<>();
+    c.keys = keys.clone();
+    c.values = values.clone();
+    c.mask = mask;
+    c.size = size;
+    return c;
+  }
+
   private void grow() {
     long[] oldKeys = keys;
     Object[] oldValues = values;

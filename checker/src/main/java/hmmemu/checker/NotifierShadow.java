@@ -228,7 +228,7 @@ final class NotifierShadow {
       copies[q] = q < kept && q < real ? ended.get(key) : copyOf(ended.get(keys[q % d]), key);
       order[ENDED_INVALIDATIONS_KEPT - 1 - q] = key;
     }
-    for (long k : keys) ended.remove(k);
+    ended.clear(); // the table holds exactly the ring's keys
     for (int q = ENDED_INVALIDATIONS_KEPT - 1; q >= 0; q--) ended.put(order[ENDED_INVALIDATIONS_KEPT - 1 - q], copies[q]);
     endedOrder = order;
     endedNext = 0;
@@ -252,7 +252,7 @@ final class NotifierShadow {
     int extrapolated = Math.min(k, total);
     for (int q = 0; q < extrapolated; q++) copies[q] = copyOf(ended.get(keys[q % d]), ids[q]);
     for (int q = extrapolated; q < total; q++) copies[q] = relabelled(ended.get(keys[q - k]), ids[q]);
-    for (long key : keys) ended.remove(key);
+    ended.clear(); // the table holds exactly the ring's keys: as removing each
     long[] order = new long[RingRefill.lengthFor(total, ENDED_INVALIDATIONS_KEPT)];
     for (int q = total - 1; q >= 0; q--) {
       order[total - 1 - q] = ids[q];
@@ -279,9 +279,8 @@ final class NotifierShadow {
   /** An ended invalidation like {@code inv} with invId {@code invId} (emulator-only, {@link #refillEnded}). */
   private static Invalidation copyOf(Invalidation inv, long invId) {
     Trace.InvalidateStarted s = inv.started;
-    Invalidation c = new Invalidation(new Trace.InvalidateStarted(invId, s.mmId(), s.start(), s.end(), s.event(),
+    Invalidation c = inv.copyFor(new Trace.InvalidateStarted(invId, s.mmId(), s.start(), s.end(), s.event(),
         s.owner(), s.blockable(), List.of(s.subIds().toArray(new Long[0]))));
-    RingRefill.copyFields(inv, c, "started");
     return c;
   }
 }

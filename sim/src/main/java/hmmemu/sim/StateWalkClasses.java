@@ -39,7 +39,9 @@ final class StateWalkClasses {
   /** The names every picture uses most, hashed once (the same values {@link #NAMES} gives them). */
   static final long EMPTY = StateWalk.stringHash(""), K = StateWalk.stringHash(".k"), V = StateWalk.stringHash(".v"),
       SIZE = StateWalk.stringHash(".size"), TYPE = StateWalk.stringHash(":type"), REF = StateWalk.stringHash("@ref"),
-      NULL = StateWalk.stringHash("=null"), LENGTH = StateWalk.stringHash(".length");
+      NULL = StateWalk.stringHash("=null"), LENGTH = StateWalk.stringHash(".length"), STR = StateWalk.stringHash(":s"),
+      DBL = StateWalk.stringHash(":d"), CLS = StateWalk.stringHash(":class"), VALUE = StateWalk.stringHash(".value"),
+      FOLDED_NAME = StateWalk.stringHash(".folded");
 
   /** {@link #stringHash} of a path's name, cached (the literals compared by identity first: they are interned). */
   static long nameHash(String name) {
@@ -51,6 +53,11 @@ final class StateWalkClasses {
     if (name == "@ref") return REF;
     if (name == "=null") return NULL;
     if (name == ".length") return LENGTH;
+    if (name == ":s") return STR;
+    if (name == ":d") return DBL;
+    if (name == ":class") return CLS;
+    if (name == ".value") return VALUE;
+    if (name == ".folded") return FOLDED_NAME;
     return NAMES.computeIfAbsent(name, StateWalk::stringHash);
   }
 
