@@ -53,11 +53,12 @@ public final class FastForward {
   /** Longest period tried, in failed rounds of the watched device. */
   static final int MAX_PERIOD = 4;
   /**
-   * Failed rounds a jump must be able to skip for a look to be taken ({@code -Dhmm.ff.minJumpRounds}, default 400): a
-   * look (four pictures and the judging) costs about as much CPU as ~400-600 simulated rounds of the two-GPU R9 rows
-   * (docs/RESULTS.md "A cheaper look"). Decides only whether to look, never what a jump writes.
+   * Failed rounds a jump must be able to skip for a look to be taken ({@code -Dhmm.ff.minJumpRounds}, default 300): a
+   * look (four pictures and the judging) costs about as much CPU as ~300 simulated rounds of the R9 rows since session
+   * 20 (fflook3: ~3.5 ms warm; 400 before, docs/PERFORMANCE.md "Session 20: fflook3": 200 skips more rounds than 300
+   * but pays as much again in looks). Decides only whether to look, never what a jump writes.
    */
-  static final int MIN_JUMP_ROUNDS = Integer.getInteger("hmm.ff.minJumpRounds", 400);
+  static final int MIN_JUMP_ROUNDS = Integer.getInteger("hmm.ff.minJumpRounds", 300);
 
   /** Periods simulated before the first leaf ahead (a deadline, a lease, a wake) at least. */
   static final int MARGIN = 2;
