@@ -28,10 +28,31 @@ public final class ChildJvmFlags {
    */
   public static final String ARCHIVE_PROPERTY = "hmm-emu.child.shared-archive";
 
+  /**
+   * A system property whose value (split on white space) is added after {@link #fromEnv} on every child, and passed
+   * on to the child (a controller passes it to its nodes). Test-only (it-tests sets it: fewer Pekko threads per
+   * child, docs/TESTING.md "Session 20: itcut3"); unset, as in every user run, nothing changes.
+   */
+  public static final String EXTRA_PROPERTY = "hmm-emu.child.extra-java-opts";
+
   private ChildJvmFlags() {}
 
   /** The flags for this process's children: {@link #of} the environment's {@link #ENV}. */
   public static List<String> fromEnv() { return of(System.getenv(ENV)); }
+
+  /**
+   * Every flag a child of this process gets before its class path: {@link #fromEnv}, then {@link #EXTRA_PROPERTY}'s
+   * flags and the property itself (for the child's own children) when it is set and not blank.
+   */
+  public static List<String> flags() {
+    List<String> out = new ArrayList<>(fromEnv());
+    String extra = System.getProperty(EXTRA_PROPERTY, "");
+    if (!extra.isBlank()) {
+      out.addAll(List.of(extra.trim().split("\\s+")));
+      out.add("-D" + EXTRA_PROPERTY + "=" + extra.trim());
+    }
+    return out;
+  }
 
   /** {@code value} split on white space, or {@link #DEFAULT} when it is null or blank. */
   public static List<String> of(String value) {
@@ -40,7 +61,7 @@ public final class ChildJvmFlags {
   }
 
   /**
-   * {@code java}, this process's children's flags and {@code -cp} with this process's class path: the start of a
+   * {@code java}, this process's children's {@link #flags} and {@code -cp} with this process's class path: the start of a
    * child's command line, the main class and its arguments to follow. With an archive ({@link #ARCHIVE_PROPERTY}),
    * the class path's jars come first and its directories after them (a dynamic archive is valid only for a class
    * path that starts with the jars it was made with, and JDK 17 makes none with a non-empty directory in it).
@@ -48,7 +69,7 @@ public final class ChildJvmFlags {
   public static List<String> javaCommand() {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(fromEnv());
+    cmd.addAll(flags());
     String classPath = System.getProperty("java.class.path");
     String archive = System.getProperty(ARCHIVE_PROPERTY, "");
     if (!archive.isEmpty() && Files.isRegularFile(Path.of(archive))) {

@@ -23,6 +23,27 @@ class ChildJvmFlagsTest {
     assertEquals(List.of("-Xss4m", "-XX:+UseSerialGC"), ChildJvmFlags.of(" -Xss4m \t-XX:+UseSerialGC "));
   }
 
+  /** The test-only extra flags follow the others and are passed on; unset or blank, the flags are the environment's. */
+  @Test
+  void extraFlagsAreAddedAndPassedOn() {
+    String before = System.getProperty(ChildJvmFlags.EXTRA_PROPERTY);
+    try {
+      System.clearProperty(ChildJvmFlags.EXTRA_PROPERTY);
+      assertEquals(ChildJvmFlags.fromEnv(), ChildJvmFlags.flags(), "unset: the environment's flags only");
+      System.setProperty(ChildJvmFlags.EXTRA_PROPERTY, " ");
+      assertEquals(ChildJvmFlags.fromEnv(), ChildJvmFlags.flags(), "blank: the environment's flags only");
+      System.setProperty(ChildJvmFlags.EXTRA_PROPERTY, " -Da=1 \t-Db=2 ");
+      List<String> want = new java.util.ArrayList<>(ChildJvmFlags.fromEnv());
+      want.addAll(List.of("-Da=1", "-Db=2", "-D" + ChildJvmFlags.EXTRA_PROPERTY + "=-Da=1 \t-Db=2"));
+      assertEquals(want, ChildJvmFlags.flags());
+      List<String> cmd = ChildJvmFlags.javaCommand();
+      assertEquals(want, cmd.subList(1, 1 + want.size()), cmd.toString());
+    } finally {
+      if (before == null) System.clearProperty(ChildJvmFlags.EXTRA_PROPERTY);
+      else System.setProperty(ChildJvmFlags.EXTRA_PROPERTY, before);
+    }
+  }
+
   @Test
   void anArchiveTakesTheJarsOfTheClassPathFirst() {
     String sep = java.io.File.pathSeparator;
@@ -37,7 +58,7 @@ class ChildJvmFlagsTest {
     try {
       System.setProperty(ChildJvmFlags.ARCHIVE_PROPERTY, "/no/such/archive.jsa");
       List<String> cmd = ChildJvmFlags.javaCommand();
-      assertEquals(ChildJvmFlags.fromEnv(), cmd.subList(1, cmd.size() - 2), "a missing archive changes nothing");
+      assertEquals(ChildJvmFlags.flags(), cmd.subList(1, cmd.size() - 2), "a missing archive changes nothing");
       assertEquals(List.of("-cp", System.getProperty("java.class.path")), cmd.subList(cmd.size() - 2, cmd.size()));
     } finally {
       if (before == null) System.clearProperty(ChildJvmFlags.ARCHIVE_PROPERTY);

@@ -52,7 +52,7 @@ final class ChildArchive {
   /** A name for the jars (paths, sizes, times), the JDK and the flags: a rebuilt jar gets a new archive. */
   private static String key(String jars) throws IOException {
     StringBuilder b = new StringBuilder(System.getProperty("java.home")).append('\n')
-        .append(ChildJvmFlags.fromEnv()).append('\n');
+        .append(ChildJvmFlags.flags()).append('\n');
     for (String j : jars.split(java.io.File.pathSeparator)) {
       Path p = Path.of(j);
       b.append(j).append(' ').append(Files.size(p)).append(' ').append(Files.getLastModifiedTime(p).toMillis())
@@ -76,7 +76,7 @@ final class ChildArchive {
     Path log = DIR.resolve("make.log");
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(ChildJvmFlags.fromEnv());
+    cmd.addAll(ChildJvmFlags.flags());
     cmd.add("-XX:ArchiveClassesAtExit=" + tmp.toAbsolutePath());
     cmd.addAll(List.of("-cp", jars, "hmmemu.cluster.cli.Main", "run",
         ScenarioCasesTest.CASES.resolve("c05-nouveau-atomic.conf").toString(), "--quiet", "--out", out.toString()));

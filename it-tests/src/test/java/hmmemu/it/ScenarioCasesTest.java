@@ -351,7 +351,9 @@ class ScenarioCasesTest {
    * messages on one lane (its reference.conf: the lowest latency; 4 by default). Only which thread runs an actor
    * changes: each actor still processes one message at a time, Artery keeps each sender-receiver pair's order, and no
    * actor of ours blocks a thread (the controller's asks block test threads, not dispatchers). Not used by
-   * {@code hmm-emu} itself: users' clusters keep Pekko's defaults.
+   * {@code hmm-emu} itself: users' clusters keep Pekko's defaults. (Since session 20 it-tests/pom.xml gives every
+   * ActorSystem of the module's test JVMs and child JVMs the same, as system properties; this keeps the class lean
+   * when run without that pom, from an IDE.)
    */
   static final Config LEAN_THREADS = ConfigFactory.parseString(
       "pekko.actor.default-dispatcher.fork-join-executor { parallelism-min = 2, parallelism-max = 2 }\n"
