@@ -309,7 +309,7 @@ class ExploreEveryFileTest {
     String d = hmmemu.sim.DelayBound.text(bound);
     System.out.println("explore " + file + " --max-delay " + d + ": " + e.schedules() + ", "
         + e.wallMillis() + " ms wall, " + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind()
-        + " in schedule " + f.scheduleNumber()));
+        + " in schedule " + f.scheduleNumber()) + detail(e));
     assertTrue(f != null || e.ranItsBudget(), file + ": " + r.schedules() + " schedules of " + BUDGET + ", "
         + e.simulated() + " runs of " + e.runs() + " and " + e.points() + " choice points of " + POINTS
         + ": the exploration stopped early");
@@ -363,7 +363,7 @@ class ExploreEveryFileTest {
     Explorer.Failure f = r.failure();
     System.out.println("explore " + file + " --strategy exhaustive: " + e.schedules() + ", " + e.wallMillis()
         + " ms wall, " + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind() + " in schedule "
-        + f.scheduleNumber()));
+        + f.scheduleNumber()) + detail(e));
     String dir = file.getParent().getFileName().toString();
     String name = file.getFileName().toString();
     String replay = "replay, shrink and write it: hmm-emu explore " + file + ff(file) + " --strategy exhaustive --budget "
@@ -413,6 +413,20 @@ class ExploreEveryFileTest {
     }
   }
 
+  /** {@code -Dhmm.explore.every-report=true}: each line also gives the whole report but its times (to compare two builds). */
+  static final boolean REPORT = Boolean.getBoolean("hmm.explore.every-report");
+
+  /** The report's figures but its times, when {@link #REPORT} asks for them, else "". */
+  static String detail(Explored e) {
+    if (!REPORT) return "";
+    Explorer.Report r = e.report();
+    Explorer.Failure f = r.failure();
+    return " [states " + r.states() + ", distinct " + r.distinctStates() + ", generated " + r.generatedStates()
+        + ", exhausted " + r.exhausted() + ", kinds " + r.choicePoints() + ", simulated " + e.simulated() + ", points "
+        + e.points() + (f == null ? "" : ", failure " + f.kind() + " " + f.scheduleNumber() + " "
+        + java.util.Arrays.hashCode(f.schedule()) + " " + f.firstFailure()) + "]";
+  }
+
   private static Explored resultOf(Future<Explored> f) throws Throwable {
     try {
       return f.get();
@@ -425,7 +439,8 @@ class ExploreEveryFileTest {
     Explorer.Report r = e.report();
     Explorer.Failure f = r.failure();
     System.out.println("explore " + file + ": " + e.schedules() + ", " + e.wallMillis() + " ms wall, "
-        + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind() + " in schedule " + f.scheduleNumber()));
+        + e.cpuMillis() + " ms CPU" + (f == null ? "" : ", " + f.kind() + " in schedule " + f.scheduleNumber())
+        + detail(e));
     String dir = file.getParent().getFileName().toString();
     String name = file.getFileName().toString();
     String replay = "replay, shrink and write it: hmm-emu explore " + file + ff(file) + " --budget " + BUDGET + " --max-runs "
