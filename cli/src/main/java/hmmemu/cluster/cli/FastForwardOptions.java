@@ -27,8 +27,10 @@ final class FastForwardOptions {
       + " state equal the unskipped run's, only the trace hash differs (off by default; it jumps one- and two-GPU-node"
       + " spins and the spinner files c08, c09, c12, c12b, c13, r7; docs/ARCHITECTURE.md's sim row, docs/RESULTS.md"
       + " \"Fast-forward, session 8\" to \"session 12\" and \"Ties ordered by a per-seed priority\"). Under explore a"
-      + " run jumps a spin only where the rounds it observed met no choice point, and a run that met choice points"
-      + " before its jump must meet none after it (hmmemu.sim.ScheduledJump; docs/TESTING.md).")
+      + " run jumps a spin where the rounds it observed met no choice point (a run that met choice points before its"
+      + " jump must read no state key after it), or, under PCT with no state key, where every observed round met the"
+      + " same choice points and PCT decided them alike with no draw or change point before the jump's end"
+      + " (hmmemu.sim.ScheduledJump; docs/TESTING.md \"Session 19: xspin2\").")
   void fastForward(boolean on) { yes = on; }
 
   @Option(names = "--no-fast-forward", description = "In the simulator: simulate every round of a deadline spin (the"
