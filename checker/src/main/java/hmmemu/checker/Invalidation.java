@@ -54,7 +54,7 @@ final class Invalidation {
 
   /**
    * A copy of this invalidation under another start, every array and table copied (emulator-only: NotifierShadow's
-   * ring refill; what RingRefill#copyFields gives, without reflection: InvalidationCopyTest holds them equal).
+   * ring refill; a field-by-field copy without reflection: InvalidationCopyTest holds it equal to a reflective one).
    */
   Invalidation copyFor(Trace.InvalidateStarted start) {
     Invalidation c = new Invalidation(start);

@@ -1,9 +1,5 @@
 package hmmemu.checker;
 
-import java.lang.reflect.Array;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
-
 /**
  * Emulator-only host mechanism, not a kernel structure: helpers for the fast-forward (hmmemu.sim.FastForward) to
  * refill the checker's bounded rings (NotifierShadow's ended invalidations, FolioLockShadow's released reqIds) as the
@@ -38,47 +34,5 @@ public final class RingRefill {
     int len = 16;
     while (len < size && len < kept) len *= 2;
     return Math.min(len, kept);
-  }
-
-  /** Copies every field of {@code from} to {@code to} but {@code except}, arrays and LongTables copied, not shared. */
-  static void copyFields(Object from, Object to, String except) {
-    try {
-      for (Field f : FIELDS.get(from.getClass())) {
-        if (f.getName().equals(except)) continue;
-        f.set(to, copy(f.get(from)));
-      }
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("ring refill: cannot copy " + from.getClass().getName() + ": " + e, e);
-    }
-  }
-
-  /** A class's own instance fields, made accessible once (the refill copies thousands of entries a jump). */
-  private static final ClassValue<Field[]> FIELDS = new ClassValue<>() {
-    @Override
-    protected Field[] computeValue(Class<?> c) {
-      java.util.List<Field> out = new java.util.ArrayList<>();
-      for (Field f : c.getDeclaredFields()) {
-        if (Modifier.isStatic(f.getModifiers())) continue;
-        f.setAccessible(true);
-        out.add(f);
-      }
-      return out.toArray(new Field[0]);
-    }
-  };
-
-  private static Object copy(Object v) throws ReflectiveOperationException {
-    if (v == null) return null;
-    if (v.getClass().isArray()) {
-      int n = Array.getLength(v);
-      Object out = Array.newInstance(v.getClass().getComponentType(), n);
-      System.arraycopy(v, 0, out, 0, n);
-      return out;
-    }
-    if (v instanceof LongTable<?> t) {
-      LongTable<Object> out = new LongTable<>();
-      copyFields(t, out, "");
-      return out;
-    }
-    return v;
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 
 import hmmemu.protocol.model.NotifyEvent;
 import hmmemu.protocol.trace.Trace;
+import java.lang.reflect.Array;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -14,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fast-forward's ring refill copies an ended invalidation with {@link Invalidation#copyFor} (emulator-only): the
- * same copy as the reflective {@link RingRefill#copyFields} of every field, arrays and tables copied, not shared; a
- * field added to Invalidation and not copied fails here.
+ * same copy as a reflective copy of every field ({@link #copyFields}: what the refill did before session 20), arrays
+ * and tables copied, not shared; a field added to Invalidation and not copied fails here.
  */
 class InvalidationCopyTest {
   private static Trace.InvalidateStarted start(long invId) {
@@ -33,13 +34,35 @@ class InvalidationCopyTest {
       Trace.InvalidateStarted other = start(77);
       Invalidation direct = inv.copyFor(other);
       Invalidation reflective = new Invalidation(other);
-      RingRefill.copyFields(inv, reflective, "started");
+      copyFields(inv, reflective, "started");
       assertEquals(dump(reflective), dump(direct), "copyFor against the reflective copy, " + subs + " subscriptions");
       for (Field f : fields(Invalidation.class)) {
         Object v = f.get(direct);
         if (v != null && (v.getClass().isArray() || v instanceof LongTable<?>)) assertNotSame(f.get(inv), v, f.getName());
       }
     }
+  }
+
+  /** Copies every field of {@code from} to {@code to} but {@code except}, arrays and LongTables copied, not shared. */
+  private static void copyFields(Object from, Object to, String except) throws ReflectiveOperationException {
+    for (Field f : fields(from.getClass())) {
+      if (!f.getName().equals(except)) f.set(to, copy(f.get(from)));
+    }
+  }
+
+  private static Object copy(Object v) throws ReflectiveOperationException {
+    if (v != null && v.getClass().isArray()) {
+      int n = Array.getLength(v);
+      Object out = Array.newInstance(v.getClass().getComponentType(), n);
+      System.arraycopy(v, 0, out, 0, n);
+      return out;
+    }
+    if (v instanceof LongTable<?> t) {
+      LongTable<Object> out = new LongTable<>();
+      copyFields(t, out, "");
+      return out;
+    }
+    return v;
   }
 
   private static List<Field> fields(Class<?> c) {
