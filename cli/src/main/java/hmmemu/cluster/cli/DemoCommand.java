@@ -44,12 +44,47 @@ final class DemoCommand implements Callable<Integer> {
       + "time) on every host-device direction instead of hmm-emu.link's delays, as a sweep --sim row has (its replay "
       + "lines use it).")
   String oneWay;
+  @Option(names = "--seeds", paramLabel = "N", description = "With --sim: run N seeds (--first-seed S, default 1:"
+      + " seeds S..S+N-1), every selected arm of each, in one JVM; judge each seed as a single-seed run (no violation,"
+      + " no lost increment) and print a summary: the failing seeds with a replay line each, per arm the cancels and"
+      + " driver deadline spins as proportions over the seeds, events per CPU second, the fast-forward totals. Exit 1"
+      + " when a seed failed. Not with --seed (a replay) or --out.")
+  Integer seeds;
+  @Option(names = "--first-seed", paramLabel = "S", description = "With --seeds: the first seed (default 1).")
+  Long firstSeed;
+  @Option(names = "--threads", paramLabel = "T", description = "With --seeds: seeds simulated at once, one per thread"
+      + " (each run is single-threaded and deterministic; results come back in seed order, so the output does not"
+      + " depend on it, except the times; default: the available processors).")
+  Integer threads;
   @Mixin RecordOptions record;
   @Option(names = "--no-warm-up", description = "On the embedded cluster: measure the first arm on a cold JVM (by "
       + "default the first selected arm first runs once, unmeasured, at time-scale 1.0 with a short workload: a cold JVM's "
       + "first steps take milliseconds of real time, model time at a high time scale; docs/RESULTS.md \"The first arm "
       + "ran on a cold JVM\").")
   boolean noWarmUp;
+
+  /** The flags of a run of many seeds, checked before anything runs: a bad combination is one line, exit 2. */
+  private void checkSeeds() {
+    String only = seeds != null ? "--seeds" : firstSeed != null ? "--first-seed" : threads != null ? "--threads" : null;
+    if (only == null) return;
+    if (!sim) throw new hmmemu.cluster.SettingsException(only + ": only with --sim");
+    if (seeds == null) throw new hmmemu.cluster.SettingsException(only + ": only with --seeds N");
+    if (workload.seed != null) {
+      throw new hmmemu.cluster.SettingsException("give --seeds N [--first-seed S] or --seed S (a replay), not both");
+    }
+    if (seeds < 1) throw new hmmemu.cluster.SettingsException("--seeds: must be at least 1, got " + seeds);
+    if (threads != null && threads < 1) {
+      throw new hmmemu.cluster.SettingsException("--threads: must be at least 1, got " + threads);
+    }
+    if (firstSeed != null && (firstSeed < 0 || firstSeed > Long.MAX_VALUE - seeds)) {
+      throw new hmmemu.cluster.SettingsException("--first-seed: must be between 0 and " + (Long.MAX_VALUE - seeds)
+          + ", got " + firstSeed);
+    }
+    if (record.out != null) {
+      throw new hmmemu.cluster.SettingsException("--out: not with --seeds (a run record keeps one seed's run: replay"
+          + " it with --seed S --out DIR)");
+    }
+  }
 
   /** What the report shows at the top: the workload and the switches that differ between runs. */
   static ObjectNode settingsNode(HmmEmuSettings s, List<String> arms, boolean link) {
@@ -80,8 +115,18 @@ final class DemoCommand implements Callable<Integer> {
     hmmemu.cluster.demo.SimDemo.link(settings, -1);
     List<String> selected = WorkloadOptions.arms(arms);
     if (oneWay != null && !sim) throw new hmmemu.cluster.SettingsException("--one-way: only with --sim");
+    checkSeeds();
     if (sim) {
       double hop = oneWay == null ? -1 : SimSweep.oneWayMicros("--one-way", oneWay, settings);
+      if (seeds != null) {
+        hmmemu.cluster.demo.SimRuns runs = fastForward.runs();
+        String replayFlags = (oneWay != null ? " --one-way " + oneWay : "") + workload.flags()
+            + (config != null ? " --config " + config.getPath() : "")
+            + (runs.fastForward() ? " --fast-forward" : hmmemu.sim.Sim.fastForwardByDefault() ? " --no-fast-forward" : "");
+        return SimDemoSeeds.run(System.out, settings, selected, hop, firstSeed != null ? firstSeed : 1, seeds,
+            threads != null ? threads : Runtime.getRuntime().availableProcessors(), json, record.quiet, replayFlags,
+            runs);
+      }
       String replay = "hmm-emu demo --sim --seed " + settings.demo.seed() + (oneWay != null ? " --one-way " + oneWay : "")
           + " --arms " + String.join(",", selected) + workload.flags()
           + (config != null ? " --config " + config.getPath() : "");

@@ -1,22 +1,15 @@
 package hmmemu.cluster.demo;
 
 import hmmemu.cluster.HmmEmuSettings;
-import hmmemu.cpu.core.CpuMm;
 import hmmemu.node.cost.HostCost;
-import hmmemu.node.link.Direction;
-import hmmemu.node.link.Distribution;
 import hmmemu.node.link.LinkSettings;
-import hmmemu.node.link.LinkSpec;
 import hmmemu.protocol.trace.Stamped;
 import hmmemu.report.RunRecorder;
-import hmmemu.sim.Sim;
-import hmmemu.sim.SimConfig;
 import hmmemu.sim.SimExperiment;
 import hmmemu.sim.TraceHash;
+import hmmemu.cluster.scenario.SimDemoArm;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.Consumer;
 import java.util.List;
 import java.util.Locale;
@@ -28,39 +21,18 @@ import java.util.Locale;
  * and the trace hash (the same seed gives the same hash).
  */
 public final class SimDemo {
-  /** Config key of the lease on a dead driver's folio lock (as CpuNodeActor reads it). */
-  private static final String LEASE_KEY = "hmm-emu.faults.folio-lock-lease";
-  /** Agenda events one arm may fire before it is reported unfinished. */
-  private static final long MAX_EVENTS = 4_000_000_000L;
-
   private SimDemo() {}
 
   /** The arm's display name ("kernel" or "early-unlock"). */
-  public static String armName(String arm) {
-    return arm.equals("kernel") ? "folio-lock (kernel)" : "early-unlock (ablation)";
-  }
+  public static String armName(String arm) { return SimDemoArm.armName(arm); }
 
   /**
    * The link of hmm-emu.link; with {@code oneWayMicros} >= 0, every host-device direction (the default and each
    * override) gets a constant one-way delay of that many model µs, the rest of its spec unchanged.
    */
   public static LinkSettings link(HmmEmuSettings settings, double oneWayMicros) {
-    LinkSettings link;
-    try {
-      link = LinkSettings.fromConfig(settings.config);
-    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
-      throw new hmmemu.cluster.SettingsException(e.getMessage());
-    }
-    if (oneWayMicros < 0) return link;
-    Distribution.Constant c = new Distribution.Constant(oneWayMicros);
-    Map<Direction, LinkSpec> dirs = new HashMap<>();
-    link.directions().forEach((d, sp) -> dirs.put(d, sp.withDelay(c)));
-    return new LinkSettings(link.defaults().withDelay(c), dirs, link.reliable(), link.replayTimeoutMicros(),
-        link.replayBuffer(), link.receiveWindow(), link.lanes());
+    return SimDemoArm.link(settings, oneWayMicros);
   }
-
-  /** Config key of the simulator's controller hop (one way, model time; absent: 1 µs). */
-  private static final String CONTROLLER_HOP_KEY = "hmm-emu.sim.controller-hop";
 
   /**
    * The simulator's controller hop in model µs (hmm-emu.sim.controller-hop; 1 µs when absent): each hop of a
@@ -69,21 +41,10 @@ public final class SimDemo {
    * cluster's controller talks over its transport (~150 µs one way at time-scale 1.0). A bad value is a settings
    * error.
    */
-  public static double controllerHopMicros(HmmEmuSettings settings) {
-    if (!settings.config.hasPath(CONTROLLER_HOP_KEY)) return 1.0;
-    java.time.Duration d = HmmEmuSettings.duration(settings.config, CONTROLLER_HOP_KEY);
-    if (d.isNegative()) throw HmmEmuSettings.bad(settings.config, CONTROLLER_HOP_KEY, "must be >= 0");
-    return d.toNanos() / 1000.0;
-  }
+  public static double controllerHopMicros(HmmEmuSettings settings) { return SimDemoArm.controllerHopMicros(settings); }
 
   /** The host-side cost model of hmm-emu.host-cost (docs/LATENCY.md); a bad value is a settings error. */
-  public static HostCost hostCost(HmmEmuSettings settings) {
-    try {
-      return HostCost.fromConfig(settings.config);
-    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
-      throw new hmmemu.cluster.SettingsException(e.getMessage());
-    }
-  }
+  public static HostCost hostCost(HmmEmuSettings settings) { return SimDemoArm.hostCost(settings); }
 
   /**
    * One arm of the workload of {@code settings} (hmm-emu.demo, its seed replaced by {@code seed}) on a fresh
@@ -101,19 +62,8 @@ public final class SimDemo {
    */
   public static SimExperiment.Result runArm(HmmEmuSettings settings, LinkSettings link, String arm, long seed,
       Consumer<Stamped> onTrace, SimRuns runs) {
-    HmmEmuSettings.Demo d = settings.demo;
-    long lease = settings.config.hasPath(LEASE_KEY)
-        ? HmmEmuSettings.micros(settings.config, LEASE_KEY, false) : CpuMm.DEFAULT_FOLIO_LOCK_LEASE_MICROS;
-    SimExperiment.Workload w = new SimExperiment.Workload(d.gpuNodes(), d.warpsPerDevice(), d.opsPerWarp(),
-        d.cpuThreads(), d.opsPerThread(), d.counters(), d.counterPages(), seed, d.cpuSpin())
-        .withCpuThink(d.cpuThinkMicros());
-    // The run timeout bounds model time here: a run still going then is a livelock candidate, reported as such.
-    long maxModelMicros = d.runTimeout().toNanos() / 1000;
-    SimConfig c = new SimConfig(seed, d.gpuNodes(), 1,
-        settings.switches.withFolioLockUntilMapped(arm.equals("kernel")), lease, link, controllerHopMicros(settings),
-        true, hostCost(settings));
-    if (runs == null) return SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace);
-    return runs.run(onSim -> SimExperiment.run(armName(arm), c, w, maxModelMicros, MAX_EVENTS, onTrace, null, onSim));
+    if (runs == null) return SimDemoArm.run(settings, link, arm, seed, onTrace, null);
+    return runs.run(onSim -> SimDemoArm.run(settings, link, arm, seed, onTrace, onSim));
   }
 
   /** Not a kernel structure: what a command shows while the arms run (progress on stderr, lines on stdout). */
