@@ -77,7 +77,7 @@ public final class DemoSeeds {
         if (a.ok()) continue;
         b.append(b.length() > 0 ? "; " : "").append(a.arm()).append(": final ").append(a.finalValue()).append(" / expected ")
             .append(a.expectedValue()).append(", ").append(a.violations().size()).append(" problem(s)");
-        if (!a.violations().isEmpty()) b.append(", first: ").append(a.violations().get(0));
+        if (!a.violations().isEmpty()) b.append(", first: ").append(a.violations().get(0).lines().findFirst().orElse(""));
       }
       return b.toString();
     }
