@@ -118,6 +118,7 @@ final class SimDemoSeeds {
           .put("driverTimeoutHi", s[1]).put("seedsWithDriverTimeout", t.seedsWithTimeout)
           .put("seedsWithDriverTimeoutRate", rate(t.seedsWithTimeout, t.seeds))
           .put("seedsWithDriverTimeoutLo", rs[0]).put("seedsWithDriverTimeoutHi", rs[1])
+          .put("driverIterations", t.driverIterations)
           .put("gpuAtomicLatencyP50Micros", t.gpuLatencyPercentile(50))
           .put("gpuAtomicLatencyP99Micros", t.gpuLatencyPercentile(99))
           .put("modelMicrosMean", t.seeds == 0 ? 0 : t.modelMicros / t.seeds).put("modelMicrosMax", t.modelMicrosMax)

@@ -42,7 +42,7 @@ public final class DemoSeeds {
    */
   public record Arm(String arm, boolean ok, List<String> violations, long cpuAtomics, long gpuAtomics,
       long gpuCancelled, long finalValue, long expectedValue, long faultsHandled, long driverTimeouts,
-      long traceEvents, long modelMicros, long traceHash, long[] gpuLatencies) {
+      long driverIterations, long traceEvents, long modelMicros, long traceHash, long[] gpuLatencies) {
     /** The arm's figures from a finished (or unfinished) run. */
     static Arm of(String arm, SimExperiment.Result r) {
       List<String> v = new ArrayList<>(r.violations());
@@ -55,13 +55,13 @@ public final class DemoSeeds {
         v.add("lost increment: final " + r.finalValue() + " / expected " + r.expectedValue());
       }
       return new Arm(arm, r.ok(), List.copyOf(v), r.cpuAtomics(), r.gpuAtomics(), r.gpuCancelled(), r.finalValue(),
-          r.expectedValue(), r.faultsHandled(), r.driverTimeouts(), r.traceEvents(), r.modelMicros(), r.traceHash(),
+          r.expectedValue(), r.faultsHandled(), r.driverTimeouts(), r.driverIterations(), r.traceEvents(), r.modelMicros(), r.traceHash(),
           latencies(r.gpuLatency()));
     }
 
     /** An arm whose run threw: a failure with the exception as its violation. */
     static Arm threw(String arm, RuntimeException e) {
-      return new Arm(arm, false, List.of("the run threw " + e), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0]);
+      return new Arm(arm, false, List.of("the run threw " + e), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new long[0]);
     }
   }
 
@@ -144,7 +144,7 @@ public final class DemoSeeds {
   public static final class ArmTotals {
     public final String arm;
     public long seeds, failedSeeds, cpuAtomics, gpuAtomics, gpuCancelled, seedsWithCancel, faultsHandled,
-        driverTimeouts, seedsWithTimeout, traceEvents, modelMicros, modelMicrosMax;
+        driverTimeouts, seedsWithTimeout, driverIterations, traceEvents, modelMicros, modelMicrosMax;
     /** GPU atomic latencies of every seed pooled (model µs). */
     public final Histogram gpuLatency = new Histogram(3_600_000_000L, 3);
 
@@ -160,6 +160,7 @@ public final class DemoSeeds {
       faultsHandled += a.faultsHandled();
       driverTimeouts += a.driverTimeouts();
       if (a.driverTimeouts() > 0) seedsWithTimeout++;
+      driverIterations += a.driverIterations();
       traceEvents += a.traceEvents();
       modelMicros += a.modelMicros();
       modelMicrosMax = Math.max(modelMicrosMax, a.modelMicros());
