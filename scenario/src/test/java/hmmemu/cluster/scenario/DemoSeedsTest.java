@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class DemoSeedsTest {
   /** Seeds run: 1..SEEDS unless -Dhmm.demo.seeds / -Dhmm.demo.first-seed say otherwise. */
-  static final int SEEDS = Integer.getInteger("hmm.demo.seeds", 16);
+  static final int SEEDS = Integer.getInteger("hmm.demo.seeds", 12);
   static final long FIRST = Long.getLong("hmm.demo.first-seed", 1L);
   static final List<String> ARMS = List.of("kernel", "early-unlock");
 
