@@ -32,6 +32,7 @@ public final class DemoSeeds {
   /** Runs one arm ("kernel", "early-unlock") with one seed. */
   @FunctionalInterface
   public interface ArmRunner {
+    /** Arm {@code arm} of the workload with {@code seed}, on a fresh simulator. */
     SimExperiment.Result run(String arm, long seed);
   }
 
@@ -150,6 +151,7 @@ public final class DemoSeeds {
 
     ArmTotals(String arm) { this.arm = arm; }
 
+    /** Adds one seed's run of this arm. */
     void add(Arm a) {
       seeds++;
       if (!a.ok()) failedSeeds++;
@@ -189,6 +191,7 @@ public final class DemoSeeds {
       for (String a : arms) this.arms.put(a, new ArmTotals(a));
     }
 
+    /** Adds one seed (call in seed order: the hash depends on it). */
     @Override
     public void accept(Seed s) {
       seeds++;
