@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import hmmemu.cluster.HmmEmuSettings;
 import hmmemu.cluster.SettingsException;
 import hmmemu.cluster.demo.SimDemo;
+import hmmemu.cluster.demo.SimRuns;
 import hmmemu.node.link.LinkSettings;
 import hmmemu.report.RunRecorder;
 import hmmemu.sim.SimExperiment;
@@ -26,7 +27,8 @@ import org.HdrHistogram.HistogramIterationValue;
  * that spun to the deadline, per GPU fault handled) as proportions with 95% Wilson intervals, the share of seeds
  * with at least one of each (Wilson too; seeds are independent, the atomics of one run are not), and p50/p99 GPU
  * atomic latency with 95% bootstrap intervals (seeds resampled with replacement, a PRNG seeded from the row, so
- * the intervals are deterministic). The JSON carries no wall-clock figure: one seed gives the same JSON twice.
+ * the intervals are deterministic). The JSON carries no wall-clock figure: one seed gives the same JSON twice. A row
+ * shows its first seed's trace hash; its other seeds' runs fold none ({@link SimRuns#withoutTraceHash}).
  */
 final class SimSweep {
   /** A workload variant of the sweep (GPU node count, CPU spin): its settings and the flags its replay line adds. */
@@ -55,26 +57,60 @@ final class SimSweep {
 
   /**
    * The 95% percentile-bootstrap interval of percentile {@code q} of the pooled values: {@code runs} (one array per
-   * seed) resampled with replacement {@link #BOOTSTRAP} times with {@code rng}: {lo, hi}.
+   * seed) resampled with replacement {@link #BOOTSTRAP} times with {@code rng}: {lo, hi}. A resample's percentile is
+   * read from counts of the row's distinct values (the same nearest rank as {@link #percentile} of the resample
+   * sorted, without pooling and sorting its values: at 1,000 seeds a row's resamples hold ~10^4 values each).
    */
   static long[] bootstrap(List<long[]> runs, double q, SplittableRandom rng) {
     int n = runs.size();
     if (n == 0) return new long[] {0, 0};
+    long[] distinct = runs.stream().flatMapToLong(Arrays::stream).sorted().distinct().toArray();
+    // Each run as (index of a distinct value, how often) pairs.
+    int[][] at = new int[n][], times = new int[n][];
+    int[] size = new int[n];
+    for (int i = 0; i < n; i++) {
+      long[] r = runs.get(i).clone();
+      Arrays.sort(r);
+      int pairs = 0;
+      for (int j = 0; j < r.length; j++) if (j == 0 || r[j] != r[j - 1]) pairs++;
+      at[i] = new int[pairs];
+      times[i] = new int[pairs];
+      size[i] = r.length;
+      for (int j = 0, p = -1; j < r.length; j++) {
+        if (j == 0 || r[j] != r[j - 1]) at[i][++p] = Arrays.binarySearch(distinct, r[j]);
+        times[i][p]++;
+      }
+    }
     long[] est = new long[BOOTSTRAP];
-    long[] buf = new long[runs.stream().mapToInt(a -> a.length).max().orElse(0) * n];
+    long[] count = new long[distinct.length];
     for (int b = 0; b < BOOTSTRAP; b++) {
+      Arrays.fill(count, 0);
       int len = 0;
       for (int i = 0; i < n; i++) {
-        long[] r = runs.get(rng.nextInt(n));
-        System.arraycopy(r, 0, buf, len, r.length);
-        len += r.length;
+        int k = rng.nextInt(n);
+        int[] a = at[k], t = times[k];
+        for (int j = 0; j < a.length; j++) count[a[j]] += t[j];
+        len += size[k];
       }
-      long[] s = Arrays.copyOf(buf, len);
-      Arrays.sort(s);
-      est[b] = percentile(s, q);
+      est[b] = percentileOfCounts(distinct, count, len, q);
     }
     Arrays.sort(est);
     return new long[] {est[(int) Math.floor(0.025 * (BOOTSTRAP - 1))], est[(int) Math.ceil(0.975 * (BOOTSTRAP - 1))]};
+  }
+
+  /**
+   * {@link #percentile} of the {@code len} values that hold {@code count[d]} times {@code distinct[d]} (ascending).
+   */
+  static long percentileOfCounts(long[] distinct, long[] count, int len, double q) {
+    if (len == 0) return 0;
+    int rank = (int) Math.ceil(q / 100.0 * len);
+    long index = Math.max(0, Math.min(len - 1, rank - 1));
+    long seen = 0;
+    for (int d = 0; d < distinct.length; d++) {
+      seen += count[d];
+      if (seen > index) return distinct[d];
+    }
+    throw new IllegalStateException("counts hold fewer than " + len + " values");
   }
 
   /** The GPU atomic latencies one run recorded (model µs; the histogram's values, 3 significant digits). */
@@ -103,6 +139,9 @@ final class SimSweep {
     }
     return d.toNanos() / 1000.0;
   }
+
+  /** Not a kernel structure: what one row's runs are made of (its variant's settings, hop, arm). */
+  private record RowRuns(HmmEmuSettings settings, LinkSettings link, String lat, String arm) {}
 
   /** One row's runs pooled. */
   private static final class Row {
@@ -190,28 +229,44 @@ final class SimSweep {
             return t;
           })
         : null;
+    // Every row's runs, in the order they are pooled: the window below runs ahead across a row's end, so that no
+    // thread waits for a row's last run (or its intervals) before the next row's runs start.
+    List<RowRuns> rowRuns = new ArrayList<>();
+    java.util.ArrayDeque<java.util.concurrent.Future<Object[]>> window = new java.util.ArrayDeque<>();
+    int next = 0;
+    SimRuns unhashed = runs.withoutTraceHash();
     try {
+      for (Variant variant : variants) {
+        for (int li = 0; li < hops.length; li++) {
+          LinkSettings link = SimDemo.link(variant.settings(), hops[li]);
+          for (String arm : arms) rowRuns.add(new RowRuns(variant.settings(), link, latencies.get(li), arm));
+        }
+      }
       for (int vi = 0; vi < variants.size(); vi++) {
         Variant variant = variants.get(vi);
         HmmEmuSettings vs = variant.settings();
         String gpus = String.valueOf(vs.demo.gpuNodes()), spin = vs.demo.cpuSpin() ? "on" : "off";
       for (int li = 0; li < hops.length; li++) {
         String lat = latencies.get(li);
-        LinkSettings link = SimDemo.link(vs, hops[li]);
         for (int ai = 0; ai < arms.size(); ai++) {
           String arm = arms.get(ai);
           String name = SimDemo.armName(arm);
           Row row = new Row();
           progress.stage((grid ? gpus + " GPU, spin " + spin + ", " : "") + lat + ", " + name);
+          int rowIndex = (vi * hops.length + li) * arms.size() + ai;
           // Runs go out in windows of a few per thread and are pooled in seed order as they come back.
-          java.util.ArrayDeque<java.util.concurrent.Future<Object[]>> window = new java.util.ArrayDeque<>();
-          int next = 0;
           for (int i = 0; i < repeats; i++) {
-            while (next < repeats && (pool == null ? next <= i : window.size() < 4 * threads)) {
-              long seed = seed0 + next++;
-              RunRecorder rec = writeRecord ? new RunRecorder(lat + " " + name + " seed " + seed, capPerRun) : null;
+            int g = rowIndex * repeats + i;
+            while (next < totalRuns && (pool == null ? next <= g : window.size() < 4 * threads)) {
+              RowRuns rr = rowRuns.get(next / repeats);
+              long seed = seed0 + next % repeats;
+              next++;
+              RunRecorder rec = writeRecord
+                  ? new RunRecorder(rr.lat() + " " + SimDemo.armName(rr.arm()) + " seed " + seed, capPerRun) : null;
+              // Only a row's first seed shows its trace hash: the other seeds' runs fold none (Sim#hashTrace).
+              SimRuns as = seed == seed0 ? runs : unhashed;
               java.util.function.Supplier<Object[]> job = () -> new Object[] {
-                  SimDemo.runArm(vs, link, arm, seed, rec == null ? null : rec::onEvent, runs), rec};
+                  SimDemo.runArm(rr.settings(), rr.link(), rr.arm(), seed, rec == null ? null : rec::onEvent, as), rec};
               window.add(pool != null ? pool.submit(job::get) : java.util.concurrent.CompletableFuture.completedFuture(job.get()));
             }
             Object[] got;

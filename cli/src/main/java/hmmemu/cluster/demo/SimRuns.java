@@ -21,14 +21,51 @@ import java.util.function.Function;
  */
 public final class SimRuns {
   private final boolean fastForward;
-  private final Set<Sim> running = ConcurrentHashMap.newKeySet();
-  private final LongAdder doneEvents = new LongAdder();
-  private final LongAdder jumps = new LongAdder(), rounds = new LongAdder(), nanos = new LongAdder(),
-      spins = new LongAdder(), spinsJumped = new LongAdder(), pictures = new LongAdder(), pictureNanos = new LongAdder();
-  private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
+  /** Whether the runs fold their trace into a trace hash (Sim#hashTrace): false for runs whose hash nobody reads. */
+  private final boolean hashTrace;
+  private final Set<Sim> running;
+  private final LongAdder doneEvents;
+  private final LongAdder jumps, rounds, nanos, spins, spinsJumped, pictures, pictureNanos;
+  private final Map<String, LongAdder> refusals;
 
   /** A command's runs, fast-forwarding their deadline spins when {@code fastForward} (hmmemu.sim.FastForward). */
-  public SimRuns(boolean fastForward) { this.fastForward = fastForward; }
+  public SimRuns(boolean fastForward) {
+    this.fastForward = fastForward;
+    this.hashTrace = true;
+    running = ConcurrentHashMap.newKeySet();
+    doneEvents = new LongAdder();
+    jumps = new LongAdder();
+    rounds = new LongAdder();
+    nanos = new LongAdder();
+    spins = new LongAdder();
+    spinsJumped = new LongAdder();
+    pictures = new LongAdder();
+    pictureNanos = new LongAdder();
+    refusals = new ConcurrentHashMap<>();
+  }
+
+  private SimRuns(SimRuns of, boolean hashTrace) {
+    this.fastForward = of.fastForward;
+    this.hashTrace = hashTrace;
+    running = of.running;
+    doneEvents = of.doneEvents;
+    jumps = of.jumps;
+    rounds = of.rounds;
+    nanos = of.nanos;
+    spins = of.spins;
+    spinsJumped = of.spinsJumped;
+    pictures = of.pictures;
+    pictureNanos = of.pictureNanos;
+    refusals = of.refusals;
+  }
+
+  /**
+   * These runs (their flag, their figures: counted together), but each simulator folds no trace hash
+   * ({@link Sim#hashTrace}; its result's traceHash is the start value): for the runs of a command that shows the hash
+   * of some runs only (a sweep row shows its first seed's). The checker, the fast-forward (its pictures leave the
+   * hash out) and every other figure see the same run.
+   */
+  public SimRuns withoutTraceHash() { return new SimRuns(this, false); }
 
   /** The runs of a caller that gave no flag: the simulator's default (-Dhmm-emu.sim.fast-forward). */
   public static SimRuns byDefault() { return new SimRuns(Sim.fastForwardByDefault()); }
@@ -45,6 +82,7 @@ public final class SimRuns {
       return body.apply(s -> {
         if (fastForward) s.fastForward();
         else s.noFastForward();
+        if (!hashTrace) s.hashTrace(false);
         mine.add(s);
         running.add(s);
       });

@@ -146,6 +146,54 @@ class SimSweepTest {
     assertEquals(3, SimSweep.percentile(new long[] {1, 2, 3, 4}, 75));
   }
 
+  /** The bootstrap as it was before session 21 (each resample pooled, sorted, its percentile read): the reference. */
+  static long[] bootstrapBySorting(List<long[]> runs, double q, SplittableRandom rng) {
+    int n = runs.size();
+    if (n == 0) return new long[] {0, 0};
+    long[] est = new long[SimSweep.BOOTSTRAP];
+    long[] buf = new long[runs.stream().mapToInt(a -> a.length).max().orElse(0) * n];
+    for (int b = 0; b < SimSweep.BOOTSTRAP; b++) {
+      int len = 0;
+      for (int i = 0; i < n; i++) {
+        long[] r = runs.get(rng.nextInt(n));
+        System.arraycopy(r, 0, buf, len, r.length);
+        len += r.length;
+      }
+      long[] s = java.util.Arrays.copyOf(buf, len);
+      java.util.Arrays.sort(s);
+      est[b] = SimSweep.percentile(s, q);
+    }
+    java.util.Arrays.sort(est);
+    int bs = SimSweep.BOOTSTRAP;
+    return new long[] {est[(int) Math.floor(0.025 * (bs - 1))], est[(int) Math.ceil(0.975 * (bs - 1))]};
+  }
+
+  /**
+   * The bootstrap by counts of distinct values gives the intervals the pooled-and-sorted one gives, and leaves the
+   * random stream where it left it (p50's interval, then p99's, from one PRNG as a row draws them): random rows of
+   * 1-60 seeds with 0-15 values each, few distinct values or many, unsorted, empty runs among them.
+   */
+  @Test
+  void theBootstrapByCountsIsTheBootstrapBySorting() {
+    SplittableRandom gen = new SplittableRandom(2026);
+    for (int t = 0; t < 300; t++) {
+      int n = 1 + gen.nextInt(60), spread = gen.nextBoolean() ? 4 : 100_000;
+      List<long[]> runs = new java.util.ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        long[] r = new long[gen.nextInt(16)];
+        for (int j = 0; j < r.length; j++) r[j] = 3 + gen.nextInt(spread) * 16L;
+        runs.add(r);
+      }
+      SplittableRandom a = new SplittableRandom(t), b = new SplittableRandom(t);
+      for (double q : new double[] {50, 99, 0, 100}) {
+        long[] want = bootstrapBySorting(runs, q, a), got = SimSweep.bootstrap(runs, q, b);
+        assertEquals(want[0], got[0], "case " + t + ", q " + q + ": lo");
+        assertEquals(want[1], got[1], "case " + t + ", q " + q + ": hi");
+      }
+      assertEquals(a.nextLong(), b.nextLong(), "case " + t + ": the PRNG advanced alike");
+    }
+  }
+
   static String[] concat(String[] a, String[] b) {
     String[] c = new String[a.length + b.length];
     System.arraycopy(a, 0, c, 0, a.length);
