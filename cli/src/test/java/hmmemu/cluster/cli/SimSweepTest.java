@@ -176,7 +176,7 @@ class SimSweepTest {
   @Test
   void theBootstrapByCountsIsTheBootstrapBySorting() {
     SplittableRandom gen = new SplittableRandom(2026);
-    for (int t = 0; t < 300; t++) {
+    for (int t = 0; t < 30; t++) {
       int n = 1 + gen.nextInt(60), spread = gen.nextBoolean() ? 4 : 100_000;
       List<long[]> runs = new java.util.ArrayList<>();
       for (int i = 0; i < n; i++) {
