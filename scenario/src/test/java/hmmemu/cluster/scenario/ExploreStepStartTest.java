@@ -58,11 +58,11 @@ class ExploreStepStartTest {
   /** The long files whose runs repeat whole steps: most runs resume past them, and report the same. */
   @Test
   void longRunsRepeatingStepsReportTheSame() {
-    assertTrue(compare("cases/c01-exclusive.conf", Explorer.Strategy.PCT, 1000, 40, false, -1) > 0, "c01");
-    assertTrue(compare("cases/t05-hmm-exclusive-thp.conf", Explorer.Strategy.PCT, 1000, 30, true, -1) > 0, "t05");
-    assertTrue(compare("cases/b-anon-read-multiple.conf", Explorer.Strategy.PCT, 1000, 40, false, -1) > 0,
+    assertTrue(compare("cases/c01-exclusive.conf", Explorer.Strategy.PCT, 1000, 24, false, -1) > 0, "c01");
+    assertTrue(compare("cases/t05-hmm-exclusive-thp.conf", Explorer.Strategy.PCT, 1000, 20, true, -1) > 0, "t05");
+    assertTrue(compare("cases/b-anon-read-multiple.conf", Explorer.Strategy.PCT, 1000, 24, false, -1) > 0,
         "b-anon-read-multiple");
-    compare("cases/c01-exclusive.conf", Explorer.Strategy.RANDOM, 30, 20, true, -1);
+    compare("cases/c01-exclusive.conf", Explorer.Strategy.RANDOM, 10, 10, true, -1);
   }
 
   /** Short files, a concurrent block's draws, bounds, and failures are found the same. */
