@@ -30,26 +30,101 @@ final class ExploredRuns {
     /** At a leaf: the run's choice points, and their count per kind ({@link ScheduleRun#pointKind}). */
     int points = -1;
     Map<String, Long> kinds;
+    /**
+     * A copy of the world at the start of a step that runs taking this node's path reach after exactly its depth of
+     * choice points, before the next one (null: none kept): a later run taking the same path starts there
+     * ({@link ScheduleRun.StepStart}).
+     */
+    ScheduleRun.StepStart start;
   }
 
   private final Node root = new Node();
   private int kept;
 
   /**
+   * At most this many step starts are kept per exploration ({@link Node#start}: a copy of the world, a few MB for the
+   * long files); {@code -Dhmm-emu.explore.step-starts=N}.
+   */
+  static final int MAX_STARTS = Integer.getInteger("hmm-emu.explore.step-starts", 32);
+  private int starts;
+  /** Whether a world could not be copied: no step start is kept any more. */
+  private boolean uncopyable;
+
+  /**
+   * Where a strategy's walk over the kept runs ends: the leaf of the kept run it repeats whole (null: it leaves the
+   * kept runs), and the deepest node on its path with a kept step start, at depth {@code startDepth} (null, -1: none).
+   */
+  record Walked(Node leaf, Node start, int startDepth) {}
+
+  /**
    * Walks {@code s} over the kept runs, from point 0, handing it each point's recorded enabled sources (the state
    * key it gets is 0: a random or PCT strategy does not read it): the leaf of the kept run it takes every choice of,
    * or null when it leaves the kept runs (the run must be simulated).
    */
-  Node walk(ScheduleRun.Strategy s) {
+  Node walk(ScheduleRun.Strategy s) { return walkFor(s).leaf(); }
+
+  /** As {@link #walk}, also naming the deepest kept step start on the strategy's path ({@link Walked}). */
+  Walked walkFor(ScheduleRun.Strategy s) {
     Node at = root;
+    Node start = null;
+    int depth = -1;
     for (int point = 0; ; point++) {
-      if (at.sources == null) return at.points >= 0 ? at : null;
+      if (at.start != null) {
+        start = at;
+        depth = point;
+      }
+      if (at.sources == null) return new Walked(at.points >= 0 ? at : null, start, depth);
       Recorded e = new Recorded(at.sources);
       int c = s.choose(point, 0, e);
       if (c < 0 || c >= e.size()) c = 0; // as ScheduleRun takes it
       at = at.next[c];
-      if (at == null) return null;
+      if (at == null) return new Walked(null, start, depth);
     }
+  }
+
+  /**
+   * Walks a fresh strategy {@code s} (drawing what the walk of {@link #walkFor} drew) over the first {@code depth}
+   * choice points of the path to {@code to}, as the run would take them, so that it stands where a run resumed at
+   * {@code to}'s step start goes on; returns the enabled sources it saw (the resumed run's {@link Recorder} holds them).
+   */
+  List<long[]> advance(ScheduleRun.Strategy s, Node to, int depth) {
+    List<long[]> seen = new ArrayList<>(depth);
+    Node at = root;
+    for (int point = 0; point < depth && at != null && at.sources != null; point++) {
+      Recorded e = new Recorded(at.sources);
+      int c = s.choose(point, 0, e);
+      if (c < 0 || c >= e.size()) c = 0;
+      seen.add(at.sources);
+      at = at.next[c];
+    }
+    if (at != to || seen.size() != depth) throw new IllegalStateException("the strategy left the path it walked");
+    return seen;
+  }
+
+  /**
+   * Which step starts run {@code r} keeps ({@link ScheduleRun.Keeper}): the first step start it reaches at a node of
+   * the kept runs (its choices so far are those of a run simulated before, so later runs may take them again) that
+   * holds none yet, past the first choice point, while fewer than {@link #MAX_STARTS} are kept.
+   */
+  ScheduleRun.Keeper keeper(Recorder r) {
+    return new ScheduleRun.Keeper() {
+      @Override
+      public boolean wants(long points) {
+        Node at = r.cursor;
+        return at != null && at.start == null && at.sources != null && points > 0 && starts < MAX_STARTS
+            && !uncopyable;
+      }
+
+      @Override
+      public void keep(ScheduleRun.StepStart s) {
+        if (s == null) {
+          uncopyable = true;
+          return;
+        }
+        r.cursor.start = s;
+        starts++;
+      }
+    };
   }
 
   /** Whether no run is added any more ({@link #MAX_POINTS}). */
@@ -101,7 +176,26 @@ final class ExploredRuns {
     /** Points a jump skipped that {@link #sources} does not hold (the run is then too long to keep, {@link #MAX_POINTS}). */
     long notKept;
 
+    /**
+     * The kept runs' node of the run's next choice point while its choices so far are a kept run's (null once it left
+     * them, or a jump skipped points): where {@link #keeper} keeps a step start.
+     */
+    private Node cursor;
+
     Recorder(ScheduleRun.Strategy inner) { this.inner = inner; }
+
+    /** A recorder of a run over the kept runs {@code runs}, starting at their root. */
+    Recorder(ScheduleRun.Strategy inner, ExploredRuns runs) { this(inner, runs.root, List.of()); }
+
+    /**
+     * A recorder of a run resumed at {@code at}'s step start ({@link ScheduleRun.StepStart}) whose strategy {@code
+     * inner} was walked over its first choice points ({@link #advance}), which saw {@code before}.
+     */
+    Recorder(ScheduleRun.Strategy inner, Node at, List<long[]> before) {
+      this.inner = inner;
+      this.cursor = at;
+      sources.addAll(before);
+    }
 
     @Override
     public long epoch() { return inner.epoch(); }
@@ -113,6 +207,7 @@ final class ExploredRuns {
     @Override
     public void skipped(long reps, int perPeriod) {
       inner.skipped(reps, perPeriod);
+      cursor = null;
       long more = reps * perPeriod;
       if (notKept > 0 || sources.size() + more > MAX_POINTS) {
         notKept += more;
@@ -127,7 +222,9 @@ final class ExploredRuns {
       long[] src = new long[e.size()];
       for (int i = 0; i < src.length; i++) src[i] = e.source(i);
       sources.add(src);
-      return inner.choose(point, key, e);
+      int c = inner.choose(point, key, e);
+      if (cursor != null) cursor = cursor.sources == null ? null : cursor.next[c < 0 || c >= src.length ? 0 : c];
+      return c;
     }
   }
 

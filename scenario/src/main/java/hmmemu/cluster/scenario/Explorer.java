@@ -222,8 +222,14 @@ public final class Explorer {
 
   /** {@link #search(ScheduleRun.Strategy, ScheduleRun.KeyMemo)}; {@code keyed} false: no state key (a lean run only). */
   private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo, boolean keyed) {
+    return search(s, memo, keyed, null, null);
+  }
+
+  /** As {@link #search(ScheduleRun.Strategy, ScheduleRun.KeyMemo, boolean)}, from {@code start}, keeping what {@code keeper} wants. */
+  private ScheduleRun.Outcome search(ScheduleRun.Strategy s, ScheduleRun.KeyMemo memo, boolean keyed,
+      ScheduleRun.StepStart start, ScheduleRun.Keeper keeper) {
     return ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded(s, keyed || fullRuns), memo,
-        snapshot);
+        snapshot, start, keeper);
   }
 
   /**
@@ -253,6 +259,26 @@ public final class Explorer {
   }
 
   private boolean snapshots = !"false".equals(System.getProperty("hmm-emu.explore.snapshots"));
+  /**
+   * Whether a random or PCT search's run that takes the choices of a run simulated before up to the start of a later
+   * step starts there from a copy of that run's world kept at that step start ({@link ScheduleRun.StepStart},
+   * {@link ExploredRuns#keeper}) instead of running the steps before again: on by default
+   * ({@code -Dhmm-emu.explore.resume=false} turns it off; {@code -Dhmm-emu.explore.step-starts=N} bounds the copies
+   * kept, {@link ExploredRuns#MAX_STARTS}); the same report either way (ExploreStepStartTest). Needs the repeat trie ({@link #skipRepeats}), lean runs and no fast-forward. Emulator-only
+   * host mechanism.
+   */
+  Explorer stepStarts(boolean on) {
+    this.stepStarts = on;
+    return this;
+  }
+
+  private boolean stepStarts = !"false".equals(System.getProperty("hmm-emu.explore.resume"));
+  /** Runs the last random or PCT exploration resumed at a kept step start. */
+  private int resumedRuns;
+
+  /** Runs the last random or PCT exploration resumed at a kept step start ({@link #stepStarts}). */
+  int resumedRuns() { return resumedRuns; }
+
   /** The current exploration's snapshot (null: none, or snapshots off). */
   private ScheduleRun.Snapshot snapshot;
   private int snapshotStep = -1;
@@ -379,7 +405,9 @@ public final class Explorer {
     Draws shared = new Draws(rng); // RANDOM draws from the one generator, run after run
     ExploredRuns tried = skipRepeats ? new ExploredRuns() : null;
     simulated = 0;
+    resumedRuns = 0;
     simulatedPoints = 0;
+    boolean resume = tried != null && stepStarts && !fullRuns && !fastForward;
     KeyTable distinct = new KeyTable(); // the distinct state keys (a set: values unused)
     long states = 0;
     int estimate = 0;
@@ -388,10 +416,12 @@ public final class Explorer {
       shared.clear();
       Draws own = strategy == Strategy.RANDOM ? shared : new Draws(rng.split());
       int len = Math.max(estimate, 1);
+      ExploredRuns.Walked walked = null;
       if (tried != null) {
         // the strategy's choices over the runs already simulated: a run it would repeat is not simulated again
-        ExploredRuns.Node leaf = tried.walk(sampler(strategy, own, depth, len));
+        walked = tried.walkFor(sampler(strategy, own, depth, len));
         own.rewind();
+        ExploredRuns.Node leaf = walked.leaf();
         if (leaf != null) {
           states += leaf.points;
           for (Map.Entry<String, Long> k : leaf.kinds.entrySet()) pointKinds.merge(k.getKey(), k.getValue(), Long::sum);
@@ -399,8 +429,18 @@ public final class Explorer {
           continue;
         }
       }
-      ExploredRuns.Recorder rec = tried == null || tried.full() ? null : new ExploredRuns.Recorder(sampler(strategy, own, depth, len));
-      ScheduleRun.Outcome o = search(rec != null ? rec : sampler(strategy, own, depth, len), null, distinctStates);
+      ScheduleRun.Strategy run = sampler(strategy, own, depth, len);
+      ScheduleRun.StepStart start = null;
+      List<long[]> before = List.of();
+      if (resume && walked.start() != null) { // the run repeats a kept step start: its strategy walked up to it
+        start = walked.start().start;
+        before = tried.advance(run, walked.start(), walked.startDepth());
+        resumedRuns++;
+      }
+      ExploredRuns.Recorder rec = tried == null || tried.full() ? null
+          : start == null ? new ExploredRuns.Recorder(run, tried) : new ExploredRuns.Recorder(run, walked.start(), before);
+      ScheduleRun.Outcome o = search(rec != null ? rec : run, null, distinctStates, start,
+          resume && rec != null ? tried.keeper(rec) : null);
       lastSimulated = o;
       simulated++;
       countKinds(o);
@@ -525,71 +565,6 @@ public final class Explorer {
     void clear() {
       n = 0;
       pos = 0;
-    }
-  }
-
-  /** PCT's scheduler for one run. */
-  private static final class Pct implements ScheduleRun.Strategy {
-    private final Draws rng;
-    private final int depth;
-    private final KeyTable priority = new KeyTable(); // source -> priority
-    private final int[] changeAt;
-    private int changes;
-    private int nextLow;
-    /** Draws for new sources and change points taken ({@link ScheduleRun.Strategy#epoch}). */
-    private long epoch;
-
-    Pct(Draws rng, int depth, int length) {
-      this.rng = rng;
-      this.depth = depth;
-      this.changeAt = new int[Math.max(0, depth - 1)];
-      for (int i = 0; i < changeAt.length; i++) changeAt[i] = rng.nextInt(length);
-      Arrays.sort(changeAt);
-      this.nextLow = depth - 1;
-    }
-
-    @Override
-    public int choose(int point, long key, Scheduler.Enabled e) {
-      int best = 0;
-      int bestP = Integer.MIN_VALUE;
-      for (int i = 0; i < e.size(); i++) {
-        // a new source gets a random initial priority in [depth, depth + 10^6): distinct with high probability
-        // get, then put when absent: computeIfAbsent's lambda captured this strategy at every enabled source
-        long source = e.source(i);
-        int known = priority.get(source);
-        int p;
-        if (known != KeyTable.ABSENT) {
-          p = known;
-        } else {
-          p = depth + rng.nextInt(1_000_000);
-          epoch++;
-          priority.put(source, p);
-        }
-        if (p > bestP) {
-          bestP = p;
-          best = i;
-        }
-      }
-      while (changes < changeAt.length && changeAt[changes] <= point) {
-        changes++;
-        epoch++;
-        priority.put(e.source(best), nextLow--); // the change point: the running source drops below all others
-        return choose(point, key, e);
-      }
-      return best;
-    }
-
-    /**
-     * PCT decides from the enabled sources' priorities alone: they change only at a draw (a new source) or a change
-     * point, which this counts (hmmemu.sim.ScheduledJump may skip points decided between them).
-     */
-    @Override
-    public long epoch() { return epoch; }
-
-    /** The points from {@code point} on before the next change point (it fires at the first point >= changeAt). */
-    @Override
-    public long stableFor(long point) {
-      return changes < changeAt.length ? Math.max(0, changeAt[changes] - point) : Long.MAX_VALUE;
     }
   }
 

@@ -113,6 +113,21 @@ final class ScheduleRun {
       return out;
     }
 
+    /** A copy of this list (the same records, counts, skips), to go on from. */
+    ChoiceList copy() {
+      ChoiceList c = new ChoiceList();
+      c.kinds = kinds.clone();
+      c.counts = counts.clone();
+      c.n = n;
+      c.skipped = skipped;
+      for (long[] sk : skips) c.skips.add(sk.clone());
+      c.addRecords(this);
+      return c;
+    }
+
+    /** Adds {@code from}'s records without counting them (the counts were copied). */
+    private void addRecords(ChoiceList from) { super.addAll(from); }
+
     /** Adds this run's counts per kind to {@code into}, in this run's first-seen order (Map.merge). */
     void mergeKindsInto(Map<String, Long> into) {
       for (int j = 0; j < n; j++) into.merge(kinds[j], counts[j], Long::sum);
@@ -324,6 +339,44 @@ final class ScheduleRun {
     int step() { return world == null ? -1 : step; }
   }
 
+  /**
+   * A lean search run's world (verdict, simulator host, step executor) at the start of step {@code step}, after the
+   * choice points {@code choices} (their records and counts per kind), kept at that node of the runs explored
+   * ({@link ExploredRuns.Node#start}): a later run of the same search whose strategy takes the same choices there
+   * reaches that step in this very state (a run is deterministic in its choices), so it starts from a deep copy of it
+   * ({@link hmmemu.sim.SimCopy}) with these choices, its strategy walked over them ({@link ExploredRuns#advance}),
+   * instead of running the steps before. Kept only where the run's own state is all in the world and these choices:
+   * no concurrent block drew yet (the state key's draws), no fast-forward (its repeat ring), no step in flight, no
+   * pause point or order armed (pending futures: {@link StepExecutor#atRest}). ExploreStepStartTest compares whole
+   * explorations with and without. Emulator-only host mechanism.
+   */
+  static final class StepStart {
+    private final Object[] world;
+    private final int step;
+    private final ChoiceList choices;
+
+    private StepStart(Object[] world, int step, ChoiceList choices) {
+      this.world = world;
+      this.step = step;
+      this.choices = choices;
+    }
+
+    /** The step a run resumed here starts with. */
+    int step() { return step; }
+
+    /** The choice points made before it. */
+    long points() { return choices.points(); }
+  }
+
+  /** Which step starts a search run keeps ({@link StepStart}); Emulator-only host mechanism. */
+  interface Keeper {
+    /** Whether to keep the world at the step start the run reached after {@code points} choice points. */
+    boolean wants(long points);
+
+    /** Keeps {@code s} (null: the world could not be copied). */
+    void keep(StepStart s);
+  }
+
   /** Whether {@code c} is a record of the parsed file (never changed once parsed): a snapshot shares it. */
   private static boolean parsed(Class<?> c) {
     return c == Scenario.class || c.getEnclosingClass() == Scenario.class || Expectation.class.isAssignableFrom(c)
@@ -333,14 +386,28 @@ final class ScheduleRun {
   /** As {@link #run(Scenario, long, LinkSettings, long, boolean, boolean, Strategy, KeyMemo)}; a lean run starts from {@code snap}'s world (or takes it), null: from the start. */
   static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
       boolean lean, Strategy strategy, KeyMemo memo, Snapshot snap) {
+    return run(scenario, seed, link, leaseMicros, linksOnly, lean, strategy, memo, snap, null, null);
+  }
+
+  /**
+   * As {@link #run(Scenario, long, LinkSettings, long, boolean, boolean, Strategy, KeyMemo, Snapshot)}; a lean run
+   * with no memo starts from a copy of {@code start} ({@link StepStart}; null: as that run), its strategy standing at
+   * {@code start}'s choice points, and keeps the step starts {@code keeper} wants (null: none).
+   */
+  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
+      boolean lean, Strategy strategy, KeyMemo memo, Snapshot snap, StepStart start, Keeper keeper) {
     if (!lean) snap = null; // a full run's listeners below hold this run's own maps
-    boolean resumed = snap != null && snap.world != null;
-    int from = resumed ? snap.step : 0;
+    if (!lean || memo != null || strategy.fastForward()) {
+      if (start != null) throw new IllegalArgumentException("a full, memoized or fast-forwarded run cannot resume");
+      keeper = null;
+    }
+    boolean resumed = start != null || (snap != null && snap.world != null);
+    int from = start != null ? start.step : resumed ? snap.step : 0;
     Verdict verdict;
     SimHost host;
     StepExecutor steps;
     if (resumed) {
-      Object[] w = hmmemu.sim.SimCopy.copyOf(snap.world, ScheduleRun::parsed);
+      Object[] w = hmmemu.sim.SimCopy.copyOf(start != null ? start.world : snap.world, ScheduleRun::parsed);
       verdict = (Verdict) w[0];
       host = (SimHost) w[1];
       steps = (StepExecutor) w[2];
@@ -359,8 +426,8 @@ final class ScheduleRun {
     // the first run of a search with snapshots: a copy of the world at each step start until a choice point came
     Object[] pending = null;
     int pendingStep = -1;
-    boolean taking = snap != null && !snap.taken && (memo == null || memo.resumeAt <= 0);
-    ChoiceList choices = new ChoiceList();
+    boolean taking = start == null && snap != null && !snap.taken && (memo == null || memo.resumeAt <= 0);
+    ChoiceList choices = start != null ? start.choices.copy() : new ChoiceList();
     SendLog log = new SendLog(host.sim().linkStage());
     if (lean) {
       host.sim().hashTrace(false);
@@ -523,6 +590,18 @@ final class ScheduleRun {
             snap.taken = true;
             taking = false;
             pending = null;
+          }
+          host.sim().scheduler(mine);
+        }
+        if (keeper != null && draws[0] == 0 && steps.atRest() && keeper.wants(choices.points())) {
+          Scheduler mine = host.sim().scheduler();
+          host.sim().scheduler(null); // the copy gets its own run's scheduler
+          try {
+            Object[] w = hmmemu.sim.SimCopy.copyOf(new Object[] {verdict, host, steps}, ScheduleRun::parsed);
+            keeper.keep(new StepStart(w, i, choices.copy()));
+          } catch (RuntimeException notCopied) { // a world SimCopy cannot copy: no step start is kept
+            keeper.keep(null);
+            keeper = null;
           }
           host.sim().scheduler(mine);
         }

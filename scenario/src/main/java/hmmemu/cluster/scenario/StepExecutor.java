@@ -214,6 +214,13 @@ final class StepExecutor {
     if (problems.isEmpty()) check(step, outcome, deadlocked, deadlockReport);
   }
 
+  /**
+   * Whether nothing of the steps is pending between two steps: no step in flight (sync or async), no pause point and
+   * no order armed (their futures and holds wait on later messages). A search keeps a run's step start only then
+   * ({@link ScheduleRun.StepStart}). Emulator-only host mechanism.
+   */
+  boolean atRest() { return active.isEmpty() && pauses.isEmpty() && order == null; }
+
   /** A running step's bookkeeping, before it starts: by id (for await), and active (for a crash). */
   private StepRun begin(Scenario.Step step) {
     StepRun r = new StepRun(step, new CompletableFuture<>());
