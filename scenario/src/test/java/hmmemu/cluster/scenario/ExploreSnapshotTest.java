@@ -23,10 +23,15 @@ class ExploreSnapshotTest {
   static final Path SCENARIOS = Path.of("..", "scenarios");
 
   private static String report(Explorer.Report r, Explorer x) {
+    return report(r, r.strategy() == Explorer.Strategy.EXHAUSTIVE ? "-" : String.valueOf(x.simulatedRuns()));
+  }
+
+  /** A whole exploration's report but its times, {@code simulated} the runs (and points) it simulated, in one line. */
+  static String report(Explorer.Report r, String simulated) {
     Explorer.Failure f = r.failure();
     return r.schedules() + " schedules, " + r.states() + " states, " + r.distinctStates() + " distinct, kinds "
         + r.choicePoints() + ", exhausted " + r.exhausted() + ", generated " + r.generatedStates() + ", simulated "
-        + (r.strategy() == Explorer.Strategy.EXHAUSTIVE ? "-" : x.simulatedRuns()) + ", failure "
+        + simulated + ", failure "
         + (f == null ? "none" : f.kind() + " in " + f.scheduleNumber() + ": " + f.firstFailure() + " "
         + java.util.Arrays.toString(f.schedule()));
   }

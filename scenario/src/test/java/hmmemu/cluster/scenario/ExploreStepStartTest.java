@@ -24,12 +24,7 @@ class ExploreStepStartTest {
   static final Path SCENARIOS = Path.of("..", "scenarios");
 
   private static String report(Explorer.Report r, Explorer x) {
-    Explorer.Failure f = r.failure();
-    return r.schedules() + " schedules, " + r.states() + " states, " + r.distinctStates() + " distinct, kinds "
-        + r.choicePoints() + ", exhausted " + r.exhausted() + ", generated " + r.generatedStates() + ", simulated "
-        + x.simulatedRuns() + " runs " + x.simulatedPoints() + " points, failure "
-        + (f == null ? "none" : f.kind() + " in " + f.scheduleNumber() + ": " + f.firstFailure() + " "
-        + java.util.Arrays.toString(f.schedule()));
+    return ExploreSnapshotTest.report(r, x.simulatedRuns() + " runs " + x.simulatedPoints() + " points");
   }
 
   /** Both ways; returns the runs the search with step starts resumed at one. */
