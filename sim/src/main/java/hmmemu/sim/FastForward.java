@@ -181,7 +181,8 @@ public final class FastForward {
   /**
    * No cycle (or a jump done): look again after as many failed rounds again as this device had; but after a jump, or a
    * look refused as too close (at most {@link #REARMS_TOO_CLOSE} in a row), bounded by a leaf ahead (a CPU thread's
-   * wake, a lease), look again {@link #minStreak} failed rounds after that leaf's instant (session 17, demoff).
+   * wake, a lease), look again {@link #minStreak} failed rounds after that leaf's instant (session 17, demoff), or,
+   * after a jump, a short streak ({@link FastForwardResume}, session 21).
    */
   private void backOff(String why) {
     if (why != null) {
