@@ -76,6 +76,8 @@ public final class FastForward {
   private final Map<Integer, Boolean> jumpedThisLoop = new HashMap<>();
   private int minStreak = Integer.getInteger("hmm.ff.minStreak", MIN_STREAK);
   private int minJumpRounds = MIN_JUMP_ROUNDS;
+  /** When to look again at a spin a jump's leaf interrupted (a short streak, session 21). */
+  private final FastForwardResume resume = new FastForwardResume(FastForwardResume.RESUME_STREAK);
   private int watching = -1;
   /**
    * Per boundary of the watched device: now, fired, draws of the run's PRNG, ties met so far, InvalidateEnded and
@@ -142,10 +144,7 @@ public final class FastForward {
       if (rearmAtNs >= 0) {
         if (sim.nowNanos() < rearmAtNs) return;
         rearmAtNs = -1;
-        for (Map.Entry<Integer, Integer> x : streak.entrySet()) {
-          int t = threshold.getOrDefault(x.getKey(), minStreak);
-          if (t != Integer.MAX_VALUE) threshold.put(x.getKey(), Math.max(t, x.getValue() + minStreak));
-        }
+        resume.rearm(streak, threshold, minStreak);
       }
       if (s >= threshold.getOrDefault(d, minStreak) && (watching < 0 || watching == d)) {
         watching = d;
@@ -163,6 +162,7 @@ public final class FastForward {
         }
       }
       jumpedThisLoop.remove(h.deviceId());
+      resume.ended(h.deviceId());
       firstFailed.remove(h.deviceId());
       threshold.remove(h.deviceId());
       if (watching == h.deviceId()) stopWatching();
@@ -181,7 +181,8 @@ public final class FastForward {
   /**
    * No cycle (or a jump done): look again after as many failed rounds again as this device had; but after a jump, or a
    * look refused as too close (at most {@link #REARMS_TOO_CLOSE} in a row), bounded by a leaf ahead (a CPU thread's
-   * wake, a lease), look again {@link #minStreak} failed rounds after that leaf's instant (session 17, demoff).
+   * wake, a lease), look again {@link #minStreak} failed rounds after that leaf's instant (session 17, demoff), or,
+   * after a jump, a short streak ({@link FastForwardResume}, session 21).
    */
   private void backOff(String why) {
     if (why != null) {
@@ -194,16 +195,20 @@ public final class FastForward {
       String what = why == null ? "JUMP " + jumps.get(jumps.size() - 1).rounds() + " by " + boundedBy.get(boundedBy.size() - 1)
           : why == TOO_CLOSE && !tooClose.isEmpty() ? why + " by " + tooClose.get(tooClose.size() - 1)
           : why == NO_ROOM ? why + " " + roomWhy : why;
-      log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what + " [looks so far "
+      log("look " + d + " " + sim.nowNanos() + " " + streak.getOrDefault(d, 0) + " " + period + " " + what
+          + FastForwardResume.intake(marks, period) + " [looks so far "
           + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + FastForwardDiagnostics.cpuNanos() / 1_000_000 + " ms;"
           + " pictures " + TOTAL_PICTURE_CPU.sum() / 1000 + " us, judging " + TOTAL_JUDGE_CPU.sum() / 1000 + " us, leaves "
           + lastLeaves + ", objects " + lastObjects + "]");
     }
-    if ((why == null || why == TOO_CLOSE) && boundAtNs > sim.nowNanos() && (why == null || tooCloseInARow < REARMS_TOO_CLOSE)) {
+    if (resume.fellBack(d, why, streak, threshold)) {
+      // a look after a short streak refused: the normal streak's threshold again (when to look only)
+    } else if ((why == null || why == TOO_CLOSE) && boundAtNs > sim.nowNanos() && (why == null || tooCloseInARow < REARMS_TOO_CLOSE)) {
       // bounded by a leaf ahead (a CPU thread's wake, a lease, a timer): look again once it has passed and the spin
       // has settled again, not after as many failed rounds again as this device had (a decision of when to look only)
       tooCloseInARow = why == null ? 0 : tooCloseInARow + 1;
       rearmAtNs = boundAtNs;
+      if (why == null) resume.jumped(marks, period);
       threshold.put(d, s);
     } else {
       threshold.put(d, 2 * s);
@@ -297,8 +302,9 @@ public final class FastForward {
     pictureLeaves += w.size();
     if (w.opaque != null) {
       int d = watching;
+      boolean resumed = resume.resumed(d); // after a short streak: the normal streak, not "never again in this loop"
       backOff("picture: " + w.opaque);
-      if (StateWalk.TOO_LARGE.equals(w.opaque)) threshold.put(d, Integer.MAX_VALUE); // not again in this loop
+      if (StateWalk.TOO_LARGE.equals(w.opaque) && !resumed) threshold.put(d, Integer.MAX_VALUE); // not again in this loop
       return;
     }
     shots.add(w);
@@ -306,8 +312,9 @@ public final class FastForward {
     nextShotAt += period;
     if (shots.size() == 2 && shots.get(0).size() != w.size()) {
       int d = watching;
+      boolean resumed = resume.resumed(d);
       backOff("the state grew (a history): " + grown());
-      threshold.put(d, Integer.MAX_VALUE); // a history that grows in this loop keeps growing: not again in it
+      if (!resumed) threshold.put(d, Integer.MAX_VALUE); // a history that grows in this loop keeps growing: not again in it
       return;
     }
     if (shots.size() < REPEATS + 1) return;
