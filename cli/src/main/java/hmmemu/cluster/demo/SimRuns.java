@@ -23,40 +23,26 @@ public final class SimRuns {
   private final boolean fastForward;
   /** Whether the runs fold their trace into a trace hash (Sim#hashTrace): false for runs whose hash nobody reads. */
   private final boolean hashTrace;
-  private final Set<Sim> running;
-  private final LongAdder doneEvents;
-  private final LongAdder jumps, rounds, nanos, spins, spinsJumped, pictures, pictureNanos;
-  private final Map<String, LongAdder> refusals;
+  /** What the runs count together (the runs of {@link #withoutTraceHash} add to the same). */
+  private final Counts c;
 
-  /** A command's runs, fast-forwarding their deadline spins when {@code fastForward} (hmmemu.sim.FastForward). */
-  public SimRuns(boolean fastForward) {
-    this.fastForward = fastForward;
-    this.hashTrace = true;
-    running = ConcurrentHashMap.newKeySet();
-    doneEvents = new LongAdder();
-    jumps = new LongAdder();
-    rounds = new LongAdder();
-    nanos = new LongAdder();
-    spins = new LongAdder();
-    spinsJumped = new LongAdder();
-    pictures = new LongAdder();
-    pictureNanos = new LongAdder();
-    refusals = new ConcurrentHashMap<>();
+  /** Not a kernel structure: the figures a command's runs add up, shared by its hashed and unhashed runs. */
+  private static final class Counts {
+    final Set<Sim> running = ConcurrentHashMap.newKeySet();
+    final LongAdder doneEvents = new LongAdder();
+    final LongAdder jumps = new LongAdder(), rounds = new LongAdder(), nanos = new LongAdder(),
+        spins = new LongAdder(), spinsJumped = new LongAdder(), pictures = new LongAdder(),
+        pictureNanos = new LongAdder();
+    final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
   }
 
-  private SimRuns(SimRuns of, boolean hashTrace) {
-    this.fastForward = of.fastForward;
+  /** A command's runs, fast-forwarding their deadline spins when {@code fastForward} (hmmemu.sim.FastForward). */
+  public SimRuns(boolean fastForward) { this(fastForward, true, new Counts()); }
+
+  private SimRuns(boolean fastForward, boolean hashTrace, Counts c) {
+    this.fastForward = fastForward;
     this.hashTrace = hashTrace;
-    running = of.running;
-    doneEvents = of.doneEvents;
-    jumps = of.jumps;
-    rounds = of.rounds;
-    nanos = of.nanos;
-    spins = of.spins;
-    spinsJumped = of.spinsJumped;
-    pictures = of.pictures;
-    pictureNanos = of.pictureNanos;
-    refusals = of.refusals;
+    this.c = c;
   }
 
   /**
@@ -65,7 +51,7 @@ public final class SimRuns {
    * of some runs only (a sweep row shows its first seed's). The checker, the fast-forward (its pictures leave the
    * hash out) and every other figure see the same run.
    */
-  public SimRuns withoutTraceHash() { return new SimRuns(this, false); }
+  public SimRuns withoutTraceHash() { return new SimRuns(fastForward, false, c); }
 
   /** The runs of a caller that gave no flag: the simulator's default (-Dhmm-emu.sim.fast-forward). */
   public static SimRuns byDefault() { return new SimRuns(Sim.fastForwardByDefault()); }
@@ -84,7 +70,7 @@ public final class SimRuns {
         else s.noFastForward();
         if (!hashTrace) s.hashTrace(false);
         mine.add(s);
-        running.add(s);
+        c.running.add(s);
       });
     } finally {
       for (Sim s : mine) finished(s);
@@ -92,18 +78,18 @@ public final class SimRuns {
   }
 
   private void finished(Sim s) {
-    running.remove(s);
-    doneEvents.add(s.traceEvents());
+    c.running.remove(s);
+    c.doneEvents.add(s.traceEvents());
     FastForward ff = s.fastForwardOrNull();
     if (ff == null) return;
-    jumps.add(ff.jumps().size());
-    rounds.add(ff.skippedRounds());
-    nanos.add(ff.skippedNanos());
-    spins.add(ff.spins());
-    spinsJumped.add(ff.spinsJumped());
-    pictures.add(ff.pictures);
-    pictureNanos.add(ff.pictureNanos);
-    ff.refusals().forEach((why, n) -> refusals.computeIfAbsent(why, k -> new LongAdder()).add(n));
+    c.jumps.add(ff.jumps().size());
+    c.rounds.add(ff.skippedRounds());
+    c.nanos.add(ff.skippedNanos());
+    c.spins.add(ff.spins());
+    c.spinsJumped.add(ff.spinsJumped());
+    c.pictures.add(ff.pictures);
+    c.pictureNanos.add(ff.pictureNanos);
+    ff.refusals().forEach((why, n) -> c.refusals.computeIfAbsent(why, k -> new LongAdder()).add(n));
   }
 
   /**
@@ -111,8 +97,8 @@ public final class SimRuns {
    * a progress figure, possibly a few events behind).
    */
   public long events() {
-    long n = doneEvents.sum();
-    for (Sim s : running) n += s.traceEvents();
+    long n = c.doneEvents.sum();
+    for (Sim s : c.running) n += s.traceEvents();
     return n;
   }
 
@@ -125,28 +111,28 @@ public final class SimRuns {
   /** Counts the JVM's fast-forward figures since {@code before} ({@link #jvmTotals}) as this command's. */
   public void addSince(long[] before) {
     long[] now = jvmTotals();
-    jumps.add(now[0] - before[0]);
-    rounds.add(now[1] - before[1]);
-    nanos.add((now[2] - before[2]) * 1000);
-    spins.add(now[3] - before[3]);
-    spinsJumped.add(now[4] - before[4]);
+    c.jumps.add(now[0] - before[0]);
+    c.rounds.add(now[1] - before[1]);
+    c.nanos.add((now[2] - before[2]) * 1000);
+    c.spins.add(now[3] - before[3]);
+    c.spinsJumped.add(now[4] - before[4]);
   }
 
   /** The fast-forward's figures of this command's runs as JSON members ({@code "fastForward": {...}}, no braces). */
   public String totalsJson() {
-    return "\"fastForward\": {\"on\": " + fastForward + ", \"fastForwards\": " + jumps.sum() + ", \"skippedRounds\": "
-        + rounds.sum() + ", \"skippedMicros\": " + nanos.sum() / 1000 + ", \"spins\": " + spins.sum()
-        + ", \"spinsJumped\": " + spinsJumped.sum() + "}";
+    return "\"fastForward\": {\"on\": " + fastForward + ", \"fastForwards\": " + c.jumps.sum() + ", \"skippedRounds\": "
+        + c.rounds.sum() + ", \"skippedMicros\": " + c.nanos.sum() / 1000 + ", \"spins\": " + c.spins.sum()
+        + ", \"spinsJumped\": " + c.spinsJumped.sum() + "}";
   }
 
   /** {@link #totalsJson} as one line of text, with the most frequent reasons a look did not jump. */
   public String totalsLine() {
-    String why = refusals.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum()))
+    String why = c.refusals.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum()))
         .limit(3).map(e -> e.getValue().sum() + "x " + e.getKey()).collect(java.util.stream.Collectors.joining("; "));
-    return "fast-forward " + (fastForward ? "on" : "off (--fast-forward turns it on)") + ": " + jumps.sum() + " jumps, "
-        + rounds.sum() + " driver rounds (" + nanos.sum() / 1_000_000 + " ms of model time) skipped; "
-        + spinsJumped.sum() + " of " + spins.sum() + " deadline spins jumped"
-        + (fastForward ? String.format(Locale.ROOT, "; %d pictures took %.2f s", pictures.sum(), pictureNanos.sum() / 1e9)
+    return "fast-forward " + (fastForward ? "on" : "off (--fast-forward turns it on)") + ": " + c.jumps.sum() + " jumps, "
+        + c.rounds.sum() + " driver rounds (" + c.nanos.sum() / 1_000_000 + " ms of model time) skipped; "
+        + c.spinsJumped.sum() + " of " + c.spins.sum() + " deadline spins jumped"
+        + (fastForward ? String.format(Locale.ROOT, "; %d pictures took %.2f s", c.pictures.sum(), c.pictureNanos.sum() / 1e9)
             : "")
         + (why.isEmpty() ? "" : "; not jumped: " + why);
   }
