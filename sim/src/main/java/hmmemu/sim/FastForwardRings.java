@@ -43,6 +43,7 @@ final class FastForwardRings {
    * find it). A family with no kept id has none in the pattern either, provided the pattern spans a period.
    */
   static String refusal(StateWalk last, long[] delta, byte[] kind, long n) {
+    PLANNED.get().clear(); // this look's partial refills' labels (refillPartial reads them)
     int[][] idLeaves = null; // the leaves at invId sites and at reqId sites, found once for both rings
     for (int r = 0; r < kind.length; r++) {
       if (kind[r] != 5) continue;
@@ -120,28 +121,6 @@ final class FastForwardRings {
    * where {@link #partialRefusal} passes, which compares every id outside the ring with the labels themselves.
    */
   static long[][] partialIds(long[] ids, int d, long n, boolean inv) {
-    Object[] last = LAST_PARTIAL.get()[inv ? 0 : 1];
-    if (last[0] != null && (Integer) last[1] == d && (Long) last[2] == n && (Boolean) last[3] == inv
-        && java.util.Arrays.equals((long[]) last[0], ids)) {
-      return (long[][]) last[4]; // the check's, for its refill: the same inputs
-    }
-    long[][] out = partialIdsUncached(ids, d, n, inv);
-    last[0] = ids.clone();
-    last[1] = d;
-    last[2] = n;
-    last[3] = inv;
-    last[4] = out;
-    return out;
-  }
-
-  /**
-   * Per thread and ring (ended, released), the last {@link #partialIds} inputs (ids, d, n, inv) and result: a pure
-   * function, asked once by the check ({@link #partialRefusal}) and again, with the same inputs, by the refill. Its
-   * result is only read.
-   */
-  private static final ThreadLocal<Object[][]> LAST_PARTIAL = ThreadLocal.withInitial(() -> new Object[2][5]);
-
-  private static long[][] partialIdsUncached(long[] ids, int d, long n, boolean inv) {
     if (d <= 0 || ids.length < 2 * d || hmmemu.checker.RingRefill.periodic(ids, d) < 2 * d) {
       return null;
     }
@@ -182,27 +161,110 @@ final class FastForwardRings {
     boolean inv = ring.site().equals(ENDED_COUNT);
     long[] ids = newestFirst(ring);
     if (ids == null) return "cannot read a checker ring";
-    long[][] both = partialIds(ids, (int) delta[r], n, inv);
+    int d = (int) delta[r];
+    long[][] both = partialIds(ids, d, n, inv);
     if (both == null) return "a partially refilled ring whose newest two periods do not show one step, or an id twice";
-    IdTable jumped = new IdTable(both[0].length), unskipped = new IdTable(both[1].length);
-    for (int q = 0; q < both[0].length; q++) { // labels and unskipped ids are each distinct (partialIds)
-      jumped.putIfAbsent(both[0][q], q);
-      unskipped.putIfAbsent(both[1][q], q);
+    long[] jumpedIds = new long[idLeaves.length], unskippedIds = new long[idLeaves.length];
+    for (int j = 0; j < idLeaves.length; j++) {
+      jumpedIds[j] = last.leaves.get(idLeaves[j]).value();
+      unskippedIds[j] = jumpedIds[j] + n * delta[idLeaves[j]];
     }
-    for (int i : idLeaves) {
-      long v = last.leaves.get(i).value();
-      if (jumped.get(v) != unskipped.get(v + n * delta[i])) { // the same position, or neither finds one (-1)
-        StateWalk.Leaf l = last.leaves.get(i);
-        return "an id outside a partially refilled ring finds another entry than the unskipped run's: " + l.site() + " " + v;
+    int bad = misfound(jumpedIds, unskippedIds, both);
+    if (bad >= 0) {
+      // session 22 (c12bcost): labels led by the ids outside the ring (a fixed id keeps its entry's label), checked alike
+      long[][] led = ledIds(ids, d, n, inv, jumpedIds, unskippedIds);
+      if (led == null || misfound(jumpedIds, unskippedIds, led) >= 0) {
+        StateWalk.Leaf l = last.leaves.get(idLeaves[bad]);
+        return "an id outside a partially refilled ring finds another entry than the unskipped run's: " + l.site() + " "
+            + l.value();
       }
+      both = led;
     }
+    PLANNED.get().put(ring.owner(), new Object[] {ids, d, n, both});
     return null;
   }
 
+  /**
+   * The first id outside the ring (j: jumped value {@code jumpedIds[j]}, unskipped value {@code unskippedIds[j]}, v + n
+   * x its step) that, looked up in the jumped ring under {@code both}'s labels, finds another position than its
+   * unskipped value finds in the unskipped ring (neither finding one counts as the same), or -1: the check of {@link
+   * #partialRefusal}, whatever labelling {@code both} holds.
+   */
+  static int misfound(long[] jumpedIds, long[] unskippedIds, long[][] both) {
+    IdTable jumped = new IdTable(both[0].length), unskipped = new IdTable(both[1].length);
+    for (int q = 0; q < both[0].length; q++) { // labels and unskipped ids are each distinct (partialIds, ledIds)
+      jumped.putIfAbsent(both[0][q], q);
+      unskipped.putIfAbsent(both[1][q], q);
+    }
+    for (int j = 0; j < jumpedIds.length; j++) { // the same position, or neither finds one (-1)
+      if (jumped.get(jumpedIds[j]) != unskipped.get(unskippedIds[j])) return j;
+    }
+    return -1;
+  }
+
+  /**
+   * Labels led by the ids outside the ring (session 22, c12bcost), for a ring whose {@link #partialIds} labels an id
+   * outside it would misfind: typically a fixed reqId of the spin's own family (a delivered FolioUnlockPut or
+   * MakeDeviceExclusiveReply a completed step still holds, reqId 1) whose entry the family's shift relabels. Each id
+   * outside the ring j with jumped value v ({@code jumpedIds[j]}) and unskipped value u = v + n x its step ({@code
+   * unskippedIds[j]}) fixes the label of the entry the
+   * unskipped ring holds under u to v (a fixed id: its entry keeps its own id), or, when the unskipped ring holds no u,
+   * forbids v as a label; every other entry gets its {@link #partialIds} label unless that is taken or forbidden, then
+   * one no run issues. Injective, so exact wherever {@link #misfound} then finds nothing (the argument of
+   * {@link #partialIds}: any injective labelling is); null when the ring cannot be refilled partially at all. A label
+   * v fixed here is an id the jumped run holds already, so no id it issues later meets it.
+   */
+  static long[][] ledIds(long[] ids, int d, long n, boolean inv, long[] jumpedIds, long[] unskippedIds) {
+    long[][] plain = partialIds(ids, d, n, inv);
+    if (plain == null) return null;
+    long[] unskipped = plain[1];
+    int total = unskipped.length;
+    IdTable at = new IdTable(total);
+    for (int q = 0; q < total; q++) at.putIfAbsent(unskipped[q], q);
+    long[] labels = new long[total];
+    boolean[] fixed = new boolean[total];
+    IdTable seen = new IdTable(total + jumpedIds.length);
+    for (int j = 0; j < jumpedIds.length; j++) {
+      long v = jumpedIds[j], u = unskippedIds[j];
+      int q = at.get(u);
+      if (q < 0) {
+        seen.putIfAbsent(v, -2); // forbidden: the unskipped lookup finds nothing, so must the jumped one
+      } else if (!fixed[q]) {
+        if (!seen.putIfAbsent(v, q)) return null; // v labels another entry already, or is forbidden: no labelling
+        fixed[q] = true;
+        labels[q] = v;
+      } else if (labels[q] != v) {
+        return null; // two ids outside the ring need one entry under two labels
+      }
+    }
+    long free = 0;
+    int k = (int) Math.min((long) total, n * d);
+    for (int pass = 0; pass < 2; pass++) { // partialIds' order: the kept entries first, then the extrapolated ones
+      for (int q = pass == 0 ? k : 0; q < (pass == 0 ? total : k); q++) {
+        if (fixed[q]) continue;
+        labels[q] = plain[0][q];
+        while (!seen.putIfAbsent(labels[q], q)) labels[q] = hmmemu.checker.RingRefill.UNISSUED + free++;
+      }
+    }
+    return new long[][] {labels, unskipped};
+  }
+
+  /**
+   * Per thread, the labels of the partial refills the last {@link #refusal} passed, per ring owner (ids newest first,
+   * d, n, labels and unskipped ids): {@link #refillPartial} writes exactly what was checked.
+   */
+  private static final ThreadLocal<java.util.IdentityHashMap<Object, Object[]>> PLANNED =
+      ThreadLocal.withInitial(java.util.IdentityHashMap::new);
+
   /** Refills the ring whose count leaf is {@code l} partially as {@code n} more periods of {@code d} entries leave it. */
   static void refillPartial(StateWalk.Leaf l, int d, long n) throws ReflectiveOperationException {
-    long[][] both = partialIds(newestFirst(l), d, n, l.site().equals(ENDED_COUNT));
-    if (both == null) throw new IllegalStateException("fast-forward: a partial ring refill after its check failed");
+    Object[] plan = PLANNED.get().get(l.owner());
+    if (plan == null || (Integer) plan[1] != d || (Long) plan[2] != n
+        || !java.util.Arrays.equals((long[]) plan[0], newestFirst(l))) {
+      throw new IllegalStateException("fast-forward: a partial ring refill its check did not pass");
+    }
+    PLANNED.get().remove(l.owner());
+    long[][] both = (long[][]) plan[3];
     java.lang.reflect.Method m = l.owner().getClass().getDeclaredMethod(RING_REFILL.get(l.site())[2], int.class, int.class,
         long[].class);
     m.setAccessible(true);
