@@ -141,6 +141,7 @@ public final class FastForward {
       int d = r.deviceId();
       int s = streak.merge(d, 1, Integer::sum);
       if (s == 1) firstFailed.put(d, sim.nowNanos());
+      resume.failed(d, s, ended, released);
       if (rearmAtNs >= 0) {
         if (sim.nowNanos() < rearmAtNs) return;
         rearmAtNs = -1;
@@ -279,6 +280,11 @@ public final class FastForward {
             backOff(NO_ROOM);
             return;
           }
+          if (!resume.clean(watching, p)) { // an early look whose rings hold a foreign entry: the short streak's look
+            threshold.put(watching, resume.notClean(watching));
+            stopWatching();
+            return;
+          }
           period = p;
           nextShotAt = marks.size() - 1;
           attempts++;
@@ -293,7 +299,7 @@ public final class FastForward {
     if (marks.size() - 1 != nextShotAt) return;
     long t0 = System.nanoTime(), c0 = FastForwardDiagnostics.cpuNanos(); // diagnostics only: never enter the run
     // the last one full, the others light; sized as the last picture was
-    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects);
+    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects, arrayHashes);
     TOTAL_PICTURE_CPU.add(FastForwardDiagnostics.cpuNanos() - c0);
     lastLeaves = w.size();
     lastObjects = w.objects();
@@ -308,6 +314,7 @@ public final class FastForward {
       return;
     }
     shots.add(w);
+    if (shots.size() == 1 && FastForwardWakeProbe.OUT != null) FastForwardWakeProbe.firstPicture(sim);
     tieShots.add(TieRule.inFiringOrder(sim.agenda()));
     nextShotAt += period;
     if (shots.size() == 2 && shots.get(0).size() != w.size()) {
@@ -520,6 +527,7 @@ public final class FastForward {
     }
     if (!TieRule.advances(sim.agenda(), n, tieStep)) return "a tie key's sequence number would overflow";
     // the jump
+    if (FastForwardWakeProbe.OUT != null) FastForwardWakeProbe.beforeJump(sim, last, delta, kind, pNanos, n);
     TieRule.advance(sim.agenda(), n, tieStep); // first: in the firing order the steps were measured in
     try {
       for (int i = 0; i < size; i++) {
@@ -667,6 +675,9 @@ public final class FastForward {
 
   /** {@link FastForwardDiagnostics#leavesBySite}: the sites with the most leaves in a picture (diagnostics). */
   public static String leavesBySite(Sim sim, int top) { return FastForwardDiagnostics.leavesBySite(sim, top); }
+
+  /** The large folded arrays' hashes kept between this simulator's pictures (session 22, ffwake). */
+  private final StateWalkArrayHashes arrayHashes = new StateWalkArrayHashes();
 
   /** The last picture's leaves and objects (the next one is sized for them). */
   private int lastLeaves = 4 * 8192, lastObjects = 8192;

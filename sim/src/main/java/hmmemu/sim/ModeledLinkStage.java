@@ -76,6 +76,13 @@ public final class ModeledLinkStage implements LinkStage {
     final boolean fixedSpec;
     boolean fixed;
     final LinkSpec.Draw fixedDraw;
+    /**
+     * A fixed spec's propagation delay, and its transmission time of a message of the default size, in nanoseconds
+     * (what {@link #transmit} would round from the spec for every message; transient: derived from the spec, so
+     * StateWalk's pictures stay as they were). Emulator-only.
+     */
+    final transient long fixedDelayNanos;
+    final transient long defaultTxNanos;
 
     Dir(Direction d) {
       this.direction = d;
@@ -85,6 +92,8 @@ public final class ModeledLinkStage implements LinkStage {
           && spec.tail().p() == 0 && spec.loss() == 0 && spec.duplication() == 0 && spec.reordering() == 0;
       this.fixed = fixedSpec;
       this.fixedDraw = fixedSpec ? new LinkSpec.Draw(false, false, false, spec.delay().mean(), 0, 0, 0) : null;
+      this.fixedDelayNanos = fixedSpec ? nanos(fixedDraw.delayMicros()) : 0;
+      this.defaultTxNanos = nanos(spec.transmitMicros(DEFAULT_MESSAGE_BYTES));
     }
 
     /** The lane looked up last, and its key: a message's send and transmit ask for the same lane in a row. */
@@ -133,6 +142,8 @@ public final class ModeledLinkStage implements LinkStage {
   private final long runSeed;
   private final Host host;
   private final ToIntFunction<HmmProtocol.Msg> sizeOf;
+  /** Whether {@link #sizeOf} is the default (every message {@link #DEFAULT_MESSAGE_BYTES}): Dir's defaultTxNanos. */
+  private final transient boolean defaultSize;
   private final Dir[][] dirs = new Dir[17][17];
   private final List<String> lost = new ArrayList<>();
   private final Map<Integer, PartitionMode> partitions = new HashMap<>();
@@ -150,6 +161,7 @@ public final class ModeledLinkStage implements LinkStage {
     this.runSeed = runSeed;
     this.host = host;
     this.sizeOf = sizeOf != null ? sizeOf : m -> DEFAULT_MESSAGE_BYTES;
+    this.defaultSize = sizeOf == null;
   }
 
   private Dir dir(int from, int to) {
@@ -214,10 +226,11 @@ public final class ModeledLinkStage implements LinkStage {
       }
       if (x.added.isEmpty()) x.refresh();
     }
-    long tx = nanos(s.transmitMicros(sizeOf.applyAsInt(c.msg())));
+    long tx = defaultSize ? x.defaultTxNanos : nanos(s.transmitMicros(sizeOf.applyAsInt(c.msg())));
     long start = x.busyUntil == Long.MIN_VALUE || now > x.busyUntil ? now : x.busyUntil;
     x.busyUntil = start + tx;
-    long due = x.busyUntil + nanos(addedMicros == 0 ? dr.delayMicros() : Math.max(0, dr.delayMicros() + addedMicros));
+    long due = x.busyUntil + (dr == x.fixedDraw ? x.fixedDelayNanos // the fixed draw adds nothing (x.fixed: none added)
+        : nanos(addedMicros == 0 ? dr.delayMicros() : Math.max(0, dr.delayMicros() + addedMicros)));
     Copy copy = dr.duplicated() ? new Copy(c.seq(), c.lane(), c.msg(), c.vc(), 2) : c;
     if (dr.duplicated()) x.duplicated++;
     inFlight++;

@@ -86,6 +86,8 @@ final class StateWalk {
   private final boolean writable;
 
   private final boolean named;
+  /** The large folded arrays' hashes kept between pictures of one simulator (see {@link StateWalkArrayHashes}), or null. */
+  private StateWalkArrayHashes hashes;
 
   /** Whether the checker's rings show only their newest {@link #RING_WINDOW} entries (see {@link #window}). */
   private boolean windowed;
@@ -117,15 +119,17 @@ final class StateWalk {
    * As {@link #window(Object, boolean)}; with {@code full} false a light picture: the leaves' wheres and values only,
    * no {@link Leaf} records (the fast-forward's pictures but its last one read nothing else).
    */
-  static StateWalk window(Object root, boolean named, boolean full) { return window(root, named, full, 0, 8192); }
+  static StateWalk window(Object root, boolean named, boolean full) { return window(root, named, full, 0, 8192, null); }
 
   /**
    * As {@link #window(Object, boolean, boolean)}, sized for about {@code leaves} leaves and {@code objects} objects (a
-   * previous picture's {@link #size} and {@link #objects}: the arrays and the table of objects met are allocated once).
+   * previous picture's {@link #size} and {@link #objects}: the arrays and the table of objects met are allocated once),
+   * with the large folded arrays' hashes kept in {@code hashes} (or null) between pictures.
    */
-  static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects) {
+  static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects, StateWalkArrayHashes hashes) {
     StateWalk w = new StateWalk(true, named, Math.max(64, objects + objects / 4 + 1), leaves + leaves / 8 + 16);
     w.full = full;
+    w.hashes = hashes;
     if (full) ((ArrayList<Leaf>) w.leaves).ensureCapacity(leaves + leaves / 8 + 16); // sized once, as the arrays
     w.windowed = true;
     w.walk(root, new P("sim", 1), null, null);
@@ -165,7 +169,6 @@ final class StateWalk {
     return new P(named ? parent.text + kind + i + (kind == '[' ? "]" : kind == '{' ? "}" : ">") + after : null, h);
   }
 
-
   /**
    * A long primitive array at an {@link StateWalkClasses#inert} site, in a fast-forward's picture: one leaf, a 64-bit hash of its
    * elements, instead of a leaf each (a latency histogram's counts: ~47,000). Its elements all stay put across the
@@ -174,7 +177,7 @@ final class StateWalk {
    * references keep their values.
    */
   private void foldedArray(Object a, int n, P path) {
-    long h = StateWalkClasses.arrayHash(a, n);
+    long h = hashes != null ? hashes.hash(a, n) : StateWalkClasses.arrayHash(a, n);
     counted += n - 1;
     P q = p(path, ".folded");
     add(q.hash, h, null, null, -1, q.text, false);
@@ -187,7 +190,6 @@ final class StateWalk {
 
   /** {@code p(path, '[', i, "")}'s text (named pictures only), else null. */
   private String elementText(P path, int i) { return named ? path.text + '[' + i + "]" : null; }
-
 
   /** Only the values (no paths, no writers), of a small object: a key of a hashed map or set. */
   private static long[] valuesOf(Object o, StateWalk parent) {
@@ -211,6 +213,15 @@ final class StateWalk {
   private long foldHash, foldKey;
   /** The folded ring's own site: a leaf there inside an entry is the table's value itself (see {@link #add}). */
   private String foldSite;
+  /** The last site {@link StateWalkClasses#foldable} was asked of (leaves come in runs of a site), its ring and answer. */
+  private String foldableSite, foldableFold;
+  private int foldableHow;
+
+  private int foldable(String s) {
+    foldableSite = s;
+    foldableFold = foldSite;
+    return foldableHow = StateWalkClasses.foldable(s);
+  }
 
   /**
    * Adds a leaf at the current site, or folds it into the ring's hash (see {@link StateWalkClasses#FOLDED}); {@code number}: the leaf
@@ -221,7 +232,8 @@ final class StateWalk {
     // a leaf at the ring's own site inside an entry is the table's value itself, as itself: FolioLockShadow#released's
     // TRUE (not an id, nor an instant although "released" reads as one to instantSite); the ended ring's
     // Invalidation has only its type there
-    int how = !folding ? 0 : site.equals(foldSite) ? 1 : StateWalkClasses.foldable(site);
+    int how = !folding ? 0 : site == foldableSite && foldSite == foldableFold ? foldableHow
+        : site.equals(foldSite) ? 1 : foldable(site);
     if (how != 0) {
       long x = how == 2 && number ? v - foldKey : v; // an id of the entry's family: as its offset from the entry's id
       foldHash = Long.rotateLeft((foldHash ^ where) * 0x9E3779B97F4A7C15L, 29);
@@ -236,7 +248,6 @@ final class StateWalk {
     values[size++] = v;
     if (full) leaves.add(new Leaf(where, v, owner, f, index, site, text, number || owner != null));
   }
-
 
   /** An element {@code i} of an array or ring; {@code array} (a long[] or int[]) when it can be written there. */
   private void leaf(P path, char kind, int i, long v, Object array) {
@@ -262,7 +273,6 @@ final class StateWalk {
    * else moves once a known history is set aside (FastForwardProbeTest). A jump must never rely on it.
    */
   static volatile java.util.Set<String> leftOut = java.util.Set.of();
-
 
   private void walk(Object o, P path, Object owner, Field field) {
     if (o == null) {
@@ -416,7 +426,7 @@ final class StateWalk {
           else if (t == int.class) leaf(p, "", f.getInt(o), writeOwner, writeField);
           else if (t == boolean.class) leaf(p, "", f.getBoolean(o) ? 1 : 0, null, null);
           else if (t == double.class) leaf(p, ":d", Double.doubleToLongBits(f.getDouble(o)), null, null);
-          else if (t.isPrimitive()) leaf(p, "", ((Number) wrapNumber(f.get(o))).longValue(), null, null);
+          else if (t.isPrimitive()) leaf(p, "", ((Number) StateWalkClasses.wrapNumber(f.get(o))).longValue(), null, null);
           else walk(f.get(o), p, null, null);
           site = before;
         } catch (IllegalAccessException e) {
@@ -425,13 +435,6 @@ final class StateWalk {
       }
     }
   }
-
-  private static Object wrapNumber(Object v) {
-    if (v instanceof Character ch) return (int) ch;
-    if (v instanceof Float fl) return Float.floatToIntBits(fl);
-    return v;
-  }
-
 
   private void array(Object a, P path) {
     int n = java.lang.reflect.Array.getLength(a);
@@ -556,7 +559,6 @@ final class StateWalk {
       if (opaque == null) opaque = "cannot open the checker's LongTable: " + e;
     }
   }
-
 
   /**
    * A checker ring in a windowed picture: its newest {@link #RING_WINDOW} ids oldest first, each with its entry

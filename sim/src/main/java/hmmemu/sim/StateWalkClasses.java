@@ -238,4 +238,11 @@ final class StateWalkClasses {
   static final Map<String, String> FOLDED = Map.of("hmmemu.checker.NotifierShadow#ended",
       "hmmemu.checker.NotifierShadow#endedEntries", "hmmemu.checker.FolioLockShadow#released",
       "hmmemu.checker.FolioLockShadow#releasedEntries");
+
+  /** A primitive field's boxed value as a Number (a char as its code, a float as its bits; StateWalk's fields). */
+  static Object wrapNumber(Object v) {
+    if (v instanceof Character ch) return (int) ch;
+    if (v instanceof Float fl) return Float.floatToIntBits(fl);
+    return v;
+  }
 }
