@@ -19,15 +19,27 @@ final class ExhaustiveCopies {
   private boolean failed;
   /** Runs that went on from a kept copy. */
   int resumed;
+  /** Copies taken (DEBUG). */
+  int taken;
 
   ExhaustiveCopies(int maxDeviations) { this.maxDeviations = maxDeviations; }
 
-  /** The copy a schedule branching at {@code branch} goes on from (null: none), after dropping those past it. */
-  MidStepStart forBranch(int branch) {
+  /**
+   * The copy a schedule branching at {@code branch} goes on from (null: none), after dropping those past it; {@code
+   * last}: the schedule takes the branch point's last alternative, so a copy kept exactly there is not needed again
+   * and the run goes on from it itself ({@link MidStepStart#consumed}) instead of from a copy of it.
+   */
+  MidStepStart forBranch(int branch, boolean last) {
     kept.tailMap(branch, false).clear();
     Map.Entry<Integer, MidStepStart> e = branch < 0 ? null : kept.floorEntry(branch);
-    if (e != null) resumed++;
-    return e == null ? null : e.getValue();
+    if (e == null) return null;
+    resumed++;
+    MidStepStart s = e.getValue();
+    if (last && e.getKey() == branch) {
+      kept.remove(branch);
+      s.consumed = true;
+    }
+    return s;
   }
 
   /**
@@ -50,6 +62,7 @@ final class ExhaustiveCopies {
           return;
         }
         kept.put(s.point(), s);
+        taken++;
         if (kept.size() > MAX) kept.pollFirstEntry();
       }
     };

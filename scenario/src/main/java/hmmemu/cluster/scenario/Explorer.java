@@ -575,6 +575,7 @@ public final class Explorer {
     long states = 0;
     long generated = 0; // the choice points past each run's replayed prefix
     int[] prefix = new int[0];
+    boolean lastAtBranch = false; // the prefix takes its branch point's last alternative
     // a lean search keys each replayed prefix from the run it comes from (the full runs, the reference, key it anew)
     ScheduleRun.KeyMemo memo = fullRuns ? null : new ScheduleRun.KeyMemo();
     // copies of the world inside steps' waits on the current path (MidStepStart), as step starts are for PCT
@@ -582,7 +583,7 @@ public final class Explorer {
     for (int n = 1; n <= budget; n++) {
       schedulesTried = n - 1;
       final int[] p = prefix;
-      MidStepStart from = mids == null ? null : mids.forBranch(p.length - 1);
+      MidStepStart from = mids == null ? null : mids.forBranch(p.length - 1, lastAtBranch);
       int[] dev = {0}; // the deviations of the prefix points before the run's first (those of the copy's choices)
       for (int i = 0; from != null && i < from.point(); i++) if (p[i] != 0) dev[0]++;
       if (memo != null) memo.resumeAt = p.length - 1;
@@ -599,6 +600,7 @@ public final class Explorer {
         return 0;
       }), memo, snapshot, null, null, from, mids == null ? null : mids.keeper(p.length, () -> dev[0]));
       if (mids != null) resumedRuns = mids.resumed;
+      if (mids != null && n % 1000 == 0 && Boolean.getBoolean("xmid.debug")) System.err.println("DEBUG n " + n + " resumed " + mids.resumed + " taken " + mids.taken);
       if (o.points() != o.choices().size()) throw new IllegalStateException("an exhaustive run jumped choice points");
       countKinds(o);
       states += o.choices().size();
@@ -624,6 +626,7 @@ public final class Explorer {
       prefix = new int[next + 1];
       for (int i = 0; i < next; i++) prefix[i] = cs.get(i).taken();
       prefix[next] = cs.get(next).taken() + 1;
+      lastAtBranch = prefix[next] + 1 >= cs.get(next).enabled();
     }
     return exhaustiveReport(budget, states, visited.size(), false, null, generated);
   }

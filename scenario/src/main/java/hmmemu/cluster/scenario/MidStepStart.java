@@ -15,6 +15,8 @@ final class MidStepStart {
   final int step;
   final ScheduleRun.ChoiceList choices;
   final long draws;
+  /** Whether the run resumed here takes this world itself (its keeper no longer needs it), not a copy of it. */
+  boolean consumed;
 
   MidStepStart(Object[] world, int step, ScheduleRun.ChoiceList choices, long draws) {
     this.world = world;

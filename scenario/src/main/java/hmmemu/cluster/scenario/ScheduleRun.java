@@ -422,8 +422,8 @@ final class ScheduleRun {
     SimHost host;
     StepExecutor steps;
     if (resumed) {
-      Object[] w = hmmemu.sim.SimCopy.copyOf(mid != null ? mid.world : start != null ? start.world : snap.world,
-          ScheduleRun::parsed);
+      Object[] w = mid != null && mid.consumed ? mid.world : hmmemu.sim.SimCopy.copyOf(mid != null ? mid.world
+          : start != null ? start.world : snap.world, ScheduleRun::parsed);
       verdict = (Verdict) w[0];
       host = (SimHost) w[1];
       steps = (StepExecutor) w[2];
