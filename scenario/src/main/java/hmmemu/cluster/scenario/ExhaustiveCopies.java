@@ -19,10 +19,14 @@ final class ExhaustiveCopies {
   private boolean failed;
   /** Runs that went on from a kept copy. */
   int resumed;
-  /** Copies taken (DEBUG). */
-  int taken;
 
   ExhaustiveCopies(int maxDeviations) { this.maxDeviations = maxDeviations; }
+
+  /** The last run's choice points (where the next run's new points are kept from: the last {@link #MAX} / 2). */
+  private int lastLength = Integer.MAX_VALUE;
+
+  /** The run just made {@code points} choice points. */
+  void ran(int points) { lastLength = points; }
 
   /**
    * The copy a schedule branching at {@code branch} goes on from (null: none), after dropping those past it; {@code
@@ -43,15 +47,24 @@ final class ExhaustiveCopies {
   }
 
   /**
-   * What a run with prefix length {@code prefix} keeps; {@code deviations} reads the run's deviations so far (its
+   * What a run with prefix length {@code prefix} keeps: at the points where the search will branch (an alternative
+   * left within the deviation bound) within {@link #MAX} / 2 points before its branch point and before the last run's
+   * end (a copy elsewhere would be dropped before its use: a first run of thousands of points would copy the world at
+   * each); {@code deviations} reads the run's deviations so far (its
    * strategy's count, the point just decided included).
    */
   MidStepStart.Keeper keeper(int prefix, java.util.function.IntSupplier deviations) {
     if (failed || MAX <= 0) return null;
+    int window = Math.max(1, MAX / 2);
+    // a prefix point within the window before the branch point (the search branches there after the branch point's
+    // subtree), or a new point within the window before the last run's end (the first run: none)
+    int from = prefix - 1 - window, newFrom = lastLength - window;
     return new MidStepStart.Keeper() {
       @Override
       public boolean wants(int point, int enabled, int taken) {
-        if (point < prefix - 1 || taken + 1 >= enabled || kept.containsKey(point)) return false;
+        if (point < from || (point >= prefix && point < newFrom) || taken + 1 >= enabled || kept.containsKey(point)) {
+          return false;
+        }
         return deviations.getAsInt() - (taken != 0 ? 1 : 0) + 1 <= maxDeviations;
       }
 
@@ -62,7 +75,6 @@ final class ExhaustiveCopies {
           return;
         }
         kept.put(s.point(), s);
-        taken++;
         if (kept.size() > MAX) kept.pollFirstEntry();
       }
     };

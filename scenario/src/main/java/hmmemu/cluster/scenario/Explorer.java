@@ -599,8 +599,10 @@ public final class Explorer {
         visited.put(key, dev[0]);
         return 0;
       }), memo, snapshot, null, null, from, mids == null ? null : mids.keeper(p.length, () -> dev[0]));
-      if (mids != null) resumedRuns = mids.resumed;
-      if (mids != null && n % 1000 == 0 && Boolean.getBoolean("xmid.debug")) System.err.println("DEBUG n " + n + " resumed " + mids.resumed + " taken " + mids.taken);
+      if (mids != null) {
+        resumedRuns = mids.resumed;
+        mids.ran(o.choices().size());
+      }
       if (o.points() != o.choices().size()) throw new IllegalStateException("an exhaustive run jumped choice points");
       countKinds(o);
       states += o.choices().size();
