@@ -43,6 +43,13 @@ public final class SimCopy {
   /** A deep copy of {@code sim}: running the copy leaves the original untouched and vice versa. */
   public static Sim of(Sim sim) { return copyOf(sim); }
 
+  /**
+   * Uncounts the choice point {@code copy} was copied at ({@link Sim#choicePoints}): a copy taken while the scheduler
+   * was asked at a choice point is resumed by running the event loop again, which picks that point again and counts it
+   * then. Emulator-only host mechanism.
+   */
+  public static void unpick(Sim copy) { copy.skippedChoicePoints(-1); }
+
   /** A deep copy of everything reachable from {@code root} (immutable values shared). */
   @SuppressWarnings("unchecked")
   public static <T> T copyOf(T root) {

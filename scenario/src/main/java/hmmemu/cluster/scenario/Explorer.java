@@ -264,7 +264,8 @@ public final class Explorer {
    * step starts there from a copy of that run's world kept at that step start ({@link ScheduleRun.StepStart},
    * {@link ExploredRuns#keeper}) instead of running the steps before again: on by default
    * ({@code -Dhmm-emu.explore.resume=false} turns it off; {@code -Dhmm-emu.explore.step-starts=N} bounds the copies
-   * kept, {@link ExploredRuns#MAX_STARTS}); the same report either way (ExploreStepStartTest). Needs the repeat trie ({@link #skipRepeats}), lean runs and no fast-forward. Emulator-only
+   * kept, {@link ExploredRuns#MAX_STARTS}); the same report either way (ExploreStepStartTest). It also turns off an
+   * exhaustive search's copies inside steps' waits ({@link ExhaustiveCopies}, ExploreMidStepTest). Needs the repeat trie ({@link #skipRepeats}), lean runs and no fast-forward. Emulator-only
    * host mechanism.
    */
   Explorer stepStarts(boolean on) {
@@ -276,7 +277,7 @@ public final class Explorer {
   /** Runs the last random or PCT exploration resumed at a kept step start. */
   private int resumedRuns;
 
-  /** Runs the last random or PCT exploration resumed at a kept step start ({@link #stepStarts}). */
+  /** Runs the last exploration resumed at a kept step start or (exhaustive) mid-step copy ({@link #stepStarts}). */
   int resumedRuns() { return resumedRuns; }
 
   /** The current exploration's snapshot (null: none, or snapshots off). */
@@ -569,18 +570,24 @@ public final class Explorer {
   }
 
   private Report exhaustive(int budget, int maxDeviations) {
+    resumedRuns = 0;
     KeyTable visited = new KeyTable(); // state key -> fewest deviations it was reached with
     long states = 0;
     long generated = 0; // the choice points past each run's replayed prefix
     int[] prefix = new int[0];
+    boolean lastAtBranch = false; // the prefix takes its branch point's last alternative
     // a lean search keys each replayed prefix from the run it comes from (the full runs, the reference, key it anew)
     ScheduleRun.KeyMemo memo = fullRuns ? null : new ScheduleRun.KeyMemo();
+    // copies of the world inside steps' waits on the current path (MidStepStart), as step starts are for PCT
+    ExhaustiveCopies mids = fullRuns || !stepStarts || fastForward ? null : new ExhaustiveCopies(maxDeviations);
     for (int n = 1; n <= budget; n++) {
       schedulesTried = n - 1;
       final int[] p = prefix;
-      int[] dev = {0};
+      MidStepStart from = mids == null ? null : mids.forBranch(p.length - 1, lastAtBranch);
+      int[] dev = {0}; // the deviations of the prefix points before the run's first (those of the copy's choices)
+      for (int i = 0; from != null && i < from.point(); i++) if (p[i] != 0) dev[0]++;
       if (memo != null) memo.resumeAt = p.length - 1;
-      ScheduleRun.Outcome o = search((point, key, e) -> {
+      ScheduleRun.Outcome o = ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded((point, key, e) -> {
         if (point < p.length) {
           int c = Math.min(p[point], e.size() - 1);
           if (c != 0) dev[0]++;
@@ -591,7 +598,11 @@ public final class Explorer {
         if (seen != KeyTable.ABSENT && seen <= dev[0]) throw new ScheduleRun.Pruned();
         visited.put(key, dev[0]);
         return 0;
-      }, memo);
+      }), memo, snapshot, null, null, from, mids == null ? null : mids.keeper(p.length, () -> dev[0]));
+      if (mids != null) {
+        resumedRuns = mids.resumed;
+        mids.ran(o.choices().size());
+      }
       if (o.points() != o.choices().size()) throw new IllegalStateException("an exhaustive run jumped choice points");
       countKinds(o);
       states += o.choices().size();
@@ -617,6 +628,7 @@ public final class Explorer {
       prefix = new int[next + 1];
       for (int i = 0; i < next; i++) prefix[i] = cs.get(i).taken();
       prefix[next] = cs.get(next).taken() + 1;
+      lastAtBranch = prefix[next] + 1 >= cs.get(next).enabled();
     }
     return exhaustiveReport(budget, states, visited.size(), false, null, generated);
   }

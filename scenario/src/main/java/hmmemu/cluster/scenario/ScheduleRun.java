@@ -396,18 +396,34 @@ final class ScheduleRun {
    */
   static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
       boolean lean, Strategy strategy, KeyMemo memo, Snapshot snap, StepStart start, Keeper keeper) {
+    return run(scenario, seed, link, leaseMicros, linksOnly, lean, strategy, memo, snap, start, keeper, null, null);
+  }
+
+  /**
+   * As {@link #run(Scenario, long, LinkSettings, long, boolean, boolean, Strategy, KeyMemo, Snapshot, StepStart,
+   * Keeper)}; a lean, keyed run goes on from a copy of {@code mid} ({@link MidStepStart}: inside a step's wait; null:
+   * as that run) and copies the world at the choice points {@code midKeeper} wants (null: none).
+   */
+  static Outcome run(Scenario scenario, long seed, LinkSettings link, long leaseMicros, boolean linksOnly,
+      boolean lean, Strategy strategy, KeyMemo memo, Snapshot snap, StepStart start, Keeper keeper, MidStepStart mid,
+      MidStepStart.Keeper midKeeper) {
+    if (!lean || strategy.fastForward() || !strategy.keyed() || start != null) {
+      if (mid != null) throw new IllegalArgumentException("only a lean, keyed run with no fast-forward resumes mid-step");
+      midKeeper = null;
+    }
     if (!lean) snap = null; // a full run's listeners below hold this run's own maps
     if (!lean || memo != null || strategy.fastForward()) {
       if (start != null) throw new IllegalArgumentException("a full, memoized or fast-forwarded run cannot resume");
       keeper = null;
     }
-    boolean resumed = start != null || (snap != null && snap.world != null);
-    int from = start != null ? start.step : resumed ? snap.step : 0;
+    boolean resumed = mid != null || start != null || (snap != null && snap.world != null);
+    int from = mid != null ? mid.step : start != null ? start.step : resumed ? snap.step : 0;
     Verdict verdict;
     SimHost host;
     StepExecutor steps;
     if (resumed) {
-      Object[] w = hmmemu.sim.SimCopy.copyOf(start != null ? start.world : snap.world, ScheduleRun::parsed);
+      Object[] w = mid != null && mid.consumed ? mid.world : hmmemu.sim.SimCopy.copyOf(mid != null ? mid.world
+          : start != null ? start.world : snap.world, ScheduleRun::parsed);
       verdict = (Verdict) w[0];
       host = (SimHost) w[1];
       steps = (StepExecutor) w[2];
@@ -426,8 +442,8 @@ final class ScheduleRun {
     // the first run of a search with snapshots: a copy of the world at each step start until a choice point came
     Object[] pending = null;
     int pendingStep = -1;
-    boolean taking = start == null && snap != null && !snap.taken && (memo == null || memo.resumeAt <= 0);
-    ChoiceList choices = start != null ? start.choices.copy() : new ChoiceList();
+    boolean taking = mid == null && start == null && snap != null && !snap.taken && (memo == null || memo.resumeAt <= 0);
+    ChoiceList choices = mid != null ? mid.choices.copy() : start != null ? start.choices.copy() : new ChoiceList();
     SendLog log = new SendLog(host.sim().linkStage());
     if (lean) {
       host.sim().hashTrace(false);
@@ -491,7 +507,8 @@ final class ScheduleRun {
       // The state key: the simulator's (each node's and the controller's inputs) and, once a concurrent block made a
       // draw, the draws taken so far (the controller's requests then depend on them, not only on its inputs), with
       // the kind of a block's own choice point mixed in (it is not an event choice at the same state).
-      long[] draws = {0};
+      long[] draws = {mid != null ? mid.draws : 0};
+      MidStepStart.Keeper[] mids = {midKeeper};
       final boolean keyedRun = keyed;
       final class RunScheduler implements Scheduler {
         // per recent choice point (RING of them): its index, the strategy's epoch before it, whether a block's draw,
@@ -525,6 +542,21 @@ final class ScheduleRun {
           long epoch = strategy.epoch();
           int c = strategy.choose(point, key, e);
           if (c < 0 || c >= e.size()) c = 0;
+          if (mids[0] != null && b == null && steps.waiting != null && host.waiting != null && mids[0].wants(point, e.size(), c)
+              && MidStepStart.inOneWait()) { // the world before this choice (the strategy changed none of it)
+            Scheduler mine = sim.scheduler();
+            sim.scheduler(null); // the copy gets its own run's scheduler
+            try {
+              Object[] w = hmmemu.sim.SimCopy.copyOf(new Object[] {verdict, host, steps}, ScheduleRun::parsed);
+              hmmemu.sim.SimCopy.unpick(((SimHost) w[1]).sim()); // the run resumed there picks this point again
+              mids[0].keep(new MidStepStart(w, step[0], choices.copy(), draws[0]));
+            } catch (RuntimeException notCopied) { // a world SimCopy cannot copy: none is kept in this run
+              mids[0].keep(null);
+              mids[0] = null;
+            } finally {
+              sim.scheduler(mine);
+            }
+          }
           Scheduler.LinkEvent over = c == 0 ? null : e.link(0);
           Integer skip = over == null ? null : log.ordinal.get(over.msg());
           Scheduler.LinkEvent taken = e.link(c);
@@ -593,7 +625,7 @@ final class ScheduleRun {
           }
           host.sim().scheduler(mine);
         }
-        if (keeper != null && draws[0] == 0 && steps.atRest() && keeper.wants(choices.points())) {
+        if (keeper != null && mid == null && draws[0] == 0 && steps.atRest() && keeper.wants(choices.points())) {
           Scheduler mine = host.sim().scheduler();
           host.sim().scheduler(null); // the copy gets its own run's scheduler
           try {
@@ -605,7 +637,8 @@ final class ScheduleRun {
           }
           host.sim().scheduler(mine);
         }
-        steps.runStep(all.get(i));
+        if (mid != null && i == from) steps.resumeStep(host::resumeWait); // inside the step's wait, as copied
+        else steps.runStep(all.get(i));
         step[0]++;
       }
       steps.finish();

@@ -74,12 +74,12 @@ final class SimHost implements ScenarioHost {
   /** Hears every controller request of the steps as it is sent (scenario node, message): explore's request log. */
   private java.util.function.BiConsumer<Integer, HmmProtocol.Msg> onAsk = (n, m) -> { };
   /** Controller requests of steps answered so far (progress), and the model time of the last one. */
-  private long answered;
+  long answered;
   /**
    * While a wait runs: trace events per simulator node index and type (the loop of a livelock), counted without
    * building names ({@link #loop} names them: "gpu1 DriverFaultHandled"); null between waits.
    */
-  private ArrayList<long[]> window;
+  ArrayList<long[]> window;
   /** The trace event types a window counts, by a small number of their own ({@link #TYPE_ID}), in numbering order. */
   private static final List<Class<?>> TYPES = new java.util.concurrent.CopyOnWriteArrayList<>();
   /**
@@ -163,7 +163,7 @@ final class SimHost implements ScenarioHost {
     return simIndex == 0 ? "cpu0" : "gpu" + scenarioNodeOf.getOrDefault(simIndex, simIndex);
   }
 
-  private long modelNanos(Duration scenarioTime) { return (long) (scenarioTime.toNanos() / timeScale); }
+  long modelNanos(Duration scenarioTime) { return (long) (scenarioTime.toNanos() / timeScale); }
 
   // ------------------------------------------------------------------------------------------------ requests
 
@@ -190,54 +190,24 @@ final class SimHost implements ScenarioHost {
   }
 
   @Override
-  public Waited await(CompletableFuture<?> f, Duration limit) {
-    long bound = sim.nowNanos() + modelNanos(limit);
-    try {
-      while (!f.isDone()) {
-        long start = sim.nowNanos();
-        long firedBefore = sim.fired();
-        long answeredBefore = answered;
-        window = new ArrayList<>();
-        long until = Math.min(bound, start + LIVELOCK_SPAN_NANOS);
-        if (busyLivelock() == null) {
-          sim.runUntil(() -> f.isDone() || answered != answeredBefore || busyLivelock() != null, until,
-              MAX_EVENTS_PER_WINDOW);
-        }
-        if (f.isDone()) break;
-        String livelock = busyLivelock();
-        if (livelock != null) {
-          busy.reported();
-          return new Waited(Ending.LIVELOCK, "livelock", "at " + sim.nowMicros() + " µs of model time",
-              " (a party busy without progress: " + livelock + ")");
-        }
-        if (answered != answeredBefore) continue;
-        long fired = sim.fired() - firedBefore;
-        if (sim.idle()) {
-          return new Waited(Ending.DEADLOCK, "deadlock", "at " + sim.nowMicros() + " µs of model time",
-              " (no event is enabled any more: nothing can make it complete)");
-        }
-        // A window whose events all fired long before its end and that ends in a quiet stretch (the next event, a
-        // timer such as a faults-block crash or a lease expiry, lies beyond it) is a wait, not a loop: wait on.
-        boolean quiet = sim.nowNanos() - sim.lastFiredNanos() > LIVELOCK_SPAN_NANOS / 2 && sim.nextEventNanos() > until;
-        if (fired >= MAX_EVENTS_PER_WINDOW || (sim.nowNanos() >= start + LIVELOCK_SPAN_NANOS && fired > 0 && !quiet)) {
-          return new Waited(Ending.LIVELOCK, "livelock", "over " + (sim.nowNanos() - start) / 1_000_000
-              + " ms of model time", " (" + fired + " events fired and no request was answered; the loop: "
-              + loop() + ")");
-        }
-        if (sim.nowNanos() >= bound) {
-          return new Waited(Ending.TIMEOUT, "timeout", "within " + limit.toMillis() + " ms (" + modelNanos(limit) / 1_000_000
-              + " ms of model time at time-scale " + timeScale + ")", "");
-        }
-        // model time jumped over a quiet stretch (e.g. to a lease's expiry): wait on
-      }
-    } finally {
-      window = null;
-    }
-    return Waited.DONE;
+  public Waited await(CompletableFuture<?> f, Duration limit) { return new SimWait(this, f, limit).run(); }
+
+  /** The wait whose event loop runs now (the run is inside {@link SimWait}'s window), or null. */
+  SimWait waiting;
+
+  /** Goes on with the wait this host was in when it was copied ({@link SimWait#resume}). */
+  Waited resumeWait() {
+    SimWait w = waiting;
+    if (w == null) throw new IllegalStateException("resumeWait: no wait in progress");
+    return w.resume();
   }
 
+  void livelockReported() { busy.reported(); }
+
+  double timeScale() { return timeScale; }
+
   /** The busy-loop livelock the watch found and no wait reported yet, or null. */
-  private String busyLivelock() { return busy == null ? null : busy.found(); }
+  String busyLivelock() { return busy == null ? null : busy.found(); }
 
   private void onTrace(Stamped s) {
     if (busy != null) busy.onEvent(s, sim.nowNanos());
@@ -253,7 +223,7 @@ final class SimHost implements ScenarioHost {
   }
 
   /** The trace events of the last wait window, most frequent first (the four first). */
-  private String loop() {
+  String loop() {
     Map<String, Long> named = new HashMap<>(); // incarnations of one scenario node share its name
     for (int i = 0; i < window.size(); i++) {
       long[] perType = window.get(i);

@@ -47,7 +47,7 @@ final class StepExecutor {
   }
 
   /** A step in flight: its future, and what it is doing right now (for deadlock reports). */
-  private static final class StepRun {
+  static final class StepRun {
     final Scenario.Step step;
     final CompletableFuture<Outcome> future;
     volatile String current = "";
@@ -77,11 +77,7 @@ final class StepExecutor {
     }
     Scenario.Action a = step.action();
     Duration limit = step.waitLimit() != null ? step.waitLimit() : scenario.stepTimeout();
-    Outcome outcome = null;
-    boolean deadlocked = false;
-    String deadlockReport = "";
-    String kind = "deadlock";
-    List<String> problems = new ArrayList<>();
+    StepWait s = new StepWait(step, limit);
 
     if (a instanceof Scenario.PauseOp p && p.controller()) {
       pauses.put(p.pauseId(), new PausePoint(p, holds.arm(p, p.until() == null ? null : until(p.until()))));
@@ -100,56 +96,34 @@ final class StepExecutor {
       PausePoint p = pauses.get(((Scenario.AwaitPausedOp) a).pauseId());
       ScenarioHost.Waited w = cluster.await(p.caught(), limit);
       if (!w.done()) {
-        deadlocked = true;
-        kind = w.kind();
-        deadlockReport = "pause point '" + p.op().pauseId() + "' caught no " + p.op().message() + " from "
+        s.deadlocked = true;
+        s.kind = w.kind();
+        s.deadlockReport = "pause point '" + p.op().pauseId() + "' caught no " + p.op().message() + " from "
             + p.op().from() + " to " + p.op().to() + " " + w.within() + w.why() + "; " + pendingReport(null);
       } else {
         try {
           p.caught().get();
         } catch (InterruptedException | ExecutionException e) {
-          problems.add(verdict.line(step.line()) + "await-paused failed: " + e);
+          s.problems.add(verdict.line(step.line()) + "await-paused failed: " + e);
         }
       }
     } else if (a instanceof Scenario.AwaitOp) {
-      List<String> ids = ((Scenario.AwaitOp) a).stepIds();
-      long deadline = cluster.clockNanos() + limit.toNanos();
-      ScenarioHost.Waited first = null;
-      for (String id : ids) {
-        StepRun r = runs.get(id);
-        ScenarioHost.Waited w = cluster.await(r.future, Duration.ofNanos(Math.max(0, deadline - cluster.clockNanos())));
-        if (!w.done()) {
-          deadlocked = true;
-          stuck.add(r);
-          if (first == null) first = w;
-          continue;
-        }
-        try {
-          Outcome o = r.future.get();
-          if (ids.size() == 1) outcome = o;
-        } catch (InterruptedException | ExecutionException e) {
-          problems.add(verdict.line(r.step.line()) + "step " + r.step.index() + " failed: " + Verdict.cause(e));
-        }
-      }
-      if (deadlocked) {
-        kind = first.kind();
-        deadlockReport = "nothing completed " + (first.ending() == ScenarioHost.Ending.TIMEOUT
-            ? "within " + limit.toMillis() + " ms" + first.within().substring(first.within().indexOf(" ms") + 3)
-            : first.within()) + first.why() + ": " + pendingReport(null);
-      }
+      s.ids = ((Scenario.AwaitOp) a).stepIds();
+      s.deadline = cluster.clockNanos() + limit.toNanos();
+      awaitIds(s, null);
     } else if (a instanceof Scenario.CheckOp) {
       // only expectations
     } else if (a instanceof Scenario.CrashOp c) {
       try {
         cluster.crashNode(c.node());
       } catch (RuntimeException e) {
-        problems.add(verdict.line(step.line()) + "crash gpu" + c.node() + " failed: " + e.getMessage());
+        s.problems.add(verdict.line(step.line()) + "crash gpu" + c.node() + " failed: " + e.getMessage());
       }
     } else if (a instanceof Scenario.RestartOp rs) {
       try {
         cluster.restartNode(rs.node(), step.waitLimit() != null ? step.waitLimit() : nodeWait());
       } catch (RuntimeException e) {
-        problems.add(verdict.line(step.line()) + "restart gpu" + rs.node() + " failed: " + e.getMessage());
+        s.problems.add(verdict.line(step.line()) + "restart gpu" + rs.node() + " failed: " + e.getMessage());
       }
     } else if (a instanceof Scenario.AwaitGoneOp || a instanceof Scenario.AwaitRestartedOp) {
       boolean gone = a instanceof Scenario.AwaitGoneOp;
@@ -159,9 +133,9 @@ final class StepExecutor {
       CompletableFuture<Integer> f = gone ? cluster.gone(node, n) : cluster.restarted(node, n);
       ScenarioHost.Waited w = cluster.await(f, bound);
       if (!w.done()) {
-        deadlocked = true;
-        kind = w.kind();
-        deadlockReport = (gone ? "the CPU node did not declare gpu" + node + " gone (crash " + n + ")"
+        s.deadlocked = true;
+        s.kind = w.kind();
+        s.deadlockReport = (gone ? "the CPU node did not declare gpu" + node + " gone (crash " + n + ")"
             : "gpu" + node + "'s restart " + n + " did not complete") + " " + w.within() + w.why()
             + (gone && cluster.crashes(node) < n ? " (the crash has not happened yet)" : "") + "; "
             + pendingReport(null);
@@ -169,14 +143,14 @@ final class StepExecutor {
         try {
           f.get();
         } catch (InterruptedException | ExecutionException e) {
-          problems.add(verdict.line(step.line()) + a.describe() + " failed: " + Verdict.cause(e));
+          s.problems.add(verdict.line(step.line()) + a.describe() + " failed: " + Verdict.cause(e));
         }
       }
     } else if (a instanceof Scenario.ConcurrentOp c) {
       // a concurrent block: the host picks the start order and the interleaving (ScenarioHost#startConcurrently)
       List<Runnable> starts = new ArrayList<>();
-      for (Scenario.Step s : c.steps()) {
-        StepRun r = begin(s);
+      for (Scenario.Step cs : c.steps()) {
+        StepRun r = begin(cs);
         starts.add(() -> launch(r));
       }
       cluster.startConcurrently(starts);
@@ -190,28 +164,107 @@ final class StepExecutor {
         cluster.inspectPage(k.mm(), k.at().start());
       }
       if (!step.async()) {
-        ScenarioHost.Waited w = cluster.await(r.future, limit);
-        if (!w.done()) {
-          deadlocked = true;
-          kind = w.kind();
-          stuck.add(r);
-          deadlockReport = "nothing completed " + w.within() + w.why() + ": " + pendingReport(r);
-        } else {
-          try {
-            outcome = r.future.get();
-          } catch (InterruptedException | ExecutionException e) {
-            problems.add(verdict.line(step.line()) + "step " + step.index() + " (" + a.describe() + ") failed: " + Verdict.cause(e));
-          }
+        s.run = r;
+        waiting = s;
+        ScenarioHost.Waited w;
+        try {
+          w = cluster.await(r.future, limit);
+        } finally {
+          waiting = null;
         }
+        syncWaited(s, w);
       }
     }
-    verdict.failAll(problems);
+    endStep(s);
+  }
+
+  /** The step whose wait is in progress (a sync step's or an await's: {@link #resumeStep} goes on with it), or null. */
+  StepWait waiting;
+
+  /**
+   * Goes on with the step whose wait was in progress when this executor was copied ({@link #waiting}): {@code wait}
+   * goes on with the host's wait ({@link SimHost#resumeWait}), then the step ends as {@link #runStep} ends it.
+   */
+  void resumeStep(java.util.function.Supplier<ScenarioHost.Waited> wait) {
+    StepWait s = waiting;
+    if (s == null) throw new IllegalStateException("resumeStep: no step waiting");
+    ScenarioHost.Waited w;
+    try {
+      w = wait.get();
+    } finally {
+      waiting = null;
+    }
+    if (s.ids == null) syncWaited(s, w);
+    else awaitIds(s, w);
+    endStep(s);
+  }
+
+  /** A sync step's wait ended with {@code w}: its outcome, or what it is stuck on. */
+  private void syncWaited(StepWait s, ScenarioHost.Waited w) {
+    StepRun r = s.run;
+    Scenario.Step step = s.step;
+    if (!w.done()) {
+      s.deadlocked = true;
+      s.kind = w.kind();
+      stuck.add(r);
+      s.deadlockReport = "nothing completed " + w.within() + w.why() + ": " + pendingReport(r);
+    } else {
+      try {
+        s.outcome = r.future.get();
+      } catch (InterruptedException | ExecutionException e) {
+        s.problems.add(verdict.line(step.line()) + "step " + step.index() + " (" + step.action().describe() + ") failed: "
+            + Verdict.cause(e));
+      }
+    }
+  }
+
+  /** An await step: waits on each id from {@code s.next} on ({@code resumed}: the wait of that one, gone on with). */
+  private void awaitIds(StepWait s, ScenarioHost.Waited resumed) {
+    for (; s.next < s.ids.size(); s.next++) {
+      StepRun r = runs.get(s.ids.get(s.next));
+      ScenarioHost.Waited w = resumed;
+      resumed = null;
+      if (w == null) {
+        waiting = s;
+        try {
+          w = cluster.await(r.future, Duration.ofNanos(Math.max(0, s.deadline - cluster.clockNanos())));
+        } finally {
+          waiting = null;
+        }
+      }
+      if (!w.done()) {
+        s.deadlocked = true;
+        stuck.add(r);
+        if (s.first == null) s.first = w;
+        continue;
+      }
+      try {
+        Outcome o = r.future.get();
+        if (s.ids.size() == 1) s.outcome = o;
+      } catch (InterruptedException | ExecutionException e) {
+        s.problems.add(verdict.line(r.step.line()) + "step " + r.step.index() + " failed: " + Verdict.cause(e));
+      }
+    }
+    if (s.deadlocked) {
+      ScenarioHost.Waited first = s.first;
+      s.kind = first.kind();
+      s.deadlockReport = "nothing completed " + (first.ending() == ScenarioHost.Ending.TIMEOUT
+          ? "within " + s.limit.toMillis() + " ms" + first.within().substring(first.within().indexOf(" ms") + 3)
+          : first.within()) + first.why() + ": " + pendingReport(null);
+    }
+  }
+
+  /** A step's end: its problems and stuck wait reported, its expectations checked. */
+  private void endStep(StepWait s) {
+    Scenario.Step step = s.step;
+    verdict.failAll(s.problems);
     boolean expectsDeadlock = false;
     for (Expectation e : step.expect()) if (e instanceof Expectation.Deadlock) expectsDeadlock = true;
-    if (deadlocked && !expectsDeadlock) {
-      verdict.fail(verdict.line(step.line()) + "expected " + step.label() + " to complete, got a " + kind + ": " + deadlockReport);
+    if (s.deadlocked && !expectsDeadlock) {
+      verdict.fail(verdict.line(step.line()) + "expected " + step.label() + " to complete, got a " + s.kind + ": "
+          + s.deadlockReport);
     }
-    if (problems.isEmpty()) check(step, outcome, deadlocked, deadlockReport);
+    if (s.problems.isEmpty()) check(step, s.outcome, s.deadlocked, s.deadlockReport);
   }
 
   /**
@@ -555,7 +608,7 @@ final class StepExecutor {
     for (StepRun r : pending) {
       StringBuilder sb = new StringBuilder(r.step.label()).append(" is pending");
       if (!r.current.isEmpty()) sb.append(" at ").append(r.current);
-      sb.append(waitsOn(r));
+      sb.append(StepIntrospection.waitsOn(cluster, r));
       parts.add(sb.toString());
     }
     parts.addAll(holds.holding());
@@ -567,58 +620,8 @@ final class StepExecutor {
             + p.op().message());
       }
     }
-    if (!pending.isEmpty()) parts.addAll(deadlockSuspects());
+    if (!pending.isEmpty()) parts.addAll(StepIntrospection.deadlockSuspects(scenario, cluster));
     return parts.isEmpty() ? "no step is pending" : String.join("; ", parts);
-  }
-
-  /** Each device's invalidate callbacks blocked on a driver mutex, with the holder and what it waits for. */
-  private List<String> deadlockSuspects() {
-    List<String> out = new ArrayList<>();
-    for (Scenario.Device d : scenario.devices()) {
-      if (cluster.crashed(d.node())) continue;
-      try {
-        for (String s : cluster.inspectDevice(d).deadlockSuspects()) out.add(d.name() + ": " + s);
-      } catch (RuntimeException e) {
-        out.add(d.name() + ": introspection failed: " + e.getMessage());
-      }
-    }
-    return out;
-  }
-
-  /** What a pending step waits on, from introspection (the folio lock of its page, its device's driver loop). */
-  private String waitsOn(StepRun r) {
-    try {
-      Scenario.Action a = r.step.action();
-      if (a instanceof Scenario.CpuOp) {
-        Scenario.CpuOp c = (Scenario.CpuOp) a;
-        // The loop's current page is the one its last started access names; inspect the first page as a fallback.
-        long va = c.at().start();
-        for (int p = c.at().firstPage(); p <= c.at().lastPage(); p++) {
-          if (r.current.contains(c.at().vma().name() + "+" + p + ":")) va = c.at().pageVa(p);
-        }
-        HmmProtocol.PageInfo i = cluster.inspectPage(c.mm(), va);
-        return " (its PTE is " + i.pte() + (i.refcount() > 0 ? ", folio pfn 0x" + Long.toHexString(i.pfn()) + " locked="
-            + i.folioLocked() + " refcount=" + i.refcount() : "") + (i.folioLocked() ? ": it waits for the folio lock"
-            : "") + ")";
-      }
-      Scenario.Device d = null;
-      if (a instanceof Scenario.WarpOp) d = ((Scenario.WarpOp) a).device();
-      if (a instanceof Scenario.DmirrorOp) d = ((Scenario.DmirrorOp) a).device();
-      if (d != null && cluster.crashed(d.node())) return " (" + d.name() + "'s GPU node gpu" + d.node() + " crashed)";
-      if (d != null) {
-        HmmProtocol.DeviceInfo i = cluster.inspectDevice(d);
-        String page = "";
-        PageRange at = a instanceof Scenario.WarpOp ? ((Scenario.WarpOp) a).at() : ((Scenario.DmirrorOp) a).at();
-        HmmProtocol.PageInfo p = cluster.inspectPage(at.vma().mm(), at.start());
-        page = ", " + at.namePage(at.firstPage()) + " PTE " + p.pte() + (p.folioLocked() ? " folio locked" : "");
-        return " (" + d.name() + ": faults=" + i.faults() + " driver iterations=" + i.driverIterations()
-            + " timeouts=" + i.driverTimeouts() + " invalidations=" + i.invalidations() + page
-            + ")";
-      }
-    } catch (RuntimeException e) {
-      return " (introspection failed: " + e.getMessage() + ")";
-    }
-    return "";
   }
 
   private static Scenario.Device deviceOfStep(Scenario.Action a) {
