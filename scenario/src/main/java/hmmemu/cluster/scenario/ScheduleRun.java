@@ -529,7 +529,8 @@ final class ScheduleRun {
           } else if (memo != null && point < memo.resumeAt) {
             key = memo.keys[point]; // a replayed prefix point: keyed by the run this prefix comes from
           } else {
-            if (memo != null && point == memo.resumeAt && point > 0) sim.resumeInputs(memo.hashes[point]);
+            // a run resumed from a world copied inside a paused prefix (MidStepStart) restores the hashes even at point 0
+            if (memo != null && point == memo.resumeAt && (point > 0 || mid != null)) sim.resumeInputs(memo.hashes[point]);
             key = sim.stateKey();
             if (draws[0] != 0 || b != null) key = mix(mix(key, draws[0]), b == null ? 0 : b.kind.ordinal() + 1);
             if (memo != null) {

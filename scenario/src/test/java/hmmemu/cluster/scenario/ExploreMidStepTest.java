@@ -56,6 +56,18 @@ class ExploreMidStepTest {
     compare("cases/c07-thrash-folio-lock.conf", 100, 2, -1);
   }
 
+  /**
+   * Unbounded searches (depth 0, as ExploreEveryFileTest and the CLI's default) that branch at the first choice point:
+   * a world copied there inside a paused prefix has its input hashes restored (a clean clone's verify found a run that
+   * could not key its first point).
+   */
+  @Test
+  void aBranchAtTheFirstPointKeysItsStates() {
+    compare("cases/b-anon-read-prot.conf", 1000, 0, -1);
+    compare("cases/c11-madvise-before-check.conf", 1000, 0, -1);
+    compare("cases/c10-driver-lock-deadlock.conf", 1000, 0, -1);
+  }
+
   /** Concurrent blocks' draws, faults and failing files: the same failure in the same schedule. */
   @Test
   void blocksFaultsAndFailuresAreTheSame() {
