@@ -217,9 +217,10 @@ final class NotifierShadow {
    * gets a copy of the last d entries' one under an id no run issues ({@link RingRefill#UNISSUED}), in ring order:
    * what the unskipped run holds there has an id of the skipped periods, which nothing outside the ring holds (the
    * fast-forward refuses a jump where an id outside the ring would tell, FastForwardRings#refusal). Session 22
-   * (ringreuse): a copy the last full refill made that is still in the ring under its id (position size - 1 - y has
-   * invId UNISSUED + y at every full refill) stays there, updated in place ({@link Invalidation#assignFrom}) when its
-   * template's contents changed, instead of being copied again; the ring is the same (NotifierShadowRefillTest).
+   * (ringreuse): a copy the last full refill made (position size - 1 - y has invId UNISSUED + y at every full refill)
+   * that is still in the ring under its id, or was evicted since (nothing else ever held it), is that position's entry
+   * again, updated in place ({@link Invalidation#assignFrom}) when its template's contents changed, instead of a new
+   * copy; the ring is the same (NotifierShadowRefillTest).
    */
   void refillEnded(int d, long n, int kept) {
     long[] keys = endedNewestFirst();
@@ -238,22 +239,31 @@ final class NotifierShadow {
       }
       ended.clear(); // the table holds exactly the ring's keys
       for (int q = size - 1; q >= 0; q--) ended.put(order[size - 1 - q], entries[q]);
-    } else { // session 22 (ringreuse): the last full refill's copies still under their ids stay; the rest as above
+    } else { // session 22 (ringreuse): the last full refill's copies stay under their ids; the rest as above
       for (int q = real; q < keys.length; q++) { // keys leaving the ring (older entries the pattern does not reach)
         long y = keys[q] - RingRefill.UNISSUED;
         if (y < 0 || y >= copies) ended.remove(keys[q]);
       }
+      Invalidation[] templates = new Invalidation[d];
+      for (int j = 0; j < d; j++) templates[j] = ended.get(keys[j]);
       for (int y = 0; y < copies; y++) {
         int q = size - 1 - y;
         long key = RingRefill.UNISSUED + y;
         Invalidation kept1 = y < refillCopies.length ? refillCopies[y] : null;
-        Invalidation t = ended.get(keys[q % d]);
-        if (kept1 == null || ended.get(key) != kept1) { // not in the ring any more (or never made): copied anew
+        Invalidation t = templates[q % d];
+        Invalidation there = ended.get(key);
+        // kept1's start has invId key: only a partial refill relabels a copy (and forgets refillCopies)
+        if (kept1 == null || there != null && there != kept1) { // copied anew
           kept1 = copyOf(t, key);
           ended.put(key, kept1);
-        } else if (!same[q % d]) { // in the ring under its id, but another template's copy: updated in place
-          kept1.assignFrom(t);
-          if (!kept1.sameStart(t)) kept1.started = startOf(t.started, key);
+        } else {
+          if (!same[q % d]) { // another template's copy: updated in place
+            kept1.assignFrom(t);
+            if (!kept1.sameStart(t)) kept1.started = startOf(t.started, key);
+          }
+          // evicted since (by an id ended later): nothing but the ring held it (its id is never issued), so it goes
+          // back under its id as the copy it is
+          if (there == null) ended.put(key, kept1);
         }
         made[y] = kept1;
         order[y] = key;
