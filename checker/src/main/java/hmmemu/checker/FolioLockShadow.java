@@ -64,12 +64,19 @@ final class FolioLockShadow {
   void refillReleased(int d, long n, int kept) {
     long[] keys = releasedNewestFirst();
     int real = Math.min(RingRefill.periodic(keys, d), kept);
-    released.clear(); // the table's keys are among the ring's: as removing each
+    // session 22 (ringreuse): the table keeps the keys the refilled ring holds again (the last full refill's reqIds no
+    // run issues, UNISSUED + y, keep their positions' ids) and loses the others, instead of being emptied and filled:
+    // the same set of keys (the ring's, every one put), each mapped to TRUE
+    int copies = RELEASED_KEPT - real;
+    for (int q = real; q < keys.length; q++) {
+      long y = keys[q] - RingRefill.UNISSUED;
+      if (y < 0 || y >= copies) released.remove(keys[q]);
+    }
     if (releasedOrder.length < RELEASED_KEPT) releasedOrder = new long[RELEASED_KEPT];
     for (int q = RELEASED_KEPT - 1; q >= 0; q--) {
       long key = q < real ? keys[q] : RingRefill.UNISSUED + RELEASED_KEPT - 1 - q;
       releasedOrder[RELEASED_KEPT - 1 - q] = key;
-      released.put(key, Boolean.TRUE);
+      released.put(key, Boolean.TRUE); // a key there already stays (a reqId released twice: put again, as before)
     }
     releasedNext = 0;
     releasedFull = true;

@@ -71,6 +71,49 @@ final class Invalidation {
     return c;
   }
 
+  /**
+   * Whether {@code o}'s start has this one's members but its invId (emulator-only: NotifierShadow's full ring refill,
+   * which keeps a copy it made before, or updates it in place, instead of copying again).
+   */
+  boolean sameStart(Invalidation o) {
+    Trace.InvalidateStarted s = started, t = o.started;
+    return s.mmId() == t.mmId() && s.start() == t.start() && s.end() == t.end() && s.event() == t.event()
+        && s.owner() == t.owner() && s.blockable() == t.blockable() && s.subIds().equals(t.subIds());
+  }
+
+  /**
+   * Whether {@code o} holds what this does but for its start's invId (every member of the start, every array and
+   * count; false when either indexes its subscriptions, not compared; emulator-only, as {@link #sameStart}).
+   */
+  boolean sameAs(Invalidation o) {
+    return sameStart(o) && ended == o.ended && nSubs == o.nSubs && nDevices == o.nDevices && waitingTotal == o.waitingTotal
+        && index == null && o.index == null && Arrays.equals(subs, o.subs) && Arrays.equals(state, o.state)
+        && Arrays.equals(deviceOfSub, o.deviceOfSub) && Arrays.equals(dev, o.dev) && Arrays.equals(appliedOf, o.appliedOf);
+  }
+
+  /**
+   * Makes this, a copy {@link #copyFor} made that nothing but the ring holds, what {@code t.copyFor(started)} would
+   * give (every member of t but its start, arrays copied into this one's where the lengths agree, else cloned);
+   * emulator-only: NotifierShadow's full ring refill updates its earlier copies in place instead of copying anew.
+   */
+  void assignFrom(Invalidation t) {
+    ended = t.ended;
+    if (subs.length == t.subs.length) System.arraycopy(t.subs, 0, subs, 0, subs.length);
+    else subs = t.subs.clone();
+    if (state.length == t.state.length) System.arraycopy(t.state, 0, state, 0, state.length);
+    else state = t.state.clone();
+    if (deviceOfSub.length == t.deviceOfSub.length) System.arraycopy(t.deviceOfSub, 0, deviceOfSub, 0, deviceOfSub.length);
+    else deviceOfSub = t.deviceOfSub.clone();
+    nSubs = t.nSubs;
+    index = t.index == null ? null : t.index.copy();
+    if (dev.length == t.dev.length) System.arraycopy(t.dev, 0, dev, 0, dev.length);
+    else dev = t.dev.clone();
+    if (appliedOf.length == t.appliedOf.length) System.arraycopy(t.appliedOf, 0, appliedOf, 0, appliedOf.length);
+    else appliedOf = t.appliedOf.clone();
+    nDevices = t.nDevices;
+    waitingTotal = t.waitingTotal;
+  }
+
   boolean covers(PageKey k) {
     return started.mmId() == k.mmId() && k.in(started.start(), started.end());
   }

@@ -216,23 +216,97 @@ final class NotifierShadow {
    * ({@link RingRefill#periodic}), at most the newest {@code kept}, keep their entry and invId; every older position
    * gets a copy of the last d entries' one under an id no run issues ({@link RingRefill#UNISSUED}), in ring order:
    * what the unskipped run holds there has an id of the skipped periods, which nothing outside the ring holds (the
-   * fast-forward refuses a jump where an id outside the ring would tell, FastForwardRings#refusal).
+   * fast-forward refuses a jump where an id outside the ring would tell, FastForwardRings#refusal). Session 22
+   * (ringreuse): a copy the last full refill made (position size - 1 - y has invId UNISSUED + y at every full refill)
+   * that is still in the ring under its id, or was evicted since (nothing else ever held it), is that position's entry
+   * again, updated in place ({@link Invalidation#assignFrom}) when its template's contents changed, instead of a new
+   * copy; the ring is the same (NotifierShadowRefillTest).
    */
   void refillEnded(int d, long n, int kept) {
     long[] keys = endedNewestFirst();
     int real = Math.min(RingRefill.periodic(keys, d), kept);
-    Invalidation[] copies = new Invalidation[ENDED_INVALIDATIONS_KEPT];
-    long[] order = new long[ENDED_INVALIDATIONS_KEPT];
-    for (int q = 0; q < ENDED_INVALIDATIONS_KEPT; q++) {
-      long key = q < real ? keys[q] : RingRefill.UNISSUED + ENDED_INVALIDATIONS_KEPT - 1 - q;
-      copies[q] = q < kept && q < real ? ended.get(key) : copyOf(ended.get(keys[q % d]), key);
-      order[ENDED_INVALIDATIONS_KEPT - 1 - q] = key;
+    int size = ENDED_INVALIDATIONS_KEPT, copies = size - real;
+    boolean[] same = reusable(keys, d, real);
+    Invalidation[] made = new Invalidation[copies]; // by y: the copy under invId UNISSUED + y, at position size - 1 - y
+    long[] order = new long[size];
+    if (same == null) { // every copy made anew, the table filled again
+      Invalidation[] entries = new Invalidation[size];
+      for (int q = 0; q < size; q++) {
+        long key = q < real ? keys[q] : RingRefill.UNISSUED + size - 1 - q;
+        entries[q] = q < kept && q < real ? ended.get(key) : copyOf(ended.get(keys[q % d]), key);
+        if (q >= real) made[size - 1 - q] = entries[q];
+        order[size - 1 - q] = key;
+      }
+      ended.clear(); // the table holds exactly the ring's keys
+      for (int q = size - 1; q >= 0; q--) ended.put(order[size - 1 - q], entries[q]);
+    } else { // session 22 (ringreuse): the last full refill's copies stay under their ids; the rest as above
+      for (int q = real; q < keys.length; q++) { // keys leaving the ring (older entries the pattern does not reach)
+        long y = keys[q] - RingRefill.UNISSUED;
+        if (y < 0 || y >= copies) ended.remove(keys[q]);
+      }
+      Invalidation[] templates = new Invalidation[d];
+      for (int j = 0; j < d; j++) templates[j] = ended.get(keys[j]);
+      for (int y = 0; y < copies; y++) {
+        int q = size - 1 - y;
+        long key = RingRefill.UNISSUED + y;
+        Invalidation kept1 = y < refillCopies.length ? refillCopies[y] : null;
+        Invalidation t = templates[q % d];
+        Invalidation there = ended.get(key);
+        // kept1's start has invId key: only a partial refill relabels a copy (and forgets refillCopies)
+        if (kept1 == null || there != null && there != kept1) { // copied anew
+          kept1 = copyOf(t, key);
+          ended.put(key, kept1);
+        } else {
+          if (!same[q % d]) { // another template's copy: updated in place
+            kept1.assignFrom(t);
+            if (!kept1.sameStart(t)) kept1.started = startOf(t.started, key);
+          }
+          // evicted since (by an id ended later): nothing but the ring held it (its id is never issued), so it goes
+          // back under its id as the copy it is
+          if (there == null) ended.put(key, kept1);
+        }
+        made[y] = kept1;
+        order[y] = key;
+      }
+      for (int q = 0; q < real; q++) order[size - 1 - q] = keys[q];
     }
-    ended.clear(); // the table holds exactly the ring's keys
-    for (int q = ENDED_INVALIDATIONS_KEPT - 1; q >= 0; q--) ended.put(order[ENDED_INVALIDATIONS_KEPT - 1 - q], copies[q]);
+    refillCopies = made;
+    refillD = d;
     endedOrder = order;
     endedNext = 0;
     endedCount += n * d;
+  }
+
+  /**
+   * The copies the last full refill ({@link #refillEnded}) made, by their invId's offset y from {@link
+   * RingRefill#UNISSUED} (position size - 1 - y, a copy of the newest d entries' (size - 1 - y) mod d-th), and its d;
+   * null after a partial refill (which relabels entries) or before any. Emulator-only (session 22, ringreuse): the next
+   * full refill gives position size - 1 - y the same invId again, so a copy still in the ring under it is kept
+   * instead of copied anew when the newest d entries' contents are those it was copied from. Transient: not the
+   * run's state (no picture walks it).
+   */
+  private transient Invalidation[] refillCopies;
+
+  private transient int refillD;
+
+  /**
+   * Per j below d, whether the last full refill's copies of its j-th template are like the newest d entries' j-th
+   * (every member but the start's invId), or null when no copy may be kept: no full refill since the last partial
+   * one, another d, or a ring position the pattern keeps holding an id of the refill's range (emulator-only).
+   */
+  private boolean[] reusable(long[] keys, int d, int real) {
+    if (refillCopies == null || refillD != d) return null;
+    for (int q = 0; q < real; q++) {
+      long y = keys[q] - RingRefill.UNISSUED;
+      if (y >= 0 && y < ENDED_INVALIDATIONS_KEPT) return null;
+    }
+    boolean[] same = new boolean[d];
+    for (int j = 0; j < d; j++) {
+      int y = Math.floorMod(ENDED_INVALIDATIONS_KEPT - 1 - j, d); // a copy of template j
+      Invalidation t = ended.get(keys[j]);
+      same[j] = y < refillCopies.length && refillCopies[y] != null && t != null && t.sameAs(refillCopies[y]);
+    }
+    return same;
   }
 
   /**
@@ -242,6 +316,7 @@ final class NotifierShadow {
    * labels, FastForwardRings#partialIds), and the ring's array has the length the unskipped run's would have.
    */
   void refillEndedPartial(int d, int k, long[] ids) {
+    refillCopies = null; // relabels entries: the next full refill copies every entry anew
     long[] keys = endedNewestFirst();
     int total = ids.length;
     Invalidation[] copies = new Invalidation[total];
@@ -278,9 +353,12 @@ final class NotifierShadow {
 
   /** An ended invalidation like {@code inv} with invId {@code invId} (emulator-only, {@link #refillEnded}). */
   private static Invalidation copyOf(Invalidation inv, long invId) {
-    Trace.InvalidateStarted s = inv.started;
-    Invalidation c = inv.copyFor(new Trace.InvalidateStarted(invId, s.mmId(), s.start(), s.end(), s.event(),
-        s.owner(), s.blockable(), List.of(s.subIds().toArray(new Long[0]))));
-    return c;
+    return inv.copyFor(startOf(inv.started, invId));
+  }
+
+  /** A start like {@code s} with invId {@code invId}, its subscription list copied (emulator-only, {@link #copyOf}). */
+  private static Trace.InvalidateStarted startOf(Trace.InvalidateStarted s, long invId) {
+    return new Trace.InvalidateStarted(invId, s.mmId(), s.start(), s.end(), s.event(), s.owner(), s.blockable(),
+        List.of(s.subIds().toArray(new Long[0])));
   }
 }

@@ -43,6 +43,27 @@ class InvalidationCopyTest {
     }
   }
 
+  @Test
+  void assignFromMakesTheCopyCopyForMakes() throws ReflectiveOperationException {
+    // session 22 (ringreuse): the full ring refill updates an earlier copy in place; a field assignFrom leaves out fails
+    for (int subs : new int[] {2, 12}) {
+      for (int before : new int[] {1, 2, 12}) { // arrays of the same length (copied into) and of others (cloned)
+        Invalidation inv = new Invalidation(start(5)), old = new Invalidation(start(9));
+        for (int s = 0; s < subs; s++) inv.addTarget(100 + s, s % 3 == 0 ? -1 : 16 * (1 + s % 2), s == 4);
+        for (int s = 0; s < subs; s += 2) inv.ack(100 + s);
+        inv.ended = true;
+        for (int s = 0; s < before; s++) old.addTarget(300 + s, 48, false);
+        old.assignFrom(inv);
+        assertEquals(dump(inv.copyFor(old.started)), dump(old), subs + " subscriptions over " + before);
+        assertEquals(subs <= 8, old.sameAs(inv), "alike but for the start's invId (an index table: not compared, false)");
+        for (Field f : fields(Invalidation.class)) {
+          Object v = f.get(old);
+          if (v != null && (v.getClass().isArray() || v instanceof LongTable<?>)) assertNotSame(f.get(inv), v, f.getName());
+        }
+      }
+    }
+  }
+
   /** Copies every field of {@code from} to {@code to} but {@code except}, arrays and LongTables copied, not shared. */
   private static void copyFields(Object from, Object to, String except) throws ReflectiveOperationException {
     for (Field f : fields(from.getClass())) {

@@ -1,0 +1,136 @@
+package hmmemu.checker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.trace.Trace;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fast-forward's full refill of the ended invalidations' ring (NotifierShadow#refillEnded, emulator-only) keeps
+ * or updates in place the copies its last full refill made (session 22, ringreuse): the ring it leaves is the one the
+ * refill copying every entry anew leaves (ids, order, every entry's members, the table), whatever the phase of the
+ * period at each refill, across partial refills and for a ring refilled from empty.
+ */
+class NotifierShadowRefillTest {
+  private static final int D = 4;
+
+  /** The j-th invalidation of a period: two unlike exclusive ones and two clears (as the demo's spin ends). */
+  private static void endOne(NotifierShadow s, long invId, int j) {
+    long start = j == 0 ? 0x10_0000L : 0x20_0000L;
+    NotifyEvent e = j % 2 == 0 ? NotifyEvent.EXCLUSIVE : NotifyEvent.CLEAR;
+    Invalidation inv = new Invalidation(new Trace.InvalidateStarted(invId, 1, start, start + 4096, e, j == 2 ? 9 : 0, true,
+        j == 1 ? List.of(7L, 8L) : List.of(7L)));
+    inv.addTarget(7, 16, false);
+    if (j != 3) inv.ack(7);
+    if (j == 1) inv.addTarget(8, 32, false);
+    s.inFlight.put(invId, inv);
+    s.end(invId);
+  }
+
+  /** Ends {@code count} invalidations from invId {@code next}, the period's j from {@code phase}; the next invId. */
+  private static long endMany(NotifierShadow a, NotifierShadow b, long next, int count, int phase) {
+    for (int k = 0; k < count; k++, next++) {
+      endOne(a, next, (phase + k) % D);
+      endOne(b, next, (phase + k) % D);
+    }
+    return next;
+  }
+
+  @Test
+  void keptCopiesLeaveTheRingACopyingRefillLeaves() throws ReflectiveOperationException {
+    NotifierShadow reuse = new NotifierShadow(), copy = new NotifierShadow();
+    long next = endMany(reuse, copy, 100, 300, 0);
+    int kept = 0;
+    int[][] rounds = {{24, 1}, {61, 2}, {100, 3}, {8, 0}, {300, 1}, {4200, 2}, {3, 3}, {52, 0}};
+    for (int r = 0; r < rounds.length; r++) {
+      java.util.IdentityHashMap<Invalidation, Boolean> before = entries(reuse);
+      refill(reuse, copy, 5000);
+      assertSame(reuse, copy, "after full refill " + r);
+      if (r > 0) kept += countKept(reuse, before);
+      if (r == 4) { // a partial refill between: every copy made anew at the next full one
+        reuse.refillEndedPartial(D, 8, ids(reuse, 8));
+        copy.refillEndedPartial(D, 8, ids(copy, 8));
+        assertSame(reuse, copy, "after the partial refill");
+      }
+      next = endMany(reuse, copy, next, rounds[r][0], rounds[r][1]);
+    }
+    assertTrue(kept > 4 * 3000, "the copies were kept or updated in place, not made anew: " + kept);
+  }
+
+  /** Both shadows refilled, {@code copy} by copying every entry anew (no copies of an earlier refill known). */
+  private static void refill(NotifierShadow reuse, NotifierShadow copy, long n) throws ReflectiveOperationException {
+    Field f = NotifierShadow.class.getDeclaredField("refillCopies");
+    f.setAccessible(true);
+    f.set(copy, null);
+    reuse.refillEnded(D, n, 64);
+    copy.refillEnded(D, n, 64);
+  }
+
+  /** Labels for a partial refill of k entries: the extrapolated ones new ids, the kept ones their own. */
+  private static long[] ids(NotifierShadow s, int k) {
+    long[] keys = s.endedNewestFirst();
+    long[] out = new long[Math.min(4096, keys.length + k)];
+    for (int q = 0; q < out.length; q++) out[q] = q < k ? 1_000_000 + q : keys[q - k];
+    return out;
+  }
+
+  private static java.util.IdentityHashMap<Invalidation, Boolean> entries(NotifierShadow s) {
+    java.util.IdentityHashMap<Invalidation, Boolean> out = new java.util.IdentityHashMap<>();
+    for (long k : s.endedNewestFirst()) out.put(s.endedOf(k), Boolean.TRUE);
+    return out;
+  }
+
+  private static int countKept(NotifierShadow s, java.util.IdentityHashMap<Invalidation, Boolean> before) {
+    int n = 0;
+    for (long k : s.endedNewestFirst()) if (k < 0 && before.containsKey(s.endedOf(k))) n++;
+    return n;
+  }
+
+  /** The same ring: ids in order, the ring's array and next slot, each entry's members, the table's keys. */
+  private static void assertSame(NotifierShadow a, NotifierShadow b, String when) throws ReflectiveOperationException {
+    long[] ka = a.endedNewestFirst(), kb = b.endedNewestFirst();
+    assertArrayEquals(kb, ka, when + ": the ids, newest first");
+    for (String f : new String[] {"endedOrder", "endedNext", "endedCount"}) {
+      assertEquals(dumpValue(field(b, f)), dumpValue(field(a, f)), when + ": " + f);
+    }
+    long[] ta = ((LongTable<?>) field(a, "ended")).keys(), tb = ((LongTable<?>) field(b, "ended")).keys();
+    Arrays.sort(ta);
+    Arrays.sort(tb);
+    assertArrayEquals(tb, ta, when + ": the table's keys");
+    java.util.IdentityHashMap<Object, Boolean> seen = new java.util.IdentityHashMap<>();
+    for (long k : ka) {
+      assertEquals(dump(b.endedOf(k)), dump(a.endedOf(k)), when + ": invId " + k);
+      assertTrue(seen.put(a.endedOf(k), Boolean.TRUE) == null, when + ": an entry twice in the ring");
+    }
+  }
+
+  private static Object field(Object o, String name) throws ReflectiveOperationException {
+    Field f = o.getClass().getDeclaredField(name);
+    f.setAccessible(true);
+    return f.get(o);
+  }
+
+  private static String dump(Invalidation inv) throws ReflectiveOperationException {
+    StringBuilder b = new StringBuilder();
+    for (Field f : Invalidation.class.getDeclaredFields()) {
+      if (Modifier.isStatic(f.getModifiers())) continue;
+      f.setAccessible(true);
+      b.append(f.getName()).append('=').append(dumpValue(f.get(inv))).append(';');
+    }
+    return b.toString();
+  }
+
+  private static String dumpValue(Object v) {
+    if (v instanceof long[] a) return Arrays.toString(a);
+    if (v instanceof int[] a) return Arrays.toString(a);
+    if (v instanceof byte[] a) return Arrays.toString(a);
+    return String.valueOf(v);
+  }
+}
