@@ -1,9 +1,6 @@
 package hmmemu.cluster.scenario;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -31,18 +28,9 @@ class ExploreMidStepTest {
     Scenario s = ScenarioParser.parse(path);
     Explorer off = new Explorer(s, 1, BASE).maxDelay(maxDelay).stepStarts(false);
     Explorer on = new Explorer(s, 1, BASE).maxDelay(maxDelay).stepStarts(true);
-    Explorer.Report a = off.explore(Explorer.Strategy.EXHAUSTIVE, budget, depth);
-    Explorer.Report b = on.explore(Explorer.Strategy.EXHAUSTIVE, budget, depth);
     String what = file + " exhaustive depth " + depth + (maxDelay < 0 ? "" : " bounded");
-    assertEquals(ExploreSnapshotTest.report(a, "-"), ExploreSnapshotTest.report(b, "-"), what);
-    assertEquals(0, off.resumedRuns(), "resumes off, yet a run resumed");
-    if (a.failure() != null) {
-      assertNotNull(b.failure());
-      assertArrayEquals(a.failure().schedule(), b.failure().schedule());
-    } else {
-      assertNull(b.failure());
-    }
-    System.out.println(what + ": " + on.resumedRuns() + " of " + b.schedules() + " runs went on from a mid-step copy");
+    ExploreStepStartTest.sameReports(off, on, Explorer.Strategy.EXHAUSTIVE, budget, depth, what, x -> "-");
+    System.out.println(what + ": " + on.resumedRuns() + " runs went on from a mid-step copy");
     return on.resumedRuns();
   }
 

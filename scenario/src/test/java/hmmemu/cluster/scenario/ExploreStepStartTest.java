@@ -23,8 +23,25 @@ class ExploreStepStartTest {
   static final Config BASE = ConfigFactory.load();
   static final Path SCENARIOS = Path.of("..", "scenarios");
 
-  private static String report(Explorer.Report r, Explorer x) {
-    return ExploreSnapshotTest.report(r, x.simulatedRuns() + " runs " + x.simulatedPoints() + " points");
+  /**
+   * Explores with {@code off} (resumes off) and {@code on} and asserts the same report ({@code simulated}: what of an
+   * explorer the report line shows as simulated) and the same first failing schedule; returns {@code on}'s resumed
+   * runs. ExploreMidStepTest shares it.
+   */
+  static int sameReports(Explorer off, Explorer on, Explorer.Strategy st, int budget, int depth, String what,
+      java.util.function.Function<Explorer, String> simulated) {
+    Explorer.Report a = off.explore(st, budget, depth);
+    Explorer.Report b = on.explore(st, budget, depth);
+    assertEquals(ExploreSnapshotTest.report(a, simulated.apply(off)), ExploreSnapshotTest.report(b, simulated.apply(on)),
+        what);
+    assertEquals(0, off.resumedRuns(), what + ": resumes off, yet a run resumed");
+    if (a.failure() != null) {
+      assertNotNull(b.failure());
+      assertArrayEquals(a.failure().schedule(), b.failure().schedule());
+    } else {
+      assertNull(b.failure());
+    }
+    return on.resumedRuns();
   }
 
   /** Both ways; returns the runs the search with step starts resumed at one. */
@@ -35,17 +52,9 @@ class ExploreStepStartTest {
         .stepStarts(false);
     Explorer on = new Explorer(s, 1, BASE).maxDelay(maxDelay).maxRuns(runs).distinctStates(distinct)
         .stepStarts(true);
-    Explorer.Report a = off.explore(st, budget, 0);
-    Explorer.Report b = on.explore(st, budget, 0);
     String what = file + " " + st + (distinct ? "" : " no distinct") + (maxDelay < 0 ? "" : " bounded");
-    assertEquals(report(a, off), report(b, on), what);
-    assertEquals(0, off.resumedRuns(), "step starts off, yet a run resumed");
-    if (a.failure() != null) {
-      assertNotNull(b.failure());
-      assertArrayEquals(a.failure().schedule(), b.failure().schedule());
-    } else {
-      assertNull(b.failure());
-    }
+    sameReports(off, on, st, budget, 0, what,
+        x -> x.simulatedRuns() + " runs " + x.simulatedPoints() + " points");
     System.out.println(what + ": " + on.resumedRuns() + " of " + on.simulatedRuns() + " runs resumed at a step start");
     return on.resumedRuns();
   }
