@@ -1,5 +1,6 @@
 package hmmemu.cluster.scenario;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,7 +30,8 @@ class ExploreMidStepTest {
     Explorer off = new Explorer(s, 1, BASE).maxDelay(maxDelay).stepStarts(false);
     Explorer on = new Explorer(s, 1, BASE).maxDelay(maxDelay).stepStarts(true);
     String what = file + " exhaustive depth " + depth + (maxDelay < 0 ? "" : " bounded");
-    ExploreStepStartTest.sameReports(off, on, Explorer.Strategy.EXHAUSTIVE, budget, depth, what, x -> "-");
+    ExploreSnapshotTest.sameReports(off, on, Explorer.Strategy.EXHAUSTIVE, budget, depth, what, x -> "-");
+    assertEquals(0, off.resumedRuns(), what + ": resumes off, yet a run resumed");
     System.out.println(what + ": " + on.resumedRuns() + " runs went on from a mid-step copy");
     return on.resumedRuns();
   }

@@ -22,10 +22,6 @@ class ExploreSnapshotTest {
   static final Config BASE = ConfigFactory.load();
   static final Path SCENARIOS = Path.of("..", "scenarios");
 
-  private static String report(Explorer.Report r, Explorer x) {
-    return report(r, r.strategy() == Explorer.Strategy.EXHAUSTIVE ? "-" : String.valueOf(x.simulatedRuns()));
-  }
-
   /** A whole exploration's report but its times, {@code simulated} the runs (and points) it simulated, in one line. */
   static String report(Explorer.Report r, String simulated) {
     Explorer.Failure f = r.failure();
@@ -36,21 +32,32 @@ class ExploreSnapshotTest {
         + java.util.Arrays.toString(f.schedule()));
   }
 
+  /**
+   * Explores with {@code off} (the lever off) and {@code on} and asserts the same report ({@code simulated}: what of an
+   * explorer the report line shows as simulated) and the same first failing schedule. ExploreStepStartTest and
+   * ExploreMidStepTest share it.
+   */
+  static void sameReports(Explorer off, Explorer on, Explorer.Strategy st, int budget, int depth, String what,
+      java.util.function.Function<Explorer, String> simulated) {
+    Explorer.Report a = off.explore(st, budget, depth);
+    Explorer.Report b = on.explore(st, budget, depth);
+    assertEquals(report(a, simulated.apply(off)), report(b, simulated.apply(on)), what);
+    if (a.failure() != null) {
+      assertNotNull(b.failure(), what);
+      assertArrayEquals(a.failure().schedule(), b.failure().schedule(), what);
+    } else {
+      assertNull(b.failure(), what);
+    }
+  }
+
   /** Both ways; returns the steps the snapshot skipped (-1: none taken). */
   private static int compare(String file, Explorer.Strategy st, int budget, long maxDelay) {
     Scenario s = ScenarioParser.parse(SCENARIOS.resolve(file));
     Explorer off = new Explorer(s, 1, BASE).maxDelay(maxDelay).maxRuns(25).maxStates(4000).snapshots(false);
     Explorer on = new Explorer(s, 1, BASE).maxDelay(maxDelay).maxRuns(25).maxStates(4000).snapshots(true);
-    Explorer.Report a = off.explore(st, budget, 0);
-    Explorer.Report b = on.explore(st, budget, 0);
-    assertEquals(report(a, off), report(b, on), file + " " + st + (maxDelay < 0 ? "" : " bounded"));
+    sameReports(off, on, st, budget, 0, file + " " + st + (maxDelay < 0 ? "" : " bounded"),
+        x -> st == Explorer.Strategy.EXHAUSTIVE ? "-" : String.valueOf(x.simulatedRuns()));
     assertEquals(-1, off.snapshotStep(), "snapshots off, yet one was taken");
-    if (a.failure() != null) {
-      assertNotNull(b.failure());
-      assertArrayEquals(a.failure().schedule(), b.failure().schedule());
-    } else {
-      assertNull(b.failure());
-    }
     return on.snapshotStep();
   }
 

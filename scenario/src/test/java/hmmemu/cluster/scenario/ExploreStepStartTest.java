@@ -1,9 +1,7 @@
 package hmmemu.cluster.scenario;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -23,27 +21,6 @@ class ExploreStepStartTest {
   static final Config BASE = ConfigFactory.load();
   static final Path SCENARIOS = Path.of("..", "scenarios");
 
-  /**
-   * Explores with {@code off} (resumes off) and {@code on} and asserts the same report ({@code simulated}: what of an
-   * explorer the report line shows as simulated) and the same first failing schedule; returns {@code on}'s resumed
-   * runs. ExploreMidStepTest shares it.
-   */
-  static int sameReports(Explorer off, Explorer on, Explorer.Strategy st, int budget, int depth, String what,
-      java.util.function.Function<Explorer, String> simulated) {
-    Explorer.Report a = off.explore(st, budget, depth);
-    Explorer.Report b = on.explore(st, budget, depth);
-    assertEquals(ExploreSnapshotTest.report(a, simulated.apply(off)), ExploreSnapshotTest.report(b, simulated.apply(on)),
-        what);
-    assertEquals(0, off.resumedRuns(), what + ": resumes off, yet a run resumed");
-    if (a.failure() != null) {
-      assertNotNull(b.failure());
-      assertArrayEquals(a.failure().schedule(), b.failure().schedule());
-    } else {
-      assertNull(b.failure());
-    }
-    return on.resumedRuns();
-  }
-
   /** Both ways; returns the runs the search with step starts resumed at one. */
   private static int compare(String file, Explorer.Strategy st, int budget, int runs, boolean distinct,
       long maxDelay) {
@@ -53,8 +30,9 @@ class ExploreStepStartTest {
     Explorer on = new Explorer(s, 1, BASE).maxDelay(maxDelay).maxRuns(runs).distinctStates(distinct)
         .stepStarts(true);
     String what = file + " " + st + (distinct ? "" : " no distinct") + (maxDelay < 0 ? "" : " bounded");
-    sameReports(off, on, st, budget, 0, what,
+    ExploreSnapshotTest.sameReports(off, on, st, budget, 0, what,
         x -> x.simulatedRuns() + " runs " + x.simulatedPoints() + " points");
+    assertEquals(0, off.resumedRuns(), what + ": resumes off, yet a run resumed");
     System.out.println(what + ": " + on.resumedRuns() + " of " + on.simulatedRuns() + " runs resumed at a step start");
     return on.resumedRuns();
   }
