@@ -350,20 +350,7 @@ final class ScheduleRun {
    * pause point or order armed (pending futures: {@link StepExecutor#atRest}). ExploreStepStartTest compares whole
    * explorations with and without. Emulator-only host mechanism.
    */
-  static final class StepStart {
-    private final Object[] world;
-    private final int step;
-    private final ChoiceList choices;
-
-    private StepStart(Object[] world, int step, ChoiceList choices) {
-      this.world = world;
-      this.step = step;
-      this.choices = choices;
-    }
-
-    /** The step a run resumed here starts with. */
-    int step() { return step; }
-
+  record StepStart(Object[] world, int step, ChoiceList choices) {
     /** The choice points made before it. */
     long points() { return choices.points(); }
   }
