@@ -6,12 +6,8 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
-import java.util.SortedSet;
 
 /**
  * A flat, deterministic picture of everything reachable from the simulator: every primitive the object graph holds,
@@ -150,7 +146,7 @@ final class StateWalk {
   }
 
   /** A path: its hash, and its text when the walk is named. */
-  private record P(String text, long hash) {}
+  record P(String text, long hash) {}
 
   private P p(P parent, String name) {
     return p(parent, StateWalkClasses.nameHash(name), name);
@@ -163,7 +159,7 @@ final class StateWalk {
   }
 
   /** A path's element {@code i} of an array or collection (kind '[', '{' or '<'). */
-  private P p(P parent, char kind, int i, String after) {
+  P p(P parent, char kind, int i, String after) {
     long h = Long.rotateLeft((parent.hash ^ (kind * 0x1000003L + i) ^ StateWalkClasses.nameHash(after))
         * 0xC2B2AE3D27D4EB4FL, 31);
     return new P(named ? parent.text + kind + i + (kind == '[' ? "]" : kind == '{' ? "}" : ">") + after : null, h);
@@ -191,14 +187,16 @@ final class StateWalk {
   /** {@code p(path, '[', i, "")}'s text (named pictures only), else null. */
   private String elementText(P path, int i) { return named ? path.text + '[' + i + "]" : null; }
 
-  /** Only the values (no paths, no writers), of a small object: a key of a hashed map or set. */
-  private static long[] valuesOf(Object o, StateWalk parent) {
+
+  /** A walk of a small object's values only (no paths, no writers): a key of a hashed map or set. */
+  static StateWalk small() {
     StateWalk w = new StateWalk(false, false, 16, 16);
     w.full = false;
-    w.walk(o, new P(null, 0), null, null);
-    if (w.opaque != null && parent.opaque == null) parent.opaque = w.opaque;
-    return java.util.Arrays.copyOf(w.values, w.size);
+    return w;
   }
+
+  /** The values of the leaves so far. */
+  long[] valuesSoFar() { return java.util.Arrays.copyOf(values, size); }
 
   /** The site of the leaves being walked (see {@link Leaf#site}). */
   private String site = "sim";
@@ -255,7 +253,7 @@ final class StateWalk {
     add(q.hash, v, writable ? array : null, null, i, q.text, true);
   }
 
-  private void leaf(P path, String suffix, long v, Object owner, Field f) {
+  void leaf(P path, String suffix, long v, Object owner, Field f) {
     P q = suffix.isEmpty() ? path : p(path, suffix);
     add(q.hash, v, writable && f != null ? owner : null, f, -1, q.text, suffix.isEmpty());
   }
@@ -274,7 +272,7 @@ final class StateWalk {
    */
   static volatile java.util.Set<String> leftOut = java.util.Set.of();
 
-  private void walk(Object o, P path, Object owner, Field field) {
+  void walk(Object o, P path, Object owner, Field field) {
     if (o == null) {
       leaf(path, "=null", 0x5A5A, null, null);
       return;
@@ -346,11 +344,11 @@ final class StateWalk {
     } else if (c.isArray()) {
       array(o, path);
     } else if (o instanceof Map<?, ?> m) {
-      map(m, path);
+      StateWalkCollections.map(this, m, path);
     } else if (o instanceof LinkedLongTable<?> t) {
-      linkedLongTable(t, path);
+      StateWalkCollections.linkedLongTable(this, t, path);
     } else if (o instanceof Collection<?> col) {
-      collection(col, path);
+      StateWalkCollections.collection(this, col, path);
     } else if (c.getName().equals("hmmemu.checker.LongTable")) {
       longTable(o, path);
     } else if (o instanceof java.util.concurrent.atomic.AtomicLong a) {
@@ -466,62 +464,6 @@ final class StateWalk {
     } else {
       for (int i = 0; i < n; i++) walk(java.lang.reflect.Array.get(a, i), p(path, '[', i, ""), null, null);
     }
-  }
-
-  private void map(Map<?, ?> m, P path) {
-    leaf(path, ".size", m.size(), null, null);
-    List<Map.Entry<?, ?>> entries = new ArrayList<>(m.entrySet());
-    if (!(m instanceof SortedMap || m instanceof LinkedHashMap || m instanceof java.util.EnumMap)) {
-      entries = canonical(entries, e -> e.getKey());
-    }
-    int i = 0;
-    for (Map.Entry<?, ?> e : entries) {
-      walk(e.getKey(), p(path, '{', i, ".k"), null, null);
-      walk(e.getValue(), p(path, '{', i, ".v"), null, null);
-      i++;
-    }
-  }
-
-  /**
-   * A model LinkedLongTable (an insertion-ordered long-keyed table; holes and slot layout depend on its history) as the
-   * LinkedHashMap it replaces: its size, then each entry's key and value in insertion order, leaf for leaf.
-   */
-  private void linkedLongTable(LinkedLongTable<?> t, P path) {
-    leaf(path, ".size", t.size(), null, null);
-    int i = 0;
-    for (int at = 0, n = t.positions(); at < n; at++) {
-      Object v = t.valueAt(at);
-      if (v == null) continue;
-      leaf(p(path, '{', i, ".k"), "", t.keyAt(at), null, null);
-      walk(v, p(path, '{', i, ".v"), null, null);
-      i++;
-    }
-  }
-
-  private void collection(Collection<?> col, P path) {
-    leaf(path, ".size", col.size(), null, null);
-    List<Object> items = new ArrayList<>(col);
-    if (col instanceof java.util.Set && !(col instanceof SortedSet || col instanceof LinkedHashSet
-        || col instanceof java.util.EnumSet)) {
-      items = canonical(items, x -> x);
-    }
-    int i = 0;
-    for (Object x : items) walk(x, p(path, '[', i++, ""), null, null);
-  }
-
-  /** Items of a hashed collection sorted by the values of their keys; equal keys make the picture opaque. */
-  private <T> List<T> canonical(List<T> items, java.util.function.Function<T, Object> key) {
-    List<Map.Entry<long[], T>> keyed = new ArrayList<>();
-    for (T t : items) keyed.add(Map.entry(valuesOf(key.apply(t), this), t));
-    keyed.sort((a, b) -> java.util.Arrays.compare(a.getKey(), b.getKey()));
-    List<T> out = new ArrayList<>();
-    for (int i = 0; i < keyed.size(); i++) {
-      if (i > 0 && java.util.Arrays.equals(keyed.get(i - 1).getKey(), keyed.get(i).getKey()) && opaque == null) {
-        opaque = "two keys of a hashed collection look alike";
-      }
-      out.add(keyed.get(i).getValue());
-    }
-    return out;
   }
 
   /**
