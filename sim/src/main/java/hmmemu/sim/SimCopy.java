@@ -202,6 +202,7 @@ public final class SimCopy {
     }
     for (long off : p.refs) {
       Object v = U.getObject(o, off);
+      if (v == null) continue; // the new instance holds null already
       Object cv = copy(v);
       U.putObject(n, off, cv);
       if (back) patch(v, () -> U.putObject(n, off, done.get(v)));
@@ -306,14 +307,18 @@ public final class SimCopy {
       return n;
     }
     Object[] a = (Object[]) o;
-    Object[] n = a.clone(); // the same component type; every slot is overwritten below (cheaper than Array.newInstance)
+    Object[] n = a.clone(); // the same component type and the originals' slots; the copied ones are overwritten
     done.putAt(at, o, n);
     for (int i = 0; i < a.length; i++) {
       Object v = a[i];
+      if (v == null) continue; // a sparse array's empty slots (a folio table's) are null in the clone already
       Object cv = copy(v);
-      n[i] = cv;
-      final int index = i;
-      if (back) patch(v, () -> n[index] = done.get(v));
+      if (cv != v) {
+        n[i] = cv;
+      } else if (back) { // a record or lambda being rebuilt: its copy goes there once it exists
+        final int index = i;
+        patch(v, () -> n[index] = done.get(v));
+      }
     }
     return n;
   }
