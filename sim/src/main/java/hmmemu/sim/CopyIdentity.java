@@ -23,6 +23,7 @@ final class CopyIdentity {
   /** How many originals are mapped. */
   int size() { return size; }
 
+  /** The first slot {@code k} is looked for at (an even index). */
   private static int index(Object k, int mask) {
     int h = System.identityHashCode(k);
     return ((h << 1) - (h << 8)) & mask; // IdentityHashMap's spread: even, so a key's copy sits beside it
@@ -68,6 +69,7 @@ final class CopyIdentity {
     else putAt(s, k, v);
   }
 
+  /** Doubles the table, re-inserting every key with its copy. */
   private void grow() {
     Object[] old = table;
     Object[] t = new Object[old.length * 2];

@@ -40,9 +40,18 @@ final class CopyPlan {
   final MethodHandle[] getters;
   final boolean[] reference;
   final MethodHandle create;
+  /** RECORD: whether an instance may hold only shared values (no component is declared an array, which never is). */
+  final boolean mayShare;
 
+  /** A plan that never shares a record instance (see {@link #mayShare}). */
   private CopyPlan(int how, long[] refs, long[] words, char[] kinds, MethodHandle[] getters, boolean[] reference,
       MethodHandle create) {
+    this(how, refs, words, kinds, getters, reference, create, false);
+  }
+
+  /** A plan of the given parts (null where the way of copying needs none). */
+  private CopyPlan(int how, long[] refs, long[] words, char[] kinds, MethodHandle[] getters, boolean[] reference,
+      MethodHandle create, boolean mayShare) {
     this.how = how;
     this.refs = refs;
     this.words = words;
@@ -50,6 +59,7 @@ final class CopyPlan {
     this.getters = getters;
     this.reference = reference;
     this.create = create;
+    this.mayShare = mayShare;
   }
 
   private static final ClassCache<CopyPlan> PLANS = new ClassCache<>(512, CopyPlan::compute);
@@ -57,6 +67,7 @@ final class CopyPlan {
   /** The plan of class {@code c}. */
   static CopyPlan of(Class<?> c) { return PLANS.get(c); }
 
+  /** {@code sun.misc.Unsafe}'s instance (read reflectively: no JVM flag needed). */
   private static sun.misc.Unsafe unsafe() {
     try {
       Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
@@ -67,6 +78,7 @@ final class CopyPlan {
     }
   }
 
+  /** The plan of class {@code c}, computed once ({@link #of} caches it). */
   private static CopyPlan compute(Class<?> c) {
     int how = how(c);
     if (how == PLAIN || how == IMMUTABLE_LIST) return plain(c, how);
@@ -74,6 +86,7 @@ final class CopyPlan {
     return new CopyPlan(how, null, null, null, null, null, null);
   }
 
+  /** How instances of {@code c} are copied ({@link #SHARED} ...). */
   private static int how(Class<?> c) {
     if (immutable(c)) return SHARED;
     if (c.isArray()) return ARRAY;
@@ -160,6 +173,7 @@ final class CopyPlan {
     return t.isEnum() || (Modifier.isFinal(t.getModifiers()) && !t.isArray() && !t.isHidden() && immutable(t));
   }
 
+  /** A field-by-field plan: the copied references' offsets; the other fields' offsets and kinds. */
   private static CopyPlan plain(Class<?> c, int how) {
     List<Long> refs = new ArrayList<>();
     List<Long> words = new ArrayList<>();
@@ -182,16 +196,19 @@ final class CopyPlan {
         words.stream().mapToLong(Long::longValue).toArray(), kinds.toString().toCharArray(), null, null, null);
   }
 
+  /** A record's plan: a getter per component field and the canonical constructor taking the components as an array. */
   private static CopyPlan record(Class<?> c) {
     RecordComponent[] rcs = c.getRecordComponents();
     MethodHandle[] get = new MethodHandle[rcs.length];
     boolean[] ref = new boolean[rcs.length];
     Class<?>[] types = new Class<?>[rcs.length];
+    boolean mayShare = true;
     MethodHandles.Lookup lookup = MethodHandles.lookup();
     try {
       for (int i = 0; i < rcs.length; i++) {
         types[i] = rcs[i].getType();
         ref[i] = !types[i].isPrimitive();
+        if (types[i].isArray()) mayShare = false;
         Field f = c.getDeclaredField(rcs[i].getName()); // a record's component field: what its accessor returns
         f.setAccessible(true);
         get[i] = lookup.unreflectGetter(f).asType(MethodType.methodType(Object.class, Object.class));
@@ -200,9 +217,11 @@ final class CopyPlan {
       k.setAccessible(true);
       MethodHandle create = lookup.unreflectConstructor(k).asSpreader(Object[].class, rcs.length)
           .asType(MethodType.methodType(Object.class, Object[].class));
-      return new CopyPlan(RECORD, null, null, null, get, ref, create);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("SimCopy: cannot plan the copy of " + c.getName(), e);
+      return new CopyPlan(RECORD, null, null, null, get, ref, create, mayShare);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // no handles (a record whose fields this module cannot read): shared if its caller declares it a value, else
+      // refused when met (as session 8's reflective rebuild refused it)
+      return new CopyPlan(RECORD, null, null, null, null, null, null);
     }
   }
 }

@@ -134,6 +134,7 @@ public final class SimCopy {
     return out;
   }
 
+  /** The copy of {@code o}: itself when shared, its copy when met before, else a new copy (see the class comment). */
   private Object copy(Object o) {
     if (o == null) return null;
     Class<?> c = o.getClass();
@@ -151,7 +152,8 @@ public final class SimCopy {
       case ARRAY: objects++; return array(o, c, at);
       case LAMBDA: objects++; return lambda(o, c, at);
       case RECORD:
-        if (shareable(o, p, DEPTH)) {
+        if (p.getters == null) throw new UnsupportedOperationException("SimCopy: cannot rebuild " + c.getName());
+        if (p.mayShare && shareable(o, p, DEPTH)) {
           done.putAt(at, o, o);
           return o;
         }
@@ -238,13 +240,16 @@ public final class SimCopy {
     return true;
   }
 
+  /** Whether the value {@code v} can stay shared inside a shared container ({@link #shareable}). */
   private boolean shareableValue(Object v, int depth) {
     if (v == null) return true;
     Class<?> c = v.getClass();
     CopyPlan p = CopyPlan.of(c);
     int how = p.how;
     if (how == SHARED || (how == RECORD && declaredValue(c))) return true;
-    if (how != RECORD && how != IMMUTABLE_LIST && how != IMMUTABLE_HASHED) return false;
+    if (how != RECORD && how != IMMUTABLE_LIST && how != IMMUTABLE_HASHED || (how == RECORD && !p.mayShare)) {
+      return false;
+    }
     int at = done.slot(v);
     if (at >= 0) return done.at(at) == v; // met before in this copy: shared only if it was found shareable then
     return shareable(v, p, depth - 1);
@@ -295,6 +300,7 @@ public final class SimCopy {
     return n;
   }
 
+  /** An array's copy: a primitive array's clone; a reference array's clone with each copied value put in its slot. */
   private Object array(Object o, Class<?> c, int at) {
     int len = Array.getLength(o);
     slots += len;
@@ -345,7 +351,6 @@ public final class SimCopy {
     return v;
   }
 
-  /** A lambda (hidden class): rebuilt through its private constructor from its copied captured values. */
   /**
    * A lambda class's captured fields in constructor order and its constructor (accessible), also as a method handle
    * taking the captured values as an array: reflection's {@code Constructor.newInstance} of a hidden class goes
@@ -402,6 +407,7 @@ public final class SimCopy {
     }
   }
 
+  /** A lambda (hidden class): rebuilt through its private constructor from its copied captured values. */
   private Object lambda(Object o, Class<?> c, int at) {
     Rebuild rb = REBUILD.get(c);
     if (rb.fields.length == 0) {
