@@ -1,6 +1,7 @@
 package hmmemu.sim;
 
 import hmmemu.protocol.model.ClassCache;
+import java.lang.invoke.MethodHandle;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
@@ -19,20 +20,32 @@ import java.util.concurrent.ConcurrentHashMap;
  * without opening their modules); the agenda's lambdas (hidden classes, whose final fields neither reflection nor
  * {@code sun.misc.Unsafe} can write) are rebuilt through their private constructor from their copied captured
  * values; hashed JDK maps and sets are rebuilt by re-inserting the copied entries (a copied key has a new identity
- * hash code); immutable values (strings, boxed primitives, enums, classes, records, protobuf messages) are shared.
- * Emulator-only host mechanism, not a kernel structure.
+ * hash code); immutable values (strings, boxed primitives, enums, classes, value records, protobuf messages, classes
+ * proven immutable, and records and immutable JDK collections whose contents are all such values) are shared. How each
+ * class is copied is decided once ({@link CopyPlan}); the originals' copies are kept in an open-addressing identity
+ * table ({@link CopyIdentity}). Emulator-only host mechanism, not a kernel structure.
  */
 public final class SimCopy {
-  private static final sun.misc.Unsafe U = unsafe();
+  private static final sun.misc.Unsafe U = CopyPlan.U;
+  private static final int SHARED = CopyPlan.SHARED, ARRAY = CopyPlan.ARRAY, LAMBDA = CopyPlan.LAMBDA,
+      MAP = CopyPlan.MAP, SET = CopyPlan.SET, REFUSED = CopyPlan.REFUSED, RECORD = CopyPlan.RECORD,
+      IMMUTABLE_HASHED = CopyPlan.IMMUTABLE_HASHED, IMMUTABLE_LIST = CopyPlan.IMMUTABLE_LIST;
   /**
    * Originals to their copies. Sized from the last copy's count ({@link #lastSize}): a fixed 16,384 cleared a table
    * of 65,536 slots for every copy, a fifth of a short exhaustive search's CPU (docs/PERFORMANCE.md "Session 14").
    */
-  private final IdentityHashMap<Object, Object> done = new IdentityHashMap<>(lastSize);
+  private final CopyIdentity done = new CopyIdentity(lastSize);
   /** How many originals the last copy mapped (a size hint only, racy between threads: it never changes a copy). */
   private static volatile int lastSize = 1024;
-  /** Lambdas being rebuilt (their captured values are being copied): where a reference to each must be patched. */
-  private final IdentityHashMap<Object, List<Runnable>> pending = new IdentityHashMap<>();
+  /** Records and lambdas being rebuilt (their components are being copied): where a reference to each must be patched. */
+  private IdentityHashMap<Object, List<Runnable>> patches;
+  /** The copy {@link #done} maps a record or lambda to while its components are being copied (it has none yet). */
+  private static final Object PENDING = new Object();
+  /**
+   * Set when {@link #copy} returned an original being rebuilt (a cycle back to a record or lambda): its caller patches
+   * the reference once the copy exists ({@link #patch}) or refuses ({@link #noPending}), and clears it.
+   */
+  private boolean back;
   private long objects;
   /** Array slots copied (primitive and reference), and the longest array met. */
   private long slots;
@@ -53,8 +66,11 @@ public final class SimCopy {
   /** A deep copy of everything reachable from {@code root} (immutable values shared). */
   @SuppressWarnings("unchecked")
   public static <T> T copyOf(T root) {
+    long t0 = CopyStats.start();
     SimCopy c = new SimCopy();
-    return (T) c.done(c.copy(root));
+    T out = (T) c.done(c.copy(root));
+    if (CopyStats.ON) CopyStats.end(t0, c.objects);
+    return out;
   }
 
   /** Remembers this copy's size as the next copy's hint; returns {@code out}. */
@@ -73,91 +89,36 @@ public final class SimCopy {
     return new Object[] {out, c.objects, c.slots, c.longest};
   }
 
-  private static sun.misc.Unsafe unsafe() {
-    try {
-      Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-      f.setAccessible(true);
-      return (sun.misc.Unsafe) f.get(null);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
+  /**
+   * The records the caller declared values (shared, not copied), beyond those {@link CopyPlan} shares: the caller's
+   * answers by class, through a direct-mapped cache ({@link #valuesOf}).
+   */
+  private ClassCache.OfInt valueClasses = NO_VALUES;
+  private static final ClassCache.OfInt NO_VALUES = new ClassCache.OfInt(2, c -> 0);
 
-  /** Whether instances of {@code c} are never changed after construction (shared, not copied). */
-  private static boolean immutable(Class<?> c) {
-    return c == String.class || c == Long.class || c == Integer.class || c == Boolean.class || c == Double.class
-        || c == Short.class || c == Byte.class || c == Character.class || c == Float.class || c == Class.class
-        || Enum.class.isAssignableFrom(c) || (c.isRecord() && valueRecord(c))
-        || com.google.protobuf.MessageLite.class.isAssignableFrom(c)
-        || com.google.protobuf.ByteString.class.isAssignableFrom(c) || c == Object.class
-        || c.getName().startsWith("java.lang.invoke.") || c.getName().startsWith("java.lang.ref.")
-        || Thread.class.isAssignableFrom(c) || ClassLoader.class.isAssignableFrom(c)
-        || c == java.util.Collections.emptyList().getClass() || c == java.util.Collections.emptyMap().getClass();
-  }
+  /** A caller's predicate and its answers cached by class. */
+  private record Values(java.util.function.Predicate<Class<?>> values, ClassCache.OfInt cache) {}
+
+  /** The last few predicates seen (one per call site of a method reference), replaced in turn; racy, never wrong. */
+  private static final Values[] VALUES = new Values[8];
+  private static int nextValues;
 
   /**
-   * Whether a record holds only values (each component a primitive or of a type {@link #immutable} shares): shared.
-   * A record with any other component (an array, a collection, a future, an interface) is copied: its components
-   * may be changed in place (a pause point's held messages, a watch's future), so sharing it would share them.
+   * {@code values}' answers cached by class: asked once per class while the same predicate object comes (a method
+   * reference without captures is one object per call site), where asking it per record cost a reflective call each
+   * time (a scenario's predicate asks {@code Class.getEnclosingClass}, ~0.5 µs). The predicate must answer by class
+   * alone.
    */
-  private static boolean valueRecord(Class<?> c) {
-    for (java.lang.reflect.RecordComponent rc : c.getRecordComponents()) {
-      Class<?> t = rc.getType();
-      if (!t.isPrimitive() && (t == c || !immutable(t))) return false;
-    }
-    return true;
+  private static ClassCache.OfInt valuesOf(java.util.function.Predicate<Class<?>> values) {
+    Values[] vs = VALUES;
+    for (Values v : vs) if (v != null && v.values == values) return v.cache;
+    Values v = new Values(values, new ClassCache.OfInt(256, c -> values.test(c) ? 1 : 0));
+    vs[nextValues++ & (vs.length - 1)] = v;
+    return v.cache;
   }
 
-  /** A class's instance fields (superclasses first) as offsets and primitive kinds (0: a reference). */
-  private record Plan(long[] offsets, char[] kinds) {}
-
-  private static final Map<Class<?>, Plan> PLANS = new ConcurrentHashMap<>();
-
-  private static Plan plan(Class<?> c) {
-    return PLANS.computeIfAbsent(c, k -> {
-      List<Field> fs = new ArrayList<>();
-      for (Class<?> x = k; x != null && x != Object.class; x = x.getSuperclass()) {
-        for (Field f : x.getDeclaredFields()) if (!Modifier.isStatic(f.getModifiers())) fs.add(f);
-      }
-      long[] off = new long[fs.size()];
-      char[] kind = new char[fs.size()];
-      for (int i = 0; i < off.length; i++) {
-        Field f = fs.get(i);
-        off[i] = U.objectFieldOffset(f);
-        Class<?> t = f.getType();
-        kind[i] = !t.isPrimitive() ? 0 : t == long.class ? 'J' : t == int.class ? 'I' : t == boolean.class ? 'Z'
-            : t == byte.class ? 'B' : t == short.class ? 'S' : t == char.class ? 'C' : t == float.class ? 'F' : 'D';
-      }
-      return new Plan(off, kind);
-    });
-  }
-
-  /** How instances of a class are copied: shared, array, lambda, hashed map, hashed set, refused, field by field. */
-  private static final int SHARED = 0, ARRAY = 1, LAMBDA = 2, MAP = 3, SET = 4, REFUSED = 5, PLAIN = 6, RECORD = 7,
-      IMMUTABLE_HASHED = 8;
-
-  /** How a class's instances are copied ({@link #SHARED} ...), through a direct-mapped cache by class. */
-  private static final ClassCache.OfInt HOW = new ClassCache.OfInt(512, c -> {
-    if (immutable(c)) return SHARED;
-    if (c.isArray()) return ARRAY;
-    if (c.isHidden()) return LAMBDA;
-    if (c.isRecord()) return RECORD;
-    if (Map.class.isAssignableFrom(c) && hashed(c)) return MAP;
-    if (Collection.class.isAssignableFrom(c) && hashed(c)) return SET;
-    String n = c.getName();
-    if (n.equals("java.util.ImmutableCollections$SetN") || n.equals("java.util.ImmutableCollections$MapN")) {
-      return IMMUTABLE_HASHED;
-    }
-    if (n.equals("java.util.WeakHashMap") || n.equals("java.util.Hashtable")) {
-      return REFUSED;
-    }
-    return PLAIN;
-  });
-
-  private static int how(Class<?> c) { return HOW.get(c); }
-
-  /** Records the caller declared values (shared, not copied), beyond {@link #valueRecord}'s. */
-  private java.util.function.Predicate<Class<?>> values = c -> false;
+  /** Whether the caller declared records of class {@code c} values. */
+  private boolean declaredValue(Class<?> c) { return valueClasses.get(c) != 0; }
 
   /**
    * As {@link #copyOf(Object)}, sharing also the records of the classes {@code values} accepts (the caller knows them
@@ -165,89 +126,182 @@ public final class SimCopy {
    */
   @SuppressWarnings("unchecked")
   public static <T> T copyOf(T root, java.util.function.Predicate<Class<?>> values) {
+    long t0 = CopyStats.start();
     SimCopy c = new SimCopy();
-    c.values = values;
-    return (T) c.done(c.copy(root));
+    c.valueClasses = valuesOf(values);
+    T out = (T) c.done(c.copy(root));
+    if (CopyStats.ON) CopyStats.end(t0, c.objects);
+    return out;
   }
 
+  /** The copy of {@code o}: itself when shared, its copy when met before, else a new copy (see the class comment). */
   private Object copy(Object o) {
     if (o == null) return null;
     Class<?> c = o.getClass();
-    int how = how(c);
-    if (how == SHARED || (how == RECORD && values.test(c))) return o;
-    Object d = done.get(o);
-    if (d != null) return d;
-    if (!pending.isEmpty() && pending.containsKey(o)) return o; // a lambda being rebuilt: the caller patches it
-    objects++;
+    CopyPlan p = CopyPlan.of(c);
+    int how = p.how;
+    if (how == SHARED || (how == RECORD && declaredValue(c))) return o;
+    int at = done.slot(o);
+    if (at >= 0) {
+      Object d = done.at(at);
+      if (d != PENDING) return d;
+      back = true; // a record or lambda being rebuilt: the caller patches it
+      return o;
+    }
     switch (how) {
-      case ARRAY: return array(o, c);
-      case LAMBDA: return lambda(o, c);
-      case RECORD: return record(o, c);
-      case IMMUTABLE_HASHED: return immutableHashed(o);
-      case MAP: return map((Map<?, ?>) o, c);
-      case SET: return set((Collection<?>) o, c);
+      case ARRAY: objects++; return array(o, c, at);
+      case LAMBDA: objects++; return lambda(o, c, at);
+      case RECORD:
+        if (p.getters == null) throw new UnsupportedOperationException("SimCopy: cannot rebuild " + c.getName());
+        if (p.mayShare && shareable(o, p, DEPTH)) {
+          done.putAt(at, o, o);
+          return o;
+        }
+        objects++;
+        return record(o, p, at);
+      case IMMUTABLE_HASHED:
+        if (shareable(o, p, DEPTH)) {
+          done.putAt(at, o, o);
+          return o;
+        }
+        objects++;
+        return immutableHashed(o);
+      case IMMUTABLE_LIST:
+        if (shareable(o, p, DEPTH)) {
+          done.putAt(at, o, o);
+          return o;
+        }
+        break;
+      case MAP: objects++; return map((Map<?, ?>) o, c, at);
+      case SET: objects++; return set((Collection<?>) o, c, at);
       case REFUSED:
         throw new UnsupportedOperationException("SimCopy: cannot copy a " + c.getName() + " (identity-hashed layout)");
       default: break;
     }
+    objects++;
     Object n;
     try {
       n = U.allocateInstance(c);
     } catch (InstantiationException e) {
       throw new IllegalStateException(e);
     }
-    done.put(o, n);
-    Plan p = plan(c);
-    for (int i = 0; i < p.offsets.length; i++) {
-      long off = p.offsets[i];
-      switch (p.kinds[i]) {
+    done.putAt(at, o, n);
+    long[] words = p.words;
+    char[] kinds = p.kinds;
+    for (int i = 0; i < words.length; i++) {
+      long off = words[i];
+      switch (kinds[i]) {
         case 'J' -> U.putLong(n, off, U.getLong(o, off));
         case 'I' -> U.putInt(n, off, U.getInt(o, off));
+        case 'L' -> U.putObject(n, off, U.getObject(o, off)); // null or an immutable value: shared
         case 'Z' -> U.putBoolean(n, off, U.getBoolean(o, off));
         case 'B' -> U.putByte(n, off, U.getByte(o, off));
         case 'S' -> U.putShort(n, off, U.getShort(o, off));
         case 'C' -> U.putChar(n, off, U.getChar(o, off));
         case 'F' -> U.putFloat(n, off, U.getFloat(o, off));
-        case 'D' -> U.putDouble(n, off, U.getDouble(o, off));
-        default -> {
-          Object v = U.getObject(o, off);
-          Object cv = copy(v);
-          U.putObject(n, off, cv);
-          if (cv != null && cv == v && !pending.isEmpty() && pending.containsKey(v)) {
-            pending.get(v).add(() -> U.putObject(n, off, done.get(v)));
-          }
-        }
+        default -> U.putDouble(n, off, U.getDouble(o, off));
       }
+    }
+    for (long off : p.refs) {
+      Object v = U.getObject(o, off);
+      if (v == null) continue; // the new instance holds null already
+      Object cv = copy(v);
+      U.putObject(n, off, cv);
+      if (back) patch(v, () -> U.putObject(n, off, done.get(v)));
     }
     return n;
   }
 
-  /** Whether {@code c} is a JDK hash table whose layout depends on its keys' hash codes (rebuilt, not copied). */
-  private static boolean hashed(Class<?> c) {
-    return c == java.util.HashMap.class || c == java.util.LinkedHashMap.class || c == java.util.HashSet.class
-        || c == java.util.LinkedHashSet.class || c == IdentityHashMap.class || c == ConcurrentHashMap.class;
+  /** How deep {@link #shareable} looks into a record's or an immutable collection's values before it copies. */
+  private static final int DEPTH = 4;
+
+  /**
+   * Whether {@code o} (a record or an immutable JDK collection: final fields only) holds only values that are
+   * themselves shared or such shareable containers, {@code depth} levels down at most: then nothing in it can change
+   * and it is shared rather than copied. A value already mapped to a copy, or being rebuilt, is not shareable.
+   */
+  private boolean shareable(Object o, CopyPlan p, int depth) {
+    if (depth == 0) return false;
+    if (p.how == RECORD) {
+      MethodHandle[] get = p.getters;
+      boolean[] ref = p.reference;
+      for (int i = 0; i < get.length; i++) {
+        if (ref[i] && !shareableValue(get(get[i], o), depth)) return false;
+      }
+      return true;
+    }
+    if (o instanceof Map<?, ?> m) {
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!shareableValue(e.getKey(), depth) || !shareableValue(e.getValue(), depth)) return false;
+      }
+      return true;
+    }
+    for (Object x : (Collection<?>) o) if (!shareableValue(x, depth)) return false;
+    return true;
+  }
+
+  /** Whether the value {@code v} can stay shared inside a shared container ({@link #shareable}). */
+  private boolean shareableValue(Object v, int depth) {
+    if (v == null) return true;
+    Class<?> c = v.getClass();
+    CopyPlan p = CopyPlan.of(c);
+    int how = p.how;
+    if (how == SHARED || (how == RECORD && declaredValue(c))) return true;
+    if (how != RECORD && how != IMMUTABLE_LIST && how != IMMUTABLE_HASHED || (how == RECORD && !p.mayShare)) {
+      return false;
+    }
+    int at = done.slot(v);
+    if (at >= 0) return done.at(at) == v; // met before in this copy: shared only if it was found shareable then
+    return shareable(v, p, depth - 1);
+  }
+
+  /** The value {@code getter} reads from {@code o}. */
+  private static Object get(MethodHandle getter, Object o) {
+    try {
+      return (Object) getter.invokeExact(o);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /** A record that holds more than values: rebuilt through its canonical constructor from its copied components. */
+  private Object record(Object o, CopyPlan p, int at) {
+    MethodHandle[] get = p.getters;
+    Object[] args = new Object[get.length];
+    done.putAt(at, o, PENDING);
+    for (int i = 0; i < args.length; i++) {
+      Object v = get(get[i], o);
+      args[i] = p.reference[i] ? noPending(copy(v)) : v;
+    }
+    Object n = create(p.create, args);
+    done.put(o, n);
+    patched(o);
+    return n;
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private Object map(Map<?, ?> m, Class<?> c) {
+  private Object map(Map<?, ?> m, Class<?> c, int at) {
     Map n = c == java.util.HashMap.class ? new java.util.HashMap<>(Math.max(16, m.size() * 2))
         : c == java.util.LinkedHashMap.class ? new java.util.LinkedHashMap<>(Math.max(16, m.size() * 2))
         : c == IdentityHashMap.class ? new IdentityHashMap<>(m.size()) : new ConcurrentHashMap<>(m.size());
-    done.put(m, n);
+    done.putAt(at, m, n);
     for (Map.Entry<?, ?> e : m.entrySet()) n.put(noPending(copy(e.getKey())), noPending(copy(e.getValue())));
     return n;
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private Object set(Collection<?> s, Class<?> c) {
+  private Object set(Collection<?> s, Class<?> c, int at) {
     Collection n = c == java.util.HashSet.class ? new java.util.HashSet<>(Math.max(16, s.size() * 2))
         : new java.util.LinkedHashSet<>(Math.max(16, s.size() * 2));
-    done.put(s, n);
+    done.putAt(at, s, n);
     for (Object x : s) n.add(noPending(copy(x)));
     return n;
   }
 
-  private Object array(Object o, Class<?> c) {
+  /** An array's copy: a primitive array's clone; a reference array's clone with each copied value put in its slot. */
+  private Object array(Object o, Class<?> c, int at) {
     int len = Array.getLength(o);
     slots += len;
     longest = Math.max(longest, len);
@@ -255,31 +309,48 @@ public final class SimCopy {
       Object n = o instanceof long[] a ? a.clone() : o instanceof int[] a ? a.clone() : o instanceof boolean[] a
           ? a.clone() : o instanceof byte[] a ? a.clone() : o instanceof short[] a ? a.clone() : o instanceof char[] a
           ? a.clone() : o instanceof float[] a ? a.clone() : ((double[]) o).clone();
-      done.put(o, n);
+      done.putAt(at, o, n);
       return n;
     }
     Object[] a = (Object[]) o;
-    Object[] n = a.clone(); // the same component type; every slot is overwritten below (cheaper than Array.newInstance)
-    done.put(o, n);
+    Object[] n = a.clone(); // the same component type and the originals' slots; the copied ones are overwritten
+    done.putAt(at, o, n);
     for (int i = 0; i < a.length; i++) {
       Object v = a[i];
+      if (v == null) continue; // a sparse array's empty slots (a folio table's) are null in the clone already
       Object cv = copy(v);
-      n[i] = cv;
-      final int at = i;
-      if (cv != null && cv == v && !pending.isEmpty() && pending.containsKey(v)) pending.get(v).add(() -> n[at] = done.get(v));
+      if (cv != v) {
+        n[i] = cv;
+      } else if (back) { // a record or lambda being rebuilt: its copy goes there once it exists
+        final int index = i;
+        patch(v, () -> n[index] = done.get(v));
+      }
     }
     return n;
   }
 
+  /** Clears {@link #back} and patches {@code v}'s reference with {@code r} once {@code v}'s copy exists. */
+  private void patch(Object v, Runnable r) {
+    back = false;
+    if (patches == null) patches = new IdentityHashMap<>();
+    patches.computeIfAbsent(v, k -> new ArrayList<>()).add(r);
+  }
+
+  /** Runs the patches waiting for {@code o}'s copy (now in {@link #done}). */
+  private void patched(Object o) {
+    List<Runnable> ps = patches == null ? null : patches.remove(o);
+    if (ps != null) for (Runnable r : ps) r.run();
+  }
+
   /** A reference to a lambda still being rebuilt, where it cannot be patched later (a hash key or value). */
   private Object noPending(Object v) {
-    if (v != null && pending.containsKey(v)) {
+    if (back) {
+      back = false;
       throw new UnsupportedOperationException("SimCopy: a cycle through a lambda (" + v.getClass().getName() + ")");
     }
     return v;
   }
 
-  /** A lambda (hidden class): rebuilt through its private constructor from its copied captured values. */
   /**
    * A lambda class's captured fields in constructor order and its constructor (accessible), also as a method handle
    * taking the captured values as an array: reflection's {@code Constructor.newInstance} of a hidden class goes
@@ -325,46 +396,6 @@ public final class SimCopy {
     return n;
   }
 
-  /** A record's accessors and canonical constructor (accessible). */
-  private record Canonical(java.lang.reflect.Method[] accessors, Constructor<?> constructor) {}
-
-  private static final ClassValue<Canonical> CANONICAL = new ClassValue<>() {
-    @Override
-    protected Canonical computeValue(Class<?> c) {
-      java.lang.reflect.RecordComponent[] rcs = c.getRecordComponents();
-      java.lang.reflect.Method[] acc = new java.lang.reflect.Method[rcs.length];
-      Class<?>[] types = new Class<?>[rcs.length];
-      for (int i = 0; i < rcs.length; i++) {
-        acc[i] = rcs[i].getAccessor();
-        acc[i].setAccessible(true);
-        types[i] = rcs[i].getType();
-      }
-      try {
-        Constructor<?> k = c.getDeclaredConstructor(types);
-        k.setAccessible(true);
-        return new Canonical(acc, k);
-      } catch (NoSuchMethodException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-  };
-
-  /** A record that holds more than values: rebuilt through its canonical constructor from its copied components. */
-  private Object record(Object o, Class<?> c) {
-    Canonical k = CANONICAL.get(c);
-    Object[] args = new Object[k.accessors.length];
-    pending.put(o, new ArrayList<>());
-    try {
-      for (int i = 0; i < args.length; i++) args[i] = noPending(copy(k.accessors[i].invoke(o)));
-      Object n = k.constructor.newInstance(args);
-      done.put(o, n);
-      for (Runnable r : pending.remove(o)) r.run();
-      return n;
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("SimCopy: cannot rebuild " + c.getName(), e);
-    }
-  }
-
   /** {@code create}'s instance of the captured values {@code args}. */
   private static Object create(java.lang.invoke.MethodHandle create, Object[] args) {
     try {
@@ -376,20 +407,21 @@ public final class SimCopy {
     }
   }
 
-  private Object lambda(Object o, Class<?> c) {
+  /** A lambda (hidden class): rebuilt through its private constructor from its copied captured values. */
+  private Object lambda(Object o, Class<?> c, int at) {
     Rebuild rb = REBUILD.get(c);
     if (rb.fields.length == 0) {
-      done.put(o, o); // captures nothing: shared
+      done.putAt(at, o, o); // captures nothing: shared
       return o;
     }
     Constructor<?> k = rb.constructor;
     Object[] args = new Object[rb.fields.length];
-    pending.put(o, new ArrayList<>());
+    done.putAt(at, o, PENDING);
     try {
       for (int i = 0; i < args.length; i++) args[i] = noPending(copy(rb.fields[i].get(o)));
       Object n = rb.create != null ? create(rb.create, args) : k.newInstance(args);
       done.put(o, n);
-      for (Runnable r : pending.remove(o)) r.run();
+      patched(o);
       return n;
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("SimCopy: cannot rebuild " + c.getName(), e);
