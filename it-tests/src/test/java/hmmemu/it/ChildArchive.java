@@ -29,12 +29,23 @@ final class ChildArchive {
 
   private static final Path DIR = Path.of("target", "child-cds");
 
+  /** Whether this JVM already tried and failed to make the archive (not tried again: each try is a JVM start). */
+  private static boolean failed;
+
   /** Makes the archive if it is missing (one JVM at a time, a file lock) and names it for this JVM's children. */
   static synchronized void ensure() {
-    if (!Boolean.parseBoolean(System.getProperty("it.child-archive", "true"))) return;
+    if (!Boolean.parseBoolean(System.getProperty("it.child-archive", "true")) || failed) return;
     try {
       String jars = ChildJvmFlags.jarsOf(System.getProperty("java.class.path"));
       if (jars.isEmpty()) return;
+      // The archive's run needs the CLI in a jar: in a `test` run of the reactor (no package phase) the modules are
+      // target/classes directories, which a dynamic archive cannot hold, and the run could not even find Main.
+      String cli = String.valueOf(hmmemu.cluster.cli.Main.class.getProtectionDomain().getCodeSource().getLocation());
+      if (!cli.endsWith(".jar")) {
+        failed = true;
+        System.out.println("ChildArchive: no archive, the CLI is not in a jar (" + cli + "; run `verify`, not `test`)");
+        return;
+      }
       Path archive = DIR.resolve(key(jars) + ".jsa").toAbsolutePath();
       if (!Files.isRegularFile(archive)) {
         Files.createDirectories(DIR);
@@ -45,6 +56,7 @@ final class ChildArchive {
       }
       if (Files.isRegularFile(archive)) System.setProperty(ChildJvmFlags.ARCHIVE_PROPERTY, archive.toString());
     } catch (IOException | InterruptedException | RuntimeException e) {
+      failed = true;
       System.out.println("ChildArchive: no archive, the children start without one: " + e);
     }
   }

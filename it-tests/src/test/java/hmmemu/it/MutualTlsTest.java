@@ -39,30 +39,60 @@ class MutualTlsTest {
   @TempDir static Path dir;
   private final List<ActorSystem<Void>> systems = new ArrayList<>();
 
+  /** The four keytool commands of docs/OPERATIONS.md, in one JVM ({@link KeytoolBatch}: one JVM start, not four). */
   @BeforeAll
   static void makeStores() throws Exception {
-    keytool("-genkeypair", "-alias", "hmm-emu", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
-        "-dname", "CN=hmm-emu-cluster", "-storetype", "PKCS12", "-keystore", p("cluster-keystore.p12"),
-        "-storepass", PW, "-keypass", PW);
-    keytool("-exportcert", "-alias", "hmm-emu", "-keystore", p("cluster-keystore.p12"), "-storepass", PW,
-        "-file", p("cluster.crt"));
-    keytool("-importcert", "-noprompt", "-alias", "hmm-emu", "-file", p("cluster.crt"), "-storetype", "PKCS12",
-        "-keystore", p("cluster-truststore.p12"), "-storepass", PW);
-    keytool("-genkeypair", "-alias", "outsider", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
-        "-dname", "CN=outsider", "-storetype", "PKCS12", "-keystore", p("outsider-keystore.p12"),
-        "-storepass", PW, "-keypass", PW);
+    keytool(List.of(
+        List.of("-genkeypair", "-alias", "hmm-emu", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+            "-dname", "CN=hmm-emu-cluster", "-storetype", "PKCS12", "-keystore", p("cluster-keystore.p12"),
+            "-storepass", PW, "-keypass", PW),
+        List.of("-exportcert", "-alias", "hmm-emu", "-keystore", p("cluster-keystore.p12"), "-storepass", PW,
+            "-file", p("cluster.crt")),
+        List.of("-importcert", "-noprompt", "-alias", "hmm-emu", "-file", p("cluster.crt"), "-storetype", "PKCS12",
+            "-keystore", p("cluster-truststore.p12"), "-storepass", PW),
+        List.of("-genkeypair", "-alias", "outsider", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+            "-dname", "CN=outsider", "-storetype", "PKCS12", "-keystore", p("outsider-keystore.p12"),
+            "-storepass", PW, "-keypass", PW)));
   }
 
   private static String p(String name) { return dir.resolve(name).toString(); }
 
-  private static void keytool(String... args) throws IOException, InterruptedException {
+  /** Runs the JDK's keytool on each argument list, in order, in one child JVM; fails on the first that fails. */
+  private static void keytool(List<List<String>> commands) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    cmd.addAll(List.of(args));
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--add-exports=java.base/sun.security.tools.keytool=ALL-UNNAMED");
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), KeytoolBatch.class.getName()));
+    for (List<String> c : commands) {
+      cmd.add(KeytoolBatch.NEXT);
+      cmd.addAll(c);
+    }
     Process k = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(k.getInputStream().readAllBytes());
     assertTrue(k.waitFor(60, TimeUnit.SECONDS), "keytool did not finish");
-    assertEquals(0, k.exitValue(), "keytool " + String.join(" ", args) + ": " + out);
+    assertEquals(0, k.exitValue(), "keytool " + commands + ": " + out);
+  }
+
+  /**
+   * Not a kernel structure: runs {@code keytool} ({@code sun.security.tools.keytool.Main.main}, what the JDK's
+   * {@code bin/keytool} runs) once per {@link #NEXT}-separated argument list, in one JVM. keytool's main exits the
+   * JVM with a non-zero code when a command fails, so a failure stops the batch with keytool's own message.
+   */
+  static final class KeytoolBatch {
+    static final String NEXT = "--next-keytool-command";
+
+    public static void main(String[] args) throws Exception {
+      java.lang.reflect.Method main = Class.forName("sun.security.tools.keytool.Main").getMethod("main", String[].class);
+      List<String> one = new ArrayList<>();
+      for (int i = 0; i <= args.length; i++) {
+        if (i == args.length || args[i].equals(NEXT)) {
+          if (!one.isEmpty()) main.invoke(null, (Object) one.toArray(String[]::new));
+          one.clear();
+        } else {
+          one.add(args[i]);
+        }
+      }
+    }
   }
 
   private static Config tls(String keyStore) {
