@@ -46,9 +46,17 @@ final class FolioLockShadow {
   }
 
   /** The released reqIds, newest first (emulator-only: the fast-forward's window on the ring). */
-  long[] releasedNewestFirst() {
-    long[] out = new long[releasedFull ? RELEASED_KEPT : releasedNext];
-    for (int k = 0; k < out.length; k++) out[k] = releasedOrder[Math.floorMod(releasedNext - 1 - k, RELEASED_KEPT)];
+  long[] releasedNewestFirst() { return releasedNewestFirst(Integer.MAX_VALUE); }
+
+  /**
+   * The newest {@code max} released reqIds (all if fewer), newest first: the slots below releasedNext backwards, then
+   * from the full ring's end (emulator-only: the pictures' window on the ring, {@link #releasedNewestFirst()}).
+   */
+  long[] releasedNewestFirst(int max) {
+    long[] out = new long[Math.min(releasedFull ? RELEASED_KEPT : releasedNext, max)];
+    int head = Math.min(releasedNext, out.length);
+    for (int k = 0; k < head; k++) out[k] = releasedOrder[releasedNext - 1 - k];
+    for (int k = head, i = RELEASED_KEPT - 1; k < out.length; k++, i--) out[k] = releasedOrder[i];
     return out;
   }
 
@@ -68,15 +76,27 @@ final class FolioLockShadow {
     // run issues, UNISSUED + y, keep their positions' ids) and loses the others, instead of being emptied and filled:
     // the same set of keys (the ring's, every one put), each mapped to TRUE
     int copies = RELEASED_KEPT - real;
+    boolean[] inRing = new boolean[copies]; // y: UNISSUED + y is in the ring now, past the kept positions
+    int stay = real;
     for (int q = real; q < keys.length; q++) {
       long y = keys[q] - RingRefill.UNISSUED;
-      if (y < 0 || y >= copies) released.remove(keys[q]);
+      if (y < 0 || y >= copies) {
+        released.remove(keys[q]);
+      } else {
+        inRing[(int) y] = true;
+        stay++;
+      }
     }
+    // session 23 (ringcost): when the table holds as many keys as stay in the ring (it holds none but the ring's, so
+    // then exactly those, each once), only the keys of the refill's range it lacks are put, in the order the loop below
+    // puts every key otherwise (the same table, layout included: putting a key there already changes nothing)
+    boolean known = released.size() == stay;
+    if (known) for (int y = 0; y < copies; y++) if (!inRing[y]) released.put(RingRefill.UNISSUED + y, Boolean.TRUE);
     if (releasedOrder.length < RELEASED_KEPT) releasedOrder = new long[RELEASED_KEPT];
     for (int q = RELEASED_KEPT - 1; q >= 0; q--) {
       long key = q < real ? keys[q] : RingRefill.UNISSUED + RELEASED_KEPT - 1 - q;
       releasedOrder[RELEASED_KEPT - 1 - q] = key;
-      released.put(key, Boolean.TRUE); // a key there already stays (a reqId released twice: put again, as before)
+      if (!known) released.put(key, Boolean.TRUE); // a key there already stays (a reqId released twice: put again)
     }
     releasedNext = 0;
     releasedFull = true;

@@ -177,6 +177,9 @@ final class NotifierShadow {
     Invalidation inv = inFlight.remove(invId);
     if (inv == null) return null;
     inv.ended = true;
+    // an id of the full refill's range put by anything but the refill (no run issues one): the ring's copies are no
+    // longer known to be the table's values under their ids (refillEnded then looks each up, as before session 23)
+    if (invId >= RingRefill.UNISSUED && invId < RingRefill.UNISSUED + ENDED_INVALIDATIONS_KEPT) refillCopies = null;
     // insertion order, as a LinkedHashMap keeping its newest ENDED_INVALIDATIONS_KEPT: an invId ended again keeps its
     // place; a new one evicts the eldest once the ring is full (first, so that the table never holds one more than
     // the ring and never doubles for it)
@@ -196,12 +199,17 @@ final class NotifierShadow {
   }
 
   /** The ended invIds, newest first (emulator-only: the fast-forward's window on the ring, {@link #refillEnded}). */
-  long[] endedNewestFirst() {
-    long[] out = new long[ended.size()];
-    for (int k = 0; k < out.length; k++) {
-      int i = endedNext - 1 - k;
-      out[k] = endedOrder[i < 0 ? i + endedOrder.length : i];
-    }
+  long[] endedNewestFirst() { return endedNewestFirst(Integer.MAX_VALUE); }
+
+  /**
+   * The newest {@code max} ended invIds (all if fewer), newest first: the slots below endedNext backwards, then from the
+   * array's end (emulator-only: the pictures' window on the ring, {@link #endedNewestFirst()}).
+   */
+  long[] endedNewestFirst(int max) {
+    long[] out = new long[Math.min(ended.size(), max)];
+    int head = Math.min(endedNext, out.length);
+    for (int k = 0; k < head; k++) out[k] = endedOrder[endedNext - 1 - k];
+    for (int k = head, i = endedOrder.length - 1; k < out.length; k++, i--) out[k] = endedOrder[i];
     return out;
   }
 
@@ -240,10 +248,22 @@ final class NotifierShadow {
       ended.clear(); // the table holds exactly the ring's keys
       for (int q = size - 1; q >= 0; q--) ended.put(order[size - 1 - q], entries[q]);
     } else { // session 22 (ringreuse): the last full refill's copies stay under their ids; the rest as above
+      // session 23 (ringcost): which copies are still in the ring is read off its keys, instead of one table lookup
+      // per copy: under a key of the refill's range the table holds only the copy the last full refill put there (end()
+      // forgets the copies when an id of the range ends), and, checked once here, it holds exactly the ring's staying
+      // keys; otherwise each copy is looked up as before
+      boolean[] inRing = new boolean[copies];
+      int stay = real;
       for (int q = real; q < keys.length; q++) { // keys leaving the ring (older entries the pattern does not reach)
         long y = keys[q] - RingRefill.UNISSUED;
-        if (y < 0 || y >= copies) ended.remove(keys[q]);
+        if (y < 0 || y >= copies) {
+          ended.remove(keys[q]);
+        } else {
+          inRing[(int) y] = true;
+          stay++;
+        }
       }
+      boolean known = ended.size() == stay; // then the table holds exactly the staying keys (it holds none but the ring's)
       Invalidation[] templates = new Invalidation[d];
       for (int j = 0; j < d; j++) templates[j] = ended.get(keys[j]);
       for (int y = 0; y < copies; y++) {
@@ -251,7 +271,7 @@ final class NotifierShadow {
         long key = RingRefill.UNISSUED + y;
         Invalidation kept1 = y < refillCopies.length ? refillCopies[y] : null;
         Invalidation t = templates[q % d];
-        Invalidation there = ended.get(key);
+        Invalidation there = !known ? ended.get(key) : inRing[y] ? kept1 : null;
         // kept1's start has invId key: only a partial refill relabels a copy (and forgets refillCopies)
         if (kept1 == null || there != null && there != kept1) { // copied anew
           kept1 = copyOf(t, key);

@@ -64,6 +64,77 @@ class NotifierShadowRefillTest {
     assertTrue(kept > 4 * 3000, "the copies were kept or updated in place, not made anew: " + kept);
   }
 
+  /**
+   * Session 23 (ringcost): the reuse reads which copies are in the ring off its keys, not the table; an id of the
+   * refill's range that ends otherwise (a copy's id ended again, with other contents, or one evicted ended anew) puts
+   * another object under a copy's id, and the next refill must still leave the ring the copying refill leaves.
+   */
+  @Test
+  void anIdOfTheRefillsRangeEndedOtherwiseIsNotTakenForACopy() throws ReflectiveOperationException {
+    for (long y : new long[] {3000, 0}) { // a copy still in the ring (ended again); one evicted by then (ended anew)
+      NotifierShadow reuse = new NotifierShadow(), copy = new NotifierShadow();
+      long next = endMany(reuse, copy, 100, 300, 0);
+      refill(reuse, copy, 5000);
+      next = endMany(reuse, copy, next, 40, 1);
+      for (NotifierShadow s : new NotifierShadow[] {reuse, copy}) {
+        Invalidation inv = new Invalidation(new Trace.InvalidateStarted(RingRefill.UNISSUED + y, 2, 0x30_0000L, 0x30_1000L,
+            NotifyEvent.CLEAR, 5, false, List.of(9L)));
+        s.inFlight.put(RingRefill.UNISSUED + y, inv);
+        s.end(RingRefill.UNISSUED + y);
+      }
+      assertSame(reuse, copy, "after ending UNISSUED + " + y);
+      endMany(reuse, copy, next, 21, 2);
+      refill(reuse, copy, 5000);
+      assertSame(reuse, copy, "refilled after ending UNISSUED + " + y);
+    }
+  }
+
+  /**
+   * The rings' ids newest first (session 23, ringcost: two straight loops instead of a wrapped index per slot, and a
+   * window of the newest {@code max}) are what session 22's per-slot formula reads, at every fill: growing, full,
+   * turned, and partially refilled.
+   */
+  @Test
+  void newestFirstIsTheRingReadSlotBySlot() throws ReflectiveOperationException {
+    NotifierShadow a = new NotifierShadow(), b = new NotifierShadow();
+    FolioLockShadow locks = new FolioLockShadow();
+    long next = 1;
+    for (int count : new int[] {0, 5, 11, 1, 16, 100, 3960, 1, 4000, 17}) {
+      next = endMany(a, b, next, count, 0);
+      for (int k = 0; k < count; k++) locks.release(next + k);
+      checkNewestFirst(a, locks, "after " + next);
+      if (count == 17) {
+        a.refillEndedPartial(D, 8, ids(a, 8));
+        long[] rel = locks.releasedNewestFirst(), labels = new long[Math.min(4096, rel.length + 8)];
+        for (int q = 0; q < labels.length; q++) labels[q] = q < 8 ? 1_000_000_000L + q : rel[q - 8];
+        locks.refillReleasedPartial(D, 8, labels);
+        checkNewestFirst(a, locks, "after a partial refill");
+      }
+    }
+  }
+
+  private static void checkNewestFirst(NotifierShadow s, FolioLockShadow locks, String when)
+      throws ReflectiveOperationException {
+    long[] order = (long[]) field(s, "endedOrder");
+    int next = (Integer) field(s, "endedNext");
+    long[] expect = new long[((LongTable<?>) field(s, "ended")).size()];
+    for (int k = 0; k < expect.length; k++) {
+      int i = next - 1 - k;
+      expect[k] = order[i < 0 ? i + order.length : i];
+    }
+    long[] rOrder = (long[]) field(locks, "releasedOrder");
+    int rNext = (Integer) field(locks, "releasedNext");
+    long[] rExpect = new long[(Boolean) field(locks, "releasedFull") ? FolioLockShadow.RELEASED_KEPT : rNext];
+    for (int k = 0; k < rExpect.length; k++) rExpect[k] = rOrder[Math.floorMod(rNext - 1 - k, FolioLockShadow.RELEASED_KEPT)];
+    assertArrayEquals(expect, s.endedNewestFirst(), when + ": ended");
+    assertArrayEquals(rExpect, locks.releasedNewestFirst(), when + ": released");
+    for (int max : new int[] {0, 1, 16, 64, 5000}) {
+      assertArrayEquals(Arrays.copyOf(expect, Math.min(max, expect.length)), s.endedNewestFirst(max), when + ": ended " + max);
+      assertArrayEquals(Arrays.copyOf(rExpect, Math.min(max, rExpect.length)), locks.releasedNewestFirst(max),
+          when + ": released " + max);
+    }
+  }
+
   /** Both shadows refilled, {@code copy} by copying every entry anew (no copies of an earlier refill known). */
   private static void refill(NotifierShadow reuse, NotifierShadow copy, long n) throws ReflectiveOperationException {
     Field f = NotifierShadow.class.getDeclaredField("refillCopies");

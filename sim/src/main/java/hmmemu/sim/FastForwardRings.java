@@ -20,6 +20,24 @@ final class FastForwardRings {
       ENDED_COUNT, new String[] {"refillEnded", "endedNewestFirst", "refillEndedPartial"},
       RELEASED_COUNT, new String[] {"refillReleased", "releasedNewestFirst", "refillReleasedPartial"});
 
+  /**
+   * A ring's refill, ids' reader and partial refill (accessible), by the ring count leaf's site: looked up once per
+   * site (session 23, ringcost; a jump looked each up again), the ring's owner class being the site's.
+   */
+  private static java.lang.reflect.Method[] methods(StateWalk.Leaf ring) throws ReflectiveOperationException {
+    java.lang.reflect.Method[] m = METHODS.get(ring.site());
+    if (m != null && m[0].getDeclaringClass() == ring.owner().getClass()) return m;
+    Class<?> c = ring.owner().getClass();
+    String[] names = RING_REFILL.get(ring.site());
+    m = new java.lang.reflect.Method[] {c.getDeclaredMethod(names[0], int.class, long.class, int.class),
+        c.getDeclaredMethod(names[1]), c.getDeclaredMethod(names[2], int.class, int.class, long[].class)};
+    for (java.lang.reflect.Method x : m) x.setAccessible(true);
+    METHODS.put(ring.site(), m);
+    return m;
+  }
+
+  private static final Map<String, java.lang.reflect.Method[]> METHODS = new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Entries each of the checker's rings keeps (NotifierShadow.ENDED_INVALIDATIONS_KEPT, FolioLockShadow.RELEASED_KEPT). */
   static final int RING_KEPT = 4096;
 
@@ -28,10 +46,7 @@ final class FastForwardRings {
 
   /** Refills the ring whose count leaf is {@code l} as {@code n} more periods of {@code d} entries leave it (emulator-only). */
   static void refill(StateWalk.Leaf l, int d, long n) throws ReflectiveOperationException {
-    java.lang.reflect.Method refill = l.owner().getClass().getDeclaredMethod(RING_REFILL.get(l.site())[0], int.class,
-        long.class, int.class);
-    refill.setAccessible(true);
-    refill.invoke(l.owner(), d, n, StateWalk.RING_WINDOW);
+    methods(l)[0].invoke(l.owner(), d, n, StateWalk.RING_WINDOW);
   }
 
   /**
@@ -57,9 +72,7 @@ final class FastForwardRings {
       }
       long[] ids;
       try {
-        java.lang.reflect.Method m = ring.owner().getClass().getDeclaredMethod(RING_REFILL.get(ring.site())[1]);
-        m.setAccessible(true);
-        ids = (long[]) m.invoke(ring.owner());
+        ids = (long[]) methods(ring)[1].invoke(ring.owner());
       } catch (ReflectiveOperationException e) {
         return "cannot read a checker ring: " + e;
       }
@@ -265,18 +278,13 @@ final class FastForwardRings {
     }
     PLANNED.get().remove(l.owner());
     long[][] both = (long[][]) plan[3];
-    java.lang.reflect.Method m = l.owner().getClass().getDeclaredMethod(RING_REFILL.get(l.site())[2], int.class, int.class,
-        long[].class);
-    m.setAccessible(true);
-    m.invoke(l.owner(), d, (int) (n * d), both[0]);
+    methods(l)[2].invoke(l.owner(), d, (int) (n * d), both[0]);
   }
 
   /** The ring's ids newest first, or null. */
   private static long[] newestFirst(StateWalk.Leaf ring) {
     try {
-      java.lang.reflect.Method m = ring.owner().getClass().getDeclaredMethod(RING_REFILL.get(ring.site())[1]);
-      m.setAccessible(true);
-      return (long[]) m.invoke(ring.owner());
+      return (long[]) methods(ring)[1].invoke(ring.owner());
     } catch (ReflectiveOperationException e) {
       return null;
     }

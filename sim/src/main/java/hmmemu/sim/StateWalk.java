@@ -510,7 +510,7 @@ final class StateWalk {
     try {
       java.lang.reflect.Method[] m = StateWalkClasses.RING_METHODS.get(shadow.getClass());
       java.lang.reflect.Method ids = m[0], of = m[1];
-      long[] newest = (long[]) ids.invoke(shadow);
+      long[] newest = (long[]) ids.invoke(shadow, RING_WINDOW); // the newest RING_WINDOW only (session 23, ringcost)
       int n = Math.min(newest.length, RING_WINDOW);
       leaf(path, ".window", n, null, null);
       foldHash = 0x5EED;

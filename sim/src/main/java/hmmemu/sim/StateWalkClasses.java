@@ -215,7 +215,7 @@ final class StateWalkClasses {
     protected java.lang.reflect.Method[] computeValue(Class<?> c) {
       String ring = StateWalk.RINGS.get(c.getName());
       try {
-        java.lang.reflect.Method ids = c.getDeclaredMethod(ring + "NewestFirst"), of = c.getDeclaredMethod(ring + "Of", long.class);
+        java.lang.reflect.Method ids = c.getDeclaredMethod(ring + "NewestFirst", int.class), of = c.getDeclaredMethod(ring + "Of", long.class);
         ids.setAccessible(true);
         of.setAccessible(true);
         return new java.lang.reflect.Method[] {ids, of};
