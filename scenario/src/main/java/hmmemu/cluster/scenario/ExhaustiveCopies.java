@@ -13,8 +13,8 @@ import java.util.TreeMap;
  * bound, as {@link Explorer}'s successor rule reads it) from its branch point on; at most {@link #MAX} are kept (the
  * deepest: depth-first search branches there first). Copies past a new schedule's branch point lie on another path
  * and are dropped. A run that replays more than that window before its branch point also keeps checkpoints below it
- * ({@link #checkpoints}): the deepest point of each band of doubling length below the window where the search will
- * branch and the last run could copy its world, so that the search, once it backtracks past the window, goes on from
+ * ({@link #checkpoints}): in each band of doubling length below the window, the last point inside a step's wait (where
+ * the run can copy its world) at or before the band's deepest point where the search will branch, so that the search, once it backtracks past the window, goes on from
  * one of them instead of replaying the whole prefix again (c01's first runs: ~3,400 points each time).
  * {@code -Dhmm-emu.explore.mid-copies=N} sets the bound (0: none); {@code -Dhmm-emu.explore.checkpoints=false} turns
  * the checkpoints off. Emulator-only host mechanism.
