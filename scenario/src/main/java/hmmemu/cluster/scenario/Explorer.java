@@ -280,6 +280,11 @@ public final class Explorer {
   /** Runs the last exploration resumed at a kept step start or (exhaustive) mid-step copy ({@link #stepStarts}). */
   int resumedRuns() { return resumedRuns; }
 
+  /** Runs the last exhaustive search resumed at a checkpoint below a run's window ({@link ExhaustiveCopies}). */
+  int checkpointRuns() { return checkpointRuns; }
+
+  private int checkpointRuns;
+
   /** The current exploration's snapshot (null: none, or snapshots off). */
   private ScheduleRun.Snapshot snapshot;
   private int snapshotStep = -1;
@@ -571,6 +576,7 @@ public final class Explorer {
 
   private Report exhaustive(int budget, int maxDeviations) {
     resumedRuns = 0;
+    checkpointRuns = 0;
     KeyTable visited = new KeyTable(); // state key -> fewest deviations it was reached with
     long states = 0;
     long generated = 0; // the choice points past each run's replayed prefix
@@ -601,7 +607,8 @@ public final class Explorer {
       }), memo, snapshot, null, null, from, mids == null ? null : mids.keeper(p.length, () -> dev[0]));
       if (mids != null) {
         resumedRuns = mids.resumed;
-        mids.ran(o.choices().size());
+        checkpointRuns = mids.fromCheckpoints;
+        mids.ran(o.choices());
       }
       if (o.points() != o.choices().size()) throw new IllegalStateException("an exhaustive run jumped choice points");
       countKinds(o);

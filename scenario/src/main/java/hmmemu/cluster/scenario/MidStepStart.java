@@ -17,6 +17,8 @@ final class MidStepStart {
   final long draws;
   /** Whether the run resumed here takes this world itself (its keeper no longer needs it), not a copy of it. */
   boolean consumed;
+  /** Kept below its run's window ({@link ExhaustiveCopies#keeper}'s checkpoints). */
+  boolean checkpoint;
 
   MidStepStart(Object[] world, int step, ScheduleRun.ChoiceList choices, long draws) {
     this.world = world;

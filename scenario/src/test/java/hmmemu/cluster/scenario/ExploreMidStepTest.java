@@ -26,14 +26,33 @@ class ExploreMidStepTest {
   }
 
   private static int compare(Path path, String file, int budget, int depth, long maxDelay) {
+    return explorers(path, file, budget, depth, maxDelay).resumedRuns();
+  }
+
+  /** Both ways; returns the explorer with resumes on (its runs resumed, from checkpoints among them). */
+  private static Explorer explorers(Path path, String file, int budget, int depth, long maxDelay) {
     Scenario s = ScenarioParser.parse(path);
     Explorer off = new Explorer(s, 1, BASE).maxDelay(maxDelay).stepStarts(false);
     Explorer on = new Explorer(s, 1, BASE).maxDelay(maxDelay).stepStarts(true);
     String what = file + " exhaustive depth " + depth + (maxDelay < 0 ? "" : " bounded");
     ExploreSnapshotTest.sameReports(off, on, Explorer.Strategy.EXHAUSTIVE, budget, depth, what, x -> "-");
     assertEquals(0, off.resumedRuns(), what + ": resumes off, yet a run resumed");
-    System.out.println(what + ": " + on.resumedRuns() + " runs went on from a mid-step copy");
-    return on.resumedRuns();
+    System.out.println(what + ": " + on.resumedRuns() + " runs went on from a mid-step copy, " + on.checkpointRuns()
+        + " from a checkpoint");
+    return on;
+  }
+
+  /**
+   * Searches that backtrack below the window of copies a run keeps before its branch point go on from checkpoints
+   * kept further down ({@link ExhaustiveCopies}: the band's deepest wait point at or before a branch point, an
+   * expectation's inspection's included) instead of replaying the whole prefix, and report the same.
+   */
+  @Test
+  void runsResumedAtCheckpointsReportTheSame() {
+    for (String f : new String[] {"faults/partition-one-way.conf", "cases/m04-devpriv-fault-livelock.conf"}) {
+      Explorer on = explorers(SCENARIOS.resolve(f), f, 300, 2, -1);
+      assertTrue(on.checkpointRuns() > 5, f + ": " + on.checkpointRuns() + " runs from a checkpoint");
+    }
   }
 
   /** Long and short files: most runs go on from a copy, and report the same. */
