@@ -593,18 +593,9 @@ public final class Explorer {
       int[] dev = {0}; // the deviations of the prefix points before the run's first (those of the copy's choices)
       for (int i = 0; from != null && i < from.point(); i++) if (p[i] != 0) dev[0]++;
       if (memo != null) memo.resumeAt = p.length - 1;
-      ScheduleRun.Outcome o = ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns, bounded((point, key, e) -> {
-        if (point < p.length) {
-          int c = Math.min(p[point], e.size() - 1);
-          if (c != 0) dev[0]++;
-          if (point == p.length - 1) visited.putMin(key, dev[0] - (c != 0 ? 1 : 0));
-          return c;
-        }
-        int seen = visited.get(key);
-        if (seen != KeyTable.ABSENT && seen <= dev[0]) throw new ScheduleRun.Pruned();
-        visited.put(key, dev[0]);
-        return 0;
-      }), memo, snapshot, null, null, from, mids == null ? null : mids.keeper(p.length, () -> dev[0]));
+      ScheduleRun.Outcome o = ScheduleRun.run(scenario, seed, link, leaseMicros, linksOnly, !fullRuns,
+          bounded((point, key, e) -> ExhaustiveChoice.choose(p, point, key, e.size(), dev, visited)), memo, snapshot,
+          null, null, from, mids == null ? null : mids.keeper(p.length, () -> dev[0]));
       if (mids != null) {
         resumedRuns = mids.resumed;
         checkpointRuns = mids.fromCheckpoints;

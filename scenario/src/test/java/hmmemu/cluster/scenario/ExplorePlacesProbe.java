@@ -105,16 +105,7 @@ class ExplorePlacesProbe {
             if (np[0].length <= point) np[0] = java.util.Arrays.copyOf(np[0], point * 2 + 2);
             if (point > branch || np[0][point] == null) np[0][point] = place(e);
           }
-          if (point < pp.length) {
-            int c = Math.min(pp[point], e.size() - 1);
-            if (c != 0) dev[0]++;
-            if (point == pp.length - 1) visited.putMin(key, dev[0] - (c != 0 ? 1 : 0));
-            return c;
-          }
-          int seen = visited.get(key);
-          if (seen != KeyTable.ABSENT && seen <= dev[0]) throw new ScheduleRun.Pruned();
-          visited.put(key, dev[0]);
-          return 0;
+          return ExhaustiveChoice.choose(pp, point, key, e.size(), dev, visited);
         }
       }
       MidStepStart.Keeper k = mids.keeper(pp.length, () -> dev[0]);
