@@ -25,4 +25,18 @@ final class ExhaustiveChoice {
     visited.put(key, dev[0]);
     return 0;
   }
+
+  /**
+   * The lexicographic successor's branch point within the deviation bound: the last point of {@code choices} with an
+   * alternative left whose taking keeps the schedule within {@code maxDeviations}, or -1 when the search is done.
+   */
+  static int nextBranch(java.util.List<ScheduleRun.Choice> choices, int maxDeviations) {
+    int[] used = new int[choices.size() + 1];
+    for (int i = 0; i < choices.size(); i++) used[i + 1] = used[i] + (choices.get(i).taken() != 0 ? 1 : 0);
+    for (int i = choices.size() - 1; i >= 0; i--) {
+      ScheduleRun.Choice c = choices.get(i);
+      if (c.taken() + 1 < c.enabled() && used[i] + 1 <= maxDeviations) return i;
+    }
+    return -1;
+  }
 }

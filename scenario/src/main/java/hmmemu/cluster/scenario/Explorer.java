@@ -611,16 +611,7 @@ public final class Explorer {
       }
       // the lexicographic successor within the deviation bound
       List<ScheduleRun.Choice> cs = o.choices();
-      int[] used = new int[cs.size() + 1];
-      for (int i = 0; i < cs.size(); i++) used[i + 1] = used[i] + (cs.get(i).taken() != 0 ? 1 : 0);
-      int next = -1;
-      for (int i = cs.size() - 1; i >= 0; i--) {
-        ScheduleRun.Choice c = cs.get(i);
-        if (c.taken() + 1 < c.enabled() && used[i] + 1 <= maxDeviations) {
-          next = i;
-          break;
-        }
-      }
+      int next = ExhaustiveChoice.nextBranch(cs, maxDeviations);
       if (next < 0) return exhaustiveReport(n, states, visited.size(), true, null, generated);
       if (states >= maxStates) return exhaustiveReport(n, states, visited.size(), false, null, generated);
       prefix = new int[next + 1];

@@ -149,16 +149,7 @@ class ExplorePlacesProbe {
       places = np[0];
       if (o.failed()) break;
       List<ScheduleRun.Choice> cs = o.choices();
-      int[] used = new int[cs.size() + 1];
-      for (int i = 0; i < cs.size(); i++) used[i + 1] = used[i] + (cs.get(i).taken() != 0 ? 1 : 0);
-      int next = -1;
-      for (int i = cs.size() - 1; i >= 0; i--) {
-        ScheduleRun.Choice c = cs.get(i);
-        if (c.taken() + 1 < c.enabled() && used[i] + 1 <= maxDeviations) {
-          next = i;
-          break;
-        }
-      }
+      int next = ExhaustiveChoice.nextBranch(cs, maxDeviations);
       if (next < 0) break;
       lastEnabled[0] = cs.get(next).enabled();
       prefix = new int[next + 1];
