@@ -1,0 +1,106 @@
+package hmmemu.checker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmmemu.protocol.model.NotifyEvent;
+import hmmemu.protocol.trace.Trace;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * Session 23 (xfreeze): an ended invalidation is frozen, so a world copy (SimCopy) may share it: every mutator of a
+ * frozen one throws, and a change to an ended one (a late ack) is made on an unfrozen copy that takes its place in the
+ * ring, leaving the frozen original, which another world may hold, as it was.
+ */
+class InvalidationFreezeTest {
+  private static Trace.InvalidateStarted start(long invId) {
+    return new Trace.InvalidateStarted(invId, 1, 0x1000, 0x3000, NotifyEvent.CLEAR, 0, true, List.of(7L, 8L));
+  }
+
+  @Test
+  void everyMutatorOfAFrozenInvalidationThrows() {
+    Invalidation inv = new Invalidation(start(5));
+    inv.addTarget(7, 16, false);
+    inv.addTarget(8, 32, false);
+    inv.ack(7);
+    inv.end();
+    assertFalse(inv.frozen());
+    inv.freeze();
+    assertTrue(inv.frozen());
+    Invalidation other = new Invalidation(start(6));
+    List<Executable> mutators = List.of(() -> inv.addTarget(9, 16, false), () -> inv.ack(8), () -> inv.applied(7, 16),
+        () -> inv.subscriptionRemoved(8, true), () -> inv.rehome(8, 48, false), () -> inv.complete(16), inv::end,
+        () -> inv.restart(start(9)), () -> inv.assignFrom(other));
+    for (Executable m : mutators) assertThrows(IllegalStateException.class, m);
+    // nothing changed: the readers answer as before the attempts
+    assertEquals(List.of(8L), inv.unacked());
+    assertEquals(5, inv.started().invId());
+    assertTrue(inv.targets(32));
+    assertFalse(inv.completed(16));
+    assertTrue(inv.frozen(), "a frozen invalidation stays frozen");
+  }
+
+  @Test
+  void thawedIsAnUnfrozenCopyThatChangesAlone() {
+    Invalidation inv = new Invalidation(start(5));
+    inv.addTarget(7, 16, false);
+    inv.addTarget(8, 32, false);
+    inv.end();
+    assertSame(inv, inv.thawed(), "an unfrozen one is itself");
+    inv.freeze();
+    Invalidation t = inv.thawed();
+    assertNotSame(inv, t);
+    assertFalse(t.frozen());
+    assertTrue(t.sameAs(inv), "every member alike");
+    t.ack(8);
+    assertEquals(List.of(7L), t.unacked());
+    assertEquals(List.of(7L, 8L), inv.unacked(), "the frozen original is unchanged");
+  }
+
+  @Test
+  void theRingHoldsFrozenInvalidationsAndALateAckChangesACopy() {
+    NotifierShadow s = new NotifierShadow();
+    Invalidation inv = new Invalidation(start(5));
+    s.addTarget(inv, 7);
+    s.addTarget(inv, 8);
+    s.inFlight.put(5, inv);
+    assertSame(inv, s.findToChange(5), "in flight: itself");
+    assertSame(inv, s.end(5));
+    assertTrue(inv.frozen() && inv.ended(), "ended: frozen in the ring");
+    assertSame(inv, s.find(5));
+    Invalidation late = s.findToChange(5);
+    assertNotSame(inv, late);
+    assertFalse(late.frozen());
+    assertSame(late, s.endedOf(5), "the copy takes the original's place in the ring");
+    assertTrue(late.sameAs(inv));
+    late.ack(8);
+    late.freeze();
+    assertEquals(List.of(7L, 8L), inv.unacked(), "the original, which a world copy may share, is unchanged");
+    assertEquals(List.of(7L), s.endedOf(5).unacked());
+    assertNull(s.findToChange(99));
+  }
+
+  @Test
+  void aLateAckThroughTheRulesLeavesTheRingFrozen() {
+    Reporter out = new Reporter();
+    NotifierShadow notifiers = new NotifierShadow();
+    InvalidationRules rules = new InvalidationRules(out, new VmaShadow(), notifiers, new DeviceShadow());
+    rules.onInvalidateStarted(start(5));
+    rules.onInvalidateEnded(new Trace.InvalidateEnded(5, false));
+    Invalidation ended = notifiers.endedOf(5);
+    assertTrue(ended.frozen());
+    rules.onInvalidateAcked(new Trace.InvalidateAcked(5, 7, 16, true, false));
+    Invalidation now = notifiers.endedOf(5);
+    assertNotSame(ended, now);
+    assertTrue(now.frozen(), "frozen again once the ack is applied");
+    assertEquals(List.of(7L, 8L), ended.unacked());
+    assertEquals(List.of(8L), now.unacked());
+  }
+}
