@@ -15,10 +15,10 @@ import java.util.List;
  * CPU node invalidates, so the subscriptions it knows are kept in arrays (in the order learnt, with a hash index only
  * past {@link #INDEX_ABOVE} of them) and the devices' counts in arrays searched linearly, instead of eight hash maps.
  *
- * <p>Session 23 (xfreeze): an ended invalidation is {@link #freeze frozen} (NotifierShadow freezes what its ring of
- * ended ones holds): every mutator then throws, every field is private and no array or table is handed out, so a world
- * copy (SimCopy) shares it instead of copying it. A change to a frozen one (a late ack, the ring refill's update in
- * place) is made on an unfrozen copy ({@link #thawed}) that takes its place in the ring.
+ * <p>Session 23 (xfreeze): an ended invalidation is {@link #freeze frozen} when a world copy (SimCopy) meets it
+ * ({@link #freezeForCopy}): every mutator then throws, every field is private and no array or table is handed out, so
+ * the copy shares it instead of copying it. A change to a frozen one (a late ack, the ring refill's update in place) is
+ * made on an unfrozen copy ({@link #thawed}) that takes its place in the ring. A run never copied freezes none.
  */
 final class Invalidation implements Frozen {
   private static final int INDEX_ABOVE = 8;
@@ -33,8 +33,8 @@ final class Invalidation implements Frozen {
   private Trace.InvalidateStarted started;
   private boolean ended;
   /**
-   * Set once by {@link #freeze}, never cleared: no mutator succeeds after it. Transient: not the run's state (the
-   * pictures, StateWalk, skip it; at every event's end it equals {@link #ended}).
+   * Set once by {@link #freeze} or {@link #freezeForCopy}, never cleared: no mutator succeeds after it. Transient: not
+   * the run's state (the pictures, StateWalk, skip it; whether a world copy met it changes nothing the run does).
    */
   private transient boolean frozen;
 
@@ -86,6 +86,13 @@ final class Invalidation implements Frozen {
 
   @Override
   public boolean frozen() { return frozen; }
+
+  /** An ended one is frozen (its owner, NotifierShadow's ring, changes a frozen one through a copy); else not. */
+  @Override
+  public boolean freezeForCopy() {
+    if (ended) frozen = true;
+    return frozen;
+  }
 
   /** This when not frozen, else an unfrozen copy of it under the same start (emulator-only, see the class comment). */
   Invalidation thawed() { return frozen ? copyFor(started) : this; }

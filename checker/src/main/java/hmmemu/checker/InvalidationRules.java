@@ -60,18 +60,12 @@ final class InvalidationRules {
    * of the invalidation, I3 (it holds nothing in the range) and its access to the range ends.
    */
   void onInvalidateAcked(Trace.InvalidateAcked a) {
-    // an ended one is frozen: the shadow puts an unfrozen copy in its place, frozen again once the ack is applied
+    // an ended one a world copy froze (shares): the shadow puts an unfrozen copy in its place
     Invalidation inv = notifiers.findToChange(a.invId());
     if (inv == null) {
       notifiers.earlyAcks.computeIfAbsent(a.invId(), x -> new ArrayList<>()).add(a);
       return;
     }
-    acked(inv, a);
-    if (inv.ended()) inv.freeze();
-  }
-
-  /** {@link #onInvalidateAcked} on the invalidation it names, unfrozen. */
-  private void acked(Invalidation inv, Trace.InvalidateAcked a) {
     notifiers.learnDevice(a.subId(), a.deviceId(), false);
     notifiers.addTarget(inv, a.subId());
     Trace.InvalidateStarted s = inv.started();

@@ -173,9 +173,8 @@ final class NotifierShadow {
   }
 
   /**
-   * The in-flight or recently ended invalidation invId to change, or null: an ended one is frozen (session 23,
-   * xfreeze: world copies share it), so an unfrozen copy of it takes its place in the ring (and in the last full
-   * refill's copies); the caller freezes it again once changed.
+   * The in-flight or recently ended invalidation invId to change, or null: an ended one a world copy froze (session
+   * 23, xfreeze: copies share it) is replaced in the ring (and in the last full refill's copies) by an unfrozen copy.
    */
   Invalidation findToChange(long invId) {
     Invalidation inv = inFlight.get(invId);
@@ -189,12 +188,11 @@ final class NotifierShadow {
     return t;
   }
 
-  /** InvalidateEnded: the range leaves the in-flight set; the ring keeps it frozen (see {@link #findToChange}). */
+  /** InvalidateEnded: the range leaves the in-flight set (a world copy freezes it then: {@link #findToChange}). */
   Invalidation end(long invId) {
     Invalidation inv = inFlight.remove(invId);
     if (inv == null) return null;
     inv.end();
-    inv.freeze(); // the caller only reads its start
     // an id of the full refill's range put by anything but the refill (no run issues one): the ring's copies are no
     // longer known to be the table's values under their ids (refillEnded then looks each up, as before session 23)
     if (invId >= RingRefill.UNISSUED && invId < RingRefill.UNISSUED + ENDED_INVALIDATIONS_KEPT) refillCopies = null;
@@ -314,8 +312,6 @@ final class NotifierShadow {
       }
       for (int q = 0; q < real; q++) order[size - 1 - q] = keys[q];
     }
-    // the copies stay unfrozen (session 23, xfreeze): the next full refill updates them in place; a fast-forwarded run
-    // is never copied (ScheduleRun resumes none), and an unfrozen one is copied, not shared, by a world copy
     refillCopies = made;
     refillD = d;
     endedOrder = order;

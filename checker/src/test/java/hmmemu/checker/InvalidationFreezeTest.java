@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * Session 23 (xfreeze): an ended invalidation is frozen, so a world copy (SimCopy) may share it: every mutator of a
- * frozen one throws, and a change to an ended one (a late ack) is made on an unfrozen copy that takes its place in the
- * ring, leaving the frozen original, which another world may hold, as it was.
+ * Session 23 (xfreeze): a world copy (SimCopy) freezes an ended invalidation it meets and shares it: every mutator of a
+ * frozen one throws, and a change to a frozen one (a late ack) is made on an unfrozen copy that takes its place in the
+ * ring, leaving the frozen original, which another world may hold, as it was. An in-flight one is never frozen.
  */
 class InvalidationFreezeTest {
   private static Trace.InvalidateStarted start(long invId) {
@@ -72,8 +72,13 @@ class InvalidationFreezeTest {
     s.addTarget(inv, 8);
     s.inFlight.put(5, inv);
     assertSame(inv, s.findToChange(5), "in flight: itself");
+    assertFalse(inv.freezeForCopy(), "in flight: never frozen");
+    assertFalse(inv.frozen());
     assertSame(inv, s.end(5));
-    assertTrue(inv.frozen() && inv.ended(), "ended: frozen in the ring");
+    assertFalse(inv.frozen(), "ended: frozen only when a world copy meets it");
+    assertSame(inv, s.findToChange(5), "ended, unfrozen: changed in place");
+    assertTrue(inv.freezeForCopy(), "ended: a world copy freezes it");
+    assertTrue(inv.frozen());
     assertSame(inv, s.find(5));
     Invalidation late = s.findToChange(5);
     assertNotSame(inv, late);
@@ -88,18 +93,18 @@ class InvalidationFreezeTest {
   }
 
   @Test
-  void aLateAckThroughTheRulesLeavesTheRingFrozen() {
+  void aLateAckThroughTheRulesChangesACopyOfAFrozenOne() {
     Reporter out = new Reporter();
     NotifierShadow notifiers = new NotifierShadow();
     InvalidationRules rules = new InvalidationRules(out, new VmaShadow(), notifiers, new DeviceShadow());
     rules.onInvalidateStarted(start(5));
     rules.onInvalidateEnded(new Trace.InvalidateEnded(5, false));
     Invalidation ended = notifiers.endedOf(5);
-    assertTrue(ended.frozen());
+    assertTrue(ended.freezeForCopy(), "as a world copy meets it");
     rules.onInvalidateAcked(new Trace.InvalidateAcked(5, 7, 16, true, false));
     Invalidation now = notifiers.endedOf(5);
     assertNotSame(ended, now);
-    assertTrue(now.frozen(), "frozen again once the ack is applied");
+    assertFalse(now.frozen(), "the ring's copy, unfrozen until a world copy meets it");
     assertEquals(List.of(7L, 8L), ended.unacked());
     assertEquals(List.of(8L), now.unacked());
   }

@@ -142,7 +142,7 @@ public final class SimCopy {
     CopyPlan p = CopyPlan.of(c);
     int how = p.how;
     if (how == SHARED || (how == RECORD && declaredValue(c))) return o;
-    if (how == FROZEN && ((hmmemu.protocol.model.Frozen) o).frozen()) return o; // never changed again by either world
+    if (how == FROZEN && ((hmmemu.protocol.model.Frozen) o).freezeForCopy()) return o; // never changed again by either world
     int at = done.slot(o);
     if (at >= 0) {
       Object d = done.at(at);

@@ -201,6 +201,9 @@ class CopyPlanTest {
 
     @Override
     public boolean frozen() { return frozen; }
+
+    @Override
+    public boolean freezeForCopy() { return frozen; }
   }
 
   @Test
