@@ -87,12 +87,22 @@ final class Invalidation implements Frozen {
   @Override
   public boolean frozen() { return frozen; }
 
-  /** An ended one is frozen (its owner, NotifierShadow's ring, changes a frozen one through a copy); else not. */
+  /**
+   * An ended one is frozen (its owner, NotifierShadow's ring, changes a frozen one through a copy) when its start holds
+   * nothing that can change (its subscription list null or a {@code List.of}, as the CPU node emits it; a decoded
+   * trace's list is not proven so); else not.
+   */
   @Override
   public boolean freezeForCopy() {
-    if (ended) frozen = true;
+    if (ended && !frozen) {
+      List<Long> ids = started.subIds();
+      if (ids == null || ids.getClass() == LIST12 || ids.getClass() == LISTN) frozen = true;
+    }
     return frozen;
   }
+
+  /** The JDK's immutable lists ({@code List.of}, {@code List.copyOf}): no method changes them. */
+  private static final Class<?> LIST12 = List.of(1L).getClass(), LISTN = List.of(1L, 2L, 3L).getClass();
 
   /** This when not frozen, else an unfrozen copy of it under the same start (emulator-only, see the class comment). */
   Invalidation thawed() { return frozen ? copyFor(started) : this; }

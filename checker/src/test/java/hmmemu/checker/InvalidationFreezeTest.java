@@ -93,6 +93,16 @@ class InvalidationFreezeTest {
   }
 
   @Test
+  void aStartWithAListThatMayChangeIsNeverFrozen() {
+    for (List<Long> ids : java.util.Arrays.<List<Long>>asList(null, List.of(), List.of(7L), List.of(7L, 8L, 9L),
+        new java.util.ArrayList<>(List.of(7L)))) {
+      Invalidation inv = new Invalidation(new Trace.InvalidateStarted(5, 1, 0x1000, 0x3000, NotifyEvent.CLEAR, 0, true, ids));
+      inv.end();
+      assertEquals(!(ids instanceof java.util.ArrayList), inv.freezeForCopy(), "subIds " + ids);
+    }
+  }
+
+  @Test
   void aLateAckThroughTheRulesChangesACopyOfAFrozenOne() {
     Reporter out = new Reporter();
     NotifierShadow notifiers = new NotifierShadow();
