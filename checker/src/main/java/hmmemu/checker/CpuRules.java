@@ -152,7 +152,7 @@ final class CpuRules {
         restoresWithLostAcks++;
       } else if (!best.allAcked()) {
         out.report(Invariant.I6, where(k, pfn, -1), "the DEVEXCL entry was " + what + " before invalidation "
-            + best.started.invId() + " was acked by subscription(s) " + hexList(best.unacked()));
+            + best.started().invId() + " was acked by subscription(s) " + hexList(best.unacked()));
       }
     }
   }

@@ -48,7 +48,7 @@ final class DeviceRules {
       Long sub = inv.appliedBy(device);
       if (sub != null) {
         out.report(Invariant.I5, where(k, i.pfn(), device), "dev" + device + " installed an entry while invalidation "
-            + inv.started.invId() + " (" + inv.started.event() + "), whose callback on subscription " + hex(sub)
+            + inv.started().invId() + " (" + inv.started().event() + "), whose callback on subscription " + hex(sub)
             + " it already acked, is still in progress");
       }
     }

@@ -1,5 +1,6 @@
 package hmmemu.checker;
 
+import hmmemu.protocol.model.Frozen;
 import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,8 +14,13 @@ import java.util.List;
  * <p>Compact: an invalidation addresses a few subscriptions of a few devices, and one is created for every range the
  * CPU node invalidates, so the subscriptions it knows are kept in arrays (in the order learnt, with a hash index only
  * past {@link #INDEX_ABOVE} of them) and the devices' counts in arrays searched linearly, instead of eight hash maps.
+ *
+ * <p>Session 23 (xfreeze): an ended invalidation is {@link #freeze frozen} when a world copy (SimCopy) meets it
+ * ({@link #freezeForCopy}): every mutator then throws, every field is private and no array or table is handed out, so
+ * the copy shares it instead of copying it. A change to a frozen one (a late ack, the ring refill's update in place) is
+ * made on an unfrozen copy ({@link #thawed}) that takes its place in the ring. A run never copied freezes none.
  */
-final class Invalidation {
+final class Invalidation implements Frozen {
   private static final int INDEX_ABOVE = 8;
   private static final int TARGET = 1;
   private static final int ACKED = 2;
@@ -24,8 +30,13 @@ final class Invalidation {
    * Its start (set once here; the fast-forward's partial ring refill, NotifierShadow#refillEndedPartial, relabels an
    * ended entry it keeps to another invId in place: emulator-only).
    */
-  Trace.InvalidateStarted started;
-  boolean ended;
+  private Trace.InvalidateStarted started;
+  private boolean ended;
+  /**
+   * Set once by {@link #freeze} or {@link #freezeForCopy}, never cleared: no mutator succeeds after it. Transient: not
+   * the run's state (the pictures, StateWalk, skip it; whether a world copy met it changes nothing the run does).
+   */
+  private transient boolean frozen;
 
   /** Subscriptions known to this range (targets, or acked before they were targets), in the order learnt. */
   private long[] subs = new long[4];
@@ -51,6 +62,77 @@ final class Invalidation {
   private int waitingTotal;
 
   Invalidation(Trace.InvalidateStarted started) { this.started = started; }
+
+  /** Its start (mmu_notifier_range's mm, range, event and owner; the subscriptions it named). */
+  Trace.InvalidateStarted started() { return started; }
+
+  /** Whether InvalidateEnded came (mmu_notifier_invalidate_range_end). */
+  boolean ended() { return ended; }
+
+  /** Notes InvalidateEnded (mmu_notifier_invalidate_range_end). */
+  void end() {
+    mutable();
+    ended = true;
+  }
+
+  /** Relabels this ended entry's start (emulator-only: NotifierShadow's ring refill). */
+  void restart(Trace.InvalidateStarted start) {
+    mutable();
+    started = start;
+  }
+
+  /** Freezes this for good (emulator-only, see the class comment): no mutator succeeds afterwards. */
+  void freeze() { frozen = true; }
+
+  @Override
+  public boolean frozen() { return frozen; }
+
+  /**
+   * An ended one is frozen (its owner, NotifierShadow's ring, changes a frozen one through a copy) when its start holds
+   * nothing that can change (its subscription list null or a {@code List.of}, as the CPU node emits it; a decoded
+   * trace's list is not proven so); else not.
+   */
+  @Override
+  public boolean freezeForCopy() {
+    if (ended && !frozen) {
+      List<Long> ids = started.subIds();
+      if (ids == null || ids.getClass() == LIST12 || ids.getClass() == LISTN) frozen = true;
+    }
+    return frozen;
+  }
+
+  /** The JDK's immutable lists ({@code List.of}, {@code List.copyOf}): no method changes them. */
+  private static final Class<?> LIST12 = List.of(1L).getClass(), LISTN = List.of(1L, 2L, 3L).getClass();
+
+  /** This when not frozen, else an unfrozen copy of it under the same start (emulator-only, see the class comment). */
+  Invalidation thawed() { return frozen ? copyFor(started) : this; }
+
+  /**
+   * A frozen invalidation like this frozen one but for its start (emulator-only: NotifierShadow's partial ring refill
+   * relabels an entry): it shares this one's arrays and table, which neither can change (only frozen invalidations
+   * share any; an unfrozen one's are its own: {@link #copyFor} and {@link #assignFrom} clone or copy into its own).
+   */
+  Invalidation relabelledFrozen(Trace.InvalidateStarted start) {
+    if (!frozen) throw new IllegalStateException("Invalidation: relabelledFrozen of an unfrozen one (invId " + started.invId() + ")");
+    Invalidation c = new Invalidation(start);
+    c.ended = ended;
+    c.subs = subs;
+    c.state = state;
+    c.deviceOfSub = deviceOfSub;
+    c.nSubs = nSubs;
+    c.index = index;
+    c.dev = dev;
+    c.appliedOf = appliedOf;
+    c.nDevices = nDevices;
+    c.waitingTotal = waitingTotal;
+    c.frozen = true;
+    return c;
+  }
+
+  /** Throws when frozen: every mutator calls it first. */
+  private void mutable() {
+    if (frozen) throw new IllegalStateException("Invalidation: invId " + started.invId() + " is frozen (shared by world copies)");
+  }
 
   /**
    * A copy of this invalidation under another start, every array and table copied (emulator-only: NotifierShadow's
@@ -97,6 +179,7 @@ final class Invalidation {
    * emulator-only: NotifierShadow's full ring refill updates its earlier copies in place instead of copying anew.
    */
   void assignFrom(Invalidation t) {
+    mutable();
     ended = t.ended;
     if (subs.length == t.subs.length) System.arraycopy(t.subs, 0, subs, 0, subs.length);
     else subs = t.subs.clone();
@@ -120,6 +203,7 @@ final class Invalidation {
 
   /** Adds a target of {@code device} (-1 unknown); {@code removed}: the subscription is already removed. */
   void addTarget(long sub, int device, boolean removed) {
+    mutable();
     int i = find(sub);
     if (i < 0) i = append(sub);
     if ((state[i] & TARGET) != 0) return;
@@ -133,6 +217,7 @@ final class Invalidation {
 
   /** The callback on sub returned ok. */
   void ack(long sub) {
+    mutable();
     int i = find(sub);
     if (i < 0) i = append(sub);
     if ((state[i] & ACKED) != 0) return;
@@ -145,6 +230,7 @@ final class Invalidation {
 
   /** The callback on sub took effect (ok, not skipped by the owner filter). */
   void applied(long sub, int device) {
+    mutable();
     int i = find(sub);
     int d = deviceSlot(i >= 0 && (state[i] & TARGET) != 0 ? deviceOfSub[i] : device);
     if ((dev[d + FLAGS] & HAS_APPLIED) == 0) {
@@ -161,6 +247,7 @@ final class Invalidation {
 
   /** The subscription was removed (its ack is no longer awaited) or registered again. */
   void subscriptionRemoved(long sub, boolean removed) {
+    mutable();
     int i = find(sub);
     if (i < 0 || (state[i] & TARGET) == 0 || (state[i] & ACKED) != 0) return;
     int d = deviceSlot(deviceOfSub[i]);
@@ -170,6 +257,7 @@ final class Invalidation {
 
   /** The device of a target became known or changed: re-index it. */
   void rehome(long sub, int device, boolean removed) {
+    mutable();
     int i = find(sub);
     if (i < 0 || (state[i] & TARGET) == 0 || deviceOfSub[i] == device) return;
     int old = deviceSlot(deviceOfSub[i]);
@@ -205,7 +293,10 @@ final class Invalidation {
   }
 
   /** The device acked all of its callbacks and was judged (I3) and revoked. */
-  void complete(int device) { dev[deviceSlot(device) + FLAGS] |= COMPLETED; }
+  void complete(int device) {
+    mutable();
+    dev[deviceSlot(device) + FLAGS] |= COMPLETED;
+  }
 
   /** True when every live subscription addressed acked. */
   boolean allAcked() { return waitingTotal == 0; }

@@ -52,7 +52,7 @@ final class InvalidationRules {
   void onInvalidateEnded(Trace.InvalidateEnded e) {
     Invalidation inv = notifiers.end(e.invId());
     if (inv == null) return;
-    if (e.applied()) vmas.invalidated(inv.started.mmId(), inv.started.start(), inv.started.end());
+    if (e.applied()) vmas.invalidated(inv.started().mmId(), inv.started().start(), inv.started().end());
   }
 
   /**
@@ -60,14 +60,15 @@ final class InvalidationRules {
    * of the invalidation, I3 (it holds nothing in the range) and its access to the range ends.
    */
   void onInvalidateAcked(Trace.InvalidateAcked a) {
-    Invalidation inv = notifiers.find(a.invId());
+    // an ended one a world copy froze (shares): the shadow puts an unfrozen copy in its place
+    Invalidation inv = notifiers.findToChange(a.invId());
     if (inv == null) {
       notifiers.earlyAcks.computeIfAbsent(a.invId(), x -> new ArrayList<>()).add(a);
       return;
     }
     notifiers.learnDevice(a.subId(), a.deviceId(), false);
     notifiers.addTarget(inv, a.subId());
-    Trace.InvalidateStarted s = inv.started;
+    Trace.InvalidateStarted s = inv.started();
     if (a.ignored() && !ownerFilterApplies(s, a.deviceId())) {
       out.report(Invariant.I12, "mm" + s.mmId() + " [" + hex(s.start()) + "," + hex(s.end()) + ") dev" + a.deviceId(),
           "subscription " + hex(a.subId()) + " ignored invalidation " + s.invId() + " (" + s.event() + ", owner "
@@ -84,7 +85,7 @@ final class InvalidationRules {
       ss.clearUnjudged();
     }
     int device = a.deviceId();
-    if (!inv.ended && !inv.completed(device) && inv.deviceAckedAll(device)) {
+    if (!inv.ended() && !inv.completed(device) && inv.deviceAckedAll(device)) {
       inv.complete(device);
       onDeviceAckedAll(inv, device);
     }
@@ -92,7 +93,7 @@ final class InvalidationRules {
 
   /** I3 and the end of the device's access to the range, once it acked every callback of the invalidation. */
   private void onDeviceAckedAll(Invalidation inv, int device) {
-    Trace.InvalidateStarted s = inv.started;
+    Trace.InvalidateStarted s = inv.started();
     boolean mayKeep = ownerFilterApplies(s, device);
     if (!mayKeep && devices.anyEntryIn(device, s.mmId(), s.start(), s.end())) {
       List<Trace.DeviceEntryInstalled> held = devices.entriesIn(device, s.mmId(), s.start(), s.end());

@@ -172,11 +172,27 @@ final class NotifierShadow {
     return inv != null ? inv : ended.get(invId);
   }
 
-  /** InvalidateEnded: the range leaves the in-flight set. */
+  /**
+   * The in-flight or recently ended invalidation invId to change, or null: an ended one a world copy froze (session
+   * 23, xfreeze: copies share it) is replaced in the ring (and in the last full refill's copies) by an unfrozen copy.
+   */
+  Invalidation findToChange(long invId) {
+    Invalidation inv = inFlight.get(invId);
+    if (inv != null) return inv;
+    inv = ended.get(invId);
+    if (inv == null || !inv.frozen()) return inv;
+    Invalidation t = inv.thawed();
+    ended.put(invId, t); // in place: the table's layout is unchanged
+    long y = invId - RingRefill.UNISSUED;
+    if (refillCopies != null && y >= 0 && y < refillCopies.length && refillCopies[(int) y] == inv) refillCopies[(int) y] = t;
+    return t;
+  }
+
+  /** InvalidateEnded: the range leaves the in-flight set (a world copy freezes it then: {@link #findToChange}). */
   Invalidation end(long invId) {
     Invalidation inv = inFlight.remove(invId);
     if (inv == null) return null;
-    inv.ended = true;
+    inv.end();
     // an id of the full refill's range put by anything but the refill (no run issues one): the ring's copies are no
     // longer known to be the table's values under their ids (refillEnded then looks each up, as before session 23)
     if (invId >= RingRefill.UNISSUED && invId < RingRefill.UNISSUED + ENDED_INVALIDATIONS_KEPT) refillCopies = null;
@@ -277,9 +293,15 @@ final class NotifierShadow {
           kept1 = copyOf(t, key);
           ended.put(key, kept1);
         } else {
-          if (!same[q % d]) { // another template's copy: updated in place
-            kept1.assignFrom(t);
-            if (!kept1.sameStart(t)) kept1.started = startOf(t.started, key);
+          if (!same[q % d]) { // another template's copy: updated in place, or copied if a late ack froze it (xfreeze)
+            if (kept1.frozen()) {
+              Invalidation now = t.copyFor(kept1.sameStart(t) ? kept1.started() : startOf(t.started(), key));
+              if (there != null) ended.put(key, now); // in place of kept1
+              kept1 = now;
+            } else {
+              kept1.assignFrom(t);
+              if (!kept1.sameStart(t)) kept1.restart(startOf(t.started(), key));
+            }
           }
           // evicted since (by an id ended later): nothing but the ring held it (its id is never issued), so it goes
           // back under its id as the copy it is
@@ -360,20 +382,23 @@ final class NotifierShadow {
 
   /**
    * {@code inv} itself, its start relabelled to invId {@code invId} (the start's other members and its subscription list
-   * as they were; emulator-only, {@link #refillEndedPartial}).
+   * as they were; emulator-only, {@link #refillEndedPartial}); for a frozen one, a frozen one so relabelled sharing its
+   * arrays (session 23, xfreeze: neither can change them).
    */
   private static Invalidation relabelled(Invalidation inv, long invId) {
-    Trace.InvalidateStarted s = inv.started;
+    Trace.InvalidateStarted s = inv.started();
     if (s.invId() != invId) {
-      inv.started = new Trace.InvalidateStarted(invId, s.mmId(), s.start(), s.end(), s.event(), s.owner(), s.blockable(),
-          s.subIds());
+      Trace.InvalidateStarted now = new Trace.InvalidateStarted(invId, s.mmId(), s.start(), s.end(), s.event(), s.owner(),
+          s.blockable(), s.subIds());
+      if (inv.frozen()) return inv.relabelledFrozen(now);
+      inv.restart(now);
     }
     return inv;
   }
 
   /** An ended invalidation like {@code inv} with invId {@code invId} (emulator-only, {@link #refillEnded}). */
   private static Invalidation copyOf(Invalidation inv, long invId) {
-    return inv.copyFor(startOf(inv.started, invId));
+    return inv.copyFor(startOf(inv.started(), invId));
   }
 
   /** A start like {@code s} with invId {@code invId}, its subscription list copied (emulator-only, {@link #copyOf}). */

@@ -30,7 +30,7 @@ class InvalidationCopyTest {
       for (int s = 0; s < subs; s++) inv.addTarget(100 + s, s % 3 == 0 ? -1 : 16 * (1 + s % 2), s == 4);
       for (int s = 0; s < subs; s += 2) inv.ack(100 + s);
       inv.ack(999);
-      inv.ended = true;
+      inv.end();
       Trace.InvalidateStarted other = start(77);
       Invalidation direct = inv.copyFor(other);
       Invalidation reflective = new Invalidation(other);
@@ -51,10 +51,10 @@ class InvalidationCopyTest {
         Invalidation inv = new Invalidation(start(5)), old = new Invalidation(start(9));
         for (int s = 0; s < subs; s++) inv.addTarget(100 + s, s % 3 == 0 ? -1 : 16 * (1 + s % 2), s == 4);
         for (int s = 0; s < subs; s += 2) inv.ack(100 + s);
-        inv.ended = true;
+        inv.end();
         for (int s = 0; s < before; s++) old.addTarget(300 + s, 48, false);
         old.assignFrom(inv);
-        assertEquals(dump(inv.copyFor(old.started)), dump(old), subs + " subscriptions over " + before);
+        assertEquals(dump(inv.copyFor(old.started())), dump(old), subs + " subscriptions over " + before);
         assertEquals(subs <= 8, old.sameAs(inv), "alike but for the start's invId (an index table: not compared, false)");
         for (Field f : fields(Invalidation.class)) {
           Object v = f.get(old);

@@ -65,6 +65,53 @@ class NotifierShadowRefillTest {
   }
 
   /**
+   * Session 23 (xfreeze): entries a world copy froze (every ended one, before each refill: the refill's own copies too)
+   * are changed through copies, not in place; the full and partial refills still leave the ring the copying refill
+   * leaves, and a frozen entry is never changed.
+   */
+  @Test
+  void frozenEntriesLeaveTheRingACopyingRefillLeaves() throws ReflectiveOperationException {
+    NotifierShadow frozen = new NotifierShadow(), copy = new NotifierShadow();
+    long next = endMany(frozen, copy, 100, 300, 0);
+    int[][] rounds = {{24, 1}, {61, 2}, {100, 3}, {8, 0}, {300, 1}, {52, 0}};
+    for (int r = 0; r < rounds.length; r++) {
+      java.util.List<Object[]> before = freezeAll(frozen);
+      refill(frozen, copy, 5000);
+      assertSame(frozen, copy, "after full refill " + r);
+      assertUnchanged(before, "full refill " + r);
+      if (r == 2) {
+        before = freezeAll(frozen);
+        long[] labels = ids(frozen, 8);
+        for (int q = 8; q < labels.length; q++) labels[q] += 2_000_000; // the kept entries relabelled too
+        frozen.refillEndedPartial(D, 8, labels);
+        copy.refillEndedPartial(D, 8, labels.clone());
+        assertSame(frozen, copy, "after the partial refill");
+        assertUnchanged(before, "the partial refill");
+      }
+      next = endMany(frozen, copy, next, rounds[r][0], rounds[r][1]);
+    }
+  }
+
+  /** Freezes every entry of the ring, as a world copy meeting it does; each entry with its dump. */
+  private static java.util.List<Object[]> freezeAll(NotifierShadow s) throws ReflectiveOperationException {
+    java.util.List<Object[]> out = new java.util.ArrayList<>();
+    for (long k : s.endedNewestFirst()) {
+      Invalidation inv = s.endedOf(k);
+      assertTrue(inv.freezeForCopy());
+      out.add(new Object[] {inv, dump(inv)});
+    }
+    return out;
+  }
+
+  private static void assertUnchanged(java.util.List<Object[]> frozen, String when) throws ReflectiveOperationException {
+    for (Object[] e : frozen) {
+      Invalidation inv = (Invalidation) e[0];
+      assertTrue(inv.frozen());
+      assertEquals(e[1], dump(inv), when + ": a frozen entry changed");
+    }
+  }
+
+  /**
    * Session 23 (ringcost): the reuse reads which copies are in the ring off its keys, not the table; an id of the
    * refill's range that ends otherwise (a copy's id ended again, with other contents, or one evicted ended anew) puts
    * another object under a copy's id, and the next refill must still leave the ring the copying refill leaves.
@@ -192,6 +239,7 @@ class NotifierShadowRefillTest {
     StringBuilder b = new StringBuilder();
     for (Field f : Invalidation.class.getDeclaredFields()) {
       if (Modifier.isStatic(f.getModifiers())) continue;
+      if (f.getName().equals("frozen")) continue; // whether a world copy met it: not the ring's contents (xfreeze)
       f.setAccessible(true);
       b.append(f.getName()).append('=').append(dumpValue(f.get(inv))).append(';');
     }

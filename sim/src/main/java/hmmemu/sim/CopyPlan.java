@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * How {@link SimCopy} copies the instances of one class, decided once per class and read through a direct-mapped
  * cache ({@link ClassCache}): shared (immutable), an array, a lambda, a hashed map or set, a record, an immutable JDK
- * collection, or field by field (the field offsets, the references whose declared type is immutable read as plain
+ * collection, shared once frozen ({@link hmmemu.protocol.model.Frozen}), or field by field (the field offsets, the references whose declared type is immutable read as plain
  * words). Immutability is proven per class: the JDK's value classes, enums, records and classes whose every instance
  * field (superclasses included) is final and of a primitive or an immutable final type; a class with any other field
  * is copied. Emulator-only host mechanism, not a kernel structure.
@@ -26,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class CopyPlan {
   /** How instances are copied. */
   static final int SHARED = 0, ARRAY = 1, LAMBDA = 2, MAP = 3, SET = 4, REFUSED = 5, PLAIN = 6, RECORD = 7,
-      IMMUTABLE_HASHED = 8, IMMUTABLE_LIST = 9;
+      IMMUTABLE_HASHED = 8, IMMUTABLE_LIST = 9, FROZEN = 10;
 
   static final sun.misc.Unsafe U = unsafe();
 
@@ -81,7 +81,7 @@ final class CopyPlan {
   /** The plan of class {@code c}, computed once ({@link #of} caches it). */
   private static CopyPlan compute(Class<?> c) {
     int how = how(c);
-    if (how == PLAIN || how == IMMUTABLE_LIST) return plain(c, how);
+    if (how == PLAIN || how == IMMUTABLE_LIST || how == FROZEN) return plain(c, how);
     if (how == RECORD) return record(c);
     return new CopyPlan(how, null, null, null, null, null, null);
   }
@@ -103,6 +103,9 @@ final class CopyPlan {
       return IMMUTABLE_LIST;
     }
     if (n.equals("java.util.WeakHashMap") || n.equals("java.util.Hashtable")) return REFUSED;
+    // session 23 (xfreeze): shared per instance once frozen (the class's contract: hmmemu.protocol.model.Frozen), else
+    // copied field by field as PLAIN
+    if (hmmemu.protocol.model.Frozen.class.isAssignableFrom(c)) return FROZEN;
     return PLAIN;
   }
 

@@ -21,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code sun.misc.Unsafe} can write) are rebuilt through their private constructor from their copied captured
  * values; hashed JDK maps and sets are rebuilt by re-inserting the copied entries (a copied key has a new identity
  * hash code); immutable values (strings, boxed primitives, enums, classes, value records, protobuf messages, classes
- * proven immutable, and records and immutable JDK collections whose contents are all such values) are shared. How each
+ * proven immutable, records and immutable JDK collections whose contents are all such values, and frozen instances of
+ * {@link hmmemu.protocol.model.Frozen} classes, such as the checker's ended invalidations) are shared. How each
  * class is copied is decided once ({@link CopyPlan}); the originals' copies are kept in an open-addressing identity
  * table ({@link CopyIdentity}). Emulator-only host mechanism, not a kernel structure.
  */
@@ -29,7 +30,7 @@ public final class SimCopy {
   private static final sun.misc.Unsafe U = CopyPlan.U;
   private static final int SHARED = CopyPlan.SHARED, ARRAY = CopyPlan.ARRAY, LAMBDA = CopyPlan.LAMBDA,
       MAP = CopyPlan.MAP, SET = CopyPlan.SET, REFUSED = CopyPlan.REFUSED, RECORD = CopyPlan.RECORD,
-      IMMUTABLE_HASHED = CopyPlan.IMMUTABLE_HASHED, IMMUTABLE_LIST = CopyPlan.IMMUTABLE_LIST;
+      IMMUTABLE_HASHED = CopyPlan.IMMUTABLE_HASHED, IMMUTABLE_LIST = CopyPlan.IMMUTABLE_LIST, FROZEN = CopyPlan.FROZEN;
   /**
    * Originals to their copies. Sized from the last copy's count ({@link #lastSize}): a fixed 16,384 cleared a table
    * of 65,536 slots for every copy, a fifth of a short exhaustive search's CPU (docs/PERFORMANCE.md "Session 14").
@@ -141,6 +142,7 @@ public final class SimCopy {
     CopyPlan p = CopyPlan.of(c);
     int how = p.how;
     if (how == SHARED || (how == RECORD && declaredValue(c))) return o;
+    if (how == FROZEN && ((hmmemu.protocol.model.Frozen) o).freezeForCopy()) return o; // never changed again by either world
     int at = done.slot(o);
     if (at >= 0) {
       Object d = done.at(at);

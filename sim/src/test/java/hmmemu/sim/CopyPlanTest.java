@@ -188,4 +188,38 @@ class CopyPlanTest {
     assertTrue(CopyPlan.immutable(Point.class));
     assertTrue(!CopyPlan.immutable(Holder.class) && !CopyPlan.immutable(Counter.class));
   }
+
+  /** Session 23 (xfreeze): a {@link hmmemu.protocol.model.Frozen} class, as the checker's ended invalidations. */
+  static final class Ice implements hmmemu.protocol.model.Frozen {
+    private final long[] values = new long[] {1, 2};
+    private boolean frozen;
+
+    void set(int i, long v) {
+      if (frozen) throw new IllegalStateException("frozen");
+      values[i] = v;
+    }
+
+    @Override
+    public boolean frozen() { return frozen; }
+
+    @Override
+    public boolean freezeForCopy() { return frozen; }
+  }
+
+  @Test
+  void aFrozenInstanceIsSharedAndAnUnfrozenOneCopied() {
+    Ice open = new Ice(), shut = new Ice();
+    shut.frozen = true;
+    Object[] world = {open, shut, shut};
+    Object[] copy = SimCopy.copyOf(world);
+    assertSame(shut, copy[1], "frozen: shared");
+    assertSame(copy[1], copy[2]);
+    Ice openCopy = (Ice) copy[0];
+    assertNotSame(open, openCopy, "not frozen: copied");
+    assertNotSame(open.values, openCopy.values);
+    openCopy.set(0, 9);
+    assertEquals(1, open.values[0], "the copy changes alone");
+    Object[] c = SimCopy.copyCounting(world);
+    assertEquals(3, ((Number) c[1]).intValue(), "the array, the unfrozen one and its array; the frozen one shared");
+  }
 }
