@@ -77,16 +77,7 @@ final class FolioLockShadow {
     // the same set of keys (the ring's, every one put), each mapped to TRUE
     int copies = RELEASED_KEPT - real;
     boolean[] inRing = new boolean[copies]; // y: UNISSUED + y is in the ring now, past the kept positions
-    int stay = real;
-    for (int q = real; q < keys.length; q++) {
-      long y = keys[q] - RingRefill.UNISSUED;
-      if (y < 0 || y >= copies) {
-        released.remove(keys[q]);
-      } else {
-        inRing[(int) y] = true;
-        stay++;
-      }
-    }
+    int stay = RingRefill.removeLeaving(keys, real, inRing, released);
     // session 23 (ringcost): when the table holds as many keys as stay in the ring (it holds none but the ring's, so
     // then exactly those, each once), only the keys of the refill's range it lacks are put, in the order the loop below
     // puts every key otherwise (the same table, layout included: putting a key there already changes nothing)

@@ -269,16 +269,7 @@ final class NotifierShadow {
       // forgets the copies when an id of the range ends), and, checked once here, it holds exactly the ring's staying
       // keys; otherwise each copy is looked up as before
       boolean[] inRing = new boolean[copies];
-      int stay = real;
-      for (int q = real; q < keys.length; q++) { // keys leaving the ring (older entries the pattern does not reach)
-        long y = keys[q] - RingRefill.UNISSUED;
-        if (y < 0 || y >= copies) {
-          ended.remove(keys[q]);
-        } else {
-          inRing[(int) y] = true;
-          stay++;
-        }
-      }
+      int stay = RingRefill.removeLeaving(keys, real, inRing, ended); // older entries the pattern does not reach leave
       boolean known = ended.size() == stay; // then the table holds exactly the staying keys (it holds none but the ring's)
       Invalidation[] templates = new Invalidation[d];
       for (int j = 0; j < d; j++) templates[j] = ended.get(keys[j]);

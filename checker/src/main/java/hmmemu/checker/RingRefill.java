@@ -27,6 +27,26 @@ public final class RingRefill {
   }
 
   /**
+   * A full refill's first pass over the ring's ids ({@code keys}, newest first) past its {@code real} kept positions:
+   * each id outside the refill's range {@code UNISSUED + [0, inRing.length)} leaves {@code table}; each inside marks
+   * {@code inRing}. Returns how many ids stay in the table (the kept positions and the marked ones), which the caller
+   * compares with the table's size (session 23, ringcost: NotifierShadow and FolioLockShadow).
+   */
+  static int removeLeaving(long[] keys, int real, boolean[] inRing, LongTable<?> table) {
+    int stay = real;
+    for (int q = real; q < keys.length; q++) {
+      long y = keys[q] - UNISSUED;
+      if (y < 0 || y >= inRing.length) {
+        table.remove(keys[q]);
+      } else {
+        inRing[(int) y] = true;
+        stay++;
+      }
+    }
+    return stay;
+  }
+
+  /**
    * The length of a ring's array holding {@code size} entries, as the rings grow it (from 16, doubling when full, up to
    * {@code kept}): so that a partially refilled ring has the unskipped run's shape.
    */
