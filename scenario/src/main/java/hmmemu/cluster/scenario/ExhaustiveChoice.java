@@ -33,10 +33,15 @@ final class ExhaustiveChoice {
   static int nextBranch(java.util.List<ScheduleRun.Choice> choices, int maxDeviations) {
     int[] used = new int[choices.size() + 1];
     for (int i = 0; i < choices.size(); i++) used[i + 1] = used[i] + (choices.get(i).taken() != 0 ? 1 : 0);
-    for (int i = choices.size() - 1; i >= 0; i--) {
-      ScheduleRun.Choice c = choices.get(i);
-      if (c.taken() + 1 < c.enabled() && used[i] + 1 <= maxDeviations) return i;
-    }
+    for (int i = choices.size() - 1; i >= 0; i--) if (branches(choices.get(i), used[i], maxDeviations)) return i;
     return -1;
+  }
+
+  /**
+   * Whether the search branches at choice {@code c} later: an alternative is left and taking it keeps the schedule,
+   * with {@code used} deviations before the point, within {@code maxDeviations} (also {@link ExhaustiveCopies#ran}).
+   */
+  static boolean branches(ScheduleRun.Choice c, int used, int maxDeviations) {
+    return c.taken() + 1 < c.enabled() && used + 1 <= maxDeviations;
   }
 }

@@ -10,7 +10,7 @@ import java.util.TreeMap;
  * all on the current schedule's path, so that the next schedule, which replays a prefix of the last one and branches
  * at its last point, goes on from the copy nearest before its branch point instead of replaying the prefix. A run
  * keeps a copy at each of its points where the search will branch later (an alternative left within the deviation
- * bound, as {@link Explorer}'s successor rule reads it) from its branch point on; at most {@link #MAX} are kept (the
+ * bound, {@link ExhaustiveChoice#branches}) from its branch point on; at most {@link #MAX} are kept (the
  * deepest: depth-first search branches there first). Copies past a new schedule's branch point lie on another path
  * and are dropped. A run that replays more than that window before its branch point also keeps checkpoints below it
  * ({@link #checkpoints}): in each band of doubling length below the window, the last point inside a step's wait (where
@@ -49,7 +49,7 @@ final class ExhaustiveCopies {
     int used = 0;
     for (int i = 0; i < cs.size(); i++) {
       ScheduleRun.Choice c = cs.get(i);
-      if (c.taken() + 1 < c.enabled() && used + 1 <= maxDeviations) branching.set(i);
+      if (ExhaustiveChoice.branches(c, used, maxDeviations)) branching.set(i);
       if (c.taken() != 0) used++;
     }
   }
