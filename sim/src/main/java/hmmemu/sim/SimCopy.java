@@ -151,36 +151,39 @@ public final class SimCopy {
       return o;
     }
     switch (how) {
-      case ARRAY: objects++; return array(o, c, at);
-      case LAMBDA: objects++; return lambda(o, c, at);
+      case ARRAY: counted(o); return array(o, c, at);
+      case LAMBDA: counted(o); return lambda(o, c, at);
       case RECORD:
         if (p.getters == null) throw new UnsupportedOperationException("SimCopy: cannot rebuild " + c.getName());
         if (p.mayShare && shareable(o, p, DEPTH)) {
           done.putAt(at, o, o);
+          if (CopyStats.CLASSES) CopyStats.checkedShared(o);
           return o;
         }
-        objects++;
+        counted(o);
         return record(o, p, at);
       case IMMUTABLE_HASHED:
         if (shareable(o, p, DEPTH)) {
           done.putAt(at, o, o);
+          if (CopyStats.CLASSES) CopyStats.checkedShared(o);
           return o;
         }
-        objects++;
+        counted(o);
         return immutableHashed(o);
       case IMMUTABLE_LIST:
         if (shareable(o, p, DEPTH)) {
           done.putAt(at, o, o);
+          if (CopyStats.CLASSES) CopyStats.checkedShared(o);
           return o;
         }
         break;
-      case MAP: objects++; return map((Map<?, ?>) o, c, at);
-      case SET: objects++; return set((Collection<?>) o, c, at);
+      case MAP: counted(o); return map((Map<?, ?>) o, c, at);
+      case SET: counted(o); return set((Collection<?>) o, c, at);
       case REFUSED:
         throw new UnsupportedOperationException("SimCopy: cannot copy a " + c.getName() + " (identity-hashed layout)");
       default: break;
     }
-    objects++;
+    counted(o);
     Object n;
     try {
       n = U.allocateInstance(c);
@@ -212,6 +215,12 @@ public final class SimCopy {
       if (back) patch(v, () -> U.putObject(n, off, done.get(v)));
     }
     return n;
+  }
+
+  /** Counts {@code o} as copied (and by class with {@code -Dhmm-emu.copy.classes=true}, {@link CopyStats#count}). */
+  private void counted(Object o) {
+    objects++;
+    if (CopyStats.CLASSES) CopyStats.count(o);
   }
 
   /** How deep {@link #shareable} looks into a record's or an immutable collection's values before it copies. */
