@@ -396,6 +396,7 @@ final class StateWalk {
             site = before;
             continue;
           }
+          if (recent && f.getName().startsWith("ring")) continue; // the ring's other arrays: read with it (entry)
           if (ringField != null && f.getName().equals(ringField + "Next")) continue; // read with the ring
           if (ringField != null && windowed && (f.getName().equals(ringField) || f.getName().equals(ringField + "Order"))) {
             if (f.getName().equals(ringField)) {
@@ -566,11 +567,24 @@ final class StateWalk {
     int start = (int) (recorded % ring.length);
     leaf(path, ".length", ring.length, null, null);
     if (windowed) return; // a fast-forward's picture: a jump leaves the ring as it is and nothing but a report reads it
+    java.lang.reflect.Method entry; // session 24 (xrep): the ring keeps each event's parts; entry rebuilds its Stamped
+    try {
+      entry = reporter.getClass().getDeclaredMethod("entry", int.class);
+      entry.setAccessible(true);
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException("StateWalk: the checker's Reporter has no entry(int)", e);
+    }
     IdentityHashMap<Object, Integer> outer = seen;
     seen = new IdentityHashMap<>();
     for (int i = 0; i < ring.length; i++) {
       seen.clear();
-      walk(ring[(start + i) % ring.length], p(path, '[', i, ""), null, null);
+      Object stamped;
+      try {
+        stamped = entry.invoke(reporter, (start + i) % ring.length);
+      } catch (java.lang.reflect.InvocationTargetException e) {
+        throw new IllegalStateException("StateWalk: the Reporter's ring entry " + i, e.getCause());
+      }
+      walk(stamped, p(path, '[', i, ""), null, null);
     }
     seen = outer;
   }
