@@ -23,6 +23,8 @@ final class CopyStats {
   private static long allCopies;
   /** Per class copied: {objects, shallow bytes, instances shared after a per-instance check}. */
   private static final java.util.Map<Class<?>, long[]> BY_CLASS = new java.util.HashMap<>();
+  /** Per "class <- holder" (the nearest plain object whose fields lead to it): {objects, shallow bytes}. */
+  private static final java.util.Map<String, long[]> BY_HOLDER = new java.util.HashMap<>();
 
   private CopyStats() {}
 
@@ -55,11 +57,16 @@ final class CopyStats {
     objects = 0;
   }
 
-  /** Counts one copied object by class ({@link #CLASSES}). */
-  static synchronized void count(Object o) {
+  /** Counts one copied object by class, and by class and the plain object's class holding it ({@link #CLASSES}). */
+  static synchronized void count(Object o, Class<?> via) {
     long[] c = BY_CLASS.computeIfAbsent(o.getClass(), k -> new long[3]);
     c[0]++;
-    c[1] += shallowBytes(o);
+    long bytes = shallowBytes(o);
+    c[1] += bytes;
+    long[] h = BY_HOLDER.computeIfAbsent(o.getClass().getName() + " <- " + (via == null ? "-" : via.getName()),
+        k -> new long[2]);
+    h[0]++;
+    h[1] += bytes;
   }
 
   /** Counts one record or immutable collection shared after {@link SimCopy}'s per-instance check ({@link #CLASSES}). */
@@ -110,6 +117,15 @@ final class CopyStats {
           "  %9.1f objects (%4.1f %%) %10.0f bytes (%4.1f %%) %8.1f shared after a check  %s%n",
           (double) c[0] / allCopies, 100.0 * c[0] / objs, (double) c[1] / allCopies, 100.0 * c[1] / bytes,
           (double) c[2] / allCopies, es.get(i).getKey().getName());
+    }
+    System.err.println("SimCopy classes by holder (the nearest plain object whose fields lead there):");
+    java.util.List<java.util.Map.Entry<String, long[]>> hs = new java.util.ArrayList<>(BY_HOLDER.entrySet());
+    hs.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
+    for (int i = 0; i < Math.min(40, hs.size()); i++) {
+      long[] c = hs.get(i).getValue();
+      System.err.printf(java.util.Locale.ROOT, "  %9.1f objects (%4.1f %%) %10.0f bytes (%4.1f %%)  %s%n",
+          (double) c[0] / allCopies, 100.0 * c[0] / objs, (double) c[1] / allCopies, 100.0 * c[1] / bytes,
+          hs.get(i).getKey());
     }
   }
 }

@@ -210,7 +210,15 @@ public final class SimCopy {
     for (long off : p.refs) {
       Object v = U.getObject(o, off);
       if (v == null) continue; // the new instance holds null already
-      Object cv = copy(v);
+      Object cv;
+      if (CopyStats.CLASSES) { // measurement only: the objects copied below are counted as held by class c
+        Class<?> outer = via;
+        via = c;
+        cv = copy(v);
+        via = outer;
+      } else {
+        cv = copy(v);
+      }
       U.putObject(n, off, cv);
       if (back) patch(v, () -> U.putObject(n, off, done.get(v)));
     }
@@ -220,8 +228,11 @@ public final class SimCopy {
   /** Counts {@code o} as copied (and by class with {@code -Dhmm-emu.copy.classes=true}, {@link CopyStats#count}). */
   private void counted(Object o) {
     objects++;
-    if (CopyStats.CLASSES) CopyStats.count(o);
+    if (CopyStats.CLASSES) CopyStats.count(o, via);
   }
+
+  /** The plain object's class whose fields are being copied ({@link CopyStats#CLASSES} only), or null. */
+  private Class<?> via;
 
   /** How deep {@link #shareable} looks into a record's or an immutable collection's values before it copies. */
   private static final int DEPTH = 4;
