@@ -37,16 +37,17 @@ final class Reporter {
 
   /** Notes one applied event for the "last events" of later reports (its parts copied into the ring's arrays). */
   void record(Stamped s) {
-    int slot = (int) (recorded++ & (RECENT_KEPT - 1));
+    int slot = (int) recorded++ & (RECENT_KEPT - 1);
     long[] vc = s.vc();
     int n = vc == null ? -1 : vc.length;
     if (n >= ringStride) widen(n + 1);
     ring[slot] = s.event();
     ringShape[2 * slot] = s.node();
     ringShape[2 * slot + 1] = n;
+    long[] w = ringWords;
     int base = slot * ringStride;
-    ringWords[base] = s.atMicros();
-    if (n > 0) System.arraycopy(vc, 0, ringWords, base + 1, n);
+    w[base] = s.atMicros();
+    for (int j = 0; j < n; j++) w[base + 1 + j] = vc[j]; // a few words: a loop, not System.arraycopy's call
   }
 
   /** Lays the ring's words out {@code stride} words a slot (a longer vector clock than any before). */
