@@ -392,11 +392,10 @@ final class StateWalk {
           if (recent && f.getName().equals("ring")) {
             String before = site;
             site = "hmmemu.checker.Reporter#ring";
-            recentRing(o, fs, (Object[]) f.get(o), p(path, ".ring"));
+            recentRing(o, fs, p(path, ".ring"));
             site = before;
             continue;
           }
-          if (recent && f.getName().startsWith("ring")) continue; // the ring's other arrays: read with it (entry)
           if (ringField != null && f.getName().equals(ringField + "Next")) continue; // read with the ring
           if (ringField != null && windowed && (f.getName().equals(ringField) || f.getName().equals(ringField + "Order"))) {
             if (f.getName().equals(ringField)) {
@@ -561,26 +560,21 @@ final class StateWalk {
    * ring behind, so whether its events are held elsewhere too (the checker's current event, an ended invalidation's
    * start, which a ring refill replaces by a relabelled copy) must neither hide them there nor shape the ring.
    */
-  private void recentRing(Object reporter, Field[] fs, Object[] ring, P path) throws IllegalAccessException {
+  private void recentRing(Object reporter, Field[] fs, P path) throws IllegalAccessException {
+    // session 24 (xrep): the ring is the Reporter's RecentEvents; its slots are read through Reporter.entry
+    RecentRing ring = RECENT_RING.get(reporter.getClass());
     long recorded = 0;
     for (Field f : fs) if (f.getName().equals("recorded")) recorded = f.getLong(reporter);
-    int start = (int) (recorded % ring.length);
-    leaf(path, ".length", ring.length, null, null);
+    int start = (int) (recorded % ring.slots);
+    leaf(path, ".length", ring.slots, null, null);
     if (windowed) return; // a fast-forward's picture: a jump leaves the ring as it is and nothing but a report reads it
-    java.lang.reflect.Method entry; // session 24 (xrep): the ring keeps each event's parts; entry rebuilds its Stamped
-    try {
-      entry = reporter.getClass().getDeclaredMethod("entry", int.class);
-      entry.setAccessible(true);
-    } catch (NoSuchMethodException e) {
-      throw new IllegalStateException("StateWalk: the checker's Reporter has no entry(int)", e);
-    }
     IdentityHashMap<Object, Integer> outer = seen;
     seen = new IdentityHashMap<>();
-    for (int i = 0; i < ring.length; i++) {
+    for (int i = 0; i < ring.slots; i++) {
       seen.clear();
       Object stamped;
       try {
-        stamped = entry.invoke(reporter, (start + i) % ring.length);
+        stamped = ring.entry.invoke(reporter, (start + i) % ring.slots);
       } catch (java.lang.reflect.InvocationTargetException e) {
         throw new IllegalStateException("StateWalk: the Reporter's ring entry " + i, e.getCause());
       }
@@ -588,6 +582,24 @@ final class StateWalk {
     }
     seen = outer;
   }
+
+  /** The checker Reporter's ring as the walk reads it: its slots ({@code RECENT_KEPT}) and {@code entry(int)}. */
+  private record RecentRing(int slots, java.lang.reflect.Method entry) {}
+
+  private static final ClassValue<RecentRing> RECENT_RING = new ClassValue<>() {
+    @Override
+    protected RecentRing computeValue(Class<?> c) {
+      try {
+        Field slots = c.getDeclaredField("RECENT_KEPT");
+        slots.setAccessible(true);
+        java.lang.reflect.Method entry = c.getDeclaredMethod("entry", int.class);
+        entry.setAccessible(true);
+        return new RecentRing(slots.getInt(null), entry);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("StateWalk: cannot read the checker Reporter's ring", e);
+      }
+    }
+  };
 
   /** Objects first met while walking one entry of a {@link PeriodicLog}'s window (forgotten after it), or null. */
   private List<Object> fresh;
