@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandle;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Emulator-only host mechanism: the checker's counts of delivered events by filterable field value ({@link
@@ -34,18 +35,36 @@ final class FieldCounts {
   /** The filterable field names of an event type, in the order its counts are kept. */
   static List<String> names(Class<?> type) { return FIELDS.get(type).names(); }
 
-  /** Counts event e once per filterable field, under the field's value, in {@code counts}. */
+  /** No field of an event type counted (countByField(Set) names none of its fields). */
   @SuppressWarnings("unchecked")
-  static void count(Map<Class<?>, Map<Object, long[]>[]> counts, Trace.Event e) {
+  private static final Map<Object, long[]>[] NONE = new Map[0];
+
+  /**
+   * Counts event e once per counted filterable field, under the field's value, in {@code counts}: every filterable
+   * field when {@code counted} is null, else those named {@code Type.field} in it (the others' slots stay null, and a
+   * type with none counted reads no field).
+   */
+  @SuppressWarnings("unchecked")
+  static void count(Map<Class<?>, Map<Object, long[]>[]> counts, Trace.Event e, Set<String> counted) {
     Class<?> type = e.getClass();
     Map<Object, long[]>[] byField = counts.get(type);
-    MethodHandle[] accessors = FIELDS.get(type).accessors();
     if (byField == null) {
-      byField = new Map[accessors.length];
-      for (int i = 0; i < byField.length; i++) byField[i] = new HashMap<>();
+      List<String> names = names(type);
+      byField = new Map[names.size()];
+      boolean any = false;
+      for (int i = 0; i < byField.length; i++) {
+        if (counted != null && !counted.contains(type.getSimpleName() + "." + names.get(i))) continue;
+        byField[i] = new HashMap<>();
+        any = true;
+      }
+      if (!any) byField = NONE;
       counts.put(type, byField);
     }
+    if (byField.length == 0) return;
+    MethodHandle[] accessors = FIELDS.get(type).accessors();
     for (int i = 0; i < accessors.length; i++) {
+      Map<Object, long[]> byValue = byField[i];
+      if (byValue == null) continue;
       Object v;
       try {
         v = accessors[i].invokeExact((Object) e);
@@ -54,8 +73,8 @@ final class FieldCounts {
       } catch (Throwable x) {
         throw new IllegalStateException("cannot read " + type.getSimpleName() + "." + names(type).get(i), x);
       }
-      long[] n = byField[i].get(v);
-      if (n == null) byField[i].put(v, n = new long[1]);
+      long[] n = byValue.get(v);
+      if (n == null) byValue.put(v, n = new long[1]);
       n[0]++;
     }
   }

@@ -44,6 +44,36 @@ class FieldCountsTest {
   }
 
   @Test
+  void countsOfNamedFieldsAreTheFullCountsOfTheirKeys() {
+    List<Trace.Event> events = List.of(
+        new Trace.CpuFaulted(1, 7, 0x1000, "anon"),
+        new Trace.CpuFaulted(2, 7, 0x3000, null),
+        new Trace.DriverFaultHandled(70_000, 7, 0x5000, Access.ATOMIC, 100, Errno.EBUSY),
+        new Trace.DriverFaultHandled(-5, 7, 0x6000, Access.READ, 3, Errno.OK),
+        new Trace.InvalidateEnded(99, true));
+    InvariantChecker all = new InvariantChecker();
+    all.countByField(true);
+    InvariantChecker some = new InvariantChecker();
+    some.countByField(java.util.Set.of("CpuFaulted.kind", "DriverFaultHandled.mmId"));
+    long seq = 0;
+    for (Trace.Event e : events) {
+      seq++;
+      all.offer(new Stamped(0, new long[] {seq}, e));
+      some.offer(new Stamped(0, new long[] {seq}, e));
+    }
+    Map<String, Long> expected = new TreeMap<>();
+    all.fieldCounts().forEach((k, v) -> {
+      if (k.startsWith("CpuFaulted.kind=") || k.startsWith("DriverFaultHandled.mmId=")) expected.put(k, v);
+    });
+    assertEquals(Map.of("CpuFaulted.kind=anon", 1L, "CpuFaulted.kind=null", 1L, "DriverFaultHandled.mmId=7", 2L), expected);
+    assertEquals(expected, some.fieldCounts());
+    InvariantChecker none = new InvariantChecker();
+    none.countByField(java.util.Set.of());
+    none.offer(new Stamped(0, new long[] {1}, events.get(0)));
+    assertEquals(Map.of(), none.fieldCounts());
+  }
+
+  @Test
   void noCountsByFieldUnlessAsked() {
     InvariantChecker checker = new InvariantChecker();
     checker.offer(new Stamped(0, new long[] {1}, new Trace.CpuFaulted(1, 7, 0x1000, "anon")));

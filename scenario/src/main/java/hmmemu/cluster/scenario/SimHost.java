@@ -115,7 +115,7 @@ final class SimHost implements ScenarioHost {
         scenario.lanes() ? link.withLanes(true) : link, 1.0, true));
     // the scenario language's filtered trace counts, as CheckerActor; only for a file that states one (they cost a
     // reflective read per field and event, and nothing else reads them)
-    sim.checker().countByField(countsByField(scenario));
+    sim.checker().countByField(countedFields(scenario)); // only the fields the file's trace counts filter by
     this.observer = new InvalidateObserver(InvalidateObserver.rangesOf(scenario), false); // one thread
     observer.keepEvents(InvalidateObserver.asksEventOfAcks(scenario)); // else a spin's state grows by a callback
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
@@ -128,20 +128,30 @@ final class SimHost implements ScenarioHost {
   Sim sim() { return sim; }
 
   /** Whether an expectation of {@code scenario} reads a trace count filtered by a field ({@code CpuFaulted.kind=anon}). */
-  static boolean countsByField(Scenario scenario) {
-    for (Scenario.Step s : scenario.steps()) if (countsByField(s)) return true;
-    return false;
+  static boolean countsByField(Scenario scenario) { return !countedFields(scenario).isEmpty(); }
+
+  /**
+   * The fields ({@code Type.field}, e.g. {@code CpuFaulted.kind}) that the trace counts of {@code scenario}'s
+   * expectations filter by: the checker counts only these by value (session 24, simcost8); StepObservation.traceCount,
+   * the only reader of a simulated run's counts, reads no other field's key.
+   */
+  static java.util.Set<String> countedFields(Scenario scenario) {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (Scenario.Step s : scenario.steps()) countedFields(s, out);
+    return out;
   }
 
-  private static boolean countsByField(Scenario.Step step) {
-    if (step.action() instanceof Scenario.ConcurrentOp c) for (Scenario.Step s : c.steps()) if (countsByField(s)) return true;
-    for (Expectation e : step.expect()) if (countsByField(e)) return true;
-    return false;
+  private static void countedFields(Scenario.Step step, java.util.Set<String> out) {
+    if (step.action() instanceof Scenario.ConcurrentOp c) for (Scenario.Step s : c.steps()) countedFields(s, out);
+    for (Expectation e : step.expect()) countedFields(e, out);
   }
 
-  private static boolean countsByField(Expectation e) {
-    if (e instanceof Expectation.ForProfile p) return countsByField(p.inner());
-    return e instanceof Expectation.TraceCount t && t.type().contains(".");
+  private static void countedFields(Expectation e, java.util.Set<String> out) {
+    if (e instanceof Expectation.ForProfile p) countedFields(p.inner(), out);
+    else if (e instanceof Expectation.TraceCount t && t.type().contains(".")) {
+      int eq = t.type().indexOf('=');
+      out.add(eq < 0 ? t.type() : t.type().substring(0, eq));
+    }
   }
 
   @Override

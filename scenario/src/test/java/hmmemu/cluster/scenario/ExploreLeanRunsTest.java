@@ -117,4 +117,14 @@ class ExploreLeanRunsTest {
         "m05-devpriv-fault-trylock.conf"))));
     assertFalse(SimHost.countsByField(ScenarioParser.parse(EXPLORE.resolve("c-fork-enomem.conf"))));
   }
+
+  /** The checker counts by value only the fields a file's trace counts filter by (session 24, simcost8). */
+  @Test
+  void countedFieldsAreThoseTheFileFiltersBy() {
+    assertEquals(java.util.Set.of("CpuFaulted.kind", "PteChanged.state"), SimHost.countedFields(ScenarioParser.parse(
+        Path.of("..", "scenarios", "cases", "x01-exclusive-both-profiles.conf"))));
+    assertEquals(java.util.Set.of("CpuFaulted.kind", "PteChanged.cause"), SimHost.countedFields(ScenarioParser.parse(
+        Path.of("..", "scenarios", "cases", "t05-hmm-exclusive-thp.conf"))));
+    assertEquals(java.util.Set.of(), SimHost.countedFields(ScenarioParser.parse(EXPLORE.resolve("c-fork-enomem.conf"))));
+  }
 }
