@@ -20,7 +20,7 @@ import java.util.List;
  * the copy shares it instead of copying it. A change to a frozen one (a late ack, the ring refill's update in place) is
  * made on an unfrozen copy ({@link #thawed}) that takes its place in the ring. A run never copied freezes none.
  */
-final class Invalidation implements Frozen {
+final class Invalidation implements Frozen, ChangeCounted {
   private static final int INDEX_ABOVE = 8;
   private static final int TARGET = 1;
   private static final int ACKED = 2;
@@ -37,6 +37,11 @@ final class Invalidation implements Frozen {
    * the run's state (the pictures, StateWalk, skip it; whether a world copy met it changes nothing the run does).
    */
   private transient boolean frozen;
+  /**
+   * Changes so far ({@link ChangeCounted}, session 24, ffchg): every mutator goes through {@link #mutable}, which moves
+   * it; a frozen one never moves. Transient: not the run's state (the pictures skip it, as {@link #frozen}).
+   */
+  private transient long changes;
 
   /** Subscriptions known to this range (targets, or acked before they were targets), in the order learnt. */
   private long[] subs = new long[4];
@@ -88,16 +93,25 @@ final class Invalidation implements Frozen {
   public boolean frozen() { return frozen; }
 
   /**
+   * {@link #changes}, when everything this reaches is its own or cannot change: its start a record whose subscription
+   * list is null or a {@code List.of} (as the CPU node emits it); else -1 (a decoded trace's list is not proven so).
+   */
+  @Override
+  public long changeCount() { return immutableIds() ? changes : -1; }
+
+  private boolean immutableIds() {
+    List<Long> ids = started.subIds();
+    return ids == null || ids.getClass() == LIST12 || ids.getClass() == LISTN;
+  }
+
+  /**
    * An ended one is frozen (its owner, NotifierShadow's ring, changes a frozen one through a copy) when its start holds
    * nothing that can change (its subscription list null or a {@code List.of}, as the CPU node emits it; a decoded
    * trace's list is not proven so); else not.
    */
   @Override
   public boolean freezeForCopy() {
-    if (ended && !frozen) {
-      List<Long> ids = started.subIds();
-      if (ids == null || ids.getClass() == LIST12 || ids.getClass() == LISTN) frozen = true;
-    }
+    if (ended && !frozen && immutableIds()) frozen = true;
     return frozen;
   }
 
@@ -129,9 +143,10 @@ final class Invalidation implements Frozen {
     return c;
   }
 
-  /** Throws when frozen: every mutator calls it first. */
+  /** Throws when frozen, else counts a change ({@link #changes}): every mutator calls it first. */
   private void mutable() {
     if (frozen) throw new IllegalStateException("Invalidation: invId " + started.invId() + " is frozen (shared by world copies)");
+    changes++;
   }
 
   /**

@@ -200,7 +200,7 @@ public final class FastForward {
           + FastForwardResume.intake(marks, period) + " [looks so far "
           + (TOTAL_PICTURE_CPU.sum() + TOTAL_JUDGE_CPU.sum()) / 1_000_000 + " ms CPU, thread " + FastForwardDiagnostics.cpuNanos() / 1_000_000 + " ms;"
           + " pictures " + TOTAL_PICTURE_CPU.sum() / 1000 + " us, judging " + TOTAL_JUDGE_CPU.sum() / 1000 + " us, leaves "
-          + lastLeaves + ", objects " + lastObjects + "]");
+          + lastLeaves + ", objects " + lastObjects + ", ring entries folded again " + ringFolds.hits + " walked " + ringFolds.walks + "]");
     }
     if (resume.fellBack(d, why, streak, threshold)) {
       // a look after a short streak refused: the normal streak's threshold again (when to look only)
@@ -299,8 +299,9 @@ public final class FastForward {
     if (marks.size() - 1 != nextShotAt) return;
     long t0 = System.nanoTime(), c0 = FastForwardDiagnostics.cpuNanos(); // diagnostics only: never enter the run
     // the last one full, the others light; sized as the last picture was
-    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects, arrayHashes);
+    StateWalk w = StateWalk.window(sim, false, shots.size() == REPEATS, lastLeaves, lastObjects, arrayHashes, ringFolds);
     TOTAL_PICTURE_CPU.add(FastForwardDiagnostics.cpuNanos() - c0);
+    if (ringFolds.check) FastForwardDiagnostics.sameWithoutFolds(sim, w);
     lastLeaves = w.size();
     lastObjects = w.objects();
     pictures++;
@@ -678,6 +679,8 @@ public final class FastForward {
 
   /** The large folded arrays' hashes kept between this simulator's pictures (session 22, ffwake). */
   private final StateWalkArrayHashes arrayHashes = new StateWalkArrayHashes();
+  /** The checker rings' entry folds kept between this simulator's pictures ({@link RingFolds}; session 24, ffchg). */
+  final RingFolds ringFolds = new RingFolds();
 
   /** The last picture's leaves and objects (the next one is sized for them). */
   private int lastLeaves = 4 * 8192, lastObjects = 8192;

@@ -68,4 +68,12 @@ final class FastForwardDiagnostics {
   }
 
   private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+  /** Throws unless {@code w} (a picture with kept ring folds) is, leaf for leaf, the picture of {@code sim} without them. */
+  static void sameWithoutFolds(Sim sim, StateWalk w) {
+    StateWalk x = StateWalk.window(sim, false, false, w.size(), w.objects(), null, null);
+    boolean same = x.size() == w.size() && x.objects() == w.objects() && java.util.Objects.equals(x.opaque, w.opaque);
+    for (int i = 0; same && i < x.size(); i++) same = x.where(i) == w.where(i) && x.value(i) == w.value(i);
+    if (!same) throw new IllegalStateException("fast-forward: a picture with kept ring folds differs from the one without");
+  }
 }

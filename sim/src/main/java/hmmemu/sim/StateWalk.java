@@ -78,7 +78,7 @@ final class StateWalk {
   long value(int i) { return values[i]; }
   /** Why the picture cannot be trusted (null: it can). */
   String opaque;
-  private IdentityHashMap<Object, Integer> seen;
+  IdentityHashMap<Object, Integer> seen;
   private final boolean writable;
 
   private final boolean named;
@@ -115,17 +115,21 @@ final class StateWalk {
    * As {@link #window(Object, boolean)}; with {@code full} false a light picture: the leaves' wheres and values only,
    * no {@link Leaf} records (the fast-forward's pictures but its last one read nothing else).
    */
-  static StateWalk window(Object root, boolean named, boolean full) { return window(root, named, full, 0, 8192, null); }
+  static StateWalk window(Object root, boolean named, boolean full) { return window(root, named, full, 0, 8192, null, null); }
 
   /**
    * As {@link #window(Object, boolean, boolean)}, sized for about {@code leaves} leaves and {@code objects} objects (a
    * previous picture's {@link #size} and {@link #objects}: the arrays and the table of objects met are allocated once),
-   * with the large folded arrays' hashes kept in {@code hashes} (or null) between pictures.
+   * with the large folded arrays' hashes kept in {@code hashes} (or null) between pictures, and the checker rings'
+   * entry folds in {@code folds} (or null, or off: {@link RingFolds#on}).
    */
-  static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects, StateWalkArrayHashes hashes) {
+  static StateWalk window(Object root, boolean named, boolean full, int leaves, int objects, StateWalkArrayHashes hashes,
+      RingFolds folds) {
     StateWalk w = new StateWalk(true, named, Math.max(64, objects + objects / 4 + 1), leaves + leaves / 8 + 16);
     w.full = full;
     w.hashes = hashes;
+    w.folds = folds != null && folds.on ? folds : null;
+    if (w.folds != null) w.folds.turn();
     if (full) ((ArrayList<Leaf>) w.leaves).ensureCapacity(leaves + leaves / 8 + 16); // sized once, as the arrays
     w.windowed = true;
     w.walk(root, new P("sim", 1), null, null);
@@ -148,7 +152,7 @@ final class StateWalk {
   /** A path: its hash, and its text when the walk is named. */
   record P(String text, long hash) {}
 
-  private P p(P parent, String name) {
+  P p(P parent, String name) {
     return p(parent, StateWalkClasses.nameHash(name), name);
   }
 
@@ -199,18 +203,34 @@ final class StateWalk {
   long[] valuesSoFar() { return java.util.Arrays.copyOf(values, size); }
 
   /** The site of the leaves being walked (see {@link Leaf#site}). */
-  private String site = "sim";
+  String site = "sim";
 
   private void leaf(P path, char kind, int i, long v) { leaf(path, kind, i, v, null); }
 
   /** Leaves met so far, folded ones included (a back reference names the leaf where its object was first met). */
-  private int counted;
+  int counted;
 
-  /** The folded ring's hash while one is being walked (see {@link #foldedRing}), and the id of its entry. */
-  private boolean folding;
-  private long foldHash, foldKey;
+  /** The folded ring's hash while one is being walked (see {@link StateWalkRings#foldedRing}), and the id of its entry. */
+  boolean folding;
+  long foldHash, foldKey;
   /** The folded ring's own site: a leaf there inside an entry is the table's value itself (see {@link #add}). */
-  private String foldSite;
+  String foldSite;
+  /**
+   * While a windowed ring's entry is folded on its own ({@link StateWalkRings#window}): the leaves counted before it
+   * (else -1), whether it met an object met before it or left a leaf out of the fold (its fold is then not kept), and
+   * the objects it met with their offsets from its first leaf (when its fold may be kept).
+   */
+  int entryStart = -1;
+  /** The place in its window of the entry being folded (see {@link #entryStart}). */
+  long entryPlace;
+  boolean entryOpen;
+  boolean entryKept;
+  /** The objects an entry met (while {@link #entryKept}) and their offsets, {@link #entryMet} of them (buffers reused). */
+  Object[] entryObjects;
+  int[] entryAt;
+  int entryMet;
+  /** The rings' entry folds kept between pictures (the fast-forward's, {@link RingFolds}), or null. */
+  RingFolds folds;
   /** The last site {@link StateWalkClasses#foldable} was asked of (leaves come in runs of a site), its ring and answer. */
   private String foldableSite, foldableFold;
   private int foldableHow;
@@ -225,13 +245,17 @@ final class StateWalk {
    * Adds a leaf at the current site, or folds it into the ring's hash (see {@link StateWalkClasses#FOLDED}); {@code number}: the leaf
    * is a value the state holds (not a type, a size, a null or a back reference), so an id when its site is an identity.
    */
-  private void add(long where, long v, Object owner, Field f, int index, String text, boolean number) {
+  void add(long where, long v, Object owner, Field f, int index, String text, boolean number) {
     counted++;
     // a leaf at the ring's own site inside an entry is the table's value itself, as itself: FolioLockShadow#released's
     // TRUE (not an id, nor an instant although "released" reads as one to instantSite); the ended ring's
     // Invalidation has only its type there
     int how = !folding ? 0 : site == foldableSite && foldSite == foldableFold ? foldableHow
         : site.equals(foldSite) ? 1 : foldable(site);
+    if (how == 0 && entryStart >= 0) { // a leaf of the entry outside its fold: the entry's fold is not kept, and the
+      entryOpen = true; // leaf's where tells its entry's place in the window (the entries share one path)
+      where = Long.rotateLeft((where ^ entryPlace) * 0xC2B2AE3D27D4EB4FL, 31);
+    }
     if (how != 0) {
       long x = how == 2 && number ? v - foldKey : v; // an id of the entry's family: as its offset from the entry's id
       foldHash = Long.rotateLeft((foldHash ^ where) * 0x9E3779B97F4A7C15L, 29);
@@ -321,12 +345,21 @@ final class StateWalk {
     }
     if (o instanceof TraceHash) return;
     Integer at = seen.get(o);
-    if (at != null) {
-      leaf(path, "@ref", at, null, null);
+    if (at != null) { // inside a ring's entry: to an object of the entry, as its offset; else ~at (and not kept)
+      if (entryStart >= 0 && at < entryStart) entryOpen = true;
+      leaf(path, "@ref", entryStart < 0 ? at : at >= entryStart ? at - entryStart : ~at, null, null);
       return;
     }
     seen.put(o, counted);
     if (fresh != null) fresh.add(o);
+    if (entryKept) {
+      if (entryMet == entryAt.length) {
+        entryObjects = java.util.Arrays.copyOf(entryObjects, 2 * entryMet);
+        entryAt = java.util.Arrays.copyOf(entryAt, 2 * entryMet);
+      }
+      entryObjects[entryMet] = o;
+      entryAt[entryMet++] = counted - entryStart;
+    }
     Class<?> c = o.getClass();
     StateWalkClasses.ClassInfo ci = StateWalkClasses.CLASSES.get(c);
     leaf(path, ":type", ci.typeHash(), null, null);
@@ -350,7 +383,7 @@ final class StateWalk {
     } else if (o instanceof Collection<?> col) {
       StateWalkCollections.collection(this, col, path);
     } else if (c.getName().equals("hmmemu.checker.LongTable")) {
-      longTable(o, path);
+      StateWalkRings.longTable(this, o, path);
     } else if (o instanceof java.util.concurrent.atomic.AtomicLong a) {
       P q = p(path, ".value"); // a host's counter: the jump may write it (Leaf#write)
       add(q.hash, a.get(), writable ? a : null, null, -1, q.text, true);
@@ -401,7 +434,7 @@ final class StateWalk {
             if (f.getName().equals(ringField)) {
               String before = site;
               site = c.getName() + "#" + ringField;
-              window(o, ringField, p(path, "." + ringField));
+              StateWalkRings.window(this, o, ringField, p(path, "." + ringField));
               site = before;
             }
             continue;
@@ -464,78 +497,6 @@ final class StateWalk {
     } else {
       for (int i = 0; i < n; i++) walk(java.lang.reflect.Array.get(a, i), p(path, '[', i, ""), null, null);
     }
-  }
-
-  /**
-   * The checker's hmmemu.checker.LongTable (open addressing: its slot layout depends on the keys and the history of
-   * growths) as its entries sorted by key.
-   */
-  private void longTable(Object t, P path) {
-    try {
-      Field kf = t.getClass().getDeclaredField("keys"), vf = t.getClass().getDeclaredField("values");
-      kf.setAccessible(true);
-      vf.setAccessible(true);
-      long[] keys = (long[]) kf.get(t);
-      Object[] values = (Object[]) vf.get(t);
-      List<Integer> slots = new ArrayList<>();
-      for (int i = 0; i < values.length; i++) if (values[i] != null) slots.add(i);
-      slots.sort((a, b) -> Long.compare(keys[a], keys[b]));
-      leaf(path, ".size", slots.size(), null, null);
-      boolean fold = !folding && StateWalkClasses.FOLDED.containsKey(site);
-      if (fold) {
-        foldHash = 0x5EED;
-        foldSite = site;
-      }
-      int i = 0;
-      for (int sl : slots) {
-        leaf(p(path, '{', i, ".k"), "", keys[sl], null, null);
-        if (fold) {
-          folding = true;
-          foldKey = keys[sl];
-        }
-        walk(values[sl], p(path, '{', i++, ".v"), null, null);
-        if (fold) folding = false;
-      }
-      if (fold) foldedRing(path);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      if (opaque == null) opaque = "cannot open the checker's LongTable: " + e;
-    }
-  }
-
-  /**
-   * A checker ring in a windowed picture: its newest {@link #RING_WINDOW} ids oldest first, each with its entry
-   * folded into the ring's hash leaf as in {@link StateWalkClasses#FOLDED} (the ring's methods NAMENewestFirst and NAMEOf).
-   */
-  private void window(Object shadow, String ring, P path) {
-    try {
-      java.lang.reflect.Method[] m = StateWalkClasses.RING_METHODS.get(shadow.getClass());
-      java.lang.reflect.Method ids = m[0], of = m[1];
-      long[] newest = (long[]) ids.invoke(shadow, RING_WINDOW); // the newest RING_WINDOW only (session 23, ringcost)
-      int n = Math.min(newest.length, RING_WINDOW);
-      leaf(path, ".window", n, null, null);
-      foldHash = 0x5EED;
-      foldSite = site;
-      for (int i = 0; i < n; i++) {
-        long key = newest[n - 1 - i];
-        leaf(p(path, '{', i, ".k"), "", key, null, null);
-        folding = true;
-        foldKey = key;
-        walk(of.invoke(shadow, key), p(path, '{', i, ".v"), null, null);
-        folding = false;
-      }
-      foldedRing(path);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      if (opaque == null) opaque = "cannot open the checker's ring " + ring + ": " + e;
-    }
-  }
-
-  /** The leaf holding a folded ring's hash (see {@link StateWalkClasses#FOLDED}). */
-  private void foldedRing(P path) {
-    String before = site;
-    site = StateWalkClasses.FOLDED.get(before);
-    P q = p(path, ".entries");
-    add(q.hash, foldHash, null, null, -1, q.text, false);
-    site = before;
   }
 
   /** The checker's rings of ids (class -> ring name: the fields NAMEOrder, a long[], and NAMENext, its oldest slot). */
@@ -602,7 +563,7 @@ final class StateWalk {
   };
 
   /** Objects first met while walking one entry of a {@link PeriodicLog}'s window (forgotten after it), or null. */
-  private List<Object> fresh;
+  List<Object> fresh;
 
   /**
    * A {@link PeriodicLog}: its size (the leaf a jump advances by appending the period's entries again) and its last
