@@ -99,10 +99,7 @@ final class Invalidation implements Frozen, ChangeCounted {
   @Override
   public long changeCount() { return immutableIds() ? changes : -1; }
 
-  private boolean immutableIds() {
-    List<Long> ids = started.subIds();
-    return ids == null || ids.getClass() == LIST12 || ids.getClass() == LISTN;
-  }
+  private boolean immutableIds() { return Frozen.jdkImmutableList(started.subIds()); }
 
   /**
    * An ended one is frozen (its owner, NotifierShadow's ring, changes a frozen one through a copy) when its start holds
@@ -114,9 +111,6 @@ final class Invalidation implements Frozen, ChangeCounted {
     if (ended && !frozen && immutableIds()) frozen = true;
     return frozen;
   }
-
-  /** The JDK's immutable lists ({@code List.of}, {@code List.copyOf}): no method changes them. */
-  private static final Class<?> LIST12 = List.of(1L).getClass(), LISTN = List.of(1L, 2L, 3L).getClass();
 
   /** This when not frozen, else an unfrozen copy of it under the same start (emulator-only, see the class comment). */
   Invalidation thawed() { return frozen ? copyFor(started) : this; }

@@ -125,9 +125,6 @@ final class RecentEvents implements Frozen {
     stride = wider;
   }
 
-  private static final Class<?> LIST12 = List.of(1L).getClass(), LISTN = List.of(1L, 2L, 3L).getClass(),
-      EMPTY = List.of().getClass();
-
   /**
    * Whether event {@code e} holds values only: every {@link Trace.Event} record but one holds primitives, strings and
    * enums; an {@link Trace.InvalidateStarted}'s ids must be an immutable JDK list of longs.
@@ -135,9 +132,8 @@ final class RecentEvents implements Frozen {
   static boolean immutable(Trace.Event e) {
     if (!(e instanceof Trace.InvalidateStarted i)) return VALUES.get(e.getClass());
     List<Long> ids = i.subIds();
+    if (!Frozen.jdkImmutableList(ids)) return false;
     if (ids == null) return true;
-    Class<?> c = ids.getClass();
-    if (c != LIST12 && c != LISTN && c != EMPTY) return false;
     for (Object id : ids) if (!(id instanceof Long)) return false;
     return true;
   }

@@ -16,4 +16,21 @@ public interface Frozen {
    * share it; whether it is frozen now.
    */
   boolean freezeForCopy();
+
+  /**
+   * Whether {@code list} is null or one of the JDK's immutable lists ({@code List.of}, {@code List.copyOf}), whose
+   * class alone proves that no method changes it: what a frozen object may hold by reference as a list.
+   */
+  static boolean jdkImmutableList(java.util.List<?> list) {
+    if (list == null) return true;
+    Class<?> c = list.getClass();
+    return c == JdkLists.LIST12 || c == JdkLists.LISTN;
+  }
+
+  /** The JDK's immutable list classes (List.of() and lists of three or more are ListN, of one or two List12). */
+  final class JdkLists {
+    static final Class<?> LIST12 = java.util.List.of(1L).getClass(), LISTN = java.util.List.of(1L, 2L, 3L).getClass();
+
+    private JdkLists() {}
+  }
 }
