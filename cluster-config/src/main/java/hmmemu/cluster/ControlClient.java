@@ -91,6 +91,15 @@ public final class ControlClient {
 
   public long nextReqId() { return nextReq.incrementAndGet(); }
 
+  /** The node incarnation this client's requests belong to (NodeShell drops another's); 0: a JVM's first. */
+  private volatile long epoch;
+
+  /** Stamps this client's requests with node incarnation {@code epoch} (reused node JVMs); returns this client. */
+  public ControlClient epoch(long epoch) {
+    this.epoch = epoch;
+    return this;
+  }
+
   public synchronized long[] clock() { return clock.clone(); }
 
   private synchronized void merge(long[] other) {
@@ -131,7 +140,8 @@ public final class ControlClient {
     synchronized (p) {
       p.timer = system.scheduler().scheduleOnce(timeout, () -> timedOut(reqId, p, timeout), system.executionContext());
     }
-    to.tell(WireCodec.encode(msg, clock(), repliesPath));
+    Envelope env = WireCodec.encode(msg, clock(), repliesPath);
+    to.tell(epoch == 0 ? env : env.toBuilder().setEpoch(epoch).build());
     return p.out;
   }
 

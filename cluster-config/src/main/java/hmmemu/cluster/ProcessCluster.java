@@ -65,7 +65,12 @@ public final class ProcessCluster implements ClusterHandle {
   }
 
   private final ActorSystem<Void> system;
-  private final ActorRef<Object> checker;
+  /** The checker of the current node incarnation ({@link #reincarnate}). */
+  private volatile ActorRef<Object> checker;
+  /** The current node incarnation (0: as started); {@link #reincarnate} moves it on. */
+  private volatile long epoch;
+  /** Whether a child was ever signalled (SIGSTOP/SIGCONT) by {@link #stop} or {@link #cont}. */
+  private volatile boolean signalled;
   private final Config base;
   private final Map<String, String> sets;
   private final List<String> childArgs;
@@ -173,7 +178,7 @@ public final class ProcessCluster implements ClusterHandle {
       synchronized (everStarted) {
         everStarted.add(p);
       }
-      Process dog = watchdog(p);
+      Process dog = ChildProcesses.watchdog(p);
       synchronized (watchdogs) {
         watchdogs.add(dog);
       }
@@ -184,21 +189,6 @@ public final class ProcessCluster implements ClusterHandle {
     } catch (IOException e) {
       throw new IllegalStateException("could not launch the " + name(c.node) + " JVM: " + e.getMessage());
     }
-  }
-
-  /**
-   * A {@code /bin/sh} beside {@code child} that blocks reading a pipe from this process and, when the pipe closes
-   * (this process exited, however: even SIGKILL closes it), thaws the child (SIGCONT) and SIGKILLs it 2 s later
-   * if its own stdin watchdog has not ended it by then. The child's stdin pipe is not enough: a SIGSTOPped JVM
-   * reads nothing, and the SIGCONT was due from this process. It ignores SIGINT and SIGHUP (the terminal's
-   * Ctrl-C and hang-up reach it too) and is destroyed when the child exits, so it never signals a reused pid.
-   */
-  private static Process watchdog(Process child) throws IOException {
-    String pid = Long.toString(child.pid());
-    String script = "trap '' INT HUP; read -r _; kill -CONT " + pid + " 2>/dev/null; sleep 2; kill -KILL " + pid
-        + " 2>/dev/null; exit 0";
-    return new ProcessBuilder("/bin/sh", "-c", script).redirectInput(ProcessBuilder.Redirect.PIPE)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
   }
 
   /**
@@ -298,14 +288,7 @@ public final class ProcessCluster implements ClusterHandle {
     }
   }
 
-  static String tail(Path log) {
-    try {
-      List<String> lines = Files.readAllLines(log);
-      return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-    } catch (IOException e) {
-      return "(no log)";
-    }
-  }
+  static String tail(Path log) { return ChildProcesses.tail(log); }
 
   /** The child processes, CPU node first (for crash tests); a restarted node's current process. */
   public List<Process> children() {
@@ -388,6 +371,7 @@ public final class ProcessCluster implements ClusterHandle {
 
   private void signal(int node, String sig) {
     Child c = child(node);
+    signalled = true;
     if (!c.process.isAlive()) throw new IllegalStateException(name(node) + " is not running (SIG" + sig + ")");
     try {
       Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(c.process.pid())).redirectErrorStream(true).start();
@@ -462,6 +446,45 @@ public final class ProcessCluster implements ClusterHandle {
         throw new IllegalStateException(what + " registered but was not Up within " + upTimeout.toSeconds() + " s");
       }
       pause(50);
+    }
+  }
+
+  /** The current node incarnation (0: the children's first). */
+  public long epoch() { return epoch; }
+
+  /**
+   * Whether this cluster can serve another run as it is: every child JVM it started is running, none was crashed,
+   * restarted, frozen or thawed (membership and process state as at the start).
+   */
+  public boolean reusable() {
+    if (signalled || children.size() != 1 + gpuCount()) return false;
+    for (Child c : children) if (c.stopped || !c.process.isAlive()) return false;
+    return true;
+  }
+
+  /**
+   * Moves every node JVM to node incarnation {@code newEpoch} (children started with {@code --pause-points}; docs/
+   * SCENARIOS.md "Across separate JVMs"): a new checker of {@code profile} under that incarnation's key (the old one
+   * retired), each node's node actors, link gate, link control and modelled link replaced by new ones with
+   * {@code sets} and GPU node k's {@code devicesPerNode.get(k)} devices ({@code NodeIncarnations}), and the new
+   * node actors found (bounded by {@code bound}); {@link #cpu}, {@link #gpu} and {@link #checker} then name them.
+   */
+  public void reincarnate(long newEpoch, hmmemu.protocol.model.KernelProfile profile, Map<String, String> sets,
+      Map<Integer, Integer> devicesPerNode, Duration bound) {
+    if (newEpoch <= epoch) throw new IllegalArgumentException("incarnation " + newEpoch + " is not after " + epoch);
+    if (!reusable()) throw new IllegalStateException("a child JVM was crashed, restarted or signalled");
+    ActorRef<Object> old = checker;
+    checker = system.systemActorOf(CheckerActor.create(profile, newEpoch), "checker-" + newEpoch, Props.empty());
+    old.tell(new CheckerActor.Retire());
+    epoch = newEpoch;
+    int n = gpuCount();
+    Reincarnation.incarnate(system, n, newEpoch, sets, devicesPerNode, bound);
+    long deadline = System.nanoTime() + bound.toNanos();
+    cpu = Reincarnation.find(system, ServiceKeys.ofEpoch(ServiceKeys.CPU, newEpoch), deadline);
+    synchronized (gpus) {
+      for (int k = 1; k <= n; k++) {
+        gpus.set(k - 1, Reincarnation.find(system, ServiceKeys.ofEpoch(ServiceKeys.gpu(k), newEpoch), deadline));
+      }
     }
   }
 
@@ -626,40 +649,10 @@ public final class ProcessCluster implements ClusterHandle {
   private void killChildren() {
     List<Process> all = allProcesses();
     try {
-      killChildren(all);
+      ChildProcesses.kill(all);
     } finally {
       synchronized (watchdogs) {
         watchdogs.forEach(Process::destroyForcibly);
-      }
-    }
-  }
-
-  private static void killChildren(List<Process> all) {
-    for (Process p : all) {
-      try {
-        p.getOutputStream().close();
-      } catch (IOException ignored) {
-        // the child notices the closed pipe, or is killed below
-      }
-      if (p.isAlive()) {
-        // A frozen (SIGSTOPped) child does not act on SIGTERM until it is thawed.
-        try {
-          new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException | InterruptedException ignored) {
-          // destroyForcibly below
-        }
-      }
-      p.destroy();
-    }
-    for (Process p : all) {
-      try {
-        if (!p.waitFor(5, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-          p.waitFor(5, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        p.destroyForcibly();
-        Thread.currentThread().interrupt();
       }
     }
   }

@@ -122,6 +122,9 @@ public final class NodeCounters {
     /** Node {@code nodeIndex}'s counters (created on first use). */
     public NodeCounters node(int nodeIndex) { return byNode.computeIfAbsent(nodeIndex, k -> new NodeCounters()); }
 
+    /** Starts node {@code nodeIndex}'s counters from zero (a new node incarnation in a reused JVM counts afresh). */
+    public void reset(int nodeIndex) { byNode.remove(nodeIndex); }
+
     /** Every node's counters of this system, summed (one node per system in every deployment). */
     public Map<String, Long> snapshot() {
       Map<String, Long> all = new TreeMap<>();

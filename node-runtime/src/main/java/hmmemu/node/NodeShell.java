@@ -76,6 +76,12 @@ public final class NodeShell {
   private final List<FlowHalf> flows = new ArrayList<>();
   private long flowsDropped;
   private boolean flowFlushArmed;
+  /**
+   * The node actors' incarnation (reused node JVMs, docs/SCENARIOS.md "Across separate JVMs"): stamped on every
+   * envelope this shell sends; an envelope of another incarnation is dropped unread. 0 (a JVM's first) stamps nothing.
+   */
+  private volatile long epoch;
+  private long staleDropped;
   /** Flow halves wait at most this long (real time) for a trace batch to ride on. */
   static final Duration FLOW_FLUSH = Duration.ofMillis(20);
   /** Flow halves held while no checker is known; older ones are dropped (counted). */
@@ -106,9 +112,11 @@ public final class NodeShell {
     this.counters = countersOf(ctx, nodeIndex);
     this.link = link;
     this.dataLink = new DataLink(nodeIndex, selfString, link.reliability(), new DataLink.Port() {
-      @Override public void transmit(int toNode, String to, Envelope frame) { link.send(nodeIndex, toNode, resolve(to), frame); }
+      @Override public void transmit(int toNode, String to, Envelope frame) {
+        link.send(nodeIndex, toNode, resolve(to), stamped(frame));
+      }
 
-      @Override public void tellDirect(String to, Envelope frame) { resolve(to).tell(frame); }
+      @Override public void tellDirect(String to, Envelope frame) { resolve(to).tell(stamped(frame)); }
 
       @Override public void count(int fromNode, int toNode, LinkReliability.Event event, long n) {
         link.count(fromNode, toNode, event, n);
@@ -123,6 +131,21 @@ public final class NodeShell {
   }
 
   public int nodeIndex() { return nodeIndex; }
+
+  /** Sets this shell's incarnation ({@link #epoch}); before the node sends or receives anything. */
+  public void epoch(long epoch) { this.epoch = epoch; }
+
+  /** This shell's incarnation. */
+  public long epoch() { return epoch; }
+
+  /** Envelopes of another incarnation this shell dropped unread (stale messages of an earlier run). */
+  public long staleDropped() { return staleDropped; }
+
+  /** {@code env} stamped with this shell's incarnation (unchanged for the first). */
+  private Envelope stamped(Envelope env) {
+    long e = epoch;
+    return e == 0 || env.getEpoch() == e ? env : env.toBuilder().setEpoch(e).build();
+  }
 
   /** The node's counters in its system's registry (a private set where the system has no extensions: test kits). */
   private static NodeCounters countersOf(ActorContext<?> ctx, int nodeIndex) {
@@ -275,6 +298,10 @@ public final class NodeShell {
    */
   public void receive(Envelope envelope, Consumer<Inbound> handler) {
     if (WireCodec.isTrace(envelope)) return;
+    if (envelope.getEpoch() != epoch) { // a message of an earlier incarnation's run: it never reaches this one's core
+      staleDropped++;
+      return;
+    }
     wake(dataLink.receive(envelope, System.nanoTime(), (env, from) -> deliver(env, from, handler)));
   }
 
@@ -319,7 +346,7 @@ public final class NodeShell {
    * reqId), told in order; the controller ({@code hmmemu.cluster.ControlClient}) gathers them.
    */
   public void reply(ActorRef<Envelope> to, HmmProtocol.Msg msg) {
-    Envelope env = WireCodec.encode(msg, clock.snapshot(), selfString);
+    Envelope env = stamped(WireCodec.encode(msg, clock.snapshot(), selfString));
     if (env.getSerializedSize() <= DataLink.CHUNK_BYTES) {
       checkFrame(env, "reply");
       to.tell(env);

@@ -14,6 +14,19 @@ public final class ServiceKeys {
 
   private ServiceKeys() {}
 
+  /**
+   * {@code key} of node incarnation {@code epoch} (reused node JVMs, docs/SCENARIOS.md "Across separate JVMs"): the
+   * key itself for 0, a key of its own otherwise, so the actors of one incarnation find only each other.
+   */
+  public static <T> ServiceKey<T> ofEpoch(Class<T> type, ServiceKey<T> key, long epoch) {
+    return epoch == 0 ? key : ServiceKey.create(type, key.id() + "@" + epoch);
+  }
+
+  /** An Envelope key of incarnation {@code epoch} ({@link #ofEpoch(Class, ServiceKey, long)}). */
+  public static ServiceKey<Envelope> ofEpoch(ServiceKey<Envelope> key, long epoch) {
+    return ofEpoch(Envelope.class, key, epoch);
+  }
+
   /** The actor of GPU node {@code nodeIndex} (registered beside {@link #GPU}), so a controller can tell nodes apart. */
   public static ServiceKey<Envelope> gpu(int nodeIndex) {
     return ServiceKey.create(Envelope.class, "hmm-gpu-" + nodeIndex);

@@ -69,8 +69,14 @@ final class ClusterCommand implements Callable<Integer> {
           + "experiment: same output, verdict and exit codes as 'hmm-emu run' (0 passed, 1 a failure, 2 a malformed "
           + "scenario, or one whose restarts would go beyond gpu15). Pause points and invalidation counts travel as "
           + "cluster messages; a crash is a SIGKILL of the node's JVM, a restart a new JVM (docs/SCENARIOS.md, "
-          + "\"Across separate JVMs\")."})
+          + "\"Across separate JVMs\"). Consecutive files reuse the running node JVMs (a new node incarnation per "
+          + "file: new node actors, checker and links; messages of an earlier file are dropped); a file with a faults "
+          + "block or a crash or restart step, or that needs another number of GPU node JVMs, gets new ones."})
   File scenario;
+  @Option(names = "--fresh-jvms",
+      description = "With --scenario: start new node JVMs for every file (and every kernel profile of a file) instead "
+          + "of reusing the running ones.")
+  boolean freshJvms;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @CommandLine.Mixin TlsOptions tls = new TlsOptions();
 
@@ -82,6 +88,7 @@ final class ClusterCommand implements Callable<Integer> {
     if (cpuNodes != 1) throw new SettingsException("--cpu: only 1 CPU node is supported (one host mm), got " + cpuNodes);
     if (gpuNodes < 1 || gpuNodes > 15) throw new SettingsException("--gpu: must be in [1, 15], got " + gpuNodes);
     if (scenario != null) return runScenarios();
+    if (freshJvms) throw new SettingsException("--fresh-jvms applies only with --scenario");
     FaultSchedule faults = faults();
     Map<String, Object> o = new HashMap<>(tls.overrides());
     o.put("hmm-emu.demo.gpu-nodes", gpuNodes);
@@ -289,16 +296,18 @@ final class ClusterCommand implements Callable<Integer> {
     // the children refuse a bad hmm-emu.link value at start-up: refuse it here, before any JVM starts (exit 2)
     hmmemu.cluster.demo.SimDemo.link(settings, -1);
     List<String> childArgs = config == null ? List.of() : List.of("--config", config.getAbsolutePath());
-    return RunCommand.runAll(files, scenarios, scenarioOptions(settings, gpuGiven ? gpuNodes : 0, childArgs), json,
-        record, System.out);
+    try (hmmemu.cluster.scenario.JvmPool pool = freshJvms ? null : new hmmemu.cluster.scenario.JvmPool()) {
+      return RunCommand.runAll(files, scenarios, scenarioOptions(settings, gpuGiven ? gpuNodes : 0, childArgs, pool),
+          json, record, System.out);
+    }
   }
 
   /** The runner's options for separate JVMs: the same code path for the CLI and the it-tests. */
   static hmmemu.cluster.scenario.ScenarioRunner.Options scenarioOptions(HmmEmuSettings settings, int gpuNodes,
-      List<String> childArgs) {
+      List<String> childArgs, hmmemu.cluster.scenario.JvmPool pool) {
     return new hmmemu.cluster.scenario.ScenarioRunner.Options(settings.config,
         hmmemu.cluster.EmbeddedCluster.SystemFactory.PLAIN, Duration.ofSeconds(60), settings.timeScale,
-        new hmmemu.cluster.scenario.ScenarioRunner.SeparateJvms(gpuNodes, childArgs));
+        new hmmemu.cluster.scenario.ScenarioRunner.SeparateJvms(gpuNodes, childArgs, pool));
   }
 
   /** The --fault lines and the --faults file, parsed and checked against the cluster's nodes (exit 2 if bad). */

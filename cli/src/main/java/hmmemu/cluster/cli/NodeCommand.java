@@ -73,6 +73,10 @@ final class NodeCommand implements Callable<Integer> {
   boolean pausePoints;
   @CommandLine.Mixin TlsOptions tls = new TlsOptions();
 
+  /** The settings a scenario controller gives each node incarnation (JvmLinkTap.sets): not inherited from the start. */
+  static final List<String> INCARNATION_KEYS = List.of("hmm-emu.model.kernel-profile", "hmm-emu.time-scale",
+      "hmm-emu.link.lanes");
+
   @Override
   public Integer call() throws Exception {
     if (!role.equals("cpu") && !role.equals("gpu")) throw new SettingsException("--role: expected cpu or gpu, got '" + role + "'");
@@ -99,30 +103,43 @@ final class NodeCommand implements Callable<Integer> {
       throw new SettingsException(e.getMessage());
     }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), hmmemu.cluster.EmbeddedCluster.SYSTEM_NAME, c);
-    system.getWhenTerminated().thenRun(link::close);
-    // A scenario's pause gate and observing stage around the modelled link (docs/SCENARIOS.md "Across separate JVMs").
-    Link stage = link;
-    if (pausePoints) {
-      hmmemu.node.link.RemoteGate gate = new hmmemu.node.link.RemoteGate(role.equals("cpu") ? 0 : nodeIndex, link);
-      system.systemActorOf(gate.behavior(), "link-gate", org.apache.pekko.actor.typed.Props.empty());
-      stage = gate;
-    }
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     if (seeds.isEmpty()) cluster.join(cluster.selfAddress());
-    ModelClock clock = ModelClock.scaledWall(settings.timeScale);
     String name = role.equals("cpu") ? "cpu0" : "gpu" + nodeIndex;
-    if (role.equals("cpu")) {
-      hmmemu.cluster.DropWatch.install(system, name);
-      if (!noChecker) system.systemActorOf(CheckerActor.create(settings.switches.kernelProfile()), "checker", org.apache.pekko.actor.typed.Props.empty());
-      system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, stage), "cpu-mmu",
-          org.apache.pekko.actor.typed.Props.empty());
-    } else {
-      NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, stage);
+    if (pausePoints || role.equals("cpu")) hmmemu.cluster.DropWatch.install(system, name); // startGpu installs its own
+    if (role.equals("cpu") && !noChecker) {
+      system.systemActorOf(CheckerActor.create(settings.switches.kernelProfile()), "checker", org.apache.pekko.actor.typed.Props.empty());
     }
-    // The link control also answers the node's model time (run records align clocks with it) and its cores'
-    // live counters (hmm-emu status).
-    system.systemActorOf(LinkControl.create(name, link, clock::nowMicros,
-        () -> hmmemu.node.NodeCounters.of(system).snapshot()), "link-control", org.apache.pekko.actor.typed.Props.empty());
+    if (pausePoints) {
+      // A scenario's pause gate and observing stage around the modelled link (docs/SCENARIOS.md "Across separate
+      // JVMs"), with the node actor and the link control: the first incarnation of a node JVM that a scenario
+      // controller may reuse for its next file (NodeIncarnations starts them, and their later incarnations).
+      link.close();
+      File configFile = config;
+      // a new incarnation takes the scenario's kernel profile, time scale and lanes from its request alone (absent:
+      // the configuration's, as for a JVM started without them)
+      Map<String, Object> baseOverrides = new HashMap<>(o);
+      for (String perRun : INCARNATION_KEYS) baseOverrides.remove(perRun);
+      system.systemActorOf(hmmemu.cluster.NodeIncarnations.create(role, nodeIndex, devices, incarnationSets -> {
+        if (incarnationSets.isEmpty()) return settings;
+        Map<String, Object> with = new HashMap<>(baseOverrides);
+        with.putAll(incarnationSets);
+        return HmmEmuSettings.load(configFile, with);
+      }), "node-host", org.apache.pekko.actor.typed.Props.empty());
+    } else {
+      system.getWhenTerminated().thenRun(link::close);
+      ModelClock clock = ModelClock.scaledWall(settings.timeScale);
+      if (role.equals("cpu")) {
+        system.systemActorOf(hmmemu.cpu.actor.CpuNodeActor.create(settings.switches, clock, link), "cpu-mmu",
+            org.apache.pekko.actor.typed.Props.empty());
+      } else {
+        NodeRoles.startGpu(system, nodeIndex, devices, settings.switches, clock, link);
+      }
+      // The link control also answers the node's model time (run records align clocks with it) and its cores'
+      // live counters (hmm-emu status).
+      system.systemActorOf(LinkControl.create(name, link, clock::nowMicros,
+          () -> hmmemu.node.NodeCounters.of(system).snapshot()), "link-control", org.apache.pekko.actor.typed.Props.empty());
+    }
     Address self = cluster.selfAddress();
     String tlsNote = NodeConfig.Tls.of(settings.config).enabled() ? " (mutual TLS)" : "";
     System.out.println("hmm-emu node: " + name + " listening on " + self.host().get() + ":" + self.port().get() + tlsNote);

@@ -95,24 +95,35 @@ public final class CheckerActor extends AbstractBehavior<Object> {
   public static Behavior<Object> create() { return create(KernelProfile.V6_15); }
 
   /** A checker judging the run with the kernel generation the nodes model (I9, I10, I11 differ). */
-  public static Behavior<Object> create(KernelProfile profile) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CheckerActor(ctx, profile, timers)));
+  public static Behavior<Object> create(KernelProfile profile) { return create(profile, 0); }
+
+  /**
+   * The checker of node incarnation {@code epoch} (reused node JVMs, docs/SCENARIOS.md "Across separate JVMs"),
+   * registered under that incarnation's key: only that incarnation's nodes find it. {@link Retire} stops it.
+   */
+  public static Behavior<Object> create(KernelProfile profile, long epoch) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CheckerActor(ctx, profile, timers, epoch)));
   }
+
+  /** Stops this checker (its incarnation's run is over; a reused cluster's next run has a checker of its own). */
+  public record Retire() implements NoSerializationVerificationNeeded {}
 
   private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers;
 
   private CheckerActor(ActorContext<Object> ctx, KernelProfile profile,
-      org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers) {
+      org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers, long epoch) {
     super(ctx);
     this.timers = timers;
     this.checker = new InvariantChecker(profile);
     checker.countByField(true); // the scenario language's filtered trace counts (VerdictReply.eventCounts)
-    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CHECKER, ctx.getSelf().narrow()));
+    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.ofEpoch(ServiceKeys.CHECKER, epoch),
+        ctx.getSelf().narrow()));
   }
 
   @Override
   public Receive<Object> createReceive() {
     return newReceiveBuilder()
+        .onMessage(Retire.class, r -> Behaviors.stopped())
         .onMessage(Envelope.class, this::onEnvelope)
         .onMessage(Verdict.class, this::onVerdict)
         .onMessage(Flush.class, f -> { releaseLost(); answerAll(true); return this; })

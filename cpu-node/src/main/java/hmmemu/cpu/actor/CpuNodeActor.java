@@ -81,21 +81,36 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   private ScheduledFuture<?> wakePending;
 
   public static Behavior<Object> create(ModelSwitches switches, ModelClock clock, Link link) {
-    return Behaviors.setup(ctx -> new CpuNodeActor(ctx, switches, clock, link));
+    return Behaviors.setup(ctx -> new CpuNodeActor(ctx, switches, clock, link, 0, Double.NaN));
   }
 
+  /**
+   * A CPU node of node incarnation {@code epoch} (reused node JVMs, docs/SCENARIOS.md "Across separate JVMs"): it
+   * registers and looks up the incarnation's own keys ({@link ServiceKeys#ofEpoch}), its shell drops envelopes of
+   * another incarnation, and {@code timeScale} is the incarnation's (NaN: hmm-emu.time-scale of the system).
+   */
+  public static Behavior<Object> create(ModelSwitches switches, ModelClock clock, Link link, long epoch,
+      double timeScale) {
+    return Behaviors.setup(ctx -> new CpuNodeActor(ctx, switches, clock, link, epoch, timeScale));
+  }
+
+  private final long epoch;
+
   private CpuNodeActor(ActorContext<Object> ctx, ModelSwitches switches,
-      ModelClock clock, Link link) {
+      ModelClock clock, Link link, long epoch, double timeScale) {
     super(ctx);
     this.core = new CpuMm(switches, leaseMicros(ctx));
     this.clock = clock;
+    this.epoch = epoch;
     var config = ctx.getSystem().settings().config();
-    this.nanosPerModelMicro = 1000 * (config.hasPath("hmm-emu.time-scale") ? config.getDouble("hmm-emu.time-scale") : 1.0);
+    this.nanosPerModelMicro = 1000 * (!Double.isNaN(timeScale) ? timeScale
+        : config.hasPath("hmm-emu.time-scale") ? config.getDouble("hmm-emu.time-scale") : 1.0);
     ActorRef<Envelope> self = ctx.getSelf().narrow();
     this.shell = new NodeShell(ctx, NODE_INDEX, self, link, clock);
-    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.CPU, self));
+    shell.epoch(epoch);
+    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.ofEpoch(ServiceKeys.CPU, epoch), self));
     ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, WrappedListing::new);
-    ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.CHECKER, adapter));
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.ofEpoch(ServiceKeys.CHECKER, epoch), adapter));
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(
         ctx.messageAdapter(ClusterEvent.MemberEvent.class, WrappedMember::new), ClusterEvent.MemberEvent.class));
@@ -125,7 +140,8 @@ public final class CpuNodeActor extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onCheckerListing(WrappedListing w) {
-    w.listing().getServiceInstances(ServiceKeys.CHECKER).stream().findFirst().ifPresent(shell::checker);
+    w.listing().getServiceInstances(ServiceKeys.ofEpoch(ServiceKeys.CHECKER, epoch)).stream().findFirst()
+        .ifPresent(shell::checker);
     return this;
   }
 

@@ -22,6 +22,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -50,22 +51,38 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
 
   public static Behavior<Object> create(int nodeIndex, List<Integer> deviceIds, ModelSwitches switches,
       ModelClock clock, Link link) {
-    return Behaviors.setup(ctx -> new GpuNodeActor(ctx, nodeIndex, deviceIds, switches, clock, link));
+    return create(nodeIndex, deviceIds, switches, clock, link, 0);
   }
 
+  /**
+   * A GPU node of node incarnation {@code epoch} (reused node JVMs, docs/SCENARIOS.md "Across separate JVMs"): it
+   * registers and looks up the incarnation's own keys ({@link ServiceKeys#ofEpoch}) and its shell drops envelopes
+   * of another incarnation.
+   */
+  public static Behavior<Object> create(int nodeIndex, List<Integer> deviceIds, ModelSwitches switches,
+      ModelClock clock, Link link, long epoch) {
+    return Behaviors.setup(ctx -> new GpuNodeActor(ctx, nodeIndex, deviceIds, switches, clock, link, epoch));
+  }
+
+  private final ServiceKey<Envelope> cpuKey;
+  private final ServiceKey<Envelope> checkerKey;
+
   private GpuNodeActor(ActorContext<Object> ctx, int nodeIndex, List<Integer> deviceIds, ModelSwitches switches,
-      ModelClock clock, Link link) {
+      ModelClock clock, Link link, long epoch) {
     super(ctx);
     this.core = new GpuNode(nodeIndex, switches);
     for (int d : deviceIds) core.addDevice(d);
     this.clock = clock;
     ActorRef<Envelope> self = ctx.getSelf().narrow();
     this.shell = new NodeShell(ctx, nodeIndex, self, link, clock);
-    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.GPU, self));
-    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.gpu(nodeIndex), self));
+    shell.epoch(epoch);
+    this.cpuKey = ServiceKeys.ofEpoch(ServiceKeys.CPU, epoch);
+    this.checkerKey = ServiceKeys.ofEpoch(ServiceKeys.CHECKER, epoch);
+    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.ofEpoch(ServiceKeys.GPU, epoch), self));
+    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.ofEpoch(ServiceKeys.gpu(nodeIndex), epoch), self));
     ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, WrappedListing::new);
-    ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.CPU, adapter));
-    ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.CHECKER, adapter));
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(cpuKey, adapter));
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(checkerKey, adapter));
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(
         ctx.messageAdapter(ClusterEvent.MemberEvent.class, WrappedMember::new), ClusterEvent.MemberEvent.class));
@@ -87,10 +104,10 @@ public final class GpuNodeActor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onListing(WrappedListing w) {
     Receptionist.Listing l = w.listing();
-    if (l.isForKey(ServiceKeys.CHECKER)) {
-      l.getServiceInstances(ServiceKeys.CHECKER).stream().findFirst().ifPresent(shell::checker);
-    } else if (l.isForKey(ServiceKeys.CPU)) {
-      l.getServiceInstances(ServiceKeys.CPU).stream().findFirst().ifPresent(ref -> {
+    if (l.isForKey(checkerKey)) {
+      l.getServiceInstances(checkerKey).stream().findFirst().ifPresent(shell::checker);
+    } else if (l.isForKey(cpuKey)) {
+      l.getServiceInstances(cpuKey).stream().findFirst().ifPresent(ref -> {
         cpu = ref;
         for (HmmProtocol.Msg m : waitingForCpu) shell.send(0, cpu, m);
         waitingForCpu.clear();

@@ -51,14 +51,26 @@ public final class RemoteGate implements Link {
   private final Map<String, ActorRef<Object>> watches = new ConcurrentHashMap<>();
   private long observed;
 
-  public RemoteGate(int nodeIndex, Link next) {
+  /** The node incarnation this gate belongs to (reused node JVMs): its actor registers under that one's key. */
+  private final long epoch;
+
+  public RemoteGate(int nodeIndex, Link next) { this(nodeIndex, next, 0); }
+
+  /** The gate of node incarnation {@code epoch} (docs/SCENARIOS.md "Across separate JVMs", reused node JVMs). */
+  public RemoteGate(int nodeIndex, Link next, long epoch) {
     this.nodeIndex = nodeIndex;
+    this.epoch = epoch;
     this.gate = new GateLink(new Observing(next));
   }
 
   /** The service key of node {@code nodeIndex}'s gate actor ({@link #behavior}). */
   public static ServiceKey<GateRequest> key(int nodeIndex) {
     return ServiceKey.create(GateRequest.class, "hmm-emu-link-gate-" + nodeIndex);
+  }
+
+  /** The service key of node {@code nodeIndex}'s gate actor of incarnation {@code epoch}. */
+  public static ServiceKey<GateRequest> key(int nodeIndex, long epoch) {
+    return hmmemu.node.ServiceKeys.ofEpoch(GateRequest.class, key(nodeIndex), epoch);
   }
 
   @Override
@@ -187,7 +199,7 @@ public final class RemoteGate implements Link {
   /** The actor serving the controller's {@link GateRequest}s, registered under {@link #key}. */
   public Behavior<GateRequest> behavior() {
     return Behaviors.setup(ctx -> {
-      ctx.getSystem().receptionist().tell(Receptionist.register(key(nodeIndex), ctx.getSelf()));
+      ctx.getSystem().receptionist().tell(Receptionist.register(key(nodeIndex, epoch), ctx.getSelf()));
       ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
       return Behaviors.receive(GateRequest.class).onMessage(GateRequest.class, req -> {
         ActorRef<GateReply> replyTo = resolver.resolveActorRef(req.getReplyTo());

@@ -68,8 +68,23 @@ final class JvmLinkTap {
   /** Where the nodes' Delivered notices go: (receiving scenario node, message), in the order each node sent them. */
   private final java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered;
 
+  /** The node incarnation this tap serves (reused node JVMs): its gates' keys and its actors' names carry it. */
+  private final long epoch;
+  private ActorRef<Object> listenerRef;
+
+  /** The sentinel that stops the listener ({@link #close}): what a node's old gate still says is dropped. */
+  private enum Stop implements org.apache.pekko.actor.NoSerializationVerificationNeeded { INSTANCE }
+
   JvmLinkTap(ActorSystem<?> system, InvalidateObserver observer,
       java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered, java.util.function.IntUnaryOperator clusterNode) {
+    this(system, observer, delivered, clusterNode, 0);
+  }
+
+  /** A tap of node incarnation {@code epoch} ({@code ProcessCluster.reincarnate}). */
+  JvmLinkTap(ActorSystem<?> system, InvalidateObserver observer,
+      java.util.function.BiConsumer<Integer, HmmProtocol.Msg> delivered, java.util.function.IntUnaryOperator clusterNode,
+      long epoch) {
+    this.epoch = epoch;
     this.system = system;
     this.clusterNode = clusterNode;
     this.delivered = delivered;
@@ -79,31 +94,47 @@ final class JvmLinkTap {
 
   InvalidateObserver observer() { return observer; }
 
+  /** Stops the listener: the run is over, and what the nodes' gates of this incarnation still send is dropped. */
+  void close() {
+    if (listenerRef != null) listenerRef.tell(Stop.INSTANCE);
+  }
+
   /**
    * Starts the controller and one child JVM per node ({@code hmm-emu node --pause-points}), with the scenario's
    * kernel profile (the checker's too), time scale and lanes; GPU node k gets its declared devices.
    */
   static hmmemu.cluster.ProcessCluster startCluster(Scenario scenario, ScenarioRunner.Options options, int gpus,
       Map<Integer, Integer> devicesPerNode) {
-    Map<String, String> sets = new HashMap<>();
-    sets.put("hmm-emu.model.kernel-profile",
-        scenario.switches().kernelProfile() == hmmemu.protocol.model.KernelProfile.V5_14 ? "v5.14" : "v6.15");
-    sets.put("hmm-emu.time-scale", Double.toString(scenario.timeScaleOr(options.timeScale())));
-    // the file's link { lanes = per-thread }: every node's data link layer and gate order per (direction, lane)
-    if (scenario.lanes()) sets.put("hmm-emu.link.lanes", "per-thread");
+    Map<String, String> sets = sets(scenario, options);
     java.util.List<String> args = new java.util.ArrayList<>(options.jvms().childArgs());
     args.add("--pause-points");
     return hmmemu.cluster.ProcessCluster.start(options.base(), gpus, devicesPerNode, sets, args,
         options.clusterUpTimeout());
   }
 
+  /**
+   * The node JVMs' start-up settings a scenario sets: its kernel profile, time scale and lanes (a reused node JVM's
+   * next incarnation takes them: {@code ProcessCluster.reincarnate}).
+   */
+  static Map<String, String> sets(Scenario scenario, ScenarioRunner.Options options) {
+    Map<String, String> sets = new HashMap<>();
+    sets.put("hmm-emu.model.kernel-profile",
+        scenario.switches().kernelProfile() == hmmemu.protocol.model.KernelProfile.V5_14 ? "v5.14" : "v6.15");
+    sets.put("hmm-emu.time-scale", Double.toString(scenario.timeScaleOr(options.timeScale())));
+    // the file's link { lanes = per-thread }: every node's data link layer and gate order per (direction, lane)
+    if (scenario.lanes()) sets.put("hmm-emu.link.lanes", "per-thread");
+    return sets;
+  }
+
   /** Finds the gate of nodes 0..gpuNodes (bounded) and starts their observation streams. */
   void start(int gpuNodes) {
     ActorRef<Object> l = system.systemActorOf(Behaviors.receive(Object.class)
         .onMessage(Object.class, m -> {
+          if (m == Stop.INSTANCE) return Behaviors.stopped();
           heard(m);
           return Behaviors.same();
-        }).build(), "scenario-link-listener", Props.empty());
+        }).build(), "scenario-link-listener" + (epoch == 0 ? "" : "-" + epoch), Props.empty());
+    listenerRef = l;
     listener = resolver.toSerializationFormat(l);
     for (int node = 0; node <= gpuNodes; node++) gates.put(node, find(node));
     for (int node = 0; node <= gpuNodes; node++) {
@@ -165,7 +196,7 @@ final class JvmLinkTap {
 
   /** The gate actor of {@code node}, once the receptionist lists it (bounded by {@link #BOUND}). */
   private ActorRef<GateRequest> find(int node) {
-    ServiceKey<GateRequest> key = RemoteGate.key(node);
+    ServiceKey<GateRequest> key = RemoteGate.key(node, epoch);
     CompletableFuture<ActorRef<GateRequest>> found = new CompletableFuture<>();
     Behavior<Receptionist.Listing> watcher = Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(key, ctx.getSelf()));
@@ -177,7 +208,7 @@ final class JvmLinkTap {
       }).build();
     });
     // it stops itself once it saw the gate; otherwise the control system's end stops it
-    system.systemActorOf(watcher, "scenario-gate-watch-" + node, Props.empty());
+    system.systemActorOf(watcher, "scenario-gate-watch-" + node + (epoch == 0 ? "" : "-" + epoch), Props.empty());
     try {
       return found.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {

@@ -1,7 +1,6 @@
 package hmmemu.cluster.scenario;
 
 import hmmemu.protocol.msg.Ids;
-
 import com.typesafe.config.Config;
 import hmmemu.cluster.ControlClient;
 import hmmemu.cluster.EmbeddedCluster;
@@ -50,6 +49,8 @@ final class ScenarioCluster implements ScenarioHost {
   private EmbeddedCluster embedded;
   /** Across separate JVMs: the controller's end of the nodes' pause gates and observing stages; null embedded. */
   private JvmLinkTap jvm;
+  /** Across JVMs: the pool whose node JVMs this run reuses (they stay after it), or null (closed after it). */
+  private JvmPool pool;
   /** Across separate JVMs: the faults block's run (ProcessCluster.runFaults), or null. */
   private CompletableFuture<Void> jvmFaults;
   private ControlClient client;
@@ -353,18 +354,22 @@ final class ScenarioCluster implements ScenarioHost {
    * JVM is reset the same way ({@link #restartNode}).
    */
   private void startAcrossJvms() {
+    pool = options.jvms().pool() != null && JvmPool.reusable(scenario) ? options.jvms().pool() : null;
     for (Scenario.Device d : scenario.devices()) devicesPerNode.merge(d.node(), d.index() + 1, Math::max);
     for (int k = 1; k <= scenario.gpuNodes(); k++) scenarioNodeOf.put(k, k);
     clock = ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale()));
     int gpus = Math.max(scenario.gpuNodes(), options.jvms().gpuNodes());
+    long epoch;
     try {
-      cluster = JvmLinkTap.startCluster(scenario, options, gpus, devicesPerNode);
+      JvmPool.Lease lease = JvmPool.lease(pool, scenario, options, gpus, devicesPerNode);
+      cluster = lease.cluster();
+      epoch = lease.epoch();
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
-    client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
+    client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT).epoch(epoch);
     jvm = new JvmLinkTap(cluster.controlSystem(), new InvalidateObserver(InvalidateObserver.rangesOf(scenario)),
-        (k, msg) -> delivered(scenarioNodeOf.getOrDefault(k, k), msg), this::clusterNode);
+        (k, msg) -> delivered(scenarioNodeOf.getOrDefault(k, k), msg), this::clusterNode, epoch);
     try {
       jvm.start(gpus);
     } catch (RuntimeException e) {
@@ -640,7 +645,6 @@ final class ScenarioCluster implements ScenarioHost {
     }
   }
 
-
   static List<String> violationsOf(CheckerActor.VerdictReply v) {
     List<String> out = new ArrayList<>();
     for (hmmemu.checker.Violation viol : v.violations()) out.add(viol.summary());
@@ -687,7 +691,9 @@ final class ScenarioCluster implements ScenarioHost {
     if (jvmFaults != null) jvmFaults.cancel(false);
     if (faultExecutor != null) faultExecutor.shutdownNow();
     if (modeled != null) modeled.clearFaults();
-    if (cluster != null) cluster.close();
+    if (jvm != null) jvm.close();
+    if (pool != null && cluster != null) pool.release((hmmemu.cluster.ProcessCluster) cluster);
+    else if (cluster != null) cluster.close();
     if (modeled != null) modeled.close();
   }
 }

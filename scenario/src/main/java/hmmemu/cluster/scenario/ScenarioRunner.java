@@ -40,12 +40,16 @@ public final class ScenarioRunner {
    * host), the CPU node and every GPU node a child JVM ({@code hmm-emu node --pause-points}); pause points and
    * invalidation counts travel as gate.proto messages (docs/SCENARIOS.md, "Across separate JVMs").
    * {@code gpuNodes}: GPU node JVMs at least (the scenario's own count when higher); {@code childArgs} are added to
-   * every child's command line (e.g. {@code --config FILE}). Not a kernel structure.
+   * every child's command line (e.g. {@code --config FILE}). {@code pool} (null: a fresh cluster per file, {@code
+   * --fresh-jvms}) holds the node JVMs that consecutive files reuse ({@link JvmPool}). Not a kernel structure.
    */
-  public record SeparateJvms(int gpuNodes, java.util.List<String> childArgs) {
+  public record SeparateJvms(int gpuNodes, java.util.List<String> childArgs, JvmPool pool) {
     public SeparateJvms {
       childArgs = java.util.List.copyOf(childArgs);
     }
+
+    /** A fresh cluster per file. */
+    public SeparateJvms(int gpuNodes, java.util.List<String> childArgs) { this(gpuNodes, childArgs, null); }
   }
 
   /**
