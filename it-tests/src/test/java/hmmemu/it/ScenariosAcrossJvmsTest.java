@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * which must fail the same way on both with only that count (the counts really travel, and every other
  * expectation of C11 holds), two found files with controller holds and {@code until}s, a crash and restart file (a
  * SIGKILL of a GPU node's JVM, a new JVM under the next node index) and a busy-loop livelock. Every wait is the
- * runner's, bounded; ports are free ones picked by the nodes.
+ * runner's, bounded; ports are free ones picked by the nodes. Every file but the crash file runs across JVMs in one
+ * {@code hmm-emu cluster --scenario DIR} ({@link #childArchive}) on reused node JVMs, after two dirty files
+ * (docs/SCENARIOS.md "Reused node JVMs"); each test reads its file's verdict from that run.
  *
  * <p>Where a file passes, its embedded verdict is {@code ScenarioCasesTest}'s (every file of scenarios/cases and
  * scenarios/faults on the embedded cluster, held to its expectations and compared with the simulator), so only its
@@ -33,9 +35,79 @@ import org.junit.jupiter.api.io.TempDir;
  * serialize-messages; ScenarioCasesTest holds it on both hosts.)
  */
 class ScenariosAcrossJvmsTest {
+  /**
+   * The across-JVM files of this test, run once as one directory by {@code hmm-emu cluster --scenario DIR}: on reused
+   * node JVMs (docs/SCENARIOS.md "Across separate JVMs"; the crash file is the one that gets its own). The dirty files
+   * come first: the busy-loop livelock leaves G's driver fault loop spinning and the wrong C11 count fails mid-way, so
+   * the files after them (whose verdicts each test holds to the embedded one, or to the file's found kind) run on
+   * node JVMs a stale loop or message could reach. C04 needs two GPU node JVMs: new ones, after the one-GPU files.
+   */
+  private static Path batch;
+  private static Run batchRun;
+  private static final java.util.Map<String, Path> BATCH_FILES = new java.util.LinkedHashMap<>();
+
   /** The child JVMs map the shared class archive ({@link ChildArchive}): cheaper starts, the same runs. */
   @org.junit.jupiter.api.BeforeAll
-  static void childArchive() { ChildArchive.ensure(); }
+  static void childArchive() throws IOException {
+    ChildArchive.ensure();
+    batch = Files.createTempDirectory("scenarios-across-jvms");
+    String wrong = wrongC11Count();
+    copy("1-busy-loop-no-folio-lock.conf", Files.readString(ClusterLivenessTest.DIR.resolve("busy-loop-no-folio-lock.conf")));
+    copy("2-c11-wrong-count.conf", wrong);
+    for (String f : List.of("b-no-folio-lock-progress-livelock-found.conf", "c-fork-enomem-expectation-found.conf",
+        "d-dmirror-exclusive-dontneed-violation-found.conf")) {
+      copy("3-" + f, Files.readString(Path.of("..", "scenarios", "found", f)));
+    }
+    copy("4-c04-two-devices.conf", Files.readString(CASES.resolve("c04-two-devices.conf")));
+    Path out = Files.createTempDirectory("scenarios-across-jvms-out");
+    batchRun = cliRun("cluster", "--scenario", batch.toString(), "--json", "--quiet", "--out", out.toString());
+    assertTrue(batchRun.verdict() != null, "a JSON verdict line: " + batchRun.out() + batchRun.err());
+    assertTrue(!batchRun.err().contains("could not be reused"), "the node JVMs were reused: " + batchRun.err());
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void deleteBatch() throws IOException {
+    if (batch == null) return;
+    try (var files = Files.walk(batch)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+
+  private static void copy(String name, String text) throws IOException {
+    Path f = batch.resolve(name);
+    Files.writeString(f, text);
+    BATCH_FILES.put(name, f);
+  }
+
+  /** {@code name}'s copy in the batch directory. */
+  private static Path batchFile(String name) {
+    Path f = BATCH_FILES.get(name);
+    assertTrue(f != null, "not in the batch: " + name);
+    return f;
+  }
+
+  /**
+   * The batch run's verdict of one file, in the form of a run of that file alone: exit code 0 if it passed, 1 if it
+   * failed; its JSON case alone; the batch's output.
+   */
+  private static Run acrossJvmsInBatch(Path f) {
+    for (JsonNode c : batchRun.verdict().get("cases")) {
+      if (!c.get("file").asText().equals(f.toString())) continue;
+      com.fasterxml.jackson.databind.node.ObjectNode v = JSON.createObjectNode();
+      v.put("ok", c.get("ok").asBoolean());
+      v.putArray("cases").add(c);
+      return new Run(c.get("ok").asBoolean() ? 0 : 1, v, batchRun.out(), batchRun.err());
+    }
+    throw new AssertionError("no verdict of " + f + " in the batch run: " + batchRun.out() + batchRun.err());
+  }
+
+  private static String wrongC11Count() throws IOException {
+    String text = Files.readString(CASES.resolve("c11-madvise-before-check.conf"));
+    String wrong = text.replace("invalidations { G { interval { CLEAR = 1 } } }",
+        "invalidations { G { interval { CLEAR = 2 } } }");
+    assertTrue(!wrong.equals(text), "the C11 file no longer has the count this test changes");
+    return wrong;
+  }
 
   private static final Path CASES = Path.of("..", "scenarios", "cases");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,7 +135,9 @@ class ScenariosAcrossJvmsTest {
 
   private record Run(int code, JsonNode verdict, String out, String err) {}
 
-  private Run cli(String... args) {
+  private Run cli(String... args) { return cliRun(args); }
+
+  private static Run cliRun(String... args) {
     CliCapture.Run r = CliCapture.run(args);
     int code = r.code();
     String o = r.out();
@@ -119,7 +193,10 @@ class ScenariosAcrossJvmsTest {
    */
   private void passesAcrossJvmsAsEmbedded(Path f) throws IOException {
     assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
-    Run jvms = acrossJvms(f);
+    passesAcrossJvmsAsEmbedded(f, acrossJvms(f));
+  }
+
+  private static void passesAcrossJvmsAsEmbedded(Path f, Run jvms) {
     String why = f + " (passes on the embedded cluster: ScenarioCasesTest)\nseparate JVMs:\n" + jvms.out() + jvms.err();
     assertEquals(0, jvms.code(), "separate JVMs exit code: " + why);
     assertTrue(jvms.verdict() != null, "a JSON verdict line: " + why);
@@ -129,7 +206,8 @@ class ScenariosAcrossJvmsTest {
 
   @Test
   void invalidationCountsOnTwoGpuNodes() throws IOException {
-    passesAcrossJvmsAsEmbedded(CASES.resolve("c04-two-devices.conf"));
+    Path f = batchFile("4-c04-two-devices.conf");
+    passesAcrossJvmsAsEmbedded(f, acrossJvmsInBatch(f));
   }
 
   /**
@@ -143,10 +221,9 @@ class ScenariosAcrossJvmsTest {
    */
   @Test
   void anOrderGivesTheSameVerdict() throws IOException {
-    Path f = Path.of("..", "scenarios", "found", "c-fork-enomem-expectation-found.conf");
-    assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
+    Path f = batchFile("3-c-fork-enomem-expectation-found.conf");
     Run embedded = embedded(f);
-    assertSameVerdict(f, embedded, acrossJvms(f), 1);
+    assertSameVerdict(f, embedded, acrossJvmsInBatch(f), 1);
     // the found expectation, not an order whose next input never came (that would be a deadlock line)
     assertTrue(failures(embedded.verdict()).stream().noneMatch(l -> l.contains("deadlock")), embedded.out());
     firstFailureHasTheFoundKind(f, embedded, embedded.out());
@@ -160,10 +237,9 @@ class ScenariosAcrossJvmsTest {
    */
   @Test
   void theFoundLivelockReplaysAcrossJvms() throws IOException {
-    Path f = Path.of("..", "scenarios", "found", "b-no-folio-lock-progress-livelock-found.conf");
-    assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
+    Path f = batchFile("3-b-no-folio-lock-progress-livelock-found.conf");
     Run embedded = embedded(f);
-    Run jvms = acrossJvms(f);
+    Run jvms = acrossJvmsInBatch(f);
     String why = why(f, embedded, jvms);
     for (Run r : List.of(embedded, jvms)) {
       assertEquals(1, r.code(), why);
@@ -188,10 +264,9 @@ class ScenariosAcrossJvmsTest {
    */
   @Test
   void untilRaceLeavesTheSameStaleEntry() throws IOException {
-    Path f = Path.of("..", "scenarios", "found", "d-dmirror-exclusive-dontneed-violation-found.conf");
-    assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
+    Path f = batchFile("3-d-dmirror-exclusive-dontneed-violation-found.conf");
     Run embedded = embedded(f);
-    Run jvms = acrossJvms(f);
+    Run jvms = acrossJvmsInBatch(f);
     String why = why(f, embedded, jvms);
     assertEquals(1, embedded.code(), "embedded exit code: " + why);
     assertEquals(1, jvms.code(), "separate JVMs exit code: " + why);
@@ -230,14 +305,9 @@ class ScenariosAcrossJvmsTest {
    */
   @Test
   void aWrongCountFailsTheSameWay() throws IOException {
-    String text = Files.readString(CASES.resolve("c11-madvise-before-check.conf"));
-    String wrong = text.replace("invalidations { G { interval { CLEAR = 1 } } }",
-        "invalidations { G { interval { CLEAR = 2 } } }");
-    assertTrue(!wrong.equals(text), "the C11 file no longer has the count this test changes");
-    Path f = tmp.resolve("c11-wrong-count.conf");
-    Files.writeString(f, wrong);
+    Path f = batchFile("2-c11-wrong-count.conf");
     Run embedded = embedded(f);
-    Run jvms = acrossJvms(f);
+    Run jvms = acrossJvmsInBatch(f);
     assertSameVerdict(f, embedded, jvms, 1);
     List<String> lines = failures(jvms.verdict());
     assertEquals(1, lines.size(), "only the count fails: " + lines);
@@ -254,9 +324,8 @@ class ScenariosAcrossJvmsTest {
    */
   @Test
   void aBusyLoopLivelockIsJudgedAcrossJvmsToo() throws IOException {
-    Path f = ClusterLivenessTest.DIR.resolve("busy-loop-no-folio-lock.conf");
-    assertTrue(Files.isRegularFile(f), "no scenario " + f.toAbsolutePath());
-    Run jvms = acrossJvms(f);
+    Path f = batchFile("1-busy-loop-no-folio-lock.conf");
+    Run jvms = acrossJvmsInBatch(f);
     String why = f + "\nseparate JVMs:\n" + jvms.out() + jvms.err();
     assertEquals(1, jvms.code(), why);
     assertTrue(jvms.verdict() != null, "a JSON verdict line: " + why);
