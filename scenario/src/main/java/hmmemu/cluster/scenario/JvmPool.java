@@ -23,6 +23,8 @@ public final class JvmPool implements AutoCloseable {
   private long epoch;
   private int starts;
   private int reuses;
+  /** Whether a run holds the pool's cluster (from {@link #acquire} to {@link #release}). */
+  private boolean leased;
 
   /**
    * Whether {@code s} may run on reused node JVMs: it has no faults block (its link faults and process signals act
@@ -59,12 +61,17 @@ public final class JvmPool implements AutoCloseable {
   synchronized Lease acquire(Scenario scenario, ScenarioRunner.Options options, int gpus,
       Map<Integer, Integer> devicesPerNode) {
     Key k = new Key(gpus, options.jvms().childArgs());
+    if (leased) { // a run started while another holds the pool's JVMs (a start ahead): JVMs of its own
+      starts++;
+      return new Lease(JvmLinkTap.startCluster(scenario, options, gpus, devicesPerNode), 0);
+    }
     if (cluster != null && k.equals(key) && cluster.reusable()) {
       try {
         cluster.reincarnate(epoch + 1, scenario.switches().kernelProfile(), JvmLinkTap.sets(scenario, options),
             devicesPerNode, bound(options));
         epoch++;
         reuses++;
+        leased = true;
         return new Lease(cluster, epoch);
       } catch (RuntimeException e) {
         System.err.println(scenario.file() + ": the node JVMs could not be reused, starting new ones: " + e.getMessage());
@@ -75,6 +82,7 @@ public final class JvmPool implements AutoCloseable {
     key = k;
     epoch = 0;
     starts++;
+    leased = true;
     return new Lease(cluster, 0);
   }
 
@@ -86,9 +94,10 @@ public final class JvmPool implements AutoCloseable {
   synchronized void release(ProcessCluster c) {
     if (c != cluster) {
       c.close();
-    } else if (!c.reusable()) {
-      closeCluster();
+      return;
     }
+    leased = false;
+    if (!c.reusable()) closeCluster();
   }
 
   private void closeCluster() {
