@@ -21,6 +21,12 @@ class BadInputCliTest {
     return r.err().get(0);
   }
 
+  /** --fresh-jvms (a fresh cluster per scenario file instead of reused node JVMs) means nothing without --scenario. */
+  @Test
+  void freshJvmsNeedsAScenario() {
+    assertEquals("hmm-emu: --fresh-jvms applies only with --scenario", refused("cluster", "--gpu", "1", "--fresh-jvms"));
+  }
+
   @Test
   void aBadCpuThinkNamesTheFlag() {
     assertEquals("hmm-emu: --cpu-think: not a duration: '1xs' (e.g. 20us, 70ms, 0)",
