@@ -60,9 +60,13 @@ class ScenariosAcrossJvmsTest {
     }
     copy("4-c04-two-devices.conf", Files.readString(CASES.resolve("c04-two-devices.conf")));
     Path out = Files.createTempDirectory("scenarios-across-jvms-out");
+    long reusedBefore = hmmemu.cluster.scenario.JvmPool.reusesInThisJvm();
     batchRun = cliRun("cluster", "--scenario", batch.toString(), "--json", "--quiet", "--out", out.toString());
     assertTrue(batchRun.verdict() != null, "a JSON verdict line: " + batchRun.out() + batchRun.err());
     assertTrue(!batchRun.err().contains("could not be reused"), "the node JVMs were reused: " + batchRun.err());
+    // the five one-GPU files: one start and four reuses (C04 needs two GPU node JVMs: new ones)
+    assertEquals(4, hmmemu.cluster.scenario.JvmPool.reusesInThisJvm() - reusedBefore,
+        "runs on reused node JVMs: " + batchRun.out() + batchRun.err());
   }
 
   @org.junit.jupiter.api.AfterAll

@@ -23,6 +23,8 @@ public final class JvmPool implements AutoCloseable {
   private long epoch;
   private int starts;
   private int reuses;
+  /** Runs on reused node JVMs by every pool of this JVM (a test reads it around a CLI run made in its own JVM). */
+  private static final java.util.concurrent.atomic.AtomicLong REUSES_IN_THIS_JVM = new java.util.concurrent.atomic.AtomicLong();
   /** Whether a run holds the pool's cluster (from {@link #acquire} to {@link #release}). */
   private boolean leased;
 
@@ -71,6 +73,7 @@ public final class JvmPool implements AutoCloseable {
             devicesPerNode, bound(options));
         epoch++;
         reuses++;
+        REUSES_IN_THIS_JVM.incrementAndGet();
         leased = true;
         return new Lease(cluster, epoch);
       } catch (RuntimeException e) {
@@ -111,6 +114,9 @@ public final class JvmPool implements AutoCloseable {
 
   /** Runs that reused the node JVMs of the run before. */
   public synchronized int reuses() { return reuses; }
+
+  /** Runs on reused node JVMs by every pool of this JVM so far. */
+  public static long reusesInThisJvm() { return REUSES_IN_THIS_JVM.get(); }
 
   /** Stops the pool's node JVMs. */
   @Override
