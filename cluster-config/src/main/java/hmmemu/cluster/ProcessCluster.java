@@ -37,11 +37,12 @@ import org.apache.pekko.cluster.typed.Join;
  * A local cluster of separate JVM processes: this process is the controller (role "control", the seed, and the
  * host of the invariant checker and of the Pekko Management endpoint for {@code hmm-emu inject}); it launches one
  * CPU node and N GPU nodes as child JVMs running {@code hmm-emu node}. No child outlives it: each child stops when
- * its stdin pipe closes, and a {@link #watchdog} process beside each child thaws and kills it when this process is
+ * its stdin pipe closes, and a watchdog process ({@code ChildProcesses.watchdog}) beside each child thaws and kills it when this process is
  * gone (so even a SIGKILL of this process ends them, a SIGSTOPped child included); a JVM shutdown hook destroys
  * them on Ctrl-C, and {@link #close} kills them. {@link #runFaults} carries out a fault schedule: crash (SIGKILL), pause (SIGSTOP),
  * resume (SIGCONT) and restart of a child JVM, and link faults sent to every node's link stage; a scenario runner
- * hands it its own node actions ({@link FaultSchedule.Callbacks}). Over 600 lines: the process faults need the
+ * hands it its own node actions ({@link FaultSchedule.Callbacks}). {@link #reincarnate} moves children started with
+ * {@code --pause-points} to a new node incarnation (reused node JVMs). Over 600 lines: the process faults need the
  * children's bookkeeping (launch, watchdogs, logs, indexes), which stays private to this class.
  */
 public final class ProcessCluster implements ClusterHandle {

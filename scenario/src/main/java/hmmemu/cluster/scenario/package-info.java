@@ -36,7 +36,9 @@
  * {@code JvmLinkTap} forgets the dead gate, drops what the CPU node's gate held toward it and finds the new one; a
  * faults block's crash, restart, pause and resume lines come back to the runner through
  * {@code FaultSchedule.Callbacks} ({@code ProcessCluster.runFaults}). {@code ScenarioRunner.lastRestartIndex} is
- * the node index a file's last restart gets (the CLI refuses one beyond the 15 GPU node indexes).
+ * the node index a file's last restart gets (the CLI refuses one beyond the 15 GPU node indexes). With a
+ * {@code JvmPool} in {@code SeparateJvms} consecutive files reuse the node JVMs, each in a new node incarnation
+ * ({@code ProcessCluster.reincarnate}; docs/SCENARIOS.md "Reused node JVMs").
  *
  * <p>The same steps run in the deterministic simulator ({@link hmmemu.cluster.scenario.SimScenarioRunner}, the entry
  * point of {@code hmm-emu sim}): {@code StepExecutor} talks only to a {@code ScenarioHost} (requests, the host's
