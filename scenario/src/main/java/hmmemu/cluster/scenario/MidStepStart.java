@@ -45,16 +45,25 @@ final class MidStepStart {
    * hold all that the rest of the run needs. No event handler runs a nested loop.
    */
   static boolean inOneWait() {
-    return StackWalker.getInstance().walk(frames -> {
+    return WALKER.walk(frames -> {
       int[] n = new int[3];
       frames.forEach(f -> {
-        String c = f.getClassName();
-        String m = f.getMethodName();
-        if (c.equals("hmmemu.sim.Sim") && m.equals("runUntil")) n[0]++;
-        else if (c.equals("hmmemu.cluster.scenario.SimWait") && m.equals("loop")) n[1]++;
-        else if (c.equals("hmmemu.cluster.scenario.StepExecutor") && (m.equals("runStep") || m.equals("resumeStep"))) n[2]++;
+        // compared by class (no class name read) and a frame's method name resolved (a call into the JVM) only for
+        // the three classes counted: the stack is ~60 frames deep, most of them the cores' and the simulator's
+        Class<?> c = f.getDeclaringClass();
+        if (c == hmmemu.sim.Sim.class) {
+          if (f.getMethodName().equals("runUntil")) n[0]++;
+        } else if (c == SimWait.class) {
+          if (f.getMethodName().equals("loop")) n[1]++;
+        } else if (c == StepExecutor.class) {
+          String m = f.getMethodName();
+          if (m.equals("runStep") || m.equals("resumeStep")) n[2]++;
+        }
       });
       return n[0] == 1 && n[1] == 1 && n[2] == 1;
     });
   }
+
+  /** {@link #inOneWait}'s walker: frames with their classes. */
+  private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
 }

@@ -499,9 +499,12 @@ final class ScheduleRun {
       final boolean keyedRun = keyed;
       final class RunScheduler implements Scheduler {
         // per recent choice point (RING of them): its index, the strategy's epoch before it, whether a block's draw,
-        // and its signature (enabled count, sources in order, kind, index taken), for repeats
-        final long[] ringPoint = new long[RING], ringEpoch = new long[RING], ringSig = new long[RING];
-        final boolean[] ringBlock = new boolean[RING];
+        // and its signature (enabled count, sources in order, kind, index taken), for repeats; only a run neither
+        // keyed nor memoized fills or reads them (an exhaustive search's runs are both: none allocated, 25 KB a run)
+        final boolean ring = !keyedRun && memo == null;
+        final long[] ringPoint = ring ? new long[RING] : null, ringEpoch = ring ? new long[RING] : null,
+            ringSig = ring ? new long[RING] : null;
+        final boolean[] ringBlock = ring ? new boolean[RING] : null;
         /** The point count after the last skip: a window must lie past it. */
         long skippedTo;
 
@@ -552,7 +555,7 @@ final class ScheduleRun {
           choices.add(new Choice(e.size(), c, key, step[0], over, taken, skip == null ? -1 : skip,
               takenSkip == null ? -1 : takenSkip, b == null ? EVENT : b.kind.label, b == null ? -1 : b.options[c],
               pointKind(e)));
-          if (!keyedRun && memo == null) { // what repeats() reads; a keyed or memoized run never repeats
+          if (ring) { // what repeats() reads; a keyed or memoized run never repeats
             int slot = point % RING;
             ringPoint[slot] = point;
             ringEpoch[slot] = epoch;
@@ -630,7 +633,7 @@ final class ScheduleRun {
         step[0]++;
       }
       steps.finish();
-      verdict.expectNoViolations(() -> host.checker().violations());
+      verdict.expectNoViolations(host::violations);
     } catch (Pruned p) {
       pruned = true;
     } catch (ScenarioCluster.SetupFailure e) {

@@ -651,13 +651,25 @@ final class SimHost implements ScenarioHost {
   @Override
   public CheckerView checker() {
     boolean caughtUp = sim.checker().caughtUp(sim.eventCounts());
+    List<String> v = violations(caughtUp);
+    Map<String, Long> counts = new HashMap<>(sim.checker().eventCounts());
+    counts.putAll(sim.checker().fieldCounts());
+    return new CheckerView(caughtUp, sim.checker().pending(), v, Map.copyOf(counts));
+  }
+
+  /**
+   * {@link #checker()}'s violations alone (the end of a run's verdict reads no more): its counts by event and field,
+   * two maps copied per run, are not built.
+   */
+  List<String> violations() { return violations(sim.checker().caughtUp(sim.eventCounts())); }
+
+  /** The checker's violations' summaries, and a CHECKER-BEHIND line last unless {@code caughtUp}. */
+  private List<String> violations(boolean caughtUp) {
     List<String> v = new ArrayList<>();
     for (Violation viol : sim.checker().violations()) v.add(viol.summary());
     if (!caughtUp) {
       v.add("CHECKER-BEHIND the checker had not delivered every event (" + sim.checker().pending() + " pending)");
     }
-    Map<String, Long> counts = new HashMap<>(sim.checker().eventCounts());
-    counts.putAll(sim.checker().fieldCounts());
-    return new CheckerView(caughtUp, sim.checker().pending(), v, Map.copyOf(counts));
+    return v;
   }
 }
