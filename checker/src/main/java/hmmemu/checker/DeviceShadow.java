@@ -5,7 +5,6 @@ import hmmemu.protocol.trace.Trace;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,10 +24,13 @@ final class DeviceShadow {
 
   record EntryKey(int deviceId, int mmId, long vpn) {}
 
-  /** device -> mm -> vpn -> entry. */
-  private final Map<Integer, Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>>> tables = new TreeMap<>();
-  /** page -> device -> entry (devices in id order, for deterministic reports). */
-  private final Map<PageKey, TreeMap<Integer, Trace.DeviceEntryInstalled>> entriesAtPage = new HashMap<>();
+  /**
+   * device -> mm -> vpn -> entry (the device page table). The vpn level is a primitive-keyed table (no boxed vpn, no
+   * tree node per entry); range scans ({@link #entriesIn}, {@link #anyEntryIn}) probe the range's pages or, when the
+   * range is wider than the table, scan the table and sort, so each answers in address order as a sorted map did.
+   * The device level stays sorted by id: {@link #entriesAt} answers in device order from it.
+   */
+  private final Map<Integer, Map<Integer, LongTable<Trace.DeviceEntryInstalled>>> tables = new TreeMap<>();
   /** pfn -> pages/devices whose entries point at it (a primitive-keyed table: no boxed pfn per lookup). */
   private final LongTable<Set<EntryKey>> entriesOfPfn = new LongTable<>();
 
@@ -39,18 +41,30 @@ final class DeviceShadow {
    * Primitive-keyed tables (read per device access, I10): no boxed device or pfn per lookup.
    */
   private final LongTable<LongTable<Granted>> grants = new LongTable<>();
-  /** device -> mm -> vpn -> pfns granted through that page (the range index of {@link #grants}). */
-  private final Map<Integer, Map<Integer, TreeMap<Long, Set<Long>>>> grantsByPage = new HashMap<>();
+  /** device -> mm -> vpn -> pfns granted through that page (the range index of {@link #grants}; vpn primitive-keyed). */
+  private final Map<Integer, Map<Integer, LongTable<Set<Long>>>> grantsByPage = new HashMap<>();
+
+  private LongTable<Trace.DeviceEntryInstalled> table(int device, int mmId) {
+    Map<Integer, LongTable<Trace.DeviceEntryInstalled>> byMm = tables.get(device);
+    return byMm == null ? null : byMm.get(mmId);
+  }
 
   Trace.DeviceEntryInstalled entryAt(int device, PageKey k) {
-    TreeMap<Integer, Trace.DeviceEntryInstalled> atPage = entriesAtPage.get(k);
-    return atPage == null ? null : atPage.get(device);
+    LongTable<Trace.DeviceEntryInstalled> table = table(device, k.mmId());
+    return table == null ? null : table.get(k.vpn());
   }
 
   /** Entries of every device at the page, in device order (a copy). */
   List<Trace.DeviceEntryInstalled> entriesAt(PageKey k) {
-    TreeMap<Integer, Trace.DeviceEntryInstalled> atPage = entriesAtPage.get(k);
-    return atPage == null ? List.of() : new ArrayList<>(atPage.values());
+    List<Trace.DeviceEntryInstalled> out = null;
+    for (Map<Integer, LongTable<Trace.DeviceEntryInstalled>> byMm : tables.values()) {
+      LongTable<Trace.DeviceEntryInstalled> table = byMm.get(k.mmId());
+      Trace.DeviceEntryInstalled i = table == null ? null : table.get(k.vpn());
+      if (i == null) continue;
+      if (out == null) out = new ArrayList<>(2);
+      out.add(i);
+    }
+    return out == null ? List.of() : out;
   }
 
   /** Entries (of any device) pointing at pfn; read-only use. */
@@ -63,8 +77,9 @@ final class DeviceShadow {
   void install(PageKey k, Trace.DeviceEntryInstalled i) {
     int device = i.deviceId();
     remove(device, k);
-    tables.computeIfAbsent(device, x -> new TreeMap<>()).computeIfAbsent(k.mmId(), x -> new TreeMap<>()).put(k.vpn(), i);
-    entriesAtPage.computeIfAbsent(k, x -> new TreeMap<>()).put(device, i);
+    LongTable<Trace.DeviceEntryInstalled> table =
+        tables.computeIfAbsent(device, x -> new TreeMap<>()).computeIfAbsent(k.mmId(), x -> new LongTable<>());
+    table.put(k.vpn(), i);
     Set<EntryKey> refs = entriesOfPfn.get(i.pfn());
     if (refs == null) {
       refs = new HashSet<>();
@@ -83,23 +98,22 @@ final class DeviceShadow {
       byPfn.put(i.pfn(), granted);
     }
     granted.grant(k, perm | PERM_READ);
-    grantsByPage.computeIfAbsent(device, x -> new HashMap<>()).computeIfAbsent(k.mmId(), x -> new TreeMap<>())
-        .computeIfAbsent(k.vpn(), x -> new HashSet<>(2)).add(i.pfn());
+    LongTable<Set<Long>> pages =
+        grantsByPage.computeIfAbsent(device, x -> new HashMap<>()).computeIfAbsent(k.mmId(), x -> new LongTable<>());
+    Set<Long> pfns = pages.get(k.vpn());
+    if (pfns == null) {
+      pfns = new HashSet<>(2);
+      pages.put(k.vpn(), pfns);
+    }
+    pfns.add(i.pfn());
   }
 
   /** Removes the device's entry at the page (DeviceEntryZapped); access grants stay until an invalidation ends them. */
   void remove(int device, PageKey k) {
-    Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> byMm = tables.get(device);
-    if (byMm == null) return;
-    TreeMap<Long, Trace.DeviceEntryInstalled> table = byMm.get(k.mmId());
+    LongTable<Trace.DeviceEntryInstalled> table = table(device, k.mmId());
     if (table == null) return;
     Trace.DeviceEntryInstalled old = table.remove(k.vpn());
     if (old == null) return;
-    TreeMap<Integer, Trace.DeviceEntryInstalled> atPage = entriesAtPage.get(k);
-    if (atPage != null) {
-      atPage.remove(device);
-      if (atPage.isEmpty()) entriesAtPage.remove(k);
-    }
     Set<EntryKey> refs = entriesOfPfn.get(old.pfn());
     if (refs != null) {
       refs.remove(new EntryKey(device, k.mmId(), k.vpn()));
@@ -109,21 +123,29 @@ final class DeviceShadow {
 
   /** The device's entries of mm on pages intersecting [start,end), in address order. */
   List<Trace.DeviceEntryInstalled> entriesIn(int device, int mmId, long start, long end) {
-    Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> byMm = tables.get(device);
-    if (byMm == null || end <= start) return List.of();
-    TreeMap<Long, Trace.DeviceEntryInstalled> table = byMm.get(mmId);
-    if (table == null) return List.of();
-    return new ArrayList<>(table.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).values());
+    LongTable<Trace.DeviceEntryInstalled> table = end <= start ? null : table(device, mmId);
+    if (table == null || table.isEmpty()) return List.of();
+    long lo = Page.vpn(start), hi = Page.vpn(end - 1);
+    List<Trace.DeviceEntryInstalled> out = new ArrayList<>();
+    if (probes(table, lo, hi)) {
+      for (long vpn = lo; vpn <= hi; vpn++) {
+        Trace.DeviceEntryInstalled i = table.get(vpn);
+        if (i != null) out.add(i);
+      }
+    } else {
+      for (long vpn : keysIn(table, lo, hi)) out.add(table.get(vpn));
+    }
+    return out;
   }
 
   /** Whether {@link #entriesIn} would be non-empty, without copying anything. */
   boolean anyEntryIn(int device, int mmId, long start, long end) {
-    Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> byMm = tables.get(device);
-    if (byMm == null || end <= start) return false;
-    TreeMap<Long, Trace.DeviceEntryInstalled> table = byMm.get(mmId);
+    LongTable<Trace.DeviceEntryInstalled> table = end <= start ? null : table(device, mmId);
     if (table == null || table.isEmpty()) return false;
-    Long first = table.ceilingKey(Page.vpn(start)); // the subMap's first key, without a view
-    return first != null && first <= Page.vpn(end - 1);
+    long lo = Page.vpn(start), hi = Page.vpn(end - 1);
+    if (!probes(table, lo, hi)) return keysIn(table, lo, hi).length > 0;
+    for (long vpn = lo; vpn <= hi; vpn++) if (table.get(vpn) != null) return true;
+    return false;
   }
 
   /** Union of the permission bits the device holds on pfn over all pages (0: no access). */
@@ -135,36 +157,61 @@ final class DeviceShadow {
 
   /** Ends the device's access through pages of mm intersecting [start,end), except pages {@code keep} accepts. */
   void revoke(int device, int mmId, long start, long end, Predicate<PageKey> keep) {
-    Map<Integer, TreeMap<Long, Set<Long>>> byMm = grantsByPage.get(device);
-    TreeMap<Long, Set<Long>> pages = byMm == null ? null : byMm.get(mmId);
+    Map<Integer, LongTable<Set<Long>>> byMm = grantsByPage.get(device);
+    LongTable<Set<Long>> pages = byMm == null ? null : byMm.get(mmId);
     if (pages == null || end <= start || pages.isEmpty()) return;
-    Long first = pages.ceilingKey(Page.vpn(start));
-    if (first == null || first > Page.vpn(end - 1)) return; // nothing in the range: no view to build
+    long lo = Page.vpn(start), hi = Page.vpn(end - 1);
     LongTable<Granted> byPfn = grants.get(device);
-    Iterator<Map.Entry<Long, Set<Long>>> it =
-        pages.subMap(Page.vpn(start), true, Page.vpn(end - 1), true).entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<Long, Set<Long>> e = it.next();
-      PageKey k = new PageKey(mmId, e.getKey());
-      if (keep.test(k)) continue;
-      for (long pfn : e.getValue()) {
-        Granted granted = byPfn.get(pfn);
-        if (granted == null) continue;
-        granted.revoke(k);
-        if (granted.pages.isEmpty()) byPfn.remove(pfn);
+    if (probes(pages, lo, hi)) {
+      for (long vpn = lo; vpn <= hi; vpn++) {
+        Set<Long> pfns = pages.get(vpn);
+        if (pfns != null) revokePage(pages, byPfn, mmId, vpn, pfns, keep);
       }
-      it.remove();
+    } else {
+      for (long vpn : keysIn(pages, lo, hi)) revokePage(pages, byPfn, mmId, vpn, pages.get(vpn), keep);
     }
+  }
+
+  /** One page of {@link #revoke}: its pfns' grants through it end and it leaves the range index, unless kept. */
+  private static void revokePage(LongTable<Set<Long>> pages, LongTable<Granted> byPfn, int mmId, long vpn,
+      Set<Long> pfns, Predicate<PageKey> keep) {
+    PageKey k = new PageKey(mmId, vpn);
+    if (keep.test(k)) return;
+    for (long pfn : pfns) {
+      Granted granted = byPfn.get(pfn);
+      if (granted == null) continue;
+      granted.revoke(k);
+      if (granted.pages.isEmpty()) byPfn.remove(pfn);
+    }
+    pages.remove(vpn);
+  }
+
+  /**
+   * Whether a scan of pages lo..hi (inclusive) probes each page of the range (a range no wider than the table:
+   * costs the range) rather than scanning the table's keys ({@link #keysIn}: costs the table).
+   */
+  private static boolean probes(LongTable<?> table, long lo, long hi) {
+    return hi - lo < 2L * table.size() + 16;
+  }
+
+  /** The table's keys in lo..hi (inclusive), ascending (a wide range: the table's keys filtered and sorted). */
+  private static long[] keysIn(LongTable<?> table, long lo, long hi) {
+    long[] keys = table.keys();
+    int n = 0;
+    for (long key : keys) if (key >= lo && key <= hi) keys[n++] = key;
+    long[] in = java.util.Arrays.copyOf(keys, n);
+    java.util.Arrays.sort(in);
+    return in;
   }
 
   /** The devices' entries and access end (their node is gone); {@code gone} selects the devices. */
   void dropDevices(Predicate<Integer> gone) {
     for (Integer device : new ArrayList<>(tables.keySet())) {
       if (!gone.test(device)) continue;
-      Map<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> byMm = tables.get(device);
+      Map<Integer, LongTable<Trace.DeviceEntryInstalled>> byMm = tables.get(device);
       List<PageKey> pages = new ArrayList<>();
-      for (Map.Entry<Integer, TreeMap<Long, Trace.DeviceEntryInstalled>> mm : byMm.entrySet()) {
-        for (Long vpn : mm.getValue().keySet()) pages.add(new PageKey(mm.getKey(), vpn));
+      for (Map.Entry<Integer, LongTable<Trace.DeviceEntryInstalled>> mm : byMm.entrySet()) {
+        for (long vpn : keysIn(mm.getValue(), Long.MIN_VALUE, Long.MAX_VALUE)) pages.add(new PageKey(mm.getKey(), vpn));
       }
       for (PageKey k : pages) remove(device, k);
       grants.remove(device);

@@ -181,19 +181,30 @@ final class ExploredRuns {
      * them, or a jump skipped points): where {@link #keeper} keeps a step start.
      */
     private Node cursor;
+    /**
+     * The choice points the kept runs had room for when the run started ({@link #MAX_POINTS} less those kept): a run
+     * with more is not kept ({@link #add}; the kept points only grow), so a jump's skipped points past it are counted
+     * ({@link #notKept}), not recorded one by one.
+     */
+    private final long room;
 
-    Recorder(ScheduleRun.Strategy inner) { this.inner = inner; }
+    Recorder(ScheduleRun.Strategy inner) {
+      this.inner = inner;
+      this.room = MAX_POINTS;
+    }
 
     /** A recorder of a run over the kept runs {@code runs}, starting at their root. */
-    Recorder(ScheduleRun.Strategy inner, ExploredRuns runs) { this(inner, runs.root, List.of()); }
+    Recorder(ScheduleRun.Strategy inner, ExploredRuns runs) { this(inner, runs, runs.root, List.of()); }
 
     /**
-     * A recorder of a run resumed at {@code at}'s step start ({@link ScheduleRun.StepStart}) whose strategy {@code
-     * inner} was walked over its first choice points ({@link #advance}), which saw {@code before}.
+     * A recorder of a run over the kept runs {@code runs}, resumed at {@code at}'s step start ({@link
+     * ScheduleRun.StepStart}), whose strategy {@code inner} was walked over its first choice points ({@link #advance}),
+     * which saw {@code before}.
      */
-    Recorder(ScheduleRun.Strategy inner, Node at, List<long[]> before) {
+    Recorder(ScheduleRun.Strategy inner, ExploredRuns runs, Node at, List<long[]> before) {
       this.inner = inner;
       this.cursor = at;
+      this.room = (long) MAX_POINTS - runs.kept;
       sources.addAll(before);
     }
 
@@ -203,13 +214,16 @@ final class ExploredRuns {
     @Override
     public long stableFor(long point) { return inner.stableFor(point); }
 
-    /** The skipped points saw the last period's sources again (hmmemu.sim.ScheduledJump), unless the run is too long to keep. */
+    /**
+     * The skipped points saw the last period's sources again (hmmemu.sim.ScheduledJump), unless the run is too long to
+     * keep: more points than the kept runs had room for when it started.
+     */
     @Override
     public void skipped(long reps, int perPeriod) {
       inner.skipped(reps, perPeriod);
       cursor = null;
       long more = reps * perPeriod;
-      if (notKept > 0 || sources.size() + more > MAX_POINTS) {
+      if (notKept > 0 || sources.size() + more > room) {
         notKept += more;
         return;
       }

@@ -444,7 +444,7 @@ public final class Explorer {
         resumedRuns++;
       }
       ExploredRuns.Recorder rec = tried == null || tried.full() ? null
-          : start == null ? new ExploredRuns.Recorder(run, tried) : new ExploredRuns.Recorder(run, walked.start(), before);
+          : start == null ? new ExploredRuns.Recorder(run, tried) : new ExploredRuns.Recorder(run, tried, walked.start(), before);
       ScheduleRun.Outcome o = search(rec != null ? rec : run, null, distinctStates, start,
           resume && rec != null ? tried.keeper(rec) : null);
       lastSimulated = o;
