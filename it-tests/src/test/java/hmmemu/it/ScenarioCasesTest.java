@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.scenario.CaseResult;
+import hmmemu.cluster.scenario.EmbeddedPool;
 import hmmemu.cluster.scenario.JumpedSpinners;
 import hmmemu.cluster.scenario.Scenario;
 import hmmemu.cluster.scenario.ScenarioParser;
@@ -219,19 +220,28 @@ class ScenarioCasesTest {
    */
   private static final class Ahead {
     private final List<Path> files;
+    /** Whether file i may run on the ActorSystems file i-1 leaves ({@link EmbeddedPool#shares}). */
+    private final boolean[] sharesBefore;
     private final java.util.Map<Integer, CompletableFuture<ScenarioRunner.Prepared>> started =
         new java.util.concurrent.ConcurrentHashMap<>();
 
-    Ahead(List<Path> files) { this.files = files; }
+    Ahead(List<Path> files) {
+      this.files = files;
+      sharesBefore = new boolean[files.size()];
+      for (int i = 1; i < files.size(); i++) sharesBefore[i] = shares(files.get(i - 1), files.get(i));
+    }
 
-    /** File {@code i}'s cluster (started ahead, or now), then file i+1's start on {@link #STARTER}. */
+    /**
+     * File {@code i}'s cluster (started ahead, or now: in a new node incarnation of the ActorSystems the file before
+     * left, when it shares them), then file i+1's start on {@link #STARTER} unless it shares file i's.
+     */
     ScenarioRunner.Prepared take(int i) {
       CompletableFuture<ScenarioRunner.Prepared> mine = started.remove(i);
       if (mine != null) UNUSED.remove(mine);
-      ScenarioRunner.Prepared p = mine != null ? mine.join() : prepare(files.get(i));
-      if (i + 1 < files.size() && !started.containsKey(i + 1)) {
+      ScenarioRunner.Prepared p = mine != null ? mine.join() : prepareInTurn(files.get(i));
+      if (i + 1 < files.size() && !started.containsKey(i + 1) && !sharesBefore[i + 1]) {
         Path next = files.get(i + 1);
-        CompletableFuture<ScenarioRunner.Prepared> f = CompletableFuture.supplyAsync(() -> prepare(next), STARTER);
+        CompletableFuture<ScenarioRunner.Prepared> f = CompletableFuture.supplyAsync(() -> prepareInTurn(next), STARTER);
         UNUSED.add(f);
         started.put(i + 1, f);
       }
@@ -248,6 +258,24 @@ class ScenarioCasesTest {
 
   /** One thread that closes each file's cluster after its verdict (a daemon; drained after the class). */
   static final java.util.concurrent.ExecutorService CLOSER = daemon("scenario-cases-close");
+
+  /**
+   * The ActorSystems the in-turn files reuse ({@link EmbeddedPool}): a file that may share the ActorSystems of the
+   * file before it (the same GPU nodes and base config; no crash, restart or faults block) runs on them in a new node
+   * incarnation instead of on a fresh cluster. Closed after the class.
+   */
+  static final EmbeddedPool POOL = new EmbeddedPool(CLOSER);
+
+  /** Whether file {@code b}'s run may reuse the ActorSystems file {@code a}'s run leaves (a file that does not parse: no). */
+  static boolean shares(Path a, Path b) {
+    try {
+      Scenario sa = ScenarioParser.parse(a);
+      Scenario sb = ScenarioParser.parse(b);
+      return EmbeddedPool.shares(sa, options(sa).base(), sb, options(sb).base());
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
 
   private static java.util.concurrent.ExecutorService daemon(String name) {
     return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -267,6 +295,9 @@ class ScenarioCasesTest {
       ScenarioRunner.Prepared p = f.join();
       CLOSER.execute(p::discard);
     }
+    System.out.println("ScenarioCasesTest: " + POOL.reuses() + " runs on reused ActorSystems, " + POOL.clusterStarts()
+        + " pooled clusters started");
+    CLOSER.execute(POOL::close);
     CLOSER.shutdown();
     assertTrue(CLOSER.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS),
         "the scenario files' clusters did not close within 120 s");
@@ -374,6 +405,12 @@ class ScenarioCasesTest {
   static ScenarioRunner.Prepared prepare(Path file) {
     Scenario scenario = ScenarioParser.parse(file);
     return ScenarioRunner.prepare(scenario, options(scenario));
+  }
+
+  /** {@code file}'s cluster, started now: from {@link #POOL} when the file may reuse ActorSystems, else fresh. */
+  static ScenarioRunner.Prepared prepareInTurn(Path file) {
+    Scenario scenario = ScenarioParser.parse(file);
+    return ScenarioRunner.prepare(scenario, options(scenario), POOL);
   }
 
   private static void runCase(Path file, CompletableFuture<List<SimScenarioRunner.Result>> sims, Ahead ahead, int i) {
