@@ -282,11 +282,31 @@ public final class EmbeddedCluster implements ClusterHandle {
     return true;
   }
 
+  /** Whether the current incarnation's actors were stopped ({@link #retire}). */
+  private boolean retired;
+
+  /**
+   * Stops the node actors of the current incarnation and retires its checker ({@code CheckerActor.Retire}): the
+   * ActorSystems stay, idle, for {@link #reincarnate}. Idempotent.
+   */
+  public synchronized void retire() {
+    if (retired) return;
+    retired = true;
+    NodeRoles.CpuRefs old = cpuRefs;
+    old.checker().tell(new hmmemu.cluster.check.CheckerActor.Retire());
+    org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(cpuSystem)
+        .stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(old.cpu()));
+    for (int k = 1; k <= gpuNodes.size(); k++) {
+      org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gpuSystems.get(k - 1))
+          .stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gpuLocalRefs.get(k - 1)));
+    }
+  }
+
   /**
    * Moves every node to node incarnation {@code newEpoch} (reused ActorSystems; docs/TESTING.md "Session 25:
-   * casesreuse"), as {@code NodeIncarnations} does for a node JVM: stops the node actors of the current incarnation
-   * (a GPU node with its devices, drivers, warps; their timers and loops with them), retires its checker
-   * ({@code CheckerActor.Retire}), then starts what a fresh cluster starts, with {@code switches}, {@code clock},
+   * casesreuse"), as {@code NodeIncarnations} does for a node JVM: {@link #retire}s the current incarnation (its
+   * node actors stopped: a GPU node with its devices, drivers, warps; their timers and loops with them; its checker
+   * retired), unless done, then starts what a fresh cluster starts, with {@code switches}, {@code clock},
    * {@code link} and the devices of {@code devicesPerNode}: a new checker of the switches' kernel profile, CPU-MMU
    * and GPU node actors with new cores, under the incarnation's own keys ({@code ServiceKeys.ofEpoch}) and actor
    * names, whose shells stamp the incarnation on what they send and drop what another incarnation sent. Not a
@@ -296,14 +316,8 @@ public final class EmbeddedCluster implements ClusterHandle {
       Map<Integer, Integer> devicesPerNode) {
     if (newEpoch <= epoch) throw new IllegalArgumentException("incarnation " + newEpoch + " is not after " + epoch);
     if (!reusable()) throw new IllegalStateException("a node was crashed, restarted or frozen");
-    NodeRoles.CpuRefs old = cpuRefs;
-    old.checker().tell(new hmmemu.cluster.check.CheckerActor.Retire());
-    org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(cpuSystem)
-        .stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(old.cpu()));
-    for (int k = 1; k <= gpuNodes.size(); k++) {
-      org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gpuSystems.get(k - 1))
-          .stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gpuLocalRefs.get(k - 1)));
-    }
+    retire();
+    retired = false;
     epoch = newEpoch;
     String suffix = "-" + newEpoch;
     ActorRef<Object> checker = cpuSystem.systemActorOf(

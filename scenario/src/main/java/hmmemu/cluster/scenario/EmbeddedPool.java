@@ -14,7 +14,7 @@ import java.util.concurrent.Executor;
  * EmbeddedCluster#reincarnate}: new node actors, checker, keys, with the file's kernel profile, devices, clock and its
  * own link stages), when it needs as many GPU nodes and its ActorSystems take the same settings at start (the same
  * base config) and every node is as it was started; otherwise it gets a fresh cluster. A run's cluster goes back to
- * the pool idle (its incarnation's actors are stopped when the next file takes it), replacing the idle one. A file
+ * the pool idle (its incarnation's actors stopped, {@link EmbeddedCluster#retire}), replacing the idle one. A file
  * that crashes, restarts or freezes a node, or has a faults block, never takes or leaves one. An emulator-only host
  * mechanism.
  */
@@ -91,6 +91,7 @@ public final class EmbeddedPool implements AutoCloseable {
     synchronized (this) {
       Key k = keys.remove(c);
       if (k != null && c.reusable()) {
+        c.retire(); // what the run left running ends now, not when the next file takes the systems
         closed = idle;
         idle = c;
         idleKey = k;
