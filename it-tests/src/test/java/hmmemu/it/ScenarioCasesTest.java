@@ -28,9 +28,11 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Every scenario file of scenarios/cases (docs/SCENARIOS.md C01-C20 and variants) and of scenarios/faults (one per
- * link fault kind, docs/FAULTS.md) runs as one dynamic test on a fresh
- * embedded cluster of ActorTestKit-made systems with serialize-messages on (started while the file before it runs,
- * closed while the file after it runs: {@link Ahead}); the files whose run waits on wall time by design (a node
+ * link fault kind, docs/FAULTS.md) runs as one dynamic test on an
+ * embedded cluster of ActorTestKit-made systems with serialize-messages on: a fresh one (started while the file before
+ * it runs, closed while the file after it runs: {@link Ahead}), or, for a file that may share the ActorSystems the file
+ * before it leaves (the same GPU nodes and settings; no crash, restart or faults block), those ActorSystems in a new
+ * node incarnation, which a fresh cluster's verdict cannot tell apart ({@link #POOL}); the files whose run waits on wall time by design (a node
  * crash, an expected deadlock) run on a second lane beside the others ({@link #waitingLane}). Each expectation
  * states the kernel's outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
  * (a stuck step is reported as a deadlock, never a hang) and uses no sleeps. {@code -Dhmm.scenario=c05} runs only
@@ -213,10 +215,14 @@ class ScenarioCasesTest {
   /**
    * Each file's own fresh cluster is started while the file before it runs (one ahead at most, on {@link #STARTER}),
    * and closed on {@link #CLOSER} while the file after it runs: a file's run mostly waits on wall time, so the next
-   * start and the last close hide in it. Nothing is shared between two files' clusters (each is new ActorSystems on
-   * new ports, with its own checker, link and model clock); {@link ScenarioRunner#prepare} makes exactly the cluster
-   * {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would make (for a file with several kernel
-   * profiles: its first profile's; the next profile's is started while the one before runs).
+   * start and the last close hide in it. A file that {@link EmbeddedPool#shares shares} the file before's
+   * ActorSystems is not started ahead: it takes them from {@link #POOL} once that file's verdict is taken, in a new
+   * node incarnation (new node actors, checker, keys, link stages and model clock; what the file before left in
+   * flight is dropped: docs/TESTING.md "Both hosts, every file"). Otherwise nothing is shared between two files'
+   * clusters (each is new ActorSystems on new ports, with its own checker, link and model clock);
+   * {@link ScenarioRunner#prepare} makes exactly the cluster {@link ScenarioRunner#run(Scenario,
+   * ScenarioRunner.Options)} would make (for a file with several kernel profiles: its first profile's; the next
+   * profile's is started fresh while the one before runs).
    */
   private static final class Ahead {
     private final List<Path> files;
