@@ -14,7 +14,6 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -31,8 +30,7 @@ public final class EmbeddedCluster implements ClusterHandle {
 
   public final ActorSystem<Void> cpuSystem;
   public final List<ActorSystem<Void>> gpuSystems = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** The CPU node and checker of the current node incarnation ({@link #reincarnate} replaces them). */
-  public volatile NodeRoles.CpuRefs cpuRefs;
+  public final NodeRoles.CpuRefs cpuRefs;
   public final List<ActorRef<Object>> gpuNodes = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** GPU node k's actor as a local ref of its own system (index k-1), for controllers that outlive the CPU node. */
   private final List<ActorRef<Object>> gpuLocalRefs = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -44,10 +42,6 @@ public final class EmbeddedCluster implements ClusterHandle {
   private SystemFactory restartFactory;
   private final Map<Integer, hmmemu.node.link.Freeze> freezes = new java.util.concurrent.ConcurrentHashMap<>();
   private Address restartSeed;
-  /** The current node incarnation (0: as started); {@link #reincarnate} moves it on. */
-  private volatile long epoch;
-  /** GPU nodes started with the cluster (a restart adds one). */
-  private final int startedGpus;
 
   /** Creates one node's ActorSystem from its config (tests pass ActorTestKit-made systems). */
   @FunctionalInterface
@@ -59,7 +53,6 @@ public final class EmbeddedCluster implements ClusterHandle {
 
   private EmbeddedCluster(Config base, int gpuNodeCount, Map<Integer, Integer> devicesPerNode, ModelSwitches switches,
       ModelClock clock, Link link, Duration upTimeout, SystemFactory factory) {
-    startedGpus = gpuNodeCount;
     cpuSystem = factory.create(SYSTEM_NAME, nodeConfig(base, "cpu"));
     try {
       Cluster cpuCluster = Cluster.get(cpuSystem);
@@ -266,82 +259,6 @@ public final class EmbeddedCluster implements ClusterHandle {
         throw new IllegalStateException("interrupted while waiting for the restarted GPU node");
       }
     }
-  }
-
-  /** The current node incarnation (0: as started). */
-  public long epoch() { return epoch; }
-
-  /**
-   * Whether {@link #reincarnate} may move this cluster on: every node's ActorSystem runs and no GPU node was
-   * crashed, restarted or frozen since the start.
-   */
-  public boolean reusable() {
-    if (gpuNodes.size() != startedGpus || cpuSystem.whenTerminated().isCompleted()) return false;
-    for (ActorSystem<Void> g : gpuSystems) if (g.whenTerminated().isCompleted()) return false;
-    for (hmmemu.node.link.Freeze f : freezes.values()) if (f.frozen()) return false;
-    return true;
-  }
-
-  /** Whether the current incarnation's actors were stopped ({@link #retire}). */
-  private boolean retired;
-
-  /**
-   * Stops the node actors of the current incarnation and retires its checker ({@code CheckerActor.Retire}): the
-   * ActorSystems stay, idle, for {@link #reincarnate}. Idempotent.
-   */
-  public synchronized void retire() {
-    if (retired) return;
-    retired = true;
-    NodeRoles.CpuRefs old = cpuRefs;
-    old.checker().tell(new hmmemu.cluster.check.CheckerActor.Retire());
-    org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(cpuSystem)
-        .stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(old.cpu()));
-    for (int k = 1; k <= gpuNodes.size(); k++) {
-      org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gpuSystems.get(k - 1))
-          .stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gpuLocalRefs.get(k - 1)));
-    }
-  }
-
-  /**
-   * Moves every node to node incarnation {@code newEpoch} (reused ActorSystems; docs/TESTING.md "Session 25:
-   * casesreuse"), as {@code NodeIncarnations} does for a node JVM: {@link #retire}s the current incarnation (its
-   * node actors stopped: a GPU node with its devices, drivers, warps; their timers and loops with them; its checker
-   * retired), unless done, then starts what a fresh cluster starts, with {@code switches}, {@code clock},
-   * {@code link} and the devices of {@code devicesPerNode}: a new checker of the switches' kernel profile, CPU-MMU
-   * and GPU node actors with new cores, under the incarnation's own keys ({@code ServiceKeys.ofEpoch}) and actor
-   * names, whose shells stamp the incarnation on what they send and drop what another incarnation sent. Not a
-   * kernel structure.
-   */
-  public synchronized void reincarnate(long newEpoch, ModelSwitches switches, ModelClock clock, Link link,
-      Map<Integer, Integer> devicesPerNode) {
-    if (newEpoch <= epoch) throw new IllegalArgumentException("incarnation " + newEpoch + " is not after " + epoch);
-    if (!reusable()) throw new IllegalStateException("a node was crashed, restarted or frozen");
-    retire();
-    retired = false;
-    epoch = newEpoch;
-    String suffix = "-" + newEpoch;
-    ActorRef<Object> checker = cpuSystem.systemActorOf(
-        hmmemu.cluster.check.CheckerActor.create(switches.kernelProfile(), newEpoch), "checker" + suffix, Props.empty());
-    hmmemu.node.NodeCounters.of(cpuSystem).reset(0);
-    ActorRef<Object> cpu = cpuSystem.systemActorOf(
-        hmmemu.cpu.actor.CpuNodeActor.create(switches, clock, link, newEpoch, Double.NaN), "cpu-mmu" + suffix,
-        Props.empty());
-    cpuRefs = new NodeRoles.CpuRefs(cpu, checker);
-    for (int k = 1; k <= gpuNodes.size(); k++) {
-      ActorSystem<Void> g = gpuSystems.get(k - 1);
-      hmmemu.node.NodeCounters.of(g).reset(k);
-      hmmemu.node.link.Freeze freeze = new hmmemu.node.link.Freeze();
-      freezes.put(k, freeze);
-      ActorRef<Object> local = g.systemActorOf(freeze.wrap(hmmemu.gpu.actor.GpuNodeActor.create(k,
-          NodeRoles.devicesOf(k, Math.max(1, devicesPerNode.getOrDefault(k, 1))), switches, clock, link, newEpoch)),
-          "gpu-node" + suffix, Props.empty());
-      gpuLocalRefs.set(k - 1, local);
-      gpuNodes.set(k - 1,
-          ActorRefResolver.get(cpuSystem).resolveActorRef(ActorRefResolver.get(g).toSerializationFormat(local)));
-    }
-    restartSwitches = switches;
-    restartClock = clock;
-    restartLink = link;
   }
 
   /** GPU node k's ActorSystem. */

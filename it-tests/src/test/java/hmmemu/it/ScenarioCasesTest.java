@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import hmmemu.cluster.scenario.CaseResult;
-import hmmemu.cluster.scenario.EmbeddedPool;
 import hmmemu.cluster.scenario.JumpedSpinners;
 import hmmemu.cluster.scenario.Scenario;
 import hmmemu.cluster.scenario.ScenarioParser;
@@ -28,11 +27,9 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Every scenario file of scenarios/cases (docs/SCENARIOS.md C01-C20 and variants) and of scenarios/faults (one per
- * link fault kind, docs/FAULTS.md) runs as one dynamic test on an
- * embedded cluster of ActorTestKit-made systems with serialize-messages on: a fresh one (started while the file before
- * it runs, closed while the file after it runs: {@link Ahead}), or, for a file that may share the ActorSystems the file
- * before it leaves (the same GPU nodes and settings; no crash, restart or faults block), those ActorSystems in a new
- * node incarnation, which a fresh cluster's verdict cannot tell apart ({@link #POOL}); the files whose run waits on wall time by design (a node
+ * link fault kind, docs/FAULTS.md) runs as one dynamic test on a fresh
+ * embedded cluster of ActorTestKit-made systems with serialize-messages on (started while the file before it runs,
+ * closed while the file after it runs: {@link Ahead}); the files whose run waits on wall time by design (a node
  * crash, an expected deadlock) run on a second lane beside the others ({@link #waitingLane}). Each expectation
  * states the kernel's outcome; a failure lists every mismatch as {@code file:line: expected X, got Y}. The runner bounds every wait
  * (a stuck step is reported as a deadlock, never a hang) and uses no sleeps. {@code -Dhmm.scenario=c05} runs only
@@ -215,39 +212,26 @@ class ScenarioCasesTest {
   /**
    * Each file's own fresh cluster is started while the file before it runs (one ahead at most, on {@link #STARTER}),
    * and closed on {@link #CLOSER} while the file after it runs: a file's run mostly waits on wall time, so the next
-   * start and the last close hide in it. A file that {@link EmbeddedPool#shares shares} the file before's
-   * ActorSystems is not started ahead: it takes them from {@link #POOL} once that file's verdict is taken, in a new
-   * node incarnation (new node actors, checker, keys, link stages and model clock; what the file before left in
-   * flight is dropped: docs/TESTING.md "Both hosts, every file"). Otherwise nothing is shared between two files'
-   * clusters (each is new ActorSystems on new ports, with its own checker, link and model clock);
-   * {@link ScenarioRunner#prepare} makes exactly the cluster {@link ScenarioRunner#run(Scenario,
-   * ScenarioRunner.Options)} would make (for a file with several kernel profiles: its first profile's; the next
-   * profile's is started fresh while the one before runs).
+   * start and the last close hide in it. Nothing is shared between two files' clusters (each is new ActorSystems on
+   * new ports, with its own checker, link and model clock); {@link ScenarioRunner#prepare} makes exactly the cluster
+   * {@link ScenarioRunner#run(Scenario, ScenarioRunner.Options)} would make (for a file with several kernel
+   * profiles: its first profile's; the next profile's is started while the one before runs).
    */
   private static final class Ahead {
     private final List<Path> files;
-    /** Whether file i may run on the ActorSystems file i-1 leaves ({@link EmbeddedPool#shares}). */
-    private final boolean[] sharesBefore;
     private final java.util.Map<Integer, CompletableFuture<ScenarioRunner.Prepared>> started =
         new java.util.concurrent.ConcurrentHashMap<>();
 
-    Ahead(List<Path> files) {
-      this.files = files;
-      sharesBefore = new boolean[files.size()];
-      for (int i = 1; i < files.size(); i++) sharesBefore[i] = shares(files.get(i - 1), files.get(i));
-    }
+    Ahead(List<Path> files) { this.files = files; }
 
-    /**
-     * File {@code i}'s cluster (started ahead, or now: in a new node incarnation of the ActorSystems the file before
-     * left, when it shares them), then file i+1's start on {@link #STARTER} unless it shares file i's.
-     */
+    /** File {@code i}'s cluster (started ahead, or now), then file i+1's start on {@link #STARTER}. */
     ScenarioRunner.Prepared take(int i) {
       CompletableFuture<ScenarioRunner.Prepared> mine = started.remove(i);
       if (mine != null) UNUSED.remove(mine);
-      ScenarioRunner.Prepared p = mine != null ? mine.join() : prepareInTurn(files.get(i));
-      if (i + 1 < files.size() && !started.containsKey(i + 1) && !sharesBefore[i + 1]) {
+      ScenarioRunner.Prepared p = mine != null ? mine.join() : prepare(files.get(i));
+      if (i + 1 < files.size() && !started.containsKey(i + 1)) {
         Path next = files.get(i + 1);
-        CompletableFuture<ScenarioRunner.Prepared> f = CompletableFuture.supplyAsync(() -> prepareInTurn(next), STARTER);
+        CompletableFuture<ScenarioRunner.Prepared> f = CompletableFuture.supplyAsync(() -> prepare(next), STARTER);
         UNUSED.add(f);
         started.put(i + 1, f);
       }
@@ -264,24 +248,6 @@ class ScenarioCasesTest {
 
   /** One thread that closes each file's cluster after its verdict (a daemon; drained after the class). */
   static final java.util.concurrent.ExecutorService CLOSER = daemon("scenario-cases-close");
-
-  /**
-   * The ActorSystems the in-turn files reuse ({@link EmbeddedPool}): a file that may share the ActorSystems of the
-   * file before it (the same GPU nodes and base config; no crash, restart or faults block) runs on them in a new node
-   * incarnation instead of on a fresh cluster. Closed after the class.
-   */
-  static final EmbeddedPool POOL = new EmbeddedPool(CLOSER);
-
-  /** Whether file {@code b}'s run may reuse the ActorSystems file {@code a}'s run leaves (a file that does not parse: no). */
-  static boolean shares(Path a, Path b) {
-    try {
-      Scenario sa = ScenarioParser.parse(a);
-      Scenario sb = ScenarioParser.parse(b);
-      return EmbeddedPool.shares(sa, options(sa).base(), sb, options(sb).base());
-    } catch (RuntimeException e) {
-      return false;
-    }
-  }
 
   private static java.util.concurrent.ExecutorService daemon(String name) {
     return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -301,9 +267,6 @@ class ScenarioCasesTest {
       ScenarioRunner.Prepared p = f.join();
       CLOSER.execute(p::discard);
     }
-    System.out.println("ScenarioCasesTest: " + POOL.reuses() + " runs on reused ActorSystems, " + POOL.clusterStarts()
-        + " pooled clusters started");
-    CLOSER.execute(POOL::close);
     CLOSER.shutdown();
     assertTrue(CLOSER.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS),
         "the scenario files' clusters did not close within 120 s");
@@ -411,12 +374,6 @@ class ScenarioCasesTest {
   static ScenarioRunner.Prepared prepare(Path file) {
     Scenario scenario = ScenarioParser.parse(file);
     return ScenarioRunner.prepare(scenario, options(scenario));
-  }
-
-  /** {@code file}'s cluster, started now: from {@link #POOL} when the file may reuse ActorSystems, else fresh. */
-  static ScenarioRunner.Prepared prepareInTurn(Path file) {
-    Scenario scenario = ScenarioParser.parse(file);
-    return ScenarioRunner.prepare(scenario, options(scenario), POOL);
   }
 
   private static void runCase(Path file, CompletableFuture<List<SimScenarioRunner.Result>> sims, Ahead ahead, int i) {

@@ -51,8 +51,6 @@ final class ScenarioCluster implements ScenarioHost {
   private JvmLinkTap jvm;
   /** Across JVMs: the pool whose node JVMs this run reuses (they stay after it), or null (closed after it). */
   private JvmPool pool;
-  /** Embedded: the pool whose ActorSystems this run may reuse and leaves idle ({@link #pooled}), or null. */
-  private EmbeddedPool systems;
   /** Across separate JVMs: the faults block's run (ProcessCluster.runFaults), or null. */
   private CompletableFuture<Void> jvmFaults;
   private ControlClient client;
@@ -94,15 +92,6 @@ final class ScenarioCluster implements ScenarioHost {
     this.scenario = scenario;
     this.options = options;
   }
-
-  /** Runs an embedded cluster from {@code p} (null: a fresh one) if the file {@link EmbeddedPool#reusable may}. */
-  ScenarioCluster pooled(EmbeddedPool p) {
-    systems = p != null && options.jvms() == null && EmbeddedPool.reusable(scenario) ? p : null;
-    return this;
-  }
-
-  /** Whether the run's cluster goes back to an {@link EmbeddedPool} (a cheap stop). */
-  boolean pooled() { return systems != null; }
 
   /** Sets what happens right after a crash (before that: nothing). */
   void onCrash(java.util.function.IntConsumer onCrash) { this.onCrash = onCrash; }
@@ -347,15 +336,14 @@ final class ScenarioCluster implements ScenarioHost {
     Config base = scenario.crashes() ? EmbeddedCluster.crashable(options.base()) : options.base();
     clock = ModelClock.scaledWall(scenario.timeScaleOr(options.timeScale()));
     try {
-      Link link = new IncarnationLink(gate, k -> scenarioNodeOf.getOrDefault(k, k), this::delivered);
-      embedded = systems != null ? systems.acquire(scenario, base, perNode, clock, link, options)
-          : EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(), clock, link,
-              options.clusterUpTimeout(), options.factory());
+      embedded = EmbeddedCluster.start(base, scenario.gpuNodes(), perNode, scenario.switches(),
+          clock, new IncarnationLink(gate, k -> scenarioNodeOf.getOrDefault(k, k), this::delivered),
+          options.clusterUpTimeout(), options.factory());
       cluster = embedded;
     } catch (RuntimeException e) {
       throw new SetupFailure(scenario.file() + ":1: the cluster did not start: " + e.getMessage());
     }
-    client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT).epoch(embedded.epoch());
+    client = new ControlClient(cluster.controlSystem(), ASK_TIMEOUT);
     livelock = CheckerLivelockWatch.attach(scenario, scenario.timeScaleOr(options.timeScale()), cluster);
   }
 
@@ -657,10 +645,44 @@ final class ScenarioCluster implements ScenarioHost {
     }
   }
 
+  static List<String> violationsOf(CheckerActor.VerdictReply v) {
+    List<String> out = new ArrayList<>();
+    for (hmmemu.checker.Violation viol : v.violations()) out.add(viol.summary());
+    if (!v.caughtUp()) out.add("CHECKER-BEHIND the checker had not delivered every event (" + v.pending() + " pending)");
+    return out;
+  }
+
+  /**
+   * The checker's verdict once it delivered every event the controller has seen, bounded like a step (the
+   * scenario's step timeout, at least {@link #INSPECT_MILLIS}: a checker digesting a large step's events is part
+   * of that step); then flushed and bounded by {@link #INSPECT_MILLIS} again.
+   */
+  CheckerActor.VerdictReply verdict() {
+    long catchUpMillis = Math.max(INSPECT_MILLIS, scenario.stepTimeout().toMillis());
+    long[] until = client.clock();
+    CompletableFuture<CheckerActor.VerdictReply> reply = AskPattern.<Object, CheckerActor.VerdictReply>ask(
+        cluster.checker(), replyTo -> new CheckerActor.Verdict(until, replyTo), ASK_TIMEOUT,
+        cluster.controlSystem().scheduler()).toCompletableFuture();
+    CheckerActor.VerdictReply v;
+    try {
+      v = reply.get(catchUpMillis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      cluster.checker().tell(new CheckerActor.Flush());
+      try {
+        v = reply.get(INSPECT_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (Exception e2) {
+        throw new IllegalStateException("the invariant checker gave no verdict within " + (catchUpMillis + INSPECT_MILLIS) + " ms");
+      }
+    } catch (InterruptedException | ExecutionException e) {
+      throw new IllegalStateException("the invariant checker's verdict failed: " + e);
+    }
+    return v;
+  }
+
   @Override
   public CheckerView checker() {
-    CheckerActor.VerdictReply v = CheckerVerdict.of(cluster, client, scenario.stepTimeout());
-    return new CheckerView(v.caughtUp(), v.pending(), CheckerVerdict.violationsOf(v), v.eventCounts());
+    CheckerActor.VerdictReply v = verdict();
+    return new CheckerView(v.caughtUp(), v.pending(), violationsOf(v), v.eventCounts());
   }
 
   /** Stops the fault schedule, then the cluster and the modelled link; safe after a partial start. */
@@ -671,7 +693,6 @@ final class ScenarioCluster implements ScenarioHost {
     if (modeled != null) modeled.clearFaults();
     if (jvm != null) jvm.close();
     if (pool != null && cluster != null) pool.release((hmmemu.cluster.ProcessCluster) cluster);
-    else if (systems != null && embedded != null) systems.release(embedded);
     else if (cluster != null) cluster.close();
     if (modeled != null) modeled.close();
   }

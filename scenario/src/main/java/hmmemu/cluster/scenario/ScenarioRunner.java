@@ -154,16 +154,9 @@ public final class ScenarioRunner {
    * a later {@link #run(Prepared, java.util.concurrent.Executor)}. Never throws for a cluster that does not start
    * (the run reports it).
    */
-  public static Prepared prepare(Scenario scenario, Options options) { return prepare(scenario, options, null); }
-
-  /**
-   * As {@link #prepare(Scenario, Options)}, the embedded cluster (of its first profile) taken from {@code pool}
-   * (null: a fresh one) when the file {@link EmbeddedPool#reusable may}: the ActorSystems a file before left idle, in
-   * a new node incarnation; the run gives it back to the pool after the verdict.
-   */
-  public static Prepared prepare(Scenario scenario, Options options, EmbeddedPool pool) {
+  public static Prepared prepare(Scenario scenario, Options options) {
     Scenario run = scenario.profiles().size() <= 1 ? scenario : scenario.forProfile(scenario.profiles().get(0));
-    ScenarioCluster cluster = new ScenarioCluster(run, options).pooled(pool);
+    ScenarioCluster cluster = new ScenarioCluster(run, options);
     try {
       cluster.start();
       return new Prepared(scenario, run, options, cluster, null);
@@ -239,10 +232,7 @@ public final class ScenarioRunner {
       }
       return verdict.result((System.nanoTime() - begun) / 1_000_000);
     } finally {
-      // after the verdict was taken: nothing changes it now; a pooled cluster goes back idle at once (a cheap stop),
-      // so that the next file finds it
-      if (closer != null && cluster.pooled()) cluster.stop();
-      else if (closer != null) closer.execute(cluster::stop);
+      if (closer != null) closer.execute(cluster::stop); // after the verdict was taken: nothing changes it now
     }
   }
 }
