@@ -25,9 +25,7 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -263,21 +261,11 @@ public final class ProcessCluster implements ClusterHandle {
 
   /** The registered instance of {@code key} (on {@code port}, if given), waiting for it (bounded). */
   private ActorRef<Envelope> find(ServiceKey<Envelope> key, Duration timeout, Integer port) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        Receptionist.Listing l = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
-            r -> Receptionist.find(key, r), Duration.ofSeconds(3), system.scheduler())
-            .toCompletableFuture().get(4, TimeUnit.SECONDS);
-        Optional<ActorRef<Envelope>> ref = l.getServiceInstances(key).stream()
-            .filter(r -> port == null || Optional.ofNullable(r.path().address().getPort().orElse(null)).map(port::equals).orElse(false)).findFirst();
-        if (ref.isPresent()) return ref.get();
-      } catch (Exception ignored) {
-        // asked again below until the deadline
-      }
-      pause(50);
-    }
-    throw new IllegalStateException("no '" + key.id() + "' registered within " + timeout.toSeconds() + " s");
+    ActorRef<Envelope> ref = Reincarnation.await(system, key, System.nanoTime() + timeout.toNanos(),
+        r -> port == null || Optional.ofNullable(r.path().address().getPort().orElse(null)).map(port::equals).orElse(false),
+        50);
+    if (ref == null) throw new IllegalStateException("no '" + key.id() + "' registered within " + timeout.toSeconds() + " s");
+    return ref;
   }
 
   private static void pause(long millis) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -26,24 +27,36 @@ final class Reincarnation {
 
   /** The registered instance of {@code key}, waiting for it (bounded by {@code deadline}, System.nanoTime). */
   static <T> ActorRef<T> find(ActorSystem<?> system, ServiceKey<T> key, long deadline) {
+    ActorRef<T> ref = await(system, key, deadline, r -> true, 20);
+    if (ref == null) throw new IllegalStateException("no '" + key.id() + "' registered in time");
+    return ref;
+  }
+
+  /**
+   * The first registered instance of {@code key} that {@code which} accepts, asking the receptionist every
+   * {@code pollMillis} until {@code deadline} (System.nanoTime); null when none came in time. Shared by
+   * {@link ProcessCluster}'s start and the reincarnations.
+   */
+  static <T> ActorRef<T> await(ActorSystem<?> system, ServiceKey<T> key, long deadline,
+      Predicate<? super ActorRef<T>> which, long pollMillis) {
     while (System.nanoTime() < deadline) {
       try {
         Receptionist.Listing l = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
             r -> Receptionist.find(key, r), Duration.ofSeconds(3), system.scheduler())
             .toCompletableFuture().get(4, TimeUnit.SECONDS);
-        Optional<ActorRef<T>> ref = l.getServiceInstances(key).stream().findFirst();
+        Optional<ActorRef<T>> ref = l.getServiceInstances(key).stream().filter(which).findFirst();
         if (ref.isPresent()) return ref.get();
       } catch (Exception ignored) {
         // asked again below until the deadline
       }
       try {
-        TimeUnit.MILLISECONDS.sleep(20);
+        TimeUnit.MILLISECONDS.sleep(pollMillis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted");
       }
     }
-    throw new IllegalStateException("no '" + key.id() + "' registered in time");
+    return null;
   }
 
   /**
