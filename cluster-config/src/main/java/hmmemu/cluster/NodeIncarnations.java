@@ -90,28 +90,26 @@ public final class NodeIncarnations {
     if (old.link() != null) old.link().close();
   }
 
-  private static String suffix(long epoch) { return epoch == 0 ? "" : "-" + epoch; }
-
   /** Starts incarnation {@code epoch}: what NodeCommand starts for a fresh JVM, with {@code s}'s settings. */
   private static Incarnation start(ActorContext<Object> ctx, String role, int node, long epoch, int devices,
       HmmEmuSettings s) {
     ModeledLink link = new ModeledLink(LinkSettings.fromConfig(s.config), s.demo.seed(), s.timeScale, Link.DIRECT);
     List<ActorRef<?>> actors = new ArrayList<>();
     RemoteGate gate = new RemoteGate(node, link, epoch);
-    actors.add(ctx.spawn(gate.behavior(), "link-gate" + suffix(epoch)));
+    actors.add(ctx.spawn(gate.behavior(), "link-gate" + hmmemu.node.ServiceKeys.nameSuffix(epoch)));
     ModelClock clock = ModelClock.scaledWall(s.timeScale);
     if (epoch > 0) NodeCounters.of(ctx.getSystem()).reset(node);
     if (node == 0) {
       actors.add(ctx.spawn(CpuNodeActor.create(s.switches, clock, gate, epoch, epoch == 0 ? Double.NaN : s.timeScale),
-          "cpu-mmu" + suffix(epoch)));
+          "cpu-mmu" + hmmemu.node.ServiceKeys.nameSuffix(epoch)));
     } else {
       actors.add(ctx.spawn(GpuNodeActor.create(node, NodeRoles.devicesOf(node, devices), s.switches, clock, gate, epoch),
-          "gpu-node" + suffix(epoch)));
+          "gpu-node" + hmmemu.node.ServiceKeys.nameSuffix(epoch)));
     }
     String name = hmmemu.node.link.Direction.nodeName(node);
     var system = ctx.getSystem();
     actors.add(ctx.spawn(LinkControl.create(name, link, clock::nowMicros, () -> NodeCounters.of(system).snapshot()),
-        "link-control" + suffix(epoch)));
+        "link-control" + hmmemu.node.ServiceKeys.nameSuffix(epoch)));
     return new Incarnation(epoch, link, actors);
   }
 }

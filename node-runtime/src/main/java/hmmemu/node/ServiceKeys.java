@@ -22,6 +22,9 @@ public final class ServiceKeys {
     return epoch == 0 ? key : ServiceKey.create(type, key.id() + "@" + epoch);
   }
 
+  /** The suffix of an actor name of node incarnation {@code epoch}: none for 0, "-epoch" otherwise. */
+  public static String nameSuffix(long epoch) { return epoch == 0 ? "" : "-" + epoch; }
+
   /** An Envelope key of incarnation {@code epoch} ({@link #ofEpoch(Class, ServiceKey, long)}). */
   public static ServiceKey<Envelope> ofEpoch(ServiceKey<Envelope> key, long epoch) {
     return ofEpoch(Envelope.class, key, epoch);

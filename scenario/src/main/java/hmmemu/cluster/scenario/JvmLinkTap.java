@@ -133,7 +133,7 @@ final class JvmLinkTap {
           if (m == Stop.INSTANCE) return Behaviors.stopped();
           heard(m);
           return Behaviors.same();
-        }).build(), "scenario-link-listener" + (epoch == 0 ? "" : "-" + epoch), Props.empty());
+        }).build(), "scenario-link-listener" + hmmemu.node.ServiceKeys.nameSuffix(epoch), Props.empty());
     listenerRef = l;
     listener = resolver.toSerializationFormat(l);
     for (int node = 0; node <= gpuNodes; node++) gates.put(node, find(node));
@@ -208,7 +208,7 @@ final class JvmLinkTap {
       }).build();
     });
     // it stops itself once it saw the gate; otherwise the control system's end stops it
-    system.systemActorOf(watcher, "scenario-gate-watch-" + node + (epoch == 0 ? "" : "-" + epoch), Props.empty());
+    system.systemActorOf(watcher, "scenario-gate-watch-" + node + hmmemu.node.ServiceKeys.nameSuffix(epoch), Props.empty());
     try {
       return found.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {
